@@ -1,0 +1,1 @@
+"""Discord features, one cog per file; each module ends with `async def setup(bot)`."""
