@@ -1,0 +1,134 @@
+"""Settings from the environment and `.env` (CONTRACT §2) in one frozen object.
+
+A bad value raises `ConfigError` whose one-line message names the variable; nothing here connects or
+creates files.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+from yarl import URL
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DATABASE_PATH = "data/storybot.db"
+DEFAULT_STORIES_DIR = "seeds"
+_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot be used; `str()` is one line naming the variable."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the bot reads from its environment; see CONTRACT §2 for meanings and defaults."""
+
+    token: str | None = field(default=None, repr=False)  # repr=False: never in logs or tracebacks
+    database_path: Path = Path(DEFAULT_DATABASE_PATH)
+    stories_dir: Path = Path(DEFAULT_STORIES_DIR)
+    dev_guild_id: int | None = None
+    owner_ids: frozenset[int] = frozenset()
+    log_level: int = logging.INFO
+    api_base: str | None = None
+    gateway_url: str | None = None
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, env_file: str | Path | None = ".env"
+) -> Settings:
+    """Read settings; the process environment wins over `env_file`. Empty values count as unset."""
+    values: dict[str, str | None] = {}
+    if env_file is not None and Path(env_file).is_file():
+        values.update(dotenv_values(env_file))
+    values.update(os.environ if environ is None else environ)
+
+    def get(name: str) -> str | None:
+        value = values.get(name)
+        if value is None:
+            return None
+        value = value.strip()
+        return value or None
+
+    return Settings(
+        token=get("DISCORD_TOKEN"),
+        database_path=_database_path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
+        stories_dir=_stories_dir(get("STORIES_DIR") or DEFAULT_STORIES_DIR),
+        dev_guild_id=_snowflake("DEV_GUILD_ID", get("DEV_GUILD_ID")),
+        owner_ids=_owner_ids(get("OWNER_IDS")),
+        log_level=_log_level(get("LOG_LEVEL")),
+        api_base=_url("DISCORD_API_BASE", get("DISCORD_API_BASE"), ("http", "https")),
+        gateway_url=_url("DISCORD_GATEWAY_URL", get("DISCORD_GATEWAY_URL"), ("ws", "wss")),
+    )
+
+
+def _snowflake(variable: str, raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 0 < int(raw) < 2**64:
+        raise ConfigError(variable, f"expected a numeric Discord id, got {raw!r}")
+    return int(raw)
+
+
+def _owner_ids(raw: str | None) -> frozenset[int]:
+    if raw is None:
+        return frozenset()
+    parts = [part.strip() for part in raw.split(",")]
+    ids = {_snowflake("OWNER_IDS", part) for part in parts if part}
+    return frozenset(i for i in ids if i is not None)
+
+
+def _log_level(raw: str | None) -> int:
+    if raw is None:
+        return logging.INFO
+    if raw.isdigit():
+        return int(raw)
+    if raw.upper() not in _LEVELS:
+        raise ConfigError("LOG_LEVEL", f"expected one of {', '.join(_LEVELS)}, got {raw!r}")
+    return logging.getLevelName(raw.upper())
+
+
+def _url(variable: str, raw: str | None, schemes: tuple[str, ...]) -> str | None:
+    if raw is None:
+        return None
+    try:
+        url = URL(raw)
+    except ValueError:
+        url = None
+    if url is None or url.scheme not in schemes or not url.host:
+        wanted = " or ".join(f"{scheme}://" for scheme in schemes)
+        raise ConfigError(variable, f"expected a {wanted} URL, got {raw!r}")
+    return raw.rstrip("/")
+
+
+def _database_path(raw: str) -> Path:
+    path = Path(raw).expanduser()
+    if path.is_dir():
+        raise ConfigError("DATABASE_PATH", f"{raw} is a folder, expected a file path")
+    if path.exists():
+        if not os.access(path, os.R_OK | os.W_OK):
+            raise ConfigError("DATABASE_PATH", f"{raw} is not readable and writable")
+        return path
+    # The store creates missing folders, so only the nearest existing ancestor must be writable.
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
+        raise ConfigError("DATABASE_PATH", f"cannot create {raw}: {ancestor} is not a writable folder")
+    return path
+
+
+def _stories_dir(raw: str) -> Path:
+    path = Path(raw).expanduser()
+    if not path.is_dir():
+        raise ConfigError("STORIES_DIR", f"{raw} is not a folder")
+    return path

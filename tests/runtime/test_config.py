@@ -1,0 +1,101 @@
+"""Settings from the environment: defaults, parsing, and one-line errors naming the variable."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, Settings, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def settings(tmp_path: Path, **env: str) -> Settings:
+    base = {"STORIES_DIR": str(ROOT / "seeds"), "DATABASE_PATH": str(tmp_path / "db" / "s.db")}
+    return load_settings(base | env, env_file=None)
+
+
+def test_defaults_when_unset(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    loaded = load_settings({}, env_file=None)
+    assert loaded == Settings()
+    assert loaded.database_path == Path("data/storybot.db")
+    assert loaded.stories_dir == Path("seeds")
+    assert loaded.log_level == logging.INFO
+    assert loaded.token is None and loaded.dev_guild_id is None and loaded.owner_ids == frozenset()
+
+
+def test_values_are_parsed(tmp_path):
+    loaded = settings(
+        tmp_path,
+        DISCORD_TOKEN=" abc.def ",
+        DEV_GUILD_ID="123456789012345678",
+        OWNER_IDS="1, 22 ,333,",
+        LOG_LEVEL="debug",
+        DISCORD_API_BASE="http://127.0.0.1:8080/api/v10/",
+        DISCORD_GATEWAY_URL="ws://127.0.0.1:8080/gateway",
+    )
+    assert loaded.token == "abc.def"
+    assert loaded.dev_guild_id == 123456789012345678
+    assert loaded.owner_ids == frozenset({1, 22, 333})
+    assert loaded.log_level == logging.DEBUG
+    assert loaded.api_base == "http://127.0.0.1:8080/api/v10"
+    assert loaded.gateway_url == "ws://127.0.0.1:8080/gateway"
+
+
+def test_empty_values_count_as_unset(tmp_path):
+    loaded = settings(tmp_path, DISCORD_TOKEN="", DEV_GUILD_ID=" ", OWNER_IDS="", LOG_LEVEL="")
+    assert loaded.token is None and loaded.dev_guild_id is None
+    assert loaded.owner_ids == frozenset() and loaded.log_level == logging.INFO
+
+
+def test_token_never_in_repr(tmp_path):
+    assert "sekrit" not in repr(settings(tmp_path, DISCORD_TOKEN="sekrit"))
+
+
+def test_settings_are_frozen(tmp_path):
+    with pytest.raises(AttributeError):
+        settings(tmp_path).token = "x"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DEV_GUILD_ID", "my-guild"),
+        ("DEV_GUILD_ID", "-5"),
+        ("OWNER_IDS", "123,bob"),
+        ("LOG_LEVEL", "LOUD"),
+        ("DISCORD_API_BASE", "127.0.0.1:8080"),
+        ("DISCORD_GATEWAY_URL", "http://127.0.0.1:8080/gateway"),
+        ("STORIES_DIR", "/nonexistent/stories"),
+    ],
+)
+def test_bad_value_names_the_variable(tmp_path, variable, value):
+    with pytest.raises(ConfigError) as caught:
+        settings(tmp_path, **{variable: value})
+    message = str(caught.value)
+    assert message.startswith(f"{variable}: ") and "\n" not in message
+    assert caught.value.variable == variable
+
+
+def test_unwritable_database_path(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ConfigError, match=r"^DATABASE_PATH: "):
+        settings(tmp_path, DATABASE_PATH=str(blocker / "sub" / "storybot.db"))
+
+
+def test_database_path_that_is_a_folder(tmp_path):
+    with pytest.raises(ConfigError, match=r"^DATABASE_PATH: .* is a folder"):
+        settings(tmp_path, DATABASE_PATH=str(tmp_path))
+
+
+def test_dotenv_file_is_read_and_environment_wins(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("DEV_GUILD_ID=42\nLOG_LEVEL=WARNING\n")
+    base = {"STORIES_DIR": str(ROOT / "seeds"), "DATABASE_PATH": str(tmp_path / "s.db")}
+    loaded = load_settings(base | {"LOG_LEVEL": "ERROR"}, env_file=env_file)
+    assert loaded.dev_guild_id == 42
+    assert loaded.log_level == logging.ERROR
+
