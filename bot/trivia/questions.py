@@ -1,0 +1,443 @@
+"""Trivia question generation from story material: who said it, which story, which chapter, missing word.
+
+Every question has exactly one right answer that the story text proves; candidates that could be
+ambiguous are skipped rather than guessed.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import random
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.trivia.answers import normalize_answer, typed_answer_matches
+from bot.trivia.material import TriviaCharacter, TriviaLine, TriviaStory
+
+log = logging.getLogger(__name__)
+
+SPEAKER_CONFIDENCE = 0.8  # who-said questions only use lines whose speaker is this certain
+SPEAKING_CONFIDENCE = 0.5  # a character counts as "speaking" with one line at least this certain
+MIN_LINE_WORDS = 4  # one-word (and other too-short) lines prove nothing memorable
+MAX_EXCERPT_CHARS = 300
+MIN_SENTENCE_WORDS = 6
+MAX_SENTENCE_WORDS = 40
+MAX_OPTION_CHARS = 80  # Discord's button label limit
+RARE_WORD_MAX_COUNT = 2
+RARE_WORD_MIN_LEN = 6
+BLANK = "_____"
+
+_WORD_RE = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
+_SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+")
+_NORM_RE = re.compile(r"[^0-9a-z]+")
+_PLAIN_WORD_RE = re.compile(r"[A-Za-z]+")  # a blank never swallows "'s" or "-kun"
+# Words too common to be a "distinctive" missing word even when a short story uses them rarely.
+_COMMON_LONG_WORDS = frozenset(
+    """
+    about above across actually after again against almost already although always another anyone
+    anything around because become before behind being below beside better between beyond cannot
+    could during either enough especially everyone everything except finally gotten having himself
+    herself however instead itself little maybe might myself nothing nobody other others perhaps
+    people please pretty probably quite rather really should simply since something somehow someone
+    sometimes still suddenly though thought through together toward towards under unless until upon
+    usually whatever whenever where whether which while within without would yourself yourselves
+    themselves ourselves looked started turned wanted seemed around asked replied answered
+    """.split()
+)
+_NAME_TOKEN_STOP = frozenset({"the", "and", "of", "no", "san", "kun", "chan", "sama"})
+
+
+class QuestionKind(StrEnum):
+    WHO_SAID = "who_said"
+    WHICH_STORY = "which_story"
+    WHICH_CHAPTER = "which_chapter"
+    MISSING_WORD = "missing_word"
+
+
+@dataclass(frozen=True, slots=True)
+class TriviaQuestion:
+    kind: QuestionKind
+    prompt: str  # our own wording, safe to show as is
+    excerpt: str  # story text (untrusted: escape before showing); BLANK marks a missing word
+    options: tuple[str, ...]  # two to four labels, each at most MAX_OPTION_CHARS (untrusted)
+    answer: int  # index of the right option
+    story_id: int
+    story_title: str
+    chapter: int  # index of the chapter the evidence comes from
+    evidence: str  # the story's own text that proves the answer
+
+    @property
+    def answer_text(self) -> str:
+        return self.options[self.answer]
+
+    @property
+    def accepts_typed(self) -> bool:
+        """Typed answers make sense only where the answer is a single word from the text."""
+        return self.kind is QuestionKind.MISSING_WORD
+
+    def matches_typed(self, guess: str) -> int | None:
+        """The option a typed guess names, or None when it names none of them."""
+        if typed_answer_matches(guess, self.options[self.answer]):
+            return self.answer
+        for i, option in enumerate(self.options):
+            if typed_answer_matches(guess, option):
+                return i
+        return None
+
+
+def norm(text: str) -> str:
+    """Text reduced to lower-case words separated by single spaces, for containment checks."""
+    return _NORM_RE.sub(" ", text.casefold()).strip()
+
+
+def _contains(haystack_norm: str, needle: str) -> bool:
+    n = norm(needle)
+    return bool(n) and f" {n} " in f" {haystack_norm} "
+
+
+def _fits_option(text: str) -> str:
+    return text if len(text) <= MAX_OPTION_CHARS else text[: MAX_OPTION_CHARS - 1].rstrip() + "…"
+
+
+class _StoryIndex:
+    """Per-story lookups computed once: normalized text per chapter, characters, speaking counts."""
+
+    def __init__(self, story: TriviaStory) -> None:
+        self.story = story
+        by_chapter: dict[int, list[str]] = defaultdict(list)
+        for p in story.paragraphs:
+            by_chapter[p.chapter].append(p.text)
+        self.chapter_norm = {c: norm(" ".join(texts)) for c, texts in by_chapter.items()}
+        self.full_norm = " ".join(self.chapter_norm[c] for c in sorted(self.chapter_norm))
+        self.characters: dict[str, TriviaCharacter] = {c.name: c for c in story.characters}
+        self.line_count: Counter[str] = Counter(
+            line.speaker
+            for line in story.lines
+            if line.speaker and line.confidence >= SPEAKING_CONFIDENCE
+        )
+        for name in self.line_count:
+            self.characters.setdefault(name, TriviaCharacter(name))
+        # Which speakers each line text is attributed to (None included): a line said by two
+        # characters, or also unattributed somewhere, has no single provable speaker.
+        self.speakers_of: dict[str, set[str | None]] = defaultdict(set)
+        for line in story.lines:
+            self.speakers_of[norm(line.text)].add(line.speaker)
+        words = [w for p in story.paragraphs for w in _WORD_RE.findall(p.text)]
+        self.word_counts: Counter[str] = Counter(w.casefold() for w in words)
+        # Words ever written capitalised may be names or places, never ordinary rare words.
+        self.capitalized = {w.casefold() for w in words if w[0].isupper()}
+
+    def character(self, name: str) -> TriviaCharacter:
+        return self.characters.get(name) or TriviaCharacter(name)
+
+    def prominence(self, name: str) -> float:
+        c = self.character(name)
+        return math.log1p(c.mentions or self.line_count.get(name, 0))
+
+    def proves_line(self, line: TriviaLine) -> bool:
+        """The line's text really is in its chapter's story text (so not in a note)."""
+        return _contains(self.chapter_norm.get(line.chapter, ""), line.text)
+
+
+def _forms_norm(c: TriviaCharacter) -> set[str]:
+    return {normalize_answer(f) for f in c.forms if normalize_answer(f)}
+
+
+def same_person(a: TriviaCharacter, b: TriviaCharacter) -> bool:
+    """Whether two characters may be one person under two names ("Naruto" / "Uzumaki Naruto")."""
+    fa, fb = _forms_norm(a), _forms_norm(b)
+    if fa & fb:
+        return True
+    for x in fa:
+        for y in fb:
+            if f" {x} " in f" {y} " or f" {y} " in f" {x} ":
+                return True
+    return False
+
+
+def names_itself(line_text: str, c: TriviaCharacter) -> bool:
+    """Whether a line names the character (any form, or any significant word of one)."""
+    words = set(norm(line_text).split())
+    text = f" {norm(line_text)} "
+    for form in c.forms:
+        nf = norm(form)
+        if nf and f" {nf} " in text:
+            return True
+        if any(len(t) >= 3 and t not in _NAME_TOKEN_STOP and t in words for t in nf.split()):
+            return True
+    return False
+
+
+def _eligible_line(line: TriviaLine, index: _StoryIndex) -> bool:
+    words = _WORD_RE.findall(line.text)
+    if len(words) < MIN_LINE_WORDS or len(line.text) > MAX_EXCERPT_CHARS:
+        return False
+    if line.speaker and names_itself(line.text, index.character(line.speaker)):
+        return False
+    return index.proves_line(line)
+
+
+def _shuffled(items: Sequence, rng: random.Random) -> list:
+    out = list(items)
+    rng.shuffle(out)
+    return out
+
+
+def _with_answer(
+    right: str, wrong: Sequence[str], rng: random.Random
+) -> tuple[tuple[str, ...], int] | None:
+    options = [_fits_option(right), *(_fits_option(w) for w in wrong)]
+    if len({o.casefold() for o in options}) != len(options):
+        return None
+    order = list(range(len(options)))
+    rng.shuffle(order)
+    shuffled = tuple(options[i] for i in order)
+    return shuffled, order.index(0)
+
+
+def _pick_similar(
+    target: float,
+    candidates: Sequence[TriviaCharacter],
+    weight: Callable[[TriviaCharacter], float],
+    count: int,
+    rng: random.Random,
+    accept: Callable[[TriviaCharacter, list[TriviaCharacter]], bool],
+) -> list[TriviaCharacter]:
+    """`count` candidates nearest in prominence, picked at random among the nearest few."""
+    ranked = sorted(candidates, key=lambda c: (abs(weight(c) - target), c.name))
+    pool, rest = ranked[: count + 2], ranked[count + 2 :]
+    chosen: list[TriviaCharacter] = []
+    for c in [*_shuffled(pool, rng), *rest]:
+        if len(chosen) == count:
+            break
+        if accept(c, chosen):
+            chosen.append(c)
+    return chosen
+
+
+def _who_said(index: _StoryIndex, rng: random.Random) -> Iterator[TriviaQuestion]:
+    story = index.story
+    speaking = [index.character(n) for n in index.line_count]
+    for line in _shuffled(story.lines, rng):
+        if not line.speaker or line.confidence < SPEAKER_CONFIDENCE:
+            continue
+        if index.speakers_of[norm(line.text)] != {line.speaker} or not _eligible_line(line, index):
+            continue
+        speaker = index.character(line.speaker)
+        others = [c for c in speaking if c.name != speaker.name and not same_person(c, speaker)]
+
+        def distinct(c: TriviaCharacter, chosen: list[TriviaCharacter]) -> bool:
+            return not any(same_person(c, o) for o in chosen)
+
+        wrong = _pick_similar(
+            index.prominence(speaker.name), others, lambda c: index.prominence(c.name), 3, rng,
+            distinct,
+        )
+        if len(wrong) < 3:
+            continue
+        picked = _with_answer(speaker.name, [c.name for c in wrong], rng)
+        if picked is None:
+            continue
+        options, answer = picked
+        verb = "thought" if line.kind == "thought" else "said"
+        yield TriviaQuestion(
+            QuestionKind.WHO_SAID, f"Who {verb} this in *{story.title}*?", line.text, options,
+            answer, story.story_id, story.title, line.chapter, line.text,
+        )
+
+
+def _which_story(
+    index: _StoryIndex, others: Sequence[_StoryIndex], rng: random.Random
+) -> Iterator[TriviaQuestion]:
+    story = index.story
+    for line in _shuffled(story.lines, rng):
+        if not _eligible_line(line, index):
+            continue
+        rivals = [
+            o for o in _shuffled(others, rng)
+            if o.story.title.casefold() != story.title.casefold()
+            and not _contains(o.full_norm, line.text)
+        ][:3]
+        if not rivals:
+            continue
+        picked = _with_answer(story.title, [o.story.title for o in rivals], rng)
+        if picked is None:
+            continue
+        options, answer = picked
+        yield TriviaQuestion(
+            QuestionKind.WHICH_STORY, "Which story is this line from?", line.text, options,
+            answer, story.story_id, story.title, line.chapter, line.text,
+        )
+
+
+def _which_chapter(index: _StoryIndex, rng: random.Random) -> Iterator[TriviaQuestion]:
+    story = index.story
+    if len(story.chapters) < 3:
+        return
+    for line in _shuffled(story.lines, rng):
+        if not _eligible_line(line, index):
+            continue
+        other_chapters = [
+            c for c in _shuffled(range(len(story.chapters)), rng)
+            if c != line.chapter and not _contains(index.chapter_norm.get(c, ""), line.text)
+        ][:3]
+        if len(other_chapters) < 2:
+            continue
+        chosen = sorted([line.chapter, *other_chapters])
+        labels = [_fits_option(story.chapters[c]) for c in chosen]
+        if len({label.casefold() for label in labels}) != len(labels):
+            continue
+        # Chapters read best in story order, so the options are not shuffled.
+        yield TriviaQuestion(
+            QuestionKind.WHICH_CHAPTER, f"Which chapter of *{story.title}* is this line from?",
+            line.text, tuple(labels), chosen.index(line.chapter), story.story_id, story.title,
+            line.chapter, line.text,
+        )
+
+
+def _sentences(index: _StoryIndex) -> list[tuple[int, str]]:
+    out = []
+    for p in index.story.paragraphs:
+        for sentence in _SENTENCE_SPLIT_RE.split(p.text):
+            sentence = sentence.strip()
+            n = len(_WORD_RE.findall(sentence))
+            if MIN_SENTENCE_WORDS <= n <= MAX_SENTENCE_WORDS and len(sentence) <= MAX_EXCERPT_CHARS:
+                out.append((p.chapter, sentence))
+    return out
+
+
+def _suffix_class(word: str) -> str:
+    for suffix in ("tion", "ness", "ment", "ing", "ly", "ed", "ous", "ful", "able"):
+        if word.endswith(suffix):
+            return suffix
+    if word.endswith("s") and not word.endswith("ss"):
+        return "s"
+    return ""
+
+
+def _single_word_forms(index: _StoryIndex) -> dict[str, TriviaCharacter]:
+    """Capitalised one-word names (canonical or alias) mapped to their character."""
+    forms: dict[str, TriviaCharacter] = {}
+    for c in index.characters.values():
+        for f in c.forms:
+            if _WORD_RE.fullmatch(f) and f[0].isupper() and len(f) >= 3:
+                forms.setdefault(f, c)
+    return forms
+
+
+def _display_name(c: TriviaCharacter) -> str | None:
+    for f in c.forms:
+        if _WORD_RE.fullmatch(f) and f[0].isupper() and len(f) >= 3:
+            return f
+    return None
+
+
+def _missing_word(index: _StoryIndex, rng: random.Random) -> Iterator[TriviaQuestion]:
+    story = index.story
+    names = _single_word_forms(index)
+    name_words = {norm(w) for c in index.characters.values() for f in c.forms for w in f.split()}
+    rare_pool = sorted(
+        w
+        for w, n in index.word_counts.items()
+        if n <= RARE_WORD_MAX_COUNT and len(w) >= RARE_WORD_MIN_LEN and w.isalpha()
+        and w not in index.capitalized and w not in _COMMON_LONG_WORDS and w not in name_words
+    )
+    rare_set = set(rare_pool)
+    for chapter, sentence in _shuffled(_sentences(index), rng):
+        tokens = list(_PLAIN_WORD_RE.finditer(sentence))
+        sentence_words = {norm(t.group()) for t in tokens}
+        for match in _shuffled(tokens, rng):
+            word = match.group()
+            # A word repeated in the sentence would leave a second copy giving the answer away.
+            if sum(1 for t in tokens if t.group().casefold() == word.casefold()) != 1:
+                continue
+            if word in names:
+                right = names[word]
+                candidates = [
+                    c for c in index.characters.values()
+                    if not same_person(c, right) and _display_name(c)
+                ]
+
+                def fits(
+                    c: TriviaCharacter,
+                    chosen: list[TriviaCharacter],
+                    in_sentence: set[str] = sentence_words,
+                    answer: str = word,
+                ) -> bool:
+                    shown = _display_name(c) or ""
+                    return (
+                        norm(shown) not in in_sentence
+                        and not typed_answer_matches(shown, answer)
+                        and not any(same_person(c, o) for o in chosen)
+                    )
+
+                wrong_chars = _pick_similar(
+                    index.prominence(right.name), candidates,
+                    lambda c: index.prominence(c.name), 3, rng, fits,
+                )
+                wrong = [_display_name(c) or "" for c in wrong_chars]
+            elif word in rare_set:
+                kind = _suffix_class(word)
+                pool = [
+                    w for w in rare_pool
+                    if w != word and _suffix_class(w) == kind and abs(len(w) - len(word)) <= 3
+                    and w[:5] != word[:5] and w not in sentence_words
+                    and not typed_answer_matches(w, word)
+                ]
+                wrong = []
+                for w in _shuffled(pool, rng):
+                    if len(wrong) == 3:
+                        break
+                    if all(w[:5] != o[:5] for o in wrong):
+                        wrong.append(w)
+            else:
+                continue
+            if len(wrong) < 3:
+                continue
+            blanked = sentence[: match.start()] + BLANK + sentence[match.end():]
+            # The text must prove only the right word: no other option completes a real sentence.
+            if any(_contains(index.full_norm, blanked.replace(BLANK, w)) for w in wrong):
+                continue
+            picked = _with_answer(word, wrong, rng)
+            if picked is None:
+                continue
+            options, answer = picked
+            yield TriviaQuestion(
+                QuestionKind.MISSING_WORD, f"Fill in the missing word from *{story.title}*:",
+                blanked, options, answer, story.story_id, story.title, chapter, sentence,
+            )
+            break
+
+
+def generate_questions(
+    stories: Sequence[TriviaStory], count: int, *, rng: random.Random | None = None
+) -> list[TriviaQuestion]:
+    """Up to `count` questions mixing every kind the material allows; never the same text twice."""
+    rng = rng or random.Random()
+    indexes = [_StoryIndex(s) for s in stories]
+    sources: list[Iterator[TriviaQuestion]] = []
+    for ix in indexes:
+        sources.append(_who_said(ix, rng))
+        sources.append(_missing_word(ix, rng))
+        sources.append(_which_chapter(ix, rng))
+        if len(indexes) >= 2:
+            sources.append(_which_story(ix, [o for o in indexes if o is not ix], rng))
+    used: set[str] = set()
+    questions: list[TriviaQuestion] = []
+    while sources and len(questions) < count:
+        for source in _shuffled(sources, rng):
+            if len(questions) == count:
+                break
+            for q in source:
+                key = norm(q.evidence)
+                if key not in used:
+                    used.add(key)
+                    questions.append(q)
+                    break
+            else:
+                sources.remove(source)
+    log.debug("generated %d of %d trivia questions from %d stories", len(questions), count, len(stories))
+    return questions
