@@ -208,7 +208,7 @@ def _pick_similar(
 ) -> list[TriviaCharacter]:
     """`count` candidates nearest in prominence, picked at random among the nearest few."""
     ranked = sorted(candidates, key=lambda c: (abs(weight(c) - target), c.name))
-    pool, rest = ranked[: count + 2], ranked[count + 2 :]
+    pool, rest = ranked[: count + 1], ranked[count + 1 :]
     chosen: list[TriviaCharacter] = []
     for c in [*_shuffled(pool, rng), *rest]:
         if len(chosen) == count:
