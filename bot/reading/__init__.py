@@ -1,0 +1,1 @@
+"""Reading chapters page by page: the pager and what /read needs besides Discord."""
