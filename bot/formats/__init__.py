@@ -1,0 +1,128 @@
+"""Turn an uploaded file (.txt, .md, .html/.htm, .epub) into parser input plus metadata, or refuse it clearly.
+
+Pure functions over bytes: no Discord, no database. `read_upload` also runs the parser, for callers
+that want the finished `Story`; run it in a worker thread, it is CPU-bound.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from bot.formats.epub import convert_epub
+from bot.formats.html import convert_html
+from bot.formats.manuscript import Manuscript, Metadata
+from bot.formats.text import UploadRejected, decode_text, strip_markdown
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "DEFAULT_MAX_UPLOAD_BYTES",
+    "SUPPORTED_EXTENSIONS",
+    "Manuscript",
+    "Metadata",
+    "Upload",
+    "UploadRejected",
+    "convert_upload",
+    "max_upload_bytes",
+    "read_upload",
+]
+
+DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_UPLOAD_ENV = "MAX_UPLOAD_MB"
+SUPPORTED_EXTENSIONS = (".txt", ".md", ".markdown", ".html", ".htm", ".xhtml", ".epub")
+
+
+def max_upload_bytes(environ: Mapping[str, str] | None = None) -> int:
+    """The upload size limit: `MAX_UPLOAD_MB` (a positive number of megabytes) or 10 MB."""
+    raw = (os.environ if environ is None else environ).get(MAX_UPLOAD_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_UPLOAD_BYTES
+    try:
+        megabytes = float(raw)
+    except ValueError:
+        megabytes = 0
+    if not 0 < megabytes <= 1024:
+        log.warning("%s=%r is not a size in MB between 0 and 1024; using 10", MAX_UPLOAD_ENV, raw)
+        return DEFAULT_MAX_UPLOAD_BYTES
+    return int(megabytes * 1024 * 1024)
+
+
+def describe_size(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB" if size >= 1024 * 1024 else f"{max(size, 1) // 1024 or 1} KB"
+
+
+def extension_of(filename: str) -> str:
+    return PurePosixPath(filename.replace("\\", "/")).suffix.lower()
+
+
+def check_upload(filename: str, size: int, *, max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> str:
+    """Refuse by name and declared size before anything is downloaded; returns the extension."""
+    extension = extension_of(filename)
+    if extension not in SUPPORTED_EXTENSIONS:
+        shown = extension or "no extension"
+        raise UploadRejected(
+            f"I can't read {shown} files. Upload a .txt, .md, .html or .epub file."
+        )
+    if size == 0:
+        raise UploadRejected("The file is empty.")
+    if size > max_bytes:
+        raise UploadRejected(
+            f"The file is {describe_size(size)}; the limit is {describe_size(max_bytes)}."
+        )
+    return extension
+
+
+def convert_upload(filename: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> Manuscript:
+    """An uploaded file's bytes -> Manuscript, by extension; UploadRejected with a clear reason otherwise."""
+    extension = check_upload(filename, len(data), max_bytes=max_bytes)
+    if extension == ".epub":
+        text, metadata = convert_epub(data)
+        return Manuscript("epub", text.encode("utf-8"), metadata)
+    if extension in (".html", ".htm", ".xhtml"):
+        text, metadata = convert_html(data)
+        return Manuscript("html", text.encode("utf-8"), metadata)
+    text = decode_text(data)
+    if extension in (".md", ".markdown"):
+        return Manuscript("markdown", strip_markdown(text).encode("utf-8"))
+    # Plain text goes to the parser untouched (its own decoding handles it) once we know it is text.
+    return Manuscript("text", data)
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A parsed upload, ready for the store."""
+
+    story: object  # bot.parsing.Story; typed loosely so this module imports without the parser
+    metadata: Metadata
+    kind: str
+    content_hash: str
+
+    @property
+    def title(self) -> str | None:
+        return self.metadata.title or getattr(self.story, "title", None)
+
+
+def content_hash(text: bytes) -> str:
+    """Hash of what the parser reads, so the same story uploaded twice in one format is recognised."""
+    return hashlib.sha256(text).hexdigest()
+
+
+def read_upload(filename: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> Upload:
+    """Convert and parse an upload (CPU-bound: call from a worker thread)."""
+    from bot.parsing import NotAStory, parse_story
+
+    manuscript = convert_upload(filename, data, max_bytes=max_bytes)
+    try:
+        story = parse_story(manuscript.text, filename=filename)
+    except NotAStory as error:
+        raise UploadRejected(str(error)) from None
+    if not story.chapters or not any(c.paragraphs for c in story.chapters):
+        raise UploadRejected("I found no story text in that file.")
+    if manuscript.metadata.summary and not story.summary:
+        story = dataclasses.replace(story, summary=manuscript.metadata.summary)
+    return Upload(story, manuscript.metadata, manuscript.kind, content_hash(manuscript.text))

@@ -1,0 +1,204 @@
+"""EPUB uploads: container.xml -> OPF -> spine, each chapter read as HTML, with zip bombs and unsafe paths refused.
+
+Only the members the spine names are ever decompressed, each with a hard cap on what it may expand to.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import posixpath
+import zipfile
+from dataclasses import dataclass
+from urllib.parse import unquote
+from xml.etree import ElementTree
+
+from bot.formats.html import Extract, extract_document, html_to_text, parse_html, text_of
+from bot.formats.manuscript import Metadata
+from bot.formats.text import UploadRejected, check_readable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class EpubLimits:
+    max_members: int = 2000
+    max_total_uncompressed: int = 64 * 1024 * 1024  # declared size of every member together
+    max_ratio: int = 100  # uncompressed / compressed, for members big enough to matter
+    ratio_floor: int = 1024 * 1024  # members smaller than this may compress as well as they like
+    max_xml: int = 2 * 1024 * 1024  # container.xml and the OPF
+
+
+DEFAULT_LIMITS = EpubLimits()
+_XHTML_TYPES = ("application/xhtml+xml", "text/html", "application/xml")
+# Spine items that are a book's furniture rather than its text.
+_FURNITURE = ("cover", "titlepage", "title_page", "title-page", "toc", "nav", "contents", "information")
+
+
+def _unsafe(name: str) -> bool:
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        return True
+    return any(part == ".." for part in name.replace("\\", "/").split("/"))
+
+
+def _check_archive(archive: zipfile.ZipFile, compressed_size: int, limits: EpubLimits) -> None:
+    infos = archive.infolist()
+    if len(infos) > limits.max_members:
+        raise UploadRejected(f"The EPUB holds more than {limits.max_members} files; refusing it.")
+    total = 0
+    for info in infos:
+        if _unsafe(info.filename):
+            raise UploadRejected(
+                f"The EPUB contains an unsafe path ({info.filename[:80]!r}); refusing it."
+            )
+        if info.flag_bits & 0x1:
+            raise UploadRejected("The EPUB is encrypted (DRM); only DRM-free EPUBs can be read.")
+        total += info.file_size
+        if info.file_size > limits.ratio_floor and info.file_size > limits.max_ratio * max(
+            info.compress_size, 1
+        ):
+            raise UploadRejected("The EPUB looks like a zip bomb (a file inflates far too much); refusing it.")
+    if total > limits.max_total_uncompressed:
+        raise UploadRejected("The EPUB looks like a zip bomb (it inflates far beyond its size); refusing it.")
+    if total > limits.ratio_floor and total > limits.max_ratio * max(compressed_size, 1):
+        raise UploadRejected("The EPUB looks like a zip bomb (it inflates far beyond its size); refusing it.")
+
+
+def _read(archive: zipfile.ZipFile, name: str, cap: int) -> bytes:
+    """Decompress one member, stopping at `cap` bytes whatever its header claims."""
+    try:
+        with archive.open(name) as member:
+            data = member.read(cap + 1)
+    except KeyError:
+        raise UploadRejected(f"The EPUB is broken: {name[:80]!r} is listed but missing.") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError):
+        raise UploadRejected(f"The EPUB is broken: {name[:80]!r} cannot be decompressed.") from None
+    if len(data) > cap:
+        raise UploadRejected("The EPUB looks like a zip bomb (a file inflates far too much); refusing it.")
+    return data
+
+
+def _xml(data: bytes, what: str) -> ElementTree.Element:
+    # Entity declarations are how XML bombs expand; a real container or OPF never needs them.
+    if b"<!ENTITY" in data.upper() or b"<!DOCTYPE" in data.upper():
+        raise UploadRejected(f"The EPUB's {what} declares a DTD or entities; refusing it.")
+    try:
+        return ElementTree.fromstring(data)
+    except ElementTree.ParseError:
+        raise UploadRejected(f"The EPUB is broken: its {what} is not valid XML.") from None
+
+
+def _local(tag: object) -> str:
+    return str(tag).rsplit("}", 1)[-1].lower()
+
+
+def _resolve(base_dir: str, href: str) -> str:
+    path = unquote(href.split("#", 1)[0])
+    if _unsafe(path) or "://" in path:
+        raise UploadRejected(f"The EPUB points outside itself ({href[:80]!r}); refusing it.")
+    resolved = posixpath.normpath(posixpath.join(base_dir, path))
+    if _unsafe(resolved):
+        raise UploadRejected(f"The EPUB points outside itself ({href[:80]!r}); refusing it.")
+    return resolved
+
+
+def _opf_path(archive: zipfile.ZipFile, limits: EpubLimits) -> str:
+    if "META-INF/container.xml" not in archive.namelist():
+        raise UploadRejected("The EPUB is broken: it has no META-INF/container.xml.")
+    container = _xml(_read(archive, "META-INF/container.xml", limits.max_xml), "container.xml")
+    for node in container.iter():
+        if _local(node.tag) == "rootfile" and node.get("full-path"):
+            return _resolve("", node.get("full-path", ""))
+    raise UploadRejected("The EPUB is broken: container.xml names no package (OPF) file.")
+
+
+def _metadata(package: ElementTree.Element) -> Metadata:
+    found: dict[str, str] = {}
+    for node in package.iter():
+        name = _local(node.tag)
+        text = "".join(node.itertext()).strip()
+        if name in ("title", "creator", "description") and text and name not in found:
+            found[name] = text
+    summary = found.get("description")
+    if summary:
+        # dc:description is often escaped HTML from the archive's summary box.
+        summary = text_of(parse_html(summary)) or None
+    return Metadata(title=found.get("title"), author=found.get("creator"), summary=summary)
+
+
+def _spine_documents(package: ElementTree.Element, opf_dir: str) -> list[tuple[str, str]]:
+    """(path, manifest id) of the spine's readable documents in reading order."""
+    manifest: dict[str, tuple[str, str, str]] = {}
+    spine: list[str] = []
+    furniture: set[str] = set()
+    for node in package.iter():
+        name = _local(node.tag)
+        if name == "item" and node.get("id") and node.get("href"):
+            manifest[node.get("id", "")] = (
+                node.get("href", ""),
+                node.get("media-type", ""),
+                node.get("properties", ""),
+            )
+        elif name == "itemref" and node.get("idref"):
+            spine.append(node.get("idref", ""))
+        elif name == "reference" and node.get("type", "").lower() in ("cover", "title-page", "toc"):
+            furniture.add(_resolve(opf_dir, node.get("href", "")))
+    documents = []
+    for idref in spine:
+        if idref not in manifest:
+            raise UploadRejected(f"The EPUB is broken: its spine names {idref[:40]!r}, which is not in the manifest.")
+        href, media_type, properties = manifest[idref]
+        if media_type not in _XHTML_TYPES or "nav" in properties.split():
+            continue
+        path = _resolve(opf_dir, href)
+        stem = posixpath.splitext(posixpath.basename(path))[0].lower()
+        if path in furniture or idref.lower() in _FURNITURE or stem in _FURNITURE:
+            continue
+        documents.append((path, idref))
+    return documents
+
+
+def convert_epub(data: bytes, *, limits: EpubLimits = DEFAULT_LIMITS) -> tuple[str, Metadata]:
+    """EPUB bytes -> (parser text, metadata), or UploadRejected saying what is wrong with the file."""
+    if not data:
+        raise UploadRejected("The EPUB file is empty.")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError):
+        raise UploadRejected("That is not an EPUB: the file is not a zip archive.") from None
+    with archive:
+        _check_archive(archive, len(data), limits)
+        opf_path = _opf_path(archive, limits)
+        if opf_path not in archive.namelist():
+            raise UploadRejected("The EPUB is broken: the package (OPF) file container.xml names is missing.")
+        package = _xml(_read(archive, opf_path, limits.max_xml), "package (OPF) file")
+        metadata = _metadata(package)
+        documents = _spine_documents(package, posixpath.dirname(opf_path))
+        if not documents:
+            raise UploadRejected("The EPUB's spine lists no chapters.")
+        merged = Extract(metadata=metadata)
+        budget = limits.max_total_uncompressed
+        for path, _idref in documents:
+            raw = _read(archive, path, budget)
+            budget -= len(raw)
+            part = extract_document(parse_html(_decode_xhtml(raw)), work_title=metadata.title or "")
+            merged.metadata = merged.metadata.merged(part.metadata if part.kind != "generic" else Metadata())
+            merged.front_notes.extend(part.front_notes)
+            if not merged.chapters and not part.chapters:
+                merged.front_matter.extend(part.front_matter)
+            merged.chapters.extend(part.chapters)
+            merged.end_notes.extend(part.end_notes)
+    if not merged.chapters:
+        raise UploadRejected("The EPUB has no story text in its chapters.")
+    return html_to_text(merged), merged.metadata
+
+
+def _decode_xhtml(raw: bytes) -> str:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            text = raw.decode("utf-16", errors="replace")
+        else:
+            text = raw.decode("cp1252", errors="replace")
+    check_readable(text, what="EPUB chapter")
+    return text

@@ -1,0 +1,124 @@
+"""Plain-text uploads: refuse binary data early with a clear message, decode, and strip Markdown emphasis."""
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+
+from bot.errors import InvalidInput
+
+log = logging.getLogger(__name__)
+
+
+class UploadRejected(InvalidInput):
+    """An uploaded file that cannot become a story; the message tells the uploader why."""
+
+
+# Leading bytes of formats people upload by mistake; naming the format makes the refusal useful.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a zip archive (a .docx, .epub or similar)"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Word/Office document"),
+    (b"\x7fELF", "a program"),
+    (b"{\\rtf", "an RTF document"),
+)
+
+_BAD_CHAR_SHARE = 0.01  # more control or replacement characters than this: not repairable text
+
+
+def sniff_binary(data: bytes) -> str | None:
+    """Name the binary format `data` starts with, or None if it does not look like a known one."""
+    for magic, name in _MAGIC:
+        if data.startswith(magic):
+            return name
+    if data[:12].startswith(b"RIFF") and data[8:12] == b"WEBP":
+        return "a WebP image"
+    return None
+
+
+def decode_text(data: bytes, *, what: str = "file") -> str:
+    """Decode uploaded text (UTF-8, UTF-16 with BOM, else Windows-1252) or refuse it clearly."""
+    if not data.strip():
+        raise UploadRejected(f"The {what} is empty.")
+    binary = sniff_binary(data)
+    if binary:
+        raise UploadRejected(f"The {what} is {binary}, not text.")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise UploadRejected(f"The {what} claims to be UTF-16 text but is not.") from None
+    else:
+        if b"\x00" in data:
+            raise UploadRejected(f"The {what} holds binary data, not text.")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            # Older fan-fiction saves are often Windows-1252; anything it cannot map is binary.
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError:
+                raise UploadRejected(f"The {what} is not readable text.") from None
+    check_readable(text, what=what)
+    return text
+
+
+def check_readable(text: str, *, what: str = "file") -> None:
+    """Refuse text too damaged to repair: many control/replacement characters, or no words at all."""
+    if not text.strip():
+        raise UploadRejected(f"The {what} is empty.")
+    bad = sum(
+        1
+        for ch in text
+        if ch == "\ufffd" or (unicodedata.category(ch) in ("Cc", "Co", "Cs") and ch not in "\t\n\r\f")
+    )
+    if bad > max(2, len(text) * _BAD_CHAR_SHARE):
+        raise UploadRejected(f"The {what} is garbled beyond repair (it looks like binary data).")
+    if not any(ch.isalpha() for ch in text):
+        raise UploadRejected(f"The {what} has no words in it.")
+
+
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
+_RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
+_QUOTE = re.compile(r"^\s{0,3}>\s?")
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_EM_STAR = re.compile(r"(?<![\w*\\])\*(?=[^\s*])(.+?)(?<=[^\s*\\])\*(?![\w*])")
+_EM_UNDER = re.compile(r"(?<![\w\\])_(?=[^\s_])(.+?)(?<=[^\s_\\])_(?!\w)")
+_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
+_CODE = re.compile(r"`([^`]+)`")
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>~|])")
+
+
+def strip_markdown(text: str) -> str:
+    """Markdown to plain text: emphasis, headings, links and quotes lose their marks, rules become breaks.
+
+    Emphasis must be paired and hug its words, so `5 * 3`, `snake_case` and lone asterisks stay.
+    """
+    out: list[str] = []
+    for line in text.splitlines():
+        if _FENCE.match(line):
+            continue
+        if _RULE.match(line):
+            out.append("* * *")
+            continue
+        heading = _HEADING.match(line)
+        if heading:
+            line = heading.group(1)
+        line = _QUOTE.sub("", line)
+        line = _IMAGE.sub(lambda m: m.group(1), line)
+        line = _LINK.sub(lambda m: m.group(1), line)
+        line = _CODE.sub(lambda m: m.group(1), line)
+        for pattern in (_STRONG, _STRIKE, _EM_STAR, _EM_UNDER):
+            line = pattern.sub(lambda m: m.group(m.lastindex), line)
+        out.append(_ESCAPE.sub(r"\1", line))
+    return "\n".join(out)

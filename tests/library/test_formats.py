@@ -1,0 +1,268 @@
+"""Uploads to parser input: each format's structure and metadata, and every bad file refused clearly."""
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+
+import pytest
+
+from bot.formats import (
+    DEFAULT_MAX_UPLOAD_BYTES,
+    UploadRejected,
+    check_upload,
+    convert_upload,
+    max_upload_bytes,
+)
+from bot.formats.epub import EpubLimits, convert_epub
+from bot.formats.html import convert_html
+from bot.formats.text import strip_markdown
+from tests.library.builders import (
+    CHAPTER_ONE,
+    ao3_html,
+    epub_bytes,
+    ffn_html,
+    traversal_epub,
+    zip_bomb_epub,
+)
+
+LEAKS = ("SCRIPT-LEAK", "STYLE-LEAK", "NAV-LEAK", "alert(")
+
+
+def text_of(manuscript) -> str:
+    return manuscript.text.decode("utf-8")
+
+
+def test_plain_text_goes_to_the_parser_untouched():
+    data = b'Chapter 1\n\n"Hello," said Naruto.\n'
+    manuscript = convert_upload("story.TXT", data)
+    assert manuscript.kind == "text"
+    assert manuscript.text == data
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("story.txt", b"", "empty"),
+        ("story.txt", b"   \n\n  ", "empty"),
+        ("story.txt", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "PNG image"),
+        ("story.md", b"\xff\xd8\xff\xe0" + bytes(200), "JPEG image"),
+        ("story.txt", b"%PDF-1.7\n" + bytes(100), "PDF"),
+        ("story.txt", b"some words\x00\x00\x00\x01\x02 more", "binary"),
+        ("story.txt", bytes(range(1, 32)) * 20 + b"abc", "garbled"),
+        ("story.txt", b"1234 5678 -- !!! ... ???", "no words"),
+        ("story.docx", b"hello there", ".docx"),
+        ("story", b"hello there", "no extension"),
+        ("cat.png", b"\x89PNG\r\n\x1a\n", ".png"),
+    ],
+)
+def test_bad_files_get_a_clear_reason(name, data, reason):
+    with pytest.raises(UploadRejected, match=reason):
+        convert_upload(name, data)
+
+
+def test_size_limit_is_checked_before_anything_else():
+    with pytest.raises(UploadRejected, match=r"limit is 10.0 MB"):
+        check_upload("big.txt", DEFAULT_MAX_UPLOAD_BYTES + 1)
+    with pytest.raises(UploadRejected, match="limit"):
+        convert_upload("big.txt", b"word " * 300, max_bytes=1000)
+    assert check_upload("ok.epub", DEFAULT_MAX_UPLOAD_BYTES) == ".epub"
+
+
+def test_size_limit_comes_from_the_environment():
+    assert max_upload_bytes({}) == 10 * 1024 * 1024
+    assert max_upload_bytes({"MAX_UPLOAD_MB": "2"}) == 2 * 1024 * 1024
+    assert max_upload_bytes({"MAX_UPLOAD_MB": "lots"}) == 10 * 1024 * 1024
+
+
+def test_windows_1252_text_is_decoded():
+    manuscript = convert_upload("old.md", "“Caf\u00e9,” she said.".encode("cp1252"))
+    assert text_of(manuscript) == "“Café,” she said."
+
+
+def test_markdown_emphasis_is_stripped_but_ordinary_symbols_stay():
+    source = (
+        "# Chapter 1: *The* Start\n\n"
+        "**Bold** and *soft* and _quiet_ and __strong__ and ~~gone~~ words.\n\n"
+        "snake_case_name stays, 5 * 3 stays, a lone * stays, \\*escaped\\* too.\n\n"
+        "> quoted line with [a link](http://x) and ![pic](p.png)\n\n"
+        "***\n"
+    )
+    text = strip_markdown(source)
+    lines = text.splitlines()
+    assert lines[0] == "Chapter 1: The Start"
+    assert lines[2] == "Bold and soft and quiet and strong and gone words."
+    assert lines[4] == "snake_case_name stays, 5 * 3 stays, a lone * stays, *escaped* too."
+    assert lines[6] == "quoted line with a link and pic"
+    assert lines[8] == "* * *"
+
+
+def test_ao3_download_gives_metadata_chapters_and_notes_apart():
+    text, meta = convert_html(ao3_html())
+    assert (meta.title, meta.author, meta.fandom, meta.rating) == ("The Long Road", "inkfox", "Naruto", "T")
+    assert meta.summary == "Team Seven takes a mission nobody wanted."
+    paragraphs = text.strip().split("\n\n")
+    assert paragraphs[0] == "Summary: Team Seven takes a mission nobody wanted."
+    assert paragraphs[1] == "A/N: Thanks to my beta reader."
+    assert paragraphs[2] == "Chapter 1: Dawn"
+    assert paragraphs[3] == "A/N: This chapter was hard to write."
+    assert paragraphs[4] == CHAPTER_ONE[0]
+    assert "A/N: Please leave kudos!" in paragraphs
+    assert paragraphs.index("A/N: Please leave kudos!") < paragraphs.index("Chapter 2: The Road")
+    assert "* * *" in paragraphs
+    assert paragraphs[-1] == "A/N: See you next time."
+    assert "Chapter Notes" not in text and "Please drop by" not in text
+    for leak in LEAKS:
+        assert leak not in text
+
+
+def test_ao3_work_page_layout_is_understood():
+    page = b"""<html><body>
+    <div class="preface group"><h2 class="title heading">Quiet Rain</h2>
+      <h3 class="byline heading"><a rel="author" href="/users/mist">mist</a></h3>
+      <div class="summary module"><h3 class="heading">Summary:</h3>
+        <blockquote class="userstuff"><p>Rain falls on Konoha.</p></blockquote></div></div>
+    <div id="chapters"><div class="chapter" id="chapter-1">
+      <div class="chapter preface group"><h3 class="title"><a href="#">Chapter 1</a>: Drizzle</h3>
+        <div class="notes module"><h3 class="heading">Notes:</h3>
+          <blockquote class="userstuff"><p>First try.</p></blockquote></div></div>
+      <div class="userstuff module" role="article"><h3 class="landmark heading">Chapter Text</h3>
+        <p>"Umbrella," Hinata said.</p><p>It rained all day.</p></div>
+      <div class="chapter preface group"><div class="end notes module"><h3 class="heading">Notes:</h3>
+        <blockquote class="userstuff"><p>Thanks for reading.</p></blockquote></div></div>
+    </div></div></body></html>"""
+    text, meta = convert_html(page)
+    assert (meta.title, meta.author, meta.summary) == ("Quiet Rain", "mist", "Rain falls on Konoha.")
+    assert text.split("\n\n") == [
+        "Summary: Rain falls on Konoha.",
+        "Chapter 1: Drizzle",
+        "A/N: First try.",
+        '"Umbrella," Hinata said.',
+        "It rained all day.",
+        "A/N: Thanks for reading.\n",
+    ]
+
+
+def test_fanfiction_net_page_gives_its_chapter_and_profile():
+    text, meta = convert_html(ffn_html(chapter=3))
+    assert (meta.title, meta.author, meta.rating, meta.fandom) == ("Shadows of the Leaf", "quill", "T", "Naruto")
+    assert "Chapter 3: The Scroll" in text.split("\n\n")
+    assert CHAPTER_ONE[2] in text
+    assert "Reviews here" not in text and "SCRIPT-LEAK" not in text
+
+
+def test_plain_html_headings_split_chapters_after_the_work_title():
+    page = b"""<html><head><title>Ramen Night</title><meta name="author" content="ichiraku"></head><body>
+    <h1>Ramen Night</h1><h2>Prologue</h2><p>Steam rose.</p><p>First line<br>second line</p>
+    <h2>The Bowl</h2><p>"More," said Naruto.</p><noscript>NOSCRIPT-LEAK</noscript>
+    <iframe src="x">IFRAME-LEAK</iframe></body></html>"""
+    text, meta = convert_html(page)
+    assert (meta.title, meta.author) == ("Ramen Night", "ichiraku")
+    assert text.split("\n\n")[:4] == ["Chapter 1: Prologue", "Steam rose.", "First line\nsecond line", "Chapter 2: The Bowl"]
+    assert "LEAK" not in text
+
+
+def test_html_of_only_scripts_and_styles_is_refused():
+    page = b"<html><head><style>p{}</style></head><body><script>document.write('hi there')</script></body></html>"
+    with pytest.raises(UploadRejected, match="no story text"):
+        convert_upload("evil.html", page)
+
+
+def test_deeply_nested_html_is_handled_quickly():
+    depth = 50_000
+    page = b"<div>" * depth + b"<p>Deep down, Naruto laughed.</p>" + b"</div>" * depth
+    started = time.perf_counter()
+    text, _ = convert_html(page)
+    assert "Deep down, Naruto laughed." in text
+    assert time.perf_counter() - started < 5
+
+
+def test_unclosed_and_stray_tags_do_not_lose_text():
+    page = b"<body><p>One<p>Two</span></b><div><p>Three</div><p>Four"
+    text, _ = convert_html(page)
+    assert text.split("\n\n") == ["One", "Two", "Three", "Four\n"]
+
+
+def test_epub_follows_container_opf_and_spine_order():
+    manuscript = convert_upload("book.epub", epub_bytes())
+    text = text_of(manuscript)
+    assert manuscript.kind == "epub"
+    meta = manuscript.metadata
+    assert (meta.title, meta.author, meta.summary) == ("The Long Road", "inkfox", "Team Seven takes a mission.")
+    assert text.index("Chapter 1: Dawn") < text.index(CHAPTER_ONE[0]) < text.index("Chapter 2: The Road")
+    for leak in LEAKS:
+        assert leak not in text
+
+
+def test_epub_with_untitled_chapter_documents_numbers_them():
+    text, _ = convert_epub(epub_bytes(chapters=[("", ["Plain words here."]), ("", ["More words there."])]))
+    assert text.split("\n\n")[1:] == ["Chapter 1", "Plain words here.", "Chapter 2", "More words there.\n"]
+
+
+def test_zip_bomb_epub_is_refused_quickly():
+    bomb = zip_bomb_epub()
+    assert len(bomb) < 2 * 1024 * 1024
+    started = time.perf_counter()
+    with pytest.raises(UploadRejected, match="zip bomb"):
+        convert_upload("bomb.epub", bomb)
+    assert time.perf_counter() - started < 2
+
+
+def test_epub_whose_headers_lie_about_size_is_stopped_while_inflating():
+    limits = EpubLimits(max_total_uncompressed=200 * 1024)
+    big = epub_bytes(chapters=[("Chapter 1", ["word " * 100_000])])
+    with pytest.raises(UploadRejected, match="zip bomb"):
+        convert_epub(big, limits=limits)
+
+
+def test_epub_with_too_many_members_is_refused():
+    many = epub_bytes(extra_members={f"x/{i}.txt": b"" for i in range(30)})
+    with pytest.raises(UploadRejected, match="more than 20 files"):
+        convert_epub(many, limits=EpubLimits(max_members=20))
+
+
+@pytest.mark.parametrize(
+    "epub",
+    [
+        traversal_epub(),
+        epub_bytes(extra_members={"/etc/passwd": b"root"}),
+        epub_bytes(extra_members={"OEBPS/../../up.xhtml": b"x"}),
+    ],
+)
+def test_epub_with_unsafe_member_paths_is_refused(epub):
+    with pytest.raises(UploadRejected, match="unsafe path"):
+        convert_epub(epub)
+
+
+def test_epub_manifest_pointing_outside_is_refused():
+    opf = b"""<package xmlns="http://www.idpf.org/2007/opf"><metadata/><manifest>
+    <item id="a" href="../../secret.xhtml" media-type="application/xhtml+xml"/></manifest>
+    <spine><itemref idref="a"/></spine></package>"""
+    with pytest.raises(UploadRejected, match="outside"):
+        convert_epub(epub_bytes(opf_override=opf))
+
+
+@pytest.mark.parametrize(
+    ("epub", "reason"),
+    [
+        (b"PK\x03\x04 not really a zip", "not a zip"),
+        (epub_bytes(container=b"<container><rootfiles/></container>"), "names no package"),
+        (epub_bytes(container=b"<container><rootfiles><rootfile full-path='OEBPS/gone.opf'/></rootfiles></container>"), "is missing"),
+        (epub_bytes(opf_override=b"<package><metadata><dc:title>broken"), "not valid XML"),
+        (epub_bytes(opf_override=b'<!DOCTYPE p [<!ENTITY a "aaaa">]><package>&a;</package>'), "entities"),
+        (epub_bytes(chapters=[]), "no chapters"),
+        (epub_bytes(opf_override=b"<package><manifest/><spine><itemref idref='ghost'/></spine></package>"), "not in the manifest"),
+    ],
+)
+def test_broken_epubs_get_a_clear_reason(epub, reason):
+    with pytest.raises(UploadRejected, match=reason):
+        convert_upload("broken.epub", epub)
+
+
+def test_epub_without_container_is_refused():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", "application/epub+zip")
+        archive.writestr("chapter.xhtml", "<p>hi</p>")
+    with pytest.raises(UploadRejected, match=r"container\.xml"):
+        convert_upload("bare.epub", buffer.getvalue())
