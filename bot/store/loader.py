@@ -1,0 +1,453 @@
+"""Loading parsed stories into the store: idempotent, one transaction per story, parsing off the loop.
+
+`load_story` writes one parsed Story; `load_directory` / `load_paths` read story files (.txt with an
+optional .toml of metadata beside), skip unchanged ones by content hash before parsing them, and
+report per file. A bundled story (guild_id NULL) is identified by its source file name, so a changed
+file replaces its old version in place (the story keeps its id).
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import tomllib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.parsing.model import NotAStory, Story
+from bot.store.connection import Store
+
+log = logging.getLogger(__name__)
+
+METADATA_FIELDS = ("title", "author", "fandom", "rating", "source")
+
+
+class BadStoryFile(Exception):
+    """A story file or its metadata cannot be loaded. The message is user-facing and names the file."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoryMetadata:
+    title: str
+    author: str = "unknown"
+    fandom: str | None = None
+    rating: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileOutcome:
+    path: Path
+    status: str  # "added", "replaced", "updated" (metadata only), "unchanged" or "failed"
+    story_id: int | None = None
+    title: str | None = None
+    error: str | None = None
+    size: int = 0
+    unexpected: bool = False  # failed for a reason other than bad input (a bug, a disk error)
+
+
+@dataclass(slots=True)
+class LoadReport:
+    """What a load did, file by file."""
+
+    outcomes: list[FileOutcome] = field(default_factory=list)
+
+    def of(self, status: str) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+    @property
+    def failed(self) -> list[FileOutcome]:
+        return self.of("failed")
+
+    @property
+    def bytes_read(self) -> int:
+        return sum(o.size for o in self.outcomes)
+
+    def summary(self) -> str:
+        parts = [f"{len(self.of(s))} {s}" for s in ("added", "replaced", "updated", "unchanged", "failed")]
+        return f"{len(self.outcomes)} files: " + ", ".join(parts)
+
+
+def content_hash(data: bytes) -> str:
+    """The identity of a story's text: sha256 of the file's bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+# ---------------------------------------------------------------- rows built off the event loop
+
+
+@dataclass(slots=True)
+class _Rows:
+    chapters: list[tuple] = field(default_factory=list)
+    scenes: list[tuple] = field(default_factory=list)
+    paragraphs: list[tuple] = field(default_factory=list)
+    notes: list[tuple] = field(default_factory=list)
+    characters: list[tuple[str, str, int, str | None, int]] = field(default_factory=list)
+    aliases: list[tuple[str, str, str]] = field(default_factory=list)  # name_key, alias, alias_key
+    quotes: list[tuple] = field(default_factory=list)  # speaker name_key (or None) in slot 8
+    word_count: int = 0
+
+
+def _key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _build_rows(story: Story) -> _Rows:
+    """Flatten a Story into insert rows (pure CPU work: run it in a worker thread)."""
+    rows = _Rows()
+    scene_first: dict[tuple[int, int], int] = {}
+    seq = 0
+    for ci, chapter in enumerate(story.chapters):
+        chapter_first, chapter_words = seq, 0
+        for si, scene in enumerate(chapter.scenes):
+            scene_first[ci, si] = seq
+            rows.scenes.append((ci, si, scene.heading, seq, len(scene.paragraphs)))
+            for pi, text in enumerate(scene.paragraphs):
+                rows.paragraphs.append((seq, ci, si, pi, text))
+                chapter_words += len(text.split())
+                seq += 1
+        rows.chapters.append((ci, chapter.number, chapter.title, chapter_first, seq - chapter_first, chapter_words))
+        rows.word_count += chapter_words
+    for ni, note in enumerate(story.notes):
+        if not 0 <= note.chapter < max(len(story.chapters), 1):
+            raise ValueError(f"note {ni} points to chapter {note.chapter}, which the story does not have")
+        rows.notes.append((ni, note.chapter, note.position, note.kind, note.text))
+
+    # Characters by canonical name; duplicates merge, and a speaker the parser did not list
+    # still gets a row so every attributed quote links to a character.
+    characters: dict[str, list] = {}
+    aliases: dict[str, dict[str, str]] = {}
+    for character in story.characters:
+        key = _key(character.name)
+        if not key:
+            continue
+        if key in characters:
+            characters[key][2] += character.mentions
+        else:
+            characters[key] = [character.name, key, character.mentions, character.gender, 0]
+            aliases[key] = {}
+        for alias in character.aliases:
+            alias_key = _key(alias)
+            if alias_key and alias_key != key:
+                aliases[key].setdefault(alias_key, alias)
+    speaker_seq: dict[str, int] = {}
+    for qi, quote in enumerate(story.quotes):
+        first = scene_first.get((quote.chapter, quote.scene))
+        if first is None or not 0 <= quote.paragraph < len(story.chapters[quote.chapter].scenes[quote.scene].paragraphs):
+            raise ValueError(f"quote {qi} points outside the story's paragraphs")
+        speaker = _key(quote.speaker) if quote.speaker else None
+        if speaker:
+            if speaker not in characters:
+                characters[speaker] = [quote.speaker, speaker, 0, None, 0]
+                aliases[speaker] = {}
+            characters[speaker][4] += 1
+            nth = speaker_seq.get(speaker, 0)
+            speaker_seq[speaker] = nth + 1
+        else:
+            speaker, nth = None, None
+        rows.quotes.append((
+            qi, first + quote.paragraph, quote.chapter, quote.scene, quote.paragraph, quote.text,
+            quote.kind, min(max(float(quote.confidence), 0.0), 1.0), speaker, nth,
+            quote.start, quote.end, quote.rule,
+        ))
+    rows.characters = [tuple(c) for c in characters.values()]
+    rows.aliases = [(key, alias, alias_key) for key, found in aliases.items() for alias_key, alias in found.items()]
+    return rows
+
+
+# ---------------------------------------------------------------- writing one story
+
+
+async def load_story(
+    store: Store,
+    story: Story,
+    *,
+    title: str,
+    author: str = "unknown",
+    fandom: str | None = None,
+    rating: str | None = None,
+    source: str | None = None,
+    content_hash: str,
+    guild_id: int | None = None,
+    added_by: int | None = None,
+) -> int:
+    """Store one parsed story in a single transaction and return its id.
+
+    Same content hash already in the scope (bundled, or that guild): nothing is written and the
+    existing id is returned (for a bundled story changed metadata is updated). A bundled story
+    whose source matches an existing bundled story with other content replaces it, keeping its id.
+    """
+    rows = await asyncio.to_thread(_build_rows, story)
+    meta = StoryMetadata(title, author, fandom, rating, source)
+    story_id, _ = await _write(store, story, rows, meta, content_hash, guild_id, added_by)
+    return story_id
+
+
+async def _find_by_hash(store: Store, scope: int, digest: str):
+    async with store.db.execute(
+        "SELECT id, title, author, fandom, rating, source FROM stories WHERE scope = ? AND content_hash = ?",
+        (scope, digest),
+    ) as cur:
+        return await cur.fetchone()
+
+
+async def _sync_metadata(store: Store, row, meta: StoryMetadata, guild_id: int | None) -> str:
+    """For an unchanged text: update bundled metadata when the .toml changed, else touch nothing."""
+    current = StoryMetadata(row["title"], row["author"], row["fandom"], row["rating"], row["source"])
+    if guild_id is not None or current == meta:
+        return "unchanged"
+    await store.db.execute(
+        "UPDATE stories SET title = ?, title_key = ?, author = ?, fandom = ?, rating = ?, source = ? WHERE id = ?",
+        (meta.title, _key(meta.title), meta.author, meta.fandom, meta.rating, meta.source, row["id"]),
+    )
+    return "updated"
+
+
+async def _write(
+    store: Store, story: Story, rows: _Rows, meta: StoryMetadata, digest: str,
+    guild_id: int | None, added_by: int | None,
+) -> tuple[int, str]:
+    db = store.db
+    scope = guild_id or 0
+    async with store.atomic():
+        existing = await _find_by_hash(store, scope, digest)
+        if existing is not None:
+            return existing["id"], await _sync_metadata(store, existing, meta, guild_id)
+        replaced_id = None
+        if guild_id is None and meta.source is not None:
+            async with db.execute(
+                "SELECT id FROM stories WHERE guild_id IS NULL AND source = ?", (meta.source,)
+            ) as cur:
+                found = await cur.fetchone()
+            if found is not None:
+                replaced_id = found["id"]
+                await _unlink(store, replaced_id)
+        async with db.execute("SELECT paragraphs, quotes FROM scope_totals WHERE scope = ?", (scope,)) as cur:
+            totals = await cur.fetchone()
+        paragraph_base, quote_base = (totals[0], totals[1]) if totals else (0, 0)
+        values = (
+            meta.title, _key(meta.title), meta.author, meta.fandom, meta.rating, meta.source, digest,
+            story.summary, rows.word_count, len(rows.chapters), len(rows.paragraphs), len(rows.quotes),
+            paragraph_base, quote_base, added_by, datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        columns = (
+            "title, title_key, author, fandom, rating, source, content_hash, summary, word_count,"
+            " chapter_count, paragraph_count, quote_count, paragraph_base, quote_base, added_by, added_at"
+        )
+        if replaced_id is None:
+            async with db.execute(
+                f"INSERT INTO stories (guild_id, {columns}) VALUES (?{', ?' * len(values)})",
+                (guild_id, *values),
+            ) as cur:
+                story_id = cur.lastrowid
+        else:
+            story_id = replaced_id
+            assignments = ", ".join(f"{c.strip()} = ?" for c in columns.split(","))
+            await db.execute(f"UPDATE stories SET {assignments} WHERE id = ?", (*values, story_id))
+        await db.execute(
+            "INSERT INTO scope_totals (scope, paragraphs, quotes) VALUES (?, ?, ?) ON CONFLICT (scope)"
+            " DO UPDATE SET paragraphs = paragraphs + excluded.paragraphs, quotes = quotes + excluded.quotes",
+            (scope, len(rows.paragraphs), len(rows.quotes)),
+        )
+        await _insert_children(store, story_id, rows)
+    return story_id, ("added" if replaced_id is None else "replaced")
+
+
+async def _insert_children(store: Store, story_id: int, rows: _Rows) -> None:
+    db = store.db
+    await db.executemany(
+        "INSERT INTO chapters (story_id, chapter_index, number, title, first_paragraph, paragraph_count,"
+        " word_count) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(story_id, *r) for r in rows.chapters],
+    )
+    await db.executemany(
+        "INSERT INTO scenes (story_id, chapter_index, scene_index, heading, first_paragraph, paragraph_count)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [(story_id, *r) for r in rows.scenes],
+    )
+    await db.executemany(
+        "INSERT INTO paragraphs (story_id, seq, chapter_index, scene_index, paragraph_index, text)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [(story_id, *r) for r in rows.paragraphs],
+    )
+    await db.executemany(
+        "INSERT INTO notes (story_id, seq, chapter_index, position, kind, text) VALUES (?, ?, ?, ?, ?, ?)",
+        [(story_id, *r) for r in rows.notes],
+    )
+    await db.executemany(
+        "INSERT INTO characters (story_id, name, name_key, mentions, gender, lines) VALUES (?, ?, ?, ?, ?, ?)",
+        [(story_id, *r) for r in rows.characters],
+    )
+    async with db.execute("SELECT name_key, id FROM characters WHERE story_id = ?", (story_id,)) as cur:
+        character_ids = {row[0]: row[1] for row in await cur.fetchall()}
+    await db.executemany(
+        "INSERT INTO aliases (character_id, story_id, alias, alias_key) VALUES (?, ?, ?, ?)",
+        [(character_ids[key], story_id, alias, alias_key) for key, alias, alias_key in rows.aliases],
+    )
+    await db.executemany(
+        "INSERT INTO quotes (story_id, seq, paragraph_seq, chapter_index, scene_index, paragraph_index, text,"
+        " kind, confidence, character_id, speaker_seq, start_offset, end_offset, rule)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(story_id, *r[:8], character_ids.get(r[8]) if r[8] else None, *r[9:]) for r in rows.quotes],
+    )
+
+
+async def _unlink(store: Store, story_id: int) -> int:
+    """Remove a story's children and close the gap it leaves on its scope's dense lines.
+
+    Returns the scope. The caller holds the transaction.
+    """
+    db = store.db
+    async with db.execute(
+        "SELECT scope, paragraph_count, quote_count, paragraph_base, quote_base FROM stories WHERE id = ?",
+        (story_id,),
+    ) as cur:
+        scope, paragraphs, quotes, paragraph_base, quote_base = await cur.fetchone()
+    if paragraphs:
+        await db.execute(
+            "UPDATE stories SET paragraph_base = paragraph_base - ?"
+            " WHERE scope = ? AND id != ? AND paragraph_base >= ?",
+            (paragraphs, scope, story_id, paragraph_base + paragraphs),
+        )
+    if quotes:
+        await db.execute(
+            "UPDATE stories SET quote_base = quote_base - ? WHERE scope = ? AND id != ? AND quote_base >= ?",
+            (quotes, scope, story_id, quote_base + quotes),
+        )
+    await db.execute(
+        "UPDATE scope_totals SET paragraphs = paragraphs - ?, quotes = quotes - ? WHERE scope = ?",
+        (paragraphs, quotes, scope),
+    )
+    await db.execute(
+        "UPDATE stories SET paragraph_count = 0, quote_count = 0, paragraph_base = 0, quote_base = 0"
+        " WHERE id = ?",
+        (story_id,),
+    )
+    # Quotes first: they reference paragraphs and characters.
+    for table in ("quotes", "aliases", "characters", "notes", "paragraphs", "scenes", "chapters"):
+        await db.execute(f"DELETE FROM {table} WHERE story_id = ?", (story_id,))
+    return scope
+
+
+async def delete_story(store: Store, story_id: int) -> bool:
+    """Delete a story and everything hanging off it (feature tables cascade). False if no such story."""
+    async with store.atomic():
+        async with store.db.execute("SELECT 1 FROM stories WHERE id = ?", (story_id,)) as cur:
+            if await cur.fetchone() is None:
+                return False
+        await _unlink(store, story_id)
+        await store.db.execute("DELETE FROM stories WHERE id = ?", (story_id,))
+    return True
+
+
+# ---------------------------------------------------------------- files and folders
+
+
+def _read_metadata(txt: Path) -> dict[str, str]:
+    toml_path = txt.with_suffix(".toml")
+    if not toml_path.exists():
+        return {}
+    try:
+        data = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise BadStoryFile(f"{toml_path}: not valid TOML metadata ({exc})") from exc
+    for key in METADATA_FIELDS:
+        if key in data and not isinstance(data[key], str):
+            raise BadStoryFile(f"{toml_path}: '{key}' must be text")
+    return {key: data[key].strip() for key in METADATA_FIELDS if key in data and data[key].strip()}
+
+
+def _read_file(path: Path) -> tuple[bytes, str, dict[str, str]]:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise BadStoryFile(f"{path}: no such file or folder") from exc
+    except IsADirectoryError as exc:
+        raise BadStoryFile(f"{path}: is a folder") from exc
+    except OSError as exc:
+        raise BadStoryFile(f"{path}: cannot read ({exc.strerror})") from exc
+    return data, content_hash(data), _read_metadata(path)
+
+
+def _metadata(path: Path, found: dict[str, str], story_title: str | None) -> StoryMetadata:
+    # Users never see file names as titles when anything better is known.
+    title = found.get("title") or story_title or path.stem.replace("_", " ").strip() or path.name
+    return StoryMetadata(
+        title=title[:200],
+        author=found.get("author", "unknown"),
+        fandom=found.get("fandom"),
+        rating=found.get("rating"),
+        source=found.get("source", path.name),
+    )
+
+
+def _parse_and_build(data: bytes, filename: str) -> tuple[Story, _Rows]:
+    from bot.parsing import parse_story
+
+    story = parse_story(data, filename=filename)
+    return story, _build_rows(story)
+
+
+async def load_file(store: Store, path: Path) -> FileOutcome:
+    """Load one bundled story file. Bad input becomes a "failed" outcome with a one-line message."""
+    try:
+        data, digest, found = await asyncio.to_thread(_read_file, path)
+        size = len(data)
+        existing = await _find_by_hash(store, 0, digest)
+        if existing is not None:
+            meta = _metadata(path, found, existing["title"])
+            async with store.atomic():
+                status = await _sync_metadata(store, existing, meta, None)
+            return FileOutcome(path, status, existing["id"], meta.title, size=size)
+        story, rows = await asyncio.to_thread(_parse_and_build, data, path.name)
+        del data
+        meta = _metadata(path, found, story.title)
+        story_id, status = await _write(store, story, rows, meta, digest, None, None)
+        return FileOutcome(path, status, story_id, meta.title, size=size)
+    except BadStoryFile as exc:
+        return FileOutcome(path, "failed", error=str(exc))
+    except NotAStory as exc:
+        return FileOutcome(path, "failed", error=f"{path}: {exc}")
+    except Exception as exc:
+        # One broken file must not stop the others (or the bot's start-up) from loading.
+        log.exception("unexpected failure loading %s", path)
+        return FileOutcome(path, "failed", error=f"{path}: could not be loaded ({exc})", unexpected=True)
+
+
+def story_files(paths: Iterable[Path]) -> list[Path]:
+    """Expand folders to their .txt files (sorted, recursive); files are taken as given."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*.txt") if p.is_file()))
+        else:
+            files.append(path)
+    return files
+
+
+async def load_paths(
+    store: Store, paths: Iterable[Path], *, progress: Callable[[FileOutcome, int, int], None] | None = None
+) -> LoadReport:
+    """Load story files and folders as bundled stories; `progress(outcome, done, total)` after each."""
+    report = LoadReport()
+    files = await asyncio.to_thread(story_files, list(paths))
+    for done, path in enumerate(files, start=1):
+        outcome = await load_file(store, path)
+        if outcome.error:
+            log.warning("not loaded: %s", outcome.error)
+        report.outcomes.append(outcome)
+        if progress is not None:
+            progress(outcome, done, len(files))
+    return report
+
+
+async def load_directory(store: Store, path: Path | str) -> LoadReport:
+    """Load every .txt story in a folder (with its .toml metadata) as bundled stories."""
+    folder = Path(path)
+    if not await asyncio.to_thread(folder.is_dir):
+        return LoadReport([FileOutcome(folder, "failed", error=f"{folder}: not a folder")])
+    report = await load_paths(store, [folder])
+    log.info("stories from %s: %s", folder, report.summary())
+    return report

@@ -1,0 +1,261 @@
+"""Read repository for stories and their structure: visibility, lookup, autocomplete, chapters,
+scenes, paragraphs, notes and characters. Every function takes the open Store; none writes.
+
+Visibility: a story with guild_id NULL (bundled) is visible everywhere; any other story only in
+its own guild. Functions taking `guild_id` accept None for "no guild" (a DM): bundled only.
+"""
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from bot.store.connection import Store
+from bot.store.fts import fts_phrase
+from bot.store.records import (
+    StoredChapter,
+    StoredCharacter,
+    StoredNote,
+    StoredParagraph,
+    StoredScene,
+    StoredStory,
+)
+
+log = logging.getLogger(__name__)
+
+AUTOCOMPLETE_LIMIT = 25  # Discord's maximum number of choices
+_STORY_COLUMNS = (
+    "id, guild_id, title, author, fandom, rating, source, content_hash, summary, word_count,"
+    " chapter_count, paragraph_count, quote_count, added_by, added_at"
+)
+_PARAGRAPH_COLUMNS = "id, story_id, seq, chapter_index, scene_index, paragraph_index, text"
+_KEY_END = chr(0x10FFFF)  # sorts after every character: [key, key + _KEY_END) is a prefix range
+
+
+def _key(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _scope(guild_id: int | None) -> int:
+    return guild_id or 0
+
+
+def _story(row: sqlite3.Row) -> StoredStory:
+    return StoredStory(*row)
+
+
+def is_visible(story: StoredStory, guild_id: int | None) -> bool:
+    """Whether `story` may be shown in `guild_id` (None: outside any guild)."""
+    return story.guild_id is None or story.guild_id == guild_id
+
+
+async def visible_stories(store: Store, guild_id: int | None) -> list[StoredStory]:
+    """Bundled stories plus the guild's own, by title (case-insensitive)."""
+    async with store.db.execute(
+        f"SELECT {_STORY_COLUMNS} FROM stories WHERE scope IN (0, ?) ORDER BY title_key, id",
+        (_scope(guild_id),),
+    ) as cur:
+        return [_story(row) for row in await cur.fetchall()]
+
+
+async def get_story(store: Store, story_id: int) -> StoredStory | None:
+    """A story by id regardless of visibility (check `is_visible` before showing it)."""
+    async with store.db.execute(f"SELECT {_STORY_COLUMNS} FROM stories WHERE id = ?", (story_id,)) as cur:
+        row = await cur.fetchone()
+    return None if row is None else _story(row)
+
+
+async def get_visible_story(store: Store, story_id: int, guild_id: int | None) -> StoredStory | None:
+    """A story by id, or None when it does not exist or is not visible in `guild_id`."""
+    story = await get_story(store, story_id)
+    return story if story is not None and is_visible(story, guild_id) else None
+
+
+async def find_by_content(store: Store, guild_id: int | None, content_hash: str) -> StoredStory | None:
+    """The story with this content hash in the guild's own scope (or the bundled scope when None).
+
+    Use it before an upload to tell the user the text is already there.
+    """
+    async with store.db.execute(
+        f"SELECT {_STORY_COLUMNS} FROM stories WHERE scope = ? AND content_hash = ?",
+        (_scope(guild_id), content_hash),
+    ) as cur:
+        row = await cur.fetchone()
+    return None if row is None else _story(row)
+
+
+async def find_by_title(store: Store, guild_id: int | None, title: str) -> list[StoredStory]:
+    """Visible stories whose title equals `title` ignoring case and spacing (the guild's own first)."""
+    async with store.db.execute(
+        f"SELECT {_STORY_COLUMNS} FROM stories WHERE scope IN (0, ?) AND title_key = ? ORDER BY scope DESC, id",
+        (_scope(guild_id), _key(title)),
+    ) as cur:
+        return [_story(row) for row in await cur.fetchall()]
+
+
+async def autocomplete_titles(
+    store: Store, guild_id: int | None, text: str, *, limit: int = AUTOCOMPLETE_LIMIT
+) -> list[StoredStory]:
+    """Visible stories for a title autocomplete: prefix matches first, then substring matches.
+
+    Both are index lookups, so the cost does not grow with the number of stories:
+    prefixes use the (scope, title_key) b-tree, one bounded range per scope; substrings of three
+    or more characters use the trigram FTS5 index `stories_title_fts`. One- and two-character
+    input gets prefix matches only (a trigram index cannot answer shorter substrings).
+    """
+    key = _key(text)
+    found: dict[int, StoredStory] = {}
+    for scope in dict.fromkeys((0, _scope(guild_id))):
+        async with store.db.execute(
+            f"SELECT {_STORY_COLUMNS}, title_key FROM stories"
+            " WHERE scope = ? AND title_key >= ? AND title_key < ? ORDER BY title_key LIMIT ?",
+            (scope, key, key + _KEY_END, limit),
+        ) as cur:
+            rows = await cur.fetchall()
+        for row in rows:
+            found[row["id"]] = _story(row[:-1])
+    ordered = sorted(found.values(), key=lambda s: (_key(s.title), s.id))[:limit]
+    query = fts_phrase(text) if len(key) >= 3 else None
+    if query is not None and len(ordered) < limit:
+        seen = {s.id for s in ordered}
+        async with store.db.execute(
+            f"SELECT {', '.join('s.' + c.strip() for c in _STORY_COLUMNS.split(','))}"
+            " FROM stories_title_fts JOIN stories AS s ON s.id = stories_title_fts.rowid"
+            " WHERE stories_title_fts MATCH ? AND s.scope IN (0, ?) LIMIT ?",
+            (query, _scope(guild_id), limit + len(seen)),
+        ) as cur:
+            rows = await cur.fetchall()
+        extra = sorted((_story(r) for r in rows if r["id"] not in seen), key=lambda s: (_key(s.title), s.id))
+        ordered.extend(extra[: limit - len(ordered)])
+    return ordered
+
+
+async def chapters(store: Store, story_id: int) -> list[StoredChapter]:
+    """A story's chapters in order."""
+    async with store.db.execute(
+        "SELECT story_id, chapter_index, number, title, first_paragraph, paragraph_count, word_count"
+        " FROM chapters WHERE story_id = ? ORDER BY chapter_index",
+        (story_id,),
+    ) as cur:
+        return [StoredChapter(*row) for row in await cur.fetchall()]
+
+
+async def chapter_by_number(store: Store, story_id: int, number: int) -> StoredChapter | None:
+    """The chapter users call `number` (StoredChapter.display_number); the first one if repeated."""
+    for chapter in await chapters(store, story_id):
+        if chapter.display_number == number:
+            return chapter
+    return None
+
+
+async def scenes(store: Store, story_id: int, chapter_index: int) -> list[StoredScene]:
+    """The scenes of one chapter in order, with headings and paragraph ranges."""
+    async with store.db.execute(
+        "SELECT story_id, chapter_index, scene_index, heading, first_paragraph, paragraph_count"
+        " FROM scenes WHERE story_id = ? AND chapter_index = ? ORDER BY scene_index",
+        (story_id, chapter_index),
+    ) as cur:
+        return [StoredScene(*row) for row in await cur.fetchall()]
+
+
+async def paragraph_range(store: Store, story_id: int, first_seq: int, count: int) -> list[StoredParagraph]:
+    """Up to `count` paragraphs from seq `first_seq` on, in reading order (one index range)."""
+    async with store.db.execute(
+        f"SELECT {_PARAGRAPH_COLUMNS} FROM paragraphs WHERE story_id = ? AND seq >= ? AND seq < ? ORDER BY seq",
+        (story_id, first_seq, first_seq + max(count, 0)),
+    ) as cur:
+        return [StoredParagraph(*row) for row in await cur.fetchall()]
+
+
+async def paragraphs(
+    store: Store, story_id: int, chapter_index: int, scene_index: int | None = None
+) -> list[StoredParagraph]:
+    """The paragraphs of a chapter (or of one scene of it) in reading order."""
+    if scene_index is None:
+        table, where, args = "chapters", "story_id = ? AND chapter_index = ?", (story_id, chapter_index)
+    else:
+        table, where = "scenes", "story_id = ? AND chapter_index = ? AND scene_index = ?"
+        args = (story_id, chapter_index, scene_index)
+    async with store.db.execute(f"SELECT first_paragraph, paragraph_count FROM {table} WHERE {where}", args) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        return []
+    return await paragraph_range(store, story_id, row[0], row[1])
+
+
+async def get_paragraph(store: Store, story_id: int, seq: int) -> StoredParagraph | None:
+    async with store.db.execute(
+        f"SELECT {_PARAGRAPH_COLUMNS} FROM paragraphs WHERE story_id = ? AND seq = ?", (story_id, seq)
+    ) as cur:
+        row = await cur.fetchone()
+    return None if row is None else StoredParagraph(*row)
+
+
+async def notes(store: Store, story_id: int, chapter_index: int | None = None) -> list[StoredNote]:
+    """Author's notes, disclaimers, summaries and legends (never story text), in file order."""
+    sql = "SELECT story_id, chapter_index, position, kind, text FROM notes WHERE story_id = ?"
+    args: tuple = (story_id,)
+    if chapter_index is not None:
+        sql += " AND chapter_index = ?"
+        args += (chapter_index,)
+    async with store.db.execute(sql + " ORDER BY seq", args) as cur:
+        return [StoredNote(*row) for row in await cur.fetchall()]
+
+
+async def characters(store: Store, story_id: int) -> list[StoredCharacter]:
+    """A story's characters with their aliases, most mentioned first."""
+    async with store.db.execute(
+        "SELECT id, story_id, name, mentions, gender, lines FROM characters WHERE story_id = ?"
+        " ORDER BY mentions DESC, lines DESC, name_key",
+        (story_id,),
+    ) as cur:
+        rows = await cur.fetchall()
+    async with store.db.execute(
+        "SELECT character_id, alias FROM aliases WHERE story_id = ? ORDER BY alias_key", (story_id,)
+    ) as cur:
+        aliases: dict[int, list[str]] = {}
+        for character_id, alias in await cur.fetchall():
+            aliases.setdefault(character_id, []).append(alias)
+    return [
+        StoredCharacter(row["id"], row["story_id"], row["name"], tuple(aliases.get(row["id"], ())),
+                        row["mentions"], row["gender"], row["lines"])
+        for row in rows
+    ]
+
+
+async def find_character(store: Store, story_id: int, name: str) -> StoredCharacter | None:
+    """A story's character by canonical name or alias, ignoring case."""
+    key = _key(name)
+    async with store.db.execute(
+        "SELECT id FROM characters WHERE story_id = ? AND name_key = ?"
+        " UNION ALL SELECT character_id FROM aliases WHERE story_id = ? AND alias_key = ? LIMIT 1",
+        (story_id, key, story_id, key),
+    ) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        return None
+    return next((c for c in await characters(store, story_id) if c.id == row[0]), None)
+
+
+async def autocomplete_characters(
+    store: Store, guild_id: int | None, text: str, *, story_id: int | None = None,
+    limit: int = AUTOCOMPLETE_LIMIT,
+) -> list[str]:
+    """Character names for an autocomplete: within one story (substring of name or alias, most
+    lines first), or across visible stories (distinct names by prefix, walking the name index)."""
+    key = _key(text)
+    if story_id is not None:
+        pattern = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        async with store.db.execute(
+            "SELECT c.name FROM characters AS c WHERE c.story_id = ? AND (c.name_key LIKE ? ESCAPE '\\'"
+            " OR EXISTS (SELECT 1 FROM aliases AS a WHERE a.character_id = c.id AND a.alias_key LIKE ? ESCAPE '\\'))"
+            " ORDER BY c.lines DESC, c.mentions DESC, c.name_key LIMIT ?",
+            (story_id, pattern, pattern, limit),
+        ) as cur:
+            return [row[0] for row in await cur.fetchall()]
+    async with store.db.execute(
+        "SELECT c.name, c.name_key FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
+        " WHERE c.name_key >= ? AND c.name_key < ? AND s.scope IN (0, ?) AND c.lines > 0"
+        " GROUP BY c.name_key ORDER BY c.name_key LIMIT ?",
+        (key, key + _KEY_END, _scope(guild_id), limit),
+    ) as cur:
+        return [row[0] for row in await cur.fetchall()]

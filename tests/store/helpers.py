@@ -1,0 +1,65 @@
+"""Hand-built stories and database checks shared by the store tests."""
+from __future__ import annotations
+
+from bot.parsing.model import Chapter, Character, Note, Quote, Scene, Story
+from bot.store import Store
+
+
+def make_story(tag: str = "a", *, chapters: int = 2, scenes: int = 2, paragraphs: int = 3) -> Story:
+    """A story whose every paragraph names its place, with one quote per scene by alternating speakers."""
+    built, quotes = [], []
+    for ci in range(chapters):
+        scene_list = []
+        for si in range(scenes):
+            texts = tuple(f"{tag} chapter {ci} scene {si} paragraph {pi} words here" for pi in range(paragraphs))
+            scene_list.append(Scene(heading=f"Heading {si}" if si else None, paragraphs=texts))
+            speaker = ("Naruto", "Sasuke", None)[(ci * scenes + si) % 3]
+            quotes.append(Quote(f"{tag} line {ci}.{si}", "speech", speaker, 0.9, ci, si, paragraphs - 1, 3, 9, "tag"))
+        built.append(Chapter(number=ci + 1, title=f"Title {ci}", scenes=tuple(scene_list)))
+    return Story(
+        title=f"Story {tag}",
+        summary=f"summary {tag}",
+        notes=(Note(0, "before", "Disclaimer: not mine.", "disclaimer"), Note(chapters - 1, "after", "A/N: review!")),
+        chapters=tuple(built),
+        quotes=tuple(quotes),
+        characters=(
+            Character("Naruto", ("Naruto-kun", "Uzumaki Naruto"), 12, "M"),
+            Character("Sasuke", ("Sasuke-kun",), 7, "M"),
+            Character("Sakura", (), 2, "F"),
+        ),
+    )
+
+
+async def dump(store: Store) -> dict[str, list[tuple]]:
+    """Every row of every table (FTS shadow tables included), to compare a database before/after."""
+    async with store.db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name"
+    ) as cur:
+        tables = [row[0] for row in await cur.fetchall()]
+    result = {}
+    for table in tables:
+        async with store.db.execute(f'SELECT * FROM "{table}" ORDER BY 1') as cur:
+            result[table] = [tuple(row) for row in await cur.fetchall()]
+    return result
+
+
+async def assert_lines_dense(store: Store) -> None:
+    """The random-pick invariant: per scope, stories tile [0, total) with no gap or overlap."""
+    async with store.db.execute("SELECT scope, paragraphs, quotes FROM scope_totals") as cur:
+        totals = {row[0]: (row[1], row[2]) for row in await cur.fetchall()}
+    for index, (base, count) in enumerate((("paragraph_base", "paragraph_count"), ("quote_base", "quote_count"))):
+        async with store.db.execute(
+            f"SELECT scope, {base}, {count} FROM stories WHERE {count} > 0 ORDER BY scope, {base}"
+        ) as cur:
+            rows = await cur.fetchall()
+        ends: dict[int, int] = {}
+        for scope, start, n in rows:
+            assert start == ends.get(scope, 0), f"{base} gap or overlap in scope {scope}"
+            ends[scope] = start + n
+        for scope, total in totals.items():
+            assert ends.get(scope, 0) == total[index]
+    async with store.db.execute(
+        "SELECT s.id FROM stories s WHERE paragraph_count != (SELECT count(*) FROM paragraphs p WHERE p.story_id = s.id)"
+        " OR quote_count != (SELECT count(*) FROM quotes q WHERE q.story_id = s.id)"
+    ) as cur:
+        assert await cur.fetchall() == []
