@@ -1,0 +1,273 @@
+"""Trivia repository: question material read from stored stories, games, per-question scores,
+leaderboards, and the recovery of games the bot left running when it stopped."""
+from __future__ import annotations
+
+import logging
+import random
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.store import stories
+from bot.store.connection import Store
+from bot.trivia.material import (
+    TriviaCharacter,
+    TriviaLine,
+    TriviaParagraph,
+    TriviaStory,
+    chapter_label,
+)
+
+log = logging.getLogger(__name__)
+
+# A game over the whole library reads this many stories at most: enough for "which story"
+# questions with four options and variety, without reading a big library into memory.
+MAX_STORIES_PER_GAME = 6
+LEADERBOARD_SIZE = 10
+RUNNING = "running"
+END_STATES = ("finished", "stopped", "idle", "interrupted")
+
+
+class GameAlreadyRunning(Exception):
+    """The channel already has a running game (the database's own one-per-channel rule)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredGame:
+    id: int
+    guild_id: int
+    channel_id: int
+    message_id: int | None
+    starter_id: int
+    story_id: int | None
+    state: str
+    questions_planned: int
+    questions_done: int
+    started_at: str
+    ended_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredAnswer:
+    user_id: int
+    correct: bool
+    points: int
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderboardRow:
+    rank: int  # equal points share a rank
+    user_id: int
+    points: int
+    games: int
+    correct: int
+    answered: int
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.answered if self.answered else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Leaderboard:
+    top: tuple[LeaderboardRow, ...]
+    me: LeaderboardRow | None  # the invoker's own row, also when outside the top
+    players: int  # how many players have scored at all
+
+
+_GAME_COLUMNS = (
+    "id, guild_id, channel_id, message_id, starter_id, story_id, state, questions_planned,"
+    " questions_done, started_at, ended_at"
+)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+# ------------------------------------------------------------------------------ question material
+
+
+async def load_story_material(store: Store, story_id: int, title: str) -> TriviaStory:
+    """Everything question generation reads about one stored story (never its notes)."""
+    async with store.db.execute(
+        "SELECT chapter_index, number, title FROM chapters WHERE story_id = ? ORDER BY chapter_index",
+        (story_id,),
+    ) as cur:
+        chapter_rows = await cur.fetchall()
+    async with store.db.execute(
+        "SELECT chapter_index, text FROM paragraphs WHERE story_id = ? ORDER BY seq", (story_id,)
+    ) as cur:
+        paragraphs = tuple(TriviaParagraph(row[0], row[1]) for row in await cur.fetchall())
+    async with store.db.execute(
+        "SELECT q.text, c.name, q.confidence, q.chapter_index, q.kind FROM quotes AS q"
+        " LEFT JOIN characters AS c ON c.id = q.character_id WHERE q.story_id = ? ORDER BY q.seq",
+        (story_id,),
+    ) as cur:
+        lines = tuple(TriviaLine(*row) for row in await cur.fetchall())
+    characters = tuple(
+        TriviaCharacter(c.name, c.aliases, c.mentions) for c in await stories.characters(store, story_id)
+    )
+    chapters = tuple(chapter_label(row[1], row[2], row[0]) for row in chapter_rows)
+    return TriviaStory(story_id, title, chapters, paragraphs, lines, characters)
+
+
+async def load_game_material(
+    store: Store, guild_id: int | None, story_id: int | None, rng: random.Random
+) -> list[TriviaStory]:
+    """Material for a game: one story, or a random sample of the stories visible in the guild.
+
+    The caller checks that `story_id` is visible; an unknown one gives no material.
+    """
+    if story_id is not None:
+        story = await stories.get_visible_story(store, story_id, guild_id)
+        return [] if story is None else [await load_story_material(store, story.id, story.title)]
+    candidates = [s for s in await stories.visible_stories(store, guild_id) if s.paragraph_count]
+    picked = rng.sample(candidates, min(MAX_STORIES_PER_GAME, len(candidates)))
+    return [await load_story_material(store, s.id, s.title) for s in picked]
+
+
+# ---------------------------------------------------------------------------------------- games
+
+
+async def create_game(
+    store: Store, *, guild_id: int, channel_id: int, starter_id: int, story_id: int | None,
+    questions: int,
+) -> int:
+    """Record a new running game; raises GameAlreadyRunning when the channel has one."""
+    try:
+        async with store.atomic():
+            cur = await store.db.execute(
+                "INSERT INTO trivia_games (guild_id, channel_id, starter_id, story_id, questions_planned,"
+                " started_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (guild_id, channel_id, starter_id, story_id, questions, _now()),
+            )
+            game_id = cur.lastrowid
+    except sqlite3.IntegrityError as exc:
+        if "trivia_games.channel_id" in str(exc):
+            raise GameAlreadyRunning(channel_id) from exc
+        raise
+    assert game_id is not None
+    return game_id
+
+
+async def set_game_message(store: Store, game_id: int, message_id: int) -> None:
+    """Remember the question message on screen, so a restart can mark it interrupted."""
+    async with store.atomic():
+        await store.db.execute(
+            "UPDATE trivia_games SET message_id = ? WHERE id = ?", (message_id, game_id)
+        )
+
+
+async def record_question(
+    store: Store, *, game_id: int, question_no: int, guild_id: int, story_id: int | None,
+    answers: Sequence[ScoredAnswer],
+) -> None:
+    """Write one closed question's answers and advance the game, all or nothing.
+
+    Writing the same question twice changes nothing (a retry after an error is harmless).
+    """
+    async with store.atomic():
+        await store.db.executemany(
+            # DO NOTHING only on the key: OR IGNORE would also swallow CHECK failures.
+            "INSERT INTO trivia_answers (game_id, question_no, user_id, guild_id, story_id,"
+            " correct, points) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (game_id, question_no, user_id) DO NOTHING",
+            [
+                (game_id, question_no, a.user_id, guild_id, story_id, int(a.correct), a.points)
+                for a in answers
+            ],
+        )
+        await store.db.execute(
+            "UPDATE trivia_games SET questions_done = max(questions_done, ?) WHERE id = ?",
+            (question_no, game_id),
+        )
+
+
+async def end_game(store: Store, game_id: int, state: str) -> None:
+    """Close a running game with its final state (a closed game stays as it was)."""
+    if state not in END_STATES:
+        raise ValueError(f"not an end state: {state}")
+    async with store.atomic():
+        await store.db.execute(
+            "UPDATE trivia_games SET state = ?, ended_at = ? WHERE id = ? AND state = ?",
+            (state, _now(), game_id, RUNNING),
+        )
+
+
+async def get_game(store: Store, game_id: int) -> StoredGame | None:
+    async with store.db.execute(f"SELECT {_GAME_COLUMNS} FROM trivia_games WHERE id = ?", (game_id,)) as cur:
+        row = await cur.fetchone()
+    return None if row is None else StoredGame(*row)
+
+
+async def close_interrupted_games(store: Store) -> list[StoredGame]:
+    """Mark every game still running (the bot stopped mid-game) interrupted; return them as they were.
+
+    Their scores stay: every closed question was written when it closed.
+    """
+    async with store.atomic():
+        async with store.db.execute(
+            f"SELECT {_GAME_COLUMNS} FROM trivia_games WHERE state = ? ORDER BY id", (RUNNING,)
+        ) as cur:
+            games = [StoredGame(*row) for row in await cur.fetchall()]
+        await store.db.execute(
+            "UPDATE trivia_games SET state = 'interrupted', ended_at = ? WHERE state = ?", (_now(), RUNNING)
+        )
+    if games:
+        log.info("closed %d trivia games interrupted by the last shutdown", len(games))
+    return games
+
+
+async def game_scores(store: Store, game_id: int) -> list[LeaderboardRow]:
+    """One game's standings as written so far."""
+    return [row for row, _ in await _ranked(store, "game_id = ?", (game_id,), None, limit=None)]
+
+
+# ----------------------------------------------------------------------------------- leaderboards
+
+
+async def leaderboard(
+    store: Store, guild_id: int, *, story_id: int | None = None, user_id: int | None = None,
+    limit: int = LEADERBOARD_SIZE,
+) -> Leaderboard:
+    """A guild's standings (optionally counting only questions from one story): the top `limit`,
+    the invoker's own row wherever it ranks, and the number of players."""
+    if story_id is None:
+        where, args = "guild_id = ?", (guild_id,)
+    else:
+        where, args = "guild_id = ? AND story_id = ?", (guild_id, story_id)
+    rows = await _ranked(store, where, args, user_id, limit=limit)
+    top = tuple(r for r, position in rows if position <= limit)
+    me = next((r for r, _ in rows if r.user_id == user_id), None)
+    async with store.db.execute(
+        f"SELECT count(DISTINCT user_id) FROM trivia_answers WHERE {where}", args
+    ) as cur:
+        players = (await cur.fetchone())[0]
+    return Leaderboard(top, me, players)
+
+
+async def _ranked(
+    store: Store, where: str, args: tuple, user_id: int | None, *, limit: int | None
+) -> list[tuple[LeaderboardRow, int]]:
+    """Totals per player, best first, each with its position (`limit`: top rows plus user_id's)."""
+    # position breaks ties for the cut at `limit`; rank is what players see (ties share it).
+    sql = (
+        "WITH totals AS ("
+        "  SELECT user_id, sum(points) AS points, count(DISTINCT game_id) AS games,"
+        "         sum(correct) AS correct, count(*) AS answered"
+        f"  FROM trivia_answers WHERE {where} GROUP BY user_id"
+        "), ranked AS ("
+        "  SELECT *, rank() OVER (ORDER BY points DESC) AS rank,"
+        "         row_number() OVER (ORDER BY points DESC, correct DESC, user_id) AS position"
+        "  FROM totals"
+        ") SELECT rank, user_id, points, games, correct, answered, position FROM ranked"
+    )
+    params: tuple = args
+    if limit is not None:
+        sql += " WHERE position <= ? OR user_id = ?"
+        params = (*args, limit, user_id)
+    async with store.db.execute(sql + " ORDER BY position", params) as cur:
+        rows = await cur.fetchall()
+    return [(LeaderboardRow(*row[:6]), row[6]) for row in rows]
