@@ -1,0 +1,158 @@
+"""Repository for each server's library: paged listing, story details, duplicate and title checks,
+adding an upload and removing a server's own story with everything that hangs off it.
+
+Removal relies on foreign keys: quotations, search rows, bookmarks and quote cycles cascade with the
+story; trivia games and answers keep their rows with story_id set to NULL, so points already won
+stay on the server's overall leaderboard but no longer count towards that story's board.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.parsing.model import Story
+from bot.store.connection import Store
+from bot.store.loader import delete_story, load_story
+from bot.store.records import StoredChapter, StoredCharacter, StoredStory
+from bot.store.stories import (
+    _STORY_COLUMNS,
+    chapters,
+    characters,
+    find_by_content,
+    find_by_title,
+    get_story,
+)
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 10
+MAIN_CHARACTERS = 8
+
+
+class LibraryConflict(Exception):
+    """An upload that clashes with the library (same text, or a title in use). Message is user-facing."""
+
+    def __init__(self, message: str, existing: StoredStory) -> None:
+        super().__init__(message)
+        self.existing = existing
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryPage:
+    stories: tuple[StoredStory, ...]
+    page: int  # 0-based, clamped to the pages there are
+    pages: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoryDetails:
+    story: StoredStory
+    chapters: tuple[StoredChapter, ...]
+    main_characters: tuple[StoredCharacter, ...]  # most lines first, only those who speak
+    notes_set_aside: int
+
+
+def _key(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+async def library_page(store: Store, guild_id: int | None, page: int, *, per_page: int = PAGE_SIZE) -> LibraryPage:
+    """One page of the stories visible in `guild_id`, by title; the server's own and bundled together."""
+    scope = guild_id or 0
+    async with store.db.execute("SELECT count(*) FROM stories WHERE scope IN (0, ?)", (scope,)) as cur:
+        (total,) = await cur.fetchone()
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 0), pages - 1)
+    async with store.db.execute(
+        f"SELECT {_STORY_COLUMNS} FROM stories WHERE scope IN (0, ?) ORDER BY title_key, id LIMIT ? OFFSET ?",
+        (scope, per_page, page * per_page),
+    ) as cur:
+        rows = await cur.fetchall()
+    return LibraryPage(tuple(StoredStory(*row) for row in rows), page, pages, total)
+
+
+async def story_details(store: Store, story: StoredStory, *, main: int = MAIN_CHARACTERS) -> StoryDetails:
+    """What /story info shows about a story the caller has already checked is visible."""
+    async with store.db.execute("SELECT count(*) FROM notes WHERE story_id = ?", (story.id,)) as cur:
+        (notes,) = await cur.fetchone()
+    cast = sorted(
+        (c for c in await characters(store, story.id) if c.lines > 0),
+        key=lambda c: (-c.lines, -c.mentions, c.name.casefold()),
+    )
+    return StoryDetails(story, tuple(await chapters(store, story.id)), tuple(cast[:main]), notes)
+
+
+async def find_duplicate(store: Store, guild_id: int, content_hash: str) -> StoredStory | None:
+    """The visible story with exactly this text: the server's own, else a bundled one."""
+    return await find_by_content(store, guild_id, content_hash) or await find_by_content(store, None, content_hash)
+
+
+async def check_new_story(store: Store, guild_id: int, content_hash: str, title: str) -> None:
+    """Raise LibraryConflict when the text is already in the library or the title is taken here."""
+    duplicate = await find_duplicate(store, guild_id, content_hash)
+    if duplicate is not None:
+        raise LibraryConflict(f"That story is already in the library as “{duplicate.title}”.", duplicate)
+    taken = await find_by_title(store, guild_id, title)
+    if taken:
+        raise LibraryConflict(
+            f"A story called “{taken[0].title}” is already in this server's library; "
+            "run `/story add` again with a different `title`.",
+            taken[0],
+        )
+
+
+async def add_story(
+    store: Store,
+    story: Story,
+    *,
+    guild_id: int,
+    added_by: int,
+    title: str,
+    content_hash: str,
+    author: str | None = None,
+    fandom: str | None = None,
+    rating: str | None = None,
+    source: str | None = None,
+) -> StoredStory:
+    """Store an upload in one transaction, re-checking duplicates and the title inside it."""
+    async with store.atomic():
+        await check_new_story(store, guild_id, content_hash, title)
+        story_id = await load_story(
+            store,
+            story,
+            title=title,
+            author=author or "unknown",
+            fandom=fandom,
+            rating=rating,
+            source=source,
+            content_hash=content_hash,
+            guild_id=guild_id,
+            added_by=added_by,
+        )
+    stored = await get_story(store, story_id)
+    assert stored is not None
+    log.info("guild %s added story %s (%r) by user %s", guild_id, story_id, title, added_by)
+    return stored
+
+
+async def own_stories(store: Store, guild_id: int, text: str = "", *, limit: int = 25) -> list[StoredStory]:
+    """The server's own (uploaded) stories whose title contains `text`, by title: the removal choices."""
+    pattern = "%" + _key(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    async with store.db.execute(
+        f"SELECT {_STORY_COLUMNS} FROM stories WHERE guild_id = ? AND title_key LIKE ? ESCAPE '\\'"
+        " ORDER BY title_key, id LIMIT ?",
+        (guild_id, pattern, limit),
+    ) as cur:
+        return [StoredStory(*row) for row in await cur.fetchall()]
+
+
+async def remove_story(store: Store, story_id: int, guild_id: int) -> StoredStory | None:
+    """Delete one of the server's own stories and all its data; None if it is not theirs (or gone)."""
+    story = await get_story(store, story_id)
+    if story is None or story.guild_id != guild_id:
+        return None
+    if not await delete_story(store, story_id):
+        return None
+    log.info("guild %s removed story %s (%r)", guild_id, story_id, story.title)
+    return story
