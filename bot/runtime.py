@@ -25,7 +25,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.errors import UserError
 from bot.parsing.model import NotAStory
 from bot.render import NO_MENTIONS, truncate
-from bot.store.connection import Store, StoreError
+from bot.store import Store, StoreError
 from bot.store.loader import LoadReport, load_directory
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,85 @@
+"""Runtime pieces that need no Discord: cog discovery, the command-tree hash, error classification."""
+from __future__ import annotations
+
+import discord
+import pytest
+import yarl
+from discord import app_commands
+
+from bot.config import Settings
+from bot.errors import Busy, MissingPermission, StoryNotFound, UserError
+from bot.parsing.model import NotAStory
+from bot.runtime import APOLOGY, command_tree_hash, discover_cogs, use_endpoints, user_message
+
+
+def make_tree() -> app_commands.CommandTree:
+    client = discord.Client(intents=discord.Intents.none())
+    tree = app_commands.CommandTree(client)
+
+    @tree.command(name="ping", description="Pong")
+    async def ping(interaction: discord.Interaction, loud: bool = False) -> None: ...
+
+    return tree
+
+
+def test_every_cog_module_is_discovered():
+    found = discover_cogs()
+    assert "cogs.meta" in found
+    assert list(found) == sorted(found)
+    assert all(not name.split(".")[-1].startswith("_") for name in found)
+
+
+def test_tree_hash_is_stable_and_tracks_changes():
+    first, second = make_tree(), make_tree()
+    assert command_tree_hash(first) == command_tree_hash(second)
+
+    @second.command(name="pong", description="Ping")
+    async def pong(interaction: discord.Interaction) -> None: ...
+
+    assert command_tree_hash(first) != command_tree_hash(second)
+
+
+def test_tree_hash_sees_option_changes():
+    first, second = make_tree(), make_tree()
+    second.remove_command("ping")
+
+    @second.command(name="ping", description="Pong")
+    async def ping(interaction: discord.Interaction, loud: int = 0) -> None: ...
+
+    assert command_tree_hash(first) != command_tree_hash(second)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [StoryNotFound("Nope"), MissingPermission(), Busy("A game is already running here."),
+     NotAStory("That file is empty.")],
+)
+def test_user_errors_become_their_message(error):
+    assert user_message(error) == str(error)
+    wrapped = app_commands.CommandInvokeError(make_tree().get_command("ping"), error)
+    assert user_message(wrapped) == str(error)
+
+
+def test_bugs_have_no_user_message():
+    assert user_message(RuntimeError("boom")) is None
+    assert user_message(KeyError("x")) is None
+    assert APOLOGY and "Traceback" not in APOLOGY
+
+
+def test_permission_checks_are_user_errors():
+    message = user_message(app_commands.MissingPermissions(["manage_guild"]))
+    assert message and "Manage Server" in message
+
+
+def test_user_error_message_is_kept():
+    assert str(UserError("Short and clear.")) == "Short and clear."
+
+
+def test_endpoints_are_overridden(monkeypatch):
+    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
+    monkeypatch.setattr(
+        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    )
+    use_endpoints(Settings(api_base="http://127.0.0.1:9/api/v10", gateway_url="ws://127.0.0.1:9/gw"))
+    assert discord.http.Route("GET", "/users/@me").url == "http://127.0.0.1:9/api/v10/users/@me"
+    assert discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY == yarl.URL("ws://127.0.0.1:9/gw")
