@@ -6,6 +6,11 @@ import re
 _TERM = re.compile(r"\S+")
 
 
+def _words(text: str) -> list[str]:
+    # FTS5 reads a NUL as the end of the query, which would leave a string unterminated.
+    return _TERM.findall(text.replace("\x00", " "))
+
+
 def fts_query(text: str, *, prefix_last: bool = False) -> str | None:
     """Each whitespace-separated word becomes a quoted string (all must match, any order).
 
@@ -14,7 +19,7 @@ def fts_query(text: str, *, prefix_last: bool = False) -> str | None:
     With `prefix_last`, the last word also matches as a prefix (for search-as-you-type).
     None when the text has no words.
     """
-    terms = ['"' + term.replace('"', '""') + '"' for term in _TERM.findall(text)]
+    terms = ['"' + term.replace('"', '""') + '"' for term in _words(text)]
     if not terms:
         return None
     if prefix_last:
@@ -24,7 +29,7 @@ def fts_query(text: str, *, prefix_last: bool = False) -> str | None:
 
 def fts_phrase(text: str) -> str | None:
     """The whole text as one phrase (words adjacent, in order), quoted the same safe way."""
-    words = _TERM.findall(text)
+    words = _words(text)
     if not words:
         return None
     return '"' + " ".join(words).replace('"', '""') + '"'

@@ -27,10 +27,6 @@ _QUOTE_COLUMNS = (
 _QUOTE_FROM = "quotes AS q LEFT JOIN characters AS c ON c.id = q.character_id"
 
 
-def _scopes(guild_id: int | None) -> tuple[int, ...]:
-    return (0,) if not guild_id else (0, guild_id)
-
-
 async def _visible_story_count(store: Store, story_id: int, guild_id: int | None, column: str) -> int | None:
     """The story's paragraph_count or quote_count, or None when it is not visible in the guild."""
     async with store.db.execute(
@@ -44,18 +40,17 @@ async def _pick_on_line(
     store: Store, guild_id: int | None, kind: str, rng: random.Random
 ) -> tuple[int, int] | None:
     """(story_id, seq) of a uniform pick over the visible scopes' line for "paragraphs" or "quotes"."""
-    totals: list[tuple[int, int]] = []
-    for scope in _scopes(guild_id):
-        async with store.db.execute(f"SELECT {kind} FROM scope_totals WHERE scope = ?", (scope,)) as cur:
-            row = await cur.fetchone()
-        if row is not None and row[0] > 0:
-            totals.append((scope, row[0]))
+    async with store.db.execute(
+        f"SELECT scope, {kind} FROM scope_totals WHERE scope IN (0, ?) AND {kind} > 0 ORDER BY scope",
+        (guild_id or 0,),
+    ) as cur:
+        totals = [(row[0], row[1]) for row in await cur.fetchall()]
     grand = sum(n for _, n in totals)
     if grand == 0:
         return None
     r = rng.randrange(grand)
     scope, n = totals[0]
-    if r >= n:  # past the bundled line: the guild's own
+    if r >= n:  # past the first line (bundled): the guild's own
         r -= n
         scope = totals[1][0]
     base, count = ("paragraph_base", "paragraph_count") if kind == "paragraphs" else ("quote_base", "quote_count")

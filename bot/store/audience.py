@@ -1,0 +1,94 @@
+"""Who is asking: the guild (or none, in DMs) and whether the channel is age-restricted.
+
+Builds on bot/store/stories.py visibility (bundled + the guild's own) and adds the rating rule:
+stories rated M or Explicit are shown only in age-restricted channels. Also turns what a user
+typed into a `story` option into a story, and answers the story/character autocompletes.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.errors import StoryNotFound
+from bot.store import stories
+from bot.store.connection import Store
+from bot.store.records import StoredStory
+
+log = logging.getLogger(__name__)
+
+# Ratings (compared case-insensitively) kept out of channels that are not age-restricted.
+ADULT_RATINGS = frozenset({"m", "ma", "e", "explicit", "nc-17", "r18"})
+CHOICES_LIMIT = 25
+
+
+def is_adult_rating(rating: str | None) -> bool:
+    return rating is not None and rating.strip().casefold() in ADULT_RATINGS
+
+
+# SQL condition on a stories alias `s`, bound with (adult,): true when the story may be shown.
+RATING_SQL = (
+    "(? OR s.rating IS NULL OR lower(trim(s.rating)) NOT IN ("
+    + ", ".join(f"'{r}'" for r in sorted(ADULT_RATINGS))
+    + "))"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Where a command runs: `guild_id` None in DMs (bundled stories only); `adult` in
+    age-restricted channels (M/Explicit stories allowed)."""
+
+    guild_id: int | None
+    adult: bool = False
+
+    @property
+    def scope(self) -> int:
+        """The guild id, or 0 outside guilds (the bundled scope)."""
+        return self.guild_id or 0
+
+    def can_see(self, story: StoredStory) -> bool:
+        return stories.is_visible(story, self.guild_id) and (self.adult or not is_adult_rating(story.rating))
+
+
+async def visible_story(store: Store, audience: Audience, story_id: int) -> StoredStory | None:
+    """The story by id when this audience may see it."""
+    story = await stories.get_story(store, story_id)
+    return story if story is not None and audience.can_see(story) else None
+
+
+async def resolve_story(store: Store, audience: Audience, typed: str) -> StoredStory:
+    """The story a user meant by a `story` option: an exact title (any case), the id an
+    autocomplete choice carries, or the only title containing the text. Raises StoryNotFound."""
+    text = " ".join(typed.split())
+    if not text:
+        raise StoryNotFound(typed)
+    for story in await stories.find_by_title(store, audience.guild_id, text):
+        if audience.can_see(story):
+            return story
+    if text.isdigit():
+        story = await visible_story(store, audience, int(text))
+        if story is not None:
+            return story
+    matches = [s for s in await stories.autocomplete_titles(store, audience.guild_id, text) if audience.can_see(s)]
+    if len(matches) == 1:
+        return matches[0]
+    raise StoryNotFound(text)
+
+
+async def story_choices(store: Store, audience: Audience, typed: str) -> list[StoredStory]:
+    """Up to 25 stories for the `story` autocomplete (prefix matches first, then substrings)."""
+    found = await stories.autocomplete_titles(store, audience.guild_id, typed, limit=CHOICES_LIMIT * 2)
+    return [s for s in found if audience.can_see(s)][:CHOICES_LIMIT]
+
+
+async def character_choices(store: Store, audience: Audience, typed: str, story_typed: str | None) -> list[str]:
+    """Up to 25 character names: of the chosen story when one is given and known, else across
+    every visible story."""
+    story_id = None
+    if story_typed:
+        try:
+            story_id = (await resolve_story(store, audience, story_typed)).id
+        except StoryNotFound:
+            return []
+    names = await stories.autocomplete_characters(store, audience.guild_id, typed, story_id=story_id)
+    return names[:CHOICES_LIMIT]

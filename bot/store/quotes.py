@@ -1,0 +1,499 @@
+"""Quotes and excerpts for /quote and /excerpt: random picks that never repeat within a guild until
+every line matching the same filters has been shown (state in quote_cycles, so it survives restarts).
+
+A cycle is a seeded permutation of positions 0..size-1 (`permute`, a small Feistel network) walked
+by a cursor, so each pick costs a few index seeks whatever the library's size:
+- unfiltered: the positions are the scope's dense quote line (see bot/store/random_pick.py), walked
+  twice — first accepting lines with a confident speaker, then the rest;
+- filtered (story, character, contains): the matching quotable lines are stored as the cycle's
+  members, confident speakers first, and each tier is walked in permuted order.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.errors import CharacterNotFound, InvalidInput, NothingMatches
+from bot.store import stories
+from bot.store.audience import RATING_SQL, Audience, is_adult_rating
+from bot.store.connection import Store
+from bot.store.fts import fts_query
+from bot.store.random_pick import random_paragraph
+from bot.store.records import StoredParagraph, StoredQuote, StoredStory
+
+log = logging.getLogger(__name__)
+
+MIN_WORDS = 4  # shorter lines ("No!", "What?") say nothing out of context
+MAX_CHARS = 600  # longer ones are speeches, not quotes
+CONFIDENT = 0.7  # speaker confidence at or above which a line is preferred
+EXCERPT_CHARS = 1500
+EXCERPT_PARAGRAPHS = 3
+_BATCH = 16  # positions examined per query while walking a cycle
+_FIRST_PASS_BUDGET = 256  # steps before giving up on finding a confident speaker in this pick
+_WALK_BUDGET = 4096  # steps per pick before asking the user to try again
+_EXCERPT_TRIES = 12
+_MASK64 = (1 << 64) - 1
+
+_QUOTE_COLUMNS = (
+    "q.id, q.story_id, q.seq, q.paragraph_seq, q.chapter_index, q.scene_index, q.paragraph_index, q.text,"
+    " q.kind, q.character_id, c.name, q.confidence, q.start_offset, q.end_offset, q.rule"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteFilters:
+    """The /quote options after resolution: a story id, a character name, words to contain."""
+
+    story_id: int | None = None
+    character: str | None = None
+    contains: str | None = None
+
+    def __post_init__(self) -> None:
+        # Normalised so "Naruto " and "naruto" share one no-repeat cycle.
+        if self.character is not None:
+            object.__setattr__(self, "character", " ".join(self.character.split()).casefold() or None)
+        if self.contains is not None:
+            object.__setattr__(self, "contains", " ".join(self.contains.split()) or None)
+
+    @property
+    def unfiltered(self) -> bool:
+        return self.story_id is None and self.character is None and self.contains is None
+
+    def key(self, adult: bool) -> str:
+        return json.dumps([self.story_id, self.character, self.contains, int(adult)], ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ChapterRef:
+    index: int
+    number: int | None
+    title: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteCard:
+    """A quote with what its embed shows; `cycle_id` identifies the filters for "Another"."""
+
+    quote: StoredQuote
+    story: StoredStory
+    chapter: ChapterRef
+    cycle_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteContext:
+    card: QuoteCard
+    paragraphs: tuple[StoredParagraph, ...]  # the quote's paragraph and its neighbours in the scene
+
+
+@dataclass(frozen=True, slots=True)
+class Excerpt:
+    story: StoredStory
+    chapter: ChapterRef
+    heading: str | None  # the scene's heading, if any
+    paragraphs: tuple[StoredParagraph, ...]
+
+
+@dataclass(slots=True)
+class _Cycle:
+    id: int
+    story_id: int | None
+    character: str | None
+    contains: str | None
+    adult: bool
+    seed: int
+    size: int
+    cut: int
+    cursor: int
+
+
+def quotable(text: str) -> bool:
+    """A line worth quoting on its own: at least four words, at most about 600 characters."""
+    return len(text) <= MAX_CHARS and len(text.split()) >= MIN_WORDS
+
+
+def confident(character_id: int | None, confidence: float) -> bool:
+    return character_id is not None and confidence >= CONFIDENT
+
+
+def _mix(seed: int, round_: int, value: int) -> int:
+    """splitmix64 finaliser over (seed, round, value): the Feistel round function."""
+    z = (seed ^ (round_ * 0x9E3779B97F4A7C15) ^ (value * 0xBF58476D1CE4E5B9)) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
+def permute(index: int, size: int, seed: int) -> int:
+    """A bijection of 0..size-1 chosen by `seed`: position `index` of a shuffled cycle.
+
+    A 4-round Feistel network on the smallest even-bit power of two >= size (under 4x size);
+    values landing outside are walked on until inside ("cycle walking"), which keeps it a bijection.
+    """
+    if not 0 <= index < size:
+        raise ValueError(f"index {index} outside 0..{size - 1}")
+    bits = max(2, (size - 1).bit_length())
+    bits += bits & 1
+    half = bits // 2
+    mask = (1 << half) - 1
+    x = index
+    while True:
+        left, right = x >> half, x & mask
+        for round_ in range(4):
+            left, right = right, left ^ (_mix(seed, round_, right) & mask)
+        x = (left << half) | right
+        if x < size:
+            return x
+
+
+def _tier_position(cursor: int, cut: int, size: int, seed: int) -> int:
+    """Member position for a cursor: confident tier 0..cut-1 first, then cut..size-1."""
+    if cursor < cut:
+        return permute(cursor, cut, seed)
+    return cut + permute(cursor - cut, size - cut, seed ^ 0x5A5A5A5A)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+# --- cycles ------------------------------------------------------------------------------------
+
+
+async def _load_cycle(store: Store, scope: int, key: str) -> _Cycle | None:
+    async with store.db.execute(
+        "SELECT id, story_id, character, contains, adult, seed, size, cut, cursor FROM quote_cycles"
+        " WHERE scope = ? AND filter_key = ?",
+        (scope, key),
+    ) as cur:
+        row = await cur.fetchone()
+    return None if row is None else _Cycle(*row)
+
+
+async def cycle_filters(store: Store, cycle_id: int, audience: Audience) -> QuoteFilters | None:
+    """The filters a cycle was made for, when it belongs to this audience's guild ("Another")."""
+    async with store.db.execute(
+        "SELECT story_id, character, contains FROM quote_cycles WHERE id = ? AND scope = ?",
+        (cycle_id, audience.scope),
+    ) as cur:
+        row = await cur.fetchone()
+    return None if row is None else QuoteFilters(row[0], row[1], row[2])
+
+
+async def _save_cycle(
+    store: Store, audience: Audience, key: str, filters: QuoteFilters, cycle: _Cycle | None,
+    size: int, cut: int, rng: random.Random,
+) -> _Cycle:
+    """Start a new cycle (new seed, cursor 0), reusing the row so old "Another" buttons still work."""
+    seed = rng.getrandbits(63)
+    if cycle is None:
+        cur = await store.db.execute(
+            "INSERT INTO quote_cycles (scope, filter_key, story_id, character, contains, adult, seed,"
+            " size, cut, cursor, built_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+            (audience.scope, key, filters.story_id, filters.character, filters.contains,
+             int(audience.adult), seed, size, cut, _now()),
+        )
+        cycle_id = cur.lastrowid
+        await cur.close()
+    else:
+        cycle_id = cycle.id
+        await store.db.execute(
+            "UPDATE quote_cycles SET seed = ?, size = ?, cut = ?, cursor = 0, built_at = ? WHERE id = ?",
+            (seed, size, cut, _now(), cycle_id),
+        )
+    return _Cycle(cycle_id, filters.story_id, filters.character, filters.contains, audience.adult,
+                  seed, size, cut, 0)
+
+
+async def _set_cursor(store: Store, cycle: _Cycle) -> None:
+    await store.db.execute(
+        "UPDATE quote_cycles SET cursor = ?, cut = ? WHERE id = ?", (cycle.cursor, cycle.cut, cycle.id)
+    )
+
+
+# --- unfiltered: walking the scope lines -------------------------------------------------------
+
+
+async def _line_lengths(store: Store, audience: Audience) -> list[tuple[int, int]]:
+    """(scope, quotes) for the bundled line and the guild's own, in that order."""
+    scopes = (0,) if audience.scope == 0 else (0, audience.scope)
+    async with store.db.execute(
+        f"SELECT scope, quotes FROM scope_totals WHERE scope IN ({', '.join('?' * len(scopes))})", scopes
+    ) as cur:
+        found = {row[0]: row[1] for row in await cur.fetchall()}
+    return [(scope, found.get(scope, 0)) for scope in scopes]
+
+
+def _line_position(index: int, lines: list[tuple[int, int]]) -> tuple[int, int]:
+    for scope, length in lines:
+        if index < length:
+            return scope, index
+        index -= length
+    raise ValueError("index past the end of the quote lines")
+
+
+async def _line_rows(
+    store: Store, cycle: _Cycle, lines: list[tuple[int, int]], cursors: range
+) -> dict[int, tuple]:
+    """cursor -> (quote id, text, character_id, confidence, rating) for a batch of cursors."""
+    values = []
+    for cursor in cursors:
+        scope, offset = _line_position(permute(cursor % cycle.size, cycle.size, cycle.seed), lines)
+        values.extend((cursor, scope, offset))
+    # Each position is one seek on the partial (scope, quote_base) index and one (story_id, seq)
+    # lookup, as in random_pick; the CTE just batches them into one round trip.
+    sql = (
+        "WITH pos (cur, scope, r) AS (VALUES " + ", ".join(["(?, ?, ?)"] * len(cursors)) + ")"
+        " SELECT pos.cur, q.id, q.text, q.character_id, q.confidence, s.rating FROM pos"
+        " JOIN stories AS s ON s.id = (SELECT id FROM stories WHERE scope = pos.scope"
+        "  AND quote_base <= pos.r AND quote_count > 0 ORDER BY quote_base DESC LIMIT 1)"
+        " JOIN quotes AS q ON q.story_id = s.id AND q.seq = pos.r - s.quote_base"
+    )
+    async with store.db.execute(sql, values) as cur:
+        return {row[0]: tuple(row[1:]) for row in await cur.fetchall()}
+
+
+async def _walk_line(store: Store, cycle: _Cycle, audience: Audience) -> int | None:
+    """Advance an unfiltered cycle to its next acceptable line; None when the cycle ran out or the
+    walk budget was spent (cycle.cursor tells which)."""
+    lines = await _line_lengths(store, audience)
+    size, steps = cycle.size, 0
+    first_pass_steps = 0
+    while cycle.cursor < 2 * size and steps < _WALK_BUDGET:
+        first_pass = cycle.cursor < size
+        end = min(cycle.cursor + _BATCH, size if first_pass else 2 * size)
+        batch = range(cycle.cursor, end)
+        rows = await _line_rows(store, cycle, lines, batch)
+        for cursor in batch:
+            row = rows.get(cursor)
+            if row is None:
+                continue
+            quote_id, text, character_id, confidence, rating = row
+            if not quotable(text) or (is_adult_rating(rating) and not audience.adult):
+                continue
+            sure = confident(character_id, confidence)
+            # Second pass: everything the first pass did not take (it took confident lines before cut).
+            if sure if first_pass else (not sure or cursor - size >= cycle.cut):
+                cycle.cursor = cursor + 1
+                return quote_id
+        steps += len(batch)
+        cycle.cursor = end
+        if first_pass:
+            first_pass_steps += len(batch)
+            if cycle.cursor == size or first_pass_steps >= _FIRST_PASS_BUDGET:
+                # Confident speakers are rare here: stop preferring them; the second pass takes
+                # every line the first pass did not reach.
+                cycle.cut = cycle.cursor
+                cycle.cursor = size
+    return None
+
+
+# --- filtered: walking stored members ----------------------------------------------------------
+
+
+async def _character_ids(store: Store, audience: Audience, filters: QuoteFilters) -> list[int]:
+    """Characters (canonical name or alias) the filter names, in the story or across visible ones."""
+    name = filters.character or ""
+    if filters.story_id is not None:
+        found = await stories.find_character(store, filters.story_id, name)
+        return [] if found is None else [found.id]
+    async with store.db.execute(
+        "SELECT c.id FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
+        f" WHERE c.name_key = ? AND s.scope IN (0, ?) AND {RATING_SQL}"
+        " UNION SELECT a.character_id FROM aliases AS a JOIN stories AS s ON s.id = a.story_id"
+        f" WHERE a.alias_key = ? AND s.scope IN (0, ?) AND {RATING_SQL}",
+        (name, audience.scope, audience.adult, name, audience.scope, audience.adult),
+    ) as cur:
+        return [row[0] for row in await cur.fetchall()]
+
+
+async def _members(store: Store, audience: Audience, filters: QuoteFilters) -> tuple[list[int], int]:
+    """Matching quotable lines, confident speakers first; returns (quote ids, how many are confident)."""
+    where = ["s.scope IN (0, ?)", RATING_SQL]
+    args: list = [audience.scope, audience.adult]
+    if filters.story_id is not None:
+        where.append("q.story_id = ?")
+        args.append(filters.story_id)
+    if filters.character is not None:
+        ids = await _character_ids(store, audience, filters)
+        if not ids:
+            raise CharacterNotFound(filters.character)
+        where.append("q.character_id IN (SELECT value FROM json_each(?))")
+        args.append(json.dumps(ids))
+    if filters.contains is not None:
+        match = fts_query(filters.contains)
+        if match is None:
+            raise InvalidInput("Give `contains` at least one word to look for.")
+        where.append("q.id IN (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH ?)")
+        args.append(match)
+    async with store.db.execute(
+        "SELECT q.id, q.text, q.character_id, q.confidence FROM quotes AS q"
+        " JOIN stories AS s ON s.id = q.story_id WHERE " + " AND ".join(where) + " ORDER BY q.id",
+        args,
+    ) as cur:
+        rows = await cur.fetchall()
+    sure = [r[0] for r in rows if quotable(r[1]) and confident(r[2], r[3])]
+    unsure = [r[0] for r in rows if quotable(r[1]) and not confident(r[2], r[3])]
+    return sure + unsure, len(sure)
+
+
+async def _fill_members(store: Store, cycle_id: int, quote_ids: list[int]) -> None:
+    await store.db.execute("DELETE FROM quote_cycle_members WHERE cycle_id = ?", (cycle_id,))
+    await store.db.executemany(
+        "INSERT INTO quote_cycle_members (cycle_id, pos, quote_id) VALUES (?, ?, ?)",
+        ((cycle_id, pos, quote_id) for pos, quote_id in enumerate(quote_ids)),
+    )
+
+
+async def _walk_members(store: Store, cycle: _Cycle) -> int | None:
+    """Advance a filtered cycle to its next member still present; None when it ran out."""
+    while cycle.cursor < cycle.size:
+        batch = range(cycle.cursor, min(cycle.cursor + _BATCH, cycle.size))
+        positions = {_tier_position(c, cycle.cut, cycle.size, cycle.seed): c for c in batch}
+        async with store.db.execute(
+            "SELECT pos, quote_id FROM quote_cycle_members WHERE cycle_id = ? AND pos IN"
+            f" ({', '.join('?' * len(positions))})",
+            (cycle.id, *positions),
+        ) as cur:
+            found = {positions[row[0]]: row[1] for row in await cur.fetchall()}
+        for cursor in batch:
+            if cursor in found:  # a member whose story was removed since is simply gone
+                cycle.cursor = cursor + 1
+                return found[cursor]
+        cycle.cursor = batch.stop
+    return None
+
+
+# --- public API --------------------------------------------------------------------------------
+
+
+async def pick_quote(
+    store: Store, audience: Audience, filters: QuoteFilters, *, rng: random.Random | None = None
+) -> QuoteCard:
+    """The next line of this guild's no-repeat cycle for `filters`.
+
+    Raises CharacterNotFound for an unknown character, NothingMatches when no line qualifies.
+    """
+    rng = rng or random.Random()
+    key = filters.key(audience.adult)
+    gave_up = False
+    async with store.atomic():
+        cycle = await _load_cycle(store, audience.scope, key)
+        for fresh in (False, True):
+            if filters.unfiltered:
+                size = sum(n for _, n in await _line_lengths(store, audience))
+                if size == 0:
+                    break
+                if fresh or cycle is None or cycle.size != size or cycle.cursor >= 2 * size:
+                    cycle = await _save_cycle(store, audience, key, filters, cycle, size, size, rng)
+                quote_id = await _walk_line(store, cycle, audience)
+                gave_up = quote_id is None and cycle.cursor < 2 * size
+            else:
+                if fresh or cycle is None or cycle.cursor >= cycle.size:
+                    members, cut = await _members(store, audience, filters)
+                    if not members:
+                        break
+                    cycle = await _save_cycle(store, audience, key, filters, cycle, len(members), cut, rng)
+                    await _fill_members(store, cycle.id, members)
+                quote_id = await _walk_members(store, cycle)
+            # Saved before any error so the walk's progress is kept (the error leaves atomic()).
+            await _set_cursor(store, cycle)
+            if quote_id is not None:
+                card = await quote_card(store, quote_id)
+                if card is not None:
+                    return QuoteCard(card.quote, card.story, card.chapter, cycle.id)
+            if gave_up:
+                break
+    if gave_up:
+        raise NothingMatches("I couldn't find a quote just now. Try again, or choose a `story` from `/story list`.")
+    raise NothingMatches(_nothing_message(filters))
+
+
+def _nothing_message(filters: QuoteFilters) -> str:
+    if filters.unfiltered:
+        return "There are no quotes to show here yet. Try `/story list` to see the library."
+    return "No quote matches those filters. Try fewer filters, other words, or `/story list`."
+
+
+async def quote_card(store: Store, quote_id: int) -> QuoteCard | None:
+    """A quote by id with its story and chapter (visibility is the caller's check)."""
+    async with store.db.execute(
+        f"SELECT {_QUOTE_COLUMNS}, ch.number, ch.title FROM quotes AS q"
+        " LEFT JOIN characters AS c ON c.id = q.character_id"
+        " LEFT JOIN chapters AS ch ON ch.story_id = q.story_id AND ch.chapter_index = q.chapter_index"
+        " WHERE q.id = ?",
+        (quote_id,),
+    ) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        return None
+    quote = StoredQuote(*row[:15])
+    story = await stories.get_story(store, quote.story_id)
+    if story is None:
+        return None
+    return QuoteCard(quote, story, ChapterRef(quote.chapter_index, row[15], row[16]))
+
+
+async def quote_context(store: Store, audience: Audience, quote_id: int) -> QuoteContext | None:
+    """The quote with the paragraph before and after it in its scene; None when not visible here."""
+    card = await quote_card(store, quote_id)
+    if card is None or not audience.can_see(card.story):
+        return None
+    q = card.quote
+    around = await stories.paragraph_range(store, q.story_id, max(q.paragraph_seq - 1, 0), 3)
+    same_scene = tuple(
+        p for p in around if (p.chapter_index, p.scene_index) == (q.chapter_index, q.scene_index)
+    )
+    return QuoteContext(card, same_scene)
+
+
+async def pick_excerpt(
+    store: Store, audience: Audience, story_id: int | None = None, *, rng: random.Random | None = None
+) -> Excerpt:
+    """One to three consecutive paragraphs of one scene, at most EXCERPT_CHARS, cut only between
+    paragraphs. Raises NothingMatches when nothing visible fits."""
+    rng = rng or random.Random()
+    for _ in range(_EXCERPT_TRIES):
+        start = await random_paragraph(store, guild_id=audience.guild_id, story_id=story_id, rng=rng)
+        if start is None:
+            break
+        story = await stories.get_story(store, start.story_id)
+        if story is None or not audience.can_see(story) or len(start.text) > EXCERPT_CHARS:
+            continue
+        following = await stories.paragraph_range(store, start.story_id, start.seq, EXCERPT_PARAGRAPHS)
+        chosen: list[StoredParagraph] = []
+        length = 0
+        for p in following:
+            if (p.chapter_index, p.scene_index) != (start.chapter_index, start.scene_index):
+                break
+            added = len(p.text) + (2 if chosen else 0)
+            if length + added > EXCERPT_CHARS:
+                break
+            chosen.append(p)
+            length += added
+        chapter = await _chapter_ref(store, start.story_id, start.chapter_index)
+        heading = await _scene_heading(store, start.story_id, start.chapter_index, start.scene_index)
+        return Excerpt(story, chapter, heading, tuple(chosen))
+    if story_id is not None:
+        raise NothingMatches("That story has no passage short enough to show. Try another from `/story list`.")
+    raise NothingMatches("There is nothing to show here yet. Try `/story list` to see the library.")
+
+
+async def _chapter_ref(store: Store, story_id: int, chapter_index: int) -> ChapterRef:
+    async with store.db.execute(
+        "SELECT number, title FROM chapters WHERE story_id = ? AND chapter_index = ?", (story_id, chapter_index)
+    ) as cur:
+        row = await cur.fetchone()
+    return ChapterRef(chapter_index, *(row if row is not None else (None, None)))
+
+
+async def _scene_heading(store: Store, story_id: int, chapter_index: int, scene_index: int) -> str | None:
+    async with store.db.execute(
+        "SELECT heading FROM scenes WHERE story_id = ? AND chapter_index = ? AND scene_index = ?",
+        (story_id, chapter_index, scene_index),
+    ) as cur:
+        row = await cur.fetchone()
+    return None if row is None else row[0]
