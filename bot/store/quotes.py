@@ -16,7 +16,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.errors import CharacterNotFound, InvalidInput, NothingMatches
+from bot.errors import CharacterNotFound, NothingMatches
 from bot.store import stories
 from bot.store.audience import RATING_SQL, Audience, is_adult_rating
 from bot.store.connection import Store
@@ -324,11 +324,9 @@ async def _members(store: Store, audience: Audience, filters: QuoteFilters) -> t
         where.append("q.character_id IN (SELECT value FROM json_each(?))")
         args.append(json.dumps(ids))
     if filters.contains is not None:
-        match = fts_query(filters.contains)
-        if match is None:
-            raise InvalidInput("Give `contains` at least one word to look for.")
+        # Never None: QuoteFilters turns blank text into no filter at all.
         where.append("q.id IN (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH ?)")
-        args.append(match)
+        args.append(fts_query(filters.contains))
     async with store.db.execute(
         "SELECT q.id, q.text, q.character_id, q.confidence FROM quotes AS q"
         " JOIN stories AS s ON s.id = q.story_id WHERE " + " AND ".join(where) + " ORDER BY q.id",

@@ -1,0 +1,181 @@
+"""Repository tests for /quote and /excerpt: filters, no repeats, visibility, excerpt shape."""
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.errors import CharacterNotFound, NothingMatches, StoryNotFound
+from bot.store import Store
+from bot.store.audience import Audience, resolve_story, story_choices
+from bot.store.quotes import (
+    EXCERPT_CHARS,
+    QuoteFilters,
+    cycle_filters,
+    permute,
+    pick_excerpt,
+    pick_quote,
+    quotable,
+    quote_context,
+)
+from tests.quotes.helpers import add, dialogue_story, prose_story
+
+GUILD_A, GUILD_B = 111, 222
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    async with Store.open(tmp_path / "q.db") as opened:
+        yield opened
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 16, 17, 100, 1000, 4097])
+def test_permute_is_a_bijection(size: int) -> None:
+    for seed in (0, 1, 987654321):
+        assert sorted(permute(i, size, seed) for i in range(size)) == list(range(size))
+
+
+def test_permute_depends_on_seed() -> None:
+    orders = {tuple(permute(i, 50, seed) for i in range(50)) for seed in range(5)}
+    assert len(orders) == 5
+
+
+def test_permute_rejects_index_outside() -> None:
+    with pytest.raises(ValueError):
+        permute(5, 5, 1)
+
+
+def test_quotable_skips_fragments_and_speeches() -> None:
+    assert quotable("I will never give up.")
+    assert not quotable("No way!")
+    assert not quotable("word " * 150)
+
+
+async def test_unfiltered_quotes_never_repeat_until_pool_is_exhausted(store: Store) -> None:
+    await add(store, dialogue_story("alpha", lines=7))
+    await add(store, dialogue_story("beta", lines=5))
+    await add(store, dialogue_story("gamma", lines=4), guild_id=GUILD_A)
+    audience = Audience(GUILD_A)
+    rng = random.Random(4)
+    shown = [(await pick_quote(store, audience, QuoteFilters(), rng=rng)).quote.id for _ in range(16)]
+    assert len(set(shown)) == 16  # 7 + 5 + 4 quotable lines, fragments and speeches skipped
+    again = [(await pick_quote(store, audience, QuoteFilters(), rng=rng)).quote.id for _ in range(16)]
+    assert set(again) == set(shown)
+
+
+async def test_confident_speakers_come_first(store: Store) -> None:
+    await add(store, dialogue_story("sure", lines=6, confidence=0.95))
+    await add(store, dialogue_story("unsure", lines=6, speakers=(None,), confidence=0.2))
+    for filters in (QuoteFilters(), QuoteFilters(contains="line number")):
+        picked = [(await pick_quote(store, Audience(None), filters)).quote for _ in range(12)]
+        assert all(q.speaker is not None for q in picked[:6]), filters
+        assert all(q.speaker is None for q in picked[6:]), filters
+
+
+async def test_no_repeats_are_remembered_across_restarts(tmp_path: Path) -> None:
+    path = tmp_path / "restart.db"
+    async with Store.open(path) as store:
+        story_id = await add(store, dialogue_story("alpha", lines=9))
+        first = {(await pick_quote(store, Audience(GUILD_A), QuoteFilters(story_id=story_id))).quote.id
+                 for _ in range(5)}
+    async with Store.open(path) as store:
+        rest = {(await pick_quote(store, Audience(GUILD_A), QuoteFilters(story_id=story_id))).quote.id
+                for _ in range(4)}
+    assert len(first) == 5 and len(rest) == 4 and not first & rest
+
+
+async def test_guilds_keep_separate_cycles(store: Store) -> None:
+    await add(store, dialogue_story("alpha", lines=4))
+    one = {(await pick_quote(store, Audience(GUILD_A), QuoteFilters())).quote.id for _ in range(4)}
+    two = {(await pick_quote(store, Audience(GUILD_B), QuoteFilters())).quote.id for _ in range(4)}
+    assert one == two and len(one) == 4
+
+
+async def test_character_filter_by_name_or_alias_across_stories(store: Store) -> None:
+    await add(store, dialogue_story("alpha", lines=6, speakers=("Naruto", "Sasuke")))
+    await add(store, dialogue_story("beta", lines=4, speakers=("Naruto", "Hinata")))
+    picked = {(await pick_quote(store, Audience(None), QuoteFilters(character=" naruto "))).quote
+              for _ in range(5)}
+    assert {q.speaker for q in picked} == {"Naruto"} and len(picked) == 5
+    with pytest.raises(CharacterNotFound):
+        await pick_quote(store, Audience(None), QuoteFilters(character="Gaara"))
+
+
+async def test_contains_uses_quoted_words_so_fts_syntax_is_plain_text(store: Store) -> None:
+    await add(store, dialogue_story("alpha", lines=3, extra_quotes=("Believe it OR not, NEAR the end",)))
+    card = await pick_quote(store, Audience(None), QuoteFilters(contains='OR NEAR'))
+    assert card.quote.text == "Believe it OR not, NEAR the end"
+    for attack in ('"', 'text:line', 'line*', 'NEAR(line number)', '^line', "line -number", "(", "AND"):
+        try:
+            await pick_quote(store, Audience(None), QuoteFilters(contains=attack))
+        except NothingMatches:
+            pass  # a clean "nothing matches" is fine; an sqlite error is not
+    assert QuoteFilters(contains="   ").unfiltered
+
+
+async def test_nothing_matching_says_what_to_try(store: Store) -> None:
+    await add(store, dialogue_story("alpha", lines=3))
+    with pytest.raises(NothingMatches, match="/story list"):
+        await pick_quote(store, Audience(None), QuoteFilters(contains="zeppelin"))
+
+
+async def test_guild_stories_stay_in_their_guild(store: Store) -> None:
+    mine = await add(store, dialogue_story("mine", lines=3), guild_id=GUILD_A, title="Mine Only")
+    assert await resolve_story(store, Audience(GUILD_A), "mine only")
+    for audience in (Audience(GUILD_B), Audience(None)):
+        with pytest.raises(StoryNotFound):
+            await resolve_story(store, audience, "Mine Only")
+        with pytest.raises(StoryNotFound):
+            await resolve_story(store, audience, str(mine))
+        assert await story_choices(store, audience, "mine") == []
+        with pytest.raises(NothingMatches):
+            await pick_quote(store, audience, QuoteFilters())
+
+
+async def test_adult_stories_only_in_age_restricted_channels(store: Store) -> None:
+    await add(store, dialogue_story("grown", lines=3), title="Grown Up", rating="M")
+    with pytest.raises(StoryNotFound):
+        await resolve_story(store, Audience(GUILD_A, adult=False), "Grown Up")
+    assert (await resolve_story(store, Audience(GUILD_A, adult=True), "grown up")).rating == "M"
+    with pytest.raises(NothingMatches):
+        await pick_quote(store, Audience(GUILD_A), QuoteFilters())
+    assert await pick_quote(store, Audience(GUILD_A, adult=True), QuoteFilters())
+
+
+async def test_cycle_filters_round_trip_for_another_button(store: Store) -> None:
+    story_id = await add(store, dialogue_story("alpha", lines=3))
+    filters = QuoteFilters(story_id=story_id, character="Naruto", contains="line")
+    card = await pick_quote(store, Audience(GUILD_A), filters)
+    assert await cycle_filters(store, card.cycle_id, Audience(GUILD_A)) == filters
+    assert await cycle_filters(store, card.cycle_id, Audience(GUILD_B)) is None
+
+
+async def test_context_holds_neighbouring_paragraphs(store: Store) -> None:
+    await add(store, dialogue_story("alpha", lines=5))
+    card = await pick_quote(store, Audience(None), QuoteFilters(contains="number 2"))
+    context = await quote_context(store, Audience(None), card.quote.id)
+    assert [p.seq for p in context.paragraphs] == [1, 2, 3]
+    assert await quote_context(store, Audience(None), 10_000) is None
+
+
+async def test_excerpt_is_one_to_three_paragraphs_of_one_scene(store: Store) -> None:
+    long = "x " * 700  # 1,400 characters: fits alone, never with a neighbour
+    scenes = (("a1 " * 50, "a2 " * 50, "a3 " * 50, "a4 " * 50), (long, "b2 " * 50), ("y " * 800,))
+    story_id = await add(store, prose_story("p", scenes))
+    rng = random.Random(1)
+    for _ in range(40):
+        excerpt = await pick_excerpt(store, Audience(None), story_id, rng=rng)
+        texts = [p.text for p in excerpt.paragraphs]
+        assert 1 <= len(texts) <= 3
+        assert len({(p.chapter_index, p.scene_index) for p in excerpt.paragraphs}) == 1
+        assert sum(len(t) for t in texts) + 2 * (len(texts) - 1) <= EXCERPT_CHARS
+        seqs = [p.seq for p in excerpt.paragraphs]
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+
+
+async def test_excerpt_with_nothing_short_enough(store: Store) -> None:
+    story_id = await add(store, prose_story("big", (("z " * 900,),)))
+    with pytest.raises(NothingMatches):
+        await pick_excerpt(store, Audience(None), story_id)
