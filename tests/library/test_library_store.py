@@ -129,3 +129,31 @@ async def test_own_stories_filter_by_substring_safely(store):
     assert [s.title for s in await own_stories(store, GUILD, "%")] == ["100% Tale"]
     assert [s.title for s in await own_stories(store, GUILD, "t_r")] == ["Quiet_Rain"]
     assert [s.title for s in await own_stories(store, GUILD, "RAIN")] == ["Quiet Rain", "Quiet_Rain"]
+
+
+async def test_removal_takes_bookmarks_and_searches_but_keeps_trivia_points(store):
+    from bot.store.reading import get_bookmark, save_bookmark
+
+    mine = await add(store, "Our Tale", "h1")
+    await save_bookmark(store, 7, mine.id, 0, 1)
+    async with store.atomic():
+        await store.db.execute(
+            "INSERT INTO searches (user_id, scope, story_id, text, adult, created_at) VALUES (7, ?, ?, 'dawn', 0, 'now')",
+            (GUILD, mine.id),
+        )
+        cur = await store.db.execute(
+            "INSERT INTO trivia_games (guild_id, channel_id, starter_id, story_id, state, questions_planned, started_at)"
+            " VALUES (?, 1, 7, ?, 'finished', 1, 'now')",
+            (GUILD, mine.id),
+        )
+        await store.db.execute(
+            "INSERT INTO trivia_answers (game_id, question_no, user_id, guild_id, story_id, correct, points)"
+            " VALUES (?, 1, 7, ?, ?, 1, 3)",
+            (cur.lastrowid, GUILD, mine.id),
+        )
+    assert await remove_story(store, mine.id, GUILD) is not None
+    assert await get_bookmark(store, 7, mine.id) is None
+    async with store.db.execute("SELECT count(*) FROM searches") as cur:
+        assert (await cur.fetchone())[0] == 0
+    async with store.db.execute("SELECT story_id, points FROM trivia_answers WHERE user_id = 7") as cur:
+        assert [tuple(r) for r in await cur.fetchall()] == [(None, 3)]
