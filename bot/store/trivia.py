@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.store import stories
+from bot.store.audience import Audience, visible_story
 from bot.store.connection import Store
 from bot.trivia.material import (
     TriviaCharacter,
@@ -114,16 +115,19 @@ async def load_story_material(store: Store, story_id: int, title: str) -> Trivia
 
 
 async def load_game_material(
-    store: Store, guild_id: int | None, story_id: int | None, rng: random.Random
+    store: Store, audience: Audience, story_id: int | None, rng: random.Random
 ) -> list[TriviaStory]:
-    """Material for a game: one story, or a random sample of the stories visible in the guild.
+    """Material for a game: one story, or a random sample of the stories this audience may see.
 
-    The caller checks that `story_id` is visible; an unknown one gives no material.
+    An unknown or hidden `story_id` gives no material.
     """
     if story_id is not None:
-        story = await stories.get_visible_story(store, story_id, guild_id)
+        story = await visible_story(store, audience, story_id)
         return [] if story is None else [await load_story_material(store, story.id, story.title)]
-    candidates = [s for s in await stories.visible_stories(store, guild_id) if s.paragraph_count]
+    candidates = [
+        s for s in await stories.visible_stories(store, audience.guild_id)
+        if s.paragraph_count and audience.can_see(s)
+    ]
     picked = rng.sample(candidates, min(MAX_STORIES_PER_GAME, len(candidates)))
     return [await load_story_material(store, s.id, s.title) for s in picked]
 

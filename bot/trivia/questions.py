@@ -60,7 +60,7 @@ class QuestionKind(StrEnum):
 @dataclass(frozen=True, slots=True)
 class TriviaQuestion:
     kind: QuestionKind
-    prompt: str  # our own wording, safe to show as is
+    prompt: str  # our own wording, safe to show as is (never names the story: it may be the answer)
     excerpt: str  # story text (untrusted: escape before showing); BLANK marks a missing word
     options: tuple[str, ...]  # two to four labels, each at most MAX_OPTION_CHARS (untrusted)
     answer: int  # index of the right option
@@ -244,7 +244,7 @@ def _who_said(index: _StoryIndex, rng: random.Random) -> Iterator[TriviaQuestion
         options, answer = picked
         verb = "thought" if line.kind == "thought" else "said"
         yield TriviaQuestion(
-            QuestionKind.WHO_SAID, f"Who {verb} this in *{story.title}*?", line.text, options,
+            QuestionKind.WHO_SAID, f"Who {verb} this?", line.text, options,
             answer, story.story_id, story.title, line.chapter, line.text,
         )
 
@@ -292,7 +292,7 @@ def _which_chapter(index: _StoryIndex, rng: random.Random) -> Iterator[TriviaQue
             continue
         # Chapters read best in story order, so the options are not shuffled.
         yield TriviaQuestion(
-            QuestionKind.WHICH_CHAPTER, f"Which chapter of *{story.title}* is this line from?",
+            QuestionKind.WHICH_CHAPTER, "Which chapter is this line from?",
             line.text, tuple(labels), chosen.index(line.chapter), story.story_id, story.title,
             line.chapter, line.text,
         )
@@ -406,7 +406,7 @@ def _missing_word(index: _StoryIndex, rng: random.Random) -> Iterator[TriviaQues
                 continue
             options, answer = picked
             yield TriviaQuestion(
-                QuestionKind.MISSING_WORD, f"Fill in the missing word from *{story.title}*:",
+                QuestionKind.MISSING_WORD, "Fill in the missing word.",
                 blanked, options, answer, story.story_id, story.title, chapter, sentence,
             )
             break

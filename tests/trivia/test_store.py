@@ -11,10 +11,12 @@ import pytest
 from bot.parsing.model import Chapter, Character, Note, Quote, Scene, Story
 from bot.store import Store
 from bot.store import trivia as repo
+from bot.store.audience import Audience
 from bot.store.loader import load_story
 from bot.store.trivia import GameAlreadyRunning, ScoredAnswer
 
 GUILD, OTHER_GUILD = 111, 222
+HERE = Audience(GUILD)
 
 
 @pytest.fixture
@@ -36,9 +38,10 @@ def small_story(tag: str) -> Story:
     )
 
 
-async def add_story(store: Store, tag: str, guild_id: int | None = None) -> int:
+async def add_story(store: Store, tag: str, guild_id: int | None = None, rating: str = "T") -> int:
     return await load_story(
-        store, small_story(tag), title=f"Story {tag}", content_hash=f"hash-{tag}", guild_id=guild_id
+        store, small_story(tag), title=f"Story {tag}", content_hash=f"hash-{tag}", guild_id=guild_id,
+        rating=rating,
     )
 
 
@@ -50,7 +53,7 @@ async def new_game(store: Store, channel: int = 5, story_id: int | None = None) 
 
 async def test_material_reads_story_text_quotes_and_characters_but_not_notes(store: Store) -> None:
     story_id = await add_story(store, "red")
-    (material,) = await repo.load_game_material(store, GUILD, story_id, random.Random(1))
+    (material,) = await repo.load_game_material(store, HERE, story_id, random.Random(1))
     assert material.title == "Story red"
     assert material.chapters == ("Chapter 7: The Smallest Spark", "Chapter 2")
     assert [p.chapter for p in material.paragraphs] == [0, 0, 1, 1]
@@ -62,12 +65,15 @@ async def test_material_reads_story_text_quotes_and_characters_but_not_notes(sto
 
 async def test_material_respects_visibility_and_caps_the_library(store: Store) -> None:
     own = await add_story(store, "own", guild_id=OTHER_GUILD)
-    assert await repo.load_game_material(store, GUILD, own, random.Random(1)) == []
+    assert await repo.load_game_material(store, HERE, own, random.Random(1)) == []
+    mature = await add_story(store, "mature", rating="M")
+    assert await repo.load_game_material(store, HERE, mature, random.Random(1)) == []
+    assert await repo.load_game_material(store, Audience(GUILD, adult=True), mature, random.Random(1))
     for i in range(repo.MAX_STORIES_PER_GAME + 2):
         await add_story(store, f"s{i}")
-    picked = await repo.load_game_material(store, GUILD, None, random.Random(1))
+    picked = await repo.load_game_material(store, HERE, None, random.Random(1))
     assert len(picked) == repo.MAX_STORIES_PER_GAME
-    assert own not in {s.story_id for s in picked}
+    assert not {own, mature} & {s.story_id for s in picked}
 
 
 async def test_one_running_game_per_channel(store: Store) -> None:
