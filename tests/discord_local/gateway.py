@@ -199,6 +199,7 @@ class Gateway:
                 conn.session.connection = None
             conn.outbox.put_nowait(None)
             await writer
+            self.server.notify()
         return ws
 
     async def _writer(self, conn: Connection) -> None:
@@ -268,6 +269,7 @@ class Gateway:
             )
         session.ready.set()
         self.session_ready.set()
+        self.server.notify()
 
     async def _resume(self, conn: Connection, data: dict[str, Any]) -> None:
         self.resumes.append(data)
@@ -296,6 +298,7 @@ class Gateway:
         session.dispatch("RESUMED", {"_trace": ["local-discord"]})
         session.ready.set()
         self.session_ready.set()
+        self.server.notify()
 
     def _request_members(self, conn: Connection, data: dict[str, Any]) -> None:
         session = conn.session

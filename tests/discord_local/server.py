@@ -77,6 +77,8 @@ T = TypeVar("T")
 JSON_HEADERS = {"Content-Type": "application/json"}
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
 INTERACTION_TOKEN_LIFETIME = 15 * 60
+# Probes may look at bot-side state the server is never told about, so waits also poll.
+POLL_INTERVAL = 0.02
 
 
 class ApiError(Exception):
@@ -248,7 +250,8 @@ class LocalDiscord:
 
     # -- waiting --------------------------------------------------------------------------
 
-    def _notify(self) -> None:
+    def notify(self) -> None:
+        """Wake every ``wait_until``: something in the world, requests or gateway changed."""
         event, self._changed = self._changed, asyncio.Event()
         event.set()
 
@@ -269,7 +272,7 @@ class LocalDiscord:
             if remaining <= 0:
                 raise AssertionError(self._timeout_report(what, timeout, about))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), remaining)
+                await asyncio.wait_for(self._changed.wait(), min(remaining, POLL_INTERVAL))
 
     def _timeout_report(self, what: str, timeout: float, about: InteractionHandle | None) -> str:
         lines = [f"local Discord: no {what} within {timeout}s"]
@@ -337,7 +340,7 @@ class LocalDiscord:
     def _violate(self, rule: str, detail: str, request: str) -> None:
         log.warning("local Discord violation [%s]: %s (%s)", rule, detail, request)
         self.violations.append(Violation(rule, detail, request))
-        self._notify()
+        self.notify()
 
     # -- fault injection ------------------------------------------------------------------
 
@@ -511,7 +514,7 @@ class LocalDiscord:
         self.requests.append(
             RecordedRequest(method, path, "?", {}, None, [], time.monotonic(), 404)
         )
-        self._notify()
+        self.notify()
         log.warning("local Discord: unimplemented route %s %s (%s)", method, path, why)
         body = {"message": "404: Not Found", "code": 0}
         return web.Response(status=404, body=json.dumps(body).encode(), headers=JSON_HEADERS)
@@ -555,7 +558,7 @@ class LocalDiscord:
                 status=exc.status, body=json.dumps(exc.body()).encode(), headers=JSON_HEADERS
             )
         record.status = response.status
-        self._notify()
+        self.notify()
         return response
 
     @staticmethod
@@ -775,11 +778,11 @@ class LocalDiscord:
         )
         if stored is None or stored[1] != request.match_info["filename"]:
             self.requests[-1].status = 404
-            self._notify()
+            self.notify()
             return web.Response(status=404, text="not found")
         data, _, content_type = stored
         self.requests[-1].status = 200
-        self._notify()
+        self.notify()
         return web.Response(
             body=data, headers={"Content-Type": content_type or "application/octet-stream"}
         )
@@ -910,7 +913,7 @@ class LocalDiscord:
                 channel.message_count += 1
                 channel.total_message_sent += 1
             self._dispatch_message("MESSAGE_CREATE", msg, channel)
-        self._notify()
+        self.notify()
         return msg
 
     def edit_message(
@@ -944,7 +947,7 @@ class LocalDiscord:
         msg.edits += 1
         if not msg.ephemeral:
             self._dispatch_message("MESSAGE_UPDATE", msg, self.world.channels[msg.channel_id])
-        self._notify()
+        self.notify()
         return msg
 
     def delete_message(self, msg: StoredMessage) -> None:
@@ -956,7 +959,7 @@ class LocalDiscord:
                 event["guild_id"] = str(channel.guild_id)
             intent = GUILD_MESSAGES_INTENT if channel.guild_id else DIRECT_MESSAGES_INTENT
             self.gateway.dispatch("MESSAGE_DELETE", event, intent=intent)
-        self._notify()
+        self.notify()
 
     def _dispatch_message(self, event: str, msg: StoredMessage, channel: Channel) -> None:
         intent = GUILD_MESSAGES_INTENT if channel.guild_id else DIRECT_MESSAGES_INTENT
@@ -1109,7 +1112,7 @@ class LocalDiscord:
         self.gateway.dispatch(
             "THREAD_CREATE", {**thread.payload(), "newly_created": True}, intent=GUILDS_INTENT
         )
-        self._notify()
+        self.notify()
         return thread
 
     async def _thread_from_message(self, req: _Request) -> dict[str, Any]:
@@ -1156,7 +1159,7 @@ class LocalDiscord:
                 channel.archive_timestamp = iso_now()
         event = "THREAD_UPDATE" if channel.is_thread else "CHANNEL_UPDATE"
         self.gateway.dispatch(event, channel.payload(), intent=GUILDS_INTENT)
-        self._notify()
+        self.notify()
         return channel.payload()
 
     async def _delete_channel(self, req: _Request) -> dict[str, Any]:
@@ -1175,7 +1178,7 @@ class LocalDiscord:
             "type": channel.type,
         }
         self.gateway.dispatch("THREAD_DELETE", event, intent=GUILDS_INTENT)
-        self._notify()
+        self.notify()
         return channel.payload()
 
     def _thread_member(self, req: _Request) -> tuple[Channel, int]:
@@ -1189,12 +1192,12 @@ class LocalDiscord:
     async def _join_thread(self, req: _Request) -> None:
         channel, user_id = self._thread_member(req)
         channel.member_ids.add(user_id)
-        self._notify()
+        self.notify()
 
     async def _leave_thread(self, req: _Request) -> None:
         channel, user_id = self._thread_member(req)
         channel.member_ids.discard(user_id)
-        self._notify()
+        self.notify()
 
     def threads(self, parent: Channel | None = None) -> list[Channel]:
         """Threads (optionally of one parent channel), oldest first."""
@@ -1318,7 +1321,7 @@ class LocalDiscord:
             self._reject_if(limits.check_modal(data), "modal-limits", where)
         handle.original = message
         handle.callbacks.append(Callback(callback_type, data))
-        self._notify()
+        self.notify()
         if req.query.get("with_response") not in ("1", "true", "True"):
             return None
         result: dict[str, Any] = {
@@ -1368,7 +1371,7 @@ class LocalDiscord:
                 message_type=self._reply_type(handle),
             )
             handle.followup_messages.append(message)
-        self._notify()
+        self.notify()
         return message.data if req.query.get("wait") in ("1", "true", "True") else None
 
     def _webhook_message(self, req: _Request) -> tuple[InteractionHandle, StoredMessage]:
