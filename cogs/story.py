@@ -1,0 +1,464 @@
+"""`/story list|info|add|remove`: each server's library, with uploads of .txt, .md, .html and .epub files.
+
+Uploads are downloaded with a size cap, converted and parsed in a worker thread, previewed to the
+uploader, and stored only when they press Confirm. Adding and removing need Manage Server.
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import PurePosixPath
+
+import aiohttp
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import InvalidInput, MissingPermission, StoryNotFound, UserError
+from bot.formats import (
+    Upload,
+    UploadRejected,
+    check_upload,
+    describe_size,
+    max_upload_bytes,
+    read_upload,
+)
+from bot.render import (
+    CHOICE_NAME_LIMIT,
+    EMBED_DESCRIPTION_LIMIT,
+    EMBED_FIELD_VALUE_LIMIT,
+    EMBED_TITLE_LIMIT,
+    NO_MENTIONS,
+    chapter_label,
+    plain,
+    safe,
+    story_colour,
+    truncate,
+)
+from bot.store import reading
+from bot.store.audience import Audience, resolve_story, story_choices
+from bot.store.connection import Store
+from bot.store.library import (
+    LibraryConflict,
+    LibraryPage,
+    StoryDetails,
+    add_story,
+    check_new_story,
+    library_page,
+    own_stories,
+    remove_story,
+    story_details,
+)
+from bot.store.records import StoredStory
+from bot.store.stories import find_by_title, get_story
+from bot.views import StoryView
+
+log = logging.getLogger(__name__)
+
+TITLE_LIMIT = 200
+DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=60)
+PREVIEW_TIMEOUT = 600.0
+MAIN_CHARACTERS_SHOWN = 6
+
+
+def _can_manage(interaction: discord.Interaction) -> bool:
+    return interaction.guild is not None and interaction.permissions.manage_guild
+
+
+def _require_manager(interaction: discord.Interaction) -> None:
+    # Checked at run time: /story sets no default permissions, or members could not see list/info.
+    if not _can_manage(interaction):
+        raise MissingPermission("Manage Server")
+
+
+def _audience(interaction: discord.Interaction) -> Audience:
+    channel = interaction.channel
+    nsfw = bool(getattr(channel, "is_nsfw", lambda: False)())
+    return Audience(interaction.guild_id, adult=nsfw)
+
+
+def _clean_title(raw: str | None) -> str | None:
+    title = " ".join((raw or "").split())
+    return title[:TITLE_LIMIT] or None
+
+
+def _number(value: int) -> str:
+    return f"{value:,}"
+
+
+def _count(value: int, noun: str) -> str:
+    return f"{value:,} {noun}" + ("" if value == 1 else "s")
+
+
+def _when(iso: str) -> str:
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return discord.utils.format_dt(moment, "D")
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What the uploader sees before confirming; computed in the worker with the parse."""
+
+    upload: Upload
+    title: str
+    chapters: int
+    words: int
+    quotations: int
+    notes: int
+    main_characters: tuple[tuple[str, int], ...]
+
+
+def _prepare(filename: str, data: bytes, limit: int, title: str | None) -> Preview:
+    """Convert, parse and summarise an upload (CPU-bound: runs in a worker thread)."""
+    upload = read_upload(filename, data, max_bytes=limit)
+    story = upload.story
+    speakers = Counter(q.speaker for q in story.quotes if q.speaker)
+    stem = PurePosixPath(filename.replace("\\", "/")).stem.replace("_", " ")
+    return Preview(
+        upload=upload,
+        title=_clean_title(title) or _clean_title(upload.title) or _clean_title(stem) or "Untitled",
+        chapters=len(story.chapters),
+        words=sum(len(p.split()) for c in story.chapters for p in c.paragraphs),
+        quotations=len(story.quotes),
+        notes=len(story.notes),
+        main_characters=tuple(speakers.most_common(MAIN_CHARACTERS_SHOWN)),
+    )
+
+
+async def download(attachment: discord.Attachment, limit: int) -> bytes:
+    """The attachment's bytes, refusing as soon as more than `limit` arrive (whatever it declared)."""
+    received = bytearray()
+    try:
+        async with aiohttp.ClientSession(timeout=DOWNLOAD_TIMEOUT) as session, session.get(attachment.url) as response:
+            if response.status != 200:
+                raise InvalidInput("I couldn't download that file from Discord; please try again.")
+            async for chunk in response.content.iter_chunked(64 * 1024):
+                received += chunk
+                if len(received) > limit:
+                    raise UploadRejected(f"The file is over the {describe_size(limit)} limit.")
+    except (TimeoutError, aiohttp.ClientError):
+        raise InvalidInput("I couldn't download that file from Discord; please try again.") from None
+    return bytes(received)
+
+
+def preview_embed(preview: Preview, filename: str) -> discord.Embed:
+    meta = preview.upload.metadata
+    embed = discord.Embed(
+        title=truncate(f"Add “{preview.title}”?", EMBED_TITLE_LIMIT),
+        description=safe(preview.upload.story.summary or "No summary.", 600),
+        colour=discord.Colour.blurple(),
+    )
+    embed.add_field(name="Chapters", value=_number(preview.chapters))
+    embed.add_field(name="Words", value=_number(preview.words))
+    embed.add_field(name="Quotations", value=_number(preview.quotations))
+    embed.add_field(name="Notes set aside", value=_number(preview.notes))
+    if meta.author:
+        embed.add_field(name="Author", value=safe(meta.author, 200))
+    if meta.rating:
+        embed.add_field(name="Rating", value=safe(meta.rating, 50))
+    cast = ", ".join(f"{safe(name, 80)} ({lines})" for name, lines in preview.main_characters)
+    embed.add_field(name="Main characters", value=truncate(cast or "None found", EMBED_FIELD_VALUE_LIMIT), inline=False)
+    embed.set_footer(text=plain(f"From {filename} · only you can confirm", 200))
+    return embed
+
+
+def _status(story: StoredStory) -> str:
+    return "bundled" if story.bundled else "added here"
+
+
+def list_embed(page: LibraryPage) -> discord.Embed:
+    lines = [
+        f"**{safe(s.title, 120)}** · {_number(s.chapter_count)} ch · {_number(s.word_count)} words"
+        f" · {safe(s.rating or 'unrated', 20)} · {_status(s)}"
+        for s in page.stories
+    ]
+    embed = discord.Embed(
+        title="Story library",
+        description=truncate("\n".join(lines) or "No stories yet. Add one with `/story add`.", EMBED_DESCRIPTION_LIMIT),
+        colour=discord.Colour.blurple(),
+    )
+    embed.set_footer(text=f"Page {page.page + 1}/{page.pages} · {page.total} stories")
+    return embed
+
+
+def info_embed(details: StoryDetails, bookmark_line: str | None) -> discord.Embed:
+    story = details.story
+    embed = discord.Embed(
+        title=truncate(plain(story.title, EMBED_TITLE_LIMIT), EMBED_TITLE_LIMIT),
+        description=safe(story.summary or "No summary.", 1500),
+        colour=story_colour(story.id),
+    )
+    embed.add_field(name="Author", value=safe(story.author, 200))
+    embed.add_field(name="Rating", value=safe(story.rating or "unrated", 50))
+    embed.add_field(name="Words", value=_number(story.word_count))
+    embed.add_field(name="Quotations", value=_number(story.quote_count))
+    embed.add_field(name="Notes set aside", value=_number(details.notes_set_aside))
+    if story.bundled:
+        origin = "Bundled with the bot"
+    else:
+        who = f"<@{story.added_by}>" if story.added_by else "someone"
+        origin = f"Added by {who} on {_when(story.added_at)}"
+    embed.add_field(name="Source", value=origin)
+    chapter_lines = [
+        safe(chapter_label(c.number, c.title, c.index + 1), 120) + f" · {_number(c.word_count)} words"
+        for c in details.chapters
+    ]
+    embed.add_field(
+        name=f"Chapters ({len(details.chapters)})",
+        value=_fit_lines(chapter_lines, EMBED_FIELD_VALUE_LIMIT) or "None",
+        inline=False,
+    )
+    cast = [f"{safe(c.name, 80)} · {_count(c.lines, 'line')}" for c in details.main_characters]
+    embed.add_field(name="Main characters", value=_fit_lines(cast, EMBED_FIELD_VALUE_LIMIT) or "None found", inline=False)
+    if bookmark_line:
+        embed.add_field(name="Your bookmark", value=bookmark_line, inline=False)
+    return embed
+
+
+def _fit_lines(lines: list[str], limit: int) -> str:
+    """As many whole lines as fit in `limit`, then "… and N more"."""
+    shown: list[str] = []
+    used = 0
+    for i, line in enumerate(lines):
+        tail = f"\n… and {len(lines) - i} more"
+        if used + len(line) + 1 + len(tail) > limit:
+            return "\n".join(shown) + tail
+        shown.append(line)
+        used += len(line) + 1
+    return "\n".join(shown)
+
+
+class LibraryPager(StoryView):
+    """Prev / Next over `/story list`, for the member who asked."""
+
+    def __init__(self, store: Store, guild_id: int | None, owner_id: int, page: LibraryPage) -> None:
+        super().__init__(owner_id=owner_id)
+        self.store = store
+        self.guild_id = guild_id
+        self.page = page
+        self._sync()
+
+    def _sync(self) -> None:
+        self.previous.disabled = self.page.page == 0
+        self.next.disabled = self.page.page >= self.page.pages - 1
+
+    async def _turn(self, interaction: discord.Interaction, step: int) -> None:
+        self.page = await library_page(self.store, self.guild_id, self.page.page + step)
+        self._sync()
+        await interaction.response.edit_message(embed=list_embed(self.page), view=self)
+
+    @discord.ui.button(label="Prev", style=discord.ButtonStyle.secondary, custom_id="story:list:prev")
+    async def previous(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self._turn(interaction, -1)
+
+    @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary, custom_id="story:list:next")
+    async def next(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self._turn(interaction, 1)
+
+
+class ConfirmView(StoryView):
+    """Confirm / Cancel that only the invoker can press; `action` runs at most once and its text replaces the prompt."""
+
+    def __init__(
+        self,
+        owner_id: int,
+        action: Callable[[discord.Interaction], Awaitable[str]],
+        *,
+        confirm_label: str = "Confirm",
+        danger: bool = False,
+    ) -> None:
+        super().__init__(owner_id=owner_id, timeout=PREVIEW_TIMEOUT)
+        self.action = action
+        self.done = False
+        self.confirm.label = confirm_label
+        if danger:
+            self.confirm.style = discord.ButtonStyle.danger
+
+    async def _finish(self, interaction: discord.Interaction, run: bool) -> None:
+        # A second click (or a click racing the first) must not store or remove twice.
+        await interaction.response.defer()
+        if self.done:
+            return
+        self.done = True
+        self.stop()
+        try:
+            text = await self.action(interaction) if run else "Cancelled; nothing was changed."
+        except UserError as error:
+            text = str(error)
+        await interaction.edit_original_response(content=text, embed=None, view=None, allowed_mentions=NO_MENTIONS)
+
+    @discord.ui.button(label="Confirm", style=discord.ButtonStyle.success, custom_id="story:confirm")
+    async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self._finish(interaction, run=True)
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id="story:cancel")
+    async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self._finish(interaction, run=False)
+
+    async def on_timeout(self) -> None:
+        self.done = True
+        await super().on_timeout()
+
+
+class StoryLibrary(commands.Cog):
+    """This server's story library."""
+
+    story = app_commands.Group(name="story", description="This server's story library", guild_only=True)
+
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+        self.store = bot.store
+        configured = getattr(bot.settings, "max_upload_bytes", None)
+        self.max_bytes: int = configured or max_upload_bytes()
+
+    @story.command(name="list", description="Stories visible in this server")
+    async def list_stories(self, interaction: discord.Interaction) -> None:
+        page = await library_page(self.store, interaction.guild_id, 0)
+        view = LibraryPager(self.store, interaction.guild_id, interaction.user.id, page)
+        await interaction.response.send_message(
+            embed=list_embed(page), view=view, allowed_mentions=NO_MENTIONS
+        )
+        view.message = await interaction.original_response()
+
+    @story.command(name="info", description="A story's chapters, words, main characters and summary")
+    @app_commands.describe(story="The story (start typing its title)")
+    async def info(self, interaction: discord.Interaction, story: str) -> None:
+        found = await resolve_story(self.store, _audience(interaction), story)
+        details = await story_details(self.store, found)
+        bookmark = await reading.get_bookmark(self.store, interaction.user.id, found.id)
+        line = None
+        if bookmark is not None and bookmark.chapter_index < len(details.chapters):
+            chapter = details.chapters[bookmark.chapter_index]
+            line = (
+                f"{safe(chapter_label(chapter.number, chapter.title, chapter.index + 1), 150)}, "
+                f"page {bookmark.page_number} · `/continue` to resume"
+            )
+        await interaction.response.send_message(
+            embed=info_embed(details, line), allowed_mentions=NO_MENTIONS
+        )
+
+    @info.autocomplete("story")
+    async def info_story(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        found = await story_choices(self.store, _audience(interaction), current)
+        return [app_commands.Choice(name=plain(s.title, CHOICE_NAME_LIMIT), value=str(s.id)) for s in found]
+
+    @story.command(name="add", description="Add a story file (.txt, .md, .html, .epub) to this server's library")
+    @app_commands.describe(file="The story file", title="A title for it (default: the file's own)")
+    async def add(
+        self, interaction: discord.Interaction, file: discord.Attachment, title: str | None = None
+    ) -> None:
+        _require_manager(interaction)
+        assert interaction.guild_id is not None
+        check_upload(file.filename, file.size, max_bytes=self.max_bytes)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        data = await download(file, self.max_bytes)
+        preview = await asyncio.to_thread(_prepare, file.filename, data, self.max_bytes, title)
+        del data
+        try:
+            await check_new_story(self.store, interaction.guild_id, preview.upload.content_hash, preview.title)
+        except LibraryConflict as conflict:
+            raise InvalidInput(str(conflict)) from None
+        view = ConfirmView(
+            interaction.user.id, functools.partial(self._store_upload, preview, interaction.guild_id, file.filename)
+        )
+        view.message = await interaction.edit_original_response(
+            embed=preview_embed(preview, file.filename), view=view, allowed_mentions=NO_MENTIONS
+        )
+
+    @story.command(name="remove", description="Remove a story this server added")
+    @app_commands.describe(story="One of this server's own stories")
+    async def remove(self, interaction: discord.Interaction, story: str) -> None:
+        _require_manager(interaction)
+        assert interaction.guild_id is not None
+        found = await self._own_story(interaction.guild_id, story)
+        view = ConfirmView(
+            interaction.user.id,
+            functools.partial(self._remove, found, interaction.guild_id),
+            confirm_label="Remove",
+            danger=True,
+        )
+        await interaction.response.send_message(
+            f"Remove “{safe(found.title, 200)}” ({_count(found.chapter_count, 'chapter')}, "
+            f"{_count(found.quote_count, 'quotation')}) and everything made from it?",
+            view=view,
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+        view.message = await interaction.original_response()
+
+    @remove.autocomplete("story")
+    async def remove_story_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        found = await own_stories(self.store, interaction.guild_id, current)
+        return [app_commands.Choice(name=plain(s.title, CHOICE_NAME_LIMIT), value=str(s.id)) for s in found]
+
+    async def _store_upload(
+        self, preview: Preview, guild_id: int, filename: str, interaction: discord.Interaction
+    ) -> str:
+        _require_manager(interaction)
+        upload, meta = preview.upload, preview.upload.metadata
+        try:
+            stored = await add_story(
+                self.store,
+                upload.story,
+                guild_id=guild_id,
+                added_by=interaction.user.id,
+                title=preview.title,
+                content_hash=upload.content_hash,
+                author=_clean_title(meta.author),
+                fandom=_clean_title(meta.fandom),
+                rating=_clean_title(meta.rating),
+                source=filename[:TITLE_LIMIT],
+            )
+        except LibraryConflict as conflict:
+            return str(conflict)
+        return (
+            f"Added “{safe(stored.title, 200)}” to this server's library: "
+            f"{_count(stored.chapter_count, 'chapter')}, {_count(stored.word_count, 'word')}."
+        )
+
+    async def _remove(self, story: StoredStory, guild_id: int, interaction: discord.Interaction) -> str:
+        _require_manager(interaction)
+        removed = await remove_story(self.store, story.id, guild_id)
+        if removed is None:
+            return f"“{safe(story.title, 200)}” is no longer in this server's library."
+        return (
+            f"Removed “{safe(removed.title, 200)}” with its quotations, search results, bookmarks "
+            "and trivia questions."
+        )
+
+    async def _own_story(self, guild_id: int, typed: str) -> StoredStory:
+        """A story this server added: by autocomplete id, exact title, or a unique title fragment."""
+        text = " ".join(typed.split())
+        candidates: list[StoredStory] = []
+        if text.isdigit():
+            story = await get_story(self.store, int(text))
+            if story is not None and story.guild_id == guild_id:
+                return story
+        for story in await find_by_title(self.store, guild_id, text):
+            if story.guild_id == guild_id:
+                return story
+            candidates.append(story)
+        if candidates:
+            raise InvalidInput(
+                f"“{safe(candidates[0].title, 200)}” is bundled with the bot; only stories this server added can be removed."
+            )
+        matches = await own_stories(self.store, guild_id, text) if text else []
+        if len(matches) == 1:
+            return matches[0]
+        raise StoryNotFound(text)
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(StoryLibrary(bot))
