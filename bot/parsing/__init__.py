@@ -1,0 +1,15 @@
+"""The story parser: bytes of a story file in, a structured Story out (pure, no I/O)."""
+from bot.parsing.model import Chapter, Character, NotAStory, Note, Quote, Scene, Story
+from bot.parsing.parser import parse_story, story_to_json
+
+__all__ = [
+    "Chapter",
+    "Character",
+    "NotAStory",
+    "Note",
+    "Quote",
+    "Scene",
+    "Story",
+    "parse_story",
+    "story_to_json",
+]

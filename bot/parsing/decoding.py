@@ -1,0 +1,67 @@
+"""Bytes to clean text: detect the encoding, refuse binary input, normalise line ends and odd spaces."""
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+
+from bot.parsing.model import NotAStory
+
+log = logging.getLogger(__name__)
+
+# Control characters other than tab, newline, vertical tab, form feed and carriage return.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+_ODD_SPACES = re.compile(r"[\t\v\f\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+_ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_ODD_NEWLINES = re.compile(r"\r\n?|[\x85\u2028\u2029]")
+# More than this share of control characters means the bytes are not prose.
+_MAX_CONTROL_SHARE = 0.01
+# cp1252 decodes any byte, so binary data has to be recognised by how un-English it looks.
+_MAX_HIGH_SHARE_CP1252 = 0.3
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def decode_text(data: bytes) -> str:
+    """Decode story bytes and normalise whitespace; raise NotAStory for empty or binary input."""
+    if not data or not data.strip():
+        raise NotAStory("The file is empty.")
+    text, encoding = _decode(data)
+    if "\x00" in text:
+        raise NotAStory("The file looks binary (it contains NUL bytes), not like a text story.")
+    controls = len(_CONTROL.findall(text))
+    if controls > _MAX_CONTROL_SHARE * len(text):
+        raise NotAStory("The file looks binary, not like a text story.")
+    if controls:
+        text = _CONTROL.sub(" ", text)
+    text = _ODD_NEWLINES.sub("\n", text)
+    text = _ODD_SPACES.sub(" ", text)
+    text = _ZERO_WIDTH.sub("", text)
+    if not _LETTER.search(text):
+        raise NotAStory("The file has no readable words.")
+    log.debug("decoded %d bytes as %s", len(data), encoding)
+    return text
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    if data.startswith(codecs.BOM_UTF8):
+        return _strict(data[len(codecs.BOM_UTF8):], "utf-8"), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _strict(data, "utf-16"), "utf-16"
+    if b"\x00" in data:
+        raise NotAStory("The file looks binary (it contains NUL bytes), not like a text story.")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("cp1252", errors="replace")
+    high = len(text) - len(text.encode("ascii", "ignore"))
+    if high > _MAX_HIGH_SHARE_CP1252 * len(text):
+        raise NotAStory("The file is not readable text in any encoding I know.")
+    return text, "cp1252"
+
+
+def _strict(data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise NotAStory(f"The file claims to be {encoding} but is not valid {encoding}.") from exc

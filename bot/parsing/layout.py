@@ -1,0 +1,91 @@
+"""Text to blocks: one block per paragraph-sized run of lines, with the blank lines before it counted."""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from itertools import pairwise
+
+log = logging.getLogger(__name__)
+
+# Separator lines: only symbols (*** ~~~ ---- # ~*~), x/o letter patterns (-x-x-x- oOoOo xXx),
+# or the words writers use for a break ("Line Break", "-scene change-").
+_SYMBOLS = re.compile(r"[^\w\s\"'“”‘’«»()\[\]]+")
+_XO = re.compile(r"[^\w\s\"'“”‘’]*(?:[xXoO0][^\w\s\"'“”‘’]*){3,}")
+_BREAK_WORDS = re.compile(
+    r"[^\w\s]*\s*(?:line|scene|page|time)[\s_-]*(?:break|skip|change)\s*[^\w\s]*", re.IGNORECASE
+)
+_TERMINAL_ONLY = re.compile(r"[.!?…]{1,3}")
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A paragraph-sized piece of the text before any interpretation."""
+
+    text: str  # whitespace collapsed, wrapped lines joined
+    gap: int  # blank lines between this block and the previous one (or the start)
+
+
+def is_separator(text: str) -> bool:
+    """True for a line that only marks a scene break (*** or -x-x-x- or Line Break)."""
+    compact = text.replace(" ", "")
+    if not compact or len(compact) > 80:
+        return False
+    if _SYMBOLS.fullmatch(compact):
+        return not _TERMINAL_ONLY.fullmatch(compact)
+    if _XO.fullmatch(compact):
+        letters = [ch for ch in compact if ch.isalpha()]
+        # "OOO" alone is an exclamation; a pattern mixes case or has symbols between letters.
+        return len(letters) < len(compact) or not (compact.islower() or compact.isupper())
+    return bool(_BREAK_WORDS.fullmatch(text))
+
+
+def split_blocks(text: str) -> list[Block]:
+    """Split normalised text into blocks, joining hard-wrapped lines when the text is wrapped."""
+    lines = [line.strip() for line in text.split("\n")]
+    wrapped = looks_hard_wrapped(lines)
+    blocks: list[Block] = []
+    gap = 0
+    pending: list[str] = []
+    pending_gap = 0
+    for line in lines:
+        if not line:
+            if pending:
+                blocks.append(_block(pending, pending_gap))
+                pending = []
+            gap += 1
+            continue
+        if pending and not (wrapped and not is_separator(line) and not is_separator(pending[-1])):
+            blocks.append(_block(pending, pending_gap))
+            pending = []
+        if not pending:
+            pending_gap = gap
+            gap = 0
+        pending.append(line)
+    if pending:
+        blocks.append(_block(pending, pending_gap))
+    log.debug("split %d lines into %d blocks (hard-wrapped: %s)", len(lines), len(blocks), wrapped)
+    return blocks
+
+
+def _block(lines: list[str], gap: int) -> Block:
+    joined = lines[0] if len(lines) == 1 else " ".join(lines)
+    return Block(" ".join(joined.split()), gap)
+
+
+def looks_hard_wrapped(lines: list[str]) -> bool:
+    """Decide whether consecutive lines are pieces of one paragraph (e-text style) or paragraphs.
+
+    A greedy wrapper breaks a line only when the next word would not fit, so in wrapped text
+    almost every line followed by another is nearly full; one-line paragraphs vary wildly.
+    """
+    continued = [(len(a), b) for a, b in pairwise(lines) if a and b]
+    nonblank = sum(1 for line in lines if line)
+    if len(continued) < 3 or len(continued) < 0.3 * nonblank:
+        return False
+    lengths = sorted(n for n, _ in continued)
+    width = lengths[int(0.95 * (len(lengths) - 1))]
+    if width > 160 or width < 30:
+        return False
+    full = sum(1 for n, nxt in continued if n + 1 + len(nxt.split(" ", 1)[0]) > width - 2)
+    return full >= 0.6 * len(continued)

@@ -1,0 +1,56 @@
+"""Words that look like names: the shared token patterns and the words that never are characters."""
+from __future__ import annotations
+
+import re
+
+HONORIFICS = ("kun", "san", "sama", "sensei", "chan", "senpai", "sempai", "hime", "dono", "nii", "nee")
+_HONORIFIC = "|".join(HONORIFICS)
+TITLES = ("Mr", "Mrs", "Ms", "Miss", "Dr", "Sir", "Lady", "Lord", "Madame", "Mme", "Mlle", "Colonel", "Captain")
+_TITLE = "|".join(TITLES)
+# One name as written: optional title, a capitalised word, optional honorific suffix.
+NAME_FORM = rf"(?:(?:{_TITLE})\.?\s+)?[A-Z][a-z]+(?:['’][a-z]+)?(?:-(?:{_HONORIFIC}))?"
+NAME_TOKEN = re.compile(rf"(?<![\w'’-])({NAME_FORM})(?![\w-])")
+_HONORIFIC_SUFFIX = re.compile(rf"-(?:{_HONORIFIC})$")
+_POSSESSIVE = re.compile(r"['’]s$")
+
+# Capitalised words that start sentences or name nobody; the evidence test catches the rest.
+STOPWORDS = frozenset(
+    """
+    a about above after again against all also although always am an and another any are
+    as at be because been before being below between both but by can could did do does doing
+    down during each either else even ever every few for from further had has have having he
+    her here hers herself him himself his how however i if in into is it its itself just let
+    like may maybe me might more most much must my myself neither never no nobody none nor not
+    nothing now of off oh on once one only or other our ours ourselves out over own perhaps
+    quite rather really same she should since so some somebody someone something still such
+    than that the their theirs them themselves then there these they this those though through
+    thus to too under until up upon us very was we well were what whatever when where whether
+    which while who whom whose why will with within without would yes yet you your yours
+    yourself ok okay yeah hey hmm huh ah uh um well wow please thanks sorry good great right
+    god lord sir madam mr mrs ms miss dr chapter part book volume prologue epilogue summary
+    disclaimer note notes monday tuesday wednesday thursday friday saturday sunday january
+    february march april may june july august september october november december english
+    everyone everything anyone anything somewhere nowhere everybody anybody
+    """.split()
+)
+PRONOUN_GENDER = {
+    "he": "M", "him": "M", "his": "M", "himself": "M",
+    "she": "F", "her": "F", "hers": "F", "herself": "F",
+}
+TITLE_GENDER = {"Mr": "M", "Sir": "M", "Lord": "M", "Mrs": "F", "Ms": "F", "Miss": "F", "Lady": "F",
+                "Madame": "F", "Mme": "F", "Mlle": "F"}
+
+
+def base_form(name: str) -> str:
+    """A name without its honorific suffix or possessive: Naruto-kun -> Naruto."""
+    name = _POSSESSIVE.sub("", name)
+    name = _HONORIFIC_SUFFIX.sub("", name)
+    return " ".join(name.split())
+
+
+def is_stopword(name: str) -> bool:
+    """True for words such as "The" or "Maybe" that a tag or a sentence start capitalises."""
+    words = name.split()
+    if len(words) > 1 and words[0].rstrip(".") in TITLES:
+        return False
+    return words[0].lower().rstrip(".") in STOPWORDS

@@ -1,0 +1,140 @@
+"""parse_story: bytes in, Story out; and story_to_json, the shape `parse --json` prints."""
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Any
+
+from bot.parsing.attribution import ChapterAttributor
+from bot.parsing.characters import build_lexicon, list_characters
+from bot.parsing.decoding import decode_text
+from bot.parsing.layout import split_blocks
+from bot.parsing.model import Chapter, NotAStory, Note, Quote, Scene, Story
+from bot.parsing.notes import summary_text
+from bot.parsing.quotations import find_quotes
+from bot.parsing.structure import Outline, assemble, classify
+
+log = logging.getLogger(__name__)
+
+# Stories whose speech is mostly in single quotes (British style) use them for speech, not thought.
+_SINGLE_SPEECH_MIN = 20
+_SINGLE_SPEECH_RATIO = 10
+
+
+def outline_text(text: str) -> Outline:
+    """The structure of decoded text, before quotations are looked at."""
+    blocks = split_blocks(text)
+    roles, base_gap = classify(blocks)
+    return assemble(blocks, roles, base_gap)
+
+
+def parse_story(data: bytes, *, filename: str | None = None) -> Story:
+    """Parse story bytes; raise NotAStory (user-facing message) for empty, binary or storyless input."""
+    text = decode_text(data)
+    outline = outline_text(text)
+    if not outline.chapters:
+        raise NotAStory("The file has no story text, only headings or notes.")
+    summary = None
+    notes: list[Note] = []
+    for index, chapter in enumerate(outline.chapters):
+        for position, note_text, kind in chapter.notes:
+            if kind == "summary" and summary is None:
+                summary = summary_text(note_text) or None
+            notes.append(Note(index, position, note_text, kind))
+    story_text = "\n".join(p for c in outline.chapters for s in c.scenes for p in s.paragraphs)
+    lexicon = build_lexicon(story_text)
+    scenes_quotes = [
+        [find_quotes(scene.paragraphs) for scene in chapter.scenes] for chapter in outline.chapters
+    ]
+    if _singles_are_speech(scenes_quotes):
+        scenes_quotes = [
+            [find_quotes(scene.paragraphs, singles_are_speech=True) for scene in chapter.scenes]
+            for chapter in outline.chapters
+        ]
+    quotes: list[Quote] = []
+    speakers: Counter[str] = Counter()
+    for c_index, (chapter, chapter_quotes) in enumerate(zip(outline.chapters, scenes_quotes, strict=True)):
+        attributor = ChapterAttributor(lexicon)
+        for s_index, (scene, raw) in enumerate(zip(chapter.scenes, chapter_quotes, strict=True)):
+            for found, who in zip(raw, attributor.scene(scene.paragraphs, raw), strict=True):
+                if who.speaker:
+                    speakers[who.speaker] += 1
+                quotes.append(
+                    Quote(
+                        text=found.text,
+                        kind=found.kind,
+                        speaker=who.speaker,
+                        confidence=round(who.confidence, 2),
+                        chapter=c_index,
+                        scene=s_index,
+                        paragraph=found.paragraph,
+                        start=found.start,
+                        end=found.start + len(found.text),
+                        rule=who.rule,
+                    )
+                )
+    chapters = tuple(
+        Chapter(
+            number=chapter.number,
+            title=chapter.title,
+            scenes=tuple(Scene(s.heading, tuple(s.paragraphs)) for s in chapter.scenes if s.paragraphs),
+        )
+        for chapter in outline.chapters
+    )
+    story = Story(
+        title=outline.title,
+        summary=summary,
+        notes=tuple(notes),
+        chapters=chapters,
+        quotes=tuple(quotes),
+        characters=list_characters(lexicon, speakers),
+    )
+    log.debug(
+        "parsed %s: %d chapters, %d quotes, %d characters",
+        filename or "story", len(chapters), len(quotes), len(story.characters),
+    )
+    return story
+
+
+def _singles_are_speech(scenes_quotes: list[list[list]]) -> bool:
+    kinds = Counter(q.kind for chapter in scenes_quotes for scene in chapter for q in scene)
+    return kinds["thought"] >= _SINGLE_SPEECH_MIN and kinds["thought"] > _SINGLE_SPEECH_RATIO * kinds["speech"]
+
+
+def story_to_json(story: Story) -> dict[str, Any]:
+    """The JSON object of CONTRACT §5 (plus a few extra keys)."""
+    return {
+        "title": story.title,
+        "summary": story.summary,
+        "notes": [
+            {"chapter": n.chapter, "position": n.position, "text": n.text, "kind": n.kind}
+            for n in story.notes
+        ],
+        "chapters": [
+            {
+                "number": c.number,
+                "title": c.title,
+                "scenes": [{"heading": s.heading, "paragraphs": list(s.paragraphs)} for s in c.scenes],
+            }
+            for c in story.chapters
+        ],
+        "quotes": [
+            {
+                "text": q.text,
+                "kind": q.kind,
+                "speaker": q.speaker,
+                "confidence": q.confidence,
+                "chapter": q.chapter,
+                "scene": q.scene,
+                "paragraph": q.paragraph,
+                "start": q.start,
+                "end": q.end,
+                "rule": q.rule,
+            }
+            for q in story.quotes
+        ],
+        "characters": [
+            {"name": c.name, "aliases": list(c.aliases), "mentions": c.mentions, "gender": c.gender}
+            for c in story.characters
+        ],
+    }

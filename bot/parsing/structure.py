@@ -1,0 +1,278 @@
+"""Blocks to structure: title, chapters, notes at chapter edges, scenes with their headings."""
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+
+from bot.parsing.headings import (
+    flashback_marker,
+    is_scene_heading,
+    is_title_like,
+    parse_chapter_heading,
+)
+from bot.parsing.layout import Block, is_separator
+from bot.parsing.notes import author_voice, is_byline, is_legend, labelled_note
+
+log = logging.getLogger(__name__)
+
+# Roles a block can play; every block gets exactly one.
+TITLE = "title"
+HEADING = "heading"
+CHAPTER_TITLE = "chapter-title"
+NOTE = "note"
+MARKER = "marker"
+SCENE_HEADING = "scene-heading"
+PARAGRAPH = "paragraph"
+
+_MAX_NOTE_SEGMENT = 6
+_MAX_TITLE = 100
+
+
+@dataclass(slots=True)
+class Role:
+    role: str
+    kind: str | None = None  # note kind, or "start"/"end" for flashback markers
+
+
+@dataclass(slots=True)
+class DraftScene:
+    heading: str | None
+    paragraphs: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class DraftChapter:
+    number: int | None
+    title: str | None
+    scenes: list[DraftScene] = field(default_factory=list)
+    notes: list[tuple[str, str, str]] = field(default_factory=list)  # (position, text, kind)
+
+    @property
+    def has_text(self) -> bool:
+        return any(scene.paragraphs for scene in self.scenes)
+
+
+@dataclass(slots=True)
+class Outline:
+    title: str | None
+    chapters: list[DraftChapter]
+    roles: list[Role]
+
+
+def classify(blocks: list[Block]) -> tuple[list[Role], int]:
+    """Give every block its role; also return the usual number of blank lines between paragraphs."""
+    roles: list[Role | None] = [None] * len(blocks)
+    base_gap = _usual_gap(blocks)
+    headings = [parse_chapter_heading(b.text) if len(b.text) <= 100 else None for b in blocks]
+    starts: list[int] = []
+    start = 0
+    if _is_story_title(blocks, headings):
+        roles[0] = Role(TITLE)
+        start = 1
+    starts.append(start)
+    for index in range(start, len(blocks)):
+        if headings[index] is None:
+            continue
+        roles[index] = Role(HEADING)
+        body = index + 1
+        if (
+            headings[index].title is None
+            and body < len(blocks)
+            and headings[body] is None
+            and is_title_like(blocks[body].text, max_words=10)
+            and not labelled_note(blocks[body].text)
+        ):
+            roles[body] = Role(CHAPTER_TITLE)
+            body += 1
+        starts.append(body)
+    bounds = [*starts[1:], len(blocks)]
+    ends: list[int] = []
+    for body_start, next_start in zip(starts, bounds, strict=True):
+        end = next_start
+        while end > body_start and roles[end - 1] is not None:
+            end -= 1  # the next chapter's heading lines
+        ends.append(end)
+    for body_start, end in zip(starts, ends, strict=True):
+        _classify_body(blocks, roles, body_start, end, base_gap)
+    return [r if r is not None else Role(PARAGRAPH) for r in roles], base_gap
+
+
+def _usual_gap(blocks: list[Block]) -> int:
+    gaps = Counter(b.gap for b in blocks[1:])
+    return gaps.most_common(1)[0][0] if gaps else 1
+
+
+def _is_story_title(blocks: list[Block], headings: list) -> bool:
+    if len(blocks) < 2 or headings[0] is not None:
+        return False
+    text = blocks[0].text
+    if len(text) > _MAX_TITLE or text.endswith(":") or labelled_note(text) or is_separator(text):
+        return False
+    if headings[1] is not None or is_byline(blocks[1].text):
+        return is_title_like(text, max_words=15) or not text.endswith(".")
+    return blocks[1].gap >= 1 and is_title_like(text, max_words=15)
+
+
+def _note_kind(text: str) -> str | None:
+    kind = labelled_note(text)
+    if kind:
+        return kind
+    if is_legend(text):
+        return "legend"
+    if is_byline(text):
+        return "note"
+    return None
+
+
+def _classify_body(blocks: list[Block], roles: list, start: int, end: int, base_gap: int) -> None:
+    first, last = _edge_notes(blocks, roles, start, end, base_gap)
+    for index in range(first, last):
+        text = blocks[index].text
+        if is_separator(text):
+            roles[index] = Role(MARKER)
+            continue
+        marker = flashback_marker(text)
+        if marker:
+            roles[index] = Role(MARKER, marker)
+            continue
+        kind = _note_kind(text)
+        if kind:
+            roles[index] = Role(NOTE, kind)
+            continue
+        at_break = index == first or blocks[index].gap > base_gap or (
+            roles[index - 1] is not None and roles[index - 1].role in (MARKER, SCENE_HEADING)
+        )
+        followed = index + 1 < last and not is_separator(blocks[index + 1].text)
+        if at_break and followed and is_scene_heading(text):
+            roles[index] = Role(SCENE_HEADING)
+            continue
+        roles[index] = Role(PARAGRAPH)
+
+
+def _edge_notes(blocks: list[Block], roles: list, start: int, end: int, base_gap: int) -> tuple[int, int]:
+    """Mark notes at the start and end of a chapter body; return the story part between them."""
+    voice = {}
+
+    def kind_of(index: int) -> str | None:
+        if index not in voice:
+            text = blocks[index].text
+            kind = _note_kind(text)
+            if kind is None and is_separator(text):
+                kind = "separator"
+            if kind is None:
+                score = author_voice(text)
+                kind = "strong" if score == 2 else "weak" if score == 1 else None
+            voice[index] = kind
+        return voice[index]
+
+    def take(index: int) -> None:
+        kind = kind_of(index)
+        if kind == "separator":
+            roles[index] = Role(MARKER)
+        else:
+            roles[index] = Role(NOTE, kind if kind not in ("strong", "weak") else "note")
+
+    first = start
+    while first < end:
+        segment_end = first + 1
+        while segment_end < end and blocks[segment_end].gap <= base_gap:
+            segment_end += 1
+        kinds = [kind_of(i) for i in range(first, segment_end)]
+        if (
+            segment_end - first <= _MAX_NOTE_SEGMENT
+            and all(kinds)
+            and any(k not in ("weak", "separator") for k in kinds)
+            and segment_end < end
+        ):
+            for index in range(first, segment_end):
+                take(index)
+            first = segment_end
+            continue
+        while first < end - 1 and kind_of(first) not in (None, "weak"):
+            take(first)
+            first += 1
+        break
+    last = end
+    while last > first:
+        segment_start = last - 1
+        while segment_start > first and blocks[segment_start].gap <= base_gap:
+            segment_start -= 1
+        kinds = [kind_of(i) for i in range(segment_start, last)]
+        if (
+            last - segment_start <= _MAX_NOTE_SEGMENT
+            and all(kinds)
+            and any(k not in ("weak", "separator") for k in kinds)
+            and segment_start > first
+        ):
+            for index in range(segment_start, last):
+                take(index)
+            last = segment_start
+            continue
+        while last > first + 1 and kind_of(last - 1) not in (None, "weak"):
+            take(last - 1)
+            last -= 1
+        break
+    return first, last
+
+
+def assemble(blocks: list[Block], roles: list[Role], base_gap: int) -> Outline:
+    """Build draft chapters and scenes from classified blocks."""
+    title = None
+    chapters: list[DraftChapter] = [DraftChapter(None, None)]
+    pending_heading: list[str] = []
+    broken = True
+    for block, role in zip(blocks, roles, strict=True):
+        kind = role.role
+        chapter = chapters[-1]
+        if kind == TITLE:
+            title = block.text
+        elif kind == HEADING:
+            heading = parse_chapter_heading(block.text)
+            chapters.append(DraftChapter(heading.number, heading.title))
+            pending_heading, broken = [], True
+        elif kind == CHAPTER_TITLE:
+            chapter.title = block.text
+        elif kind == NOTE:
+            position = "after" if chapter.has_text else "before"
+            chapter.notes.append((position, block.text, role.kind or "note"))
+        elif kind == MARKER:
+            broken = True
+            if role.kind == "start":
+                pending_heading = ["Flashback"]
+            elif role.kind == "end":
+                pending_heading = []
+        elif kind == SCENE_HEADING:
+            if block.gap > base_gap and not pending_heading:
+                broken = True
+            pending_heading.append(block.text)
+        else:
+            if block.gap > base_gap:
+                broken = True
+            scene = chapter.scenes[-1] if chapter.scenes else None
+            if broken or scene is None:
+                heading = " — ".join(pending_heading) or None
+                if scene is not None and not scene.paragraphs:
+                    scene.heading = heading
+                else:
+                    scene = DraftScene(heading)
+                    chapter.scenes.append(scene)
+                pending_heading, broken = [], False
+            scene.paragraphs.append(block.text)
+    return Outline(title, _drop_empty(chapters), roles)
+
+
+def _drop_empty(chapters: list[DraftChapter]) -> list[DraftChapter]:
+    """Chapters without story text (front matter, a bare "Part One") give their notes to a neighbour."""
+    kept: list[DraftChapter] = []
+    carried: list[tuple[str, str, str]] = []
+    for chapter in chapters:
+        if not chapter.has_text:
+            carried.extend(("before", text, kind) for _, text, kind in chapter.notes)
+            continue
+        chapter.notes[:0] = carried
+        carried = []
+        kept.append(chapter)
+    if carried and kept:
+        kept[-1].notes.extend(("after", text, kind) for _, text, kind in carried)
+    return kept
