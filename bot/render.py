@@ -110,3 +110,13 @@ def footer_text(story_title: str, number: int | None = None, title: str | None =
     if number is None and title is None and position is None:
         return plain(story_title, EMBED_FOOTER_LIMIT)
     return plain(f"{story_title} · {chapter_label(number, title, position)}", EMBED_FOOTER_LIMIT)
+
+
+def bold(text: str) -> str:
+    """Untrusted text escaped and in bold; outer spaces stay outside the markers (Discord does not
+    render `** word**` as bold)."""
+    core = text.strip()
+    if not core:
+        return escape(text)
+    lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()):]
+    return f"{lead}**{escape(core)}**{trail}"

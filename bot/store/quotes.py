@@ -43,6 +43,15 @@ _QUOTE_COLUMNS = (
 )
 
 
+class UnknownCharacter(CharacterNotFound):
+    """CharacterNotFound that also says where to find the names."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.message += " Pick one from the `character` suggestions, or see `/story info`."
+        self.args = (self.message,)
+
+
 @dataclass(frozen=True, slots=True)
 class QuoteFilters:
     """The /quote options after resolution: a story id, a character name, words to contain."""
@@ -52,9 +61,9 @@ class QuoteFilters:
     contains: str | None = None
 
     def __post_init__(self) -> None:
-        # Normalised so "Naruto " and "naruto" share one no-repeat cycle.
+        # Spacing normalised here and case in key(), so "Naruto " and "naruto" share one cycle.
         if self.character is not None:
-            object.__setattr__(self, "character", " ".join(self.character.split()).casefold() or None)
+            object.__setattr__(self, "character", " ".join(self.character.split()) or None)
         if self.contains is not None:
             object.__setattr__(self, "contains", " ".join(self.contains.split()) or None)
 
@@ -63,7 +72,8 @@ class QuoteFilters:
         return self.story_id is None and self.character is None and self.contains is None
 
     def key(self, adult: bool) -> str:
-        return json.dumps([self.story_id, self.character, self.contains, int(adult)], ensure_ascii=False)
+        character = self.character.casefold() if self.character else None
+        return json.dumps([self.story_id, character, self.contains, int(adult)], ensure_ascii=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,7 +306,7 @@ async def _walk_line(store: Store, cycle: _Cycle, audience: Audience) -> int | N
 
 async def _character_ids(store: Store, audience: Audience, filters: QuoteFilters) -> list[int]:
     """Characters (canonical name or alias) the filter names, in the story or across visible ones."""
-    name = filters.character or ""
+    name = (filters.character or "").casefold()
     if filters.story_id is not None:
         found = await stories.find_character(store, filters.story_id, name)
         return [] if found is None else [found.id]
@@ -320,7 +330,7 @@ async def _members(store: Store, audience: Audience, filters: QuoteFilters) -> t
     if filters.character is not None:
         ids = await _character_ids(store, audience, filters)
         if not ids:
-            raise CharacterNotFound(filters.character)
+            raise UnknownCharacter(filters.character or "")
         where.append("q.character_id IN (SELECT value FROM json_each(?))")
         args.append(json.dumps(ids))
     if filters.contains is not None:

@@ -1,0 +1,263 @@
+"""`/quote` and `/excerpt`: a random line of dialogue or a short passage, with Another / Context
+buttons that keep working after a restart (their custom_id carries the ids they need)."""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import StoryNotFound
+from bot.render import (
+    CHOICE_NAME_LIMIT,
+    EMBED_AUTHOR_LIMIT,
+    EMBED_DESCRIPTION_LIMIT,
+    EMBED_TITLE_LIMIT,
+    NO_MENTIONS,
+    bold,
+    escape,
+    footer_text,
+    plain,
+    story_colour,
+    truncate,
+)
+from bot.runtime import handle_interaction_error
+from bot.store.audience import Audience, character_choices, resolve_story, story_choices
+from bot.store.connection import Store
+from bot.store.quotes import (
+    ChapterRef,
+    Excerpt,
+    QuoteCard,
+    QuoteContext,
+    QuoteFilters,
+    cycle_filters,
+    pick_excerpt,
+    pick_quote,
+    quote_context,
+)
+from bot.store.records import StoredStory
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_SPEAKER = "Unknown speaker"
+CONTAINS_MAX = 100
+
+
+# --- shared with cogs/search.py: who is asking, and the story autocomplete -----------------------
+
+
+def audience_of(interaction: discord.Interaction) -> Audience:
+    """Guild (None in DMs) and whether the channel is age-restricted (threads follow their parent)."""
+    channel = interaction.channel
+    is_nsfw = getattr(channel, "is_nsfw", None)
+    adult = bool(is_nsfw()) if callable(is_nsfw) and interaction.guild_id is not None else False
+    return Audience(interaction.guild_id, adult=adult)
+
+
+async def story_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    store: Store = interaction.client.store  # type: ignore[attr-defined]
+    found = await story_choices(store, audience_of(interaction), current)
+    return [app_commands.Choice(name=plain(s.title, CHOICE_NAME_LIMIT), value=str(s.id)) for s in found]
+
+
+async def optional_story(store: Store, audience: Audience, typed: str | None) -> StoredStory | None:
+    return None if typed is None or not typed.strip() else await resolve_story(store, audience, typed)
+
+
+# --- rendering (pure: rows in, embeds out) -------------------------------------------------------
+
+
+def _footer(story: StoredStory, chapter: ChapterRef) -> str:
+    return footer_text(story.title, chapter.number, chapter.title, chapter.index + 1)
+
+
+def quote_embed(card: QuoteCard) -> discord.Embed:
+    """The line (markdown escaped, mentions neutralised), its speaker, story and chapter."""
+    marks = "“”" if card.quote.kind == "speech" else "‘’"
+    body = truncate(escape(card.quote.text), EMBED_DESCRIPTION_LIMIT - 2)
+    embed = discord.Embed(description=f"{marks[0]}{body}{marks[1]}", colour=story_colour(card.story.id))
+    embed.set_author(name=plain(card.quote.speaker or UNKNOWN_SPEAKER, EMBED_AUTHOR_LIMIT))
+    embed.set_footer(text=_footer(card.story, card.chapter))
+    return embed
+
+
+def _with_bold(text: str, start: int, end: int) -> str:
+    """`text` escaped with text[start:end] in bold (outer spaces kept outside the ** markers)."""
+    end = min(end, len(text))
+    if not 0 <= start < end:
+        return escape(text)
+    return escape(text[:start]) + bold(text[start:end]) + escape(text[end:])
+
+
+def _quote_span(paragraph: str, card: QuoteCard) -> tuple[int, int]:
+    """Where the line sits in its paragraph: the stored offsets, else the first occurrence."""
+    q = card.quote
+    if q.end > q.start and paragraph[q.start:q.end].strip():
+        return q.start, q.end
+    found = paragraph.find(q.text)
+    return (found, found + len(q.text)) if found >= 0 else (0, 0)
+
+
+def context_embed(context: QuoteContext) -> discord.Embed:
+    """The paragraphs around the line, the line in bold; neighbours are trimmed first if long."""
+    card = context.card
+    parts: list[str] = []
+    for paragraph in context.paragraphs:
+        if paragraph.seq == card.quote.paragraph_seq:
+            start, end = _quote_span(paragraph.text, card)
+            parts.append(_with_bold(paragraph.text, start, end))
+        else:
+            parts.append(escape(paragraph.text))
+    budget = EMBED_DESCRIPTION_LIMIT
+    own = next((i for i, p in enumerate(context.paragraphs) if p.seq == card.quote.paragraph_seq), None)
+    if own is not None:
+        shares = [budget // 4 if i != own else budget // 2 for i in range(len(parts))]
+        parts = [truncate(p, s) for p, s in zip(parts, shares, strict=True)]
+    description = truncate("\n\n".join(parts), budget) if parts else truncate(escape(card.quote.text), budget)
+    embed = discord.Embed(title="Context", description=description, colour=story_colour(card.story.id))
+    embed.set_author(name=plain(card.quote.speaker or UNKNOWN_SPEAKER, EMBED_AUTHOR_LIMIT))
+    embed.set_footer(text=_footer(card.story, card.chapter))
+    return embed
+
+
+def excerpt_embed(excerpt: Excerpt) -> discord.Embed:
+    description = "\n\n".join(escape(p.text) for p in excerpt.paragraphs)
+    embed = discord.Embed(
+        description=truncate(description, EMBED_DESCRIPTION_LIMIT), colour=story_colour(excerpt.story.id)
+    )
+    if excerpt.heading:
+        embed.title = truncate(escape(excerpt.heading), EMBED_TITLE_LIMIT)
+    embed.set_footer(text=_footer(excerpt.story, excerpt.chapter))
+    return embed
+
+
+# --- buttons -------------------------------------------------------------------------------------
+
+
+class AnotherQuote(discord.ui.DynamicItem[discord.ui.Button], template=r"quote:again:(?P<cycle>\d+)"):
+    """Another line with the same filters (the cycle row remembers them)."""
+
+    def __init__(self, cycle_id: int) -> None:
+        super().__init__(discord.ui.Button(
+            label="Another", style=discord.ButtonStyle.primary, custom_id=f"quote:again:{cycle_id}"
+        ))
+        self.cycle_id = cycle_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> AnotherQuote:
+        return cls(int(match["cycle"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            store: Store = interaction.client.store  # type: ignore[attr-defined]
+            audience = audience_of(interaction)
+            filters = await cycle_filters(store, self.cycle_id, audience)
+            if filters is None:
+                raise StoryNotFound()
+            await send_quote(interaction, await pick_quote(store, audience, filters))
+        except Exception as error:
+            await handle_interaction_error(interaction, error)
+
+
+class QuoteContextButton(discord.ui.DynamicItem[discord.ui.Button], template=r"quote:context:(?P<quote>\d+)"):
+    """The paragraphs around the line, privately."""
+
+    def __init__(self, quote_id: int) -> None:
+        super().__init__(discord.ui.Button(
+            label="Context", style=discord.ButtonStyle.secondary, custom_id=f"quote:context:{quote_id}"
+        ))
+        self.quote_id = quote_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> QuoteContextButton:
+        return cls(int(match["quote"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            store: Store = interaction.client.store  # type: ignore[attr-defined]
+            context = await quote_context(store, audience_of(interaction), self.quote_id)
+            if context is None:
+                raise StoryNotFound()
+            await interaction.response.send_message(
+                embed=context_embed(context), ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+        except Exception as error:
+            await handle_interaction_error(interaction, error)
+
+
+def quote_buttons(card: QuoteCard) -> discord.ui.View:
+    # timeout=None: the buttons are dynamic items, answered from their custom_id at any time.
+    view = discord.ui.View(timeout=None)
+    if card.cycle_id is not None:
+        view.add_item(AnotherQuote(card.cycle_id))
+    view.add_item(QuoteContextButton(card.quote.id))
+    return view
+
+
+async def send_quote(interaction: discord.Interaction, card: QuoteCard) -> None:
+    await interaction.response.send_message(
+        embed=quote_embed(card), view=quote_buttons(card), allowed_mentions=NO_MENTIONS
+    )
+
+
+# --- the cog -------------------------------------------------------------------------------------
+
+
+class Quotes(commands.Cog):
+    """Random lines and passages from the stories visible here."""
+
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+
+    @property
+    def store(self) -> Store:
+        return self.bot.store  # type: ignore[attr-defined]
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(AnotherQuote, QuoteContextButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(AnotherQuote, QuoteContextButton)
+
+    @app_commands.command(name="quote", description="A random line of dialogue, its speaker, story and chapter")
+    @app_commands.describe(
+        story="Only from this story", character="Only lines by this character",
+        contains="Only lines containing these words",
+    )
+    @app_commands.autocomplete(story=story_autocomplete)
+    async def quote(
+        self, interaction: discord.Interaction, story: str | None = None, character: str | None = None,
+        contains: app_commands.Range[str, 1, CONTAINS_MAX] | None = None,
+    ) -> None:
+        audience = audience_of(interaction)
+        chosen = await optional_story(self.store, audience, story)
+        filters = QuoteFilters(chosen.id if chosen else None, character, contains)
+        await send_quote(interaction, await pick_quote(self.store, audience, filters))
+
+    @quote.autocomplete("character")
+    async def character_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        story: Any = interaction.namespace.story
+        names = await character_choices(self.store, audience_of(interaction), current, story)
+        return [app_commands.Choice(name=plain(n, CHOICE_NAME_LIMIT), value=n[:CHOICE_NAME_LIMIT]) for n in names]
+
+    @app_commands.command(name="excerpt", description="A random passage of one to three consecutive paragraphs")
+    @app_commands.describe(story="Only from this story")
+    @app_commands.autocomplete(story=story_autocomplete)
+    async def excerpt(self, interaction: discord.Interaction, story: str | None = None) -> None:
+        audience = audience_of(interaction)
+        chosen = await optional_story(self.store, audience, story)
+        found = await pick_excerpt(self.store, audience, chosen.id if chosen else None)
+        await interaction.response.send_message(embed=excerpt_embed(found), allowed_mentions=NO_MENTIONS)
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Quotes(bot))
