@@ -1,8 +1,6 @@
 """The pager: every word kept in order, no page over the limit, no word cut, decorations right."""
 from __future__ import annotations
 
-import re
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,60 +15,12 @@ from bot.reading.pager import (
     paginate,
 )
 from bot.render import escape
-
-_UNESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
-_FOOTER = re.compile(r"-# Page (\d+)/(\d+)")
+from tests.reading.pagecheck import assert_same_text, observed, unescape
 
 
-def unescape(line: str) -> str:
-    return _UNESCAPE.sub(r"\1", line).replace("\u200b", "")
-
-
-def observed(pages: list[Page], title: str | None) -> list[tuple[str, str]]:
-    """(kind, text) for every line of the pages, decoration removed, footers checked."""
-    lines: list[tuple[str, str]] = []
-    for page in pages:
-        *body, footer = page.content.split("\n\n")
-        assert footer == page_footer(page.number, page.total)
-        for position, line in enumerate(body):
-            if title and page.number == 1 and position == 0:
-                assert line.startswith("**") and line.endswith("**")
-                lines.append(("title", unescape(line[2:-2])))
-            elif line in (SCENE_BREAK, EMPTY_CHAPTER):
-                lines.append(("literal", line))
-            elif line.startswith("*"):
-                assert line.endswith("*")
-                lines.append(("heading", unescape(line[1:-1])))
-            else:
-                lines.append(("paragraph", unescape(line)))
-    return lines
-
-
-def expected(chapter: Chapter, title: str | None) -> list[tuple[str, str]]:
-    items = [("title", title)] if title else []
-    if not any(p.strip() for p in chapter.paragraphs):
-        return [*items, ("literal", EMPTY_CHAPTER)]
-    for number, scene in enumerate(chapter.scenes):
-        if number:
-            items.append(("literal", SCENE_BREAK))
-        if scene.heading and scene.heading.strip():
-            items.append(("heading", " ".join(scene.heading.split())))
-        items += [("paragraph", " ".join(p.split())) for p in scene.paragraphs if p.strip()]
-    return items
-
-
-def assert_same_text(pages: list[Page], chapter: Chapter, title: str | None = None) -> None:
-    """Each block of the chapter is one or more consecutive lines that, joined by a space, give it
-    back exactly: nothing lost, nothing reordered, and every cut fell on a space."""
-    lines = iter(observed(pages, title))
-    for kind, text in expected(chapter, title):
-        pieces: list[str] = []
-        while " ".join(pieces) != text:
-            assert len(" ".join(pieces)) < len(text), f"{kind} {text!r} came out as {pieces!r}"
-            got_kind, piece = next(lines)
-            assert got_kind == kind
-            pieces.append(piece)
-    assert next(lines, None) is None
+def contents(pages: list[Page]) -> list[str]:
+    assert [(p.number, p.total) for p in pages] == [(i, len(pages)) for i in range(1, len(pages) + 1)]
+    return [p.content for p in pages]
 
 
 def chapter_of(*scenes: tuple[str | None, list[str]]) -> Chapter:
@@ -96,10 +46,10 @@ def test_pages_keep_every_word_in_order_within_the_limit(scenes, limit, title):
     assert [p.number for p in pages] == list(range(1, len(pages) + 1))
     assert all(p.total == len(pages) for p in pages)
     assert all(len(p.content) <= limit for p in pages)
-    assert_same_text(pages, chapter, title)
+    assert_same_text(contents(pages), chapter, title)
     # A paragraph that fits on a page is never cut.
     room = limit - 2 - len(page_footer(99999, 99999))
-    whole_lines = {text for kind, text in observed(pages, title) if kind == "paragraph"}
+    whole_lines = {text for kind, text in observed(contents(pages), title) if kind == "paragraph"}
     for paragraph in chapter.paragraphs:
         if len(escape(" ".join(paragraph.split()))) <= room:
             assert " ".join(paragraph.split()) in whole_lines
@@ -120,7 +70,7 @@ def test_sentence_free_paragraph_is_cut_between_words():
     paragraph = " ".join(f"word{i}" for i in range(900))
     pages = paginate(chapter_of((None, [paragraph])), escape=escape)
     assert len(pages) > 1
-    assert_same_text(pages, chapter_of((None, [paragraph])))
+    assert_same_text(contents(pages), chapter_of((None, [paragraph])))
 
 
 def test_word_longer_than_a_page_is_cut_as_a_last_resort():
@@ -128,7 +78,7 @@ def test_word_longer_than_a_page_is_cut_as_a_last_resort():
     chapter = chapter_of((None, ["before", monster, "after"]))
     pages = paginate(chapter, escape=escape)
     assert all(len(p.content) <= PAGE_LIMIT for p in pages)
-    text = "".join(unescape(line) for kind, line in observed(pages, None))
+    text = "".join(unescape(line) for kind, line in observed(contents(pages), None))
     assert text == "before" + monster + "after"
 
 
