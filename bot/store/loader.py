@@ -430,13 +430,14 @@ def story_files(paths: Iterable[Path]) -> list[Path]:
 async def load_paths(
     store: Store, paths: Iterable[Path], *, progress: Callable[[FileOutcome, int, int], None] | None = None
 ) -> LoadReport:
-    """Load story files and folders as bundled stories; `progress(outcome, done, total)` after each."""
+    """Load story files and folders as bundled stories; `progress(outcome, done, total)` after each.
+
+    Failures are in the report (one user-facing line each), not logged: the caller shows them.
+    """
     report = LoadReport()
     files = await asyncio.to_thread(story_files, list(paths))
     for done, path in enumerate(files, start=1):
         outcome = await load_file(store, path)
-        if outcome.error:
-            log.warning("not loaded: %s", outcome.error)
         report.outcomes.append(outcome)
         if progress is not None:
             progress(outcome, done, len(files))
@@ -449,5 +450,7 @@ async def load_directory(store: Store, path: Path | str) -> LoadReport:
     if not await asyncio.to_thread(folder.is_dir):
         return LoadReport([FileOutcome(folder, "failed", error=f"{folder}: not a folder")])
     report = await load_paths(store, [folder])
+    for outcome in report.failed:
+        log.warning("not loaded: %s", outcome.error)
     log.info("stories from %s: %s", folder, report.summary())
     return report

@@ -111,12 +111,12 @@ async def random_quote(
             return None
     if character_id is not None:
         async with store.db.execute(
-            "SELECT c.lines FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
-            " WHERE c.id = ? AND s.scope IN (0, ?) AND (? IS NULL OR c.story_id = ?)",
-            (character_id, guild_id or 0, story_id, story_id),
+            "SELECT c.lines, c.story_id FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
+            " WHERE c.id = ? AND s.scope IN (0, ?)",
+            (character_id, guild_id or 0),
         ) as cur:
             row = await cur.fetchone()
-        if row is None or row[0] == 0:
+        if row is None or row[0] == 0 or (story_id is not None and row[1] != story_id):
             return None
         where, args = "q.character_id = ? AND q.speaker_seq = ?", (character_id, rng.randrange(row[0]))
     elif story_id is not None:
@@ -139,14 +139,19 @@ async def _pick_character_by_name(
 ) -> int | None:
     """One of the visible characters called `name`, chosen with probability proportional to lines.
 
-    Cost grows with the number of stories that have a character of that name, not with the tables.
+    With `story_id` one index lookup; across stories the cost grows with the number of visible
+    stories that have a character of that name (not with the size of the tables).
     """
     key = " ".join(name.split()).casefold()
-    async with store.db.execute(
+    sql = (
         "SELECT c.id, c.lines FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
-        " WHERE c.name_key = ? AND c.lines > 0 AND s.scope IN (0, ?) AND (? IS NULL OR c.story_id = ?)",
-        (key, guild_id or 0, story_id, story_id),
-    ) as cur:
+        " WHERE c.name_key = ? AND c.lines > 0 AND s.scope IN (0, ?)"
+    )
+    args: tuple = (key, guild_id or 0)
+    if story_id is not None:  # separate SQL so the (story_id, name_key) index answers it
+        sql += " AND c.story_id = ?"
+        args += (story_id,)
+    async with store.db.execute(sql, args) as cur:
         candidates = [(row[0], row[1]) for row in await cur.fetchall()]
     if not candidates:
         return None
