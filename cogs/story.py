@@ -91,8 +91,8 @@ def _number(value: int) -> str:
     return f"{value:,}"
 
 
-def _count(value: int, noun: str) -> str:
-    return f"{value:,} {noun}" + ("" if value == 1 else "s")
+def _count(value: int, noun: str, plural: str | None = None) -> str:
+    return f"{value:,} {noun if value == 1 else plural or noun + 's'}"
 
 
 def _when(iso: str) -> str:
@@ -185,7 +185,10 @@ def list_embed(page: LibraryPage) -> discord.Embed:
         description=truncate("\n".join(lines) or "No stories yet. Add one with `/story add`.", EMBED_DESCRIPTION_LIMIT),
         colour=discord.Colour.blurple(),
     )
-    embed.set_footer(text=f"Page {page.page + 1}/{page.pages} · {page.total} stories")
+    footer = f"Page {page.page + 1}/{page.pages} · {_count(page.total, 'story', 'stories')}"
+    if page.hidden:
+        footer += f" · {page.hidden} rated M/Explicit listed only in age-restricted channels"
+    embed.set_footer(text=footer)
     return embed
 
 
@@ -239,10 +242,10 @@ def _fit_lines(lines: list[str], limit: int) -> str:
 class LibraryPager(StoryView):
     """Prev / Next over `/story list`, for the member who asked."""
 
-    def __init__(self, store: Store, guild_id: int | None, owner_id: int, page: LibraryPage) -> None:
+    def __init__(self, store: Store, audience: Audience, owner_id: int, page: LibraryPage) -> None:
         super().__init__(owner_id=owner_id)
         self.store = store
-        self.guild_id = guild_id
+        self.audience = audience
         self.page = page
         self._sync()
 
@@ -251,7 +254,9 @@ class LibraryPager(StoryView):
         self.next.disabled = self.page.page >= self.page.pages - 1
 
     async def _turn(self, interaction: discord.Interaction, step: int) -> None:
-        self.page = await library_page(self.store, self.guild_id, self.page.page + step)
+        self.page = await library_page(
+            self.store, self.audience.guild_id, self.page.page + step, adult=self.audience.adult
+        )
         self._sync()
         await interaction.response.edit_message(embed=list_embed(self.page), view=self)
 
@@ -321,8 +326,9 @@ class StoryLibrary(commands.Cog):
 
     @story.command(name="list", description="Stories visible in this server")
     async def list_stories(self, interaction: discord.Interaction) -> None:
-        page = await library_page(self.store, interaction.guild_id, 0)
-        view = LibraryPager(self.store, interaction.guild_id, interaction.user.id, page)
+        audience = _audience(interaction)
+        page = await library_page(self.store, audience.guild_id, 0, adult=audience.adult)
+        view = LibraryPager(self.store, audience, interaction.user.id, page)
         await interaction.response.send_message(
             embed=list_embed(page), view=view, allowed_mentions=NO_MENTIONS
         )

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from bot.parsing.model import Story
+from bot.store.audience import RATING_SQL
 from bot.store.connection import Store
 from bot.store.loader import delete_story, load_story
 from bot.store.records import StoredChapter, StoredCharacter, StoredStory
@@ -43,6 +44,7 @@ class LibraryPage:
     page: int  # 0-based, clamped to the pages there are
     pages: int
     total: int
+    hidden: int = 0  # adult-rated stories left out of this channel
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,19 +59,29 @@ def _key(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-async def library_page(store: Store, guild_id: int | None, page: int, *, per_page: int = PAGE_SIZE) -> LibraryPage:
-    """One page of the stories visible in `guild_id`, by title; the server's own and bundled together."""
+async def library_page(
+    store: Store, guild_id: int | None, page: int, *, adult: bool = True, per_page: int = PAGE_SIZE
+) -> LibraryPage:
+    """One page of the stories visible in `guild_id`, by title; the server's own and bundled together.
+
+    Without `adult` (a channel that is not age-restricted) M/Explicit stories are left out and
+    counted in `hidden`, following bot/store/audience.py.
+    """
     scope = guild_id or 0
-    async with store.db.execute("SELECT count(*) FROM stories WHERE scope IN (0, ?)", (scope,)) as cur:
-        (total,) = await cur.fetchone()
+    async with store.db.execute(
+        f"SELECT count(*), coalesce(sum({RATING_SQL}), 0) FROM stories AS s WHERE s.scope IN (0, ?)",
+        (adult, scope),
+    ) as cur:
+        everything, total = await cur.fetchone()
     pages = max(1, -(-total // per_page))
     page = min(max(page, 0), pages - 1)
     async with store.db.execute(
-        f"SELECT {_STORY_COLUMNS} FROM stories WHERE scope IN (0, ?) ORDER BY title_key, id LIMIT ? OFFSET ?",
-        (scope, per_page, page * per_page),
+        f"SELECT {_STORY_COLUMNS} FROM stories AS s WHERE s.scope IN (0, ?) AND {RATING_SQL}"
+        " ORDER BY s.title_key, s.id LIMIT ? OFFSET ?",
+        (scope, adult, per_page, page * per_page),
     ) as cur:
         rows = await cur.fetchall()
-    return LibraryPage(tuple(StoredStory(*row) for row in rows), page, pages, total)
+    return LibraryPage(tuple(StoredStory(*row) for row in rows), page, pages, total, everything - total)
 
 
 async def story_details(store: Store, story: StoredStory, *, main: int = MAIN_CHARACTERS) -> StoryDetails:

@@ -74,6 +74,15 @@ async def test_library_pages_are_clamped(store):
     assert (last.page, [s.title for s in last.stories]) == (2, ["Tale 10", "Tale 11"])
 
 
+async def test_adult_stories_are_left_out_of_ordinary_channels_but_counted(store):
+    await add(store, "Gentle Tale", "h1")
+    await add_story(store, make_story("m"), guild_id=GUILD, added_by=42, title="Dark Tale", content_hash="h2", rating="M")
+    ordinary = await library_page(store, GUILD, 0, adult=False)
+    restricted = await library_page(store, GUILD, 0, adult=True)
+    assert ([s.title for s in ordinary.stories], ordinary.total, ordinary.hidden) == (["Gentle Tale"], 1, 1)
+    assert ([s.title for s in restricted.stories], restricted.hidden) == (["Dark Tale", "Gentle Tale"], 0)
+
+
 async def test_details_count_notes_and_rank_speakers(store):
     added = await add(store, "Our Tale", "h1")
     details = await story_details(store, added)

@@ -177,3 +177,23 @@ async def test_list_pages_with_buttons_only_for_the_invoker(storybot):
     await turned.response()
     page_two = storybot.server.messages[first.id]
     assert "Page 2/2" in page_two.text()
+
+
+async def test_info_shows_the_readers_bookmark(storybot):
+    from bot.store.reading import save_bookmark
+
+    await add_and_confirm(storybot, ao3_html(), "long_road.html")
+    story_id = (await storybot.store.db.execute_fetchall("SELECT id FROM stories WHERE guild_id = ?", (storybot.guild.id,)))[0][0]
+    await save_bookmark(storybot.store, storybot.member.id, story_id, 1, 3)
+    mine = await (await storybot.run("story info", {"story": "The Long Road"})).reply()
+    assert "Your bookmark\nChapter 2: The Road, page 3" in mine.text()
+    theirs = await (await storybot.run("story info", {"story": "The Long Road"}, user=storybot.admin)).reply()
+    assert "Your bookmark" not in theirs.text()
+
+
+async def test_adult_upload_is_listed_only_in_age_restricted_channels(storybot):
+    await add_and_confirm(storybot, ao3_html(title="After Dark").replace(b"Teen And Up Audiences", b"Explicit"), "dark.html")
+    ordinary = await (await storybot.run("story list")).reply()
+    assert "After Dark" not in ordinary.text() and "1 rated M/Explicit" in ordinary.text()
+    restricted = await (await storybot.run("story list", channel=storybot.nsfw_channel)).reply()
+    assert re.search(r"After Dark\*\* · 2 ch · [\d,]+ words · E · added here", restricted.text())
