@@ -1,0 +1,341 @@
+"""Shared fixtures: the local Discord and a real StoryBot (bot/runtime.py) connected to it.
+
+Fixtures
+--------
+``storybot``
+    A running StoryBot with every cog in ``cogs/`` loaded, the bundled stories in a fresh temporary
+    database, commands synced globally to a fresh ``LocalDiscord``. Yields a ``BotHarness``::
+
+        async def test_quote(storybot):
+            reply = await (await storybot.run("quote", {"story": "After the Invasion"})).reply()
+            assert "said" in reply.text()
+
+    - ``storybot.bot`` the StoryBot, ``storybot.store`` its open Store, ``storybot.settings``.
+    - ``storybot.server`` the LocalDiscord (``tests/discord_local``): ``requests``, ``messages``,
+      ``wait_for_request``, ``wait_for_message``, ``fail_next``, ``send_reconnect``, ... and
+      ``storybot.world`` its World.
+    - places: ``guild`` ("Story Den"), ``channel`` (its #general), ``second_channel``,
+      ``nsfw_channel``, ``other_guild`` / ``other_channel`` (a second server), ``dm``.
+    - people: ``admin`` (Administrator), ``moderator`` (Manage Server), ``member`` (no special
+      permission; the default user of every helper), ``outsider`` (only in the other guild).
+    - helpers (user defaults to ``member``, channel to ``channel``)::
+
+        handle = await storybot.run("trivia start", {"questions": 3}, user=storybot.admin)
+        callback = await handle.response(); message = await handle.reply()
+        choices = await storybot.autocomplete("quote", "story", {"story": "inv"})
+        clicked = await storybot.click(message, "next")
+        submitted = await storybot.submit_modal(clicked, {"answer": "Naruto"})
+        posted = await storybot.post("hello")
+
+      ``run``/``click``/``select``/``submit_modal`` return an ``InteractionHandle``
+      (``response()``, ``reply()``, ``followups(n)``, ``choices()``, ``modal()``).
+    - ``storybot.allow_errors(r"regex")``: accept ERROR log records whose message or exception
+      matches (for tests that provoke one on purpose). ``storybot.server.take_violations()`` does
+      the same for limit violations.
+
+``make_storybot``
+    A factory for bots with other settings, or several bots one after another on one database
+    (restarts)::
+
+        async with make_storybot(dev_guild=True, extensions=("cogs.meta",)) as sb: ...
+
+    Keywords: ``server`` (a LocalDiscord; default the test's ``local_discord``), ``database``
+    (path; default a fresh copy of the seeded database), ``dev_guild`` (sync to ``guild`` only),
+    ``extensions`` (default: every cog), ``stories_dir``.
+
+``local_discord``
+    A started ``LocalDiscord`` with discord.py pointed at it (restored afterwards).
+
+``seeded_database``
+    (session) A database with every migration applied and the bundled stories loaded; each bot
+    gets its own copy, so start-up only checks that nothing changed.
+
+Every bot fixture fails the test on: an ERROR log record from ``discord``, ``bot`` or ``cogs``
+loggers (unless allowed), a request to a route the local Discord does not implement, any Discord
+limit violation the local Discord recorded, and ``bot.start()`` dying.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import re
+import shutil
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import Settings
+from bot.runtime import StoryBot
+from bot.store import Store
+from bot.store.loader import load_directory
+from tests.discord_local import Channel, InteractionHandle, LocalDiscord, StoredMessage, User, World
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+WATCHED_LOGGERS = ("discord", "bot", "cogs")
+READY_TIMEOUT = 30.0
+# discord.py waits this long after the last GUILD_CREATE before READY; the default is 2 s.
+GUILD_READY_TIMEOUT = 0.05
+
+
+class ErrorRecords(logging.Handler):
+    """Collects ERROR records from discord.py and the project so the fixture can fail the test."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+        self.allowed: list[re.Pattern[str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.split(".")[0] in WATCHED_LOGGERS:
+            self.records.append(record)
+
+    @staticmethod
+    def _describe(record: logging.LogRecord) -> str:
+        text = f"{record.name}: {record.getMessage()}"
+        if record.exc_info and record.exc_info[1] is not None:
+            text += f" [{type(record.exc_info[1]).__name__}: {record.exc_info[1]}]"
+        return text
+
+    def unexpected(self) -> list[str]:
+        described = (self._describe(r) for r in self.records)
+        return [d for d in described if not any(p.search(d) for p in self.allowed)]
+
+
+@dataclass(eq=False)
+class BotHarness:
+    """A running StoryBot and the local Discord it talks to; see the module docstring."""
+
+    bot: StoryBot
+    server: LocalDiscord
+    errors: ErrorRecords
+    task: asyncio.Task[None]
+    notes: list[str] = field(default_factory=list)
+
+    # -- what the bot holds
+    @property
+    def store(self) -> Store:
+        return self.bot.store
+
+    @property
+    def settings(self) -> Settings:
+        return self.bot.settings
+
+    # -- the world
+    @property
+    def world(self) -> World:
+        return self.server.world
+
+    @property
+    def guild(self):
+        return self.world.guild
+
+    @property
+    def other_guild(self):
+        return self.world.other_guild
+
+    @property
+    def channel(self) -> Channel:
+        return self.world.general
+
+    @property
+    def second_channel(self) -> Channel:
+        return self.world.second_channel
+
+    @property
+    def nsfw_channel(self) -> Channel:
+        return self.world.nsfw_channel
+
+    @property
+    def other_channel(self) -> Channel:
+        return self.world.other_general
+
+    @property
+    def dm(self) -> Channel:
+        return self.world.dm
+
+    @property
+    def admin(self) -> User:
+        return self.world.admin
+
+    @property
+    def moderator(self) -> User:
+        return self.world.moderator
+
+    @property
+    def member(self) -> User:
+        return self.world.member
+
+    @property
+    def outsider(self) -> User:
+        return self.world.outsider
+
+    # -- driving the bot
+    async def run(
+        self,
+        name: str,
+        options: dict[str, Any] | None = None,
+        *,
+        user: User | None = None,
+        channel: Channel | None = None,
+    ) -> InteractionHandle:
+        """Send slash command ``name`` ("help", "story info") with typed ``options``."""
+        return await self.server.run_command(user or self.member, channel or self.channel, name, options)
+
+    async def autocomplete(
+        self,
+        name: str,
+        focused: str,
+        options: dict[str, Any] | None = None,
+        *,
+        user: User | None = None,
+        channel: Channel | None = None,
+    ) -> list[dict[str, Any]]:
+        """The choices the bot offers for option ``focused`` (typed text in ``options[focused]``)."""
+        return await self.server.autocomplete(
+            user or self.member, channel or self.channel, name, focused, options
+        )
+
+    async def click(self, message: StoredMessage, custom_id: str, *, user: User | None = None) -> InteractionHandle:
+        return await self.server.click(message, custom_id, user or self.member)
+
+    async def select(
+        self, message: StoredMessage, custom_id: str, values: list[str], *, user: User | None = None
+    ) -> InteractionHandle:
+        return await self.server.select(message, custom_id, values, user or self.member)
+
+    async def submit_modal(self, opened_by: InteractionHandle, values: dict[str, str]) -> InteractionHandle:
+        return await self.server.submit_modal(opened_by, values)
+
+    async def post(
+        self, content: str, *, user: User | None = None, channel: Channel | None = None
+    ) -> StoredMessage:
+        return await self.server.post_message(user or self.member, channel or self.channel, content)
+
+    def allow_errors(self, pattern: str) -> None:
+        """Accept ERROR records matching ``pattern`` (message, logger name or exception)."""
+        self.errors.allowed.append(re.compile(pattern))
+
+    def problems(self) -> list[str]:
+        """Everything that fails the test at teardown (so far)."""
+        found = [f"ERROR logged: {e}" for e in self.errors.unexpected()]
+        found += self.server.problems
+        if self.task.done() and not self.task.cancelled() and self.task.exception() is not None:
+            found.append(f"bot.start() died: {self.task.exception()!r}")
+        return found + self.notes
+
+
+@pytest.fixture(scope="session")
+def seeded_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("seeded") / "storybot.db"
+
+    async def load() -> None:
+        async with Store.open(path) as store:
+            report = await load_directory(store, SEEDS)
+        if report.failed:
+            raise RuntimeError(f"bundled stories failed to load: {[o.error for o in report.failed]}")
+
+    # Its own thread and loop, so the tests' event loops are untouched.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, load()).result()
+    return path
+
+
+@pytest.fixture
+def fresh_database(seeded_database: Path, tmp_path: Path) -> Callable[[], Path]:
+    """Each call copies the seeded database to a new temporary path."""
+    counter = iter(range(1_000_000))
+
+    def copy() -> Path:
+        target = tmp_path / f"bot-{next(counter)}" / "storybot.db"
+        target.parent.mkdir()
+        for suffix in ("", "-wal", "-shm"):
+            source = seeded_database.with_name(seeded_database.name + suffix)
+            if source.exists():
+                shutil.copyfile(source, target.with_name(target.name + suffix))
+        return target
+
+    return copy
+
+
+@pytest.fixture
+async def local_discord() -> AsyncIterator[LocalDiscord]:
+    async with LocalDiscord() as server:
+        with server.patch_discord():
+            yield server
+
+
+@contextlib.asynccontextmanager
+async def running_storybot(
+    server: LocalDiscord,
+    database: Path,
+    *,
+    dev_guild: bool = False,
+    extensions: tuple[str, ...] | None = None,
+    stories_dir: Path = SEEDS,
+    check: bool = True,
+) -> AsyncIterator[BotHarness]:
+    """A StoryBot connected to ``server`` until the block ends; fails on the problems listed above."""
+    settings = Settings(
+        token=server.token,
+        database_path=database,
+        stories_dir=stories_dir,
+        dev_guild_id=server.world.guild.id if dev_guild else None,
+        api_base=server.api_base,
+        gateway_url=server.ws_url,
+    )
+    errors = ErrorRecords()
+    logging.getLogger().addHandler(errors)
+    try:
+        async with Store.open(database) as store:
+            bot = StoryBot(settings, store, extensions=extensions, guild_ready_timeout=GUILD_READY_TIMEOUT)
+            async with bot:
+                task = asyncio.create_task(bot.start(server.token), name="storybot under test")
+                harness = BotHarness(bot, server, errors, task)
+                try:
+                    await _wait_ready(bot, task)
+                    yield harness
+                finally:
+                    await bot.close()
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(asyncio.shield(task), 5)
+                    if not task.done():
+                        task.cancel()
+                        harness.notes.append("bot.start() did not return after bot.close()")
+        if check and (problems := harness.problems()):
+            pytest.fail("StoryBot test problems:\n  " + "\n  ".join(problems), pytrace=False)
+    finally:
+        logging.getLogger().removeHandler(errors)
+
+
+async def _wait_ready(bot: StoryBot, task: asyncio.Task[None]) -> None:
+    ready = asyncio.create_task(bot.wait_until_ready())
+    done, _ = await asyncio.wait({ready, task}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
+    if ready in done:
+        return
+    ready.cancel()
+    if task in done:
+        error = task.exception()
+        raise AssertionError(f"bot.start() ended before the bot was ready: {error!r}") from error
+    raise AssertionError(f"the bot was not ready within {READY_TIMEOUT}s")
+
+
+@pytest.fixture
+def make_storybot(local_discord: LocalDiscord, request: pytest.FixtureRequest):
+    def make(*, server: LocalDiscord | None = None, database: Path | None = None, **options: Any):
+        # Seeds are loaded only when a test lets the fixture pick the database.
+        database = database or request.getfixturevalue("fresh_database")()
+        return running_storybot(server or local_discord, database, **options)
+
+    return make
+
+
+@pytest.fixture
+async def storybot(make_storybot) -> AsyncIterator[BotHarness]:
+    async with make_storybot() as harness:
+        yield harness
