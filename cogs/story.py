@@ -41,7 +41,7 @@ from bot.render import (
     truncate,
 )
 from bot.store import reading
-from bot.store.audience import Audience, resolve_story, story_choices
+from bot.store.audience import Audience, resolve_story
 from bot.store.connection import Store
 from bot.store.library import (
     LibraryConflict,
@@ -57,6 +57,7 @@ from bot.store.library import (
 from bot.store.records import StoredStory
 from bot.store.stories import find_by_title, get_story
 from bot.views import StoryView
+from cogs.quotes import audience_of, story_autocomplete
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +75,6 @@ def _require_manager(interaction: discord.Interaction) -> None:
     # Checked at run time: /story sets no default permissions, or members could not see list/info.
     if not _can_manage(interaction):
         raise MissingPermission("Manage Server")
-
-
-def _audience(interaction: discord.Interaction) -> Audience:
-    channel = interaction.channel
-    nsfw = bool(getattr(channel, "is_nsfw", lambda: False)())
-    return Audience(interaction.guild_id, adult=nsfw)
 
 
 def _clean_title(raw: str | None) -> str | None:
@@ -326,7 +321,7 @@ class StoryLibrary(commands.Cog):
 
     @story.command(name="list", description="Stories visible in this server")
     async def list_stories(self, interaction: discord.Interaction) -> None:
-        audience = _audience(interaction)
+        audience = audience_of(interaction)
         page = await library_page(self.store, audience.guild_id, 0, adult=audience.adult)
         view = LibraryPager(self.store, audience, interaction.user.id, page)
         await interaction.response.send_message(
@@ -336,8 +331,9 @@ class StoryLibrary(commands.Cog):
 
     @story.command(name="info", description="A story's chapters, words, main characters and summary")
     @app_commands.describe(story="The story (start typing its title)")
+    @app_commands.autocomplete(story=story_autocomplete)
     async def info(self, interaction: discord.Interaction, story: str) -> None:
-        found = await resolve_story(self.store, _audience(interaction), story)
+        found = await resolve_story(self.store, audience_of(interaction), story)
         details = await story_details(self.store, found)
         bookmark = await reading.get_bookmark(self.store, interaction.user.id, found.id)
         line = None
@@ -350,11 +346,6 @@ class StoryLibrary(commands.Cog):
         await interaction.response.send_message(
             embed=info_embed(details, line), allowed_mentions=NO_MENTIONS
         )
-
-    @info.autocomplete("story")
-    async def info_story(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        found = await story_choices(self.store, _audience(interaction), current)
-        return [app_commands.Choice(name=plain(s.title, CHOICE_NAME_LIMIT), value=str(s.id)) for s in found]
 
     @story.command(name="add", description="Add a story file (.txt, .md, .html, .epub) to this server's library")
     @app_commands.describe(file="The story file", title="A title for it (default: the file's own)")

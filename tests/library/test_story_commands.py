@@ -197,3 +197,22 @@ async def test_adult_upload_is_listed_only_in_age_restricted_channels(storybot):
     assert "After Dark" not in ordinary.text() and "1 rated M/Explicit" in ordinary.text()
     restricted = await (await storybot.run("story list", channel=storybot.nsfw_channel)).reply()
     assert re.search(r"After Dark\*\* · 2 ch · [\d,]+ words · E · added here", restricted.text())
+
+
+async def test_an_added_story_is_invisible_to_the_other_server_in_every_command(storybot):
+    await add_and_confirm(storybot, ao3_html(), "long_road.html")
+    home = await (await storybot.run("search", {"text": "anyone remembered"})).reply(timeout=15)
+    assert "The Long Road" in home.text()
+
+    away = {"user": storybot.outsider, "channel": storybot.other_channel}
+    for command in ("quote", "excerpt", "search", "story info"):
+        options = {"text": "road"} if command == "search" else {}
+        choices = await storybot.autocomplete(command, "story", {**options, "story": "long"}, **away)
+        assert all("Long Road" not in c["name"] for c in choices), command
+    searched = await (await storybot.run("search", {"text": "anyone remembered"}, **away)).reply(timeout=15)
+    assert "The Long Road" not in searched.text() and "longer than anyone" not in searched.text()
+    for command in ("quote", "excerpt"):
+        refused = await (await storybot.run(command, {"story": "The Long Road"}, **away)).reply(timeout=15)
+        assert refused.ephemeral and "No story" in refused.text(), command
+    quoted = [await (await storybot.run("quote", **away)).reply(timeout=15) for _ in range(5)]
+    assert all("Long Road" not in q.text() and "oversleep" not in q.text() for q in quoted)
