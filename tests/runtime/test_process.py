@@ -1,0 +1,101 @@
+"""`python -m bot run` as a real process: bad configuration, no token, and clean shutdown on signals."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.runtime import TOKEN_HELP
+from tests.conftest import SEEDS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def bot_env(**values: str) -> dict[str, str]:
+    """The current environment without any StoryBot setting, plus ``values``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DEV_GUILD", "OWNER_"))}
+    env.update(STORIES_DIR=str(SEEDS), LOG_LEVEL="INFO")
+    env.update(values)
+    return env
+
+
+def run_bot(tmp_path: Path, **values: str) -> subprocess.CompletedProcess[str]:
+    # cwd is a temporary folder so a developer's own .env is never read.
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=bot_env(**values),
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_bad_configuration_prints_one_line_and_exits_2(tmp_path):
+    done = run_bot(tmp_path, DEV_GUILD_ID="not-a-number")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "DEV_GUILD_ID: expected a numeric Discord id, got 'not-a-number'"
+    ]
+
+
+def test_unwritable_database_path_exits_2(tmp_path):
+    (tmp_path / "blocker").write_text("a file, not a folder")
+    done = run_bot(tmp_path, DATABASE_PATH=str(tmp_path / "blocker" / "storybot.db"))
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("DATABASE_PATH: ")
+
+
+def test_without_a_token_it_loads_the_seeds_explains_and_exits_2(tmp_path):
+    database = tmp_path / "data" / "storybot.db"
+    first = run_bot(tmp_path, DATABASE_PATH=str(database))
+    assert first.returncode == 2, first.stderr
+    assert database.exists()
+    seeds = sorted(SEEDS.glob("*.txt"))
+    assert f"{len(seeds)} files: {len(seeds)} added" in first.stdout
+    for toml in SEEDS.glob("*.toml"):
+        title = next(line for line in toml.read_text().splitlines() if line.startswith("title"))
+        assert title.split("=", 1)[1].strip().strip('"') in first.stdout
+    assert first.stderr.strip().splitlines()[-2:] == TOKEN_HELP.splitlines()
+    assert "Traceback" not in first.stderr
+
+    again = run_bot(tmp_path, DATABASE_PATH=str(database))
+    assert again.returncode == 2
+    assert f"{len(seeds)} unchanged" in again.stdout
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+async def test_signal_shuts_down_cleanly(local_discord, fresh_database, tmp_path, sig):
+    database = fresh_database()
+    env = bot_env(
+        DISCORD_TOKEN=local_discord.token,
+        DATABASE_PATH=str(database),
+        DISCORD_API_BASE=local_discord.api_base,
+        DISCORD_GATEWAY_URL=local_discord.ws_url,
+        LOG_LEVEL="DEBUG",
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await local_discord.wait_ready(timeout=60)
+        handle = await local_discord.run_command(local_discord.world.member, local_discord.world.general, "help")
+        assert (await handle.reply(timeout=10)).ephemeral
+        process.send_signal(sig)
+        _, stderr_bytes = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    stderr = stderr_bytes.decode()
+    assert process.returncode == 0, stderr[-3000:]
+    assert "Traceback" not in stderr
+    assert f"Received {sig.name}; shutting down" in stderr
+    assert "Shut down cleanly" in stderr
+    assert local_discord.token not in stderr
+    # SQLite removes the write-ahead log when the last connection closes properly.
+    assert not database.with_name(database.name + "-wal").exists()
+    local_discord.assert_clean()
