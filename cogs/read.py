@@ -336,13 +336,13 @@ class Reader(commands.Cog):
                               chapter: StoredChapter, number: int, reason: str) -> None:
         """The fallback: an ephemeral page whose buttons edit it in place."""
         page = await self.pages.page(chapter, number)
+        await reading.save_bookmark(self.store, interaction.user.id, story.id, chapter.index, page.number)
         if interaction.response.is_done():
             await interaction.followup.send(reason, ephemeral=True, allowed_mentions=NO_MENTIONS)
         else:
             await interaction.response.send_message(reason, ephemeral=True, allowed_mentions=NO_MENTIONS)
         await interaction.followup.send(page.content, view=page_view(EPHEMERAL, story, chapter, page),
                                         ephemeral=True, allowed_mentions=NO_MENTIONS)
-        await reading.save_bookmark(self.store, interaction.user.id, story.id, chapter.index, page.number)
 
     async def _post(self, thread: discord.Thread, story: StoredStory, chapter: StoredChapter,
                     number: int) -> StoredPage:
@@ -402,55 +402,57 @@ class Reader(commands.Cog):
 
     async def turn(self, interaction: discord.Interaction, button: ReaderButton,
                    chapter_index: int, number: int, *, new_chapter: bool = False) -> None:
-        """Show page `number` of a chapter in answer to a button or the Jump modal: one page per click."""
+        """Show page `number` of a chapter in answer to a button or the Jump modal: one page per click.
+
+        The reader's bookmark is saved before the page goes out, so it never lags the thread.
+        """
         story = await visible_story(self.store, audience_of(interaction), button.story_id)
         if story is None:
             raise StoryNotFound()
         chapter = await self._chapter(story, chapter_index)
+        page = await self.pages.page(chapter, number)
         if button.mode == EPHEMERAL or not isinstance(interaction.channel, discord.Thread):
-            # The page comes from the custom_id, not from state, so a double click shows it twice
-            # in the same message instead of skipping ahead.
-            page = await self.pages.page(chapter, number)
+            # The page comes from the custom_id, not from state, so a double click shows the
+            # same page twice in the same message instead of skipping ahead.
+            await reading.save_bookmark(self.store, interaction.user.id, story.id, chapter.index, page.number)
             await interaction.response.edit_message(content=page.content, allowed_mentions=NO_MENTIONS,
                                                     view=page_view(EPHEMERAL, story, chapter, page))
             if page.number == page.total and chapter.index + 1 >= story.chapter_count:
                 await interaction.followup.send(closing_line(story), ephemeral=True, allowed_mentions=NO_MENTIONS)
-        else:
-            page = await self._turn_thread(interaction, interaction.channel, story, chapter, number,
-                                           new_chapter)
-            if page is None:
-                return
-        await reading.save_bookmark(self.store, interaction.user.id, story.id, chapter.index, page.number)
+            return
+        await self._turn_thread(interaction, interaction.channel, button, story, chapter, page, new_chapter)
 
     async def _turn_thread(self, interaction: discord.Interaction, thread: discord.Thread,
-                           story: StoredStory, chapter: StoredChapter, number: int,
-                           new_chapter: bool) -> StoredPage | None:
+                           button: ReaderButton, story: StoredStory, chapter: StoredChapter,
+                           page: StoredPage, new_chapter: bool) -> None:
         message = interaction.message
         assert message is not None
         async with self._turning[thread.id]:
             if not await reading.claim_head(self.store, thread.id, message.id):
                 if await reading.get_thread(self.store, thread.id) is not None:
                     await reply_ephemeral(interaction, STALE_PAGE)
-                    return None
+                    return
                 # A reader thread the database no longer knows (e.g. restored from a backup):
                 # the clicked page becomes its head.
                 await reading.save_thread(self.store, thread.id, thread.guild.id, story.id,
-                                          chapter.index, number, None)
+                                          button.chapter_index, button.page, None)
+            await reading.save_bookmark(self.store, interaction.user.id, story.id, chapter.index, page.number)
             await interaction.response.edit_message(view=None)
             try:
                 if new_chapter:
-                    return await self._next_chapter(thread, story, chapter)
-                return await self._post(thread, story, chapter, number)
+                    await self._next_chapter(thread, story, chapter)
+                else:
+                    await self._post(thread, story, chapter, page.number)
             except discord.HTTPException:
                 # Give the buttons back so the reader can try again.
                 await reading.save_thread(self.store, thread.id, thread.guild.id, story.id,
-                                          chapter.index, number, message.id)
+                                          button.chapter_index, button.page, message.id)
                 with contextlib.suppress(discord.HTTPException):
                     await message.edit(view=discord.ui.View.from_message(message, timeout=None))
                 raise
 
     async def _next_chapter(self, thread: discord.Thread, story: StoredStory,
-                            chapter: StoredChapter) -> StoredPage:
+                            chapter: StoredChapter) -> None:
         """Each chapter gets its own thread (named after it); the old thread links to the new one.
         Without permission for a new thread the next chapter continues in the same thread."""
         parent = thread.parent
@@ -465,11 +467,11 @@ class Reader(commands.Cog):
                 except discord.Forbidden as exc:
                     log.info("No thread for the next chapter in %s: %s", parent.id, exc)
                 else:
-                    page = await self._post(new, story, chapter, 1)
+                    await self._post(new, story, chapter, 1)
                     await thread.send(f"⏭️ {escape(chapter_heading(chapter))} continues in {new.mention}.",
                                       allowed_mentions=NO_MENTIONS)
-                    return page
-        return await self._post(thread, story, chapter, 1)
+                    return
+        await self._post(thread, story, chapter, 1)
 
 
 async def open_reader_at(interaction: discord.Interaction, story_id: int, paragraph_seq: int) -> None:
