@@ -1,0 +1,238 @@
+"""Command line (CONTRACT §3): run | ingest PATH... | parse FILE [--json] | stats.
+
+Exit status: 0 success, 2 bad input or configuration (one clear line on stderr), 1 unexpected.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.parsing.model import NotAStory, Story
+from bot.store import Store, StoreError
+from bot.store.loader import FileOutcome, LoadReport, load_paths
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad command-line input; the message is the one line printed."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse would print the usage block as well; CONTRACT §3 wants one clear line.
+        raise UsageError(f"{message} (see `python -m bot --help`)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m bot", description="StoryBot: a Discord bot for a library of stories.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.add_parser("run", help="connect to Discord and serve (the default)")
+    ingest = commands.add_parser("ingest", help="load story files or folders into the database")
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH", help=".txt files (with .toml metadata beside) or folders")
+    parse = commands.add_parser("parse", help="show how a story file is understood, without touching the database")
+    parse.add_argument("file", type=Path, metavar="FILE")
+    parse.add_argument("--json", action="store_true", help="print the parse as one JSON object (CONTRACT §5)")
+    commands.add_parser("stats", help="what the database holds")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command in (None, "run"):
+            from bot.runtime import run_cli  # discord.py loads only when serving
+
+            return run_cli()
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+        if args.command == "parse":
+            return parse_command(args.file, as_json=args.json)
+        settings = database_settings()
+        if args.command == "ingest":
+            return asyncio.run(ingest_command(settings, args.paths))
+        return asyncio.run(stats_command(settings))
+    except (UsageError, ConfigError, StoreError) as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception:
+        log.exception("unexpected failure")
+        return EXIT_FAILURE
+
+
+def database_settings() -> Settings:
+    """Settings for ingest and stats, which never read STORIES_DIR: a missing bundled-stories
+    folder (say, when run from another directory) must not stop them."""
+    return load_settings({**os.environ, "STORIES_DIR": os.curdir})
+
+
+# ---------------------------------------------------------------- parse
+
+
+def parse_command(path: Path, *, as_json: bool) -> int:
+    from bot.parsing import parse_story, story_to_json
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read ({exc.strerror})") from exc
+    try:
+        story = parse_story(data, filename=path.name)
+    except NotAStory as exc:
+        raise UsageError(f"{path}: {exc}") from exc
+    if as_json:
+        json.dump(story_to_json(story), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(describe_story(story, path))
+    return EXIT_OK
+
+
+def describe_story(story: Story, path: Path) -> str:
+    """A human summary of a parse: title, chapters with scenes, notes, quotes and characters."""
+    paragraphs = sum(len(c.paragraphs) for c in story.chapters)
+    words = sum(len(p.split()) for c in story.chapters for p in c.paragraphs)
+    lines = [
+        f"{path.name}",
+        f"  title:      {story.title or '(none stated)'}",
+        f"  summary:    {_clip(story.summary) if story.summary else '(none)'}",
+        f"  chapters:   {len(story.chapters)}, paragraphs: {paragraphs}, words: {words}",
+    ]
+    for index, chapter in enumerate(story.chapters):
+        number = chapter.number if chapter.number is not None else "-"
+        headings = [s.heading for s in chapter.scenes if s.heading]
+        lines.append(
+            f"    [{index}] number {number}: {chapter.title or '(untitled)'}"
+            f" - {len(chapter.scenes)} scenes, {len(chapter.paragraphs)} paragraphs"
+            + (f"; headings: {', '.join(headings)}" if headings else "")
+        )
+    kinds = Counter(note.kind for note in story.notes)
+    lines.append(f"  notes:      {len(story.notes)}" + (f" ({_counts(kinds)})" if kinds else ""))
+    for note in story.notes:
+        lines.append(f"    chapter {note.chapter} {note.position} [{note.kind}]: {_clip(note.text)}")
+    quote_kinds = Counter(q.kind for q in story.quotes)
+    attributed = sum(1 for q in story.quotes if q.speaker)
+    lines.append(
+        f"  quotes:     {len(story.quotes)}" + (f" ({_counts(quote_kinds)}), {attributed} with a speaker" if story.quotes else "")
+    )
+    speakers = Counter(q.speaker for q in story.quotes if q.speaker)
+    lines.append(f"  characters: {len(story.characters)}")
+    for character in story.characters[:12]:
+        aliases = f" (also {', '.join(character.aliases)})" if character.aliases else ""
+        lines.append(
+            f"    {character.name}{aliases}: {character.mentions} mentions, {speakers.get(character.name, 0)} lines"
+        )
+    if len(story.characters) > 12:
+        lines.append(f"    ... and {len(story.characters) - 12} more")
+    return "\n".join(lines) + "\n"
+
+
+def _clip(text: str, width: int = 90) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _counts(counter: Counter) -> str:
+    return ", ".join(f"{n} {kind}" for kind, n in counter.most_common())
+
+
+# ---------------------------------------------------------------- ingest
+
+
+class ProgressBar:
+    """One self-rewriting line on a terminal; silent when the stream is not a TTY."""
+
+    def __init__(self, stream: TextIO, width: int = 30) -> None:
+        self.stream = stream
+        self.width = width
+        self.enabled = stream.isatty()
+        self.bytes = 0
+
+    def __call__(self, outcome: FileOutcome, done: int, total: int) -> None:
+        self.bytes += outcome.size
+        if not self.enabled:
+            return
+        filled = self.width * done // max(total, 1)
+        bar = "#" * filled + "-" * (self.width - filled)
+        name = _clip(outcome.path.name, 30)
+        self.stream.write(f"\r[{bar}] {done}/{total} files, {self.bytes / 1e6:.1f} MB  {name:<30}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+async def ingest_command(settings: Settings, paths: list[Path]) -> int:
+    bar = ProgressBar(sys.stderr)
+    async with Store.open(settings.database_path) as store:
+        try:
+            report = await load_paths(store, paths, progress=bar)
+        finally:
+            bar.close()
+    for outcome in report.failed:
+        print(outcome.error, file=sys.stderr)
+    print(f"{settings.database_path}: {report.summary()}")
+    return ingest_status(report)
+
+
+def ingest_status(report: LoadReport) -> int:
+    if any(o.unexpected for o in report.failed):
+        return EXIT_FAILURE
+    if report.failed or not report.outcomes:
+        return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- stats
+
+
+async def stats_command(settings: Settings) -> int:
+    path = settings.database_path
+    if not path.exists():
+        print(f"{path}: no database yet (run `python -m bot ingest PATH` or `python -m bot run`)")
+        return EXIT_OK
+    async with Store.open(path) as store:
+        sys.stdout.write(await describe_database(store))
+    return EXIT_OK
+
+
+async def describe_database(store: Store) -> str:
+    """Story totals, then a row count for every table (feature tables included)."""
+    db = store.db
+    async with db.execute(
+        "SELECT count(*), coalesce(sum(guild_id IS NULL), 0), count(DISTINCT guild_id),"
+        " coalesce(sum(word_count), 0), coalesce(sum(paragraph_count), 0), coalesce(sum(quote_count), 0)"
+        " FROM stories"
+    ) as cur:
+        stories, bundled, guilds, words, paragraphs, quotes = await cur.fetchone()
+    lines = [
+        f"database:   {store.path} (schema {await store.schema_version():04d})",
+        f"stories:    {stories} ({bundled} bundled, {stories - bundled} added in {guilds} servers)",
+        f"words:      {words}, paragraphs: {paragraphs}, quotes: {quotes}",
+        "tables:",
+    ]
+    # Internal tables of FTS5 and SQLite are left out: they are implementation, not content.
+    async with db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        " AND sql NOT LIKE 'CREATE VIRTUAL%' AND name NOT GLOB '*_fts_*' ORDER BY name"
+    ) as cur:
+        tables = [row[0] for row in await cur.fetchall()]
+    for table in tables:
+        async with db.execute(f'SELECT count(*) FROM "{table}"') as cur:
+            (rows,) = await cur.fetchone()
+        lines.append(f"  {table:<24} {rows}")
+    return "\n".join(lines) + "\n"

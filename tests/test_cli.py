@@ -1,0 +1,205 @@
+"""The command line (CONTRACT §3): parse, ingest, stats, exit codes, one-line errors, kill -9."""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.cli import ProgressBar, main
+from bot.parsing import parse_story, story_to_json
+from bot.store.loader import FileOutcome
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
+
+
+def run_cli(*args: str | Path, db: Path, cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("STORIES_DIR", "DISCORD_TOKEN")}
+    env["DATABASE_PATH"] = str(db)
+    return subprocess.run([sys.executable, "-m", "bot", *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def table_rows(db: Path) -> dict[str, list[tuple]]:
+    connection = sqlite3.connect(db)
+    try:
+        tables = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'"
+                                                   " AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name")]
+        return {t: connection.execute(f'SELECT * FROM "{t}" ORDER BY 1').fetchall() for t in tables}
+    finally:
+        connection.close()
+
+
+def assert_one_clean_line(stderr: str) -> None:
+    assert len(stderr.strip().splitlines()) == 1, stderr
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.name[:3])
+def test_parse_json_is_exactly_story_to_json(seed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["parse", str(seed), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads(json.dumps(story_to_json(parse_story(seed.read_bytes(), filename=seed.name))))
+    assert {"title", "summary", "notes", "chapters", "quotes", "characters"} <= printed.keys()
+
+
+def test_parse_summary_names_title_and_chapter(capsys: pytest.CaptureFixture[str]) -> None:
+    seed = next(p for p in SEEDS if p.name.startswith("001"))
+    assert main(["parse", str(seed)]) == 0
+    out = capsys.readouterr().out
+    assert "Naruto: The Return of Darkness" in out
+    assert "number 7: The Smallest Spark" in out
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x01\x02binary\x00" * 50], ids=["empty", "binary"])
+def test_parse_bad_file_is_one_line_and_exit_2(tmp_path: Path, content: bytes) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(content)
+    result = run_cli("parse", bad, db=tmp_path / "x.db", cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert_one_clean_line(result.stderr)
+    assert "bad.txt" in result.stderr
+    assert not (tmp_path / "x.db").exists()  # parse never touches the database
+
+
+def test_usage_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    for args in (["frobnicate"], ["parse"], ["parse", tmp_path / "missing.txt"], ["ingest"]):
+        result = run_cli(*args, db=tmp_path / "x.db", cwd=tmp_path)
+        assert result.returncode == 2, args
+        assert_one_clean_line(result.stderr)
+
+
+def test_bad_configuration_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "folder.db").mkdir()
+    result = run_cli("stats", db=tmp_path / "folder.db", cwd=tmp_path)
+    assert result.returncode == 2
+    assert_one_clean_line(result.stderr)
+    assert "DATABASE_PATH" in result.stderr
+
+
+def test_ingest_twice_leaves_every_table_and_the_file_unchanged(tmp_path: Path) -> None:
+    db = tmp_path / "data" / "bot.db"
+    first = run_cli("ingest", ROOT / "seeds", db=db, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "4 added" in first.stdout
+    before, digest = table_rows(db), hashlib.sha256(db.read_bytes()).hexdigest()
+    assert len(before["stories"]) == 4 and len(before["paragraphs"]) > 400
+    second = run_cli("ingest", ROOT / "seeds", db=db, cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "4 unchanged" in second.stdout
+    assert table_rows(db) == before
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == digest
+    stats = run_cli("stats", db=db, cwd=tmp_path)
+    assert stats.returncode == 0
+    assert "stories:    4 (4 bundled" in stats.stdout
+    assert f"paragraphs               {len(before['paragraphs'])}" in stats.stdout
+
+
+def test_ingest_bad_file_fails_alone(tmp_path: Path) -> None:
+    folder = tmp_path / "stories"
+    folder.mkdir()
+    good = next(p for p in SEEDS if p.name.startswith("003"))
+    (folder / good.name).write_bytes(good.read_bytes())
+    (folder / good.with_suffix(".toml").name).write_bytes(good.with_suffix(".toml").read_bytes())
+    (folder / "broken.txt").write_bytes(b"\x00\xff\x00\xfe" * 100)
+    db = tmp_path / "bot.db"
+    result = run_cli("ingest", folder, tmp_path / "nowhere.txt", db=db, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2 and "Traceback" not in result.stderr
+    assert any("broken.txt" in line for line in lines) and any("nowhere.txt" in line for line in lines)
+    assert "1 added" in result.stdout and "2 failed" in result.stdout
+    assert [r[0] for r in sqlite3.connect(db).execute("SELECT title FROM stories")] == ["Itachi's Deal"]
+
+
+def test_ingest_changed_file_replaces_old_version(tmp_path: Path) -> None:
+    story = tmp_path / "tale.txt"
+    story.write_text('"Hello there," Naruto said.\n\nThe wind blew over the village.\n')
+    (tmp_path / "tale.toml").write_text('title = "A Tale"\nrating = "K"\n')
+    db = tmp_path / "bot.db"
+    assert run_cli("ingest", story, db=db, cwd=tmp_path).returncode == 0
+    story.write_text('"Goodbye," Sasuke said.\n\nRain fell on the empty road.\n')
+    result = run_cli("ingest", story, db=db, cwd=tmp_path)
+    assert result.returncode == 0 and "1 replaced" in result.stdout
+    connection = sqlite3.connect(db)
+    assert connection.execute("SELECT id, title, rating FROM stories").fetchall() == [(1, "A Tale", "K")]
+    texts = [r[0] for r in connection.execute("SELECT text FROM paragraphs ORDER BY seq")]
+    assert texts and not any("Hello" in t or "wind" in t for t in texts)
+
+
+def test_progress_bar_only_on_a_terminal() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    outcome = FileOutcome(Path("a.txt"), "added", 1, "A", size=2_000_000)
+    quiet, loud = io.StringIO(), Terminal()
+    for stream in (quiet, loud):
+        bar = ProgressBar(stream, width=10)
+        bar(outcome, 1, 2)
+        bar(outcome, 2, 2)
+        bar.close()
+    assert quiet.getvalue() == ""
+    assert "\r[#####-----] 1/2 files, 2.0 MB" in loud.getvalue()
+    assert "[##########] 2/2 files, 4.0 MB" in loud.getvalue() and loud.getvalue().endswith("\n")
+
+
+def big_story(path: Path, megabytes: float) -> None:
+    """A long multi-chapter story made of the seeds' text, written in chunks."""
+    text = "\n\n".join(p.read_text(encoding="utf-8") for p in SEEDS if not p.name.startswith("001"))
+    body = "\n\n".join(block for block in text.split("\n\n") if not block.lstrip().startswith(("Disclaim", "Summary")))
+    with path.open("w", encoding="utf-8") as out:
+        out.write("A Very Long Story\n\n")
+        chapter = 1
+        while out.tell() < megabytes * 1_000_000:
+            out.write(f"\n\nChapter {chapter}\n\n{body}\n")
+            chapter += 1
+
+
+def test_kill_9_during_ingest_leaves_no_partial_story(tmp_path: Path) -> None:
+    db = tmp_path / "bot.db"
+    small = next(p for p in SEEDS if p.name.startswith("000"))
+    assert run_cli("ingest", small, db=db, cwd=tmp_path).returncode == 0
+    big = tmp_path / "big.txt"
+    big_story(big, 2.5)
+    wal = Path(f"{db}-wal")
+    env = {**os.environ, "DATABASE_PATH": str(db)}
+    process = subprocess.Popen([sys.executable, "-m", "bot", "ingest", str(big)], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 90
+        # Past 1 MB of WAL the story's transaction is writing (migrations and the seed are
+        # checkpointed away at the previous close); kill it right there.
+        while not (wal.exists() and wal.stat().st_size > 1_000_000):
+            assert process.poll() is None, "ingest finished before it could be killed; make the file bigger"
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+        process.stdout.close()
+        process.stderr.close()
+    assert process.returncode == -signal.SIGKILL
+    connection = sqlite3.connect(db)
+    try:
+        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert connection.execute("SELECT title FROM stories").fetchall() == [("After the Invasion",)]
+        (paragraphs,) = connection.execute("SELECT paragraph_count FROM stories").fetchone()
+        assert connection.execute("SELECT count(*) FROM paragraphs").fetchone() == (paragraphs,)
+        assert connection.execute("SELECT count(DISTINCT story_id) FROM quotes").fetchone() == (1,)
+        connection.execute("INSERT INTO paragraphs_fts (paragraphs_fts, rank) VALUES ('integrity-check', 1)")
+    finally:
+        connection.close()
+    # The interrupted story loads cleanly afterwards.
+    again = run_cli("ingest", big, db=db, cwd=tmp_path)
+    assert again.returncode == 0 and "1 added" in again.stdout
