@@ -64,7 +64,7 @@ class InteractionHandle:
     callbacks: list[Callback] = field(default_factory=list)
     original: StoredMessage | None = None
     followup_messages: list[StoredMessage] = field(default_factory=list)
-    original_edited: bool = False
+    edits_at_response: int = 0
 
     def __repr__(self) -> str:
         return f"<interaction {self.label} id={self.id}>"
@@ -98,7 +98,7 @@ class InteractionHandle:
             if (
                 original is not None
                 and not original.loading
-                and (not deferred_update or self.original_edited)
+                and (not deferred_update or original.edits > self.edits_at_response)
             ):
                 return original
             return self.followup_messages[0] if self.followup_messages else None

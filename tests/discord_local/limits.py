@@ -36,11 +36,15 @@ MAX_COMMAND_DESCRIPTION = 100
 MAX_COMMAND_OPTIONS = 25
 MAX_COMMANDS = 100
 COMPONENTS_V2 = 1 << 15
+MAX_V2_COMPONENTS = 40
+MAX_V2_TEXT = 4000
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 _COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
 
 BUTTON = 2
 SELECT_TYPES = (3, 5, 6, 7, 8)
 TEXT_INPUT = 4
+TEXT_DISPLAY = 10
 
 
 def check_message(
@@ -58,7 +62,10 @@ def check_message(
     problems.extend(check_embeds(embeds))
     flags = payload.get("flags") or 0
     components = payload.get("components") or []
-    problems.extend(check_components(components, v2=bool(flags & COMPONENTS_V2)))
+    v2 = bool(flags & COMPONENTS_V2)
+    problems.extend(check_components(components, v2=v2))
+    if v2 and (content or embeds):
+        problems.append("content and embeds cannot be sent with the components v2 flag")
     if creating and not (
         content or embeds or components or has_files or payload.get("attachments")
     ):
@@ -117,6 +124,13 @@ def check_components(components: list[dict[str, Any]], *, v2: bool = False) -> l
                 problems.append("an action row is empty")
         elif not v2:
             problems.append(f"top-level component of type {row.get('type')} is not an action row")
+    if v2:
+        every = list(walk_components(components))
+        if len(every) > MAX_V2_COMPONENTS:
+            problems.append(f"{len(every)} components (max {MAX_V2_COMPONENTS})")
+        text = sum(len(c.get("content") or "") for c in every if c.get("type") == TEXT_DISPLAY)
+        if text > MAX_V2_TEXT:
+            problems.append(f"text displays hold {text} characters (max {MAX_V2_TEXT})")
     seen: set[str] = set()
     for comp in walk_components(components):
         custom_id = comp.get("custom_id")
@@ -238,3 +252,12 @@ def _check_command_like(cmd: dict[str, Any], path: str, *, top: bool) -> list[st
         if choices and opt.get("autocomplete"):
             problems.append(f"/{sub}: autocomplete and choices together")
     return problems
+
+
+def check_upload(files: list[tuple[str, str | None, bytes]]) -> list[str]:
+    total = sum(len(data) for _, _, data in files)
+    if total > MAX_UPLOAD_BYTES:
+        return [f"uploads total {total} bytes (max {MAX_UPLOAD_BYTES})"]
+    if len(files) > MAX_EMBEDS:
+        return [f"{len(files)} files (max {MAX_EMBEDS})"]
+    return []

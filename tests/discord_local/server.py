@@ -545,6 +545,10 @@ class LocalDiscord:
                 response = self._fault_response(fault)
             elif needs_auth and request.headers.get("Authorization") != f"Bot {self.token}":
                 raise ApiError(401, 0, "401: Unauthorized")
+            elif files and (too_big := limits.check_upload(files)):
+                for problem in too_big:
+                    self._violate("upload-limits", problem, f"{request.method} {path}")
+                raise ApiError(413, 40005, "Request entity too large")
             else:
                 result = await handler(
                     _Request(request.method, params, dict(request.query), body, files)
@@ -1320,6 +1324,7 @@ class LocalDiscord:
         elif callback_type == MODAL:
             self._reject_if(limits.check_modal(data), "modal-limits", where)
         handle.original = message
+        handle.edits_at_response = message.edits if message is not None else 0
         handle.callbacks.append(Callback(callback_type, data))
         self.notify()
         if req.query.get("with_response") not in ("1", "true", "True"):
@@ -1393,8 +1398,6 @@ class LocalDiscord:
         self.edit_message(
             msg, req.json or {}, req.files, where=f"edit of a reply to {handle.label}"
         )
-        if msg is handle.original:
-            handle.original_edited = True
         return msg.data
 
     async def _delete_webhook_message(self, req: _Request) -> None:
