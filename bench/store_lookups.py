@@ -62,6 +62,7 @@ def build(path: Path, stories: int, rng: random.Random) -> None:
                    [(i, PARAGRAPHS_PER_STORY) for i in range(1, stories + 1)])
     db.executemany("INSERT INTO paragraphs (story_id, seq, chapter_index, scene_index, paragraph_index, text)"
                    " VALUES (?, ?, 0, 0, 0, ?)", paragraph_rows)
+    db.execute("INSERT INTO paragraphs_fts (paragraphs_fts) VALUES ('rebuild')")
     db.executemany("INSERT INTO characters (id, story_id, name, name_key, lines) VALUES (?, ?, ?, ?, ?)", character_rows)
     db.executemany(
         "INSERT INTO quotes (story_id, seq, paragraph_seq, chapter_index, scene_index, paragraph_index, text, kind,"

@@ -84,11 +84,39 @@ async def story_choices(store: Store, audience: Audience, typed: str) -> list[St
 async def character_choices(store: Store, audience: Audience, typed: str, story_typed: str | None) -> list[str]:
     """Up to 25 character names: of the chosen story when one is given and known, else across
     every visible story."""
-    story_id = None
     if story_typed:
         try:
             story_id = (await resolve_story(store, audience, story_typed)).id
         except StoryNotFound:
             return []
-    names = await stories.autocomplete_characters(store, audience.guild_id, typed, story_id=story_id)
-    return names[:CHOICES_LIMIT]
+        names = await stories.autocomplete_characters(store, audience.guild_id, typed, story_id=story_id)
+        return names[:CHOICES_LIMIT]
+    return await _visible_names_by_prefix(store, audience, typed)
+
+
+_KEY_END = chr(0x10FFFF)  # sorts after every character: [key, key + _KEY_END) is a prefix range
+_NAMES_SCANNED = 500  # distinct names walked at most per answer
+
+
+async def _visible_names_by_prefix(store: Store, audience: Audience, typed: str) -> list[str]:
+    """Distinct character names starting with `typed` that some visible story has.
+
+    Walks the distinct keys of the characters_name index one seek at a time (a skip scan), then
+    keeps a key when one of its rows belongs to a visible story, so the cost grows with the number
+    of distinct names shown, not with how many stories share a popular name.
+    """
+    key = " ".join(typed.split()).casefold()
+    async with store.db.execute(
+        "WITH RECURSIVE walk (k, n) AS ("
+        "  SELECT (SELECT min(name_key) FROM characters WHERE name_key >= ?1 AND name_key < ?2), 1"
+        "  UNION ALL"
+        "  SELECT (SELECT min(name_key) FROM characters WHERE name_key > walk.k AND name_key < ?2), n + 1"
+        "  FROM walk WHERE walk.k IS NOT NULL AND n < ?3"
+        ")"
+        " SELECT (SELECT c.name FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
+        "   WHERE c.name_key = walk.k AND c.lines > 0 AND s.scope IN (0, ?4)"
+        f"  AND {RATING_SQL.replace('?', '?5')} LIMIT 1) AS name"
+        " FROM walk WHERE walk.k IS NOT NULL AND name IS NOT NULL LIMIT ?6",
+        (key, key + _KEY_END, _NAMES_SCANNED, audience.scope, audience.adult, CHOICES_LIMIT),
+    ) as cur:
+        return [row[0] for row in await cur.fetchall()]

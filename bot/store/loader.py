@@ -272,6 +272,8 @@ async def _insert_children(store: Store, story_id: int, rows: _Rows) -> None:
         " VALUES (?, ?, ?, ?, ?, ?)",
         [(story_id, *r) for r in rows.paragraphs],
     )
+    # Indexed in bulk here rather than by a per-row trigger (see 0001_core.sql).
+    await db.execute("INSERT INTO paragraphs_fts (rowid, text) SELECT id, text FROM paragraphs WHERE story_id = ?", (story_id,))
     await db.executemany(
         "INSERT INTO notes (story_id, seq, chapter_index, position, kind, text) VALUES (?, ?, ?, ?, ?, ?)",
         [(story_id, *r) for r in rows.notes],

@@ -5,7 +5,7 @@ import pytest
 
 from bot.parsing.model import Character, Quote, Story
 from bot.store import Store, loader, stories
-from tests.store.helpers import assert_lines_dense, dump, make_story
+from tests.store.helpers import assert_fts_in_sync, assert_lines_dense, dump, make_story
 
 
 async def count(store: Store, table: str, story_id: int) -> int:
@@ -18,6 +18,7 @@ async def test_load_story_writes_every_part(store: Store) -> None:
         store, make_story("a"), title="Alpha", author="Someone", fandom="Naruto", rating="T",
         source="a.txt", content_hash="h-a",
     )
+    await assert_fts_in_sync(store)
     saved = await stories.get_story(store, story_id)
     assert (saved.title, saved.author, saved.rating, saved.source, saved.summary) == (
         "Alpha", "Someone", "T", "a.txt", "summary a")
@@ -79,6 +80,7 @@ async def test_changed_bundled_source_replaces_in_place(store: Store) -> None:
         assert (await cur.fetchone())[0] == 0
     assert await stories.get_story(store, other) is not None
     await assert_lines_dense(store)
+    await assert_fts_in_sync(store)
 
 
 async def test_guild_copies_are_separate_from_bundled(store: Store) -> None:
@@ -101,7 +103,7 @@ async def test_delete_story_removes_everything(store: Store) -> None:
         assert (await cur.fetchone())[0] == 0
     async with store.db.execute("SELECT count(*) FROM paragraphs_fts WHERE paragraphs_fts MATCH 'keep'") as cur:
         assert (await cur.fetchone())[0] == 12
-    await store.db.execute("INSERT INTO paragraphs_fts (paragraphs_fts, rank) VALUES ('integrity-check', 1)")
+    await assert_fts_in_sync(store)
     assert await stories.get_story(store, keep) is not None
     await assert_lines_dense(store)
 

@@ -135,13 +135,12 @@ CREATE TABLE quotes (
 CREATE INDEX quotes_paragraph ON quotes (story_id, paragraph_seq);
 CREATE INDEX quotes_speaker ON quotes (character_id, speaker_seq);
 
--- Full-text search over paragraph text, external content kept in sync by triggers.
+-- Full-text search over paragraph text (external content). New rows are indexed by the loader
+-- in one INSERT ... SELECT per story (about five times faster than a per-row trigger; only
+-- bot/store/loader.py inserts paragraphs); deletes and updates are kept in sync by triggers.
 CREATE VIRTUAL TABLE paragraphs_fts USING fts5 (
     text, content = 'paragraphs', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
 );
-CREATE TRIGGER paragraphs_fts_insert AFTER INSERT ON paragraphs BEGIN
-    INSERT INTO paragraphs_fts (rowid, text) VALUES (new.id, new.text);
-END;
 CREATE TRIGGER paragraphs_fts_delete AFTER DELETE ON paragraphs BEGIN
     INSERT INTO paragraphs_fts (paragraphs_fts, rowid, text) VALUES ('delete', old.id, old.text);
 END;
