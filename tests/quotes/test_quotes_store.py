@@ -9,7 +9,7 @@ import pytest
 
 from bot.errors import CharacterNotFound, NothingMatches, StoryNotFound
 from bot.store import Store
-from bot.store.audience import Audience, resolve_story, story_choices
+from bot.store.audience import Audience, character_choices, resolve_story, story_choices
 from bot.store.quotes import (
     EXCERPT_CHARS,
     QuoteFilters,
@@ -179,3 +179,14 @@ async def test_excerpt_with_nothing_short_enough(store: Store) -> None:
     story_id = await add(store, prose_story("big", (("z " * 900,),)))
     with pytest.raises(NothingMatches):
         await pick_excerpt(store, Audience(None), story_id)
+
+
+async def test_character_choices_across_visible_stories(store: Store) -> None:
+    await add(store, dialogue_story("a", lines=2, speakers=("Naruto", "Nagato")))
+    await add(store, dialogue_story("b", lines=2, speakers=("Nara Shikaku",)), guild_id=GUILD_A)
+    await add(store, dialogue_story("c", lines=2, speakers=("Nanami",)), guild_id=GUILD_B)
+    await add(store, dialogue_story("d", lines=2, speakers=("Naoki",)), rating="Explicit")
+    assert await character_choices(store, Audience(GUILD_A), " NA", None) == ["Nagato", "Nara Shikaku", "Naruto"]
+    assert await character_choices(store, Audience(GUILD_A, adult=True), "nao", None) == ["Naoki"]
+    assert await character_choices(store, Audience(None), "nan", None) == []
+    assert await character_choices(store, Audience(GUILD_B), "", "Story c") == ["Nanami"]
