@@ -229,6 +229,9 @@ class Gateway:
 
     async def _identify(self, conn: Connection, data: dict[str, Any]) -> None:
         self.identifies.append(data)
+        if conn.session is not None:
+            await conn.ws.close(code=4005, message=b"Already authenticated.")
+            return
         if data.get("token") != self.server.token:
             await conn.ws.close(code=4004, message=b"Authentication failed.")
             return

@@ -561,6 +561,16 @@ class LocalDiscord:
             response = web.Response(
                 status=exc.status, body=json.dumps(exc.body()).encode(), headers=JSON_HEADERS
             )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # A body Discord would call an invalid form; never a 500, which discord.py retries.
+            log.exception("local Discord could not handle %s %s", request.method, path)
+            self._violate(
+                "malformed-request", f"{type(exc).__name__}: {exc}", f"{request.method} {path}"
+            )
+            body = {"message": "Invalid Form Body", "code": 50035}
+            response = web.Response(
+                status=400, body=json.dumps(body).encode(), headers=JSON_HEADERS
+            )
         record.status = response.status
         self.notify()
         return response

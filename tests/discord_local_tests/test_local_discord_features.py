@@ -211,3 +211,71 @@ async def test_posted_message_content_is_blank_without_the_intent(server, run_bo
     await server.post_message(world.member, world.general, "secret words")
     await server.wait_until(lambda: blind.seen_messages, 5, "MESSAGE_CREATE at the bot")
     assert blind.seen_messages == [(world.member.id, "")]
+
+
+def context_bot() -> commands.Bot:
+    bot = commands.Bot(
+        command_prefix="!", intents=discord.Intents.default(), guild_ready_timeout=0.05
+    )
+
+    @bot.tree.command(description="Where am I")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+    async def where(interaction: discord.Interaction) -> None:
+        kind = (
+            "dm"
+            if interaction.guild is None
+            else ("nsfw" if interaction.channel.is_nsfw() else "sfw")
+        )
+        await interaction.response.send_message(kind)
+
+    @bot.tree.command(description="Grown-up shelf", nsfw=True)
+    async def mature(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("mature shelf")
+
+    @bot.tree.command(description="Pick a page later")
+    async def later(interaction: discord.Interaction) -> None:
+        view = discord.ui.View(timeout=30)
+        button = discord.ui.Button(label="Go", custom_id="later:go")
+
+        async def go(click: discord.Interaction) -> None:
+            await click.response.defer()
+            await click.message.edit(content="went")
+
+        button.callback = go
+        view.add_item(button)
+        await interaction.response.send_message("waiting", view=view)
+
+    async def setup_hook() -> None:
+        await bot.tree.sync()
+
+    bot.setup_hook = setup_hook
+    return bot
+
+
+async def test_dm_and_age_restricted_channels(server, run_bot):
+    await run_bot(context_bot())
+    world = server.world
+    assert (
+        await (await server.run_command(world.member, world.dm, "where")).reply()
+    ).content == "dm"
+    assert (
+        await (await server.run_command(world.member, world.nsfw_channel, "where")).reply()
+    ).content == "nsfw"
+    assert (
+        await (await server.run_command(world.admin, world.nsfw_channel, "mature")).reply()
+    ).content == ("mature shelf")
+    try:
+        await server.run_command(world.admin, world.general, "mature")
+    except AssertionError as exc:
+        assert "age-restricted" in str(exc)
+    else:
+        raise AssertionError("an age-restricted command ran in a normal channel")
+
+
+async def test_deferred_update_then_message_edit_is_the_reply(server, run_bot):
+    await run_bot(context_bot())
+    world = server.world
+    message = await (await server.run_command(world.member, world.general, "later")).reply()
+    click = await server.click(message, "later:go", world.member)
+    assert (await click.response()).type == 6
+    assert (await click.reply()) is message and message.content == "went"

@@ -231,3 +231,22 @@ async def test_responses_are_exactly_application_json_and_unknown_routes_are_rec
             assert await response.json() == {"message": "404: Not Found", "code": 0}
     assert server.unimplemented == ["GET /no/such/route"]
     server.unimplemented.clear()
+
+
+async def test_server_error_is_retried_by_discord_py(server, run_bot):
+    bot = await run_bot(answering_bot(server))
+    server.fail_next("POST /channels/{channel_id}/messages", status=502)
+    await bot.get_channel(server.world.general.id).send("second try")
+    sends = [r.status for r in server.requests if r.route == "POST /channels/{channel_id}/messages"]
+    assert sends == [502, 200]
+
+
+def test_components_v2_limits():
+    text = {"type": 10, "content": "t" * 2001}
+    v2 = 1 << 15
+    assert check_message({"flags": v2, "components": [text, text]}) == [
+        "text displays hold 4002 characters (max 4000)"
+    ]
+    assert check_message(
+        {"flags": v2, "content": "x", "components": [{"type": 10, "content": "ok"}]}
+    ) == ["content and embeds cannot be sent with the components v2 flag"]
