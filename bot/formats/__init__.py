@@ -17,6 +17,7 @@ from bot.formats.epub import convert_epub
 from bot.formats.html import convert_html
 from bot.formats.manuscript import Manuscript, Metadata
 from bot.formats.text import UploadRejected, decode_text, strip_markdown
+from bot.parsing import NotAStory, Story, parse_story
 
 log = logging.getLogger(__name__)
 
@@ -97,14 +98,14 @@ def convert_upload(filename: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_U
 class Upload:
     """A parsed upload, ready for the store."""
 
-    story: object  # bot.parsing.Story; typed loosely so this module imports without the parser
+    story: Story
     metadata: Metadata
     kind: str
     content_hash: str
 
     @property
     def title(self) -> str | None:
-        return self.metadata.title or getattr(self.story, "title", None)
+        return self.metadata.title or self.story.title
 
 
 def content_hash(text: bytes) -> str:
@@ -114,8 +115,6 @@ def content_hash(text: bytes) -> str:
 
 def read_upload(filename: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> Upload:
     """Convert and parse an upload (CPU-bound: call from a worker thread)."""
-    from bot.parsing import NotAStory, parse_story
-
     manuscript = convert_upload(filename, data, max_bytes=max_bytes)
     try:
         story = parse_story(manuscript.text, filename=filename)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 
 from bot.errors import InvalidInput
 
@@ -30,6 +29,9 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"{\\rtf", "an RTF document"),
 )
 
+# Control characters (bar tab, newlines, form feed), C1 controls, private use, lone surrogates and
+# U+FFFD: real text has almost none, binary decoded as text is full of them.
+_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff\ufffd]")
 _BAD_CHAR_SHARE = 0.01  # more control or replacement characters than this: not repairable text
 
 
@@ -74,11 +76,7 @@ def check_readable(text: str, *, what: str = "file") -> None:
     """Refuse text too damaged to repair: many control/replacement characters, or no words at all."""
     if not text.strip():
         raise UploadRejected(f"The {what} is empty.")
-    bad = sum(
-        1
-        for ch in text
-        if ch == "\ufffd" or (unicodedata.category(ch) in ("Cc", "Co", "Cs") and ch not in "\t\n\r\f")
-    )
+    bad = len(_BAD_CHARS.findall(text))
     if bad > max(2, len(text) * _BAD_CHAR_SHARE):
         raise UploadRejected(f"The {what} is garbled beyond repair (it looks like binary data).")
     if not any(ch.isalpha() for ch in text):
