@@ -244,3 +244,38 @@ def test_thread_name_shortens_the_story_title_first():
     long_chapter = StoredChapter(1, 0, 3, "word " * 40, 0, 1, 1)
     assert len(thread_name(story, long_chapter)) <= 100
 
+
+
+async def test_thread_refused_by_discord_falls_back_to_private_reading(storybot):
+    # The permission check passes, but Discord still says 403 (e.g. an overwrite we cannot see).
+    storybot.server.fail_next("POST /channels/{channel_id}/threads", status=403)
+    handle = await storybot.run("read", {"story": NARUTO})
+    reason = await handle.reply(timeout=10)  # replaces the "thinking…" answer
+    (page,) = await handle.followups(1)
+    assert reason.ephemeral and "wasn't allowed to open a thread" in reason.content
+    assert page.ephemeral and page_of(page)[0] == 1
+    assert button(page, "n").startswith("read:e:")
+
+
+async def test_open_reader_at_a_paragraph(storybot):
+    from discord import app_commands
+
+    from cogs.read import open_reader_at
+
+    story = (await stories.find_by_title(storybot.store, storybot.guild.id, NARUTO))[0]
+    chapter = (await stories.chapters(storybot.store, story.id))[0]
+    paragraph = (await stories.paragraphs(storybot.store, story.id, chapter.index))[150]
+
+    @app_commands.command(name="from-here", description="test: open the reader at a paragraph")
+    async def from_here(interaction):
+        await open_reader_at(interaction, story.id, paragraph.seq)
+
+    storybot.bot.tree.add_command(from_here)
+    await storybot.bot.tree.sync()
+    handle = await storybot.run("from-here")
+    await handle.reply(timeout=10)
+    thread = storybot.server.threads(storybot.channel)[-1]
+    page = await storybot.server.wait_for_message(lambda m: "-# Page" in m.content, channel=thread)
+    assert page_of(page)[0] > 1
+    words = paragraph.text.split()[:6]
+    assert " ".join(words) in page.content.replace("\\", "")
