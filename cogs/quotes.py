@@ -1,5 +1,5 @@
-"""`/quote` and `/excerpt`: a random line of dialogue or a short passage, with Another / Context
-buttons that keep working after a restart (their custom_id carries the ids they need)."""
+"""`/quote` and `/excerpt`: a random line of dialogue or a short passage, with Another / Context /
+Read from here buttons that keep working after a restart (their custom_id carries the ids they need)."""
 from __future__ import annotations
 
 import logging
@@ -192,12 +192,48 @@ class QuoteContextButton(discord.ui.DynamicItem[discord.ui.Button], template=r"q
             await handle_interaction_error(interaction, error)
 
 
+class ReadFromHere(
+    discord.ui.DynamicItem[discord.ui.Button], template=r"quote:read:(?P<story>\d+):(?P<paragraph>\d+)"
+):
+    """Opens the reader (cogs/read.py) at the page holding the paragraph."""
+
+    def __init__(self, story_id: int, paragraph_seq: int) -> None:
+        super().__init__(discord.ui.Button(
+            label="Read from here", style=discord.ButtonStyle.secondary,
+            custom_id=f"quote:read:{story_id}:{paragraph_seq}",
+        ))
+        self.story_id, self.paragraph_seq = story_id, paragraph_seq
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> ReadFromHere:
+        return cls(int(match["story"]), int(match["paragraph"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        # Imported here: load_extension re-executes cogs.read, and only the module it loaded
+        # knows the Reader class of the running cog.
+        from cogs.read import open_reader_at
+
+        try:
+            await open_reader_at(interaction, self.story_id, self.paragraph_seq)
+        except Exception as error:
+            await handle_interaction_error(interaction, error)
+
+
 def quote_buttons(card: QuoteCard) -> discord.ui.View:
     # timeout=None: the buttons are dynamic items, answered from their custom_id at any time.
     view = discord.ui.View(timeout=None)
     if card.cycle_id is not None:
         view.add_item(AnotherQuote(card.cycle_id))
     view.add_item(QuoteContextButton(card.quote.id))
+    view.add_item(ReadFromHere(card.story.id, card.quote.paragraph_seq))
+    return view
+
+
+def excerpt_buttons(excerpt: Excerpt) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ReadFromHere(excerpt.story.id, excerpt.paragraphs[0].seq))
     return view
 
 
@@ -221,10 +257,10 @@ class Quotes(commands.Cog):
         return self.bot.store  # type: ignore[attr-defined]
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(AnotherQuote, QuoteContextButton)
+        self.bot.add_dynamic_items(AnotherQuote, QuoteContextButton, ReadFromHere)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(AnotherQuote, QuoteContextButton)
+        self.bot.remove_dynamic_items(AnotherQuote, QuoteContextButton, ReadFromHere)
 
     @app_commands.command(name="quote", description="A random line of dialogue, its speaker, story and chapter")
     @app_commands.describe(
@@ -256,7 +292,9 @@ class Quotes(commands.Cog):
         audience = audience_of(interaction)
         chosen = await optional_story(self.store, audience, story)
         found = await pick_excerpt(self.store, audience, chosen.id if chosen else None)
-        await interaction.response.send_message(embed=excerpt_embed(found), allowed_mentions=NO_MENTIONS)
+        await interaction.response.send_message(
+            embed=excerpt_embed(found), view=excerpt_buttons(found), allowed_mentions=NO_MENTIONS
+        )
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -11,14 +11,14 @@ NASTY_LINE = "Hey @everyone, <@&123456> come see **bold** and `code` and ||spoil
 
 
 def dialogue_story(tag: str, *, lines: int = 6, speakers: tuple[str | None, ...] = ("Naruto", "Sasuke"),
-                   confidence: float = 0.9, extra_quotes: tuple[str, ...] = ()) -> Story:
+                   confidence: float = 0.9, extra_quotes: tuple[str, ...] = (), padding: int = 0) -> Story:
     """One chapter, one scene; paragraph i holds quotable line i (speakers cycle), plus short
-    fragments and over-long speeches that /quote must skip."""
+    fragments and over-long speeches that /quote must skip. `padding` lengthens every paragraph."""
     paragraphs: list[str] = []
     quotes: list[Quote] = []
 
     def add(text: str, speaker: str | None, conf: float) -> None:
-        para = f'"{text}" said someone in {tag}.'
+        para = f'"{text}" said someone in {tag}.' + " Then the wind rose again." * padding
         quotes.append(Quote(text, "speech", speaker, conf, 0, 0, len(paragraphs), 1, 1 + len(text)))
         paragraphs.append(para)
 

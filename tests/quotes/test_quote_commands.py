@@ -31,7 +31,7 @@ async def test_quote_shows_line_speaker_footer_and_buttons(storybot) -> None:
     assert re.fullmatch(r"“spark line number \d has enough words”", embed["description"])
     assert embed["author"]["name"] in {"Naruto", "Sasuke"}
     assert embed["footer"]["text"] == FOOTER
-    assert len(reply.custom_ids()) == 2 and all(len(c) <= 100 for c in reply.custom_ids())
+    assert len(reply.custom_ids()) == 3 and all(len(c) <= 100 for c in reply.custom_ids())
     _no_mentions(reply)
 
 
@@ -92,6 +92,18 @@ async def test_buttons_work_after_a_restart(make_storybot, fresh_database) -> No
     assert context.ephemeral
 
 
+async def test_read_from_here_opens_the_reader_at_the_lines_page(storybot) -> None:
+    await add(storybot.store, dialogue_story("deep", lines=30, padding=12), title="Deep Tale",
+              guild_id=storybot.guild.id)
+    reply = await (await storybot.run("quote", {"story": "Deep Tale", "contains": "number 27"})).reply()
+    handle = await storybot.click(reply, _button(reply, "quote:read:"))
+    note = await handle.reply()
+    assert note.ephemeral and re.search(r"page [2-9]\d*/", note.content), note.content
+    thread = storybot.server.threads(storybot.channel)[0]
+    page = await storybot.server.wait_for_message(lambda m: "number 27" in m.text(), channel=thread)
+    assert "deep line number 27 has enough words" in page.text()
+
+
 async def test_guilds_see_only_their_own_stories(storybot) -> None:
     await add(storybot.store, dialogue_story("mine", lines=3), title="Den Secret", guild_id=storybot.guild.id)
     await add(storybot.store, dialogue_story("theirs", lines=3), title="Shelf Secret",
@@ -136,6 +148,7 @@ async def test_unfiltered_quote_and_excerpt_from_bundled_stories(storybot) -> No
     assert quote.embeds[0]["description"] and " · " in quote.embeds[0]["footer"]["text"]
     excerpt = await (await storybot.run("excerpt")).reply()
     assert 0 < len(excerpt.embeds[0]["description"]) <= 4096
+    assert [c.split(":")[:2] for c in excerpt.custom_ids()] == [["quote", "read"]]
     _no_mentions(excerpt)
 
 
