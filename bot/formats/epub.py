@@ -31,7 +31,9 @@ class EpubLimits:
 DEFAULT_LIMITS = EpubLimits()
 _XHTML_TYPES = ("application/xhtml+xml", "text/html", "application/xml")
 # Spine items that are a book's furniture rather than its text.
-_FURNITURE = ("cover", "titlepage", "title_page", "title-page", "toc", "nav", "contents", "information")
+_FURNITURE = (
+    "cover", "titlepage", "title_page", "title-page", "toc", "toc_page", "nav", "contents", "information", "log_page",
+)
 
 
 def _unsafe(name: str) -> bool:
@@ -157,6 +159,28 @@ def _spine_documents(package: ElementTree.Element, opf_dir: str) -> list[tuple[s
     return documents
 
 
+# Font obfuscation also lives in encryption.xml but hides only fonts, never the text.
+_FONT_OBFUSCATION = ("http://www.idpf.org/2008/embedding", "http://ns.adobe.com/pdf/enc#RC")
+
+
+def _encrypted_paths(archive: zipfile.ZipFile, limits: EpubLimits) -> set[str]:
+    """Members META-INF/encryption.xml says are encrypted (DRM), font obfuscation aside."""
+    if "META-INF/encryption.xml" not in archive.namelist():
+        return set()
+    root = _xml(_read(archive, "META-INF/encryption.xml", limits.max_xml), "encryption.xml")
+    encrypted: set[str] = set()
+    for data in root.iter():
+        if _local(data.tag) != "encrypteddata":
+            continue
+        algorithm = next((n.get("Algorithm", "") for n in data.iter() if _local(n.tag) == "encryptionmethod"), "")
+        if algorithm in _FONT_OBFUSCATION:
+            continue
+        for reference in data.iter():
+            if _local(reference.tag) == "cipherreference" and reference.get("URI"):
+                encrypted.add(_resolve("", reference.get("URI", "")))
+    return encrypted
+
+
 def convert_epub(data: bytes, *, limits: EpubLimits = DEFAULT_LIMITS) -> tuple[str, Metadata]:
     """EPUB bytes -> (parser text, metadata), or UploadRejected saying what is wrong with the file."""
     if not data:
@@ -175,6 +199,8 @@ def convert_epub(data: bytes, *, limits: EpubLimits = DEFAULT_LIMITS) -> tuple[s
         documents = _spine_documents(package, posixpath.dirname(opf_path))
         if not documents:
             raise UploadRejected("The EPUB's spine lists no chapters.")
+        if _encrypted_paths(archive, limits) & {path for path, _ in documents}:
+            raise UploadRejected("The EPUB is encrypted (DRM); only DRM-free EPUBs can be read.")
         merged = Extract(metadata=metadata)
         budget = limits.max_total_uncompressed
         for path, _idref in documents:

@@ -266,3 +266,23 @@ def test_epub_without_container_is_refused():
         archive.writestr("chapter.xhtml", "<p>hi</p>")
     with pytest.raises(UploadRejected, match=r"container\.xml"):
         convert_upload("bare.epub", buffer.getvalue())
+
+
+def test_epub_with_encrypted_chapters_is_refused_as_drm_but_obfuscated_fonts_are_fine():
+    def encryption(algorithm: str, uri: str) -> bytes:
+        return (
+            '<encryption xmlns="urn:oasis:names:tc:opendocument:xmlns:container" '
+            'xmlns:enc="http://www.w3.org/2001/04/xmlenc#"><enc:EncryptedData>'
+            f'<enc:EncryptionMethod Algorithm="{algorithm}"/><enc:CipherData>'
+            f'<enc:CipherReference URI="{uri}"/></enc:CipherData></enc:EncryptedData></encryption>'
+        ).encode()
+
+    locked = epub_bytes(
+        extra_members={"META-INF/encryption.xml": encryption("http://www.w3.org/2001/04/xmlenc#aes128-cbc", "OEBPS/text/part01.xhtml")}
+    )
+    with pytest.raises(UploadRejected, match="DRM"):
+        convert_upload("locked.epub", locked)
+    fonts = epub_bytes(
+        extra_members={"META-INF/encryption.xml": encryption("http://www.idpf.org/2008/embedding", "OEBPS/fonts/a.otf")}
+    )
+    assert "Chapter 1: Dawn" in text_of(convert_upload("fonts.epub", fonts))
