@@ -205,13 +205,13 @@ async def test_an_added_story_is_invisible_to_the_other_server_in_every_command(
     assert "The Long Road" in home.text()
 
     away = {"user": storybot.outsider, "channel": storybot.other_channel}
-    for command in ("quote", "excerpt", "search", "story info"):
+    for command in ("quote", "excerpt", "search", "read", "continue", "story info"):
         options = {"text": "road"} if command == "search" else {}
         choices = await storybot.autocomplete(command, "story", {**options, "story": "long"}, **away)
         assert all("Long Road" not in c["name"] for c in choices), command
     searched = await (await storybot.run("search", {"text": "anyone remembered"}, **away)).reply(timeout=15)
     assert "The Long Road" not in searched.text() and "longer than anyone" not in searched.text()
-    for command in ("quote", "excerpt"):
+    for command in ("quote", "excerpt", "read"):
         refused = await (await storybot.run(command, {"story": "The Long Road"}, **away)).reply(timeout=15)
         assert refused.ephemeral and "No story" in refused.text(), command
     quoted = [await (await storybot.run("quote", **away)).reply(timeout=15) for _ in range(5)]
