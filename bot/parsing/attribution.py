@@ -1,7 +1,8 @@
 """Who says each quotation: explicit tags, pronoun tags, action beats, then turn-taking.
 
 Each rule records its name and a confidence; only explicit name tags reach 0.8 and above, because
-trivia relies on that band being right.
+trivia relies on that band being right. Tags are read word by word rather than with one large
+regular expression: it is much faster and keeps each rule readable.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.parsing.characters import Lexicon
-from bot.parsing.names import NAME_FORM, NAME_TOKEN, PRONOUN_GENDER
+from bot.parsing.names import CAPITALISED, PRONOUN_GENDER, TITLES, bare, titled
 from bot.parsing.quotations import RawQuote
 
 log = logging.getLogger(__name__)
@@ -21,19 +22,19 @@ _IRREGULAR = {
     "think": ("thought", "thinks"), "spit": ("spat", "spits"), "cry": ("cried", "cries"),
     "reply": ("replied", "replies"), "query": ("queried", "queries"), "snap": ("snapped", "snaps"),
     "beg": ("begged", "begs"), "sob": ("sobbed", "sobs"), "admit": ("admitted", "admits"),
-    "sing": ("sang", "sings"), "go": ("went", "goes"), "hum": ("hummed", "hums"),
-    "chat": ("chatted", "chats"), "plead": ("pleaded", "pleads"), "rasp": ("rasped", "rasps"),
+    "sing": ("sang", "sings"), "hum": ("hummed", "hums"), "plead": ("pleaded", "pleads"),
+    "chat": ("chatted", "chats"), "stammer": ("stammered", "stammers"),
 }
 _REGULAR = """
 ask answer shout yell scream exclaim whisper mutter mumble murmur growl hiss sigh laugh chuckle
 giggle snort scoff sneer call announce declare state add continue start finish conclude explain
 remark comment observe note respond retort counter interrupt agree argue insist suggest offer
 order command demand request confess warn repeat muse wonder question inquire enquire grunt groan
-moan whine whimper breathe gasp stammer stutter roar bellow bark drawl purr tease joke mock taunt
+moan whine whimper breathe gasp stutter roar bellow bark drawl purr tease joke mock taunt
 chirp squeak squeal shriek howl grumble complain protest object promise remind assure correct
 interject chime pipe quip blurt inform greet huff pant croak intone instruct mention prompt press
-persist urge chide scold cheer coo sniff sniffle rumble murmur lecture reason recall reassure
-sputter splutter wail grin smirk shrug nod
+persist urge chide scold cheer coo sniff sniffle rumble lecture reason recall reassure sputter
+splutter wail rasp murmur sneer reply
 """
 
 
@@ -45,28 +46,16 @@ def _forms(stem: str) -> tuple[str, str]:
     return past, present
 
 
-_VERB_WORDS = sorted(
-    {form for stem in [*_IRREGULAR, *_REGULAR.split()] for form in _forms(stem)}, key=len, reverse=True
+SPEECH_VERBS = frozenset(
+    form for stem in [*_IRREGULAR, *_REGULAR.split()] for form in _forms(stem)
 )
-_VERB = "(?:" + "|".join(_VERB_WORDS) + ")"
-_ADVERB = r"(?:[a-z]+ly\s+)?"
-_NAME = rf"(?P<name>{NAME_FORM}(?:\s+[A-Z][a-z]+)?)"
-_PRONOUN = r"(?P<pronoun>[Hh]e|[Ss]he)"
-_AFTER_NAME = re.compile(rf"\s*[,.!?]?\s*{_NAME}\s+{_ADVERB}{_VERB}\b")
-_DESCRIPTION = r"(?:(?:a|an|the)\s+(?:[a-z-]+\s+){0,3})?"
-_AFTER_INVERTED = re.compile(rf"\s*,?\s*{_VERB}\s+{_ADVERB}{_DESCRIPTION}{_NAME}(?![\w-])", re.IGNORECASE)
-_AFTER_PRONOUN = re.compile(rf"\s*[,.!?]?\s*{_PRONOUN}\s+{_ADVERB}{_VERB}\b")
-_AFTER_PRONOUN_INVERTED = re.compile(rf"\s*,?\s*{_VERB}\s+(?P<pronoun>he|she)\b")
-_TAIL = r"(?:\s+[a-z]+ly)?(?:\s+(?:out|up|back|softly|quietly|loudly))?(?:\s+(?:to|at)\s+\w+(?:\s\w+)?)?\s*[,:]?\s*$"
-_BEFORE_NAME = re.compile(rf"(?:^|[.!?]\s+|,\s+|\s)({NAME_FORM})\s+{_ADVERB}{_VERB}{_TAIL}")
-_BEFORE_PRONOUN = re.compile(rf"(?:^|[.!?]\s+|,\s+|\s)([Hh]e|[Ss]he)\s+{_ADVERB}{_VERB}{_TAIL}")
-_SUBJECT = re.compile(rf"(?:^\s*|[.!?…]['\"”’]?\s+|,\s+)({NAME_FORM})\s+(?:[a-z]+ly\s+)?[a-z]")
-_VOCATIVE = re.compile(
-    rf"(?:^|[,!?.]\s*|\b(?:hey|oh|yes|no|thanks|sorry|dear|hi|hello)\s+)({NAME_FORM})(?=\s*[,!?.…]|\s*$)",
-    re.IGNORECASE,
-)
-_BEFORE_WINDOW = 160
-_AFTER_WINDOW = 160
+_PRONOUNS = {"he": "he", "she": "she"}
+_DETERMINERS = frozenset(("a", "an", "the"))
+_SUBJECT = re.compile(r"(?:^\s*|[.!?…]['\"”’]?\s+|,\s+)([A-Z][a-z]+(?:-[a-z]+)?)\s+(?:[a-z]+ly\s+)?[a-z]")
+_QUOTED = re.compile(r"\"[^\"]*\"?|“[^”]*”?")
+_GREETING = frozenset("hey oh yes no thanks sorry dear hi hello bye goodbye morning".split())
+_WINDOW = 100
+_LOOKBACK_PARAGRAPHS = 4
 
 EXPLICIT = 0.9
 INHERITED = 0.85
@@ -85,118 +74,201 @@ class Attribution:
     rule: str | None = None
 
 
+def _is_verb(word: str) -> bool:
+    return bare(word).lower() in SPEECH_VERBS
+
+
+def _adverb(word: str) -> bool:
+    return word.endswith("ly") and word.islower()
+
+
+def _read_name(words: list[str], index: int) -> tuple[str | None, int]:
+    """A name starting at words[index] (with a title if any), and the index after it."""
+    if index >= len(words):
+        return None, index
+    word = bare(words[index])
+    if word.rstrip(".") in TITLES and index + 1 < len(words):
+        following = bare(words[index + 1])
+        if following[:1].isupper():
+            return titled(word, following), index + 2
+    if word[:1].isupper() and word[1:2].islower():
+        return word, index + 1
+    return None, index
+
+
+def _tag_after(after: str) -> tuple[str, str] | None:
+    """("name", X) or ("pronoun", he/she) for a tag right after a quotation: '"..." Naruto said'."""
+    words = after[:_WINDOW].split(None, 7)
+    if not words:
+        return None
+    if words[0] in (",", "-", "—", "–"):
+        words = words[1:]
+    if not words:
+        return None
+    first = bare(words[0])
+    if first.lower() in _PRONOUNS:
+        rest = words[1:3]
+        if rest and (_is_verb(rest[0]) or (_adverb(rest[0]) and len(rest) > 1 and _is_verb(rest[1]))):
+            return "pronoun", first.lower()
+        return None
+    if _is_verb(words[0]) and words[0][-1] not in ".!?":
+        index = 1
+        if index < len(words) and _adverb(words[index]):
+            index += 1
+        if index < len(words) and bare(words[index]).lower() in _PRONOUNS:
+            return "pronoun", bare(words[index]).lower()
+        if index < len(words) and words[index].lower() in _DETERMINERS:
+            # "yelled an over-excited Naruto": a short description before the name
+            for skip in range(index + 1, min(index + 5, len(words))):
+                name, _ = _read_name(words, skip)
+                if name:
+                    return "name", name
+                if not words[skip].islower():
+                    break
+            return None
+        name, _ = _read_name(words, index)
+        return ("name", name) if name else None
+    name, index = _read_name(words, 0)
+    if not name or words[index - 1][-1] in ",.!?;:":
+        return None
+    if index < len(words) and _adverb(words[index]):
+        index += 1
+    if index < len(words) and _is_verb(words[index]):
+        return "name", name
+    return None
+
+
+def _tag_before(before: str) -> tuple[str, str] | None:
+    """A tag leading into a quotation: 'Mizuki laughed, "...' or 'he said:'."""
+    tail = before[-_WINDOW:].rstrip()
+    if not tail or tail[-1] in ".!?\"”’'":
+        return None
+    words = tail.split()[-6:]
+    if len(words) >= 3 and words[-2].lower() in ("to", "at"):
+        words = words[:-2]  # "said to Sakura,"
+    if words and _adverb(bare(words[-1])):
+        words = words[:-1]
+    if not words or not _is_verb(words[-1]) or words[-1][-1] in ".!?":
+        return None
+    index = len(words) - 2
+    if index >= 0 and _adverb(words[index]):
+        index -= 1
+    if index < 0:
+        return None
+    subject = bare(words[index])
+    if subject.lower() in _PRONOUNS and (index == 0 or words[index - 1][-1] in ".!?,;:" or words[index - 1].islower()):
+        return "pronoun", subject.lower()
+    if index >= 1 and bare(words[index - 1]).rstrip(".") in TITLES:
+        return "name", titled(bare(words[index - 1]), subject)
+    if subject[:1].isupper() and subject[1:2].islower():
+        return "name", subject
+    return None
+
+
 class ChapterAttributor:
-    """Attributes the quotations of one chapter, scene by scene, keeping who was mentioned last."""
+    """Attributes the quotations of one scene at a time."""
 
     def __init__(self, lexicon: Lexicon) -> None:
         self._lexicon = lexicon
-        self._recent: list[str] = []  # canonical names in narration order, most recent last
 
     def scene(self, paragraphs: Sequence[str], quotes: Sequence[RawQuote]) -> list[Attribution]:
         results = [Attribution() for _ in quotes]
         by_paragraph: dict[int, list[int]] = {}
         for number, quote in enumerate(quotes):
             by_paragraph.setdefault(quote.paragraph, []).append(number)
-        covered = {p for q in quotes for p in range(q.paragraph + 1, q.last_paragraph + 1)}
-        for index, text in enumerate(paragraphs):
-            numbers = by_paragraph.get(index)
-            if not numbers:
-                if index not in covered:
-                    self._remember(text)
-                continue
-            self._paragraph([quotes[n] for n in numbers], [results[n] for n in numbers])
+        speakers_by_paragraph: dict[int, str] = {}
+        for index, numbers in by_paragraph.items():
+            self._paragraph(
+                paragraphs, index, [quotes[n] for n in numbers], [results[n] for n in numbers],
+                speakers_by_paragraph,
+            )
+            if results[numbers[0]].speaker:
+                speakers_by_paragraph[index] = results[numbers[0]].speaker
         self._turn_taking(quotes, results, paragraphs)
         return results
 
-    def _remember(self, narration: str) -> None:
-        canonical = self._lexicon.canonical
-        for match in NAME_TOKEN.finditer(narration):
-            name = canonical.get(match[1])
-            if name:
-                self._recent.append(name)
-        del self._recent[:-50]
-
-    def _paragraph(self, quotes: list[RawQuote], results: list[Attribution]) -> None:
-        excluded = [self._mentioned(q.text) for q in quotes]
-        self._remember(quotes[0].before)
-        for quote, result, names in zip(quotes, results, excluded, strict=True):
-            self._explicit(quote, result, names)
-        known = [r for r in results if r.rule in ("explicit", "pronoun")]
+    def _paragraph(
+        self,
+        paragraphs: Sequence[str],
+        index: int,
+        quotes: list[RawQuote],
+        results: list[Attribution],
+        earlier_speakers: dict[int, str],
+    ) -> None:
+        for quote, result in zip(quotes, results, strict=True):
+            tag = _tag_after(quote.after) or _tag_before(quote.before)
+            if tag is None:
+                continue
+            kind, value = tag
+            if kind == "name":
+                name = self._name(value)
+                if name:
+                    result.speaker, result.confidence, result.rule = name, EXPLICIT, "explicit"
+            else:
+                addressed = self._mentioned(quote.text)
+                name, near = self._resolve_pronoun(value, addressed, paragraphs, index, quote, earlier_speakers)
+                if name:
+                    result.speaker = name
+                    result.confidence = PRONOUN_NEAR if near else PRONOUN_FAR
+                    result.rule = "pronoun"
+        known = [r for r in results if r.speaker]
         for result in results:
             if result.speaker is None and known:
                 source = known[0]
                 result.speaker = source.speaker
                 result.confidence = INHERITED if source.rule == "explicit" else source.confidence
                 result.rule = "same-paragraph"
-        if all(r.speaker is None for r in results):
-            all_names = set().union(*excluded)
-            speaker, confidence, rule = self._beat(quotes, all_names)
+        if not known:
+            speaker, confidence, rule = self._beat(quotes)
             for result in results:
                 result.speaker, result.confidence, result.rule = speaker, confidence, rule
-        self._remember(quotes[-1].after)
-
-    def _explicit(self, quote: RawQuote, result: Attribution, excluded: set[str]) -> None:
-        after = quote.after[:_AFTER_WINDOW]
-        before = quote.before[-_BEFORE_WINDOW:]
-        for pattern, text in ((_AFTER_NAME, after), (_AFTER_INVERTED, after)):
-            match = pattern.match(text)
-            if match:
-                name = self._name(match["name"])
-                if name:
-                    result.speaker, result.confidence, result.rule = name, EXPLICIT, "explicit"
-                    return
-        match = _BEFORE_NAME.search(before)
-        if match:
-            name = self._name(match[1])
-            if name:
-                result.speaker, result.confidence, result.rule = name, EXPLICIT, "explicit"
-                return
-        pronoun = None
-        for pattern in (_AFTER_PRONOUN, _AFTER_PRONOUN_INVERTED):
-            match = pattern.match(after)
-            if match:
-                pronoun = match["pronoun"]
-                break
-        else:
-            match = _BEFORE_PRONOUN.search(before)
-            if match:
-                pronoun = match[1]
-        if pronoun:
-            name, near = self._resolve_pronoun(pronoun.lower(), excluded, quote.before)
-            if name:
-                result.speaker = name
-                result.confidence = PRONOUN_NEAR if near else PRONOUN_FAR
-                result.rule = "pronoun"
 
     def _name(self, written: str) -> str | None:
-        """Canonical speaker for a name in a tag; "Naruto Uzumaki" falls back to a known part."""
-        canonical = self._lexicon.canonical
-        if " " in written and written not in canonical:
-            for part in written.split():
-                if part in canonical:
-                    return canonical[part]
+        """Canonical speaker for a name in a tag."""
         return self._lexicon.resolve(written)
 
-    def _resolve_pronoun(self, pronoun: str, excluded: set[str], before: str) -> tuple[str | None, bool]:
+    def _resolve_pronoun(
+        self,
+        pronoun: str,
+        excluded: set[str],
+        paragraphs: Sequence[str],
+        index: int,
+        quote: RawQuote,
+        earlier_speakers: dict[int, str],
+    ) -> tuple[str | None, bool]:
+        """The nearest earlier named character of the pronoun's gender who is not addressed."""
         gender = PRONOUN_GENDER[pronoun]
         genders = self._lexicon.gender
-        near_names = {self._lexicon.canonical.get(m[1]) for m in NAME_TOKEN.finditer(before)}
-        for name in reversed(self._recent):
-            if name in excluded:
-                continue
-            if genders.get(name) == gender:
-                return name, name in near_names
+        canonical = self._lexicon.canonical
+        for name in reversed(CAPITALISED.findall(quote.before)):
+            who = canonical.get(name)
+            if who and who not in excluded and genders.get(who) == gender:
+                return who, True
+        for earlier in range(index - 1, max(index - 1 - _LOOKBACK_PARAGRAPHS, -1), -1):
+            narration = _QUOTED.sub(" ", paragraphs[earlier])
+            for name in reversed(CAPITALISED.findall(narration)):
+                who = canonical.get(name)
+                if who and who not in excluded and genders.get(who) == gender:
+                    return who, False
+            who = earlier_speakers.get(earlier)
+            if who and who not in excluded and genders.get(who) == gender:
+                return who, False
         return None, False
 
-    def _beat(self, quotes: list[RawQuote], excluded: set[str]) -> tuple[str | None, float, str | None]:
+    def _beat(self, quotes: list[RawQuote]) -> tuple[str | None, float, str | None]:
+        """An action beat: the one character doing something in the paragraph's narration."""
+        canonical = self._lexicon.canonical
+        excluded = self._mentioned(" ".join(q.text for q in quotes))
         for text, confidence, rule in (
             (quotes[0].before, BEAT_BEFORE, "beat"),
             (quotes[-1].after, BEAT_AFTER, "beat-after"),
         ):
+            if not text.strip():
+                continue
             subjects = {
                 name
                 for match in _SUBJECT.finditer(text)
-                if (name := self._lexicon.canonical.get(match[1])) and name not in excluded
+                if (name := canonical.get(match[1])) and name not in excluded
             }
             if len(subjects) == 1:
                 return subjects.pop(), confidence, rule
@@ -204,11 +276,25 @@ class ChapterAttributor:
 
     def _mentioned(self, text: str) -> set[str]:
         canonical = self._lexicon.canonical
-        return {name for m in NAME_TOKEN.finditer(text) if (name := canonical.get(m[1]))}
+        return {name for form in CAPITALISED.findall(text) if (name := canonical.get(form))}
 
-    def _vocatives(self, text: str) -> set[str]:
+    def _names_in_speech(self, text: str) -> tuple[set[str], set[str]]:
+        """Names a quotation mentions, and those it addresses ('Naruto, you fail.')."""
         canonical = self._lexicon.canonical
-        return {name for m in _VOCATIVE.finditer(text) if (name := canonical.get(m[1]))}
+        mentioned: set[str] = set()
+        addressed: set[str] = set()
+        for match in CAPITALISED.finditer(text):
+            name = canonical.get(match[0])
+            if not name:
+                continue
+            mentioned.add(name)
+            start, end = match.span()
+            before = text[max(0, start - 12) : start].rstrip()
+            after = text[end : end + 2].lstrip()
+            opens = not before or before[-1] in ",!?.…" or before.rsplit(None, 1)[-1].lower() in _GREETING
+            if opens and (not after or after[0] in ",!?.…"):
+                addressed.add(name)
+        return mentioned, addressed
 
     def _turn_taking(
         self, quotes: Sequence[RawQuote], results: list[Attribution], paragraphs: Sequence[str]
@@ -233,35 +319,42 @@ class ChapterAttributor:
         if current:
             runs.append(current)
         for run in runs:
-            self._alternate(run, quotes, results)
+            if len(run) > 1 and any(results[t[0]].speaker is None for t in run):
+                self._alternate(run, quotes, results)
 
     def _alternate(self, run: list[list[int]], quotes: Sequence[RawQuote], results: list[Attribution]) -> None:
-        if len(run) < 2:
-            return
         speakers: list[str | None] = [results[t[0]].speaker for t in run]
-        vocatives = [set().union(*(self._vocatives(quotes[n].text) for n in t)) for t in run]
-        mentioned = [set().union(*(self._mentioned(quotes[n].text) for n in t)) for t in run]
+        names = [self._names_in_speech(" ".join(quotes[n].text for n in t)) for t in run]
+        mentioned = [m for m, _ in names]
+        vocatives = [a for _, a in names]
         participants = {s for s in speakers if s} | set().union(*vocatives)
         changed = True
         while changed:
             changed = False
-            for i in range(len(run)):
-                if speakers[i] is not None:
+            for i, speaker in enumerate(speakers):
+                if speaker is not None:
                     continue
-                guess, confidence, rule = None, 0.0, None
-                if i >= 2 and speakers[i - 2] and speakers[i - 1] and speakers[i - 2] != speakers[i - 1]:
-                    guess, confidence, rule = speakers[i - 2], TURN, "turn-taking"
-                elif i + 2 < len(run) and speakers[i + 2] and speakers[i + 1] and speakers[i + 2] != speakers[i + 1]:
-                    guess, confidence, rule = speakers[i + 2], TURN, "turn-taking"
-                elif len(participants) == 2:
-                    neighbour = {speakers[j] for j in (i - 1, i + 1) if 0 <= j < len(run) and speakers[j]}
-                    others = participants - neighbour - vocatives[i]
-                    if vocatives[i] and len(participants - vocatives[i]) == 1:
-                        guess, confidence, rule = next(iter(participants - vocatives[i])), VOCATIVE, "vocative"
-                    elif neighbour and len(others) == 1:
-                        guess, confidence, rule = next(iter(others)), TURN, "turn-taking"
+                guess, confidence, rule = self._guess(i, speakers, participants, vocatives[i])
                 if guess and guess not in mentioned[i]:
                     speakers[i] = guess
                     for n in run[i]:
                         results[n].speaker, results[n].confidence, results[n].rule = guess, confidence, rule
                     changed = True
+
+    @staticmethod
+    def _guess(
+        i: int, speakers: list[str | None], participants: set[str], addressed: set[str]
+    ) -> tuple[str | None, float, str | None]:
+        if i >= 2 and speakers[i - 2] and speakers[i - 1] and speakers[i - 2] != speakers[i - 1]:
+            return speakers[i - 2], TURN, "turn-taking"
+        if i + 2 < len(speakers) and speakers[i + 2] and speakers[i + 1] and speakers[i + 2] != speakers[i + 1]:
+            return speakers[i + 2], TURN, "turn-taking"
+        if len(participants) != 2:
+            return None, 0.0, None
+        if addressed and len(participants - addressed) == 1:
+            return next(iter(participants - addressed)), VOCATIVE, "vocative"
+        neighbours = {speakers[j] for j in (i - 1, i + 1) if 0 <= j < len(speakers) and speakers[j]}
+        others = participants - neighbours
+        if neighbours and len(others) == 1:
+            return next(iter(others)), TURN, "turn-taking"
+        return None, 0.0, None

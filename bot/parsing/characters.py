@@ -8,35 +8,32 @@ from dataclasses import dataclass, field
 
 from bot.parsing.model import Character
 from bot.parsing.names import (
-    NAME_FORM,
-    NAME_TOKEN,
+    CAPITALISED,
     PRONOUN_GENDER,
     TITLE_GENDER,
     TITLES,
     base_form,
     is_stopword,
+    titled,
 )
 
 log = logging.getLogger(__name__)
 
-_SENTENCE_INITIAL = re.compile(
-    rf"(?:^|[.!?…:;]['\"”’)*_]*\s+|[\"“‘(*_—–-]\s*|['\"”’]\s+)({NAME_FORM})(?![\w-])", re.MULTILINE
+# A capitalised word, optionally followed by a second one (a full name, or a title and a name).
+_CAPS = re.compile(
+    r"([A-Z][a-z]+(?:['’][a-z]+)?(?:-[a-z]+)?)(?:(\.? )([A-Z][a-z]+(?:['’][a-z]+)?(?:-[a-z]+)?))?"
 )
-_PAIR = re.compile(r"(?<![\w'’-])([A-Z][a-z]+)[ ]([A-Z][a-z]+)(?![\w'’-])")
-# A sentence opened by a name, then the first personal pronoun of that sentence: a gender vote.
-_GENDER_VOTE = re.compile(
-    rf"(?:^|[.!?]['\"”’]?\s+)({NAME_FORM})\b([^.!?\"“”\n]{{0,50}}?)\b(he|his|him|himself|she|her|hers|herself)\b",
-    re.MULTILINE,
+# A sentence's first word, the word after it and the rest of the clause: sentence-initial counts,
+# "Name <verb>" evidence of a person, and the first pronoun after the name as a gender vote.
+_SENTENCE = re.compile(
+    r"[.!?…\n][\"”’')*_]*\s*([A-Z][a-z]+(?:-[a-z]+)?)(?:\s+([a-z]+)([^.!?\"“”\n]{0,60}))?"
 )
-# "Itachi closed his eyes": a possessive or reflexive right after a name and its verb is theirs.
-_OWN_VOTE = re.compile(
-    rf"(?<![\w'’-])({NAME_FORM})\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b([^.!?\"“”\n]{{0,30}}?)\b(his|her|himself|herself)\b"
-)
-_SUBJECT = re.compile(
-    rf"(?:^|[.!?]['\"”’]?\s+)({NAME_FORM})\s+(?:[a-z]+ly\s+)?(?:[a-z]+ed|said|saw|felt|knew|took|made|"
-    r"thought|stood|sat|ran|came|went|shook|gave|held|let|put|got|began|told|heard|found|turned|"
-    r"spoke|smiled|nodded|sighed|laughed|frowned|grinned|shrugged|blinked|stared|glanced)\b",
-    re.MULTILINE,
+_PRONOUN = re.compile(r"\b(he|his|him|himself|she|her|hers|herself)\b")
+_PERSON_VERBS = frozenset(
+    """said saw felt knew took made thought stood sat ran came went shook gave held let put got
+    began told heard found turned spoke smiled nodded sighed laughed frowned grinned shrugged
+    blinked stared glanced looked asked replied cried answered whispered muttered shouted yelled
+    was had could would did says asks looks smiles nods sighs""".split()
 )
 _MIN_MID_SENTENCE = 2
 _RECURRING = 3
@@ -53,10 +50,10 @@ class Lexicon:
 
     def resolve(self, written: str) -> str | None:
         """Canonical name for a name as written in a tag, or None for words that name nobody."""
-        if is_stopword(written):
-            return None
         if written in self.canonical:
             return self.canonical[written]
+        if is_stopword(written):
+            return None
         base = base_form(written)
         if is_stopword(base):
             return None
@@ -66,17 +63,27 @@ class Lexicon:
 def build_lexicon(text: str) -> Lexicon:
     """Collect name forms that appear capitalised inside sentences, merge aliases, learn genders."""
     lexicon = Lexicon()
-    totals = Counter(NAME_TOKEN.findall(text))
-    initial = Counter(_SENTENCE_INITIAL.findall(text))
+    totals: Counter[str] = Counter()
+    pairs: Counter[tuple[str, str]] = Counter()
+    for (first, separator, second), count in Counter(_CAPS.findall(text)).items():
+        totals[first] += count
+        if not second:
+            continue
+        totals[second] += count
+        if first in TITLES:
+            totals[titled(first, second)] += count
+        elif separator == " ":
+            pairs[first, second] += count
+    sentences = _SENTENCE.findall(text)
+    initial = Counter(name for name, _, _ in sentences)
     by_base: Counter[str] = Counter()
     forms_of: dict[str, list[str]] = {}
     for form, total in totals.items():
         base = base_form(form)
         if len(base) < 2 or is_stopword(base):
             continue
-        mid = total - initial.get(form, 0)
         honorific = base != form and "'" not in form and "’" not in form
-        if mid < _MIN_MID_SENTENCE and not honorific:
+        if total - initial.get(form, 0) < _MIN_MID_SENTENCE and not honorific:
             continue
         by_base[base] += total
         forms_of.setdefault(base, []).append(form)
@@ -89,18 +96,13 @@ def build_lexicon(text: str) -> Lexicon:
         for form in forms_of[base]:
             lexicon.canonical[form] = main
             lexicon.forms[form] = totals[form]
-    _merge_full_names(text, lexicon, by_base)
-    _learn_genders(text, lexicon)
-    for form, count in Counter(_SUBJECT.findall(text)).items():
-        name = lexicon.canonical.get(form)
-        if name:
-            lexicon.evidence[name] += count
+    _merge_full_names(pairs, lexicon, by_base)
+    _learn_from_sentences(sentences, lexicon)
     return lexicon
 
 
-def _merge_full_names(text: str, lexicon: Lexicon, by_base: Counter[str]) -> None:
+def _merge_full_names(pairs: Counter[tuple[str, str]], lexicon: Lexicon, by_base: Counter[str]) -> None:
     """Uzumaki Naruto and Naruto Uzumaki are both Naruto: the more frequent part is the name."""
-    pairs = Counter(_PAIR.findall(text))
     in_pairs: Counter[str] = Counter()
     for (first, second), count in pairs.items():
         in_pairs[first] += count
@@ -108,26 +110,31 @@ def _merge_full_names(text: str, lexicon: Lexicon, by_base: Counter[str]) -> Non
     for (first, second), count in pairs.items():
         if first not in by_base or second not in by_base or first == second:
             continue
-        if first in TITLES or second in TITLES:
-            continue
         main = first if by_base[first] >= by_base[second] else second
-        other = second if main == first else first
-        if other == second and by_base[other] <= in_pairs[other]:
+        if main == first and by_base[second] <= in_pairs[second]:
             continue  # "Hokage Tower": a place named after someone, not a full name
         full = f"{first} {second}"
         lexicon.canonical[full] = lexicon.canonical.get(main, main)
         lexicon.forms[full] += count
+        lexicon.forms[first] -= count  # counted once, as the full name
+        lexicon.forms[second] -= count
 
 
-def _learn_genders(text: str, lexicon: Lexicon) -> None:
+def _learn_from_sentences(sentences: list[tuple[str, str, str]], lexicon: Lexicon) -> None:
     votes: dict[str, Counter[str]] = {}
-    for form, between, pronoun in [*_GENDER_VOTE.findall(text), *_OWN_VOTE.findall(text)]:
-        name = lexicon.canonical.get(form)
-        if name is None or NAME_TOKEN.search(between):
-            continue  # another name in between: the pronoun may be theirs
-        votes.setdefault(name, Counter())[PRONOUN_GENDER[pronoun]] += 1
-    for form, name in lexicon.canonical.items():
-        title = form.split()[0].rstrip(".") if " " in form else ""
+    canonical = lexicon.canonical
+    for form, verb, rest in sentences:
+        name = canonical.get(form)
+        if name is None or not verb:
+            continue
+        if verb in _PERSON_VERBS or verb.endswith("ed"):
+            lexicon.evidence[name] += 1
+        clause = f"{verb}{rest}"
+        pronoun = _PRONOUN.search(clause)
+        if pronoun and not CAPITALISED.search(clause, 0, pronoun.start()):
+            votes.setdefault(name, Counter())[PRONOUN_GENDER[pronoun[1]]] += 1
+    for form, name in canonical.items():
+        title = form.split(" ", 1)[0].rstrip(".") if " " in form else ""
         if title in TITLE_GENDER:
             votes.setdefault(name, Counter())[TITLE_GENDER[title]] += 3
         elif form.endswith("-kun"):
@@ -136,7 +143,7 @@ def _learn_genders(text: str, lexicon: Lexicon) -> None:
         ranked = counter.most_common(2)
         top, top_count = ranked[0]
         runner_up = ranked[1][1] if len(ranked) > 1 else 0
-        if top and top_count >= 2 and top_count >= 2 * runner_up + 1:
+        if top_count >= 2 and top_count >= 2 * runner_up + 1:
             lexicon.gender[name] = top
         lexicon.evidence[name] += sum(counter.values())
 
@@ -147,7 +154,7 @@ def list_characters(lexicon: Lexicon, speakers: Counter[str]) -> tuple[Character
     aliases: dict[str, set[str]] = {}
     for form, count in lexicon.forms.items():
         name = lexicon.canonical[form]
-        mentions[name] += count
+        mentions[name] += max(count, 0)
         if form != name and "'" not in form and "’" not in form:
             aliases.setdefault(name, set()).add(form)
     chosen = [

@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from itertools import pairwise
 
 log = logging.getLogger(__name__)
 
@@ -15,6 +14,9 @@ _XO = re.compile(r"[^\w\s\"'“”‘’]*(?:[xXoO0][^\w\s\"'“”‘’]*){3,}
 _BREAK_WORDS = re.compile(
     r"[^\w\s]*\s*(?:line|scene|page|time)[\s_-]*(?:break|skip|change)\s*[^\w\s]*", re.IGNORECASE
 )
+_MAY_START_SEPARATOR = frozenset("xXoO0LlSsPpTt")
+_SEPARATOR_MAX = 50
+_WRAP_SAMPLE = 4000
 _TERMINAL_ONLY = re.compile(r"[.!?…]{1,3}")
 
 
@@ -28,8 +30,10 @@ class Block:
 
 def is_separator(text: str) -> bool:
     """True for a line that only marks a scene break (*** or -x-x-x- or Line Break)."""
+    if len(text) > _SEPARATOR_MAX or (text[0].isalnum() and text[0] not in _MAY_START_SEPARATOR):
+        return False
     compact = text.replace(" ", "")
-    if not compact or len(compact) > 80:
+    if not compact:
         return False
     if _SYMBOLS.fullmatch(compact):
         return not _TERMINAL_ONLY.fullmatch(compact)
@@ -48,6 +52,7 @@ def split_blocks(text: str) -> list[Block]:
     gap = 0
     pending: list[str] = []
     pending_gap = 0
+    previous_separator = False
     for line in lines:
         if not line:
             if pending:
@@ -55,13 +60,15 @@ def split_blocks(text: str) -> list[Block]:
                 pending = []
             gap += 1
             continue
-        if pending and not (wrapped and not is_separator(line) and not is_separator(pending[-1])):
+        separator = wrapped and len(line) <= _SEPARATOR_MAX and is_separator(line)
+        if pending and not (wrapped and not separator and not previous_separator):
             blocks.append(_block(pending, pending_gap))
             pending = []
         if not pending:
             pending_gap = gap
             gap = 0
         pending.append(line)
+        previous_separator = separator
     if pending:
         blocks.append(_block(pending, pending_gap))
     log.debug("split %d lines into %d blocks (hard-wrapped: %s)", len(lines), len(blocks), wrapped)
@@ -70,7 +77,9 @@ def split_blocks(text: str) -> list[Block]:
 
 def _block(lines: list[str], gap: int) -> Block:
     joined = lines[0] if len(lines) == 1 else " ".join(lines)
-    return Block(" ".join(joined.split()), gap)
+    if "  " in joined:
+        joined = " ".join(joined.split())
+    return Block(joined, gap)
 
 
 def looks_hard_wrapped(lines: list[str]) -> bool:
@@ -78,14 +87,22 @@ def looks_hard_wrapped(lines: list[str]) -> bool:
 
     A greedy wrapper breaks a line only when the next word would not fit, so in wrapped text
     almost every line followed by another is nearly full; one-line paragraphs vary wildly.
+    A sample of the lines is enough to tell.
     """
-    continued = [(len(a), b) for a, b in pairwise(lines) if a and b]
-    nonblank = sum(1 for line in lines if line)
+    step = max(1, len(lines) // _WRAP_SAMPLE)
+    sample = lines[::step] if step > 1 else lines
+    following = lines[1::step] if step > 1 else lines[1:]
+    continued = [(len(a), b) for a, b in zip(sample, following, strict=False) if a and b]
+    nonblank = sum(1 for line in sample if line)
     if len(continued) < 3 or len(continued) < 0.3 * nonblank:
         return False
     lengths = sorted(n for n, _ in continued)
     width = lengths[int(0.95 * (len(lengths) - 1))]
     if width > 160 or width < 30:
         return False
-    full = sum(1 for n, nxt in continued if n + 1 + len(nxt.split(" ", 1)[0]) > width - 2)
+    full = 0
+    for length, nxt in continued:
+        space = nxt.find(" ")
+        if length + 1 + (space if space >= 0 else len(nxt)) > width - 2:
+            full += 1
     return full >= 0.6 * len(continued)

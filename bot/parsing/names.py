@@ -4,14 +4,15 @@ from __future__ import annotations
 import re
 
 HONORIFICS = ("kun", "san", "sama", "sensei", "chan", "senpai", "sempai", "hime", "dono", "nii", "nee")
-_HONORIFIC = "|".join(HONORIFICS)
-TITLES = ("Mr", "Mrs", "Ms", "Miss", "Dr", "Sir", "Lady", "Lord", "Madame", "Mme", "Mlle", "Colonel", "Captain")
-_TITLE = "|".join(TITLES)
-# One name as written: optional title, a capitalised word, optional honorific suffix.
-NAME_FORM = rf"(?:(?:{_TITLE})\.?\s+)?[A-Z][a-z]+(?:['’][a-z]+)?(?:-(?:{_HONORIFIC}))?"
-NAME_TOKEN = re.compile(rf"(?<![\w'’-])({NAME_FORM})(?![\w-])")
-_HONORIFIC_SUFFIX = re.compile(rf"-(?:{_HONORIFIC})$")
+TITLES = frozenset(
+    "Mr Mrs Ms Miss Dr Sir Lady Lord Madame Mme Mlle Colonel Captain Professor Aunt Uncle".split()
+)
+# A capitalised word, possibly with a possessive or an honorific (Naruto's, Naruto-kun).
+# Patterns start with a character class so the regex engine can skip ahead quickly.
+CAPITALISED = re.compile(r"[A-Z][a-z]+(?:['’][a-z]+)?(?:-[a-z]+)?")
+_HONORIFIC_SUFFIX = re.compile("-(?:" + "|".join(HONORIFICS) + ")$")
 _POSSESSIVE = re.compile(r"['’]s$")
+_EDGE_PUNCT = ",.;:!?\"“”‘’'()[]*_…—–-"
 
 # Capitalised words that start sentences or name nobody; the evidence test catches the rest.
 STOPWORDS = frozenset(
@@ -26,26 +27,37 @@ STOPWORDS = frozenset(
     than that the their theirs them themselves then there these they this those though through
     thus to too under until up upon us very was we well were what whatever when where whether
     which while who whom whose why will with within without would yes yet you your yours
-    yourself ok okay yeah hey hmm huh ah uh um well wow please thanks sorry good great right
+    yourself ok okay yeah hey hmm huh ah uh um wow please thanks thank sorry good great right
     god lord sir madam mr mrs ms miss dr chapter part book volume prologue epilogue summary
     disclaimer note notes monday tuesday wednesday thursday friday saturday sunday january
-    february march april may june july august september october november december english
-    everyone everything anyone anything somewhere nowhere everybody anybody
+    february march april june july august september october november december english
+    everyone everything anyone anything somewhere nowhere everybody anybody dear poor old
     """.split()
 )
 PRONOUN_GENDER = {
     "he": "M", "him": "M", "his": "M", "himself": "M",
     "she": "F", "her": "F", "hers": "F", "herself": "F",
 }
-TITLE_GENDER = {"Mr": "M", "Sir": "M", "Lord": "M", "Mrs": "F", "Ms": "F", "Miss": "F", "Lady": "F",
-                "Madame": "F", "Mme": "F", "Mlle": "F"}
+TITLE_GENDER = {
+    "Mr": "M", "Sir": "M", "Lord": "M", "Uncle": "M", "Colonel": "M", "Captain": "M",
+    "Mrs": "F", "Ms": "F", "Miss": "F", "Lady": "F", "Madame": "F", "Mme": "F", "Mlle": "F", "Aunt": "F",
+}
 
 
 def base_form(name: str) -> str:
-    """A name without its honorific suffix or possessive: Naruto-kun -> Naruto."""
-    name = _POSSESSIVE.sub("", name)
-    name = _HONORIFIC_SUFFIX.sub("", name)
-    return " ".join(name.split())
+    """A name without its honorific suffix or possessive: Naruto-kun -> Naruto, Naruto's -> Naruto."""
+    return _HONORIFIC_SUFFIX.sub("", _POSSESSIVE.sub("", name))
+
+
+def titled(title: str, name: str) -> str:
+    """One spelling for a name with a title: Mr. Bennet (also for "Mr Bennet")."""
+    title = title.rstrip(".")
+    return f"{title}. {name}" if title in ("Mr", "Mrs", "Ms", "Dr") else f"{title} {name}"
+
+
+def bare(word: str) -> str:
+    """A word without surrounding punctuation."""
+    return word.strip(_EDGE_PUNCT)
 
 
 def is_stopword(name: str) -> bool:

@@ -33,6 +33,8 @@ _LEGEND_WORDS = re.compile(
     r"sign language|bijuu|kyuubi|summons?|yelling|shouting|whisper(?:ing)?)\b"
 )
 _LEGEND_SHAPE = re.compile(r"""(?:"[^"]{1,50}"|“[^”]{1,50}”|'[^']{1,50}'|‘[^’]{1,50}’|\*[^*]{1,50}\*|_[^_]{1,50}_)""")
+_SPOKEN_END = frozenset(".!?,;…-")
+_LEGEND_OPENERS = frozenset("\"“'‘*_")
 _SENTENCE_PUNCT = re.compile(r"[.!?,;]")
 # Words a writer uses to talk about the writing; a story paragraph seldom needs them.
 _META = re.compile(
@@ -47,6 +49,7 @@ _GREETING = re.compile(
 )
 _FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'll|I'd|I’m|I’ve|I’ll|I’d|me|my|mine|myself)\b")
 _SECOND_PERSON = re.compile(r"(?i)\b(?:you|your|you're|you’re|you'll|you’ll|guys|y'all|everyone)\b")
+_VOICE_MAX = 2000  # longer paragraphs are story, whatever their words
 _QUOTED = re.compile(r"\"[^\"]*\"?|“[^”]*”?")
 _WORDS = re.compile(r"\S+")
 
@@ -62,7 +65,7 @@ def labelled_note(text: str) -> str | None:
         return "note"
     if _AN.match(text):
         return "note"
-    if len(text) < 300 and _OWNERSHIP.search(text) and not _QUOTED.search(text):
+    if len(text) < 300 and ("own" in text or "OWN" in text) and _OWNERSHIP.search(text) and not _QUOTED.search(text):
         return "disclaimer"
     return None
 
@@ -79,7 +82,12 @@ def is_byline(text: str) -> bool:
 
 def is_legend(text: str) -> bool:
     """A formatting legend such as "Talking" / 'Thinking' / "Tailed Beast/Demonic speak"."""
-    if len(text) > 120 or not _LEGEND_WORDS.search(text):
+    if (
+        len(text) > 120
+        or text[0] not in _LEGEND_OPENERS
+        or text[-2:-1] in _SPOKEN_END  # "Yes." is a line of dialogue, not a legend
+        or not _LEGEND_WORDS.search(text)
+    ):
         return False
     pieces = _LEGEND_SHAPE.findall(text)
     if not pieces:
@@ -98,6 +106,8 @@ def author_voice(text: str) -> int:
     2: meta words plus first or second person (a note on its own); 1: a short first/second-person
     or greeting line (a note only next to a stronger one); 0: story text.
     """
+    if len(text) > _VOICE_MAX:
+        return 0
     narration = _QUOTED.sub(" ", text)
     if len(narration) < len(text) / 2:
         return 0

@@ -25,6 +25,7 @@ _TAG_STARTERS = frozenset(
 _SHORT_WORDS = re.compile(r"\S+")
 _TERMINAL = tuple(".!?,…-—–~")
 _MAX_CHAIN = 30
+_SCARE_MAX = 40
 _LOOKAHEAD = 3
 
 
@@ -147,8 +148,7 @@ def _continuation(paragraphs: list[str], first: int) -> int | None:
 
 def _is_scare_quote(text: str, span: _Span, content: str) -> bool:
     """"HE" or "The Invasion" used as a label inside narration rather than as speech."""
-    words = _SHORT_WORDS.findall(content)
-    if len(words) > 3 or content.endswith(_TERMINAL):
+    if len(content) > _SCARE_MAX or content.endswith(_TERMINAL) or len(_SHORT_WORDS.findall(content)) > 3:
         return False
     before = text[: span.open_mark].rstrip()
     if before and (before[-1].isalnum()):
@@ -168,6 +168,9 @@ def find_quotes(paragraphs: list[str], *, singles_are_speech: bool = False) -> l
     chain = 0
     while index < len(paragraphs):
         text = paragraphs[index]
+        if not start_open and not _may_quote(text):
+            index += 1
+            continue
         spans, tail = _scan(text, start_open)
         start_open = False
         bounds = [(s.open_mark, s.close_mark) for s in spans]
@@ -230,6 +233,10 @@ def find_quotes(paragraphs: list[str], *, singles_are_speech: bool = False) -> l
         index = target
         start_open = True
     return quotes
+
+
+def _may_quote(text: str) -> bool:
+    return '"' in text or "“" in text or "'" in text or "‘" in text or "”" in text
 
 
 def _join(first: str, second: str) -> str:

@@ -178,9 +178,9 @@ def _edge_notes(blocks: list[Block], roles: list, start: int, end: int, base_gap
         segment_end = first + 1
         while segment_end < end and blocks[segment_end].gap <= base_gap:
             segment_end += 1
-        kinds = [kind_of(i) for i in range(first, segment_end)]
+        kinds = [kind_of(i) for i in range(first, segment_end)] if segment_end - first <= _MAX_NOTE_SEGMENT else []
         if (
-            segment_end - first <= _MAX_NOTE_SEGMENT
+            kinds
             and all(kinds)
             and any(k not in ("weak", "separator") for k in kinds)
             and segment_end < end
@@ -198,9 +198,9 @@ def _edge_notes(blocks: list[Block], roles: list, start: int, end: int, base_gap
         segment_start = last - 1
         while segment_start > first and blocks[segment_start].gap <= base_gap:
             segment_start -= 1
-        kinds = [kind_of(i) for i in range(segment_start, last)]
+        kinds = [kind_of(i) for i in range(segment_start, last)] if last - segment_start <= _MAX_NOTE_SEGMENT else []
         if (
-            last - segment_start <= _MAX_NOTE_SEGMENT
+            kinds
             and all(kinds)
             and any(k not in ("weak", "separator") for k in kinds)
             and segment_start > first
