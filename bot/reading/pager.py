@@ -216,8 +216,13 @@ class _Packer:
                 else:
                     self._flush()
                     continue
-            self._add(block.prefix + self.escape(_join(tokens[start:end])) + block.suffix,
-                      block.paragraph)
+            line = block.prefix + self.escape(_join(tokens[start:end])) + block.suffix
+            # The bound above holds for bot.render.escape; an escaper that adds text across
+            # words could break it, so the real length has the last word.
+            while len(line) > self._room() and end > start + 1:
+                end -= 1
+                line = block.prefix + self.escape(_join(tokens[start:end])) + block.suffix
+            self._add(line, block.paragraph)
             start = end
             if start < len(tokens):
                 self._flush()

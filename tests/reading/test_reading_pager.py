@@ -125,3 +125,13 @@ def test_page_for_paragraph_finds_the_page_where_it_starts():
 def test_empty_chapter_has_one_page():
     (page,) = paginate(chapter_of((None, [])), escape=escape)
     assert page.content == EMPTY_CHAPTER + "\n\n-# Page 1/1"
+
+
+def test_an_escaper_that_grows_between_words_still_fits_the_limit():
+    def doubled_spaces(text: str) -> str:
+        return escape(text).replace(" ", "  ")
+
+    paragraph = " ".join(f"w{i}" for i in range(2000))
+    pages = paginate(chapter_of((None, [paragraph])), escape=doubled_spaces)
+    assert len(pages) > 1
+    assert all(len(p.content) <= PAGE_LIMIT for p in pages)
