@@ -67,13 +67,9 @@ PREVIEW_TIMEOUT = 600.0
 MAIN_CHARACTERS_SHOWN = 6
 
 
-def _can_manage(interaction: discord.Interaction) -> bool:
-    return interaction.guild is not None and interaction.permissions.manage_guild
-
-
 def _require_manager(interaction: discord.Interaction) -> None:
     # Checked at run time: /story sets no default permissions, or members could not see list/info.
-    if not _can_manage(interaction):
+    if interaction.guild is None or not interaction.permissions.manage_guild:
         raise MissingPermission("Manage Server")
 
 
@@ -147,7 +143,7 @@ async def download(attachment: discord.Attachment, limit: int) -> bytes:
 def preview_embed(preview: Preview, filename: str) -> discord.Embed:
     meta = preview.upload.metadata
     embed = discord.Embed(
-        title=truncate(f"Add “{preview.title}”?", EMBED_TITLE_LIMIT),
+        title=f"Add “{safe(preview.title, EMBED_TITLE_LIMIT - 10)}”?",
         description=safe(preview.upload.story.summary or "No summary.", 600),
         colour=discord.Colour.blurple(),
     )
@@ -190,7 +186,7 @@ def list_embed(page: LibraryPage) -> discord.Embed:
 def info_embed(details: StoryDetails, bookmark_line: str | None) -> discord.Embed:
     story = details.story
     embed = discord.Embed(
-        title=truncate(plain(story.title, EMBED_TITLE_LIMIT), EMBED_TITLE_LIMIT),
+        title=safe(story.title, EMBED_TITLE_LIMIT),
         description=safe(story.summary or "No summary.", 1500),
         colour=story_colour(story.id),
     )

@@ -216,3 +216,14 @@ async def test_an_added_story_is_invisible_to_the_other_server_in_every_command(
         assert refused.ephemeral and "No story" in refused.text(), command
     quoted = [await (await storybot.run("quote", **away)).reply(timeout=15) for _ in range(5)]
     assert all("Long Road" not in q.text() and "oversleep" not in q.text() for q in quoted)
+
+
+async def test_untrusted_titles_are_escaped_and_never_ping(storybot):
+    title = "@everyone <@123456789012345678> **Loud**"
+    (shown, _), done = await add_and_confirm(storybot, ao3_html(title=title), "loud.html")
+    assert "@everyone" not in shown.replace("@\u200beveryone", "")
+    assert "\\*\\*Loud\\*\\*" in shown and "\\*\\*Loud\\*\\*" in done.text()
+    listing = await (await storybot.run("story list")).reply()
+    for message in storybot.server.messages.values():
+        assert not message.pings.get("everyone") and not message.pings.get("users"), message.text()
+    assert "\\*\\*Loud\\*\\*" in listing.text()
