@@ -65,6 +65,8 @@ TITLE_LIMIT = 200
 DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=60)
 PREVIEW_TIMEOUT = 600.0
 MAIN_CHARACTERS_SHOWN = 6
+# Parsing a large upload takes seconds of CPU; more than this many at once would only queue on the cores.
+PARALLEL_UPLOADS = 2
 
 
 def _require_manager(interaction: discord.Interaction) -> None:
@@ -314,6 +316,7 @@ class StoryLibrary(commands.Cog):
         self.store = bot.store
         configured = getattr(bot.settings, "max_upload_bytes", None)
         self.max_bytes: int = configured or max_upload_bytes()
+        self.uploads = asyncio.Semaphore(PARALLEL_UPLOADS)
 
     @story.command(name="list", description="Stories visible in this server")
     async def list_stories(self, interaction: discord.Interaction) -> None:
@@ -352,8 +355,9 @@ class StoryLibrary(commands.Cog):
         assert interaction.guild_id is not None
         check_upload(file.filename, file.size, max_bytes=self.max_bytes)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        data = await download(file, self.max_bytes)
-        preview = await asyncio.to_thread(_prepare, file.filename, data, self.max_bytes, title)
+        async with self.uploads:
+            data = await download(file, self.max_bytes)
+            preview = await asyncio.to_thread(_prepare, file.filename, data, self.max_bytes, title)
         del data
         try:
             await check_new_story(self.store, interaction.guild_id, preview.upload.content_hash, preview.title)
