@@ -279,3 +279,33 @@ async def test_open_reader_at_a_paragraph(storybot):
     assert page_of(page)[0] > 1
     words = paragraph.text.split()[:6]
     assert " ".join(words) in page.content.replace("\\", "")
+
+
+async def test_continue_without_a_bookmark_says_so(storybot):
+    nothing = await storybot.run("continue", {})
+    assert "no bookmarks" in (await nothing.reply()).content
+    unread = await storybot.run("continue", {"story": NARUTO})
+    assert "no bookmark in" in (await unread.reply()).content
+
+
+async def test_continue_picks_the_story_asked_for_and_offers_bookmarked_ones(storybot):
+    _, first, _ = await open_thread(storybot, NARUTO)
+    await turn(storybot, first, "n")
+    await open_thread(storybot, "The Blood Clone")
+    choices = await storybot.autocomplete("continue", "story", {"story": ""})
+    assert [c["name"] for c in choices] == ["The Blood Clone", NARUTO]
+    handle = await storybot.run("continue", {"story": choices[1]["value"]}, channel=storybot.second_channel)
+    await handle.reply(timeout=10)
+    thread = storybot.server.threads(storybot.second_channel)[-1]
+    assert thread.name.startswith(NARUTO)
+    resumed = await storybot.server.wait_for_message(lambda m: "-# Page" in m.content, channel=thread)
+    assert page_of(resumed)[0] == 2
+
+
+async def test_read_in_another_thread_opens_from_its_channel(storybot):
+    thread, _, _ = await open_thread(storybot, NARUTO)
+    handle = await storybot.run("read", {"story": "The Blood Clone"}, channel=thread)
+    reply = await handle.reply(timeout=10)
+    threads = storybot.server.threads(storybot.channel)
+    assert len(threads) == 2 and threads[1].mention in reply.content
+    assert threads[1].name.startswith("The Blood Clone")
