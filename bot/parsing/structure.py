@@ -100,7 +100,11 @@ def classify(blocks: list[Block]) -> tuple[list[Role], int]:
 
 def _usual_gap(blocks: list[Block]) -> int:
     gaps = Counter(b.gap for b in blocks[1:])
-    return gaps.most_common(1)[0][0] if gaps else 1
+    if not gaps:
+        return 1
+    # The smallest common gap: a few scene breaks must not outvote the paragraphs of a short text.
+    top = max(gaps.values())
+    return min(gap for gap, count in gaps.items() if 2 * count >= top)
 
 
 def _is_story_title(blocks: list[Block], headings: list) -> bool:

@@ -1,0 +1,65 @@
+"""Encodings, line ends, odd spaces and binary input."""
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from bot.parsing import NotAStory, parse_story
+from bot.parsing.decoding import decode_text
+from tests.parsing.conftest import paragraphs
+
+STORY = "Naruto ran.\n\n“Wait!” Sakura said.\n"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        STORY.encode("utf-8"),
+        codecs.BOM_UTF8 + STORY.encode("utf-8"),
+        STORY.encode("utf-16"),  # with its BOM, native order
+        codecs.BOM_UTF16_LE + STORY.encode("utf-16-le"),
+        codecs.BOM_UTF16_BE + STORY.encode("utf-16-be"),
+        STORY.encode("cp1252"),
+    ],
+    ids=["utf8", "utf8-bom", "utf16", "utf16-le", "utf16-be", "cp1252"],
+)
+def test_encodings_give_the_same_story(data):
+    story = parse_story(data)
+    assert paragraphs(story) == ["Naruto ran.", "“Wait!” Sakura said."]
+    assert story.quotes[0].text == "Wait!"
+
+
+def test_cp1252_fallback_reads_smart_quotes_and_accents():
+    text = decode_text(b"Caf\xe9 \x93quoted\x94 and \x85 more")
+    assert text == "Café “quoted” and … more"
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r", "\n"])
+def test_line_ends_are_normalised(newline):
+    story = parse_story(newline.join(["One.", "", "Two."]).encode())
+    assert paragraphs(story) == ["One.", "Two."]
+
+
+def test_tabs_nbsp_and_zero_width_spaces_are_cleaned():
+    story = parse_story("\tNaruto\u00a0ran\u200b\u200b far.\n\nThe\u2060 end.\n".encode())
+    assert paragraphs(story) == ["Naruto ran far.", "The end."]
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"", "empty"),
+        (b" \n\t\n", "empty"),
+        (b"Hello\x00world", "binary"),
+        (bytes(range(1, 32)) * 20 + b"abc", "binary"),
+        (bytes(range(128, 256)) * 10, "not readable"),
+        (b"1234 5678 !!!", "no readable words"),
+        (codecs.BOM_UTF8 + b"\xff\xfe bad", "utf-8"),
+    ],
+)
+def test_bad_input_gets_a_short_clear_message(data, words):
+    with pytest.raises(NotAStory) as caught:
+        parse_story(data)
+    message = str(caught.value)
+    assert words in message.lower() and len(message) < 120 and "\n" not in message
