@@ -45,6 +45,7 @@ THREAD, EPHEMERAL = "t", "e"
 NO_THREADS_IN_DMS = "Threads can't be opened in direct messages, so here is the chapter just for you."
 NO_THREADS_HERE = "This kind of channel can't hold threads, so here is the chapter just for you."
 THREAD_FORBIDDEN = "I wasn't allowed to open a thread here, so here is the chapter just for you."
+UNAVAILABLE = "Reading is not available right now; please try again later."
 STALE_PAGE = "That page was already turned; the buttons are on the latest page below."
 _NEEDED = (("create_public_threads", "Create Public Threads"),
            ("send_messages_in_threads", "Send Messages in Threads"))
@@ -129,7 +130,7 @@ class ReaderButton(
         try:
             cog = interaction.client.get_cog(Reader.__cog_name__)
             if not isinstance(cog, Reader):
-                raise UserError("Reading is not available right now; please try again later.")
+                raise UserError(UNAVAILABLE)
             await cog.on_button(interaction, self)
         except Exception as error:
             await handle_interaction_error(interaction, error)
@@ -481,7 +482,7 @@ async def open_reader_at(interaction: discord.Interaction, story_id: int, paragr
     """
     cog = interaction.client.get_cog(Reader.__cog_name__)
     if not isinstance(cog, Reader):
-        raise UserError("Reading is not available right now; please try again later.")
+        raise UserError(UNAVAILABLE)
     await cog.open_at_paragraph(interaction, story_id, paragraph_seq)
 
 
