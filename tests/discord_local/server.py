@@ -857,7 +857,7 @@ class LocalDiscord:
         channel: Channel,
         author: User,
         body: dict[str, Any],
-        files: list[tuple[str, str | None, bytes]] = (),  # type: ignore[assignment]
+        files: list[tuple[str, str | None, bytes]] | None = None,
         *,
         where: str,
         interaction: InteractionHandle | None = None,
@@ -890,7 +890,7 @@ class LocalDiscord:
             **self._mentions(content),
             "attachments": attachments
             if attachments is not None
-            else self._message_attachments(body, list(files), []),
+            else self._message_attachments(body, files or [], []),
             "embeds": body.get("embeds") or [],
             "components": body.get("components") or [],
             "reactions": [],
@@ -938,9 +938,10 @@ class LocalDiscord:
         *,
         where: str,
     ) -> StoredMessage:
-        """Apply a PATCH body (fields present replace, absent stay) and dispatch MESSAGE_UPDATE."""
-        self._reject_if(limits.check_message(body, creating=False), "message-limits", where)
-        data = msg.data
+        """Apply a PATCH body (fields present replace, absent stay) and dispatch MESSAGE_UPDATE.
+
+        The merged message is validated as a whole; a refused edit changes nothing."""
+        data = dict(msg.data)
         for key in ("content", "embeds", "components"):
             if key in body:
                 data[key] = body[key] if body[key] is not None else ("" if key == "content" else [])
@@ -948,16 +949,16 @@ class LocalDiscord:
             data.update(self._mentions(data["content"]))
         if "attachments" in body or files:
             data["attachments"] = self._message_attachments(body, files, data["attachments"])
-        if "flags" in body and body["flags"] is not None:
+        if body.get("flags") is not None:
             data["flags"] = (body["flags"] & ~(EPHEMERAL | LOADING)) | (data["flags"] & EPHEMERAL)
+        merged = {k: data[k] for k in ("content", "embeds", "components", "flags", "attachments")}
+        self._reject_if(limits.check_message(merged), "message-limits", where)
+        if not msg.loading:
+            data["edited_timestamp"] = iso_now()
+        data["flags"] &= ~LOADING
+        msg.data = data
         if "allowed_mentions" in body:
             msg.allowed_mentions = body["allowed_mentions"]
-        was_loading = msg.loading
-        data["flags"] &= ~LOADING
-        if not (data["content"] or data["embeds"] or data["components"] or data["attachments"]):
-            self._reject_if(["Cannot send an empty message"], "message-limits", where)
-        if not was_loading:
-            data["edited_timestamp"] = iso_now()
         msg.edits += 1
         if not msg.ephemeral:
             self._dispatch_message("MESSAGE_UPDATE", msg, self.world.channels[msg.channel_id])
