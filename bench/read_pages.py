@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import sys
@@ -64,6 +65,8 @@ async def main(fetches: int, paragraphs: int) -> None:
     print(f"chapter: {paragraphs} paragraphs, {total} pages; paginated and stored once in {build * 1000:.0f} ms")
     print(f"page fetch over {fetches} random pages: p50 {statistics.median(timings):.3f} ms,"
           f" p99 {percentile(timings, 0.99):.3f} ms, max {max(timings):.3f} ms")
+    # Tail latency is mostly thread scheduling; the load average says how busy the machine was.
+    print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":
