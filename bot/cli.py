@@ -17,7 +17,7 @@ from typing import NoReturn, TextIO
 from bot.config import ConfigError, Settings, load_settings
 from bot.parsing.model import NotAStory, Story
 from bot.store import Store, StoreError
-from bot.store.loader import FileOutcome, LoadReport, load_paths
+from bot.store.loader import FileOutcome, LoadReport, load_paths, story_files
 
 log = logging.getLogger(__name__)
 
@@ -176,11 +176,23 @@ class ProgressBar:
             self.stream.flush()
 
 
+# Below this much text, starting worker processes costs more than it saves.
+PROCESS_POOL_BYTES = 8_000_000
+
+
+def parse_processes_for(files: list[Path]) -> int:
+    """Worker processes for parsing: one per spare core for a big ingest, none for a small one."""
+    total = sum(p.stat().st_size for p in files if p.is_file())
+    spare = (os.cpu_count() or 1) - 1  # the main process stores while the workers parse
+    return min(spare, 4) if total >= PROCESS_POOL_BYTES and len(files) > 1 else 0
+
+
 async def ingest_command(settings: Settings, paths: list[Path]) -> int:
+    files = story_files(paths)
     bar = ProgressBar(sys.stderr)
     async with Store.open(settings.database_path) as store:
         try:
-            report = await load_paths(store, paths, progress=bar)
+            report = await load_paths(store, files, progress=bar, parse_processes=parse_processes_for(files))
         finally:
             bar.close()
     for outcome in report.failed:

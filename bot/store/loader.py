@@ -10,8 +10,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import multiprocessing
 import tomllib
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -181,7 +184,7 @@ async def load_story(
     """
     rows = await asyncio.to_thread(_build_rows, story)
     meta = StoryMetadata(title, author, fandom, rating, source)
-    story_id, _ = await _write(store, story, rows, meta, content_hash, guild_id, added_by)
+    story_id, _ = await _write(store, story.summary, rows, meta, content_hash, guild_id, added_by)
     return story_id
 
 
@@ -206,7 +209,7 @@ async def _sync_metadata(store: Store, row, meta: StoryMetadata, guild_id: int |
 
 
 async def _write(
-    store: Store, story: Story, rows: _Rows, meta: StoryMetadata, digest: str,
+    store: Store, summary: str | None, rows: _Rows, meta: StoryMetadata, digest: str,
     guild_id: int | None, added_by: int | None,
 ) -> tuple[int, str]:
     db = store.db
@@ -229,7 +232,7 @@ async def _write(
         paragraph_base, quote_base = (totals[0], totals[1]) if totals else (0, 0)
         values = (
             meta.title, _key(meta.title), meta.author, meta.fandom, meta.rating, meta.source, digest,
-            story.summary, rows.word_count, len(rows.chapters), len(rows.paragraphs), len(rows.quotes),
+            summary, rows.word_count, len(rows.chapters), len(rows.paragraphs), len(rows.quotes),
             paragraph_base, quote_base, added_by, datetime.now(UTC).isoformat(timespec="seconds"),
         )
         columns = (
@@ -385,37 +388,65 @@ def _metadata(path: Path, found: dict[str, str], story_title: str | None) -> Sto
     )
 
 
-def _parse_and_build(data: bytes, filename: str) -> tuple[Story, _Rows]:
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    """A file read, parsed and flattened, waiting for its transaction."""
+
+    path: Path
+    size: int
+    digest: str
+    meta: StoryMetadata
+    summary: str | None
+    rows: _Rows
+
+
+def _parse_and_build(data: bytes, filename: str) -> tuple[str | None, str | None, _Rows]:
+    """Parse and flatten in a worker (thread or process); returns only what the store needs."""
     from bot.parsing import parse_story
 
     story = parse_story(data, filename=filename)
-    return story, _build_rows(story)
+    return story.title, story.summary, _build_rows(story)
 
 
-async def load_file(store: Store, path: Path) -> FileOutcome:
-    """Load one bundled story file. Bad input becomes a "failed" outcome with a one-line message."""
+def _failure(path: Path, exc: Exception) -> FileOutcome:
+    if isinstance(exc, BadStoryFile):
+        return FileOutcome(path, "failed", error=str(exc))
+    if isinstance(exc, NotAStory):
+        return FileOutcome(path, "failed", error=f"{path}: {exc}")
+    # One broken file must not stop the others (or the bot's start-up) from loading.
+    log.error("unexpected failure loading %s", path, exc_info=exc)
+    return FileOutcome(path, "failed", error=f"{path}: could not be loaded ({exc})", unexpected=True)
+
+
+async def _prepare(store: Store, path: Path, executor: Executor | None) -> FileOutcome | _Parsed:
+    """Read and hash a file; an unchanged text is finished here, before any parsing."""
     try:
         data, digest, found = await asyncio.to_thread(_read_file, path)
-        size = len(data)
         existing = await _find_by_hash(store, 0, digest)
         if existing is not None:
             meta = _metadata(path, found, existing["title"])
             async with store.atomic():
                 status = await _sync_metadata(store, existing, meta, None)
-            return FileOutcome(path, status, existing["id"], meta.title, size=size)
-        story, rows = await asyncio.to_thread(_parse_and_build, data, path.name)
-        del data
-        meta = _metadata(path, found, story.title)
-        story_id, status = await _write(store, story, rows, meta, digest, None, None)
-        return FileOutcome(path, status, story_id, meta.title, size=size)
-    except BadStoryFile as exc:
-        return FileOutcome(path, "failed", error=str(exc))
-    except NotAStory as exc:
-        return FileOutcome(path, "failed", error=f"{path}: {exc}")
+            return FileOutcome(path, status, existing["id"], meta.title, size=len(data))
+        loop = asyncio.get_running_loop()
+        title, summary, rows = await loop.run_in_executor(executor, _parse_and_build, data, path.name)
+        return _Parsed(path, len(data), digest, _metadata(path, found, title), summary, rows)
     except Exception as exc:
-        # One broken file must not stop the others (or the bot's start-up) from loading.
-        log.exception("unexpected failure loading %s", path)
-        return FileOutcome(path, "failed", error=f"{path}: could not be loaded ({exc})", unexpected=True)
+        return _failure(path, exc)
+
+
+async def _commit(store: Store, parsed: _Parsed) -> FileOutcome:
+    try:
+        story_id, status = await _write(store, parsed.summary, parsed.rows, parsed.meta, parsed.digest, None, None)
+    except Exception as exc:
+        return _failure(parsed.path, exc)
+    return FileOutcome(parsed.path, status, story_id, parsed.meta.title, size=parsed.size)
+
+
+async def load_file(store: Store, path: Path) -> FileOutcome:
+    """Load one bundled story file. Bad input becomes a "failed" outcome with a one-line message."""
+    prepared = await _prepare(store, path, None)
+    return prepared if isinstance(prepared, FileOutcome) else await _commit(store, prepared)
 
 
 def story_files(paths: Iterable[Path]) -> list[Path]:
@@ -430,19 +461,51 @@ def story_files(paths: Iterable[Path]) -> list[Path]:
 
 
 async def load_paths(
-    store: Store, paths: Iterable[Path], *, progress: Callable[[FileOutcome, int, int], None] | None = None
+    store: Store,
+    paths: Iterable[Path],
+    *,
+    progress: Callable[[FileOutcome, int, int], None] | None = None,
+    parse_processes: int = 0,
 ) -> LoadReport:
     """Load story files and folders as bundled stories; `progress(outcome, done, total)` after each.
 
+    The next files are read and parsed while the current one is written (each still in its own
+    transaction, in file order). Parsing runs in worker threads, or in `parse_processes` worker
+    processes when > 0 (real parallelism for big ingests; the pool lives for this call only).
     Failures are in the report (one user-facing line each), not logged: the caller shows them.
     """
     report = LoadReport()
     files = await asyncio.to_thread(story_files, list(paths))
-    for done, path in enumerate(files, start=1):
-        outcome = await load_file(store, path)
-        report.outcomes.append(outcome)
-        if progress is not None:
-            progress(outcome, done, len(files))
+    executor = None
+    if parse_processes > 0 and len(files) > 1:
+        # spawn, not fork: this process runs threads (aiosqlite's, the loop's executor).
+        executor = ProcessPoolExecutor(parse_processes, mp_context=multiprocessing.get_context("spawn"))
+    queue = iter(files)
+    pending: deque[asyncio.Task[FileOutcome | _Parsed]] = deque()
+
+    def start_next() -> None:
+        path = next(queue, None)
+        if path is not None:
+            pending.append(asyncio.create_task(_prepare(store, path, executor)))
+
+    try:
+        for _ in range(max(parse_processes, 1) + 1):
+            start_next()
+        done = 0
+        while pending:
+            prepared = await pending.popleft()
+            start_next()
+            outcome = prepared if isinstance(prepared, FileOutcome) else await _commit(store, prepared)
+            done += 1
+            report.outcomes.append(outcome)
+            if progress is not None:
+                progress(outcome, done, len(files))
+    finally:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
     return report
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
 from bot.errors import CharacterNotFound, NothingMatches
@@ -37,6 +37,8 @@ _WALK_BUDGET = 4096  # steps per pick before asking the user to try again
 _EXCERPT_TRIES = 12
 _MASK64 = (1 << 64) - 1
 
+# One query fetches a quote with its story; the StoredStory fields are the stories columns.
+_STORY_COLUMNS = ", ".join(f"s.{f.name}" for f in fields(StoredStory))
 _QUOTE_COLUMNS = (
     "q.id, q.story_id, q.seq, q.paragraph_seq, q.chapter_index, q.scene_index, q.paragraph_index, q.text,"
     " q.kind, q.character_id, c.name, q.confidence, q.start_offset, q.end_offset, q.rule"
@@ -266,10 +268,11 @@ async def _line_rows(
         return {row[0]: tuple(row[1:]) for row in await cur.fetchall()}
 
 
-async def _walk_line(store: Store, cycle: _Cycle, audience: Audience) -> int | None:
+async def _walk_line(
+    store: Store, cycle: _Cycle, audience: Audience, lines: list[tuple[int, int]]
+) -> int | None:
     """Advance an unfiltered cycle to its next acceptable line; None when the cycle ran out or the
     walk budget was spent (cycle.cursor tells which)."""
-    lines = await _line_lengths(store, audience)
     size, steps = cycle.size, 0
     first_pass_steps = 0
     while cycle.cursor < 2 * size and steps < _WALK_BUDGET:
@@ -392,12 +395,13 @@ async def pick_quote(
         cycle = await _load_cycle(store, audience.scope, key)
         for fresh in (False, True):
             if filters.unfiltered:
-                size = sum(n for _, n in await _line_lengths(store, audience))
+                lines = await _line_lengths(store, audience)
+                size = sum(n for _, n in lines)
                 if size == 0:
                     break
                 if fresh or cycle is None or cycle.size != size or cycle.cursor >= 2 * size:
                     cycle = await _save_cycle(store, audience, key, filters, cycle, size, size, rng)
-                quote_id = await _walk_line(store, cycle, audience)
+                quote_id = await _walk_line(store, cycle, audience, lines)
                 gave_up = quote_id is None and cycle.cursor < 2 * size
             else:
                 if fresh or cycle is None or cycle.cursor >= cycle.size:
@@ -429,7 +433,8 @@ def _nothing_message(filters: QuoteFilters) -> str:
 async def quote_card(store: Store, quote_id: int) -> QuoteCard | None:
     """A quote by id with its story and chapter (visibility is the caller's check)."""
     async with store.db.execute(
-        f"SELECT {_QUOTE_COLUMNS}, ch.number, ch.title FROM quotes AS q"
+        f"SELECT {_QUOTE_COLUMNS}, ch.number, ch.title, {_STORY_COLUMNS} FROM quotes AS q"
+        " JOIN stories AS s ON s.id = q.story_id"
         " LEFT JOIN characters AS c ON c.id = q.character_id"
         " LEFT JOIN chapters AS ch ON ch.story_id = q.story_id AND ch.chapter_index = q.chapter_index"
         " WHERE q.id = ?",
@@ -439,10 +444,7 @@ async def quote_card(store: Store, quote_id: int) -> QuoteCard | None:
     if row is None:
         return None
     quote = StoredQuote(*row[:15])
-    story = await stories.get_story(store, quote.story_id)
-    if story is None:
-        return None
-    return QuoteCard(quote, story, ChapterRef(quote.chapter_index, row[15], row[16]))
+    return QuoteCard(quote, StoredStory(*row[17:]), ChapterRef(quote.chapter_index, row[15], row[16]))
 
 
 async def quote_context(store: Store, audience: Audience, quote_id: int) -> QuoteContext | None:

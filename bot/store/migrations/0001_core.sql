@@ -144,7 +144,7 @@ CREATE VIRTUAL TABLE paragraphs_fts USING fts5 (
 CREATE TRIGGER paragraphs_fts_delete AFTER DELETE ON paragraphs BEGIN
     INSERT INTO paragraphs_fts (paragraphs_fts, rowid, text) VALUES ('delete', old.id, old.text);
 END;
-CREATE TRIGGER paragraphs_fts_update AFTER UPDATE OF text ON paragraphs BEGIN
+CREATE TRIGGER paragraphs_fts_update AFTER UPDATE OF text ON paragraphs WHEN old.text IS NOT new.text BEGIN
     INSERT INTO paragraphs_fts (paragraphs_fts, rowid, text) VALUES ('delete', old.id, old.text);
     INSERT INTO paragraphs_fts (rowid, text) VALUES (new.id, new.text);
 END;
@@ -159,7 +159,7 @@ END;
 CREATE TRIGGER stories_title_fts_delete AFTER DELETE ON stories BEGIN
     INSERT INTO stories_title_fts (stories_title_fts, rowid, title) VALUES ('delete', old.id, old.title);
 END;
-CREATE TRIGGER stories_title_fts_update AFTER UPDATE OF title ON stories BEGIN
+CREATE TRIGGER stories_title_fts_update AFTER UPDATE OF title ON stories WHEN old.title IS NOT new.title BEGIN
     INSERT INTO stories_title_fts (stories_title_fts, rowid, title) VALUES ('delete', old.id, old.title);
     INSERT INTO stories_title_fts (rowid, title) VALUES (new.id, new.title);
 END;

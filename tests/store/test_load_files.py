@@ -1,0 +1,94 @@
+"""load_directory / load_paths on real files: metadata, idempotence, failures, worker processes."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.store import Store, loader, stories
+from tests.store.helpers import assert_fts_in_sync, assert_lines_dense, dump
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+
+
+@pytest.fixture
+def seeds_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "seeds"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+async def test_seeds_load_with_their_metadata_and_again_change_nothing(store: Store, seeds_copy: Path) -> None:
+    report = await loader.load_directory(store, seeds_copy)
+    assert [o.status for o in report.outcomes] == ["added"] * 4
+    titles = {s.title: s for s in await stories.visible_stories(store, None)}
+    assert set(titles) == {"After the Invasion", "Naruto: The Return of Darkness", "The Blood Clone", "Itachi's Deal"}
+    deal = titles["Itachi's Deal"]
+    assert (deal.author, deal.fandom, deal.rating, deal.source) == ("unknown", "Naruto", "K+", "003_1fad3d07719de6fa.txt")
+    assert deal.summary and deal.summary.startswith("When Sasuke")
+    await assert_lines_dense(store)
+    await assert_fts_in_sync(store)
+    before = await dump(store)
+    again = await loader.load_directory(store, seeds_copy)
+    assert [o.status for o in again.outcomes] == ["unchanged"] * 4
+    assert await dump(store) == before
+
+
+async def test_changed_metadata_updates_only_the_story_row(store: Store, seeds_copy: Path) -> None:
+    await loader.load_directory(store, seeds_copy)
+    before = await dump(store)
+    toml = seeds_copy / "000_8a561bc99943fb79.toml"
+    toml.write_text(toml.read_text().replace('rating = "T"', 'rating = "M"'))
+    report = await loader.load_directory(store, seeds_copy)
+    assert [o.status for o in report.outcomes].count("updated") == 1
+    after = await dump(store)
+    assert {t for t in after if after[t] != before[t]} == {"stories"}
+    assert [s.rating for s in await stories.visible_stories(store, None) if s.title == "After the Invasion"] == ["M"]
+
+
+async def test_bad_files_fail_alone_with_one_line_each(store: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    shutil.copy(SEEDS / "000_8a561bc99943fb79.txt", folder / "good.txt")
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "meta.txt").write_text("Some story text that is fine.\n")
+    (folder / "meta.toml").write_text("title = [1, 2\n")
+    (folder / "typed.txt").write_text("Another fine story.\n")
+    (folder / "typed.toml").write_text("title = 5\n")
+    report = await loader.load_directory(store, folder)
+    status = {o.path.name: o.status for o in report.outcomes}
+    assert status == {"empty.txt": "failed", "good.txt": "added", "meta.txt": "failed", "typed.txt": "failed"}
+    errors = {o.path.name: o.error for o in report.failed}
+    assert all("\n" not in e and name.removesuffix(".txt") in e for name, e in errors.items())
+    assert "TOML" in errors["meta.txt"] and "'title' must be text" in errors["typed.txt"]
+    assert not any(o.unexpected for o in report.failed)
+    assert (await loader.load_directory(store, tmp_path / "nope")).failed[0].error.endswith("not a folder")
+
+
+async def test_title_falls_back_to_the_text_then_the_file_name(store: Store, tmp_path: Path) -> None:
+    shutil.copy(SEEDS / "001_c873871c6bd971e6.txt", tmp_path / "001.txt")
+    shutil.copy(SEEDS / "000_8a561bc99943fb79.txt", tmp_path / "after_the_war.txt")
+    report = await loader.load_paths(store, [tmp_path / "001.txt", tmp_path / "after_the_war.txt"])
+    assert [o.title for o in report.outcomes] == ["Naruto: The Return of Darkness", "after the war"]
+
+
+@pytest.mark.parametrize("processes", [0, 1])
+async def test_worker_processes_store_the_same_rows(tmp_path: Path, seeds_copy: Path, processes: int) -> None:
+    async with Store.open(tmp_path / "a.db") as reference:
+        await loader.load_paths(reference, [seeds_copy])
+        expected = await dump(reference)
+    seen: list[tuple[str, int, int]] = []
+    async with Store.open(tmp_path / f"p{processes}.db") as store:
+        report = await loader.load_paths(
+            store, [seeds_copy], parse_processes=processes,
+            progress=lambda outcome, done, total: seen.append((outcome.path.name, done, total)),
+        )
+        assert [o.status for o in report.outcomes] == ["added"] * 4
+        got = await dump(store)
+    strip = lambda rows: [r[:-1] for r in rows]  # noqa: E731  (added_at differs)
+    assert strip(got.pop("stories")) == strip(expected.pop("stories"))
+    got.pop("schema_migrations"), expected.pop("schema_migrations")
+    assert got == expected
+    names = sorted(p.name for p in SEEDS.iterdir() if p.suffix == ".txt")
+    assert seen == [(name, i, 4) for i, name in enumerate(names, start=1)]
