@@ -128,8 +128,8 @@ class ReaderButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
-            cog = interaction.client.get_cog(Reader.__cog_name__)
-            if not isinstance(cog, Reader):
+            cog = reader_of(interaction)
+            if cog is None:
                 raise UserError(UNAVAILABLE)
             await cog.on_button(interaction, self)
         except Exception as error:
@@ -475,13 +475,19 @@ class Reader(commands.Cog):
         await self._post(thread, story, chapter, 1)
 
 
+def reader_of(interaction: discord.Interaction) -> Reader | None:
+    """The running Reader cog. Looked up by name, not class: a module imported before
+    load_extension re-executed cogs.read holds another Reader class than the loaded cog."""
+    return interaction.client.get_cog(Reader.__cog_name__)  # type: ignore[return-value]
+
+
 async def open_reader_at(interaction: discord.Interaction, story_id: int, paragraph_seq: int) -> None:
     """Open the reader (thread or private fallback) at the page where a paragraph starts.
 
     For other cogs, e.g. a "Read from here" button under a quote; answers `interaction`.
     """
-    cog = interaction.client.get_cog(Reader.__cog_name__)
-    if not isinstance(cog, Reader):
+    cog = reader_of(interaction)
+    if cog is None:
         raise UserError(UNAVAILABLE)
     await cog.open_at_paragraph(interaction, story_id, paragraph_seq)
 

@@ -10,7 +10,7 @@ from bot.reading.pages import load_chapter
 from bot.render import chapter_label
 from bot.store import reading, stories
 from bot.store.loader import load_story
-from cogs.read import STALE_PAGE, thread_name
+from cogs.read import STALE_PAGE, open_reader_at, thread_name
 from tests.discord_local.world import CREATE_PUBLIC_THREADS
 from tests.reading.pagecheck import assert_same_text
 
@@ -259,8 +259,6 @@ async def test_thread_refused_by_discord_falls_back_to_private_reading(storybot)
 
 async def test_open_reader_at_a_paragraph(storybot):
     from discord import app_commands
-
-    from cogs.read import open_reader_at
 
     story = (await stories.find_by_title(storybot.store, storybot.guild.id, NARUTO))[0]
     chapter = (await stories.chapters(storybot.store, story.id))[0]
