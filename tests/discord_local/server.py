@@ -275,7 +275,7 @@ class LocalDiscord:
                 await asyncio.wait_for(self._changed.wait(), min(remaining, POLL_INTERVAL))
 
     def _timeout_report(self, what: str, timeout: float, about: InteractionHandle | None) -> str:
-        lines = [f"local Discord: no {what} within {timeout}s"]
+        lines = [f"local Discord: gave up waiting for {what} after {timeout}s"]
         if about is not None:
             lines.append(f"  callbacks: {[c.type for c in about.callbacks]}")
             lines.append(f"  messages: {[m.content[:60] for m in about.messages]}")
@@ -294,7 +294,7 @@ class LocalDiscord:
         def probe() -> RecordedRequest | None:
             return next((r for r in self.requests if r.status and predicate(r)), None)
 
-        return await self.wait_until(probe, timeout, "matching request")
+        return await self.wait_until(probe, timeout, "a matching request")
 
     async def wait_for_message(
         self,
@@ -313,7 +313,7 @@ class LocalDiscord:
                     return msg
             return None
 
-        return await self.wait_until(probe, timeout, "matching message")
+        return await self.wait_until(probe, timeout, "a matching message")
 
     async def wait_ready(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - helpers take explicit time limits
         """Wait until a bot has identified (READY and GUILD_CREATE sent)."""

@@ -23,16 +23,21 @@ class _ErrorRecords(logging.Handler):
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[LocalDiscord]:
-    errors = _ErrorRecords()
-    logging.getLogger("discord").addHandler(errors)
+def discord_errors() -> _ErrorRecords:
+    """ERROR records from discord.py; a test that provokes one on purpose clears them."""
+    return _ErrorRecords()
+
+
+@pytest.fixture
+async def server(discord_errors: _ErrorRecords) -> AsyncIterator[LocalDiscord]:
+    logging.getLogger("discord").addHandler(discord_errors)
     try:
         async with LocalDiscord() as srv:
             with srv.patch_discord():
                 yield srv
     finally:
-        logging.getLogger("discord").removeHandler(errors)
-    assert not errors.records, [r.getMessage() for r in errors.records]
+        logging.getLogger("discord").removeHandler(discord_errors)
+    assert not discord_errors.records, [r.getMessage() for r in discord_errors.records]
     srv.assert_clean()
 
 

@@ -6,6 +6,7 @@ import io
 
 import aiohttp
 import discord
+import pytest
 from discord import app_commands
 from discord.ext import commands
 
@@ -279,3 +280,58 @@ async def test_deferred_update_then_message_edit_is_the_reply(server, run_bot):
     click = await server.click(message, "later:go", world.member)
     assert (await click.response()).type == 6
     assert (await click.reply()) is message and message.content == "went"
+
+
+def careless_bot() -> commands.Bot:
+    bot = commands.Bot(
+        command_prefix="!", intents=discord.Intents.default(), guild_ready_timeout=0.05
+    )
+
+    @bot.tree.command(description="Too many suggestions")
+    async def pick(interaction: discord.Interaction, word: str) -> None:
+        await interaction.response.send_message(word)
+
+    @pick.autocomplete("word")
+    async def pick_autocomplete(interaction: discord.Interaction, current: str):
+        return [app_commands.Choice(name=f"w{i}", value=f"w{i}") for i in range(26)]
+
+    @bot.tree.command(description="A thread with a very long name")
+    async def longthread(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("opening")
+        message = await interaction.original_response()
+        await message.create_thread(name="n" * 101)
+
+    async def setup_hook() -> None:
+        await bot.tree.sync()
+
+    bot.setup_hook = setup_hook
+    return bot
+
+
+async def test_more_than_25_choices_is_a_violation(server, run_bot, discord_errors):
+    await run_bot(careless_bot())
+    world = server.world
+    with pytest.raises(AssertionError, match="gave up waiting for a response"):
+        await server.autocomplete(world.member, world.general, "pick", "word", timeout=0.5)
+    await server.wait_until(lambda: server.violations, 5, "a violation")
+    [violation] = server.take_violations()
+    assert violation.rule == "autocomplete-limits"
+    assert violation.detail == "26 autocomplete choices (max 25)"
+    await server.wait_until(
+        lambda: discord_errors.records, 5, "discord.py logging the refused response"
+    )
+    discord_errors.records.clear()
+
+
+async def test_thread_name_over_100_is_a_violation(server, run_bot, discord_errors):
+    await run_bot(careless_bot())
+    world = server.world
+    await (await server.run_command(world.member, world.general, "longthread")).reply()
+    await server.wait_until(lambda: server.violations, 5, "a violation")
+    [violation] = server.take_violations()
+    assert violation.rule == "thread-limits" and "101 characters" in violation.detail
+    assert server.threads() == []
+    await server.wait_until(
+        lambda: discord_errors.records, 5, "discord.py logging the failed command"
+    )
+    discord_errors.records.clear()
