@@ -52,6 +52,8 @@ SPEECH_VERBS = frozenset(
 _PRONOUNS = {"he": "he", "she": "she"}
 _DETERMINERS = frozenset(("a", "an", "the"))
 _SUBJECT = re.compile(r"(?:^\s*|[.!?…]['\"”’]?\s+|,\s+)([A-Z][a-z]+(?:-[a-z]+)?)\s+(?:[a-z]+ly\s+)?[a-z]")
+_PRONOUN_SUBJECT = re.compile(r"\s*(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b")
+_PRONOUN_SUBJECT_END = re.compile(r"(?:^|[.!?]\s+)(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b[^.!?\"“”]*[.!?]\s*$")
 _QUOTED = re.compile(r"\"[^\"]*\"?|“[^”]*”?")
 _GREETING = frozenset("hey oh yes no thanks sorry dear hi hello bye goodbye morning".split())
 _WINDOW = 100
@@ -61,6 +63,8 @@ EXPLICIT = 0.9
 INHERITED = 0.85
 PRONOUN_NEAR = 0.7
 PRONOUN_FAR = 0.6
+PRONOUN_UNSURE = 0.5
+PRONOUN_BEAT = 0.5
 BEAT_BEFORE = 0.65
 BEAT_AFTER = 0.5
 VOCATIVE = 0.5
@@ -210,6 +214,8 @@ class ChapterAttributor:
                 if name:
                     result.speaker = name
                     result.confidence = PRONOUN_NEAR if near else PRONOUN_FAR
+                    if self._lexicon.gender.get(name) is None:
+                        result.confidence = PRONOUN_UNSURE
                     result.rule = "pronoun"
         known = [r for r in results if r.speaker]
         for result in results:
@@ -220,6 +226,8 @@ class ChapterAttributor:
                 result.rule = "same-paragraph"
         if not known:
             speaker, confidence, rule = self._beat(quotes)
+            if speaker is None:
+                speaker, confidence, rule = self._pronoun_beat(paragraphs, index, quotes, earlier_speakers)
             for result in results:
                 result.speaker, result.confidence, result.rule = speaker, confidence, rule
 
@@ -240,29 +248,37 @@ class ChapterAttributor:
         gender = PRONOUN_GENDER[pronoun]
         genders = self._lexicon.gender
         canonical = self._lexicon.canonical
+        unsure: str | None = None  # nearest character whose gender the text never showed
+
+        def fits(who: str | None) -> bool:
+            nonlocal unsure
+            if not who or who in excluded:
+                return False
+            known = genders.get(who)
+            if known is None and unsure is None:
+                unsure = who
+            return known == gender
+
         for name in reversed(CAPITALISED.findall(quote.before)):
-            who = canonical.get(name)
-            if who and who not in excluded and genders.get(who) == gender:
+            if fits(who := canonical.get(name)):
                 return who, True
         for earlier in range(index - 1, max(index - 1 - _LOOKBACK_PARAGRAPHS, -1), -1):
             narration = _QUOTED.sub(" ", paragraphs[earlier])
             for name in reversed(CAPITALISED.findall(narration)):
-                who = canonical.get(name)
-                if who and who not in excluded and genders.get(who) == gender:
+                if fits(who := canonical.get(name)):
                     return who, False
-            who = earlier_speakers.get(earlier)
-            if who and who not in excluded and genders.get(who) == gender:
+            if fits(who := earlier_speakers.get(earlier)):
                 return who, False
-        return None, False
+        return unsure, False
 
     def _beat(self, quotes: list[RawQuote]) -> tuple[str | None, float, str | None]:
         """An action beat: the one character doing something in the paragraph's narration."""
         canonical = self._lexicon.canonical
         excluded = self._mentioned(" ".join(q.text for q in quotes))
-        for text, confidence, rule in (
-            (quotes[0].before, BEAT_BEFORE, "beat"),
-            (quotes[-1].after, BEAT_AFTER, "beat-after"),
-        ):
+        segments = [(quotes[0].before, BEAT_BEFORE, "beat")]
+        segments += [(q.after, BEAT_BEFORE, "beat") for q in quotes[:-1]]  # between two quotations
+        segments.append((quotes[-1].after, BEAT_AFTER, "beat-after"))
+        for text, confidence, rule in segments:
             if not text.strip():
                 continue
             subjects = {
@@ -272,6 +288,19 @@ class ChapterAttributor:
             }
             if len(subjects) == 1:
                 return subjects.pop(), confidence, rule
+        return None, 0.0, None
+
+    def _pronoun_beat(
+        self, paragraphs: Sequence[str], index: int, quotes: list[RawQuote], earlier_speakers: dict[int, str]
+    ) -> tuple[str | None, float, str | None]:
+        """'"Don't.." He coughed.': a pronoun doing something right next to the quotation."""
+        for quote, text in ((quotes[0], quotes[0].after), (quotes[0], quotes[0].before)):
+            match = _PRONOUN_SUBJECT.match(text) if text is quote.after else _PRONOUN_SUBJECT_END.search(text[-80:])
+            if match:
+                addressed = self._mentioned(" ".join(q.text for q in quotes))
+                name, _ = self._resolve_pronoun(match[1].lower(), addressed, paragraphs, index, quote, earlier_speakers)
+                if name:
+                    return name, PRONOUN_BEAT, "pronoun-beat"
         return None, 0.0, None
 
     def _mentioned(self, text: str) -> set[str]:
@@ -320,41 +349,69 @@ class ChapterAttributor:
             runs.append(current)
         for run in runs:
             if len(run) > 1 and any(results[t[0]].speaker is None for t in run):
-                self._alternate(run, quotes, results)
+                self._alternate(run, quotes, results, paragraphs)
 
-    def _alternate(self, run: list[list[int]], quotes: Sequence[RawQuote], results: list[Attribution]) -> None:
+    def _alternate(
+        self,
+        run: list[list[int]],
+        quotes: Sequence[RawQuote],
+        results: list[Attribution],
+        paragraphs: Sequence[str],
+    ) -> None:
         speakers: list[str | None] = [results[t[0]].speaker for t in run]
         names = [self._names_in_speech(" ".join(quotes[n].text for n in t)) for t in run]
         mentioned = [m for m, _ in names]
         vocatives = [a for _, a in names]
         participants = {s for s in speakers if s} | set().union(*vocatives)
+        if len(participants) == 1:
+            # The other side of a two-person exchange is often only named in the narration before it.
+            other = self._recent_other(paragraphs, quotes[run[0][0]], participants)
+            if other:
+                participants.add(other)
         changed = True
         while changed:
             changed = False
             for i, speaker in enumerate(speakers):
                 if speaker is not None:
                     continue
-                guess, confidence, rule = self._guess(i, speakers, participants, vocatives[i])
-                if guess and guess not in mentioned[i]:
+                guess, confidence, rule = self._guess(i, speakers, participants, vocatives[i], mentioned[i])
+                if guess:
                     speakers[i] = guess
                     for n in run[i]:
                         results[n].speaker, results[n].confidence, results[n].rule = guess, confidence, rule
                     changed = True
 
+    def _recent_other(self, paragraphs: Sequence[str], first: RawQuote, present: set[str]) -> str | None:
+        canonical = self._lexicon.canonical
+        texts = [first.before] + [
+            _QUOTED.sub(" ", paragraphs[p])
+            for p in range(first.paragraph - 1, max(first.paragraph - 1 - _LOOKBACK_PARAGRAPHS, -1), -1)
+        ]
+        for text in texts:
+            for form in reversed(CAPITALISED.findall(text)):
+                name = canonical.get(form)
+                if name and name not in present:
+                    return name
+        return None
+
     @staticmethod
     def _guess(
-        i: int, speakers: list[str | None], participants: set[str], addressed: set[str]
+        i: int, speakers: list[str | None], participants: set[str], addressed: set[str], mentioned: set[str]
     ) -> tuple[str | None, float, str | None]:
+        """The first candidate the exchange suggests who is not named in the line itself."""
+        candidates: list[tuple[str | None, float, str]] = []
         if i >= 2 and speakers[i - 2] and speakers[i - 1] and speakers[i - 2] != speakers[i - 1]:
-            return speakers[i - 2], TURN, "turn-taking"
+            candidates.append((speakers[i - 2], TURN, "turn-taking"))
         if i + 2 < len(speakers) and speakers[i + 2] and speakers[i + 1] and speakers[i + 2] != speakers[i + 1]:
-            return speakers[i + 2], TURN, "turn-taking"
-        if len(participants) != 2:
-            return None, 0.0, None
-        if addressed and len(participants - addressed) == 1:
-            return next(iter(participants - addressed)), VOCATIVE, "vocative"
-        neighbours = {speakers[j] for j in (i - 1, i + 1) if 0 <= j < len(speakers) and speakers[j]}
-        others = participants - neighbours
-        if neighbours and len(others) == 1:
-            return next(iter(others)), TURN, "turn-taking"
+            candidates.append((speakers[i + 2], TURN, "turn-taking"))
+        if len(participants) == 2:
+            if addressed and len(participants - addressed) == 1:
+                candidates.append((next(iter(participants - addressed)), VOCATIVE, "vocative"))
+            neighbours = {speakers[j] for j in (i - 1, i + 1) if 0 <= j < len(speakers) and speakers[j]}
+            others = participants - neighbours
+            if neighbours and len(others) == 1:
+                candidates.append((next(iter(others)), TURN, "turn-taking"))
+        for candidate in candidates:
+            if candidate[0] not in mentioned:
+                return candidate
         return None, 0.0, None

@@ -33,7 +33,7 @@ _PERSON_VERBS = frozenset(
     """said saw felt knew took made thought stood sat ran came went shook gave held let put got
     began told heard found turned spoke smiled nodded sighed laughed frowned grinned shrugged
     blinked stared glanced looked asked replied cried answered whispered muttered shouted yelled
-    was had could would did says asks looks smiles nods sighs""".split()
+    waited yawned frowned crossed tapped scratched walked says asks looks smiles nods sighs""".split()
 )
 _MIN_MID_SENTENCE = 2
 _RECURRING = 3
@@ -74,8 +74,10 @@ def build_lexicon(text: str) -> Lexicon:
             totals[titled(first, second)] += count
         elif separator == " ":
             pairs[first, second] += count
-    sentences = _SENTENCE.findall(text)
+    # A leading newline lets the first sentence of the text count as one.
+    sentences = _SENTENCE.findall("\n" + text)
     initial = Counter(name for name, _, _ in sentences)
+    acting = Counter(name for name, verb, _ in sentences if verb in _PERSON_VERBS or verb.endswith("ed"))
     by_base: Counter[str] = Counter()
     forms_of: dict[str, list[str]] = {}
     for form, total in totals.items():
@@ -83,7 +85,9 @@ def build_lexicon(text: str) -> Lexicon:
         if len(base) < 2 or is_stopword(base):
             continue
         honorific = base != form and "'" not in form and "’" not in form
-        if total - initial.get(form, 0) < _MIN_MID_SENTENCE and not honorific:
+        # A name that only ever starts sentences must be seen acting like a person:
+        # "Sakura frowned." twice, but never "Suddenly" or "Maybe".
+        if total - initial.get(form, 0) < _MIN_MID_SENTENCE and not honorific and acting[form] < 2:
             continue
         by_base[base] += total
         forms_of.setdefault(base, []).append(form)
@@ -123,8 +127,13 @@ def _merge_full_names(pairs: Counter[tuple[str, str]], lexicon: Lexicon, by_base
 def _learn_from_sentences(sentences: list[tuple[str, str, str]], lexicon: Lexicon) -> None:
     votes: dict[str, Counter[str]] = {}
     canonical = lexicon.canonical
+    previous: str | None = None
     for form, verb, rest in sentences:
         name = canonical.get(form)
+        if previous and form in ("He", "She"):
+            # "Itachi stopped. He looked up.": the next sentence's pronoun is usually the same person.
+            votes.setdefault(previous, Counter())["M" if form == "He" else "F"] += 1
+        previous = name
         if name is None or not verb:
             continue
         if verb in _PERSON_VERBS or verb.endswith("ed"):

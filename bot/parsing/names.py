@@ -32,6 +32,7 @@ STOPWORDS = frozenset(
     disclaimer note notes monday tuesday wednesday thursday friday saturday sunday january
     february march april june july august september october november december english
     everyone everything anyone anything somewhere nowhere everybody anybody dear poor old
+    people time silence suddenly finally slowly quickly soon later meanwhile together both
     """.split()
 )
 PRONOUN_GENDER = {

@@ -1,0 +1,115 @@
+"""Speaker attribution: each rule on small cases, with its name and confidence."""
+from __future__ import annotations
+
+import pytest
+
+from tests.parsing.conftest import parse
+
+CAST = (
+    "Naruto looked at the sky. Naruto shook his head. Naruto smiled at his friend.\n\n"
+    "Sakura crossed her arms. Sakura frowned at her teammate. Sakura sighed.\n\n"
+)
+
+
+def attributions(text):
+    return [(q.text, q.speaker, q.rule) for q in parse(text).quotes]
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        '"Let\'s go," Naruto said.',
+        '"Let\'s go," said Naruto.',
+        '"Let\'s go." Naruto said quietly.',
+        '"Let\'s go," Naruto quietly said.',
+        'Naruto shouted, "Let\'s go,"',
+        'Naruto said to Sakura, "Let\'s go,"',
+        '"Let\'s go!" yelled an over-excited Naruto.',
+    ],
+)
+def test_explicit_name_tag_before_after_or_inverted(paragraph):
+    ((_, speaker, rule),) = attributions(CAST + paragraph)
+    assert (speaker, rule) == ("Naruto", "explicit")
+
+
+def test_explicit_tags_are_the_high_confidence_band():
+    story = parse(CAST + '"Let\'s go," Naruto said.\n\nShe nodded. "Fine."\n')
+    confidences = {q.rule: q.confidence for q in story.quotes}
+    assert confidences["explicit"] >= 0.8
+    assert all(c < 0.8 for rule, c in confidences.items() if rule != "explicit")
+
+
+def test_tag_inside_interrupted_quotation_names_both_parts():
+    result = attributions(CAST + '"Wait," Sakura said, "you forgot this."')
+    assert [s for _, s, _ in result] == ["Sakura", "Sakura"]
+
+
+def test_honorific_in_tag_resolves_to_the_character():
+    result = attributions(CAST + '"Hurry up," Sakura-chan said.')
+    assert result[0][1] == "Sakura"
+
+
+def test_pronoun_tag_resolves_to_nearest_character_of_that_gender():
+    text = CAST + "Sakura looked at Naruto for a long time.\n\n" + '"You are an idiot," she said.'
+    assert attributions(text)[0][1:] == ("Sakura", "pronoun")
+    text = CAST + "Sakura looked at Naruto for a long time.\n\n" + '"I know," he said.'
+    assert attributions(text)[0][1:] == ("Naruto", "pronoun")
+
+
+def test_pronoun_never_resolves_to_the_person_addressed():
+    text = CAST + "Naruto waited. Kiba scratched his dog. Kiba rubbed his eyes.\n\n" + '"Naruto, go home," he said.'
+    assert attributions(text)[0][1] == "Kiba"
+
+
+def test_pronoun_without_a_known_gender_stays_unknown():
+    text = "Kiba and Shino waited by the gate. Kiba yawned. Shino stared.\n\n" + '"Let\'s go," they said.'
+    assert attributions(text)[0][1] is None
+
+
+def test_action_beat_naming_one_character():
+    result = attributions(CAST + 'Sakura tapped her foot. "We are late."')
+    assert result[0][1:] == ("Sakura", "beat")
+
+
+def test_beat_is_ignored_for_the_character_addressed():
+    result = attributions(CAST + '"Come on, Naruto." Naruto looked away.')
+    assert result[0][1] != "Naruto"
+
+
+def test_turn_taking_in_an_untagged_exchange():
+    text = CAST + "\n\n".join(
+        [
+            '"Where were you?" Sakura asked.',
+            '"Training," Naruto said.',
+            '"All night?"',
+            '"All night."',
+            '"You are hopeless."',
+        ]
+    )
+    result = attributions(text)
+    assert [(s, r) for _, s, r in result[2:]] == [
+        ("Sakura", "turn-taking"), ("Naruto", "turn-taking"), ("Sakura", "turn-taking"),
+    ]
+
+
+def test_vocative_decides_between_two_speakers():
+    text = CAST + "\n\n".join(['"Where were you?" Sakura asked.', '"Training."', '"Sakura, I told you."'])
+    result = attributions(text)
+    assert result[2][1] == "Naruto"
+
+
+def test_long_narration_ends_an_exchange():
+    long_narration = "The wind moved through the trees for a long while. " * 8
+    text = CAST + "\n\n".join(['"Where were you?" Sakura asked.', '"Training," Naruto said.', long_narration, '"Hello?"'])
+    assert attributions(text)[-1][1] is None
+
+
+def test_unknown_speaker_is_none_never_a_pronoun():
+    result = attributions('"Who is there?" someone asked.\n\n"Nobody."\n')
+    assert all(speaker is None for _, speaker, _ in result)
+    assert all(q.confidence == 0 for q in parse('"Who is there?" someone asked.').quotes)
+
+
+def test_common_words_in_tag_position_are_not_speakers():
+    result = attributions(CAST + '"Run!" The boy shouted.')
+    assert result[0][1] != "The"
