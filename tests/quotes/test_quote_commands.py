@@ -116,6 +116,8 @@ async def test_guilds_see_only_their_own_stories(storybot) -> None:
     assert reply.ephemeral and "/story list" in reply.content
     dm = await (await storybot.run("excerpt", {"story": "Den Secret"}, channel=storybot.dm)).reply()
     assert dm.ephemeral and "/story list" in dm.content
+    bundled = await (await storybot.run("quote", channel=storybot.dm)).reply()
+    assert not bundled.ephemeral and "Secret" not in bundled.embeds[0]["footer"]["text"]
 
 
 async def test_adult_stories_only_in_age_restricted_channels(storybot) -> None:

@@ -190,3 +190,21 @@ async def test_character_choices_across_visible_stories(store: Store) -> None:
     assert await character_choices(store, Audience(GUILD_A, adult=True), "nao", None) == ["Naoki"]
     assert await character_choices(store, Audience(None), "nan", None) == []
     assert await character_choices(store, Audience(GUILD_B), "", "Story c") == ["Nanami"]
+
+
+async def test_rare_confident_speakers_still_give_every_line_once(store: Store) -> None:
+    # 300 unsure lines and 2 sure ones: the first pass gives up looking for confident speakers
+    # after its budget, and the second pass must still serve each remaining line exactly once.
+    await add(store, dialogue_story("unsure", lines=300, speakers=(None,), confidence=0.1))
+    await add(store, dialogue_story("sure", lines=2, confidence=0.99))
+    rng = random.Random(11)
+    shown = [(await pick_quote(store, Audience(None), QuoteFilters(), rng=rng)).quote.id for _ in range(302)]
+    assert len(set(shown)) == 302
+
+
+async def test_an_added_story_joins_the_next_cycle(store: Store) -> None:
+    await add(store, dialogue_story("alpha", lines=3))
+    first = (await pick_quote(store, Audience(GUILD_A), QuoteFilters())).quote.id
+    await add(store, dialogue_story("beta", lines=3), guild_id=GUILD_A)
+    later = {(await pick_quote(store, Audience(GUILD_A), QuoteFilters())).quote.id for _ in range(6)}
+    assert len(later) == 6 and first in later
