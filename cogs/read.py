@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections import defaultdict
+import weakref
 from typing import Any
 
 import discord
@@ -161,7 +161,14 @@ class Reader(commands.Cog):
         self.store = store
         self.pages = ChapterPages(store, escape=escape, heading=chapter_heading)
         # One page turn at a time per thread; the stored head claim guards across processes.
-        self._turning: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # Weak values: a thread's lock lives only while someone holds or awaits it.
+        self._turning: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def _turning_lock(self, thread_id: int) -> asyncio.Lock:
+        lock = self._turning.get(thread_id)
+        if lock is None:
+            lock = self._turning[thread_id] = asyncio.Lock()
+        return lock
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(ReaderButton)
@@ -282,7 +289,7 @@ class Reader(commands.Cog):
         try:
             if here is not None:
                 thread = here
-                async with self._turning[thread.id]:
+                async with self._turning_lock(thread.id):
                     await self._retire_head(thread)
                     page = await self._post(thread, story, chapter, number)
             else:
@@ -428,7 +435,7 @@ class Reader(commands.Cog):
                            page: StoredPage, new_chapter: bool) -> None:
         message = interaction.message
         assert message is not None
-        async with self._turning[thread.id]:
+        async with self._turning_lock(thread.id):
             if not await reading.claim_head(self.store, thread.id, message.id):
                 if await reading.get_thread(self.store, thread.id) is not None:
                     await reply_ephemeral(interaction, STALE_PAGE)
