@@ -346,6 +346,9 @@ def _missing_word(index: _StoryIndex, rng: random.Random) -> Iterator[TriviaQues
         and w not in index.capitalized and w not in _COMMON_LONG_WORDS and w not in name_words
     )
     rare_set = set(rare_pool)
+    rare_by_suffix: dict[str, list[str]] = defaultdict(list)  # "options of the same kind"
+    for w in rare_pool:
+        rare_by_suffix[_suffix_class(w)].append(w)
     for chapter, sentence in _shuffled(_sentences(index), rng):
         tokens = list(_PLAIN_WORD_RE.finditer(sentence))
         sentence_words = {norm(t.group()) for t in tokens}
@@ -380,10 +383,9 @@ def _missing_word(index: _StoryIndex, rng: random.Random) -> Iterator[TriviaQues
                 )
                 wrong = [_display_name(c) or "" for c in wrong_chars]
             elif word in rare_set:
-                kind = _suffix_class(word)
                 pool = [
-                    w for w in rare_pool
-                    if w != word and _suffix_class(w) == kind and abs(len(w) - len(word)) <= 3
+                    w for w in rare_by_suffix[_suffix_class(word)]
+                    if w != word and abs(len(w) - len(word)) <= 3
                     and w[:5] != word[:5] and w not in sentence_words
                     and not typed_answer_matches(w, word)
                 ]
