@@ -230,3 +230,31 @@ async def test_story_autocomplete_and_mature_stories_stay_out_of_ordinary_channe
     handle = await storybot.run("trivia start", {"story": choices[0]["value"], "questions": 1})
     assert "Game on" in (await handle.reply(timeout=10)).content
     await (await storybot.run("trivia stop")).response()
+
+
+async def test_typed_answers_with_the_message_content_intent(make_storybot, monkeypatch) -> None:
+    intents = discord.Intents(guilds=True, guild_messages=True, message_content=True)
+    monkeypatch.setattr("bot.runtime.INTENTS", intents)
+    async with make_storybot() as harness:
+        cog = trivia_cog(harness, answer=2.0)
+        await start(harness, 10, story="The Blood Clone")
+        for number in range(1, 11):
+            message = await question_message(harness, number, 10)
+            question = cog.games[harness.channel.id].session.current.question
+            if not question.accepts_typed:
+                await harness.click(message, option_ids(message)[0])
+                await revealed(harness, message)
+                continue
+            assert "type the missing word" in message.text()
+            word = question.answer_text
+            typed = word[1] + word[0] + word[2:] if len(word) > 4 else word.upper()  # one typo at most
+            await harness.post("is it the one with the ramen?", user=harness.admin)  # chat, not an answer
+            guess = await harness.post(f"{typed}!", user=harness.member)
+            await harness.server.wait_for_request(lambda r, m=guess: str(m.id) in r.path and "reactions" in r.path)
+            await revealed(harness, message)
+            assert f"Got it: <@{harness.member.id}>" in message.text()
+            assert f"<@{harness.admin.id}>" not in message.text()
+            break
+        else:
+            pytest.fail("no missing-word question in ten")
+        await (await harness.run("trivia stop")).response()
