@@ -133,10 +133,7 @@ class Gateway:
         for conn in conns:
             conn.send(json.dumps({"op": INVALID_SESSION, "d": resumable}))
             if not resumable and conn.session is not None:
-                self.sessions.pop(conn.session.id, None)
-                conn.session.ready.clear()
-        if not resumable:
-            self.session_ready.clear()
+                self._end(conn.session)
         return len(conns)
 
     async def close_abnormally(self) -> int:
@@ -153,6 +150,12 @@ class Gateway:
         for conn in conns:
             await conn.ws.close(code=code)
         return len(conns)
+
+    def _end(self, session: Session) -> None:
+        self.sessions.pop(session.id, None)
+        session.ready.clear()
+        if not self.live_sessions():
+            self.session_ready.clear()
 
     async def wait_ready(self, timeout: float) -> Session:  # noqa: ASYNC109 - helpers take explicit time limits
         try:
@@ -195,8 +198,13 @@ class Gateway:
                     break
         finally:
             self.connections.discard(conn)
-            if conn.session is not None and conn.session.connection is conn:
-                conn.session.connection = None
+            session = conn.session
+            if session is not None and session.connection is conn:
+                session.connection = None
+                log.debug("gateway websocket closed with %s", ws.close_code)
+                if ws.close_code in (1000, 1001):
+                    # A clean close ends the session on Discord: it cannot be resumed.
+                    self._end(session)
             conn.outbox.put_nowait(None)
             await writer
             self.server.notify()

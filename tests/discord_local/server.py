@@ -1426,6 +1426,10 @@ class LocalDiscord:
             raise AssertionError(f"{user.username} is not a member of {guild.name}")
         return {**member.payload(), "permissions": str(guild.permissions_of(user))}
 
+    def _require_bot(self, label: str) -> None:
+        if not self.gateway.live_sessions():
+            raise AssertionError(f"cannot send {label}: no bot is connected to the local Discord")
+
     def _new_interaction(
         self,
         kind: int,
@@ -1436,8 +1440,7 @@ class LocalDiscord:
         *,
         message: StoredMessage | None = None,
     ) -> InteractionHandle:
-        if not self.gateway.live_sessions():
-            raise AssertionError(f"cannot send {label}: no bot is connected to the local Discord")
+        self._require_bot(label)
         interaction_id = snowflake()
         token = "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48)
         guild = self.world.guild_of(channel)
@@ -1625,9 +1628,10 @@ class LocalDiscord:
         focused: str | None,
     ) -> InteractionHandle:
         path = name.split() + (subcommand.split() if subcommand else [])
+        label = "/" + " ".join(path)
+        self._require_bot(label)
         command = self.find_command(path[0], channel)
         self._visible_to(command, user, channel)
-        label = "/" + " ".join(path)
         resolved: dict[str, dict[str, Any]] = {}
         spec = command.get("options") or []
         nesting: list[tuple[dict[str, Any], int]] = []

@@ -250,3 +250,17 @@ def test_components_v2_limits():
     assert check_message(
         {"flags": v2, "content": "x", "components": [{"type": 10, "content": "ok"}]}
     ) == ["content and embeds cannot be sent with the components v2 flag"]
+
+
+async def test_commands_need_a_connected_bot(server):
+    with pytest.raises(AssertionError, match="no bot is connected"):
+        await server.run_command(server.world.member, server.world.general, "ping")
+
+
+async def test_a_restarted_bot_takes_over_from_a_closed_one(server, run_bot):
+    first = await run_bot(answering_bot(server))
+    await first.close()
+    await server.wait_until(lambda: not server.gateway.connections, 5, "the websocket to close")
+    await run_bot(answering_bot(server))
+    assert len(server.gateway.identifies) == 2 and len(server.command_syncs) == 2
+    assert await ping_answered(server) == "pong"
