@@ -2,9 +2,11 @@
 Read from here buttons that keep working after a restart (their custom_id carries the ids they need)."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -44,6 +46,8 @@ log = logging.getLogger(__name__)
 
 UNKNOWN_SPEAKER = "Unknown speaker"
 CONTAINS_MAX = 100
+DEFER_AFTER = 2.0  # seconds; Discord drops an interaction not answered within 3
+T = TypeVar("T")
 
 
 # --- shared with cogs/search.py: who is asking, and the story autocomplete -----------------------
@@ -159,7 +163,7 @@ class AnotherQuote(discord.ui.DynamicItem[discord.ui.Button], template=r"quote:a
             filters = await cycle_filters(store, self.cycle_id, audience)
             if filters is None:
                 raise StoryNotFound()
-            await send_quote(interaction, await pick_quote(store, audience, filters))
+            await send_quote(interaction, pick_quote(store, audience, filters))
         except Exception as error:
             await handle_interaction_error(interaction, error)
 
@@ -237,10 +241,23 @@ def excerpt_buttons(excerpt: Excerpt) -> discord.ui.View:
     return view
 
 
-async def send_quote(interaction: discord.Interaction, card: QuoteCard) -> None:
-    await interaction.response.send_message(
-        embed=quote_embed(card), view=quote_buttons(card), allowed_mentions=NO_MENTIONS
-    )
+async def in_time(interaction: discord.Interaction, work: Awaitable[T]) -> T:
+    """Await `work`; if it outlasts DEFER_AFTER (a first pick over a huge filter builds its cycle),
+    defer so Discord's 3-second window to answer is not missed."""
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
+    if not done:
+        await interaction.response.defer(thinking=True)
+    return await task
+
+
+async def send_quote(interaction: discord.Interaction, work: Awaitable[QuoteCard]) -> None:
+    card = await in_time(interaction, work)
+    embed, view = quote_embed(card), quote_buttons(card)
+    if interaction.response.is_done():
+        await interaction.followup.send(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
+    else:
+        await interaction.response.send_message(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
 
 
 # --- the cog -------------------------------------------------------------------------------------
@@ -275,7 +292,7 @@ class Quotes(commands.Cog):
         audience = audience_of(interaction)
         chosen = await optional_story(self.store, audience, story)
         filters = QuoteFilters(chosen.id if chosen else None, character, contains)
-        await send_quote(interaction, await pick_quote(self.store, audience, filters))
+        await send_quote(interaction, pick_quote(self.store, audience, filters))
 
     @quote.autocomplete("character")
     async def character_autocomplete(

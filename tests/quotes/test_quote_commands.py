@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import sys
 
 from tests.quotes.helpers import NASTY_LINE, add, dialogue_story, prose_story
 
@@ -163,3 +164,15 @@ async def test_excerpt_is_whole_paragraphs_of_one_scene(storybot) -> None:
     assert any(parts == expected[i: i + len(parts)] for i in range(len(expected)))
     assert reply.embeds[0]["footer"]["text"] == "Calm Tale · Chapter 1"
     _no_mentions(reply)
+
+
+async def test_a_slow_pick_is_deferred_then_delivered(storybot, monkeypatch) -> None:
+    # The module the running extension was loaded from (load_extension does not set cogs.quotes).
+    monkeypatch.setattr(sys.modules["cogs.quotes"], "DEFER_AFTER", 0.0)
+    await add(storybot.store, dialogue_story("spark", lines=3), title="Spark Tale", guild_id=storybot.guild.id)
+    handle = await storybot.run("quote", {"story": "Spark Tale"})
+    assert (await handle.response()).type == 5  # deferred channel message
+    reply = await handle.reply()
+    assert reply.embeds[0]["footer"]["text"] == FOOTER and not reply.ephemeral
+    again = await (await storybot.click(reply, _button(reply, "quote:again:"))).reply()
+    assert again.embeds[0]["footer"]["text"] == FOOTER
