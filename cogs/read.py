@@ -343,7 +343,7 @@ class Reader(commands.Cog):
     async def _show_privately(self, interaction: discord.Interaction, story: StoredStory,
                               chapter: StoredChapter, number: int, reason: str) -> None:
         """The fallback: an ephemeral page whose buttons edit it in place."""
-        page = await self.pages.page(chapter, number)
+        page = await self.pages.page(story, chapter, number)
         await reading.save_bookmark(self.store, interaction.user.id, story.id, chapter.index, page.number)
         if interaction.response.is_done():
             await interaction.followup.send(reason, ephemeral=True, allowed_mentions=NO_MENTIONS)
@@ -355,7 +355,7 @@ class Reader(commands.Cog):
     async def _post(self, thread: discord.Thread, story: StoredStory, chapter: StoredChapter,
                     number: int) -> StoredPage:
         """Post a page as the thread's new head (the message carrying the buttons)."""
-        page = await self.pages.page(chapter, number)
+        page = await self.pages.page(story, chapter, number)
         message = await thread.send(page.content, view=page_view(THREAD, story, chapter, page),
                                     allowed_mentions=NO_MENTIONS)
         await reading.save_thread(self.store, thread.id, thread.guild.id, story.id, chapter.index,
@@ -418,7 +418,7 @@ class Reader(commands.Cog):
         if story is None:
             raise StoryNotFound()
         chapter = await self._chapter(story, chapter_index)
-        page = await self.pages.page(chapter, number)
+        page = await self.pages.page(story, chapter, number)
         if button.mode == EPHEMERAL or not isinstance(interaction.channel, discord.Thread):
             # The page comes from the custom_id, not from state, so a double click shows the
             # same page twice in the same message instead of skipping ahead.

@@ -59,9 +59,10 @@ async def test_pages_are_paginated_once_and_hold_the_chapter(store):
     total = await book.page_count(chapter)
     assert total > 2
     assert await reading.page_count(store, story_id, 0, PAGER_VERSION) == total
+    story = await stories.get_story(store, story_id)
     texts = []
     for number in range(1, total + 1):
-        page = await book.page(chapter, number)
+        page = await book.page(story, chapter, number)
         assert (page.number, page.total) == (number, total)
         assert len(page.content) <= PAGE_LIMIT
         texts.append(page.content)
@@ -77,17 +78,19 @@ async def test_page_number_past_the_end_is_clamped(store):
     chapter = (await stories.chapters(store, story_id))[1]
     book = pages_of(store)
     total = await book.page_count(chapter)
-    assert (await book.page(chapter, total + 50)).number == total
-    assert (await book.page(chapter, 0)).number == 1
+    story = await stories.get_story(store, story_id)
+    assert (await book.page(story, chapter, total + 50)).number == total
+    assert (await book.page(story, chapter, 0)).number == 1
 
 
 async def test_page_for_paragraph_is_where_the_paragraph_starts(store):
     story_id = await add(store, make_story())
     chapter = (await stories.chapters(store, story_id))[0]
     book = pages_of(store)
+    story = await stories.get_story(store, story_id)
     for paragraph in (0, 7, 15, 29):
         number = await book.page_for_paragraph(chapter, paragraph)
-        page = await book.page(chapter, number)
+        page = await book.page(story, chapter, number)
         assert f"Chapter 1 paragraph {paragraph}." in page.content
 
 
@@ -107,6 +110,31 @@ async def test_replacing_a_story_drops_its_stale_pages(store):
     chapter = (await stories.chapters(store, story_id))[0]
     assert await reading.page_count(store, story_id, 0, PAGER_VERSION) is None
     assert await book.page_count(chapter) == 1
+
+
+async def test_cached_pages_never_outlive_a_replaced_text(store):
+    story_id = await add(store, make_story(), source="road.txt")
+    book = pages_of(store)
+    old = await stories.get_story(store, story_id)
+    before = await book.page(old, (await stories.chapters(store, story_id))[0], 1)
+    assert "Chapter 1 paragraph 0." in before.content
+    changed = make_story()
+    changed = Story(changed.title, None, chapters=(Chapter(1, "Part 1", (Scene(None, ("New text.",)),)),))
+    await add(store, changed, digest="h2", source="road.txt")
+    new = await stories.get_story(store, story_id)
+    after = await book.page(new, (await stories.chapters(store, story_id))[0], 1)
+    assert "New text." in after.content and "paragraph 0." not in after.content
+
+
+async def test_page_cache_stays_within_its_size(store):
+    story_id = await add(store, make_story())
+    book = ChapterPages(store, escape=escape, heading=lambda c: "x", cache_chars=5000)
+    story = await stories.get_story(store, story_id)
+    chapter = (await stories.chapters(store, story_id))[0]
+    for number in range(1, await book.page_count(chapter) + 1):
+        await book.page(story, chapter, number)
+        assert book._cached_chars <= 5000
+    assert 0 < len(book._cache) < await book.page_count(chapter)
 
 
 async def test_save_pages_rejects_gaps(store):
