@@ -36,7 +36,7 @@ _PERSON_VERBS = frozenset(
     waited yawned frowned crossed tapped scratched walked says asks looks smiles nods sighs""".split()
 )
 _MIN_MID_SENTENCE = 2
-_RECURRING = 3
+_RECURRING = 4
 
 
 @dataclass(slots=True)
@@ -85,9 +85,11 @@ def build_lexicon(text: str) -> Lexicon:
         if len(base) < 2 or is_stopword(base):
             continue
         honorific = base != form and "'" not in form and "’" not in form
+        with_title = " " in form
         # A name that only ever starts sentences must be seen acting like a person:
         # "Sakura frowned." twice, but never "Suddenly" or "Maybe".
-        if total - initial.get(form, 0) < _MIN_MID_SENTENCE and not honorific and acting[form] < 2:
+        mid = total - initial.get(form, 0)
+        if mid < _MIN_MID_SENTENCE and not honorific and not with_title and acting[form] < 2:
             continue
         by_base[base] += total
         forms_of.setdefault(base, []).append(form)
@@ -108,15 +110,19 @@ def build_lexicon(text: str) -> Lexicon:
 def _merge_full_names(pairs: Counter[tuple[str, str]], lexicon: Lexicon, by_base: Counter[str]) -> None:
     """Uzumaki Naruto and Naruto Uzumaki are both Naruto: the more frequent part is the name."""
     in_pairs: Counter[str] = Counter()
+    leads: set[str] = set()
     for (first, second), count in pairs.items():
         in_pairs[first] += count
         in_pairs[second] += count
+        leads.add(first)
     for (first, second), count in pairs.items():
         if first not in by_base or second not in by_base or first == second:
             continue
         main = first if by_base[first] >= by_base[second] else second
-        if main == first and by_base[second] <= in_pairs[second]:
-            continue  # "Hokage Tower": a place named after someone, not a full name
+        if main == first and by_base[second] <= in_pairs[second] and second not in leads:
+            # "Hokage Tower": a word only ever seen after a name is a place, not a family name
+            # (a family name also leads: "Uzumaki Naruto", "Uzumaki Kushina").
+            continue
         full = f"{first} {second}"
         lexicon.canonical[full] = lexicon.canonical.get(main, main)
         lexicon.forms[full] += count
@@ -171,7 +177,8 @@ def list_characters(lexicon: Lexicon, speakers: Counter[str]) -> tuple[Character
         for name in mentions
         if speakers.get(name)
         or lexicon.evidence.get(name, 0) >= 2
-        or (lexicon.evidence.get(name, 0) and mentions[name] >= _RECURRING)
+        or mentions[name] >= _RECURRING
+        or (lexicon.evidence.get(name, 0) and mentions[name] >= 2)
     ]
     for name in speakers:
         if name not in mentions:

@@ -57,7 +57,8 @@ class DraftChapter:
 class Outline:
     title: str | None
     chapters: list[DraftChapter]
-    roles: list[Role]
+    blocks: list[Block]
+    roles: list[Role]  # one per block
 
 
 def classify(blocks: list[Block]) -> tuple[list[Role], int]:
@@ -263,7 +264,7 @@ def assemble(blocks: list[Block], roles: list[Role], base_gap: int) -> Outline:
                     chapter.scenes.append(scene)
                 pending_heading, broken = [], False
             scene.paragraphs.append(block.text)
-    return Outline(title, _drop_empty(chapters), roles)
+    return Outline(title, _drop_empty(chapters), blocks, roles)
 
 
 def _drop_empty(chapters: list[DraftChapter]) -> list[DraftChapter]:

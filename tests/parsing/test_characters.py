@@ -1,0 +1,64 @@
+"""Characters: speakers and recurring names, aliases merged, common words left out."""
+from __future__ import annotations
+
+from tests.parsing.conftest import parse
+
+
+def characters(text):
+    return {c.name: c for c in parse(text).characters}
+
+
+def test_honorific_forms_merge_into_one_character():
+    cast = characters(
+        "Naruto waved at Sakura. Later Naruto-kun ate ramen with Kakashi-sensei, and Sakura-chan "
+        "watched Naruto-san eat. Kakashi sighed at Naruto-sama and Sakura-senpai. Then Kakashi-dono, "
+        "Sakura-hime and Naruto left, and Kakashi-san followed Sakura and Naruto.\n"
+    )
+    assert set(cast) >= {"Naruto", "Sakura", "Kakashi"}
+    assert not any("-" in name for name in cast)
+    assert set(cast["Naruto"].aliases) == {"Naruto-kun", "Naruto-san", "Naruto-sama"}
+    assert set(cast["Sakura"].aliases) == {"Sakura-chan", "Sakura-senpai", "Sakura-hime"}
+    assert cast["Naruto"].mentions == 6
+
+
+def test_family_name_first_or_last_is_the_same_person():
+    cast = characters(
+        "Everyone knew Naruto. The boy, Uzumaki Naruto, was loud. Some called him Naruto Uzumaki, "
+        "and when Naruto laughed the whole street heard it. Then Uzumaki Kushina arrived and Naruto waved.\n"
+    )
+    assert "Uzumaki Naruto" in cast["Naruto"].aliases
+    assert "Naruto Uzumaki" in cast["Naruto"].aliases
+    assert "Uzumaki" not in cast
+
+
+def test_sentence_initial_common_words_are_not_characters():
+    cast = characters(
+        "Suddenly the door opened. Maybe it was the wind. However, nobody moved. Perhaps it was nothing. "
+        "Suddenly it closed again. Maybe not. However it went, Naruto waited, and Naruto watched the door, "
+        "and Sakura watched Naruto.\n\n\"Who's there?\" Naruto asked.\n"
+    )
+    assert "Naruto" in cast
+    assert not {"Suddenly", "Maybe", "However", "Perhaps", "The", "Who"} & set(cast)
+
+
+def test_speakers_are_characters_even_when_named_once():
+    cast = characters('"Leave," Zabuza said.\n')
+    assert "Zabuza" in cast
+
+
+def test_most_mentioned_first_with_gender_learned_from_the_text():
+    story = parse(
+        "Sakura waited. Naruto came. Naruto shook his head and Naruto sat down. Naruto rubbed his eyes. "
+        "Sakura crossed her arms. Sakura tapped her foot.\n"
+    )
+    assert [c.name for c in story.characters][:2] == ["Naruto", "Sakura"]
+    assert {c.name: c.gender for c in story.characters} == {"Naruto": "M", "Sakura": "F"}
+
+
+def test_titles_keep_their_name():
+    cast = characters(
+        '"My dear Mr. Bennet," said his lady to him one day, "have you heard?" Mr. Bennet replied that he '
+        "had not. Mrs. Bennet was not pleased, and Mr. Bennet smiled.\n"
+    )
+    assert {"Mr. Bennet", "Mrs. Bennet"} <= set(cast)
+    assert cast["Mr. Bennet"].gender == "M" and cast["Mrs. Bennet"].gender == "F"
