@@ -166,6 +166,7 @@ class StoryBot(commands.Bot):
         use_endpoints(settings)
 
     async def setup_hook(self) -> None:
+        self._enable_optional_intents()
         # The loader parses in worker threads, logs its summary and warns about each failed file.
         self.load_report = await load_directory(self.store, self.settings.stories_dir)
         for name in self.initial_extensions:
@@ -174,6 +175,20 @@ class StoryBot(commands.Bot):
             except Exception:
                 log.exception("Cog %s failed to load; the others still load", name)
         await self.sync_commands()
+
+    def _enable_optional_intents(self) -> None:
+        """Ask for message content (typed trivia answers) only when the portal has it switched on.
+
+        Asking for a privileged intent the application lacks closes the gateway (4014), so it is
+        never requested blindly; login has fetched the application, and IDENTIFY comes after this.
+        """
+        flags = self.application.flags if self.application else None
+        if flags is None or not (flags.gateway_message_content or flags.gateway_message_content_limited):
+            return
+        # discord.py fixes intents at construction; its state object is what IDENTIFY reads.
+        self._connection._intents.guild_messages = True
+        self._connection._intents.message_content = True
+        log.info("Message Content intent is enabled for this application: typed trivia answers are on")
 
     async def sync_commands(self) -> bool:
         """Sync to DEV_GUILD_ID, or globally when the tree changed since the last global sync."""

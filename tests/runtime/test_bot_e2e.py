@@ -12,9 +12,11 @@ from bot.runtime import APOLOGY, INTENTS, discover_cogs
 from bot.store.loader import load_directory
 from bot.views import StoryView
 from tests.conftest import SEEDS
+from tests.discord_local import LocalDiscord
 
 GUILDS_INTENT = 1 << 0
-PRIVILEGED = (1 << 1) | (1 << 8) | (1 << 15)
+GUILD_MESSAGES, MESSAGE_CONTENT = 1 << 9, 1 << 15
+PRIVILEGED = (1 << 1) | (1 << 8) | MESSAGE_CONTENT
 META = ("cogs.meta",)
 
 
@@ -248,3 +250,21 @@ async def test_server_error_on_a_reply_is_retried(metabot):
     metabot.server.fail_next(route, status=502)
     assert (await (await metabot.run("help")).reply()).ephemeral
     assert [r.status for r in metabot.server.requests if r.route == route] == [502, 200]
+
+
+class PortalWithMessageContent(LocalDiscord):
+    """A local Discord whose application has the Message Content intent switched on."""
+
+    async def _get_application(self, request):
+        data = await super()._get_application(request)
+        data["flags"] = 1 << 19  # GATEWAY_MESSAGE_CONTENT_LIMITED
+        return data
+
+
+async def test_message_content_is_requested_only_when_the_portal_allows_it(make_storybot, local_discord):
+    async with make_storybot(extensions=META) as plain:
+        assert not plain.bot.intents.message_content
+        assert local_discord.gateway.identifies[-1]["intents"] == GUILDS_INTENT
+    async with PortalWithMessageContent() as portal, make_storybot(server=portal, extensions=META) as sb:
+        assert sb.bot.intents.message_content and sb.bot.intents.guild_messages
+        assert portal.gateway.identifies[-1]["intents"] == GUILDS_INTENT | GUILD_MESSAGES | MESSAGE_CONTENT
