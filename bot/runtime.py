@@ -91,6 +91,9 @@ def user_message(error: BaseException) -> str | None:
         return str(error)
     if isinstance(error, app_commands.CheckFailure):
         return "You can't use this command here."
+    if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
+        # Discord still shows a command from before the last sync; clients catch up within minutes.
+        return "That command has just changed or been removed; please try again in a minute."
     if isinstance(error, discord.Forbidden):
         return "I don't have the permissions I need in this channel; ask a server admin to check my role."
     return None
@@ -107,8 +110,14 @@ async def handle_interaction_error(interaction: discord.Interaction, error: Base
             exc_info=error,
         )
         message = APOLOGY
-    elif isinstance(error, discord.Forbidden | app_commands.BotMissingPermissions):
-        log.warning("Missing permissions in guild %s: %s", interaction.guild_id, error)
+    elif isinstance(
+        error,
+        discord.Forbidden
+        | app_commands.BotMissingPermissions
+        | app_commands.CommandNotFound
+        | app_commands.CommandSignatureMismatch,
+    ):
+        log.warning("Interaction %s in guild %s: %s", interaction.id, interaction.guild_id, error)
     await reply_ephemeral(interaction, message)
 
 

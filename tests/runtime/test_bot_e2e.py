@@ -268,3 +268,14 @@ async def test_message_content_is_requested_only_when_the_portal_allows_it(make_
     async with PortalWithMessageContent() as portal, make_storybot(server=portal, extensions=META) as sb:
         assert sb.bot.intents.message_content and sb.bot.intents.guild_messages
         assert portal.gateway.identifies[-1]["intents"] == GUILDS_INTENT | GUILD_MESSAGES | MESSAGE_CONTENT
+
+
+async def test_a_command_discord_still_shows_after_removal_gets_a_reply(metabot):
+    @metabot.bot.tree.command(name="fleeting", description="Removed after the sync")
+    async def fleeting(interaction: discord.Interaction) -> None: ...
+
+    await metabot.bot.tree.sync()
+    metabot.bot.tree.remove_command("fleeting")
+    reply = await (await metabot.run("fleeting")).reply()
+    assert reply.ephemeral and "try again in a minute" in reply.content
+    assert metabot.errors.records == []
