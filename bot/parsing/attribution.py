@@ -51,9 +51,11 @@ SPEECH_VERBS = frozenset(
 )
 _PRONOUNS = {"he": "he", "she": "she"}
 _DETERMINERS = frozenset(("a", "an", "the"))
-_SUBJECT = re.compile(r"(?:^\s*|[.!?…]['\"”’]?\s+|,\s+)([A-Z][a-z]+(?:-[a-z]+)?)\s+(?:[a-z]+ly\s+)?[a-z]")
+_CAPITALISED_BEFORE_WORD = re.compile(r"[A-Z][a-z]+(?:-[a-z]+)?(?= [a-z])")
 _PRONOUN_SUBJECT = re.compile(r"\s*(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b")
 _PRONOUN_SUBJECT_END = re.compile(r"(?:^|[.!?]\s+)(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b[^.!?\"“”]*[.!?]\s*$")
+# A name followed by a pause or the end of the line: a vocative when nothing leads into it.
+_NAME_BEFORE_PAUSE = re.compile(r"[A-Z][a-z]+(?:-[a-z]+)?(?=\s*(?:[,!?.…]|$))")
 _QUOTED = re.compile(r"\"[^\"]*\"?|“[^”]*”?")
 _GREETING = frozenset("hey oh yes no thanks sorry dear hi hello bye goodbye morning".split())
 _WINDOW = 100
@@ -169,6 +171,16 @@ def _tag_before(before: str) -> tuple[str, str] | None:
     return None
 
 
+def _subjects(text: str) -> list[str]:
+    """Capitalised words that open a sentence or clause and are followed by a lower-case word."""
+    found = []
+    for match in _CAPITALISED_BEFORE_WORD.finditer(text):
+        before = text[max(0, match.start() - 4) : match.start()].rstrip(" \"”’'")
+        if not before or before[-1] in ".!?…,;":
+            found.append(match[0])
+    return found
+
+
 class ChapterAttributor:
     """Attributes the quotations of one scene at a time."""
 
@@ -281,11 +293,7 @@ class ChapterAttributor:
         for text, confidence, rule in segments:
             if not text.strip():
                 continue
-            subjects = {
-                name
-                for match in _SUBJECT.finditer(text)
-                if (name := canonical.get(match[1])) and name not in excluded
-            }
+            subjects = {name for form in _subjects(text) if (name := canonical.get(form)) and name not in excluded}
             if len(subjects) == 1:
                 return subjects.pop(), confidence, rule
         return None, 0.0, None
@@ -310,19 +318,16 @@ class ChapterAttributor:
     def _names_in_speech(self, text: str) -> tuple[set[str], set[str]]:
         """Names a quotation mentions, and those it addresses ('Naruto, you fail.')."""
         canonical = self._lexicon.canonical
-        mentioned: set[str] = set()
+        mentioned = {name for form in CAPITALISED.findall(text) if (name := canonical.get(form))}
         addressed: set[str] = set()
-        for match in CAPITALISED.finditer(text):
-            name = canonical.get(match[0])
-            if not name:
-                continue
-            mentioned.add(name)
-            start, end = match.span()
-            before = text[max(0, start - 12) : start].rstrip()
-            after = text[end : end + 2].lstrip()
-            opens = not before or before[-1] in ",!?.…" or before.rsplit(None, 1)[-1].lower() in _GREETING
-            if opens and (not after or after[0] in ",!?.…"):
-                addressed.add(name)
+        if mentioned:
+            for match in _NAME_BEFORE_PAUSE.finditer(text):
+                name = canonical.get(match[0])
+                if not name:
+                    continue
+                before = text[max(0, match.start() - 12) : match.start()].rstrip()
+                if not before or before[-1] in ",!?.…" or before.rsplit(None, 1)[-1].lower() in _GREETING:
+                    addressed.add(name)
         return mentioned, addressed
 
     def _turn_taking(

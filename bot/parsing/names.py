@@ -66,4 +66,6 @@ def is_stopword(name: str) -> bool:
     words = name.split()
     if len(words) > 1 and words[0].rstrip(".") in TITLES:
         return False
-    return words[0].lower().rstrip(".") in STOPWORDS
+    # "He'd" and "I’m" are a stopword with a contraction.
+    first = words[0].lower().rstrip(".").replace("’", "'").split("'", 1)[0]
+    return first in STOPWORDS

@@ -37,18 +37,22 @@ _SPOKEN_END = frozenset(".!?,;…-")
 _LEGEND_OPENERS = frozenset("\"“'‘*_")
 _SENTENCE_PUNCT = re.compile(r"[.!?,;]")
 # Words a writer uses to talk about the writing; a story paragraph seldom needs them.
-_META = re.compile(
-    r"(?i)\b(?:stor(?:y|ies)|chapters?|fics?|fanfic(?:tion)?s?|updat(?:e|es|ed|ing)|"
-    r"reviews?|review(?:ed|ing|ers?)|readers?|beta(?:ed|'d)?|sequel|one-?shots?|oneshots?|"
-    r"r\s*&\s*r|favou?rites?|follows|hiatus|cliffhanger|plot|author|authors|"
-    r"writ(?:e|es|ing|ten)|wrote|post(?:ed|ing)|disclaimer|oc|ooc|au|pm|lemon|pairing)\b"
+_META = frozenset(
+    """story stories chapter chapters fic fics fanfic fanfics fanfiction update updates updated
+    updating review reviews reviewed reviewing reviewer reviewers reader readers beta betaed beta'd
+    sequel oneshot one-shot oneshots favorite favorites favourite favourites follows hiatus
+    cliffhanger plot author authors write writes writing written wrote post posted posting
+    disclaimer oc ooc au pm lemon pairing r&r""".split()
 )
-_GREETING = re.compile(
-    r"(?i)\b(?:enjoy|thanks|thank\s+you|hope\s+you|see\s+you|until\s+next\s+time|next\s+time|"
-    r"read\s+and\s+review|please\s+review|ja\s+ne|peace\s+out|cheers|later\s+guys)\b"
+_GREETING_WORDS = frozenset("enjoy enjoyed thanks cheers".split())
+_GREETING_PHRASES = (
+    "thank you", "hope you", "see you", "next time", "read and review", "please review", "ja ne",
+    "peace out", "later guys",
 )
-_FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'll|I'd|I’m|I’ve|I’ll|I’d|me|my|mine|myself)\b")
-_SECOND_PERSON = re.compile(r"(?i)\b(?:you|your|you're|you’re|you'll|you’ll|guys|y'all|everyone)\b")
+_FIRST_PERSON = frozenset("I I'm I've I'll I'd I’m I’ve I’ll I’d me my My mine myself".split())
+_SECOND_PERSON = frozenset("you your you're you’re you'll you’ll guys y'all everyone".split())
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’&-]*")
+_VOICE_CUES = ("I", "my", "My", "me", "you", "You", "hank", "njoy", "eview", "pdate", "guys")
 _VOICE_MAX = 2000  # longer paragraphs are story, whatever their words
 _QUOTED = re.compile(r"\"[^\"]*\"?|“[^”]*”?")
 _WORDS = re.compile(r"\S+")
@@ -100,23 +104,32 @@ def is_legend(text: str) -> bool:
     return all(len(_WORDS.findall(item)) <= 5 and not _SENTENCE_PUNCT.search(item) for item in inner)
 
 
+def _may_be_voice(text: str) -> bool:
+    """A cheap first look: a note to readers nearly always says I, my, you, thanks or enjoy."""
+    return any(cue in text for cue in _VOICE_CUES)
+
+
 def author_voice(text: str) -> int:
     """How strongly a plain paragraph reads as the author talking about the writing.
 
     2: meta words plus first or second person (a note on its own); 1: a short first/second-person
     or greeting line (a note only next to a stronger one); 0: story text.
     """
-    if len(text) > _VOICE_MAX:
+    if len(text) > _VOICE_MAX or not _may_be_voice(text):
         return 0
     narration = _QUOTED.sub(" ", text)
-    if len(narration) < len(text) / 2:
+    if len(narration) < len(text) / 2 or not _may_be_voice(narration):
         return 0
-    meta = len(_META.findall(narration))
-    greeting = len(_GREETING.findall(narration))
-    person = len(_FIRST_PERSON.findall(narration)) + len(_SECOND_PERSON.findall(narration))
-    words = len(_WORDS.findall(narration))
+    tokens = _TOKEN.findall(narration)
+    lowered = [token.lower() for token in tokens]
+    meta = sum(1 for token in lowered if token in _META)
+    person = sum(1 for token in tokens if token in _FIRST_PERSON)
+    person += sum(1 for token in lowered if token in _SECOND_PERSON)
+    lowered_text = narration.lower()
+    greeting = sum(1 for token in lowered if token in _GREETING_WORDS)
+    greeting += sum(1 for phrase in _GREETING_PHRASES if phrase in lowered_text)
     if meta and person and (meta + greeting >= 2 or person >= 2):
         return 2
-    if (person or greeting or meta) and words <= 20:
+    if (person or greeting or meta) and len(tokens) <= 20:
         return 1
     return 0

@@ -99,9 +99,12 @@ def _scan(text: str, start_open: bool) -> tuple[list[_Span], int | None]:
         stripped = text.lstrip()
         if stripped[:1] in ('"', "“"):
             double_at = len(text) - len(stripped) + 1
+    last = len(text) - 1
     for match in _MARK.finditer(text):
         pos = match.start()
         ch = text[pos]
+        if ch in "'’" and 0 < pos < last and text[pos - 1].isalpha() and text[pos + 1].isalpha():
+            continue  # it's, Naruto's, don't: the common case, settled before anything else
         if ch in '"“”':
             if continued and pos < double_at:
                 continue  # the reopening mark of a continued quotation
