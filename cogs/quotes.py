@@ -12,7 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import StoryNotFound
+from bot.errors import StoryNotFound, UserError
 from bot.render import (
     CHOICE_NAME_LIMIT,
     EMBED_AUTHOR_LIMIT,
@@ -162,7 +162,7 @@ class AnotherQuote(discord.ui.DynamicItem[discord.ui.Button], template=r"quote:a
             audience = audience_of(interaction)
             filters = await cycle_filters(store, self.cycle_id, audience)
             if filters is None:
-                raise StoryNotFound()
+                raise UserError("Those quote buttons have expired; run `/quote` again.")
             await send_quote(interaction, pick_quote(store, audience, filters))
         except Exception as error:
             await handle_interaction_error(interaction, error)

@@ -14,7 +14,7 @@ import json
 import logging
 import random
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.errors import CharacterNotFound, NothingMatches
 from bot.store import stories
@@ -35,6 +35,7 @@ _BATCH = 16  # positions examined per query while walking a cycle
 _FIRST_PASS_BUDGET = 256  # steps before giving up on finding a confident speaker in this pick
 _WALK_BUDGET = 4096  # steps per pick before asking the user to try again
 _EXCERPT_TRIES = 12
+KEEP_CYCLES = timedelta(days=60)  # a filter unused this long starts afresh (its "Another" buttons expire)
 _MASK64 = (1 << 64) - 1
 
 # One query fetches a quote with its story; the StoredStory fields are the stories columns.
@@ -202,11 +203,13 @@ async def _save_cycle(
     """Start a new cycle (new seed, cursor 0), reusing the row so old "Another" buttons still work."""
     seed = rng.getrandbits(63)
     if cycle is None:
+        stale = (datetime.now(UTC) - KEEP_CYCLES).isoformat(timespec="seconds")
+        await store.db.execute("DELETE FROM quote_cycles WHERE used_at < ?", (stale,))
         cur = await store.db.execute(
             "INSERT INTO quote_cycles (scope, filter_key, story_id, character, contains, adult, seed,"
-            " size, cut, cursor, built_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+            " size, cut, cursor, built_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
             (audience.scope, key, filters.story_id, filters.character, filters.contains,
-             int(audience.adult), seed, size, cut, _now()),
+             int(audience.adult), seed, size, cut, _now(), _now()),
         )
         cycle_id = cur.lastrowid
         await cur.close()
@@ -222,7 +225,8 @@ async def _save_cycle(
 
 async def _set_cursor(store: Store, cycle: _Cycle) -> None:
     await store.db.execute(
-        "UPDATE quote_cycles SET cursor = ?, cut = ? WHERE id = ?", (cycle.cursor, cycle.cut, cycle.id)
+        "UPDATE quote_cycles SET cursor = ?, cut = ?, used_at = ? WHERE id = ?",
+        (cycle.cursor, cycle.cut, _now(), cycle.id),
     )
 
 

@@ -176,3 +176,12 @@ async def test_a_slow_pick_is_deferred_then_delivered(storybot, monkeypatch) -> 
     assert reply.embeds[0]["footer"]["text"] == FOOTER and not reply.ephemeral
     again = await (await storybot.click(reply, _button(reply, "quote:again:"))).reply()
     assert again.embeds[0]["footer"]["text"] == FOOTER
+
+
+async def test_another_on_an_expired_cycle_says_to_run_quote_again(storybot) -> None:
+    await add(storybot.store, dialogue_story("spark", lines=3), title="Spark Tale", guild_id=storybot.guild.id)
+    reply = await (await storybot.run("quote", {"story": "Spark Tale"})).reply()
+    async with storybot.store.atomic():
+        await storybot.store.db.execute("DELETE FROM quote_cycles")
+    expired = await (await storybot.click(reply, _button(reply, "quote:again:"))).reply()
+    assert expired.ephemeral and "/quote" in expired.content

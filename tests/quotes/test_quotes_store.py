@@ -208,3 +208,13 @@ async def test_an_added_story_joins_the_next_cycle(store: Store) -> None:
     await add(store, dialogue_story("beta", lines=3), guild_id=GUILD_A)
     later = {(await pick_quote(store, Audience(GUILD_A), QuoteFilters())).quote.id for _ in range(6)}
     assert len(later) == 6 and first in later
+
+
+async def test_cycles_unused_for_long_are_dropped_with_their_members(store: Store) -> None:
+    story_id = await add(store, dialogue_story("alpha", lines=3))
+    old = await pick_quote(store, Audience(GUILD_A), QuoteFilters(story_id=story_id))
+    await store.db.execute("UPDATE quote_cycles SET used_at = '2000-01-01T00:00:00' WHERE id = ?", (old.cycle_id,))
+    await pick_quote(store, Audience(GUILD_A), QuoteFilters(contains="line"))
+    assert await cycle_filters(store, old.cycle_id, Audience(GUILD_A)) is None
+    async with store.db.execute("SELECT count(*) FROM quote_cycle_members WHERE cycle_id = ?", (old.cycle_id,)) as cur:
+        assert (await cur.fetchone())[0] == 0

@@ -23,8 +23,9 @@ END;
 -- accepting confident speakers, then the rest (`cut` = how far the first pass got).
 -- Filtered cycles walk their own members (confident speakers in positions 0..cut-1).
 -- scope: guild id, 0 outside guilds. adult: 1 when M/Explicit stories may be shown.
+-- AUTOINCREMENT: ids of dropped cycles are never reused, so an old button cannot pick up others' filters.
 CREATE TABLE quote_cycles (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     scope INTEGER NOT NULL,
     filter_key TEXT NOT NULL,
     story_id INTEGER REFERENCES stories (id) ON DELETE CASCADE,
@@ -36,9 +37,12 @@ CREATE TABLE quote_cycles (
     cut INTEGER NOT NULL,
     cursor INTEGER NOT NULL,
     built_at TEXT NOT NULL,
+    used_at TEXT NOT NULL,
     UNIQUE (scope, filter_key)
 );
 CREATE INDEX quote_cycles_story ON quote_cycles (story_id) WHERE story_id IS NOT NULL;
+-- Cycles unused for a while are dropped (with their members) when new ones are made.
+CREATE INDEX quote_cycles_used ON quote_cycles (used_at);
 
 -- Members of a filtered cycle; a removed story's quotes drop out (the walk skips the gap).
 CREATE TABLE quote_cycle_members (
@@ -51,7 +55,7 @@ CREATE INDEX quote_cycle_members_quote ON quote_cycle_members (quote_id);
 
 -- A /search as typed, so its Prev/Next buttons (custom_id carries the id) work after a restart.
 CREATE TABLE searches (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused (see quote_cycles)
     user_id INTEGER NOT NULL,
     scope INTEGER NOT NULL,
     story_id INTEGER REFERENCES stories (id) ON DELETE CASCADE,
