@@ -168,24 +168,50 @@ async def record_question(
     store: Store, *, game_id: int, question_no: int, guild_id: int, story_id: int | None,
     answers: Sequence[ScoredAnswer],
 ) -> None:
-    """Write one closed question's answers and advance the game, all or nothing.
-
-    Writing the same question twice changes nothing (a retry after an error is harmless).
-    """
+    """Write one closed question's answers, the players' running totals and the game's progress,
+    all or nothing. Writing the same question twice changes nothing (a retry is harmless)."""
     async with store.atomic():
-        await store.db.executemany(
-            # DO NOTHING only on the key: OR IGNORE would also swallow CHECK failures.
-            "INSERT INTO trivia_answers (game_id, question_no, user_id, guild_id, story_id,"
-            " correct, points) VALUES (?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (game_id, question_no, user_id) DO NOTHING",
-            [
-                (game_id, question_no, a.user_id, guild_id, story_id, int(a.correct), a.points)
-                for a in answers
-            ],
-        )
+        for a in answers:
+            await _record_answer(store, game_id, question_no, guild_id, story_id, a)
         await store.db.execute(
             "UPDATE trivia_games SET questions_done = max(questions_done, ?) WHERE id = ?",
             (question_no, game_id),
+        )
+
+
+async def _record_answer(
+    store: Store, game_id: int, question_no: int, guild_id: int, story_id: int | None, a: ScoredAnswer
+) -> None:
+    # Whether this is the player's first answer in the game (and about this story): counts a game.
+    async with store.db.execute(
+        "SELECT count(*), count(CASE WHEN story_id IS ? THEN 1 END) FROM trivia_answers"
+        " WHERE game_id = ? AND user_id = ?",
+        (story_id, game_id, a.user_id),
+    ) as cur:
+        earlier, earlier_story = await cur.fetchone()
+    # DO NOTHING only on the key: OR IGNORE would also swallow CHECK failures.
+    cur = await store.db.execute(
+        "INSERT INTO trivia_answers (game_id, question_no, user_id, guild_id, story_id, correct, points)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (game_id, question_no, user_id) DO NOTHING",
+        (game_id, question_no, a.user_id, guild_id, story_id, int(a.correct), a.points),
+    )
+    if cur.rowcount == 0:
+        return  # already written
+    values = (a.points, int(a.correct), 1)
+    await store.db.execute(
+        "INSERT INTO trivia_totals (guild_id, user_id, points, correct, answered, games)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id) DO UPDATE SET"
+        " points = points + excluded.points, correct = correct + excluded.correct,"
+        " answered = answered + 1, games = games + excluded.games",
+        (guild_id, a.user_id, *values, int(earlier == 0)),
+    )
+    if story_id is not None:
+        await store.db.execute(
+            "INSERT INTO trivia_story_totals (guild_id, story_id, user_id, points, correct, answered, games)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, story_id, user_id) DO UPDATE SET"
+            " points = points + excluded.points, correct = correct + excluded.correct,"
+            " answered = answered + 1, games = games + excluded.games",
+            (guild_id, story_id, a.user_id, *values, int(earlier_story == 0)),
         )
 
 
@@ -225,8 +251,23 @@ async def close_interrupted_games(store: Store) -> list[StoredGame]:
 
 
 async def game_scores(store: Store, game_id: int) -> list[LeaderboardRow]:
-    """One game's standings as written so far."""
-    return [row for row, _ in await _ranked(store, "game_id = ?", (game_id,), None, limit=None)]
+    """One game's standings as written so far (a game has few rows: aggregated on the fly)."""
+    async with store.db.execute(
+        "SELECT user_id, sum(points) AS points, sum(correct) AS correct, count(*) AS answered"
+        " FROM trivia_answers WHERE game_id = ? GROUP BY user_id ORDER BY points DESC, correct DESC, user_id",
+        (game_id,),
+    ) as cur:
+        rows = await cur.fetchall()
+    return _with_ranks([(r["user_id"], r["points"], 1, r["correct"], r["answered"]) for r in rows])
+
+
+def _with_ranks(rows: Sequence[tuple[int, int, int, int, int]], first_rank: int = 1) -> list[LeaderboardRow]:
+    """Rows sorted best first -> LeaderboardRows; equal points share the rank of the first of them."""
+    out: list[LeaderboardRow] = []
+    for i, (user_id, points, games, correct, answered) in enumerate(rows):
+        rank = out[-1].rank if out and out[-1].points == points else first_rank + i
+        out.append(LeaderboardRow(rank, user_id, points, games, correct, answered))
+    return out
 
 
 # ----------------------------------------------------------------------------------- leaderboards
@@ -236,42 +277,29 @@ async def leaderboard(
     store: Store, guild_id: int, *, story_id: int | None = None, user_id: int | None = None,
     limit: int = LEADERBOARD_SIZE,
 ) -> Leaderboard:
-    """A guild's standings (optionally counting only questions from one story): the top `limit`,
-    the invoker's own row wherever it ranks, and the number of players."""
+    """A guild's standings (or only questions about one story): the top `limit`, the invoker's own
+    row wherever it ranks, and the number of players. Reads the running totals through their
+    rank index, so the cost does not grow with the number of answers."""
     if story_id is None:
-        where, args = "guild_id = ?", (guild_id,)
+        table, where, args = "trivia_totals", "guild_id = ?", (guild_id,)
     else:
-        where, args = "guild_id = ? AND story_id = ?", (guild_id, story_id)
-    rows = await _ranked(store, where, args, user_id, limit=limit)
-    top = tuple(r for r, position in rows if position <= limit)
-    me = next((r for r, _ in rows if r.user_id == user_id), None)
+        table, where, args = "trivia_story_totals", "guild_id = ? AND story_id = ?", (guild_id, story_id)
+    columns = "user_id, points, games, correct, answered"
     async with store.db.execute(
-        f"SELECT count(DISTINCT user_id) FROM trivia_answers WHERE {where}", args
+        f"SELECT {columns} FROM {table} WHERE {where} ORDER BY points DESC, correct DESC, user_id LIMIT ?",
+        (*args, limit),
     ) as cur:
+        top = _with_ranks([tuple(r) for r in await cur.fetchall()])
+    me = next((r for r in top if r.user_id == user_id), None)
+    if me is None and user_id is not None:
+        async with store.db.execute(f"SELECT {columns} FROM {table} WHERE {where} AND user_id = ?", (*args, user_id)) as cur:
+            row = await cur.fetchone()
+        if row is not None:
+            async with store.db.execute(
+                f"SELECT count(*) FROM {table} WHERE {where} AND points > ?", (*args, row["points"])
+            ) as cur:
+                above = (await cur.fetchone())[0]
+            me = LeaderboardRow(above + 1, *row)
+    async with store.db.execute(f"SELECT count(*) FROM {table} WHERE {where}", args) as cur:
         players = (await cur.fetchone())[0]
-    return Leaderboard(top, me, players)
-
-
-async def _ranked(
-    store: Store, where: str, args: tuple, user_id: int | None, *, limit: int | None
-) -> list[tuple[LeaderboardRow, int]]:
-    """Totals per player, best first, each with its position (`limit`: top rows plus user_id's)."""
-    # position breaks ties for the cut at `limit`; rank is what players see (ties share it).
-    sql = (
-        "WITH totals AS ("
-        "  SELECT user_id, sum(points) AS points, count(DISTINCT game_id) AS games,"
-        "         sum(correct) AS correct, count(*) AS answered"
-        f"  FROM trivia_answers WHERE {where} GROUP BY user_id"
-        "), ranked AS ("
-        "  SELECT *, rank() OVER (ORDER BY points DESC) AS rank,"
-        "         row_number() OVER (ORDER BY points DESC, correct DESC, user_id) AS position"
-        "  FROM totals"
-        ") SELECT rank, user_id, points, games, correct, answered, position FROM ranked"
-    )
-    params: tuple = args
-    if limit is not None:
-        sql += " WHERE position <= ? OR user_id = ?"
-        params = (*args, limit, user_id)
-    async with store.db.execute(sql + " ORDER BY position", params) as cur:
-        rows = await cur.fetchall()
-    return [(LeaderboardRow(*row[:6]), row[6]) for row in rows]
+    return Leaderboard(tuple(top), me, players)

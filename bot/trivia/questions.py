@@ -13,11 +13,13 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from bot.trivia.answers import normalize_answer, typed_answer_matches
 from bot.trivia.material import TriviaCharacter, TriviaLine, TriviaStory
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SPEAKER_CONFIDENCE = 0.8  # who-said questions only use lines whose speaker is this certain
 SPEAKING_CONFIDENCE = 0.5  # a character counts as "speaking" with one line at least this certain
@@ -29,6 +31,7 @@ MAX_OPTION_CHARS = 80  # Discord's button label limit
 RARE_WORD_MAX_COUNT = 2
 RARE_WORD_MIN_LEN = 6
 BLANK = "_____"
+MAX_CANDIDATES = 400  # lines or sentences tried per question kind and story
 
 _WORD_RE = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
 _SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+")
@@ -93,9 +96,14 @@ def norm(text: str) -> str:
     return _NORM_RE.sub(" ", text.casefold()).strip()
 
 
-def _contains(haystack_norm: str, needle: str) -> bool:
+def _contains(padded_norm: str, needle: str) -> bool:
+    """Whether `needle`'s words occur, whole, in text already normalized and padded with spaces."""
     n = norm(needle)
-    return bool(n) and f" {n} " in f" {haystack_norm} "
+    return bool(n) and f" {n} " in padded_norm
+
+
+def _padded_norm(text: str) -> str:
+    return f" {norm(text)} "
 
 
 def _fits_option(text: str) -> str:
@@ -110,7 +118,8 @@ class _StoryIndex:
         by_chapter: dict[int, list[str]] = defaultdict(list)
         for p in story.paragraphs:
             by_chapter[p.chapter].append(p.text)
-        self.chapter_norm = {c: norm(" ".join(texts)) for c, texts in by_chapter.items()}
+        # Normalized once and padded, so each containment check copies nothing.
+        self.chapter_norm = {c: _padded_norm(" ".join(texts)) for c, texts in by_chapter.items()}
         self.full_norm = " ".join(self.chapter_norm[c] for c in sorted(self.chapter_norm))
         self.characters: dict[str, TriviaCharacter] = {c.name: c for c in story.characters}
         self.line_count: Counter[str] = Counter(
@@ -186,6 +195,25 @@ def _shuffled(items: Sequence, rng: random.Random) -> list:
     return out
 
 
+def _candidates(items: Sequence[T], rng: random.Random) -> list[T]:
+    """A random sample of at most MAX_CANDIDATES: bounds the work on huge or repetitive stories,
+    where most candidates fail the uniqueness checks, while leaving plenty for 50 questions."""
+    if len(items) <= MAX_CANDIDATES:
+        return _shuffled(items, rng)
+    return rng.sample(list(items), MAX_CANDIDATES)
+
+
+def _first(items: Sequence[T], count: int, keep: Callable[[T], bool]) -> list[T]:
+    """The first `count` items kept, testing no more than needed (tests can scan whole stories)."""
+    out: list[T] = []
+    for item in items:
+        if len(out) == count:
+            break
+        if keep(item):
+            out.append(item)
+    return out
+
+
 def _with_answer(
     right: str, wrong: Sequence[str], rng: random.Random
 ) -> tuple[tuple[str, ...], int] | None:
@@ -221,7 +249,7 @@ def _pick_similar(
 def _who_said(index: _StoryIndex, rng: random.Random) -> Iterator[TriviaQuestion]:
     story = index.story
     speaking = [index.character(n) for n in index.line_count]
-    for line in _shuffled(story.lines, rng):
+    for line in _candidates(story.lines, rng):
         if not line.speaker or line.confidence < SPEAKER_CONFIDENCE:
             continue
         if index.speakers_of[norm(line.text)] != {line.speaker} or not _eligible_line(line, index):
@@ -253,14 +281,14 @@ def _which_story(
     index: _StoryIndex, others: Sequence[_StoryIndex], rng: random.Random
 ) -> Iterator[TriviaQuestion]:
     story = index.story
-    for line in _shuffled(story.lines, rng):
+    for line in _candidates(story.lines, rng):
         if not _eligible_line(line, index):
             continue
-        rivals = [
-            o for o in _shuffled(others, rng)
-            if o.story.title.casefold() != story.title.casefold()
-            and not _contains(o.full_norm, line.text)
-        ][:3]
+        rivals = _first(
+            _shuffled(others, rng), 3,
+            lambda o, line=line: o.story.title.casefold() != story.title.casefold()
+            and not _contains(o.full_norm, line.text),
+        )
         if not rivals:
             continue
         picked = _with_answer(story.title, [o.story.title for o in rivals], rng)
@@ -277,13 +305,13 @@ def _which_chapter(index: _StoryIndex, rng: random.Random) -> Iterator[TriviaQue
     story = index.story
     if len(story.chapters) < 3:
         return
-    for line in _shuffled(story.lines, rng):
+    for line in _candidates(story.lines, rng):
         if not _eligible_line(line, index):
             continue
-        other_chapters = [
-            c for c in _shuffled(range(len(story.chapters)), rng)
-            if c != line.chapter and not _contains(index.chapter_norm.get(c, ""), line.text)
-        ][:3]
+        other_chapters = _first(
+            _shuffled(range(len(story.chapters)), rng), 3,
+            lambda c, line=line: c != line.chapter and not _contains(index.chapter_norm.get(c, ""), line.text),
+        )
         if len(other_chapters) < 2:
             continue
         chosen = sorted([line.chapter, *other_chapters])
@@ -349,7 +377,7 @@ def _missing_word(index: _StoryIndex, rng: random.Random) -> Iterator[TriviaQues
     rare_by_suffix: dict[str, list[str]] = defaultdict(list)  # "options of the same kind"
     for w in rare_pool:
         rare_by_suffix[_suffix_class(w)].append(w)
-    for chapter, sentence in _shuffled(_sentences(index), rng):
+    for chapter, sentence in _candidates(_sentences(index), rng):
         tokens = list(_PLAIN_WORD_RE.finditer(sentence))
         sentence_words = {norm(t.group()) for t in tokens}
         for match in _shuffled(tokens, rng):

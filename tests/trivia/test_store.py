@@ -172,3 +172,44 @@ async def test_removed_story_keeps_guild_scores(store: Store) -> None:
         await store.db.execute("DELETE FROM stories WHERE id = ?", (story_id,))
     assert (await repo.leaderboard(store, GUILD)).top[0].points == 15
     assert (await repo.get_game(store, game)).story_id is None
+    async with store.db.execute("SELECT count(*) FROM trivia_story_totals") as cur:
+        assert (await cur.fetchone())[0] == 0
+
+
+async def test_running_totals_equal_the_answers_they_sum(store: Store) -> None:
+    stories = [await add_story(store, t) for t in ("x", "y")]
+    rng = random.Random(5)
+    expected: dict[tuple[int | None, int], list[int]] = {}  # (story or None, user) -> points, correct, answered
+    games_of: dict[tuple[int | None, int], set[int]] = {}
+    for channel in range(3):
+        game = await new_game(store, channel=channel)
+        for number in range(1, 6):
+            story = rng.choice(stories)
+            answers = [ScoredAnswer(u, rng.random() < 0.5, 0) for u in rng.sample(range(1, 7), 3)]
+            answers = [ScoredAnswer(a.user_id, a.correct, rng.randint(10, 15) if a.correct else 0) for a in answers]
+            await repo.record_question(
+                store, game_id=game, question_no=number, guild_id=GUILD, story_id=story, answers=answers
+            )
+            # A retry of the same question must not count twice.
+            await repo.record_question(
+                store, game_id=game, question_no=number, guild_id=GUILD, story_id=story, answers=answers
+            )
+            for a in answers:
+                for key in ((None, a.user_id), (story, a.user_id)):
+                    row = expected.setdefault(key, [0, 0, 0])
+                    row[0] += a.points
+                    row[1] += int(a.correct)
+                    row[2] += 1
+                    games_of.setdefault(key, set()).add(game)
+    for story in (None, *stories):
+        board = await repo.leaderboard(store, GUILD, story_id=story, limit=100)
+        got = {r.user_id: (r.points, r.correct, r.answered, r.games) for r in board.top}
+        want = {
+            user: (*expected[(s, user)], len(games_of[(s, user)]))
+            for (s, user) in expected if s == story
+        }
+        assert got == want
+        assert board.players == len(want)
+        for user in want:
+            me = (await repo.leaderboard(store, GUILD, story_id=story, user_id=user, limit=1)).me
+            assert me is not None and me.rank == 1 + sum(1 for p in want.values() if p[0] > want[user][0])
