@@ -153,10 +153,14 @@ def _is_scare_quote(text: str, span: _Span, content: str) -> bool:
     """"HE" or "The Invasion" used as a label inside narration rather than as speech."""
     if len(content) > _SCARE_MAX or content.endswith(_TERMINAL) or len(_SHORT_WORDS.findall(content)) > 3:
         return False
-    before = text[: span.open_mark].rstrip()
-    if before and (before[-1].isalnum()):
+    # Walk back over spaces instead of slicing: a slice per quotation is quadratic on a long
+    # paragraph full of opening marks.
+    start = span.open_mark
+    while start and text[start - 1].isspace():
+        start -= 1
+    if start and text[start - 1].isalnum():
         return True
-    if not before:
+    if not start:
         word = _NEXT_WORD.match(text, span.close_mark)
         return bool(word and word[1][0].islower() and word[1].lower() not in _TAG_STARTERS)
     return False
