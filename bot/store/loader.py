@@ -197,13 +197,17 @@ async def _find_by_hash(store: Store, scope: int, digest: str):
 
 
 async def _sync_metadata(store: Store, row, meta: StoryMetadata, guild_id: int | None) -> str:
-    """For an unchanged text: update bundled metadata when the .toml changed, else touch nothing."""
+    """For an unchanged text: update bundled metadata when its .toml changed, else touch nothing.
+
+    The same text under another source (a copy or a renamed file) changes nothing: the story
+    keeps the source it was loaded from, which is how bundled stories are told apart.
+    """
     current = StoryMetadata(row["title"], row["author"], row["fandom"], row["rating"], row["source"])
-    if guild_id is not None or current == meta:
+    if guild_id is not None or current == meta or current.source != meta.source:
         return "unchanged"
     await store.db.execute(
-        "UPDATE stories SET title = ?, title_key = ?, author = ?, fandom = ?, rating = ?, source = ? WHERE id = ?",
-        (meta.title, _key(meta.title), meta.author, meta.fandom, meta.rating, meta.source, row["id"]),
+        "UPDATE stories SET title = ?, title_key = ?, author = ?, fandom = ?, rating = ? WHERE id = ?",
+        (meta.title, _key(meta.title), meta.author, meta.fandom, meta.rating, row["id"]),
     )
     return "updated"
 

@@ -47,6 +47,19 @@ async def test_changed_metadata_updates_only_the_story_row(store: Store, seeds_c
     assert [s.rating for s in await stories.visible_stories(store, None) if s.title == "After the Invasion"] == ["M"]
 
 
+async def test_a_copy_under_another_name_changes_nothing(store: Store, tmp_path: Path) -> None:
+    shutil.copy(SEEDS / "000_8a561bc99943fb79.txt", tmp_path / "a.txt")
+    shutil.copy(SEEDS / "003_1fad3d07719de6fa.txt", tmp_path / "b.txt")
+    await loader.load_directory(store, tmp_path)
+    before = await dump(store)
+    shutil.copy(SEEDS / "000_8a561bc99943fb79.txt", tmp_path / "b.txt")  # b now repeats a
+    shutil.copy(SEEDS / "000_8a561bc99943fb79.txt", tmp_path / "c.txt")
+    report = await loader.load_directory(store, tmp_path)
+    assert [(o.path.name, o.status) for o in report.outcomes] == [
+        ("a.txt", "unchanged"), ("b.txt", "unchanged"), ("c.txt", "unchanged")]
+    assert await dump(store) == before
+
+
 async def test_bad_files_fail_alone_with_one_line_each(store: Store, tmp_path: Path) -> None:
     folder = tmp_path / "mixed"
     folder.mkdir()
