@@ -67,8 +67,8 @@ CUSTOM_ID = r"trivia:(?P<game>\d+):(?P<number>\d+):(?P<choice>\d)"
 
 def interrupted_text(done: int, planned: int) -> str:
     return (
-        f"⏹ This trivia game was interrupted when the bot restarted, after {done} of {planned} "
-        "questions. Scores so far are kept (`/trivia leaderboard`)."
+        f"⏹ This trivia game was interrupted after {done} of {planned} questions (the bot restarted "
+        "or lost access to this channel). Scores so far are kept: `/trivia leaderboard`."
     )
 
 
@@ -401,7 +401,7 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
             await self._play(game)
         except asyncio.CancelledError:
             raise  # shutting down: cog_unload finishes the game
-        except discord.Forbidden as exc:
+        except (discord.Forbidden, discord.NotFound) as exc:
             log.warning("Trivia game %s lost its channel %s: %s", game.id, game.channel_id, exc)
             game.session.interrupt()
         except Exception:
@@ -428,10 +428,13 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
                 story_id=result.question.story_id,
                 answers=[repo.ScoredAnswer(a.player_id, a.correct, a.points) for a in result.answers],
             )
-            await game.message.edit(
-                embed=result_embed(opened, result, pause=self.pause_seconds),
-                view=answer_view(game.id, opened, result), allowed_mentions=NO_MENTIONS,
-            )
+            try:
+                await game.message.edit(
+                    embed=result_embed(opened, result, pause=self.pause_seconds),
+                    view=answer_view(game.id, opened, result), allowed_mentions=NO_MENTIONS,
+                )
+            except discord.NotFound:
+                log.info("Trivia game %s: question message was deleted; playing on", game.id)
             if result.game_over is None:
                 await self._sleep(game, self.pause_seconds)
         if game.closing:

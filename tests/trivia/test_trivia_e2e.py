@@ -258,3 +258,22 @@ async def test_typed_answers_with_the_message_content_intent(make_storybot, monk
         else:
             pytest.fail("no missing-word question in ten")
         await (await harness.run("trivia stop")).response()
+
+
+async def test_trivia_commands_are_server_only(storybot) -> None:
+    group = storybot.bot.tree.get_command("trivia")
+    assert group is not None and group.guild_only
+    assert {c.name for c in group.commands} == {"start", "stop", "leaderboard"}
+
+
+async def test_deleted_question_message_does_not_end_the_game(storybot) -> None:
+    cog = trivia_cog(storybot, answer=1.0)
+    await start(storybot, 3)
+    message = await question_message(storybot, 1, 3)
+    await storybot.click(message, option_ids(message)[0])
+    storybot.server.delete_message(message)
+    second = await question_message(storybot, 2, 3)
+    assert storybot.channel.id in cog.games
+    await storybot.click(second, option_ids(second)[0])
+    await (await storybot.run("trivia stop")).response()
+    await storybot.server.wait_for_message(lambda m: title(m).startswith("Trivia over"), timeout=5)
