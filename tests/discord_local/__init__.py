@@ -67,7 +67,10 @@ Fault injection: ``server.fail_next("POST /channels/{channel_id}/messages", stat
 retry_after=0.2, count=1)`` (also 500/502); ``await server.drop_gateway()`` (1006, client resumes);
 ``server.send_reconnect()`` (op 7); ``server.invalidate_session(resumable=...)`` (op 9).
 ``server.gateway`` holds ``identifies``, ``resumes``, ``compressions`` (what each connection asked
-for: None, "zlib-stream" or "zstd-stream").
+for: None, "zlib-stream" or "zstd-stream"; discord.py 2.7.1 asks for zstd-stream when the
+``zstandard`` module is installed, as with our test extras, else zlib-stream). After a
+non-resumable INVALID_SESSION discord.py waits 5 s before it identifies again (its
+``before_identify_hook``), so such a test takes 5 s.
 """
 
 from .interactions import Callback, InteractionHandle

@@ -158,9 +158,12 @@ async def test_invalid_session_not_resumable_makes_the_client_identify_again(ser
     assert await ping_answered(server) == "pong"
 
 
-async def test_429_is_honoured_with_retry_after(server, run_bot):
+@pytest.mark.parametrize("scope", ["user", "global"])
+async def test_429_is_honoured_with_retry_after(server, run_bot, scope):
     bot = await run_bot(answering_bot(server))
-    server.fail_next("POST /channels/{channel_id}/messages", status=429, retry_after=0.3)
+    server.fail_next(
+        "POST /channels/{channel_id}/messages", status=429, retry_after=0.3, scope=scope
+    )
     await bot.get_channel(server.world.general.id).send("after the wait")
     sends = [r for r in server.requests if r.route == "POST /channels/{channel_id}/messages"]
     assert [r.status for r in sends] == [429, 200]
