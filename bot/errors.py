@@ -4,6 +4,16 @@ Raise them from cogs and views with a message written for the user; no traceback
 """
 from __future__ import annotations
 
+from bot.render import escape, truncate
+
+# What a user typed is echoed back escaped and short: it may be 6,000 characters of markdown.
+ECHO_LIMIT = 100
+
+
+def echo(value: object) -> str:
+    """A user's own typed value, safe to show inside an error message."""
+    return escape(truncate(" ".join(str(value).split()), ECHO_LIMIT))
+
 
 class UserError(Exception):
     """Base of every error whose message is shown to the user as is."""
@@ -23,7 +33,7 @@ class StoryNotFound(UserError):
         if story is None or story == "":
             super().__init__("No such story in this server's library. Try `/story list`.")
         else:
-            super().__init__(f"No story called “{story}” in this server's library. Try `/story list`.")
+            super().__init__(f"No story called “{echo(story)}” in this server's library. Try `/story list`.")
 
 
 class ChapterNotFound(UserError):
@@ -38,7 +48,7 @@ class CharacterNotFound(UserError):
     """No character of that name in the chosen stories."""
 
     def __init__(self, name: str) -> None:
-        super().__init__(f"No character called “{name}” was found.")
+        super().__init__(f"No character called “{echo(name)}” was found.")
 
 
 class NothingMatches(UserError):
