@@ -14,41 +14,10 @@ from dataclasses import dataclass
 from bot.parsing.characters import Lexicon
 from bot.parsing.names import CAPITALISED, PRONOUN_GENDER, TITLES, bare, titled
 from bot.parsing.quotations import RawQuote
+from bot.parsing.verbs import SPEECH_VERBS
 
 log = logging.getLogger(__name__)
 
-_IRREGULAR = {
-    "say": ("said", "says"), "tell": ("told", "tells"), "begin": ("began", "begins"),
-    "think": ("thought", "thinks"), "spit": ("spat", "spits"), "cry": ("cried", "cries"),
-    "reply": ("replied", "replies"), "query": ("queried", "queries"), "snap": ("snapped", "snaps"),
-    "beg": ("begged", "begs"), "sob": ("sobbed", "sobs"), "admit": ("admitted", "admits"),
-    "sing": ("sang", "sings"), "hum": ("hummed", "hums"), "plead": ("pleaded", "pleads"),
-    "chat": ("chatted", "chats"), "stammer": ("stammered", "stammers"),
-}
-_REGULAR = """
-ask answer shout yell scream exclaim whisper mutter mumble murmur growl hiss sigh laugh chuckle
-giggle snort scoff sneer call announce declare state add continue start finish conclude explain
-remark comment observe note respond retort counter interrupt agree argue insist suggest offer
-order command demand request confess warn repeat muse wonder question inquire enquire grunt groan
-moan whine whimper breathe gasp stutter roar bellow bark drawl purr tease joke mock taunt
-chirp squeak squeal shriek howl grumble complain protest object promise remind assure correct
-interject chime pipe quip blurt inform greet huff pant croak intone instruct mention prompt press
-persist urge chide scold cheer coo sniff sniffle rumble lecture reason recall reassure sputter
-splutter wail rasp murmur sneer reply
-"""
-
-
-def _forms(stem: str) -> tuple[str, str]:
-    if stem in _IRREGULAR:
-        return _IRREGULAR[stem]
-    past = stem + "d" if stem.endswith("e") else stem + "ed"
-    present = stem + "es" if stem.endswith(("sh", "ch", "ss", "x")) else stem + "s"
-    return past, present
-
-
-SPEECH_VERBS = frozenset(
-    form for stem in [*_IRREGULAR, *_REGULAR.split()] for form in _forms(stem)
-)
 _PRONOUNS = {"he": "he", "she": "she"}
 _DETERMINERS = frozenset(("a", "an", "the"))
 _CAPITALISED_BEFORE_WORD = re.compile(r"[A-Z][a-z]+(?:-[a-z]+)?(?= [a-z])")
@@ -60,6 +29,7 @@ _QUOTED = re.compile(r"\"[^\"]*\"?|“[^”]*”?")
 _GREETING = frozenset("hey oh yes no thanks sorry dear hi hello bye goodbye morning".split())
 _WINDOW = 100
 _LOOKBACK_PARAGRAPHS = 4
+_LOOKBACK_CHARS = 600
 
 EXPLICIT = 0.9
 INHERITED = 0.85
@@ -271,11 +241,13 @@ class ChapterAttributor:
                 unsure = who
             return known == gender
 
-        for name in reversed(CAPITALISED.findall(quote.before)):
+        for name in reversed(CAPITALISED.findall(quote.before[-_LOOKBACK_CHARS:])):
             if fits(who := canonical.get(name)):
                 return who, True
         for earlier in range(index - 1, max(index - 1 - _LOOKBACK_PARAGRAPHS, -1), -1):
-            narration = _QUOTED.sub(" ", paragraphs[earlier])
+            # Only the end of a long paragraph matters, and reading all of it for every tag
+            # would make one huge paragraph cost once per quotation after it.
+            narration = _QUOTED.sub(" ", paragraphs[earlier][-_LOOKBACK_CHARS:])
             for name in reversed(CAPITALISED.findall(narration)):
                 if fits(who := canonical.get(name)):
                     return who, False
@@ -286,14 +258,19 @@ class ChapterAttributor:
     def _beat(self, quotes: list[RawQuote]) -> tuple[str | None, float, str | None]:
         """An action beat: the one character doing something in the paragraph's narration."""
         canonical = self._lexicon.canonical
-        excluded = self._mentioned(" ".join(q.text for q in quotes))
+        excluded: set[str] | None = None
         segments = [(quotes[0].before, BEAT_BEFORE, "beat")]
         segments += [(q.after, BEAT_BEFORE, "beat") for q in quotes[:-1]]  # between two quotations
         segments.append((quotes[-1].after, BEAT_AFTER, "beat-after"))
         for text, confidence, rule in segments:
-            if not text.strip():
+            if len(text) < 4:
                 continue
-            subjects = {name for form in _subjects(text) if (name := canonical.get(form)) and name not in excluded}
+            subjects = {name for form in _subjects(text) if (name := canonical.get(form))}
+            if not subjects:
+                continue
+            if excluded is None:
+                excluded = self._mentioned(" ".join(q.text for q in quotes))
+            subjects -= excluded
             if len(subjects) == 1:
                 return subjects.pop(), confidence, rule
         return None, 0.0, None
@@ -388,8 +365,8 @@ class ChapterAttributor:
 
     def _recent_other(self, paragraphs: Sequence[str], first: RawQuote, present: set[str]) -> str | None:
         canonical = self._lexicon.canonical
-        texts = [first.before] + [
-            _QUOTED.sub(" ", paragraphs[p])
+        texts = [first.before[-_LOOKBACK_CHARS:]] + [
+            _QUOTED.sub(" ", paragraphs[p][-_LOOKBACK_CHARS:])
             for p in range(first.paragraph - 1, max(first.paragraph - 1 - _LOOKBACK_PARAGRAPHS, -1), -1)
         ]
         for text in texts:

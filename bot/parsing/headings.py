@@ -47,6 +47,12 @@ _SPECIAL = re.compile(
 _ORDINAL_CHAPTER = re.compile(
     r"(?i)(?:the\s+)?(?P<ord>" + "|".join(_ORDINALS) + r")\s+chapter\b\.?(?:\s*[:.\-–—]+\s*(?P<title>\S.*?))?"
 )
+# Every heading form starts with one of these words; one cheap match rules out most lines.
+_MAY_BE_HEADING = re.compile(
+    r"[#*~=\-\[(\s]*(?:ch|part|book|vol|prol|epil|inter|pref|after|fore|omake|the\s|"
+    + "|".join(_ORDINALS) + r")",
+    re.IGNORECASE,
+)
 _ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100, "d": 500, "m": 1000}
 _HEADING_MAX = 100
 _TITLE_MAX = 80
@@ -75,7 +81,7 @@ class Heading:
 
 def parse_chapter_heading(text: str) -> Heading | None:
     """Return the chapter heading a short line states (Chapter 7: Title, CHAPTER IV., Prologue)."""
-    if len(text) > _HEADING_MAX:
+    if len(text) > _HEADING_MAX or not _MAY_BE_HEADING.match(text):
         return None
     match = _CHAPTER.fullmatch(text)
     if match:

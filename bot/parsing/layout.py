@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 log = logging.getLogger(__name__)
 
@@ -16,13 +16,13 @@ _BREAK_WORDS = re.compile(
 )
 _MAY_START_SEPARATOR = frozenset("xXoO0LlSsPpTt")
 _SEPARATOR_MAX = 50
+_QUOTE_MARKS = frozenset("\"'“”‘’«»")
 _WRAP_SAMPLE = 4000
 _TERMINAL_ONLY = re.compile(r"[.!?…]{1,3}")
 
 
-@dataclass(frozen=True, slots=True)
-class Block:
-    """A paragraph-sized piece of the text before any interpretation."""
+class Block(NamedTuple):
+    """A paragraph-sized piece of the text before any interpretation (a tuple: cheap to make)."""
 
     text: str  # whitespace collapsed, wrapped lines joined
     gap: int  # blank lines between this block and the previous one (or the start)
@@ -30,18 +30,21 @@ class Block:
 
 def is_separator(text: str) -> bool:
     """True for a line that only marks a scene break (*** or -x-x-x- or Line Break)."""
-    if len(text) > _SEPARATOR_MAX or (text[0].isalnum() and text[0] not in _MAY_START_SEPARATOR):
+    if len(text) > _SEPARATOR_MAX or text[0] in _QUOTE_MARKS:
         return False
+    if text[0].isalnum() and text[0] not in _MAY_START_SEPARATOR:
+        return False
+    lowered = text.lower()
+    if "break" in lowered or "skip" in lowered or "change" in lowered:
+        return bool(_BREAK_WORDS.fullmatch(text))
     compact = text.replace(" ", "")
-    if not compact:
-        return False
     if _SYMBOLS.fullmatch(compact):
         return not _TERMINAL_ONLY.fullmatch(compact)
     if _XO.fullmatch(compact):
         letters = [ch for ch in compact if ch.isalpha()]
         # "OOO" alone is an exclamation; a pattern mixes case or has symbols between letters.
         return len(letters) < len(compact) or not (compact.islower() or compact.isupper())
-    return bool(_BREAK_WORDS.fullmatch(text))
+    return False
 
 
 def split_blocks(text: str) -> list[Block]:

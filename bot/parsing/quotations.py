@@ -5,6 +5,8 @@ import logging
 import re
 from dataclasses import dataclass
 
+from bot.parsing.verbs import SPEECH_VERBS
+
 log = logging.getLogger(__name__)
 
 _MARK = re.compile(r"[\"“”‘’']")
@@ -159,7 +161,8 @@ def _is_scare_quote(text: str, span: _Span, content: str) -> bool:
     while start and text[start - 1].isspace():
         start -= 1
     if start and text[start - 1].isalnum():
-        return True
+        # 'said "hi there"' is speech; 'but "HE" had said' is a label inside narration.
+        return text[max(0, start - 30) : start].rsplit(None, 1)[-1].lower() not in SPEECH_VERBS
     if not start:
         word = _NEXT_WORD.match(text, span.close_mark)
         return bool(word and word[1][0].islower() and word[1].lower() not in _TAG_STARTERS)

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from bot.parsing.headings import (
+    Heading,
     flashback_marker,
     is_scene_heading,
     is_title_like,
@@ -33,6 +34,7 @@ _MAX_TITLE = 100
 class Role:
     role: str
     kind: str | None = None  # note kind, or "start"/"end" for flashback markers
+    heading: Heading | None = None  # for chapter headings
 
 
 @dataclass(slots=True)
@@ -75,7 +77,7 @@ def classify(blocks: list[Block]) -> tuple[list[Role], int]:
     for index in range(start, len(blocks)):
         if headings[index] is None:
             continue
-        roles[index] = Role(HEADING)
+        roles[index] = Role(HEADING, heading=headings[index])
         body = index + 1
         if (
             headings[index].title is None
@@ -94,8 +96,9 @@ def classify(blocks: list[Block]) -> tuple[list[Role], int]:
         while end > body_start and roles[end - 1] is not None:
             end -= 1  # the next chapter's heading lines
         ends.append(end)
+    kinds = _Kinds(blocks)
     for body_start, end in zip(starts, ends, strict=True):
-        _classify_body(blocks, roles, body_start, end, base_gap)
+        _classify_body(blocks, roles, body_start, end, base_gap, kinds)
     return [r if r is not None else Role(PARAGRAPH) for r in roles], base_gap
 
 
@@ -119,32 +122,42 @@ def _is_story_title(blocks: list[Block], headings: list) -> bool:
     return blocks[1].gap >= 1 and is_title_like(text, max_words=15)
 
 
-def _note_kind(text: str) -> str | None:
-    kind = labelled_note(text)
-    if kind:
-        return kind
-    if is_legend(text):
-        return "legend"
-    if is_byline(text):
-        return "note"
-    return None
+class _Kinds:
+    """What a block is on its own (separator, flashback marker, labelled note), worked out once."""
 
+    def __init__(self, blocks: list[Block]) -> None:
+        self._blocks = blocks
+        self._known: dict[int, Role | None] = {}
 
-def _classify_body(blocks: list[Block], roles: list, start: int, end: int, base_gap: int) -> None:
-    first, last = _edge_notes(blocks, roles, start, end, base_gap)
-    for index in range(first, last):
-        text = blocks[index].text
+    def __call__(self, index: int) -> Role | None:
+        if index in self._known:
+            return self._known[index]
+        text = self._blocks[index].text
+        role: Role | None = None
         if is_separator(text):
-            roles[index] = Role(MARKER)
+            role = Role(MARKER)
+        elif marker := flashback_marker(text):
+            role = Role(MARKER, marker)
+        elif kind := labelled_note(text):
+            role = Role(NOTE, kind)
+        elif is_legend(text):
+            role = Role(NOTE, "legend")
+        elif is_byline(text):
+            role = Role(NOTE, "note")
+        self._known[index] = role
+        return role
+
+
+def _classify_body(
+    blocks: list[Block], roles: list, start: int, end: int, base_gap: int, kinds: _Kinds
+) -> None:
+    first, last = _edge_notes(blocks, roles, start, end, base_gap, kinds)
+    for index in range(first, last):
+        own = kinds(index)
+        if own is not None:
+            roles[index] = own
             continue
-        marker = flashback_marker(text)
-        if marker:
-            roles[index] = Role(MARKER, marker)
-            continue
-        kind = _note_kind(text)
-        if kind:
-            roles[index] = Role(NOTE, kind)
-            continue
+        text = blocks[index].text
         at_break = index == first or blocks[index].gap > base_gap or (
             roles[index - 1] is not None and roles[index - 1].role in (MARKER, SCENE_HEADING)
         )
@@ -155,20 +168,24 @@ def _classify_body(blocks: list[Block], roles: list, start: int, end: int, base_
         roles[index] = Role(PARAGRAPH)
 
 
-def _edge_notes(blocks: list[Block], roles: list, start: int, end: int, base_gap: int) -> tuple[int, int]:
+def _edge_notes(
+    blocks: list[Block], roles: list, start: int, end: int, base_gap: int, kinds: _Kinds
+) -> tuple[int, int]:
     """Mark notes at the start and end of a chapter body; return the story part between them."""
-    voice = {}
+    voice: dict[int, str | None] = {}
 
     def kind_of(index: int) -> str | None:
         if index not in voice:
-            text = blocks[index].text
-            kind = _note_kind(text)
-            if kind is None and is_separator(text):
-                kind = "separator"
-            if kind is None:
-                score = author_voice(text)
-                kind = "strong" if score == 2 else "weak" if score == 1 else None
-            voice[index] = kind
+            own = kinds(index)
+            if own is not None and own.role == NOTE:
+                voice[index] = own.kind
+            elif own is not None and own.kind is None:
+                voice[index] = "separator"
+            elif own is not None:
+                voice[index] = None  # a flashback marker belongs to the story
+            else:
+                score = author_voice(blocks[index].text)
+                voice[index] = "strong" if score == 2 else "weak" if score == 1 else None
         return voice[index]
 
     def take(index: int) -> None:
@@ -183,11 +200,11 @@ def _edge_notes(blocks: list[Block], roles: list, start: int, end: int, base_gap
         segment_end = first + 1
         while segment_end < end and blocks[segment_end].gap <= base_gap:
             segment_end += 1
-        kinds = [kind_of(i) for i in range(first, segment_end)] if segment_end - first <= _MAX_NOTE_SEGMENT else []
+        segment = [kind_of(i) for i in range(first, segment_end)] if segment_end - first <= _MAX_NOTE_SEGMENT else []
         if (
-            kinds
-            and all(kinds)
-            and any(k not in ("weak", "separator") for k in kinds)
+            segment
+            and all(segment)
+            and any(k not in ("weak", "separator") for k in segment)
             and segment_end < end
         ):
             for index in range(first, segment_end):
@@ -203,11 +220,11 @@ def _edge_notes(blocks: list[Block], roles: list, start: int, end: int, base_gap
         segment_start = last - 1
         while segment_start > first and blocks[segment_start].gap <= base_gap:
             segment_start -= 1
-        kinds = [kind_of(i) for i in range(segment_start, last)] if last - segment_start <= _MAX_NOTE_SEGMENT else []
+        segment = [kind_of(i) for i in range(segment_start, last)] if last - segment_start <= _MAX_NOTE_SEGMENT else []
         if (
-            kinds
-            and all(kinds)
-            and any(k not in ("weak", "separator") for k in kinds)
+            segment
+            and all(segment)
+            and any(k not in ("weak", "separator") for k in segment)
             and segment_start > first
         ):
             for index in range(segment_start, last):
@@ -233,7 +250,7 @@ def assemble(blocks: list[Block], roles: list[Role], base_gap: int) -> Outline:
         if kind == TITLE:
             title = block.text
         elif kind == HEADING:
-            heading = parse_chapter_heading(block.text)
+            heading = role.heading
             chapters.append(DraftChapter(heading.number, heading.title))
             pending_heading, broken = [], True
         elif kind == CHAPTER_TITLE:

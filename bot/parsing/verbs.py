@@ -1,0 +1,35 @@
+"""Verbs that introduce speech in a tag ("said", "asked", "whispered"), in past and present tense."""
+from __future__ import annotations
+
+_IRREGULAR = {
+    "say": ("said", "says"), "tell": ("told", "tells"), "begin": ("began", "begins"),
+    "think": ("thought", "thinks"), "spit": ("spat", "spits"), "cry": ("cried", "cries"),
+    "reply": ("replied", "replies"), "query": ("queried", "queries"), "snap": ("snapped", "snaps"),
+    "beg": ("begged", "begs"), "sob": ("sobbed", "sobs"), "admit": ("admitted", "admits"),
+    "sing": ("sang", "sings"), "hum": ("hummed", "hums"), "plead": ("pleaded", "pleads"),
+    "chat": ("chatted", "chats"), "stammer": ("stammered", "stammers"),
+}
+_REGULAR = """
+ask answer shout yell scream exclaim whisper mutter mumble murmur growl hiss sigh laugh chuckle
+giggle snort scoff sneer call announce declare state add continue start finish conclude explain
+remark comment observe note respond retort counter interrupt agree argue insist suggest offer
+order command demand request confess warn repeat muse wonder question inquire enquire grunt groan
+moan whine whimper breathe gasp stutter roar bellow bark drawl purr tease joke mock taunt
+chirp squeak squeal shriek howl grumble complain protest object promise remind assure correct
+interject chime pipe quip blurt inform greet huff pant croak intone instruct mention prompt press
+persist urge chide scold cheer coo sniff sniffle rumble lecture reason recall reassure sputter
+splutter wail rasp murmur sneer reply
+"""
+
+
+def _forms(stem: str) -> tuple[str, str]:
+    if stem in _IRREGULAR:
+        return _IRREGULAR[stem]
+    past = stem + "d" if stem.endswith("e") else stem + "ed"
+    present = stem + "es" if stem.endswith(("sh", "ch", "ss", "x")) else stem + "s"
+    return past, present
+
+
+SPEECH_VERBS = frozenset(
+    form for stem in [*_IRREGULAR, *_REGULAR.split()] for form in _forms(stem)
+)
