@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import json
 import logging
@@ -184,6 +185,10 @@ class StoryBot(commands.Bot):
             except Exception:
                 log.exception("Cog %s failed to load; the others still load", name)
         await self.sync_commands()
+        # Start-up objects (modules, command tree, parsed seeds' leftovers) live for the whole run;
+        # moving them out of the collector's reach keeps full collections, and so p99 latency, short.
+        gc.collect()
+        gc.freeze()
 
     def _enable_optional_intents(self) -> None:
         """Ask for message content (typed trivia answers) only when the portal has it switched on.
