@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 
 from bot.errors import CharacterNotFound, NothingMatches
 from bot.store import stories
-from bot.store.audience import RATING_SQL, Audience, is_adult_rating
+from bot.store.audience import RATING_SQL, Audience
 from bot.store.connection import Store
 from bot.store.fts import fts_query
 from bot.store.random_pick import random_paragraph
@@ -38,12 +39,24 @@ _EXCERPT_TRIES = 12
 KEEP_CYCLES = timedelta(days=60)  # a filter unused this long starts afresh (its "Another" buttons expire)
 _MASK64 = (1 << 64) - 1
 
-# One query fetches a quote with its story; the StoredStory fields are the stories columns.
-_STORY_COLUMNS = ", ".join(f"s.{f.name}" for f in fields(StoredStory))
-_QUOTE_COLUMNS = (
+# Everything a QuoteCard holds, from quotes `q` and stories `s` (the StoredStory fields are the
+# stories columns), so the query that picks a line also returns what its embed shows.
+_CARD_COLUMNS = (
     "q.id, q.story_id, q.seq, q.paragraph_seq, q.chapter_index, q.scene_index, q.paragraph_index, q.text,"
-    " q.kind, q.character_id, c.name, q.confidence, q.start_offset, q.end_offset, q.rule"
+    " q.kind, q.character_id, c.name, q.confidence, q.start_offset, q.end_offset, q.rule, ch.number, ch.title, "
+    + ", ".join(f"s.{f.name}" for f in fields(StoredStory))
 )
+_CARD_JOINS = (
+    " LEFT JOIN characters AS c ON c.id = q.character_id"
+    " LEFT JOIN chapters AS ch ON ch.story_id = q.story_id AND ch.chapter_index = q.chapter_index"
+)
+
+
+def _card(row: Sequence, cycle_id: int | None = None) -> QuoteCard:
+    """A QuoteCard from _CARD_COLUMNS (at the start of `row`)."""
+    quote = StoredQuote(*row[:15])
+    story = StoredStory(*row[17:17 + len(fields(StoredStory))])
+    return QuoteCard(quote, story, ChapterRef(quote.chapter_index, row[15], row[16]), cycle_id)
 
 
 class UnknownCharacter(CharacterNotFound):
@@ -176,14 +189,19 @@ def _now() -> str:
 # --- cycles ------------------------------------------------------------------------------------
 
 
-async def _load_cycle(store: Store, scope: int, key: str) -> _Cycle | None:
+async def _load_cycle(store: Store, audience: Audience, key: str) -> tuple[_Cycle | None, list[tuple[int, int]]]:
+    """The cycle for (scope, key), if any, and the visible quote lines (scope, length): bundled
+    first, then the guild's own. One round trip: this runs on every pick."""
     async with store.db.execute(
-        "SELECT id, story_id, character, contains, adult, seed, size, cut, cursor FROM quote_cycles"
-        " WHERE scope = ? AND filter_key = ?",
-        (scope, key),
+        "SELECT (SELECT quotes FROM scope_totals WHERE scope = 0),"
+        " (SELECT quotes FROM scope_totals WHERE scope = ?1),"
+        " c.id, c.story_id, c.character, c.contains, c.adult, c.seed, c.size, c.cut, c.cursor"
+        " FROM (SELECT 1) LEFT JOIN quote_cycles AS c ON c.scope = ?1 AND c.filter_key = ?2",
+        (audience.scope, key),
     ) as cur:
         row = await cur.fetchone()
-    return None if row is None else _Cycle(*row)
+    lines = [(0, row[0] or 0)] + ([(audience.scope, row[1] or 0)] if audience.scope else [])
+    return (None if row[2] is None else _Cycle(*row[2:])), lines
 
 
 async def cycle_filters(store: Store, cycle_id: int, audience: Audience) -> QuoteFilters | None:
@@ -233,16 +251,6 @@ async def _set_cursor(store: Store, cycle: _Cycle) -> None:
 # --- unfiltered: walking the scope lines -------------------------------------------------------
 
 
-async def _line_lengths(store: Store, audience: Audience) -> list[tuple[int, int]]:
-    """(scope, quotes) for the bundled line and the guild's own, in that order."""
-    scopes = (0,) if audience.scope == 0 else (0, audience.scope)
-    async with store.db.execute(
-        f"SELECT scope, quotes FROM scope_totals WHERE scope IN ({', '.join('?' * len(scopes))})", scopes
-    ) as cur:
-        found = {row[0]: row[1] for row in await cur.fetchall()}
-    return [(scope, found.get(scope, 0)) for scope in scopes]
-
-
 def _line_position(index: int, lines: list[tuple[int, int]]) -> tuple[int, int]:
     for scope, length in lines:
         if index < length:
@@ -251,10 +259,10 @@ def _line_position(index: int, lines: list[tuple[int, int]]) -> tuple[int, int]:
     raise ValueError("index past the end of the quote lines")
 
 
-async def _line_rows(
+async def _line_cards(
     store: Store, cycle: _Cycle, lines: list[tuple[int, int]], cursors: range
-) -> dict[int, tuple]:
-    """cursor -> (quote id, text, character_id, confidence, rating) for a batch of cursors."""
+) -> dict[int, QuoteCard]:
+    """cursor -> the quote at that cursor's permuted position, for a batch of cursors."""
     values = []
     for cursor in cursors:
         scope, offset = _line_position(permute(cursor % cycle.size, cycle.size, cycle.seed), lines)
@@ -263,18 +271,18 @@ async def _line_rows(
     # lookup, as in random_pick; the CTE just batches them into one round trip.
     sql = (
         "WITH pos (cur, scope, r) AS (VALUES " + ", ".join(["(?, ?, ?)"] * len(cursors)) + ")"
-        " SELECT pos.cur, q.id, q.text, q.character_id, q.confidence, s.rating FROM pos"
+        f" SELECT {_CARD_COLUMNS}, pos.cur FROM pos"
         " JOIN stories AS s ON s.id = (SELECT id FROM stories WHERE scope = pos.scope"
         "  AND quote_base <= pos.r AND quote_count > 0 ORDER BY quote_base DESC LIMIT 1)"
-        " JOIN quotes AS q ON q.story_id = s.id AND q.seq = pos.r - s.quote_base"
+        " JOIN quotes AS q ON q.story_id = s.id AND q.seq = pos.r - s.quote_base" + _CARD_JOINS
     )
     async with store.db.execute(sql, values) as cur:
-        return {row[0]: tuple(row[1:]) for row in await cur.fetchall()}
+        return {row[-1]: _card(row, cycle.id) for row in await cur.fetchall()}
 
 
 async def _walk_line(
     store: Store, cycle: _Cycle, audience: Audience, lines: list[tuple[int, int]]
-) -> int | None:
+) -> QuoteCard | None:
     """Advance an unfiltered cycle to its next acceptable line; None when the cycle ran out or the
     walk budget was spent (cycle.cursor tells which)."""
     size, steps = cycle.size, 0
@@ -283,19 +291,16 @@ async def _walk_line(
         first_pass = cycle.cursor < size
         end = min(cycle.cursor + _BATCH, size if first_pass else 2 * size)
         batch = range(cycle.cursor, end)
-        rows = await _line_rows(store, cycle, lines, batch)
+        cards = await _line_cards(store, cycle, lines, batch)
         for cursor in batch:
-            row = rows.get(cursor)
-            if row is None:
+            card = cards.get(cursor)
+            if card is None or not quotable(card.quote.text) or not audience.can_see(card.story):
                 continue
-            quote_id, text, character_id, confidence, rating = row
-            if not quotable(text) or (is_adult_rating(rating) and not audience.adult):
-                continue
-            sure = confident(character_id, confidence)
+            sure = confident(card.quote.character_id, card.quote.confidence)
             # Second pass: everything the first pass did not take (it took confident lines before cut).
             if sure if first_pass else (not sure or cursor - size >= cycle.cut):
                 cycle.cursor = cursor + 1
-                return quote_id
+                return card
         steps += len(batch)
         cycle.cursor = end
         if first_pass:
@@ -363,17 +368,18 @@ async def _fill_members(store: Store, cycle_id: int, quote_ids: list[int]) -> No
     )
 
 
-async def _walk_members(store: Store, cycle: _Cycle) -> int | None:
+async def _walk_members(store: Store, cycle: _Cycle) -> QuoteCard | None:
     """Advance a filtered cycle to its next member still present; None when it ran out."""
     while cycle.cursor < cycle.size:
         batch = range(cycle.cursor, min(cycle.cursor + _BATCH, cycle.size))
         positions = {_tier_position(c, cycle.cut, cycle.size, cycle.seed): c for c in batch}
         async with store.db.execute(
-            "SELECT pos, quote_id FROM quote_cycle_members WHERE cycle_id = ? AND pos IN"
-            f" ({', '.join('?' * len(positions))})",
+            f"SELECT {_CARD_COLUMNS}, m.pos FROM quote_cycle_members AS m"
+            " JOIN quotes AS q ON q.id = m.quote_id JOIN stories AS s ON s.id = q.story_id" + _CARD_JOINS
+            + f" WHERE m.cycle_id = ? AND m.pos IN ({', '.join('?' * len(positions))})",
             (cycle.id, *positions),
         ) as cur:
-            found = {positions[row[0]]: row[1] for row in await cur.fetchall()}
+            found = {positions[row[-1]]: _card(row, cycle.id) for row in await cur.fetchall()}
         for cursor in batch:
             if cursor in found:  # a member whose story was removed since is simply gone
                 cycle.cursor = cursor + 1
@@ -396,17 +402,16 @@ async def pick_quote(
     key = filters.key(audience.adult)
     gave_up = False
     async with store.atomic():
-        cycle = await _load_cycle(store, audience.scope, key)
+        cycle, lines = await _load_cycle(store, audience, key)
         for fresh in (False, True):
             if filters.unfiltered:
-                lines = await _line_lengths(store, audience)
                 size = sum(n for _, n in lines)
                 if size == 0:
                     break
                 if fresh or cycle is None or cycle.size != size or cycle.cursor >= 2 * size:
                     cycle = await _save_cycle(store, audience, key, filters, cycle, size, size, rng)
-                quote_id = await _walk_line(store, cycle, audience, lines)
-                gave_up = quote_id is None and cycle.cursor < 2 * size
+                card = await _walk_line(store, cycle, audience, lines)
+                gave_up = card is None and cycle.cursor < 2 * size
             else:
                 if fresh or cycle is None or cycle.cursor >= cycle.size:
                     members, cut = await _members(store, audience, filters)
@@ -414,13 +419,11 @@ async def pick_quote(
                         break
                     cycle = await _save_cycle(store, audience, key, filters, cycle, len(members), cut, rng)
                     await _fill_members(store, cycle.id, members)
-                quote_id = await _walk_members(store, cycle)
+                card = await _walk_members(store, cycle)
             # Saved before any error so the walk's progress is kept (the error leaves atomic()).
             await _set_cursor(store, cycle)
-            if quote_id is not None:
-                card = await quote_card(store, quote_id)
-                if card is not None:
-                    return QuoteCard(card.quote, card.story, card.chapter, cycle.id)
+            if card is not None:
+                return card
             if gave_up:
                 break
     if gave_up:
@@ -437,18 +440,12 @@ def _nothing_message(filters: QuoteFilters) -> str:
 async def quote_card(store: Store, quote_id: int) -> QuoteCard | None:
     """A quote by id with its story and chapter (visibility is the caller's check)."""
     async with store.db.execute(
-        f"SELECT {_QUOTE_COLUMNS}, ch.number, ch.title, {_STORY_COLUMNS} FROM quotes AS q"
-        " JOIN stories AS s ON s.id = q.story_id"
-        " LEFT JOIN characters AS c ON c.id = q.character_id"
-        " LEFT JOIN chapters AS ch ON ch.story_id = q.story_id AND ch.chapter_index = q.chapter_index"
+        f"SELECT {_CARD_COLUMNS} FROM quotes AS q JOIN stories AS s ON s.id = q.story_id{_CARD_JOINS}"
         " WHERE q.id = ?",
         (quote_id,),
     ) as cur:
         row = await cur.fetchone()
-    if row is None:
-        return None
-    quote = StoredQuote(*row[:15])
-    return QuoteCard(quote, StoredStory(*row[17:]), ChapterRef(quote.chapter_index, row[15], row[16]))
+    return None if row is None else _card(row)
 
 
 async def quote_context(store: Store, audience: Audience, quote_id: int) -> QuoteContext | None:
