@@ -304,7 +304,7 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
         picked = await asyncio.to_thread(generate_questions, material, count, rng=random.Random(seed))
         if not picked:
             where = f"“{plain(chosen.title, 100)}”" if chosen else "the stories here"
-            raise NothingMatches(f"There is not enough dialogue in {where} to make trivia questions.")
+            raise NothingMatches(f"There is not enough story text in {where} to make trivia questions.")
         try:
             game_id = await repo.create_game(
                 self.store, guild_id=interaction.guild_id, channel_id=channel.id,

@@ -9,7 +9,7 @@ import pytest
 
 from bot.store import trivia as repo
 from cogs.trivia import ALREADY_ANSWERED, TOO_LATE, Trivia
-from tests.discord_local import StoredMessage
+from tests.discord_local import LocalDiscord, StoredMessage
 
 ANSWER_SECONDS = 1.5
 PAUSE_SECONDS = 0.1
@@ -232,10 +232,18 @@ async def test_story_autocomplete_and_mature_stories_stay_out_of_ordinary_channe
     await (await storybot.run("trivia stop")).response()
 
 
-async def test_typed_answers_with_the_message_content_intent(make_storybot, monkeypatch) -> None:
-    intents = discord.Intents(guilds=True, guild_messages=True, message_content=True)
-    monkeypatch.setattr("bot.runtime.INTENTS", intents)
-    async with make_storybot() as harness:
+class PortalWithMessageContent(LocalDiscord):
+    """A local Discord whose application has the Message Content intent switched on."""
+
+    async def _get_application(self, request: Any) -> dict[str, Any]:
+        data = await super()._get_application(request)
+        data["flags"] = 1 << 19  # GATEWAY_MESSAGE_CONTENT_LIMITED
+        return data
+
+
+async def test_typed_answers_with_the_message_content_intent(make_storybot) -> None:
+    async with PortalWithMessageContent() as portal, make_storybot(server=portal) as harness:
+        assert harness.bot.intents.message_content
         cog = trivia_cog(harness, answer=2.0)
         await start(harness, 10, story="The Blood Clone")
         for number in range(1, 11):
