@@ -15,6 +15,7 @@ from discord.ext import commands
 from bot.errors import StoryNotFound, UserError
 from bot.render import (
     CHOICE_NAME_LIMIT,
+    ELLIPSIS,
     EMBED_AUTHOR_LIMIT,
     EMBED_DESCRIPTION_LIMIT,
     EMBED_TITLE_LIMIT,
@@ -88,39 +89,45 @@ def quote_embed(card: QuoteCard) -> discord.Embed:
     return embed
 
 
-def _with_bold(text: str, start: int, end: int) -> str:
-    """`text` escaped with text[start:end] in bold (outer spaces kept outside the ** markers)."""
-    end = min(end, len(text))
-    if not 0 <= start < end:
-        return escape(text)
-    return escape(text[:start]) + bold(text[start:end]) + escape(text[end:])
-
-
 def _quote_span(paragraph: str, card: QuoteCard) -> tuple[int, int]:
     """Where the line sits in its paragraph: the stored offsets, else the first occurrence."""
     q = card.quote
     if q.end > q.start and paragraph[q.start:q.end].strip():
-        return q.start, q.end
+        return q.start, min(q.end, len(paragraph))
     found = paragraph.find(q.text)
     return (found, found + len(q.text)) if found >= 0 else (0, 0)
 
 
+def _with_line_in_bold(text: str, start: int, end: int, limit: int) -> str:
+    """The paragraph escaped, text[start:end] in bold, shortened around the line to fit `limit`.
+
+    Cuts are made in the raw text before escaping, so a cut never splits an escape or the bold.
+    """
+    if not 0 <= start < end:
+        return truncate(escape(text), limit)
+    line = bold(text[start:end])
+    room = max(0, (limit - len(line)) // 4)  # raw characters per side; escaping at most doubles them
+    before, after = text[:start], text[end:]
+    if len(before) > room:
+        before = ELLIPSIS + before[len(before) - room:]
+    if len(after) > room:
+        after = after[:room] + ELLIPSIS
+    return escape(before) + line + escape(after)
+
+
 def context_embed(context: QuoteContext) -> discord.Embed:
-    """The paragraphs around the line, the line in bold; neighbours are trimmed first if long."""
+    """The paragraphs around the line (half the room for the line's own, a quarter for each
+    neighbour), the line in bold."""
     card = context.card
+    budget = EMBED_DESCRIPTION_LIMIT - 8  # the blank lines between paragraphs
     parts: list[str] = []
     for paragraph in context.paragraphs:
         if paragraph.seq == card.quote.paragraph_seq:
             start, end = _quote_span(paragraph.text, card)
-            parts.append(_with_bold(paragraph.text, start, end))
+            parts.append(_with_line_in_bold(paragraph.text, start, end, budget // 2))
         else:
-            parts.append(escape(paragraph.text))
-    budget = EMBED_DESCRIPTION_LIMIT
-    own = next((i for i, p in enumerate(context.paragraphs) if p.seq == card.quote.paragraph_seq), None)
-    if own is not None:
-        shares = [budget // 4 if i != own else budget // 2 for i in range(len(parts))]
-        parts = [truncate(p, s) for p, s in zip(parts, shares, strict=True)]
-    description = truncate("\n\n".join(parts), budget) if parts else truncate(escape(card.quote.text), budget)
+            parts.append(truncate(escape(paragraph.text), budget // 4))
+    description = "\n\n".join(parts) or truncate(escape(card.quote.text), budget)
     embed = discord.Embed(title="Context", description=description, colour=story_colour(card.story.id))
     embed.set_author(name=plain(card.quote.speaker or UNKNOWN_SPEAKER, EMBED_AUTHOR_LIMIT))
     embed.set_footer(text=_footer(card.story, card.chapter))
