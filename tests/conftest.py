@@ -302,8 +302,8 @@ async def running_storybot(
                     yield harness
                 finally:
                     await bot.close()
-                    with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(asyncio.shield(task), 5)
+                    # asyncio.wait does not raise: a dead start() is reported by problems().
+                    await asyncio.wait({task}, timeout=5)
                     if not task.done():
                         task.cancel()
                         harness.notes.append("bot.start() did not return after bot.close()")
