@@ -52,10 +52,13 @@ _CARD_JOINS = (
 )
 
 
+_STORY_FIELDS = len(fields(StoredStory))
+
+
 def _card(row: Sequence, cycle_id: int | None = None) -> QuoteCard:
     """A QuoteCard from _CARD_COLUMNS (at the start of `row`)."""
     quote = StoredQuote(*row[:15])
-    story = StoredStory(*row[17:17 + len(fields(StoredStory))])
+    story = StoredStory(*row[17:17 + _STORY_FIELDS])
     return QuoteCard(quote, story, ChapterRef(quote.chapter_index, row[15], row[16]), cycle_id)
 
 
@@ -192,14 +195,14 @@ def _now() -> str:
 async def _load_cycle(store: Store, audience: Audience, key: str) -> tuple[_Cycle | None, list[tuple[int, int]]]:
     """The cycle for (scope, key), if any, and the visible quote lines (scope, length): bundled
     first, then the guild's own. One round trip: this runs on every pick."""
-    async with store.db.execute(
+    # execute_fetchall: one hop to the database thread instead of three (execute, fetch, close).
+    (row,) = await store.db.execute_fetchall(
         "SELECT (SELECT quotes FROM scope_totals WHERE scope = 0),"
         " (SELECT quotes FROM scope_totals WHERE scope = ?1),"
         " c.id, c.story_id, c.character, c.contains, c.adult, c.seed, c.size, c.cut, c.cursor"
         " FROM (SELECT 1) LEFT JOIN quote_cycles AS c ON c.scope = ?1 AND c.filter_key = ?2",
         (audience.scope, key),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     lines = [(0, row[0] or 0)] + ([(audience.scope, row[1] or 0)] if audience.scope else [])
     return (None if row[2] is None else _Cycle(*row[2:])), lines
 
@@ -276,8 +279,7 @@ async def _line_cards(
         "  AND quote_base <= pos.r AND quote_count > 0 ORDER BY quote_base DESC LIMIT 1)"
         " JOIN quotes AS q ON q.story_id = s.id AND q.seq = pos.r - s.quote_base" + _CARD_JOINS
     )
-    async with store.db.execute(sql, values) as cur:
-        return {row[-1]: _card(row, cycle.id) for row in await cur.fetchall()}
+    return {row[-1]: _card(row, cycle.id) for row in await store.db.execute_fetchall(sql, values)}
 
 
 async def _walk_line(
@@ -373,13 +375,13 @@ async def _walk_members(store: Store, cycle: _Cycle) -> QuoteCard | None:
     while cycle.cursor < cycle.size:
         batch = range(cycle.cursor, min(cycle.cursor + _BATCH, cycle.size))
         positions = {_tier_position(c, cycle.cut, cycle.size, cycle.seed): c for c in batch}
-        async with store.db.execute(
+        rows = await store.db.execute_fetchall(
             f"SELECT {_CARD_COLUMNS}, m.pos FROM quote_cycle_members AS m"
             " JOIN quotes AS q ON q.id = m.quote_id JOIN stories AS s ON s.id = q.story_id" + _CARD_JOINS
             + f" WHERE m.cycle_id = ? AND m.pos IN ({', '.join('?' * len(positions))})",
             (cycle.id, *positions),
-        ) as cur:
-            found = {positions[row[-1]]: _card(row, cycle.id) for row in await cur.fetchall()}
+        )
+        found = {positions[row[-1]]: _card(row, cycle.id) for row in rows}
         for cursor in batch:
             if cursor in found:  # a member whose story was removed since is simply gone
                 cycle.cursor = cursor + 1
