@@ -322,7 +322,7 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
         try:
             await channel.send(
                 f"🎲 <@{game.starter_id}> started a trivia game: {len(picked)} questions{short} about {about}. "
-                f"Each question has {self.answer_seconds:g} seconds; one answer each.",
+                f"You get {self.answer_seconds:g} s per question and one answer each.",
                 allowed_mentions=NO_MENTIONS,
             )
         except discord.HTTPException:
