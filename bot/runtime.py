@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -158,6 +159,8 @@ class StoryBot(commands.Bot):
     ) -> None:
         if settings.owner_ids:
             options.setdefault("owner_ids", set(settings.owner_ids))
+        # StoryBot never joins voice, so discord.py's warnings about voice libraries are noise.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
             # Every feature is a slash command; no message intent, so the prefix is never consulted.
             command_prefix=commands.when_mentioned,
@@ -317,6 +320,10 @@ def run_cli() -> int:
     except discord.LoginFailure:
         print("DISCORD_TOKEN: Discord rejected the token; copy it again from the Bot page.", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except aiohttp.ClientConnectionError as exc:
+        # Login is the first request; later drops are retried by discord.py itself.
+        print(f"Cannot reach Discord at {discord.http.Route.BASE}: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     except discord.PrivilegedIntentsRequired as exc:
         print(f"Discord refused a privileged intent: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

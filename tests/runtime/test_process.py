@@ -99,3 +99,30 @@ async def test_signal_shuts_down_cleanly(local_discord, fresh_database, tmp_path
     # SQLite removes the write-ahead log when the last connection closes properly.
     assert not database.with_name(database.name + "-wal").exists()
     local_discord.assert_clean()
+
+
+def test_unreachable_discord_is_one_line_and_exit_1(tmp_path, fresh_database):
+    done = run_bot(
+        tmp_path, DISCORD_TOKEN="some.token", DATABASE_PATH=str(fresh_database()),
+        DISCORD_API_BASE="http://127.0.0.1:9/api/v10", LOG_LEVEL="WARNING",
+    )
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Cannot reach Discord at http://127.0.0.1:9/api/v10")
+    assert "some.token" not in done.stderr
+
+
+async def test_rejected_token_is_one_line_and_exit_2(tmp_path, fresh_database, local_discord):
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path,
+        env=bot_env(
+            DISCORD_TOKEN="wrong.token", DATABASE_PATH=str(fresh_database()), LOG_LEVEL="WARNING",
+            DISCORD_API_BASE=local_discord.api_base, DISCORD_GATEWAY_URL=local_discord.ws_url,
+        ),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2
+    assert stderr.decode().strip().splitlines() == [
+        "DISCORD_TOKEN: Discord rejected the token; copy it again from the Bot page."
+    ]
