@@ -79,16 +79,17 @@ class Store:
         if self._owner is not None and self._owner is task:
             name = f"sp{self._depth}"
             self._depth += 1
-            await self.db.execute(f"SAVEPOINT {name}")
             try:
-                yield
-            except BaseException:
-                if self.db.in_transaction:
-                    await self.db.execute(f"ROLLBACK TO {name}")
-                    await self.db.execute(f"RELEASE {name}")
-                raise
-            else:
-                await self.db.execute(f"RELEASE {name}")
+                await self._settled(f"SAVEPOINT {name}")
+                try:
+                    yield
+                except BaseException:
+                    if self.db.in_transaction:
+                        await self._settled(f"ROLLBACK TO {name}")
+                        await self._settled(f"RELEASE {name}")
+                    raise
+                else:
+                    await self._settled(f"RELEASE {name}")
             finally:
                 self._depth -= 1
             return
@@ -96,17 +97,31 @@ class Store:
             self._owner = task
             self._depth = 0
             try:
-                await self.db.execute("BEGIN IMMEDIATE")
                 try:
+                    await self._settled("BEGIN IMMEDIATE")
                     yield
-                    await self.db.execute("COMMIT")
+                    await self._settled("COMMIT")
                 except BaseException:
                     # SQLite may already have rolled back on its own (e.g. after SQLITE_FULL).
                     if self.db.in_transaction:
-                        await self.db.execute("ROLLBACK")
+                        await self._settled("ROLLBACK")
                     raise
             finally:
                 self._owner = None
+
+    async def _settled(self, sql: str) -> None:
+        """Run a transaction-control statement to its end even when the caller is cancelled.
+
+        aiosqlite runs a queued statement after its awaiting task is cancelled; without this a
+        BEGIN cancelled in flight would leave the shared connection inside a transaction that
+        nobody owns, and every later atomic() would fail.
+        """
+        statement = asyncio.ensure_future(self.db.execute(sql))
+        try:
+            await asyncio.shield(statement)
+        except asyncio.CancelledError:
+            await statement
+            raise
 
     async def get_meta(self, key: str) -> str | None:
         async with self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:

@@ -135,3 +135,28 @@ async def test_meta_round_trip_and_overwrite(store: Store) -> None:
     await store.set_meta("seeded", "1")
     await store.set_meta("seeded", "2")
     assert await store.get_meta("seeded") == "2"
+
+
+async def test_atomic_cancelled_while_waiting_for_the_lock_leaves_no_transaction(tmp_path: Path) -> None:
+    path = tmp_path / "bot.db"
+    async with Store.open(path) as store:
+        await store.set_meta("k", "before")
+        blocker = sqlite3.connect(path, isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")
+
+        async def write() -> None:
+            async with store.atomic():
+                await store.db.execute("UPDATE meta SET value = 'cancelled' WHERE key = 'k'")
+
+        writer = asyncio.create_task(write())
+        await asyncio.sleep(0.2)  # the writer's BEGIN IMMEDIATE now waits on the other process
+        writer.cancel()
+        await asyncio.sleep(0.1)
+        blocker.execute("COMMIT")
+        blocker.close()
+        with pytest.raises(asyncio.CancelledError):
+            await writer
+
+        assert not store.db.in_transaction
+        await store.set_meta("k", "after")
+        assert await store.get_meta("k") == "after"
