@@ -33,6 +33,7 @@ _LEGEND_WORDS = re.compile(
     r"sign language|bijuu|kyuubi|summons?|yelling|shouting|whisper(?:ing)?)\b"
 )
 _LEGEND_SHAPE = re.compile(r"""(?:"[^"]{1,50}"|“[^”]{1,50}”|'[^']{1,50}'|‘[^’]{1,50}’|\*[^*]{1,50}\*|_[^_]{1,50}_)""")
+_LEGEND_CLOSERS = frozenset("\"”'’*_")
 _SPOKEN_END = frozenset(".!?,;…-")
 _LEGEND_OPENERS = frozenset("\"“'‘*_")
 _SENTENCE_PUNCT = re.compile(r"[.!?,;]")
@@ -81,7 +82,7 @@ def summary_text(text: str) -> str:
 
 
 def is_byline(text: str) -> bool:
-    return len(text) < 80 and bool(_BYLINE.fullmatch(text))
+    return len(text) < 80 and text[0] in "BbWwA" and bool(_BYLINE.fullmatch(text))
 
 
 def is_legend(text: str) -> bool:
@@ -89,6 +90,7 @@ def is_legend(text: str) -> bool:
     if (
         len(text) > 120
         or text[0] not in _LEGEND_OPENERS
+        or text[-1] not in _LEGEND_CLOSERS
         or text[-2:-1] in _SPOKEN_END  # "Yes." is a line of dialogue, not a legend
         or not _LEGEND_WORDS.search(text)
     ):
