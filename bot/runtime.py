@@ -155,6 +155,7 @@ class StoryBot(commands.Bot):
         store: Store,
         *,
         extensions: Iterable[str] | None = None,
+        freeze_gc: bool = False,
         **options: Any,
     ) -> None:
         if settings.owner_ids:
@@ -176,6 +177,7 @@ class StoryBot(commands.Bot):
         self.initial_extensions = discover_cogs() if extensions is None else tuple(extensions)
         self.load_report: LoadReport | None = None
         self.synced_commands: list[app_commands.AppCommand] | None = None
+        self.freeze_gc = freeze_gc
         use_endpoints(settings)
 
     async def setup_hook(self) -> None:
@@ -188,10 +190,12 @@ class StoryBot(commands.Bot):
             except Exception:
                 log.exception("Cog %s failed to load; the others still load", name)
         await self.sync_commands()
-        # Start-up objects (modules, command tree, parsed seeds' leftovers) live for the whole run;
-        # moving them out of the collector's reach keeps full collections, and so p99 latency, short.
-        gc.collect()
-        gc.freeze()
+        if self.freeze_gc:
+            # Start-up objects (modules, command tree, caches) live as long as the process; moving
+            # them out of the collector's reach keeps full collections, and so p99 latency, short.
+            # Only for the one bot of a process: a frozen bot that later dies is never collected.
+            gc.collect()
+            gc.freeze()
 
     def _enable_optional_intents(self) -> None:
         """Ask for message content (typed trivia answers) only when the portal has it switched on.
@@ -240,7 +244,7 @@ async def serve(settings: Settings) -> None:
     for sig in signals:
         loop.add_signal_handler(sig, _request_stop, stop, sig)
     try:
-        async with Store.open(settings.database_path) as store, StoryBot(settings, store) as bot:
+        async with Store.open(settings.database_path) as store, StoryBot(settings, store, freeze_gc=True) as bot:
             running = asyncio.create_task(bot.start(settings.token), name="storybot")
             stopping = asyncio.create_task(stop.wait())
             await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
