@@ -41,10 +41,15 @@ Fixtures
 
     Keywords: ``server`` (a LocalDiscord; default the test's ``local_discord``), ``database``
     (path; default a fresh copy of the seeded database), ``dev_guild`` (sync to ``guild`` only),
-    ``extensions`` (default: every cog), ``stories_dir``.
+    ``extensions`` (default: every cog; ``("cogs.quotes",)`` tests one cog alone, unaffected by
+    the others), ``stories_dir``. ``running_storybot(server, database, ...)`` is the same thing
+    as a plain async context manager, importable from ``tests.conftest``.
 
 ``local_discord``
     A started ``LocalDiscord`` with discord.py pointed at it (restored afterwards).
+
+``fresh_database``
+    A function returning a new temporary copy of the seeded database on each call.
 
 ``seeded_database``
     (session) A database with every migration applied and the bundled stories loaded; each bot
