@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 _PRONOUNS = {"he": "he", "she": "she"}
 _DETERMINERS = frozenset(("a", "an", "the"))
-_CAPITALISED_BEFORE_WORD = re.compile(r"[A-Z][a-z]+(?:-[a-z]+)?(?= [a-z])")
+# "Mizuki smiled" and "Mizuki's smile was": both show Mizuki doing something.
+_CAPITALISED_BEFORE_WORD = re.compile(r"[A-Z][a-z]+(?:-[a-z]+)?(?:['’]s)?(?= [a-z])")
 _PRONOUN_SUBJECT = re.compile(r"\s*(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b")
 _PRONOUN_SUBJECT_END = re.compile(r"(?:^|[.!?]\s+)(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b[^.!?\"“”]*[.!?]\s*$")
 # A name followed by a pause or the end of the line: a vocative when nothing leads into it.
@@ -241,9 +242,17 @@ class ChapterAttributor:
                 unsure = who
             return known == gender
 
-        for name in reversed(CAPITALISED.findall(quote.before[-_LOOKBACK_CHARS:])):
+        before = quote.before[-_LOOKBACK_CHARS:]
+        for name in reversed(CAPITALISED.findall(before)):
             if fits(who := canonical.get(name)):
                 return who, True
+        for name in reversed(_subjects(before)):
+            who = canonical.get(name)
+            if who and who not in excluded and genders.get(who) is None:
+                # Someone acting in this very paragraph whose gender the text never showed beats
+                # a better-known character from an earlier one: "Mizuki smiled. '...' he asked."
+                return who, True
+        unsure = None
         for earlier in range(index - 1, max(index - 1 - _LOOKBACK_PARAGRAPHS, -1), -1):
             # Only the end of a long paragraph matters, and reading all of it for every tag
             # would make one huge paragraph cost once per quotation after it.

@@ -78,23 +78,35 @@ def build_lexicon(text: str) -> Lexicon:
     sentences = _SENTENCE.findall("\n" + text)
     initial = Counter(name for name, _, _ in sentences)
     acting = Counter(name for name, verb, _ in sentences if verb in _PERSON_VERBS or verb.endswith("ed"))
+    # Decide per person, not per spelling: "Mizuki's" counts towards Mizuki.
     by_base: Counter[str] = Counter()
+    mid_by_base: Counter[str] = Counter()
+    acting_by_base: Counter[str] = Counter()
     forms_of: dict[str, list[str]] = {}
+    honorific_uses: Counter[str] = Counter()
     for form, total in totals.items():
         base = base_form(form)
         if len(base) < 2 or is_stopword(base):
             continue
-        honorific = base != form and "'" not in form and "’" not in form
-        with_title = " " in form
+        by_base[base] += total
+        mid_by_base[base] += total - initial.get(form, 0)
+        acting_by_base[base] += acting.get(form, 0)
+        forms_of.setdefault(base, []).append(form)
+        if base != form and "'" not in form and "’" not in form:
+            honorific_uses[base] += total
+    for base in list(by_base):
+        titled_name = " " in base
         # A name that only ever starts sentences must be seen acting like a person:
         # "Sakura frowned." twice, but never "Suddenly" or "Maybe".
-        mid = total - initial.get(form, 0)
-        if mid < _MIN_MID_SENTENCE and not honorific and not with_title and acting[form] < 2:
+        if (
+            mid_by_base[base] < _MIN_MID_SENTENCE
+            and not honorific_uses[base]
+            and not titled_name
+            and acting_by_base[base] < 2
+        ):
+            del by_base[base]
             continue
-        by_base[base] += total
-        forms_of.setdefault(base, []).append(form)
-        if honorific:
-            lexicon.evidence[base] += total
+        lexicon.evidence[base] += honorific_uses[base]
     for base in by_base:
         # "Narutos eyes": a possessive written without its apostrophe is the same person.
         main = base[:-1] if base.endswith("s") and by_base.get(base[:-1], 0) > by_base[base] else base

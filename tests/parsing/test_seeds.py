@@ -80,3 +80,38 @@ def test_003_untagged_exchange_alternates_between_naruto_and_itachi(seeds):
     assert speakers["Yes Itachi-san, thank you"] == "Naruto"
     untagged = [q for q in story.quotes if q.text == "None of your business"]
     assert untagged[0].rule == "turn-taking"
+
+
+def test_clearly_tagged_lines_of_the_seeds_have_their_speaker(seeds):
+    def speaker(prefix, text):
+        (quote,) = [q for q in seeds[prefix].quotes if q.text == text]
+        assert quote.confidence >= 0.8, quote
+        return quote.speaker
+
+    assert speaker("001", "Something wrong?") == "Naruto"
+    assert speaker("001", "Shh!") == "Genma"
+    assert speaker("001", "How did we receive this information?") == "Shizune"
+    assert speaker("001", "Sakura was an eyewitness last night.") == "Tsunade"
+    assert speaker("001", "Jiraiya, do you really think you can protect him?") == "Tsunade"
+    assert speaker("002", "Naruto, you fail.") == "Iruka"
+    assert speaker("002", "Naruto-kun, I'm sorry about today.") == "Mizuki"
+    assert speaker("002", "What do you think of this chi kage bunshin of his?") == "Kakashi"
+    assert speaker("003", "Jerk") == "Naruto"
+    assert speaker("003", "Yes Sasuke?") == "Naruto"
+    assert speaker("003", "Naruto!") == "Itachi"
+
+
+def test_seed_characters_merge_aliases_and_skip_common_words(seeds):
+    cast = {c.name: c for c in seeds["001"].characters}
+    assert "Naruto-kun" in cast["Naruto"].aliases and "Tsunade-hime" in cast["Tsunade"].aliases
+    assert "Uchiha Sasuke" in {c.name: c for c in seeds["002"].characters}["Sasuke"].aliases
+    everyone = {c.name for story in seeds.values() for c in story.characters}
+    assert not everyone & {"The", "He", "She", "But", "What", "Hope", "Maybe", "He'd", "Narutos"}
+
+
+def test_quote_offsets_of_the_seeds_point_into_their_paragraphs(seeds):
+    for story in seeds.values():
+        for quote in story.quotes:
+            paragraph = story.chapters[quote.chapter].scenes[quote.scene].paragraphs[quote.paragraph]
+            first_piece = quote.text.split("\n", 1)[0]
+            assert paragraph[quote.start : quote.start + len(first_piece)] == first_piece
