@@ -24,8 +24,6 @@ _DETERMINERS = frozenset(("a", "an", "the"))
 _CAPITALISED_BEFORE_WORD = re.compile(r"[A-Z][a-z]+(?:-[a-z]+)?(?:['’]s)?(?= [a-z])")
 _PRONOUN_SUBJECT = re.compile(r"\s*(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b")
 _PRONOUN_SUBJECT_END = re.compile(r"(?:^|[.!?]\s+)(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b[^.!?\"“”]*[.!?]\s*$")
-# A name followed by a pause or the end of the line: a vocative when nothing leads into it.
-_NAME_BEFORE_PAUSE = re.compile(r"[A-Z][a-z]+(?:-[a-z]+)?(?=\s*(?:[,!?.…]|$))")
 _QUOTED = re.compile(r"\"[^\"]*\"?|“[^”]*”?")
 _GREETING = frozenset("hey oh yes no thanks sorry dear hi hello bye goodbye morning".split())
 _WINDOW = 100
@@ -157,6 +155,7 @@ class ChapterAttributor:
 
     def __init__(self, lexicon: Lexicon) -> None:
         self._lexicon = lexicon
+        self._speech_names: dict[str, tuple[set[str], set[str]]] = {}
 
     def scene(self, paragraphs: Sequence[str], quotes: Sequence[RawQuote]) -> list[Attribution]:
         results = [Attribution() for _ in quotes]
@@ -278,7 +277,7 @@ class ChapterAttributor:
             if not subjects:
                 continue
             if excluded is None:
-                excluded = self._mentioned(" ".join(q.text for q in quotes))
+                excluded = set().union(*(self._mentioned(q.text) for q in quotes))
             subjects -= excluded
             if len(subjects) == 1:
                 return subjects.pop(), confidence, rule
@@ -291,29 +290,39 @@ class ChapterAttributor:
         for quote, text in ((quotes[0], quotes[0].after), (quotes[0], quotes[0].before)):
             match = _PRONOUN_SUBJECT.match(text) if text is quote.after else _PRONOUN_SUBJECT_END.search(text[-80:])
             if match:
-                addressed = self._mentioned(" ".join(q.text for q in quotes))
+                addressed = set().union(*(self._mentioned(q.text) for q in quotes))
                 name, _ = self._resolve_pronoun(match[1].lower(), addressed, paragraphs, index, quote, earlier_speakers)
                 if name:
                     return name, PRONOUN_BEAT, "pronoun-beat"
         return None, 0.0, None
 
     def _mentioned(self, text: str) -> set[str]:
-        canonical = self._lexicon.canonical
-        return {name for form in CAPITALISED.findall(text) if (name := canonical.get(form))}
+        return self._names_in_speech(text)[0]
 
     def _names_in_speech(self, text: str) -> tuple[set[str], set[str]]:
-        """Names a quotation mentions, and those it addresses ('Naruto, you fail.')."""
+        """Names a quotation mentions, and those it addresses ('Naruto, you fail.').
+
+        Remembered per text: the same quotation is looked at by several rules.
+        """
+        known = self._speech_names.get(text)
+        if known is not None:
+            return known
         canonical = self._lexicon.canonical
-        mentioned = {name for form in CAPITALISED.findall(text) if (name := canonical.get(form))}
+        mentioned: set[str] = set()
         addressed: set[str] = set()
-        if mentioned:
-            for match in _NAME_BEFORE_PAUSE.finditer(text):
-                name = canonical.get(match[0])
-                if not name:
-                    continue
-                before = text[max(0, match.start() - 12) : match.start()].rstrip()
-                if not before or before[-1] in ",!?.…" or before.rsplit(None, 1)[-1].lower() in _GREETING:
-                    addressed.add(name)
+        for match in CAPITALISED.finditer(text):
+            name = canonical.get(match[0])
+            if not name:
+                continue
+            mentioned.add(name)
+            start, end = match.span()
+            after = text[end : end + 2].lstrip()
+            if after and after[0] not in ",!?.…":
+                continue
+            before = text[max(0, start - 12) : start].rstrip()
+            if not before or before[-1] in ",!?.…" or before.rsplit(None, 1)[-1].lower() in _GREETING:
+                addressed.add(name)
+        self._speech_names[text] = (mentioned, addressed)
         return mentioned, addressed
 
     def _turn_taking(
@@ -350,9 +359,12 @@ class ChapterAttributor:
         paragraphs: Sequence[str],
     ) -> None:
         speakers: list[str | None] = [results[t[0]].speaker for t in run]
-        names = [self._names_in_speech(" ".join(quotes[n].text for n in t)) for t in run]
-        mentioned = [m for m, _ in names]
-        vocatives = [a for _, a in names]
+        mentioned: list[set[str]] = []
+        vocatives: list[set[str]] = []
+        for turn in run:
+            names = [self._names_in_speech(quotes[n].text) for n in turn]
+            mentioned.append(set().union(*(m for m, _ in names)))
+            vocatives.append(set().union(*(a for _, a in names)))
         participants = {s for s in speakers if s} | set().union(*vocatives)
         if len(participants) == 1:
             # The other side of a two-person exchange is often only named in the narration before it.
