@@ -359,13 +359,19 @@ class ChapterAttributor:
         paragraphs: Sequence[str],
     ) -> None:
         speakers: list[str | None] = [results[t[0]].speaker for t in run]
-        mentioned: list[set[str]] = []
-        vocatives: list[set[str]] = []
-        for turn in run:
-            names = [self._names_in_speech(quotes[n].text) for n in turn]
-            mentioned.append(set().union(*(m for m, _ in names)))
-            vocatives.append(set().union(*(a for _, a in names)))
-        participants = {s for s in speakers if s} | set().union(*vocatives)
+        names: dict[int, tuple[set[str], set[str]]] = {}
+
+        def names_of(i: int) -> tuple[set[str], set[str]]:
+            if i not in names:
+                found = [self._names_in_speech(quotes[n].text) for n in run[i]]
+                names[i] = (set().union(*(m for m, _ in found)), set().union(*(a for _, a in found)))
+            return names[i]
+
+        participants = {s for s in speakers if s}
+        if len(participants) < 2:
+            # Whoever a line addresses is the other side of the exchange.
+            for i in range(len(run)):
+                participants |= names_of(i)[1]
         if len(participants) == 1:
             # The other side of a two-person exchange is often only named in the narration before it.
             other = self._recent_other(paragraphs, quotes[run[0][0]], participants)
@@ -377,7 +383,8 @@ class ChapterAttributor:
             for i, speaker in enumerate(speakers):
                 if speaker is not None:
                     continue
-                guess, confidence, rule = self._guess(i, speakers, participants, vocatives[i], mentioned[i])
+                mentioned, addressed = names_of(i)
+                guess, confidence, rule = self._guess(i, speakers, participants, addressed, mentioned)
                 if guess:
                     speakers[i] = guess
                     for n in run[i]:

@@ -1,7 +1,10 @@
 """Words that look like names: the shared token patterns and the words that never are characters."""
 from __future__ import annotations
 
+import logging
 import re
+
+log = logging.getLogger(__name__)
 
 HONORIFICS = ("kun", "san", "sama", "sensei", "chan", "senpai", "sempai", "hime", "dono", "nii", "nee")
 TITLES = frozenset(

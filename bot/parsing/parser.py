@@ -77,7 +77,7 @@ def parse_story(data: bytes, *, filename: str | None = None) -> Story:
         Chapter(
             number=chapter.number,
             title=chapter.title,
-            scenes=tuple(Scene(s.heading, tuple(s.paragraphs)) for s in chapter.scenes if s.paragraphs),
+            scenes=tuple(Scene(s.heading, tuple(s.paragraphs)) for s in chapter.scenes),
         )
         for chapter in outline.chapters
     )

@@ -1,6 +1,10 @@
 """Verbs that introduce speech in a tag ("said", "asked", "whispered"), in past and present tense."""
 from __future__ import annotations
 
+import logging
+
+log = logging.getLogger(__name__)
+
 _IRREGULAR = {
     "say": ("said", "says"), "tell": ("told", "tells"), "begin": ("began", "begins"),
     "think": ("thought", "thinks"), "spit": ("spat", "spits"), "cry": ("cried", "cries"),
