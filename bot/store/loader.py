@@ -301,6 +301,7 @@ async def _insert_children(store: Store, story_id: int, rows: _Rows) -> None:
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(story_id, *r[:8], character_ids.get(r[8]) if r[8] else None, *r[9:]) for r in rows.quotes],
     )
+    await db.execute("INSERT INTO quotes_fts (rowid, text) SELECT id, text FROM quotes WHERE story_id = ?", (story_id,))
 
 
 async def _unlink(store: Store, story_id: int) -> int:

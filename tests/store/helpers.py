@@ -66,8 +66,9 @@ async def assert_lines_dense(store: Store) -> None:
 
 
 async def assert_fts_in_sync(store: Store) -> None:
-    """FTS5's own check of paragraphs_fts against the paragraphs table (raises when out of sync)."""
+    """FTS5's own check of paragraphs_fts and quotes_fts against their tables (raises when out of sync)."""
     await store.db.execute("INSERT INTO paragraphs_fts (paragraphs_fts, rank) VALUES ('integrity-check', 1)")
+    await store.db.execute("INSERT INTO quotes_fts (quotes_fts, rank) VALUES ('integrity-check', 1)")
     async with store.db.execute("SELECT count(*) FROM paragraphs_fts WHERE paragraphs_fts MATCH 'paragraph'") as cur:
         indexed = (await cur.fetchone())[0]
     async with store.db.execute("SELECT count(*) FROM paragraphs WHERE text LIKE '%paragraph%'") as cur:

@@ -1,14 +1,13 @@
 -- 0002 quotes, excerpts and search: full-text search over quotations, the per-guild no-repeat
 -- cycles behind /quote, and saved /search queries so paging buttons survive restarts.
 
--- Full-text search over quotation text (the /quote `contains` filter), kept in sync by triggers.
+-- Full-text search over quotation text (the /quote `contains` filter). The loader indexes a
+-- story's quotations in one statement after inserting them (a per-row insert trigger cost half of
+-- the store's write time); deletes and edits are kept in sync by triggers.
 CREATE VIRTUAL TABLE quotes_fts USING fts5 (
     text, content = 'quotes', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
 );
 INSERT INTO quotes_fts (quotes_fts) VALUES ('rebuild');
-CREATE TRIGGER quotes_fts_insert AFTER INSERT ON quotes BEGIN
-    INSERT INTO quotes_fts (rowid, text) VALUES (new.id, new.text);
-END;
 CREATE TRIGGER quotes_fts_delete AFTER DELETE ON quotes BEGIN
     INSERT INTO quotes_fts (quotes_fts, rowid, text) VALUES ('delete', old.id, old.text);
 END;
