@@ -65,6 +65,15 @@ def _read_name(words: list[str], index: int) -> tuple[str | None, int]:
     if word.rstrip(".") in TITLES and index + 1 < len(words):
         following = bare(words[index + 1])
         if following[:1].isupper():
+            # "Mr. John Knightley": a second capitalised word belongs to the name unless a
+            # punctuation mark ended the first.
+            if (
+                index + 2 < len(words)
+                and words[index + 1][-1].isalpha()
+                and bare(words[index + 2])[:1].isupper()
+                and bare(words[index + 2])[1:2].islower()
+            ):
+                return titled(word, f"{following} {bare(words[index + 2])}"), index + 3
             return titled(word, following), index + 2
     if word[:1].isupper() and word[1:2].islower():
         return word, index + 1
@@ -98,8 +107,8 @@ def _tag_after(after: str) -> tuple[str, str] | None:
                 name, _ = _read_name(words, skip)
                 if name:
                     return "name", name
-                if not words[skip].islower():
-                    break
+                if not words[skip].islower() or not words[skip][-1].isalpha():
+                    break  # "cried the latter, though Jane...": the description ended unnamed
             return None
         name, _ = _read_name(words, index)
         return ("name", name) if name else None
@@ -109,6 +118,8 @@ def _tag_after(after: str) -> tuple[str, str] | None:
     if index < len(words) and _adverb(words[index]):
         index += 1
     if index < len(words) and _is_verb(words[index]):
+        if index + 1 < len(words) and words[index + 1] == "that":
+            return None  # "Elizabeth replied that it was": reported speech, not a tag
         return "name", name
     return None
 
