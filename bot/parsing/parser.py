@@ -47,10 +47,11 @@ def parse_story(data: bytes, *, filename: str | None = None) -> Story:
         [find_quotes(scene.paragraphs) for scene in chapter.scenes] for chapter in outline.chapters
     ]
     if _singles_are_speech(scenes_quotes):
-        scenes_quotes = [
-            [find_quotes(scene.paragraphs, singles_are_speech=True) for scene in chapter.scenes]
-            for chapter in outline.chapters
-        ]
+        # British style: single quotes carry the speech, so they are not thoughts here.
+        for chapter_quotes in scenes_quotes:
+            for scene_quotes in chapter_quotes:
+                for found in scene_quotes:
+                    found.kind = "speech"
     quotes: list[Quote] = []
     speakers: Counter[str] = Counter()
     for c_index, (chapter, chapter_quotes) in enumerate(zip(outline.chapters, scenes_quotes, strict=True)):

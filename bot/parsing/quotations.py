@@ -169,7 +169,7 @@ def _is_scare_quote(text: str, span: _Span, content: str) -> bool:
     return False
 
 
-def find_quotes(paragraphs: list[str], *, singles_are_speech: bool = False) -> list[RawQuote]:
+def find_quotes(paragraphs: list[str]) -> list[RawQuote]:
     """All quotations of one scene in order; a quotation never runs past the scene."""
     quotes: list[RawQuote] = []
     index = 0
@@ -205,7 +205,7 @@ def find_quotes(paragraphs: list[str], *, singles_are_speech: bool = False) -> l
             quotes.append(
                 RawQuote(
                     content,
-                    "speech" if singles_are_speech or span.kind == "speech" else "thought",
+                    span.kind,
                     index,
                     span.start + lead,
                     span.start + lead + len(content),
