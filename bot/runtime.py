@@ -134,8 +134,9 @@ async def reply_ephemeral(interaction: discord.Interaction, text: str) -> None:
             await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
         else:
             await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
-    except discord.HTTPException as exc:
-        # Typically the interaction expired (404); nothing else can reach the user.
+    except (discord.HTTPException, discord.InteractionResponded, aiohttp.ClientError) as exc:
+        # Typically the interaction expired (404) or the connection dropped; the error handler
+        # itself must not raise, and nothing else can reach the user.
         log.warning("Could not answer interaction %s: %s", interaction.id, exc)
 
 
