@@ -1,6 +1,7 @@
 """The real StoryBot against the local Discord: handshake, sync, /help, errors, gateway and REST faults."""
 from __future__ import annotations
 
+import asyncio
 import time
 
 import discord
@@ -278,4 +279,21 @@ async def test_a_command_discord_still_shows_after_removal_gets_a_reply(metabot)
     metabot.bot.tree.remove_command("fleeting")
     reply = await (await metabot.run("fleeting")).reply()
     assert reply.ephemeral and "try again in a minute" in reply.content
+    assert metabot.errors.records == []
+
+
+async def test_an_expired_interaction_is_logged_as_a_warning_not_raised(metabot, caplog):
+    @metabot.bot.tree.command(name="dawdle", description="Answers too late")
+    async def dawdle(interaction: discord.Interaction) -> None:
+        await asyncio.sleep(0.3)
+        raise StoryNotFound()
+
+    await metabot.bot.tree.sync()
+    metabot.server.interaction_deadline = 0.1
+    handle = await metabot.run("dawdle")
+    async with asyncio.timeout(5):
+        while not any("Could not answer interaction" in r.getMessage() for r in caplog.records):
+            await asyncio.sleep(0.05)
+    assert not handle.responded
+    assert [v.rule for v in metabot.server.take_violations()] == ["interaction-deadline"]
     assert metabot.errors.records == []
