@@ -12,6 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.choices import audience_of, optional_story, story_autocomplete
 from bot.errors import StoryNotFound, UserError
 from bot.render import (
     CHOICE_NAME_LIMIT,
@@ -28,7 +29,7 @@ from bot.render import (
     truncate,
 )
 from bot.runtime import handle_interaction_error
-from bot.store.audience import Audience, character_choices, resolve_story, story_choices
+from bot.store.audience import character_choices
 from bot.store.connection import Store
 from bot.store.quotes import (
     ChapterRef,
@@ -49,27 +50,6 @@ UNKNOWN_SPEAKER = "Unknown speaker"
 CONTAINS_MAX = 100
 DEFER_AFTER = 2.0  # seconds; Discord drops an interaction not answered within 3
 T = TypeVar("T")
-
-
-# --- shared with cogs/search.py: who is asking, and the story autocomplete -----------------------
-
-
-def audience_of(interaction: discord.Interaction) -> Audience:
-    """Guild (None in DMs) and whether the channel is age-restricted (threads follow their parent)."""
-    channel = interaction.channel
-    is_nsfw = getattr(channel, "is_nsfw", None)
-    adult = bool(is_nsfw()) if callable(is_nsfw) and interaction.guild_id is not None else False
-    return Audience(interaction.guild_id, adult=adult)
-
-
-async def story_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-    store: Store = interaction.client.store  # type: ignore[attr-defined]
-    found = await story_choices(store, audience_of(interaction), current)
-    return [app_commands.Choice(name=plain(s.title, CHOICE_NAME_LIMIT), value=str(s.id)) for s in found]
-
-
-async def optional_story(store: Store, audience: Audience, typed: str | None) -> StoredStory | None:
-    return None if typed is None or not typed.strip() else await resolve_story(store, audience, typed)
 
 
 # --- rendering (pure: rows in, embeds out) -------------------------------------------------------

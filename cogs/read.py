@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.choices import audience_of, story_autocomplete
 from bot.errors import ChapterNotFound, NothingMatches, StoryNotFound, UserError
 from bot.reading.pages import ChapterPages
 from bot.render import (
@@ -31,7 +32,7 @@ from bot.render import (
 )
 from bot.runtime import handle_interaction_error, reply_ephemeral
 from bot.store import reading, stories
-from bot.store.audience import Audience, resolve_story, story_choices, visible_story
+from bot.store.audience import resolve_story, visible_story
 from bot.store.connection import Store
 from bot.store.reading import StoredPage
 from bot.store.records import StoredChapter, StoredStory
@@ -49,14 +50,6 @@ UNAVAILABLE = "Reading is not available right now; please try again later."
 STALE_PAGE = "That page was already turned; the buttons are on the latest page below."
 _NEEDED = (("create_public_threads", "Create Public Threads"),
            ("send_messages_in_threads", "Send Messages in Threads"))
-
-
-def audience_of(interaction: discord.Interaction) -> Audience:
-    """Guild scope and whether M/Explicit stories may be shown in this channel."""
-    channel = interaction.channel
-    is_nsfw = getattr(channel, "is_nsfw", None)
-    adult = interaction.guild_id is not None and callable(is_nsfw) and bool(is_nsfw())
-    return Audience(interaction.guild_id, adult)
 
 
 def chapter_heading(chapter: StoredChapter) -> str:
@@ -180,6 +173,7 @@ class Reader(commands.Cog):
 
     @app_commands.command(name="read", description="Read a chapter in a thread, page by page")
     @app_commands.describe(story="The story to read", chapter="Chapter number (default: the first)")
+    @app_commands.autocomplete(story=story_autocomplete)
     async def read(self, interaction: discord.Interaction, story: str,
                    chapter: app_commands.Range[int, 0, 1_000_000] | None = None) -> None:
         found = await resolve_story(self.store, audience_of(interaction), story)
@@ -221,12 +215,6 @@ class Reader(commands.Cog):
         # The story may have been replaced by a shorter text since; pages are clamped too.
         chapter = chapters[min(mark.chapter_index, len(chapters) - 1)]
         await self.show(interaction, found, chapter, mark.page_number)
-
-    @read.autocomplete("story")
-    async def story_autocomplete(self, interaction: discord.Interaction,
-                                 current: str) -> list[app_commands.Choice[str]]:
-        found = await story_choices(self.store, audience_of(interaction), current)
-        return [app_commands.Choice(name=plain(s.title, CHOICE_NAME_LIMIT), value=str(s.id)) for s in found]
 
     @continue_.autocomplete("story")
     async def bookmark_autocomplete(self, interaction: discord.Interaction,

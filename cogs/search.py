@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.choices import audience_of, optional_story, story_autocomplete
 from bot.errors import NothingMatches, NotYours, UserError
 from bot.render import (
     EMBED_DESCRIPTION_LIMIT,
@@ -31,7 +32,6 @@ from bot.store.search import (
     save_search,
     search_page,
 )
-from cogs.quotes import audience_of, optional_story, story_autocomplete
 
 log = logging.getLogger(__name__)
 

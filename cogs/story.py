@@ -19,6 +19,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.choices import audience_of, story_autocomplete
 from bot.errors import InvalidInput, MissingPermission, StoryNotFound, UserError
 from bot.formats import (
     Upload,
@@ -57,7 +58,6 @@ from bot.store.library import (
 from bot.store.records import StoredStory
 from bot.store.stories import find_by_title, get_story
 from bot.views import StoryView
-from cogs.quotes import audience_of, story_autocomplete
 
 log = logging.getLogger(__name__)
 

@@ -18,6 +18,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.choices import audience_of, optional_story, story_autocomplete
 from bot.errors import Busy, NothingMatches, UserError
 from bot.render import (
     BUTTON_LABEL_LIMIT,
@@ -40,7 +41,6 @@ from bot.trivia import (
     TriviaQuestion,
     generate_questions,
 )
-from cogs.quotes import audience_of, optional_story, story_autocomplete
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,31 @@
+"""The `story` option every cog shares: who is asking (guild, age-restricted channel), the story
+autocomplete, and resolving what the user typed to a visible story."""
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+
+from bot.render import CHOICE_NAME_LIMIT, plain
+from bot.store.audience import Audience, resolve_story, story_choices
+from bot.store.connection import Store
+from bot.store.records import StoredStory
+
+
+def audience_of(interaction: discord.Interaction) -> Audience:
+    """Guild (None in DMs) and whether the channel is age-restricted (threads follow their parent)."""
+    channel = interaction.channel
+    is_nsfw = getattr(channel, "is_nsfw", None)
+    adult = interaction.guild_id is not None and callable(is_nsfw) and bool(is_nsfw())
+    return Audience(interaction.guild_id, adult=adult)
+
+
+async def story_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """Stories visible to the asker whose title matches; the choice value is the story id."""
+    store: Store = interaction.client.store  # type: ignore[attr-defined]
+    found = await story_choices(store, audience_of(interaction), current)
+    return [app_commands.Choice(name=plain(s.title, CHOICE_NAME_LIMIT), value=str(s.id)) for s in found]
+
+
+async def optional_story(store: Store, audience: Audience, typed: str | None) -> StoredStory | None:
+    """None when the option was left empty, else the visible story it names (or StoryNotFound)."""
+    return None if typed is None or not typed.strip() else await resolve_story(store, audience, typed)
