@@ -49,14 +49,16 @@ def is_separator(text: str) -> bool:
 
 def split_blocks(text: str) -> list[Block]:
     """Split normalised text into blocks, joining hard-wrapped lines when the text is wrapped."""
-    lines = [line.strip() for line in text.split("\n")]
+    raw_lines = text.split("\n")
+    lines = [line.strip() for line in raw_lines]
     wrapped = looks_hard_wrapped(lines)
+    indented = wrapped and _paragraphs_by_indent(raw_lines, lines)
     blocks: list[Block] = []
     gap = 0
     pending: list[str] = []
     pending_gap = 0
     previous_separator = False
-    for line in lines:
+    for number, line in enumerate(lines):
         if not line:
             if pending:
                 blocks.append(_block(pending, pending_gap))
@@ -64,7 +66,8 @@ def split_blocks(text: str) -> list[Block]:
             gap += 1
             continue
         separator = wrapped and len(line) <= _SEPARATOR_MAX and is_separator(line)
-        if pending and not (wrapped and not separator and not previous_separator):
+        new_paragraph = indented and raw_lines[number].startswith("  ")
+        if pending and not (wrapped and not separator and not previous_separator and not new_paragraph):
             blocks.append(_block(pending, pending_gap))
             pending = []
         if not pending:
@@ -76,6 +79,14 @@ def split_blocks(text: str) -> list[Block]:
         blocks.append(_block(pending, pending_gap))
     log.debug("split %d lines into %d blocks (hard-wrapped: %s)", len(lines), len(blocks), wrapped)
     return blocks
+
+
+def _paragraphs_by_indent(raw_lines: list[str], lines: list[str]) -> bool:
+    """Wrapped text whose paragraphs start with an indent instead of a blank line."""
+    nonblank = sum(1 for line in lines if line)
+    blank = len(lines) - nonblank
+    indented = sum(1 for line in raw_lines if line.startswith("  ") and line.strip())
+    return blank <= 0.05 * nonblank + 1 and 0.02 * nonblank < indented < 0.6 * nonblank
 
 
 def _block(lines: list[str], gap: int) -> Block:

@@ -135,3 +135,20 @@ def test_separator_lines(line):
 @pytest.mark.parametrize("line", ["OOO", "...", '"..."', "ok", "xo", "Naruto", "- Naruto -"])
 def test_not_separator_lines(line):
     assert not is_separator(line)
+
+
+def test_wrapped_paragraphs_marked_by_indent_alone_stay_apart():
+    text = (
+        "    It was a bright cold day in April, and the clocks were striking thirteen\n"
+        "when the boy finally came home, his sandals wet from the long walk along\n"
+        "the river and his mind still full of the things the old man had told him.\n"
+        "    The next morning he woke before dawn and packed what little he owned into\n"
+        "a small bag. Nobody saw him leave the village, and nobody asked where he\n"
+        "had gone until the festival was over and the lanterns had burned down.\n"
+        "    He did not return for three years, and when he did, he was a stranger to\n"
+        "everyone except the old man, who had waited at the gate every evening and\n"
+        "who now simply nodded, as though the boy had only been gone for a day.\n"
+    )
+    paras = paragraphs(parse(text))
+    assert len(paras) == 3
+    assert paras[1].startswith("The next morning") and paras[1].endswith("burned down.")
