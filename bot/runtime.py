@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 INTENTS = discord.Intents(guilds=True)
 
 TREE_HASH_KEY = "command_tree_hash"
+# A button nobody handled by then (its view timed out, or the bot restarted) gets told so, just
+# before Discord's 3-second limit would show the user a bare "This interaction failed".
+UNCLAIMED_AFTER = 2.0
+STALE_COMPONENT = "These buttons have expired; run the command again."
 APOLOGY = "Sorry, something went wrong on my side. It has been logged; please try again later."
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 TOKEN_HELP = (
@@ -230,6 +234,14 @@ class StoryBot(commands.Bot):
         await self.store.set_meta(key, digest)
         log.info("Synced %d global commands (may take a while to appear)", len(self.synced_commands))
         return True
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        if interaction.type is not discord.InteractionType.component:
+            return
+        await asyncio.sleep(UNCLAIMED_AFTER)
+        if not interaction.response.is_done():
+            log.info("Component %s had no live view; told the user", interaction.data.get("custom_id"))
+            await reply_ephemeral(interaction, STALE_COMPONENT)
 
     async def on_ready(self) -> None:
         assert self.user is not None

@@ -10,7 +10,7 @@ import pytest
 from discord import app_commands
 
 from bot.errors import StoryNotFound
-from bot.runtime import APOLOGY, INTENTS, discover_cogs
+from bot.runtime import APOLOGY, INTENTS, STALE_COMPONENT, discover_cogs
 from bot.store.loader import load_directory
 from bot.views import StoryView
 from tests.conftest import SEEDS
@@ -313,3 +313,16 @@ async def test_an_expired_interaction_is_logged_as_a_warning_not_raised(metabot)
     assert not handle.responded
     assert [v.rule for v in metabot.server.take_violations()] == ["interaction-deadline"]
     assert metabot.errors.records == []
+
+
+async def test_a_button_whose_view_is_gone_still_gets_an_answer(metabot):
+    @metabot.bot.tree.command(name="shortlived", description="A view that stops at once")
+    async def shortlived(interaction: discord.Interaction) -> None:
+        view = ExplodingView(timeout=None)
+        await interaction.response.send_message("buttons", view=view)
+        view.stop()  # as if the bot had restarted since
+
+    await metabot.bot.tree.sync()
+    message = await (await metabot.run("shortlived")).reply()
+    reply = await (await metabot.click(message, "test:boom")).reply(timeout=5)
+    assert reply.ephemeral and reply.content == STALE_COMPONENT
