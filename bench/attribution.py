@@ -141,13 +141,28 @@ def matches(gold: str, ours: str) -> bool:
     return short in long_ and (len(short) >= 12 or len(short) >= 0.5 * len(long_))
 
 
+_TITLE_WORDS = frozenset("mr mrs ms miss dr sir lady lord madame mme mlle monsieur colonel captain".split())
+
+
 def speaker_is(ours: str | None, gold: str, aliases: dict[str, set[str]]) -> bool:
-    """Our canonical name counts as right when it is one of the gold speaker's names and no
-    other character's (an ambiguous surname shared by a family is not an answer)."""
+    """Our canonical name counts as right when it names the gold speaker and no other character.
+
+    First an exact alias (after lower-casing and dropping punctuation). The annotated alias lists
+    are incomplete (a novel may list "Hercule Poirot" and "Mr. Poirot" but not "Poirot"), so a name
+    that is none of them counts when its words, titles aside, all occur in one alias of the gold
+    speaker and in no alias of anybody else. An ambiguous surname shared by a family is never an
+    answer: "Bennet" is a word of several characters' names.
+    """
     if not ours:
         return False
     key = name_key(ours)
     owners = [main for main, names in aliases.items() if key in names]
+    if owners:
+        return owners == [gold]
+    words = set(key.split()) - _TITLE_WORDS
+    if not words:
+        return False
+    owners = [main for main, names in aliases.items() if any(words <= set(n.split()) for n in names)]
     return owners == [gold]
 
 
