@@ -345,7 +345,9 @@ def run_cli() -> int:
         print(f"Discord refused a privileged intent: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        return EXIT_OK
+        # Only before serve() installs its handlers (e.g. while loading stories without a token).
+        print("interrupted", file=sys.stderr)
+        return EXIT_FAILURE
     except Exception:
         log.exception("StoryBot stopped on an unexpected error")
         return EXIT_FAILURE
