@@ -76,13 +76,19 @@ def command_tree_hash(tree: app_commands.CommandTree) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-def user_message(error: BaseException) -> str | None:
-    """The short text for an error the user caused, or None for a bug that must be logged."""
+def _unwrap(error: BaseException) -> BaseException:
+    """The error a command or transformer raised, from discord.py's wrapper around it."""
     if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):
         if isinstance(error.__cause__, UserError | NotAStory):
-            error = error.__cause__
-        elif isinstance(error, app_commands.CommandInvokeError):
-            error = error.original
+            return error.__cause__
+        if isinstance(error, app_commands.CommandInvokeError):
+            return error.original
+    return error
+
+
+def user_message(error: BaseException) -> str | None:
+    """The short text for an error the user caused, or None for a bug that must be logged."""
+    error = _unwrap(error)
     if isinstance(error, UserError | NotAStory):
         return str(error)
     if isinstance(error, app_commands.TransformerError):
@@ -117,7 +123,7 @@ async def handle_interaction_error(interaction: discord.Interaction, error: Base
         )
         message = APOLOGY
     elif isinstance(
-        error,
+        _unwrap(error),
         discord.Forbidden
         | app_commands.BotMissingPermissions
         | app_commands.CommandNotFound
@@ -129,12 +135,11 @@ async def handle_interaction_error(interaction: discord.Interaction, error: Base
 
 async def reply_ephemeral(interaction: discord.Interaction, text: str) -> None:
     """Answer with a short private message, as a follow-up when the interaction was answered."""
-    if interaction.type is discord.InteractionType.autocomplete:
-        if not interaction.response.is_done():
-            await interaction.response.autocomplete([])
-        return
     try:
-        if interaction.response.is_done():
+        if interaction.type is discord.InteractionType.autocomplete:
+            if not interaction.response.is_done():
+                await interaction.response.autocomplete([])
+        elif interaction.response.is_done():
             await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
         else:
             await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)

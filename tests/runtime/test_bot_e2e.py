@@ -326,3 +326,21 @@ async def test_a_button_whose_view_is_gone_still_gets_an_answer(metabot):
     message = await (await metabot.run("shortlived")).reply()
     reply = await (await metabot.click(message, "test:boom")).reply(timeout=5)
     assert reply.ephemeral and reply.content == STALE_COMPONENT
+
+
+async def test_missing_channel_permissions_are_explained_not_logged_as_bugs(metabot):
+    @metabot.bot.tree.command(name="announce", description="Posts in the channel")
+    async def announce(interaction: discord.Interaction) -> None:
+        await interaction.channel.send("hello")
+
+    await metabot.bot.tree.sync()
+    metabot.server.fail_next("POST /channels/{channel_id}/messages", status=403)
+    watcher = WarningSeen("403")
+    logging.getLogger("bot.runtime").addHandler(watcher)
+    try:
+        reply = await (await metabot.run("announce")).reply()
+    finally:
+        logging.getLogger("bot.runtime").removeHandler(watcher)
+    assert reply.ephemeral and "permissions" in reply.content
+    assert watcher.seen.is_set()
+    assert metabot.errors.records == []
