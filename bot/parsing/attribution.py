@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from bot.parsing.characters import Lexicon
 from bot.parsing.names import CAPITALISED, PRONOUN_GENDER, TITLES, bare, titled
 from bot.parsing.quotations import RawQuote
-from bot.parsing.verbs import SPEECH_VERBS
+from bot.parsing.verbs import PHRASAL, SPEECH_VERBS
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,17 @@ class Attribution:
 
 def _is_verb(word: str) -> bool:
     return bare(word).lower() in SPEECH_VERBS
+
+
+def _verb_end(words: list[str], index: int) -> int | None:
+    """Index after a speech verb at words[index] ("said", "went on"), or None when there is none."""
+    if index >= len(words):
+        return None
+    word = bare(words[index]).lower()
+    particle = PHRASAL.get(word)
+    if particle and index + 1 < len(words) and bare(words[index + 1]).lower() == particle:
+        return index + 2
+    return index + 1 if word in SPEECH_VERBS else None
 
 
 def _adverb(word: str) -> bool:
@@ -91,12 +102,12 @@ def _tag_after(after: str) -> tuple[str, str] | None:
         return None
     first = bare(words[0])
     if first.lower() in _PRONOUNS:
-        rest = words[1:3]
-        if rest and (_is_verb(rest[0]) or (_adverb(rest[0]) and len(rest) > 1 and _is_verb(rest[1]))):
+        if _verb_end(words, 1) or (len(words) > 2 and _adverb(words[1]) and _verb_end(words, 2)):
             return "pronoun", first.lower()
         return None
-    if _is_verb(words[0]) and words[0][-1] not in ".!?":
-        index = 1
+    verb_end = _verb_end(words, 0)
+    if verb_end and words[verb_end - 1][-1] not in ".!?":
+        index = verb_end
         if index < len(words) and _adverb(words[index]):
             index += 1
         if index < len(words) and bare(words[index]).lower() in _PRONOUNS:
@@ -117,8 +128,8 @@ def _tag_after(after: str) -> tuple[str, str] | None:
         return None
     if index < len(words) and _adverb(words[index]):
         index += 1
-    if index < len(words) and _is_verb(words[index]):
-        if index + 1 < len(words) and words[index + 1] == "that":
+    if (verb_end := _verb_end(words, index)) is not None:
+        if verb_end < len(words) and words[verb_end] == "that":
             return None  # "Elizabeth replied that it was": reported speech, not a tag
         return "name", name
     return None
@@ -134,7 +145,10 @@ def _tag_before(before: str) -> tuple[str, str] | None:
         words = words[:-2]  # "said to Sakura,"
     if words and _adverb(bare(words[-1])):
         words = words[:-1]
-    if not words or not _is_verb(words[-1]) or words[-1][-1] in ".!?":
+    phrasal = len(words) >= 2 and PHRASAL.get(bare(words[-2]).lower()) == bare(words[-1]).lower()
+    if phrasal:
+        words = words[:-1]  # "Mizuki went on:"
+    if not words or not (phrasal or _is_verb(words[-1])) or words[-1][-1] in ".!?":
         return None
     index = len(words) - 2
     if index >= 0 and _adverb(words[index]):
@@ -243,9 +257,11 @@ class ChapterAttributor:
         canonical = self._lexicon.canonical
         unsure: str | None = None  # nearest character whose gender the text never showed
 
+        can_speak = self._lexicon.can_speak
+
         def fits(who: str | None) -> bool:
             nonlocal unsure
-            if not who or who in excluded:
+            if not who or who in excluded or not can_speak(who):
                 return False
             known = genders.get(who)
             if known is None and unsure is None:
@@ -258,7 +274,7 @@ class ChapterAttributor:
                 return who, True
         for name in reversed(_subjects(before)):
             who = canonical.get(name)
-            if who and who not in excluded and genders.get(who) is None:
+            if who and who not in excluded and genders.get(who) is None and can_speak(who):
                 # Someone acting in this very paragraph whose gender the text never showed beats
                 # a better-known character from an earlier one: "Mizuki smiled. '...' he asked."
                 return who, True
@@ -284,7 +300,8 @@ class ChapterAttributor:
         for text, confidence, rule in segments:
             if len(text) < 4:
                 continue
-            subjects = {name for form in _subjects(text) if (name := canonical.get(form))}
+            can_speak = self._lexicon.can_speak
+            subjects = {name for form in _subjects(text) if can_speak(name := canonical.get(form))}
             if not subjects:
                 continue
             if excluded is None:
@@ -382,7 +399,7 @@ class ChapterAttributor:
         if len(participants) < 2:
             # Whoever a line addresses is the other side of the exchange.
             for i in range(len(run)):
-                participants |= names_of(i)[1]
+                participants |= {n for n in names_of(i)[1] if self._lexicon.can_speak(n)}
         if len(participants) == 1:
             # The other side of a two-person exchange is often only named in the narration before it.
             other = self._recent_other(paragraphs, quotes[run[0][0]], participants)
@@ -411,7 +428,7 @@ class ChapterAttributor:
         for text in texts:
             for form in reversed(CAPITALISED.findall(text)):
                 name = canonical.get(form)
-                if name and name not in present:
+                if name and name not in present and self._lexicon.can_speak(name):
                     return name
         return None
 

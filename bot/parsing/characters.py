@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from bot.parsing.model import Character
+from bot.parsing.verbs import SPEECH_VERBS
 from bot.parsing.names import (
     CAPITALISED,
     PRONOUN_GENDER,
@@ -35,7 +36,13 @@ _PERSON_VERBS = frozenset(
     blinked stared glanced looked asked replied cried answered whispered muttered shouted yelled
     waited yawned frowned crossed tapped scratched walked says asks looks smiles nods sighs""".split()
 )
+# A name in a speech tag right after a closing mark: '," said Emma' or '," Emma said'.
+_NAME = r"(?:(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lady|Lord|Colonel|Captain)\.? )?[A-Z][a-z]+(?:-[a-z]+)?"
+_TAGGED = re.compile(
+    r"[,!?\-—]['\"”’]\s+(?:([a-z]+)\s+(" + _NAME + r")|(" + _NAME + r")\s+(?:[a-z]+ly\s+)?([a-z]+))"
+)
 _MIN_MID_SENTENCE = 2
+_FEW_SPEAKERS = 4
 _RECURRING = 4
 
 
@@ -47,6 +54,17 @@ class Lexicon:
     forms: Counter[str] = field(default_factory=Counter)  # form -> occurrences
     gender: dict[str, str] = field(default_factory=dict)  # canonical -> "M" / "F"
     evidence: Counter[str] = field(default_factory=Counter)  # canonical -> signs of being a person
+    speakers: Counter[str] = field(default_factory=Counter)  # canonical -> times named in a speech tag
+
+    def can_speak(self, name: str | None) -> bool:
+        """Whether a tag ever names this character; with too few tags to tell, anyone may speak.
+
+        Places and people who are only talked about ("Randalls", "Meryton") never are, which keeps
+        them out of pronoun resolution and turn-taking.
+        """
+        if not name:
+            return False
+        return len(self.speakers) < _FEW_SPEAKERS or name in self.speakers
 
     def resolve(self, written: str) -> str | None:
         """Canonical name for a name as written in a tag, or None for words that name nobody."""
@@ -116,7 +134,16 @@ def build_lexicon(text: str) -> Lexicon:
             lexicon.forms[form] = totals[form]
     _merge_full_names(pairs, lexicon, by_base)
     _learn_from_sentences(sentences, lexicon)
+    _learn_speakers(text, lexicon)
     return lexicon
+
+
+def _learn_speakers(text: str, lexicon: Lexicon) -> None:
+    for verb, name, name2, verb2 in _TAGGED.findall(text):
+        if name2:
+            name, verb = name2, verb2
+        if verb in SPEECH_VERBS and (who := lexicon.resolve(name)) and who in lexicon.evidence:
+            lexicon.speakers[who] += 1
 
 
 def _merge_full_names(pairs: Counter[tuple[str, str]], lexicon: Lexicon, by_base: Counter[str]) -> None:

@@ -22,8 +22,15 @@ moan whine whimper breathe gasp stutter roar bellow bark drawl purr tease joke m
 chirp squeak squeal shriek howl grumble complain protest object promise remind assure correct
 interject chime pipe quip blurt inform greet huff pant croak intone instruct mention prompt press
 persist urge chide scold cheer coo sniff sniffle rumble lecture reason recall reassure sputter
-splutter wail rasp murmur sneer reply
+splutter wail rasp murmur sneer reply return rejoin echo interpose assent resume falter pursue
+ejaculate implore mourn assert quaver entreat concede supply explode hazard proceed simper
+admonish confide acknowledge vow opine pronounce interpolate volunteer venture whisper exclaim
+cry sob pray sneer babble stammer
 """
+# "went on", "broke in": a verb that only introduces speech with its particle.
+PHRASAL = {"went": "on", "goes": "on", "broke": "in", "breaks": "in", "put": "in", "puts": "in",
+           "burst": "out", "bursts": "out", "spoke": "up", "speaks": "up", "chimed": "in",
+           "cut": "in", "called": "out", "cried": "out"}
 
 
 def _forms(stem: str) -> tuple[str, str]:
