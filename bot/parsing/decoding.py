@@ -28,6 +28,19 @@ def decode_text(data: bytes) -> str:
     text, encoding = _decode(data)
     if "\x00" in text:
         raise NotAStory("The file looks binary (it contains NUL bytes), not like a text story.")
+    # One C-speed pass settles the usual case: text that is printable apart from its line feeds
+    # (spaces included) holds no control characters, no carriage returns and no odd spaces, so
+    # the passes below would change nothing.
+    if not text.replace("\n", "").isprintable():
+        text = _normalise(text)
+    if not _LETTER.search(text):
+        raise NotAStory("The file has no readable words.")
+    log.debug("decoded %d bytes as %s", len(data), encoding)
+    return text
+
+
+def _normalise(text: str) -> str:
+    """Replace control characters, odd line ends and odd spaces; raise NotAStory for binary text."""
     if _CONTROL.search(text):
         if len(_CONTROL.findall(text)) > _MAX_CONTROL_SHARE * len(text):
             raise NotAStory("The file looks binary, not like a text story.")
@@ -43,9 +56,6 @@ def decode_text(data: bytes) -> str:
         text = _ZERO_WIDTH.sub("", text)
     elif "\v" in text or "\f" in text:
         text = _ODD_SPACES.sub(" ", text)
-    if not _LETTER.search(text):
-        raise NotAStory("The file has no readable words.")
-    log.debug("decoded %d bytes as %s", len(data), encoding)
     return text
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import codecs
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.parsing import NotAStory, parse_story
 from bot.parsing.decoding import decode_text
@@ -63,3 +65,21 @@ def test_bad_input_gets_a_short_clear_message(data, words):
         parse_story(data)
     message = str(caught.value)
     assert words in message.lower() and len(message) < 120 and "\n" not in message
+
+
+_ODD = "\r\t\v\f\x01\x1f\x7f\x85\u00a0\u1680\u2003\u200b\u200d\u2028\u2029\u202f\u205f\u2060\u3000\ufeff\u00ad"
+
+
+@given(st.text(alphabet=st.sampled_from("ab “’…é\n" + _ODD), max_size=60))
+def test_decoded_text_never_keeps_odd_characters(body):
+    try:
+        text = decode_text(("Word " + body).encode("utf-8"))
+    except NotAStory:
+        return  # too many control characters: refused, which is fine
+    assert not set(text) & set(_ODD)
+
+
+@given(st.text(alphabet=st.sampled_from("ab “’…é\n .,"), max_size=60))
+def test_printable_text_passes_through_unchanged(body):
+    data = ("Word " + body).encode("utf-8")
+    assert decode_text(data) == "Word " + body
