@@ -20,6 +20,17 @@ log = logging.getLogger(__name__)
 
 _PRONOUNS = {"he": "he", "she": "she"}
 _DETERMINERS = frozenset(("a", "an", "the"))
+_POSSESSIVES = frozenset(("his", "her", "their", "my", "our", "your"))
+# "said her father", "the old woman cried": a description whose head noun tells the gender.
+_GENDERED_NOUNS = {
+    **dict.fromkeys(
+        "man gentleman father husband brother son uncle boy lad fellow master lord king prince "
+        "nephew grandfather papa sir youth stranger".split(), "he"),
+    **dict.fromkeys(
+        "woman lady mother wife sister daughter aunt girl maid mistress queen princess niece "
+        "grandmother mamma mama widow".split(), "she"),
+}
+_DESCRIPTION_WORDS = 4
 # "Mizuki smiled" and "Mizuki's smile was": both show Mizuki doing something.
 _CAPITALISED_BEFORE_WORD = re.compile(r"[A-Z][a-z]+(?:-[a-z]+)?(?:['’]s)?(?= [a-z])")
 _PRONOUN_SUBJECT = re.compile(r"\s*(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b")
@@ -27,6 +38,22 @@ _PRONOUN_SUBJECT_END = re.compile(r"(?:^|[.!?]\s+)(He|She)\s+(?:[a-z]+ly\s+)?[a-
 _QUOTED = re.compile(r"\"[^\"]*\"?|“[^”]*”?")
 _GREETING = frozenset("hey oh yes no thanks sorry dear hi hello bye goodbye morning".split())
 _WINDOW = 100
+
+
+def _description(words: list[str], index: int) -> str | None:
+    """he/she for a short gendered description at words[index]: 'the old man', 'her father'."""
+    if index >= len(words) or bare(words[index]).lower() not in _DETERMINERS | _POSSESSIVES:
+        return None
+    for end in range(index + 1, min(index + 1 + _DESCRIPTION_WORDS, len(words))):
+        word = words[end]
+        noun = bare(word)
+        if not noun.islower():
+            return None
+        if noun in _GENDERED_NOUNS:
+            return _GENDERED_NOUNS[noun]
+        if not word[-1].isalpha():
+            return None
+    return None
 _LOOKBACK_PARAGRAPHS = 4
 _LOOKBACK_CHARS = 600
 
@@ -47,6 +74,7 @@ class Attribution:
     speaker: str | None = None
     confidence: float = 0.0
     rule: str | None = None
+    gender: str | None = None  # "M"/"F" when a pronoun or description in the tag says so
 
 
 def _is_verb(word: str) -> bool:
@@ -112,6 +140,8 @@ def _tag_after(after: str) -> tuple[str, str] | None:
             index += 1
         if index < len(words) and bare(words[index]).lower() in _PRONOUNS:
             return "pronoun", bare(words[index]).lower()
+        if (described := _description(words, index)) is not None:
+            return "pronoun", described
         if index < len(words) and words[index].lower() in _DETERMINERS:
             # "yelled an over-excited Naruto": a short description before the name
             for skip in range(index + 1, min(index + 5, len(words))):
@@ -123,6 +153,13 @@ def _tag_after(after: str) -> tuple[str, str] | None:
             return None
         name, _ = _read_name(words, index)
         return ("name", name) if name else None
+    if (described := _description(words, 0)) is not None:
+        for end in range(1, min(1 + _DESCRIPTION_WORDS, len(words))):
+            if bare(words[end]) in _GENDERED_NOUNS:
+                if words[end][-1].isalpha() and _verb_end(words, end + 1):
+                    return "pronoun", described
+                break
+        return None
     name, index = _read_name(words, 0)
     if not name or words[index - 1][-1] in ",.!?;:":
         return None
@@ -217,6 +254,7 @@ class ChapterAttributor:
                     result.speaker, result.confidence, result.rule = name, EXPLICIT, "explicit"
             else:
                 addressed = self._mentioned(quote.text)
+                result.gender = PRONOUN_GENDER[value]
                 name, near = self._resolve_pronoun(value, addressed, paragraphs, index, quote, earlier_speakers)
                 if name:
                     result.speaker = name
@@ -279,6 +317,14 @@ class ChapterAttributor:
                 # a better-known character from an earlier one: "Mizuki smiled. '...' he asked."
                 return who, True
         unsure = None
+        previous = earlier_speakers.get(index - 1)
+        if previous is not None:
+            # In a running exchange the pronoun is the other side of the last turn, not whoever
+            # the speeches happened to name: the last earlier speaker of that gender but the last.
+            for earlier in range(index - 2, max(index - 2 - _LOOKBACK_PARAGRAPHS, -1), -1):
+                who = earlier_speakers.get(earlier)
+                if who and who != previous and fits(who):
+                    return who, False
         for earlier in range(index - 1, max(index - 1 - _LOOKBACK_PARAGRAPHS, -1), -1):
             # Only the end of a long paragraph matters, and reading all of it for every tag
             # would make one huge paragraph cost once per quotation after it.
@@ -412,6 +458,11 @@ class ChapterAttributor:
                 if speaker is not None:
                     continue
                 mentioned, addressed = names_of(i)
+                hint = next((results[n].gender for n in run[i] if results[n].gender), None)
+                if hint:
+                    # "she said" with nobody found: never a man, whoever the turns suggest.
+                    mentioned = mentioned | {p for p in participants | set(filter(None, speakers))
+                                             if self._lexicon.gender.get(p, hint) != hint}
                 guess, confidence, rule = self._guess(i, speakers, participants, addressed, mentioned)
                 if guess:
                     speakers[i] = guess

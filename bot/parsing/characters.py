@@ -43,6 +43,8 @@ _TAGGED = re.compile(
 )
 _MIN_MID_SENTENCE = 2
 _FEW_SPEAKERS = 4
+_DOMINANT_TITLE = 0.85
+_TITLED_SHARE = 0.25
 _RECURRING = 4
 
 
@@ -133,6 +135,7 @@ def build_lexicon(text: str) -> Lexicon:
             lexicon.canonical[form] = main
             lexicon.forms[form] = totals[form]
     _merge_full_names(pairs, lexicon, by_base)
+    _merge_titled(lexicon)
     _learn_from_sentences(sentences, lexicon)
     _learn_speakers(text, lexicon)
     return lexicon
@@ -154,10 +157,24 @@ def _merge_full_names(pairs: Counter[tuple[str, str]], lexicon: Lexicon, by_base
         in_pairs[first] += count
         in_pairs[second] += count
         leads.add(first)
+    firsts_of: dict[str, set[str]] = {}
+    seconds_of: dict[str, set[str]] = {}
+    for (first, second), count in pairs.items():
+        if first in by_base and second in by_base:
+            firsts_of.setdefault(second, set()).add(first)
+            seconds_of.setdefault(first, set()).add(second)
+    titles_of: Counter[str] = Counter(
+        form.split(" ", 1)[1] for form in lexicon.forms if " " in form and form.split(" ", 1)[0].rstrip(".") in TITLES
+    )
     for (first, second), count in pairs.items():
         if first not in by_base or second not in by_base or first == second:
             continue
-        main = first if by_base[first] >= by_base[second] else second
+        if len(firsts_of[second]) >= 2 or titles_of[second] >= 2:
+            main = first  # John Knightley, Isabella Knightley: the family name names nobody alone
+        elif len(seconds_of[first]) >= 2:
+            main = second  # Uzumaki Naruto, Uzumaki Kushina
+        else:
+            main = first if by_base[first] >= by_base[second] else second
         if main == first and by_base[second] <= in_pairs[second] and second not in leads:
             # "Hokage Tower": a word only ever seen after a name is a place, not a family name
             # (a family name also leads: "Uzumaki Naruto", "Uzumaki Kushina").
@@ -167,6 +184,43 @@ def _merge_full_names(pairs: Counter[tuple[str, str]], lexicon: Lexicon, by_base
         lexicon.forms[full] += count
         lexicon.forms[first] -= count  # counted once, as the full name
         lexicon.forms[second] -= count
+
+
+def _rename(lexicon: Lexicon, old: str, new: str) -> None:
+    """Every form of `old` now names `new`."""
+    for form, name in lexicon.canonical.items():
+        if name == old:
+            lexicon.canonical[form] = new
+    lexicon.evidence[new] += lexicon.evidence.pop(old, 0)
+    if old in lexicon.gender:
+        lexicon.gender.setdefault(new, lexicon.gender.pop(old))
+
+
+def _merge_titled(lexicon: Lexicon) -> None:
+    """Darcy = Mr. Darcy when nearly every titled use of the name has that one title.
+
+    Miss Darcy (his sister) is rarer; Mr. Bennet, Mrs. Bennet and Miss Bennet stay apart because
+    no title dominates.
+    """
+    titled_by_name: dict[str, Counter[str]] = {}
+    for form in lexicon.forms:
+        title, _, rest = form.partition(" ")
+        if rest and " " not in rest and title.rstrip(".") in TITLES:
+            titled_by_name.setdefault(rest, Counter())[form] += lexicon.forms[form]
+    for name, titled_forms in titled_by_name.items():
+        bare_name = lexicon.canonical.get(name)
+        if bare_name is None or bare_name != name:
+            continue
+        (top, top_count), *_ = titled_forms.most_common(1)
+        if top_count < _DOMINANT_TITLE * sum(titled_forms.values()):
+            continue
+        if top_count < _TITLED_SHARE * lexicon.forms.get(name, 0):
+            continue  # "Miss Emma" now and then: Emma is a given name, not Miss Emma's surname
+        winner = lexicon.canonical.get(top, top)
+        if winner == bare_name:
+            continue
+        # The titled form is the name: "Knightley" alone could also be his brother.
+        _rename(lexicon, bare_name, winner)
 
 
 def _learn_from_sentences(sentences: list[tuple[str, str, str]], lexicon: Lexicon) -> None:
@@ -187,10 +241,11 @@ def _learn_from_sentences(sentences: list[tuple[str, str, str]], lexicon: Lexico
         pronoun = _PRONOUN.search(clause)
         if pronoun and not CAPITALISED.search(clause, 0, pronoun.start()):
             votes.setdefault(name, Counter())[PRONOUN_GENDER[pronoun[1]]] += 1
+    titled: dict[str, Counter[str]] = {}
     for form, name in canonical.items():
         title = form.split(" ", 1)[0].rstrip(".") if " " in form else ""
         if title in TITLE_GENDER:
-            votes.setdefault(name, Counter())[TITLE_GENDER[title]] += 3
+            titled.setdefault(name, Counter())[TITLE_GENDER[title]] += max(lexicon.forms.get(form, 0), 1)
         elif form.endswith("-kun"):
             votes.setdefault(name, Counter())["M"] += 1
     for name, counter in votes.items():
@@ -200,6 +255,13 @@ def _learn_from_sentences(sentences: list[tuple[str, str, str]], lexicon: Lexico
         if top_count >= 2 and top_count >= 2 * runner_up + 1:
             lexicon.gender[name] = top
         lexicon.evidence[name] += sum(counter.values())
+    for name, counter in titled.items():
+        # A title settles it (Mr. Darcy is a man, however often "her" follows his name), unless
+        # the name carries titles of both kinds about as often (Mr. and Mrs. Bennet).
+        (top, top_count), *rest = counter.most_common()
+        if not rest or top_count >= 4 * rest[0][1]:
+            lexicon.gender[name] = top
+        lexicon.evidence[name] += 3
 
 
 def list_characters(lexicon: Lexicon, speakers: Counter[str]) -> tuple[Character, ...]:

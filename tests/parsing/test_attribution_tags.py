@@ -37,3 +37,30 @@ def test_pronoun_skips_a_place_nobody_hears_speak():
         + '"I am tired," he said.'
     )
     assert speakers(text)[-1] == ("Tobin", "pronoun")
+
+
+def test_gendered_description_in_a_tag_resolves_like_a_pronoun():
+    text = CAST + "Tobin and Marla sat by the fire.\n\n" + '"It is late," said her brother.'
+    assert speakers(text) == [("Tobin", "pronoun")]
+
+
+def test_an_unresolved_she_is_never_given_to_a_man_by_turn_taking():
+    text = CAST + "\n\n".join(['"Ready?" Tobin asked.', '"Yes," said Marla.', '"Good."', '"Go," she said.'])
+    result = speakers(text)
+    assert result[2][0] == "Tobin"
+    assert result[3][0] != "Tobin"
+
+
+def test_bare_surname_joins_its_one_dominant_titled_form():
+    lines = ["Mr. Harlow walked in. Mr. Harlow sat down. Mr. Harlow nodded to the clerk."] * 2
+    text = "\n\n".join(lines + ['"Sit," said Harlow.', '"Thank you," said Mr. Harlow.'])
+    assert [s for s, _ in speakers(text)] == ["Mr. Harlow", "Mr. Harlow"]
+
+
+def test_brothers_with_one_surname_stay_apart():
+    text = "\n\n".join(
+        ["Mr. Orme walked in. Mr. Orme sat down. Mr. Orme nodded.",
+         "John Orme laughed. John Orme waved. Later John Orme left with Anna Orme and Anna Orme smiled.",
+         '"Sit," said Mr. Orme.', '"No," said John Orme.']
+    )
+    assert [s for s, _ in speakers(text)] == ["Mr. Orme", "John"]
