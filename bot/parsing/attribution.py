@@ -59,6 +59,7 @@ _LOOKBACK_CHARS = 600
 
 EXPLICIT = 0.9
 INHERITED = 0.85
+NARRATOR = 0.85
 PRONOUN_NEAR = 0.7
 PRONOUN_FAR = 0.6
 PRONOUN_UNSURE = 0.5
@@ -129,6 +130,8 @@ def _tag_after(after: str) -> tuple[str, str] | None:
     if not words:
         return None
     first = bare(words[0])
+    if first == "I" and (_verb_end(words, 1) or (len(words) > 2 and _adverb(words[1]) and _verb_end(words, 2))):
+        return "narrator", "I"
     if first.lower() in _PRONOUNS:
         if _verb_end(words, 1) or (len(words) > 2 and _adverb(words[1]) and _verb_end(words, 2)):
             return "pronoun", first.lower()
@@ -140,6 +143,8 @@ def _tag_after(after: str) -> tuple[str, str] | None:
             index += 1
         if index < len(words) and bare(words[index]).lower() in _PRONOUNS:
             return "pronoun", bare(words[index]).lower()
+        if index < len(words) and bare(words[index]) == "I":
+            return "narrator", "I"
         if (described := _description(words, index)) is not None:
             return "pronoun", described
         if index < len(words) and words[index].lower() in _DETERMINERS:
@@ -193,6 +198,8 @@ def _tag_before(before: str) -> tuple[str, str] | None:
     if index < 0:
         return None
     subject = bare(words[index])
+    if subject == "I" and (index == 0 or words[index - 1][-1] in ".!?,;:" or words[index - 1].islower()):
+        return "narrator", "I"
     if subject.lower() in _PRONOUNS and (index == 0 or words[index - 1][-1] in ".!?,;:" or words[index - 1].islower()):
         return "pronoun", subject.lower()
     if index >= 1 and bare(words[index - 1]).rstrip(".") in TITLES:
@@ -248,6 +255,10 @@ class ChapterAttributor:
             if tag is None:
                 continue
             kind, value = tag
+            if kind == "narrator":
+                if self._lexicon.narrator:
+                    result.speaker, result.confidence, result.rule = self._lexicon.narrator, NARRATOR, "narrator"
+                continue
             if kind == "name":
                 name = self._name(value)
                 if name:

@@ -41,6 +41,12 @@ _NAME = r"(?:(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lady|Lord|Colonel|Captain)\.? )?[A-Z][a-z]
 _TAGGED = re.compile(
     r"[,!?\-—]['\"”’]\s+(?:([a-z]+)\s+(" + _NAME + r")|(" + _NAME + r")\s+(?:[a-z]+ly\s+)?([a-z]+))"
 )
+# '," I said' and '," said I': the tags of a first-person narrator.
+_I_TAGGED = re.compile(r"[,!?\-—]['\"”’]\s+(?:I\s+(?:[a-z]+ly\s+)?([a-z]+)|([a-z]+)\s+I\b)")
+# A name called out at the start or the end of a speech.
+_VOCATIVE = re.compile(r"[\"“]([A-Z][a-z]+)(?: [A-Z][a-z]+)?,|, ([A-Z][a-z]+)(?: [A-Z][a-z]+)?[.!?,]?[\"”]")
+_FIRST_PERSON_TAGS = 10
+_NARRATOR_CALLS = 5
 _MIN_MID_SENTENCE = 2
 _FEW_SPEAKERS = 4
 _DOMINANT_TITLE = 0.85
@@ -57,6 +63,7 @@ class Lexicon:
     gender: dict[str, str] = field(default_factory=dict)  # canonical -> "M" / "F"
     evidence: Counter[str] = field(default_factory=Counter)  # canonical -> signs of being a person
     speakers: Counter[str] = field(default_factory=Counter)  # canonical -> times named in a speech tag
+    narrator: str | None = None  # the "I" of a first-person story, when the text names them
 
     def can_speak(self, name: str | None) -> bool:
         """Whether a tag ever names this character; with too few tags to tell, anyone may speak.
@@ -147,6 +154,23 @@ def _learn_speakers(text: str, lexicon: Lexicon) -> None:
             name, verb = name2, verb2
         if verb in SPEECH_VERBS and (who := lexicon.resolve(name)) and who in lexicon.evidence:
             lexicon.speakers[who] += 1
+    first_person = sum(
+        1 for verb, verb2 in _I_TAGGED.findall(text) if (verb or verb2) in SPEECH_VERBS
+    )
+    if first_person < _FIRST_PERSON_TAGS or first_person * 10 < sum(lexicon.speakers.values()):
+        return
+    # The narrator says "I said", so no tag names them, but the others call them by name:
+    # "My dear Watson," / "Come on, Jake."
+    called: Counter[str] = Counter()
+    for first, second in _VOCATIVE.findall(text):
+        who = lexicon.canonical.get(first or second)
+        if who and who not in lexicon.speakers:
+            called[who] += 1
+    if called:
+        name, count = called.most_common(1)[0]
+        if count >= _NARRATOR_CALLS:
+            lexicon.narrator = name
+            lexicon.speakers[name] += first_person
 
 
 def _merge_full_names(pairs: Counter[tuple[str, str]], lexicon: Lexicon, by_base: Counter[str]) -> None:
