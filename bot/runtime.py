@@ -12,6 +12,7 @@ import json
 import logging
 import pkgutil
 import signal
+import sqlite3
 import sys
 from collections.abc import Iterable
 from typing import Any
@@ -42,6 +43,9 @@ TREE_HASH_KEY = "command_tree_hash"
 UNCLAIMED_AFTER = 2.0
 STALE_COMPONENT = "These buttons have expired; run the command again."
 APOLOGY = "Sorry, something went wrong on my side. It has been logged; please try again later."
+# SQLite gave up waiting for a lock another process holds (busy_timeout passed): nothing was
+# written, so trying again is safe.
+BUSY = "The library is busy right now; please try again in a few seconds."
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 TOKEN_HELP = (
     "No DISCORD_TOKEN set: create an application at https://discord.com/developers/applications, "
@@ -108,7 +112,13 @@ def user_message(error: BaseException) -> str | None:
         return "That command has just changed or been removed; please try again in a minute."
     if isinstance(error, discord.Forbidden):
         return "I don't have the permissions I need in this channel; ask a server admin to check my role."
+    if _database_busy(error):
+        return BUSY
     return None
+
+
+def _database_busy(error: BaseException) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and any(w in str(error) for w in ("locked", "busy"))
 
 
 async def handle_interaction_error(interaction: discord.Interaction, error: BaseException) -> None:
@@ -130,6 +140,8 @@ async def handle_interaction_error(interaction: discord.Interaction, error: Base
         | app_commands.CommandSignatureMismatch,
     ):
         log.warning("Interaction %s in guild %s: %s", interaction.id, interaction.guild_id, error)
+    elif _database_busy(_unwrap(error)):
+        log.warning("Interaction %s: the database stayed locked: %s", interaction.id, _unwrap(error))
     await reply_ephemeral(interaction, message)
 
 
