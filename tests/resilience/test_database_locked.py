@@ -1,0 +1,107 @@
+"""The database locked by another process (a sqlite3 connection holding BEGIN EXCLUSIVE).
+
+A short lock is waited out (SQLite's busy_timeout); a lock outlasting the timeout gets "busy, try
+again" and leaves nothing half-done, so the same click works once the lock is gone.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.runtime import APOLOGY, BUSY
+from bot.store import reading
+from tests.reading.test_reading_discord import NARUTO, button, page_of
+from tests.resilience.helpers import click_next, open_reading, pages_in, settled
+
+
+@contextlib.contextmanager
+def locked(path: Path, seconds: float) -> Iterator[None]:
+    """Another process's writer: BEGIN EXCLUSIVE held for `seconds` in its own thread and connection."""
+    taken, failure = threading.Event(), []
+
+    def hold() -> None:
+        connection = sqlite3.connect(path, isolation_level=None)
+        try:
+            connection.execute("BEGIN EXCLUSIVE")
+            taken.set()
+            time.sleep(seconds)
+            connection.execute("COMMIT")
+        except sqlite3.Error as exc:
+            failure.append(exc)
+            taken.set()
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold, name="lock holder")
+    holder.start()
+    taken.wait(5)
+    assert not failure, failure
+    try:
+        yield
+    finally:
+        holder.join()
+
+
+async def answered(handle) -> str:
+    callback = await handle.response(timeout=15)
+    text = callback.data.get("content", "") if callback.data else ""
+    return text or (await handle.reply(timeout=15)).text()
+
+
+async def test_commands_wait_out_a_short_lock_and_nothing_is_lost(storybot):
+    thread, first = await open_reading(storybot, NARUTO)
+    story_id = int(button(first, "n").split(":")[3])
+    with locked(storybot.store.path, 1.2):
+        turn = await storybot.click(first, button(first, "n"))
+        quote = await storybot.run("quote", {"story": NARUTO})
+        search = await storybot.run("search", {"text": "Naruto"})
+        choices = await storybot.autocomplete("read", "story", {"story": "naru"})
+        for handle in (turn, quote, search):
+            assert APOLOGY not in await answered(handle)
+    assert choices
+    await storybot.server.wait_until(lambda: pages_in(storybot, thread) == [1, 2], 15, "page 2")
+    second = [m for m in storybot.server.messages_in(thread) if "-# Page" in m.content][-1]
+    await settled(storybot, thread, second)
+    mark = await reading.get_bookmark(storybot.store, storybot.member.id, story_id)
+    assert mark is not None and mark.page_number == 2
+    third = await click_next(storybot, thread, second)
+    assert page_of(third)[0] == 3
+
+
+async def test_a_lock_outlasting_the_busy_timeout_answers_busy_and_the_retry_works(storybot):
+    thread, first = await open_reading(storybot, NARUTO)
+    # The real timeout is 10 s; a short one makes the same path quick to test.
+    await storybot.store.db.execute("PRAGMA busy_timeout = 300")
+    with locked(storybot.store.path, 1.5):
+        refused_turn = await answered(await storybot.click(first, button(first, "n")))
+        refused_quote = await answered(await storybot.run("quote", {"story": NARUTO}))
+    assert refused_turn == BUSY and refused_quote == BUSY
+    assert pages_in(storybot, thread) == [1]
+    record = await reading.get_thread(storybot.store, thread.id)
+    assert record.head_message_id == first.id, "the refused click must leave the page's buttons in charge"
+    second = await click_next(storybot, thread, first)
+    assert pages_in(storybot, thread) == [1, 2] and page_of(second)[0] == 2
+    quote = await (await storybot.run("quote", {"story": NARUTO})).reply(timeout=10)
+    assert BUSY not in quote.text() and APOLOGY not in quote.text()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: runtime's unclaimed-component watchdog answers 'buttons have expired' after 2 s while the "
+    "page turn is still waiting for the lock; the turn then fails (InteractionResponded) and the page is lost",
+)
+async def test_a_page_turn_waiting_four_seconds_for_the_lock_still_posts_its_page(storybot):
+    thread, first = await open_reading(storybot, NARUTO)
+    with locked(storybot.store.path, 4.0):
+        turn = await storybot.click(first, button(first, "n"))
+        await turn.response(timeout=15)
+    await asyncio.sleep(1)
+    storybot.allow_errors("InteractionResponded")
+    assert pages_in(storybot, thread) == [1, 2]
