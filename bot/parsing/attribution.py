@@ -329,6 +329,13 @@ class ChapterAttributor:
                 return who, True
         unsure = None
         previous = earlier_speakers.get(index - 1)
+        if index:
+            # "Are you coming, Tobin?" / '"No," he said.': the one called on answers.
+            called: set[str] = set()
+            for speech in _QUOTED.findall(paragraphs[index - 1][-_LOOKBACK_CHARS:]):
+                called |= self._names_in_speech(speech.strip("\"“”"))[1]
+            if len(called) == 1 and (who := next(iter(called))) != previous and fits(who):
+                return who, False
         if previous is not None:
             # In a running exchange the pronoun is the other side of the last turn, not whoever
             # the speeches happened to name: the last earlier speaker of that gender but the last.
@@ -474,7 +481,10 @@ class ChapterAttributor:
                     # "she said" with nobody found: never a man, whoever the turns suggest.
                     mentioned = mentioned | {p for p in participants | set(filter(None, speakers))
                                              if self._lexicon.gender.get(p, hint) != hint}
-                guess, confidence, rule = self._guess(i, speakers, participants, addressed, mentioned)
+                called = names_of(i - 1)[1] if i else set()
+                if len(called) == 1 and not self._lexicon.can_speak(next(iter(called))):
+                    called = set()
+                guess, confidence, rule = self._guess(i, speakers, participants, addressed, mentioned, called)
                 if guess:
                     speakers[i] = guess
                     for n in run[i]:
@@ -496,10 +506,18 @@ class ChapterAttributor:
 
     @staticmethod
     def _guess(
-        i: int, speakers: list[str | None], participants: set[str], addressed: set[str], mentioned: set[str]
+        i: int,
+        speakers: list[str | None],
+        participants: set[str],
+        addressed: set[str],
+        mentioned: set[str],
+        called: set[str],
     ) -> tuple[str | None, float, str | None]:
         """The first candidate the exchange suggests who is not named in the line itself."""
         candidates: list[tuple[str | None, float, str]] = []
+        if len(called) == 1 and (who := next(iter(called))) != speakers[i - 1]:
+            # "Are you coming, Tobin?" -- the one called on answers next.
+            candidates.append((who, VOCATIVE, "vocative"))
         if i >= 2 and speakers[i - 2] and speakers[i - 1] and speakers[i - 2] != speakers[i - 1]:
             candidates.append((speakers[i - 2], TURN, "turn-taking"))
         if i + 2 < len(speakers) and speakers[i + 2] and speakers[i + 1] and speakers[i + 2] != speakers[i + 1]:

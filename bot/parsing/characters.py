@@ -7,7 +7,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from bot.parsing.model import Character
-from bot.parsing.verbs import SPEECH_VERBS
 from bot.parsing.names import (
     CAPITALISED,
     PRONOUN_GENDER,
@@ -17,6 +16,7 @@ from bot.parsing.names import (
     is_stopword,
     titled,
 )
+from bot.parsing.verbs import SPEECH_VERBS
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ def _merge_full_names(pairs: Counter[tuple[str, str]], lexicon: Lexicon, by_base
         leads.add(first)
     firsts_of: dict[str, set[str]] = {}
     seconds_of: dict[str, set[str]] = {}
-    for (first, second), count in pairs.items():
+    for first, second in pairs:
         if first in by_base and second in by_base:
             firsts_of.setdefault(second, set()).add(first)
             seconds_of.setdefault(first, set()).add(second)

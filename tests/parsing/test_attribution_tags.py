@@ -53,7 +53,7 @@ def test_an_unresolved_she_is_never_given_to_a_man_by_turn_taking():
 
 def test_bare_surname_joins_its_one_dominant_titled_form():
     lines = ["Mr. Harlow walked in. Mr. Harlow sat down. Mr. Harlow nodded to the clerk."] * 2
-    text = "\n\n".join(lines + ['"Sit," said Harlow.', '"Thank you," said Mr. Harlow.'])
+    text = "\n\n".join([*lines, '"Sit," said Harlow.', '"Thank you," said Mr. Harlow.'])
     assert [s for s, _ in speakers(text)] == ["Mr. Harlow", "Mr. Harlow"]
 
 
@@ -64,3 +64,10 @@ def test_brothers_with_one_surname_stay_apart():
          '"Sit," said Mr. Orme.', '"No," said John Orme.']
     )
     assert [s for s, _ in speakers(text)] == ["Mr. Orme", "John"]
+
+
+def test_the_one_called_on_answers_next():
+    text = CAST + "Dace sat down. Dace frowned. Dace nodded.\n\n" + "\n\n".join(
+        ['"Late again," said Marla.', '"Sorry," said Tobin.', '"Where were you, Dace?"', '"Asleep."']
+    )
+    assert speakers(text)[-1] == ("Dace", "vocative")
