@@ -19,12 +19,20 @@ _LABELLED = re.compile(
     """,
     re.IGNORECASE,
 )
+# The characters a label can start with: its leading symbols, and the first letters of the label
+# words in either case ("ſ" is an s to a case-insensitive regex).
+_LABEL_FIRST = frozenset("([*~_-" + "sfdanwrpgb" + "SFDANWRPGB" + "ſ")
 # "AN:" must be written in capitals (or with the slash) so the article "An" is never taken for it.
 _AN = re.compile(r"[\s(\[*~_-]*AN\s*[:\-–—)]")
 _OWNERSHIP = re.compile(
     r"(?i)\b(?:i|we)\s+(?:do\s+not|don'?t|dont|never\s+will|will\s+never)\s+own\b"
     r"|\bis\s+(?:owned|the\s+property)\s+(?:by|of)\b|\bbelongs?\s+to\s+(?:masashi\s+)?kishimoto\b"
     r"|\bno\s+(?:copyright|infringement)\b"
+)
+# Pieces of every way _OWNERSHIP can match, in lower case with single spaces, free of "i" and "s"
+# (a case-insensitive regex also matches "ı" and "ſ" to those, which str.lower does not).
+_OWNERSHIP_HINTS = (
+    "not own", "n't own", "dont own", "ll own", "never own", "owned", "propert", "moto", "copyr", "ngement",
 )
 _BYLINE = re.compile(r"(?:by|written by|author:)\s+[A-Z][\w.' -]{1,60}")
 _LEGEND_WORDS = re.compile(
@@ -61,18 +69,34 @@ _WORDS = re.compile(r"\S+")
 
 def labelled_note(text: str) -> str | None:
     """Kind of a note that labels itself (Summary:, Disclaimer:, A/N, AN:, Author's Note), else None."""
-    match = _LABELLED.match(text)
-    if match:
-        if match["summary"]:
-            return "summary"
-        if match["disclaimer"]:
-            return "disclaimer"
-        return "note"
-    if _AN.match(text):
-        return "note"
-    if len(text) < 300 and ("own" in text or "OWN" in text) and _OWNERSHIP.search(text) and not _QUOTED.search(text):
+    first = text[:1]
+    # Every label starts with one of these characters; most paragraphs are ruled out without a regex.
+    if first in _LABEL_FIRST or first.isspace():
+        match = _LABELLED.match(text)
+        if match:
+            if match["summary"]:
+                return "summary"
+            if match["disclaimer"]:
+                return "disclaimer"
+            return "note"
+        if _AN.match(text):
+            return "note"
+    # The ownership regex is slow to scan; plain substring tests rule out most lines first.
+    if (
+        len(text) < 300
+        and ("own" in text or "OWN" in text)
+        and not _QUOTED.search(text)
+        and _may_claim_ownership(text)
+        and _OWNERSHIP.search(text)
+    ):
         return "disclaimer"
     return None
+
+
+def _may_claim_ownership(text: str) -> bool:
+    """False when no branch of _OWNERSHIP can match: each needs one of _OWNERSHIP_HINTS."""
+    lowered = " ".join(text.lower().split())
+    return any(hint in lowered for hint in _OWNERSHIP_HINTS)
 
 
 def summary_text(text: str) -> str:

@@ -30,11 +30,23 @@ _MAX_NOTE_SEGMENT = 6
 _MAX_TITLE = 100
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Role:
     role: str
     kind: str | None = None  # note kind, or "start"/"end" for flashback markers
     heading: Heading | None = None  # for chapter headings
+
+
+# Roles without a heading are shared values: tens of thousands of blocks need no object of their own.
+_TITLE_ROLE = Role(TITLE)
+_CHAPTER_TITLE_ROLE = Role(CHAPTER_TITLE)
+_PARAGRAPH_ROLE = Role(PARAGRAPH)
+_SCENE_HEADING_ROLE = Role(SCENE_HEADING)
+_MARKER_ROLES = {kind: Role(MARKER, kind) for kind in (None, "start", "end")}
+_NOTE_ROLES = {kind: Role(NOTE, kind) for kind in ("summary", "disclaimer", "note", "legend")}
+# Separators, flashback markers, legends and bylines are all shorter than this; a longer block
+# can only be a labelled note.
+_SHORT_SPECIAL = 120
 
 
 @dataclass(slots=True)
@@ -71,7 +83,7 @@ def classify(blocks: list[Block]) -> tuple[list[Role], int]:
     starts: list[int] = []
     start = 0
     if _is_story_title(blocks, headings):
-        roles[0] = Role(TITLE)
+        roles[0] = _TITLE_ROLE
         start = 1
     starts.append(start)
     for index in range(start, len(blocks)):
@@ -86,7 +98,7 @@ def classify(blocks: list[Block]) -> tuple[list[Role], int]:
             and is_title_like(blocks[body].text, max_words=10)
             and not labelled_note(blocks[body].text)
         ):
-            roles[body] = Role(CHAPTER_TITLE)
+            roles[body] = _CHAPTER_TITLE_ROLE
             body += 1
         starts.append(body)
     bounds = [*starts[1:], len(blocks)]
@@ -96,10 +108,10 @@ def classify(blocks: list[Block]) -> tuple[list[Role], int]:
         while end > body_start and roles[end - 1] is not None:
             end -= 1  # the next chapter's heading lines
         ends.append(end)
-    kinds = _Kinds(blocks)
+    kinds = [_own_role(block.text) for block in blocks]
     for body_start, end in zip(starts, ends, strict=True):
         _classify_body(blocks, roles, body_start, end, base_gap, kinds)
-    return [r if r is not None else Role(PARAGRAPH) for r in roles], base_gap
+    return [r if r is not None else _PARAGRAPH_ROLE for r in roles], base_gap
 
 
 def _usual_gap(blocks: list[Block]) -> int:
@@ -122,61 +134,55 @@ def _is_story_title(blocks: list[Block], headings: list) -> bool:
     return blocks[1].gap >= 1 and is_title_like(text, max_words=15)
 
 
-class _Kinds:
-    """What a block is on its own (separator, flashback marker, labelled note), worked out once."""
-
-    def __init__(self, blocks: list[Block]) -> None:
-        self._blocks = blocks
-        self._known: dict[int, Role | None] = {}
-
-    def __call__(self, index: int) -> Role | None:
-        if index in self._known:
-            return self._known[index]
-        text = self._blocks[index].text
-        role: Role | None = None
-        if is_separator(text):
-            role = Role(MARKER)
-        elif marker := flashback_marker(text):
-            role = Role(MARKER, marker)
-        elif kind := labelled_note(text):
-            role = Role(NOTE, kind)
-        elif is_legend(text):
-            role = Role(NOTE, "legend")
-        elif is_byline(text):
-            role = Role(NOTE, "note")
-        self._known[index] = role
-        return role
+def _own_role(text: str) -> Role | None:
+    """What a block is on its own (separator, flashback marker, labelled note, legend, byline)."""
+    if len(text) > _SHORT_SPECIAL:
+        kind = labelled_note(text)
+        return _NOTE_ROLES[kind] if kind else None
+    if is_separator(text):
+        return _MARKER_ROLES[None]
+    if marker := flashback_marker(text):
+        return _MARKER_ROLES[marker]
+    if kind := labelled_note(text):
+        return _NOTE_ROLES[kind]
+    if is_legend(text):
+        return _NOTE_ROLES["legend"]
+    if is_byline(text):
+        return _NOTE_ROLES["note"]
+    return None
 
 
 def _classify_body(
-    blocks: list[Block], roles: list, start: int, end: int, base_gap: int, kinds: _Kinds
+    blocks: list[Block], roles: list, start: int, end: int, base_gap: int, kinds: list[Role | None]
 ) -> None:
+    """Roles of a chapter body; plain paragraphs stay None (classify fills them in at the end)."""
     first, last = _edge_notes(blocks, roles, start, end, base_gap, kinds)
     for index in range(first, last):
-        own = kinds(index)
+        own = kinds[index]
         if own is not None:
             roles[index] = own
             continue
-        text = blocks[index].text
-        at_break = index == first or blocks[index].gap > base_gap or (
-            roles[index - 1] is not None and roles[index - 1].role in (MARKER, SCENE_HEADING)
-        )
-        followed = index + 1 < last and not is_separator(blocks[index + 1].text)
-        if at_break and followed and is_scene_heading(text):
-            roles[index] = Role(SCENE_HEADING)
-            continue
-        roles[index] = Role(PARAGRAPH)
+        block = blocks[index]
+        if (
+            (index == first or block.gap > base_gap or (
+                roles[index - 1] is not None and roles[index - 1].role in (MARKER, SCENE_HEADING)
+            ))
+            and index + 1 < last
+            and not is_separator(blocks[index + 1].text)
+            and is_scene_heading(block.text)
+        ):
+            roles[index] = _SCENE_HEADING_ROLE
 
 
 def _edge_notes(
-    blocks: list[Block], roles: list, start: int, end: int, base_gap: int, kinds: _Kinds
+    blocks: list[Block], roles: list, start: int, end: int, base_gap: int, kinds: list[Role | None]
 ) -> tuple[int, int]:
     """Mark notes at the start and end of a chapter body; return the story part between them."""
     voice: dict[int, str | None] = {}
 
     def kind_of(index: int) -> str | None:
         if index not in voice:
-            own = kinds(index)
+            own = kinds[index]
             if own is not None and own.role == NOTE:
                 voice[index] = own.kind
             elif own is not None and own.kind is None:
@@ -191,9 +197,9 @@ def _edge_notes(
     def take(index: int) -> None:
         kind = kind_of(index)
         if kind == "separator":
-            roles[index] = Role(MARKER)
+            roles[index] = _MARKER_ROLES[None]
         else:
-            roles[index] = Role(NOTE, kind if kind not in ("strong", "weak") else "note")
+            roles[index] = _NOTE_ROLES[kind if kind not in ("strong", "weak") else "note"]
 
     first = start
     while first < end:

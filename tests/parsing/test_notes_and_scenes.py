@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.parsing.notes import labelled_note
 from tests.parsing.conftest import paragraphs, parse
 
 STORY_BODY = (
@@ -23,6 +24,8 @@ def notes_of(story):
         ("Disclaimed.", "disclaimer"),
         ("DISCLAIMER - Naruto belongs to Kishimoto.", "disclaimer"),
         ("I don't own Naruto or any of its characters.", "disclaimer"),
+        ("I will never own Naruto, it is owned by Kishimoto.", "disclaimer"),
+        ("No copyright infringement intended, I own nothing.", "disclaimer"),
         ("A/N: Sorry this took so long!", "note"),
         ("AN: Thanks for the reviews.", "note"),
         ("(A/N: short one today)", "note"),
@@ -144,3 +147,19 @@ def test_a_short_sentence_at_a_break_stays_a_paragraph():
     story = parse("Naruto ran.\n\n\nIt was over.\n\nSasuke waited.\n")
     assert story.chapters[0].scenes[1].heading is None
     assert story.chapters[0].scenes[1].paragraphs[0] == "It was over."
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ("We  DONT\tOWN Naruto; sadly, never.", "disclaimer"),
+        ("i   do\nnot own it", "disclaimer"),
+        ("The manga is OWNED BY Kishimoto, I just borrow it.", "disclaimer"),
+        ("Naruto belongs to Kishimoto; I own only the plot.", "disclaimer"),
+        ("Sadly, this plot is all I own.", None),
+        ("The brown-eyed girl walked down to the town.", None),
+        ('"I do not own a sword," he said.', None),
+    ],
+)
+def test_ownership_disclaimers_whatever_their_case_and_spacing(line, kind):
+    assert labelled_note(line) == kind
