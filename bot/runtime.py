@@ -10,6 +10,7 @@ import gc
 import hashlib
 import json
 import logging
+import os
 import pkgutil
 import signal
 import sqlite3
@@ -168,6 +169,25 @@ class StoryTree(app_commands.CommandTree):
         await handle_interaction_error(interaction, error)
 
 
+# Benchmarks set this to a number of seconds: the bot then logs the event loop's worst lag per period.
+LAG_REPORT_ENV = "STORYBOT_LAG_REPORT_SECONDS"
+LAG_PROBE_SECONDS = 0.01
+
+
+async def report_loop_lag(period: float) -> None:
+    """Log, every `period` seconds, how late the worst timer fired: any callback that blocks the
+    event loop shows up here as lag, measured inside the bot rather than guessed from outside."""
+    loop = asyncio.get_running_loop()
+    worst, started = 0.0, loop.time()
+    while True:
+        due = loop.time() + LAG_PROBE_SECONDS
+        await asyncio.sleep(LAG_PROBE_SECONDS)
+        worst = max(worst, loop.time() - due)
+        if loop.time() - started >= period:
+            log.info("event loop lag: max %.1f ms over %.1f s", worst * 1000, loop.time() - started)
+            worst, started = 0.0, loop.time()
+
+
 class StoryBot(commands.Bot):
     """The bot: holds the settings and the open store; cogs reach both through `bot`."""
 
@@ -200,6 +220,7 @@ class StoryBot(commands.Bot):
         self.load_report: LoadReport | None = None
         self.synced_commands: list[app_commands.AppCommand] | None = None
         self.freeze_gc = freeze_gc
+        self._lag_report: asyncio.Task[None] | None = None
         use_endpoints(settings)
 
     async def setup_hook(self) -> None:
@@ -218,6 +239,13 @@ class StoryBot(commands.Bot):
             # Only for the one bot of a process: a frozen bot that later dies is never collected.
             gc.collect()
             gc.freeze()
+        if period := float(os.environ.get(LAG_REPORT_ENV) or 0):
+            self._lag_report = asyncio.create_task(report_loop_lag(period), name="loop lag report")
+
+    async def close(self) -> None:
+        if self._lag_report is not None:
+            self._lag_report.cancel()
+        await super().close()
 
     def _enable_optional_intents(self) -> None:
         """Ask for message content (typed trivia answers) only when the portal has it switched on.
