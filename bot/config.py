@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DATABASE_PATH = "data/storybot.db"
 DEFAULT_STORIES_DIR = "seeds"
+DEFAULT_MAX_UPLOAD_MB = 10
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -41,6 +42,7 @@ class Settings:
     log_level: int = logging.INFO
     api_base: str | None = None
     gateway_url: str | None = None
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
 
 
 def load_settings(
@@ -68,7 +70,20 @@ def load_settings(
         log_level=_log_level(get("LOG_LEVEL")),
         api_base=_url("DISCORD_API_BASE", get("DISCORD_API_BASE"), ("http", "https")),
         gateway_url=_url("DISCORD_GATEWAY_URL", get("DISCORD_GATEWAY_URL"), ("ws", "wss")),
+        max_upload_bytes=_megabytes("MAX_UPLOAD_MB", get("MAX_UPLOAD_MB"), DEFAULT_MAX_UPLOAD_MB),
     )
+
+
+def _megabytes(variable: str, raw: str | None, default: int) -> int:
+    if raw is None:
+        return default * 1024 * 1024
+    try:
+        megabytes = float(raw)
+    except ValueError:
+        megabytes = 0.0
+    if not 0 < megabytes <= 1024:
+        raise ConfigError(variable, f"expected a size in MB between 0 and 1024, got {raw!r}")
+    return int(megabytes * 1024 * 1024)
 
 
 def _snowflake(variable: str, raw: str | None) -> int | None:

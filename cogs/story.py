@@ -26,7 +26,6 @@ from bot.formats import (
     UploadRejected,
     check_upload,
     describe_size,
-    max_upload_bytes,
     read_upload,
 )
 from bot.render import (
@@ -314,8 +313,7 @@ class StoryLibrary(commands.Cog):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
         self.store = bot.store
-        configured = getattr(bot.settings, "max_upload_bytes", None)
-        self.max_bytes: int = configured or max_upload_bytes()
+        self.max_bytes: int = bot.settings.max_upload_bytes
         self.uploads = asyncio.Semaphore(PARALLEL_UPLOADS)
 
     @story.command(name="list", description="Stories visible in this server")

@@ -8,11 +8,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from bot.config import DEFAULT_MAX_UPLOAD_MB
 from bot.formats.epub import convert_epub
 from bot.formats.html import convert_html
 from bot.formats.manuscript import Manuscript, Metadata
@@ -29,28 +28,11 @@ __all__ = [
     "Upload",
     "UploadRejected",
     "convert_upload",
-    "max_upload_bytes",
     "read_upload",
 ]
 
-DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-MAX_UPLOAD_ENV = "MAX_UPLOAD_MB"
+DEFAULT_MAX_UPLOAD_BYTES = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
 SUPPORTED_EXTENSIONS = (".txt", ".md", ".markdown", ".html", ".htm", ".xhtml", ".epub")
-
-
-def max_upload_bytes(environ: Mapping[str, str] | None = None) -> int:
-    """The upload size limit: `MAX_UPLOAD_MB` (a positive number of megabytes) or 10 MB."""
-    raw = (os.environ if environ is None else environ).get(MAX_UPLOAD_ENV, "").strip()
-    if not raw:
-        return DEFAULT_MAX_UPLOAD_BYTES
-    try:
-        megabytes = float(raw)
-    except ValueError:
-        megabytes = 0
-    if not 0 < megabytes <= 1024:
-        log.warning("%s=%r is not a size in MB between 0 and 1024; using 10", MAX_UPLOAD_ENV, raw)
-        return DEFAULT_MAX_UPLOAD_BYTES
-    return int(megabytes * 1024 * 1024)
 
 
 def describe_size(size: int) -> str:

@@ -7,12 +7,12 @@ import zipfile
 
 import pytest
 
+from bot.config import ConfigError, load_settings
 from bot.formats import (
     DEFAULT_MAX_UPLOAD_BYTES,
     UploadRejected,
     check_upload,
     convert_upload,
-    max_upload_bytes,
 )
 from bot.formats.epub import EpubLimits, convert_epub
 from bot.formats.html import convert_html
@@ -69,10 +69,11 @@ def test_size_limit_is_checked_before_anything_else():
     assert check_upload("ok.epub", DEFAULT_MAX_UPLOAD_BYTES) == ".epub"
 
 
-def test_size_limit_comes_from_the_environment():
-    assert max_upload_bytes({}) == 10 * 1024 * 1024
-    assert max_upload_bytes({"MAX_UPLOAD_MB": "2"}) == 2 * 1024 * 1024
-    assert max_upload_bytes({"MAX_UPLOAD_MB": "lots"}) == 10 * 1024 * 1024
+def test_size_limit_comes_from_the_settings():
+    assert load_settings({}, env_file=None).max_upload_bytes == DEFAULT_MAX_UPLOAD_BYTES
+    assert load_settings({"MAX_UPLOAD_MB": "2"}, env_file=None).max_upload_bytes == 2 * 1024 * 1024
+    with pytest.raises(ConfigError, match=r"^MAX_UPLOAD_MB: "):
+        load_settings({"MAX_UPLOAD_MB": "lots"}, env_file=None)
 
 
 def test_windows_1252_text_is_decoded():
