@@ -6,6 +6,7 @@ its own guild. Functions taking `guild_id` accept None for "no guild" (a DM): bu
 """
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 
@@ -27,7 +28,14 @@ _STORY_COLUMNS = (
     "id, guild_id, title, author, fandom, rating, source, content_hash, summary, word_count,"
     " chapter_count, paragraph_count, quote_count, added_by, added_at"
 )
+_S_STORY_COLUMNS = ", ".join("s." + c.strip() for c in _STORY_COLUMNS.split(","))
 _PARAGRAPH_COLUMNS = "id, story_id, seq, chapter_index, scene_index, paragraph_index, text"
+_P_PARAGRAPH_COLUMNS = ", ".join("p." + c.strip() for c in _PARAGRAPH_COLUMNS.split(","))
+# One scope's titles starting with a prefix, as a compound-select term: (scope, key, key end, limit).
+_PREFIX_RANGE = (
+    f"SELECT * FROM (SELECT {_STORY_COLUMNS} FROM stories"
+    " WHERE scope = ? AND title_key >= ? AND title_key < ? ORDER BY title_key LIMIT ?)"
+)
 _KEY_END = chr(0x10FFFF)  # sorts after every character: [key, key + _KEY_END) is a prefix range
 
 
@@ -43,6 +51,19 @@ def _story(row: sqlite3.Row) -> StoredStory:
     return StoredStory(*row)
 
 
+# A character with its aliases (a JSON array, by alias_key) in one row, so one query answers.
+_CHARACTERS_SQL = (
+    "SELECT c.id, c.story_id, c.name, c.mentions, c.gender, c.lines,"
+    " (SELECT json_group_array(alias) FROM (SELECT a.alias FROM aliases AS a"
+    "  WHERE a.character_id = c.id ORDER BY a.alias_key)) FROM characters AS c"
+)
+_CHARACTERS_ORDER = " ORDER BY c.mentions DESC, c.lines DESC, c.name_key"
+
+
+def _character(row: sqlite3.Row) -> StoredCharacter:
+    return StoredCharacter(row[0], row[1], row[2], tuple(json.loads(row[6])), row[3], row[4], row[5])
+
+
 def is_visible(story: StoredStory, guild_id: int | None) -> bool:
     """Whether `story` may be shown in `guild_id` (None: outside any guild)."""
     return story.guild_id is None or story.guild_id == guild_id
@@ -50,18 +71,17 @@ def is_visible(story: StoredStory, guild_id: int | None) -> bool:
 
 async def visible_stories(store: Store, guild_id: int | None) -> list[StoredStory]:
     """Bundled stories plus the guild's own, by title (case-insensitive)."""
-    async with store.db.execute(
+    rows = await store.db.execute_fetchall(
         f"SELECT {_STORY_COLUMNS} FROM stories WHERE scope IN (0, ?) ORDER BY title_key, id",
         (_scope(guild_id),),
-    ) as cur:
-        return [_story(row) for row in await cur.fetchall()]
+    )
+    return [_story(row) for row in rows]
 
 
 async def get_story(store: Store, story_id: int) -> StoredStory | None:
     """A story by id regardless of visibility (check `is_visible` before showing it)."""
-    async with store.db.execute(f"SELECT {_STORY_COLUMNS} FROM stories WHERE id = ?", (story_id,)) as cur:
-        row = await cur.fetchone()
-    return None if row is None else _story(row)
+    rows = await store.db.execute_fetchall(f"SELECT {_STORY_COLUMNS} FROM stories WHERE id = ?", (story_id,))
+    return _story(rows[0]) if rows else None
 
 
 async def get_visible_story(store: Store, story_id: int, guild_id: int | None) -> StoredStory | None:
@@ -75,21 +95,20 @@ async def find_by_content(store: Store, guild_id: int | None, content_hash: str)
 
     Use it before an upload to tell the user the text is already there.
     """
-    async with store.db.execute(
-        f"SELECT {_STORY_COLUMNS} FROM stories WHERE scope = ? AND content_hash = ?",
+    rows = await store.db.execute_fetchall(
+        f"SELECT {_STORY_COLUMNS} FROM stories WHERE scope = ? AND content_hash = ? LIMIT 1",
         (_scope(guild_id), content_hash),
-    ) as cur:
-        row = await cur.fetchone()
-    return None if row is None else _story(row)
+    )
+    return _story(rows[0]) if rows else None
 
 
 async def find_by_title(store: Store, guild_id: int | None, title: str) -> list[StoredStory]:
     """Visible stories whose title equals `title` ignoring case and spacing (the guild's own first)."""
-    async with store.db.execute(
+    rows = await store.db.execute_fetchall(
         f"SELECT {_STORY_COLUMNS} FROM stories WHERE scope IN (0, ?) AND title_key = ? ORDER BY scope DESC, id",
         (_scope(guild_id), _key(title)),
-    ) as cur:
-        return [_story(row) for row in await cur.fetchall()]
+    )
+    return [_story(row) for row in rows]
 
 
 async def autocomplete_titles(
@@ -103,27 +122,23 @@ async def autocomplete_titles(
     input gets prefix matches only (a trigram index cannot answer shorter substrings).
     """
     key = _key(text)
-    found: dict[int, StoredStory] = {}
-    for scope in dict.fromkeys((0, _scope(guild_id))):
-        async with store.db.execute(
-            f"SELECT {_STORY_COLUMNS}, title_key FROM stories"
-            " WHERE scope = ? AND title_key >= ? AND title_key < ? ORDER BY title_key LIMIT ?",
-            (scope, key, key + _KEY_END, limit),
-        ) as cur:
-            rows = await cur.fetchall()
-        for row in rows:
-            found[row["id"]] = _story(row[:-1])
+    scopes = tuple(dict.fromkeys((0, _scope(guild_id))))
+    # One bounded range per scope, glued with UNION ALL so both cost one round trip.
+    rows = await store.db.execute_fetchall(
+        " UNION ALL ".join([_PREFIX_RANGE] * len(scopes)),
+        [arg for scope in scopes for arg in (scope, key, key + _KEY_END, limit)],
+    )
+    found = {row["id"]: _story(row) for row in rows}
     ordered = sorted(found.values(), key=lambda s: (_key(s.title), s.id))[:limit]
     query = fts_phrase(text) if len(key) >= 3 else None
     if query is not None and len(ordered) < limit:
         seen = {s.id for s in ordered}
-        async with store.db.execute(
-            f"SELECT {', '.join('s.' + c.strip() for c in _STORY_COLUMNS.split(','))}"
+        rows = await store.db.execute_fetchall(
+            f"SELECT {_S_STORY_COLUMNS}"
             " FROM stories_title_fts JOIN stories AS s ON s.id = stories_title_fts.rowid"
             " WHERE stories_title_fts MATCH ? AND s.scope IN (0, ?) LIMIT ?",
             (query, _scope(guild_id), limit + len(seen)),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         extra = sorted((_story(r) for r in rows if r["id"] not in seen), key=lambda s: (_key(s.title), s.id))
         ordered.extend(extra[: limit - len(ordered)])
     return ordered
@@ -131,12 +146,12 @@ async def autocomplete_titles(
 
 async def chapters(store: Store, story_id: int) -> list[StoredChapter]:
     """A story's chapters in order."""
-    async with store.db.execute(
+    rows = await store.db.execute_fetchall(
         "SELECT story_id, chapter_index, number, title, first_paragraph, paragraph_count, word_count"
         " FROM chapters WHERE story_id = ? ORDER BY chapter_index",
         (story_id,),
-    ) as cur:
-        return [StoredChapter(*row) for row in await cur.fetchall()]
+    )
+    return [StoredChapter(*row) for row in rows]
 
 
 async def chapter_by_number(store: Store, story_id: int, number: int) -> StoredChapter | None:
@@ -149,21 +164,21 @@ async def chapter_by_number(store: Store, story_id: int, number: int) -> StoredC
 
 async def scenes(store: Store, story_id: int, chapter_index: int) -> list[StoredScene]:
     """The scenes of one chapter in order, with headings and paragraph ranges."""
-    async with store.db.execute(
+    rows = await store.db.execute_fetchall(
         "SELECT story_id, chapter_index, scene_index, heading, first_paragraph, paragraph_count"
         " FROM scenes WHERE story_id = ? AND chapter_index = ? ORDER BY scene_index",
         (story_id, chapter_index),
-    ) as cur:
-        return [StoredScene(*row) for row in await cur.fetchall()]
+    )
+    return [StoredScene(*row) for row in rows]
 
 
 async def paragraph_range(store: Store, story_id: int, first_seq: int, count: int) -> list[StoredParagraph]:
     """Up to `count` paragraphs from seq `first_seq` on, in reading order (one index range)."""
-    async with store.db.execute(
+    rows = await store.db.execute_fetchall(
         f"SELECT {_PARAGRAPH_COLUMNS} FROM paragraphs WHERE story_id = ? AND seq >= ? AND seq < ? ORDER BY seq",
         (story_id, first_seq, first_seq + max(count, 0)),
-    ) as cur:
-        return [StoredParagraph(*row) for row in await cur.fetchall()]
+    )
+    return [StoredParagraph(*row) for row in rows]
 
 
 async def paragraphs(
@@ -171,23 +186,25 @@ async def paragraphs(
 ) -> list[StoredParagraph]:
     """The paragraphs of a chapter (or of one scene of it) in reading order."""
     if scene_index is None:
-        table, where, args = "chapters", "story_id = ? AND chapter_index = ?", (story_id, chapter_index)
+        table, where, args = "chapters", "r.story_id = ? AND r.chapter_index = ?", (story_id, chapter_index)
     else:
-        table, where = "scenes", "story_id = ? AND chapter_index = ? AND scene_index = ?"
+        table, where = "scenes", "r.story_id = ? AND r.chapter_index = ? AND r.scene_index = ?"
         args = (story_id, chapter_index, scene_index)
-    async with store.db.execute(f"SELECT first_paragraph, paragraph_count FROM {table} WHERE {where}", args) as cur:
-        row = await cur.fetchone()
-    if row is None:
-        return []
-    return await paragraph_range(store, story_id, row[0], row[1])
+    # The range is looked up inside the paragraphs query: one round trip.
+    rows = await store.db.execute_fetchall(
+        f"SELECT {_P_PARAGRAPH_COLUMNS} FROM {table} AS r JOIN paragraphs AS p ON p.story_id = r.story_id"
+        f" AND p.seq >= r.first_paragraph AND p.seq < r.first_paragraph + r.paragraph_count WHERE {where}"
+        " ORDER BY p.seq",
+        args,
+    )
+    return [StoredParagraph(*row) for row in rows]
 
 
 async def get_paragraph(store: Store, story_id: int, seq: int) -> StoredParagraph | None:
-    async with store.db.execute(
+    rows = await store.db.execute_fetchall(
         f"SELECT {_PARAGRAPH_COLUMNS} FROM paragraphs WHERE story_id = ? AND seq = ?", (story_id, seq)
-    ) as cur:
-        row = await cur.fetchone()
-    return None if row is None else StoredParagraph(*row)
+    )
+    return StoredParagraph(*rows[0]) if rows else None
 
 
 async def notes(store: Store, story_id: int, chapter_index: int | None = None) -> list[StoredNote]:
@@ -197,43 +214,24 @@ async def notes(store: Store, story_id: int, chapter_index: int | None = None) -
     if chapter_index is not None:
         sql += " AND chapter_index = ?"
         args += (chapter_index,)
-    async with store.db.execute(sql + " ORDER BY seq", args) as cur:
-        return [StoredNote(*row) for row in await cur.fetchall()]
+    return [StoredNote(*row) for row in await store.db.execute_fetchall(sql + " ORDER BY seq", args)]
 
 
 async def characters(store: Store, story_id: int) -> list[StoredCharacter]:
     """A story's characters with their aliases, most mentioned first."""
-    async with store.db.execute(
-        "SELECT id, story_id, name, mentions, gender, lines FROM characters WHERE story_id = ?"
-        " ORDER BY mentions DESC, lines DESC, name_key",
-        (story_id,),
-    ) as cur:
-        rows = await cur.fetchall()
-    async with store.db.execute(
-        "SELECT character_id, alias FROM aliases WHERE story_id = ? ORDER BY alias_key", (story_id,)
-    ) as cur:
-        aliases: dict[int, list[str]] = {}
-        for character_id, alias in await cur.fetchall():
-            aliases.setdefault(character_id, []).append(alias)
-    return [
-        StoredCharacter(row["id"], row["story_id"], row["name"], tuple(aliases.get(row["id"], ())),
-                        row["mentions"], row["gender"], row["lines"])
-        for row in rows
-    ]
+    rows = await store.db.execute_fetchall(_CHARACTERS_SQL + " WHERE c.story_id = ?" + _CHARACTERS_ORDER, (story_id,))
+    return [_character(row) for row in rows]
 
 
 async def find_character(store: Store, story_id: int, name: str) -> StoredCharacter | None:
     """A story's character by canonical name or alias, ignoring case."""
     key = _key(name)
-    async with store.db.execute(
-        "SELECT id FROM characters WHERE story_id = ? AND name_key = ?"
-        " UNION ALL SELECT character_id FROM aliases WHERE story_id = ? AND alias_key = ? LIMIT 1",
-        (story_id, key, story_id, key),
-    ) as cur:
-        row = await cur.fetchone()
-    if row is None:
-        return None
-    return next((c for c in await characters(store, story_id) if c.id == row[0]), None)
+    rows = await store.db.execute_fetchall(
+        _CHARACTERS_SQL + " WHERE c.id = (SELECT id FROM characters WHERE story_id = ?1 AND name_key = ?2"
+        " UNION ALL SELECT character_id FROM aliases WHERE story_id = ?1 AND alias_key = ?2 LIMIT 1)",
+        (story_id, key),
+    )
+    return _character(rows[0]) if rows else None
 
 
 async def autocomplete_characters(
@@ -245,17 +243,17 @@ async def autocomplete_characters(
     key = _key(text)
     if story_id is not None:
         pattern = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        async with store.db.execute(
+        rows = await store.db.execute_fetchall(
             "SELECT c.name FROM characters AS c WHERE c.story_id = ? AND (c.name_key LIKE ? ESCAPE '\\'"
             " OR EXISTS (SELECT 1 FROM aliases AS a WHERE a.character_id = c.id AND a.alias_key LIKE ? ESCAPE '\\'))"
             " ORDER BY c.lines DESC, c.mentions DESC, c.name_key LIMIT ?",
             (story_id, pattern, pattern, limit),
-        ) as cur:
-            return [row[0] for row in await cur.fetchall()]
-    async with store.db.execute(
+        )
+        return [row[0] for row in rows]
+    rows = await store.db.execute_fetchall(
         "SELECT c.name, c.name_key FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
         " WHERE c.name_key >= ? AND c.name_key < ? AND s.scope IN (0, ?) AND c.lines > 0"
         " GROUP BY c.name_key ORDER BY c.name_key LIMIT ?",
         (key, key + _KEY_END, _scope(guild_id), limit),
-    ) as cur:
-        return [row[0] for row in await cur.fetchall()]
+    )
+    return [row[0] for row in rows]
