@@ -89,8 +89,10 @@ async def test_read_opens_a_named_thread_and_links_it(storybot):
 async def test_every_seed_chapter_reads_back_in_order(storybot):
     for story in await stories.visible_stories(storybot.store, storybot.guild.id):
         for chapter in await stories.chapters(storybot.store, story.id):
-            _, first, _ = await open_thread(storybot, story.title, chapter.display_number)
+            thread, first, _ = await open_thread(storybot, story.title, chapter.display_number)
             pages = await read_to_the_end(storybot, first)
+            if chapter.index + 1 == story.chapter_count:  # the closing line follows the last page
+                await storybot.server.wait_for_message(lambda m: "The end of" in m.content, channel=thread)
             model = await load_chapter(storybot.store, chapter)
             heading = chapter_label(chapter.number, chapter.title, chapter.index + 1)
             assert_same_text([p.content for p in pages], model, heading, PAGE_LIMIT)
