@@ -67,6 +67,7 @@ PRONOUN_BEAT = 0.5
 BEAT_BEFORE = 0.65
 BEAT_AFTER = 0.5
 VOCATIVE = 0.5
+PRONOUN_TURN = 0.6
 TURN = 0.45
 
 
@@ -76,6 +77,7 @@ class Attribution:
     confidence: float = 0.0
     rule: str | None = None
     gender: str | None = None  # "M"/"F" when a pronoun or description in the tag says so
+    first_person: bool = False  # an "I said" tag whose narrator the text never names
 
 
 def _is_verb(word: str) -> bool:
@@ -219,6 +221,13 @@ def _subjects(text: str) -> list[str]:
     return found
 
 
+def _weak(results: list[Attribution], turn: list[int]) -> bool:
+    """A turn named only by a pronoun resolved through earlier paragraphs."""
+    return any(results[n].rule == "pronoun" for n in turn) and all(
+        results[n].rule in ("pronoun", "same-paragraph") and results[n].confidence < PRONOUN_NEAR for n in turn
+    )
+
+
 class ChapterAttributor:
     """Attributes the quotations of one scene at a time."""
 
@@ -258,6 +267,8 @@ class ChapterAttributor:
             if kind == "narrator":
                 if self._lexicon.narrator:
                     result.speaker, result.confidence, result.rule = self._lexicon.narrator, NARRATOR, "narrator"
+                else:
+                    result.first_person = True
                 continue
             if kind == "name":
                 name = self._name(value)
@@ -440,7 +451,7 @@ class ChapterAttributor:
         if current:
             runs.append(current)
         for run in runs:
-            if len(run) > 1 and any(results[t[0]].speaker is None for t in run):
+            if len(run) > 1 and any(results[t[0]].speaker is None or _weak(results, t) for t in run):
                 self._alternate(run, quotes, results, paragraphs)
 
     def _alternate(
@@ -450,8 +461,13 @@ class ChapterAttributor:
         results: list[Attribution],
         paragraphs: Sequence[str],
     ) -> None:
-        speakers: list[str | None] = [results[t[0]].speaker for t in run]
+        """Speakers alternate: each untagged turn takes its side of the exchange from the nearest
+        tagged turn, so one tag after a long untagged run settles the parity of the whole run."""
+        # A pronoun resolved only through earlier paragraphs is a guess the exchange can overrule.
+        weak = {i: results[t[0]].speaker for i, t in enumerate(run) if _weak(results, t)}
+        speakers: list[str | None] = [None if i in weak else results[t[0]].speaker for i, t in enumerate(run)]
         names: dict[int, tuple[set[str], set[str]]] = {}
+        genders = self._lexicon.gender
 
         def names_of(i: int) -> tuple[set[str], set[str]]:
             if i not in names:
@@ -459,77 +475,86 @@ class ChapterAttributor:
                 names[i] = (set().union(*(m for m, _ in found)), set().union(*(a for _, a in found)))
             return names[i]
 
-        participants = {s for s in speakers if s}
-        if len(participants) < 2:
-            # Whoever a line addresses is the other side of the exchange.
-            for i in range(len(run)):
-                participants |= {n for n in names_of(i)[1] if self._lexicon.can_speak(n)}
-        if len(participants) == 1:
-            # The other side of a two-person exchange is often only named in the narration before it.
-            other = self._recent_other(paragraphs, quotes[run[0][0]], participants)
-            if other:
-                participants.add(other)
-        changed = True
-        while changed:
-            changed = False
-            for i, speaker in enumerate(speakers):
-                if speaker is not None:
-                    continue
-                mentioned, addressed = names_of(i)
-                hint = next((results[n].gender for n in run[i] if results[n].gender), None)
-                if hint:
-                    # "she said" with nobody found: never a man, whoever the turns suggest.
-                    mentioned = mentioned | {p for p in participants | set(filter(None, speakers))
-                                             if self._lexicon.gender.get(p, hint) != hint}
-                called = names_of(i - 1)[1] if i else set()
-                if len(called) == 1 and not self._lexicon.can_speak(next(iter(called))):
-                    called = set()
-                guess, confidence, rule = self._guess(i, speakers, participants, addressed, mentioned, called)
-                if guess:
-                    speakers[i] = guess
-                    for n in run[i]:
-                        results[n].speaker, results[n].confidence, results[n].rule = guess, confidence, rule
-                    changed = True
+        def fits(i: int, who: str | None) -> bool:
+            if not who or who in names_of(i)[0] or any(results[n].first_person for n in run[i]):
+                return False
+            hint = next((results[n].gender for n in run[i] if results[n].gender), None)
+            return hint is None or genders.get(who, hint) == hint
 
-    def _recent_other(self, paragraphs: Sequence[str], first: RawQuote, present: set[str]) -> str | None:
+        def assign(i: int, who: str, confidence: float, rule: str) -> None:
+            speakers[i] = who
+            for n in run[i]:
+                results[n].speaker, results[n].confidence, results[n].rule = who, confidence, rule
+
+        # "Are you coming, Tobin?" -- the one called on answers next.
+        for i in range(1, len(run)):
+            if speakers[i] is None:
+                called = names_of(i - 1)[1]
+                if len(called) == 1:
+                    who = next(iter(called))
+                    if who != speakers[i - 1] and self._lexicon.can_speak(who) and fits(i, who):
+                        assign(i, who, VOCATIVE, "vocative")
+        anchors = [i for i, s in enumerate(speakers) if s]
+        narrated: list[str] | None = None
+
+        def other_side(anchor: int, ahead: bool) -> str | None:
+            """The other side of the exchange at an anchor: the nearest different speaker, first
+            on the side the untagged turns are not, then the other side, then the narration."""
+            nonlocal narrated
+            me = speakers[anchor]
+            later = (j for j in anchors if j > anchor)
+            earlier = (j for j in reversed(anchors) if j < anchor)
+            for side in ((later, earlier) if ahead else (earlier, later)):
+                for j in side:
+                    if speakers[j] != me:
+                        return speakers[j]
+            if narrated is None:
+                narrated = self._narrated(paragraphs, quotes[run[0][0]])
+            return next((who for who in narrated if who != me), None)
+
+        for i in range(len(run)):
+            if speakers[i] is not None:
+                continue
+            back = next((j for j in reversed(anchors) if j < i), None)
+            ahead = next((j for j in anchors if j > i), None)
+            primary: list[tuple[int, str | None]] = []
+            secondary: list[tuple[int, str | None]] = []
+            for anchor, is_ahead in ((back, True), (ahead, False)):
+                if anchor is None:
+                    continue
+                distance = abs(i - anchor)
+                sides = (speakers[anchor], other_side(anchor, is_ahead))
+                primary.append((distance, sides[distance % 2]))
+                # "Sakura, I told you." is not Sakura, whatever the parity says.
+                secondary.append((distance, sides[1 - distance % 2]))
+            neighbours = {speakers[j] for j in (i - 1, i + 1) if 0 <= j < len(run)}
+
+            first, second = (
+                [g for _, g in sorted(guesses, key=lambda g: g[0]) if g and fits(i, g) and self._lexicon.can_speak(g)]
+                for guesses in (primary, secondary)
+            )
+            # Nobody answers themself; failing that, the nearest guess is still better than none.
+            guess = next((g for g in first + second if g not in neighbours), next(iter(first + second), None))
+            if i in weak:
+                if guess and genders.get(guess) is not None:
+                    rule = "pronoun" if guess == weak[i] else "pronoun-turn"
+                    assign(i, guess, PRONOUN_TURN, rule)
+                else:
+                    speakers[i] = weak[i]
+            elif guess:
+                assign(i, guess, TURN, "turn-taking")
+
+    def _narrated(self, paragraphs: Sequence[str], first: RawQuote) -> list[str]:
+        """Characters named in the narration before an exchange, most recent first."""
         canonical = self._lexicon.canonical
         texts = [first.before[-_LOOKBACK_CHARS:]] + [
             _QUOTED.sub(" ", paragraphs[p][-_LOOKBACK_CHARS:])
             for p in range(first.paragraph - 1, max(first.paragraph - 1 - _LOOKBACK_PARAGRAPHS, -1), -1)
         ]
+        found: list[str] = []
         for text in texts:
             for form in reversed(CAPITALISED.findall(text)):
                 name = canonical.get(form)
-                if name and name not in present and self._lexicon.can_speak(name):
-                    return name
-        return None
-
-    @staticmethod
-    def _guess(
-        i: int,
-        speakers: list[str | None],
-        participants: set[str],
-        addressed: set[str],
-        mentioned: set[str],
-        called: set[str],
-    ) -> tuple[str | None, float, str | None]:
-        """The first candidate the exchange suggests who is not named in the line itself."""
-        candidates: list[tuple[str | None, float, str]] = []
-        if len(called) == 1 and (who := next(iter(called))) != speakers[i - 1]:
-            # "Are you coming, Tobin?" -- the one called on answers next.
-            candidates.append((who, VOCATIVE, "vocative"))
-        if i >= 2 and speakers[i - 2] and speakers[i - 1] and speakers[i - 2] != speakers[i - 1]:
-            candidates.append((speakers[i - 2], TURN, "turn-taking"))
-        if i + 2 < len(speakers) and speakers[i + 2] and speakers[i + 1] and speakers[i + 2] != speakers[i + 1]:
-            candidates.append((speakers[i + 2], TURN, "turn-taking"))
-        if len(participants) == 2:
-            if addressed and len(participants - addressed) == 1:
-                candidates.append((next(iter(participants - addressed)), VOCATIVE, "vocative"))
-            neighbours = {speakers[j] for j in (i - 1, i + 1) if 0 <= j < len(speakers) and speakers[j]}
-            others = participants - neighbours
-            if neighbours and len(others) == 1:
-                candidates.append((next(iter(others)), TURN, "turn-taking"))
-        for candidate in candidates:
-            if candidate[0] not in mentioned:
-                return candidate
-        return None, 0.0, None
+                if name and name not in found and self._lexicon.can_speak(name):
+                    found.append(name)
+        return found

@@ -113,3 +113,8 @@ def test_unknown_speaker_is_none_never_a_pronoun():
 def test_common_words_in_tag_position_are_not_speakers():
     result = attributions(CAST + '"Run!" The boy shouted.')
     assert result[0][1] != "The"
+
+
+def test_a_tag_after_an_untagged_run_settles_the_whole_run():
+    text = CAST + "\n\n".join(['"Where were you?"', '"Training."', '"All night?"', '"All night," Naruto said.'])
+    assert [s for _, s, _ in attributions(text)] == ["Sakura", "Naruto", "Sakura", "Naruto"]
