@@ -495,28 +495,47 @@ class ChapterAttributor:
                     if who != speakers[i - 1] and self._lexicon.can_speak(who) and fits(i, who):
                         assign(i, who, VOCATIVE, "vocative")
         anchors = [i for i, s in enumerate(speakers) if s]
+        # For each anchor, the nearest tagged turn before and after it with a different speaker;
+        # and for each turn, the nearest anchor before and after it (linear sweeps: runs can be long).
+        differ_before: dict[int, str | None] = {}
+        differ_after: dict[int, str | None] = {}
+        for order, step in ((anchors, differ_before), (anchors[::-1], differ_after)):
+            last: str | None = None
+            other: str | None = None
+            for j in order:
+                if speakers[j] != last:
+                    other, last = last, speakers[j]
+                step[j] = other
+        anchor_before: list[int | None] = []
+        anchor_after: list[int | None] = [None] * len(run)
+        last_anchor: int | None = None
+        for i, who in enumerate(speakers):
+            anchor_before.append(last_anchor)
+            if who:
+                last_anchor = i
+        last_anchor = None
+        for i in range(len(run) - 1, -1, -1):
+            anchor_after[i] = last_anchor
+            if speakers[i]:
+                last_anchor = i
         narrated: list[str] | None = None
 
         def other_side(anchor: int, ahead: bool) -> str | None:
             """The other side of the exchange at an anchor: the nearest different speaker, first
             on the side the untagged turns are not, then the other side, then the narration."""
             nonlocal narrated
-            me = speakers[anchor]
-            later = (j for j in anchors if j > anchor)
-            earlier = (j for j in reversed(anchors) if j < anchor)
-            for side in ((later, earlier) if ahead else (earlier, later)):
-                for j in side:
-                    if speakers[j] != me:
-                        return speakers[j]
+            sides = (differ_after, differ_before) if ahead else (differ_before, differ_after)
+            found = sides[0][anchor] or sides[1][anchor]
+            if found:
+                return found
             if narrated is None:
                 narrated = self._narrated(paragraphs, quotes[run[0][0]])
-            return next((who for who in narrated if who != me), None)
+            return next((who for who in narrated if who != speakers[anchor]), None)
 
         for i in range(len(run)):
             if speakers[i] is not None:
                 continue
-            back = next((j for j in reversed(anchors) if j < i), None)
-            ahead = next((j for j in anchors if j > i), None)
+            back, ahead = anchor_before[i], anchor_after[i]
             primary: list[tuple[int, str | None]] = []
             secondary: list[tuple[int, str | None]] = []
             for anchor, is_ahead in ((back, True), (ahead, False)):
