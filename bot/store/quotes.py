@@ -22,7 +22,6 @@ from bot.store import stories
 from bot.store.audience import RATING_SQL, Audience
 from bot.store.connection import Store
 from bot.store.fts import fts_query
-from bot.store.random_pick import random_paragraph
 from bot.store.records import StoredParagraph, StoredQuote, StoredStory
 
 log = logging.getLogger(__name__)
@@ -53,6 +52,39 @@ _CARD_JOINS = (
 
 
 _STORY_FIELDS = len(fields(StoredStory))
+_CARD_WIDTH = 17 + _STORY_FIELDS
+_P_PARAGRAPH_COLUMNS = "p.id, p.story_id, p.seq, p.chapter_index, p.scene_index, p.paragraph_index, p.text"
+_RNG = random.Random()  # seeded once from the OS; callers (tests) may pass their own
+
+# A random excerpt start and everything its embed shows, in one round trip. `u` in [0, 1) picks
+# the start uniformly: within :story when given (and visible in :scope), else on the dense line of
+# bundled paragraphs followed by the guild's own (see bot/store/random_pick.py), whose owner is one
+# seek on the partial (scope, paragraph_base) index. Returns the story, the start's chapter number
+# and title and scene heading, then the start paragraph and up to :n - 1 following ones.
+_EXCERPT_SQL = (
+    "WITH totals (bundled, own) AS (SELECT"
+    "  coalesce((SELECT paragraphs FROM scope_totals WHERE scope = 0), 0),"
+    "  CASE WHEN :scope = 0 THEN 0"
+    "   ELSE coalesce((SELECT paragraphs FROM scope_totals WHERE scope = :scope), 0) END),"
+    " drawn (x, bundled) AS (SELECT min(CAST(:u * (bundled + own) AS INTEGER), bundled + own - 1), bundled"
+    "  FROM totals WHERE :story IS NULL AND bundled + own > 0),"
+    " line (scope, r) AS (SELECT CASE WHEN x < bundled THEN 0 ELSE :scope END,"
+    "  CASE WHEN x < bundled THEN x ELSE x - bundled END FROM drawn),"
+    " start (story_id, seq) AS ("
+    "  SELECT id, min(CAST(:u * paragraph_count AS INTEGER), paragraph_count - 1) FROM stories"
+    "   WHERE :story IS NOT NULL AND id = :story AND scope IN (0, :scope) AND paragraph_count > 0"
+    "  UNION ALL"
+    "  SELECT s.id, line.r - s.paragraph_base FROM line JOIN stories AS s ON s.id = ("
+    "   SELECT id FROM stories WHERE scope = line.scope AND paragraph_base <= line.r AND paragraph_count > 0"
+    "   ORDER BY paragraph_base DESC LIMIT 1))"
+    " SELECT " + ", ".join(f"s.{f.name}" for f in fields(StoredStory)) + ", ch.number, ch.title, sc.heading, "
+    + _P_PARAGRAPH_COLUMNS + " FROM start JOIN stories AS s ON s.id = start.story_id"
+    " JOIN paragraphs AS p ON p.story_id = start.story_id AND p.seq >= start.seq AND p.seq < start.seq + :n"
+    " LEFT JOIN chapters AS ch ON ch.story_id = p.story_id AND ch.chapter_index = p.chapter_index"
+    " LEFT JOIN scenes AS sc ON sc.story_id = p.story_id AND sc.chapter_index = p.chapter_index"
+    "  AND sc.scene_index = p.scene_index"
+    " ORDER BY p.seq"
+)
 
 
 def _card(row: Sequence, cycle_id: int | None = None) -> QuoteCard:
@@ -209,12 +241,11 @@ async def _load_cycle(store: Store, audience: Audience, key: str) -> tuple[_Cycl
 
 async def cycle_filters(store: Store, cycle_id: int, audience: Audience) -> QuoteFilters | None:
     """The filters a cycle was made for, when it belongs to this audience's guild ("Another")."""
-    async with store.db.execute(
+    rows = await store.db.execute_fetchall(
         "SELECT story_id, character, contains FROM quote_cycles WHERE id = ? AND scope = ?",
         (cycle_id, audience.scope),
-    ) as cur:
-        row = await cur.fetchone()
-    return None if row is None else QuoteFilters(row[0], row[1], row[2])
+    )
+    return QuoteFilters(*rows[0]) if rows else None
 
 
 async def _save_cycle(
@@ -324,14 +355,14 @@ async def _character_ids(store: Store, audience: Audience, filters: QuoteFilters
     if filters.story_id is not None:
         found = await stories.find_character(store, filters.story_id, name)
         return [] if found is None else [found.id]
-    async with store.db.execute(
+    rows = await store.db.execute_fetchall(
         "SELECT c.id FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
         f" WHERE c.name_key = ? AND s.scope IN (0, ?) AND {RATING_SQL}"
         " UNION SELECT a.character_id FROM aliases AS a JOIN stories AS s ON s.id = a.story_id"
         f" WHERE a.alias_key = ? AND s.scope IN (0, ?) AND {RATING_SQL}",
         (name, audience.scope, audience.adult, name, audience.scope, audience.adult),
-    ) as cur:
-        return [row[0] for row in await cur.fetchall()]
+    )
+    return [row[0] for row in rows]
 
 
 async def _members(store: Store, audience: Audience, filters: QuoteFilters) -> tuple[list[int], int]:
@@ -351,12 +382,11 @@ async def _members(store: Store, audience: Audience, filters: QuoteFilters) -> t
         # Never None: QuoteFilters turns blank text into no filter at all.
         where.append("q.id IN (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH ?)")
         args.append(fts_query(filters.contains))
-    async with store.db.execute(
+    rows = await store.db.execute_fetchall(
         "SELECT q.id, q.text, q.character_id, q.confidence FROM quotes AS q"
         " JOIN stories AS s ON s.id = q.story_id WHERE " + " AND ".join(where) + " ORDER BY q.id",
         args,
-    ) as cur:
-        rows = await cur.fetchall()
+    )
     sure = [r[0] for r in rows if quotable(r[1]) and confident(r[2], r[3])]
     unsure = [r[0] for r in rows if quotable(r[1]) and not confident(r[2], r[3])]
     return sure + unsure, len(sure)
@@ -400,7 +430,7 @@ async def pick_quote(
 
     Raises CharacterNotFound for an unknown character, NothingMatches when no line qualifies.
     """
-    rng = rng or random.Random()
+    rng = rng or _RNG
     key = filters.key(audience.adult)
     gave_up = False
     async with store.atomic():
@@ -441,22 +471,35 @@ def _nothing_message(filters: QuoteFilters) -> str:
 
 async def quote_card(store: Store, quote_id: int) -> QuoteCard | None:
     """A quote by id with its story and chapter (visibility is the caller's check)."""
-    async with store.db.execute(
+    rows = await store.db.execute_fetchall(
         f"SELECT {_CARD_COLUMNS} FROM quotes AS q JOIN stories AS s ON s.id = q.story_id{_CARD_JOINS}"
         " WHERE q.id = ?",
         (quote_id,),
-    ) as cur:
-        row = await cur.fetchone()
-    return None if row is None else _card(row)
+    )
+    return _card(rows[0]) if rows else None
 
 
 async def quote_context(store: Store, audience: Audience, quote_id: int) -> QuoteContext | None:
     """The quote with the paragraph before and after it in its scene; None when not visible here."""
-    card = await quote_card(store, quote_id)
-    if card is None or not audience.can_see(card.story):
+    # The card and its neighbouring paragraphs in one round trip: one row per paragraph.
+    rows = await store.db.execute_fetchall(
+        f"SELECT {_CARD_COLUMNS}, {_P_PARAGRAPH_COLUMNS} FROM quotes AS q"
+        f" JOIN stories AS s ON s.id = q.story_id{_CARD_JOINS}"
+        " JOIN paragraphs AS p ON p.story_id = q.story_id"
+        "  AND p.seq >= max(q.paragraph_seq - 1, 0) AND p.seq < max(q.paragraph_seq - 1, 0) + 3"
+        " WHERE q.id = ? ORDER BY p.seq",
+        (quote_id,),
+    )
+    if not rows:
+        # A quote whose paragraph range came back empty still has its card (cannot happen while
+        # the rows are consistent, but the line alone is better than nothing).
+        card = await quote_card(store, quote_id)
+        return None if card is None or not audience.can_see(card.story) else QuoteContext(card, ())
+    card = _card(rows[0])
+    if not audience.can_see(card.story):
         return None
     q = card.quote
-    around = await stories.paragraph_range(store, q.story_id, max(q.paragraph_seq - 1, 0), 3)
+    around = (StoredParagraph(*row[_CARD_WIDTH:]) for row in rows)
     same_scene = tuple(
         p for p in around if (p.chapter_index, p.scene_index) == (q.chapter_index, q.scene_index)
     )
@@ -468,15 +511,19 @@ async def pick_excerpt(
 ) -> Excerpt:
     """One to three consecutive paragraphs of one scene, at most EXCERPT_CHARS, cut only between
     paragraphs. Raises NothingMatches when nothing visible fits."""
-    rng = rng or random.Random()
+    rng = rng or _RNG
     for _ in range(_EXCERPT_TRIES):
-        start = await random_paragraph(store, guild_id=audience.guild_id, story_id=story_id, rng=rng)
-        if start is None:
+        rows = await store.db.execute_fetchall(
+            _EXCERPT_SQL, {"scope": audience.scope, "story": story_id, "u": rng.random(), "n": EXCERPT_PARAGRAPHS}
+        )
+        if not rows:
             break
-        story = await stories.get_story(store, start.story_id)
-        if story is None or not audience.can_see(story) or len(start.text) > EXCERPT_CHARS:
+        story = StoredStory(*rows[0][:_STORY_FIELDS])
+        chapter_number, chapter_title, heading = rows[0][_STORY_FIELDS:_STORY_FIELDS + 3]
+        following = [StoredParagraph(*row[_STORY_FIELDS + 3:]) for row in rows]
+        start = following[0]
+        if not audience.can_see(story) or len(start.text) > EXCERPT_CHARS:
             continue
-        following = await stories.paragraph_range(store, start.story_id, start.seq, EXCERPT_PARAGRAPHS)
         chosen: list[StoredParagraph] = []
         length = 0
         for p in following:
@@ -487,26 +534,8 @@ async def pick_excerpt(
                 break
             chosen.append(p)
             length += added
-        chapter = await _chapter_ref(store, start.story_id, start.chapter_index)
-        heading = await _scene_heading(store, start.story_id, start.chapter_index, start.scene_index)
+        chapter = ChapterRef(start.chapter_index, chapter_number, chapter_title)
         return Excerpt(story, chapter, heading, tuple(chosen))
     if story_id is not None:
         raise NothingMatches("That story has no passage short enough to show. Try another from `/story list`.")
     raise NothingMatches("There is nothing to show here yet. Try `/story list` to see the library.")
-
-
-async def _chapter_ref(store: Store, story_id: int, chapter_index: int) -> ChapterRef:
-    async with store.db.execute(
-        "SELECT number, title FROM chapters WHERE story_id = ? AND chapter_index = ?", (story_id, chapter_index)
-    ) as cur:
-        row = await cur.fetchone()
-    return ChapterRef(chapter_index, *(row if row is not None else (None, None)))
-
-
-async def _scene_heading(store: Store, story_id: int, chapter_index: int, scene_index: int) -> str | None:
-    async with store.db.execute(
-        "SELECT heading FROM scenes WHERE story_id = ? AND chapter_index = ? AND scene_index = ?",
-        (story_id, chapter_index, scene_index),
-    ) as cur:
-        row = await cur.fetchone()
-    return None if row is None else row[0]

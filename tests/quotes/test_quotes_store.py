@@ -175,6 +175,26 @@ async def test_excerpt_is_one_to_three_paragraphs_of_one_scene(store: Store) -> 
         assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
 
 
+async def test_unfiltered_excerpts_start_anywhere_visible_and_nowhere_else(store: Store) -> None:
+    bundled = await add(store, prose_story("b", (("b1 " * 20, "b2 " * 20), ("b3 " * 20,))))
+    mine = await add(store, prose_story("m", (("m1 " * 20,), ("m2 " * 20,))), guild_id=GUILD_A)
+    await add(store, prose_story("o", (("o1 " * 20,),)), guild_id=GUILD_B)
+    adult = await add(store, prose_story("x", (("x1 " * 20,),)), guild_id=GUILD_A, rating="Explicit")
+    rng = random.Random(7)
+    starts = {(e.story.id, e.paragraphs[0].seq) for e in [
+        await pick_excerpt(store, Audience(GUILD_A), rng=rng) for _ in range(200)
+    ]}
+    assert starts == {(bundled, 0), (bundled, 1), (bundled, 2), (mine, 0), (mine, 1)}
+    in_dm = {(await pick_excerpt(store, Audience(None), rng=rng)).story.id for _ in range(30)}
+    assert in_dm == {bundled}
+    grown_up = {(await pick_excerpt(store, Audience(GUILD_A, adult=True), rng=rng)).story.id for _ in range(200)}
+    assert adult in grown_up
+    with pytest.raises(NothingMatches):
+        await pick_excerpt(store, Audience(GUILD_B), mine)
+    excerpt = await pick_excerpt(store, Audience(GUILD_A), mine, rng=rng)
+    assert excerpt.story.id == mine and excerpt.chapter.index == 0 and excerpt.heading is None
+
+
 async def test_excerpt_with_nothing_short_enough(store: Store) -> None:
     story_id = await add(store, prose_story("big", (("z " * 900,),)))
     with pytest.raises(NothingMatches):
