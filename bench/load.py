@@ -175,18 +175,22 @@ async def admin_upload(server: LocalDiscord, data: bytes, delay: float) -> dict[
     return {"preview_s": previewed - started, "store_s": time.perf_counter() - previewed}
 
 
-async def read_lag(stream: asyncio.StreamReader, lags: list[tuple[float, float]], tail: list[str]) -> None:
+async def read_lag(
+    stream: asyncio.StreamReader, lags: list[tuple[float, float]], slow: list[str], tail: list[str]
+) -> None:
     while line := await stream.readline():
         text = line.decode(errors="replace").rstrip()
         if match := _LAG.search(text):
             lags.append((time.perf_counter(), float(match[1])))
+        elif "Executing <" in text and " took " in text:
+            slow.append(text)
         else:
             tail.append(text)
             del tail[:-40]
 
 
 async def main(args: argparse.Namespace) -> int:
-    data = upload_story(args.upload_mb)
+    data = upload_story(args.upload_mb) if args.upload_mb > 0 else b""
     with tempfile.TemporaryDirectory(prefix="storybot-load-") as scratch:
         async with LocalDiscord() as server:
             env = {k: v for k, v in os.environ.items() if not k.startswith("DISCORD_")}
@@ -195,12 +199,16 @@ async def main(args: argparse.Namespace) -> int:
                 DATABASE_PATH=str(Path(scratch) / "storybot.db"), STORIES_DIR=str(ROOT / "seeds"),
                 LOG_LEVEL="INFO", STORYBOT_LAG_REPORT_SECONDS="1",
             )
+            if args.slow_callbacks:
+                # asyncio's debug mode logs every callback that holds the loop over 100 ms.
+                env["PYTHONASYNCIODEBUG"] = "1"
             bot = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", "run", cwd=scratch, env=env, stderr=asyncio.subprocess.PIPE
             )
             lags: list[tuple[float, float]] = []
             tail: list[str] = []
-            reader = asyncio.create_task(read_lag(bot.stderr, lags, tail))
+            slow: list[str] = []
+            reader = asyncio.create_task(read_lag(bot.stderr, lags, slow, tail))
             load = Load(server, args.users, args.think)
             try:
                 await server.wait_ready(timeout=180)
@@ -222,7 +230,7 @@ async def main(args: argparse.Namespace) -> int:
                         rss_samples.append(rss_mb(bot.pid))
                         await asyncio.sleep(1)
 
-                upload = asyncio.create_task(admin_upload(server, data, args.seconds / 4))
+                upload = asyncio.create_task(admin_upload(server, data, args.seconds / 4) if data else asyncio.sleep(0))
                 await asyncio.gather(sample_rss(), *(load.user(u, until) for u in load.users))
                 load.measuring = False
                 upload_result = await asyncio.wait_for(upload, 300)
@@ -254,9 +262,12 @@ async def main(args: argparse.Namespace) -> int:
               f"{percentile(sorted(measured_lags), 0.5):.1f} ms (target never over {TARGET_LAG_MS} ms)")
     else:
         print("  event-loop lag: no report from the bot (STORYBOT_LAG_REPORT_SECONDS unsupported?)")
-    print(f"  upload of {len(data) / 1e6:.1f} MB during the load: {upload_result}")
+    if data:
+        print(f"  upload of {len(data) / 1e6:.1f} MB during the load: {upload_result}")
     print(f"  bot RSS: {rss_warm:.0f} MB after warm-up, {rss_end:.0f} MB at the end, "
           f"max {max(rss_samples, default=rss_end):.0f} MB")
+    for line in slow[-10:]:
+        print(f"  slow callback: {line[-300:]}")
     for failure, count in load.failures.most_common(5):
         print(f"  failure x{count}: {failure}")
     if problems:
@@ -272,5 +283,6 @@ if __name__ == "__main__":
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds between a user's actions")
-    parser.add_argument("--upload-mb", type=float, default=9.9)
+    parser.add_argument("--upload-mb", type=float, default=9.9, help="0: no upload")
+    parser.add_argument("--slow-callbacks", action="store_true", help="log bot callbacks holding the loop > 100 ms")
     raise SystemExit(asyncio.run(main(parser.parse_args())))
