@@ -71,3 +71,13 @@ def test_the_one_called_on_answers_next():
         ['"Late again," said Marla.', '"Sorry," said Tobin.', '"Where were you, Dace?"', '"Asleep."']
     )
     assert speakers(text)[-1] == ("Dace", "vocative")
+
+
+def test_a_rarer_verb_before_a_known_speaker_is_a_tag():
+    text = CAST + '"Where now?" said Marla.\n\n"Home," said Tobin.\n\n"Why?" asked Marla.\n\n"Rain," flashed Tobin.'
+    assert speakers(text)[-1] == ("Tobin", "explicit")
+
+
+def test_the_before_a_name_in_a_tag():
+    text = CAST + '"Stop there," said Tobin.\n\n"I will not," the Gatekeeper replied. "Not for you."'
+    assert speakers(text)[1] == ("Gatekeeper", "explicit")
