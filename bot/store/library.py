@@ -7,8 +7,11 @@ stay on the server's overall leaderboard but no longer count towards that story'
 """
 from __future__ import annotations
 
+import json
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 from bot.parsing.model import Story
 from bot.store.audience import RATING_SQL
@@ -17,8 +20,6 @@ from bot.store.loader import delete_story, load_story
 from bot.store.records import StoredChapter, StoredCharacter, StoredStory
 from bot.store.stories import (
     _STORY_COLUMNS,
-    chapters,
-    characters,
     find_by_content,
     find_by_title,
     get_story,
@@ -55,6 +56,38 @@ class StoryDetails:
     notes_set_aside: int
 
 
+# The counts, the clamped page and that page's stories in one round trip (a page past the end
+# shows the last one, as the buttons expect); an empty library gives one row of counts only.
+_SHOWN = RATING_SQL.replace("?", ":adult")
+_LIBRARY_PAGE_SQL = (
+    "WITH counted (everything, total) AS ("
+    f"  SELECT count(*), coalesce(sum({_SHOWN}), 0) FROM stories AS s WHERE s.scope IN (0, :scope)),"
+    " clamped (page) AS (SELECT max(0, min(:page, (max(total, 1) + :per - 1) / :per - 1)) FROM counted)"
+    " SELECT counted.everything, counted.total, clamped.page, listed.* FROM counted, clamped LEFT JOIN ("
+    f"  SELECT {', '.join('s.' + c.strip() for c in _STORY_COLUMNS.split(','))}, s.title_key AS sort_key"
+    f"  FROM stories AS s WHERE s.scope IN (0, :scope) AND {_SHOWN}"
+    "  ORDER BY s.title_key, s.id LIMIT :per OFFSET (SELECT page FROM clamped) * :per) AS listed"
+    " ORDER BY listed.sort_key, listed.id"
+)
+
+
+# Chapter lists per database by (story id, content hash): a chapter row holds only what the text
+# determines, so a replaced text (new hash) or a reused id with other text is never served a stale list.
+_CHAPTERS: WeakKeyDictionary[Store, OrderedDict[tuple[int, str], tuple[StoredChapter, ...]]] = WeakKeyDictionary()
+_CHAPTERS_KEPT = 512
+# Notes set aside, the chapters (JSON; only when :chapters) and the speaking characters with their
+# aliases (JSON) for /story info, in one row.
+_DETAILS_SQL = (
+    "SELECT (SELECT count(*) FROM notes WHERE story_id = :story),"
+    " CASE WHEN :chapters THEN (SELECT json_group_array(json_array("
+    "  chapter_index, number, title, first_paragraph, paragraph_count, word_count))"
+    "  FROM (SELECT * FROM chapters WHERE story_id = :story ORDER BY chapter_index)) END,"
+    " (SELECT json_group_array(json_array(c.id, c.name, json((SELECT json_group_array(a.alias)"
+    "   FROM (SELECT alias FROM aliases AS a WHERE a.character_id = c.id ORDER BY a.alias_key) AS a)),"
+    "  c.mentions, c.gender, c.lines)) FROM characters AS c WHERE c.story_id = :story AND c.lines > 0)"
+)
+
+
 def _key(text: str) -> str:
     return " ".join(text.split()).casefold()
 
@@ -67,32 +100,37 @@ async def library_page(
     Without `adult` (a channel that is not age-restricted) M/Explicit stories are left out and
     counted in `hidden`, following bot/store/audience.py.
     """
-    scope = guild_id or 0
-    async with store.db.execute(
-        f"SELECT count(*), coalesce(sum({RATING_SQL}), 0) FROM stories AS s WHERE s.scope IN (0, ?)",
-        (adult, scope),
-    ) as cur:
-        everything, total = await cur.fetchone()
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 0), pages - 1)
-    async with store.db.execute(
-        f"SELECT {_STORY_COLUMNS} FROM stories AS s WHERE s.scope IN (0, ?) AND {RATING_SQL}"
-        " ORDER BY s.title_key, s.id LIMIT ? OFFSET ?",
-        (scope, adult, per_page, page * per_page),
-    ) as cur:
-        rows = await cur.fetchall()
-    return LibraryPage(tuple(StoredStory(*row) for row in rows), page, pages, total, everything - total)
+    rows = await store.db.execute_fetchall(
+        _LIBRARY_PAGE_SQL, {"scope": guild_id or 0, "adult": adult, "page": page, "per": per_page}
+    )
+    everything, total, page = rows[0][:3]
+    listed = tuple(StoredStory(*row[3:-1]) for row in rows if row[3] is not None)
+    return LibraryPage(listed, page, max(1, -(-total // per_page)), total, everything - total)
 
 
 async def story_details(store: Store, story: StoredStory, *, main: int = MAIN_CHARACTERS) -> StoryDetails:
-    """What /story info shows about a story the caller has already checked is visible."""
-    async with store.db.execute("SELECT count(*) FROM notes WHERE story_id = ?", (story.id,)) as cur:
-        (notes,) = await cur.fetchone()
+    """What /story info shows about a story the caller has already checked is visible.
+
+    One round trip; the chapter list comes from memory when this text was seen before.
+    """
+    key = (story.id, story.content_hash)
+    remembered = _CHAPTERS.setdefault(store, OrderedDict())
+    known = remembered.get(key)
+    notes, listed, speakers = (await store.db.execute_fetchall(
+        _DETAILS_SQL, {"story": story.id, "chapters": known is None}
+    ))[0]
+    if known is None:
+        known = tuple(StoredChapter(story.id, *c) for c in json.loads(listed))
+        remembered[key] = known
+        if len(remembered) > _CHAPTERS_KEPT:
+            remembered.popitem(last=False)
+    else:
+        remembered.move_to_end(key)
     cast = sorted(
-        (c for c in await characters(store, story.id) if c.lines > 0),
+        (StoredCharacter(c[0], story.id, c[1], tuple(c[2]), c[3], c[4], c[5]) for c in json.loads(speakers)),
         key=lambda c: (-c.lines, -c.mentions, c.name.casefold()),
     )
-    return StoryDetails(story, tuple(await chapters(store, story.id)), tuple(cast[:main]), notes)
+    return StoryDetails(story, known, tuple(cast[:main]), notes)
 
 
 async def find_duplicate(store: Store, guild_id: int, content_hash: str) -> StoredStory | None:

@@ -166,3 +166,31 @@ async def test_removal_takes_bookmarks_and_searches_but_keeps_trivia_points(stor
         assert (await cur.fetchone())[0] == 0
     async with store.db.execute("SELECT story_id, points FROM trivia_answers WHERE user_id = 7") as cur:
         assert [tuple(r) for r in await cur.fetchall()] == [(None, 3)]
+
+
+def chapters_story(*titles: str) -> Story:
+    return Story(
+        title=None, summary=None, notes=(),
+        chapters=tuple(Chapter(n, t, (Scene(None, (f"{t} begins here.",)),)) for n, t in enumerate(titles, start=1)),
+        quotes=(), characters=(),
+    )
+
+
+async def test_details_of_a_replaced_or_removed_story_are_never_stale(store):
+    # A bundled file whose text changed replaces the story in place: same id, new text.
+    first_id = await load_story(store, chapters_story("One", "Two"), title="Tale", content_hash="v1", source="tale.txt")
+    first = await get_story(store, first_id)
+    assert [c.title for c in (await story_details(store, first)).chapters] == ["One", "Two"]
+    await load_story(store, chapters_story("Uno", "Dos", "Tres"), title="Tale", content_hash="v2", source="tale.txt")
+    replaced = await get_story(store, first_id)
+    assert replaced.content_hash == "v2"
+    assert [c.title for c in (await story_details(store, replaced)).chapters] == ["Uno", "Dos", "Tres"]
+    # A server's story removed, then another text added under the id SQLite hands out again.
+    mine = await add_story(store, chapters_story("Mine"), guild_id=GUILD, added_by=42, title="Mine",
+                           content_hash="v3")
+    assert [c.title for c in (await story_details(store, mine)).chapters] == ["Mine"]
+    assert await remove_story(store, mine.id, GUILD) is not None
+    other = await add_story(store, chapters_story("Alpha", "Beta"), guild_id=GUILD, added_by=42, title="Other",
+                            content_hash="v4")
+    assert other.id == mine.id
+    assert [c.title for c in (await story_details(store, other)).chapters] == ["Alpha", "Beta"]
