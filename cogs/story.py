@@ -162,6 +162,15 @@ def preview_embed(preview: Preview, filename: str) -> discord.Embed:
     return embed
 
 
+async def _sent_message(
+    interaction: discord.Interaction, sent: discord.InteractionCallbackResponse
+) -> discord.InteractionMessage:
+    """The message a response created: the callback already carries it (no extra REST request)."""
+    if isinstance(sent.resource, discord.InteractionMessage):
+        return sent.resource
+    return await interaction.original_response()
+
+
 def _status(story: StoredStory) -> str:
     return "bundled" if story.bundled else "added here"
 
@@ -321,10 +330,10 @@ class StoryLibrary(commands.Cog):
         audience = audience_of(interaction)
         page = await library_page(self.store, audience.guild_id, 0, adult=audience.adult)
         view = LibraryPager(self.store, audience, interaction.user.id, page)
-        await interaction.response.send_message(
+        sent = await interaction.response.send_message(
             embed=list_embed(page), view=view, allowed_mentions=NO_MENTIONS
         )
-        view.message = await interaction.original_response()
+        view.message = await _sent_message(interaction, sent)
 
     @story.command(name="info", description="A story's chapters, words, main characters and summary")
     @app_commands.describe(story="The story (start typing its title)")
@@ -380,14 +389,14 @@ class StoryLibrary(commands.Cog):
             confirm_label="Remove",
             danger=True,
         )
-        await interaction.response.send_message(
+        sent = await interaction.response.send_message(
             f"Remove “{safe(found.title, 200)}” ({_count(found.chapter_count, 'chapter')}, "
             f"{_count(found.quote_count, 'quotation')}) and everything made from it?",
             view=view,
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
-        view.message = await interaction.original_response()
+        view.message = await _sent_message(interaction, sent)
 
     @remove.autocomplete("story")
     async def remove_story_choices(
