@@ -30,6 +30,13 @@ _SENTENCE = re.compile(
     r"[.!?…\n][\"”’')*_]*\s*([A-Z][a-z]+(?:-[a-z]+)?)(?:\s+([a-z]+)([^.!?\"“”\n]{0,60}))?"
 )
 _PRONOUN = re.compile(r"\b(he|his|him|himself|she|her|hers|herself)\b")
+# How much the first pronoun after a name says about its gender. "him" says nothing (the name is
+# the subject, so "Katharine told him" is about someone else), nor does "her" after a preposition
+# ("Ralph looked at her"); reflexives and "his" nearly always point back at the subject.
+_PRONOUN_WEIGHT = {"himself": 6, "herself": 6, "his": 4, "hers": 4, "he": 2, "she": 2, "her": 2, "him": 0}
+_PREPOSITIONS = frozenset("at to with for from on upon of by about towards toward after behind beside near".split())
+_NEXT_SENTENCE_WEIGHT = 2
+_GENDER_MARGIN = 1.5
 _PERSON_VERBS = frozenset(
     """said saw felt knew took made thought stood sat ran came went shook gave held let put got
     began told heard found turned spoke smiled nodded sighed laughed frowned grinned shrugged
@@ -37,7 +44,7 @@ _PERSON_VERBS = frozenset(
     waited yawned frowned crossed tapped scratched walked says asks looks smiles nods sighs""".split()
 )
 # A name in a speech tag right after a closing mark: '," said Emma' or '," Emma said'.
-_NAME = r"(?:(?:Mr|Mrs|Ms|Miss|Dr|Sir|Lady|Lord|Colonel|Captain)\.? )?[A-Z][a-z]+(?:-[a-z]+)?"
+_NAME = r"(?:(?:" + "|".join(sorted(TITLES)) + r")\.? )?[A-Z][a-z]+(?:-[a-z]+)?"
 _TAGGED = re.compile(
     r"[,!?\-—]['\"”’]\s+(?:([a-z]+)\s+(" + _NAME + r")|(" + _NAME + r")\s+(?:[a-z]+ly\s+)?([a-z]+))"
 )
@@ -255,7 +262,7 @@ def _learn_from_sentences(sentences: list[tuple[str, str, str]], lexicon: Lexico
         name = canonical.get(form)
         if previous and form in ("He", "She"):
             # "Itachi stopped. He looked up.": the next sentence's pronoun is usually the same person.
-            votes.setdefault(previous, Counter())["M" if form == "He" else "F"] += 1
+            votes.setdefault(previous, Counter())["M" if form == "He" else "F"] += _NEXT_SENTENCE_WEIGHT
         previous = name
         if name is None or not verb:
             continue
@@ -264,21 +271,25 @@ def _learn_from_sentences(sentences: list[tuple[str, str, str]], lexicon: Lexico
         clause = f"{verb}{rest}"
         pronoun = _PRONOUN.search(clause)
         if pronoun and not CAPITALISED.search(clause, 0, pronoun.start()):
-            votes.setdefault(name, Counter())[PRONOUN_GENDER[pronoun[1]]] += 1
+            weight = _PRONOUN_WEIGHT[pronoun[1]]
+            leading = clause[: pronoun.start()].split()
+            if pronoun[1] == "her" and leading and leading[-1] in _PREPOSITIONS:
+                weight = 0
+            votes.setdefault(name, Counter())[PRONOUN_GENDER[pronoun[1]]] += weight
     titled: dict[str, Counter[str]] = {}
     for form, name in canonical.items():
         title = form.split(" ", 1)[0].rstrip(".") if " " in form else ""
         if title in TITLE_GENDER:
             titled.setdefault(name, Counter())[TITLE_GENDER[title]] += max(lexicon.forms.get(form, 0), 1)
         elif form.endswith("-kun"):
-            votes.setdefault(name, Counter())["M"] += 1
+            votes.setdefault(name, Counter())["M"] += _NEXT_SENTENCE_WEIGHT
     for name, counter in votes.items():
         ranked = counter.most_common(2)
         top, top_count = ranked[0]
         runner_up = ranked[1][1] if len(ranked) > 1 else 0
-        if top_count >= 2 and top_count >= 2 * runner_up + 1:
+        if top_count >= 4 and top_count >= _GENDER_MARGIN * runner_up + 2:
             lexicon.gender[name] = top
-        lexicon.evidence[name] += sum(counter.values())
+        lexicon.evidence[name] += (sum(counter.values()) + 1) // 2
     for name, counter in titled.items():
         # A title settles it (Mr. Darcy is a man, however often "her" follows his name), unless
         # the name carries titles of both kinds about as often (Mr. and Mrs. Bennet).

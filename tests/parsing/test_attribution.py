@@ -118,3 +118,29 @@ def test_common_words_in_tag_position_are_not_speakers():
 def test_a_tag_after_an_untagged_run_settles_the_whole_run():
     text = CAST + "\n\n".join(['"Where were you?"', '"Training."', '"All night?"', '"All night," Naruto said.'])
     assert [s for _, s, _ in attributions(text)] == ["Sakura", "Naruto", "Sakura", "Naruto"]
+
+
+def test_gender_comes_from_pronouns_that_point_back_at_the_subject():
+    # Kenji mostly looks at or talks to a woman; only "his" and "himself" are about him.
+    story = parse(
+        "Kenji looked at her. Kenji told her so. Kenji smiled at her. Kenji shook his head. "
+        "Kenji laughed at himself. Kenji turned to her.\n\n"
+        "Yumi crossed her arms. Yumi tapped her foot. Yumi told him no.\n"
+    )
+    genders = {c.name: c.gender for c in story.characters}
+    assert genders["Kenji"] == "M" and genders["Yumi"] == "F"
+
+
+def test_a_madame_named_in_tags_can_be_a_pronoun_speaker():
+    # With several tagged speakers only they answer to pronouns, so the titled name must count.
+    others = "".join(
+        f'{name} came in. {name} nodded.\n\n"Hello," said {name}.\n\n' for name in ("Tom", "Bill", "Jack", "Fred", "Paul")
+    )
+    story = parse(
+        "Madame Duval sat down. Madame Duval smiled at herself. Madame Duval crossed her arms.\n\n"
+        + others + "The room was quiet; Madame Duval rose.\n\n"
+        '"Good evening," said Madame Duval to Tom.\n\n'
+        '"No," Tom said.\n\nAn hour passed. Madame Duval sighed.\n\n'
+        '"Then go," she said.\n'
+    )
+    assert story.quotes[-1].speaker == "Madame Duval"
