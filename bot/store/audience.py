@@ -62,17 +62,24 @@ async def resolve_story(store: Store, audience: Audience, typed: str) -> StoredS
     text = " ".join(typed.split())
     if not text:
         raise StoryNotFound(typed)
-    for story in await stories.find_by_title(store, audience.guild_id, text):
+    # Exact titles and (for digits) the id in one round trip: autocomplete sends the id every time.
+    by_id = int(text) if text.isdigit() and len(text) <= 18 else None
+    rows = await store.db.execute_fetchall(_TITLE_OR_ID_SQL, (audience.scope, stories.title_key(text), by_id))
+    for row in rows:  # titles first (the guild's own first), then the id
+        story = StoredStory(*row[2:])
         if audience.can_see(story):
-            return story
-    if text.isdigit():
-        story = await visible_story(store, audience, int(text))
-        if story is not None:
             return story
     matches = [s for s in await stories.autocomplete_titles(store, audience.guild_id, text) if audience.can_see(s)]
     if len(matches) == 1:
         return matches[0]
     raise StoryNotFound(text)
+
+
+_TITLE_OR_ID_SQL = (
+    f"SELECT 0, scope, {stories.STORY_COLUMNS} FROM stories WHERE scope IN (0, ?1) AND title_key = ?2"
+    f" UNION ALL SELECT 1, scope, {stories.STORY_COLUMNS} FROM stories WHERE id = ?3 AND scope IN (0, ?1)"
+    " ORDER BY 1, 2 DESC, 3"
+)
 
 
 async def story_choices(store: Store, audience: Audience, typed: str) -> list[StoredStory]:
@@ -106,7 +113,7 @@ async def _visible_names_by_prefix(store: Store, audience: Audience, typed: str)
     of distinct names shown, not with how many stories share a popular name.
     """
     key = " ".join(typed.split()).casefold()
-    async with store.db.execute(
+    rows = await store.db.execute_fetchall(
         "WITH RECURSIVE walk (k, n) AS ("
         "  SELECT (SELECT min(name_key) FROM characters WHERE name_key >= ?1 AND name_key < ?2), 1"
         "  UNION ALL"
@@ -118,5 +125,5 @@ async def _visible_names_by_prefix(store: Store, audience: Audience, typed: str)
         f"  AND {RATING_SQL.replace('?', '?5')} LIMIT 1) AS name"
         " FROM walk WHERE walk.k IS NOT NULL AND name IS NOT NULL LIMIT ?6",
         (key, key + _KEY_END, _NAMES_SCANNED, audience.scope, audience.adult, CHOICES_LIMIT),
-    ) as cur:
-        return [row[0] for row in await cur.fetchall()]
+    )
+    return [row[0] for row in rows]

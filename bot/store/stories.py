@@ -24,7 +24,7 @@ from bot.store.records import (
 log = logging.getLogger(__name__)
 
 AUTOCOMPLETE_LIMIT = 25  # Discord's maximum number of choices
-_STORY_COLUMNS = (
+STORY_COLUMNS = _STORY_COLUMNS = (
     "id, guild_id, title, author, fandom, rating, source, content_hash, summary, word_count,"
     " chapter_count, paragraph_count, quote_count, added_by, added_at"
 )
@@ -39,8 +39,12 @@ _PREFIX_RANGE = (
 _KEY_END = chr(0x10FFFF)  # sorts after every character: [key, key + _KEY_END) is a prefix range
 
 
-def _key(text: str) -> str:
+def title_key(text: str) -> str:
+    """How titles and names are compared: spacing collapsed, case folded (the *_key columns)."""
     return " ".join(text.split()).casefold()
+
+
+_key = title_key
 
 
 def _scope(guild_id: int | None) -> int:
