@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import logging
 import re
+from itertools import compress, repeat
+from operator import ge, lt, sub
 from typing import NamedTuple
 
 log = logging.getLogger(__name__)
@@ -48,52 +50,70 @@ def is_separator(text: str) -> bool:
 
 
 def split_blocks(text: str) -> list[Block]:
-    """Split normalised text into blocks, joining hard-wrapped lines when the text is wrapped."""
+    """Split normalised text into blocks, joining hard-wrapped lines when the text is wrapped.
+
+    Normalised text (decode_text's output) has no whitespace but spaces and line feeds. The work
+    is done in whole-list passes of C-level maps (itertools.compress, operator), not in a Python
+    loop with a branch per line: a novel has hundreds of thousands of lines.
+    """
     raw_lines = text.split("\n")
-    lines = [line.strip() for line in raw_lines]
+    lines = list(map(str.strip, raw_lines))
+    positions = list(compress(range(len(lines)), lines))  # line numbers of the non-blank lines
+    texts = list(compress(lines, lines))
+    if not texts:
+        return []
+    # Line-number steps between consecutive non-blank lines: 1 means no blank line between them.
+    steps = list(map(sub, positions[1:], positions))
     wrapped = looks_hard_wrapped(lines)
-    indented = wrapped and _paragraphs_by_indent(raw_lines, lines)
-    blocks: list[Block] = []
-    gap = 0
-    pending: list[str] = []
-    pending_gap = 0
-    previous_separator = False
-    for number, line in enumerate(lines):
-        if not line:
-            if pending:
-                blocks.append(_block(pending, pending_gap))
-                pending = []
-            gap += 1
-            continue
-        separator = wrapped and len(line) <= _SEPARATOR_MAX and is_separator(line)
-        new_paragraph = indented and raw_lines[number].startswith("  ")
-        if pending and not (wrapped and not separator and not previous_separator and not new_paragraph):
-            blocks.append(_block(pending, pending_gap))
-            pending = []
-        if not pending:
-            pending_gap = gap
-            gap = 0
-        pending.append(line)
-        previous_separator = separator
-    if pending:
-        blocks.append(_block(pending, pending_gap))
+    if not wrapped:
+        gaps = [positions[0], *map(sub, steps, repeat(1))]
+        blocks = _make_blocks(texts, gaps, "  " in text)
+    else:
+        blocks = _wrapped_blocks(text, raw_lines, lines, positions, texts, steps)
     log.debug("split %d lines into %d blocks (hard-wrapped: %s)", len(lines), len(blocks), wrapped)
     return blocks
 
 
-def _paragraphs_by_indent(raw_lines: list[str], lines: list[str]) -> bool:
+def _make_blocks(texts: list[str], gaps: list[int], spaced: bool) -> list[Block]:
+    """Blocks from texts (runs of spaces collapsed) and gaps, built without a Python call per block.
+
+    `spaced`: the text has two spaces in a row somewhere (most texts have none, so no block is searched).
+    """
+    if spaced:
+        for index in [index for index, text in enumerate(texts) if "  " in text]:
+            texts[index] = " ".join(texts[index].split())
+    # tuple.__new__ is what Block._make calls; mapping it directly keeps the loop in C.
+    return list(map(tuple.__new__, repeat(Block), zip(texts, gaps, strict=True)))
+
+
+def _wrapped_blocks(
+    text: str, raw_lines: list[str], lines: list[str], positions: list[int], texts: list[str], steps: list[int]
+) -> list[Block]:
+    """Join runs of non-blank lines; a separator line, or an indent in indent-marked text, also splits."""
+    count = len(texts)
+    starts = set(compress(range(1, count), map(lt, repeat(1), steps)))  # after blank lines
+    starts.add(0)
+    for index in compress(range(count), map(ge, repeat(_SEPARATOR_MAX), map(len, texts))):
+        if is_separator(texts[index]):
+            starts.add(index)
+            starts.add(index + 1)  # a separator stands alone
+    if _paragraphs_by_indent(text, raw_lines, lines, count):
+        starts.update(index for index, number in enumerate(positions) if raw_lines[number].startswith("  "))
+    bounds = sorted(index for index in starts if index < count)
+    joined = list(map(" ".join, map(texts.__getitem__, map(slice, bounds, [*bounds[1:], count]))))
+    gaps = [positions[0] if first == 0 else steps[first - 1] - 1 for first in bounds]
+    return _make_blocks(joined, gaps, "  " in text)
+
+
+def _paragraphs_by_indent(text: str, raw_lines: list[str], lines: list[str], nonblank: int) -> bool:
     """Wrapped text whose paragraphs start with an indent instead of a blank line."""
-    nonblank = sum(1 for line in lines if line)
     blank = len(lines) - nonblank
-    indented = sum(1 for line in raw_lines if line.startswith("  ") and line.strip())
-    return blank <= 0.05 * nonblank + 1 and 0.02 * nonblank < indented < 0.6 * nonblank
-
-
-def _block(lines: list[str], gap: int) -> Block:
-    joined = lines[0] if len(lines) == 1 else " ".join(lines)
-    if "  " in joined:
-        joined = " ".join(joined.split())
-    return Block(joined, gap)
+    if blank > 0.05 * nonblank + 1:
+        return False
+    # Lines starting with two spaces, less the blank ones (spaces only: normalised text).
+    indented = text.count("\n  ") + text.startswith("  ")
+    indented -= sum(1 for raw, line in zip(raw_lines, lines, strict=True) if not line and raw.startswith("  "))
+    return 0.02 * nonblank < indented < 0.6 * nonblank
 
 
 def looks_hard_wrapped(lines: list[str]) -> bool:

@@ -47,6 +47,23 @@ def test_blocks_count_blank_lines_before_them():
     assert [(b.text, b.gap) for b in blocks] == [("a", 0), ("b", 3), ("c", 0), ("d", 1)]
 
 
+def test_wrapped_blocks_split_at_separators_and_keep_their_gaps():
+    lines = WRAPPED.split("\n")
+    text = "\n".join([*lines[:3], "* * *", *lines[4:7], "", "", *lines[8:]])
+    blocks = split_blocks("  \n" + text.replace("along\n", "along  \n").replace("thirteen", "thirteen   now"))
+    assert [(b.text[:16], b.gap) for b in blocks] == [
+        ("It was a bright ", 1), ("* * *", 0), ("The next morning", 0), ("He did not retur", 2),
+    ]
+    assert "thirteen now when" in blocks[0].text and "along the river" in blocks[0].text
+    assert all("  " not in b.text for b in blocks)
+
+
+def test_one_line_blocks_collapse_runs_of_spaces():
+    blocks = split_blocks("  a  b   c \n \n\nd\n   \n")
+    assert [(b.text, b.gap) for b in blocks] == [("a b c", 0), ("d", 2)]
+    assert split_blocks(" \n  \n") == []
+
+
 @pytest.mark.parametrize(
     ("line", "number", "title"),
     [
