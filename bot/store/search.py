@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from weakref import WeakKeyDictionary
 
 from bot.errors import InvalidInput
 from bot.store.audience import RATING_SQL, Audience
@@ -15,6 +16,9 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 5
 KEEP_SEARCHES = timedelta(days=30)  # buttons on older results answer "run the search again"
+PRUNE_EVERY = timedelta(hours=1)
+_NEVER = datetime.min.replace(tzinfo=UTC)
+_pruned: WeakKeyDictionary[Store, datetime] = WeakKeyDictionary()  # when each database was last pruned
 # Snippet markers: control characters never found in stored text (the parser collapses whitespace
 # and drops control characters), so they mark exactly FTS5's matched tokens.
 MATCH_START = "\x02"
@@ -72,50 +76,57 @@ async def save_search(
     match_expression(text)
     now = datetime.now(UTC)
     async with store.atomic():
-        await store.db.execute(
-            "DELETE FROM searches WHERE created_at < ?", ((now - KEEP_SEARCHES).isoformat(timespec="seconds"),)
-        )
-        cur = await store.db.execute(
-            "INSERT INTO searches (user_id, scope, story_id, text, adult, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        # Forgetting old searches is housekeeping: once per PRUNE_EVERY is plenty, not on every search.
+        if now - _pruned.get(store, _NEVER) >= PRUNE_EVERY:
+            await store.db.execute(
+                "DELETE FROM searches WHERE created_at < ?", ((now - KEEP_SEARCHES).isoformat(timespec="seconds"),)
+            )
+            _pruned[store] = now
+        ((search_id,),) = await store.db.execute_fetchall(
+            "INSERT INTO searches (user_id, scope, story_id, text, adult, created_at) VALUES (?, ?, ?, ?, ?, ?)"
+            " RETURNING id",
             (user_id, audience.scope, story_id, text, int(audience.adult), now.isoformat(timespec="seconds")),
         )
-        search_id = cur.lastrowid
-        await cur.close()
     return SavedSearch(search_id, user_id, audience.scope, story_id, text, audience.adult)
 
 
 async def get_search(store: Store, search_id: int) -> SavedSearch | None:
-    async with store.db.execute(
+    rows = await store.db.execute_fetchall(
         "SELECT id, user_id, scope, story_id, text, adult FROM searches WHERE id = ?", (search_id,)
-    ) as cur:
-        row = await cur.fetchone()
-    return None if row is None else SavedSearch(row[0], row[1], row[2], row[3], row[4], bool(row[5]))
+    )
+    return SavedSearch(*rows[0][:5], bool(rows[0][5])) if rows else None
 
 
 _FROM = (
     " FROM paragraphs_fts JOIN paragraphs AS p ON p.id = paragraphs_fts.rowid"
     " JOIN stories AS s ON s.id = p.story_id"
-    f" WHERE paragraphs_fts MATCH ? AND s.scope IN (0, ?) AND {RATING_SQL} AND (? IS NULL OR p.story_id = ?)"
+    f" WHERE paragraphs_fts MATCH :match AND s.scope IN (0, :scope) AND {RATING_SQL.replace('?', ':adult')}"
+    " AND (:story IS NULL OR p.story_id = :story)"
+)
+# The total, the clamped page and its hits in one round trip (an empty result is one row of counts).
+_PAGE_SQL = (
+    f"WITH counted (total) AS (SELECT count(*){_FROM}),"
+    " clamped (page) AS (SELECT max(0, min(:page, (max(total, 1) - 1) / :per)) FROM counted)"
+    " SELECT counted.total, clamped.page, hits.* FROM counted, clamped LEFT JOIN ("
+    "  SELECT p.id, p.story_id, s.title, p.seq, p.chapter_index, ch.number, ch.title AS chapter_title,"
+    f"  snippet(paragraphs_fts, 0, '{MATCH_START}', '{MATCH_END}', '…', {_SNIPPET_TOKENS}),"
+    "  paragraphs_fts.rank AS hit_rank"
+    + _FROM.replace(
+        " WHERE",
+        " LEFT JOIN chapters AS ch ON ch.story_id = p.story_id AND ch.chapter_index = p.chapter_index WHERE",
+        1,
+    )
+    + " ORDER BY paragraphs_fts.rank, p.id LIMIT :per OFFSET (SELECT page FROM clamped) * :per) AS hits"
+    " ORDER BY hits.hit_rank, hits.id"
 )
 
 
 async def search_page(store: Store, search: SavedSearch, page: int = 0) -> SearchPage:
     """One page of ranked hits (best first by bm25) and the total number of matching paragraphs."""
-    args = (match_expression(search.text), search.scope, search.adult, search.story_id, search.story_id)
-    async with store.db.execute("SELECT count(*)" + _FROM, args) as cur:
-        total = (await cur.fetchone())[0]
-    last = max(0, (total - 1) // PAGE_SIZE)
-    page = min(max(page, 0), last)
-    async with store.db.execute(
-        "SELECT p.id, p.story_id, s.title, p.seq, p.chapter_index, ch.number, ch.title,"
-        f" snippet(paragraphs_fts, 0, '{MATCH_START}', '{MATCH_END}', '…', {_SNIPPET_TOKENS})"
-        + _FROM.replace(
-            " WHERE",
-            " LEFT JOIN chapters AS ch ON ch.story_id = p.story_id AND ch.chapter_index = p.chapter_index WHERE",
-            1,
-        )
-        + " ORDER BY paragraphs_fts.rank, p.id LIMIT ? OFFSET ?",
-        (*args, PAGE_SIZE, page * PAGE_SIZE),
-    ) as cur:
-        hits = tuple(SearchHit(*row) for row in await cur.fetchall())
+    rows = await store.db.execute_fetchall(_PAGE_SQL, {
+        "match": match_expression(search.text), "scope": search.scope, "adult": search.adult,
+        "story": search.story_id, "page": page, "per": PAGE_SIZE,
+    })
+    total, page = rows[0][:2]
+    hits = tuple(SearchHit(*row[2:-1]) for row in rows if row[2] is not None)
     return SearchPage(search, page, total, hits)
