@@ -10,6 +10,7 @@ by a cursor, so each pick costs a few index seeks whatever the library's size:
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import random
@@ -53,6 +54,7 @@ _CARD_JOINS = (
 
 _STORY_FIELDS = len(fields(StoredStory))
 _CARD_WIDTH = 17 + _STORY_FIELDS
+_TEXT, _CHARACTER_ID, _CONFIDENCE = 7, 9, 11  # in a _CARD_COLUMNS row
 _P_PARAGRAPH_COLUMNS = "p.id, p.story_id, p.seq, p.chapter_index, p.scene_index, p.paragraph_index, p.text"
 _RNG = random.Random()  # seeded once from the OS; callers (tests) may pass their own
 
@@ -293,24 +295,29 @@ def _line_position(index: int, lines: list[tuple[int, int]]) -> tuple[int, int]:
     raise ValueError("index past the end of the quote lines")
 
 
-async def _line_cards(
-    store: Store, cycle: _Cycle, lines: list[tuple[int, int]], cursors: range
-) -> dict[int, QuoteCard]:
-    """cursor -> the quote at that cursor's permuted position, for a batch of cursors."""
-    values = []
-    for cursor in cursors:
-        scope, offset = _line_position(permute(cursor % cycle.size, cycle.size, cycle.seed), lines)
-        values.extend((cursor, scope, offset))
+@functools.cache
+def _line_sql(batch: int) -> str:
     # Each position is one seek on the partial (scope, quote_base) index and one (story_id, seq)
     # lookup, as in random_pick; the CTE just batches them into one round trip.
-    sql = (
-        "WITH pos (cur, scope, r) AS (VALUES " + ", ".join(["(?, ?, ?)"] * len(cursors)) + ")"
+    return (
+        "WITH pos (cur, scope, r) AS (VALUES " + ", ".join(["(?, ?, ?)"] * batch) + ")"
         f" SELECT {_CARD_COLUMNS}, pos.cur FROM pos"
         " JOIN stories AS s ON s.id = (SELECT id FROM stories WHERE scope = pos.scope"
         "  AND quote_base <= pos.r AND quote_count > 0 ORDER BY quote_base DESC LIMIT 1)"
         " JOIN quotes AS q ON q.story_id = s.id AND q.seq = pos.r - s.quote_base" + _CARD_JOINS
     )
-    return {row[-1]: _card(row, cycle.id) for row in await store.db.execute_fetchall(sql, values)}
+
+
+async def _line_rows(
+    store: Store, cycle: _Cycle, lines: list[tuple[int, int]], cursors: range
+) -> dict[int, Sequence]:
+    """cursor -> the _CARD_COLUMNS row at that cursor's permuted position, for a batch of cursors
+    (rows, not cards: most are passed over, and only the one taken is worth building)."""
+    values = []
+    for cursor in cursors:
+        scope, offset = _line_position(permute(cursor % cycle.size, cycle.size, cycle.seed), lines)
+        values.extend((cursor, scope, offset))
+    return {row[-1]: row for row in await store.db.execute_fetchall(_line_sql(len(cursors)), values)}
 
 
 async def _walk_line(
@@ -324,14 +331,17 @@ async def _walk_line(
         first_pass = cycle.cursor < size
         end = min(cycle.cursor + _BATCH, size if first_pass else 2 * size)
         batch = range(cycle.cursor, end)
-        cards = await _line_cards(store, cycle, lines, batch)
+        rows = await _line_rows(store, cycle, lines, batch)
         for cursor in batch:
-            card = cards.get(cursor)
-            if card is None or not quotable(card.quote.text) or not audience.can_see(card.story):
+            row = rows.get(cursor)
+            if row is None or not quotable(row[_TEXT]):
                 continue
-            sure = confident(card.quote.character_id, card.quote.confidence)
+            sure = confident(row[_CHARACTER_ID], row[_CONFIDENCE])
             # Second pass: everything the first pass did not take (it took confident lines before cut).
-            if sure if first_pass else (not sure or cursor - size >= cycle.cut):
+            if not (sure if first_pass else (not sure or cursor - size >= cycle.cut)):
+                continue
+            card = _card(row, cycle.id)
+            if audience.can_see(card.story):
                 cycle.cursor = cursor + 1
                 return card
         steps += len(batch)
