@@ -40,6 +40,7 @@ _QUOTED = re.compile(r"\"[^\"]*\"?|“[^”]*”?")
 _INVERTED = re.compile(r"\s*([a-z]{3,}(?:ed|s)) ((?:(?:Mr|Mrs|Miss|Dr|Sir|Lady|Lord|Madame|Colonel|Captain)\.? )?[A-Z][a-z]+)\b(?![ -][A-Z])")
 _GREETING = frozenset("hey oh yes no thanks sorry dear hi hello bye goodbye morning".split())
 _WINDOW = 100
+_RECENT_SPEAKERS = 4
 
 
 def _description(words: list[str], index: int) -> str | None:
@@ -457,9 +458,14 @@ class ChapterAttributor:
             last_end = quote.last_paragraph
         if current:
             runs.append(current)
+        recent: list[str] = []  # speakers of the scene so far, latest last
         for run in runs:
             if len(run) > 1 and any(results[t[0]].speaker is None or _weak(results, t) for t in run):
-                self._alternate(run, quotes, results, paragraphs)
+                self._alternate(run, quotes, results, paragraphs, recent[-_RECENT_SPEAKERS:])
+            for turn in run:
+                who = results[turn[0]].speaker
+                if who and (not recent or recent[-1] != who):
+                    recent.append(who)
 
     def _alternate(
         self,
@@ -467,6 +473,7 @@ class ChapterAttributor:
         quotes: Sequence[RawQuote],
         results: list[Attribution],
         paragraphs: Sequence[str],
+        recent: list[str],
     ) -> None:
         """Speakers alternate: each untagged turn takes its side of the exchange from the nearest
         tagged turn, so one tag after a long untagged run settles the parity of the whole run."""
@@ -504,15 +511,18 @@ class ChapterAttributor:
         anchors = [i for i, s in enumerate(speakers) if s]
         # For each anchor, the nearest tagged turn before and after it with a different speaker;
         # and for each turn, the nearest anchor before and after it (linear sweeps: runs can be long).
-        differ_before: dict[int, str | None] = {}
-        differ_after: dict[int, str | None] = {}
+        differ_before: dict[int, tuple[str | None, int]] = {}
+        differ_after: dict[int, tuple[str | None, int]] = {}
         for order, step in ((anchors, differ_before), (anchors[::-1], differ_after)):
             last: str | None = None
+            last_at = 0
             other: str | None = None
+            other_at = 0
             for j in order:
                 if speakers[j] != last:
-                    other, last = last, speakers[j]
-                step[j] = other
+                    other, other_at, last = last, last_at, speakers[j]
+                last_at = j
+                step[j] = (other, abs(j - other_at))
         anchor_before: list[int | None] = []
         anchor_after: list[int | None] = [None] * len(run)
         last_anchor: int | None = None
@@ -528,16 +538,22 @@ class ChapterAttributor:
         narrated: list[str] | None = None
 
         def other_side(anchor: int, ahead: bool) -> str | None:
-            """The other side of the exchange at an anchor: the nearest different speaker, first
-            on the side the untagged turns are not, then the other side, then the narration."""
+            """The other side of the exchange at an anchor: the nearest different speaker in the
+            run (on the side of the untagged turns when both are as near), then the speakers
+            before the run, then the narration."""
             nonlocal narrated
             sides = (differ_after, differ_before) if ahead else (differ_before, differ_after)
-            found = sides[0][anchor] or sides[1][anchor]
-            if found:
-                return found
+            near = [side[anchor] for side in sides if side[anchor][0]]
+            if near:
+                return min(near, key=lambda side: side[1])[0]
+            speaker = speakers[anchor]
+            # The conversation before a stretch of narration usually goes on after it.
+            for who in reversed(recent):
+                if who != speaker:
+                    return who
             if narrated is None:
                 narrated = self._narrated(paragraphs, quotes[run[0][0]])
-            return next((who for who in narrated if who != speakers[anchor]), None)
+            return next((who for who in narrated if who != speaker), None)
 
         for i in range(len(run)):
             if speakers[i] is not None:

@@ -144,3 +144,38 @@ def test_a_madame_named_in_tags_can_be_a_pronoun_speaker():
         '"Then go," she said.\n'
     )
     assert story.quotes[-1].speaker == "Madame Duval"
+
+
+KAKASHI = "Kakashi read his book. Kakashi yawned and scratched his head.\n\n"
+
+
+def test_the_other_side_is_the_nearest_different_speaker():
+    text = CAST + KAKASHI + "\n\n".join(
+        [
+            '"Where were you?" Sakura asked.',
+            '"Training," Naruto said.',
+            '"All night?"',
+            '"All night."',
+            '"You are hopeless," Sakura said.',
+            '"I know."',
+            '"Then go home."',
+            '"Not yet."',
+            '"Both of you, go," Kakashi said.',
+        ]
+    )
+    assert attributions(text)[5][1] == "Naruto"
+
+
+def test_an_exchange_goes_on_after_narration_between_its_speakers():
+    narration = "The rain kept falling on the roof of the old training hall. " * 6
+    text = CAST + KAKASHI + "\n\n".join(
+        [
+            '"Where were you?" Sakura asked.',
+            '"Training," Naruto said.',
+            narration,
+            "Kakashi turned a page of his book.",
+            '"You are hopeless," Sakura said.',
+            '"I know."',
+        ]
+    )
+    assert attributions(text)[-1][1] == "Naruto"
