@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import re
 from itertools import compress, repeat
-from operator import ge, lt, sub
+from operator import lt, sub
 from typing import NamedTuple
 
 log = logging.getLogger(__name__)
@@ -21,6 +21,9 @@ _SEPARATOR_MAX = 50
 _QUOTE_MARKS = frozenset("\"'“”‘’«»")
 _WRAP_SAMPLE = 4000
 _TERMINAL_ONLY = re.compile(r"[.!?…]{1,3}")
+# Written with a literal two-space prefix ("   *", not " {2,}") so the engine's fast substring search
+# finds the runs; " {2,}" is tried at every single space.
+_SPACE_RUNS = re.compile("   *")
 
 
 class Block(NamedTuple):
@@ -80,8 +83,8 @@ def _make_blocks(texts: list[str], gaps: list[int], spaced: bool) -> list[Block]
     `spaced`: the text has two spaces in a row somewhere (most texts have none, so no block is searched).
     """
     if spaced:
-        for index in [index for index, text in enumerate(texts) if "  " in text]:
-            texts[index] = " ".join(texts[index].split())
+        # One substitution over all blocks at once; a block never holds a line feed.
+        texts = _SPACE_RUNS.sub(" ", "\n".join(texts)).split("\n")
     # tuple.__new__ is what Block._make calls; mapping it directly keeps the loop in C.
     return list(map(tuple.__new__, repeat(Block), zip(texts, gaps, strict=True)))
 
@@ -93,7 +96,15 @@ def _wrapped_blocks(
     count = len(texts)
     starts = set(compress(range(1, count), map(lt, repeat(1), steps)))  # after blank lines
     starts.add(0)
-    for index in compress(range(count), map(ge, repeat(_SEPARATOR_MAX), map(len, texts))):
+    # is_separator's own first test, inlined: a short line starting with a quote mark, or with a
+    # letter or digit no separator starts with, is text (most short lines of a novel are).
+    for index in [
+        index
+        for index, line in enumerate(texts)
+        if len(line) <= _SEPARATOR_MAX
+        and line[0] not in _QUOTE_MARKS
+        and (line[0] in _MAY_START_SEPARATOR or not line[0].isalnum())
+    ]:
         if is_separator(texts[index]):
             starts.add(index)
             starts.add(index + 1)  # a separator stands alone
