@@ -59,6 +59,9 @@ _FEW_SPEAKERS = 4
 _DOMINANT_TITLE = 0.85
 _TITLED_SHARE = 0.25
 _RECURRING = 4
+_SURNAME_PAIRS = 3
+_DOMINANT_GIVEN = 0.8
+_GIVEN_OVER_TITLED = 0.5
 
 
 @dataclass(slots=True)
@@ -151,6 +154,7 @@ def build_lexicon(text: str) -> Lexicon:
     _merge_full_names(pairs, lexicon, by_base)
     _merge_titled(lexicon)
     _learn_from_sentences(sentences, lexicon)
+    _merge_surnames(pairs, lexicon)
     _learn_speakers(text, lexicon)
     return lexicon
 
@@ -215,6 +219,47 @@ def _merge_full_names(pairs: Counter[tuple[str, str]], lexicon: Lexicon, by_base
         lexicon.forms[full] += count
         lexicon.forms[first] -= count  # counted once, as the full name
         lexicon.forms[second] -= count
+
+
+def _merge_surnames(pairs: Counter[tuple[str, str]], lexicon: Lexicon) -> None:
+    """Denham = Ralph = Ralph Denham when nearly every "<given> Denham" is Ralph Denham and the
+    family name alone is more often him than his titled relatives (his mother stays "Mrs. Denham").
+
+    Only for a given name the text shows to be a person (it has a gender), and that leads no other
+    family name: Uzumaki in "Uzumaki Naruto" and "Uzumaki Kushina" is a family name itself.
+    """
+    canonical = lexicon.canonical
+    given_of: dict[str, Counter[str]] = {}
+    seconds_of: Counter[str] = Counter()
+    for (first, second), count in pairs.items():
+        if first in canonical and second in canonical:
+            given_of.setdefault(second, Counter())[first] += count
+            seconds_of[first] += 1
+    titled_uses: Counter[str] = Counter()
+    for form, count in lexicon.forms.items():
+        title, _, rest = form.partition(" ")
+        if rest and title.rstrip(".") in TITLES:
+            titled_uses[rest] += count
+    for surname, givens in given_of.items():
+        if canonical[surname] != surname:
+            continue  # already a name of someone (Knightley = Mr. Knightley)
+        (given, count), *_ = givens.most_common(1)
+        owner = canonical[given]
+        if (
+            count < _SURNAME_PAIRS
+            or count < _DOMINANT_GIVEN * sum(givens.values())
+            or count < _GIVEN_OVER_TITLED * titled_uses[surname]
+            or seconds_of[given] > 1
+            or owner != given  # "Mrs. Lynde" in "Lynde's Hollow": a titled name leads no family name
+            or owner not in lexicon.gender
+            or sum(given_of.get(given, {}).values()) >= _SURNAME_PAIRS  # Lucas Lodge, Charlotte Lucas
+        ):
+            continue
+        # The full name is the one name that is only theirs.
+        full = f"{given} {surname}"
+        _rename(lexicon, owner, full)
+        _rename(lexicon, surname, full)
+        lexicon.canonical[full] = full
 
 
 def _rename(lexicon: Lexicon, old: str, new: str) -> None:

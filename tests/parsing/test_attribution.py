@@ -179,3 +179,14 @@ def test_an_exchange_goes_on_after_narration_between_its_speakers():
         ]
     )
     assert attributions(text)[-1][1] == "Naruto"
+
+
+def test_a_family_name_alone_is_the_one_person_it_is_paired_with():
+    story = parse(
+        "Ralph Denham came in. Ralph Denham shook his head. Ralph Denham sat down by himself.\n\n"
+        "Ralph looked at the fire. Ralph rubbed his eyes. Mr. Denham nodded. Mrs. Denham called from the stairs.\n\n"
+        "Katharine crossed her arms. Katharine tapped her foot.\n\n"
+        '"It is late," said Denham.\n\n"Then go," said Katharine.\n\n"I will," said Ralph.\n'
+    )
+    assert [q.speaker for q in story.quotes] == ["Ralph Denham", "Katharine", "Ralph Denham"]
+    assert "Mrs. Denham" in {c.name for c in story.characters}
