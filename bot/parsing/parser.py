@@ -54,24 +54,22 @@ def parse_story(data: bytes, *, filename: str | None = None) -> Story:
                     found.kind = "speech"
     quotes: list[Quote] = []
     speakers: Counter[str] = Counter()
+    rounded: dict[float, float] = {}  # the rules use a handful of confidences: round each once
     for c_index, (chapter, chapter_quotes) in enumerate(zip(outline.chapters, scenes_quotes, strict=True)):
         attributor = ChapterAttributor(lexicon)
         for s_index, (scene, raw) in enumerate(zip(chapter.scenes, chapter_quotes, strict=True)):
             for found, who in zip(raw, attributor.scene(scene.paragraphs, raw), strict=True):
-                if who.speaker:
-                    speakers[who.speaker] += 1
+                speaker = who.speaker
+                if speaker:
+                    speakers[speaker] += 1
+                confidence = rounded.get(who.confidence)
+                if confidence is None:
+                    confidence = rounded[who.confidence] = round(who.confidence, 2)
+                # Positional arguments, in Quote's field order: tens of thousands per novel.
                 quotes.append(
                     Quote(
-                        text=found.text,
-                        kind=found.kind,
-                        speaker=who.speaker,
-                        confidence=round(who.confidence, 2),
-                        chapter=c_index,
-                        scene=s_index,
-                        paragraph=found.paragraph,
-                        start=found.start,
-                        end=found.start + len(found.text),
-                        rule=who.rule,
+                        found.text, found.kind, speaker, confidence, c_index, s_index, found.paragraph,
+                        found.start, found.start + len(found.text), who.rule,
                     )
                 )
     chapters = tuple(
