@@ -238,6 +238,9 @@ class ChapterAttributor:
     def __init__(self, lexicon: Lexicon) -> None:
         self._lexicon = lexicon
         self._speech_names: dict[str, tuple[set[str], set[str]]] = {}
+        # The last speaker of each gender in the chapter so far: a "she said" whose speaker the
+        # last few paragraphs never name is most often the last woman who spoke.
+        self._last_of_gender: dict[str, str] = {}
 
     def scene(self, paragraphs: Sequence[str], quotes: Sequence[RawQuote]) -> list[Attribution]:
         results = [Attribution() for _ in quotes]
@@ -250,8 +253,10 @@ class ChapterAttributor:
                 paragraphs, index, [quotes[n] for n in numbers], [results[n] for n in numbers],
                 speakers_by_paragraph,
             )
-            if results[numbers[0]].speaker:
-                speakers_by_paragraph[index] = results[numbers[0]].speaker
+            if who := results[numbers[0]].speaker:
+                speakers_by_paragraph[index] = who
+                if gender := self._lexicon.gender.get(who):
+                    self._last_of_gender[gender] = who
         self._turn_taking(quotes, results, paragraphs)
         return results
 
@@ -371,6 +376,8 @@ class ChapterAttributor:
                     return who, False
             if fits(who := earlier_speakers.get(earlier)):
                 return who, False
+        if unsure is None and fits(who := self._last_of_gender.get(gender)):
+            return who, False
         return unsure, False
 
     def _beat(self, quotes: list[RawQuote]) -> tuple[str | None, float, str | None]:

@@ -190,3 +190,10 @@ def test_a_family_name_alone_is_the_one_person_it_is_paired_with():
     )
     assert [q.speaker for q in story.quotes] == ["Ralph Denham", "Katharine", "Ralph Denham"]
     assert "Mrs. Denham" in {c.name for c in story.characters}
+
+
+def test_a_pronoun_far_from_any_name_is_the_last_speaker_of_that_gender():
+    narration = ["Naruto walked on.", "Naruto stopped at the gate.", "Naruto looked back.", "Naruto sat down.",
+                 "Naruto waited a long time."]
+    text = CAST + "Sakura tied her hair.\n\n" + "\n\n".join(['"Wait for me," Sakura said.', *narration, '"Here I am," she said.'])
+    assert attributions(text)[-1][1:] == ("Sakura", "pronoun")
