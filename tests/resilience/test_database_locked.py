@@ -58,7 +58,8 @@ async def answered(handle) -> str:
 async def test_commands_wait_out_a_short_lock_and_nothing_is_lost(storybot):
     thread, first = await open_reading(storybot, NARUTO)
     story_id = int(button(first, "n").split(":")[3])
-    with locked(storybot.store.path, 1.2):
+    # Under the 2 s after which the runtime calls an unanswered button expired (see the xfail below).
+    with locked(storybot.store.path, 1.0):
         turn = await storybot.click(first, button(first, "n"))
         quote = await storybot.run("quote", {"story": NARUTO})
         search = await storybot.run("search", {"text": "Naruto"})
