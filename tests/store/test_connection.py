@@ -160,3 +160,19 @@ async def test_atomic_cancelled_while_waiting_for_the_lock_leaves_no_transaction
         assert not store.db.in_transaction
         await store.set_meta("k", "after")
         assert await store.get_meta("k") == "after"
+
+
+async def test_without_rowid_tables_put_their_key_first(tmp_path: Path) -> None:
+    # SQLite 3.40's integrity_check reports false NULL errors for columns placed before the key
+    # of a WITHOUT ROWID table, which would hide real corruption behind noise.
+    async with Store.open(tmp_path / "bot.db") as store:
+        async with store.db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%WITHOUT ROWID%'"
+        ) as cur:
+            tables = [row[0] for row in await cur.fetchall()]
+        assert "aliases" in tables
+        for table in tables:
+            async with store.db.execute(f"PRAGMA table_info({table})") as cur:
+                columns = await cur.fetchall()
+            key = {row[1] for row in columns if row[5]}
+            assert {row[1] for row in columns[: len(key)]} == key, table

@@ -102,11 +102,13 @@ CREATE TABLE characters (
 );
 CREATE INDEX characters_name ON characters (name_key);
 
+-- The key columns come first: SQLite 3.40's integrity_check misreports NOT NULL columns placed
+-- before the key of a WITHOUT ROWID table.
 CREATE TABLE aliases (
     character_id INTEGER NOT NULL REFERENCES characters (id) ON DELETE CASCADE,
+    alias_key TEXT NOT NULL,
     story_id INTEGER NOT NULL,
     alias TEXT NOT NULL,
-    alias_key TEXT NOT NULL,
     PRIMARY KEY (character_id, alias_key)
 ) WITHOUT ROWID;
 CREATE INDEX aliases_key ON aliases (alias_key);
