@@ -38,6 +38,8 @@ _PRONOUN_SUBJECT_END = re.compile(r"(?:^|[.!?]\s+)(He|She)\s+(?:[a-z]+ly\s+)?[a-
 _QUOTED = re.compile(r"\"[^\"]*\"?|“[^”]*”?")
 # '"I know," flashed Helen': a rarer verb still makes a tag when a known speaker follows it.
 _INVERTED = re.compile(r"\s*([a-z]{3,}(?:ed|s)) ((?:(?:Mr|Mrs|Miss|Dr|Sir|Lady|Lord|Madame|Colonel|Captain)\.? )?[A-Z][a-z]+)\b(?![ -][A-Z])")
+# Words that end a tag's subject and go on with the sentence: "said the count, smiling", "said the count as he".
+_CLAUSE_WORDS = frozenset("and as with to in at while who, but then".split())
 _GREETING = frozenset("hey oh yes no thanks sorry dear hi hello bye goodbye morning".split())
 _WINDOW = 100
 _RECENT_SPEAKERS = 4
@@ -61,6 +63,7 @@ _LOOKBACK_PARAGRAPHS = 4
 _LOOKBACK_CHARS = 600
 
 EXPLICIT = 0.9
+ROLE = 0.7
 INHERITED = 0.85
 NARRATOR = 0.85
 PRONOUN_NEAR = 0.7
@@ -153,6 +156,10 @@ def _tag_after(after: str) -> tuple[str, str] | None:
         if (described := _description(words, index)) is not None:
             return "pronoun", described
         if index < len(words) and words[index].lower() in _DETERMINERS:
+            if words[index] == "the" and index + 1 < len(words) and (role := bare(words[index + 1])).islower():
+                if role.isalpha() and (index + 2 == len(words) or not words[index + 2].islower()
+                                       or not words[index + 1][-1].isalpha() or words[index + 2] in _CLAUSE_WORDS):
+                    return "role", role  # "said the mariner", "said the count, ..."
             # "yelled an over-excited Naruto": a short description before the name
             for skip in range(index + 1, min(index + 5, len(words))):
                 name, _ = _read_name(words, skip)
@@ -170,6 +177,9 @@ def _tag_after(after: str) -> tuple[str, str] | None:
                     return "pronoun", described
                 break
         return None
+    if words[0].lower() == "the" and len(words) > 2 and (role := bare(words[1])).islower() and role.isalpha():
+        if words[1][-1].isalpha() and _verb_end(words, 2):
+            return "role", role  # "the mariner said"
     start = 1 if words[0].lower() == "the" else 0  # "the Gryphon went on"
     name, index = _read_name(words, start)
     if not name or words[index - 1][-1] in ",.!?;:":
@@ -287,6 +297,9 @@ class ChapterAttributor:
                 name = self._name(value)
                 if name:
                     result.speaker, result.confidence, result.rule = name, EXPLICIT, "explicit"
+            elif kind == "role":
+                if name := self._lexicon.role(value):
+                    result.speaker, result.confidence, result.rule = name, ROLE, "role"
             else:
                 addressed = self._mentioned(quote.text)
                 result.gender = PRONOUN_GENDER[value]

@@ -60,6 +60,15 @@ _DOMINANT_TITLE = 0.85
 _TITLED_SHARE = 0.25
 _RECURRING = 4
 _SURNAME_PAIRS = 3
+# '," said the mariner' / '," the mariner said': someone the text knows only by a role.
+_ROLE_TAGGED = re.compile(r"[,!?\-—]['\"”’]\s+(?:([a-z]+)\s+the\s+([a-z]+)\b|the\s+([a-z]+)\s+([a-z]+))")
+_NOT_ROLES = frozenset(
+    "other latter former first second third last old young little elder younger same man woman "
+    "lady gentleman girl boy voice one".split()
+)
+_ROLE_TAGS = 2
+# Titles that name nobody alone ("the lady", "the miss"), and the abbreviated ones.
+_NOT_TITLE_WORDS = frozenset("Mr Mrs Ms Miss Dr Sir Lady Lord Mme Mlle Master Young Old Little Poor Dear".split())
 _DOMINANT_GIVEN = 0.8
 _GIVEN_OVER_TITLED = 0.5
 
@@ -74,6 +83,18 @@ class Lexicon:
     evidence: Counter[str] = field(default_factory=Counter)  # canonical -> signs of being a person
     speakers: Counter[str] = field(default_factory=Counter)  # canonical -> times named in a speech tag
     narrator: str | None = None  # the "I" of a first-person story, when the text names them
+    # "count" -> "Count Mippipopolous": the one character a title word names in "said the count".
+    title_owner: dict[str, str] = field(default_factory=dict)
+    roles: Counter[str] = field(default_factory=Counter)  # "mariner" -> tags naming "the mariner"
+
+    def role(self, noun: str) -> str | None:
+        """Who "the <noun>" in a tag is: the one character with that title, or, for a role the
+        tags name again and again ("said the mariner"), the role itself."""
+        if owner := self.title_owner.get(noun):
+            return owner
+        if self.roles[noun] >= _ROLE_TAGS:
+            return f"the {noun}"
+        return None
 
     def can_speak(self, name: str | None) -> bool:
         """Whether a tag ever names this character; with too few tags to tell, anyone may speak.
@@ -94,7 +115,7 @@ class Lexicon:
         base = base_form(written)
         if is_stopword(base):
             return None
-        return self.canonical.get(base, base)
+        return self.canonical.get(base) or self.title_owner.get(base.lower(), base)
 
 
 def build_lexicon(text: str) -> Lexicon:
@@ -155,8 +176,37 @@ def build_lexicon(text: str) -> Lexicon:
     _merge_titled(lexicon)
     _learn_from_sentences(sentences, lexicon)
     _merge_surnames(pairs, lexicon)
+    _learn_title_owners(lexicon)
     _learn_speakers(text, lexicon)
+    _learn_roles(text, lexicon)
     return lexicon
+
+
+def _learn_title_owners(lexicon: Lexicon) -> None:
+    """"the Colonel" / "the count" name the one character nearly every "Colonel <name>" is."""
+    owners: dict[str, Counter[str]] = {}
+    for form, count in lexicon.forms.items():
+        first, _, rest = form.partition(" ")
+        if not rest or first.endswith(".") or first in _NOT_TITLE_WORDS:
+            continue
+        owners.setdefault(first, Counter())[lexicon.canonical[form]] += max(count, 1)
+    for word, counter in owners.items():
+        (owner, count), *_ = counter.most_common(1)
+        if lexicon.canonical.get(word, word) != word or word in lexicon.gender:
+            continue  # a name in its own right (Ralph), not a title
+        if count >= _DOMINANT_TITLE * sum(counter.values()):
+            # "General Tilney" may already be called "General", the part the text uses most.
+            lexicon.title_owner[word.lower()] = owner
+            if word in lexicon.canonical and owner != word:
+                _rename(lexicon, word, owner)
+
+
+def _learn_roles(text: str, lexicon: Lexicon) -> None:
+    for verb, noun, noun2, verb2 in _ROLE_TAGGED.findall(text):
+        if noun2:
+            noun, verb = noun2, verb2
+        if verb in SPEECH_VERBS and noun not in _NOT_ROLES:
+            lexicon.roles[noun] += 1
 
 
 def _learn_speakers(text: str, lexicon: Lexicon) -> None:

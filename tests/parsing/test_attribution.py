@@ -197,3 +197,24 @@ def test_a_pronoun_far_from_any_name_is_the_last_speaker_of_that_gender():
                  "Naruto waited a long time."]
     text = CAST + "Sakura tied her hair.\n\n" + "\n\n".join(['"Wait for me," Sakura said.', *narration, '"Here I am," she said.'])
     assert attributions(text)[-1][1:] == ("Sakura", "pronoun")
+
+
+def test_a_role_the_tags_keep_naming_is_the_speaker():
+    text = CAST + "\n\n".join(
+        ['"Another round?" said the barman.', '"No," Naruto said.', '"Suit yourself," the barman said.']
+    )
+    result = attributions(text)
+    assert [(s, r) for _, s, r in result] == [
+        ("the barman", "role"), ("Naruto", "explicit"), ("the barman", "role"),
+    ]
+    assert all(q.confidence < 0.8 for q in parse(text).quotes if q.rule == "role")
+
+
+def test_the_title_alone_is_the_one_character_with_that_title():
+    text = CAST + (
+        "Colonel Brandon came in. Colonel Brandon shook his head. Colonel Brandon sat down.\n\n"
+        "Mr. Brandon, his brother, was away.\n\n"
+        '"Sit," said the colonel.\n\n"Thank you," Sakura said.\n\n"Well," said the Colonel.\n'
+    )
+    speakers = [s for _, s, _ in attributions(text)]
+    assert speakers == ["Colonel Brandon", "Sakura", "Colonel Brandon"]
