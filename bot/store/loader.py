@@ -97,6 +97,13 @@ def _key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+def _word_count(text: str) -> int:
+    """len(text.split()) without building the words: the parser's paragraphs have single spaces only."""
+    if text and text[0] != " " and text[-1] != " " and "  " not in text and text.isprintable():
+        return text.count(" ") + 1
+    return len(text.split())
+
+
 def _build_rows(story: Story) -> _Rows:
     """Flatten a Story into insert rows (pure CPU work: run it in a worker thread)."""
     rows = _Rows()
@@ -109,7 +116,7 @@ def _build_rows(story: Story) -> _Rows:
             rows.scenes.append((ci, si, scene.heading, seq, len(scene.paragraphs)))
             for pi, text in enumerate(scene.paragraphs):
                 rows.paragraphs.append((seq, ci, si, pi, text))
-                chapter_words += len(text.split())
+                chapter_words += _word_count(text)
                 seq += 1
         rows.chapters.append((ci, chapter.number, chapter.title, chapter_first, seq - chapter_first, chapter_words))
         rows.word_count += chapter_words

@@ -134,3 +134,11 @@ async def test_quote_outside_the_story_is_refused_before_writing(store: Store) -
     with pytest.raises(ValueError, match="outside"):
         await loader.load_story(store, broken, title="A", content_hash="h")
     assert await stories.visible_stories(store, None) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Naruto ran.", "one  two", " lead", "trail ", "tab\tand\nline", "nbsp\u00a0here too", "x\u3000y z", "", "a"],
+)
+def test_word_counts_match_a_plain_split(text: str) -> None:
+    assert loader._word_count(text) == len(text.split())
