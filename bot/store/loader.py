@@ -13,7 +13,7 @@ import logging
 import multiprocessing
 import tomllib
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -97,11 +97,17 @@ def _key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def _word_count(text: str) -> int:
-    """len(text.split()) without building the words: the parser's paragraphs have single spaces only."""
+def _word_count(paragraphs: Sequence[str]) -> int:
+    """Words in all paragraphs (as str.split counts them) without building the words.
+
+    The parser's paragraphs hold single spaces only, so joined with spaces they count as one text
+    with single spaces; an empty paragraph or any other whitespace shows as an edge or double space,
+    or as unprintable, and then each paragraph is split.
+    """
+    text = " ".join(paragraphs)
     if text and text[0] != " " and text[-1] != " " and "  " not in text and text.isprintable():
         return text.count(" ") + 1
-    return len(text.split())
+    return sum(len(paragraph.split()) for paragraph in paragraphs)
 
 
 def _build_rows(story: Story) -> _Rows:
@@ -110,14 +116,14 @@ def _build_rows(story: Story) -> _Rows:
     scene_first: dict[tuple[int, int], int] = {}
     seq = 0
     for ci, chapter in enumerate(story.chapters):
-        chapter_first, chapter_words = seq, 0
+        chapter_first = seq
         for si, scene in enumerate(chapter.scenes):
             scene_first[ci, si] = seq
             rows.scenes.append((ci, si, scene.heading, seq, len(scene.paragraphs)))
             for pi, text in enumerate(scene.paragraphs):
                 rows.paragraphs.append((seq, ci, si, pi, text))
-                chapter_words += _word_count(text)
                 seq += 1
+        chapter_words = _word_count(chapter.paragraphs)
         rows.chapters.append((ci, chapter.number, chapter.title, chapter_first, seq - chapter_first, chapter_words))
         rows.word_count += chapter_words
     for ni, note in enumerate(story.notes):
@@ -143,11 +149,16 @@ def _build_rows(story: Story) -> _Rows:
             if alias_key and alias_key != key:
                 aliases[key].setdefault(alias_key, alias)
     speaker_seq: dict[str, int] = {}
+    speaker_keys: dict[str, str] = {}  # a novel has thousands of quotes by a few dozen speakers
     for qi, quote in enumerate(story.quotes):
         first = scene_first.get((quote.chapter, quote.scene))
         if first is None or not 0 <= quote.paragraph < len(story.chapters[quote.chapter].scenes[quote.scene].paragraphs):
             raise ValueError(f"quote {qi} points outside the story's paragraphs")
-        speaker = _key(quote.speaker) if quote.speaker else None
+        speaker = None
+        if quote.speaker:
+            speaker = speaker_keys.get(quote.speaker)
+            if speaker is None:
+                speaker = speaker_keys[quote.speaker] = _key(quote.speaker)
         if speaker:
             if speaker not in characters:
                 characters[speaker] = [quote.speaker, speaker, 0, None, 0]

@@ -137,8 +137,11 @@ async def test_quote_outside_the_story_is_refused_before_writing(store: Store) -
 
 
 @pytest.mark.parametrize(
-    "text",
-    ["Naruto ran.", "one  two", " lead", "trail ", "tab\tand\nline", "nbsp\u00a0here too", "x\u3000y z", "", "a"],
+    "paragraphs",
+    [
+        ["Naruto ran.", "He fell over the bridge."], ["one  two"], [" lead"], ["trail "], ["tab\tand\nline", "x"],
+        ["nbsp\u00a0here too"], ["x\u3000y z"], [""], ["a", ""], ["", "a"], ["a", "", "b"], [], ["a"],
+    ],
 )
-def test_word_counts_match_a_plain_split(text: str) -> None:
-    assert loader._word_count(text) == len(text.split())
+def test_word_counts_match_a_plain_split(paragraphs: list[str]) -> None:
+    assert loader._word_count(paragraphs) == sum(len(p.split()) for p in paragraphs)
