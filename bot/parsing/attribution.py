@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.parsing.characters import Lexicon
-from bot.parsing.names import CAPITALISED, PRONOUN_GENDER, TITLES, bare, titled
+from bot.parsing.names import CAPITALISED, PRONOUN_GENDER, TITLES, bare, base_form, titled
 from bot.parsing.quotations import RawQuote
 from bot.parsing.verbs import PHRASAL, SPEECH_VERBS
 
@@ -40,6 +40,10 @@ _QUOTED = re.compile(r"\"[^\"]*\"?|“[^”]*”?")
 _INVERTED = re.compile(r"\s*([a-z]{3,}(?:ed|s)) ((?:(?:Mr|Mrs|Miss|Dr|Sir|Lady|Lord|Madame|Colonel|Captain)\.? )?[A-Z][a-z]+)\b(?![ -][A-Z])")
 # Words that end a tag's subject and go on with the sentence: "said the count, smiling", "said the count as he".
 _CLAUSE_WORDS = frozenset("and as with to in at while who, but then".split())
+_SENTENCE_CHARS = 300
+_SENTENCE_ENDS = (". ", "! ", "? ", '"', "“", "”", "; ")
+# "Harriet, who ... said:": the name a relative clause hangs on.
+_RELATIVE = re.compile(r"((?:(?:Mr|Mrs|Miss|Dr|Sir|Lady|Lord|Madame|Colonel|Captain)\.? )?[A-Z][a-z]+), who\b")
 _GREETING = frozenset("hey oh yes no thanks sorry dear hi hello bye goodbye morning".split())
 _WINDOW = 100
 _RECENT_SPEAKERS = 4
@@ -64,6 +68,7 @@ _LOOKBACK_CHARS = 600
 
 EXPLICIT = 0.9
 ROLE = 0.7
+EXPLICIT_FAR = 0.75
 INHERITED = 0.85
 NARRATOR = 0.85
 PRONOUN_NEAR = 0.7
@@ -138,6 +143,11 @@ def _tag_after(after: str) -> tuple[str, str] | None:
     if not words:
         return None
     first = bare(words[0])
+    if first == "was" and len(words) > 2:
+        # '"...," was Marilla's response.'
+        name, index = _read_name(words, 1)
+        if name and index < len(words) and (name.endswith(("'s", "’s")) or words[index] == "s"):
+            return "name", base_form(name)
     if first == "I" and (_verb_end(words, 1) or (len(words) > 2 and _adverb(words[1]) and _verb_end(words, 2))):
         return "narrator", "I"
     if first.lower() in _PRONOUNS:
@@ -222,6 +232,30 @@ def _tag_before(before: str) -> tuple[str, str] | None:
         return "name", titled(bare(words[index - 1]), subject)
     if subject[:1].isupper() and subject[1:2].islower():
         return "name", subject
+    if subject.islower():
+        # "George, who disliked any darkness, said:" / "Lucy, with a sigh, replied:"
+        return _sentence_subject(before)
+    return None
+
+
+def _sentence_subject(before: str) -> tuple[str, str] | None:
+    """The subject of the sentence a tag ends: the name a relative clause hangs on, or the name
+    (or he/she) that opens the sentence."""
+    tail = before[-_SENTENCE_CHARS:]
+    start = max(tail.rfind(mark) for mark in _SENTENCE_ENDS)
+    if start < 0 and len(before) > _SENTENCE_CHARS:
+        return None  # the sentence began further back than we look
+    sentence = tail[start + 1 :]
+    if (relative := _RELATIVE.findall(sentence)):
+        return "far", relative[-1]
+    words = sentence.split()
+    if len(words) < 3:
+        return None
+    if words[0] in ("He", "She") and words[1].islower():
+        return "pronoun", words[0].lower()
+    name, index = _read_name(words, 1 if words[0] == "The" else 0)
+    if name and (not words[index - 1][-1].isalpha() or words[index].islower()):
+        return "far", name
     return None
 
 
@@ -297,6 +331,9 @@ class ChapterAttributor:
                 name = self._name(value)
                 if name:
                     result.speaker, result.confidence, result.rule = name, EXPLICIT, "explicit"
+            elif kind == "far":
+                if (name := self._name(value)) and self._lexicon.can_speak(name):
+                    result.speaker, result.confidence, result.rule = name, EXPLICIT_FAR, "explicit-far"
             elif kind == "role":
                 if name := self._lexicon.role(value):
                     result.speaker, result.confidence, result.rule = name, ROLE, "role"

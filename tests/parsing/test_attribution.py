@@ -218,3 +218,17 @@ def test_the_title_alone_is_the_one_character_with_that_title():
     )
     speakers = [s for _, s, _ in attributions(text)]
     assert speakers == ["Colonel Brandon", "Sakura", "Colonel Brandon"]
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        'Naruto, who had not slept all night, said: "Let\'s go."',
+        'Sakura looked up at Naruto, who grinned and said, "Let\'s go."',
+        'Naruto, with a long look at the gate and a shrug, replied: "Let\'s go."',
+        '"Let\'s go," was Naruto\'s answer.',
+    ],
+)
+def test_a_tag_whose_name_is_further_back_in_the_sentence(paragraph):
+    ((_, speaker, rule),) = attributions(CAST + paragraph)
+    assert speaker == "Naruto" and rule in ("explicit", "explicit-far")
