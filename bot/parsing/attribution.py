@@ -12,7 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.parsing.characters import Lexicon
-from bot.parsing.names import CAPITALISED, PRONOUN_GENDER, TITLES, bare, base_form, titled
+from bot.parsing.names import (
+    CAPITALISED,
+    GENDERED_NOUNS,
+    PRONOUN_GENDER,
+    TITLES,
+    bare,
+    base_form,
+    titled,
+)
 from bot.parsing.quotations import RawQuote
 from bot.parsing.verbs import PHRASAL, SPEECH_VERBS
 
@@ -21,15 +29,6 @@ log = logging.getLogger(__name__)
 _PRONOUNS = {"he": "he", "she": "she"}
 _DETERMINERS = frozenset(("a", "an", "the"))
 _POSSESSIVES = frozenset(("his", "her", "their", "my", "our", "your"))
-# "said her father", "the old woman cried": a description whose head noun tells the gender.
-_GENDERED_NOUNS = {
-    **dict.fromkeys(
-        "man gentleman father husband brother son uncle boy lad fellow master lord king prince "
-        "nephew grandfather papa sir youth stranger".split(), "he"),
-    **dict.fromkeys(
-        "woman lady mother wife sister daughter aunt girl maid mistress queen princess niece "
-        "grandmother mamma mama widow".split(), "she"),
-}
 _DESCRIPTION_WORDS = 4
 # "Mizuki smiled" and "Mizuki's smile was": both show Mizuki doing something.
 _CAPITALISED_BEFORE_WORD = re.compile(r"[A-Z][a-z]+(?:-[a-z]+)?(?:['’]s)?(?= [a-z])")
@@ -58,8 +57,8 @@ def _description(words: list[str], index: int) -> str | None:
         noun = bare(word)
         if not noun.islower():
             return None
-        if noun in _GENDERED_NOUNS:
-            return _GENDERED_NOUNS[noun]
+        if noun in GENDERED_NOUNS:
+            return GENDERED_NOUNS[noun]
         if not word[-1].isalpha():
             return None
     return None
@@ -182,7 +181,7 @@ def _tag_after(after: str) -> tuple[str, str] | None:
         return ("name", name) if name else None
     if (described := _description(words, 0)) is not None:
         for end in range(1, min(1 + _DESCRIPTION_WORDS, len(words))):
-            if bare(words[end]) in _GENDERED_NOUNS:
+            if bare(words[end]) in GENDERED_NOUNS:
                 if words[end][-1].isalpha() and _verb_end(words, end + 1):
                     return "pronoun", described
                 break
@@ -338,7 +337,8 @@ class ChapterAttributor:
                 if name := self._lexicon.role(value):
                     result.speaker, result.confidence, result.rule = name, ROLE, "role"
             else:
-                addressed = self._mentioned(quote.text)
+                # Whoever any speech of the paragraph names is talked to or about, not speaking.
+                addressed = set().union(*(self._mentioned(q.text) for q in quotes))
                 result.gender = PRONOUN_GENDER[value]
                 name, near = self._resolve_pronoun(value, addressed, paragraphs, index, quote, earlier_speakers)
                 if name:

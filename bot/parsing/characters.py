@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from bot.parsing.model import Character
 from bot.parsing.names import (
     CAPITALISED,
+    GENDERED_NOUNS,
     PRONOUN_GENDER,
     TITLE_GENDER,
     TITLES,
@@ -385,6 +386,10 @@ def _learn_from_sentences(sentences: list[tuple[str, str, str]], lexicon: Lexico
         if top_count >= 4 and top_count >= _GENDER_MARGIN * runner_up + 2:
             lexicon.gender[name] = top
         lexicon.evidence[name] += (sum(counter.values()) + 1) // 2
+    for name in set(canonical.values()) - lexicon.gender.keys():
+        # "the Grandmother", "the Duchess": the name is a noun that says it.
+        if (noun := name.rsplit(" ", 1)[-1].lower()) in GENDERED_NOUNS:
+            lexicon.gender[name] = PRONOUN_GENDER[GENDERED_NOUNS[noun]]
     for name, counter in titled.items():
         # A title settles it (Mr. Darcy is a man, however often "her" follows his name), unless
         # the name carries titles of both kinds about as often (Mr. and Mrs. Bennet).

@@ -42,6 +42,19 @@ PRONOUN_GENDER = {
     "he": "M", "him": "M", "his": "M", "himself": "M",
     "she": "F", "her": "F", "hers": "F", "herself": "F",
 }
+# "said her father", "the old woman cried", "the Duchess": a noun that tells the gender.
+GENDERED_NOUNS = {
+    **dict.fromkeys(
+        "man gentleman father husband brother son uncle boy lad fellow master lord king prince "
+        "nephew grandfather papa sir youth stranger duke count marquis baron emperor monsieur".split(),
+        "he",
+    ),
+    **dict.fromkeys(
+        "woman lady mother wife sister daughter aunt girl maid mistress queen princess niece "
+        "grandmother mamma mama widow duchess countess marchioness baroness empress madame".split(),
+        "she",
+    ),
+}
 TITLE_GENDER = {
     "Mr": "M", "Sir": "M", "Lord": "M", "Uncle": "M", "Colonel": "M", "Captain": "M",
     "Mrs": "F", "Ms": "F", "Miss": "F", "Lady": "F", "Madame": "F", "Mme": "F", "Mlle": "F", "Aunt": "F",

@@ -232,3 +232,21 @@ def test_the_title_alone_is_the_one_character_with_that_title():
 def test_a_tag_whose_name_is_further_back_in_the_sentence(paragraph):
     ((_, speaker, rule),) = attributions(CAST + paragraph)
     assert speaker == "Naruto" and rule in ("explicit", "explicit-far")
+
+
+def test_a_pronoun_skips_everyone_the_paragraphs_speeches_name():
+    text = CAST + "Hinata crossed her arms. Hinata tied her hair. Hinata brushed her hair.\n\n" + "\n\n".join(
+        [
+            '"Where is everyone?" Sakura asked.',
+            '"Here," Naruto said.',
+            'Naruto looked toward the seat of Hinata. "Well," she said, "Hinata is late."',
+        ]
+    )
+    assert [s for _, s, _ in attributions(text)[2:]] == ["Sakura", "Sakura"]
+
+
+def test_a_name_that_is_a_gendered_noun_has_that_gender():
+    story = parse(
+        'The Duchess sat down. "Tea?" asked the Duchess. "Yes," said the Duchess. The Duchess nodded.\n'
+    )
+    assert {c.name: c.gender for c in story.characters}.get("Duchess") == "F"
