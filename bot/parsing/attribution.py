@@ -312,7 +312,11 @@ class ChapterAttributor:
         earlier_speakers: dict[int, str],
     ) -> None:
         for quote, result in zip(quotes, results, strict=True):
-            tag = _tag_after(quote.after) or _tag_before(quote.before)
+            before = quote.before
+            if not before.strip() and index and paragraphs[index - 1][-1:] in ":,":
+                # "Emma took the opportunity of whispering," and the speech opens the next paragraph.
+                before = paragraphs[index - 1]
+            tag = _tag_after(quote.after) or _tag_before(before)
             if tag is None:
                 if quote.text[-1:] in ",!?" and (match := _INVERTED.match(quote.after)):
                     name = self._lexicon.canonical.get(match[2])

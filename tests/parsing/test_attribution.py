@@ -250,3 +250,9 @@ def test_a_name_that_is_a_gendered_noun_has_that_gender():
         'The Duchess sat down. "Tea?" asked the Duchess. "Yes," said the Duchess. The Duchess nodded.\n'
     )
     assert {c.name: c.gender for c in story.characters}.get("Duchess") == "F"
+
+
+def test_a_tag_ending_the_paragraph_before_the_speech():
+    for tag in ("Then Naruto said:", "Naruto stood up, looked at the others, and said:"):
+        ((_, speaker, rule),) = attributions(CAST + tag + '\n\n"Let\'s go."')
+        assert speaker == "Naruto" and rule in ("explicit", "explicit-far")
