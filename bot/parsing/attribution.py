@@ -639,6 +639,8 @@ class ChapterAttributor:
             # Nobody answers themself; failing that, the nearest guess is still better than none.
             guess = next((g for g in first + second if g not in neighbours), next(iter(first + second), None))
             if i in weak:
+                if weak[i] in first and weak[i] not in neighbours:
+                    guess = weak[i]  # the exchange allows the pronoun's own answer: keep it
                 if guess and genders.get(guess) is not None:
                     rule = "pronoun" if guess == weak[i] else "pronoun-turn"
                     assign(i, guess, PRONOUN_TURN, rule)
