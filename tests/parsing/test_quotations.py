@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bot.parsing.quotations import find_quotes
+from bot.parsing.quotations import _mark_positions, find_quotes
 from tests.parsing.conftest import parse
 
 
@@ -119,3 +121,13 @@ def test_deeply_nested_marks_stay_linear():
     paragraph = "\"'" * 20000 + "end"
     quotes = find_quotes([paragraph])
     assert len(quotes) <= 20001
+
+
+@given(st.text(alphabet=st.sampled_from("ab Zé.\"“”‘’'"), max_size=40))
+def test_every_quote_mark_is_found_except_apostrophes_inside_ascii_words(text):
+    def in_ascii_word(pos: int) -> bool:
+        before, after = text[pos - 1 : pos], text[pos + 1 : pos + 2]
+        return text[pos] in "'’" and before.isascii() and before.isalpha() and after.isascii() and after.isalpha()
+
+    expected = [pos for pos, ch in enumerate(text) if ch in "\"“”‘’'" and not in_ascii_word(pos)]
+    assert _mark_positions(text) == expected
