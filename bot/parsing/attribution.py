@@ -43,6 +43,7 @@ _SENTENCE_CHARS = 300
 _SENTENCE_ENDS = (". ", "! ", "? ", '"', "“", "”", "; ")
 # "Harriet, who ... said:": the name a relative clause hangs on.
 _RELATIVE = re.compile(r"((?:(?:Mr|Mrs|Miss|Dr|Sir|Lady|Lord|Madame|Colonel|Captain)\.? )?[A-Z][a-z]+), who\b")
+_OBJECT_MARKERS = frozenset("to at with for from on upon by towards toward about after behind beside near into".split())
 _GREETING = frozenset("hey oh yes no thanks sorry dear hi hello bye goodbye morning".split())
 _WINDOW = 100
 _RECENT_SPEAKERS = 4
@@ -396,8 +397,13 @@ class ChapterAttributor:
             return known == gender
 
         before = quote.before[-_LOOKBACK_CHARS:]
-        for name in reversed(CAPITALISED.findall(before)):
-            if fits(who := canonical.get(name)):
+        for match in reversed(list(CAPITALISED.finditer(before))):
+            # "he tapped on Charles's door", "she turned to Emma": an owner or an object is not
+            # the one the pronoun picks up.
+            preceding = before[max(0, match.start() - 10) : match.start()].split()
+            if match[0].endswith(("'s", "’s")) or (preceding and preceding[-1] in _OBJECT_MARKERS):
+                continue
+            if fits(who := canonical.get(match[0])):
                 return who, True
         for name in reversed(_subjects(before)):
             who = canonical.get(name)

@@ -256,3 +256,11 @@ def test_a_tag_ending_the_paragraph_before_the_speech():
     for tag in ("Then Naruto said:", "Naruto stood up, looked at the others, and said:"):
         ((_, speaker, rule),) = attributions(CAST + tag + '\n\n"Let\'s go."')
         assert speaker == "Naruto" and rule in ("explicit", "explicit-far")
+
+
+def test_a_pronoun_picks_up_the_subject_not_an_owner_or_an_object():
+    text = CAST + "Kenji sat down. Kenji shook his head.\n\n" + "\n\n".join(
+        ['"Late again," Sakura said.', 'After midnight Naruto tapped on Kenji\'s door. "Open up," he said.',
+         'Naruto turned to Kenji. "Now," he said.']
+    )
+    assert [s for _, s, _ in attributions(text)[1:]] == ["Naruto", "Naruto"]
