@@ -138,16 +138,14 @@ def looks_hard_wrapped(lines: list[str]) -> bool:
     sample = lines[::step] if step > 1 else lines
     following = lines[1::step] if step > 1 else lines[1:]
     continued = [(len(a), b) for a, b in zip(sample, following, strict=False) if a and b]
-    nonblank = sum(1 for line in sample if line)
+    nonblank = len(sample) - sample.count("")
     if len(continued) < 3 or len(continued) < 0.3 * nonblank:
         return False
-    lengths = sorted(n for n, _ in continued)
+    lengths = sorted([n for n, _ in continued])
     width = lengths[int(0.95 * (len(lengths) - 1))]
     if width > 160 or width < 30:
         return False
-    full = 0
-    for length, nxt in continued:
-        space = nxt.find(" ")
-        if length + 1 + (space if space >= 0 else len(nxt)) > width - 2:
-            full += 1
+    # Full: the next line's first word would not have fitted (length + 1 + word > width - 2).
+    limit = width - 3
+    full = sum([length + (space if (space := nxt.find(" ")) >= 0 else len(nxt)) > limit for length, nxt in continued])
     return full >= 0.6 * len(continued)
