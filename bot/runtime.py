@@ -39,14 +39,19 @@ log = logging.getLogger(__name__)
 INTENTS = discord.Intents(guilds=True)
 
 TREE_HASH_KEY = "command_tree_hash"
-# A button nobody handled by then (its view timed out, or the bot restarted) gets told so, just
-# before Discord's 3-second limit would show the user a bare "This interaction failed".
+# A component interaction still unanswered by then, just before Discord's 3-second limit would
+# show the user a bare "This interaction failed", is answered by the runtime: "expired" when no
+# view or dynamic item took it (its view timed out, or the bot restarted), otherwise deferred so
+# the slow handler (e.g. waiting for a database lock) can still edit or follow up.
 UNCLAIMED_AFTER = 2.0
 STALE_COMPONENT = "These buttons have expired; run the command again."
 APOLOGY = "Sorry, something went wrong on my side. It has been logged; please try again later."
 # SQLite gave up waiting for a lock another process holds (busy_timeout passed): nothing was
 # written, so trying again is safe.
 BUSY = "The library is busy right now; please try again in a few seconds."
+# The bot's own wait for such a lock: short enough that giving up, rolling back and answering BUSY
+# still fits in Discord's 3 seconds (the command line and ingest keep the store's 10 s default).
+INTERACTIVE_BUSY_TIMEOUT_MS = 1_500
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 TOKEN_HELP = (
     "No DISCORD_TOKEN set: create an application at https://discord.com/developers/applications, "
@@ -162,6 +167,86 @@ async def reply_ephemeral(interaction: discord.Interaction, text: str) -> None:
         log.warning("Could not answer interaction %s: %s", interaction.id, exc)
 
 
+def component_handled(view_store: Any, interaction: discord.Interaction) -> bool:
+    """Whether discord.py handed this component interaction to a live view item or a dynamic item.
+
+    Mirrors `ViewStore.dispatch_view` (discord.py 2.x has no public way to ask), so it must be
+    asked in the same step as that dispatch: a handler may stop its view before its first await.
+    """
+    data: Any = interaction.data or {}
+    custom_id, component_type = data.get("custom_id"), data.get("component_type")
+    if not isinstance(custom_id, str):
+        return False
+    if any(pattern.fullmatch(custom_id) for pattern in view_store._dynamic_items):
+        return True
+    key = (component_type, custom_id)
+    item = None
+    if interaction.message is not None:
+        item = view_store._views.get(interaction.message.id, {}).get(key)
+    if item is None:
+        item = view_store._views.get(None, {}).get(key)
+    return item is not None and item.view is not None and not item.view.is_finished()
+
+
+class PatientResponse(discord.InteractionResponse):
+    """A handled component's response that the runtime may defer for a slow handler.
+
+    Once deferred, the handler's own answer is carried over instead of failing with
+    InteractionResponded: `edit_message` edits the message through the interaction webhook,
+    `send_message` becomes a follow-up, `defer` does nothing. A modal cannot follow a deferral, so
+    `send_modal` still raises. The lock keeps the runtime's deferral and the handler's own first
+    answer from both reaching Discord (the second would be refused as already acknowledged).
+    """
+
+    __slots__ = ("_deferred_for_handler", "_first_answer")
+
+    def __init__(self, parent: discord.Interaction) -> None:
+        super().__init__(parent)
+        self._first_answer = asyncio.Lock()
+        self._deferred_for_handler = False
+
+    async def defer_for_handler(self) -> bool:
+        """Acknowledge on the handler's behalf, unless it has answered (or is answering) already."""
+        async with self._first_answer:
+            if self.is_done():
+                return False
+            await super().defer()
+            self._deferred_for_handler = True
+            return True
+
+    async def defer(self, **options: Any) -> discord.InteractionCallbackResponse | None:
+        async with self._first_answer:
+            if self._deferred_for_handler:
+                return None
+            return await super().defer(**options)
+
+    async def send_message(self, content: Any = None, **options: Any) -> discord.InteractionCallbackResponse | None:
+        async with self._first_answer:
+            if not self._deferred_for_handler:
+                return await super().send_message(content, **options)
+        delete_after = options.pop("delete_after", None)
+        if content is not None:
+            options["content"] = content
+        message = await self._parent.followup.send(wait=delete_after is not None, **options)
+        if delete_after is not None:
+            await message.delete(delay=delete_after)
+        return None
+
+    async def edit_message(self, **fields: Any) -> discord.InteractionCallbackResponse | None:
+        async with self._first_answer:
+            if not self._deferred_for_handler:
+                return await super().edit_message(**fields)
+        delete_after = fields.pop("delete_after", None)
+        message = await self._parent.edit_original_response(**fields)
+        if delete_after is not None:
+            await message.delete(delay=delete_after)
+        return None
+
+    async def send_modal(self, modal: discord.ui.Modal, /) -> discord.InteractionCallbackResponse:
+        async with self._first_answer:
+            return await super().send_modal(modal)
+
+
 class StoryTree(app_commands.CommandTree):
     """Routes every application-command error to `handle_interaction_error`."""
 
@@ -221,6 +306,7 @@ class StoryBot(commands.Bot):
         self.synced_commands: list[app_commands.AppCommand] | None = None
         self.freeze_gc = freeze_gc
         self._lag_report: asyncio.Task[None] | None = None
+        self._component_watches: set[asyncio.Task[None]] = set()
         use_endpoints(settings)
 
     async def setup_hook(self) -> None:
@@ -245,6 +331,8 @@ class StoryBot(commands.Bot):
     async def close(self) -> None:
         if self._lag_report is not None:
             self._lag_report.cancel()
+        for watch in tuple(self._component_watches):
+            watch.cancel()
         await super().close()
 
     def _enable_optional_intents(self) -> None:
@@ -280,17 +368,46 @@ class StoryBot(commands.Bot):
         log.info("Synced %d global commands (may take a while to appear)", len(self.synced_commands))
         return True
 
-    async def on_interaction(self, interaction: discord.Interaction) -> None:
-        if interaction.type is not discord.InteractionType.component:
-            return
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        super().dispatch(event_name, *args, **kwargs)
+        # discord.py dispatches "interaction" right after handing a component to its view, before
+        # any handler runs: the only moment at which whether a view took it is still known.
+        if event_name == "interaction" and args and args[0].type is discord.InteractionType.component:
+            self._watch_component(args[0])
+
+    def _watch_component(self, interaction: discord.Interaction) -> None:
+        handled = component_handled(self._connection._view_store, interaction)
+        if handled:
+            # Installed before the handler's first step, so every answer it gives goes through it.
+            interaction._cs_response = PatientResponse(interaction)
+        watch = asyncio.create_task(
+            self._answer_if_unanswered(interaction, handled), name=f"component watch {interaction.id}"
+        )
+        self._component_watches.add(watch)
+        watch.add_done_callback(self._component_watches.discard)
+
+    async def _answer_if_unanswered(self, interaction: discord.Interaction, handled: bool) -> None:
         await asyncio.sleep(UNCLAIMED_AFTER)
-        if not interaction.response.is_done():
-            log.info("Component %s had no live view; told the user", interaction.data.get("custom_id"))
+        custom_id = (interaction.data or {}).get("custom_id")
+        response = interaction.response
+        if isinstance(response, PatientResponse):
+            try:
+                if await response.defer_for_handler():
+                    log.info("Component %s still running after %.0f s; deferred for it", custom_id, UNCLAIMED_AFTER)
+            except (discord.HTTPException, aiohttp.ClientError) as exc:
+                log.warning("Could not defer interaction %s: %s", interaction.id, exc)
+        elif not handled and not response.is_done():
+            log.info("Component %s had no live view; told the user", custom_id)
             await reply_ephemeral(interaction, STALE_COMPONENT)
 
     async def on_ready(self) -> None:
         assert self.user is not None
         log.info("Ready as %s (%s) in %d servers", self.user, self.user.id, len(self.guilds))
+
+
+def open_store(settings: Settings) -> contextlib.AbstractAsyncContextManager[Store]:
+    """The store as the running bot uses it: with the short busy timeout interactions can afford."""
+    return Store.open(settings.database_path, busy_timeout_ms=INTERACTIVE_BUSY_TIMEOUT_MS)
 
 
 async def serve(settings: Settings) -> None:
@@ -302,7 +419,7 @@ async def serve(settings: Settings) -> None:
     for sig in signals:
         loop.add_signal_handler(sig, _request_stop, stop, sig)
     try:
-        async with Store.open(settings.database_path) as store, StoryBot(settings, store, freeze_gc=True) as bot:
+        async with open_store(settings) as store, StoryBot(settings, store, freeze_gc=True) as bot:
             running = asyncio.create_task(bot.start(settings.token), name="storybot")
             stopping = asyncio.create_task(stop.wait())
             await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)

@@ -75,7 +75,7 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.runtime import StoryBot
+from bot.runtime import StoryBot, open_store
 from bot.store import Store
 from bot.store.loader import load_directory
 from tests.discord_local import Channel, InteractionHandle, LocalDiscord, StoredMessage, User, World
@@ -297,7 +297,7 @@ async def running_storybot(
     errors = ErrorRecords()
     logging.getLogger().addHandler(errors)
     try:
-        async with Store.open(database) as store:
+        async with open_store(settings) as store:
             bot = StoryBot(settings, store, extensions=extensions, guild_ready_timeout=GUILD_READY_TIMEOUT)
             async with bot:
                 task = asyncio.create_task(bot.start(server.token), name="storybot under test")

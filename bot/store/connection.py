@@ -14,6 +14,8 @@ from bot.store.migrate import MIGRATIONS_DIR, apply_migrations
 
 log = logging.getLogger(__name__)
 
+# How long a statement waits for a lock another process holds. Generous for the command line and
+# ingest, which have no deadline; the bot passes a shorter one to fit Discord's 3-second limit.
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -37,8 +39,16 @@ class Store:
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, path: Path | str, *, migrations: Path = MIGRATIONS_DIR) -> AsyncIterator[Store]:
-        """Connect (creating the folder), set WAL / foreign keys / busy timeout, apply migrations."""
+    async def open(
+        cls, path: Path | str, *, migrations: Path = MIGRATIONS_DIR, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+    ) -> AsyncIterator[Store]:
+        """Connect (creating the folder), set WAL / foreign keys / busy timeout, apply migrations.
+
+        `busy_timeout_ms`: how long a statement waits for another process's lock before SQLite
+        raises "database is locked".
+        """
+        if isinstance(busy_timeout_ms, bool) or not isinstance(busy_timeout_ms, int) or busy_timeout_ms < 0:
+            raise ValueError(f"busy_timeout_ms must be a whole number of milliseconds >= 0, not {busy_timeout_ms!r}")
         if str(path) != ":memory:":
             path = Path(path)
             try:
@@ -53,7 +63,7 @@ class Store:
         try:
             db.row_factory = sqlite3.Row
             try:
-                await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                await db.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
                 await db.execute("PRAGMA journal_mode = WAL")
                 # NORMAL is durable against a killed process in WAL mode; only power loss can
                 # drop the last commits, and it never corrupts.
