@@ -312,9 +312,10 @@ class ChapterAttributor:
         results: list[Attribution],
         earlier_speakers: dict[int, str],
     ) -> None:
+        spoken_of: set[str] | None = None  # everyone the paragraph's speeches name
         for quote, result in zip(quotes, results, strict=True):
             before = quote.before
-            if not before.strip() and index and paragraphs[index - 1][-1:] in ":,":
+            if index and quote is quotes[0] and paragraphs[index - 1][-1:] in ":," and (not before or before.isspace()):
                 # "Emma took the opportunity of whispering," and the speech opens the next paragraph.
                 before = paragraphs[index - 1]
             tag = _tag_after(quote.after) or _tag_before(before)
@@ -343,9 +344,10 @@ class ChapterAttributor:
                     result.speaker, result.confidence, result.rule = name, ROLE, "role"
             else:
                 # Whoever any speech of the paragraph names is talked to or about, not speaking.
-                addressed = set().union(*(self._mentioned(q.text) for q in quotes))
+                if spoken_of is None:
+                    spoken_of = set().union(*(self._mentioned(q.text) for q in quotes))
                 result.gender = PRONOUN_GENDER[value]
-                name, near = self._resolve_pronoun(value, addressed, paragraphs, index, quote, earlier_speakers)
+                name, near = self._resolve_pronoun(value, spoken_of, paragraphs, index, quote, earlier_speakers)
                 if name:
                     result.speaker = name
                     result.confidence = PRONOUN_NEAR if near else PRONOUN_FAR
@@ -556,11 +558,18 @@ class ChapterAttributor:
                 names[i] = (set().union(*(m for m, _ in found)), set().union(*(a for _, a in found)))
             return names[i]
 
+        # Per turn: nobody can be its speaker when it is an unnamed "I" ("" stands for that), else
+        # the gender its tag gave, if any. Asked for every guess, so worked out once per turn.
+        hints: dict[int, str | None] = {}
+
         def fits(i: int, who: str | None) -> bool:
-            if not who or who in names_of(i)[0] or any(results[n].first_person for n in run[i]):
+            if not who or who in names_of(i)[0]:
                 return False
-            hint = next((results[n].gender for n in run[i] if results[n].gender), None)
-            return hint is None or genders.get(who, hint) == hint
+            if i not in hints:
+                turn = [results[n] for n in run[i]]
+                hints[i] = "" if any(r.first_person for r in turn) else next((r.gender for r in turn if r.gender), None)
+            hint = hints[i]
+            return hint is None or (hint != "" and genders.get(who, hint) == hint)
 
         def assign(i: int, who: str, confidence: float, rule: str) -> None:
             speakers[i] = who
@@ -604,7 +613,19 @@ class ChapterAttributor:
                 last_anchor = i
         narrated: list[str] | None = None
 
+        sides_at: dict[tuple[int, bool], str | None] = {}
+        can_speak = self._lexicon.can_speak
+
+        def ranked(i: int, guesses: list[tuple[int, str | None]]) -> list[str]:
+            """The guesses that could speak turn i, nearest anchor first."""
+            return [g for _, g in sorted(guesses, key=lambda g: g[0]) if g and fits(i, g) and can_speak(g)]
+
         def other_side(anchor: int, ahead: bool) -> str | None:
+            if (anchor, ahead) not in sides_at:
+                sides_at[anchor, ahead] = find_other_side(anchor, ahead)
+            return sides_at[anchor, ahead]
+
+        def find_other_side(anchor: int, ahead: bool) -> str | None:
             """The other side of the exchange at an anchor: the nearest different speaker in the
             run (on the side of the untagged turns when both are as near), then the speakers
             before the run, then the narration."""
@@ -638,12 +659,12 @@ class ChapterAttributor:
                 secondary.append((distance, sides[1 - distance % 2]))
             neighbours = {speakers[j] for j in (i - 1, i + 1) if 0 <= j < len(run)}
 
-            first, second = (
-                [g for _, g in sorted(guesses, key=lambda g: g[0]) if g and fits(i, g) and self._lexicon.can_speak(g)]
-                for guesses in (primary, secondary)
-            )
+            first = ranked(i, primary)
             # Nobody answers themself; failing that, the nearest guess is still better than none.
-            guess = next((g for g in first + second if g not in neighbours), next(iter(first + second), None))
+            guess = next((g for g in first if g not in neighbours), None)
+            if guess is None:
+                second = ranked(i, secondary)
+                guess = next((g for g in second if g not in neighbours), next(iter(first + second), None))
             if i in weak:
                 if weak[i] in first and weak[i] not in neighbours:
                     guess = weak[i]  # the exchange allows the pronoun's own answer: keep it

@@ -46,11 +46,14 @@ _PERSON_VERBS = frozenset(
 )
 # A name in a speech tag right after a closing mark: '," said Emma' or '," Emma said'.
 _NAME = r"(?:(?:" + "|".join(sorted(TITLES)) + r")\.? )?[A-Z][a-z]+(?:-[a-z]+)?"
+# A speech tag right after a closing mark, in one pass over the text: a name ('," said Emma',
+# '," Emma said'), a first-person narrator ('," I said', '," said I') or a role ('," said the
+# mariner', '," the mariner said').
 _TAGGED = re.compile(
-    r"[,!?\-—]['\"”’]\s+(?:([a-z]+)\s+(" + _NAME + r")|(" + _NAME + r")\s+(?:[a-z]+ly\s+)?([a-z]+))"
+    r"[,!?\-—]['\"”’]\s+(?:([a-z]+)\s+(" + _NAME + r")|(" + _NAME + r")\s+(?:[a-z]+ly\s+)?([a-z]+)"
+    r"|I\s+(?:[a-z]+ly\s+)?([a-z]+)|([a-z]+)\s+I\b"
+    r"|([a-z]+)\s+the\s+([a-z]+)\b|the\s+([a-z]+)\s+([a-z]+))"
 )
-# '," I said' and '," said I': the tags of a first-person narrator.
-_I_TAGGED = re.compile(r"[,!?\-—]['\"”’]\s+(?:I\s+(?:[a-z]+ly\s+)?([a-z]+)|([a-z]+)\s+I\b)")
 # A name called out at the start or the end of a speech.
 _VOCATIVE = re.compile(r"[\"“]([A-Z][a-z]+)(?: [A-Z][a-z]+)?,|, ([A-Z][a-z]+)(?: [A-Z][a-z]+)?[.!?,]?[\"”]")
 _FIRST_PERSON_TAGS = 10
@@ -61,8 +64,6 @@ _DOMINANT_TITLE = 0.85
 _TITLED_SHARE = 0.25
 _RECURRING = 4
 _SURNAME_PAIRS = 3
-# '," said the mariner' / '," the mariner said': someone the text knows only by a role.
-_ROLE_TAGGED = re.compile(r"[,!?\-—]['\"”’]\s+(?:([a-z]+)\s+the\s+([a-z]+)\b|the\s+([a-z]+)\s+([a-z]+))")
 _NOT_ROLES = frozenset(
     "other latter former first second third last old young little elder younger same man woman "
     "lady gentleman girl boy voice one".split()
@@ -178,8 +179,9 @@ def build_lexicon(text: str) -> Lexicon:
     _learn_from_sentences(sentences, lexicon)
     _merge_surnames(pairs, lexicon)
     _learn_title_owners(lexicon)
-    _learn_speakers(text, lexicon)
-    _learn_roles(text, lexicon)
+    tags = _TAGGED.findall(text)
+    _learn_speakers(text, tags, lexicon)
+    _learn_roles(tags, lexicon)
     return lexicon
 
 
@@ -202,22 +204,24 @@ def _learn_title_owners(lexicon: Lexicon) -> None:
                 _rename(lexicon, word, owner)
 
 
-def _learn_roles(text: str, lexicon: Lexicon) -> None:
-    for verb, noun, noun2, verb2 in _ROLE_TAGGED.findall(text):
+def _learn_roles(tags: list[tuple[str, ...]], lexicon: Lexicon) -> None:
+    for *_, verb, noun, noun2, verb2 in tags:
         if noun2:
             noun, verb = noun2, verb2
         if verb in SPEECH_VERBS and noun not in _NOT_ROLES:
             lexicon.roles[noun] += 1
 
 
-def _learn_speakers(text: str, lexicon: Lexicon) -> None:
-    for verb, name, name2, verb2 in _TAGGED.findall(text):
+def _learn_speakers(text: str, tags: list[tuple[str, ...]], lexicon: Lexicon) -> None:
+    for verb, name, name2, verb2, *_ in tags:
+        if not (name or name2):
+            continue
         if name2:
             name, verb = name2, verb2
         if verb in SPEECH_VERBS and (who := lexicon.resolve(name)) and who in lexicon.evidence:
             lexicon.speakers[who] += 1
     first_person = sum(
-        1 for verb, verb2 in _I_TAGGED.findall(text) if (verb or verb2) in SPEECH_VERBS
+        1 for _, _, _, _, verb, verb2, *_ in tags if (verb or verb2) in SPEECH_VERBS
     )
     if first_person < _FIRST_PERSON_TAGS or first_person * 10 < sum(lexicon.speakers.values()):
         return
