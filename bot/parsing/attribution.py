@@ -491,15 +491,21 @@ class ChapterAttributor:
         mentioned: set[str] = set()
         addressed: set[str] = set()
         for match in CAPITALISED.finditer(text):
-            name = canonical.get(match[0])
+            start, end = match.span()
+            before = text[max(0, start - 12) : start].rstrip()
+            title = before.rsplit(None, 1)[-1] if before else ""
+            if title.rstrip(".") in TITLES:
+                # "with Mr. Bingley!": the title's full stop is no punctuation before an address.
+                name = canonical.get(titled(title, match[0])) or canonical.get(match[0])
+                before = before[: -len(title)].rstrip()
+            else:
+                name = canonical.get(match[0])
             if not name:
                 continue
             mentioned.add(name)
-            start, end = match.span()
             after = text[end : end + 2].lstrip()
             if after and after[0] not in ",!?.…":
                 continue
-            before = text[max(0, start - 12) : start].rstrip()
             if not before or before[-1] in ",!?.…" or before.rsplit(None, 1)[-1].lower() in _GREETING:
                 addressed.add(name)
         self._speech_names[text] = (mentioned, addressed)

@@ -81,3 +81,10 @@ def test_a_rarer_verb_before_a_known_speaker_is_a_tag():
 def test_the_before_a_name_in_a_tag():
     text = CAST + '"Stop there," said Tobin.\n\n"I will not," the Gatekeeper replied. "Not for you."'
     assert speakers(text)[1] == ("Gatekeeper", "explicit")
+
+
+def test_a_titled_name_mentioned_at_the_end_of_a_speech_is_not_called_on():
+    text = CAST + "Mr. Orme walked in. Mr. Orme sat down. Mr. Orme nodded.\n\n" + "\n\n".join(
+        ['"Where were you?" said Marla.', '"Sorry," said Tobin. "I dined with Mr. Orme!"', '"Did you?"']
+    )
+    assert speakers(text)[-1] == ("Marla", "turn-taking")
