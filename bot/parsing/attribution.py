@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -47,6 +48,9 @@ _OBJECT_MARKERS = frozenset("to at with for from on upon by towards toward about
 _GREETING = frozenset("hey oh yes no thanks sorry dear hi hello bye goodbye morning".split())
 _WINDOW = 100
 _RECENT_SPEAKERS = 4
+# Scores for the other side of an exchange whose speeches only ever name one side.
+_CALLED_WEIGHT = 2.0
+_RECENCY_WEIGHTS = (1.5, 1.0, 0.7, 0.5, 0.3, 0.2)
 
 
 def _description(words: list[str], index: int) -> str | None:
@@ -172,8 +176,10 @@ def _tag_after(after: str) -> tuple[str, str] | None:
                     return "role", role  # "said the mariner", "said the count, ..."
             # "yelled an over-excited Naruto": a short description before the name
             for skip in range(index + 1, min(index + 5, len(words))):
-                name, _ = _read_name(words, skip)
+                name, end = _read_name(words, skip)
                 if name:
+                    if end < len(words) and words[end - 1][-1].isalpha() and bare(words[end])[:1].isupper():
+                        return "name", f"{name} {bare(words[end])}"  # "said the March Hare"
                     return "name", name
                 if not words[skip].islower() or not words[skip][-1].isalpha():
                     break  # "cried the latter, though Jane...": the description ended unnamed
@@ -370,7 +376,7 @@ class ChapterAttributor:
 
     def _name(self, written: str) -> str | None:
         """Canonical speaker for a name in a tag."""
-        return self._lexicon.resolve(written)
+        return self._lexicon.resolve_tag(written)
 
     def _resolve_pronoun(
         self,
@@ -568,13 +574,16 @@ class ChapterAttributor:
         # the gender its tag gave, if any. Asked for every guess, so worked out once per turn.
         hints: dict[int, str | None] = {}
 
-        def fits(i: int, who: str | None) -> bool:
-            if not who or who in names_of(i)[0]:
-                return False
+        def hint_of(i: int) -> str | None:
             if i not in hints:
                 turn = [results[n] for n in run[i]]
                 hints[i] = "" if any(r.first_person for r in turn) else next((r.gender for r in turn if r.gender), None)
-            hint = hints[i]
+            return hints[i]
+
+        def fits(i: int, who: str | None) -> bool:
+            if not who or who in names_of(i)[0]:
+                return False
+            hint = hint_of(i)
             return hint is None or (hint != "" and genders.get(who, hint) == hint)
 
         def assign(i: int, who: str, confidence: float, rule: str) -> None:
@@ -641,13 +650,36 @@ class ChapterAttributor:
             if near:
                 return min(near, key=lambda side: side[1])[0]
             speaker = speakers[anchor]
-            # The conversation before a stretch of narration usually goes on after it.
-            for who in reversed(recent):
-                if who != speaker:
-                    return who
-            if narrated is None:
+            scores = candidates()
+            # The turns on the other side of the anchor: a pronoun tag among them tells its gender.
+            wanted = {hint_of(i) for i in range(anchor % 2 ^ 1, len(run), 2)} - {None, ""}
+            best: str | None = None
+            for who, score in scores.items():
+                if who == speaker or not can_speak(who) or score <= scores.get(best, 0.0):
+                    continue
+                if len(wanted) == 1 and genders.get(who, next(iter(wanted))) not in wanted:
+                    continue
+                best = who
+            return best
+
+        scored: Counter[str] | None = None
+
+        def candidates() -> Counter[str]:
+            """Who the other side of this run could be, scored: whoever its speeches call on, the
+            speakers just before it (the conversation goes on after narration) and the characters
+            the narration before it names, the most recent weighing most."""
+            nonlocal scored, narrated
+            if scored is None:
+                scored = Counter()
+                for i in range(len(run)):
+                    for who in names_of(i)[1]:
+                        scored[who] += _CALLED_WEIGHT
+                for weight, who in zip(_RECENCY_WEIGHTS, reversed(recent)):
+                    scored[who] += weight
                 narrated = self._narrated(paragraphs, quotes[run[0][0]])
-            return next((who for who in narrated if who != speaker), None)
+                for weight, who in zip(_RECENCY_WEIGHTS, narrated):
+                    scored[who] += weight
+            return scored
 
         for i in range(len(run)):
             if speakers[i] is not None:

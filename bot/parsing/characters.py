@@ -50,7 +50,8 @@ _NAME = r"(?:(?:" + "|".join(sorted(TITLES)) + r")\.? )?[A-Z][a-z]+(?:-[a-z]+)?"
 # '," Emma said'), a first-person narrator ('," I said', '," said I') or a role ('," said the
 # mariner', '," the mariner said').
 _TAGGED = re.compile(
-    r"[,!?\-—]['\"”’]\s+(?:([a-z]+)\s+(" + _NAME + r")|(" + _NAME + r")\s+(?:[a-z]+ly\s+)?([a-z]+)"
+    r"[,!?\-—]['\"”’]\s+(?:([a-z]+)\s+(?:the\s+)?(" + _NAME + r"(?: [A-Z][a-z]+)?)"
+    r"|(?:the\s+)?(" + _NAME + r")\s+(?:[a-z]+ly\s+)?([a-z]+)"
     r"|I\s+(?:[a-z]+ly\s+)?([a-z]+)|([a-z]+)\s+I\b"
     r"|([a-z]+)\s+the\s+([a-z]+)\b|the\s+([a-z]+)\s+([a-z]+))"
 )
@@ -107,6 +108,16 @@ class Lexicon:
         if not name:
             return False
         return len(self.speakers) < _FEW_SPEAKERS or name in self.speakers
+
+    def resolve_tag(self, written: str) -> str | None:
+        """Like resolve, for a name in a tag that may run on into a second capitalised word:
+        "said the March Hare" is the Hare, "said Harriet Smith" is Harriet."""
+        if (who := self.resolve(written)) or " " not in written:
+            return who
+        first, _, last = written.rpartition(" ")
+        if first.rstrip(".") in TITLES:
+            return None
+        return self.resolve(first) or self.resolve(last)
 
     def resolve(self, written: str) -> str | None:
         """Canonical name for a name as written in a tag, or None for words that name nobody."""
@@ -218,7 +229,7 @@ def _learn_speakers(text: str, tags: list[tuple[str, ...]], lexicon: Lexicon) ->
             continue
         if name2:
             name, verb = name2, verb2
-        if verb in SPEECH_VERBS and (who := lexicon.resolve(name)) and who in lexicon.evidence:
+        if verb in SPEECH_VERBS and (who := lexicon.resolve_tag(name)) and who in lexicon.evidence:
             lexicon.speakers[who] += 1
     first_person = sum(
         1 for _, _, _, _, verb, verb2, *_ in tags if (verb or verb2) in SPEECH_VERBS
@@ -285,26 +296,32 @@ def _merge_surnames(pairs: Counter[tuple[str, str]], lexicon: Lexicon) -> None:
     """
     canonical = lexicon.canonical
     given_of: dict[str, Counter[str]] = {}
-    seconds_of: Counter[str] = Counter()
+    seconds_of: dict[str, set[str]] = {}
     for (first, second), count in pairs.items():
         if first in canonical and second in canonical:
-            given_of.setdefault(second, Counter())[first] += count
-            seconds_of[first] += 1
-    titled_uses: Counter[str] = Counter()
+            # "Newland Archer's" and "the Newland Archers" are still the one family name.
+            surname = canonical[second] if base_form(second) != second or second.endswith("s") else second
+            given_of.setdefault(surname, Counter())[first] += count
+            seconds_of.setdefault(first, set()).add(surname)
+    titled_uses: dict[str, Counter[str]] = {}
     for form, count in lexicon.forms.items():
         title, _, rest = form.partition(" ")
         if rest and title.rstrip(".") in TITLES:
-            titled_uses[rest] += count
+            titled_uses.setdefault(rest, Counter())[TITLE_GENDER.get(title.rstrip("."))] += count
     for surname, givens in given_of.items():
         if canonical[surname] != surname:
             continue  # already a name of someone (Knightley = Mr. Knightley)
         (given, count), *_ = givens.most_common(1)
         owner = canonical[given]
+        # "Mr. Archer" may be Newland Archer himself: only relatives of the other sex (his mother,
+        # "Mrs. Archer") or of no known sex compete with him for the family name alone.
+        titles = titled_uses.get(surname, Counter())
+        relatives = sum(n for sex, n in titles.items() if sex != lexicon.gender.get(owner))
         if (
             count < _SURNAME_PAIRS
             or count < _DOMINANT_GIVEN * sum(givens.values())
-            or count < _GIVEN_OVER_TITLED * titled_uses[surname]
-            or seconds_of[given] > 1
+            or count < _GIVEN_OVER_TITLED * relatives
+            or len(seconds_of[given]) > 1
             or owner != given  # "Mrs. Lynde" in "Lynde's Hollow": a titled name leads no family name
             or owner not in lexicon.gender
             or sum(given_of.get(given, {}).values()) >= _SURNAME_PAIRS  # Lucas Lodge, Charlotte Lucas

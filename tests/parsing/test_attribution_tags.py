@@ -88,3 +88,25 @@ def test_a_titled_name_mentioned_at_the_end_of_a_speech_is_not_called_on():
         ['"Where were you?" said Marla.', '"Sorry," said Tobin. "I dined with Mr. Orme!"', '"Did you?"']
     )
     assert speakers(text)[-1] == ("Marla", "turn-taking")
+
+
+def test_a_family_name_joins_its_given_name_despite_possessives_and_his_father():
+    # Pell Varga's father (Mr. Varga) is as often titled as Pell is given his full name: the
+    # family name alone is still Pell, as his mother (Mrs. Varga) is its only other-sex rival.
+    text = "\n\n".join(
+        ["Pell Varga walked in. Pell rubbed his eyes. Pell shook his head. Pell lost his hat.",
+         "Pell Varga's hat fell. Pell Varga's dog barked. He said that Pell Varga's coat was wet.",
+         "Varga smiled at his mother. Varga shook his head. Varga waited. Varga left. Varga ran.",
+         "Later Varga came back. He saw that Varga's cup was empty. Varga sighed.",
+         " ".join(["It was Mr. Varga again."] * 11 + ["It was Mrs. Varga again."] * 3),
+         '"Tea?" said Mrs. Varga.', '"No," said Varga.', '"Yes," said Pell.']
+    )
+    assert [s for s, _ in speakers(text)] == ["Mrs. Varga", "Pell Varga", "Pell Varga"]
+
+
+def test_the_before_a_two_word_name_in_a_tag():
+    text = CAST + "The Stone Owl blinked. The Stone Owl hooted.\n\n" + "\n\n".join(
+        ['"Who goes there?" said the Stone Owl.', '"Only us," said Marla.', '"Pass," said the Stone Owl.']
+    )
+    first, _, last = speakers(text)
+    assert first == last and first[0] in ("Stone", "Owl") and first[1] == "explicit"
