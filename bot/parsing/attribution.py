@@ -81,6 +81,7 @@ PRONOUN_UNSURE = 0.5
 PRONOUN_BEAT = 0.5
 BEAT_BEFORE = 0.65
 BEAT_AFTER = 0.5
+BEAT_PARAGRAPH = 0.45
 VOCATIVE = 0.5
 PRONOUN_TURN = 0.6
 TURN = 0.45
@@ -298,11 +299,14 @@ class ChapterAttributor:
         for number, quote in enumerate(quotes):
             by_paragraph.setdefault(quote.paragraph, []).append(number)
         speakers_by_paragraph: dict[int, str] = {}
+        spoken = {p for quote in quotes for p in range(quote.paragraph, quote.last_paragraph + 1)}
         for index, numbers in by_paragraph.items():
             self._paragraph(
                 paragraphs, index, [quotes[n] for n in numbers], [results[n] for n in numbers],
                 speakers_by_paragraph,
             )
+            if results[numbers[0]].speaker is None and index and index - 1 not in spoken:
+                self._opening_subject(paragraphs[index - 1], [quotes[n] for n in numbers], [results[n] for n in numbers])
             if who := results[numbers[0]].speaker:
                 speakers_by_paragraph[index] = who
                 if gender := self._lexicon.gender.get(who):
@@ -373,6 +377,21 @@ class ChapterAttributor:
                 speaker, confidence, rule = self._pronoun_beat(paragraphs, index, quotes, earlier_speakers)
             for result in results:
                 result.speaker, result.confidence, result.rule = speaker, confidence, rule
+
+    def _opening_subject(self, narration: str, quotes: list[RawQuote], results: list[Attribution]) -> None:
+        """'Marla put down her cup.' then an untagged speech: the one the narration opened on
+        acting is likely to speak next, whatever the turns' parity says."""
+        if quotes[0].before.strip():
+            return
+        words = narration.split(None, 4)
+        name, end = _read_name(words, 1 if words[:1] == ["The"] else 0)
+        if not name or end >= len(words) or not words[end - 1][-1].isalpha() or not words[end].islower():
+            return
+        who = self._lexicon.canonical.get(name)
+        if not self._lexicon.can_speak(who) or any(who in self._mentioned(q.text) for q in quotes):
+            return
+        for result in results:
+            result.speaker, result.confidence, result.rule = who, BEAT_PARAGRAPH, "beat-paragraph"
 
     def _name(self, written: str) -> str | None:
         """Canonical speaker for a name in a tag."""

@@ -110,3 +110,11 @@ def test_the_before_a_two_word_name_in_a_tag():
     )
     first, _, last = speakers(text)
     assert first == last and first[0] in ("Stone", "Owl") and first[1] == "explicit"
+
+
+def test_the_one_a_narration_paragraph_opens_on_speaks_next():
+    text = CAST + "\n\n".join(
+        ['"Ready?" said Marla.', '"Nearly," said Tobin.', "Marla picked up the lantern and went to the door.",
+         '"Then come on."']
+    )
+    assert speakers(text)[-1] == ("Marla", "beat-paragraph")
