@@ -1,6 +1,6 @@
 """`/story list|info|add|remove`: each server's library, with uploads of .txt, .md, .html and .epub files.
 
-Uploads are downloaded with a size cap, converted and parsed in a worker thread, previewed to the
+Uploads are downloaded with a size cap, converted and parsed in a worker process, previewed to the
 uploader, and stored only when they press Confirm. Adding and removing need Manage Server.
 """
 from __future__ import annotations
@@ -8,11 +8,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
-from pathlib import PurePosixPath
 
 import aiohttp
 import discord
@@ -22,11 +19,9 @@ from discord.ext import commands
 from bot.choices import audience_of, story_autocomplete
 from bot.errors import InvalidInput, MissingPermission, StoryNotFound, UserError
 from bot.formats import (
-    Upload,
     UploadRejected,
     check_upload,
     describe_size,
-    read_upload,
 )
 from bot.render import (
     CHOICE_NAME_LIMIT,
@@ -56,27 +51,19 @@ from bot.store.library import (
 )
 from bot.store.records import StoredStory
 from bot.store.stories import find_by_title, get_story
+from bot.upload_worker import PARALLEL_UPLOADS, TITLE_LIMIT, Preview, UploadWorkers, clean_title
 from bot.views import StoryView
 
 log = logging.getLogger(__name__)
 
-TITLE_LIMIT = 200
 DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=60)
 PREVIEW_TIMEOUT = 600.0
-MAIN_CHARACTERS_SHOWN = 6
-# Parsing a large upload takes seconds of CPU; more than this many at once would only queue on the cores.
-PARALLEL_UPLOADS = 2
 
 
 def _require_manager(interaction: discord.Interaction) -> None:
     # Checked at run time: /story sets no default permissions, or members could not see list/info.
     if interaction.guild is None or not interaction.permissions.manage_guild:
         raise MissingPermission("Manage Server")
-
-
-def _clean_title(raw: str | None) -> str | None:
-    title = " ".join((raw or "").split())
-    return title[:TITLE_LIMIT] or None
 
 
 def _number(value: int) -> str:
@@ -93,36 +80,6 @@ def _when(iso: str) -> str:
     except ValueError:
         return iso
     return discord.utils.format_dt(moment, "D")
-
-
-@dataclass(frozen=True, slots=True)
-class Preview:
-    """What the uploader sees before confirming; computed in the worker with the parse."""
-
-    upload: Upload
-    title: str
-    chapters: int
-    words: int
-    quotations: int
-    notes: int
-    main_characters: tuple[tuple[str, int], ...]
-
-
-def _prepare(filename: str, data: bytes, limit: int, title: str | None) -> Preview:
-    """Convert, parse and summarise an upload (CPU-bound: runs in a worker thread)."""
-    upload = read_upload(filename, data, max_bytes=limit)
-    story = upload.story
-    speakers = Counter(q.speaker for q in story.quotes if q.speaker)
-    stem = PurePosixPath(filename.replace("\\", "/")).stem.replace("_", " ")
-    return Preview(
-        upload=upload,
-        title=_clean_title(title) or _clean_title(upload.title) or _clean_title(stem) or "Untitled",
-        chapters=len(story.chapters),
-        words=sum(len(p.split()) for c in story.chapters for p in c.paragraphs),
-        quotations=len(story.quotes),
-        notes=len(story.notes),
-        main_characters=tuple(speakers.most_common(MAIN_CHARACTERS_SHOWN)),
-    )
 
 
 async def download(attachment: discord.Attachment, limit: int) -> bytes:
@@ -324,6 +281,10 @@ class StoryLibrary(commands.Cog):
         self.store = bot.store
         self.max_bytes: int = bot.settings.max_upload_bytes
         self.uploads = asyncio.Semaphore(PARALLEL_UPLOADS)
+        self.workers = UploadWorkers()
+
+    async def cog_unload(self) -> None:
+        self.workers.close()
 
     @story.command(name="list", description="Stories visible in this server")
     async def list_stories(self, interaction: discord.Interaction) -> None:
@@ -364,7 +325,7 @@ class StoryLibrary(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self.uploads:
             data = await download(file, self.max_bytes)
-            preview = await asyncio.to_thread(_prepare, file.filename, data, self.max_bytes, title)
+            preview = await self.workers.prepare(file.filename, data, self.max_bytes, title)
         del data
         try:
             await check_new_story(self.store, interaction.guild_id, preview.upload.content_hash, preview.title)
@@ -420,9 +381,9 @@ class StoryLibrary(commands.Cog):
                 added_by=interaction.user.id,
                 title=preview.title,
                 content_hash=upload.content_hash,
-                author=_clean_title(meta.author),
-                fandom=_clean_title(meta.fandom),
-                rating=_clean_title(meta.rating),
+                author=clean_title(meta.author),
+                fandom=clean_title(meta.fandom),
+                rating=clean_title(meta.rating),
                 source=filename[:TITLE_LIMIT],
             )
         except LibraryConflict as conflict:
