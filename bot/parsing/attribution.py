@@ -45,6 +45,7 @@ _SENTENCE_ENDS = (". ", "! ", "? ", '"', "“", "”", "; ")
 # "Harriet, who ... said:": the name a relative clause hangs on.
 _RELATIVE = re.compile(r"((?:(?:Mr|Mrs|Miss|Dr|Sir|Lady|Lord|Madame|Colonel|Captain)\.? )?[A-Z][a-z]+), who\b")
 _OBJECT_MARKERS = frozenset("to at with for from on upon by towards toward about after behind beside near into".split())
+_NAME_ADJECTIVES = frozenset("old young little poor dear good".split())
 _GREETING = frozenset("hey oh yes no thanks sorry dear hi hello bye goodbye morning".split())
 _WINDOW = 100
 _RECENT_SPEAKERS = 4
@@ -159,6 +160,8 @@ def _tag_after(after: str) -> tuple[str, str] | None:
         if _verb_end(words, 1) or (len(words) > 2 and _adverb(words[1]) and _verb_end(words, 2)):
             return "pronoun", first.lower()
         return None
+    if len(words) > 2 and _adverb(words[0]) and _verb_end(words, 1):
+        words = words[1:]  # "feebly reiterated Matthew"
     verb_end = _verb_end(words, 0)
     if verb_end and words[verb_end - 1][-1] not in ".!?":
         index = verb_end
@@ -172,8 +175,12 @@ def _tag_after(after: str) -> tuple[str, str] | None:
             return "pronoun", described
         if index < len(words) and words[index].lower() in _DETERMINERS:
             if words[index] == "the" and index + 1 < len(words) and (role := bare(words[index + 1])).islower():
-                if role.isalpha() and (index + 2 == len(words) or not words[index + 2].islower()
-                                       or not words[index + 1][-1].isalpha() or words[index + 2] in _CLAUSE_WORDS):
+                named = (index + 2 < len(words) and words[index + 1][-1].isalpha()
+                         and _read_name(words, index + 2)[0] is not None)  # "said the gloomy Ratcliffe"
+                if role.isalpha() and not named and (
+                    index + 2 == len(words) or not words[index + 2].islower()
+                    or not words[index + 1][-1].isalpha() or words[index + 2] in _CLAUSE_WORDS
+                ):
                     return "role", role  # "said the mariner", "said the count, ..."
             # "yelled an over-excited Naruto": a short description before the name
             for skip in range(index + 1, min(index + 5, len(words))):
@@ -186,6 +193,8 @@ def _tag_after(after: str) -> tuple[str, str] | None:
                     break  # "cried the latter, though Jane...": the description ended unnamed
             return None
         name, _ = _read_name(words, index)
+        if name is None and index + 1 < len(words) and words[index] in _NAME_ADJECTIVES:
+            name, _ = _read_name(words, index + 1)  # "said old Horace"
         return ("name", name) if name else None
     if (described := _description(words, 0)) is not None:
         for end in range(1, min(1 + _DESCRIPTION_WORDS, len(words))):

@@ -25,7 +25,7 @@ persist urge chide scold cheer coo sniff sniffle rumble lecture reason recall re
 splutter wail rasp murmur sneer reply return rejoin echo interpose assent resume falter pursue
 ejaculate implore mourn assert quaver entreat concede supply explode hazard proceed simper
 admonish confide acknowledge vow opine pronounce interpolate volunteer venture whisper exclaim
-cry sob pray sneer babble stammer
+cry sob pray sneer babble stammer reiterate
 """
 # "went on", "broke in": a verb that only introduces speech with its particle.
 PHRASAL = {"went": "on", "goes": "on", "broke": "in", "breaks": "in", "put": "in", "puts": "in",

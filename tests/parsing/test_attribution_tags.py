@@ -23,6 +23,9 @@ def speakers(text):
         '"We should leave," Marla went on.',
         '"We should leave," Marla broke in.',
         'Marla went on, "We should leave."',
+        '"We should leave," feebly reiterated Marla.',
+        '"We should leave," said the gloomy Marla.',
+        '"We should leave," said old Marla.',
     ],
 )
 def test_less_common_and_phrasal_speech_verbs(paragraph):
