@@ -45,6 +45,9 @@ _SENTENCE_ENDS = (". ", "! ", "? ", '"', "“", "”", "; ")
 # "Harriet, who ... said:": the name a relative clause hangs on.
 _RELATIVE = re.compile(r"((?:(?:Mr|Mrs|Miss|Dr|Sir|Lady|Lord|Madame|Colonel|Captain)\.? )?[A-Z][a-z]+), who\b")
 _OBJECT_MARKERS = frozenset("to at with for from on upon by towards toward about after behind beside near into".split())
+# The title a relative has under the family name: "her mother" of Elizabeth Bennet is Mrs. Bennet.
+_KIN_TITLES = {"mother": "Mrs", "mamma": "Mrs", "mama": "Mrs", "wife": "Mrs",
+               "father": "Mr", "papa": "Mr", "husband": "Mr"}
 _NAME_ADJECTIVES = frozenset("old young little poor dear good".split())
 _GREETING = frozenset("hey oh yes no thanks sorry dear hi hello bye goodbye morning".split())
 _WINDOW = 100
@@ -52,6 +55,14 @@ _RECENT_SPEAKERS = 4
 # Scores for the other side of an exchange whose speeches only ever name one side.
 _CALLED_WEIGHT = 2.0
 _RECENCY_WEIGHTS = (1.5, 1.0, 0.7, 0.5, 0.3, 0.2)
+
+
+def _kin(words: list[str], index: int) -> str | None:
+    """'her mother', 'his wife' at words[index]: a relative the family name can find."""
+    if index + 1 < len(words) and bare(words[index]).lower() in ("his", "her"):
+        if (noun := bare(words[index + 1]).lower()) in _KIN_TITLES:
+            return f"{bare(words[index]).lower()} {noun}"
+    return None
 
 
 def _description(words: list[str], index: int) -> str | None:
@@ -171,6 +182,8 @@ def _tag_after(after: str) -> tuple[str, str] | None:
             return "pronoun", bare(words[index]).lower()
         if index < len(words) and bare(words[index]) == "I":
             return "narrator", "I"
+        if kin := _kin(words, index):
+            return "kin", kin
         if (described := _description(words, index)) is not None:
             return "pronoun", described
         if index < len(words) and words[index].lower() in _DETERMINERS:
@@ -196,6 +209,8 @@ def _tag_after(after: str) -> tuple[str, str] | None:
         if name is None and index + 1 < len(words) and words[index] in _NAME_ADJECTIVES:
             name, _ = _read_name(words, index + 1)  # "said old Horace"
         return ("name", name) if name else None
+    if (kin := _kin(words, 0)) and words[1][-1].isalpha() and _verb_end(words, 2):
+        return "kin", kin  # "her mother said"
     if (described := _description(words, 0)) is not None:
         for end in range(1, min(1 + _DESCRIPTION_WORDS, len(words))):
             if bare(words[end]) in GENDERED_NOUNS:
@@ -358,10 +373,26 @@ class ChapterAttributor:
             elif kind == "far":
                 if (name := self._name(value)) and self._lexicon.can_speak(name):
                     result.speaker, result.confidence, result.rule = name, EXPLICIT_FAR, "explicit-far"
-            elif kind == "role":
+            elif kind == "kin":
+                if spoken_of is None:
+                    spoken_of = set().union(*(self._mentioned(q.text) for q in quotes))
+                possessive, noun = value.split()
+                # Whose mother: most often the one who just spoke, else whom the pronoun picks up.
+                owner = earlier_speakers.get(index - 1)
+                if self._lexicon.gender.get(owner or "") != PRONOUN_GENDER[possessive]:
+                    owner, _ = self._resolve_pronoun(
+                        "he" if possessive == "his" else "she", set(), paragraphs, index, quote, earlier_speakers
+                    )
+                family = self._lexicon.family.get(owner or "")
+                who = self._lexicon.canonical.get(titled(_KIN_TITLES[noun], family)) if family else None
+                if who and who != owner and who not in spoken_of and self._lexicon.can_speak(who):
+                    result.speaker, result.confidence, result.rule = who, PRONOUN_NEAR, "kin"
+                    continue
+                kind, value = "pronoun", GENDERED_NOUNS[noun]
+            if kind == "role":
                 if name := self._lexicon.role(value):
                     result.speaker, result.confidence, result.rule = name, ROLE, "role"
-            else:
+            elif kind == "pronoun":
                 # Whoever any speech of the paragraph names is talked to or about, not speaking.
                 if spoken_of is None:
                     spoken_of = set().union(*(self._mentioned(q.text) for q in quotes))

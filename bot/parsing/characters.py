@@ -89,6 +89,7 @@ class Lexicon:
     # "count" -> "Count Mippipopolous": the one character a title word names in "said the count".
     title_owner: dict[str, str] = field(default_factory=dict)
     roles: Counter[str] = field(default_factory=Counter)  # "mariner" -> tags naming "the mariner"
+    family: dict[str, str] = field(default_factory=dict)  # canonical -> family name ("Bennet")
 
     def role(self, noun: str) -> str | None:
         """Who "the <noun>" in a tag is: the one character with that title, or, for a role the
@@ -193,7 +194,20 @@ def build_lexicon(text: str) -> Lexicon:
     tags = _TAGGED.findall(text)
     _learn_speakers(text, tags, lexicon)
     _learn_roles(tags, lexicon)
+    _learn_families(lexicon)
     return lexicon
+
+
+def _learn_families(lexicon: Lexicon) -> None:
+    """Each character's family name, from the two-word forms that name them: "Mrs. Bennet" and
+    "Elizabeth Bennet" both say Bennet. Lets "her mother" find Mrs. Bennet."""
+    seen: dict[str, Counter[str]] = {}
+    for form, name in lexicon.canonical.items():
+        first, _, rest = base_form(form).partition(" ")
+        if rest and " " not in rest and (first.rstrip(".") in TITLES or first in lexicon.canonical):
+            seen.setdefault(name, Counter())[rest] += max(lexicon.forms.get(form, 0), 1)
+    for name, counter in seen.items():
+        lexicon.family[name] = counter.most_common(1)[0][0]
 
 
 def _learn_title_owners(lexicon: Lexicon) -> None:

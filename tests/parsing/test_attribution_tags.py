@@ -121,3 +121,13 @@ def test_the_one_a_narration_paragraph_opens_on_speaks_next():
          '"Then come on."']
     )
     assert speakers(text)[-1] == ("Marla", "beat-paragraph")
+
+
+def test_her_mother_is_the_mrs_of_her_family_name():
+    text = "\n\n".join(
+        ["Mrs. Varga walked in. Mrs. Varga sat down. Mrs. Varga sighed.",
+         "The girl, Nell Varga, smiled at her friend. Nell shook her head. Nell waved her hand.",
+         "Nell laughed at her dog. Later Nell Varga and her dog ran home.",
+         '"I am tired," said Nell Varga.', '"Go to bed then," said her mother.']
+    )
+    assert speakers(text)[-1] == ("Mrs. Varga", "kin")
