@@ -54,6 +54,7 @@ _WINDOW = 100
 _RECENT_SPEAKERS = 4
 # Scores for the other side of an exchange whose speeches only ever name one side.
 _CALLED_WEIGHT = 2.0
+_PARTNER_WEIGHT = 2.0
 _RECENCY_WEIGHTS = (1.5, 1.0, 0.7, 0.5, 0.3, 0.2)
 
 
@@ -602,10 +603,18 @@ class ChapterAttributor:
         for run in runs:
             if len(run) > 1 and any(results[t[0]].speaker is None or _weak(results, t) for t in run):
                 self._alternate(run, quotes, results, paragraphs, recent[-_RECENT_SPEAKERS:])
+            previous: str | None = None
             for turn in run:
-                who = results[turn[0]].speaker
+                result = results[turn[0]]
+                who = result.speaker
                 if who and (not recent or recent[-1] != who):
                     recent.append(who)
+                if result.confidence < PRONOUN_UNSURE:
+                    who = None  # only turns named by their own tag say who talks with whom
+                if who and previous and who != previous:
+                    self._lexicon.partners.setdefault(who, Counter())[previous] += 1
+                    self._lexicon.partners.setdefault(previous, Counter())[who] += 1
+                previous = who
 
     def _alternate(
         self,
@@ -712,6 +721,10 @@ class ChapterAttributor:
             scores = candidates()
             # The turns on the other side of the anchor: a pronoun tag among them tells its gender.
             wanted = {hint_of(i) for i in range(anchor % 2 ^ 1, len(run), 2)} - {None, ""}
+            if partners := self._lexicon.partners.get(speaker):
+                # The known side's usual partners in the story so far.
+                total = sum(partners.values())
+                scores = scores + Counter({who: _PARTNER_WEIGHT * n / total for who, n in partners.items()})
             best: str | None = None
             for who, score in scores.items():
                 if who == speaker or not can_speak(who) or score <= scores.get(best, 0.0):

@@ -90,6 +90,8 @@ class Lexicon:
     title_owner: dict[str, str] = field(default_factory=dict)
     roles: Counter[str] = field(default_factory=Counter)  # "mariner" -> tags naming "the mariner"
     family: dict[str, str] = field(default_factory=dict)  # canonical -> family name ("Bennet")
+    # Who talks with whom: filled in as the story's exchanges are attributed, in text order.
+    partners: dict[str, Counter[str]] = field(default_factory=dict)
 
     def role(self, noun: str) -> str | None:
         """Who "the <noun>" in a tag is: the one character with that title, or, for a role the

@@ -131,3 +131,12 @@ def test_her_mother_is_the_mrs_of_her_family_name():
          '"I am tired," said Nell Varga.', '"Go to bed then," said her mother.']
     )
     assert speakers(text)[-1] == ("Mrs. Varga", "kin")
+
+
+def test_the_other_side_of_a_new_exchange_is_the_known_sides_usual_partner():
+    talk = "\n\n".join(['"Ready?" said Marla.', '"Nearly," said Tobin.'] * 3)
+    text = CAST + "Dace sat down. Dace frowned. Dace nodded.\n\n" + talk + "\n\n* * *\n\n" + "\n\n".join(
+        ["The next day it rained. Marla and Dace were seen at the market before noon.",
+         '"Well?" said Marla.', '"Nothing yet."', '"Then wait."', '"I will."']
+    )
+    assert [s for s, _ in speakers(text)[-4:]] == ["Marla", "Tobin", "Marla", "Tobin"]
