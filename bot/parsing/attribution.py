@@ -746,10 +746,10 @@ class ChapterAttributor:
                 for i in range(len(run)):
                     for who in names_of(i)[1]:
                         scored[who] += _CALLED_WEIGHT
-                for weight, who in zip(_RECENCY_WEIGHTS, reversed(recent)):
+                for weight, who in zip(_RECENCY_WEIGHTS, reversed(recent), strict=False):
                     scored[who] += weight
                 narrated = self._narrated(paragraphs, quotes[run[0][0]])
-                for weight, who in zip(_RECENCY_WEIGHTS, narrated):
+                for weight, who in zip(_RECENCY_WEIGHTS, narrated, strict=False):
                     scored[who] += weight
             return scored
 
