@@ -744,7 +744,7 @@ class ChapterAttributor:
             if scored is None:
                 scored = Counter()
                 for i in range(len(run)):
-                    for who in names_of(i)[1]:
+                    for who in sorted(names_of(i)[1]):  # sorted: ties must not hang on the hash seed
                         scored[who] += _CALLED_WEIGHT
                 for weight, who in zip(_RECENCY_WEIGHTS, reversed(recent), strict=False):
                     scored[who] += weight
