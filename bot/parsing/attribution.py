@@ -556,7 +556,15 @@ class ChapterAttributor:
         canonical = self._lexicon.canonical
         mentioned: set[str] = set()
         addressed: set[str] = set()
+        # A capitalised word that ends no name form cannot name anyone, with or without a title;
+        # most speeches name nobody, and those need no closer look.
+        name_words = self._lexicon.name_words()
+        if name_words.isdisjoint(CAPITALISED.findall(text)):
+            self._speech_names[text] = (mentioned, addressed)
+            return mentioned, addressed
         for match in CAPITALISED.finditer(text):
+            if match[0] not in name_words:
+                continue
             start, end = match.span()
             before = text[max(0, start - 12) : start].rstrip()
             title = before.rsplit(None, 1)[-1] if before else ""
@@ -612,8 +620,11 @@ class ChapterAttributor:
                 if result.confidence < PRONOUN_UNSURE:
                     who = None  # only turns named by their own tag say who talks with whom
                 if who and previous and who != previous:
-                    self._lexicon.partners.setdefault(who, Counter())[previous] += 1
-                    self._lexicon.partners.setdefault(previous, Counter())[who] += 1
+                    partners = self._lexicon.partners
+                    for one, other in ((who, previous), (previous, who)):
+                        if one not in partners:
+                            partners[one] = Counter()
+                        partners[one][other] += 1
                 previous = who
 
     def _alternate(
@@ -633,10 +644,16 @@ class ChapterAttributor:
         genders = self._lexicon.gender
 
         def names_of(i: int) -> tuple[set[str], set[str]]:
-            if i not in names:
-                found = [self._names_in_speech(quotes[n].text) for n in run[i]]
-                names[i] = (set().union(*(m for m, _ in found)), set().union(*(a for _, a in found)))
-            return names[i]
+            known = names.get(i)
+            if known is None:
+                turn = run[i]
+                if len(turn) == 1:
+                    known = self._names_in_speech(quotes[turn[0]].text)  # only ever read
+                else:
+                    found = [self._names_in_speech(quotes[n].text) for n in turn]
+                    known = (set().union(*(m for m, _ in found)), set().union(*(a for _, a in found)))
+                names[i] = known
+            return known
 
         # Per turn: nobody can be its speaker when it is an unnamed "I" ("" stands for that), else
         # the gender its tag gave, if any. Asked for every guess, so worked out once per turn.

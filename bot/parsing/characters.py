@@ -55,8 +55,12 @@ _TAGGED = re.compile(
     r"|I\s+(?:[a-z]+ly\s+)?([a-z]+)|([a-z]+)\s+I\b"
     r"|([a-z]+)\s+the\s+([a-z]+)\b|the\s+([a-z]+)\s+([a-z]+))"
 )
-# A name called out at the start or the end of a speech.
-_VOCATIVE = re.compile(r"[\"“]([A-Z][a-z]+)(?: [A-Z][a-z]+)?,|, ([A-Z][a-z]+)(?: [A-Z][a-z]+)?[.!?,]?[\"”]")
+# A name called out at the start or the end of a speech. Both alternatives open on one character
+# class (the lookbehinds then tell them apart) so the engine skips ahead to the next candidate mark
+# instead of trying the pattern at every position.
+_VOCATIVE = re.compile(
+    r"[\"“,](?:(?<=[\"“])([A-Z][a-z]+)(?: [A-Z][a-z]+)?,|(?<=,) ([A-Z][a-z]+)(?: [A-Z][a-z]+)?[.!?,]?[\"”])"
+)
 _FIRST_PERSON_TAGS = 10
 _NARRATOR_CALLS = 5
 _MIN_MID_SENTENCE = 2
@@ -92,6 +96,15 @@ class Lexicon:
     family: dict[str, str] = field(default_factory=dict)  # canonical -> family name ("Bennet")
     # Who talks with whom: filled in as the story's exchanges are attributed, in text order.
     partners: dict[str, Counter[str]] = field(default_factory=dict)
+    # Every word that ends a known name form, worked out once the lexicon is complete: most
+    # capitalised words in a speech name nobody, and this set lets them be skipped at once.
+    _name_words: frozenset[str] | None = field(default=None, repr=False, compare=False)
+
+    def name_words(self) -> frozenset[str]:
+        """The last word of every name form ("Bingley" for "Mr. Bingley")."""
+        if self._name_words is None:
+            self._name_words = frozenset(form.rsplit(" ", 1)[-1] for form in self.canonical)
+        return self._name_words
 
     def role(self, noun: str) -> str | None:
         """Who "the <noun>" in a tag is: the one character with that title, or, for a role the
