@@ -1,26 +1,36 @@
-"""Uploads converted, parsed and summarised in worker processes, off the bot's event loop and its GIL.
+"""Uploads converted, parsed, summarised and stored in worker processes, off the bot's event loop and its GIL.
 
-Lives outside cogs/ so reloading the cog never leaves the pickled function and Preview class
+Lives outside cogs/ so reloading the cog never leaves the pickled functions and Preview class
 pointing at a module discord.py has dropped.
 """
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import multiprocessing
 import signal
+import sys
+import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
+from typing import Any, TypeVar
 
 from bot.errors import InvalidInput
 from bot.formats import Upload, read_upload
+from bot.store.connection import BUSY_TIMEOUT_MS, Store
+from bot.store.library import add_story
+from bot.store.records import StoredStory
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 TITLE_LIMIT = 200
+SUMMARY_LIMIT = 1_000  # the preview shows 600 characters; the rest would only cross the pipe
 MAIN_CHARACTERS_SHOWN = 6
 # Parsing a large upload takes seconds of CPU; more than this many at once would only queue on the cores.
 PARALLEL_UPLOADS = 2
@@ -30,6 +40,9 @@ PARALLEL_UPLOADS = 2
 # (~0.4 s) is paid once, by the first upload.
 WORKER_START_METHOD = "spawn"
 WORKER_DIED = "Reading that file stopped unexpectedly; please try again, or try a smaller file."
+STORE_DIED = "Storing that story stopped unexpectedly, so nothing was added; please try again."
+CHANGED = "That file read differently the second time, so nothing was added; please run `/story add` again."
+_PR_SET_PDEATHSIG = 1
 
 
 def clean_title(raw: str | None) -> str | None:
@@ -39,10 +52,19 @@ def clean_title(raw: str | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Preview:
-    """What the uploader sees before confirming; computed in the worker with the parse."""
+    """What the uploader sees before confirming, and what the store step must agree with.
 
-    upload: Upload
+    Small on purpose (a few KB): it crosses from the worker by pickle, and unpickling a whole
+    parsed Story (~12 MB for a 10 MB upload) held the bot's GIL for ~0.2 s.
+    """
+
     title: str
+    author: str | None
+    fandom: str | None
+    rating: str | None
+    summary: str | None
+    content_hash: str
+    kind: str
     chapters: int
     words: int
     quotations: int
@@ -50,16 +72,26 @@ class Preview:
     main_characters: tuple[tuple[str, int], ...]
 
 
-def prepare_preview(filename: str, data: bytes, limit: int, title: str | None) -> Preview:
-    """Convert, parse and summarise an upload. Runs in a worker process: its arguments, its Preview
-    and its UploadRejected / NotAStory all cross by pickle."""
-    upload = read_upload(filename, data, max_bytes=limit)
-    story = upload.story
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A confirmed upload as the worker stored it; `seconds` is the store step (rows + transaction)."""
+
+    story: StoredStory
+    seconds: float
+
+
+def _summarise(upload: Upload, filename: str, title: str | None) -> Preview:
+    story, meta = upload.story, upload.metadata
     speakers = Counter(q.speaker for q in story.quotes if q.speaker)
     stem = PurePosixPath(filename.replace("\\", "/")).stem.replace("_", " ")
     return Preview(
-        upload=upload,
         title=clean_title(title) or clean_title(upload.title) or clean_title(stem) or "Untitled",
+        author=clean_title(meta.author),
+        fandom=clean_title(meta.fandom),
+        rating=clean_title(meta.rating),
+        summary=story.summary[:SUMMARY_LIMIT] if story.summary else None,
+        content_hash=upload.content_hash,
+        kind=upload.kind,
         chapters=len(story.chapters),
         words=sum(len(p.split()) for c in story.chapters for p in c.paragraphs),
         quotations=len(story.quotes),
@@ -68,10 +100,61 @@ def prepare_preview(filename: str, data: bytes, limit: int, title: str | None) -
     )
 
 
+def prepare_preview(filename: str, data: bytes, limit: int, title: str | None) -> Preview:
+    """Convert, parse and summarise an upload. Runs in a worker process: its arguments, its Preview
+    and its UploadRejected / NotAStory all cross by pickle."""
+    return _summarise(read_upload(filename, data, max_bytes=limit), filename, title)
+
+
+def store_upload(
+    database: str, filename: str, data: bytes, limit: int, preview: Preview, guild_id: int, added_by: int
+) -> Stored:
+    """Convert and parse the upload again and store it through this process's own connection.
+
+    Runs in a worker process: the bot keeps only the bytes between preview and Confirm (they pickle
+    as one buffer), and the parsed story never crosses back. One transaction in add_story
+    re-checks duplicates and the title, so a LibraryConflict comes back for the bot to show.
+    """
+    started = time.perf_counter()
+    upload = read_upload(filename, data, max_bytes=limit)
+    if upload.content_hash != preview.content_hash:
+        raise InvalidInput(CHANGED)
+    return asyncio.run(_store(database, upload, filename, preview, guild_id, added_by, started))
+
+
+async def _store(
+    database: str, upload: Upload, filename: str, preview: Preview, guild_id: int, added_by: int, started: float
+) -> Stored:
+    # The bot's connection has already migrated this file, so opening here applies nothing; WAL lets
+    # the bot keep reading while this transaction writes.
+    async with Store.open(database, busy_timeout_ms=BUSY_TIMEOUT_MS) as store:
+        stored = await add_story(
+            store,
+            upload.story,
+            guild_id=guild_id,
+            added_by=added_by,
+            title=preview.title,
+            content_hash=upload.content_hash,
+            author=preview.author,
+            fandom=preview.fandom,
+            rating=preview.rating,
+            source=filename[:TITLE_LIMIT],
+        )
+    return Stored(stored, time.perf_counter() - started)
+
+
 def _quiet_worker() -> None:
     # Ctrl-C reaches the whole process group; the bot shuts its workers down itself, so a worker
     # has no traceback of its own to print.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A bot killed outright (kill -9) cannot stop its workers, and an orphaned worker would wait on
+    # its queue forever; on Linux the kernel kills it with its parent. Killed mid-store, its
+    # transaction never commits and SQLite rolls it back, so the story is simply absent.
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            log.debug("prctl(PR_SET_PDEATHSIG) unavailable", exc_info=True)
 
 
 class UploadWorkers:
@@ -87,6 +170,20 @@ class UploadWorkers:
 
     async def prepare(self, filename: str, data: bytes, limit: int, title: str | None) -> Preview:
         """`prepare_preview` in a worker process; domain errors come back as raised there."""
+        return await self._run(WORKER_DIED, f"reading {filename!r}", prepare_preview, filename, data, limit, title)
+
+    async def store(
+        self, database: Path | str, filename: str, data: bytes, limit: int, preview: Preview,
+        *, guild_id: int, added_by: int,
+    ) -> Stored:
+        """`store_upload` in a worker process: LibraryConflict, UploadRejected and InvalidInput come
+        back as raised there; a worker that dies answers STORE_DIED (its transaction rolled back)."""
+        return await self._run(
+            STORE_DIED, f"storing {filename!r}", store_upload,
+            str(database), filename, data, limit, preview, guild_id, added_by,
+        )
+
+    async def _run(self, died: str, what: str, fn: Any, *args: Any) -> T:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 max_workers=self.max_workers,
@@ -95,21 +192,19 @@ class UploadWorkers:
             )
         pool = self._pool
         try:
-            return await asyncio.get_running_loop().run_in_executor(
-                pool, prepare_preview, filename, data, limit, title
-            )
+            return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
         except BrokenProcessPool:
             # A worker died (killed for memory, say) and took the pool with it; the next upload gets a new one.
-            log.warning("Upload worker died while reading %r; restarting the workers", filename)
+            log.warning("Upload worker died while %s; restarting the workers", what)
             self._stop(pool)
-            raise InvalidInput(WORKER_DIED) from None
+            raise InvalidInput(died) from None
 
     def close(self) -> None:
         if self._pool is not None:
             self._stop(self._pool)
 
     def _stop(self, pool: ProcessPoolExecutor) -> None:
-        # No wait: a parse in progress finishes in its own process while the bot goes on.
+        # No wait: work in progress finishes in its own process while the bot goes on.
         pool.shutdown(wait=False, cancel_futures=True)
         if self._pool is pool:
             self._pool = None

@@ -42,7 +42,6 @@ from bot.store.library import (
     LibraryConflict,
     LibraryPage,
     StoryDetails,
-    add_story,
     check_new_story,
     library_page,
     own_stories,
@@ -50,8 +49,8 @@ from bot.store.library import (
     story_details,
 )
 from bot.store.records import StoredStory
-from bot.store.stories import find_by_title, get_story
-from bot.upload_worker import PARALLEL_UPLOADS, TITLE_LIMIT, Preview, UploadWorkers, clean_title
+from bot.store.stories import find_by_content, find_by_title, get_story
+from bot.upload_worker import PARALLEL_UPLOADS, STORE_DIED, Preview, UploadWorkers
 from bot.views import StoryView
 
 log = logging.getLogger(__name__)
@@ -99,20 +98,19 @@ async def download(attachment: discord.Attachment, limit: int) -> bytes:
 
 
 def preview_embed(preview: Preview, filename: str) -> discord.Embed:
-    meta = preview.upload.metadata
     embed = discord.Embed(
         title=f"Add “{safe(preview.title, EMBED_TITLE_LIMIT - 10)}”?",
-        description=safe(preview.upload.story.summary or "No summary.", 600),
+        description=safe(preview.summary or "No summary.", 600),
         colour=discord.Colour.blurple(),
     )
     embed.add_field(name="Chapters", value=_number(preview.chapters))
     embed.add_field(name="Words", value=_number(preview.words))
     embed.add_field(name="Quotations", value=_number(preview.quotations))
     embed.add_field(name="Notes set aside", value=_number(preview.notes))
-    if meta.author:
-        embed.add_field(name="Author", value=safe(meta.author, 200))
-    if meta.rating:
-        embed.add_field(name="Rating", value=safe(meta.rating, 50))
+    if preview.author:
+        embed.add_field(name="Author", value=safe(preview.author, 200))
+    if preview.rating:
+        embed.add_field(name="Rating", value=safe(preview.rating, 50))
     cast = ", ".join(f"{safe(name, 80)} ({lines})" for name, lines in preview.main_characters)
     embed.add_field(name="Main characters", value=truncate(cast or "None found", EMBED_FIELD_VALUE_LIMIT), inline=False)
     embed.set_footer(text=plain(f"From {filename} · only you can confirm", 200))
@@ -326,14 +324,18 @@ class StoryLibrary(commands.Cog):
         async with self.uploads:
             data = await download(file, self.max_bytes)
             preview = await self.workers.prepare(file.filename, data, self.max_bytes, title)
-        del data
         try:
-            await check_new_story(self.store, interaction.guild_id, preview.upload.content_hash, preview.title)
+            await check_new_story(self.store, interaction.guild_id, preview.content_hash, preview.title)
         except LibraryConflict as conflict:
             raise InvalidInput(str(conflict)) from None
+        # The view keeps the bytes (at most the upload limit, until Confirm, Cancel or the timeout):
+        # Confirm has a worker parse them again and store the story itself, so the parsed story
+        # never crosses into this process and the write never occupies the bot's connection.
         view = ConfirmView(
-            interaction.user.id, functools.partial(self._store_upload, preview, interaction.guild_id, file.filename)
+            interaction.user.id,
+            functools.partial(self._store_upload, preview, data, interaction.guild_id, file.filename),
         )
+        del data
         view.message = await interaction.edit_original_response(
             embed=preview_embed(preview, file.filename), view=view, allowed_mentions=NO_MENTIONS
         )
@@ -369,25 +371,29 @@ class StoryLibrary(commands.Cog):
         return [app_commands.Choice(name=plain(s.title, CHOICE_NAME_LIMIT), value=str(s.id)) for s in found]
 
     async def _store_upload(
-        self, preview: Preview, guild_id: int, filename: str, interaction: discord.Interaction
+        self, preview: Preview, data: bytes, guild_id: int, filename: str, interaction: discord.Interaction
     ) -> str:
         _require_manager(interaction)
-        upload, meta = preview.upload, preview.upload.metadata
         try:
-            stored = await add_story(
-                self.store,
-                upload.story,
-                guild_id=guild_id,
-                added_by=interaction.user.id,
-                title=preview.title,
-                content_hash=upload.content_hash,
-                author=clean_title(meta.author),
-                fandom=clean_title(meta.fandom),
-                rating=clean_title(meta.rating),
-                source=filename[:TITLE_LIMIT],
-            )
+            async with self.uploads:
+                result = await self.workers.store(
+                    self.store.path, filename, data, self.max_bytes, preview,
+                    guild_id=guild_id, added_by=interaction.user.id,
+                )
         except LibraryConflict as conflict:
             return str(conflict)
+        except InvalidInput as error:
+            # A worker that died after its COMMIT but before answering did store the story.
+            found = None
+            if str(error) == STORE_DIED:
+                found = await find_by_content(self.store, guild_id, preview.content_hash)
+            if found is None or found.added_by != interaction.user.id or found.title != preview.title:
+                raise
+            stored = found
+        else:
+            stored = result.story
+            log.info("guild %s added story %s (%r) by user %s in %.2f s", guild_id, stored.id, stored.title,
+                     interaction.user.id, result.seconds)
         return (
             f"Added “{safe(stored.title, 200)}” to this server's library: "
             f"{_count(stored.chapter_count, 'chapter')}, {_count(stored.word_count, 'word')}."

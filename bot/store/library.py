@@ -38,6 +38,10 @@ class LibraryConflict(Exception):
         super().__init__(message)
         self.existing = existing
 
+    def __reduce__(self) -> tuple[type[LibraryConflict], tuple[str, StoredStory]]:
+        # Raised in the upload worker process and re-raised in the bot: pickle both arguments.
+        return type(self), (str(self), self.existing)
+
 
 @dataclass(frozen=True, slots=True)
 class LibraryPage:

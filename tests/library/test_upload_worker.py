@@ -1,22 +1,29 @@
-"""`/story add` converts and parses in a worker process: the bot's own process (its event loop and
-GIL) spends little CPU on an upload, errors come back with their user-facing message, a dead worker
-is replaced, and closing (the cog's unload) stops the workers."""
+"""`/story add` converts, parses and stores in worker processes: the bot's own process (its event loop
+and GIL) spends little CPU on an upload and gets back only a small preview, the worker stores through
+its own connection while the bot's keeps reading, errors come back with their user-facing message, a
+dead worker is replaced (killed mid-store, nothing is stored), and closing stops the workers."""
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
 import os
+import pickle
 import re
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
 from bot.errors import InvalidInput
 from bot.formats import UploadRejected
 from bot.parsing import NotAStory
-from bot.upload_worker import WORKER_DIED, UploadWorkers, prepare_preview
+from bot.store import Store
+from bot.store.library import LibraryConflict, library_page, story_details
+from bot.store.stories import get_story
+from bot.upload_worker import STORE_DIED, WORKER_DIED, UploadWorkers, prepare_preview
 from tests.conftest import SEEDS
+from tests.resilience.test_ingest_signals import check_consistent
 
 LIMIT = 10_000_000
 
@@ -108,3 +115,119 @@ async def test_workers_start_with_the_first_upload_and_stop_when_closed(workers)
     assert children
     workers.close()
     assert await gone(children)
+
+
+GUILD, ADMIN = 111, 42
+
+
+def wal_size(wal: Path) -> int:
+    """How far the worker's transaction has got (a stat: microseconds, fine on the test's loop)."""
+    try:
+        return os.stat(wal).st_size
+    except FileNotFoundError:
+        return 0
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    # The bot's own connection: it migrates the file; the worker's opens an already migrated one.
+    async with Store.open(tmp_path / "bot.db", busy_timeout_ms=1500) as opened:
+        yield opened
+
+
+async def test_the_preview_is_small_whatever_the_upload(workers):
+    preview = await workers.prepare("saga.txt", story_bytes(2), LIMIT, None)
+    # The whole parsed story pickled to more than the upload itself; what the preview shows is a few KB.
+    assert len(pickle.dumps(preview)) < 10_000
+    assert (preview.title, preview.kind, len(preview.content_hash)) == ("The Worker Saga", "text", 64)
+    assert preview.chapters > 1 and preview.words > 100_000 and preview.quotations > 1000
+    assert preview.main_characters and all(lines > 0 for _, lines in preview.main_characters)
+
+
+async def test_confirm_stores_in_the_worker_and_the_bot_sees_it(workers, store):
+    data = story_bytes(0.3)
+    preview = await workers.prepare("saga.txt", data, LIMIT, "Saga Retold")
+    before = await library_page(store, GUILD, 0)  # anything the bot remembers about the library
+    stored = await workers.store(store.path, "saga.txt", data, LIMIT, preview, guild_id=GUILD, added_by=ADMIN)
+
+    seen = await get_story(store, stored.story.id)
+    assert seen == stored.story
+    assert (seen.title, seen.guild_id, seen.added_by, seen.source) == ("Saga Retold", GUILD, ADMIN, "saga.txt")
+    assert (seen.chapter_count, seen.quote_count, seen.content_hash) == (
+        preview.chapters, preview.quotations, preview.content_hash
+    )
+    details = await story_details(store, seen)
+    assert len(details.chapters) == preview.chapters
+    assert details.main_characters[0].name == preview.main_characters[0][0]
+    assert (await library_page(store, GUILD, 0)).total == before.total + 1
+    assert check_consistent(Path(store.path)) == ["Saga Retold"]
+
+
+async def test_a_clash_found_in_the_worker_comes_back_with_its_message(workers, store):
+    data = story_bytes(0.1)
+    first = await workers.prepare("saga.txt", data, LIMIT, None)
+    # Both previews were made before either was confirmed: only the worker's transaction can refuse.
+    same_text = await workers.prepare("copy.txt", data, LIMIT, "Another Name")
+    other = story_bytes(0.12)
+    same_title = await workers.prepare("other.txt", other, LIMIT, "the  worker SAGA")
+    kept = await workers.store(store.path, "saga.txt", data, LIMIT, first, guild_id=GUILD, added_by=ADMIN)
+
+    with pytest.raises(LibraryConflict, match=r"^That story is already in the library as “The Worker Saga”\.$") as dup:
+        await workers.store(store.path, "copy.txt", data, LIMIT, same_text, guild_id=GUILD, added_by=ADMIN)
+    assert dup.value.existing == kept.story
+    with pytest.raises(LibraryConflict, match="already in this server's library; run `/story add` again"):
+        await workers.store(store.path, "other.txt", other, LIMIT, same_title, guild_id=GUILD, added_by=ADMIN)
+    # Bytes that no longer match their preview are refused rather than stored unseen.
+    with pytest.raises(InvalidInput, match="read differently"):
+        await workers.store(store.path, "other.txt", other, LIMIT, first, guild_id=OTHER_GUILD, added_by=ADMIN)
+    assert check_consistent(Path(store.path)) == ["The Worker Saga"]
+
+
+OTHER_GUILD = 222
+
+
+async def test_the_bots_connection_keeps_reading_while_the_worker_writes(workers, store):
+    data = story_bytes(3)
+    preview = await workers.prepare("saga.txt", data, LIMIT, None)
+    storing = asyncio.ensure_future(
+        workers.store(store.path, "saga.txt", data, LIMIT, preview, guild_id=GUILD, added_by=ADMIN)
+    )
+    wal = Path(f"{store.path}-wal")
+    slowest, reads_during_write = 0.0, 0
+    while not storing.done():
+        started = time.perf_counter()
+        await library_page(store, GUILD, 0)
+        slowest = max(slowest, time.perf_counter() - started)
+        if not storing.done() and wal_size(wal) > 1_000_000:
+            reads_during_write += 1
+        await asyncio.sleep(0.01)
+    stored = await storing
+    assert reads_during_write > 5, "the worker's transaction was never seen in progress"
+    # Reads never queue behind the worker's transaction (it was ~1 s on the bot's connection).
+    assert slowest < 0.3, f"a read took {slowest * 1000:.0f} ms during the worker's write"
+    assert (await get_story(store, stored.story.id)) == stored.story
+
+
+async def test_a_worker_killed_mid_store_stores_nothing(workers, store):
+    data = story_bytes(3)
+    preview = await workers.prepare("saga.txt", data, LIMIT, None)
+    children = pids()
+    storing = asyncio.ensure_future(
+        workers.store(store.path, "saga.txt", data, LIMIT, preview, guild_id=GUILD, added_by=ADMIN)
+    )
+    wal = Path(f"{store.path}-wal")
+    deadline = time.monotonic() + 120
+    while wal_size(wal) <= 1_000_000:
+        assert not storing.done(), "the store finished before it could be killed"
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.005)
+    for pid in children:
+        os.kill(pid, signal.SIGKILL)
+    with pytest.raises(InvalidInput, match=re.escape(STORE_DIED)):
+        await storing
+    # SQLite rolled the worker's transaction back: nothing of it is visible, and the bot can write.
+    assert (await library_page(store, GUILD, 0)).total == 0
+    await store.set_meta("after", "kill")
+    assert check_consistent(Path(store.path)) == []
+    stored = await workers.store(store.path, "saga.txt", data, LIMIT, preview, guild_id=GUILD, added_by=ADMIN)
+    assert check_consistent(Path(store.path)) == [stored.story.title]
