@@ -465,6 +465,9 @@ class ChapterAttributor:
             return known == gender
 
         before = quote.before[-_LOOKBACK_CHARS:]
+        for name in reversed(_subjects(before)):
+            if fits(who := canonical.get(name)):
+                return who, True
         for match in reversed(list(CAPITALISED.finditer(before))):
             # "he tapped on Charles's door", "she turned to Emma": an owner or an object is not
             # the one the pronoun picks up.
@@ -499,6 +502,9 @@ class ChapterAttributor:
             # Only the end of a long paragraph matters, and reading all of it for every tag
             # would make one huge paragraph cost once per quotation after it.
             narration = _QUOTED.sub(" ", paragraphs[earlier][-_LOOKBACK_CHARS:])
+            for name in reversed(_subjects(narration)):
+                if fits(who := canonical.get(name)):
+                    return who, False
             for name in reversed(CAPITALISED.findall(narration)):
                 if fits(who := canonical.get(name)):
                     return who, False
