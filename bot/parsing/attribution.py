@@ -52,6 +52,9 @@ _NAME_ADJECTIVES = frozenset("old young little poor dear good".split())
 _GREETING = frozenset("hey oh yes no thanks sorry dear hi hello bye goodbye morning".split())
 _WINDOW = 100
 _RECENT_SPEAKERS = 4
+# Narration that ends an exchange: two paragraphs of it, or one long one (a short beat between
+# two speeches keeps the turns going).
+_EXCHANGE_BREAK = 500
 # Scores for the other side of an exchange whose speeches only ever name one side.
 _CALLED_WEIGHT = 2.0
 _PARTNER_WEIGHT = 2.0
@@ -606,7 +609,7 @@ class ChapterAttributor:
                 last_end = max(last_end, quote.last_paragraph)
                 continue
             gap = range(last_end + 1, quote.paragraph)
-            if current and (len(gap) > 2 or any(len(paragraphs[p]) > 300 for p in gap)):
+            if current and (len(gap) > 1 or any(len(paragraphs[p]) > _EXCHANGE_BREAK for p in gap)):
                 runs.append(current)  # long narration ends the exchange
                 current = []
             current.append([number])

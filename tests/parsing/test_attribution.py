@@ -99,9 +99,21 @@ def test_vocative_decides_between_two_speakers():
 
 
 def test_long_narration_ends_an_exchange():
-    long_narration = "The wind moved through the trees for a long while. " * 8
+    long_narration = "The wind moved through the trees for a long while. " * 12
     text = CAST + "\n\n".join(['"Where were you?" Sakura asked.', '"Training," Naruto said.', long_narration, '"Hello?"'])
     assert attributions(text)[-1][1] is None
+
+
+def test_two_narration_paragraphs_end_an_exchange():
+    beat = "The wind moved through the trees."
+    text = CAST + "\n\n".join(['"Where were you?" Sakura asked.', '"Training," Naruto said.', beat, beat, '"Hello?"'])
+    assert attributions(text)[-1][1] is None
+
+
+def test_a_short_narration_paragraph_keeps_the_turns_going():
+    beat = "The wind moved through the trees for a long while. " * 4
+    text = CAST + "\n\n".join(['"Where were you?" Sakura asked.', '"Training," Naruto said.', beat, '"Training where?"'])
+    assert attributions(text)[-1][1:] == ("Sakura", "turn-taking")
 
 
 def test_unknown_speaker_is_none_never_a_pronoun():
