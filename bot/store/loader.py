@@ -477,12 +477,14 @@ async def load_file(store: Store, path: Path) -> FileOutcome:
 
 # FTS5 merges an index's segments as it grows. Its default (automerge 4) rewrites each indexed word
 # about log4(N) times over a big load; during a load of many files up to BULK_AUTOMERGE segments may
-# gather per level instead (a 100 MB load: about a quarter less store CPU), then the setting is put
-# back. A load that wrote at least half of the index ends with an 'optimize' (one segment), so
-# searches afterwards are at least as fast as after a load with the default; a smaller load leaves
-# the merging to the default setting, so its cost never grows with the size of the library.
-# Only the merge schedule changes: what a search returns does not, and a kill mid-load leaves
-# nothing worse behind than the looser setting.
+# gather per level instead (a 100 MB load: about 15% less store CPU), then the default is put back
+# and later writes carry on merging with it. Only the merge schedule changes, never what a search
+# returns; a kill mid-load leaves nothing worse behind than the looser setting.
+# The price: right after a 100 MB load, FTS queries take about 1.5x as long as with the default
+# schedule (tens of ms). Measured and left out: an 'optimize' at the end (it made them faster than
+# the default, but cost about as much CPU as the looser schedule saves and ran after the last parse,
+# adding to the wall time), larger wal_autocheckpoint, cache_size, mmap_size, temp_store, and
+# several stories per transaction (no gain beyond the noise).
 BULK_AUTOMERGE = 16
 FTS5_DEFAULT_AUTOMERGE = 4
 _BULK_FTS = ("paragraphs_fts", "quotes_fts")
@@ -498,33 +500,21 @@ class _BulkIndexing:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.applied = False
-        self.paragraphs = 0  # paragraphs written by this load
 
     async def begin(self) -> None:
         if not self.applied:
-            async with self.store.atomic():
-                for table in _BULK_FTS:
-                    await self._set(table, BULK_AUTOMERGE)
+            await self._set_all(BULK_AUTOMERGE)
             self.applied = True
 
-    async def finish(self, *, optimize: bool = True) -> None:
-        if not self.applied:
-            return
+    async def finish(self) -> None:
+        if self.applied:
+            await self._set_all(FTS5_DEFAULT_AUTOMERGE)
+            self.applied = False
+
+    async def _set_all(self, value: int) -> None:
         async with self.store.atomic():
             for table in _BULK_FTS:
-                await self._set(table, FTS5_DEFAULT_AUTOMERGE)
-            if optimize:
-                async with self.store.db.execute("SELECT coalesce(sum(paragraphs), 0) FROM scope_totals") as cur:
-                    (indexed,) = await cur.fetchone()
-                optimize = self.paragraphs > 0 and 2 * self.paragraphs >= indexed
-            if optimize:
-                log.info("merging the full-text indexes after loading %d paragraphs", self.paragraphs)
-                for table in _BULK_FTS:
-                    await self.store.db.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
-        self.applied = False
-
-    async def _set(self, table: str, value: int) -> None:
-        await self.store.db.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('automerge', ?)", (value,))
+                await self.store.db.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('automerge', ?)", (value,))
 
 
 def story_files(paths: Iterable[Path]) -> list[Path]:
@@ -580,8 +570,6 @@ async def load_paths(
                 if bulk is not None:
                     await bulk.begin()
                 outcome = await _commit(store, prepared)
-                if bulk is not None and outcome.status in ("added", "replaced"):
-                    bulk.paragraphs += len(prepared.rows.paragraphs)
             done += 1
             report.outcomes.append(outcome)
             if progress is not None:
@@ -593,7 +581,7 @@ async def load_paths(
             # Put the default merge setting back; leaving the bulk one behind is harmless, so a
             # failure here must not hide the original error.
             with contextlib.suppress(Exception):
-                await bulk.finish(optimize=False)
+                await bulk.finish()
         raise
     finally:
         for task in pending:
