@@ -35,6 +35,7 @@ from bot.render import (
     story_colour,
     truncate,
 )
+from bot.runtime import APOLOGY
 from bot.store import reading
 from bot.store.audience import Audience, resolve_story
 from bot.store.connection import Store
@@ -254,6 +255,11 @@ class ConfirmView(StoryView):
             text = await self.action(interaction) if run else "Cancelled; nothing was changed."
         except UserError as error:
             text = str(error)
+        except Exception:
+            # Answered here rather than by the view's error handler, whose follow-up would leave
+            # the prompt showing buttons that no longer do anything.
+            log.exception("Confirm failed (user %s, guild %s)", interaction.user.id, interaction.guild_id)
+            text = APOLOGY
         await interaction.edit_original_response(content=text, embed=None, view=None, allowed_mentions=NO_MENTIONS)
 
     @discord.ui.button(label="Confirm", style=discord.ButtonStyle.success, custom_id="story:confirm")
