@@ -205,17 +205,20 @@ async def test_an_added_story_is_invisible_to_the_other_server_in_every_command(
     assert "The Long Road" in home.text()
 
     away = {"user": storybot.outsider, "channel": storybot.other_channel}
-    for command in ("quote", "excerpt", "search", "read", "continue", "story info"):
+    for command in ("quote", "excerpt", "search", "read", "continue", "story info", "trivia start",
+                    "trivia leaderboard"):
         options = {"text": "road"} if command == "search" else {}
         choices = await storybot.autocomplete(command, "story", {**options, "story": "long"}, **away)
         assert all("Long Road" not in c["name"] for c in choices), command
     searched = await (await storybot.run("search", {"text": "anyone remembered"}, **away)).reply(timeout=15)
     assert "The Long Road" not in searched.text() and "longer than anyone" not in searched.text()
-    for command in ("quote", "excerpt", "read"):
+    for command in ("quote", "excerpt", "read", "trivia start", "trivia leaderboard"):
         refused = await (await storybot.run(command, {"story": "The Long Road"}, **away)).reply(timeout=15)
         assert refused.ephemeral and "No story" in refused.text(), command
     quoted = [await (await storybot.run("quote", **away)).reply(timeout=15) for _ in range(5)]
     assert all("Long Road" not in q.text() and "oversleep" not in q.text() for q in quoted)
+    listed = await (await storybot.run("story list", **away)).reply(timeout=15)
+    assert "Long Road" not in listed.text()
 
 
 async def test_untrusted_titles_are_escaped_and_never_ping(storybot):
