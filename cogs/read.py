@@ -168,6 +168,8 @@ class Reader(commands.Cog):
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(ReaderButton)
+        # Bookmarks are written behind the replies: write the pending ones before going away.
+        await self.store.write_behind.flush()
 
     # ----------------------------------------------------------------------- commands
 
@@ -274,6 +276,10 @@ class Reader(commands.Cog):
             await self._show_privately(interaction, story, chapter, number, reason)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
+        # Queued before the page is recorded as the thread's head, so the background write is
+        # normally done by the time the turn is (it never delays the page).
+        opening = await self.pages.page(story, chapter, number)
+        reading.save_bookmark_later(self.store, interaction.user.id, story.id, chapter.index, opening.number)
         try:
             if here is not None:
                 thread = here
@@ -292,7 +298,6 @@ class Reader(commands.Cog):
             log.info("No thread for /read in channel %s: %s", interaction.channel_id, exc)
             await self._show_privately(interaction, story, chapter, number, THREAD_FORBIDDEN)
             return
-        await reading.save_bookmark(self.store, interaction.user.id, story.id, chapter.index, page.number)
         where = "Continuing in this thread" if here is not None else f"Reading in {thread.mention}"
         await interaction.followup.send(
             f"📖 {where}: **{escape(story.title)}** · {escape(chapter_heading(chapter))}, "
@@ -332,7 +337,7 @@ class Reader(commands.Cog):
                               chapter: StoredChapter, number: int, reason: str) -> None:
         """The fallback: an ephemeral page whose buttons edit it in place."""
         page = await self.pages.page(story, chapter, number)
-        await reading.save_bookmark(self.store, interaction.user.id, story.id, chapter.index, page.number)
+        reading.save_bookmark_later(self.store, interaction.user.id, story.id, chapter.index, page.number)
         if interaction.response.is_done():
             await interaction.followup.send(reason, ephemeral=True, allowed_mentions=NO_MENTIONS)
         else:
@@ -371,7 +376,7 @@ class Reader(commands.Cog):
             raise StoryNotFound()
         if button.action == MARK:
             chapter = await self._chapter(story, button.chapter_index)
-            await reading.save_bookmark(self.store, interaction.user.id, story.id, chapter.index, button.page)
+            reading.save_bookmark_later(self.store, interaction.user.id, story.id, chapter.index, button.page)
             await interaction.response.send_message(
                 f"🔖 Bookmarked **{escape(story.title)}** · {escape(chapter_heading(chapter))}, "
                 f"page {button.page}. `/continue` brings you back here.",
@@ -400,7 +405,8 @@ class Reader(commands.Cog):
                    chapter_index: int, number: int, *, new_chapter: bool = False) -> None:
         """Show page `number` of a chapter in answer to a button or the Jump modal: one page per click.
 
-        The reader's bookmark is saved before the page goes out, so it never lags the thread.
+        The reader's bookmark is queued before the page goes out and written behind it (see
+        reading.save_bookmark_later), so the reply never waits for the database's write lock.
         """
         story = await visible_story(self.store, audience_of(interaction), button.story_id)
         if story is None:
@@ -410,7 +416,7 @@ class Reader(commands.Cog):
         if button.mode == EPHEMERAL or not isinstance(interaction.channel, discord.Thread):
             # The page comes from the custom_id, not from state, so a double click shows the
             # same page twice in the same message instead of skipping ahead.
-            await reading.save_bookmark(self.store, interaction.user.id, story.id, chapter.index, page.number)
+            reading.save_bookmark_later(self.store, interaction.user.id, story.id, chapter.index, page.number)
             await interaction.response.edit_message(content=page.content, allowed_mentions=NO_MENTIONS,
                                                     view=page_view(EPHEMERAL, story, chapter, page))
             if page.number == page.total and chapter.index + 1 >= story.chapter_count:
@@ -432,7 +438,7 @@ class Reader(commands.Cog):
                 # the clicked page becomes its head.
                 await reading.save_thread(self.store, thread.id, thread.guild.id, story.id,
                                           button.chapter_index, button.page, None)
-            await reading.save_bookmark(self.store, interaction.user.id, story.id, chapter.index, page.number)
+            reading.save_bookmark_later(self.store, interaction.user.id, story.id, chapter.index, page.number)
             await interaction.response.edit_message(view=None)
             try:
                 if new_chapter:

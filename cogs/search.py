@@ -29,7 +29,7 @@ from bot.store.search import (
     SearchHit,
     SearchPage,
     get_search,
-    save_search,
+    new_search,
     search_page,
 )
 
@@ -127,6 +127,7 @@ class Search(commands.Cog):
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(SearchPageButton)
+        await self.store.write_behind.flush()  # saved searches are written behind the replies
 
     @app_commands.command(name="search", description="Passages matching your words, best first")
     @app_commands.describe(text="Words to look for (all must appear)", story="Only in this story")
@@ -137,7 +138,8 @@ class Search(commands.Cog):
     ) -> None:
         audience = audience_of(interaction)
         chosen = await optional_story(self.store, audience, story)
-        saved = await save_search(self.store, interaction.user.id, audience, text, chosen.id if chosen else None)
+        # Saved behind the reply (new_search): the answer never waits for the database's write lock.
+        saved = new_search(self.store, interaction.user.id, audience, text, chosen.id if chosen else None)
         page = await search_page(self.store, saved)
         if page.total == 0:
             where = f" in “{escape(plain(chosen.title, 100))}”" if chosen else ""

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -36,6 +38,19 @@ class Store:
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task | None = None
         self._depth = 0
+        self._write_behind: WriteBehind | None = None
+
+    @property
+    def write_behind(self) -> WriteBehind:
+        """Writes nobody waits for (bookmarks, saved searches, quote cursors): see WriteBehind."""
+        if self._write_behind is None:
+            self._write_behind = WriteBehind(self)
+        return self._write_behind
+
+    async def close_write_behind(self) -> None:
+        """Write what is pending and stop the background writer (Store.open calls this on exit)."""
+        if self._write_behind is not None:
+            await self._write_behind.close()
 
     @classmethod
     @asynccontextmanager
@@ -74,7 +89,11 @@ class Store:
                 raise StoreError(f"cannot use the database {path}: {exc}") from exc
             if applied:
                 log.info("database %s migrated to %04d", path, applied[-1])
-            yield cls(db, path)
+            store = cls(db, path)
+            try:
+                yield store
+            finally:
+                await store.close_write_behind()
         finally:
             await db.close()
 
@@ -150,3 +169,153 @@ class Store:
         async with self.db.execute("SELECT max(version) FROM schema_migrations") as cur:
             row = await cur.fetchone()
         return row[0] or 0
+
+
+Write = Callable[[aiosqlite.Connection], Awaitable[None]]
+_POLL_SECONDS = 0.02
+_MAX_ATTEMPTS = 1500  # ~30 s of another process's lock, then the batch is dropped (logged)
+
+
+class WriteBehind:
+    """Small writes committed by a background task, so the reply path never waits for the write lock.
+
+    `submit(key, write)` returns at once; a later submit with the same key replaces a pending one
+    (only the latest bookmark or cursor matters), other writes keep their order. The task commits
+    each batch in one transaction on the store's connection, serialised with atomic(), but takes
+    the write lock without SQLite's busy wait (polling instead), so a batch waiting for another
+    process's lock never holds up the reads queued on `store.db`. A write that fails otherwise is
+    retried alone, then logged and dropped. Pending writes
+    are lost only if the process dies; `flush()` waits for everything submitted so far, `close()`
+    flushes and stops.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._pending: OrderedDict[Hashable, tuple[Write, Callable[[], None] | None]] = OrderedDict()
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._task: asyncio.Task | None = None
+        self._busy_timeout: int | None = None
+        self._closed = False
+        self._serial = 0
+
+    def submit(self, key: Hashable | None, write: Write, *, done: Callable[[], None] | None = None) -> None:
+        """Queue `write(db)` (plain statements: the writer wraps the batch in a transaction).
+
+        `done` runs once the write is committed or dropped (e.g. to forget an in-memory copy).
+        """
+        if self._closed:
+            raise RuntimeError("the store's background writer is closed")
+        if key is None:
+            self._serial += 1
+            key = ("#", self._serial)
+        replaced = self._pending.pop(key, None)
+        if replaced is not None and replaced[1] is not None:
+            replaced[1]()
+        self._pending[key] = (write, done)
+        self._idle.clear()
+        self._wake.set()
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="store write-behind")
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    async def flush(self) -> None:
+        """Wait until every write submitted so far is committed (or dropped after an error)."""
+        if self._task is not None and not self._task.done():
+            await asyncio.shield(self._idle.wait())
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        await self.flush()
+        self._closed = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            if not self._pending:
+                self._idle.set()
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            batch = list(self._pending.items())
+            self._pending.clear()
+            try:
+                await self._commit(batch)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                if len(batch) == 1:
+                    self._drop(batch)
+                    continue
+                # One bad write must not cost the others: retry them one by one.
+                for item in batch:
+                    try:
+                        await self._commit([item])
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:
+                        self._drop([item])
+
+    @staticmethod
+    def _drop(batch: list[tuple[Hashable, tuple[Write, Callable[[], None] | None]]]) -> None:
+        log.exception("background write %s dropped", ", ".join(repr(key) for key, _ in batch))
+        for _, (_, done) in batch:
+            if done is not None:
+                done()
+
+    async def _commit(self, batch: list[tuple[Hashable, tuple[Write, Callable[[], None] | None]]]) -> None:
+        store = self._store
+        for attempt in range(_MAX_ATTEMPTS):
+            async with store._lock:
+                store._owner = asyncio.current_task()
+                try:
+                    if await self._begin_nowait():
+                        try:
+                            for _, (write, _) in batch:
+                                await write(store.db)
+                            await store._settled("COMMIT")
+                        except BaseException:
+                            if store.db.in_transaction:
+                                await store._settled("ROLLBACK")
+                            raise
+                        break
+                finally:
+                    store._owner = None
+            # Another process holds the write lock: let the connection serve reads meanwhile.
+            if attempt % 50 == 49:
+                log.info("background writes still wait for the database lock (%d pending)", len(batch))
+            await asyncio.sleep(_POLL_SECONDS)
+        else:
+            raise sqlite3.OperationalError("database is locked")
+        for _, (_, done) in batch:
+            if done is not None:
+                done()
+
+    async def _begin_nowait(self) -> bool:
+        """BEGIN IMMEDIATE without waiting: False when another connection holds the write lock.
+
+        The wait happens here (polling between attempts) instead of in SQLite's busy handler,
+        which would hold up every read queued on the store's one connection meanwhile.
+        """
+        store = self._store
+        if self._busy_timeout is None:
+            (row,) = await store.db.execute_fetchall("PRAGMA busy_timeout")
+            self._busy_timeout = int(row[0])
+        await store._settled("PRAGMA busy_timeout = 0")
+        try:
+            await store._settled("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                return False
+            raise
+        finally:
+            await store._settled(f"PRAGMA busy_timeout = {self._busy_timeout}")
+        return True

@@ -210,7 +210,32 @@ async def save_bookmark(
     return Bookmark(user_id, story_id, chapter_index, page_number, now)
 
 
+def save_bookmark_later(
+    store: Store, user_id: int, story_id: int, chapter_index: int, page_number: int
+) -> None:
+    """save_bookmark without waiting: committed by the store's background writer.
+
+    For page turns, so the reply never waits for the write lock. Only the latest place per reader
+    and story is kept while pending; a crash loses at most the turns not yet written. The bookmark
+    reads below wait for pending writes, so /continue always sees the latest turn.
+    """
+    turned_at = _now_ms()
+
+    async def write(db) -> None:
+        await db.execute(
+            "INSERT INTO reading_bookmarks (user_id, story_id, chapter_index, page_number, updated_at)"
+            " VALUES (?1, ?2, ?3, ?4, (SELECT max(?5, coalesce(max(updated_at) + 1, 0))"
+            "  FROM reading_bookmarks WHERE user_id = ?1))"
+            " ON CONFLICT (user_id, story_id) DO UPDATE SET chapter_index = excluded.chapter_index,"
+            " page_number = excluded.page_number, updated_at = excluded.updated_at",
+            (user_id, story_id, chapter_index, page_number, turned_at),
+        )
+
+    store.write_behind.submit(("bookmark", user_id, story_id), write)
+
+
 async def get_bookmark(store: Store, user_id: int, story_id: int) -> Bookmark | None:
+    await store.write_behind.flush()
     async with store.db.execute(
         "SELECT user_id, story_id, chapter_index, page_number, updated_at FROM reading_bookmarks"
         " WHERE user_id = ? AND story_id = ?",
@@ -222,6 +247,7 @@ async def get_bookmark(store: Store, user_id: int, story_id: int) -> Bookmark | 
 
 async def latest_bookmark(store: Store, user_id: int, guild_id: int | None) -> Bookmark | None:
     """The reader's most recent bookmark among stories visible in `guild_id` (None: bundled only)."""
+    await store.write_behind.flush()
     async with store.db.execute(
         "SELECT b.user_id, b.story_id, b.chapter_index, b.page_number, b.updated_at"
         " FROM reading_bookmarks AS b JOIN stories AS s ON s.id = b.story_id"
@@ -234,6 +260,7 @@ async def latest_bookmark(store: Store, user_id: int, guild_id: int | None) -> B
 
 async def bookmarked_story_ids(store: Store, user_id: int, guild_id: int | None) -> list[int]:
     """Ids of the visible stories the reader has bookmarks in, latest first (for autocomplete)."""
+    await store.write_behind.flush()
     async with store.db.execute(
         "SELECT b.story_id FROM reading_bookmarks AS b JOIN stories AS s ON s.id = b.story_id"
         " WHERE b.user_id = ? AND s.scope IN (0, ?) ORDER BY b.updated_at DESC",

@@ -3,6 +3,7 @@ paged; each search is saved so its Prev/Next buttons keep working after a restar
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from weakref import WeakKeyDictionary
@@ -19,6 +20,8 @@ KEEP_SEARCHES = timedelta(days=30)  # buttons on older results answer "run the s
 PRUNE_EVERY = timedelta(hours=1)
 _NEVER = datetime.min.replace(tzinfo=UTC)
 _pruned: WeakKeyDictionary[Store, datetime] = WeakKeyDictionary()  # when each database was last pruned
+# Searches answered but not yet written (see new_search): their buttons work meanwhile.
+_unwritten: WeakKeyDictionary[Store, dict[int, SavedSearch]] = WeakKeyDictionary()
 # Snippet markers: control characters never found in stored text (the parser collapses whitespace
 # and drops control characters), so they mark exactly FTS5's matched tokens.
 MATCH_START = "\x02"
@@ -90,7 +93,44 @@ async def save_search(
     return SavedSearch(search_id, user_id, audience.scope, story_id, text, audience.adult)
 
 
+def new_search(
+    store: Store, user_id: int, audience: Audience, text: str, story_id: int | None = None
+) -> SavedSearch:
+    """Like save_search, without waiting: the id is made here and the row written behind the reply.
+
+    The id is random in [2**61, 2**62) (a clash is negligible, and SQLite's AUTOINCREMENT sequence
+    stays far from wrapping); until the row is written get_search answers from memory, so a button pressed
+    at once still works. A crash before the write loses only that search (its buttons then say
+    "run the search again").
+    """
+    text = " ".join(text.split())
+    match_expression(text)
+    now = datetime.now(UTC)
+    search = SavedSearch(secrets.randbits(62) | 1 << 61, user_id, audience.scope, story_id, text, audience.adult)
+    prune = now - _pruned.get(store, _NEVER) >= PRUNE_EVERY
+    if prune:
+        _pruned[store] = now
+
+    async def write(db) -> None:
+        if prune:
+            await db.execute(
+                "DELETE FROM searches WHERE created_at < ?", ((now - KEEP_SEARCHES).isoformat(timespec="seconds"),)
+            )
+        await db.execute(
+            "INSERT INTO searches (id, user_id, scope, story_id, text, adult, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (search.id, user_id, audience.scope, story_id, text, int(audience.adult), now.isoformat(timespec="seconds")),
+        )
+
+    unwritten = _unwritten.setdefault(store, {})
+    unwritten[search.id] = search
+    store.write_behind.submit(("search", search.id), write, done=lambda: unwritten.pop(search.id, None))
+    return search
+
+
 async def get_search(store: Store, search_id: int) -> SavedSearch | None:
+    if (pending := _unwritten.get(store, {}).get(search_id)) is not None:
+        return pending
     rows = await store.db.execute_fetchall(
         "SELECT id, user_id, scope, story_id, text, adult FROM searches WHERE id = ?", (search_id,)
     )

@@ -1,0 +1,103 @@
+"""Bookmarks written behind the reply: saving never waits for another process's write lock, reads
+on the store's connection keep going meanwhile, and the latest place is what ends up stored."""
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.store import Store, reading
+from bot.store.connection import WriteBehind
+
+from .test_reading_store import add, make_story
+
+READER = 42
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    async with Store.open(tmp_path / "wb.db", busy_timeout_ms=1500) as opened:
+        yield opened
+
+
+def hold_write_lock(path: Path) -> sqlite3.Connection:
+    """Another process's long write transaction (the upload worker storing a story)."""
+    other = sqlite3.connect(path, isolation_level=None, timeout=0)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("UPDATE meta SET value = value")
+    return other
+
+
+async def test_bookmark_save_and_reads_do_not_wait_for_a_held_lock(store, tmp_path):
+    story_id = await add(store, make_story())
+    other = hold_write_lock(tmp_path / "wb.db")
+    try:
+        started = time.perf_counter()
+        reading.save_bookmark_later(store, READER, story_id, 1, 3)
+        await asyncio.sleep(0.05)  # the background writer is now waiting for the lock
+        rows = await store.db.execute_fetchall("SELECT count(*) FROM stories")
+        assert rows[0][0] == 1
+        assert time.perf_counter() - started < 0.5
+        # Not committed yet: the writer is still waiting for the lock, off the read connection.
+        assert (await store.db.execute_fetchall("SELECT count(*) FROM reading_bookmarks"))[0][0] == 0
+    finally:
+        await asyncio.sleep(0.2)
+        other.execute("COMMIT")
+        other.close()
+    mark = await reading.get_bookmark(store, READER, story_id)  # waits for the pending write
+    assert (mark.chapter_index, mark.page_number) == (1, 3)
+
+
+async def test_only_the_latest_turn_is_kept_and_latest_bookmark_follows_order(store):
+    first = await add(store, make_story(), digest="a", source="a.txt")
+    second = await add(store, make_story(), digest="b", source="b.txt")
+    for page in (1, 2, 3):
+        reading.save_bookmark_later(store, READER, first, 0, page)
+    reading.save_bookmark_later(store, READER, second, 0, 7)
+    reading.save_bookmark_later(store, READER, first, 0, 4)  # read `first` last
+    latest = await reading.latest_bookmark(store, READER, None)
+    assert (latest.story_id, latest.page_number) == (first, 4)
+    assert await reading.bookmarked_story_ids(store, READER, None) == [first, second]
+    other = await reading.get_bookmark(store, READER, second)
+    assert other.page_number == 7 and other.updated_at < latest.updated_at
+
+
+async def test_pending_writes_are_flushed_when_the_store_closes(tmp_path):
+    path = tmp_path / "close.db"
+    async with Store.open(path) as store:
+        story_id = await add(store, make_story())
+        reading.save_bookmark_later(store, READER, story_id, 0, 5)
+    async with Store.open(path) as store:
+        mark = await reading.get_bookmark(store, READER, story_id)
+    assert mark is not None and mark.page_number == 5
+
+
+async def test_a_failing_write_is_logged_and_dropped_without_losing_the_others(store, caplog):
+    async def bad(db) -> None:
+        await db.execute("INSERT INTO no_such_table VALUES (1)")
+
+    async def good(db) -> None:
+        await db.execute("INSERT INTO meta (key, value) VALUES ('wb-test', 'yes')")
+
+    dropped: list[str] = []
+    store.write_behind.submit(None, bad, done=lambda: dropped.append("bad"))
+    store.write_behind.submit(None, good)
+    await store.write_behind.flush()
+    assert dropped == ["bad"]
+    assert await store.get_meta("wb-test") == "yes"
+    assert "dropped" in caplog.text
+
+
+async def test_memory_databases_share_the_one_connection():
+    async with Store.open(":memory:") as store:
+        async def write(db) -> None:
+            await db.execute("INSERT INTO meta (key, value) VALUES ('m', '1')")
+
+        store.write_behind.submit("m", write)
+        await store.write_behind.flush()
+        assert await store.get_meta("m") == "1"
+        assert isinstance(store.write_behind, WriteBehind)
