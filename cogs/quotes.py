@@ -265,6 +265,7 @@ class Quotes(commands.Cog):
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(AnotherQuote, QuoteContextButton, ReadFromHere)
+        await self.store.write_behind.flush()  # quote cursors are written behind the replies
 
     @app_commands.command(name="quote", description="A random line of dialogue, its speaker, story and chapter")
     @app_commands.describe(

@@ -7,16 +7,24 @@ by a cursor, so each pick costs a few index seeks whatever the library's size:
   twice — first accepting lines with a confident speaker, then the rest;
 - filtered (story, character, contains): the matching quotable lines are stored as the cycle's
   members, confident speakers first, and each tier is walked in permuted order.
+
+The bot keeps each cycle it walks in memory (under one asyncio lock per store, so concurrent picks
+never share a line) and writes the cursor behind the reply: a pick that needs no new cycle never
+waits for the write lock. A restart (or crash) may re-show the few lines picked since the last
+write, which lands within milliseconds unless another process holds the lock.
 """
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
 import random
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
+from weakref import WeakKeyDictionary
 
 from bot.errors import CharacterNotFound, NothingMatches
 from bot.store import stories
@@ -36,6 +44,7 @@ _BATCH = 16  # positions examined per query while walking a cycle
 _FIRST_PASS_BUDGET = 256  # steps before giving up on finding a confident speaker in this pick
 _WALK_BUDGET = 4096  # steps per pick before asking the user to try again
 _EXCERPT_TRIES = 12
+_REMEMBERED_CYCLES = 1024  # cycles kept in memory per store (least recently used dropped)
 KEEP_CYCLES = timedelta(days=60)  # a filter unused this long starts afresh (its "Another" buttons expire)
 _MASK64 = (1 << 64) - 1
 
@@ -284,6 +293,67 @@ async def _set_cursor(store: Store, cycle: _Cycle) -> None:
     )
 
 
+class _Memory:
+    """The cycles this process walks, newest use last; `lock` serialises picks."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.cycles: OrderedDict[tuple[int, str], _Cycle] = OrderedDict()
+
+    def keep(self, scope: int, key: str, cycle: _Cycle) -> None:
+        self.cycles[(scope, key)] = cycle
+        self.cycles.move_to_end((scope, key))
+        while len(self.cycles) > _REMEMBERED_CYCLES:
+            self.cycles.popitem(last=False)
+
+
+_memories: WeakKeyDictionary[Store, _Memory] = WeakKeyDictionary()
+
+
+def _memory(store: Store) -> _Memory:
+    if (memory := _memories.get(store)) is None:
+        memory = _memories[store] = _Memory()
+    return memory
+
+
+def _set_cursor_later(store: Store, cycle: _Cycle) -> None:
+    """Persist the cursor behind the reply. Only ever moves it forward within the same seed, so a
+    late write never undoes a newer cursor or lands on a cycle started afresh since."""
+    cycle_id, seed, cursor, cut, used_at = cycle.id, cycle.seed, cycle.cursor, cycle.cut, _now()
+
+    async def write(db) -> None:
+        await db.execute(
+            "UPDATE quote_cycles SET cursor = ?, cut = ?, used_at = ? WHERE id = ? AND seed = ? AND cursor <= ?",
+            (cursor, cut, used_at, cycle_id, seed, cursor),
+        )
+
+    store.write_behind.submit(("quote cursor", cycle_id), write)
+
+
+async def _scope_lines(store: Store, audience: Audience) -> list[tuple[int, int]]:
+    rows = await store.db.execute_fetchall(
+        "SELECT (SELECT quotes FROM scope_totals WHERE scope = 0), (SELECT quotes FROM scope_totals WHERE scope = ?)",
+        (audience.scope,),
+    )
+    return [(0, rows[0][0] or 0)] + ([(audience.scope, rows[0][1] or 0)] if audience.scope else [])
+
+
+async def _pick_remembered(
+    store: Store, audience: Audience, filters: QuoteFilters, cycle: _Cycle
+) -> QuoteCard | None:
+    """The next line of a remembered cycle with reads only; None when the cycle needs the full
+    path (ran out, the library changed size, or nothing acceptable within the walk budget)."""
+    if filters.unfiltered:
+        lines = await _scope_lines(store, audience)
+        size = sum(n for _, n in lines)
+        if size == 0 or cycle.size != size or cycle.cursor >= 2 * size:
+            return None
+        return await _walk_line(store, cycle, audience, lines)
+    if cycle.cursor >= cycle.size:
+        return None
+    return await _walk_members(store, cycle)
+
+
 # --- unfiltered: walking the scope lines -------------------------------------------------------
 
 
@@ -442,9 +512,34 @@ async def pick_quote(
     """
     rng = rng or _RNG
     key = filters.key(audience.adult)
+    memory = _memory(store)
+    async with memory.lock:
+        remembered = memory.cycles.get((audience.scope, key))
+        if remembered is not None:
+            card = await _pick_remembered(store, audience, filters, remembered)
+            if card is not None:
+                memory.cycles.move_to_end((audience.scope, key))
+                _set_cursor_later(store, remembered)
+                return card
+        # The full path (a write transaction) takes this process's cursor over the stored one,
+        # whose write may still be pending. Only a cycle dropped from memory (over
+        # _REMEMBERED_CYCLES filters in use) and reloaded before its last write lands could
+        # re-show the lines picked since that write.
+        return await _pick_stored(store, audience, filters, key, remembered, memory, rng)
+
+
+async def _pick_stored(
+    store: Store, audience: Audience, filters: QuoteFilters, key: str, remembered: _Cycle | None,
+    memory: _Memory, rng: random.Random,
+) -> QuoteCard:
+    """pick_quote from the stored cycle, starting a new one when needed (one write transaction)."""
     gave_up = False
+    card: QuoteCard | None = None
     async with store.atomic():
         cycle, lines = await _load_cycle(store, audience, key)
+        if cycle is not None and remembered is not None and (remembered.id, remembered.seed) == (cycle.id, cycle.seed):
+            # This process walked further than the stored cursor says (its last write may be pending).
+            cycle.cursor, cycle.cut = max(cycle.cursor, remembered.cursor), remembered.cut
         for fresh in (False, True):
             if filters.unfiltered:
                 size = sum(n for _, n in lines)
@@ -464,10 +559,13 @@ async def pick_quote(
                 card = await _walk_members(store, cycle)
             # Saved before any error so the walk's progress is kept (the error leaves atomic()).
             await _set_cursor(store, cycle)
-            if card is not None:
-                return card
-            if gave_up:
+            if card is not None or gave_up:
                 break
+    # Remembered only once committed: a rolled-back new cycle must not be walked from memory.
+    if cycle is not None:
+        memory.keep(audience.scope, key, cycle)
+    if card is not None:
+        return card
     if gave_up:
         raise NothingMatches("I couldn't find a quote just now. Try again, or choose a `story` from `/story list`.")
     raise NothingMatches(_nothing_message(filters))

@@ -1,0 +1,81 @@
+"""/quote with the cycle's cursor in memory and written behind: picks never wait for another
+process's write lock, concurrent picks never share a line, and restarts keep the no-repeat cycle."""
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.store import Store
+from bot.store.audience import Audience
+from bot.store.quotes import QuoteFilters, pick_quote
+from tests.quotes.helpers import add, dialogue_story
+
+GUILD = 111
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    async with Store.open(tmp_path / "q.db", busy_timeout_ms=1500) as opened:
+        yield opened
+
+
+async def stored_cursor(store: Store, cycle_id: int) -> int:
+    rows = await store.db.execute_fetchall("SELECT cursor FROM quote_cycles WHERE id = ?", (cycle_id,))
+    return rows[0][0]
+
+
+@pytest.mark.parametrize("filters", [QuoteFilters(), QuoteFilters(contains="line")], ids=["unfiltered", "filtered"])
+async def test_picks_go_on_while_another_process_holds_the_lock(store, tmp_path, filters):
+    await add(store, dialogue_story("alpha", lines=12))
+    first = await pick_quote(store, Audience(GUILD), filters)  # starts the cycle (a write)
+    before = await stored_cursor(store, first.cycle_id)
+    other = sqlite3.connect(tmp_path / "q.db", isolation_level=None, timeout=0)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.perf_counter()
+        shown = [(await pick_quote(store, Audience(GUILD), filters)).quote.id for _ in range(5)]
+        assert time.perf_counter() - started < 0.5
+        await asyncio.sleep(0.05)
+        assert await stored_cursor(store, first.cycle_id) == before  # still pending
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    await store.write_behind.flush()
+    assert await stored_cursor(store, first.cycle_id) > before
+    assert len({first.quote.id, *shown}) == 6
+
+
+async def test_concurrent_picks_never_share_a_line(store):
+    await add(store, dialogue_story("alpha", lines=10))
+    await add(store, dialogue_story("beta", lines=10), guild_id=GUILD)
+    cards = await asyncio.gather(*(pick_quote(store, Audience(GUILD), QuoteFilters()) for _ in range(20)))
+    assert len({card.quote.id for card in cards}) == 20
+
+
+async def test_a_restart_continues_the_cycle_from_the_written_cursor(tmp_path):
+    path = tmp_path / "restart.db"
+    async with Store.open(path) as store:
+        await add(store, dialogue_story("alpha", lines=9))
+        first = {(await pick_quote(store, Audience(GUILD), QuoteFilters())).quote.id for _ in range(5)}
+    # Closing the store wrote the pending cursor, so the new process goes on where this one was.
+    async with Store.open(path) as store:
+        rest = {(await pick_quote(store, Audience(GUILD), QuoteFilters())).quote.id for _ in range(4)}
+    assert len(first) == 5 and len(rest) == 4 and not first & rest
+
+
+async def test_a_late_cursor_write_never_moves_a_new_cycle(store):
+    await add(store, dialogue_story("alpha", lines=4))
+    seen = [(await pick_quote(store, Audience(GUILD), QuoteFilters(contains="line"))) for _ in range(4)]
+    # The cycle ran out: the next pick starts a new one (new seed, cursor 0) in one transaction.
+    nxt = await pick_quote(store, Audience(GUILD), QuoteFilters(contains="line"))
+    await store.write_behind.flush()
+    assert nxt.cycle_id == seen[0].cycle_id
+    assert await stored_cursor(store, nxt.cycle_id) == 1
+    assert {c.quote.id for c in seen} == {
+        (await pick_quote(store, Audience(GUILD), QuoteFilters(contains="line"))).quote.id for _ in range(3)
+    } | {nxt.quote.id}
