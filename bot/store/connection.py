@@ -138,6 +138,57 @@ class Store:
             finally:
                 self._owner = None
 
+    @asynccontextmanager
+    async def atomic_polled(self) -> AsyncIterator[None]:
+        """atomic() for the reply path: the write lock is awaited by polling, not in SQLite's busy
+        handler, so while another process holds it the connection keeps serving everyone's reads.
+
+        Gives up like atomic() would, with "database is locked", once the busy timeout has passed.
+        Not nestable inside atomic() (use atomic() there).
+        """
+        deadline: float | None = None
+        while True:
+            async with self._lock:
+                self._owner = asyncio.current_task()
+                self._depth = 0
+                try:
+                    if await self._begin_nowait():
+                        try:
+                            yield
+                            await self._settled("COMMIT")
+                        except BaseException:
+                            if self.db.in_transaction:
+                                await self._settled("ROLLBACK")
+                            raise
+                        return
+                finally:
+                    self._owner = None
+            now = asyncio.get_running_loop().time()
+            if deadline is None:
+                deadline = now + await self._busy_timeout_ms() / 1000
+            if now >= deadline:
+                raise sqlite3.OperationalError("database is locked")
+            await asyncio.sleep(_POLL_SECONDS)
+
+    async def _busy_timeout_ms(self) -> int:
+        # Read each time: the busy timeout may be changed on the connection after opening.
+        (row,) = await self.db.execute_fetchall("PRAGMA busy_timeout")
+        return int(row[0])
+
+    async def _begin_nowait(self) -> bool:
+        """BEGIN IMMEDIATE without waiting: False when another connection holds the write lock."""
+        busy_ms = await self._busy_timeout_ms()
+        await self._settled("PRAGMA busy_timeout = 0")
+        try:
+            await self._settled("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                return False
+            raise
+        finally:
+            await self._settled(f"PRAGMA busy_timeout = {busy_ms}")
+        return True
+
     async def _settled(self, sql: str) -> None:
         """Run a transaction-control statement to its end even when the caller is cancelled.
 
@@ -196,7 +247,6 @@ class WriteBehind:
         self._idle = asyncio.Event()
         self._idle.set()
         self._task: asyncio.Task | None = None
-        self._busy_timeout: int | None = None
         self._closed = False
         self._serial = 0
 
@@ -277,7 +327,7 @@ class WriteBehind:
             async with store._lock:
                 store._owner = asyncio.current_task()
                 try:
-                    if await self._begin_nowait():
+                    if await store._begin_nowait():
                         try:
                             for _, (write, _) in batch:
                                 await write(store.db)
@@ -298,24 +348,3 @@ class WriteBehind:
         for _, (_, done) in batch:
             if done is not None:
                 done()
-
-    async def _begin_nowait(self) -> bool:
-        """BEGIN IMMEDIATE without waiting: False when another connection holds the write lock.
-
-        The wait happens here (polling between attempts) instead of in SQLite's busy handler,
-        which would hold up every read queued on the store's one connection meanwhile.
-        """
-        store = self._store
-        if self._busy_timeout is None:
-            (row,) = await store.db.execute_fetchall("PRAGMA busy_timeout")
-            self._busy_timeout = int(row[0])
-        await store._settled("PRAGMA busy_timeout = 0")
-        try:
-            await store._settled("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                return False
-            raise
-        finally:
-            await store._settled(f"PRAGMA busy_timeout = {self._busy_timeout}")
-        return True

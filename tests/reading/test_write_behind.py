@@ -101,3 +101,26 @@ async def test_memory_databases_share_the_one_connection():
         await store.write_behind.flush()
         assert await store.get_meta("m") == "1"
         assert isinstance(store.write_behind, WriteBehind)
+
+
+async def test_a_thread_write_waiting_for_the_lock_leaves_reads_free_and_gives_up_in_time(tmp_path):
+    path = tmp_path / "polled.db"
+    async with Store.open(path, busy_timeout_ms=400) as store:
+        story_id = await add(store, make_story())
+        other = hold_write_lock(path)
+        try:
+            waiting = asyncio.create_task(reading.save_thread(store, 9, 1, story_id, 0, 1, 100))
+            await asyncio.sleep(0.1)
+            started = time.perf_counter()
+            assert await reading.get_thread(store, 9) is None  # a read is not queued behind the write
+            assert time.perf_counter() - started < 0.05
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                await waiting
+            late = asyncio.create_task(reading.save_thread(store, 9, 1, story_id, 0, 2, 101))
+            await asyncio.sleep(0.1)
+        finally:
+            other.execute("COMMIT")
+            other.close()
+        await late  # the lock was released within the busy timeout: the write goes through
+        assert (await reading.get_thread(store, 9)).head_message_id == 101
+        assert await reading.claim_head(store, 9, 101) and not await reading.claim_head(store, 9, 101)
