@@ -126,17 +126,23 @@ class Store:
             self._owner = task
             self._depth = 0
             try:
-                try:
+                async with self._committed():
                     await self._settled("BEGIN IMMEDIATE")
                     yield
-                    await self._settled("COMMIT")
-                except BaseException:
-                    # SQLite may already have rolled back on its own (e.g. after SQLITE_FULL).
-                    if self.db.in_transaction:
-                        await self._settled("ROLLBACK")
-                    raise
             finally:
                 self._owner = None
+
+    @asynccontextmanager
+    async def _committed(self) -> AsyncIterator[None]:
+        """COMMIT after the block, ROLLBACK if it raises (BEGIN is the block's first statement)."""
+        try:
+            yield
+            await self._settled("COMMIT")
+        except BaseException:
+            # SQLite may already have rolled back on its own (e.g. after SQLITE_FULL).
+            if self.db.in_transaction:
+                await self._settled("ROLLBACK")
+            raise
 
     @asynccontextmanager
     async def atomic_polled(self) -> AsyncIterator[None]:
@@ -153,13 +159,8 @@ class Store:
                 self._depth = 0
                 try:
                     if await self._begin_nowait():
-                        try:
+                        async with self._committed():
                             yield
-                            await self._settled("COMMIT")
-                        except BaseException:
-                            if self.db.in_transaction:
-                                await self._settled("ROLLBACK")
-                            raise
                         return
                 finally:
                     self._owner = None

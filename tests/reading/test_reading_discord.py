@@ -53,7 +53,20 @@ async def turn(storybot, message, action: str, *, user=None):
         lambda: len([m for m in storybot.server.messages_in(thread)[before:] if "-# Page" in m.content]) >= 1,
         10, "the next page",
     )
-    return next(m for m in storybot.server.messages_in(thread)[before:] if "-# Page" in m.content)
+    page = next(m for m in storybot.server.messages_in(thread)[before:] if "-# Page" in m.content)
+    await head_is(storybot, thread.id, int(page.id))
+    return page
+
+
+async def head_is(storybot, thread_id: int, message_id: int) -> None:
+    """Wait until the bot has recorded `message_id` as the thread's head: the page turn's handler
+    has then finished, so a test ending here never closes the store under it."""
+    for _ in range(250):
+        record = await reading.get_thread(storybot.store, thread_id)
+        if record is not None and record.head_message_id == message_id:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"thread {thread_id} never recorded {message_id} as its head: {record}")
 
 
 async def bookmark_of(storybot, user, story_id: int, page: int):
