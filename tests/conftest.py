@@ -75,7 +75,7 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.runtime import StoryBot, open_store
+from bot.runtime import INTERACTIVE_BUSY_TIMEOUT_MS, StoryBot, open_store
 from bot.store import Store
 from bot.store.loader import load_directory
 from tests.discord_local import Channel, InteractionHandle, LocalDiscord, StoredMessage, User, World
@@ -328,6 +328,20 @@ async def _wait_ready(bot: StoryBot, task: asyncio.Task[None]) -> None:
         error = task.exception()
         raise AssertionError(f"bot.start() ended before the bot was ready: {error!r}") from error
     raise AssertionError(f"the bot was not ready within {READY_TIMEOUT}s")
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    """A fresh, migrated database opened as the command line opens it (10 s busy timeout)."""
+    async with Store.open(tmp_path / "data" / "storybot.db") as opened:
+        yield opened
+
+
+@pytest.fixture
+async def bot_store(tmp_path: Path) -> AsyncIterator[Store]:
+    """A fresh, migrated database opened as the running bot opens it (short busy timeout)."""
+    async with Store.open(tmp_path / "data" / "storybot.db", busy_timeout_ms=INTERACTIVE_BUSY_TIMEOUT_MS) as opened:
+        yield opened
 
 
 @pytest.fixture

@@ -1,9 +1,6 @@
 """The library repository: paging, details, duplicates and titles, per-server isolation, removal cascade."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from bot.parsing.model import Chapter, Character, Note, Quote, Scene, Story
@@ -23,10 +20,6 @@ from bot.store.stories import autocomplete_titles, get_story
 GUILD, OTHER = 111, 222
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    async with Store.open(tmp_path / "library.db") as opened:
-        yield opened
 
 
 def make_story(word: str = "dawn") -> Story:

@@ -129,10 +129,9 @@ def wal_size(wal: Path) -> int:
 
 
 @pytest.fixture
-async def store(tmp_path: Path):
-    # The bot's own connection: it migrates the file; the worker's opens an already migrated one.
-    async with Store.open(tmp_path / "bot.db", busy_timeout_ms=1500) as opened:
-        yield opened
+def store(bot_store: Store) -> Store:
+    """Opened as the running bot opens it: the short busy timeout is what these tests exercise."""
+    return bot_store
 
 
 async def test_the_preview_is_small_whatever_the_upload(workers):

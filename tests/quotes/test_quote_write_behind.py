@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -19,9 +17,9 @@ GUILD = 111
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    async with Store.open(tmp_path / "q.db", busy_timeout_ms=1500) as opened:
-        yield opened
+def store(bot_store: Store) -> Store:
+    """Opened as the running bot opens it: the short busy timeout is what these tests exercise."""
+    return bot_store
 
 
 async def stored_cursor(store: Store, cycle_id: int) -> int:
@@ -34,7 +32,7 @@ async def test_picks_go_on_while_another_process_holds_the_lock(store, tmp_path,
     await add(store, dialogue_story("alpha", lines=12))
     first = await pick_quote(store, Audience(GUILD), filters)  # starts the cycle (a write)
     before = await stored_cursor(store, first.cycle_id)
-    other = sqlite3.connect(tmp_path / "q.db", isolation_level=None, timeout=0)
+    other = sqlite3.connect(store.path, isolation_level=None, timeout=0)
     other.execute("BEGIN IMMEDIATE")
     try:
         started = time.perf_counter()

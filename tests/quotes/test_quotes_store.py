@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -25,10 +24,6 @@ from tests.quotes.helpers import add, dialogue_story, prose_story
 GUILD_A, GUILD_B = 111, 222
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    async with Store.open(tmp_path / "q.db") as opened:
-        yield opened
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 5, 16, 17, 100, 1000, 4097])

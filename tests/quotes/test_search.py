@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -17,10 +15,6 @@ from tests.quotes.helpers import add, prose_story
 GUILD = 5
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    async with Store.open(tmp_path / "s.db") as opened:
-        yield opened
 
 
 def zebra_scenes(count: int) -> tuple[tuple[str, ...], ...]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -20,9 +18,9 @@ GUILD = 5
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    async with Store.open(tmp_path / "s.db", busy_timeout_ms=1500) as opened:
-        yield opened
+def store(bot_store: Store) -> Store:
+    """Opened as the running bot opens it: the short busy timeout is what these tests exercise."""
+    return bot_store
 
 
 async def stored_ids(store: Store) -> list[int]:
@@ -31,7 +29,7 @@ async def stored_ids(store: Store) -> list[int]:
 
 async def test_a_new_search_answers_and_pages_while_another_process_holds_the_lock(store, tmp_path):
     await add(store, prose_story("z", ((*(f"Line {i} has a zebra." for i in range(8)),),)), guild_id=GUILD)
-    other = sqlite3.connect(tmp_path / "s.db", isolation_level=None, timeout=0)
+    other = sqlite3.connect(store.path, isolation_level=None, timeout=0)
     other.execute("BEGIN IMMEDIATE")
     try:
         started = time.perf_counter()

@@ -1,9 +1,6 @@
 """Reading repository and stored pages: pagination stored once, bookmarks, thread head claims."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from bot.parsing.model import Chapter, Scene, Story
@@ -17,10 +14,6 @@ from bot.store.reading import PageRow
 GUILD, OTHER_GUILD, READER = 111, 222, 42
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    async with Store.open(tmp_path / "data" / "reading.db") as opened:
-        yield opened
 
 
 def make_story(paragraphs_per_chapter: int = 30, chapters: int = 2) -> Story:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -19,9 +18,9 @@ READER = 42
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    async with Store.open(tmp_path / "wb.db", busy_timeout_ms=1500) as opened:
-        yield opened
+def store(bot_store: Store) -> Store:
+    """Opened as the running bot opens it: the short busy timeout is what these tests exercise."""
+    return bot_store
 
 
 def hold_write_lock(path: Path) -> sqlite3.Connection:
@@ -34,7 +33,7 @@ def hold_write_lock(path: Path) -> sqlite3.Connection:
 
 async def test_bookmark_save_and_reads_do_not_wait_for_a_held_lock(store, tmp_path):
     story_id = await add(store, make_story())
-    other = hold_write_lock(tmp_path / "wb.db")
+    other = hold_write_lock(store.path)
     try:
         started = time.perf_counter()
         reading.save_bookmark_later(store, READER, story_id, 1, 3)

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import random
 import sqlite3
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -19,10 +17,6 @@ GUILD, OTHER_GUILD = 111, 222
 HERE = Audience(GUILD)
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    async with Store.open(tmp_path / "trivia.db") as opened:
-        yield opened
 
 
 def small_story(tag: str) -> Story:
