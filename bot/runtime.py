@@ -52,6 +52,11 @@ BUSY = "The library is busy right now; please try again in a few seconds."
 # The bot's own wait for such a lock: short enough that giving up, rolling back and answering BUSY
 # still fits in Discord's 3 seconds (the command line and ingest keep the store's 10 s default).
 INTERACTIVE_BUSY_TIMEOUT_MS = 1_500
+# Names discord.py 2.7 gives the tasks that run slash commands, buttons, dynamic items and modals.
+HANDLER_TASK_PREFIXES = (
+    "CommandTree-invoker", "discord-ui-view-dispatch-", "discord-ui-dynamic-item-", "discord-ui-modal-dispatch-",
+)
+HANDLER_DRAIN_SECONDS = 5.0
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 TOKEN_HELP = (
     "No DISCORD_TOKEN set: create an application at https://discord.com/developers/applications, "
@@ -329,11 +334,26 @@ class StoryBot(commands.Bot):
             self._lag_report = asyncio.create_task(report_loop_lag(period), name="loop lag report")
 
     async def close(self) -> None:
+        await self._drain_handlers()
         if self._lag_report is not None:
             self._lag_report.cancel()
         for watch in tuple(self._component_watches):
             watch.cancel()
         await super().close()
+
+    async def _drain_handlers(self) -> None:
+        """Let commands and buttons already running finish before the cogs and the store go away,
+        so a shutdown in the middle of a page turn does not pull the database out from under it."""
+        current = asyncio.current_task()
+        running = [
+            task for task in asyncio.all_tasks()
+            if task is not current and not task.done() and task.get_name().startswith(HANDLER_TASK_PREFIXES)
+        ]
+        if not running:
+            return
+        _, pending = await asyncio.wait(running, timeout=HANDLER_DRAIN_SECONDS)
+        if pending:
+            log.warning("Shutting down with %d interaction handlers still running", len(pending))
 
     def _enable_optional_intents(self) -> None:
         """Ask for message content (typed trivia answers) only when the portal has it switched on.
