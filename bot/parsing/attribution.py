@@ -23,7 +23,7 @@ from bot.parsing.names import (
     titled,
 )
 from bot.parsing.quotations import RawQuote
-from bot.parsing.verbs import PHRASAL, SPEECH_VERBS
+from bot.parsing.verbs import PHRASAL, SPEECH_GERUNDS, SPEECH_VERBS
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,17 @@ _QUOTED = re.compile(r"\"[^\"]*\"?|“[^”]*”?")
 _INVERTED = re.compile(r"\s*([a-z]{3,}(?:ed|s)) ((?:(?:Mr|Mrs|Miss|Dr|Sir|Lady|Lord|Madame|Colonel|Captain)\.? )?[A-Z][a-z]+)\b(?![ -][A-Z])")
 # Words that end a tag's subject and go on with the sentence: "said the count, smiling", "said the count as he".
 _CLAUSE_WORDS = frozenset("and as with to in at while who, but then".split())
-_SENTENCE_CHARS = 300
+_SENTENCE_CHARS = 500
+# A lead-in's verb may be followed by a short manner phrase: "said in a small and quiet voice".
+_MANNER_WORDS = 8
+_MANNER_OPENERS = frozenset("in with to at without after under from through towards toward for by".split())
+_CLAUSE_STARTS = frozenset("but that which who whom when while whereupon than".split())
+_INVERTED_LEADS = frozenset("Said Cried Asked Replied Answered Exclaimed Returned".split())
+# A paragraph ending in anything else may lead into the speech that opens the next one:
+# "...said Emma:", "...and then added--", "...said in a small and quiet voice" (a dash lost).
+_CLOSED = frozenset(".!?\"”’')]*_")
+_CONJUNCTIONS = frozenset("and but then so now yet".split())
+_SUBORDINATORS = frozenset("when as while after before though although if since until once seeing having being".split())
 _SENTENCE_ENDS = (". ", "! ", "? ", '"', "“", "”", "; ")
 # "Harriet, who ... said:": the name a relative clause hangs on.
 _RELATIVE = re.compile(r"((?:(?:Mr|Mrs|Miss|Dr|Sir|Lady|Lord|Madame|Colonel|Captain)\.? )?[A-Z][a-z]+), who\b")
@@ -229,6 +239,8 @@ def _tag_after(after: str) -> tuple[str, str] | None:
     name, index = _read_name(words, start)
     if not name or words[index - 1][-1] in ",.!?;:":
         return None
+    if index + 1 < len(words) and words[index][:1].isupper() and words[index][1:2].islower() and words[index][-1].isalpha():
+        name, index = f"{name} {words[index]}", index + 1  # "the March Hare replied", "Uncle Aubrey boomed"
     if index < len(words) and _adverb(words[index]):
         index += 1
     if (verb_end := _verb_end(words, index)) is not None:
@@ -238,27 +250,57 @@ def _tag_after(after: str) -> tuple[str, str] | None:
     return None
 
 
+def _lead_verb(words: list[str]) -> tuple[int, bool] | None:
+    """Where the speech verb of a lead-in is ("Mizuki laughed,", "said in a low voice:", "and
+    then added, with a smile,"), and whether it is a gerund: the last one in the clause, with at
+    most a short manner phrase after it."""
+    for v in range(len(words) - 1, max(0, len(words) - 2 - _MANNER_WORDS), -1):
+        word = words[v]
+        if v < len(words) - 1 and word[-1] in ".!?;":
+            return None  # the sentence ended before any verb
+        if v < len(words) - 1 and word[-1] == "," and not _is_verb(word) and bare(word).lower() not in SPEECH_GERUNDS:
+            if not _adverb(bare(word)):
+                return None  # "asked for the salt, and Emma": another clause follows the verb
+        plain = bare(word).lower()
+        gerund = plain in SPEECH_GERUNDS
+        verb = gerund or plain in SPEECH_VERBS
+        phrasal = v >= 1 and PHRASAL.get(bare(words[v - 1]).lower()) == plain
+        if not (verb or phrasal):
+            continue
+        tail = [bare(w).lower() for w in words[v + 1 :]]
+        if tail and not (_adverb(tail[0]) or tail[0] in _MANNER_OPENERS):
+            continue
+        if any(w in _CLAUSE_STARTS for w in tail) or any(
+            w == "and" and (nxt[:1].isupper() or nxt in _PRONOUNS) for w, nxt in zip(tail, tail[1:])
+        ):
+            continue  # "said to her that...", "asked for tea and Emma...": a clause of its own
+        return (v - 1, False) if phrasal and not verb else (v, gerund)
+    return None
+
+
 def _tag_before(before: str) -> tuple[str, str] | None:
-    """A tag leading into a quotation: 'Mizuki laughed, "...' or 'he said:'."""
-    tail = before[-_WINDOW:].rstrip()
-    if not tail or tail[-1] in ".!?\"”’'":
+    """A tag leading into a quotation: 'Mizuki laughed, "...', 'he said:' or 'Syme sprang to
+    his feet and said in a small and quiet voice'."""
+    tail = before[-2 * _WINDOW :].rstrip()
+    if not tail or tail[-1] in ".!?\"”’')":
         return None
-    words = tail.split()[-6:]
-    if len(words) >= 3 and words[-2].lower() in ("to", "at"):
-        words = words[:-2]  # "said to Sakura,"
-    if words and _adverb(bare(words[-1])):
-        words = words[:-1]
-    phrasal = len(words) >= 2 and PHRASAL.get(bare(words[-2]).lower()) == bare(words[-1]).lower()
-    if phrasal:
-        words = words[:-1]  # "Mizuki went on:"
-    if not words or not (phrasal or _is_verb(words[-1])) or words[-1][-1] in ".!?":
+    words = tail.split()
+    if len(words) >= 2 and words[-2] in _INVERTED_LEADS and (name := bare(words[-1]))[:1].isupper():
+        return "name", name  # 'Said Helen, "No doubt..."'
+    window = words[-_MANNER_WORDS - 6 :]
+    found = _lead_verb(window)
+    if found is None:
         return None
+    verb, gerund = found
+    words = window[: verb + 1]
     index = len(words) - 2
     if index >= 0 and _adverb(words[index]):
         index -= 1
     if index < 0:
-        return None
+        return _sentence_subject(before) if gerund else None
     subject = bare(words[index])
+    if gerund:
+        return _sentence_subject(before)
     if subject == "I" and (index == 0 or words[index - 1][-1] in ".!?,;:" or words[index - 1].islower()):
         return "narrator", "I"
     if subject.lower() in _PRONOUNS and (index == 0 or words[index - 1][-1] in ".!?,;:" or words[index - 1].islower()):
@@ -275,23 +317,45 @@ def _tag_before(before: str) -> tuple[str, str] | None:
 
 def _sentence_subject(before: str) -> tuple[str, str] | None:
     """The subject of the sentence a tag ends: the name a relative clause hangs on, or the name
-    (or he/she) that opens the sentence."""
+    (or he/she) that opens the sentence, after any clause that leads into it ("When they had
+    gained their room, Jane, taking out the letter, said"). Several candidates are given, best
+    first, separated by "|": the caller takes the first that names a speaker."""
     tail = before[-_SENTENCE_CHARS:]
     start = max(tail.rfind(mark) for mark in _SENTENCE_ENDS)
-    if start < 0 and len(before) > _SENTENCE_CHARS:
-        return None  # the sentence began further back than we look
     sentence = tail[start + 1 :]
     if (relative := _RELATIVE.findall(sentence)):
         return "far", relative[-1]
+    if start < 0 and len(before) > _SENTENCE_CHARS:
+        return None  # the sentence began further back than we look
     words = sentence.split()
     if len(words) < 3:
         return None
-    if words[0] in ("He", "She") and words[1].islower():
-        return "pronoun", words[0].lower()
-    name, index = _read_name(words, 1 if words[0] == "The" else 0)
-    if name and (not words[index - 1][-1].isalpha() or words[index].islower()):
-        return "far", name
-    return None
+    first = 0
+    while first < len(words) - 2 and bare(words[first]).lower() in _CONJUNCTIONS:
+        first += 1
+    if bare(words[first]).lower() in _SUBORDINATORS:
+        comma = next((i for i in range(first, len(words) - 2) if words[i][-1] == ","), None)
+        if comma is not None:
+            first = comma + 1
+    candidates = []
+    for i in range(first, len(words) - 1):
+        word = bare(words[i])
+        if i > first and words[i - 1][-1:] in "()":
+            break  # "(with passion, Alice thought)": an aside has its own subject
+        if word in ("I", "He", "She", "he", "she", "It", "it", "They", "they", "We", "we") and words[i + 1].islower():
+            if candidates:
+                break
+            if word == "I":
+                return "narrator", "I"
+            return ("pronoun", word.lower()) if word.lower() in _PRONOUNS else None
+        if not word[:1].isupper() or (i and bare(words[i - 1]).lower() in _OBJECT_MARKERS):
+            continue
+        name, index = _read_name(words, i)
+        if not name or name.endswith(("'s", "’s")) or index >= len(words):
+            continue
+        if (not words[index - 1][-1].isalpha() or words[index].islower()) and name not in candidates:
+            candidates.append(name)
+    return ("far", "|".join(candidates)) if candidates else None
 
 
 def _subjects(text: str) -> list[str]:
@@ -353,9 +417,13 @@ class ChapterAttributor:
         spoken_of: set[str] | None = None  # everyone the paragraph's speeches name
         for quote, result in zip(quotes, results, strict=True):
             before = quote.before
-            if index and quote is quotes[0] and paragraphs[index - 1][-1:] in ":," and (not before or before.isspace()):
+            if index and quote is quotes[0] and paragraphs[index - 1][-1:] not in _CLOSED and (not before or before.isspace()):
                 # "Emma took the opportunity of whispering," and the speech opens the next paragraph.
-                before = paragraphs[index - 1]
+                # Not the tag of the previous paragraph's own speech: '"My thoughts." Naruto mumbled'.
+                lead_in = paragraphs[index - 1]
+                closing = max(lead_in.rfind('"'), lead_in.rfind("”"))
+                if closing < 0 or not _tag_after(lead_in[closing + 1 :]):
+                    before = lead_in
             tag = _tag_after(quote.after) or _tag_before(before)
             if tag is None:
                 if quote.text[-1:] in ",!?" and (match := _INVERTED.match(quote.after)):
@@ -375,8 +443,10 @@ class ChapterAttributor:
                 if name:
                     result.speaker, result.confidence, result.rule = name, EXPLICIT, "explicit"
             elif kind == "far":
-                if (name := self._name(value)) and self._lexicon.can_speak(name):
-                    result.speaker, result.confidence, result.rule = name, EXPLICIT_FAR, "explicit-far"
+                for candidate in value.split("|"):
+                    if (name := self._name(candidate)) and self._lexicon.can_speak(name):
+                        result.speaker, result.confidence, result.rule = name, EXPLICIT_FAR, "explicit-far"
+                        break
             elif kind == "kin":
                 if spoken_of is None:
                     spoken_of = set().union(*(self._mentioned(q.text) for q in quotes))

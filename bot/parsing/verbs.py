@@ -44,3 +44,12 @@ def _forms(stem: str) -> tuple[str, str]:
 SPEECH_VERBS = frozenset(
     form for stem in [*_IRREGULAR, *_REGULAR.split()] for form in _forms(stem)
 )
+
+
+
+# "and saying to Captain Wentworth--", "interrupted her by exclaiming:": a speech verb as a gerund.
+# Only verbs that mean speaking whatever follows them ("crying" or "calling" often do not).
+SPEECH_GERUNDS = frozenset(
+    """saying adding asking answering replying exclaiming whispering muttering murmuring observing
+    remarking repeating interrupting rejoining retorting declaring enquiring inquiring""".split()
+)

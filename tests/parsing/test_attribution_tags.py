@@ -140,3 +140,32 @@ def test_the_other_side_of_a_new_exchange_is_the_known_sides_usual_partner():
          '"Well?" said Marla.', '"Nothing yet."', '"Then wait."', '"I will."']
     )
     assert [s for s, _ in speakers(text)[-4:]] == ["Marla", "Tobin", "Marla", "Tobin"]
+
+
+@pytest.mark.parametrize(
+    "lead_in",
+    [
+        "Tobin sprang to his feet and said in a small and quiet voice",  # a lost dash
+        "Tobin looked at the fire, and then added--",
+        "When the fire had died down, Tobin, rubbing his hands, said:",
+        "Seeing that her thoughts were elsewhere, Tobin bent towards Marla and said:",
+        "Tobin took the opportunity of looking around him, and saying to Marla--",
+    ],
+)
+def test_a_narration_paragraph_that_leads_into_the_speech_names_its_speaker(lead_in):
+    text = CAST + lead_in + '\n\n"We should leave before dark."'
+    ((speaker, rule),) = speakers(text)
+    assert speaker == "Tobin" and rule in ("explicit", "explicit-far")
+
+
+def test_the_tag_of_the_previous_speech_does_not_lead_into_the_next():
+    text = CAST + '"Hello." Tobin mumbled\n\n"Why are you here?" asked Marla.\n\n"Because."'
+    assert speakers(text)[0] == ("Tobin", "explicit")
+    assert speakers(text)[2][0] == "Tobin"
+
+
+def test_a_two_word_name_after_the_quotation():
+    text = "The March Hare sat at the table. The March Hare yawned.\n\n" + CAST
+    text += '"It was the best butter," the March Hare meekly replied.'
+    speaker, rule = speakers(text)[-1]
+    assert rule == "explicit" and speaker in ("Hare", "March Hare")
