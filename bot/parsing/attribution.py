@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from bot.parsing.characters import Lexicon
 from bot.parsing.names import (
@@ -271,7 +272,8 @@ def _lead_verb(words: list[str]) -> tuple[int, bool] | None:
         if tail and not (_adverb(tail[0]) or tail[0] in _MANNER_OPENERS):
             continue
         if any(w in _CLAUSE_STARTS for w in tail) or any(
-            w == "and" and (nxt[:1].isupper() or nxt in _PRONOUNS) for w, nxt in zip(tail, tail[1:])
+            bare(w) == "and" and (bare(nxt)[:1].isupper() or bare(nxt) in _PRONOUNS)
+            for w, nxt in pairwise(words[v + 1 :])
         ):
             continue  # "said to her that...", "asked for tea and Emma...": a clause of its own
         return (v - 1, False) if phrasal and not verb else (v, gerund)
