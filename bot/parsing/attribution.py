@@ -80,6 +80,29 @@ def _kin(words: list[str], index: int) -> str | None:
     return None
 
 
+# Gendered nouns that say how a person relates to another or how old they are, never a title
+# one character holds through a story ("the lad" is one boy here and another there).
+_RELATIONS = frozenset(
+    """man woman lady gentleman girl boy lad fellow youth son daughter father mother husband wife
+    brother sister uncle aunt nephew niece grandfather grandmother papa mamma mama sir master
+    mistress maid widow""".split()
+)
+
+
+def _gendered_role(words: list[str], index: int) -> str | None:
+    """'the count' at words[index], ending the phrase: a gendered noun that may be a character's
+    title ("the count", "the duchess"); a plain he or she when the story has no such character."""
+    if index + 1 >= len(words) or bare(words[index]).lower() != "the":
+        return None
+    noun = bare(words[index + 1])
+    if noun not in GENDERED_NOUNS or noun in _RELATIONS:
+        return None
+    if index + 2 < len(words) and words[index + 1][-1].isalpha() and words[index + 2].islower():
+        if words[index + 2] not in _CLAUSE_WORDS and not _adverb(words[index + 2]) and not _verb_end(words, index + 2):
+            return None  # "the man with the beard": a longer description
+    return noun
+
+
 def _description(words: list[str], index: int) -> str | None:
     """he/she for a short gendered description at words[index]: 'the old man', 'her father'."""
     if index >= len(words) or bare(words[index]).lower() not in _DETERMINERS | _POSSESSIVES:
@@ -199,6 +222,8 @@ def _tag_after(after: str) -> tuple[str, str] | None:
             return "narrator", "I"
         if kin := _kin(words, index):
             return "kin", kin
+        if (role := _gendered_role(words, index)) is not None:
+            return "role", role  # "said the count": the count if the story has one, else a he
         if (described := _description(words, index)) is not None:
             return "pronoun", described
         if index < len(words) and words[index].lower() in _DETERMINERS:
@@ -226,6 +251,8 @@ def _tag_after(after: str) -> tuple[str, str] | None:
         return ("name", name) if name else None
     if (kin := _kin(words, 0)) and words[1][-1].isalpha() and _verb_end(words, 2):
         return "kin", kin  # "her mother said"
+    if (role := _gendered_role(words, 0)) is not None and words[1][-1].isalpha() and _verb_end(words, 2):
+        return "role", role  # "the count said"
     if (described := _description(words, 0)) is not None:
         for end in range(1, min(1 + _DESCRIPTION_WORDS, len(words))):
             if bare(words[end]) in GENDERED_NOUNS:
@@ -468,7 +495,9 @@ class ChapterAttributor:
             if kind == "role":
                 if name := self._lexicon.role(value):
                     result.speaker, result.confidence, result.rule = name, ROLE, "role"
-            elif kind == "pronoun":
+                elif value in GENDERED_NOUNS:
+                    kind, value = "pronoun", GENDERED_NOUNS[value]
+            if kind == "pronoun":
                 # Whoever any speech of the paragraph names is talked to or about, not speaking.
                 if spoken_of is None:
                     spoken_of = set().union(*(self._mentioned(q.text) for q in quotes))

@@ -111,6 +111,8 @@ class Lexicon:
         tags name again and again ("said the mariner"), the role itself."""
         if owner := self.title_owner.get(noun):
             return owner
+        if (who := self.canonical.get(noun.capitalize())) and who in self.speakers:
+            return who  # "said the count" of the Count the tags name
         if self.roles[noun] >= _ROLE_TAGS:
             return f"the {noun}"
         return None

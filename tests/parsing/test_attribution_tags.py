@@ -169,3 +169,16 @@ def test_a_two_word_name_after_the_quotation():
     text += '"It was the best butter," the March Hare meekly replied.'
     speaker, rule = speakers(text)[-1]
     assert rule == "explicit" and speaker in ("Hare", "March Hare")
+
+
+def test_the_title_of_a_character_in_a_tag_is_that_character_not_a_pronoun():
+    text = (
+        CAST + '"Good evening," said Count Orlov. "Fine evening," said Tobin. "It is," said Count Orlov.\n\n'
+        + '"We must go," said Tobin.\n\n' + '"Stay a little," said the count.'
+    )
+    assert speakers(text)[-1][0] in ("Count Orlov", "Count")
+
+
+def test_the_lad_in_a_tag_stays_a_pronoun():
+    text = CAST + 'Tobin came in.\n\n"Where is Marla?" said the lad.'
+    assert speakers(text) == [("Tobin", "pronoun")]
