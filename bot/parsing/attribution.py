@@ -559,9 +559,12 @@ class ChapterAttributor:
 
         can_speak = self._lexicon.can_speak
 
+        narrator = self._lexicon.narrator
+
         def fits(who: str | None) -> bool:
             nonlocal unsure
-            if not who or who in excluded or not can_speak(who):
+            # The narrator of a first-person story is "I", never "he" or "she".
+            if not who or who in excluded or not can_speak(who) or who == narrator:
                 return False
             known = genders.get(who)
             if known is None and unsure is None:

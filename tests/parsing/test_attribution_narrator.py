@@ -26,3 +26,13 @@ def test_inverted_first_person_tag():
 def test_a_few_first_person_tags_name_nobody():
     text = 'Rosa smiled. Rosa waited.\n\n"Hello, Pell," said Rosa.\n\n"Hi," I said.'
     assert parse(text).quotes[-1].speaker is None
+
+
+def test_he_in_a_first_person_story_is_never_the_narrator():
+    text = story("I said") + (
+        "\n\nPell is what they call me. Ivo came in, and Pell looked up. Ivo frowned. Ivo sat.\n\n"
+        '"It is cold," said Ivo.\n\n"It is," I said.\n\nI poured the tea.\n\n"Too cold," he said.'
+    )
+    quotes = parse(text).quotes
+    assert quotes[-2].speaker == "Pell"
+    assert quotes[-1].speaker == "Ivo"
