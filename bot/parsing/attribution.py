@@ -60,7 +60,9 @@ _OBJECT_MARKERS = frozenset("to at with for from on upon by towards toward about
 _KIN_TITLES = {"mother": "Mrs", "mamma": "Mrs", "mama": "Mrs", "wife": "Mrs",
                "father": "Mr", "papa": "Mr", "husband": "Mr"}
 _NAME_ADJECTIVES = frozenset("old young little poor dear good".split())
-_GREETING = frozenset("hey oh yes no thanks sorry dear hi hello bye goodbye morning".split())
+_GREETING = frozenset(
+    "hey oh yes no thanks sorry dear hi hello bye goodbye morning dearest darling sweet sweetest ah well why".split()
+)
 _WINDOW = 100
 _RECENT_SPEAKERS = 4
 # Narration that ends an exchange: two paragraphs of it, or one long one (a short beat between

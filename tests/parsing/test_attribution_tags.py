@@ -182,3 +182,10 @@ def test_the_title_of_a_character_in_a_tag_is_that_character_not_a_pronoun():
 def test_the_lad_in_a_tag_stays_a_pronoun():
     text = CAST + 'Tobin came in.\n\n"Where is Marla?" said the lad.'
     assert speakers(text) == [("Tobin", "pronoun")]
+
+
+def test_the_one_called_on_with_an_endearment_answers_next():
+    text = CAST + "Dace sat down. Dace frowned. Dace nodded.\n\n" + "\n\n".join(
+        ['"Late again," said Marla.', '"Sorry," said Tobin.', '"My dearest Dace, where were you?"', '"Asleep."']
+    )
+    assert speakers(text)[-1] == ("Dace", "vocative")
