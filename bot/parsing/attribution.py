@@ -50,6 +50,7 @@ _INVERTED_LEADS = frozenset("Said Cried Asked Replied Answered Exclaimed Returne
 # A paragraph ending in anything else may lead into the speech that opens the next one:
 # "...said Emma:", "...and then added--", "...said in a small and quiet voice" (a dash lost).
 _CLOSED = frozenset(".!?\"”’')]*_")
+_AUXILIARIES = frozenset("had has have would could should might must will shall did does then now also only just again still".split())
 _CONJUNCTIONS = frozenset("and but then so now yet".split())
 _SUBORDINATORS = frozenset("when as while after before though although if since until once seeing having being".split())
 _SENTENCE_ENDS = (". ", "! ", "? ", '"', "“", "”", "; ")
@@ -200,9 +201,9 @@ def _tag_after(after: str) -> tuple[str, str] | None:
     if not words:
         return None
     first = bare(words[0])
-    if first == "was" and len(words) > 2:
-        # '"...," was Marilla's response.'
-        name, index = _read_name(words, 1)
+    if (first == "was" or (first == "had" and bare(words[1]) == "been")) and len(words) > 2:
+        # '"...," was Marilla's response.', '"...," had been Anne's reply'
+        name, index = _read_name(words, 1 if first == "was" else 2)
         if name and index < len(words) and (name.endswith(("'s", "’s")) or words[index] == "s"):
             return "name", base_form(name)
     if first == "I" and (_verb_end(words, 1) or (len(words) > 2 and _adverb(words[1]) and _verb_end(words, 2))):
@@ -325,8 +326,8 @@ def _tag_before(before: str) -> tuple[str, str] | None:
     verb, gerund = found
     words = window[: verb + 1]
     index = len(words) - 2
-    if index >= 0 and _adverb(words[index]):
-        index -= 1
+    while index >= 0 and (_adverb(words[index]) or words[index] in _AUXILIARIES):
+        index -= 1  # "Cecil had said,", "Elinor now said,", "he then added:"
     if index < 0:
         return _sentence_subject(before) if gerund else None
     subject = bare(words[index])

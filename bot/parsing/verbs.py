@@ -25,7 +25,7 @@ persist urge chide scold cheer coo sniff sniffle rumble lecture reason recall re
 splutter wail rasp murmur sneer reply return rejoin echo interpose assent resume falter pursue
 ejaculate implore mourn assert quaver entreat concede supply explode hazard proceed simper
 admonish confide acknowledge vow opine pronounce interpolate volunteer venture whisper exclaim
-cry sob pray sneer babble stammer reiterate
+cry sob pray sneer babble stammer reiterate acquiesce boom thunder lisp coax cajole soothe jeer
 """
 # "went on", "broke in": a verb that only introduces speech with its particle.
 PHRASAL = {"went": "on", "goes": "on", "broke": "in", "breaks": "in", "put": "in", "puts": "in",
@@ -51,5 +51,5 @@ SPEECH_VERBS = frozenset(
 # Only verbs that mean speaking whatever follows them ("crying" or "calling" often do not).
 SPEECH_GERUNDS = frozenset(
     """saying adding asking answering replying exclaiming whispering muttering murmuring observing
-    remarking repeating interrupting rejoining retorting declaring enquiring inquiring""".split()
+    remarking repeating interrupting rejoining retorting declaring enquiring inquiring announcing continuing""".split()
 )

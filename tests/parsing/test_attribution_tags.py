@@ -189,3 +189,15 @@ def test_the_one_called_on_with_an_endearment_answers_next():
         ['"Late again," said Marla.', '"Sorry," said Tobin.', '"My dearest Dace, where were you?"', '"Asleep."']
     )
     assert speakers(text)[-1] == ("Dace", "vocative")
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        'Only this morning she had forgotten it, and Tobin had said, "We should leave."',
+        '"We should leave," had been Tobin\'s reply.',
+        '"We should leave," the old Tobin acquiesced.',
+    ],
+)
+def test_tags_with_an_auxiliary_a_reply_or_a_rarer_verb(paragraph):
+    assert speakers(CAST + paragraph)[0][0] == "Tobin"
