@@ -144,19 +144,21 @@ _FROM = (
     " AND (:story IS NULL OR p.story_id = :story)"
 )
 # The total, the clamped page and its hits in one round trip (an empty result is one row of counts).
+# The page's rows are ranked first and only those five get a snippet and a chapter: computing the
+# snippet for every match before the sort cost 3-4x the whole query once a big upload put tens of
+# thousands of matches in reach (a common name over 10 MB: 92 -> 29 ms).
 _PAGE_SQL = (
     f"WITH counted (total) AS (SELECT count(*){_FROM}),"
-    " clamped (page) AS (SELECT max(0, min(:page, (max(total, 1) - 1) / :per)) FROM counted)"
+    " clamped (page) AS (SELECT max(0, min(:page, (max(total, 1) - 1) / :per)) FROM counted),"
+    f" ranked (id, hit_rank) AS (SELECT p.id, paragraphs_fts.rank{_FROM}"
+    "  ORDER BY paragraphs_fts.rank, p.id LIMIT :per OFFSET (SELECT page FROM clamped) * :per)"
     " SELECT counted.total, clamped.page, hits.* FROM counted, clamped LEFT JOIN ("
     "  SELECT p.id, p.story_id, s.title, p.seq, p.chapter_index, ch.number, ch.title AS chapter_title,"
     f"  snippet(paragraphs_fts, 0, '{MATCH_START}', '{MATCH_END}', '…', {_SNIPPET_TOKENS}),"
-    "  paragraphs_fts.rank AS hit_rank"
-    + _FROM.replace(
-        " WHERE",
-        " LEFT JOIN chapters AS ch ON ch.story_id = p.story_id AND ch.chapter_index = p.chapter_index WHERE",
-        1,
-    )
-    + " ORDER BY paragraphs_fts.rank, p.id LIMIT :per OFFSET (SELECT page FROM clamped) * :per) AS hits"
+    "  ranked.hit_rank AS hit_rank"
+    "  FROM ranked JOIN paragraphs_fts ON paragraphs_fts.rowid = ranked.id AND paragraphs_fts MATCH :match"
+    "  JOIN paragraphs AS p ON p.id = ranked.id JOIN stories AS s ON s.id = p.story_id"
+    "  LEFT JOIN chapters AS ch ON ch.story_id = p.story_id AND ch.chapter_index = p.chapter_index) AS hits"
     " ORDER BY hits.hit_rank, hits.id"
 )
 
