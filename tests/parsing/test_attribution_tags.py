@@ -201,3 +201,11 @@ def test_the_one_called_on_with_an_endearment_answers_next():
 )
 def test_tags_with_an_auxiliary_a_reply_or_a_rarer_verb(paragraph):
     assert speakers(CAST + paragraph)[0][0] == "Tobin"
+
+
+def test_parity_is_read_from_the_tag_on_the_same_side_of_a_narration_paragraph():
+    text = CAST + "\n\n".join([
+        '"Want to go?" said Tobin.', '"Yes."', "The rain had stopped outside.",
+        '"Let me get my coat."', '"Be quick."', '"I will," said Marla.',
+    ])
+    assert [s for s, _ in speakers(text)] == ["Tobin", "Marla", "Marla", "Tobin", "Marla"]
