@@ -51,6 +51,13 @@ _INVERTED_LEADS = frozenset("Said Cried Asked Replied Answered Exclaimed Returne
 # "...said Emma:", "...and then added--", "...said in a small and quiet voice" (a dash lost).
 _CLOSED = frozenset(".!?\"”’')]*_")
 _AUXILIARIES = frozenset("had has have would could should might must will shall did does then now also only just again still".split())
+# A narration paragraph whose subject keeps quiet, reacts or is reported asking: "Elinor could
+# only smile.", "Joe remained silent.", "Margaret asked who they were.": the next speech answers
+# them, it is not theirs.
+_LISTENING = re.compile(
+    r"\b(?:could only|silent|silence|no answer|no reply|made no|did not (?:answer|reply|speak)"
+    r"|asked (?:who|what|whether|if|how|why|where|when)|said nothing|relieved|in reply|smiled\.|listened)(?!\w)"
+)
 _CONJUNCTIONS = frozenset("and but then so now yet".split())
 _SUBORDINATORS = frozenset("when as while after before though although if since until once seeing having being".split())
 _SENTENCE_ENDS = (". ", "! ", "? ", '"', "“", "”", "; ")
@@ -533,7 +540,7 @@ class ChapterAttributor:
     def _opening_subject(self, narration: str, quotes: list[RawQuote], results: list[Attribution]) -> None:
         """'Marla put down her cup.' then an untagged speech: the one the narration opened on
         acting is likely to speak next, whatever the turns' parity says."""
-        if quotes[0].before.strip():
+        if quotes[0].before.strip() or _LISTENING.search(narration):
             return
         words = narration.split(None, 4)
         name, end = _read_name(words, 1 if words[:1] == ["The"] else 0)

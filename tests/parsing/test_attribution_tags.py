@@ -209,3 +209,11 @@ def test_parity_is_read_from_the_tag_on_the_same_side_of_a_narration_paragraph()
         '"Let me get my coat."', '"Be quick."', '"I will," said Marla.',
     ])
     assert [s for s, _ in speakers(text)] == ["Tobin", "Marla", "Marla", "Tobin", "Marla"]
+
+
+def test_a_narration_subject_who_keeps_quiet_is_not_the_next_speaker():
+    text = CAST + "\n\n".join([
+        '"Want to go?" said Tobin.', '"Where?" said Marla.', '"Out."',
+        "Marla could only smile.", '"Come on, then."',
+    ])
+    assert speakers(text)[-1][1] != "beat-paragraph"
