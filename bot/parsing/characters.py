@@ -74,6 +74,9 @@ _NOT_ROLES = frozenset(
     "lady gentleman girl boy voice one".split()
 )
 _ROLE_TAGS = 2
+# Names that are also common words; each needs this many speech tags to count as a name.
+_WORD_NAMES = frozenset("May June April August Will Hope Grace Faith Joy".split())
+_WORD_NAME_TAGS = 3
 # Titles that name nobody alone ("the lady", "the miss"), and the abbreviated ones.
 _NOT_TITLE_WORDS = frozenset("Mr Mrs Ms Miss Dr Sir Lady Lord Mme Mlle Master Young Old Little Poor Dear".split())
 _DOMINANT_GIVEN = 0.8
@@ -173,9 +176,15 @@ def build_lexicon(text: str) -> Lexicon:
     acting_by_base: Counter[str] = Counter()
     forms_of: dict[str, list[str]] = {}
     honorific_uses: Counter[str] = Counter()
+    tags = _TAGGED.findall(text)
+    # "May" is a month and a modal, and a name when the tags say so again and again ("said May").
+    tagged_words = Counter(
+        (name2 or name) for verb, name, name2, verb2, *_ in tags
+        if (name2 or name) in _WORD_NAMES and (verb2 if name2 else verb) in SPEECH_VERBS
+    )
     for form, total in totals.items():
         base = base_form(form)
-        if len(base) < 2 or is_stopword(base):
+        if len(base) < 2 or (is_stopword(base) and tagged_words[base] < _WORD_NAME_TAGS):
             continue
         by_base[base] += total
         mid_by_base[base] += total - initial.get(form, 0)
@@ -208,7 +217,6 @@ def build_lexicon(text: str) -> Lexicon:
     _learn_from_sentences(sentences, lexicon)
     _merge_surnames(pairs, lexicon)
     _learn_title_owners(lexicon)
-    tags = _TAGGED.findall(text)
     _learn_speakers(text, tags, lexicon)
     _learn_roles(tags, lexicon)
     _learn_families(lexicon)

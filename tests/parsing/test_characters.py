@@ -62,3 +62,11 @@ def test_titles_keep_their_name():
     )
     assert {"Mr. Bennet", "Mrs. Bennet"} <= set(cast)
     assert cast["Mr. Bennet"].gender == "M" and cast["Mrs. Bennet"].gender == "F"
+
+
+def test_a_name_that_is_also_a_word_counts_once_the_tags_name_it_again_and_again():
+    tagged = '"Hello," said May. "Hi," said Tobin. "Well," May said. "Yes," said Tobin. "Go," said May.\n\n'
+    story = parse("Tobin looked up. Tobin smiled.\n\n" + tagged + '"Now?" said May.')
+    assert story.quotes[-1].speaker == "May"
+    once = parse('Tobin looked up. Tobin smiled.\n\nIn May the rain came. "Now?" said Tobin.')
+    assert "May" not in {c.name for c in once.characters}
