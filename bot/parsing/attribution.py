@@ -58,6 +58,10 @@ _LISTENING = re.compile(
     r"\b(?:could only|silent|silence|no answer|no reply|made no|did not (?:answer|reply|speak)"
     r"|asked (?:who|what|whether|if|how|why|where|when)|said nothing|relieved|in reply|smiled\.|listened)(?!\w)"
 )
+_REPLY_NOUNS = frozenset("answer reply response retort rejoinder challenge question exclamation remark greeting".split())
+_REPLY_BEFORE = re.compile(
+    r"\b(His|his|Her|her|[A-Z][a-z]+['’]s) (?:" + "|".join(sorted(_REPLY_NOUNS)) + r") (?:was|came)\b[^.!?\"“”]{0,30}[:,—–-]*$"
+)
 _CONJUNCTIONS = frozenset("and but then so now yet".split())
 _SUBORDINATORS = frozenset("when as while after before though although if since until once seeing having being".split())
 _SENTENCE_ENDS = (". ", "! ", "? ", '"', "“", "”", "; ")
@@ -212,6 +216,8 @@ def _tag_after(after: str) -> tuple[str, str] | None:
     if not words:
         return None
     first = bare(words[0])
+    if first == "was" and len(words) > 2 and bare(words[1]).lower() in ("his", "her") and bare(words[2]).lower() in _REPLY_NOUNS:
+        return "pronoun", "he" if bare(words[1]).lower() == "his" else "she"  # '"...," was her answer.'
     if (first == "was" or (first == "had" and bare(words[1]) == "been")) and len(words) > 2:
         # '"...," was Marilla's response.', '"...," had been Anne's reply'
         name, index = _read_name(words, 1 if first == "was" else 2)
@@ -327,6 +333,12 @@ def _tag_before(before: str) -> tuple[str, str] | None:
     tail = before[-2 * _WINDOW :].rstrip()
     if not tail or tail[-1] in ".!?\"”’')":
         return None
+    if reply := _REPLY_BEFORE.search(tail[-_WINDOW:]):
+        # "His answer was puzzling:", "and Emma's reply was,"
+        owner = reply[1]
+        if owner.lower() in ("his", "her"):
+            return "pronoun", "he" if owner.lower() == "his" else "she"
+        return "name", base_form(owner)
     words = tail.split()
     if len(words) >= 2 and words[-2] in _INVERTED_LEADS and (name := bare(words[-1]))[:1].isupper():
         return "name", name  # 'Said Helen, "No doubt..."'

@@ -217,3 +217,12 @@ def test_a_narration_subject_who_keeps_quiet_is_not_the_next_speaker():
         "Marla could only smile.", '"Come on, then."',
     ])
     assert speakers(text)[-1][1] != "beat-paragraph"
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    ['"We should leave," was her answer.', 'Marla thought for a while. Her reply was short: "We should leave."',
+     'Marla\'s answer came at once: "We should leave."'],
+)
+def test_an_answer_or_reply_names_its_speaker(paragraph):
+    assert speakers(CAST + "Marla sat down.\n\n" + paragraph)[0][0] == "Marla"
