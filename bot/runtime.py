@@ -30,7 +30,7 @@ from bot.errors import UserError
 from bot.parsing.model import NotAStory
 from bot.render import NO_MENTIONS, truncate
 from bot.store import Store, StoreError
-from bot.store.loader import LoadReport, load_directory
+from bot.store.loader import LoadReport, discard_staged, load_directory
 
 log = logging.getLogger(__name__)
 
@@ -316,6 +316,8 @@ class StoryBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         self._enable_optional_intents()
+        # Uploads cut off by a crash or kill left invisible staged rows; no upload worker runs yet.
+        await discard_staged(self.store)
         # The loader parses in worker threads, logs its summary and warns about each failed file.
         self.load_report = await load_directory(self.store, self.settings.stories_dir)
         for name in self.initial_extensions:

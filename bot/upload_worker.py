@@ -9,6 +9,7 @@ import asyncio
 import ctypes
 import logging
 import multiprocessing
+import secrets
 import signal
 import sys
 import time
@@ -23,6 +24,7 @@ from bot.errors import InvalidInput
 from bot.formats import Upload, read_upload
 from bot.store.connection import BUSY_TIMEOUT_MS, Store
 from bot.store.library import add_story
+from bot.store.loader import discard_staged
 from bot.store.records import StoredStory
 
 log = logging.getLogger(__name__)
@@ -74,7 +76,7 @@ class Preview:
 
 @dataclass(frozen=True, slots=True)
 class Stored:
-    """A confirmed upload as the worker stored it; `seconds` is the store step (rows + transaction)."""
+    """A confirmed upload as the worker stored it; `seconds` is the store step (parse, staging, publishing)."""
 
     story: StoredStory
     seconds: float
@@ -107,26 +109,39 @@ def prepare_preview(filename: str, data: bytes, limit: int, title: str | None) -
 
 
 def store_upload(
-    database: str, filename: str, data: bytes, limit: int, preview: Preview, guild_id: int, added_by: int
+    database: str, filename: str, data: bytes, limit: int, preview: Preview, guild_id: int, added_by: int,
+    token: str,
 ) -> Stored:
     """Convert and parse the upload again and store it through this process's own connection.
 
     Runs in a worker process: the bot keeps only the bytes between preview and Confirm (they pickle
-    as one buffer), and the parsed story never crosses back. One transaction in add_story
-    re-checks duplicates and the title, so a LibraryConflict comes back for the bot to show.
+    as one buffer), and the parsed story never crosses back. add_story stages the rows in short
+    transactions (named by `token`) and shows the story in one that re-checks duplicates and the
+    title, so a LibraryConflict comes back for the bot to show.
     """
     started = time.perf_counter()
     upload = read_upload(filename, data, max_bytes=limit)
     if upload.content_hash != preview.content_hash:
         raise InvalidInput(CHANGED)
-    return asyncio.run(_store(database, upload, filename, preview, guild_id, added_by, started))
+    return asyncio.run(_store(database, upload, filename, preview, guild_id, added_by, token, started))
+
+
+def discard_upload(database: str, token: str) -> int:
+    """Delete what a dead worker staged under `token` (runs in a worker, off the bot's connection)."""
+    return asyncio.run(_discard(database, token))
+
+
+async def _discard(database: str, token: str) -> int:
+    async with Store.open(database, busy_timeout_ms=BUSY_TIMEOUT_MS) as store:
+        return await discard_staged(store, tokens=[token])
 
 
 async def _store(
-    database: str, upload: Upload, filename: str, preview: Preview, guild_id: int, added_by: int, started: float
+    database: str, upload: Upload, filename: str, preview: Preview, guild_id: int, added_by: int, token: str,
+    started: float,
 ) -> Stored:
     # The bot's connection has already migrated this file, so opening here applies nothing; WAL lets
-    # the bot keep reading while this transaction writes.
+    # the bot keep reading while these transactions write.
     async with Store.open(database, busy_timeout_ms=BUSY_TIMEOUT_MS) as store:
         stored = await add_story(
             store,
@@ -139,6 +154,7 @@ async def _store(
             fandom=preview.fandom,
             rating=preview.rating,
             source=filename[:TITLE_LIMIT],
+            token=token,
         )
     return Stored(stored, time.perf_counter() - started)
 
@@ -148,13 +164,17 @@ def _quiet_worker() -> None:
     # has no traceback of its own to print.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A bot killed outright (kill -9) cannot stop its workers, and an orphaned worker would wait on
-    # its queue forever; on Linux the kernel kills it with its parent. Killed mid-store, its
-    # transaction never commits and SQLite rolls it back, so the story is simply absent.
+    # its queue forever; on Linux the kernel kills it with its parent. Killed mid-store, it leaves
+    # only invisible staged rows (bot/store/loader.py), which the next start-up discards.
     if sys.platform.startswith("linux"):
         try:
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         except (OSError, AttributeError):
             log.debug("prctl(PR_SET_PDEATHSIG) unavailable", exc_info=True)
+
+
+class WorkerDied(InvalidInput):
+    """A worker process died mid-task (the message is user-facing)."""
 
 
 class UploadWorkers:
@@ -177,11 +197,20 @@ class UploadWorkers:
         *, guild_id: int, added_by: int,
     ) -> Stored:
         """`store_upload` in a worker process: LibraryConflict, UploadRejected and InvalidInput come
-        back as raised there; a worker that dies answers STORE_DIED (its transaction rolled back)."""
-        return await self._run(
-            STORE_DIED, f"storing {filename!r}", store_upload,
-            str(database), filename, data, limit, preview, guild_id, added_by,
-        )
+        back as raised there; a worker that dies answers STORE_DIED once what it staged is discarded."""
+        token = secrets.token_hex(8)
+        try:
+            return await self._run(
+                STORE_DIED, f"storing {filename!r}", store_upload,
+                str(database), filename, data, limit, preview, guild_id, added_by, token,
+            )
+        except WorkerDied:
+            # Its staged rows are invisible, but they fill the disk until the next start-up.
+            try:
+                await self._run(STORE_DIED, "discarding a dead worker's rows", discard_upload, str(database), token)
+            except Exception:
+                log.exception("Could not discard the rows a dead upload worker staged; the next start-up will")
+            raise
 
     async def _run(self, died: str, what: str, fn: Any, *args: Any) -> T:
         if self._pool is None:
@@ -197,7 +226,7 @@ class UploadWorkers:
             # A worker died (killed for memory, say) and took the pool with it; the next upload gets a new one.
             log.warning("Upload worker died while %s; restarting the workers", what)
             self._stop(pool)
-            raise InvalidInput(died) from None
+            raise WorkerDied(died) from None
 
     def close(self) -> None:
         if self._pool is not None:

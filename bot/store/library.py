@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
@@ -16,7 +17,7 @@ from weakref import WeakKeyDictionary
 from bot.parsing.model import Story
 from bot.store.audience import RATING_SQL
 from bot.store.connection import Store
-from bot.store.loader import delete_story, load_story
+from bot.store.loader import delete_story, discard_staged, publish_staged, stage_story
 from bot.store.records import StoredChapter, StoredCharacter, StoredStory
 from bot.store.stories import (
     _STORY_COLUMNS,
@@ -168,22 +169,34 @@ async def add_story(
     fandom: str | None = None,
     rating: str | None = None,
     source: str | None = None,
+    token: str | None = None,
 ) -> StoredStory:
-    """Store an upload in one transaction, re-checking duplicates and the title inside it."""
-    async with store.atomic():
-        await check_new_story(store, guild_id, content_hash, title)
-        story_id = await load_story(
-            store,
-            story,
-            title=title,
-            author=author or "unknown",
-            fandom=fandom,
-            rating=rating,
-            source=source,
-            content_hash=content_hash,
-            guild_id=guild_id,
-            added_by=added_by,
-        )
+    """Store an upload: staged invisibly in short transactions (bot/store/loader.py), then shown in
+    one small transaction that re-checks duplicates and the title; a clash discards the staged rows.
+
+    `token` names the staging so another process can discard it if this one dies (default: random).
+    """
+    # Refused before anything is written when the clash is already there.
+    await check_new_story(store, guild_id, content_hash, title)
+    story_id = await stage_story(
+        store,
+        story,
+        guild_id=guild_id,
+        title=title,
+        author=author or "unknown",
+        fandom=fandom,
+        rating=rating,
+        source=source,
+        added_by=added_by,
+        token=token or secrets.token_hex(8),
+    )
+    try:
+        async with store.atomic():
+            await check_new_story(store, guild_id, content_hash, title)
+            await publish_staged(store, story_id, guild_id, content_hash)
+    except Exception:
+        await discard_staged(store, story_ids=[story_id])
+        raise
     stored = await get_story(store, story_id)
     assert stored is not None
     log.info("guild %s added story %s (%r) by user %s", guild_id, story_id, title, added_by)

@@ -8,6 +8,7 @@ file replaces its old version in place (the story keeps its id).
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import hashlib
 import logging
@@ -231,6 +232,24 @@ async def _sync_metadata(store: Store, row, meta: StoryMetadata, guild_id: int |
     return "updated"
 
 
+_STORY_WRITE_COLUMNS = (
+    "title, title_key, author, fandom, rating, source, content_hash, summary, word_count,"
+    " chapter_count, paragraph_count, quote_count, paragraph_base, quote_base, added_by, added_at"
+)
+
+
+def _story_values(
+    meta: StoryMetadata, digest: str, summary: str | None, rows: _Rows, paragraph_base: int, quote_base: int,
+    added_by: int | None,
+) -> tuple:
+    """The stories row for _STORY_WRITE_COLUMNS."""
+    return (
+        meta.title, _key(meta.title), meta.author, meta.fandom, meta.rating, meta.source, digest,
+        summary, rows.word_count, len(rows.chapters), len(rows.paragraphs), len(rows.quotes),
+        paragraph_base, quote_base, added_by, datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
 async def _write(
     store: Store, summary: str | None, rows: _Rows, meta: StoryMetadata, digest: str,
     guild_id: int | None, added_by: int | None,
@@ -253,15 +272,8 @@ async def _write(
         async with db.execute("SELECT paragraphs, quotes FROM scope_totals WHERE scope = ?", (scope,)) as cur:
             totals = await cur.fetchone()
         paragraph_base, quote_base = (totals[0], totals[1]) if totals else (0, 0)
-        values = (
-            meta.title, _key(meta.title), meta.author, meta.fandom, meta.rating, meta.source, digest,
-            summary, rows.word_count, len(rows.chapters), len(rows.paragraphs), len(rows.quotes),
-            paragraph_base, quote_base, added_by, datetime.now(UTC).isoformat(timespec="seconds"),
-        )
-        columns = (
-            "title, title_key, author, fandom, rating, source, content_hash, summary, word_count,"
-            " chapter_count, paragraph_count, quote_count, paragraph_base, quote_base, added_by, added_at"
-        )
+        values = _story_values(meta, digest, summary, rows, paragraph_base, quote_base, added_by)
+        columns = _STORY_WRITE_COLUMNS
         if replaced_id is None:
             async with db.execute(
                 f"INSERT INTO stories (guild_id, {columns}) VALUES (?{', ?' * len(values)})",
@@ -282,6 +294,12 @@ async def _write(
 
 
 async def _insert_children(store: Store, story_id: int, rows: _Rows) -> None:
+    character_ids = await _insert_structure(store, story_id, rows)
+    await _insert_text(store, story_id, rows.paragraphs, 0, len(rows.paragraphs), rows.quotes, character_ids)
+
+
+async def _insert_structure(store: Store, story_id: int, rows: _Rows) -> dict[str, int]:
+    """Chapters, scenes, notes, characters and aliases; returns the character ids by name key."""
     db = store.db
     await db.executemany(
         "INSERT INTO chapters (story_id, chapter_index, number, title, first_paragraph, paragraph_count,"
@@ -293,13 +311,6 @@ async def _insert_children(store: Store, story_id: int, rows: _Rows) -> None:
         " VALUES (?, ?, ?, ?, ?, ?)",
         [(story_id, *r) for r in rows.scenes],
     )
-    await db.executemany(
-        "INSERT INTO paragraphs (story_id, seq, chapter_index, scene_index, paragraph_index, text)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        [(story_id, *r) for r in rows.paragraphs],
-    )
-    # Indexed in bulk here rather than by a per-row trigger (see 0001_core.sql).
-    await db.execute("INSERT INTO paragraphs_fts (rowid, text) SELECT id, text FROM paragraphs WHERE story_id = ?", (story_id,))
     await db.executemany(
         "INSERT INTO notes (story_id, seq, chapter_index, position, kind, text) VALUES (?, ?, ?, ?, ?, ?)",
         [(story_id, *r) for r in rows.notes],
@@ -314,13 +325,38 @@ async def _insert_children(store: Store, story_id: int, rows: _Rows) -> None:
         "INSERT INTO aliases (character_id, story_id, alias, alias_key) VALUES (?, ?, ?, ?)",
         [(character_ids[key], story_id, alias, alias_key) for key, alias, alias_key in rows.aliases],
     )
+    return character_ids
+
+
+async def _insert_text(
+    store: Store, story_id: int, paragraphs: Sequence[tuple], first: int, end: int,
+    quotes: Sequence[tuple], character_ids: dict[str, int],
+) -> None:
+    """Paragraphs with seq in [first, end) (`paragraphs`) and `quotes` (all inside that range), each
+    with its full-text rows in the same transaction, so the external-content indexes always match."""
+    db = store.db
+    await db.executemany(
+        "INSERT INTO paragraphs (story_id, seq, chapter_index, scene_index, paragraph_index, text)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [(story_id, *r) for r in paragraphs],
+    )
+    # Indexed in bulk here rather than by a per-row trigger (see 0001_core.sql).
+    await db.execute(
+        "INSERT INTO paragraphs_fts (rowid, text) SELECT id, text FROM paragraphs"
+        " WHERE story_id = ? AND seq >= ? AND seq < ?",
+        (story_id, first, end),
+    )
     await db.executemany(
         "INSERT INTO quotes (story_id, seq, paragraph_seq, chapter_index, scene_index, paragraph_index, text,"
         " kind, confidence, character_id, speaker_seq, start_offset, end_offset, rule)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(story_id, *r[:8], character_ids.get(r[8]) if r[8] else None, *r[9:]) for r in rows.quotes],
+        [(story_id, *r[:8], character_ids.get(r[8]) if r[8] else None, *r[9:]) for r in quotes],
     )
-    await db.execute("INSERT INTO quotes_fts (rowid, text) SELECT id, text FROM quotes WHERE story_id = ?", (story_id,))
+    await db.execute(
+        "INSERT INTO quotes_fts (rowid, text) SELECT id, text FROM quotes"
+        " WHERE story_id = ? AND paragraph_seq >= ? AND paragraph_seq < ?",
+        (story_id, first, end),
+    )
 
 
 async def _unlink(store: Store, story_id: int) -> int:
@@ -369,6 +405,170 @@ async def delete_story(store: Store, story_id: int) -> bool:
         await _unlink(store, story_id)
         await store.db.execute("DELETE FROM stories WHERE id = ?", (story_id,))
     return True
+
+
+# ---------------------------------------------------------------- staged writes (uploads)
+
+# An upload is written in short transactions, so a writer in another process (the bot's page turns,
+# trivia scores, background writes) waits for one of them rather than for the whole story (one
+# transaction of ~1 s for 10 MB held up every page turn that long). The story row is staged
+# invisibly, its paragraphs and quotations follow about STAGE_CHUNK_CHARS of text at a time (each
+# with its full-text rows in the same transaction), and publish_staged() shows it in one small
+# transaction. A staged row has guild_id = -guild (a negative scope: every visibility test is
+# `scope IN (0, guild)` and guilds are positive) and content_hash 'staged:<token>', so a crash at
+# any point leaves only invisible rows; discard_staged() removes them (the bot does at start-up).
+STAGE_CHUNK_CHARS = 200_000
+# Between two transactions: long enough for a writer polling for the lock (every 20 ms) to get in.
+STAGE_PAUSE_SECONDS = 0.025
+STAGED_PREFIX = "staged:"
+_DISCARD_ROWS = 2_000  # rows deleted per transaction when discarding
+
+
+class StagedStoryLost(Exception):
+    """The staged rows were discarded before they could be published (e.g. by a restart's clean-up)."""
+
+
+def _chunks(paragraphs: Sequence[tuple], chunk_chars: int) -> list[tuple[int, int]]:
+    """[first, end) seq ranges of about `chunk_chars` of paragraph text each (at least one paragraph)."""
+    ranges, first, size = [], 0, 0
+    for seq, row in enumerate(paragraphs):
+        size += len(row[4])
+        if size >= chunk_chars:
+            ranges.append((first, seq + 1))
+            first, size = seq + 1, 0
+    if first < len(paragraphs) or not ranges:
+        ranges.append((first, len(paragraphs)))
+    return ranges
+
+
+async def stage_story(
+    store: Store,
+    story: Story,
+    *,
+    guild_id: int,
+    title: str,
+    author: str = "unknown",
+    fandom: str | None = None,
+    rating: str | None = None,
+    source: str | None = None,
+    added_by: int | None = None,
+    token: str,
+    chunk_chars: int = STAGE_CHUNK_CHARS,
+    pause: float = STAGE_PAUSE_SECONDS,
+) -> int:
+    """Write an upload for `guild_id` invisibly, in short transactions; returns its id for
+    publish_staged(). On failure the staged rows are discarded (a killed process leaves them to
+    discard_staged()). `token` names the staging, e.g. for discard_staged(tokens=...)."""
+    if guild_id <= 0:
+        raise ValueError("only a guild's uploads are staged")
+    rows = await asyncio.to_thread(_build_rows, story)
+    meta = StoryMetadata(title, author, fandom, rating, source)
+    values = _story_values(meta, f"{STAGED_PREFIX}{token}", story.summary, rows, 0, 0, added_by)
+    async with store.atomic():
+        async with store.db.execute(
+            f"INSERT INTO stories (guild_id, {_STORY_WRITE_COLUMNS}) VALUES (?{', ?' * len(values)})",
+            (-guild_id, *values),
+        ) as cur:
+            story_id = cur.lastrowid
+        character_ids = await _insert_structure(store, story_id, rows)
+    try:
+        ranges = _chunks(rows.paragraphs, chunk_chars)
+        starts = [first for first, _ in ranges]
+        quotes: list[list[tuple]] = [[] for _ in ranges]
+        for quote in rows.quotes:
+            quotes[bisect.bisect_right(starts, quote[1]) - 1].append(quote)
+        for (first, end), chunk_quotes in zip(ranges, quotes, strict=True):
+            await asyncio.sleep(pause)
+            async with store.atomic():
+                await _insert_text(store, story_id, rows.paragraphs[first:end], first, end, chunk_quotes, character_ids)
+    except Exception:
+        await discard_staged(store, story_ids=[story_id], pause=pause)
+        raise
+    return story_id
+
+
+async def publish_staged(store: Store, story_id: int, guild_id: int, content_hash: str) -> None:
+    """Make a staged story visible in its guild, placed at the end of the guild's dense lines.
+
+    One small transaction; run it inside the caller's atomic() together with the duplicate checks.
+    Raises StagedStoryLost when the staged rows are gone.
+    """
+    db = store.db
+    async with store.atomic():
+        rows = await db.execute_fetchall(
+            "SELECT paragraph_count, quote_count FROM stories WHERE id = ? AND guild_id = ? AND content_hash LIKE ?",
+            (story_id, -guild_id, STAGED_PREFIX + "%"),
+        )
+        if not rows:
+            raise StagedStoryLost(f"staged story {story_id} is no longer there")
+        paragraphs, quotes = rows[0]
+        totals = await db.execute_fetchall(
+            "SELECT paragraphs, quotes FROM scope_totals WHERE scope = ?", (guild_id,)
+        )
+        paragraph_base, quote_base = (totals[0][0], totals[0][1]) if totals else (0, 0)
+        await db.execute(
+            "UPDATE stories SET guild_id = ?, content_hash = ?, paragraph_base = ?, quote_base = ?, added_at = ?"
+            " WHERE id = ?",
+            (guild_id, content_hash, paragraph_base, quote_base,
+             datetime.now(UTC).isoformat(timespec="seconds"), story_id),
+        )
+        await db.execute(
+            "INSERT INTO scope_totals (scope, paragraphs, quotes) VALUES (?, ?, ?) ON CONFLICT (scope)"
+            " DO UPDATE SET paragraphs = paragraphs + excluded.paragraphs, quotes = quotes + excluded.quotes",
+            (guild_id, paragraphs, quotes),
+        )
+
+
+async def discard_staged(
+    store: Store,
+    *,
+    story_ids: Iterable[int] | None = None,
+    tokens: Iterable[str] | None = None,
+    pause: float = STAGE_PAUSE_SECONDS,
+) -> int:
+    """Delete staged (never published) stories: all of them, or those with these ids or tokens.
+
+    Deleted in short transactions too (the rows are invisible, so only the foreign keys order the
+    work). Call it without filters only when nothing else is staging (the bot at start-up).
+    Returns how many stories were discarded.
+    """
+    found = await store.db.execute_fetchall(
+        "SELECT id, content_hash FROM stories WHERE guild_id < 0 AND content_hash LIKE ?", (STAGED_PREFIX + "%",)
+    )
+    ids = None if story_ids is None else set(story_ids)
+    wanted = None if tokens is None else {STAGED_PREFIX + token for token in tokens}
+    chosen = [
+        story_id for story_id, digest in found
+        if (ids is None or story_id in ids) and (wanted is None or digest in wanted)
+    ]
+    for story_id in chosen:
+        await _delete_staged(store, story_id, pause)
+    if chosen:
+        log.info("discarded %d staged upload(s) that were never published", len(chosen))
+    return len(chosen)
+
+
+async def _delete_staged(store: Store, story_id: int, pause: float) -> None:
+    db = store.db
+    # Quotations first (they reference paragraphs and characters); each deleted row also leaves its
+    # full-text index by trigger, which is what makes big deletes slow.
+    for table in ("quotes", "paragraphs"):
+        while True:
+            async with store.atomic():
+                cur = await db.execute(
+                    f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE story_id = ? LIMIT ?)",
+                    (story_id, _DISCARD_ROWS),
+                )
+                deleted = cur.rowcount
+                await cur.close()
+                if table == "paragraphs" and deleted < _DISCARD_ROWS:
+                    # The rest of the story goes with its last paragraphs.
+                    for rest in ("aliases", "characters", "notes", "scenes", "chapters", "stories"):
+                        key = "id" if rest == "stories" else "story_id"
+                        await db.execute(f"DELETE FROM {rest} WHERE {key} = ?", (story_id,))
+            if deleted < _DISCARD_ROWS:
+                break
+            await asyncio.sleep(pause)
 
 
 # ---------------------------------------------------------------- files and folders
