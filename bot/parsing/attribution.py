@@ -62,6 +62,7 @@ _REPLY_NOUNS = frozenset("answer reply response retort rejoinder challenge quest
 _REPLY_BEFORE = re.compile(
     r"\b(His|his|Her|her|[A-Z][a-z]+['’]s) (?:" + "|".join(sorted(_REPLY_NOUNS)) + r") (?:was|came)\b[^.!?\"“”]{0,30}[:,—–-]*$"
 )
+_PARTICLES = frozenset("van von der den de du della di da le la".split())
 _CONJUNCTIONS = frozenset("and but then so now yet".split())
 _SUBORDINATORS = frozenset("when as while after before though although if since until once seeing having being".split())
 _SENTENCE_ENDS = (". ", "! ", "? ", '"', "“", "”", "; ")
@@ -189,6 +190,11 @@ def _read_name(words: list[str], index: int) -> tuple[str | None, int]:
         return None, index
     word = bare(words[index])
     if word.rstrip(".") in TITLES and index + 1 < len(words):
+        end = index + 1
+        while end < len(words) - 1 and words[end] in _PARTICLES:
+            end += 1  # "Mr. van der Luyden"
+        if end > index + 1 and bare(words[end])[:1].isupper():
+            return titled(word, " ".join([*words[index + 1 : end], bare(words[end])])), end + 1
         following = bare(words[index + 1])
         if following[:1].isupper():
             # "Mr. John Knightley": a second capitalised word belongs to the name unless a

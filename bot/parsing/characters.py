@@ -25,6 +25,14 @@ log = logging.getLogger(__name__)
 _CAPS = re.compile(
     r"([A-Z][a-z]+(?:['’][a-z]+)?(?:-[a-z]+)?)(?:(\.? )([A-Z][a-z]+(?:['’][a-z]+)?(?:-[a-z]+)?))?"
 )
+# A lower-case particle before a capitalised word. The pattern opens on a character class so the
+# engine skips ahead to the next candidate letter; the first particle is checked afterwards.
+_PARTICLE_WORDS = frozenset("van von der den de du della di da le la".split())
+_PARTICLE_NAME = re.compile(
+    r"([vdl](?<![\w][vdl])(?:an|on|er|en|e|u|ella|i|a)) ((?:(?:van|von|der|den|de|du|della|di|da|le|la) )*)"
+    r"([A-Z][a-z]+)(?: ([A-Z][a-z]+))?"
+)
+_TITLE_BEFORE = re.compile(r"\b(" + "|".join(sorted(TITLES)) + r")\.? $")
 # A sentence's first word, the word after it and the rest of the clause: sentence-initial counts,
 # "Name <verb>" evidence of a person, and the first pronoun after the name as a gender vote.
 _SENTENCE = re.compile(
@@ -166,6 +174,16 @@ def build_lexicon(text: str) -> Lexicon:
             totals[titled(first, second)] += count
         elif separator == " ":
             pairs[first, second] += count
+    # "Mr. van der Luyden": a title, particles, then the family name; the particles belong to it.
+    # "young van der Luyden Newland" is no given name with a family name after it.
+    for title, name, count in _particle_names(text):
+        if title:
+            totals[titled(title, name)] += count
+        else:
+            first, second = name.rsplit(" ", 2)[-2:]
+            pairs[first, second] -= count
+            if pairs[first, second] <= 0:
+                del pairs[first, second]
     # A leading newline lets the first sentence of the text count as one.
     sentences = _SENTENCE.findall("\n" + text)
     initial = Counter(name for name, _, _ in sentences)
@@ -221,6 +239,23 @@ def build_lexicon(text: str) -> Lexicon:
     _learn_roles(tags, lexicon)
     _learn_families(lexicon)
     return lexicon
+
+
+def _particle_names(text: str) -> list[tuple[str, str, int]]:
+    """(title or "", "van der Luyden", count) for names with lower-case particles; without a
+    title, the name is the family name and the capitalised word after it."""
+    found: Counter[tuple[str, str]] = Counter()
+    for match in _PARTICLE_NAME.finditer(text):
+        first, more, name, after = match.groups()
+        if first not in _PARTICLE_WORDS:
+            continue
+        particles = f"{first} {more}"
+        title = _TITLE_BEFORE.search(text, max(0, match.start() - 12), match.start())
+        if title:
+            found[title[1], f"{particles}{name}"] += 1
+        elif after:
+            found["", f"{name} {after}"] += 1
+    return [(title, name, count) for (title, name), count in found.items()]
 
 
 def _learn_families(lexicon: Lexicon) -> None:

@@ -70,3 +70,17 @@ def test_a_name_that_is_also_a_word_counts_once_the_tags_name_it_again_and_again
     assert story.quotes[-1].speaker == "May"
     once = parse('Tobin looked up. Tobin smiled.\n\nIn May the rain came. "Now?" said Tobin.')
     assert "May" not in {c.name for c in once.characters}
+
+
+def test_a_family_name_with_particles_keeps_them_and_names_nobody_else():
+    text = (
+        "Mr. van der Luyden bowed. Mr. van der Luyden sat down. Newland Archer smiled. Newland Archer sat.\n\n"
+        '"Good evening," said Mr. van der Luyden.\n\n"Good evening," said Newland Archer.\n\n'
+        '"Ready?" whispered young van der Luyden Newland, who was new.\n\n'
+        '"Quite," Mr. van der Luyden continued.'
+    )
+    story = parse(text)
+    assert story.quotes[0].speaker == "Mr. van der Luyden"
+    assert story.quotes[-1].speaker == "Mr. van der Luyden"
+    assert story.quotes[1].speaker in ("Newland", "Newland Archer")
+    assert all("Luyden" not in alias for c in story.characters if c.name.startswith("Newland") for alias in c.aliases)
