@@ -102,25 +102,30 @@ def _summarise(upload: Upload, filename: str, title: str | None) -> Preview:
     )
 
 
-def prepare_preview(filename: str, data: bytes, limit: int, title: str | None) -> Preview:
+def _read(data: bytes | Path) -> bytes:
+    """The upload: given as bytes, or as the file the bot saved it to (read here, in the worker)."""
+    return data.read_bytes() if isinstance(data, Path) else data
+
+
+def prepare_preview(filename: str, data: bytes | Path, limit: int, title: str | None) -> Preview:
     """Convert, parse and summarise an upload. Runs in a worker process: its arguments, its Preview
     and its UploadRejected / NotAStory all cross by pickle."""
-    return _summarise(read_upload(filename, data, max_bytes=limit), filename, title)
+    return _summarise(read_upload(filename, _read(data), max_bytes=limit), filename, title)
 
 
 def store_upload(
-    database: str, filename: str, data: bytes, limit: int, preview: Preview, guild_id: int, added_by: int,
+    database: str, filename: str, data: bytes | Path, limit: int, preview: Preview, guild_id: int, added_by: int,
     token: str,
 ) -> Stored:
     """Convert and parse the upload again and store it through this process's own connection.
 
-    Runs in a worker process: the bot keeps only the bytes between preview and Confirm (they pickle
-    as one buffer), and the parsed story never crosses back. add_story stages the rows in short
+    Runs in a worker process: the bot keeps only the upload's file between preview and Confirm,
+    and the parsed story never crosses back. add_story stages the rows in short
     transactions (named by `token`) and shows the story in one that re-checks duplicates and the
     title, so a LibraryConflict comes back for the bot to show.
     """
     started = time.perf_counter()
-    upload = read_upload(filename, data, max_bytes=limit)
+    upload = read_upload(filename, _read(data), max_bytes=limit)
     if upload.content_hash != preview.content_hash:
         raise InvalidInput(CHANGED)
     return asyncio.run(_store(database, upload, filename, preview, guild_id, added_by, token, started))
@@ -188,12 +193,12 @@ class UploadWorkers:
     def started(self) -> bool:
         return self._pool is not None
 
-    async def prepare(self, filename: str, data: bytes, limit: int, title: str | None) -> Preview:
+    async def prepare(self, filename: str, data: bytes | Path, limit: int, title: str | None) -> Preview:
         """`prepare_preview` in a worker process; domain errors come back as raised there."""
         return await self._run(WORKER_DIED, f"reading {filename!r}", prepare_preview, filename, data, limit, title)
 
     async def store(
-        self, database: Path | str, filename: str, data: bytes, limit: int, preview: Preview,
+        self, database: Path | str, filename: str, data: bytes | Path, limit: int, preview: Preview,
         *, guild_id: int, added_by: int,
     ) -> Stored:
         """`store_upload` in a worker process: LibraryConflict, UploadRejected and InvalidInput come

@@ -8,8 +8,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import shutil
+import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 
 import aiohttp
 import discord
@@ -57,6 +60,7 @@ from bot.views import StoryView
 log = logging.getLogger(__name__)
 
 DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=60)
+DOWNLOAD_CHUNK = 256 * 1024
 PREVIEW_TIMEOUT = 600.0
 
 
@@ -82,20 +86,27 @@ def _when(iso: str) -> str:
     return discord.utils.format_dt(moment, "D")
 
 
-async def download(attachment: discord.Attachment, limit: int) -> bytes:
-    """The attachment's bytes, refusing as soon as more than `limit` arrive (whatever it declared)."""
-    received = bytearray()
+async def download(attachment: discord.Attachment, limit: int, path: Path) -> None:
+    """Save the attachment to `path`, refusing as soon as more than `limit` bytes arrive (whatever it declared).
+
+    To disk, not memory: the workers read the file, so the bot's process never holds an upload (a
+    10 MB upload kept in memory and pickled to the workers twice left the bot ~14 MB larger for good).
+    """
+    received = 0
+    out = await asyncio.to_thread(path.open, "wb")
     try:
         async with aiohttp.ClientSession(timeout=DOWNLOAD_TIMEOUT) as session, session.get(attachment.url) as response:
             if response.status != 200:
                 raise InvalidInput("I couldn't download that file from Discord; please try again.")
-            async for chunk in response.content.iter_chunked(64 * 1024):
-                received += chunk
-                if len(received) > limit:
+            async for chunk in response.content.iter_chunked(DOWNLOAD_CHUNK):
+                received += len(chunk)
+                if received > limit:
                     raise UploadRejected(f"The file is over the {describe_size(limit)} limit.")
+                await asyncio.to_thread(out.write, chunk)
     except (TimeoutError, aiohttp.ClientError):
         raise InvalidInput("I couldn't download that file from Discord; please try again.") from None
-    return bytes(received)
+    finally:
+        await asyncio.to_thread(out.close)
 
 
 def preview_embed(preview: Preview, filename: str) -> discord.Embed:
@@ -116,6 +127,10 @@ def preview_embed(preview: Preview, filename: str) -> discord.Embed:
     embed.add_field(name="Main characters", value=truncate(cast or "None found", EMBED_FIELD_VALUE_LIMIT), inline=False)
     embed.set_footer(text=plain(f"From {filename} · only you can confirm", 200))
     return embed
+
+
+async def _delete(path: Path) -> None:
+    await asyncio.to_thread(path.unlink, missing_ok=True)
 
 
 async def _sent_message(
@@ -236,9 +251,11 @@ class ConfirmView(StoryView):
         *,
         confirm_label: str = "Confirm",
         danger: bool = False,
+        on_end: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         super().__init__(owner_id=owner_id, timeout=PREVIEW_TIMEOUT)
         self.action = action
+        self.on_end = on_end  # runs once the prompt is answered or times out (e.g. to delete a file)
         self.done = False
         self.confirm.label = confirm_label
         if danger:
@@ -260,6 +277,8 @@ class ConfirmView(StoryView):
             # the prompt showing buttons that no longer do anything.
             log.exception("Confirm failed (user %s, guild %s)", interaction.user.id, interaction.guild_id)
             text = APOLOGY
+        finally:
+            await self._end()
         await interaction.edit_original_response(content=text, embed=None, view=None, allowed_mentions=NO_MENTIONS)
 
     @discord.ui.button(label="Confirm", style=discord.ButtonStyle.success, custom_id="story:confirm")
@@ -271,8 +290,15 @@ class ConfirmView(StoryView):
         await self._finish(interaction, run=False)
 
     async def on_timeout(self) -> None:
-        self.done = True
+        if not self.done:
+            self.done = True
+            await self._end()
         await super().on_timeout()
+
+    async def _end(self) -> None:
+        if self.on_end is not None:
+            on_end, self.on_end = self.on_end, None
+            await on_end()
 
 
 class StoryLibrary(commands.Cog):
@@ -286,9 +312,13 @@ class StoryLibrary(commands.Cog):
         self.max_bytes: int = bot.settings.max_upload_bytes
         self.uploads = asyncio.Semaphore(PARALLEL_UPLOADS)
         self.workers = UploadWorkers()
+        # Uploads wait here between preview and Confirm; the folder goes with the cog (or, after a
+        # crash, with the system's temporary files).
+        self.upload_dir = Path(tempfile.mkdtemp(prefix="storybot-uploads-"))
 
     async def cog_unload(self) -> None:
         self.workers.close()
+        await asyncio.to_thread(shutil.rmtree, self.upload_dir, True)
 
     @story.command(name="list", description="Stories visible in this server")
     async def list_stories(self, interaction: discord.Interaction) -> None:
@@ -327,24 +357,30 @@ class StoryLibrary(commands.Cog):
         assert interaction.guild_id is not None
         check_upload(file.filename, file.size, max_bytes=self.max_bytes)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        async with self.uploads:
-            data = await download(file, self.max_bytes)
-            preview = await self.workers.prepare(file.filename, data, self.max_bytes, title)
+        path = self.upload_dir / f"{interaction.id}.upload"
         try:
-            await check_new_story(self.store, interaction.guild_id, preview.content_hash, preview.title)
-        except LibraryConflict as conflict:
-            raise InvalidInput(str(conflict)) from None
-        # The view keeps the bytes (at most the upload limit, until Confirm, Cancel or the timeout):
-        # Confirm has a worker parse them again and store the story itself, so the parsed story
-        # never crosses into this process and the write never occupies the bot's connection.
-        view = ConfirmView(
-            interaction.user.id,
-            functools.partial(self._store_upload, preview, data, interaction.guild_id, file.filename),
-        )
-        del data
-        view.message = await interaction.edit_original_response(
-            embed=preview_embed(preview, file.filename), view=view, allowed_mentions=NO_MENTIONS
-        )
+            async with self.uploads:
+                await download(file, self.max_bytes, path)
+                preview = await self.workers.prepare(file.filename, path, self.max_bytes, title)
+            try:
+                await check_new_story(self.store, interaction.guild_id, preview.content_hash, preview.title)
+            except LibraryConflict as conflict:
+                raise InvalidInput(str(conflict)) from None
+            # The file waits for Confirm, Cancel or the timeout: Confirm has a worker parse it again
+            # and store the story itself, so the parsed story never crosses into this process and the
+            # write never occupies the bot's connection.
+            view = ConfirmView(
+                interaction.user.id,
+                functools.partial(self._store_upload, preview, path, interaction.guild_id, file.filename),
+                on_end=functools.partial(_delete, path),
+            )
+            view.message = await interaction.edit_original_response(
+                embed=preview_embed(preview, file.filename), view=view, allowed_mentions=NO_MENTIONS
+            )
+        except BaseException:
+            # No prompt on screen (refused, or the edit failed): nothing will ever confirm this file.
+            await _delete(path)
+            raise
 
     @story.command(name="remove", description="Remove a story this server added")
     @app_commands.describe(story="One of this server's own stories")
@@ -377,13 +413,13 @@ class StoryLibrary(commands.Cog):
         return [app_commands.Choice(name=plain(s.title, CHOICE_NAME_LIMIT), value=str(s.id)) for s in found]
 
     async def _store_upload(
-        self, preview: Preview, data: bytes, guild_id: int, filename: str, interaction: discord.Interaction
+        self, preview: Preview, path: Path, guild_id: int, filename: str, interaction: discord.Interaction
     ) -> str:
         _require_manager(interaction)
         try:
             async with self.uploads:
                 result = await self.workers.store(
-                    self.store.path, filename, data, self.max_bytes, preview,
+                    self.store.path, filename, path, self.max_bytes, preview,
                     guild_id=guild_id, added_by=interaction.user.id,
                 )
         except LibraryConflict as conflict:

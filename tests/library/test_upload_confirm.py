@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.errors import InvalidInput
 from bot.runtime import APOLOGY
 from bot.upload_worker import STORE_DIED
+from cogs.story import ConfirmView
 from tests.library.builders import ao3_html
 from tests.library.test_story_commands import guild_story_titles, upload
 
@@ -77,3 +78,39 @@ async def test_an_unexpected_error_on_confirm_replaces_the_prompt(storybot, monk
     await storybot.server.wait_until(lambda: preview.text() == APOLOGY, 10, "the prompt replaced")
     assert preview.custom_ids() == []
     assert await guild_story_titles(storybot, storybot.guild.id) == []
+
+
+def waiting_uploads(storybot) -> list[str]:
+    return sorted(p.name for p in storybot.bot.get_cog("StoryLibrary").upload_dir.iterdir())
+
+
+async def test_an_upload_waits_on_disk_not_in_memory_and_goes_when_answered(storybot):
+    assert waiting_uploads(storybot) == []
+    refused = await (await upload(storybot, b"\x89PNG\r\n\x1a\n" + bytes(64), "cover.txt")).reply(timeout=30)
+    assert "story:confirm" not in refused.custom_ids()
+    assert waiting_uploads(storybot) == [], "a refused upload leaves no file behind"
+
+    first = await preview_of(storybot, ao3_html(), "long_road.html")
+    assert len(waiting_uploads(storybot)) == 1
+    await (await storybot.click(first, "story:cancel", user=storybot.admin)).reply(timeout=30)
+    assert waiting_uploads(storybot) == []
+
+    second = await preview_of(storybot, ao3_html(), "long_road.html")
+    assert len(waiting_uploads(storybot)) == 1
+    assert "Added “The Long Road”" in (await confirm(storybot, second)).text()
+    assert waiting_uploads(storybot) == []
+
+
+async def test_a_prompt_that_times_out_ends_once():
+    ended = []
+
+    async def on_end() -> None:
+        ended.append(True)
+
+    async def action(interaction) -> str:
+        raise AssertionError("a timed-out prompt runs nothing")
+
+    view = ConfirmView(1, action, on_end=on_end)
+    await view.on_timeout()
+    await view.on_timeout()
+    assert ended == [True] and view.done
