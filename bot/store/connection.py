@@ -39,6 +39,7 @@ class Store:
         self._owner: asyncio.Task | None = None
         self._depth = 0
         self._write_behind: WriteBehind | None = None
+        self._reader: asyncio.Future[aiosqlite.Connection] | None = None
 
     @property
     def write_behind(self) -> WriteBehind:
@@ -46,6 +47,42 @@ class Store:
         if self._write_behind is None:
             self._write_behind = WriteBehind(self)
         return self._write_behind
+
+    async def reader(self) -> aiosqlite.Connection:
+        """A second, read-only connection for reads that take tens of milliseconds (ranked search).
+
+        aiosqlite runs one connection's statements one after another on its thread, so a 50 ms
+        search on `db` held up every page turn and quote queued behind it. It sees what is
+        committed (WAL), not an open transaction on `db`. Opened on first use, closed with the store;
+        an in-memory database has no second connection and answers from `db`.
+        """
+        if str(self.path) == ":memory:":
+            return self.db
+        if self._reader is None:
+            self._reader = asyncio.ensure_future(self._open_reader())
+        try:
+            return await asyncio.shield(self._reader)
+        except Exception:
+            self._reader = None  # the next call tries again
+            raise
+
+    async def _open_reader(self) -> aiosqlite.Connection:
+        (row,) = await self.db.execute_fetchall("PRAGMA busy_timeout")
+        reader = await aiosqlite.connect(self.path, isolation_level=None)
+        try:
+            reader.row_factory = sqlite3.Row
+            await reader.execute(f"PRAGMA busy_timeout = {int(row[0])}")
+            await reader.execute("PRAGMA query_only = ON")
+        except BaseException:
+            await reader.close()
+            raise
+        return reader
+
+    async def _close_reader(self) -> None:
+        if self._reader is not None:
+            reader, self._reader = self._reader, None
+            with contextlib.suppress(Exception):
+                await (await reader).close()
 
     async def close_write_behind(self) -> None:
         """Write what is pending and stop the background writer (Store.open calls this on exit)."""
@@ -93,7 +130,10 @@ class Store:
             try:
                 yield store
             finally:
-                await store.close_write_behind()
+                try:
+                    await store.close_write_behind()
+                finally:
+                    await store._close_reader()
         finally:
             await db.close()
 
