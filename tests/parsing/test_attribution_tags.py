@@ -226,3 +226,16 @@ def test_a_narration_subject_who_keeps_quiet_is_not_the_next_speaker():
 )
 def test_an_answer_or_reply_names_its_speaker(paragraph):
     assert speakers(CAST + "Marla sat down.\n\n" + paragraph)[0][0] == "Marla"
+
+
+def test_an_exchange_is_decoded_as_a_whole_a_third_speaker_answers_when_called():
+    text = CAST + "Dace sat down. Dace frowned. Dace nodded.\n\n" + "\n\n".join([
+        '"Ready?" said Marla.', '"Nearly," said Tobin.', '"Dace, are you ready?"', '"Yes."',
+        '"Then we go," said Marla.', '"At last."',
+    ])
+    assert [s for s, _ in speakers(text)] == ["Marla", "Tobin", "Marla", "Dace", "Marla", "Dace"]
+
+
+def test_the_decoder_never_overrules_a_name_tag():
+    text = CAST + "\n\n".join(['"One," said Marla.', '"Two," said Marla.', '"Three," said Marla.', '"Four."'])
+    assert [s for s, _ in speakers(text)][:3] == ["Marla", "Marla", "Marla"]
