@@ -143,6 +143,11 @@ class Store:
 
         Nested use in the same task becomes a SAVEPOINT, so an inner failure that is caught
         undoes only the inner block. Other tasks wait for the outer transaction to finish.
+
+        The write lock is awaited by polling, not in SQLite's busy handler: a BEGIN busy-waiting for
+        another process's lock (an upload being stored) would hold the connection's one thread, and
+        every read queued behind it, for as long. Gives up with "database is locked" once the busy
+        timeout has passed, as SQLite would.
         """
         task = asyncio.current_task()
         if self._owner is not None and self._owner is task:
@@ -162,40 +167,10 @@ class Store:
             finally:
                 self._depth -= 1
             return
-        async with self._lock:
-            self._owner = task
-            self._depth = 0
-            try:
-                async with self._committed():
-                    await self._settled("BEGIN IMMEDIATE")
-                    yield
-            finally:
-                self._owner = None
-
-    @asynccontextmanager
-    async def _committed(self) -> AsyncIterator[None]:
-        """COMMIT after the block, ROLLBACK if it raises (BEGIN is the block's first statement)."""
-        try:
-            yield
-            await self._settled("COMMIT")
-        except BaseException:
-            # SQLite may already have rolled back on its own (e.g. after SQLITE_FULL).
-            if self.db.in_transaction:
-                await self._settled("ROLLBACK")
-            raise
-
-    @asynccontextmanager
-    async def atomic_polled(self) -> AsyncIterator[None]:
-        """atomic() for the reply path: the write lock is awaited by polling, not in SQLite's busy
-        handler, so while another process holds it the connection keeps serving everyone's reads.
-
-        Gives up like atomic() would, with "database is locked", once the busy timeout has passed.
-        Not nestable inside atomic() (use atomic() there).
-        """
         deadline: float | None = None
         while True:
             async with self._lock:
-                self._owner = asyncio.current_task()
+                self._owner = task
                 self._depth = 0
                 try:
                     if await self._begin_nowait():
@@ -210,6 +185,18 @@ class Store:
             if now >= deadline:
                 raise sqlite3.OperationalError("database is locked")
             await asyncio.sleep(_POLL_SECONDS)
+
+    @asynccontextmanager
+    async def _committed(self) -> AsyncIterator[None]:
+        """COMMIT after the block, ROLLBACK if it raises (BEGIN is the block's first statement)."""
+        try:
+            yield
+            await self._settled("COMMIT")
+        except BaseException:
+            # SQLite may already have rolled back on its own (e.g. after SQLITE_FULL).
+            if self.db.in_transaction:
+                await self._settled("ROLLBACK")
+            raise
 
     async def _busy_timeout_ms(self) -> int:
         # Read each time: the busy timeout may be changed on the connection after opening.
@@ -273,9 +260,9 @@ class WriteBehind:
 
     `submit(key, write)` returns at once; a later submit with the same key replaces a pending one
     (only the latest bookmark or cursor matters), other writes keep their order. The task commits
-    each batch in one transaction on the store's connection, serialised with atomic(), but takes
-    the write lock without SQLite's busy wait (polling instead), so a batch waiting for another
-    process's lock never holds up the reads queued on `store.db`. A write that fails otherwise is
+    each batch in one transaction on the store's connection, serialised with atomic(), and polls for
+    the write lock as atomic() does (for up to ~30 s rather than the busy timeout), so a batch waiting
+    for another process's lock never holds up the reads queued on `store.db`. A write that fails otherwise is
     retried alone, then logged and dropped. Pending writes
     are lost only if the process dies; `flush()` waits for everything submitted so far, `close()`
     flushes and stops.

@@ -1,9 +1,9 @@
 """Repository for /read: stored chapter pages, the reader threads, and per-reader bookmarks.
 
 Pages are written once per chapter and pager version (`save_pages`) and read with one key seek
-(`get_page`); `claim_head` is the compare-and-set that lets only one click move a thread. Thread writes take
-the lock with atomic_polled() and bookmarks are written behind, so a page turn waiting for another
-process's lock never holds up other commands' reads.
+(`get_page`); `claim_head` is the compare-and-set that lets only one click move a thread. Thread writes wait
+for the lock as atomic() does (polling, so a page turn waiting for another process's lock never holds up
+other commands' reads) and bookmarks are written behind.
 """
 from __future__ import annotations
 
@@ -158,7 +158,7 @@ async def save_thread(
     page_number: int, head_message_id: int | None,
 ) -> None:
     """Record (or re-point) a reader thread and the message that now carries its buttons."""
-    async with store.atomic_polled():
+    async with store.atomic():
         await store.db.execute(
             "INSERT INTO reading_threads (thread_id, guild_id, story_id, chapter_index, page_number,"
             " head_message_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -175,7 +175,7 @@ async def claim_head(store: Store, thread_id: int, head_message_id: int) -> bool
     A click on a page that is no longer the head (already turned, or a double click) gets False.
     Threads not recorded (e.g. made before this table existed) are claimable once per message.
     """
-    async with store.atomic_polled():
+    async with store.atomic():
         cur = await store.db.execute(
             "UPDATE reading_threads SET head_message_id = NULL, updated_at = ?"
             " WHERE thread_id = ? AND head_message_id = ?",

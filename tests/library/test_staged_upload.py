@@ -158,7 +158,7 @@ async def test_another_writer_gets_the_lock_between_staging_transactions(store, 
         ))
         writes_during = 0
         while not staging.done():
-            async with other.atomic_polled():
+            async with other.atomic():
                 await other.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('w', ?)", (str(writes_during),))
             if not staging.done() and await count(other, "paragraphs") > 0:
                 writes_during += 1

@@ -35,7 +35,7 @@ async def test_the_reader_sees_what_is_committed_and_cannot_write(store):
 async def test_the_reader_closes_with_the_store(tmp_path):
     async with Store.open(tmp_path / "a.db") as store:
         reader = await store.reader()
-    with pytest.raises(ValueError, match="closed|no active connection"):
+    with pytest.raises(ValueError, match=r"closed|no active connection"):
         await reader.execute("SELECT 1")
 
 
