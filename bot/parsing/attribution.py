@@ -298,11 +298,19 @@ def _tag_after(after: str) -> tuple[str, str] | None:
             if words[index] == "the" and index + 1 < len(words) and (role := bare(words[index + 1])).islower():
                 named = (index + 2 < len(words) and words[index + 1][-1].isalpha()
                          and _read_name(words, index + 2)[0] is not None)  # "said the gloomy Ratcliffe"
-                if role.isalpha() and not named and (
+                if role.replace("-", "").isalpha() and not named and (
                     index + 2 == len(words) or not words[index + 2].islower()
                     or not words[index + 1][-1].isalpha() or words[index + 2] in _CLAUSE_WORDS
                 ):
                     return "role", role  # "said the mariner", "said the count, ..."
+                noun = bare(words[index + 2]) if index + 2 < len(words) else ""
+                if (
+                    role.isalpha() and words[index + 1][-1].isalpha() and noun.isalpha() and noun.islower()
+                    and noun not in GENDERED_NOUNS and not _adverb(noun)
+                    and (index + 3 == len(words) or not words[index + 2][-1].isalpha()
+                         or words[index + 3] in _CLAUSE_WORDS or _adverb(words[index + 3]))
+                ):
+                    return "role", noun  # "cried the big navvy", "asked the first cabman"
             # "yelled an over-excited Naruto": a short description before the name
             for skip in range(index + 1, min(index + 5, len(words))):
                 name, end = _read_name(words, skip)

@@ -81,7 +81,6 @@ _NOT_ROLES = frozenset(
     "other latter former first second third last old young little elder younger same man woman "
     "lady gentleman girl boy voice one".split()
 )
-_ROLE_TAGS = 2
 # Names that are also common words; each needs this many speech tags to count as a name.
 _WORD_NAMES = frozenset("May June April August Will Hope Grace Faith Joy".split())
 _WORD_NAME_TAGS = 3
@@ -118,13 +117,13 @@ class Lexicon:
         return self._name_words
 
     def role(self, noun: str) -> str | None:
-        """Who "the <noun>" in a tag is: the one character with that title, or, for a role the
-        tags name again and again ("said the mariner"), the role itself."""
+        """Who "the <noun>" in a tag is: the one character with that title, else the role itself
+        ("said the mariner", "said the station-master")."""
         if owner := self.title_owner.get(noun):
             return owner
         if (who := self.canonical.get(noun.capitalize())) and who in self.speakers:
             return who  # "said the count" of the Count the tags name
-        if self.roles[noun] >= _ROLE_TAGS:
+        if noun not in _NOT_ROLES and len(noun) > 2 and noun.replace("-", "").isalpha():
             return f"the {noun}"
         return None
 

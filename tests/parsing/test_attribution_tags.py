@@ -239,3 +239,14 @@ def test_an_exchange_is_decoded_as_a_whole_a_third_speaker_answers_when_called()
 def test_the_decoder_never_overrules_a_name_tag():
     text = CAST + "\n\n".join(['"One," said Marla.', '"Two," said Marla.', '"Three," said Marla.', '"Four."'])
     assert [s for s, _ in speakers(text)][:3] == ["Marla", "Marla", "Marla"]
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "role"),
+    [('"Tickets, please," said the station-master.', "the station-master"),
+     ('"Hold him," cried the big navvy, holding a spade.', "the navvy"),
+     ('"Too late," said the other wearily.', None)],
+)
+def test_an_unnamed_role_in_a_tag_speaks_as_that_role(paragraph, role):
+    (found,) = parse(CAST + paragraph).quotes
+    assert (found.speaker if found.rule == "role" else None) == role
