@@ -102,7 +102,6 @@ class Lexicon:
     narrator: str | None = None  # the "I" of a first-person story, when the text names them
     # "count" -> "Count Mippipopolous": the one character a title word names in "said the count".
     title_owner: dict[str, str] = field(default_factory=dict)
-    roles: Counter[str] = field(default_factory=Counter)  # "mariner" -> tags naming "the mariner"
     family: dict[str, str] = field(default_factory=dict)  # canonical -> family name ("Bennet")
     # Who talks with whom: filled in as the story's exchanges are attributed, in text order.
     partners: dict[str, Counter[str]] = field(default_factory=dict)
@@ -235,7 +234,6 @@ def build_lexicon(text: str) -> Lexicon:
     _merge_surnames(pairs, lexicon)
     _learn_title_owners(lexicon)
     _learn_speakers(text, tags, lexicon)
-    _learn_roles(tags, lexicon)
     _learn_families(lexicon)
     return lexicon
 
@@ -286,14 +284,6 @@ def _learn_title_owners(lexicon: Lexicon) -> None:
             lexicon.title_owner[word.lower()] = owner
             if word in lexicon.canonical and owner != word:
                 _rename(lexicon, word, owner)
-
-
-def _learn_roles(tags: list[tuple[str, ...]], lexicon: Lexicon) -> None:
-    for *_, verb, noun, noun2, verb2 in tags:
-        if noun2:
-            noun, verb = noun2, verb2
-        if verb in SPEECH_VERBS and noun not in _NOT_ROLES:
-            lexicon.roles[noun] += 1
 
 
 def _learn_speakers(text: str, tags: list[tuple[str, ...]], lexicon: Lexicon) -> None:
