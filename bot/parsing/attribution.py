@@ -63,6 +63,7 @@ _REPLY_NOUNS = frozenset("answer reply response retort rejoinder challenge quest
 _REPLY_BEFORE = re.compile(
     r"\b(His|his|Her|her|[A-Z][a-z]+['’]s) (?:" + "|".join(sorted(_REPLY_NOUNS)) + r") (?:was|came)\b[^.!?\"“”]{0,30}[:,—–-]*$"
 )
+_DASHES = re.compile("--|—|–")
 _PARTICLES = frozenset("van von der den de du della di da le la".split())
 _CONJUNCTIONS = frozenset("and but then so now yet".split())
 _SUBORDINATORS = frozenset("when as while after before though although if since until once seeing having being".split())
@@ -230,7 +231,10 @@ def _read_name(words: list[str], index: int) -> tuple[str | None, int]:
     """A name starting at words[index] (with a title if any), and the index after it."""
     if index >= len(words):
         return None, index
-    word = bare(words[index])
+    word = words[index]
+    if "-" in word or "—" in word or "–" in word:
+        word = _DASHES.split(word, 1)[0]  # "Emma--quite confirmed": the name ends at a dash
+    word = bare(word)
     if word.rstrip(".") in TITLES and index + 1 < len(words):
         end = index + 1
         while end < len(words) - 1 and words[end] in _PARTICLES:

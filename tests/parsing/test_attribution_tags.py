@@ -250,3 +250,7 @@ def test_the_decoder_never_overrules_a_name_tag():
 def test_an_unnamed_role_in_a_tag_speaks_as_that_role(paragraph, role):
     (found,) = parse(CAST + paragraph).quotes
     assert (found.speaker if found.rule == "role" else None) == role
+
+
+def test_a_name_in_a_tag_ends_at_a_dash():
+    assert speakers(CAST + '"No,"--replied Marla--quite sure of it.')[0] == ("Marla", "explicit")
