@@ -64,6 +64,7 @@ class Load:
         self.rng = random.Random(seed)
         self.think = think
         self.latencies: dict[str, list[float]] = defaultdict(list)
+        self.finished: list[tuple[float, float]] = []  # (when it was answered, how long it took)
         self.late: list[tuple[str, float]] = []
         self.failures: Counter[str] = Counter()
         self.heads: dict[int, StoredMessage] = {}  # user id -> their reading thread's current page
@@ -81,6 +82,7 @@ class Load:
         took = time.perf_counter() - began
         if self.measuring:
             self.latencies[kind].append(took)
+            self.finished.append((time.perf_counter(), took))
             if took > DEADLINE:
                 self.late.append((kind, took))
         return handle
@@ -159,9 +161,10 @@ class Load:
             await asyncio.sleep(self.rng.expovariate(1 / self.think))
 
 
-async def admin_upload(server: LocalDiscord, data: bytes, delay: float) -> dict[str, float]:
+async def admin_upload(server: LocalDiscord, data: bytes, delay: float, pid: int) -> dict[str, float]:
     await asyncio.sleep(delay)
     world = server.world
+    rss_before = rss_mb(pid)
     started = time.perf_counter()
     attachment = server.register_attachment(data, "saga.txt")
     handle = await server.run_command(world.admin, world.general, "story add", {"file": attachment})
@@ -172,7 +175,9 @@ async def admin_upload(server: LocalDiscord, data: bytes, delay: float) -> dict[
     done = await server.click(preview, "story:confirm", world.admin)
     await done.response(timeout=30)
     await server.wait_until(lambda: "Added" in preview.text(), 300, "the upload stored")
-    return {"preview_s": previewed - started, "store_s": time.perf_counter() - previewed}
+    stored = time.perf_counter()
+    return {"preview_s": previewed - started, "store_s": stored - previewed, "started": started, "stored": stored,
+            "rss_before_mb": rss_before, "rss_after_mb": rss_mb(pid)}
 
 
 async def read_lag(
@@ -230,7 +235,7 @@ async def main(args: argparse.Namespace) -> int:
                         rss_samples.append(rss_mb(bot.pid))
                         await asyncio.sleep(1)
 
-                upload = asyncio.create_task(admin_upload(server, data, args.seconds / 4) if data else asyncio.sleep(0))
+                upload = asyncio.create_task(admin_upload(server, data, args.seconds / 4, bot.pid) if data else asyncio.sleep(0))
                 await asyncio.gather(sample_rss(), *(load.user(u, until) for u in load.users))
                 load.measuring = False
                 upload_result = await asyncio.wait_for(upload, 300)
@@ -262,7 +267,18 @@ async def main(args: argparse.Namespace) -> int:
               f"{percentile(sorted(measured_lags), 0.5):.1f} ms (target never over {TARGET_LAG_MS} ms)")
     else:
         print("  event-loop lag: no report from the bot (STORYBOT_LAG_REPORT_SECONDS unsupported?)")
-    if data:
+    if data and "started" in upload_result:
+        started, stored = upload_result.pop("started"), upload_result.pop("stored")
+        during = sorted(took for at, took in load.finished if started <= at <= stored + 0.1)
+        after = sorted(took for at, took in load.finished if at > stored + 0.1)
+        print(f"  upload of {len(data) / 1e6:.1f} MB during the load: preview {upload_result['preview_s']:.1f} s, "
+              f"store {upload_result['store_s']:.1f} s; bot RSS {upload_result['rss_before_mb']:.0f} MB before it, "
+              f"{upload_result['rss_after_mb']:.0f} MB once stored")
+        for label, values in (("while uploading", during), ("after it", after)):
+            if values:
+                print(f"    {label:<15} n={len(values):<6} p99 {percentile(values, 0.99) * 1000:7.1f} ms  "
+                      f"max {values[-1] * 1000:7.1f} ms")
+    elif data:
         print(f"  upload of {len(data) / 1e6:.1f} MB during the load: {upload_result}")
     print(f"  bot RSS: {rss_warm:.0f} MB after warm-up, {rss_end:.0f} MB at the end, "
           f"max {max(rss_samples, default=rss_end):.0f} MB")

@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=60)
 DOWNLOAD_CHUNK = 256 * 1024
 PREVIEW_TIMEOUT = 600.0
+UPLOADS_SUFFIX = "-uploads"  # the folder beside the database: storybot.db-uploads, like its -wal file
 
 
 def _require_manager(interaction: discord.Interaction) -> None:
@@ -127,6 +128,11 @@ def preview_embed(preview: Preview, filename: str) -> discord.Embed:
     embed.add_field(name="Main characters", value=truncate(cast or "None found", EMBED_FIELD_VALUE_LIMIT), inline=False)
     embed.set_footer(text=plain(f"From {filename} · only you can confirm", 200))
     return embed
+
+
+def _empty_folder(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
 
 
 async def _delete(path: Path) -> None:
@@ -312,13 +318,21 @@ class StoryLibrary(commands.Cog):
         self.max_bytes: int = bot.settings.max_upload_bytes
         self.uploads = asyncio.Semaphore(PARALLEL_UPLOADS)
         self.workers = UploadWorkers()
-        # Uploads wait here between preview and Confirm; the folder goes with the cog (or, after a
-        # crash, with the system's temporary files).
-        self.upload_dir = Path(tempfile.mkdtemp(prefix="storybot-uploads-"))
+        # Uploads wait here between preview and Confirm: beside the database, so what a killed bot
+        # left behind is cleared by its next start.
+        database = str(self.store.path)
+        self.upload_dir = Path(database + UPLOADS_SUFFIX) if database != ":memory:" else None
+
+    async def cog_load(self) -> None:
+        if self.upload_dir is None:
+            self.upload_dir = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="storybot-uploads-"))
+        else:
+            await asyncio.to_thread(_empty_folder, self.upload_dir)
 
     async def cog_unload(self) -> None:
         self.workers.close()
-        await asyncio.to_thread(shutil.rmtree, self.upload_dir, True)
+        if self.upload_dir is not None:
+            await asyncio.to_thread(shutil.rmtree, self.upload_dir, True)
 
     @story.command(name="list", description="Stories visible in this server")
     async def list_stories(self, interaction: discord.Interaction) -> None:
@@ -357,6 +371,7 @@ class StoryLibrary(commands.Cog):
         assert interaction.guild_id is not None
         check_upload(file.filename, file.size, max_bytes=self.max_bytes)
         await interaction.response.defer(ephemeral=True, thinking=True)
+        assert self.upload_dir is not None
         path = self.upload_dir / f"{interaction.id}.upload"
         try:
             async with self.uploads:

@@ -114,3 +114,11 @@ async def test_a_prompt_that_times_out_ends_once():
     await view.on_timeout()
     await view.on_timeout()
     assert ended == [True] and view.done
+
+
+async def test_uploads_left_by_a_killed_bot_are_cleared_at_the_next_start(storybot):
+    cog = storybot.bot.get_cog("StoryLibrary")
+    assert cog.upload_dir.name == storybot.store.path.name + "-uploads"
+    (cog.upload_dir / "left-behind.upload").write_bytes(b"x" * 1000)
+    await cog.cog_load()  # what the next start does first
+    assert waiting_uploads(storybot) == []
