@@ -1038,15 +1038,26 @@ class ChapterAttributor:
             previous_end = max(quotes[n].last_paragraph for n in run[i - 1])
             gaps[i] = quotes[run[i][0]].paragraph > previous_end + 1
         heads = [results[t[0]] for t in run]
-        names = []
-        for turn in run:
-            if len(turn) == 1:
+        trusts = [_trust(h) for h in heads]
+        # The names a turn's speeches mention and call on; read only where they can change the
+        # answer: the turns to decide and the ones just before them (the one called on answers).
+        open_turns = [trust < _FIXED for trust in trusts]
+        none: tuple[set[str], set[str]] = (set(), set())
+        names: list[tuple[set[str], set[str]]] = []
+        for i, turn in enumerate(run):
+            if not (open_turns[i] or (i + 1 < size and open_turns[i + 1])):
+                names.append(none)
+            elif len(turn) == 1:
                 names.append(self._names_in_speech(quotes[turn[0]].text))
             else:
                 found = [self._names_in_speech(quotes[n].text) for n in turn]
                 names.append((set().union(*(m for m, _ in found)), set().union(*(a for _, a in found))))
         hints = []
         for turn in run:
+            if len(turn) == 1:
+                r = results[turn[0]]
+                hints.append("" if r.first_person else r.gender)
+                continue
             turn_results = [results[n] for n in turn]
             hints.append("" if any(r.first_person for r in turn_results)
                          else next((r.gender for r in turn_results if r.gender), None))
@@ -1069,7 +1080,6 @@ class ChapterAttributor:
                 weight[who] += w
         if lexicon.narrator:
             weight[lexicon.narrator] += 0.5
-        trusts = [_trust(h) for h in heads]
         for speaker in {h.speaker for h, trust in zip(heads, trusts, strict=True) if trust >= _FIXED}:
             # Those a speaker of this exchange usually talks with, in the story so far.
             if partners := lexicon.partners.get(speaker):
