@@ -1080,7 +1080,7 @@ class ChapterAttributor:
                 weight[who] += w
         if lexicon.narrator:
             weight[lexicon.narrator] += 0.5
-        for speaker in {h.speaker for h, trust in zip(heads, trusts, strict=True) if trust >= _FIXED}:
+        for speaker in sorted({h.speaker for h, trust in zip(heads, trusts, strict=True) if trust >= _FIXED}):
             # Those a speaker of this exchange usually talks with, in the story so far.
             if partners := lexicon.partners.get(speaker):
                 total = sum(partners.values())
