@@ -63,6 +63,7 @@ _REPLY_NOUNS = frozenset("answer reply response retort rejoinder challenge quest
 _REPLY_BEFORE = re.compile(
     r"\b(His|his|Her|her|[A-Z][a-z]+['’]s) (?:" + "|".join(sorted(_REPLY_NOUNS)) + r") (?:was|came)\b[^.!?\"“”]{0,30}[:,—–-]*$"
 )
+_TITLE_END = re.compile(r"\b(" + "|".join(sorted(TITLES)) + r")\.? $")
 _DASHES = re.compile("--|—|–")
 _PARTICLES = frozenset("van von der den de du della di da le la".split())
 _CONJUNCTIONS = frozenset("and but then so now yet".split())
@@ -477,8 +478,27 @@ def _subjects(text: str) -> list[str]:
     """Capitalised words that open a sentence or clause and are followed by a lower-case word."""
     found = []
     for match in _CAPITALISED_BEFORE_WORD.finditer(text):
-        before = text[max(0, match.start() - 4) : match.start()].rstrip(" \"”’'")
+        start = match.start()
+        if title := _TITLE_END.search(text, max(0, start - 10), start):
+            # "Mrs. Vane winced": the titled name, whatever came before the title.
+            before = text[max(0, title.start() - 4) : title.start()].rstrip(" \"”’'")
+            if not before or before[-1] in ".!?…,;":
+                found.append(titled(title[1], match[0]))
+            continue
+        before = text[max(0, start - 4) : start].rstrip(" \"”’'")
         if not before or before[-1] in ".!?…,;":
+            found.append(match[0])
+    return found
+
+
+def _names(text: str) -> list[str]:
+    """Capitalised words in order, with the title before them if any ("Mrs. Vane")."""
+    found = []
+    for match in CAPITALISED.finditer(text):
+        start = match.start()
+        if start and (title := _TITLE_END.search(text, max(0, start - 10), start)):
+            found.append(titled(title[1], match[0]))
+        else:
             found.append(match[0])
     return found
 
@@ -664,10 +684,14 @@ class ChapterAttributor:
         for match in reversed(list(CAPITALISED.finditer(before))):
             # "he tapped on Charles's door", "she turned to Emma": an owner or an object is not
             # the one the pronoun picks up.
-            preceding = before[max(0, match.start() - 10) : match.start()].split()
-            if match[0].endswith(("'s", "’s")) or (preceding and preceding[-1] in _OBJECT_MARKERS):
+            start = match.start()
+            form = match[0]
+            if title := _TITLE_END.search(before, max(0, start - 10), start):
+                start, form = title.start(), titled(title[1], form)
+            preceding = before[max(0, start - 10) : start].split()
+            if form.endswith(("'s", "’s")) or (preceding and preceding[-1] in _OBJECT_MARKERS):
                 continue
-            if fits(who := canonical.get(match[0])):
+            if fits(who := canonical.get(form)):
                 return who, True
         for name in reversed(_subjects(before)):
             who = canonical.get(name)
@@ -698,7 +722,7 @@ class ChapterAttributor:
             for name in reversed(_subjects(narration)):
                 if fits(who := canonical.get(name)):
                     return who, False
-            for name in reversed(CAPITALISED.findall(narration)):
+            for name in reversed(_names(narration)):
                 if fits(who := canonical.get(name)):
                     return who, False
             if fits(who := earlier_speakers.get(earlier)):
@@ -1221,7 +1245,7 @@ class ChapterAttributor:
         ]
         found: list[str] = []
         for text in texts:
-            for form in reversed(CAPITALISED.findall(text)):
+            for form in reversed(_names(text)):
                 name = canonical.get(form)
                 if name and name not in found and self._lexicon.can_speak(name):
                     found.append(name)

@@ -254,3 +254,11 @@ def test_an_unnamed_role_in_a_tag_speaks_as_that_role(paragraph, role):
 
 def test_a_name_in_a_tag_ends_at_a_dash():
     assert speakers(CAST + '"No,"--replied Marla--quite sure of it.')[0] == ("Marla", "explicit")
+
+
+def test_subjects_and_names_keep_their_title():
+    from bot.parsing.attribution import _names, _subjects
+
+    text = "The room was dark. Mrs. Vane winced and looked at Sibyl. Mr Hall nodded."
+    assert _subjects(text) == ["The", "Mrs. Vane", "Mr. Hall"]
+    assert _names(text) == ["The", "Mrs. Vane", "Sibyl", "Mr. Hall"]
