@@ -495,6 +495,8 @@ def _names(text: str) -> list[str]:
     """Capitalised words in order, with the title before them if any ("Mrs. Vane")."""
     found = []
     for match in CAPITALISED.finditer(text):
+        if match[0] in TITLES:
+            continue
         start = match.start()
         if start and (title := _TITLE_END.search(text, max(0, start - 10), start)):
             found.append(titled(title[1], match[0]))
