@@ -384,7 +384,10 @@ def _lead_verb(words: list[str]) -> tuple[int, bool] | None:
         if not (verb or phrasal):
             continue
         tail = [bare(w).lower() for w in words[v + 1 :]]
-        if tail and not (_adverb(tail[0]) or tail[0] in _MANNER_OPENERS):
+        if tail and not (
+            _adverb(tail[0]) or tail[0] in _MANNER_OPENERS
+            or (word[-1] == "," and len(tail) == 1 and tail[0].endswith(("ing", "ed")))  # "echoed, bewildered:"
+        ):
             continue
         if any(w in _CLAUSE_STARTS for w in tail) or any(
             bare(w) == "and" and (bare(nxt)[:1].isupper() or bare(nxt) in _PRONOUNS)

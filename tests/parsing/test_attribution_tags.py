@@ -262,3 +262,8 @@ def test_subjects_and_names_keep_their_title():
     text = "The room was dark. Mrs. Vane winced and looked at Sibyl. Mr Hall nodded."
     assert _subjects(text) == ["The", "Mrs. Vane", "Mr. Hall"]
     assert _names(text) == ["The", "Mrs. Vane", "Sibyl", "Mr. Hall"]
+
+
+def test_a_lead_in_may_end_on_a_participle():
+    text = CAST + 'Marla went out, and Tobin echoed, bewildered: "Out?"'
+    assert speakers(text)[0][0] == "Tobin"
