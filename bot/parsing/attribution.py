@@ -25,7 +25,7 @@ from bot.parsing.names import (
     titled,
 )
 from bot.parsing.quotations import RawQuote
-from bot.parsing.verbs import PHRASAL, SPEECH_GERUNDS, SPEECH_VERBS
+from bot.parsing.verbs import PHRASAL, SPEECH_GERUNDS, SPEECH_STEMS, SPEECH_VERBS
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,9 @@ _CLAUSE_WORDS = frozenset("and as with to in at while who, but then".split())
 _SENTENCE_CHARS = 500
 # A lead-in's verb may be followed by a short manner phrase: "said in a small and quiet voice".
 _MANNER_WORDS = 8
-_MANNER_OPENERS = frozenset("in with to at without after under from through towards toward for by".split())
+_MANNER_OPENERS = frozenset(
+    "in with to at without after under from through towards toward for by him her them me us most very rather quite so".split()
+)
 _CLAUSE_STARTS = frozenset("but that which who whom when while whereupon than".split())
 _INVERTED_LEADS = frozenset("Said Cried Asked Replied Answered Exclaimed Returned".split())
 # A paragraph ending in anything else may lead into the speech that opens the next one:
@@ -68,6 +70,7 @@ _TITLE_END = re.compile(r"\b(" + "|".join(sorted(TITLES)) + r")\.? $")
 _AFTER_ROLE = frozenset("again now then too also still once".split())
 _DASHES = re.compile("--|—|–")
 _PARTICLES = frozenset("van von der den de du della di da le la".split())
+_BEFORE_STEM = frozenset("to would could should might must will shall did only".split())
 _CONJUNCTIONS = frozenset("and but then so now yet".split())
 _SUBORDINATORS = frozenset("when as while after before though although if since until once seeing having being".split())
 _SENTENCE_ENDS = (". ", "! ", "? ", '"', "“", "”", "; ")
@@ -378,7 +381,10 @@ def _lead_verb(words: list[str]) -> tuple[int, bool] | None:
             if not _adverb(bare(word)):
                 return None  # "asked for the salt, and Emma": another clause follows the verb
         plain = bare(word).lower()
-        gerund = plain in SPEECH_GERUNDS
+        gerund = plain in SPEECH_GERUNDS or (
+            # "took up the subject again, to say--", "could only reply:": the sentence's subject speaks
+            plain in SPEECH_STEMS and v >= 1 and bare(words[v - 1]).lower() in _BEFORE_STEM
+        )
         verb = gerund or plain in SPEECH_VERBS
         phrasal = v >= 1 and PHRASAL.get(bare(words[v - 1]).lower()) == plain
         if not (verb or phrasal):

@@ -26,6 +26,7 @@ splutter wail rasp murmur sneer reply return rejoin echo interpose assent resume
 ejaculate implore mourn assert quaver entreat concede supply explode hazard proceed simper
 admonish confide acknowledge vow opine pronounce interpolate volunteer venture whisper exclaim
 cry sob pray sneer babble stammer reiterate acquiesce boom thunder lisp coax cajole soothe jeer
+speculate proclaim rebuke expostulate remonstrate reproach accost apologise apologize
 """
 # "went on", "broke in": a verb that only introduces speech with its particle.
 PHRASAL = {"went": "on", "goes": "on", "broke": "in", "breaks": "in", "put": "in", "puts": "in",
@@ -51,5 +52,10 @@ SPEECH_VERBS = frozenset(
 # Only verbs that mean speaking whatever follows them ("crying" or "calling" often do not).
 SPEECH_GERUNDS = frozenset(
     """saying adding asking answering replying exclaiming whispering muttering murmuring observing
-    remarking repeating interrupting rejoining retorting declaring enquiring inquiring announcing continuing""".split()
+    remarking repeating interrupting rejoining retorting declaring enquiring inquiring announcing continuing
+    concluding""".split()
 )
+
+
+# The plain form, for "to say", "would say", "could only reply".
+SPEECH_STEMS = frozenset([*_IRREGULAR, *_REGULAR.split()])

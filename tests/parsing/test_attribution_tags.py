@@ -267,3 +267,13 @@ def test_subjects_and_names_keep_their_title():
 def test_a_lead_in_may_end_on_a_participle():
     text = CAST + 'Marla went out, and Tobin echoed, bewildered: "Out?"'
     assert speakers(text)[0][0] == "Tobin"
+
+
+@pytest.mark.parametrize(
+    "lead_in",
+    ["Tobin took up the subject again, to say--", "Tobin corrected him:", "Tobin answered most readily,",
+     "Tobin speculated:"],
+)
+def test_more_lead_ins(lead_in):
+    ((speaker, _),) = speakers(CAST + lead_in + '\n\n"We should leave before dark."')
+    assert speaker == "Tobin"
