@@ -46,7 +46,7 @@ _SENTENCE_CHARS = 500
 # A lead-in's verb may be followed by a short manner phrase: "said in a small and quiet voice".
 _MANNER_WORDS = 8
 _MANNER_OPENERS = frozenset(
-    "in with to at without after under from through towards toward for by him her them me us most very rather quite so".split()
+    "in with to at without after under from through towards toward for by him her them me us most very rather quite so thus".split()
 )
 _CLAUSE_STARTS = frozenset("but that which who whom when while whereupon than".split())
 _INVERTED_LEADS = frozenset("Said Cried Asked Replied Answered Exclaimed Returned".split())
@@ -61,10 +61,15 @@ _LISTENING = re.compile(
     r"\b(?:could only|silent|silence|no answer|no reply|made no|did not (?:answer|reply|speak)"
     r"|asked (?:who|what|whether|if|how|why|where|when)|said nothing|relieved|in reply|smiled\.|listened)(?!\w)"
 )
-_REPLY_NOUNS = frozenset("answer reply response retort rejoinder challenge question exclamation remark greeting".split())
-_REPLY_BEFORE = re.compile(
-    r"\b(His|his|Her|her|[A-Z][a-z]+['’]s) (?:" + "|".join(sorted(_REPLY_NOUNS)) + r") (?:was|came)\b[^.!?\"“”]{0,30}[:,—–-]*$"
+_REPLY_NOUNS = frozenset(
+    "answer reply response retort rejoinder challenge question exclamation remark greeting comment".split()
 )
+_REPLY_BEFORE = re.compile(
+    r"\b(His|his|Her|her|[A-Z][a-z]+['’]s) (?:only |first |sole |whole )?(?:" + "|".join(sorted(_REPLY_NOUNS))
+    + r")(?: [^.!?\"“”]{0,40})? (?:was|came)\b[^.!?\"“”]{0,30}[:,—–-]*$"
+)
+# A previous paragraph ending in this many words after its last speech: that speech's own tag.
+_OWN_TAG_WORDS = 4
 _TITLE_END = re.compile(r"\b(" + "|".join(sorted(TITLES)) + r")\.? $")
 # "cried the policeman again", "said the waiter now": words that end the role's phrase.
 _AFTER_ROLE = frozenset("again now then too also still once".split())
@@ -576,7 +581,8 @@ class ChapterAttributor:
                 # Not the tag of the previous paragraph's own speech: '"My thoughts." Naruto mumbled'.
                 lead_in = paragraphs[index - 1]
                 closing = max(lead_in.rfind('"'), lead_in.rfind("”"))
-                if closing < 0 or not _tag_after(lead_in[closing + 1 :]):
+                trailing = lead_in[closing + 1 :]
+                if closing < 0 or len(trailing.split()) > _OWN_TAG_WORDS or not _tag_after(trailing):
                     before = lead_in
             tag = _tag_after(quote.after) or _tag_before(before)
             if tag is None:

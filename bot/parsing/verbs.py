@@ -26,7 +26,7 @@ splutter wail rasp murmur sneer reply return rejoin echo interpose assent resume
 ejaculate implore mourn assert quaver entreat concede supply explode hazard proceed simper
 admonish confide acknowledge vow opine pronounce interpolate volunteer venture whisper exclaim
 cry sob pray sneer babble stammer reiterate acquiesce boom thunder lisp coax cajole soothe jeer
-speculate proclaim rebuke expostulate remonstrate reproach accost apologise apologize
+speculate proclaim rebuke expostulate remonstrate reproach accost apologise apologize intervene
 """
 # "went on", "broke in": a verb that only introduces speech with its particle.
 PHRASAL = {"went": "on", "goes": "on", "broke": "in", "breaks": "in", "put": "in", "puts": "in",

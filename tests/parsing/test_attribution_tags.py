@@ -277,3 +277,8 @@ def test_a_lead_in_may_end_on_a_participle():
 def test_more_lead_ins(lead_in):
     ((speaker, _),) = speakers(CAST + lead_in + '\n\n"We should leave before dark."')
     assert speaker == "Tobin"
+
+
+def test_a_long_lead_in_after_an_earlier_speech_in_its_paragraph():
+    text = CAST + '"She walks too much," said Marla. Tobin thought the same, and added,\n\n"She has nothing else to do."'
+    assert speakers(text)[-1][0] == "Tobin"
