@@ -68,6 +68,7 @@ _REPLY_BEFORE = re.compile(
     r"\b(His|his|Her|her|[A-Z][a-z]+['’]s) (?:only |first |sole |whole )?(?:" + "|".join(sorted(_REPLY_NOUNS))
     + r")(?: [^.!?\"“”]{0,40})? (?:was|came)\b[^.!?\"“”]{0,30}[:,—–-]*$"
 )
+_ABBREVIATIONS = frozenset("Mr Mrs Ms Dr St Mme Mlle".split())
 # A previous paragraph ending in this many words after its last speech: that speech's own tag.
 _OWN_TAG_WORDS = 4
 _TITLE_END = re.compile(r"\b(" + "|".join(sorted(TITLES)) + r")\.? $")
@@ -459,6 +460,9 @@ def _sentence_subject(before: str) -> tuple[str, str] | None:
     first, separated by "|": the caller takes the first that names a speaker."""
     tail = before[-_SENTENCE_CHARS:]
     start = max(tail.rfind(mark) for mark in _SENTENCE_ENDS)
+    while start > 0 and tail[start] == "." and tail[max(0, start - 4) : start].rsplit(" ", 1)[-1] in _ABBREVIATIONS:
+        # "Mrs. Elton, speaking louder, said,": a title's full stop ends no sentence.
+        start = max(tail.rfind(mark, 0, start) for mark in _SENTENCE_ENDS)
     sentence = tail[start + 1 :]
     if (relative := _RELATIVE.findall(sentence)):
         return "far", relative[-1]

@@ -282,3 +282,9 @@ def test_more_lead_ins(lead_in):
 def test_a_long_lead_in_after_an_earlier_speech_in_its_paragraph():
     text = CAST + '"She walks too much," said Marla. Tobin thought the same, and added,\n\n"She has nothing else to do."'
     assert speakers(text)[-1][0] == "Tobin"
+
+
+def test_a_titles_full_stop_ends_no_sentence():
+    from bot.parsing.attribution import _sentence_subject
+
+    assert _sentence_subject("It was late. Mrs. Elton, speaking louder, said,")[1].split("|")[0] == "Mrs. Elton"
