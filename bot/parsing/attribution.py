@@ -381,8 +381,8 @@ def _lead_verb(words: list[str]) -> tuple[int, bool] | None:
     most a short manner phrase after it."""
     for v in range(len(words) - 1, max(0, len(words) - 2 - _MANNER_WORDS), -1):
         word = words[v]
-        if v < len(words) - 1 and word[-1] in ".!?;":
-            return None  # the sentence ended before any verb
+        if v < len(words) - 1 and word[-1] in ".!?;" and word[:-1] not in _ABBREVIATIONS:
+            return None  # the sentence ended before any verb (a title's full stop ends none)
         if v < len(words) - 1 and word[-1] == "," and not _is_verb(word) and bare(word).lower() not in SPEECH_GERUNDS:
             if not _adverb(bare(word)):
                 return None  # "asked for the salt, and Emma": another clause follows the verb
