@@ -494,6 +494,12 @@ def _sentence_subject(before: str) -> tuple[str, str] | None:
         name, index = _read_name(words, i)
         if not name or name.endswith(("'s", "’s")) or index >= len(words):
             continue
+        if (
+            " " not in name and index + 1 < len(words) and words[index - 1][-1].isalpha()
+            and (following := bare(words[index]))[:1].isupper() and following[1:2].islower()
+            and (not words[index][-1].isalpha() or words[index + 1].islower())
+        ):
+            name, index = f"{name} {following}", index + 1  # "Frank Churchill was heard to say"
         if (not words[index - 1][-1].isalpha() or words[index].islower()) and name not in candidates:
             candidates.append(name)
     return ("far", "|".join(candidates)) if candidates else None
@@ -612,7 +618,8 @@ class ChapterAttributor:
                         self._titled.setdefault(title.lower(), name)
             elif kind == "far":
                 for candidate in value.split("|"):
-                    if (name := self._name(candidate)) and self._lexicon.can_speak(name):
+                    # Someone the tags name, or at least a person (the text shows their sex).
+                    if (name := self._name(candidate)) and (self._lexicon.can_speak(name) or name in self._lexicon.gender):
                         result.speaker, result.confidence, result.rule = name, EXPLICIT_FAR, "explicit-far"
                         break
             elif kind == "kin":

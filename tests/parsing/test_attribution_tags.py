@@ -288,3 +288,17 @@ def test_a_titles_full_stop_ends_no_sentence():
     from bot.parsing.attribution import _sentence_subject
 
     assert _sentence_subject("It was late. Mrs. Elton, speaking louder, said,")[1].split("|")[0] == "Mrs. Elton"
+
+
+def test_a_lead_in_subject_the_tags_never_name_still_speaks_when_the_text_shows_a_person():
+    text = (
+        CAST + "Mr Dunstan came in. Mr Dunstan sat down; he was tired.\n\n"
+        '"Fine weather," said Marla.\n\nMr Dunstan laughed, as he knew he must, and then added--\n\n"Very fine."'
+    )
+    assert speakers(text)[-1] == ("Mr. Dunstan", "explicit-far")
+
+
+def test_a_two_word_name_opens_a_lead_in():
+    from bot.parsing.attribution import _tag_before
+
+    assert _tag_before(" And Frank Churchill was heard to say, ")[1].split("|")[0] == "Frank Churchill"
