@@ -68,6 +68,7 @@ _REPLY_BEFORE = re.compile(
     r"\b(His|his|Her|her|[A-Z][a-z]+['’]s) (?:only |first |sole |whole )?(?:" + "|".join(sorted(_REPLY_NOUNS))
     + r")(?: [^.!?\"“”]{0,40})? (?:was|came)\b[^.!?\"“”]{0,30}[:,—–-]*$"
 )
+_SHORT_LEAD = 60
 _ABBREVIATIONS = frozenset("Mr Mrs Ms Dr St Mme Mlle".split())
 # A previous paragraph ending in this many words after its last speech: that speech's own tag.
 _OWN_TAG_WORDS = 4
@@ -595,6 +596,13 @@ class ChapterAttributor:
                 if closing < 0 or len(trailing.split()) > _OWN_TAG_WORDS or not _tag_after(trailing):
                     before = lead_in
             tag = _tag_after(quote.after) or _tag_before(before)
+            if tag is None and before.rstrip().endswith(".") and quote is quotes[0]:
+                # 'Dolly interrupted him. "But I say..."': a short sentence saying who speaks.
+                sentence = before.rstrip()[-_SHORT_LEAD:].rsplit(". ", 1)[-1].rstrip(".")
+                if len(sentence.split()) <= 4 and not any(mark in sentence for mark in '"“”'):
+                    tag = _tag_before(sentence)
+                    if tag and tag[0] not in ("name", "pronoun"):
+                        tag = None
             if tag is None:
                 if quote.text[-1:] in ",!?" and (match := _INVERTED.match(quote.after)):
                     name = self._lexicon.canonical.get(match[2])

@@ -302,3 +302,8 @@ def test_a_two_word_name_opens_a_lead_in():
     from bot.parsing.attribution import _tag_before
 
     assert _tag_before(" And Frank Churchill was heard to say, ")[1].split("|")[0] == "Frank Churchill"
+
+
+def test_a_short_sentence_before_a_speech_says_who_speaks():
+    text = CAST + '"We should go," said Marla.\n\nTobin interrupted her. "Not yet."'
+    assert speakers(text)[-1] == ("Tobin", "explicit")
