@@ -479,17 +479,17 @@ def _sentence_subject(before: str) -> tuple[str, str] | None:
         comma = next((i for i in range(first, len(words) - 2) if words[i][-1] == ","), None)
         if comma is not None:
             first = comma + 1
-    candidates = []
+    # Every subject-like word of the sentence in order: names, and pronouns ("I", "he", "she", or
+    # one naming nobody); the first is the sentence's subject, the names after it fall-backs.
+    found: list[tuple[str, str]] = []
     for i in range(first, len(words) - 1):
         word = bare(words[i])
         if i > first and words[i - 1][-1:] in "()":
             break  # "(with passion, Alice thought)": an aside has its own subject
         if word in ("I", "He", "She", "he", "she", "It", "it", "They", "they", "We", "we") and words[i + 1].islower():
-            if candidates:
-                break
-            if word == "I":
-                return "narrator", "I"
-            return ("pronoun", word.lower()) if word.lower() in _PRONOUNS else None
+            found.append(("narrator", "I") if word == "I" else (
+                ("pronoun", word.lower()) if word.lower() in _PRONOUNS else ("nobody", word)))
+            continue
         if not word[:1].isupper() or (i and bare(words[i - 1]).lower() in _OBJECT_MARKERS):
             continue
         name, index = _read_name(words, i)
@@ -501,8 +501,19 @@ def _sentence_subject(before: str) -> tuple[str, str] | None:
             and (not words[index][-1].isalpha() or words[index + 1].islower())
         ):
             name, index = f"{name} {following}", index + 1  # "Frank Churchill was heard to say"
-        if (not words[index - 1][-1].isalpha() or words[index].islower()) and name not in candidates:
-            candidates.append(name)
+        if not words[index - 1][-1].isalpha() or words[index].islower():
+            found.append(("far", name))
+    if not found:
+        return None
+    kind, value = found[0]
+    if kind == "nobody":
+        return None
+    if kind != "far":
+        return kind, value
+    candidates = []
+    for kind, value in found:
+        if kind == "far" and value not in candidates:
+            candidates.append(value)
     return ("far", "|".join(candidates)) if candidates else None
 
 
