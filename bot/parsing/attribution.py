@@ -675,9 +675,10 @@ class ChapterAttributor:
                         result.confidence = PRONOUN_UNSURE
                     result.rule = "pronoun"
         known = [r for r in results if r.speaker]
-        for result in results:
+        for position, result in enumerate(results):
             if result.speaker is None and known:
-                source = known[0]
+                # The nearest tagged speech before it in the paragraph, else the first one after it.
+                source = next((r for r in reversed(results[:position]) if r.speaker and r.rule != "same-paragraph"), known[0])
                 result.speaker = source.speaker
                 result.confidence = INHERITED if source.rule == "explicit" else source.confidence
                 result.rule = "same-paragraph"

@@ -307,3 +307,8 @@ def test_a_two_word_name_opens_a_lead_in():
 def test_a_short_sentence_before_a_speech_says_who_speaks():
     text = CAST + '"We should go," said Marla.\n\nTobin interrupted her. "Not yet."'
     assert speakers(text)[-1] == ("Tobin", "explicit")
+
+
+def test_an_untagged_speech_in_a_paragraph_goes_with_the_nearest_tag_before_it():
+    text = CAST + '"Go," said Marla. "No," said Tobin, and then, after a pause, "not yet."'
+    assert [s for s, _ in speakers(text)] == ["Marla", "Tobin", "Tobin"]
