@@ -72,7 +72,6 @@ _SHORT_LEAD = 60
 _ABBREVIATIONS = frozenset("Mr Mrs Ms Dr St Mme Mlle".split())
 # A previous paragraph ending in this many words after its last speech: that speech's own tag.
 _OWN_TAG_WORDS = 4
-_TITLE_END = re.compile(r"\b(" + "|".join(sorted(TITLES)) + r")\.? $")
 # "cried the policeman again", "said the waiter now": words that end the role's phrase.
 _AFTER_ROLE = frozenset("again now then too also still once".split())
 _DASHES = re.compile("--|—|–")
@@ -522,16 +521,31 @@ def _subjects(text: str) -> list[str]:
     found = []
     for match in _CAPITALISED_BEFORE_WORD.finditer(text):
         start = match.start()
-        if title := _TITLE_END.search(text, max(0, start - 10), start):
+        if title := _title_before(text, start):
             # "Mrs. Vane winced": the titled name, whatever came before the title.
-            before = text[max(0, title.start() - 4) : title.start()].rstrip(" \"”’'")
+            before = text[max(0, title[1] - 4) : title[1]].rstrip(" \"”’'")
             if not before or before[-1] in ".!?…,;":
-                found.append(titled(title[1], match[0]))
+                found.append(titled(title[0], match[0]))
             continue
         before = text[max(0, start - 4) : start].rstrip(" \"”’'")
         if not before or before[-1] in ".!?…,;":
             found.append(match[0])
     return found
+
+
+def _title_before(text: str, start: int) -> tuple[str, int] | None:
+    """The title right before a capitalised word at start ("Mrs. " of "Mrs. Vane"), and where
+    it begins; plain string checks, as this runs for every capitalised word."""
+    if start < 3 or text[start - 1] != " ":
+        return None
+    begin = text.rfind(" ", max(0, start - 10), start - 1) + 1
+    if begin == 0 and start - 1 > 9:
+        return None
+    word = text[begin : start - 1]
+    title = word[:-1] if word.endswith(".") else word
+    if title in TITLES and (begin == 0 or not text[begin - 1].isalnum()):
+        return title, begin
+    return None
 
 
 def _names(text: str) -> list[str]:
@@ -541,8 +555,8 @@ def _names(text: str) -> list[str]:
         if match[0] in TITLES:
             continue
         start = match.start()
-        if start and (title := _TITLE_END.search(text, max(0, start - 10), start)):
-            found.append(titled(title[1], match[0]))
+        if title := _title_before(text, start):
+            found.append(titled(title[0], match[0]))
         else:
             found.append(match[0])
     return found
@@ -746,8 +760,8 @@ class ChapterAttributor:
             # the one the pronoun picks up.
             start = match.start()
             form = match[0]
-            if title := _TITLE_END.search(before, max(0, start - 10), start):
-                start, form = title.start(), titled(title[1], form)
+            if title := _title_before(before, start):
+                start, form = title[1], titled(title[0], form)
             preceding = before[max(0, start - 10) : start].split()
             if form.endswith(("'s", "’s")) or (preceding and preceding[-1] in _OBJECT_MARKERS):
                 continue
@@ -1252,11 +1266,20 @@ class ChapterAttributor:
         states: dict[tuple[int, int], float] = {(k, j): log(share[j]) + emissions[0][j] for j in allowed(0)}
         back: list[dict[tuple[int, int], tuple[int, int]]] = []
         for i in range(1, size):
-            scores: dict[tuple[int, int], float] = {}
-            came: dict[tuple[int, int], tuple[int, int]] = {}
             options = allowed(i)
             gap = gaps[i]
             row = emissions[i]
+            if len(states) == 1:
+                # One way here (a tagged turn or two behind): no choice to make among states.
+                ((i0, i1), score), = states.items()
+                trans = transitions(gap, i0, i1)
+                scores = {(i1, i2): score + trans[i2] + row[i2] for i2 in options}
+                floor = max(scores.values()) - _BEAM
+                states = {key: value for key, value in scores.items() if value >= floor}
+                back.append(dict.fromkeys(states, (i0, i1)))
+                continue
+            scores = {}
+            came: dict[tuple[int, int], tuple[int, int]] = {}
             by_speaker: dict[int, list[tuple[float, int]]] = {}
             for (i0, i1), score in states.items():
                 by_speaker.setdefault(i1, []).append((score, i0))
