@@ -17,7 +17,7 @@ from typing import NoReturn, TextIO
 from bot.config import ConfigError, Settings, load_settings
 from bot.parsing.model import NotAStory, Story
 from bot.store import Store, StoreError
-from bot.store.loader import FileOutcome, LoadReport, load_paths, story_files
+from bot.store.loader import STAGED_PREFIX, FileOutcome, LoadReport, load_paths, story_files
 
 log = logging.getLogger(__name__)
 
@@ -228,18 +228,25 @@ async def stats_command(settings: Settings) -> int:
 async def describe_database(store: Store) -> str:
     """Story totals, then a row count for every table (feature tables included)."""
     db = store.db
+    # An upload being stored (or left by a crash until the next start) is staged: invisible
+    # everywhere, so it is counted apart rather than as a story.
     async with db.execute(
         "SELECT count(*), coalesce(sum(guild_id IS NULL), 0), count(DISTINCT guild_id),"
         " coalesce(sum(word_count), 0), coalesce(sum(paragraph_count), 0), coalesce(sum(quote_count), 0)"
-        " FROM stories"
+        " FROM stories WHERE content_hash NOT LIKE ?",
+        (f"{STAGED_PREFIX}%",),
     ) as cur:
         stories, bundled, guilds, words, paragraphs, quotes = await cur.fetchone()
+    async with db.execute("SELECT count(*) FROM stories WHERE content_hash LIKE ?", (f"{STAGED_PREFIX}%",)) as cur:
+        (staged,) = await cur.fetchone()
     lines = [
         f"database:   {store.path} (schema {await store.schema_version():04d})",
         f"stories:    {stories} ({bundled} bundled, {stories - bundled} added in {guilds} servers)",
         f"words:      {words}, paragraphs: {paragraphs}, quotes: {quotes}",
-        "tables:",
     ]
+    if staged:
+        lines.append(f"staged:     {staged} upload(s) being stored, or left by a crash until the next start")
+    lines.append("tables:")
     # Internal tables of FTS5 and SQLite are left out: they are implementation, not content.
     async with db.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"

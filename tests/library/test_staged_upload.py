@@ -166,3 +166,12 @@ async def test_another_writer_gets_the_lock_between_staging_transactions(store, 
         await staging
     # One transaction for the whole story would let no other write in once its rows began.
     assert writes_during >= 3
+
+
+async def test_stats_counts_a_staged_upload_apart_from_the_stories(store, saga):
+    from bot.cli import describe_database
+
+    await staged(store, saga[0])
+    text = await describe_database(store)
+    assert "stories:    0 (0 bundled" in text
+    assert "staged:     1 upload(s)" in text
