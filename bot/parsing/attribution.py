@@ -586,6 +586,7 @@ class ChapterAttributor:
 
     def scene(self, paragraphs: Sequence[str], quotes: Sequence[RawQuote]) -> list[Attribution]:
         results = [Attribution() for _ in quotes]
+        self._narration_cache: dict[int, tuple[list[str], list[str]]] = {}
         by_paragraph: dict[int, list[int]] = {}
         for number, quote in enumerate(quotes):
             by_paragraph.setdefault(quote.paragraph, []).append(number)
@@ -795,20 +796,34 @@ class ChapterAttributor:
                 if who and who != previous and fits(who):
                     return who, PRONOUN_FAR
         for earlier in range(index - 1, max(index - 1 - _LOOKBACK_PARAGRAPHS, -1), -1):
-            # Only the end of a long paragraph matters, and reading all of it for every tag
-            # would make one huge paragraph cost once per quotation after it.
-            narration = _QUOTED.sub(" ", paragraphs[earlier][-_LOOKBACK_CHARS:])
-            for name in reversed(_subjects(narration)):
-                if fits(who := canonical.get(name)):
+            subjects, names = self._narration_names(paragraphs, earlier)
+            for who in subjects:
+                if fits(who):
                     return who, PRONOUN_NARRATED
-            for name in reversed(_names(narration)):
-                if fits(who := canonical.get(name)):
+            for who in names:
+                if fits(who):
                     return who, PRONOUN_MENTIONED
             if fits(who := earlier_speakers.get(earlier)):
                 return who, PRONOUN_FAR
         if unsure is None and fits(who := self._last_of_gender.get(gender)):
             return who, PRONOUN_MENTIONED
         return unsure, PRONOUN_UNSURE
+
+    def _narration_names(self, paragraphs: Sequence[str], index: int) -> tuple[list[str], list[str]]:
+        """The characters a paragraph's narration names as subjects and at all, latest first: read
+        once per paragraph of the scene, as several pronouns after it look back at it."""
+        found = self._narration_cache.get(index)
+        if found is None:
+            # Only the end of a long paragraph matters, and reading all of it for every tag
+            # would make one huge paragraph cost once per quotation after it.
+            narration = _QUOTED.sub(" ", paragraphs[index][-_LOOKBACK_CHARS:])
+            canonical = self._lexicon.canonical
+            found = (
+                [who for name in reversed(_subjects(narration)) if (who := canonical.get(name))],
+                [who for name in reversed(_names(narration)) if (who := canonical.get(name))],
+            )
+            self._narration_cache[index] = found
+        return found
 
     def _beat(self, quotes: list[RawQuote]) -> tuple[str | None, float, str | None]:
         """An action beat: the one character doing something in the paragraph's narration."""
@@ -1327,14 +1342,12 @@ class ChapterAttributor:
     def _narrated(self, paragraphs: Sequence[str], first: RawQuote) -> list[str]:
         """Characters named in the narration before an exchange, most recent first."""
         canonical = self._lexicon.canonical
-        texts = [first.before[-_LOOKBACK_CHARS:]] + [
-            _QUOTED.sub(" ", paragraphs[p][-_LOOKBACK_CHARS:])
-            for p in range(first.paragraph - 1, max(first.paragraph - 1 - _LOOKBACK_PARAGRAPHS, -1), -1)
-        ]
+        can_speak = self._lexicon.can_speak
         found: list[str] = []
-        for text in texts:
-            for form in reversed(_names(text)):
-                name = canonical.get(form)
-                if name and name not in found and self._lexicon.can_speak(name):
-                    found.append(name)
+        named = [canonical.get(form) for form in reversed(_names(first.before[-_LOOKBACK_CHARS:]))]
+        for p in range(first.paragraph - 1, max(first.paragraph - 1 - _LOOKBACK_PARAGRAPHS, -1), -1):
+            named += self._narration_names(paragraphs, p)[1]
+        for name in named:
+            if name and name not in found and can_speak(name):
+                found.append(name)
         return found
