@@ -531,6 +531,8 @@ def _subjects(text: str) -> list[str]:
             if not before or before[-1] in ".!?…,;":
                 found.append(titled(title[0], match[0]))
             continue
+        if text[max(0, start - 4) : start] in ("The ", "the "):
+            start -= 4  # "The Professor seized Syme": a title or role the text uses as a name
         before = text[max(0, start - 4) : start].rstrip(" \"”’'")
         if not before or before[-1] in ".!?…,;":
             found.append(match[0])
@@ -556,8 +558,8 @@ def _names(text: str) -> list[str]:
     """Capitalised words in order, with the title before them if any ("Mrs. Vane")."""
     found = []
     for match in CAPITALISED.finditer(text):
-        if match[0] in TITLES:
-            continue
+        if match[0] in TITLES and text[match.end() : match.end() + 3].lstrip(". ")[:1].isupper():
+            continue  # "Mrs" of "Mrs. Vane"; "the Professor" alone is someone
         start = match.start()
         if title := _title_before(text, start):
             found.append(titled(title[0], match[0]))
