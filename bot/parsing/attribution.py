@@ -420,7 +420,7 @@ def _tag_before(before: str) -> tuple[str, str] | None:
     tail = before[-2 * _WINDOW :].rstrip()
     if not tail or tail[-1] in ".!?\"”’')":
         return None
-    if reply := _REPLY_BEFORE.search(tail[-_WINDOW:]):
+    if (reply := _REPLY_BEFORE.search(tail[-_WINDOW:]) if any(noun in tail for noun in _REPLY_NOUNS) else None):
         # "His answer was puzzling:", "and Emma's reply was,"
         owner = reply[1]
         if owner.lower() in ("his", "her"):
@@ -1280,49 +1280,43 @@ class ChapterAttributor:
 
         # Viterbi over (speaker before, speaker) pairs; a turn's evidence prunes the speakers it
         # rules out, and each state keeps its best score and the state it came from.
+        span = range(k)
+
         def allowed(i: int) -> list[int]:
             row = emissions[i]
-            best = max(row)
-            return [j for j in range(k) if row[j] >= best - _PRUNE]
+            floor = max(row) - _PRUNE
+            return [j for j in span if row[j] >= floor]
 
-        states: dict[tuple[int, int], float] = {(k, j): log(share[j]) + emissions[0][j] for j in allowed(0)}
-        back: list[dict[tuple[int, int], tuple[int, int]]] = []
+        # States are (speaker before, speaker) packed as before * k + speaker, before k for nobody.
+        scores = {k * k + j: log(share[j]) + emissions[0][j] for j in allowed(0)}
+        back: list[dict[int, int]] = []
         for i in range(1, size):
             options = allowed(i)
             gap = gaps[i]
             row = emissions[i]
-            if len(states) == 1:
-                # One way here (a tagged turn or two behind): no choice to make among states.
-                ((i0, i1), score), = states.items()
-                trans = transitions(gap, i0, i1)
-                scores = {(i1, i2): score + trans[i2] + row[i2] for i2 in options}
-                floor = max(scores.values()) - _BEAM
-                states = {key: value for key, value in scores.items() if value >= floor}
-                back.append(dict.fromkeys(states, (i0, i1)))
-                continue
-            scores = {}
-            came: dict[tuple[int, int], tuple[int, int]] = {}
-            by_speaker: dict[int, list[tuple[float, int]]] = {}
-            for (i0, i1), score in states.items():
-                by_speaker.setdefault(i1, []).append((score, i0))
-            for i1, before in by_speaker.items():
-                trans = [transitions(gap, i0, i1) for _, i0 in before]
+            best: dict[int, float] = {}
+            came: dict[int, int] = {}
+            for state, score in scores.items():
+                i0, i1 = divmod(state, k)
+                trans = rows.get((gap, i0, i1)) or transitions(gap, i0, i1)
+                base = i1 * k
                 for i2 in options:
-                    top, arg = -math.inf, 0
-                    for (score, i0), t in zip(before, trans, strict=True):
-                        value = score + t[i2]
-                        if value > top:
-                            top, arg = value, i0
-                    scores[i1, i2] = top + row[i2]
-                    came[i1, i2] = (arg, i1)
-            floor = max(scores.values()) - _BEAM
-            states = {key: value for key, value in scores.items() if value >= floor}
+                    value = score + trans[i2]
+                    if value > best.get(base + i2, -math.inf):
+                        best[base + i2] = value
+                        came[base + i2] = state
+            floor = -math.inf
+            for state in best:
+                best[state] += row[state % k]
+                floor = max(floor, best[state])
+            floor -= _BEAM
+            scores = {state: value for state, value in best.items() if value >= floor}
             back.append(came)
-        state = max(states, key=lambda key: (states[key], -key[1], -key[0]))
-        best_path = [cands[state[1]]]
+        state = max(scores, key=lambda key: (scores[key], -(key % k), -(key // k)))
+        best_path = [cands[state % k]]
         for came in reversed(back):
             state = came[state]
-            best_path.append(cands[state[1]])
+            best_path.append(cands[state % k])
         best_path.reverse()
 
         for i, who in enumerate(best_path):
