@@ -588,7 +588,9 @@ class ChapterAttributor:
 
     def scene(self, paragraphs: Sequence[str], quotes: Sequence[RawQuote]) -> list[Attribution]:
         results = [Attribution() for _ in quotes]
-        self._narration_cache: dict[int, tuple[list[str], list[str]]] = {}
+        self._narration_text: dict[int, str] = {}
+        self._subjects_cache: dict[int, list[str]] = {}
+        self._names_cache: dict[int, list[str]] = {}
         by_paragraph: dict[int, list[int]] = {}
         for number, quote in enumerate(quotes):
             by_paragraph.setdefault(quote.paragraph, []).append(number)
@@ -798,11 +800,10 @@ class ChapterAttributor:
                 if who and who != previous and fits(who):
                     return who, PRONOUN_FAR
         for earlier in range(index - 1, max(index - 1 - _LOOKBACK_PARAGRAPHS, -1), -1):
-            subjects, names = self._narration_names(paragraphs, earlier)
-            for who in subjects:
+            for who in self._narration_subjects(paragraphs, earlier):
                 if fits(who):
                     return who, PRONOUN_NARRATED
-            for who in names:
+            for who in self._narration_names(paragraphs, earlier):
                 if fits(who):
                     return who, PRONOUN_MENTIONED
             if fits(who := earlier_speakers.get(earlier)):
@@ -811,20 +812,31 @@ class ChapterAttributor:
             return who, PRONOUN_MENTIONED
         return unsure, PRONOUN_UNSURE
 
-    def _narration_names(self, paragraphs: Sequence[str], index: int) -> tuple[list[str], list[str]]:
-        """The characters a paragraph's narration names as subjects and at all, latest first: read
-        once per paragraph of the scene, as several pronouns after it look back at it."""
-        found = self._narration_cache.get(index)
+    def _narration(self, paragraphs: Sequence[str], index: int) -> str:
+        """A paragraph's narration, its speeches blanked: only its end, since reading all of a
+        long paragraph for every tag would make one huge paragraph cost once per quotation."""
+        text = self._narration_text.get(index)
+        if text is None:
+            text = self._narration_text[index] = _QUOTED.sub(" ", paragraphs[index][-_LOOKBACK_CHARS:])
+        return text
+
+    def _narration_subjects(self, paragraphs: Sequence[str], index: int) -> list[str]:
+        """The characters a paragraph's narration opens sentences on, latest first (read once per
+        paragraph of the scene: several pronouns after it look back at it)."""
+        found = self._subjects_cache.get(index)
         if found is None:
-            # Only the end of a long paragraph matters, and reading all of it for every tag
-            # would make one huge paragraph cost once per quotation after it.
-            narration = _QUOTED.sub(" ", paragraphs[index][-_LOOKBACK_CHARS:])
             canonical = self._lexicon.canonical
-            found = (
-                [who for name in reversed(_subjects(narration)) if (who := canonical.get(name))],
-                [who for name in reversed(_names(narration)) if (who := canonical.get(name))],
-            )
-            self._narration_cache[index] = found
+            found = [who for name in reversed(_subjects(self._narration(paragraphs, index))) if (who := canonical.get(name))]
+            self._subjects_cache[index] = found
+        return found
+
+    def _narration_names(self, paragraphs: Sequence[str], index: int) -> list[str]:
+        """The characters a paragraph's narration names, latest first (read once per paragraph)."""
+        found = self._names_cache.get(index)
+        if found is None:
+            canonical = self._lexicon.canonical
+            found = [who for name in reversed(_names(self._narration(paragraphs, index))) if (who := canonical.get(name))]
+            self._names_cache[index] = found
         return found
 
     def _beat(self, quotes: list[RawQuote]) -> tuple[str | None, float, str | None]:
@@ -1342,7 +1354,7 @@ class ChapterAttributor:
         found: list[str] = []
         named = [canonical.get(form) for form in reversed(_names(first.before[-_LOOKBACK_CHARS:]))]
         for p in range(first.paragraph - 1, max(first.paragraph - 1 - _LOOKBACK_PARAGRAPHS, -1), -1):
-            named += self._narration_names(paragraphs, p)[1]
+            named += self._narration_names(paragraphs, p)
         for name in named:
             if name and name not in found and can_speak(name):
                 found.append(name)
