@@ -1167,7 +1167,8 @@ class ChapterAttributor:
         size = len(run)
         gaps = [False] * size
         for i in range(1, size):
-            previous_end = max(quotes[n].last_paragraph for n in run[i - 1])
+            turn = run[i - 1]
+            previous_end = quotes[turn[0]].last_paragraph if len(turn) == 1 else max(quotes[n].last_paragraph for n in turn)
             gaps[i] = quotes[run[i][0]].paragraph > previous_end + 1
         heads = [results[t[0]] for t in run]
         trusts = [_trust(h) for h in heads]
@@ -1317,11 +1318,12 @@ class ChapterAttributor:
                     if value > best.get(base + i2, -math.inf):
                         best[base + i2] = value
                         came[base + i2] = state
-            floor = -math.inf
+            top = -math.inf
             for state in best:
-                best[state] += row[state % k]
-                floor = max(floor, best[state])
-            floor -= _BEAM
+                value = best[state] = best[state] + row[state % k]
+                if value > top:
+                    top = value
+            floor = top - _BEAM
             scores = {state: value for state, value in best.items() if value >= floor}
             back.append(came)
         state = max(scores, key=lambda key: (scores[key], -(key % k), -(key // k)))
