@@ -1207,7 +1207,7 @@ class ChapterAttributor:
                     weight[who] += _CALLED_WEIGHT
         for w, who in zip(_RECENCY_WEIGHTS, reversed(recent), strict=False):
             weight[who] += w
-        if len(weight) < _MAX_PARTICIPANTS:
+        if len(weight) < _MAX_PARTICIPANTS and sum(trust >= _FIXED for trust in trusts) < 2:
             # Too few so far: the characters the narration before the exchange names.
             for w, who in zip(_RECENCY_WEIGHTS, self._narrated(paragraphs, quotes[run[0][0]]), strict=False):
                 weight[who] += w
