@@ -762,10 +762,11 @@ class ChapterAttributor:
             return known == gender
 
         before = quote.before[-_LOOKBACK_CHARS:]
-        for name in reversed(_subjects(before)):
+        subjects = _subjects(before) if len(before) > 2 else []
+        for name in reversed(subjects):
             if fits(who := canonical.get(name)):
                 return who, PRONOUN_NEAR
-        for match in reversed(list(CAPITALISED.finditer(before))):
+        for match in reversed(list(CAPITALISED.finditer(before)) if len(before) > 2 else []):
             # "he tapped on Charles's door", "she turned to Emma": an owner or an object is not
             # the one the pronoun picks up.
             start = match.start()
@@ -777,7 +778,7 @@ class ChapterAttributor:
                 continue
             if fits(who := canonical.get(form)):
                 return who, PRONOUN_NAMED
-        for name in reversed(_subjects(before)):
+        for name in reversed(subjects):
             who = canonical.get(name)
             if who and who not in excluded and genders.get(who) is None and can_speak(who):
                 # Someone acting in this very paragraph whose gender the text never showed beats
