@@ -137,6 +137,18 @@ _AFTER_GAP = {k: math.log(v) for k, v in {
     "run-same": 0.5, "run-new": 0.5}.items()}
 
 
+def _turn_hint(turn: list[int], results: list[Attribution]) -> str | None:
+    """Who a turn's speaker can be: nobody named when it is an unnamed "I" ("" stands for that),
+    else the sex its tag gave ("M"/"F"), if any."""
+    if len(turn) == 1:
+        result = results[turn[0]]
+        return "" if result.first_person else result.gender
+    turn_results = [results[n] for n in turn]
+    if any(r.first_person for r in turn_results):
+        return ""
+    return next((r.gender for r in turn_results if r.gender), None)
+
+
 def _trust(result: Attribution) -> float:
     """How often a result of this rule and confidence is right (measured on the annotated corpus)."""
     if not result.speaker:
@@ -959,6 +971,13 @@ class ChapterAttributor:
                         partners[one][other] += 1
                 previous = who
 
+    def _turn_names(self, turn: list[int], quotes: Sequence[RawQuote]) -> tuple[set[str], set[str]]:
+        """The names a turn's speeches mention, and those they call on."""
+        if len(turn) == 1:
+            return self._names_in_speech(quotes[turn[0]].text)  # only ever read
+        found = [self._names_in_speech(quotes[n].text) for n in turn]
+        return set().union(*(m for m, _ in found)), set().union(*(a for _, a in found))
+
     def _alternate(
         self,
         run: list[list[int]],
@@ -978,23 +997,15 @@ class ChapterAttributor:
         def names_of(i: int) -> tuple[set[str], set[str]]:
             known = names.get(i)
             if known is None:
-                turn = run[i]
-                if len(turn) == 1:
-                    known = self._names_in_speech(quotes[turn[0]].text)  # only ever read
-                else:
-                    found = [self._names_in_speech(quotes[n].text) for n in turn]
-                    known = (set().union(*(m for m, _ in found)), set().union(*(a for _, a in found)))
-                names[i] = known
+                known = names[i] = self._turn_names(run[i], quotes)
             return known
 
-        # Per turn: nobody can be its speaker when it is an unnamed "I" ("" stands for that), else
-        # the gender its tag gave, if any. Asked for every guess, so worked out once per turn.
+        # Asked for every guess, so worked out once per turn.
         hints: dict[int, str | None] = {}
 
         def hint_of(i: int) -> str | None:
             if i not in hints:
-                turn = [results[n] for n in run[i]]
-                hints[i] = "" if any(r.first_person for r in turn) else next((r.gender for r in turn if r.gender), None)
+                hints[i] = _turn_hint(run[i], results)
             return hints[i]
 
         def fits(i: int, who: str | None) -> bool:
@@ -1181,20 +1192,9 @@ class ChapterAttributor:
         for i, turn in enumerate(run):
             if not (open_turns[i] or (i + 1 < size and open_turns[i + 1])):
                 names.append(none)
-            elif len(turn) == 1:
-                names.append(self._names_in_speech(quotes[turn[0]].text))
             else:
-                found = [self._names_in_speech(quotes[n].text) for n in turn]
-                names.append((set().union(*(m for m, _ in found)), set().union(*(a for _, a in found))))
-        hints = []
-        for turn in run:
-            if len(turn) == 1:
-                r = results[turn[0]]
-                hints.append("" if r.first_person else r.gender)
-                continue
-            turn_results = [results[n] for n in turn]
-            hints.append("" if any(r.first_person for r in turn_results)
-                         else next((r.gender for r in turn_results if r.gender), None))
+                names.append(self._turn_names(turn, quotes))
+        hints = [_turn_hint(turn, results) for turn in run]
 
         # Who may take part: the speakers the turns already name, whoever they call on, then
         # the speakers just before and the characters the narration before names.
