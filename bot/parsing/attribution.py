@@ -68,6 +68,7 @@ _REPLY_BEFORE = re.compile(
     r"\b(His|his|Her|her|[A-Z][a-z]+['’]s) (?:only |first |sole |whole )?(?:" + "|".join(sorted(_REPLY_NOUNS))
     + r")(?: [^.!?\"“”]{0,40})? (?:was|came)\b[^.!?\"“”]{0,30}[:,—–-]*$"
 )
+# 'Dolly interrupted him. "But..."': how far back a short sentence that says who speaks may start.
 _SHORT_LEAD = 60
 _ABBREVIATIONS = frozenset("Mr Mrs Ms Dr St Mme Mlle".split())
 # A previous paragraph ending in this many words after its last speech: that speech's own tag.
@@ -75,7 +76,9 @@ _OWN_TAG_WORDS = 4
 # "cried the policeman again", "said the waiter now": words that end the role's phrase.
 _AFTER_ROLE = frozenset("again now then too also still once".split())
 _DASHES = re.compile("--|—|–")
+# Lower-case particles of a family name after a title: "Mr. van der Luyden".
 _PARTICLES = frozenset("van von der den de du della di da le la".split())
+# Words before a speech verb's plain form that make it a lead-in: "to say--", "could only reply:".
 _BEFORE_STEM = frozenset("to would could should might must will shall did only".split())
 _CONJUNCTIONS = frozenset("and but then so now yet".split())
 _SUBORDINATORS = frozenset("when as while after before though although if since until once seeing having being".split())
@@ -112,6 +115,7 @@ _PRECISION = {
     "same-paragraph": 0.9, "pronoun": 0.77, "pronoun-beat": 0.72, "beat": 0.7, "beat-paragraph": 0.6,
     "beat-after": 0.41,
 }
+# The same, per confidence, for rules whose confidence says how the answer was found.
 _BY_CONFIDENCE = {
     "pronoun": {0.7: 0.94, 0.68: 0.93, 0.66: 0.82, 0.64: 0.87, 0.6: 0.74, 0.55: 0.67, 0.5: 0.41},
     "same-paragraph": {0.85: 0.95, 0.7: 0.85, 0.68: 0.85, 0.66: 0.78, 0.64: 0.82, 0.6: 0.73, 0.55: 0.65, 0.5: 0.45},
@@ -125,6 +129,8 @@ _SELF_CALLED = math.log(0.01)  # "Tobin, come here" is not Tobin
 _SELF_MENTIONED = math.log(0.3)
 _CALLED_NEXT = math.log(8.0)  # the one called on answers
 _CALLED_NEXT_GAP = math.log(2.0)
+# Search limits, in log-likelihood: a turn's speakers within _PRUNE of its best evidence, states
+# within _BEAM of the best (wider limits measured no better, only slower).
 _PRUNE = 3.0
 _BEAM = 2.0
 # How exchanges go (second-order, measured on the annotated corpus): next to each other, after an
