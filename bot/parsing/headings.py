@@ -26,7 +26,7 @@ _WORD_NUMBER = (
     r"|" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r"|one hundred)"
 )
 _ROMAN = r"(?:[MDCLXVI]+|[mdclxvi]+)"
-_NUMBER = rf"(?P<num>\d{{1,4}}|{_WORD_NUMBER}|{_ROMAN})"
+_NUMBER = rf"(?P<num>\d{{1,6}}|{_WORD_NUMBER}|{_ROMAN})"
 _TITLE_SEP = r"(?:\s*[:.\-–—~|]+\s*|\s+)"
 _CHAPTER = re.compile(
     rf"""(?xi)

@@ -169,3 +169,8 @@ def test_wrapped_paragraphs_marked_by_indent_alone_stay_apart():
     paras = paragraphs(parse(text))
     assert len(paras) == 3
     assert paras[1].startswith("The next morning") and paras[1].endswith("burned down.")
+
+
+def test_a_five_digit_chapter_number_is_a_heading():
+    assert parse_chapter_heading("Chapter 12345").number == 12345
+    assert parse_chapter_heading("Chapter 1234567") is None  # no story has that many
