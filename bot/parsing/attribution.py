@@ -822,7 +822,9 @@ class ChapterAttributor:
             for who in self._narration_subjects(paragraphs, earlier):
                 if fits(who):
                     return who, PRONOUN_NARRATED
-            for who in self._narration_names(paragraphs, earlier):
+            spoke = set(earlier_speakers.values())
+            names = self._narration_names(paragraphs, earlier)
+            for who in [w for w in names if w in spoke] + [w for w in names if w not in spoke]:
                 if fits(who):
                     return who, PRONOUN_MENTIONED
             if fits(who := earlier_speakers.get(earlier)):
