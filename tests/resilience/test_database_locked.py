@@ -7,45 +7,12 @@ once the lock is gone. A handler slow for longer is deferred by the runtime and 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import sqlite3
-import threading
-import time
-from collections.abc import Iterator
-from pathlib import Path
 
 from bot.runtime import APOLOGY, BUSY, INTERACTIVE_BUSY_TIMEOUT_MS, STALE_COMPONENT
 from bot.store import reading
+from tests.locks import locked
 from tests.reading.test_reading_discord import NARUTO, button, page_of
 from tests.resilience.helpers import click_next, open_reading, pages_in, settled
-
-
-@contextlib.contextmanager
-def locked(path: Path, seconds: float) -> Iterator[None]:
-    """Another process's writer: BEGIN EXCLUSIVE held for `seconds` in its own thread and connection."""
-    taken, failure = threading.Event(), []
-
-    def hold() -> None:
-        connection = sqlite3.connect(path, isolation_level=None)
-        try:
-            connection.execute("BEGIN EXCLUSIVE")
-            taken.set()
-            time.sleep(seconds)
-            connection.execute("COMMIT")
-        except sqlite3.Error as exc:
-            failure.append(exc)
-            taken.set()
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold, name="lock holder")
-    holder.start()
-    taken.wait(5)
-    assert not failure, failure
-    try:
-        yield
-    finally:
-        holder.join()
 
 
 async def answered(handle) -> str:
