@@ -779,22 +779,39 @@ class ChapterAttributor:
                 unsure = who
             return known == gender
 
+        def named_in(text: str) -> str | None:
+            """The nearest name in the text that is neither an owner nor an object."""
+            for match in reversed(list(CAPITALISED.finditer(text))):
+                # "he tapped on Charles's door", "she turned to Emma": an owner or an object is not
+                # the one the pronoun picks up.
+                start = match.start()
+                form = match[0]
+                if title := _title_before(text, start):
+                    start, form = title[1], titled(title[0], form)
+                preceding = text[max(0, start - 10) : start].split()
+                if form.endswith(("'s", "’s")) or (preceding and preceding[-1] in _OBJECT_MARKERS):
+                    continue
+                if fits(who := canonical.get(form)):
+                    return who
+            return None
+
         before = quote.before[-_LOOKBACK_CHARS:]
         subjects = _subjects(before) if len(before) > 2 else []
         for name in reversed(subjects):
             if fits(who := canonical.get(name)):
                 return who, PRONOUN_NEAR
-        for match in reversed(list(CAPITALISED.finditer(before)) if len(before) > 2 else []):
-            # "he tapped on Charles's door", "she turned to Emma": an owner or an object is not
-            # the one the pronoun picks up.
-            start = match.start()
-            form = match[0]
-            if title := _title_before(before, start):
-                start, form = title[1], titled(title[0], form)
-            preceding = before[max(0, start - 10) : start].split()
-            if form.endswith(("'s", "’s")) or (preceding and preceding[-1] in _OBJECT_MARKERS):
-                continue
-            if fits(who := canonical.get(form)):
+        if len(before) > 2 and (who := named_in(before)):
+            return who, PRONOUN_NAMED
+        head = quote.start - len(quote.before)
+        if head > 2 and len(before) < _LOOKBACK_CHARS:
+            # An earlier speech of the paragraph came between: the narration before it still
+            # belongs to the same paragraph ('Mrs. Honeychurch was silent. She was thinking, "..."
+            # And ... she burst out with:').
+            earlier = _QUOTED.sub(" ", paragraphs[index][max(0, head - _LOOKBACK_CHARS) : head])
+            for name in reversed(_subjects(earlier)):
+                if fits(who := canonical.get(name)):
+                    return who, PRONOUN_NAMED
+            if who := named_in(earlier):
                 return who, PRONOUN_NAMED
         for name in reversed(subjects):
             who = canonical.get(name)
@@ -1246,8 +1263,11 @@ class ChapterAttributor:
         k = len(cands)
         index_of = {c: j for j, c in enumerate(cands)}
         share = [prior[c] for c in cands]
+        # A he or she is never the narrator of a first-person story, whatever their sex.
+        narrator = lexicon.narrator
         wrong_gender = {
-            hint: [_WRONG_GENDER if genders.get(c) not in (None, hint) else 0.0 for c in cands] for hint in ("M", "F")
+            hint: [_WRONG_GENDER if c == narrator or genders.get(c) not in (None, hint) else 0.0 for c in cands]
+            for hint in ("M", "F")
         }
 
         # Emissions, in logs, by candidate index.
