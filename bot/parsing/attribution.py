@@ -34,7 +34,7 @@ _DETERMINERS = frozenset(("a", "an", "the"))
 _POSSESSIVES = frozenset(("his", "her", "their", "my", "our", "your"))
 _DESCRIPTION_WORDS = 4
 # "Mizuki smiled" and "Mizuki's smile was": both show Mizuki doing something.
-_CAPITALISED_BEFORE_WORD = re.compile(r"[A-Z][a-z]+(?:-[a-z]+)?(?:['’]s)?(?= [a-z])")
+_CAPITALISED_BEFORE_WORD = re.compile(r"[A-Z][a-z]+(?:-[a-z]+)?(?:['’]s)?(?= [a-z]|, )")
 _PRONOUN_SUBJECT = re.compile(r"\s*(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b")
 _PRONOUN_SUBJECT_END = re.compile(r"(?:^|[.!?]\s+)(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b[^.!?\"“”]*[.!?]\s*$")
 _QUOTED = re.compile(r"\"[^\"]*\"?|“[^”]*”?")
