@@ -10,7 +10,7 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -586,6 +586,66 @@ def _names(text: str) -> list[str]:
     return found
 
 
+_SENTENCE_BREAK = re.compile(r"[.!?;]+[\"”’')_]*\s+")
+_LEADING = frozenset("and but then so yet now still".split())
+
+
+def _sentences(text: str) -> list[str]:
+    """A narration's sentences, a title's full stop ending none ("Mrs. Barry")."""
+    found: list[str] = []
+    start = 0
+    for match in _SENTENCE_BREAK.finditer(text):
+        if text[max(0, match.start() - 4) : match.start()].rsplit(" ", 1)[-1] in _ABBREVIATIONS:
+            continue
+        found.append(text[start : match.start() + 1])
+        start = match.end()
+    if start < len(text):
+        found.append(text[start:])
+    return found
+
+
+@dataclass(slots=True)
+class _Sentence:
+    """Who a narration sentence is about: its subject (a name's form, or a pronoun's sex "M"/"F"),
+    and the other names in it, in order, owners ("Anne's words") apart."""
+
+    subject: str | None
+    pronoun: str | None
+    others: list[str]
+    owners: list[str]
+
+
+def _read_sentence(sentence: str) -> _Sentence:
+    words = sentence.split()
+    first = 0
+    while first < len(words) - 1 and bare(words[first]).lower() in _LEADING:
+        first += 1
+    if first < len(words) and bare(words[first]).lower() in _SUBORDINATORS:
+        comma = next((i for i in range(first, len(words) - 1) if words[i][-1] == ","), None)
+        if comma is not None:
+            first = comma + 1
+    subject: str | None = None
+    pronoun: str | None = None
+    if first < len(words):
+        word = bare(words[first])
+        if word in ("He", "he", "His", "his", "Him", "him"):
+            pronoun = "M"
+        elif word in ("She", "she", "Her", "her"):
+            pronoun = "F"
+        else:
+            name, _ = _read_name(words, first + (word == "The" and first + 1 < len(words)))
+            if name:
+                subject = name[:-2] if name.endswith(("'s", "’s")) else name
+    others: list[str] = []
+    owners: list[str] = []
+    for form in _names(sentence):
+        if form.endswith(("'s", "’s")):
+            owners.append(form[:-2])
+        else:
+            others.append(form)
+    return _Sentence(subject, pronoun, others, owners)
+
+
 def _weak(results: list[Attribution], turn: list[int]) -> bool:
     """A turn named only by a pronoun resolved through earlier paragraphs."""
     return any(results[n].rule == "pronoun" for n in turn) and all(
@@ -607,8 +667,8 @@ class ChapterAttributor:
     def scene(self, paragraphs: Sequence[str], quotes: Sequence[RawQuote]) -> list[Attribution]:
         results = [Attribution() for _ in quotes]
         self._narration_text: dict[int, str] = {}
-        self._subjects_cache: dict[int, list[str]] = {}
         self._names_cache: dict[int, list[str]] = {}
+        self._sentences_cache: dict[int, list[_Sentence]] = {}
         by_paragraph: dict[int, list[int]] = {}
         for number, quote in enumerate(quotes):
             by_paragraph.setdefault(quote.paragraph, []).append(number)
@@ -779,39 +839,20 @@ class ChapterAttributor:
                 unsure = who
             return known == gender
 
-        def named_in(text: str) -> str | None:
-            """The nearest name in the text that is neither an owner nor an object."""
-            for match in reversed(list(CAPITALISED.finditer(text))):
-                # "he tapped on Charles's door", "she turned to Emma": an owner or an object is not
-                # the one the pronoun picks up.
-                start = match.start()
-                form = match[0]
-                if title := _title_before(text, start):
-                    start, form = title[1], titled(title[0], form)
-                preceding = text[max(0, start - 10) : start].split()
-                if form.endswith(("'s", "’s")) or (preceding and preceding[-1] in _OBJECT_MARKERS):
-                    continue
-                if fits(who := canonical.get(form)):
-                    return who
-            return None
-
         before = quote.before[-_LOOKBACK_CHARS:]
         subjects = _subjects(before) if len(before) > 2 else []
-        for name in reversed(subjects):
-            if fits(who := canonical.get(name)):
-                return who, PRONOUN_NEAR
-        if len(before) > 2 and (who := named_in(before)):
-            return who, PRONOUN_NAMED
+        if len(before) > 2:
+            who, kind = self._walk([_read_sentence(x) for x in reversed(_sentences(before))], gender, fits)
+            if who:
+                return who, PRONOUN_NEAR if kind == "subject" else PRONOUN_NAMED
         head = quote.start - len(quote.before)
         if head > 2 and len(before) < _LOOKBACK_CHARS:
             # An earlier speech of the paragraph came between: the narration before it still
             # belongs to the same paragraph ('Mrs. Honeychurch was silent. She was thinking, "..."
             # And ... she burst out with:').
             earlier = _QUOTED.sub(" ", paragraphs[index][max(0, head - _LOOKBACK_CHARS) : head])
-            for name in reversed(_subjects(earlier)):
-                if fits(who := canonical.get(name)):
-                    return who, PRONOUN_NAMED
-            if who := named_in(earlier):
+            who, _ = self._walk([_read_sentence(x) for x in reversed(_sentences(earlier))], gender, fits)
+            if who:
                 return who, PRONOUN_NAMED
         for name in reversed(subjects):
             who = canonical.get(name)
@@ -836,16 +877,14 @@ class ChapterAttributor:
                 if who and who != previous and fits(who):
                     return who, PRONOUN_FAR
         for earlier in range(index - 1, max(index - 1 - _LOOKBACK_PARAGRAPHS, -1), -1):
-            for who in self._narration_subjects(paragraphs, earlier):
-                if fits(who):
-                    return who, PRONOUN_NARRATED
-            spoke = set(earlier_speakers.values())
-            names = self._narration_names(paragraphs, earlier)
-            for who in [w for w in names if w in spoke] + [w for w in names if w not in spoke]:
-                if fits(who):
-                    return who, PRONOUN_MENTIONED
-            if fits(who := earlier_speakers.get(earlier)):
-                return who, PRONOUN_FAR
+            who, kind = self._walk(self._read_narration(paragraphs, earlier), gender, fits)
+            if kind == "subject":
+                return who, PRONOUN_NARRATED
+            speaker = earlier_speakers.get(earlier)
+            if who:
+                return who, PRONOUN_MENTIONED
+            if fits(speaker):
+                return speaker, PRONOUN_FAR
         if unsure is None and fits(who := self._last_of_gender.get(gender)):
             return who, PRONOUN_MENTIONED
         return unsure, PRONOUN_UNSURE
@@ -858,15 +897,33 @@ class ChapterAttributor:
             text = self._narration_text[index] = _QUOTED.sub(" ", paragraphs[index][-_LOOKBACK_CHARS:])
         return text
 
-    def _narration_subjects(self, paragraphs: Sequence[str], index: int) -> list[str]:
-        """The characters a paragraph's narration opens sentences on, latest first (read once per
-        paragraph of the scene: several pronouns after it look back at it)."""
-        found = self._subjects_cache.get(index)
+    def _read_narration(self, paragraphs: Sequence[str], index: int) -> list[_Sentence]:
+        """A paragraph's narration sentences, read once, latest first."""
+        found = self._sentences_cache.get(index)
         if found is None:
-            canonical = self._lexicon.canonical
-            found = [who for name in reversed(_subjects(self._narration(paragraphs, index))) if (who := canonical.get(name))]
-            self._subjects_cache[index] = found
+            found = self._sentences_cache[index] = [
+                _read_sentence(sentence) for sentence in reversed(_sentences(self._narration(paragraphs, index)))
+            ]
         return found
+
+    def _walk(self, sentences: list[_Sentence], gender: str, fits: Callable[[str | None], bool]) -> tuple[str | None, str | None]:
+        """Back through narration, latest sentence first, for whom a he/she picks up: the subject
+        of a sentence, else a name in one whose subject is nobody of that sex. A sentence whose
+        subject is itself "she" carries on an earlier one's, and the others it names are not her
+        ("She turned to Emma."). Returns the character and "subject" or "mention"."""
+        canonical = self._lexicon.canonical
+        for sentence in sentences:
+            if sentence.subject and fits(who := canonical.get(sentence.subject)):
+                return who, "subject"
+            if sentence.pronoun == gender:
+                continue
+            for form in sentence.others:
+                if fits(who := canonical.get(form)):
+                    return who, "mention"
+            for form in sentence.owners:
+                if fits(who := canonical.get(form)):
+                    return who, "mention"
+        return None, None
 
     def _narration_names(self, paragraphs: Sequence[str], index: int) -> list[str]:
         """The characters a paragraph's narration names, latest first (read once per paragraph)."""
