@@ -37,6 +37,7 @@ _DESCRIPTION_WORDS = 4
 _CAPITALISED_BEFORE_WORD = re.compile(r"[A-Z][a-z]+(?:-[a-z]+)?(?:['’]s)?(?= [a-z]|, )")
 _PRONOUN_SUBJECT = re.compile(r"\s*(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b")
 _PRONOUN_SUBJECT_END = re.compile(r"(?:^|[.!?]\s+)(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b[^.!?\"“”]*[.!?]\s*$")
+_ANY_VERB_PRONOUN = re.compile(r"\s*(he|she)\s+(?:[a-z]+ly\s+)?(?:was |had )?[a-z]+(?:ed|ing)\b")
 _QUOTED = re.compile(r"\"[^\"]*\"?|“[^”]*”?")
 # '"I know," flashed Helen': a rarer verb still makes a tag when a known speaker follows it.
 _INVERTED = re.compile(r"\s*([a-z]{3,}(?:ed|s)) ((?:(?:Mr|Mrs|Miss|Dr|Sir|Lady|Lord|Madame|Colonel|Captain)\.? )?[A-Z][a-z]+)\b(?![ -][A-Z])")
@@ -302,8 +303,12 @@ def _tag_after(after: str) -> tuple[str, str] | None:
     if not words:
         return None
     first = bare(words[0])
-    if first == "was" and len(words) > 2 and bare(words[1]).lower() in ("his", "her") and bare(words[2]).lower() in _REPLY_NOUNS:
-        return "pronoun", "he" if bare(words[1]).lower() == "his" else "she"  # '"...," was her answer.'
+    if first == "was" and len(words) > 2 and bare(words[1]).lower() in ("his", "her") and (
+        bare(words[2]).lower() in _REPLY_NOUNS
+        or (len(words) > 3 and words[2].isalpha() and bare(words[3]).lower() in _REPLY_NOUNS)
+    ):
+        # '"...," was her answer.', '"...!" was her immediate exclamation.'
+        return "pronoun", "he" if bare(words[1]).lower() == "his" else "she"
     if (first == "was" or (first == "had" and bare(words[1]) == "been")) and len(words) > 2:
         # '"...," was Marilla's response.', '"...," had been Anne's reply'
         name, index = _read_name(words, 1 if first == "was" else 2)
@@ -715,6 +720,10 @@ class ChapterAttributor:
                     tag = _tag_before(sentence)
                     if tag and tag[0] not in ("name", "pronoun"):
                         tag = None
+            if tag is None and quote.text[-1:] in ",!?" and (match := _ANY_VERB_PRONOUN.match(quote.after)):
+                # '"...," she prattled': after a speech that runs on, he or she and a verb is its
+                # tag, whatever the verb.
+                tag = "pronoun", match[1].lower()
             if tag is None:
                 if quote.text[-1:] in ",!?" and (match := _INVERTED.match(quote.after)):
                     name = self._lexicon.canonical.get(match[2])
