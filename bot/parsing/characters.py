@@ -38,6 +38,7 @@ _TITLE_BEFORE = re.compile(r"\b(" + "|".join(sorted(TITLES)) + r")\.? $")
 _SENTENCE = re.compile(
     r"[.!?…\n][\"”’')*_]*\s*([A-Z][a-z]+(?:-[a-z]+)?)(?:\s+([a-z]+)([^.!?\"“”\n]{0,60}))?"
 )
+_THE_SENTENCE = re.compile(r"[.!?…\n][\"”’')*_]*\s*The ([A-Z][a-z]+) ([a-z]+)([^.!?\"“”\n]{0,60})")
 _PRONOUN = re.compile(r"\b(he|his|him|himself|she|her|hers|herself)\b")
 # How much the first pronoun after a name says about its gender. "him" says nothing (the name is
 # the subject, so "Katharine told him" is about someone else), nor does "her" after a preposition
@@ -235,7 +236,33 @@ def build_lexicon(text: str) -> Lexicon:
     _learn_title_owners(lexicon)
     _learn_speakers(text, tags, lexicon)
     _learn_families(lexicon)
+    _learn_the_genders(text, lexicon)
     return lexicon
+
+
+def _learn_the_genders(text: str, lexicon: Lexicon) -> None:
+    """"The General looked at his watch.": a character the text calls "the <name>" shows their
+    sex the same way. Only for those still without one, and only once every name is settled, so
+    that a title ("General") keeps naming its one owner."""
+    votes: dict[str, Counter[str]] = {}
+    for form, verb, rest in _THE_SENTENCE.findall(text):
+        name = lexicon.canonical.get(form)
+        if name is None or name in lexicon.gender:
+            continue
+        clause = f"{verb}{rest}"
+        pronoun = _PRONOUN.search(clause)
+        if pronoun and not CAPITALISED.search(clause, 0, pronoun.start()):
+            weight = _PRONOUN_WEIGHT[pronoun[1]]
+            leading = clause[: pronoun.start()].split()
+            if pronoun[1] == "her" and leading and leading[-1] in _PREPOSITIONS:
+                weight = 0
+            votes.setdefault(name, Counter())[PRONOUN_GENDER[pronoun[1]]] += weight
+    for name, counter in votes.items():
+        ranked = counter.most_common(2)
+        top, top_count = ranked[0]
+        runner_up = ranked[1][1] if len(ranked) > 1 else 0
+        if top_count >= 4 and top_count >= _GENDER_MARGIN * runner_up + 2:
+            lexicon.gender[name] = top
 
 
 def _particle_names(text: str) -> list[tuple[str, str, int]]:
