@@ -10,7 +10,7 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -851,7 +851,7 @@ class ChapterAttributor:
         before = quote.before[-_LOOKBACK_CHARS:]
         subjects = _subjects(before) if len(before) > 2 else []
         if len(before) > 2:
-            who, kind = self._walk([_read_sentence(x) for x in reversed(_sentences(before))], gender, fits)
+            who, kind = self._walk(map(_read_sentence, reversed(_sentences(before))), gender, fits)
             if who:
                 return who, PRONOUN_NEAR if kind == "subject" else PRONOUN_NAMED
         head = quote.start - len(quote.before)
@@ -860,7 +860,7 @@ class ChapterAttributor:
             # belongs to the same paragraph ('Mrs. Honeychurch was silent. She was thinking, "..."
             # And ... she burst out with:').
             earlier = _QUOTED.sub(" ", paragraphs[index][max(0, head - _LOOKBACK_CHARS) : head])
-            who, _ = self._walk([_read_sentence(x) for x in reversed(_sentences(earlier))], gender, fits)
+            who, _ = self._walk(map(_read_sentence, reversed(_sentences(earlier))), gender, fits)
             if who:
                 return who, PRONOUN_NAMED
         for name in reversed(subjects):
@@ -915,7 +915,7 @@ class ChapterAttributor:
             ]
         return found
 
-    def _walk(self, sentences: list[_Sentence], gender: str, fits: Callable[[str | None], bool]) -> tuple[str | None, str | None]:
+    def _walk(self, sentences: Iterable[_Sentence], gender: str, fits: Callable[[str | None], bool]) -> tuple[str | None, str | None]:
         """Back through narration, latest sentence first, for whom a he/she picks up: the subject
         of a sentence, else a name in one whose subject is nobody of that sex. A sentence whose
         subject is itself "she" carries on an earlier one's, and the others it names are not her
