@@ -63,7 +63,8 @@ _LISTENING = re.compile(
     r"|asked (?:who|what|whether|if|how|why|where|when)|said nothing|relieved|in reply|smiled\.|listened)(?!\w)"
 )
 _REPLY_NOUNS = frozenset(
-    "answer reply response retort rejoinder challenge question exclamation remark greeting comment".split()
+    "answer reply response retort rejoinder challenge question exclamation remark greeting comment inquiry enquiry"
+    " observation".split()
 )
 _REPLY_BEFORE = re.compile(
     r"\b(His|his|Her|her|[A-Z][a-z]+['’]s) (?:only |first |sole |whole )?(?:" + "|".join(sorted(_REPLY_NOUNS))
@@ -252,6 +253,8 @@ def _verb_end(words: list[str], index: int) -> int | None:
     if index >= len(words):
         return None
     word = bare(words[index]).lower()
+    if word in ("had", "has") and index + 1 < len(words) and words[index][-1].isalpha():
+        return _verb_end(words, index + 1)  # '"...," she had whispered.'
     particle = PHRASAL.get(word)
     if particle and index + 1 < len(words) and bare(words[index + 1]).lower() == particle:
         return index + 2

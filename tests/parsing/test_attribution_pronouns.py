@@ -43,3 +43,9 @@ def test_he_or_she_and_any_verb_after_a_speech_that_runs_on():
     text = WOMEN + "Mary looked up.\n\n"
     assert speakers(text + '"I am so very happy," she prattled.') == [("Mary", "pronoun")]
     assert speakers(text + '"Insufferable woman!" was her immediate exclamation.') == [("Mary", "pronoun")]
+
+
+def test_a_tag_with_had_and_a_reply_noun_after_an_adjective():
+    text = WOMEN + "Mary looked up.\n\n"
+    assert speakers(text + '"We are late," she had whispered.') == [("Mary", "pronoun")]
+    assert speakers(text + '"Who is that?" was her anxious inquiry.') == [("Mary", "pronoun")]
