@@ -10,7 +10,7 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -612,46 +612,66 @@ def _sentences(text: str) -> list[str]:
     return found
 
 
-@dataclass(slots=True)
 class _Sentence:
     """Who a narration sentence is about: its subject (a name's form, or a pronoun's sex "M"/"F"),
-    and the other names in it, in order, owners ("Anne's words") apart."""
+    and, read only when asked for, the other names in it in order, owners ("Anne's words") apart."""
 
-    subject: str | None
-    pronoun: str | None
-    others: list[str]
-    owners: list[str]
+    __slots__ = ("_names", "pronoun", "subject", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.subject: str | None = None
+        self.pronoun: str | None = None
+        self._names: tuple[list[str], list[str]] | None = None
+        words = text.split()
+        first = 0
+        while first < len(words) - 1 and bare(words[first]).lower() in _LEADING:
+            first += 1
+        if first < len(words) and bare(words[first]).lower() in _SUBORDINATORS:
+            comma = next((i for i in range(first, len(words) - 1) if words[i][-1] == ","), None)
+            if comma is not None:
+                first = comma + 1
+        if first < len(words):
+            word = bare(words[first])
+            if word in ("He", "he", "His", "his", "Him", "him"):
+                self.pronoun = "M"
+            elif word in ("She", "she", "Her", "her"):
+                self.pronoun = "F"
+            else:
+                name, _ = _read_name(words, first + (word == "The" and first + 1 < len(words)))
+                if name:
+                    self.subject = name[:-2] if name.endswith(("'s", "’s")) else name
+
+    def names(self) -> tuple[list[str], list[str]]:
+        """The names in the sentence, and apart the owners."""
+        if self._names is None:
+            others: list[str] = []
+            owners: list[str] = []
+            for form in _names(self.text):
+                if form.endswith(("'s", "’s")):
+                    owners.append(form[:-2])
+                else:
+                    others.append(form)
+            self._names = (others, owners)
+        return self._names
 
 
-def _read_sentence(sentence: str) -> _Sentence:
-    words = sentence.split()
-    first = 0
-    while first < len(words) - 1 and bare(words[first]).lower() in _LEADING:
-        first += 1
-    if first < len(words) and bare(words[first]).lower() in _SUBORDINATORS:
-        comma = next((i for i in range(first, len(words) - 1) if words[i][-1] == ","), None)
-        if comma is not None:
-            first = comma + 1
-    subject: str | None = None
-    pronoun: str | None = None
-    if first < len(words):
-        word = bare(words[first])
-        if word in ("He", "he", "His", "his", "Him", "him"):
-            pronoun = "M"
-        elif word in ("She", "she", "Her", "her"):
-            pronoun = "F"
-        else:
-            name, _ = _read_name(words, first + (word == "The" and first + 1 < len(words)))
-            if name:
-                subject = name[:-2] if name.endswith(("'s", "’s")) else name
-    others: list[str] = []
-    owners: list[str] = []
-    for form in _names(sentence):
-        if form.endswith(("'s", "’s")):
-            owners.append(form[:-2])
-        else:
-            others.append(form)
-    return _Sentence(subject, pronoun, others, owners)
+class _Narration:
+    """A narration's sentences, latest first, each read the first time a walk reaches it."""
+
+    __slots__ = ("_read", "_texts")
+
+    def __init__(self, text: str) -> None:
+        self._texts = _sentences(text)
+        self._texts.reverse()
+        self._read: list[_Sentence] = []
+
+    def __iter__(self) -> Iterator[_Sentence]:
+        read = self._read
+        for position, text in enumerate(self._texts):
+            if position == len(read):
+                read.append(_Sentence(text))
+            yield read[position]
 
 
 def _weak(results: list[Attribution], turn: list[int]) -> bool:
@@ -676,7 +696,7 @@ class ChapterAttributor:
         results = [Attribution() for _ in quotes]
         self._narration_text: dict[int, str] = {}
         self._names_cache: dict[int, list[str]] = {}
-        self._sentences_cache: dict[int, list[_Sentence]] = {}
+        self._sentences_cache: dict[int, _Narration] = {}
         by_paragraph: dict[int, list[int]] = {}
         for number, quote in enumerate(quotes):
             by_paragraph.setdefault(quote.paragraph, []).append(number)
@@ -854,7 +874,7 @@ class ChapterAttributor:
         before = quote.before[-_LOOKBACK_CHARS:]
         subjects = _subjects(before) if len(before) > 2 else []
         if len(before) > 2:
-            who, kind = self._walk(map(_read_sentence, reversed(_sentences(before))), gender, fits)
+            who, kind = self._walk(_Narration(before), gender, fits)
             if who:
                 return who, PRONOUN_NEAR if kind == "subject" else PRONOUN_NAMED
         head = quote.start - len(quote.before)
@@ -863,7 +883,7 @@ class ChapterAttributor:
             # belongs to the same paragraph ('Mrs. Honeychurch was silent. She was thinking, "..."
             # And ... she burst out with:').
             earlier = _QUOTED.sub(" ", paragraphs[index][max(0, head - _LOOKBACK_CHARS) : head])
-            who, _ = self._walk(map(_read_sentence, reversed(_sentences(earlier))), gender, fits)
+            who, _ = self._walk(_Narration(earlier), gender, fits)
             if who:
                 return who, PRONOUN_NAMED
         for name in reversed(subjects):
@@ -909,13 +929,11 @@ class ChapterAttributor:
             text = self._narration_text[index] = _QUOTED.sub(" ", paragraphs[index][-_LOOKBACK_CHARS:])
         return text
 
-    def _read_narration(self, paragraphs: Sequence[str], index: int) -> list[_Sentence]:
-        """A paragraph's narration sentences, read once, latest first."""
+    def _read_narration(self, paragraphs: Sequence[str], index: int) -> _Narration:
+        """A paragraph's narration sentences, each read once, latest first."""
         found = self._sentences_cache.get(index)
         if found is None:
-            found = self._sentences_cache[index] = [
-                _read_sentence(sentence) for sentence in reversed(_sentences(self._narration(paragraphs, index)))
-            ]
+            found = self._sentences_cache[index] = _Narration(self._narration(paragraphs, index))
         return found
 
     def _walk(self, sentences: Iterable[_Sentence], gender: str, fits: Callable[[str | None], bool]) -> tuple[str | None, str | None]:
@@ -929,10 +947,11 @@ class ChapterAttributor:
                 return who, "subject"
             if sentence.pronoun == gender:
                 continue
-            for form in sentence.others:
+            others, owners = sentence.names()
+            for form in others:
                 if fits(who := canonical.get(form)):
                     return who, "mention"
-            for form in sentence.owners:
+            for form in owners:
                 if fits(who := canonical.get(form)):
                     return who, "mention"
         return None, None

@@ -38,7 +38,8 @@ _TITLE_BEFORE = re.compile(r"\b(" + "|".join(sorted(TITLES)) + r")\.? $")
 _SENTENCE = re.compile(
     r"[.!?…\n][\"”’')*_]*\s*([A-Z][a-z]+(?:-[a-z]+)?)(?:\s+([a-z]+)([^.!?\"“”\n]{0,60}))?"
 )
-_THE_SENTENCE = re.compile(r"[.!?…\n][\"”’')*_]*\s*The ([A-Z][a-z]+) ([a-z]+)([^.!?\"“”\n]{0,60})")
+# Searched for "The" first: a pattern that opens on a sentence end would be tried at every mark.
+_THE_SENTENCE = re.compile(r"The ([A-Z][a-z]+) ([a-z]+)([^.!?\"“”\n]{0,60})")
 _PRONOUN = re.compile(r"\b(he|his|him|himself|she|her|hers|herself)\b")
 # How much the first pronoun after a name says about its gender. "him" says nothing (the name is
 # the subject, so "Katharine told him" is about someone else), nor does "her" after a preposition
@@ -245,7 +246,10 @@ def _learn_the_genders(text: str, lexicon: Lexicon) -> None:
     sex the same way. Only for those still without one, and only once every name is settled, so
     that a title ("General") keeps naming its one owner."""
     votes: dict[str, Counter[str]] = {}
-    for form, verb, rest in _THE_SENTENCE.findall(text):
+    for match in _THE_SENTENCE.finditer(text):
+        if match.start() and not text[match.start() - 1].isspace():
+            continue
+        form, verb, rest = match.groups()
         name = lexicon.canonical.get(form)
         if name is None or name in lexicon.gender:
             continue
