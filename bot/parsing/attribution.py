@@ -596,6 +596,7 @@ def _names(text: str) -> list[str]:
 
 _SENTENCE_BREAK = re.compile(r"[.!?;]+[\"”’')_]*\s+")
 _LEADING = frozenset("and but then so yet now still".split())
+_SUBJECT_WORDS = 16
 
 
 def _sentences(text: str) -> list[str]:
@@ -623,7 +624,7 @@ class _Sentence:
         self.subject: str | None = None
         self.pronoun: str | None = None
         self._names: tuple[list[str], list[str]] | None = None
-        words = text.split()
+        words = text.split(None, _SUBJECT_WORDS)  # the subject is near the start
         first = 0
         while first < len(words) - 1 and bare(words[first]).lower() in _LEADING:
             first += 1
