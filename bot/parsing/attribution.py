@@ -38,6 +38,8 @@ _CAPITALISED_BEFORE_WORD = re.compile(r"[A-Z][a-z]+(?:-[a-z]+)?(?:['’]s)?(?= [
 _PRONOUN_SUBJECT = re.compile(r"\s*(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b")
 _PRONOUN_SUBJECT_END = re.compile(r"(?:^|[.!?]\s+)(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b[^.!?\"“”]*[.!?]\s*$")
 _ANY_VERB_PRONOUN = re.compile(r"\s*(he|she)\s+(?:[a-z]+ly\s+)?(?:was |had )?[a-z]+(?:ed|ing)\b")
+_GOES_ON_AFTER = re.compile(r"\s*,?\s*(?:he|she)\s+(?:[a-z]+ly\s+)?(?:continued|went on|resumed|pursued|persisted|added)\b")
+_GOES_ON_BEFORE = re.compile(r"\b(?:continued|went on|resumed|pursued|persisted|added)[,:—–-]*\s*$")
 _QUOTED = re.compile(r"\"[^\"]*\"?|“[^”]*”?")
 # '"I know," flashed Helen': a rarer verb still makes a tag when a known speaker follows it.
 _INVERTED = re.compile(r"\s*([a-z]{3,}(?:ed|s)) ((?:(?:Mr|Mrs|Miss|Dr|Sir|Lady|Lord|Madame|Colonel|Captain)\.? )?[A-Z][a-z]+)\b(?![ -][A-Z])")
@@ -801,6 +803,15 @@ class ChapterAttributor:
                 if spoken_of is None:
                     spoken_of = set().union(*(self._mentioned(q.text) for q in quotes))
                 result.gender = PRONOUN_GENDER[value]
+                previous = earlier_speakers.get(index - 1)
+                if (
+                    previous and quote is quotes[0] and previous not in spoken_of
+                    and self._lexicon.gender.get(previous) == result.gender
+                    and (_GOES_ON_AFTER.match(quote.after) or _GOES_ON_BEFORE.search(before[-40:]))
+                ):
+                    # '"...," he said. / "...," he went on.': whoever spoke goes on.
+                    result.speaker, result.confidence, result.rule = previous, PRONOUN_NAMED, "pronoun"
+                    continue
                 name, confidence = self._resolve_pronoun(value, spoken_of, paragraphs, index, quote, earlier_speakers)
                 if name:
                     result.speaker = name

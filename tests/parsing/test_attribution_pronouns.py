@@ -49,3 +49,10 @@ def test_a_tag_with_had_and_a_reply_noun_after_an_adjective():
     text = WOMEN + "Mary looked up.\n\n"
     assert speakers(text + '"We are late," she had whispered.') == [("Mary", "pronoun")]
     assert speakers(text + '"Who is that?" was her anxious inquiry.') == [("Mary", "pronoun")]
+
+
+def test_he_went_on_is_whoever_just_spoke():
+    # After two women's turns a plain "she said" is the other one; "she went on" is not.
+    text = WOMEN + '"Yes," said Lucy.\n\n"It is late," said Katharine.\n\n'
+    assert speakers(text + '"And cold," she went on.')[-1] == ("Katharine", "pronoun")
+    assert speakers(text + '"And cold," she said.')[-1] == ("Lucy", "pronoun")
