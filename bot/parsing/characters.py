@@ -238,7 +238,22 @@ def build_lexicon(text: str) -> Lexicon:
     _learn_speakers(text, tags, lexicon)
     _learn_families(lexicon)
     _learn_the_genders(text, lexicon)
+    _inherit_genders(lexicon)
     return lexicon
+
+
+def _inherit_genders(lexicon: Lexicon) -> None:
+    """"Harville" whose sex the text never shows is a man when every titled "<title> Harville"
+    the story has is one ("Captain Harville"); a family name both sexes carry stays unknown."""
+    found: dict[str, set[str]] = {}
+    for name in set(lexicon.canonical.values()):
+        title, _, rest = name.partition(" ")
+        if rest and " " not in rest and title.rstrip(".") in TITLES and (gender := lexicon.gender.get(name)):
+            found.setdefault(rest, set()).add(gender)
+    for bare_name, genders in found.items():
+        who = lexicon.canonical.get(bare_name)
+        if who == bare_name and who not in lexicon.gender and len(genders) == 1:
+            lexicon.gender[who] = next(iter(genders))
 
 
 def _learn_the_genders(text: str, lexicon: Lexicon) -> None:

@@ -84,3 +84,20 @@ def test_a_family_name_with_particles_keeps_them_and_names_nobody_else():
     assert story.quotes[-1].speaker == "Mr. van der Luyden"
     assert story.quotes[1].speaker in ("Newland", "Newland Archer")
     assert all("Luyden" not in alias for c in story.characters if c.name.startswith("Newland") for alias in c.aliases)
+
+
+def test_the_name_and_the_titled_name_show_the_sex():
+    from bot.parsing.characters import Lexicon, _inherit_genders, build_lexicon
+
+    text = "It was late. The General looked at his watch. The General rubbed his eyes. The General shook his head.\n"
+    lexicon = build_lexicon(text)
+    assert lexicon.gender.get(lexicon.canonical["General"]) == "M"
+
+    # A bare family name the text never shows the sex of takes it from its titled forms, unless
+    # both sexes carry it.
+    names = ("Harville", "Captain Harville", "Musgrove", "Mr. Musgrove", "Mrs. Musgrove")
+    lexicon = Lexicon(canonical={name: name for name in names},
+                      gender={"Captain Harville": "M", "Mr. Musgrove": "M", "Mrs. Musgrove": "F"})
+    _inherit_genders(lexicon)
+    assert lexicon.gender.get("Harville") == "M"
+    assert lexicon.gender.get("Musgrove") is None
