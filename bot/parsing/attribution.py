@@ -308,6 +308,8 @@ def _tag_after(after: str) -> tuple[str, str] | None:
     if not words:
         return None
     first = bare(words[0])
+    if first == "was" and len(words) > 3 and words[1].isalpha() and bare(words[2]).lower() in ("his", "her"):
+        words = [first, *words[2:]]  # '"...," was therefore his answer.'
     if first == "was" and len(words) > 2 and bare(words[1]).lower() in ("his", "her") and (
         bare(words[2]).lower() in _REPLY_NOUNS
         or (len(words) > 3 and words[2].isalpha() and bare(words[3]).lower() in _REPLY_NOUNS)

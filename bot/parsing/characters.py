@@ -234,6 +234,7 @@ def build_lexicon(text: str) -> Lexicon:
     _merge_titled(lexicon)
     _learn_from_sentences(sentences, lexicon)
     _merge_surnames(pairs, lexicon)
+    _merge_miss(pairs, lexicon)
     _learn_title_owners(lexicon)
     _learn_speakers(text, tags, lexicon)
     _learn_families(lexicon)
@@ -451,6 +452,27 @@ def _rename(lexicon: Lexicon, old: str, new: str) -> None:
     lexicon.evidence[new] += lexicon.evidence.pop(old, 0)
     if old in lexicon.gender:
         lexicon.gender.setdefault(new, lexicon.gender.pop(old))
+
+
+def _merge_miss(pairs: Counter[tuple[str, str]], lexicon: Lexicon) -> None:
+    """"Miss Hilbery" is Katharine when the text writes "Katharine Hilbery" and no other woman's
+    given name before "Hilbery": the one daughter the family name and "Miss" can mean. With several
+    ("Jane Bennet", "Elizabeth Bennet"), Miss Bennet stays apart."""
+    daughters: dict[str, set[str]] = {}
+    for first, second in pairs:
+        who = lexicon.canonical.get(first)
+        if (
+            who and lexicon.gender.get(who) == "F" and first not in TITLES
+            and not (lexicon.canonical.get(second) == second and second in lexicon.gender)  # "Cassandra Katharine"
+        ):
+            daughters.setdefault(second, set()).add(who)
+    for family, given in daughters.items():
+        miss = f"Miss {family}"
+        if len(given) != 1 or lexicon.canonical.get(miss) != miss:
+            continue
+        who = next(iter(given))
+        if who != miss:
+            _rename(lexicon, miss, who)
 
 
 def _merge_titled(lexicon: Lexicon) -> None:

@@ -101,3 +101,14 @@ def test_the_name_and_the_titled_name_show_the_sex():
     _inherit_genders(lexicon)
     assert lexicon.gender.get("Harville") == "M"
     assert lexicon.gender.get("Musgrove") is None
+
+
+def test_miss_and_the_family_name_is_the_one_daughter_the_text_names_in_full():
+    one = (
+        "Katharine Hilbery poured the tea. Katharine smiled at herself. Katharine brushed her hair.\n\n"
+        "Mr. Hilbery read. Miss Hilbery sighed. Miss Hilbery looked out.\n"
+    )
+    assert {c.name for c in parse(one).characters} >= {"Katharine", "Mr. Hilbery"}
+    assert "Miss Hilbery" not in {c.name for c in parse(one).characters}
+    two = one + "\nJane Hilbery laughed. Jane folded her hands. Jane smiled to herself.\n"
+    assert "Miss Hilbery" in {c.name for c in parse(two).characters}
