@@ -234,9 +234,9 @@ def build_lexicon(text: str) -> Lexicon:
     _merge_titled(lexicon)
     _learn_from_sentences(sentences, lexicon)
     _merge_surnames(pairs, lexicon)
-    _merge_miss(pairs, lexicon)
     _learn_title_owners(lexicon)
     _learn_speakers(text, tags, lexicon)
+    _merge_miss(pairs, lexicon)
     _learn_families(lexicon)
     _learn_the_genders(text, lexicon)
     _inherit_genders(lexicon)
@@ -463,13 +463,19 @@ def _merge_miss(pairs: Counter[tuple[str, str]], lexicon: Lexicon) -> None:
         who = lexicon.canonical.get(first)
         if (
             who and lexicon.gender.get(who) == "F" and first not in TITLES
-            and not (lexicon.canonical.get(second) == second and second in lexicon.gender)  # "Cassandra Katharine"
+            # A family name: the text also has "Mr. Hilbery" or "Mrs. Hilbery", or it names nobody
+            # alone (not "Cassandra Katharine").
+            and (
+                f"Mr. {second}" in lexicon.canonical or f"Mrs. {second}" in lexicon.canonical
+                or not (lexicon.canonical.get(second) == second and second in lexicon.gender)
+            )
+            and not lexicon.canonical.get(second, "").startswith(f"{second} ")  # "Miss Anne" of Anne Shirley
         ):
             daughters.setdefault(second, set()).add(who)
     for family, given in daughters.items():
         miss = f"Miss {family}"
-        if len(given) != 1 or lexicon.canonical.get(miss) != miss:
-            continue
+        if len(given) != 1 or lexicon.canonical.get(miss) != miss or lexicon.speakers[miss]:
+            continue  # "said Miss Steele": one the tags name is somebody of her own (the elder sister)
         who = next(iter(given))
         if who != miss:
             _rename(lexicon, miss, who)

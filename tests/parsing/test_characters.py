@@ -112,3 +112,12 @@ def test_miss_and_the_family_name_is_the_one_daughter_the_text_names_in_full():
     assert "Miss Hilbery" not in {c.name for c in parse(one).characters}
     two = one + "\nJane Hilbery laughed. Jane folded her hands. Jane smiled to herself.\n"
     assert "Miss Hilbery" in {c.name for c in parse(two).characters}
+
+
+def test_a_miss_the_tags_name_stays_somebody_of_her_own():
+    text = (
+        "Lucy Steele poured the tea. Lucy smiled at herself. Lucy brushed her hair.\n\n"
+        "Mrs. Steele read. Miss Steele sighed. Miss Steele looked out.\n\n"
+        '"It is late," said Miss Steele.\n\n"It is," said Lucy.\n\n"Very late," said Miss Steele.\n'
+    )
+    assert {"Lucy", "Miss Steele"} <= {c.name for c in parse(text).characters}
