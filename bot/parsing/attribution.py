@@ -326,6 +326,8 @@ def _tag_after(after: str) -> tuple[str, str] | None:
     if first.lower() in _PRONOUNS:
         if _verb_end(words, 1) or (len(words) > 2 and _adverb(words[1]) and _verb_end(words, 2)):
             return "pronoun", first.lower()
+        if len(words) > 2 and words[1] == "would" and bare(words[2]) in SPEECH_STEMS:
+            return "pronoun", first.lower()  # '"...," she would say.'
         return None
     if len(words) > 2 and _adverb(words[0]) and _verb_end(words, 1):
         words = words[1:]  # "feebly reiterated Matthew"

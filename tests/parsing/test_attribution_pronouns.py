@@ -49,6 +49,7 @@ def test_a_tag_with_had_and_a_reply_noun_after_an_adjective():
     text = WOMEN + "Mary looked up.\n\n"
     assert speakers(text + '"We are late," she had whispered.') == [("Mary", "pronoun")]
     assert speakers(text + '"Who is that?" was her anxious inquiry.') == [("Mary", "pronoun")]
+    assert speakers(text + '"It is all luck," she would say.') == [("Mary", "pronoun")]
 
 
 def test_he_went_on_is_whoever_just_spoke():
