@@ -257,6 +257,25 @@ def _inherit_genders(lexicon: Lexicon) -> None:
             lexicon.gender[who] = next(iter(genders))
 
 
+def _vote(votes: dict[str, Counter[str]], name: str, clause: str) -> None:
+    """The first pronoun in the clause after a name, as a vote for the name's sex."""
+    pronoun = _PRONOUN.search(clause)
+    if pronoun and not CAPITALISED.search(clause, 0, pronoun.start()):
+        weight = _PRONOUN_WEIGHT[pronoun[1]]
+        leading = clause[: pronoun.start()].split()
+        if pronoun[1] == "her" and leading and leading[-1] in _PREPOSITIONS:
+            weight = 0
+        votes.setdefault(name, Counter())[PRONOUN_GENDER[pronoun[1]]] += weight
+
+
+def _winner(counter: Counter[str]) -> str | None:
+    """The sex the votes settle on, if they clearly do."""
+    ranked = counter.most_common(2)
+    top, top_count = ranked[0]
+    runner_up = ranked[1][1] if len(ranked) > 1 else 0
+    return top if top_count >= 4 and top_count >= _GENDER_MARGIN * runner_up + 2 else None
+
+
 def _learn_the_genders(text: str, lexicon: Lexicon) -> None:
     """"The General looked at his watch.": a character the text calls "the <name>" shows their
     sex the same way. Only for those still without one, and only once every name is settled, so
@@ -269,20 +288,10 @@ def _learn_the_genders(text: str, lexicon: Lexicon) -> None:
         name = lexicon.canonical.get(form)
         if name is None or name in lexicon.gender:
             continue
-        clause = f"{verb}{rest}"
-        pronoun = _PRONOUN.search(clause)
-        if pronoun and not CAPITALISED.search(clause, 0, pronoun.start()):
-            weight = _PRONOUN_WEIGHT[pronoun[1]]
-            leading = clause[: pronoun.start()].split()
-            if pronoun[1] == "her" and leading and leading[-1] in _PREPOSITIONS:
-                weight = 0
-            votes.setdefault(name, Counter())[PRONOUN_GENDER[pronoun[1]]] += weight
+        _vote(votes, name, f"{verb}{rest}")
     for name, counter in votes.items():
-        ranked = counter.most_common(2)
-        top, top_count = ranked[0]
-        runner_up = ranked[1][1] if len(ranked) > 1 else 0
-        if top_count >= 4 and top_count >= _GENDER_MARGIN * runner_up + 2:
-            lexicon.gender[name] = top
+        if sex := _winner(counter):
+            lexicon.gender[name] = sex
 
 
 def _particle_names(text: str) -> list[tuple[str, str, int]]:
@@ -522,14 +531,7 @@ def _learn_from_sentences(sentences: list[tuple[str, str, str]], lexicon: Lexico
             continue
         if verb in _PERSON_VERBS or verb.endswith("ed"):
             lexicon.evidence[name] += 1
-        clause = f"{verb}{rest}"
-        pronoun = _PRONOUN.search(clause)
-        if pronoun and not CAPITALISED.search(clause, 0, pronoun.start()):
-            weight = _PRONOUN_WEIGHT[pronoun[1]]
-            leading = clause[: pronoun.start()].split()
-            if pronoun[1] == "her" and leading and leading[-1] in _PREPOSITIONS:
-                weight = 0
-            votes.setdefault(name, Counter())[PRONOUN_GENDER[pronoun[1]]] += weight
+        _vote(votes, name, f"{verb}{rest}")
     titled: dict[str, Counter[str]] = {}
     for form, name in canonical.items():
         title = form.split(" ", 1)[0].rstrip(".") if " " in form else ""
@@ -538,11 +540,8 @@ def _learn_from_sentences(sentences: list[tuple[str, str, str]], lexicon: Lexico
         elif form.endswith("-kun"):
             votes.setdefault(name, Counter())["M"] += _NEXT_SENTENCE_WEIGHT
     for name, counter in votes.items():
-        ranked = counter.most_common(2)
-        top, top_count = ranked[0]
-        runner_up = ranked[1][1] if len(ranked) > 1 else 0
-        if top_count >= 4 and top_count >= _GENDER_MARGIN * runner_up + 2:
-            lexicon.gender[name] = top
+        if sex := _winner(counter):
+            lexicon.gender[name] = sex
         lexicon.evidence[name] += (sum(counter.values()) + 1) // 2
     for name in set(canonical.values()) - lexicon.gender.keys():
         # "the Grandmother", "the Duchess": the name is a noun that says it.
