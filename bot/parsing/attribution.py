@@ -38,8 +38,10 @@ _CAPITALISED_BEFORE_WORD = re.compile(r"[A-Z][a-z]+(?:-[a-z]+)?(?:['’]s)?(?= [
 _PRONOUN_SUBJECT = re.compile(r"\s*(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b")
 _PRONOUN_SUBJECT_END = re.compile(r"(?:^|[.!?]\s+)(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b[^.!?\"“”]*[.!?]\s*$")
 _ANY_VERB_PRONOUN = re.compile(r"\s*(he|she)\s+(?:[a-z]+ly\s+)?(?:was |had )?[a-z]+(?:ed|ing)\b")
-_GOES_ON_AFTER = re.compile(r"\s*,?\s*(?:he|she)\s+(?:[a-z]+ly\s+)?(?:continued|went on|resumed|pursued|persisted|added)\b")
-_GOES_ON_BEFORE = re.compile(r"\b(?:continued|went on|resumed|pursued|persisted|added)[,:—–-]*\s*$")
+# Verbs that say the speaker goes on: '"...," she went on', 'and then she added:'.
+_GOES_ON = "(?:continued|went on|resumed|pursued|persisted|added)"
+_GOES_ON_AFTER = re.compile(rf"\s*,?\s*(?:he|she)\s+(?:[a-z]+ly\s+)?{_GOES_ON}\b")
+_GOES_ON_BEFORE = re.compile(rf"\b{_GOES_ON}[,:—–-]*\s*$")
 _QUOTED = re.compile(r"\"[^\"]*\"?|“[^”]*”?")
 # '"I know," flashed Helen': a rarer verb still makes a tag when a known speaker follows it.
 _INVERTED = re.compile(r"\s*([a-z]{3,}(?:ed|s)) ((?:(?:Mr|Mrs|Miss|Dr|Sir|Lady|Lord|Madame|Colonel|Captain)\.? )?[A-Z][a-z]+)\b(?![ -][A-Z])")
