@@ -217,6 +217,8 @@ def _description(words: list[str], index: int) -> str | None:
     return None
 _LOOKBACK_PARAGRAPHS = 4
 _LOOKBACK_CHARS = 600
+# Narration after a paragraph's last speech, in words, that makes it more than the speech's tag.
+_TAIL_WORDS = 4
 
 EXPLICIT = 0.9
 ROLE = 0.7
@@ -745,6 +747,14 @@ class ChapterAttributor:
                 if closing < 0 or len(trailing.split()) > _OWN_TAG_WORDS or not _tag_after(trailing):
                     before = lead_in
             tag = _tag_after(quote.after) or _tag_before(before)
+            if tag is None and before is not quote.before:
+                # "Willoughby, first rousing himself, broke it thus:" and the speech opens the next
+                # paragraph: whoever the lead-in's last sentence is about speaks.
+                lead = _Sentence(_sentences(_QUOTED.sub(" ", before[-_SENTENCE_CHARS:]))[-1])
+                if lead.subject:
+                    tag = "far", lead.subject
+                elif lead.pronoun:
+                    tag = "pronoun", "he" if lead.pronoun == "M" else "she"
             if tag is None and before.rstrip().endswith(".") and quote is quotes[0]:
                 # 'Dolly interrupted him. "But I say..."': a short sentence saying who speaks.
                 sentence = before.rstrip()[-_SHORT_LEAD:].rsplit(". ", 1)[-1].rstrip(".")
@@ -919,6 +929,15 @@ class ChapterAttributor:
                 called |= self._names_in_speech(speech.strip("\"“”"))[1]
             if len(called) == 1 and (who := next(iter(called))) != previous and fits(who):
                 return who, PRONOUN_CALLED
+        if previous is not None:
+            # The last turn ended in narration ('"...," said Mary, and she put her hand on his
+            # arm.'): whom that narration is about comes before the other side of the exchange.
+            lead = paragraphs[index - 1]
+            tail = lead[max(lead.rfind('"'), lead.rfind("”")) + 1 :]
+            if len(tail.split()) > _TAIL_WORDS:
+                who, _ = self._walk(_Narration(tail[-_LOOKBACK_CHARS:]), gender, fits)
+                if who:
+                    return who, PRONOUN_NARRATED
         if previous is not None:
             # In a running exchange the pronoun is the other side of the last turn, not whoever
             # the speeches happened to name: the last earlier speaker of that gender but the last.

@@ -57,3 +57,20 @@ def test_he_went_on_is_whoever_just_spoke():
     text = WOMEN + '"Yes," said Lucy.\n\n"It is late," said Katharine.\n\n'
     assert speakers(text + '"And cold," she went on.')[-1] == ("Katharine", "pronoun")
     assert speakers(text + '"And cold," she said.')[-1] == ("Lucy", "pronoun")
+
+
+def test_narration_after_the_last_speech_comes_before_the_other_side():
+    # Katharine's turn ends in narration about Mary: the next "she" is Mary, not Lucy.
+    text = WOMEN + '"Yes," said Lucy.\n\n"It is late," said Katharine. Mary stepped on to the grass walk.\n\n'
+    assert speakers(text + '"A flower for you," she said.')[-1] == ("Mary", "pronoun")
+    # A speech that ends with its tag alone leaves the other side of the exchange.
+    text = WOMEN + '"Yes," said Lucy.\n\n"It is late," said Katharine.\n\n'
+    assert speakers(text + '"A flower for you," she said.')[-1] == ("Lucy", "pronoun")
+
+
+def test_a_lead_in_paragraph_names_the_speaker_of_the_next():
+    # The narration that leads into a speech ends open (":" or ","): its subject speaks.
+    text = WOMEN + "A short pause followed. Lucy, first rousing herself, broke it thus:\n\n"
+    assert speakers(text + '"We had much better let the matter drop."') == [("Lucy", "explicit-far")]
+    text = WOMEN + "Mary looked up from her work. She was mistress enough of herself to whisper to Lucy,\n\n"
+    assert speakers(text + '"We had much better let the matter drop."') == [("Mary", "pronoun")]
