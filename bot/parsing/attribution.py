@@ -139,6 +139,7 @@ _CALLED_NEXT_GAP = math.log(2.0)
 # within _BEAM of the best (wider limits measured no better, only slower).
 _PRUNE = 3.0
 _BEAM = 2.0
+_NEVER = -math.inf
 # How exchanges go (second-order, measured on the annotated corpus): next to each other, after an
 # alternating pair the last speaker but one answers, after one speaker twice someone else does.
 _ADJACENT = {k: math.log(v) for k, v in {
@@ -219,6 +220,9 @@ _LOOKBACK_PARAGRAPHS = 4
 _LOOKBACK_CHARS = 600
 # Narration after a paragraph's last speech, in words, that makes it more than the speech's tag.
 _TAIL_WORDS = 4
+# How far back, in paragraphs, narration naming a pronoun's character may lie and still stand
+# against turn-taking; further back, the exchange around the speech decides.
+_SURE_NARRATION = 2
 
 EXPLICIT = 0.9
 ROLE = 0.7
@@ -248,6 +252,9 @@ class Attribution:
     rule: str | None = None
     gender: str | None = None  # "M"/"F" when a pronoun or description in the tag says so
     first_person: bool = False  # an "I said" tag whose narrator the text never names
+    # A pronoun's guess too far-fetched to stand against turn-taking, kept for a speech that
+    # turn-taking leaves without a speaker.
+    fallback: str | None = None
 
 
 def _is_verb(word: str) -> bool:
@@ -702,6 +709,7 @@ class ChapterAttributor:
         # last few paragraphs never name is most often the last woman who spoke.
         self._last_of_gender: dict[str, str] = {}
         self._titled: dict[str, str] = {}  # "count" -> "Count Orlov", from this chapter's tags
+        self._declined: str | None = None  # the last pronoun's guess that was not good enough
 
     def scene(self, paragraphs: Sequence[str], quotes: Sequence[RawQuote]) -> list[Attribution]:
         results = [Attribution() for _ in quotes]
@@ -725,6 +733,9 @@ class ChapterAttributor:
                 if gender := self._lexicon.gender.get(who):
                     self._last_of_gender[gender] = who
         self._turn_taking(quotes, results, paragraphs)
+        for result in results:
+            if result.speaker is None and result.fallback:
+                result.speaker, result.confidence, result.rule = result.fallback, PRONOUN_UNSURE, "pronoun"
         return results
 
     def _paragraph(
@@ -803,6 +814,7 @@ class ChapterAttributor:
                     owner, _ = self._resolve_pronoun(
                         "he" if possessive == "his" else "she", set(), paragraphs, index, quote, earlier_speakers
                     )
+                    owner = owner or self._declined  # whose mother needs a guess, not a speaker
                 family = self._lexicon.family.get(owner or "")
                 who = self._lexicon.canonical.get(titled(_KIN_TITLES[noun], family)) if family else None
                 if who and who != owner and who not in spoken_of and self._lexicon.can_speak(who):
@@ -829,6 +841,7 @@ class ChapterAttributor:
                     result.speaker, result.confidence, result.rule = previous, PRONOUN_NAMED, "pronoun"
                     continue
                 name, confidence = self._resolve_pronoun(value, spoken_of, paragraphs, index, quote, earlier_speakers)
+                result.fallback = self._declined
                 if name:
                     result.speaker = name
                     result.confidence = confidence
@@ -862,6 +875,8 @@ class ChapterAttributor:
         who = self._lexicon.canonical.get(name)
         if not self._lexicon.can_speak(who) or any(who in self._mentioned(q.text) for q in quotes):
             return
+        if any(r.gender and self._lexicon.gender.get(who, r.gender) != r.gender for r in results):
+            return  # a "she said" whose pronoun found nobody near is still no man
         for result in results:
             result.speaker, result.confidence, result.rule = who, BEAT_PARAGRAPH, "beat-paragraph"
 
@@ -883,6 +898,7 @@ class ChapterAttributor:
         gender = PRONOUN_GENDER[pronoun]
         genders = self._lexicon.gender
         canonical = self._lexicon.canonical
+        self._declined = None
         unsure: str | None = None  # nearest character whose gender the text never showed
 
         can_speak = self._lexicon.can_speak
@@ -940,13 +956,16 @@ class ChapterAttributor:
                     return who, PRONOUN_NARRATED
         if previous is not None:
             # In a running exchange the pronoun is the other side of the last turn, not whoever
-            # the speeches happened to name: the last earlier speaker of that gender but the last.
+            # the speeches happened to name. Turn-taking knows the exchange best (measured): the
+            # last earlier speaker of that gender but the last is only the guess kept aside.
             for earlier in range(index - 2, max(index - 2 - _LOOKBACK_PARAGRAPHS, -1), -1):
                 who = earlier_speakers.get(earlier)
                 if who and who != previous and fits(who):
-                    return who, PRONOUN_FAR
+                    return self._decline(who)
         for earlier in range(index - 1, max(index - 1 - _LOOKBACK_PARAGRAPHS, -1), -1):
             who, kind = self._walk(self._read_narration(paragraphs, earlier), gender, fits)
+            if who and earlier < index - _SURE_NARRATION:
+                return self._decline(who)
             if kind == "subject":
                 return who, PRONOUN_NARRATED
             speaker = earlier_speakers.get(earlier)
@@ -954,9 +973,14 @@ class ChapterAttributor:
                 return who, PRONOUN_MENTIONED
             if fits(speaker):
                 return speaker, PRONOUN_FAR
-        if unsure is None and fits(who := self._last_of_gender.get(gender)):
-            return who, PRONOUN_MENTIONED
-        return unsure, PRONOUN_UNSURE
+        # Nobody near: the last of that sex in the chapter, or someone whose sex is unknown, is
+        # right less often than the exchange around the speech.
+        return self._decline(who if unsure is None and fits(who := self._last_of_gender.get(gender)) else unsure)
+
+    def _decline(self, guess: str | None) -> tuple[None, float]:
+        """No answer for a pronoun, the guess kept aside (see Attribution.fallback)."""
+        self._declined = guess
+        return None, PRONOUN_UNSURE
 
     def _narration(self, paragraphs: Sequence[str], index: int) -> str:
         """A paragraph's narration, its speeches blanked: only its end, since reading all of a
@@ -1463,16 +1487,18 @@ class ChapterAttributor:
             row = emissions[i]
             best: dict[int, float] = {}
             came: dict[int, int] = {}
+            best_of = best.get
             for state, score in scores.items():
                 i0, i1 = divmod(state, k)
                 trans = rows.get((gap, i0, i1)) or transitions(gap, i0, i1)
                 base = i1 * k
                 for i2 in options:
                     value = score + trans[i2]
-                    if value > best.get(base + i2, -math.inf):
-                        best[base + i2] = value
-                        came[base + i2] = state
-            top = -math.inf
+                    key = base + i2
+                    if value > best_of(key, _NEVER):
+                        best[key] = value
+                        came[key] = state
+            top = _NEVER
             for state in best:
                 value = best[state] = best[state] + row[state % k]
                 if value > top:

@@ -56,7 +56,7 @@ def test_he_went_on_is_whoever_just_spoke():
     # After two women's turns a plain "she said" is the other one; "she went on" is not.
     text = WOMEN + '"Yes," said Lucy.\n\n"It is late," said Katharine.\n\n'
     assert speakers(text + '"And cold," she went on.')[-1] == ("Katharine", "pronoun")
-    assert speakers(text + '"And cold," she said.')[-1] == ("Lucy", "pronoun")
+    assert speakers(text + '"And cold," she said.')[-1] == ("Lucy", "pronoun-turn")
 
 
 def test_narration_after_the_last_speech_comes_before_the_other_side():
@@ -65,7 +65,7 @@ def test_narration_after_the_last_speech_comes_before_the_other_side():
     assert speakers(text + '"A flower for you," she said.')[-1] == ("Mary", "pronoun")
     # A speech that ends with its tag alone leaves the other side of the exchange.
     text = WOMEN + '"Yes," said Lucy.\n\n"It is late," said Katharine.\n\n'
-    assert speakers(text + '"A flower for you," she said.')[-1] == ("Lucy", "pronoun")
+    assert speakers(text + '"A flower for you," she said.')[-1] == ("Lucy", "pronoun-turn")
 
 
 def test_a_lead_in_paragraph_names_the_speaker_of_the_next():
