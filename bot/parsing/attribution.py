@@ -107,6 +107,8 @@ _EXCHANGE_BREAK = 500
 # Scores for the other side of an exchange whose speeches only ever name one side.
 _CALLED_WEIGHT = 2.0
 _PARTNER_WEIGHT = 2.0
+# A pronoun's guess left to the exchange still makes its character a likely part of it.
+_GUESS_WEIGHT = 0.5
 # What crossing narration between two turns costs when choosing the nearest tagged turn, in
 # turns: parity survives one step next to each other 96% of the time and one across narration
 # 60% of the time, so a crossing is worth about ten steps.
@@ -1376,6 +1378,8 @@ class ChapterAttributor:
         for head in heads:
             if head.speaker:
                 weight[head.speaker] += 2.0 if head.confidence >= EXPLICIT_FAR else 1.0
+            elif head.fallback:
+                weight[head.fallback] += _GUESS_WEIGHT  # whom a pronoun would have picked far back
         for _, called in names:
             for who in sorted(called):
                 if can_speak(who):
