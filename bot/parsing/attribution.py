@@ -953,9 +953,14 @@ class ChapterAttributor:
             lead = paragraphs[index - 1]
             tail = lead[max(lead.rfind('"'), lead.rfind("”")) + 1 :]
             if len(tail.split()) > _TAIL_WORDS:
-                who, _ = self._walk(_Narration(tail[-_LOOKBACK_CHARS:]), gender, fits)
+                narration = _Narration(tail[-_LOOKBACK_CHARS:])
+                who, _ = self._walk(narration, gender, fits)
                 if who:
                     return who, PRONOUN_NARRATED
+                if fits(previous) and any(sentence.pronoun == gender for sentence in narration):
+                    # '"...," he returned. He sat staring out.' and nobody else of his sex named:
+                    # he is still the one who spoke.
+                    return previous, PRONOUN_NARRATED
         if previous is not None:
             # In a running exchange the pronoun is the other side of the last turn, not whoever
             # the speeches happened to name. Turn-taking knows the exchange best (measured): the

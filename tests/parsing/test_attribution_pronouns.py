@@ -74,3 +74,12 @@ def test_a_lead_in_paragraph_names_the_speaker_of_the_next():
     assert speakers(text + '"We had much better let the matter drop."') == [("Lucy", "explicit-far")]
     text = WOMEN + "Mary looked up from her work. She was mistress enough of herself to whisper to Lucy,\n\n"
     assert speakers(text + '"We had much better let the matter drop."') == [("Mary", "pronoun")]
+
+
+def test_a_turn_that_ends_in_narration_about_her_is_still_hers():
+    # Her own speech, then "She sat staring": the next "she" has not changed.
+    text = WOMEN + '"Yes," said Lucy.\n\nKatharine stood up. "It is late," she said. She sat staring out of the window.\n\n'
+    assert speakers(text + '"Did you hurt yourself?" she asked.')[-1] == ("Katharine", "pronoun")
+    # Without the narration, the exchange goes back to Lucy.
+    text = WOMEN + '"Yes," said Lucy.\n\nKatharine stood up. "It is late," she said.\n\n'
+    assert speakers(text + '"Did you hurt yourself?" she asked.')[-1][0] == "Lucy"
