@@ -152,6 +152,9 @@ class Lexicon:
         """Canonical name for a name as written in a tag, or None for words that name nobody."""
         if written in self.canonical:
             return self.canonical[written]
+        title, _, rest = written.partition(" ")
+        if rest and title in TITLES and (who := self.canonical.get(titled(title, rest))):
+            return who  # "Mrs Croft", written without the title's full stop
         if is_stopword(written):
             return None
         base = base_form(written)

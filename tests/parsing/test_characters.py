@@ -1,6 +1,7 @@
 """Characters: speakers and recurring names, aliases merged, common words left out."""
 from __future__ import annotations
 
+from bot.parsing.characters import build_lexicon
 from tests.parsing.conftest import parse
 
 
@@ -121,3 +122,15 @@ def test_a_miss_the_tags_name_stays_somebody_of_her_own():
         '"It is late," said Miss Steele.\n\n"It is," said Lucy.\n\n"Very late," said Miss Steele.\n'
     )
     assert {"Lucy", "Miss Steele"} <= {c.name for c in parse(text).characters}
+
+
+def test_a_title_without_its_full_stop_names_the_same_speaker():
+    # British spelling: "said Mrs Croft" is Mrs. Croft, and the tag makes her a speaker (only those
+    # the tags name are candidates for a later "she").
+    lexicon = build_lexicon(
+        "Everyone liked Mrs. Croft. Then Mrs Croft smiled at her husband.\n\n"
+        '"I am going home," said Mrs Croft.\n\n"We shall meet again," said Mr Elliot.\n'
+    )
+    assert lexicon.resolve("Mrs Croft") == "Mrs. Croft"
+    assert lexicon.speakers["Mrs. Croft"] == 1
+    assert lexicon.speakers["Mr. Elliot"] == 1
