@@ -81,7 +81,7 @@ _RECURRING = 4
 _SURNAME_PAIRS = 3
 _NOT_ROLES = frozenset(
     "other latter former first second third last old young little elder younger same man woman "
-    "lady gentleman girl boy voice one".split()
+    "lady gentleman girl boy voice one child".split()
 )
 # Names that are also common words; each needs this many speech tags to count as a name.
 _WORD_NAMES = frozenset("May June April August Will Hope Grace Faith Joy".split())

@@ -232,6 +232,14 @@ def test_a_role_the_tags_keep_naming_is_the_speaker():
     assert all(q.confidence < 0.8 for q in parse(text).quotes if q.rule == "role")
 
 
+def test_a_plain_description_is_no_role():
+    # "the child", like "the girl" or "the other", describes whoever it is: no character of its own.
+    text = CAST + "\n\n".join(
+        ['"Another round?" said the child.', '"No," Naruto said.', '"Suit yourself," the child said.']
+    )
+    assert "the child" not in {speaker for _, speaker, _ in attributions(text)}
+
+
 def test_the_title_alone_is_the_one_character_with_that_title():
     text = CAST + (
         "Colonel Brandon came in. Colonel Brandon shook his head. Colonel Brandon sat down.\n\n"
