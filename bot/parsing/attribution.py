@@ -109,6 +109,9 @@ _CALLED_WEIGHT = 2.0
 _PARTNER_WEIGHT = 2.0
 # A pronoun's guess left to the exchange still makes its character a likely part of it.
 _GUESS_WEIGHT = 0.5
+# The story's leading man or woman, brought into an exchange that has a he or she and nobody of
+# that sex: a small weight, as the leading character is only a guess there.
+_LEAD_WEIGHT = 0.1
 # What crossing narration between two turns costs when choosing the nearest tagged turn, in
 # turns: parity survives one step next to each other 96% of the time and one across narration
 # 60% of the time, so a crossing is worth about ten steps.
@@ -712,6 +715,7 @@ class ChapterAttributor:
         self._last_of_gender: dict[str, str] = {}
         self._titled: dict[str, str] = {}  # "count" -> "Count Orlov", from this chapter's tags
         self._declined: str | None = None  # the last pronoun's guess that was not good enough
+        self._leads: dict[str, str | None] = {}  # sex -> the character the tags name most
 
     def scene(self, paragraphs: Sequence[str], quotes: Sequence[RawQuote]) -> list[Attribution]:
         results = [Attribution() for _ in quotes]
@@ -1411,6 +1415,11 @@ class ChapterAttributor:
                 break
             if who not in cands:
                 cands.append(who)
+        for hint in sorted({hint for hint in hints if hint}):
+            if not any(genders.get(c) == hint for c in cands) and (lead := self._lead(hint)):
+                # A he or she with nobody of that sex about: most often the story's leading one.
+                cands.append(lead)
+                weight[lead] += _LEAD_WEIGHT
         if len(cands) < 2:
             self._alternate(run, quotes, results, paragraphs, recent)
             return
@@ -1537,6 +1546,14 @@ class ChapterAttributor:
                 rule, confidence = "turn-taking", TURN
             for n in run[i]:
                 results[n].speaker, results[n].confidence, results[n].rule = who, confidence, rule
+
+    def _lead(self, sex: str) -> str | None:
+        """The character of that sex the story's tags name most."""
+        if sex not in self._leads:
+            genders = self._lexicon.gender
+            ranked = sorted(self._lexicon.speakers.items(), key=lambda kv: (-kv[1], kv[0]))
+            self._leads[sex] = next((who for who, _ in ranked if genders.get(who) == sex), None)
+        return self._leads[sex]
 
     def _narrated(self, paragraphs: Sequence[str], first: RawQuote) -> list[str]:
         """Characters named in the narration before an exchange, most recent first."""

@@ -83,3 +83,14 @@ def test_a_turn_that_ends_in_narration_about_her_is_still_hers():
     # Without the narration, the exchange goes back to Lucy.
     text = WOMEN + '"Yes," said Lucy.\n\nKatharine stood up. "It is late," she said.\n\n'
     assert speakers(text + '"Did you hurt yourself?" she asked.')[-1][0] == "Lucy"
+
+
+def test_a_she_among_men_only_is_the_story_s_leading_woman():
+    men = "Tom rubbed his eyes. Tom shook his head. Tom smiled to himself.\n\n" + (
+        "Bill rubbed his eyes. Bill shook his head. Bill smiled to himself.\n\n"
+    )
+    first = "Chapter 1\n\n" + WOMEN + men + '"Hello," said Mary.\n\n"Hi," said Lucy.\n\n"Yes," said Mary.\n\n'
+    second = "Chapter 2\n\n" + "The rain fell on the roofs.\n\n" * 6 + (
+        '"It is late," said Tom.\n\n"It is," said Bill.\n\n"Who is there?" she asked.\n\n"Only me," said Tom.\n'
+    )
+    assert speakers(first + second)[-2] == ("Mary", "pronoun-turn")
