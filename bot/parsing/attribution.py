@@ -722,6 +722,8 @@ class ChapterAttributor:
         self._narration_text: dict[int, str] = {}
         self._names_cache: dict[int, list[str]] = {}
         self._sentences_cache: dict[int, _Narration] = {}
+        self._tails: dict[int, _Narration | None] = {}
+        self._called_in: dict[int, set[str]] = {}  # paragraph -> whom its speeches call on
         by_paragraph: dict[int, list[int]] = {}
         for number, quote in enumerate(quotes):
             by_paragraph.setdefault(quote.paragraph, []).append(number)
@@ -922,7 +924,6 @@ class ChapterAttributor:
             return known == gender
 
         before = quote.before[-_LOOKBACK_CHARS:]
-        subjects = _subjects(before) if len(before) > 2 else []
         if len(before) > 2:
             who, kind = self._walk(_Narration(before), gender, fits)
             if who:
@@ -936,7 +937,7 @@ class ChapterAttributor:
             who, _ = self._walk(_Narration(earlier), gender, fits)
             if who:
                 return who, PRONOUN_NAMED
-        for name in reversed(subjects):
+        for name in reversed(_subjects(before) if len(before) > 2 else ()):
             who = canonical.get(name)
             if who and who not in excluded and genders.get(who) is None and can_speak(who):
                 # Someone acting in this very paragraph whose gender the text never showed beats
@@ -946,18 +947,18 @@ class ChapterAttributor:
         previous = earlier_speakers.get(index - 1)
         if index:
             # "Are you coming, Tobin?" / '"No," he said.': the one called on answers.
-            called: set[str] = set()
-            for speech in _QUOTED.findall(paragraphs[index - 1][-_LOOKBACK_CHARS:]):
-                called |= self._names_in_speech(speech.strip("\"“”"))[1]
+            called = self._called_in.get(index - 1)
+            if called is None:
+                called = self._called_in[index - 1] = set()
+                for speech in _QUOTED.findall(paragraphs[index - 1][-_LOOKBACK_CHARS:]):
+                    called |= self._names_in_speech(speech.strip("\"“”"))[1]
             if len(called) == 1 and (who := next(iter(called))) != previous and fits(who):
                 return who, PRONOUN_CALLED
         if previous is not None:
             # The last turn ended in narration ('"...," said Mary, and she put her hand on his
             # arm.'): whom that narration is about comes before the other side of the exchange.
-            lead = paragraphs[index - 1]
-            tail = lead[max(lead.rfind('"'), lead.rfind("”")) + 1 :]
-            if len(tail.split()) > _TAIL_WORDS:
-                narration = _Narration(tail[-_LOOKBACK_CHARS:])
+            narration = self._tail(paragraphs, index - 1)
+            if narration is not None:
                 who, _ = self._walk(narration, gender, fits)
                 if who:
                     return who, PRONOUN_NARRATED
@@ -992,6 +993,14 @@ class ChapterAttributor:
         """No answer for a pronoun, the guess kept aside (see Attribution.fallback)."""
         self._declined = guess
         return None, PRONOUN_UNSURE
+
+    def _tail(self, paragraphs: Sequence[str], index: int) -> _Narration | None:
+        """The narration after a paragraph's last speech, when it is more than the speech's tag."""
+        if index not in self._tails:
+            lead = paragraphs[index]
+            tail = lead[max(lead.rfind('"'), lead.rfind("”")) + 1 :]
+            self._tails[index] = _Narration(tail[-_LOOKBACK_CHARS:]) if len(tail.split()) > _TAIL_WORDS else None
+        return self._tails[index]
 
     def _narration(self, paragraphs: Sequence[str], index: int) -> str:
         """A paragraph's narration, its speeches blanked: only its end, since reading all of a
