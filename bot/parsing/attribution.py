@@ -742,8 +742,10 @@ class ChapterAttributor:
                     self._last_of_gender[gender] = who
         self._turn_taking(quotes, results, paragraphs)
         for result in results:
-            if result.speaker is None and result.fallback:
-                result.speaker, result.confidence, result.rule = result.fallback, PRONOUN_UNSURE, "pronoun"
+            # A he or she nothing else named: the pronoun's own far guess, else the story's leading
+            # man or woman.
+            if result.speaker is None and (who := result.fallback or (result.gender and self._lead(result.gender))):
+                result.speaker, result.confidence, result.rule = who, PRONOUN_UNSURE, "pronoun"
         return results
 
     def _paragraph(

@@ -94,3 +94,10 @@ def test_a_she_among_men_only_is_the_story_s_leading_woman():
         '"It is late," said Tom.\n\n"It is," said Bill.\n\n"Who is there?" she asked.\n\n"Only me," said Tom.\n'
     )
     assert speakers(first + second)[-2] == ("Mary", "pronoun-turn")
+
+
+def test_a_lone_she_nothing_names_is_the_story_s_leading_woman():
+    men = "Tom rubbed his eyes. Tom shook his head. Tom smiled to himself.\n\n"
+    first = "Chapter 1\n\n" + WOMEN + men + '"Hello," said Mary.\n\n"Hi," said Lucy.\n\n"Yes," said Mary.\n\n'
+    second = "Chapter 2\n\n" + "The rain fell on the roofs.\n\n" * 6 + '"Who is there?" she asked.\n'
+    assert speakers(first + second)[-1] == ("Mary", "pronoun")
