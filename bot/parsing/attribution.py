@@ -741,11 +741,17 @@ class ChapterAttributor:
                 if gender := self._lexicon.gender.get(who):
                     self._last_of_gender[gender] = who
         self._turn_taking(quotes, results, paragraphs)
-        for result in results:
+        guessed: dict[int, str] = {}
+        for quote, result in zip(quotes, results, strict=True):
             # A he or she nothing else named: the pronoun's own far guess, else the story's leading
             # man or woman.
             if result.speaker is None and (who := result.fallback or (result.gender and self._lead(result.gender))):
                 result.speaker, result.confidence, result.rule = who, PRONOUN_UNSURE, "pronoun"
+                guessed.setdefault(quote.paragraph, who)
+        for quote, result in zip(quotes, results, strict=True):
+            if result.speaker is None and (who := guessed.get(quote.paragraph)):
+                # The rest of that speech's paragraph ('"...," said he. "The Fussells..."').
+                result.speaker, result.confidence, result.rule = who, PRONOUN_UNSURE, "same-paragraph"
         return results
 
     def _paragraph(

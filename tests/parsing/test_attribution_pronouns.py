@@ -99,5 +99,5 @@ def test_a_she_among_men_only_is_the_story_s_leading_woman():
 def test_a_lone_she_nothing_names_is_the_story_s_leading_woman():
     men = "Tom rubbed his eyes. Tom shook his head. Tom smiled to himself.\n\n"
     first = "Chapter 1\n\n" + WOMEN + men + '"Hello," said Mary.\n\n"Hi," said Lucy.\n\n"Yes," said Mary.\n\n'
-    second = "Chapter 2\n\n" + "The rain fell on the roofs.\n\n" * 6 + '"Who is there?" she asked.\n'
-    assert speakers(first + second)[-1] == ("Mary", "pronoun")
+    second = "Chapter 2\n\n" + "The rain fell on the roofs.\n\n" * 6 + '"Who is there?" she asked. "Come in."\n'
+    assert speakers(first + second)[-2:] == [("Mary", "pronoun"), ("Mary", "same-paragraph")]
