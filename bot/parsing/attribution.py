@@ -774,10 +774,13 @@ class ChapterAttributor:
                 if closing < 0 or len(trailing.split()) > _OWN_TAG_WORDS or not _tag_after(trailing):
                     before = lead_in
             tag = _tag_after(quote.after) or _tag_before(before)
-            if tag is None and before is not quote.before:
+            if tag is None and (
+                before is not quote.before or (quote is quotes[0] and before.rstrip(" -—–")[-1:] in (":", ","))
+            ):
                 # "Willoughby, first rousing himself, broke it thus:" and the speech opens the next
-                # paragraph: whoever the lead-in's last sentence is about speaks.
-                lead = _Sentence(_sentences(_QUOTED.sub(" ", before[-_SENTENCE_CHARS:]))[-1])
+                # paragraph, or follows in this one ("He pulled himself up and went on, smiling:"):
+                # whoever the lead-in's last sentence is about speaks.
+                lead = _Sentence((_sentences(_QUOTED.sub(" ", before[-_SENTENCE_CHARS:])) or [""])[-1])
                 if lead.subject:
                     tag = "far", lead.subject
                 elif lead.pronoun:

@@ -101,3 +101,8 @@ def test_a_lone_she_nothing_names_is_the_story_s_leading_woman():
     first = "Chapter 1\n\n" + WOMEN + men + '"Hello," said Mary.\n\n"Hi," said Lucy.\n\n"Yes," said Mary.\n\n'
     second = "Chapter 2\n\n" + "The rain fell on the roofs.\n\n" * 6 + '"Who is there?" she asked. "Come in."\n'
     assert speakers(first + second)[-2:] == [("Mary", "pronoun"), ("Mary", "same-paragraph")]
+
+
+def test_a_lead_in_earlier_in_the_paragraph_names_the_speaker():
+    text = WOMEN + 'Lucy pulled herself up, startled by the turn her thoughts had taken, and went on, smiling: "We are late."'
+    assert speakers(text) == [("Lucy", "explicit-far")]
