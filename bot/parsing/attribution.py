@@ -37,7 +37,10 @@ _DESCRIPTION_WORDS = 4
 _CAPITALISED_BEFORE_WORD = re.compile(r"[A-Z][a-z]+(?:-[a-z]+)?(?:['’]s)?(?= [a-z]|, )")
 _PRONOUN_SUBJECT = re.compile(r"\s*(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b")
 _PRONOUN_SUBJECT_END = re.compile(r"(?:^|[.!?]\s+)(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b[^.!?\"“”]*[.!?]\s*$")
-_ANY_VERB_PRONOUN = re.compile(r"\s*(he|she)\s+(?:[a-z]+ly\s+)?(?:was |had )?[a-z]+(?:ed|ing)\b")
+_ANY_VERB_PRONOUN = re.compile(
+    r"\s*(he|she)\s+(?:[a-z]+ly\s+)?(?:was |had )?(?:[a-z]+(?:ed|ing)|broke|began|spoke|went|burst|flung|threw|"
+    r"brought|struck|caught|cut|drew|rose|came|ran|stood|sat|took|put|gave|shook|held|let|got)\b"
+)
 # Verbs that say the speaker goes on: '"...," she went on', 'and then she added:'.
 _GOES_ON = "(?:continued|went on|resumed|pursued|persisted|added)"
 _GOES_ON_AFTER = re.compile(rf"\s*,?\s*(?:he|she)\s+(?:[a-z]+ly\s+)?{_GOES_ON}\b")

@@ -42,6 +42,7 @@ def test_a_subject_may_be_followed_by_a_comma():
 def test_he_or_she_and_any_verb_after_a_speech_that_runs_on():
     text = WOMEN + "Mary looked up.\n\n"
     assert speakers(text + '"I am so very happy," she prattled.') == [("Mary", "pronoun")]
+    assert speakers(text + '"Oh, do not calculate," she broke out.') == [("Mary", "pronoun")]
     assert speakers(text + '"Insufferable woman!" was her immediate exclamation.') == [("Mary", "pronoun")]
 
 
