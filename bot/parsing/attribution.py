@@ -498,6 +498,10 @@ def _tag_before(before: str) -> tuple[str, str] | None:
         return "narrator", "I"
     if subject.lower() in _PRONOUNS and (index == 0 or words[index - 1][-1] in ".!?,;:" or words[index - 1].islower()):
         return "pronoun", subject.lower()
+    titled_at = index - (index >= 1 and bare(words[index - 1]).rstrip(".") in TITLES)
+    if titled_at >= 1 and bare(words[titled_at - 1]).lower() in _OBJECT_MARKERS:
+        # "and, turning to Elizabeth, said,": whom the speaker turns to is not the speaker.
+        return _sentence_subject(before)
     if index >= 1 and bare(words[index - 1]).rstrip(".") in TITLES:
         return "name", titled(bare(words[index - 1]), subject)
     if subject[:1].isupper() and subject[1:2].islower():

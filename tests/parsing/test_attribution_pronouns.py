@@ -107,3 +107,13 @@ def test_a_lone_she_nothing_names_is_the_story_s_leading_woman():
 def test_a_lead_in_earlier_in_the_paragraph_names_the_speaker():
     text = WOMEN + 'Lucy pulled herself up, startled by the turn her thoughts had taken, and went on, smiling: "We are late."'
     assert speakers(text) == [("Lucy", "explicit-far")]
+
+
+def test_whom_the_speaker_turns_to_is_not_the_speaker():
+    text = WOMEN + "Lucy looked up.\n\n"
+    assert speakers(text + 'She resolved on one effort more and, turning to Mary, said, "Come with me."') == [
+        ("Lucy", "pronoun")
+    ]
+    assert speakers(text + 'Katharine took some music from a chair and, turning to Mary, said, "Here."') == [
+        ("Katharine", "explicit-far")
+    ]
