@@ -49,6 +49,8 @@ _QUOTED = re.compile(r"\"[^\"]*\"?|“[^”]*”?")
 # '"I know," flashed Helen': a rarer verb still makes a tag when a known speaker follows it.
 _INVERTED = re.compile(r"\s*([a-z]{3,}(?:ed|s)) ((?:(?:Mr|Mrs|Miss|Dr|Sir|Lady|Lord|Madame|Colonel|Captain)\.? )?[A-Z][a-z]+)\b(?![ -][A-Z])")
 # Words that end a tag's subject and go on with the sentence: "said the count, smiling", "said the count as he".
+# What follows a speech verb that says nobody spoke: "she said nothing", "he answered not a word".
+_SILENT = frozenset("nothing no not none".split())
 _CLAUSE_WORDS = frozenset("and as with to in at while who, but then".split())
 _SENTENCE_CHARS = 500
 # A lead-in's verb may be followed by a short manner phrase: "said in a small and quiet voice".
@@ -279,7 +281,11 @@ def _verb_end(words: list[str], index: int) -> int | None:
     particle = PHRASAL.get(word)
     if particle and index + 1 < len(words) and bare(words[index + 1]).lower() == particle:
         return index + 2
-    return index + 1 if word in SPEECH_VERBS else None
+    if word not in SPEECH_VERBS or (
+        index + 1 < len(words) and words[index][-1].isalpha() and bare(words[index + 1]).lower() in _SILENT
+    ):
+        return None  # "Catherine said nothing."
+    return index + 1
 
 
 def _adverb(word: str) -> bool:

@@ -117,3 +117,9 @@ def test_whom_the_speaker_turns_to_is_not_the_speaker():
     assert speakers(text + 'Katharine took some music from a chair and, turning to Mary, said, "Here."') == [
         ("Katharine", "explicit-far")
     ]
+
+
+def test_said_nothing_is_no_tag():
+    text = WOMEN + '"Yes," said Lucy.\n\n'
+    result = speakers(text + '"It has been your own doing entirely?" Mary said nothing.')
+    assert result[-1] != ("Mary", "explicit")
