@@ -212,6 +212,19 @@ def _gendered_role(words: list[str], index: int) -> str | None:
     return noun
 
 
+def _with_epithet(pronoun: str, words: list[str], index: int) -> str:
+    """he/she, and after a "|" the description that gave it ("he|old man"), when it is one a
+    chapter may keep using for the same person ("the old man", not "his father")."""
+    if bare(words[index]).lower() != "the":
+        return pronoun
+    phrase = []
+    for word in words[index + 1 : index + 1 + _DESCRIPTION_WORDS]:
+        phrase.append(bare(word).lower())
+        if phrase[-1] in GENDERED_NOUNS:
+            return f"{pronoun}|{' '.join(phrase)}"
+    return pronoun
+
+
 def _description(words: list[str], index: int) -> str | None:
     """he/she for a short gendered description at words[index]: 'the old man', 'her father'."""
     if index >= len(words) or bare(words[index]).lower() not in _DETERMINERS | _POSSESSIVES:
@@ -370,7 +383,7 @@ def _tag_after(after: str) -> tuple[str, str] | None:
         if (role := _gendered_role(words, index)) is not None:
             return "role", role  # "said the count": the count if the story has one, else a he
         if (described := _description(words, index)) is not None:
-            return "pronoun", described
+            return "pronoun", _with_epithet(described, words, index)
         if index < len(words) and words[index].lower() in _DETERMINERS:
             if words[index] == "the" and index + 1 < len(words) and (role := bare(words[index + 1])).islower():
                 named = (index + 2 < len(words) and words[index + 1][-1].isalpha()
@@ -415,7 +428,7 @@ def _tag_after(after: str) -> tuple[str, str] | None:
         for end in range(1, min(1 + _DESCRIPTION_WORDS, len(words))):
             if bare(words[end]) in GENDERED_NOUNS:
                 if words[end][-1].isalpha() and _verb_end(words, end + 1):
-                    return "pronoun", described
+                    return "pronoun", _with_epithet(described, words, 0)
                 break
         return None
     if words[0].lower() == "the" and len(words) > 2 and (role := bare(words[1])).islower() and role.isalpha():
@@ -728,6 +741,7 @@ class ChapterAttributor:
         self._last_of_gender: dict[str, str] = {}
         self._titled: dict[str, str] = {}  # "count" -> "Count Orlov", from this chapter's tags
         self._declined: str | None = None  # the last pronoun's guess that was not good enough
+        self._epithets: dict[str, str] = {}  # "old man" -> whom "said the old man" named in this chapter
         self._leads: dict[str, str | None] = {}  # sex -> the character the tags name most
 
     def scene(self, paragraphs: Sequence[str], quotes: Sequence[RawQuote]) -> list[Attribution]:
@@ -862,7 +876,12 @@ class ChapterAttributor:
                 # Whoever any speech of the paragraph names is talked to or about, not speaking.
                 if spoken_of is None:
                     spoken_of = set().union(*(self._mentioned(q.text) for q in quotes))
+                value, _, epithet = value.partition("|")
                 result.gender = PRONOUN_GENDER[value]
+                if epithet and (who := self._epithets.get(epithet)) and who not in spoken_of:
+                    # "said the old man" again in this chapter: the same old man.
+                    result.speaker, result.confidence, result.rule = who, PRONOUN_NARRATED, "pronoun"
+                    continue
                 previous = earlier_speakers.get(index - 1)
                 if (
                     previous and quote is quotes[0] and previous not in spoken_of
@@ -880,6 +899,8 @@ class ChapterAttributor:
                     if self._lexicon.gender.get(name) is None:
                         result.confidence = PRONOUN_UNSURE
                     result.rule = "pronoun"
+                    if epithet and confidence >= PRONOUN_NARRATED:
+                        self._epithets[epithet] = name  # found by a subject or a name near
         known = [r for r in results if r.speaker]
         for position, result in enumerate(results):
             if result.speaker is None and known:

@@ -123,3 +123,15 @@ def test_said_nothing_is_no_tag():
     text = WOMEN + '"Yes," said Lucy.\n\n'
     result = speakers(text + '"It has been your own doing entirely?" Mary said nothing.')
     assert result[-1] != ("Mary", "explicit")
+
+
+MEN = (
+    "Tom rubbed his eyes. Tom shook his head. Tom smiled to himself.\n\n"
+    "Bill rubbed his eyes. Bill shook his head. Bill smiled to himself.\n\n"
+)
+
+
+def test_the_same_description_in_a_chapter_is_the_same_person():
+    text = WOMEN + MEN + "Tom sat by the fire.\n\n" + '"It is cold," said the old man.\n\n'
+    text += '"Yes," said Bill.\n\n' + "Bill warmed his hands at the fire.\n\n" + '"Too cold," said the old man.'
+    assert [who for who, _ in speakers(text)] == ["Tom", "Bill", "Tom"]
