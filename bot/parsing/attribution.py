@@ -19,6 +19,7 @@ from bot.parsing.names import (
     CAPITALISED,
     GENDERED_NOUNS,
     PRONOUN_GENDER,
+    STOPWORDS,
     TITLES,
     bare,
     base_form,
@@ -397,7 +398,7 @@ def _tag_after(after: str) -> tuple[str, str] | None:
                 noun = bare(words[index + 2]) if index + 2 < len(words) else ""
                 if (
                     role.isalpha() and words[index + 1][-1].isalpha() and noun.isalpha() and noun.islower()
-                    and noun not in GENDERED_NOUNS and not _adverb(noun)
+                    and noun not in GENDERED_NOUNS and not _adverb(noun) and noun not in STOPWORDS
                     and (index + 3 == len(words) or not words[index + 2][-1].isalpha()
                          or words[index + 3] in _CLAUSE_WORDS or _adverb(words[index + 3]))
                 ):

@@ -294,3 +294,8 @@ def test_a_pronoun_picks_up_the_subject_not_an_owner_or_an_object():
          'Naruto turned to Kenji. "Now," he said.']
     )
     assert [s for _, s, _ in attributions(text)[1:]] == ["Naruto", "Naruto"]
+
+
+def test_a_word_after_the_other_is_no_role():
+    text = CAST + '"Wait," said Naruto.\n\n"My dear friend," continued the other without listening, "stay."'
+    assert "the without" not in {speaker for _, speaker, _ in attributions(text)}
