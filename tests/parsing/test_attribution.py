@@ -297,5 +297,5 @@ def test_a_pronoun_picks_up_the_subject_not_an_owner_or_an_object():
 
 
 def test_a_word_after_the_other_is_no_role():
-    text = CAST + '"Wait," said Naruto.\n\n"My dear friend," continued the other without listening, "stay."'
+    text = CAST + '"Wait," said Naruto.\n\n"My dear friend," continued the other without at all listening to him, "stay."'
     assert "the without" not in {speaker for _, speaker, _ in attributions(text)}
