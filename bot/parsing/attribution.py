@@ -106,7 +106,7 @@ _GREETING = frozenset(
     "hey oh yes no thanks sorry dear hi hello bye goodbye morning dearest darling sweet sweetest ah well why".split()
 )
 _WINDOW = 100
-_RECENT_SPEAKERS = 4
+_RECENT_SPEAKERS = 3
 # Narration that ends an exchange: two paragraphs of it, or one long one (a short beat between
 # two speeches keeps the turns going).
 _EXCHANGE_BREAK = 500
