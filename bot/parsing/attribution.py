@@ -279,6 +279,7 @@ class Attribution:
     # A pronoun's guess too far-fetched to stand against turn-taking, kept for a speech that
     # turn-taking leaves without a speaker.
     fallback: str | None = None
+    addressee: str | None = None  # "she said to Elizabeth": whom the tag says the speech is to
 
 
 def _is_verb(word: str) -> bool:
@@ -877,6 +878,9 @@ class ChapterAttributor:
                 # Whoever any speech of the paragraph names is talked to or about, not speaking.
                 if spoken_of is None:
                     spoken_of = set().union(*(self._mentioned(q.text) for q in quotes))
+                if to := self._addressee(quote.after):
+                    result.addressee = to
+                    spoken_of = spoken_of | {to}
                 value, _, epithet = value.partition("|")
                 result.gender = PRONOUN_GENDER[value]
                 if epithet and (who := self._epithets.get(epithet)) and who not in spoken_of:
@@ -917,6 +921,17 @@ class ChapterAttributor:
             for result in results:
                 result.speaker, result.confidence, result.rule = speaker, confidence, rule
 
+    def _addressee(self, after: str) -> str | None:
+        """'," she said to Elizabeth': the one character a tag says the speech is to."""
+        words = after[:_WINDOW].split(None, 8)[:8]
+        for i in range(1, len(words) - 1):
+            if bare(words[i]).lower() in ("to", "at", "towards") and words[i + 1][:1].isupper():
+                name, _ = _read_name(words, i + 1)
+                return self._lexicon.canonical.get(name) if name else None
+            if not words[i][-1].isalpha() and i > 1:
+                break
+        return None
+
     def _opening_subject(self, narration: str, quotes: list[RawQuote], results: list[Attribution]) -> None:
         """'Marla put down her cup.' then an untagged speech: the one the narration opened on
         acting is likely to speak next, whatever the turns' parity says."""
@@ -929,8 +944,8 @@ class ChapterAttributor:
         who = self._lexicon.canonical.get(name)
         if not self._lexicon.can_speak(who) or any(who in self._mentioned(q.text) for q in quotes):
             return
-        if any(r.gender and self._lexicon.gender.get(who, r.gender) != r.gender for r in results):
-            return  # a "she said" whose pronoun found nobody near is still no man
+        if any(r.addressee == who or (r.gender and self._lexicon.gender.get(who, r.gender) != r.gender) for r in results):
+            return  # a "she said" is no man, and "she said to Lucy" is not Lucy
         for result in results:
             result.speaker, result.confidence, result.rule = who, BEAT_PARAGRAPH, "beat-paragraph"
 
@@ -1506,6 +1521,8 @@ class ChapterAttributor:
             if hint := hints[i]:
                 e = [a + b for a, b in zip(e, wrong_gender[hint], strict=True)]
             mentioned, called = names[i]
+            if (to := head.addressee) and (j := index_of.get(to, -1)) >= 0:
+                e[j] += _SELF_CALLED  # "she said to Elizabeth" is not Elizabeth
             for c in mentioned:
                 if (j := index_of.get(c, -1)) >= 0:
                     e[j] += _SELF_CALLED if c in called else _SELF_MENTIONED

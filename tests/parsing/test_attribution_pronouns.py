@@ -135,3 +135,8 @@ def test_the_same_description_in_a_chapter_is_the_same_person():
     text = WOMEN + MEN + "Tom sat by the fire.\n\n" + '"It is cold," said the old man.\n\n'
     text += '"Yes," said Bill.\n\n' + "Bill warmed his hands at the fire.\n\n" + '"Too cold," said the old man.'
     assert [who for who, _ in speakers(text)] == ["Tom", "Bill", "Tom"]
+
+
+def test_whom_a_tag_says_the_speech_is_to_is_not_the_speaker():
+    text = WOMEN + "Lucy looked up from her work.\n\n"
+    assert speakers(text + '"You are late," she said to Lucy.')[-1][0] != "Lucy"
