@@ -72,6 +72,8 @@ _LISTENING = re.compile(
     r"\b(?:could only|silent|silence|no answer|no reply|made no|did not (?:answer|reply|speak)"
     r"|asked (?:who|what|whether|if|how|why|where|when)|said nothing|relieved|in reply|smiled\.|listened)(?!\w)"
 )
+# "Emma heard him say to himself,": the one heard speaks, not the one hearing.
+_HEARD = re.compile(r"\b(?:heard|overheard|hear|listened to)\s+(him|her)\b")
 _REPLY_NOUNS = frozenset(
     "answer reply response retort rejoinder challenge question exclamation remark greeting comment inquiry enquiry"
     " observation".split()
@@ -810,7 +812,9 @@ class ChapterAttributor:
                 # paragraph, or follows in this one ("He pulled himself up and went on, smiling:"):
                 # whoever the lead-in's last sentence is about speaks.
                 lead = _Sentence((_sentences(_QUOTED.sub(" ", before[-_SENTENCE_CHARS:])) or [""])[-1])
-                if lead.subject:
+                if heard := _HEARD.search(lead.text):
+                    tag = "pronoun", "he" if heard[1] == "him" else "she"  # "Emma heard him say,"
+                elif lead.subject:
                     tag = "far", lead.subject
                 elif lead.pronoun:
                     tag = "pronoun", "he" if lead.pronoun == "M" else "she"

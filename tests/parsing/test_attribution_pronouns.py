@@ -140,3 +140,9 @@ def test_the_same_description_in_a_chapter_is_the_same_person():
 def test_whom_a_tag_says_the_speech_is_to_is_not_the_speaker():
     text = WOMEN + "Lucy looked up from her work.\n\n"
     assert speakers(text + '"You are late," she said to Lucy.')[-1][0] != "Lucy"
+
+
+def test_the_one_heard_speaks_not_the_one_hearing():
+    text = WOMEN + MEN + "Tom sat with his newspaper.\n\n"
+    text += 'Mary heard him almost immediately afterwards say to himself, "Just the silly fellow I took him for."'
+    assert speakers(text)[-1][0] == "Tom"
