@@ -49,9 +49,9 @@ _GOES_ON_BEFORE = re.compile(rf"\b{_GOES_ON}[,:—–-]*\s*$")
 _QUOTED = re.compile(r"\"[^\"]*\"?|“[^”]*”?")
 # '"I know," flashed Helen': a rarer verb still makes a tag when a known speaker follows it.
 _INVERTED = re.compile(r"\s*([a-z]{3,}(?:ed|s)) ((?:(?:Mr|Mrs|Miss|Dr|Sir|Lady|Lord|Madame|Colonel|Captain)\.? )?[A-Z][a-z]+)\b(?![ -][A-Z])")
-# Words that end a tag's subject and go on with the sentence: "said the count, smiling", "said the count as he".
 # What follows a speech verb that says nobody spoke: "she said nothing", "he answered not a word".
 _SILENT = frozenset("nothing no not none".split())
+# Words that end a tag's subject and go on with the sentence: "said the count, smiling", "said the count as he".
 _CLAUSE_WORDS = frozenset("and as with to in at while who, but then".split())
 _SENTENCE_CHARS = 500
 # A lead-in's verb may be followed by a short manner phrase: "said in a small and quiet voice".
@@ -152,7 +152,7 @@ _CALLED_NEXT_GAP = math.log(2.0)
 # within _BEAM of the best (wider limits measured no better, only slower).
 _PRUNE = 3.0
 _BEAM = 2.0
-_NEVER = -math.inf
+_NEVER = -math.inf  # the score of a state not reached
 # How exchanges go (second-order, measured on the annotated corpus): next to each other, after an
 # alternating pair the last speaker but one answers, after one speaker twice someone else does.
 _ADJACENT = {k: math.log(v) for k, v in {
