@@ -8,6 +8,10 @@ WOMEN = (
     "Katharine brushed her hair. Katharine folded her hands. Katharine smiled to herself.\n\n"
     "Lucy brushed her hair. Lucy folded her hands. Lucy smiled to herself.\n\n"
 )
+MEN = (
+    "Tom rubbed his eyes. Tom shook his head. Tom smiled to himself.\n\n"
+    "Bill rubbed his eyes. Bill shook his head. Bill smiled to himself.\n\n"
+)
 
 
 def speakers(text):
@@ -87,10 +91,7 @@ def test_a_turn_that_ends_in_narration_about_her_is_still_hers():
 
 
 def test_a_she_among_men_only_is_the_story_s_leading_woman():
-    men = "Tom rubbed his eyes. Tom shook his head. Tom smiled to himself.\n\n" + (
-        "Bill rubbed his eyes. Bill shook his head. Bill smiled to himself.\n\n"
-    )
-    first = "Chapter 1\n\n" + WOMEN + men + '"Hello," said Mary.\n\n"Hi," said Lucy.\n\n"Yes," said Mary.\n\n'
+    first = "Chapter 1\n\n" + WOMEN + MEN + '"Hello," said Mary.\n\n"Hi," said Lucy.\n\n"Yes," said Mary.\n\n'
     second = "Chapter 2\n\n" + "The rain fell on the roofs.\n\n" * 6 + (
         '"It is late," said Tom.\n\n"It is," said Bill.\n\n"Who is there?" she asked.\n\n"Only me," said Tom.\n'
     )
@@ -98,8 +99,7 @@ def test_a_she_among_men_only_is_the_story_s_leading_woman():
 
 
 def test_a_lone_she_nothing_names_is_the_story_s_leading_woman():
-    men = "Tom rubbed his eyes. Tom shook his head. Tom smiled to himself.\n\n"
-    first = "Chapter 1\n\n" + WOMEN + men + '"Hello," said Mary.\n\n"Hi," said Lucy.\n\n"Yes," said Mary.\n\n'
+    first = "Chapter 1\n\n" + WOMEN + MEN + '"Hello," said Mary.\n\n"Hi," said Lucy.\n\n"Yes," said Mary.\n\n'
     second = "Chapter 2\n\n" + "The rain fell on the roofs.\n\n" * 6 + '"Who is there?" she asked. "Come in."\n'
     assert speakers(first + second)[-2:] == [("Mary", "pronoun"), ("Mary", "same-paragraph")]
 
@@ -124,11 +124,6 @@ def test_said_nothing_is_no_tag():
     result = speakers(text + '"It has been your own doing entirely?" Mary said nothing.')
     assert result[-1] != ("Mary", "explicit")
 
-
-MEN = (
-    "Tom rubbed his eyes. Tom shook his head. Tom smiled to himself.\n\n"
-    "Bill rubbed his eyes. Bill shook his head. Bill smiled to himself.\n\n"
-)
 
 
 def test_the_same_description_in_a_chapter_is_the_same_person():
