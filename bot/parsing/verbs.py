@@ -12,6 +12,7 @@ _IRREGULAR = {
     "beg": ("begged", "begs"), "sob": ("sobbed", "sobs"), "admit": ("admitted", "admits"),
     "sing": ("sang", "sings"), "hum": ("hummed", "hums"), "plead": ("pleaded", "pleads"),
     "chat": ("chatted", "chats"), "stammer": ("stammered", "stammers"),
+    "speak": ("spoke", "speaks"),
 }
 _REGULAR = """
 ask answer shout yell scream exclaim whisper mutter mumble murmur growl hiss sigh laugh chuckle
@@ -27,6 +28,7 @@ ejaculate implore mourn assert quaver entreat concede supply explode hazard proc
 admonish confide acknowledge vow opine pronounce interpolate volunteer venture whisper exclaim
 cry sob pray sneer babble stammer reiterate acquiesce boom thunder lisp coax cajole soothe jeer
 speculate proclaim rebuke expostulate remonstrate reproach accost apologise apologize intervene
+demur
 """
 # "went on", "broke in": a verb that only introduces speech with its particle.
 PHRASAL = {"went": "on", "goes": "on", "broke": "in", "breaks": "in", "put": "in", "puts": "in",

@@ -25,6 +25,7 @@ def attributions(text):
         'Naruto shouted, "Let\'s go,"',
         'Naruto said to Sakura, "Let\'s go,"',
         '"Let\'s go!" yelled an over-excited Naruto.',
+        '"Let\'s go," spoke Naruto.',
     ],
 )
 def test_explicit_name_tag_before_after_or_inverted(paragraph):
