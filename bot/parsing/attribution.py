@@ -583,6 +583,9 @@ def _sentence_subject(before: str) -> tuple[str, str] | None:
         ):
             name, index = f"{name} {following}", index + 1  # "Frank Churchill was heard to say"
         if not words[index - 1][-1].isalpha() or words[index].islower():
+            if i > first + 1 and bare(words[i - 1]).lower() in ("while", "whilst", "whereupon") and words[i - 2][-1] == ",":
+                found.insert(0, ("far", name))  # '"...," called Helen, while Margaret, thoughtful, said:'
+                continue
             found.append(("far", name))
     if not found:
         return None

@@ -141,3 +141,8 @@ def test_the_one_heard_speaks_not_the_one_hearing():
     text = WOMEN + MEN + "Tom sat with his newspaper.\n\n"
     text += 'Mary heard him almost immediately afterwards say to himself, "Just the silly fellow I took him for."'
     assert speakers(text)[-1][0] == "Tom"
+
+
+def test_the_name_after_while_is_the_one_who_speaks_next():
+    text = WOMEN + '"All right," called Lucy, while Mary, thoughtful again, said: "I wish we had a boy in the house."'
+    assert speakers(text)[-1][0] == "Mary"
