@@ -672,12 +672,13 @@ class _Sentence:
     """Who a narration sentence is about: its subject (a name's form, or a pronoun's sex "M"/"F"),
     and, read only when asked for, the other names in it in order, owners ("Anne's words") apart."""
 
-    __slots__ = ("_names", "pronoun", "subject", "text")
+    __slots__ = ("_names", "described", "pronoun", "subject", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.subject: str | None = None
         self.pronoun: str | None = None
+        self.described: str | None = None
         self._names: tuple[list[str], list[str]] | None = None
         words = text.split(None, _SUBJECT_WORDS)  # the subject is near the start
         first = 0
@@ -697,6 +698,14 @@ class _Sentence:
                 name, _ = _read_name(words, first + (word == "The" and first + 1 < len(words)))
                 if name:
                     self.subject = name[:-2] if name.endswith(("'s", "’s")) else name
+                elif word in ("The", "the"):
+                    phrase = []
+                    for following in words[first + 1 : first + 1 + _DESCRIPTION_WORDS]:
+                        phrase.append(bare(following).lower())
+                        if not following[-1].isalpha() or phrase[-1] in GENDERED_NOUNS:
+                            break
+                    if phrase and phrase[-1] in GENDERED_NOUNS:
+                        self.described = " ".join(phrase)
 
     def names(self) -> tuple[list[str], list[str]]:
         """The names in the sentence, and apart the owners."""
@@ -1094,6 +1103,8 @@ class ChapterAttributor:
         for sentence in sentences:
             if sentence.subject and fits(who := canonical.get(sentence.subject)):
                 return who, "subject"
+            if sentence.described and fits(who := self._epithets.get(sentence.described)):
+                return who, "subject"  # "The old man sighed." of the old man the tags named
             if sentence.pronoun == gender:
                 continue
             others, owners = sentence.names()

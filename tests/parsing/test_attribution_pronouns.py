@@ -146,3 +146,9 @@ def test_the_one_heard_speaks_not_the_one_hearing():
 def test_the_name_after_while_is_the_one_who_speaks_next():
     text = WOMEN + '"All right," called Lucy, while Mary, thoughtful again, said: "I wish we had a boy in the house."'
     assert speakers(text)[-1][0] == "Mary"
+
+
+def test_narration_about_the_old_man_is_about_whom_the_tags_called_so():
+    text = WOMEN + MEN + "Tom sat by the fire.\n\n" + '"It is cold," said the old man.\n\n"Yes," said Bill.\n\n'
+    text += "Bill warmed his hands. The old man sighed.\n\n" + '"Too cold," he said.'
+    assert speakers(text)[-1] == ("Tom", "pronoun")
