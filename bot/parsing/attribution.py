@@ -880,6 +880,13 @@ class ChapterAttributor:
                     )
                     owner = owner or self._declined  # whose mother needs a guess, not a speaker
                 family = self._lexicon.family.get(owner or "")
+                if not family:
+                    # Kitty's family the text never writes out: "her" is most often of the family
+                    # of the chapter's last woman to speak, or of the story's leading one.
+                    sex = PRONOUN_GENDER[possessive]
+                    for other in (self._last_of_gender.get(sex), self._lead(sex)):
+                        if family := self._lexicon.family.get(other or ""):
+                            break
                 who = self._lexicon.canonical.get(titled(_KIN_TITLES[noun], family)) if family else None
                 if who and who != owner and who not in spoken_of and self._lexicon.can_speak(who):
                     result.speaker, result.confidence, result.rule = who, PRONOUN_NEAR, "kin"

@@ -152,3 +152,17 @@ def test_narration_about_the_old_man_is_about_whom_the_tags_called_so():
     text = WOMEN + MEN + "Tom sat by the fire.\n\n" + '"It is cold," said the old man.\n\n"Yes," said Bill.\n\n'
     text += "Bill warmed his hands. The old man sighed.\n\n" + '"Too cold," he said.'
     assert speakers(text)[-1] == ("Tom", "pronoun")
+
+
+def test_her_father_of_a_woman_whose_family_is_never_written_is_of_the_leading_family():
+    # Kitty's family name is never written; "her father" is of the family of the leading woman.
+    text = (
+        "Elizabeth brushed her hair. Elizabeth folded her hands. Elizabeth smiled to herself.\n\n"
+        "Everyone liked Elizabeth Bennet. They all knew Elizabeth Bennet. Nobody forgot Elizabeth Bennet.\n\n"
+        "Mr. Bennet rubbed his eyes. Mr. Bennet shook his head. Mr. Bennet smiled to himself.\n\n"
+        "Mrs. Bennet folded her hands. Mrs. Bennet smiled to herself.\n\n"
+        "Kitty brushed her hair. Kitty folded her hands. Kitty smiled to herself.\n\n"
+        + MEN + '"Yes," said Elizabeth.\n\n"No," said Tom.\n\n"Maybe," said Elizabeth.\n\n"Well," said Mr. Bennet.\n\n'
+        '"She is happy," said Kitty.\n\n"And so she should be," said her father.'
+    )
+    assert speakers(text)[-1] == ("Mr. Bennet", "kin")
