@@ -153,6 +153,9 @@ _CALLED_NEXT_GAP = math.log(2.0)
 _PRUNE = 3.0
 _BEAM = 2.0
 _NEVER = -math.inf  # the score of a state not reached
+# A he or she anywhere in a sentence.
+_SHE = re.compile(r"\b[Ss]he\b")
+_HE = re.compile(r"\b[Hh]e\b")
 # How exchanges go (second-order, measured on the annotated corpus): next to each other, after an
 # alternating pair the last speaker but one answers, after one speaker twice someone else does.
 _ADJACENT = {k: math.log(v) for k, v in {
@@ -672,7 +675,7 @@ class _Sentence:
     """Who a narration sentence is about: its subject (a name's form, or a pronoun's sex "M"/"F"),
     and, read only when asked for, the other names in it in order, owners ("Anne's words") apart."""
 
-    __slots__ = ("_names", "described", "pronoun", "subject", "text")
+    __slots__ = ("_carried", "_names", "described", "pronoun", "subject", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -680,6 +683,7 @@ class _Sentence:
         self.pronoun: str | None = None
         self.described: str | None = None
         self._names: tuple[list[str], list[str]] | None = None
+        self._carried: str | None = None
         words = text.split(None, _SUBJECT_WORDS)  # the subject is near the start
         first = 0
         while first < len(words) - 1 and bare(words[first]).lower() in _LEADING:
@@ -706,6 +710,14 @@ class _Sentence:
                             break
                     if phrase and phrase[-1] in GENDERED_NOUNS:
                         self.described = " ".join(phrase)
+
+    def carried(self) -> str:
+        """The sexes ("M", "F") of a he or she the sentence has before any name."""
+        if self._carried is None:
+            first_name = CAPITALISED.search(self.text, 1)
+            head = self.text if first_name is None else self.text[: first_name.start()]
+            self._carried = ("F" if _SHE.search(head) else "") + ("M" if _HE.search(head) else "")
+        return self._carried
 
     def names(self) -> tuple[list[str], list[str]]:
         """The names in the sentence, and apart the owners."""
@@ -1113,6 +1125,10 @@ class ChapterAttributor:
             if sentence.described and fits(who := self._epithets.get(sentence.described)):
                 return who, "subject"  # "The old man sighed." of the old man the tags named
             if sentence.pronoun == gender:
+                continue
+            if gender in sentence.carried():
+                # "The hostility which she had divined in Mary's tone had gone": a she before any
+                # name carries on an earlier sentence's, and the names after her are not her.
                 continue
             others, owners = sentence.names()
             for form in others:

@@ -166,3 +166,9 @@ def test_her_father_of_a_woman_whose_family_is_never_written_is_of_the_leading_f
         '"She is happy," said Kitty.\n\n"And so she should be," said her father.'
     )
     assert speakers(text)[-1] == ("Mr. Bennet", "kin")
+
+
+def test_a_she_before_any_name_carries_on_and_the_names_after_her_are_not_her():
+    text = WOMEN + "Katharine remained silent. She gazed into the fire.\n\n"
+    text += "The hostility which she had divined in Mary's tone had gone, and she forgot to leave.\n\n"
+    assert speakers(text + '"Well, I suppose I have," she said at length.') == [("Katharine", "pronoun")]
