@@ -233,6 +233,7 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
         self.pause_seconds = pause_seconds
         self.games: dict[int, RunningGame] = {}  # by channel id
         self._starting: set[int] = set()  # channels whose game is being prepared
+        self._unloading = False  # the bot is stopping: no game loop may start any more
         self.rng = random.Random()
 
     @property
@@ -247,6 +248,7 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(AnswerButton)
+        self._unloading = True
         games = list(self.games.values())
         # Ask each loop to stop at its next step rather than cancelling it: a cancel in the middle
         # of a write would leave the shared connection's transaction in an unknown state.
@@ -255,6 +257,9 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
             game.wake.set()
         for game in games:
             if game.task is None:
+                # Still being announced by /trivia start: it will never get its loop.
+                game.session.interrupt()
+                await self._finish(game)
                 continue
             try:
                 await asyncio.wait_for(asyncio.shield(game.task), SHUTDOWN_GRACE)
@@ -329,6 +334,8 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
             self.games.pop(channel.id, None)
             await repo.end_game(self.store, game_id, EndReason.STOPPED.value)
             raise
+        if self._unloading or game.finished:
+            return  # the bot began stopping while the game was announced; cog_unload ended it
         game.task = asyncio.create_task(self._run(game), name=f"trivia-{game_id}")
         await interaction.followup.send(
             f"Game on: {len(picked)} questions{short}.", ephemeral=True, allowed_mentions=NO_MENTIONS
