@@ -335,7 +335,9 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
             await repo.end_game(self.store, game_id, EndReason.STOPPED.value)
             raise
         if self._unloading or game.finished:
-            return  # the bot began stopping while the game was announced; cog_unload ended it
+            # The bot began stopping while the game was announced: cog_unload ended it, or, if it
+            # came too late for that, the next start marks it interrupted (cog_load).
+            return
         game.task = asyncio.create_task(self._run(game), name=f"trivia-{game_id}")
         await interaction.followup.send(
             f"Game on: {len(picked)} questions{short}.", ephemeral=True, allowed_mentions=NO_MENTIONS
