@@ -218,10 +218,20 @@ def _gendered_role(words: list[str], index: int) -> str | None:
     return noun
 
 
+# Relatives the text follows together, where either may be whose "her mother" is meant.
+_CLOSE_KIN = frozenset(("sister", "brother", "daughter", "mother"))
+
+
 def _with_epithet(pronoun: str, words: list[str], index: int) -> str:
     """he/she, and after a "|" the description that gave it ("he|old man"), when it is one a
-    chapter may keep using for the same person ("the old man", not "his father")."""
-    if bare(words[index]).lower() != "the":
+    chapter may keep using for the same person ("the old man", not "his father"); or after a "^"
+    the pronoun of whose relative the speaker is ("she^she" for "her aunt": not whoever "her" is)."""
+    if (owner := bare(words[index]).lower()) in ("his", "her"):
+        nouns = (bare(word).lower() for word in words[index + 1 : index + 1 + _DESCRIPTION_WORDS])
+        if next((noun for noun in nouns if noun in GENDERED_NOUNS), "") in _CLOSE_KIN:
+            return pronoun
+        return f"{pronoun}^{'he' if owner == 'his' else 'she'}"
+    if owner != "the":
         return pronoun
     phrase = []
     for word in words[index + 1 : index + 1 + _DESCRIPTION_WORDS]:
@@ -885,23 +895,25 @@ class ChapterAttributor:
                     spoken_of = set().union(*(self._mentioned(q.text) for q in quotes))
                 possessive, noun = value.split()
                 # Whose mother: most often the one who just spoke, else whom the pronoun picks up.
-                owner = earlier_speakers.get(index - 1)
-                if self._lexicon.gender.get(owner or "") != PRONOUN_GENDER[possessive]:
+                sex = PRONOUN_GENDER[possessive]
+                owners = [earlier_speakers.get(index - 1)]
+                if self._lexicon.gender.get(owners[0] or "") != sex:
                     owner, _ = self._resolve_pronoun(
                         "he" if possessive == "his" else "she", set(), paragraphs, index, quote, earlier_speakers
                     )
-                    owner = owner or self._declined  # whose mother needs a guess, not a speaker
-                family = self._lexicon.family.get(owner or "")
-                if not family:
-                    # Kitty's family the text never writes out: "her" is most often of the family
-                    # of the chapter's last woman to speak, or of the story's leading one.
-                    sex = PRONOUN_GENDER[possessive]
-                    for other in (self._last_of_gender.get(sex), self._lead(sex)):
-                        if family := self._lexicon.family.get(other or ""):
+                    owners = [owner, self._declined]  # whose mother needs a guess, not a speaker
+                # Kitty's family the text never writes out: "her" is most often of the family of
+                # the chapter's last woman to speak, or of the story's leading one.
+                owners += [self._last_of_gender.get(sex), self._lead(sex)]
+                found = None
+                for owner in owners:
+                    if family := self._lexicon.family.get(owner or ""):
+                        who = self._lexicon.canonical.get(titled(_KIN_TITLES[noun], family))
+                        if who and who != owner and who not in spoken_of and self._lexicon.can_speak(who):
+                            found = who
                             break
-                who = self._lexicon.canonical.get(titled(_KIN_TITLES[noun], family)) if family else None
-                if who and who != owner and who not in spoken_of and self._lexicon.can_speak(who):
-                    result.speaker, result.confidence, result.rule = who, PRONOUN_NEAR, "kin"
+                if found:
+                    result.speaker, result.confidence, result.rule = found, PRONOUN_NEAR, "kin"
                     continue
                 kind, value = "pronoun", GENDERED_NOUNS[noun]
             if kind == "role":
@@ -917,7 +929,17 @@ class ChapterAttributor:
                     result.addressee = to
                     spoken_of = spoken_of | {to}
                 value, _, epithet = value.partition("|")
+                value, _, owner_pronoun = value.partition("^")
                 result.gender = PRONOUN_GENDER[value]
+                if owner_pronoun == value:
+                    # "said her aunt": whose aunt (the one who just spoke, else whom "her" picks
+                    # up) is not the one speaking.
+                    owner = earlier_speakers.get(index - 1)
+                    if self._lexicon.gender.get(owner or "") != result.gender:
+                        owner, _ = self._resolve_pronoun(value, spoken_of, paragraphs, index, quote, earlier_speakers)
+                        owner = owner or self._declined
+                    if owner:
+                        spoken_of = spoken_of | {owner}
                 if epithet and (who := self._epithets.get(epithet)) and who not in spoken_of:
                     # "said the old man" again in this chapter: the same old man.
                     result.speaker, result.confidence, result.rule = who, PRONOUN_NARRATED, "pronoun"

@@ -441,7 +441,8 @@ def _merge_surnames(pairs: Counter[tuple[str, str]], lexicon: Lexicon) -> None:
         relatives = sum(n for sex, n in titles.items() if sex != lexicon.gender.get(owner))
         if (
             count < _SURNAME_PAIRS
-            or count < _DOMINANT_GIVEN * sum(givens.values())
+            # Among the given names that are people: "Mistah Oakley" in a dialect is no Oakley.
+            or count < _DOMINANT_GIVEN * sum(n for other, n in givens.items() if canonical[other] in lexicon.gender)
             or count < _GIVEN_OVER_TITLED * relatives
             or len(seconds_of[given]) > 1
             or owner != given  # "Mrs. Lynde" in "Lynde's Hollow": a titled name leads no family name

@@ -215,6 +215,18 @@ def test_a_family_name_alone_is_the_one_person_it_is_paired_with():
     assert "Mrs. Denham" in {c.name for c in story.characters}
 
 
+def test_a_family_name_alone_is_the_one_person_among_given_names_that_are_people():
+    # "Mistah Oakley" in a dialect is no given name: Maurice is still the one Oakley.
+    story = parse(
+        "Maurice Oakley came in. Maurice Oakley shook his head. Maurice Oakley sat down by himself.\n\n"
+        "Maurice looked at the fire. Maurice rubbed his eyes. Maurice nodded.\n\n"
+        "Berry called Mistah Oakley twice, and then Mistah Oakley turned, and for a while Mistah Oakley waited.\n\n"
+        "Katharine crossed her arms. Katharine tapped her foot.\n\n"
+        '"It is late," said Oakley.\n\n"Then go," said Katharine.\n\n"I will," said Maurice.\n'
+    )
+    assert [q.speaker for q in story.quotes] == ["Maurice Oakley", "Katharine", "Maurice Oakley"]
+
+
 def test_a_pronoun_far_from_any_name_is_the_last_speaker_of_that_gender():
     narration = ["Naruto walked on.", "Naruto stopped at the gate.", "Naruto looked back.", "Naruto sat down.",
                  "Naruto waited a long time."]

@@ -172,3 +172,31 @@ def test_a_she_before_any_name_carries_on_and_the_names_after_her_are_not_her():
     text = WOMEN + "Katharine remained silent. She gazed into the fire.\n\n"
     text += "The hostility which she had divined in Mary's tone had gone, and she forgot to leave.\n\n"
     assert speakers(text + '"Well, I suppose I have," she said at length.') == [("Katharine", "pronoun")]
+
+
+def test_her_aunt_is_not_whoever_her_is():
+    # "said her aunt" after Mary's speech: a woman, and not Mary, whose aunt she is.
+    text = WOMEN + "Mary and Katharine walked to the gate. Mary looked at the house.\n\n"
+    text += '"It is a fine house," said Mary.\n\n"It is," said her aunt.'
+    assert speakers(text)[-1][0] == "Katharine"
+
+
+def test_her_sister_may_be_either_sister():
+    # Sisters are followed together: whose sister "her" is, nothing says, so the pronoun's own
+    # answer stands (while "her aunt" is not that woman).
+    text = WOMEN + "Mary stood at the window and looked out at the rain.\n\n"
+    assert speakers(text + '"What a day it is," said her sister.')[-1][0] == "Mary"
+    assert speakers(text + '"What a day it is," said her aunt.')[-1][0] != "Mary"
+
+
+def test_his_wife_is_of_the_man_whose_family_has_a_wife():
+    # The nearest man, Mr. Collins, has no Mrs. Collins in the story; Mr. Bennet, the leading man, has.
+    text = (
+        "Mr. Bennet rubbed his eyes. Mr. Bennet shook his head. Mr. Bennet smiled to himself.\n\n"
+        "Mrs. Bennet folded her hands. Mrs. Bennet smiled to herself. Mrs. Bennet sighed.\n\n"
+        + WOMEN + '"Yes," said Mr. Bennet.\n\n"No," said Mrs. Bennet.\n\n"Well," said Mary.\n\n'
+        '"Soon," said Mr. Collins.\n\n"Why?" said Mr. Bennet.\n\n'
+        "Mr. Bennet read the letter aloud. It was from his cousin, Mr. Collins.\n\n"
+        '"Oh! my dear," cried his wife, "I cannot bear to hear that man mentioned."'
+    )
+    assert speakers(text)[-2:] == [("Mrs. Bennet", "kin"), ("Mrs. Bennet", "same-paragraph")]
