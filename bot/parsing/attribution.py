@@ -817,7 +817,25 @@ class ChapterAttributor:
             if result.speaker is None and (who := guessed.get(quote.paragraph)):
                 # The rest of that speech's paragraph ('"...," said he. "The Fussells..."').
                 result.speaker, result.confidence, result.rule = who, PRONOUN_UNSURE, "same-paragraph"
+        self._note_role_calls(paragraphs, quotes, results)
         return results
+
+    def _note_role_calls(self, paragraphs: Sequence[str], quotes: Sequence[RawQuote], results: list[Attribution]) -> None:
+        """'"Sit down, Basil." / "...," said the painter.': whom the speech just before a role's
+        turn calls on, when not its own speaker, is likely the role (see Lexicon.roles)."""
+        turns: dict[int, tuple[str | None, list[str]]] = {}
+        for quote, result in zip(quotes, results, strict=True):
+            turn = turns.setdefault(quote.paragraph, (result.speaker, []))
+            turn[1].append(quote.text)
+        for index, (speaker, _) in turns.items():
+            if not speaker or not speaker.startswith("the ") or index - 1 not in turns:
+                continue
+            previous, texts = turns[index - 1]
+            noun = speaker[4:]
+            for text in texts:
+                for called in self._names_in_speech(text)[1]:
+                    if called != previous and called.lower() != noun:  # "Duchess" calls on a title
+                        self._lexicon.role_calls.setdefault(speaker, Counter())[called] += 1
 
     def _paragraph(
         self,

@@ -78,6 +78,8 @@ _FEW_SPEAKERS = 4
 _DOMINANT_TITLE = 0.85
 _TITLED_SHARE = 0.25
 _RECURRING = 4
+_ROLE_CALLS = 2
+_ROLE_CALL_SHARE = 0.6
 _SURNAME_PAIRS = 3
 _NOT_ROLES = frozenset(
     "other latter former first second third last old young little elder younger same man woman "
@@ -107,6 +109,9 @@ class Lexicon:
     family: dict[str, str] = field(default_factory=dict)  # canonical -> family name ("Bennet")
     # Who talks with whom: filled in as the story's exchanges are attributed, in text order.
     partners: dict[str, Counter[str]] = field(default_factory=dict)
+    # "the painter" -> whom the speeches just before his turns call on ("..., Basil."): filled in
+    # as the story is attributed, read by roles().
+    role_calls: dict[str, Counter[str]] = field(default_factory=dict)
     # Every word that ends a known name form, worked out once the lexicon is complete: most
     # capitalised words in a speech name nobody, and this set lets them be skipped at once.
     _name_words: frozenset[str] | None = field(default=None, repr=False, compare=False)
@@ -116,6 +121,19 @@ class Lexicon:
         if self._name_words is None:
             self._name_words = frozenset(form.rsplit(" ", 1)[-1] for form in self.canonical)
         return self._name_words
+
+    def roles(self) -> dict[str, str]:
+        """The character each role the tags use ("the painter") turns out to be: the one name the
+        speeches just before the role's turns call on, at least twice and most of the time."""
+        found = {}
+        for role, called in self.role_calls.items():
+            (name, count), *_ = called.most_common(1)
+            sex = PRONOUN_GENDER.get(GENDERED_NOUNS.get(role[4:], ""))
+            if sex and self.gender.get(name, sex) != sex:
+                continue  # "the duchess" is no man
+            if count >= _ROLE_CALLS and count >= _ROLE_CALL_SHARE * sum(called.values()):
+                found[role] = name
+        return found
 
     def role(self, noun: str) -> str | None:
         """Who "the <noun>" in a tag is: the one character with that title, else the role itself
@@ -560,8 +578,9 @@ def _learn_from_sentences(sentences: list[tuple[str, str, str]], lexicon: Lexico
         lexicon.evidence[name] += 3
 
 
-def list_characters(lexicon: Lexicon, speakers: Counter[str]) -> tuple[Character, ...]:
-    """Speakers and names with evidence of personhood, most mentioned first."""
+def list_characters(lexicon: Lexicon, speakers: Counter[str], roles: dict[str, str] | None = None) -> tuple[Character, ...]:
+    """Speakers and names with evidence of personhood, most mentioned first; a role found to be
+    a named character ("the painter") is one of that character's aliases."""
     mentions: Counter[str] = Counter()
     aliases: dict[str, set[str]] = {}
     for form, count in lexicon.forms.items():
@@ -569,6 +588,8 @@ def list_characters(lexicon: Lexicon, speakers: Counter[str]) -> tuple[Character
         mentions[name] += max(count, 0)
         if form != name and "'" not in form and "’" not in form:
             aliases.setdefault(name, set()).add(form)
+    for role, name in (roles or {}).items():
+        aliases.setdefault(name, set()).add(role)
     chosen = [
         name
         for name in mentions

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from bot.parsing.attribution import ChapterAttributor
@@ -72,6 +73,14 @@ def parse_story(data: bytes, *, filename: str | None = None) -> Story:
                         found.start, found.start + len(found.text), who.rule,
                     )
                 )
+    if roles := lexicon.roles():
+        # "said the painter" of the Basil the speeches before it call on: him, everywhere.
+        for number, quote in enumerate(quotes):
+            if (name := roles.get(quote.speaker or "")) is not None:
+                quotes[number] = replace(quote, speaker=name)
+                speakers[name] += 1
+                speakers[quote.speaker] -= 1
+        speakers = +speakers
     chapters = tuple(
         Chapter(
             number=chapter.number,
@@ -86,7 +95,7 @@ def parse_story(data: bytes, *, filename: str | None = None) -> Story:
         notes=tuple(notes),
         chapters=chapters,
         quotes=tuple(quotes),
-        characters=list_characters(lexicon, speakers),
+        characters=list_characters(lexicon, speakers, roles),
     )
     log.debug(
         "parsed %s: %d chapters, %d quotes, %d characters",

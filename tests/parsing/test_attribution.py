@@ -245,6 +245,26 @@ def test_a_role_the_tags_keep_naming_is_the_speaker():
     assert all(q.confidence < 0.8 for q in parse(text).quotes if q.rule == "role")
 
 
+def test_a_role_the_speeches_before_it_call_by_name_is_that_character():
+    # Whom the speech just before "said the painter" calls on, twice and every time, is the painter.
+    text = CAST + (
+        "Basil came in. Basil rubbed his eyes. Basil sat down by himself.\n\n"
+        + "\n\n".join([
+            '"You look tired, Basil," Naruto said.', '"I am," said the painter.',
+            "Naruto walked to the window and stood there a long while, looking out.",
+            '"Sit down, Basil." Naruto pointed at a chair.', '"Thank you," said the painter.',
+        ])
+    )
+    story = parse(text)
+    assert [q.speaker for q in story.quotes] == ["Naruto", "Basil", "Naruto", "Basil"]
+    assert "the painter" in {c.name: c for c in story.characters}["Basil"].aliases
+    # Called on once only, or by a man's name for "the duchess", the role stays itself.
+    once = text.replace('"Sit down, Basil."', '"Sit down."')
+    assert [q.speaker for q in parse(once).quotes][-1] == "the painter"
+    duchess = text.replace("the painter", "the duchess")
+    assert [q.speaker for q in parse(duchess).quotes][-1] == "the duchess"
+
+
 def test_a_plain_description_is_no_role():
     # "the child", like "the girl" or "the other", describes whoever it is: no character of its own.
     text = CAST + "\n\n".join(
