@@ -856,7 +856,9 @@ class ChapterAttributor:
                 trailing = lead_in[closing + 1 :]
                 if closing < 0 or len(trailing.split()) > _OWN_TAG_WORDS or not _tag_after(trailing):
                     before = lead_in
-            tag = _tag_after(quote.after) or _tag_before(before)
+            tag = after_tag = _tag_after(quote.after)
+            if tag is None:
+                tag = _tag_before(before)
             if tag is None and (
                 before is not quote.before or (quote is quotes[0] and before.rstrip(" -—–")[-1:] in (":", ","))
             ):
@@ -946,6 +948,8 @@ class ChapterAttributor:
                 if to := self._addressee(quote.after):
                     result.addressee = to
                     spoken_of = spoken_of | {to}
+                if after_tag:
+                    spoken_of = spoken_of | self._beside_tag(quote.after)
                 value, _, epithet = value.partition("|")
                 value, _, owner_pronoun = value.partition("^")
                 result.gender = PRONOUN_GENDER[value]
@@ -995,6 +999,18 @@ class ChapterAttributor:
                 speaker, confidence, rule = self._pronoun_beat(paragraphs, index, quotes, earlier_speakers)
             for result in results:
                 result.speaker, result.confidence, result.rule = speaker, confidence, rule
+
+    def _beside_tag(self, after: str) -> set[str]:
+        """'," she said, genuinely disturbed by Anne's face.': whom the rest of a he/she tag's
+        sentence names is someone other than the speaker."""
+        tail = after[:_WINDOW]
+        for mark in ('"', "“", "”"):
+            tail = tail.split(mark, 1)[0]
+        words = _SENTENCE_BREAK.split(tail, 1)[0].split(None, 2)
+        if len(words) < 3:
+            return set()
+        canonical = self._lexicon.canonical
+        return {who for form in _names(words[2]) if (who := canonical.get(form.removesuffix("'s").removesuffix("’s")))}
 
     def _addressee(self, after: str) -> str | None:
         """'," she said to Elizabeth': the one character a tag says the speech is to."""

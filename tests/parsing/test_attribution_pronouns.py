@@ -200,3 +200,10 @@ def test_his_wife_is_of_the_man_whose_family_has_a_wife():
         '"Oh! my dear," cried his wife, "I cannot bear to hear that man mentioned."'
     )
     assert speakers(text)[-2:] == [("Mrs. Bennet", "kin"), ("Mrs. Bennet", "same-paragraph")]
+
+
+def test_whom_the_rest_of_the_tag_names_is_not_the_speaker():
+    # Mary is the subject just before, but the tag's own sentence looks at her: the other woman speaks.
+    text = WOMEN + "Katharine came in quietly. Mary looked up from her book and saw her.\n\n"
+    assert speakers(text + '"You must not cry," she said, troubled by Mary\'s face.') == [("Katharine", "pronoun")]
+    assert speakers(text + '"You must not cry," she said.') == [("Mary", "pronoun")]
