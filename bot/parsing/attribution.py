@@ -950,6 +950,8 @@ class ChapterAttributor:
                     spoken_of = spoken_of | {to}
                 if after_tag:
                     spoken_of = spoken_of | self._beside_tag(quote.after)
+                else:
+                    spoken_of = spoken_of | self._spoken_to(before)
                 value, _, epithet = value.partition("|")
                 value, _, owner_pronoun = value.partition("^")
                 result.gender = PRONOUN_GENDER[value]
@@ -1011,6 +1013,18 @@ class ChapterAttributor:
             return set()
         canonical = self._lexicon.canonical
         return {who for form in _names(words[2]) if (who := canonical.get(form.removesuffix("'s").removesuffix("’s")))}
+
+    def _spoken_to(self, before: str) -> set[str]:
+        """'Turning to Anne, she said:', 'she continued to Lucy:': whom the tag's sentence before
+        the speech turns to is someone other than the speaker."""
+        words = (_sentences(_QUOTED.sub(" ", before[-_SENTENCE_CHARS:])) or [""])[-1].split()
+        found = set()
+        for i in range(1, len(words)):
+            if words[i - 1].lower() == "to" and words[i][:1].isupper():
+                name, _ = _read_name(words, i)
+                if name and (who := self._lexicon.canonical.get(name)):
+                    found.add(who)
+        return found
 
     def _addressee(self, after: str) -> str | None:
         """'," she said to Elizabeth': the one character a tag says the speech is to."""

@@ -207,3 +207,9 @@ def test_whom_the_rest_of_the_tag_names_is_not_the_speaker():
     text = WOMEN + "Katharine came in quietly. Mary looked up from her book and saw her.\n\n"
     assert speakers(text + '"You must not cry," she said, troubled by Mary\'s face.') == [("Katharine", "pronoun")]
     assert speakers(text + '"You must not cry," she said.') == [("Mary", "pronoun")]
+
+
+def test_whom_the_tag_before_turns_to_is_not_the_speaker():
+    text = WOMEN + "Katharine came in quietly. Mary looked up from her book and saw her.\n\n"
+    assert speakers(text + 'Then, turning to Mary, she said: "You must not cry."') == [("Katharine", "pronoun")]
+    assert speakers(text + 'Then, turning round, she said: "You must not cry."') == [("Mary", "pronoun")]
