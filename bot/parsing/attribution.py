@@ -665,6 +665,7 @@ def _names(text: str) -> list[str]:
 _SENTENCE_BREAK = re.compile(r"[.!?;]+[\"”’')_]*\s+")
 _LEADING = frozenset("and but then so yet now still".split())
 _SUBJECT_WORDS = 16
+_CLAUSE_SUBJECT_WORDS = 30  # a sentence that opens on a clause or two
 
 
 def _sentences(text: str) -> list[str]:
@@ -699,7 +700,17 @@ class _Sentence:
         while first < len(words) - 1 and bare(words[first]).lower() in _LEADING:
             first += 1
         if first < len(words) and bare(words[first]).lower() in _SUBORDINATORS:
-            comma = next((i for i in range(first, len(words) - 1) if words[i][-1] == ","), None)
+            # The subject follows the clause: "When ..., Jane said"; after several clauses ("But
+            # as ..., and as Katharine receded ..., Mrs. Milvain had"), the first comma a name or
+            # a he/she follows.
+            words = text.split(None, _CLAUSE_SUBJECT_WORDS)
+            commas = [i for i in range(first, len(words) - 1) if words[i][-1] == ","]
+            for comma in commas:
+                following = bare(words[comma + 1])
+                if following.lower() in ("he", "she") or (following[:1].isupper() and _read_name(words, comma + 1)[0]):
+                    break
+            else:
+                comma = commas[0] if commas else None
             if comma is not None:
                 first = comma + 1
         if first < len(words):

@@ -213,3 +213,11 @@ def test_whom_the_tag_before_turns_to_is_not_the_speaker():
     text = WOMEN + "Katharine came in quietly. Mary looked up from her book and saw her.\n\n"
     assert speakers(text + 'Then, turning to Mary, she said: "You must not cry."') == [("Katharine", "pronoun")]
     assert speakers(text + 'Then, turning round, she said: "You must not cry."') == [("Mary", "pronoun")]
+
+
+def test_the_subject_after_several_opening_clauses():
+    text = WOMEN + (
+        "But as Katharine was wanted in the drawing-room, and as Katharine slowly walked up the stairs, "
+        "Mary had no course but to follow her.\n\n"
+    )
+    assert speakers(text + '"Nobody will hear us?" she murmured.') == [("Mary", "pronoun")]
