@@ -39,3 +39,20 @@ def test_bad_input_raises_not_a_story(data):
 def test_only_headings_is_not_a_story():
     with pytest.raises(NotAStory):
         parse("Chapter 1\n\n***\n\nChapter 2\n")
+
+
+def test_a_parse_leaves_the_garbage_collector_as_it_found_it():
+    import gc
+
+    assert gc.isenabled()
+    parse_story(b'Chapter 1\n\n"Go," Sakura said.\n')
+    assert gc.isenabled()
+    with pytest.raises(NotAStory):
+        parse_story(b"")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        parse_story(b'Chapter 1\n\n"Go," Sakura said.\n')
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
