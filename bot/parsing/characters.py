@@ -142,7 +142,8 @@ class Lexicon:
             return owner
         if (who := self.canonical.get(noun.capitalize())) and who in self.speakers:
             return who  # "said the count" of the Count the tags name
-        if noun not in _NOT_ROLES and len(noun) > 2 and noun.replace("-", "").isalpha():
+        plural = noun.endswith("s") and not noun.endswith(("ss", "us", "is"))  # "said the voices"
+        if noun not in _NOT_ROLES and len(noun) > 2 and noun.replace("-", "").isalpha() and not plural:
             return f"the {noun}"
         return None
 

@@ -273,6 +273,16 @@ def test_a_plain_description_is_no_role():
     assert "the child" not in {speaker for _, speaker, _ in attributions(text)}
 
 
+@pytest.mark.parametrize("role", ["voices", "ladies", "others"])
+def test_a_plural_is_no_role(role):
+    text = CAST + "\n\n".join(
+        [f'"Another round?" said the {role}.', '"No," Naruto said.', f'"Suit yourself," the {role} said.']
+    )
+    assert f"the {role}" not in {speaker for _, speaker, _ in attributions(text)}
+    hostess = text.replace(f"the {role}", "the hostess")
+    assert "the hostess" in {speaker for _, speaker, _ in attributions(hostess)}
+
+
 def test_the_title_alone_is_the_one_character_with_that_title():
     text = CAST + (
         "Colonel Brandon came in. Colonel Brandon shook his head. Colonel Brandon sat down.\n\n"
