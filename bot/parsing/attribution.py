@@ -226,12 +226,12 @@ def _with_epithet(pronoun: str, words: list[str], index: int) -> str:
     """he/she, and after a "|" the description that gave it ("he|old man"), when it is one a
     chapter may keep using for the same person ("the old man", not "his father"); or after a "^"
     the pronoun of whose relative the speaker is ("she^she" for "her aunt": not whoever "her" is)."""
-    if (owner := bare(words[index]).lower()) in ("his", "her"):
+    if (first := bare(words[index]).lower()) in ("his", "her"):
         nouns = (bare(word).lower() for word in words[index + 1 : index + 1 + _DESCRIPTION_WORDS])
         if next((noun for noun in nouns if noun in GENDERED_NOUNS), "") in _CLOSE_KIN:
             return pronoun
-        return f"{pronoun}^{'he' if owner == 'his' else 'she'}"
-    if owner != "the":
+        return f"{pronoun}^{'he' if first == 'his' else 'she'}"
+    if first != "the":
         return pronoun
     phrase = []
     for word in words[index + 1 : index + 1 + _DESCRIPTION_WORDS]:
@@ -682,6 +682,11 @@ def _sentences(text: str) -> list[str]:
     return found
 
 
+def _last_sentence(narration: str) -> str:
+    """The last sentence of the narration before a speech, other speeches in it blanked."""
+    return (_sentences(_QUOTED.sub(" ", narration[-_SENTENCE_CHARS:])) or [""])[-1]
+
+
 class _Sentence:
     """Who a narration sentence is about: its subject (a name's form, or a pronoun's sex "M"/"F"),
     and, read only when asked for, the other names in it in order, owners ("Anne's words") apart."""
@@ -828,10 +833,10 @@ class ChapterAttributor:
             if result.speaker is None and (who := guessed.get(quote.paragraph)):
                 # The rest of that speech's paragraph ('"...," said he. "The Fussells..."').
                 result.speaker, result.confidence, result.rule = who, PRONOUN_UNSURE, "same-paragraph"
-        self._note_role_calls(paragraphs, quotes, results)
+        self._note_role_calls(quotes, results)
         return results
 
-    def _note_role_calls(self, paragraphs: Sequence[str], quotes: Sequence[RawQuote], results: list[Attribution]) -> None:
+    def _note_role_calls(self, quotes: Sequence[RawQuote], results: list[Attribution]) -> None:
         """'"Sit down, Basil." / "...," said the painter.': whom the speech just before a role's
         turn calls on, when not its own speaker, is likely the role (see Lexicon.roles)."""
         turns: dict[int, tuple[str | None, list[str]]] = {}
@@ -876,7 +881,7 @@ class ChapterAttributor:
                 # "Willoughby, first rousing himself, broke it thus:" and the speech opens the next
                 # paragraph, or follows in this one ("He pulled himself up and went on, smiling:"):
                 # whoever the lead-in's last sentence is about speaks.
-                lead = _Sentence((_sentences(_QUOTED.sub(" ", before[-_SENTENCE_CHARS:])) or [""])[-1])
+                lead = _Sentence(_last_sentence(before))
                 if heard := _HEARD.search(lead.text):
                     tag = "pronoun", "he" if heard[1] == "him" else "she"  # "Emma heard him say,"
                 elif lead.subject:
@@ -1028,7 +1033,7 @@ class ChapterAttributor:
     def _spoken_to(self, before: str) -> set[str]:
         """'Turning to Anne, she said:', 'she continued to Lucy:': whom the tag's sentence before
         the speech turns to is someone other than the speaker."""
-        words = (_sentences(_QUOTED.sub(" ", before[-_SENTENCE_CHARS:])) or [""])[-1].split()
+        words = _last_sentence(before).split()
         found = set()
         for i in range(1, len(words)):
             if words[i - 1].lower() == "to" and words[i][:1].isupper():

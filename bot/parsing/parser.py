@@ -35,9 +35,9 @@ def outline_text(text: str) -> Outline:
 @contextmanager
 def _no_cycle_collection() -> Iterator[None]:
     """A parse makes hundreds of thousands of small objects that hold no reference cycles, and the
-    cyclic garbage collector would walk them again and again as they pile up (about 5% of the
-    time); reference counting frees them all the same. Left as it was found, so a parse running
-    in another thread at the same time never leaves the collector off."""
+    cyclic garbage collector would walk them again and again as they pile up (a few per cent of
+    the time); reference counting frees them all the same. Left as it was found, so a parse
+    running in another thread at the same time never leaves the collector off."""
     enabled = gc.isenabled()
     gc.disable()
     try:
