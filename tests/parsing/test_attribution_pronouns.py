@@ -202,15 +202,19 @@ def test_his_wife_is_of_the_man_whose_family_has_a_wife():
     assert speakers(text)[-2:] == [("Mrs. Bennet", "kin"), ("Mrs. Bennet", "same-paragraph")]
 
 
+# Mary is the subject just before a speech, and Katharine has just come in.
+KATHARINE_COMES_IN = WOMEN + "Katharine came in quietly. Mary looked up from her book and saw her.\n\n"
+
+
 def test_whom_the_rest_of_the_tag_names_is_not_the_speaker():
-    # Mary is the subject just before, but the tag's own sentence looks at her: the other woman speaks.
-    text = WOMEN + "Katharine came in quietly. Mary looked up from her book and saw her.\n\n"
+    # The tag's own sentence looks at Mary: the other woman speaks.
+    text = KATHARINE_COMES_IN
     assert speakers(text + '"You must not cry," she said, troubled by Mary\'s face.') == [("Katharine", "pronoun")]
     assert speakers(text + '"You must not cry," she said.') == [("Mary", "pronoun")]
 
 
 def test_whom_the_tag_before_turns_to_is_not_the_speaker():
-    text = WOMEN + "Katharine came in quietly. Mary looked up from her book and saw her.\n\n"
+    text = KATHARINE_COMES_IN
     assert speakers(text + 'Then, turning to Mary, she said: "You must not cry."') == [("Katharine", "pronoun")]
     assert speakers(text + 'Then, turning round, she said: "You must not cry."') == [("Mary", "pronoun")]
 
