@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -371,7 +372,7 @@ def _tag_after(after: str) -> tuple[str, str] | None:
     ):
         # '"...," was her answer.', '"...!" was her immediate exclamation.'
         return "pronoun", "he" if bare(words[1]).lower() == "his" else "she"
-    if (first == "was" or (first == "had" and bare(words[1]) == "been")) and len(words) > 2:
+    if (first == "was" or (first == "had" and len(words) > 1 and bare(words[1]) == "been")) and len(words) > 2:
         # '"...," was Marilla's response.', '"...," had been Anne's reply'
         name, index = _read_name(words, 1 if first == "was" else 2)
         if name and index < len(words) and (name.endswith(("'s", "’s")) or words[index] == "s"):
@@ -437,9 +438,9 @@ def _tag_after(after: str) -> tuple[str, str] | None:
             if following[:1].isupper() and following[1:2].islower():
                 name = f"{name} {following}"  # "said Count Orlov", "said Harriet Smith"
         return ("name", name) if name else None
-    if (kin := _kin(words, 0)) and words[1][-1].isalpha() and _verb_end(words, 2):
+    if (kin := _kin(words, 0)) and len(words) > 1 and words[1][-1].isalpha() and _verb_end(words, 2):
         return "kin", kin  # "her mother said"
-    if (role := _gendered_role(words, 0)) is not None and words[1][-1].isalpha() and _verb_end(words, 2):
+    if (role := _gendered_role(words, 0)) is not None and len(words) > 1 and words[1][-1].isalpha() and _verb_end(words, 2):
         return "role", role  # "the count said"
     if (described := _description(words, 0)) is not None:
         for end in range(1, min(1 + _DESCRIPTION_WORDS, len(words))):
@@ -668,18 +669,28 @@ _SUBJECT_WORDS = 16
 _CLAUSE_SUBJECT_WORDS = 30  # a sentence that opens on a clause or two
 
 
-def _sentences(text: str) -> list[str]:
-    """A narration's sentences, a title's full stop ending none ("Mrs. Barry")."""
-    found: list[str] = []
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Where a narration's sentences start and end, a title's full stop ending none ("Mrs. Barry")."""
+    found: list[tuple[int, int]] = []
     start = 0
     for match in _SENTENCE_BREAK.finditer(text):
         if text[max(0, match.start() - 4) : match.start()].rsplit(" ", 1)[-1] in _ABBREVIATIONS:
             continue
-        found.append(text[start : match.start() + 1])
+        found.append((start, match.start() + 1))
         start = match.end()
     if start < len(text):
-        found.append(text[start:])
+        found.append((start, len(text)))
     return found
+
+
+def _sentences(text: str) -> list[str]:
+    """A narration's sentences."""
+    return [text[start:end] for start, end in _sentence_spans(text)]
+
+
+def _blank_speech(text: str) -> str:
+    """The text with every speech blanked to spaces of its own length, so offsets still hold."""
+    return _QUOTED.sub(lambda match: " " * len(match[0]), text)
 
 
 def _last_sentence(narration: str) -> str:
@@ -759,15 +770,42 @@ class _Sentence:
         return self._names
 
 
-class _Narration:
-    """A narration's sentences, latest first, each read the first time a walk reaches it."""
+def _walk_plan(sentences: Iterable[_Sentence], gender: str) -> list[tuple[str, str]]:
+    """Whom a he/she of that sex could pick up from narration sentences (latest first), in the
+    order a walk tries them: ("subject", name form), ("described", phrase), ("mention", form)."""
+    plan: list[tuple[str, str]] = []
+    for sentence in sentences:
+        if sentence.subject:
+            plan.append(("subject", sentence.subject))
+        if sentence.described:
+            plan.append(("described", sentence.described))
+        if sentence.pronoun == gender or gender in sentence.carried():
+            # "The hostility which she had divined in Mary's tone had gone": a she before any
+            # name carries on an earlier sentence's, and the names after her are not her.
+            continue
+        others, owners = sentence.names()
+        plan.extend(("mention", form) for form in others)
+        plan.extend(("mention", form) for form in owners)
+    return plan
 
-    __slots__ = ("_read", "_texts")
+
+class _Narration:
+    """A narration's sentences, latest first, each read the first time a walk reaches it; and
+    per sex, what a walk through them would try (a paragraph is walked for many speeches)."""
+
+    __slots__ = ("_plans", "_read", "_texts")
 
     def __init__(self, text: str) -> None:
         self._texts = _sentences(text)
         self._texts.reverse()
         self._read: list[_Sentence] = []
+        self._plans: dict[str, list[tuple[str, str]]] = {}
+
+    def plan(self, gender: str) -> list[tuple[str, str]]:
+        found = self._plans.get(gender)
+        if found is None:
+            found = self._plans[gender] = _walk_plan(self, gender)
+        return found
 
     def __iter__(self) -> Iterator[_Sentence]:
         read = self._read
@@ -775,6 +813,51 @@ class _Narration:
             if position == len(read):
                 read.append(_Sentence(text))
             yield read[position]
+
+
+class _ParagraphNarration:
+    """A whole paragraph's narration, split and read once, for walks that end at any of its
+    speeches: a paragraph of a thousand '"...," he said.' must not be read a thousand times."""
+
+    __slots__ = ("_plans", "_read", "_spans", "_text")
+
+    def __init__(self, paragraph: str) -> None:
+        self._text = _blank_speech(paragraph)
+        self._spans = _sentence_spans(self._text)
+        # per sex: (sentence positions, their plans), only for sentences with something to try
+        self._plans: dict[str, tuple[list[int], list[list[tuple[str, str]]]]] = {}
+        self._read: list[_Sentence] | None = None
+
+    def plan_between(
+        self, low: int, high: int, gender: str, plan_of: Callable[[str, str], list[tuple[str, str]]]
+    ) -> list[tuple[str, str]]:
+        """The walk plan of the narration between two offsets, latest first: whole sentences from
+        the paragraph's plans, a sentence the window cuts read again as cut (with plan_of)."""
+        spans = self._spans
+        if gender not in self._plans:
+            positions: list[int] = []
+            plans: list[list[tuple[str, str]]] = []
+            if self._read is None:
+                self._read = [_Sentence(" ".join(self._text[start:end].split())) for start, end in spans]
+            for position, sentence in enumerate(self._read):
+                if plan := _walk_plan((sentence,), gender):
+                    positions.append(position)
+                    plans.append(plan)
+            self._plans[gender] = (positions, plans)
+        positions, plans = self._plans[gender]
+        last = bisect_left(spans, (high, high)) - 1  # the last sentence starting before high
+        first = bisect_left(spans, (low, low))  # the first starting at or after low
+        plan: list[tuple[str, str]] = []
+        if last >= 0 and spans[last][1] > high:
+            plan += plan_of(self._text[max(spans[last][0], low) : high], gender)
+            last -= 1
+        for number in range(bisect_left(positions, last + 1) - 1, -1, -1):
+            if positions[number] < first:
+                break
+            plan += plans[number]
+        if first > 0 and spans[first - 1][1] > low and first - 1 <= last:
+            plan += plan_of(self._text[low : spans[first - 1][1]], gender)
+        return plan
 
 
 def _weak(results: list[Attribution], turn: list[int]) -> bool:
@@ -804,6 +887,8 @@ class ChapterAttributor:
         self._names_cache: dict[int, list[str]] = {}
         self._sentences_cache: dict[int, _Narration] = {}
         self._tails: dict[int, _Narration | None] = {}
+        self._paragraph_narrations: dict[int, _ParagraphNarration] = {}
+        self._plans_by_text: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self._called_in: dict[int, set[str]] = {}  # paragraph -> whom its speeches call on
         by_paragraph: dict[int, list[int]] = {}
         for number, quote in enumerate(quotes):
@@ -1107,7 +1192,7 @@ class ChapterAttributor:
 
         before = quote.before[-_LOOKBACK_CHARS:]
         if len(before) > 2:
-            who, kind = self._walk(_Narration(before), gender, fits)
+            who, kind = self._walk(self._plan_of(before, gender), fits)
             if who:
                 return who, PRONOUN_NEAR if kind == "subject" else PRONOUN_NAMED
         head = quote.start - len(quote.before)
@@ -1115,8 +1200,7 @@ class ChapterAttributor:
             # An earlier speech of the paragraph came between: the narration before it still
             # belongs to the same paragraph ('Mrs. Honeychurch was silent. She was thinking, "..."
             # And ... she burst out with:').
-            earlier = _QUOTED.sub(" ", paragraphs[index][max(0, head - _LOOKBACK_CHARS) : head])
-            who, _ = self._walk(_Narration(earlier), gender, fits)
+            who, _ = self._walk(self._plan_before(paragraphs, index, head, gender), fits)
             if who:
                 return who, PRONOUN_NAMED
         for name in reversed(_subjects(before) if len(before) > 2 else ()):
@@ -1141,7 +1225,7 @@ class ChapterAttributor:
             # arm.'): whom that narration is about comes before the other side of the exchange.
             narration = self._tail(paragraphs, index - 1)
             if narration is not None:
-                who, _ = self._walk(narration, gender, fits)
+                who, _ = self._walk(narration.plan(gender), fits)
                 if who:
                     return who, PRONOUN_NARRATED
                 if fits(previous) and any(sentence.pronoun == gender for sentence in narration):
@@ -1157,7 +1241,7 @@ class ChapterAttributor:
                 if who and who != previous and fits(who):
                     return self._decline(who)
         for earlier in range(index - 1, max(index - 1 - _LOOKBACK_PARAGRAPHS, -1), -1):
-            who, kind = self._walk(self._read_narration(paragraphs, earlier), gender, fits)
+            who, kind = self._walk(self._read_narration(paragraphs, earlier).plan(gender), fits)
             if who and earlier < index - _SURE_NARRATION:
                 return self._decline(who)
             if kind == "subject":
@@ -1176,6 +1260,20 @@ class ChapterAttributor:
         self._declined = guess
         return None, PRONOUN_UNSURE
 
+    def _plan_of(self, narration: str, gender: str) -> list[tuple[str, str]]:
+        """The walk plan of a short narration; the same tag text ('he said.') is read once."""
+        plan = self._plans_by_text.get((narration, gender))
+        if plan is None:
+            plan = self._plans_by_text[narration, gender] = _Narration(narration).plan(gender)
+        return plan
+
+    def _plan_before(self, paragraphs: Sequence[str], index: int, head: int, gender: str) -> list[tuple[str, str]]:
+        """The walk plan of a paragraph's narration in the _LOOKBACK_CHARS before `head`."""
+        found = self._paragraph_narrations.get(index)
+        if found is None:
+            found = self._paragraph_narrations[index] = _ParagraphNarration(paragraphs[index])
+        return found.plan_between(max(0, head - _LOOKBACK_CHARS), head, gender, self._plan_of)
+
     def _tail(self, paragraphs: Sequence[str], index: int) -> _Narration | None:
         """The narration after a paragraph's last speech, when it is more than the speech's tag."""
         if index not in self._tails:
@@ -1189,7 +1287,9 @@ class ChapterAttributor:
         long paragraph for every tag would make one huge paragraph cost once per quotation."""
         text = self._narration_text.get(index)
         if text is None:
-            text = self._narration_text[index] = _QUOTED.sub(" ", paragraphs[index][-_LOOKBACK_CHARS:])
+            # Blanked whole, then cut: cut first, a window opening inside a speech would take
+            # the speeches for narration and the narration for speeches.
+            text = self._narration_text[index] = " ".join(_QUOTED.sub(" ", paragraphs[index]).split())[-_LOOKBACK_CHARS:]
         return text
 
     def _read_narration(self, paragraphs: Sequence[str], index: int) -> _Narration:
@@ -1199,30 +1299,17 @@ class ChapterAttributor:
             found = self._sentences_cache[index] = _Narration(self._narration(paragraphs, index))
         return found
 
-    def _walk(self, sentences: Iterable[_Sentence], gender: str, fits: Callable[[str | None], bool]) -> tuple[str | None, str | None]:
-        """Back through narration, latest sentence first, for whom a he/she picks up: the subject
-        of a sentence, else a name in one whose subject is nobody of that sex. A sentence whose
-        subject is itself "she" carries on an earlier one's, and the others it names are not her
-        ("She turned to Emma."). Returns the character and "subject" or "mention"."""
+    def _walk(self, plan: list[tuple[str, str]], fits: Callable[[str | None], bool]) -> tuple[str | None, str | None]:
+        """Back through narration (its walk plan, see _walk_plan) for whom a he/she picks up: the
+        subject of a sentence, else a name in one whose subject is nobody of that sex. Returns the
+        character and "subject" or "mention"."""
         canonical = self._lexicon.canonical
-        for sentence in sentences:
-            if sentence.subject and fits(who := canonical.get(sentence.subject)):
-                return who, "subject"
-            if sentence.described and fits(who := self._epithets.get(sentence.described)):
-                return who, "subject"  # "The old man sighed." of the old man the tags named
-            if sentence.pronoun == gender:
-                continue
-            if gender in sentence.carried():
-                # "The hostility which she had divined in Mary's tone had gone": a she before any
-                # name carries on an earlier sentence's, and the names after her are not her.
-                continue
-            others, owners = sentence.names()
-            for form in others:
-                if fits(who := canonical.get(form)):
-                    return who, "mention"
-            for form in owners:
-                if fits(who := canonical.get(form)):
-                    return who, "mention"
+        epithets = self._epithets
+        for kind, form in plan:
+            # "The old man sighed." of the old man the tags named
+            who = epithets.get(form) if kind == "described" else canonical.get(form)
+            if fits(who):
+                return who, "mention" if kind == "mention" else "subject"
         return None, None
 
     def _narration_names(self, paragraphs: Sequence[str], index: int) -> list[str]:

@@ -57,3 +57,14 @@ def test_a_twenty_megabyte_single_line_is_linear():
     data = repeated('Naruto said "hi there" and ran. ', 20 * MEGABYTE)
     assert b"\n" not in data
     assert cpu_seconds(data) < 20 * LIMIT_PER_MEGABYTE / 2
+
+
+def test_pronoun_tags_cost_no_more_than_named_tags():
+    """A paragraph of a thousand '"...," he said.' once cost ten times the same dialogue with
+    named tags: every he/she re-read the whole paragraph's narration before it."""
+    size = MEGABYTE // 3
+    named = cpu_seconds(repeated('"Hi," said Naruto. "Bye," said Sakura, and she left.\n\n', size))
+    one_paragraph = cpu_seconds(repeated('"Wait here," he said. "No," she said. ', size))
+    paragraphs = cpu_seconds(repeated('"Wait here," he said. "No," she said. ' * 40 + "\n\n", size))
+    assert one_paragraph < 4 * named
+    assert paragraphs < 4 * named

@@ -107,3 +107,27 @@ def test_any_text_parses_or_is_refused_thoroughly(text, newline):
 @given(document)
 def test_every_nonblank_character_lands_in_exactly_one_place_thoroughly(text):
     check_every_character_lands_once(text)
+
+
+TAGS = [
+    "had been Naruto's reply, and he left.",
+    "was his answer, given at once.",
+    "was Sakura's answer.",
+    "her mother said softly.",
+    "the count said.",
+    "said the old man, smiling.",
+    "cried the big navvy.",
+    "she would say.",
+    "I said.",
+    "yelled an over-excited Naruto.",
+]
+
+
+@pytest.mark.parametrize("tag", TAGS)
+def test_a_tag_cut_short_after_any_word_parses(tag):
+    """'"Hi," had' once raised IndexError: a tag may stop after any of its words."""
+    words = tag.split()
+    for end in range(1, len(words) + 1):
+        cut = " ".join(words[:end])
+        for layout in (f'"Hi," {cut}', f'{cut} "Hi."', f'"Hi," {cut} "Bye."'):
+            check_parses_or_refuses(f"Chapter 1\n\n{layout}\n".encode())
