@@ -104,6 +104,8 @@ class Lexicon:
     evidence: Counter[str] = field(default_factory=Counter)  # canonical -> signs of being a person
     speakers: Counter[str] = field(default_factory=Counter)  # canonical -> times named in a speech tag
     narrator: str | None = None  # the "I" of a first-person story, when the text names them
+    # Speakers the text only describes ("the girl", "my father"), met as the story is attributed.
+    described: set[str] = field(default_factory=set)
     # "count" -> "Count Mippipopolous": the one character a title word names in "said the count".
     title_owner: dict[str, str] = field(default_factory=dict)
     family: dict[str, str] = field(default_factory=dict)  # canonical -> family name ("Bennet")
@@ -155,7 +157,12 @@ class Lexicon:
         """
         if not name:
             return False
-        return len(self.speakers) < _FEW_SPEAKERS or name in self.speakers
+        return len(self.speakers) < _FEW_SPEAKERS or name in self.speakers or name in self.described
+
+    def describe(self, description: str, sex: str) -> None:
+        """Someone the text calls only "the girl": a speaker of that sex from now on."""
+        self.described.add(description)
+        self.gender.setdefault(description, sex)
 
     def resolve_tag(self, written: str) -> str | None:
         """Like resolve, for a name in a tag that may run on into a second capitalised word:

@@ -23,9 +23,9 @@ def test_inverted_first_person_tag():
     assert {q.speaker for q in quotes[1::3]} == {"Pell"}
 
 
-def test_a_few_first_person_tags_name_nobody():
+def test_a_few_first_person_tags_are_the_narrator_unnamed():
     text = 'Rosa smiled. Rosa waited.\n\n"Hello, Pell," said Rosa.\n\n"Hi," I said.'
-    assert parse(text).quotes[-1].speaker is None
+    assert parse(text).quotes[-1].speaker == "Narrator"
 
 
 def test_he_in_a_first_person_story_is_never_the_narrator():

@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 
 _PRONOUNS = {"he": "he", "she": "she"}
 _DETERMINERS = frozenset(("a", "an", "the"))
+# Words that open a description of someone the narration is about: "The old man", "A girl", "My
+# father"; "A man's voice" is about the man.
+_ARTICLES = frozenset(("the", "a", "an", "one", "my", "this", "that"))
+_POSSESSIVE_END = re.compile(r"['’]s$")
 _POSSESSIVES = frozenset(("his", "her", "their", "my", "our", "your"))
 _DESCRIPTION_WORDS = 4
 # "Mizuki smiled" and "Mizuki's smile was": both show Mizuki doing something.
@@ -131,7 +135,7 @@ _RECENCY_WEIGHTS = (1.5, 1.0, 0.7, 0.5, 0.3, 0.2)
 # Measured precision of each rule on the annotated corpus: how far the decoder trusts a turn's own
 # evidence. Rules at or above _FIXED are never overruled.
 _PRECISION = {
-    "explicit": 0.976, "narrator": 0.98, "kin": 0.9, "explicit-far": 0.81, "role": 0.8,
+    "explicit": 0.976, "narrator": 0.98, "kin": 0.9, "explicit-far": 0.81, "role": 0.8, "unnamed": 0.8,
     "same-paragraph": 0.9, "pronoun": 0.77, "pronoun-beat": 0.72, "beat": 0.7, "beat-paragraph": 0.6,
     "beat-after": 0.41,
 }
@@ -224,21 +228,22 @@ _CLOSE_KIN = frozenset(("sister", "brother", "daughter", "mother"))
 
 
 def _with_epithet(pronoun: str, words: list[str], index: int) -> str:
-    """he/she, and after a "|" the description that gave it ("he|old man"), when it is one a
-    chapter may keep using for the same person ("the old man", not "his father"); or after a "^"
+    """he/she, and after a "|" the description that gave it and its article ("he|old man|the"),
+    when it is one a chapter may keep using for the same person ("the old man", "my father", not
+    "his father"); or after a "^"
     the pronoun of whose relative the speaker is ("she^she" for "her aunt": not whoever "her" is)."""
     if (first := bare(words[index]).lower()) in ("his", "her"):
         nouns = (bare(word).lower() for word in words[index + 1 : index + 1 + _DESCRIPTION_WORDS])
         if next((noun for noun in nouns if noun in GENDERED_NOUNS), "") in _CLOSE_KIN:
             return pronoun
         return f"{pronoun}^{'he' if first == 'his' else 'she'}"
-    if first != "the":
+    if first not in _ARTICLES:
         return pronoun
     phrase = []
     for word in words[index + 1 : index + 1 + _DESCRIPTION_WORDS]:
         phrase.append(bare(word).lower())
         if phrase[-1] in GENDERED_NOUNS:
-            return f"{pronoun}|{' '.join(phrase)}"
+            return f"{pronoun}|{' '.join(phrase)}|{first}"
     return pronoun
 
 
@@ -264,6 +269,8 @@ _TAIL_WORDS = 4
 # against turn-taking; further back, the exchange around the speech decides.
 _SURE_NARRATION = 2
 
+# What a first-person narrator the text never names is called (CONTRACT §5).
+UNNAMED_NARRATOR = "Narrator"
 EXPLICIT = 0.9
 ROLE = 0.7
 EXPLICIT_FAR = 0.75
@@ -702,13 +709,14 @@ class _Sentence:
     """Who a narration sentence is about: its subject (a name's form, or a pronoun's sex "M"/"F"),
     and, read only when asked for, the other names in it in order, owners ("Anne's words") apart."""
 
-    __slots__ = ("_carried", "_names", "described", "pronoun", "subject", "text")
+    __slots__ = ("_carried", "_names", "article", "described", "pronoun", "subject", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.subject: str | None = None
         self.pronoun: str | None = None
-        self.described: str | None = None
+        self.described: str | None = None  # "old man" of "The old man sighed", "A girl sat"
+        self.article: str | None = None  # the word before it: "the", "a", "my"...
         self._names: tuple[list[str], list[str]] | None = None
         self._carried: str | None = None
         words = text.split(None, _SUBJECT_WORDS)  # the subject is near the start
@@ -739,14 +747,15 @@ class _Sentence:
                 name, _ = _read_name(words, first + (word == "The" and first + 1 < len(words)))
                 if name:
                     self.subject = name[:-2] if name.endswith(("'s", "’s")) else name
-                elif word in ("The", "the"):
+                elif word.lower() in _ARTICLES:
                     phrase = []
                     for following in words[first + 1 : first + 1 + _DESCRIPTION_WORDS]:
-                        phrase.append(bare(following).lower())
+                        phrase.append(_POSSESSIVE_END.sub("", bare(following).lower()))
                         if not following[-1].isalpha() or phrase[-1] in GENDERED_NOUNS:
                             break
                     if phrase and phrase[-1] in GENDERED_NOUNS:
                         self.described = " ".join(phrase)
+                        self.article = word.lower()
 
     def carried(self) -> str:
         """The sexes ("M", "F") of a he or she the sentence has before any name."""
@@ -779,6 +788,7 @@ def _walk_plan(sentences: Iterable[_Sentence], gender: str) -> list[tuple[str, s
             plan.append(("subject", sentence.subject))
         if sentence.described:
             plan.append(("described", sentence.described))
+            plan.append(("unnamed", f"{sentence.article} {sentence.described}"))
         if sentence.pronoun == gender or gender in sentence.carried():
             # "The hostility which she had divined in Mary's tone had gone": a she before any
             # name carries on an earlier sentence's, and the names after her are not her.
@@ -996,6 +1006,7 @@ class ChapterAttributor:
                     result.speaker, result.confidence, result.rule = self._lexicon.narrator, NARRATOR, "narrator"
                 else:
                     result.first_person = True
+                    result.speaker, result.confidence, result.rule = UNNAMED_NARRATOR, NARRATOR, "narrator"
                 continue
             if kind == "name":
                 name = self._name(value)
@@ -1054,7 +1065,11 @@ class ChapterAttributor:
                 else:
                     spoken_of = spoken_of | self._spoken_to(before)
                 value, _, epithet = value.partition("|")
+                epithet, _, article = epithet.partition("|")
                 value, _, owner_pronoun = value.partition("^")
+                if epithet:
+                    # "said the old man" is not the boy the chapter described before.
+                    spoken_of = spoken_of | {d for d in self._lexicon.described if d.partition(" ")[2] != epithet}
                 result.gender = PRONOUN_GENDER[value]
                 if owner_pronoun == value:
                     # "said her aunt": whose aunt (the one who just spoke, else whom "her" picks
@@ -1068,6 +1083,10 @@ class ChapterAttributor:
                 if epithet and (who := self._epithets.get(epithet)) and who not in spoken_of:
                     # "said the old man" again in this chapter: the same old man.
                     result.speaker, result.confidence, result.rule = who, PRONOUN_NARRATED, "pronoun"
+                    continue
+                if article == "my":
+                    # "returned my father": the narrator's relative, whom no he/she picks up.
+                    result.speaker, result.confidence, result.rule = self._unnamed(epithet, article, result.gender), ROLE, "unnamed"
                     continue
                 previous = earlier_speakers.get(index - 1)
                 if (
@@ -1088,6 +1107,9 @@ class ChapterAttributor:
                     result.rule = "pronoun"
                     if epithet and confidence >= PRONOUN_NARRATED:
                         self._epithets[epithet] = name  # found by a subject or a name near
+                elif epithet and article:
+                    # "cried the girl" and nobody named fits: the girl, as the text calls her.
+                    result.speaker, result.confidence, result.rule = self._unnamed(epithet, article, result.gender), ROLE, "unnamed"
         known = [r for r in results if r.speaker]
         for position, result in enumerate(results):
             if result.speaker is None and known:
@@ -1174,6 +1196,7 @@ class ChapterAttributor:
         genders = self._lexicon.gender
         canonical = self._lexicon.canonical
         self._declined = None
+        self._unnamed_seen: list[str] = []
         unsure: str | None = None  # nearest character whose gender the text never showed
 
         can_speak = self._lexicon.can_speak
@@ -1253,7 +1276,22 @@ class ChapterAttributor:
                 return speaker, PRONOUN_FAR
         # Nobody near: the last of that sex in the chapter, or someone whose sex is unknown, is
         # right less often than the exchange around the speech.
+        for form in self._unnamed_seen:
+            # "A girl sat on the fence." and nobody named of her sex about: the girl speaks.
+            if PRONOUN_GENDER[GENDERED_NOUNS[form.rsplit(" ", 1)[-1]]] == gender:
+                article, _, phrase = form.partition(" ")
+                if (who := self._unnamed(phrase, article, gender)) not in excluded:
+                    return who, PRONOUN_MENTIONED
         return self._decline(who if unsure is None and fits(who := self._last_of_gender.get(gender)) else unsure)
+
+    def _unnamed(self, phrase: str, article: str, sex: str) -> str:
+        """The speaker a description names ("the girl", "my father") when the chapter ties it to
+        nobody named: called as the text first describes them, and a character from then on."""
+        who = self._epithets.get(phrase)
+        if who is None:
+            who = self._epithets[phrase] = f"{'the' if article == 'this' or article == 'that' else article} {phrase}"
+            self._lexicon.describe(who, sex)
+        return who
 
     def _decline(self, guess: str | None) -> tuple[None, float]:
         """No answer for a pronoun, the guess kept aside (see Attribution.fallback)."""
@@ -1306,6 +1344,10 @@ class ChapterAttributor:
         canonical = self._lexicon.canonical
         epithets = self._epithets
         for kind, form in plan:
+            if kind == "unnamed":
+                # Someone the text has not named: kept aside in case no named character fits.
+                self._unnamed_seen.append(form)
+                continue
             # "The old man sighed." of the old man the tags named
             who = epithets.get(form) if kind == "described" else canonical.get(form)
             if fits(who):

@@ -1,0 +1,53 @@
+"""Speakers the text never names are called as it describes them, and an unnamed "I" is the
+Narrator (CONTRACT §5)."""
+from __future__ import annotations
+
+from tests.parsing.conftest import parse
+
+FENCE = (
+    "A boy came down the road at dusk. A girl sat on the fence and watched him.\n\n"
+    '"What are you running for?" she asked.\n\n'
+    '"Because," he said, and his cheeks grew hot.\n\n'
+    '"I hate it!" cried the girl.\n\n'
+    '"Why?" asked the boy.'
+)
+
+
+def speakers(text: str) -> list[str | None]:
+    return [q.speaker for q in parse(text).quotes]
+
+
+def test_a_pronoun_with_nobody_named_is_the_described_one_of_that_sex():
+    assert speakers(FENCE)[:2] == ["a girl", "a boy"]
+
+
+def test_a_description_in_the_tag_is_the_same_person_as_the_narration_described():
+    assert speakers(FENCE)[2:] == ["a girl", "a boy"]
+
+
+def test_a_described_speaker_is_a_character():
+    assert {"a girl", "a boy"} <= {c.name for c in parse(FENCE).characters}
+
+
+def test_a_named_character_of_that_sex_still_comes_first():
+    text = FENCE.replace("A girl sat", "Mira sat").replace("cried the girl", "cried Mira")
+    assert speakers(text)[0] == "Mira"
+
+
+def test_the_narrators_relative_speaks_as_described():
+    text = (
+        "We walked home along the river.\n\n"
+        '"My boy," returned my father, "you must not judge by the work."\n\n'
+        '"Then by what?" said I.'
+    )
+    assert speakers(text) == ["my father", "my father", "Narrator"]
+
+
+def test_a_different_description_is_a_different_speaker():
+    text = FENCE + '\n\n"You are late," said the old man.'
+    assert speakers(text)[-1] == "the old man"
+
+
+def test_an_unnamed_i_is_the_narrator():
+    text = 'Rosa waited by the door.\n\n"Where to?" asked Rosa.\n\n"North," I said.'
+    assert speakers(text)[-1] == "Narrator"
