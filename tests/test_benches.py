@@ -10,9 +10,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PDNC = ROOT.parent / "shared" / "corpora" / "pdnc"
+LITBANK = ROOT.parent / "shared" / "corpora" / "litbank"
 
 TINY = {
-    "attribution.py": ["DaisyMiller"],
+    "attribution.py": ["DaisyMiller", "1155_the_secret_adversary"],
     "autocomplete.py": ["--stories", "50", "--queries", "20"],
     "e2e.py": ["--count", "20", "--concurrency", "4"],
     "hot_paths.py": ["--calls", "5"],
@@ -22,6 +23,7 @@ TINY = {
     "quote.py": ["--sizes", "4", "--picks", "20"],
     "read_pages.py": ["--fetches", "20", "--paragraphs", "200"],
     "store_lookups.py": ["--stories", "50"],
+    "train_attribution.py": ["--texts", "2"],
     "trivia.py": ["--players", "10", "--answers", "20"],
     "uploads.py": ["--mb", "0.2"],
 }
@@ -33,8 +35,8 @@ def test_every_benchmark_has_a_tiny_run():
 
 @pytest.mark.parametrize("script", sorted(TINY))
 def test_benchmark_runs_and_prints_figures(script):
-    if script == "attribution.py" and not PDNC.is_dir():
-        pytest.skip("the PDNC corpus is not next to the repository")
+    if script in ("attribution.py", "train_attribution.py") and not (PDNC.is_dir() and LITBANK.is_dir()):
+        pytest.skip("the PDNC and LitBank corpora are not next to the repository")
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / script), *TINY[script]],
         cwd=ROOT, capture_output=True, text=True, timeout=240,

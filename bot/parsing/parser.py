@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from bot.parsing.attribution import ChapterAttributor
+from bot.parsing.attribution import ChapterAttributor, Scorer, attribute_scene, committed
 from bot.parsing.characters import build_lexicon, list_characters
 from bot.parsing.decoding import decode_text
 from bot.parsing.layout import split_blocks
@@ -47,14 +47,15 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def parse_story(data: bytes, *, filename: str | None = None, model: Any = None) -> Story:
+def parse_story(data: bytes, *, filename: str | None = None, model: Scorer | None = None) -> Story:
     """Parse story bytes; raise NotAStory (user-facing message) for empty, binary or storyless input.
     `model` replaces the committed speaker weights (benchmarks judging weights on held-out texts)."""
     with _no_cycle_collection():
         return _parse_story(data, filename, model)
 
 
-def _parse_story(data: bytes, filename: str | None, model: Any = None) -> Story:
+def _parse_story(data: bytes, filename: str | None, model: Scorer | None = None) -> Story:
+    scorer = model or committed()
     text = decode_text(data)
     outline = outline_text(text)
     if not outline.chapters:
@@ -79,17 +80,14 @@ def _parse_story(data: bytes, filename: str | None, model: Any = None) -> Story:
                     found.kind = "speech"
     quotes: list[Quote] = []
     speakers: Counter[str] = Counter()
-    rounded: dict[float, float] = {}  # the rules use a handful of confidences: round each once
     for c_index, (chapter, chapter_quotes) in enumerate(zip(outline.chapters, scenes_quotes, strict=True)):
         attributor = ChapterAttributor(lexicon)
         for s_index, (scene, raw) in enumerate(zip(chapter.scenes, chapter_quotes, strict=True)):
-            for found, who in zip(raw, attributor.scene(scene.paragraphs, raw), strict=True):
+            for found, who in zip(raw, attribute_scene(attributor, scene.paragraphs, raw, scorer), strict=True):
                 speaker = who.speaker
                 if speaker:
                     speakers[speaker] += 1
-                confidence = rounded.get(who.confidence)
-                if confidence is None:
-                    confidence = rounded[who.confidence] = round(who.confidence, 2)
+                confidence = round(who.confidence, 2)
                 # Positional arguments, in Quote's field order: tens of thousands per novel.
                 quotes.append(
                     Quote(

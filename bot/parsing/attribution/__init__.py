@@ -1,6 +1,30 @@
-"""Who says each quotation: the rule readers (rules), the candidates a quotation could be by
-(candidates), general evidence about each (evidence), a learned scorer (scorer) and the exchange
-decoder that settles a scene as a whole (exchange)."""
-from bot.parsing.attribution.rules import Attribution, ChapterAttributor
+"""Who says each quotation, in named stages: the rule readers of tags, beats and turns (rules),
+who could have said it (candidates), general evidence about each (evidence), the learned scorer
+(scorer), and the decision over the scene's exchanges (exchange)."""
+from __future__ import annotations
 
-__all__ = ["Attribution", "ChapterAttributor"]
+from collections.abc import Sequence
+
+from bot.parsing.attribution.candidates import SceneView
+from bot.parsing.attribution.exchange import decide
+from bot.parsing.attribution.rules import UNNAMED_NARRATOR, Attribution, ChapterAttributor
+from bot.parsing.attribution.scorer import Scorer, committed
+from bot.parsing.quotations import RawQuote
+
+__all__ = ["Attribution", "ChapterAttributor", "Scorer", "attribute_scene", "committed"]
+
+
+def attribute_scene(
+    attributor: ChapterAttributor, paragraphs: Sequence[str], quotes: Sequence[RawQuote], scorer: Scorer
+) -> list[Attribution]:
+    """The speakers of one scene's quotations, in order (the attributor carries the chapter)."""
+    results = attributor.scene(paragraphs, quotes)
+    if not quotes:
+        return results
+    lexicon = attributor.lexicon
+    narrator = lexicon.narrator or (UNNAMED_NARRATOR if UNNAMED_NARRATOR in lexicon.described else None)
+    view = SceneView(
+        paragraphs, quotes, results, lexicon,
+        lambda index: attributor.narration_names(paragraphs, index), attributor.speech_names, narrator,
+    )
+    return decide(view, scorer)

@@ -116,7 +116,7 @@ _WINDOW = 100
 _RECENT_SPEAKERS = 3
 # Narration that ends an exchange: two paragraphs of it, or one long one (a short beat between
 # two speeches keeps the turns going).
-_EXCHANGE_BREAK = 500
+EXCHANGE_BREAK = 500
 # Scores for the other side of an exchange whose speeches only ever name one side.
 _CALLED_WEIGHT = 2.0
 _PARTNER_WEIGHT = 2.0
@@ -183,7 +183,7 @@ def _turn_hint(turn: list[int], results: list[Attribution]) -> str | None:
     return next((r.gender for r in turn_results if r.gender), None)
 
 
-def _trust(result: Attribution) -> float:
+def rule_trust(result: Attribution) -> float:
     """How often a result of this rule and confidence is right (measured on the annotated corpus)."""
     if not result.speaker:
         return 0.0
@@ -1007,6 +1007,7 @@ class ChapterAttributor:
                 else:
                     result.first_person = True
                     result.speaker, result.confidence, result.rule = UNNAMED_NARRATOR, NARRATOR, "narrator"
+                    self._lexicon.described.add(UNNAMED_NARRATOR)
                 continue
             if kind == "name":
                 name = self._name(value)
@@ -1397,6 +1398,18 @@ class ChapterAttributor:
                     return name, PRONOUN_BEAT, "pronoun-beat"
         return None, 0.0, None
 
+    @property
+    def lexicon(self) -> Lexicon:
+        return self._lexicon
+
+    def narration_names(self, paragraphs: Sequence[str], index: int) -> list[str]:
+        """The characters a paragraph's narration names, latest first (this scene's paragraphs)."""
+        return self._narration_names(paragraphs, index)
+
+    def speech_names(self, text: str) -> tuple[set[str], set[str]]:
+        """Names a quotation mentions, and those it addresses."""
+        return self._names_in_speech(text)
+
     def _mentioned(self, text: str) -> set[str]:
         return self._names_in_speech(text)[0]
 
@@ -1455,7 +1468,7 @@ class ChapterAttributor:
                 last_end = max(last_end, quote.last_paragraph)
                 continue
             gap = range(last_end + 1, quote.paragraph)
-            if current and (len(gap) > 1 or any(len(paragraphs[p]) > _EXCHANGE_BREAK for p in gap)):
+            if current and (len(gap) > 1 or any(len(paragraphs[p]) > EXCHANGE_BREAK for p in gap)):
                 runs.append(current)  # long narration ends the exchange
                 current = []
             current.append([number])
@@ -1464,7 +1477,7 @@ class ChapterAttributor:
             runs.append(current)
         recent: list[str] = []  # speakers of the scene so far, latest last
         for run in runs:
-            if len(run) > 1 and any(_trust(results[t[0]]) < _FIXED for t in run):
+            if len(run) > 1 and any(rule_trust(results[t[0]]) < _FIXED for t in run):
                 self._decode(run, quotes, results, paragraphs, recent[-_RECENT_SPEAKERS:])
             previous: str | None = None
             for turn in run:
@@ -1694,7 +1707,7 @@ class ChapterAttributor:
             previous_end = quotes[turn[0]].last_paragraph if len(turn) == 1 else max(quotes[n].last_paragraph for n in turn)
             gaps[i] = quotes[run[i][0]].paragraph > previous_end + 1
         heads = [results[t[0]] for t in run]
-        trusts = [_trust(h) for h in heads]
+        trusts = [rule_trust(h) for h in heads]
         # The names a turn's speeches mention and call on; read only where they can change the
         # answer: the turns to decide and the ones just before them (the one called on answers).
         open_turns = [trust < _FIXED for trust in trusts]

@@ -1,0 +1,169 @@
+"""Who could have said each quotation of a scene: the rules' answer and their guess kept aside,
+the exchange's recent speakers, the characters the narration around it names, whom the speech
+before it calls on, and the narrator."""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from bot.parsing.attribution.rules import EXCHANGE_BREAK, Attribution
+from bot.parsing.characters import Lexicon
+from bot.parsing.quotations import RawQuote
+
+# More rarely holds the right speaker when the first eight do not (measured on both corpora), and
+# every candidate costs a feature row.
+MAX_CANDIDATES = 8
+# Narration names per paragraph looked at, latest first.
+NAMES_PER_PARAGRAPH = 3
+# Turns of the exchange looked back over.
+TURNS_BACK = 3
+# Rules that read the speaker's name (or "I") in a tag.
+_NAMED_BY_TAG = frozenset(("explicit", "narrator", "explicit-far", "role", "kin", "unnamed"))
+_FAR = 99  # an exchange no tag names anyone in
+
+
+@dataclass(slots=True)
+class SceneView:
+    """What the evidence readers need of a scene, worked out once: its turns (paragraphs that
+    hold speech, in order), each turn's speaker by the rules, and cached readers of narration and
+    speech."""
+
+    paragraphs: Sequence[str]
+    quotes: Sequence[RawQuote]
+    results: Sequence[Attribution]
+    lexicon: Lexicon
+    narration_names: Callable[[int], list[str]]  # paragraph -> names its narration gives, latest first
+    speech_names: Callable[[str], tuple[set[str], set[str]]]  # speech -> (mentioned, addressed)
+    narrator: str | None
+    turn_of: list[int] = field(default_factory=list)  # quote number -> turn index
+    turn_paragraph: list[int] = field(default_factory=list)  # turn index -> paragraph index
+    turn_quotes: list[list[int]] = field(default_factory=list)  # turn index -> quote numbers
+    turn_speaker: list[str | None] = field(default_factory=list)
+    # turn index -> 0 when it follows the turn before paragraph by paragraph, 1 when one short
+    # narration paragraph comes between (the exchange goes on), None when the exchange broke
+    gap_before: list[int | None] = field(default_factory=list)
+    # turn index -> turns to the nearest turn of the same exchange whose speaker a tag names
+    anchor_gap: list[int] = field(default_factory=list)
+    run_length: list[int] = field(default_factory=list)  # turn index -> turns in its exchange
+    back: list[tuple[str | None, ...]] = field(default_factory=list)
+    ahead: list[tuple[str | None, ...]] = field(default_factory=list)
+    called_before: list[frozenset[str]] = field(default_factory=list)
+    _names: dict[int, tuple[list[str], frozenset[str]]] = field(default_factory=dict)
+    _turn_speakers: dict[int, Counter[str | None]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for number, quote in enumerate(self.quotes):
+            if not self.turn_paragraph or self.turn_paragraph[-1] != quote.paragraph:
+                self.turn_paragraph.append(quote.paragraph)
+                self.turn_quotes.append([])
+                self.turn_speaker.append(self.results[number].speaker)
+            self.turn_of.append(len(self.turn_paragraph) - 1)
+            self.turn_quotes[-1].append(number)
+        turns = len(self.turn_paragraph)
+        self.gap_before = [None] * turns
+        for turn in range(1, turns):
+            distance = self.turn_paragraph[turn] - self.turn_paragraph[turn - 1]
+            if distance == 1:
+                self.gap_before[turn] = 0
+            elif distance == 2 and len(self.paragraphs[self.turn_paragraph[turn] - 1]) <= EXCHANGE_BREAK:
+                self.gap_before[turn] = 1
+        tagged = [any(self.results[n].rule in _NAMED_BY_TAG for n in numbers) for numbers in self.turn_quotes]
+        self.anchor_gap = [_FAR] * turns
+        self.run_length = [1] * turns
+        start = 0
+        for turn in range(1, turns + 1):
+            if turn == turns or self.gap_before[turn] is None:
+                # Two passes, forwards then back: the distance to the nearest tagged turn.
+                last = None
+                for t in range(start, turn):
+                    self.run_length[t] = turn - start
+                    last = t if tagged[t] else last
+                    if last is not None:
+                        self.anchor_gap[t] = t - last
+                last = None
+                for t in range(turn - 1, start - 1, -1):
+                    last = t if tagged[t] else last
+                    if last is not None:
+                        self.anchor_gap[t] = min(self.anchor_gap[t], last - t)
+                start = turn
+
+        # Per turn, worked out once for all its speeches: the speakers 1..TURNS_BACK turns back
+        # and 1..2 ahead while the exchange goes on (None past a break), and whom the turn
+        # before calls on by name.
+        self.back = [self._walk_turns(turn, -1, TURNS_BACK) for turn in range(turns)]
+        self.ahead = [self._walk_turns(turn, 1, 2) for turn in range(turns)]
+        self.called_before = [self._called_before(turn) for turn in range(turns)]
+
+    def _walk_turns(self, turn: int, step: int, count: int) -> tuple[str | None, ...]:
+        found: list[str | None] = []
+        at = turn
+        for _ in range(count):
+            crossing = at if step < 0 else at + 1
+            if not 0 < crossing < len(self.turn_paragraph) or self.gap_before[crossing] is None:
+                break
+            at += step
+            found.append(self.turn_speaker[at])
+        return (*found, *([None] * (count - len(found))))
+
+    def _called_before(self, turn: int) -> frozenset[str]:
+        if turn == 0 or self.gap_before[turn] is None:
+            return frozenset()
+        found: set[str] = set()
+        for number in self.turn_quotes[turn - 1]:
+            found |= self.speech_names(self.quotes[number].text)[1]
+        return frozenset(found)
+
+    def turn_speakers(self, turn: int) -> Counter[str | None]:
+        """How many of a turn's speeches the rules give each speaker."""
+        found = self._turn_speakers.get(turn)
+        if found is None:
+            found = self._turn_speakers[turn] = Counter(self.results[n].speaker for n in self.turn_quotes[turn])
+        return found
+
+    def names(self, paragraph: int) -> tuple[list[str], frozenset[str]]:
+        """The names a paragraph's narration gives, latest first, and as a set (nothing before
+        the scene's first paragraph)."""
+        found = self._names.get(paragraph)
+        if found is None:
+            listed = self.narration_names(paragraph) if paragraph >= 0 else []
+            found = self._names[paragraph] = (listed, frozenset(listed))
+        return found
+
+
+def gather(view: SceneView, number: int) -> list[str]:
+    """The candidates for quotation `number`, most likely first by the rules' own reading."""
+    result = view.results[number]
+    turn = view.turn_of[number]
+    paragraph = view.quotes[number].paragraph
+    found: list[str] = []
+    can_speak = view.lexicon.can_speak
+    genders = view.lexicon.gender
+    sex = result.gender
+    # Never the speaker: whom the speech itself calls on, whom the tag says it is said to, and
+    # anyone of the other sex than the tag's he or she.
+    ruled_out = view.speech_names(view.quotes[number].text)[1]
+    if result.addressee:
+        ruled_out = ruled_out | {result.addressee}
+
+    def add(who: str | None) -> None:
+        if (
+            who and who not in found and len(found) < MAX_CANDIDATES and who not in ruled_out
+            and not (sex and genders.get(who, sex) != sex)
+        ):
+            found.append(who)
+
+    add(result.speaker)
+    add(result.fallback)
+    for who in view.back[turn]:
+        add(who)
+    add(view.ahead[turn][0])
+    for offset in range(3):
+        for who in view.names(paragraph - offset)[0][:NAMES_PER_PARAGRAPH]:
+            if can_speak(who):
+                add(who)
+    for who in sorted(view.called_before[turn]):
+        if can_speak(who):
+            add(who)
+    add(view.narrator)
+    return found

@@ -1,0 +1,236 @@
+"""General evidence about a candidate speaker of a quotation, as numbered features for the scorer.
+
+Nothing here is a weight: each feature says something true of the text (the rules picked this
+candidate and how; they spoke two turns ago; the tag's he/she agrees with their sex; the speech
+calls them by name...), and what each is worth is learned (bench/train_attribution.py).
+"""
+from __future__ import annotations
+
+import math
+
+from bot.parsing.attribution.candidates import SceneView
+from bot.parsing.attribution.rules import rule_trust
+
+# The rules whose pick is told apart; others count as "pick_other".
+RULES = (
+    "explicit", "explicit-far", "narrator", "same-paragraph", "pronoun", "pronoun-turn", "pronoun-beat",
+    "turn-taking", "vocative", "beat", "beat-paragraph", "beat-after", "role", "kin", "unnamed",
+)
+FEATURES: tuple[str, ...] = (
+    *(f"pick_{rule}" for rule in RULES),
+    "pick_other",
+    # The rules' pick, by how it was found and how far the exchange is from a tag naming someone.
+    *(f"pick_{group}_gap_{gap}" for group in ("turn", "pronoun", "paragraph") for gap in ("0", "1", "2", "3", "far")),
+    "pick_alternates",  # the pick spoke two turns before and not the turn before
+    "pick_repeats",  # the pick also spoke the turn before
+    "pick_sandwiched",  # the turns either side are one other speaker, and the pick speaks around them
+    "pick_next_same",  # the turn after is given to the pick too
+    "pick_trust",  # how often the rule is right at that confidence (the rules' own table)
+    "fallback",  # the rules' guess kept aside for a pronoun they could not settle
+    "prev_turn",  # spoke the turn just before, in the same exchange
+    "two_turns",  # spoke two turns before: the other side of an alternating pair
+    "three_turns",
+    "next_turn",  # the rules give them the turn just after
+    "same_paragraph_other",  # the rules give them another speech of this paragraph
+    "gender_match",  # the tag's he/she (or description) agrees with their known sex
+    "gender_clash",
+    "gender_unknown",
+    "named_here",  # the narration of this paragraph names them
+    "named_here_last",  # ... last of all before the speech
+    "named_prev",  # the paragraph before names them
+    "named_prev2",
+    "addressed_here",  # the speech itself calls them by name: not its speaker
+    "mentioned_here",  # the speech names them otherwise
+    "addressed_before",  # the speech just before calls on them: they answer
+    "narrator",
+    "narrator_tag",  # an "I said" tag and they are the narrator
+    "described",  # someone the text only describes ("the girl")
+    "speaks",  # how often tags name them in the story, log-scaled
+    "lone_two_turns",  # a speech alone in its paragraph, and they spoke two turns before
+    "lone_prev_turn",
+    "no_pick_two_turns",  # the rules found nobody, and they spoke two turns before
+    # The last row of every quotation stands for "none of these is right": its features say how
+    # the rules read the quotation, so the scorer learns how often each reading leaves the
+    # speaker out of the candidates, and the winner's share is the chance that it is right.
+    "none",
+    *(f"none_{rule}" for rule in RULES),
+    "none_no_pick",
+    "none_lone",
+    "none_few",  # one or two candidates only
+    "none_pick_trust",  # how often the rules' reading is right at its confidence
+    *(f"none_anchor_{gap}" for gap in ("0", "1", "2", "3", "far")),  # turns to a tag naming someone
+    "none_long_exchange",  # an exchange of more than six turns
+    "none_after_gap",  # a short narration paragraph comes between this turn and the one before
+    "none_exchange_start",  # the first turn of an exchange
+    "none_pick_unknown_sex",  # the rules' pick is someone whose sex the text never shows
+    "none_pick_described",  # the rules' pick is only described
+)
+_ANCHOR = {0: "none_anchor_0", 1: "none_anchor_1", 2: "none_anchor_2", 3: "none_anchor_3"}
+_GROUP = {"turn-taking": "turn", "pronoun-turn": "turn", "vocative": "turn", "pronoun": "pronoun",
+          "pronoun-beat": "pronoun", "same-paragraph": "paragraph"}
+INDEX = {name: number for number, name in enumerate(FEATURES)}
+# A present binary feature is the same (index, 1.0) pair every time: made once, appended often.
+ON = {name: (number, 1.0) for name, number in INDEX.items()}
+_PICK = {rule: ON[f"pick_{rule}"] for rule in RULES}
+_NONE = {rule: ON[f"none_{rule}"] for rule in RULES}
+_PICK_GAP = {(group, gap): ON[f"pick_{group}_gap_{gap}"]
+             for group in ("turn", "pronoun", "paragraph") for gap in ("0", "1", "2", "3", "far")}
+_ANCHOR = {0: ON["none_anchor_0"], 1: ON["none_anchor_1"], 2: ON["none_anchor_2"], 3: ON["none_anchor_3"]}
+_ANCHOR_FAR = ON["none_anchor_far"]
+_GAP_NAME = {0: "0", 1: "1", 2: "2", 3: "3"}
+_GROUP = {"turn-taking": "turn", "pronoun-turn": "turn", "vocative": "turn", "pronoun": "pronoun",
+          "pronoun-beat": "pronoun", "same-paragraph": "paragraph"}
+_PICK_TRUST = INDEX["pick_trust"]
+_NONE_PICK_TRUST = INDEX["none_pick_trust"]
+_SPEAKS = INDEX["speaks"]
+_PICK_OTHER = ON["pick_other"]
+_PICK_ALTERNATES = ON["pick_alternates"]
+_PICK_REPEATS = ON["pick_repeats"]
+_PICK_SANDWICHED = ON["pick_sandwiched"]
+_PICK_NEXT_SAME = ON["pick_next_same"]
+_FALLBACK = ON["fallback"]
+_PREV_TURN = ON["prev_turn"]
+_LONE_PREV_TURN = ON["lone_prev_turn"]
+_TWO_TURNS = ON["two_turns"]
+_LONE_TWO_TURNS = ON["lone_two_turns"]
+_NO_PICK_TWO_TURNS = ON["no_pick_two_turns"]
+_THREE_TURNS = ON["three_turns"]
+_NEXT_TURN = ON["next_turn"]
+_SAME_PARAGRAPH_OTHER = ON["same_paragraph_other"]
+_GENDER_UNKNOWN = ON["gender_unknown"]
+_GENDER_MATCH = ON["gender_match"]
+_GENDER_CLASH = ON["gender_clash"]
+_NAMED_HERE = ON["named_here"]
+_NAMED_HERE_LAST = ON["named_here_last"]
+_NAMED_PREV = ON["named_prev"]
+_NAMED_PREV2 = ON["named_prev2"]
+_ADDRESSED_HERE = ON["addressed_here"]
+_MENTIONED_HERE = ON["mentioned_here"]
+_ADDRESSED_BEFORE = ON["addressed_before"]
+_NARRATOR = ON["narrator"]
+_NARRATOR_TAG = ON["narrator_tag"]
+_DESCRIBED = ON["described"]
+_NONE_ROW = ON["none"]
+_NONE_NO_PICK = ON["none_no_pick"]
+_NONE_LONE = ON["none_lone"]
+_NONE_FEW = ON["none_few"]
+_NONE_PICK_UNKNOWN_SEX = ON["none_pick_unknown_sex"]
+_NONE_PICK_DESCRIBED = ON["none_pick_described"]
+_NONE_LONG_EXCHANGE = ON["none_long_exchange"]
+_NONE_AFTER_GAP = ON["none_after_gap"]
+_NONE_EXCHANGE_START = ON["none_exchange_start"]
+
+
+def describe(view: SceneView, number: int, candidates: list[str]) -> list[list[tuple[int, float]]]:
+    """One sparse feature row (feature index, value) per candidate of quotation `number`, then
+    the row of "none of them"."""
+    result = view.results[number]
+    quote = view.quotes[number]
+    turn = view.turn_of[number]
+    paragraph = quote.paragraph
+    lexicon = view.lexicon
+    genders = lexicon.gender
+    described = lexicon.described
+    speakers = lexicon.speakers
+    pick = result.speaker
+    rule = result.rule or ""
+    prev_turn, two_turns, three_turns = view.back[turn]
+    next_turn, two_ahead = view.ahead[turn]
+    in_turn = view.turn_speakers(turn)  # how many of the paragraph's speeches the rules give each
+    here, here_set = view.names(paragraph)
+    last_named = here[0] if here else None
+    previous = view.names(paragraph - 1)[1]
+    previous2 = view.names(paragraph - 2)[1]
+    mentioned, addressed = view.speech_names(quote.text)
+    addressed_before = view.called_before[turn]
+    lone = len(view.turn_quotes[turn]) == 1 and len(view.paragraphs[paragraph]) <= len(quote.text) + 4
+    sex = result.gender
+    gap = view.anchor_gap[turn]
+    narrator = view.narrator
+    rows: list[list[tuple[int, float]]] = []
+    for who in candidates:
+        row: list[tuple[int, float]] = []
+        if who == pick:
+            trust = rule_trust(result)
+            row.append(_PICK.get(rule, _PICK_OTHER))
+            row.append((_PICK_TRUST, trust))
+            if group := _GROUP.get(rule):
+                row.append(_PICK_GAP[group, _GAP_NAME.get(gap, "far")])
+            if who == two_turns and who != prev_turn:
+                row.append(_PICK_ALTERNATES)
+            elif who == prev_turn:
+                row.append(_PICK_REPEATS)
+            if prev_turn and prev_turn == next_turn != who and who in (two_turns, two_ahead):
+                row.append(_PICK_SANDWICHED)
+            if who == next_turn:
+                row.append(_PICK_NEXT_SAME)
+        if who == result.fallback:
+            row.append(_FALLBACK)
+        if who == prev_turn:
+            row.append(_PREV_TURN)
+            if lone:
+                row.append(_LONE_PREV_TURN)
+        if who == two_turns:
+            row.append(_TWO_TURNS)
+            if lone:
+                row.append(_LONE_TWO_TURNS)
+            if pick is None:
+                row.append(_NO_PICK_TWO_TURNS)
+        if who == three_turns:
+            row.append(_THREE_TURNS)
+        if who == next_turn:
+            row.append(_NEXT_TURN)
+        if in_turn.get(who, 0) > (who == pick):
+            row.append(_SAME_PARAGRAPH_OTHER)
+        known = genders.get(who)
+        if known is None:
+            row.append(_GENDER_UNKNOWN)
+        elif sex:
+            row.append(_GENDER_MATCH if known == sex else _GENDER_CLASH)
+        if who in here_set:
+            row.append(_NAMED_HERE)
+            if who == last_named:
+                row.append(_NAMED_HERE_LAST)
+        if who in previous:
+            row.append(_NAMED_PREV)
+        if who in previous2:
+            row.append(_NAMED_PREV2)
+        if who in addressed:
+            row.append(_ADDRESSED_HERE)
+        elif who in mentioned:
+            row.append(_MENTIONED_HERE)
+        if who in addressed_before:
+            row.append(_ADDRESSED_BEFORE)
+        if who == narrator:
+            row.append(_NARRATOR)
+            if result.first_person or rule == "narrator":
+                row.append(_NARRATOR_TAG)
+        if who in described:
+            row.append(_DESCRIBED)
+        if speaks := speakers.get(who):
+            row.append((_SPEAKS, math.log1p(speaks) / 5))
+        rows.append(row)
+    none = [_NONE_ROW]
+    if pick is None:
+        none.append(_NONE_NO_PICK)
+    else:
+        if (reading := _NONE.get(rule)) is not None:
+            none.append(reading)
+        none.append((_NONE_PICK_TRUST, rule_trust(result)))
+        if genders.get(pick) is None:
+            none.append(_NONE_PICK_UNKNOWN_SEX)
+        if pick in described:
+            none.append(_NONE_PICK_DESCRIBED)
+    if lone:
+        none.append(_NONE_LONE)
+    if len(candidates) <= 2:
+        none.append(_NONE_FEW)
+    none.append(_ANCHOR.get(gap, _ANCHOR_FAR))
+    if view.run_length[turn] > 6:
+        none.append(_NONE_LONG_EXCHANGE)
+    if view.gap_before[turn] == 1:
+        none.append(_NONE_AFTER_GAP)
+    elif view.gap_before[turn] is None:
+        none.append(_NONE_EXCHANGE_START)
+    rows.append(none)
+    return rows

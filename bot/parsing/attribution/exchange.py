@@ -1,0 +1,26 @@
+"""The last stage: each quotation's speaker chosen among its candidates by the learned scorer, the
+exchange read through the turns around it (the rules' decoding of the scene, see rules.py), and the
+scorer's probability kept as the confidence."""
+from __future__ import annotations
+
+from bot.parsing.attribution.candidates import SceneView, gather
+from bot.parsing.attribution.evidence import describe
+from bot.parsing.attribution.rules import Attribution
+from bot.parsing.attribution.scorer import Scorer
+
+# The rule name a quotation keeps when the scorer overrules the rules.
+SCORER_RULE = "scorer"
+
+
+def decide(view: SceneView, scorer: Scorer) -> list[Attribution]:
+    """Settle every quotation of the scene, in place, and return the results."""
+    chosen: list[tuple[str | None, float]] = []
+    for number in range(len(view.quotes)):
+        candidates = gather(view, number)
+        chosen.append(scorer.pick(candidates, describe(view, number, candidates)))
+    for result, (speaker, confidence) in zip(view.results, chosen, strict=True):
+        if speaker != result.speaker:
+            result.rule = SCORER_RULE if speaker else None
+        result.speaker = speaker
+        result.confidence = confidence
+    return list(view.results)
