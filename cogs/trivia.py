@@ -422,12 +422,17 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
         session = game.session
         typed = self.bot.intents.message_content
         while not session.is_over and not game.closing:
-            opened = session.open_question(time.time())
+            # Opened before the post so that a click arriving as soon as the message lands counts.
+            posted = session.open_question(time.time())
             game.message = await game.channel.send(
-                embed=question_embed(opened, typed=typed), view=answer_view(game.id, opened),
+                embed=question_embed(posted, typed=typed), view=answer_view(game.id, posted),
                 allowed_mentions=NO_MENTIONS,
             )
             await repo.set_game_message(self.store, game.id, game.message.id)
+            # discord.py may have retried the post for seconds (5xx): the window starts now.
+            opened = session.question_shown(time.time())
+            if int(opened.deadline) != int(posted.deadline):
+                await self._edit_question(game, embed=question_embed(opened, typed=typed))
             await self._sleep(game, opened.deadline - time.time())
             if game.closing:
                 break
@@ -437,17 +442,21 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
                 story_id=result.question.story_id,
                 answers=[repo.ScoredAnswer(a.player_id, a.correct, a.points) for a in result.answers],
             )
-            try:
-                await game.message.edit(
-                    embed=result_embed(opened, result, pause=self.pause_seconds),
-                    view=answer_view(game.id, opened, result), allowed_mentions=NO_MENTIONS,
-                )
-            except discord.NotFound:
-                log.info("Trivia game %s: question message was deleted; playing on", game.id)
+            await self._edit_question(
+                game, embed=result_embed(opened, result, pause=self.pause_seconds),
+                view=answer_view(game.id, opened, result),
+            )
             if result.game_over is None:
                 await self._sleep(game, self.pause_seconds)
         if game.closing:
             game.session.interrupt()  # the open question, if any, is dropped unscored
+
+    async def _edit_question(self, game: RunningGame, **fields: Any) -> None:
+        assert game.message is not None
+        try:
+            await game.message.edit(allowed_mentions=NO_MENTIONS, **fields)
+        except discord.NotFound:
+            log.info("Trivia game %s: question message was deleted; playing on", game.id)
 
     async def _sleep(self, game: RunningGame, seconds: float) -> None:
         """Wait, waking early for /trivia stop."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum, StrEnum
 
 from bot.trivia.questions import TriviaQuestion
@@ -129,6 +129,21 @@ class GameSession:
         self._current = OpenQuestion(self._asked + 1, self.total, q, now, now + self.answer_seconds)
         self._answers = {}
         return self._current
+
+    def question_shown(self, now: float) -> OpenQuestion:
+        """The open question is on screen from `now`: its answer window starts then.
+
+        Posting it may take seconds (Discord answering 5xx and the post being retried); that time
+        is not the players'. The deadline only ever moves later, so an answer already locked in
+        keeps its place.
+        """
+        current = self._current
+        if current is None:
+            raise RuntimeError("no question is open")
+        if now + self.answer_seconds > current.deadline:
+            current = replace(current, opened_at=now, deadline=now + self.answer_seconds)
+            self._current = current
+        return current
 
     def answer(self, player_id: int, choice: int, now: float) -> AnswerOutcome:
         """Record a player's one answer to the open question; the first one counts, for good."""

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import asyncio
+import re
+import time
+from datetime import datetime
 from typing import Any
 
 import discord
@@ -13,6 +16,7 @@ from tests.discord_local import LocalDiscord, StoredMessage
 
 ANSWER_SECONDS = 1.5
 PAUSE_SECONDS = 0.1
+SEND = "POST /channels/{channel_id}/messages"
 
 
 def trivia_cog(harness: Any, answer: float = ANSWER_SECONDS, pause: float = PAUSE_SECONDS) -> Trivia:
@@ -36,6 +40,16 @@ async def question_message(harness: Any, number: int, total: int, channel: Any =
 async def revealed(harness: Any, message: StoredMessage) -> StoredMessage:
     await harness.server.wait_until(lambda: "time is up" in title(message), 10, "the revealed answer")
     return message
+
+
+def shown_deadline(message: StoredMessage) -> int:
+    """The Unix time the question's `<t:UNIX:R>` shows."""
+    return int(re.search(r"Time is up <t:(\d+):R>", message.embeds[0]["description"])[1])
+
+
+def landed_at(message: StoredMessage) -> float:
+    """When the local Discord stored the message: from then on players see it."""
+    return datetime.fromisoformat(message.data["timestamp"]).timestamp()
 
 
 def option_ids(message: StoredMessage) -> list[str]:
@@ -210,6 +224,28 @@ async def test_clean_shutdown_mid_game_marks_it_interrupted(make_storybot, fresh
     assert "interrupted" in message.content and message.components == []
     async with make_storybot(server=bot.server, database=database) as again:
         assert (await repo.get_game(again.store, game_id)).state == "interrupted"
+
+
+async def test_answer_window_starts_when_a_retried_question_post_lands(storybot) -> None:
+    answer = 3.0
+    trivia_cog(storybot, answer=answer)
+    await start(storybot, 2)
+    await question_message(storybot, 1, 2)
+    # discord.py retries a 502 after 1 s, then after 3 s more: question 2 lands 4 s after it is asked.
+    storybot.server.fail_next(SEND, status=502, count=2)
+    second = await question_message(storybot, 2, 2)
+    landed = landed_at(second)
+    assert sum(r.status == 502 for r in storybot.server.requests) == 2
+    await asyncio.sleep(max(0.0, landed + answer / 2 - time.time()))
+    # Half the window after it appeared, the question is still open, and the deadline it shows
+    # counts the whole window from then.
+    assert title(second) == "Question 2/2", second.text()
+    assert landed + answer - 1 < shown_deadline(second) <= landed + answer + 1, (landed, second.text())
+    clicked = await ephemeral_text(await storybot.click(second, option_ids(second)[0]))
+    assert "Locked in" in clicked, clicked
+    await revealed(storybot, second)
+    final = await storybot.server.wait_for_message(lambda m: title(m).startswith("Trivia over"), timeout=10)
+    assert f"<@{storybot.member.id}>" in final.text()
 
 
 @pytest.mark.parametrize("story", ["The Blood Clone"])
