@@ -66,9 +66,15 @@ CUSTOM_ID = r"trivia:(?P<game>\d+):(?P<number>\d+):(?P<choice>\d)"
 
 
 def interrupted_text(done: int, planned: int) -> str:
+    """Says exactly what counts: the answers to the questions scored, not those to a question
+    still open when the bot went away without closing it."""
+    kept = (
+        f"The answers to {'that question' if done == 1 else f'those {done} questions'} are kept: "
+        "`/trivia leaderboard`." if done else "No question was scored."
+    )
     return (
         f"⏹ This trivia game was interrupted after {done} of {planned} questions (the bot restarted "
-        "or lost access to this channel). Scores so far are kept: `/trivia leaderboard`."
+        f"or lost access to this channel). {kept}"
     )
 
 
@@ -157,7 +163,8 @@ def _names(answers: list[tuple[int, int]]) -> str:
     return ", ".join(shown)
 
 
-def result_embed(opened: OpenQuestion, result: QuestionResult, *, pause: float) -> discord.Embed:
+def result_embed(opened: OpenQuestion, result: QuestionResult, *, pause: float | None) -> discord.Embed:
+    """The revealed answer; `pause` is the wait before the next question, None when none follows."""
     q = result.question
     shown = q.evidence if q.kind is QuestionKind.MISSING_WORD else q.excerpt
     lines = [f"**{q.prompt}**", f"> {safe(shown, 1500)}", "", f"✅ **{escape(q.answer_text)}**"]
@@ -174,7 +181,7 @@ def result_embed(opened: OpenQuestion, result: QuestionResult, *, pause: float) 
             for s in result.top_three
         )
         lines.append(f"**Top three:** {top}")
-    if result.game_over is None:
+    if result.game_over is None and pause is not None:
         lines.append(f"Next question <t:{int(time.time() + pause)}:R>.")
     return discord.Embed(
         title=f"Question {opened.number}/{opened.total} · time is up",
@@ -434,8 +441,7 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
             if int(opened.deadline) != int(posted.deadline):
                 await self._edit_question(game, embed=question_embed(opened, typed=typed))
             await self._sleep(game, opened.deadline - time.time())
-            if game.closing:
-                break
+            # Time is up, /trivia stop, or the bot is stopping: in each case the answers locked in count.
             result = session.close_question()
             await repo.record_question(
                 self.store, game_id=game.id, question_no=result.number, guild_id=game.guild_id,
@@ -443,13 +449,13 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
                 answers=[repo.ScoredAnswer(a.player_id, a.correct, a.points) for a in result.answers],
             )
             await self._edit_question(
-                game, embed=result_embed(opened, result, pause=self.pause_seconds),
+                game, embed=result_embed(opened, result, pause=None if game.closing else self.pause_seconds),
                 view=answer_view(game.id, opened, result),
             )
             if result.game_over is None:
                 await self._sleep(game, self.pause_seconds)
         if game.closing:
-            game.session.interrupt()  # the open question, if any, is dropped unscored
+            session.interrupt()
 
     async def _edit_question(self, game: RunningGame, **fields: Any) -> None:
         assert game.message is not None

@@ -208,7 +208,8 @@ class GameSession:
         return QuestionResult(current.number, current.question, answers, self.standings()[:3], self._ended)
 
     def interrupt(self) -> None:
-        """The bot is going away mid-game; answers to the open question are dropped."""
+        """The bot is going away mid-game without closing the open question (it could not reach a
+        safe point): answers to that question are dropped."""
         self._current = None
         self._ended = self._ended or EndReason.INTERRUPTED
 

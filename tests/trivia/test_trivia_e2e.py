@@ -248,6 +248,33 @@ async def test_answer_window_starts_when_a_retried_question_post_lands(storybot)
     assert f"<@{storybot.member.id}>" in final.text()
 
 
+async def test_shutdown_mid_question_scores_the_answers_locked_in(make_storybot, fresh_database) -> None:
+    database = fresh_database()
+    async with make_storybot(database=database) as bot:
+        cog = trivia_cog(bot, answer=30.0)
+        await start(bot, 3)
+        message = await question_message(bot, 1, 3)
+        game_id = cog_game_id(message)
+        right = cog.games[bot.channel.id].session.current.question.answer
+        clicked = await ephemeral_text(await bot.click(message, option_ids(message)[right], user=bot.member))
+        assert "Locked in" in clicked
+        await bot.bot.close()  # what SIGTERM does, 28 s before the deadline
+        scores = await repo.game_scores(bot.store, game_id)
+        stored = await repo.get_game(bot.store, game_id)
+    assert [(r.user_id, r.correct, r.answered) for r in scores] == [(bot.member.id, 1, 1)]
+    assert scores[0].points >= 10
+    assert (stored.state, stored.questions_done) == ("interrupted", 1)
+    # The question is closed on screen: its answer revealed, no buttons left to press, and the note
+    # says what counted.
+    assert message.components == []
+    assert "time is up" in title(message) and "Next question" not in message.text()
+    assert "interrupted after 1 of 3 questions" in message.content
+    assert "answers to that question are kept" in message.content
+    async with make_storybot(server=bot.server, database=database) as again:
+        board = await repo.leaderboard(again.store, again.guild.id)
+        assert [(r.user_id, r.correct) for r in board.top] == [(again.member.id, 1)]
+
+
 @pytest.mark.parametrize("story", ["The Blood Clone"])
 async def test_game_about_one_story_escapes_its_text(storybot, story: str) -> None:
     cog = trivia_cog(storybot, answer=30.0)
