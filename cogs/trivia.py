@@ -241,6 +241,7 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
         self.games: dict[int, RunningGame] = {}  # by channel id
         self._starting: set[int] = set()  # channels whose game is being prepared
         self._unloading = False  # the bot is stopping: no game loop may start any more
+        self._tasks: set[asyncio.Task[None]] = set()  # every game loop until it has ended
         self.rng = random.Random()
 
     @property
@@ -254,6 +255,8 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
             await self._edit_interrupted(game.channel_id, game.message_id, game.questions_done, game.questions_planned)
 
     async def cog_unload(self) -> None:
+        """Every game ends here, its task included: the store closes after the bot, so a game task
+        still running then would finish against a closed database."""
         self.bot.remove_dynamic_items(AnswerButton)
         self._unloading = True
         games = list(self.games.values())
@@ -262,22 +265,20 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
         for game in games:
             game.closing = True
             game.wake.set()
+        # Also the tasks of games already finishing (no longer listed in self.games).
+        tasks = set(self._tasks)
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE)
+            if late:
+                log.warning("%d trivia games did not stop in time; cancelling them", len(late))
+                for task in late:
+                    task.cancel()
+                await asyncio.wait(late)
         for game in games:
-            if game.task is None:
-                # Still being announced by /trivia start: it will never get its loop.
-                game.session.interrupt()
-                await self._finish(game)
-                continue
-            try:
-                await asyncio.wait_for(asyncio.shield(game.task), SHUTDOWN_GRACE)
-            except TimeoutError:
-                log.warning("Trivia game %s did not stop in time; cancelling it", game.id)
-                game.task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await game.task
+            # Still being announced by /trivia start (no loop yet), or cancelled above.
             if not game.finished:
                 game.session.interrupt()
-                await self._finish(game)
+                await self._finish_logged(game)
 
     # ---------------------------------------------------------------------------------- commands
 
@@ -346,6 +347,8 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
             # came too late for that, the next start marks it interrupted (cog_load).
             return
         game.task = asyncio.create_task(self._run(game), name=f"trivia-{game_id}")
+        self._tasks.add(game.task)
+        game.task.add_done_callback(self._tasks.discard)
         await interaction.followup.send(
             f"Game on: {len(picked)} questions{short}.", ephemeral=True, allowed_mentions=NO_MENTIONS
         )
@@ -423,7 +426,7 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
         except Exception:
             log.exception("Trivia game %s failed", game.id)
             game.session.interrupt()
-        await self._finish(game)
+        await self._finish_logged(game)
 
     async def _play(self, game: RunningGame) -> None:
         session = game.session
@@ -487,6 +490,13 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
             await game.channel.send(embed=standings_embed(game.session), allowed_mentions=NO_MENTIONS)
         except discord.HTTPException as exc:
             log.warning("Could not post the standings of trivia game %s: %s", game.id, exc)
+
+    async def _finish_logged(self, game: RunningGame) -> None:
+        """_finish, whose failure is logged rather than left in a task nobody awaits for a result."""
+        try:
+            await self._finish(game)
+        except Exception:
+            log.exception("Trivia game %s could not be closed", game.id)
 
     async def _edit_interrupted(self, channel_id: int, message_id: int | None, done: int, planned: int) -> None:
         if message_id is None:

@@ -275,6 +275,25 @@ async def test_shutdown_mid_question_scores_the_answers_locked_in(make_storybot,
         assert [(r.user_id, r.correct) for r in board.top] == [(again.member.id, 1)]
 
 
+async def test_a_game_still_finishing_when_the_bot_stops_ends_before_the_store_closes(make_storybot) -> None:
+    async with make_storybot() as bot:
+        cog = trivia_cog(bot, answer=30.0)
+        await start(bot, 3)
+        message = await question_message(bot, 1, 3)
+        game_id = cog_game_id(message)
+        # The final standings need a retry (a 502, then discord.py waits a second), so the game is
+        # still finishing, and no longer listed as running, when the bot is told to stop.
+        bot.server.fail_next(SEND, status=502)
+        await (await bot.run("trivia stop")).response()
+        await bot.server.wait_until(lambda: bot.channel.id not in cog.games, 5, "the game to start finishing")
+        await bot.bot.close()
+        alive = [t for t in asyncio.all_tasks() if t.get_name().startswith("trivia-") and not t.done()]
+        assert alive == []
+        assert (await repo.get_game(bot.store, game_id)).state == "stopped"
+    final = await bot.server.wait_for_message(lambda m: title(m).startswith("Trivia over"), timeout=1)
+    assert "stopped" in final.text()
+
+
 @pytest.mark.parametrize("story", ["The Blood Clone"])
 async def test_game_about_one_story_escapes_its_text(storybot, story: str) -> None:
     cog = trivia_cog(storybot, answer=30.0)
