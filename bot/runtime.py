@@ -297,7 +297,8 @@ class StoryBot(commands.Bot):
         super().__init__(
             # Every feature is a slash command; no message intent, so the prefix is never consulted.
             command_prefix=commands.when_mentioned,
-            intents=INTENTS,
+            # A copy: _enable_optional_intents changes this bot's own intents, never the module's.
+            intents=discord.Intents(**dict(INTENTS)),
             help_command=None,
             tree_cls=StoryTree,
             allowed_mentions=NO_MENTIONS,
