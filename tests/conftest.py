@@ -57,8 +57,8 @@ Fixtures
 
 Every bot fixture fails the test on: an ERROR log record from ``discord``, ``bot`` or ``cogs``
 loggers (unless allowed), a request to a route the local Discord does not implement, any Discord
-limit violation the local Discord recorded, ``bot.start()`` dying, and a task running code from
-``cogs/`` still alive after ``bot.close()`` (it would outlive the store).
+limit violation the local Discord recorded, ``bot.start()`` dying, and an interaction handler or a task
+running code from ``cogs/`` still alive after ``bot.close()`` (it would outlive the store).
 """
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.runtime import INTERACTIVE_BUSY_TIMEOUT_MS, StoryBot, open_store
+from bot.runtime import HANDLER_TASK_PREFIXES, INTERACTIVE_BUSY_TIMEOUT_MS, StoryBot, open_store
 from bot.store import Store
 from bot.store.loader import load_directory
 from tests.discord_local import Channel, InteractionHandle, LocalDiscord, StoredMessage, User, World
@@ -309,7 +309,7 @@ async def running_storybot(
                 finally:
                     await bot.close()
                     # The store closes right after: a cog's task still running would outlive it.
-                    harness.notes.extend(f"still running after bot.close(): {t!r}" for t in cog_tasks_alive())
+                    harness.notes.extend(f"still running after bot.close(): {t!r}" for t in tasks_outliving_the_bot())
                     # asyncio.wait does not raise: a dead start() is reported by problems().
                     await asyncio.wait({task}, timeout=5)
                     if not task.done():
@@ -321,12 +321,16 @@ async def running_storybot(
         logging.getLogger().removeHandler(errors)
 
 
-def cog_tasks_alive() -> list[asyncio.Task[Any]]:
-    """Unfinished tasks of this loop whose coroutine is code from cogs/ (a game loop, say)."""
+def tasks_outliving_the_bot() -> list[asyncio.Task[Any]]:
+    """Unfinished tasks of this loop that would use the store: interaction handlers, and tasks whose
+    coroutine is code from cogs/ (a game loop, say)."""
     cogs = str(ROOT / "cogs")
     return [
         task for task in asyncio.all_tasks()
-        if not task.done() and getattr(getattr(task.get_coro(), "cr_code", None), "co_filename", "").startswith(cogs)
+        if not task.done() and (
+            task.get_name().startswith(HANDLER_TASK_PREFIXES)
+            or getattr(getattr(task.get_coro(), "cr_code", None), "co_filename", "").startswith(cogs)
+        )
     ]
 
 
