@@ -297,7 +297,8 @@ class StoryBot(commands.Bot):
         super().__init__(
             # Every feature is a slash command; no message intent, so the prefix is never consulted.
             command_prefix=commands.when_mentioned,
-            intents=INTENTS,
+            # A copy: _enable_optional_intents changes this bot's own intents, never the module's.
+            intents=discord.Intents(**dict(INTENTS)),
             help_command=None,
             tree_cls=StoryTree,
             allowed_mentions=NO_MENTIONS,
@@ -345,7 +346,12 @@ class StoryBot(commands.Bot):
 
     async def _drain_handlers(self) -> None:
         """Let commands and buttons already running finish before the cogs and the store go away,
-        so a shutdown in the middle of a page turn does not pull the database out from under it."""
+        so a shutdown in the middle of a page turn does not pull the database out from under it.
+
+        A handler still running after HANDLER_DRAIN_SECONDS is cancelled, and waited for: the store
+        closes once the bot has, and no task may use it after that (atomic() and the store's
+        transaction statements finish what they started even when cancelled).
+        """
         current = asyncio.current_task()
         running = [
             task for task in asyncio.all_tasks()
@@ -355,7 +361,10 @@ class StoryBot(commands.Bot):
             return
         _, pending = await asyncio.wait(running, timeout=HANDLER_DRAIN_SECONDS)
         if pending:
-            log.warning("Shutting down with %d interaction handlers still running", len(pending))
+            log.warning("Shutting down with %d interaction handlers still running; cancelling them", len(pending))
+            for task in pending:
+                task.cancel()
+            await asyncio.wait(pending)
 
     def _enable_optional_intents(self) -> None:
         """Ask for message content (typed trivia answers) only when the portal has it switched on.

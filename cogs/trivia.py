@@ -66,9 +66,15 @@ CUSTOM_ID = r"trivia:(?P<game>\d+):(?P<number>\d+):(?P<choice>\d)"
 
 
 def interrupted_text(done: int, planned: int) -> str:
+    """Says exactly what counts: the answers to the questions scored, not those to a question
+    still open when the bot went away without closing it."""
+    kept = (
+        f"The answers to {'that question' if done == 1 else f'those {done} questions'} are kept: "
+        "`/trivia leaderboard`." if done else "No question was scored."
+    )
     return (
         f"⏹ This trivia game was interrupted after {done} of {planned} questions (the bot restarted "
-        "or lost access to this channel). Scores so far are kept: `/trivia leaderboard`."
+        f"or lost access to this channel). {kept}"
     )
 
 
@@ -157,7 +163,8 @@ def _names(answers: list[tuple[int, int]]) -> str:
     return ", ".join(shown)
 
 
-def result_embed(opened: OpenQuestion, result: QuestionResult, *, pause: float) -> discord.Embed:
+def result_embed(opened: OpenQuestion, result: QuestionResult, *, pause: float | None) -> discord.Embed:
+    """The revealed answer; `pause` is the wait before the next question, None when none follows."""
     q = result.question
     shown = q.evidence if q.kind is QuestionKind.MISSING_WORD else q.excerpt
     lines = [f"**{q.prompt}**", f"> {safe(shown, 1500)}", "", f"✅ **{escape(q.answer_text)}**"]
@@ -174,7 +181,7 @@ def result_embed(opened: OpenQuestion, result: QuestionResult, *, pause: float) 
             for s in result.top_three
         )
         lines.append(f"**Top three:** {top}")
-    if result.game_over is None:
+    if result.game_over is None and pause is not None:
         lines.append(f"Next question <t:{int(time.time() + pause)}:R>.")
     return discord.Embed(
         title=f"Question {opened.number}/{opened.total} · time is up",
@@ -234,6 +241,7 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
         self.games: dict[int, RunningGame] = {}  # by channel id
         self._starting: set[int] = set()  # channels whose game is being prepared
         self._unloading = False  # the bot is stopping: no game loop may start any more
+        self._tasks: set[asyncio.Task[None]] = set()  # every game loop until it has ended
         self.rng = random.Random()
 
     @property
@@ -247,6 +255,8 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
             await self._edit_interrupted(game.channel_id, game.message_id, game.questions_done, game.questions_planned)
 
     async def cog_unload(self) -> None:
+        """Every game ends here, its task included: the store closes after the bot, so a game task
+        still running then would finish against a closed database."""
         self.bot.remove_dynamic_items(AnswerButton)
         self._unloading = True
         games = list(self.games.values())
@@ -255,22 +265,20 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
         for game in games:
             game.closing = True
             game.wake.set()
+        # Also the tasks of games already finishing (no longer listed in self.games).
+        tasks = set(self._tasks)
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE)
+            if late:
+                log.warning("%d trivia games did not stop in time; cancelling them", len(late))
+                for task in late:
+                    task.cancel()
+                await asyncio.wait(late)
         for game in games:
-            if game.task is None:
-                # Still being announced by /trivia start: it will never get its loop.
-                game.session.interrupt()
-                await self._finish(game)
-                continue
-            try:
-                await asyncio.wait_for(asyncio.shield(game.task), SHUTDOWN_GRACE)
-            except TimeoutError:
-                log.warning("Trivia game %s did not stop in time; cancelling it", game.id)
-                game.task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await game.task
+            # Still being announced by /trivia start (no loop yet), or cancelled above.
             if not game.finished:
                 game.session.interrupt()
-                await self._finish(game)
+                await self._finish_logged(game)
 
     # ---------------------------------------------------------------------------------- commands
 
@@ -339,6 +347,8 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
             # came too late for that, the next start marks it interrupted (cog_load).
             return
         game.task = asyncio.create_task(self._run(game), name=f"trivia-{game_id}")
+        self._tasks.add(game.task)
+        game.task.add_done_callback(self._tasks.discard)
         await interaction.followup.send(
             f"Game on: {len(picked)} questions{short}.", ephemeral=True, allowed_mentions=NO_MENTIONS
         )
@@ -416,38 +426,46 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
         except Exception:
             log.exception("Trivia game %s failed", game.id)
             game.session.interrupt()
-        await self._finish(game)
+        await self._finish_logged(game)
 
     async def _play(self, game: RunningGame) -> None:
         session = game.session
         typed = self.bot.intents.message_content
         while not session.is_over and not game.closing:
-            opened = session.open_question(time.time())
+            # Opened before the post so that a click arriving as soon as the message lands counts.
+            posted = session.open_question(time.time())
             game.message = await game.channel.send(
-                embed=question_embed(opened, typed=typed), view=answer_view(game.id, opened),
+                embed=question_embed(posted, typed=typed), view=answer_view(game.id, posted),
                 allowed_mentions=NO_MENTIONS,
             )
             await repo.set_game_message(self.store, game.id, game.message.id)
+            # discord.py may have retried the post for seconds (5xx): the window starts now.
+            opened = session.question_shown(time.time())
+            if int(opened.deadline) != int(posted.deadline):
+                await self._edit_question(game, embed=question_embed(opened, typed=typed))
             await self._sleep(game, opened.deadline - time.time())
-            if game.closing:
-                break
+            # Time is up, /trivia stop, or the bot is stopping: in each case the answers locked in count.
             result = session.close_question()
             await repo.record_question(
                 self.store, game_id=game.id, question_no=result.number, guild_id=game.guild_id,
                 story_id=result.question.story_id,
                 answers=[repo.ScoredAnswer(a.player_id, a.correct, a.points) for a in result.answers],
             )
-            try:
-                await game.message.edit(
-                    embed=result_embed(opened, result, pause=self.pause_seconds),
-                    view=answer_view(game.id, opened, result), allowed_mentions=NO_MENTIONS,
-                )
-            except discord.NotFound:
-                log.info("Trivia game %s: question message was deleted; playing on", game.id)
+            await self._edit_question(
+                game, embed=result_embed(opened, result, pause=None if game.closing else self.pause_seconds),
+                view=answer_view(game.id, opened, result),
+            )
             if result.game_over is None:
                 await self._sleep(game, self.pause_seconds)
         if game.closing:
-            game.session.interrupt()  # the open question, if any, is dropped unscored
+            session.interrupt()
+
+    async def _edit_question(self, game: RunningGame, **fields: Any) -> None:
+        assert game.message is not None
+        try:
+            await game.message.edit(allowed_mentions=NO_MENTIONS, **fields)
+        except discord.NotFound:
+            log.info("Trivia game %s: question message was deleted; playing on", game.id)
 
     async def _sleep(self, game: RunningGame, seconds: float) -> None:
         """Wait, waking early for /trivia stop."""
@@ -472,6 +490,13 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
             await game.channel.send(embed=standings_embed(game.session), allowed_mentions=NO_MENTIONS)
         except discord.HTTPException as exc:
             log.warning("Could not post the standings of trivia game %s: %s", game.id, exc)
+
+    async def _finish_logged(self, game: RunningGame) -> None:
+        """_finish, whose failure is logged rather than left in a task nobody awaits for a result."""
+        try:
+            await self._finish(game)
+        except Exception:
+            log.exception("Trivia game %s could not be closed", game.id)
 
     async def _edit_interrupted(self, channel_id: int, message_id: int | None, done: int, planned: int) -> None:
         if message_id is None:

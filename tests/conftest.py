@@ -57,7 +57,8 @@ Fixtures
 
 Every bot fixture fails the test on: an ERROR log record from ``discord``, ``bot`` or ``cogs``
 loggers (unless allowed), a request to a route the local Discord does not implement, any Discord
-limit violation the local Discord recorded, and ``bot.start()`` dying.
+limit violation the local Discord recorded, ``bot.start()`` dying, and an interaction handler or a task
+running code from ``cogs/`` still alive after ``bot.close()`` (it would outlive the store).
 """
 from __future__ import annotations
 
@@ -75,7 +76,7 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.runtime import INTERACTIVE_BUSY_TIMEOUT_MS, StoryBot, open_store
+from bot.runtime import HANDLER_TASK_PREFIXES, INTERACTIVE_BUSY_TIMEOUT_MS, StoryBot, open_store
 from bot.store import Store
 from bot.store.loader import load_directory
 from tests.discord_local import Channel, InteractionHandle, LocalDiscord, StoredMessage, User, World
@@ -307,6 +308,8 @@ async def running_storybot(
                     yield harness
                 finally:
                     await bot.close()
+                    # The store closes right after: a cog's task still running would outlive it.
+                    harness.notes.extend(f"still running after bot.close(): {t!r}" for t in tasks_outliving_the_bot())
                     # asyncio.wait does not raise: a dead start() is reported by problems().
                     await asyncio.wait({task}, timeout=5)
                     if not task.done():
@@ -316,6 +319,19 @@ async def running_storybot(
             pytest.fail("StoryBot test problems:\n  " + "\n  ".join(problems), pytrace=False)
     finally:
         logging.getLogger().removeHandler(errors)
+
+
+def tasks_outliving_the_bot() -> list[asyncio.Task[Any]]:
+    """Unfinished tasks of this loop that would use the store: interaction handlers, and tasks whose
+    coroutine is code from cogs/ (a game loop, say)."""
+    cogs = str(ROOT / "cogs")
+    return [
+        task for task in asyncio.all_tasks()
+        if not task.done() and (
+            task.get_name().startswith(HANDLER_TASK_PREFIXES)
+            or getattr(getattr(task.get_coro(), "cr_code", None), "co_filename", "").startswith(cogs)
+        )
+    ]
 
 
 async def _wait_ready(bot: StoryBot, task: asyncio.Task[None]) -> None:

@@ -410,7 +410,9 @@ def _generic(root: Element, work_title: str | None) -> Extract:
     if headings:
         first = headings[0]
         before_text = any(b.kind == "p" for b in blocks[:first])
-        doc_title = (extract.metadata.title if work_title is None else work_title or "").casefold()
+        # A page may have no <title> at all: then no heading can name the work by it.
+        known_title = extract.metadata.title if work_title is None else work_title
+        doc_title = (known_title or "").casefold()
         names_work = bool(doc_title) and not _CHAPTERISH.match(blocks[first].text) and (
             blocks[first].text.casefold() in doc_title or doc_title in blocks[first].text.casefold()
         )

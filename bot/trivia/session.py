@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum, StrEnum
 
 from bot.trivia.questions import TriviaQuestion
@@ -130,6 +130,21 @@ class GameSession:
         self._answers = {}
         return self._current
 
+    def question_shown(self, now: float) -> OpenQuestion:
+        """The open question is on screen from `now`: its answer window starts then.
+
+        Posting it may take seconds (Discord answering 5xx and the post being retried); that time
+        is not the players'. The deadline only ever moves later, so an answer already locked in
+        keeps its place.
+        """
+        current = self._current
+        if current is None:
+            raise RuntimeError("no question is open")
+        if now + self.answer_seconds > current.deadline:
+            current = replace(current, opened_at=now, deadline=now + self.answer_seconds)
+            self._current = current
+        return current
+
     def answer(self, player_id: int, choice: int, now: float) -> AnswerOutcome:
         """Record a player's one answer to the open question; the first one counts, for good."""
         current = self._current
@@ -193,7 +208,8 @@ class GameSession:
         return QuestionResult(current.number, current.question, answers, self.standings()[:3], self._ended)
 
     def interrupt(self) -> None:
-        """The bot is going away mid-game; answers to the open question are dropped."""
+        """The bot is going away mid-game without closing the open question (it could not reach a
+        safe point): answers to that question are dropped."""
         self._current = None
         self._ended = self._ended or EndReason.INTERRUPTED
 

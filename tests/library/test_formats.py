@@ -17,6 +17,7 @@ from bot.formats import (
 from bot.formats.epub import EpubLimits, convert_epub
 from bot.formats.html import convert_html
 from bot.formats.text import strip_markdown
+from bot.parsing import parse_story
 from tests.library.builders import (
     CHAPTER_ONE,
     ao3_html,
@@ -161,6 +162,16 @@ def test_plain_html_headings_split_chapters_after_the_work_title():
     assert (meta.title, meta.author) == ("Ramen Night", "ichiraku")
     assert text.split("\n\n")[:4] == ["Chapter 1: Prologue", "Steam rose.", "First line\nsecond line", "Chapter 2: The Bowl"]
     assert "LEAK" not in text
+
+
+@pytest.mark.parametrize("heading", ["h1", "h2", "h3"])
+def test_html_heading_without_a_title_element_starts_a_chapter(heading):
+    page = f'<html><body><{heading}>Chapter 1</{heading}><p>"Hi," said Naruto.</p></body></html>'.encode()
+    manuscript = convert_upload("story.html", page)
+    assert manuscript.metadata.title is None
+    story = parse_story(manuscript.text, filename="story.html")
+    assert [c.number for c in story.chapters] == [1]
+    assert [(q.text, q.speaker) for q in story.quotes] == [("Hi,", "Naruto")]
 
 
 def test_html_of_only_scripts_and_styles_is_refused():

@@ -109,6 +109,14 @@ async def test_cancel_stores_nothing(storybot):
     assert await guild_story_titles(storybot, storybot.guild.id) == []
 
 
+async def test_html_with_a_heading_and_no_title_element_is_added(storybot):
+    page = b'<html><body><h1>Chapter 1</h1><p>"Hi," said Naruto.</p></body></html>'
+    (shown, _), done = await add_and_confirm(storybot, page, "untitled.html")
+    assert "something went wrong" not in shown.lower(), shown
+    assert "Added “untitled”" in done.text(), done.text()
+    assert await guild_story_titles(storybot, storybot.guild.id) == ["untitled"]
+
+
 async def test_every_bad_file_gets_a_clear_message_and_nothing_is_stored(storybot):
     bad_files = [
         (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "picture.txt", "PNG image"),

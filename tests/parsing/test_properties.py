@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.parsing import NotAStory, parse_story
@@ -98,6 +98,8 @@ def test_any_bytes_parse_or_are_refused_thoroughly(data):
 @pytest.mark.slow
 @THOROUGH
 @given(document, NEWLINES)
+@example('Chapter 1\n"Hi," had', "\n")  # crashed the parser (issue 21)
+@example('"Yes," he said. "No," she said. ' * 200, "\n")  # pronoun tags, once slow (issue 21)
 def test_any_text_parses_or_is_refused_thoroughly(text, newline):
     check_parses_or_refuses(text.replace("\n", newline).encode("utf-8"))
 

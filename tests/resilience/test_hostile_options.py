@@ -6,6 +6,8 @@ an autocomplete that returns a list of valid choices (possibly empty).
 """
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.runtime import APOLOGY
@@ -117,8 +119,25 @@ async def test_sql_in_search_leaves_the_library_intact(storybot):
     assert "Naruto" in found.text()
 
 
+def passages_found(reply) -> int:
+    """How many passages a /search reply found: its footer's count, or 0 for "Nothing matches"
+    (the reply quotes the query either way, so the count is what tells how it was read)."""
+    if not reply.embeds:
+        assert reply.content.startswith("Nothing matches"), reply.content
+        return 0
+    return int(re.match(r"(\d+) match", reply.embeds[0]["footer"]["text"])[1])
+
+
 async def test_fts_operators_are_searched_as_words_not_obeyed(storybot):
-    # "OR" as an operator would match every paragraph holding either word; quoted, both must appear.
-    either = await (await storybot.run("search", {"text": "Sakura OR zzzqqqxxx"})).reply(timeout=10)
-    assert_sensible(either)
-    assert "Sakura" not in either.text() or "zzzqqqxxx" in either.text().lower()
+    async def search(text: str) -> int:
+        reply = await (await storybot.run("search", {"text": text})).reply(timeout=10)
+        assert_sensible(reply)
+        return passages_found(reply)
+
+    sakura, naruto, both = await search("Sakura"), await search("Naruto"), await search("Sakura Naruto")
+    assert 0 < both < min(sakura, naruto)
+    # As words, each operator is one more word a passage must hold; obeyed, OR would find every
+    # passage holding either word, and NOT the passages holding one without the other.
+    assert await search("Sakura OR zzzqqqxxx") == 0
+    assert await search("Sakura OR Naruto") <= both
+    assert await search("Naruto NOT Sakura") <= both

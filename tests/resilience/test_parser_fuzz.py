@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.parsing import NotAStory, parse_story, story_to_json
@@ -81,9 +81,17 @@ def test_arbitrary_bytes_parse_or_are_refused_cleanly(data: bytes) -> None:
     parse_or_refuse(data)
 
 
+# Inputs that once broke the parser (issue 21): a speech tag ending in "had" crashed it, and
+# pronoun tags repeated in one paragraph cost it 13-19 s of CPU per megabyte.
+HAD_TAG = 'Chapter 1\n\n"Hi," had\n'
+PRONOUN_TAGS = '"Yes," he said. "No," she said. '
+
+
 @pytest.mark.slow
 @THOROUGH
 @given(st.one_of(hostile_document.flatmap(lambda t: ENCODINGS.map(lambda e: encoded(t, e))), st.binary(max_size=5000)))
+@example(HAD_TAG.encode())
+@example(('Chapter 1\n\n"Hi," had ' + PRONOUN_TAGS * 100 + "\n").encode())
 def test_ten_thousand_generated_inputs_parse_or_are_refused_cleanly(data: bytes) -> None:
     parse_or_refuse(data)
 
@@ -103,6 +111,8 @@ PATHOLOGICAL = {
     "separators": "* * *\n\n",
     "author notes": "A/N: thanks!\n\n",
     "combining marks": "e\u0301\u0302\u0303 ",
+    "speech tags ending in had": '"Hi," had\n\n',
+    "pronoun speech tags in one paragraph": PRONOUN_TAGS,
 }
 
 

@@ -270,6 +270,10 @@ async def test_message_content_is_requested_only_when_the_portal_allows_it(make_
     async with PortalWithMessageContent() as portal, make_storybot(server=portal, extensions=META) as sb:
         assert sb.bot.intents.message_content and sb.bot.intents.guild_messages
         assert portal.gateway.identifies[-1]["intents"] == GUILDS_INTENT | GUILD_MESSAGES | MESSAGE_CONTENT
+    # That bot's intents were its own: the next bot in this process asks for the minimum again.
+    async with make_storybot(extensions=META) as after:
+        assert not after.bot.intents.message_content
+        assert local_discord.gateway.identifies[-1]["intents"] == GUILDS_INTENT
 
 
 async def test_a_command_discord_still_shows_after_removal_gets_a_reply(metabot):

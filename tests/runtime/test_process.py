@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.runtime import TOKEN_HELP
+from bot.store import Store
+from bot.store import trivia as trivia_repo
 from tests.conftest import SEEDS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,6 +100,45 @@ async def test_signal_shuts_down_cleanly(local_discord, fresh_database, tmp_path
     assert local_discord.token not in stderr
     # SQLite removes the write-ahead log when the last connection closes properly.
     assert not database.with_name(database.name + "-wal").exists()
+    local_discord.assert_clean()
+
+
+async def test_sigterm_mid_question_keeps_the_answers_locked_in(local_discord, fresh_database, tmp_path):
+    database = fresh_database()
+    env = bot_env(
+        DISCORD_TOKEN=local_discord.token, DATABASE_PATH=str(database),
+        DISCORD_API_BASE=local_discord.api_base, DISCORD_GATEWAY_URL=local_discord.ws_url,
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    world = local_discord.world
+    try:
+        await local_discord.wait_ready(timeout=60)
+        started = await local_discord.run_command(world.member, world.general, "trivia start", {"questions": 3})
+        assert "Game on" in (await started.reply(timeout=30)).content
+        question = await local_discord.wait_for_message(
+            lambda m: bool(m.embeds) and m.embeds[0].get("title") == "Question 1/3", timeout=10
+        )
+        option = next(c for c in question.custom_ids() if c.startswith("trivia:"))
+        clicked = await (await local_discord.click(question, option, world.member)).response(timeout=10)
+        assert "Locked in" in clicked.data["content"]
+        process.send_signal(signal.SIGTERM)  # 20 s before the question's deadline
+        _, stderr_bytes = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0, stderr_bytes.decode()[-3000:]
+    # The question is closed on screen, nothing left to press, and the note says what counted.
+    assert question.components == []
+    assert "time is up" in question.embeds[0]["title"]
+    assert "interrupted after 1 of 3 questions" in question.content
+    assert "answers to that question are kept" in question.content
+    async with Store.open(database) as store:
+        board = await trivia_repo.leaderboard(store, world.guild.id)
+    assert [(row.user_id, row.answered) for row in board.top] == [(world.member.id, 1)]
     local_discord.assert_clean()
 
 

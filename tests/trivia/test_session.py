@@ -34,6 +34,26 @@ def test_answer_after_deadline_is_too_late() -> None:
     assert g.answer(2, 1, 110.0) is AnswerOutcome.LOCKED_IN  # a late click did not use up the answer
 
 
+def test_answer_window_starts_when_the_question_is_shown() -> None:
+    g = game(seconds=20)
+    g.open_question(100.0)
+    assert g.answer(1, 1, 100.5) is AnswerOutcome.LOCKED_IN  # seen as soon as the post landed
+    shown = g.question_shown(104.0)  # the post was retried for four seconds
+    assert (shown.opened_at, shown.deadline) == (104.0, 124.0) and g.current == shown
+    assert g.answer(2, 1, 123.5) is AnswerOutcome.LOCKED_IN
+    assert g.answer(3, 1, 124.5) is AnswerOutcome.TOO_LATE
+    assert [a.points for a in g.close_question().answers] == [15, 10]
+
+
+def test_showing_a_question_never_shortens_its_window() -> None:
+    g = game(seconds=20)
+    g.open_question(100.0)
+    assert g.question_shown(99.0).deadline == 120.0
+    g.close_question()
+    with pytest.raises(RuntimeError):
+        g.question_shown(130.0)
+
+
 def test_no_question_open_and_bad_option() -> None:
     g = game()
     assert g.answer(1, 1, 0.0) is AnswerOutcome.NO_QUESTION

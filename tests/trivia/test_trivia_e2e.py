@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import asyncio
+import re
+import time
+from datetime import datetime
 from typing import Any
 
 import discord
@@ -13,6 +16,7 @@ from tests.discord_local import LocalDiscord, StoredMessage
 
 ANSWER_SECONDS = 1.5
 PAUSE_SECONDS = 0.1
+SEND = "POST /channels/{channel_id}/messages"
 
 
 def trivia_cog(harness: Any, answer: float = ANSWER_SECONDS, pause: float = PAUSE_SECONDS) -> Trivia:
@@ -36,6 +40,16 @@ async def question_message(harness: Any, number: int, total: int, channel: Any =
 async def revealed(harness: Any, message: StoredMessage) -> StoredMessage:
     await harness.server.wait_until(lambda: "time is up" in title(message), 10, "the revealed answer")
     return message
+
+
+def shown_deadline(message: StoredMessage) -> int:
+    """The Unix time the question's `<t:UNIX:R>` shows."""
+    return int(re.search(r"Time is up <t:(\d+):R>", message.embeds[0]["description"])[1])
+
+
+def landed_at(message: StoredMessage) -> float:
+    """When the local Discord stored the message: from then on players see it."""
+    return datetime.fromisoformat(message.data["timestamp"]).timestamp()
 
 
 def option_ids(message: StoredMessage) -> list[str]:
@@ -210,6 +224,74 @@ async def test_clean_shutdown_mid_game_marks_it_interrupted(make_storybot, fresh
     assert "interrupted" in message.content and message.components == []
     async with make_storybot(server=bot.server, database=database) as again:
         assert (await repo.get_game(again.store, game_id)).state == "interrupted"
+
+
+async def test_answer_window_starts_when_a_retried_question_post_lands(storybot) -> None:
+    answer = 3.0
+    trivia_cog(storybot, answer=answer)
+    await start(storybot, 2)
+    await question_message(storybot, 1, 2)
+    # discord.py retries a 502 after 1 s, then after 3 s more: question 2 lands 4 s after it is asked.
+    storybot.server.fail_next(SEND, status=502, count=2)
+    second = await question_message(storybot, 2, 2)
+    landed = landed_at(second)
+    assert sum(r.status == 502 for r in storybot.server.requests) == 2
+    await asyncio.sleep(max(0.0, landed + answer / 2 - time.time()))
+    # Half the window after it appeared, the question is still open, and the deadline it shows
+    # counts the whole window from then.
+    assert title(second) == "Question 2/2", second.text()
+    assert landed + answer - 1 < shown_deadline(second) <= landed + answer + 1, (landed, second.text())
+    clicked = await ephemeral_text(await storybot.click(second, option_ids(second)[0]))
+    assert "Locked in" in clicked, clicked
+    await revealed(storybot, second)
+    final = await storybot.server.wait_for_message(lambda m: title(m).startswith("Trivia over"), timeout=10)
+    assert f"<@{storybot.member.id}>" in final.text()
+
+
+async def test_shutdown_mid_question_scores_the_answers_locked_in(make_storybot, fresh_database) -> None:
+    database = fresh_database()
+    async with make_storybot(database=database) as bot:
+        cog = trivia_cog(bot, answer=30.0)
+        await start(bot, 3)
+        message = await question_message(bot, 1, 3)
+        game_id = cog_game_id(message)
+        right = cog.games[bot.channel.id].session.current.question.answer
+        clicked = await ephemeral_text(await bot.click(message, option_ids(message)[right], user=bot.member))
+        assert "Locked in" in clicked
+        await bot.bot.close()  # what SIGTERM does, 28 s before the deadline
+        scores = await repo.game_scores(bot.store, game_id)
+        stored = await repo.get_game(bot.store, game_id)
+    assert [(r.user_id, r.correct, r.answered) for r in scores] == [(bot.member.id, 1, 1)]
+    assert scores[0].points >= 10
+    assert (stored.state, stored.questions_done) == ("interrupted", 1)
+    # The question is closed on screen: its answer revealed, no buttons left to press, and the note
+    # says what counted.
+    assert message.components == []
+    assert "time is up" in title(message) and "Next question" not in message.text()
+    assert "interrupted after 1 of 3 questions" in message.content
+    assert "answers to that question are kept" in message.content
+    async with make_storybot(server=bot.server, database=database) as again:
+        board = await repo.leaderboard(again.store, again.guild.id)
+        assert [(r.user_id, r.correct) for r in board.top] == [(again.member.id, 1)]
+
+
+async def test_a_game_still_finishing_when_the_bot_stops_ends_before_the_store_closes(make_storybot) -> None:
+    async with make_storybot() as bot:
+        cog = trivia_cog(bot, answer=30.0)
+        await start(bot, 3)
+        message = await question_message(bot, 1, 3)
+        game_id = cog_game_id(message)
+        # The final standings need a retry (a 502, then discord.py waits a second), so the game is
+        # still finishing, and no longer listed as running, when the bot is told to stop.
+        bot.server.fail_next(SEND, status=502)
+        await (await bot.run("trivia stop")).response()
+        await bot.server.wait_until(lambda: bot.channel.id not in cog.games, 5, "the game to start finishing")
+        await bot.bot.close()
+        alive = [t for t in asyncio.all_tasks() if t.get_name().startswith("trivia-") and not t.done()]
+        assert alive == []
+        assert (await repo.get_game(bot.store, game_id)).state == "stopped"
+    final = await bot.server.wait_for_message(lambda m: title(m).startswith("Trivia over"), timeout=1)
+    assert "stopped" in final.text()
 
 
 @pytest.mark.parametrize("story", ["The Blood Clone"])
