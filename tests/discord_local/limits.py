@@ -1,7 +1,9 @@
 """Discord's documented limits, checked on every message, modal, thread and command the bot sends.
 
 Each check returns human-readable problems; the server answers 400 (as Discord does) and records
-them as violations so the test fails even when the bot swallows the error.
+them as violations so the test fails even when the bot swallows the error. A ``Problem`` also knows
+where in the body Discord would point (``at``) and Discord's error code, so the 400 carries
+Discord's nested ``errors`` object.
 """
 
 from __future__ import annotations
@@ -26,6 +28,14 @@ MAX_ROW_BUTTONS = 5
 MAX_CUSTOM_ID = 100
 MAX_BUTTON_LABEL = 80
 MAX_SELECT_OPTIONS = 25
+MAX_SELECT_VALUES = 25
+MAX_SELECT_PLACEHOLDER = 150
+MAX_OPTION_LABEL = 100
+MAX_OPTION_VALUE = 100
+MAX_OPTION_DESCRIPTION = 100
+MAX_TEXT_INPUT_LABEL = 45
+MAX_TEXT_INPUT_PLACEHOLDER = 100
+MAX_TEXT_INPUT_LENGTH = 4000
 MAX_THREAD_NAME = 100
 MAX_CHOICES = 25
 MAX_CHOICE_NAME = 100
@@ -45,6 +55,62 @@ BUTTON = 2
 SELECT_TYPES = (3, 5, 6, 7, 8)
 TEXT_INPUT = 4
 TEXT_DISPLAY = 10
+STRING_SELECT = 3
+LINK_BUTTON = 5
+PREMIUM_BUTTON = 6
+
+Path = tuple[str | int, ...]
+
+
+class Problem(str):
+    """A problem's text, where in the request body Discord reports it, and Discord's error code."""
+
+    at: Path
+    code: str
+
+    def __new__(cls, text: str, at: Path = (), code: str = "BASE_TYPE_INVALID") -> Problem:
+        problem = super().__new__(cls, text)
+        problem.at, problem.code = tuple(at), code
+        return problem
+
+
+def form_errors(problems: list[str], default_code: str) -> dict[str, Any]:
+    """Discord's 50035 ``errors`` object: field paths nest, each field lists its ``_errors``."""
+    errors: dict[str, Any] = {}
+    for problem in problems:
+        node = errors
+        for key in getattr(problem, "at", ()):
+            node = node.setdefault(str(key), {})
+        code = getattr(problem, "code", default_code)
+        node.setdefault("_errors", []).append({"code": code, "message": str(problem)})
+    return errors
+
+
+def _length(
+    text: Any, low: int, high: int, what: str, at: Path, *, required: bool = True
+) -> list[Problem]:
+    """Discord's length rule for one string field (absent is fine unless required)."""
+    if text is None and not required:
+        return []
+    if not isinstance(text, str):
+        return [Problem(f"{what} must be a string", at, "BASE_TYPE_STRING")]
+    if low <= len(text) <= high:
+        return []
+    code = "BASE_TYPE_MAX_LENGTH" if len(text) > high else "BASE_TYPE_MIN_LENGTH"
+    bounds = f"max {high}" if low == 0 else f"{low}-{high}"
+    return [Problem(f"{what} is {len(text)} characters ({bounds})", at, code)]
+
+
+def _number(value: Any, low: float, high: float, what: str, at: Path) -> list[Problem]:
+    if value is None:
+        return []
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return [Problem(f"{what} must be a number", at, "NUMBER_TYPE_COERCE")]
+    if value < low:
+        return [Problem(f"{what} is {value} (min {low})", at, "NUMBER_TYPE_MIN")]
+    if value > high:
+        return [Problem(f"{what} is {value} (max {high})", at, "NUMBER_TYPE_MAX")]
+    return []
 
 
 def check_message(
@@ -105,25 +171,61 @@ def check_embeds(embeds: list[dict[str, Any]]) -> list[str]:
     return problems
 
 
+def walk_with_paths(components: list[dict[str, Any]], at: Path = ("components",)):
+    """Every component with its path in the body, depth first (as ``world.walk_components``)."""
+    for i, comp in enumerate(components):
+        here = (*at, i)
+        yield here, comp
+        if "components" in comp:
+            yield from walk_with_paths(comp["components"], (*here, "components"))
+        if "component" in comp:
+            yield (*here, "component"), comp["component"]
+        if "accessory" in comp:
+            yield (*here, "accessory"), comp["accessory"]
+
+
 def check_components(components: list[dict[str, Any]], *, v2: bool = False) -> list[str]:
     problems: list[str] = []
     if not v2 and len(components) > MAX_ACTION_ROWS:
-        problems.append(f"{len(components)} action rows (max {MAX_ACTION_ROWS})")
-    for row in components:
+        problems.append(
+            Problem(
+                f"{len(components)} action rows (max {MAX_ACTION_ROWS})",
+                ("components",),
+                "BASE_TYPE_MAX_LENGTH",
+            )
+        )
+    for i, row in enumerate(components):
         if row.get("type") == 1:
             children = row.get("components") or []
             buttons = [c for c in children if c.get("type") == BUTTON]
             selects = [c for c in children if c.get("type") in SELECT_TYPES]
+            at = ("components", i, "components")
             if len(buttons) > MAX_ROW_BUTTONS:
                 problems.append(
-                    f"an action row holds {len(buttons)} buttons (max {MAX_ROW_BUTTONS})"
+                    Problem(
+                        f"an action row holds {len(buttons)} buttons (max {MAX_ROW_BUTTONS})",
+                        at,
+                        "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
+                    )
                 )
             if selects and len(children) > 1:
-                problems.append("a select menu must be alone in its action row")
+                problems.append(
+                    Problem(
+                        "a select menu must be alone in its action row",
+                        at,
+                        "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
+                    )
+                )
             if not children:
-                problems.append("an action row is empty")
+                problems.append(Problem("an action row is empty", at, "BASE_TYPE_MIN_LENGTH"))
         elif not v2:
-            problems.append(f"top-level component of type {row.get('type')} is not an action row")
+            problems.append(
+                Problem(
+                    f"top-level component of type {row.get('type')} is not an action row",
+                    ("components", i, "type"),
+                    "UNION_TYPE_CHOICES",
+                )
+            )
     if v2:
         every = list(walk_components(components))
         if len(every) > MAX_V2_COMPONENTS:
@@ -131,30 +233,204 @@ def check_components(components: list[dict[str, Any]], *, v2: bool = False) -> l
         text = sum(len(c.get("content") or "") for c in every if c.get("type") == TEXT_DISPLAY)
         if text > MAX_V2_TEXT:
             problems.append(f"text displays hold {text} characters (max {MAX_V2_TEXT})")
-    seen: set[str] = set()
-    for comp in walk_components(components):
-        custom_id = comp.get("custom_id")
-        if custom_id is not None:
-            if not 1 <= len(custom_id) <= MAX_CUSTOM_ID:
-                problems.append(
-                    f"custom_id {custom_id[:40]!r}... is {len(custom_id)} characters (max {MAX_CUSTOM_ID})"
-                )
-            if custom_id in seen:
-                problems.append(f"custom_id {custom_id!r} is used twice in one message")
-            seen.add(custom_id)
-        if comp.get("type") == BUTTON:
-            label = comp.get("label") or ""
-            if len(label) > MAX_BUTTON_LABEL:
-                problems.append(f"button label is {len(label)} characters (max {MAX_BUTTON_LABEL})")
-            if comp.get("style") == 5:
-                if not comp.get("url") or custom_id is not None:
-                    problems.append("a link button needs a url and no custom_id")
-            elif comp.get("style") != 6 and custom_id is None:
-                problems.append("a button needs a custom_id")
-        if comp.get("type") in SELECT_TYPES and len(comp.get("options") or []) > MAX_SELECT_OPTIONS:
+    problems.extend(_check_custom_ids(components))
+    for at, comp in walk_with_paths(components):
+        kind = comp.get("type")
+        if kind == BUTTON:
+            problems.extend(_check_button(comp, at))
+        elif kind in SELECT_TYPES:
+            problems.extend(_check_select(comp, at))
+        elif kind == TEXT_INPUT:
             problems.append(
-                f"select menu has {len(comp['options'])} options (max {MAX_SELECT_OPTIONS})"
+                Problem("a text input belongs in a modal", (*at, "type"), "UNION_TYPE_CHOICES")
             )
+    return problems
+
+
+def _check_custom_ids(components: list[dict[str, Any]]) -> list[Problem]:
+    problems = []
+    seen: set[str] = set()
+    for at, comp in walk_with_paths(components):
+        custom_id = comp.get("custom_id")
+        if custom_id is None:
+            continue
+        if not 1 <= len(custom_id) <= MAX_CUSTOM_ID:
+            problems.append(
+                Problem(
+                    f"custom_id {custom_id[:40]!r}... is {len(custom_id)} characters (max {MAX_CUSTOM_ID})",
+                    (*at, "custom_id"),
+                    "BASE_TYPE_BAD_LENGTH",
+                )
+            )
+        if custom_id in seen:
+            problems.append(
+                Problem(
+                    f"custom_id {custom_id!r} is used twice in one message",
+                    (*at, "custom_id"),
+                    "COMPONENT_CUSTOM_ID_DUPLICATED",
+                )
+            )
+        seen.add(custom_id)
+    return problems
+
+
+def _check_button(comp: dict[str, Any], at: Path) -> list[Problem]:
+    problems = _length(
+        comp.get("label"), 0, MAX_BUTTON_LABEL, "button label", (*at, "label"), required=False
+    )
+    style, custom_id = comp.get("style"), comp.get("custom_id")
+    if style == PREMIUM_BUTTON:
+        if any(comp.get(k) for k in ("label", "emoji", "custom_id", "url")) or not comp.get(
+            "sku_id"
+        ):
+            problems.append(
+                Problem("a premium button has an sku_id and nothing else", at, "BUTTON_INVALID")
+            )
+        return problems
+    if not comp.get("label") and not comp.get("emoji"):
+        problems.append(
+            Problem(
+                "a button needs a label or an emoji", at, "BUTTON_COMPONENT_MISSING_LABEL_OR_EMOJI"
+            )
+        )
+    if style == LINK_BUTTON:
+        if not comp.get("url") or custom_id is not None:
+            problems.append(Problem("a link button needs a url and no custom_id", at))
+    elif custom_id is None:
+        problems.append(
+            Problem("a button needs a custom_id", (*at, "custom_id"), "BASE_TYPE_REQUIRED")
+        )
+    return problems
+
+
+def _check_select(comp: dict[str, Any], at: Path) -> list[Problem]:
+    problems = _length(
+        comp.get("placeholder"),
+        0,
+        MAX_SELECT_PLACEHOLDER,
+        "select placeholder",
+        (*at, "placeholder"),
+        required=False,
+    )
+    options = comp.get("options") or []
+    if comp.get("type") == STRING_SELECT and not 1 <= len(options) <= MAX_SELECT_OPTIONS:
+        problems.append(
+            Problem(
+                f"select menu has {len(options)} options (1-{MAX_SELECT_OPTIONS})",
+                (*at, "options"),
+                "BASE_TYPE_BAD_LENGTH",
+            )
+        )
+    values: set[Any] = set()
+    for j, option in enumerate(options):
+        where = (*at, "options", j)
+        problems += _length(
+            option.get("label"), 1, MAX_OPTION_LABEL, "select option label", (*where, "label")
+        )
+        problems += _length(
+            option.get("value"), 1, MAX_OPTION_VALUE, "select option value", (*where, "value")
+        )
+        problems += _length(
+            option.get("description"),
+            0,
+            MAX_OPTION_DESCRIPTION,
+            "select option description",
+            (*where, "description"),
+            required=False,
+        )
+        if option.get("value") in values:
+            problems.append(
+                Problem(
+                    f"select option value {option.get('value')!r} is used twice",
+                    (*where, "value"),
+                    "SELECT_COMPONENT_OPTION_VALUE_DUPLICATED",
+                )
+            )
+        values.add(option.get("value"))
+    low, high = comp.get("min_values", 1), comp.get("max_values", 1)
+    problems += _number(low, 0, MAX_SELECT_VALUES, "select min_values", (*at, "min_values"))
+    problems += _number(high, 1, MAX_SELECT_VALUES, "select max_values", (*at, "max_values"))
+    if comp.get("type") == STRING_SELECT and options and isinstance(high, int) and high > len(
+        options
+    ):
+        problems.append(
+            Problem(
+                f"select max_values {high} is more than its {len(options)} options",
+                (*at, "max_values"),
+                "NUMBER_TYPE_MAX",
+            )
+        )
+    if isinstance(low, int) and isinstance(high, int) and low > high:
+        problems.append(
+            Problem(
+                f"select min_values {low} is more than max_values {high}",
+                (*at, "min_values"),
+                "NUMBER_TYPE_MAX",
+            )
+        )
+    return problems
+
+
+def _check_text_input(comp: dict[str, Any], at: Path) -> list[Problem]:
+    problems = _length(
+        comp.get("label"),
+        1,
+        MAX_TEXT_INPUT_LABEL,
+        "text input label",
+        (*at, "label"),
+        required=False,
+    )
+    problems += _length(
+        comp.get("custom_id"), 1, MAX_CUSTOM_ID, "text input custom_id", (*at, "custom_id")
+    )
+    problems += _length(
+        comp.get("placeholder"),
+        0,
+        MAX_TEXT_INPUT_PLACEHOLDER,
+        "text input placeholder",
+        (*at, "placeholder"),
+        required=False,
+    )
+    problems += _length(
+        comp.get("value"),
+        0,
+        MAX_TEXT_INPUT_LENGTH,
+        "text input value",
+        (*at, "value"),
+        required=False,
+    )
+    low, high = comp.get("min_length"), comp.get("max_length")
+    problems += _number(
+        low, 0, MAX_TEXT_INPUT_LENGTH, "text input min_length", (*at, "min_length")
+    )
+    problems += _number(
+        high, 1, MAX_TEXT_INPUT_LENGTH, "text input max_length", (*at, "max_length")
+    )
+    if isinstance(low, int) and isinstance(high, int) and low > high:
+        problems.append(
+            Problem(
+                f"text input min_length {low} is more than max_length {high}",
+                (*at, "min_length"),
+                "NUMBER_TYPE_MAX",
+            )
+        )
+    value = comp.get("value")
+    if isinstance(value, str) and isinstance(high, int) and len(value) > high:
+        problems.append(
+            Problem(
+                f"text input value is {len(value)} characters, past its max_length {high}",
+                (*at, "value"),
+                "BASE_TYPE_MAX_LENGTH",
+            )
+        )
+    if comp.get("style", 1) not in (1, 2):
+        problems.append(
+            Problem(
+                f"text input style {comp.get('style')} is not 1 or 2",
+                (*at, "style"),
+                "BASE_TYPE_CHOICES",
+            )
+        )
     return problems
 
 
@@ -185,26 +461,24 @@ def check_choices(choices: Any) -> list[str]:
 
 
 def check_modal(data: dict[str, Any]) -> list[str]:
-    problems = []
-    title = data.get("title") or ""
-    if not 1 <= len(title) <= MAX_MODAL_TITLE:
-        problems.append(f"modal title is {len(title)} characters (1-{MAX_MODAL_TITLE})")
-    custom_id = data.get("custom_id") or ""
-    if not 1 <= len(custom_id) <= MAX_CUSTOM_ID:
-        problems.append(f"modal custom_id is {len(custom_id)} characters (1-{MAX_CUSTOM_ID})")
+    problems = _length(data.get("title"), 1, MAX_MODAL_TITLE, "modal title", ("title",))
+    problems += _length(
+        data.get("custom_id"), 1, MAX_CUSTOM_ID, "modal custom_id", ("custom_id",)
+    )
     components = data.get("components") or []
     if not 1 <= len(components) <= MAX_MODAL_COMPONENTS:
-        problems.append(f"modal has {len(components)} components (1-{MAX_MODAL_COMPONENTS})")
-    for comp in walk_components(components):
+        problems.append(
+            Problem(
+                f"modal has {len(components)} components (1-{MAX_MODAL_COMPONENTS})",
+                ("components",),
+                "BASE_TYPE_BAD_LENGTH",
+            )
+        )
+    for at, comp in walk_with_paths(components):
         if comp.get("type") == TEXT_INPUT:
-            label = comp.get("label") or ""
-            if len(label) > 45:
-                problems.append(f"text input label is {len(label)} characters (max 45)")
-            cid = comp.get("custom_id") or ""
-            if not 1 <= len(cid) <= MAX_CUSTOM_ID:
-                problems.append(
-                    f"text input custom_id is {len(cid)} characters (1-{MAX_CUSTOM_ID})"
-                )
+            problems.extend(_check_text_input(comp, at))
+        elif comp.get("type") in SELECT_TYPES:
+            problems.extend(_check_select(comp, at))
     return problems
 
 

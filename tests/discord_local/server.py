@@ -747,12 +747,7 @@ class LocalDiscord(UserActions):
             return
         for problem in problems:
             self._violate(rule, problem, where)
-        raise ApiError(
-            400,
-            50035,
-            "Invalid Form Body",
-            {"_errors": [{"code": rule, "message": p} for p in problems]},
-        )
+        raise ApiError(400, 50035, "Invalid Form Body", limits.form_errors(problems, rule))
 
     # -- messages -------------------------------------------------------------------------
 
