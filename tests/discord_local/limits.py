@@ -45,11 +45,15 @@ MAX_MODAL_COMPONENTS = 5
 MAX_COMMAND_DESCRIPTION = 100
 MAX_COMMAND_OPTIONS = 25
 MAX_COMMANDS = 100
+MAX_COMMAND_SIZE = 4000
+MAX_STRING_OPTION_LENGTH = 6000
+# Integer options (and their bounds) are limited to what a double holds exactly.
+MAX_INTEGER_OPTION = 2**53
 COMPONENTS_V2 = 1 << 15
 MAX_V2_COMPONENTS = 40
 MAX_V2_TEXT = 4000
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-_COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
+_COMMAND_NAME = re.compile(r"^[-_'\w]{1,32}$")
 
 BUTTON = 2
 SELECT_TYPES = (3, 5, 6, 7, 8)
@@ -483,49 +487,209 @@ def check_modal(data: dict[str, Any]) -> list[str]:
 
 
 def check_commands(commands: list[dict[str, Any]]) -> list[str]:
-    problems = []
+    """Problems with a bulk overwrite (or one created command): Discord's command rules."""
+    problems: list[str] = []
     if len(commands) > MAX_COMMANDS:
-        problems.append(f"{len(commands)} commands (max {MAX_COMMANDS})")
+        problems.append(
+            Problem(f"{len(commands)} commands (max {MAX_COMMANDS})", (), "BASE_TYPE_MAX_LENGTH")
+        )
     names = [(c.get("type", 1), c.get("name")) for c in commands]
     if len(set(names)) != len(names):
-        problems.append("two commands share a name")
-    for cmd in commands:
-        problems.extend(_check_command_like(cmd, cmd.get("name", "?"), top=True))
+        problems.append(
+            Problem("two commands share a name", (), "APPLICATION_COMMANDS_DUPLICATE_NAME")
+        )
+    for i, cmd in enumerate(commands):
+        chat_input = cmd.get("type", 1) == 1
+        problems.extend(_check_command_like(cmd, cmd.get("name", "?"), (i,), chat_input=chat_input))
+        size = _command_size(cmd)
+        if size > MAX_COMMAND_SIZE:
+            problems.append(
+                Problem(
+                    f"/{cmd.get('name')}: names, descriptions and values hold {size} characters"
+                    f" (max {MAX_COMMAND_SIZE})",
+                    (i,),
+                    "APPLICATION_COMMAND_TOO_LARGE",
+                )
+            )
     return problems
 
 
-def _check_command_like(cmd: dict[str, Any], path: str, *, top: bool) -> list[str]:
+def _longest(thing: dict[str, Any], key: str) -> int:
+    """A field's size as Discord counts it: its longest localization, the default included."""
+    localized = (thing.get(f"{key}_localizations") or {}).values()
+    return max([len(thing.get(key) or "")] + [len(text or "") for text in localized])
+
+
+def _command_size(thing: dict[str, Any]) -> int:
+    size = _longest(thing, "name") + _longest(thing, "description")
+    for choice in thing.get("choices") or []:
+        size += _longest(choice, "name") + len(str(choice.get("value", "")))
+    return size + sum(_command_size(opt) for opt in thing.get("options") or [])
+
+
+def _check_name_and_description(
+    thing: dict[str, Any], path: str, at: Path, *, chat_input: bool
+) -> list[Problem]:
     problems = []
-    name = cmd.get("name", "")
-    chat_input = cmd.get("type", 1) == 1
-    if chat_input and (not _COMMAND_NAME.match(name) or name != name.lower()):
-        problems.append(f"/{path}: invalid name {name!r}")
-    description = cmd.get("description", "")
-    if chat_input and not 1 <= len(description) <= MAX_COMMAND_DESCRIPTION:
-        problems.append(
-            f"/{path}: description is {len(description)} characters (1-{MAX_COMMAND_DESCRIPTION})"
-        )
+    names = [thing.get("name", ""), *(thing.get("name_localizations") or {}).values()]
+    descriptions = [
+        thing.get("description", ""),
+        *(thing.get("description_localizations") or {}).values(),
+    ]
+    for name in names:
+        if not isinstance(name, str) or not 1 <= len(name) <= 32:
+            problems.append(
+                Problem(f"/{path}: invalid name {name!r}", (*at, "name"), "BASE_TYPE_BAD_LENGTH")
+            )
+        elif chat_input and (not _COMMAND_NAME.match(name) or name != name.lower()):
+            problems.append(
+                Problem(
+                    f"/{path}: invalid name {name!r}",
+                    (*at, "name"),
+                    "APPLICATION_COMMAND_INVALID_NAME",
+                )
+            )
+    for description in descriptions:
+        if chat_input:
+            problems += _length(
+                description, 1, MAX_COMMAND_DESCRIPTION, f"/{path}: description", (*at, "description")
+            )
+        elif description:
+            problems.append(
+                Problem(
+                    f"/{path}: a user or message command has no description",
+                    (*at, "description"),
+                    "BASE_TYPE_MAX_LENGTH",
+                )
+            )
+    return problems
+
+
+def _check_command_like(
+    cmd: dict[str, Any], path: str, at: Path, *, chat_input: bool = True, level: str = "command"
+) -> list[Problem]:
+    """A command, subcommand group or subcommand (``level``): name, description and options."""
+    problems = _check_name_and_description(cmd, path, at, chat_input=chat_input)
     options = cmd.get("options") or []
     if len(options) > MAX_COMMAND_OPTIONS:
-        problems.append(f"/{path}: {len(options)} options (max {MAX_COMMAND_OPTIONS})")
+        problems.append(
+            Problem(
+                f"/{path}: {len(options)} options (max {MAX_COMMAND_OPTIONS})",
+                (*at, "options"),
+                "BASE_TYPE_MAX_LENGTH",
+            )
+        )
+    seen_names: set[str] = set()
     seen_optional = False
-    for opt in options:
-        sub = f"{path} {opt.get('name')}"
-        if opt.get("type") in (1, 2):
-            problems.extend(_check_command_like(opt, sub, top=False))
+    for j, opt in enumerate(options):
+        sub, where = f"{path} {opt.get('name')}", (*at, "options", j)
+        if opt.get("name") in seen_names:
+            problems.append(
+                Problem(
+                    f"/{path}: two options are named {opt.get('name')!r}",
+                    (*where, "name"),
+                    "APPLICATION_COMMAND_OPTIONS_NAME_ALREADY_EXISTS",
+                )
+            )
+        seen_names.add(opt.get("name"))
+        kind = opt.get("type")
+        misplaced = (
+            (kind == 2 and level != "command")
+            or (kind == 1 and level == "subcommand")
+            or (kind not in (1, 2) and level == "group")
+        )
+        if misplaced:
+            problems.append(
+                Problem(
+                    f"/{sub}: options nest only as command > group > subcommand > value",
+                    (*where, "type"),
+                    "APPLICATION_COMMAND_OPTION_TYPE_INVALID",
+                )
+            )
+        if kind in (1, 2):
+            inner_level = "group" if kind == 2 else "subcommand"
+            problems.extend(_check_command_like(opt, sub, where, level=inner_level))
             continue
-        problems.extend(_check_command_like({**opt, "options": []}, sub, top=False))
+        problems.extend(_check_option(opt, sub, where))
         if opt.get("required"):
             if seen_optional:
-                problems.append(f"/{sub}: required option after an optional one")
+                problems.append(
+                    Problem(
+                        f"/{sub}: required option after an optional one",
+                        (*where, "required"),
+                        "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+                    )
+                )
         else:
             seen_optional = True
-        choices = opt.get("choices") or []
-        if len(choices) > MAX_CHOICES:
-            problems.append(f"/{sub}: {len(choices)} choices (max {MAX_CHOICES})")
-        if choices and opt.get("autocomplete"):
-            problems.append(f"/{sub}: autocomplete and choices together")
     return problems
+
+
+def _check_option(opt: dict[str, Any], path: str, at: Path) -> list[Problem]:
+    """A value option (string, integer, number, ...): its name, description, choices and bounds."""
+    problems = _check_name_and_description(opt, path, at, chat_input=True)
+    kind = opt.get("type")
+    choices = opt.get("choices") or []
+    if len(choices) > MAX_CHOICES:
+        problems.append(
+            Problem(
+                f"/{path}: {len(choices)} choices (max {MAX_CHOICES})",
+                (*at, "choices"),
+                "BASE_TYPE_MAX_LENGTH",
+            )
+        )
+    if choices and opt.get("autocomplete"):
+        problems.append(
+            Problem(
+                f"/{path}: autocomplete and choices together",
+                (*at, "autocomplete"),
+                "APPLICATION_COMMAND_OPTION_INVALID_AUTOCOMPLETE",
+            )
+        )
+    for k, choice in enumerate(choices):
+        where = (*at, "choices", k)
+        problems += _length(
+            choice.get("name"), 1, MAX_CHOICE_NAME, f"/{path}: choice name", (*where, "name")
+        )
+        if isinstance(choice.get("value"), str):
+            problems += _length(
+                choice["value"], 1, MAX_CHOICE_VALUE, f"/{path}: choice value", (*where, "value")
+            )
+    lengths = ("min_length", "max_length")
+    values = ("min_value", "max_value")
+    if kind != 3 and any(key in opt for key in lengths):
+        problems.append(
+            Problem(f"/{path}: only string options take a length", at, "BASE_TYPE_INVALID")
+        )
+    if kind not in (4, 10) and any(key in opt for key in values):
+        problems.append(
+            Problem(f"/{path}: only number options take a range", at, "BASE_TYPE_INVALID")
+        )
+    low, high = opt.get("min_length"), opt.get("max_length")
+    problems += _number(
+        low, 0, MAX_STRING_OPTION_LENGTH, f"/{path}: min_length", (*at, "min_length")
+    )
+    problems += _number(
+        high, 1, MAX_STRING_OPTION_LENGTH, f"/{path}: max_length", (*at, "max_length")
+    )
+    bound = MAX_INTEGER_OPTION if kind == 4 else float("inf")
+    low_value, high_value = opt.get("min_value"), opt.get("max_value")
+    problems += _number(low_value, -bound, bound, f"/{path}: min_value", (*at, "min_value"))
+    problems += _number(high_value, -bound, bound, f"/{path}: max_value", (*at, "max_value"))
+    for first, second, name in ((low, high, "length"), (low_value, high_value, "value")):
+        if _is_number(first) and _is_number(second) and first > second:
+            problems.append(
+                Problem(
+                    f"/{path}: min_{name} {first} is more than max_{name} {second}",
+                    (*at, f"min_{name}"),
+                    "NUMBER_TYPE_MAX",
+                )
+            )
+    return problems
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def check_upload(files: list[tuple[str, str | None, bytes]]) -> list[str]:

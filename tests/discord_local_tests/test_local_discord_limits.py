@@ -1,4 +1,4 @@
-"""Component limits: refused with Discord's 400 (50035 and a nested
+"""Component and command-definition limits: refused with Discord's 400 (50035 and a nested
 ``errors`` object naming the field), while the same request within the limits is accepted."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from discord.ext import commands
 
 from tests.discord_local import LocalDiscord
-from tests.discord_local.limits import check_components, check_modal
+from tests.discord_local.limits import check_commands, check_components, check_modal
 
 
 def button(**fields: Any) -> dict[str, Any]:
@@ -37,6 +37,18 @@ def text_input(**fields: Any) -> dict[str, Any]:
 
 def modal(*inputs: dict[str, Any]) -> dict[str, Any]:
     return {"title": "Jump", "custom_id": "m", "components": [row(i) for i in inputs]}
+
+
+def command(**fields: Any) -> dict[str, Any]:
+    return {"type": 1, "name": "quote", "description": "A line of dialogue", **fields}
+
+
+def string_option(**fields: Any) -> dict[str, Any]:
+    return {"type": 3, "name": "story", "description": "Which story", **fields}
+
+
+def number_option(kind: int = 4, **fields: Any) -> dict[str, Any]:
+    return {"type": kind, "name": "count", "description": "How many", **fields}
 
 
 COMPONENTS_REFUSED = {
@@ -187,6 +199,178 @@ def test_text_input_at_its_limits_is_accepted():
     assert check_modal(MODAL_AT_ITS_LIMITS) == []
 
 
+def options_named(*names: str) -> list[dict[str, Any]]:
+    return [string_option(name=name) for name in names]
+
+
+COMMANDS_REFUSED = {
+    "empty name": ([command(name="")], "/: invalid name ''"),
+    "name 33": ([command(name="q" * 33)], f"/{'q' * 33}: invalid name {'q' * 33!r}"),
+    "capital letters": ([command(name="Quote")], "/Quote: invalid name 'Quote'"),
+    "space in a chat command name": ([command(name="two words")], "invalid name 'two words'"),
+    "option name capitalised": (
+        [command(options=[string_option(name="Story")])],
+        "/quote Story: invalid name 'Story'",
+    ),
+    "empty description": ([command(description="")], "/quote: description is 0 characters"),
+    "description 101": (
+        [command(description="d" * 101)],
+        "/quote: description is 101 characters (1-100)",
+    ),
+    "option description 101": (
+        [command(options=[string_option(description="d" * 101)])],
+        "/quote story: description is 101 characters (1-100)",
+    ),
+    "localized description 101": (
+        [command(description_localizations={"fr": "d" * 101})],
+        "/quote: description is 101 characters (1-100)",
+    ),
+    "26 options": (
+        [command(options=options_named(*(f"o{i}" for i in range(26))))],
+        "/quote: 26 options (max 25)",
+    ),
+    "two options with one name": (
+        [command(options=options_named("story", "story"))],
+        "/quote: two options are named 'story'",
+    ),
+    "26 choices": (
+        [
+            command(
+                options=[
+                    string_option(choices=[{"name": f"c{i}", "value": f"c{i}"} for i in range(26)])
+                ]
+            )
+        ],
+        "/quote story: 26 choices (max 25)",
+    ),
+    "choice value 101": (
+        [command(options=[string_option(choices=[{"name": "c", "value": "v" * 101}])])],
+        "/quote story: choice value is 101 characters (1-100)",
+    ),
+    "string max_length 6001": (
+        [command(options=[string_option(max_length=6001)])],
+        "/quote story: max_length is 6001 (max 6000)",
+    ),
+    "string min_length -1": (
+        [command(options=[string_option(min_length=-1)])],
+        "/quote story: min_length is -1 (min 0)",
+    ),
+    "min_length above max_length": (
+        [command(options=[string_option(min_length=10, max_length=5)])],
+        "/quote story: min_length 10 is more than max_length 5",
+    ),
+    "integer bound past 2**53": (
+        [command(options=[number_option(max_value=2**53 + 1)])],
+        f"/quote count: max_value is {2**53 + 1} (max {2**53})",
+    ),
+    "min_value above max_value": (
+        [command(options=[number_option(kind=10, min_value=5.5, max_value=1)])],
+        "/quote count: min_value 5.5 is more than max_value 1",
+    ),
+    "length on a number": (
+        [command(options=[number_option(max_length=5)])],
+        "/quote count: only string options take a length",
+    ),
+    "range on a string": (
+        [command(options=[string_option(min_value=1)])],
+        "/quote story: only number options take a range",
+    ),
+    "group inside a group": (
+        [
+            command(
+                options=[
+                    {
+                        "type": 2,
+                        "name": "outer",
+                        "description": "d",
+                        "options": [{"type": 2, "name": "inner", "description": "d"}],
+                    }
+                ]
+            )
+        ],
+        "/quote outer inner: options nest only as command > group > subcommand > value",
+    ),
+}
+
+
+def command_of_size(size: int, *, localized: bool = False) -> dict[str, Any]:
+    """A valid command whose names, descriptions and values hold exactly ``size`` characters."""
+    head = command(name="q", description="d" * 100)  # 101
+    options = []
+    left = size - 101
+    for i in range(25):
+        take = min(left, 100 + 3)
+        if take <= 0:
+            break
+        # name "oNN" is 3 characters; the description takes the rest (at least 1).
+        name = f"o{i:02d}"
+        description = "d" * (take - len(name))
+        if localized:
+            opt = string_option(
+                name=name, description="x", description_localizations={"de": description}
+            )
+        else:
+            opt = string_option(name=name, description=description)
+        options.append(opt)
+        left -= take
+    choices_left = left
+    if choices_left > 0:
+        last = options[-1]
+        last["choices"] = []
+        while choices_left > 0:
+            value = "v" * min(choices_left - 3, 100)
+            last["choices"].append({"name": f"c{len(last['choices']):02d}", "value": value})
+            choices_left -= 3 + len(value)
+    return {**head, "options": options}
+
+
+def test_command_size_counts_names_descriptions_values_and_longest_localizations():
+    for localized in (False, True):
+        assert check_commands([command_of_size(4000, localized=localized)]) == []
+        [problem] = check_commands([command_of_size(4001, localized=localized)])
+        assert "hold 4001 characters (max 4000)" in problem
+        assert problem.code == "APPLICATION_COMMAND_TOO_LARGE"
+
+
+@pytest.mark.parametrize(
+    ("commands_", "problem"), list(COMMANDS_REFUSED.values()), ids=list(COMMANDS_REFUSED)
+)
+def test_command_definitions_past_their_limits_are_refused(commands_, problem):
+    assert any(problem in found for found in check_commands(commands_)), check_commands(commands_)
+
+
+def test_command_definitions_within_their_limits_are_accepted():
+    valid = command(
+        name="q" * 32,
+        description="d" * 100,
+        name_localizations={"fr": "citation"},
+        options=[
+            string_option(min_length=0, max_length=6000, required=True),
+            string_option(
+                name="mood", choices=[{"name": f"c{i}", "value": f"v{i}"} for i in range(25)]
+            ),
+            number_option(min_value=-(2**53), max_value=2**53),
+            number_option(kind=10, name="ratio", min_value=0.5, max_value=0.5),
+        ],
+    )
+    grouped = command(
+        name="trivia",
+        options=[
+            {
+                "type": 2,
+                "name": "admin",
+                "description": "d",
+                "options": [
+                    {"type": 1, "name": "reset", "description": "d", "options": [number_option()]}
+                ],
+            },
+            {"type": 1, "name": "start", "description": "d"},
+        ],
+    )
+    context_menu = {"type": 3, "name": "Quote this message", "description": ""}
+    assert check_commands([valid, grouped, context_menu]) == []
+
+
 # -- through the server: Discord's 400 body ------------------------------------------------
 
 
@@ -218,6 +402,21 @@ async def test_a_message_with_bad_components_gets_discords_invalid_form_body(ser
         server, "POST", path, {"content": "pick", "components": [row(select())]}
     )
     assert status == 200 and body["components"][0]["components"][0]["custom_id"] == "s"
+
+
+async def test_a_command_sync_past_the_limits_gets_discords_invalid_form_body(server):
+    path = f"/applications/{server.world.application_id}/commands"
+    status, body = await rest(server, "PUT", path, [command_of_size(4001)])
+    assert status == 400 and body["code"] == 50035
+    assert body["errors"]["0"]["_errors"][0]["code"] == "APPLICATION_COMMAND_TOO_LARGE"
+    duplicate = command(options=options_named("story", "story"))
+    status, body = await rest(server, "PUT", path, [duplicate])
+    assert status == 400
+    assert "story" in body["errors"]["0"]["options"]["1"]["name"]["_errors"][0]["message"]
+    assert {v.rule for v in server.take_violations()} == {"command-sync"}
+    assert server.global_commands == []
+    status, body = await rest(server, "PUT", path, [command_of_size(4000)])
+    assert status == 200 and [c["name"] for c in body] == ["q"]
 
 
 class PlaceholderModal(discord.ui.Modal, title="Jump to page"):
