@@ -1,7 +1,8 @@
 """The local Discord: an aiohttp server speaking REST v10 and the gateway to an unmodified discord.py.
 
-It records every request, enforces Discord's limits (recording violations), serves attachments and
-injects faults; what users do (commands, clicks, modals, posts) lives in actions.py.
+It records every request, enforces Discord's limits (recording violations) and rate limits
+(ratelimits.py), serves attachments and injects faults; what users do (commands, clicks, modals,
+posts) lives in actions.py.
 """
 
 from __future__ import annotations
