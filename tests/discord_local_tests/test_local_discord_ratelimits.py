@@ -34,6 +34,7 @@ async def test_every_answer_carries_its_bucket_and_the_sixth_message_in_five_sec
     async with aiohttp.ClientSession() as http:
         answers = [await post(server, http, general.id, f"m{i}") for i in range(6)]
         elsewhere = await post(server, http, second.id, "other channel")
+        unknown = await post(server, http, 1234, "nowhere")
     statuses = [status for status, _, _ in answers]
     assert statuses == [200] * 5 + [429]
     first = answers[0][1]
@@ -52,6 +53,9 @@ async def test_every_answer_carries_its_bucket_and_the_sixth_message_in_five_sec
     status, headers, _ = elsewhere
     assert status == 200 and headers["X-RateLimit-Remaining"] == "4"
     assert headers["X-RateLimit-Bucket"] == first["X-RateLimit-Bucket"]
+    # An error is answered with its bucket too, as Discord does.
+    status, headers, body = unknown
+    assert (status, body["code"]) == (404, 10003) and headers["X-RateLimit-Remaining"] == "4"
     assert server.rate_limits.refused == [(SEND, "user")]
 
 
