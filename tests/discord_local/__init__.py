@@ -57,14 +57,23 @@ it is ``{}``), ``.text()`` (content + embed text), ``.custom_ids()``, ``.data`` 
 Recording and checks: ``server.requests`` (``RecordedRequest``: method, path, route template,
 query, json, files, status, at), ``server.command_syncs``, ``server.global_commands``,
 ``server.guild_commands``. Discord's limits (content 2000, embed description 4096, embed total
-6000, 25 fields, 5 rows of 5 buttons, custom_id 100, thread name 100, 25 choices, modal rules,
-command definitions) and the 3-second first response are enforced: the bot gets Discord's error
-and ``server.violations`` records it. ``server.problems`` lists violations and unimplemented
+6000, 25 fields, 5 rows of 5 buttons, button label or emoji, select options and text inputs,
+custom_id 100, thread name 100, 25 choices, modal rules, command definitions with their 4,000
+characters) and the 3-second first response are enforced: the bot gets Discord's 400 (50035 with
+a nested ``errors`` object) and ``server.violations`` records it.
+
+Rate limits (``ratelimits.py``): every route has a bucket per top-level resource, sized like
+Discord's (message create 5 per 5 s per channel, ...), and every answer carries X-RateLimit-*
+headers, so discord.py's limiter learns them; past a bucket Discord's 429 (scope ``user``), past
+the global limit (50 a second; interaction endpoints exempt) a global 429. They are not
+violations: discord.py waits and retries. ``server.rate_limits.set(route, limit=, per=)`` and
+``server.rate_limits.set_global(limit=, per=)`` tighten them; ``server.rate_limits.refused`` lists
+the (route, scope) of each 429 the buckets sent. ``server.problems`` lists violations and unimplemented
 routes; ``server.assert_clean()`` raises on any; ``server.take_violations()`` clears them for tests
 that provoke one on purpose. ``server.interaction_deadline`` (default 3.0 s) can be lowered.
 
-Fault injection: ``server.fail_next("POST /channels/{channel_id}/messages", status=429,
-retry_after=0.2, count=1)`` (also 500/502); ``await server.drop_gateway()`` (1006, client resumes);
+Fault injection (answered before any bucket is spent): ``server.fail_next("POST
+/channels/{channel_id}/messages", status=429, retry_after=0.2, count=1)`` (also 500/502); ``await server.drop_gateway()`` (1006, client resumes);
 ``server.send_reconnect()`` (op 7); ``server.invalidate_session(resumable=...)`` (op 9).
 ``server.gateway`` holds ``identifies``, ``resumes``, ``compressions`` (what each connection asked
 for: None, "zlib-stream" or "zstd-stream"; discord.py 2.7.1 asks for zstd-stream when the

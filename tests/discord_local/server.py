@@ -1,7 +1,8 @@
 """The local Discord: an aiohttp server speaking REST v10 and the gateway to an unmodified discord.py.
 
-It records every request, enforces Discord's limits (recording violations), serves attachments and
-injects faults; what users do (commands, clicks, modals, posts) lives in actions.py.
+It records every request, enforces Discord's limits (recording violations) and rate limits
+(ratelimits.py), serves attachments and injects faults; what users do (commands, clicks, modals,
+posts) lives in actions.py.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import json
 import logging
 import math
 import re
-import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -45,6 +45,7 @@ from .interactions import (
     Callback,
     InteractionHandle,
 )
+from .ratelimits import Bucket, RateLimits
 from .world import (
     CREATE_PRIVATE_THREADS,
     CREATE_PUBLIC_THREADS,
@@ -186,6 +187,7 @@ class LocalDiscord(UserActions):
         self.channel_messages: dict[int, list[StoredMessage]] = {}
         self.attachments: dict[int, tuple[bytes, str, str | None]] = {}
         self._faults: list[_Fault] = []
+        self.rate_limits = RateLimits()
         self._changed = asyncio.Event()
         self._command_ids: dict[tuple[int | None, str], int] = {}
         self._runner: web.AppRunner | None = None
@@ -369,7 +371,7 @@ class LocalDiscord(UserActions):
         return None
 
     @staticmethod
-    def _fault_response(fault: _Fault) -> web.Response:
+    def _fault_response(fault: _Fault, bucket: Bucket) -> web.Response:
         if fault.status != 429:
             body = {
                 "message": "Internal Server Error" if fault.status == 500 else "Bad Gateway",
@@ -378,25 +380,26 @@ class LocalDiscord(UserActions):
             return web.Response(
                 status=fault.status, body=json.dumps(body).encode(), headers=JSON_HEADERS
             )
-        is_global = fault.scope == "global"
         body = {
             "message": "You are being rate limited.",
             "retry_after": fault.retry_after,
-            "global": is_global,
+            "global": fault.scope == "global",
         }
-        headers = {
-            **JSON_HEADERS,
-            "Via": "1.1 google",
-            "Retry-After": str(math.ceil(fault.retry_after)),
-            "X-RateLimit-Limit": "5",
-            "X-RateLimit-Remaining": "0",
-            "X-RateLimit-Reset": f"{time.time() + fault.retry_after:.3f}",
-            "X-RateLimit-Reset-After": f"{fault.retry_after:.3f}",
-            "X-RateLimit-Bucket": secrets.token_hex(8),
-            "X-RateLimit-Scope": fault.scope,
-        }
-        if is_global:
+        headers = {**JSON_HEADERS, "Retry-After": str(math.ceil(fault.retry_after))}
+        if fault.scope == "global":
             headers["X-RateLimit-Global"] = "true"
+        else:
+            # The route's own bucket, spent until the retry: as a real refusal would say.
+            headers.update(
+                {
+                    "X-RateLimit-Limit": str(bucket.limit),
+                    "X-RateLimit-Remaining": "0",
+                    "X-RateLimit-Reset": f"{time.time() + fault.retry_after:.3f}",
+                    "X-RateLimit-Reset-After": f"{fault.retry_after:.3f}",
+                    "X-RateLimit-Bucket": bucket.hash,
+                }
+            )
+        headers["X-RateLimit-Scope"] = fault.scope
         return web.Response(status=429, body=json.dumps(body).encode(), headers=headers)
 
     async def drop_gateway(self) -> int:
@@ -535,17 +538,27 @@ class LocalDiscord(UserActions):
             time.monotonic(),
         )
         self.requests.append(record)
+        route = f"{request.method} {template}"
+        limit_headers: dict[str, str] = {}
         try:
             fault = self._take_fault(request.method, path, template)
             if fault is not None:
-                response = self._fault_response(fault)
+                response = self._fault_response(fault, self.rate_limits.bucket_of(route))
             elif needs_auth and request.headers.get("Authorization") != f"Bot {self.token}":
                 raise ApiError(401, 0, "401: Unauthorized")
-            elif files and (too_big := limits.check_upload(files)):
-                for problem in too_big:
-                    self._violate("upload-limits", problem, f"{request.method} {path}")
-                raise ApiError(413, 40005, "Request entity too large")
+            elif (verdict := self.rate_limits.take(route, params)).refusal is not None:
+                response = web.Response(
+                    status=429,
+                    body=json.dumps(verdict.refusal).encode(),
+                    headers={**JSON_HEADERS, **verdict.headers},
+                )
             else:
+                # Discord answers every request of a bucketed route with its headers, errors too.
+                limit_headers = verdict.headers
+                if files and (too_big := limits.check_upload(files)):
+                    for problem in too_big:
+                        self._violate("upload-limits", problem, f"{request.method} {path}")
+                    raise ApiError(413, 40005, "Request entity too large")
                 result = await handler(
                     _Request(request.method, params, dict(request.query), body, files)
                 )
@@ -567,6 +580,9 @@ class LocalDiscord(UserActions):
             response = web.Response(
                 status=400, body=json.dumps(body).encode(), headers=JSON_HEADERS
             )
+        response.headers.update(limit_headers)
+        # Discord's API answers through Google's front end; discord.py trusts a 429 only with Via.
+        response.headers["Via"] = "1.1 google"
         record.status = response.status
         self.notify()
         return response
@@ -747,12 +763,7 @@ class LocalDiscord(UserActions):
             return
         for problem in problems:
             self._violate(rule, problem, where)
-        raise ApiError(
-            400,
-            50035,
-            "Invalid Form Body",
-            {"_errors": [{"code": rule, "message": p} for p in problems]},
-        )
+        raise ApiError(400, 50035, "Invalid Form Body", limits.form_errors(problems, rule))
 
     # -- messages -------------------------------------------------------------------------
 

@@ -31,6 +31,13 @@ def button(message, action: str) -> str:
     return found[0]
 
 
+def turn_pages_at_machine_speed(server) -> None:
+    """For tests that click through whole chapters: Discord takes 5 messages per 5 s in a thread,
+    a pace no reader notices but which costs such a test a minute of waiting. Pacing itself, and
+    429s, are tested in tests/resilience/test_organic_rate_limits.py."""
+    server.rate_limits.set("POST /channels/{channel_id}/messages", limit=50, per=1.0)
+
+
 async def open_thread(storybot, story: str, chapter: int | None = None, *, user=None, channel=None):
     """Run /read; return (thread, first page message, the invoker's reply)."""
     options = {"story": story} if chapter is None else {"story": story, "chapter": chapter}
@@ -100,6 +107,7 @@ async def test_read_opens_a_named_thread_and_links_it(storybot):
 
 
 async def test_every_seed_chapter_reads_back_in_order(storybot):
+    turn_pages_at_machine_speed(storybot.server)
     for story in await stories.visible_stories(storybot.store, storybot.guild.id):
         for chapter in await stories.chapters(storybot.store, story.id):
             thread, first, _ = await open_thread(storybot, story.title, chapter.display_number)

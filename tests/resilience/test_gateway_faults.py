@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from bot.store import trivia as trivia_repo
-from tests.reading.test_reading_discord import NARUTO, page_of
+from tests.reading.test_reading_discord import NARUTO, page_of, turn_pages_at_machine_speed
 from tests.resilience.helpers import click_next, open_reading, pages_in
 
 FAULTS = ["close-1006", "reconnect", "invalid-resumable", "invalid-not-resumable"]
@@ -34,6 +34,7 @@ async def inject(server, fault: str) -> None:
 
 @pytest.mark.parametrize("fault", FAULTS)
 async def test_page_buttons_work_after_a_gateway_fault_mid_reading(storybot, fault):
+    turn_pages_at_machine_speed(storybot.server)
     thread, first = await open_reading(storybot, NARUTO)
     total = page_of(first)[1]
     assert total >= 3
