@@ -22,7 +22,7 @@ def test_defaults_when_unset(tmp_path, monkeypatch):
     assert loaded == Settings()
     assert loaded.database_path == Path("data/storybot.db")
     assert loaded.stories_dir == Path("seeds")
-    assert loaded.log_level == logging.INFO
+    assert loaded.log_level == logging.INFO and loaded.log_format == "text"
     assert loaded.token is None and loaded.dev_guild_id is None and loaded.owner_ids == frozenset()
 
 
@@ -42,6 +42,11 @@ def test_values_are_parsed(tmp_path):
     assert loaded.log_level == logging.DEBUG
     assert loaded.api_base == "http://127.0.0.1:8080/api/v10"
     assert loaded.gateway_url == "ws://127.0.0.1:8080/gateway"
+
+
+@pytest.mark.parametrize(("value", "expected"), [("json", "json"), ("JSON", "json"), ("Text", "text")])
+def test_log_format(tmp_path, value, expected):
+    assert settings(tmp_path, LOG_FORMAT=value).log_format == expected
 
 
 def test_empty_values_count_as_unset(tmp_path):
@@ -66,6 +71,7 @@ def test_settings_are_frozen(tmp_path):
         ("DEV_GUILD_ID", "-5"),
         ("OWNER_IDS", "123,bob"),
         ("LOG_LEVEL", "LOUD"),
+        ("LOG_FORMAT", "xml"),
         ("DISCORD_API_BASE", "127.0.0.1:8080"),
         ("DISCORD_GATEWAY_URL", "http://127.0.0.1:8080/gateway"),
         ("STORIES_DIR", "/nonexistent/stories"),
