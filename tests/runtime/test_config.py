@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,15 @@ def test_dotenv_file_is_read_and_environment_wins(tmp_path):
     assert loaded.dev_guild_id == 42
     assert loaded.log_level == logging.ERROR
 
+
+
+def test_env_example_loads_and_names_every_variable(tmp_path):
+    example = ROOT / ".env.example"
+    read = set(re.findall(r'get\("([A-Z_]+)"\)', (ROOT / "bot" / "config.py").read_text()))
+    assert {"DISCORD_TOKEN", "LOG_FORMAT"} <= read
+    listed = set(re.findall(r"^#? ?([A-Z_]+)=", example.read_text(), re.MULTILINE))
+    assert read <= listed
+    readme = (ROOT / "README.md").read_text()
+    assert all(f"`{name}`" in readme for name in read)
+    base = {"STORIES_DIR": str(ROOT / "seeds"), "DATABASE_PATH": str(tmp_path / "s.db")}
+    assert load_settings(base, env_file=example) == load_settings(base, env_file=None)
