@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -185,6 +186,12 @@ class IngestProgress:
             self.done[path] = done
             self.bar.update(step)
 
+    def logging(self) -> contextlib.AbstractContextManager:
+        """While the bar is drawn, log lines are written above it instead of through it."""
+        from tqdm.contrib.logging import logging_redirect_tqdm
+
+        return logging_redirect_tqdm() if self.enabled else contextlib.nullcontext()
+
     def close(self) -> None:
         self.bar.close()
 
@@ -208,10 +215,11 @@ async def ingest_command(settings: Settings, paths: list[Path]) -> int:
     bar = IngestProgress(sys.stderr, files)
     async with Store.open(settings.database_path) as store:
         try:
-            report = await load_paths(
-                store, files, progress=bar, parse_processes=parse_processes_for(files),
-                file_progress=bar.within if bar.enabled else None,
-            )
+            with bar.logging():
+                report = await load_paths(
+                    store, files, progress=bar, parse_processes=parse_processes_for(files),
+                    file_progress=bar.within if bar.enabled else None,
+                )
         finally:
             bar.close()
     for outcome in report.failed:

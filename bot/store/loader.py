@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -670,38 +671,45 @@ def _parse_and_build(
 
 # ---------------------------------------------------------------- parse progress from worker processes
 
-_worker_progress: multiprocessing.SimpleQueue | None = None  # set in each parse worker process
+_worker_progress: Connection | None = None  # set in each parse worker process
 
 
-def _install_progress_queue(queue: multiprocessing.SimpleQueue) -> None:
+def _install_progress_pipe(pipe: Connection) -> None:
     """Initializer of the parse worker processes."""
     global _worker_progress
-    _worker_progress = queue
+    _worker_progress = pipe
 
 
 def _parse_in_worker(data: bytes, filename: str, token: int) -> tuple[str | None, str | None, _Rows]:
     """_parse_and_build in a worker process, its progress sent back as (token, done, total)."""
-    queue = _worker_progress
-    progress = None if queue is None else lambda done, total: queue.put((token, done, total))
+    pipe = _worker_progress
+    progress = None if pipe is None else lambda done, total: pipe.send((token, done, total))
     return _parse_and_build(data, filename, progress)
 
 
 class _ProgressRelay:
     """Carries parse progress to the event loop: from a worker thread by call_soon_threadsafe, from
-    worker processes through a queue that one thread here drains (a callback cannot cross processes)."""
+    worker processes through a pipe that one thread here drains (a callback cannot cross processes).
+
+    A bare pipe rather than a multiprocessing queue: every message is one write of a few dozen
+    bytes, which POSIX keeps whole among several writers, so no lock is shared with the workers
+    and a worker killed mid-send cannot leave one held for close() to wait on forever.
+    """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, context: multiprocessing.context.BaseContext | None) -> None:
         self.loop = loop
         self.listeners: dict[int, ParseProgress] = {}
-        self.queue = None if context is None else context.SimpleQueue()
+        self.pipe: Connection | None = None
         self.thread: threading.Thread | None = None
-        if self.queue is not None:
+        if context is not None:
+            self._reader, self.pipe = context.Pipe(duplex=False)
             self.thread = threading.Thread(target=self._drain, name="parse-progress", daemon=True)
             self.thread.start()
 
     def _drain(self) -> None:
-        while (item := self.queue.get()) is not None:
-            self.loop.call_soon_threadsafe(self._deliver, *item)
+        with self._reader:
+            while (item := self._reader.recv()) is not None:
+                self.loop.call_soon_threadsafe(self._deliver, *item)
 
     def _deliver(self, token: int, done: int, total: int) -> None:
         listener = self.listeners.get(token)
@@ -713,8 +721,9 @@ class _ProgressRelay:
 
     def close(self) -> None:
         if self.thread is not None:
-            self.queue.put(None)
+            self.pipe.send(None)
             self.thread.join()
+            self.pipe.close()
 
 
 @dataclass(slots=True)
@@ -881,7 +890,7 @@ async def load_paths(
         relay = _ProgressRelay(asyncio.get_running_loop(), context if use_processes else None)
     executor = None
     if use_processes:
-        hooks = {} if relay is None else {"initializer": _install_progress_queue, "initargs": (relay.queue,)}
+        hooks = {} if relay is None else {"initializer": _install_progress_pipe, "initargs": (relay.pipe,)}
         executor = ProcessPoolExecutor(parse_processes, mp_context=context, **hooks)
     watches: dict[asyncio.Task[FileOutcome | _Parsed], _Watch] = {}
     tokens = itertools.count()
