@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -151,29 +152,48 @@ def _counts(counter: Counter) -> str:
 # ---------------------------------------------------------------- ingest
 
 
-class ProgressBar:
-    """One self-rewriting line on a terminal; silent when the stream is not a TTY."""
+class IngestProgress:
+    """On a terminal, one tqdm bar for an ingest: bytes of all the files done (moving within a big
+    file as it is parsed and written), the rate, the time left, and files done. Nothing at all
+    when the stream is not a terminal (a pipe, a file, a log collector)."""
 
-    def __init__(self, stream: TextIO, width: int = 30) -> None:
-        self.stream = stream
-        self.width = width
+    def __init__(self, stream: TextIO, files: list[Path]) -> None:
+        from tqdm import tqdm  # only the ingest command needs it
+
+        self.sizes = {path: path.stat().st_size if path.is_file() else 0 for path in files}
+        self.done: dict[Path, int] = {}
+        self.files = len(files)
         self.enabled = stream.isatty()
-        self.bytes = 0
+        self.bar = tqdm(
+            total=sum(self.sizes.values()), unit="B", unit_scale=True, unit_divisor=1024,
+            desc="ingest", file=stream, disable=not self.enabled, dynamic_ncols=True,
+            postfix=f"0/{self.files} files",
+        )
+
+    def within(self, path: Path, done: int, size: int) -> None:
+        """load_paths' file_progress: `done` of the file's `size` bytes parsed and written."""
+        self._advance(path, done)
 
     def __call__(self, outcome: FileOutcome, done: int, total: int) -> None:
-        self.bytes += outcome.size
-        if not self.enabled:
-            return
-        filled = self.width * done // max(total, 1)
-        bar = "#" * filled + "-" * (self.width - filled)
-        name = _clip(outcome.path.name, 30)
-        self.stream.write(f"\r[{bar}] {done}/{total} files, {self.bytes / 1e6:.1f} MB  {name:<30}")
-        self.stream.flush()
+        """load_paths' progress: a file finished (loaded, unchanged or failed)."""
+        self._advance(outcome.path, self.sizes.get(outcome.path, 0))
+        self.bar.set_postfix_str(f"{done}/{total} files {_clip(outcome.path.name, 30)}", refresh=False)
+        self.bar.refresh()
+
+    def _advance(self, path: Path, done: int) -> None:
+        step = done - self.done.get(path, 0)
+        if step > 0:
+            self.done[path] = done
+            self.bar.update(step)
+
+    def logging(self) -> contextlib.AbstractContextManager:
+        """While the bar is drawn, log lines are written above it instead of through it."""
+        from tqdm.contrib.logging import logging_redirect_tqdm
+
+        return logging_redirect_tqdm() if self.enabled else contextlib.nullcontext()
 
     def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
+        self.bar.close()
 
 
 # Below this much text, starting worker processes costs more than it saves.
@@ -192,10 +212,14 @@ def parse_processes_for(files: list[Path]) -> int:
 
 async def ingest_command(settings: Settings, paths: list[Path]) -> int:
     files = story_files(paths)
-    bar = ProgressBar(sys.stderr)
+    bar = IngestProgress(sys.stderr, files)
     async with Store.open(settings.database_path) as store:
         try:
-            report = await load_paths(store, files, progress=bar, parse_processes=parse_processes_for(files))
+            with bar.logging():
+                report = await load_paths(
+                    store, files, progress=bar, parse_processes=parse_processes_for(files),
+                    file_progress=bar.within if bar.enabled else None,
+                )
         finally:
             bar.close()
     for outcome in report.failed:

@@ -20,6 +20,7 @@ DEFAULT_DATABASE_PATH = "data/storybot.db"
 DEFAULT_STORIES_DIR = "seeds"
 DEFAULT_MAX_UPLOAD_MB = 10
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
 
 
 class ConfigError(ValueError):
@@ -40,6 +41,7 @@ class Settings:
     dev_guild_id: int | None = None
     owner_ids: frozenset[int] = frozenset()
     log_level: int = logging.INFO
+    log_format: str = "text"  # one of LOG_FORMATS
     api_base: str | None = None
     gateway_url: str | None = None
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
@@ -68,6 +70,7 @@ def load_settings(
         dev_guild_id=_snowflake("DEV_GUILD_ID", get("DEV_GUILD_ID")),
         owner_ids=_owner_ids(get("OWNER_IDS")),
         log_level=_log_level(get("LOG_LEVEL")),
+        log_format=_log_format(get("LOG_FORMAT")),
         api_base=_url("DISCORD_API_BASE", get("DISCORD_API_BASE"), ("http", "https")),
         gateway_url=_url("DISCORD_GATEWAY_URL", get("DISCORD_GATEWAY_URL"), ("ws", "wss")),
         max_upload_bytes=_megabytes("MAX_UPLOAD_MB", get("MAX_UPLOAD_MB"), DEFAULT_MAX_UPLOAD_MB),
@@ -110,6 +113,14 @@ def _log_level(raw: str | None) -> int:
     if raw.upper() not in _LEVELS:
         raise ConfigError("LOG_LEVEL", f"expected one of {', '.join(_LEVELS)}, got {raw!r}")
     return logging.getLevelName(raw.upper())
+
+
+def _log_format(raw: str | None) -> str:
+    if raw is None:
+        return LOG_FORMATS[0]
+    if raw.lower() not in LOG_FORMATS:
+        raise ConfigError("LOG_FORMAT", f"expected one of {', '.join(LOG_FORMATS)}, got {raw!r}")
+    return raw.lower()
 
 
 def _url(variable: str, raw: str | None, schemes: tuple[str, ...]) -> str | None:

@@ -16,7 +16,7 @@ import signal
 import sqlite3
 import sys
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TextIO
 
 import aiohttp
 import discord
@@ -27,6 +27,7 @@ from discord.ext import commands
 import cogs
 from bot.config import ConfigError, Settings, load_settings
 from bot.errors import UserError
+from bot.logs import JsonFormatter, plain_formatter, wants_colour
 from bot.parsing.model import NotAStory
 from bot.render import NO_MENTIONS, truncate
 from bot.store import Store, StoreError
@@ -502,11 +503,18 @@ class _RedactToken(logging.Filter):
         return True
 
 
-def setup_logging(settings: Settings) -> None:
-    handler = logging.StreamHandler()
+def setup_logging(settings: Settings, stream: TextIO | None = None) -> None:
+    """Log to `stream` (stderr) at LOG_LEVEL in LOG_FORMAT; text is coloured only on a terminal."""
+    handler = logging.StreamHandler(stream)
     if settings.token:
         handler.addFilter(_RedactToken(settings.token))
-    discord.utils.setup_logging(handler=handler, level=settings.log_level)
+    options: dict[str, logging.Formatter] = {}
+    if settings.log_format == "json":
+        options["formatter"] = JsonFormatter()
+    elif not wants_colour(handler.stream):
+        options["formatter"] = plain_formatter()
+    # Left without a formatter, discord.py picks its colour one for a terminal.
+    discord.utils.setup_logging(handler=handler, level=settings.log_level, **options)
 
 
 def run_cli() -> int:

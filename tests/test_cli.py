@@ -1,22 +1,25 @@
 """The command line (CONTRACT §3): parse, ingest, stats, exit codes, one-line errors, kill -9."""
 from __future__ import annotations
 
+import fcntl
 import hashlib
-import io
 import json
 import os
+import pty
+import re
 import signal
 import sqlite3
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
 import pytest
 
-from bot.cli import ProgressBar, main
+from bot.cli import main
 from bot.parsing import parse_story, story_to_json
-from bot.store.loader import FileOutcome
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
@@ -136,21 +139,54 @@ def test_ingest_changed_file_replaces_old_version(tmp_path: Path) -> None:
     assert texts and not any("Hello" in t or "wind" in t for t in texts)
 
 
-def test_progress_bar_only_on_a_terminal() -> None:
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
+def run_ingest_on_a_terminal(path: Path, db: Path, cwd: Path) -> tuple[int, str, str]:
+    """`ingest path` with stderr on a pseudo-terminal of 100 columns: (status, stdout, terminal output)."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("STORIES_DIR", "DISCORD_TOKEN")}
+    env["DATABASE_PATH"] = str(db)
+    process = subprocess.Popen([sys.executable, "-m", "bot", "ingest", str(path)], cwd=cwd, env=env,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=follower)
+    os.close(follower)
+    written = b""
+    try:
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the process closed its end
+                break
+            if not chunk:
+                break
+            written += chunk
+        stdout = process.communicate(timeout=120)[0]
+    finally:
+        os.close(leader)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return process.returncode, stdout.decode(), written.decode()
 
-    outcome = FileOutcome(Path("a.txt"), "added", 1, "A", size=2_000_000)
-    quiet, loud = io.StringIO(), Terminal()
-    for stream in (quiet, loud):
-        bar = ProgressBar(stream, width=10)
-        bar(outcome, 1, 2)
-        bar(outcome, 2, 2)
-        bar.close()
-    assert quiet.getvalue() == ""
-    assert "\r[#####-----] 1/2 files, 2.0 MB" in loud.getvalue()
-    assert "[##########] 2/2 files, 4.0 MB" in loud.getvalue() and loud.getvalue().endswith("\n")
+
+def test_ingest_shows_progress_within_a_big_file_on_a_terminal(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    big_story(big, 2.5)
+    status, stdout, terminal = run_ingest_on_a_terminal(big, tmp_path / "bot.db", tmp_path)
+    assert status == 0, terminal
+    assert "1 added" in stdout
+    frames = terminal.replace("\r\n", "\r").split("\r")
+    # Bytes done of all, time left, files done; and frames part of the way through the one file.
+    assert any(re.search(r"ingest: 100%.*M/2\.\d+M \[\d\d:\d\d<00:00.*1/1 files big\.txt", f) for f in frames), frames
+    partial = [f for f in frames if re.search(r"ingest: +[1-9]\d?%.*0/1 files", f)]
+    assert partial and all(re.search(r"<\d\d:\d\d", f) for f in partial), frames
+
+
+def test_ingest_through_a_pipe_prints_no_progress(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    big_story(big, 1)
+    result = run_cli("ingest", big, db=tmp_path / "bot.db", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert result.stdout.splitlines() == [f"{tmp_path / 'bot.db'}: 1 files: 1 added, 0 replaced, 0 updated, 0 unchanged, 0 failed"]
 
 
 def big_story(path: Path, megabytes: float) -> None:

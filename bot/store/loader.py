@@ -11,22 +11,41 @@ import asyncio
 import bisect
 import contextlib
 import hashlib
+import itertools
 import logging
 import multiprocessing
+import threading
 import tomllib
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.parsing.model import NotAStory, Story
 from bot.store.connection import Store
 
+if TYPE_CHECKING:
+    from bot.parsing.parser import ParseProgress
+
 log = logging.getLogger(__name__)
 
 METADATA_FIELDS = ("title", "author", "fandom", "rating", "source")
+
+FileProgress = Callable[[Path, int, int], None]
+"""Called on the event loop as a file is parsed and stored: (file, bytes done, file size)."""
+StoreProgress = Callable[[float], None]
+"""Called as a story's text is written: the share of it written so far, up to 1.0."""
+
+# A file's load is its parse, then its transaction: progress in bytes counts the parse for this
+# share of the file and the writing for the rest (a generated 10 MB story of bench/ingest.py's
+# corpus on the 2-core development machine: parse 1.4 s, rows and transaction 0.65 s).
+PARSE_SHARE = 0.7
+# Text per progress step while a story is written for a progress bar (all in one transaction).
+PROGRESS_CHUNK_CHARS = 200_000
 
 
 class BadStoryFile(Exception):
@@ -252,7 +271,7 @@ def _story_values(
 
 async def _write(
     store: Store, summary: str | None, rows: _Rows, meta: StoryMetadata, digest: str,
-    guild_id: int | None, added_by: int | None,
+    guild_id: int | None, added_by: int | None, progress: StoreProgress | None = None,
 ) -> tuple[int, str]:
     db = store.db
     scope = guild_id or 0
@@ -289,13 +308,24 @@ async def _write(
             " DO UPDATE SET paragraphs = paragraphs + excluded.paragraphs, quotes = quotes + excluded.quotes",
             (scope, len(rows.paragraphs), len(rows.quotes)),
         )
-        await _insert_children(store, story_id, rows)
+        await _insert_children(store, story_id, rows, progress)
     return story_id, ("added" if replaced_id is None else "replaced")
 
 
-async def _insert_children(store: Store, story_id: int, rows: _Rows) -> None:
+async def _insert_children(store: Store, story_id: int, rows: _Rows, progress: StoreProgress | None) -> None:
+    """Everything below the story row, in the caller's transaction; with `progress`, the text goes
+    in steps of PROGRESS_CHUNK_CHARS (still one transaction), each step reported."""
     character_ids = await _insert_structure(store, story_id, rows)
-    await _insert_text(store, story_id, rows.paragraphs, 0, len(rows.paragraphs), rows.quotes, character_ids)
+    if progress is None:
+        await _insert_text(store, story_id, rows.paragraphs, 0, len(rows.paragraphs), rows.quotes, character_ids)
+        return
+    total = sum(len(row[4]) for row in rows.paragraphs) or 1
+    written = 0
+    for first, end, quotes in _text_chunks(rows, PROGRESS_CHUNK_CHARS):
+        await _insert_text(store, story_id, rows.paragraphs[first:end], first, end, quotes, character_ids)
+        written += sum(len(row[4]) for row in rows.paragraphs[first:end])
+        progress(min(written / total, 1.0))
+    progress(1.0)
 
 
 async def _insert_structure(store: Store, story_id: int, rows: _Rows) -> dict[str, int]:
@@ -428,6 +458,16 @@ class StagedStoryLost(Exception):
     """The staged rows were discarded before they could be published (e.g. by a restart's clean-up)."""
 
 
+def _text_chunks(rows: _Rows, chunk_chars: int) -> list[tuple[int, int, list[tuple]]]:
+    """[first, end) seq ranges of about `chunk_chars` of paragraph text, each with its quotations."""
+    ranges = _chunks(rows.paragraphs, chunk_chars)
+    starts = [first for first, _ in ranges]
+    quotes: list[list[tuple]] = [[] for _ in ranges]
+    for quote in rows.quotes:
+        quotes[bisect.bisect_right(starts, quote[1]) - 1].append(quote)
+    return [(first, end, chunk_quotes) for (first, end), chunk_quotes in zip(ranges, quotes, strict=True)]
+
+
 def _chunks(paragraphs: Sequence[tuple], chunk_chars: int) -> list[tuple[int, int]]:
     """[first, end) seq ranges of about `chunk_chars` of paragraph text each (at least one paragraph)."""
     ranges, first, size = [], 0, 0
@@ -472,12 +512,7 @@ async def stage_story(
             story_id = cur.lastrowid
         character_ids = await _insert_structure(store, story_id, rows)
     try:
-        ranges = _chunks(rows.paragraphs, chunk_chars)
-        starts = [first for first, _ in ranges]
-        quotes: list[list[tuple]] = [[] for _ in ranges]
-        for quote in rows.quotes:
-            quotes[bisect.bisect_right(starts, quote[1]) - 1].append(quote)
-        for (first, end), chunk_quotes in zip(ranges, quotes, strict=True):
+        for first, end, chunk_quotes in _text_chunks(rows, chunk_chars):
             await asyncio.sleep(pause)
             async with store.atomic():
                 await _insert_text(store, story_id, rows.paragraphs[first:end], first, end, chunk_quotes, character_ids)
@@ -624,12 +659,105 @@ class _Parsed:
     rows: _Rows
 
 
-def _parse_and_build(data: bytes, filename: str) -> tuple[str | None, str | None, _Rows]:
+def _parse_and_build(
+    data: bytes, filename: str, progress: ParseProgress | None = None
+) -> tuple[str | None, str | None, _Rows]:
     """Parse and flatten in a worker (thread or process); returns only what the store needs."""
     from bot.parsing import parse_story
 
-    story = parse_story(data, filename=filename)
+    story = parse_story(data, filename=filename, progress=progress)
     return story.title, story.summary, _build_rows(story)
+
+
+# ---------------------------------------------------------------- parse progress from worker processes
+
+_worker_progress: Connection | None = None  # set in each parse worker process
+
+
+def _install_progress_pipe(pipe: Connection) -> None:
+    """Initializer of the parse worker processes."""
+    global _worker_progress
+    _worker_progress = pipe
+
+
+def _parse_in_worker(data: bytes, filename: str, token: int) -> tuple[str | None, str | None, _Rows]:
+    """_parse_and_build in a worker process, its progress sent back as (token, done, total)."""
+    pipe = _worker_progress
+    progress = None if pipe is None else lambda done, total: pipe.send((token, done, total))
+    return _parse_and_build(data, filename, progress)
+
+
+class _ProgressRelay:
+    """Carries parse progress to the event loop: from a worker thread by call_soon_threadsafe, from
+    worker processes through a pipe that one thread here drains (a callback cannot cross processes).
+
+    A bare pipe rather than a multiprocessing queue: every message is one write of a few dozen
+    bytes, which POSIX keeps whole among several writers, so no lock is shared with the workers
+    and a worker killed mid-send cannot leave one held for close() to wait on forever.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, context: multiprocessing.context.BaseContext | None) -> None:
+        self.loop = loop
+        self.listeners: dict[int, ParseProgress] = {}
+        self.pipe: Connection | None = None
+        self.thread: threading.Thread | None = None
+        if context is not None:
+            self._reader, self.pipe = context.Pipe(duplex=False)
+            self.thread = threading.Thread(target=self._drain, name="parse-progress", daemon=True)
+            self.thread.start()
+
+    def _drain(self) -> None:
+        with self._reader:
+            while (item := self._reader.recv()) is not None:
+                self.loop.call_soon_threadsafe(self._deliver, *item)
+
+    def _deliver(self, token: int, done: int, total: int) -> None:
+        listener = self.listeners.get(token)
+        if listener is not None:
+            listener(done, total)
+
+    def from_thread(self, token: int) -> ParseProgress:
+        return lambda done, total: self.loop.call_soon_threadsafe(self._deliver, token, done, total)
+
+    def close(self) -> None:
+        if self.thread is not None:
+            self.pipe.send(None)
+            self.thread.join()
+            self.pipe.close()
+
+
+@dataclass(slots=True)
+class _Watch:
+    """One file's progress for load_paths' `file_progress`: its parse counts for PARSE_SHARE of the
+    file's bytes, its writing for the rest."""
+
+    path: Path
+    report: FileProgress
+    relay: _ProgressRelay
+    token: int
+    size: int = 0
+
+    def parsed(self, done: int, total: int) -> None:
+        self.report(self.path, int(self.size * PARSE_SHARE * done / max(total, 1)), self.size)
+
+    def stored(self, share: float) -> None:
+        self.report(self.path, int(self.size * (PARSE_SHARE + (1 - PARSE_SHARE) * share)), self.size)
+
+    async def parse(self, executor: Executor | None, data: bytes) -> tuple[str | None, str | None, _Rows]:
+        self.size = len(data)
+        self.relay.listeners[self.token] = self.parsed
+        loop = asyncio.get_running_loop()
+        try:
+            if executor is None:
+                job = loop.run_in_executor(None, _parse_and_build, data, self.path.name, self.relay.from_thread(self.token))
+            else:
+                job = loop.run_in_executor(executor, _parse_in_worker, data, self.path.name, self.token)
+            parsed = await job
+        finally:
+            # Reports still on their way from the worker are dropped from here on.
+            del self.relay.listeners[self.token]
+        self.parsed(self.size, self.size)
+        return parsed
 
 
 def _failure(path: Path, exc: Exception) -> FileOutcome:
@@ -642,7 +770,9 @@ def _failure(path: Path, exc: Exception) -> FileOutcome:
     return FileOutcome(path, "failed", error=f"{path}: could not be loaded ({exc})", unexpected=True)
 
 
-async def _prepare(store: Store, path: Path, executor: Executor | None) -> FileOutcome | _Parsed:
+async def _prepare(
+    store: Store, path: Path, executor: Executor | None, watch: _Watch | None = None
+) -> FileOutcome | _Parsed:
     """Read and hash a file; an unchanged text is finished here, before any parsing."""
     try:
         data, digest, found = await asyncio.to_thread(_read_file, path)
@@ -652,16 +782,22 @@ async def _prepare(store: Store, path: Path, executor: Executor | None) -> FileO
             async with store.atomic():
                 status = await _sync_metadata(store, existing, meta, None)
             return FileOutcome(path, status, existing["id"], meta.title, size=len(data))
-        loop = asyncio.get_running_loop()
-        title, summary, rows = await loop.run_in_executor(executor, _parse_and_build, data, path.name)
+        if watch is not None:
+            title, summary, rows = await watch.parse(executor, data)
+        else:
+            loop = asyncio.get_running_loop()
+            title, summary, rows = await loop.run_in_executor(executor, _parse_and_build, data, path.name)
         return _Parsed(path, len(data), digest, _metadata(path, found, title), summary, rows)
     except Exception as exc:
         return _failure(path, exc)
 
 
-async def _commit(store: Store, parsed: _Parsed) -> FileOutcome:
+async def _commit(store: Store, parsed: _Parsed, watch: _Watch | None = None) -> FileOutcome:
     try:
-        story_id, status = await _write(store, parsed.summary, parsed.rows, parsed.meta, parsed.digest, None, None)
+        story_id, status = await _write(
+            store, parsed.summary, parsed.rows, parsed.meta, parsed.digest, None, None,
+            watch.stored if watch is not None else None,
+        )
     except Exception as exc:
         return _failure(parsed.path, exc)
     return FileOutcome(parsed.path, status, story_id, parsed.meta.title, size=parsed.size)
@@ -734,8 +870,10 @@ async def load_paths(
     *,
     progress: Callable[[FileOutcome, int, int], None] | None = None,
     parse_processes: int = 0,
+    file_progress: FileProgress | None = None,
 ) -> LoadReport:
-    """Load story files and folders as bundled stories; `progress(outcome, done, total)` after each.
+    """Load story files and folders as bundled stories; `progress(outcome, done, total)` after each,
+    and `file_progress(path, bytes done, size)` within each file as it is parsed and written.
 
     The next files are read and parsed while the current one is written (each still in its own
     transaction, in file order). Parsing runs in worker threads, or in `parse_processes` worker
@@ -744,10 +882,18 @@ async def load_paths(
     """
     report = LoadReport()
     files = await asyncio.to_thread(story_files, list(paths))
+    # spawn, not fork: this process runs threads (aiosqlite's, the loop's executor).
+    context = multiprocessing.get_context("spawn")
+    use_processes = parse_processes > 0 and len(files) > 1
+    relay = None
+    if file_progress is not None:
+        relay = _ProgressRelay(asyncio.get_running_loop(), context if use_processes else None)
     executor = None
-    if parse_processes > 0 and len(files) > 1:
-        # spawn, not fork: this process runs threads (aiosqlite's, the loop's executor).
-        executor = ProcessPoolExecutor(parse_processes, mp_context=multiprocessing.get_context("spawn"))
+    if use_processes:
+        hooks = {} if relay is None else {"initializer": _install_progress_pipe, "initargs": (relay.pipe,)}
+        executor = ProcessPoolExecutor(parse_processes, mp_context=context, **hooks)
+    watches: dict[asyncio.Task[FileOutcome | _Parsed], _Watch] = {}
+    tokens = itertools.count()
     bulk = _BulkIndexing(store) if len(files) > 1 else None
     queue = iter(files)
     pending: deque[asyncio.Task[FileOutcome | _Parsed]] = deque()
@@ -755,21 +901,28 @@ async def load_paths(
     def start_next() -> None:
         path = next(queue, None)
         if path is not None:
-            pending.append(asyncio.create_task(_prepare(store, path, executor)))
+            watch = None
+            if file_progress is not None and relay is not None:
+                watch = _Watch(path, file_progress, relay, next(tokens))
+            task = asyncio.create_task(_prepare(store, path, executor, watch))
+            pending.append(task)
+            if watch is not None:
+                watches[task] = watch
 
     try:
         for _ in range(max(parse_processes, 1) + 1):
             start_next()
         done = 0
         while pending:
-            prepared = await pending.popleft()
+            task = pending.popleft()
+            prepared = await task
             start_next()
             if isinstance(prepared, FileOutcome):
                 outcome = prepared
             else:
                 if bulk is not None:
                     await bulk.begin()
-                outcome = await _commit(store, prepared)
+                outcome = await _commit(store, prepared, watches.pop(task, None))
             done += 1
             report.outcomes.append(outcome)
             if progress is not None:
@@ -789,6 +942,8 @@ async def load_paths(
         await asyncio.gather(*pending, return_exceptions=True)
         if executor is not None:
             executor.shutdown(cancel_futures=True)
+        if relay is not None:
+            relay.close()
     return report
 
 

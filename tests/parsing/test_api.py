@@ -56,3 +56,17 @@ def test_a_parse_leaves_the_garbage_collector_as_it_found_it():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_progress_reports_bytes_done_in_order_and_ends_at_the_whole_input():
+    chapters = "\n\n".join(f'Chapter {n}\n\n"Run, {n}," Naruto said.\n\nSakura ran far away.' for n in range(1, 400))
+    data = chapters.encode()
+    calls: list[tuple[int, int]] = []
+    story = parse_story(data, progress=lambda done, total: calls.append((done, total)))
+    assert story == parse_story(data)
+    assert {total for _, total in calls} == {len(data)}
+    done = [d for d, _ in calls]
+    assert done == sorted(done) and done[-1] == len(data)
+    # Smooth enough for a progress bar, and bounded however many chapters there are.
+    assert 50 < len(calls) <= 202
+    assert len([d for d in done if d < len(data) * 0.4]) >= 2, "the stages before attribution report too"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ def test_defaults_when_unset(tmp_path, monkeypatch):
     assert loaded == Settings()
     assert loaded.database_path == Path("data/storybot.db")
     assert loaded.stories_dir == Path("seeds")
-    assert loaded.log_level == logging.INFO
+    assert loaded.log_level == logging.INFO and loaded.log_format == "text"
     assert loaded.token is None and loaded.dev_guild_id is None and loaded.owner_ids == frozenset()
 
 
@@ -42,6 +43,11 @@ def test_values_are_parsed(tmp_path):
     assert loaded.log_level == logging.DEBUG
     assert loaded.api_base == "http://127.0.0.1:8080/api/v10"
     assert loaded.gateway_url == "ws://127.0.0.1:8080/gateway"
+
+
+@pytest.mark.parametrize(("value", "expected"), [("json", "json"), ("JSON", "json"), ("Text", "text")])
+def test_log_format(tmp_path, value, expected):
+    assert settings(tmp_path, LOG_FORMAT=value).log_format == expected
 
 
 def test_empty_values_count_as_unset(tmp_path):
@@ -66,6 +72,7 @@ def test_settings_are_frozen(tmp_path):
         ("DEV_GUILD_ID", "-5"),
         ("OWNER_IDS", "123,bob"),
         ("LOG_LEVEL", "LOUD"),
+        ("LOG_FORMAT", "xml"),
         ("DISCORD_API_BASE", "127.0.0.1:8080"),
         ("DISCORD_GATEWAY_URL", "http://127.0.0.1:8080/gateway"),
         ("STORIES_DIR", "/nonexistent/stories"),
@@ -99,3 +106,15 @@ def test_dotenv_file_is_read_and_environment_wins(tmp_path):
     assert loaded.dev_guild_id == 42
     assert loaded.log_level == logging.ERROR
 
+
+
+def test_env_example_loads_and_names_every_variable(tmp_path):
+    example = ROOT / ".env.example"
+    read = set(re.findall(r'get\("([A-Z_]+)"\)', (ROOT / "bot" / "config.py").read_text()))
+    assert {"DISCORD_TOKEN", "LOG_FORMAT"} <= read
+    listed = set(re.findall(r"^#? ?([A-Z_]+)=", example.read_text(), re.MULTILINE))
+    assert read <= listed
+    readme = (ROOT / "README.md").read_text()
+    assert all(f"`{name}`" in readme for name in read)
+    base = {"STORIES_DIR": str(ROOT / "seeds"), "DATABASE_PATH": str(tmp_path / "s.db")}
+    assert load_settings(base, env_file=example) == load_settings(base, env_file=None)

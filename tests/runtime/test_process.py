@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -40,6 +41,30 @@ def test_bad_configuration_prints_one_line_and_exits_2(tmp_path):
     assert done.stderr.strip().splitlines() == [
         "DEV_GUILD_ID: expected a numeric Discord id, got 'not-a-number'"
     ]
+
+
+def test_bad_log_format_prints_one_line_and_exits_2(tmp_path):
+    done = run_bot(tmp_path, LOG_FORMAT="yaml")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == ["LOG_FORMAT: expected one of text, json, got 'yaml'"]
+
+
+def test_logs_through_a_pipe_have_no_colour_codes(tmp_path):
+    done = run_bot(tmp_path, DATABASE_PATH=str(tmp_path / "storybot.db"))
+    assert done.returncode == 2
+    assert "INFO" in done.stderr and "stories from" in done.stderr
+    assert "\x1b[" not in done.stderr
+
+
+def test_json_logs_are_one_object_per_line(tmp_path):
+    done = run_bot(tmp_path, DATABASE_PATH=str(tmp_path / "storybot.db"), LOG_FORMAT="json")
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    # The last two lines are the no-token help, printed rather than logged.
+    assert lines[-2:] == TOKEN_HELP.splitlines()
+    records = [json.loads(line) for line in lines[:-2]]
+    assert any(r["logger"] == "bot.store.loader" and "stories from" in r["message"] for r in records)
+    assert all({"time", "level", "logger", "message"} <= r.keys() for r in records)
 
 
 def test_unwritable_database_path_exits_2(tmp_path):

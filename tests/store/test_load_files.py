@@ -105,3 +105,37 @@ async def test_worker_processes_store_the_same_rows(tmp_path: Path, seeds_copy: 
     assert got == expected
     names = sorted(p.name for p in SEEDS.iterdir() if p.suffix == ".txt")
     assert seen == [(name, i, 4) for i, name in enumerate(names, start=1)]
+
+
+@pytest.mark.parametrize("processes", [0, 2])
+async def test_file_progress_moves_within_each_file_and_stores_the_same_rows(
+    tmp_path: Path, seeds_copy: Path, processes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small steps, so even the seeds are written in several parts of their one transaction.
+    monkeypatch.setattr(loader, "PROGRESS_CHUNK_CHARS", 5_000)
+    async with Store.open(tmp_path / "a.db") as reference:
+        await loader.load_paths(reference, [seeds_copy])
+        expected = await dump(reference)
+    seen: dict[str, list[int]] = {}
+    async with Store.open(tmp_path / "progress.db") as store:
+        report = await loader.load_paths(
+            store, [seeds_copy], parse_processes=processes,
+            file_progress=lambda path, done, size: seen.setdefault(path.name, []).append(done),
+        )
+        assert [o.status for o in report.outcomes] == ["added"] * 4
+        got = await dump(store)
+        await assert_fts_in_sync(store)
+    strip = lambda rows: [r[:-1] for r in rows]  # noqa: E731  (added_at differs)
+    assert strip(got.pop("stories")) == strip(expected.pop("stories"))
+    # Indexed in several steps, FTS5 keeps the same entries in other segments.
+    for name in [*got, *expected]:
+        if name == "schema_migrations" or "_fts_" in name:
+            got.pop(name, None), expected.pop(name, None)
+    assert got == expected
+    sizes = {path.name: path.stat().st_size for path in loader.story_files([seeds_copy])}
+    for name, size in sizes.items():
+        assert seen[name] == sorted(seen[name]) and seen[name][-1] == size, name
+    biggest, size = max(sizes.items(), key=lambda item: item[1])
+    parsing = [d for d in seen[biggest] if 0 < d < size * loader.PARSE_SHARE]
+    writing = [d for d in seen[biggest] if size * loader.PARSE_SHARE < d < size]
+    assert parsing and writing, seen[biggest]
