@@ -20,7 +20,7 @@ slow: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q -m slow
 
 bench: $(TEST_STAMP)
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check bot cogs tests bench

@@ -23,8 +23,17 @@ CONTRACT_TABLE = """
 | `/story add` | `file` (attachment, required), `title` (optional) | loads an uploaded story into this server's library |
 | `/story remove` | `story` (required, autocomplete) | removes a story this server added |
 | `/help` | none | what the bot can do |
+| `/character` | `name` (required, autocomplete), `story` (autocomplete) | a character's card: lines spoken, chapters, first appearance, whom they talk to most, a line of theirs, and a chart as an image |
+| `/story stats` | `story` (required, autocomplete) | a story's figures and a chart image (who speaks how much, chapter by chapter) |
+| `/daily set` | `channel` (required), `time` (required, `HH:MM`), `timezone` (autocomplete, IANA name; default UTC), `story` (autocomplete) | posts a quote of the day in that channel at that time (Manage Server) |
+| `/daily stop` | none | stops this server's quote of the day (Manage Server) |
+| `/spoilers set` | `story` (required, autocomplete), `chapter` (required, autocomplete) | nothing past that chapter is shown in this server, in any command (Manage Server) |
+| `/spoilers clear` | `story` (required, autocomplete) | lifts the server's limit (Manage Server) |
+| `/spoilers mine` | `on` (boolean, required) | when on, you are shown nothing past the chapters you have read (your bookmark) |
 """
 SHARED_CONTRACT = Path("/work/shared/CONTRACT.md")
+# Subcommands of a group that exists whose issue is still open (issue 18): absent until built.
+NOT_BUILT = frozenset(("story stats",))
 STRING, INTEGER, ATTACHMENT = 3, 4, 11
 
 
@@ -83,7 +92,7 @@ def synced_commands(payloads: list[dict]) -> dict[str, dict[str, Option]]:
 
 def test_the_table_copy_parses():
     commands = contract_commands()
-    assert len(commands) == 13
+    assert len(commands) == 20
     assert commands["trivia start"]["questions"] == Option(INTEGER, False, False, 1, 50)
     assert commands["read"]["chapter"] == Option(INTEGER, False, True)
     assert commands["story add"]["file"] == Option(ATTACHMENT, True, False)
@@ -103,7 +112,10 @@ async def test_synced_commands_match_the_contract_for_loaded_cogs(storybot):
         for cog in storybot.bot.cogs.values()
         for command in cog.walk_app_commands()
     }
-    expected = {name: opts for name, opts in contract_commands().items() if name.split()[0] in provided}
+    expected = {
+        name: opts for name, opts in contract_commands().items()
+        if name.split()[0] in provided and name not in NOT_BUILT
+    }
     synced_payloads = storybot.server.global_commands
     synced = synced_commands(synced_payloads)
     assert set(synced) == set(expected), "commands differ from CONTRACT §4"
