@@ -42,6 +42,10 @@ _LEGEND_WORDS = re.compile(
 )
 _LEGEND_SHAPE = re.compile(r"""(?:"[^"]{1,50}"|“[^”]{1,50}”|'[^']{1,50}'|‘[^’]{1,50}’|\*[^*]{1,50}\*|_[^_]{1,50}_)""")
 _LEGEND_CLOSERS = frozenset("\"”'’*_")
+_LEGEND_LEAD = re.compile(
+    r"(?i)(?:for (?:the|my|our) readers?['’]?s? (?:convenience|benefit|reference)|legend|key|formatting|format guide)"
+    r"[^.!?]{0,30}(?:\.\.\.|…|:|\.)?"
+)
 _SPOKEN_END = frozenset(".!?,;…-")
 _LEGEND_OPENERS = frozenset("\"“'‘*_")
 _SENTENCE_PUNCT = re.compile(r"[.!?,;]")
@@ -110,7 +114,10 @@ def is_byline(text: str) -> bool:
 
 
 def is_legend(text: str) -> bool:
-    """A formatting legend such as "Talking" / 'Thinking' / "Tailed Beast/Demonic speak"."""
+    """A formatting legend such as "Talking" / 'Thinking' / "Tailed Beast/Demonic speak", or the
+    line announcing one ("For the reader's convenience...", "Key:")."""
+    if _LEGEND_LEAD.fullmatch(text):
+        return True
     if (
         len(text) > 120
         or text[0] not in _LEGEND_OPENERS

@@ -176,7 +176,8 @@ def _continuation(paragraphs: list[str], first: int) -> int | None:
 
 
 def _is_scare_quote(text: str, span: _Span, content: str) -> bool:
-    """"HE" or "The Invasion" used as a label inside narration rather than as speech."""
+    """"HE", "The Invasion" or 'Punishment' used as a label inside narration rather than as
+    speech or thought."""
     if len(content) > _SCARE_MAX or content.endswith(_TERMINAL) or len(_SHORT_WORDS.findall(content)) > 3:
         return False
     # Walk back over spaces instead of slicing: a slice per quotation is quadratic on a long
@@ -222,7 +223,7 @@ def find_quotes(paragraphs: list[str]) -> list[RawQuote]:
                 carry = None
                 continue
             content = content_raw.strip()
-            if not content or (span.kind == "speech" and _is_scare_quote(text, span, content)):
+            if not content or _is_scare_quote(text, span, content):
                 continue
             before_start = bounds[number - 1][1] if number else 0
             lead = len(content_raw) - len(content_raw.lstrip())

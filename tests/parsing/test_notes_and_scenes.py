@@ -35,6 +35,8 @@ def notes_of(story):
         ("'Thinking'", "legend"),
         ('"Tailed Beast/Demonic speak"', "legend"),
         ('"Talking" \'Thinking\' *Jutsu*', "legend"),
+        ("For the reader's convenience...", "legend"),
+        ("Key:", "legend"),
     ],
 )
 def test_labelled_notes_and_legends_are_set_aside(line, kind):

@@ -93,6 +93,11 @@ def test_scare_quotes_inside_narration_are_not_speech():
     assert texts(['"The Invasion" that\'s what they called it now.']) == []
 
 
+def test_a_single_quoted_label_inside_narration_is_not_a_thought():
+    assert texts(["'Punishment' was left unsaid, but Kakashi nodded."]) == []
+    assert texts(["'Stupid,' she thought."]) == [("Stupid,", "thought")]
+
+
 def test_one_word_speech_with_a_tag_is_speech():
     assert texts(['"Jerk" Naruto mumbled under his breath.']) == [("Jerk", "speech")]
 

@@ -19,7 +19,7 @@ def test_001_title_chapter_and_chapter_title(seeds):
 def test_001_opening_and_closing_notes_are_set_aside(seeds):
     story = seeds["001"]
     before = [n.text for n in story.notes if n.position == "before"]
-    after = [n.text for n in story.notes if n.position == "after"]
+    after = [n.text for n in story.notes if n.position == "after" and n.kind != "legend"]
     assert "Disclaimer: I do not own Naruto." in before
     assert any(t.startswith("Bet you thought I forgot about this story") for t in before)
     assert "Hope you enjoy." in before
@@ -34,6 +34,8 @@ def test_001_opening_and_closing_notes_are_set_aside(seeds):
 def test_001_legend_is_a_note_not_a_quotation(seeds):
     story = seeds["001"]
     assert any(n.kind == "legend" and "Tailed Beast/Demonic speak" in n.text for n in story.notes)
+    assert any(n.kind == "legend" and n.text == "For the reader's convenience..." for n in story.notes)
+    assert not any("reader's convenience" in p for p in story.chapters[0].paragraphs)
     assert not any("Tailed Beast" in q.text for q in story.quotes)
 
 
