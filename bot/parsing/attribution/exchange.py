@@ -1,12 +1,13 @@
 """The last stage: each quotation's speaker chosen among its candidates by the learned scorer, the
 exchange read through the turns around it (the rules' decoding of the scene, see rules.py), and the
-scorer's probability kept as the confidence."""
+scorer's probability kept as the confidence; thoughts and inner voices settled apart (voices.py)."""
 from __future__ import annotations
 
 from bot.parsing.attribution.candidates import SceneView, gather
 from bot.parsing.attribution.evidence import describe
 from bot.parsing.attribution.rules import Attribution
 from bot.parsing.attribution.scorer import Scorer
+from bot.parsing.attribution.voices import voices
 
 # The rule name a quotation keeps when the scorer overrules the rules.
 SCORER_RULE = "scorer"
@@ -18,7 +19,12 @@ def decide(view: SceneView, scorer: Scorer) -> list[Attribution]:
     for number in range(len(view.quotes)):
         candidates = gather(view, number)
         chosen.append(scorer.pick(candidates, describe(view, number, candidates)))
-    for result, (speaker, confidence) in zip(view.results, chosen, strict=True):
+    # Thoughts and inner voices, read on the rules' results, before the scorer's are written.
+    inner = voices(view)
+    for number, (result, (speaker, confidence)) in enumerate(zip(view.results, chosen, strict=True)):
+        if number in inner:
+            result.speaker, result.confidence, result.rule = inner[number]
+            continue
         if speaker != result.speaker:
             result.rule = SCORER_RULE if speaker else None
         result.speaker = speaker
