@@ -136,34 +136,26 @@ def gather(view: SceneView, number: int) -> list[str]:
     result = view.results[number]
     turn = view.turn_of[number]
     paragraph = view.quotes[number].paragraph
-    found: list[str] = []
     can_speak = view.lexicon.can_speak
-    genders = view.lexicon.gender
-    sex = result.gender
+    # In order of preference: the rules' pick and guess, the exchange's speakers, the names the
+    # narration around it gives (latest first), whom the speech before calls on, the narrator.
+    ordered = [result.speaker, result.fallback, *view.back[turn], view.ahead[turn][0]]
+    for offset in range(3):
+        ordered += [who for who in view.names(paragraph - offset)[0][:NAMES_PER_PARAGRAPH] if can_speak(who)]
+    ordered += [who for who in sorted(view.called_before[turn]) if can_speak(who)]
+    ordered.append(view.narrator)
     # Never the speaker: whom the speech itself calls on, whom the tag says it is said to, and
     # anyone of the other sex than the tag's he or she.
     ruled_out = view.speech_names(view.quotes[number].text)[1]
-    if result.addressee:
-        ruled_out = ruled_out | {result.addressee}
-
-    def add(who: str | None) -> None:
+    genders = view.lexicon.gender
+    sex = result.gender
+    found: list[str] = []
+    for who in ordered:
         if (
-            who and who not in found and len(found) < MAX_CANDIDATES and who not in ruled_out
+            who and who not in found and who not in ruled_out and who != result.addressee
             and not (sex and genders.get(who, sex) != sex)
         ):
             found.append(who)
-
-    add(result.speaker)
-    add(result.fallback)
-    for who in view.back[turn]:
-        add(who)
-    add(view.ahead[turn][0])
-    for offset in range(3):
-        for who in view.names(paragraph - offset)[0][:NAMES_PER_PARAGRAPH]:
-            if can_speak(who):
-                add(who)
-    for who in sorted(view.called_before[turn]):
-        if can_speak(who):
-            add(who)
-    add(view.narrator)
+            if len(found) == MAX_CANDIDATES:
+                break
     return found

@@ -147,11 +147,11 @@ def describe(view: SceneView, number: int, candidates: list[str]) -> list[list[t
     sex = result.gender
     gap = view.anchor_gap[turn]
     narrator = view.narrator
+    trust = rule_trust(result)
     rows: list[list[tuple[int, float]]] = []
     for who in candidates:
         row: list[tuple[int, float]] = []
         if who == pick:
-            trust = rule_trust(result)
             row.append(_PICK.get(rule, _PICK_OTHER))
             row.append((_PICK_TRUST, trust))
             if group := _GROUP.get(rule):
@@ -216,7 +216,7 @@ def describe(view: SceneView, number: int, candidates: list[str]) -> list[list[t
     else:
         if (reading := _NONE.get(rule)) is not None:
             none.append(reading)
-        none.append((_NONE_PICK_TRUST, rule_trust(result)))
+        none.append((_NONE_PICK_TRUST, trust))
         if genders.get(pick) is None:
             none.append(_NONE_PICK_UNKNOWN_SEX)
         if pick in described:

@@ -20,7 +20,7 @@ def decide(view: SceneView, scorer: Scorer) -> list[Attribution]:
         candidates = gather(view, number)
         chosen.append(scorer.pick(candidates, describe(view, number, candidates)))
     # Thoughts and inner voices, read on the rules' results, before the scorer's are written.
-    inner = voices(view)
+    inner = voices(view, chosen)
     for number, (result, (speaker, confidence)) in enumerate(zip(view.results, chosen, strict=True)):
         if number in inner:
             result.speaker, result.confidence, result.rule = inner[number]

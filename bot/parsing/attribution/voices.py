@@ -27,9 +27,10 @@ def points_of_view(view: SceneView) -> list[str]:
     return sorted(named, key=lambda who: (-named[who], who))
 
 
-def voices(view: SceneView) -> dict[int, tuple[str, float, str]]:
+def voices(view: SceneView, scored: list[tuple[str | None, float]]) -> dict[int, tuple[str, float, str]]:
     """The quotations of the scene that are thoughts or an inner voice's answers, by number:
-    (speaker, confidence, rule)."""
+    (speaker, confidence, rule). `scored` is the scorer's answer for each quotation: a thought
+    it is fairly sure of keeps it."""
     if all(quote.kind != "thought" for quote in view.quotes):
         return {}
     heads = points_of_view(view)
@@ -38,18 +39,21 @@ def voices(view: SceneView) -> dict[int, tuple[str, float, str]]:
     found: dict[int, tuple[str, float, str]] = {}
     partner: str | None = None
     for number, (quote, result) in enumerate(zip(view.quotes, view.results, strict=True)):
-        tagged = result.rule in _TAGGED and result.speaker is not None
+        # A tag read by the rules, a name or a he/she ("'...!' she exclaimed"), settles it.
+        tagged = result.speaker is not None and (result.rule in _TAGGED or result.gender is not None)
         if quote.kind == "thought":
             called = view.speech_names(quote.text)[1]
             if tagged:
                 thinker = result.speaker
             elif result.rule in _NEAR and result.speaker and result.speaker != partner:
                 thinker = result.speaker
+            elif scored[number][0] and scored[number][1] >= THOUGHT and scored[number][0] != partner:
+                thinker = scored[number][0]
             else:
                 # The most named in the scene who is neither called on by the thought nor the voice
                 # being answered.
                 thinker = next((who for who in heads if who not in called and who != partner), heads[0])
-            if not tagged:
+            if not tagged and thinker != scored[number][0]:
                 found[number] = (thinker, THOUGHT, "thought")
             if others := sorted(called - {thinker}):
                 partner = others[0]
