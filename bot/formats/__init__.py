@@ -6,7 +6,6 @@ that want the finished `Story`; run it in a worker thread, it is CPU-bound.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -16,7 +15,7 @@ from bot.formats.epub import convert_epub
 from bot.formats.html import convert_html
 from bot.formats.manuscript import Manuscript, Metadata
 from bot.formats.text import UploadRejected, decode_text, strip_markdown
-from bot.parsing import NotAStory, Story, parse_story
+from bot.parsing import NotAStory, Story, content_hash, parse_story
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +87,6 @@ class Upload:
     @property
     def title(self) -> str | None:
         return self.metadata.title or self.story.title
-
-
-def content_hash(text: bytes) -> str:
-    """Hash of what the parser reads, so the same story uploaded twice in one format is recognised."""
-    return hashlib.sha256(text).hexdigest()
 
 
 def read_upload(filename: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> Upload:

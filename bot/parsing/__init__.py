@@ -1,8 +1,9 @@
 """The story parser: bytes of a story file in, a structured Story out (pure, no I/O)."""
 from bot.parsing.model import Chapter, Character, NotAStory, Note, Quote, Scene, Story
-from bot.parsing.parser import parse_story, story_to_json
+from bot.parsing.parser import PARSER_VERSION, content_hash, parse_story, story_to_json
 
 __all__ = [
+    "PARSER_VERSION",
     "Chapter",
     "Character",
     "NotAStory",
@@ -10,6 +11,7 @@ __all__ = [
     "Quote",
     "Scene",
     "Story",
+    "content_hash",
     "parse_story",
     "story_to_json",
 ]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
-import hashlib
 import itertools
 import logging
 import multiprocessing
@@ -25,6 +24,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.parsing import content_hash
 from bot.parsing.model import NotAStory, Story
 from bot.store.connection import Store
 
@@ -92,11 +92,6 @@ class LoadReport:
     def summary(self) -> str:
         parts = [f"{len(self.of(s))} {s}" for s in ("added", "replaced", "updated", "unchanged", "failed")]
         return f"{len(self.outcomes)} files: " + ", ".join(parts)
-
-
-def content_hash(data: bytes) -> str:
-    """The identity of a story's text: sha256 of the file's bytes."""
-    return hashlib.sha256(data).hexdigest()
 
 
 # ---------------------------------------------------------------- rows built off the event loop

@@ -35,6 +35,19 @@ async def test_seeds_load_with_their_metadata_and_again_change_nothing(store: St
     assert await dump(store) == before
 
 
+async def test_a_new_parser_version_parses_the_bundled_stories_again_in_place(
+    store: Store, seeds_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await loader.load_directory(store, seeds_copy)
+    ids = {s.title: s.id for s in await stories.visible_stories(store, None)}
+    monkeypatch.setattr("bot.parsing.parser.PARSER_VERSION", "a later parser")
+    again = await loader.load_directory(store, seeds_copy)
+    assert [o.status for o in again.outcomes] == ["replaced"] * 4
+    assert {s.title: s.id for s in await stories.visible_stories(store, None)} == ids
+    third = await loader.load_directory(store, seeds_copy)
+    assert [o.status for o in third.outcomes] == ["unchanged"] * 4
+
+
 async def test_changed_metadata_updates_only_the_story_row(store: Store, seeds_copy: Path) -> None:
     await loader.load_directory(store, seeds_copy)
     before = await dump(store)
