@@ -1,46 +1,55 @@
-"""Who says each quotation: explicit tags, pronoun tags, action beats, then turn-taking.
-
-Each rule records its name and a confidence; only explicit name tags reach 0.8 and above, because
-trivia relies on that band being right. Tags are read word by word rather than with one large
-regular expression: it is much faster and keeps each rule readable.
-"""
+"""Who says each quotation by the rules: the chapter's attributor, which reads each paragraph's
+tags and beats, resolves pronouns, then settles the exchanges' untagged turns."""
 from __future__ import annotations
 
 import logging
 import math
 import re
-from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from itertools import pairwise
+from collections.abc import Callable, Sequence
 
-from bot.parsing.characters import Lexicon
-from bot.parsing.names import (
-    CAPITALISED,
-    GENDERED_NOUNS,
-    PRONOUN_GENDER,
-    STOPWORDS,
-    TITLES,
-    bare,
-    base_form,
-    titled,
+from bot.parsing.attribution.narration import (
+    _QUOTED,
+    _SENTENCE_BREAK,
+    _last_sentence,
+    _names,
+    _Narration,
+    _ParagraphNarration,
+    _Sentence,
+    _subjects,
 )
+from bot.parsing.attribution.result import (
+    BEAT_AFTER,
+    BEAT_BEFORE,
+    BEAT_PARAGRAPH,
+    EXPLICIT,
+    EXPLICIT_FAR,
+    INHERITED,
+    NARRATOR,
+    PRONOUN_BEAT,
+    PRONOUN_CALLED,
+    PRONOUN_FAR,
+    PRONOUN_MENTIONED,
+    PRONOUN_NAMED,
+    PRONOUN_NARRATED,
+    PRONOUN_NEAR,
+    PRONOUN_TURN,
+    PRONOUN_UNSURE,
+    ROLE,
+    TURN,
+    UNNAMED_NARRATOR,
+    VOCATIVE,
+    Attribution,
+    rule_trust,
+)
+from bot.parsing.attribution.tags import _WINDOW, _tag_after, _tag_before
+from bot.parsing.attribution.words import _KIN_TITLES, _read_name
+from bot.parsing.characters import Lexicon
+from bot.parsing.names import CAPITALISED, GENDERED_NOUNS, PRONOUN_GENDER, TITLES, bare, titled
 from bot.parsing.quotations import RawQuote
-from bot.parsing.verbs import PHRASAL, SPEECH_GERUNDS, SPEECH_STEMS, SPEECH_VERBS
 
 log = logging.getLogger(__name__)
 
-_PRONOUNS = {"he": "he", "she": "she"}
-_DETERMINERS = frozenset(("a", "an", "the"))
-# Words that open a description of someone the narration is about: "The old man", "A girl", "My
-# father"; "A man's voice" is about the man.
-_ARTICLES = frozenset(("the", "a", "an", "one", "my", "this", "that"))
-_POSSESSIVE_END = re.compile(r"['’]s$")
-_POSSESSIVES = frozenset(("his", "her", "their", "my", "our", "your"))
-_DESCRIPTION_WORDS = 4
-# "Mizuki smiled" and "Mizuki's smile was": both show Mizuki doing something.
-_CAPITALISED_BEFORE_WORD = re.compile(r"[A-Z][a-z]+(?:-[a-z]+)?(?:['’]s)?(?= [a-z]|, )")
 _PRONOUN_SUBJECT = re.compile(r"\s*(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b")
 _PRONOUN_SUBJECT_END = re.compile(r"(?:^|[.!?]\s+)(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b[^.!?\"“”]*[.!?]\s*$")
 _ANY_VERB_PRONOUN = re.compile(
@@ -51,25 +60,11 @@ _ANY_VERB_PRONOUN = re.compile(
 _GOES_ON = "(?:continued|went on|resumed|pursued|persisted|added)"
 _GOES_ON_AFTER = re.compile(rf"\s*,?\s*(?:he|she)\s+(?:[a-z]+ly\s+)?{_GOES_ON}\b")
 _GOES_ON_BEFORE = re.compile(rf"\b{_GOES_ON}[,:—–-]*\s*$")
-_QUOTED = re.compile(r"\"[^\"]*\"?|“[^”]*”?")
 # '"I know," flashed Helen': a rarer verb still makes a tag when a known speaker follows it.
 _INVERTED = re.compile(r"\s*([a-z]{3,}(?:ed|s)) ((?:(?:Mr|Mrs|Miss|Dr|Sir|Lady|Lord|Madame|Colonel|Captain)\.? )?[A-Z][a-z]+)\b(?![ -][A-Z])")
-# What follows a speech verb that says nobody spoke: "she said nothing", "he answered not a word".
-_SILENT = frozenset("nothing no not none".split())
-# Words that end a tag's subject and go on with the sentence: "said the count, smiling", "said the count as he".
-_CLAUSE_WORDS = frozenset("and as with to in at while who, but then".split())
-_SENTENCE_CHARS = 500
-# A lead-in's verb may be followed by a short manner phrase: "said in a small and quiet voice".
-_MANNER_WORDS = 8
-_MANNER_OPENERS = frozenset(
-    "in with to at without after under from through towards toward for by him her them me us most very rather quite so thus".split()
-)
-_CLAUSE_STARTS = frozenset("but that which who whom when while whereupon than".split())
-_INVERTED_LEADS = frozenset("Said Cried Asked Replied Answered Exclaimed Returned".split())
 # A paragraph ending in anything else may lead into the speech that opens the next one:
 # "...said Emma:", "...and then added--", "...said in a small and quiet voice" (a dash lost).
 _CLOSED = frozenset(".!?\"”’')]*_")
-_AUXILIARIES = frozenset("had has have would could should might must will shall did does then now also only just again still".split())
 # A narration paragraph whose subject keeps quiet, reacts or is reported asking: "Elinor could
 # only smile.", "Joe remained silent.", "Margaret asked who they were.": the next speech answers
 # them, it is not theirs.
@@ -79,40 +74,13 @@ _LISTENING = re.compile(
 )
 # "Emma heard him say to himself,": the one heard speaks, not the one hearing.
 _HEARD = re.compile(r"\b(?:heard|overheard|hear|listened to)\s+(him|her)\b")
-_REPLY_NOUNS = frozenset(
-    "answer reply response retort rejoinder challenge question exclamation remark greeting comment inquiry enquiry"
-    " observation".split()
-)
-_REPLY_BEFORE = re.compile(
-    r"\b(His|his|Her|her|[A-Z][a-z]+['’]s) (?:only |first |sole |whole )?(?:" + "|".join(sorted(_REPLY_NOUNS))
-    + r")(?: [^.!?\"“”]{0,40})? (?:was|came)\b[^.!?\"“”]{0,30}[:,—–-]*$"
-)
 # 'Dolly interrupted him. "But..."': how far back a short sentence that says who speaks may start.
 _SHORT_LEAD = 60
-_ABBREVIATIONS = frozenset("Mr Mrs Ms Dr St Mme Mlle".split())
 # A previous paragraph ending in this many words after its last speech: that speech's own tag.
 _OWN_TAG_WORDS = 4
-# "cried the policeman again", "said the waiter now": words that end the role's phrase.
-_AFTER_ROLE = frozenset("again now then too also still once".split())
-_DASHES = re.compile("--|—|–")
-# Lower-case particles of a family name after a title: "Mr. van der Luyden".
-_PARTICLES = frozenset("van von der den de du della di da le la".split())
-# Words before a speech verb's plain form that make it a lead-in: "to say--", "could only reply:".
-_BEFORE_STEM = frozenset("to would could should might must will shall did only".split())
-_CONJUNCTIONS = frozenset("and but then so now yet".split())
-_SUBORDINATORS = frozenset("when as while after before though although if since until once seeing having being".split())
-_SENTENCE_ENDS = (". ", "! ", "? ", '"', "“", "”", "; ")
-# "Harriet, who ... said:": the name a relative clause hangs on.
-_RELATIVE = re.compile(r"((?:(?:Mr|Mrs|Miss|Dr|Sir|Lady|Lord|Madame|Colonel|Captain)\.? )?[A-Z][a-z]+), who\b")
-_OBJECT_MARKERS = frozenset("to at with for from on upon by towards toward about after behind beside near into".split())
-# The title a relative has under the family name: "her mother" of Elizabeth Bennet is Mrs. Bennet.
-_KIN_TITLES = {"mother": "Mrs", "mamma": "Mrs", "mama": "Mrs", "wife": "Mrs",
-               "father": "Mr", "papa": "Mr", "husband": "Mr"}
-_NAME_ADJECTIVES = frozenset("old young little poor dear good".split())
 _GREETING = frozenset(
     "hey oh yes no thanks sorry dear hi hello bye goodbye morning dearest darling sweet sweetest ah well why".split()
 )
-_WINDOW = 100
 _RECENT_SPEAKERS = 3
 # Narration that ends an exchange: two paragraphs of it, or one long one (a short beat between
 # two speeches keeps the turns going).
@@ -130,20 +98,7 @@ _LEAD_WEIGHT = 0.1
 # 60% of the time, so a crossing is worth about ten steps.
 _GAP_COST = 10
 _RECENCY_WEIGHTS = (1.5, 1.0, 0.7, 0.5, 0.3, 0.2)
-
-
-# Measured precision of each rule on the annotated corpus: how far the decoder trusts a turn's own
-# evidence. Rules at or above _FIXED are never overruled.
-_PRECISION = {
-    "explicit": 0.976, "narrator": 0.98, "kin": 0.9, "explicit-far": 0.81, "role": 0.8, "unnamed": 0.8,
-    "same-paragraph": 0.9, "pronoun": 0.77, "pronoun-beat": 0.72, "beat": 0.7, "beat-paragraph": 0.6,
-    "beat-after": 0.41,
-}
-# The same, per confidence, for rules whose confidence says how the answer was found.
-_BY_CONFIDENCE = {
-    "pronoun": {0.7: 0.94, 0.68: 0.93, 0.66: 0.82, 0.64: 0.87, 0.6: 0.74, 0.55: 0.67, 0.5: 0.41},
-    "same-paragraph": {0.85: 0.95, 0.7: 0.85, 0.68: 0.85, 0.66: 0.78, 0.64: 0.82, 0.6: 0.73, 0.55: 0.65, 0.5: 0.45},
-}
+# Turns whose rule is trusted at least this much (rule_trust) are never overruled.
 _FIXED = 0.8
 # Speakers of results trusted at least this much always take part in the decoding.
 _KEEP = 0.6
@@ -158,9 +113,6 @@ _CALLED_NEXT_GAP = math.log(2.0)
 _PRUNE = 3.0
 _BEAM = 2.0
 _NEVER = -math.inf  # the score of a state not reached
-# A he or she anywhere in a sentence.
-_SHE = re.compile(r"\b[Ss]he\b")
-_HE = re.compile(r"\b[Hh]e\b")
 # How exchanges go (second-order, measured on the annotated corpus): next to each other, after an
 # alternating pair the last speaker but one answers, after one speaker twice someone else does.
 _ADJACENT = {k: math.log(v) for k, v in {
@@ -183,84 +135,6 @@ def _turn_hint(turn: list[int], results: list[Attribution]) -> str | None:
     return next((r.gender for r in turn_results if r.gender), None)
 
 
-def rule_trust(result: Attribution) -> float:
-    """How often a result of this rule and confidence is right (measured on the annotated corpus)."""
-    if not result.speaker:
-        return 0.0
-    if result.rule in _BY_CONFIDENCE and (trust := _BY_CONFIDENCE[result.rule].get(result.confidence)):
-        return trust
-    return _PRECISION.get(result.rule or "", 0.0)
-
-
-def _kin(words: list[str], index: int) -> str | None:
-    """'her mother', 'his wife' at words[index]: a relative the family name can find."""
-    if index + 1 < len(words) and bare(words[index]).lower() in ("his", "her"):
-        if (noun := bare(words[index + 1]).lower()) in _KIN_TITLES:
-            return f"{bare(words[index]).lower()} {noun}"
-    return None
-
-
-# Gendered nouns that say how a person relates to another or how old they are, never a title
-# one character holds through a story ("the lad" is one boy here and another there).
-_RELATIONS = frozenset(
-    """man woman lady gentleman girl boy lad fellow youth son daughter father mother husband wife
-    brother sister uncle aunt nephew niece grandfather grandmother papa mamma mama sir master
-    mistress maid widow""".split()
-)
-
-
-def _gendered_role(words: list[str], index: int) -> str | None:
-    """'the count' at words[index], ending the phrase: a gendered noun that may be a character's
-    title ("the count", "the duchess"); a plain he or she when the story has no such character."""
-    if index + 1 >= len(words) or bare(words[index]).lower() != "the":
-        return None
-    noun = bare(words[index + 1])
-    if noun not in GENDERED_NOUNS or noun in _RELATIONS:
-        return None
-    if index + 2 < len(words) and words[index + 1][-1].isalpha() and words[index + 2].islower():
-        if words[index + 2] not in _CLAUSE_WORDS and not _adverb(words[index + 2]) and not _verb_end(words, index + 2):
-            return None  # "the man with the beard": a longer description
-    return noun
-
-
-# Relatives the text follows together, where either may be whose "her mother" is meant.
-_CLOSE_KIN = frozenset(("sister", "brother", "daughter", "mother"))
-
-
-def _with_epithet(pronoun: str, words: list[str], index: int) -> str:
-    """he/she, and after a "|" the description that gave it and its article ("he|old man|the"),
-    when it is one a chapter may keep using for the same person ("the old man", "my father", not
-    "his father"); or after a "^"
-    the pronoun of whose relative the speaker is ("she^she" for "her aunt": not whoever "her" is)."""
-    if (first := bare(words[index]).lower()) in ("his", "her"):
-        nouns = (bare(word).lower() for word in words[index + 1 : index + 1 + _DESCRIPTION_WORDS])
-        if next((noun for noun in nouns if noun in GENDERED_NOUNS), "") in _CLOSE_KIN:
-            return pronoun
-        return f"{pronoun}^{'he' if first == 'his' else 'she'}"
-    if first not in _ARTICLES:
-        return pronoun
-    phrase = []
-    for word in words[index + 1 : index + 1 + _DESCRIPTION_WORDS]:
-        phrase.append(bare(word).lower())
-        if phrase[-1] in GENDERED_NOUNS:
-            return f"{pronoun}|{' '.join(phrase)}|{first}"
-    return pronoun
-
-
-def _description(words: list[str], index: int) -> str | None:
-    """he/she for a short gendered description at words[index]: 'the old man', 'her father'."""
-    if index >= len(words) or bare(words[index]).lower() not in _DETERMINERS | _POSSESSIVES:
-        return None
-    for end in range(index + 1, min(index + 1 + _DESCRIPTION_WORDS, len(words))):
-        word = words[end]
-        noun = bare(word)
-        if not noun.islower():
-            return None
-        if noun in GENDERED_NOUNS:
-            return GENDERED_NOUNS[noun]
-        if not word[-1].isalpha():
-            return None
-    return None
 _LOOKBACK_PARAGRAPHS = 4
 _LOOKBACK_CHARS = 600
 # Narration after a paragraph's last speech, in words, that makes it more than the speech's tag.
@@ -268,606 +142,6 @@ _TAIL_WORDS = 4
 # How far back, in paragraphs, narration naming a pronoun's character may lie and still stand
 # against turn-taking; further back, the exchange around the speech decides.
 _SURE_NARRATION = 2
-
-# What a first-person narrator the text never names is called (CONTRACT §5).
-UNNAMED_NARRATOR = "Narrator"
-EXPLICIT = 0.9
-ROLE = 0.7
-EXPLICIT_FAR = 0.75
-INHERITED = 0.85
-NARRATOR = 0.85
-PRONOUN_NEAR = 0.7
-PRONOUN_FAR = 0.6
-PRONOUN_NAMED = 0.66  # a name in the tag's own paragraph, not its subject
-PRONOUN_CALLED = 0.68  # the one the last speech called on
-PRONOUN_NARRATED = 0.64  # the subject of recent narration
-PRONOUN_MENTIONED = 0.55  # a name in recent narration, or the last of that sex to speak
-PRONOUN_UNSURE = 0.5
-PRONOUN_BEAT = 0.5
-BEAT_BEFORE = 0.65
-BEAT_AFTER = 0.5
-BEAT_PARAGRAPH = 0.45
-VOCATIVE = 0.5
-PRONOUN_TURN = 0.6
-TURN = 0.45
-
-
-@dataclass(slots=True)
-class Attribution:
-    speaker: str | None = None
-    confidence: float = 0.0
-    rule: str | None = None
-    gender: str | None = None  # "M"/"F" when a pronoun or description in the tag says so
-    first_person: bool = False  # an "I said" tag whose narrator the text never names
-    # A pronoun's guess too far-fetched to stand against turn-taking, kept for a speech that
-    # turn-taking leaves without a speaker.
-    fallback: str | None = None
-    addressee: str | None = None  # "she said to Elizabeth": whom the tag says the speech is to
-
-
-def _is_verb(word: str) -> bool:
-    return bare(word).lower() in SPEECH_VERBS
-
-
-def _verb_end(words: list[str], index: int) -> int | None:
-    """Index after a speech verb at words[index] ("said", "went on"), or None when there is none."""
-    if index >= len(words):
-        return None
-    word = bare(words[index]).lower()
-    if word in ("had", "has") and index + 1 < len(words) and words[index][-1].isalpha():
-        return _verb_end(words, index + 1)  # '"...," she had whispered.'
-    particle = PHRASAL.get(word)
-    if particle and index + 1 < len(words) and bare(words[index + 1]).lower() == particle:
-        return index + 2
-    if word not in SPEECH_VERBS or (
-        index + 1 < len(words) and words[index][-1].isalpha() and bare(words[index + 1]).lower() in _SILENT
-    ):
-        return None  # "Catherine said nothing."
-    return index + 1
-
-
-def _adverb(word: str) -> bool:
-    return word.endswith("ly") and word.islower()
-
-
-def _read_name(words: list[str], index: int) -> tuple[str | None, int]:
-    """A name starting at words[index] (with a title if any), and the index after it."""
-    if index >= len(words):
-        return None, index
-    word = words[index]
-    if "-" in word or "—" in word or "–" in word:
-        word = _DASHES.split(word, 1)[0]  # "Emma--quite confirmed": the name ends at a dash
-    word = bare(word)
-    if word.rstrip(".") in TITLES and index + 1 < len(words):
-        end = index + 1
-        while end < len(words) - 1 and words[end] in _PARTICLES:
-            end += 1  # "Mr. van der Luyden"
-        if end > index + 1 and bare(words[end])[:1].isupper():
-            return titled(word, " ".join([*words[index + 1 : end], bare(words[end])])), end + 1
-        following = bare(words[index + 1])
-        if following[:1].isupper():
-            # "Mr. John Knightley": a second capitalised word belongs to the name unless a
-            # punctuation mark ended the first.
-            if (
-                index + 2 < len(words)
-                and words[index + 1][-1].isalpha()
-                and bare(words[index + 2])[:1].isupper()
-                and bare(words[index + 2])[1:2].islower()
-            ):
-                return titled(word, f"{following} {bare(words[index + 2])}"), index + 3
-            return titled(word, following), index + 2
-    if word[:1].isupper() and word[1:2].islower():
-        return word, index + 1
-    return None, index
-
-
-def _tag_after(after: str) -> tuple[str, str] | None:
-    """("name", X) or ("pronoun", he/she) for a tag right after a quotation: '"..." Naruto said'."""
-    words = after[:_WINDOW].split(None, 7)
-    if not words:
-        return None
-    if words[0] in (",", "-", "—", "–"):
-        words = words[1:]
-    if not words:
-        return None
-    first = bare(words[0])
-    if first == "was" and len(words) > 3 and words[1].isalpha() and bare(words[2]).lower() in ("his", "her"):
-        words = [first, *words[2:]]  # '"...," was therefore his answer.'
-    if first == "was" and len(words) > 2 and bare(words[1]).lower() in ("his", "her") and (
-        bare(words[2]).lower() in _REPLY_NOUNS
-        or (len(words) > 3 and words[2].isalpha() and bare(words[3]).lower() in _REPLY_NOUNS)
-    ):
-        # '"...," was her answer.', '"...!" was her immediate exclamation.'
-        return "pronoun", "he" if bare(words[1]).lower() == "his" else "she"
-    if (first == "was" or (first == "had" and len(words) > 1 and bare(words[1]) == "been")) and len(words) > 2:
-        # '"...," was Marilla's response.', '"...," had been Anne's reply'
-        name, index = _read_name(words, 1 if first == "was" else 2)
-        if name and index < len(words) and (name.endswith(("'s", "’s")) or words[index] == "s"):
-            return "name", base_form(name)
-    if first == "I" and (_verb_end(words, 1) or (len(words) > 2 and _adverb(words[1]) and _verb_end(words, 2))):
-        return "narrator", "I"
-    if first.lower() in _PRONOUNS:
-        if _verb_end(words, 1) or (len(words) > 2 and _adverb(words[1]) and _verb_end(words, 2)):
-            return "pronoun", first.lower()
-        if len(words) > 2 and words[1] == "would" and bare(words[2]) in SPEECH_STEMS:
-            return "pronoun", first.lower()  # '"...," she would say.'
-        return None
-    if len(words) > 2 and _adverb(words[0]) and _verb_end(words, 1):
-        words = words[1:]  # "feebly reiterated Matthew"
-    verb_end = _verb_end(words, 0)
-    if verb_end and words[verb_end - 1][-1] not in ".!?":
-        index = verb_end
-        if index < len(words) and _adverb(words[index]):
-            index += 1
-        if index < len(words) and bare(words[index]).lower() in _PRONOUNS:
-            return "pronoun", bare(words[index]).lower()
-        if index < len(words) and bare(words[index]) == "I":
-            return "narrator", "I"
-        if kin := _kin(words, index):
-            return "kin", kin
-        if (role := _gendered_role(words, index)) is not None:
-            return "role", role  # "said the count": the count if the story has one, else a he
-        if (described := _description(words, index)) is not None:
-            return "pronoun", _with_epithet(described, words, index)
-        if index < len(words) and words[index].lower() in _DETERMINERS:
-            if words[index] == "the" and index + 1 < len(words) and (role := bare(words[index + 1])).islower():
-                named = (index + 2 < len(words) and words[index + 1][-1].isalpha()
-                         and _read_name(words, index + 2)[0] is not None)  # "said the gloomy Ratcliffe"
-                if role.replace("-", "").isalpha() and not named and (
-                    index + 2 == len(words) or not words[index + 2].islower()
-                    or not words[index + 1][-1].isalpha() or words[index + 2] in _CLAUSE_WORDS
-                    or bare(words[index + 2]) in _AFTER_ROLE
-                ):
-                    return "role", role  # "said the mariner", "said the count, ..."
-                noun = bare(words[index + 2]) if index + 2 < len(words) else ""
-                if (
-                    role.isalpha() and words[index + 1][-1].isalpha() and noun.isalpha() and noun.islower()
-                    and noun not in GENDERED_NOUNS and not _adverb(noun) and noun not in STOPWORDS
-                    and (index + 3 == len(words) or not words[index + 2][-1].isalpha()
-                         or words[index + 3] in _CLAUSE_WORDS or _adverb(words[index + 3]))
-                ):
-                    return "role", noun  # "cried the big navvy", "asked the first cabman"
-            # "yelled an over-excited Naruto": a short description before the name
-            for skip in range(index + 1, min(index + 5, len(words))):
-                name, end = _read_name(words, skip)
-                if name:
-                    if end < len(words) and words[end - 1][-1].isalpha() and bare(words[end])[:1].isupper():
-                        return "name", f"{name} {bare(words[end])}"  # "said the March Hare"
-                    return "name", name
-                if not words[skip].islower() or not words[skip][-1].isalpha():
-                    break  # "cried the latter, though Jane...": the description ended unnamed
-            return None
-        name, end = _read_name(words, index)
-        if name is None and index + 1 < len(words) and words[index] in _NAME_ADJECTIVES:
-            name, end = _read_name(words, index + 1)  # "said old Horace"
-        if name and " " not in name and end < len(words) and words[end - 1][-1].isalpha():
-            following = bare(words[end])
-            if following[:1].isupper() and following[1:2].islower():
-                name = f"{name} {following}"  # "said Count Orlov", "said Harriet Smith"
-        return ("name", name) if name else None
-    if (kin := _kin(words, 0)) and len(words) > 1 and words[1][-1].isalpha() and _verb_end(words, 2):
-        return "kin", kin  # "her mother said"
-    if (role := _gendered_role(words, 0)) is not None and len(words) > 1 and words[1][-1].isalpha() and _verb_end(words, 2):
-        return "role", role  # "the count said"
-    if (described := _description(words, 0)) is not None:
-        for end in range(1, min(1 + _DESCRIPTION_WORDS, len(words))):
-            if bare(words[end]) in GENDERED_NOUNS:
-                if words[end][-1].isalpha() and _verb_end(words, end + 1):
-                    return "pronoun", _with_epithet(described, words, 0)
-                break
-        return None
-    if words[0].lower() == "the" and len(words) > 2 and (role := bare(words[1])).islower() and role.isalpha():
-        if words[1][-1].isalpha() and _verb_end(words, 2):
-            return "role", role  # "the mariner said"
-    start = 1 if words[0].lower() == "the" else 0  # "the Gryphon went on"
-    name, index = _read_name(words, start)
-    if not name or words[index - 1][-1] in ",.!?;:":
-        return None
-    if index + 1 < len(words) and words[index][:1].isupper() and words[index][1:2].islower() and words[index][-1].isalpha():
-        name, index = f"{name} {words[index]}", index + 1  # "the March Hare replied", "Uncle Aubrey boomed"
-    if index < len(words) and _adverb(words[index]):
-        index += 1
-    if (verb_end := _verb_end(words, index)) is not None:
-        if verb_end < len(words) and words[verb_end] == "that":
-            return None  # "Elizabeth replied that it was": reported speech, not a tag
-        return "name", name
-    return None
-
-
-def _lead_verb(words: list[str]) -> tuple[int, bool] | None:
-    """Where the speech verb of a lead-in is ("Mizuki laughed,", "said in a low voice:", "and
-    then added, with a smile,"), and whether it is a gerund: the last one in the clause, with at
-    most a short manner phrase after it."""
-    for v in range(len(words) - 1, max(0, len(words) - 2 - _MANNER_WORDS), -1):
-        word = words[v]
-        if v < len(words) - 1 and word[-1] in ".!?;" and word[:-1] not in _ABBREVIATIONS:
-            return None  # the sentence ended before any verb (a title's full stop ends none)
-        if v < len(words) - 1 and word[-1] == "," and not _is_verb(word) and bare(word).lower() not in SPEECH_GERUNDS:
-            if not _adverb(bare(word)):
-                return None  # "asked for the salt, and Emma": another clause follows the verb
-        plain = bare(word).lower()
-        gerund = plain in SPEECH_GERUNDS or (
-            # "took up the subject again, to say--", "could only reply:": the sentence's subject speaks
-            plain in SPEECH_STEMS and v >= 1 and bare(words[v - 1]).lower() in _BEFORE_STEM
-        )
-        verb = gerund or plain in SPEECH_VERBS
-        phrasal = v >= 1 and PHRASAL.get(bare(words[v - 1]).lower()) == plain
-        if not (verb or phrasal):
-            continue
-        tail = [bare(w).lower() for w in words[v + 1 :]]
-        if tail and not (
-            _adverb(tail[0]) or tail[0] in _MANNER_OPENERS
-            or (word[-1] == "," and len(tail) == 1 and tail[0].endswith(("ing", "ed")))  # "echoed, bewildered:"
-        ):
-            continue
-        if any(w in _CLAUSE_STARTS for w in tail) or any(
-            bare(w) == "and" and (bare(nxt)[:1].isupper() or bare(nxt) in _PRONOUNS)
-            for w, nxt in pairwise(words[v + 1 :])
-        ):
-            continue  # "said to her that...", "asked for tea and Emma...": a clause of its own
-        return (v - 1, False) if phrasal and not verb else (v, gerund)
-    return None
-
-
-def _tag_before(before: str) -> tuple[str, str] | None:
-    """A tag leading into a quotation: 'Mizuki laughed, "...', 'he said:' or 'Syme sprang to
-    his feet and said in a small and quiet voice'."""
-    tail = before[-2 * _WINDOW :].rstrip()
-    if not tail or tail[-1] in ".!?\"”’')":
-        return None
-    if (reply := _REPLY_BEFORE.search(tail[-_WINDOW:]) if any(noun in tail for noun in _REPLY_NOUNS) else None):
-        # "His answer was puzzling:", "and Emma's reply was,"
-        owner = reply[1]
-        if owner.lower() in ("his", "her"):
-            return "pronoun", "he" if owner.lower() == "his" else "she"
-        return "name", base_form(owner)
-    words = tail.split()
-    if len(words) >= 2 and words[-2] in _INVERTED_LEADS and (name := bare(words[-1]))[:1].isupper():
-        return "name", name  # 'Said Helen, "No doubt..."'
-    window = words[-_MANNER_WORDS - 6 :]
-    found = _lead_verb(window)
-    if found is None:
-        return None
-    verb, gerund = found
-    words = window[: verb + 1]
-    index = len(words) - 2
-    while index >= 0 and (_adverb(words[index]) or words[index] in _AUXILIARIES):
-        index -= 1  # "Cecil had said,", "Elinor now said,", "he then added:"
-    if index < 0:
-        return _sentence_subject(before) if gerund else None
-    subject = bare(words[index])
-    if gerund:
-        return _sentence_subject(before)
-    if subject == "I" and (index == 0 or words[index - 1][-1] in ".!?,;:" or words[index - 1].islower()):
-        return "narrator", "I"
-    if subject.lower() in _PRONOUNS and (index == 0 or words[index - 1][-1] in ".!?,;:" or words[index - 1].islower()):
-        return "pronoun", subject.lower()
-    titled_at = index - (index >= 1 and bare(words[index - 1]).rstrip(".") in TITLES)
-    if titled_at >= 1 and bare(words[titled_at - 1]).lower() in _OBJECT_MARKERS:
-        # "and, turning to Elizabeth, said,": whom the speaker turns to is not the speaker.
-        return _sentence_subject(before)
-    if index >= 1 and bare(words[index - 1]).rstrip(".") in TITLES:
-        return "name", titled(bare(words[index - 1]), subject)
-    if subject[:1].isupper() and subject[1:2].islower():
-        return "name", subject
-    if subject.islower():
-        # "George, who disliked any darkness, said:" / "Lucy, with a sigh, replied:"
-        return _sentence_subject(before)
-    return None
-
-
-def _sentence_subject(before: str) -> tuple[str, str] | None:
-    """The subject of the sentence a tag ends: the name a relative clause hangs on, or the name
-    (or he/she) that opens the sentence, after any clause that leads into it ("When they had
-    gained their room, Jane, taking out the letter, said"). Several candidates are given, best
-    first, separated by "|": the caller takes the first that names a speaker."""
-    tail = before[-_SENTENCE_CHARS:]
-    start = max(tail.rfind(mark) for mark in _SENTENCE_ENDS)
-    while start > 0 and tail[start] == "." and tail[max(0, start - 4) : start].rsplit(" ", 1)[-1] in _ABBREVIATIONS:
-        # "Mrs. Elton, speaking louder, said,": a title's full stop ends no sentence.
-        start = max(tail.rfind(mark, 0, start) for mark in _SENTENCE_ENDS)
-    sentence = tail[start + 1 :]
-    if (relative := _RELATIVE.findall(sentence)):
-        return "far", relative[-1]
-    if start < 0 and len(before) > _SENTENCE_CHARS:
-        return None  # the sentence began further back than we look
-    words = sentence.split()
-    if len(words) < 3:
-        return None
-    first = 0
-    while first < len(words) - 2 and bare(words[first]).lower() in _CONJUNCTIONS:
-        first += 1
-    if bare(words[first]).lower() in _SUBORDINATORS:
-        comma = next((i for i in range(first, len(words) - 2) if words[i][-1] == ","), None)
-        if comma is not None:
-            first = comma + 1
-    # Every subject-like word of the sentence in order: names, and pronouns ("I", "he", "she", or
-    # one naming nobody); the first is the sentence's subject, the names after it fall-backs.
-    found: list[tuple[str, str]] = []
-    for i in range(first, len(words) - 1):
-        word = bare(words[i])
-        if i > first and words[i - 1][-1:] in "()":
-            break  # "(with passion, Alice thought)": an aside has its own subject
-        if word in ("I", "He", "She", "he", "she", "It", "it", "They", "they", "We", "we") and words[i + 1].islower():
-            found.append(("narrator", "I") if word == "I" else (
-                ("pronoun", word.lower()) if word.lower() in _PRONOUNS else ("nobody", word)))
-            continue
-        if not word[:1].isupper() or (i and bare(words[i - 1]).lower() in _OBJECT_MARKERS):
-            continue
-        name, index = _read_name(words, i)
-        if not name or name.endswith(("'s", "’s")) or index >= len(words):
-            continue
-        if (
-            " " not in name and index + 1 < len(words) and words[index - 1][-1].isalpha()
-            and (following := bare(words[index]))[:1].isupper() and following[1:2].islower()
-            and (not words[index][-1].isalpha() or words[index + 1].islower())
-        ):
-            name, index = f"{name} {following}", index + 1  # "Frank Churchill was heard to say"
-        if not words[index - 1][-1].isalpha() or words[index].islower():
-            if i > first + 1 and bare(words[i - 1]).lower() in ("while", "whilst", "whereupon") and words[i - 2][-1] == ",":
-                found.insert(0, ("far", name))  # '"...," called Helen, while Margaret, thoughtful, said:'
-                continue
-            found.append(("far", name))
-    if not found:
-        return None
-    kind, value = found[0]
-    if kind == "nobody":
-        return None
-    if kind != "far":
-        return kind, value
-    candidates = []
-    for kind, value in found:
-        if kind == "far" and value not in candidates:
-            candidates.append(value)
-    return ("far", "|".join(candidates)) if candidates else None
-
-
-def _subjects(text: str) -> list[str]:
-    """Capitalised words that open a sentence or clause and are followed by a lower-case word."""
-    found = []
-    for match in _CAPITALISED_BEFORE_WORD.finditer(text):
-        start = match.start()
-        if title := _title_before(text, start):
-            # "Mrs. Vane winced": the titled name, whatever came before the title.
-            before = text[max(0, title[1] - 4) : title[1]].rstrip(" \"”’'")
-            if not before or before[-1] in ".!?…,;":
-                found.append(titled(title[0], match[0]))
-            continue
-        if text[max(0, start - 4) : start] in ("The ", "the "):
-            start -= 4  # "The Professor seized Syme": a title or role the text uses as a name
-        before = text[max(0, start - 4) : start].rstrip(" \"”’'")
-        if not before or before[-1] in ".!?…,;":
-            found.append(match[0])
-    return found
-
-
-def _title_before(text: str, start: int) -> tuple[str, int] | None:
-    """The title right before a capitalised word at start ("Mrs. " of "Mrs. Vane"), and where
-    it begins; plain string checks, as this runs for every capitalised word."""
-    if start < 3 or text[start - 1] != " ":
-        return None
-    begin = text.rfind(" ", max(0, start - 10), start - 1) + 1
-    if begin == 0 and start - 1 > 9:
-        return None
-    word = text[begin : start - 1]
-    title = word[:-1] if word.endswith(".") else word
-    if title in TITLES and (begin == 0 or not text[begin - 1].isalnum()):
-        return title, begin
-    return None
-
-
-def _names(text: str) -> list[str]:
-    """Capitalised words in order, with the title before them if any ("Mrs. Vane")."""
-    found = []
-    for match in CAPITALISED.finditer(text):
-        if match[0] in TITLES and text[match.end() : match.end() + 3].lstrip(". ")[:1].isupper():
-            continue  # "Mrs" of "Mrs. Vane"; "the Professor" alone is someone
-        start = match.start()
-        if title := _title_before(text, start):
-            found.append(titled(title[0], match[0]))
-        else:
-            found.append(match[0])
-    return found
-
-
-_SENTENCE_BREAK = re.compile(r"[.!?;]+[\"”’')_]*\s+")
-_LEADING = frozenset("and but then so yet now still".split())
-_SUBJECT_WORDS = 16
-_CLAUSE_SUBJECT_WORDS = 30  # a sentence that opens on a clause or two
-
-
-def _sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Where a narration's sentences start and end, a title's full stop ending none ("Mrs. Barry")."""
-    found: list[tuple[int, int]] = []
-    start = 0
-    for match in _SENTENCE_BREAK.finditer(text):
-        if text[max(0, match.start() - 4) : match.start()].rsplit(" ", 1)[-1] in _ABBREVIATIONS:
-            continue
-        found.append((start, match.start() + 1))
-        start = match.end()
-    if start < len(text):
-        found.append((start, len(text)))
-    return found
-
-
-def _sentences(text: str) -> list[str]:
-    """A narration's sentences."""
-    return [text[start:end] for start, end in _sentence_spans(text)]
-
-
-def _blank_speech(text: str) -> str:
-    """The text with every speech blanked to spaces of its own length, so offsets still hold."""
-    return _QUOTED.sub(lambda match: " " * len(match[0]), text)
-
-
-def _last_sentence(narration: str) -> str:
-    """The last sentence of the narration before a speech, other speeches in it blanked."""
-    return (_sentences(_QUOTED.sub(" ", narration[-_SENTENCE_CHARS:])) or [""])[-1]
-
-
-class _Sentence:
-    """Who a narration sentence is about: its subject (a name's form, or a pronoun's sex "M"/"F"),
-    and, read only when asked for, the other names in it in order, owners ("Anne's words") apart."""
-
-    __slots__ = ("_carried", "_names", "article", "described", "pronoun", "subject", "text")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.subject: str | None = None
-        self.pronoun: str | None = None
-        self.described: str | None = None  # "old man" of "The old man sighed", "A girl sat"
-        self.article: str | None = None  # the word before it: "the", "a", "my"...
-        self._names: tuple[list[str], list[str]] | None = None
-        self._carried: str | None = None
-        words = text.split(None, _SUBJECT_WORDS)  # the subject is near the start
-        first = 0
-        while first < len(words) - 1 and bare(words[first]).lower() in _LEADING:
-            first += 1
-        if first < len(words) and bare(words[first]).lower() in _SUBORDINATORS:
-            # The subject follows the clause: "When ..., Jane said"; after several clauses ("But
-            # as ..., and as Katharine receded ..., Mrs. Milvain had"), the first comma a name or
-            # a he/she follows.
-            words = text.split(None, _CLAUSE_SUBJECT_WORDS)
-            commas = [i for i in range(first, len(words) - 1) if words[i][-1] == ","]
-            for comma in commas:
-                following = bare(words[comma + 1])
-                if following.lower() in ("he", "she") or (following[:1].isupper() and _read_name(words, comma + 1)[0]):
-                    break
-            else:
-                comma = commas[0] if commas else None
-            if comma is not None:
-                first = comma + 1
-        if first < len(words):
-            word = bare(words[first])
-            if word in ("He", "he", "His", "his", "Him", "him"):
-                self.pronoun = "M"
-            elif word in ("She", "she", "Her", "her"):
-                self.pronoun = "F"
-            else:
-                name, _ = _read_name(words, first + (word == "The" and first + 1 < len(words)))
-                if name:
-                    self.subject = name[:-2] if name.endswith(("'s", "’s")) else name
-                elif word.lower() in _ARTICLES:
-                    phrase = []
-                    for following in words[first + 1 : first + 1 + _DESCRIPTION_WORDS]:
-                        phrase.append(_POSSESSIVE_END.sub("", bare(following).lower()))
-                        if not following[-1].isalpha() or phrase[-1] in GENDERED_NOUNS:
-                            break
-                    if phrase and phrase[-1] in GENDERED_NOUNS:
-                        self.described = " ".join(phrase)
-                        self.article = word.lower()
-
-    def carried(self) -> str:
-        """The sexes ("M", "F") of a he or she the sentence has before any name."""
-        if self._carried is None:
-            first_name = CAPITALISED.search(self.text, 1)
-            head = self.text if first_name is None else self.text[: first_name.start()]
-            self._carried = ("F" if _SHE.search(head) else "") + ("M" if _HE.search(head) else "")
-        return self._carried
-
-    def names(self) -> tuple[list[str], list[str]]:
-        """The names in the sentence, and apart the owners."""
-        if self._names is None:
-            others: list[str] = []
-            owners: list[str] = []
-            for form in _names(self.text):
-                if form.endswith(("'s", "’s")):
-                    owners.append(form[:-2])
-                else:
-                    others.append(form)
-            self._names = (others, owners)
-        return self._names
-
-
-def _walk_plan(sentences: Iterable[_Sentence], gender: str) -> list[tuple[str, str]]:
-    """Whom a he/she of that sex could pick up from narration sentences (latest first), in the
-    order a walk tries them: ("subject", name form), ("described", phrase), ("mention", form)."""
-    plan: list[tuple[str, str]] = []
-    for sentence in sentences:
-        if sentence.subject:
-            plan.append(("subject", sentence.subject))
-        if sentence.described:
-            plan.append(("described", sentence.described))
-            plan.append(("unnamed", f"{sentence.article} {sentence.described}"))
-        if sentence.pronoun == gender or gender in sentence.carried():
-            # "The hostility which she had divined in Mary's tone had gone": a she before any
-            # name carries on an earlier sentence's, and the names after her are not her.
-            continue
-        others, owners = sentence.names()
-        plan.extend(("mention", form) for form in others)
-        plan.extend(("mention", form) for form in owners)
-    return plan
-
-
-class _Narration:
-    """A narration's sentences, latest first, each read the first time a walk reaches it; and
-    per sex, what a walk through them would try (a paragraph is walked for many speeches)."""
-
-    __slots__ = ("_plans", "_read", "_texts")
-
-    def __init__(self, text: str) -> None:
-        self._texts = _sentences(text)
-        self._texts.reverse()
-        self._read: list[_Sentence] = []
-        self._plans: dict[str, list[tuple[str, str]]] = {}
-
-    def plan(self, gender: str) -> list[tuple[str, str]]:
-        found = self._plans.get(gender)
-        if found is None:
-            found = self._plans[gender] = _walk_plan(self, gender)
-        return found
-
-    def __iter__(self) -> Iterator[_Sentence]:
-        read = self._read
-        for position, text in enumerate(self._texts):
-            if position == len(read):
-                read.append(_Sentence(text))
-            yield read[position]
-
-
-class _ParagraphNarration:
-    """A whole paragraph's narration, split and read once, for walks that end at any of its
-    speeches: a paragraph of a thousand '"...," he said.' must not be read a thousand times."""
-
-    __slots__ = ("_plans", "_read", "_spans", "_text")
-
-    def __init__(self, paragraph: str) -> None:
-        self._text = _blank_speech(paragraph)
-        self._spans = _sentence_spans(self._text)
-        # per sex: (sentence positions, their plans), only for sentences with something to try
-        self._plans: dict[str, tuple[list[int], list[list[tuple[str, str]]]]] = {}
-        self._read: list[_Sentence] | None = None
-
-    def plan_between(
-        self, low: int, high: int, gender: str, plan_of: Callable[[str, str], list[tuple[str, str]]]
-    ) -> list[tuple[str, str]]:
-        """The walk plan of the narration between two offsets, latest first: whole sentences from
-        the paragraph's plans, a sentence the window cuts read again as cut (with plan_of)."""
-        spans = self._spans
-        if gender not in self._plans:
-            positions: list[int] = []
-            plans: list[list[tuple[str, str]]] = []
-            if self._read is None:
-                self._read = [_Sentence(" ".join(self._text[start:end].split())) for start, end in spans]
-            for position, sentence in enumerate(self._read):
-                if plan := _walk_plan((sentence,), gender):
-                    positions.append(position)
-                    plans.append(plan)
-            self._plans[gender] = (positions, plans)
-        positions, plans = self._plans[gender]
-        last = bisect_left(spans, (high, high)) - 1  # the last sentence starting before high
-        first = bisect_left(spans, (low, low))  # the first starting at or after low
-        plan: list[tuple[str, str]] = []
-        if last >= 0 and spans[last][1] > high:
-            plan += plan_of(self._text[max(spans[last][0], low) : high], gender)
-            last -= 1
-        for number in range(bisect_left(positions, last + 1) - 1, -1, -1):
-            if positions[number] < first:
-                break
-            plan += plans[number]
-        if first > 0 and spans[first - 1][1] > low and first - 1 <= last:
-            plan += plan_of(self._text[low : spans[first - 1][1]], gender)
-        return plan
 
 
 def _weak(results: list[Attribution], turn: list[int]) -> bool:
