@@ -257,7 +257,7 @@ def test_a_name_in_a_tag_ends_at_a_dash():
 
 
 def test_subjects_and_names_keep_their_title():
-    from bot.parsing.attribution.rules import _names, _subjects
+    from bot.parsing.attribution.narration import _names, _subjects
 
     text = "The room was dark. Mrs. Vane winced and looked at Sibyl. Mr Hall nodded."
     assert _subjects(text) == ["The", "Mrs. Vane", "Mr. Hall"]
@@ -285,7 +285,7 @@ def test_a_long_lead_in_after_an_earlier_speech_in_its_paragraph():
 
 
 def test_a_titles_full_stop_ends_no_sentence():
-    from bot.parsing.attribution.rules import _sentence_subject
+    from bot.parsing.attribution.tags import _sentence_subject
 
     assert _sentence_subject("It was late. Mrs. Elton, speaking louder, said,")[1].split("|")[0] == "Mrs. Elton"
 
@@ -299,7 +299,7 @@ def test_a_lead_in_subject_the_tags_never_name_still_speaks_when_the_text_shows_
 
 
 def test_a_two_word_name_opens_a_lead_in():
-    from bot.parsing.attribution.rules import _tag_before
+    from bot.parsing.attribution.tags import _tag_before
 
     assert _tag_before(" And Frank Churchill was heard to say, ")[1].split("|")[0] == "Frank Churchill"
 

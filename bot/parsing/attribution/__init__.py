@@ -1,13 +1,14 @@
-"""Who says each quotation, in named stages: the rule readers of tags, beats and turns (rules),
-who could have said it (candidates), general evidence about each (evidence), the learned scorer
-(scorer), and the decision over the scene's exchanges (exchange)."""
+"""Who says each quotation, in named stages: the rule readers of tags, beats, pronouns and turns
+(rules and the modules it gathers), who could have said it (candidates), general evidence about each
+(evidence), the learned scorer (scorer), and the decision over the scene's exchanges (exchange)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from bot.parsing.attribution.candidates import SceneView
 from bot.parsing.attribution.exchange import decide
-from bot.parsing.attribution.rules import UNNAMED_NARRATOR, Attribution, ChapterAttributor
+from bot.parsing.attribution.result import UNNAMED_NARRATOR, Attribution
+from bot.parsing.attribution.rules import ChapterAttributor
 from bot.parsing.attribution.scorer import Scorer, committed
 from bot.parsing.quotations import RawQuote
 

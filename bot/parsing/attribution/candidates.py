@@ -7,7 +7,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from bot.parsing.attribution.rules import EXCHANGE_BREAK, Attribution
+from bot.parsing.attribution.result import Attribution
+from bot.parsing.attribution.turns import EXCHANGE_BREAK
 from bot.parsing.characters import Lexicon
 from bot.parsing.quotations import RawQuote
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from bot.parsing.attribution.candidates import SceneView
-from bot.parsing.attribution.rules import rule_trust
+from bot.parsing.attribution.result import rule_trust
 
 # The rules whose pick is told apart; others count as "pick_other".
 RULES = (

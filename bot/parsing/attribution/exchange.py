@@ -1,11 +1,11 @@
 """The last stage: each quotation's speaker chosen among its candidates by the learned scorer, the
-exchange read through the turns around it (the rules' decoding of the scene, see rules.py), and the
-scorer's probability kept as the confidence; thoughts and inner voices settled apart (voices.py)."""
+exchange read through the turns around it (the rules' decoding of the scene, see decoding.py), and
+the scorer's probability kept as the confidence; thoughts and inner voices settled apart (voices.py)."""
 from __future__ import annotations
 
 from bot.parsing.attribution.candidates import SceneView, gather
 from bot.parsing.attribution.evidence import describe
-from bot.parsing.attribution.rules import Attribution
+from bot.parsing.attribution.result import Attribution
 from bot.parsing.attribution.scorer import Scorer
 from bot.parsing.attribution.voices import voices
 

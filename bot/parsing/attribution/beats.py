@@ -1,0 +1,86 @@
+"""Action beats: the one character, or he or she, doing something right next to an untagged
+speech, and the narration paragraph that opens on someone acting before one."""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bot.parsing.attribution.narration import _subjects
+from bot.parsing.attribution.result import (
+    BEAT_AFTER,
+    BEAT_BEFORE,
+    BEAT_PARAGRAPH,
+    PRONOUN_BEAT,
+    Attribution,
+)
+from bot.parsing.attribution.words import _read_name
+from bot.parsing.characters import Lexicon
+from bot.parsing.quotations import RawQuote
+
+# He or she and a verb right after a speech, or ending the narration just before it.
+_PRONOUN_SUBJECT = re.compile(r"\s*(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b")
+_PRONOUN_SUBJECT_END = re.compile(r"(?:^|[.!?]\s+)(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b[^.!?\"“”]*[.!?]\s*$")
+# A narration paragraph whose subject keeps quiet, reacts or is reported asking: "Elinor could
+# only smile.", "Joe remained silent.", "Margaret asked who they were.": the next speech answers
+# them, it is not theirs.
+_LISTENING = re.compile(
+    r"\b(?:could only|silent|silence|no answer|no reply|made no|did not (?:answer|reply|speak)"
+    r"|asked (?:who|what|whether|if|how|why|where|when)|said nothing|relieved|in reply|smiled\.|listened)(?!\w)"
+)
+
+
+class BeatReader:
+    """Beats for ChapterAttributor (rules.py), for paragraphs whose speeches no tag names."""
+
+    _lexicon: Lexicon
+
+    def _opening_subject(self, narration: str, quotes: list[RawQuote], results: list[Attribution]) -> None:
+        """'Marla put down her cup.' then an untagged speech: the one the narration opened on
+        acting is likely to speak next, whatever the turns' parity says."""
+        if quotes[0].before.strip() or _LISTENING.search(narration):
+            return
+        words = narration.split(None, 4)
+        name, end = _read_name(words, 1 if words[:1] == ["The"] else 0)
+        if not name or end >= len(words) or not words[end - 1][-1].isalpha() or not words[end].islower():
+            return
+        who = self._lexicon.canonical.get(name)
+        if not self._lexicon.can_speak(who) or any(who in self._mentioned(q.text) for q in quotes):
+            return
+        if any(r.addressee == who or (r.gender and self._lexicon.gender.get(who, r.gender) != r.gender) for r in results):
+            return  # a "she said" is no man, and "she said to Lucy" is not Lucy
+        for result in results:
+            result.speaker, result.confidence, result.rule = who, BEAT_PARAGRAPH, "beat-paragraph"
+
+    def _beat(self, quotes: list[RawQuote]) -> tuple[str | None, float, str | None]:
+        """An action beat: the one character doing something in the paragraph's narration."""
+        canonical = self._lexicon.canonical
+        excluded: set[str] | None = None
+        segments = [(quotes[0].before, BEAT_BEFORE, "beat")]
+        segments += [(q.after, BEAT_BEFORE, "beat") for q in quotes[:-1]]  # between two quotations
+        segments.append((quotes[-1].after, BEAT_AFTER, "beat-after"))
+        for text, confidence, rule in segments:
+            if len(text) < 4:
+                continue
+            can_speak = self._lexicon.can_speak
+            subjects = {name for form in _subjects(text) if can_speak(name := canonical.get(form))}
+            if not subjects:
+                continue
+            if excluded is None:
+                excluded = set().union(*(self._mentioned(q.text) for q in quotes))
+            subjects -= excluded
+            if len(subjects) == 1:
+                return subjects.pop(), confidence, rule
+        return None, 0.0, None
+
+    def _pronoun_beat(
+        self, paragraphs: Sequence[str], index: int, quotes: list[RawQuote], earlier_speakers: dict[int, str]
+    ) -> tuple[str | None, float, str | None]:
+        """'"Don't.." He coughed.': a pronoun doing something right next to the quotation."""
+        for quote, text in ((quotes[0], quotes[0].after), (quotes[0], quotes[0].before)):
+            match = _PRONOUN_SUBJECT.match(text) if text is quote.after else _PRONOUN_SUBJECT_END.search(text[-80:])
+            if match:
+                addressed = set().union(*(self._mentioned(q.text) for q in quotes))
+                name, _ = self._resolve_pronoun(match[1].lower(), addressed, paragraphs, index, quote, earlier_speakers)
+                if name:
+                    return name, PRONOUN_BEAT, "pronoun-beat"
+        return None, 0.0, None

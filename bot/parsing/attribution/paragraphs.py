@@ -1,0 +1,273 @@
+"""The per-paragraph reading: each speech's tag, or the lead-in before it, turned into a speaker
+(a name, a role, kin, the narrator, a he or she), and the paragraph's other speeches after it."""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bot.parsing.attribution.narration import _SENTENCE_BREAK, _last_sentence, _names, _Sentence
+from bot.parsing.attribution.result import (
+    EXPLICIT,
+    EXPLICIT_FAR,
+    INHERITED,
+    NARRATOR,
+    PRONOUN_NAMED,
+    PRONOUN_NARRATED,
+    PRONOUN_NEAR,
+    PRONOUN_UNSURE,
+    ROLE,
+    UNNAMED_NARRATOR,
+    Attribution,
+)
+from bot.parsing.attribution.tags import _WINDOW, _tag_after, _tag_before
+from bot.parsing.attribution.words import _KIN_TITLES, _read_name
+from bot.parsing.characters import Lexicon
+from bot.parsing.names import GENDERED_NOUNS, PRONOUN_GENDER, TITLES, bare, titled
+from bot.parsing.quotations import RawQuote
+
+_ANY_VERB_PRONOUN = re.compile(
+    r"\s*(he|she)\s+(?:[a-z]+ly\s+)?(?:was |had )?(?:[a-z]+(?:ed|ing)|broke|began|spoke|went|burst|flung|threw|"
+    r"brought|struck|caught|cut|drew|rose|came|ran|stood|sat|took|put|gave|shook|held|let|got)\b"
+)
+# Verbs that say the speaker goes on: '"...," she went on', 'and then she added:'.
+_GOES_ON = "(?:continued|went on|resumed|pursued|persisted|added)"
+_GOES_ON_AFTER = re.compile(rf"\s*,?\s*(?:he|she)\s+(?:[a-z]+ly\s+)?{_GOES_ON}\b")
+_GOES_ON_BEFORE = re.compile(rf"\b{_GOES_ON}[,:—–-]*\s*$")
+# '"I know," flashed Helen': a rarer verb still makes a tag when a known speaker follows it.
+_INVERTED = re.compile(r"\s*([a-z]{3,}(?:ed|s)) ((?:(?:Mr|Mrs|Miss|Dr|Sir|Lady|Lord|Madame|Colonel|Captain)\.? )?[A-Z][a-z]+)\b(?![ -][A-Z])")
+# A paragraph ending in anything else may lead into the speech that opens the next one:
+# "...said Emma:", "...and then added--", "...said in a small and quiet voice" (a dash lost).
+_CLOSED = frozenset(".!?\"”’')]*_")
+# "Emma heard him say to himself,": the one heard speaks, not the one hearing.
+_HEARD = re.compile(r"\b(?:heard|overheard|hear|listened to)\s+(him|her)\b")
+# 'Dolly interrupted him. "But..."': how far back a short sentence that says who speaks may start.
+_SHORT_LEAD = 60
+# A previous paragraph ending in this many words after its last speech: that speech's own tag.
+_OWN_TAG_WORDS = 4
+
+
+class ParagraphReader:
+    """The paragraphs of a scene for ChapterAttributor (rules.py): its lexicon, and what this
+    chapter's tags taught it ("said Count Orlov" makes "the count" him)."""
+
+    _lexicon: Lexicon
+    _titled: dict[str, str]
+    _declined: str | None
+    _epithets: dict[str, str]
+
+    def _paragraph(
+        self,
+        paragraphs: Sequence[str],
+        index: int,
+        quotes: list[RawQuote],
+        results: list[Attribution],
+        earlier_speakers: dict[int, str],
+    ) -> None:
+        spoken_of: set[str] | None = None  # everyone the paragraph's speeches name
+        for quote, result in zip(quotes, results, strict=True):
+            before = quote.before
+            if index and quote is quotes[0] and paragraphs[index - 1][-1:] not in _CLOSED and (not before or before.isspace()):
+                # "Emma took the opportunity of whispering," and the speech opens the next paragraph.
+                # Not the tag of the previous paragraph's own speech: '"My thoughts." Naruto mumbled'.
+                lead_in = paragraphs[index - 1]
+                closing = max(lead_in.rfind('"'), lead_in.rfind("”"))
+                trailing = lead_in[closing + 1 :]
+                if closing < 0 or len(trailing.split()) > _OWN_TAG_WORDS or not _tag_after(trailing):
+                    before = lead_in
+            tag = after_tag = _tag_after(quote.after)
+            if tag is None:
+                tag = _tag_before(before)
+            if tag is None and (
+                before is not quote.before or (quote is quotes[0] and before.rstrip(" -—–")[-1:] in (":", ","))
+            ):
+                # "Willoughby, first rousing himself, broke it thus:" and the speech opens the next
+                # paragraph, or follows in this one ("He pulled himself up and went on, smiling:"):
+                # whoever the lead-in's last sentence is about speaks.
+                lead = _Sentence(_last_sentence(before))
+                if heard := _HEARD.search(lead.text):
+                    tag = "pronoun", "he" if heard[1] == "him" else "she"  # "Emma heard him say,"
+                elif lead.subject:
+                    tag = "far", lead.subject
+                elif lead.pronoun:
+                    tag = "pronoun", "he" if lead.pronoun == "M" else "she"
+            if tag is None and before.rstrip().endswith(".") and quote is quotes[0]:
+                # 'Dolly interrupted him. "But I say..."': a short sentence saying who speaks.
+                sentence = before.rstrip()[-_SHORT_LEAD:].rsplit(". ", 1)[-1].rstrip(".")
+                if len(sentence.split()) <= 4 and not any(mark in sentence for mark in '"“”'):
+                    tag = _tag_before(sentence)
+                    if tag and tag[0] not in ("name", "pronoun"):
+                        tag = None
+            if tag is None and quote.text[-1:] in ",!?" and (match := _ANY_VERB_PRONOUN.match(quote.after)):
+                # '"...," she prattled': after a speech that runs on, he or she and a verb is its
+                # tag, whatever the verb.
+                tag = "pronoun", match[1].lower()
+            if tag is None:
+                if quote.text[-1:] in ",!?" and (match := _INVERTED.match(quote.after)):
+                    name = self._lexicon.canonical.get(match[2])
+                    if name and name in self._lexicon.speakers:
+                        result.speaker, result.confidence, result.rule = name, EXPLICIT, "explicit"
+                continue
+            kind, value = tag
+            if kind == "narrator":
+                if self._lexicon.narrator:
+                    result.speaker, result.confidence, result.rule = self._lexicon.narrator, NARRATOR, "narrator"
+                else:
+                    result.first_person = True
+                    result.speaker, result.confidence, result.rule = UNNAMED_NARRATOR, NARRATOR, "narrator"
+                    self._lexicon.described.add(UNNAMED_NARRATOR)
+                continue
+            if kind == "name":
+                name = self._name(value)
+                if name:
+                    result.speaker, result.confidence, result.rule = name, EXPLICIT, "explicit"
+                    title, _, rest = value.partition(" ")
+                    if rest and title[:1].isupper() and title.rstrip(".") not in TITLES:
+                        # "said Count Orlov": a later "said the count" in this chapter is him.
+                        self._titled.setdefault(title.lower(), name)
+            elif kind == "far":
+                for candidate in value.split("|"):
+                    # Someone the tags name, or at least a person (the text shows their sex).
+                    if (name := self._name(candidate)) and (self._lexicon.can_speak(name) or name in self._lexicon.gender):
+                        result.speaker, result.confidence, result.rule = name, EXPLICIT_FAR, "explicit-far"
+                        break
+            elif kind == "kin":
+                if spoken_of is None:
+                    spoken_of = set().union(*(self._mentioned(q.text) for q in quotes))
+                possessive, noun = value.split()
+                # Whose mother: most often the one who just spoke, else whom the pronoun picks up.
+                sex = PRONOUN_GENDER[possessive]
+                owners = [earlier_speakers.get(index - 1)]
+                if self._lexicon.gender.get(owners[0] or "") != sex:
+                    owner, _ = self._resolve_pronoun(
+                        "he" if possessive == "his" else "she", set(), paragraphs, index, quote, earlier_speakers
+                    )
+                    owners = [owner, self._declined]  # whose mother needs a guess, not a speaker
+                # Kitty's family the text never writes out: "her" is most often of the family of
+                # the chapter's last woman to speak, or of the story's leading one.
+                owners += [self._last_of_gender.get(sex), self._lead(sex)]
+                found = None
+                for owner in owners:
+                    if family := self._lexicon.family.get(owner or ""):
+                        who = self._lexicon.canonical.get(titled(_KIN_TITLES[noun], family))
+                        if who and who != owner and who not in spoken_of and self._lexicon.can_speak(who):
+                            found = who
+                            break
+                if found:
+                    result.speaker, result.confidence, result.rule = found, PRONOUN_NEAR, "kin"
+                    continue
+                kind, value = "pronoun", GENDERED_NOUNS[noun]
+            if kind == "role":
+                if name := self._lexicon.title_owner.get(value) or self._titled.get(value) or self._lexicon.role(value):
+                    result.speaker, result.confidence, result.rule = name, ROLE, "role"
+                elif value in GENDERED_NOUNS:
+                    kind, value = "pronoun", GENDERED_NOUNS[value]
+            if kind == "pronoun":
+                # Whoever any speech of the paragraph names is talked to or about, not speaking.
+                if spoken_of is None:
+                    spoken_of = set().union(*(self._mentioned(q.text) for q in quotes))
+                if to := self._addressee(quote.after):
+                    result.addressee = to
+                    spoken_of = spoken_of | {to}
+                if after_tag:
+                    spoken_of = spoken_of | self._beside_tag(quote.after)
+                else:
+                    spoken_of = spoken_of | self._spoken_to(before)
+                value, _, epithet = value.partition("|")
+                epithet, _, article = epithet.partition("|")
+                value, _, owner_pronoun = value.partition("^")
+                if epithet:
+                    # "said the old man" is not the boy the chapter described before.
+                    spoken_of = spoken_of | {d for d in self._lexicon.described if d.partition(" ")[2] != epithet}
+                result.gender = PRONOUN_GENDER[value]
+                if owner_pronoun == value:
+                    # "said her aunt": whose aunt (the one who just spoke, else whom "her" picks
+                    # up) is not the one speaking.
+                    owner = earlier_speakers.get(index - 1)
+                    if self._lexicon.gender.get(owner or "") != result.gender:
+                        owner, _ = self._resolve_pronoun(value, spoken_of, paragraphs, index, quote, earlier_speakers)
+                        owner = owner or self._declined
+                    if owner:
+                        spoken_of = spoken_of | {owner}
+                if epithet and (who := self._epithets.get(epithet)) and who not in spoken_of:
+                    # "said the old man" again in this chapter: the same old man.
+                    result.speaker, result.confidence, result.rule = who, PRONOUN_NARRATED, "pronoun"
+                    continue
+                if article == "my":
+                    # "returned my father": the narrator's relative, whom no he/she picks up.
+                    result.speaker, result.confidence, result.rule = self._unnamed(epithet, article, result.gender), ROLE, "unnamed"
+                    continue
+                previous = earlier_speakers.get(index - 1)
+                if (
+                    previous and quote is quotes[0] and previous not in spoken_of
+                    and self._lexicon.gender.get(previous) == result.gender
+                    and (_GOES_ON_AFTER.match(quote.after) or _GOES_ON_BEFORE.search(before[-40:]))
+                ):
+                    # '"...," he said. / "...," he went on.': whoever spoke goes on.
+                    result.speaker, result.confidence, result.rule = previous, PRONOUN_NAMED, "pronoun"
+                    continue
+                name, confidence = self._resolve_pronoun(value, spoken_of, paragraphs, index, quote, earlier_speakers)
+                result.fallback = self._declined
+                if name:
+                    result.speaker = name
+                    result.confidence = confidence
+                    if self._lexicon.gender.get(name) is None:
+                        result.confidence = PRONOUN_UNSURE
+                    result.rule = "pronoun"
+                    if epithet and confidence >= PRONOUN_NARRATED:
+                        self._epithets[epithet] = name  # found by a subject or a name near
+                elif epithet and article:
+                    # "cried the girl" and nobody named fits: the girl, as the text calls her.
+                    result.speaker, result.confidence, result.rule = self._unnamed(epithet, article, result.gender), ROLE, "unnamed"
+        known = [r for r in results if r.speaker]
+        for position, result in enumerate(results):
+            if result.speaker is None and known:
+                # The nearest tagged speech before it in the paragraph, else the first one after it.
+                source = next((r for r in reversed(results[:position]) if r.speaker and r.rule != "same-paragraph"), known[0])
+                result.speaker = source.speaker
+                result.confidence = INHERITED if source.rule == "explicit" else source.confidence
+                result.rule = "same-paragraph"
+        if not known:
+            speaker, confidence, rule = self._beat(quotes)
+            if speaker is None:
+                speaker, confidence, rule = self._pronoun_beat(paragraphs, index, quotes, earlier_speakers)
+            for result in results:
+                result.speaker, result.confidence, result.rule = speaker, confidence, rule
+
+    def _beside_tag(self, after: str) -> set[str]:
+        """'," she said, genuinely disturbed by Anne's face.': whom the rest of a he/she tag's
+        sentence names is someone other than the speaker."""
+        tail = after[:_WINDOW]
+        for mark in ('"', "“", "”"):
+            tail = tail.split(mark, 1)[0]
+        words = _SENTENCE_BREAK.split(tail, 1)[0].split(None, 2)
+        if len(words) < 3:
+            return set()
+        canonical = self._lexicon.canonical
+        return {who for form in _names(words[2]) if (who := canonical.get(form.removesuffix("'s").removesuffix("’s")))}
+
+    def _spoken_to(self, before: str) -> set[str]:
+        """'Turning to Anne, she said:', 'she continued to Lucy:': whom the tag's sentence before
+        the speech turns to is someone other than the speaker."""
+        words = _last_sentence(before).split()
+        found = set()
+        for i in range(1, len(words)):
+            if words[i - 1].lower() == "to" and words[i][:1].isupper():
+                name, _ = _read_name(words, i)
+                if name and (who := self._lexicon.canonical.get(name)):
+                    found.add(who)
+        return found
+
+    def _addressee(self, after: str) -> str | None:
+        """'," she said to Elizabeth': the one character a tag says the speech is to."""
+        words = after[:_WINDOW].split(None, 8)[:8]
+        for i in range(1, len(words) - 1):
+            if bare(words[i]).lower() in ("to", "at", "towards") and words[i + 1][:1].isupper():
+                name, _ = _read_name(words, i + 1)
+                return self._lexicon.canonical.get(name) if name else None
+            if not words[i][-1].isalpha() and i > 1:
+                break
+        return None
+
+    def _name(self, written: str) -> str | None:
+        """Canonical speaker for a name in a tag."""
+        return self._lexicon.resolve_tag(written)
