@@ -50,6 +50,13 @@ class SceneView:
     back: list[tuple[str | None, ...]] = field(default_factory=list)
     ahead: list[tuple[str | None, ...]] = field(default_factory=list)
     called_before: list[frozenset[str]] = field(default_factory=list)
+    # turn index -> the speakers tags name anywhere in its exchange (a two-party exchange is
+    # where turn-taking is surest)
+    party: list[frozenset[str]] = field(default_factory=list)
+    # turn index -> in a two-party exchange, who speaks by strict alternation counted from the
+    # nearest tagged turn before it and after it (None where there is none)
+    parity_before: list[str | None] = field(default_factory=list)
+    parity_after: list[str | None] = field(default_factory=list)
     _names: dict[int, tuple[list[str], frozenset[str]]] = field(default_factory=dict)
     _turn_speakers: dict[int, Counter[str | None]] = field(default_factory=dict)
 
@@ -72,9 +79,20 @@ class SceneView:
         tagged = [any(self.results[n].rule in _NAMED_BY_TAG for n in numbers) for numbers in self.turn_quotes]
         self.anchor_gap = [_FAR] * turns
         self.run_length = [1] * turns
+        self.party = [frozenset()] * turns
+        self.parity_before = [None] * turns
+        self.parity_after = [None] * turns
         start = 0
         for turn in range(1, turns + 1):
             if turn == turns or self.gap_before[turn] is None:
+                party = frozenset(
+                    self.results[n].speaker for t in range(start, turn) if tagged[t] for n in self.turn_quotes[t]
+                    if self.results[n].rule in _NAMED_BY_TAG and self.results[n].speaker
+                )
+                for t in range(start, turn):
+                    self.party[t] = party
+                if len(party) == 2:
+                    self._alternation(start, turn, party)
                 # Two passes, forwards then back: the distance to the nearest tagged turn.
                 last = None
                 for t in range(start, turn):
@@ -95,6 +113,22 @@ class SceneView:
         self.back = [self._walk_turns(turn, -1, TURNS_BACK) for turn in range(turns)]
         self.ahead = [self._walk_turns(turn, 1, 2) for turn in range(turns)]
         self.called_before = [self._called_before(turn) for turn in range(turns)]
+
+    def _alternation(self, start: int, end: int, party: frozenset[str]) -> None:
+        """Who strict alternation between the two named speakers gives each turn of an exchange,
+        counted forwards from the last tagged turn and backwards from the next."""
+        first, second = sorted(party)
+        other = {first: second, second: first}
+        for turns, found in ((range(start, end), self.parity_before), (range(end - 1, start - 1, -1), self.parity_after)):
+            anchor: str | None = None
+            for t in turns:
+                speaker = self.turn_speaker[t]
+                if speaker in party and any(self.results[n].rule in _NAMED_BY_TAG for n in self.turn_quotes[t]):
+                    anchor = speaker
+                    continue
+                if anchor is not None:
+                    anchor = other[anchor]
+                    found[t] = anchor
 
     def _walk_turns(self, turn: int, step: int, count: int) -> tuple[str | None, ...]:
         found: list[str | None] = []

@@ -26,6 +26,11 @@ FEATURES: tuple[str, ...] = (
     "pick_sandwiched",  # the turns either side are one other speaker, and the pick speaks around them
     "pick_next_same",  # the turn after is given to the pick too
     "pick_trust",  # how often the rule is right at that confidence (the rules' own table)
+    "in_party",  # a tag names them somewhere in this exchange
+    "pick_two_party",  # the exchange's tags name exactly two people, the pick one of them
+    "parity_before",  # strict alternation from the last tagged turn gives them this turn
+    "parity_after",  # ... counted back from the next tagged turn
+    "parity_both",  # both ways agree on them
     "fallback",  # the rules' guess kept aside for a pronoun they could not settle
     "prev_turn",  # spoke the turn just before, in the same exchange
     "two_turns",  # spoke two turns before: the other side of an alternating pair
@@ -62,6 +67,8 @@ FEATURES: tuple[str, ...] = (
     "none_long_exchange",  # an exchange of more than six turns
     "none_after_gap",  # a short narration paragraph comes between this turn and the one before
     "none_exchange_start",  # the first turn of an exchange
+    "none_two_party",  # the exchange's tags name exactly two people
+    "none_many_party",  # three or more
     "none_pick_unknown_sex",  # the rules' pick is someone whose sex the text never shows
     "none_pick_described",  # the rules' pick is only described
 )
@@ -83,6 +90,13 @@ _GROUP = {"turn-taking": "turn", "pronoun-turn": "turn", "vocative": "turn", "pr
 _PICK_TRUST = INDEX["pick_trust"]
 _NONE_PICK_TRUST = INDEX["none_pick_trust"]
 _SPEAKS = INDEX["speaks"]
+_IN_PARTY = ON["in_party"]
+_PARITY_BEFORE = ON["parity_before"]
+_PARITY_AFTER = ON["parity_after"]
+_PARITY_BOTH = ON["parity_both"]
+_PICK_TWO_PARTY = ON["pick_two_party"]
+_NONE_TWO_PARTY = ON["none_two_party"]
+_NONE_MANY_PARTY = ON["none_many_party"]
 _PICK_OTHER = ON["pick_other"]
 _PICK_ALTERNATES = ON["pick_alternates"]
 _PICK_REPEATS = ON["pick_repeats"]
@@ -147,6 +161,9 @@ def describe(view: SceneView, number: int, candidates: list[str]) -> list[list[t
     sex = result.gender
     gap = view.anchor_gap[turn]
     narrator = view.narrator
+    party = view.party[turn]
+    by_before = view.parity_before[turn]
+    by_after = view.parity_after[turn]
     trust = rule_trust(result)
     rows: list[list[tuple[int, float]]] = []
     for who in candidates:
@@ -164,6 +181,16 @@ def describe(view: SceneView, number: int, candidates: list[str]) -> list[list[t
                 row.append(_PICK_SANDWICHED)
             if who == next_turn:
                 row.append(_PICK_NEXT_SAME)
+        if who == by_before:
+            row.append(_PARITY_BEFORE)
+            if who == by_after:
+                row.append(_PARITY_BOTH)
+        if who == by_after:
+            row.append(_PARITY_AFTER)
+        if who in party:
+            row.append(_IN_PARTY)
+            if who == pick and len(party) == 2:
+                row.append(_PICK_TWO_PARTY)
         if who == result.fallback:
             row.append(_FALLBACK)
         if who == prev_turn:
@@ -232,5 +259,9 @@ def describe(view: SceneView, number: int, candidates: list[str]) -> list[list[t
         none.append(_NONE_AFTER_GAP)
     elif view.gap_before[turn] is None:
         none.append(_NONE_EXCHANGE_START)
+    if len(party) == 2:
+        none.append(_NONE_TWO_PARTY)
+    elif len(party) > 2:
+        none.append(_NONE_MANY_PARTY)
     rows.append(none)
     return rows
