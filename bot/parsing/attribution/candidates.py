@@ -24,6 +24,15 @@ _NAMED_BY_TAG = frozenset(("explicit", "narrator", "explicit-far", "role", "kin"
 _FAR = 99  # an exchange no tag names anyone in
 
 
+@dataclass(frozen=True, slots=True)
+class TurnContext:
+    offered: list[str | None]  # candidates from the exchange and the narration, in order
+    here: list[str]  # names the turn's own narration gives, latest first
+    here_set: frozenset[str]
+    previous: frozenset[str]  # names the paragraph before gives
+    previous2: frozenset[str]
+
+
 @dataclass(slots=True)
 class SceneView:
     """What the evidence readers need of a scene, worked out once: its turns (paragraphs that
@@ -59,6 +68,7 @@ class SceneView:
     parity_after: list[str | None] = field(default_factory=list)
     _names: dict[int, tuple[list[str], frozenset[str]]] = field(default_factory=dict)
     _turn_speakers: dict[int, Counter[str | None]] = field(default_factory=dict)
+    _contexts: dict[int, TurnContext] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for number, quote in enumerate(self.quotes):
@@ -156,6 +166,24 @@ class SceneView:
             found = self._turn_speakers[turn] = Counter(self.results[n].speaker for n in self.turn_quotes[turn])
         return found
 
+    def context(self, turn: int) -> TurnContext:
+        """What every speech of a turn shares, worked out once: the candidates the exchange and
+        the narration around it offer, and the names that narration gives."""
+        found = self._contexts.get(turn)
+        if found is None:
+            paragraph = self.turn_paragraph[turn]
+            here, here_set = self.names(paragraph)
+            can_speak = self.lexicon.can_speak
+            offered = [*self.back[turn], self.ahead[turn][0]]
+            for names in (here, self.names(paragraph - 1)[0], self.names(paragraph - 2)[0]):
+                offered += [who for who in names[:NAMES_PER_PARAGRAPH] if can_speak(who)]
+            offered += [who for who in sorted(self.called_before[turn]) if can_speak(who)]
+            offered.append(self.narrator)
+            found = self._contexts[turn] = TurnContext(
+                offered, here, here_set, self.names(paragraph - 1)[1], self.names(paragraph - 2)[1]
+            )
+        return found
+
     def names(self, paragraph: int) -> tuple[list[str], frozenset[str]]:
         """The names a paragraph's narration gives, latest first, and as a set (nothing before
         the scene's first paragraph)."""
@@ -166,28 +194,21 @@ class SceneView:
         return found
 
 
-def gather(view: SceneView, number: int) -> list[str]:
-    """The candidates for quotation `number`, most likely first by the rules' own reading."""
+def gather(view: SceneView, number: int, addressed: set[str]) -> list[str]:
+    """The candidates for quotation `number`, most likely first by the rules' own reading;
+    `addressed` is whom the speech itself calls on."""
     result = view.results[number]
-    turn = view.turn_of[number]
-    paragraph = view.quotes[number].paragraph
-    can_speak = view.lexicon.can_speak
     # In order of preference: the rules' pick and guess, the exchange's speakers, the names the
     # narration around it gives (latest first), whom the speech before calls on, the narrator.
-    ordered = [result.speaker, result.fallback, *view.back[turn], view.ahead[turn][0]]
-    for offset in range(3):
-        ordered += [who for who in view.names(paragraph - offset)[0][:NAMES_PER_PARAGRAPH] if can_speak(who)]
-    ordered += [who for who in sorted(view.called_before[turn]) if can_speak(who)]
-    ordered.append(view.narrator)
+    ordered = [result.speaker, result.fallback, *view.context(view.turn_of[number]).offered]
     # Never the speaker: whom the speech itself calls on, whom the tag says it is said to, and
     # anyone of the other sex than the tag's he or she.
-    ruled_out = view.speech_names(view.quotes[number].text)[1]
     genders = view.lexicon.gender
     sex = result.gender
     found: list[str] = []
     for who in ordered:
         if (
-            who and who not in found and who not in ruled_out and who != result.addressee
+            who and who not in found and who not in addressed and who != result.addressee
             and not (sex and genders.get(who, sex) != sex)
         ):
             found.append(who)

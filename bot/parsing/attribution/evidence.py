@@ -135,9 +135,11 @@ _NONE_AFTER_GAP = ON["none_after_gap"]
 _NONE_EXCHANGE_START = ON["none_exchange_start"]
 
 
-def describe(view: SceneView, number: int, candidates: list[str]) -> list[list[tuple[int, float]]]:
+def describe(
+    view: SceneView, number: int, candidates: list[str], speech: tuple[set[str], set[str]]
+) -> list[list[tuple[int, float]]]:
     """One sparse feature row (feature index, value) per candidate of quotation `number`, then
-    the row of "none of them"."""
+    the row of "none of them". `speech` is whom the speech names, and whom it calls on."""
     result = view.results[number]
     quote = view.quotes[number]
     turn = view.turn_of[number]
@@ -151,11 +153,12 @@ def describe(view: SceneView, number: int, candidates: list[str]) -> list[list[t
     prev_turn, two_turns, three_turns = view.back[turn]
     next_turn, two_ahead = view.ahead[turn]
     in_turn = view.turn_speakers(turn)  # how many of the paragraph's speeches the rules give each
-    here, here_set = view.names(paragraph)
+    context = view.context(turn)
+    here, here_set = context.here, context.here_set
     last_named = here[0] if here else None
-    previous = view.names(paragraph - 1)[1]
-    previous2 = view.names(paragraph - 2)[1]
-    mentioned, addressed = view.speech_names(quote.text)
+    previous = context.previous
+    previous2 = context.previous2
+    mentioned, addressed = speech
     addressed_before = view.called_before[turn]
     lone = len(view.turn_quotes[turn]) == 1 and len(view.paragraphs[paragraph]) <= len(quote.text) + 4
     sex = result.gender

@@ -17,8 +17,9 @@ def decide(view: SceneView, scorer: Scorer) -> list[Attribution]:
     """Settle every quotation of the scene, in place, and return the results."""
     chosen: list[tuple[str | None, float]] = []
     for number in range(len(view.quotes)):
-        candidates = gather(view, number)
-        chosen.append(scorer.pick(candidates, describe(view, number, candidates)))
+        speech = view.speech_names(view.quotes[number].text)
+        candidates = gather(view, number, speech[1])
+        chosen.append(scorer.pick(candidates, describe(view, number, candidates, speech)))
     # Thoughts and inner voices, read on the rules' results, before the scorer's are written.
     inner = voices(view, chosen)
     for number, (result, (speaker, confidence)) in enumerate(zip(view.results, chosen, strict=True)):
