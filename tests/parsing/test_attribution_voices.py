@@ -2,6 +2,7 @@
 on it (fan fiction's habits, issue 16)."""
 from __future__ import annotations
 
+from bot.trivia.questions import SPEAKER_CONFIDENCE
 from tests.parsing.conftest import parse
 
 INNER = (
@@ -29,7 +30,7 @@ def test_the_inner_voice_a_thought_calls_on_answers():
 
 
 def test_inner_voices_stay_out_of_trivia():
-    assert all(q.confidence < 0.8 for q in parse(INNER).quotes)
+    assert all(q.confidence < SPEAKER_CONFIDENCE for q in parse(INNER).quotes)
 
 
 def test_a_tagged_speaker_ends_the_inner_exchange():

@@ -4,6 +4,7 @@ import random
 from bot.trivia.material import TriviaCharacter, TriviaLine, TriviaParagraph, TriviaStory
 from bot.trivia.questions import (
     BLANK,
+    SPEAKER_CONFIDENCE,
     QuestionKind,
     generate_questions,
     names_itself,
@@ -27,7 +28,8 @@ DIALOGUE = [
     (0, "Sakura", 0.9, "Both of you stop fighting before the teacher comes back"),
     (1, "Kakashi", 0.92, "My first impression of this team is that I dislike you all"),
     (1, "Iruka", 0.9, "Come along and I will buy everyone a bowl of ramen later"),
-    (1, "Hinata", 0.85, "I will never go back on my word either, that is my way"),
+    (1, "Hinata", 0.92, "I will never go back on my word either, that is my way"),
+    (1, "Sakura", 0.85, "A line whose speaker is likely but not sure enough for a game"),
     (2, "Naruto", 0.5, "Somebody said this line but nobody is sure who it was"),
     (2, "Sasuke", 0.9, "I never asked you to follow me, Naruto, so go home now"),
     (2, "Kakashi", 0.9, "Yes"),
@@ -78,13 +80,14 @@ def test_who_said_uses_only_confident_multiword_lines_not_naming_the_speaker() -
             if q.kind is not QuestionKind.WHO_SAID:
                 continue
             speaker, confidence = by_text[q.excerpt]
-            assert confidence >= 0.8
+            assert confidence >= SPEAKER_CONFIDENCE
             assert q.answer_text == speaker
             assert len(q.excerpt.split()) > 1
             assert speaker.casefold() not in q.excerpt.casefold()
             assert len(q.options) == 4 and len(set(q.options)) == 4
             seen.add(q.excerpt)
     assert "Somebody said this line but nobody is sure who it was" not in seen  # low confidence
+    assert "A line whose speaker is likely but not sure enough for a game" not in seen
     assert "Sakura will not lose to anyone in the exams this year" not in seen  # names its speaker
     assert "Yes" not in seen
     assert "You are still far too slow to catch me today" in seen

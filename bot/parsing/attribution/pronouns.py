@@ -190,7 +190,10 @@ class PronounResolver:
         if text is None:
             # Blanked whole, then cut: cut first, a window opening inside a speech would take
             # the speeches for narration and the narration for speeches.
-            text = self._narration_text[index] = " ".join(_QUOTED.sub(" ", paragraphs[index]).split())[-_LOOKBACK_CHARS:]
+            paragraph = paragraphs[index]
+            if '"' in paragraph or "“" in paragraph or "”" in paragraph:
+                paragraph = _QUOTED.sub(" ", paragraph)
+            text = self._narration_text[index] = paragraph[-_LOOKBACK_CHARS:]
         return text
 
     def _read_narration(self, paragraphs: Sequence[str], index: int) -> _Narration:

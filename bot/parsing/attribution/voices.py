@@ -8,7 +8,7 @@ from collections import Counter
 
 from bot.parsing.attribution.candidates import SceneView
 
-# Not measured, for want of annotated thoughts: kept below trivia's 0.8, so a game never asks
+# Not measured, for want of annotated thoughts: kept below what trivia uses, so a game never asks
 # who thought a line or who the inner voice was.
 THOUGHT = 0.6
 INNER_VOICE = 0.6
