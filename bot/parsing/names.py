@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 import re
 
+from bot.parsing.verbs import SPEECH_VERBS
+
 log = logging.getLogger(__name__)
 
 HONORIFICS = ("kun", "san", "sama", "sensei", "chan", "senpai", "sempai", "hime", "dono", "nii", "nee")
@@ -38,6 +40,8 @@ STOPWORDS = frozenset(
     people time silence suddenly finally slowly quickly soon later meanwhile together both
     """.split()
 )
+# "Said she:", "Asked Tom": a speech verb opening a sentence is no name.
+_SPEECH_PAST = frozenset(verb for verb in SPEECH_VERBS if verb.endswith("ed")) | {"said", "says", "quoth"}
 PRONOUN_GENDER = {
     "he": "M", "him": "M", "his": "M", "himself": "M",
     "she": "F", "her": "F", "hers": "F", "herself": "F",
@@ -84,4 +88,4 @@ def is_stopword(name: str) -> bool:
         return False
     # "He'd" and "I’m" are a stopword with a contraction.
     first = words[0].lower().rstrip(".").replace("’", "'").split("'", 1)[0]
-    return first in STOPWORDS
+    return first in STOPWORDS or first in _SPEECH_PAST

@@ -134,3 +134,14 @@ def test_a_title_without_its_full_stop_names_the_same_speaker():
     assert lexicon.resolve("Mrs Croft") == "Mrs. Croft"
     assert lexicon.speakers["Mrs. Croft"] == 1
     assert lexicon.speakers["Mr. Elliot"] == 1
+
+
+def test_a_speech_verb_opening_a_sentence_is_no_character():
+    text = (
+        "Aunt Polly looked over her spectacles. Tom hid behind the door. Said she: \"Tom!\"\n\n"
+        "Tom did not answer. Said she again, louder: \"You Tom!\" Asked the boy: \"What?\"\n\n"
+        '"Nothing," said Tom. Said she, at last: "Come here."'
+    )
+    names = {c.name for c in parse(text).characters}
+    assert "Tom" in names
+    assert not names & {"Said", "Asked"}
