@@ -27,5 +27,6 @@ def attribute_scene(
     view = SceneView(
         paragraphs, quotes, results, lexicon,
         lambda index: attributor.narration_names(paragraphs, index), attributor.speech_names, narrator,
+        attributor.lead,
     )
     return decide(view, scorer)

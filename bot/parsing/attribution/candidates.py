@@ -46,6 +46,7 @@ class SceneView:
     narration_names: Callable[[int], list[str]]  # paragraph -> names its narration gives, latest first
     speech_names: Callable[[str], tuple[set[str], set[str]]]  # speech -> (mentioned, addressed)
     narrator: str | None
+    lead: Callable[[str], str | None]  # sex -> the character of that sex the tags name most
     turn_of: list[int] = field(default_factory=list)  # quote number -> turn index
     turn_paragraph: list[int] = field(default_factory=list)  # turn index -> paragraph index
     turn_quotes: list[list[int]] = field(default_factory=list)  # turn index -> quote numbers
@@ -201,6 +202,8 @@ def gather(view: SceneView, number: int, addressed: set[str]) -> list[str]:
     # In order of preference: the rules' pick and guess, the exchange's speakers, the names the
     # narration around it gives (latest first), whom the speech before calls on, the narrator.
     ordered = [result.speaker, result.fallback, *view.context(view.turn_of[number]).offered]
+    if result.gender:
+        ordered.append(view.lead(result.gender))  # a he/she with nobody of that sex about
     # Never the speaker: whom the speech itself calls on, whom the tag says it is said to, and
     # anyone of the other sex than the tag's he or she.
     genders = view.lexicon.gender

@@ -50,6 +50,7 @@ FEATURES: tuple[str, ...] = (
     "narrator",
     "narrator_tag",  # an "I said" tag and they are the narrator
     "described",  # someone the text only describes ("the girl")
+    "lead",  # the character of the tag's sex the story's tags name most
     "speaks",  # how often tags name them in the story, log-scaled
     "lone_two_turns",  # a speech alone in its paragraph, and they spoke two turns before
     "lone_prev_turn",
@@ -91,6 +92,7 @@ _PICK_TRUST = INDEX["pick_trust"]
 _NONE_PICK_TRUST = INDEX["none_pick_trust"]
 _SPEAKS = INDEX["speaks"]
 _IN_PARTY = ON["in_party"]
+_LEAD = ON["lead"]
 _PARITY_BEFORE = ON["parity_before"]
 _PARITY_AFTER = ON["parity_after"]
 _PARITY_BOTH = ON["parity_both"]
@@ -165,6 +167,7 @@ def describe(
     gap = view.anchor_gap[turn]
     narrator = view.narrator
     party = view.party[turn]
+    lead = view.lead(sex) if sex else None
     by_before = view.parity_before[turn]
     by_after = view.parity_after[turn]
     trust = rule_trust(result)
@@ -237,6 +240,8 @@ def describe(
                 row.append(_NARRATOR_TAG)
         if who in described:
             row.append(_DESCRIBED)
+        if who == lead:
+            row.append(_LEAD)
         if speaks := speakers.get(who):
             row.append((_SPEAKS, math.log1p(speaks) / 5))
         rows.append(row)

@@ -106,6 +106,10 @@ class ChapterAttributor(
         """Names a quotation mentions, and those it addresses."""
         return self._names_in_speech(text)
 
+    def lead(self, sex: str) -> str | None:
+        """The character of that sex the story's tags name most."""
+        return self._lead(sex)
+
     def _lead(self, sex: str) -> str | None:
         """The character of that sex the story's tags name most."""
         if sex not in self._leads:
