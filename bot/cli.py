@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.add_parser("run", help="connect to Discord and serve (the default)")
     ingest = commands.add_parser("ingest", help="load story files or folders into the database")
-    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH", help=".txt files (with .toml metadata beside) or folders")
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="story files (.txt, .md, .html, .epub; .toml metadata beside) or folders")
     parse = commands.add_parser("parse", help="show how a story file is understood, without touching the database")
     parse.add_argument("file", type=Path, metavar="FILE")
     parse.add_argument("--json", action="store_true", help="print the parse as one JSON object (CONTRACT §5)")
@@ -83,16 +83,19 @@ def database_settings() -> Settings:
 
 
 def parse_command(path: Path, *, as_json: bool) -> int:
-    from bot.parsing import parse_story, story_to_json
+    from bot.formats import UploadRejected, read_upload
+    from bot.parsing import story_to_json
 
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"{path}: cannot read ({exc.strerror})") from exc
     try:
-        story = parse_story(data, filename=path.name)
-    except NotAStory as exc:
+        # The reading path of `ingest` and `/story add`: every format, no upload size limit.
+        upload = read_upload(path.name, data, max_bytes=None, any_extension=True)
+    except (NotAStory, UploadRejected) as exc:
         raise UsageError(f"{path}: {exc}") from exc
+    story = upload.story
     if as_json:
         json.dump(story_to_json(story), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")

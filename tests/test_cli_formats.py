@@ -1,0 +1,88 @@
+"""`parse` and `ingest` read every format `/story add` reads, through the same code (CONTRACT §3)."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.formats import read_upload
+from tests.library.builders import CHAPTER_ONE, CHAPTER_TWO, ao3_html, epub_bytes, zip_bomb_epub
+from tests.test_cli import assert_one_clean_line, run_cli
+
+MARKDOWN = (
+    "# Chapter 1: Dawn\n\n" + "\n\n".join(CHAPTER_ONE) + "\n\n# Chapter 2: The Road\n\n" + "\n\n".join(CHAPTER_TWO) + "\n"
+).encode()
+STORIES = {"long_road.epub": epub_bytes(), "long_road.html": ao3_html(), "long_road.md": MARKDOWN}
+
+
+def parse_json(path: Path, capsys: pytest.CaptureFixture[str]) -> dict:
+    assert main(["parse", str(path), "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("name", sorted(STORIES))
+def test_parse_reads_each_format_as_story_add_does(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / name
+    path.write_bytes(STORIES[name])
+    printed = parse_json(path, capsys)
+    assert [c["title"] for c in printed["chapters"]] == ["Dawn", "The Road"]
+    paragraphs = [p for c in printed["chapters"] for s in c["scenes"] for p in s["paragraphs"]]
+    assert paragraphs[0] == CHAPTER_ONE[0]
+    assert not any("<" in p or "STYLE-LEAK" in p or "NAV-LEAK" in p for p in paragraphs)
+    assert {"We leave at dawn,", "No,"} <= {q["text"] for q in printed["quotes"]}
+    upload = read_upload(name, STORIES[name])
+    assert printed["title"] == upload.story.title
+    assert len(printed["quotes"]) == len(upload.story.quotes)
+
+
+def test_parse_html_never_shows_markup_as_chapters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "page.htm"
+    path.write_bytes(ao3_html())
+    assert main(["parse", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "title:      The Long Road" in out
+    assert "<html" not in out and "{" not in out
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("bomb.epub", zip_bomb_epub()),
+        ("broken.epub", b"PK\x03\x04 not really a zip"),
+        ("empty.html", b"<html><head><style>p {}</style></head><body></body></html>"),
+        ("picture.md", b"\x89PNG\r\n\x1a\n" + bytes(range(256))),
+    ],
+)
+def test_parse_bad_file_of_any_format_is_one_line_and_exit_2(name: str, content: bytes, tmp_path: Path) -> None:
+    (tmp_path / name).write_bytes(content)
+    result = run_cli("parse", name, db=tmp_path / "x.db", cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert_one_clean_line(result.stderr)
+    assert name in result.stderr
+
+
+def test_ingest_a_folder_takes_every_format_and_a_bad_file_stores_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "stories"
+    (folder / "more").mkdir(parents=True)
+    (folder / "road.epub").write_bytes(epub_bytes(title="Road of the EPUB"))
+    (folder / "more" / "road.html").write_bytes(ao3_html(title="Road of the Page"))
+    (folder / "walk.md").write_bytes(MARKDOWN)
+    (folder / "walk.toml").write_text('title = "Road in Markdown"\n')
+    (folder / "broken.epub").write_bytes(epub_bytes(opf_override=b"<package><not xml"))
+    (folder / "notes.docx").write_bytes(b"ignored: not a story format")
+    db = tmp_path / "bot.db"
+    result = run_cli("ingest", folder, db=db, cwd=tmp_path)
+    assert result.returncode == 2
+    assert_one_clean_line(result.stderr)
+    assert "broken.epub" in result.stderr
+    assert "4 files: 3 added" in result.stdout and "1 failed" in result.stdout
+    connection = sqlite3.connect(db)
+    stored = dict(connection.execute("SELECT title, author FROM stories").fetchall())
+    assert stored == {"Road of the EPUB": "inkfox", "Road of the Page": "inkfox", "Road in Markdown": "unknown"}
+    texts = [r[0] for r in connection.execute("SELECT text FROM paragraphs")]
+    assert CHAPTER_ONE[0] in texts and not any("<" in t for t in texts)
+    again = run_cli("ingest", folder / "road.epub", folder / "more" / "road.html", db=db, cwd=tmp_path)
+    assert again.returncode == 0 and "2 unchanged" in again.stdout, again.stdout
