@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -18,7 +19,15 @@ from typing import NoReturn, TextIO
 from bot.config import ConfigError, Settings, load_settings
 from bot.parsing.model import NotAStory, Story
 from bot.store import Store, StoreError
-from bot.store.loader import STAGED_PREFIX, FileOutcome, LoadReport, load_paths, story_files
+from bot.store.loader import (
+    STAGED_PREFIX,
+    BadStoryFile,
+    FileOutcome,
+    LoadReport,
+    load_paths,
+    read_toml_metadata,
+    story_files,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +92,7 @@ def database_settings() -> Settings:
 
 
 def parse_command(path: Path, *, as_json: bool) -> int:
-    from bot.formats import UploadRejected, read_upload
+    from bot.formats import Metadata, UploadRejected, read_upload
     from bot.parsing import story_to_json
 
     try:
@@ -95,22 +104,40 @@ def parse_command(path: Path, *, as_json: bool) -> int:
         upload = read_upload(path.name, data, max_bytes=None, any_extension=True)
     except (NotAStory, UploadRejected) as exc:
         raise UsageError(f"{path}: {exc}") from exc
+    try:
+        overrides = read_toml_metadata(path)
+    except BadStoryFile as exc:
+        raise UsageError(str(exc)) from exc
+    # What the file says of itself, the .toml beside it overriding (as `ingest` stores them).
+    metadata = Metadata(**{k: v for k, v in overrides.items() if k != "source"}).merged(
+        upload.metadata.merged(Metadata(summary=upload.story.summary))
+    )
     story = upload.story
+    if metadata.title and metadata.title != story.title:
+        story = dataclasses.replace(story, title=metadata.title)
     if as_json:
-        json.dump(story_to_json(story), sys.stdout, ensure_ascii=False, indent=2)
+        json.dump(story_to_json(story, metadata.as_json()), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(describe_story(story, path))
+        sys.stdout.write(describe_story(story, path, metadata.as_json()))
     return EXIT_OK
 
 
-def describe_story(story: Story, path: Path) -> str:
-    """A human summary of a parse: title, chapters with scenes, notes, quotes and characters."""
+def describe_story(story: Story, path: Path, metadata: dict | None = None) -> str:
+    """A human summary of a parse: title, metadata, chapters with scenes, notes, quotes and characters."""
     paragraphs = sum(len(c.paragraphs) for c in story.chapters)
     words = sum(len(p.split()) for c in story.chapters for p in c.paragraphs)
+    metadata = metadata or {}
+    given = [
+        f"{key} {_clip(str(metadata[key]), 40)}" for key in ("author", "fandom", "rating", "language", "source")
+        if metadata.get(key)
+    ]
+    if metadata.get("tags"):
+        given.append(f"{len(metadata['tags'])} tags")
     lines = [
         f"{path.name}",
         f"  title:      {story.title or '(none stated)'}",
+        f"  metadata:   {'; '.join(given) if given else '(none)'}",
         f"  summary:    {_clip(story.summary) if story.summary else '(none)'}",
         f"  chapters:   {len(story.chapters)}, paragraphs: {paragraphs}, words: {words}",
     ]

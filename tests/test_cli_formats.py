@@ -86,3 +86,67 @@ def test_ingest_a_folder_takes_every_format_and_a_bad_file_stores_nothing(tmp_pa
     assert CHAPTER_ONE[0] in texts and not any("<" in t for t in texts)
     again = run_cli("ingest", folder / "road.epub", folder / "more" / "road.html", db=db, cwd=tmp_path)
     assert again.returncode == 0 and "2 unchanged" in again.stdout, again.stdout
+
+
+def test_parse_json_metadata_comes_from_the_epub(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "road.epub"
+    path.write_bytes(epub_bytes())
+    metadata = parse_json(path, capsys)["metadata"]
+    assert metadata == {
+        "author": "inkfox", "fandom": None, "rating": None, "tags": [],
+        "summary": "Team Seven takes a mission.", "language": "en", "source": None,
+    }
+
+
+def test_parse_json_metadata_comes_from_an_ao3_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "road.html"
+    path.write_bytes(ao3_html())
+    metadata = parse_json(path, capsys)["metadata"]
+    assert metadata["author"] == "inkfox"
+    assert metadata["rating"] == "T" and metadata["fandom"] == "Naruto"
+    assert metadata["summary"] == "Team Seven takes a mission nobody wanted."
+
+
+def test_parse_json_metadata_comes_from_a_page_head(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    page = (
+        '<html lang="en"><head><title>The Long Road</title><meta name="author" content="inkfox">'
+        '<meta name="keywords" content="Team Seven, Missions"><meta name="description" content="A mission.">'
+        '<link rel="canonical" href="https://example.org/works/1"></head><body><h1>Chapter 1: Dawn</h1>'
+        + "".join(f"<p>{line}</p>" for line in CHAPTER_ONE) + "</body></html>"
+    )
+    path = tmp_path / "road.html"
+    path.write_text(page)
+    printed = parse_json(path, capsys)
+    assert printed["title"] == "The Long Road"
+    assert printed["metadata"] == {
+        "author": "inkfox", "fandom": None, "rating": None, "tags": ["Team Seven", "Missions"],
+        "summary": "A mission.", "language": "en", "source": "https://example.org/works/1",
+    }
+
+
+def test_parse_json_metadata_is_null_where_the_file_gives_none(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "plain.txt"
+    path.write_text('"We leave at dawn," Naruto said.\n\nSakura smiled.\n')
+    metadata = parse_json(path, capsys)["metadata"]
+    assert metadata == dict.fromkeys(("author", "fandom", "rating", "summary", "language", "source")) | {"tags": []}
+
+
+def test_a_toml_beside_the_file_overrides_its_metadata(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "road.epub"
+    path.write_bytes(epub_bytes())
+    (tmp_path / "road.toml").write_text('title = "Another Road"\nauthor = "someone"\nrating = "M"\n')
+    printed = parse_json(path, capsys)
+    assert printed["title"] == "Another Road"
+    assert printed["metadata"]["author"] == "someone" and printed["metadata"]["rating"] == "M"
+    assert printed["metadata"]["language"] == "en"  # what the .toml leaves alone stays the file's
+
+
+def test_ingest_stores_the_file_metadata_unless_the_toml_gives_its_own(tmp_path: Path) -> None:
+    (tmp_path / "page.html").write_bytes(ao3_html(title="From the Page"))
+    (tmp_path / "other.html").write_bytes(ao3_html(title="Overridden", author="someone"))
+    (tmp_path / "other.toml").write_text('author = "toml author"\nrating = "M"\n')
+    db = tmp_path / "bot.db"
+    result = run_cli("ingest", tmp_path / "page.html", tmp_path / "other.html", db=db, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = sqlite3.connect(db).execute("SELECT title, author, fandom, rating FROM stories ORDER BY id").fetchall()
+    assert rows == [("From the Page", "inkfox", "Naruto", "T"), ("Overridden", "toml author", "Naruto", "M")]

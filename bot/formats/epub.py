@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import logging
 import posixpath
+import re
 import zipfile
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -113,18 +114,37 @@ def _opf_path(archive: zipfile.ZipFile, limits: EpubLimits) -> str:
     raise UploadRejected("The EPUB is broken: container.xml names no package (OPF) file.")
 
 
+# dc:subject entries that describe the download rather than the story (FanFicFare adds them).
+_NOT_TAGS = re.compile(r"^(last update|fanfiction$|in-progress$|completed?$)", re.IGNORECASE)
+
+
 def _metadata(package: ElementTree.Element) -> Metadata:
+    """The OPF's Dublin Core metadata: title, creator, description, subjects (tags), language, source."""
     found: dict[str, str] = {}
+    tags: list[str] = []
     for node in package.iter():
         name = _local(node.tag)
-        text = "".join(node.itertext()).strip()
-        if name in ("title", "creator", "description") and text and name not in found:
-            found[name] = text
+        text = " ".join("".join(node.itertext()).split())
+        if not text:
+            continue
+        if name == "subject":
+            # FanFicFare escapes an ampersand twice in its subjects.
+            tag = text.replace("&amp;", "&")
+            if not _NOT_TAGS.match(tag) and tag not in tags:
+                tags.append(tag)
+        elif name == "identifier" and "://" in text:
+            found.setdefault("url", text)
+        elif name in ("title", "creator", "description", "language", "source") and name not in found:
+            found[name] = "".join(node.itertext()).strip() if name == "description" else text
     summary = found.get("description")
     if summary:
         # dc:description is often escaped HTML from the archive's summary box.
         summary = text_of(parse_html(summary)) or None
-    return Metadata(title=found.get("title"), author=found.get("creator"), summary=summary)
+    source = found.get("source") if "://" in found.get("source", "") else found.get("url")
+    return Metadata(
+        title=found.get("title"), author=found.get("creator"), summary=summary, tags=tuple(tags),
+        language=found.get("language"), source=source,
+    )
 
 
 def _spine_documents(package: ElementTree.Element, opf_dir: str) -> list[tuple[str, str]]:

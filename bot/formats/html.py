@@ -223,17 +223,26 @@ class Extract:
 
 
 def _head_metadata(root: Element) -> Metadata:
+    """A page's own metadata: <title>, <meta> author/description/keywords, its language and URL."""
     title_el = root.find("title")
-    author = description = None
-    for meta in root.iter():
-        if meta.tag == "meta":
-            name = meta.attrs.get("name", "").lower()
-            if name == "author":
-                author = meta.attrs.get("content") or author
-            elif name == "description":
-                description = meta.attrs.get("content") or description
+    found: dict[str, str] = {}
+    for node in root.iter():
+        if node.tag == "meta":
+            name = (node.attrs.get("name") or node.attrs.get("property") or "").lower()
+            key = {"author": "author", "description": "summary", "keywords": "tags", "og:url": "source",
+                   "dc.language": "language"}.get(name)
+            if key and node.attrs.get("content", "").strip():
+                found.setdefault(key, node.attrs["content"].strip())
+        elif node.tag == "html" and node.attrs.get("lang", "").strip():
+            found.setdefault("language", node.attrs["lang"].strip())
+        elif node.tag == "link" and "canonical" in node.attrs.get("rel", "").lower().split():
+            found.setdefault("source", node.attrs.get("href", "").strip())
     title = text_of(title_el) if title_el else None
-    return Metadata(title=title or None, author=author, summary=description)
+    tags = tuple(t.strip() for t in found.get("tags", "").split(",") if t.strip())
+    return Metadata(
+        title=title or None, author=found.get("author"), summary=found.get("summary"), tags=tags,
+        language=found.get("language"), source=found.get("source") or None,
+    )
 
 
 def _label(node: Element) -> tuple[str, str] | None:

@@ -36,6 +36,9 @@ class Metadata:
     summary: str | None = None
     fandom: str | None = None
     rating: str | None = None
+    tags: tuple[str, ...] = ()
+    language: str | None = None
+    source: str | None = None  # where the story was published (a URL), as the file gives it
 
     def merged(self, other: Metadata) -> Metadata:
         """Fields of `self`, with gaps filled from `other`."""
@@ -45,7 +48,22 @@ class Metadata:
             summary=self.summary or other.summary,
             fandom=self.fandom or other.fandom,
             rating=self.rating or other.rating,
+            tags=self.tags or other.tags,
+            language=self.language or other.language,
+            source=self.source or other.source,
         )
+
+    def as_json(self) -> dict[str, object]:
+        """`metadata` of `parse --json` (CONTRACT §5): each key null or empty where absent."""
+        return {
+            "author": self.author,
+            "fandom": self.fandom,
+            "rating": self.rating,
+            "tags": list(self.tags),
+            "summary": self.summary,
+            "language": self.language,
+            "source": self.source,
+        }
 
 
 @dataclass(frozen=True, slots=True)

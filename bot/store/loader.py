@@ -605,8 +605,10 @@ async def _delete_staged(store: Store, story_id: int, pause: float) -> None:
 # ---------------------------------------------------------------- files and folders
 
 
-def _read_metadata(txt: Path) -> dict[str, str]:
-    toml_path = txt.with_suffix(".toml")
+def read_toml_metadata(story_file: Path) -> dict[str, str]:
+    """The .toml beside a story file (same name, .toml): its METADATA_FIELDS that are set.
+    BadStoryFile when it is not valid TOML or a field is not text."""
+    toml_path = story_file.with_suffix(".toml")
     if not toml_path.exists():
         return {}
     try:
@@ -628,7 +630,7 @@ def _read_file(path: Path) -> tuple[bytes, str, dict[str, str]]:
         raise BadStoryFile(f"{path}: is a folder") from exc
     except OSError as exc:
         raise BadStoryFile(f"{path}: cannot read ({exc.strerror})") from exc
-    return data, content_hash(data), _read_metadata(path)
+    return data, content_hash(data), read_toml_metadata(path)
 
 
 def _metadata(path: Path, found: dict[str, str], story_title: str | None, inside: Metadata) -> StoryMetadata:
