@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from bot.config import DEFAULT_MAX_UPLOAD_MB
+from bot.formats import fanficfare
 from bot.formats.epub import convert_epub
 from bot.formats.html import convert_html
 from bot.formats.manuscript import Manuscript, Metadata
@@ -81,6 +82,10 @@ def convert_upload(
         text, metadata = convert_html(data)
         return Manuscript("html", text.encode("utf-8"), metadata)
     text = decode_text(data)
+    written_by_fanficfare = fanficfare.convert_text(text)
+    if written_by_fanficfare is not None:
+        converted, metadata = written_by_fanficfare
+        return Manuscript("fanficfare", converted.encode("utf-8"), metadata)
     if extension in (".md", ".markdown"):
         return Manuscript("markdown", strip_markdown(text).encode("utf-8"))
     # Plain text goes to the parser untouched (its own decoding handles it) once we know it is text.
@@ -126,4 +131,13 @@ def read_upload(
     if manuscript.metadata.title:
         # The file's own record of its title beats a heading the parser took for one.
         story = dataclasses.replace(story, title=manuscript.metadata.title)
+    contents = manuscript.metadata.contents
+    if contents and len(contents) == len(story.chapters):
+        chapters = tuple(
+            dataclasses.replace(chapter, number=number, title=title)
+            for chapter, (number, title) in zip(story.chapters, contents, strict=True)
+        )
+        story = dataclasses.replace(story, chapters=chapters)
+    elif contents:
+        log.warning("%s: %d chapters in its contents, %d parsed", filename, len(contents), len(story.chapters))
     return Upload(story, manuscript.metadata, manuscript.kind, content_hash(manuscript.text))

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 from xml.etree import ElementTree
 
-from bot.formats.html import Extract, extract_document, html_to_text, parse_html, text_of
+from bot.formats import fanficfare
+from bot.formats.html import (
+    Extract,
+    extract_document,
+    fanficfare_contents,
+    html_to_text,
+    parse_html,
+    text_of,
+)
 from bot.formats.manuscript import Metadata
 from bot.formats.text import UploadRejected, check_readable
 
@@ -147,6 +155,20 @@ def _metadata(package: ElementTree.Element) -> Metadata:
     )
 
 
+def _fanficfare_title_page(package: ElementTree.Element, opf_dir: str) -> str | None:
+    """The path of the title page of an EPUB FanFicFare wrote, else None."""
+    made_by_fanficfare = any(
+        _local(node.tag) in ("contributor", "identifier") and "fanficfare" in "".join(node.itertext()).lower()
+        for node in package.iter()
+    )
+    if not made_by_fanficfare:
+        return None
+    for node in package.iter():
+        if _local(node.tag) == "item" and node.get("id") == "title_page" and node.get("href"):
+            return _resolve(opf_dir, node.get("href", ""))
+    return None
+
+
 def _spine_documents(package: ElementTree.Element, opf_dir: str) -> list[tuple[str, str]]:
     """(path, manifest id) of the spine's readable documents in reading order."""
     manifest: dict[str, tuple[str, str, str]] = {}
@@ -216,17 +238,25 @@ def convert_epub(data: bytes, *, limits: EpubLimits = DEFAULT_LIMITS) -> tuple[s
             raise UploadRejected("The EPUB is broken: the package (OPF) file container.xml names is missing.")
         package = _xml(_read(archive, opf_path, limits.max_xml), "package (OPF) file")
         metadata = _metadata(package)
+        title_page = _fanficfare_title_page(package, posixpath.dirname(opf_path))
+        if title_page is not None and title_page in archive.namelist():
+            # FanFicFare's OPF lumps fandoms, genres and characters into dc:subject and leaves out
+            # the rating; its title page labels each field.
+            page = parse_html(_decode_xhtml(_read(archive, title_page, limits.max_xml)))
+            metadata = fanficfare.title_page_metadata(page).merged(metadata)
         documents = _spine_documents(package, posixpath.dirname(opf_path))
         if not documents:
             raise UploadRejected("The EPUB's spine lists no chapters.")
         if _encrypted_paths(archive, limits) & {path for path, _ in documents}:
             raise UploadRejected("The EPUB is encrypted (DRM); only DRM-free EPUBs can be read.")
         merged = Extract(metadata=metadata)
+        kinds: set[str] = set()
         budget = limits.max_total_uncompressed
         for path, _idref in documents:
             raw = _read(archive, path, budget)
             budget -= len(raw)
             part = extract_document(parse_html(_decode_xhtml(raw)), work_title=metadata.title or "")
+            kinds.add(part.kind)
             merged.metadata = merged.metadata.merged(part.metadata if part.kind != "generic" else Metadata())
             merged.front_notes.extend(part.front_notes)
             if not merged.chapters and not part.chapters:
@@ -235,6 +265,8 @@ def convert_epub(data: bytes, *, limits: EpubLimits = DEFAULT_LIMITS) -> tuple[s
             merged.end_notes.extend(part.end_notes)
     if not merged.chapters:
         raise UploadRejected("The EPUB has no story text in its chapters.")
+    if "fanficfare" in kinds:
+        fanficfare_contents(merged)
     return html_to_text(merged), merged.metadata
 
 

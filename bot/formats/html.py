@@ -5,6 +5,7 @@ tree is built, so their text never reaches the story. Walks are iterative, so de
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Iterator
@@ -219,7 +220,7 @@ class Extract:
     front_matter: list[str] = field(default_factory=list)
     chapters: list[ChapterText] = field(default_factory=list)
     end_notes: list[str] = field(default_factory=list)
-    kind: str = "generic"  # "ao3", "ffn" or "generic"
+    kind: str = "generic"  # "ao3", "ffn", "fanficfare" or "generic"
 
 
 def _head_metadata(root: Element) -> Metadata:
@@ -459,6 +460,15 @@ def extract_document(root: Element, *, work_title: str | None = None) -> Extract
     `work_title` is the book's title when known from elsewhere (EPUB metadata): a leading heading
     repeating it is not a chapter, while a page `<title>` naming only the chapter is ignored.
     """
+    # Imported here: the FanFicFare reader is built on this module's tree and blocks.
+    from bot.formats import fanficfare
+
+    if fanficfare.is_fanficfare_page(root):
+        chapters, metadata = fanficfare.page_chapters(root)
+        return Extract(metadata=metadata, chapters=chapters, kind="fanficfare")
+    if fanficfare.is_fanficfare_chapter(root):
+        chapter = fanficfare.epub_chapter(root)
+        return Extract(chapters=[chapter] if chapter else [], kind="fanficfare")
     storytext = root.find(id="storytext")
     if storytext:
         return _ffn(root, storytext)
@@ -495,4 +505,14 @@ def convert_html(data: bytes) -> tuple[str, Metadata]:
     extract = extract_document(parse_html(markup))
     if not extract.chapters:
         raise UploadRejected("The HTML file has no story text in it (only markup, scripts or styles).")
+    if extract.kind == "fanficfare":
+        fanficfare_contents(extract)
     return html_to_text(extract), extract.metadata
+
+
+def fanficfare_contents(extract: Extract) -> None:
+    """FanFicFare's chapters headed by position, their contents titles kept in the metadata."""
+    from bot.formats import fanficfare
+
+    extract.chapters, contents = fanficfare.by_position(extract.chapters)
+    extract.metadata = dataclasses.replace(extract.metadata, contents=contents)

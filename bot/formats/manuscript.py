@@ -39,6 +39,9 @@ class Metadata:
     tags: tuple[str, ...] = ()
     language: str | None = None
     source: str | None = None  # where the story was published (a URL), as the file gives it
+    # The file's table of contents, (number, title) per chapter, where the text's own headings
+    # cannot carry them (titles too long or too odd for the parser's heading rules).
+    contents: tuple[tuple[int | None, str | None], ...] = ()
 
     def merged(self, other: Metadata) -> Metadata:
         """Fields of `self`, with gaps filled from `other`."""
@@ -51,6 +54,7 @@ class Metadata:
             tags=self.tags or other.tags,
             language=self.language or other.language,
             source=self.source or other.source,
+            contents=self.contents or other.contents,
         )
 
     def as_json(self) -> dict[str, object]:
