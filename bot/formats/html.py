@@ -306,7 +306,8 @@ def _ao3(root: Element) -> Extract:
                 current = chapter()
                 if current["blocks"] and position == "before" and kind != "summary":
                     position = "after"
-                current[position].append(text)
+                # Labelled as what it is: the parser sets a chapter summary apart as a summary.
+                current[position].append(f"Summary: {text}" if kind == "summary" else text)
             continue
         if region == "body" and node.tag in ("h2", "h3") and "byline" not in classes:
             title = text_of(node)
@@ -350,26 +351,57 @@ _AO3_RATINGS = {
 }
 
 
-def _ao3_tags(preface: Element) -> dict[str, str | None]:
-    """Rating and first fandom from the work's tag list (a <dl> of <dt>label</dt><dd>value</dd>)."""
-    found: dict[str, str | None] = {"rating": None, "fandom": None}
-    label = None
+# The tag list's labels (the download's <dt> text, singular or plural) or the work page's <dd> classes.
+_AO3_FIELDS = (
+    ("rating", "rating"),
+    ("warning", "tags"),
+    ("fandom", "fandom"),
+    ("relationship", "tags"),
+    ("character", "tags"),
+    ("additional tag", "tags"),
+    ("freeform", "tags"),
+    ("language", "language"),
+)
+
+
+def _ao3_field(label: str) -> str | None:
+    return next((field for word, field in _AO3_FIELDS if word in label), None)
+
+
+def _ao3_tags(preface: Element) -> dict[str, object]:
+    """Metadata from the work's tag list (a <dl> of <dt>label</dt><dd>value</dd>): rating, fandoms,
+    archive warnings, relationships, characters and additional tags (as tags), language; and the
+    work's address from the download's "Posted originally on the Archive of Our Own at URL"."""
+    values: dict[str, list[str]] = {}
+    label = ""
     for node in preface.iter():
         if node.tag == "dt":
-            label = text_of(node).rstrip(":").strip().lower()
-            if "rating" in node.classes:
-                label = "rating"
-            elif "fandom" in node.classes:
-                label = "fandom"
+            label = " ".join(node.classes) + " " + text_of(node).rstrip(":").strip().lower()
         elif node.tag == "dd":
-            key = "rating" if "rating" in node.classes else "fandom" if "fandom" in node.classes else label
-            if key in ("rating", "fandom") and found[key] is None:
-                first = node.find("a")
-                found[key] = text_of(first or node) or None
-            label = None
-    if found["rating"] is not None:
-        found["rating"] = _AO3_RATINGS.get(found["rating"].lower(), found["rating"])
-    return found
+            field = _ao3_field(" ".join(node.classes)) or _ao3_field(label)
+            links = [text_of(a) for a in node.iter() if a.tag == "a"]
+            items = links or [t.strip() for t in text_of(node).split(", ")]
+            if field == "tags":
+                values.setdefault(field, []).extend(item for item in items if item)
+            elif field is not None and field not in values:
+                values[field] = [item for item in items if item]
+            label = ""
+    rating = next(iter(values.get("rating", ())), None)
+    if rating is not None:
+        rating = _AO3_RATINGS.get(rating.lower(), rating)
+    message = preface.find("p", cls="message")
+    work_link = next(
+        (a.attrs["href"] for a in (message.iter() if message else ()) if a.tag == "a"
+         and "/works/" in a.attrs.get("href", "")),
+        None,
+    )
+    return {
+        "rating": rating,
+        "fandom": ", ".join(values.get("fandom", ())) or None,
+        "tags": tuple(dict.fromkeys(values.get("tags", ()))),
+        "language": next(iter(values.get("language", ())), None),
+        "source": work_link,
+    }
 
 
 _CHAPTERISH = re.compile(r"^\s*(chapter|part|book|prologue|epilogue|interlude)\b|^\s*\d+\b", re.IGNORECASE)
