@@ -150,3 +150,14 @@ def test_ingest_stores_the_file_metadata_unless_the_toml_gives_its_own(tmp_path:
     assert result.returncode == 0, result.stderr
     rows = sqlite3.connect(db).execute("SELECT title, author, fandom, rating FROM stories ORDER BY id").fetchall()
     assert rows == [("From the Page", "inkfox", "Naruto", "T"), ("Overridden", "toml author", "Naruto", "M")]
+
+
+def test_markdown_front_matter_is_metadata_not_story(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "road.md"
+    path.write_bytes(b"---\ntitle: The Long Road\nauthor: inkfox\nlang: en\ntags: [Team Seven, Missions]\n---\n\n" + MARKDOWN)
+    printed = parse_json(path, capsys)
+    assert printed["title"] == "The Long Road"
+    assert (printed["metadata"]["author"], printed["metadata"]["language"]) == ("inkfox", "en")
+    assert printed["metadata"]["tags"] == ["Team Seven", "Missions"]
+    assert [c["title"] for c in printed["chapters"]] == ["Dawn", "The Road"]
+    assert not any("inkfox" in p or "---" in p for c in printed["chapters"] for s in c["scenes"] for p in s["paragraphs"])

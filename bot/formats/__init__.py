@@ -16,7 +16,7 @@ from bot.formats import fanficfare
 from bot.formats.epub import convert_epub
 from bot.formats.html import convert_html
 from bot.formats.manuscript import Manuscript, Metadata
-from bot.formats.text import UploadRejected, decode_text, strip_markdown
+from bot.formats.text import UploadRejected, decode_text, split_front_matter, strip_markdown
 from bot.parsing import NotAStory, Story, content_hash, parse_story
 from bot.parsing.parser import ParseProgress
 
@@ -87,9 +87,24 @@ def convert_upload(
         converted, metadata = written_by_fanficfare
         return Manuscript("fanficfare", converted.encode("utf-8"), metadata)
     if extension in (".md", ".markdown"):
-        return Manuscript("markdown", strip_markdown(text).encode("utf-8"))
+        fields, text = split_front_matter(text)
+        return Manuscript("markdown", strip_markdown(text).encode("utf-8"), _front_matter_metadata(fields))
     # Plain text goes to the parser untouched (its own decoding handles it) once we know it is text.
     return Manuscript("text", data)
+
+
+def _front_matter_metadata(fields: dict[str, str]) -> Metadata:
+    tags = fields.get("tags") or fields.get("keywords") or fields.get("subject") or ""
+    return Metadata(
+        title=fields.get("title"),
+        author=fields.get("author"),
+        summary=fields.get("description") or fields.get("summary"),
+        fandom=fields.get("fandom"),
+        rating=fields.get("rating"),
+        tags=tuple(t.strip() for t in tags.strip("[]").split(",") if t.strip()),
+        language=fields.get("lang") or fields.get("language"),
+        source=fields.get("source") or fields.get("url"),
+    )
 
 
 @dataclass(frozen=True, slots=True)

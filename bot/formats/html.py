@@ -181,7 +181,8 @@ def blocks_of(node: Element) -> list[Block]:
             flush()
             continue
         tag = item.tag
-        if tag in _SKIPPED_IN_TEXT or "landmark" in item.classes:
+        # pandoc's standalone title block repeats the <head>'s title, author and description.
+        if tag in _SKIPPED_IN_TEXT or "landmark" in item.classes or item.id == "title-block-header":
             continue
         if tag == "br":
             buffer.append("\n")
