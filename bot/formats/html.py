@@ -413,7 +413,8 @@ _FFN_OPTION = re.compile(r"^\s*(\d+)\.\s*(.*)$")
 def _ffn(root: Element, storytext: Element) -> Extract:
     extract = Extract(kind="ffn")
     profile = root.find(id="profile_top")
-    title = author = summary = rating = fandom = None
+    title = author = summary = rating = fandom = language = None
+    tags: tuple[str, ...] = ()
     if profile:
         title_el = profile.find("b")
         author_el = next(
@@ -425,6 +426,7 @@ def _ffn(root: Element, storytext: Element) -> Extract:
         summary = text_of(summary_el) if summary_el else None
         rated = _FFN_RATING.search(text_of(profile))
         rating = rated.group(1) if rated else None
+        language, tags = _ffn_details(profile)
     crumbs = root.find(id="pre_story_links")
     if crumbs:
         links = [a for a in crumbs.iter() if a.tag == "a"]
@@ -436,11 +438,26 @@ def _ffn(root: Element, storytext: Element) -> Extract:
         match = _FFN_OPTION.match(text_of(chosen)) if chosen else None
         if match:
             number, chapter_title = int(match.group(1)), match.group(2).strip() or None
-    extract.metadata = Metadata(title=title, author=author, summary=summary, fandom=fandom, rating=rating)
+    extract.metadata = Metadata(
+        title=title, author=author, summary=summary, fandom=fandom, rating=rating, tags=tags, language=language,
+        source=_head_metadata(root).source,
+    )
     extract.chapters = [
         ChapterText(title=chapter_title, number=number, paragraphs=_paragraphs(blocks_of(storytext)))
     ]
     return extract
+
+
+def _ffn_details(profile: Element) -> tuple[str | None, tuple[str, ...]]:
+    """Language, then genres and characters as tags, from FanFiction.Net's line
+    `Rated: Fiction T - English - Adventure/Drama - Naruto U., Hinata H. - Chapters: 5 - ...`."""
+    line = next((text_of(n) for n in profile.iter() if n.tag == "span" and "Rated:" in text_of(n)), "")
+    parts = [part.strip() for part in line.split(" - ")]
+    if len(parts) < 2 or not parts[0].startswith("Rated:"):
+        return None, ()
+    plain = [part for part in parts[1:] if ":" not in part and part != "Complete"]
+    tags = [tag.strip("[] ") for part in plain[1:3] for tag in re.split(r"[/,]", part) if tag.strip("[] ")]
+    return (plain[0] if plain else None), tuple(tags)
 
 
 def _generic(root: Element, work_title: str | None) -> Extract:
