@@ -1,8 +1,10 @@
 """`parse` and `ingest` read every format `/story add` reads, through the same code (CONTRACT §3)."""
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -161,3 +163,50 @@ def test_markdown_front_matter_is_metadata_not_story(tmp_path: Path, capsys: pyt
     assert printed["metadata"]["tags"] == ["Team Seven", "Missions"]
     assert [c["title"] for c in printed["chapters"]] == ["Dawn", "The Road"]
     assert not any("inkfox" in p or "---" in p for c in printed["chapters"] for s in c["scenes"] for p in s["paragraphs"])
+
+
+def headingless_epub(contents: str) -> bytes:
+    """An EPUB split as calibre splits a book: chapter documents without headings, named only by
+    the table of contents (`contents`: "nav" for EPUB 3, "ncx" for EPUB 2)."""
+    chapters = [("The River", CHAPTER_ONE), ("Crossing", CHAPTER_TWO)]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", "application/epub+zip")
+        archive.writestr("META-INF/container.xml", '<?xml version="1.0"?><container version="1.0" '
+                         'xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles><rootfile '
+                         'full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/></rootfiles></container>')
+        toc_item = ('<item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>'
+                    if contents == "nav" else '<item id="ncx" href="toc.ncx" media-type="application/x-dtbncx+xml"/>')
+        items = "".join(f'<item id="c{i}" href="text/index_split_{i:03d}.html" media-type="application/xhtml+xml"/>'
+                        for i in range(len(chapters)))
+        spine = "".join(f'<itemref idref="c{i}"/>' for i in range(len(chapters)))
+        archive.writestr("OEBPS/content.opf", f"""<?xml version="1.0" encoding="utf-8"?>
+<package xmlns="http://www.idpf.org/2007/opf" version="2.0" unique-identifier="uid">
+<metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:identifier id="uid">1</dc:identifier>
+<dc:title>The Ferry</dc:title><dc:creator>reedwhistle</dc:creator></metadata>
+<manifest>{toc_item}{items}</manifest><spine{' toc="ncx"' if contents == "ncx" else ""}>{spine}</spine></package>""")
+        if contents == "nav":
+            links = "".join(f'<li><a href="text/index_split_{i:03d}.html">{t}</a></li>' for i, (t, _) in enumerate(chapters))
+            archive.writestr("OEBPS/nav.xhtml", f'<html xmlns="http://www.w3.org/1999/xhtml"><body><nav><ol>{links}</ol></nav></body></html>')
+        else:
+            points = "".join(f'<navPoint id="p{i}" playOrder="{i}"><navLabel><text>{t}</text></navLabel>'
+                             f'<content src="text/index_split_{i:03d}.html#start"/></navPoint>' for i, (t, _) in enumerate(chapters))
+            archive.writestr("OEBPS/toc.ncx", '<?xml version="1.0"?><ncx xmlns="http://www.daisy.org/z3986/2005/ncx/" '
+                             f'version="2005-1"><navMap>{points}</navMap></ncx>')
+        for i, (_, lines) in enumerate(chapters):
+            body = "".join(f'<p class="calibre1">{line}</p>' for line in lines)
+            archive.writestr(f"OEBPS/text/index_split_{i:03d}.html", '<?xml version="1.0" encoding="utf-8"?>'
+                             f'<html xmlns="http://www.w3.org/1999/xhtml"><head><title>The Ferry</title></head><body>{body}</body></html>')
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("contents", ["nav", "ncx"])
+def test_epub_chapters_without_headings_take_their_titles_from_the_contents(
+    contents: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "ferry.epub"
+    path.write_bytes(headingless_epub(contents))
+    printed = parse_json(path, capsys)
+    assert printed["title"] == "The Ferry" and printed["metadata"]["author"] == "reedwhistle"
+    assert [c["title"] for c in printed["chapters"]] == ["The River", "Crossing"]
+    assert [p for s in printed["chapters"][1]["scenes"] for p in s["paragraphs"]] == CHAPTER_TWO

@@ -4,6 +4,7 @@ Only the members the spine names are ever decompressed, each with a hard cap on 
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import posixpath
@@ -155,6 +156,38 @@ def _metadata(package: ElementTree.Element) -> Metadata:
     )
 
 
+def _toc_labels(
+    archive: zipfile.ZipFile, package: ElementTree.Element, opf_dir: str, limits: EpubLimits
+) -> dict[str, str]:
+    """Document path -> its title in the table of contents: the EPUB 3 nav, else the EPUB 2 NCX.
+    Empty when the book has neither (or they cannot be read: the contents are a nicety)."""
+    manifest = {n.get("id"): n for n in package.iter() if _local(n.tag) == "item" and n.get("id") and n.get("href")}
+    nav = next((n for n in manifest.values() if "nav" in (n.get("properties") or "").split()), None)
+    spine = next((n for n in package.iter() if _local(n.tag) == "spine"), None)
+    ncx = manifest.get(spine.get("toc")) if spine is not None and spine.get("toc") else None
+    labels: dict[str, str] = {}
+    try:
+        if nav is not None:
+            path = _resolve(opf_dir, nav.get("href", ""))
+            document = parse_html(_decode_xhtml(_read(archive, path, limits.max_xml)))
+            for link in document.iter():
+                if link.tag == "a" and link.attrs.get("href") and text_of(link):
+                    labels.setdefault(_resolve(posixpath.dirname(path), link.attrs["href"]), text_of(link))
+        elif ncx is not None:
+            path = _resolve(opf_dir, ncx.get("href", ""))
+            for point in _xml(_read(archive, path, limits.max_xml), "table of contents (NCX)").iter():
+                if _local(point.tag) != "navpoint":
+                    continue
+                label = next((" ".join("".join(t.itertext()).split()) for t in point.iter() if _local(t.tag) == "text"), "")
+                content = next((c.get("src", "") for c in point.iter() if _local(c.tag) == "content"), "")
+                if label and content:
+                    labels.setdefault(_resolve(posixpath.dirname(path), content), label)
+    except UploadRejected as error:
+        log.info("table of contents not read: %s", error)
+        return {}
+    return labels
+
+
 def _fanficfare_title_page(package: ElementTree.Element, opf_dir: str) -> str | None:
     """The path of the title page of an EPUB FanFicFare wrote, else None."""
     made_by_fanficfare = any(
@@ -250,6 +283,7 @@ def convert_epub(data: bytes, *, limits: EpubLimits = DEFAULT_LIMITS) -> tuple[s
         if _encrypted_paths(archive, limits) & {path for path, _ in documents}:
             raise UploadRejected("The EPUB is encrypted (DRM); only DRM-free EPUBs can be read.")
         merged = Extract(metadata=metadata)
+        labels = _toc_labels(archive, package, posixpath.dirname(opf_path), limits)
         kinds: set[str] = set()
         budget = limits.max_total_uncompressed
         for path, _idref in documents:
@@ -257,6 +291,9 @@ def convert_epub(data: bytes, *, limits: EpubLimits = DEFAULT_LIMITS) -> tuple[s
             budget -= len(raw)
             part = extract_document(parse_html(_decode_xhtml(raw)), work_title=metadata.title or "")
             kinds.add(part.kind)
+            if part.kind == "generic" and len(part.chapters) == 1 and part.chapters[0].title is None and labels.get(path):
+                # A chapter document without a heading (calibre splits books so): the contents name it.
+                part.chapters[0] = dataclasses.replace(part.chapters[0], title=labels[path])
             merged.metadata = merged.metadata.merged(part.metadata if part.kind != "generic" else Metadata())
             merged.front_notes.extend(part.front_notes)
             if not merged.chapters and not part.chapters:
