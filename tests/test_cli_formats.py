@@ -210,3 +210,11 @@ def test_epub_chapters_without_headings_take_their_titles_from_the_contents(
     assert printed["title"] == "The Ferry" and printed["metadata"]["author"] == "reedwhistle"
     assert [c["title"] for c in printed["chapters"]] == ["The River", "Crossing"]
     assert [p for s in printed["chapters"][1]["scenes"] for p in s["paragraphs"]] == CHAPTER_TWO
+
+
+def test_an_ao3_rating_name_is_stored_as_the_letter_the_age_gate_knows(tmp_path: Path) -> None:
+    (tmp_path / "dark.md").write_bytes(b"---\ntitle: Dark Road\nrating: Mature\n---\n\n" + MARKDOWN)
+    db = tmp_path / "bot.db"
+    result = run_cli("ingest", tmp_path / "dark.md", db=db, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sqlite3.connect(db).execute("SELECT title, rating FROM stories").fetchall() == [("Dark Road", "M")]

@@ -15,7 +15,7 @@ from bot.config import DEFAULT_MAX_UPLOAD_MB
 from bot.formats import fanficfare
 from bot.formats.epub import convert_epub
 from bot.formats.html import convert_html
-from bot.formats.manuscript import Manuscript, Metadata
+from bot.formats.manuscript import Manuscript, Metadata, short_rating
 from bot.formats.text import UploadRejected, decode_text, split_front_matter, strip_markdown
 from bot.parsing import NotAStory, Story, content_hash, parse_story
 from bot.parsing.parser import ParseProgress
@@ -155,4 +155,6 @@ def read_upload(
         story = dataclasses.replace(story, chapters=chapters)
     elif contents:
         log.warning("%s: %d chapters in its contents, %d parsed", filename, len(contents), len(story.chapters))
-    return Upload(story, manuscript.metadata, manuscript.kind, content_hash(manuscript.text))
+    # One spelling per rating whatever the producer wrote, so the age gate knows `Mature` is M.
+    metadata = dataclasses.replace(manuscript.metadata, rating=short_rating(manuscript.metadata.rating))
+    return Upload(story, metadata, manuscript.kind, content_hash(manuscript.text))

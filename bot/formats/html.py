@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-from bot.formats.manuscript import SCENE_BREAK, ChapterText, Metadata, render_text
+from bot.formats.manuscript import SCENE_BREAK, ChapterText, Metadata, render_text, short_rating
 from bot.formats.text import UploadRejected, decode_text
 
 log = logging.getLogger(__name__)
@@ -343,15 +343,6 @@ def _holds_userstuff(node: Element) -> bool:
     )
 
 
-_AO3_RATINGS = {
-    "general audiences": "G",
-    "teen and up audiences": "T",
-    "mature": "M",
-    "explicit": "E",
-    "not rated": None,
-}
-
-
 # The tag list's labels (the download's <dt> text, singular or plural) or the work page's <dd> classes.
 _AO3_FIELDS = (
     ("rating", "rating"),
@@ -389,7 +380,7 @@ def _ao3_tags(preface: Element) -> dict[str, object]:
             label = ""
     rating = next(iter(values.get("rating", ())), None)
     if rating is not None:
-        rating = _AO3_RATINGS.get(rating.lower(), rating)
+        rating = short_rating(rating)
     message = preface.find("p", cls="message")
     work_link = next(
         (a.attrs["href"] for a in (message.iter() if message else ()) if a.tag == "a"

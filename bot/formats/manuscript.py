@@ -27,6 +27,23 @@ class ChapterText:
     notes_after: tuple[str, ...] = ()
 
 
+# AO3's rating names (also in FanFicFare files of AO3 works) as the letters the age gate knows.
+_RATING_NAMES = {
+    "general audiences": "G",
+    "teen and up audiences": "T",
+    "mature": "M",
+    "explicit": "E",
+    "not rated": None,
+}
+
+
+def short_rating(rating: str | None) -> str | None:
+    """`Mature` -> `M`, `Explicit` -> `E`, ...; other ratings as given."""
+    if rating is None:
+        return None
+    return _RATING_NAMES.get(rating.strip().lower(), rating.strip() or None)
+
+
 @dataclass(frozen=True, slots=True)
 class Metadata:
     """What the file says about itself; any field may be missing."""
