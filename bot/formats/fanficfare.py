@@ -111,15 +111,15 @@ def is_fanficfare_page(root: Element) -> bool:
 
 
 def _byline(heading: Element | None) -> dict[str, str | None]:
-    """Title, author and story URL from `<h1><a href=URL>Title</a> by <a class=authorlink>Author</a></h1>`."""
+    """Title, authors and story URL from `<h1><a href=URL>Title</a> by <a class=authorlink>Author</a>, ...</h1>`."""
     if heading is None:
         return {}
     links = [a for a in heading.iter() if a.tag == "a"]
-    author = next((a for a in links if "authorlink" in a.classes), None)
-    story = next((a for a in links if a is not author), None)
+    authors = [text_of(a) for a in links if "authorlink" in a.classes]
+    story = next((a for a in links if "authorlink" not in a.classes), None)
     return {
         "title": text_of(story) if story else None,
-        "author": text_of(author) if author else None,
+        "author": ", ".join(a for a in authors if a) or None,
         "source": story.attrs.get("href") or None if story else None,
     }
 
@@ -206,10 +206,19 @@ def convert_text(text: str) -> tuple[str, Metadata] | None:
     toc = next((i for i, line in enumerate(lines[:500]) if line.strip() == _TOC_TITLE), None)
     if toc is None:
         return None
-    head = [line.strip() for line in lines[:toc] if line.strip()]
-    if len(head) < 3 or not head[1].startswith("by ") or not _LABEL.match(head[2]):
+    # The title, the byline and the fields, each block wrapped at 78 columns by FanFicFare.
+    head: list[list[str]] = [[]]
+    for line in lines[:toc]:
+        if line.strip():
+            head[-1].append(line.strip())
+        elif head[-1]:
+            head.append([])
+    head = [block for block in head if block]
+    if len(head) < 3 or not head[1][0].startswith("by ") or not _LABEL.match(head[2][0]):
         return None
-    metadata = metadata_of(_fields_of_lines(head[2:]), title=head[0], author=head[1][3:].strip())
+    title, byline = " ".join(head[0]), " ".join(head[1])
+    fields = _fields_of_lines([line for block in head[2:] for line in block])
+    metadata = metadata_of(fields, title=title, author=byline[3:].strip())
     entries: list[str] = []
     at = toc + 1
     while at < len(lines) and not (lines[at].startswith(_TXT_CHAPTER_INDENT) and lines[at].strip()):

@@ -43,19 +43,23 @@ def _fanficfare() -> str | None:
     return str(beside) if beside.exists() else shutil.which("fanficfare")
 
 
-@pytest.fixture(scope="module")
-def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The same story written by FanFicFare as EPUB, HTML and TXT."""
+def make(folder: Path, sid: int) -> dict[str, Path]:
+    """test1.com's story `sid` written by FanFicFare as EPUB, HTML and TXT into `folder`."""
     tool = _fanficfare()
     if tool is None:
         pytest.skip("FanFicFare is not installed (pip install fanficfare, or the project's test extra)")
-    folder = tmp_path_factory.mktemp("fanficfare")
     files = {}
     for fmt in FORMATS:
-        subprocess.run([tool, "--non-interactive", "-f", fmt, "http://test1.com?sid=1"], cwd=folder,
+        subprocess.run([tool, "--non-interactive", "-f", fmt, f"http://test1.com?sid={sid}"], cwd=folder,
                        check=True, capture_output=True, timeout=120)
         files[fmt] = next(folder.glob(f"*.{fmt}"))
     return files
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The same story written by FanFicFare as EPUB, HTML and TXT."""
+    return make(tmp_path_factory.mktemp("fanficfare"), 1)
 
 
 def parsed(path: Path, capsys: pytest.CaptureFixture[str]) -> dict:
@@ -132,3 +136,17 @@ def test_ingest_stores_fanficfare_files_with_their_metadata(made, tmp_path) -> N
     assert "3 added" in result.stdout
     rows = sqlite3.connect(db).execute("SELECT title, author, rating, chapter_count FROM stories").fetchall()
     assert rows == [(TITLE, AUTHOR, "Tweenie", 9)] * 3
+
+
+@pytest.mark.parametrize("sid", [664, 673], ids=["odd-title", "many-authors"])
+def test_wrapped_titles_and_many_authors_read_alike_in_every_format(sid, tmp_path) -> None:
+    """test1.com's 664 has a title full of markup characters, 673 nineteen authors: TXT wraps both."""
+    files = make(tmp_path, sid)
+    uploads = {fmt: read_upload(path.name, path.read_bytes(), max_bytes=None) for fmt, path in files.items()}
+    titles = {upload.title for upload in uploads.values()}
+    authors = {upload.metadata.author for upload in uploads.values() if upload.metadata.author}
+    assert len(titles) == 1 and titles.pop().startswith(f"Test Story Title {sid}")
+    assert len(authors) == 1
+    if sid == 673:
+        assert authors.pop().endswith("Author From List o")
+    assert {len(upload.story.chapters) for upload in uploads.values()} == {9}
