@@ -12,7 +12,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from bot.formats.html import Element, _paragraphs, blocks_of, text_of
+from bot.formats.html import Element, blocks_of, paragraphs_of, text_of
 from bot.formats.manuscript import SCENE_BREAK, ChapterText, Metadata, render_text
 from bot.formats.text import strip_markdown
 
@@ -129,7 +129,7 @@ def _chapter_body(container: Element) -> tuple[str, ...]:
     blocks = blocks_of(container)
     if blocks and blocks[0].kind == "h":
         blocks = blocks[1:]
-    return _paragraphs(blocks)
+    return paragraphs_of(blocks)
 
 
 def page_chapters(root: Element) -> tuple[list[ChapterText], Metadata]:
@@ -171,7 +171,7 @@ def epub_chapter(root: Element) -> ChapterText | None:
     paragraphs: list[str] = []
     for child in body.children:
         if isinstance(child, Element) and child is not heading:
-            paragraphs.extend(_chapter_body(child) if child.tag == "div" else _paragraphs(blocks_of(child)))
+            paragraphs.extend(_chapter_body(child) if child.tag == "div" else paragraphs_of(blocks_of(child)))
     if not any(p != SCENE_BREAK for p in paragraphs):
         return None
     return ChapterText(title=title, paragraphs=tuple(paragraphs))
@@ -202,6 +202,8 @@ def _txt_paragraph(lines: list[str]) -> str:
 
 def convert_text(text: str) -> tuple[str, Metadata] | None:
     """FanFicFare's TXT as parser text and metadata, or None when `text` is not laid out that way."""
+    if _TOC_TITLE not in text[:200_000]:
+        return None  # most text files: not split into lines for nothing
     lines = text.splitlines()
     toc = next((i for i, line in enumerate(lines[:500]) if line.strip() == _TOC_TITLE), None)
     if toc is None:

@@ -203,7 +203,7 @@ def blocks_of(node: Element) -> list[Block]:
     return out
 
 
-def _paragraphs(blocks: list[Block]) -> tuple[str, ...]:
+def paragraphs_of(blocks: list[Block]) -> tuple[str, ...]:
     """Blocks as paragraph strings; headings inside a chapter stay as lines, rules become scene breaks."""
     return tuple(SCENE_BREAK if b.kind == "hr" else b.text for b in blocks)
 
@@ -326,7 +326,7 @@ def _ao3(root: Element) -> Extract:
     extract.chapters = [
         ChapterText(
             title=c["title"],
-            paragraphs=_paragraphs(c["blocks"]),
+            paragraphs=paragraphs_of(c["blocks"]),
             notes_before=tuple(c["before"]),
             notes_after=tuple(c["after"]),
         )
@@ -434,7 +434,7 @@ def _ffn(root: Element, storytext: Element) -> Extract:
         source=_head_metadata(root).source,
     )
     extract.chapters = [
-        ChapterText(title=chapter_title, number=number, paragraphs=_paragraphs(blocks_of(storytext)))
+        ChapterText(title=chapter_title, number=number, paragraphs=paragraphs_of(blocks_of(storytext)))
     ]
     return extract
 
@@ -488,7 +488,7 @@ def _generic(root: Element, work_title: str | None) -> Extract:
         chapters = [{"title": None, "blocks": [Block("p", t) for t in extract.front_matter]}]
         extract.front_matter = []
     extract.chapters = [
-        ChapterText(title=c["title"], paragraphs=_paragraphs(c["blocks"]))
+        ChapterText(title=c["title"], paragraphs=paragraphs_of(c["blocks"]))
         for c in chapters
         if any(b.kind == "p" for b in c["blocks"])
     ]
