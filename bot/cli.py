@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -18,7 +19,15 @@ from typing import NoReturn, TextIO
 from bot.config import ConfigError, Settings, load_settings
 from bot.parsing.model import NotAStory, Story
 from bot.store import Store, StoreError
-from bot.store.loader import STAGED_PREFIX, FileOutcome, LoadReport, load_paths, story_files
+from bot.store.loader import (
+    STAGED_PREFIX,
+    BadStoryFile,
+    FileOutcome,
+    LoadReport,
+    load_paths,
+    read_toml_metadata,
+    story_files,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.add_parser("run", help="connect to Discord and serve (the default)")
     ingest = commands.add_parser("ingest", help="load story files or folders into the database")
-    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH", help=".txt files (with .toml metadata beside) or folders")
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="story files (.txt, .md, .html, .epub; .toml metadata beside) or folders")
     parse = commands.add_parser("parse", help="show how a story file is understood, without touching the database")
     parse.add_argument("file", type=Path, metavar="FILE")
     parse.add_argument("--json", action="store_true", help="print the parse as one JSON object (CONTRACT §5)")
@@ -83,31 +92,52 @@ def database_settings() -> Settings:
 
 
 def parse_command(path: Path, *, as_json: bool) -> int:
-    from bot.parsing import parse_story, story_to_json
+    from bot.formats import Metadata, UploadRejected, read_upload
+    from bot.parsing import story_to_json
 
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"{path}: cannot read ({exc.strerror})") from exc
     try:
-        story = parse_story(data, filename=path.name)
-    except NotAStory as exc:
+        # The reading path of `ingest` and `/story add`: every format, no upload size limit.
+        upload = read_upload(path.name, data, max_bytes=None, any_extension=True)
+    except (NotAStory, UploadRejected) as exc:
         raise UsageError(f"{path}: {exc}") from exc
+    try:
+        overrides = read_toml_metadata(path)
+    except BadStoryFile as exc:
+        raise UsageError(str(exc)) from exc
+    # What the file says of itself, the .toml beside it overriding (as `ingest` stores them).
+    metadata = Metadata(**{k: v for k, v in overrides.items() if k != "source"}).merged(
+        upload.metadata.merged(Metadata(summary=upload.story.summary))
+    )
+    story = upload.story
+    if metadata.title and metadata.title != story.title:
+        story = dataclasses.replace(story, title=metadata.title)
     if as_json:
-        json.dump(story_to_json(story), sys.stdout, ensure_ascii=False, indent=2)
+        json.dump(story_to_json(story, metadata.as_json()), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(describe_story(story, path))
+        sys.stdout.write(describe_story(story, path, metadata.as_json()))
     return EXIT_OK
 
 
-def describe_story(story: Story, path: Path) -> str:
-    """A human summary of a parse: title, chapters with scenes, notes, quotes and characters."""
+def describe_story(story: Story, path: Path, metadata: dict | None = None) -> str:
+    """A human summary of a parse: title, metadata, chapters with scenes, notes, quotes and characters."""
     paragraphs = sum(len(c.paragraphs) for c in story.chapters)
     words = sum(len(p.split()) for c in story.chapters for p in c.paragraphs)
+    metadata = metadata or {}
+    given = [
+        f"{key} {_clip(str(metadata[key]), 40)}" for key in ("author", "fandom", "rating", "language", "source")
+        if metadata.get(key)
+    ]
+    if metadata.get("tags"):
+        given.append(f"{len(metadata['tags'])} tags")
     lines = [
         f"{path.name}",
         f"  title:      {story.title or '(none stated)'}",
+        f"  metadata:   {'; '.join(given) if given else '(none)'}",
         f"  summary:    {_clip(story.summary) if story.summary else '(none)'}",
         f"  chapters:   {len(story.chapters)}, paragraphs: {paragraphs}, words: {words}",
     ]

@@ -122,6 +122,8 @@ def preview_embed(preview: Preview, filename: str) -> discord.Embed:
     embed.add_field(name="Notes set aside", value=_number(preview.notes))
     if preview.author:
         embed.add_field(name="Author", value=safe(preview.author, 200))
+    if preview.fandom:
+        embed.add_field(name="Fandom", value=safe(preview.fandom, 200))
     if preview.rating:
         embed.add_field(name="Rating", value=safe(preview.rating, 50))
     cast = ", ".join(f"{safe(name, 80)} ({lines})" for name, lines in preview.main_characters)
@@ -178,6 +180,8 @@ def info_embed(details: StoryDetails, bookmark_line: str | None) -> discord.Embe
         colour=story_colour(story.id),
     )
     embed.add_field(name="Author", value=safe(story.author, 200))
+    if story.fandom:
+        embed.add_field(name="Fandom", value=safe(story.fandom, 200))
     embed.add_field(name="Rating", value=safe(story.rating or "unrated", 50))
     embed.add_field(name="Words", value=_number(story.word_count))
     embed.add_field(name="Quotations", value=_number(story.quote_count))

@@ -1,7 +1,8 @@
-"""Turn an uploaded file (.txt, .md, .html/.htm, .epub) into parser input plus metadata, or refuse it clearly.
+"""Turn a story file (.txt, .md, .html/.htm, .epub) into parser input plus metadata, or refuse it clearly.
 
 Pure functions over bytes: no Discord, no database. `read_upload` also runs the parser, for callers
-that want the finished `Story`; run it in a worker thread, it is CPU-bound.
+that want the finished `Story`; it is the one reading path of `/story add`, `parse` and `ingest`.
+Run it in a worker thread or process, it is CPU-bound.
 """
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from bot.config import DEFAULT_MAX_UPLOAD_MB
+from bot.formats import fanficfare
 from bot.formats.epub import convert_epub
 from bot.formats.html import convert_html
-from bot.formats.manuscript import Manuscript, Metadata
-from bot.formats.text import UploadRejected, decode_text, strip_markdown
+from bot.formats.manuscript import Manuscript, Metadata, short_rating
+from bot.formats.text import UploadRejected, decode_text, split_front_matter, strip_markdown
 from bot.parsing import NotAStory, Story, content_hash, parse_story
+from bot.parsing.parser import ParseProgress
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +45,17 @@ def extension_of(filename: str) -> str:
     return PurePosixPath(filename.replace("\\", "/")).suffix.lower()
 
 
-def check_upload(filename: str, size: int, *, max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> str:
-    """Refuse by name and declared size before anything is downloaded; returns the extension."""
+def check_upload(
+    filename: str, size: int, *, max_bytes: int | None = DEFAULT_MAX_UPLOAD_BYTES, any_extension: bool = False
+) -> str:
+    """Refuse by name and declared size before anything is downloaded; returns the extension.
+
+    `max_bytes` None: no size limit. `any_extension`: a file of another extension is read as plain
+    text (the command line, where a story file may be called anything), not refused.
+    """
     extension = extension_of(filename)
+    if extension not in SUPPORTED_EXTENSIONS and any_extension:
+        extension = ".txt"
     if extension not in SUPPORTED_EXTENSIONS:
         shown = extension or "no extension"
         raise UploadRejected(
@@ -52,16 +63,18 @@ def check_upload(filename: str, size: int, *, max_bytes: int = DEFAULT_MAX_UPLOA
         )
     if size == 0:
         raise UploadRejected("The file is empty.")
-    if size > max_bytes:
+    if max_bytes is not None and size > max_bytes:
         raise UploadRejected(
             f"The file is {describe_size(size)}; the limit is {describe_size(max_bytes)}."
         )
     return extension
 
 
-def convert_upload(filename: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> Manuscript:
-    """An uploaded file's bytes -> Manuscript, by extension; UploadRejected with a clear reason otherwise."""
-    extension = check_upload(filename, len(data), max_bytes=max_bytes)
+def convert_upload(
+    filename: str, data: bytes, *, max_bytes: int | None = DEFAULT_MAX_UPLOAD_BYTES, any_extension: bool = False
+) -> Manuscript:
+    """A story file's bytes -> Manuscript, by extension; UploadRejected with a clear reason otherwise."""
+    extension = check_upload(filename, len(data), max_bytes=max_bytes, any_extension=any_extension)
     if extension == ".epub":
         text, metadata = convert_epub(data)
         return Manuscript("epub", text.encode("utf-8"), metadata)
@@ -69,10 +82,29 @@ def convert_upload(filename: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_U
         text, metadata = convert_html(data)
         return Manuscript("html", text.encode("utf-8"), metadata)
     text = decode_text(data)
+    written_by_fanficfare = fanficfare.convert_text(text)
+    if written_by_fanficfare is not None:
+        converted, metadata = written_by_fanficfare
+        return Manuscript("fanficfare", converted.encode("utf-8"), metadata)
     if extension in (".md", ".markdown"):
-        return Manuscript("markdown", strip_markdown(text).encode("utf-8"))
+        fields, text = split_front_matter(text)
+        return Manuscript("markdown", strip_markdown(text).encode("utf-8"), _front_matter_metadata(fields))
     # Plain text goes to the parser untouched (its own decoding handles it) once we know it is text.
     return Manuscript("text", data)
+
+
+def _front_matter_metadata(fields: dict[str, str]) -> Metadata:
+    tags = fields.get("tags") or fields.get("keywords") or fields.get("subject") or ""
+    return Metadata(
+        title=fields.get("title"),
+        author=fields.get("author"),
+        summary=fields.get("description") or fields.get("summary"),
+        fandom=fields.get("fandom"),
+        rating=fields.get("rating"),
+        tags=tuple(t.strip() for t in tags.strip("[]").split(",") if t.strip()),
+        language=fields.get("lang") or fields.get("language"),
+        source=fields.get("source") or fields.get("url"),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,15 +121,40 @@ class Upload:
         return self.metadata.title or self.story.title
 
 
-def read_upload(filename: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> Upload:
-    """Convert and parse an upload (CPU-bound: call from a worker thread)."""
-    manuscript = convert_upload(filename, data, max_bytes=max_bytes)
+def read_upload(
+    filename: str,
+    data: bytes,
+    *,
+    max_bytes: int | None = DEFAULT_MAX_UPLOAD_BYTES,
+    any_extension: bool = False,
+    progress: ParseProgress | None = None,
+) -> Upload:
+    """Convert and parse a story file (CPU-bound: call from a worker thread or process).
+
+    `/story add` passes its size limit; the command line passes `max_bytes=None, any_extension=True`.
+    `progress` is the parser's (see ParseProgress), counted over the converted text.
+    """
+    manuscript = convert_upload(filename, data, max_bytes=max_bytes, any_extension=any_extension)
     try:
-        story = parse_story(manuscript.text, filename=filename)
+        story = parse_story(manuscript.text, filename=filename, progress=progress)
     except NotAStory as error:
         raise UploadRejected(str(error)) from None
     if not story.chapters or not any(c.paragraphs for c in story.chapters):
         raise UploadRejected("I found no story text in that file.")
     if manuscript.metadata.summary and not story.summary:
         story = dataclasses.replace(story, summary=manuscript.metadata.summary)
-    return Upload(story, manuscript.metadata, manuscript.kind, content_hash(manuscript.text))
+    if manuscript.metadata.title:
+        # The file's own record of its title beats a heading the parser took for one.
+        story = dataclasses.replace(story, title=manuscript.metadata.title)
+    contents = manuscript.metadata.contents
+    if contents and len(contents) == len(story.chapters):
+        chapters = tuple(
+            dataclasses.replace(chapter, number=number, title=title)
+            for chapter, (number, title) in zip(story.chapters, contents, strict=True)
+        )
+        story = dataclasses.replace(story, chapters=chapters)
+    elif contents:
+        log.warning("%s: %d chapters in its contents, %d parsed", filename, len(contents), len(story.chapters))
+    # One spelling per rating whatever the producer wrote, so the age gate knows `Mature` is M.
+    metadata = dataclasses.replace(manuscript.metadata, rating=short_rating(manuscript.metadata.rating))
+    return Upload(story, metadata, manuscript.kind, content_hash(manuscript.text))

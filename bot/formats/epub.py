@@ -4,15 +4,25 @@ Only the members the spine names are ever decompressed, each with a hard cap on 
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import posixpath
+import re
 import zipfile
 from dataclasses import dataclass
 from urllib.parse import unquote
 from xml.etree import ElementTree
 
-from bot.formats.html import Extract, extract_document, html_to_text, parse_html, text_of
+from bot.formats import fanficfare
+from bot.formats.html import (
+    Extract,
+    extract_document,
+    fanficfare_contents,
+    html_to_text,
+    parse_html,
+    text_of,
+)
 from bot.formats.manuscript import Metadata
 from bot.formats.text import UploadRejected, check_readable
 
@@ -113,18 +123,83 @@ def _opf_path(archive: zipfile.ZipFile, limits: EpubLimits) -> str:
     raise UploadRejected("The EPUB is broken: container.xml names no package (OPF) file.")
 
 
+# dc:subject entries that describe the download rather than the story (FanFicFare adds them).
+_NOT_TAGS = re.compile(r"^(last update|fanfiction$|in-progress$|completed?$)", re.IGNORECASE)
+
+
 def _metadata(package: ElementTree.Element) -> Metadata:
+    """The OPF's Dublin Core metadata: title, creator, description, subjects (tags), language, source."""
     found: dict[str, str] = {}
+    tags: list[str] = []
     for node in package.iter():
         name = _local(node.tag)
-        text = "".join(node.itertext()).strip()
-        if name in ("title", "creator", "description") and text and name not in found:
-            found[name] = text
+        text = " ".join("".join(node.itertext()).split())
+        if not text:
+            continue
+        if name == "subject":
+            # FanFicFare escapes an ampersand twice in its subjects.
+            tag = text.replace("&amp;", "&")
+            if not _NOT_TAGS.match(tag) and tag not in tags:
+                tags.append(tag)
+        elif name == "identifier" and "://" in text:
+            found.setdefault("url", text)
+        elif name in ("title", "creator", "description", "language", "source") and name not in found:
+            found[name] = "".join(node.itertext()).strip() if name == "description" else text
     summary = found.get("description")
     if summary:
         # dc:description is often escaped HTML from the archive's summary box.
         summary = text_of(parse_html(summary)) or None
-    return Metadata(title=found.get("title"), author=found.get("creator"), summary=summary)
+    source = found.get("source") if "://" in found.get("source", "") else found.get("url")
+    return Metadata(
+        title=found.get("title"), author=found.get("creator"), summary=summary, tags=tuple(tags),
+        language=found.get("language"), source=source,
+    )
+
+
+def _toc_labels(
+    archive: zipfile.ZipFile, package: ElementTree.Element, opf_dir: str, limits: EpubLimits
+) -> dict[str, str]:
+    """Document path -> its title in the table of contents: the EPUB 3 nav, else the EPUB 2 NCX.
+    Empty when the book has neither (or they cannot be read: the contents are a nicety)."""
+    manifest = {n.get("id"): n for n in package.iter() if _local(n.tag) == "item" and n.get("id") and n.get("href")}
+    nav = next((n for n in manifest.values() if "nav" in (n.get("properties") or "").split()), None)
+    spine = next((n for n in package.iter() if _local(n.tag) == "spine"), None)
+    ncx = manifest.get(spine.get("toc")) if spine is not None and spine.get("toc") else None
+    labels: dict[str, str] = {}
+    try:
+        if nav is not None:
+            path = _resolve(opf_dir, nav.get("href", ""))
+            document = parse_html(_decode_xhtml(_read(archive, path, limits.max_xml)))
+            for link in document.iter():
+                if link.tag == "a" and link.attrs.get("href") and text_of(link):
+                    labels.setdefault(_resolve(posixpath.dirname(path), link.attrs["href"]), text_of(link))
+        elif ncx is not None:
+            path = _resolve(opf_dir, ncx.get("href", ""))
+            for point in _xml(_read(archive, path, limits.max_xml), "table of contents (NCX)").iter():
+                if _local(point.tag) != "navpoint":
+                    continue
+                label = next((" ".join("".join(t.itertext()).split()) for t in point.iter() if _local(t.tag) == "text"), "")
+                content = next((c.get("src", "") for c in point.iter() if _local(c.tag) == "content"), "")
+                if label and content:
+                    labels.setdefault(_resolve(posixpath.dirname(path), content), label)
+    except UploadRejected as error:
+        log.info("table of contents not read: %s", error)
+        return {}
+    return labels
+
+
+def _fanficfare_title_page(package: ElementTree.Element, opf_dir: str) -> str | None:
+    """The path of the title page of an EPUB FanFicFare wrote, else None."""
+    made_by_fanficfare = any(
+        _local(node.tag) in ("contributor", "identifier") and "fanficfare" in "".join(node.itertext()).lower()
+        for node in package.iter()
+    )
+    if not made_by_fanficfare:
+        return None
+    for node in package.iter():
+        if _local(node.tag) == "item" and node.get("id") == "title_page" and node.get("href"):
+            return _resolve(opf_dir, node.get("href", ""))
+    return None
 
 
 def _spine_documents(package: ElementTree.Element, opf_dir: str) -> list[tuple[str, str]]:
@@ -196,17 +271,29 @@ def convert_epub(data: bytes, *, limits: EpubLimits = DEFAULT_LIMITS) -> tuple[s
             raise UploadRejected("The EPUB is broken: the package (OPF) file container.xml names is missing.")
         package = _xml(_read(archive, opf_path, limits.max_xml), "package (OPF) file")
         metadata = _metadata(package)
+        title_page = _fanficfare_title_page(package, posixpath.dirname(opf_path))
+        if title_page is not None and title_page in archive.namelist():
+            # FanFicFare's OPF lumps fandoms, genres and characters into dc:subject and leaves out
+            # the rating; its title page labels each field.
+            page = parse_html(_decode_xhtml(_read(archive, title_page, limits.max_xml)))
+            metadata = fanficfare.title_page_metadata(page).merged(metadata)
         documents = _spine_documents(package, posixpath.dirname(opf_path))
         if not documents:
             raise UploadRejected("The EPUB's spine lists no chapters.")
         if _encrypted_paths(archive, limits) & {path for path, _ in documents}:
             raise UploadRejected("The EPUB is encrypted (DRM); only DRM-free EPUBs can be read.")
         merged = Extract(metadata=metadata)
+        labels = _toc_labels(archive, package, posixpath.dirname(opf_path), limits)
+        kinds: set[str] = set()
         budget = limits.max_total_uncompressed
         for path, _idref in documents:
             raw = _read(archive, path, budget)
             budget -= len(raw)
             part = extract_document(parse_html(_decode_xhtml(raw)), work_title=metadata.title or "")
+            kinds.add(part.kind)
+            if part.kind == "generic" and len(part.chapters) == 1 and part.chapters[0].title is None and labels.get(path):
+                # A chapter document without a heading (calibre splits books so): the contents name it.
+                part.chapters[0] = dataclasses.replace(part.chapters[0], title=labels[path])
             merged.metadata = merged.metadata.merged(part.metadata if part.kind != "generic" else Metadata())
             merged.front_notes.extend(part.front_notes)
             if not merged.chapters and not part.chapters:
@@ -215,6 +302,8 @@ def convert_epub(data: bytes, *, limits: EpubLimits = DEFAULT_LIMITS) -> tuple[s
             merged.end_notes.extend(part.end_notes)
     if not merged.chapters:
         raise UploadRejected("The EPUB has no story text in its chapters.")
+    if "fanficfare" in kinds:
+        fanficfare_contents(merged)
     return html_to_text(merged), merged.metadata
 
 

@@ -5,13 +5,14 @@ tree is built, so their text never reaches the story. Walks are iterative, so de
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-from bot.formats.manuscript import SCENE_BREAK, ChapterText, Metadata, render_text
+from bot.formats.manuscript import SCENE_BREAK, ChapterText, Metadata, render_text, short_rating
 from bot.formats.text import UploadRejected, decode_text
 
 log = logging.getLogger(__name__)
@@ -180,7 +181,8 @@ def blocks_of(node: Element) -> list[Block]:
             flush()
             continue
         tag = item.tag
-        if tag in _SKIPPED_IN_TEXT or "landmark" in item.classes:
+        # pandoc's standalone title block repeats the <head>'s title, author and description.
+        if tag in _SKIPPED_IN_TEXT or "landmark" in item.classes or item.id == "title-block-header":
             continue
         if tag == "br":
             buffer.append("\n")
@@ -201,7 +203,7 @@ def blocks_of(node: Element) -> list[Block]:
     return out
 
 
-def _paragraphs(blocks: list[Block]) -> tuple[str, ...]:
+def paragraphs_of(blocks: list[Block]) -> tuple[str, ...]:
     """Blocks as paragraph strings; headings inside a chapter stay as lines, rules become scene breaks."""
     return tuple(SCENE_BREAK if b.kind == "hr" else b.text for b in blocks)
 
@@ -219,21 +221,30 @@ class Extract:
     front_matter: list[str] = field(default_factory=list)
     chapters: list[ChapterText] = field(default_factory=list)
     end_notes: list[str] = field(default_factory=list)
-    kind: str = "generic"  # "ao3", "ffn" or "generic"
+    kind: str = "generic"  # "ao3", "ffn", "fanficfare" or "generic"
 
 
 def _head_metadata(root: Element) -> Metadata:
+    """A page's own metadata: <title>, <meta> author/description/keywords, its language and URL."""
     title_el = root.find("title")
-    author = description = None
-    for meta in root.iter():
-        if meta.tag == "meta":
-            name = meta.attrs.get("name", "").lower()
-            if name == "author":
-                author = meta.attrs.get("content") or author
-            elif name == "description":
-                description = meta.attrs.get("content") or description
+    found: dict[str, str] = {}
+    for node in root.iter():
+        if node.tag == "meta":
+            name = (node.attrs.get("name") or node.attrs.get("property") or "").lower()
+            key = {"author": "author", "description": "summary", "keywords": "tags", "og:url": "source",
+                   "dc.language": "language"}.get(name)
+            if key and node.attrs.get("content", "").strip():
+                found.setdefault(key, node.attrs["content"].strip())
+        elif node.tag == "html" and node.attrs.get("lang", "").strip():
+            found.setdefault("language", node.attrs["lang"].strip())
+        elif node.tag == "link" and "canonical" in node.attrs.get("rel", "").lower().split():
+            found.setdefault("source", node.attrs.get("href", "").strip())
     title = text_of(title_el) if title_el else None
-    return Metadata(title=title or None, author=author, summary=description)
+    tags = tuple(t.strip() for t in found.get("tags", "").split(",") if t.strip())
+    return Metadata(
+        title=title or None, author=found.get("author"), summary=found.get("summary"), tags=tags,
+        language=found.get("language"), source=found.get("source") or None,
+    )
 
 
 def _label(node: Element) -> tuple[str, str] | None:
@@ -296,7 +307,8 @@ def _ao3(root: Element) -> Extract:
                 current = chapter()
                 if current["blocks"] and position == "before" and kind != "summary":
                     position = "after"
-                current[position].append(text)
+                # Labelled as what it is: the parser sets a chapter summary apart as a summary.
+                current[position].append(f"Summary: {text}" if kind == "summary" else text)
             continue
         if region == "body" and node.tag in ("h2", "h3") and "byline" not in classes:
             title = text_of(node)
@@ -314,7 +326,7 @@ def _ao3(root: Element) -> Extract:
     extract.chapters = [
         ChapterText(
             title=c["title"],
-            paragraphs=_paragraphs(c["blocks"]),
+            paragraphs=paragraphs_of(c["blocks"]),
             notes_before=tuple(c["before"]),
             notes_after=tuple(c["after"]),
         )
@@ -331,35 +343,57 @@ def _holds_userstuff(node: Element) -> bool:
     )
 
 
-_AO3_RATINGS = {
-    "general audiences": "G",
-    "teen and up audiences": "T",
-    "mature": "M",
-    "explicit": "E",
-    "not rated": None,
-}
+# The tag list's labels (the download's <dt> text, singular or plural) or the work page's <dd> classes.
+_AO3_FIELDS = (
+    ("rating", "rating"),
+    ("warning", "tags"),
+    ("fandom", "fandom"),
+    ("relationship", "tags"),
+    ("character", "tags"),
+    ("additional tag", "tags"),
+    ("freeform", "tags"),
+    ("language", "language"),
+)
 
 
-def _ao3_tags(preface: Element) -> dict[str, str | None]:
-    """Rating and first fandom from the work's tag list (a <dl> of <dt>label</dt><dd>value</dd>)."""
-    found: dict[str, str | None] = {"rating": None, "fandom": None}
-    label = None
+def _ao3_field(label: str) -> str | None:
+    return next((field for word, field in _AO3_FIELDS if word in label), None)
+
+
+def _ao3_tags(preface: Element) -> dict[str, object]:
+    """Metadata from the work's tag list (a <dl> of <dt>label</dt><dd>value</dd>): rating, fandoms,
+    archive warnings, relationships, characters and additional tags (as tags), language; and the
+    work's address from the download's "Posted originally on the Archive of Our Own at URL"."""
+    values: dict[str, list[str]] = {}
+    label = ""
     for node in preface.iter():
         if node.tag == "dt":
-            label = text_of(node).rstrip(":").strip().lower()
-            if "rating" in node.classes:
-                label = "rating"
-            elif "fandom" in node.classes:
-                label = "fandom"
+            label = " ".join(node.classes) + " " + text_of(node).rstrip(":").strip().lower()
         elif node.tag == "dd":
-            key = "rating" if "rating" in node.classes else "fandom" if "fandom" in node.classes else label
-            if key in ("rating", "fandom") and found[key] is None:
-                first = node.find("a")
-                found[key] = text_of(first or node) or None
-            label = None
-    if found["rating"] is not None:
-        found["rating"] = _AO3_RATINGS.get(found["rating"].lower(), found["rating"])
-    return found
+            field = _ao3_field(" ".join(node.classes)) or _ao3_field(label)
+            links = [text_of(a) for a in node.iter() if a.tag == "a"]
+            items = links or [t.strip() for t in text_of(node).split(", ")]
+            if field == "tags":
+                values.setdefault(field, []).extend(item for item in items if item)
+            elif field is not None and field not in values:
+                values[field] = [item for item in items if item]
+            label = ""
+    rating = next(iter(values.get("rating", ())), None)
+    if rating is not None:
+        rating = short_rating(rating)
+    message = preface.find("p", cls="message")
+    work_link = next(
+        (a.attrs["href"] for a in (message.iter() if message else ()) if a.tag == "a"
+         and "/works/" in a.attrs.get("href", "")),
+        None,
+    )
+    return {
+        "rating": rating,
+        "fandom": ", ".join(values.get("fandom", ())) or None,
+        "tags": tuple(dict.fromkeys(values.get("tags", ()))),
+        "language": next(iter(values.get("language", ())), None),
+        "source": work_link,
+    }
 
 
 _CHAPTERISH = re.compile(r"^\s*(chapter|part|book|prologue|epilogue|interlude)\b|^\s*\d+\b", re.IGNORECASE)
@@ -370,7 +404,8 @@ _FFN_OPTION = re.compile(r"^\s*(\d+)\.\s*(.*)$")
 def _ffn(root: Element, storytext: Element) -> Extract:
     extract = Extract(kind="ffn")
     profile = root.find(id="profile_top")
-    title = author = summary = rating = fandom = None
+    title = author = summary = rating = fandom = language = None
+    tags: tuple[str, ...] = ()
     if profile:
         title_el = profile.find("b")
         author_el = next(
@@ -382,6 +417,7 @@ def _ffn(root: Element, storytext: Element) -> Extract:
         summary = text_of(summary_el) if summary_el else None
         rated = _FFN_RATING.search(text_of(profile))
         rating = rated.group(1) if rated else None
+        language, tags = _ffn_details(profile)
     crumbs = root.find(id="pre_story_links")
     if crumbs:
         links = [a for a in crumbs.iter() if a.tag == "a"]
@@ -393,11 +429,26 @@ def _ffn(root: Element, storytext: Element) -> Extract:
         match = _FFN_OPTION.match(text_of(chosen)) if chosen else None
         if match:
             number, chapter_title = int(match.group(1)), match.group(2).strip() or None
-    extract.metadata = Metadata(title=title, author=author, summary=summary, fandom=fandom, rating=rating)
+    extract.metadata = Metadata(
+        title=title, author=author, summary=summary, fandom=fandom, rating=rating, tags=tags, language=language,
+        source=_head_metadata(root).source,
+    )
     extract.chapters = [
-        ChapterText(title=chapter_title, number=number, paragraphs=_paragraphs(blocks_of(storytext)))
+        ChapterText(title=chapter_title, number=number, paragraphs=paragraphs_of(blocks_of(storytext)))
     ]
     return extract
+
+
+def _ffn_details(profile: Element) -> tuple[str | None, tuple[str, ...]]:
+    """Language, then genres and characters as tags, from FanFiction.Net's line
+    `Rated: Fiction T - English - Adventure/Drama - Naruto U., Hinata H. - Chapters: 5 - ...`."""
+    line = next((text_of(n) for n in profile.iter() if n.tag == "span" and "Rated:" in text_of(n)), "")
+    parts = [part.strip() for part in line.split(" - ")]
+    if len(parts) < 2 or not parts[0].startswith("Rated:"):
+        return None, ()
+    plain = [part for part in parts[1:] if ":" not in part and part != "Complete"]
+    tags = [tag.strip("[] ") for part in plain[1:3] for tag in re.split(r"[/,]", part) if tag.strip("[] ")]
+    return (plain[0] if plain else None), tuple(tags)
 
 
 def _generic(root: Element, work_title: str | None) -> Extract:
@@ -437,7 +488,7 @@ def _generic(root: Element, work_title: str | None) -> Extract:
         chapters = [{"title": None, "blocks": [Block("p", t) for t in extract.front_matter]}]
         extract.front_matter = []
     extract.chapters = [
-        ChapterText(title=c["title"], paragraphs=_paragraphs(c["blocks"]))
+        ChapterText(title=c["title"], paragraphs=paragraphs_of(c["blocks"]))
         for c in chapters
         if any(b.kind == "p" for b in c["blocks"])
     ]
@@ -450,6 +501,15 @@ def extract_document(root: Element, *, work_title: str | None = None) -> Extract
     `work_title` is the book's title when known from elsewhere (EPUB metadata): a leading heading
     repeating it is not a chapter, while a page `<title>` naming only the chapter is ignored.
     """
+    # Imported here: the FanFicFare reader is built on this module's tree and blocks.
+    from bot.formats import fanficfare
+
+    if fanficfare.is_fanficfare_page(root):
+        chapters, metadata = fanficfare.page_chapters(root)
+        return Extract(metadata=metadata, chapters=chapters, kind="fanficfare")
+    if fanficfare.is_fanficfare_chapter(root):
+        chapter = fanficfare.epub_chapter(root)
+        return Extract(chapters=[chapter] if chapter else [], kind="fanficfare")
     storytext = root.find(id="storytext")
     if storytext:
         return _ffn(root, storytext)
@@ -486,4 +546,14 @@ def convert_html(data: bytes) -> tuple[str, Metadata]:
     extract = extract_document(parse_html(markup))
     if not extract.chapters:
         raise UploadRejected("The HTML file has no story text in it (only markup, scripts or styles).")
+    if extract.kind == "fanficfare":
+        fanficfare_contents(extract)
     return html_to_text(extract), extract.metadata
+
+
+def fanficfare_contents(extract: Extract) -> None:
+    """FanFicFare's chapters headed by position, their contents titles kept in the metadata."""
+    from bot.formats import fanficfare
+
+    extract.chapters, contents = fanficfare.by_position(extract.chapters)
+    extract.metadata = dataclasses.replace(extract.metadata, contents=contents)

@@ -27,6 +27,23 @@ class ChapterText:
     notes_after: tuple[str, ...] = ()
 
 
+# AO3's rating names (also in FanFicFare files of AO3 works) as the letters the age gate knows.
+_RATING_NAMES = {
+    "general audiences": "G",
+    "teen and up audiences": "T",
+    "mature": "M",
+    "explicit": "E",
+    "not rated": None,
+}
+
+
+def short_rating(rating: str | None) -> str | None:
+    """`Mature` -> `M`, `Explicit` -> `E`, ...; other ratings as given."""
+    if rating is None:
+        return None
+    return _RATING_NAMES.get(rating.strip().lower(), rating.strip() or None)
+
+
 @dataclass(frozen=True, slots=True)
 class Metadata:
     """What the file says about itself; any field may be missing."""
@@ -36,6 +53,12 @@ class Metadata:
     summary: str | None = None
     fandom: str | None = None
     rating: str | None = None
+    tags: tuple[str, ...] = ()
+    language: str | None = None
+    source: str | None = None  # where the story was published (a URL), as the file gives it
+    # The file's table of contents, (number, title) per chapter, where the text's own headings
+    # cannot carry them (titles too long or too odd for the parser's heading rules).
+    contents: tuple[tuple[int | None, str | None], ...] = ()
 
     def merged(self, other: Metadata) -> Metadata:
         """Fields of `self`, with gaps filled from `other`."""
@@ -45,7 +68,23 @@ class Metadata:
             summary=self.summary or other.summary,
             fandom=self.fandom or other.fandom,
             rating=self.rating or other.rating,
+            tags=self.tags or other.tags,
+            language=self.language or other.language,
+            source=self.source or other.source,
+            contents=self.contents or other.contents,
         )
+
+    def as_json(self) -> dict[str, object]:
+        """`metadata` of `parse --json` (CONTRACT §5): each key null or empty where absent."""
+        return {
+            "author": self.author,
+            "fandom": self.fandom,
+            "rating": self.rating,
+            "tags": list(self.tags),
+            "summary": self.summary,
+            "language": self.language,
+            "source": self.source,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,3 +120,27 @@ def strip_markdown(text: str) -> str:
             line = pattern.sub(lambda m: m.group(m.lastindex), line)
         out.append(_ESCAPE.sub(r"\1", line))
     return "\n".join(out)
+
+
+_FRONT_MATTER_END = ("---", "...")
+_FRONT_MATTER_FIELD = re.compile(r"^([A-Za-z][\w-]*):\s*(.*?)\s*$")
+
+
+def split_front_matter(text: str) -> tuple[dict[str, str], str]:
+    """A Markdown file's YAML front matter (pandoc, Jekyll) as its top-level `key: value` pairs, and
+    the text after it; ({}, text) when it has none. Only plain one-line values are read: no YAML
+    library is needed for title, author, description, lang or tags."""
+    lines = text.lstrip("\ufeff").split("\n")
+    if not lines or lines[0].strip() != "---":
+        return {}, text
+    end = next((i for i, line in enumerate(lines[1:200], start=1) if line.strip() in _FRONT_MATTER_END), None)
+    if end is None:
+        return {}, text
+    fields: dict[str, str] = {}
+    for line in lines[1:end]:
+        match = _FRONT_MATTER_FIELD.match(line)
+        if match and match.group(2):
+            fields[match.group(1).lower()] = match.group(2).strip().strip("\"'")
+    if not fields:
+        return {}, text
+    return fields, "\n".join(lines[end + 1:])

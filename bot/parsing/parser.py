@@ -5,7 +5,7 @@ import gc
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -197,11 +197,20 @@ def _singles_are_speech(scenes_quotes: list[list[list]]) -> bool:
     return kinds["thought"] >= _SINGLE_SPEECH_MIN and kinds["thought"] > _SINGLE_SPEECH_RATIO * kinds["speech"]
 
 
-def story_to_json(story: Story) -> dict[str, Any]:
-    """The JSON object of CONTRACT §5 (plus a few extra keys)."""
+METADATA_KEYS = ("author", "fandom", "rating", "tags", "summary", "language", "source")
+
+
+def story_to_json(story: Story, metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON object of CONTRACT §5 (plus a few extra keys).
+
+    `metadata` is what the file (and a .toml beside it) says of the story; the parser reads only
+    text, so the caller that read the file passes it. Missing keys are null, `tags` empty.
+    """
+    metadata = metadata or {}
     return {
         "title": story.title,
         "summary": story.summary,
+        "metadata": {key: metadata.get(key, [] if key == "tags" else None) for key in METADATA_KEYS},
         "notes": [
             {"chapter": n.chapter, "position": n.position, "text": n.text, "kind": n.kind}
             for n in story.notes

@@ -1,8 +1,8 @@
 """Loading parsed stories into the store: idempotent, one transaction per story, parsing off the loop.
 
-`load_story` writes one parsed Story; `load_directory` / `load_paths` read story files (.txt with an
-optional .toml of metadata beside), skip unchanged ones by content hash before parsing them, and
-report per file. A bundled story (guild_id NULL) is identified by its source file name, so a changed
+`load_story` writes one parsed Story; `load_directory` / `load_paths` read story files (every format
+`/story add` reads, through the same code, with an optional .toml of metadata beside), skip unchanged
+ones by content hash before parsing them, and report per file. A bundled story (guild_id NULL) is identified by its source file name, so a changed
 file replaces its old version in place (the story keeps its id).
 """
 from __future__ import annotations
@@ -24,6 +24,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.formats import SUPPORTED_EXTENSIONS, Metadata, UploadRejected, read_upload
 from bot.parsing import content_hash
 from bot.parsing.model import NotAStory, Story
 from bot.store.connection import Store
@@ -604,8 +605,10 @@ async def _delete_staged(store: Store, story_id: int, pause: float) -> None:
 # ---------------------------------------------------------------- files and folders
 
 
-def _read_metadata(txt: Path) -> dict[str, str]:
-    toml_path = txt.with_suffix(".toml")
+def read_toml_metadata(story_file: Path) -> dict[str, str]:
+    """The .toml beside a story file (same name, .toml): its METADATA_FIELDS that are set.
+    BadStoryFile when it is not valid TOML or a field is not text."""
+    toml_path = story_file.with_suffix(".toml")
     if not toml_path.exists():
         return {}
     try:
@@ -627,17 +630,22 @@ def _read_file(path: Path) -> tuple[bytes, str, dict[str, str]]:
         raise BadStoryFile(f"{path}: is a folder") from exc
     except OSError as exc:
         raise BadStoryFile(f"{path}: cannot read ({exc.strerror})") from exc
-    return data, content_hash(data), _read_metadata(path)
+    return data, content_hash(data), read_toml_metadata(path)
 
 
-def _metadata(path: Path, found: dict[str, str], story_title: str | None) -> StoryMetadata:
+def _metadata(path: Path, found: dict[str, str], story_title: str | None, inside: Metadata) -> StoryMetadata:
+    """The story row's metadata: the .toml's (`found`) first, then what the file says of itself.
+
+    `source` stays the file's name unless the .toml gives one: it is how bundled stories are told
+    apart, so a source URL inside the file never replaces it.
+    """
     # Users never see file names as titles when anything better is known.
     title = found.get("title") or story_title or path.stem.replace("_", " ").strip() or path.name
     return StoryMetadata(
         title=title[:200],
-        author=found.get("author", "unknown"),
-        fandom=found.get("fandom"),
-        rating=found.get("rating"),
+        author=found.get("author") or inside.author or "unknown",
+        fandom=found.get("fandom") or inside.fandom,
+        rating=found.get("rating") or inside.rating,
         source=found.get("source", path.name),
     )
 
@@ -654,14 +662,15 @@ class _Parsed:
     rows: _Rows
 
 
-def _parse_and_build(
-    data: bytes, filename: str, progress: ParseProgress | None = None
-) -> tuple[str | None, str | None, _Rows]:
-    """Parse and flatten in a worker (thread or process); returns only what the store needs."""
-    from bot.parsing import parse_story
+_Built = tuple[str | None, str | None, Metadata, _Rows]
+"""What a worker sends back: the story's title, its summary, the file's own metadata, the rows."""
 
-    story = parse_story(data, filename=filename, progress=progress)
-    return story.title, story.summary, _build_rows(story)
+
+def _parse_and_build(data: bytes, filename: str, progress: ParseProgress | None = None) -> _Built:
+    """Read (any format), parse and flatten in a worker (thread or process); returns only what the
+    store needs. The same reading path as `/story add`, without its size limit."""
+    upload = read_upload(filename, data, max_bytes=None, any_extension=True, progress=progress)
+    return upload.title, upload.story.summary, upload.metadata, _build_rows(upload.story)
 
 
 # ---------------------------------------------------------------- parse progress from worker processes
@@ -675,7 +684,7 @@ def _install_progress_pipe(pipe: Connection) -> None:
     _worker_progress = pipe
 
 
-def _parse_in_worker(data: bytes, filename: str, token: int) -> tuple[str | None, str | None, _Rows]:
+def _parse_in_worker(data: bytes, filename: str, token: int) -> _Built:
     """_parse_and_build in a worker process, its progress sent back as (token, done, total)."""
     pipe = _worker_progress
     progress = None if pipe is None else lambda done, total: pipe.send((token, done, total))
@@ -738,7 +747,7 @@ class _Watch:
     def stored(self, share: float) -> None:
         self.report(self.path, int(self.size * (PARSE_SHARE + (1 - PARSE_SHARE) * share)), self.size)
 
-    async def parse(self, executor: Executor | None, data: bytes) -> tuple[str | None, str | None, _Rows]:
+    async def parse(self, executor: Executor | None, data: bytes) -> _Built:
         self.size = len(data)
         self.relay.listeners[self.token] = self.parsed
         loop = asyncio.get_running_loop()
@@ -758,7 +767,7 @@ class _Watch:
 def _failure(path: Path, exc: Exception) -> FileOutcome:
     if isinstance(exc, BadStoryFile):
         return FileOutcome(path, "failed", error=str(exc))
-    if isinstance(exc, NotAStory):
+    if isinstance(exc, (NotAStory, UploadRejected)):
         return FileOutcome(path, "failed", error=f"{path}: {exc}")
     # One broken file must not stop the others (or the bot's start-up) from loading.
     log.error("unexpected failure loading %s", path, exc_info=exc)
@@ -773,16 +782,18 @@ async def _prepare(
         data, digest, found = await asyncio.to_thread(_read_file, path)
         existing = await _find_by_hash(store, 0, digest)
         if existing is not None:
-            meta = _metadata(path, found, existing["title"])
+            # The text is unchanged, so what it said of itself is what was stored from it.
+            inside = Metadata(author=existing["author"], fandom=existing["fandom"], rating=existing["rating"])
+            meta = _metadata(path, found, existing["title"], inside)
             async with store.atomic():
                 status = await _sync_metadata(store, existing, meta, None)
             return FileOutcome(path, status, existing["id"], meta.title, size=len(data))
         if watch is not None:
-            title, summary, rows = await watch.parse(executor, data)
+            title, summary, inside, rows = await watch.parse(executor, data)
         else:
             loop = asyncio.get_running_loop()
-            title, summary, rows = await loop.run_in_executor(executor, _parse_and_build, data, path.name)
-        return _Parsed(path, len(data), digest, _metadata(path, found, title), summary, rows)
+            title, summary, inside, rows = await loop.run_in_executor(executor, _parse_and_build, data, path.name)
+        return _Parsed(path, len(data), digest, _metadata(path, found, title, inside), summary, rows)
     except Exception as exc:
         return _failure(path, exc)
 
@@ -849,11 +860,14 @@ class _BulkIndexing:
 
 
 def story_files(paths: Iterable[Path]) -> list[Path]:
-    """Expand folders to their .txt files (sorted, recursive); files are taken as given."""
+    """Expand folders to their story files of every supported format (sorted, recursive); files are
+    taken as given."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*.txt") if p.is_file()))
+            files.extend(sorted(
+                p for p in path.rglob("*") if p.suffix.lower() in SUPPORTED_EXTENSIONS and p.is_file()
+            ))
         else:
             files.append(path)
     return files
@@ -943,7 +957,7 @@ async def load_paths(
 
 
 async def load_directory(store: Store, path: Path | str) -> LoadReport:
-    """Load every .txt story in a folder (with its .toml metadata) as bundled stories."""
+    """Load every story file in a folder (with its .toml metadata) as bundled stories."""
     folder = Path(path)
     if not await asyncio.to_thread(folder.is_dir):
         return LoadReport([FileOutcome(folder, "failed", error=f"{folder}: not a folder")])

@@ -50,6 +50,7 @@ async def test_admin_adds_previews_confirms_and_only_this_server_sees_it(storybo
     assert "The Long Road" in text
     assert re.search(r"Chapters\n2\b", text), text
     assert "Quotations" in text and "Main characters" in text
+    assert "Fandom\nNaruto" in text and "Rating\nT" in text  # from the AO3 preface
     for leak in ("SCRIPT-LEAK", "STYLE-LEAK", "alert("):
         assert leak not in text
     assert "Added “The Long Road”" in done.text()
@@ -71,6 +72,7 @@ async def test_admin_adds_previews_confirms_and_only_this_server_sees_it(storybo
     info_text = info.text()
     assert "Chapter 1: Dawn" in info_text and "Chapter 2: The Road" in info_text
     assert "Added by" in info_text and "Team Seven takes a mission nobody wanted." in info_text
+    assert "Fandom\nNaruto" in info_text and "Rating\nT" in info_text
 
     # The other server: not listed, not offered, not reachable by id or title.
     elsewhere = await (await storybot.run("story list", user=storybot.outsider, channel=storybot.other_channel)).reply()
