@@ -159,16 +159,24 @@ def fit_calibration(shares: np.ndarray, correct: np.ndarray, weight: np.ndarray)
 
 
 def predict(w: np.ndarray, samples: list[Sample]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For every sample: the winner's share, whether the winner is right, the sample's weight."""
+    """For every sample: the winner's share, whether the winner is right, the sample's corpus."""
     batch = Batch(samples)
     best, shares = batch.winners(w)
-    return shares, batch.right[best].astype(float), batch.weight
+    return shares, batch.right[best].astype(float), np.array([s.corpus for s in samples])
+
+
+def balanced(corpora: np.ndarray) -> np.ndarray:
+    """Weights under which each corpus counts as much as the other in the calibration: a
+    confidence must mean the same on novels and on openings by forty authors."""
+    names, counts = np.unique(corpora, return_counts=True)
+    share = dict(zip(names, len(corpora) / (len(names) * counts), strict=True))
+    return np.array([share[c] for c in corpora])
 
 
 def train(samples: list[Sample]) -> Scorer:
     """Weights from all `samples`; the calibration from predictions on folds held out of them."""
     folds = sorted({s.fold for s in samples})
-    shares, correct, weight = [], [], []
+    shares, correct, corpora = [], [], []
     for fold in folds:
         rest = [s for s in samples if s.fold != fold]
         if not rest:
@@ -176,9 +184,9 @@ def train(samples: list[Sample]) -> Scorer:
         found = predict(fit_weights(rest), [s for s in samples if s.fold == fold])
         shares.append(found[0])
         correct.append(found[1])
-        weight.append(found[2])
+        corpora.append(found[2])
     calibration = (
-        fit_calibration(np.concatenate(shares), np.concatenate(correct), np.concatenate(weight))
+        fit_calibration(np.concatenate(shares), np.concatenate(correct), balanced(np.concatenate(corpora)))
         if shares else (1.0, 0.0)
     )
     weights = fit_weights(samples)
