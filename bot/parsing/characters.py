@@ -72,6 +72,8 @@ _VOCATIVE = re.compile(
     r"[\"“,](?:(?<=[\"“])([A-Z][a-z]+)(?: [A-Z][a-z]+)?,|(?<=,) ([A-Z][a-z]+)(?: [A-Z][a-z]+)?[.!?,]?[\"”])"
 )
 _FIRST_PERSON_TAGS = 10
+_SELF_NAMED = re.compile(r"\b(?:[Mm]y name (?:is|was)|[Cc]all me|I (?:am|was) called)\s+([A-Z][a-z]+)\b")
+_SPEECH = re.compile(r"\"[^\"]*\"|“[^”]*”")
 _NARRATOR_CALLS = 5
 _MIN_MID_SENTENCE = 2
 _FEW_SPEAKERS = 4
@@ -382,6 +384,14 @@ def _learn_speakers(text: str, tags: list[tuple[str, ...]], lexicon: Lexicon) ->
     first_person = sum(
         1 for _, _, _, _, verb, verb2, *_ in tags if (verb or verb2) in SPEECH_VERBS
     )
+    if first_person and (named := _SELF_NAMED.search(_SPEECH.sub(" ", text))):
+        # "My name is Pell." / "Call me Ishmael.": the narrator says who they are, outside any
+        # speech (inside one, whoever speaks is introducing themselves).
+        name = named[1]
+        lexicon.narrator = who = lexicon.canonical.get(name) or name
+        lexicon.canonical.setdefault(name, who)
+        lexicon.speakers[who] += first_person
+        return
     if first_person < _FIRST_PERSON_TAGS or first_person * 10 < sum(lexicon.speakers.values()):
         return
     # The narrator says "I said", so no tag names them, but the others call them by name:

@@ -36,3 +36,19 @@ def test_he_in_a_first_person_story_is_never_the_narrator():
     quotes = parse(text).quotes
     assert quotes[-2].speaker == "Pell"
     assert quotes[-1].speaker == "Ivo"
+
+
+def test_a_narrator_who_gives_their_name_is_called_by_it():
+    text = (
+        "My name is Pell, and I kept the ferry that year. Rosa came down to the water.\n\n"
+        '"Where to?" asked Rosa.\n\n"North," I said.'
+    )
+    assert parse(text).quotes[-1].speaker == "Pell"
+
+
+def test_a_name_given_inside_someone_elses_speech_is_not_the_narrators():
+    text = (
+        'A stranger came down to the water. "My name is Brann," he said. Rosa waited.\n\n'
+        '"Where to?" asked Rosa.\n\n"North," I said.'
+    )
+    assert parse(text).quotes[-1].speaker == "Narrator"
