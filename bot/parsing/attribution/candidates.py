@@ -20,7 +20,7 @@ NAMES_PER_PARAGRAPH = 3
 # Turns of the exchange looked back over.
 TURNS_BACK = 3
 # Rules that read the speaker's name (or "I") in a tag.
-_NAMED_BY_TAG = frozenset(("explicit", "narrator", "explicit-far", "role", "kin", "unnamed"))
+NAMED_BY_TAG = frozenset(("explicit", "narrator", "explicit-far", "role", "kin", "unnamed"))
 _FAR = 99  # an exchange no tag names anyone in
 
 
@@ -87,7 +87,7 @@ class SceneView:
                 self.gap_before[turn] = 0
             elif distance == 2 and len(self.paragraphs[self.turn_paragraph[turn] - 1]) <= EXCHANGE_BREAK:
                 self.gap_before[turn] = 1
-        tagged = [any(self.results[n].rule in _NAMED_BY_TAG for n in numbers) for numbers in self.turn_quotes]
+        tagged = [any(self.results[n].rule in NAMED_BY_TAG for n in numbers) for numbers in self.turn_quotes]
         self.anchor_gap = [_FAR] * turns
         self.run_length = [1] * turns
         self.party = [frozenset()] * turns
@@ -98,7 +98,7 @@ class SceneView:
             if turn == turns or self.gap_before[turn] is None:
                 party = frozenset(
                     self.results[n].speaker for t in range(start, turn) if tagged[t] for n in self.turn_quotes[t]
-                    if self.results[n].rule in _NAMED_BY_TAG and self.results[n].speaker
+                    if self.results[n].rule in NAMED_BY_TAG and self.results[n].speaker
                 )
                 for t in range(start, turn):
                     self.party[t] = party
@@ -134,7 +134,7 @@ class SceneView:
             anchor: str | None = None
             for t in turns:
                 speaker = self.turn_speaker[t]
-                if speaker in party and any(self.results[n].rule in _NAMED_BY_TAG for n in self.turn_quotes[t]):
+                if speaker in party and any(self.results[n].rule in NAMED_BY_TAG for n in self.turn_quotes[t]):
                     anchor = speaker
                     continue
                 if anchor is not None:

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bot.parsing.attribution.candidates import SceneView
+from bot.parsing.attribution.candidates import NAMED_BY_TAG, SceneView
 
 # Not measured, for want of annotated thoughts: kept below what trivia uses, so a game never asks
 # who thought a line or who the inner voice was.
 THOUGHT = 0.6
 INNER_VOICE = 0.6
-# Rules that read the speaker in a tag: their reading stands.
-_TAGGED = frozenset(("explicit", "narrator", "explicit-far", "role", "kin", "unnamed"))
 # Rules that read who acts or is spoken of around the quotation ("Naruto sat back. 'Maybe...'"):
 # for a thought, that one is thinking.
 _NEAR = frozenset(("beat", "beat-after", "beat-paragraph", "pronoun", "pronoun-beat"))
@@ -40,7 +38,7 @@ def voices(view: SceneView, scored: list[tuple[str | None, float]]) -> dict[int,
     partner: str | None = None
     for number, (quote, result) in enumerate(zip(view.quotes, view.results, strict=True)):
         # A tag read by the rules, a name or a he/she ("'...!' she exclaimed"), settles it.
-        tagged = result.speaker is not None and (result.rule in _TAGGED or result.gender is not None)
+        tagged = result.speaker is not None and (result.rule in NAMED_BY_TAG or result.gender is not None)
         if quote.kind == "thought":
             called = view.speech_names(quote.text)[1]
             if tagged:
