@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 from bot.errors import NothingMatches
-from bot.store import Store
+from bot.store import Store, quotes
 from bot.store.audience import Audience
 from bot.store.quotes import QuoteFilters, pick_quote
 from tests.quotes.helpers import add, dialogue_story
@@ -36,8 +36,17 @@ class Library:
         return {self.bundled, self.adult, self.own, self.own_adult, self.foreign}
 
 
+@pytest.fixture(params=["matches", "probe"])
+def word_filter(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways a `contains` filter is walked: its full-text matches themselves, or the lines of
+    the story, character or scope with a full-text probe each (what many matches choose)."""
+    if request.param == "probe":
+        monkeypatch.setattr(quotes, "_PROBE_COST", 0)
+    return request.param
+
+
 @pytest.fixture
-async def library(store: Store) -> Library:
+async def library(store: Store, word_filter: str) -> Library:
     def story(tag: str):
         return dialogue_story(tag, lines=LINES, speakers=("Naruto", "Sasuke"), extra_quotes=(SHARED_LINE,))
 
