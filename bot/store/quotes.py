@@ -21,11 +21,10 @@ import asyncio
 import functools
 import json
 import logging
-import math
 import random
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from weakref import WeakKeyDictionary
 
@@ -46,7 +45,11 @@ EXCERPT_PARAGRAPHS = 3
 _BATCH = 16  # positions examined by a pick's first query
 _MAX_BATCH = 256  # a long walk (a sparse domain) doubles its batches up to this
 _MATCHES_MAX = 65_536  # a word filter walks its matches when at most this many (each batch ranks them)
-_PROBE_COST = 200  # a full-text probe of one line costs about this many ranked matches (bench/quote.py)
+_MATCHES_COUNTED = 8192  # matches a first pick counts at once
+_MATCHES_RECOUNT_LINES = 200_000  # ... and up to _MATCHES_MAX when the range is this long (the choice may change)
+# Costs in microseconds on the 2-core development machine (bench/quote.py, SQLite 3.40): permuting a
+# position in Python, ranking one full-text match, probing one line's text with the index.
+_PERMUTE_US, _RANK_US, _PROBE_US = 3.0, 0.07, 20.0
 _FIRST_PASS_BUDGET = 256  # steps before giving up on finding a confident speaker in this pick
 _WALK_BUDGET = 4096  # steps per pick before asking the user to try again
 _UNWRITTEN_MAX = 32  # picks a crash may lose (lines shown again after it)
@@ -195,6 +198,12 @@ class _Cycle:
     low: int  # SPEAKER: the character's id; MATCHES: the rowid range [low, high]
     high: int
     unwritten: int = 0  # picks since the cursor was last submitted for writing without delay
+    steps: int = 0  # positions examined by this process's picks (for the batch size)
+    taken: int = 0  # lines those picks took
+    # Cursors the last query found acceptable beyond the one it took, and where it stopped: every
+    # other position before `scanned` was passed over, so the next pick fetches only these.
+    ahead: list[int] = field(default_factory=list)
+    scanned: int = 0
 
 
 def quotable(text: str) -> bool:
@@ -354,36 +363,37 @@ _TOTALS_CTE = (
 # its rowid range, so only removed lines can change it, and those are simply passed over).
 _DOMAINS: dict[str, tuple[str, str, str]] = {
     LINE: (
-        _TOTALS_CTE + ", lp (cur, scope, r) AS (SELECT cur, CASE WHEN x < bundled THEN 0 ELSE :scope END,"
+        _TOTALS_CTE + ", lp (x, scope, r) AS (SELECT x, CASE WHEN x < bundled THEN 0 ELSE :scope END,"
         " CASE WHEN x < bundled THEN x ELSE x - bundled END FROM pos, tot)",
-        "SELECT lp.cur, (SELECT q.id FROM stories AS st JOIN quotes AS q ON q.story_id = st.id"
+        "SELECT lp.x, (SELECT q.id FROM stories AS st JOIN quotes AS q ON q.story_id = st.id"
         " AND q.seq = lp.r - st.quote_base WHERE st.id = (SELECT id FROM stories WHERE scope = lp.scope"
         " AND quote_base <= lp.r AND quote_count > 0 ORDER BY quote_base DESC LIMIT 1)) FROM lp",
         "(SELECT bundled + own FROM tot)",
     ),
     STORY: (
         "",
-        "SELECT cur, (SELECT id FROM quotes WHERE story_id = :story AND seq = pos.x) FROM pos",
+        "SELECT x, (SELECT id FROM quotes WHERE story_id = :story AND seq = pos.x) FROM pos",
         f"(SELECT quote_count FROM stories AS s WHERE s.id = :story AND {_VISIBLE_SQL})",
     ),
     SPEAKER: (
         "",
-        "SELECT cur, (SELECT id FROM quotes WHERE character_id = :low AND speaker_seq = pos.x) FROM pos",
+        "SELECT x, (SELECT id FROM quotes WHERE character_id = :low AND speaker_seq = pos.x) FROM pos",
         "(SELECT c.lines FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
         f" WHERE c.id = :low AND {_VISIBLE_SQL})",
     ),
     SPEAKERS: (
         _SPEAKERS_CTE,
-        "SELECT pos.cur, (SELECT q.id FROM cs JOIN quotes AS q ON q.character_id = cs.id"
+        "SELECT pos.x, (SELECT q.id FROM cs JOIN quotes AS q ON q.character_id = cs.id"
         " AND q.speaker_seq = pos.x - cs.base WHERE pos.x >= cs.base AND pos.x < cs.base + cs.lines) FROM pos",
         "(SELECT coalesce(sum(lines), 0) FROM cs)",
     ),
     MATCHES: (
-        # Ranks up to the batch's furthest position only: a scan of the term's doclist in C.
+        # Ranks up to the batch's furthest position only: a scan of the term's doclist in C, then
+        # the ranks wanted (IN builds an index on them; a join would compare every pair).
         "m (id, rank) AS MATERIALIZED (SELECT rowid, row_number() OVER (ORDER BY rowid) - 1 FROM"
         " (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH :fts AND rowid BETWEEN :low AND :high"
         " ORDER BY rowid LIMIT :reach))",
-        "SELECT pos.cur, m.id FROM pos LEFT JOIN m ON m.rank = pos.x",
+        "SELECT rank, id FROM m WHERE rank IN (SELECT x FROM pos)",
         ":size",
     ),
 }
@@ -392,10 +402,10 @@ _DOMAINS: dict[str, tuple[str, str, str]] = {
 @functools.cache
 def _batch_sql(domain: str, positions: int, story: bool, named: bool, words: bool) -> str:
     """One query for a batch of positions: per position its _CARD_COLUMNS (NULL where the domain
-    has no line there), the cursor, whether the line passes every filter and the audience's gates,
+    has no line there; MATCHES leaves such positions out), the position, whether the line passes every filter and the audience's gates,
     and the domain's size now."""
     ctes, at, size_now = _DOMAINS[domain]
-    pos = "pos (cur, x) AS (VALUES " + ", ".join(f"(:c{i}, :x{i})" for i in range(positions)) + ")"
+    pos = "pos (x) AS (VALUES " + ", ".join(f"(:x{i})" for i in range(positions)) + ")"
     checks = [_VISIBLE_SQL]
     if story:
         checks.append("q.story_id = :story")
@@ -405,8 +415,8 @@ def _batch_sql(domain: str, positions: int, story: bool, named: bool, words: boo
     fts = "EXISTS (SELECT 1 FROM quotes_fts WHERE quotes_fts MATCH :fts AND rowid = q.id)" if words else "1"
     passes = f"CASE WHEN q.id IS NOT NULL AND {' AND '.join(checks)} THEN {fts} ELSE 0 END"
     return (
-        "WITH " + ", ".join(filter(None, (pos, ctes, f"at (cur, qid) AS ({at})")))
-        + f" SELECT {_CARD_COLUMNS}, at.cur, {passes}, {size_now} FROM at"
+        "WITH " + ", ".join(filter(None, (pos, ctes, f"at (x, qid) AS ({at})")))
+        + f" SELECT {_CARD_COLUMNS}, at.x, {passes}, {size_now} FROM at"
         " LEFT JOIN quotes AS q ON q.id = at.qid LEFT JOIN stories AS s ON s.id = q.story_id" + _CARD_JOINS
     )
 
@@ -420,26 +430,23 @@ def _domain_checks(cycle: _Cycle) -> tuple[bool, bool, bool]:
 
 
 async def _batch_rows(
-    store: Store, cycle: _Cycle, audience: Audience, cursors: range
-) -> tuple[list[Sequence], int]:
-    """The rows at a batch of cursors, in cursor order, and the domain's size now."""
+    store: Store, cycle: _Cycle, audience: Audience, cursors: Sequence[int]
+) -> tuple[list[tuple[int, Sequence]], int]:
+    """(cursor, row) for a batch of cursors, in cursor order, and the domain's size now."""
     story, named, words = _domain_checks(cycle)
     params: dict[str, object] = {
         "scope": audience.scope, "adult": int(audience.adult), "story": cycle.story_id,
         "name": (cycle.character or "").casefold(), "fts": fts_query(cycle.contains or ""),
         "low": cycle.low, "high": cycle.high, "size": cycle.size,
     }
-    reach = 0
-    for i, cursor in enumerate(cursors):
-        x = permute(cursor % cycle.size, cycle.size, cycle.seed)
-        params[f"c{i}"], params[f"x{i}"] = cursor, x
-        reach = max(reach, x + 1)
-    params["reach"] = reach
-    sql = _batch_sql(cycle.domain, len(cursors), story, named, words)
-    # Only the parameters the statement names (sqlite3 rejects a dict missing one, ignores extras).
-    rows = await store.db.execute_fetchall(sql, params)
-    rows = sorted(rows, key=lambda row: row[_CARD_WIDTH])
-    return rows, rows[0][_CARD_WIDTH + 2] if rows else cycle.size
+    # Cursors of one batch lie in one pass, so their positions are distinct.
+    cursor_at = {permute(cursor % cycle.size, cycle.size, cycle.seed): cursor for cursor in cursors}
+    for i, x in enumerate(cursor_at):
+        params[f"x{i}"] = x
+    params["reach"] = max(cursor_at) + 1
+    rows = await store.db.execute_fetchall(_batch_sql(cycle.domain, len(cursors), story, named, words), params)
+    found = sorted((cursor_at[row[_CARD_WIDTH]], row) for row in rows)
+    return found, rows[0][_CARD_WIDTH + 2] if rows else cycle.size
 
 
 @dataclass(frozen=True, slots=True)
@@ -451,7 +458,7 @@ class _Plan:
     character: int  # SPEAKER: the story's character of that name
     low: int  # the rowids the filter's lines can have
     high: int
-    matches: int | None  # full-text matches in [low, high], counted up to _MATCHES_MAX + 1
+    matches: int | None  # full-text matches in [low, high], counted up to `cap`
 
 
 # The character a story+character filter names (canonical name first, then aliases).
@@ -498,7 +505,7 @@ async def _load(
         _plan_sql(domain, filters.contains is not None, filters.story_id is not None),
         {"scope": audience.scope, "adult": int(audience.adult), "story": filters.story_id, "key": key,
          "name": (filters.character or "").casefold(), "fts": fts_query(filters.contains or ""),
-         "cap": _MATCHES_MAX + 1},
+         "cap": _MATCHES_COUNTED + 1},
     )
     return (None if row[5] is None else _Cycle(*row[5:])), _Plan(domain, *row[:5])
 
@@ -514,15 +521,29 @@ async def _start_cycle(
         raise UnknownCharacter(filters.character)
     if size == 0 or plan.matches == 0:
         return None
+    steps = 0  # positions a pick is expected to examine, to size the first query
     if plan.matches is not None:
-        # Walk the matches themselves when there are few (each batch scans their ranks), else the
-        # domain above with a full-text probe per line. The crossover is where the expected costs
-        # meet: a probe costs about _PROBE_COST doclist entries and a walk needs size/matches probes.
-        if plan.matches <= min(_MATCHES_MAX, math.isqrt(_PROBE_COST * size) + 1):
-            domain, size, low, high = MATCHES, plan.matches, plan.low, plan.high
+        # Walk the matches themselves, passing over other stories' or speakers' lines, or walk the
+        # domain above with a full-text probe per line: whichever is expected to cost less.
+        lines = max(1, plan.high - plan.low + 1)  # ids are dense: about the lines in the range
+        matches = plan.matches
+        if matches > _MATCHES_COUNTED and lines > _MATCHES_RECOUNT_LINES:
+            (matches,) = (await store.db.execute_fetchall(
+                "SELECT count(*) FROM (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH ?"
+                " AND rowid BETWEEN ? AND ? LIMIT ?)",
+                (fts_query(filters.contains or ""), plan.low, plan.high, _MATCHES_MAX + 1),
+            ))[0]
+        walk_matches = (_PERMUTE_US * lines / size
+                        + _RANK_US * matches * max(1.0, lines / size / _MAX_BATCH))
+        walk_domain = (_PERMUTE_US + _PROBE_US) * lines / matches
+        if matches <= _MATCHES_MAX and walk_matches <= walk_domain:
+            domain, size, low, high = MATCHES, matches, plan.low, plan.high
+            steps = 2 * lines // plan.size
+        else:
+            steps = 2 * lines // matches
     cycle_id = known.id if known is not None else rng.getrandbits(52) | (1 << 52)
     return _Cycle(cycle_id, filters.story_id, filters.character, filters.contains, audience.adult,
-                  rng.getrandbits(63), size, size, 0, domain, low, high)
+                  rng.getrandbits(63), size, size, 0, domain, low, high, steps=steps, taken=1)
 
 
 async def _any_character(store: Store, audience: Audience, filters: QuoteFilters) -> bool:
@@ -553,25 +574,34 @@ async def _walk(
     Each cycle is walked twice: the first pass takes only lines with a confident speaker, the
     second everything the first did not take.
     """
-    size, steps, first_pass_steps, batch = cycle.size, 0, 0, _BATCH
+    size, steps, first_pass_steps = cycle.size, 0, 0
+    # Enough positions that one query usually finds a line: twice what a pick has needed so far.
+    batch = min(_MAX_BATCH, max(_BATCH, 2 * cycle.steps // max(1, cycle.taken)))
     while cycle.cursor < 2 * size and steps < _WALK_BUDGET:
         first_pass = cycle.cursor < size
-        end = min(cycle.cursor + batch, size if first_pass else 2 * size)
-        cursors = range(cycle.cursor, end)
+        known = [c for c in cycle.ahead if c >= cycle.cursor]
+        cursors: Sequence[int]
+        if known:
+            cursors, end = known[:_BATCH], cycle.scanned if len(known) <= _BATCH else known[_BATCH]
+        else:
+            end = min(cycle.cursor + batch, size if first_pass else 2 * size)
+            cursors = range(cycle.cursor, end)
+        cycle.ahead = []
         rows, size_now = await _batch_rows(store, cycle, audience, cursors)
         if check_size and size_now != size:
             return None, True
         check_size = False
-        for row in rows:
-            cursor = row[_CARD_WIDTH]
-            if row[0] is None or not row[_CARD_WIDTH + 1] or not quotable(row[_TEXT]):
-                continue
-            sure = confident(row[_CHARACTER_ID], row[_CONFIDENCE])
-            # Second pass: everything the first pass did not take (it took confident lines before cut).
-            if sure if first_pass else (not sure or cursor - size >= cycle.cut):
-                cycle.cursor = cursor + 1
-                return row, False
-        steps += len(cursors)
+        accepted = [(cursor, row) for cursor, row in rows if _acceptable(cycle, cursor, row, first_pass)]
+        if accepted:
+            cursor, row = accepted[0]
+            cycle.ahead, cycle.scanned = [c for c, _ in accepted[1:]], end
+            cycle.steps += steps + cursor + 1 - cycle.cursor
+            cycle.taken += 1
+            if cycle.taken >= 64:  # recent picks count most (the second pass may differ)
+                cycle.steps, cycle.taken = cycle.steps // 2, cycle.taken // 2
+            cycle.cursor = cursor + 1
+            return row, False
+        steps += end - cycle.cursor
         cycle.cursor = end
         batch = min(2 * batch, _MAX_BATCH)  # a sparse domain: fewer, larger queries
         if first_pass:
@@ -582,6 +612,16 @@ async def _walk(
                 cycle.cut = cycle.cursor
                 cycle.cursor = size
     return None, False
+
+
+def _acceptable(cycle: _Cycle, cursor: int, row: Sequence, first_pass: bool) -> bool:
+    """A line this pass may take: present, matching the filters and the audience's gates,
+    quotable, and in the first pass confidently attributed; the second pass takes what the first
+    did not (it took confident lines before `cut`)."""
+    if row[0] is None or not row[_CARD_WIDTH + 1] or not quotable(row[_TEXT]):
+        return False
+    sure = confident(row[_CHARACTER_ID], row[_CONFIDENCE])
+    return sure if first_pass else (not sure or cursor - cycle.size >= cycle.cut)
 
 
 # --- public API --------------------------------------------------------------------------------

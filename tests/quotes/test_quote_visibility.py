@@ -41,7 +41,7 @@ def word_filter(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     """Both ways a `contains` filter is walked: its full-text matches themselves, or the lines of
     the story, character or scope with a full-text probe each (what many matches choose)."""
     if request.param == "probe":
-        monkeypatch.setattr(quotes, "_PROBE_COST", 0)
+        monkeypatch.setattr(quotes, "_MATCHES_MAX", 0)
     return request.param
 
 

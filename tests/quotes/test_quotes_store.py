@@ -298,7 +298,7 @@ async def test_a_pick_is_two_round_trips_for_a_new_filter_and_one_after(
     store: Store, monkeypatch: pytest.MonkeyPatch, word_filter: str
 ) -> None:
     if word_filter == "probe":
-        monkeypatch.setattr(quotes, "_PROBE_COST", 0)
+        monkeypatch.setattr(quotes, "_MATCHES_MAX", 0)
     story_id = await add(store, dialogue_story("alpha", lines=60))
     await add(store, dialogue_story("beta", lines=60), guild_id=GUILD_A)
     trips = _RoundTrips(monkeypatch)
