@@ -44,12 +44,13 @@ EXCERPT_CHARS = 1500
 EXCERPT_PARAGRAPHS = 3
 _BATCH = 16  # positions examined by a pick's first query
 _MAX_BATCH = 256  # a long walk (a sparse domain) doubles its batches up to this
-_MATCHES_MAX = 65_536  # a word filter walks its matches when at most this many (each batch ranks them)
-_MATCHES_COUNTED = 8192  # matches a first pick counts at once
-_MATCHES_RECOUNT_LINES = 200_000  # ... and up to _MATCHES_MAX when the range is this long (the choice may change)
-# Costs in microseconds on the 2-core development machine (bench/quote.py, SQLite 3.40): permuting a
-# position in Python, ranking one full-text match, probing one line's text with the index.
-_PERMUTE_US, _RANK_US, _PROBE_US = 3.0, 0.07, 20.0
+_MATCHES_MAX = 16_384  # a word filter walks its matches only when at most this many (counting them: ~0.3 ms)
+# Costs in microseconds on the 2-core development machine (SQLite 3.40, a 10^6-quotation bench/quote.py
+# database): permuting a position in Python, stepping over one full-text match (_ranks_sql),
+# probing one line's text with the index (13-40).
+_PERMUTE_US, _RANK_US, _PROBE_US = 3.0, 0.03, 20.0
+_MATCH_US = 35.0  # ... finding one rank of a batch by stepping (a full-text cursor of its own)
+_WINDOW_US = 0.47  # ... and numbering one match instead (a window over the doclist)
 _FIRST_PASS_BUDGET = 256  # steps before giving up on finding a confident speaker in this pick
 _WALK_BUDGET = 4096  # steps per pick before asking the user to try again
 _UNWRITTEN_MAX = 32  # picks a crash may lose (lines shown again after it)
@@ -387,25 +388,28 @@ _DOMAINS: dict[str, tuple[str, str, str]] = {
         " AND q.speaker_seq = pos.x - cs.base WHERE pos.x >= cs.base AND pos.x < cs.base + cs.lines) FROM pos",
         "(SELECT coalesce(sum(lines), 0) FROM cs)",
     ),
-    MATCHES: (
-        # Ranks up to the batch's furthest position only: a scan of the term's doclist in C, then
-        # the ranks wanted (IN builds an index on them; a join would compare every pair).
-        "m (id, rank) AS MATERIALIZED (SELECT rowid, row_number() OVER (ORDER BY rowid) - 1 FROM"
-        " (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH :fts AND rowid BETWEEN :low AND :high"
-        " ORDER BY rowid LIMIT :reach))",
-        "SELECT rank, id FROM m WHERE rank IN (SELECT x FROM pos)",
-        ":size",
-    ),
+    MATCHES: ("", "", ":size"),  # the positions are ranks: see _ranks_sql
 }
 
 
 @functools.cache
 def _batch_sql(domain: str, positions: int, story: bool, named: bool, words: bool) -> str:
     """One query for a batch of positions: per position its _CARD_COLUMNS (NULL where the domain
-    has no line there; MATCHES leaves such positions out), the position, whether the line passes every filter and the audience's gates,
-    and the domain's size now."""
+    has no line there), the position, whether the line passes every filter and the audience's
+    gates, and the domain's size now. MATCHES wants its positions in ascending order, and numbers
+    the matches up to the furthest instead of stepping to each when `positions` is negative."""
     ctes, at, size_now = _DOMAINS[domain]
-    pos = "pos (x) AS (VALUES " + ", ".join(f"(:x{i})" for i in range(positions)) + ")"
+    if domain == MATCHES and positions > 0:
+        pos, ctes, at = "", _ranks_sql(positions), " UNION ALL ".join(f"SELECT * FROM k{i}" for i in range(positions))
+    elif domain == MATCHES:
+        # Every match up to the furthest rank, numbered (cheaper than stepping when the ranks are dense).
+        pos = "pos (x) AS (VALUES " + ", ".join(f"(:x{i})" for i in range(-positions)) + ")"
+        ctes = ("m (id, rank) AS MATERIALIZED (SELECT rowid, row_number() OVER (ORDER BY rowid) - 1 FROM"
+                " (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH :fts AND rowid BETWEEN :low AND :high"
+                " ORDER BY rowid LIMIT :reach))")
+        at = "SELECT rank, id FROM m WHERE rank IN (SELECT x FROM pos)"  # IN: an index on the ranks
+    else:
+        pos = "pos (x) AS (VALUES " + ", ".join(f"(:x{i})" for i in range(positions)) + ")"
     checks = [_VISIBLE_SQL]
     if story:
         checks.append("q.story_id = :story")
@@ -419,6 +423,19 @@ def _batch_sql(domain: str, positions: int, story: bool, named: bool, words: boo
         + f" SELECT {_CARD_COLUMNS}, at.x, {passes}, {size_now} FROM at"
         " LEFT JOIN quotes AS q ON q.id = at.qid LEFT JOIN stories AS s ON s.id = q.story_id" + _CARD_JOINS
     )
+
+
+def _ranks_sql(positions: int) -> str:
+    """The matches at ranks :x0 < :x1 < ... as CTEs k0, k1, ...: each steps :d<i> matches on from
+    the previous one's rowid (OFFSET skips them in FTS5's doclist, about 20 times cheaper per
+    match than numbering them with a window), so a batch costs one pass to its furthest rank."""
+    first = ("k0 (x, id) AS MATERIALIZED (SELECT :x0, (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH :fts"
+             " AND rowid BETWEEN :low AND :high ORDER BY rowid LIMIT 1 OFFSET :x0))")
+    return ", ".join([first] + [
+        f"k{i} (x, id) AS MATERIALIZED (SELECT :x{i}, (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH :fts"
+        f" AND rowid > (SELECT id FROM k{i - 1}) AND rowid <= :high ORDER BY rowid LIMIT 1 OFFSET :d{i}))"
+        for i in range(1, positions)
+    ])
 
 
 def _domain_checks(cycle: _Cycle) -> tuple[bool, bool, bool]:
@@ -441,10 +458,14 @@ async def _batch_rows(
     }
     # Cursors of one batch lie in one pass, so their positions are distinct.
     cursor_at = {permute(cursor % cycle.size, cycle.size, cycle.seed): cursor for cursor in cursors}
-    for i, x in enumerate(cursor_at):
-        params[f"x{i}"] = x
-    params["reach"] = max(cursor_at) + 1
-    rows = await store.db.execute_fetchall(_batch_sql(cycle.domain, len(cursors), story, named, words), params)
+    previous = -1
+    for i, x in enumerate(sorted(cursor_at)):
+        params[f"x{i}"], params[f"d{i}"], previous = x, x - previous - 1, x
+    params["reach"] = previous + 1
+    positions = len(cursor_at)
+    if cycle.domain == MATCHES and _WINDOW_US * previous < _MATCH_US * positions:
+        positions = -positions
+    rows = await store.db.execute_fetchall(_batch_sql(cycle.domain, positions, story, named, words), params)
     found = sorted((cursor_at[row[_CARD_WIDTH]], row) for row in rows)
     return found, rows[0][_CARD_WIDTH + 2] if rows else cycle.size
 
@@ -505,7 +526,7 @@ async def _load(
         _plan_sql(domain, filters.contains is not None, filters.story_id is not None),
         {"scope": audience.scope, "adult": int(audience.adult), "story": filters.story_id, "key": key,
          "name": (filters.character or "").casefold(), "fts": fts_query(filters.contains or ""),
-         "cap": _MATCHES_COUNTED + 1},
+         "cap": _MATCHES_MAX + 1},
     )
     return (None if row[5] is None else _Cycle(*row[5:])), _Plan(domain, *row[:5])
 
@@ -526,15 +547,12 @@ async def _start_cycle(
         # Walk the matches themselves, passing over other stories' or speakers' lines, or walk the
         # domain above with a full-text probe per line: whichever is expected to cost less.
         lines = max(1, plan.high - plan.low + 1)  # ids are dense: about the lines in the range
-        matches = plan.matches
-        if matches > _MATCHES_COUNTED and lines > _MATCHES_RECOUNT_LINES:
-            (matches,) = (await store.db.execute_fetchall(
-                "SELECT count(*) FROM (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH ?"
-                " AND rowid BETWEEN ? AND ? LIMIT ?)",
-                (fts_query(filters.contains or ""), plan.low, plan.high, _MATCHES_MAX + 1),
-            ))[0]
-        walk_matches = (_PERMUTE_US * lines / size
-                        + _RANK_US * matches * max(1.0, lines / size / _MAX_BATCH))
+        matches = plan.matches  # exact up to _MATCHES_MAX
+        steps_per_line = lines / size
+        walk_matches = _PERMUTE_US * steps_per_line + min(
+            _MATCH_US * steps_per_line + _RANK_US * matches,
+            _WINDOW_US * matches * max(1.0, steps_per_line / _MAX_BATCH),
+        )
         walk_domain = (_PERMUTE_US + _PROBE_US) * lines / matches
         if matches <= _MATCHES_MAX and walk_matches <= walk_domain:
             domain, size, low, high = MATCHES, matches, plan.low, plan.high

@@ -254,7 +254,7 @@ async def test_filtered_cycles_hold_a_few_integers_whatever_the_matches(store: S
         await pick_quote(store, Audience(GUILD_A), filters)
     await store.write_behind.flush()
     rows = await store.db.execute_fetchall("SELECT domain, size, cursor FROM quote_cycles ORDER BY id")
-    assert sorted(row[0] for row in rows) == ["matches", "matches", "speakers", "story"]
+    assert len(rows) == 4 and {row[0] for row in rows} <= {"line", "story", "speaker", "speakers", "matches"}
     tables = await store.db.execute_fetchall("SELECT name FROM sqlite_master WHERE name LIKE 'quote_cycle%'")
     assert [t[0] for t in tables if not t[0].startswith("quote_cycles")] == []
 
@@ -312,3 +312,19 @@ async def test_a_pick_is_two_round_trips_for_a_new_filter_and_one_after(
             await pick_quote(store, Audience(GUILD_A), filters)
             counts.append(trips.count)
         assert counts[0] <= 2 and set(counts[1:]) == {1}, (filters, counts)
+
+
+@pytest.mark.parametrize("most", [0, 3, 100])
+async def test_a_word_filter_shows_every_match_once_whichever_walk_it_takes(
+    store: Store, monkeypatch: pytest.MonkeyPatch, most: int
+) -> None:
+    # Walking the matches is only allowed while they were counted exactly (at most _MATCHES_MAX).
+    monkeypatch.setattr(quotes, "_MATCHES_MAX", most)
+    story_id = await add(store, dialogue_story("alpha", lines=8))
+    await add(store, dialogue_story("beta", lines=8))
+    for filters in (QuoteFilters(contains="line"), QuoteFilters(story_id, None, "line"),
+                    QuoteFilters(None, "Naruto", "line")):
+        expected = 16 if filters.story_id is None else 8
+        expected //= 2 if filters.character else 1
+        shown = [(await pick_quote(store, Audience(GUILD_A), filters)).quote.id for _ in range(expected)]
+        assert len(set(shown)) == expected, (filters, most)
