@@ -44,13 +44,14 @@ EXCERPT_CHARS = 1500
 EXCERPT_PARAGRAPHS = 3
 _BATCH = 16  # positions examined by a pick's first query
 _MAX_BATCH = 256  # a long walk (a sparse domain) doubles its batches up to this
-_MATCHES_MAX = 16_384  # a word filter walks its matches only when at most this many (counting them: ~0.3 ms)
+_MATCHES_MAX = 131_072  # a word filter walks its matches only when at most this many (counting them: <= 3 ms)
 # Costs in microseconds on the 2-core development machine (SQLite 3.40, a 10^6-quotation bench/quote.py
 # database): permuting a position in Python, stepping over one full-text match (_ranks_sql),
 # probing one line's text with the index (13-40).
 _PERMUTE_US, _RANK_US, _PROBE_US = 3.0, 0.03, 20.0
 _MATCH_US = 35.0  # ... finding one rank of a batch by stepping (a full-text cursor of its own)
 _WINDOW_US = 0.47  # ... and numbering one match instead (a window over the doclist)
+_MAX_STEPPED = 64  # ranks stepped to in one statement (each nests in the last: SQLite's depth limit is 1000)
 _FIRST_PASS_BUDGET = 256  # steps before giving up on finding a confident speaker in this pick
 _WALK_BUDGET = 4096  # steps per pick before asking the user to try again
 _UNWRITTEN_MAX = 32  # picks a crash may lose (lines shown again after it)
@@ -463,7 +464,7 @@ async def _batch_rows(
         params[f"x{i}"], params[f"d{i}"], previous = x, x - previous - 1, x
     params["reach"] = previous + 1
     positions = len(cursor_at)
-    if cycle.domain == MATCHES and _WINDOW_US * previous < _MATCH_US * positions:
+    if cycle.domain == MATCHES and (positions > _MAX_STEPPED or _WINDOW_US * previous < _MATCH_US * positions):
         positions = -positions
     rows = await store.db.execute_fetchall(_batch_sql(cycle.domain, positions, story, named, words), params)
     found = sorted((cursor_at[row[_CARD_WIDTH]], row) for row in rows)

@@ -328,3 +328,14 @@ async def test_a_word_filter_shows_every_match_once_whichever_walk_it_takes(
         expected //= 2 if filters.character else 1
         shown = [(await pick_quote(store, Audience(GUILD_A), filters)).quote.id for _ in range(expected)]
         assert len(set(shown)) == expected, (filters, most)
+
+
+@pytest.mark.parametrize("positions", [1, quotes._MAX_STEPPED, -quotes._MAX_BATCH])
+async def test_a_batch_of_ranks_fits_in_one_statement(store: Store, positions: int) -> None:
+    await add(store, dialogue_story("alpha", lines=3))
+    params = {"scope": 0, "adult": 0, "story": None, "name": "", "fts": '"line"', "low": 1, "high": 10,
+              "size": 3, "reach": 3 * abs(positions)}
+    for i in range(abs(positions)):
+        params.update({f"x{i}": i, f"d{i}": 0})
+    rows = await store.db.execute_fetchall(quotes._batch_sql("matches", positions, False, False, False), params)
+    assert len(rows) == (positions if positions > 0 else 3)  # stepping answers every rank, NULL past the end
