@@ -1,13 +1,22 @@
-"""/quote pick latency on synthetic libraries of 10^4 .. 10^7 quotations, against ORDER BY RANDOM().
+"""/quote pick latency at 10^5 .. 10^7 quotations, for every filter combination, beside the naive
+`ORDER BY RANDOM() LIMIT 1` with the same filters, measured in the same run.
 
-For each size: a temporary database through the real migrations, filled in bulk (stories of 1,000
-quotations, 80 % bundled and 20 % the measured guild's; 5 characters per story; 6-word lines from
-a 4,096-word vocabulary, every tenth a 2-word fragment /quote must skip). Then, per query kind,
-`pick_quote` (the no-repeat cycle walk, commit included) is timed in steady state (wall clock and
-CPU time) and its cycle build separately, and the naive `ORDER BY RANDOM() LIMIT 1` over the same
-visible quotations.
+For each size: a temporary database through the real migrations and the real loader
+(bot/store/loader.py, foreign keys on): stories of 1,000 quotations, one paragraph each, in ten
+chapters; 5 of 50 character names per story, every sixth line without a speaker; 6-word lines
+from a 4,096-word vocabulary drawn with Zipf frequencies (so `contains` meets common and rare
+words), every tenth a 2-word fragment /quote must skip. Of the stories, 70 % are bundled, 20 % the
+measured guild's own, 10 % another guild's, and every seventh is rated M (the measured channel is
+not age-restricted), so the server scope and the age gate are exercised on every filter.
 
-    .venv/bin/python bench/quote.py [--sizes 4,5,6,7] [--picks 2000]
+Per filter combination: "first" is a filter's first pick (no cycle stored or remembered: each
+sample uses a new story, character or word), "steady" the picks that follow on one filter. Both
+are wall clock around `pick_quote`, its writes behind the reply included as they happen ("cpu"
+is this process's CPU time per steady pick: what a pick costs when it gets a core at once, since
+on a shared machine wall-clock p99 mostly measures waiting for one); "trips" is the mean number
+of jobs queued to the database thread per steady pick, background writes included.
+
+    .venv/bin/python bench/quote.py [--sizes 5,6] [--picks 2000] [--firsts 100]
 """
 from __future__ import annotations
 
@@ -18,75 +27,92 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from itertools import accumulate
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import aiosqlite
+
+from bot.errors import UserError
+from bot.parsing.model import Chapter, Character, Quote, Scene, Story
 from bot.store import Store
-from bot.store.audience import Audience
+from bot.store.audience import RATING_SQL, Audience
+from bot.store.fts import fts_query
+from bot.store.loader import load_story
 from bot.store.quotes import QuoteFilters, pick_quote
 
-GUILD = 777
+GUILD, OTHER_GUILD = 777, 888
 PER_STORY = 1000
-CHARACTERS = 5  # quotes with seq % 6 == 5 have no speaker
+CHAPTERS = 10
+CHARACTERS = 5  # per story; lines with seq % 6 == 5 have no speaker
 NAMES = 50  # character names drawn from this many, so a name spans many stories
 VOCABULARY = 4096
+COMBINATIONS = ("no filter", "story", "character", "contains", "story+character", "story+contains",
+                "character+contains", "story+character+contains")
 
 
-def _word(rng: random.Random) -> str:
-    return "".join(rng.choice("abcdefghijklmnoprstuvwy") for _ in range(rng.randint(3, 9)))
+class RoundTrips:
+    """Counts jobs queued to aiosqlite's worker thread (as bench/hot_paths.py does)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._original = aiosqlite.Connection._execute
+
+    def __enter__(self) -> RoundTrips:
+        original = self._original
+
+        async def counted(conn: aiosqlite.Connection, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+            self.count += 1
+            return await original(conn, fn, *args, **kwargs)
+
+        aiosqlite.Connection._execute = counted  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        aiosqlite.Connection._execute = self._original  # type: ignore[method-assign]
 
 
-async def populate(store: Store, quotations: int, rng: random.Random) -> float:
-    """Bulk-load `quotations` quotations; returns seconds taken."""
-    started = time.perf_counter()
-    db = store.db
-    stories = max(1, quotations // PER_STORY)
-    story_rows, character_rows = [], []
-    bases = {0: 0, GUILD: 0}
-    for sid in range(1, stories + 1):
-        guild = GUILD if sid % 5 == 0 else None
-        scope = guild or 0
-        story_rows.append((sid, guild, f"Story {sid}", f"story {sid}", f"h{sid}", "T", PER_STORY, bases[scope],
-                           "2026-01-01T00:00:00"))
-        bases[scope] += PER_STORY
-        for k in range(CHARACTERS):
-            name = f"Name{(sid * 7 + k) % NAMES}"
-            lines = len(range(k, PER_STORY, CHARACTERS + 1))
-            character_rows.append((sid * 8 + k, sid, name, name.casefold(), lines))
-    words = sorted({_word(rng) for _ in range(VOCABULARY * 2)})[:VOCABULARY]
-    # Quotes reference paragraphs the bench does not need; checks are off for the bulk load only.
-    await db.execute("PRAGMA foreign_keys = OFF")
-    async with store.atomic():
-        await db.executemany(
-            "INSERT INTO stories (id, guild_id, title, title_key, content_hash, rating, quote_count, quote_base,"
-            " added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", story_rows,
-        )
-        await db.executemany(
-            "INSERT INTO characters (id, story_id, name, name_key, lines) VALUES (?, ?, ?, ?, ?)", character_rows
-        )
-        await db.executemany("INSERT INTO scope_totals (scope, quotes) VALUES (?, ?)", list(bases.items()))
-        await db.execute("CREATE TEMP TABLE vocab (id INTEGER PRIMARY KEY, word TEXT NOT NULL)")
-        await db.executemany("INSERT INTO temp.vocab (id, word) VALUES (?, ?)", enumerate(words))
-        word = "(SELECT word FROM temp.vocab WHERE id = (i * {a} + {b}) % " + str(VOCABULARY) + ")"
-        six = " || ' ' || ".join(word.format(a=a, b=b) for a, b in
-                                  ((7919, 1), (104729, 7), (1299709, 3), (15485863, 11), (32452843, 5), (49979687, 2)))
-        two = " || ' ' || ".join(word.format(a=a, b=b) for a, b in ((7919, 1), (104729, 7)))
-        await db.execute(
-            "INSERT INTO quotes (id, story_id, seq, paragraph_seq, chapter_index, scene_index, paragraph_index,"
-            " text, kind, character_id, speaker_seq, confidence)"
-            " WITH RECURSIVE n (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?)"
-            " SELECT i + 1, i / ?2 + 1, i % ?2, i % ?2, 0, 0, 0,"
-            f" CASE WHEN i % 10 = 9 THEN {two} ELSE {six} END, 'speech',"
-            " CASE WHEN i % 6 < 5 THEN (i / ?2 + 1) * 8 + i % 6 END,"
-            " CASE WHEN i % 6 < 5 THEN (i % ?2) / 6 END, 0.5 + (i % 5) / 10.0 FROM n",
-            (stories * PER_STORY, PER_STORY),
-        )
-        # The loader indexes quotations itself (no insert trigger), so this bulk load does too.
-        await db.execute("INSERT INTO quotes_fts (rowid, text) SELECT id, text FROM quotes")
-    await db.execute("PRAGMA foreign_keys = ON")
-    await db.execute("ANALYZE")
-    return time.perf_counter() - started
+def _vocabulary(rng: random.Random) -> list[str]:
+    words: set[str] = set()
+    while len(words) < VOCABULARY:
+        words.add("".join(rng.choice("abcdefghijklmnoprstuvwy") for _ in range(rng.randint(3, 9))))
+    return sorted(words)
+
+
+def _story(sid: int, words: list[str], cumulative: list[float], rng: random.Random) -> Story:
+    names = [f"Name{(sid * 7 + k) % NAMES}" for k in range(CHARACTERS)]
+    chapters, quotes = [], []
+    per_chapter = PER_STORY // CHAPTERS
+    for c in range(CHAPTERS):
+        paragraphs = []
+        for p in range(per_chapter):
+            seq = c * per_chapter + p
+            text = " ".join(rng.choices(words, cum_weights=cumulative, k=2 if seq % 10 == 9 else 6))
+            speaker = None if seq % 6 == 5 else names[seq % 6]
+            paragraphs.append(f'"{text}," someone said.')
+            quotes.append(Quote(text, "speech", speaker, 0.5 + (seq % 5) / 10, c, 0, p, 1, 1 + len(text)))
+        chapters.append(Chapter(number=c + 1, title=None, scenes=(Scene(None, tuple(paragraphs)),)))
+    return Story(title=f"Story {sid}", summary=None, chapters=tuple(chapters), quotes=tuple(quotes),
+                 characters=tuple(Character(n) for n in names))
+
+
+async def populate(store: Store, quotations: int, rng: random.Random) -> tuple[list[str], dict[int, tuple]]:
+    """Load the stories through the loader; returns the vocabulary (most frequent first) and
+    each story's (guild, rating, character names)."""
+    words = _vocabulary(rng)
+    cumulative = list(accumulate(1 / (rank + 1) for rank in range(VOCABULARY)))
+    stories: dict[int, tuple] = {}
+    for n in range(1, max(1, quotations // PER_STORY) + 1):
+        guild = GUILD if n % 5 == 0 else OTHER_GUILD if n % 10 == 1 else None
+        rating = "M" if n % 7 == 0 else "T"
+        story = _story(n, words, cumulative, rng)
+        sid = await load_story(store, story, title=story.title or "", rating=rating, content_hash=f"bench-{n}",
+                               guild_id=guild)
+        stories[sid] = (guild, rating, [c.name for c in story.characters])
+    await store.db.execute("ANALYZE")
+    return words, stories
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -94,77 +120,134 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ms), ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))]
 
 
-async def _time_picks(
-    store: Store, filters: QuoteFilters, picks: int
-) -> tuple[float, list[float], list[float]]:
-    """(first pick, which builds the cycle; steady-state wall-clock samples; CPU-time samples).
+class Library:
+    """What the filters draw from: the measured guild's visible stories, names and words."""
 
-    CPU time (this process, all threads) is what a pick costs when it gets a core at once; on a
-    shared, loaded machine wall-clock p99 mostly measures waiting for one.
-    """
+    def __init__(self, words: list[str], stories: dict[int, tuple], rng: random.Random) -> None:
+        self.rng = rng
+        self.words = words
+        self.visible = [sid for sid, (guild, rating, _) in stories.items()
+                        if guild in (None, GUILD) and rating != "M"]
+        self.names = {sid: names for sid, (_, _, names) in stories.items()}
+
+    def story(self) -> int:
+        return self.rng.choice(self.visible)
+
+    def name(self, story_id: int | None = None) -> str:
+        return self.rng.choice(self.names[story_id if story_id is not None else self.story()])
+
+    def word(self) -> str:
+        # Ranks 0-299 of the Zipf vocabulary: from a word in most lines to one in a few hundredths of them.
+        return self.words[self.rng.randrange(300)]
+
+    def filters(self, combination: str) -> QuoteFilters:
+        parts = combination.split("+")
+        story = self.story() if "story" in parts else None
+        character = self.name(story) if "character" in parts else None
+        contains = self.word() if "contains" in parts else None
+        return QuoteFilters(story, character, contains)
+
+
+async def _first_picks(store: Store, library: Library, combination: str, samples: int) -> list[float]:
+    """A new filter each time (a new guild for "no filter": its cycle starts from nothing too)."""
+    times, seen = [], set()
+    for i in range(samples * 4):
+        if len(times) == samples:
+            break
+        filters = library.filters(combination)
+        guild = GUILD + 1000 + i if combination == "no filter" else GUILD
+        if (guild, filters) in seen:
+            continue
+        seen.add((guild, filters))
+        started = time.perf_counter()
+        try:
+            await pick_quote(store, Audience(guild), filters)
+        except UserError:
+            pass  # a filter matching nothing is timed all the same
+        times.append(time.perf_counter() - started)
+    return times
+
+
+async def _steady(
+    store: Store, library: Library, combination: str, picks: int
+) -> tuple[list[float], list[float], float]:
+    """Wall-clock and CPU-time samples and round trips per pick, on one filter that matches."""
     audience = Audience(GUILD)
-    t0 = time.perf_counter()
-    await pick_quote(store, audience, filters)
-    first = time.perf_counter() - t0
+    while True:
+        filters = library.filters(combination)
+        try:
+            await pick_quote(store, audience, filters)
+            break
+        except UserError:
+            continue
     wall, cpu = [], []
-    for _ in range(picks):
-        t0, c0 = time.perf_counter(), time.process_time()
-        await pick_quote(store, audience, filters)
-        wall.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    return first, wall, cpu
+    with RoundTrips() as trips:
+        for _ in range(picks):
+            started, cpu_started = time.perf_counter(), time.process_time()
+            await pick_quote(store, audience, filters)
+            wall.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - cpu_started)
+    return wall, cpu, trips.count / picks
 
 
-async def _time_naive(store: Store, runs: int) -> list[float]:
-    samples = []
+def _naive_sql(filters: QuoteFilters) -> tuple[str, list]:
+    where = ["s.scope IN (0, ?)", RATING_SQL, "length(q.text) <= 600",
+             "length(q.text) - length(replace(q.text, ' ', '')) >= 3"]
+    args: list = [GUILD, False]
+    if filters.story_id is not None:
+        where.append("q.story_id = ?")
+        args.append(filters.story_id)
+    if filters.character is not None:
+        where.append("q.character_id IN (SELECT id FROM characters WHERE name_key = ?)")
+        args.append(filters.character.casefold())
+    if filters.contains is not None:
+        where.append("q.id IN (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH ?)")
+        args.append(fts_query(filters.contains))
+    return ("SELECT q.id, q.text FROM quotes AS q JOIN stories AS s ON s.id = q.story_id WHERE "
+            + " AND ".join(where) + " ORDER BY random() LIMIT 1"), args
+
+
+async def _naive(store: Store, make: Callable[[], QuoteFilters], runs: int) -> list[float]:
+    times = []
     for _ in range(runs):
-        t0 = time.perf_counter()
-        async with store.db.execute(
-            "SELECT q.id, q.text FROM quotes AS q JOIN stories AS s ON s.id = q.story_id"
-            " WHERE s.scope IN (0, ?) ORDER BY RANDOM() LIMIT 1", (GUILD,),
-        ) as cur:
-            await cur.fetchone()
-        samples.append(time.perf_counter() - t0)
-    return samples
+        sql, args = _naive_sql(make())
+        started = time.perf_counter()
+        await store.db.execute_fetchall(sql, args)
+        times.append(time.perf_counter() - started)
+    return times
 
 
-async def bench_size(exponent: int, picks: int) -> None:
+async def bench_size(exponent: int, picks: int, firsts: int) -> None:
     quotations = 10 ** exponent
     rng = random.Random(exponent)
     with tempfile.TemporaryDirectory() as folder:
         async with Store.open(Path(folder) / "bench.db") as store:
-            took = await populate(store, quotations, rng)
-            print(f"\n10^{exponent} quotations ({quotations:,}), built in {took:.1f} s")
-            async with store.db.execute("SELECT word FROM temp.vocab WHERE id = 1") as cur:
-                common = (await cur.fetchone())[0]
-            kinds = {
-                "no filter": QuoteFilters(),
-                "story": QuoteFilters(story_id=max(1, quotations // PER_STORY // 2)),
-                "character (all stories)": QuoteFilters(character="Name3"),
-                "story + character": QuoteFilters(story_id=1, character="Name7"),
-                f"contains '{common}'": QuoteFilters(contains=common),
-            }
-            for label, filters in kinds.items():
-                first, wall, cpu = await _time_picks(store, filters, picks)
-                p50, p99 = _percentiles(wall)
-                c50, c99 = _percentiles(cpu)
-                print(f"  pick {label:<26} wall p50={p50:6.3f} p99={p99:6.3f} ms"
-                      f" | cpu p50={c50:6.3f} p99={c99:6.3f} ms | cycle build {first * 1000:7.1f} ms")
-            naive = await _time_naive(store, max(3, min(200, 2 * 10 ** (7 - exponent))))
-            n50, n99 = _percentiles(naive)
-            _, wall, _ = await _time_picks(store, QuoteFilters(), picks)
-            p50 = _percentiles(wall)[0]
-            print(f"  ORDER BY RANDOM() LIMIT 1       wall p50={n50:8.2f} p99={n99:8.2f} ms (n={len(naive)})"
-                  f" -> the no-filter pick is {n50 / p50:,.0f}x faster at p50")
+            started = time.perf_counter()
+            words, stories = await populate(store, quotations, rng)
+            print(f"\n10^{exponent} quotations ({quotations:,}) in {len(stories):,} stories,"
+                  f" loaded in {time.perf_counter() - started:.1f} s (foreign keys on)")
+            library = Library(words, stories, random.Random(exponent + 100))
+            naive_runs = max(3, min(50, 5 * 10 ** (6 - exponent)))
+            print(f"  {'filters':26} {'first p50':>9} {'p99':>7} | {'steady p50':>10} {'p99':>7} {'cpu p99':>7}"
+                  f" {'trips':>5} | {'ORDER BY RANDOM() p50':>21} {'p99':>8}   (ms; first n={firsts},"
+                  f" steady n={picks}, naive n={naive_runs})")
+            for combination in COMBINATIONS:
+                first = await _first_picks(store, library, combination, firsts)
+                steady, cpu, trips = await _steady(store, library, combination, picks)
+                naive = await _naive(store, lambda c=combination: library.filters(c), naive_runs)
+                (f50, f99), (s50, s99), (_, c99), (n50, n99) = map(_percentiles, (first, steady, cpu, naive))
+                print(f"  {combination:26} {f50:9.3f} {f99:7.3f} | {s50:10.3f} {s99:7.3f} {c99:7.3f} {trips:5.2f}"
+                      f" | {n50:21.2f} {n99:8.2f}")
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="4,5,6,7", help="powers of ten of quotations")
-    parser.add_argument("--picks", type=int, default=2000)
+    parser.add_argument("--sizes", default="5,6", help="powers of ten of quotations (7 takes a while)")
+    parser.add_argument("--picks", type=int, default=2000, help="steady picks per filter combination")
+    parser.add_argument("--firsts", type=int, default=100, help="first picks (new filters) per combination")
     args = parser.parse_args()
     for exponent in (int(x) for x in args.sizes.split(",")):
-        await bench_size(exponent, args.picks)
+        await bench_size(exponent, args.picks, min(args.firsts, max(3, args.picks)))
 
 
 if __name__ == "__main__":

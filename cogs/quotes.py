@@ -229,8 +229,8 @@ def excerpt_buttons(excerpt: Excerpt) -> discord.ui.View:
 
 
 async def in_time(interaction: discord.Interaction, work: Awaitable[T]) -> T:
-    """Await `work`; if it outlasts DEFER_AFTER (a first pick over a huge filter builds its cycle),
-    defer so Discord's 3-second window to answer is not missed."""
+    """Await `work`; if it outlasts DEFER_AFTER (a database busy with a long write), defer so
+    Discord's 3-second window to answer is not missed."""
     task = asyncio.ensure_future(work)
     done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
     if not done:

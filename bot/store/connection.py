@@ -277,11 +277,16 @@ class WriteBehind:
         self._task: asyncio.Task | None = None
         self._closed = False
         self._serial = 0
+        self._lazy: set[Hashable] = set()  # pending keys that wait for another write or a flush
+        self._flushing = 0
 
-    def submit(self, key: Hashable | None, write: Write, *, done: Callable[[], None] | None = None) -> None:
+    def submit(
+        self, key: Hashable | None, write: Write, *, done: Callable[[], None] | None = None, lazy: bool = False,
+    ) -> None:
         """Queue `write(db)` (plain statements: the writer wraps the batch in a transaction).
 
         `done` runs once the write is committed or dropped (e.g. to forget an in-memory copy).
+        `lazy`: no transaction of its own; it rides along with the next batch, or `flush()`.
         """
         if self._closed:
             raise RuntimeError("the store's background writer is closed")
@@ -292,6 +297,13 @@ class WriteBehind:
         if replaced is not None and replaced[1] is not None:
             replaced[1]()
         self._pending[key] = (write, done)
+        if lazy:
+            self._lazy.add(key)
+            return
+        self._lazy.discard(key)
+        self._wake_writer()
+
+    def _wake_writer(self) -> None:
         self._idle.clear()
         self._wake.set()
         if self._task is None:
@@ -303,8 +315,14 @@ class WriteBehind:
 
     async def flush(self) -> None:
         """Wait until every write submitted so far is committed (or dropped after an error)."""
+        if self._pending and (self._task is None or not self._task.done()):
+            self._wake_writer()  # lazy writes wait for nothing else
         if self._task is not None and not self._task.done():
-            await asyncio.shield(self._idle.wait())
+            self._flushing += 1
+            try:
+                await asyncio.shield(self._idle.wait())
+            finally:
+                self._flushing -= 1
 
     async def close(self) -> None:
         if self._closed:
@@ -318,13 +336,14 @@ class WriteBehind:
 
     async def _run(self) -> None:
         while True:
-            if not self._pending:
+            if not self._pending or (not self._flushing and self._lazy.issuperset(self._pending)):
                 self._idle.set()
                 self._wake.clear()
                 await self._wake.wait()
                 continue
             batch = list(self._pending.items())
             self._pending.clear()
+            self._lazy.clear()
             try:
                 await self._commit(batch)
             except asyncio.CancelledError:

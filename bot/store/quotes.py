@@ -2,16 +2,18 @@
 every line matching the same filters has been shown (state in quote_cycles, so it survives restarts).
 
 A cycle is a seeded permutation of positions 0..size-1 (`permute`, a small Feistel network) walked
-by a cursor, so each pick costs a few index seeks whatever the library's size:
-- unfiltered: the positions are the scope's dense quote line (see bot/store/random_pick.py), walked
-  twice — first accepting lines with a confident speaker, then the rest;
-- filtered (story, character, contains): the matching quotable lines are stored as the cycle's
-  members, confident speakers first, and each tier is walked in permuted order.
+by a cursor, over a domain: an index whose positions map to lines with one seek (the scope's dense
+quote line, one story's quotes, one character's or every same-named character's lines, or a word
+filter's full-text matches ranked by rowid; see migration 0005). Its state is a handful of
+integers whatever the number of lines, so the first pick of a filter costs what later ones do.
+Lines the domain holds that miss a filter or the audience's gates (server scope, age rating) are
+passed over. Each cycle is walked twice: first taking lines with a confident speaker, then the rest.
 
 The bot keeps each cycle it walks in memory (under one asyncio lock per store, so concurrent picks
-never share a line) and writes the cursor behind the reply: a pick that needs no new cycle never
-waits for the write lock. A restart (or crash) may re-show the few lines picked since the last
-write, which lands within milliseconds unless another process holds the lock.
+never share a line) and writes it behind the reply: a pick never waits for the write lock, and is
+one database round trip when its cycle is in memory. A restart (or crash) may re-show the few
+lines picked since the last write, which lands within milliseconds unless another process holds
+the lock.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import logging
 import random
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from weakref import WeakKeyDictionary
 
@@ -40,9 +42,19 @@ MAX_CHARS = 600  # longer ones are speeches, not quotes
 CONFIDENT = 0.7  # speaker confidence at or above which a line is preferred
 EXCERPT_CHARS = 1500
 EXCERPT_PARAGRAPHS = 3
-_BATCH = 16  # positions examined per query while walking a cycle
+_BATCH = 16  # positions examined by a pick's first query
+_MAX_BATCH = 256  # a long walk (a sparse domain) doubles its batches up to this
+_MATCHES_MAX = 131_072  # a word filter walks its matches only when at most this many (counting them: <= 3 ms)
+# Costs in microseconds on the 2-core development machine (SQLite 3.40, a 10^6-quotation bench/quote.py
+# database): permuting a position in Python, stepping over one full-text match (_ranks_sql),
+# probing one line's text with the index (13-40).
+_PERMUTE_US, _RANK_US, _PROBE_US = 3.0, 0.03, 20.0
+_MATCH_US = 35.0  # ... finding one rank of a batch by stepping (a full-text cursor of its own)
+_WINDOW_US = 0.47  # ... and numbering one match instead (a window over the doclist)
+_MAX_STEPPED = 64  # ranks stepped to in one statement (each nests in the last: SQLite's depth limit is 1000)
 _FIRST_PASS_BUDGET = 256  # steps before giving up on finding a confident speaker in this pick
 _WALK_BUDGET = 4096  # steps per pick before asking the user to try again
+_UNWRITTEN_MAX = 32  # picks a crash may lose (lines shown again after it)
 _EXCERPT_TRIES = 12
 _REMEMBERED_CYCLES = 1024  # cycles kept in memory per store (least recently used dropped)
 KEEP_CYCLES = timedelta(days=60)  # a filter unused this long starts afresh (its "Another" buttons expire)
@@ -169,6 +181,10 @@ class Excerpt:
     paragraphs: tuple[StoredParagraph, ...]
 
 
+# Where a cycle's positions come from (the `domain` column; see migration 0005).
+LINE, STORY, SPEAKER, SPEAKERS, MATCHES = "line", "story", "speaker", "speakers", "matches"
+
+
 @dataclass(slots=True)
 class _Cycle:
     id: int
@@ -180,6 +196,16 @@ class _Cycle:
     size: int
     cut: int
     cursor: int
+    domain: str
+    low: int  # SPEAKER: the character's id; MATCHES: the rowid range [low, high]
+    high: int
+    unwritten: int = 0  # picks since the cursor was last submitted for writing without delay
+    steps: int = 0  # positions examined by this process's picks (for the batch size)
+    taken: int = 0  # lines those picks took
+    # Cursors the last query found acceptable beyond the one it took, and where it stopped: every
+    # other position before `scanned` was passed over, so the next pick fetches only these.
+    ahead: list[int] = field(default_factory=list)
+    scanned: int = 0
 
 
 def quotable(text: str) -> bool:
@@ -221,37 +247,20 @@ def permute(index: int, size: int, seed: int) -> int:
             return x
 
 
-def _tier_position(cursor: int, cut: int, size: int, seed: int) -> int:
-    """Member position for a cursor: confident tier 0..cut-1 first, then cut..size-1."""
-    if cursor < cut:
-        return permute(cursor, cut, seed)
-    return cut + permute(cursor - cut, size - cut, seed ^ 0x5A5A5A5A)
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-# --- cycles ------------------------------------------------------------------------------------
-
-
-async def _load_cycle(store: Store, audience: Audience, key: str) -> tuple[_Cycle | None, list[tuple[int, int]]]:
-    """The cycle for (scope, key), if any, and the visible quote lines (scope, length): bundled
-    first, then the guild's own. One round trip: this runs on every pick."""
-    # execute_fetchall: one hop to the database thread instead of three (execute, fetch, close).
-    (row,) = await store.db.execute_fetchall(
-        "SELECT (SELECT quotes FROM scope_totals WHERE scope = 0),"
-        " (SELECT quotes FROM scope_totals WHERE scope = ?1),"
-        " c.id, c.story_id, c.character, c.contains, c.adult, c.seed, c.size, c.cut, c.cursor"
-        " FROM (SELECT 1) LEFT JOIN quote_cycles AS c ON c.scope = ?1 AND c.filter_key = ?2",
-        (audience.scope, key),
-    )
-    lines = [(0, row[0] or 0)] + ([(audience.scope, row[1] or 0)] if audience.scope else [])
-    return (None if row[2] is None else _Cycle(*row[2:])), lines
+# --- cycles: state ------------------------------------------------------------------------------
 
 
 async def cycle_filters(store: Store, cycle_id: int, audience: Audience) -> QuoteFilters | None:
-    """The filters a cycle was made for, when it belongs to this audience's guild ("Another")."""
+    """The filters a cycle was made for, when it belongs to this audience's guild ("Another").
+    A new cycle whose row is still on its way is answered from memory."""
+    unwritten = _memory(store).unwritten.get(cycle_id)
+    if unwritten is not None:
+        scope, filters = unwritten
+        return filters if scope == audience.scope else None
     rows = await store.db.execute_fetchall(
         "SELECT story_id, character, contains FROM quote_cycles WHERE id = ? AND scope = ?",
         (cycle_id, audience.scope),
@@ -259,38 +268,51 @@ async def cycle_filters(store: Store, cycle_id: int, audience: Audience) -> Quot
     return QuoteFilters(*rows[0]) if rows else None
 
 
-async def _save_cycle(
-    store: Store, audience: Audience, key: str, filters: QuoteFilters, cycle: _Cycle | None,
-    size: int, cut: int, rng: random.Random,
-) -> _Cycle:
-    """Start a new cycle (new seed, cursor 0), reusing the row so old "Another" buttons still work."""
-    seed = rng.getrandbits(63)
-    if cycle is None:
-        stale = (datetime.now(UTC) - KEEP_CYCLES).isoformat(timespec="seconds")
-        await store.db.execute("DELETE FROM quote_cycles WHERE used_at < ?", (stale,))
-        cur = await store.db.execute(
-            "INSERT INTO quote_cycles (scope, filter_key, story_id, character, contains, adult, seed,"
-            " size, cut, cursor, built_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
-            (audience.scope, key, filters.story_id, filters.character, filters.contains,
-             int(audience.adult), seed, size, cut, _now(), _now()),
-        )
-        cycle_id = cur.lastrowid
-        await cur.close()
-    else:
-        cycle_id = cycle.id
-        await store.db.execute(
-            "UPDATE quote_cycles SET seed = ?, size = ?, cut = ?, cursor = 0, built_at = ? WHERE id = ?",
-            (seed, size, cut, _now(), cycle_id),
-        )
-    return _Cycle(cycle_id, filters.story_id, filters.character, filters.contains, audience.adult,
-                  seed, size, cut, 0)
+def _save_new_cycle_later(store: Store, audience: Audience, key: str, cycle: _Cycle) -> None:
+    """Write a cycle this pick started, cursor included, behind the reply. The row (and its id)
+    is kept when there was one, so old "Another" buttons still work; a new row takes the random id
+    the cycle was given (from 2^52 values, so an old button never picks up other filters)."""
+    values = (cycle.id, audience.scope, key, cycle.story_id, cycle.character, cycle.contains, int(cycle.adult),
+              cycle.seed, cycle.size, cycle.cut, cycle.cursor, cycle.domain, cycle.low, cycle.high, _now(), _now())
+    stale = (datetime.now(UTC) - KEEP_CYCLES).isoformat(timespec="seconds")
 
+    async def write(db) -> None:
+        await db.execute("DELETE FROM quote_cycles WHERE used_at < ?", (stale,))
+        await db.execute(
+            "INSERT INTO quote_cycles (id, scope, filter_key, story_id, character, contains, adult, seed, size,"
+            " cut, cursor, domain, low, high, built_at, used_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (scope, filter_key) DO UPDATE SET seed = excluded.seed, size = excluded.size,"
+            " cut = excluded.cut, cursor = excluded.cursor, domain = excluded.domain, low = excluded.low,"
+            " high = excluded.high, built_at = excluded.built_at, used_at = excluded.used_at",
+            values,
+        )
 
-async def _set_cursor(store: Store, cycle: _Cycle) -> None:
-    await store.db.execute(
-        "UPDATE quote_cycles SET cursor = ?, cut = ?, used_at = ? WHERE id = ?",
-        (cycle.cursor, cycle.cut, _now(), cycle.id),
+    unwritten = _memory(store).unwritten
+    unwritten[cycle.id] = (audience.scope, QuoteFilters(cycle.story_id, cycle.character, cycle.contains))
+    store.write_behind.submit(
+        ("quote cycle", audience.scope, key), write, done=lambda: unwritten.pop(cycle.id, None)
     )
+
+
+def _set_cursor_later(store: Store, cycle: _Cycle) -> None:
+    """Persist the cursor behind the reply: with the next background write (or when the store is
+    flushed or closed), and on its own every _UNWRITTEN_MAX picks, so a crash re-shows at most
+    that many lines and a pick rarely costs a write transaction of its own. The
+    seed check keeps a late write off a cycle started afresh since."""
+    cycle_id, seed, cursor, cut, used_at = cycle.id, cycle.seed, cycle.cursor, cycle.cut, _now()
+    cycle.unwritten += 1
+    eager = cycle.unwritten >= _UNWRITTEN_MAX
+    if eager:
+        cycle.unwritten = 0
+
+    async def write(db) -> None:
+        await db.execute(
+            "UPDATE quote_cycles SET cursor = ?, cut = ?, used_at = ? WHERE id = ? AND seed = ?",
+            (cursor, cut, used_at, cycle_id, seed),
+        )
+
+    store.write_behind.submit(("quote cursor", cycle_id), write, lazy=not eager)
 
 
 class _Memory:
@@ -299,6 +321,7 @@ class _Memory:
     def __init__(self) -> None:
         self.lock = asyncio.Lock()
         self.cycles: OrderedDict[tuple[int, str], _Cycle] = OrderedDict()
+        self.unwritten: dict[int, tuple[int, QuoteFilters]] = {}  # new cycles' ids -> (scope, filters)
 
     def keep(self, scope: int, key: str, cycle: _Cycle) -> None:
         self.cycles[(scope, key)] = cycle
@@ -316,188 +339,308 @@ def _memory(store: Store) -> _Memory:
     return memory
 
 
-def _set_cursor_later(store: Store, cycle: _Cycle) -> None:
-    """Persist the cursor behind the reply. Only ever moves it forward within the same seed, so a
-    late write never undoes a newer cursor or lands on a cycle started afresh since."""
-    cycle_id, seed, cursor, cut, used_at = cycle.id, cycle.seed, cycle.cursor, cycle.cut, _now()
+# --- cycles: domains ----------------------------------------------------------------------------
 
-    async def write(db) -> None:
-        await db.execute(
-            "UPDATE quote_cycles SET cursor = ?, cut = ?, used_at = ? WHERE id = ? AND seed = ? AND cursor <= ?",
-            (cursor, cut, used_at, cycle_id, seed, cursor),
-        )
-
-    store.write_behind.submit(("quote cursor", cycle_id), write)
-
-
-async def _scope_lines(store: Store, audience: Audience) -> list[tuple[int, int]]:
-    rows = await store.db.execute_fetchall(
-        "SELECT (SELECT quotes FROM scope_totals WHERE scope = 0), (SELECT quotes FROM scope_totals WHERE scope = ?)",
-        (audience.scope,),
-    )
-    return [(0, rows[0][0] or 0)] + ([(audience.scope, rows[0][1] or 0)] if audience.scope else [])
-
-
-async def _pick_remembered(
-    store: Store, audience: Audience, filters: QuoteFilters, cycle: _Cycle
-) -> QuoteCard | None:
-    """The next line of a remembered cycle with reads only; None when the cycle needs the full
-    path (ran out, the library changed size, or nothing acceptable within the walk budget)."""
-    if filters.unfiltered:
-        lines = await _scope_lines(store, audience)
-        size = sum(n for _, n in lines)
-        if size == 0 or cycle.size != size or cycle.cursor >= 2 * size:
-            return None
-        return await _walk_line(store, cycle, audience, lines)
-    if cycle.cursor >= cycle.size:
-        return None
-    return await _walk_members(store, cycle)
-
-
-# --- unfiltered: walking the scope lines -------------------------------------------------------
-
-
-def _line_position(index: int, lines: list[tuple[int, int]]) -> tuple[int, int]:
-    for scope, length in lines:
-        if index < length:
-            return scope, index
-        index -= length
-    raise ValueError("index past the end of the quote lines")
+# The audience may see the story `s`: the server scope and the age gate, in every domain's query.
+_VISIBLE_SQL = "s.scope IN (0, :scope) AND " + RATING_SQL.replace("?", ":adult")
+# A character of quote `q` has the filter's name (canonical or alias).
+_NAMED_SQL = (
+    "(EXISTS (SELECT 1 FROM characters WHERE id = q.character_id AND name_key = :name)"
+    " OR EXISTS (SELECT 1 FROM aliases WHERE character_id = q.character_id AND alias_key = :name))"
+)
+# The visible characters with the filter's name, their speaker lines laid end to end.
+_SPEAKERS_CTE = (
+    "cs (id, base, lines) AS MATERIALIZED (SELECT c.id, sum(c.lines) OVER (ORDER BY c.id) - c.lines, c.lines"
+    " FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
+    " WHERE c.id IN (SELECT id FROM characters WHERE name_key = :name"
+    "  UNION SELECT character_id FROM aliases WHERE alias_key = :name)"
+    f" AND c.lines > 0 AND {_VISIBLE_SQL})"
+)
+_TOTALS_CTE = (
+    "tot (bundled, own) AS (SELECT coalesce((SELECT quotes FROM scope_totals WHERE scope = 0), 0),"
+    " CASE WHEN :scope = 0 THEN 0 ELSE coalesce((SELECT quotes FROM scope_totals WHERE scope = :scope), 0) END)"
+)
+# Per domain: extra CTEs, the quote id at position pos.x, and the domain's size now (a library
+# change since the cycle began shows as a different size and starts a new cycle; MATCHES keeps
+# its rowid range, so only removed lines can change it, and those are simply passed over).
+_DOMAINS: dict[str, tuple[str, str, str]] = {
+    LINE: (
+        _TOTALS_CTE + ", lp (x, scope, r) AS (SELECT x, CASE WHEN x < bundled THEN 0 ELSE :scope END,"
+        " CASE WHEN x < bundled THEN x ELSE x - bundled END FROM pos, tot)",
+        "SELECT lp.x, (SELECT q.id FROM stories AS st JOIN quotes AS q ON q.story_id = st.id"
+        " AND q.seq = lp.r - st.quote_base WHERE st.id = (SELECT id FROM stories WHERE scope = lp.scope"
+        " AND quote_base <= lp.r AND quote_count > 0 ORDER BY quote_base DESC LIMIT 1)) FROM lp",
+        "(SELECT bundled + own FROM tot)",
+    ),
+    STORY: (
+        "",
+        "SELECT x, (SELECT id FROM quotes WHERE story_id = :story AND seq = pos.x) FROM pos",
+        f"(SELECT quote_count FROM stories AS s WHERE s.id = :story AND {_VISIBLE_SQL})",
+    ),
+    SPEAKER: (
+        "",
+        "SELECT x, (SELECT id FROM quotes WHERE character_id = :low AND speaker_seq = pos.x) FROM pos",
+        "(SELECT c.lines FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
+        f" WHERE c.id = :low AND {_VISIBLE_SQL})",
+    ),
+    SPEAKERS: (
+        _SPEAKERS_CTE,
+        "SELECT pos.x, (SELECT q.id FROM cs JOIN quotes AS q ON q.character_id = cs.id"
+        " AND q.speaker_seq = pos.x - cs.base WHERE pos.x >= cs.base AND pos.x < cs.base + cs.lines) FROM pos",
+        "(SELECT coalesce(sum(lines), 0) FROM cs)",
+    ),
+    MATCHES: ("", "", ":size"),  # the positions are ranks: see _ranks_sql
+}
 
 
 @functools.cache
-def _line_sql(batch: int) -> str:
-    # Each position is one seek on the partial (scope, quote_base) index and one (story_id, seq)
-    # lookup, as in random_pick; the CTE just batches them into one round trip.
+def _batch_sql(domain: str, positions: int, story: bool, named: bool, words: bool) -> str:
+    """One query for a batch of positions: per position its _CARD_COLUMNS (NULL where the domain
+    has no line there), the position, whether the line passes every filter and the audience's
+    gates, and the domain's size now. MATCHES wants its positions in ascending order, and numbers
+    the matches up to the furthest instead of stepping to each when `positions` is negative."""
+    ctes, at, size_now = _DOMAINS[domain]
+    if domain == MATCHES and positions > 0:
+        pos, ctes, at = "", _ranks_sql(positions), " UNION ALL ".join(f"SELECT * FROM k{i}" for i in range(positions))
+    elif domain == MATCHES:
+        # Every match up to the furthest rank, numbered (cheaper than stepping when the ranks are dense).
+        pos = "pos (x) AS (VALUES " + ", ".join(f"(:x{i})" for i in range(-positions)) + ")"
+        ctes = ("m (id, rank) AS MATERIALIZED (SELECT rowid, row_number() OVER (ORDER BY rowid) - 1 FROM"
+                " (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH :fts AND rowid BETWEEN :low AND :high"
+                " ORDER BY rowid LIMIT :reach))")
+        at = "SELECT rank, id FROM m WHERE rank IN (SELECT x FROM pos)"  # IN: an index on the ranks
+    else:
+        pos = "pos (x) AS (VALUES " + ", ".join(f"(:x{i})" for i in range(positions)) + ")"
+    checks = [_VISIBLE_SQL]
+    if story:
+        checks.append("q.story_id = :story")
+    if named:
+        checks.append(_NAMED_SQL)
+    # The full-text probe is the dearest check: only for lines that passed the others.
+    fts = "EXISTS (SELECT 1 FROM quotes_fts WHERE quotes_fts MATCH :fts AND rowid = q.id)" if words else "1"
+    passes = f"CASE WHEN q.id IS NOT NULL AND {' AND '.join(checks)} THEN {fts} ELSE 0 END"
     return (
-        "WITH pos (cur, scope, r) AS (VALUES " + ", ".join(["(?, ?, ?)"] * batch) + ")"
-        f" SELECT {_CARD_COLUMNS}, pos.cur FROM pos"
-        " JOIN stories AS s ON s.id = (SELECT id FROM stories WHERE scope = pos.scope"
-        "  AND quote_base <= pos.r AND quote_count > 0 ORDER BY quote_base DESC LIMIT 1)"
-        " JOIN quotes AS q ON q.story_id = s.id AND q.seq = pos.r - s.quote_base" + _CARD_JOINS
+        "WITH " + ", ".join(filter(None, (pos, ctes, f"at (x, qid) AS ({at})")))
+        + f" SELECT {_CARD_COLUMNS}, at.x, {passes}, {size_now} FROM at"
+        " LEFT JOIN quotes AS q ON q.id = at.qid LEFT JOIN stories AS s ON s.id = q.story_id" + _CARD_JOINS
     )
 
 
-async def _line_rows(
-    store: Store, cycle: _Cycle, lines: list[tuple[int, int]], cursors: range
-) -> dict[int, Sequence]:
-    """cursor -> the _CARD_COLUMNS row at that cursor's permuted position, for a batch of cursors
-    (rows, not cards: most are passed over, and only the one taken is worth building)."""
-    values = []
-    for cursor in cursors:
-        scope, offset = _line_position(permute(cursor % cycle.size, cycle.size, cycle.seed), lines)
-        values.extend((cursor, scope, offset))
-    return {row[-1]: row for row in await store.db.execute_fetchall(_line_sql(len(cursors)), values)}
+def _ranks_sql(positions: int) -> str:
+    """The matches at ranks :x0 < :x1 < ... as CTEs k0, k1, ...: each steps :d<i> matches on from
+    the previous one's rowid (OFFSET skips them in FTS5's doclist, about 20 times cheaper per
+    match than numbering them with a window), so a batch costs one pass to its furthest rank."""
+    first = ("k0 (x, id) AS MATERIALIZED (SELECT :x0, (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH :fts"
+             " AND rowid BETWEEN :low AND :high ORDER BY rowid LIMIT 1 OFFSET :x0))")
+    return ", ".join([first] + [
+        f"k{i} (x, id) AS MATERIALIZED (SELECT :x{i}, (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH :fts"
+        f" AND rowid > (SELECT id FROM k{i - 1}) AND rowid <= :high ORDER BY rowid LIMIT 1 OFFSET :d{i}))"
+        for i in range(1, positions)
+    ])
 
 
-async def _walk_line(
-    store: Store, cycle: _Cycle, audience: Audience, lines: list[tuple[int, int]]
-) -> QuoteCard | None:
-    """Advance an unfiltered cycle to its next acceptable line; None when the cycle ran out or the
-    walk budget was spent (cycle.cursor tells which)."""
-    size, steps = cycle.size, 0
-    first_pass_steps = 0
+def _domain_checks(cycle: _Cycle) -> tuple[bool, bool, bool]:
+    """Which filters the domain does not already enforce: (story, character name, words)."""
+    story = cycle.story_id is not None and cycle.domain in (LINE, MATCHES, SPEAKERS)
+    named = cycle.character is not None and cycle.domain not in (SPEAKER, SPEAKERS)
+    words = cycle.contains is not None and cycle.domain != MATCHES
+    return story, named, words
+
+
+async def _batch_rows(
+    store: Store, cycle: _Cycle, audience: Audience, cursors: Sequence[int]
+) -> tuple[list[tuple[int, Sequence]], int]:
+    """(cursor, row) for a batch of cursors, in cursor order, and the domain's size now."""
+    story, named, words = _domain_checks(cycle)
+    params: dict[str, object] = {
+        "scope": audience.scope, "adult": int(audience.adult), "story": cycle.story_id,
+        "name": (cycle.character or "").casefold(), "fts": fts_query(cycle.contains or ""),
+        "low": cycle.low, "high": cycle.high, "size": cycle.size,
+    }
+    # Cursors of one batch lie in one pass, so their positions are distinct.
+    cursor_at = {permute(cursor % cycle.size, cycle.size, cycle.seed): cursor for cursor in cursors}
+    previous = -1
+    for i, x in enumerate(sorted(cursor_at)):
+        params[f"x{i}"], params[f"d{i}"], previous = x, x - previous - 1, x
+    params["reach"] = previous + 1
+    positions = len(cursor_at)
+    if cycle.domain == MATCHES and (positions > _MAX_STEPPED or _WINDOW_US * previous < _MATCH_US * positions):
+        positions = -positions
+    rows = await store.db.execute_fetchall(_batch_sql(cycle.domain, positions, story, named, words), params)
+    found = sorted((cursor_at[row[_CARD_WIDTH]], row) for row in rows)
+    return found, rows[0][_CARD_WIDTH + 2] if rows else cycle.size
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What a new cycle for the filters would walk, read with the stored cycle."""
+
+    domain: str
+    size: int  # 0: no line can match
+    character: int  # SPEAKER: the story's character of that name
+    low: int  # the rowids the filter's lines can have
+    high: int
+    matches: int | None  # full-text matches in [low, high], counted up to `cap`
+
+
+# The character a story+character filter names (canonical name first, then aliases).
+_STORY_CHARACTER = (
+    "(SELECT id FROM characters WHERE story_id = :story AND name_key = :name"
+    " UNION ALL SELECT character_id FROM aliases WHERE story_id = :story AND alias_key = :name LIMIT 1)"
+)
+
+
+@functools.cache
+def _plan_sql(domain: str, words: bool, story: bool) -> str:
+    """The stored cycle (if any) and, for a new one, the domain's size, the character (SPEAKER),
+    the range of rowids the filter's lines can have and how many full-text matches it holds."""
+    size_sql = _DOMAINS[domain][2].replace(":low", _STORY_CHARACTER)
+    ctes = {LINE: _TOTALS_CTE, SPEAKERS: _SPEAKERS_CTE}.get(domain)
+    if story:  # ids grow with seq (the loader inserts a story's quotes in order)
+        low = "(SELECT id FROM quotes WHERE story_id = :story AND seq = 0)"
+        high = ("(SELECT q.id FROM stories AS st JOIN quotes AS q ON q.story_id = st.id"
+                " AND q.seq = st.quote_count - 1 WHERE st.id = :story)")
+    else:
+        low, high = "1", "(SELECT max(id) FROM quotes)"
+    matches = (
+        "(SELECT count(*) FROM (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH :fts"
+        f" AND rowid BETWEEN {low} AND {high} LIMIT :cap))" if words else "NULL"
+    )
+    character = _STORY_CHARACTER if domain == SPEAKER else "0"
+    return (
+        (f"WITH {ctes} " if ctes else "")
+        + f"SELECT coalesce({size_sql}, 0), coalesce({character}, 0), coalesce({low}, 0), coalesce({high}, 0),"
+        f" {matches}, c.id, c.story_id, c.character, c.contains, c.adult, c.seed, c.size, c.cut, c.cursor,"
+        " c.domain, c.low, c.high FROM (SELECT 1) LEFT JOIN quote_cycles AS c ON c.scope = :scope AND c.filter_key = :key"
+    )
+
+
+async def _load(
+    store: Store, audience: Audience, filters: QuoteFilters, key: str
+) -> tuple[_Cycle | None, _Plan]:
+    """The stored cycle for (scope, key) and the plan for a new one, in one round trip."""
+    if filters.character is not None:
+        domain = SPEAKER if filters.story_id is not None else SPEAKERS
+    else:
+        domain = STORY if filters.story_id is not None else LINE
+    (row,) = await store.db.execute_fetchall(
+        _plan_sql(domain, filters.contains is not None, filters.story_id is not None),
+        {"scope": audience.scope, "adult": int(audience.adult), "story": filters.story_id, "key": key,
+         "name": (filters.character or "").casefold(), "fts": fts_query(filters.contains or ""),
+         "cap": _MATCHES_MAX + 1},
+    )
+    return (None if row[5] is None else _Cycle(*row[5:])), _Plan(domain, *row[:5])
+
+
+async def _start_cycle(
+    store: Store, audience: Audience, filters: QuoteFilters, plan: _Plan, rng: random.Random,
+    known: _Cycle | None,
+) -> _Cycle | None:
+    """A new cycle over the smallest domain holding every line matching `filters`; None when no
+    line can match. Raises UnknownCharacter for a name no visible story has."""
+    domain, size, low, high = plan.domain, plan.size, plan.character, 0
+    if filters.character is not None and size == 0 and not await _any_character(store, audience, filters):
+        raise UnknownCharacter(filters.character)
+    if size == 0 or plan.matches == 0:
+        return None
+    steps = 0  # positions a pick is expected to examine, to size the first query
+    if plan.matches is not None:
+        # Walk the matches themselves, passing over other stories' or speakers' lines, or walk the
+        # domain above with a full-text probe per line: whichever is expected to cost less.
+        lines = max(1, plan.high - plan.low + 1)  # ids are dense: about the lines in the range
+        matches = plan.matches  # exact up to _MATCHES_MAX
+        steps_per_line = lines / size
+        walk_matches = _PERMUTE_US * steps_per_line + min(
+            _MATCH_US * steps_per_line + _RANK_US * matches,
+            _WINDOW_US * matches * max(1.0, steps_per_line / _MAX_BATCH),
+        )
+        walk_domain = (_PERMUTE_US + _PROBE_US) * lines / matches
+        if matches <= _MATCHES_MAX and walk_matches <= walk_domain:
+            domain, size, low, high = MATCHES, matches, plan.low, plan.high
+            steps = 2 * lines // plan.size
+        else:
+            steps = 2 * lines // matches
+    cycle_id = known.id if known is not None else rng.getrandbits(52) | (1 << 52)
+    return _Cycle(cycle_id, filters.story_id, filters.character, filters.contains, audience.adult,
+                  rng.getrandbits(63), size, size, 0, domain, low, high, steps=steps, taken=1)
+
+
+async def _any_character(store: Store, audience: Audience, filters: QuoteFilters) -> bool:
+    """Whether a character (or alias) of that name exists where the filter looks: in the story,
+    or in some visible story."""
+    name = (filters.character or "").casefold()
+    if filters.story_id is not None:
+        return await stories.find_character(store, filters.story_id, name) is not None
+    rows = await store.db.execute_fetchall(
+        "SELECT 1 FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
+        " WHERE c.id IN (SELECT id FROM characters WHERE name_key = :name"
+        f" UNION SELECT character_id FROM aliases WHERE alias_key = :name) AND {_VISIBLE_SQL} LIMIT 1",
+        {"name": name, "scope": audience.scope, "adult": int(audience.adult)},
+    )
+    return bool(rows)
+
+
+# --- cycles: walking ----------------------------------------------------------------------------
+
+
+async def _walk(
+    store: Store, cycle: _Cycle, audience: Audience, *, check_size: bool
+) -> tuple[Sequence | None, bool]:
+    """Advance a cycle to its next acceptable line: (its row, False); (None, False) when the cycle
+    ran out or the walk budget was spent (cycle.cursor tells which); (None, True) when, with
+    `check_size`, the domain changed size since the cycle began (cycle.cursor unchanged).
+
+    Each cycle is walked twice: the first pass takes only lines with a confident speaker, the
+    second everything the first did not take.
+    """
+    size, steps, first_pass_steps = cycle.size, 0, 0
+    # Enough positions that one query usually finds a line: twice what a pick has needed so far.
+    batch = min(_MAX_BATCH, max(_BATCH, 2 * cycle.steps // max(1, cycle.taken)))
     while cycle.cursor < 2 * size and steps < _WALK_BUDGET:
         first_pass = cycle.cursor < size
-        end = min(cycle.cursor + _BATCH, size if first_pass else 2 * size)
-        batch = range(cycle.cursor, end)
-        rows = await _line_rows(store, cycle, lines, batch)
-        for cursor in batch:
-            row = rows.get(cursor)
-            if row is None or not quotable(row[_TEXT]):
-                continue
-            sure = confident(row[_CHARACTER_ID], row[_CONFIDENCE])
-            # Second pass: everything the first pass did not take (it took confident lines before cut).
-            if not (sure if first_pass else (not sure or cursor - size >= cycle.cut)):
-                continue
-            card = _card(row, cycle.id)
-            if audience.can_see(card.story):
-                cycle.cursor = cursor + 1
-                return card
-        steps += len(batch)
+        known = [c for c in cycle.ahead if c >= cycle.cursor]
+        cursors: Sequence[int]
+        if known:
+            cursors, end = known[:_BATCH], cycle.scanned if len(known) <= _BATCH else known[_BATCH]
+        else:
+            end = min(cycle.cursor + batch, size if first_pass else 2 * size)
+            cursors = range(cycle.cursor, end)
+        cycle.ahead = []
+        rows, size_now = await _batch_rows(store, cycle, audience, cursors)
+        if check_size and size_now != size:
+            return None, True
+        check_size = False
+        accepted = [(cursor, row) for cursor, row in rows if _acceptable(cycle, cursor, row, first_pass)]
+        if accepted:
+            cursor, row = accepted[0]
+            cycle.ahead, cycle.scanned = [c for c, _ in accepted[1:]], end
+            cycle.steps += steps + cursor + 1 - cycle.cursor
+            cycle.taken += 1
+            if cycle.taken >= 64:  # recent picks count most (the second pass may differ)
+                cycle.steps, cycle.taken = cycle.steps // 2, cycle.taken // 2
+            cycle.cursor = cursor + 1
+            return row, False
+        steps += end - cycle.cursor
         cycle.cursor = end
+        batch = min(2 * batch, _MAX_BATCH)  # a sparse domain: fewer, larger queries
         if first_pass:
-            first_pass_steps += len(batch)
+            first_pass_steps += len(cursors)
             if cycle.cursor == size or first_pass_steps >= _FIRST_PASS_BUDGET:
                 # Confident speakers are rare here: stop preferring them; the second pass takes
                 # every line the first pass did not reach.
                 cycle.cut = cycle.cursor
                 cycle.cursor = size
-    return None
+    return None, False
 
 
-# --- filtered: walking stored members ----------------------------------------------------------
-
-
-async def _character_ids(store: Store, audience: Audience, filters: QuoteFilters) -> list[int]:
-    """Characters (canonical name or alias) the filter names, in the story or across visible ones."""
-    name = (filters.character or "").casefold()
-    if filters.story_id is not None:
-        found = await stories.find_character(store, filters.story_id, name)
-        return [] if found is None else [found.id]
-    rows = await store.db.execute_fetchall(
-        "SELECT c.id FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
-        f" WHERE c.name_key = ? AND s.scope IN (0, ?) AND {RATING_SQL}"
-        " UNION SELECT a.character_id FROM aliases AS a JOIN stories AS s ON s.id = a.story_id"
-        f" WHERE a.alias_key = ? AND s.scope IN (0, ?) AND {RATING_SQL}",
-        (name, audience.scope, audience.adult, name, audience.scope, audience.adult),
-    )
-    return [row[0] for row in rows]
-
-
-async def _members(store: Store, audience: Audience, filters: QuoteFilters) -> tuple[list[int], int]:
-    """Matching quotable lines, confident speakers first; returns (quote ids, how many are confident)."""
-    where = ["s.scope IN (0, ?)", RATING_SQL]
-    args: list = [audience.scope, audience.adult]
-    if filters.story_id is not None:
-        where.append("q.story_id = ?")
-        args.append(filters.story_id)
-    if filters.character is not None:
-        ids = await _character_ids(store, audience, filters)
-        if not ids:
-            raise UnknownCharacter(filters.character or "")
-        where.append("q.character_id IN (SELECT value FROM json_each(?))")
-        args.append(json.dumps(ids))
-    if filters.contains is not None:
-        # Never None: QuoteFilters turns blank text into no filter at all.
-        where.append("q.id IN (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH ?)")
-        args.append(fts_query(filters.contains))
-    rows = await store.db.execute_fetchall(
-        "SELECT q.id, q.text, q.character_id, q.confidence FROM quotes AS q"
-        " JOIN stories AS s ON s.id = q.story_id WHERE " + " AND ".join(where) + " ORDER BY q.id",
-        args,
-    )
-    sure = [r[0] for r in rows if quotable(r[1]) and confident(r[2], r[3])]
-    unsure = [r[0] for r in rows if quotable(r[1]) and not confident(r[2], r[3])]
-    return sure + unsure, len(sure)
-
-
-async def _fill_members(store: Store, cycle_id: int, quote_ids: list[int]) -> None:
-    await store.db.execute("DELETE FROM quote_cycle_members WHERE cycle_id = ?", (cycle_id,))
-    await store.db.executemany(
-        "INSERT INTO quote_cycle_members (cycle_id, pos, quote_id) VALUES (?, ?, ?)",
-        ((cycle_id, pos, quote_id) for pos, quote_id in enumerate(quote_ids)),
-    )
-
-
-async def _walk_members(store: Store, cycle: _Cycle) -> QuoteCard | None:
-    """Advance a filtered cycle to its next member still present; None when it ran out."""
-    while cycle.cursor < cycle.size:
-        batch = range(cycle.cursor, min(cycle.cursor + _BATCH, cycle.size))
-        positions = {_tier_position(c, cycle.cut, cycle.size, cycle.seed): c for c in batch}
-        rows = await store.db.execute_fetchall(
-            f"SELECT {_CARD_COLUMNS}, m.pos FROM quote_cycle_members AS m"
-            " JOIN quotes AS q ON q.id = m.quote_id JOIN stories AS s ON s.id = q.story_id" + _CARD_JOINS
-            + f" WHERE m.cycle_id = ? AND m.pos IN ({', '.join('?' * len(positions))})",
-            (cycle.id, *positions),
-        )
-        found = {positions[row[-1]]: _card(row, cycle.id) for row in rows}
-        for cursor in batch:
-            if cursor in found:  # a member whose story was removed since is simply gone
-                cycle.cursor = cursor + 1
-                return found[cursor]
-        cycle.cursor = batch.stop
-    return None
+def _acceptable(cycle: _Cycle, cursor: int, row: Sequence, first_pass: bool) -> bool:
+    """A line this pass may take: present, matching the filters and the audience's gates,
+    quotable, and in the first pass confidently attributed; the second pass takes what the first
+    did not (it took confident lines before `cut`)."""
+    if row[0] is None or not row[_CARD_WIDTH + 1] or not quotable(row[_TEXT]):
+        return False
+    sure = confident(row[_CHARACTER_ID], row[_CONFIDENCE])
+    return sure if first_pass else (not sure or cursor - cycle.size >= cycle.cut)
 
 
 # --- public API --------------------------------------------------------------------------------
@@ -515,16 +658,14 @@ async def pick_quote(
     memory = _memory(store)
     async with memory.lock:
         remembered = memory.cycles.get((audience.scope, key))
-        if remembered is not None:
-            card = await _pick_remembered(store, audience, filters, remembered)
-            if card is not None:
+        if remembered is not None and remembered.cursor < 2 * remembered.size:
+            row, _ = await _walk(store, remembered, audience, check_size=True)
+            if row is not None:
                 memory.cycles.move_to_end((audience.scope, key))
                 _set_cursor_later(store, remembered)
-                return card
-        # The full path (a write transaction) takes this process's cursor over the stored one,
-        # whose write may still be pending. Only a cycle dropped from memory (over
-        # _REMEMBERED_CYCLES filters in use) and reloaded before its last write lands could
-        # re-show the lines picked since that write.
+                return _card(row, remembered.id)
+        # Only a cycle dropped from memory (over _REMEMBERED_CYCLES filters in use) and reloaded
+        # before its last cursor write lands could re-show the lines picked since that write.
         return await _pick_stored(store, audience, filters, key, remembered, memory, rng)
 
 
@@ -532,40 +673,34 @@ async def _pick_stored(
     store: Store, audience: Audience, filters: QuoteFilters, key: str, remembered: _Cycle | None,
     memory: _Memory, rng: random.Random,
 ) -> QuoteCard:
-    """pick_quote from the stored cycle, starting a new one when needed (one write transaction)."""
-    gave_up = False
-    card: QuoteCard | None = None
-    async with store.atomic():
-        cycle, lines = await _load_cycle(store, audience, key)
-        if cycle is not None and remembered is not None and (remembered.id, remembered.seed) == (cycle.id, cycle.seed):
-            # This process walked further than the stored cursor says (its last write may be pending).
-            cycle.cursor, cycle.cut = max(cycle.cursor, remembered.cursor), remembered.cut
-        for fresh in (False, True):
-            if filters.unfiltered:
-                size = sum(n for _, n in lines)
-                if size == 0:
-                    break
-                if fresh or cycle is None or cycle.size != size or cycle.cursor >= 2 * size:
-                    cycle = await _save_cycle(store, audience, key, filters, cycle, size, size, rng)
-                card = await _walk_line(store, cycle, audience, lines)
-                gave_up = card is None and cycle.cursor < 2 * size
-            else:
-                if fresh or cycle is None or cycle.cursor >= cycle.size:
-                    members, cut = await _members(store, audience, filters)
-                    if not members:
-                        break
-                    cycle = await _save_cycle(store, audience, key, filters, cycle, len(members), cut, rng)
-                    await _fill_members(store, cycle.id, members)
-                card = await _walk_members(store, cycle)
-            # Saved before any error so the walk's progress is kept (the error leaves atomic()).
-            await _set_cursor(store, cycle)
-            if card is not None or gave_up:
-                break
-    # Remembered only once committed: a rolled-back new cycle must not be walked from memory.
-    if cycle is not None:
-        memory.keep(audience.scope, key, cycle)
-    if card is not None:
-        return card
+    """pick_quote from the stored cycle, or from a new one when it ran out, the lines it walks
+    changed, or there was none. Reads only; the cycle's row is written behind the reply."""
+    cycle, plan = await _load(store, audience, filters, key)
+    if cycle is None:
+        cycle = remembered  # its row may still be on its way
+    elif cycle is not None and remembered is not None and (remembered.id, remembered.seed) == (cycle.id, cycle.seed):
+        # This process walked further than the stored cursor says (its last write may be pending).
+        cycle.cursor, cycle.cut = max(cycle.cursor, remembered.cursor), remembered.cut
+    row: Sequence | None = None
+    gave_up = started = False
+    if cycle is not None and cycle.domain in _DOMAINS and cycle.cursor < 2 * cycle.size:
+        row, changed = await _walk(store, cycle, audience, check_size=True)
+        gave_up = row is None and not changed and cycle.cursor < 2 * cycle.size
+    if row is None and not gave_up:
+        cycle = await _start_cycle(store, audience, filters, plan, rng, cycle)
+        if cycle is None:
+            raise NothingMatches(_nothing_message(filters))
+        started = True
+        row, _ = await _walk(store, cycle, audience, check_size=False)
+        gave_up = row is None and cycle.cursor < 2 * cycle.size
+    assert cycle is not None
+    if started:
+        _save_new_cycle_later(store, audience, key, cycle)
+    else:
+        _set_cursor_later(store, cycle)
+    memory.keep(audience.scope, key, cycle)
+    if row is not None:
+        return _card(row, cycle.id)
     if gave_up:
         raise NothingMatches("I couldn't find a quote just now. Try again, or choose a `story` from `/story list`.")
     raise NothingMatches(_nothing_message(filters))

@@ -4,11 +4,13 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import aiosqlite
 import pytest
 
 from bot.errors import CharacterNotFound, NothingMatches, StoryNotFound
-from bot.store import Store
+from bot.store import Store, quotes
 from bot.store.audience import Audience, character_choices, resolve_story, story_choices
+from bot.store.migrate import MIGRATIONS_DIR
 from bot.store.quotes import (
     EXCERPT_CHARS,
     QuoteFilters,
@@ -225,11 +227,115 @@ async def test_an_added_story_joins_the_next_cycle(store: Store) -> None:
     assert len(later) == 6 and first in later
 
 
-async def test_cycles_unused_for_long_are_dropped_with_their_members(store: Store) -> None:
+async def test_cycles_unused_for_long_are_dropped(store: Store) -> None:
     story_id = await add(store, dialogue_story("alpha", lines=3))
     old = await pick_quote(store, Audience(GUILD_A), QuoteFilters(story_id=story_id))
+    await store.write_behind.flush()
     await store.db.execute("UPDATE quote_cycles SET used_at = '2000-01-01T00:00:00' WHERE id = ?", (old.cycle_id,))
     await pick_quote(store, Audience(GUILD_A), QuoteFilters(contains="line"))
+    await store.write_behind.flush()
     assert await cycle_filters(store, old.cycle_id, Audience(GUILD_A)) is None
-    async with store.db.execute("SELECT count(*) FROM quote_cycle_members WHERE cycle_id = ?", (old.cycle_id,)) as cur:
-        assert (await cur.fetchone())[0] == 0
+
+
+async def test_another_works_before_a_new_cycles_row_is_written(store: Store) -> None:
+    await add(store, dialogue_story("alpha", lines=3))
+    filters = QuoteFilters(character="Naruto", contains="line")
+    card = await pick_quote(store, Audience(GUILD_A), filters)
+    assert await cycle_filters(store, card.cycle_id, Audience(GUILD_A)) == filters
+    assert await cycle_filters(store, card.cycle_id, Audience(GUILD_B)) is None
+    await store.write_behind.flush()
+    assert await cycle_filters(store, card.cycle_id, Audience(GUILD_A)) == filters
+
+
+async def test_filtered_cycles_hold_a_few_integers_whatever_the_matches(store: Store) -> None:
+    story_id = await add(store, dialogue_story("alpha", lines=40))
+    for filters in (QuoteFilters(story_id=story_id), QuoteFilters(character="Naruto"), QuoteFilters(contains="line"),
+                    QuoteFilters(story_id, "Sasuke", "line number")):
+        await pick_quote(store, Audience(GUILD_A), filters)
+    await store.write_behind.flush()
+    rows = await store.db.execute_fetchall("SELECT domain, size, cursor FROM quote_cycles ORDER BY id")
+    assert len(rows) == 4 and {row[0] for row in rows} <= {"line", "story", "speaker", "speakers", "matches"}
+    tables = await store.db.execute_fetchall("SELECT name FROM sqlite_master WHERE name LIKE 'quote_cycle%'")
+    assert [t[0] for t in tables if not t[0].startswith("quote_cycles")] == []
+
+
+async def test_migration_keeps_old_filtered_cycles_ids_and_starts_them_afresh(tmp_path: Path) -> None:
+    old = tmp_path / "migrations"
+    old.mkdir()
+    for path in sorted(MIGRATIONS_DIR.glob("000[1-4]_*.sql")):
+        (old / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    database = tmp_path / "old.db"
+    async with Store.open(database, migrations=old) as store:
+        story_id = await add(store, dialogue_story("alpha", lines=4))
+        await store.db.execute(
+            "INSERT INTO quote_cycles (id, scope, filter_key, story_id, adult, seed, size, cut, cursor, built_at,"
+            " used_at) VALUES (7, ?, ?, ?, 0, 1, 4, 4, 1, '2026-01-01', '2026-12-01')",
+            (GUILD_A, QuoteFilters(story_id=story_id).key(False), story_id),
+        )
+        await store.db.execute("INSERT INTO quote_cycle_members (cycle_id, pos, quote_id) VALUES (7, 0, 1)")
+    async with Store.open(database) as store:
+        assert await cycle_filters(store, 7, Audience(GUILD_A)) == QuoteFilters(story_id=story_id)
+        cards = [await pick_quote(store, Audience(GUILD_A), QuoteFilters(story_id=story_id)) for _ in range(4)]
+        assert {card.cycle_id for card in cards} == {7} and len({card.quote.id for card in cards}) == 4
+
+
+class _RoundTrips:
+    """Counts jobs queued to aiosqlite's worker thread (as bench/hot_paths.py does)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        original = aiosqlite.Connection._execute
+
+        async def counted(conn, fn, *args, **kwargs):
+            self.count += 1
+            return await original(conn, fn, *args, **kwargs)
+
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+
+
+@pytest.mark.parametrize("word_filter", ["matches", "probe"])
+async def test_a_pick_is_two_round_trips_for_a_new_filter_and_one_after(
+    store: Store, monkeypatch: pytest.MonkeyPatch, word_filter: str
+) -> None:
+    if word_filter == "probe":
+        monkeypatch.setattr(quotes, "_MATCHES_MAX", 0)
+    story_id = await add(store, dialogue_story("alpha", lines=60))
+    await add(store, dialogue_story("beta", lines=60), guild_id=GUILD_A)
+    trips = _RoundTrips(monkeypatch)
+    for filters in (QuoteFilters(), QuoteFilters(story_id=story_id), QuoteFilters(character="Naruto"),
+                    QuoteFilters(contains="line"), QuoteFilters(story_id, "Naruto"), QuoteFilters(story_id, None, "line"),
+                    QuoteFilters(None, "Sasuke", "number"), QuoteFilters(story_id, "Sasuke", "number")):
+        counts = []
+        for _ in range(20):
+            await store.write_behind.flush()
+            trips.count = 0
+            await pick_quote(store, Audience(GUILD_A), filters)
+            counts.append(trips.count)
+        assert counts[0] <= 2 and set(counts[1:]) == {1}, (filters, counts)
+
+
+@pytest.mark.parametrize("most", [0, 3, 100])
+async def test_a_word_filter_shows_every_match_once_whichever_walk_it_takes(
+    store: Store, monkeypatch: pytest.MonkeyPatch, most: int
+) -> None:
+    # Walking the matches is only allowed while they were counted exactly (at most _MATCHES_MAX).
+    monkeypatch.setattr(quotes, "_MATCHES_MAX", most)
+    story_id = await add(store, dialogue_story("alpha", lines=8))
+    await add(store, dialogue_story("beta", lines=8))
+    for filters in (QuoteFilters(contains="line"), QuoteFilters(story_id, None, "line"),
+                    QuoteFilters(None, "Naruto", "line")):
+        expected = 16 if filters.story_id is None else 8
+        expected //= 2 if filters.character else 1
+        shown = [(await pick_quote(store, Audience(GUILD_A), filters)).quote.id for _ in range(expected)]
+        assert len(set(shown)) == expected, (filters, most)
+
+
+@pytest.mark.parametrize("positions", [1, quotes._MAX_STEPPED, -quotes._MAX_BATCH])
+async def test_a_batch_of_ranks_fits_in_one_statement(store: Store, positions: int) -> None:
+    await add(store, dialogue_story("alpha", lines=3))
+    params = {"scope": 0, "adult": 0, "story": None, "name": "", "fts": '"line"', "low": 1, "high": 10,
+              "size": 3, "reach": 3 * abs(positions)}
+    for i in range(abs(positions)):
+        params.update({f"x{i}": i, f"d{i}": 0})
+    rows = await store.db.execute_fetchall(quotes._batch_sql("matches", positions, False, False, False), params)
+    assert len(rows) == (positions if positions > 0 else 3)  # stepping answers every rank, NULL past the end
