@@ -20,8 +20,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-import aiosqlite  # noqa: E402
+from _roundtrips import RoundTrips  # noqa: E402
 
 from bot.store import Store  # noqa: E402
 from bot.store.audience import Audience, character_choices, resolve_story, story_choices  # noqa: E402
@@ -31,27 +32,6 @@ from bot.store.quotes import QuoteFilters, cycle_filters, pick_excerpt, pick_quo
 from bot.store.search import get_search, save_search, search_page  # noqa: E402
 
 GUILD = 1
-
-
-class RoundTrips:
-    """Counts jobs queued to aiosqlite's worker thread."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self._original = aiosqlite.Connection._execute
-
-    def __enter__(self) -> RoundTrips:
-        original = self._original
-
-        async def counted(conn: aiosqlite.Connection, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-            self.count += 1
-            return await original(conn, fn, *args, **kwargs)
-
-        aiosqlite.Connection._execute = counted  # type: ignore[method-assign]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        aiosqlite.Connection._execute = self._original  # type: ignore[method-assign]
 
 
 async def scenarios(store: Store) -> dict[str, Callable[[], Awaitable[object]]]:

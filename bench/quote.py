@@ -32,8 +32,9 @@ from itertools import accumulate
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import aiosqlite
+from _roundtrips import RoundTrips
 
 from bot.errors import UserError
 from bot.parsing.model import Chapter, Character, Quote, Scene, Story
@@ -51,27 +52,6 @@ NAMES = 50  # character names drawn from this many, so a name spans many stories
 VOCABULARY = 4096
 COMBINATIONS = ("no filter", "story", "character", "contains", "story+character", "story+contains",
                 "character+contains", "story+character+contains")
-
-
-class RoundTrips:
-    """Counts jobs queued to aiosqlite's worker thread (as bench/hot_paths.py does)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self._original = aiosqlite.Connection._execute
-
-    def __enter__(self) -> RoundTrips:
-        original = self._original
-
-        async def counted(conn: aiosqlite.Connection, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-            self.count += 1
-            return await original(conn, fn, *args, **kwargs)
-
-        aiosqlite.Connection._execute = counted  # type: ignore[method-assign]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        aiosqlite.Connection._execute = self._original  # type: ignore[method-assign]
 
 
 def _vocabulary(rng: random.Random) -> list[str]:
