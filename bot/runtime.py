@@ -32,6 +32,7 @@ from bot.parsing.model import NotAStory
 from bot.render import NO_MENTIONS, truncate
 from bot.store import Store, StoreError
 from bot.store.loader import LoadReport, discard_staged, load_directory
+from bot.tasks import finish_or_cancel
 
 log = logging.getLogger(__name__)
 
@@ -358,14 +359,8 @@ class StoryBot(commands.Bot):
             task for task in asyncio.all_tasks()
             if task is not current and not task.done() and task.get_name().startswith(HANDLER_TASK_PREFIXES)
         ]
-        if not running:
-            return
-        _, pending = await asyncio.wait(running, timeout=HANDLER_DRAIN_SECONDS)
-        if pending:
-            log.warning("Shutting down with %d interaction handlers still running; cancelling them", len(pending))
-            for task in pending:
-                task.cancel()
-            await asyncio.wait(pending)
+        if cancelled := await finish_or_cancel(running, HANDLER_DRAIN_SECONDS):
+            log.warning("Shutting down with %d interaction handlers still running; they were cancelled", cancelled)
 
     def _enable_optional_intents(self) -> None:
         """Ask for message content (typed trivia answers) only when the portal has it switched on.

@@ -31,6 +31,7 @@ from bot.render import (
 )
 from bot.store import Store
 from bot.store import trivia as repo
+from bot.tasks import finish_or_cancel
 from bot.trivia import (
     AnswerOutcome,
     EndReason,
@@ -266,14 +267,8 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
             game.closing = True
             game.wake.set()
         # Also the tasks of games already finishing (no longer listed in self.games).
-        tasks = set(self._tasks)
-        if tasks:
-            _, late = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE)
-            if late:
-                log.warning("%d trivia games did not stop in time; cancelling them", len(late))
-                for task in late:
-                    task.cancel()
-                await asyncio.wait(late)
+        if cancelled := await finish_or_cancel(set(self._tasks), SHUTDOWN_GRACE):
+            log.warning("%d trivia games did not stop in time; they were cancelled", cancelled)
         for game in games:
             # Still being announced by /trivia start (no loop yet), or cancelled above.
             if not game.finished:
