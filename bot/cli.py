@@ -285,7 +285,7 @@ async def describe_database(store: Store) -> str:
     # An upload being stored (or left by a crash until the next start) is staged: invisible
     # everywhere, so it is counted apart rather than as a story.
     async with db.execute(
-        "SELECT count(*), coalesce(sum(guild_id IS NULL), 0), count(DISTINCT guild_id),"
+        "SELECT count(*), coalesce(sum(CASE WHEN guild_id IS NULL THEN 1 ELSE 0 END), 0), count(DISTINCT guild_id),"
         " coalesce(sum(word_count), 0), coalesce(sum(paragraph_count), 0), coalesce(sum(quote_count), 0)"
         " FROM stories WHERE content_hash NOT LIKE ?",
         (f"{STAGED_PREFIX}%",),
@@ -294,7 +294,7 @@ async def describe_database(store: Store) -> str:
     async with db.execute("SELECT count(*) FROM stories WHERE content_hash LIKE ?", (f"{STAGED_PREFIX}%",)) as cur:
         (staged,) = await cur.fetchone()
     lines = [
-        f"database:   {store.path} (schema {await store.schema_version():04d})",
+        f"database:   {store.display_name} (schema {await store.schema_version():04d})",
         f"stories:    {stories} ({bundled} bundled, {stories - bundled} added in {guilds} servers)",
         f"words:      {words}, paragraphs: {paragraphs}, quotes: {quotes}",
     ]
@@ -302,11 +302,7 @@ async def describe_database(store: Store) -> str:
         lines.append(f"staged:     {staged} upload(s) being stored, or left by a crash until the next start")
     lines.append("tables:")
     # Internal tables of FTS5 and SQLite are left out: they are implementation, not content.
-    async with db.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        " AND sql NOT LIKE 'CREATE VIRTUAL%' AND name NOT GLOB '*_fts_*' ORDER BY name"
-    ) as cur:
-        tables = [row[0] for row in await cur.fetchall()]
+    tables = await store.tables()
     for table in tables:
         async with db.execute(f'SELECT count(*) FROM "{table}"') as cur:
             (rows,) = await cur.fetchone()

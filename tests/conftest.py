@@ -66,19 +66,23 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+import os
 import re
 import shutil
-from collections.abc import AsyncIterator, Callable
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 
 from bot.config import Settings
 from bot.runtime import HANDLER_TASK_PREFIXES, INTERACTIVE_BUSY_TIMEOUT_MS, StoryBot, open_store
 from bot.store import Store
 from bot.store.loader import load_directory
+from tests import postgres as postgres_cluster
 from tests.discord_local import Channel, InteractionHandle, LocalDiscord, StoredMessage, User, World
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -346,17 +350,107 @@ async def _wait_ready(bot: StoryBot, task: asyncio.Task[None]) -> None:
     raise AssertionError(f"the bot was not ready within {READY_TIMEOUT}s")
 
 
+# --- PostgreSQL ----------------------------------------------------------------------------------
+# The store fixtures run every test twice: on SQLite and on a real PostgreSQL (a throwaway cluster
+# per test session, tests/postgres.py; each test gets its own database, copied from a migrated
+# template). Without PostgreSQL installed those runs skip with the reason; with CI=true they fail.
+# A test that checks something only SQLite has is marked `sqlite_only` (its PostgreSQL run is
+# deselected, not skipped).
+ENGINES = ("sqlite", "postgresql")
+
+
+def missing_postgres(reason: str) -> None:
+    """Skip a PostgreSQL test for `reason`, or fail it when CI=true (CI must run them)."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason} (CI=true: the PostgreSQL tests must run)", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        engine = callspec.params.get("engine") if callspec is not None else None
+        (drop if engine == "postgresql" and item.get_closest_marker("sqlite_only") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """(session) The URL of a throwaway PostgreSQL cluster's maintenance database."""
+    bin_dir = postgres_cluster.find_binaries()
+    if bin_dir is None:
+        missing_postgres("PostgreSQL is not installed (no initdb/pg_ctl on PATH or in /usr/lib/postgresql)")
+    with postgres_cluster.cluster(bin_dir) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: str) -> str:
+    """(session) A database with every migration applied, the template of each test's database."""
+    name = "storybot_template"
+
+    async def make() -> None:
+        await _admin(postgres_server, f"CREATE DATABASE {name}")
+        async with Store.open(postgres_cluster.database_url(postgres_server, name)):
+            pass
+
+    _run_aside(make())
+    return name
+
+
+def _run_aside(coroutine) -> object:
+    """Run a coroutine to its end on a loop of its own (in a thread), away from the test's loop."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+async def _admin(server_url: str, statement: str) -> None:
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(statement)
+    finally:
+        await admin.close()
+
+
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    """A fresh, migrated database opened as the command line opens it (10 s busy timeout)."""
-    async with Store.open(tmp_path / "data" / "storybot.db") as opened:
+def postgres_url(postgres_server: str, postgres_template: str) -> Iterator[str]:
+    """A fresh migrated PostgreSQL database of its own for this test; dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    _run_aside(_admin(postgres_server, f"CREATE DATABASE {name} TEMPLATE {postgres_template} STRATEGY FILE_COPY"))
+    yield postgres_cluster.database_url(postgres_server, name)
+    _run_aside(_admin(postgres_server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """"sqlite" or "postgresql": the store fixtures (and tests asking for this) run on both."""
+    return request.param
+
+
+@pytest.fixture
+def database(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> str | Path:
+    """A fresh database target for Store.open: a SQLite path, or a PostgreSQL URL."""
+    if engine == "postgresql":
+        return request.getfixturevalue("postgres_url")
+    return tmp_path / "data" / "storybot.db"
+
+
+@pytest.fixture
+async def store(database: str | Path) -> AsyncIterator[Store]:
+    """A fresh, migrated database opened as the command line opens it (10 s busy timeout), on
+    each engine."""
+    async with Store.open(database) as opened:
         yield opened
 
 
 @pytest.fixture
-async def bot_store(tmp_path: Path) -> AsyncIterator[Store]:
-    """A fresh, migrated database opened as the running bot opens it (short busy timeout)."""
-    async with Store.open(tmp_path / "data" / "storybot.db", busy_timeout_ms=INTERACTIVE_BUSY_TIMEOUT_MS) as opened:
+async def bot_store(database: str | Path) -> AsyncIterator[Store]:
+    """A fresh, migrated database opened as the running bot opens it (short busy timeout), on
+    each engine."""
+    async with Store.open(database, busy_timeout_ms=INTERACTIVE_BUSY_TIMEOUT_MS) as opened:
         yield opened
 
 

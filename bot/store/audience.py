@@ -26,8 +26,9 @@ def is_adult_rating(rating: str | None) -> bool:
 
 
 # SQL condition on a stories alias `s`, bound with (adult,): true when the story may be shown.
+# (`? <> 0`, not `?`: PostgreSQL wants a boolean there, and the store binds integers.)
 RATING_SQL = (
-    "(? OR s.rating IS NULL OR lower(trim(s.rating)) NOT IN ("
+    "(? <> 0 OR s.rating IS NULL OR lower(trim(s.rating)) NOT IN ("
     + ", ".join(f"'{r}'" for r in sorted(ADULT_RATINGS))
     + "))"
 )
@@ -120,10 +121,10 @@ async def _visible_names_by_prefix(store: Store, audience: Audience, typed: str)
         "  SELECT (SELECT min(name_key) FROM characters WHERE name_key > walk.k AND name_key < ?2), n + 1"
         "  FROM walk WHERE walk.k IS NOT NULL AND n < ?3"
         ")"
-        " SELECT (SELECT c.name FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
+        " SELECT name FROM (SELECT (SELECT c.name FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
         "   WHERE c.name_key = walk.k AND c.lines > 0 AND s.scope IN (0, ?4)"
         f"  AND {RATING_SQL.replace('?', '?5')} LIMIT 1) AS name"
-        " FROM walk WHERE walk.k IS NOT NULL AND name IS NOT NULL LIMIT ?6",
+        " FROM walk WHERE walk.k IS NOT NULL) AS named WHERE name IS NOT NULL LIMIT ?6",
         (key, key + _KEY_END, _NAMES_SCANNED, audience.scope, audience.adult, CHOICES_LIMIT),
     )
     return [row[0] for row in rows]

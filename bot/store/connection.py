@@ -1,4 +1,8 @@
-"""The Store: one long-lived aiosqlite connection per process, migrated on open, with atomic()."""
+"""The Store: one long-lived connection per process, migrated on open, with atomic().
+
+SQLite (aiosqlite) by default; a postgresql:// URL opens PostgreSQL through asyncpg behind the same
+interface (bot/store/postgres.py), so the repositories run unchanged on both engines.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -12,7 +16,8 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.store.migrate import MIGRATIONS_DIR, apply_migrations
+from bot.store import postgres
+from bot.store.migrate import MIGRATIONS_DIR, POSTGRES_MIGRATIONS_DIR, apply_migrations
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +40,9 @@ class Store:
     def __init__(self, db: aiosqlite.Connection, path: Path | str) -> None:
         self.db = db
         self.path = path
+        # "sqlite" or "postgresql": the few queries whose SQL differs between them branch on it.
+        self.dialect: str = getattr(db, "dialect", "sqlite")
+        self._pg_reader: postgres.PgConnection | None = None
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task | None = None
         self._depth = 0
@@ -54,8 +62,11 @@ class Store:
         aiosqlite runs one connection's statements one after another on its thread, so a 50 ms
         search on `db` held up every page turn and quote queued behind it. It sees what is
         committed (WAL), not an open transaction on `db`. Opened on first use, closed with the store;
-        an in-memory database has no second connection and answers from `db`.
+        an in-memory database has no second connection and answers from `db`. On PostgreSQL the
+        reader takes any free connection of the pool for each statement.
         """
+        if self._pg_reader is not None:
+            return self._pg_reader  # type: ignore[return-value]
         if str(self.path) == ":memory:":
             return self.db
         if self._reader is None:
@@ -92,15 +103,25 @@ class Store:
     @classmethod
     @asynccontextmanager
     async def open(
-        cls, path: Path | str, *, migrations: Path = MIGRATIONS_DIR, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+        cls, path: Path | str, *, migrations: Path | None = None, busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        pool_size: int = postgres.DEFAULT_POOL_SIZE,
     ) -> AsyncIterator[Store]:
         """Connect (creating the folder), set WAL / foreign keys / busy timeout, apply migrations.
 
+        `path`: a SQLite file (or ":memory:"), or a postgresql:// URL (`pool_size` connections at
+        most; `migrations` then defaults to bot/store/migrations/postgres).
         `busy_timeout_ms`: how long a statement waits for another process's lock before SQLite
-        raises "database is locked".
+        raises "database is locked" (on PostgreSQL: how long a writer waits for the write lock).
         """
         if isinstance(busy_timeout_ms, bool) or not isinstance(busy_timeout_ms, int) or busy_timeout_ms < 0:
             raise ValueError(f"busy_timeout_ms must be a whole number of milliseconds >= 0, not {busy_timeout_ms!r}")
+        if postgres.is_url(path):
+            async with cls._open_postgres(
+                str(path), migrations or POSTGRES_MIGRATIONS_DIR, busy_timeout_ms, pool_size
+            ) as store:
+                yield store
+            return
+        migrations = migrations or MIGRATIONS_DIR
         if str(path) != ":memory:":
             path = Path(path)
             try:
@@ -136,6 +157,40 @@ class Store:
                     await store._close_reader()
         finally:
             await db.close()
+
+    @classmethod
+    @asynccontextmanager
+    async def _open_postgres(
+        cls, url: str, migrations: Path, busy_timeout_ms: int, pool_size: int
+    ) -> AsyncIterator[Store]:
+        try:
+            pool = await postgres.create_pool(url, pool_size)
+        except (TimeoutError, OSError, ValueError, postgres.asyncpg.PostgresError, postgres.asyncpg.InterfaceError) as exc:
+            raise StoreError(f"cannot connect to the database {postgres.redact(url)}: {exc}") from exc
+        db: postgres.PgConnection | None = None
+        try:
+            db = postgres.PgConnection(pool, await pool.acquire(), busy_timeout_ms=busy_timeout_ms)
+            try:
+                applied = await apply_migrations(db, migrations)  # type: ignore[arg-type]
+                async with db._connection() as conn:
+                    db.identity_tables = await postgres.identity_tables(conn)
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"cannot use the database {postgres.redact(url)}: {exc}") from exc
+            if applied:
+                log.info("database %s migrated to %04d", postgres.redact(url), applied[-1])
+            store = cls(db, url)  # type: ignore[arg-type]
+            store._pg_reader = postgres.PgConnection(pool, None, busy_timeout_ms=busy_timeout_ms, readonly=True)
+            store._pg_reader.identity_tables = db.identity_tables
+            try:
+                yield store
+            finally:
+                await store.close_write_behind()
+        finally:
+            try:
+                if db is not None:
+                    await db.close()
+            finally:
+                await pool.close()
 
     @asynccontextmanager
     async def atomic(self) -> AsyncIterator[None]:
@@ -230,6 +285,21 @@ class Store:
         except asyncio.CancelledError:
             await statement
             raise
+
+    @property
+    def display_name(self) -> str:
+        """The database as messages name it: the SQLite path, or the URL without its password."""
+        return str(self.path) if self.dialect == "sqlite" else postgres.redact(str(self.path))
+
+    async def tables(self) -> list[str]:
+        """The content tables by name (the engines' internal ones, FTS5's included, left out)."""
+        if self.dialect == "sqlite":
+            sql = ("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+                   " AND sql NOT LIKE 'CREATE VIRTUAL%' AND name NOT GLOB '*_fts_*' ORDER BY name")
+        else:
+            sql = ("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+                   " AND table_type = 'BASE TABLE' ORDER BY table_name")
+        return [row[0] for row in await self.db.execute_fetchall(sql)]
 
     async def get_meta(self, key: str) -> str | None:
         async with self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:

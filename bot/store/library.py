@@ -66,12 +66,12 @@ class StoryDetails:
 _SHOWN = RATING_SQL.replace("?", ":adult")
 _LIBRARY_PAGE_SQL = (
     "WITH counted (everything, total) AS ("
-    f"  SELECT count(*), coalesce(sum({_SHOWN}), 0) FROM stories AS s WHERE s.scope IN (0, :scope)),"
+    f"  SELECT count(*), coalesce(sum(CASE WHEN {_SHOWN} THEN 1 ELSE 0 END), 0) FROM stories AS s WHERE s.scope IN (0, :scope)),"
     " clamped (page) AS (SELECT max(0, min(:page, (max(total, 1) + :per - 1) / :per - 1)) FROM counted)"
     " SELECT counted.everything, counted.total, clamped.page, listed.* FROM counted, clamped LEFT JOIN ("
     f"  SELECT {', '.join('s.' + c.strip() for c in _STORY_COLUMNS.split(','))}, s.title_key AS sort_key"
     f"  FROM stories AS s WHERE s.scope IN (0, :scope) AND {_SHOWN}"
-    "  ORDER BY s.title_key, s.id LIMIT :per OFFSET (SELECT page FROM clamped) * :per) AS listed"
+    "  ORDER BY s.title_key, s.id LIMIT :per OFFSET (SELECT page FROM clamped) * :per) AS listed ON 1 = 1"
     " ORDER BY listed.sort_key, listed.id"
 )
 
@@ -84,9 +84,9 @@ _CHAPTERS_KEPT = 512
 # aliases (JSON) for /story info, in one row.
 _DETAILS_SQL = (
     "SELECT (SELECT count(*) FROM notes WHERE story_id = :story),"
-    " CASE WHEN :chapters THEN (SELECT json_group_array(json_array("
+    " CASE WHEN :chapters <> 0 THEN (SELECT json_group_array(json_array("
     "  chapter_index, number, title, first_paragraph, paragraph_count, word_count))"
-    "  FROM (SELECT * FROM chapters WHERE story_id = :story ORDER BY chapter_index)) END,"
+    "  FROM (SELECT * FROM chapters WHERE story_id = :story ORDER BY chapter_index) AS ch) END,"
     " (SELECT json_group_array(json_array(c.id, c.name, json((SELECT json_group_array(a.alias)"
     "   FROM (SELECT alias FROM aliases AS a WHERE a.character_id = c.id ORDER BY a.alias_key) AS a)),"
     "  c.mentions, c.gender, c.lines)) FROM characters AS c WHERE c.story_id = :story AND c.lines > 0)"

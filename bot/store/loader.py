@@ -301,7 +301,8 @@ async def _write(
             await db.execute(f"UPDATE stories SET {assignments} WHERE id = ?", (*values, story_id))
         await db.execute(
             "INSERT INTO scope_totals (scope, paragraphs, quotes) VALUES (?, ?, ?) ON CONFLICT (scope)"
-            " DO UPDATE SET paragraphs = paragraphs + excluded.paragraphs, quotes = quotes + excluded.quotes",
+            " DO UPDATE SET paragraphs = scope_totals.paragraphs + excluded.paragraphs,"
+            " quotes = scope_totals.quotes + excluded.quotes",
             (scope, len(rows.paragraphs), len(rows.quotes)),
         )
         await _insert_children(store, story_id, rows, progress)
@@ -366,23 +367,27 @@ async def _insert_text(
         " VALUES (?, ?, ?, ?, ?, ?)",
         [(story_id, *r) for r in paragraphs],
     )
-    # Indexed in bulk here rather than by a per-row trigger (see 0001_core.sql).
-    await db.execute(
-        "INSERT INTO paragraphs_fts (rowid, text) SELECT id, text FROM paragraphs"
-        " WHERE story_id = ? AND seq >= ? AND seq < ?",
-        (story_id, first, end),
-    )
+    # Indexed in bulk here rather than by a per-row trigger (see 0001_core.sql). PostgreSQL
+    # indexes each row's generated tsvector column by itself.
+    sqlite = store.dialect == "sqlite"
+    if sqlite:
+        await db.execute(
+            "INSERT INTO paragraphs_fts (rowid, text) SELECT id, text FROM paragraphs"
+            " WHERE story_id = ? AND seq >= ? AND seq < ?",
+            (story_id, first, end),
+        )
     await db.executemany(
         "INSERT INTO quotes (story_id, seq, paragraph_seq, chapter_index, scene_index, paragraph_index, text,"
         " kind, confidence, character_id, speaker_seq, start_offset, end_offset, rule)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(story_id, *r[:8], character_ids.get(r[8]) if r[8] else None, *r[9:]) for r in quotes],
     )
-    await db.execute(
-        "INSERT INTO quotes_fts (rowid, text) SELECT id, text FROM quotes"
-        " WHERE story_id = ? AND paragraph_seq >= ? AND paragraph_seq < ?",
-        (story_id, first, end),
-    )
+    if sqlite:
+        await db.execute(
+            "INSERT INTO quotes_fts (rowid, text) SELECT id, text FROM quotes"
+            " WHERE story_id = ? AND paragraph_seq >= ? AND paragraph_seq < ?",
+            (story_id, first, end),
+        )
 
 
 async def _unlink(store: Store, story_id: int) -> int:
@@ -545,7 +550,8 @@ async def publish_staged(store: Store, story_id: int, guild_id: int, content_has
         )
         await db.execute(
             "INSERT INTO scope_totals (scope, paragraphs, quotes) VALUES (?, ?, ?) ON CONFLICT (scope)"
-            " DO UPDATE SET paragraphs = paragraphs + excluded.paragraphs, quotes = quotes + excluded.quotes",
+            " DO UPDATE SET paragraphs = scope_totals.paragraphs + excluded.paragraphs,"
+            " quotes = scope_totals.quotes + excluded.quotes",
             (guild_id, paragraphs, quotes),
         )
 
@@ -854,6 +860,8 @@ class _BulkIndexing:
             self.applied = False
 
     async def _set_all(self, value: int) -> None:
+        if self.store.dialect != "sqlite":
+            return  # FTS5's merge setting; PostgreSQL's GIN indexes have no such knob
         async with self.store.atomic():
             for table in _BULK_FTS:
                 await self.store.db.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('automerge', ?)", (value,))

@@ -1,5 +1,6 @@
 """Numbered schema migrations: bot/store/migrations/NNNN_name.sql, each applied once, in order,
-in one transaction together with its schema_migrations record."""
+in one transaction together with its schema_migrations record. PostgreSQL has its own files with
+the same numbers in bot/store/migrations/postgres/."""
 from __future__ import annotations
 
 import logging
@@ -14,6 +15,7 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+POSTGRES_MIGRATIONS_DIR = MIGRATIONS_DIR / "postgres"
 _FILE_NAME = re.compile(r"^(\d{4})_(\w+)\.sql$")
 
 
@@ -68,8 +70,12 @@ async def apply_migrations(db: aiosqlite.Connection, folder: Path = MIGRATIONS_D
     """Apply the migrations not yet recorded; return the versions applied now.
 
     Each runs under BEGIN IMMEDIATE and re-checks its record inside the transaction, so two
-    processes opening the same database at once never apply one twice.
+    processes opening the same database at once never apply one twice. On PostgreSQL (`db` a
+    bot.store.postgres.PgConnection) the whole run holds an advisory lock instead, and each file is
+    sent as one script (its functions may hold semicolons).
     """
+    if getattr(db, "dialect", "sqlite") != "sqlite":
+        return await _apply_postgres(db, folder)
     await db.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
@@ -101,3 +107,35 @@ async def apply_migrations(db: aiosqlite.Connection, folder: Path = MIGRATIONS_D
         log.info("applied migration %04d_%s", migration.version, migration.name)
         applied_now.append(migration.version)
     return applied_now
+
+
+async def _apply_postgres(db, folder: Path) -> list[int]:  # db: bot.store.postgres.PgConnection
+    from bot.store.postgres import MIGRATION_LOCK
+
+    await db.execute("SELECT pg_advisory_lock(?)", (MIGRATION_LOCK,))
+    try:
+        await db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        done = {row[0] for row in await db.execute_fetchall("SELECT version FROM schema_migrations")}
+        applied_now: list[int] = []
+        for migration in discover(folder):
+            if migration.version in done:
+                continue
+            await db.execute("BEGIN")
+            try:
+                await db.executescript(migration.path.read_text(encoding="utf-8"))
+                await db.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    (migration.version, migration.name, datetime.now(UTC).isoformat(timespec="seconds")),
+                )
+                await db.execute("COMMIT")
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+            log.info("applied migration %04d_%s", migration.version, migration.name)
+            applied_now.append(migration.version)
+        return applied_now
+    finally:
+        await db.execute("SELECT pg_advisory_unlock(?)", (MIGRATION_LOCK,))

@@ -407,7 +407,7 @@ def _batch_sql(domain: str, positions: int, story: bool, named: bool, words: boo
         pos = "pos (x) AS (VALUES " + ", ".join(f"(:x{i})" for i in range(-positions)) + ")"
         ctes = ("m (id, rank) AS MATERIALIZED (SELECT rowid, row_number() OVER (ORDER BY rowid) - 1 FROM"
                 " (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH :fts AND rowid BETWEEN :low AND :high"
-                " ORDER BY rowid LIMIT :reach))")
+                " ORDER BY rowid LIMIT :reach) AS found)")
         at = "SELECT rank, id FROM m WHERE rank IN (SELECT x FROM pos)"  # IN: an index on the ranks
     else:
         pos = "pos (x) AS (VALUES " + ", ".join(f"(:x{i})" for i in range(positions)) + ")"
@@ -417,7 +417,8 @@ def _batch_sql(domain: str, positions: int, story: bool, named: bool, words: boo
     if named:
         checks.append(_NAMED_SQL)
     # The full-text probe is the dearest check: only for lines that passed the others.
-    fts = "EXISTS (SELECT 1 FROM quotes_fts WHERE quotes_fts MATCH :fts AND rowid = q.id)" if words else "1"
+    fts = ("CASE WHEN EXISTS (SELECT 1 FROM quotes_fts WHERE quotes_fts MATCH :fts AND rowid = q.id) THEN 1 ELSE 0 END"
+           if words else "1")
     passes = f"CASE WHEN q.id IS NOT NULL AND {' AND '.join(checks)} THEN {fts} ELSE 0 END"
     return (
         "WITH " + ", ".join(filter(None, (pos, ctes, f"at (x, qid) AS ({at})")))
@@ -504,14 +505,14 @@ def _plan_sql(domain: str, words: bool, story: bool) -> str:
         low, high = "1", "(SELECT max(id) FROM quotes)"
     matches = (
         "(SELECT count(*) FROM (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH :fts"
-        f" AND rowid BETWEEN {low} AND {high} LIMIT :cap))" if words else "NULL"
+        f" AND rowid BETWEEN {low} AND {high} LIMIT :cap) AS m)" if words else "NULL"
     )
     character = _STORY_CHARACTER if domain == SPEAKER else "0"
     return (
         (f"WITH {ctes} " if ctes else "")
         + f"SELECT coalesce({size_sql}, 0), coalesce({character}, 0), coalesce({low}, 0), coalesce({high}, 0),"
         f" {matches}, c.id, c.story_id, c.character, c.contains, c.adult, c.seed, c.size, c.cut, c.cursor,"
-        " c.domain, c.low, c.high FROM (SELECT 1) LEFT JOIN quote_cycles AS c ON c.scope = :scope AND c.filter_key = :key"
+        " c.domain, c.low, c.high FROM (SELECT 1) AS one LEFT JOIN quote_cycles AS c ON c.scope = :scope AND c.filter_key = :key"
     )
 
 

@@ -34,7 +34,7 @@ _P_PARAGRAPH_COLUMNS = ", ".join("p." + c.strip() for c in _PARAGRAPH_COLUMNS.sp
 # One scope's titles starting with a prefix, as a compound-select term: (scope, key, key end, limit).
 _PREFIX_RANGE = (
     f"SELECT * FROM (SELECT {_STORY_COLUMNS} FROM stories"
-    " WHERE scope = ? AND title_key >= ? AND title_key < ? ORDER BY title_key LIMIT ?)"
+    " WHERE scope = ? AND title_key >= ? AND title_key < ? ORDER BY title_key LIMIT ?) AS prefixed"
 )
 _KEY_END = chr(0x10FFFF)  # sorts after every character: [key, key + _KEY_END) is a prefix range
 
@@ -59,7 +59,7 @@ def _story(row: sqlite3.Row) -> StoredStory:
 _CHARACTERS_SQL = (
     "SELECT c.id, c.story_id, c.name, c.mentions, c.gender, c.lines,"
     " (SELECT json_group_array(alias) FROM (SELECT a.alias FROM aliases AS a"
-    "  WHERE a.character_id = c.id ORDER BY a.alias_key)) FROM characters AS c"
+    "  WHERE a.character_id = c.id ORDER BY a.alias_key) AS a) FROM characters AS c"
 )
 _CHARACTERS_ORDER = " ORDER BY c.mentions DESC, c.lines DESC, c.name_key"
 
@@ -137,12 +137,14 @@ async def autocomplete_titles(
     query = fts_phrase(text) if len(key) >= 3 else None
     if query is not None and len(ordered) < limit:
         seen = {s.id for s in ordered}
-        rows = await store.db.execute_fetchall(
-            f"SELECT {_S_STORY_COLUMNS}"
-            " FROM stories_title_fts JOIN stories AS s ON s.id = stories_title_fts.rowid"
-            " WHERE stories_title_fts MATCH ? AND s.scope IN (0, ?) LIMIT ?",
-            (query, _scope(guild_id), limit + len(seen)),
-        )
+        if store.dialect == "sqlite":
+            sql = (f"SELECT {_S_STORY_COLUMNS}"
+                   " FROM stories_title_fts JOIN stories AS s ON s.id = stories_title_fts.rowid"
+                   " WHERE stories_title_fts MATCH ? AND s.scope IN (0, ?) LIMIT ?")
+        else:  # PostgreSQL: a substring of the folded title (a scan of the visible stories' titles)
+            sql = f"SELECT {_S_STORY_COLUMNS} FROM stories AS s WHERE strpos(s.title_key, ?) > 0 AND s.scope IN (0, ?) LIMIT ?"
+            query = key
+        rows = await store.db.execute_fetchall(sql, (query, _scope(guild_id), limit + len(seen)))
         extra = sorted((_story(r) for r in rows if r["id"] not in seen), key=lambda s: (_key(s.title), s.id))
         ordered.extend(extra[: limit - len(ordered)])
     return ordered
@@ -255,7 +257,7 @@ async def autocomplete_characters(
         )
         return [row[0] for row in rows]
     rows = await store.db.execute_fetchall(
-        "SELECT c.name, c.name_key FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
+        "SELECT min(c.name), c.name_key FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
         " WHERE c.name_key >= ? AND c.name_key < ? AND s.scope IN (0, ?) AND c.lines > 0"
         " GROUP BY c.name_key ORDER BY c.name_key LIMIT ?",
         (key, key + _KEY_END, _scope(guild_id), limit),

@@ -201,16 +201,17 @@ async def _record_answer(
     await store.db.execute(
         "INSERT INTO trivia_totals (guild_id, user_id, points, correct, answered, games)"
         " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id) DO UPDATE SET"
-        " points = points + excluded.points, correct = correct + excluded.correct,"
-        " answered = answered + 1, games = games + excluded.games",
+        " points = trivia_totals.points + excluded.points, correct = trivia_totals.correct + excluded.correct,"
+        " answered = trivia_totals.answered + 1, games = trivia_totals.games + excluded.games",
         (guild_id, a.user_id, *values, int(earlier == 0)),
     )
     if story_id is not None:
         await store.db.execute(
             "INSERT INTO trivia_story_totals (guild_id, story_id, user_id, points, correct, answered, games)"
             " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, story_id, user_id) DO UPDATE SET"
-            " points = points + excluded.points, correct = correct + excluded.correct,"
-            " answered = answered + 1, games = games + excluded.games",
+            " points = trivia_story_totals.points + excluded.points,"
+            " correct = trivia_story_totals.correct + excluded.correct,"
+            " answered = trivia_story_totals.answered + 1, games = trivia_story_totals.games + excluded.games",
             (guild_id, story_id, a.user_id, *values, int(earlier_story == 0)),
         )
 

@@ -178,12 +178,13 @@ async def test_details_of_a_replaced_or_removed_story_are_never_stale(store):
     replaced = await get_story(store, first_id)
     assert replaced.content_hash == "v2"
     assert [c.title for c in (await story_details(store, replaced)).chapters] == ["Uno", "Dos", "Tres"]
-    # A server's story removed, then another text added under the id SQLite hands out again.
+    # A server's story removed, then another text added under the id SQLite hands out again
+    # (PostgreSQL's sequence never hands an id out twice; the details must be right either way).
     mine = await add_story(store, chapters_story("Mine"), guild_id=GUILD, added_by=42, title="Mine",
                            content_hash="v3")
     assert [c.title for c in (await story_details(store, mine)).chapters] == ["Mine"]
     assert await remove_story(store, mine.id, GUILD) is not None
     other = await add_story(store, chapters_story("Alpha", "Beta"), guild_id=GUILD, added_by=42, title="Other",
                             content_hash="v4")
-    assert other.id == mine.id
+    assert other.id == mine.id or store.dialect != "sqlite"
     assert [c.title for c in (await story_details(store, other)).chapters] == ["Alpha", "Beta"]

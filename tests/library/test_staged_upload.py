@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from pathlib import Path
 
 import pytest
 
@@ -74,7 +73,7 @@ async def test_a_staged_story_is_invisible_until_published(store, saga):
     assert await seen_in_guild(store, digest) == [
         "library", "duplicate check", "autocomplete", "search", "quote", "excerpt",
     ]
-    assert check_consistent(Path(store.path)) == ["The Saga"]
+    assert check_consistent(store.path) == ["The Saga"]
 
 
 async def test_a_staging_cut_short_leaves_only_invisible_rows_that_start_up_discards(store, saga, monkeypatch):
@@ -97,10 +96,10 @@ async def test_a_staging_cut_short_leaves_only_invisible_rows_that_start_up_disc
         await staged(store, data)
     assert await count(store, "paragraphs") > 0
     assert await seen_in_guild(store, digest) == []
-    assert check_consistent(Path(store.path), visible_only=True) == []
+    assert check_consistent(store.path, visible_only=True) == []
 
     assert await discard_staged(store) == 1
-    assert check_consistent(Path(store.path)) == []
+    assert check_consistent(store.path) == []
     for table in ("stories", "paragraphs", "quotes", "characters", "aliases", "chapters", "scenes", "notes"):
         assert await count(store, table) == 0, table
 
@@ -121,7 +120,7 @@ async def test_a_staging_that_fails_discards_its_own_rows(store, saga, monkeypat
     with pytest.raises(OSError, match="disk full"):
         await staged(store, data)
     assert await count(store, "stories") == 0
-    assert check_consistent(Path(store.path)) == []
+    assert check_consistent(store.path) == []
 
 
 async def test_discarding_by_token_leaves_other_stagings_alone(store, saga):
@@ -133,7 +132,7 @@ async def test_discarding_by_token_leaves_other_stagings_alone(store, saga):
     with pytest.raises(StagedStoryLost):
         await publish_staged(store, theirs, GUILD, digest)
     await publish_staged(store, mine, GUILD, digest)
-    assert check_consistent(Path(store.path)) == ["The Saga"]
+    assert check_consistent(store.path) == ["The Saga"]
 
 
 async def test_two_uploads_of_one_text_racing_store_it_once(store, saga):
@@ -147,7 +146,7 @@ async def test_two_uploads_of_one_text_racing_store_it_once(store, saga):
     clashes = [r for r in results if isinstance(r, LibraryConflict)]
     assert len(clashes) == 1, results
     # The loser's staged rows are gone with it.
-    assert len(check_consistent(Path(store.path))) == 1
+    assert len(check_consistent(store.path)) == 1
 
 
 async def test_another_writer_gets_the_lock_between_staging_transactions(store, saga):
@@ -159,7 +158,8 @@ async def test_another_writer_gets_the_lock_between_staging_transactions(store, 
         writes_during = 0
         while not staging.done():
             async with other.atomic():
-                await other.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('w', ?)", (str(writes_during),))
+                await other.db.execute("INSERT INTO meta (key, value) VALUES ('w', ?)"
+                                       " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(writes_during),))
             if not staging.done() and await count(other, "paragraphs") > 0:
                 writes_during += 1
             await asyncio.sleep(0.005)

@@ -3,7 +3,6 @@ process's write lock, concurrent picks never share a line, and restarts keep the
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from bot.store import Store
 from bot.store.audience import Audience
 from bot.store.quotes import QuoteFilters, pick_quote
+from tests.locks import hold_write_lock
 from tests.quotes.helpers import add, dialogue_story
 
 GUILD = 111
@@ -30,8 +30,7 @@ async def stored_cursor(store: Store, cycle_id: int) -> int:
 @pytest.mark.parametrize("filters", [QuoteFilters(), QuoteFilters(contains="line")], ids=["unfiltered", "filtered"])
 async def test_picks_go_on_while_another_process_holds_the_lock(store, tmp_path, filters):
     await add(store, dialogue_story("alpha", lines=12))
-    other = sqlite3.connect(store.path, isolation_level=None, timeout=0)
-    other.execute("BEGIN IMMEDIATE")
+    other = hold_write_lock(store.path)
     try:
         started = time.perf_counter()
         # The first pick starts the cycle: its row is written behind the reply too.
@@ -40,8 +39,7 @@ async def test_picks_go_on_while_another_process_holds_the_lock(store, tmp_path,
         await asyncio.sleep(0.05)
         assert await store.db.execute_fetchall("SELECT 1 FROM quote_cycles") == []  # still pending
     finally:
-        other.execute("COMMIT")
-        other.close()
+        other.release()
     await store.write_behind.flush()
     assert await stored_cursor(store, shown[0].cycle_id) > 0
     assert len({card.cycle_id for card in shown}) == 1

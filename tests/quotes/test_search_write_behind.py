@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 
 import pytest
@@ -12,6 +11,7 @@ from bot.errors import InvalidInput
 from bot.store import Store
 from bot.store.audience import Audience
 from bot.store.search import get_search, new_search, save_search, search_page
+from tests.locks import hold_write_lock
 from tests.quotes.helpers import add, prose_story
 
 GUILD = 5
@@ -29,8 +29,7 @@ async def stored_ids(store: Store) -> list[int]:
 
 async def test_a_new_search_answers_and_pages_while_another_process_holds_the_lock(store, tmp_path):
     await add(store, prose_story("z", ((*(f"Line {i} has a zebra." for i in range(8)),),)), guild_id=GUILD)
-    other = sqlite3.connect(store.path, isolation_level=None, timeout=0)
-    other.execute("BEGIN IMMEDIATE")
+    other = hold_write_lock(store.path)
     try:
         started = time.perf_counter()
         search = new_search(store, 7, Audience(GUILD), "  Zebra ")
@@ -43,8 +42,7 @@ async def test_a_new_search_answers_and_pages_while_another_process_holds_the_lo
         assert time.perf_counter() - started < 0.5
         assert await stored_ids(store) == []
     finally:
-        other.execute("COMMIT")
-        other.close()
+        other.release()
     await store.write_behind.flush()
     assert await stored_ids(store) == [search.id]
     assert await get_search(store, search.id) == search  # now from the table

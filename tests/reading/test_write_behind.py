@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from pathlib import Path
 
 import pytest
 
 from bot.store import Store, reading
 from bot.store.connection import WriteBehind
+from tests.locks import hold_write_lock
 
 from .test_reading_store import add, make_story
 
@@ -21,14 +21,6 @@ READER = 42
 def store(bot_store: Store) -> Store:
     """Opened as the running bot opens it: the short busy timeout is what these tests exercise."""
     return bot_store
-
-
-def hold_write_lock(path: Path) -> sqlite3.Connection:
-    """Another process's long write transaction (the upload worker storing a story)."""
-    other = sqlite3.connect(path, isolation_level=None, timeout=0)
-    other.execute("BEGIN IMMEDIATE")
-    other.execute("UPDATE meta SET value = value")
-    return other
 
 
 async def test_bookmark_save_and_reads_do_not_wait_for_a_held_lock(store, tmp_path):
@@ -45,8 +37,7 @@ async def test_bookmark_save_and_reads_do_not_wait_for_a_held_lock(store, tmp_pa
         assert (await store.db.execute_fetchall("SELECT count(*) FROM reading_bookmarks"))[0][0] == 0
     finally:
         await asyncio.sleep(0.2)
-        other.execute("COMMIT")
-        other.close()
+        other.release()
     mark = await reading.get_bookmark(store, READER, story_id)  # waits for the pending write
     assert (mark.chapter_index, mark.page_number) == (1, 3)
 
@@ -118,8 +109,7 @@ async def test_a_thread_write_waiting_for_the_lock_leaves_reads_free_and_gives_u
             late = asyncio.create_task(reading.save_thread(store, 9, 1, story_id, 0, 2, 101))
             await asyncio.sleep(0.1)
         finally:
-            other.execute("COMMIT")
-            other.close()
+            other.release()
         await late  # the lock was released within the busy timeout: the write goes through
         assert (await reading.get_thread(store, 9)).head_message_id == 101
         assert await reading.claim_head(store, 9, 101) and not await reading.claim_head(store, 9, 101)

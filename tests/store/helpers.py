@@ -34,6 +34,9 @@ async def dump(store: Store) -> dict[str, list[tuple]]:
     """Every row of every table (FTS shadow tables included), to compare a database before/after."""
     async with store.db.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name"
+        if store.dialect == "sqlite" else
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        " AND table_type = 'BASE TABLE' ORDER BY 1"
     ) as cur:
         tables = [row[0] for row in await cur.fetchall()]
     result = {}
@@ -66,9 +69,11 @@ async def assert_lines_dense(store: Store) -> None:
 
 
 async def assert_fts_in_sync(store: Store) -> None:
-    """FTS5's own check of paragraphs_fts and quotes_fts against their tables (raises when out of sync)."""
-    await store.db.execute("INSERT INTO paragraphs_fts (paragraphs_fts, rank) VALUES ('integrity-check', 1)")
-    await store.db.execute("INSERT INTO quotes_fts (quotes_fts, rank) VALUES ('integrity-check', 1)")
+    """FTS5's own check of paragraphs_fts and quotes_fts against their tables (raises when out of sync).
+    PostgreSQL's index is a generated column of the table itself; the count below checks it."""
+    if store.dialect == "sqlite":
+        await store.db.execute("INSERT INTO paragraphs_fts (paragraphs_fts, rank) VALUES ('integrity-check', 1)")
+        await store.db.execute("INSERT INTO quotes_fts (quotes_fts, rank) VALUES ('integrity-check', 1)")
     async with store.db.execute("SELECT count(*) FROM paragraphs_fts WHERE paragraphs_fts MATCH 'paragraph'") as cur:
         indexed = (await cur.fetchone())[0]
     async with store.db.execute("SELECT count(*) FROM paragraphs WHERE text LIKE '%paragraph%'") as cur:

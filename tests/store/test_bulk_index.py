@@ -15,6 +15,10 @@ SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 WORDS = ("naruto", "sasuke", "the", '"said naruto"', "sharingan", "kakashi")
 
 
+# FTS5's merge setting and statement tracing: SQLite's own.
+pytestmark = pytest.mark.sqlite_only
+
+
 @pytest.fixture
 def seeds_copy(tmp_path: Path) -> Path:
     folder = tmp_path / "seeds"

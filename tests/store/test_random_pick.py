@@ -4,6 +4,8 @@ from __future__ import annotations
 import random
 from collections import Counter
 
+import pytest
+
 from bot.store import Store, loader
 from bot.store.random_pick import random_paragraph, random_quote
 from tests.store.helpers import assert_lines_dense, make_story
@@ -79,6 +81,7 @@ async def test_empty_database_picks_nothing(store: Store) -> None:
     assert await random_quote(store, guild_id=5) is None
 
 
+@pytest.mark.sqlite_only  # SQLite's EXPLAIN QUERY PLAN
 async def test_pick_queries_use_indexes_not_scans(store: Store) -> None:
     await load_three(store)
     plans = {}

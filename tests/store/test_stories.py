@@ -1,6 +1,8 @@
 """Read repository: visibility, lookups, autocomplete, chapters, paragraphs, notes."""
 from __future__ import annotations
 
+import pytest
+
 from bot.store import Store, loader, stories
 from tests.store.helpers import make_story
 
@@ -53,6 +55,7 @@ async def test_autocomplete_is_capped_and_safe_with_fts_syntax(store: Store) -> 
         assert await stories.autocomplete_titles(store, None, hostile) == []
 
 
+@pytest.mark.sqlite_only  # SQLite's EXPLAIN QUERY PLAN
 async def test_autocomplete_queries_use_indexes(store: Store) -> None:
     await add(store, "Alpha")
     for sql, args in [
