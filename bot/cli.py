@@ -243,7 +243,7 @@ def parse_processes_for(files: list[Path]) -> int:
 async def ingest_command(settings: Settings, paths: list[Path]) -> int:
     files = story_files(paths)
     bar = IngestProgress(sys.stderr, files)
-    async with Store.open(settings.database_path) as store:
+    async with Store.open(settings.database, pool_size=settings.database_pool_size) as store:
         try:
             with bar.logging():
                 report = await load_paths(
@@ -254,7 +254,7 @@ async def ingest_command(settings: Settings, paths: list[Path]) -> int:
             bar.close()
     for outcome in report.failed:
         print(outcome.error, file=sys.stderr)
-    print(f"{settings.database_path}: {report.summary()}")
+    print(f"{settings.database_name}: {report.summary()}")
     return ingest_status(report)
 
 
@@ -271,10 +271,10 @@ def ingest_status(report: LoadReport) -> int:
 
 async def stats_command(settings: Settings) -> int:
     path = settings.database_path
-    if not path.exists():
+    if settings.database_url is None and not path.exists():
         print(f"{path}: no database yet (run `python -m bot ingest PATH` or `python -m bot run`)")
         return EXIT_OK
-    async with Store.open(path) as store:
+    async with Store.open(settings.database, pool_size=settings.database_pool_size) as store:
         sys.stdout.write(await describe_database(store))
     return EXIT_OK
 

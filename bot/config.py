@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 DEFAULT_DATABASE_PATH = "data/storybot.db"
 DEFAULT_STORIES_DIR = "seeds"
 DEFAULT_MAX_UPLOAD_MB = 10
+DEFAULT_DATABASE_POOL_SIZE = 5
+MAX_DATABASE_POOL_SIZE = 100
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
 
@@ -45,6 +47,28 @@ class Settings:
     api_base: str | None = None
     gateway_url: str | None = None
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
+    # postgresql:// URL (repr=False: it may hold a password); when set, database_path is ignored.
+    database_url: str | None = field(default=None, repr=False)
+    database_pool_size: int = DEFAULT_DATABASE_POOL_SIZE  # PostgreSQL connections per process at most
+
+    @property
+    def database(self) -> Path | str:
+        """What Store.open takes: the PostgreSQL URL when DATABASE_URL is set, else the SQLite file."""
+        return self.database_url or self.database_path
+
+    @property
+    def database_variable(self) -> str:
+        """The setting that names the database, for messages about it."""
+        return "DATABASE_URL" if self.database_url else "DATABASE_PATH"
+
+    @property
+    def database_name(self) -> str:
+        """The database as messages show it (a URL without its password)."""
+        if self.database_url is None:
+            return str(self.database_path)
+        from bot.store.postgres import redact
+
+        return redact(self.database_url)
 
 
 def load_settings(
@@ -74,7 +98,29 @@ def load_settings(
         api_base=_url("DISCORD_API_BASE", get("DISCORD_API_BASE"), ("http", "https")),
         gateway_url=_url("DISCORD_GATEWAY_URL", get("DISCORD_GATEWAY_URL"), ("ws", "wss")),
         max_upload_bytes=_megabytes("MAX_UPLOAD_MB", get("MAX_UPLOAD_MB"), DEFAULT_MAX_UPLOAD_MB),
+        database_url=_database_url(get("DATABASE_URL")),
+        database_pool_size=_pool_size(get("DATABASE_POOL_SIZE")),
     )
+
+
+def _database_url(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    try:
+        url = URL(raw)
+    except ValueError:
+        url = None
+    if url is None or url.scheme not in ("postgresql", "postgres") or not url.host:
+        raise ConfigError("DATABASE_URL", "expected postgresql://user:password@host:port/database")
+    return raw
+
+
+def _pool_size(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_DATABASE_POOL_SIZE
+    if not raw.isdigit() or not 2 <= int(raw) <= MAX_DATABASE_POOL_SIZE:
+        raise ConfigError("DATABASE_POOL_SIZE", f"expected a whole number from 2 to {MAX_DATABASE_POOL_SIZE}, got {raw!r}")
+    return int(raw)
 
 
 def _megabytes(variable: str, raw: str | None, default: int) -> int:

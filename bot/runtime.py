@@ -434,7 +434,9 @@ class StoryBot(commands.Bot):
 
 def open_store(settings: Settings) -> contextlib.AbstractAsyncContextManager[Store]:
     """The store as the running bot uses it: with the short busy timeout interactions can afford."""
-    return Store.open(settings.database_path, busy_timeout_ms=INTERACTIVE_BUSY_TIMEOUT_MS)
+    return Store.open(
+        settings.database, busy_timeout_ms=INTERACTIVE_BUSY_TIMEOUT_MS, pool_size=settings.database_pool_size
+    )
 
 
 async def serve(settings: Settings) -> None:
@@ -470,13 +472,13 @@ def _request_stop(stop: asyncio.Event, sig: signal.Signals) -> None:
 
 async def load_bundled(settings: Settings) -> LoadReport:
     """Load STORIES_DIR into the database without connecting (the no-token path of `run`)."""
-    async with Store.open(settings.database_path) as store:
+    async with Store.open(settings.database, pool_size=settings.database_pool_size) as store:
         return await load_directory(store, settings.stories_dir)
 
 
 def describe_load(report: LoadReport, settings: Settings) -> str:
     """What a load of the bundled stories did, one line per file, for the terminal."""
-    lines = [f"Bundled stories from {settings.stories_dir} in {settings.database_path}: {report.summary()}"]
+    lines = [f"Bundled stories from {settings.stories_dir} in {settings.database_name}: {report.summary()}"]
     for outcome in report.outcomes:
         what = outcome.title or outcome.path.name
         detail = f" ({outcome.error})" if outcome.error else ""
@@ -528,7 +530,7 @@ def run_cli() -> int:
             return EXIT_BAD_INPUT
         asyncio.run(serve(settings))
     except StoreError as exc:
-        print(f"DATABASE_PATH: {exc}", file=sys.stderr)
+        print(f"{settings.database_variable}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except discord.LoginFailure:
         print("DISCORD_TOKEN: Discord rejected the token; copy it again from the Bot page.", file=sys.stderr)

@@ -324,8 +324,11 @@ class StoryLibrary(commands.Cog):
         self.workers = UploadWorkers()
         # Uploads wait here between preview and Confirm: beside the database, so what a killed bot
         # left behind is cleared by its next start.
+        # On PostgreSQL (or in memory) there is no file to put it beside: a temporary folder of this
+        # process's own (several processes may share the database).
         database = str(self.store.path)
-        self.upload_dir = Path(database + UPLOADS_SUFFIX) if database != ":memory:" else None
+        beside = database != ":memory:" and self.store.dialect == "sqlite"
+        self.upload_dir = Path(database + UPLOADS_SUFFIX) if beside else None
 
     async def cog_load(self) -> None:
         if self.upload_dir is None:

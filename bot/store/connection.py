@@ -193,7 +193,7 @@ class Store:
                 await pool.close()
 
     @asynccontextmanager
-    async def atomic(self) -> AsyncIterator[None]:
+    async def atomic(self, *, lock: Hashable | None = None) -> AsyncIterator[None]:
         """BEGIN IMMEDIATE … COMMIT, ROLLBACK on any exception.
 
         Nested use in the same task becomes a SAVEPOINT, so an inner failure that is caught
@@ -203,6 +203,10 @@ class Store:
         another process's lock (an upload being stored) would hold the connection's one thread, and
         every read queued behind it, for as long. Gives up with "database is locked" once the busy
         timeout has passed, as SQLite would.
+
+        `lock` (PostgreSQL): instead of the writers' lock, take an advisory lock on this key only,
+        for a read-modify-write of rows that only holders of the same key change (a /quote cycle),
+        so it neither waits for nor holds up other writers. SQLite has only its one write lock.
         """
         task = asyncio.current_task()
         if self._owner is not None and self._owner is task:
@@ -228,7 +232,7 @@ class Store:
                 self._owner = task
                 self._depth = 0
                 try:
-                    if await self._begin_nowait():
+                    if await self._begin_nowait(lock):
                         async with self._committed():
                             yield
                         return
@@ -258,8 +262,10 @@ class Store:
         (row,) = await self.db.execute_fetchall("PRAGMA busy_timeout")
         return int(row[0])
 
-    async def _begin_nowait(self) -> bool:
+    async def _begin_nowait(self, lock: Hashable | None = None) -> bool:
         """BEGIN IMMEDIATE without waiting: False when another connection holds the write lock."""
+        if lock is not None and isinstance(self.db, postgres.PgConnection):
+            return await self.db.begin_keyed(postgres.lock_key(lock))
         busy_ms = await self._busy_timeout_ms()
         await self._settled("PRAGMA busy_timeout = 0")
         try:

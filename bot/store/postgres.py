@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import logging
 import re
 import sqlite3
@@ -42,6 +43,12 @@ WRITE_LOCK = 0x53746F7279426F74
 MIGRATION_LOCK = WRITE_LOCK + 1
 DEFAULT_POOL_SIZE = 5
 _POLL_SECONDS = 0.02
+
+
+def lock_key(value: object) -> int:
+    """A stable advisory-lock key (a signed 64-bit int) for any repr-able value."""
+    digest = hashlib.blake2b(repr(value).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def is_url(target: object) -> bool:
@@ -402,6 +409,27 @@ class PgConnection:
             if loop.time() >= deadline:
                 raise sqlite3.OperationalError("database is locked")
             await asyncio.sleep(_POLL_SECONDS)
+
+    async def begin_keyed(self, key: int) -> bool:
+        """BEGIN and try the advisory lock `key` once: False (and no transaction) when another
+        connection holds it. Runs to its end even when the caller is cancelled."""
+        async def begin() -> bool:
+            async with self._connection() as conn:
+                await conn.execute("BEGIN")
+                if await conn.fetchval("SELECT pg_try_advisory_xact_lock($1::int8)", key):
+                    return True
+                await conn.execute("ROLLBACK")
+                return False
+
+        job = asyncio.ensure_future(begin())
+        try:
+            return await asyncio.shield(job)
+        except asyncio.CancelledError:
+            if await job:
+                await self.execute("ROLLBACK")
+            raise
+        except asyncpg.PostgresError as exc:
+            raise _error(exc) from exc
 
     def _pragma(self, name: str, value: str | None) -> PgCursor:
         """The PRAGMAs the store uses: busy_timeout is kept here; the others have no PostgreSQL

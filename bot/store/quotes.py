@@ -272,6 +272,15 @@ def _save_new_cycle_later(store: Store, audience: Audience, key: str, cycle: _Cy
     """Write a cycle this pick started, cursor included, behind the reply. The row (and its id)
     is kept when there was one, so old "Another" buttons still work; a new row takes the random id
     the cycle was given (from 2^52 values, so an old button never picks up other filters)."""
+    write = _new_cycle_write(audience, key, cycle)
+    unwritten = _memory(store).unwritten
+    unwritten[cycle.id] = (audience.scope, QuoteFilters(cycle.story_id, cycle.character, cycle.contains))
+    store.write_behind.submit(
+        ("quote cycle", audience.scope, key), write, done=lambda: unwritten.pop(cycle.id, None)
+    )
+
+
+def _new_cycle_write(audience: Audience, key: str, cycle: _Cycle):  # -> Write
     values = (cycle.id, audience.scope, key, cycle.story_id, cycle.character, cycle.contains, int(cycle.adult),
               cycle.seed, cycle.size, cycle.cut, cycle.cursor, cycle.domain, cycle.low, cycle.high, _now(), _now())
     stale = (datetime.now(UTC) - KEEP_CYCLES).isoformat(timespec="seconds")
@@ -288,11 +297,7 @@ def _save_new_cycle_later(store: Store, audience: Audience, key: str, cycle: _Cy
             values,
         )
 
-    unwritten = _memory(store).unwritten
-    unwritten[cycle.id] = (audience.scope, QuoteFilters(cycle.story_id, cycle.character, cycle.contains))
-    store.write_behind.submit(
-        ("quote cycle", audience.scope, key), write, done=lambda: unwritten.pop(cycle.id, None)
-    )
+    return write
 
 
 def _set_cursor_later(store: Store, cycle: _Cycle) -> None:
@@ -300,11 +305,15 @@ def _set_cursor_later(store: Store, cycle: _Cycle) -> None:
     flushed or closed), and on its own every _UNWRITTEN_MAX picks, so a crash re-shows at most
     that many lines and a pick rarely costs a write transaction of its own. The
     seed check keeps a late write off a cycle started afresh since."""
-    cycle_id, seed, cursor, cut, used_at = cycle.id, cycle.seed, cycle.cursor, cycle.cut, _now()
     cycle.unwritten += 1
     eager = cycle.unwritten >= _UNWRITTEN_MAX
     if eager:
         cycle.unwritten = 0
+    store.write_behind.submit(("quote cursor", cycle.id), _cursor_write(cycle), lazy=not eager)
+
+
+def _cursor_write(cycle: _Cycle):  # -> Write
+    cycle_id, seed, cursor, cut, used_at = cycle.id, cycle.seed, cycle.cursor, cycle.cut, _now()
 
     async def write(db) -> None:
         await db.execute(
@@ -312,7 +321,7 @@ def _set_cursor_later(store: Store, cycle: _Cycle) -> None:
             (cursor, cut, used_at, cycle_id, seed),
         )
 
-    store.write_behind.submit(("quote cursor", cycle_id), write, lazy=not eager)
+    return write
 
 
 class _Memory:
@@ -657,6 +666,12 @@ async def pick_quote(
     rng = rng or _RNG
     key = filters.key(audience.adult)
     memory = _memory(store)
+    if store.dialect != "sqlite":
+        # Several processes may share this database: each pick reads the cycle's row and writes
+        # its cursor back in one transaction holding an advisory lock on the cycle, so no pick
+        # anywhere shows a line another one took, and picks never wait for other writers.
+        async with memory.lock, store.atomic(lock=("quote cycle", audience.scope, key)):
+            return await _pick_stored(store, audience, filters, key, None, memory, rng, shared=True)
     async with memory.lock:
         remembered = memory.cycles.get((audience.scope, key))
         if remembered is not None and remembered.cursor < 2 * remembered.size:
@@ -672,10 +687,11 @@ async def pick_quote(
 
 async def _pick_stored(
     store: Store, audience: Audience, filters: QuoteFilters, key: str, remembered: _Cycle | None,
-    memory: _Memory, rng: random.Random,
+    memory: _Memory, rng: random.Random, *, shared: bool = False,
 ) -> QuoteCard:
     """pick_quote from the stored cycle, or from a new one when it ran out, the lines it walks
-    changed, or there was none. Reads only; the cycle's row is written behind the reply."""
+    changed, or there was none. Reads only; the cycle's row is written behind the reply, or with
+    `shared` at once, in the caller's transaction."""
     cycle, plan = await _load(store, audience, filters, key)
     if cycle is None:
         cycle = remembered  # its row may still be on its way
@@ -695,11 +711,14 @@ async def _pick_stored(
         row, _ = await _walk(store, cycle, audience, check_size=False)
         gave_up = row is None and cycle.cursor < 2 * cycle.size
     assert cycle is not None
-    if started:
+    if shared:
+        await (_new_cycle_write(audience, key, cycle) if started else _cursor_write(cycle))(store.db)
+    elif started:
         _save_new_cycle_later(store, audience, key, cycle)
     else:
         _set_cursor_later(store, cycle)
-    memory.keep(audience.scope, key, cycle)
+    if not shared:
+        memory.keep(audience.scope, key, cycle)
     if row is not None:
         return _card(row, cycle.id)
     if gave_up:
