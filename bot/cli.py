@@ -1,4 +1,4 @@
-"""Command line (CONTRACT §3): run | ingest PATH... | parse FILE [--json] | stats.
+"""Command line (CONTRACT §3): run | ingest PATH... | parse FILE [--json] | stats | copy-db --to TARGET.
 
 Exit status: 0 success, 2 bad input or configuration (one clear line on stderr), 1 unexpected.
 """
@@ -54,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("file", type=Path, metavar="FILE")
     parse.add_argument("--json", action="store_true", help="print the parse as one JSON object (CONTRACT §5)")
     commands.add_parser("stats", help="what the database holds")
+    copy = commands.add_parser(
+        "copy-db", help="copy everything from the configured database into TARGET; refuses a non-empty target"
+    )
+    copy.add_argument("--to", required=True, dest="target", metavar="TARGET",
+                      help="a SQLite file path or a postgresql:// URL")
     return parser
 
 
@@ -70,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = database_settings()
         if args.command == "ingest":
             return asyncio.run(ingest_command(settings, args.paths))
+        if args.command == "copy-db":
+            return copy_command(settings, args.target)
         return asyncio.run(stats_command(settings))
     except (UsageError, ConfigError, StoreError) as exc:
         print(exc, file=sys.stderr)
@@ -308,3 +315,42 @@ async def describe_database(store: Store) -> str:
             (rows,) = await cur.fetchone()
         lines.append(f"  {table:<24} {rows}")
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- copy-db
+
+
+def copy_command(settings: Settings, target: str) -> int:
+    """Copy the configured database into TARGET (either engine to either), all or nothing."""
+    from bot.store.postgres import is_url, redact
+
+    if is_url(target):
+        shown = redact(target)
+        if target == settings.database_url:
+            raise UsageError("copy-db: TARGET is the configured database itself")
+    else:
+        path = Path(target).expanduser()
+        shown = str(path)
+        if path.is_dir():
+            raise UsageError(f"copy-db: {target} is a folder, expected a database file path or a postgresql:// URL")
+        if settings.database_url is None and path.exists() and path.resolve() == settings.database_path.resolve():
+            raise UsageError("copy-db: TARGET is the configured database itself")
+        target = str(path)
+    if settings.database_url is None and not settings.database_path.exists():
+        raise UsageError(f"copy-db: {settings.database_path}: no database to copy yet")
+    copied = asyncio.run(_copy(settings, target, shown))
+    total = sum(copied.values())
+    detail = ", ".join(f"{table} {rows}" for table, rows in copied.items() if rows)
+    print(f"copied {total} rows from {settings.database_name} to {shown}" + (f" ({detail})" if detail else ""))
+    return EXIT_OK
+
+
+async def _copy(settings: Settings, target: str, shown: str) -> dict[str, int]:
+    from bot.store.copy import SchemaMismatch, TargetNotEmpty, copy_database
+
+    try:
+        async with Store.open(settings.database, pool_size=settings.database_pool_size) as origin, \
+                Store.open(target, pool_size=settings.database_pool_size) as destination:
+            return await copy_database(origin, destination)
+    except (TargetNotEmpty, SchemaMismatch) as exc:
+        raise UsageError(f"copy-db: {shown}: {exc}") from exc
