@@ -1,0 +1,164 @@
+"""PostgreSQL only: the SQL translation, and several processes writing to one database at once
+(what several bot processes with their shards do): no /quote line shown twice within a cycle, no
+trivia score lost, no two bookmarks of a reader stamped alike."""
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import sqlite3
+from concurrent.futures import ProcessPoolExecutor
+
+import pytest
+
+from bot.store import Store
+from bot.store.audience import Audience
+from bot.store.postgres import translate
+from bot.store.quotes import QuoteFilters, pick_quote
+from bot.store.reading import save_bookmark
+from bot.store.search import save_search, search_page
+from bot.store.trivia import ScoredAnswer, create_game, leaderboard, record_question
+from tests.quotes.helpers import add, dialogue_story, prose_story
+
+PROCESSES = 4
+GUILD = 111
+
+
+# --- translation ----------------------------------------------------------------------------------
+
+
+def test_placeholders_become_numbered_and_typed_and_none_becomes_null():
+    sql, args = translate("SELECT ? + ?, ? FROM t WHERE a = ? AND b = '?' -- ?", (1, 2.5, "x", None))
+    assert sql == "SELECT $1::int8 + $2::float8, $3::text FROM t WHERE a = NULL AND b = '?' -- ?"
+    assert args == [1, 2.5, "x"]
+    sql, args = translate("SELECT :a, :b, :a, x::text FROM t", {"a": True, "b": "s"})
+    assert (sql, args) == ("SELECT $1::int8, $2::text, $1::int8, x::text FROM t", [1, "s"])
+    sql, args = translate("SELECT ?1, ?2, ?1", (7, "y"))
+    assert (sql, args) == ("SELECT $1::int8, $2::text, $1::int8", [7, "y"])
+
+
+def test_dialect_differences_are_rewritten():
+    sql, _ = translate("SELECT CAST(? * (a + b) AS INTEGER), CAST(x AS TEXT) FROM t", (0.5,))
+    assert sql == "SELECT CAST(trunc($1::float8 * (a + b)) AS BIGINT), CAST(x AS TEXT) FROM t"
+    sql, _ = translate("SELECT 1 FROM q_fts WHERE q_fts MATCH :m AND story_id IS :s", {"m": "\"a\"", "s": 3})
+    assert sql == "SELECT 1 FROM q_fts WHERE q_fts.tsv @@ storybot_tsquery($1::text) AND story_id IS NOT DISTINCT FROM $2::int8"
+    assert translate("SELECT x IS ? , y IS NOT ?", (1, None))[0] == (
+        "SELECT x IS NOT DISTINCT FROM $1::int8 , y IS DISTINCT FROM NULL"
+    )
+    assert translate("INSERT OR IGNORE INTO t (a) VALUES (?)", (1,))[0] == (
+        "INSERT INTO t (a) VALUES ($1::int8) ON CONFLICT DO NOTHING"
+    )
+
+
+def test_a_missing_parameter_is_refused():
+    with pytest.raises(sqlite3.ProgrammingError):
+        translate("SELECT ?, ?", (1,))
+    with pytest.raises(sqlite3.ProgrammingError):
+        translate("SELECT :a", {"b": 1})
+
+
+# --- on a real server --------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def pg_store(postgres_url):
+    async with Store.open(postgres_url) as store:
+        yield store
+
+
+async def test_search_text_is_never_query_syntax(pg_store):
+    await add(pg_store, prose_story("z", (("A zebra & a lion: not friends.", "The lion!", "zebra | lion"),)))
+    audience = Audience(None, adult=True)
+    for text in ("zebra & lion", "!lion", "zebra | lion", "lion:*", "'", "\\", '"unclosed', "- or AND"):
+        await search_page(pg_store, await save_search(pg_store, 1, audience, text))  # never an error
+    page = await search_page(pg_store, await save_search(pg_store, 1, audience, "lion zebra"))
+    assert page.total == 2  # every word must appear, in any order
+    assert "\x02" in page.hits[0].snippet  # the matched words are marked
+
+
+def _run(coroutine):
+    return asyncio.run(coroutine)
+
+
+async def _picks(url: str, count: int) -> list[int]:
+    async with Store.open(url) as store:
+        return [(await pick_quote(store, Audience(GUILD), QuoteFilters())).quote.id for _ in range(count)]
+
+
+def picks_in_a_process(url: str, count: int) -> list[int]:
+    return _run(_picks(url, count))
+
+
+async def _scores(url: str, player_ids: list[int], questions: int, channel: int) -> None:
+    async with Store.open(url) as store:
+        game = await create_game(store, guild_id=GUILD, channel_id=channel, starter_id=1, story_id=None,
+                                 questions=questions)
+        for number in range(1, questions + 1):
+            answers = [ScoredAnswer(user, True, 10) for user in player_ids]
+            await record_question(store, game_id=game, question_no=number, guild_id=GUILD, story_id=None,
+                                  answers=answers)
+
+
+def scores_in_a_process(url: str, player_ids: list[int], questions: int, channel: int) -> None:
+    _run(_scores(url, player_ids, questions, channel))
+
+
+async def _bookmarks(url: str, story_ids: list[int]) -> list[int]:
+    async with Store.open(url) as store:
+        return [(await save_bookmark(store, 7, story_id, 0, 1)).updated_at for story_id in story_ids]
+
+
+def bookmarks_in_a_process(url: str, story_ids: list[int]) -> list[int]:
+    return _run(_bookmarks(url, story_ids))
+
+
+@pytest.fixture(scope="module")
+def processes():
+    """PROCESSES worker processes (spawned once for the module: each imports the bot)."""
+    with ProcessPoolExecutor(PROCESSES, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield pool
+
+
+def _in_processes(pool, function, *argument_lists):
+    """Run function(*args) for each argument list at once, one per process; their results."""
+    barrier = [pool.submit(_warm) for _ in range(PROCESSES)]  # every process started and importing
+    for job in barrier:
+        job.result(timeout=120)
+    return [job.result(timeout=120) for job in [pool.submit(function, *args) for args in argument_lists]]
+
+
+def _warm() -> None:
+    import bot.store.quotes  # noqa: F401
+
+
+async def test_processes_picking_from_one_cycle_never_show_a_line_twice(postgres_url, processes):
+    lines = 48
+    async with Store.open(postgres_url) as store:
+        await add(store, dialogue_story("alpha", lines=lines // 2))
+        await add(store, dialogue_story("beta", lines=lines // 2), guild_id=GUILD)
+    shown = await asyncio.to_thread(_in_processes, processes, picks_in_a_process, *[(postgres_url, lines // PROCESSES)] * PROCESSES)
+    everything = [quote for picks in shown for quote in picks]
+    assert len(everything) == lines
+    assert len(set(everything)) == lines, "a line was shown twice within one cycle"
+
+
+async def test_processes_scoring_at_once_lose_no_update(postgres_url, processes):
+    players, questions = [1, 2, 3], 12
+    await asyncio.to_thread(
+        _in_processes, processes, scores_in_a_process, *[(postgres_url, players, questions, 100 + i) for i in range(PROCESSES)]
+    )
+    async with Store.open(postgres_url) as store:
+        board = await leaderboard(store, GUILD)
+    rows = {row.user_id: row for row in board.top}
+    for player in players:
+        assert rows[player].points == 10 * questions * PROCESSES
+        assert rows[player].answered == questions * PROCESSES
+
+
+async def test_processes_bookmarking_at_once_never_stamp_two_alike(postgres_url, processes):
+    async with Store.open(postgres_url) as store:
+        stories = [await add(store, dialogue_story(f"s{i}", lines=4)) for i in range(PROCESSES * 6)]
+    stamps = await asyncio.to_thread(
+        _in_processes, processes, bookmarks_in_a_process, *[(postgres_url, stories[i::PROCESSES]) for i in range(PROCESSES)]
+    )
+    everything = [stamp for batch in stamps for stamp in batch]
+    assert len(set(everything)) == len(everything) == len(stories)
