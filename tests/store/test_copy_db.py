@@ -3,6 +3,7 @@ from SQLite to PostgreSQL and back, nothing lost or changed; a non-empty target 
 line and exit 2; a copy that fails halfway leaves the target empty."""
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -21,6 +22,14 @@ from tests.quotes.helpers import add, dialogue_story
 
 ROOT = Path(__file__).resolve().parents[2]
 GUILD = 111
+
+
+async def command(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """`python -m bot ARGS` to its end, off the event loop."""
+    return await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "bot", *args], cwd=cwd, env=env, capture_output=True, text=True,
+        timeout=120,
+    )
 
 
 async def fill(store: Store) -> list[int]:
@@ -79,8 +88,7 @@ async def test_a_non_empty_target_is_refused_with_one_line(tmp_path, postgres_ur
         await fill(source)
     env = {**os.environ, "DATABASE_PATH": str(tmp_path / "a.db")}
     env.pop("DATABASE_URL", None)
-    done = subprocess.run([sys.executable, "-m", "bot", "copy-db", "--to", postgres_url], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = await command(["copy-db", "--to", postgres_url], tmp_path, env)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "already holds data" in done.stderr, done.stderr
     async with Store.open(postgres_url) as target:
@@ -92,13 +100,10 @@ async def test_the_command_copies_both_ways(tmp_path, postgres_url):
         await fill(source)
         before = await contents(source)
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    run = [sys.executable, "-m", "bot", "copy-db", "--to"]
-    there = subprocess.run([*run, postgres_url], cwd=tmp_path, env={**env, "DATABASE_PATH": str(tmp_path / "a.db")},
-                           capture_output=True, text=True, timeout=120)
+    there = await command(["copy-db", "--to", postgres_url], tmp_path, {**env, "DATABASE_PATH": str(tmp_path / "a.db")})
     assert there.returncode == 0, there.stderr
     assert there.stdout.startswith("copied ")
-    back = subprocess.run([*run, str(tmp_path / "b.db")], cwd=tmp_path, env={**env, "DATABASE_URL": postgres_url},
-                          capture_output=True, text=True, timeout=120)
+    back = await command(["copy-db", "--to", str(tmp_path / "b.db")], tmp_path, {**env, "DATABASE_URL": postgres_url})
     assert back.returncode == 0, back.stderr
     async with Store.open(tmp_path / "b.db") as copied:
         assert await contents(copied) == before
