@@ -16,6 +16,7 @@ import signal
 import sqlite3
 import sys
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 import aiohttp
@@ -54,6 +55,9 @@ BUSY = "The library is busy right now; please try again in a few seconds."
 # The bot's own wait for such a lock: short enough that giving up, rolling back and answering BUSY
 # still fits in Discord's 3 seconds (the command line and ingest keep the store's 10 s default).
 INTERACTIVE_BUSY_TIMEOUT_MS = 1_500
+# A staged upload this old at start-up was cut off by a crash: on a database shared by several
+# processes, younger ones may still be being stored by another process (uploads take seconds).
+STALE_STAGING = timedelta(hours=1)
 # Names discord.py 2.7 gives the tasks that run slash commands, buttons, dynamic items and modals.
 HANDLER_TASK_PREFIXES = (
     "CommandTree-invoker", "discord-ui-view-dispatch-", "discord-ui-dynamic-item-", "discord-ui-modal-dispatch-",
@@ -320,7 +324,9 @@ class StoryBot(commands.Bot):
     async def setup_hook(self) -> None:
         self._enable_optional_intents()
         # Uploads cut off by a crash or kill left invisible staged rows; no upload worker runs yet.
-        await discard_staged(self.store)
+        # On PostgreSQL other processes may be storing uploads right now: only old stagings go.
+        shared = self.store.dialect != "sqlite"
+        await discard_staged(self.store, staged_before=datetime.now(UTC) - STALE_STAGING if shared else None)
         # The loader parses in worker threads, logs its summary and warns about each failed file.
         self.load_report = await load_directory(self.store, self.settings.stories_dir)
         for name in self.initial_extensions:

@@ -76,6 +76,10 @@ def test_settings_are_frozen(tmp_path):
         ("DISCORD_API_BASE", "127.0.0.1:8080"),
         ("DISCORD_GATEWAY_URL", "http://127.0.0.1:8080/gateway"),
         ("STORIES_DIR", "/nonexistent/stories"),
+        ("DATABASE_URL", "mysql://u@h/db"),
+        ("DATABASE_URL", "storybot.db"),
+        ("DATABASE_POOL_SIZE", "1"),
+        ("DATABASE_POOL_SIZE", "lots"),
     ],
 )
 def test_bad_value_names_the_variable(tmp_path, variable, value):
@@ -84,6 +88,16 @@ def test_bad_value_names_the_variable(tmp_path, variable, value):
     message = str(caught.value)
     assert message.startswith(f"{variable}: ") and "\n" not in message
     assert caught.value.variable == variable
+
+
+def test_database_url_wins_over_the_path_and_its_password_stays_out_of_sight(tmp_path):
+    url = "postgresql://bot:sekrit@db.example:5432/storybot"
+    loaded = settings(tmp_path, DATABASE_URL=url, DATABASE_POOL_SIZE="12")
+    assert loaded.database == url and loaded.database_pool_size == 12
+    assert loaded.database_variable == "DATABASE_URL"
+    assert "sekrit" not in repr(loaded) and "sekrit" not in loaded.database_name
+    plain = settings(tmp_path)
+    assert plain.database == plain.database_path and plain.database_pool_size == 5
 
 
 def test_unwritable_database_path(tmp_path):
