@@ -27,6 +27,7 @@ from bot.render import (
     NO_MENTIONS,
     chapter_label,
     escape,
+    neutralize_mentions,
     plain,
     safe,
     story_colour,
@@ -103,15 +104,19 @@ def _busiest(figures: StoryFigures, values: tuple[int, ...]) -> str:
     return f"; most in {_unit_label(figures, unit)} ({_n(values[unit])})"
 
 
+def _said(text: str) -> str:
+    """A summary as footers and alt text take it: one line, no mentions (they render no markdown)."""
+    return plain(neutralize_mentions(text), ALT_TEXT_LIMIT)
+
+
 def character_summary(figures: StoryFigures, character_id: int, name: str) -> str:
     """What the character's chart shows, in words (the embed footer and the image's alt text)."""
     values = figures.lines.get(character_id, ())
     units = sum(1 for v in values if v)
     unit = _unit_name(figures).lower() + ("" if units == 1 else "s")
-    return plain(
+    return _said(
         f"Chart: {name}'s lines per {_unit_name(figures).lower()}: {_n(sum(values))} lines in {units} {unit}"
-        + _busiest(figures, values) + ".",
-        ALT_TEXT_LIMIT,
+        + _busiest(figures, values) + "."
     )
 
 
@@ -123,7 +128,7 @@ def story_summary(figures: StoryFigures) -> str:
     unknown = figures.total(None)
     if unknown:
         text += f" Unknown speaker: {_n(unknown)}."
-    return plain(text, ALT_TEXT_LIMIT)
+    return _said(text)
 
 
 # --- charts -------------------------------------------------------------------------------------

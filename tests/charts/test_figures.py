@@ -35,7 +35,7 @@ def _talks(figures, name: str) -> list[tuple[str, int]]:
 
 EXCHANGES = [
     [  # chapter 1
-        [("Naruto", "Hey Sasuke"), ("Sasuke", "What"), ("Naruto", "Fight me"), ("Sasuke", "No"),
+        [("Naruto", "Hey Sasuke"), ("Sasuke", "What"), ("Naruto", "Fight me right now, Sasuke"), ("Sasuke", "No"),
          ("Sakura", "Stop it both of you"), ("Naruto", "Fine")],
         [("Kakashi", "Yo"), ("Naruto", "You are late"),
          ("Naruto", "thinking about ramen", "thought"), ("Kakashi", "I got lost")],
