@@ -31,7 +31,7 @@ def _png(bot, message) -> bytes:
     width, height = struct.unpack(">II", data[16:24])
     assert 400 <= width <= 1600 and 200 <= height <= 1000, (width, height)
     assert 5_000 < len(data) < 500_000
-    assert message.embeds[0]["image"]["url"] == "attachment://chart.png"
+    assert message.embeds[0]["image"]["url"] == attachment["url"]  # the embed shows the attachment
     return data
 
 

@@ -7,7 +7,18 @@ import struct
 import pytest
 
 from bot import charts
-from bot.charts import BACKGROUND, OTHERS, PALETTE, TEXT, Chart, ChartCache, Series, draw, legend_label, stacked
+from bot.charts import (
+    BACKGROUND,
+    OTHERS,
+    PALETTE,
+    TEXT,
+    Chart,
+    ChartCache,
+    Series,
+    draw,
+    legend_label,
+    stacked,
+)
 
 
 def _luminance(colour: str) -> float:
