@@ -224,8 +224,11 @@ def stats_embed(figures: StoryFigures) -> discord.Embed:
 # --- building and sending -----------------------------------------------------------------------
 
 
-async def character_card(store: Store, audience: Audience, found: FoundCharacter) -> Card:
-    figures = await story_figures(store, found.story)
+async def character_card(
+    store: Store, audience: Audience, found: FoundCharacter, last_chapter: int | None = None
+) -> Card:
+    """The card and chart; `last_chapter` (a chapter index) leaves later chapters out of the figures."""
+    figures = await story_figures(store, found.story, last_chapter)
     try:
         card: QuoteCard | None = await pick_quote(store, audience, QuoteFilters(found.story.id, found.name))
     except NothingMatches:
@@ -236,8 +239,8 @@ async def character_card(store: Store, audience: Audience, found: FoundCharacter
     return Card(character_embed(figures, found, card), png, character_summary(figures, found.id, found.name))
 
 
-async def stats_card(store: Store, story: StoredStory) -> Card:
-    figures = await story_figures(store, story)
+async def stats_card(store: Store, story: StoredStory, last_chapter: int | None = None) -> Card:
+    figures = await story_figures(store, story, last_chapter)
     png = await chart_cache(store).png(("story", *figures.version), lambda: story_chart(figures))
     return Card(stats_embed(figures), png, story_summary(figures))
 

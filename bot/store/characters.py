@@ -118,7 +118,8 @@ class NameChoice:
 
 
 # Everything StoryFigures holds, in one row of JSON: the chapters, the speakers with aliases, the
-# line counts per (chapter, scene or 0, character) with their words, and the exchange pairs.
+# line counts per (chapter, scene or 0, character) with their words, the exchange pairs, and the
+# first chapter's scenes (the units of a one-chapter story).
 _FIGURES_SQL = (
     "WITH q AS (SELECT seq, chapter_index, scene_index, paragraph_seq, kind, character_id,"
     "  length(text) - length(replace(text, ' ', '')) + (text != '') AS words"
@@ -139,19 +140,20 @@ _FIGURES_SQL = (
     "  FROM q GROUP BY 1, 2, 3)),"
     " (SELECT json_group_array(json_array(a, b, n)) FROM (SELECT min(c, pc) AS a, max(c, pc) AS b, count(*) AS n"
     "  FROM turns WHERE pc IS NOT NULL AND pc != c AND ch = pch AND sc = psc AND ps - pps <= :gap"
-    "  GROUP BY 1, 2))"
+    "  GROUP BY 1, 2)),"
+    " (SELECT count(*) FROM scenes WHERE story_id = :story AND chapter_index = 0)"
 )
 
 
 def _build(story: StoredStory, last_chapter: int | None, by_scene: bool, row) -> StoryFigures:
-    chapters_json, words, speakers_json, counts_json, pairs_json = row
+    chapters_json, words, speakers_json, counts_json, pairs_json, scenes = row
     chapters = tuple(ChapterLabel(*c) for c in json.loads(chapters_json))
     speakers = {c[0]: Speaker(c[0], c[1], tuple(c[2])) for c in json.loads(speakers_json)}
     counts = json.loads(counts_json)
     position = {c.index: i for i, c in enumerate(chapters)}
     units = len(chapters)
     if by_scene:
-        units = max((sc for _, sc, _, _, _ in counts), default=0) + 1
+        units = max(scenes, max((sc for _, sc, _, _, _ in counts), default=0) + 1)
     series: dict[int | None, list[int]] = {}
     present: dict[int, set[int]] = {}
     quotations = dialogue_words = 0
@@ -258,8 +260,3 @@ async def name_choices(
         NameChoice(cid, name, None if name.casefold().startswith(key) else alias, title, lines)
         for cid, name, alias, title, lines in rows
     ]
-
-
-def last_chapter_of(limits: Mapping[int, int] | None, story_id: int) -> int | None:
-    """A story's chapter limit from a per-story mapping (None: no limit)."""
-    return None if limits is None else limits.get(story_id)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
+import threading
 
 import pytest
 
@@ -64,9 +65,11 @@ def test_legend_labels_are_short_and_not_mathtext() -> None:
 
 async def test_cache_draws_once_and_stays_within_its_bound(monkeypatch) -> None:
     drawn: list[str] = []
+    threads: set[int] = set()
 
     def fake_draw(chart: Chart) -> bytes:
         drawn.append(chart.title)
+        threads.add(threading.get_ident())
         return chart.title.encode() * 100
 
     monkeypatch.setattr(charts, "draw", fake_draw)
@@ -77,6 +80,7 @@ async def test_cache_draws_once_and_stays_within_its_bound(monkeypatch) -> None:
 
     first, second = await asyncio.gather(cache.png("k1", make("aaaa")), cache.png("k1", make("aaaa")))
     assert first == second and drawn == ["aaaa"]
+    assert threading.get_ident() not in threads  # drawn in a worker thread, never on the event loop
     await cache.png("k2", make("bbbb"))
     await cache.png("k3", make("cccc"))  # 1,200 bytes in all: the oldest goes
     assert cache.get("k1") is None and cache.get("k3") is not None and cache.size <= 1000

@@ -125,3 +125,14 @@ async def test_name_choices_match_names_and_aliases_by_prefix(store) -> None:
     assert [c.name for c in await name_choices(store, audience, "naruto")] == ["Naruto"]  # once, no alias
     assert [c.name for c in await name_choices(store, audience, "")][:2] == ["Naruto", "Kakashi"]
     assert await name_choices(store, Audience(OTHER), "naruto") == []
+
+
+async def test_a_one_chapter_story_is_counted_scene_by_scene(store) -> None:
+    script = [[[("Naruto", "First scene line")], ["Only narration here."], [("Sasuke", "Third scene line")],
+               ["A closing scene without a word said."]]]
+    story = await _add(store, scripted_story(script), "One Chapter")
+    figures = await story_figures(store, story)
+    assert figures.by_scene and figures.units == 4
+    assert figures.lines[_id(figures, "Naruto")] == (1, 0, 0, 0)
+    assert figures.lines[_id(figures, "Sasuke")] == (0, 0, 1, 0)
+    assert figures.pairs == {}  # different scenes: no exchange
