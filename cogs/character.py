@@ -25,6 +25,7 @@ from bot.render import (
     EMBED_FOOTER_LIMIT,
     EMBED_TITLE_LIMIT,
     NO_MENTIONS,
+    bold,
     chapter_label,
     escape,
     neutralize_mentions,
@@ -162,7 +163,7 @@ def character_embed(figures: StoryFigures, found: FoundCharacter, card: QuoteCar
     story = figures.story
     speaker = figures.speakers.get(found.id)
     lines = figures.total(found.id)
-    description = f"In **{safe(story.title, 300)}**"
+    description = f"In {bold(truncate(story.title, 300))}"
     if found.others:
         names = ", ".join(f"“{safe(s.title, 100)}”" for s in found.others[:5])
         more = f" and {len(found.others) - 5} more" if len(found.others) > 5 else ""
