@@ -19,6 +19,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # before anything imports pyplot; the bot never opens a window
 
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,17 @@ def _style(fig: Figure, chart: Chart, units: int):
     return ax
 
 
+def _bars(ax, bottom: Sequence[int], top: Sequence[int], series: Series) -> None:
+    """One series' bars as a single collection: a Rectangle per bar (ax.bar) costs about three
+    times as much to draw at fifty chapters and six speakers."""
+    half = 0.4
+    boxes = [
+        ((x - half, b), (x - half, t), (x + half, t), (x + half, b))
+        for x, (b, t) in enumerate(zip(bottom, top, strict=True), start=1) if t > b
+    ]
+    ax.add_collection(PolyCollection(boxes, facecolors=series.colour, linewidths=0, label=series.label))
+
+
 def draw(chart: Chart) -> bytes:
     """The chart as PNG bytes (call in a worker thread: this takes tens of milliseconds)."""
     units = max((len(s.values) for s in chart.series), default=0) or 1
@@ -85,12 +97,12 @@ def draw(chart: Chart) -> bytes:
             values = list(series.values) + [0] * (units - len(series.values))
             top = [b + v for b, v in zip(bottom, values, strict=True)]
             if units <= BARS_UP_TO:
-                ax.bar(positions, values, bottom=bottom, color=series.colour, label=series.label,
-                       width=0.8, linewidth=0)
+                _bars(ax, bottom, top, series)
             else:
                 ax.fill_between(positions, bottom, top, step="mid", color=series.colour,
                                 label=series.label, linewidth=0)
             bottom = top
+        ax.set_ylim(0, max(max(bottom, default=0), 1) * 1.08)  # bars stand on the axis
         if len(chart.series) > 1 or (chart.series and chart.series[0].label):
             legend = ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8,
                                labelcolor=TEXT, reverse=True)
