@@ -34,6 +34,12 @@ _CHOICE_ID = re.compile(r"c:(\d{1,18})")
 _KEY_END = chr(0x10FFFF)
 _VISIBLE = "s.scope IN (0, :scope) AND " + RATING_SQL.replace("?", ":adult")
 _S_STORY_COLUMNS = ", ".join("s." + c.strip() for c in STORY_COLUMNS.split(","))
+# Character `c` speaks by the chapter limit of its story, when :limits (a JSON object, story id ->
+# last chapter index) gives one: their first line (speaker_seq 0, one seek) is not past it.
+_WITHIN_LIMITS = (
+    "(:limits IS NULL OR (SELECT chapter_index FROM quotes WHERE character_id = c.id AND speaker_seq = 0)"
+    " <= coalesce(json_extract(:limits, '$.\"' || c.story_id || '\"'), :no_limit))"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,24 +210,31 @@ _BY_NAME_SQL = (
     f"SELECT c.id, c.name, c.lines, {_S_STORY_COLUMNS} FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
     " WHERE c.id IN (SELECT id FROM characters WHERE name_key = :key"
     "  UNION SELECT character_id FROM aliases WHERE alias_key = :key)"
-    f" AND (:story IS NULL OR c.story_id = :story) AND {_VISIBLE}"
+    f" AND (:story IS NULL OR c.story_id = :story) AND {_VISIBLE} AND {_WITHIN_LIMITS}"
     " ORDER BY c.name_key = :key DESC, c.lines DESC, s.id LIMIT 26"
 )
 _BY_ID_SQL = (
     f"SELECT c.id, c.name, c.lines, {_S_STORY_COLUMNS} FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
-    f" WHERE c.id = :id AND (:story IS NULL OR c.story_id = :story) AND {_VISIBLE}"
+    f" WHERE c.id = :id AND (:story IS NULL OR c.story_id = :story) AND {_VISIBLE} AND {_WITHIN_LIMITS}"
 )
 
 
+def _limits(last_chapters: Mapping[int, int] | None) -> str | None:
+    return None if last_chapters is None else json.dumps({str(k): v for k, v in last_chapters.items()})
+
+
 async def find_character(
-    store: Store, audience: Audience, typed: str, story_id: int | None = None
+    store: Store, audience: Audience, typed: str, story_id: int | None = None,
+    last_chapters: Mapping[int, int] | None = None,
 ) -> FoundCharacter:
     """The character a `name` option means: an autocomplete choice (`c:<id>`), else a name or
     alias (any case) in a visible story, `story_id`'s when given. When several stories have it,
     the one where a character by that exact name speaks most; the others are listed.
-    Raises CharacterNotFound."""
+    `last_chapters` (story id -> last chapter index shown) leaves out characters who first speak
+    after their story's limit. Raises CharacterNotFound."""
     text = " ".join(typed.split())
-    params = {"scope": audience.scope, "adult": audience.adult, "story": story_id}
+    params = {"scope": audience.scope, "adult": audience.adult, "story": story_id,
+              "limits": _limits(last_chapters), "no_limit": _NO_LIMIT}
     rows = []
     if (chosen := _CHOICE_ID.fullmatch(text)) is not None:
         rows = await store.db.execute_fetchall(_BY_ID_SQL, {**params, "id": int(chosen[1])})
@@ -239,10 +252,11 @@ async def find_character(
 
 
 async def name_choices(
-    store: Store, audience: Audience, typed: str, story_id: int | None = None, *, limit: int = 25
+    store: Store, audience: Audience, typed: str, story_id: int | None = None, *, limit: int = 25,
+    last_chapters: Mapping[int, int] | None = None,
 ) -> list[NameChoice]:
     """Characters whose name or an alias starts with `typed`, in the visible stories (or one),
-    most lines first. Walks each visible story's (story_id, name_key) and (story_id, alias_key)
+    most lines first (`last_chapters` as in find_character). Walks each visible story's (story_id, name_key) and (story_id, alias_key)
     indexes, so the cost follows the number of visible stories, not the whole library."""
     key = " ".join(typed.split()).casefold()
     rows = await store.db.execute_fetchall(
@@ -253,10 +267,10 @@ async def name_choices(
         "  UNION ALL SELECT a.character_id, a.alias FROM vs JOIN aliases AS a ON a.story_id = vs.id"
         "   AND a.alias_key >= :key AND a.alias_key < :end)"
         " SELECT c.id, c.name, min(hits.alias), vs.title, c.lines FROM hits"
-        " JOIN characters AS c ON c.id = hits.id JOIN vs ON vs.id = c.story_id WHERE c.lines > 0"
+        f" JOIN characters AS c ON c.id = hits.id JOIN vs ON vs.id = c.story_id WHERE c.lines > 0 AND {_WITHIN_LIMITS}"
         " GROUP BY c.id ORDER BY c.lines DESC, c.name_key, c.id LIMIT :limit",
         {"scope": audience.scope, "adult": audience.adult, "story": story_id, "key": key,
-         "end": key + _KEY_END, "limit": limit},
+         "end": key + _KEY_END, "limit": limit, "limits": _limits(last_chapters), "no_limit": _NO_LIMIT},
     )
     # An alias is shown only when the name itself does not start with what was typed.
     return [

@@ -136,3 +136,17 @@ async def test_a_one_chapter_story_is_counted_scene_by_scene(store) -> None:
     assert figures.lines[_id(figures, "Naruto")] == (1, 0, 0, 0)
     assert figures.lines[_id(figures, "Sasuke")] == (0, 0, 1, 0)
     assert figures.pairs == {}  # different scenes: no exchange
+
+
+async def test_chapter_limits_hide_characters_who_first_speak_later(store) -> None:
+    story = await _add(store, scripted_story(EXCHANGES), "Exchanges")
+    audience = Audience(GUILD)
+    limits = {story.id: 0}  # only chapter 1: Hinata first speaks in chapter 2
+    assert (await find_character(store, audience, "Hinata", story.id)).name == "Hinata"
+    with pytest.raises(CharacterNotFound):
+        await find_character(store, audience, "Hinata", story.id, last_chapters=limits)
+    assert (await find_character(store, audience, "Sakura", story.id, last_chapters=limits)).name == "Sakura"
+    assert [c.name for c in await name_choices(store, audience, "h", story.id)] == ["Hinata"]
+    assert await name_choices(store, audience, "h", story.id, last_chapters=limits) == []
+    other = {story.id + 1: 0}  # another story's limit leaves this one whole
+    assert [c.name for c in await name_choices(store, audience, "h", story.id, last_chapters=other)] == ["Hinata"]
