@@ -122,3 +122,13 @@ async def test_story_text_is_shown_safely(storybot) -> None:
     _png(storybot, reply)
     stats = await (await storybot.run("story stats", {"story": "Nasty ||Tale||"})).reply()
     assert "@everyone" not in stats.text() and stats.allowed_mentions == {"parse": []}
+
+
+async def test_bundled_story_character_in_a_direct_message(storybot) -> None:
+    reply = await (await storybot.run("character", {"name": "Kakashi-sensei", "story": "The Blood Clone"},
+                                      channel=storybot.dm)).reply()
+    assert reply.embeds[0]["title"] == "Kakashi" and "The Blood Clone" in reply.embeds[0]["description"]
+    fields = _fields(reply)
+    assert int(fields["Lines spoken"]) > 0 and "Kakashi-sensei" in fields["Also called"]
+    assert fields["Chapters"] == "1"
+    _png(storybot, reply)
