@@ -65,7 +65,7 @@ class Element:
         while stack:
             node = stack.pop()
             yield node
-            stack.extend(c for c in reversed(node.children) if isinstance(c, Element))
+            stack.extend([c for c in node.children[::-1] if type(c) is Element])
 
     def find(self, tag: str | None = None, *, id: str | None = None, cls: str | None = None) -> Element | None:
         for node in self.iter():
@@ -160,11 +160,27 @@ class Block:
 def blocks_of(node: Element) -> list[Block]:
     """Paragraph-level blocks of `node` in order; a double <br> splits a paragraph, a single one wraps."""
     out: list[Block] = []
-    buffer: list[str] = []
+    buffer: list[str | None] = []  # text as it comes, None for a <br>
+    breaks = False  # whether the buffer holds a <br>
 
     def flush() -> None:
-        text = "".join(buffer)
+        nonlocal breaks
+        if not buffer:
+            return
+        if not breaks:
+            # Most paragraphs have no <br>: one split collapses their whitespace (a third of the
+            # whole conversion went into the general path below, run for every paragraph).
+            text = "".join(buffer)
+            buffer.clear()
+            if text.isspace():  # the line breaks between two tags
+                return
+            paragraph = " ".join(_WHITESPACE.split(text)).strip()
+            if paragraph:
+                out.append(Block("p", paragraph))
+            return
+        text = "".join("\n" if item is None else _WHITESPACE.sub(" ", item) for item in buffer)
         buffer.clear()
+        breaks = False
         for piece in _BREAKS.split(text):
             lines = [" ".join(_WHITESPACE.split(line)).strip() for line in piece.split("\n")]
             paragraph = "\n".join(line for line in lines if line)
@@ -175,7 +191,7 @@ def blocks_of(node: Element) -> list[Block]:
     while stack:
         item, closing = stack.pop()
         if isinstance(item, str):
-            buffer.append(_WHITESPACE.sub(" ", item))
+            buffer.append(item)
             continue
         if closing:
             flush()
@@ -185,7 +201,8 @@ def blocks_of(node: Element) -> list[Block]:
         if tag in _SKIPPED_IN_TEXT or "landmark" in item.classes or item.id == "title-block-header":
             continue
         if tag == "br":
-            buffer.append("\n")
+            buffer.append(None)
+            breaks = True
         elif tag == "hr":
             flush()
             out.append(Block("hr"))
