@@ -6,6 +6,7 @@ tree is built, so their text never reaches the story. Walks are iterative, so de
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import re
 from collections.abc import Iterator
@@ -270,9 +271,31 @@ def _label(node: Element) -> tuple[str, str] | None:
     return _AO3_LABELS.get(text)
 
 
+# AO3's pointers to notes placed after the text; in its HTML they are `endnote-link` divs.
+_SEE_THE_END = re.compile(r"^See the end of the (?:chapter|work) for\b", re.IGNORECASE)
+# What stands for story text in a class-less AO3 document (below).
+_TEXT_BLOCKS = frozenset("p blockquote ul ol table pre hr center".split())
+
+
+def _holds_ao3_parts(node: Element) -> bool:
+    """Whether a div holds AO3's own parts (a chapter heading, or a labelled note) rather than
+    only story text: a heading below it, or a label paragraph right before a blockquote."""
+    for child in node.iter():
+        if child is not node and child.tag in ("h1", "h2", "h3"):
+            return True
+        elements = [c for c in child.children if isinstance(c, Element)]
+        if any(a.tag == "p" and b.tag == "blockquote" and _label(a) for a, b in itertools.pairwise(elements)):
+            return True
+    return False
+
+
 def _ao3(root: Element) -> Extract:
     extract = Extract(kind="ao3")
     meta = Metadata()
+    # AO3 makes its EPUBs from its HTML download with calibre's ebook-convert, which renames every
+    # class (otwarchive's DownloadWriter): then only the ids (preface, chapters, afterword) and the
+    # labels are left to go by, and any other text in #chapters is the story's.
+    classless = not any("userstuff" in node.classes for node in root.iter())
     chapters: list[dict] = []
     pending: tuple[str, str] | None = None
     stack: list[tuple[Element, str]] = [(root, "body")]  # the region decides where notes go
@@ -309,7 +332,7 @@ def _ao3(root: Element) -> Extract:
             pending = ("summary", "before") if "summary" in classes else (
                 ("note", "after") if "end" in classes else ("note", "before")
             )
-        if node.tag == "blockquote" and "userstuff" in classes:
+        if node.tag == "blockquote" and ("userstuff" in classes or (classless and pending)):
             kind, position = pending or ("note", "before")
             pending = None
             text = _note(node)
@@ -331,6 +354,12 @@ def _ao3(root: Element) -> Extract:
             title = text_of(node)
             if title:
                 chapters.append({"title": title, "before": [], "after": [], "blocks": []})
+            continue
+        if classless and region == "body" and (
+            (node.tag == "div" and not _holds_ao3_parts(node)) or node.tag in _TEXT_BLOCKS
+        ):
+            if not _SEE_THE_END.match(text_of(node)):
+                chapter()["blocks"].extend([Block("hr")] if node.tag == "hr" else blocks_of(node))
             continue
         if region == "body" and "userstuff" in classes and not (
             node.id == "chapters" and _holds_userstuff(node)
