@@ -277,16 +277,18 @@ _SEE_THE_END = re.compile(r"^See the end of the (?:chapter|work) for\b", re.IGNO
 _TEXT_BLOCKS = frozenset("p blockquote ul ol table pre hr center".split())
 
 
-def _holds_ao3_parts(node: Element) -> bool:
-    """Whether a div holds AO3's own parts (a chapter heading, or a labelled note) rather than
-    only story text: a heading below it, or a label paragraph right before a blockquote."""
-    for child in node.iter():
-        if child is not node and child.tag in ("h1", "h2", "h3"):
-            return True
-        elements = [c for c in child.children if isinstance(c, Element)]
-        if any(a.tag == "p" and b.tag == "blockquote" and _label(a) for a, b in itertools.pairwise(elements)):
-            return True
-    return False
+def _ao3_part_holders(root: Element) -> set[int]:
+    """The ids of the elements holding AO3's own parts (a chapter heading, or a labelled note)
+    rather than only story text: a heading below them, or a label paragraph right before a
+    blockquote. One pass, children before parents, so deep nesting costs no more than a flat page."""
+    holders: set[int] = set()
+    for node in reversed(list(root.iter())):
+        elements = [c for c in node.children if isinstance(c, Element)]
+        if any(c.tag in ("h1", "h2", "h3") or id(c) in holders for c in elements) or any(
+            a.tag == "p" and b.tag == "blockquote" and _label(a) for a, b in itertools.pairwise(elements)
+        ):
+            holders.add(id(node))
+    return holders
 
 
 def _ao3(root: Element) -> Extract:
@@ -296,6 +298,7 @@ def _ao3(root: Element) -> Extract:
     # class (otwarchive's DownloadWriter): then only the ids (preface, chapters, afterword) and the
     # labels are left to go by, and any other text in #chapters is the story's.
     classless = not any("userstuff" in node.classes for node in root.iter())
+    holders = _ao3_part_holders(root) if classless else set()
     chapters: list[dict] = []
     pending: tuple[str, str] | None = None
     stack: list[tuple[Element, str]] = [(root, "body")]  # the region decides where notes go
@@ -356,10 +359,11 @@ def _ao3(root: Element) -> Extract:
                 chapters.append({"title": title, "before": [], "after": [], "blocks": []})
             continue
         if classless and region == "body" and (
-            (node.tag == "div" and not _holds_ao3_parts(node)) or node.tag in _TEXT_BLOCKS
+            (node.tag == "div" and id(node) not in holders) or node.tag in _TEXT_BLOCKS
         ):
-            if not _SEE_THE_END.match(text_of(node)):
-                chapter()["blocks"].extend([Block("hr")] if node.tag == "hr" else blocks_of(node))
+            blocks = [Block("hr")] if node.tag == "hr" else blocks_of(node)
+            if not (blocks and _SEE_THE_END.match(blocks[0].text)):
+                chapter()["blocks"].extend(blocks)
             continue
         if region == "body" and "userstuff" in classes and not (
             node.id == "chapters" and _holds_userstuff(node)
