@@ -12,6 +12,7 @@ import pytest
 
 from bot.store import Store
 from bot.store.audience import Audience
+from bot.store.migrate import MIGRATIONS_DIR, POSTGRES_MIGRATIONS_DIR, discover
 from bot.store.postgres import translate
 from bot.store.quotes import QuoteFilters, pick_quote
 from bot.store.reading import save_bookmark
@@ -162,3 +163,9 @@ async def test_processes_bookmarking_at_once_never_stamp_two_alike(postgres_url,
     )
     everything = [stamp for batch in stamps for stamp in batch]
     assert len(set(everything)) == len(everything) == len(stories)
+
+
+def test_every_migration_has_its_postgresql_twin():
+    sqlite = [(m.version, m.name) for m in discover(MIGRATIONS_DIR)]
+    postgresql = [(m.version, m.name) for m in discover(POSTGRES_MIGRATIONS_DIR)]
+    assert sqlite == postgresql, "add bot/store/migrations/postgres/NNNN_name.sql for each SQLite migration"
