@@ -128,7 +128,7 @@ class NameChoice:
 # first chapter's scenes (the units of a one-chapter story).
 _FIGURES_SQL = (
     "WITH q AS (SELECT seq, chapter_index, scene_index, paragraph_seq, kind, character_id,"
-    "  length(text) - length(replace(text, ' ', '')) + (text != '') AS words"
+    "  length(text) - length(replace(text, ' ', '')) + CASE WHEN text != '' THEN 1 ELSE 0 END AS words"
     "  FROM quotes WHERE story_id = :story AND chapter_index <= :last),"
     " turns AS (SELECT character_id AS c, chapter_index AS ch, scene_index AS sc, paragraph_seq AS ps,"
     "  lag(character_id) OVER w AS pc, lag(chapter_index) OVER w AS pch, lag(scene_index) OVER w AS psc,"
@@ -136,17 +136,17 @@ _FIGURES_SQL = (
     "  WINDOW w AS (ORDER BY seq))"
     " SELECT"
     " (SELECT json_group_array(json_array(chapter_index, number, title)) FROM (SELECT * FROM chapters"
-    "  WHERE story_id = :story AND chapter_index <= :last ORDER BY chapter_index)),"
+    "  WHERE story_id = :story AND chapter_index <= :last ORDER BY chapter_index) AS ch),"
     " (SELECT coalesce(sum(word_count), 0) FROM chapters WHERE story_id = :story AND chapter_index <= :last),"
     " (SELECT json_group_array(json_array(c.id, c.name, json((SELECT json_group_array(alias) FROM"
-    "   (SELECT alias FROM aliases AS a WHERE a.character_id = c.id ORDER BY a.alias_key)))))"
+    "   (SELECT alias FROM aliases AS a WHERE a.character_id = c.id ORDER BY a.alias_key) AS a))))"
     "  FROM characters AS c WHERE c.story_id = :story AND c.lines > 0),"
     " (SELECT json_group_array(json_array(ch, sc, c, n, w)) FROM (SELECT chapter_index AS ch,"
-    "  CASE WHEN :by_scene THEN scene_index ELSE 0 END AS sc, character_id AS c, count(*) AS n, sum(words) AS w"
-    "  FROM q GROUP BY 1, 2, 3)),"
+    "  CASE WHEN :by_scene <> 0 THEN scene_index ELSE 0 END AS sc, character_id AS c, count(*) AS n, sum(words) AS w"
+    "  FROM q GROUP BY 1, 2, 3) AS counted),"
     " (SELECT json_group_array(json_array(a, b, n)) FROM (SELECT min(c, pc) AS a, max(c, pc) AS b, count(*) AS n"
     "  FROM turns WHERE pc IS NOT NULL AND pc != c AND ch = pch AND sc = psc AND ps - pps <= :gap"
-    "  GROUP BY 1, 2)),"
+    "  GROUP BY 1, 2) AS paired),"
     " (SELECT count(*) FROM scenes WHERE story_id = :story AND chapter_index = 0)"
 )
 
@@ -268,7 +268,7 @@ async def name_choices(
         "   AND a.alias_key >= :key AND a.alias_key < :end)"
         " SELECT c.id, c.name, min(hits.alias), vs.title, c.lines FROM hits"
         f" JOIN characters AS c ON c.id = hits.id JOIN vs ON vs.id = c.story_id WHERE c.lines > 0 AND {_WITHIN_LIMITS}"
-        " GROUP BY c.id ORDER BY c.lines DESC, c.name_key, c.id LIMIT :limit",
+        " GROUP BY c.id, c.name, vs.title, c.lines ORDER BY c.lines DESC, c.name_key, c.id LIMIT :limit",
         {"scope": audience.scope, "adult": audience.adult, "story": story_id, "key": key,
          "end": key + _KEY_END, "limit": limit, "limits": _limits(last_chapters), "no_limit": _NO_LIMIT},
     )

@@ -13,6 +13,11 @@ CREATE FUNCTION storybot_json_array_final(anycompatiblearray) RETURNS json
 CREATE AGGREGATE json_group_array(anycompatible) (
     SFUNC = array_append, STYPE = anycompatiblearray, FINALFUNC = storybot_json_array_final, INITCOND = '{}'
 );
+-- json_extract(document, '$.key' or '$."key"' or '$.a.b'): the number at that path (the shared SQL
+-- extracts only numbers; SQLite's version returns any JSON value).
+CREATE FUNCTION json_extract(text, text) RETURNS numeric LANGUAGE sql IMMUTABLE AS $$
+    SELECT (($1)::jsonb #>> regexp_split_to_array(replace(regexp_replace($2, '^\$\.?', ''), '"', ''), '\.'))::numeric
+$$;
 -- The MATCH operand the store passes is an FTS5 query of quoted words ("a" "b c": every word, and
 -- b c as a phrase, see bot/store/fts.py); websearch_to_tsquery reads that syntax the same way and
 -- never fails on user text. A doubled quote inside a word is a separator in both.
