@@ -199,6 +199,11 @@ def translate(sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> tuple
     return text, [_value(values[key]) for key in order]
 
 
+# The connection itself failed (the server went away mid-statement): not a statement's error.
+_CONNECTION_ERRORS = (
+    asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError,
+    ConnectionError, TimeoutError,
+)
 _KEY_COLUMNS = re.compile(r"Key \(([^)]*)\)=")
 
 
@@ -302,6 +307,7 @@ class PgConnection:
         self._readonly = readonly  # each statement in a read-only transaction (store.reader())
         self._conn = conn
         self._turn = asyncio.Lock()
+        self._lost = False
         self.busy_timeout_ms = busy_timeout_ms
         self.identity_tables = identity_tables  # tables whose `id` the database numbers (lastrowid)
         self.row_factory: object = None  # accepted for aiosqlite compatibility; rows are Records
@@ -313,15 +319,35 @@ class PgConnection:
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
         if self._conn is None:
-            async with self.pool.acquire() as conn:
-                if self._readonly:
-                    async with conn.transaction(readonly=True):
+            try:
+                async with self.pool.acquire() as conn:
+                    if self._readonly:
+                        async with conn.transaction(readonly=True):
+                            yield conn
+                    else:
                         yield conn
-                else:
-                    yield conn
+            except _CONNECTION_ERRORS as exc:
+                raise sqlite3.OperationalError(f"lost the database connection: {exc}") from exc
             return
         async with self._turn:
-            yield self._conn
+            if self._lost or _is_closed(self._conn):
+                # The server closed it (a restart, a failover, an idle timeout): whatever transaction
+                # it held is gone with it; carry on with a fresh connection of the pool.
+                log.warning("the database connection was lost; taking a new one")
+                with contextlib.suppress(Exception):
+                    await self.pool.release(self._conn)
+                try:
+                    self._conn = await self.pool.acquire()
+                    self._lost = False
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                    raise sqlite3.OperationalError(f"cannot reach the database: {exc}") from exc
+            try:
+                yield self._conn
+            except _CONNECTION_ERRORS as exc:
+                self._lost = True  # replaced on the next statement
+                with contextlib.suppress(Exception):
+                    self._conn.terminate()
+                raise sqlite3.OperationalError(f"lost the database connection: {exc}") from exc
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> _Pending:
         return _Pending(self._execute(sql, params))
@@ -447,7 +473,15 @@ class PgConnection:
             with contextlib.suppress(Exception):
                 if conn.is_in_transaction():
                     await conn.execute("ROLLBACK")
-            await self.pool.release(conn)
+            with contextlib.suppress(Exception):
+                await self.pool.release(conn)
+
+
+def _is_closed(conn: asyncpg.Connection) -> bool:
+    try:
+        return conn.is_closed()
+    except asyncpg.InterfaceError:  # a pool's proxy whose connection the pool took back
+        return True
 
 
 def _coerce(rows: list[list[Any]], types: list[str]) -> list[list[Any]]:

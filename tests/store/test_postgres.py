@@ -169,3 +169,22 @@ def test_every_migration_has_its_postgresql_twin():
     sqlite = [(m.version, m.name) for m in discover(MIGRATIONS_DIR)]
     postgresql = [(m.version, m.name) for m in discover(POSTGRES_MIGRATIONS_DIR)]
     assert sqlite == postgresql, "add bot/store/migrations/postgres/NNNN_name.sql for each SQLite migration"
+
+
+async def test_a_lost_connection_is_replaced_after_one_failed_statement(pg_store, postgres_url):
+    import asyncpg
+
+    await pg_store.set_meta("before", "1")
+    (pid,) = (await pg_store.db.execute_fetchall("SELECT pg_backend_pid()"))[0]
+    other = await asyncpg.connect(postgres_url)
+    try:
+        await other.execute("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await other.close()
+    try:
+        value = await pg_store.get_meta("before")
+    except sqlite3.OperationalError:  # the statement the loss cut off, if the driver had not seen it yet
+        value = await pg_store.get_meta("before")
+    assert value == "1"
+    await pg_store.set_meta("after", "2")
+    assert await pg_store.get_meta("after") == "2"
