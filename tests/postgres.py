@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import socket
@@ -87,3 +88,23 @@ def cluster(bin_dir: Path) -> Iterator[str]:
 def database_url(server_url: str, name: str) -> str:
     """The URL of database `name` on the server `server_url` points at."""
     return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+@functools.cache
+def is_15_or_later(server_url: str) -> bool:
+    """Whether the server is PostgreSQL 15 or later (CREATE DATABASE ... STRATEGY)."""
+    import asyncio
+
+    import asyncpg
+
+    async def version() -> int:
+        connection = await asyncpg.connect(server_url)
+        try:
+            return int(await connection.fetchval("SHOW server_version_num"))
+        finally:
+            await connection.close()
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, version()).result() >= 150000
