@@ -13,6 +13,7 @@ from bot.errors import StoryNotFound
 from bot.store import stories
 from bot.store.connection import Store
 from bot.store.records import StoredStory
+from bot.store.spoilers import NO_LIMITS, ChapterLimits
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +37,12 @@ RATING_SQL = (
 @dataclass(frozen=True, slots=True)
 class Audience:
     """Where a command runs: `guild_id` None in DMs (bundled stories only); `adult` in
-    age-restricted channels (M/Explicit stories allowed)."""
+    age-restricted channels (M/Explicit stories allowed); `limits`: the chapters past which
+    nothing is shown (bot/store/spoilers.py)."""
 
     guild_id: int | None
     adult: bool = False
+    limits: ChapterLimits = NO_LIMITS
 
     @property
     def scope(self) -> int:
@@ -48,6 +51,10 @@ class Audience:
 
     def can_see(self, story: StoredStory) -> bool:
         return stories.is_visible(story, self.guild_id) and (self.adult or not is_adult_rating(story.rating))
+
+    def shows(self, story_id: int, chapter_index: int) -> bool:
+        """Whether text of that chapter may be shown (the spoiler limits)."""
+        return self.limits.shows(story_id, chapter_index)
 
 
 async def visible_story(store: Store, audience: Audience, story_id: int) -> StoredStory | None:

@@ -2,6 +2,7 @@
 leaderboards, and the recovery of games the bot left running when it stopped."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import sqlite3
@@ -90,26 +91,49 @@ def _now() -> str:
 # ------------------------------------------------------------------------------ question material
 
 
-async def load_story_material(store: Store, story_id: int, title: str) -> TriviaStory:
-    """Everything question generation reads about one stored story (never its notes)."""
+def _met_by(
+    characters: tuple[TriviaCharacter, ...], lines: tuple[TriviaLine, ...], paragraphs: tuple[TriviaParagraph, ...]
+) -> tuple[TriviaCharacter, ...]:
+    """The characters who speak one of `lines` or are named in `paragraphs`."""
+    speakers = {line.speaker for line in lines}
+    text = "\n".join(p.text for p in paragraphs).casefold()
+    return tuple(
+        c for c in characters
+        if c.name in speakers or any(form.casefold() in text for form in (c.name, *c.aliases))
+    )
+
+
+async def load_story_material(
+    store: Store, story_id: int, title: str, last_chapter: int | None = None
+) -> TriviaStory:
+    """Everything question generation reads about one stored story (never its notes); with
+    `last_chapter` (a spoiler limit) only the chapters up to it, and only the characters met there."""
+    last = -1 if last_chapter is None else last_chapter
     async with store.db.execute(
-        "SELECT chapter_index, number, title FROM chapters WHERE story_id = ? ORDER BY chapter_index",
-        (story_id,),
+        "SELECT chapter_index, number, title FROM chapters WHERE story_id = ? AND (?2 < 0 OR chapter_index <= ?2)"
+        " ORDER BY chapter_index",
+        (story_id, last),
     ) as cur:
         chapter_rows = await cur.fetchall()
     async with store.db.execute(
-        "SELECT chapter_index, text FROM paragraphs WHERE story_id = ? ORDER BY seq", (story_id,)
+        "SELECT chapter_index, text FROM paragraphs WHERE story_id = ? AND (?2 < 0 OR chapter_index <= ?2)"
+        " ORDER BY seq", (story_id, last)
     ) as cur:
         paragraphs = tuple(TriviaParagraph(row[0], row[1]) for row in await cur.fetchall())
     async with store.db.execute(
         "SELECT q.text, c.name, q.confidence, q.chapter_index, q.kind FROM quotes AS q"
-        " LEFT JOIN characters AS c ON c.id = q.character_id WHERE q.story_id = ? ORDER BY q.seq",
-        (story_id,),
+        " LEFT JOIN characters AS c ON c.id = q.character_id WHERE q.story_id = ?"
+        " AND (?2 < 0 OR q.chapter_index <= ?2) ORDER BY q.seq",
+        (story_id, last),
     ) as cur:
         lines = tuple(TriviaLine(*row) for row in await cur.fetchall())
     characters = tuple(
         TriviaCharacter(c.name, c.aliases, c.mentions) for c in await stories.characters(store, story_id)
     )
+    if last_chapter is not None:
+        # A name first met past the limit would spoil as an answer option: keep those who speak,
+        # or are named, in the chapters shown.
+        characters = await asyncio.to_thread(_met_by, characters, lines, paragraphs)
     chapters = tuple(chapter_label(row[1], row[2], row[0]) for row in chapter_rows)
     return TriviaStory(story_id, title, chapters, paragraphs, lines, characters)
 
@@ -123,13 +147,15 @@ async def load_game_material(
     """
     if story_id is not None:
         story = await visible_story(store, audience, story_id)
-        return [] if story is None else [await load_story_material(store, story.id, story.title)]
+        return [] if story is None else [
+            await load_story_material(store, story.id, story.title, audience.limits.last_chapter(story.id))
+        ]
     candidates = [
         s for s in await stories.visible_stories(store, audience.guild_id)
         if s.paragraph_count and audience.can_see(s)
     ]
     picked = rng.sample(candidates, min(MAX_STORIES_PER_GAME, len(candidates)))
-    return [await load_story_material(store, s.id, s.title) for s in picked]
+    return [await load_story_material(store, s.id, s.title, audience.limits.last_chapter(s.id)) for s in picked]
 
 
 # ---------------------------------------------------------------------------------------- games
