@@ -19,16 +19,15 @@ CREATE TABLE spoiler_readers (
 
 -- One quote-of-the-day schedule per server. minute_of_day is HH*60+MM in `timezone` (IANA);
 -- last_posted is the local date (YYYY-MM-DD) of the last post, set in the same statement that
--- claims the day, so a day is never posted twice. story_id NULL: every story visible there; a
--- removed story stops the schedule (stopped_reason says so). stopped_reason is shown once at the
--- next /daily in that server, then cleared with the row.
+-- claims the day (before posting), so a day is never posted twice. story_id NULL: every story
+-- visible there; a removed story stops the schedule. stopped_reason (NULL while running) says why
+-- the bot stopped it; the next /daily in that server shows it, then forgets the schedule.
 CREATE TABLE daily_schedules (
     guild_id INTEGER PRIMARY KEY,
     channel_id INTEGER NOT NULL,
     minute_of_day INTEGER NOT NULL CHECK (minute_of_day BETWEEN 0 AND 1439),
     timezone TEXT NOT NULL,
     story_id INTEGER,
-    adult INTEGER NOT NULL DEFAULT 0,
     set_by INTEGER NOT NULL,
     set_at TEXT NOT NULL,
     last_posted TEXT,
