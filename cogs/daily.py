@@ -34,9 +34,11 @@ CHANNEL_GONE = "its channel was deleted (or I can no longer see it)"
 STORY_GONE = "its story was removed from the library"
 
 
-def _missing_permissions(permissions: discord.Permissions) -> list[str]:
+def _missing_permission(permissions: discord.Permissions) -> str | None:
+    """The first permission a post needs that is missing (each implies the next: without Send
+    Messages discord.py reports Embed Links missing too, which would only repeat the point)."""
     needed = (("view_channel", "View Channel"), ("send_messages", "Send Messages"), ("embed_links", "Embed Links"))
-    return [name for flag, name in needed if not getattr(permissions, flag)]
+    return next((name for flag, name in needed if not getattr(permissions, flag)), None)
 
 
 def _require_manager(interaction: discord.Interaction) -> int:
@@ -116,10 +118,8 @@ class DailyQuotes(commands.Cog):
         if not isinstance(channel, discord.TextChannel):
             await daily.stop_schedule(self.store, guild.id, CHANNEL_GONE)
             return
-        if missing := _missing_permissions(channel.permissions_for(guild.me)):
-            await daily.stop_schedule(
-                self.store, guild.id, f"I lost the {' and '.join(missing)} permission in {channel.mention}"
-            )
+        if missing := _missing_permission(channel.permissions_for(guild.me)):
+            await daily.stop_schedule(self.store, guild.id, f"I lost the {missing} permission in {channel.mention}")
             return
         audience = Audience(guild.id, adult=channel.is_nsfw(), limits=await chapter_limits(self.store, guild.id, None))
         if schedule.story_id is not None and await visible_story(self.store, audience, schedule.story_id) is None:
@@ -173,8 +173,8 @@ class DailyQuotes(commands.Cog):
         target = interaction.guild.get_channel(channel.id) if interaction.guild else None
         if not isinstance(target, discord.TextChannel):
             raise UserError("I can't see that channel; pick a text channel of this server.")
-        if missing := _missing_permissions(target.permissions_for(target.guild.me)):
-            raise UserError(f"I can't post in {target.mention}: I need the {' and '.join(missing)} permission there.")
+        if missing := _missing_permission(target.permissions_for(target.guild.me)):
+            raise UserError(f"I can't post in {target.mention}: I need the {missing} permission there.")
         story_id = None
         if story is not None and story.strip():
             # What the channel may show: the age gate follows the channel the quote goes to.
