@@ -12,7 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.choices import audience_of, optional_story, reader_audience, story_autocomplete
+from bot.choices import optional_story, reader_audience, story_autocomplete
 from bot.errors import StoryNotFound, UserError
 from bot.render import (
     CHOICE_NAME_LIMIT,
@@ -287,7 +287,7 @@ class Quotes(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         story: Any = interaction.namespace.story
-        names = await character_choices(self.store, audience_of(interaction), current, story)
+        names = await character_choices(self.store, await reader_audience(interaction), current, story)
         return [app_commands.Choice(name=plain(n, CHOICE_NAME_LIMIT), value=n[:CHOICE_NAME_LIMIT]) for n in names]
 
     @app_commands.command(name="excerpt", description="A random passage of one to three consecutive paragraphs")

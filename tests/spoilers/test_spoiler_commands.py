@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from tests.daily.helpers import Clock, daily_posts, fast_daily
 from tests.discord_local import StoredMessage
 from tests.quotes.helpers import add
-from tests.spoilers.helpers import LATECOMER, TITLE, chaptered_story, leaked
+from tests.spoilers.helpers import CAST, LATECOMER, TITLE, chaptered_story, leaked
 from tests.trivia.test_trivia_e2e import question_message, trivia_cog
 
 
@@ -74,7 +74,15 @@ async def test_every_command_stops_at_the_server_limit(storybot) -> None:
     await _setup(storybot)
     # A line of chapter 3 on screen from before the limit: its buttons must not show more of it.
     before = await (await storybot.run("quote", {"story": TITLE, "contains": "gamma"})).reply()
+    for story in ({}, {"story": TITLE}):
+        offered = await storybot.autocomplete("quote", "character", {"character": "zep", **story})
+        assert [c["value"] for c in offered] == [LATECOMER]
     await _limit(storybot, "1")
+    # Character suggestions: no one first heard past the limit.
+    for story in ({}, {"story": TITLE}):
+        assert await storybot.autocomplete("quote", "character", {"character": "zep", **story}) == []
+    offered = await storybot.autocomplete("quote", "character", {"character": "", "story": TITLE})
+    assert sorted(c["value"] for c in offered) == sorted(CAST)
     old_context = next(c for c in before.custom_ids() if c.startswith("quote:context:"))
     assert "past the spoiler limit" in await _text(await storybot.click(before, old_context))
     old_another = next(c for c in before.custom_ids() if c.startswith("quote:again:"))
