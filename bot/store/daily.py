@@ -18,7 +18,7 @@ from bot.store.connection import Store
 
 log = logging.getLogger(__name__)
 
-_TIME = re.compile(r"(\d{1,2}):(\d{2})")
+_TIME = re.compile(r"(\d{1,2}):(\d{2})", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)

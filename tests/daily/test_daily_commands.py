@@ -8,6 +8,7 @@ import pytest
 
 import bot.runtime
 from bot.store import daily
+from bot.store.library import remove_story
 from tests.daily.helpers import Clock, daily_cog, daily_posts, fast_daily, is_daily_post, settle
 from tests.discord_local.world import EVERYONE_PERMISSIONS, SEND_MESSAGES
 from tests.quotes.helpers import add, dialogue_story
@@ -210,3 +211,17 @@ async def test_a_post_missed_while_down_goes_out_once_at_start_up(make_storybot,
         fast_daily(next_day)
         await settle(next_day)
         assert len(_posts(next_day, second_channel)) == 2
+
+
+async def test_a_removed_story_stops_it_and_the_next_daily_says_why(storybot) -> None:
+    story_id = await add(storybot.store, dialogue_story("gone", lines=3), title="Gone Tale", guild_id=storybot.guild.id)
+    clock = Clock(MORNING)
+    storybot.bot.now = clock
+    await _set(storybot, time="07:30", story="Gone Tale")
+    assert await remove_story(storybot.store, story_id, storybot.guild.id) is not None
+    fast_daily(storybot)
+    clock.at = MORNING + timedelta(hours=1)
+    await settle(storybot)
+    assert _posts(storybot) == []
+    said = await _text(await storybot.run("daily stop", user=storybot.moderator))
+    assert said == "The quote of the day had stopped: its story was removed from the library."
