@@ -87,6 +87,8 @@ async def test_every_command_stops_at_the_server_limit(storybot) -> None:
     assert "past the spoiler limit" in await _text(await storybot.click(before, old_context))
     old_another = next(c for c in before.custom_ids() if c.startswith("quote:again:"))
     assert "spoiler limits" in await _text(await storybot.click(before, old_another))
+    old_read = next(c for c in before.custom_ids() if c.startswith("quote:read:"))
+    assert "past the spoiler limit" in await _text(await storybot.click(before, old_read))
 
     # /quote, each filter combination: chapter 1 only, and all eight of its lines before a repeat.
     seen = []
