@@ -122,6 +122,21 @@ async def test_every_command_stops_at_the_server_limit(storybot) -> None:
     _no_leak(info)
     assert "2 later chapters hidden by the spoiler limit" in info.text()
 
+    # /character and /story stats: figures, chart and line up to the limit; later characters unknown.
+    card = await (await storybot.run("character", {"name": "Quillon", "story": TITLE})).reply()
+    _no_leak(card)
+    fields = {f["name"]: f["value"] for f in card.embeds[0]["fields"]}
+    assert (fields["Lines spoken"], fields["Chapters"]) == ("2", "1")
+    assert card.attachments[0]["description"].startswith("Chart: Quillon's lines per scene: 2 lines")  # one chapter shown: by scene
+    assert await _text(await storybot.run("character", {"name": LATECOMER})) == (
+        f"No character called “{LATECOMER}” was found."
+    )
+    assert await storybot.autocomplete("character", "name", {"name": "zep"}) == []
+    stats = await (await storybot.run("story stats", {"story": TITLE})).reply()
+    _no_leak(stats)
+    fields = {f["name"]: f["value"] for f in stats.embeds[0]["fields"]}
+    assert (fields["Chapters"], fields["Quotations"]) == ("1", "8")
+
     # /read past the limit asks first (only the reader sees it); nothing is posted.
     asked = await storybot.run("read", {"story": TITLE, "chapter": 3})
     assert (await asked.response()).ephemeral and "past the spoiler limit" in await _text(asked)
