@@ -99,15 +99,22 @@ class Load:
         handle = await self.timed("read", self.server.run_command(user, world.general, "read", {"story": story}))
         if handle is None:
             return
-        reply = await handle.reply(timeout=15)
+        try:
+            reply = await handle.reply(timeout=15)
+        except AssertionError:
+            self.failures["read: no reply naming the thread"] += 1
+            return
         mention = re.search(r"<#(\d+)>", reply.content)
         if mention is None:
             self.failures["read: no thread in the reply"] += 1
             return
         thread = world.channels[int(mention[1])]
-        self.heads[user.id] = await self.server.wait_for_message(
-            lambda m: "-# Page" in m.content, channel=thread, timeout=15
-        )
+        try:
+            self.heads[user.id] = await self.server.wait_for_message(
+                lambda m: "-# Page" in m.content, channel=thread, timeout=15
+            )
+        except AssertionError:
+            self.failures["read: no page posted"] += 1
 
     async def turn_page(self, user) -> None:
         head = self.heads.get(user.id)
@@ -148,7 +155,10 @@ class Load:
             "trivia start", self.server.run_command(user, channel, "trivia start", {"questions": 50})
         )
         if handle is not None:
-            await handle.reply(timeout=15)
+            try:
+                await handle.reply(timeout=15)
+            except AssertionError:
+                self.failures["trivia start: no reply"] += 1
 
     async def user(self, user, until: float) -> None:
         world = self.server.world
