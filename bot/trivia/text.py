@@ -51,10 +51,13 @@ def rare_words(texts: Iterable[str]) -> list[str]:
     a common word. Sorted. Reads every paragraph once: a stored story keeps the result."""
     counts: Counter[str] = Counter()
     capitalized: set[str] = set()
-    for text in texts:
-        words = WORD_RE.findall(text)
-        counts.update(w.casefold() for w in words)
-        capitalized.update(w.casefold() for w in words if w[0].isupper())
+    # Distinct spellings first (one regex pass, counted in C), then folded: half the time of
+    # folding every word.
+    for word, n in Counter(WORD_RE.findall("\n".join(texts))).items():
+        folded = word.casefold()
+        counts[folded] += n
+        if word[0].isupper():
+            capitalized.add(folded)
     return sorted(
         w for w, n in counts.items()
         if n <= RARE_WORD_MAX_COUNT and len(w) >= RARE_WORD_MIN_LEN and w.isalpha()
