@@ -312,7 +312,8 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
         material = await repo.load_game_material(
             self.store, audience, chosen.id if chosen else None, random.Random(seed)
         )
-        # Generation reads whole stories: keep it off the event loop.
+        # Generation runs in a worker thread; the story text it reads (StoredText) is queried
+        # through this loop while the thread waits.
         picked = await asyncio.to_thread(generate_questions, material, count, rng=random.Random(seed))
         if not picked:
             where = f"“{plain(chosen.title, 100)}”" if chosen else "the stories here"

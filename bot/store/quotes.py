@@ -679,17 +679,75 @@ async def pick_quote(
     rng = rng or _RNG
     key = filters.key(audience.adult, audience.limits.key())
     memory = _memory(store)
+    for _ in range(_RESERVED_TRIES):
+        async with memory.lock:
+            reserved = _reserve(store, audience, key, memory)
+            if reserved is None:
+                return await _pick_locked(store, audience, filters, key, memory, rng)
+        card = await _fetch_reserved(store, audience, *reserved)
+        if card is not None:
+            return card
     async with memory.lock:
-        remembered = memory.cycles.get((audience.scope, key))
-        if remembered is not None and remembered.cursor < 2 * remembered.size:
-            row, _ = await _walk(store, remembered, audience, check_size=True)
-            if row is not None:
-                memory.cycles.move_to_end((audience.scope, key))
-                _set_cursor_later(store, remembered)
-                return _card(row, remembered.id)
-        # Only a cycle dropped from memory (over _REMEMBERED_CYCLES filters in use) and reloaded
-        # before its last cursor write lands could re-show the lines picked since that write.
-        return await _pick_stored(store, audience, filters, key, remembered, memory, rng)
+        return await _pick_locked(store, audience, filters, key, memory, rng)
+
+
+async def _pick_locked(
+    store: Store, audience: Audience, filters: QuoteFilters, key: str, memory: _Memory, rng: random.Random
+) -> QuoteCard:
+    """pick_quote's walk, under memory.lock."""
+    remembered = memory.cycles.get((audience.scope, key))
+    if remembered is not None and remembered.cursor < 2 * remembered.size:
+        row, _ = await _walk(store, remembered, audience, check_size=True)
+        if row is not None:
+            memory.cycles.move_to_end((audience.scope, key))
+            _set_cursor_later(store, remembered)
+            return _card(row, remembered.id)
+    # Only a cycle dropped from memory (over _REMEMBERED_CYCLES filters in use) and reloaded
+    # before its last cursor write lands could re-show the lines picked since that write.
+    return await _pick_stored(store, audience, filters, key, remembered, memory, rng)
+
+
+# A pick whose cycle in memory already knows its next acceptable lines (`ahead`, found by the query
+# before) takes the first of them under the lock and fetches it after letting go, so concurrent picks
+# over one filter each wait for their own query instead of for one another's: the lock holds only
+# bookkeeping. The line is checked again as it is fetched (filters, audience, the domain's size); one
+# that no longer qualifies is passed over, as a walk would, and the pick tries again.
+_RESERVED_TRIES = 3
+
+
+def _reserve(
+    store: Store, audience: Audience, key: str, memory: _Memory
+) -> tuple[_Cycle, int, int, bool] | None:
+    """Under memory.lock: take the next line the cycle in memory knows to be acceptable, as _walk
+    would (cycle, cursor, size, first pass), or None when finding one takes a walk."""
+    cycle = memory.cycles.get((audience.scope, key))
+    known = [c for c in cycle.ahead if c >= cycle.cursor] if cycle is not None else []
+    if cycle is None or not known or cycle.cursor >= 2 * cycle.size:
+        return None
+    cursor = known[0]
+    cycle.ahead = known[1:]
+    cycle.steps += cursor + 1 - cycle.cursor
+    cycle.taken += 1
+    if cycle.taken >= 64:
+        cycle.steps, cycle.taken = cycle.steps // 2, cycle.taken // 2
+    cycle.cursor = cursor + 1
+    memory.cycles.move_to_end((audience.scope, key))
+    _set_cursor_later(store, cycle)
+    return cycle, cursor, cycle.size, cursor < cycle.size
+
+
+async def _fetch_reserved(
+    store: Store, audience: Audience, cycle: _Cycle, cursor: int, size: int, first_pass: bool
+) -> QuoteCard | None:
+    """The reserved line, checked again as it is fetched; None when it no longer qualifies (or the
+    domain changed size: the next walk sees it and starts afresh)."""
+    rows, size_now = await _batch_rows(store, cycle, audience, [cursor])
+    if size_now != size:
+        cycle.ahead = []
+        return None
+    if not rows or not _acceptable(cycle, cursor, rows[0][1], first_pass):
+        return None
+    return _card(rows[0][1], cycle.id)
 
 
 async def _pick_stored(
