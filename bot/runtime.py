@@ -15,7 +15,7 @@ import pkgutil
 import signal
 import sqlite3
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
@@ -284,6 +284,10 @@ async def report_loop_lag(period: float) -> None:
             worst, started = 0.0, loop.time()
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class StoryBot(commands.Bot):
     """The bot: holds the settings and the open store; cogs reach both through `bot`."""
 
@@ -313,6 +317,8 @@ class StoryBot(commands.Bot):
         )
         self.settings = settings
         self.store = store
+        # What time it is for schedules (/daily); tests replace it to move the clock.
+        self.now: Callable[[], datetime] = _utc_now
         self.initial_extensions = discover_cogs() if extensions is None else tuple(extensions)
         self.load_report: LoadReport | None = None
         self.synced_commands: list[app_commands.AppCommand] | None = None
