@@ -249,7 +249,7 @@ async def limited_details(
     rows = await store.db.execute_fetchall(
         "SELECT c.id, c.name, c.mentions, c.gender, count(*) AS spoken FROM quotes AS q"
         " JOIN characters AS c ON c.id = q.character_id WHERE q.story_id = ? AND q.chapter_index <= ?"
-        " GROUP BY c.id ORDER BY spoken DESC, c.mentions DESC, c.name COLLATE NOCASE LIMIT ?",
+        " GROUP BY c.id ORDER BY spoken DESC, c.mentions DESC, lower(c.name) LIMIT ?",
         (details.story.id, last_chapter, main),
     )
     cast = tuple(StoredCharacter(r[0], details.story.id, r[1], (), r[2], r[3], r[4]) for r in rows)

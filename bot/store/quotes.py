@@ -97,7 +97,7 @@ _EXCERPT_SQL = (
     " start (story_id, seq) AS ("
     "  SELECT id, min(CAST(:u * shown AS INTEGER), shown - 1) FROM (SELECT id, coalesce((SELECT first_paragraph"
     "   + paragraph_count FROM chapters WHERE story_id = :story AND chapter_index = :last), paragraph_count) AS shown"
-    "   FROM stories WHERE :story IS NOT NULL AND id = :story AND scope IN (0, :scope) AND paragraph_count > 0)"
+    "   FROM stories WHERE :story IS NOT NULL AND id = :story AND scope IN (0, :scope) AND paragraph_count > 0) AS st"
     "  UNION ALL"
     "  SELECT s.id, line.r - s.paragraph_base FROM line JOIN stories AS s ON s.id = ("
     "   SELECT id FROM stories WHERE scope = line.scope AND paragraph_base <= line.r AND paragraph_count > 0"

@@ -288,8 +288,8 @@ async def load_story_material(
         characters = await asyncio.to_thread(_met_by, characters, lines, paragraphs)
         return TriviaStory(story_id, title, chapters, paragraphs, lines, characters)
     async with store.db.execute(
-        "SELECT s.content_hash, s.paragraph_count, min(p.id), max(p.id) FROM stories AS s"
-        " LEFT JOIN paragraphs AS p ON p.story_id = s.id WHERE s.id = ?",
+        "SELECT (SELECT content_hash FROM stories WHERE id = ?1), (SELECT paragraph_count FROM stories WHERE id = ?1),"
+        " (SELECT min(id) FROM paragraphs WHERE story_id = ?1), (SELECT max(id) FROM paragraphs WHERE story_id = ?1)",
         (story_id,),
     ) as cur:
         content_hash, paragraph_count, first_id, last_id = await cur.fetchone()
