@@ -65,6 +65,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import dataclasses
 import logging
 import os
 import re
@@ -289,6 +290,7 @@ async def running_storybot(
     extensions: tuple[str, ...] | None = None,
     stories_dir: Path = SEEDS,
     check: bool = True,
+    overrides: dict[str, Any] | None = None,
 ) -> AsyncIterator[BotHarness]:
     """A StoryBot connected to ``server`` until the block ends; fails on the problems listed above."""
     settings = Settings(
@@ -299,6 +301,7 @@ async def running_storybot(
         api_base=server.api_base,
         gateway_url=server.ws_url,
     )
+    settings = dataclasses.replace(settings, **(overrides or {}))
     errors = ErrorRecords()
     logging.getLogger().addHandler(errors)
     try:
