@@ -307,14 +307,20 @@ class PgConnection:
         self._readonly = readonly  # each statement in a read-only transaction (store.reader())
         self._conn = conn
         self._turn = asyncio.Lock()
-        self._lost = False
+        self._lost = False  # the held connection failed: replace it before the next statement
+        self._in_tx = False  # a transaction is open on the held connection (BEGIN seen, no COMMIT/ROLLBACK yet)
+        self._tx_lost = False  # ... and the connection it was open on is gone: only ROLLBACK may follow
         self.busy_timeout_ms = busy_timeout_ms
         self.identity_tables = identity_tables  # tables whose `id` the database numbers (lastrowid)
         self.row_factory: object = None  # accepted for aiosqlite compatibility; rows are Records
 
     @property
     def in_transaction(self) -> bool:
-        return self._conn is not None and self._conn.is_in_transaction()
+        if self._tx_lost:
+            return True  # until the caller's ROLLBACK acknowledges it
+        if self._conn is None or self._lost or _is_closed(self._conn):
+            return False
+        return self._conn.is_in_transaction()
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
@@ -341,10 +347,17 @@ class PgConnection:
                     self._lost = False
                 except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                     raise sqlite3.OperationalError(f"cannot reach the database: {exc}") from exc
+                if self._in_tx:
+                    # Never carry a transaction's later statements over to the new connection
+                    # (they would commit without the earlier ones): the transaction failed.
+                    self._tx_lost = True
+            if self._tx_lost:
+                raise sqlite3.OperationalError("lost the database connection: the transaction was rolled back")
             try:
                 yield self._conn
             except _CONNECTION_ERRORS as exc:
                 self._lost = True  # replaced on the next statement
+                self._tx_lost = self._in_tx  # and a transaction open on it failed with it
                 with contextlib.suppress(Exception):
                     self._conn.terminate()
                 raise sqlite3.OperationalError(f"lost the database connection: {exc}") from exc
@@ -360,9 +373,24 @@ class PgConnection:
         pragma = _PRAGMA.match(sql)
         if pragma is not None:
             return self._pragma(pragma.group(1).lower(), pragma.group(2))
-        if sql.strip().upper() == "BEGIN IMMEDIATE":
+        keyword = sql.strip().upper()
+        if keyword == "BEGIN IMMEDIATE":
             await self._begin_write()
             return PgCursor([], -1, None)
+        ends = keyword in ("COMMIT", "ROLLBACK", "END")
+        if ends and self._tx_lost and self._conn is not None:
+            self._tx_lost = self._in_tx = False
+            if keyword == "ROLLBACK":
+                return PgCursor([], -1, None)  # it was rolled back with the lost connection
+            raise sqlite3.OperationalError("lost the database connection: the transaction was rolled back")
+        cursor = await self._run(sql, params)
+        if self._conn is not None and ends:
+            self._in_tx = False
+        elif self._conn is not None and keyword.startswith("BEGIN"):
+            self._in_tx = True
+        return cursor
+
+    async def _run(self, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> PgCursor:
         text, args = translate(sql, params)
         inserted = _INSERT_INTO.match(text)
         lastrowid_wanted = (
@@ -427,8 +455,10 @@ class PgConnection:
             try:
                 async with self._connection() as conn:
                     await conn.execute("BEGIN")
+                    self._in_tx = True
                     if await conn.fetchval("SELECT pg_try_advisory_xact_lock($1::int8)", WRITE_LOCK):
                         return
+                    self._in_tx = False
                     await conn.execute("ROLLBACK")
             except asyncpg.PostgresError as exc:
                 raise _error(exc) from exc
@@ -442,9 +472,11 @@ class PgConnection:
         async def begin() -> bool:
             async with self._connection() as conn:
                 await conn.execute("BEGIN")
+                self._in_tx = True
                 if await conn.fetchval("SELECT pg_try_advisory_xact_lock($1::int8)", key):
                     return True
                 await conn.execute("ROLLBACK")
+                self._in_tx = False
                 return False
 
         job = asyncio.ensure_future(begin())

@@ -188,3 +188,22 @@ async def test_a_lost_connection_is_replaced_after_one_failed_statement(pg_store
     assert value == "1"
     await pg_store.set_meta("after", "2")
     assert await pg_store.get_meta("after") == "2"
+
+
+async def test_a_connection_lost_inside_a_transaction_fails_it_and_the_next_one_works(pg_store, postgres_url):
+    import asyncpg
+
+    with pytest.raises(sqlite3.OperationalError):
+        async with pg_store.atomic():
+            await pg_store.db.execute("INSERT INTO meta (key, value) VALUES ('half', 'written')")
+            (pid,) = (await pg_store.db.execute_fetchall("SELECT pg_backend_pid()"))[0]
+            other = await asyncpg.connect(postgres_url)
+            try:
+                await other.execute("SELECT pg_terminate_backend($1)", pid)
+            finally:
+                await other.close()
+            await pg_store.db.execute("INSERT INTO meta (key, value) VALUES ('other', 'half')")
+    assert not pg_store.db.in_transaction
+    assert await pg_store.get_meta("half") is None  # nothing of the lost transaction was kept
+    await pg_store.set_meta("whole", "yes")
+    assert await pg_store.get_meta("whole") == "yes"
