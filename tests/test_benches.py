@@ -20,6 +20,7 @@ TINY = {
     "autocomplete.py": ["--stories", "50", "--queries", "20"],
     "charts.py": ["--chapters", "5"],
     "e2e.py": ["--count", "20", "--concurrency", "4"],
+    "engines.py": ["--calls", "3"],
     "hot_paths.py": ["--calls", "5"],
     "ingest.py": ["--mb", "1", "--processes", "1"],
     "load.py": ["--users", "3", "--seconds", "3", "--think", "0.3", "--upload-mb", "0.2"],
