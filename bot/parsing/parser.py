@@ -11,13 +11,13 @@ from dataclasses import replace
 from typing import Any
 
 from bot.parsing.attribution import ChapterAttributor, Scorer, attribute_scene, committed
-from bot.parsing.characters import build_lexicon, list_characters
+from bot.parsing.characters import Lexicon, build_lexicon, list_characters
 from bot.parsing.decoding import decode_text
 from bot.parsing.layout import split_blocks
-from bot.parsing.model import Chapter, NotAStory, Note, Quote, Scene, Story
+from bot.parsing.model import Chapter, Character, NotAStory, Note, Quote, Scene, Story
 from bot.parsing.notes import summary_text
 from bot.parsing.quotations import find_quotes
-from bot.parsing.structure import Outline, assemble, classify
+from bot.parsing.structure import DraftChapter, Outline, assemble, classify
 
 log = logging.getLogger(__name__)
 
@@ -110,43 +110,146 @@ def parse_story(
     `progress`, when given, is called from the parsing thread as the parse advances (see
     ParseProgress); it must not raise. `model` replaces the committed speaker weights
     (benchmarks judging weights on texts they were not learned from).
+
+    The whole Story at once: stream_story's chapters collected, with the speakers renamed.
     """
-    with _no_cycle_collection():
-        return _parse_story(data, filename, _Progress(progress, len(data)), model or committed())
-
-
-def _parse_story(data: bytes, filename: str | None, progress: _Progress, scorer: Scorer) -> Story:
-    text = decode_text(data)
-    outline = outline_text(text)
-    if not outline.chapters:
-        raise NotAStory("The file has no story text, only headings or notes.")
-    progress.at(_DONE_AFTER_OUTLINE)
-    summary = None
-    notes: list[Note] = []
-    for index, chapter in enumerate(outline.chapters):
-        for position, note_text, kind in chapter.notes:
-            if kind == "summary" and summary is None:
-                summary = summary_text(note_text) or None
-            notes.append(Note(index, position, note_text, kind))
-    story_text = "\n".join(p for c in outline.chapters for s in c.scenes for p in s.paragraphs)
-    progress.text_total = len(story_text) + 1
-    lexicon = build_lexicon(story_text)
-    progress.at(_DONE_AFTER_LEXICON)
-    scenes_quotes = [
-        [find_quotes(scene.paragraphs) for scene in chapter.scenes] for chapter in outline.chapters
-    ]
-    progress.at(_DONE_AFTER_QUOTES)
-    if _singles_are_speech(scenes_quotes):
-        # British style: single quotes carry the speech, so they are not thoughts here.
-        for chapter_quotes in scenes_quotes:
-            for scene_quotes in chapter_quotes:
-                for found in scene_quotes:
-                    found.kind = "speech"
+    stream = stream_story(data, filename=filename, progress=progress, model=model)
+    chapters: list[Chapter] = []
     quotes: list[Quote] = []
-    speakers: Counter[str] = Counter()
-    for c_index, (chapter, chapter_quotes) in enumerate(zip(outline.chapters, scenes_quotes, strict=True)):
+    for chapter, chapter_quotes in stream.chapters():
+        chapters.append(chapter)
+        quotes.extend(chapter_quotes)
+    if roles := stream.roles:
+        # "said the painter" of the Basil the speeches before it call on: him, everywhere.
+        for number, quote in enumerate(quotes):
+            if (name := roles.get(quote.speaker or "")) is not None:
+                quotes[number] = replace(quote, speaker=name)
+    return Story(
+        title=stream.title,
+        summary=stream.summary,
+        notes=stream.notes,
+        chapters=tuple(chapters),
+        quotes=tuple(quotes),
+        characters=stream.characters,
+    )
+
+
+def stream_story(
+    data: bytes, *, filename: str | None = None, progress: ParseProgress | None = None,
+    model: Scorer | None = None,
+) -> StoryStream:
+    """Parse story bytes chapter by chapter (see StoryStream); NotAStory as parse_story raises it.
+
+    The light first pass (outline, name lexicon, the kinds of quotation) runs here; attribution,
+    the bulk of the work, runs as StoryStream.chapters() is iterated, and nothing of a chapter
+    is kept once it has been handed out.
+    """
+    return StoryStream(data, filename, _Progress(progress, len(data)), model or committed())
+
+
+class StoryStream:
+    """A story parsed a chapter at a time.
+
+    `title`, `summary`, `notes` and `chapter_count` are known at once. chapters() yields each
+    chapter with its quotations, in order, once. A speaker may still be a role ("the painter")
+    that the end of the story shows to be a named character: once chapters() is exhausted,
+    `roles` maps such a speaker to the name every one of their quotations takes (parse_story
+    applies it), and `characters` is the story's character list.
+    """
+
+    def __init__(self, data: bytes, filename: str | None, progress: _Progress, scorer: Scorer) -> None:
+        self.filename = filename
+        self._progress = progress
+        self._scorer = scorer
+        with _no_cycle_collection():
+            text = decode_text(data)
+            outline = outline_text(text)
+            del text
+            if not outline.chapters:
+                raise NotAStory("The file has no story text, only headings or notes.")
+            progress.at(_DONE_AFTER_OUTLINE)
+            self.title = outline.title
+            self.summary: str | None = None
+            notes: list[Note] = []
+            for index, chapter in enumerate(outline.chapters):
+                for position, note_text, kind in chapter.notes:
+                    if kind == "summary" and self.summary is None:
+                        self.summary = summary_text(note_text) or None
+                    notes.append(Note(index, position, note_text, kind))
+            self.notes = tuple(notes)
+            # Only the chapters are read from here on: the blocks, a second copy of the text, go.
+            self._drafts: list[DraftChapter | None] = list(outline.chapters)
+            del outline
+            self.chapter_count = len(self._drafts)
+            self.has_text = any(d.has_text for d in self._drafts if d is not None)
+            story_text = "\n".join(p for c in self._drafts if c for s in c.scenes for p in s.paragraphs)
+            progress.text_total = len(story_text) + 1
+            self._lexicon = build_lexicon(story_text)
+            del story_text
+            progress.at(_DONE_AFTER_LEXICON)
+            # Counted here, found again chapter by chapter: keeping them all would hold a copy of
+            # every quotation while the story is attributed.
+            kinds = Counter(
+                q.kind for c in self._drafts if c for s in c.scenes for q in find_quotes(s.paragraphs)
+            )
+            self._singles_are_speech = _singles_are_speech(kinds)
+            progress.at(_DONE_AFTER_QUOTES)
+        self.roles: dict[str, str] = {}
+        self.characters: tuple[Character, ...] = ()
+        self._started = False
+
+    def chapters(self) -> Iterator[tuple[Chapter, list[Quote]]]:
+        """Each chapter and its quotations (speakers before `roles` are applied), in story order."""
+        if self._started:
+            raise RuntimeError("a StoryStream's chapters are read once")
+        self._started = True
+        lexicon, scorer, progress = self._lexicon, self._scorer, self._progress
+        speakers: Counter[str] = Counter()
+        quote_count = 0
+        for c_index in range(len(self._drafts)):
+            chapter = self._drafts[c_index]
+            self._drafts[c_index] = None  # handed out: the caller decides how long it lives
+            assert chapter is not None
+            with _no_cycle_collection():
+                quotes = self._attribute(c_index, chapter, lexicon, scorer, progress, speakers)
+                done = Chapter(
+                    number=chapter.number,
+                    title=chapter.title,
+                    scenes=tuple(Scene(s.heading, tuple(s.paragraphs)) for s in chapter.scenes),
+                )
+            del chapter
+            quote_count += len(quotes)
+            yield done, quotes
+        with _no_cycle_collection():
+            if roles := lexicon.roles():
+                counted = speakers.copy()
+                for role, name in roles.items():
+                    # What renaming each of the role's quotations one by one does to the counts.
+                    moved = counted.get(role, 0)
+                    if moved:
+                        speakers[name] += moved
+                        speakers[role] -= moved
+                speakers = +speakers
+            self.roles = roles
+            self.characters = list_characters(lexicon, speakers, roles)
+        log.debug(
+            "parsed %s: %d chapters, %d quotes, %d characters",
+            self.filename or "story", self.chapter_count, quote_count, len(self.characters),
+        )
+        progress.finish()
+
+    def _attribute(
+        self, c_index: int, chapter: DraftChapter, lexicon: Lexicon, scorer: Scorer, progress: _Progress,
+        speakers: Counter[str],
+    ) -> list[Quote]:
+        quotes: list[Quote] = []
         attributor = ChapterAttributor(lexicon)
-        for s_index, (scene, raw) in enumerate(zip(chapter.scenes, chapter_quotes, strict=True)):
+        for s_index, scene in enumerate(chapter.scenes):
+            raw = find_quotes(scene.paragraphs)
+            if self._singles_are_speech:
+                # British style: single quotes carry the speech, so they are not thoughts here.
+                for found in raw:
+                    found.kind = "speech"
             for found, who in zip(raw, attribute_scene(attributor, scene.paragraphs, raw, scorer), strict=True):
                 speaker = who.speaker
                 if speaker:
@@ -160,40 +263,10 @@ def _parse_story(data: bytes, filename: str | None, progress: _Progress, scorer:
                     )
                 )
             progress.attributed(scene.paragraphs)
-    if roles := lexicon.roles():
-        # "said the painter" of the Basil the speeches before it call on: him, everywhere.
-        for number, quote in enumerate(quotes):
-            if (name := roles.get(quote.speaker or "")) is not None:
-                quotes[number] = replace(quote, speaker=name)
-                speakers[name] += 1
-                speakers[quote.speaker] -= 1
-        speakers = +speakers
-    chapters = tuple(
-        Chapter(
-            number=chapter.number,
-            title=chapter.title,
-            scenes=tuple(Scene(s.heading, tuple(s.paragraphs)) for s in chapter.scenes),
-        )
-        for chapter in outline.chapters
-    )
-    story = Story(
-        title=outline.title,
-        summary=summary,
-        notes=tuple(notes),
-        chapters=chapters,
-        quotes=tuple(quotes),
-        characters=list_characters(lexicon, speakers, roles),
-    )
-    log.debug(
-        "parsed %s: %d chapters, %d quotes, %d characters",
-        filename or "story", len(chapters), len(quotes), len(story.characters),
-    )
-    progress.finish()
-    return story
+        return quotes
 
 
-def _singles_are_speech(scenes_quotes: list[list[list]]) -> bool:
-    kinds = Counter(q.kind for chapter in scenes_quotes for scene in chapter for q in scene)
+def _singles_are_speech(kinds: Counter[str]) -> bool:
     return kinds["thought"] >= _SINGLE_SPEECH_MIN and kinds["thought"] > _SINGLE_SPEECH_RATIO * kinds["speech"]
 
 
