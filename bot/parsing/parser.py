@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import logging
+import marshal
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
+from typing import Any, TextIO
 
 from bot.parsing.attribution import ChapterAttributor, Scorer, attribute_scene, committed
 from bot.parsing.characters import Lexicon, build_lexicon, list_characters
@@ -113,25 +116,7 @@ def parse_story(
 
     The whole Story at once: stream_story's chapters collected, with the speakers renamed.
     """
-    stream = stream_story(data, filename=filename, progress=progress, model=model)
-    chapters: list[Chapter] = []
-    quotes: list[Quote] = []
-    for chapter, chapter_quotes in stream.chapters():
-        chapters.append(chapter)
-        quotes.extend(chapter_quotes)
-    if roles := stream.roles:
-        # "said the painter" of the Basil the speeches before it call on: him, everywhere.
-        for number, quote in enumerate(quotes):
-            if (name := roles.get(quote.speaker or "")) is not None:
-                quotes[number] = replace(quote, speaker=name)
-    return Story(
-        title=stream.title,
-        summary=stream.summary,
-        notes=stream.notes,
-        chapters=tuple(chapters),
-        quotes=tuple(quotes),
-        characters=stream.characters,
-    )
+    return stream_story(data, filename=filename, progress=progress, model=model).story()
 
 
 def stream_story(
@@ -196,7 +181,31 @@ class StoryStream:
             progress.at(_DONE_AFTER_QUOTES)
         self.roles: dict[str, str] = {}
         self.characters: tuple[Character, ...] = ()
+        # (number, title) of every chapter as the file's own table of contents gives them (EPUB),
+        # replacing the parsed ones; set by the reader of the file before chapters() is read.
+        self.headings: list[tuple[int | None, str | None]] | None = None
         self._started = False
+
+    def story(self) -> Story:
+        """The whole Story at once: every chapter collected, the speakers renamed."""
+        chapters: list[Chapter] = []
+        quotes: list[Quote] = []
+        for chapter, chapter_quotes in self.chapters():
+            chapters.append(chapter)
+            quotes.extend(chapter_quotes)
+        if roles := self.roles:
+            # "said the painter" of the Basil the speeches before it call on: him, everywhere.
+            for number, quote in enumerate(quotes):
+                if (name := roles.get(quote.speaker or "")) is not None:
+                    quotes[number] = replace(quote, speaker=name)
+        return Story(
+            title=self.title,
+            summary=self.summary,
+            notes=self.notes,
+            chapters=tuple(chapters),
+            quotes=tuple(quotes),
+            characters=self.characters,
+        )
 
     def chapters(self) -> Iterator[tuple[Chapter, list[Quote]]]:
         """Each chapter and its quotations (speakers before `roles` are applied), in story order."""
@@ -212,9 +221,10 @@ class StoryStream:
             assert chapter is not None
             with _no_cycle_collection():
                 quotes = self._attribute(c_index, chapter, lexicon, scorer, progress, speakers)
+                number, title = self.headings[c_index] if self.headings else (chapter.number, chapter.title)
                 done = Chapter(
-                    number=chapter.number,
-                    title=chapter.title,
+                    number=number,
+                    title=title,
                     scenes=tuple(Scene(s.heading, tuple(s.paragraphs)) for s in chapter.scenes),
                 )
             del chapter
@@ -316,3 +326,101 @@ def story_to_json(story: Story, metadata: Mapping[str, Any] | None = None) -> di
             for c in story.characters
         ],
     }
+
+
+def write_story_json(out: TextIO, stream: StoryStream, metadata: Mapping[str, Any] | None = None) -> None:
+    """Write `parse --json` (CONTRACT §5) as the story is parsed, byte for byte what
+    `json.dump(story_to_json(story, metadata), out, ensure_ascii=False, indent=2)` writes.
+
+    Each chapter is written as soon as it is attributed and then dropped; its quotations wait
+    in a temporary file (their speakers are renamed once the whole story has been read), so
+    memory holds one chapter, not the story.
+    """
+    head = story_to_json(Story(title=stream.title, summary=stream.summary, notes=stream.notes), metadata)
+    out.write("{\n")
+    for key in ("title", "summary", "metadata", "notes"):
+        out.write(f'  "{key}": {_indented(head[key], 1)},\n')
+    out.write('  "chapters": [')
+    written = 0
+    with tempfile.TemporaryFile() as spool:
+        for chapter, quotes in stream.chapters():
+            out.write(",\n" if written else "\n")
+            out.write(_chapter_json(chapter))
+            written += 1
+            marshal.dump([astuple_quote(q) for q in quotes], spool)
+        out.write("\n  ]," if written else "],")
+        out.write('\n  "quotes": [')
+        spool.seek(0)
+        roles = stream.roles
+        first = True
+        while True:
+            try:
+                batch = marshal.load(spool)
+            except EOFError:
+                break
+            if not batch:
+                continue
+            out.write("\n" if first else ",\n")
+            first = False
+            out.write(",\n".join(_quote_json(fields, roles) for fields in batch))
+    out.write("]," if first else "\n  ],")
+    characters = story_to_json(Story(title=None, summary=None, characters=stream.characters))["characters"]
+    out.write(f'\n  "characters": {_indented(characters, 1)}\n}}')
+
+
+def astuple_quote(quote: Quote) -> tuple:
+    """A Quote's fields in order, as plain values (marshal-able)."""
+    return (
+        quote.text, quote.kind, quote.speaker, quote.confidence, quote.chapter, quote.scene, quote.paragraph,
+        quote.start, quote.end, quote.rule,
+    )
+
+
+# json's own string encoder (the C one where available), as json.dumps(ensure_ascii=False) uses it.
+_string = json.encoder.encode_basestring
+
+
+def _json_scalar(value: str | float | None) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return _string(value)
+    return json.dumps(value)
+
+
+def _indented(value: Any, level: int) -> str:
+    """json.dumps(value, ensure_ascii=False, indent=2) as it appears `level` levels deep."""
+    return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * level)
+
+
+def _chapter_json(chapter: Chapter) -> str:
+    """One chapter of story_to_json's `chapters`, indented as json.dump(indent=2) writes it."""
+    parts = [
+        f'    {{\n      "number": {_json_scalar(chapter.number)},\n      "title": {_json_scalar(chapter.title)},\n'
+        '      "scenes": ['
+    ]
+    for index, scene in enumerate(chapter.scenes):
+        parts.append(",\n" if index else "\n")
+        parts.append(f'        {{\n          "heading": {_json_scalar(scene.heading)},\n          "paragraphs": ')
+        if scene.paragraphs:
+            parts.append("[\n            ")
+            parts.append(",\n            ".join(map(_string, scene.paragraphs)))
+            parts.append("\n          ]\n        }")
+        else:
+            parts.append("[]\n        }")
+    parts.append("\n      ]\n    }" if chapter.scenes else "]\n    }")
+    return "".join(parts)
+
+
+def _quote_json(fields: tuple, roles: Mapping[str, str]) -> str:
+    """One quotation (astuple_quote's fields) of story_to_json's `quotes`, as json.dump(indent=2)
+    writes it, its speaker renamed as parse_story renames it."""
+    text, kind, speaker, confidence, chapter, scene, paragraph, start, end, rule = fields
+    if speaker and (name := roles.get(speaker)) is not None:
+        speaker = name
+    return (
+        f'    {{\n      "text": {_string(text)},\n      "kind": {_json_scalar(kind)},\n'
+        f'      "speaker": {_json_scalar(speaker)},\n      "confidence": {_json_scalar(confidence)},\n'
+        f'      "chapter": {chapter},\n      "scene": {scene},\n      "paragraph": {paragraph},\n'
+        f'      "start": {start},\n      "end": {end},\n      "rule": {_json_scalar(rule)}\n    }}'
+    )
