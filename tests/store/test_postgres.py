@@ -7,6 +7,7 @@ import asyncio
 import multiprocessing
 import sqlite3
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +22,7 @@ from bot.store.trivia import ScoredAnswer, create_game, leaderboard, record_ques
 from tests.quotes.helpers import add, dialogue_story, prose_story
 
 PROCESSES = 4
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 GUILD = 111
 
 
@@ -207,3 +209,25 @@ async def test_a_connection_lost_inside_a_transaction_fails_it_and_the_next_one_
     assert await pg_store.get_meta("half") is None  # nothing of the lost transaction was kept
     await pg_store.set_meta("whole", "yes")
     assert await pg_store.get_meta("whole") == "yes"
+
+
+async def test_ingest_and_stats_use_database_url_and_never_show_its_password(postgres_url, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    url = postgres_url.replace("storybot@", "storybot:sekrit@")  # trust auth: any password does
+    env = {**os.environ, "DATABASE_URL": url, "DATABASE_PATH": str(tmp_path / "unused.db")}
+
+    def bot(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "bot", *args], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    ingested = await asyncio.to_thread(bot, "ingest", str(SEEDS))
+    assert ingested.returncode == 0, ingested.stderr
+    assert "4 added" in ingested.stdout
+    stats = await asyncio.to_thread(bot, "stats")
+    assert stats.returncode == 0, stats.stderr
+    assert "stories:    4 (4 bundled" in stats.stdout and "paragraphs" in stats.stdout
+    assert "sekrit" not in ingested.stdout + ingested.stderr + stats.stdout + stats.stderr
+    assert not (tmp_path / "unused.db").exists()
