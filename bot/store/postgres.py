@@ -426,10 +426,8 @@ class PgConnection:
             out.append(piece)
         text = "".join(out)
         order = list(numbers)
-        if isinstance(batch[0], Mapping):
-            rows = [[_value(params[key]) for key in order] for params in batch]  # type: ignore[index]
-        else:
-            rows = [[_value(params[key]) for key in order] for params in batch]  # type: ignore[index]
+        # Keys are names for a mapping of parameters, 0-based positions for a sequence.
+        rows = [[_value(params[key]) for key in order] for params in batch]  # type: ignore[index]
         try:
             async with self._connection() as conn:
                 statement = await conn.prepare(text)
