@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import sqlite3
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -290,6 +292,23 @@ Write = Callable[[aiosqlite.Connection], Awaitable[None]]
 _T = TypeVar("_T")
 
 
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """A write for WriteBehind.submit given as one SQL statement and its parameters: a batch made of
+    these commits in one round trip. Also usable as a Write."""
+
+    sql: str
+    params: Sequence[object] | Mapping[str, object] = ()
+
+    async def __call__(self, db: aiosqlite.Connection) -> None:
+        await db.execute(self.sql, self.params)
+
+
+def _execute_all(statements: list[Statement], conn: sqlite3.Connection) -> None:
+    for statement in statements:
+        conn.execute(statement.sql, statement.params)
+
+
 def _begin_immediate_nowait(conn: sqlite3.Connection) -> bool:
     """On the connection's thread: BEGIN IMMEDIATE with the busy timeout at 0 for that statement
     only; False when another connection holds the write lock."""
@@ -442,9 +461,15 @@ class WriteBehind:
             async with store._lock:
                 store._owner = asyncio.current_task()
                 try:
-                    if await store._begin_nowait():
+                    writes = [write for _, (write, _) in batch]
+                    if all(isinstance(write, Statement) for write in writes):
+                        # Plain statements: BEGIN, the batch and COMMIT in one round trip.
+                        done, _ = await store._in_thread(_transaction_nowait, functools.partial(_execute_all, writes))
+                        if done:
+                            break
+                    elif await store._begin_nowait():
                         try:
-                            for _, (write, _) in batch:
+                            for write in writes:
                                 await write(store.db)
                             await store._settled("COMMIT")
                         except BaseException:

@@ -31,7 +31,7 @@ from weakref import WeakKeyDictionary
 from bot.errors import CharacterNotFound, NothingMatches, PastSpoilerLimit
 from bot.store import stories
 from bot.store.audience import RATING_SQL, Audience
-from bot.store.connection import Store
+from bot.store.connection import Statement, Store
 from bot.store.fts import fts_query
 from bot.store.records import StoredParagraph, StoredQuote, StoredStory
 from bot.store.spoilers import limit_sql
@@ -313,12 +313,10 @@ def _set_cursor_later(store: Store, cycle: _Cycle) -> None:
     if eager:
         cycle.unwritten = 0
 
-    async def write(db) -> None:
-        await db.execute(
-            "UPDATE quote_cycles SET cursor = ?, cut = ?, used_at = ? WHERE id = ? AND seed = ?",
-            (cursor, cut, used_at, cycle_id, seed),
-        )
-
+    write = Statement(
+        "UPDATE quote_cycles SET cursor = ?, cut = ?, used_at = ? WHERE id = ? AND seed = ?",
+        (cursor, cut, used_at, cycle_id, seed),
+    )
     store.write_behind.submit(("quote cursor", cycle_id), write, lazy=not eager)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.store.connection import Store
+from bot.store.connection import Statement, Store
 from bot.store.records import StoredChapter, StoredStory
 from bot.store.stories import STORY_COLUMNS
 
@@ -273,18 +273,14 @@ def save_bookmark_later(
     and story is kept while pending; a crash loses at most the turns not yet written. The bookmark
     reads below wait for pending writes, so /continue always sees the latest turn.
     """
-    turned_at = _now_ms()
-
-    async def write(db) -> None:
-        await db.execute(
-            "INSERT INTO reading_bookmarks (user_id, story_id, chapter_index, page_number, updated_at)"
-            " VALUES (?1, ?2, ?3, ?4, (SELECT max(?5, coalesce(max(updated_at) + 1, 0))"
-            "  FROM reading_bookmarks WHERE user_id = ?1))"
-            " ON CONFLICT (user_id, story_id) DO UPDATE SET chapter_index = excluded.chapter_index,"
-            " page_number = excluded.page_number, updated_at = excluded.updated_at",
-            (user_id, story_id, chapter_index, page_number, turned_at),
-        )
-
+    write = Statement(
+        "INSERT INTO reading_bookmarks (user_id, story_id, chapter_index, page_number, updated_at)"
+        " VALUES (?1, ?2, ?3, ?4, (SELECT max(?5, coalesce(max(updated_at) + 1, 0))"
+        "  FROM reading_bookmarks WHERE user_id = ?1))"
+        " ON CONFLICT (user_id, story_id) DO UPDATE SET chapter_index = excluded.chapter_index,"
+        " page_number = excluded.page_number, updated_at = excluded.updated_at",
+        (user_id, story_id, chapter_index, page_number, _now_ms()),
+    )
     store.write_behind.submit(("bookmark", user_id, story_id), write)
 
 

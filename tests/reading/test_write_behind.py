@@ -123,3 +123,25 @@ async def test_a_thread_write_waiting_for_the_lock_leaves_reads_free_and_gives_u
         await late  # the lock was released within the busy timeout: the write goes through
         assert (await reading.get_thread(store, 9)).head_message_id == 101
         assert await reading.claim_head(store, 9, 101) and not await reading.claim_head(store, 9, 101)
+
+
+async def test_a_batch_of_statements_commits_in_one_round_trip(store, monkeypatch):
+    import aiosqlite
+
+    story_id = await add(store, make_story())
+    await store.write_behind.flush()
+    jobs = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(conn, fn, *args, **kwargs):
+        jobs.append(fn)
+        return await original(conn, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    for reader in range(5):
+        reading.save_bookmark_later(store, READER + reader, story_id, 0, reader + 1)
+    await store.write_behind.flush()
+    assert len(jobs) == 1  # BEGIN IMMEDIATE, five bookmarks and COMMIT
+    monkeypatch.undo()
+    for reader in range(5):
+        assert (await reading.get_bookmark(store, READER + reader, story_id)).page_number == reader + 1
