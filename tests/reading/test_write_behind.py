@@ -145,3 +145,37 @@ async def test_a_batch_of_statements_commits_in_one_round_trip(store, monkeypatc
     monkeypatch.undo()
     for reader in range(5):
         assert (await reading.get_bookmark(store, READER + reader, story_id)).page_number == reader + 1
+
+
+async def test_written_bookmarks_survive_kill_9(tmp_path):
+    """A bookmark the background writer has committed (within milliseconds of the turn, or at a
+    flush) is on disk: killing the process right after loses nothing."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    path = tmp_path / "killed.db"
+    async with Store.open(path) as store:
+        story_id = await add(store, make_story())
+    script = textwrap.dedent(f"""
+        import asyncio, os, signal
+        from bot.store import Store, reading
+
+        async def main():
+            async with Store.open({str(path)!r}) as store:
+                for page in range(1, 6):
+                    reading.save_bookmark_later(store, {READER}, {story_id}, 0, page)
+                    await asyncio.sleep(0.05)  # a reader's pace: each turn is committed behind it
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        asyncio.run(main())
+    """)
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == -signal.SIGKILL
+    async with Store.open(path) as store:
+        mark = await reading.get_bookmark(store, READER, story_id)
+    assert mark is not None and mark.page_number == 5
