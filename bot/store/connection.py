@@ -9,7 +9,6 @@ import sqlite3
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -290,23 +289,29 @@ class Store:
 
 Write = Callable[[aiosqlite.Connection], Awaitable[None]]
 _T = TypeVar("_T")
+_Params = Sequence[object] | Mapping[str, object]
 
 
-@dataclass(frozen=True, slots=True)
 class Statement:
-    """A write for WriteBehind.submit given as one SQL statement and its parameters: a batch made of
-    these commits in one round trip. Also usable as a Write."""
+    """A write for WriteBehind.submit given as plain SQL: `Statement(sql, params, *more)`, where
+    `more` are further (sql, params) pairs run after it, in the same transaction. A batch made of
+    these commits in one round trip, so no transaction of the background writer stays open while
+    the event loop runs something else. Also usable as a Write."""
 
-    sql: str
-    params: Sequence[object] | Mapping[str, object] = ()
+    __slots__ = ("steps",)
+
+    def __init__(self, sql: str, params: _Params = (), *more: tuple[str, _Params]) -> None:
+        self.steps: tuple[tuple[str, _Params], ...] = ((sql, params), *more)
 
     async def __call__(self, db: aiosqlite.Connection) -> None:
-        await db.execute(self.sql, self.params)
+        for sql, params in self.steps:
+            await db.execute(sql, params)
 
 
 def _execute_all(statements: list[Statement], conn: sqlite3.Connection) -> None:
     for statement in statements:
-        conn.execute(statement.sql, statement.params)
+        for sql, params in statement.steps:
+            conn.execute(sql, params)
 
 
 def _begin_immediate_nowait(conn: sqlite3.Connection) -> bool:

@@ -283,17 +283,16 @@ def _save_new_cycle_later(store: Store, audience: Audience, key: str, cycle: _Cy
               cycle.seed, cycle.size, cycle.cut, cycle.cursor, cycle.domain, cycle.low, cycle.high, _now(), _now())
     stale = (datetime.now(UTC) - KEEP_CYCLES).isoformat(timespec="seconds")
 
-    async def write(db) -> None:
-        await db.execute("DELETE FROM quote_cycles WHERE used_at < ?", (stale,))
-        await db.execute(
-            "INSERT INTO quote_cycles (id, scope, filter_key, story_id, character, contains, adult, seed, size,"
-            " cut, cursor, domain, low, high, built_at, used_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (scope, filter_key) DO UPDATE SET seed = excluded.seed, size = excluded.size,"
-            " cut = excluded.cut, cursor = excluded.cursor, domain = excluded.domain, low = excluded.low,"
-            " high = excluded.high, built_at = excluded.built_at, used_at = excluded.used_at",
-            values,
-        )
+    write = Statement(
+        "DELETE FROM quote_cycles WHERE used_at < ?", (stale,),
+        ("INSERT INTO quote_cycles (id, scope, filter_key, story_id, character, contains, adult, seed, size,"
+         " cut, cursor, domain, low, high, built_at, used_at)"
+         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+         " ON CONFLICT (scope, filter_key) DO UPDATE SET seed = excluded.seed, size = excluded.size,"
+         " cut = excluded.cut, cursor = excluded.cursor, domain = excluded.domain, low = excluded.low,"
+         " high = excluded.high, built_at = excluded.built_at, used_at = excluded.used_at",
+         values),
+    )
 
     unwritten = _memory(store).unwritten
     unwritten[cycle.id] = (audience.scope, QuoteFilters(cycle.story_id, cycle.character, cycle.contains))

@@ -15,6 +15,7 @@ from bot.store.connection import WriteBehind
 from .test_reading_store import add, make_story
 
 READER = 42
+_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -152,7 +153,6 @@ async def test_written_bookmarks_survive_kill_9(tmp_path):
     flush) is on disk: killing the process right after loses nothing."""
     import os
     import signal
-    import subprocess
     import sys
     import textwrap
 
@@ -172,10 +172,9 @@ async def test_written_bookmarks_survive_kill_9(tmp_path):
 
         asyncio.run(main())
     """)
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-c", script], cwd=root, timeout=60,
-                          env={**os.environ, "PYTHONPATH": str(root)})
-    assert done.returncode == -signal.SIGKILL
+    killed = await asyncio.create_subprocess_exec(sys.executable, "-c", script, cwd=_ROOT,
+                                                  env={**os.environ, "PYTHONPATH": str(_ROOT)})
+    assert await asyncio.wait_for(killed.wait(), 60) == -signal.SIGKILL
     async with Store.open(path) as store:
         mark = await reading.get_bookmark(store, READER, story_id)
     assert mark is not None and mark.page_number == 5
