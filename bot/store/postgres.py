@@ -507,6 +507,51 @@ class PgConnection:
                 await self.pool.release(conn)
 
 
+class _SyncCursor:
+    """A PgCursor as sqlite3's cursor looks to code running in a thread."""
+
+    def __init__(self, cursor: PgCursor) -> None:
+        self._rows = cursor._rows
+        self._next = 0
+        self.rowcount = cursor.rowcount
+        self.lastrowid = cursor.lastrowid
+
+    def fetchone(self) -> asyncpg.Record | None:
+        if self._next >= len(self._rows):
+            return None
+        self._next += 1
+        return self._rows[self._next - 1]
+
+    def fetchall(self) -> list[asyncpg.Record]:
+        rows, self._next = self._rows[self._next:], len(self._rows)
+        return rows
+
+
+class ThreadBridge:
+    """What Store.write_now's `fn` gets on PostgreSQL in place of a sqlite3 connection: it runs in
+    a worker thread, and `execute` sends each statement to the event loop's PgConnection (in the
+    transaction write_now holds there) and waits for its cursor."""
+
+    def __init__(self, db: PgConnection, loop: asyncio.AbstractEventLoop) -> None:
+        self._db = db
+        self._loop = loop
+
+    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> _SyncCursor:
+        return _SyncCursor(asyncio.run_coroutine_threadsafe(self._db._execute(sql, params), self._loop).result())
+
+
+async def run_in_thread(db: PgConnection, fn: Any) -> Any:
+    """`fn(ThreadBridge)` in a worker thread, to its end even when the caller is cancelled (its
+    statements must not outlive the transaction they belong to)."""
+    job = asyncio.ensure_future(asyncio.to_thread(fn, ThreadBridge(db, asyncio.get_running_loop())))
+    try:
+        return await asyncio.shield(job)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await job
+        raise
+
+
 def _is_closed(conn: asyncpg.Connection) -> bool:
     try:
         return conn.is_closed()
