@@ -402,9 +402,10 @@ class LocalDiscord(UserActions):
         headers["X-RateLimit-Scope"] = fault.scope
         return web.Response(status=429, body=json.dumps(body).encode(), headers=headers)
 
-    async def drop_gateway(self) -> int:
-        """Close every gateway websocket abnormally (the client sees 1006 and resumes)."""
-        return await self.gateway.close_abnormally()
+    async def drop_gateway(self, shard_id: int | None = None) -> int:
+        """Close every gateway websocket (or only shard ``shard_id``'s) abnormally (the client sees
+        1006 and resumes)."""
+        return await self.gateway.close_abnormally(shard_id)
 
     def send_reconnect(self) -> int:
         """Send op 7 RECONNECT."""
@@ -698,8 +699,14 @@ class LocalDiscord(UserActions):
         return {"url": self.ws_url}
 
     async def _get_gateway_bot(self, req: _Request) -> dict[str, Any]:
-        limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
-        return {"url": self.ws_url, "shards": 1, "session_start_limit": limit}
+        world = self.world
+        limit = {
+            "total": world.session_start_total,
+            "remaining": world.session_start_remaining,
+            "reset_after": 86_400_000,
+            "max_concurrency": 1,
+        }
+        return {"url": self.ws_url, "shards": world.recommended_shards, "session_start_limit": limit}
 
     def _command_scope(self, req: _Request) -> int | None:
         if req.params["app_id"] != str(self.world.application_id):
@@ -980,13 +987,13 @@ class LocalDiscord(UserActions):
             if channel.guild_id:
                 event["guild_id"] = str(channel.guild_id)
             intent = GUILD_MESSAGES_INTENT if channel.guild_id else DIRECT_MESSAGES_INTENT
-            self.gateway.dispatch("MESSAGE_DELETE", event, intent=intent)
+            self.gateway.dispatch("MESSAGE_DELETE", event, guild_id=channel.guild_id, intent=intent)
         self.notify()
 
     def _dispatch_message(self, event: str, msg: StoredMessage, channel: Channel) -> None:
         intent = GUILD_MESSAGES_INTENT if channel.guild_id else DIRECT_MESSAGES_INTENT
         bot_id = self.world.bot_user.id
-        for session in self.gateway.live_sessions():
+        for session in self.gateway.sessions_for(channel.guild_id):
             if not session.intents & intent:
                 continue
             data = msg.data
@@ -1024,7 +1031,9 @@ class LocalDiscord(UserActions):
                 raise ApiError(403, 50083, "Thread is locked")
             if channel.archived:
                 channel.archived = False
-                self.gateway.dispatch("THREAD_UPDATE", channel.payload(), intent=GUILDS_INTENT)
+                self.gateway.dispatch(
+                    "THREAD_UPDATE", channel.payload(), guild_id=channel.guild_id, intent=GUILDS_INTENT
+                )
         else:
             self._require(channel, SEND_MESSAGES)
 
@@ -1132,7 +1141,8 @@ class LocalDiscord(UserActions):
         assert guild is not None
         guild.channels[thread.id] = thread
         self.gateway.dispatch(
-            "THREAD_CREATE", {**thread.payload(), "newly_created": True}, intent=GUILDS_INTENT
+            "THREAD_CREATE", {**thread.payload(), "newly_created": True}, guild_id=guild.id,
+            intent=GUILDS_INTENT,
         )
         self.notify()
         return thread
@@ -1180,7 +1190,7 @@ class LocalDiscord(UserActions):
             if "archived" in body:
                 channel.archive_timestamp = iso_now()
         event = "THREAD_UPDATE" if channel.is_thread else "CHANNEL_UPDATE"
-        self.gateway.dispatch(event, channel.payload(), intent=GUILDS_INTENT)
+        self.gateway.dispatch(event, channel.payload(), guild_id=channel.guild_id, intent=GUILDS_INTENT)
         self.notify()
         return channel.payload()
 
@@ -1199,7 +1209,7 @@ class LocalDiscord(UserActions):
             "parent_id": str(channel.parent_id),
             "type": channel.type,
         }
-        self.gateway.dispatch("THREAD_DELETE", event, intent=GUILDS_INTENT)
+        self.gateway.dispatch("THREAD_DELETE", event, guild_id=channel.guild_id, intent=GUILDS_INTENT)
         self.notify()
         return channel.payload()
 
