@@ -15,6 +15,8 @@ import pkgutil
 import signal
 import sqlite3
 import sys
+import time
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any, TextIO
 
@@ -25,11 +27,14 @@ from discord import app_commands
 from discord.ext import commands
 
 import cogs
+from bot import metrics
 from bot.config import ConfigError, Settings, load_settings
 from bot.errors import UserError
 from bot.logs import JsonFormatter, plain_formatter, wants_colour
+from bot.metrics import MetricsServer, ShardState
 from bot.parsing.model import NotAStory
 from bot.render import NO_MENTIONS, truncate
+from bot.sharding import ShardPlan
 from bot.store import Store, StoreError
 from bot.store.loader import LoadReport, discard_staged, load_directory
 from bot.tasks import finish_or_cancel
@@ -60,6 +65,14 @@ HANDLER_TASK_PREFIXES = (
 )
 HANDLER_DRAIN_SECONDS = 5.0
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+# Where an application command's arrival time waits in `Interaction.extras` for its metrics.
+RECEIVED_AT = "storybot_received_at"
+# Discord's close codes for a bad shard in IDENTIFY: what each means for the configuration.
+SHARD_REFUSALS = {
+    4010: "SHARD_IDS: Discord refused a shard id (4010 Invalid shard); ids run from 0 to SHARD_COUNT - 1.",
+    4011: "SHARD_COUNT: Discord requires more shards for this bot's servers (4011 Sharding required); "
+          "raise it, or unset SHARD_COUNT and SHARD_IDS to use Discord's recommendation.",
+}
 TOKEN_HELP = (
     "No DISCORD_TOKEN set: create an application at https://discord.com/developers/applications, "
     "open its Bot page and press Reset Token to get one.\n"
@@ -134,9 +147,21 @@ def _database_busy(error: BaseException) -> bool:
     return isinstance(error, sqlite3.OperationalError) and any(w in str(error) for w in ("locked", "busy"))
 
 
+def record_command(interaction: discord.Interaction, outcome: str) -> None:
+    """Count a slash command that ended with `outcome` and how long it took since it arrived."""
+    if interaction.type is not discord.InteractionType.application_command:
+        return
+    name = interaction.command.qualified_name if interaction.command else "unknown"
+    metrics.INTERACTIONS.labels(name, outcome).inc()
+    received = interaction.extras.pop(RECEIVED_AT, None)
+    if received is not None:
+        metrics.RESPONSE_SECONDS.labels(name).observe(time.perf_counter() - received)
+
+
 async def handle_interaction_error(interaction: discord.Interaction, error: BaseException) -> None:
     """The one error handler for commands, views and modals: every interaction gets an answer."""
     message = user_message(error)
+    record_command(interaction, metrics.ERROR if message is None else metrics.USER_ERROR)
     if message is None:
         command = interaction.command.qualified_name if interaction.command else None
         log.error(
@@ -280,8 +305,13 @@ async def report_loop_lag(period: float) -> None:
             worst, started = 0.0, loop.time()
 
 
-class StoryBot(commands.Bot):
-    """The bot: holds the settings and the open store; cogs reach both through `bot`."""
+class StoryBot(commands.AutoShardedBot):
+    """The bot: holds the settings and the open store; cogs reach both through `bot`.
+
+    It runs the shards SHARD_IDS of SHARD_COUNT (default: every shard of Discord's recommended
+    count) and serves only their servers: `owns_guild` tells a cog whether a server is this
+    process's to act for (start-up clean-ups, scheduled posts).
+    """
 
     def __init__(
         self,
@@ -305,10 +335,14 @@ class StoryBot(commands.Bot):
             tree_cls=StoryTree,
             allowed_mentions=NO_MENTIONS,
             chunk_guilds_at_startup=False,
+            shard_count=settings.shard_count,
+            shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,
             **options,
         )
         self.settings = settings
         self.store = store
+        self.shard_plan = ShardPlan(settings.shard_count, settings.shard_ids)
+        self.metrics_server: MetricsServer | None = None
         self.initial_extensions = discover_cogs() if extensions is None else tuple(extensions)
         self.load_report: LoadReport | None = None
         self.synced_commands: list[app_commands.AppCommand] | None = None
@@ -317,10 +351,17 @@ class StoryBot(commands.Bot):
         self._component_watches: set[asyncio.Task[None]] = set()
         use_endpoints(settings)
 
+    def owns_guild(self, guild_id: int) -> bool:
+        """Whether `guild_id` is on one of this process's shards (its state is ours to act on)."""
+        return self.shard_plan.owns(guild_id)
+
     async def setup_hook(self) -> None:
         self._enable_optional_intents()
-        # Uploads cut off by a crash or kill left invisible staged rows; no upload worker runs yet.
-        await discard_staged(self.store)
+        if self.settings.metrics_port is not None:
+            await self._start_metrics()
+        # Uploads cut off by a crash or kill left invisible staged rows; no upload worker of this
+        # process runs yet (another process's, for its own servers, may).
+        await discard_staged(self.store, guilds=self.owns_guild)
         # The loader parses in worker threads, logs its summary and warns about each failed file.
         self.load_report = await load_directory(self.store, self.settings.stories_dir)
         for name in self.initial_extensions:
@@ -345,6 +386,42 @@ class StoryBot(commands.Bot):
         for watch in tuple(self._component_watches):
             watch.cancel()
         await super().close()
+        if self.metrics_server is not None:
+            await self.metrics_server.stop()
+
+    async def _start_metrics(self) -> None:
+        assert self.settings.metrics_port is not None
+        server = MetricsServer(
+            self.settings.metrics_host, self.settings.metrics_port,
+            shards=self.shard_states, ping_database=self.store.ping,
+        )
+        try:
+            await server.start()
+        except OSError as exc:
+            raise ConfigError(
+                "METRICS_PORT",
+                f"cannot listen on {self.settings.metrics_host}:{self.settings.metrics_port}: {exc.strerror or exc}",
+            ) from None
+        self.metrics_server = server
+
+    def shard_states(self) -> list[ShardState]:
+        """This process's shards: connected (and the bot ready), heartbeat latency, servers.
+        Empty until the shard count is known (SHARD_COUNT, or Discord's recommendation at connect)."""
+        if self.shard_count is None:
+            return []
+        launched = self.shards
+        ready = self.is_ready()
+        guilds = Counter(guild.shard_id for guild in self.guilds)
+        states = []
+        for shard_id in self.shard_ids or range(self.shard_count):
+            info = launched.get(shard_id)
+            states.append(ShardState(
+                shard_id,
+                connected=ready and info is not None and not info.is_closed(),
+                latency=info.latency if info is not None else float("inf"),
+                guilds=guilds[shard_id],
+            ))
+        return states
 
     async def _drain_handlers(self) -> None:
         """Let commands and buttons already running finish before the cogs and the store go away,
@@ -396,11 +473,22 @@ class StoryBot(commands.Bot):
         return True
 
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        if event_name == "interaction" and args:
+            interaction = args[0]
+            metrics.INTERACTIONS_RECEIVED.labels(interaction.type.name).inc()
+            if interaction.type is discord.InteractionType.application_command:
+                # Before any handler runs: discord.py has created its task, which starts later.
+                interaction.extras[RECEIVED_AT] = time.perf_counter()
         super().dispatch(event_name, *args, **kwargs)
         # discord.py dispatches "interaction" right after handing a component to its view, before
         # any handler runs: the only moment at which whether a view took it is still known.
         if event_name == "interaction" and args and args[0].type is discord.InteractionType.component:
             self._watch_component(args[0])
+
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction, command: app_commands.Command[Any, ..., Any] | app_commands.ContextMenu
+    ) -> None:
+        record_command(interaction, metrics.OK)
 
     def _watch_component(self, interaction: discord.Interaction) -> None:
         handled = component_handled(self._connection._view_store, interaction)
@@ -429,7 +517,11 @@ class StoryBot(commands.Bot):
 
     async def on_ready(self) -> None:
         assert self.user is not None
-        log.info("Ready as %s (%s) in %d servers", self.user, self.user.id, len(self.guilds))
+        shards = ",".join(str(i) for i in self.shard_ids or range(self.shard_count or 1))
+        log.info(
+            "Ready as %s (%s) in %d servers on shards %s of %s",
+            self.user, self.user.id, len(self.guilds), shards, self.shard_count,
+        )
 
 
 def open_store(settings: Settings) -> contextlib.AbstractAsyncContextManager[Store]:
@@ -539,6 +631,16 @@ def run_cli() -> int:
         return EXIT_FAILURE
     except discord.PrivilegedIntentsRequired as exc:
         print(f"Discord refused a privileged intent: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except discord.ConnectionClosed as exc:
+        if exc.code not in SHARD_REFUSALS:
+            log.exception("StoryBot stopped: Discord closed the gateway with %s", exc.code)
+            return EXIT_FAILURE
+        print(SHARD_REFUSALS[exc.code], file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ConfigError as exc:
+        # Found only once running, e.g. METRICS_PORT already taken.
+        print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         # Only before serve() installs its handlers (e.g. while loading stories without a token).
