@@ -42,7 +42,8 @@ Fixtures
     Keywords: ``server`` (a LocalDiscord; default the test's ``local_discord``), ``database``
     (path; default a fresh copy of the seeded database), ``dev_guild`` (sync to ``guild`` only),
     ``extensions`` (default: every cog; ``("cogs.quotes",)`` tests one cog alone, unaffected by
-    the others), ``stories_dir``. ``running_storybot(server, database, ...)`` is the same thing
+    the others), ``stories_dir``, ``overrides`` (other Settings fields, e.g.
+    ``{"shard_count": 2, "shard_ids": (1,), "metrics_port": 0}``; port 0 picks a free one). ``running_storybot(server, database, ...)`` is the same thing
     as a plain async context manager, importable from ``tests.conftest``.
 
 ``local_discord``
@@ -65,6 +66,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import dataclasses
 import logging
 import re
 import shutil
@@ -285,6 +287,7 @@ async def running_storybot(
     extensions: tuple[str, ...] | None = None,
     stories_dir: Path = SEEDS,
     check: bool = True,
+    overrides: dict[str, Any] | None = None,
 ) -> AsyncIterator[BotHarness]:
     """A StoryBot connected to ``server`` until the block ends; fails on the problems listed above."""
     settings = Settings(
@@ -295,6 +298,7 @@ async def running_storybot(
         api_base=server.api_base,
         gateway_url=server.ws_url,
     )
+    settings = dataclasses.replace(settings, **(overrides or {}))
     errors = ErrorRecords()
     logging.getLogger().addHandler(errors)
     try:

@@ -175,3 +175,13 @@ async def test_stats_counts_a_staged_upload_apart_from_the_stories(store, saga):
     text = await describe_database(store)
     assert "stories:    0 (0 bundled" in text
     assert "staged:     1 upload(s)" in text
+
+
+async def test_discarding_for_some_servers_leaves_the_other_servers_stagings(store, saga):
+    data, _ = saga
+    await staged(store, data)
+    await stage_story(store, parse_story(data), guild_id=GUILD + 1, title="Elsewhere", token="t3",
+                      chunk_chars=SMALL_CHUNKS, pause=0)
+    assert await discard_staged(store, guilds=lambda guild_id: guild_id == GUILD + 1) == 1
+    (left,) = await store.db.execute_fetchall("SELECT -guild_id FROM stories WHERE guild_id < 0")
+    assert left[0] == GUILD
