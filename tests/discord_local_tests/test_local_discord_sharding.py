@@ -185,3 +185,14 @@ async def test_discord_py_stops_on_4010_with_connection_closed(sharded):
         await asyncio.wait_for(bot.start(sharded.token), 10)
     assert closed.value.code == 4010
     await bot.close()
+
+
+async def test_dropping_one_shard_leaves_the_other_connected(sharded, run_bot):
+    await run_bot(sharded_bot())
+    assert await sharded.drop_gateway(shard_id=1) == 1
+    await sharded.wait_until(lambda: sharded.gateway.resumes, 10, "shard 1 resumes")
+    assert [r["session_id"] for r in sharded.gateway.resumes] == [
+        s.id for s in sharded.gateway.live_sessions() if s.shard == (1, 2)
+    ]
+    reply = await (await sharded.run_command(sharded.world.member, sharded.world.other_general, "where")).reply()
+    assert reply.content == "shard 1"
