@@ -43,6 +43,7 @@ the interaction's callbacks, recent requests, violations and unimplemented route
     h4 = await server.submit_modal(h, {"title_input": "x"})  # modal the bot opened in answer to h
     posted = await server.post_message(user, channel, "hello")
     att = server.register_attachment(b"text", "story.txt")   # value for an attachment option
+    server.attachment_delay = 1.0    # the attachment host answers after a second
     req = await server.wait_for_request(lambda r: r.route == "POST /channels/{channel_id}/messages")
     m = await server.wait_for_message(lambda m: "Chapter" in m.content, channel=thread)
     server.messages_in(channel)      # visible messages, oldest first (threads too)

@@ -187,6 +187,8 @@ class LocalDiscord(UserActions):
         self.channel_messages: dict[int, list[StoredMessage]] = {}
         self.attachments: dict[int, tuple[bytes, str, str | None]] = {}
         self._faults: list[_Fault] = []
+        # Seconds the attachment host takes before answering (a slow CDN), for tests of uploads.
+        self.attachment_delay = 0.0
         self.rate_limits = RateLimits()
         self._changed = asyncio.Event()
         self._command_ids: dict[tuple[int | None, str], int] = {}
@@ -811,6 +813,8 @@ class LocalDiscord(UserActions):
         data, _, content_type = stored
         self.requests[-1].status = 200
         self.notify()
+        if self.attachment_delay:
+            await asyncio.sleep(self.attachment_delay)
         return web.Response(
             body=data, headers={"Content-Type": content_type or "application/octet-stream"}
         )

@@ -130,3 +130,22 @@ async def test_healthz_is_503_before_any_shard_is_known():
 @pytest.fixture(autouse=True)
 def quick_database_timeout(monkeypatch):
     monkeypatch.setattr("bot.metrics.HEALTH_DATABASE_TIMEOUT", 0.3)
+
+
+async def test_uploads_in_progress_counts_an_upload_being_fetched(make_storybot, local_discord):
+    local_discord.attachment_delay = 1.5  # the file takes a while to arrive
+    async with make_storybot(overrides=WITH_METRICS) as storybot:
+        port = storybot.bot.metrics_server.port
+        assert value(await scrape(port), "storybot_uploads_in_progress") == 0
+        text = b"Chapter 1\n\n\"Who goes there?\" asked Mara.\n\n\"Only me,\" said Tobias.\n"
+        attachment = storybot.server.register_attachment(text, "lighthouse.txt")
+        handle = await storybot.run("story add", {"file": attachment}, user=storybot.admin)
+        for _ in range(50):
+            if value(await scrape(port), "storybot_uploads_in_progress") == 1:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the upload was never counted in progress")
+        preview = await handle.reply(timeout=30)
+        assert "story:confirm" in preview.custom_ids(), preview.text()
+        assert value(await scrape(port), "storybot_uploads_in_progress") == 0
