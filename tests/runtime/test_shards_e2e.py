@@ -21,6 +21,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.config import Settings
+from bot.store import Store
+from bot.store import trivia as trivia_repo
+from bot.store.loader import load_directory
+from tests.conftest import SEEDS
 from tests.discord_local import LocalDiscord, World
 from tests.runtime.test_process import bot_env
 
@@ -52,14 +56,16 @@ def postgres_backend() -> bool:
 
 
 @pytest.fixture
-def shared_database(request: pytest.FixtureRequest, fresh_database) -> dict[str, str]:
-    """The environment pointing both processes at one database.
+async def shared_database(request: pytest.FixtureRequest, fresh_database) -> dict[str, str]:
+    """The environment pointing both processes at one database, with the bundled stories loaded.
 
-    PostgreSQL when the backend exists (the URL from the `postgres_url` fixture of its test suite);
-    otherwise one SQLite file both processes open, seeded like every bot test's database.
+    PostgreSQL when the backend exists (a fresh database from the `postgres_url` fixture of its
+    test suite); otherwise one SQLite file both processes open, seeded like every bot test's database.
     """
     if postgres_backend():
         url = request.getfixturevalue("postgres_url")
+        async with Store.open(url) as store:
+            await load_directory(store, SEEDS)
         request.node.user_properties.append(("database", "postgresql"))
         return {"DATABASE_URL": url}
     request.node.user_properties.append(("database", "sqlite (shared file, WAL)"))
@@ -147,7 +153,7 @@ async def wait_healthy(bot: BotProcess, timeout: float = 90) -> None:  # noqa: A
     raise AssertionError(f"shard {bot.shard}'s process never became healthy")
 
 
-async def test_two_processes_serve_their_own_shards_on_one_database(two_processes):
+async def test_two_processes_serve_their_own_shards_on_one_database(two_processes, shared_database):
     server, (first, second) = two_processes
     world = server.world
     third = list(world.guilds.values())[-1]
@@ -209,3 +215,14 @@ async def test_two_processes_serve_their_own_shards_on_one_database(two_processe
         assert f"<@{world.member.id}>" in text and "1 game ·" in text and "/1 correct" in text, text
     assert "No trivia scores here yet" in await board(third_general)
     assert await first.handled("trivia leaderboard") == 1 and await second.handled("trivia leaderboard") == 2
+
+    # Both processes wrote to the one database: each server's game and the other server's story.
+    target = shared_database.get("DATABASE_URL") or shared_database["DATABASE_PATH"]
+    async with Store.open(target) as store:
+        for guild in (world.guild, world.other_guild):
+            top = (await trivia_repo.leaderboard(store, guild.id)).top
+            assert [(row.user_id, row.answered) for row in top] == [(world.member.id, 1)]
+        rows = await store.db.execute_fetchall(
+            "SELECT guild_id FROM stories WHERE title = ?", ("The Lighthouse Keeper's Daughter",)
+        )
+        assert [row[0] for row in rows] == [world.other_guild.id]
