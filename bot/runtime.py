@@ -1,4 +1,4 @@
-"""The running bot: a `commands.Bot` that loads stories and cogs, syncs commands, and handles errors.
+"""The running bot: a `commands.AutoShardedBot` that loads stories and cogs, syncs commands, and handles errors.
 
 `run_cli()` is what `python -m bot run` calls; `serve()` runs one bot until a signal stops it.
 """
@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import gc
 import hashlib
 import json
@@ -13,6 +14,7 @@ import logging
 import os
 import pkgutil
 import signal
+import socket
 import sqlite3
 import sys
 import time
@@ -398,8 +400,12 @@ class StoryBot(commands.AutoShardedBot):
         try:
             await server.start()
         except OSError as exc:
+            # An address that does not resolve or is not this machine's is the host's fault; a taken
+            # or forbidden port the port's.
+            wrong_host = isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL
+            variable = "METRICS_HOST" if wrong_host else "METRICS_PORT"
             raise ConfigError(
-                "METRICS_PORT",
+                variable,
                 f"cannot listen on {self.settings.metrics_host}:{self.settings.metrics_port}: {exc.strerror or exc}",
             ) from None
         self.metrics_server = server

@@ -149,3 +149,20 @@ async def test_uploads_in_progress_counts_an_upload_being_fetched(make_storybot,
         preview = await handle.reply(timeout=30)
         assert "story:confirm" in preview.custom_ids(), preview.text()
         assert value(await scrape(port), "storybot_uploads_in_progress") == 0
+
+
+# 192.0.2.1 (TEST-NET-1) is no address of this machine: binding it fails at once, without any traffic.
+@pytest.mark.parametrize(("host", "variable"), [("192.0.2.1", "METRICS_HOST"), ("127.0.0.1", "METRICS_PORT")])
+async def test_a_metrics_address_that_cannot_be_used_names_its_variable(make_storybot, host, variable):
+    from bot.config import ConfigError
+
+    blocker = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = blocker.sockets[0].getsockname()[1]
+    try:
+        with pytest.raises(AssertionError, match=r"bot\.start\(\) ended") as failed:
+            async with make_storybot(overrides={"metrics_port": port, "metrics_host": host}, check=False):
+                pass
+    finally:
+        blocker.close()
+    error = failed.value.__cause__
+    assert isinstance(error, ConfigError) and error.variable == variable
