@@ -8,6 +8,7 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.config import ConfigError
 from bot.metrics import MetricsServer, ShardState
 
 WITH_METRICS = {"metrics_port": 0}
@@ -154,8 +155,6 @@ async def test_uploads_in_progress_counts_an_upload_being_fetched(make_storybot,
 # 192.0.2.1 (TEST-NET-1) is no address of this machine: binding it fails at once, without any traffic.
 @pytest.mark.parametrize(("host", "variable"), [("192.0.2.1", "METRICS_HOST"), ("127.0.0.1", "METRICS_PORT")])
 async def test_a_metrics_address_that_cannot_be_used_names_its_variable(make_storybot, host, variable):
-    from bot.config import ConfigError
-
     blocker = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
     port = blocker.sockets[0].getsockname()[1]
     try:
