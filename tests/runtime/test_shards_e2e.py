@@ -134,7 +134,7 @@ async def two_processes(tmp_path: Path, shared_database) -> AsyncIterator[tuple[
                 _, stderr = await asyncio.wait_for(bot.process.communicate(), 30)
                 log = stderr.decode()
                 assert bot.process.returncode == 0, log[-3000:]
-                assert "Traceback" not in log and " ERROR " not in log, log[-3000:]
+                assert "Traceback" not in log and "[ERROR" not in log, log[-3000:]
         server.assert_clean()
 
 
