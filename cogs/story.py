@@ -57,6 +57,7 @@ from bot.store.records import StoredStory
 from bot.store.stories import find_by_content, find_by_title, get_story
 from bot.upload_worker import PARALLEL_UPLOADS, STORE_DIED, Preview, UploadWorkers
 from bot.views import StoryView
+from cogs.character import send_story_stats
 
 log = logging.getLogger(__name__)
 
@@ -384,6 +385,13 @@ class StoryLibrary(commands.Cog):
         await interaction.response.send_message(
             embed=info_embed(details, line), allowed_mentions=NO_MENTIONS
         )
+
+    @story.command(name="stats", description="A story's figures and a chart of who speaks how much")
+    @app_commands.describe(story="The story (start typing its title)")
+    @app_commands.autocomplete(story=story_autocomplete)
+    async def stats(self, interaction: discord.Interaction, story: str) -> None:
+        found = await resolve_story(self.store, audience_of(interaction), story)
+        await send_story_stats(interaction, self.store, found)
 
     @story.command(name="add", description="Add a story file (.txt, .md, .html, .epub) to this server's library")
     @app_commands.describe(file="The story file", title="A title for it (default: the file's own)")

@@ -15,6 +15,7 @@ LITBANK = ROOT.parent / "shared" / "corpora" / "litbank"
 TINY = {
     "attribution.py": ["DaisyMiller", "1155_the_secret_adversary"],
     "autocomplete.py": ["--stories", "50", "--queries", "20"],
+    "charts.py": ["--chapters", "5"],
     "e2e.py": ["--count", "20", "--concurrency", "4"],
     "hot_paths.py": ["--calls", "5"],
     "ingest.py": ["--mb", "1", "--processes", "1"],

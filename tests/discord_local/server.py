@@ -90,6 +90,25 @@ class ApiError(Exception):
         return body
 
 
+def _link_attachments(embeds: list[dict[str, Any]], attachments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """As Discord does: an embed image or thumbnail at `attachment://NAME` shows the message's
+    attachment of that name (its URL replaces the reference); an unknown name shows nothing."""
+    by_name = {a["filename"]: a for a in attachments}
+    linked = []
+    for embed in embeds:
+        embed = dict(embed)
+        for key in ("image", "thumbnail"):
+            url = (embed.get(key) or {}).get("url", "")
+            if url.startswith("attachment://"):
+                found = by_name.get(url.removeprefix("attachment://"))
+                if found is None:
+                    embed.pop(key)
+                else:
+                    embed[key] = {"url": found["url"], "proxy_url": found["proxy_url"]}
+        linked.append(embed)
+    return linked
+
+
 def _not_found(what: str, code: int) -> ApiError:
     return ApiError(404, code, f"Unknown {what}")
 
@@ -916,6 +935,7 @@ class LocalDiscord(UserActions):
             "type": message_type,
             "flags": flags,
         }
+        data["embeds"] = _link_attachments(data["embeds"], data["attachments"])
         if body.get("message_reference"):
             ref = body["message_reference"]
             data["message_reference"] = {**ref, "channel_id": str(channel.id)}
@@ -969,6 +989,7 @@ class LocalDiscord(UserActions):
             data["attachments"] = self._message_attachments(body, files, data["attachments"])
         if body.get("flags") is not None:
             data["flags"] = (body["flags"] & ~(EPHEMERAL | LOADING)) | (data["flags"] & EPHEMERAL)
+        data["embeds"] = _link_attachments(data["embeds"], data["attachments"])
         merged = {k: data[k] for k in ("content", "embeds", "components", "flags", "attachments")}
         self._reject_if(limits.check_message(merged), "message-limits", where)
         if not msg.loading:

@@ -118,3 +118,13 @@ async def test_user_send_opens_a_dm(server, run_bot):
     await handle.reply()
     dm = world.dm_with(world.admin)
     assert [m.content for m in server.messages_in(dm)] == ["psst"]
+
+
+async def test_embed_images_at_attachment_urls_show_the_attached_file(server, run_bot):
+    bot = await run_bot(plain_bot())
+    channel = bot.get_channel(server.world.general.id)
+    embed = discord.Embed(title="chart").set_image(url="attachment://chart.png")
+    embed.set_thumbnail(url="attachment://missing.png")
+    sent = await channel.send(embed=embed, file=discord.File(io.BytesIO(b"\x89PNG"), filename="chart.png"))
+    assert sent.embeds[0].image.url == sent.attachments[0].url
+    assert sent.embeds[0].thumbnail.url is None  # no attachment of that name: nothing is shown

@@ -36,6 +36,7 @@ AUTOCOMPLETES = [
     ("quote", "story"), ("quote", "character"), ("excerpt", "story"), ("search", "story"),
     ("read", "story"), ("read", "chapter"), ("continue", "story"), ("story info", "story"),
     ("trivia start", "story"), ("trivia leaderboard", "story"),
+    ("character", "name"), ("character", "story"), ("story stats", "story"),
 ]
 
 
@@ -84,6 +85,7 @@ async def test_text_options_with_hostile_values_get_an_answer_not_an_apology(sto
         ("quote", {"contains": value}),
         ("quote", {"story": NARUTO, "contains": value}),
         ("quote", {"character": value}),
+        ("character", {"name": value}),
         ("search", {"text": value}),
         ("search", {"text": value, "story": NARUTO}),
     ]
@@ -98,6 +100,7 @@ async def test_hostile_story_names_are_refused_with_a_short_message(storybot, va
         ("quote", {"story": value}), ("excerpt", {"story": value}), ("search", {"text": "naruto", "story": value}),
         ("read", {"story": value}), ("continue", {"story": value}), ("story info", {"story": value}),
         ("trivia start", {"story": value, "questions": 1}), ("trivia leaderboard", {"story": value}),
+        ("character", {"name": "Naruto", "story": value}), ("story stats", {"story": value}),
     ]
     for command, options in runs:
         reply = await run_typed(storybot, command, options)
