@@ -77,3 +77,16 @@ async def test_start_and_stop_clear_only_its_own_servers_waiting_uploads(
         assert sorted(p.name for p in folder.iterdir()) == sorted([theirs.name, unnamed.name])
         mine.write_bytes(b"an upload waiting for Confirm when the bot stops")
     assert sorted(p.name for p in folder.iterdir()) == sorted([theirs.name, unnamed.name])
+
+
+async def test_without_shard_settings_it_runs_every_shard_discord_recommends(make_storybot, sharded_discord):
+    # discord.py waits 5 s before the second IDENTIFY (Discord's identify rate), so this takes 5 s.
+    world = sharded_discord.world
+    async with make_storybot(server=sharded_discord) as storybot:
+        bot = storybot.bot
+        assert bot.shard_count == 2
+        assert sorted(i["shard"] for i in sharded_discord.gateway.identifies) == [[0, 2], [1, 2]]
+        assert {g.id: g.shard_id for g in bot.guilds} == {world.guild.id: 0, world.other_guild.id: 1}
+        assert bot.owns_guild(world.guild.id) and bot.owns_guild(world.other_guild.id)
+        for channel in (world.general, world.other_general):
+            assert (await (await sharded_discord.run_command(world.member, channel, "help")).reply()).ephemeral
