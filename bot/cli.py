@@ -27,6 +27,7 @@ from bot.store.loader import (
     load_paths,
     read_toml_metadata,
     story_files,
+    toml_metadata,
 )
 
 log = logging.getLogger(__name__)
@@ -109,9 +110,7 @@ def parse_command(path: Path, *, as_json: bool) -> int:
     except BadStoryFile as exc:
         raise UsageError(str(exc)) from exc
     # What the file says of itself, the .toml beside it overriding (as `ingest` stores them).
-    metadata = Metadata(**{k: v for k, v in overrides.items() if k != "source"}).merged(
-        upload.metadata.merged(Metadata(summary=upload.story.summary))
-    )
+    metadata = toml_metadata(overrides).merged(upload.metadata.merged(Metadata(summary=upload.story.summary)))
     story = upload.story
     if metadata.title and metadata.title != story.title:
         story = dataclasses.replace(story, title=metadata.title)

@@ -33,6 +33,9 @@ T = TypeVar("T")
 
 TITLE_LIMIT = 200
 SUMMARY_LIMIT = 1_000  # the preview shows 600 characters; the rest would only cross the pipe
+# An AO3 work may carry a few hundred tags, each up to 150 characters; more than this is spam.
+TAGS_LIMIT = 200
+URL_LIMIT = 2_000
 MAIN_CHARACTERS_SHOWN = 6
 # Parsing a large upload takes seconds of CPU; more than this many at once would only queue on the cores.
 PARALLEL_UPLOADS = 2
@@ -45,6 +48,11 @@ WORKER_DIED = "Reading that file stopped unexpectedly; please try again, or try 
 STORE_DIED = "Storing that story stopped unexpectedly, so nothing was added; please try again."
 CHANGED = "That file read differently the second time, so nothing was added; please run `/story add` again."
 _PR_SET_PDEATHSIG = 1
+
+
+def _clean_tags(tags: tuple[str, ...]) -> tuple[str, ...]:
+    cleaned = (clean_title(tag) for tag in tags[:TAGS_LIMIT])
+    return tuple(dict.fromkeys(tag for tag in cleaned if tag))
 
 
 def clean_title(raw: str | None) -> str | None:
@@ -66,6 +74,9 @@ class Preview:
     rating: str | None
     summary: str | None
     content_hash: str
+    tags: tuple[str, ...]
+    language: str | None
+    url: str | None
     kind: str
     chapters: int
     words: int
@@ -93,6 +104,9 @@ def _summarise(upload: Upload, filename: str, title: str | None) -> Preview:
         rating=clean_title(meta.rating),
         summary=story.summary[:SUMMARY_LIMIT] if story.summary else None,
         content_hash=upload.content_hash,
+        tags=_clean_tags(meta.tags),
+        language=clean_title(meta.language),
+        url=meta.source[:URL_LIMIT] if meta.source else None,
         kind=upload.kind,
         chapters=len(story.chapters),
         words=sum(len(p.split()) for c in story.chapters for p in c.paragraphs),
@@ -159,6 +173,9 @@ async def _store(
             fandom=preview.fandom,
             rating=preview.rating,
             source=filename[:TITLE_LIMIT],
+            tags=preview.tags,
+            language=preview.language,
+            url=preview.url,
             token=token,
         )
     return Stored(stored, time.perf_counter() - started)

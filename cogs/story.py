@@ -6,8 +6,10 @@ uploader, and stored only when they press Confirm. Adding and removing need Mana
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
+import re
 import shutil
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -65,6 +67,14 @@ DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=60)
 DOWNLOAD_CHUNK = 256 * 1024
 PREVIEW_TIMEOUT = 600.0
 UPLOADS_SUFFIX = "-uploads"  # the folder beside the database: storybot.db-uploads, like its -wal file
+# /story info's share of Discord's 6,000-character embed for what the file says of itself.
+TAGS_SHOWN = 500
+URL_SHOWN = 300
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::\d+)?(?:/[A-Za-z0-9\-._~/?#&=%+,;!$']*)?")
+# Ratings an uploader can give a story in its preview: as stored (the age gate's letters) and as shown.
+RATINGS = (("G", "General Audiences"), ("T", "Teen And Up Audiences"), ("M", "Mature"), ("E", "Explicit"))
+NOT_RATED = "unrated"
+AS_THE_FILE_SAYS = "file"
 
 
 def _require_manager(interaction: discord.Interaction) -> None:
@@ -126,8 +136,9 @@ def preview_embed(preview: Preview, filename: str) -> discord.Embed:
         embed.add_field(name="Author", value=safe(preview.author, 200))
     if preview.fandom:
         embed.add_field(name="Fandom", value=safe(preview.fandom, 200))
-    if preview.rating:
-        embed.add_field(name="Rating", value=safe(preview.rating, 50))
+    embed.add_field(name="Rating", value=safe(preview.rating or "unrated", 50))
+    if preview.tags:
+        embed.add_field(name="Tags", value=_fit_lines([safe(t, 100) for t in preview.tags], TAGS_SHOWN, ", "), inline=False)
     cast = ", ".join(f"{safe(name, 80)} ({lines})" for name, lines in preview.main_characters)
     embed.add_field(name="Main characters", value=truncate(cast or "None found", EMBED_FIELD_VALUE_LIMIT), inline=False)
     embed.set_footer(text=plain(f"From {filename} · only you can confirm", 200))
@@ -203,6 +214,13 @@ def info_embed(details: StoryDetails, bookmark_line: str | None) -> discord.Embe
         who = f"<@{story.added_by}>" if story.added_by else "someone"
         origin = f"Added by {who} on {_when(story.added_at)}"
     embed.add_field(name="Source", value=origin)
+    if details.language:
+        embed.add_field(name="Language", value=safe(details.language, 50))
+    link = _link(details.url)
+    if link:
+        embed.add_field(name="Published at", value=link)
+    if details.tags:
+        embed.add_field(name="Tags", value=_fit_lines([safe(t, 100) for t in details.tags], TAGS_SHOWN, ", "), inline=False)
     chapter_lines = [
         safe(chapter_label(c.number, c.title, c.index + 1), 120) + f" · {_number(c.word_count)} words"
         for c in details.chapters
@@ -219,17 +237,25 @@ def info_embed(details: StoryDetails, bookmark_line: str | None) -> discord.Embe
     return embed
 
 
-def _fit_lines(lines: list[str], limit: int) -> str:
+def _fit_lines(lines: list[str], limit: int, separator: str = "\n") -> str:
     """As many whole lines as fit in `limit`, then "… and N more"."""
     shown: list[str] = []
     used = 0
     for i, line in enumerate(lines):
-        tail = f"\n… and {len(lines) - i} more"
-        if used + len(line) + 1 + len(tail) > limit:
-            return "\n".join(shown) + tail
+        tail = f"{separator}… and {len(lines) - i} more"
+        if used + len(line) + len(separator) + len(tail) > limit:
+            return separator.join(shown) + tail
         shown.append(line)
-        used += len(line) + 1
-    return "\n".join(shown)
+        used += len(line) + len(separator)
+    return separator.join(shown)
+
+
+def _link(url: str | None) -> str | None:
+    """A story's address as Discord links it, or None when it is not a plain web address (the file
+    is untrusted: no markdown, mentions or spaces get through)."""
+    if url and len(url) <= URL_SHOWN and _PLAIN_URL.fullmatch(url):
+        return url
+    return None
 
 
 class LibraryPager(StoryView):
@@ -320,6 +346,55 @@ class ConfirmView(StoryView):
         if self.on_end is not None:
             on_end, self.on_end = self.on_end, None
             await on_end()
+
+
+class UploadConfirmView(ConfirmView):
+    """The upload preview's Confirm / Cancel, with a menu for the rating the story is stored with:
+    the file's by default, which the uploader may correct (it decides who sees the story)."""
+
+    def __init__(
+        self,
+        owner_id: int,
+        preview: Preview,
+        filename: str,
+        store: Callable[[Preview, discord.Interaction], Awaitable[str]],
+        *,
+        on_end: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        super().__init__(owner_id, self._store, on_end=on_end)
+        self.preview = preview
+        self.filename = filename
+        self.store_as = store
+        self.file_rating = preview.rating
+        self._sync_ratings()
+
+    async def _store(self, interaction: discord.Interaction) -> str:
+        return await self.store_as(self.preview, interaction)
+
+    def _sync_ratings(self) -> None:
+        current = self.preview.rating
+        options = [(letter, f"{letter} · {name}") for letter, name in RATINGS]
+        if self.file_rating and self.file_rating not in dict(RATINGS):
+            options.insert(0, (AS_THE_FILE_SAYS, f"{self.file_rating} (as the file says)"))
+        options.append((NOT_RATED, "Not rated"))
+        chosen = AS_THE_FILE_SAYS if current and current not in dict(RATINGS) else current or NOT_RATED
+        self.rating.options = [
+            discord.SelectOption(label=plain(label, 100), value=value, default=value == chosen)
+            for value, label in options
+        ]
+
+    @discord.ui.select(custom_id="story:rating", placeholder="Rating", min_values=1, max_values=1)
+    async def rating(self, interaction: discord.Interaction, select: discord.ui.Select) -> None:
+        if self.done:
+            await interaction.response.defer()
+            return
+        value = select.values[0]
+        rating = self.file_rating if value == AS_THE_FILE_SAYS else None if value == NOT_RATED else value
+        self.preview = dataclasses.replace(self.preview, rating=rating)
+        self._sync_ratings()
+        await interaction.response.edit_message(
+            embed=preview_embed(self.preview, self.filename), view=self, allowed_mentions=NO_MENTIONS
+        )
 
 
 class StoryLibrary(commands.Cog):
@@ -417,9 +492,11 @@ class StoryLibrary(commands.Cog):
             # The file waits for Confirm, Cancel or the timeout: Confirm has a worker parse it again
             # and store the story itself, so the parsed story never crosses into this process and the
             # write never occupies the bot's connection.
-            view = ConfirmView(
+            view = UploadConfirmView(
                 interaction.user.id,
-                functools.partial(self._store_upload, preview, path, interaction.guild_id, file.filename),
+                preview,
+                file.filename,
+                functools.partial(self._store_upload, path, interaction.guild_id, file.filename),
                 on_end=functools.partial(_delete, path),
             )
             view.message = await interaction.edit_original_response(
@@ -461,7 +538,7 @@ class StoryLibrary(commands.Cog):
         return [app_commands.Choice(name=plain(s.title, CHOICE_NAME_LIMIT), value=str(s.id)) for s in found]
 
     async def _store_upload(
-        self, preview: Preview, path: Path, guild_id: int, filename: str, interaction: discord.Interaction
+        self, path: Path, guild_id: int, filename: str, preview: Preview, interaction: discord.Interaction
     ) -> str:
         _require_manager(interaction)
         try:

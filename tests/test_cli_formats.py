@@ -154,6 +154,42 @@ def test_ingest_stores_the_file_metadata_unless_the_toml_gives_its_own(tmp_path:
     assert rows == [("From the Page", "inkfox", "Naruto", "T"), ("Overridden", "toml author", "Naruto", "M")]
 
 
+def test_ingest_stores_tags_language_and_address_from_the_file_or_the_toml(tmp_path: Path) -> None:
+    sample = Path(__file__).parent / "library" / "samples" / "ao3_download.html"
+    (tmp_path / "bell.html").write_bytes(sample.read_bytes())
+    (tmp_path / "retold.html").write_bytes(sample.read_bytes().replace(b"Mara", b"Maren"))
+    (tmp_path / "retold.toml").write_text(
+        'rating = "Teen And Up Audiences"\ntags = ["Retelling", " ", "Retelling", "Sea"]\nlanguage = "en-GB"\n'
+        'url = "https://example.org/retold"\n'
+    )
+    db = tmp_path / "bot.db"
+    result = run_cli("ingest", tmp_path / "bell.html", tmp_path / "retold.html", db=db, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = sqlite3.connect(db).execute("SELECT rating, tags, language, url, source FROM stories ORDER BY id").fetchall()
+    assert [(r[0], json.loads(r[1])[-2:], r[2], r[3], r[4]) for r in rows] == [
+        ("M", ["Coastal Town", "Found Family"], "English", "https://archiveofourown.org/works/12345678", "bell.html"),
+        ("T", ["Retelling", "Sea"], "en-GB", "https://example.org/retold", "retold.html"),
+    ]
+    # A changed .toml updates the row of an unchanged text without parsing it again.
+    (tmp_path / "retold.toml").write_text('rating = "Explicit"\ntags = ["Sea"]\n')
+    result = run_cli("ingest", tmp_path / "retold.html", db=db, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sqlite3.connect(db).execute("SELECT rating, tags FROM stories WHERE source = 'retold.html'").fetchall() == [
+        ("E", '["Sea"]')
+    ]
+
+
+def test_a_toml_with_tags_that_are_not_a_list_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "road.epub"
+    path.write_bytes(epub_bytes())
+    (tmp_path / "road.toml").write_text('tags = "one, two"\n')
+    assert main(["parse", str(path)]) == 2
+    assert "'tags' must be a list of text" in capsys.readouterr().err
+    (tmp_path / "road.toml").write_text('tags = ["Team Seven"]\nurl = "https://example.org/road"\nrating = "Mature"\n')
+    metadata = parse_json(path, capsys)["metadata"]
+    assert (metadata["tags"], metadata["source"], metadata["rating"]) == (["Team Seven"], "https://example.org/road", "M")
+
+
 def test_markdown_front_matter_is_metadata_not_story(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "road.md"
     path.write_bytes(b"---\ntitle: The Long Road\nauthor: inkfox\nlang: en\ntags: [Team Seven, Missions]\n---\n\n" + MARKDOWN)

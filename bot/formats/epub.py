@@ -294,7 +294,12 @@ def convert_epub(data: bytes, *, limits: EpubLimits = DEFAULT_LIMITS) -> tuple[s
             if part.kind == "generic" and len(part.chapters) == 1 and part.chapters[0].title is None and labels.get(path):
                 # A chapter document without a heading (calibre splits books so): the contents name it.
                 part.chapters[0] = dataclasses.replace(part.chapters[0], title=labels[path])
-            merged.metadata = merged.metadata.merged(part.metadata if part.kind != "generic" else Metadata())
+            if part.kind == "ao3":
+                # AO3's preface tells its tags apart; its OPF lumps them (rating and "Fanworks" too)
+                # into dc:subject.
+                merged.metadata = part.metadata.merged(merged.metadata)
+            elif part.kind != "generic":
+                merged.metadata = merged.metadata.merged(part.metadata)
             merged.front_notes.extend(part.front_notes)
             if not merged.chapters and not part.chapters:
                 merged.front_matter.extend(part.front_matter)

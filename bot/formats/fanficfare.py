@@ -124,12 +124,51 @@ def _byline(heading: Element | None) -> dict[str, str | None]:
     }
 
 
-def _chapter_body(container: Element) -> tuple[str, ...]:
-    """A chapter's paragraphs without the site's own heading that FanFicFare keeps at its top."""
+@dataclass(slots=True)
+class _Body:
+    """A chapter container's story paragraphs and the notes FanFicFare put around them."""
+
+    paragraphs: list[str]
+    before: list[str]
+    after: list[str]
+
+
+def _notes(box: Element) -> list[str]:
+    """The notes in one `fff_chapter_notes` box: each `<b>` label names the note after it
+    ("Summary for the Chapter:", "Notes for the Chapter:", "Author's Note:"; the labels are
+    FanFicFare settings, so only "summary" in one is relied on)."""
+    notes: list[str] = []
+    label = ""
+    for child in box.children:
+        if not isinstance(child, Element):
+            continue
+        if child.tag in ("b", "strong"):
+            label = text_of(child).casefold()
+            continue
+        text = " ".join(b.text for b in blocks_of(child) if b.kind != "hr")
+        if text:
+            notes.append(f"Summary: {text}" if "summary" in label else text)
+        label = ""
+    return notes
+
+
+def _chapter_body(container: Element) -> _Body:
+    """A chapter's paragraphs without the site's own heading that FanFicFare keeps at its top, and
+    the chapter summaries and notes it copied from AO3 and other OTW archives (`fff_head_notes`
+    before the text, `fff_foot_notes` after) set apart."""
+    body = _Body([], [], [])
+    if "fff_chapter_notes" in container.classes:  # a box straight under the EPUB chapter's <body>
+        (body.after if "fff_foot_notes" in container.classes else body.before).extend(_notes(container))
+        return body
+    for node in list(container.iter()):
+        for child in [c for c in node.children if isinstance(c, Element) and "fff_chapter_notes" in c.classes]:
+            (body.after if "fff_foot_notes" in child.classes else body.before).extend(_notes(child))
+            node.children.remove(child)
     blocks = blocks_of(container)
     if blocks and blocks[0].kind == "h":
         blocks = blocks[1:]
-    return paragraphs_of(blocks)
+    body.paragraphs = list(paragraphs_of(blocks))
+    return body
 
 
 def page_chapters(root: Element) -> tuple[list[ChapterText], Metadata]:
@@ -151,9 +190,10 @@ def page_chapters(root: Element) -> tuple[list[ChapterText], Metadata]:
         if child.tag == "a" and _SECTION.match(child.attrs.get("name", "")):
             title = text_of(child) or None
         elif child.tag == "div" and title is not None:
-            paragraphs = _chapter_body(child)
-            if any(p != SCENE_BREAK for p in paragraphs):
-                chapters.append(ChapterText(title=title, paragraphs=paragraphs))
+            found = _chapter_body(child)
+            if any(p != SCENE_BREAK for p in found.paragraphs):
+                chapters.append(ChapterText(title=title, paragraphs=tuple(found.paragraphs),
+                                            notes_before=tuple(found.before), notes_after=tuple(found.after)))
             title = None
     return chapters, metadata
 
@@ -168,13 +208,20 @@ def epub_chapter(root: Element) -> ChapterText | None:
     body = root.find("body") or root
     heading = body.find("h3", cls="fff_chapter_title")
     title = text_of(heading) if heading else None
-    paragraphs: list[str] = []
+    found = _Body([], [], [])
     for child in body.children:
         if isinstance(child, Element) and child is not heading:
-            paragraphs.extend(_chapter_body(child) if child.tag == "div" else paragraphs_of(blocks_of(child)))
-    if not any(p != SCENE_BREAK for p in paragraphs):
+            if child.tag == "div":
+                part = _chapter_body(child)
+                found.paragraphs.extend(part.paragraphs)
+                found.before.extend(part.before)
+                found.after.extend(part.after)
+            else:
+                found.paragraphs.extend(paragraphs_of(blocks_of(child)))
+    if not any(p != SCENE_BREAK for p in found.paragraphs):
         return None
-    return ChapterText(title=title, paragraphs=tuple(paragraphs))
+    return ChapterText(title=title, paragraphs=tuple(found.paragraphs), notes_before=tuple(found.before),
+                       notes_after=tuple(found.after))
 
 
 def title_page_metadata(root: Element) -> Metadata:

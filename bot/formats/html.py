@@ -6,6 +6,7 @@ tree is built, so their text never reaches the story. Walks are iterative, so de
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import re
 from collections.abc import Iterator
@@ -65,7 +66,7 @@ class Element:
         while stack:
             node = stack.pop()
             yield node
-            stack.extend(c for c in reversed(node.children) if isinstance(c, Element))
+            stack.extend([c for c in node.children[::-1] if type(c) is Element])
 
     def find(self, tag: str | None = None, *, id: str | None = None, cls: str | None = None) -> Element | None:
         for node in self.iter():
@@ -160,11 +161,27 @@ class Block:
 def blocks_of(node: Element) -> list[Block]:
     """Paragraph-level blocks of `node` in order; a double <br> splits a paragraph, a single one wraps."""
     out: list[Block] = []
-    buffer: list[str] = []
+    buffer: list[str | None] = []  # text as it comes, None for a <br>
+    breaks = False  # whether the buffer holds a <br>
 
     def flush() -> None:
-        text = "".join(buffer)
+        nonlocal breaks
+        if not buffer:
+            return
+        if not breaks:
+            # Most paragraphs have no <br>: one split collapses their whitespace (a third of the
+            # whole conversion went into the general path below, run for every paragraph).
+            text = "".join(buffer)
+            buffer.clear()
+            if text.isspace():  # the line breaks between two tags
+                return
+            paragraph = " ".join(_WHITESPACE.split(text)).strip()
+            if paragraph:
+                out.append(Block("p", paragraph))
+            return
+        text = "".join("\n" if item is None else _WHITESPACE.sub(" ", item) for item in buffer)
         buffer.clear()
+        breaks = False
         for piece in _BREAKS.split(text):
             lines = [" ".join(_WHITESPACE.split(line)).strip() for line in piece.split("\n")]
             paragraph = "\n".join(line for line in lines if line)
@@ -175,7 +192,7 @@ def blocks_of(node: Element) -> list[Block]:
     while stack:
         item, closing = stack.pop()
         if isinstance(item, str):
-            buffer.append(_WHITESPACE.sub(" ", item))
+            buffer.append(item)
             continue
         if closing:
             flush()
@@ -185,7 +202,8 @@ def blocks_of(node: Element) -> list[Block]:
         if tag in _SKIPPED_IN_TEXT or "landmark" in item.classes or item.id == "title-block-header":
             continue
         if tag == "br":
-            buffer.append("\n")
+            buffer.append(None)
+            breaks = True
         elif tag == "hr":
             flush()
             out.append(Block("hr"))
@@ -253,9 +271,34 @@ def _label(node: Element) -> tuple[str, str] | None:
     return _AO3_LABELS.get(text)
 
 
+# AO3's pointers to notes placed after the text; in its HTML they are `endnote-link` divs.
+_SEE_THE_END = re.compile(r"^See the end of the (?:chapter|work) for\b", re.IGNORECASE)
+# What stands for story text in a class-less AO3 document (below).
+_TEXT_BLOCKS = frozenset("p blockquote ul ol table pre hr center".split())
+
+
+def _ao3_part_holders(root: Element) -> set[int]:
+    """The ids of the elements holding AO3's own parts (a chapter heading, or a labelled note)
+    rather than only story text: a heading below them, or a label paragraph right before a
+    blockquote. One pass, children before parents, so deep nesting costs no more than a flat page."""
+    holders: set[int] = set()
+    for node in reversed(list(root.iter())):
+        elements = [c for c in node.children if isinstance(c, Element)]
+        if any(c.tag in ("h1", "h2", "h3") or id(c) in holders for c in elements) or any(
+            a.tag == "p" and b.tag == "blockquote" and _label(a) for a, b in itertools.pairwise(elements)
+        ):
+            holders.add(id(node))
+    return holders
+
+
 def _ao3(root: Element) -> Extract:
     extract = Extract(kind="ao3")
     meta = Metadata()
+    # AO3 makes its EPUBs from its HTML download with calibre's ebook-convert, which renames every
+    # class (otwarchive's DownloadWriter): then only the ids (preface, chapters, afterword) and the
+    # labels are left to go by, and any other text in #chapters is the story's.
+    classless = not any("userstuff" in node.classes for node in root.iter())
+    holders = _ao3_part_holders(root) if classless else set()
     chapters: list[dict] = []
     pending: tuple[str, str] | None = None
     stack: list[tuple[Element, str]] = [(root, "body")]  # the region decides where notes go
@@ -292,7 +335,7 @@ def _ao3(root: Element) -> Extract:
             pending = ("summary", "before") if "summary" in classes else (
                 ("note", "after") if "end" in classes else ("note", "before")
             )
-        if node.tag == "blockquote" and "userstuff" in classes:
+        if node.tag == "blockquote" and ("userstuff" in classes or (classless and pending)):
             kind, position = pending or ("note", "before")
             pending = None
             text = _note(node)
@@ -314,6 +357,13 @@ def _ao3(root: Element) -> Extract:
             title = text_of(node)
             if title:
                 chapters.append({"title": title, "before": [], "after": [], "blocks": []})
+            continue
+        if classless and region == "body" and (
+            (node.tag == "div" and id(node) not in holders) or node.tag in _TEXT_BLOCKS
+        ):
+            blocks = [Block("hr")] if node.tag == "hr" else blocks_of(node)
+            if not (blocks and _SEE_THE_END.match(blocks[0].text)):
+                chapter()["blocks"].extend(blocks)
             continue
         if region == "body" and "userstuff" in classes and not (
             node.id == "chapters" and _holds_userstuff(node)

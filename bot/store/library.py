@@ -59,6 +59,9 @@ class StoryDetails:
     chapters: tuple[StoredChapter, ...]
     main_characters: tuple[StoredCharacter, ...]  # most lines first, only those who speak
     notes_set_aside: int
+    tags: tuple[str, ...] = ()  # as the file (or its .toml) gives them
+    language: str | None = None
+    url: str | None = None  # where the story was published
 
 
 # The counts, the clamped page and that page's stories in one round trip (a page past the end
@@ -89,7 +92,8 @@ _DETAILS_SQL = (
     "  FROM (SELECT * FROM chapters WHERE story_id = :story ORDER BY chapter_index)) END,"
     " (SELECT json_group_array(json_array(c.id, c.name, json((SELECT json_group_array(a.alias)"
     "   FROM (SELECT alias FROM aliases AS a WHERE a.character_id = c.id ORDER BY a.alias_key) AS a)),"
-    "  c.mentions, c.gender, c.lines)) FROM characters AS c WHERE c.story_id = :story AND c.lines > 0)"
+    "  c.mentions, c.gender, c.lines)) FROM characters AS c WHERE c.story_id = :story AND c.lines > 0),"
+    " (SELECT json_array(json(tags), language, url) FROM stories WHERE id = :story)"
 )
 
 
@@ -121,7 +125,7 @@ async def story_details(store: Store, story: StoredStory, *, main: int = MAIN_CH
     key = (story.id, story.content_hash)
     remembered = _CHAPTERS.setdefault(store, OrderedDict())
     known = remembered.get(key)
-    notes, listed, speakers = (await store.db.execute_fetchall(
+    notes, listed, speakers, described = (await store.db.execute_fetchall(
         _DETAILS_SQL, {"story": story.id, "chapters": known is None}
     ))[0]
     if known is None:
@@ -135,7 +139,8 @@ async def story_details(store: Store, story: StoredStory, *, main: int = MAIN_CH
         (StoredCharacter(c[0], story.id, c[1], tuple(c[2]), c[3], c[4], c[5]) for c in json.loads(speakers)),
         key=lambda c: (-c.lines, -c.mentions, c.name.casefold()),
     )
-    return StoryDetails(story, known, tuple(cast[:main]), notes)
+    tags, language, url = json.loads(described) if described else ([], None, None)
+    return StoryDetails(story, known, tuple(cast[:main]), notes, tuple(tags), language, url)
 
 
 async def find_duplicate(store: Store, guild_id: int, content_hash: str) -> StoredStory | None:
@@ -169,6 +174,9 @@ async def add_story(
     fandom: str | None = None,
     rating: str | None = None,
     source: str | None = None,
+    tags: tuple[str, ...] = (),
+    language: str | None = None,
+    url: str | None = None,
     token: str | None = None,
 ) -> StoredStory:
     """Store an upload: staged invisibly in short transactions (bot/store/loader.py), then shown in
@@ -187,6 +195,9 @@ async def add_story(
         fandom=fandom,
         rating=rating,
         source=source,
+        tags=tags,
+        language=language,
+        url=url,
         added_by=added_by,
         token=token or secrets.token_hex(8),
     )

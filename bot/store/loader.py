@@ -11,6 +11,7 @@ import asyncio
 import bisect
 import contextlib
 import itertools
+import json
 import logging
 import multiprocessing
 import threading
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.formats import SUPPORTED_EXTENSIONS, Metadata, UploadRejected, read_upload
+from bot.formats.manuscript import short_rating
 from bot.parsing import content_hash
 from bot.parsing.model import NotAStory, Story
 from bot.store.connection import Store
@@ -34,7 +36,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-METADATA_FIELDS = ("title", "author", "fandom", "rating", "source")
+METADATA_FIELDS = ("title", "author", "fandom", "rating", "source", "language", "url")
+# In a .toml beside a story file: a list of text, not text.
+LIST_FIELDS = ("tags",)
 
 FileProgress = Callable[[Path, int, int], None]
 """Called on the event loop as a file is parsed and stored: (file, bytes done, file size)."""
@@ -59,7 +63,18 @@ class StoryMetadata:
     author: str = "unknown"
     fandom: str | None = None
     rating: str | None = None
-    source: str | None = None
+    source: str | None = None  # the bundled file's name (or its .toml's `source`): how it is told apart
+    tags: tuple[str, ...] = ()
+    language: str | None = None
+    url: str | None = None  # where the story was published, as the file or .toml gives it
+
+    @classmethod
+    def from_row(cls, row) -> StoryMetadata:
+        """From a stories row holding _METADATA_COLUMNS."""
+        return cls(
+            row["title"], row["author"], row["fandom"], row["rating"], row["source"],
+            tuple(json.loads(row["tags"] or "[]")), row["language"], row["url"],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +222,9 @@ async def load_story(
     fandom: str | None = None,
     rating: str | None = None,
     source: str | None = None,
+    tags: tuple[str, ...] = (),
+    language: str | None = None,
+    url: str | None = None,
     content_hash: str,
     guild_id: int | None = None,
     added_by: int | None = None,
@@ -218,14 +236,17 @@ async def load_story(
     whose source matches an existing bundled story with other content replaces it, keeping its id.
     """
     rows = await asyncio.to_thread(_build_rows, story)
-    meta = StoryMetadata(title, author, fandom, rating, source)
+    meta = StoryMetadata(title, author, fandom, rating, source, tuple(tags), language, url)
     story_id, _ = await _write(store, story.summary, rows, meta, content_hash, guild_id, added_by)
     return story_id
 
 
+_METADATA_COLUMNS = "title, author, fandom, rating, source, tags, language, url"
+
+
 async def _find_by_hash(store: Store, scope: int, digest: str):
     async with store.db.execute(
-        "SELECT id, title, author, fandom, rating, source FROM stories WHERE scope = ? AND content_hash = ?",
+        f"SELECT id, {_METADATA_COLUMNS} FROM stories WHERE scope = ? AND content_hash = ?",
         (scope, digest),
     ) as cur:
         return await cur.fetchone()
@@ -237,20 +258,27 @@ async def _sync_metadata(store: Store, row, meta: StoryMetadata, guild_id: int |
     The same text under another source (a copy or a renamed file) changes nothing: the story
     keeps the source it was loaded from, which is how bundled stories are told apart.
     """
-    current = StoryMetadata(row["title"], row["author"], row["fandom"], row["rating"], row["source"])
+    current = StoryMetadata.from_row(row)
     if guild_id is not None or current == meta or current.source != meta.source:
         return "unchanged"
     await store.db.execute(
-        "UPDATE stories SET title = ?, title_key = ?, author = ?, fandom = ?, rating = ? WHERE id = ?",
-        (meta.title, _key(meta.title), meta.author, meta.fandom, meta.rating, row["id"]),
+        "UPDATE stories SET title = ?, title_key = ?, author = ?, fandom = ?, rating = ?, tags = ?, language = ?,"
+        " url = ? WHERE id = ?",
+        (meta.title, _key(meta.title), meta.author, meta.fandom, meta.rating, _tags_json(meta.tags), meta.language,
+         meta.url, row["id"]),
     )
     return "updated"
 
 
 _STORY_WRITE_COLUMNS = (
     "title, title_key, author, fandom, rating, source, content_hash, summary, word_count,"
-    " chapter_count, paragraph_count, quote_count, paragraph_base, quote_base, added_by, added_at"
+    " chapter_count, paragraph_count, quote_count, paragraph_base, quote_base, added_by, added_at,"
+    " tags, language, url"
 )
+
+
+def _tags_json(tags: Sequence[str]) -> str:
+    return json.dumps(list(tags), ensure_ascii=False)
 
 
 def _story_values(
@@ -262,6 +290,7 @@ def _story_values(
         meta.title, _key(meta.title), meta.author, meta.fandom, meta.rating, meta.source, digest,
         summary, rows.word_count, len(rows.chapters), len(rows.paragraphs), len(rows.quotes),
         paragraph_base, quote_base, added_by, datetime.now(UTC).isoformat(timespec="seconds"),
+        _tags_json(meta.tags), meta.language, meta.url,
     )
 
 
@@ -487,6 +516,9 @@ async def stage_story(
     fandom: str | None = None,
     rating: str | None = None,
     source: str | None = None,
+    tags: tuple[str, ...] = (),
+    language: str | None = None,
+    url: str | None = None,
     added_by: int | None = None,
     token: str,
     chunk_chars: int = STAGE_CHUNK_CHARS,
@@ -498,7 +530,7 @@ async def stage_story(
     if guild_id <= 0:
         raise ValueError("only a guild's uploads are staged")
     rows = await asyncio.to_thread(_build_rows, story)
-    meta = StoryMetadata(title, author, fandom, rating, source)
+    meta = StoryMetadata(title, author, fandom, rating, source, tuple(tags), language, url)
     values = _story_values(meta, f"{STAGED_PREFIX}{token}", story.summary, rows, 0, 0, added_by)
     async with store.atomic():
         async with store.db.execute(
@@ -609,9 +641,9 @@ async def _delete_staged(store: Store, story_id: int, pause: float) -> None:
 # ---------------------------------------------------------------- files and folders
 
 
-def read_toml_metadata(story_file: Path) -> dict[str, str]:
-    """The .toml beside a story file (same name, .toml): its METADATA_FIELDS that are set.
-    BadStoryFile when it is not valid TOML or a field is not text."""
+def read_toml_metadata(story_file: Path) -> dict[str, str | tuple[str, ...]]:
+    """The .toml beside a story file (same name, .toml): its METADATA_FIELDS and LIST_FIELDS that
+    are set. BadStoryFile when it is not valid TOML or a field is not text (a list of text)."""
     toml_path = story_file.with_suffix(".toml")
     if not toml_path.exists():
         return {}
@@ -622,7 +654,27 @@ def read_toml_metadata(story_file: Path) -> dict[str, str]:
     for key in METADATA_FIELDS:
         if key in data and not isinstance(data[key], str):
             raise BadStoryFile(f"{toml_path}: '{key}' must be text")
-    return {key: data[key].strip() for key in METADATA_FIELDS if key in data and data[key].strip()}
+    for key in LIST_FIELDS:
+        if key in data and not (isinstance(data[key], list) and all(isinstance(v, str) for v in data[key])):
+            raise BadStoryFile(f"{toml_path}: '{key}' must be a list of text")
+    found: dict[str, str | tuple[str, ...]] = {
+        key: data[key].strip() for key in METADATA_FIELDS if key in data and data[key].strip()
+    }
+    for key in LIST_FIELDS:
+        values = tuple(dict.fromkeys(v.strip() for v in data.get(key, ()) if v.strip()))
+        if values:
+            found[key] = values
+    return found
+
+
+def toml_metadata(found: dict[str, str | tuple[str, ...]]) -> Metadata:
+    """A .toml's fields (read_toml_metadata) as a file's own Metadata holds them: its `url` is
+    Metadata.source (the .toml's `source` names the bundled file instead), its rating in one spelling."""
+    return Metadata(
+        title=found.get("title"), author=found.get("author"), fandom=found.get("fandom"),
+        rating=short_rating(found.get("rating")), tags=found.get("tags", ()), language=found.get("language"),
+        source=found.get("url"),
+    )
 
 
 def _read_file(path: Path) -> tuple[bytes, str, dict[str, str]]:
@@ -637,20 +689,26 @@ def _read_file(path: Path) -> tuple[bytes, str, dict[str, str]]:
     return data, content_hash(data), read_toml_metadata(path)
 
 
-def _metadata(path: Path, found: dict[str, str], story_title: str | None, inside: Metadata) -> StoryMetadata:
+def _metadata(
+    path: Path, found: dict[str, str | tuple[str, ...]], story_title: str | None, inside: Metadata
+) -> StoryMetadata:
     """The story row's metadata: the .toml's (`found`) first, then what the file says of itself.
 
     `source` stays the file's name unless the .toml gives one: it is how bundled stories are told
-    apart, so a source URL inside the file never replaces it.
+    apart, so a source URL inside the file is stored as `url` and never replaces it.
     """
+    given = toml_metadata(found).merged(inside)
     # Users never see file names as titles when anything better is known.
-    title = found.get("title") or story_title or path.stem.replace("_", " ").strip() or path.name
+    title = given.title if found.get("title") else story_title or path.stem.replace("_", " ").strip() or path.name
     return StoryMetadata(
         title=title[:200],
-        author=found.get("author") or inside.author or "unknown",
-        fandom=found.get("fandom") or inside.fandom,
-        rating=found.get("rating") or inside.rating,
+        author=given.author or "unknown",
+        fandom=given.fandom,
+        rating=given.rating,
         source=found.get("source", path.name),
+        tags=given.tags,
+        language=given.language,
+        url=given.source,
     )
 
 
@@ -787,7 +845,11 @@ async def _prepare(
         existing = await _find_by_hash(store, 0, digest)
         if existing is not None:
             # The text is unchanged, so what it said of itself is what was stored from it.
-            inside = Metadata(author=existing["author"], fandom=existing["fandom"], rating=existing["rating"])
+            kept = StoryMetadata.from_row(existing)
+            inside = Metadata(
+                author=kept.author, fandom=kept.fandom, rating=kept.rating, tags=kept.tags, language=kept.language,
+                source=kept.url,
+            )
             meta = _metadata(path, found, existing["title"], inside)
             async with store.atomic():
                 status = await _sync_metadata(store, existing, meta, None)

@@ -6,10 +6,12 @@ without FanFicFare installed (it is a test extra) the tests skip.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -150,3 +152,65 @@ def test_wrapped_titles_and_many_authors_read_alike_in_every_format(sid, tmp_pat
     if sid == 673:
         assert authors.pop().endswith("Author From List o")
     assert {len(upload.story.chapters) for upload in uploads.values()} == {9}
+
+
+# A chapter as FanFicFare's AO3 adapter hands it to the writers (base_otw_adapter.getChapterText:
+# a `story` div holding the head notes box, AO3's `userstuff module` text and the foot notes box,
+# each note a `<b>` label and AO3's blockquote). test1.com has no such chapter, so this one is put
+# in place of its first numbered chapter, inside the EPUB and HTML FanFicFare wrote.
+AO3_CHAPTER = """<div class="story"><div class="fff_chapter_notes fff_head_notes"><b>Summary for the Chapter:</b>\
+<blockquote class="userstuff">
+<p>Mara hears the bell for the first time.</p>
+</blockquote><b>Notes for the Chapter:</b><blockquote class="userstuff">
+<p>This one is short, sorry!</p>
+</blockquote></div><div class="userstuff module" role="article">
+<p>"Do you hear that?" Mara asked.</p>
+<p>Tobias set down his net and listened. "It's the old bell," he said.</p>
+</div><div class="fff_chapter_notes fff_foot_notes"><b>Notes for the Chapter:</b><blockquote class="userstuff">
+<p>Next chapter soon, I promise.</p>
+</blockquote></div></div>
+"""
+AO3_NOTES = [
+    (1, "before", "summary", "Mara hears the bell for the first time."),
+    (1, "before", "note", "This one is short, sorry!"),
+    (1, "after", "note", "Next chapter soon, I promise."),
+]
+
+
+def with_ao3_chapter(made: dict[str, Path], folder: Path) -> dict[str, Path]:
+    epub = folder / "ao3.epub"
+    with zipfile.ZipFile(made["epub"]) as original, zipfile.ZipFile(epub, "w") as copy:
+        for item in original.infolist():
+            data = original.read(item)
+            if item.filename == "OEBPS/file0002.xhtml":
+                page = data.decode()
+                start = page.index("<div>", page.index('class="fff_chapter_title"'))
+                data = (page[:start] + AO3_CHAPTER + page[page.index("</body>"):]).encode()
+            copy.writestr(item, data)
+    page = made["html"].read_text("utf-8")
+    start = page.index("<div>", page.index('<a name="section0002">'))
+    html = folder / "ao3.html"
+    html.write_text(page[:start] + AO3_CHAPTER + page[page.index('<a name="section0003">'):], "utf-8")
+    return {"epub": epub, "html": html}
+
+
+@pytest.mark.parametrize("fmt", ["epub", "html"])
+def test_ao3_chapter_summaries_and_notes_are_notes_of_their_kind(made, fmt, tmp_path, capsys) -> None:
+    printed = parsed(with_ao3_chapter(made, tmp_path)[fmt], capsys)
+    assert [(c["number"], c["title"]) for c in printed["chapters"]] == CONTENTS
+    # A note's text keeps the label the conversion gave it for the parser (`Summary:`, `A/N:`).
+    notes = [(n["chapter"], n["position"], n["kind"], re.sub(r"^(Summary|A/N): ", "", n["text"])) for n in printed["notes"]]
+    assert notes[1:] == AO3_NOTES
+    assert printed["chapters"][1]["scenes"][0]["paragraphs"] == [
+        '"Do you hear that?" Mara asked.', 'Tobias set down his net and listened. "It\'s the old bell," he said.',
+    ]
+    # The dialogue as in the same chapter typed out as plain text, notes and all.
+    equivalent = tmp_path / "same.txt"
+    equivalent.write_text("Chapter 1\n\n" + "\n\n".join(
+        ["Summary: Mara hears the bell for the first time.", "A/N: This one is short, sorry!",
+         *printed["chapters"][1]["scenes"][0]["paragraphs"], "A/N: Next chapter soon, I promise."]
+    ), encoding="utf-8")
+    expected = parsed(equivalent, capsys)
+    lines = [(q["text"], q["kind"], q["speaker"]) for q in printed["quotes"] if q["chapter"] == 1]
+    assert [q[0] for q in lines] == ["Do you hear that?", "It's the old bell,"]
+    assert lines == [(q["text"], q["kind"], q["speaker"]) for q in expected["quotes"]]

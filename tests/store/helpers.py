@@ -43,6 +43,13 @@ async def dump(store: Store) -> dict[str, list[tuple]]:
     return result
 
 
+async def without_added_at(store: Store, rows: list[tuple]) -> list[tuple]:
+    """`stories` rows of dump() without their added_at (the time each was written)."""
+    async with store.db.execute("SELECT * FROM stories LIMIT 0") as cur:
+        at = [d[0] for d in cur.description].index("added_at")
+    return [row[:at] + row[at + 1:] for row in rows]
+
+
 async def assert_lines_dense(store: Store) -> None:
     """The random-pick invariant: per scope, stories tile [0, total) with no gap or overlap."""
     async with store.db.execute("SELECT scope, paragraphs, quotes FROM scope_totals") as cur:
