@@ -1,13 +1,15 @@
 """How long database calls take: one hook the metrics set, which every engine reports to.
 
-`observe(seconds)` is all an engine calls (the SQLite store through `TimedConnection`; another
-engine around its own calls). Without an observer (no METRICS_PORT) a call costs one `is None` test.
+`observe(seconds)` is all an engine reports (the SQLite store through `TimedConnection`; another
+engine wraps its own calls in `with timed():`). Without an observer (no METRICS_PORT) a call costs
+one `is None` test.
 """
 from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,19 @@ def observe(seconds: float) -> None:
     """Report one database call that took `seconds`."""
     if _observer is not None:
         _observer(seconds)
+
+
+@contextmanager
+def timed() -> Iterator[None]:
+    """Report how long the block took as one database call (an engine wraps each call in it)."""
+    if _observer is None:
+        yield
+        return
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        observe(time.perf_counter() - started)
 
 
 def timing() -> bool:

@@ -10,6 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.config import ConfigError
 from bot.metrics import MetricsServer, ShardState
+from bot.store import timing
 
 WITH_METRICS = {"metrics_port": 0}
 
@@ -165,3 +166,18 @@ async def test_a_metrics_address_that_cannot_be_used_names_its_variable(make_sto
         blocker.close()
     error = failed.value.__cause__
     assert isinstance(error, ConfigError) and error.variable == variable
+
+
+def test_timed_reports_a_block_only_while_observed():
+    seen: list[float] = []
+    with timing.timed():
+        pass
+    timing.set_query_observer(seen.append)
+    try:
+        with timing.timed():
+            pass
+        with pytest.raises(ValueError), timing.timed():
+            raise ValueError("a failed call is timed too")
+    finally:
+        timing.set_query_observer(None)
+    assert len(seen) == 2 and all(0 <= s < 1 for s in seen)

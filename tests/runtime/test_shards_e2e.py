@@ -89,15 +89,19 @@ class BotProcess:
         async with aiohttp.ClientSession() as http, http.get(url) as response:
             return response.status, await response.text()
 
-    async def handled(self, command: str) -> float:
-        """How many times this process answered slash command `command`, from its /metrics."""
+    async def metric(self, name: str, **labels: str) -> float:
+        """The sum of the samples `name` with these labels on this process's /metrics."""
         _, text = await self.get("/metrics")
         return sum(
             sample.value
             for family in text_string_to_metric_families(text)
             for sample in family.samples
-            if sample.name == "storybot_interactions_total" and sample.labels["command"] == command
+            if sample.name == name and labels.items() <= sample.labels.items()
         )
+
+    async def handled(self, command: str) -> float:
+        """How many times this process answered slash command `command`."""
+        return await self.metric("storybot_interactions_total", command=command)
 
 
 @pytest.fixture
@@ -184,6 +188,9 @@ async def test_two_processes_serve_their_own_shards_on_one_database(two_processe
     assert "Lighthouse" not in await listed(world.general)  # shard 0's process
     assert "Lighthouse" not in await listed(third_general)  # shard 1's process, another server
     assert await first.handled("story list") == 1 and await second.handled("story list") == 2
+    # Each process timed its own database calls, whichever engine it runs on.
+    for bot in (first, second):
+        assert await bot.metric("storybot_database_query_seconds_count") > 0
 
     # A trivia game in a server of each shard at once; each stopped after one answer.
     for channel in (world.general, world.other_general):
