@@ -23,3 +23,34 @@ class RoundTrips:
 
     def __exit__(self, *exc: object) -> None:
         aiosqlite.Connection._execute = self._original  # type: ignore[method-assign]
+
+
+# A bot process can count its own: `python bench/_roundtrips.py bot run` runs `python -m bot run` with
+# the counter installed and prints the running total to stderr every REPORT_SECONDS, so a bench
+# driving it from another process (bench/e2e.py) can read round trips per interaction.
+REPORT_SECONDS = 0.1
+REPORT_PREFIX = "database round trips so far: "
+
+
+def _run_counted(argv: list[str]) -> None:
+    import runpy
+    import sys
+    import threading
+    import time
+
+    counter = RoundTrips().__enter__()
+
+    def report() -> None:
+        while True:
+            time.sleep(REPORT_SECONDS)
+            print(f"{REPORT_PREFIX}{counter.count}", file=sys.stderr, flush=True)
+
+    threading.Thread(target=report, name="round trip report", daemon=True).start()
+    sys.argv = [argv[0], *argv[1:]]
+    runpy.run_module(argv[0], run_name="__main__", alter_sys=True)
+
+
+if __name__ == "__main__":
+    import sys as _sys
+
+    _run_counted(_sys.argv[1:])

@@ -1,15 +1,21 @@
-"""End-to-end throughput: interactions/s and latency through the local Discord, bot in its own process.
+"""End-to-end throughput: interactions/s, latency and database round trips per interaction through
+the local Discord, bot in its own process, for /quote, /search, a page turn and /help.
 
-    .venv/bin/python bench/e2e.py [--count 5000] [--concurrency 20] [--command help]
+    .venv/bin/python bench/e2e.py [--count 5000] [--concurrency 20] [--command quote,search,page,help]
 
-The local Discord runs here; `python -m bot run` runs as a child process pointed at it. Latency is
-from INTERACTION_CREATE leaving the gateway to the bot's callback arriving over REST.
+The local Discord runs here; `python -m bot run` runs as a child process pointed at it, with
+bench/_roundtrips.py counting the jobs its database connections run (each a thread hop; background
+writes such as /quote cursors included). Latency is from INTERACTION_CREATE leaving the gateway to
+the bot's first callback arriving over REST. `--command "story list"` measures any command without
+options.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -19,26 +25,113 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.discord_local import LocalDiscord  # noqa: E402
+from _roundtrips import REPORT_PREFIX, REPORT_SECONDS  # noqa: E402
+
+from tests.discord_local import LocalDiscord, StoredMessage  # noqa: E402
 
 TARGET_RATE, TARGET_P99_MS = 500, 50
+# Issue 20's targets for /quote: >= 1,000/s, p99 < 30 ms, at most 2 round trips.
+QUOTE_RATE, QUOTE_P99_MS, QUOTE_TRIPS = 1000, 30, 2
+STORIES = ["Naruto: The Return of Darkness", "After the Invasion", "Itachi's Deal", "The Blood Clone"]
+SEARCH_WORDS = ["Naruto", "Sakura", "Kakashi", "village", "said", "eyes", "smiled", "Hokage", "ramen", "fox"]
+DEFAULT_COMMANDS = "quote,search,page,help"
+# Discord lets a channel take about 5 messages per 5 s, and each page turn posts the page in the
+# reader's thread: a reader turns at most once per PAGE_PACE seconds, so page turns go round
+# READERS_PER_WORKER readers per interaction in flight.
+PAGE_PACE = 1.05
+READERS_PER_WORKER = 6
 
 
-async def drive(server: LocalDiscord, command: str, count: int, concurrency: int) -> list[float]:
-    """Send `count` commands with `concurrency` in flight; return each round trip in seconds."""
-    world = server.world
-    latencies: list[float] = []
-    remaining = iter(range(count))
+class Driver:
+    """Runs one kind of interaction many times, `concurrency` at a time."""
 
-    async def worker() -> None:
-        for _ in remaining:
-            started = time.perf_counter()
-            handle = await server.run_command(world.member, world.general, command)
-            await handle.response(timeout=10)
-            latencies.append(time.perf_counter() - started)
+    def __init__(self, server: LocalDiscord, concurrency: int) -> None:
+        self.server = server
+        world = server.world
+        self.concurrency = concurrency
+        self.readers: asyncio.Queue = asyncio.Queue()  # page turners, least recently used first
+        for i in range(concurrency * READERS_PER_WORKER):
+            self.readers.put_nowait((0.0, world.add_user(f"reader{i}", guild=world.guild)))
+        self.heads: dict[int, StoredMessage] = {}  # reader id -> the page on screen in their thread
+        self.reopened = 0  # chapters read to the end during a measured run (their /read is not timed)
+        self.words = itertools.cycle(SEARCH_WORDS)
+        self.stories = itertools.cycle(STORIES)
 
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return latencies
+    async def run(self, command: str, count: int) -> list[float]:
+        """Send `count` interactions; return each one's latency in seconds."""
+        latencies: list[float] = []
+        remaining = iter(range(count))
+
+        async def worker() -> None:
+            for _ in remaining:
+                latencies.append(await self.once(command))
+
+        await asyncio.gather(*(worker() for _ in range(self.concurrency)))
+        return latencies
+
+    async def once(self, command: str) -> float:
+        world, server = self.server.world, self.server
+        if command == "page":
+            last, reader = await self.readers.get()
+            await asyncio.sleep(last + PAGE_PACE - time.perf_counter())
+            try:
+                return await self.turn_page(reader)
+            finally:
+                self.readers.put_nowait((time.perf_counter(), reader))
+        options = {"text": next(self.words)} if command == "search" else {}
+        started = time.perf_counter()
+        handle = await server.run_command(world.member, world.general, command, options)
+        await handle.response(timeout=10)
+        return time.perf_counter() - started
+
+    async def turn_page(self, reader) -> float:
+        head = self.heads.get(reader.id)
+        ids = [c for c in head.custom_ids() if c.startswith("read:") and c.split(":")[2] == "n"] if head else []
+        while not ids:  # no reading yet, or the chapter is finished: open a story
+            self.reopened += head is not None
+            head = await self.open_reading(reader)
+            ids = [c for c in head.custom_ids() if c.startswith("read:") and c.split(":")[2] == "n"]
+        started = time.perf_counter()
+        handle = await self.server.click(head, ids[0], reader)
+        await handle.response(timeout=10)
+        took = time.perf_counter() - started
+        thread = self.server.world.channels[head.channel_id]
+        self.heads[reader.id] = await self.server.wait_for_message(
+            lambda m: "-# Page" in m.content and m.id > head.id, channel=thread, timeout=10
+        )
+        return took
+
+    async def open_reading(self, reader) -> StoredMessage:
+        world = self.server.world
+        handle = await self.server.run_command(reader, world.general, "read", {"story": next(self.stories)})
+        reply = await handle.reply(timeout=15)
+        mention = re.search(r"<#(\d+)>", reply.content)
+        assert mention is not None, reply.content
+        thread = world.channels[int(mention[1])]
+        return await self.server.wait_for_message(lambda m: "-# Page" in m.content, channel=thread, timeout=15)
+
+
+class BotLog:
+    """Reads the bot's stderr: the latest round-trip total, and the other lines for a failure report."""
+
+    def __init__(self, stream: asyncio.StreamReader) -> None:
+        self.trips = 0
+        self.tail: list[str] = []
+        self.task = asyncio.create_task(self._read(stream))
+
+    async def _read(self, stream: asyncio.StreamReader) -> None:
+        while line := await stream.readline():
+            text = line.decode(errors="replace").rstrip()
+            if text.startswith(REPORT_PREFIX):
+                self.trips = int(text[len(REPORT_PREFIX):])
+            else:
+                self.tail.append(text)
+                del self.tail[:-60]
+
+    async def settled_trips(self) -> int:
+        """The total once reports have caught up (and background writes of what went before)."""
+        await asyncio.sleep(max(0.5, 3 * REPORT_SECONDS))
+        return self.trips
 
 
 def process_cpu(pid: int) -> float:
@@ -53,6 +146,8 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
 
 
 async def main(args: argparse.Namespace) -> int:
+    commands = [c.strip() for c in args.command.split(",") if c.strip()]
+    results = []
     with tempfile.TemporaryDirectory(prefix="storybot-bench-") as scratch:
         async with LocalDiscord() as server:
             env = {k: v for k, v in os.environ.items() if not k.startswith("DISCORD_")}
@@ -63,37 +158,55 @@ async def main(args: argparse.Namespace) -> int:
                 DATABASE_PATH=str(Path(scratch) / "storybot.db"),
                 STORIES_DIR=str(ROOT / "seeds"),
                 LOG_LEVEL="WARNING",
+                PYTHONPATH=str(ROOT),
             )
             bot = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", cwd=scratch, env=env, stderr=asyncio.subprocess.PIPE
+                sys.executable, str(ROOT / "bench" / "_roundtrips.py"), "bot", "run",
+                cwd=scratch, env=env, stderr=asyncio.subprocess.PIPE,
             )
+            log = BotLog(bot.stderr)
             try:
                 await server.wait_ready(timeout=180)
-                warm_up = min(500, args.count)
-                await drive(server, args.command, warm_up, args.concurrency)
-                started, server_cpu, bot_cpu = time.perf_counter(), time.process_time(), process_cpu(bot.pid)
-                latencies = await drive(server, args.command, args.count, args.concurrency)
-                elapsed = time.perf_counter() - started
-                server_cpu = time.process_time() - server_cpu
-                bot_cpu = process_cpu(bot.pid) - bot_cpu
+                driver = Driver(server, args.concurrency)
+                for command in commands:
+                    # Warm-up (for page turns: every reader opens a story).
+                    await driver.run(command, max(min(500, args.count), args.concurrency * READERS_PER_WORKER))
+                    trips, driver.reopened = await log.settled_trips(), 0
+                    started, server_cpu, bot_cpu = time.perf_counter(), time.process_time(), process_cpu(bot.pid)
+                    latencies = await driver.run(command, args.count)
+                    elapsed = time.perf_counter() - started
+                    server_cpu = time.process_time() - server_cpu
+                    bot_cpu = process_cpu(bot.pid) - bot_cpu
+                    trips = await log.settled_trips() - trips
+                    results.append((command, sorted(latencies), elapsed, server_cpu, bot_cpu, trips, driver.reopened))
             finally:
                 if bot.returncode is None:
                     bot.terminate()
-                _, stderr = await bot.communicate()
+                await bot.wait()
+                await asyncio.wait_for(log.task, 10)
             problems = server.problems
-    latencies.sort()
-    rate = len(latencies) / elapsed
-    p50, p99 = percentile(latencies, 0.50) * 1000, percentile(latencies, 0.99) * 1000
-    print(f"/{args.command}: {len(latencies)} interactions, {args.concurrency} in flight, "
-          f"bot and local Discord in separate processes ({os.cpu_count()} CPUs)")
-    print(f"  throughput {rate:.0f} interactions/s (target >= {TARGET_RATE})")
-    print(f"  latency p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {latencies[-1] * 1000:.1f} ms, "
-          f"mean {statistics.fmean(latencies) * 1000:.1f} ms (target p99 < {TARGET_P99_MS} ms)")
-    print(f"  CPU per interaction: local Discord + driver {server_cpu / len(latencies) * 1000:.2f} ms, "
-          f"bot {bot_cpu / len(latencies) * 1000:.2f} ms; "
-          f"load average {os.getloadavg()[0]:.1f}")
-    if problems or bot.returncode != 0:
-        print(f"  PROBLEMS: exit {bot.returncode}; {problems[:5]}\n{stderr.decode()[-2000:]}")
+    print(f"{args.count} interactions of each kind, {args.concurrency} in flight, bot and local Discord in "
+          f"separate processes ({os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f})")
+    for command, latencies, elapsed, server_cpu, bot_cpu, trips, reopened in results:
+        n = len(latencies)
+        rate = n / elapsed
+        p50, p99 = percentile(latencies, 0.50) * 1000, percentile(latencies, 0.99) * 1000
+        label = "page turn" if command == "page" else f"/{command}"
+        targets = (
+            f"target >= {QUOTE_RATE}/s, p99 < {QUOTE_P99_MS} ms, <= {QUOTE_TRIPS} trips" if command == "quote"
+            else f"target p99 < {TARGET_P99_MS} ms; the rate is the readers' pace" if command == "page"
+            else f"target >= {TARGET_RATE}/s, p99 < {TARGET_P99_MS} ms"
+        )
+        print(f"{label:<11} {rate:6.0f}/s  p50 {p50:5.1f} ms  p99 {p99:5.1f} ms  max {latencies[-1] * 1000:6.1f} ms  "
+              f"mean {statistics.fmean(latencies) * 1000:5.1f} ms  round trips {trips / n:4.2f}/call  "
+              f"CPU/call: bot {bot_cpu / n * 1000:.2f} ms, local Discord + driver {server_cpu / n * 1000:.2f} ms"
+              f"  ({targets})")
+        if command == "page":
+            print(f"  page turns: each reader at most one per {PAGE_PACE} s (Discord's channel limit), "
+                  f"{args.concurrency * READERS_PER_WORKER} readers; {reopened} chapters finished and reopened "
+                  f"with /read (its round trips counted, its time not)")
+    if problems or bot.returncode not in (0, -15):
+        print(f"  PROBLEMS: exit {bot.returncode}; {problems[:5]}\n" + "\n".join(log.tail[-30:]))
         return 1
     return 0
 
@@ -102,5 +215,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=20)
-    parser.add_argument("--command", default="help", help='slash command without options, e.g. "story list"')
+    parser.add_argument(
+        "--command", default=DEFAULT_COMMANDS,
+        help='comma-separated: quote, search, page (a page turn), or any command without options ("story list")',
+    )
     raise SystemExit(asyncio.run(main(parser.parse_args())))

@@ -16,7 +16,11 @@ is this process's CPU time per steady pick: what a pick costs when it gets a cor
 on a shared machine wall-clock p99 mostly measures waiting for one); "trips" is the mean number
 of jobs queued to the database thread per steady pick, background writes included.
 
-    .venv/bin/python bench/quote.py [--sizes 5,6] [--picks 2000] [--firsts 100]
+With `--spoiler-chapters K` every pick runs under a spoiler limit showing only the first K of each
+story's ten chapters (as `/spoilers mine` does for a reader with no bookmarks when K=1): the limit
+is part of each filter's no-repeat cycle, and the lines past it are passed over.
+
+    .venv/bin/python bench/quote.py [--sizes 5,6] [--picks 2000] [--firsts 100] [--spoiler-chapters K]
 """
 from __future__ import annotations
 
@@ -43,6 +47,7 @@ from bot.store.audience import RATING_SQL, Audience
 from bot.store.fts import fts_query
 from bot.store.loader import load_story
 from bot.store.quotes import QuoteFilters, pick_quote
+from bot.store.spoilers import NO_LIMITS, ChapterLimits
 
 GUILD, OTHER_GUILD = 777, 888
 PER_STORY = 1000
@@ -128,7 +133,9 @@ class Library:
         return QuoteFilters(story, character, contains)
 
 
-async def _first_picks(store: Store, library: Library, combination: str, samples: int) -> list[float]:
+async def _first_picks(
+    store: Store, library: Library, combination: str, samples: int, limits: ChapterLimits
+) -> list[float]:
     """A new filter each time (a new guild for "no filter": its cycle starts from nothing too)."""
     times, seen = [], set()
     for i in range(samples * 4):
@@ -141,7 +148,7 @@ async def _first_picks(store: Store, library: Library, combination: str, samples
         seen.add((guild, filters))
         started = time.perf_counter()
         try:
-            await pick_quote(store, Audience(guild), filters)
+            await pick_quote(store, Audience(guild, limits=limits), filters)
         except UserError:
             pass  # a filter matching nothing is timed all the same
         times.append(time.perf_counter() - started)
@@ -149,10 +156,10 @@ async def _first_picks(store: Store, library: Library, combination: str, samples
 
 
 async def _steady(
-    store: Store, library: Library, combination: str, picks: int
+    store: Store, library: Library, combination: str, picks: int, limits: ChapterLimits
 ) -> tuple[list[float], list[float], float]:
     """Wall-clock and CPU-time samples and round trips per pick, on one filter that matches."""
-    audience = Audience(GUILD)
+    audience = Audience(GUILD, limits=limits)
     while True:
         filters = library.filters(combination)
         try:
@@ -197,7 +204,7 @@ async def _naive(store: Store, make: Callable[[], QuoteFilters], runs: int) -> l
     return times
 
 
-async def bench_size(exponent: int, picks: int, firsts: int) -> None:
+async def bench_size(exponent: int, picks: int, firsts: int, limits: ChapterLimits) -> None:
     quotations = 10 ** exponent
     rng = random.Random(exponent)
     with tempfile.TemporaryDirectory() as folder:
@@ -212,8 +219,8 @@ async def bench_size(exponent: int, picks: int, firsts: int) -> None:
                   f" {'trips':>5} | {'ORDER BY RANDOM() p50':>21} {'p99':>8}   (ms; first n={firsts},"
                   f" steady n={picks}, naive n={naive_runs})")
             for combination in COMBINATIONS:
-                first = await _first_picks(store, library, combination, firsts)
-                steady, cpu, trips = await _steady(store, library, combination, picks)
+                first = await _first_picks(store, library, combination, firsts, limits)
+                steady, cpu, trips = await _steady(store, library, combination, picks, limits)
                 naive = await _naive(store, lambda c=combination: library.filters(c), naive_runs)
                 (f50, f99), (s50, s99), (_, c99), (n50, n99) = map(_percentiles, (first, steady, cpu, naive))
                 print(f"  {combination:26} {f50:9.3f} {f99:7.3f} | {s50:10.3f} {s99:7.3f} {c99:7.3f} {trips:5.2f}"
@@ -225,9 +232,12 @@ async def main() -> None:
     parser.add_argument("--sizes", default="5,6", help="powers of ten of quotations (7 takes a while)")
     parser.add_argument("--picks", type=int, default=2000, help="steady picks per filter combination")
     parser.add_argument("--firsts", type=int, default=100, help="first picks (new filters) per combination")
+    parser.add_argument("--spoiler-chapters", type=int, default=0,
+                        help="show only the first K of each story's ten chapters (0: no limit)")
     args = parser.parse_args()
+    limits = ChapterLimits((), args.spoiler_chapters - 1) if args.spoiler_chapters > 0 else NO_LIMITS
     for exponent in (int(x) for x in args.sizes.split(",")):
-        await bench_size(exponent, args.picks, min(args.firsts, max(3, args.picks)))
+        await bench_size(exponent, args.picks, min(args.firsts, max(3, args.picks)), limits)
 
 
 if __name__ == "__main__":

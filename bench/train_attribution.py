@@ -233,6 +233,9 @@ def held_out_report(samples: list[Sample], models: dict[int, Scorer]) -> None:
             if n:
                 print(f"  band {label:<8} n={n:<6} coverage {n / len(rows):6.1%}  mean confidence "
                       f"{conf / n:6.1%}  accuracy {right / n:6.1%}")
+        sure = [band_n[">=0.9"][k] + band_n["0.8-0.9"][k] for k in (0, 2)]
+        if sure[0]:
+            print(f"  >=0.8 (trivia)  coverage {sure[0] / len(rows):6.1%}  accuracy {sure[1] / sure[0]:6.1%}")
 
 
 def _sparse(rows: np.ndarray) -> list[list[tuple[int, float]]]:

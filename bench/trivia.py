@@ -1,5 +1,6 @@
-"""Trivia figures: question generation time on the seeds and on one big story, the per-question
-score write, and /trivia leaderboard on a guild with many players and answers.
+"""Trivia figures: question generation time on the seeds and on one big story (in memory, and from
+the store through its indexes beside the old way of reading and scanning the whole story), the
+per-question score write, and /trivia leaderboard on a guild with many players and answers.
 
     python bench/trivia.py                   # 100,000 players, 1,000,000 answers
     python bench/trivia.py --players 20000 --answers 200000
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import random
 import sqlite3
 import statistics
@@ -23,7 +25,13 @@ sys.path.insert(0, str(ROOT))
 from bot.parsing import parse_story  # noqa: E402
 from bot.store import Store  # noqa: E402
 from bot.store import trivia as repo  # noqa: E402
-from bot.trivia import TriviaStory, generate_questions, trivia_story_from_parsed  # noqa: E402
+from bot.store.loader import load_story  # noqa: E402
+from bot.trivia import (  # noqa: E402
+    TriviaParagraph,
+    TriviaStory,
+    generate_questions,
+    trivia_story_from_parsed,
+)
 
 GUILD = 1
 BIG_STORY_COPIES = 8  # the four seeds joined this many times: about 850 kB of text in one story
@@ -44,9 +52,12 @@ def seeds() -> list[TriviaStory]:
     return out
 
 
+def big_text() -> bytes:
+    return b"\n\n".join(p.read_bytes() for p in sorted((ROOT / "seeds").glob("*.txt"))) * BIG_STORY_COPIES
+
+
 def big_story() -> TriviaStory:
-    text = b"\n\n".join(p.read_bytes() for p in sorted((ROOT / "seeds").glob("*.txt")))
-    return trivia_story_from_parsed(parse_story(text * BIG_STORY_COPIES), story_id=99, title="Big")
+    return trivia_story_from_parsed(parse_story(big_text()), story_id=99, title="Big")
 
 
 def time_generation(label: str, stories: list[TriviaStory], count: int, runs: int = 7) -> None:
@@ -56,6 +67,44 @@ def time_generation(label: str, stories: list[TriviaStory], count: int, runs: in
         made = len(generate_questions(stories, count, rng=random.Random(seed)))
         samples.append(time.perf_counter() - start)
     print(f"generate {count} questions, {label}: {made} made, {ms(samples)}")
+
+
+async def time_stored_generation(count: int, runs: int = 7) -> None:
+    """A game about one stored 150,000-word story: material loaded and questions generated as the
+    cog does, through the indexes; baseline: the whole story read back and scanned (the old way)."""
+    story = parse_story(big_text())
+    with tempfile.TemporaryDirectory() as folder:
+        async with Store.open(Path(folder) / "bench.db") as store:
+            story_id = await load_story(store, story, title="Big", content_hash="big", guild_id=GUILD)
+            words = sum(len(p.split()) for ch in story.chapters for p in ch.paragraphs)
+
+            async def indexed(seed: int) -> int:
+                material = await repo.load_story_material(store, story_id, "Big")
+                return len(await asyncio.to_thread(generate_questions, [material], count, rng=random.Random(seed)))
+
+            async def scanned(seed: int) -> int:
+                material = await repo.load_story_material(store, story_id, "Big")
+                async with store.db.execute(
+                    "SELECT chapter_index, text FROM paragraphs WHERE story_id = ? ORDER BY seq", (story_id,)
+                ) as cur:
+                    paragraphs = tuple(TriviaParagraph(row[0], row[1]) for row in await cur.fetchall())
+                whole = dataclasses.replace(material, paragraphs=paragraphs, text=None)
+                return len(await asyncio.to_thread(generate_questions, [whole], count, rng=random.Random(seed)))
+
+            start = time.perf_counter()
+            made = await indexed(0)  # works out and keeps the story's rare words
+            first = time.perf_counter() - start
+            await store.write_behind.flush()
+            print(f"generate {count} questions, stored story of {words:,} words, first game: {made} made, "
+                  f"{first * 1000:.1f} ms (its rare words worked out and kept)")
+            for label, generate in (("through indexes", indexed), ("baseline, whole story read and scanned", scanned)):
+                samples = []
+                for seed in range(1, runs + 1):
+                    start = time.perf_counter()
+                    made = await generate(seed)
+                    samples.append(time.perf_counter() - start)
+                print(f"generate {count} questions, stored story of {words:,} words, {label}: {made} made, "
+                      f"{ms(samples)}")
 
 
 def fill(path: Path, players: int, answers: int, rng: random.Random) -> int:
@@ -130,7 +179,8 @@ def main() -> None:
     time_generation("four seeds (106 kB)", four, 50)
     big = big_story()
     words = sum(len(p.text.split()) for p in big.paragraphs)
-    time_generation(f"one story of {words:,} words", [big], 10)
+    time_generation(f"one story of {words:,} words, in memory", [big], 10)
+    asyncio.run(time_stored_generation(10))
     asyncio.run(time_store(args.players, args.answers))
 
 

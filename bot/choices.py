@@ -1,6 +1,8 @@
-"""The `story` option every cog shares: who is asking (guild, age-restricted channel), the story
-autocomplete, and resolving what the user typed to a visible story."""
+"""The `story` option every cog shares: who is asking (guild, age-restricted channel, spoiler
+limits), the story autocomplete, and resolving what the user typed to a visible story."""
 from __future__ import annotations
+
+import dataclasses
 
 import discord
 from discord import app_commands
@@ -9,6 +11,7 @@ from bot.render import CHOICE_NAME_LIMIT, plain
 from bot.store.audience import Audience, resolve_story, story_choices
 from bot.store.connection import Store
 from bot.store.records import StoredStory
+from bot.store.spoilers import chapter_limits
 
 
 def audience_of(interaction: discord.Interaction) -> Audience:
@@ -17,6 +20,14 @@ def audience_of(interaction: discord.Interaction) -> Audience:
     is_nsfw = getattr(channel, "is_nsfw", None)
     adult = interaction.guild_id is not None and callable(is_nsfw) and bool(is_nsfw())
     return Audience(interaction.guild_id, adult=adult)
+
+
+async def reader_audience(interaction: discord.Interaction) -> Audience:
+    """audience_of with the spoiler limits for this reader here: for every command that shows
+    story text (the server's limits, and the reader's own when they turned them on)."""
+    store: Store = interaction.client.store  # type: ignore[attr-defined]
+    limits = await chapter_limits(store, interaction.guild_id, interaction.user.id)
+    return dataclasses.replace(audience_of(interaction), limits=limits)
 
 
 async def story_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

@@ -55,6 +55,15 @@ class NothingMatches(UserError):
     """A search or filter found nothing; the message says what was looked for."""
 
 
+class PastSpoilerLimit(UserError):
+    """The text asked for lies past a spoiler limit (the server's, or the reader's own)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "That is past the spoiler limit here (this server's `/spoilers set`, or yours from `/spoilers mine`)."
+        )
+
+
 class InvalidInput(UserError):
     """An option value that cannot be used (bad number, file that is not a story, ...)."""
 

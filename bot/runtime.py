@@ -19,7 +19,8 @@ import sqlite3
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import aiohttp
@@ -307,6 +308,10 @@ async def report_loop_lag(period: float) -> None:
             worst, started = 0.0, loop.time()
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class StoryBot(commands.AutoShardedBot):
     """The bot: holds the settings and the open store; cogs reach both through `bot`.
 
@@ -345,6 +350,8 @@ class StoryBot(commands.AutoShardedBot):
         self.store = store
         self.shard_plan = ShardPlan(settings.shard_count, settings.shard_ids)
         self.metrics_server: MetricsServer | None = None
+        # What time it is for schedules (/daily); tests replace it to move the clock.
+        self.now: Callable[[], datetime] = _utc_now
         self.initial_extensions = discover_cogs() if extensions is None else tuple(extensions)
         self.load_report: LoadReport | None = None
         self.synced_commands: list[app_commands.AppCommand] | None = None

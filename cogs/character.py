@@ -17,7 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.charts import PALETTE, TOP_SPEAKERS, Chart, ChartCache, Series, legend_label, stacked
-from bot.choices import audience_of, optional_story, story_autocomplete
+from bot.choices import optional_story, reader_audience, story_autocomplete
 from bot.errors import NothingMatches, StoryNotFound
 from bot.render import (
     CHOICE_NAME_LIMIT,
@@ -225,11 +225,10 @@ def stats_embed(figures: StoryFigures) -> discord.Embed:
 # --- building and sending -----------------------------------------------------------------------
 
 
-async def character_card(
-    store: Store, audience: Audience, found: FoundCharacter, last_chapter: int | None = None
-) -> Card:
-    """The card and chart; `last_chapter` (a chapter index) leaves later chapters out of the figures."""
-    figures = await story_figures(store, found.story, last_chapter)
+async def character_card(store: Store, audience: Audience, found: FoundCharacter) -> Card:
+    """The card and chart, up to the story's spoiler limit for this audience (figures, chart and
+    the line alike)."""
+    figures = await story_figures(store, found.story, audience.limits.last_chapter(found.story.id))
     try:
         card: QuoteCard | None = await pick_quote(store, audience, QuoteFilters(found.story.id, found.name))
     except NothingMatches:
@@ -253,9 +252,12 @@ async def send_card(interaction: discord.Interaction, card: Card) -> None:
         await interaction.response.send_message(embed=card.embed, file=card.file(), allowed_mentions=NO_MENTIONS)
 
 
-async def send_story_stats(interaction: discord.Interaction, store: Store, story: StoredStory) -> None:
-    """/story stats for a story the caller resolved (and so may see)."""
-    await send_card(interaction, await in_time(interaction, stats_card(store, story)))
+async def send_story_stats(
+    interaction: discord.Interaction, store: Store, story: StoredStory, last_chapter: int | None = None
+) -> None:
+    """/story stats for a story the caller resolved (and so may see), up to `last_chapter` (the
+    reader's spoiler limit) when given."""
+    await send_card(interaction, await in_time(interaction, stats_card(store, story, last_chapter)))
 
 
 class Characters(commands.Cog):
@@ -272,14 +274,14 @@ class Characters(commands.Cog):
     @app_commands.describe(name="The character (a name or another name for them)", story="Only in this story")
     @app_commands.autocomplete(story=story_autocomplete)
     async def character(self, interaction: discord.Interaction, name: str, story: str | None = None) -> None:
-        audience = audience_of(interaction)
+        audience = await reader_audience(interaction)
         chosen = await optional_story(self.store, audience, story)
         found = await find_character(self.store, audience, name, chosen.id if chosen else None)
         await send_card(interaction, await in_time(interaction, character_card(self.store, audience, found)))
 
     @character.autocomplete("name")
     async def name_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        audience = audience_of(interaction)
+        audience = await reader_audience(interaction)
         typed: Any = interaction.namespace.story
         story_id = None
         if typed:

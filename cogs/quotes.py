@@ -12,7 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.choices import audience_of, optional_story, story_autocomplete
+from bot.choices import optional_story, reader_audience, story_autocomplete
 from bot.errors import StoryNotFound, UserError
 from bot.render import (
     CHOICE_NAME_LIMIT,
@@ -146,7 +146,7 @@ class AnotherQuote(discord.ui.DynamicItem[discord.ui.Button], template=r"quote:a
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
             store: Store = interaction.client.store  # type: ignore[attr-defined]
-            audience = audience_of(interaction)
+            audience = await reader_audience(interaction)
             filters = await cycle_filters(store, self.cycle_id, audience)
             if filters is None:
                 raise UserError("Those quote buttons have expired; run `/quote` again.")
@@ -173,7 +173,7 @@ class QuoteContextButton(discord.ui.DynamicItem[discord.ui.Button], template=r"q
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
             store: Store = interaction.client.store  # type: ignore[attr-defined]
-            context = await quote_context(store, audience_of(interaction), self.quote_id)
+            context = await quote_context(store, await reader_audience(interaction), self.quote_id)
             if context is None:
                 raise StoryNotFound()
             await interaction.response.send_message(
@@ -277,7 +277,7 @@ class Quotes(commands.Cog):
         self, interaction: discord.Interaction, story: str | None = None, character: str | None = None,
         contains: app_commands.Range[str, 1, CONTAINS_MAX] | None = None,
     ) -> None:
-        audience = audience_of(interaction)
+        audience = await reader_audience(interaction)
         chosen = await optional_story(self.store, audience, story)
         filters = QuoteFilters(chosen.id if chosen else None, character, contains)
         await send_quote(interaction, pick_quote(self.store, audience, filters))
@@ -287,14 +287,14 @@ class Quotes(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         story: Any = interaction.namespace.story
-        names = await character_choices(self.store, audience_of(interaction), current, story)
+        names = await character_choices(self.store, await reader_audience(interaction), current, story)
         return [app_commands.Choice(name=plain(n, CHOICE_NAME_LIMIT), value=n[:CHOICE_NAME_LIMIT]) for n in names]
 
     @app_commands.command(name="excerpt", description="A random passage of one to three consecutive paragraphs")
     @app_commands.describe(story="Only from this story")
     @app_commands.autocomplete(story=story_autocomplete)
     async def excerpt(self, interaction: discord.Interaction, story: str | None = None) -> None:
-        audience = audience_of(interaction)
+        audience = await reader_audience(interaction)
         chosen = await optional_story(self.store, audience, story)
         found = await pick_excerpt(self.store, audience, chosen.id if chosen else None)
         await interaction.response.send_message(

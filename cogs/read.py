@@ -17,7 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.choices import audience_of, story_autocomplete
+from bot.choices import audience_of, reader_audience, story_autocomplete
 from bot.errors import ChapterNotFound, NothingMatches, StoryNotFound, UserError
 from bot.reading.pages import ChapterPages
 from bot.render import (
@@ -36,7 +36,8 @@ from bot.store.audience import resolve_story, visible_story
 from bot.store.connection import Store
 from bot.store.reading import StoredPage
 from bot.store.records import StoredChapter, StoredStory
-from bot.views import StoryModal
+from bot.store.spoilers import chapter_limits
+from bot.views import StoryModal, StoryView
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ NO_THREADS_IN_DMS = "Threads can't be opened in direct messages, so here is the 
 NO_THREADS_HERE = "This kind of channel can't hold threads, so here is the chapter just for you."
 THREAD_FORBIDDEN = "I wasn't allowed to open a thread here, so here is the chapter just for you."
 UNAVAILABLE = "Reading is not available right now; please try again later."
+PROMPT_TIMEOUT = 300.0
 STALE_PAGE = "That page was already turned; the buttons are on the latest page below."
 _NEEDED = (("create_public_threads", "Create Public Threads"),
            ("send_messages_in_threads", "Send Messages in Threads"))
@@ -144,6 +146,33 @@ class JumpModal(StoryModal, title="Jump to page"):
         if not typed.isdigit() or not 1 <= int(typed) <= self.total:
             raise UserError(f"“{truncate(typed, 20)}” is not a page of this chapter: choose 1 to {self.total}.")
         await self.cog.turn(interaction, self.button, self.button.chapter_index, int(typed))
+
+
+class PastLimitPrompt(StoryView):
+    """"Read it anyway?" for a chapter past a spoiler limit, shown only to the reader who asked."""
+
+    def __init__(self, cog: Reader, owner_id: int, story: StoredStory, chapter: StoredChapter, number: int) -> None:
+        super().__init__(owner_id=owner_id, timeout=PROMPT_TIMEOUT)
+        self.cog, self.story, self.chapter, self.number = cog, story, chapter, number
+
+    async def _close(self, content: str) -> None:
+        self.stop()
+        if self.message is not None:
+            with contextlib.suppress(discord.HTTPException):
+                await self.message.edit(content=content, view=None, allowed_mentions=NO_MENTIONS)
+
+    @discord.ui.button(label="Read it anyway", style=discord.ButtonStyle.danger, custom_id="read:spoiler:yes")
+    async def read_anyway(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        if self.is_finished():
+            await reply_ephemeral(interaction, "That question was already answered.")
+            return
+        await self._close("Opening it.")
+        await self.cog.show(interaction, self.story, self.chapter, self.number, confirmed=True)
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id="read:spoiler:no")
+    async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        self.stop()
+        await interaction.response.edit_message(content="Not opened.", view=None, allowed_mentions=NO_MENTIONS)
 
 
 class Reader(commands.Cog):
@@ -269,8 +298,11 @@ class Reader(commands.Cog):
         await self.show(interaction, found, chapter, number)
 
     async def show(self, interaction: discord.Interaction, story: StoredStory,
-                   chapter: StoredChapter, number: int) -> None:
-        """Answer a command with the page: in a reader thread when one can be used, else privately."""
+                   chapter: StoredChapter, number: int, *, confirmed: bool = False) -> None:
+        """Answer a command with the page: in a reader thread when one can be used, else privately.
+        A chapter past a spoiler limit is first asked about, privately (unless `confirmed`)."""
+        if not confirmed and await self._ask_first(interaction, story, chapter, number):
+            return
         here, parent, reason = await self._place(interaction, story)
         if reason is not None:
             await self._show_privately(interaction, story, chapter, number, reason)
@@ -304,6 +336,26 @@ class Reader(commands.Cog):
             f"page {page.number}/{page.total}.",
             ephemeral=True, allowed_mentions=NO_MENTIONS,
         )
+
+    async def _ask_first(self, interaction: discord.Interaction, story: StoredStory,
+                         chapter: StoredChapter, number: int, *, own: bool = True) -> bool:
+        """When the chapter lies past a spoiler limit (the server's; with `own`, also the
+        reader's), ask "read it anyway?" (only the reader sees it) and return True; the page is
+        shown only on their yes."""
+        if own:
+            limits = (await reader_audience(interaction)).limits
+        else:
+            limits = await chapter_limits(self.store, interaction.guild_id, None)
+        if limits.shows(story.id, chapter.index):
+            return False
+        view = PastLimitPrompt(self, interaction.user.id, story, chapter, number)
+        await interaction.response.send_message(
+            f"Chapter {chapter.display_number} of **{escape(story.title)}** is past the spoiler limit here "
+            "(this server's `/spoilers set`, or yours from `/spoilers mine`). Read it anyway?",
+            view=view, ephemeral=True, allowed_mentions=NO_MENTIONS,
+        )
+        view.message = await interaction.original_response()
+        return True
 
     async def _place(self, interaction: discord.Interaction, story: StoredStory
                      ) -> tuple[discord.Thread | None, discord.TextChannel | None, str | None]:
@@ -391,7 +443,10 @@ class Reader(commands.Cog):
         elif button.action == NEXT:
             await self.turn(interaction, button, button.chapter_index, button.page + 1)
         elif button.action == NEXT_CHAPTER:
-            await self.turn(interaction, button, button.chapter_index + 1, 1, new_chapter=True)
+            following = await self._chapter(story, button.chapter_index + 1)
+            # Reading on is what a reader's own limit waits for: only the server's limit asks here.
+            if not await self._ask_first(interaction, story, following, 1, own=False):
+                await self.turn(interaction, button, button.chapter_index + 1, 1, new_chapter=True)
         else:
             await reply_ephemeral(interaction, closing_line(story))
 

@@ -21,7 +21,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.choices import audience_of, story_autocomplete
+from bot.choices import audience_of, reader_audience, story_autocomplete
 from bot.errors import InvalidInput, MissingPermission, StoryNotFound, UserError
 from bot.formats import (
     UploadRejected,
@@ -51,6 +51,7 @@ from bot.store.library import (
     StoryDetails,
     check_new_story,
     library_page,
+    limited_details,
     own_stories,
     remove_story,
     story_details,
@@ -225,6 +226,8 @@ def info_embed(details: StoryDetails, bookmark_line: str | None) -> discord.Embe
         safe(chapter_label(c.number, c.title, c.index + 1), 120) + f" · {_number(c.word_count)} words"
         for c in details.chapters
     ]
+    if details.chapters_hidden:
+        chapter_lines.append(f"{_count(details.chapters_hidden, 'later chapter')} hidden by the spoiler limit")
     embed.add_field(
         name=f"Chapters ({len(details.chapters)})",
         value=_fit_lines(chapter_lines, EMBED_FIELD_VALUE_LIMIT) or "None",
@@ -447,8 +450,11 @@ class StoryLibrary(commands.Cog):
     @app_commands.describe(story="The story (start typing its title)")
     @app_commands.autocomplete(story=story_autocomplete)
     async def info(self, interaction: discord.Interaction, story: str) -> None:
-        found = await resolve_story(self.store, audience_of(interaction), story)
+        audience = await reader_audience(interaction)
+        found = await resolve_story(self.store, audience, story)
         details = await story_details(self.store, found)
+        if (last := audience.limits.last_chapter(found.id)) is not None:
+            details = await limited_details(self.store, details, last)
         bookmark = await reading.get_bookmark(self.store, interaction.user.id, found.id)
         line = None
         if bookmark is not None and bookmark.chapter_index < len(details.chapters):
@@ -465,8 +471,9 @@ class StoryLibrary(commands.Cog):
     @app_commands.describe(story="The story (start typing its title)")
     @app_commands.autocomplete(story=story_autocomplete)
     async def stats(self, interaction: discord.Interaction, story: str) -> None:
-        found = await resolve_story(self.store, audience_of(interaction), story)
-        await send_story_stats(interaction, self.store, found)
+        audience = await reader_audience(interaction)
+        found = await resolve_story(self.store, audience, story)
+        await send_story_stats(interaction, self.store, found, audience.limits.last_chapter(found.id))
 
     @story.command(name="add", description="Add a story file (.txt, .md, .html, .epub) to this server's library")
     @app_commands.describe(file="The story file", title="A title for it (default: the file's own)")

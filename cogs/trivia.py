@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 import re
@@ -31,6 +32,7 @@ from bot.render import (
 )
 from bot.store import Store
 from bot.store import trivia as repo
+from bot.store.spoilers import chapter_limits
 from bot.tasks import finish_or_cancel
 from bot.trivia import (
     AnswerOutcome,
@@ -302,14 +304,17 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
     async def _start(
         self, interaction: discord.Interaction, channel: Any, story_typed: str | None, count: int
     ) -> None:
-        audience = audience_of(interaction)
+        # A game in a channel is seen by everyone there: the server's spoiler limits, nobody's own.
+        limits = await chapter_limits(self.store, interaction.guild_id, None)
+        audience = dataclasses.replace(audience_of(interaction), limits=limits)
         chosen = await optional_story(self.store, audience, story_typed)
         await interaction.response.defer(ephemeral=True, thinking=True)
         seed = self.rng.getrandbits(64)
         material = await repo.load_game_material(
             self.store, audience, chosen.id if chosen else None, random.Random(seed)
         )
-        # Generation reads whole stories: keep it off the event loop.
+        # Generation runs in a worker thread; the story text it reads (StoredText) is queried
+        # through this loop while the thread waits.
         picked = await asyncio.to_thread(generate_questions, material, count, rng=random.Random(seed))
         if not picked:
             where = f"“{plain(chosen.title, 100)}”" if chosen else "the stories here"

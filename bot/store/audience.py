@@ -6,6 +6,7 @@ typed into a `story` option into a story, and answers the story/character autoco
 """
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ from bot.errors import StoryNotFound
 from bot.store import stories
 from bot.store.connection import Store
 from bot.store.records import StoredStory
+from bot.store.spoilers import NO_LIMITS, ChapterLimits, limit_sql
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +38,12 @@ RATING_SQL = (
 @dataclass(frozen=True, slots=True)
 class Audience:
     """Where a command runs: `guild_id` None in DMs (bundled stories only); `adult` in
-    age-restricted channels (M/Explicit stories allowed)."""
+    age-restricted channels (M/Explicit stories allowed); `limits`: the chapters past which
+    nothing is shown (bot/store/spoilers.py)."""
 
     guild_id: int | None
     adult: bool = False
+    limits: ChapterLimits = NO_LIMITS
 
     @property
     def scope(self) -> int:
@@ -48,6 +52,10 @@ class Audience:
 
     def can_see(self, story: StoredStory) -> bool:
         return stories.is_visible(story, self.guild_id) and (self.adult or not is_adult_rating(story.rating))
+
+    def shows(self, story_id: int, chapter_index: int) -> bool:
+        """Whether text of that chapter may be shown (the spoiler limits)."""
+        return self.limits.shows(story_id, chapter_index)
 
 
 async def visible_story(store: Store, audience: Audience, story_id: int) -> StoredStory | None:
@@ -90,15 +98,34 @@ async def story_choices(store: Store, audience: Audience, typed: str) -> list[St
 
 async def character_choices(store: Store, audience: Audience, typed: str, story_typed: str | None) -> list[str]:
     """Up to 25 character names: of the chosen story when one is given and known, else across
-    every visible story."""
+    every visible story; under spoiler limits only those who speak before them."""
     if story_typed:
         try:
             story_id = (await resolve_story(store, audience, story_typed)).id
         except StoryNotFound:
             return []
         names = await stories.autocomplete_characters(store, audience.guild_id, typed, story_id=story_id)
-        return names[:CHOICES_LIMIT]
-    return await _visible_names_by_prefix(store, audience, typed)
+        return await _speaking_within_limits(store, audience, names[:CHOICES_LIMIT], story_id)
+    return await _speaking_within_limits(store, audience, await _visible_names_by_prefix(store, audience, typed))
+
+
+async def _speaking_within_limits(
+    store: Store, audience: Audience, names: list[str], story_id: int | None = None
+) -> list[str]:
+    """The names some visible character (of `story_id`, when given) speaks by, with a first line
+    (speaker_seq 0, in story order) the spoiler limits show: a name met later would spoil."""
+    if audience.limits.unlimited or not names:
+        return names
+    keys = {" ".join(n.split()).casefold(): n for n in names}
+    rows = await store.db.execute_fetchall(
+        "SELECT DISTINCT c.name_key FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
+        " WHERE c.name_key IN (SELECT value FROM json_each(:keys)) AND s.scope IN (0, :scope)"
+        " AND (:story IS NULL OR c.story_id = :story) AND "
+        + limit_sql("c.story_id", "(SELECT chapter_index FROM quotes WHERE character_id = c.id AND speaker_seq = 0)"),
+        {"keys": json.dumps(list(keys)), "scope": audience.scope, "story": story_id, "limits": audience.limits.key()},
+    )
+    met = {row[0] for row in rows}
+    return [name for key, name in keys.items() if key in met]
 
 
 _KEY_END = chr(0x10FFFF)  # sorts after every character: [key, key + _KEY_END) is a prefix range

@@ -20,6 +20,7 @@ from bot.errors import CharacterNotFound
 from bot.store.audience import RATING_SQL, Audience
 from bot.store.connection import Store
 from bot.store.records import StoredStory
+from bot.store.spoilers import limit_sql
 from bot.store.stories import STORY_COLUMNS, title_key
 
 # Two speech lines are turns of one exchange when they are consecutive attributed speech in one
@@ -34,12 +35,9 @@ _CHOICE_ID = re.compile(r"c:(\d{1,18})")
 _KEY_END = chr(0x10FFFF)
 _VISIBLE = "s.scope IN (0, :scope) AND " + RATING_SQL.replace("?", ":adult")
 _S_STORY_COLUMNS = ", ".join("s." + c.strip() for c in STORY_COLUMNS.split(","))
-# Character `c` speaks by the chapter limit of its story, when :limits (a JSON object, story id ->
-# last chapter index) gives one: their first line (speaker_seq 0, one seek) is not past it.
-_WITHIN_LIMITS = (
-    "(:limits IS NULL OR (SELECT chapter_index FROM quotes WHERE character_id = c.id AND speaker_seq = 0)"
-    " <= coalesce(json_extract(:limits, '$.\"' || c.story_id || '\"'), :no_limit))"
-)
+# Character `c` speaks within the audience's spoiler limits (bound as :limits): their first line
+# (speaker_seq 0, one seek) is not past their story's limit.
+_WITHIN_LIMITS = limit_sql("c.story_id", "(SELECT chapter_index FROM quotes WHERE character_id = c.id AND speaker_seq = 0)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,22 +217,17 @@ _BY_ID_SQL = (
 )
 
 
-def _limits(last_chapters: Mapping[int, int] | None) -> str | None:
-    return None if last_chapters is None else json.dumps({str(k): v for k, v in last_chapters.items()})
-
-
 async def find_character(
     store: Store, audience: Audience, typed: str, story_id: int | None = None,
-    last_chapters: Mapping[int, int] | None = None,
 ) -> FoundCharacter:
     """The character a `name` option means: an autocomplete choice (`c:<id>`), else a name or
     alias (any case) in a visible story, `story_id`'s when given. When several stories have it,
     the one where a character by that exact name speaks most; the others are listed.
-    `last_chapters` (story id -> last chapter index shown) leaves out characters who first speak
-    after their story's limit. Raises CharacterNotFound."""
+    The audience's spoiler limits leave out characters who first speak after their story's limit.
+    Raises CharacterNotFound."""
     text = " ".join(typed.split())
     params = {"scope": audience.scope, "adult": audience.adult, "story": story_id,
-              "limits": _limits(last_chapters), "no_limit": _NO_LIMIT}
+              "limits": audience.limits.key()}
     rows = []
     if (chosen := _CHOICE_ID.fullmatch(text)) is not None:
         rows = await store.db.execute_fetchall(_BY_ID_SQL, {**params, "id": int(chosen[1])})
@@ -253,10 +246,9 @@ async def find_character(
 
 async def name_choices(
     store: Store, audience: Audience, typed: str, story_id: int | None = None, *, limit: int = 25,
-    last_chapters: Mapping[int, int] | None = None,
 ) -> list[NameChoice]:
     """Characters whose name or an alias starts with `typed`, in the visible stories (or one),
-    most lines first (`last_chapters` as in find_character). Walks each visible story's (story_id, name_key) and (story_id, alias_key)
+    most lines first (spoiler limits as in find_character). Walks each visible story's (story_id, name_key) and (story_id, alias_key)
     indexes, so the cost follows the number of visible stories, not the whole library."""
     key = " ".join(typed.split()).casefold()
     rows = await store.db.execute_fetchall(
@@ -270,7 +262,7 @@ async def name_choices(
         f" JOIN characters AS c ON c.id = hits.id JOIN vs ON vs.id = c.story_id WHERE c.lines > 0 AND {_WITHIN_LIMITS}"
         " GROUP BY c.id ORDER BY c.lines DESC, c.name_key, c.id LIMIT :limit",
         {"scope": audience.scope, "adult": audience.adult, "story": story_id, "key": key,
-         "end": key + _KEY_END, "limit": limit, "limits": _limits(last_chapters), "no_limit": _NO_LIMIT},
+         "end": key + _KEY_END, "limit": limit, "limits": audience.limits.key()},
     )
     # An alias is shown only when the name itself does not start with what was typed.
     return [

@@ -11,7 +11,7 @@ import json
 import logging
 import secrets
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from weakref import WeakKeyDictionary
 
 from bot.parsing.model import Story
@@ -62,6 +62,7 @@ class StoryDetails:
     tags: tuple[str, ...] = ()  # as the file (or its .toml) gives them
     language: str | None = None
     url: str | None = None  # where the story was published
+    chapters_hidden: int = 0  # later chapters left out by a spoiler limit
 
 
 # The counts, the clamped page and that page's stories in one round trip (a page past the end
@@ -234,3 +235,23 @@ async def remove_story(store: Store, story_id: int, guild_id: int) -> StoredStor
         return None
     log.info("guild %s removed story %s (%r)", guild_id, story_id, story.title)
     return story
+
+
+async def limited_details(
+    store: Store, details: StoryDetails, last_chapter: int, *, main: int = MAIN_CHARACTERS
+) -> StoryDetails:
+    """StoryDetails as seen under a spoiler limit: the chapters up to `last_chapter`, and the
+    characters who speak in them ranked by their lines there (no aliases: a name taken later
+    would spoil)."""
+    shown = tuple(c for c in details.chapters if c.index <= last_chapter)
+    if len(shown) == len(details.chapters):
+        return details
+    rows = await store.db.execute_fetchall(
+        "SELECT c.id, c.name, c.mentions, c.gender, count(*) AS spoken FROM quotes AS q"
+        " JOIN characters AS c ON c.id = q.character_id WHERE q.story_id = ? AND q.chapter_index <= ?"
+        " GROUP BY c.id ORDER BY spoken DESC, c.mentions DESC, c.name COLLATE NOCASE LIMIT ?",
+        (details.story.id, last_chapter, main),
+    )
+    cast = tuple(StoredCharacter(r[0], details.story.id, r[1], (), r[2], r[3], r[4]) for r in rows)
+    return replace(details, chapters=shown, main_characters=cast,
+                   chapters_hidden=len(details.chapters) - len(shown))

@@ -28,12 +28,13 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from weakref import WeakKeyDictionary
 
-from bot.errors import CharacterNotFound, NothingMatches
+from bot.errors import CharacterNotFound, NothingMatches, PastSpoilerLimit
 from bot.store import stories
 from bot.store.audience import RATING_SQL, Audience
 from bot.store.connection import Store
 from bot.store.fts import fts_query
 from bot.store.records import StoredParagraph, StoredQuote, StoredStory
+from bot.store.spoilers import limit_sql
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +95,9 @@ _EXCERPT_SQL = (
     " line (scope, r) AS (SELECT CASE WHEN x < bundled THEN 0 ELSE :scope END,"
     "  CASE WHEN x < bundled THEN x ELSE x - bundled END FROM drawn),"
     " start (story_id, seq) AS ("
-    "  SELECT id, min(CAST(:u * paragraph_count AS INTEGER), paragraph_count - 1) FROM stories"
-    "   WHERE :story IS NOT NULL AND id = :story AND scope IN (0, :scope) AND paragraph_count > 0"
+    "  SELECT id, min(CAST(:u * shown AS INTEGER), shown - 1) FROM (SELECT id, coalesce((SELECT first_paragraph"
+    "   + paragraph_count FROM chapters WHERE story_id = :story AND chapter_index = :last), paragraph_count) AS shown"
+    "   FROM stories WHERE :story IS NOT NULL AND id = :story AND scope IN (0, :scope) AND paragraph_count > 0)"
     "  UNION ALL"
     "  SELECT s.id, line.r - s.paragraph_base FROM line JOIN stories AS s ON s.id = ("
     "   SELECT id FROM stories WHERE scope = line.scope AND paragraph_base <= line.r AND paragraph_count > 0"
@@ -145,9 +147,14 @@ class QuoteFilters:
     def unfiltered(self) -> bool:
         return self.story_id is None and self.character is None and self.contains is None
 
-    def key(self, adult: bool) -> str:
+    def key(self, adult: bool, limits: str | None = None) -> str:
+        """The cycle's key; spoiler limits (ChapterLimits.key()) make a filter of their own, so
+        each limit walks its own no-repeat cycle."""
         character = self.character.casefold() if self.character else None
-        return json.dumps([self.story_id, character, self.contains, int(adult)], ensure_ascii=False)
+        parts: list[object] = [self.story_id, character, self.contains, int(adult)]
+        if limits is not None:
+            parts.append(limits)
+        return json.dumps(parts, ensure_ascii=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,6 +350,8 @@ def _memory(store: Store) -> _Memory:
 
 # The audience may see the story `s`: the server scope and the age gate, in every domain's query.
 _VISIBLE_SQL = "s.scope IN (0, :scope) AND " + RATING_SQL.replace("?", ":adult")
+# The line's chapter is within the audience's spoiler limits (bound as :limits).
+_SHOWN_SQL = limit_sql("q.story_id", "q.chapter_index")
 # A character of quote `q` has the filter's name (canonical or alias).
 _NAMED_SQL = (
     "(EXISTS (SELECT 1 FROM characters WHERE id = q.character_id AND name_key = :name)"
@@ -360,6 +369,13 @@ _TOTALS_CTE = (
     "tot (bundled, own) AS (SELECT coalesce((SELECT quotes FROM scope_totals WHERE scope = 0), 0),"
     " CASE WHEN :scope = 0 THEN 0 ELSE coalesce((SELECT quotes FROM scope_totals WHERE scope = :scope), 0) END)"
 )
+# The story's quotes up to its spoiler limit (:last, a chapter_index; NULL: no limit) are the
+# prefix of its seq before the first quote past the limit's chapter: two index seeks.
+_LIMITED_SEQ = (
+    "(SELECT min(seq) FROM quotes WHERE story_id = :story AND paragraph_seq = (SELECT min(paragraph_seq)"
+    " FROM quotes WHERE story_id = :story AND paragraph_seq >= (SELECT first_paragraph + paragraph_count"
+    " FROM chapters WHERE story_id = :story AND chapter_index = :last)))"
+)
 # Per domain: extra CTEs, the quote id at position pos.x, and the domain's size now (a library
 # change since the cycle began shows as a different size and starts a new cycle; MATCHES keeps
 # its rowid range, so only removed lines can change it, and those are simply passed over).
@@ -375,7 +391,7 @@ _DOMAINS: dict[str, tuple[str, str, str]] = {
     STORY: (
         "",
         "SELECT x, (SELECT id FROM quotes WHERE story_id = :story AND seq = pos.x) FROM pos",
-        f"(SELECT quote_count FROM stories AS s WHERE s.id = :story AND {_VISIBLE_SQL})",
+        f"(SELECT coalesce({_LIMITED_SEQ}, quote_count) FROM stories AS s WHERE s.id = :story AND {_VISIBLE_SQL})",
     ),
     SPEAKER: (
         "",
@@ -394,11 +410,12 @@ _DOMAINS: dict[str, tuple[str, str, str]] = {
 
 
 @functools.cache
-def _batch_sql(domain: str, positions: int, story: bool, named: bool, words: bool) -> str:
+def _batch_sql(domain: str, positions: int, story: bool, named: bool, words: bool, limited: bool = False) -> str:
     """One query for a batch of positions: per position its _CARD_COLUMNS (NULL where the domain
     has no line there), the position, whether the line passes every filter and the audience's
     gates, and the domain's size now. MATCHES wants its positions in ascending order, and numbers
-    the matches up to the furthest instead of stepping to each when `positions` is negative."""
+    the matches up to the furthest instead of stepping to each when `positions` is negative.
+    `limited`: the audience has spoiler limits (bound as :limits)."""
     ctes, at, size_now = _DOMAINS[domain]
     if domain == MATCHES and positions > 0:
         pos, ctes, at = "", _ranks_sql(positions), " UNION ALL ".join(f"SELECT * FROM k{i}" for i in range(positions))
@@ -411,7 +428,7 @@ def _batch_sql(domain: str, positions: int, story: bool, named: bool, words: boo
         at = "SELECT rank, id FROM m WHERE rank IN (SELECT x FROM pos)"  # IN: an index on the ranks
     else:
         pos = "pos (x) AS (VALUES " + ", ".join(f"(:x{i})" for i in range(positions)) + ")"
-    checks = [_VISIBLE_SQL]
+    checks = [_VISIBLE_SQL, _SHOWN_SQL] if limited else [_VISIBLE_SQL]
     if story:
         checks.append("q.story_id = :story")
     if named:
@@ -456,6 +473,7 @@ async def _batch_rows(
         "scope": audience.scope, "adult": int(audience.adult), "story": cycle.story_id,
         "name": (cycle.character or "").casefold(), "fts": fts_query(cycle.contains or ""),
         "low": cycle.low, "high": cycle.high, "size": cycle.size,
+        "limits": audience.limits.key(), "last": _last_chapter(audience, cycle.story_id),
     }
     # Cursors of one batch lie in one pass, so their positions are distinct.
     cursor_at = {permute(cursor % cycle.size, cycle.size, cycle.seed): cursor for cursor in cursors}
@@ -466,9 +484,14 @@ async def _batch_rows(
     positions = len(cursor_at)
     if cycle.domain == MATCHES and (positions > _MAX_STEPPED or _WINDOW_US * previous < _MATCH_US * positions):
         positions = -positions
-    rows = await store.db.execute_fetchall(_batch_sql(cycle.domain, positions, story, named, words), params)
+    limited = not audience.limits.unlimited
+    rows = await store.db.execute_fetchall(_batch_sql(cycle.domain, positions, story, named, words, limited), params)
     found = sorted((cursor_at[row[_CARD_WIDTH]], row) for row in rows)
     return found, rows[0][_CARD_WIDTH + 2] if rows else cycle.size
+
+
+def _last_chapter(audience: Audience, story_id: int | None) -> int | None:
+    return None if story_id is None else audience.limits.last_chapter(story_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -527,7 +550,7 @@ async def _load(
         _plan_sql(domain, filters.contains is not None, filters.story_id is not None),
         {"scope": audience.scope, "adult": int(audience.adult), "story": filters.story_id, "key": key,
          "name": (filters.character or "").casefold(), "fts": fts_query(filters.contains or ""),
-         "cap": _MATCHES_MAX + 1},
+         "cap": _MATCHES_MAX + 1, "last": _last_chapter(audience, filters.story_id)},
     )
     return (None if row[5] is None else _Cycle(*row[5:])), _Plan(domain, *row[:5])
 
@@ -654,19 +677,77 @@ async def pick_quote(
     Raises CharacterNotFound for an unknown character, NothingMatches when no line qualifies.
     """
     rng = rng or _RNG
-    key = filters.key(audience.adult)
+    key = filters.key(audience.adult, audience.limits.key())
     memory = _memory(store)
+    for _ in range(_RESERVED_TRIES):
+        async with memory.lock:
+            reserved = _reserve(store, audience, key, memory)
+            if reserved is None:
+                return await _pick_locked(store, audience, filters, key, memory, rng)
+        card = await _fetch_reserved(store, audience, *reserved)
+        if card is not None:
+            return card
     async with memory.lock:
-        remembered = memory.cycles.get((audience.scope, key))
-        if remembered is not None and remembered.cursor < 2 * remembered.size:
-            row, _ = await _walk(store, remembered, audience, check_size=True)
-            if row is not None:
-                memory.cycles.move_to_end((audience.scope, key))
-                _set_cursor_later(store, remembered)
-                return _card(row, remembered.id)
-        # Only a cycle dropped from memory (over _REMEMBERED_CYCLES filters in use) and reloaded
-        # before its last cursor write lands could re-show the lines picked since that write.
-        return await _pick_stored(store, audience, filters, key, remembered, memory, rng)
+        return await _pick_locked(store, audience, filters, key, memory, rng)
+
+
+async def _pick_locked(
+    store: Store, audience: Audience, filters: QuoteFilters, key: str, memory: _Memory, rng: random.Random
+) -> QuoteCard:
+    """pick_quote's walk, under memory.lock."""
+    remembered = memory.cycles.get((audience.scope, key))
+    if remembered is not None and remembered.cursor < 2 * remembered.size:
+        row, _ = await _walk(store, remembered, audience, check_size=True)
+        if row is not None:
+            memory.cycles.move_to_end((audience.scope, key))
+            _set_cursor_later(store, remembered)
+            return _card(row, remembered.id)
+    # Only a cycle dropped from memory (over _REMEMBERED_CYCLES filters in use) and reloaded
+    # before its last cursor write lands could re-show the lines picked since that write.
+    return await _pick_stored(store, audience, filters, key, remembered, memory, rng)
+
+
+# A pick whose cycle in memory already knows its next acceptable lines (`ahead`, found by the query
+# before) takes the first of them under the lock and fetches it after letting go, so concurrent picks
+# over one filter each wait for their own query instead of for one another's: the lock holds only
+# bookkeeping. The line is checked again as it is fetched (filters, audience, the domain's size); one
+# that no longer qualifies is passed over, as a walk would, and the pick tries again.
+_RESERVED_TRIES = 3
+
+
+def _reserve(
+    store: Store, audience: Audience, key: str, memory: _Memory
+) -> tuple[_Cycle, int, int, bool] | None:
+    """Under memory.lock: take the next line the cycle in memory knows to be acceptable, as _walk
+    would (cycle, cursor, size, first pass), or None when finding one takes a walk."""
+    cycle = memory.cycles.get((audience.scope, key))
+    known = [c for c in cycle.ahead if c >= cycle.cursor] if cycle is not None else []
+    if cycle is None or not known or cycle.cursor >= 2 * cycle.size:
+        return None
+    cursor = known[0]
+    cycle.ahead = known[1:]
+    cycle.steps += cursor + 1 - cycle.cursor
+    cycle.taken += 1
+    if cycle.taken >= 64:
+        cycle.steps, cycle.taken = cycle.steps // 2, cycle.taken // 2
+    cycle.cursor = cursor + 1
+    memory.cycles.move_to_end((audience.scope, key))
+    _set_cursor_later(store, cycle)
+    return cycle, cursor, cycle.size, cursor < cycle.size
+
+
+async def _fetch_reserved(
+    store: Store, audience: Audience, cycle: _Cycle, cursor: int, size: int, first_pass: bool
+) -> QuoteCard | None:
+    """The reserved line, checked again as it is fetched; None when it no longer qualifies (or the
+    domain changed size: the next walk sees it and starts afresh)."""
+    rows, size_now = await _batch_rows(store, cycle, audience, [cursor])
+    if size_now != size:
+        cycle.ahead = []
+        return None
+    if not rows or not _acceptable(cycle, cursor, rows[0][1], first_pass):
+        return None
+    return _card(rows[0][1], cycle.id)
 
 
 async def _pick_stored(
@@ -689,7 +770,7 @@ async def _pick_stored(
     if row is None and not gave_up:
         cycle = await _start_cycle(store, audience, filters, plan, rng, cycle)
         if cycle is None:
-            raise NothingMatches(_nothing_message(filters))
+            raise NothingMatches(_nothing_message(filters, audience))
         started = True
         row, _ = await _walk(store, cycle, audience, check_size=False)
         gave_up = row is None and cycle.cursor < 2 * cycle.size
@@ -703,10 +784,13 @@ async def _pick_stored(
         return _card(row, cycle.id)
     if gave_up:
         raise NothingMatches("I couldn't find a quote just now. Try again, or choose a `story` from `/story list`.")
-    raise NothingMatches(_nothing_message(filters))
+    raise NothingMatches(_nothing_message(filters, audience))
 
 
-def _nothing_message(filters: QuoteFilters) -> str:
+def _nothing_message(filters: QuoteFilters, audience: Audience) -> str:
+    if not audience.limits.unlimited:
+        return ("No quote within the spoiler limits (this server's, or yours from `/spoilers mine`) matches."
+                " Try other filters, or read on with `/read`.")
     if filters.unfiltered:
         return "There are no quotes to show here yet. Try `/story list` to see the library."
     return "No quote matches those filters. Try fewer filters, other words, or `/story list`."
@@ -737,11 +821,17 @@ async def quote_context(store: Store, audience: Audience, quote_id: int) -> Quot
         # A quote whose paragraph range came back empty still has its card (cannot happen while
         # the rows are consistent, but the line alone is better than nothing).
         card = await quote_card(store, quote_id)
-        return None if card is None or not audience.can_see(card.story) else QuoteContext(card, ())
+        if card is None or not audience.can_see(card.story):
+            return None
+        if not audience.shows(card.story.id, card.quote.chapter_index):
+            raise PastSpoilerLimit()
+        return QuoteContext(card, ())
     card = _card(rows[0])
     if not audience.can_see(card.story):
         return None
     q = card.quote
+    if not audience.shows(q.story_id, q.chapter_index):
+        raise PastSpoilerLimit()
     around = (StoredParagraph(*row[_CARD_WIDTH:]) for row in rows)
     same_scene = tuple(
         p for p in around if (p.chapter_index, p.scene_index) == (q.chapter_index, q.scene_index)
@@ -756,16 +846,22 @@ async def pick_excerpt(
     paragraphs. Raises NothingMatches when nothing visible fits."""
     rng = rng or _RNG
     for _ in range(_EXCERPT_TRIES):
-        rows = await store.db.execute_fetchall(
-            _EXCERPT_SQL, {"scope": audience.scope, "story": story_id, "u": rng.random(), "n": EXCERPT_PARAGRAPHS}
-        )
+        # Under spoiler limits a draw over every story would mostly land past them: first draw a
+        # story by the number of paragraphs it may show, then a start within those.
+        chosen_story = story_id if story_id is not None or audience.limits.unlimited else (
+            await _limited_story(store, audience, rng))
+        rows = await store.db.execute_fetchall(_EXCERPT_SQL, {
+            "scope": audience.scope, "story": chosen_story, "u": rng.random(), "n": EXCERPT_PARAGRAPHS,
+            "last": _last_chapter(audience, chosen_story),
+        })
         if not rows:
             break
         story = StoredStory(*rows[0][:_STORY_FIELDS])
         chapter_number, chapter_title, heading = rows[0][_STORY_FIELDS:_STORY_FIELDS + 3]
         following = [StoredParagraph(*row[_STORY_FIELDS + 3:]) for row in rows]
         start = following[0]
-        if not audience.can_see(story) or len(start.text) > EXCERPT_CHARS:
+        if not audience.can_see(story) or not audience.shows(story.id, start.chapter_index) \
+                or len(start.text) > EXCERPT_CHARS:
             continue
         chosen: list[StoredParagraph] = []
         length = 0
@@ -782,3 +878,18 @@ async def pick_excerpt(
     if story_id is not None:
         raise NothingMatches("That story has no passage short enough to show. Try another from `/story list`.")
     raise NothingMatches("There is nothing to show here yet. Try `/story list` to see the library.")
+
+
+async def _limited_story(store: Store, audience: Audience, rng: random.Random) -> int | None:
+    """A visible story drawn in proportion to the paragraphs the spoiler limits let it show."""
+    rows = await store.db.execute_fetchall(
+        "SELECT s.id, coalesce((SELECT first_paragraph + paragraph_count FROM chapters AS ch"
+        "  WHERE ch.story_id = s.id AND ch.chapter_index = coalesce(json_extract(:limits, '$.\"' || s.id || '\"'),"
+        "  json_extract(:limits, '$.\"*\"'))), s.paragraph_count)"
+        f" FROM stories AS s WHERE s.paragraph_count > 0 AND {_VISIBLE_SQL}",
+        {"scope": audience.scope, "adult": int(audience.adult), "limits": audience.limits.key()},
+    )
+    if not rows:
+        return None
+    (story_id,) = rng.choices([row[0] for row in rows], weights=[row[1] for row in rows])
+    return story_id

@@ -12,6 +12,7 @@ from bot.errors import InvalidInput
 from bot.store.audience import RATING_SQL, Audience
 from bot.store.connection import Store
 from bot.store.fts import fts_query
+from bot.store.spoilers import NO_LIMITS, ChapterLimits, limit_sql
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +142,7 @@ _FROM = (
     " FROM paragraphs_fts JOIN paragraphs AS p ON p.id = paragraphs_fts.rowid"
     " JOIN stories AS s ON s.id = p.story_id"
     f" WHERE paragraphs_fts MATCH :match AND s.scope IN (0, :scope) AND {RATING_SQL.replace('?', ':adult')}"
-    " AND (:story IS NULL OR p.story_id = :story)"
+    " AND (:story IS NULL OR p.story_id = :story) AND " + limit_sql("p.story_id", "p.chapter_index")
 )
 # The total, the clamped page and its hits in one round trip (an empty result is one row of counts).
 # The page's rows are ranked first and only those five get a snippet and a chapter: computing the
@@ -163,12 +164,15 @@ _PAGE_SQL = (
 )
 
 
-async def search_page(store: Store, search: SavedSearch, page: int = 0) -> SearchPage:
-    """One page of ranked hits (best first by bm25) and the total number of matching paragraphs."""
+async def search_page(
+    store: Store, search: SavedSearch, page: int = 0, limits: ChapterLimits = NO_LIMITS
+) -> SearchPage:
+    """One page of ranked hits (best first by bm25) and the total number of matching paragraphs,
+    none past the spoiler `limits` of whoever is looking."""
     # On the reader connection: a ranked search over a big library takes tens of milliseconds.
     rows = await (await store.reader()).execute_fetchall(_PAGE_SQL, {
         "match": match_expression(search.text), "scope": search.scope, "adult": search.adult,
-        "story": search.story_id, "page": page, "per": PAGE_SIZE,
+        "story": search.story_id, "page": page, "per": PAGE_SIZE, "limits": limits.key(),
     })
     total, page = rows[0][:2]
     hits = tuple(SearchHit(*row[2:-1]) for row in rows if row[2] is not None)

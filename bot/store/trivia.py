@@ -2,16 +2,19 @@
 leaderboards, and the recovery of games the bot left running when it stopped."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from bot.store import stories
 from bot.store.audience import Audience, visible_story
 from bot.store.connection import Store
+from bot.store.fts import fts_phrase
 from bot.trivia.material import (
     TriviaCharacter,
     TriviaLine,
@@ -19,6 +22,9 @@ from bot.trivia.material import (
     TriviaStory,
     chapter_label,
 )
+from bot.trivia.text import StoryText, norm, padded_norm, rare_words
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -90,28 +96,208 @@ def _now() -> str:
 # ------------------------------------------------------------------------------ question material
 
 
-async def load_story_material(store: Store, story_id: int, title: str) -> TriviaStory:
-    """Everything question generation reads about one stored story (never its notes)."""
+# Paragraphs read per query when generation samples a story's text.
+PARAGRAPH_BATCH = 100
+# A worker thread never waits forever for a loop that stopped (the bot shutting down).
+QUERY_TIMEOUT_SECONDS = 30
+
+
+class StoredText(StoryText):
+    """A stored story's text read through indexes, never whole: containment checks are phrase
+    queries on paragraphs_fts within the story (each hit checked again word for word, as a parsed
+    story is), paragraphs are fetched by random seq, and the rare words are worked out once per
+    story and kept in trivia_words.
+
+    Generation is plain CPU code run in a worker thread (asyncio.to_thread): these methods send
+    their queries to the event loop that loaded the material and wait for the answer there.
+    """
+
+    def __init__(
+        self, store: Store, loop: asyncio.AbstractEventLoop, story_id: int, content_hash: str,
+        paragraph_count: int, first_id: int, last_id: int,
+    ) -> None:
+        self.store = store
+        self.loop = loop
+        self.story_id = story_id
+        self.content_hash = content_hash
+        self.paragraph_count = paragraph_count
+        self.first_id, self.last_id = first_id, last_id  # the story's paragraph rowids lie in between
+        self._found: dict[str, frozenset[int]] = {}
+        self._rare: list[str] | None = None
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=QUERY_TIMEOUT_SECONDS)
+        coro.close()
+        raise RuntimeError("stored trivia text is read from a worker thread (asyncio.to_thread)")
+
+    async def _rows(self, sql: str, args: Sequence[Any]) -> list[sqlite3.Row]:
+        db = await self.store.reader()  # keeps page turns and quotes from queueing behind these
+        return list(await db.execute_fetchall(sql, args))
+
+    def chapters_with(self, needle: str) -> frozenset[int]:
+        self.prefetch([needle])
+        return self._found.get(norm(needle), frozenset())
+
+    def prefetch(self, needles: Sequence[str]) -> None:
+        """One round trip for many needles: a phrase query per needle, joined with UNION ALL."""
+        wanted: dict[str, str] = {}
+        for needle in needles:
+            key = norm(needle)
+            if key in self._found or key in wanted:
+                continue
+            query = fts_phrase(needle) if key else None
+            if query is None:
+                self._found[key] = frozenset()
+            else:
+                wanted[key] = query
+        if not wanted:
+            return
+        keys = list(wanted)
+        one = (
+            "SELECT ? AS needle, p.chapter_index, p.text FROM paragraphs_fts JOIN paragraphs AS p"
+            " ON p.id = paragraphs_fts.rowid WHERE paragraphs_fts MATCH ?"
+            " AND paragraphs_fts.rowid BETWEEN ? AND ? AND p.story_id = ?"
+        )
+        args = [a for i, key in enumerate(keys) for a in (i, wanted[key], self.first_id, self.last_id, self.story_id)]
+        rows = self._run(self._rows(" UNION ALL ".join([one] * len(keys)), args))
+        found: dict[str, set[int]] = {key: set() for key in keys}
+        for i, chapter, text in rows:
+            if f" {keys[i]} " in padded_norm(text):
+                found[keys[i]].add(chapter)
+        self._found.update((key, frozenset(chapters)) for key, chapters in found.items())
+
+    def paragraphs(self, rng: random.Random) -> Iterator[TriviaParagraph]:
+        for batch in _random_batches(self.paragraph_count, PARAGRAPH_BATCH, rng):
+            placeholders = ", ".join("?" * len(batch))
+            rows = self._run(self._rows(
+                f"SELECT seq, chapter_index, text FROM paragraphs WHERE story_id = ? AND seq IN ({placeholders})",
+                (self.story_id, *batch),
+            ))
+            by_seq = {row[0]: TriviaParagraph(row[1], row[2]) for row in rows}
+            yield from (by_seq[seq] for seq in batch if seq in by_seq)
+
+    def rare_words(self) -> list[str]:
+        if self._rare is None:
+            rows = self._run(self._rows(
+                "SELECT words FROM trivia_words WHERE story_id = ? AND content_hash = ?",
+                (self.story_id, self.content_hash),
+            ))
+            if rows:
+                self._rare = rows[0][0].split()
+            else:
+                # First game about this story: read its text once, here in the worker thread.
+                texts = self._run(self._rows(
+                    "SELECT text FROM paragraphs WHERE story_id = ? ORDER BY seq", (self.story_id,)
+                ))
+                self._rare = rare_words(row[0] for row in texts)
+                self._run(self._keep_rare(" ".join(self._rare)))
+        return self._rare
+
+    async def _keep_rare(self, words: str) -> None:
+        story_id, content_hash = self.story_id, self.content_hash
+
+        async def write(db) -> None:
+            # Only while the story is still the one the words came from.
+            await db.execute(
+                "INSERT INTO trivia_words (story_id, content_hash, words)"
+                " SELECT id, content_hash, ? FROM stories WHERE id = ? AND content_hash = ?"
+                " ON CONFLICT (story_id) DO UPDATE SET content_hash = excluded.content_hash,"
+                " words = excluded.words",
+                (words, story_id, content_hash),
+            )
+
+        self.store.write_behind.submit(("trivia words", story_id), write)
+
+
+def _random_batches(count: int, size: int, rng: random.Random) -> Iterator[list[int]]:
+    """0..count-1 in a random order, `size` at a time, without building the whole order for a
+    long story (generation usually stops after a few batches)."""
+    if count <= 4 * size:
+        order = list(range(count))
+        rng.shuffle(order)
+        for i in range(0, count, size):
+            yield order[i : i + size]
+        return
+    seen: set[int] = set()
+    while len(seen) < count:
+        if len(seen) > count // 2:  # the rest, shuffled, rather than ever more misses
+            rest = [i for i in range(count) if i not in seen]
+            rng.shuffle(rest)
+            seen.update(rest)
+            for i in range(0, len(rest), size):
+                yield rest[i : i + size]
+            return
+        batch = []
+        while len(batch) < size:
+            seq = rng.randrange(count)
+            if seq not in seen:
+                seen.add(seq)
+                batch.append(seq)
+        yield batch
+
+
+def _met_by(
+    characters: tuple[TriviaCharacter, ...], lines: tuple[TriviaLine, ...], paragraphs: tuple[TriviaParagraph, ...]
+) -> tuple[TriviaCharacter, ...]:
+    """The characters who speak one of `lines` or are named in `paragraphs`."""
+    speakers = {line.speaker for line in lines}
+    text = "\n".join(p.text for p in paragraphs).casefold()
+    return tuple(
+        c for c in characters
+        if c.name in speakers or any(form.casefold() in text for form in (c.name, *c.aliases))
+    )
+
+
+async def load_story_material(
+    store: Store, story_id: int, title: str, last_chapter: int | None = None
+) -> TriviaStory:
+    """What question generation reads about one stored story (never its notes): its chapters,
+    lines and characters, and its text as a StoredText read through indexes (generate in a worker
+    thread). With `last_chapter` (a spoiler limit) only the chapters up to it and the characters
+    met there: that text (bounded by the limit) is held in memory, since the indexes span the story.
+    """
+    last = -1 if last_chapter is None else last_chapter
     async with store.db.execute(
-        "SELECT chapter_index, number, title FROM chapters WHERE story_id = ? ORDER BY chapter_index",
-        (story_id,),
+        "SELECT chapter_index, number, title FROM chapters WHERE story_id = ? AND (?2 < 0 OR chapter_index <= ?2)"
+        " ORDER BY chapter_index",
+        (story_id, last),
     ) as cur:
         chapter_rows = await cur.fetchall()
     async with store.db.execute(
-        "SELECT chapter_index, text FROM paragraphs WHERE story_id = ? ORDER BY seq", (story_id,)
-    ) as cur:
-        paragraphs = tuple(TriviaParagraph(row[0], row[1]) for row in await cur.fetchall())
-    async with store.db.execute(
         "SELECT q.text, c.name, q.confidence, q.chapter_index, q.kind FROM quotes AS q"
-        " LEFT JOIN characters AS c ON c.id = q.character_id WHERE q.story_id = ? ORDER BY q.seq",
-        (story_id,),
+        " LEFT JOIN characters AS c ON c.id = q.character_id WHERE q.story_id = ?"
+        " AND (?2 < 0 OR q.chapter_index <= ?2) ORDER BY q.seq",
+        (story_id, last),
     ) as cur:
         lines = tuple(TriviaLine(*row) for row in await cur.fetchall())
     characters = tuple(
         TriviaCharacter(c.name, c.aliases, c.mentions) for c in await stories.characters(store, story_id)
     )
     chapters = tuple(chapter_label(row[1], row[2], row[0]) for row in chapter_rows)
-    return TriviaStory(story_id, title, chapters, paragraphs, lines, characters)
+    if last_chapter is not None:
+        async with store.db.execute(
+            "SELECT chapter_index, text FROM paragraphs WHERE story_id = ? AND chapter_index <= ? ORDER BY seq",
+            (story_id, last_chapter),
+        ) as cur:
+            paragraphs = tuple(TriviaParagraph(row[0], row[1]) for row in await cur.fetchall())
+        # A name first met past the limit would spoil as an answer option: keep those who speak,
+        # or are named, in the chapters shown.
+        characters = await asyncio.to_thread(_met_by, characters, lines, paragraphs)
+        return TriviaStory(story_id, title, chapters, paragraphs, lines, characters)
+    async with store.db.execute(
+        "SELECT s.content_hash, s.paragraph_count, min(p.id), max(p.id) FROM stories AS s"
+        " LEFT JOIN paragraphs AS p ON p.story_id = s.id WHERE s.id = ?",
+        (story_id,),
+    ) as cur:
+        content_hash, paragraph_count, first_id, last_id = await cur.fetchone()
+    text = StoredText(
+        store, asyncio.get_running_loop(), story_id, content_hash or "", paragraph_count or 0,
+        first_id or 0, last_id or -1,
+    )
+    return TriviaStory(story_id, title, chapters, (), lines, characters, text)
 
 
 async def load_game_material(
@@ -123,13 +309,15 @@ async def load_game_material(
     """
     if story_id is not None:
         story = await visible_story(store, audience, story_id)
-        return [] if story is None else [await load_story_material(store, story.id, story.title)]
+        return [] if story is None else [
+            await load_story_material(store, story.id, story.title, audience.limits.last_chapter(story.id))
+        ]
     candidates = [
         s for s in await stories.visible_stories(store, audience.guild_id)
         if s.paragraph_count and audience.can_see(s)
     ]
     picked = rng.sample(candidates, min(MAX_STORIES_PER_GAME, len(candidates)))
-    return [await load_story_material(store, s.id, s.title) for s in picked]
+    return [await load_story_material(store, s.id, s.title, audience.limits.last_chapter(s.id)) for s in picked]
 
 
 # ---------------------------------------------------------------------------------------- games

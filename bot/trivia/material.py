@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.parsing.model import Story
+
+if TYPE_CHECKING:
+    from bot.trivia.text import StoryText
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +49,9 @@ class TriviaStory:
     paragraphs: tuple[TriviaParagraph, ...]
     lines: tuple[TriviaLine, ...]
     characters: tuple[TriviaCharacter, ...]
+    # Where generation reads the text: None for the paragraphs above (held in memory); a stored
+    # story leaves `paragraphs` empty and answers from its indexes instead.
+    text: StoryText | None = None
 
 
 def chapter_label(number: int | None, title: str | None, position: int) -> str:

@@ -17,6 +17,8 @@ from typing import TypeVar
 
 from bot.trivia.answers import normalize_answer, typed_answer_matches
 from bot.trivia.material import TriviaCharacter, TriviaLine, TriviaStory
+from bot.trivia.text import WORD_RE as _WORD_RE
+from bot.trivia.text import ParagraphText, StoryText, norm
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -32,28 +34,12 @@ MAX_EXCERPT_CHARS = 300
 MIN_SENTENCE_WORDS = 6
 MAX_SENTENCE_WORDS = 40
 MAX_OPTION_CHARS = 80  # Discord's button label limit
-RARE_WORD_MAX_COUNT = 2
-RARE_WORD_MIN_LEN = 6
 BLANK = "_____"
 MAX_CANDIDATES = 400  # lines or sentences tried per question kind and story
+PREFETCH = 16  # lines whose place in the text is asked for at once (one round trip for a stored story)
 
-_WORD_RE = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
 _SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+")
-_NORM_RE = re.compile(r"[^0-9a-z]+")
 _PLAIN_WORD_RE = re.compile(r"[A-Za-z]+")  # a blank never swallows "'s" or "-kun"
-# Words too common to be a "distinctive" missing word even when a short story uses them rarely.
-_COMMON_LONG_WORDS = frozenset(
-    """
-    about above across actually after again against almost already although always another anyone
-    anything around because become before behind being below beside better between beyond cannot
-    could during either enough especially everyone everything except finally gotten having himself
-    herself however instead itself little maybe might myself nothing nobody other others perhaps
-    people please pretty probably quite rather really should simply since something somehow someone
-    sometimes still suddenly though thought through together toward towards under unless until upon
-    usually whatever whenever where whether which while within without would yourself yourselves
-    themselves ourselves looked started turned wanted seemed around asked replied answered
-    """.split()
-)
 _NAME_TOKEN_STOP = frozenset({"the", "and", "of", "no", "san", "kun", "chan", "sama"})
 
 
@@ -95,36 +81,17 @@ class TriviaQuestion:
         return None
 
 
-def norm(text: str) -> str:
-    """Text reduced to lower-case words separated by single spaces, for containment checks."""
-    return _NORM_RE.sub(" ", text.casefold()).strip()
-
-
-def _contains(padded_norm: str, needle: str) -> bool:
-    """Whether `needle`'s words occur, whole, in text already normalized and padded with spaces."""
-    n = norm(needle)
-    return bool(n) and f" {n} " in padded_norm
-
-
-def _padded_norm(text: str) -> str:
-    return f" {norm(text)} "
-
-
 def _fits_option(text: str) -> str:
     return text if len(text) <= MAX_OPTION_CHARS else text[: MAX_OPTION_CHARS - 1].rstrip() + "…"
 
 
 class _StoryIndex:
-    """Per-story lookups computed once: normalized text per chapter, characters, speaking counts."""
+    """Per-story lookups: characters and speaking counts from the lines; the text through its
+    StoryText (never scanned here: containment checks and samples go to indexes)."""
 
     def __init__(self, story: TriviaStory) -> None:
         self.story = story
-        by_chapter: dict[int, list[str]] = defaultdict(list)
-        for p in story.paragraphs:
-            by_chapter[p.chapter].append(p.text)
-        # Normalized once and padded, so each containment check copies nothing.
-        self.chapter_norm = {c: _padded_norm(" ".join(texts)) for c, texts in by_chapter.items()}
-        self.full_norm = " ".join(self.chapter_norm[c] for c in sorted(self.chapter_norm))
+        self.text: StoryText = story.text or ParagraphText(story.paragraphs)
         self.characters: dict[str, TriviaCharacter] = {c.name: c for c in story.characters}
         self.line_count: Counter[str] = Counter(
             line.speaker
@@ -133,15 +100,28 @@ class _StoryIndex:
         )
         for name in self.line_count:
             self.characters.setdefault(name, TriviaCharacter(name))
-        # Which speakers each line text is attributed to (None included): a line said by two
-        # characters, or also unattributed somewhere, has no single provable speaker.
-        self.speakers_of: dict[str, set[str | None]] = defaultdict(set)
-        for line in story.lines:
-            self.speakers_of[norm(line.text)].add(line.speaker)
-        words = [w for p in story.paragraphs for w in _WORD_RE.findall(p.text)]
-        self.word_counts: Counter[str] = Counter(w.casefold() for w in words)
-        # Words ever written capitalised may be names or places, never ordinary rare words.
-        self.capitalized = {w.casefold() for w in words if w[0].isupper()}
+        self._speakers_of: dict[str, set[str | None]] | None = None
+        self._line_chapters: dict[str, set[int]] = defaultdict(set)
+
+    def speakers_of(self, text: str) -> set[str | None]:
+        """Which speakers a line text is attributed to (None included): a line said by two
+        characters, or also unattributed somewhere, has no single provable speaker."""
+        self._index_lines()
+        assert self._speakers_of is not None
+        return self._speakers_of.get(norm(text), set())
+
+    def line_chapters(self, text: str) -> set[int]:
+        """The chapters with a line of this text (the text itself may hold it in more)."""
+        self._index_lines()
+        return self._line_chapters.get(norm(text), set())
+
+    def _index_lines(self) -> None:
+        if self._speakers_of is None:
+            self._speakers_of = defaultdict(set)
+            for line in self.story.lines:
+                key = norm(line.text)
+                self._speakers_of[key].add(line.speaker)
+                self._line_chapters[key].add(line.chapter)
 
     def character(self, name: str) -> TriviaCharacter:
         return self.characters.get(name) or TriviaCharacter(name)
@@ -152,7 +132,7 @@ class _StoryIndex:
 
     def proves_line(self, line: TriviaLine) -> bool:
         """The line's text really is in its chapter's story text (so not in a note)."""
-        return _contains(self.chapter_norm.get(line.chapter, ""), line.text)
+        return line.chapter in self.text.chapters_with(line.text)
 
 
 def _forms_norm(c: TriviaCharacter) -> set[str]:
@@ -184,13 +164,25 @@ def names_itself(line_text: str, c: TriviaCharacter) -> bool:
     return False
 
 
-def _eligible_line(line: TriviaLine, index: _StoryIndex) -> bool:
+def _plausible_line(line: TriviaLine, index: _StoryIndex) -> bool:
+    """The checks on a line that need no story text."""
     words = _WORD_RE.findall(line.text)
     if len(words) < MIN_LINE_WORDS or len(line.text) > MAX_EXCERPT_CHARS:
         return False
-    if line.speaker and names_itself(line.text, index.character(line.speaker)):
-        return False
-    return index.proves_line(line)
+    return not (line.speaker and names_itself(line.text, index.character(line.speaker)))
+
+
+def _eligible_lines(
+    index: _StoryIndex, rng: random.Random, keep: Callable[[TriviaLine], bool] = lambda line: True
+) -> Iterator[TriviaLine]:
+    """Candidate lines that pass `keep` and _plausible_line and that the text proves, asking the
+    text about PREFETCH of them at a time."""
+    pending = [line for line in _candidates(index.story.lines, rng) if keep(line) and _plausible_line(line, index)]
+    for i, line in enumerate(pending):
+        if i % PREFETCH == 0:
+            index.text.prefetch([later.text for later in pending[i : i + PREFETCH]])
+        if index.proves_line(line):
+            yield line
 
 
 def _shuffled(items: Sequence, rng: random.Random) -> list:
@@ -253,11 +245,12 @@ def _pick_similar(
 def _who_said(index: _StoryIndex, rng: random.Random) -> Iterator[TriviaQuestion]:
     story = index.story
     speaking = [index.character(n) for n in index.line_count]
-    for line in _candidates(story.lines, rng):
-        if not line.speaker or line.confidence < SPEAKER_CONFIDENCE:
-            continue
-        if index.speakers_of[norm(line.text)] != {line.speaker} or not _eligible_line(line, index):
-            continue
+    for line in _eligible_lines(
+        index, rng,
+        lambda line: bool(line.speaker) and line.confidence >= SPEAKER_CONFIDENCE
+        and index.speakers_of(line.text) == {line.speaker},
+    ):
+        assert line.speaker is not None
         speaker = index.character(line.speaker)
         others = [c for c in speaking if c.name != speaker.name and not same_person(c, speaker)]
 
@@ -285,13 +278,11 @@ def _which_story(
     index: _StoryIndex, others: Sequence[_StoryIndex], rng: random.Random
 ) -> Iterator[TriviaQuestion]:
     story = index.story
-    for line in _candidates(story.lines, rng):
-        if not _eligible_line(line, index):
-            continue
+    for line in _eligible_lines(index, rng):
         rivals = _first(
             _shuffled(others, rng), 3,
             lambda o, line=line: o.story.title.casefold() != story.title.casefold()
-            and not _contains(o.full_norm, line.text),
+            and not o.text.chapters_with(line.text),
         )
         if not rivals:
             continue
@@ -309,12 +300,13 @@ def _which_chapter(index: _StoryIndex, rng: random.Random) -> Iterator[TriviaQue
     story = index.story
     if len(story.chapters) < 3:
         return
-    for line in _candidates(story.lines, rng):
-        if not _eligible_line(line, index):
-            continue
+    # A line also said in all chapters but one cannot have two wrong chapters to offer.
+    chapters = len(story.chapters)
+    for line in _eligible_lines(index, rng, lambda line: chapters - len(index.line_chapters(line.text)) >= 2):
+        holding = index.text.chapters_with(line.text)
         other_chapters = _first(
             _shuffled(range(len(story.chapters)), rng), 3,
-            lambda c, line=line: c != line.chapter and not _contains(index.chapter_norm.get(c, ""), line.text),
+            lambda c, holding=holding: c not in holding,
         )
         if len(other_chapters) < 2:
             continue
@@ -330,15 +322,18 @@ def _which_chapter(index: _StoryIndex, rng: random.Random) -> Iterator[TriviaQue
         )
 
 
-def _sentences(index: _StoryIndex) -> list[tuple[int, str]]:
+def _sentences(index: _StoryIndex, rng: random.Random) -> list[tuple[int, str]]:
+    """Up to MAX_CANDIDATES sentences of a fitting length from paragraphs taken at random, shuffled."""
     out = []
-    for p in index.story.paragraphs:
+    for p in index.text.paragraphs(rng):
+        if len(out) >= MAX_CANDIDATES:
+            break
         for sentence in _SENTENCE_SPLIT_RE.split(p.text):
             sentence = sentence.strip()
             n = len(_WORD_RE.findall(sentence))
             if MIN_SENTENCE_WORDS <= n <= MAX_SENTENCE_WORDS and len(sentence) <= MAX_EXCERPT_CHARS:
                 out.append((p.chapter, sentence))
-    return out
+    return _shuffled(out[:MAX_CANDIDATES], rng)
 
 
 def _suffix_class(word: str) -> str:
@@ -371,17 +366,12 @@ def _missing_word(index: _StoryIndex, rng: random.Random) -> Iterator[TriviaQues
     story = index.story
     names = _single_word_forms(index)
     name_words = {norm(w) for c in index.characters.values() for f in c.forms for w in f.split()}
-    rare_pool = sorted(
-        w
-        for w, n in index.word_counts.items()
-        if n <= RARE_WORD_MAX_COUNT and len(w) >= RARE_WORD_MIN_LEN and w.isalpha()
-        and w not in index.capitalized and w not in _COMMON_LONG_WORDS and w not in name_words
-    )
+    rare_pool = [w for w in index.text.rare_words() if w not in name_words]
     rare_set = set(rare_pool)
     rare_by_suffix: dict[str, list[str]] = defaultdict(list)  # "options of the same kind"
     for w in rare_pool:
         rare_by_suffix[_suffix_class(w)].append(w)
-    for chapter, sentence in _candidates(_sentences(index), rng):
+    for chapter, sentence in _sentences(index, rng):
         tokens = list(_PLAIN_WORD_RE.finditer(sentence))
         sentence_words = {norm(t.group()) for t in tokens}
         for match in _shuffled(tokens, rng):
@@ -433,7 +423,8 @@ def _missing_word(index: _StoryIndex, rng: random.Random) -> Iterator[TriviaQues
                 continue
             blanked = sentence[: match.start()] + BLANK + sentence[match.end():]
             # The text must prove only the right word: no other option completes a real sentence.
-            if any(_contains(index.full_norm, blanked.replace(BLANK, w)) for w in wrong):
+            index.text.prefetch([blanked.replace(BLANK, w) for w in wrong])
+            if any(index.text.chapters_with(blanked.replace(BLANK, w)) for w in wrong):
                 continue
             picked = _with_answer(word, wrong, rng)
             if picked is None:

@@ -12,6 +12,7 @@ from bot.store import Store
 from bot.store.audience import Audience
 from bot.store.characters import find_character, name_choices, story_figures
 from bot.store.loader import load_story
+from bot.store.spoilers import ChapterLimits
 from bot.store.stories import get_story
 from tests.charts.helpers import scripted_story
 
@@ -141,12 +142,12 @@ async def test_a_one_chapter_story_is_counted_scene_by_scene(store) -> None:
 async def test_chapter_limits_hide_characters_who_first_speak_later(store) -> None:
     story = await _add(store, scripted_story(EXCHANGES), "Exchanges")
     audience = Audience(GUILD)
-    limits = {story.id: 0}  # only chapter 1: Hinata first speaks in chapter 2
+    limited = Audience(GUILD, limits=ChapterLimits(((story.id, 0),)))  # only chapter 1: Hinata first speaks in chapter 2
     assert (await find_character(store, audience, "Hinata", story.id)).name == "Hinata"
     with pytest.raises(CharacterNotFound):
-        await find_character(store, audience, "Hinata", story.id, last_chapters=limits)
-    assert (await find_character(store, audience, "Sakura", story.id, last_chapters=limits)).name == "Sakura"
+        await find_character(store, limited, "Hinata", story.id)
+    assert (await find_character(store, limited, "Sakura", story.id)).name == "Sakura"
     assert [c.name for c in await name_choices(store, audience, "h", story.id)] == ["Hinata"]
-    assert await name_choices(store, audience, "h", story.id, last_chapters=limits) == []
-    other = {story.id + 1: 0}  # another story's limit leaves this one whole
-    assert [c.name for c in await name_choices(store, audience, "h", story.id, last_chapters=other)] == ["Hinata"]
+    assert await name_choices(store, limited, "h", story.id) == []
+    other = Audience(GUILD, limits=ChapterLimits(((story.id + 1, 0),)))  # another story's limit leaves this one whole
+    assert [c.name for c in await name_choices(store, other, "h", story.id)] == ["Hinata"]

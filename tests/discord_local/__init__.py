@@ -49,6 +49,8 @@ the interaction's callbacks, recent requests, violations and unimplemented route
     server.messages_in(channel)      # visible messages, oldest first (threads too)
     server.ephemeral_messages(user)  # ephemeral ones shown to user
     server.threads(parent)           # threads created by the bot
+    server.admin_delete_channel(channel)                     # as an admin in Discord's UI: CHANNEL_DELETE
+    server.admin_set_role_permissions(guild, role, perms)    # ... GUILD_ROLE_UPDATE (e.g. the bot loses Send Messages)
     await server.wait_until(lambda: cond, timeout, "what")
 
 Option values are typed from the synced command: str/int/float/bool, ``User``, ``Role``,

@@ -62,6 +62,7 @@ from .world import (
     SEND_MESSAGES_IN_THREADS,
     Channel,
     Guild,
+    Role,
     StoredMessage,
     User,
     World,
@@ -1254,6 +1255,30 @@ class LocalDiscord(UserActions):
     async def _leave_thread(self, req: _Request) -> None:
         channel, user_id = self._thread_member(req)
         channel.member_ids.discard(user_id)
+        self.notify()
+
+    # -- what a server's admins do in Discord's own UI (no bot route) -----------------------
+
+    def admin_delete_channel(self, channel: Channel) -> None:
+        """An admin deletes a text channel: it and its threads go, CHANNEL_DELETE is sent, and
+        requests to it answer 404 Unknown Channel."""
+        guild = self.world.guild_of(channel)
+        for thread in [c for c in self.world.channels.values() if c.parent_id == channel.id]:
+            self.world.channels.pop(thread.id, None)
+            if guild is not None:
+                guild.channels.pop(thread.id, None)
+        self.world.channels.pop(channel.id, None)
+        if guild is not None:
+            guild.channels.pop(channel.id, None)
+        self.gateway.dispatch("CHANNEL_DELETE", channel.payload(), intent=GUILDS_INTENT)
+        self.notify()
+
+    def admin_set_role_permissions(self, guild: Guild, role: Role, permissions: int) -> None:
+        """An admin edits a role's permissions: GUILD_ROLE_UPDATE is sent and checks use them at once."""
+        role.permissions = permissions
+        self.gateway.dispatch(
+            "GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": role.payload()}, intent=GUILDS_INTENT
+        )
         self.notify()
 
     def threads(self, parent: Channel | None = None) -> list[Channel]:

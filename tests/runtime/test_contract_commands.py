@@ -34,7 +34,7 @@ CONTRACT_TABLE = """
 SHARED_CONTRACT = Path("/work/shared/CONTRACT.md")
 # Subcommands of a group that exists whose issue is still open: absent until built.
 NOT_BUILT: frozenset[str] = frozenset()
-STRING, INTEGER, ATTACHMENT = 3, 4, 11
+STRING, INTEGER, BOOLEAN, CHANNEL, ATTACHMENT = 3, 4, 5, 7, 11
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,10 @@ def contract_commands() -> dict[str, dict[str, Option]]:
                 kind = INTEGER
             if "attachment" in words:
                 kind = ATTACHMENT
+            if "boolean" in words:
+                kind = BOOLEAN
+            if option == "channel":  # the table names the type only by the option's name
+                kind = CHANNEL
             for word in words:
                 if bounds := re.fullmatch(r"(\d+)-(\d+)", word):
                     kind, low, high = INTEGER, int(bounds[1]), int(bounds[2])
@@ -97,6 +101,9 @@ def test_the_table_copy_parses():
     assert commands["read"]["chapter"] == Option(INTEGER, False, True)
     assert commands["story add"]["file"] == Option(ATTACHMENT, True, False)
     assert commands["help"] == {}
+    assert commands["daily set"]["channel"] == Option(CHANNEL, True, False)
+    assert commands["spoilers mine"]["on"] == Option(BOOLEAN, True, False)
+    assert commands["spoilers set"]["chapter"] == Option(STRING, True, True)
 
 
 @pytest.mark.skipif(not SHARED_CONTRACT.exists(), reason="the shared contract is not on this machine")

@@ -1,6 +1,7 @@
 """The trivia repository: game records, atomic per-question scores, leaderboards and recovery."""
 from __future__ import annotations
 
+import asyncio
 import random
 import sqlite3
 
@@ -47,11 +48,20 @@ async def new_game(store: Store, channel: int = 5, story_id: int | None = None) 
 
 async def test_material_reads_story_text_quotes_and_characters_but_not_notes(store: Store) -> None:
     story_id = await add_story(store, "red")
+    await add_story(store, "blue")  # another story's text is never read as this one's
     (material,) = await repo.load_game_material(store, HERE, story_id, random.Random(1))
     assert material.title == "Story red"
     assert material.chapters == ("Chapter 7: The Smallest Spark", "Chapter 2")
-    assert [p.chapter for p in material.paragraphs] == [0, 0, 1, 1]
-    assert not any("note" in p.text for p in material.paragraphs)
+    # The text is read through indexes, from the worker thread generation runs in.
+    assert material.paragraphs == ()
+    text = material.text
+    paragraphs = await asyncio.to_thread(lambda: list(text.paragraphs(random.Random(1))))
+    assert sorted(p.chapter for p in paragraphs) == [0, 0, 1, 1]
+    assert not any("note" in p.text for p in paragraphs)
+    assert await asyncio.to_thread(text.chapters_with, "the red note is not story text") == frozenset()
+    assert await asyncio.to_thread(text.chapters_with, "rain fell on the RED village!") == {0, 1}
+    assert await asyncio.to_thread(text.chapters_with, "rain fell on the red") == {0, 1}
+    assert await asyncio.to_thread(text.chapters_with, "fell on the blue village") == frozenset()
     assert [(q.speaker, q.confidence) for q in material.lines] == [("Naruto", 0.9)]
     assert material.characters[0].name == "Naruto"
     assert material.characters[0].aliases == ("Uzumaki Naruto",)
@@ -219,3 +229,12 @@ async def test_recovery_closes_only_the_games_of_the_servers_it_is_given(store: 
     # Another process, running the other server's shard, is still playing that game.
     assert (await repo.get_game(store, theirs)).state == "running"
     assert (await repo.get_game(store, mine)).state == "interrupted"
+
+
+@pytest.mark.parametrize("count", [0, 1, 399, 400, 401, 5_000])
+def test_random_batches_give_every_paragraph_once(count: int) -> None:
+    batches = list(repo._random_batches(count, 100, random.Random(count)))
+    order = [seq for batch in batches for seq in batch]
+    assert sorted(order) == list(range(count))
+    assert all(1 <= len(batch) <= 100 for batch in batches)
+    assert order[:50] != list(range(min(count, 50))) or count <= 1
