@@ -3,12 +3,14 @@ their state (trivia games, waiting uploads), since another process may be runnin
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.sharding import ShardPlan, shard_of
-from bot.store import Store
+from bot.store import Store, daily
 from bot.store import trivia as trivia_repo
+from tests.daily.helpers import Clock, daily_posts, fast_daily, is_daily_post, settle
 from tests.discord_local import LocalDiscord, World
 
 SECOND_OF_TWO = {"shard_count": 2, "shard_ids": (1,)}
@@ -90,3 +92,24 @@ async def test_without_shard_settings_it_runs_every_shard_discord_recommends(mak
         assert bot.owns_guild(world.guild.id) and bot.owns_guild(world.other_guild.id)
         for channel in (world.general, world.other_general):
             assert (await (await sharded_discord.run_command(world.member, channel, "help")).reply()).ephemeral
+
+
+async def test_the_daily_scheduler_posts_only_for_its_own_servers(make_storybot, sharded_discord):
+    world = sharded_discord.world
+    morning = datetime(2031, 3, 4, 7, 0, tzinfo=UTC)
+    async with make_storybot(server=sharded_discord, overrides=SECOND_OF_TWO) as storybot:
+        clock = Clock(morning)
+        storybot.bot.now = clock
+        for guild, channel in ((world.guild, world.general), (world.other_guild, world.other_general)):
+            await daily.set_schedule(
+                storybot.store, guild_id=guild.id, channel_id=channel.id, minute_of_day=8 * 60,
+                timezone="UTC", story_id=None, set_by=world.moderator.id, now=morning,
+            )
+        fast_daily(storybot)
+        clock.at = morning + timedelta(hours=1)
+        await daily_posts(storybot, world.other_general, 1)
+        await settle(storybot)
+        assert not [m for m in sharded_discord.messages_in(world.general) if is_daily_post(m)]
+        # Shard 0's server is left for shard 0's process: its day is not even claimed here.
+        assert (await daily.get_schedule(storybot.store, world.guild.id)).last_posted is None
+        assert (await daily.get_schedule(storybot.store, world.other_guild.id)).last_posted == "2031-03-04"
