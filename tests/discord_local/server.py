@@ -1270,14 +1270,15 @@ class LocalDiscord(UserActions):
         self.world.channels.pop(channel.id, None)
         if guild is not None:
             guild.channels.pop(channel.id, None)
-        self.gateway.dispatch("CHANNEL_DELETE", channel.payload(), intent=GUILDS_INTENT)
+        self.gateway.dispatch("CHANNEL_DELETE", channel.payload(), guild_id=channel.guild_id, intent=GUILDS_INTENT)
         self.notify()
 
     def admin_set_role_permissions(self, guild: Guild, role: Role, permissions: int) -> None:
         """An admin edits a role's permissions: GUILD_ROLE_UPDATE is sent and checks use them at once."""
         role.permissions = permissions
         self.gateway.dispatch(
-            "GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": role.payload()}, intent=GUILDS_INTENT
+            "GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": role.payload()}, guild_id=guild.id,
+            intent=GUILDS_INTENT,
         )
         self.notify()
 
