@@ -1,9 +1,13 @@
 """Ingest throughput: generate a corpus by shuffling the seeds' paragraphs into many stories
 (streamed to a temporary folder, never held in memory), then print parse MB/s, parse+store MB/s
-and the process's peak RSS.
+and the process's peak RSS. Then one file of the same size made the same way, through the
+command line as a user runs it (`python -m bot parse FILE --json`, `python -m bot ingest FILE`),
+each timed as its own process tree: wall, CPU seconds per MB and peak RSS of the whole tree,
+beside the whole-story `parse --json` (parse_story, then json.dump) measured in the same run.
 
-    python bench/ingest.py            # ~100 MB corpus
-    python bench/ingest.py --mb 10    # quick run
+    python bench/ingest.py                      # ~100 MB corpus, then one 100 MB file
+    python bench/ingest.py --mb 10              # quick run
+    python bench/ingest.py --one-file-only      # only the one-file figures
 Targets: parse >= 10 MB/s, parse+store >= 5 MB/s, peak RSS < 300 MB. MB/s of CPU time is printed
 beside wall-clock MB/s because the machine may be shared (wall time then includes waiting for a core).
 """
@@ -15,6 +19,7 @@ import multiprocessing
 import os
 import random
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -100,14 +105,109 @@ async def time_ingest(folder: Path, database: Path, processes: int) -> tuple[flo
     return elapsed, len(report.of("added"))
 
 
+# The whole-story `parse --json` (every chapter and quotation in memory, then one json.dump): the
+# baseline the streamed command is measured against.
+WHOLE_STORY_PARSE = """
+import json, sys
+from pathlib import Path
+from bot.formats import read_upload
+from bot.parsing import story_to_json
+path = Path(sys.argv[1])
+upload = read_upload(path.name, path.read_bytes(), max_bytes=None, any_extension=True)
+json.dump(story_to_json(upload.story, upload.metadata.as_json()), sys.stdout, ensure_ascii=False, indent=2)
+"""
+
+
+def generate_one(path: Path, megabytes: float, rng: random.Random) -> int:
+    """One story of `megabytes`, chapters of the seeds' paragraphs (as generate's); its size."""
+    pool = seed_paragraphs()
+    with path.open("w", encoding="utf-8", newline="\n") as out:
+        written = out.write("Generated Story\n\n")
+        chapter = 0
+        while written < megabytes * 1_000_000:
+            chapter += 1
+            written += out.write(f"\nChapter {chapter}\n\n")
+            for index in range(rng.randint(40, 120)):
+                if index and rng.random() < 0.03:
+                    written += out.write(f"{rng.choice(BREAKS)}\n\n")
+                written += out.write(rng.choice(pool) + "\n\n")
+    return path.stat().st_size
+
+
+def _tree_rss(root: int) -> int:
+    """Resident bytes of a process and all its descendants, now (from /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry)
+        children.setdefault(int(fields[1]), []).append(pid)
+        rss[pid] = int(fields[21]) * resource.getpagesize()
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, ()))
+    return total
+
+
+def run_measured(command: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Run a command (stdout discarded): (wall seconds, CPU seconds of its tree, peak RSS MB of
+    its tree, sampled every 20 ms)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, _tree_rss(process.pid))
+        time.sleep(0.02)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if process.returncode:
+        raise SystemExit(f"{' '.join(command)} failed: {process.stderr.read().decode()[-2000:]}")
+    process.stderr.close()
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    # ru_maxrss: the largest single process, a floor in case the sampling missed the peak.
+    return wall, cpu, max(peak / 1e6, after.ru_maxrss / 1024)
+
+
+def one_file(folder: Path, megabytes: float, rng: random.Random) -> None:
+    path = folder / "one_story.txt"
+    mb = generate_one(path, megabytes, rng) / 1e6
+    print(f"one file:      {mb:.1f} MB, each command its own process tree (peak RSS of the tree)")
+    env = {k: v for k, v in os.environ.items() if k not in ("STORIES_DIR", "DISCORD_TOKEN")}
+    env["DATABASE_PATH"] = str(folder / "one.db")
+    runs = [
+        ("parse --json", [sys.executable, "-m", "bot", "parse", str(path), "--json"], "target >= 10 MB/s"),
+        ("  whole-story", [sys.executable, "-c", WHOLE_STORY_PARSE, str(path)], "baseline: parse_story + json.dump"),
+        ("ingest", [sys.executable, "-m", "bot", "ingest", str(path)], "target >= 5 MB/s"),
+    ]
+    for name, command, note in runs:
+        wall, cpu, peak = run_measured(command, env)
+        print(f"  {name:<13} {mb / wall:6.2f} MB/s  ({wall:.1f} s wall, {cpu / mb:.3f} CPU s per MB,"
+              f" peak RSS {peak:.0f} MB)   {note}; RSS target < 300")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Ingest throughput on a generated corpus.")
     parser.add_argument("--mb", type=float, default=100.0, help="corpus size in MB (default 100)")
     parser.add_argument("--seed", type=int, default=7, help="random seed for the shuffle")
     parser.add_argument("--processes", type=int, default=None,
                         help="parse worker processes while storing (default: as `python -m bot ingest`)")
+    parser.add_argument("--one-file-mb", type=float, default=None,
+                        help="size of the one-file run in MB (default: --mb)")
+    parser.add_argument("--one-file-only", action="store_true", help="skip the many-stories corpus")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="storybot-bench-") as tmp:
+        if args.one_file_only:
+            one_file(Path(tmp), args.one_file_mb or args.mb, random.Random(args.seed))
+            return 0
         folder = Path(tmp) / "corpus"
         folder.mkdir()
         start = time.perf_counter()
@@ -136,6 +236,7 @@ def main() -> int:
             print(f"  CPU split:   {main_cpu:.1f} s storing (this process), {cpu - main_cpu:.1f} s parsing"
                   f" (workers; load average {os.getloadavg()[0]:.2f})")
         print(f"database:      {database.stat().st_size / 1e6:.1f} MB")
+        one_file(Path(tmp), args.one_file_mb or args.mb, random.Random(args.seed))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
     workers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"peak RSS:      {peak_mb:6.1f} MB (largest parse worker {workers_mb:.1f} MB)   target < 300")

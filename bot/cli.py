@@ -7,8 +7,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import dataclasses
-import json
 import logging
 import os
 import sys
@@ -93,8 +91,8 @@ def database_settings() -> Settings:
 
 
 def parse_command(path: Path, *, as_json: bool) -> int:
-    from bot.formats import Metadata, UploadRejected, read_upload
-    from bot.parsing import story_to_json
+    from bot.formats import Metadata, UploadRejected, stream_upload
+    from bot.parsing.parser import write_story_json
 
     try:
         data = path.read_bytes()
@@ -102,23 +100,25 @@ def parse_command(path: Path, *, as_json: bool) -> int:
         raise UsageError(f"{path}: cannot read ({exc.strerror})") from exc
     try:
         # The reading path of `ingest` and `/story add`: every format, no upload size limit.
-        upload = read_upload(path.name, data, max_bytes=None, any_extension=True)
+        # Parsed a chapter at a time: each is printed as it is done, so memory holds one chapter.
+        upload = stream_upload(path.name, data, max_bytes=None, any_extension=True)
     except (NotAStory, UploadRejected) as exc:
         raise UsageError(f"{path}: {exc}") from exc
+    del data  # read: the parse holds what it needs
     try:
         overrides = read_toml_metadata(path)
     except BadStoryFile as exc:
         raise UsageError(str(exc)) from exc
-    # What the file says of itself, the .toml beside it overriding (as `ingest` stores them).
-    metadata = toml_metadata(overrides).merged(upload.metadata.merged(Metadata(summary=upload.story.summary)))
     story = upload.story
+    # What the file says of itself, the .toml beside it overriding (as `ingest` stores them).
+    metadata = toml_metadata(overrides).merged(upload.metadata.merged(Metadata(summary=story.summary)))
     if metadata.title and metadata.title != story.title:
-        story = dataclasses.replace(story, title=metadata.title)
+        story.title = metadata.title
     if as_json:
-        json.dump(story_to_json(story, metadata.as_json()), sys.stdout, ensure_ascii=False, indent=2)
+        write_story_json(sys.stdout, story, metadata.as_json())
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(describe_story(story, path, metadata.as_json()))
+        sys.stdout.write(describe_story(story.story(), path, metadata.as_json()))
     return EXIT_OK
 
 

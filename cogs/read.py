@@ -423,11 +423,9 @@ class Reader(commands.Cog):
     # ------------------------------------------------------------------------ buttons
 
     async def on_button(self, interaction: discord.Interaction, button: ReaderButton) -> None:
-        story = await visible_story(self.store, audience_of(interaction), button.story_id)
-        if story is None:
-            raise StoryNotFound()
+        index = button.chapter_index + (button.action == NEXT_CHAPTER)
+        story, chapter = await self._story_chapter(interaction, button.story_id, index)
         if button.action == MARK:
-            chapter = await self._chapter(story, button.chapter_index)
             reading.save_bookmark_later(self.store, interaction.user.id, story.id, chapter.index, button.page)
             await interaction.response.send_message(
                 f"🔖 Bookmarked **{escape(story.title)}** · {escape(chapter_heading(chapter))}, "
@@ -435,38 +433,41 @@ class Reader(commands.Cog):
                 ephemeral=True, allowed_mentions=NO_MENTIONS,
             )
         elif button.action == JUMP:
-            chapter = await self._chapter(story, button.chapter_index)
             total = await self.pages.page_count(chapter)
             await interaction.response.send_modal(JumpModal(self, button, total))
         elif button.action == PREV:
-            await self.turn(interaction, button, button.chapter_index, button.page - 1)
+            await self._turn_to(interaction, button, story, chapter, button.page - 1)
         elif button.action == NEXT:
-            await self.turn(interaction, button, button.chapter_index, button.page + 1)
+            await self._turn_to(interaction, button, story, chapter, button.page + 1)
         elif button.action == NEXT_CHAPTER:
-            following = await self._chapter(story, button.chapter_index + 1)
             # Reading on is what a reader's own limit waits for: only the server's limit asks here.
-            if not await self._ask_first(interaction, story, following, 1, own=False):
-                await self.turn(interaction, button, button.chapter_index + 1, 1, new_chapter=True)
+            if not await self._ask_first(interaction, story, chapter, 1, own=False):
+                await self._turn_to(interaction, button, story, chapter, 1, new_chapter=True)
         else:
             await reply_ephemeral(interaction, closing_line(story))
 
-    async def _chapter(self, story: StoredStory, index: int) -> StoredChapter:
-        chapters = await stories.chapters(self.store, story.id)
-        if not 0 <= index < len(chapters):
+    async def _story_chapter(self, interaction: discord.Interaction, story_id: int,
+                             index: int) -> tuple[StoredStory, StoredChapter]:
+        """The visible story and its chapter `index`, in one round trip."""
+        story, chapter = await reading.story_and_chapter(self.store, story_id, index)
+        if story is None or not audience_of(interaction).can_see(story):
+            raise StoryNotFound()
+        if chapter is None:
             raise UserError("That chapter is no longer in the story; start again with `/read`.")
-        return chapters[index]
+        return story, chapter
 
     async def turn(self, interaction: discord.Interaction, button: ReaderButton,
                    chapter_index: int, number: int, *, new_chapter: bool = False) -> None:
-        """Show page `number` of a chapter in answer to a button or the Jump modal: one page per click.
+        """Show page `number` of a chapter in answer to a button or the Jump modal: one page per click."""
+        story, chapter = await self._story_chapter(interaction, button.story_id, chapter_index)
+        await self._turn_to(interaction, button, story, chapter, number, new_chapter=new_chapter)
 
-        The reader's bookmark is queued before the page goes out and written behind it (see
-        reading.save_bookmark_later), so the reply never waits for the database's write lock.
-        """
-        story = await visible_story(self.store, audience_of(interaction), button.story_id)
-        if story is None:
-            raise StoryNotFound()
-        chapter = await self._chapter(story, chapter_index)
+    async def _turn_to(self, interaction: discord.Interaction, button: ReaderButton, story: StoredStory,
+                       chapter: StoredChapter, number: int, *, new_chapter: bool = False) -> None:
+        """turn() once the story and chapter are read. The pages come from memory once their chapter
+        was read (reading.chapter_pages, one round trip), the thread's head is claimed in one (the
+        reply waits for nothing else), and the reader's bookmark is queued before the page goes out
+        and written behind it (see reading.save_bookmark_later)."""
         page = await self.pages.page(story, chapter, number)
         if button.mode == EPHEMERAL or not isinstance(interaction.channel, discord.Thread):
             # The page comes from the custom_id, not from state, so a double click shows the

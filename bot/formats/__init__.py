@@ -17,7 +17,7 @@ from bot.formats.epub import convert_epub
 from bot.formats.html import convert_html
 from bot.formats.manuscript import Manuscript, Metadata, short_rating
 from bot.formats.text import UploadRejected, decode_text, split_front_matter, strip_markdown
-from bot.parsing import NotAStory, Story, content_hash, parse_story
+from bot.parsing import NotAStory, Story, StoryStream, content_hash, stream_story
 from bot.parsing.parser import ParseProgress
 
 log = logging.getLogger(__name__)
@@ -29,8 +29,10 @@ __all__ = [
     "Metadata",
     "Upload",
     "UploadRejected",
+    "UploadStream",
     "convert_upload",
     "read_upload",
+    "stream_upload",
 ]
 
 DEFAULT_MAX_UPLOAD_BYTES = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
@@ -134,27 +136,48 @@ def read_upload(
     `/story add` passes its size limit; the command line passes `max_bytes=None, any_extension=True`.
     `progress` is the parser's (see ParseProgress), counted over the converted text.
     """
+    upload = stream_upload(filename, data, max_bytes=max_bytes, any_extension=any_extension, progress=progress)
+    return Upload(upload.story.story(), upload.metadata, upload.kind, upload.content_hash)
+
+
+@dataclass(frozen=True, slots=True)
+class UploadStream:
+    """A story file being parsed a chapter at a time (see StoryStream), its title, summary and
+    chapter headings already set as read_upload's Story gives them."""
+
+    story: StoryStream
+    metadata: Metadata
+    kind: str
+    content_hash: str
+
+
+def stream_upload(
+    filename: str,
+    data: bytes,
+    *,
+    max_bytes: int | None = DEFAULT_MAX_UPLOAD_BYTES,
+    any_extension: bool = False,
+    progress: ParseProgress | None = None,
+) -> UploadStream:
+    """read_upload, a chapter at a time: the first pass of the parse done, attribution left to
+    the caller's reading of `story.chapters()`."""
     manuscript = convert_upload(filename, data, max_bytes=max_bytes, any_extension=any_extension)
     try:
-        story = parse_story(manuscript.text, filename=filename, progress=progress)
+        story = stream_story(manuscript.text, filename=filename, progress=progress)
     except NotAStory as error:
         raise UploadRejected(str(error)) from None
-    if not story.chapters or not any(c.paragraphs for c in story.chapters):
+    if not story.chapter_count or not story.has_text:
         raise UploadRejected("I found no story text in that file.")
     if manuscript.metadata.summary and not story.summary:
-        story = dataclasses.replace(story, summary=manuscript.metadata.summary)
+        story.summary = manuscript.metadata.summary
     if manuscript.metadata.title:
         # The file's own record of its title beats a heading the parser took for one.
-        story = dataclasses.replace(story, title=manuscript.metadata.title)
+        story.title = manuscript.metadata.title
     contents = manuscript.metadata.contents
-    if contents and len(contents) == len(story.chapters):
-        chapters = tuple(
-            dataclasses.replace(chapter, number=number, title=title)
-            for chapter, (number, title) in zip(story.chapters, contents, strict=True)
-        )
-        story = dataclasses.replace(story, chapters=chapters)
+    if contents and len(contents) == story.chapter_count:
+        story.headings = list(contents)
     elif contents:
-        log.warning("%s: %d chapters in its contents, %d parsed", filename, len(contents), len(story.chapters))
+        log.warning("%s: %d chapters in its contents, %d parsed", filename, len(contents), story.chapter_count)
     # One spelling per rating whatever the producer wrote, so the age gate knows `Mature` is M.
     metadata = dataclasses.replace(manuscript.metadata, rating=short_rating(manuscript.metadata.rating))
-    return Upload(story, metadata, manuscript.kind, content_hash(manuscript.text))
+    return UploadStream(story, metadata, manuscript.kind, content_hash(manuscript.text))

@@ -1,6 +1,13 @@
 """The story parser: bytes of a story file in, a structured Story out (pure, no I/O)."""
 from bot.parsing.model import Chapter, Character, NotAStory, Note, Quote, Scene, Story
-from bot.parsing.parser import PARSER_VERSION, content_hash, parse_story, story_to_json
+from bot.parsing.parser import (
+    PARSER_VERSION,
+    StoryStream,
+    content_hash,
+    parse_story,
+    story_to_json,
+    stream_story,
+)
 
 __all__ = [
     "PARSER_VERSION",
@@ -11,7 +18,9 @@ __all__ = [
     "Quote",
     "Scene",
     "Story",
+    "StoryStream",
     "content_hash",
     "parse_story",
     "story_to_json",
+    "stream_story",
 ]

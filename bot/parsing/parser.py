@@ -3,21 +3,24 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import logging
+import marshal
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
+from typing import Any, TextIO
 
 from bot.parsing.attribution import ChapterAttributor, Scorer, attribute_scene, committed
-from bot.parsing.characters import build_lexicon, list_characters
+from bot.parsing.characters import Lexicon, build_lexicon, list_characters
 from bot.parsing.decoding import decode_text
 from bot.parsing.layout import split_blocks
-from bot.parsing.model import Chapter, NotAStory, Note, Quote, Scene, Story
+from bot.parsing.model import Chapter, Character, NotAStory, Note, Quote, Scene, Story
 from bot.parsing.notes import summary_text
 from bot.parsing.quotations import find_quotes
-from bot.parsing.structure import Outline, assemble, classify
+from bot.parsing.structure import DraftChapter, Outline, assemble, classify
 
 log = logging.getLogger(__name__)
 
@@ -110,43 +113,153 @@ def parse_story(
     `progress`, when given, is called from the parsing thread as the parse advances (see
     ParseProgress); it must not raise. `model` replaces the committed speaker weights
     (benchmarks judging weights on texts they were not learned from).
+
+    The whole Story at once: stream_story's chapters collected, with the speakers renamed.
     """
-    with _no_cycle_collection():
-        return _parse_story(data, filename, _Progress(progress, len(data)), model or committed())
+    return stream_story(data, filename=filename, progress=progress, model=model).story()
 
 
-def _parse_story(data: bytes, filename: str | None, progress: _Progress, scorer: Scorer) -> Story:
-    text = decode_text(data)
-    outline = outline_text(text)
-    if not outline.chapters:
-        raise NotAStory("The file has no story text, only headings or notes.")
-    progress.at(_DONE_AFTER_OUTLINE)
-    summary = None
-    notes: list[Note] = []
-    for index, chapter in enumerate(outline.chapters):
-        for position, note_text, kind in chapter.notes:
-            if kind == "summary" and summary is None:
-                summary = summary_text(note_text) or None
-            notes.append(Note(index, position, note_text, kind))
-    story_text = "\n".join(p for c in outline.chapters for s in c.scenes for p in s.paragraphs)
-    progress.text_total = len(story_text) + 1
-    lexicon = build_lexicon(story_text)
-    progress.at(_DONE_AFTER_LEXICON)
-    scenes_quotes = [
-        [find_quotes(scene.paragraphs) for scene in chapter.scenes] for chapter in outline.chapters
-    ]
-    progress.at(_DONE_AFTER_QUOTES)
-    if _singles_are_speech(scenes_quotes):
-        # British style: single quotes carry the speech, so they are not thoughts here.
-        for chapter_quotes in scenes_quotes:
-            for scene_quotes in chapter_quotes:
-                for found in scene_quotes:
-                    found.kind = "speech"
-    quotes: list[Quote] = []
-    speakers: Counter[str] = Counter()
-    for c_index, (chapter, chapter_quotes) in enumerate(zip(outline.chapters, scenes_quotes, strict=True)):
+def stream_story(
+    data: bytes, *, filename: str | None = None, progress: ParseProgress | None = None,
+    model: Scorer | None = None,
+) -> StoryStream:
+    """Parse story bytes chapter by chapter (see StoryStream); NotAStory as parse_story raises it.
+
+    The light first pass (outline, name lexicon, the kinds of quotation) runs here; attribution,
+    the bulk of the work, runs as StoryStream.chapters() is iterated, and nothing of a chapter
+    is kept once it has been handed out.
+    """
+    return StoryStream(data, filename, _Progress(progress, len(data)), model or committed())
+
+
+class StoryStream:
+    """A story parsed a chapter at a time.
+
+    `title`, `summary`, `notes` and `chapter_count` are known at once. chapters() yields each
+    chapter with its quotations, in order, once. A speaker may still be a role ("the painter")
+    that the end of the story shows to be a named character: once chapters() is exhausted,
+    `roles` maps such a speaker to the name every one of their quotations takes (parse_story
+    applies it), and `characters` is the story's character list.
+    """
+
+    def __init__(self, data: bytes, filename: str | None, progress: _Progress, scorer: Scorer) -> None:
+        self.filename = filename
+        self._progress = progress
+        self._scorer = scorer
+        with _no_cycle_collection():
+            text = decode_text(data)
+            outline = outline_text(text)
+            del text
+            if not outline.chapters:
+                raise NotAStory("The file has no story text, only headings or notes.")
+            progress.at(_DONE_AFTER_OUTLINE)
+            self.title = outline.title
+            self.summary: str | None = None
+            notes: list[Note] = []
+            for index, chapter in enumerate(outline.chapters):
+                for position, note_text, kind in chapter.notes:
+                    if kind == "summary" and self.summary is None:
+                        self.summary = summary_text(note_text) or None
+                    notes.append(Note(index, position, note_text, kind))
+            self.notes = tuple(notes)
+            # Only the chapters are read from here on: the blocks, a second copy of the text, go.
+            self._drafts: list[DraftChapter | None] = list(outline.chapters)
+            del outline
+            self.chapter_count = len(self._drafts)
+            self.has_text = any(d.has_text for d in self._drafts if d is not None)
+            story_text = "\n".join(p for c in self._drafts if c for s in c.scenes for p in s.paragraphs)
+            progress.text_total = len(story_text) + 1
+            self._lexicon = build_lexicon(story_text)
+            del story_text
+            progress.at(_DONE_AFTER_LEXICON)
+            # Counted here, found again chapter by chapter: keeping them all would hold a copy of
+            # every quotation while the story is attributed.
+            kinds = Counter(
+                q.kind for c in self._drafts if c for s in c.scenes for q in find_quotes(s.paragraphs)
+            )
+            self._singles_are_speech = _singles_are_speech(kinds)
+            progress.at(_DONE_AFTER_QUOTES)
+        self.roles: dict[str, str] = {}
+        self.characters: tuple[Character, ...] = ()
+        # (number, title) of every chapter as the file's own table of contents gives them (EPUB),
+        # replacing the parsed ones; set by the reader of the file before chapters() is read.
+        self.headings: list[tuple[int | None, str | None]] | None = None
+        self._started = False
+
+    def story(self) -> Story:
+        """The whole Story at once: every chapter collected, the speakers renamed."""
+        chapters: list[Chapter] = []
+        quotes: list[Quote] = []
+        for chapter, chapter_quotes in self.chapters():
+            chapters.append(chapter)
+            quotes.extend(chapter_quotes)
+        if roles := self.roles:
+            # "said the painter" of the Basil the speeches before it call on: him, everywhere.
+            for number, quote in enumerate(quotes):
+                if (name := roles.get(quote.speaker or "")) is not None:
+                    quotes[number] = replace(quote, speaker=name)
+        return Story(
+            title=self.title,
+            summary=self.summary,
+            notes=self.notes,
+            chapters=tuple(chapters),
+            quotes=tuple(quotes),
+            characters=self.characters,
+        )
+
+    def chapters(self) -> Iterator[tuple[Chapter, list[Quote]]]:
+        """Each chapter and its quotations (speakers before `roles` are applied), in story order."""
+        if self._started:
+            raise RuntimeError("a StoryStream's chapters are read once")
+        self._started = True
+        lexicon, scorer, progress = self._lexicon, self._scorer, self._progress
+        speakers: Counter[str] = Counter()
+        quote_count = 0
+        for c_index in range(len(self._drafts)):
+            chapter = self._drafts[c_index]
+            self._drafts[c_index] = None  # handed out: the caller decides how long it lives
+            assert chapter is not None
+            with _no_cycle_collection():
+                quotes = self._attribute(c_index, chapter, lexicon, scorer, progress, speakers)
+                number, title = self.headings[c_index] if self.headings else (chapter.number, chapter.title)
+                done = Chapter(
+                    number=number,
+                    title=title,
+                    scenes=tuple(Scene(s.heading, tuple(s.paragraphs)) for s in chapter.scenes),
+                )
+            del chapter
+            quote_count += len(quotes)
+            yield done, quotes
+        with _no_cycle_collection():
+            if roles := lexicon.roles():
+                counted = speakers.copy()
+                for role, name in roles.items():
+                    # What renaming each of the role's quotations one by one does to the counts.
+                    moved = counted.get(role, 0)
+                    if moved:
+                        speakers[name] += moved
+                        speakers[role] -= moved
+                speakers = +speakers
+            self.roles = roles
+            self.characters = list_characters(lexicon, speakers, roles)
+        log.debug(
+            "parsed %s: %d chapters, %d quotes, %d characters",
+            self.filename or "story", self.chapter_count, quote_count, len(self.characters),
+        )
+        progress.finish()
+
+    def _attribute(
+        self, c_index: int, chapter: DraftChapter, lexicon: Lexicon, scorer: Scorer, progress: _Progress,
+        speakers: Counter[str],
+    ) -> list[Quote]:
+        quotes: list[Quote] = []
         attributor = ChapterAttributor(lexicon)
-        for s_index, (scene, raw) in enumerate(zip(chapter.scenes, chapter_quotes, strict=True)):
+        for s_index, scene in enumerate(chapter.scenes):
+            raw = find_quotes(scene.paragraphs)
+            if self._singles_are_speech:
+                # British style: single quotes carry the speech, so they are not thoughts here.
+                for found in raw:
+                    found.kind = "speech"
             for found, who in zip(raw, attribute_scene(attributor, scene.paragraphs, raw, scorer), strict=True):
                 speaker = who.speaker
                 if speaker:
@@ -160,40 +273,10 @@ def _parse_story(data: bytes, filename: str | None, progress: _Progress, scorer:
                     )
                 )
             progress.attributed(scene.paragraphs)
-    if roles := lexicon.roles():
-        # "said the painter" of the Basil the speeches before it call on: him, everywhere.
-        for number, quote in enumerate(quotes):
-            if (name := roles.get(quote.speaker or "")) is not None:
-                quotes[number] = replace(quote, speaker=name)
-                speakers[name] += 1
-                speakers[quote.speaker] -= 1
-        speakers = +speakers
-    chapters = tuple(
-        Chapter(
-            number=chapter.number,
-            title=chapter.title,
-            scenes=tuple(Scene(s.heading, tuple(s.paragraphs)) for s in chapter.scenes),
-        )
-        for chapter in outline.chapters
-    )
-    story = Story(
-        title=outline.title,
-        summary=summary,
-        notes=tuple(notes),
-        chapters=chapters,
-        quotes=tuple(quotes),
-        characters=list_characters(lexicon, speakers, roles),
-    )
-    log.debug(
-        "parsed %s: %d chapters, %d quotes, %d characters",
-        filename or "story", len(chapters), len(quotes), len(story.characters),
-    )
-    progress.finish()
-    return story
+        return quotes
 
 
-def _singles_are_speech(scenes_quotes: list[list[list]]) -> bool:
-    kinds = Counter(q.kind for chapter in scenes_quotes for scene in chapter for q in scene)
+def _singles_are_speech(kinds: Counter[str]) -> bool:
     return kinds["thought"] >= _SINGLE_SPEECH_MIN and kinds["thought"] > _SINGLE_SPEECH_RATIO * kinds["speech"]
 
 
@@ -243,3 +326,101 @@ def story_to_json(story: Story, metadata: Mapping[str, Any] | None = None) -> di
             for c in story.characters
         ],
     }
+
+
+def write_story_json(out: TextIO, stream: StoryStream, metadata: Mapping[str, Any] | None = None) -> None:
+    """Write `parse --json` (CONTRACT §5) as the story is parsed, byte for byte what
+    `json.dump(story_to_json(story, metadata), out, ensure_ascii=False, indent=2)` writes.
+
+    Each chapter is written as soon as it is attributed and then dropped; its quotations wait
+    in a temporary file (their speakers are renamed once the whole story has been read), so
+    memory holds one chapter, not the story.
+    """
+    head = story_to_json(Story(title=stream.title, summary=stream.summary, notes=stream.notes), metadata)
+    out.write("{\n")
+    for key in ("title", "summary", "metadata", "notes"):
+        out.write(f'  "{key}": {_indented(head[key], 1)},\n')
+    out.write('  "chapters": [')
+    written = 0
+    with tempfile.TemporaryFile() as spool:
+        for chapter, quotes in stream.chapters():
+            out.write(",\n" if written else "\n")
+            out.write(_chapter_json(chapter))
+            written += 1
+            marshal.dump([astuple_quote(q) for q in quotes], spool)
+        out.write("\n  ]," if written else "],")
+        out.write('\n  "quotes": [')
+        spool.seek(0)
+        roles = stream.roles
+        first = True
+        while True:
+            try:
+                batch = marshal.load(spool)
+            except EOFError:
+                break
+            if not batch:
+                continue
+            out.write("\n" if first else ",\n")
+            first = False
+            out.write(",\n".join(_quote_json(fields, roles) for fields in batch))
+    out.write("]," if first else "\n  ],")
+    characters = story_to_json(Story(title=None, summary=None, characters=stream.characters))["characters"]
+    out.write(f'\n  "characters": {_indented(characters, 1)}\n}}')
+
+
+def astuple_quote(quote: Quote) -> tuple:
+    """A Quote's fields in order, as plain values (marshal-able)."""
+    return (
+        quote.text, quote.kind, quote.speaker, quote.confidence, quote.chapter, quote.scene, quote.paragraph,
+        quote.start, quote.end, quote.rule,
+    )
+
+
+# json's own string encoder (the C one where available), as json.dumps(ensure_ascii=False) uses it.
+_string = json.encoder.encode_basestring
+
+
+def _json_scalar(value: str | float | None) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return _string(value)
+    return json.dumps(value)
+
+
+def _indented(value: Any, level: int) -> str:
+    """json.dumps(value, ensure_ascii=False, indent=2) as it appears `level` levels deep."""
+    return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * level)
+
+
+def _chapter_json(chapter: Chapter) -> str:
+    """One chapter of story_to_json's `chapters`, indented as json.dump(indent=2) writes it."""
+    parts = [
+        f'    {{\n      "number": {_json_scalar(chapter.number)},\n      "title": {_json_scalar(chapter.title)},\n'
+        '      "scenes": ['
+    ]
+    for index, scene in enumerate(chapter.scenes):
+        parts.append(",\n" if index else "\n")
+        parts.append(f'        {{\n          "heading": {_json_scalar(scene.heading)},\n          "paragraphs": ')
+        if scene.paragraphs:
+            parts.append("[\n            ")
+            parts.append(",\n            ".join(map(_string, scene.paragraphs)))
+            parts.append("\n          ]\n        }")
+        else:
+            parts.append("[]\n        }")
+    parts.append("\n      ]\n    }" if chapter.scenes else "]\n    }")
+    return "".join(parts)
+
+
+def _quote_json(fields: tuple, roles: Mapping[str, str]) -> str:
+    """One quotation (astuple_quote's fields) of story_to_json's `quotes`, as json.dump(indent=2)
+    writes it, its speaker renamed as parse_story renames it."""
+    text, kind, speaker, confidence, chapter, scene, paragraph, start, end, rule = fields
+    if speaker and (name := roles.get(speaker)) is not None:
+        speaker = name
+    return (
+        f'    {{\n      "text": {_string(text)},\n      "kind": {_json_scalar(kind)},\n'
+        f'      "speaker": {_json_scalar(speaker)},\n      "confidence": {_json_scalar(confidence)},\n'
+        f'      "chapter": {chapter},\n      "scene": {scene},\n      "paragraph": {paragraph},\n'
+        f'      "start": {start},\n      "end": {end},\n      "rule": {_json_scalar(rule)}\n    }}'
+    )

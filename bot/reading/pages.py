@@ -20,14 +20,17 @@ log = logging.getLogger(__name__)
 Heading = Callable[[StoredChapter], str]
 # About 2,000 average pages: a few megabytes, enough for every chapter being read at once.
 DEFAULT_CACHE_CHARS = 4_000_000
+_PAGE_BY_PAGE_MAX = 4096  # chapters remembered as too big to keep whole
 
 
 class ChapterPages:
     """Stored pages of every chapter, paginated the first time a page of it is asked for.
 
     `escape` is the Discord markdown escaper; `heading` gives the bold line opening page 1.
-    Recently read pages are also kept in memory (up to `cache_chars` characters of content),
-    keyed by the story's content hash so a replaced text never serves an old page.
+    Pages being read are also kept in memory (up to `cache_chars` characters of content), keyed by
+    the story's content hash so a replaced text never serves an old page: the first page asked for
+    loads its whole chapter in one round trip, so the turns that follow need none. A chapter over a
+    quarter of the cache is kept page by page instead.
     """
 
     def __init__(self, store: Store, *, escape: Escape, heading: Heading,
@@ -36,8 +39,10 @@ class ChapterPages:
         self.escape = escape
         self.heading = heading
         self.cache_chars = cache_chars
-        self._cache: OrderedDict[tuple[int, str, int, int], StoredPage] = OrderedDict()
+        # (story, content hash, chapter) -> its pages; (story, content hash, chapter, number) -> one page
+        self._cache: OrderedDict[tuple, tuple[StoredPage, ...]] = OrderedDict()
         self._cached_chars = 0
+        self._page_by_page: OrderedDict[tuple[int, str, int], None] = OrderedDict()  # chapters too big
         self._building: dict[tuple[int, int], asyncio.Lock] = {}
 
     async def page_count(self, chapter: StoredChapter) -> int:
@@ -48,11 +53,41 @@ class ChapterPages:
 
     async def page(self, story: StoredStory, chapter: StoredChapter, number: int) -> StoredPage:
         """Page `number`, clamped into 1..page count (bookmarks may outlive a shorter new text)."""
-        key = (story.id, story.content_hash, chapter.index, number)
-        page = self._cache.get(key)
-        if page is not None:
+        key = (story.id, story.content_hash, chapter.index)
+        pages = self._cache.get(key)
+        if pages is not None:
             self._cache.move_to_end(key)
-            return page
+            return pages[min(max(number, 1), len(pages)) - 1]
+        if key in self._page_by_page:
+            return await self._one_page(key, chapter, number)
+        pages = await self._whole(chapter)
+        if sum(len(p.content) for p in pages) <= self.cache_chars // 4:
+            self._remember(key, tuple(pages))
+        else:
+            self._page_by_page[key] = None
+            while len(self._page_by_page) > _PAGE_BY_PAGE_MAX:
+                self._page_by_page.popitem(last=False)
+        page = pages[min(max(number, 1), len(pages)) - 1]
+        if key in self._page_by_page:
+            self._remember((*key, page.number), (page,))
+        return page
+
+    async def _whole(self, chapter: StoredChapter) -> list[StoredPage]:
+        """Every page of the chapter, paginating it first if needed."""
+        pages = await reading.chapter_pages(self.store, chapter.story_id, chapter.index, PAGER_VERSION)
+        if pages is None:
+            await self._build(chapter)
+            pages = await reading.chapter_pages(self.store, chapter.story_id, chapter.index, PAGER_VERSION)
+            if pages is None:  # the story was replaced between the two reads
+                raise LookupError(f"story {chapter.story_id} chapter {chapter.index} has no pages")
+        return pages
+
+    async def _one_page(self, key: tuple[int, str, int], chapter: StoredChapter, number: int) -> StoredPage:
+        """A page of a chapter too big to keep whole: one key seek, then kept on its own."""
+        cached = self._cache.get((*key, number))
+        if cached is not None:
+            self._cache.move_to_end((*key, number))
+            return cached[0]
         page = await reading.get_page(self.store, chapter.story_id, chapter.index, number, PAGER_VERSION)
         if page is None:
             count = await self.page_count(chapter)
@@ -60,19 +95,18 @@ class ChapterPages:
             page = await reading.get_page(self.store, chapter.story_id, chapter.index, number, PAGER_VERSION)
             if page is None:  # the story was replaced between the two reads
                 raise LookupError(f"story {chapter.story_id} chapter {chapter.index} has no pages")
-        self._remember(key, page)
+        self._remember((*key, page.number), (page,))
         return page
 
-    def _remember(self, key: tuple[int, str, int, int], page: StoredPage) -> None:
-        if len(page.content) > self.cache_chars:
+    def _remember(self, key: tuple, pages: tuple[StoredPage, ...]) -> None:
+        chars = sum(len(p.content) for p in pages)
+        if chars > self.cache_chars or key in self._cache:
             return
-        if key in self._cache:
-            return
-        self._cache[key] = page
-        self._cached_chars += len(page.content)
+        self._cache[key] = pages
+        self._cached_chars += chars
         while self._cached_chars > self.cache_chars:
             _, dropped = self._cache.popitem(last=False)
-            self._cached_chars -= len(dropped.content)
+            self._cached_chars -= sum(len(p.content) for p in dropped)
 
     async def page_for_paragraph(self, chapter: StoredChapter, paragraph: int) -> int:
         """The page where the chapter's paragraph `paragraph` (0-based, chapter-wide) starts."""

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import sqlite3
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import aiosqlite
 
@@ -205,18 +207,53 @@ class Store:
         return int(row[0])
 
     async def _begin_nowait(self) -> bool:
-        """BEGIN IMMEDIATE without waiting: False when another connection holds the write lock."""
-        busy_ms = await self._busy_timeout_ms()
-        await self._settled("PRAGMA busy_timeout = 0")
+        """BEGIN IMMEDIATE without waiting: False when another connection holds the write lock.
+        One round trip to the connection's thread (see `_in_thread`)."""
+        return await self._in_thread(_begin_immediate_nowait)
+
+    async def _in_thread(self, fn: Callable[..., _T], *args: object) -> _T:
+        """Run `fn(sqlite3_connection, *args)` as ONE job on the connection's thread, to its end
+        even when the caller is cancelled (as `_settled`).
+
+        For a few statements that must not be split by a thread hop each (a write transaction
+        begun, done and committed in one trip). aiosqlite has no public call for this; its
+        `_execute` is what each of its own methods queues, so every statement still runs on the
+        one thread that owns the connection.
+        """
+        job = asyncio.ensure_future(self.db._execute(fn, self.db._conn, *args))
         try:
-            await self._settled("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                return False
+            return await asyncio.shield(job)
+        except asyncio.CancelledError:
+            await job
             raise
-        finally:
-            await self._settled(f"PRAGMA busy_timeout = {busy_ms}")
-        return True
+
+    async def write_now(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
+        """`fn(conn)` (plain statements, run on the connection's thread) in a write transaction
+        committed in one round trip: BEGIN IMMEDIATE, fn, COMMIT, or ROLLBACK if fn raises.
+
+        For small writes a reply waits for (a compare-and-set): awaits the write lock as atomic()
+        does (polling, never in SQLite's busy handler) and is serialised with atomic() and the
+        background writer. Inside atomic() in the same task it runs in that transaction.
+        """
+        task = asyncio.current_task()
+        if self._owner is not None and self._owner is task:
+            return await self._in_thread(fn)
+        deadline: float | None = None
+        while True:
+            async with self._lock:
+                self._owner = task
+                try:
+                    done, result = await self._in_thread(_transaction_nowait, fn)
+                finally:
+                    self._owner = None
+            if done:
+                return result
+            now = asyncio.get_running_loop().time()
+            if deadline is None:
+                deadline = now + await self._busy_timeout_ms() / 1000
+            if now >= deadline:
+                raise sqlite3.OperationalError("database is locked")
+            await asyncio.sleep(_POLL_SECONDS)
 
     async def _settled(self, sql: str) -> None:
         """Run a transaction-control statement to its end even when the caller is cancelled.
@@ -256,6 +293,61 @@ class Store:
 
 
 Write = Callable[[aiosqlite.Connection], Awaitable[None]]
+_T = TypeVar("_T")
+_Params = Sequence[object] | Mapping[str, object]
+
+
+class Statement:
+    """A write for WriteBehind.submit given as plain SQL: `Statement(sql, params, *more)`, where
+    `more` are further (sql, params) pairs run after it, in the same transaction. A batch made of
+    these commits in one round trip, so no transaction of the background writer stays open while
+    the event loop runs something else. Also usable as a Write."""
+
+    __slots__ = ("steps",)
+
+    def __init__(self, sql: str, params: _Params = (), *more: tuple[str, _Params]) -> None:
+        self.steps: tuple[tuple[str, _Params], ...] = ((sql, params), *more)
+
+    async def __call__(self, db: aiosqlite.Connection) -> None:
+        for sql, params in self.steps:
+            await db.execute(sql, params)
+
+
+def _execute_all(statements: list[Statement], conn: sqlite3.Connection) -> None:
+    for statement in statements:
+        for sql, params in statement.steps:
+            conn.execute(sql, params)
+
+
+def _begin_immediate_nowait(conn: sqlite3.Connection) -> bool:
+    """On the connection's thread: BEGIN IMMEDIATE with the busy timeout at 0 for that statement
+    only; False when another connection holds the write lock."""
+    (busy_ms,) = conn.execute("PRAGMA busy_timeout").fetchone()
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return False
+        raise
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
+    return True
+
+
+def _transaction_nowait(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], _T]) -> tuple[bool, _T | None]:
+    """On the connection's thread: (True, fn(conn)) committed, or (False, None) when the write
+    lock is another connection's (nothing done). Rolled back if fn or COMMIT raises."""
+    if not _begin_immediate_nowait(conn):
+        return False, None
+    try:
+        result = fn(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return True, result
 _POLL_SECONDS = 0.02
 _MAX_ATTEMPTS = 1500  # ~30 s of another process's lock, then the batch is dropped (logged)
 
@@ -379,9 +471,15 @@ class WriteBehind:
             async with store._lock:
                 store._owner = asyncio.current_task()
                 try:
-                    if await store._begin_nowait():
+                    writes = [write for _, (write, _) in batch]
+                    if all(isinstance(write, Statement) for write in writes):
+                        # Plain statements: BEGIN, the batch and COMMIT in one round trip.
+                        done, _ = await store._in_thread(_transaction_nowait, functools.partial(_execute_all, writes))
+                        if done:
+                            break
+                    elif await store._begin_nowait():
                         try:
-                            for _, (write, _) in batch:
+                            for write in writes:
                                 await write(store.db)
                             await store._settled("COMMIT")
                         except BaseException:

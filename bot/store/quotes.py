@@ -31,7 +31,7 @@ from weakref import WeakKeyDictionary
 from bot.errors import CharacterNotFound, NothingMatches, PastSpoilerLimit
 from bot.store import stories
 from bot.store.audience import RATING_SQL, Audience
-from bot.store.connection import Store
+from bot.store.connection import Statement, Store
 from bot.store.fts import fts_query
 from bot.store.records import StoredParagraph, StoredQuote, StoredStory
 from bot.store.spoilers import limit_sql
@@ -283,17 +283,16 @@ def _save_new_cycle_later(store: Store, audience: Audience, key: str, cycle: _Cy
               cycle.seed, cycle.size, cycle.cut, cycle.cursor, cycle.domain, cycle.low, cycle.high, _now(), _now())
     stale = (datetime.now(UTC) - KEEP_CYCLES).isoformat(timespec="seconds")
 
-    async def write(db) -> None:
-        await db.execute("DELETE FROM quote_cycles WHERE used_at < ?", (stale,))
-        await db.execute(
-            "INSERT INTO quote_cycles (id, scope, filter_key, story_id, character, contains, adult, seed, size,"
-            " cut, cursor, domain, low, high, built_at, used_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (scope, filter_key) DO UPDATE SET seed = excluded.seed, size = excluded.size,"
-            " cut = excluded.cut, cursor = excluded.cursor, domain = excluded.domain, low = excluded.low,"
-            " high = excluded.high, built_at = excluded.built_at, used_at = excluded.used_at",
-            values,
-        )
+    write = Statement(
+        "DELETE FROM quote_cycles WHERE used_at < ?", (stale,),
+        ("INSERT INTO quote_cycles (id, scope, filter_key, story_id, character, contains, adult, seed, size,"
+         " cut, cursor, domain, low, high, built_at, used_at)"
+         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+         " ON CONFLICT (scope, filter_key) DO UPDATE SET seed = excluded.seed, size = excluded.size,"
+         " cut = excluded.cut, cursor = excluded.cursor, domain = excluded.domain, low = excluded.low,"
+         " high = excluded.high, built_at = excluded.built_at, used_at = excluded.used_at",
+         values),
+    )
 
     unwritten = _memory(store).unwritten
     unwritten[cycle.id] = (audience.scope, QuoteFilters(cycle.story_id, cycle.character, cycle.contains))
@@ -313,12 +312,10 @@ def _set_cursor_later(store: Store, cycle: _Cycle) -> None:
     if eager:
         cycle.unwritten = 0
 
-    async def write(db) -> None:
-        await db.execute(
-            "UPDATE quote_cycles SET cursor = ?, cut = ?, used_at = ? WHERE id = ? AND seed = ?",
-            (cursor, cut, used_at, cycle_id, seed),
-        )
-
+    write = Statement(
+        "UPDATE quote_cycles SET cursor = ?, cut = ?, used_at = ? WHERE id = ? AND seed = ?",
+        (cursor, cut, used_at, cycle_id, seed),
+    )
     store.write_behind.submit(("quote cursor", cycle_id), write, lazy=not eager)
 
 

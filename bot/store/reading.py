@@ -3,7 +3,7 @@
 Pages are written once per chapter and pager version (`save_pages`) and read with one key seek
 (`get_page`); `claim_head` is the compare-and-set that lets only one click move a thread. Thread writes wait
 for the lock as atomic() does (polling, so a page turn waiting for another process's lock never holds up
-other commands' reads) and bookmarks are written behind.
+other commands' reads), each in one round trip, and bookmarks are written behind.
 """
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.store.connection import Store
+from bot.store.connection import Statement, Store
+from bot.store.records import StoredChapter, StoredStory
+from bot.store.stories import STORY_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,28 @@ def _now_ms() -> int:
 
 
 # ------------------------------------------------------------------------------- pages
+
+_S_STORY = ", ".join("s." + c.strip() for c in STORY_COLUMNS.split(","))
+_STORY_WIDTH = len(STORY_COLUMNS.split(","))
+
+
+async def story_and_chapter(
+    store: Store, story_id: int, chapter_index: int
+) -> tuple[StoredStory | None, StoredChapter | None]:
+    """The story (regardless of visibility: the caller checks) and one of its chapters, in one
+    round trip; (None, None) without the story, (story, None) without that chapter."""
+    rows = await store.db.execute_fetchall(
+        f"SELECT {_S_STORY}, ch.story_id, ch.chapter_index, ch.number, ch.title, ch.first_paragraph,"
+        " ch.paragraph_count, ch.word_count FROM stories AS s LEFT JOIN chapters AS ch"
+        " ON ch.story_id = s.id AND ch.chapter_index = ? WHERE s.id = ?",
+        (chapter_index, story_id),
+    )
+    if not rows:
+        return None, None
+    row = rows[0]
+    story = StoredStory(*row[:_STORY_WIDTH])
+    return story, (None if row[_STORY_WIDTH] is None else StoredChapter(*row[_STORY_WIDTH:]))
+
 
 async def page_count(store: Store, story_id: int, chapter_index: int, version: int) -> int | None:
     """How many pages the chapter has, or None when it was never paginated with `version`."""
@@ -120,6 +144,25 @@ async def get_page(
     return StoredPage(story_id, chapter_index, number, total, content, first, last)
 
 
+async def chapter_pages(
+    store: Store, story_id: int, chapter_index: int, version: int
+) -> list[StoredPage] | None:
+    """Every stored page of the chapter in order, in one round trip (None when it was never
+    paginated with `version`)."""
+    rows = await store.db.execute_fetchall(
+        "SELECT p.page_number, g.page_count, p.content, p.first_paragraph, p.last_paragraph"
+        " FROM reading_paginations AS g JOIN reading_pages AS p"
+        " ON p.story_id = g.story_id AND p.chapter_index = g.chapter_index"
+        " WHERE g.story_id = ? AND g.chapter_index = ? AND g.pager_version = ? ORDER BY p.page_number",
+        (story_id, chapter_index, version),
+    )
+    pages = [StoredPage(story_id, chapter_index, *row) for row in rows]
+    # Written all or nothing (save_pages), so a partial set means it was replaced meanwhile.
+    if not pages or [p.number for p in pages] != list(range(1, pages[0].total + 1)):
+        return None
+    return pages
+
+
 async def page_for_paragraph(
     store: Store, story_id: int, chapter_index: int, paragraph: int, version: int
 ) -> int | None:
@@ -157,16 +200,21 @@ async def save_thread(
     store: Store, thread_id: int, guild_id: int | None, story_id: int, chapter_index: int,
     page_number: int, head_message_id: int | None,
 ) -> None:
-    """Record (or re-point) a reader thread and the message that now carries its buttons."""
-    async with store.atomic():
-        await store.db.execute(
+    """Record (or re-point) a reader thread and the message that now carries its buttons.
+    One round trip (Store.write_now)."""
+    row = (thread_id, guild_id, story_id, chapter_index, page_number, head_message_id, _now_ms())
+
+    def write(db) -> None:
+        db.execute(
             "INSERT INTO reading_threads (thread_id, guild_id, story_id, chapter_index, page_number,"
             " head_message_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (thread_id) DO UPDATE SET story_id = excluded.story_id,"
             " chapter_index = excluded.chapter_index, page_number = excluded.page_number,"
             " head_message_id = excluded.head_message_id, updated_at = excluded.updated_at",
-            (thread_id, guild_id, story_id, chapter_index, page_number, head_message_id, _now_ms()),
+            row,
         )
+
+    await store.write_now(write)
 
 
 async def claim_head(store: Store, thread_id: int, head_message_id: int) -> bool:
@@ -174,14 +222,18 @@ async def claim_head(store: Store, thread_id: int, head_message_id: int) -> bool
 
     A click on a page that is no longer the head (already turned, or a double click) gets False.
     Threads not recorded (e.g. made before this table existed) are claimable once per message.
+    One round trip (Store.write_now): a page turn waits for it.
     """
-    async with store.atomic():
-        cur = await store.db.execute(
+    args = (_now_ms(), thread_id, head_message_id)
+
+    def write(db) -> bool:
+        return db.execute(
             "UPDATE reading_threads SET head_message_id = NULL, updated_at = ?"
             " WHERE thread_id = ? AND head_message_id = ?",
-            (_now_ms(), thread_id, head_message_id),
-        )
-        return cur.rowcount == 1
+            args,
+        ).rowcount == 1
+
+    return await store.write_now(write)
 
 
 async def delete_thread(store: Store, thread_id: int) -> None:
@@ -221,18 +273,14 @@ def save_bookmark_later(
     and story is kept while pending; a crash loses at most the turns not yet written. The bookmark
     reads below wait for pending writes, so /continue always sees the latest turn.
     """
-    turned_at = _now_ms()
-
-    async def write(db) -> None:
-        await db.execute(
-            "INSERT INTO reading_bookmarks (user_id, story_id, chapter_index, page_number, updated_at)"
-            " VALUES (?1, ?2, ?3, ?4, (SELECT max(?5, coalesce(max(updated_at) + 1, 0))"
-            "  FROM reading_bookmarks WHERE user_id = ?1))"
-            " ON CONFLICT (user_id, story_id) DO UPDATE SET chapter_index = excluded.chapter_index,"
-            " page_number = excluded.page_number, updated_at = excluded.updated_at",
-            (user_id, story_id, chapter_index, page_number, turned_at),
-        )
-
+    write = Statement(
+        "INSERT INTO reading_bookmarks (user_id, story_id, chapter_index, page_number, updated_at)"
+        " VALUES (?1, ?2, ?3, ?4, (SELECT max(?5, coalesce(max(updated_at) + 1, 0))"
+        "  FROM reading_bookmarks WHERE user_id = ?1))"
+        " ON CONFLICT (user_id, story_id) DO UPDATE SET chapter_index = excluded.chapter_index,"
+        " page_number = excluded.page_number, updated_at = excluded.updated_at",
+        (user_id, story_id, chapter_index, page_number, _now_ms()),
+    )
     store.write_behind.submit(("bookmark", user_id, story_id), write)
 
 

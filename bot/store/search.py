@@ -10,7 +10,7 @@ from weakref import WeakKeyDictionary
 
 from bot.errors import InvalidInput
 from bot.store.audience import RATING_SQL, Audience
-from bot.store.connection import Store
+from bot.store.connection import Statement, Store
 from bot.store.fts import fts_query
 from bot.store.spoilers import NO_LIMITS, ChapterLimits, limit_sql
 
@@ -112,16 +112,12 @@ def new_search(
     if prune:
         _pruned[store] = now
 
-    async def write(db) -> None:
-        if prune:
-            await db.execute(
-                "DELETE FROM searches WHERE created_at < ?", ((now - KEEP_SEARCHES).isoformat(timespec="seconds"),)
-            )
-        await db.execute(
-            "INSERT INTO searches (id, user_id, scope, story_id, text, adult, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (search.id, user_id, audience.scope, story_id, text, int(audience.adult), now.isoformat(timespec="seconds")),
-        )
+    insert = (
+        "INSERT INTO searches (id, user_id, scope, story_id, text, adult, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (search.id, user_id, audience.scope, story_id, text, int(audience.adult), now.isoformat(timespec="seconds")),
+    )
+    prune_sql = ("DELETE FROM searches WHERE created_at < ?", ((now - KEEP_SEARCHES).isoformat(timespec="seconds"),))
+    write = Statement(*prune_sql, insert) if prune else Statement(*insert)
 
     unwritten = _unwritten.setdefault(store, {})
     unwritten[search.id] = search

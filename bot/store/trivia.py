@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from bot.store import stories
 from bot.store.audience import Audience, visible_story
-from bot.store.connection import Store
+from bot.store.connection import Statement, Store
 from bot.store.fts import fts_phrase
 from bot.trivia.material import (
     TriviaCharacter,
@@ -199,15 +199,14 @@ class StoredText(StoryText):
     async def _keep_rare(self, words: str) -> None:
         story_id, content_hash = self.story_id, self.content_hash
 
-        async def write(db) -> None:
-            # Only while the story is still the one the words came from.
-            await db.execute(
-                "INSERT INTO trivia_words (story_id, content_hash, words)"
-                " SELECT id, content_hash, ? FROM stories WHERE id = ? AND content_hash = ?"
-                " ON CONFLICT (story_id) DO UPDATE SET content_hash = excluded.content_hash,"
-                " words = excluded.words",
-                (words, story_id, content_hash),
-            )
+        # Only while the story is still the one the words came from.
+        write = Statement(
+            "INSERT INTO trivia_words (story_id, content_hash, words)"
+            " SELECT id, content_hash, ? FROM stories WHERE id = ? AND content_hash = ?"
+            " ON CONFLICT (story_id) DO UPDATE SET content_hash = excluded.content_hash,"
+            " words = excluded.words",
+            (words, story_id, content_hash),
+        )
 
         self.store.write_behind.submit(("trivia words", story_id), write)
 

@@ -330,3 +330,58 @@ async def test_read_in_another_thread_opens_from_its_channel(storybot):
     threads = storybot.server.threads(storybot.channel)
     assert len(threads) == 2 and threads[1].mention in reply.content
     assert threads[1].name.startswith("The Blood Clone")
+
+
+class _Trips:
+    """Counts jobs queued to aiosqlite's thread (one round trip each) by the bot's handlers; the
+    background writer's are left out (nothing waits for them), as are the test's own reads."""
+
+    def __init__(self, monkeypatch) -> None:
+        import contextvars
+
+        import aiosqlite
+
+        from bot.store.connection import WriteBehind
+
+        self.count = 0
+        self.counting = False
+        background = contextvars.ContextVar("background", default=False)
+        original, commit = aiosqlite.Connection._execute, WriteBehind._commit
+
+        async def counted(conn, fn, *args, **kwargs):
+            if self.counting and not background.get():
+                self.count += 1
+            return await original(conn, fn, *args, **kwargs)
+
+        async def committed(writer, batch):
+            background.set(True)  # in this task and the ones it starts (they copy its context)
+            return await commit(writer, batch)
+
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        monkeypatch.setattr(WriteBehind, "_commit", committed)
+
+
+async def test_a_page_turn_costs_two_round_trips_before_its_reply(storybot, monkeypatch):
+    trips = _Trips(monkeypatch)
+    _, first, _ = await open_thread(storybot, NARUTO)
+    second = await turn(storybot, first, "n")
+    await storybot.store.write_behind.flush()
+    trips.counting = True
+    handle = await storybot.click(second, button(second, "n"))
+    await handle.response()
+    replied = trips.count
+    thread = storybot.world.channels[second.channel_id]
+    third = await storybot.server.wait_for_message(lambda m: "-# Page" in m.content and m.id > second.id,
+                                                   channel=thread)
+    for _ in range(250):  # until the handler has recorded the new head (one more round trip)
+        if storybot.server.messages[third.id].custom_ids() and trips.count > replied:
+            break
+        await asyncio.sleep(0.02)
+    trips.counting = False
+    # The story and its chapter in one read, the head claimed in one write; the page itself comes
+    # from memory (its chapter was read on the turn before) and the bookmark is written behind.
+    assert replied <= 2, replied
+    assert trips.count <= 3, trips.count
+    await head_is(storybot, thread.id, int(third.id))
+    story = (await stories.find_by_title(storybot.store, storybot.guild.id, NARUTO))[0]
+    await bookmark_of(storybot, storybot.member, story.id, 3)

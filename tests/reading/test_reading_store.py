@@ -175,3 +175,29 @@ async def test_only_one_claim_of_a_thread_head_succeeds(store):
     assert await reading.claim_head(store, 900, 901) is False
     thread = await reading.get_thread(store, 900)
     assert (thread.page_number, thread.head_message_id) == (2, 902)
+
+
+async def test_a_chapter_is_read_in_one_round_trip_then_served_from_memory(store, monkeypatch):
+    import aiosqlite
+
+    story_id = await add(store, make_story())
+    story = await stories.get_story(store, story_id)
+    chapter = (await stories.chapters(store, story_id))[0]
+    total = await pages_of(store).page_count(chapter)  # paginated and stored
+    assert total > 2
+    trips = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(conn, fn, *args, **kwargs):
+        trips.append(fn)
+        return await original(conn, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    book = pages_of(store)
+    first = await book.page(story, chapter, 1)
+    assert len(trips) == 1
+    pages = [await book.page(story, chapter, n) for n in range(2, total + 1)]
+    assert len(trips) == 1
+    assert [p.number for p in [first, *pages]] == list(range(1, total + 1))
+    assert (await book.page(story, chapter, total + 5)).number == total  # clamped
+    assert first == await reading.get_page(store, story_id, 0, 1, PAGER_VERSION)

@@ -15,6 +15,7 @@ from bot.store.connection import WriteBehind
 from .test_reading_store import add, make_story
 
 READER = 42
+_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -123,3 +124,57 @@ async def test_a_thread_write_waiting_for_the_lock_leaves_reads_free_and_gives_u
         await late  # the lock was released within the busy timeout: the write goes through
         assert (await reading.get_thread(store, 9)).head_message_id == 101
         assert await reading.claim_head(store, 9, 101) and not await reading.claim_head(store, 9, 101)
+
+
+async def test_a_batch_of_statements_commits_in_one_round_trip(store, monkeypatch):
+    import aiosqlite
+
+    story_id = await add(store, make_story())
+    await store.write_behind.flush()
+    jobs = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(conn, fn, *args, **kwargs):
+        jobs.append(fn)
+        return await original(conn, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    for reader in range(5):
+        reading.save_bookmark_later(store, READER + reader, story_id, 0, reader + 1)
+    await store.write_behind.flush()
+    assert len(jobs) == 1  # BEGIN IMMEDIATE, five bookmarks and COMMIT
+    monkeypatch.undo()
+    for reader in range(5):
+        assert (await reading.get_bookmark(store, READER + reader, story_id)).page_number == reader + 1
+
+
+async def test_written_bookmarks_survive_kill_9(tmp_path):
+    """A bookmark the background writer has committed (within milliseconds of the turn, or at a
+    flush) is on disk: killing the process right after loses nothing."""
+    import os
+    import signal
+    import sys
+    import textwrap
+
+    path = tmp_path / "killed.db"
+    async with Store.open(path) as store:
+        story_id = await add(store, make_story())
+    script = textwrap.dedent(f"""
+        import asyncio, os, signal
+        from bot.store import Store, reading
+
+        async def main():
+            async with Store.open({str(path)!r}) as store:
+                for page in range(1, 6):
+                    reading.save_bookmark_later(store, {READER}, {story_id}, 0, page)
+                    await asyncio.sleep(0.05)  # a reader's pace: each turn is committed behind it
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        asyncio.run(main())
+    """)
+    killed = await asyncio.create_subprocess_exec(sys.executable, "-c", script, cwd=_ROOT,
+                                                  env={**os.environ, "PYTHONPATH": str(_ROOT)})
+    assert await asyncio.wait_for(killed.wait(), 60) == -signal.SIGKILL
+    async with Store.open(path) as store:
+        mark = await reading.get_bookmark(store, READER, story_id)
+    assert mark is not None and mark.page_number == 5

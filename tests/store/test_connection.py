@@ -162,6 +162,82 @@ async def test_atomic_cancelled_while_waiting_for_the_lock_leaves_no_transaction
         assert await store.get_meta("k") == "after"
 
 
+class _Jobs:
+    """Counts jobs queued to aiosqlite's thread (each one round trip)."""
+
+    def __init__(self, monkeypatch) -> None:
+        import aiosqlite
+
+        self.count = 0
+        original = aiosqlite.Connection._execute
+
+        async def counted(conn, fn, *args, **kwargs):
+            self.count += 1
+            return await original(conn, fn, *args, **kwargs)
+
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+
+
+async def test_write_now_commits_in_one_round_trip_and_rolls_back_on_error(store: Store, monkeypatch) -> None:
+    jobs = _Jobs(monkeypatch)
+
+    def write(db: sqlite3.Connection) -> int:
+        return db.execute("INSERT INTO meta (key, value) VALUES ('now', '1')").rowcount
+
+    assert await store.write_now(write) == 1
+    assert jobs.count == 1
+    assert not store.db.in_transaction
+
+    def failing(db: sqlite3.Connection) -> None:
+        db.execute("UPDATE meta SET value = '2' WHERE key = 'now'")
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        await store.write_now(failing)
+    assert not store.db.in_transaction
+    assert await store.get_meta("now") == "1"
+    # Its busy timeout is what it was (set to 0 only for the BEGIN).
+    assert await scalar(store, "PRAGMA busy_timeout") == 10_000
+
+
+async def test_write_now_inside_atomic_is_part_of_its_transaction(store: Store) -> None:
+    def write(db: sqlite3.Connection) -> None:
+        db.execute("INSERT INTO meta (key, value) VALUES ('inside', '1')")
+
+    with pytest.raises(ValueError):
+        async with store.atomic():
+            await store.write_now(write)
+            raise ValueError
+    assert await store.get_meta("inside") is None
+
+
+async def test_atomic_begins_in_one_round_trip(store: Store, monkeypatch) -> None:
+    jobs = _Jobs(monkeypatch)
+    async with store.atomic():
+        await store.db.execute("INSERT INTO meta (key, value) VALUES ('k', 'v')")
+    assert jobs.count == 3  # BEGIN (busy timeout juggled on the thread), the statement, COMMIT
+
+
+async def test_write_now_waits_for_another_process_without_blocking_reads(tmp_path: Path) -> None:
+    path = tmp_path / "bot.db"
+    async with Store.open(path, busy_timeout_ms=2000) as store:
+        blocker = sqlite3.connect(path, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute("INSERT INTO meta (key, value) VALUES ('late', '1')")
+
+        writer = asyncio.create_task(store.write_now(write))
+        await asyncio.sleep(0.1)
+        started = asyncio.get_running_loop().time()
+        assert await store.get_meta("late") is None  # a read is not queued behind the waiting write
+        assert asyncio.get_running_loop().time() - started < 0.05
+        blocker.execute("COMMIT")
+        blocker.close()
+        await writer
+        assert await store.get_meta("late") == "1"
+
+
 async def test_without_rowid_tables_put_their_key_first(tmp_path: Path) -> None:
     # SQLite 3.40's integrity_check reports false NULL errors for columns placed before the key
     # of a WITHOUT ROWID table, which would hide real corruption behind noise.
