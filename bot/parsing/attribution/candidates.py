@@ -3,7 +3,6 @@ the exchange's recent speakers, the characters the narration around it names, wh
 before it calls on, and the narrator."""
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -68,7 +67,7 @@ class SceneView:
     parity_before: list[str | None] = field(default_factory=list)
     parity_after: list[str | None] = field(default_factory=list)
     _names: dict[int, tuple[list[str], frozenset[str]]] = field(default_factory=dict)
-    _turn_speakers: dict[int, Counter[str | None]] = field(default_factory=dict)
+    _turn_speakers: dict[int, dict[str | None, int]] = field(default_factory=dict)
     _contexts: dict[int, TurnContext] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -160,11 +159,16 @@ class SceneView:
             found |= self.speech_names(self.quotes[number].text)[1]
         return frozenset(found)
 
-    def turn_speakers(self, turn: int) -> Counter[str | None]:
-        """How many of a turn's speeches the rules give each speaker."""
+    def turn_speakers(self, turn: int) -> dict[str | None, int]:
+        """How many of a turn's speeches the rules give each speaker (a plain dict: a Counter
+        costs more to make than the handful of speeches it counts)."""
         found = self._turn_speakers.get(turn)
         if found is None:
-            found = self._turn_speakers[turn] = Counter(self.results[n].speaker for n in self.turn_quotes[turn])
+            found = self._turn_speakers[turn] = {}
+            results = self.results
+            for n in self.turn_quotes[turn]:
+                speaker = results[n].speaker
+                found[speaker] = found.get(speaker, 0) + 1
         return found
 
     def context(self, turn: int) -> TurnContext:

@@ -171,6 +171,10 @@ def describe(
     by_before = view.parity_before[turn]
     by_after = view.parity_after[turn]
     trust = rule_trust(result)
+    fallback = result.fallback
+    # Most candidates are none of these: one look each skips the comparisons below.
+    by_parity = {by_before, by_after}
+    by_turns = {fallback, prev_turn, two_turns, three_turns, next_turn}
     rows: list[list[tuple[int, float]]] = []
     for who in candidates:
         row: list[tuple[int, float]] = []
@@ -187,32 +191,34 @@ def describe(
                 row.append(_PICK_SANDWICHED)
             if who == next_turn:
                 row.append(_PICK_NEXT_SAME)
-        if who == by_before:
-            row.append(_PARITY_BEFORE)
+        if who in by_parity:
+            if who == by_before:
+                row.append(_PARITY_BEFORE)
+                if who == by_after:
+                    row.append(_PARITY_BOTH)
             if who == by_after:
-                row.append(_PARITY_BOTH)
-        if who == by_after:
-            row.append(_PARITY_AFTER)
+                row.append(_PARITY_AFTER)
         if who in party:
             row.append(_IN_PARTY)
             if who == pick and len(party) == 2:
                 row.append(_PICK_TWO_PARTY)
-        if who == result.fallback:
-            row.append(_FALLBACK)
-        if who == prev_turn:
-            row.append(_PREV_TURN)
-            if lone:
-                row.append(_LONE_PREV_TURN)
-        if who == two_turns:
-            row.append(_TWO_TURNS)
-            if lone:
-                row.append(_LONE_TWO_TURNS)
-            if pick is None:
-                row.append(_NO_PICK_TWO_TURNS)
-        if who == three_turns:
-            row.append(_THREE_TURNS)
-        if who == next_turn:
-            row.append(_NEXT_TURN)
+        if who in by_turns:
+            if who == fallback:
+                row.append(_FALLBACK)
+            if who == prev_turn:
+                row.append(_PREV_TURN)
+                if lone:
+                    row.append(_LONE_PREV_TURN)
+            if who == two_turns:
+                row.append(_TWO_TURNS)
+                if lone:
+                    row.append(_LONE_TWO_TURNS)
+                if pick is None:
+                    row.append(_NO_PICK_TWO_TURNS)
+            if who == three_turns:
+                row.append(_THREE_TURNS)
+            if who == next_turn:
+                row.append(_NEXT_TURN)
         if in_turn.get(who, 0) > (who == pick):
             row.append(_SAME_PARAGRAPH_OTHER)
         known = genders.get(who)
