@@ -120,8 +120,21 @@ class SceneView:
         # Per turn, worked out once for all its speeches: the speakers 1..TURNS_BACK turns back
         # and 1..2 ahead while the exchange goes on (None past a break), and whom the turn
         # before calls on by name.
-        self.back = [self._walk_turns(turn, -1, TURNS_BACK) for turn in range(turns)]
-        self.ahead = [self._walk_turns(turn, 1, 2) for turn in range(turns)]
+        speakers = self.turn_speaker
+        gap_before = self.gap_before
+        first = 0  # the first turn of the exchange `turn` is in
+        for turn in range(turns):
+            if gap_before[turn] is None:
+                first = turn
+            found = speakers[max(first, turn - TURNS_BACK) : turn][::-1]
+            self.back.append((*found, *([None] * (TURNS_BACK - len(found)))))
+        self.ahead = [()] * turns
+        last = turns - 1  # the last turn of the exchange `turn` is in
+        for turn in range(turns - 1, -1, -1):
+            found = speakers[turn + 1 : min(last, turn + 2) + 1]
+            self.ahead[turn] = (*found, *([None] * (2 - len(found))))
+            if gap_before[turn] is None:
+                last = turn - 1
         self.called_before = [self._called_before(turn) for turn in range(turns)]
 
     def _alternation(self, start: int, end: int, party: frozenset[str]) -> None:
@@ -139,17 +152,6 @@ class SceneView:
                 if anchor is not None:
                     anchor = other[anchor]
                     found[t] = anchor
-
-    def _walk_turns(self, turn: int, step: int, count: int) -> tuple[str | None, ...]:
-        found: list[str | None] = []
-        at = turn
-        for _ in range(count):
-            crossing = at if step < 0 else at + 1
-            if not 0 < crossing < len(self.turn_paragraph) or self.gap_before[crossing] is None:
-                break
-            at += step
-            found.append(self.turn_speaker[at])
-        return (*found, *([None] * (count - len(found))))
 
     def _called_before(self, turn: int) -> frozenset[str]:
         if turn == 0 or self.gap_before[turn] is None:

@@ -154,7 +154,9 @@ def describe(
     rule = result.rule or ""
     prev_turn, two_turns, three_turns = view.back[turn]
     next_turn, two_ahead = view.ahead[turn]
-    in_turn = view.turn_speakers(turn)  # how many of the paragraph's speeches the rules give each
+    # How many of the paragraph's speeches the rules give each; a turn of one speech gives only
+    # the pick its one, which never counts as another speech of the paragraph.
+    in_turn = view.turn_speakers(turn) if len(view.turn_quotes[turn]) > 1 else None
     context = view.context(turn)
     here, here_set = context.here, context.here_set
     last_named = here[0] if here else None
@@ -219,7 +221,7 @@ def describe(
                 row.append(_THREE_TURNS)
             if who == next_turn:
                 row.append(_NEXT_TURN)
-        if in_turn.get(who, 0) > (who == pick):
+        if in_turn is not None and in_turn.get(who, 0) > (who == pick):
             row.append(_SAME_PARAGRAPH_OTHER)
         known = genders.get(who)
         if known is None:
