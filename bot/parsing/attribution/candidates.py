@@ -25,7 +25,7 @@ _FAR = 99  # an exchange no tag names anyone in
 
 @dataclass(frozen=True, slots=True)
 class TurnContext:
-    offered: list[str | None]  # candidates from the exchange and the narration, in order
+    offered: list[str]  # candidates from the exchange and the narration, in order, each once
     here: list[str]  # names the turn's own narration gives, latest first
     here_set: frozenset[str]
     previous: frozenset[str]  # names the paragraph before gives
@@ -186,6 +186,8 @@ class SceneView:
                 offered += [who for who in names[:NAMES_PER_PARAGRAPH] if can_speak(who)]
             offered += [who for who in sorted(self.called_before[turn]) if can_speak(who)]
             offered.append(self.narrator)
+            # Each once, in order of first offer: gather takes a name at its first offer or never.
+            offered = list(dict.fromkeys(filter(None, offered)))
             found = self._contexts[turn] = TurnContext(
                 offered, here, here_set, self.names(paragraph - 1)[1], self.names(paragraph - 2)[1]
             )
