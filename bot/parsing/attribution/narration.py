@@ -64,10 +64,13 @@ def _title_before(text: str, start: int) -> tuple[str, int] | None:
     return None
 
 
-def _names(text: str) -> list[str]:
-    """Capitalised words in order, with the title before them if any ("Mrs. Vane")."""
+def _names(text: str, only: frozenset[str] | None = None) -> list[str]:
+    """Capitalised words in order, with the title before them if any ("Mrs. Vane"); `only`, when
+    given, keeps just the words in it (the last words of the forms the caller can look up)."""
     found = []
     for match in CAPITALISED.finditer(text):
+        if only is not None and match[0] not in only:
+            continue
         if match[0] in TITLES and text[match.end() : match.end() + 3].lstrip(". ")[:1].isupper():
             continue  # "Mrs" of "Mrs. Vane"; "the Professor" alone is someone
         start = match.start()

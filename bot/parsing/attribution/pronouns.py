@@ -226,6 +226,8 @@ class PronounResolver:
         found = self._names_cache.get(index)
         if found is None:
             canonical = self._lexicon.canonical
-            found = [who for name in reversed(_names(self._narration(paragraphs, index))) if (who := canonical.get(name))]
+            # A form the lexicon knows ends in one of its name words (a title's form too).
+            names = _names(self._narration(paragraphs, index), self._lexicon.name_words())
+            found = [who for name in reversed(names) if (who := canonical.get(name))]
             self._names_cache[index] = found
         return found
