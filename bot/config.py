@@ -21,6 +21,9 @@ DEFAULT_STORIES_DIR = "seeds"
 DEFAULT_MAX_UPLOAD_MB = 10
 DEFAULT_DATABASE_POOL_SIZE = 5
 MAX_DATABASE_POOL_SIZE = 100
+DEFAULT_METRICS_HOST = "127.0.0.1"
+# Discord caps a bot at 2,500 servers per shard; no bot needs more shards than this.
+MAX_SHARD_COUNT = 100_000
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
 
@@ -47,6 +50,10 @@ class Settings:
     api_base: str | None = None
     gateway_url: str | None = None
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
+    shard_count: int | None = None  # None: Discord's recommendation
+    shard_ids: tuple[int, ...] | None = None  # None: every shard; otherwise needs shard_count
+    metrics_port: int | None = None
+    metrics_host: str = DEFAULT_METRICS_HOST
     # postgresql:// URL (repr=False: it may hold a password); when set, database_path is ignored.
     database_url: str | None = field(default=None, repr=False)
     database_pool_size: int = DEFAULT_DATABASE_POOL_SIZE  # PostgreSQL connections per process at most
@@ -87,6 +94,7 @@ def load_settings(
         value = value.strip()
         return value or None
 
+    shard_count = _shard_count(get("SHARD_COUNT"))
     return Settings(
         token=get("DISCORD_TOKEN"),
         database_path=_database_path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
@@ -98,9 +106,45 @@ def load_settings(
         api_base=_url("DISCORD_API_BASE", get("DISCORD_API_BASE"), ("http", "https")),
         gateway_url=_url("DISCORD_GATEWAY_URL", get("DISCORD_GATEWAY_URL"), ("ws", "wss")),
         max_upload_bytes=_megabytes("MAX_UPLOAD_MB", get("MAX_UPLOAD_MB"), DEFAULT_MAX_UPLOAD_MB),
+        shard_count=shard_count,
+        shard_ids=_shard_ids(get("SHARD_IDS"), shard_count),
+        metrics_port=_port("METRICS_PORT", get("METRICS_PORT")),
+        metrics_host=get("METRICS_HOST") or DEFAULT_METRICS_HOST,
         database_url=_database_url(get("DATABASE_URL")),
         database_pool_size=_pool_size(get("DATABASE_POOL_SIZE")),
     )
+
+
+def _shard_count(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_SHARD_COUNT:
+        raise ConfigError("SHARD_COUNT", f"expected a whole number of shards from 1 to {MAX_SHARD_COUNT}, got {raw!r}")
+    return int(raw)
+
+
+def _shard_ids(raw: str | None, count: int | None) -> tuple[int, ...] | None:
+    if raw is None:
+        return None
+    if count is None:
+        raise ConfigError("SHARD_IDS", "needs SHARD_COUNT, the total number of shards across all processes")
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    if not parts or not all(part.isdigit() for part in parts):
+        raise ConfigError("SHARD_IDS", f"expected comma-separated shard numbers such as 0,1, got {raw!r}")
+    ids = [int(part) for part in parts]
+    if too_big := [i for i in ids if i >= count]:
+        raise ConfigError("SHARD_IDS", f"shard {too_big[0]} does not exist: SHARD_COUNT is {count}, so ids run from 0 to {count - 1}")
+    if len(set(ids)) != len(ids):
+        raise ConfigError("SHARD_IDS", f"lists a shard twice: {raw!r}")
+    return tuple(sorted(ids))
+
+
+def _port(variable: str, raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise ConfigError(variable, f"expected a TCP port from 1 to 65535, got {raw!r}")
+    return int(raw)
 
 
 def _database_url(raw: str | None) -> str | None:

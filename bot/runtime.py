@@ -1,4 +1,4 @@
-"""The running bot: a `commands.Bot` that loads stories and cogs, syncs commands, and handles errors.
+"""The running bot: a `commands.AutoShardedBot` that loads stories and cogs, syncs commands, and handles errors.
 
 `run_cli()` is what `python -m bot run` calls; `serve()` runs one bot until a signal stops it.
 """
@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import gc
 import hashlib
 import json
@@ -13,10 +14,13 @@ import logging
 import os
 import pkgutil
 import signal
+import socket
 import sqlite3
 import sys
+import time
+from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import aiohttp
@@ -26,11 +30,14 @@ from discord import app_commands
 from discord.ext import commands
 
 import cogs
+from bot import metrics
 from bot.config import ConfigError, Settings, load_settings
 from bot.errors import UserError
 from bot.logs import JsonFormatter, plain_formatter, wants_colour
+from bot.metrics import MetricsServer, ShardState
 from bot.parsing.model import NotAStory
 from bot.render import NO_MENTIONS, truncate
+from bot.sharding import ShardPlan
 from bot.store import Store, StoreError
 from bot.store.loader import LoadReport, discard_staged, load_directory
 from bot.tasks import finish_or_cancel
@@ -55,15 +62,20 @@ BUSY = "The library is busy right now; please try again in a few seconds."
 # The bot's own wait for such a lock: short enough that giving up, rolling back and answering BUSY
 # still fits in Discord's 3 seconds (the command line and ingest keep the store's 10 s default).
 INTERACTIVE_BUSY_TIMEOUT_MS = 1_500
-# A staged upload this old at start-up was cut off by a crash: on a database shared by several
-# processes, younger ones may still be being stored by another process (uploads take seconds).
-STALE_STAGING = timedelta(hours=1)
 # Names discord.py 2.7 gives the tasks that run slash commands, buttons, dynamic items and modals.
 HANDLER_TASK_PREFIXES = (
     "CommandTree-invoker", "discord-ui-view-dispatch-", "discord-ui-dynamic-item-", "discord-ui-modal-dispatch-",
 )
 HANDLER_DRAIN_SECONDS = 5.0
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+# Where an application command's arrival time waits in `Interaction.extras` for its metrics.
+RECEIVED_AT = "storybot_received_at"
+# Discord's close codes for a bad shard in IDENTIFY: what each means for the configuration.
+SHARD_REFUSALS = {
+    4010: "SHARD_IDS: Discord refused a shard id (4010 Invalid shard); ids run from 0 to SHARD_COUNT - 1.",
+    4011: "SHARD_COUNT: Discord requires more shards for this bot's servers (4011 Sharding required); "
+          "raise it, or unset SHARD_COUNT and SHARD_IDS to use Discord's recommendation.",
+}
 TOKEN_HELP = (
     "No DISCORD_TOKEN set: create an application at https://discord.com/developers/applications, "
     "open its Bot page and press Reset Token to get one.\n"
@@ -138,9 +150,21 @@ def _database_busy(error: BaseException) -> bool:
     return isinstance(error, sqlite3.OperationalError) and any(w in str(error) for w in ("locked", "busy"))
 
 
+def record_command(interaction: discord.Interaction, outcome: str) -> None:
+    """Count a slash command that ended with `outcome` and how long it took since it arrived."""
+    if interaction.type is not discord.InteractionType.application_command:
+        return
+    name = interaction.command.qualified_name if interaction.command else "unknown"
+    metrics.INTERACTIONS.labels(name, outcome).inc()
+    received = interaction.extras.pop(RECEIVED_AT, None)
+    if received is not None:
+        metrics.RESPONSE_SECONDS.labels(name).observe(time.perf_counter() - received)
+
+
 async def handle_interaction_error(interaction: discord.Interaction, error: BaseException) -> None:
     """The one error handler for commands, views and modals: every interaction gets an answer."""
     message = user_message(error)
+    record_command(interaction, metrics.ERROR if message is None else metrics.USER_ERROR)
     if message is None:
         command = interaction.command.qualified_name if interaction.command else None
         log.error(
@@ -288,8 +312,13 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class StoryBot(commands.Bot):
-    """The bot: holds the settings and the open store; cogs reach both through `bot`."""
+class StoryBot(commands.AutoShardedBot):
+    """The bot: holds the settings and the open store; cogs reach both through `bot`.
+
+    It runs the shards SHARD_IDS of SHARD_COUNT (default: every shard of Discord's recommended
+    count) and serves only their servers: `owns_guild` tells a cog whether a server is this
+    process's to act for (start-up clean-ups, scheduled posts).
+    """
 
     def __init__(
         self,
@@ -313,10 +342,14 @@ class StoryBot(commands.Bot):
             tree_cls=StoryTree,
             allowed_mentions=NO_MENTIONS,
             chunk_guilds_at_startup=False,
+            shard_count=settings.shard_count,
+            shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,
             **options,
         )
         self.settings = settings
         self.store = store
+        self.shard_plan = ShardPlan(settings.shard_count, settings.shard_ids)
+        self.metrics_server: MetricsServer | None = None
         # What time it is for schedules (/daily); tests replace it to move the clock.
         self.now: Callable[[], datetime] = _utc_now
         self.initial_extensions = discover_cogs() if extensions is None else tuple(extensions)
@@ -327,12 +360,17 @@ class StoryBot(commands.Bot):
         self._component_watches: set[asyncio.Task[None]] = set()
         use_endpoints(settings)
 
+    def owns_guild(self, guild_id: int) -> bool:
+        """Whether `guild_id` is on one of this process's shards (its state is ours to act on)."""
+        return self.shard_plan.owns(guild_id)
+
     async def setup_hook(self) -> None:
         self._enable_optional_intents()
-        # Uploads cut off by a crash or kill left invisible staged rows; no upload worker runs yet.
-        # On PostgreSQL other processes may be storing uploads right now: only old stagings go.
-        shared = self.store.dialect != "sqlite"
-        await discard_staged(self.store, staged_before=datetime.now(UTC) - STALE_STAGING if shared else None)
+        if self.settings.metrics_port is not None:
+            await self._start_metrics()
+        # Uploads cut off by a crash or kill left invisible staged rows; no upload worker of this
+        # process runs yet (another process's, for its own servers, may).
+        await discard_staged(self.store, guilds=self.owns_guild)
         # The loader parses in worker threads, logs its summary and warns about each failed file.
         self.load_report = await load_directory(self.store, self.settings.stories_dir)
         for name in self.initial_extensions:
@@ -357,6 +395,46 @@ class StoryBot(commands.Bot):
         for watch in tuple(self._component_watches):
             watch.cancel()
         await super().close()
+        if self.metrics_server is not None:
+            await self.metrics_server.stop()
+
+    async def _start_metrics(self) -> None:
+        assert self.settings.metrics_port is not None
+        server = MetricsServer(
+            self.settings.metrics_host, self.settings.metrics_port,
+            shards=self.shard_states, ping_database=self.store.ping,
+        )
+        try:
+            await server.start()
+        except OSError as exc:
+            # An address that does not resolve or is not this machine's is the host's fault; a taken
+            # or forbidden port the port's.
+            wrong_host = isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL
+            variable = "METRICS_HOST" if wrong_host else "METRICS_PORT"
+            raise ConfigError(
+                variable,
+                f"cannot listen on {self.settings.metrics_host}:{self.settings.metrics_port}: {exc.strerror or exc}",
+            ) from None
+        self.metrics_server = server
+
+    def shard_states(self) -> list[ShardState]:
+        """This process's shards: connected (and the bot ready), heartbeat latency, servers.
+        Empty until the shard count is known (SHARD_COUNT, or Discord's recommendation at connect)."""
+        if self.shard_count is None:
+            return []
+        launched = self.shards
+        ready = self.is_ready()
+        guilds = Counter(guild.shard_id for guild in self.guilds)
+        states = []
+        for shard_id in self.shard_ids or range(self.shard_count):
+            info = launched.get(shard_id)
+            states.append(ShardState(
+                shard_id,
+                connected=ready and info is not None and not info.is_closed(),
+                latency=info.latency if info is not None else float("inf"),
+                guilds=guilds[shard_id],
+            ))
+        return states
 
     async def _drain_handlers(self) -> None:
         """Let commands and buttons already running finish before the cogs and the store go away,
@@ -408,11 +486,22 @@ class StoryBot(commands.Bot):
         return True
 
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        if event_name == "interaction" and args:
+            interaction = args[0]
+            metrics.INTERACTIONS_RECEIVED.labels(interaction.type.name).inc()
+            if interaction.type is discord.InteractionType.application_command:
+                # Before any handler runs: discord.py has created its task, which starts later.
+                interaction.extras[RECEIVED_AT] = time.perf_counter()
         super().dispatch(event_name, *args, **kwargs)
         # discord.py dispatches "interaction" right after handing a component to its view, before
         # any handler runs: the only moment at which whether a view took it is still known.
         if event_name == "interaction" and args and args[0].type is discord.InteractionType.component:
             self._watch_component(args[0])
+
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction, command: app_commands.Command[Any, ..., Any] | app_commands.ContextMenu
+    ) -> None:
+        record_command(interaction, metrics.OK)
 
     def _watch_component(self, interaction: discord.Interaction) -> None:
         handled = component_handled(self._connection._view_store, interaction)
@@ -441,7 +530,11 @@ class StoryBot(commands.Bot):
 
     async def on_ready(self) -> None:
         assert self.user is not None
-        log.info("Ready as %s (%s) in %d servers", self.user, self.user.id, len(self.guilds))
+        shards = ",".join(str(i) for i in self.shard_ids or range(self.shard_count or 1))
+        log.info(
+            "Ready as %s (%s) in %d servers on shards %s of %s",
+            self.user, self.user.id, len(self.guilds), shards, self.shard_count,
+        )
 
 
 def open_store(settings: Settings) -> contextlib.AbstractAsyncContextManager[Store]:
@@ -553,6 +646,16 @@ def run_cli() -> int:
         return EXIT_FAILURE
     except discord.PrivilegedIntentsRequired as exc:
         print(f"Discord refused a privileged intent: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except discord.ConnectionClosed as exc:
+        if exc.code not in SHARD_REFUSALS:
+            log.exception("StoryBot stopped: Discord closed the gateway with %s", exc.code)
+            return EXIT_FAILURE
+        print(SHARD_REFUSALS[exc.code], file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ConfigError as exc:
+        # Found only once running, e.g. METRICS_PORT already taken.
+        print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         # Only before serve() installs its handlers (e.g. while loading stories without a token).

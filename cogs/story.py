@@ -28,6 +28,7 @@ from bot.formats import (
     check_upload,
     describe_size,
 )
+from bot.metrics import UPLOADS_IN_PROGRESS
 from bot.render import (
     CHOICE_NAME_LIMIT,
     EMBED_DESCRIPTION_LIMIT,
@@ -145,9 +146,18 @@ def preview_embed(preview: Preview, filename: str) -> discord.Embed:
     return embed
 
 
-def _empty_folder(folder: Path) -> None:
-    shutil.rmtree(folder, ignore_errors=True)
+def _clear_uploads(folder: Path, owns: Callable[[int], bool], every_server: bool) -> None:
+    """Delete the waiting uploads of the servers this process owns (`<guild>-<interaction>.upload`);
+    the others may be waiting in another process sharing the folder. A file named otherwise goes
+    only when this process serves every server."""
     folder.mkdir(parents=True, exist_ok=True)
+    for path in folder.iterdir():
+        guild, _, rest = path.name.partition("-")
+        if (guild.isdigit() and rest and owns(int(guild))) or every_server:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
 
 async def _delete(path: Path) -> None:
@@ -408,17 +418,26 @@ class StoryLibrary(commands.Cog):
         database = str(self.store.path)
         beside = database != ":memory:" and self.store.dialect == "sqlite"
         self.upload_dir = Path(database + UPLOADS_SUFFIX) if beside else None
+        self._own_folder = False  # a temporary folder of this process alone (in-memory database, PostgreSQL)
 
     async def cog_load(self) -> None:
         if self.upload_dir is None:
             self.upload_dir = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="storybot-uploads-"))
+            self._own_folder = True
         else:
-            await asyncio.to_thread(_empty_folder, self.upload_dir)
+            await self._clear_uploads()
 
     async def cog_unload(self) -> None:
         self.workers.close()
-        if self.upload_dir is not None:
+        if self._own_folder and self.upload_dir is not None:
             await asyncio.to_thread(shutil.rmtree, self.upload_dir, True)
+        elif self.upload_dir is not None:
+            await self._clear_uploads()
+
+    async def _clear_uploads(self) -> None:
+        assert self.upload_dir is not None
+        every_server = self.bot.shard_plan.ids is None  # type: ignore[attr-defined]
+        await asyncio.to_thread(_clear_uploads, self.upload_dir, self.bot.owns_guild, every_server)  # type: ignore[attr-defined]
 
     @story.command(name="list", description="Stories visible in this server")
     async def list_stories(self, interaction: discord.Interaction) -> None:
@@ -469,11 +488,13 @@ class StoryLibrary(commands.Cog):
         check_upload(file.filename, file.size, max_bytes=self.max_bytes)
         await interaction.response.defer(ephemeral=True, thinking=True)
         assert self.upload_dir is not None
-        path = self.upload_dir / f"{interaction.id}.upload"
+        # Named by server: processes sharing the folder clear only their own servers' files.
+        path = self.upload_dir / f"{interaction.guild_id}-{interaction.id}.upload"
         try:
             async with self.uploads:
-                await download(file, self.max_bytes, path)
-                preview = await self.workers.prepare(file.filename, path, self.max_bytes, title)
+                with UPLOADS_IN_PROGRESS.track_inprogress():
+                    await download(file, self.max_bytes, path)
+                    preview = await self.workers.prepare(file.filename, path, self.max_bytes, title)
             try:
                 await check_new_story(self.store, interaction.guild_id, preview.content_hash, preview.title)
             except LibraryConflict as conflict:
@@ -532,10 +553,11 @@ class StoryLibrary(commands.Cog):
         _require_manager(interaction)
         try:
             async with self.uploads:
-                result = await self.workers.store(
-                    self.store.path, filename, path, self.max_bytes, preview,
-                    guild_id=guild_id, added_by=interaction.user.id,
-                )
+                with UPLOADS_IN_PROGRESS.track_inprogress():
+                    result = await self.workers.store(
+                        self.store.path, filename, path, self.max_bytes, preview,
+                        guild_id=guild_id, added_by=interaction.user.id,
+                    )
         except LibraryConflict as conflict:
             return str(conflict)
         except InvalidInput as error:

@@ -121,7 +121,7 @@ class AnswerButton(discord.ui.DynamicItem[discord.ui.Button], template=CUSTOM_ID
         return cls(int(match["game"]), int(match["number"]), int(match["choice"]), item.label or "")
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        cog = interaction.client.get_cog(Trivia.__cog_name__) if isinstance(interaction.client, commands.Bot) else None
+        cog = interaction.client.get_cog(Trivia.__cog_name__) if isinstance(interaction.client, commands.Bot | commands.AutoShardedBot) else None
         text = cog.click(self.game_id, self.number, self.choice, interaction.user.id) if cog else GAME_OVER
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
@@ -253,8 +253,9 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(AnswerButton)
-        # Games the bot left running when it stopped: close them, keep their scores, say so.
-        for game in await repo.close_interrupted_games(self.store):
+        # Games the bot left running when it stopped: close them, keep their scores, say so. Only
+        # this process's servers: another process may be running the games of the others.
+        for game in await repo.close_interrupted_games(self.store, self.bot.owns_guild):  # type: ignore[attr-defined]
             await self._edit_interrupted(game.channel_id, game.message_id, game.questions_done, game.questions_planned)
 
     async def cog_unload(self) -> None:

@@ -42,7 +42,8 @@ Fixtures
     Keywords: ``server`` (a LocalDiscord; default the test's ``local_discord``), ``database``
     (path; default a fresh copy of the seeded database), ``dev_guild`` (sync to ``guild`` only),
     ``extensions`` (default: every cog; ``("cogs.quotes",)`` tests one cog alone, unaffected by
-    the others), ``stories_dir``. ``running_storybot(server, database, ...)`` is the same thing
+    the others), ``stories_dir``, ``overrides`` (other Settings fields, e.g.
+    ``{"shard_count": 2, "shard_ids": (1,), "metrics_port": 0}``; port 0 picks a free one). ``running_storybot(server, database, ...)`` is the same thing
     as a plain async context manager, importable from ``tests.conftest``.
 
 ``local_discord``

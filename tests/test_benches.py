@@ -27,6 +27,7 @@ TINY = {
     "local_discord.py": ["--count", "50", "--in-flight", "5"],
     "quote.py": ["--sizes", "4", "--picks", "20"],
     "read_pages.py": ["--fetches", "20", "--paragraphs", "200"],
+    "shards.py": ["--count", "20", "--concurrency", "4"],
     "store_lookups.py": ["--stories", "50"],
     "train_attribution.py": ["--texts", "2"],
     "trivia.py": ["--players", "10", "--answers", "20"],

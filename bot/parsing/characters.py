@@ -72,7 +72,11 @@ _VOCATIVE = re.compile(
     r"[\"“,](?:(?<=[\"“])([A-Z][a-z]+)(?: [A-Z][a-z]+)?,|(?<=,) ([A-Z][a-z]+)(?: [A-Z][a-z]+)?[.!?,]?[\"”])"
 )
 _FIRST_PERSON_TAGS = 10
-_SELF_NAMED = re.compile(r"\b(?:[Mm]y name (?:is|was)|[Cc]all me|I (?:am|was) called)\s+([A-Z][a-z]+)\b")
+# Opens on a character class (the lookbehinds then tell the three openings apart) so the engine
+# skips ahead to the next candidate letter instead of trying the pattern at every word boundary.
+_SELF_NAMED = re.compile(
+    r"[MmCcI](?<!\w[MmCcI])(?:(?<=[Mm])y name (?:is|was)|(?<=[Cc])all me|(?<=I) (?:am|was) called)\s+([A-Z][a-z]+)\b"
+)
 _SPEECH = re.compile(r"\"[^\"]*\"|“[^”]*”")
 _NARRATOR_CALLS = 5
 _MIN_MID_SENTENCE = 2

@@ -67,6 +67,8 @@ TITLE_GENDER = {
 
 def base_form(name: str) -> str:
     """A name without its honorific suffix or possessive: Naruto-kun -> Naruto, Naruto's -> Naruto."""
+    if "-" not in name and "'" not in name and "’" not in name:
+        return name  # most names: neither pattern can match
     return _HONORIFIC_SUFFIX.sub("", _POSSESSIVE.sub("", name))
 
 

@@ -18,7 +18,7 @@ from typing import TypeVar
 
 import aiosqlite
 
-from bot.store import postgres
+from bot.store import postgres, timing
 from bot.store.migrate import MIGRATIONS_DIR, POSTGRES_MIGRATIONS_DIR, apply_migrations
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ class Store:
 
     async def _open_reader(self) -> aiosqlite.Connection:
         (row,) = await self.db.execute_fetchall("PRAGMA busy_timeout")
-        reader = await aiosqlite.connect(self.path, isolation_level=None)
+        reader = await timing.connect(self.path, isolation_level=None)
         try:
             reader.row_factory = sqlite3.Row
             await reader.execute(f"PRAGMA busy_timeout = {int(row[0])}")
@@ -132,7 +132,7 @@ class Store:
                 raise StoreError(f"cannot create the folder for the database {path}: {exc.strerror}") from exc
         try:
             # isolation_level=None: no implicit transactions; atomic() issues BEGIN itself.
-            db = await aiosqlite.connect(path, isolation_level=None)
+            db = await timing.connect(path, isolation_level=None)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the database {path}: {exc}") from exc
         try:
@@ -335,6 +335,10 @@ class Store:
         except asyncio.CancelledError:
             await statement
             raise
+
+    async def ping(self) -> None:
+        """A trivial query: returns once the database answers (the health check), raises otherwise."""
+        await self.db.execute_fetchall("SELECT 1")
 
     @property
     def display_name(self) -> str:

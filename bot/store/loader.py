@@ -593,28 +593,26 @@ async def discard_staged(
     *,
     story_ids: Iterable[int] | None = None,
     tokens: Iterable[str] | None = None,
-    staged_before: datetime | None = None,
+    guilds: Callable[[int], bool] | None = None,
     pause: float = STAGE_PAUSE_SECONDS,
 ) -> int:
     """Delete staged (never published) stories: all of them, or those with these ids or tokens, or
-    staged before `staged_before`.
+    of the servers `guilds` accepts.
 
     Deleted in short transactions too (the rows are invisible, so only the foreign keys order the
-    work). Call it without filters only when nothing else is staging (the bot at start-up, when it
-    alone uses the database; processes sharing a PostgreSQL database pass `staged_before`).
-    Returns how many stories were discarded.
+    work). Call it without ids or tokens only when nothing else is staging for those servers (the
+    bot at start-up, for the servers of its shards). Returns how many stories were discarded.
     """
     found = await store.db.execute_fetchall(
-        "SELECT id, content_hash, added_at FROM stories WHERE guild_id < 0 AND content_hash LIKE ?",
+        "SELECT id, content_hash, -guild_id FROM stories WHERE guild_id < 0 AND content_hash LIKE ?",
         (STAGED_PREFIX + "%",),
     )
     ids = None if story_ids is None else set(story_ids)
     wanted = None if tokens is None else {STAGED_PREFIX + token for token in tokens}
-    cutoff = None if staged_before is None else staged_before.isoformat(timespec="seconds")
     chosen = [
-        story_id for story_id, digest, staged_at in found
+        story_id for story_id, digest, guild_id in found
         if (ids is None or story_id in ids) and (wanted is None or digest in wanted)
-        and (cutoff is None or staged_at < cutoff)
+        and (guilds is None or guilds(guild_id))
     ]
     for story_id in chosen:
         await _delete_staged(store, story_id, pause)

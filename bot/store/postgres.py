@@ -33,6 +33,8 @@ from typing import Any
 
 import asyncpg
 
+from bot.store import timing
+
 log = logging.getLogger(__name__)
 
 URL_SCHEMES = ("postgresql://", "postgres://")
@@ -383,7 +385,8 @@ class PgConnection:
             if keyword == "ROLLBACK":
                 return PgCursor([], -1, None)  # it was rolled back with the lost connection
             raise sqlite3.OperationalError("lost the database connection: the transaction was rolled back")
-        cursor = await self._run(sql, params)
+        with timing.timed():  # the metrics' database call time (bot/store/timing.py)
+            cursor = await self._run(sql, params)
         if self._conn is not None and ends:
             self._in_tx = False
         elif self._conn is not None and keyword.startswith("BEGIN"):
@@ -429,10 +432,11 @@ class PgConnection:
         # Keys are names for a mapping of parameters, 0-based positions for a sequence.
         rows = [[_value(params[key]) for key in order] for params in batch]  # type: ignore[index]
         try:
-            async with self._connection() as conn:
-                statement = await conn.prepare(text)
-                rows = _coerce(rows, [t.name for t in statement.get_parameters()])
-                await statement.executemany(rows)
+            with timing.timed():
+                async with self._connection() as conn:
+                    statement = await conn.prepare(text)
+                    rows = _coerce(rows, [t.name for t in statement.get_parameters()])
+                    await statement.executemany(rows)
         except asyncpg.PostgresError as exc:
             raise _error(exc) from exc
 
@@ -468,6 +472,10 @@ class PgConnection:
         """BEGIN and try the advisory lock `key` once: False (and no transaction) when another
         connection holds it. Runs to its end even when the caller is cancelled."""
         async def begin() -> bool:
+            with timing.timed():
+                return await begin_untimed()
+
+        async def begin_untimed() -> bool:
             async with self._connection() as conn:
                 await conn.execute("BEGIN")
                 self._in_tx = True

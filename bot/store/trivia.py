@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 import sqlite3
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -420,18 +420,23 @@ async def get_game(store: Store, game_id: int) -> StoredGame | None:
     return None if row is None else StoredGame(*row)
 
 
-async def close_interrupted_games(store: Store) -> list[StoredGame]:
+async def close_interrupted_games(store: Store, guilds: Callable[[int], bool] | None = None) -> list[StoredGame]:
     """Mark every game still running (the bot stopped mid-game) interrupted; return them as they were.
 
-    Their scores stay: every closed question was written when it closed.
+    `guilds`: only games of the servers it accepts (this process's shards; the games of other
+    servers are running in another process). Their scores stay: every closed question was written
+    when it closed.
     """
     async with store.atomic():
         async with store.db.execute(
             f"SELECT {_GAME_COLUMNS} FROM trivia_games WHERE state = ? ORDER BY id", (RUNNING,)
         ) as cur:
             games = [StoredGame(*row) for row in await cur.fetchall()]
-        await store.db.execute(
-            "UPDATE trivia_games SET state = 'interrupted', ended_at = ? WHERE state = ?", (_now(), RUNNING)
+        if guilds is not None:
+            games = [game for game in games if guilds(game.guild_id)]
+        await store.db.executemany(
+            "UPDATE trivia_games SET state = 'interrupted', ended_at = ? WHERE id = ? AND state = ?",
+            [(_now(), game.id, RUNNING) for game in games],
         )
     if games:
         log.info("closed %d trivia games interrupted by the last shutdown", len(games))

@@ -23,6 +23,11 @@ The world (``server.world``, see ``world.World``): guilds ``guild`` ("Story Den"
 guild), ``member`` (plain, in both guilds), ``outsider`` (only ``other_guild``), ``bot_user``.
 ``world.add_user(name, guild=...)`` makes more.
 
+Sharding (docs/local-discord.md): ``World(recommended_shards=2)`` is what ``GET /gateway/bot``
+recommends and puts ``guild`` on shard 0, ``other_guild`` on shard 1; ``world.add_guild(name,
+shard=(id, count))``. A session gets only its shard's guilds, events and interactions (DMs: shard
+0); a bad IDENTIFY shard is closed with 4010, too few shards with 4011.
+
 Driving the bot (all async; every wait has a timeout and fails with an AssertionError that lists
 the interaction's callbacks, recent requests, violations and unimplemented routes)::
 
@@ -38,6 +43,7 @@ the interaction's callbacks, recent requests, violations and unimplemented route
     h4 = await server.submit_modal(h, {"title_input": "x"})  # modal the bot opened in answer to h
     posted = await server.post_message(user, channel, "hello")
     att = server.register_attachment(b"text", "story.txt")   # value for an attachment option
+    server.attachment_delay = 1.0    # the attachment host answers after a second
     req = await server.wait_for_request(lambda r: r.route == "POST /channels/{channel_id}/messages")
     m = await server.wait_for_message(lambda m: "Chapter" in m.content, channel=thread)
     server.messages_in(channel)      # visible messages, oldest first (threads too)
@@ -77,6 +83,8 @@ that provoke one on purpose. ``server.interaction_deadline`` (default 3.0 s) can
 Fault injection (answered before any bucket is spent): ``server.fail_next("POST
 /channels/{channel_id}/messages", status=429, retry_after=0.2, count=1)`` (also 500/502); ``await server.drop_gateway()`` (1006, client resumes);
 ``server.send_reconnect()`` (op 7); ``server.invalidate_session(resumable=...)`` (op 9).
+``await server.drop_gateway(shard_id)`` drops one shard only; ``server.gateway.accepting = False``
+refuses new gateway connections (HTTP 503) until set back.
 ``server.gateway`` holds ``identifies``, ``resumes``, ``compressions`` (what each connection asked
 for: None, "zlib-stream" or "zstd-stream"; discord.py 2.7.1 asks for zstd-stream when the
 ``zstandard`` module is installed, as with our test extras, else zlib-stream). After a

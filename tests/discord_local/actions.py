@@ -53,9 +53,14 @@ class UserActions:
             raise AssertionError(f"{user.username} is not a member of {guild.name}")
         return {**member.payload(), "permissions": str(guild.permissions_of(user))}
 
-    def _require_bot(self, label: str) -> None:
+    def _require_bot(self, label: str, guild_id: int | None) -> None:
         if not self.gateway.live_sessions():
             raise AssertionError(f"cannot send {label}: no bot is connected to the local Discord")
+        if not self.gateway.sessions_for(guild_id):
+            raise AssertionError(
+                f"cannot send {label}: no bot is connected for the shard of guild {guild_id} "
+                "(DMs: shard 0)"
+            )
 
     def _new_interaction(
         self,
@@ -67,10 +72,10 @@ class UserActions:
         *,
         message: StoredMessage | None = None,
     ) -> InteractionHandle:
-        self._require_bot(label)
+        guild = self.world.guild_of(channel)
+        self._require_bot(label, guild.id if guild is not None else None)
         interaction_id = snowflake()
         token = "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48)
-        guild = self.world.guild_of(channel)
         payload: dict[str, Any] = {
             "id": str(interaction_id),
             "application_id": str(self.world.application_id),
@@ -114,7 +119,8 @@ class UserActions:
         )
         self.interactions[interaction_id] = handle
         self._by_token[token] = handle
-        self.gateway.dispatch("INTERACTION_CREATE", payload)
+        # To the shard of the interaction's guild; DMs to shard 0.
+        self.gateway.dispatch("INTERACTION_CREATE", payload, guild_id=guild.id if guild else None)
         return handle
 
     def find_command(self, name: str, channel: Channel) -> dict[str, Any]:
@@ -256,7 +262,7 @@ class UserActions:
     ) -> InteractionHandle:
         path = name.split() + (subcommand.split() if subcommand else [])
         label = "/" + " ".join(path)
-        self._require_bot(label)
+        self._require_bot(label, channel.guild_id)
         command = self.find_command(path[0], channel)
         self._visible_to(command, user, channel)
         resolved: dict[str, dict[str, Any]] = {}

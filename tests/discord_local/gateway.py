@@ -1,7 +1,14 @@
-"""The gateway side of the local Discord: sessions, sequence numbers, resume, transport compression.
+"""The gateway side of the local Discord: sessions, sequence numbers, resume, transport compression,
+sharding.
 
 A session outlives its websocket so a client can RESUME and receive what it missed; each
 websocket has its own compressor and a writer task so frames leave in dispatch order.
+
+Sharding as Discord does it: IDENTIFY may carry ``shard: [shard_id, shard_count]``; the session
+then gets READY and GUILD_CREATE for its guilds only, ``(guild_id >> 22) % shard_count``, and so
+every later guild event and interaction; DMs go to shard 0. A session without ``shard`` is shard
+``[0, 1]`` and gets everything. An invalid shard is closed with 4010, a shard that would hold more
+than the world's ``max_guilds_per_shard`` guilds with 4011 (Discord's "Sharding required").
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ MESSAGE_CONTENT_INTENT = 1 << 15
 PRIVILEGED_INTENTS = MEMBERS_INTENT | PRESENCES_INTENT | MESSAGE_CONTENT_INTENT
 
 REPLAY_BUFFER = 5000
+INVALID_SHARD, SHARDING_REQUIRED = 4010, 4011
 
 
 class _Compressor:
@@ -77,10 +85,18 @@ class Connection:
 class Session:
     id: str
     intents: int
+    shard: tuple[int, int] = (0, 1)  # (shard_id, shard_count) from IDENTIFY
     seq: int = 0
     buffer: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=REPLAY_BUFFER))
     connection: Connection | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def receives(self, guild_id: int | None) -> bool:
+        """Whether this shard gets the events of ``guild_id`` (None: a DM, which goes to shard 0)."""
+        shard_id, count = self.shard
+        if guild_id is None:
+            return shard_id == 0
+        return (guild_id >> 22) % count == shard_id
 
     def dispatch(self, event: str, data: dict[str, Any]) -> None:
         self.seq += 1
@@ -102,16 +118,25 @@ class Gateway:
         self.identifies: list[dict[str, Any]] = []
         self.resumes: list[dict[str, Any]] = []
         self.session_ready = asyncio.Event()
+        # False: new gateway connections are refused (HTTP 503) until it is set again.
+        self.accepting = True
 
     # -- outgoing -------------------------------------------------------------------------
 
     def live_sessions(self) -> list[Session]:
         return [s for s in self.sessions.values() if s.ready.is_set()]
 
-    def dispatch(self, event: str, data: dict[str, Any], *, intent: int | None = None) -> int:
-        """Send an event to every identified session (with ``intent``, only those that asked)."""
+    def sessions_for(self, guild_id: int | None) -> list[Session]:
+        """The identified sessions that get the events of ``guild_id`` (None: a DM): its shard's."""
+        return [s for s in self.live_sessions() if s.receives(guild_id)]
+
+    def dispatch(
+        self, event: str, data: dict[str, Any], *, guild_id: int | None, intent: int | None = None
+    ) -> int:
+        """Send an event of ``guild_id`` (None: a DM) to the identified sessions of its shard (with
+        ``intent``, only those that asked)."""
         sent = 0
-        for session in self.live_sessions():
+        for session in self.sessions_for(guild_id):
             if intent is None or session.intents & intent:
                 session.dispatch(event, data)
                 sent += 1
@@ -136,9 +161,13 @@ class Gateway:
                 self._end(conn.session)
         return len(conns)
 
-    async def close_abnormally(self) -> int:
-        """Drop every websocket without a close frame: the client sees code 1006 and resumes."""
-        conns = list(self.connections)
+    async def close_abnormally(self, shard_id: int | None = None) -> int:
+        """Drop every websocket (or only those of ``shard_id``) without a close frame: the client
+        sees code 1006 and resumes."""
+        conns = [
+            c for c in self.connections
+            if shard_id is None or (c.session is not None and c.session.shard[0] == shard_id)
+        ]
         for conn in conns:
             transport = conn.ws._req.transport if conn.ws._req is not None else None
             if transport is not None:
@@ -174,6 +203,9 @@ class Gateway:
     # -- incoming -------------------------------------------------------------------------
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        if not self.accepting:
+            # Discord unreachable: the upgrade fails and the client retries with backoff.
+            raise web.HTTPServiceUnavailable(text="gateway unavailable")
         ws = web.WebSocketResponse(max_msg_size=0, autoping=True)
         await ws.prepare(request)
         compress = request.query.get("compress")
@@ -250,15 +282,24 @@ class Gateway:
         if intents & PRIVILEGED_INTENTS & ~self.server.privileged_intents:
             await conn.ws.close(code=4014, message=b"Disallowed intent(s).")
             return
-        session = Session(secrets.token_hex(16), intents)
+        world = self.server.world
+        shard = self._shard(data.get("shard"))
+        if shard is None:
+            await conn.ws.close(code=INVALID_SHARD, message=b"Invalid shard.")
+            return
+        guilds = [g for g in world.guilds.values() if (g.id >> 22) % shard[1] == shard[0]]
+        if len(guilds) > world.max_guilds_per_shard:
+            await conn.ws.close(code=SHARDING_REQUIRED, message=b"Sharding required.")
+            return
+        world.session_start_remaining = max(0, world.session_start_remaining - 1)
+        session = Session(secrets.token_hex(16), intents, shard)
         self.sessions[session.id] = session
         session.connection = conn
         conn.session = session
-        world = self.server.world
         ready: dict[str, Any] = {
             "v": 10,
             "user": {**world.bot_user.payload(), "verified": True, "mfa_enabled": False},
-            "guilds": [{"id": str(g), "unavailable": True} for g in world.guilds],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": f"{self.server.ws_url}",
@@ -274,13 +315,29 @@ class Gateway:
             ready["shard"] = data["shard"]
         session.dispatch("READY", ready)
         with_members = bool(intents & MEMBERS_INTENT)
-        for guild in world.guilds.values():
+        for guild in guilds:
             session.dispatch(
                 "GUILD_CREATE", guild.payload(include_members=with_members, bot=world.bot_user)
             )
         session.ready.set()
         self.session_ready.set()
         self.server.notify()
+
+    @staticmethod
+    def _shard(value: Any) -> tuple[int, int] | None:
+        """IDENTIFY's ``shard`` as (id, count); absent is (0, 1); None when Discord would refuse it."""
+        if value is None:
+            return (0, 1)
+        if (
+            not isinstance(value, list)
+            or len(value) != 2
+            or not all(isinstance(n, int) and not isinstance(n, bool) for n in value)
+        ):
+            return None
+        shard_id, count = value
+        if not 0 <= shard_id < count:
+            return None
+        return (shard_id, count)
 
     async def _resume(self, conn: Connection, data: dict[str, Any]) -> None:
         self.resumes.append(data)
@@ -316,7 +373,7 @@ class Gateway:
         if session is None:
             return
         guild = self.server.world.guilds.get(int(data.get("guild_id", 0)))
-        if guild is None:
+        if guild is None or not session.receives(guild.id):
             return
         wanted = {int(u) for u in data.get("user_ids") or []}
         query = (data.get("query") or "").lower()

@@ -207,6 +207,8 @@ class LocalDiscord(UserActions):
         self.channel_messages: dict[int, list[StoredMessage]] = {}
         self.attachments: dict[int, tuple[bytes, str, str | None]] = {}
         self._faults: list[_Fault] = []
+        # Seconds the attachment host takes before answering (a slow CDN), for tests of uploads.
+        self.attachment_delay = 0.0
         self.rate_limits = RateLimits()
         self._changed = asyncio.Event()
         self._command_ids: dict[tuple[int | None, str], int] = {}
@@ -422,9 +424,10 @@ class LocalDiscord(UserActions):
         headers["X-RateLimit-Scope"] = fault.scope
         return web.Response(status=429, body=json.dumps(body).encode(), headers=headers)
 
-    async def drop_gateway(self) -> int:
-        """Close every gateway websocket abnormally (the client sees 1006 and resumes)."""
-        return await self.gateway.close_abnormally()
+    async def drop_gateway(self, shard_id: int | None = None) -> int:
+        """Close every gateway websocket (or only shard ``shard_id``'s) abnormally (the client sees
+        1006 and resumes)."""
+        return await self.gateway.close_abnormally(shard_id)
 
     def send_reconnect(self) -> int:
         """Send op 7 RECONNECT."""
@@ -718,8 +721,14 @@ class LocalDiscord(UserActions):
         return {"url": self.ws_url}
 
     async def _get_gateway_bot(self, req: _Request) -> dict[str, Any]:
-        limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
-        return {"url": self.ws_url, "shards": 1, "session_start_limit": limit}
+        world = self.world
+        limit = {
+            "total": world.session_start_total,
+            "remaining": world.session_start_remaining,
+            "reset_after": 86_400_000,
+            "max_concurrency": 1,
+        }
+        return {"url": self.ws_url, "shards": world.recommended_shards, "session_start_limit": limit}
 
     def _command_scope(self, req: _Request) -> int | None:
         if req.params["app_id"] != str(self.world.application_id):
@@ -824,6 +833,8 @@ class LocalDiscord(UserActions):
         data, _, content_type = stored
         self.requests[-1].status = 200
         self.notify()
+        if self.attachment_delay:
+            await asyncio.sleep(self.attachment_delay)
         return web.Response(
             body=data, headers={"Content-Type": content_type or "application/octet-stream"}
         )
@@ -1002,13 +1013,13 @@ class LocalDiscord(UserActions):
             if channel.guild_id:
                 event["guild_id"] = str(channel.guild_id)
             intent = GUILD_MESSAGES_INTENT if channel.guild_id else DIRECT_MESSAGES_INTENT
-            self.gateway.dispatch("MESSAGE_DELETE", event, intent=intent)
+            self.gateway.dispatch("MESSAGE_DELETE", event, guild_id=channel.guild_id, intent=intent)
         self.notify()
 
     def _dispatch_message(self, event: str, msg: StoredMessage, channel: Channel) -> None:
         intent = GUILD_MESSAGES_INTENT if channel.guild_id else DIRECT_MESSAGES_INTENT
         bot_id = self.world.bot_user.id
-        for session in self.gateway.live_sessions():
+        for session in self.gateway.sessions_for(channel.guild_id):
             if not session.intents & intent:
                 continue
             data = msg.data
@@ -1046,7 +1057,9 @@ class LocalDiscord(UserActions):
                 raise ApiError(403, 50083, "Thread is locked")
             if channel.archived:
                 channel.archived = False
-                self.gateway.dispatch("THREAD_UPDATE", channel.payload(), intent=GUILDS_INTENT)
+                self.gateway.dispatch(
+                    "THREAD_UPDATE", channel.payload(), guild_id=channel.guild_id, intent=GUILDS_INTENT
+                )
         else:
             self._require(channel, SEND_MESSAGES)
 
@@ -1154,7 +1167,8 @@ class LocalDiscord(UserActions):
         assert guild is not None
         guild.channels[thread.id] = thread
         self.gateway.dispatch(
-            "THREAD_CREATE", {**thread.payload(), "newly_created": True}, intent=GUILDS_INTENT
+            "THREAD_CREATE", {**thread.payload(), "newly_created": True}, guild_id=guild.id,
+            intent=GUILDS_INTENT,
         )
         self.notify()
         return thread
@@ -1202,7 +1216,7 @@ class LocalDiscord(UserActions):
             if "archived" in body:
                 channel.archive_timestamp = iso_now()
         event = "THREAD_UPDATE" if channel.is_thread else "CHANNEL_UPDATE"
-        self.gateway.dispatch(event, channel.payload(), intent=GUILDS_INTENT)
+        self.gateway.dispatch(event, channel.payload(), guild_id=channel.guild_id, intent=GUILDS_INTENT)
         self.notify()
         return channel.payload()
 
@@ -1221,7 +1235,7 @@ class LocalDiscord(UserActions):
             "parent_id": str(channel.parent_id),
             "type": channel.type,
         }
-        self.gateway.dispatch("THREAD_DELETE", event, intent=GUILDS_INTENT)
+        self.gateway.dispatch("THREAD_DELETE", event, guild_id=channel.guild_id, intent=GUILDS_INTENT)
         self.notify()
         return channel.payload()
 
@@ -1256,14 +1270,15 @@ class LocalDiscord(UserActions):
         self.world.channels.pop(channel.id, None)
         if guild is not None:
             guild.channels.pop(channel.id, None)
-        self.gateway.dispatch("CHANNEL_DELETE", channel.payload(), intent=GUILDS_INTENT)
+        self.gateway.dispatch("CHANNEL_DELETE", channel.payload(), guild_id=channel.guild_id, intent=GUILDS_INTENT)
         self.notify()
 
     def admin_set_role_permissions(self, guild: Guild, role: Role, permissions: int) -> None:
         """An admin edits a role's permissions: GUILD_ROLE_UPDATE is sent and checks use them at once."""
         role.permissions = permissions
         self.gateway.dispatch(
-            "GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": role.payload()}, intent=GUILDS_INTENT
+            "GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": role.payload()}, guild_id=guild.id,
+            intent=GUILDS_INTENT,
         )
         self.notify()
 

@@ -62,11 +62,23 @@ _snowflake_lock = threading.Lock()
 _increment = itertools.count()
 
 
-def snowflake() -> int:
-    """A new time-based snowflake; discord.py derives creation times and expiry from these."""
+def snowflake(*, shard: tuple[int, int] | None = None) -> int:
+    """A new time-based snowflake; discord.py derives creation times and expiry from these.
+
+    ``shard=(shard_id, shard_count)`` makes a guild id on that shard, ``(id >> 22) % count``: its
+    timestamp is moved up to ``count - 1`` milliseconds ahead.
+    """
     with _snowflake_lock:
         ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
+        if shard is not None:
+            shard_id, count = shard
+            ms += (shard_id - ms) % count
         return (ms << 22) | (1 << 17) | (next(_increment) & 0xFFF)
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard Discord sends a guild's events to."""
+    return (guild_id >> 22) % shard_count
 
 
 def iso_now() -> str:
@@ -423,9 +435,21 @@ class World:
     ``nsfw_channel``, ``other_general``, ``dm``; users ``admin`` (Administrator role),
     ``moderator`` (Manage Server), ``member`` (no special permission, also in the other guild),
     ``outsider`` (only in the other guild); ``bot_user`` is the application's bot.
+
+    Sharding: ``recommended_shards`` is what ``GET /gateway/bot`` recommends; ``guild`` is on shard
+    0 and ``other_guild`` on shard 1 (of ``recommended_shards``, so both are on shard 0 when it is
+    1). ``add_guild(name, shard=(id, count))`` makes more servers on a chosen shard. A shard would
+    hold more than ``max_guilds_per_shard`` servers: its IDENTIFY is closed with 4011.
     """
 
-    def __init__(self, *, bot_name: str = "StoryBot") -> None:
+    def __init__(
+        self, *, bot_name: str = "StoryBot", recommended_shards: int = 1, max_guilds_per_shard: int = 2500
+    ) -> None:
+        self.recommended_shards = recommended_shards
+        self.max_guilds_per_shard = max_guilds_per_shard
+        # GET /gateway/bot's session_start_limit: each IDENTIFY spends one, as on Discord.
+        self.session_start_total = 1000
+        self.session_start_remaining = self.session_start_total
         self.application_id = snowflake()
         self.bot_user = User(self.application_id, bot_name, bot=True)
         self.owner = User(snowflake(), "olive", "Olive Owner")
@@ -445,7 +469,7 @@ class World:
             )
         }
 
-        self.guild = self._make_guild("Story Den", self.owner)
+        self.guild = self._make_guild("Story Den", self.owner, shard=(0, recommended_shards))
         admin_role = self._add_role(self.guild, "Admin", ADMINISTRATOR, 3)
         mod_role = self._add_role(self.guild, "Moderator", MANAGE_GUILD, 2)
         bot_role = self._add_role(
@@ -463,7 +487,9 @@ class World:
         self.nsfw_channel = self._add_channel(self.guild, "after-dark", 1, nsfw=True)
         self.second_channel = self._add_channel(self.guild, "reading-room", 2)
 
-        self.other_guild = self._make_guild("Second Shelf", self.outsider)
+        self.other_guild = self._make_guild(
+            "Second Shelf", self.outsider, shard=(1 % recommended_shards, recommended_shards)
+        )
         other_mod = self._add_role(self.other_guild, "Librarian", MANAGE_GUILD, 1)
         self._join(self.other_guild, self.outsider)
         self._join(self.other_guild, self.member)
@@ -478,8 +504,8 @@ class World:
         self.dm = Channel(snowflake(), DM, None, recipients=[self.member])
         self.channels[self.dm.id] = self.dm
 
-    def _make_guild(self, name: str, owner: User) -> Guild:
-        gid = snowflake()
+    def _make_guild(self, name: str, owner: User, *, shard: tuple[int, int] | None = None) -> Guild:
+        gid = snowflake(shard=shard)
         guild = Guild(gid, name, owner.id)
         guild.roles[gid] = Role(gid, "@everyone", EVERYONE_PERMISSIONS, 0)
         return guild
@@ -509,6 +535,22 @@ class World:
         if guild is not None:
             self._join(guild, user, *roles)
         return user
+
+    def add_guild(
+        self, name: str, *, owner: User | None = None, shard: tuple[int, int] | None = None
+    ) -> Guild:
+        """A new server with a #general channel, ``owner`` (default ``owner``), ``member`` and the bot.
+
+        Added before the bot connects, it arrives in READY and GUILD_CREATE (of its shard).
+        """
+        owner = owner or self.owner
+        guild = self._make_guild(name, owner, shard=shard)
+        for user in (owner, self.member, self.bot_user):
+            self._join(guild, user)
+        channel = self._add_channel(guild, "general", 0)
+        self.guilds[guild.id] = guild
+        self.channels[channel.id] = channel
+        return guild
 
     def guild_of(self, channel: Channel) -> Guild | None:
         return self.guilds.get(channel.guild_id) if channel.guild_id else None

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 import discord
 import pytest
 
-from tests.discord_local import LocalDiscord
+from tests.discord_local import LocalDiscord, World
 
 
 class _ErrorRecords(logging.Handler):
@@ -29,10 +29,16 @@ def discord_errors() -> _ErrorRecords:
 
 
 @pytest.fixture
-async def server(discord_errors: _ErrorRecords) -> AsyncIterator[LocalDiscord]:
+def world() -> World:
+    """The world ``server`` holds; a test module overrides it for another (e.g. sharded) one."""
+    return World()
+
+
+@pytest.fixture
+async def server(discord_errors: _ErrorRecords, world: World) -> AsyncIterator[LocalDiscord]:
     logging.getLogger("discord").addHandler(discord_errors)
     try:
-        async with LocalDiscord() as srv:
+        async with LocalDiscord(world=world) as srv:
             with srv.patch_discord():
                 yield srv
     finally:

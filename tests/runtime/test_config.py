@@ -132,3 +132,36 @@ def test_env_example_loads_and_names_every_variable(tmp_path):
     assert all(f"`{name}`" in readme for name in read)
     base = {"STORIES_DIR": str(ROOT / "seeds"), "DATABASE_PATH": str(tmp_path / "s.db")}
     assert load_settings(base, env_file=example) == load_settings(base, env_file=None)
+
+
+def test_sharding_and_metrics_values(tmp_path):
+    loaded = settings(tmp_path, SHARD_COUNT="4", SHARD_IDS=" 3, 1 ", METRICS_PORT="9102", METRICS_HOST="0.0.0.0")
+    assert loaded.shard_count == 4 and loaded.shard_ids == (1, 3)
+    assert loaded.metrics_port == 9102 and loaded.metrics_host == "0.0.0.0"
+    unset = settings(tmp_path)
+    assert unset.shard_count is None and unset.shard_ids is None
+    assert unset.metrics_port is None and unset.metrics_host == "127.0.0.1"
+    assert settings(tmp_path, SHARD_COUNT="2").shard_ids is None
+
+
+@pytest.mark.parametrize(
+    ("env", "variable", "says"),
+    [
+        ({"SHARD_COUNT": "two"}, "SHARD_COUNT", "whole number"),
+        ({"SHARD_COUNT": "0"}, "SHARD_COUNT", "whole number"),
+        ({"SHARD_COUNT": "-1"}, "SHARD_COUNT", "whole number"),
+        ({"SHARD_IDS": "0"}, "SHARD_IDS", "needs SHARD_COUNT"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "2"}, "SHARD_IDS", "SHARD_COUNT is 2"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "0,x"}, "SHARD_IDS", "comma-separated"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "-1"}, "SHARD_IDS", "comma-separated"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": ","}, "SHARD_IDS", "comma-separated"),
+        ({"SHARD_COUNT": "3", "SHARD_IDS": "1,1"}, "SHARD_IDS", "twice"),
+        ({"METRICS_PORT": "http"}, "METRICS_PORT", "TCP port"),
+        ({"METRICS_PORT": "70000"}, "METRICS_PORT", "TCP port"),
+    ],
+)
+def test_bad_sharding_or_metrics_value_is_one_line_naming_it(tmp_path, env, variable, says):
+    with pytest.raises(ConfigError) as caught:
+        settings(tmp_path, **env)
+    message = str(caught.value)
+    assert message.startswith(f"{variable}: ") and says in message and "\n" not in message

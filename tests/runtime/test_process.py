@@ -11,17 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from bot.runtime import TOKEN_HELP
+from bot.runtime import SHARD_REFUSALS, TOKEN_HELP
 from bot.store import Store
 from bot.store import trivia as trivia_repo
 from tests.conftest import SEEDS
+from tests.discord_local import LocalDiscord, World
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def bot_env(**values: str) -> dict[str, str]:
     """The current environment without any StoryBot setting, plus ``values``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DEV_GUILD", "OWNER_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DEV_GUILD", "OWNER_", "SHARD_", "METRICS_"))}
     env.update(STORIES_DIR=str(SEEDS), LOG_LEVEL="INFO")
     env.update(values)
     return env
@@ -192,3 +193,49 @@ async def test_rejected_token_is_one_line_and_exit_2(tmp_path, fresh_database, l
     assert stderr.decode().strip().splitlines() == [
         "DISCORD_TOKEN: Discord rejected the token; copy it again from the Bot page."
     ]
+
+
+def test_bad_shard_ids_print_one_line_and_exit_2(tmp_path):
+    done = run_bot(tmp_path, SHARD_COUNT="2", SHARD_IDS="0,2")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "SHARD_IDS: shard 2 does not exist: SHARD_COUNT is 2, so ids run from 0 to 1"
+    ]
+
+
+async def test_too_few_shards_for_discord_is_one_line_and_exit_2(tmp_path, fresh_database):
+    # Discord closes the IDENTIFY of a shard that would hold too many servers with 4011.
+    async with LocalDiscord(world=World(max_guilds_per_shard=1)) as server:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=tmp_path,
+            env=bot_env(
+                DISCORD_TOKEN=server.token, DATABASE_PATH=str(fresh_database()), LOG_LEVEL="CRITICAL",
+                DISCORD_API_BASE=server.api_base, DISCORD_GATEWAY_URL=server.ws_url, SHARD_COUNT="1",
+            ),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2, stderr.decode()[-2000:]
+    assert stderr.decode().strip().splitlines() == [SHARD_REFUSALS[4011]]
+    assert SHARD_REFUSALS[4011].startswith("SHARD_COUNT: ")
+
+
+async def test_a_taken_metrics_port_is_one_line_and_exit_2(tmp_path, fresh_database, local_discord):
+    taken = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = taken.sockets[0].getsockname()[1]
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=tmp_path,
+            env=bot_env(
+                DISCORD_TOKEN=local_discord.token, DATABASE_PATH=str(fresh_database()), LOG_LEVEL="CRITICAL",
+                DISCORD_API_BASE=local_discord.api_base, DISCORD_GATEWAY_URL=local_discord.ws_url,
+                METRICS_PORT=str(port),
+            ),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        taken.close()
+    assert process.returncode == 2
+    (line,) = stderr.decode().strip().splitlines()
+    assert line.startswith(f"METRICS_PORT: cannot listen on 127.0.0.1:{port}")

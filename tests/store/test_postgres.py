@@ -231,3 +231,16 @@ async def test_ingest_and_stats_use_database_url_and_never_show_its_password(pos
     assert "stories:    4 (4 bundled" in stats.stdout and "paragraphs" in stats.stdout
     assert "sekrit" not in ingested.stdout + ingested.stderr + stats.stdout + stats.stderr
     assert not (tmp_path / "unused.db").exists()
+
+
+async def test_database_calls_are_timed_for_the_metrics(pg_store):
+    from bot.store import timing
+
+    seen: list[float] = []
+    timing.set_query_observer(seen.append)
+    try:
+        await pg_store.get_meta("x")
+        await pg_store.set_meta("x", "y")
+    finally:
+        timing.set_query_observer(None)
+    assert len(seen) >= 4 and all(seconds >= 0 for seconds in seen)  # the read, BEGIN's lock, the write, COMMIT

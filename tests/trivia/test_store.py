@@ -219,6 +219,18 @@ async def test_running_totals_equal_the_answers_they_sum(store: Store) -> None:
             assert me is not None and me.rank == 1 + sum(1 for p in want.values() if p[0] > want[user][0])
 
 
+async def test_recovery_closes_only_the_games_of_the_servers_it_is_given(store: Store) -> None:
+    mine = await new_game(store, channel=5)
+    theirs = await repo.create_game(
+        store, guild_id=OTHER_GUILD, channel_id=6, starter_id=1, story_id=None, questions=3
+    )
+    closed = await repo.close_interrupted_games(store, lambda guild_id: guild_id == GUILD)
+    assert [g.id for g in closed] == [mine]
+    # Another process, running the other server's shard, is still playing that game.
+    assert (await repo.get_game(store, theirs)).state == "running"
+    assert (await repo.get_game(store, mine)).state == "interrupted"
+
+
 @pytest.mark.parametrize("count", [0, 1, 399, 400, 401, 5_000])
 def test_random_batches_give_every_paragraph_once(count: int) -> None:
     batches = list(repo._random_batches(count, 100, random.Random(count)))

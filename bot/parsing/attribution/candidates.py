@@ -3,7 +3,6 @@ the exchange's recent speakers, the characters the narration around it names, wh
 before it calls on, and the narrator."""
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -26,7 +25,7 @@ _FAR = 99  # an exchange no tag names anyone in
 
 @dataclass(frozen=True, slots=True)
 class TurnContext:
-    offered: list[str | None]  # candidates from the exchange and the narration, in order
+    offered: list[str]  # candidates from the exchange and the narration, in order, each once
     here: list[str]  # names the turn's own narration gives, latest first
     here_set: frozenset[str]
     previous: frozenset[str]  # names the paragraph before gives
@@ -68,7 +67,7 @@ class SceneView:
     parity_before: list[str | None] = field(default_factory=list)
     parity_after: list[str | None] = field(default_factory=list)
     _names: dict[int, tuple[list[str], frozenset[str]]] = field(default_factory=dict)
-    _turn_speakers: dict[int, Counter[str | None]] = field(default_factory=dict)
+    _turn_speakers: dict[int, dict[str | None, int]] = field(default_factory=dict)
     _contexts: dict[int, TurnContext] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -121,8 +120,21 @@ class SceneView:
         # Per turn, worked out once for all its speeches: the speakers 1..TURNS_BACK turns back
         # and 1..2 ahead while the exchange goes on (None past a break), and whom the turn
         # before calls on by name.
-        self.back = [self._walk_turns(turn, -1, TURNS_BACK) for turn in range(turns)]
-        self.ahead = [self._walk_turns(turn, 1, 2) for turn in range(turns)]
+        speakers = self.turn_speaker
+        gap_before = self.gap_before
+        first = 0  # the first turn of the exchange `turn` is in
+        for turn in range(turns):
+            if gap_before[turn] is None:
+                first = turn
+            found = speakers[max(first, turn - TURNS_BACK) : turn][::-1]
+            self.back.append((*found, *([None] * (TURNS_BACK - len(found)))))
+        self.ahead = [()] * turns
+        last = turns - 1  # the last turn of the exchange `turn` is in
+        for turn in range(turns - 1, -1, -1):
+            found = speakers[turn + 1 : min(last, turn + 2) + 1]
+            self.ahead[turn] = (*found, *([None] * (2 - len(found))))
+            if gap_before[turn] is None:
+                last = turn - 1
         self.called_before = [self._called_before(turn) for turn in range(turns)]
 
     def _alternation(self, start: int, end: int, party: frozenset[str]) -> None:
@@ -141,17 +153,6 @@ class SceneView:
                     anchor = other[anchor]
                     found[t] = anchor
 
-    def _walk_turns(self, turn: int, step: int, count: int) -> tuple[str | None, ...]:
-        found: list[str | None] = []
-        at = turn
-        for _ in range(count):
-            crossing = at if step < 0 else at + 1
-            if not 0 < crossing < len(self.turn_paragraph) or self.gap_before[crossing] is None:
-                break
-            at += step
-            found.append(self.turn_speaker[at])
-        return (*found, *([None] * (count - len(found))))
-
     def _called_before(self, turn: int) -> frozenset[str]:
         if turn == 0 or self.gap_before[turn] is None:
             return frozenset()
@@ -160,11 +161,16 @@ class SceneView:
             found |= self.speech_names(self.quotes[number].text)[1]
         return frozenset(found)
 
-    def turn_speakers(self, turn: int) -> Counter[str | None]:
-        """How many of a turn's speeches the rules give each speaker."""
+    def turn_speakers(self, turn: int) -> dict[str | None, int]:
+        """How many of a turn's speeches the rules give each speaker (a plain dict: a Counter
+        costs more to make than the handful of speeches it counts)."""
         found = self._turn_speakers.get(turn)
         if found is None:
-            found = self._turn_speakers[turn] = Counter(self.results[n].speaker for n in self.turn_quotes[turn])
+            found = self._turn_speakers[turn] = {}
+            results = self.results
+            for n in self.turn_quotes[turn]:
+                speaker = results[n].speaker
+                found[speaker] = found.get(speaker, 0) + 1
         return found
 
     def context(self, turn: int) -> TurnContext:
@@ -180,6 +186,8 @@ class SceneView:
                 offered += [who for who in names[:NAMES_PER_PARAGRAPH] if can_speak(who)]
             offered += [who for who in sorted(self.called_before[turn]) if can_speak(who)]
             offered.append(self.narrator)
+            # Each once, in order of first offer: gather takes a name at its first offer or never.
+            offered = list(dict.fromkeys(filter(None, offered)))
             found = self._contexts[turn] = TurnContext(
                 offered, here, here_set, self.names(paragraph - 1)[1], self.names(paragraph - 2)[1]
             )

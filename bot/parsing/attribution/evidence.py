@@ -154,7 +154,9 @@ def describe(
     rule = result.rule or ""
     prev_turn, two_turns, three_turns = view.back[turn]
     next_turn, two_ahead = view.ahead[turn]
-    in_turn = view.turn_speakers(turn)  # how many of the paragraph's speeches the rules give each
+    # How many of the paragraph's speeches the rules give each; a turn of one speech gives only
+    # the pick its one, which never counts as another speech of the paragraph.
+    in_turn = view.turn_speakers(turn) if len(view.turn_quotes[turn]) > 1 else None
     context = view.context(turn)
     here, here_set = context.here, context.here_set
     last_named = here[0] if here else None
@@ -171,6 +173,10 @@ def describe(
     by_before = view.parity_before[turn]
     by_after = view.parity_after[turn]
     trust = rule_trust(result)
+    fallback = result.fallback
+    # Most candidates are none of these: one look each skips the comparisons below.
+    by_parity = {by_before, by_after}
+    by_turns = {fallback, prev_turn, two_turns, three_turns, next_turn}
     rows: list[list[tuple[int, float]]] = []
     for who in candidates:
         row: list[tuple[int, float]] = []
@@ -187,33 +193,35 @@ def describe(
                 row.append(_PICK_SANDWICHED)
             if who == next_turn:
                 row.append(_PICK_NEXT_SAME)
-        if who == by_before:
-            row.append(_PARITY_BEFORE)
+        if who in by_parity:
+            if who == by_before:
+                row.append(_PARITY_BEFORE)
+                if who == by_after:
+                    row.append(_PARITY_BOTH)
             if who == by_after:
-                row.append(_PARITY_BOTH)
-        if who == by_after:
-            row.append(_PARITY_AFTER)
+                row.append(_PARITY_AFTER)
         if who in party:
             row.append(_IN_PARTY)
             if who == pick and len(party) == 2:
                 row.append(_PICK_TWO_PARTY)
-        if who == result.fallback:
-            row.append(_FALLBACK)
-        if who == prev_turn:
-            row.append(_PREV_TURN)
-            if lone:
-                row.append(_LONE_PREV_TURN)
-        if who == two_turns:
-            row.append(_TWO_TURNS)
-            if lone:
-                row.append(_LONE_TWO_TURNS)
-            if pick is None:
-                row.append(_NO_PICK_TWO_TURNS)
-        if who == three_turns:
-            row.append(_THREE_TURNS)
-        if who == next_turn:
-            row.append(_NEXT_TURN)
-        if in_turn.get(who, 0) > (who == pick):
+        if who in by_turns:
+            if who == fallback:
+                row.append(_FALLBACK)
+            if who == prev_turn:
+                row.append(_PREV_TURN)
+                if lone:
+                    row.append(_LONE_PREV_TURN)
+            if who == two_turns:
+                row.append(_TWO_TURNS)
+                if lone:
+                    row.append(_LONE_TWO_TURNS)
+                if pick is None:
+                    row.append(_NO_PICK_TWO_TURNS)
+            if who == three_turns:
+                row.append(_THREE_TURNS)
+            if who == next_turn:
+                row.append(_NEXT_TURN)
+        if in_turn is not None and in_turn.get(who, 0) > (who == pick):
             row.append(_SAME_PARAGRAPH_OTHER)
         known = genders.get(who)
         if known is None:

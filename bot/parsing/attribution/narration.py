@@ -64,10 +64,13 @@ def _title_before(text: str, start: int) -> tuple[str, int] | None:
     return None
 
 
-def _names(text: str) -> list[str]:
-    """Capitalised words in order, with the title before them if any ("Mrs. Vane")."""
+def _names(text: str, only: frozenset[str] | None = None) -> list[str]:
+    """Capitalised words in order, with the title before them if any ("Mrs. Vane"); `only`, when
+    given, keeps just the words in it (the last words of the forms the caller can look up)."""
     found = []
     for match in CAPITALISED.finditer(text):
+        if only is not None and match[0] not in only:
+            continue
         if match[0] in TITLES and text[match.end() : match.end() + 3].lstrip(". ")[:1].isupper():
             continue  # "Mrs" of "Mrs. Vane"; "the Professor" alone is someone
         start = match.start()
@@ -181,24 +184,51 @@ class _Sentence:
         return self._names
 
 
-def _walk_plan(sentences: Iterable[_Sentence], gender: str) -> list[tuple[str, str]]:
+def _walk_steps(sentences: Iterable[_Sentence], gender: str) -> Iterator[tuple[str, str]]:
     """Whom a he/she of that sex could pick up from narration sentences (latest first), in the
     order a walk tries them: ("subject", name form), ("described", phrase), ("mention", form)."""
-    plan: list[tuple[str, str]] = []
     for sentence in sentences:
         if sentence.subject:
-            plan.append(("subject", sentence.subject))
+            yield "subject", sentence.subject
         if sentence.described:
-            plan.append(("described", sentence.described))
-            plan.append(("unnamed", f"{sentence.article} {sentence.described}"))
+            yield "described", sentence.described
+            yield "unnamed", f"{sentence.article} {sentence.described}"
         if sentence.pronoun == gender or gender in sentence.carried():
             # "The hostility which she had divined in Mary's tone had gone": a she before any
             # name carries on an earlier sentence's, and the names after her are not her.
             continue
         others, owners = sentence.names()
-        plan.extend(("mention", form) for form in others)
-        plan.extend(("mention", form) for form in owners)
-    return plan
+        for form in others:
+            yield "mention", form
+        for form in owners:
+            yield "mention", form
+
+
+def _walk_plan(sentences: Iterable[_Sentence], gender: str) -> list[tuple[str, str]]:
+    """The whole walk plan of narration sentences (see _walk_steps)."""
+    return list(_walk_steps(sentences, gender))
+
+
+class _Plan:
+    """A walk plan worked out only as far as walks go into it: most walks stop at the latest
+    sentence or two, and the sentences before those need not be read at all."""
+
+    __slots__ = ("_more", "_steps")
+
+    def __init__(self, steps: Iterator[tuple[str, str]]) -> None:
+        self._steps: list[tuple[str, str]] = []
+        self._more: Iterator[tuple[str, str]] | None = steps
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        steps = self._steps
+        yield from steps
+        if self._more is not None:
+            # Each step is kept before it is handed out: a walk that stops here leaves the plan
+            # read exactly that far, and the next walk goes on from there.
+            for step in self._more:
+                steps.append(step)
+                yield step
+            self._more = None
 
 
 class _Narration:
@@ -211,12 +241,12 @@ class _Narration:
         self._texts = _sentences(text)
         self._texts.reverse()
         self._read: list[_Sentence] = []
-        self._plans: dict[str, list[tuple[str, str]]] = {}
+        self._plans: dict[str, _Plan] = {}
 
-    def plan(self, gender: str) -> list[tuple[str, str]]:
+    def plan(self, gender: str) -> _Plan:
         found = self._plans.get(gender)
         if found is None:
-            found = self._plans[gender] = _walk_plan(self, gender)
+            found = self._plans[gender] = _Plan(_walk_steps(self, gender))
         return found
 
     def __iter__(self) -> Iterator[_Sentence]:
@@ -241,7 +271,7 @@ class _ParagraphNarration:
         self._read: list[_Sentence] | None = None
 
     def plan_between(
-        self, low: int, high: int, gender: str, plan_of: Callable[[str, str], list[tuple[str, str]]]
+        self, low: int, high: int, gender: str, plan_of: Callable[[str, str], Iterable[tuple[str, str]]]
     ) -> list[tuple[str, str]]:
         """The walk plan of the narration between two offsets, latest first: whole sentences from
         the paragraph's plans, a sentence the window cuts read again as cut (with plan_of)."""

@@ -2,13 +2,14 @@
 the exchange's earlier speakers, each way with a confidence that says how it was found."""
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from bot.parsing.attribution.narration import (
     _QUOTED,
     _names,
     _Narration,
     _ParagraphNarration,
+    _Plan,
     _subjects,
 )
 from bot.parsing.attribution.result import (
@@ -161,7 +162,7 @@ class PronounResolver:
         self._declined = guess
         return None, PRONOUN_UNSURE
 
-    def _plan_of(self, narration: str, gender: str) -> list[tuple[str, str]]:
+    def _plan_of(self, narration: str, gender: str) -> _Plan:
         """The walk plan of a short narration; the same tag text ('he said.') is read once."""
         plan = self._plans_by_text.get((narration, gender))
         if plan is None:
@@ -203,7 +204,7 @@ class PronounResolver:
             found = self._sentences_cache[index] = _Narration(self._narration(paragraphs, index))
         return found
 
-    def _walk(self, plan: list[tuple[str, str]], fits: Callable[[str | None], bool]) -> tuple[str | None, str | None]:
+    def _walk(self, plan: Iterable[tuple[str, str]], fits: Callable[[str | None], bool]) -> tuple[str | None, str | None]:
         """Back through narration (its walk plan, see _walk_plan) for whom a he/she picks up: the
         subject of a sentence, else a name in one whose subject is nobody of that sex. Returns the
         character and "subject" or "mention"."""
@@ -225,6 +226,8 @@ class PronounResolver:
         found = self._names_cache.get(index)
         if found is None:
             canonical = self._lexicon.canonical
-            found = [who for name in reversed(_names(self._narration(paragraphs, index))) if (who := canonical.get(name))]
+            # A form the lexicon knows ends in one of its name words (a title's form too).
+            names = _names(self._narration(paragraphs, index), self._lexicon.name_words())
+            found = [who for name in reversed(names) if (who := canonical.get(name))]
             self._names_cache[index] = found
         return found

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from bot.parsing.attribution.beats import BeatReader
 from bot.parsing.attribution.decoding import ExchangeDecoder
-from bot.parsing.attribution.narration import _Narration, _ParagraphNarration
+from bot.parsing.attribution.narration import _Narration, _ParagraphNarration, _Plan
 from bot.parsing.attribution.paragraphs import ParagraphReader
 from bot.parsing.attribution.pronouns import PronounResolver
 from bot.parsing.attribution.result import PRONOUN_UNSURE, Attribution
@@ -44,7 +44,7 @@ class ChapterAttributor(
         self._sentences_cache: dict[int, _Narration] = {}
         self._tails: dict[int, _Narration | None] = {}
         self._paragraph_narrations: dict[int, _ParagraphNarration] = {}
-        self._plans_by_text: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        self._plans_by_text: dict[tuple[str, str], _Plan] = {}
         self._called_in: dict[int, set[str]] = {}  # paragraph -> whom its speeches call on
         by_paragraph: dict[int, list[int]] = {}
         for number, quote in enumerate(quotes):

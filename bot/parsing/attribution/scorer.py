@@ -50,9 +50,12 @@ class Scorer:
             for i, v in row:
                 score += weights[i] * v
             scores.append(score)
-        best = max(range(len(scores) - 1), key=scores.__getitem__)
-        top = max(scores)
-        share = math.exp(scores[best] - top) / sum(math.exp(s - top) for s in scores)
+        # The first best candidate, as max() with a key would pick; then the top of all rows.
+        best_score = max(scores[:-1])
+        best = scores.index(best_score)
+        top = best_score if best_score >= scores[-1] else scores[-1]
+        exp = math.exp
+        share = exp(best_score - top) / sum([exp(s - top) for s in scores])
         return best, self.calibrate(share)
 
     def calibrate(self, share: float) -> float:
