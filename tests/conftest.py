@@ -68,7 +68,6 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import logging
-import os
 import re
 import shutil
 import uuid
@@ -86,6 +85,7 @@ from bot.store import Store
 from bot.store.loader import load_directory
 from tests import postgres as postgres_cluster
 from tests.discord_local import Channel, InteractionHandle, LocalDiscord, StoredMessage, User, World
+from tests.tools import missing_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -365,9 +365,7 @@ ENGINES = ("sqlite", "postgresql")
 
 def missing_postgres(reason: str) -> None:
     """Skip a PostgreSQL test for `reason`, or fail it when CI=true (CI must run them)."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason} (CI=true: the PostgreSQL tests must run)", pytrace=False)
-    pytest.skip(reason)
+    missing_tool(reason)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from bot.cli import main
 from tests.library.builders import CHAPTER_ONE, CHAPTER_TWO
+from tests.tools import missing_tool
 
 NOTE = "A/N: This chapter was hard to write."
 STORY = "\n\n".join([
@@ -31,7 +32,7 @@ METADATA = ["--title", "The Long Road", "--authors", "inkfox", "--tags", "Team S
 def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     convert = shutil.which("ebook-convert")
     if convert is None:
-        pytest.skip("calibre's ebook-convert is not installed (apt-get install calibre; .ci/run installs it)")
+        missing_tool("calibre's ebook-convert is not installed (apt-get install calibre; .ci/run installs it)")
     folder = tmp_path_factory.mktemp("calibre")
     source = folder / "road.txt"
     source.write_text(STORY, encoding="utf-8")

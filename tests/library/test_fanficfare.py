@@ -19,6 +19,7 @@ import pytest
 from bot.cli import main
 from bot.formats import read_upload
 from tests.test_cli import run_cli
+from tests.tools import missing_tool
 
 FORMATS = ("epub", "html", "txt")
 TITLE = "Test Story Title 1"
@@ -49,7 +50,7 @@ def make(folder: Path, sid: int) -> dict[str, Path]:
     """test1.com's story `sid` written by FanFicFare as EPUB, HTML and TXT into `folder`."""
     tool = _fanficfare()
     if tool is None:
-        pytest.skip("FanFicFare is not installed (pip install fanficfare, or the project's test extra)")
+        missing_tool("FanFicFare is not installed (pip install fanficfare, or the project's test extra)")
     files = {}
     for fmt in FORMATS:
         subprocess.run([tool, "--non-interactive", "-f", fmt, f"http://test1.com?sid={sid}"], cwd=folder,

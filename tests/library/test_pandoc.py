@@ -13,6 +13,7 @@ import pytest
 
 from bot.cli import main
 from tests.library.builders import CHAPTER_ONE, CHAPTER_TWO
+from tests.tools import missing_tool
 
 STORY = (
     "---\ntitle: The Long Road\nauthor: inkfox\nlang: en\n"
@@ -26,7 +27,7 @@ STORY = (
 def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     pandoc = shutil.which("pandoc")
     if pandoc is None:
-        pytest.skip("pandoc is not installed (apt-get install pandoc; .ci/run installs it)")
+        missing_tool("pandoc is not installed (apt-get install pandoc; .ci/run installs it)")
     folder = tmp_path_factory.mktemp("pandoc")
     source = folder / "road.md"
     source.write_text(STORY, encoding="utf-8")
