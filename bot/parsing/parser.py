@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any, TextIO
 
 from bot.parsing.attribution import ChapterAttributor, Scorer, attribute_scene, committed
-from bot.parsing.characters import Lexicon, build_lexicon, list_characters
+from bot.parsing.characters import Lexicon, build_lexicon_of, list_characters
 from bot.parsing.decoding import decode_text
 from bot.parsing.layout import split_blocks
 from bot.parsing.model import Chapter, Character, NotAStory, Note, Quote, Scene, Story
@@ -167,10 +167,11 @@ class StoryStream:
             del outline
             self.chapter_count = len(self._drafts)
             self.has_text = any(d.has_text for d in self._drafts if d is not None)
-            story_text = "\n".join(p for c in self._drafts if c for s in c.scenes for p in s.paragraphs)
-            progress.text_total = len(story_text) + 1
-            self._lexicon = build_lexicon(story_text)
-            del story_text
+            # The lexicon of the story's text, read a window of paragraphs at a time (never joined).
+            paragraphs = [p for c in self._drafts if c for s in c.scenes for p in s.paragraphs]
+            progress.text_total = sum(map(len, paragraphs)) + len(paragraphs)
+            self._lexicon = build_lexicon_of(paragraphs)
+            del paragraphs
             progress.at(_DONE_AFTER_LEXICON)
             # Counted here, found again chapter by chapter: keeping them all would hold a copy of
             # every quotation while the story is attributed.
