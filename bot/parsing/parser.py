@@ -15,8 +15,8 @@ from typing import Any, TextIO
 
 from bot.parsing.attribution import ChapterAttributor, Scorer, attribute_scene, committed
 from bot.parsing.characters import Lexicon, build_lexicon_of, list_characters
-from bot.parsing.decoding import decode_text
-from bot.parsing.layout import split_blocks
+from bot.parsing.decoding import decode_lines
+from bot.parsing.layout import split_blocks, split_lines
 from bot.parsing.model import Chapter, Character, NotAStory, Note, Quote, Scene, Story
 from bot.parsing.notes import summary_text
 from bot.parsing.quotations import find_quotes
@@ -54,7 +54,10 @@ _SINGLE_SPEECH_RATIO = 10
 
 def outline_text(text: str) -> Outline:
     """The structure of decoded text, before quotations are looked at."""
-    blocks = split_blocks(text)
+    return _outline(split_blocks(text))
+
+
+def _outline(blocks: list) -> Outline:
     roles, base_gap = classify(blocks)
     return assemble(blocks, roles, base_gap)
 
@@ -147,9 +150,8 @@ class StoryStream:
         self._progress = progress
         self._scorer = scorer
         with _no_cycle_collection():
-            text = decode_text(data)
-            outline = outline_text(text)
-            del text
+            # Read a line at a time: the whole decoded text is never held.
+            outline = _outline(split_lines(decode_lines(data)))
             if not outline.chapters:
                 raise NotAStory("The file has no story text, only headings or notes.")
             progress.at(_DONE_AFTER_OUTLINE)
