@@ -174,6 +174,7 @@ def stream_upload(
     """read_upload, a chapter at a time: the first pass of the parse done, attribution left to
     the caller's reading of `story.chapters()`."""
     manuscript = convert_upload(filename, data, max_bytes=max_bytes, any_extension=any_extension)
+    digest = content_hash(manuscript.text)  # before the parse: a bytearray is emptied by it
     try:
         story = stream_story(manuscript.text, filename=filename, progress=progress)
     except NotAStory as error:
@@ -192,4 +193,4 @@ def stream_upload(
         log.warning("%s: %d chapters in its contents, %d parsed", filename, len(contents), story.chapter_count)
     # One spelling per rating whatever the producer wrote, so the age gate knows `Mature` is M.
     metadata = dataclasses.replace(manuscript.metadata, rating=short_rating(manuscript.metadata.rating))
-    return UploadStream(story, metadata, manuscript.kind, content_hash(manuscript.text))
+    return UploadStream(story, metadata, manuscript.kind, digest)

@@ -123,10 +123,13 @@ def parse_story(
 
 
 def stream_story(
-    data: bytes, *, filename: str | None = None, progress: ParseProgress | None = None,
+    data: bytes | bytearray, *, filename: str | None = None, progress: ParseProgress | None = None,
     model: Scorer | None = None,
 ) -> StoryStream:
     """Parse story bytes chapter by chapter (see StoryStream); NotAStory as parse_story raises it.
+
+    A bytearray is handed over: it is emptied once decoded, so the file's bytes are not held
+    beside the parse (bytes cannot be freed while the caller's frames still refer to them).
 
     The light first pass (outline, name lexicon, the kinds of quotation) runs here; attribution,
     the bulk of the work, runs as StoryStream.chapters() is iterated, and nothing of a chapter
@@ -145,13 +148,17 @@ class StoryStream:
     applies it), and `characters` is the story's character list.
     """
 
-    def __init__(self, data: bytes, filename: str | None, progress: _Progress, scorer: Scorer) -> None:
+    def __init__(self, data: bytes | bytearray, filename: str | None, progress: _Progress, scorer: Scorer) -> None:
         self.filename = filename
         self._progress = progress
         self._scorer = scorer
         with _no_cycle_collection():
             # Read a line at a time: the whole decoded text is never held.
-            outline = _outline(split_lines(decode_lines(data)))
+            lines = decode_lines(data)
+            if isinstance(data, bytearray):
+                data.clear()  # handed over (parse --json): the lines are all the parse reads
+            outline = _outline(split_lines(lines))
+            del lines
             if not outline.chapters:
                 raise NotAStory("The file has no story text, only headings or notes.")
             progress.at(_DONE_AFTER_OUTLINE)
