@@ -102,12 +102,13 @@ def parse_command(path: Path, *, as_json: bool) -> int:
     from bot.parsing.parser import write_story_json
 
     try:
-        data = path.read_bytes()
+        data = _read_into_bytearray(path)
     except OSError as exc:
         raise UsageError(f"{path}: cannot read ({exc.strerror})") from exc
     try:
         # The reading path of `ingest` and `/story add`: every format, no upload size limit.
-        # Parsed a chapter at a time: each is printed as it is done, so memory holds one chapter.
+        # Parsed a chapter at a time: each is printed as it is done, so memory holds one chapter;
+        # a bytearray, which the parse empties once it has decoded the text.
         upload = stream_upload(path.name, data, max_bytes=None, any_extension=True)
     except (NotAStory, UploadRejected) as exc:
         raise UsageError(f"{path}: {exc}") from exc
@@ -127,6 +128,17 @@ def parse_command(path: Path, *, as_json: bool) -> int:
     else:
         sys.stdout.write(describe_story(story.story(), path, metadata.as_json()))
     return EXIT_OK
+
+
+def _read_into_bytearray(path: Path) -> bytearray:
+    """The file's bytes, read straight into a bytearray (no second copy)."""
+    with path.open("rb") as file:
+        data = bytearray(os.fstat(file.fileno()).st_size)
+        size = file.readinto(data)
+        del data[size:]
+        if rest := file.read():
+            data += rest  # grew while read
+    return data
 
 
 def describe_story(story: Story, path: Path, metadata: dict | None = None) -> str:

@@ -4,14 +4,15 @@ Raise them from cogs and views with a message written for the user; no traceback
 """
 from __future__ import annotations
 
-from bot.render import escape, truncate
-
 # What a user typed is echoed back escaped and short: it may be 6,000 characters of markdown.
 ECHO_LIMIT = 100
 
 
 def echo(value: object) -> str:
     """A user's own typed value, safe to show inside an error message."""
+    # Imported here: bot.render imports discord.py (30 MB), which `parse` never needs.
+    from bot.render import escape, truncate
+
     return escape(truncate(" ".join(str(value).split()), ECHO_LIMIT))
 
 

@@ -16,7 +16,13 @@ from bot.formats import fanficfare
 from bot.formats.epub import convert_epub
 from bot.formats.html import convert_html
 from bot.formats.manuscript import Manuscript, Metadata, short_rating
-from bot.formats.text import UploadRejected, decode_text, split_front_matter, strip_markdown
+from bot.formats.text import (
+    UploadRejected,
+    decode_text,
+    split_front_matter,
+    strip_markdown,
+    text_start,
+)
 from bot.parsing import NotAStory, Story, StoryStream, content_hash, stream_story
 from bot.parsing.parser import ParseProgress
 
@@ -83,6 +89,12 @@ def convert_upload(
     if extension in (".html", ".htm", ".xhtml"):
         text, metadata = convert_html(data)
         return Manuscript("html", text.encode("utf-8"), metadata)
+    if extension not in (".md", ".markdown"):
+        # Plain text is checked as decode_text checks it, a piece at a time, and only its start is
+        # kept (to look for FanFicFare's layout): the parser decodes it again, a line at a time.
+        start = text_start(data, fanficfare.TEXT_START_CHARS)
+        if start is not None and not fanficfare.may_be_text(start):
+            return Manuscript("text", data)
     text = decode_text(data)
     written_by_fanficfare = fanficfare.convert_text(text)
     if written_by_fanficfare is not None:
@@ -162,6 +174,7 @@ def stream_upload(
     """read_upload, a chapter at a time: the first pass of the parse done, attribution left to
     the caller's reading of `story.chapters()`."""
     manuscript = convert_upload(filename, data, max_bytes=max_bytes, any_extension=any_extension)
+    digest = content_hash(manuscript.text)  # before the parse: a bytearray is emptied by it
     try:
         story = stream_story(manuscript.text, filename=filename, progress=progress)
     except NotAStory as error:
@@ -180,4 +193,4 @@ def stream_upload(
         log.warning("%s: %d chapters in its contents, %d parsed", filename, len(contents), story.chapter_count)
     # One spelling per rating whatever the producer wrote, so the age gate knows `Mature` is M.
     metadata = dataclasses.replace(manuscript.metadata, rating=short_rating(manuscript.metadata.rating))
-    return UploadStream(story, metadata, manuscript.kind, content_hash(manuscript.text))
+    return UploadStream(story, metadata, manuscript.kind, digest)

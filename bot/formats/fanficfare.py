@@ -247,9 +247,18 @@ def _txt_paragraph(lines: list[str]) -> str:
     return strip_markdown(joined.strip()).strip()
 
 
+# How much of a text file's start may_be_text reads.
+TEXT_START_CHARS = 200_000
+
+
+def may_be_text(start: str) -> bool:
+    """Whether a text file starting so (its first TEXT_START_CHARS characters) may be FanFicFare's TXT."""
+    return _TOC_TITLE in start[:TEXT_START_CHARS]
+
+
 def convert_text(text: str) -> tuple[str, Metadata] | None:
     """FanFicFare's TXT as parser text and metadata, or None when `text` is not laid out that way."""
-    if _TOC_TITLE not in text[:200_000]:
+    if not may_be_text(text):
         return None  # most text files: not split into lines for nothing
     lines = text.splitlines()
     toc = next((i for i, line in enumerate(lines[:500]) if line.strip() == _TOC_TITLE), None)

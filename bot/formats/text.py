@@ -72,6 +72,51 @@ def decode_text(data: bytes, *, what: str = "file") -> str:
     return text
 
 
+# text_start decodes this many bytes at a time.
+_PIECE = 1 << 20
+
+
+def text_start(data: bytes, chars: int, *, what: str = "file") -> str | None:
+    """decode_text(data)[:chars] for UTF-8 text, refused for the same reasons and with the same
+    message, without ever holding the whole decoded text: the file is decoded and checked a piece
+    ending on a line feed (about _PIECE bytes) at a time. None when the text is UTF-16 or not UTF-8
+    (decode_text then reads it whole)."""
+    if not data or data.isspace():
+        raise UploadRejected(f"The {what} is empty.")
+    binary = sniff_binary(data)
+    if binary:
+        raise UploadRejected(f"The {what} is {binary}, not text.")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    if b"\x00" in data:
+        raise UploadRejected(f"The {what} holds binary data, not text.")
+    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0  # what "utf-8-sig" drops
+    head: list[str] = []
+    wanted, length, bad, words, blank = chars, 0, 0, False, True
+    while start < len(data):
+        end = data.find(b"\n", start + _PIECE) + 1 or len(data)
+        try:
+            piece = data[start:end].decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        if wanted > 0:
+            head.append(piece[:wanted])
+            wanted -= len(head[-1])
+        # check_readable's tests, counted over the pieces.
+        length += len(piece)
+        bad += len(_BAD_CHARS.findall(piece))
+        blank = blank and (not piece or piece.isspace())
+        words = words or any(ch.isalpha() for ch in piece)
+        start = end
+    if blank:
+        raise UploadRejected(f"The {what} is empty.")
+    if bad > max(2, length * _BAD_CHAR_SHARE):
+        raise UploadRejected(f"The {what} is garbled beyond repair (it looks like binary data).")
+    if not words:
+        raise UploadRejected(f"The {what} has no words in it.")
+    return "".join(head)
+
+
 def check_readable(text: str, *, what: str = "file") -> None:
     """Refuse text too damaged to repair: many control/replacement characters, or no words at all."""
     if not text.strip():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from bot.parsing.model import Character
@@ -197,10 +198,101 @@ class Lexicon:
 
 def build_lexicon(text: str) -> Lexicon:
     """Collect name forms that appear capitalised inside sentences, merge aliases, learn genders."""
+    return _build_lexicon(lambda: iter((("\n" + text, len(text) + 1),)))
+
+
+def build_lexicon_of(paragraphs: Sequence[str]) -> Lexicon:
+    """build_lexicon("\n".join(paragraphs)), exactly, without the joined text: every pattern runs
+    over paragraph-aligned windows of about _WINDOW_CHARS, so memory holds one window at a time."""
+    return _build_lexicon(lambda: _windows(paragraphs))
+
+
+# The text is read in windows of whole paragraphs this long (characters), each followed by a few
+# paragraphs of look-ahead for the patterns that run on across a line feed (see _windows).
+_WINDOW_CHARS = 1 << 20
+# Non-blank lines of look-ahead after a window. _TAGGED, the pattern that crosses most line feeds,
+# has four whitespace runs in a row that may each cross into the next non-blank line; a match
+# starting in a window can then read no further than four non-blank lines past it.
+_LOOKAHEAD_LINES = 8
+
+
+def _windows(paragraphs: Sequence[str]) -> Iterator[tuple[str, int]]:
+    """("\n" + paragraphs joined by line feeds + "\n" + look-ahead, cut) for consecutive runs of
+    paragraphs; matches starting before `cut` belong to the window. Together the windows before
+    their cut are "\n" + "\n".join(paragraphs)."""
+    count = len(paragraphs)
+    if not count:
+        yield "\n", 1
+        return
+    start = 0
+    while start < count:
+        end, size = start, 0
+        while end < count and (size < _WINDOW_CHARS or end == start):
+            size += len(paragraphs[end]) + 1
+            end += 1
+        ahead, lines = end, 0
+        while ahead < count and lines < _LOOKAHEAD_LINES:
+            paragraph = paragraphs[ahead]
+            lines += sum(1 for line in paragraph.split("\n") if line and not line.isspace())
+            ahead += 1
+        body = "\n" + "\n".join(paragraphs[start:end])
+        if ahead > end:
+            yield body + "\n" + "\n".join(paragraphs[end:ahead]), len(body)
+        else:
+            yield body, len(body)
+        start = end
+
+
+class _Scan:
+    """finditer of a pattern that may run on across line feeds, over consecutive windows: the
+    matches of the whole text, in order (the scan goes on where the last match ended)."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+        self.carry = 0  # where the scan goes on in the next window
+
+    def __call__(self, window: str, cut: int) -> Iterator[re.Match[str]]:
+        if self.carry >= cut:
+            self.carry -= cut
+            return
+        end = -1
+        for match in self.pattern.finditer(window, self.carry):
+            if match.start() >= cut:
+                break
+            end = match.end()
+            yield match
+        self.carry = max(end - cut, 0)
+
+
+def _build_lexicon(windows: Callable[[], Iterator[tuple[str, int]]]) -> Lexicon:
     lexicon = Lexicon()
     totals: Counter[str] = Counter()
     pairs: Counter[tuple[str, str]] = Counter()
-    for (first, separator, second), count in Counter(_CAPS.findall(text)).items():
+    caps: Counter[tuple[str, str, str]] = Counter()
+    particles: Counter[tuple[str, str]] = Counter()
+    initial: Counter[str] = Counter()
+    acting: Counter[str] = Counter()
+    # (verb, name, name2, verb2) of every speech tag with a name, and the first-person ones.
+    named_tags: Counter[tuple[str, str, str, str]] = Counter()
+    first_person = 0
+    sentence_scan, tag_scan = _Scan(_SENTENCE), _Scan(_TAGGED)
+    for window, cut in windows():
+        caps.update(_CAPS.findall(window, 0, cut))
+        _particle_names(window, cut, particles)
+        # The window's leading newline lets the first sentence of the text count as one.
+        for match in sentence_scan(window, cut):
+            name, verb = match[1], match[2] or ""
+            initial[name] += 1
+            if verb in _PERSON_VERBS or verb.endswith("ed"):
+                acting[name] += 1
+        for match in tag_scan(window, cut):
+            verb, name, name2, verb2, first_verb, first_verb2 = match.group(1, 2, 3, 4, 5, 6)
+            if name or name2:
+                named_tags[verb or "", name or "", name2 or "", verb2 or ""] += 1
+            if (first_verb or first_verb2) in SPEECH_VERBS:
+                first_person += 1
+        del window
+    for (first, separator, second), count in caps.items():
         totals[first] += count
         if not second:
             continue
@@ -209,9 +301,10 @@ def build_lexicon(text: str) -> Lexicon:
             totals[titled(first, second)] += count
         elif separator == " ":
             pairs[first, second] += count
+    del caps
     # "Mr. van der Luyden": a title, particles, then the family name; the particles belong to it.
     # "young van der Luyden Newland" is no given name with a family name after it.
-    for title, name, count in _particle_names(text):
+    for (title, name), count in particles.items():
         if title:
             totals[titled(title, name)] += count
         else:
@@ -219,22 +312,17 @@ def build_lexicon(text: str) -> Lexicon:
             pairs[first, second] -= count
             if pairs[first, second] <= 0:
                 del pairs[first, second]
-    # A leading newline lets the first sentence of the text count as one.
-    sentences = _SENTENCE.findall("\n" + text)
-    initial = Counter(name for name, _, _ in sentences)
-    acting = Counter(name for name, verb, _ in sentences if verb in _PERSON_VERBS or verb.endswith("ed"))
     # Decide per person, not per spelling: "Mizuki's" counts towards Mizuki.
     by_base: Counter[str] = Counter()
     mid_by_base: Counter[str] = Counter()
     acting_by_base: Counter[str] = Counter()
     forms_of: dict[str, list[str]] = {}
     honorific_uses: Counter[str] = Counter()
-    tags = _TAGGED.findall(text)
     # "May" is a month and a modal, and a name when the tags say so again and again ("said May").
-    tagged_words = Counter(
-        (name2 or name) for verb, name, name2, verb2, *_ in tags
-        if (name2 or name) in _WORD_NAMES and (verb2 if name2 else verb) in SPEECH_VERBS
-    )
+    tagged_words: Counter[str] = Counter()
+    for (verb, name, name2, verb2), count in named_tags.items():
+        if (name2 or name) in _WORD_NAMES and (verb2 if name2 else verb) in SPEECH_VERBS:
+            tagged_words[name2 or name] += count
     for form, total in totals.items():
         base = base_form(form)
         if len(base) < 2 or (is_stopword(base) and tagged_words[base] < _WORD_NAME_TAGS):
@@ -267,13 +355,13 @@ def build_lexicon(text: str) -> Lexicon:
             lexicon.forms[form] = totals[form]
     _merge_full_names(pairs, lexicon, by_base)
     _merge_titled(lexicon)
-    _learn_from_sentences(sentences, lexicon)
+    _learn_from_sentences(_sentences(windows), lexicon)
     _merge_surnames(pairs, lexicon)
     _learn_title_owners(lexicon)
-    _learn_speakers(text, tags, lexicon)
+    _learn_speakers(windows, named_tags, first_person, lexicon)
     _merge_miss(pairs, lexicon)
     _learn_families(lexicon)
-    _learn_the_genders(text, lexicon)
+    _learn_the_genders(windows, lexicon)
     _inherit_genders(lexicon)
     return lexicon
 
@@ -311,39 +399,46 @@ def _winner(counter: Counter[str]) -> str | None:
     return top if top_count >= 4 and top_count >= _GENDER_MARGIN * runner_up + 2 else None
 
 
-def _learn_the_genders(text: str, lexicon: Lexicon) -> None:
+def _learn_the_genders(windows: Callable[[], Iterator[tuple[str, int]]], lexicon: Lexicon) -> None:
     """"The General looked at his watch.": a character the text calls "the <name>" shows their
     sex the same way. Only for those still without one, and only once every name is settled, so
     that a title ("General") keeps naming its one owner."""
     votes: dict[str, Counter[str]] = {}
-    for match in _THE_SENTENCE.finditer(text):
-        if match.start() and not text[match.start() - 1].isspace():
-            continue
-        form, verb, rest = match.groups()
-        name = lexicon.canonical.get(form)
-        if name is None or name in lexicon.gender:
-            continue
-        _vote(votes, name, f"{verb}{rest}")
+    for text, cut in windows():
+        for match in _THE_SENTENCE.finditer(text, 0, cut):
+            if match.start() and not text[match.start() - 1].isspace():
+                continue
+            form, verb, rest = match.groups()
+            name = lexicon.canonical.get(form)
+            if name is None or name in lexicon.gender:
+                continue
+            _vote(votes, name, f"{verb}{rest}")
     for name, counter in votes.items():
         if sex := _winner(counter):
             lexicon.gender[name] = sex
 
 
-def _particle_names(text: str) -> list[tuple[str, str, int]]:
-    """(title or "", "van der Luyden", count) for names with lower-case particles; without a
-    title, the name is the family name and the capitalised word after it."""
-    found: Counter[tuple[str, str]] = Counter()
-    for match in _PARTICLE_NAME.finditer(text):
+def _particle_names(window: str, cut: int, found: Counter[tuple[str, str]]) -> None:
+    """Counts (title or "", "van der Luyden") for names with lower-case particles in a window
+    (before `cut`); without a title, the name is the family name and the capitalised word after it."""
+    for match in _PARTICLE_NAME.finditer(window, 0, cut):
         first, more, name, after = match.groups()
         if first not in _PARTICLE_WORDS:
             continue
         particles = f"{first} {more}"
-        title = _TITLE_BEFORE.search(text, max(0, match.start() - 12), match.start())
+        title = _TITLE_BEFORE.search(window, max(0, match.start() - 12), match.start())
         if title:
             found[title[1], f"{particles}{name}"] += 1
         elif after:
             found["", f"{name} {after}"] += 1
-    return [(title, name, count) for (title, name), count in found.items()]
+
+
+def _sentences(windows: Callable[[], Iterator[tuple[str, int]]]) -> Iterator[tuple[str, str, str]]:
+    """_SENTENCE.findall of the text, window by window."""
+    scan = _Scan(_SENTENCE)
+    for window, cut in windows():
+        for match in scan(window, cut):
+            yield match.groups("")
 
 
 def _learn_families(lexicon: Lexicon) -> None:
@@ -377,18 +472,16 @@ def _learn_title_owners(lexicon: Lexicon) -> None:
                 _rename(lexicon, word, owner)
 
 
-def _learn_speakers(text: str, tags: list[tuple[str, ...]], lexicon: Lexicon) -> None:
-    for verb, name, name2, verb2, *_ in tags:
-        if not (name or name2):
-            continue
+def _learn_speakers(
+    windows: Callable[[], Iterator[tuple[str, int]]], named_tags: Counter[tuple[str, str, str, str]],
+    first_person: int, lexicon: Lexicon,
+) -> None:
+    for (verb, name, name2, verb2), count in named_tags.items():
         if name2:
             name, verb = name2, verb2
         if verb in SPEECH_VERBS and (who := lexicon.resolve_tag(name)) and who in lexicon.evidence:
-            lexicon.speakers[who] += 1
-    first_person = sum(
-        1 for _, _, _, _, verb, verb2, *_ in tags if (verb or verb2) in SPEECH_VERBS
-    )
-    if first_person and (named := _SELF_NAMED.search(_SPEECH.sub(" ", text))):
+            lexicon.speakers[who] += count
+    if first_person and (named := _SELF_NAMED.search(_SPEECH.sub(" ", "".join(w[:cut] for w, cut in windows())[1:]))):
         # "My name is Pell." / "Call me Ishmael.": the narrator says who they are, outside any
         # speech (inside one, whoever speaks is introducing themselves).
         name = named[1]
@@ -401,10 +494,11 @@ def _learn_speakers(text: str, tags: list[tuple[str, ...]], lexicon: Lexicon) ->
     # The narrator says "I said", so no tag names them, but the others call them by name:
     # "My dear Watson," / "Come on, Jake."
     called: Counter[str] = Counter()
-    for first, second in _VOCATIVE.findall(text):
-        who = lexicon.canonical.get(first or second)
-        if who and who not in lexicon.speakers:
-            called[who] += 1
+    for text, cut in windows():
+        for first, second in _VOCATIVE.findall(text, 0, cut):
+            who = lexicon.canonical.get(first or second)
+            if who and who not in lexicon.speakers:
+                called[who] += 1
     if called:
         name, count = called.most_common(1)[0]
         if count >= _NARRATOR_CALLS:

@@ -19,6 +19,8 @@ _MAX_CONTROL_SHARE = 0.01
 # cp1252 decodes any byte, so binary data has to be recognised by how un-English it looks.
 _MAX_HIGH_SHARE_CP1252 = 0.3
 _LETTER = re.compile(r"[^\W\d_]")
+# decode_lines decodes, and _printable checks, this many bytes or characters at a time.
+_PIECE = 1 << 20
 
 
 def decode_text(data: bytes) -> str:
@@ -31,7 +33,7 @@ def decode_text(data: bytes) -> str:
     # One C-speed pass settles the usual case: text that is printable apart from its line feeds
     # (spaces included) holds no control characters, no carriage returns and no odd spaces, so
     # the passes below would change nothing.
-    if not text.replace("\n", "").isprintable():
+    if not _printable(text):
         text = _normalise(text)
     if not _LETTER.search(text):
         raise NotAStory("The file has no readable words.")
@@ -39,11 +41,64 @@ def decode_text(data: bytes) -> str:
     return text
 
 
+def _printable(text: str) -> bool:
+    """text.replace("\n", "").isprintable(), a megabyte at a time: no copy of the whole text."""
+    return all(
+        text[start:start + _PIECE].replace("\n", "").isprintable() for start in range(0, len(text), _PIECE)
+    )
+
+
+def decode_lines(data: bytes) -> list[str]:
+    """decode_text(data).split("\n"), without ever holding the whole decoded text (for a story
+    with one character outside Latin-1, two or four bytes per character of the file).
+
+    UTF-8 without a byte-order mark (nearly every file) is decoded a piece of about _PIECE bytes
+    ending on a line feed at a time: no UTF-8 sequence and no "\r\n" spans a line feed, and every
+    step of _normalise is character by character, so the pieces' lines are the whole text's. The
+    share of control characters is counted over the whole file, as decode_text counts it."""
+    if not data or data.isspace() or data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return decode_text(data).split("\n")
+    if b"\x00" in data:
+        raise NotAStory("The file looks binary (it contains NUL bytes), not like a text story.")
+    lines: list[str] = []
+    controls = length = 0
+    letters = False
+    start = 0
+    while start < len(data):
+        end = data.find(b"\n", start + _PIECE) + 1 or len(data)
+        try:
+            piece = data[start:end].decode("utf-8")
+        except UnicodeDecodeError:
+            return decode_text(data).split("\n")  # cp1252: the whole text at once
+        length += len(piece)
+        if not _printable(piece):
+            controls += len(_CONTROL.findall(piece))
+            piece = _normalise_text(piece)
+        letters = letters or _LETTER.search(piece) is not None
+        if end < len(data):
+            lines.extend(piece.split("\n")[:-1])
+        else:
+            lines.extend(piece.split("\n"))
+        start = end
+    if controls > _MAX_CONTROL_SHARE * length:
+        raise NotAStory("The file looks binary, not like a text story.")
+    if not letters:
+        raise NotAStory("The file has no readable words.")
+    log.debug("decoded %d bytes as utf-8", len(data))
+    return lines
+
+
 def _normalise(text: str) -> str:
     """Replace control characters, odd line ends and odd spaces; raise NotAStory for binary text."""
     if _CONTROL.search(text):
         if len(_CONTROL.findall(text)) > _MAX_CONTROL_SHARE * len(text):
             raise NotAStory("The file looks binary, not like a text story.")
+    return _normalise_text(text)
+
+
+def _normalise_text(text: str) -> str:
+    """_normalise's replacements, without the binary check."""
+    if _CONTROL.search(text):
         text = _CONTROL.sub(" ", text)
     # str.replace and `in` are much faster than a regex pass, and most files need neither.
     if "\r" in text:

@@ -59,7 +59,11 @@ def split_blocks(text: str) -> list[Block]:
     is done in whole-list passes of C-level maps (itertools.compress, operator), not in a Python
     loop with a branch per line: a novel has hundreds of thousands of lines.
     """
-    raw_lines = text.split("\n")
+    return split_lines(text.split("\n"))
+
+
+def split_lines(raw_lines: list[str]) -> list[Block]:
+    """split_blocks of the text whose lines (text.split("\n")) these are."""
     lines = list(map(str.strip, raw_lines))
     positions = list(compress(range(len(lines)), lines))  # line numbers of the non-blank lines
     texts = list(compress(lines, lines))
@@ -70,9 +74,9 @@ def split_blocks(text: str) -> list[Block]:
     wrapped = looks_hard_wrapped(lines)
     if not wrapped:
         gaps = [positions[0], *map(sub, steps, repeat(1))]
-        blocks = _make_blocks(texts, gaps, "  " in text)
+        blocks = _make_blocks(texts, gaps, _spaced(raw_lines))
     else:
-        blocks = _wrapped_blocks(text, raw_lines, lines, positions, texts, steps)
+        blocks = _wrapped_blocks(raw_lines, lines, positions, texts, steps)
     log.debug("split %d lines into %d blocks (hard-wrapped: %s)", len(lines), len(blocks), wrapped)
     return blocks
 
@@ -89,8 +93,13 @@ def _make_blocks(texts: list[str], gaps: list[int], spaced: bool) -> list[Block]
     return list(map(tuple.__new__, repeat(Block), zip(texts, gaps, strict=True)))
 
 
+def _spaced(raw_lines: list[str]) -> bool:
+    """Whether the text has two spaces in a row somewhere (never across a line feed)."""
+    return any(map(str.__contains__, raw_lines, repeat("  ")))
+
+
 def _wrapped_blocks(
-    text: str, raw_lines: list[str], lines: list[str], positions: list[int], texts: list[str], steps: list[int]
+    raw_lines: list[str], lines: list[str], positions: list[int], texts: list[str], steps: list[int]
 ) -> list[Block]:
     """Join runs of non-blank lines; a separator line, or an indent in indent-marked text, also splits."""
     count = len(texts)
@@ -108,21 +117,21 @@ def _wrapped_blocks(
         if is_separator(texts[index]):
             starts.add(index)
             starts.add(index + 1)  # a separator stands alone
-    if _paragraphs_by_indent(text, raw_lines, lines, count):
+    if _paragraphs_by_indent(raw_lines, lines, count):
         starts.update(index for index, number in enumerate(positions) if raw_lines[number].startswith("  "))
     bounds = sorted(index for index in starts if index < count)
     joined = list(map(" ".join, map(texts.__getitem__, map(slice, bounds, [*bounds[1:], count]))))
     gaps = [positions[0] if first == 0 else steps[first - 1] - 1 for first in bounds]
-    return _make_blocks(joined, gaps, "  " in text)
+    return _make_blocks(joined, gaps, _spaced(raw_lines))
 
 
-def _paragraphs_by_indent(text: str, raw_lines: list[str], lines: list[str], nonblank: int) -> bool:
+def _paragraphs_by_indent(raw_lines: list[str], lines: list[str], nonblank: int) -> bool:
     """Wrapped text whose paragraphs start with an indent instead of a blank line."""
     blank = len(lines) - nonblank
     if blank > 0.05 * nonblank + 1:
         return False
     # Lines starting with two spaces, less the blank ones (spaces only: normalised text).
-    indented = text.count("\n  ") + text.startswith("  ")
+    indented = sum(map(str.startswith, raw_lines, repeat("  ")))
     indented -= sum(1 for raw, line in zip(raw_lines, lines, strict=True) if not line and raw.startswith("  "))
     return 0.02 * nonblank < indented < 0.6 * nonblank
 

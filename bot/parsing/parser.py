@@ -14,9 +14,9 @@ from dataclasses import replace
 from typing import Any, TextIO
 
 from bot.parsing.attribution import ChapterAttributor, Scorer, attribute_scene, committed
-from bot.parsing.characters import Lexicon, build_lexicon, list_characters
-from bot.parsing.decoding import decode_text
-from bot.parsing.layout import split_blocks
+from bot.parsing.characters import Lexicon, build_lexicon_of, list_characters
+from bot.parsing.decoding import decode_lines
+from bot.parsing.layout import split_blocks, split_lines
 from bot.parsing.model import Chapter, Character, NotAStory, Note, Quote, Scene, Story
 from bot.parsing.notes import summary_text
 from bot.parsing.quotations import find_quotes
@@ -54,7 +54,10 @@ _SINGLE_SPEECH_RATIO = 10
 
 def outline_text(text: str) -> Outline:
     """The structure of decoded text, before quotations are looked at."""
-    blocks = split_blocks(text)
+    return _outline(split_blocks(text))
+
+
+def _outline(blocks: list) -> Outline:
     roles, base_gap = classify(blocks)
     return assemble(blocks, roles, base_gap)
 
@@ -120,10 +123,13 @@ def parse_story(
 
 
 def stream_story(
-    data: bytes, *, filename: str | None = None, progress: ParseProgress | None = None,
+    data: bytes | bytearray, *, filename: str | None = None, progress: ParseProgress | None = None,
     model: Scorer | None = None,
 ) -> StoryStream:
     """Parse story bytes chapter by chapter (see StoryStream); NotAStory as parse_story raises it.
+
+    A bytearray is handed over: it is emptied once decoded, so the file's bytes are not held
+    beside the parse (bytes cannot be freed while the caller's frames still refer to them).
 
     The light first pass (outline, name lexicon, the kinds of quotation) runs here; attribution,
     the bulk of the work, runs as StoryStream.chapters() is iterated, and nothing of a chapter
@@ -142,14 +148,17 @@ class StoryStream:
     applies it), and `characters` is the story's character list.
     """
 
-    def __init__(self, data: bytes, filename: str | None, progress: _Progress, scorer: Scorer) -> None:
+    def __init__(self, data: bytes | bytearray, filename: str | None, progress: _Progress, scorer: Scorer) -> None:
         self.filename = filename
         self._progress = progress
         self._scorer = scorer
         with _no_cycle_collection():
-            text = decode_text(data)
-            outline = outline_text(text)
-            del text
+            # Read a line at a time: the whole decoded text is never held.
+            lines = decode_lines(data)
+            if isinstance(data, bytearray):
+                data.clear()  # handed over (parse --json): the lines are all the parse reads
+            outline = _outline(split_lines(lines))
+            del lines
             if not outline.chapters:
                 raise NotAStory("The file has no story text, only headings or notes.")
             progress.at(_DONE_AFTER_OUTLINE)
@@ -167,10 +176,11 @@ class StoryStream:
             del outline
             self.chapter_count = len(self._drafts)
             self.has_text = any(d.has_text for d in self._drafts if d is not None)
-            story_text = "\n".join(p for c in self._drafts if c for s in c.scenes for p in s.paragraphs)
-            progress.text_total = len(story_text) + 1
-            self._lexicon = build_lexicon(story_text)
-            del story_text
+            # The lexicon of the story's text, read a window of paragraphs at a time (never joined).
+            paragraphs = [p for c in self._drafts if c for s in c.scenes for p in s.paragraphs]
+            progress.text_total = sum(map(len, paragraphs)) + len(paragraphs)
+            self._lexicon = build_lexicon_of(paragraphs)
+            del paragraphs
             progress.at(_DONE_AFTER_LEXICON)
             # Counted here, found again chapter by chapter: keeping them all would hold a copy of
             # every quotation while the story is attributed.

@@ -309,3 +309,33 @@ def test_epub_with_encrypted_chapters_is_refused_as_drm_but_obfuscated_fonts_are
         extra_members={"META-INF/encryption.xml": encryption("http://www.idpf.org/2008/embedding", "OEBPS/fonts/a.otf")}
     )
     assert "Chapter 1: Dawn" in text_of(convert_upload("fonts.epub", fonts))
+
+
+def test_text_start_checks_piece_by_piece_as_decode_text_checks_the_whole(monkeypatch):
+    from bot.formats import text as text_format
+    from bot.formats.text import UploadRejected, decode_text, text_start
+
+    samples = [
+        b"Plain words\nand more words \xe2\x80\xa6 here\n" * 20,
+        b"\xef\xbb\xbfWith a mark\r\nand more",
+        b"  \n\t ",  # empty
+        "\u00a0\u2003\n\u3000".encode(),  # only spaces once decoded: empty
+        b"12 34\n" + b"\x01\x02" * 10,  # garbled, the bad characters in a later piece
+        b"123 456\n789",  # no words
+        b"%PDF-1.4 words",
+        b"Caf\xe9 \x93quoted\x94\nline",  # not UTF-8: read whole
+        b"\xff\xfeW\x00o\x00",  # UTF-16: read whole
+    ]
+    for piece in (1, 7, 1 << 20):
+        monkeypatch.setattr(text_format, "_PIECE", piece)
+        for data in samples:
+            try:
+                expected = decode_text(data)[:50]
+            except UploadRejected as exc:
+                with pytest.raises(UploadRejected) as raised:
+                    text_start(data, 50)
+                assert str(raised.value) == str(exc)
+            else:
+                start = text_start(data, 50)
+                assert start is None or start == expected, (piece, data)
+                assert (start is None) == data.startswith((b"Caf", b"\xff\xfe")), data

@@ -145,3 +145,41 @@ def test_a_speech_verb_opening_a_sentence_is_no_character():
     names = {c.name for c in parse(text).characters}
     assert "Tom" in names
     assert not names & {"Said", "Asked"}
+
+
+def _ordered(lexicon):
+    """Every field of a Lexicon, dicts in their order (which later steps read)."""
+    from dataclasses import fields
+
+    return {
+        f.name: list(value.items()) if isinstance(value := getattr(lexicon, f.name), dict) else value
+        for f in fields(lexicon)
+        if f.name != "_name_words"
+    }
+
+
+def test_lexicon_of_paragraphs_read_in_windows_is_the_lexicon_of_the_joined_text(monkeypatch):
+    from pathlib import Path
+
+    from bot.parsing import characters
+    from bot.parsing.characters import build_lexicon_of
+    from bot.parsing.decoding import decode_text
+    from bot.parsing.parser import outline_text
+
+    # Sentences and speech tags that run on across paragraphs ('."\nSakura\nlooked'), a narrator
+    # who names themselves, and the seeds, split into windows of one paragraph and of a few.
+    crafted = [
+        "\"I will go,\" I said. \"Come on, Jake.\"", "My name is Pell.", "\"Wait,\"", "said", "Sakura.",
+        "It was late.", "Sakura", "looked up at her brother.", "\"No, Jake,\"", "the", "painter", "said.",
+        "", "  ", "\"Fine, Jake.\" The General looked at his watch. Mr. van der Luyden nodded.",
+    ] * 3
+    stories = [crafted]
+    for path in sorted(Path(__file__).resolve().parents[2].joinpath("seeds").glob("*.txt"))[:2]:
+        outline = outline_text(decode_text(path.read_bytes()))
+        stories.append([p for c in outline.chapters for s in c.scenes for p in s.paragraphs])
+    for paragraphs in stories:
+        whole = _ordered(build_lexicon("\n".join(paragraphs)))
+        assert whole["canonical"]
+        for size in (1, 40, 2000):
+            monkeypatch.setattr(characters, "_WINDOW_CHARS", size)
+            assert _ordered(build_lexicon_of(paragraphs)) == whole, size

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 
 import pytest
 from hypothesis import given
@@ -83,3 +84,28 @@ def test_decoded_text_never_keeps_odd_characters(body):
 def test_printable_text_passes_through_unchanged(body):
     data = ("Word " + body).encode("utf-8")
     assert decode_text(data) == "Word " + body
+
+
+def test_decode_lines_piece_by_piece_are_the_whole_texts_lines(monkeypatch):
+    from bot.parsing import decoding
+    from bot.parsing.decoding import decode_lines
+
+    samples = [
+        b"One\r\ntwo\rthree\n\x01four\tfive\xc2\xa0six\xe2\x80\xa8seven\n\n  eight\x0bnine\x0c",
+        "W\u00f6rd\u200b\u00ad x\u2029y \u2026\n".encode(),
+        b"Caf\xe9 \x93quoted\x94\nline",  # not UTF-8: cp1252, the whole text at once
+        b"\x01\x02\x03abc\n" * 5,  # binary: too many control characters, counted over the file
+        b"a\x01" + b"b" * 300 + b"\n" + b"c" * 300,  # the same share, spread over pieces: text
+        b"12 34\n56",
+        b"\xef\xbb\xbfWith a mark\r\nand more",
+    ]
+    for piece in (1, 5, 1 << 20):
+        monkeypatch.setattr(decoding, "_PIECE", piece)
+        for data in samples:
+            try:
+                expected = decode_text(data).split("\n")
+            except NotAStory as exc:
+                with pytest.raises(NotAStory, match=re.escape(str(exc))):
+                    decode_lines(data)
+            else:
+                assert decode_lines(data) == expected, (piece, data)

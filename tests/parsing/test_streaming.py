@@ -114,3 +114,11 @@ def test_parse_json_prints_the_story_as_it_is_parsed(tmp_path: Path, capsys: pyt
     assert stream._drafts[0] is None and stream._drafts[1] is not None
     with pytest.raises(RuntimeError):
         next(stream.chapters())
+
+
+def test_a_bytearray_is_handed_over_to_the_parse_and_emptied_once_decoded():
+    data = SEEDS[0].read_bytes()
+    owned = bytearray(data)
+    stream = stream_story(owned, filename=SEEDS[0].name)
+    assert owned == b""  # the file's bytes are not held beside the parse
+    assert stream.story() == parse_story(data, filename=SEEDS[0].name)
