@@ -181,7 +181,8 @@ def character_embed(figures: StoryFigures, found: FoundCharacter, card: QuoteCar
         embed.add_field(name="First appearance", value=safe(_chapter_text(first), 200))
     else:
         embed.add_field(name="Chapters", value="None with lines")
-    aliases = speaker.aliases if speaker else ()
+    # Which chapter reveals an alias isn't stored, so under a spoiler limit none are shown.
+    aliases = speaker.aliases if speaker and figures.last_chapter is None else ()
     if aliases:
         embed.add_field(
             name="Also called", value=truncate(", ".join(escape(a) for a in aliases), EMBED_FIELD_VALUE_LIMIT),

@@ -37,6 +37,9 @@ _VISIBLE = "s.scope IN (0, :scope) AND " + RATING_SQL.replace("?", ":adult")
 _S_STORY_COLUMNS = ", ".join("s." + c.strip() for c in STORY_COLUMNS.split(","))
 # Character `c` speaks within the audience's spoiler limits (bound as :limits): their first line
 # (speaker_seq 0, one seek) is not past their story's limit.
+# An alias is matched only in a story without a spoiler limit for this audience: which chapter
+# reveals an alias isn't stored, and a late secret name would be confirmed by the lookup.
+_ALIAS_UNLIMITED = limit_sql("a.story_id", "1000000000")
 _WITHIN_LIMITS = limit_sql("c.story_id", "(SELECT chapter_index FROM quotes WHERE character_id = c.id AND speaker_seq = 0)")
 
 
@@ -207,7 +210,7 @@ async def story_figures(store: Store, story: StoredStory, last_chapter: int | No
 _BY_NAME_SQL = (
     f"SELECT c.id, c.name, c.lines, {_S_STORY_COLUMNS} FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
     " WHERE c.id IN (SELECT id FROM characters WHERE name_key = :key"
-    "  UNION SELECT character_id FROM aliases WHERE alias_key = :key)"
+    f"  UNION SELECT a.character_id FROM aliases AS a WHERE a.alias_key = :key AND {_ALIAS_UNLIMITED})"
     f" AND (:story IS NULL OR c.story_id = :story) AND {_VISIBLE} AND {_WITHIN_LIMITS}"
     " ORDER BY c.name_key = :key DESC, c.lines DESC, s.id LIMIT 26"
 )
@@ -257,7 +260,7 @@ async def name_choices(
         " hits (id, alias) AS (SELECT c.id, NULL FROM vs JOIN characters AS c ON c.story_id = vs.id"
         "   AND c.name_key >= :key AND c.name_key < :end"
         "  UNION ALL SELECT a.character_id, a.alias FROM vs JOIN aliases AS a ON a.story_id = vs.id"
-        "   AND a.alias_key >= :key AND a.alias_key < :end)"
+        f"   AND a.alias_key >= :key AND a.alias_key < :end AND {_ALIAS_UNLIMITED})"
         " SELECT c.id, c.name, min(hits.alias), vs.title, c.lines FROM hits"
         f" JOIN characters AS c ON c.id = hits.id JOIN vs ON vs.id = c.story_id WHERE c.lines > 0 AND {_WITHIN_LIMITS}"
         " GROUP BY c.id, c.name, vs.title, c.lines ORDER BY c.lines DESC, c.name_key, c.id LIMIT :limit",

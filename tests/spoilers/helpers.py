@@ -6,6 +6,7 @@ from bot.parsing.model import Chapter, Character, Quote, Scene, Story
 
 MARKERS = ("alpha", "beta", "gamma")  # chapter 1, 2, 3
 CAST = ("Quillon", "Marisol", "Tavish", "Oberon")  # speak in every chapter
+ALIASES = {"Quillon": ("the Masked Heir",)}
 LATECOMER = "Zephyrine"  # speaks (and is named) only in chapter 3
 TITLE = "Limit Tale"
 
@@ -26,7 +27,10 @@ def chaptered_story(lines: int = 8) -> Story:
         chapters.append(Chapter(number=c + 1, title=f"The {marker.title()} Night", scenes=(Scene(None, tuple(paragraphs)),)))
     return Story(
         title=TITLE, summary="Lanterns in the dark.", chapters=tuple(chapters), quotes=tuple(quotes),
-        characters=tuple(Character(name, mentions=10) for name in (*CAST, LATECOMER)),
+        # An alias can be a spoiler (a secret name revealed late): the card hides them under a limit.
+        characters=tuple(
+            Character(name, ALIASES.get(name, ()), mentions=10) for name in (*CAST, LATECOMER)
+        ),
     )
 
 

@@ -127,6 +127,11 @@ async def test_every_command_stops_at_the_server_limit(storybot) -> None:
     _no_leak(card)
     fields = {f["name"]: f["value"] for f in card.embeds[0]["fields"]}
     assert (fields["Lines spoken"], fields["Chapters"]) == ("2", "1")
+    assert "Also called" not in fields and "Masked Heir" not in card.text()  # aliases: no chapter known
+    assert await storybot.autocomplete("character", "name", {"name": "the mask"}) == []
+    assert await _text(await storybot.run("character", {"name": "the Masked Heir"})) == (
+        "No character called “the Masked Heir” was found."
+    )
     assert card.attachments[0]["description"].startswith("Chart: Quillon's lines per scene: 2 lines")  # one chapter shown: by scene
     assert await _text(await storybot.run("character", {"name": LATECOMER})) == (
         f"No character called “{LATECOMER}” was found."

@@ -7,10 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from bot.errors import ChapterNotFound, NothingMatches
+from bot.errors import ChapterNotFound, CharacterNotFound, NothingMatches
 from bot.store import Store, reading, spoilers
 from bot.store import trivia as trivia_repo
 from bot.store.audience import Audience
+from bot.store.characters import find_character, name_choices
 from bot.store.library import limited_details, story_details
 from bot.store.quotes import QuoteFilters, pick_excerpt, pick_quote
 from bot.store.search import new_search, search_page
@@ -168,3 +169,17 @@ def test_limits_key_is_stable_and_names_the_default() -> None:
     limits = ChapterLimits(((12, 3), (4, 0)), 0)
     assert limits.key() == '{"*":0,"12":3,"4":0}'
     assert replace(limits, default=None).key() == '{"12":3,"4":0}'
+
+
+async def test_aliases_are_not_matched_under_a_limit(store: Store) -> None:
+    """Which chapter reveals an alias isn't stored: under a limit, a lookup or autocomplete by alias
+    finds nothing (it would confirm a late secret name); without one it finds the character."""
+    story_id = await _story(store)
+    open_audience = Audience(GUILD)
+    assert (await find_character(store, open_audience, "the masked heir")).name == "Quillon"
+    assert [c.name for c in await name_choices(store, open_audience, "the mask")] == ["Quillon"]
+    limited = await _limited(store, story_id)
+    with pytest.raises(CharacterNotFound):
+        await find_character(store, limited, "the masked heir")
+    assert await name_choices(store, limited, "the mask") == []
+    assert (await find_character(store, limited, "Quillon")).name == "Quillon"
