@@ -3,10 +3,10 @@ every line matching the same filters has been shown (state in quote_cycles, so i
 
 A cycle is a seeded permutation of positions 0..size-1 (`permute`, a small Feistel network) walked
 by a cursor, over a domain: an index whose positions map to lines with one seek (the scope's dense
-quote line, one story's quotes, one character's or every same-named character's lines, or a word
-filter's full-text matches ranked by rowid, or
-the matches a character of the filter's name said, for a word with few matches; see migration 0005). Its state is a handful of
-integers whatever the number of lines, so the first pick of a filter costs what later ones do.
+quote line, one story's quotes, one character's or every same-named character's lines, a word
+filter's full-text matches ranked by rowid, or those a character of the filter's name said, for a
+word with few matches; see migration 0005). Its state is a handful of integers whatever the number
+of lines, so the first pick of a filter costs what later ones do.
 Lines the domain holds that miss a filter or the audience's gates (server scope, age rating) are
 passed over. Each cycle is walked twice: first taking lines with a confident speaker, then the rest.
 
