@@ -446,10 +446,10 @@ def _batch_sql(domain: str, positions: int, story: bool, named: bool, words: boo
     elif domain in (MATCHES, SAID):
         # Every match up to the furthest rank, numbered (cheaper than stepping when the ranks are dense).
         pos = "pos (x) AS (VALUES " + ", ".join(f"(:x{i})" for i in range(abs(positions))) + ")"
-        found = (_said_sql(limited) if domain == SAID else "SELECT rowid AS id FROM quotes_fts"
-                 " WHERE quotes_fts MATCH :fts AND rowid BETWEEN :low AND :high")
+        found = (_said_sql(limited) + " ORDER BY quotes_fts.rowid" if domain == SAID else "SELECT rowid AS id"
+                 " FROM quotes_fts WHERE quotes_fts MATCH :fts AND rowid BETWEEN :low AND :high ORDER BY rowid")
         ctes = ("m (id, rank) AS MATERIALIZED (SELECT id, row_number() OVER (ORDER BY id) - 1 FROM"
-                f" ({found} ORDER BY id LIMIT :reach) AS found)")
+                f" ({found} LIMIT :reach) AS found)")
         at = "SELECT rank, id FROM m WHERE rank IN (SELECT x FROM pos)"  # IN: an index on the ranks
     else:
         pos = "pos (x) AS (VALUES " + ", ".join(f"(:x{i})" for i in range(positions)) + ")"
