@@ -3,9 +3,10 @@ every line matching the same filters has been shown (state in quote_cycles, so i
 
 A cycle is a seeded permutation of positions 0..size-1 (`permute`, a small Feistel network) walked
 by a cursor, over a domain: an index whose positions map to lines with one seek (the scope's dense
-quote line, one story's quotes, one character's or every same-named character's lines, or a word
-filter's full-text matches ranked by rowid; see migration 0005). Its state is a handful of
-integers whatever the number of lines, so the first pick of a filter costs what later ones do.
+quote line, one story's quotes, one character's or every same-named character's lines, a word
+filter's full-text matches ranked by rowid, or those a character of the filter's name said, for a
+word with few matches; see migration 0005). Its state is a handful of integers whatever the number
+of lines, so the first pick of a filter costs what later ones do.
 Lines the domain holds that miss a filter or the audience's gates (server scope, age rating) are
 passed over. Each cycle is walked twice: first taking lines with a confident speaker, then the rest.
 
@@ -190,6 +191,7 @@ class Excerpt:
 
 # Where a cycle's positions come from (the `domain` column; see migration 0005).
 LINE, STORY, SPEAKER, SPEAKERS, MATCHES = "line", "story", "speaker", "speakers", "matches"
+SAID = "said"  # a character filter across stories with words: the matches those characters said
 
 
 @dataclass(slots=True)
@@ -411,7 +413,24 @@ _DOMAINS: dict[str, tuple[str, str, str]] = {
         "(SELECT coalesce(sum(lines), 0) FROM cs)",
     ),
     MATCHES: ("", "", ":size"),  # the positions are ranks: see _ranks_sql
+    SAID: ("", "", ":size"),  # ranks among the matches that pass the filters and gates: see _said_sql
 }
+_SAID_MAX = 1536  # a character+words filter walks exactly its lines when the word has at most this many
+# matches: numbering them with the character check costs about 1.5 us a match (2.3 ms at most)
+
+
+def _said_sql(limited: bool) -> str:
+    """The full-text matches with rowid in [:low, :high] that a character with the filter's name
+    said, in a story the audience may see (within its spoiler limits), by rowid: the SAID domain.
+    One pass over the word's matches, each checked with index seeks."""
+    checks = [_VISIBLE_SQL, _SHOWN_SQL] if limited else [_VISIBLE_SQL]
+    return (
+        "SELECT quotes_fts.rowid AS id FROM quotes_fts JOIN quotes AS q ON q.id = quotes_fts.rowid"
+        " JOIN stories AS s ON s.id = q.story_id WHERE quotes_fts MATCH :fts"
+        " AND quotes_fts.rowid BETWEEN :low AND :high AND q.character_id IN (SELECT id FROM characters"
+        " WHERE name_key = :name UNION SELECT character_id FROM aliases WHERE alias_key = :name)"
+        f" AND {' AND '.join(checks)}"
+    )
 
 
 @functools.cache
@@ -424,12 +443,13 @@ def _batch_sql(domain: str, positions: int, story: bool, named: bool, words: boo
     ctes, at, size_now = _DOMAINS[domain]
     if domain == MATCHES and positions > 0:
         pos, ctes, at = "", _ranks_sql(positions), " UNION ALL ".join(f"SELECT * FROM k{i}" for i in range(positions))
-    elif domain == MATCHES:
+    elif domain in (MATCHES, SAID):
         # Every match up to the furthest rank, numbered (cheaper than stepping when the ranks are dense).
-        pos = "pos (x) AS (VALUES " + ", ".join(f"(:x{i})" for i in range(-positions)) + ")"
-        ctes = ("m (id, rank) AS MATERIALIZED (SELECT rowid, row_number() OVER (ORDER BY rowid) - 1 FROM"
-                " (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH :fts AND rowid BETWEEN :low AND :high"
-                " ORDER BY rowid LIMIT :reach) AS found)")
+        pos = "pos (x) AS (VALUES " + ", ".join(f"(:x{i})" for i in range(abs(positions))) + ")"
+        found = (_said_sql(limited) + " ORDER BY quotes_fts.rowid" if domain == SAID else "SELECT rowid AS id"
+                 " FROM quotes_fts WHERE quotes_fts MATCH :fts AND rowid BETWEEN :low AND :high ORDER BY rowid")
+        ctes = ("m (id, rank) AS MATERIALIZED (SELECT id, row_number() OVER (ORDER BY id) - 1 FROM"
+                f" ({found} LIMIT :reach) AS found)")
         at = "SELECT rank, id FROM m WHERE rank IN (SELECT x FROM pos)"  # IN: an index on the ranks
     else:
         pos = "pos (x) AS (VALUES " + ", ".join(f"(:x{i})" for i in range(positions)) + ")"
@@ -464,9 +484,9 @@ def _ranks_sql(positions: int) -> str:
 
 def _domain_checks(cycle: _Cycle) -> tuple[bool, bool, bool]:
     """Which filters the domain does not already enforce: (story, character name, words)."""
-    story = cycle.story_id is not None and cycle.domain in (LINE, MATCHES, SPEAKERS)
-    named = cycle.character is not None and cycle.domain not in (SPEAKER, SPEAKERS)
-    words = cycle.contains is not None and cycle.domain != MATCHES
+    story = cycle.story_id is not None and cycle.domain in (LINE, MATCHES, SPEAKERS, SAID)
+    named = cycle.character is not None and cycle.domain not in (SPEAKER, SPEAKERS, SAID)
+    words = cycle.contains is not None and cycle.domain not in (MATCHES, SAID)
     return story, named, words
 
 
@@ -510,6 +530,7 @@ class _Plan:
     low: int  # the rowids the filter's lines can have
     high: int
     matches: int | None  # full-text matches in [low, high], counted up to `cap`
+    said: int | None  # SPEAKERS with words, at most _SAID_MAX matches: the size of a SAID domain
 
 
 # The character a story+character filter names (canonical name first, then aliases).
@@ -520,7 +541,7 @@ _STORY_CHARACTER = (
 
 
 @functools.cache
-def _plan_sql(domain: str, words: bool, story: bool) -> str:
+def _plan_sql(domain: str, words: bool, story: bool, limited: bool) -> str:
     """The stored cycle (if any) and, for a new one, the domain's size, the character (SPEAKER),
     the range of rowids the filter's lines can have and how many full-text matches it holds."""
     size_sql = _DOMAINS[domain][2].replace(":low", _STORY_CHARACTER)
@@ -536,10 +557,16 @@ def _plan_sql(domain: str, words: bool, story: bool) -> str:
         f" AND rowid BETWEEN {low} AND {high} LIMIT :cap) AS m)" if words else "NULL"
     )
     character = _STORY_CHARACTER if domain == SPEAKER else "0"
+    said = "NULL"
+    if domain == SPEAKERS and words:
+        ctes += f", mc (n) AS MATERIALIZED (SELECT {matches})"
+        matches = "(SELECT n FROM mc)"
+        said_sql = _said_sql(limited).replace(":low", low).replace(":high", high)
+        said = f"CASE WHEN (SELECT n FROM mc) <= :said_max THEN (SELECT count(*) FROM ({said_sql}) AS said) END"
     return (
         (f"WITH {ctes} " if ctes else "")
         + f"SELECT coalesce({size_sql}, 0), coalesce({character}, 0), coalesce({low}, 0), coalesce({high}, 0),"
-        f" {matches}, c.id, c.story_id, c.character, c.contains, c.adult, c.seed, c.size, c.cut, c.cursor,"
+        f" {matches}, {said}, c.id, c.story_id, c.character, c.contains, c.adult, c.seed, c.size, c.cut, c.cursor,"
         " c.domain, c.low, c.high FROM (SELECT 1) AS one LEFT JOIN quote_cycles AS c ON c.scope = :scope AND c.filter_key = :key"
     )
 
@@ -553,12 +580,13 @@ async def _load(
     else:
         domain = STORY if filters.story_id is not None else LINE
     (row,) = await store.db.execute_fetchall(
-        _plan_sql(domain, filters.contains is not None, filters.story_id is not None),
+        _plan_sql(domain, filters.contains is not None, filters.story_id is not None, not audience.limits.unlimited),
         {"scope": audience.scope, "adult": int(audience.adult), "story": filters.story_id, "key": key,
          "name": (filters.character or "").casefold(), "fts": fts_query(filters.contains or ""),
-         "cap": _MATCHES_MAX + 1, "last": _last_chapter(audience, filters.story_id)},
+         "cap": _MATCHES_MAX + 1, "last": _last_chapter(audience, filters.story_id),
+         "limits": audience.limits.key(), "said_max": _SAID_MAX},
     )
-    return (None if row[5] is None else _Cycle(*row[5:])), _Plan(domain, *row[:5])
+    return (None if row[6] is None else _Cycle(*row[6:])), _Plan(domain, *row[:6])
 
 
 async def _start_cycle(
@@ -573,7 +601,13 @@ async def _start_cycle(
     if size == 0 or plan.matches == 0:
         return None
     steps = 0  # positions a pick is expected to examine, to size the first query
-    if plan.matches is not None:
+    if plan.said is not None:
+        # Few matches: walk exactly those the character said (and the audience may see), not
+        # every match or every line of the character, most of which the other filter rejects.
+        if plan.said == 0:
+            return None
+        domain, size, low, high = SAID, plan.said, plan.low, plan.high
+    elif plan.matches is not None:
         # Walk the matches themselves, passing over other stories' or speakers' lines, or walk the
         # domain above with a full-text probe per line: whichever is expected to cost less.
         lines = max(1, plan.high - plan.low + 1)  # ids are dense: about the lines in the range

@@ -341,3 +341,20 @@ async def test_a_batch_of_ranks_fits_in_one_statement(store: Store, positions: i
         params.update({f"x{i}": i, f"d{i}": 0})
     rows = await store.db.execute_fetchall(quotes._batch_sql("matches", positions, False, False, False), params)
     assert len(rows) == (positions if positions > 0 else 3)  # stepping answers every rank, NULL past the end
+
+
+async def test_a_character_with_words_across_stories_walks_exactly_the_lines_it_said(store: Store) -> None:
+    # Sasuke says the odd lines; the other guild's and the M-rated story's lines are not his here.
+    await add(store, dialogue_story("alpha", lines=40))
+    await add(store, dialogue_story("beta", lines=40), guild_id=GUILD_A)
+    await add(store, dialogue_story("gamma", lines=40), guild_id=GUILD_B)
+    await add(store, dialogue_story("delta", lines=40), rating="M")
+    filters = QuoteFilters(None, "Sasuke", "line")
+    cards = [await pick_quote(store, Audience(GUILD_A), filters) for _ in range(40)]
+    assert len({card.quote.id for card in cards}) == 40
+    assert {card.story.title for card in cards} == {"Story alpha", "Story beta"}
+    assert all(card.quote.speaker == "Sasuke" for card in cards)
+    # The cycle's positions are those 40 lines, not the 160 matches nor Sasuke's 80 lines.
+    await store.write_behind.flush()
+    rows = await store.db.execute_fetchall("SELECT domain, size FROM quote_cycles")
+    assert [tuple(row) for row in rows] == [(quotes.SAID, 40)]
