@@ -472,6 +472,7 @@ class _StreamRows:
         self.seq = 0
         self.word_count = 0
         self.quote_count = 0
+        self.speakers: dict[str, int] = {}  # quotations per speaker as parsed, in order of first quotation
         self.done = False
         self.spool = tempfile.TemporaryFile()
         chapter_count = max(stream.chapter_count, 1)
@@ -515,11 +516,14 @@ class _StreamRows:
             )
             self.word_count += chapter_words
             spooled = []
+            speakers = self.speakers
             for quote in quotes:
                 if quote.chapter != ci or not 0 <= quote.scene < len(chapter.scenes) or not (
                     0 <= quote.paragraph < len(chapter.scenes[quote.scene].paragraphs)
                 ):
                     raise ValueError(f"quote {self.quote_count + len(spooled)} points outside the story's paragraphs")
+                if quote.speaker:
+                    speakers[quote.speaker] = speakers.get(quote.speaker, 0) + 1
                 spooled.append((
                     scene_first[quote.scene] + quote.paragraph, quote.chapter, quote.scene, quote.paragraph,
                     quote.text, quote.kind, min(max(float(quote.confidence), 0.0), 1.0), quote.speaker,
@@ -559,20 +563,15 @@ class _StreamRows:
                 if alias_key and alias_key != key:
                     aliases[key].setdefault(alias_key, alias)
         speaker_keys: dict[str, str] = {}
-        for batch in self._spooled():
-            for quote in batch:
-                raw = quote[7]
-                if not raw:
-                    continue
-                key = speaker_keys.get(raw)
-                if key is None:
-                    name = roles.get(raw, raw)
-                    key = speaker_keys[raw] = _key(name)
-                    if key and key not in characters:
-                        characters[key] = [name, key, 0, None, 0]
-                        aliases[key] = {}
-                if key:
-                    characters[key][4] += 1
+        # In order of first quotation, as _build_rows meets the speakers the parser did not list.
+        for raw, lines in self.speakers.items():
+            name = roles.get(raw, raw)
+            key = speaker_keys[raw] = _key(name)
+            if key:
+                if key not in characters:
+                    characters[key] = [name, key, 0, None, 0]
+                    aliases[key] = {}
+                characters[key][4] += lines
         alias_rows = [(key, alias, alias_key) for key, found in aliases.items() for alias_key, alias in found.items()]
         return [tuple(c) for c in characters.values()], alias_rows, speaker_keys
 
@@ -610,6 +609,7 @@ async def _write_stream(
     """
     db = store.db
     rows = await asyncio.to_thread(_StreamRows, stream)
+    parsing: asyncio.Future | None = None
     try:
         async with store.atomic():
             existing = await _find_by_hash(store, 0, digest)
@@ -640,7 +640,10 @@ async def _write_stream(
                 assignments = ", ".join(f"{c.strip()} = ?" for c in columns.split(","))
                 await db.execute(f"UPDATE stories SET {assignments} WHERE id = ?", (*values, story_id))
             chapter_count = 0
-            while (batch := await asyncio.to_thread(rows.next_batch, STREAM_CHUNK_CHARS)) is not None:
+            # The next chapters are parsed while these are written (the database releases the GIL).
+            parsing = asyncio.ensure_future(asyncio.to_thread(rows.next_batch, STREAM_CHUNK_CHARS))
+            while (batch := await parsing) is not None:
+                parsing = asyncio.ensure_future(asyncio.to_thread(rows.next_batch, STREAM_CHUNK_CHARS))
                 first, chunk = batch
                 chapter_count += len(chunk.chapters)
                 await _insert_chapters(store, story_id, chunk)
@@ -670,6 +673,9 @@ async def _write_stream(
                 (0, rows.seq, rows.quote_count),
             )
     finally:
+        if parsing is not None and not parsing.done():
+            # A worker thread cannot be stopped: let it finish its batch before the stream is closed.
+            await asyncio.gather(parsing, return_exceptions=True)
         await asyncio.to_thread(rows.close)
     if progress is not None:
         progress(1.0)
