@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ctypes
 import logging
 import os
 import sys
@@ -259,25 +258,7 @@ def parse_processes_for(files: list[Path]) -> int:
     return min(os.cpu_count() or 1, 4) if total >= PROCESS_POOL_BYTES and len(files) > 1 else 0
 
 
-def fixed_mmap_threshold() -> None:
-    """Have glibc give big freed blocks back to the system at once (a fixed mmap threshold).
-
-    By default each free of a big block raises the threshold to its size (up to 32 MB), and blocks
-    below it then come from heaps that are seldom trimmed: a streamed ingest, whose parse frees the
-    file's bytes and then chapters a few MB at a time in worker threads, peaked 50 MB higher at
-    30 MB of input and 110 MB higher at 100 MB. Nothing happens where the C library is not glibc.
-    """
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return
-    m_mmap_threshold = -3  # malloc.h
-    mallopt(m_mmap_threshold, 128 * 1024)  # glibc's initial threshold, now kept
-
-
 async def ingest_command(settings: Settings, paths: list[Path]) -> int:
-    fixed_mmap_threshold()
     files = story_files(paths)
     bar = IngestProgress(sys.stderr, files)
     async with Store.open(settings.database, pool_size=settings.database_pool_size) as store:
