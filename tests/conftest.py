@@ -428,6 +428,19 @@ def postgres_url(postgres_server: str, postgres_template: str) -> Iterator[str]:
     _run_aside(_admin(postgres_server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
+@pytest.fixture
+def other_database(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str | Path]:
+    """A second fresh database on `database`'s engine (to compare two ways of writing the same rows)."""
+    if engine != "postgresql":
+        yield tmp_path / "other" / "storybot.db"
+        return
+    server, template = request.getfixturevalue("postgres_server"), request.getfixturevalue("postgres_template")
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    _run_aside(_admin(server, f"CREATE DATABASE {name} TEMPLATE {template}"))
+    yield postgres_cluster.database_url(server, name)
+    _run_aside(_admin(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
 @pytest.fixture(params=ENGINES)
 def engine(request: pytest.FixtureRequest) -> str:
     """"sqlite" or "postgresql": the store fixtures (and tests asking for this) run on both."""

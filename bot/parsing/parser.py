@@ -32,7 +32,9 @@ PARSER_VERSION = "2026-12-06.1"
 
 def content_hash(data: bytes) -> str:
     """The identity of a parsed story: its bytes, as read by this version of the parser."""
-    return hashlib.sha256(PARSER_VERSION.encode() + b"\0" + data).hexdigest()
+    digest = hashlib.sha256(PARSER_VERSION.encode() + b"\0")
+    digest.update(data)  # not concatenated: that would copy a big file's bytes
+    return digest.hexdigest()
 
 ParseProgress = Callable[[int, int], None]
 """Called as a parse advances with (bytes of the input done, bytes in all); the last call has both equal."""

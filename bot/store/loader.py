@@ -13,7 +13,10 @@ import contextlib
 import itertools
 import json
 import logging
+import marshal
 import multiprocessing
+import os
+import tempfile
 import threading
 import tomllib
 from collections import deque
@@ -25,14 +28,21 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.formats import SUPPORTED_EXTENSIONS, Metadata, UploadRejected, read_upload
+from bot.formats import (
+    SUPPORTED_EXTENSIONS,
+    Metadata,
+    UploadRejected,
+    UploadStream,
+    read_upload,
+    stream_upload,
+)
 from bot.formats.manuscript import short_rating
 from bot.parsing import content_hash
 from bot.parsing.model import NotAStory, Story
 from bot.store.connection import Store
 
 if TYPE_CHECKING:
-    from bot.parsing.parser import ParseProgress
+    from bot.parsing.parser import ParseProgress, StoryStream
 
 log = logging.getLogger(__name__)
 
@@ -356,6 +366,15 @@ async def _insert_children(store: Store, story_id: int, rows: _Rows, progress: S
 
 async def _insert_structure(store: Store, story_id: int, rows: _Rows) -> dict[str, int]:
     """Chapters, scenes, notes, characters and aliases; returns the character ids by name key."""
+    await _insert_chapters(store, story_id, rows)
+    await store.db.executemany(
+        "INSERT INTO notes (story_id, seq, chapter_index, position, kind, text) VALUES (?, ?, ?, ?, ?, ?)",
+        [(story_id, *r) for r in rows.notes],
+    )
+    return await _insert_characters(store, story_id, rows.characters, rows.aliases)
+
+
+async def _insert_chapters(store: Store, story_id: int, rows: _Rows) -> None:
     db = store.db
     await db.executemany(
         "INSERT INTO chapters (story_id, chapter_index, number, title, first_paragraph, paragraph_count,"
@@ -367,19 +386,22 @@ async def _insert_structure(store: Store, story_id: int, rows: _Rows) -> dict[st
         " VALUES (?, ?, ?, ?, ?, ?)",
         [(story_id, *r) for r in rows.scenes],
     )
-    await db.executemany(
-        "INSERT INTO notes (story_id, seq, chapter_index, position, kind, text) VALUES (?, ?, ?, ?, ?, ?)",
-        [(story_id, *r) for r in rows.notes],
-    )
+
+
+async def _insert_characters(
+    store: Store, story_id: int, characters: Sequence[tuple], aliases: Sequence[tuple[str, str, str]]
+) -> dict[str, int]:
+    """Characters and their aliases (_Rows' shapes); returns the character ids by name key."""
+    db = store.db
     await db.executemany(
         "INSERT INTO characters (story_id, name, name_key, mentions, gender, lines) VALUES (?, ?, ?, ?, ?, ?)",
-        [(story_id, *r) for r in rows.characters],
+        [(story_id, *r) for r in characters],
     )
     async with db.execute("SELECT name_key, id FROM characters WHERE story_id = ?", (story_id,)) as cur:
         character_ids = {row[0]: row[1] for row in await cur.fetchall()}
     await db.executemany(
         "INSERT INTO aliases (character_id, story_id, alias, alias_key) VALUES (?, ?, ?, ?)",
-        [(character_ids[key], story_id, alias, alias_key) for key, alias, alias_key in rows.aliases],
+        [(character_ids[key], story_id, alias, alias_key) for key, alias, alias_key in aliases],
     )
     return character_ids
 
@@ -390,6 +412,18 @@ async def _insert_text(
 ) -> None:
     """Paragraphs with seq in [first, end) (`paragraphs`) and `quotes` (all inside that range), each
     with its full-text rows in the same transaction, so the external-content indexes always match."""
+    await _insert_paragraphs(store, story_id, paragraphs, first, end)
+    await _insert_quotes(store, story_id, quotes, character_ids)
+    if store.dialect == "sqlite":
+        await store.db.execute(
+            "INSERT INTO quotes_fts (rowid, text) SELECT id, text FROM quotes"
+            " WHERE story_id = ? AND paragraph_seq >= ? AND paragraph_seq < ?",
+            (story_id, first, end),
+        )
+
+
+async def _insert_paragraphs(store: Store, story_id: int, paragraphs: Sequence[tuple], first: int, end: int) -> None:
+    """Paragraphs with seq in [first, end), with their full-text rows."""
     db = store.db
     await db.executemany(
         "INSERT INTO paragraphs (story_id, seq, chapter_index, scene_index, paragraph_index, text)"
@@ -398,25 +432,254 @@ async def _insert_text(
     )
     # Indexed in bulk here rather than by a per-row trigger (see 0001_core.sql). PostgreSQL
     # indexes each row's generated tsvector column by itself.
-    sqlite = store.dialect == "sqlite"
-    if sqlite:
+    if store.dialect == "sqlite":
         await db.execute(
             "INSERT INTO paragraphs_fts (rowid, text) SELECT id, text FROM paragraphs"
             " WHERE story_id = ? AND seq >= ? AND seq < ?",
             (story_id, first, end),
         )
-    await db.executemany(
+
+
+async def _insert_quotes(store: Store, story_id: int, quotes: Sequence[tuple], character_ids: dict[str, int]) -> None:
+    """Quotation rows (_Rows.quotes' shape); their full-text rows are the caller's."""
+    await store.db.executemany(
         "INSERT INTO quotes (story_id, seq, paragraph_seq, chapter_index, scene_index, paragraph_index, text,"
         " kind, confidence, character_id, speaker_seq, start_offset, end_offset, rule)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(story_id, *r[:8], character_ids.get(r[8]) if r[8] else None, *r[9:]) for r in quotes],
     )
-    if sqlite:
-        await db.execute(
-            "INSERT INTO quotes_fts (rowid, text) SELECT id, text FROM quotes"
-            " WHERE story_id = ? AND paragraph_seq >= ? AND paragraph_seq < ?",
-            (story_id, first, end),
-        )
+
+
+# ---------------------------------------------------------------- writing a story as it is parsed
+
+# Paragraph text gathered in the worker thread before it is written (one executemany and one
+# full-text step): about a chapter or a few, so memory holds that much of the rows, not the story.
+STREAM_CHUNK_CHARS = 200_000
+# Quotation rows per executemany once the speakers are final.
+STREAM_QUOTE_BATCH = 20_000
+
+
+class _StreamRows:
+    """A StoryStream flattened as _build_rows flattens a Story, a batch of chapters at a time (each
+    call of next_batch() runs in a worker thread). Quotations wait in a temporary file until the
+    stream is exhausted, when the speakers are final (`roles`); then quote_rows() reads them back.
+    """
+
+    def __init__(self, stream: StoryStream) -> None:
+        self.stream = stream
+        self.chapters = stream.chapters()
+        self.chapter_index = 0
+        self.seq = 0
+        self.word_count = 0
+        self.quote_count = 0
+        self.speakers: dict[str, int] = {}  # quotations per speaker as parsed, in order of first quotation
+        self.done = False
+        self.spool = tempfile.TemporaryFile()
+        chapter_count = max(stream.chapter_count, 1)
+        self.notes: list[tuple] = []
+        for ni, note in enumerate(stream.notes):
+            if not 0 <= note.chapter < chapter_count:
+                raise ValueError(f"note {ni} points to chapter {note.chapter}, which the story does not have")
+            self.notes.append((ni, note.chapter, note.position, note.kind, note.text))
+
+    def close(self) -> None:
+        self.spool.close()
+        self.chapters.close()
+
+    def next_batch(self, chunk_chars: int) -> tuple[int, _Rows] | None:
+        """(first seq, rows of the next chapters holding about `chunk_chars` of text), or None at the end."""
+        if self.done:
+            return None
+        rows = _Rows()
+        first = self.seq
+        size = 0
+        while size < chunk_chars:
+            item = next(self.chapters, None)
+            if item is None:
+                self.done = True
+                break
+            chapter, quotes = item
+            ci = self.chapter_index
+            self.chapter_index += 1
+            chapter_first = self.seq
+            scene_first: list[int] = []
+            for si, scene in enumerate(chapter.scenes):
+                scene_first.append(self.seq)
+                rows.scenes.append((ci, si, scene.heading, self.seq, len(scene.paragraphs)))
+                for pi, text in enumerate(scene.paragraphs):
+                    rows.paragraphs.append((self.seq, ci, si, pi, text))
+                    self.seq += 1
+                    size += len(text)
+            chapter_words = _word_count(chapter.paragraphs)
+            rows.chapters.append(
+                (ci, chapter.number, chapter.title, chapter_first, self.seq - chapter_first, chapter_words)
+            )
+            self.word_count += chapter_words
+            spooled = []
+            speakers = self.speakers
+            for quote in quotes:
+                if quote.chapter != ci or not 0 <= quote.scene < len(chapter.scenes) or not (
+                    0 <= quote.paragraph < len(chapter.scenes[quote.scene].paragraphs)
+                ):
+                    raise ValueError(f"quote {self.quote_count + len(spooled)} points outside the story's paragraphs")
+                if quote.speaker:
+                    speakers[quote.speaker] = speakers.get(quote.speaker, 0) + 1
+                spooled.append((
+                    scene_first[quote.scene] + quote.paragraph, quote.chapter, quote.scene, quote.paragraph,
+                    quote.text, quote.kind, min(max(float(quote.confidence), 0.0), 1.0), quote.speaker,
+                    quote.start, quote.end, quote.rule,
+                ))
+            self.quote_count += len(spooled)
+            marshal.dump(spooled, self.spool)
+        if not rows.paragraphs and not rows.chapters:
+            return None
+        return first, rows
+
+    def _spooled(self) -> Iterable[list[tuple]]:
+        self.spool.seek(0)
+        while True:
+            try:
+                yield marshal.load(self.spool)
+            except EOFError:
+                return
+
+    def characters(self) -> tuple[list[tuple], list[tuple[str, str, str]], dict[str, str]]:
+        """Once the stream is exhausted: the characters and aliases rows (as _build_rows makes them)
+        and the name key of every speaker as the quotations name them."""
+        roles = self.stream.roles
+        characters: dict[str, list] = {}
+        aliases: dict[str, dict[str, str]] = {}
+        for character in self.stream.characters:
+            key = _key(character.name)
+            if not key:
+                continue
+            if key in characters:
+                characters[key][2] += character.mentions
+            else:
+                characters[key] = [character.name, key, character.mentions, character.gender, 0]
+                aliases[key] = {}
+            for alias in character.aliases:
+                alias_key = _key(alias)
+                if alias_key and alias_key != key:
+                    aliases[key].setdefault(alias_key, alias)
+        speaker_keys: dict[str, str] = {}
+        # In order of first quotation, as _build_rows meets the speakers the parser did not list.
+        for raw, lines in self.speakers.items():
+            name = roles.get(raw, raw)
+            key = speaker_keys[raw] = _key(name)
+            if key:
+                if key not in characters:
+                    characters[key] = [name, key, 0, None, 0]
+                    aliases[key] = {}
+                characters[key][4] += lines
+        alias_rows = [(key, alias, alias_key) for key, found in aliases.items() for alias_key, alias in found.items()]
+        return [tuple(c) for c in characters.values()], alias_rows, speaker_keys
+
+    def quote_rows(self, speaker_keys: dict[str, str], batch_size: int) -> Iterable[list[tuple]]:
+        """The quotes rows of _build_rows (speaker name key in slot 8), `batch_size` at a time."""
+        speaker_seq: dict[str, int] = {}
+        qi = 0
+        out: list[tuple] = []
+        for batch in self._spooled():
+            for paragraph_seq, ci, si, pi, text, kind, confidence, raw, start, end, rule in batch:
+                speaker = speaker_keys.get(raw) if raw else None
+                if speaker:
+                    nth = speaker_seq.get(speaker, 0)
+                    speaker_seq[speaker] = nth + 1
+                else:
+                    speaker, nth = None, None
+                out.append((qi, paragraph_seq, ci, si, pi, text, kind, confidence, speaker, nth, start, end, rule))
+                qi += 1
+            if len(out) >= batch_size:
+                yield out
+                out = []
+        if out:
+            yield out
+
+
+async def _write_stream(
+    store: Store, stream: StoryStream, meta: StoryMetadata, digest: str, progress: StoreProgress | None = None,
+) -> tuple[int, str]:
+    """_write for a bundled story being parsed: each batch of chapters is parsed (in a worker
+    thread) and written as it comes, the characters and quotations once the parse is done, all in
+    one transaction, so memory holds a few chapters' rows rather than the whole story's.
+
+    Stores the rows _write stores for the same story. The parse's own progress covers the file;
+    `progress(1.0)` once everything is written.
+    """
+    db = store.db
+    rows = await asyncio.to_thread(_StreamRows, stream)
+    parsing: asyncio.Future | None = None
+    try:
+        async with store.atomic():
+            existing = await _find_by_hash(store, 0, digest)
+            if existing is not None:
+                return existing["id"], await _sync_metadata(store, existing, meta, None)
+            replaced_id = None
+            if meta.source is not None:
+                async with db.execute(
+                    "SELECT id FROM stories WHERE guild_id IS NULL AND source = ?", (meta.source,)
+                ) as cur:
+                    found = await cur.fetchone()
+                if found is not None:
+                    replaced_id = found["id"]
+                    await _unlink(store, replaced_id)
+            async with db.execute("SELECT paragraphs, quotes FROM scope_totals WHERE scope = ?", (0,)) as cur:
+                totals = await cur.fetchone()
+            paragraph_base, quote_base = (totals[0], totals[1]) if totals else (0, 0)
+            # The counts are known at the end: written then, in the same transaction.
+            values = _story_values(meta, digest, stream.summary, _Rows(), paragraph_base, quote_base, None)
+            columns = _STORY_WRITE_COLUMNS
+            if replaced_id is None:
+                async with db.execute(
+                    f"INSERT INTO stories (guild_id, {columns}) VALUES (?{', ?' * len(values)})", (None, *values),
+                ) as cur:
+                    story_id = cur.lastrowid
+            else:
+                story_id = replaced_id
+                assignments = ", ".join(f"{c.strip()} = ?" for c in columns.split(","))
+                await db.execute(f"UPDATE stories SET {assignments} WHERE id = ?", (*values, story_id))
+            chapter_count = 0
+            # The next chapters are parsed while these are written (the database releases the GIL).
+            parsing = asyncio.ensure_future(asyncio.to_thread(rows.next_batch, STREAM_CHUNK_CHARS))
+            while (batch := await parsing) is not None:
+                parsing = asyncio.ensure_future(asyncio.to_thread(rows.next_batch, STREAM_CHUNK_CHARS))
+                first, chunk = batch
+                chapter_count += len(chunk.chapters)
+                await _insert_chapters(store, story_id, chunk)
+                await _insert_paragraphs(store, story_id, chunk.paragraphs, first, first + len(chunk.paragraphs))
+            await db.executemany(
+                "INSERT INTO notes (story_id, seq, chapter_index, position, kind, text) VALUES (?, ?, ?, ?, ?, ?)",
+                [(story_id, *r) for r in rows.notes],
+            )
+            characters, aliases, speaker_keys = await asyncio.to_thread(rows.characters)
+            character_ids = await _insert_characters(store, story_id, characters, aliases)
+            quotes = rows.quote_rows(speaker_keys, STREAM_QUOTE_BATCH)
+            while (quote_batch := await asyncio.to_thread(next, quotes, None)) is not None:
+                await _insert_quotes(store, story_id, quote_batch, character_ids)
+            if store.dialect == "sqlite" and rows.quote_count:
+                await db.execute(
+                    "INSERT INTO quotes_fts (rowid, text) SELECT id, text FROM quotes WHERE story_id = ?", (story_id,)
+                )
+            await db.execute(
+                "UPDATE stories SET word_count = ?, chapter_count = ?, paragraph_count = ?, quote_count = ?"
+                " WHERE id = ?",
+                (rows.word_count, chapter_count, rows.seq, rows.quote_count, story_id),
+            )
+            await db.execute(
+                "INSERT INTO scope_totals (scope, paragraphs, quotes) VALUES (?, ?, ?) ON CONFLICT (scope)"
+                " DO UPDATE SET paragraphs = scope_totals.paragraphs + excluded.paragraphs,"
+                " quotes = scope_totals.quotes + excluded.quotes",
+                (0, rows.seq, rows.quote_count),
+            )
+    finally:
+        if parsing is not None and not parsing.done():
+            # A worker thread cannot be stopped: let it finish its batch before the stream is closed.
+            await asyncio.gather(parsing, return_exceptions=True)
+        await asyncio.to_thread(rows.close)
+    if progress is not None:
+        progress(1.0)
+    return story_id, ("added" if replaced_id is None else "replaced")
 
 
 async def _unlink(store: Store, story_id: int) -> int:
@@ -683,9 +946,14 @@ def toml_metadata(found: dict[str, str | tuple[str, ...]]) -> Metadata:
     )
 
 
-def _read_file(path: Path) -> tuple[bytes, str, dict[str, str]]:
+def _read_file(path: Path) -> tuple[bytearray, str, dict[str, str]]:
+    """The file's bytes (a bytearray, which a streamed parse empties once decoded), hash and .toml."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            data = bytearray(os.fstat(file.fileno()).st_size)
+            del data[file.readinto(data):]
+            if rest := file.read():
+                data += rest  # grew while read
     except FileNotFoundError as exc:
         raise BadStoryFile(f"{path}: no such file or folder") from exc
     except IsADirectoryError as exc:
@@ -727,11 +995,20 @@ class _Parsed:
     digest: str
     meta: StoryMetadata
     summary: str | None
-    rows: _Rows
+    rows: _Rows | None  # flattened by a worker process, or
+    stream: StoryStream | None = None  # being parsed here, written as it is (_write_stream)
 
 
 _Built = tuple[str | None, str | None, Metadata, _Rows]
 """What a worker sends back: the story's title, its summary, the file's own metadata, the rows."""
+
+
+def _open_stream(data: bytearray, filename: str, progress: ParseProgress | None = None) -> UploadStream:
+    """Read (any format) and start parsing in a worker thread: the first pass of the parse done,
+    the file's bytes released (a converted format's too), attribution left to _write_stream."""
+    upload = stream_upload(filename, data, max_bytes=None, any_extension=True, progress=progress)
+    data.clear()
+    return upload
 
 
 def _parse_and_build(data: bytes, filename: str, progress: ParseProgress | None = None) -> _Built:
@@ -812,6 +1089,10 @@ class _Watch:
     def parsed(self, done: int, total: int) -> None:
         self.report(self.path, int(self.size * PARSE_SHARE * done / max(total, 1)), self.size)
 
+    def streamed(self, done: int, total: int) -> None:
+        """A streamed parse's progress: it runs while the story is written, so it counts for the file."""
+        self.report(self.path, int(self.size * done / max(total, 1)), self.size)
+
     def stored(self, share: float) -> None:
         self.report(self.path, int(self.size * (PARSE_SHARE + (1 - PARSE_SHARE) * share)), self.size)
 
@@ -860,24 +1141,44 @@ async def _prepare(
             async with store.atomic():
                 status = await _sync_metadata(store, existing, meta, None)
             return FileOutcome(path, status, existing["id"], meta.title, size=len(data))
+        size = len(data)
+        if executor is None:
+            # Parsed here a chapter at a time as _commit writes it: never the whole story's rows.
+            progress = None
+            if watch is not None:
+                watch.size = size
+                watch.relay.listeners[watch.token] = watch.streamed
+                progress = watch.relay.from_thread(watch.token)
+            upload = await asyncio.to_thread(_open_stream, data, path.name, progress)
+            title = upload.metadata.title or upload.story.title
+            meta = _metadata(path, found, title, upload.metadata)
+            return _Parsed(path, size, digest, meta, upload.story.summary, None, upload.story)
         if watch is not None:
             title, summary, inside, rows = await watch.parse(executor, data)
         else:
             loop = asyncio.get_running_loop()
             title, summary, inside, rows = await loop.run_in_executor(executor, _parse_and_build, data, path.name)
-        return _Parsed(path, len(data), digest, _metadata(path, found, title, inside), summary, rows)
+        return _Parsed(path, size, digest, _metadata(path, found, title, inside), summary, rows)
     except Exception as exc:
+        if watch is not None:
+            watch.relay.listeners.pop(watch.token, None)
         return _failure(path, exc)
 
 
 async def _commit(store: Store, parsed: _Parsed, watch: _Watch | None = None) -> FileOutcome:
     try:
-        story_id, status = await _write(
-            store, parsed.summary, parsed.rows, parsed.meta, parsed.digest, None, None,
-            watch.stored if watch is not None else None,
-        )
+        stored = watch.stored if watch is not None else None
+        if parsed.stream is not None:
+            story_id, status = await _write_stream(store, parsed.stream, parsed.meta, parsed.digest, stored)
+        else:
+            story_id, status = await _write(
+                store, parsed.summary, parsed.rows, parsed.meta, parsed.digest, None, None, stored
+            )
     except Exception as exc:
         return _failure(parsed.path, exc)
+    finally:
+        if watch is not None:
+            watch.relay.listeners.pop(watch.token, None)
     return FileOutcome(parsed.path, status, story_id, parsed.meta.title, size=parsed.size)
 
 

@@ -151,6 +151,10 @@ async def test_file_progress_moves_within_each_file_and_stores_the_same_rows(
     for name, size in sizes.items():
         assert seen[name] == sorted(seen[name]) and seen[name][-1] == size, name
     biggest, size = max(sizes.items(), key=lambda item: item[1])
+    if processes == 0:
+        # Parsed as it is written (_write_stream): the parse's own progress covers the file.
+        assert len({d for d in seen[biggest] if 0 < d < size}) >= 3, seen[biggest]
+        return
     parsing = [d for d in seen[biggest] if 0 < d < size * loader.PARSE_SHARE]
     writing = [d for d in seen[biggest] if size * loader.PARSE_SHARE < d < size]
     assert parsing and writing, seen[biggest]
