@@ -152,6 +152,27 @@ def _word_count(paragraphs: Sequence[str]) -> int:
     return sum(len(paragraph.split()) for paragraph in paragraphs)
 
 
+def _merged_characters(listed) -> tuple[dict[str, list], dict[str, dict[str, str]]]:
+    """The parser's characters by name key (duplicates merged, mentions added) as
+    [name, key, mentions, gender, lines] rows, and each one's aliases by alias key."""
+    characters: dict[str, list] = {}
+    aliases: dict[str, dict[str, str]] = {}
+    for character in listed:
+        key = _key(character.name)
+        if not key:
+            continue
+        if key in characters:
+            characters[key][2] += character.mentions
+        else:
+            characters[key] = [character.name, key, character.mentions, character.gender, 0]
+            aliases[key] = {}
+        for alias in character.aliases:
+            alias_key = _key(alias)
+            if alias_key and alias_key != key:
+                aliases[key].setdefault(alias_key, alias)
+    return characters, aliases
+
+
 def _build_rows(story: Story) -> _Rows:
     """Flatten a Story into insert rows (pure CPU work: run it in a worker thread)."""
     rows = _Rows()
@@ -175,21 +196,7 @@ def _build_rows(story: Story) -> _Rows:
 
     # Characters by canonical name; duplicates merge, and a speaker the parser did not list
     # still gets a row so every attributed quote links to a character.
-    characters: dict[str, list] = {}
-    aliases: dict[str, dict[str, str]] = {}
-    for character in story.characters:
-        key = _key(character.name)
-        if not key:
-            continue
-        if key in characters:
-            characters[key][2] += character.mentions
-        else:
-            characters[key] = [character.name, key, character.mentions, character.gender, 0]
-            aliases[key] = {}
-        for alias in character.aliases:
-            alias_key = _key(alias)
-            if alias_key and alias_key != key:
-                aliases[key].setdefault(alias_key, alias)
+    characters, aliases = _merged_characters(story.characters)
     speaker_seq: dict[str, int] = {}
     speaker_keys: dict[str, str] = {}  # a novel has thousands of quotes by a few dozen speakers
     for qi, quote in enumerate(story.quotes):
@@ -547,21 +554,7 @@ class _StreamRows:
         """Once the stream is exhausted: the characters and aliases rows (as _build_rows makes them)
         and the name key of every speaker as the quotations name them."""
         roles = self.stream.roles
-        characters: dict[str, list] = {}
-        aliases: dict[str, dict[str, str]] = {}
-        for character in self.stream.characters:
-            key = _key(character.name)
-            if not key:
-                continue
-            if key in characters:
-                characters[key][2] += character.mentions
-            else:
-                characters[key] = [character.name, key, character.mentions, character.gender, 0]
-                aliases[key] = {}
-            for alias in character.aliases:
-                alias_key = _key(alias)
-                if alias_key and alias_key != key:
-                    aliases[key].setdefault(alias_key, alias)
+        characters, aliases = _merged_characters(self.stream.characters)
         speaker_keys: dict[str, str] = {}
         # In order of first quotation, as _build_rows meets the speakers the parser did not list.
         for raw, lines in self.speakers.items():
