@@ -321,15 +321,7 @@ async def _write(
         existing = await _find_by_hash(store, scope, digest)
         if existing is not None:
             return existing["id"], await _sync_metadata(store, existing, meta, guild_id)
-        replaced_id = None
-        if guild_id is None and meta.source is not None:
-            async with db.execute(
-                "SELECT id FROM stories WHERE guild_id IS NULL AND source = ?", (meta.source,)
-            ) as cur:
-                found = await cur.fetchone()
-            if found is not None:
-                replaced_id = found["id"]
-                await _unlink(store, replaced_id)
+        replaced_id = await _unlink_bundled(store, meta.source) if guild_id is None else None
         async with db.execute("SELECT paragraphs, quotes FROM scope_totals WHERE scope = ?", (scope,)) as cur:
             totals = await cur.fetchone()
         paragraph_base, quote_base = (totals[0], totals[1]) if totals else (0, 0)
@@ -608,15 +600,7 @@ async def _write_stream(
             existing = await _find_by_hash(store, 0, digest)
             if existing is not None:
                 return existing["id"], await _sync_metadata(store, existing, meta, None)
-            replaced_id = None
-            if meta.source is not None:
-                async with db.execute(
-                    "SELECT id FROM stories WHERE guild_id IS NULL AND source = ?", (meta.source,)
-                ) as cur:
-                    found = await cur.fetchone()
-                if found is not None:
-                    replaced_id = found["id"]
-                    await _unlink(store, replaced_id)
+            replaced_id = await _unlink_bundled(store, meta.source)
             async with db.execute("SELECT paragraphs, quotes FROM scope_totals WHERE scope = ?", (0,)) as cur:
                 totals = await cur.fetchone()
             paragraph_base, quote_base = (totals[0], totals[1]) if totals else (0, 0)
@@ -673,6 +657,19 @@ async def _write_stream(
     if progress is not None:
         progress(1.0)
     return story_id, ("added" if replaced_id is None else "replaced")
+
+
+async def _unlink_bundled(store: Store, source: str | None) -> int | None:
+    """Inside a write: the bundled story loaded from the same file `source` (an older version),
+    unlinked so the new one replaces it; its id, or None."""
+    if source is None:
+        return None
+    async with store.db.execute("SELECT id FROM stories WHERE guild_id IS NULL AND source = ?", (source,)) as cur:
+        found = await cur.fetchone()
+    if found is None:
+        return None
+    await _unlink(store, found["id"])
+    return found["id"]
 
 
 async def _unlink(store: Store, story_id: int) -> int:
