@@ -33,7 +33,7 @@ from bot.errors import CharacterNotFound, NothingMatches, PastSpoilerLimit
 from bot.store import stories
 from bot.store.audience import RATING_SQL, Audience
 from bot.store.connection import Statement, Store
-from bot.store.fts import fts_query
+from bot.store.fts import said_query
 from bot.store.records import StoredParagraph, StoredQuote, StoredStory
 from bot.store.spoilers import limit_sql
 
@@ -497,7 +497,7 @@ async def _batch_rows(
     story, named, words = _domain_checks(cycle)
     params: dict[str, object] = {
         "scope": audience.scope, "adult": int(audience.adult), "story": cycle.story_id,
-        "name": (cycle.character or "").casefold(), "fts": fts_query(cycle.contains or ""),
+        "name": (cycle.character or "").casefold(), "fts": said_query(cycle.contains, cycle.character),
         "low": cycle.low, "high": cycle.high, "size": cycle.size,
         "limits": audience.limits.key(), "last": _last_chapter(audience, cycle.story_id),
     }
@@ -582,7 +582,7 @@ async def _load(
     (row,) = await store.db.execute_fetchall(
         _plan_sql(domain, filters.contains is not None, filters.story_id is not None, not audience.limits.unlimited),
         {"scope": audience.scope, "adult": int(audience.adult), "story": filters.story_id, "key": key,
-         "name": (filters.character or "").casefold(), "fts": fts_query(filters.contains or ""),
+         "name": (filters.character or "").casefold(), "fts": said_query(filters.contains, filters.character),
          "cap": _MATCHES_MAX + 1, "last": _last_chapter(audience, filters.story_id),
          "limits": audience.limits.key(), "said_max": _SAID_MAX},
     )
