@@ -53,6 +53,7 @@ _MATCHES_MAX = 131_072  # a word filter walks its matches only when at most this
 _PERMUTE_US, _RANK_US, _PROBE_US = 3.0, 0.03, 20.0
 _MATCH_US = 35.0  # ... finding one rank of a batch by stepping (a full-text cursor of its own)
 _WINDOW_US = 0.47  # ... and numbering one match instead (a window over the doclist)
+_SAID_RANK_US = 0.15  # stepping over one match of words said by a name (two doclists intersected)
 _MAX_STEPPED = 64  # ranks stepped to in one statement (each nests in the last: SQLite's depth limit is 1000)
 _FIRST_PASS_BUDGET = 256  # steps before giving up on finding a confident speaker in this pick
 _WALK_BUDGET = 4096  # steps per pick before asking the user to try again
@@ -497,7 +498,10 @@ async def _batch_rows(
     story, named, words = _domain_checks(cycle)
     params: dict[str, object] = {
         "scope": audience.scope, "adult": int(audience.adult), "story": cycle.story_id,
-        "name": (cycle.character or "").casefold(), "fts": said_query(cycle.contains, cycle.character),
+        "name": (cycle.character or "").casefold(),
+        # The matches a name said (the domain's ranks); a probe of a line of the domain needs the words only
+        # where the domain holds only lines of that name.
+        "fts": said_query(cycle.contains, None if cycle.domain in (SPEAKER, SPEAKERS) else cycle.character),
         "low": cycle.low, "high": cycle.high, "size": cycle.size,
         "limits": audience.limits.key(), "last": _last_chapter(audience, cycle.story_id),
     }
@@ -609,20 +613,24 @@ async def _start_cycle(
         domain, size, low, high = SAID, plan.said, plan.low, plan.high
     elif plan.matches is not None:
         # Walk the matches themselves, passing over other stories' or speakers' lines, or walk the
-        # domain above with a full-text probe per line: whichever is expected to cost less.
+        # domain above with a full-text probe per line: whichever is expected to cost less. With a
+        # character the matches are those a character of that name said (the speaker is in the
+        # index): only the audience's gates pass any over, but stepping through them costs more.
         lines = max(1, plan.high - plan.low + 1)  # ids are dense: about the lines in the range
         matches = plan.matches  # exact up to _MATCHES_MAX
-        steps_per_line = lines / size
-        walk_matches = _PERMUTE_US * steps_per_line + min(
-            _MATCH_US * steps_per_line + _RANK_US * matches,
-            _WINDOW_US * matches * max(1.0, steps_per_line / _MAX_BATCH),
+        said = filters.character is not None
+        steps_per_match = 1.0 if said else lines / size
+        walk_matches = _PERMUTE_US * steps_per_match + min(
+            _MATCH_US * steps_per_match + (_SAID_RANK_US if said else _RANK_US) * matches,
+            _WINDOW_US * matches * max(1.0, steps_per_match / _MAX_BATCH),
         )
-        walk_domain = (_PERMUTE_US + _PROBE_US) * lines / matches
+        steps_per_line = (size if said else lines) / matches  # domain positions per line with the words
+        walk_domain = (_PERMUTE_US + _PROBE_US) * steps_per_line
         if matches <= _MATCHES_MAX and walk_matches <= walk_domain:
             domain, size, low, high = MATCHES, matches, plan.low, plan.high
-            steps = 2 * lines // plan.size
+            steps = round(2 * steps_per_match)
         else:
-            steps = 2 * lines // matches
+            steps = round(2 * steps_per_line)
     cycle_id = known.id if known is not None else rng.getrandbits(52) | (1 << 52)
     return _Cycle(cycle_id, filters.story_id, filters.character, filters.contains, audience.adult,
                   rng.getrandbits(63), size, size, 0, domain, low, high, steps=steps, taken=1)
