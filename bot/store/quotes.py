@@ -5,8 +5,11 @@ A cycle is a seeded permutation of positions 0..size-1 (`permute`, a small Feist
 by a cursor, over a domain: an index whose positions map to lines with one seek (the scope's dense
 quote line, one story's quotes, one character's or every same-named character's lines, a word
 filter's full-text matches ranked by rowid, or those a character of the filter's name said, for a
-word with few matches; see migration 0005). Its state is a handful of integers whatever the number
-of lines, so the first pick of a filter costs what later ones do.
+word with few matches; see migration 0005). The full-text index also holds each line's speaker
+(its character's name and alias keys, migration 0010), so with a character the word filter's
+matches are only the lines a character of that name said: one query intersecting two doclists.
+Its state is a handful of integers whatever the number of lines, so the first pick of a filter
+costs what later ones do.
 Lines the domain holds that miss a filter or the audience's gates (server scope, age rating) are
 passed over. Each cycle is walked twice: first taking lines with a confident speaker, then the rest.
 
@@ -416,8 +419,19 @@ _DOMAINS: dict[str, tuple[str, str, str]] = {
     MATCHES: ("", "", ":size"),  # the positions are ranks: see _ranks_sql
     SAID: ("", "", ":size"),  # ranks among the matches that pass the filters and gates: see _said_sql
 }
-_SAID_MAX = 1536  # a character+words filter walks exactly its lines when the word has at most this many
-# matches: numbering them with the character check costs about 1.5 us a match (2.3 ms at most)
+# Under spoiler limits, a character+words filter walks exactly its lines the audience may see when
+# that name said the words at most this many times: numbering them with the checks costs about
+# 1.5 us a match (2.3 ms at most), about ten times as much as stepping over them, which pays only
+# where most are passed over (the lines past the limits). Without limits the matches are walked.
+_SAID_MAX = 1536
+# A character+words filter walks the matches that name said when at most this many (stepping to a
+# rank costs about 0.15 us a match passed; counting them for a new cycle as much), else the name's lines.
+_SAID_MATCHES_MAX = 16_384
+
+
+def _matches_max(filters: QuoteFilters) -> int:
+    """The most matches a cycle walks as its domain (counted up to one more for a new cycle)."""
+    return _SAID_MATCHES_MAX if filters.character is not None else _MATCHES_MAX
 
 
 def _said_sql(limited: bool) -> str:
@@ -587,8 +601,8 @@ async def _load(
         _plan_sql(domain, filters.contains is not None, filters.story_id is not None, not audience.limits.unlimited),
         {"scope": audience.scope, "adult": int(audience.adult), "story": filters.story_id, "key": key,
          "name": (filters.character or "").casefold(), "fts": said_query(filters.contains, filters.character),
-         "cap": _MATCHES_MAX + 1, "last": _last_chapter(audience, filters.story_id),
-         "limits": audience.limits.key(), "said_max": _SAID_MAX},
+         "cap": _matches_max(filters) + 1, "last": _last_chapter(audience, filters.story_id),
+         "limits": audience.limits.key(), "said_max": 0 if audience.limits.unlimited else _SAID_MAX},
     )
     return (None if row[6] is None else _Cycle(*row[6:])), _Plan(domain, *row[:6])
 
@@ -626,7 +640,7 @@ async def _start_cycle(
         )
         steps_per_line = (size if said else lines) / matches  # domain positions per line with the words
         walk_domain = (_PERMUTE_US + _PROBE_US) * steps_per_line
-        if matches <= _MATCHES_MAX and walk_matches <= walk_domain:
+        if matches <= _matches_max(filters) and walk_matches <= walk_domain:
             domain, size, low, high = MATCHES, matches, plan.low, plan.high
             steps = round(2 * steps_per_match)
         else:
