@@ -37,7 +37,9 @@ def fts_phrase(text: str) -> str | None:
 
 def speaker_token(key: str) -> str:
     """The full-text token of a character's name or alias key (quotes.speaker, migration 0010):
-    one word to FTS5's and PostgreSQL's tokenizers, and no two keys share one."""
+    one word to FTS5's and PostgreSQL's tokenizers, and no two keys share one. The index has no
+    column filter on user words, so `contains:` typed as such a token would find that speaker's
+    lines; no story word looks like one."""
     return "zq" + key.encode("utf-8").hex()
 
 
