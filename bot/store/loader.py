@@ -40,6 +40,7 @@ from bot.formats.manuscript import short_rating
 from bot.parsing import content_hash
 from bot.parsing.model import NotAStory, Story
 from bot.store.connection import Store
+from bot.store.fts import speaker_token
 
 if TYPE_CHECKING:
     from bot.parsing.parser import ParseProgress, StoryStream
@@ -415,7 +416,7 @@ async def _insert_text(
     await _insert_quotes(store, story_id, quotes, character_ids)
     if store.dialect == "sqlite":
         await store.db.execute(
-            "INSERT INTO quotes_fts (rowid, text) SELECT id, text FROM quotes"
+            "INSERT INTO quotes_fts (rowid, text, speaker) SELECT id, text, speaker FROM quotes"
             " WHERE story_id = ? AND paragraph_seq >= ? AND paragraph_seq < ?",
             (story_id, first, end),
         )
@@ -440,12 +441,23 @@ async def _insert_paragraphs(store: Store, story_id: int, paragraphs: Sequence[t
 
 
 async def _insert_quotes(store: Store, story_id: int, quotes: Sequence[tuple], character_ids: dict[str, int]) -> None:
-    """Quotation rows (_Rows.quotes' shape); their full-text rows are the caller's."""
+    """Quotation rows (_Rows.quotes' shape) with their speaker tokens (the name and aliases of the
+    line's character, written before its quotes); their full-text rows are the caller's."""
+    async with store.db.execute(
+        "SELECT c.name_key, a.alias_key FROM aliases AS a JOIN characters AS c ON c.id = a.character_id"
+        " WHERE a.story_id = ?", (story_id,),
+    ) as cur:
+        alias_keys = await cur.fetchall()
+    speakers = {key: speaker_token(key) for key in character_ids}
+    for key, alias_key in alias_keys:
+        if key in speakers:
+            speakers[key] += " " + speaker_token(alias_key)
     await store.db.executemany(
         "INSERT INTO quotes (story_id, seq, paragraph_seq, chapter_index, scene_index, paragraph_index, text,"
-        " kind, confidence, character_id, speaker_seq, start_offset, end_offset, rule)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(story_id, *r[:8], character_ids.get(r[8]) if r[8] else None, *r[9:]) for r in quotes],
+        " kind, confidence, character_id, speaker_seq, start_offset, end_offset, rule, speaker)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(story_id, *r[:8], character_ids.get(r[8]) if r[8] else None, *r[9:],
+          speakers.get(r[8]) if r[8] else None) for r in quotes],
     )
 
 
@@ -636,7 +648,8 @@ async def _write_stream(
                 await _insert_quotes(store, story_id, quote_batch, character_ids)
             if store.dialect == "sqlite" and rows.quote_count:
                 await db.execute(
-                    "INSERT INTO quotes_fts (rowid, text) SELECT id, text FROM quotes WHERE story_id = ?", (story_id,)
+                    "INSERT INTO quotes_fts (rowid, text, speaker) SELECT id, text, speaker FROM quotes WHERE story_id = ?",
+                    (story_id,),
                 )
             await db.execute(
                 "UPDATE stories SET word_count = ?, chapter_count = ?, paragraph_count = ?, quote_count = ?"
