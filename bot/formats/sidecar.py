@@ -2,7 +2,6 @@
 `parse`, which imports this without the store (a parse process starts faster)."""
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from bot.formats.manuscript import Metadata, short_rating
@@ -22,6 +21,8 @@ def read_toml_metadata(story_file: Path) -> dict[str, str | tuple[str, ...]]:
     toml_path = story_file.with_suffix(".toml")
     if not toml_path.exists():
         return {}
+    import tomllib  # here: most story files have no .toml, and its parser takes a while to load
+
     try:
         data = tomllib.loads(toml_path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import logging
 import marshal
@@ -31,8 +32,6 @@ PARSER_VERSION = "2026-12-06.1"
 
 def content_hash(data: bytes) -> str:
     """The identity of a parsed story: its bytes, as read by this version of the parser."""
-    import hashlib  # here: `parse` never hashes, and OpenSSL's bindings take a while to load
-
     digest = hashlib.sha256(PARSER_VERSION.encode() + b"\0")
     digest.update(data)  # not concatenated: that would copy a big file's bytes
     return digest.hexdigest()
