@@ -18,7 +18,6 @@ import multiprocessing
 import os
 import tempfile
 import threading
-import tomllib
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -36,7 +35,7 @@ from bot.formats import (
     read_upload,
     stream_upload,
 )
-from bot.formats.manuscript import short_rating
+from bot.formats.sidecar import BadStoryFile, read_toml_metadata, toml_metadata
 from bot.parsing import content_hash
 from bot.parsing.model import NotAStory, Story
 from bot.store.connection import Store
@@ -47,9 +46,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-METADATA_FIELDS = ("title", "author", "fandom", "rating", "source", "language", "url")
-# In a .toml beside a story file: a list of text, not text.
-LIST_FIELDS = ("tags",)
 
 FileProgress = Callable[[Path, int, int], None]
 """Called on the event loop as a file is parsed and stored: (file, bytes done, file size)."""
@@ -62,10 +58,6 @@ StoreProgress = Callable[[float], None]
 PARSE_SHARE = 0.7
 # Text per progress step while a story is written for a progress bar (all in one transaction).
 PROGRESS_CHUNK_CHARS = 200_000
-
-
-class BadStoryFile(Exception):
-    """A story file or its metadata cannot be loaded. The message is user-facing and names the file."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -911,42 +903,6 @@ async def _delete_staged(store: Store, story_id: int, pause: float) -> None:
 
 
 # ---------------------------------------------------------------- files and folders
-
-
-def read_toml_metadata(story_file: Path) -> dict[str, str | tuple[str, ...]]:
-    """The .toml beside a story file (same name, .toml): its METADATA_FIELDS and LIST_FIELDS that
-    are set. BadStoryFile when it is not valid TOML or a field is not text (a list of text)."""
-    toml_path = story_file.with_suffix(".toml")
-    if not toml_path.exists():
-        return {}
-    try:
-        data = tomllib.loads(toml_path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise BadStoryFile(f"{toml_path}: not valid TOML metadata ({exc})") from exc
-    for key in METADATA_FIELDS:
-        if key in data and not isinstance(data[key], str):
-            raise BadStoryFile(f"{toml_path}: '{key}' must be text")
-    for key in LIST_FIELDS:
-        if key in data and not (isinstance(data[key], list) and all(isinstance(v, str) for v in data[key])):
-            raise BadStoryFile(f"{toml_path}: '{key}' must be a list of text")
-    found: dict[str, str | tuple[str, ...]] = {
-        key: data[key].strip() for key in METADATA_FIELDS if key in data and data[key].strip()
-    }
-    for key in LIST_FIELDS:
-        values = tuple(dict.fromkeys(v.strip() for v in data.get(key, ()) if v.strip()))
-        if values:
-            found[key] = values
-    return found
-
-
-def toml_metadata(found: dict[str, str | tuple[str, ...]]) -> Metadata:
-    """A .toml's fields (read_toml_metadata) as a file's own Metadata holds them: its `url` is
-    Metadata.source (the .toml's `source` names the bundled file instead), its rating in one spelling."""
-    return Metadata(
-        title=found.get("title"), author=found.get("author"), fandom=found.get("fandom"),
-        rating=short_rating(found.get("rating")), tags=found.get("tags", ()), language=found.get("language"),
-        source=found.get("url"),
-    )
 
 
 def _read_file(path: Path) -> tuple[bytearray, str, dict[str, str]]:
