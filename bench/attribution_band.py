@@ -142,6 +142,8 @@ def held_out(samples: list[ta.Sample], stages: dict[str, list[int]]) -> dict[str
             xs.append(x)
             ys.append(y)
             corpora += [s.corpus for s in rest if s.fold == inner]
+        if not xs:
+            continue  # a tiny run: nothing to hold out inside the other folds
         x, y = np.vstack(xs), np.concatenate(ys)
         weight = ta.balanced(np.array(corpora))
         x_held, y_held = stage_inputs(ta.fit_weights(rest), held)
@@ -149,7 +151,8 @@ def held_out(samples: list[ta.Sample], stages: dict[str, list[int]]) -> dict[str
             p = fit_stage(x[:, columns], y, weight)
             confidence = 1 / (1 + np.exp(-(x_held[:, columns] @ p)))
             found[name].append((np.array([s.corpus for s in held]), confidence, y_held))
-    return {name: tuple(np.concatenate(part) for part in zip(*parts, strict=True)) for name, parts in found.items()}
+    return {name: tuple(np.concatenate(part) for part in zip(*parts, strict=True))
+            for name, parts in found.items() if parts}
 
 
 def line(name: str, corpora: np.ndarray, confidence: np.ndarray, right: np.ndarray) -> str:
@@ -176,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     stages = {"base": [0, 1], "stage: margin": [0, 1, 2], "stage: rules' pick": [0, 1, 3, 4, 5],
               "stage: all": [0, 1, 2, 3, 4, 5, 6, 7, 8]}
     results = held_out(samples, stages)
+    if not results:
+        print(f"{len(samples)} quotations: too few folds for a nested trial")
+        return 0
     for name, found in results.items():
         print(line(name, *found), flush=True)
     corpora, confidence, right = results["base"]
@@ -183,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"base, at >= {threshold:<4}  " + " | ".join(
             f"{corpus} {right[sel].mean():.1%} right, cover {sel.sum() / (corpora == corpus).sum():.1%}"
             for corpus in NAMES if (sel := (corpora == corpus) & (confidence >= threshold)).any()), flush=True)
-    print(line("ambiguity features", *held_out(ambiguity(samples, extra), {"": [0, 1]})[""]), flush=True)
+    for found in held_out(ambiguity(samples, extra), {"": [0, 1]}).values():
+        print(line("ambiguity features", *found), flush=True)
     return 0
 
 
