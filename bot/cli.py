@@ -22,6 +22,7 @@ from bot.store.loader import (
     BadStoryFile,
     FileOutcome,
     LoadReport,
+    fix_mmap_threshold,
     load_paths,
     read_toml_metadata,
     story_files,
@@ -259,6 +260,7 @@ def parse_processes_for(files: list[Path]) -> int:
 
 
 async def ingest_command(settings: Settings, paths: list[Path]) -> int:
+    fix_mmap_threshold()  # the streamed parse frees big blocks from worker threads
     files = story_files(paths)
     bar = IngestProgress(sys.stderr, files)
     async with Store.open(settings.database, pool_size=settings.database_pool_size) as store:
