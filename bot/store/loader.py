@@ -1325,7 +1325,9 @@ async def load_paths(
 
     The next files are read and parsed while the current one is written (each still in its own
     transaction, in file order). Parsing runs in worker threads, or in `parse_processes` worker
-    processes when > 0 (real parallelism for big ingests; the pool lives for this call only).
+    processes when > 0 (real parallelism for big ingests; the pool lives for this call only). A file
+    of STREAM_ALONE_BYTES or more is only hashed ahead, then parsed in a worker thread a chapter at
+    a time as it is written.
     Failures are in the report (one user-facing line each), not logged: the caller shows them.
     """
     report = LoadReport()
