@@ -10,6 +10,7 @@ import textwrap
 import pytest
 
 from bot import cli
+from bot.config import load_settings
 from bot.store import loader
 
 # In a fresh interpreter: free a 4 MB mapped block (glibc would raise its threshold to 4 MB), then
@@ -56,8 +57,8 @@ def test_a_freed_big_block_does_not_raise_the_threshold_once_fixed(mode: str, ma
 
 async def test_the_ingest_command_fixes_the_threshold(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     called = []
-    monkeypatch.setattr(cli, "fix_mmap_threshold", lambda: called.append(True) or True)
-    settings = cli.load_settings({"DATABASE_PATH": str(tmp_path / "t.db"), "STORIES_DIR": str(tmp_path)})
+    monkeypatch.setattr(loader, "fix_mmap_threshold", lambda: called.append(True) or True)
+    settings = load_settings({"DATABASE_PATH": str(tmp_path / "t.db"), "STORIES_DIR": str(tmp_path)})
     story = tmp_path / "story.txt"
     story.write_text("A Story\n\n" + "\n\n".join(f'"Line {n}," said Anna.' for n in range(20)) + "\n", encoding="utf-8")
     assert await cli.ingest_command(settings, [story]) == cli.EXIT_OK
