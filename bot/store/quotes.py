@@ -198,6 +198,7 @@ class Excerpt:
 # Where a cycle's positions come from (the `domain` column; see migration 0005).
 LINE, STORY, SPEAKER, SPEAKERS, MATCHES = "line", "story", "speaker", "speakers", "matches"
 SAID = "said"  # a character filter across stories with words: the matches those characters said
+_KNOWN = "known"  # not a domain: one line of a MATCHES or SAID cycle found by an earlier query
 
 
 @dataclass(slots=True)
@@ -221,6 +222,9 @@ class _Cycle:
     # other position before `scanned` was passed over, so the next pick fetches only these.
     ahead: list[int] = field(default_factory=list)
     scanned: int = 0
+    # MATCHES and SAID: the lines at those cursors, so a pick fetches one by id (checked again in
+    # full) instead of stepping through the word's matches to its rank again.
+    ahead_ids: dict[int, int] = field(default_factory=dict)
     # SPEAKERS: the same-named characters' lines laid end to end (ids and where each starts, by id),
     # read with the cycle, and what says the characters of that name are still those (_Speakers).
     speakers: _Speakers | None = None
@@ -402,9 +406,10 @@ _NAMED_SQL = (
     "(EXISTS (SELECT 1 FROM characters WHERE id = q.character_id AND name_key = :name)"
     " OR EXISTS (SELECT 1 FROM aliases WHERE character_id = q.character_id AND alias_key = :name))"
 )
-# The visible characters with the filter's name, their speaker lines laid end to end.
+# The visible characters with the filter's name and their speaker lines (a SPEAKERS cycle lays
+# these end to end by id: _Speakers).
 _SPEAKERS_CTE = (
-    "cs (id, base, lines) AS MATERIALIZED (SELECT c.id, sum(c.lines) OVER (ORDER BY c.id) - c.lines, c.lines"
+    "cs (id, lines) AS MATERIALIZED (SELECT c.id, c.lines"
     " FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
     " WHERE c.id IN (SELECT id FROM characters WHERE name_key = :name"
     "  UNION SELECT character_id FROM aliases WHERE alias_key = :name)"
@@ -455,6 +460,7 @@ _DOMAINS: dict[str, tuple[str, str, str]] = {
         f"(CASE WHEN {_SPEAKER_NAMES} = :names AND {_NEWEST_SPEAKER} = :newest THEN :size ELSE -1 END)",
     ),
     MATCHES: ("", "", ":size"),  # the positions are ranks: see _ranks_sql
+    _KNOWN: ("", "SELECT x, :q0 FROM pos", ":size"),  # a line found before, by id (_batch_rows)
     SAID: ("", "", ":size"),  # ranks among the matches that pass the filters and gates: see _said_sql
 }
 # Under spoiler limits, a character+words filter walks exactly its lines the audience may see when
@@ -546,10 +552,16 @@ def _domain_checks(cycle: _Cycle) -> tuple[bool, bool, bool]:
 
 
 async def _batch_rows(
-    store: Store, cycle: _Cycle, audience: Audience, cursors: Sequence[int]
+    store: Store, cycle: _Cycle, audience: Audience, cursors: Sequence[int], line: int | None = None
 ) -> tuple[list[tuple[int, Sequence]], int]:
-    """(cursor, row) for a batch of cursors, in cursor order, and the domain's size now."""
+    """(cursor, row) for a batch of cursors, in cursor order, and the domain's size now. With
+    `line`, the id of the one cursor's line (known from an earlier query), every filter is checked
+    on that line instead of finding it in the domain again."""
     story, named, words = _domain_checks(cycle)
+    domain = cycle.domain
+    if line is not None:
+        domain, story, named = _KNOWN, cycle.story_id is not None, cycle.character is not None
+        words = cycle.contains is not None
     params: dict[str, object] = {
         "scope": audience.scope, "adult": int(audience.adult), "story": cycle.story_id,
         "name": (cycle.character or "").casefold(),
@@ -559,6 +571,8 @@ async def _batch_rows(
         "low": cycle.low, "high": cycle.high, "size": cycle.size,
         "limits": audience.limits.key(), "last": _last_chapter(audience, cycle.story_id),
     }
+    if line is not None:
+        params["q0"] = line
     # Cursors of one batch lie in one pass, so their positions are distinct.
     cursor_at = {permute(cursor % cycle.size, cycle.size, cycle.seed): cursor for cursor in cursors}
     previous = -1
@@ -570,10 +584,10 @@ async def _batch_rows(
         params["names"], params["newest"] = cycle.speakers.names, cycle.speakers.newest
     params["reach"] = previous + 1
     positions = len(cursor_at)
-    if cycle.domain == MATCHES and (positions > _MAX_STEPPED or _WINDOW_US * previous < _MATCH_US * positions):
+    if domain == MATCHES and (positions > _MAX_STEPPED or _WINDOW_US * previous < _MATCH_US * positions):
         positions = -positions
     limited = not audience.limits.unlimited
-    rows = await store.db.execute_fetchall(_batch_sql(cycle.domain, positions, story, named, words, limited), params)
+    rows = await store.db.execute_fetchall(_batch_sql(domain, positions, story, named, words, limited), params)
     found = sorted((cursor_at[row[_CARD_WIDTH]], row) for row in rows)
     return found, rows[0][_CARD_WIDTH + 2] if rows else cycle.size
 
@@ -758,6 +772,7 @@ async def _walk(
         if accepted:
             cursor, row = accepted[0]
             cycle.ahead, cycle.scanned = [c for c, _ in accepted[1:]], end
+            cycle.ahead_ids = {c: r[0] for c, r in accepted[1:]} if cycle.domain in (MATCHES, SAID) else {}
             cycle.steps += steps + cursor + 1 - cycle.cursor
             cycle.taken += 1
             if cycle.taken >= 64:  # recent picks count most (the second pass may differ)
@@ -868,7 +883,7 @@ async def _fetch_reserved(
 ) -> QuoteCard | None:
     """The reserved line, checked again as it is fetched; None when it no longer qualifies (or the
     domain changed size: the next walk sees it and starts afresh)."""
-    rows, size_now = await _batch_rows(store, cycle, audience, [cursor])
+    rows, size_now = await _batch_rows(store, cycle, audience, [cursor], cycle.ahead_ids.pop(cursor, None))
     if size_now != size:
         cycle.ahead = []
         return None
