@@ -14,6 +14,14 @@ _GREETING = frozenset(
     on please listen look okay alright""".split()
 )
 
+# Words after a name that opens a speech with no comma and still leave it a call: "Sasuke where
+# are you going?" (a name that is the subject goes on with a verb).
+_AFTER_OPENING_CALL = frozenset("where what why how who when which you your please wait don't stop come".split())
+# ... and after a greeting word: "Sorry Itachi I thought...", "Thanks Tobin you're a star".
+_AFTER_GREETED_CALL = frozenset("I you you're we please".split())
+_NEXT_WORD = re.compile(r"\s+([A-Za-z']+)")
+# An honorific used alone to call on someone: "Sensei, what's that?", "..., sensei."
+_BARE_HONORIFIC = re.compile(r"(?:^|(, ))(?:" + "|".join(HONORIFICS) + r")\b([,.!?…]|$)", re.IGNORECASE)
 # A word written in capitals ("NARUTO!"), read as the name it may be.
 _SHOUTED = re.compile(r"\b[A-Z]{2,}\b")
 
@@ -26,6 +34,17 @@ class VocativeReader:
 
     def _mentioned(self, text: str) -> set[str]:
         return self._names_in_speech(text)[0]
+
+    def _honorific_owners(self, honorific: str) -> set[str]:
+        """The characters the text names with this honorific ("Kakashi-sensei" for "sensei")."""
+        owners = getattr(self, "_owners_of", None)
+        if owners is None:
+            owners = self._owners_of = {}
+            for form, who in self._lexicon.canonical.items():
+                base, _, suffix = form.partition("-")
+                if suffix in HONORIFICS and base:
+                    owners.setdefault(suffix, set()).add(who)
+        return owners.get(honorific, set())
 
     def _names_in_speech(self, text: str) -> tuple[set[str], set[str]]:
         """Names a quotation mentions, and those it addresses ('Naruto, you fail.').
@@ -45,6 +64,13 @@ class VocativeReader:
         if _SHOUTED.search(text):
             # "NARUTO!": a name shouted in capitals is the name.
             text = _SHOUTED.sub(lambda m: m[0].capitalize() if m[0].capitalize() in name_words else m[0], text)
+        if _BARE_HONORIFIC.search(text):
+            # "It's good to see you too, sensei.": whoever the text calls "X-sensei".
+            for match in _BARE_HONORIFIC.finditer(text):
+                at_start = match.start() == 0 and match[2] == ","
+                at_end = match[1] is not None and match[2] != ","
+                if at_start or at_end:
+                    addressed |= self._honorific_owners(match[0].strip(" ,.!?…").lower())
         words = CAPITALISED.findall(text)
         if name_words.isdisjoint(words) and not any("-" in word for word in words):
             self._speech_names[key] = (mentioned, addressed)
@@ -70,6 +96,11 @@ class VocativeReader:
             mentioned.add(name)
             after = text[end : end + 2].lstrip()
             if after and after[0] not in ",!?.…":
+                # Without the comma: "Sasuke-kun where are you going?", "Sorry Itachi I thought...".
+                following = _NEXT_WORD.match(text, end)
+                greeted = bool(before) and before.rsplit(None, 1)[-1].lower() in _GREETING
+                if following and ((not before and following[1] in _AFTER_OPENING_CALL) or (greeted and following[1] in _AFTER_GREETED_CALL)):
+                    addressed.add(name)
                 continue
             if not before or before[-1] in ",!?.…" or before.rsplit(None, 1)[-1].lower() in _GREETING:
                 addressed.add(name)
