@@ -75,6 +75,20 @@ def test_a_name_shouted_in_capitals_calls_on_them():
     assert called_on(CAST, "NO!") == set()
 
 
+def test_a_call_without_its_comma_is_still_a_call():
+    assert called_on(CAST, "Marla-chan where are you going?") == {"Marla"}
+    assert called_on(CAST, "I'm Sorry Tobin I thought you were Pell.") == {"Tobin"}
+    assert called_on(CAST, "Marla went home.") == set()
+    assert called_on(CAST, "Sorry Tobin lost it.") == set()
+
+
+def test_a_bare_honorific_calls_on_whoever_the_text_gives_it():
+    cast = CAST + "Pell-sensei smiled at Ruth. Tobin bowed to Pell-sensei.\n\n"
+    assert called_on(cast, "It's good to see you too, sensei.") == {"Pell"}
+    assert called_on(cast, "Sensei, what's the sharingan?") == {"Pell"}
+    assert called_on(cast, "The sensei said so.") == set()
+
+
 def test_a_thought_closed_after_a_stray_space_is_a_thought():
     story = parse("Naruto ran on.\n\n'I won't fail the old man. '\n\nNaruto ran faster.")
     (quote,) = story.quotes
