@@ -170,12 +170,14 @@ class Lexicon:
         Places and people who are only talked about ("Randalls", "Meryton") never are, which keeps
         them out of pronoun resolution and turn-taking.
         """
+        return self.tagged(name) or name in self.present
+
+    def tagged(self, name: str | None) -> bool:
+        """can_speak without those only seen in beats or called on: the characters a he or she may
+        stand for (on the annotated novels, the wider set makes pronouns worse)."""
         if not name:
             return False
-        return (
-            len(self.speakers) < _FEW_SPEAKERS or name in self.speakers or name in self.described
-            or name in self.present
-        )
+        return len(self.speakers) < _FEW_SPEAKERS or name in self.speakers or name in self.described
 
     def describe(self, description: str, sex: str) -> None:
         """Someone the text calls only "the girl": a speaker of that sex from now on."""
