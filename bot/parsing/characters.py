@@ -115,8 +115,9 @@ class Lexicon:
     evidence: Counter[str] = field(default_factory=Counter)  # canonical -> signs of being a person
     speakers: Counter[str] = field(default_factory=Counter)  # canonical -> times named in a speech tag
     # Characters seen taking part in a scene's talk without a speech tag naming them: the subject
-    # of a beat right after a quotation ('." Kakashi dashed forward') or called on by name at the
-    # start or end of one ('"Jiraiya, do you...'). Someone only talked about is neither.
+    # of a beat right next to a quotation ('." Kakashi dashed forward', 'Sarutobi hmmed. "...'),
+    # which someone only talked about never is. (Being called on by name was tried too: it cost
+    # the annotated novels' pronoun-tagged lines half a point, held out.)
     present: set[str] = field(default_factory=set)
     narrator: str | None = None  # the "I" of a first-person story, when the text names them
     # Speakers the text only describes ("the girl", "my father"), met as the story is attributed.
@@ -501,10 +502,6 @@ def _learn_speakers(
             lexicon.speakers[who] += count
         elif name2 and (verb in _PERSON_VERBS or verb.endswith(("ed", "s"))) and (who := lexicon.resolve(name)):
             lexicon.present.add(who)  # '." Kakashi dashed forward': a beat of the one who spoke
-    for text, cut in windows():
-        for first, second in _VOCATIVE.findall(text, 0, cut):
-            if who := lexicon.canonical.get(first or second):
-                lexicon.present.add(who)
     if first_person and (named := _SELF_NAMED.search(_SPEECH.sub(" ", "".join(w[:cut] for w, cut in windows())[1:]))):
         # "My name is Pell." / "Call me Ishmael.": the narrator says who they are, outside any
         # speech (inside one, whoever speaks is introducing themselves).

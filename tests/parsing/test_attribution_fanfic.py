@@ -1,5 +1,5 @@
-"""Fan fiction's habits (issue 16): tags closed with a full stop, speakers seen only in beats or
-called on by name, a shouted name, a thought closed after a stray space, and the character a
+"""Fan fiction's habits (issue 16): tags closed with a full stop, speakers seen only in beats,
+calls without their comma, by honorific or shouted, a thought closed after a stray space, and the character a
 thought's next paragraph opens on. Each on its own short text."""
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ def test_the_subject_of_a_beat_after_a_speech_can_speak():
     lexicon = build_lexicon(text)
     assert "Grell" not in lexicon.speakers
     assert lexicon.can_speak("Grell")
+    assert not lexicon.tagged("Grell")  # a he or she never stands for them
 
 
 def test_the_subject_of_a_beat_before_a_speech_can_speak():
@@ -36,9 +37,10 @@ def test_the_subject_of_a_beat_before_a_speech_can_speak():
     assert build_lexicon(text).can_speak("Grell")
 
 
-def test_someone_called_on_by_name_can_speak():
+def test_being_called_on_alone_does_not_make_a_speaker():
+    # Tried and dropped: it cost the annotated novels' pronoun-tagged lines (docs/attribution.md).
     text = CAST + '"Grell, do you really think so?" Ruth asked.\n\nLater Grell came back and Ruth saw Grell.'
-    assert build_lexicon(text).can_speak("Grell")
+    assert not build_lexicon(text).can_speak("Grell")
 
 
 def test_someone_only_talked_about_cannot_speak():
@@ -46,13 +48,13 @@ def test_someone_only_talked_about_cannot_speak():
     assert not build_lexicon(text).can_speak("Grell")
 
 
-def test_someone_only_called_on_takes_their_turns_in_the_exchange():
+def test_someone_seen_only_in_beats_takes_their_turns_in_the_exchange():
     text = CAST + "* * *\n\n" + (
         "Later that night Ruth found Jiro by the fire and sat down next to Jiro.\n\n"
         '"You came back," Ruth said.\n\n'
         '"All the more reason, wouldn\'t you say?"\n\n'
-        '"Jiro, do you think you can protect him?" Ruth asked.\n\n'
-        '"Nobody can make that claim."\n\n'
+        '"Do you think you can protect him?" Ruth asked.\n\n'
+        '"Nobody can make that claim." Jiro shrugged.\n\n'
         "Ruth sighed."
     )
     found = speakers(text)
