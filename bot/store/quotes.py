@@ -19,10 +19,12 @@ the lock.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import json
 import logging
 import random
+import sqlite3
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
@@ -30,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from weakref import WeakKeyDictionary
 
 from bot.errors import CharacterNotFound, NothingMatches, PastSpoilerLimit
-from bot.store import stories
+from bot.store import spoilers, stories
 from bot.store.audience import RATING_SQL, Audience
 from bot.store.connection import Statement, Store
 from bot.store.fts import fts_query
@@ -215,6 +217,9 @@ class _Cycle:
     # other position before `scanned` was passed over, so the next pick fetches only these.
     ahead: list[int] = field(default_factory=list)
     scanned: int = 0
+    # Cursors taken but not shown (pick_quote_for guessed the reader's spoiler limits wrong): the
+    # next picks take these first, so no line of the cycle is passed over.
+    returned: list[int] = field(default_factory=list)
 
 
 def quotable(text: str) -> bool:
@@ -494,6 +499,21 @@ async def _batch_rows(
     store: Store, cycle: _Cycle, audience: Audience, cursors: Sequence[int]
 ) -> tuple[list[tuple[int, Sequence]], int]:
     """(cursor, row) for a batch of cursors, in cursor order, and the domain's size now."""
+    sql, params, cursor_at = _batch_query(cycle, audience, cursors)
+    return _batch_found(cycle, cursor_at, await store.db.execute_fetchall(sql, params))
+
+
+def _batch_found(
+    cycle: _Cycle, cursor_at: dict[int, int], rows: Sequence[Sequence]
+) -> tuple[list[tuple[int, Sequence]], int]:
+    found = sorted((cursor_at[row[_CARD_WIDTH]], row) for row in rows)
+    return found, rows[0][_CARD_WIDTH + 2] if rows else cycle.size
+
+
+def _batch_query(
+    cycle: _Cycle, audience: Audience, cursors: Sequence[int]
+) -> tuple[str, dict[str, object], dict[int, int]]:
+    """_batch_rows' statement, its parameters and the cursor at each position."""
     story, named, words = _domain_checks(cycle)
     params: dict[str, object] = {
         "scope": audience.scope, "adult": int(audience.adult), "story": cycle.story_id,
@@ -511,9 +531,7 @@ async def _batch_rows(
     if cycle.domain == MATCHES and (positions > _MAX_STEPPED or _WINDOW_US * previous < _MATCH_US * positions):
         positions = -positions
     limited = not audience.limits.unlimited
-    rows = await store.db.execute_fetchall(_batch_sql(cycle.domain, positions, story, named, words, limited), params)
-    found = sorted((cursor_at[row[_CARD_WIDTH]], row) for row in rows)
-    return found, rows[0][_CARD_WIDTH + 2] if rows else cycle.size
+    return _batch_sql(cycle.domain, positions, story, named, words, limited), params, cursor_at
 
 
 def _last_chapter(audience: Audience, story_id: int | None) -> int | None:
@@ -767,6 +785,10 @@ def _reserve(
     """Under memory.lock: take the next line the cycle in memory knows to be acceptable, as _walk
     would (cycle, cursor, size, first pass), or None when finding one takes a walk."""
     cycle = memory.cycles.get((audience.scope, key))
+    if cycle is not None and cycle.returned:
+        cursor = cycle.returned.pop(0)
+        memory.cycles.move_to_end((audience.scope, key))
+        return cycle, cursor, cycle.size, cursor < cycle.size
     known = [c for c in cycle.ahead if c >= cycle.cursor] if cycle is not None else []
     if cycle is None or not known or cycle.cursor >= 2 * cycle.size:
         return None
@@ -787,13 +809,63 @@ async def _fetch_reserved(
 ) -> QuoteCard | None:
     """The reserved line, checked again as it is fetched; None when it no longer qualifies (or the
     domain changed size: the next walk sees it and starts afresh)."""
-    rows, size_now = await _batch_rows(store, cycle, audience, [cursor])
+    return _reserved_card(cycle, cursor, size, first_pass, *await _batch_rows(store, cycle, audience, [cursor]))
+
+
+def _reserved_card(
+    cycle: _Cycle, cursor: int, size: int, first_pass: bool, rows: list[tuple[int, Sequence]], size_now: int
+) -> QuoteCard | None:
     if size_now != size:
-        cycle.ahead = []
+        cycle.ahead, cycle.returned = [], []
         return None
     if not rows or not _acceptable(cycle, cursor, rows[0][1], first_pass):
         return None
     return _card(rows[0][1], cycle.id)
+
+
+async def pick_quote_for(
+    store: Store, audience: Audience, reader: int | None, filters: QuoteFilters, *, rng: random.Random | None = None
+) -> QuoteCard:
+    """pick_quote for `reader` (a user id) under their spoiler limits here (`audience.limits` is
+    not used: the limits are read with the pick).
+
+    A pick whose line is already known (see _reserve) costs one round trip: the reader's limits
+    are read in the same job as the line, under the limits found last time for them here
+    (spoilers.remembered_limits), and checked to agree. When they do not (a limit was set or lifted
+    since, by anyone, or the reader turned their own mode on), the line goes back to its cycle
+    (`returned`, taken by the next pick over those filters) and the pick starts again under the
+    limits just read. Any other pick reads the limits first, as every command does.
+    """
+    guessed = spoilers.remembered_limits(store, audience.guild_id, reader)
+    if guessed is not None and store.dialect == "sqlite":
+        audience = dataclasses.replace(audience, limits=guessed)
+        key = filters.key(audience.adult, guessed.key())
+        memory = _memory(store)
+        async with memory.lock:
+            reserved = _reserve(store, audience, key, memory)
+        if reserved is not None:
+            cycle, cursor, size, first_pass = reserved
+            sql, params, cursor_at = _batch_query(cycle, audience, [cursor])
+            limits, rows = await store.read_job(_limits_and_rows, audience.guild_id, reader, sql, params)
+            if limits == guessed:
+                card = _reserved_card(cycle, cursor, size, first_pass, *_batch_found(cycle, cursor_at, rows))
+                if card is not None:
+                    return card
+                return await pick_quote(store, audience, filters, rng=rng)
+            cycle.returned.append(cursor)
+            cycle.returned.sort()
+            spoilers.note_limits(store, audience.guild_id, reader, limits)
+            if limits is not None:
+                return await pick_quote(store, dataclasses.replace(audience, limits=limits), filters, rng=rng)
+    limits = await spoilers.chapter_limits(store, audience.guild_id, reader)
+    return await pick_quote(store, dataclasses.replace(audience, limits=limits), filters, rng=rng)
+
+
+def _limits_and_rows(
+    conn: sqlite3.Connection, guild_id: int | None, reader: int | None, sql: str, params: dict[str, object]
+) -> tuple[spoilers.ChapterLimits | None, list[Sequence]]:
+    """pick_quote_for's round trip, on the connection's thread: the reader's limits and the line."""
+    return spoilers.limits_in_thread(conn, guild_id, reader), conn.execute(sql, params).fetchall()
 
 
 async def _pick_stored(
