@@ -19,6 +19,7 @@ the lock.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import dataclasses
 import functools
 import json
@@ -496,11 +497,17 @@ def _domain_checks(cycle: _Cycle) -> tuple[bool, bool, bool]:
 
 
 async def _batch_rows(
-    store: Store, cycle: _Cycle, audience: Audience, cursors: Sequence[int]
+    store: Store, cycle: _Cycle, audience: Audience, cursors: Sequence[int], probe: _LimitsProbe | None = None
 ) -> tuple[list[tuple[int, Sequence]], int]:
-    """(cursor, row) for a batch of cursors, in cursor order, and the domain's size now."""
+    """(cursor, row) for a batch of cursors, in cursor order, and the domain's size now; with a
+    `probe` not yet read, the reader's limits too, in the same round trip."""
     sql, params, cursor_at = _batch_query(cycle, audience, cursors)
-    return _batch_found(cycle, cursor_at, await store.db.execute_fetchall(sql, params))
+    if probe is not None and not probe.read:
+        probe.limits, rows = await store.read_job(_limits_and_rows, probe.guild_id, probe.reader, sql, params)
+        probe.read = True
+    else:
+        rows = await store.db.execute_fetchall(sql, params)
+    return _batch_found(cycle, cursor_at, rows)
 
 
 def _batch_found(
@@ -665,7 +672,7 @@ async def _any_character(store: Store, audience: Audience, filters: QuoteFilters
 
 
 async def _walk(
-    store: Store, cycle: _Cycle, audience: Audience, *, check_size: bool
+    store: Store, cycle: _Cycle, audience: Audience, *, check_size: bool, probe: _LimitsProbe | None = None
 ) -> tuple[Sequence | None, bool]:
     """Advance a cycle to its next acceptable line: (its row, False); (None, False) when the cycle
     ran out or the walk budget was spent (cycle.cursor tells which); (None, True) when, with
@@ -687,7 +694,7 @@ async def _walk(
             end = min(cycle.cursor + batch, size if first_pass else 2 * size)
             cursors = range(cycle.cursor, end)
         cycle.ahead = []
-        rows, size_now = await _batch_rows(store, cycle, audience, cursors)
+        rows, size_now = await _batch_rows(store, cycle, audience, cursors, probe)
         if check_size and size_now != size:
             return None, True
         check_size = False
@@ -829,42 +836,74 @@ async def pick_quote_for(
     """pick_quote for `reader` (a user id) under their spoiler limits here (`audience.limits` is
     not used: the limits are read with the pick).
 
-    A pick whose line is already known (see _reserve) costs one round trip: the reader's limits
-    are read in the same job as the line, under the limits found last time for them here
-    (spoilers.remembered_limits), and checked to agree. When they do not (a limit was set or lifted
-    since, by anyone, or the reader turned their own mode on), the line goes back to its cycle
-    (`returned`, taken by the next pick over those filters) and the pick starts again under the
-    limits just read. Any other pick reads the limits first, as every command does.
+    A pick from a cycle in memory reads the reader's limits in the same round trip as its first
+    query (one round trip for most picks), under the limits found last time for them here
+    (spoilers.remembered_limits), and checks the two agree. When they do not (a limit was set or
+    lifted since, by anyone, or the reader turned their own mode on), the line it took goes back
+    to its cycle (`returned`: the next pick over those filters takes it first) and the pick starts
+    again under the limits just read. Any other pick reads the limits first, as every command does.
     """
     guessed = spoilers.remembered_limits(store, audience.guild_id, reader)
     if guessed is not None and store.dialect == "sqlite":
-        audience = dataclasses.replace(audience, limits=guessed)
-        key = filters.key(audience.adult, guessed.key())
-        memory = _memory(store)
-        async with memory.lock:
-            reserved = _reserve(store, audience, key, memory)
-        if reserved is not None:
-            cycle, cursor, size, first_pass = reserved
-            sql, params, cursor_at = _batch_query(cycle, audience, [cursor])
-            limits, rows = await store.read_job(_limits_and_rows, audience.guild_id, reader, sql, params)
-            if limits == guessed:
-                card = _reserved_card(cycle, cursor, size, first_pass, *_batch_found(cycle, cursor_at, rows))
-                if card is not None:
-                    return card
-                return await pick_quote(store, audience, filters, rng=rng)
-            cycle.returned.append(cursor)
-            cycle.returned.sort()
-            spoilers.note_limits(store, audience.guild_id, reader, limits)
-            if limits is not None:
-                return await pick_quote(store, dataclasses.replace(audience, limits=limits), filters, rng=rng)
+        card = await _pick_guessed(store, dataclasses.replace(audience, limits=guessed), reader, filters, rng or _RNG)
+        if card is not None:
+            return card
     limits = await spoilers.chapter_limits(store, audience.guild_id, reader)
     return await pick_quote(store, dataclasses.replace(audience, limits=limits), filters, rng=rng)
+
+
+@dataclass(slots=True)
+class _LimitsProbe:
+    """The reader's limits, read by the first query of a pick (see _batch_rows)."""
+
+    guild_id: int | None
+    reader: int | None
+    read: bool = False
+    limits: spoilers.ChapterLimits | None = None
+
+    def agrees(self, store: Store, guessed: spoilers.ChapterLimits) -> bool:
+        if self.read and self.limits != guessed:
+            spoilers.note_limits(store, self.guild_id, self.reader, self.limits)
+        return self.read and self.limits == guessed
+
+
+async def _pick_guessed(
+    store: Store, audience: Audience, reader: int | None, filters: QuoteFilters, rng: random.Random
+) -> QuoteCard | None:
+    """pick_quote_for under the guessed `audience.limits`, from the cycle in memory; None when the
+    guess was wrong (the line taken went back) or there is no such cycle."""
+    key = filters.key(audience.adult, audience.limits.key())
+    memory = _memory(store)
+    probe = _LimitsProbe(audience.guild_id, reader)
+    async with memory.lock:
+        reserved = _reserve(store, audience, key, memory)
+        if reserved is None:  # as _pick_locked, the first query reading the limits too
+            cycle = memory.cycles.get((audience.scope, key))
+            if cycle is None or cycle.cursor >= 2 * cycle.size:
+                return None
+            row, _ = await _walk(store, cycle, audience, check_size=True, probe=probe)
+            if not probe.agrees(store, audience.limits):
+                if row is not None:
+                    bisect.insort(cycle.returned, cycle.cursor - 1)
+                return None
+            if row is None:
+                return await _pick_stored(store, audience, filters, key, cycle, memory, rng)
+            memory.cycles.move_to_end((audience.scope, key))
+            _set_cursor_later(store, cycle)
+            return _card(row, cycle.id)
+    cycle, cursor, size, first_pass = reserved
+    rows, size_now = await _batch_rows(store, cycle, audience, [cursor], probe)
+    if not probe.agrees(store, audience.limits):
+        bisect.insort(cycle.returned, cursor)
+        return None
+    card = _reserved_card(cycle, cursor, size, first_pass, rows, size_now)
+    return card if card is not None else await pick_quote(store, audience, filters, rng=rng)
 
 
 def _limits_and_rows(
     conn: sqlite3.Connection, guild_id: int | None, reader: int | None, sql: str, params: dict[str, object]
 ) -> tuple[spoilers.ChapterLimits | None, list[Sequence]]:
-    """pick_quote_for's round trip, on the connection's thread: the reader's limits and the line."""
+    """A pick's first query with the reader's limits, in one job on the connection's thread."""
     return spoilers.limits_in_thread(conn, guild_id, reader), conn.execute(sql, params).fetchall()
 
 
