@@ -154,11 +154,15 @@ class QuoteFilters:
     def key(self, adult: bool, limits: str | None = None) -> str:
         """The cycle's key; spoiler limits (ChapterLimits.key()) make a filter of their own, so
         each limit walks its own no-repeat cycle."""
-        character = self.character.casefold() if self.character else None
-        parts: list[object] = [self.story_id, character, self.contains, int(adult)]
-        if limits is not None:
-            parts.append(limits)
-        return json.dumps(parts, ensure_ascii=False)
+        return _filter_key(self.story_id, self.character, self.contains, adult, limits)
+
+
+@functools.lru_cache(maxsize=4096)  # every pick asks; the same few filters come back
+def _filter_key(story_id: int | None, character: str | None, contains: str | None, adult: bool, limits: str | None) -> str:
+    parts: list[object] = [story_id, character.casefold() if character else None, contains, int(adult)]
+    if limits is not None:
+        parts.append(limits)
+    return json.dumps(parts, ensure_ascii=False)
 
 
 @dataclass(frozen=True, slots=True)
