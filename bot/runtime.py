@@ -299,13 +299,24 @@ async def report_loop_lag(period: float) -> None:
     event loop shows up here as lag, measured inside the bot rather than guessed from outside."""
     loop = asyncio.get_running_loop()
     worst, started = 0.0, loop.time()
+    worst_cpu = (0.0, 0.0)
     while True:
         due = loop.time() + LAG_PROBE_SECONDS
+        # CPU time during the wait tells a callback holding the loop (the loop's thread ran for
+        # most of the lag) from a loop that could not run: the process waiting for a core (little
+        # CPU anywhere in it) or the loop's thread waiting for the GIL (the process's other
+        # threads ran meanwhile).
+        thread_cpu, process_cpu = time.thread_time(), time.process_time()
         await asyncio.sleep(LAG_PROBE_SECONDS)
-        worst = max(worst, loop.time() - due)
+        lag = loop.time() - due
+        if lag > worst:
+            worst, worst_cpu = lag, (time.thread_time() - thread_cpu, time.process_time() - process_cpu)
         if loop.time() - started >= period:
-            log.info("event loop lag: max %.1f ms over %.1f s", worst * 1000, loop.time() - started)
-            worst, started = 0.0, loop.time()
+            log.info(
+                "event loop lag: max %.1f ms over %.1f s (CPU meanwhile: loop thread %.1f ms, whole process %.1f ms)",
+                worst * 1000, loop.time() - started, worst_cpu[0] * 1000, worst_cpu[1] * 1000,
+            )
+            worst, started, worst_cpu = 0.0, loop.time(), (0.0, 0.0)
 
 
 def _utc_now() -> datetime:
