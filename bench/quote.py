@@ -20,12 +20,20 @@ With `--spoiler-chapters K` every pick runs under a spoiler limit showing only t
 story's ten chapters (as `/spoilers mine` does for a reader with no bookmarks when K=1): the limit
 is part of each filter's no-repeat cycle, and the lines past it are passed over.
 
+With `--cache DIR` a size's database is built once and kept in DIR (quote-10^N.db and its story
+list; about 5 GB at 10^7), and later runs reuse it: the stored /quote cycles are dropped first, so
+every first pick is a first pick again. A database built by older code is migrated on open, as the
+bot's would be (the time it takes is printed).
+
     .venv/bin/python bench/quote.py [--sizes 5,6] [--picks 2000] [--firsts 100] [--spoiler-chapters K]
+        [--cache DIR]
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import random
 import statistics
 import sys
@@ -204,15 +212,44 @@ async def _naive(store: Store, make: Callable[[], QuoteFilters], runs: int) -> l
     return times
 
 
-async def bench_size(exponent: int, picks: int, firsts: int, limits: ChapterLimits) -> None:
+def _clear(path: Path) -> None:
+    """Room for a new cached database (a half-built one is removed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        stale.unlink(missing_ok=True)
+
+
+async def _prepare(
+    stack: contextlib.AsyncExitStack, folder: str, cache: Path | None, exponent: int, rng: random.Random
+) -> tuple[Store, list[str], dict[int, tuple]]:
+    """The size's store (reused from `cache` when built there before), the vocabulary and the stories."""
+    started = time.perf_counter()
+    path = Path(folder) / "bench.db" if cache is None else cache / f"quote-10^{exponent}.db"
+    listing = path.with_suffix(".json")
+    if cache is not None and listing.exists():
+        store = await stack.enter_async_context(Store.open(path))
+        await store.db.execute("DELETE FROM quote_cycles")
+        print(f"\n10^{exponent}: {path} opened (migrated where needed) in {time.perf_counter() - started:.1f} s")
+        words = _vocabulary(rng)
+        stories = {int(k): tuple(v) for k, v in json.loads(listing.read_text()).items()}
+        return store, words, stories
+    if cache is not None:
+        _clear(path)
+    store = await stack.enter_async_context(Store.open(path))
+    words, stories = await populate(store, quotations=10 ** exponent, rng=rng)
+    if cache is not None:
+        listing.write_text(json.dumps(stories))
+    print(f"\n10^{exponent}: loaded in {time.perf_counter() - started:.1f} s (foreign keys on)")
+    return store, words, stories
+
+
+async def bench_size(exponent: int, picks: int, firsts: int, limits: ChapterLimits, cache: Path | None) -> None:
     quotations = 10 ** exponent
     rng = random.Random(exponent)
     with tempfile.TemporaryDirectory() as folder:
-        async with Store.open(Path(folder) / "bench.db") as store:
-            started = time.perf_counter()
-            words, stories = await populate(store, quotations, rng)
-            print(f"\n10^{exponent} quotations ({quotations:,}) in {len(stories):,} stories,"
-                  f" loaded in {time.perf_counter() - started:.1f} s (foreign keys on)")
+        async with contextlib.AsyncExitStack() as stack:
+            store, words, stories = await _prepare(stack, folder, cache, exponent, rng)
+            print(f"10^{exponent} quotations ({quotations:,}) in {len(stories):,} stories")
             library = Library(words, stories, random.Random(exponent + 100))
             naive_runs = max(3, min(50, 5 * 10 ** (6 - exponent)))
             print(f"  {'filters':26} {'first p50':>9} {'p99':>7} | {'steady p50':>10} {'p99':>7} {'cpu p99':>7}"
@@ -234,10 +271,11 @@ async def main() -> None:
     parser.add_argument("--firsts", type=int, default=100, help="first picks (new filters) per combination")
     parser.add_argument("--spoiler-chapters", type=int, default=0,
                         help="show only the first K of each story's ten chapters (0: no limit)")
+    parser.add_argument("--cache", type=Path, help="keep each size's database in this folder and reuse it")
     args = parser.parse_args()
     limits = ChapterLimits((), args.spoiler_chapters - 1) if args.spoiler_chapters > 0 else NO_LIMITS
     for exponent in (int(x) for x in args.sizes.split(",")):
-        await bench_size(exponent, args.picks, min(args.firsts, max(3, args.picks)), limits)
+        await bench_size(exponent, args.picks, min(args.firsts, max(3, args.picks)), limits, args.cache)
 
 
 if __name__ == "__main__":

@@ -5,28 +5,20 @@ Exit status: 0 success, 2 bad input or configuration (one clear line on stderr),
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import logging
 import os
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
-from bot.config import ConfigError, Settings, load_settings
 from bot.parsing.model import NotAStory, Story
-from bot.store import Store, StoreError
-from bot.store.loader import (
-    STAGED_PREFIX,
-    BadStoryFile,
-    FileOutcome,
-    LoadReport,
-    load_paths,
-    read_toml_metadata,
-    story_files,
-    toml_metadata,
-)
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.store import Store
+    from bot.store.loader import FileOutcome, LoadReport
 
 log = logging.getLogger(__name__)
 
@@ -71,13 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
         if args.command == "parse":
             return parse_command(args.file, as_json=args.json)
-        settings = database_settings()
-        if args.command == "ingest":
-            return asyncio.run(ingest_command(settings, args.paths))
-        if args.command == "copy-db":
-            return copy_command(settings, args.target)
-        return asyncio.run(stats_command(settings))
-    except (UsageError, ConfigError, StoreError) as exc:
+        return database_command(args)
+    except UsageError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
@@ -88,9 +75,31 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILURE
 
 
+def database_command(args: argparse.Namespace) -> int:
+    """ingest, stats and copy-db. The store and the configuration are imported here, not at the
+    top: `parse` never touches them and starts faster without (asyncio, the database drivers)."""
+    import asyncio
+
+    from bot.config import ConfigError
+    from bot.store import StoreError
+
+    try:
+        settings = database_settings()
+        if args.command == "ingest":
+            return asyncio.run(ingest_command(settings, args.paths))
+        if args.command == "copy-db":
+            return copy_command(settings, args.target)
+        return asyncio.run(stats_command(settings))
+    except (ConfigError, StoreError) as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
 def database_settings() -> Settings:
     """Settings for ingest and stats, which never read STORIES_DIR: a missing bundled-stories
     folder (say, when run from another directory) must not stop them."""
+    from bot.config import load_settings
+
     return load_settings({**os.environ, "STORIES_DIR": os.curdir})
 
 
@@ -99,6 +108,7 @@ def database_settings() -> Settings:
 
 def parse_command(path: Path, *, as_json: bool) -> int:
     from bot.formats import Metadata, UploadRejected, stream_upload
+    from bot.formats.sidecar import BadStoryFile, read_toml_metadata, toml_metadata
     from bot.parsing.parser import write_story_json
 
     try:
@@ -259,6 +269,9 @@ def parse_processes_for(files: list[Path]) -> int:
 
 
 async def ingest_command(settings: Settings, paths: list[Path]) -> int:
+    from bot.store import Store
+    from bot.store.loader import load_paths, story_files
+
     files = story_files(paths)
     bar = IngestProgress(sys.stderr, files)
     async with Store.open(settings.database, pool_size=settings.database_pool_size) as store:
@@ -288,6 +301,8 @@ def ingest_status(report: LoadReport) -> int:
 
 
 async def stats_command(settings: Settings) -> int:
+    from bot.store import Store
+
     path = settings.database_path
     if settings.database_url is None and not path.exists():
         print(f"{path}: no database yet (run `python -m bot ingest PATH` or `python -m bot run`)")
@@ -298,6 +313,8 @@ async def stats_command(settings: Settings) -> int:
 
 
 async def describe_database(store: Store) -> str:
+    from bot.store.loader import STAGED_PREFIX
+
     """Story totals, then a row count for every table (feature tables included)."""
     db = store.db
     # An upload being stored (or left by a crash until the next start) is staged: invisible
@@ -333,6 +350,8 @@ async def describe_database(store: Store) -> str:
 
 def copy_command(settings: Settings, target: str) -> int:
     """Copy the configured database into TARGET (either engine to either), all or nothing."""
+    import asyncio
+
     from bot.store.postgres import is_url, redact
 
     if is_url(target):
@@ -357,6 +376,7 @@ def copy_command(settings: Settings, target: str) -> int:
 
 
 async def _copy(settings: Settings, target: str, shown: str) -> dict[str, int]:
+    from bot.store import Store
     from bot.store.copy import SchemaMismatch, TargetNotEmpty, copy_database
 
     try:

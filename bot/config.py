@@ -11,9 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dotenv import dotenv_values
-from yarl import URL
-
 log = logging.getLogger(__name__)
 
 DEFAULT_DATABASE_PATH = "data/storybot.db"
@@ -84,6 +81,8 @@ def load_settings(
     """Read settings; the process environment wins over `env_file`. Empty values count as unset."""
     values: dict[str, str | None] = {}
     if env_file is not None and Path(env_file).is_file():
+        from dotenv import dotenv_values  # here: `parse`, which reads no settings, starts faster
+
         values.update(dotenv_values(env_file))
     values.update(os.environ if environ is None else environ)
 
@@ -150,6 +149,8 @@ def _port(variable: str, raw: str | None) -> int | None:
 def _database_url(raw: str | None) -> str | None:
     if raw is None:
         return None
+    from yarl import URL
+
     try:
         url = URL(raw)
     except ValueError:
@@ -216,6 +217,8 @@ def _log_format(raw: str | None) -> str:
 def _url(variable: str, raw: str | None, schemes: tuple[str, ...]) -> str | None:
     if raw is None:
         return None
+    from yarl import URL
+
     try:
         url = URL(raw)
     except ValueError:

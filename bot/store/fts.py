@@ -33,3 +33,20 @@ def fts_phrase(text: str) -> str | None:
     if not words:
         return None
     return '"' + " ".join(words).replace('"', '""') + '"'
+
+
+def speaker_token(key: str) -> str:
+    """The full-text token of a character's name or alias key (quotes.speaker, migration 0010):
+    one word to FTS5's and PostgreSQL's tokenizers, and no two keys share one. The index has no
+    column filter on user words, so `contains:` typed as such a token would find that speaker's
+    lines; no story word looks like one."""
+    return "zq" + key.encode("utf-8").hex()
+
+
+def said_query(text: str | None, name: str | None) -> str | None:
+    """fts_query(text) and, with a character `name`, that a character of that name (or alias) said
+    the line: one MATCH over quotes_fts for words said by a name. None when there are no words."""
+    words = fts_query(text or "")
+    if words is None or name is None:
+        return words
+    return f'{words} "{speaker_token(" ".join(name.split()).casefold())}"'

@@ -18,7 +18,6 @@ import multiprocessing
 import os
 import tempfile
 import threading
-import tomllib
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -36,19 +35,17 @@ from bot.formats import (
     read_upload,
     stream_upload,
 )
-from bot.formats.manuscript import short_rating
+from bot.formats.sidecar import BadStoryFile, read_toml_metadata, toml_metadata
 from bot.parsing import content_hash
 from bot.parsing.model import NotAStory, Story
 from bot.store.connection import Store
+from bot.store.fts import speaker_token
 
 if TYPE_CHECKING:
     from bot.parsing.parser import ParseProgress, StoryStream
 
 log = logging.getLogger(__name__)
 
-METADATA_FIELDS = ("title", "author", "fandom", "rating", "source", "language", "url")
-# In a .toml beside a story file: a list of text, not text.
-LIST_FIELDS = ("tags",)
 
 FileProgress = Callable[[Path, int, int], None]
 """Called on the event loop as a file is parsed and stored: (file, bytes done, file size)."""
@@ -61,10 +58,6 @@ StoreProgress = Callable[[float], None]
 PARSE_SHARE = 0.7
 # Text per progress step while a story is written for a progress bar (all in one transaction).
 PROGRESS_CHUNK_CHARS = 200_000
-
-
-class BadStoryFile(Exception):
-    """A story file or its metadata cannot be loaded. The message is user-facing and names the file."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,7 +408,7 @@ async def _insert_text(
     await _insert_quotes(store, story_id, quotes, character_ids)
     if store.dialect == "sqlite":
         await store.db.execute(
-            "INSERT INTO quotes_fts (rowid, text) SELECT id, text FROM quotes"
+            "INSERT INTO quotes_fts (rowid, text, speaker) SELECT id, text, speaker FROM quotes"
             " WHERE story_id = ? AND paragraph_seq >= ? AND paragraph_seq < ?",
             (story_id, first, end),
         )
@@ -440,12 +433,23 @@ async def _insert_paragraphs(store: Store, story_id: int, paragraphs: Sequence[t
 
 
 async def _insert_quotes(store: Store, story_id: int, quotes: Sequence[tuple], character_ids: dict[str, int]) -> None:
-    """Quotation rows (_Rows.quotes' shape); their full-text rows are the caller's."""
+    """Quotation rows (_Rows.quotes' shape) with their speaker tokens (the name and aliases of the
+    line's character, written before its quotes); their full-text rows are the caller's."""
+    async with store.db.execute(
+        "SELECT c.name_key, a.alias_key FROM aliases AS a JOIN characters AS c ON c.id = a.character_id"
+        " WHERE a.story_id = ?", (story_id,),
+    ) as cur:
+        alias_keys = await cur.fetchall()
+    speakers = {key: speaker_token(key) for key in character_ids}
+    for key, alias_key in alias_keys:
+        if key in speakers:
+            speakers[key] += " " + speaker_token(alias_key)
     await store.db.executemany(
         "INSERT INTO quotes (story_id, seq, paragraph_seq, chapter_index, scene_index, paragraph_index, text,"
-        " kind, confidence, character_id, speaker_seq, start_offset, end_offset, rule)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(story_id, *r[:8], character_ids.get(r[8]) if r[8] else None, *r[9:]) for r in quotes],
+        " kind, confidence, character_id, speaker_seq, start_offset, end_offset, rule, speaker)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(story_id, *r[:8], character_ids.get(r[8]) if r[8] else None, *r[9:],
+          speakers.get(r[8]) if r[8] else None) for r in quotes],
     )
 
 
@@ -636,7 +640,8 @@ async def _write_stream(
                 await _insert_quotes(store, story_id, quote_batch, character_ids)
             if store.dialect == "sqlite" and rows.quote_count:
                 await db.execute(
-                    "INSERT INTO quotes_fts (rowid, text) SELECT id, text FROM quotes WHERE story_id = ?", (story_id,)
+                    "INSERT INTO quotes_fts (rowid, text, speaker) SELECT id, text, speaker FROM quotes WHERE story_id = ?",
+                    (story_id,),
                 )
             await db.execute(
                 "UPDATE stories SET word_count = ?, chapter_count = ?, paragraph_count = ?, quote_count = ?"
@@ -898,42 +903,6 @@ async def _delete_staged(store: Store, story_id: int, pause: float) -> None:
 
 
 # ---------------------------------------------------------------- files and folders
-
-
-def read_toml_metadata(story_file: Path) -> dict[str, str | tuple[str, ...]]:
-    """The .toml beside a story file (same name, .toml): its METADATA_FIELDS and LIST_FIELDS that
-    are set. BadStoryFile when it is not valid TOML or a field is not text (a list of text)."""
-    toml_path = story_file.with_suffix(".toml")
-    if not toml_path.exists():
-        return {}
-    try:
-        data = tomllib.loads(toml_path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise BadStoryFile(f"{toml_path}: not valid TOML metadata ({exc})") from exc
-    for key in METADATA_FIELDS:
-        if key in data and not isinstance(data[key], str):
-            raise BadStoryFile(f"{toml_path}: '{key}' must be text")
-    for key in LIST_FIELDS:
-        if key in data and not (isinstance(data[key], list) and all(isinstance(v, str) for v in data[key])):
-            raise BadStoryFile(f"{toml_path}: '{key}' must be a list of text")
-    found: dict[str, str | tuple[str, ...]] = {
-        key: data[key].strip() for key in METADATA_FIELDS if key in data and data[key].strip()
-    }
-    for key in LIST_FIELDS:
-        values = tuple(dict.fromkeys(v.strip() for v in data.get(key, ()) if v.strip()))
-        if values:
-            found[key] = values
-    return found
-
-
-def toml_metadata(found: dict[str, str | tuple[str, ...]]) -> Metadata:
-    """A .toml's fields (read_toml_metadata) as a file's own Metadata holds them: its `url` is
-    Metadata.source (the .toml's `source` names the bundled file instead), its rating in one spelling."""
-    return Metadata(
-        title=found.get("title"), author=found.get("author"), fandom=found.get("fandom"),
-        rating=short_rating(found.get("rating")), tags=found.get("tags", ()), language=found.get("language"),
-        source=found.get("url"),
-    )
 
 
 def _read_file(path: Path) -> tuple[bytearray, str, dict[str, str]]:

@@ -5,8 +5,11 @@ A cycle is a seeded permutation of positions 0..size-1 (`permute`, a small Feist
 by a cursor, over a domain: an index whose positions map to lines with one seek (the scope's dense
 quote line, one story's quotes, one character's or every same-named character's lines, a word
 filter's full-text matches ranked by rowid, or those a character of the filter's name said, for a
-word with few matches; see migration 0005). Its state is a handful of integers whatever the number
-of lines, so the first pick of a filter costs what later ones do.
+word with few matches; see migration 0005). The full-text index also holds each line's speaker
+(its character's name and alias keys, migration 0010), so with a character the word filter's
+matches are only the lines a character of that name said: one query intersecting two doclists.
+Its state is a handful of integers whatever the number of lines, so the first pick of a filter
+costs what later ones do.
 Lines the domain holds that miss a filter or the audience's gates (server scope, age rating) are
 passed over. Each cycle is walked twice: first taking lines with a confident speaker, then the rest.
 
@@ -36,7 +39,7 @@ from bot.errors import CharacterNotFound, NothingMatches, PastSpoilerLimit
 from bot.store import spoilers, stories
 from bot.store.audience import RATING_SQL, Audience
 from bot.store.connection import Statement, Store
-from bot.store.fts import fts_query
+from bot.store.fts import said_query
 from bot.store.records import StoredParagraph, StoredQuote, StoredStory
 from bot.store.spoilers import limit_sql
 
@@ -56,6 +59,7 @@ _MATCHES_MAX = 131_072  # a word filter walks its matches only when at most this
 _PERMUTE_US, _RANK_US, _PROBE_US = 3.0, 0.03, 20.0
 _MATCH_US = 35.0  # ... finding one rank of a batch by stepping (a full-text cursor of its own)
 _WINDOW_US = 0.47  # ... and numbering one match instead (a window over the doclist)
+_SAID_RANK_US = 0.15  # stepping over one match of words said by a name (two doclists intersected)
 _MAX_STEPPED = 64  # ranks stepped to in one statement (each nests in the last: SQLite's depth limit is 1000)
 _FIRST_PASS_BUDGET = 256  # steps before giving up on finding a confident speaker in this pick
 _WALK_BUDGET = 4096  # steps per pick before asking the user to try again
@@ -425,8 +429,19 @@ _DOMAINS: dict[str, tuple[str, str, str]] = {
     MATCHES: ("", "", ":size"),  # the positions are ranks: see _ranks_sql
     SAID: ("", "", ":size"),  # ranks among the matches that pass the filters and gates: see _said_sql
 }
-_SAID_MAX = 1536  # a character+words filter walks exactly its lines when the word has at most this many
-# matches: numbering them with the character check costs about 1.5 us a match (2.3 ms at most)
+# Under spoiler limits, a character+words filter walks exactly its lines the audience may see when
+# that name said the words at most this many times: numbering them with the checks costs about
+# 1.5 us a match (2.3 ms at most), about ten times as much as stepping over them, which pays only
+# where most are passed over (the lines past the limits). Without limits the matches are walked.
+_SAID_MAX = 1536
+# A character+words filter walks the matches that name said when at most this many (stepping to a
+# rank costs about 0.15 us a match passed; counting them for a new cycle as much), else the name's lines.
+_SAID_MATCHES_MAX = 16_384
+
+
+def _matches_max(filters: QuoteFilters) -> int:
+    """The most matches a cycle walks as its domain (counted up to one more for a new cycle)."""
+    return _SAID_MATCHES_MAX if filters.character is not None else _MATCHES_MAX
 
 
 def _said_sql(limited: bool) -> str:
@@ -528,7 +543,10 @@ def _batch_query(
     story, named, words = _domain_checks(cycle)
     params: dict[str, object] = {
         "scope": audience.scope, "adult": int(audience.adult), "story": cycle.story_id,
-        "name": (cycle.character or "").casefold(), "fts": fts_query(cycle.contains or ""),
+        "name": (cycle.character or "").casefold(),
+        # The matches a name said (the domain's ranks); a probe of a line of the domain needs the words only
+        # where the domain holds only lines of that name.
+        "fts": said_query(cycle.contains, None if cycle.domain in (SPEAKER, SPEAKERS) else cycle.character),
         "low": cycle.low, "high": cycle.high, "size": cycle.size,
         "limits": audience.limits.key(), "last": _last_chapter(audience, cycle.story_id),
     }
@@ -611,9 +629,9 @@ async def _load(
     (row,) = await store.db.execute_fetchall(
         _plan_sql(domain, filters.contains is not None, filters.story_id is not None, not audience.limits.unlimited),
         {"scope": audience.scope, "adult": int(audience.adult), "story": filters.story_id, "key": key,
-         "name": (filters.character or "").casefold(), "fts": fts_query(filters.contains or ""),
-         "cap": _MATCHES_MAX + 1, "last": _last_chapter(audience, filters.story_id),
-         "limits": audience.limits.key(), "said_max": _SAID_MAX},
+         "name": (filters.character or "").casefold(), "fts": said_query(filters.contains, filters.character),
+         "cap": _matches_max(filters) + 1, "last": _last_chapter(audience, filters.story_id),
+         "limits": audience.limits.key(), "said_max": 0 if audience.limits.unlimited else _SAID_MAX},
     )
     return (None if row[6] is None else _Cycle(*row[6:])), _Plan(domain, *row[:6])
 
@@ -638,20 +656,24 @@ async def _start_cycle(
         domain, size, low, high = SAID, plan.said, plan.low, plan.high
     elif plan.matches is not None:
         # Walk the matches themselves, passing over other stories' or speakers' lines, or walk the
-        # domain above with a full-text probe per line: whichever is expected to cost less.
+        # domain above with a full-text probe per line: whichever is expected to cost less. With a
+        # character the matches are those a character of that name said (the speaker is in the
+        # index): only the audience's gates pass any over, but stepping through them costs more.
         lines = max(1, plan.high - plan.low + 1)  # ids are dense: about the lines in the range
         matches = plan.matches  # exact up to _MATCHES_MAX
-        steps_per_line = lines / size
-        walk_matches = _PERMUTE_US * steps_per_line + min(
-            _MATCH_US * steps_per_line + _RANK_US * matches,
-            _WINDOW_US * matches * max(1.0, steps_per_line / _MAX_BATCH),
+        said = filters.character is not None
+        steps_per_match = 1.0 if said else lines / size
+        walk_matches = _PERMUTE_US * steps_per_match + min(
+            _MATCH_US * steps_per_match + (_SAID_RANK_US if said else _RANK_US) * matches,
+            _WINDOW_US * matches * max(1.0, steps_per_match / _MAX_BATCH),
         )
-        walk_domain = (_PERMUTE_US + _PROBE_US) * lines / matches
-        if matches <= _MATCHES_MAX and walk_matches <= walk_domain:
+        steps_per_line = (size if said else lines) / matches  # domain positions per line with the words
+        walk_domain = (_PERMUTE_US + _PROBE_US) * steps_per_line
+        if matches <= _matches_max(filters) and walk_matches <= walk_domain:
             domain, size, low, high = MATCHES, matches, plan.low, plan.high
-            steps = 2 * lines // plan.size
+            steps = round(2 * steps_per_match)
         else:
-            steps = 2 * lines // matches
+            steps = round(2 * steps_per_line)
     cycle_id = known.id if known is not None else rng.getrandbits(52) | (1 << 52)
     return _Cycle(cycle_id, filters.story_id, filters.character, filters.contains, audience.adult,
                   rng.getrandbits(63), size, size, 0, domain, low, high, steps=steps, taken=1)

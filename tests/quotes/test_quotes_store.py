@@ -21,6 +21,7 @@ from bot.store.quotes import (
     quotable,
     quote_context,
 )
+from bot.store.spoilers import NO_LIMITS, ChapterLimits
 from tests.quotes.helpers import add, dialogue_story, prose_story
 
 GUILD_A, GUILD_B = 111, 222
@@ -262,8 +263,10 @@ async def test_filtered_cycles_hold_a_few_integers_whatever_the_matches(store: S
 async def test_migration_keeps_old_filtered_cycles_ids_and_starts_them_afresh(tmp_path: Path) -> None:
     old = tmp_path / "migrations"
     old.mkdir()
-    # Before 0005, plus 0009 (stories' metadata columns, which today's loader writes).
-    for path in sorted([*MIGRATIONS_DIR.glob("000[1-4]_*.sql"), *MIGRATIONS_DIR.glob("0009_*.sql")]):
+    # Before 0005, plus 0009 and 0010 (stories' metadata columns and quotes' speakers, which today's
+    # loader writes).
+    for path in sorted([*MIGRATIONS_DIR.glob("000[1-4]_*.sql"), *MIGRATIONS_DIR.glob("0009_*.sql"),
+                        *MIGRATIONS_DIR.glob("0010_*.sql")]):
         (old / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     database = tmp_path / "old.db"
     async with Store.open(database, migrations=old) as store:
@@ -350,11 +353,16 @@ async def test_a_character_with_words_across_stories_walks_exactly_the_lines_it_
     await add(store, dialogue_story("gamma", lines=40), guild_id=GUILD_B)
     await add(store, dialogue_story("delta", lines=40), rating="M")
     filters = QuoteFilters(None, "Sasuke", "line")
-    cards = [await pick_quote(store, Audience(GUILD_A), filters) for _ in range(40)]
-    assert len({card.quote.id for card in cards}) == 40
-    assert {card.story.title for card in cards} == {"Story alpha", "Story beta"}
-    assert all(card.quote.speaker == "Sasuke" for card in cards)
-    # The cycle's positions are those 40 lines, not the 160 matches nor Sasuke's 80 lines.
+    # Under spoiler limits (here: up to the only chapter) the lines are numbered with the gates.
+    for limits in (NO_LIMITS, ChapterLimits((), 0)):
+        audience = Audience(GUILD_A, limits=limits)
+        cards = [await pick_quote(store, audience, filters) for _ in range(40)]
+        assert len({card.quote.id for card in cards}) == 40
+        assert {card.story.title for card in cards} == {"Story alpha", "Story beta"}
+        assert all(card.quote.speaker == "Sasuke" for card in cards)
+    # The cycle's positions are those 40 lines, not the 160 matches nor Sasuke's 80 lines: his
+    # lines visible here (probing each for the word is cheaper than stepping through his 80
+    # matches of it), and under the limits exactly those he said.
     await store.write_behind.flush()
     rows = await store.db.execute_fetchall("SELECT domain, size FROM quote_cycles")
-    assert [tuple(row) for row in rows] == [(quotes.SAID, 40)]
+    assert sorted(tuple(row) for row in rows) == [(quotes.SAID, 40), (quotes.SPEAKERS, 40)]

@@ -14,6 +14,7 @@ import pytest
 from bot.store import Store, copy
 from bot.store.audience import Audience
 from bot.store.copy import TargetNotEmpty, copy_database
+from bot.store.fts import said_query
 from bot.store.quotes import QuoteFilters, pick_quote
 from bot.store.reading import get_bookmark, save_bookmark
 from bot.store.search import save_search, search_page
@@ -47,6 +48,13 @@ async def fill(store: Store) -> list[int]:
     return picked
 
 
+async def said_count(store: Store) -> int:
+    rows = await store.db.execute_fetchall(
+        "SELECT count(*) FROM quotes_fts WHERE quotes_fts MATCH ?", (said_query("number", "Naruto"),)
+    )
+    return rows[0][0]
+
+
 async def contents(store: Store) -> dict[str, list[tuple]]:
     """Every content table's stored columns, sorted, to compare two databases."""
     result = {}
@@ -69,6 +77,9 @@ async def test_sqlite_to_postgresql_and_back_keeps_everything(tmp_path, postgres
             async with Store.open(tmp_path / "b.db") as back:
                 await copy_database(middle, back)
                 assert await contents(back) == before
+                # The speakers are in the copies' full-text indexes too (words said by a name).
+                for copied_store in (middle, back):
+                    assert await said_count(copied_store) == await said_count(source) == 12
             # The copy works as the original did: search, bookmarks, scores, the cycle goes on.
             hits = await search_page(middle, await save_search(middle, 7, Audience(GUILD), "number"))
             assert hits.total == 24
