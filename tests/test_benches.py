@@ -17,6 +17,7 @@ LITBANK = ROOT.parent / "shared" / "corpora" / "litbank"
 
 TINY = {
     "attribution.py": ["DaisyMiller", "1155_the_secret_adversary"],
+    "attribution_band.py": ["--texts", "2"],
     "autocomplete.py": ["--stories", "50", "--queries", "20"],
     "charts.py": ["--chapters", "5"],
     "e2e.py": ["--count", "20", "--concurrency", "4"],
@@ -41,7 +42,7 @@ def test_every_benchmark_has_a_tiny_run():
 
 @pytest.mark.parametrize("script", sorted(TINY))
 def test_benchmark_runs_and_prints_figures(script):
-    if script in ("attribution.py", "train_attribution.py") and not (PDNC.is_dir() and LITBANK.is_dir()):
+    if script in ("attribution.py", "attribution_band.py", "train_attribution.py") and not (PDNC.is_dir() and LITBANK.is_dir()):
         pytest.skip("the PDNC and LitBank corpora are not next to the repository")
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / script), *TINY[script]],

@@ -1,0 +1,198 @@
+"""Can the trivia band (confidence >= 0.8) reach 95% right? Nested held-out trials of what might
+sharpen the confidence, on the rows bench/train_attribution.py records (issue 16, part 5).
+
+Each trial is judged as train_attribution.py judges the committed scorer: for each fold, weights
+and calibration are fitted on the other folds only (the calibration on their own inner
+out-of-fold predictions), and the fold's quotations are scored with them. "base" reproduces
+train_attribution.py's held-out report. Per corpus it prints the accuracy, the >= 0.8 band's
+accuracy and coverage, and each band's mean confidence minus its accuracy (>=0.9, 0.8-0.9,
+0.5-0.8, <0.5, in points), then the base's accuracy and coverage at other trivia thresholds.
+
+    python bench/attribution_band.py            # every trial (about 90 fits: slow)
+    python bench/attribution_band.py --texts 3  # a quick run on a few texts of each corpus
+
+Trials:
+- ambiguity: scorer features for a name that may not be one person: a candidate whose name's
+  words (titles aside) all occur in one or in several other characters' names or aliases, a bare
+  title ("Colonel"), and on the "none of them" row the same of the rules' pick, and a lone
+  candidate;
+- stage: a second calibration stage after the scorer, a logistic map of the winner's share and
+  the margin to the runner-up, whether the winner is the rules' decoded pick (and whether they
+  had one), a lone candidate, and the winner being only described, the narrator, or of unknown sex.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import minimize
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import train_attribution as ta  # noqa: E402
+from _corpora import FOLDS, NAMES, align, texts  # noqa: E402
+
+from bot.parsing import parse_story  # noqa: E402
+from bot.parsing.attribution.evidence import FEATURES, INDEX  # noqa: E402
+from bot.parsing.names import TITLES  # noqa: E402
+
+_NOT_NAME = {t.lower() for t in TITLES} | {"the", "a", "an", "my", "his", "her"}
+_PICKS = [INDEX[f] for f in FEATURES if f.startswith("pick_") and f != "pick_trust"]
+_BANDS = ((0.9, 2.0), (0.8, 0.9), (0.5, 0.8), (0.0, 0.5))
+
+
+def _words(name: str) -> frozenset[str]:
+    return frozenset(w.lower().strip(".") for w in name.split()) - _NOT_NAME
+
+
+def collect(limit: int | None) -> tuple[list[ta.Sample], list[tuple[list[str], list[tuple[str, ...]]]]]:
+    """train_attribution's samples, with each one's candidate names and the story's characters
+    (name and aliases)."""
+    samples, extra = [], []
+    for corpus in NAMES:
+        for number, text in enumerate(texts(corpus)):
+            if limit is not None and number >= limit:
+                break
+            recorder = ta.Recorder()
+            story = parse_story(text.raw, filename=text.name, model=recorder)
+            people = [(c.name, *c.aliases) for c in story.characters]
+            for unit, hit in zip(text.gold, align(text.gold, [q.text for q in story.quotes]), strict=True):
+                if hit is None or unit.speaker is None or not recorder.records[hit][0]:
+                    continue
+                candidates, sparse = recorder.records[hit]
+                rows = np.zeros((len(sparse), len(FEATURES)))
+                for r, row in enumerate(sparse):
+                    for i, v in row:
+                        rows[r, i] = v
+                right = np.array([text.judge(unit, who) for who in candidates], dtype=bool)
+                samples.append(ta.Sample(corpus, text.name, text.fold, unit.kind, rows,
+                                         np.append(right, not right.any())))
+                extra.append((candidates, people))
+    return samples, extra
+
+
+def ambiguity(samples, extra) -> list[ta.Sample]:
+    """The samples with the ambiguity features as extra columns."""
+    def sharers(name, people):
+        words = _words(name)
+        return sum(1 for forms in people if forms[0] != name and any(words <= _words(f) for f in forms)) if words else 0
+
+    def bare_title(name):
+        return " " not in name and name.rstrip(".") in TITLES
+
+    out = []
+    for s, (candidates, people) in zip(samples, extra, strict=True):
+        added = np.zeros((len(s.rows), 7))
+        for r, who in enumerate(candidates):
+            n = sharers(who, people)
+            added[r, :3] = (n >= 1, n >= 2, bare_title(who))
+        pick = next((r for r in range(len(candidates)) if s.rows[r, _PICKS].any()), None)
+        n = sharers(candidates[pick], people) if pick is not None else 0
+        added[-1, 3:] = (n >= 1, n >= 2, pick is not None and bare_title(candidates[pick]), len(candidates) == 1)
+        out.append(ta.Sample(s.corpus, s.text, s.fold, s.kind, np.hstack([s.rows, added]), s.right))
+    return out
+
+
+def stage_inputs(w: np.ndarray, samples: list[ta.Sample]) -> tuple[np.ndarray, np.ndarray]:
+    """Per quotation, the second stage's inputs and whether the winner is right."""
+    batch = ta.Batch(samples)
+    scores = batch.x @ w
+    best, shares = batch.winners(w)
+    shares = np.clip(shares, 1e-6, 1 - 1e-6)
+    found = []
+    for k, s in enumerate(samples):
+        own = np.sort(scores[batch.starts[k]:batch.ends[k] - 1])[::-1]
+        won = s.rows[best[k] - batch.starts[k]]
+        found.append([
+            min(own[0] - own[1], 5.0) if len(own) > 1 else 5.0,
+            float(won[_PICKS].any()), float(not s.rows[:-1, _PICKS].any()), float(len(own) == 1),
+            won[INDEX["described"]], won[INDEX["narrator"]], won[INDEX["gender_unknown"]],
+        ])
+    inputs = np.column_stack([np.log(shares / (1 - shares)), np.ones(len(samples)), np.array(found)])
+    return inputs, batch.right[best].astype(float)
+
+
+def fit_stage(x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    def loss(p):
+        q = np.clip(1 / (1 + np.exp(-(x @ p))), 1e-9, 1 - 1e-9)
+        return (-np.sum(weight * (y * np.log(q) + (1 - y) * np.log(1 - q))) + 0.01 * p @ p,
+                x.T @ (weight * (q - y)) + 0.02 * p)
+    return minimize(loss, np.r_[1.0, 0.0, np.zeros(x.shape[1] - 2)], jac=True, method="L-BFGS-B").x
+
+
+def held_out(samples: list[ta.Sample], stages: dict[str, list[int]]) -> dict[str, tuple]:
+    """For each set of stage inputs (columns of stage_inputs): every quotation's held-out
+    confidence and rightness. Columns [0, 1] is the committed one-map calibration."""
+    found: dict[str, list] = {name: [] for name in stages}
+    for fold in range(FOLDS):
+        rest = [s for s in samples if s.fold != fold]
+        held = [s for s in samples if s.fold == fold]
+        if not rest or not held:
+            continue
+        xs, ys, corpora = [], [], []
+        for inner in sorted({s.fold for s in rest}):
+            fitted = [s for s in rest if s.fold != inner]
+            if not fitted:
+                continue
+            x, y = stage_inputs(ta.fit_weights(fitted), [s for s in rest if s.fold == inner])
+            xs.append(x)
+            ys.append(y)
+            corpora += [s.corpus for s in rest if s.fold == inner]
+        if not xs:
+            continue  # a tiny run: nothing to hold out inside the other folds
+        x, y = np.vstack(xs), np.concatenate(ys)
+        weight = ta.balanced(np.array(corpora))
+        x_held, y_held = stage_inputs(ta.fit_weights(rest), held)
+        for name, columns in stages.items():
+            p = fit_stage(x[:, columns], y, weight)
+            confidence = 1 / (1 + np.exp(-(x_held[:, columns] @ p)))
+            found[name].append((np.array([s.corpus for s in held]), confidence, y_held))
+    return {name: tuple(np.concatenate(part) for part in zip(*parts, strict=True))
+            for name, parts in found.items() if parts}
+
+
+def line(name: str, corpora: np.ndarray, confidence: np.ndarray, right: np.ndarray) -> str:
+    out = [f"{name:<22}"]
+    for corpus in NAMES:
+        sel = corpora == corpus
+        if not sel.any():
+            continue
+        sure = sel & (confidence >= 0.8)
+        off = []
+        for lo, hi in _BANDS:
+            band = sel & (confidence >= lo) & (confidence < hi)
+            off.append(f"{100 * (confidence[band].mean() - right[band].mean()):+.1f}" if band.any() else "-")
+        out.append(f"{corpus} {right[sel].mean():.1%} band {right[sure].mean():.1%} "
+                   f"cover {sure.sum() / sel.sum():.1%} off {' '.join(off)}")
+    return " | ".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--texts", type=int, default=None, help="only the first N texts of each corpus")
+    args = ap.parse_args(argv)
+    samples, extra = collect(args.texts)
+    stages = {"base": [0, 1], "stage: margin": [0, 1, 2], "stage: rules' pick": [0, 1, 3, 4, 5],
+              "stage: all": [0, 1, 2, 3, 4, 5, 6, 7, 8]}
+    results = held_out(samples, stages)
+    if not results:
+        print(f"{len(samples)} quotations: too few folds for a nested trial")
+        return 0
+    for name, found in results.items():
+        print(line(name, *found), flush=True)
+    corpora, confidence, right = results["base"]
+    for threshold in (0.8, 0.83, 0.85, 0.86, 0.87, 0.88, 0.9):
+        print(f"base, at >= {threshold:<4}  " + " | ".join(
+            f"{corpus} {right[sel].mean():.1%} right, cover {sel.sum() / (corpora == corpus).sum():.1%}"
+            for corpus in NAMES if (sel := (corpora == corpus) & (confidence >= threshold)).any()), flush=True)
+    for found in held_out(ambiguity(samples, extra), {"": [0, 1]}).values():
+        print(line("ambiguity features", *found), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
