@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import dataclasses
 import functools
 import json
 import logging
 import random
+import sqlite3
 from array import array
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -38,7 +40,7 @@ from datetime import UTC, datetime, timedelta
 from weakref import WeakKeyDictionary
 
 from bot.errors import CharacterNotFound, NothingMatches, PastSpoilerLimit
-from bot.store import stories
+from bot.store import spoilers, stories
 from bot.store.audience import RATING_SQL, Audience
 from bot.store.connection import Statement, Store
 from bot.store.fts import said_query
@@ -160,11 +162,15 @@ class QuoteFilters:
     def key(self, adult: bool, limits: str | None = None) -> str:
         """The cycle's key; spoiler limits (ChapterLimits.key()) make a filter of their own, so
         each limit walks its own no-repeat cycle."""
-        character = self.character.casefold() if self.character else None
-        parts: list[object] = [self.story_id, character, self.contains, int(adult)]
-        if limits is not None:
-            parts.append(limits)
-        return json.dumps(parts, ensure_ascii=False)
+        return _filter_key(self.story_id, self.character, self.contains, adult, limits)
+
+
+@functools.lru_cache(maxsize=4096)  # every pick asks; the same few filters come back
+def _filter_key(story_id: int | None, character: str | None, contains: str | None, adult: bool, limits: str | None) -> str:
+    parts: list[object] = [story_id, character.casefold() if character else None, contains, int(adult)]
+    if limits is not None:
+        parts.append(limits)
+    return json.dumps(parts, ensure_ascii=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +231,9 @@ class _Cycle:
     # other position before `scanned` was passed over, so the next pick fetches only these.
     ahead: list[int] = field(default_factory=list)
     scanned: int = 0
+    # Cursors taken but not shown (pick_quote_for guessed the reader's spoiler limits wrong): the
+    # next picks take these first, so no line of the cycle is passed over.
+    returned: list[int] = field(default_factory=list)
     # MATCHES and SAID: the lines at those cursors, so a pick fetches one by id (checked again in
     # full) instead of stepping through the word's matches to its rank again.
     ahead_ids: dict[int, int] = field(default_factory=dict)
@@ -555,11 +564,33 @@ def _domain_checks(cycle: _Cycle) -> tuple[bool, bool, bool]:
 
 
 async def _batch_rows(
-    store: Store, cycle: _Cycle, audience: Audience, cursors: Sequence[int], line: int | None = None
+    store: Store, cycle: _Cycle, audience: Audience, cursors: Sequence[int], line: int | None = None,
+    probe: _LimitsProbe | None = None,
 ) -> tuple[list[tuple[int, Sequence]], int]:
     """(cursor, row) for a batch of cursors, in cursor order, and the domain's size now. With
     `line`, the id of the one cursor's line (known from an earlier query), every filter is checked
-    on that line instead of finding it in the domain again."""
+    on that line instead of finding it in the domain again. With a `probe` not yet read, the
+    reader's limits are read too, in the same round trip."""
+    sql, params, cursor_at = _batch_query(cycle, audience, cursors, line)
+    if probe is not None and not probe.read:
+        probe.limits, rows = await store.read_job(_limits_and_rows, probe.guild_id, probe.reader, sql, params)
+        probe.read = True
+    else:
+        rows = await store.db.execute_fetchall(sql, params)
+    return _batch_found(cycle, cursor_at, rows)
+
+
+def _batch_found(
+    cycle: _Cycle, cursor_at: dict[int, int], rows: Sequence[Sequence]
+) -> tuple[list[tuple[int, Sequence]], int]:
+    found = sorted((cursor_at[row[_CARD_WIDTH]], row) for row in rows)
+    return found, rows[0][_CARD_WIDTH + 2] if rows else cycle.size
+
+
+def _batch_query(
+    cycle: _Cycle, audience: Audience, cursors: Sequence[int], line: int | None = None
+) -> tuple[str, dict[str, object], dict[int, int]]:
+    """_batch_rows' statement, its parameters and the cursor at each position."""
     story, named, words = _domain_checks(cycle)
     domain = cycle.domain
     if line is not None:
@@ -590,9 +621,7 @@ async def _batch_rows(
     if domain == MATCHES and (positions > _MAX_STEPPED or _WINDOW_US * previous < _MATCH_US * positions):
         positions = -positions
     limited = not audience.limits.unlimited
-    rows = await store.db.execute_fetchall(_batch_sql(domain, positions, story, named, words, limited), params)
-    found = sorted((cursor_at[row[_CARD_WIDTH]], row) for row in rows)
-    return found, rows[0][_CARD_WIDTH + 2] if rows else cycle.size
+    return _batch_sql(domain, positions, story, named, words, limited), params, cursor_at
 
 
 def _last_chapter(audience: Audience, story_id: int | None) -> int | None:
@@ -745,7 +774,7 @@ async def _any_character(store: Store, audience: Audience, filters: QuoteFilters
 
 
 async def _walk(
-    store: Store, cycle: _Cycle, audience: Audience, *, check_size: bool
+    store: Store, cycle: _Cycle, audience: Audience, *, check_size: bool, probe: _LimitsProbe | None = None
 ) -> tuple[Sequence | None, bool]:
     """Advance a cycle to its next acceptable line: (its row, False); (None, False) when the cycle
     ran out or the walk budget was spent (cycle.cursor tells which); (None, True) when, with
@@ -767,7 +796,7 @@ async def _walk(
             end = min(cycle.cursor + batch, size if first_pass else 2 * size)
             cursors = range(cycle.cursor, end)
         cycle.ahead = []
-        rows, size_now = await _batch_rows(store, cycle, audience, cursors)
+        rows, size_now = await _batch_rows(store, cycle, audience, cursors, probe=probe)
         if check_size and size_now != size:
             return None, True
         check_size = False
@@ -866,6 +895,10 @@ def _reserve(
     """Under memory.lock: take the next line the cycle in memory knows to be acceptable, as _walk
     would (cycle, cursor, size, first pass), or None when finding one takes a walk."""
     cycle = memory.cycles.get((audience.scope, key))
+    if cycle is not None and cycle.returned:
+        cursor = cycle.returned.pop(0)
+        memory.cycles.move_to_end((audience.scope, key))
+        return cycle, cursor, cycle.size, cursor < cycle.size
     known = [c for c in cycle.ahead if c >= cycle.cursor] if cycle is not None else []
     if cycle is None or not known or cycle.cursor >= 2 * cycle.size:
         return None
@@ -887,12 +920,98 @@ async def _fetch_reserved(
     """The reserved line, checked again as it is fetched; None when it no longer qualifies (or the
     domain changed size: the next walk sees it and starts afresh)."""
     rows, size_now = await _batch_rows(store, cycle, audience, [cursor], cycle.ahead_ids.pop(cursor, None))
+    return _reserved_card(cycle, cursor, size, first_pass, rows, size_now)
+
+
+def _reserved_card(
+    cycle: _Cycle, cursor: int, size: int, first_pass: bool, rows: list[tuple[int, Sequence]], size_now: int
+) -> QuoteCard | None:
     if size_now != size:
-        cycle.ahead = []
+        cycle.ahead, cycle.returned = [], []
         return None
     if not rows or not _acceptable(cycle, cursor, rows[0][1], first_pass):
         return None
     return _card(rows[0][1], cycle.id)
+
+
+async def pick_quote_for(
+    store: Store, audience: Audience, reader: int | None, filters: QuoteFilters, *, rng: random.Random | None = None
+) -> QuoteCard:
+    """pick_quote for `reader` (a user id) under their spoiler limits here (`audience.limits` is
+    not used: the limits are read with the pick).
+
+    A pick from a cycle in memory reads the reader's limits in the same round trip as its first
+    query (one round trip for most picks), under the limits found last time for them here
+    (spoilers.remembered_limits), and checks the two agree. When they do not (a limit was set or
+    lifted since, by anyone, or the reader turned their own mode on), the line it took goes back
+    to its cycle (`returned`: the next pick over those filters takes it first) and the pick starts
+    again under the limits just read. Any other pick reads the limits first, as every command does.
+    """
+    guessed = spoilers.remembered_limits(store, audience.guild_id, reader)
+    if guessed is not None and store.dialect == "sqlite":
+        card = await _pick_guessed(store, dataclasses.replace(audience, limits=guessed), reader, filters, rng or _RNG)
+        if card is not None:
+            return card
+    limits = await spoilers.chapter_limits(store, audience.guild_id, reader)
+    return await pick_quote(store, dataclasses.replace(audience, limits=limits), filters, rng=rng)
+
+
+@dataclass(slots=True)
+class _LimitsProbe:
+    """The reader's limits, read by the first query of a pick (see _batch_rows)."""
+
+    guild_id: int | None
+    reader: int | None
+    read: bool = False
+    limits: spoilers.ChapterLimits | None = None
+
+    def agrees(self, store: Store, guessed: spoilers.ChapterLimits) -> bool:
+        if self.read and self.limits != guessed:
+            spoilers.note_limits(store, self.guild_id, self.reader, self.limits)
+        return self.read and self.limits == guessed
+
+
+async def _pick_guessed(
+    store: Store, audience: Audience, reader: int | None, filters: QuoteFilters, rng: random.Random
+) -> QuoteCard | None:
+    """pick_quote_for under the guessed `audience.limits`, from the cycle in memory; None when the
+    guess was wrong (the line taken went back) or there is no such cycle."""
+    key = filters.key(audience.adult, audience.limits.key())
+    memory = _memory(store)
+    probe = _LimitsProbe(audience.guild_id, reader)
+    async with memory.lock:
+        reserved = _reserve(store, audience, key, memory)
+        if reserved is None:  # as _pick_locked, the first query reading the limits too
+            cycle = memory.cycles.get((audience.scope, key))
+            if cycle is None or cycle.cursor >= 2 * cycle.size:
+                return None
+            row, _ = await _walk(store, cycle, audience, check_size=True, probe=probe)
+            if not probe.agrees(store, audience.limits):
+                if row is not None:
+                    bisect.insort(cycle.returned, cycle.cursor - 1)
+                return None
+            if row is None:
+                return await _pick_stored(store, audience, filters, key, cycle, memory, rng)
+            memory.cycles.move_to_end((audience.scope, key))
+            _set_cursor_later(store, cycle)
+            return _card(row, cycle.id)
+    cycle, cursor, size, first_pass = reserved
+    line = cycle.ahead_ids.pop(cursor, None)
+    rows, size_now = await _batch_rows(store, cycle, audience, [cursor], line, probe=probe)
+    if not probe.agrees(store, audience.limits):
+        bisect.insort(cycle.returned, cursor)
+        if line is not None:
+            cycle.ahead_ids[cursor] = line
+        return None
+    card = _reserved_card(cycle, cursor, size, first_pass, rows, size_now)
+    return card if card is not None else await pick_quote(store, audience, filters, rng=rng)
+
+
+def _limits_and_rows(
+    conn: sqlite3.Connection, guild_id: int | None, reader: int | None, sql: str, params: dict[str, object]
+) -> tuple[spoilers.ChapterLimits | None, list[Sequence]]:
+    """A pick's first query with the reader's limits, in one job on the connection's thread."""
+    return spoilers.limits_in_thread(conn, guild_id, reader), conn.execute(sql, params).fetchall()
 
 
 async def _pick_stored(
