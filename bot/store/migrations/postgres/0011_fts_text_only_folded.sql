@@ -13,8 +13,8 @@ DO $$
 BEGIN
     CREATE EXTENSION IF NOT EXISTS unaccent;
 EXCEPTION WHEN insufficient_privilege OR undefined_file OR feature_not_supported THEN
-    RAISE EXCEPTION 'full-text search needs the unaccent extension, which this role cannot create (%)', SQLERRM
-        USING HINT = 'Run CREATE EXTENSION unaccent; in this database as its owner or a superuser, then start the bot again.';
+    RAISE EXCEPTION 'full-text search needs the unaccent extension, which this role may not create (%): run CREATE EXTENSION unaccent; in this database as its owner or a superuser, then start the bot again',
+        SQLERRM USING ERRCODE = 'insufficient_privilege';
 END
 $$;
 -- The dictionary is looked up in the extension's own schema (a host may keep extensions apart).
