@@ -60,3 +60,6 @@ ALTER TABLE quotes ADD COLUMN tsv tsvector GENERATED ALWAYS AS (
 ) STORED;
 CREATE INDEX quotes_tsv ON quotes USING gin (tsv);
 CREATE VIEW quotes_fts AS SELECT id AS rowid, text, tsv FROM quotes;
+-- Cycles of lines with words were sized and ordered over the unfolded index: they are marked
+-- finished (as in 0010), so the next pick starts a new cycle over the folded one.
+UPDATE quote_cycles SET cursor = 2 * size WHERE contains IS NOT NULL;
