@@ -35,7 +35,7 @@ TARGET_P99_MS, TARGET_LAG_MS = 50, 20
 BROKEN, SLOW = 1, 2  # exit statuses, see above
 STORIES = ["Naruto: The Return of Darkness", "After the Invasion", "Itachi's Deal", "The Blood Clone"]
 SEARCH_WORDS = ["Naruto", "Sakura", "Kakashi", "village", "said", "eyes", "smiled", "Hokage", "ramen", "fox"]
-_LAG = re.compile(r"event loop lag: max ([\d.]+) ms")
+_LAG = re.compile(r"event loop lag: max ([\d.]+) ms(?:.*loop thread ([\d.]+) ms, whole process ([\d.]+) ms)?")
 
 
 def rss_mb(pid: int) -> float:
@@ -204,12 +204,15 @@ async def admin_upload(server: LocalDiscord, data: bytes, delay: float, pid: int
 
 
 async def read_lag(
-    stream: asyncio.StreamReader, lags: list[tuple[float, float]], slow: list[str], tail: list[str]
+    stream: asyncio.StreamReader, lags: list[tuple[float, float]], slow: list[str], tail: list[str],
+    lag_cpu: dict[float, tuple[float, float]] | None = None,
 ) -> None:
     while line := await stream.readline():
         text = line.decode(errors="replace").rstrip()
         if match := _LAG.search(text):
             lags.append((time.perf_counter(), float(match[1])))
+            if lag_cpu is not None and match[2] is not None:
+                lag_cpu[lags[-1][0]] = (float(match[2]), float(match[3]))
         elif "Executing <" in text and " took " in text:
             slow.append(text)
         else:
@@ -269,9 +272,10 @@ async def main(args: argparse.Namespace) -> int:
                 sys.executable, "-m", "bot", "run", cwd=scratch, env=env, stderr=asyncio.subprocess.PIPE
             )
             lags: list[tuple[float, float]] = []
+            lag_cpu: dict[float, tuple[float, float]] = {}  # report time -> CPU ms during its worst lag
             tail: list[str] = []
             slow: list[str] = []
-            reader = asyncio.create_task(read_lag(bot.stderr, lags, slow, tail))
+            reader = asyncio.create_task(read_lag(bot.stderr, lags, slow, tail, lag_cpu))
             load = Load(server, args.users, args.think)
             try:
                 await server.wait_ready(timeout=180)
@@ -323,6 +327,14 @@ async def main(args: argparse.Namespace) -> int:
     if measured_lags:
         print(f"  event-loop lag in the bot: max {max(measured_lags):.1f} ms, p50 of 1 s maxima "
               f"{percentile(sorted(measured_lags), 0.5):.1f} ms (target always under {TARGET_LAG_MS} ms)")
+        at, worst = max(((at, lag) for at, lag in lags if at >= measured_from), key=lambda x: x[1])
+        if at in lag_cpu:
+            loop_cpu, process_cpu = lag_cpu[at]
+            why = ("a callback held the loop" if loop_cpu >= worst / 2
+                   else "the loop's thread waited for the GIL while the bot's other threads ran"
+                   if process_cpu - loop_cpu >= worst / 2 else "the bot waited for a CPU core")
+            print(f"    the worst: loop thread on CPU {loop_cpu:.1f} ms of it, whole bot process "
+                  f"{process_cpu:.1f} ms: {why}")
     else:
         print("  event-loop lag: no report from the bot (STORYBOT_LAG_REPORT_SECONDS unsupported?)")
     if data and "started" in upload_result:

@@ -49,6 +49,13 @@ RESPONSE_SECONDS = Histogram(
     ["command"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0),
 )
+COMPONENT_SECONDS = Histogram(
+    "storybot_component_seconds",
+    "Time from receiving a button, menu or modal to its first answer to Discord, by control"
+    " (its custom_id without the ids in it: quote:again, read:n, ...)",
+    ["control"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0),
+)
 QUERY_SECONDS = Histogram(
     "storybot_database_query_seconds",
     "Time the event loop waited for each database call (a statement, a fetch, a commit)",

@@ -5,6 +5,7 @@ Story text is untrusted: pass it through `safe()` (or `escape` + `truncate`) and
 """
 from __future__ import annotations
 
+import functools
 import re
 
 import discord
@@ -90,8 +91,10 @@ def plain(text: str, limit: int) -> str:
     return truncate(" ".join(text.split()), limit)
 
 
+@functools.lru_cache(maxsize=4096)
 def story_colour(story_id: int) -> discord.Colour:
-    """A stable colour per story; golden-ratio hue steps keep neighbouring ids apart."""
+    """A stable colour per story; golden-ratio hue steps keep neighbouring ids apart (kept: every
+    /quote's embed asks; nothing changes a Colour)."""
     hue = (story_id * 0.618033988749895) % 1.0
     return discord.Colour.from_hsv(hue, 0.55, 0.85)
 

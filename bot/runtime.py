@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import pkgutil
+import re
 import signal
 import socket
 import sqlite3
@@ -223,6 +224,18 @@ def component_handled(view_store: Any, interaction: discord.Interaction) -> bool
     return item is not None and item.view is not None and not item.view.is_finished()
 
 
+_ID_PART = re.compile(r"\d+")
+
+
+def control_name(interaction: discord.Interaction) -> str:
+    """A component's custom_id without the ids in it ("quote:again:123" -> "quote:again"): few
+    enough values for a metric label."""
+    custom_id = (interaction.data or {}).get("custom_id")
+    if not isinstance(custom_id, str):
+        return "unknown"
+    return ":".join(p for p in custom_id.split(":") if p and not _ID_PART.fullmatch(p))[:40] or "unknown"
+
+
 class PatientResponse(discord.InteractionResponse):
     """A handled component's response that the runtime may defer for a slow handler.
 
@@ -233,12 +246,19 @@ class PatientResponse(discord.InteractionResponse):
     answer from both reaching Discord (the second would be refused as already acknowledged).
     """
 
-    __slots__ = ("_deferred_for_handler", "_first_answer")
+    __slots__ = ("_deferred_for_handler", "_first_answer", "_received")
 
-    def __init__(self, parent: discord.Interaction) -> None:
+    def __init__(self, parent: discord.Interaction, received: float | None = None) -> None:
         super().__init__(parent)
         self._first_answer = asyncio.Lock()
         self._deferred_for_handler = False
+        self._received = received  # when it arrived (perf_counter), for storybot_component_seconds
+
+    def _answered(self) -> None:
+        """The first answer reached Discord: time it, once (`_first_answer` is held)."""
+        if self._received is not None and self.is_done():
+            metrics.COMPONENT_SECONDS.labels(control_name(self._parent)).observe(time.perf_counter() - self._received)
+            self._received = None
 
     async def defer_for_handler(self) -> bool:
         """Acknowledge on the handler's behalf, unless it has answered (or is answering) already."""
@@ -247,18 +267,25 @@ class PatientResponse(discord.InteractionResponse):
                 return False
             await super().defer()
             self._deferred_for_handler = True
+            self._answered()
             return True
 
     async def defer(self, **options: Any) -> discord.InteractionCallbackResponse | None:
         async with self._first_answer:
             if self._deferred_for_handler:
                 return None
-            return await super().defer(**options)
+            try:
+                return await super().defer(**options)
+            finally:
+                self._answered()
 
     async def send_message(self, content: Any = None, **options: Any) -> discord.InteractionCallbackResponse | None:
         async with self._first_answer:
             if not self._deferred_for_handler:
-                return await super().send_message(content, **options)
+                try:
+                    return await super().send_message(content, **options)
+                finally:
+                    self._answered()
         delete_after = options.pop("delete_after", None)
         if content is not None:
             options["content"] = content
@@ -270,7 +297,10 @@ class PatientResponse(discord.InteractionResponse):
     async def edit_message(self, **fields: Any) -> discord.InteractionCallbackResponse | None:
         async with self._first_answer:
             if not self._deferred_for_handler:
-                return await super().edit_message(**fields)
+                try:
+                    return await super().edit_message(**fields)
+                finally:
+                    self._answered()
         delete_after = fields.pop("delete_after", None)
         message = await self._parent.edit_original_response(**fields)
         if delete_after is not None:
@@ -279,7 +309,10 @@ class PatientResponse(discord.InteractionResponse):
 
     async def send_modal(self, modal: discord.ui.Modal, /) -> discord.InteractionCallbackResponse:
         async with self._first_answer:
-            return await super().send_modal(modal)
+            try:
+                return await super().send_modal(modal)
+            finally:
+                self._answered()
 
 
 class StoryTree(app_commands.CommandTree):
@@ -299,13 +332,24 @@ async def report_loop_lag(period: float) -> None:
     event loop shows up here as lag, measured inside the bot rather than guessed from outside."""
     loop = asyncio.get_running_loop()
     worst, started = 0.0, loop.time()
+    worst_cpu = (0.0, 0.0)
     while True:
         due = loop.time() + LAG_PROBE_SECONDS
+        # CPU time during the wait tells a callback holding the loop (the loop's thread ran for
+        # most of the lag) from a loop that could not run: the process waiting for a core (little
+        # CPU anywhere in it) or the loop's thread waiting for the GIL (the process's other
+        # threads ran meanwhile).
+        thread_cpu, process_cpu = time.thread_time(), time.process_time()
         await asyncio.sleep(LAG_PROBE_SECONDS)
-        worst = max(worst, loop.time() - due)
+        lag = loop.time() - due
+        if lag > worst:
+            worst, worst_cpu = lag, (time.thread_time() - thread_cpu, time.process_time() - process_cpu)
         if loop.time() - started >= period:
-            log.info("event loop lag: max %.1f ms over %.1f s", worst * 1000, loop.time() - started)
-            worst, started = 0.0, loop.time()
+            log.info(
+                "event loop lag: max %.1f ms over %.1f s (CPU meanwhile: loop thread %.1f ms, whole process %.1f ms)",
+                worst * 1000, loop.time() - started, worst_cpu[0] * 1000, worst_cpu[1] * 1000,
+            )
+            worst, started, worst_cpu = 0.0, loop.time(), (0.0, 0.0)
 
 
 def _utc_now() -> datetime:
@@ -504,10 +548,11 @@ class StoryBot(commands.AutoShardedBot):
         record_command(interaction, metrics.OK)
 
     def _watch_component(self, interaction: discord.Interaction) -> None:
+        received = time.perf_counter()
         handled = component_handled(self._connection._view_store, interaction)
         if handled:
             # Installed before the handler's first step, so every answer it gives goes through it.
-            interaction._cs_response = PatientResponse(interaction)
+            interaction._cs_response = PatientResponse(interaction, received)
         watch = asyncio.create_task(
             self._answer_if_unanswered(interaction, handled), name=f"component watch {interaction.id}"
         )

@@ -6,9 +6,11 @@ pointing at a module discord.py has dropped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import logging
 import multiprocessing
+import os
 import secrets
 import signal
 import sys
@@ -44,6 +46,7 @@ PARALLEL_UPLOADS = 2
 # of the running loop, its threads or its sockets is copied mid-use as fork would; its start
 # (~0.4 s) is paid once, by the first upload.
 WORKER_START_METHOD = "spawn"
+WORKER_NICENESS = 10  # added to the workers' nice value: uploads yield the CPU to the bot's event loop
 WORKER_DIED = "Reading that file stopped unexpectedly; please try again, or try a smaller file."
 STORE_DIED = "Storing that story stopped unexpectedly, so nothing was added; please try again."
 CHANGED = "That file read differently the second time, so nothing was added; please run `/story add` again."
@@ -185,6 +188,10 @@ def _quiet_worker() -> None:
     # Ctrl-C reaches the whole process group; the bot shuts its workers down itself, so a worker
     # has no traceback of its own to print.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # An upload is background work: on a busy host the bot's event loop (every interaction) gets a
+    # core before a parse does. The worker still takes any core nothing else wants.
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(WORKER_NICENESS)
     # A bot killed outright (kill -9) cannot stop its workers, and an orphaned worker would wait on
     # its queue forever; on Linux the kernel kills it with its parent. Killed mid-store, it leaves
     # only invisible staged rows (bot/store/loader.py), which the next start-up discards.

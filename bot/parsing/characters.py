@@ -40,6 +40,9 @@ _SENTENCE = re.compile(
     r"[.!?…\n][\"”’')*_]*\s*([A-Z][a-z]+(?:-[a-z]+)?)(?:\s+([a-z]+)([^.!?\"“”\n]{0,60}))?"
 )
 # Searched for "The" first: a pattern that opens on a sentence end would be tried at every mark.
+# What ends a beat that leads into a quotation in the same paragraph (an opening mark: the text
+# goes on right after it).
+_BEAT_BEFORE = re.compile(r"[.,:!?]? ?[\"“'](?=\S)")
 _THE_SENTENCE = re.compile(r"The ([A-Z][a-z]+) ([a-z]+)([^.!?\"“”\n]{0,60})")
 _PRONOUN = re.compile(r"\b(he|his|him|himself|she|her|hers|herself)\b")
 # How much the first pronoun after a name says about its gender. "him" says nothing (the name is
@@ -59,9 +62,10 @@ _PERSON_VERBS = frozenset(
 _NAME = r"(?:(?:" + "|".join(sorted(TITLES)) + r")\.? )?[A-Z][a-z]+(?:-[a-z]+)?"
 # A speech tag right after a closing mark, in one pass over the text: a name ('," said Emma',
 # '," Emma said'), a first-person narrator ('," I said', '," said I') or a role ('," said the
-# mariner', '," the mariner said').
+# mariner', '," the mariner said'). A full stop before the mark too: '." Emma said' is how much
+# fan fiction closes a tagged line (the verb must still be a speech verb to count).
 _TAGGED = re.compile(
-    r"[,!?\-—]['\"”’]\s+(?:([a-z]+)\s+(?:the\s+)?(" + _NAME + r"(?: [A-Z][a-z]+)?)"
+    r"[,.!?\-—]['\"”’]\s+(?:([a-z]+)\s+(?:the\s+)?(" + _NAME + r"(?: [A-Z][a-z]+)?)"
     r"|(?:the\s+)?(" + _NAME + r")\s+(?:[a-z]+ly\s+)?([a-z]+)"
     r"|I\s+(?:[a-z]+ly\s+)?([a-z]+)|([a-z]+)\s+I\b"
     r"|([a-z]+)\s+the\s+([a-z]+)\b|the\s+([a-z]+)\s+([a-z]+))"
@@ -110,6 +114,11 @@ class Lexicon:
     gender: dict[str, str] = field(default_factory=dict)  # canonical -> "M" / "F"
     evidence: Counter[str] = field(default_factory=Counter)  # canonical -> signs of being a person
     speakers: Counter[str] = field(default_factory=Counter)  # canonical -> times named in a speech tag
+    # Characters seen taking part in a scene's talk without a speech tag naming them: the subject
+    # of a beat right next to a quotation ('." Kakashi dashed forward', 'Sarutobi hmmed. "...'),
+    # which someone only talked about never is. (Being called on by name was tried too: it cost
+    # the annotated novels' pronoun-tagged lines half a point, held out.)
+    present: set[str] = field(default_factory=set)
     narrator: str | None = None  # the "I" of a first-person story, when the text names them
     # Speakers the text only describes ("the girl", "my father"), met as the story is attributed.
     described: set[str] = field(default_factory=set)
@@ -162,6 +171,11 @@ class Lexicon:
         Places and people who are only talked about ("Randalls", "Meryton") never are, which keeps
         them out of pronoun resolution and turn-taking.
         """
+        return self.tagged(name) or name in self.present
+
+    def tagged(self, name: str | None) -> bool:
+        """can_speak without those only seen in beats or called on: the characters a he or she may
+        stand for (on the annotated novels, the wider set makes pronouns worse)."""
         if not name:
             return False
         return len(self.speakers) < _FEW_SPEAKERS or name in self.speakers or name in self.described
@@ -275,6 +289,8 @@ def _build_lexicon(windows: Callable[[], Iterator[tuple[str, int]]]) -> Lexicon:
     # (verb, name, name2, verb2) of every speech tag with a name, and the first-person ones.
     named_tags: Counter[tuple[str, str, str, str]] = Counter()
     first_person = 0
+    # Names whose sentence runs straight into a quotation: 'Sarutobi hmmed. "Follow him."'
+    beats: Counter[str] = Counter()
     sentence_scan, tag_scan = _Scan(_SENTENCE), _Scan(_TAGGED)
     for window, cut in windows():
         caps.update(_CAPS.findall(window, 0, cut))
@@ -285,6 +301,8 @@ def _build_lexicon(windows: Callable[[], Iterator[tuple[str, int]]]) -> Lexicon:
             initial[name] += 1
             if verb in _PERSON_VERBS or verb.endswith("ed"):
                 acting[name] += 1
+                if _BEAT_BEFORE.match(window, match.end()):
+                    beats[name] += 1
         for match in tag_scan(window, cut):
             verb, name, name2, verb2, first_verb, first_verb2 = match.group(1, 2, 3, 4, 5, 6)
             if name or name2:
@@ -359,6 +377,7 @@ def _build_lexicon(windows: Callable[[], Iterator[tuple[str, int]]]) -> Lexicon:
     _merge_surnames(pairs, lexicon)
     _learn_title_owners(lexicon)
     _learn_speakers(windows, named_tags, first_person, lexicon)
+    lexicon.present.update(who for name in beats if (who := lexicon.resolve(name)))
     _merge_miss(pairs, lexicon)
     _learn_families(lexicon)
     _learn_the_genders(windows, lexicon)
@@ -481,6 +500,8 @@ def _learn_speakers(
             name, verb = name2, verb2
         if verb in SPEECH_VERBS and (who := lexicon.resolve_tag(name)) and who in lexicon.evidence:
             lexicon.speakers[who] += count
+        elif name2 and (verb in _PERSON_VERBS or verb.endswith(("ed", "s"))) and (who := lexicon.resolve(name)):
+            lexicon.present.add(who)  # '." Kakashi dashed forward': a beat of the one who spoke
     if first_person and (named := _SELF_NAMED.search(_SPEECH.sub(" ", "".join(w[:cut] for w, cut in windows())[1:]))):
         # "My name is Pell." / "Call me Ishmael.": the narrator says who they are, outside any
         # speech (inside one, whoever speaks is introducing themselves).

@@ -75,7 +75,8 @@ def _opens_single(text: str, pos: int) -> bool:
 def _closes_single(text: str, pos: int) -> bool:
     prev = text[pos - 1] if pos else " "
     if prev.isspace():
-        return False
+        # "'...I won't fail the old man. '": a stray space before the mark that ends the paragraph.
+        return pos >= 2 and text[pos - 2] in ".!?…" and not text[pos + 1 :].strip()
     nxt = text[pos + 1] if pos + 1 < len(text) else " "
     if nxt not in _CLOSE_FOLLOW:
         return False

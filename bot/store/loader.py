@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import ctypes
+import hashlib
 import itertools
 import json
 import logging
@@ -38,6 +40,7 @@ from bot.formats import (
 from bot.formats.sidecar import BadStoryFile, read_toml_metadata, toml_metadata
 from bot.parsing import content_hash
 from bot.parsing.model import NotAStory, Story
+from bot.parsing.parser import PARSER_VERSION
 from bot.store.connection import Store
 from bot.store.fts import speaker_token
 
@@ -455,11 +458,39 @@ async def _insert_quotes(store: Store, story_id: int, quotes: Sequence[tuple], c
 
 # ---------------------------------------------------------------- writing a story as it is parsed
 
+# glibc's mallopt(M_MMAP_THRESHOLD): blocks of at least this size get their own mapping, returned to
+# the system when freed.
+_M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD_BYTES = 128 * 1024
+
+
+def fix_mmap_threshold() -> bool:
+    """Keep glibc's mmap threshold at its 128 KiB default for this process (for `ingest`).
+
+    By default glibc raises the threshold to the size of each mapped block freed (up to 32 MB), and
+    from then on blocks below it come from the heap, where freed memory is kept for reuse. The
+    parse's first pass allocates and frees many such blocks; run in a worker thread, as the
+    streamed ingest runs it, a 100 MB file's first pass peaked at 386 MB with the adjustment and
+    269 MB without it (in the main thread: 276 MB). Setting the threshold turns the adjustment
+    off. False where there is no glibc mallopt (other C libraries, other systems): nothing changed.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    return mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) == 1
+
+
 # Paragraph text gathered in the worker thread before it is written (one executemany and one
 # full-text step): about a chapter or a few, so memory holds that much of the rows, not the story.
 STREAM_CHUNK_CHARS = 200_000
 # Quotation rows per executemany once the speakers are final.
 STREAM_QUOTE_BATCH = 20_000
+# A file at least this big is always streamed, and parsed only when its turn to be written comes:
+# never whole in a worker process (a 100 MB story's rows are over a gigabyte there and in the
+# pickle back), never two at once (a parse's first pass holds about twice the file).
+STREAM_ALONE_BYTES = 8_000_000
 
 
 class _StreamRows:
@@ -905,21 +936,44 @@ async def _delete_staged(store: Store, story_id: int, pause: float) -> None:
 # ---------------------------------------------------------------- files and folders
 
 
-def _read_file(path: Path) -> tuple[bytearray, str, dict[str, str]]:
-    """The file's bytes (a bytearray, which a streamed parse empties once decoded), hash and .toml."""
+@contextlib.contextmanager
+def _reading(path: Path):
+    """A story file's read errors as BadStoryFile (one user-facing line)."""
     try:
-        with path.open("rb") as file:
-            data = bytearray(os.fstat(file.fileno()).st_size)
-            del data[file.readinto(data):]
-            if rest := file.read():
-                data += rest  # grew while read
+        yield
     except FileNotFoundError as exc:
         raise BadStoryFile(f"{path}: no such file or folder") from exc
     except IsADirectoryError as exc:
         raise BadStoryFile(f"{path}: is a folder") from exc
     except OSError as exc:
         raise BadStoryFile(f"{path}: cannot read ({exc.strerror})") from exc
+
+
+def _read_file(path: Path) -> tuple[bytearray, str, dict[str, str]]:
+    """The file's bytes (a bytearray, which a streamed parse empties once decoded), hash and .toml."""
+    with _reading(path), path.open("rb") as file:
+        data = bytearray(os.fstat(file.fileno()).st_size)
+        del data[file.readinto(data):]
+        if rest := file.read():
+            data += rest  # grew while read
     return data, content_hash(data), read_toml_metadata(path)
+
+
+def _seeded_hash():
+    return hashlib.sha256(PARSER_VERSION.encode() + b"\0")
+
+
+def _read_or_hash(path: Path) -> tuple[bytearray | None, int, str, dict[str, str]]:
+    """_read_file's (bytes, size, hash, .toml); for a file of at least STREAM_ALONE_BYTES only its
+    size and hash, read a piece at a time (content_hash's, without holding the bytes): it is read
+    again when its turn to be parsed and written comes (_commit)."""
+    with _reading(path), path.open("rb") as file:
+        if os.fstat(file.fileno()).st_size < STREAM_ALONE_BYTES:
+            data, digest, found = _read_file(path)
+            return data, len(data), digest, found
+        digest = hashlib.file_digest(file, _seeded_hash).hexdigest()
+        size = file.tell()
+    return None, size, digest, read_toml_metadata(path)
 
 
 def _metadata(
@@ -952,10 +1006,11 @@ class _Parsed:
     path: Path
     size: int
     digest: str
-    meta: StoryMetadata
+    meta: StoryMetadata | None  # None until a deferred file is parsed
     summary: str | None
     rows: _Rows | None  # flattened by a worker process, or
-    stream: StoryStream | None = None  # being parsed here, written as it is (_write_stream)
+    stream: StoryStream | None = None  # being parsed here, written as it is (_write_stream), or
+    found: dict[str, str | tuple[str, ...]] | None = None  # deferred (a big file): its .toml, parsed in _commit
 
 
 _Built = tuple[str | None, str | None, Metadata, _Rows]
@@ -1087,7 +1142,7 @@ async def _prepare(
 ) -> FileOutcome | _Parsed:
     """Read and hash a file; an unchanged text is finished here, before any parsing."""
     try:
-        data, digest, found = await asyncio.to_thread(_read_file, path)
+        data, size, digest, found = await asyncio.to_thread(_read_or_hash, path)
         existing = await _find_by_hash(store, 0, digest)
         if existing is not None:
             # The text is unchanged, so what it said of itself is what was stored from it.
@@ -1099,8 +1154,11 @@ async def _prepare(
             meta = _metadata(path, found, existing["title"], inside)
             async with store.atomic():
                 status = await _sync_metadata(store, existing, meta, None)
-            return FileOutcome(path, status, existing["id"], meta.title, size=len(data))
-        size = len(data)
+            return FileOutcome(path, status, existing["id"], meta.title, size=size)
+        if data is None:
+            # Big: parsed in _commit, when its turn to be written comes, so however many big files
+            # a load holds only one of them is being parsed (never in a worker process, whole).
+            return _Parsed(path, size, digest, None, None, None, found=found)
         if executor is None:
             # Parsed here a chapter at a time as _commit writes it: never the whole story's rows.
             progress = None
@@ -1127,6 +1185,8 @@ async def _prepare(
 async def _commit(store: Store, parsed: _Parsed, watch: _Watch | None = None) -> FileOutcome:
     try:
         stored = watch.stored if watch is not None else None
+        if parsed.found is not None:
+            parsed = await _open_deferred(parsed, watch)
         if parsed.stream is not None:
             story_id, status = await _write_stream(store, parsed.stream, parsed.meta, parsed.digest, stored)
         else:
@@ -1139,6 +1199,20 @@ async def _commit(store: Store, parsed: _Parsed, watch: _Watch | None = None) ->
         if watch is not None:
             watch.relay.listeners.pop(watch.token, None)
     return FileOutcome(parsed.path, status, story_id, parsed.meta.title, size=parsed.size)
+
+
+async def _open_deferred(parsed: _Parsed, watch: _Watch | None) -> _Parsed:
+    """A big file (_read_or_hash) read again and its parse started: ready for _write_stream."""
+    path = parsed.path
+    data, digest, _ = await asyncio.to_thread(_read_file, path)  # the hash of the bytes parsed
+    progress = None
+    if watch is not None:
+        watch.size = len(data)
+        watch.relay.listeners[watch.token] = watch.streamed
+        progress = watch.relay.from_thread(watch.token)
+    upload = await asyncio.to_thread(_open_stream, data, path.name, progress)
+    meta = _metadata(path, parsed.found, upload.metadata.title or upload.story.title, upload.metadata)
+    return _Parsed(path, len(data), digest, meta, upload.story.summary, None, upload.story)
 
 
 async def load_file(store: Store, path: Path) -> FileOutcome:
@@ -1220,7 +1294,9 @@ async def load_paths(
 
     The next files are read and parsed while the current one is written (each still in its own
     transaction, in file order). Parsing runs in worker threads, or in `parse_processes` worker
-    processes when > 0 (real parallelism for big ingests; the pool lives for this call only).
+    processes when > 0 (real parallelism for big ingests; the pool lives for this call only). A file
+    of STREAM_ALONE_BYTES or more is only hashed ahead, then parsed in a worker thread a chapter at
+    a time as it is written.
     Failures are in the report (one user-facing line each), not logged: the caller shows them.
     """
     report = LoadReport()

@@ -15,17 +15,24 @@ passed over. Each cycle is walked twice: first taking lines with a confident spe
 
 The bot keeps each cycle it walks in memory (under one asyncio lock per store, so concurrent picks
 never share a line) and writes it behind the reply: a pick never waits for the write lock, and is
-one database round trip when its cycle is in memory. A restart (or crash) may re-show the few
+one database round trip when its cycle is in memory. There a character's cycle across stories also
+keeps how the characters' lines are laid end to end (read once with the cycle, not summed on every
+pick), and a word filter's cycle the ids of the lines its last query found ahead (each checked
+again in full when shown, not found again by stepping through the word's matches). A restart (or crash) may re-show the few
 lines picked since the last write, which lands within milliseconds unless another process holds
 the lock.
 """
 from __future__ import annotations
 
 import asyncio
+import bisect
+import dataclasses
 import functools
 import json
 import logging
 import random
+import sqlite3
+from array import array
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
@@ -33,7 +40,7 @@ from datetime import UTC, datetime, timedelta
 from weakref import WeakKeyDictionary
 
 from bot.errors import CharacterNotFound, NothingMatches, PastSpoilerLimit
-from bot.store import stories
+from bot.store import spoilers, stories
 from bot.store.audience import RATING_SQL, Audience
 from bot.store.connection import Statement, Store
 from bot.store.fts import said_query
@@ -155,11 +162,15 @@ class QuoteFilters:
     def key(self, adult: bool, limits: str | None = None) -> str:
         """The cycle's key; spoiler limits (ChapterLimits.key()) make a filter of their own, so
         each limit walks its own no-repeat cycle."""
-        character = self.character.casefold() if self.character else None
-        parts: list[object] = [self.story_id, character, self.contains, int(adult)]
-        if limits is not None:
-            parts.append(limits)
-        return json.dumps(parts, ensure_ascii=False)
+        return _filter_key(self.story_id, self.character, self.contains, adult, limits)
+
+
+@functools.lru_cache(maxsize=4096)  # every pick asks; the same few filters come back
+def _filter_key(story_id: int | None, character: str | None, contains: str | None, adult: bool, limits: str | None) -> str:
+    parts: list[object] = [story_id, character.casefold() if character else None, contains, int(adult)]
+    if limits is not None:
+        parts.append(limits)
+    return json.dumps(parts, ensure_ascii=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +207,7 @@ class Excerpt:
 # Where a cycle's positions come from (the `domain` column; see migration 0005).
 LINE, STORY, SPEAKER, SPEAKERS, MATCHES = "line", "story", "speaker", "speakers", "matches"
 SAID = "said"  # a character filter across stories with words: the matches those characters said
+_KNOWN = "known"  # not a domain: one line of a MATCHES or SAID cycle found by an earlier query
 
 
 @dataclass(slots=True)
@@ -219,6 +231,44 @@ class _Cycle:
     # other position before `scanned` was passed over, so the next pick fetches only these.
     ahead: list[int] = field(default_factory=list)
     scanned: int = 0
+    # Cursors taken but not shown (pick_quote_for guessed the reader's spoiler limits wrong): the
+    # next picks take these first, so no line of the cycle is passed over.
+    returned: list[int] = field(default_factory=list)
+    # MATCHES and SAID: the lines at those cursors, so a pick fetches one by id (checked again in
+    # full) instead of stepping through the word's matches to its rank again.
+    ahead_ids: dict[int, int] = field(default_factory=dict)
+    # SPEAKERS: the same-named characters' lines laid end to end (ids and where each starts, by id),
+    # read with the cycle, and what says the characters of that name are still those (_Speakers).
+    speakers: _Speakers | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Speakers:
+    """A SPEAKERS cycle's layout, kept in memory so a pick maps its positions to (character, line)
+    without summing every same-named character's lines again: `ids` by id, `bases[i]` the position
+    of the first line of `ids[i]`. `names` and `newest` (how many characters and aliases have the
+    name, the newest such character's id) are checked by each pick's query: a library change there
+    starts the cycle afresh, as a change of size would."""
+
+    ids: array
+    bases: array
+    names: int
+    newest: int
+
+    @classmethod
+    def parse(cls, listing: str | None, names: int, newest: int) -> _Speakers:
+        pairs = sorted(tuple(map(int, item.split(":"))) for item in (listing or "").split(",") if item)
+        ids, bases, base = array("q"), array("q"), 0
+        for character_id, lines in pairs:
+            ids.append(character_id)
+            bases.append(base)
+            base += lines
+        return cls(ids, bases, names, newest)
+
+    def locate(self, position: int) -> tuple[int, int]:
+        """(character id, speaker_seq) at a position of the domain."""
+        i = bisect.bisect_right(self.bases, position) - 1
+        return (self.ids[i], position - self.bases[i]) if i >= 0 else (0, 0)  # 0: no character
 
 
 def quotable(text: str) -> bool:
@@ -368,14 +418,20 @@ _NAMED_SQL = (
     "(EXISTS (SELECT 1 FROM characters WHERE id = q.character_id AND name_key = :name)"
     " OR EXISTS (SELECT 1 FROM aliases WHERE character_id = q.character_id AND alias_key = :name))"
 )
-# The visible characters with the filter's name, their speaker lines laid end to end.
+# The visible characters with the filter's name and their speaker lines (a SPEAKERS cycle lays
+# these end to end by id: _Speakers).
 _SPEAKERS_CTE = (
-    "cs (id, base, lines) AS MATERIALIZED (SELECT c.id, sum(c.lines) OVER (ORDER BY c.id) - c.lines, c.lines"
+    "cs (id, lines) AS MATERIALIZED (SELECT c.id, c.lines"
     " FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
     " WHERE c.id IN (SELECT id FROM characters WHERE name_key = :name"
     "  UNION SELECT character_id FROM aliases WHERE alias_key = :name)"
     f" AND c.lines > 0 AND {_VISIBLE_SQL})"
 )
+# How many characters and aliases have the filter's name, and the newest such character's id: index
+# seeks only, so each pick of a SPEAKERS cycle checks them instead of summing the characters' lines.
+_SPEAKER_NAMES = ("((SELECT count(*) FROM characters WHERE name_key = :name)"
+                  " + (SELECT count(*) FROM aliases WHERE alias_key = :name))")
+_NEWEST_SPEAKER = "(SELECT coalesce(max(id), 0) FROM characters WHERE name_key = :name)"
 _TOTALS_CTE = (
     "tot (bundled, own) AS (SELECT coalesce((SELECT quotes FROM scope_totals WHERE scope = 0), 0),"
     " CASE WHEN :scope = 0 THEN 0 ELSE coalesce((SELECT quotes FROM scope_totals WHERE scope = :scope), 0) END)"
@@ -411,12 +467,12 @@ _DOMAINS: dict[str, tuple[str, str, str]] = {
         f" WHERE c.id = :low AND {_VISIBLE_SQL})",
     ),
     SPEAKERS: (
-        _SPEAKERS_CTE,
-        "SELECT pos.x, (SELECT q.id FROM cs JOIN quotes AS q ON q.character_id = cs.id"
-        " AND q.speaker_seq = pos.x - cs.base WHERE pos.x >= cs.base AND pos.x < cs.base + cs.lines) FROM pos",
-        "(SELECT coalesce(sum(lines), 0) FROM cs)",
+        "",
+        "SELECT x, (SELECT id FROM quotes WHERE character_id = pos.c AND speaker_seq = pos.s) FROM pos",
+        f"(CASE WHEN {_SPEAKER_NAMES} = :names AND {_NEWEST_SPEAKER} = :newest THEN :size ELSE -1 END)",
     ),
     MATCHES: ("", "", ":size"),  # the positions are ranks: see _ranks_sql
+    _KNOWN: ("", "SELECT x, :q0 FROM pos", ":size"),  # a line found before, by id (_batch_rows)
     SAID: ("", "", ":size"),  # ranks among the matches that pass the filters and gates: see _said_sql
 }
 # Under spoiler limits, a character+words filter walks exactly its lines the audience may see when
@@ -466,6 +522,8 @@ def _batch_sql(domain: str, positions: int, story: bool, named: bool, words: boo
         ctes = ("m (id, rank) AS MATERIALIZED (SELECT id, row_number() OVER (ORDER BY id) - 1 FROM"
                 f" ({found} LIMIT :reach) AS found)")
         at = "SELECT rank, id FROM m WHERE rank IN (SELECT x FROM pos)"  # IN: an index on the ranks
+    elif domain == SPEAKERS:
+        pos = "pos (x, c, s) AS (VALUES " + ", ".join(f"(:x{i}, :c{i}, :s{i})" for i in range(positions)) + ")"
     else:
         pos = "pos (x) AS (VALUES " + ", ".join(f"(:x{i})" for i in range(positions)) + ")"
     checks = [_VISIBLE_SQL, _SHOWN_SQL] if limited else [_VISIBLE_SQL]
@@ -506,10 +564,38 @@ def _domain_checks(cycle: _Cycle) -> tuple[bool, bool, bool]:
 
 
 async def _batch_rows(
-    store: Store, cycle: _Cycle, audience: Audience, cursors: Sequence[int]
+    store: Store, cycle: _Cycle, audience: Audience, cursors: Sequence[int], line: int | None = None,
+    probe: _LimitsProbe | None = None,
 ) -> tuple[list[tuple[int, Sequence]], int]:
-    """(cursor, row) for a batch of cursors, in cursor order, and the domain's size now."""
+    """(cursor, row) for a batch of cursors, in cursor order, and the domain's size now. With
+    `line`, the id of the one cursor's line (known from an earlier query), every filter is checked
+    on that line instead of finding it in the domain again. With a `probe` not yet read, the
+    reader's limits are read too, in the same round trip."""
+    sql, params, cursor_at = _batch_query(cycle, audience, cursors, line)
+    if probe is not None and not probe.read:
+        probe.limits, rows = await store.read_job(_limits_and_rows, probe.guild_id, probe.reader, sql, params)
+        probe.read = True
+    else:
+        rows = await store.db.execute_fetchall(sql, params)
+    return _batch_found(cycle, cursor_at, rows)
+
+
+def _batch_found(
+    cycle: _Cycle, cursor_at: dict[int, int], rows: Sequence[Sequence]
+) -> tuple[list[tuple[int, Sequence]], int]:
+    found = sorted((cursor_at[row[_CARD_WIDTH]], row) for row in rows)
+    return found, rows[0][_CARD_WIDTH + 2] if rows else cycle.size
+
+
+def _batch_query(
+    cycle: _Cycle, audience: Audience, cursors: Sequence[int], line: int | None = None
+) -> tuple[str, dict[str, object], dict[int, int]]:
+    """_batch_rows' statement, its parameters and the cursor at each position."""
     story, named, words = _domain_checks(cycle)
+    domain = cycle.domain
+    if line is not None:
+        domain, story, named = _KNOWN, cycle.story_id is not None, cycle.character is not None
+        words = cycle.contains is not None
     params: dict[str, object] = {
         "scope": audience.scope, "adult": int(audience.adult), "story": cycle.story_id,
         "name": (cycle.character or "").casefold(),
@@ -519,19 +605,23 @@ async def _batch_rows(
         "low": cycle.low, "high": cycle.high, "size": cycle.size,
         "limits": audience.limits.key(), "last": _last_chapter(audience, cycle.story_id),
     }
+    if line is not None:
+        params["q0"] = line
     # Cursors of one batch lie in one pass, so their positions are distinct.
     cursor_at = {permute(cursor % cycle.size, cycle.size, cycle.seed): cursor for cursor in cursors}
     previous = -1
     for i, x in enumerate(sorted(cursor_at)):
         params[f"x{i}"], params[f"d{i}"], previous = x, x - previous - 1, x
+        if cycle.speakers is not None:
+            params[f"c{i}"], params[f"s{i}"] = cycle.speakers.locate(x)
+    if cycle.speakers is not None:
+        params["names"], params["newest"] = cycle.speakers.names, cycle.speakers.newest
     params["reach"] = previous + 1
     positions = len(cursor_at)
-    if cycle.domain == MATCHES and (positions > _MAX_STEPPED or _WINDOW_US * previous < _MATCH_US * positions):
+    if domain == MATCHES and (positions > _MAX_STEPPED or _WINDOW_US * previous < _MATCH_US * positions):
         positions = -positions
     limited = not audience.limits.unlimited
-    rows = await store.db.execute_fetchall(_batch_sql(cycle.domain, positions, story, named, words, limited), params)
-    found = sorted((cursor_at[row[_CARD_WIDTH]], row) for row in rows)
-    return found, rows[0][_CARD_WIDTH + 2] if rows else cycle.size
+    return _batch_sql(domain, positions, story, named, words, limited), params, cursor_at
 
 
 def _last_chapter(audience: Audience, story_id: int | None) -> int | None:
@@ -549,6 +639,7 @@ class _Plan:
     high: int
     matches: int | None  # full-text matches in [low, high], counted up to `cap`
     said: int | None  # SPEAKERS with words, at most _SAID_MAX matches: the size of a SAID domain
+    speakers: _Speakers | None = None  # SPEAKERS: the characters' lines laid end to end
 
 
 # The character a story+character filter names (canonical name first, then aliases).
@@ -559,10 +650,11 @@ _STORY_CHARACTER = (
 
 
 @functools.cache
-def _plan_sql(domain: str, words: bool, story: bool, limited: bool) -> str:
+def _plan_sql(domain: str, words: bool, story: bool, limited: bool, dialect: str = "sqlite") -> str:
     """The stored cycle (if any) and, for a new one, the domain's size, the character (SPEAKER),
     the range of rowids the filter's lines can have and how many full-text matches it holds."""
-    size_sql = _DOMAINS[domain][2].replace(":low", _STORY_CHARACTER)
+    size_sql = "(SELECT coalesce(sum(lines), 0) FROM cs)" if domain == SPEAKERS else \
+        _DOMAINS[domain][2].replace(":low", _STORY_CHARACTER)
     ctes = {LINE: _TOTALS_CTE, SPEAKERS: _SPEAKERS_CTE}.get(domain)
     if story:  # ids grow with seq (the loader inserts a story's quotes in order)
         low = "(SELECT id FROM quotes WHERE story_id = :story AND seq = 0)"
@@ -581,11 +673,17 @@ def _plan_sql(domain: str, words: bool, story: bool, limited: bool) -> str:
         matches = "(SELECT n FROM mc)"
         said_sql = _said_sql(limited).replace(":low", low).replace(":high", high)
         said = f"CASE WHEN (SELECT n FROM mc) <= :said_max THEN (SELECT count(*) FROM ({said_sql}) AS said) END"
+    speakers = "NULL, NULL, NULL"
+    if domain == SPEAKERS:
+        pairs = "CAST(id AS TEXT) || ':' || CAST(lines AS TEXT)"
+        listing = f"group_concat({pairs})" if dialect == "sqlite" else f"string_agg({pairs}, ',')"
+        speakers = f"(SELECT {listing} FROM cs), {_SPEAKER_NAMES}, {_NEWEST_SPEAKER}"
     return (
         (f"WITH {ctes} " if ctes else "")
         + f"SELECT coalesce({size_sql}, 0), coalesce({character}, 0), coalesce({low}, 0), coalesce({high}, 0),"
         f" {matches}, {said}, c.id, c.story_id, c.character, c.contains, c.adult, c.seed, c.size, c.cut, c.cursor,"
-        " c.domain, c.low, c.high FROM (SELECT 1) AS one LEFT JOIN quote_cycles AS c ON c.scope = :scope AND c.filter_key = :key"
+        f" c.domain, c.low, c.high, {speakers}"
+        " FROM (SELECT 1) AS one LEFT JOIN quote_cycles AS c ON c.scope = :scope AND c.filter_key = :key"
     )
 
 
@@ -598,13 +696,19 @@ async def _load(
     else:
         domain = STORY if filters.story_id is not None else LINE
     (row,) = await store.db.execute_fetchall(
-        _plan_sql(domain, filters.contains is not None, filters.story_id is not None, not audience.limits.unlimited),
+        _plan_sql(domain, filters.contains is not None, filters.story_id is not None, not audience.limits.unlimited,
+                  store.dialect),
         {"scope": audience.scope, "adult": int(audience.adult), "story": filters.story_id, "key": key,
          "name": (filters.character or "").casefold(), "fts": said_query(filters.contains, filters.character),
          "cap": _matches_max(filters) + 1, "last": _last_chapter(audience, filters.story_id),
          "limits": audience.limits.key(), "said_max": 0 if audience.limits.unlimited else _SAID_MAX},
     )
-    return (None if row[6] is None else _Cycle(*row[6:])), _Plan(domain, *row[:6])
+    speakers = _Speakers.parse(*row[18:21]) if domain == SPEAKERS else None
+    cycle = None if row[6] is None else _Cycle(*row[6:18])
+    if cycle is not None and cycle.domain == SPEAKERS:
+        # Laid out as the cycle began when its size is the same (else the walk starts it afresh).
+        cycle.speakers = speakers if cycle.size == row[0] else _Speakers(array("q"), array("q"), -1, -1)
+    return cycle, _Plan(domain, *row[:6], speakers=speakers)
 
 
 async def _start_cycle(
@@ -647,7 +751,8 @@ async def _start_cycle(
             steps = round(2 * steps_per_line)
     cycle_id = known.id if known is not None else rng.getrandbits(52) | (1 << 52)
     return _Cycle(cycle_id, filters.story_id, filters.character, filters.contains, audience.adult,
-                  rng.getrandbits(63), size, size, 0, domain, low, high, steps=steps, taken=1)
+                  rng.getrandbits(63), size, size, 0, domain, low, high, steps=steps, taken=1,
+                  speakers=plan.speakers if domain == SPEAKERS else None)
 
 
 async def _any_character(store: Store, audience: Audience, filters: QuoteFilters) -> bool:
@@ -669,7 +774,7 @@ async def _any_character(store: Store, audience: Audience, filters: QuoteFilters
 
 
 async def _walk(
-    store: Store, cycle: _Cycle, audience: Audience, *, check_size: bool
+    store: Store, cycle: _Cycle, audience: Audience, *, check_size: bool, probe: _LimitsProbe | None = None
 ) -> tuple[Sequence | None, bool]:
     """Advance a cycle to its next acceptable line: (its row, False); (None, False) when the cycle
     ran out or the walk budget was spent (cycle.cursor tells which); (None, True) when, with
@@ -691,7 +796,7 @@ async def _walk(
             end = min(cycle.cursor + batch, size if first_pass else 2 * size)
             cursors = range(cycle.cursor, end)
         cycle.ahead = []
-        rows, size_now = await _batch_rows(store, cycle, audience, cursors)
+        rows, size_now = await _batch_rows(store, cycle, audience, cursors, probe=probe)
         if check_size and size_now != size:
             return None, True
         check_size = False
@@ -699,6 +804,7 @@ async def _walk(
         if accepted:
             cursor, row = accepted[0]
             cycle.ahead, cycle.scanned = [c for c, _ in accepted[1:]], end
+            cycle.ahead_ids = {c: r[0] for c, r in accepted[1:]} if cycle.domain in (MATCHES, SAID) else {}
             cycle.steps += steps + cursor + 1 - cycle.cursor
             cycle.taken += 1
             if cycle.taken >= 64:  # recent picks count most (the second pass may differ)
@@ -789,6 +895,10 @@ def _reserve(
     """Under memory.lock: take the next line the cycle in memory knows to be acceptable, as _walk
     would (cycle, cursor, size, first pass), or None when finding one takes a walk."""
     cycle = memory.cycles.get((audience.scope, key))
+    if cycle is not None and cycle.returned:
+        cursor = cycle.returned.pop(0)
+        memory.cycles.move_to_end((audience.scope, key))
+        return cycle, cursor, cycle.size, cursor < cycle.size
     known = [c for c in cycle.ahead if c >= cycle.cursor] if cycle is not None else []
     if cycle is None or not known or cycle.cursor >= 2 * cycle.size:
         return None
@@ -809,13 +919,99 @@ async def _fetch_reserved(
 ) -> QuoteCard | None:
     """The reserved line, checked again as it is fetched; None when it no longer qualifies (or the
     domain changed size: the next walk sees it and starts afresh)."""
-    rows, size_now = await _batch_rows(store, cycle, audience, [cursor])
+    rows, size_now = await _batch_rows(store, cycle, audience, [cursor], cycle.ahead_ids.pop(cursor, None))
+    return _reserved_card(cycle, cursor, size, first_pass, rows, size_now)
+
+
+def _reserved_card(
+    cycle: _Cycle, cursor: int, size: int, first_pass: bool, rows: list[tuple[int, Sequence]], size_now: int
+) -> QuoteCard | None:
     if size_now != size:
-        cycle.ahead = []
+        cycle.ahead, cycle.returned = [], []
         return None
     if not rows or not _acceptable(cycle, cursor, rows[0][1], first_pass):
         return None
     return _card(rows[0][1], cycle.id)
+
+
+async def pick_quote_for(
+    store: Store, audience: Audience, reader: int | None, filters: QuoteFilters, *, rng: random.Random | None = None
+) -> QuoteCard:
+    """pick_quote for `reader` (a user id) under their spoiler limits here (`audience.limits` is
+    not used: the limits are read with the pick).
+
+    A pick from a cycle in memory reads the reader's limits in the same round trip as its first
+    query (one round trip for most picks), under the limits found last time for them here
+    (spoilers.remembered_limits), and checks the two agree. When they do not (a limit was set or
+    lifted since, by anyone, or the reader turned their own mode on), the line it took goes back
+    to its cycle (`returned`: the next pick over those filters takes it first) and the pick starts
+    again under the limits just read. Any other pick reads the limits first, as every command does.
+    """
+    guessed = spoilers.remembered_limits(store, audience.guild_id, reader)
+    if guessed is not None and store.dialect == "sqlite":
+        card = await _pick_guessed(store, dataclasses.replace(audience, limits=guessed), reader, filters, rng or _RNG)
+        if card is not None:
+            return card
+    limits = await spoilers.chapter_limits(store, audience.guild_id, reader)
+    return await pick_quote(store, dataclasses.replace(audience, limits=limits), filters, rng=rng)
+
+
+@dataclass(slots=True)
+class _LimitsProbe:
+    """The reader's limits, read by the first query of a pick (see _batch_rows)."""
+
+    guild_id: int | None
+    reader: int | None
+    read: bool = False
+    limits: spoilers.ChapterLimits | None = None
+
+    def agrees(self, store: Store, guessed: spoilers.ChapterLimits) -> bool:
+        if self.read and self.limits != guessed:
+            spoilers.note_limits(store, self.guild_id, self.reader, self.limits)
+        return self.read and self.limits == guessed
+
+
+async def _pick_guessed(
+    store: Store, audience: Audience, reader: int | None, filters: QuoteFilters, rng: random.Random
+) -> QuoteCard | None:
+    """pick_quote_for under the guessed `audience.limits`, from the cycle in memory; None when the
+    guess was wrong (the line taken went back) or there is no such cycle."""
+    key = filters.key(audience.adult, audience.limits.key())
+    memory = _memory(store)
+    probe = _LimitsProbe(audience.guild_id, reader)
+    async with memory.lock:
+        reserved = _reserve(store, audience, key, memory)
+        if reserved is None:  # as _pick_locked, the first query reading the limits too
+            cycle = memory.cycles.get((audience.scope, key))
+            if cycle is None or cycle.cursor >= 2 * cycle.size:
+                return None
+            row, _ = await _walk(store, cycle, audience, check_size=True, probe=probe)
+            if not probe.agrees(store, audience.limits):
+                if row is not None:
+                    bisect.insort(cycle.returned, cycle.cursor - 1)
+                return None
+            if row is None:
+                return await _pick_stored(store, audience, filters, key, cycle, memory, rng)
+            memory.cycles.move_to_end((audience.scope, key))
+            _set_cursor_later(store, cycle)
+            return _card(row, cycle.id)
+    cycle, cursor, size, first_pass = reserved
+    line = cycle.ahead_ids.pop(cursor, None)
+    rows, size_now = await _batch_rows(store, cycle, audience, [cursor], line, probe=probe)
+    if not probe.agrees(store, audience.limits):
+        bisect.insort(cycle.returned, cursor)
+        if line is not None:
+            cycle.ahead_ids[cursor] = line
+        return None
+    card = _reserved_card(cycle, cursor, size, first_pass, rows, size_now)
+    return card if card is not None else await pick_quote(store, audience, filters, rng=rng)
+
+
+def _limits_and_rows(
+    conn: sqlite3.Connection, guild_id: int | None, reader: int | None, sql: str, params: dict[str, object]
+) -> tuple[spoilers.ChapterLimits | None, list[Sequence]]:
+    """A pick's first query with the reader's limits, in one job on the connection's thread."""
+    return spoilers.limits_in_thread(conn, guild_id, reader), conn.execute(sql, params).fetchall()
 
 
 async def _pick_stored(

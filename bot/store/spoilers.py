@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from weakref import WeakKeyDictionary
 
 from bot.errors import ChapterNotFound
 from bot.store import stories
@@ -68,17 +72,66 @@ def limit_sql(story: str, chapter: str, param: str = ":limits") -> str:
     return f"({param} IS NULL OR {chapter} <= coalesce({last}, {chapter}))"
 
 
+# The server's limits, and a (NULL, NULL) row when the reader turned their own mode on.
+_LIMITS_SQL = (
+    "SELECT story_id, chapter_index FROM spoiler_limits WHERE guild_id = ?1"
+    " UNION ALL SELECT NULL, NULL FROM spoiler_readers WHERE user_id = ?2"
+)
+_REMEMBERED_READERS = 4096  # (guild, user) pairs whose last limits are kept per store
+
+
+def _server_limits(rows: Sequence[Sequence]) -> ChapterLimits | None:
+    """The limits from _LIMITS_SQL's rows, or None when the reader's own mode is on (their
+    bookmarks tighten them)."""
+    if any(row[0] is None for row in rows):
+        return None
+    return ChapterLimits(tuple(sorted((row[0], row[1]) for row in rows)))
+
+
+_remembered: WeakKeyDictionary[Store, OrderedDict[tuple[int, int], ChapterLimits | None]] = WeakKeyDictionary()
+
+
+def _remember(store: Store, guild_id: int | None, user_id: int | None, limits: ChapterLimits | None) -> None:
+    seen = _remembered.get(store)
+    if seen is None:
+        seen = _remembered[store] = OrderedDict()
+    seen[(guild_id or 0, user_id or 0)] = limits
+    seen.move_to_end((guild_id or 0, user_id or 0))
+    while len(seen) > _REMEMBERED_READERS:
+        seen.popitem(last=False)
+
+
+def remembered_limits(store: Store, guild_id: int | None, user_id: int | None) -> ChapterLimits | None:
+    """The limits `chapter_limits` last found for this reader here when their own mode was off,
+    else None. Only a guess (another process, or a command since, may have changed them): a caller
+    acts on it only together with `limits_in_thread` in the same round trip, and checks the two agree."""
+    seen = _remembered.get(store)
+    return None if seen is None else seen.get((guild_id or 0, user_id or 0))
+
+
+def limits_in_thread(
+    conn: sqlite3.Connection, guild_id: int | None, user_id: int | None
+) -> ChapterLimits | None:
+    """On the connection's thread (inside another job): chapter_limits' first query, None when the
+    reader's own mode is on (chapter_limits then also reads their bookmarks)."""
+    return _server_limits(conn.execute(_LIMITS_SQL, (guild_id or 0, user_id or 0)).fetchall())
+
+
+def note_limits(store: Store, guild_id: int | None, user_id: int | None, limits: ChapterLimits | None) -> None:
+    """Keep what limits_in_thread found, for the next remembered_limits."""
+    _remember(store, guild_id, user_id, limits)
+
+
 async def chapter_limits(store: Store, guild_id: int | None, user_id: int | None) -> ChapterLimits:
     """What `user_id` may be shown in `guild_id` (None: in DMs, or a post to a channel): the
     server's limits, tightened by the reader's bookmarks when they turned their own mode on."""
-    rows = await store.db.execute_fetchall(
-        "SELECT story_id, chapter_index FROM spoiler_limits WHERE guild_id = ?1"
-        " UNION ALL SELECT NULL, NULL FROM spoiler_readers WHERE user_id = ?2",
-        (guild_id or 0, user_id or 0),
-    )
+    rows = await store.db.execute_fetchall(_LIMITS_SQL, (guild_id or 0, user_id or 0))
+    found = _server_limits(rows)
+    if user_id is not None:
+        _remember(store, guild_id, user_id, found)
+    if found is not None:
+        return found
     server = {row[0]: row[1] for row in rows if row[0] is not None}
-    if not any(row[0] is None for row in rows):
-        return ChapterLimits(tuple(sorted(server.items())))
     await store.write_behind.flush()  # page turns write bookmarks behind the reply
     marks = await store.db.execute_fetchall(
         "SELECT story_id, chapter_index FROM reading_bookmarks WHERE user_id = ?", (user_id,)

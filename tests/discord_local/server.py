@@ -211,6 +211,7 @@ class LocalDiscord(UserActions):
         self.attachment_delay = 0.0
         self.rate_limits = RateLimits()
         self._changed = asyncio.Event()
+        self._wake_scheduled = False
         self._command_ids: dict[tuple[int | None, str], int] = {}
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -271,7 +272,23 @@ class LocalDiscord(UserActions):
     # -- waiting --------------------------------------------------------------------------
 
     def notify(self) -> None:
-        """Wake every ``wait_until``: something in the world, requests or gateway changed."""
+        """Wake every ``wait_until``: something in the world, requests or gateway changed.
+
+        The waiters wake once per turn of the event loop however many changes a request made
+        (a reply records the request, stores the message and the callback): each wake re-runs
+        every waiter's probe, so waking them per change made the driver's work grow with both."""
+        if self._wake_scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # outside the loop (a test arranging the world): wake now
+            self._wake()
+            return
+        self._wake_scheduled = True
+        loop.call_soon(self._wake)
+
+    def _wake(self) -> None:
+        self._wake_scheduled = False
         event, self._changed = self._changed, asyncio.Event()
         event.set()
 
@@ -291,8 +308,10 @@ class LocalDiscord(UserActions):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise AssertionError(self._timeout_report(what, timeout, about))
+            # asyncio.timeout, not wait_for: no task per wake (every change wakes every waiter).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), min(remaining, POLL_INTERVAL))
+                async with asyncio.timeout(min(remaining, POLL_INTERVAL)):
+                    await self._changed.wait()
 
     def _timeout_report(self, what: str, timeout: float, about: InteractionHandle | None) -> str:
         lines = [f"local Discord: gave up waiting for {what} after {timeout}s"]

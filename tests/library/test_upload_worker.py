@@ -21,7 +21,13 @@ from bot.parsing import NotAStory
 from bot.store import Store
 from bot.store.library import LibraryConflict, library_page, story_details
 from bot.store.stories import get_story
-from bot.upload_worker import STORE_DIED, WORKER_DIED, UploadWorkers, prepare_preview
+from bot.upload_worker import (
+    STORE_DIED,
+    WORKER_DIED,
+    WORKER_NICENESS,
+    UploadWorkers,
+    prepare_preview,
+)
 from tests.conftest import SEEDS
 from tests.resilience.test_ingest_signals import check_consistent
 
@@ -74,6 +80,15 @@ async def test_an_upload_is_parsed_outside_the_bots_process(workers):
     assert preview.title == in_process.title == "The Worker Saga" and preview.chapters > 1
     # Only pickling the bytes out and the Preview back is left here (in a thread, this was all of it).
     assert bot_cpu < 0.5 * parse_cpu, f"the bot's process spent {bot_cpu:.2f}s CPU of a {parse_cpu:.2f}s parse"
+
+
+async def test_workers_run_at_a_lower_priority_than_the_bot(workers):
+    """On a busy host the event loop gets a core before an upload's parse does."""
+    await workers.prepare("warm-up.txt", b"Chapter 1\n\n\"Hi,\" said Ann.", LIMIT, None)
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    children = pids()
+    assert children
+    assert {os.getpriority(os.PRIO_PROCESS, pid) for pid in children} == {min(19, ours + WORKER_NICENESS)}
 
 
 @pytest.mark.parametrize(

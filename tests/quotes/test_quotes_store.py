@@ -228,6 +228,34 @@ async def test_an_added_story_joins_the_next_cycle(store: Store) -> None:
     assert len(later) == 6 and first in later
 
 
+@pytest.mark.parametrize("seed", range(5))
+async def test_a_story_with_the_characters_name_starts_its_cycle_afresh(store: Store, seed: int) -> None:
+    # The character's lines across stories are laid out once per cycle (kept in memory); a new
+    # story with that name must start the cycle again, its lines in it, not wait for the old
+    # layout to run out (which would repeat the first story's lines among these five).
+    rng = random.Random(seed)
+    await add(store, dialogue_story("alpha", lines=6, speakers=("Naruto", "Sasuke")))
+    await pick_quote(store, Audience(GUILD_A), QuoteFilters(character="Naruto"), rng=rng)
+    await add(store, dialogue_story("beta", lines=4, speakers=("Naruto", "Hinata")), guild_id=GUILD_A)
+    later = [(await pick_quote(store, Audience(GUILD_A), QuoteFilters(character="Naruto"), rng=rng)).quote
+             for _ in range(5)]
+    assert len({q.id for q in later}) == 5 and {q.speaker for q in later} == {"Naruto"}
+
+
+@pytest.mark.parametrize("change", ["rating", "guild"])
+async def test_a_word_filters_lines_found_ahead_are_checked_again_when_shown(store: Store, change: str) -> None:
+    # A pick over a word's matches keeps the other lines its query found for the next picks; a
+    # story rated M or moved to another server since must not show them.
+    alpha = await add(store, dialogue_story("alpha", lines=8))
+    beta = await add(store, dialogue_story("beta", lines=8))
+    filters = QuoteFilters(contains="line")
+    await pick_quote(store, Audience(GUILD_A), filters, rng=random.Random(3))
+    column, value = ("rating", "M") if change == "rating" else ("guild_id", GUILD_B)
+    await store.db.execute(f"UPDATE stories SET {column} = ? WHERE id = ?", (value, beta))
+    later = [(await pick_quote(store, Audience(GUILD_A), filters)).quote.story_id for _ in range(7)]
+    assert set(later) == {alpha}
+
+
 async def test_cycles_unused_for_long_are_dropped(store: Store) -> None:
     story_id = await add(store, dialogue_story("alpha", lines=3))
     old = await pick_quote(store, Audience(GUILD_A), QuoteFilters(story_id=story_id))

@@ -181,3 +181,25 @@ def test_timed_reports_a_block_only_while_observed():
     finally:
         timing.set_query_observer(None)
     assert len(seen) == 2 and all(0 <= s < 1 for s in seen)
+
+
+async def test_buttons_are_timed_to_their_first_answer_by_control(make_storybot, local_discord):
+    async with make_storybot(overrides=WITH_METRICS) as storybot:
+        port = storybot.bot.metrics_server.port
+        before = await scrape(port)
+        message = await (await storybot.run("quote")).reply()
+        ids = [c for c in message.custom_ids() if c.startswith("quote:")]
+        again = next(c for c in ids if c.startswith("quote:again:"))
+        context = next(c for c in ids if c.startswith("quote:context:"))
+        await (await storybot.click(message, again)).reply()
+        await (await storybot.click(message, again)).reply()
+        await (await storybot.click(message, context)).reply()
+        after = await scrape(port)
+
+    def moved(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert moved("storybot_component_seconds_count", control="quote:again") == 2
+    assert moved("storybot_component_seconds_count", control="quote:context") == 1
+    assert 0 < moved("storybot_component_seconds_sum", control="quote:again") < 3
+    assert moved("storybot_interactions_received_total", type="component") == 3

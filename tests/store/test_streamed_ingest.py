@@ -50,12 +50,28 @@ async def _comparable(store: Store) -> dict[str, list[tuple]]:
     return {name: found for name, found in rows.items() if "_fts_" not in name and name != "schema_migrations"}
 
 
-@pytest.mark.parametrize("chunk_chars", [loader.STREAM_CHUNK_CHARS, 3_000])
+@pytest.mark.parametrize(
+    ("chunk_chars", "alone_bytes", "processes"),
+    [(loader.STREAM_CHUNK_CHARS, loader.STREAM_ALONE_BYTES, 0), (3_000, loader.STREAM_ALONE_BYTES, 0),
+     (3_000, 30_000, 0), (3_000, 30_000, 2)],
+)
 async def test_streamed_ingest_stores_the_rows_of_the_whole_story_path(
-    database, other_database, seeds_copy: Path, monkeypatch: pytest.MonkeyPatch, chunk_chars: int
+    database, other_database, seeds_copy: Path, monkeypatch: pytest.MonkeyPatch, chunk_chars: int,
+    alone_bytes: int, processes: int,
 ) -> None:
     monkeypatch.setattr(loader, "STREAM_CHUNK_CHARS", chunk_chars)
     monkeypatch.setattr(loader, "STREAM_QUOTE_BATCH", 50)
+    # Files this big are streamed when their turn comes (_open_deferred), the others are parsed
+    # ahead: streamed here, or whole in worker processes.
+    monkeypatch.setattr(loader, "STREAM_ALONE_BYTES", alone_bytes)
+    deferred: list[str] = []
+    open_deferred = loader._open_deferred
+
+    async def spied(parsed, watch):
+        deferred.append(parsed.path.name)
+        return await open_deferred(parsed, watch)
+
+    monkeypatch.setattr(loader, "_open_deferred", spied)
     files = loader.story_files([seeds_copy])
     async with Store.open(other_database) as whole:
         for path in files:
@@ -71,14 +87,17 @@ async def test_streamed_ingest_stores_the_rows_of_the_whole_story_path(
 
     monkeypatch.setattr(loader._StreamRows, "next_batch", counted)
     async with Store.open(database) as store:
-        report = await loader.load_paths(store, files)
+        report = await loader.load_paths(store, files, parse_processes=processes)
         assert [o.status for o in report.outcomes] == ["added"] * len(files)
         got = await _comparable(store)
         await assert_fts_in_sync(store)
         await assert_lines_dense(store)
-    assert sum(batches) >= len(files)
+    big = [path.name for path in files if path.stat().st_size >= alone_bytes]
+    assert deferred == big
+    streamed_here = len(big) if processes else len(files)
+    assert sum(batches) >= streamed_here
     if chunk_chars < 10_000:
-        assert sum(batches) >= len(files) + 4  # the story of many chapters in several steps
+        assert sum(batches) >= streamed_here + 4  # the story of many chapters in several steps
     assert expected["quotes"] and expected["characters"] and expected["paragraphs"]
     assert got == expected
 
@@ -137,3 +156,46 @@ async def test_a_failure_midway_leaves_nothing(store: Store, seeds_copy: Path, m
     monkeypatch.setattr(loader._StreamRows, "next_batch", next_batch)
     assert (await loader.load_file(store, path)).status == "added"
     await assert_fts_in_sync(store)
+
+
+async def test_big_files_are_parsed_one_at_a_time_when_their_turn_comes(
+    store: Store, seeds_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loader, "STREAM_ALONE_BYTES", 30_000)
+    events: list[tuple[str, str]] = []
+    open_stream, write_stream = loader._open_stream, loader._write_stream
+
+    def opened(data, filename, progress=None):
+        events.append(("parse", filename))
+        return open_stream(data, filename, progress)
+
+    async def written(store_, stream, meta, digest, progress=None):
+        found = await write_stream(store_, stream, meta, digest, progress)
+        events.append(("written", stream.filename))
+        return found
+
+    monkeypatch.setattr(loader, "_open_stream", opened)
+    monkeypatch.setattr(loader, "_write_stream", written)
+    files = loader.story_files([seeds_copy])
+    big = [path.name for path in files if path.stat().st_size >= 30_000]
+    assert len(big) >= 3
+    report = await loader.load_paths(store, files)
+    assert [o.status for o in report.outcomes] == ["added"] * len(files)
+    order = [event for event in events if event[1] in big]
+    # Each big file's parse starts after the one before it was written: never two at once.
+    assert order == [(step, name) for name in big for step in ("parse", "written")]
+
+
+def test_a_big_file_is_hashed_without_being_held(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loader, "STREAM_ALONE_BYTES", 1_000)
+    path = tmp_path / "story.txt"
+    path.write_bytes(("Chapter 1\n\n" + "She said it again. " * 5_000).encode())
+    data, size, digest, found = loader._read_or_hash(path)
+    assert data is None and size == path.stat().st_size and found == {}
+    assert digest == loader.content_hash(path.read_bytes())
+    small = tmp_path / "small.txt"
+    small.write_bytes(b"Chapter 1\n\nShort.")
+    data, size, digest, _ = loader._read_or_hash(small)
+    assert data == small.read_bytes() and size == len(data) and digest == loader.content_hash(bytes(data))
+    with pytest.raises(loader.BadStoryFile, match="no such file"):
+        loader._read_or_hash(tmp_path / "missing.txt")

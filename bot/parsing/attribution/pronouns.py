@@ -63,7 +63,7 @@ class PronounResolver:
         self._unnamed_seen: list[str] = []
         unsure: str | None = None  # nearest character whose gender the text never showed
 
-        can_speak = self._lexicon.can_speak
+        can_speak = self._lexicon.tagged  # a he or she: see Lexicon.tagged
 
         narrator = self._lexicon.narrator
 

@@ -2,13 +2,28 @@
 someone else, and the one called on often answers."""
 from __future__ import annotations
 
-from bot.parsing.characters import Lexicon
-from bot.parsing.names import CAPITALISED, TITLES, titled
+import re
 
-# Words before a name that still leave it a vocative: "Oh, Jane!", "Well Tobin,".
+from bot.parsing.characters import Lexicon
+from bot.parsing.names import CAPITALISED, HONORIFICS, TITLES, titled
+
+# Words before a name that still leave it a vocative: "Oh, Jane!", "Well Tobin,", "Come on
+# Shizune-san,", "Please Sasuke,".
 _GREETING = frozenset(
-    "hey oh yes no thanks sorry dear hi hello bye goodbye morning dearest darling sweet sweetest ah well why".split()
+    """hey oh yes no thanks sorry dear hi hello bye goodbye morning dearest darling sweet sweetest ah well why
+    on please listen look okay alright""".split()
 )
+
+# Words after a name that opens a speech with no comma and still leave it a call: "Sasuke where
+# are you going?" (a name that is the subject goes on with a verb).
+_AFTER_OPENING_CALL = frozenset("where what why how who when which you your please wait don't stop come".split())
+# ... and after a greeting word: "Sorry Itachi I thought...", "Thanks Tobin you're a star".
+_AFTER_GREETED_CALL = frozenset("I you you're we please".split())
+_NEXT_WORD = re.compile(r"\s+([A-Za-z']+)")
+# An honorific used alone to call on someone: "Sensei, what's that?", "..., sensei."
+_BARE_HONORIFIC = re.compile(r"(?:^|(, ))(?:" + "|".join(HONORIFICS) + r")\b([,.!?…]|$)", re.IGNORECASE)
+# A word written in capitals ("NARUTO!"), read as the name it may be.
+_SHOUTED = re.compile(r"\b[A-Z]{2,}\b")
 
 
 class VocativeReader:
@@ -20,6 +35,17 @@ class VocativeReader:
     def _mentioned(self, text: str) -> set[str]:
         return self._names_in_speech(text)[0]
 
+    def _honorific_owners(self, honorific: str) -> set[str]:
+        """The characters the text names with this honorific ("Kakashi-sensei" for "sensei")."""
+        owners = getattr(self, "_owners_of", None)
+        if owners is None:
+            owners = self._owners_of = {}
+            for form, who in self._lexicon.canonical.items():
+                base, _, suffix = form.partition("-")
+                if suffix in HONORIFICS and base:
+                    owners.setdefault(suffix, set()).add(who)
+        return owners.get(honorific, set())
+
     def _names_in_speech(self, text: str) -> tuple[set[str], set[str]]:
         """Names a quotation mentions, and those it addresses ('Naruto, you fail.').
 
@@ -28,34 +54,55 @@ class VocativeReader:
         known = self._speech_names.get(text)
         if known is not None:
             return known
+        key = text
         canonical = self._lexicon.canonical
         mentioned: set[str] = set()
         addressed: set[str] = set()
         # A capitalised word that ends no name form cannot name anyone, with or without a title;
         # most speeches name nobody, and those need no closer look.
         name_words = self._lexicon.name_words()
-        if name_words.isdisjoint(CAPITALISED.findall(text)):
-            self._speech_names[text] = (mentioned, addressed)
+        if _SHOUTED.search(text):
+            # "NARUTO!": a name shouted in capitals is the name.
+            text = _SHOUTED.sub(lambda m: m[0].capitalize() if m[0].capitalize() in name_words else m[0], text)
+        if _BARE_HONORIFIC.search(text):
+            # "It's good to see you too, sensei.": whoever the text calls "X-sensei".
+            for match in _BARE_HONORIFIC.finditer(text):
+                at_start = match.start() == 0 and match[2] == ","
+                at_end = match[1] is not None and match[2] != ","
+                if at_start or at_end:
+                    addressed |= self._honorific_owners(match[0].strip(" ,.!?…").lower())
+        words = CAPITALISED.findall(text)
+        if name_words.isdisjoint(words) and not any("-" in word for word in words):
+            self._speech_names[key] = (mentioned, addressed)
             return mentioned, addressed
         for match in CAPITALISED.finditer(text):
-            if match[0] not in name_words:
-                continue
+            word = match[0]
+            if word not in name_words:
+                # "Marla-san": the name with an honorific the text never wrote before.
+                word, _, suffix = word.partition("-")
+                if suffix not in HONORIFICS or word not in name_words:
+                    continue
             start, end = match.span()
             before = text[max(0, start - 12) : start].rstrip()
             title = before.rsplit(None, 1)[-1] if before else ""
             if title.rstrip(".") in TITLES:
                 # "with Mr. Bingley!": the title's full stop is no punctuation before an address.
-                name = canonical.get(titled(title, match[0])) or canonical.get(match[0])
+                name = canonical.get(titled(title, word)) or canonical.get(word)
                 before = before[: -len(title)].rstrip()
             else:
-                name = canonical.get(match[0])
+                name = canonical.get(match[0]) or canonical.get(word)
             if not name:
                 continue
             mentioned.add(name)
             after = text[end : end + 2].lstrip()
             if after and after[0] not in ",!?.…":
+                # Without the comma: "Sasuke-kun where are you going?", "Sorry Itachi I thought...".
+                following = _NEXT_WORD.match(text, end)
+                greeted = bool(before) and before.rsplit(None, 1)[-1].lower() in _GREETING
+                if following and ((not before and following[1] in _AFTER_OPENING_CALL) or (greeted and following[1] in _AFTER_GREETED_CALL)):
+                    addressed.add(name)
                 continue
             if not before or before[-1] in ",!?.…" or before.rsplit(None, 1)[-1].lower() in _GREETING:
                 addressed.add(name)
-        self._speech_names[text] = (mentioned, addressed)
+        self._speech_names[key] = (mentioned, addressed)
         return mentioned, addressed

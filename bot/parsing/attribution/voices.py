@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 
 from bot.parsing.attribution.candidates import NAMED_BY_TAG, SceneView
+from bot.parsing.attribution.words import _read_name
 
 # Not measured, for want of annotated thoughts: kept below what trivia uses, so a game never asks
 # who thought a line or who the inner voice was.
@@ -23,6 +24,19 @@ def points_of_view(view: SceneView) -> list[str]:
     for paragraph in range(len(view.paragraphs)):
         named.update(view.names(paragraph)[0])
     return sorted(named, key=lambda who: (-named[who], who))
+
+
+def _opening_actor(view: SceneView, paragraph: int) -> str | None:
+    """The character a narration paragraph opens on acting ("Arata back flipped away..."), if
+    any: after a thought alone in its paragraph, the one thinking it."""
+    if paragraph >= len(view.paragraphs) or any(q.paragraph == paragraph for q in view.quotes):
+        return None
+    words = view.paragraphs[paragraph].split(None, 4)
+    name, end = _read_name(words, 0)
+    if not name or end >= len(words) or not words[end - 1][-1].isalpha() or not words[end].islower():
+        return None
+    who = view.lexicon.canonical.get(name)
+    return who if view.lexicon.can_speak(who) else None
 
 
 def voices(view: SceneView, scored: list[tuple[str | None, float]]) -> dict[int, tuple[str, float, str]]:
@@ -47,6 +61,11 @@ def voices(view: SceneView, scored: list[tuple[str | None, float]]) -> dict[int,
                 thinker = result.speaker
             elif scored[number][0] and scored[number][1] >= THOUGHT and scored[number][0] != partner:
                 thinker = scored[number][0]
+            elif (
+                not quote.before.strip() and not quote.after.strip()
+                and (actor := _opening_actor(view, quote.last_paragraph + 1)) and actor not in called
+            ):
+                thinker = actor
             else:
                 # The most named in the scene who is neither called on by the thought nor the voice
                 # being answered.

@@ -1,0 +1,75 @@
+"""/quote reads the reader's spoiler limits in the same round trip as its line (pick_quote_for):
+one round trip for most picks, and a limit set or lifted anywhere (another process included) holds
+from the next pick, without passing over a line of the cycle it was guessed for."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from bot.store import Store, spoilers
+from bot.store.audience import Audience
+from bot.store.quotes import QuoteFilters, _memory, pick_quote_for
+from tests.quotes.helpers import add
+from tests.spoilers.helpers import chaptered_story, leaked
+
+GUILD, READER, MOD = 111, 501, 502
+pytestmark = pytest.mark.sqlite_only  # the guess is made on SQLite only (PostgreSQL locks per pick)
+
+
+async def _load(store: Store) -> int:
+    return await add(store, chaptered_story(lines=8), guild_id=GUILD)
+
+
+async def test_a_known_line_and_the_limits_are_one_round_trip(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    await _load(store)
+    trips = 0
+    original = aiosqlite.Connection._execute
+
+    async def counted(conn, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal trips
+        trips += 1
+        return await original(conn, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    counts = []
+    for _ in range(27):  # the story has 28 lines: the cycle does not run out
+        await store.write_behind.flush()
+        trips = 0
+        await pick_quote_for(store, Audience(GUILD), READER, QuoteFilters())
+        counts.append(trips)
+    # The first pick reads the limits, then starts the cycle; every later one (a line the cycle
+    # already knew, or a walk to the next ones) reads the limits with its first query.
+    assert set(counts[1:]) == {1}, counts
+
+
+async def test_a_limit_set_by_another_process_holds_from_the_next_pick(store: Store, database: Path) -> None:
+    story_id = await _load(store)
+    audience, filters = Audience(GUILD), QuoteFilters()
+    shown = [(await pick_quote_for(store, audience, READER, filters)).quote for _ in range(5)]
+    (cycle,) = _memory(store).cycles.values()
+    seed = cycle.seed
+    # Another process (its own connection) limits the story to chapter 1, then the reader turns
+    # their own mode on: neither is known to this process's remembered limits.
+    async with Store.open(database) as other:
+        await spoilers.set_limit(other, GUILD, story_id, 0, MOD)
+    for _ in range(8):
+        card = await pick_quote_for(store, audience, READER, filters)
+        assert card.quote.chapter_index == 0 and not leaked(card.quote.text), card.quote.text
+    async with Store.open(database) as other:
+        await spoilers.clear_limit(other, GUILD, story_id)
+        await spoilers.set_reader_mode(other, READER, True)
+    for _ in range(8):
+        card = await pick_quote_for(store, audience, READER, filters)
+        assert card.quote.chapter_index == 0, card.quote.text
+    async with Store.open(database) as other:
+        await spoilers.set_reader_mode(other, READER, False)
+    # Back without limits: the first cycle goes on, every line once (none passed over by the
+    # picks whose guess was wrong), then it starts again.
+    total = 8 * 3 + 4
+    shown += [(await pick_quote_for(store, audience, READER, filters)).quote for _ in range(total - 5)]
+    assert len({q.id for q in shown}) == len(shown) == total
+    # ... and it ran out only now: a line passed over would have ended it one pick early.
+    assert _memory(store).cycles[(GUILD, filters.key(False))].seed == seed
+
