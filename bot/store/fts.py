@@ -37,16 +37,23 @@ def fts_phrase(text: str) -> str | None:
 
 def speaker_token(key: str) -> str:
     """The full-text token of a character's name or alias key (quotes.speaker, migration 0010):
-    one word to FTS5's and PostgreSQL's tokenizers, and no two keys share one. The index has no
-    column filter on user words, so `contains:` typed as such a token would find that speaker's
-    lines; no story word looks like one."""
+    one word to FTS5's and PostgreSQL's tokenizers, and no two keys share one. User words are
+    matched in the text column only (said_query), so typing such a token finds nothing."""
     return "zq" + key.encode("utf-8").hex()
 
 
 def said_query(text: str | None, name: str | None) -> str | None:
-    """fts_query(text) and, with a character `name`, that a character of that name (or alias) said
-    the line: one MATCH over quotes_fts for words said by a name. None when there are no words."""
+    """fts_query(text) restricted to the quotes' text column and, with a character `name`, that a
+    character of that name (or alias) said the line: one MATCH over quotes_fts for words said by a
+    name. None when there are no words.
+
+    The shape is fixed, `text : (WORDS)` or `text : (WORDS) AND speaker : "TOKEN"`: FTS5 reads
+    the column filters, and PostgreSQL's storybot_tsquery (migration 0011) takes it apart the same
+    way (the words against the text's lexemes, the token against the speakers' own lexemes)."""
     words = fts_query(text or "")
-    if words is None or name is None:
+    if words is None:
+        return None
+    words = f"text : ({words})"
+    if name is None:
         return words
-    return f'{words} "{speaker_token(" ".join(name.split()).casefold())}"'
+    return f'{words} AND speaker : "{speaker_token(" ".join(name.split()).casefold())}"'

@@ -174,7 +174,7 @@ _PG_PAGE_SQL = (
     "  ORDER BY 2, p.id LIMIT :per OFFSET (SELECT page FROM clamped) * :per)"
     " SELECT counted.total, clamped.page, hits.* FROM counted CROSS JOIN clamped LEFT JOIN ("
     "  SELECT p.id, p.story_id, s.title, p.seq, p.chapter_index, ch.number, ch.title AS chapter_title,"
-    "  ts_headline('simple', p.text, query.q, :headline), ranked.hit_rank AS hit_rank"
+    "  ts_headline('storybot', p.text, query.q, :headline), ranked.hit_rank AS hit_rank"
     "  FROM ranked JOIN paragraphs AS p ON p.id = ranked.id JOIN stories AS s ON s.id = p.story_id"
     "  LEFT JOIN chapters AS ch ON ch.story_id = p.story_id AND ch.chapter_index = p.chapter_index, query)"
     "  AS hits ON 1 = 1"

@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import sqlite3
+import uuid
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from bot.store import Store
+from bot.store import Store, StoreError
 from bot.store.audience import Audience
 from bot.store.migrate import MIGRATIONS_DIR, POSTGRES_MIGRATIONS_DIR, discover
 from bot.store.postgres import translate
@@ -244,3 +245,40 @@ async def test_database_calls_are_timed_for_the_metrics(pg_store):
     finally:
         timing.set_query_observer(None)
     assert len(seen) >= 4 and all(seconds >= 0 for seconds in seen)  # the read, BEGIN's lock, the write, COMMIT
+
+
+async def test_a_role_that_may_not_create_unaccent_is_told_what_to_run(postgres_server):
+    """Migration 0011 needs the unaccent extension (trusted: a role with CREATE on the database makes
+    it). A role without that privilege gets one message naming the statement an owner runs; once it
+    is run, the next start applies the migration and search folds accents."""
+    import asyncpg
+
+    from tests.postgres import database_url
+
+    suffix = uuid.uuid4().hex[:12]
+    name, role = f"t_{suffix}", f"r_{suffix}"
+    admin = await asyncpg.connect(postgres_server)
+    await admin.execute(f"CREATE ROLE {role} LOGIN")
+    await admin.execute(f"CREATE DATABASE {name}")
+    await admin.close()
+    owner_url = database_url(postgres_server, name)
+    role_url = owner_url.replace("://storybot@", f"://{role}@", 1)
+    assert role_url != owner_url
+    try:
+        owner = await asyncpg.connect(owner_url)
+        await owner.execute(f"GRANT CREATE ON SCHEMA public TO {role}")  # tables, not extensions
+        with pytest.raises(StoreError, match=r"run CREATE EXTENSION unaccent; in this database"):
+            async with Store.open(role_url):
+                pass
+        await owner.execute("CREATE EXTENSION unaccent")
+        await owner.close()
+        async with Store.open(role_url) as store:
+            await add(store, prose_story("f", (("They met at the café.", "Nothing here."),)))
+            page = await search_page(store, await save_search(store, 1, Audience(None), "cafe"))
+            assert page.total == 1
+    finally:
+        admin = await asyncpg.connect(postgres_server)
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.execute(f"DROP OWNED BY {role}")
+        await admin.execute(f"DROP ROLE {role}")
+        await admin.close()
