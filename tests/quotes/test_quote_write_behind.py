@@ -7,8 +7,7 @@ import time
 
 import pytest
 
-from bot.store import Store
-from bot.store import quotes
+from bot.store import Store, quotes
 from bot.store.audience import Audience
 from bot.store.quotes import QuoteFilters, pick_quote
 from tests.locks import hold_write_lock
