@@ -8,6 +8,10 @@ filter's full-text matches ranked by rowid, or those a character of the filter's
 word with few matches; see migration 0005). The full-text index also holds each line's speaker
 (its character's name and alias keys, migration 0010), so with a character the word filter's
 matches are only the lines a character of that name said: one query intersecting two doclists.
+A word filter without a character walks its rowid range in blocks ("blocks:BITS"): the blocks in
+a seeded order, each block's ids in an order of its own (block_slot, computed in the query too), so
+one full-text range query reads a block's matches in that order; nothing is counted beyond the first
+_BLOCK_PROBE matches, which size the blocks, and every match still comes once per pass.
 Its state is a handful of integers whatever the number of lines, so the first pick of a filter
 costs what later ones do.
 Lines the domain holds that miss a filter or the audience's gates (server scope, age rating) are
