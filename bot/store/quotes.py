@@ -559,6 +559,7 @@ def _ranks_sql(positions: int) -> str:
 _BLOCK_MATCHES = 64  # matches a block of a BLOCKS domain is made to hold, by the estimated density
 _BLOCK_PROBE = 1024  # matches a new word filter counts (and where the last is) to estimate their density
 _MAX_BLOCK_BITS = 24
+_MAX_BLOCK_COUNT_BITS = 12  # at most 4,096 blocks: a word whose first matches crowd one story walks few empty ones
 _MAX_BLOCKS_AT_ONCE = 16  # blocks one query reads when the blocks before held no acceptable line
 
 
@@ -573,7 +574,8 @@ def _blocks_domain(low: int, high: int, matches: int, last: int) -> tuple[str, i
     lines = max(1, high - low + 1)
     spread = lines if matches < _BLOCK_PROBE else max(1, last - low + 1)
     wanted = _BLOCK_MATCHES * spread / max(1, matches)
-    bits = min(_MAX_BLOCK_BITS, max(4, (max(1, int(wanted)) - 1).bit_length()))
+    bits = max(4, (max(1, int(wanted)) - 1).bit_length(), (lines - 1).bit_length() - _MAX_BLOCK_COUNT_BITS)
+    bits = min(_MAX_BLOCK_BITS, bits)
     blocks = -(-lines // (1 << bits))
     return f"{BLOCKS}:{bits}", blocks << bits
 

@@ -427,3 +427,9 @@ def test_a_blocks_order_is_a_permutation_of_each_block() -> None:
         for block in range(3):
             slots = [quotes.block_slot(o, 987654321, block, bits) for o in range(1 << bits)]
             assert sorted(slots) == list(range(1 << bits)) and slots != list(range(1 << bits))
+
+
+def test_blocks_are_sized_from_the_matches_counted_and_few_when_they_crowd_the_start() -> None:
+    assert quotes._blocks_domain(1, 1000, 10, 900) == ("blocks:13", 8192)  # 10 matches in all: one block
+    domain, size = quotes._blocks_domain(1, 10_000_000, 1024, 1024)  # the first 1,024 lines all match
+    assert size >> quotes._block_bits(domain) <= 4096
