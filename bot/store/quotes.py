@@ -8,6 +8,10 @@ filter's full-text matches ranked by rowid, or those a character of the filter's
 word with few matches; see migration 0005). The full-text index also holds each line's speaker
 (its character's name and alias keys, migration 0010), so with a character the word filter's
 matches are only the lines a character of that name said: one query intersecting two doclists.
+A word filter without a character walks its rowid range in blocks ("blocks:BITS"): the blocks in
+a seeded order, each block's ids in an order of its own (block_slot, computed in the query too), so
+one full-text range query reads a block's matches in that order; nothing is counted beyond the first
+_BLOCK_PROBE matches, which size the blocks, and every match still comes once per pass.
 Its state is a handful of integers whatever the number of lines, so the first pick of a filter
 costs what later ones do.
 Lines the domain holds that miss a filter or the audience's gates (server scope, age rating) are
@@ -207,6 +211,9 @@ class Excerpt:
 # Where a cycle's positions come from (the `domain` column; see migration 0005).
 LINE, STORY, SPEAKER, SPEAKERS, MATCHES = "line", "story", "speaker", "speakers", "matches"
 SAID = "said"  # a character filter across stories with words: the matches those characters said
+# A word filter without a character: the ids of the filter's rowid range in blocks of 2^bits, the blocks
+# in a seeded order and each block's ids in an order of its own (the domain is stored as "blocks:BITS").
+BLOCKS = "blocks"
 _KNOWN = "known"  # not a domain: one line of a MATCHES or SAID cycle found by an earlier query
 
 
@@ -472,7 +479,8 @@ _DOMAINS: dict[str, tuple[str, str, str]] = {
         f"(CASE WHEN {_SPEAKER_NAMES} = :names AND {_NEWEST_SPEAKER} = :newest THEN :size ELSE -1 END)",
     ),
     MATCHES: ("", "", ":size"),  # the positions are ranks: see _ranks_sql
-    _KNOWN: ("", "SELECT x, :q0 FROM pos", ":size"),  # a line found before, by id (_batch_rows)
+    _KNOWN: ("", "SELECT x, :q0 FROM pos", ":size"),
+    BLOCKS: ("", "", ":size"),  # see _blocks_sql  # a line found before, by id (_batch_rows)
     SAID: ("", "", ":size"),  # ranks among the matches that pass the filters and gates: see _said_sql
 }
 # Under spoiler limits, a character+words filter walks exactly its lines the audience may see when
@@ -512,7 +520,9 @@ def _batch_sql(domain: str, positions: int, story: bool, named: bool, words: boo
     the matches up to the furthest instead of stepping to each when `positions` is negative.
     `limited`: the audience has spoiler limits (bound as :limits)."""
     ctes, at, size_now = _DOMAINS[domain]
-    if domain == MATCHES and positions > 0:
+    if domain == BLOCKS:
+        pos, ctes, at = "", "", _blocks_sql(positions)
+    elif domain == MATCHES and positions > 0:
         pos, ctes, at = "", _ranks_sql(positions), " UNION ALL ".join(f"SELECT * FROM k{i}" for i in range(positions))
     elif domain in (MATCHES, SAID):
         # Every match up to the furthest rank, numbered (cheaper than stepping when the ranks are dense).
@@ -555,11 +565,114 @@ def _ranks_sql(positions: int) -> str:
     ])
 
 
+_BLOCK_MATCHES = 64  # matches a block of a BLOCKS domain is made to hold, by the estimated density
+_BLOCK_PROBE = 1024  # matches a new word filter counts (and where the last is) to estimate their density
+_MAX_BLOCK_BITS = 24
+_MAX_BLOCK_COUNT_BITS = 12  # at most 4,096 blocks: a word whose first matches crowd one story walks few empty ones
+_MAX_BLOCKS_AT_ONCE = 16  # blocks one query reads when the blocks before held no acceptable line
+
+
+def _block_bits(domain: str) -> int | None:
+    """A BLOCKS domain's bits per block (None for other domains)."""
+    return int(domain[len(BLOCKS) + 1:]) if domain.startswith(BLOCKS + ":") else None
+
+
+def _blocks_domain(low: int, high: int, matches: int, last: int) -> tuple[str, int]:
+    """A BLOCKS domain over ids [low, high] and its size, from the full-text matches counted there
+    (up to _BLOCK_PROBE) and the id of the last one counted: blocks of about _BLOCK_MATCHES matches."""
+    lines = max(1, high - low + 1)
+    spread = lines if matches < _BLOCK_PROBE else max(1, last - low + 1)
+    wanted = _BLOCK_MATCHES * spread / max(1, matches)
+    bits = max(4, (max(1, int(wanted)) - 1).bit_length(), (lines - 1).bit_length() - _MAX_BLOCK_COUNT_BITS)
+    bits = min(_MAX_BLOCK_BITS, bits)
+    blocks = -(-lines // (1 << bits))
+    return f"{BLOCKS}:{bits}", blocks << bits
+
+
+def _block_keys(seed: int, block: int, bits: int) -> tuple[int, int, int, int, int]:
+    """The keys of a block's own order (a, c, m, e odd-or-any, and the shift h): see block_slot."""
+    mask = (1 << bits) - 1
+    z1, z2 = _mix(seed, 4, block), _mix(seed, 5, block)
+    return (z1 & mask) | 1, (z1 >> 32) & mask, (z2 & mask) | 1, (z2 >> 32) & mask, max(1, bits // 2)
+
+
+def block_slot(offset: int, seed: int, block: int, bits: int) -> int:
+    """Where the line `offset` ids into a block comes in the block's order: a bijection of
+    0..2^bits-1 (multiplying by an odd number, adding and xor-shifting right each are), computed the
+    same way by _blocks_sql in the database."""
+    a, c, m, e, h = _block_keys(seed, block, bits)
+    mask = (1 << bits) - 1
+    y = (offset * a + c) & mask
+    y ^= y >> h
+    z = (y * m + e) & mask
+    return z ^ (z >> h)
+
+
+def _xor_shift(v: str) -> str:
+    return f"(({v} | ({v} / :div)) - ({v} & ({v} / :div)))"  # v XOR (v >> h) (:div = 2^h), in both engines
+
+
+@functools.cache
+def _blocks_sql(blocks: int) -> str:
+    """The CTE body of a BLOCKS batch: per block i (ids [:lo<i>, :hi<i>], first at :base<i>), its
+    full-text matches in the block's order from slot :from<i> on, at most :n, as (position, id)."""
+    parts = []
+    for i in range(blocks):
+        parts.append(
+            f"SELECT * FROM (SELECT :at{i} + slot AS x, id FROM (SELECT id, {_xor_shift('z')} AS slot FROM"
+            f" (SELECT id, ((({_xor_shift('y')}) * :m{i}) + :e{i}) & :mask AS z FROM"
+            f" (SELECT rowid AS id, (((rowid - :base{i}) * :a{i}) + :c{i}) & :mask AS y FROM quotes_fts"
+            f" WHERE quotes_fts MATCH :fts AND rowid BETWEEN :lo{i} AND :hi{i}) AS r{i}) AS s{i}) AS t{i}"
+            f" WHERE slot >= :from{i} ORDER BY slot LIMIT :n) AS u{i}"
+        )
+    return " UNION ALL ".join(parts)
+
+
+async def _block_rows(
+    store: Store, cycle: _Cycle, audience: Audience, bits: int, blocks: int, n: int
+) -> tuple[list[tuple[int, Sequence]], int, int]:
+    """The next lines of a BLOCKS cycle from its cursor: (cursor, row) in cursor order for at most `n`
+    matches per block over up to `blocks` blocks, the cursor every position before which was
+    examined, and the number of matches read."""
+    size = cycle.size
+    pass_base = 0 if cycle.cursor < size else size
+    x0 = cycle.cursor - pass_base
+    count = size >> bits
+    first = x0 >> bits
+    blocks = min(blocks, count - first)
+    mask = (1 << bits) - 1
+    story, named, _ = _domain_checks(cycle)
+    params: dict[str, object] = {
+        "scope": audience.scope, "adult": int(audience.adult), "story": cycle.story_id,
+        "name": (cycle.character or "").casefold(), "fts": said_query(cycle.contains, None),
+        "size": size, "limits": audience.limits.key(), "last": _last_chapter(audience, cycle.story_id),
+        "mask": mask, "n": n, "div": 1 << max(1, bits // 2),
+    }
+    for i in range(blocks):
+        j = first + i
+        block = permute(j, count, cycle.seed)
+        a, c, m, e, _ = _block_keys(cycle.seed, block, bits)
+        base = cycle.low + (block << bits)
+        params.update({f"at{i}": j << bits, f"base{i}": base, f"lo{i}": base, f"hi{i}": min(base + mask, cycle.high),
+                       f"from{i}": x0 & mask if i == 0 else 0, f"a{i}": a, f"c{i}": c, f"m{i}": m, f"e{i}": e})
+    limited = not audience.limits.unlimited
+    rows = await store.db.execute_fetchall(_batch_sql(BLOCKS, blocks, story, named, False, limited), params)
+    found = sorted((row[_CARD_WIDTH], row) for row in rows)
+    end = (first + blocks) << bits
+    for i in range(blocks):  # a block that returned `n` lines may hold more after the last one
+        in_block = [x for x, _ in found if x >> bits == first + i]
+        if len(in_block) >= n:
+            end = in_block[-1] + 1
+            break
+    return [(pass_base + x, row) for x, row in found if x < end], pass_base + end, len(rows)
+
+
 def _domain_checks(cycle: _Cycle) -> tuple[bool, bool, bool]:
     """Which filters the domain does not already enforce: (story, character name, words)."""
-    story = cycle.story_id is not None and cycle.domain in (LINE, MATCHES, SPEAKERS, SAID)
+    blocks = _block_bits(cycle.domain) is not None
+    story = cycle.story_id is not None and (blocks or cycle.domain in (LINE, MATCHES, SPEAKERS, SAID))
     named = cycle.character is not None and cycle.domain not in (SPEAKER, SPEAKERS, SAID)
-    words = cycle.contains is not None and cycle.domain not in (MATCHES, SAID)
+    words = cycle.contains is not None and not blocks and cycle.domain not in (MATCHES, SAID)
     return story, named, words
 
 
@@ -640,6 +753,7 @@ class _Plan:
     matches: int | None  # full-text matches in [low, high], counted up to `cap`
     said: int | None  # SPEAKERS with words, at most _SAID_MAX matches: the size of a SAID domain
     speakers: _Speakers | None = None  # SPEAKERS: the characters' lines laid end to end
+    last: int = 0  # words without a character: the id of the last match counted
 
 
 # The character a story+character filter names (canonical name first, then aliases).
@@ -673,6 +787,10 @@ def _plan_sql(domain: str, words: bool, story: bool, limited: bool, dialect: str
         matches = "(SELECT n FROM mc)"
         said_sql = _said_sql(limited).replace(":low", low).replace(":high", high)
         said = f"CASE WHEN (SELECT n FROM mc) <= :said_max THEN (SELECT count(*) FROM ({said_sql}) AS said) END"
+    last = "0"
+    if words and domain != SPEAKERS:
+        last = ("(SELECT coalesce(max(rowid), 0) FROM (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH :fts"
+                f" AND rowid BETWEEN {low} AND {high} ORDER BY rowid LIMIT :cap) AS m)")
     speakers = "NULL, NULL, NULL"
     if domain == SPEAKERS:
         pairs = "CAST(id AS TEXT) || ':' || CAST(lines AS TEXT)"
@@ -682,7 +800,7 @@ def _plan_sql(domain: str, words: bool, story: bool, limited: bool, dialect: str
         (f"WITH {ctes} " if ctes else "")
         + f"SELECT coalesce({size_sql}, 0), coalesce({character}, 0), coalesce({low}, 0), coalesce({high}, 0),"
         f" {matches}, {said}, c.id, c.story_id, c.character, c.contains, c.adult, c.seed, c.size, c.cut, c.cursor,"
-        f" c.domain, c.low, c.high, {speakers}"
+        f" c.domain, c.low, c.high, {speakers}, {last}"
         " FROM (SELECT 1) AS one LEFT JOIN quote_cycles AS c ON c.scope = :scope AND c.filter_key = :key"
     )
 
@@ -700,7 +818,7 @@ async def _load(
                   store.dialect),
         {"scope": audience.scope, "adult": int(audience.adult), "story": filters.story_id, "key": key,
          "name": (filters.character or "").casefold(), "fts": said_query(filters.contains, filters.character),
-         "cap": _matches_max(filters) + 1, "last": _last_chapter(audience, filters.story_id),
+         "cap": _matches_max(filters) + 1 if filters.character is not None else _BLOCK_PROBE, "last": _last_chapter(audience, filters.story_id),
          "limits": audience.limits.key(), "said_max": 0 if audience.limits.unlimited else _SAID_MAX},
     )
     speakers = _Speakers.parse(*row[18:21]) if domain == SPEAKERS else None
@@ -708,7 +826,7 @@ async def _load(
     if cycle is not None and cycle.domain == SPEAKERS:
         # Laid out as the cycle began when its size is the same (else the walk starts it afresh).
         cycle.speakers = speakers if cycle.size == row[0] else _Speakers(array("q"), array("q"), -1, -1)
-    return cycle, _Plan(domain, *row[:6], speakers=speakers)
+    return cycle, _Plan(domain, *row[:6], speakers=speakers, last=row[21])
 
 
 async def _start_cycle(
@@ -729,6 +847,11 @@ async def _start_cycle(
         if plan.said == 0:
             return None
         domain, size, low, high = SAID, plan.said, plan.low, plan.high
+    elif plan.matches is not None and filters.character is None:
+        # Words alone: walk the filter's rowid range block by block (see _block_rows), each block's
+        # matches read in one full-text range query; nothing counted beyond _BLOCK_PROBE.
+        domain, size = _blocks_domain(plan.low, plan.high, plan.matches, plan.last)
+        low, high = plan.low, plan.high
     elif plan.matches is not None:
         # Walk the matches themselves, passing over other stories' or speakers' lines, or walk the
         # domain above with a full-text probe per line: whichever is expected to cost less. With a
@@ -786,17 +909,27 @@ async def _walk(
     size, steps, first_pass_steps = cycle.size, 0, 0
     # Enough positions that one query usually finds a line: twice what a pick has needed so far.
     batch = min(_MAX_BATCH, max(_BATCH, 2 * cycle.steps // max(1, cycle.taken)))
+    bits, blocks = _block_bits(cycle.domain), 1
     while cycle.cursor < 2 * size and steps < _WALK_BUDGET:
         first_pass = cycle.cursor < size
         known = [c for c in cycle.ahead if c >= cycle.cursor]
         cursors: Sequence[int]
-        if known:
+        if bits is not None:
+            # The next matches in the blocks' order, read from the cursor on (lines found ahead are
+            # found again: the cursor is all that is kept); `examined` counts the matches read.
+            cycle.ahead = []
+            rows, end, examined = await _block_rows(store, cycle, audience, bits, blocks, _BATCH)
+            check_size = False
+            cursors = range(examined + 1)
+            size_now = size
+        elif known:
             cursors, end = known[:_BATCH], cycle.scanned if len(known) <= _BATCH else known[_BATCH]
         else:
             end = min(cycle.cursor + batch, size if first_pass else 2 * size)
             cursors = range(cycle.cursor, end)
-        cycle.ahead = []
-        rows, size_now = await _batch_rows(store, cycle, audience, cursors, probe=probe)
+        if bits is None:
+            cycle.ahead = []
+            rows, size_now = await _batch_rows(store, cycle, audience, cursors, probe=probe)
         if check_size and size_now != size:
             return None, True
         check_size = False
@@ -804,16 +937,18 @@ async def _walk(
         if accepted:
             cursor, row = accepted[0]
             cycle.ahead, cycle.scanned = [c for c, _ in accepted[1:]], end
-            cycle.ahead_ids = {c: r[0] for c, r in accepted[1:]} if cycle.domain in (MATCHES, SAID) else {}
+            cycle.ahead_ids = ({c: r[0] for c, r in accepted[1:]}
+                               if cycle.domain in (MATCHES, SAID) or bits is not None else {})
             cycle.steps += steps + cursor + 1 - cycle.cursor
             cycle.taken += 1
             if cycle.taken >= 64:  # recent picks count most (the second pass may differ)
                 cycle.steps, cycle.taken = cycle.steps // 2, cycle.taken // 2
             cycle.cursor = cursor + 1
             return row, False
-        steps += end - cycle.cursor
+        steps += end - cycle.cursor if bits is None else len(cursors)
         cycle.cursor = end
         batch = min(2 * batch, _MAX_BATCH)  # a sparse domain: fewer, larger queries
+        blocks = min(2 * blocks, _MAX_BLOCKS_AT_ONCE)
         if first_pass:
             first_pass_steps += len(cursors)
             if cycle.cursor == size or first_pass_steps >= _FIRST_PASS_BUDGET:
@@ -983,7 +1118,8 @@ async def _pick_guessed(
         reserved = _reserve(store, audience, key, memory)
         if reserved is None:  # as _pick_locked, the first query reading the limits too
             cycle = memory.cycles.get((audience.scope, key))
-            if cycle is None or cycle.cursor >= 2 * cycle.size:
+            # A cycle walked in blocks reads its lines without the limits: the ordinary pick does it.
+            if cycle is None or cycle.cursor >= 2 * cycle.size or _block_bits(cycle.domain) is not None:
                 return None
             row, _ = await _walk(store, cycle, audience, check_size=True, probe=probe)
             if not probe.agrees(store, audience.limits):
@@ -1029,7 +1165,8 @@ async def _pick_stored(
         cycle.cursor, cycle.cut = max(cycle.cursor, remembered.cursor), remembered.cut
     row: Sequence | None = None
     gave_up = started = False
-    if cycle is not None and cycle.domain in _DOMAINS and cycle.cursor < 2 * cycle.size:
+    if cycle is not None and (cycle.domain in _DOMAINS or _block_bits(cycle.domain) is not None) \
+            and cycle.cursor < 2 * cycle.size:
         row, changed = await _walk(store, cycle, audience, check_size=True)
         gave_up = row is None and not changed and cycle.cursor < 2 * cycle.size
     if row is None and not gave_up:

@@ -283,7 +283,8 @@ async def test_filtered_cycles_hold_a_few_integers_whatever_the_matches(store: S
         await pick_quote(store, Audience(GUILD_A), filters)
     await store.write_behind.flush()
     rows = await store.db.execute_fetchall("SELECT domain, size, cursor FROM quote_cycles ORDER BY id")
-    assert len(rows) == 4 and {row[0] for row in rows} <= {"line", "story", "speaker", "speakers", "matches"}
+    domains = {row[0].split(":")[0] for row in rows}  # "blocks:BITS": the bits per block
+    assert len(rows) == 4 and domains <= {"line", "story", "speaker", "speakers", "matches", "blocks"}
     tables = [t for t in await store.tables() if t.startswith("quote_cycle")]
     assert [t for t in tables if not t.startswith("quote_cycles")] == []
 
@@ -394,3 +395,41 @@ async def test_a_character_with_words_across_stories_walks_exactly_the_lines_it_
     await store.write_behind.flush()
     rows = await store.db.execute_fetchall("SELECT domain, size FROM quote_cycles")
     assert sorted(tuple(row) for row in rows) == [(quotes.SAID, 40), (quotes.SPEAKERS, 40)]
+
+
+@pytest.mark.parametrize("story_filter", [False, True])
+async def test_a_word_filter_walked_in_blocks_shows_every_visible_match_once_per_cycle(
+    store: Store, monkeypatch: pytest.MonkeyPatch, story_filter: bool
+) -> None:
+    # Blocks of a few ids, sized from the first 4 matches: many blocks, most lines passed over.
+    monkeypatch.setattr(quotes, "_BLOCK_MATCHES", 2)
+    monkeypatch.setattr(quotes, "_BLOCK_PROBE", 4)
+    sure = await add(store, dialogue_story("alpha", lines=30, extra_quotes=("no such word in this one",) * 5))
+    unsure = await add(store, dialogue_story("beta", lines=12, confidence=0.2))
+    await add(store, dialogue_story("gamma", lines=10), guild_id=GUILD_B)  # another server's
+    await add(store, dialogue_story("delta", lines=10), rating="M")  # not for an ordinary channel
+    own = await add(store, dialogue_story("epsilon", lines=9), guild_id=GUILD_A)
+    filters = QuoteFilters(sure, None, "line") if story_filter else QuoteFilters(contains="line")
+    rows = await store.db.execute_fetchall(
+        "SELECT q.id, q.story_id FROM quotes AS q WHERE q.text LIKE '%line number%'")
+    expected = {qid for qid, sid in rows if sid == sure or (not story_filter and sid in (unsure, own))}
+    for _ in range(2):  # a cycle, then the one after it
+        shown = [(await pick_quote(store, Audience(GUILD_A), filters)).quote.id for _ in range(len(expected))]
+        assert sorted(shown) == sorted(expected)
+    await store.write_behind.flush()
+    ((domain, size),) = await store.db.execute_fetchall("SELECT domain, size FROM quote_cycles")
+    bits = quotes._block_bits(domain)
+    assert bits is not None and size >> bits >= 3
+
+
+def test_a_blocks_order_is_a_permutation_of_each_block() -> None:
+    for bits in (4, 7, 12):
+        for block in range(3):
+            slots = [quotes.block_slot(o, 987654321, block, bits) for o in range(1 << bits)]
+            assert sorted(slots) == list(range(1 << bits)) and slots != list(range(1 << bits))
+
+
+def test_blocks_are_sized_from_the_matches_counted_and_few_when_they_crowd_the_start() -> None:
+    assert quotes._blocks_domain(1, 1000, 10, 900) == ("blocks:13", 8192)  # 10 matches in all: one block
+    domain, size = quotes._blocks_domain(1, 10_000_000, 1024, 1024)  # the first 1,024 lines all match
+    assert size >> quotes._block_bits(domain) <= 4096
