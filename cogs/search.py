@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.choices import optional_story, reader_audience, story_autocomplete
+from bot.choices import reader_and_story, reader_audience, story_autocomplete
 from bot.errors import NothingMatches, NotYours, UserError
 from bot.render import (
     EMBED_DESCRIPTION_LIMIT,
@@ -136,8 +136,7 @@ class Search(commands.Cog):
         self, interaction: discord.Interaction, text: app_commands.Range[str, 1, TEXT_MAX],
         story: str | None = None,
     ) -> None:
-        audience = await reader_audience(interaction)
-        chosen = await optional_story(self.store, audience, story)
+        audience, chosen = await reader_and_story(interaction, story)  # one round trip for most
         # Saved behind the reply (new_search): the answer never waits for the database's write lock.
         saved = new_search(self.store, interaction.user.id, audience, text, chosen.id if chosen else None)
         page = await search_page(self.store, saved, limits=audience.limits)
