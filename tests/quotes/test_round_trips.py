@@ -114,3 +114,28 @@ async def test_story_and_limits_answers_as_the_two_reads_do(store: Store) -> Non
     await spoilers.set_reader_mode(store, READER, False)
     await spoilers.clear_limit(store, GUILD, mine)
     assert (await story_and_limits(store, here, str(mine), READER))[1].unlimited
+
+
+async def test_search_without_a_story_reads_the_limits_with_its_page(storybot, monkeypatch) -> None:
+    scenes = ((*(f"Paragraph {i} mentions a zebra." for i in range(12)), "Nothing here."),)
+    await add(storybot.store, prose_story("z", scenes), title="Zebra Tale", guild_id=storybot.guild.id)
+    counts = await _trips_of(storybot, _Trips(monkeypatch), "search", {"text": "zebra"})
+    assert counts == [1, 1, 1], counts
+
+
+async def test_search_page_for_holds_a_limit_set_or_lifted_since_the_last_search(store: Store) -> None:
+    from bot.store.search import new_search, search_page_for
+    from tests.spoilers.helpers import chaptered_story
+
+    story_id = await add(store, chaptered_story(lines=2), title="Lantern Tale", guild_id=GUILD)  # 2+2+6 lines
+    search = new_search(store, READER, Audience(GUILD), "lantern")
+    await store.write_behind.flush()
+    assert (await search_page_for(store, search, GUILD, READER)).total == 10
+    await spoilers.set_limit(store, GUILD, story_id, 0, MOD)
+    assert (await search_page_for(store, search, GUILD, READER)).total == 2
+    assert (await search_page_for(store, search, GUILD, READER)).total == 2
+    await spoilers.set_reader_mode(store, READER, True)
+    await spoilers.clear_limit(store, GUILD, story_id)
+    assert (await search_page_for(store, search, GUILD, READER)).total == 2  # no bookmark: chapter 1 only
+    await spoilers.set_reader_mode(store, READER, False)
+    assert (await search_page_for(store, search, GUILD, READER)).total == 10
