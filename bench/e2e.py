@@ -1,7 +1,7 @@
 """End-to-end throughput: interactions/s, latency and database round trips per interaction through
 the local Discord, bot in its own process, for /quote, /search, a page turn and /help.
 
-    .venv/bin/python bench/e2e.py [--count 5000] [--concurrency 20] [--command quote,search,page,help]
+    .venv/bin/python bench/e2e.py [--count 5000] [--concurrency 20] [--command quote,search,page,help] [--story]
 
 The local Discord runs here; `python -m bot run` runs as a child process pointed at it, with
 bench/_roundtrips.py counting the jobs its database connections run (each a thread hop; background
@@ -45,8 +45,9 @@ READERS_PER_WORKER = 6
 class Driver:
     """Runs one kind of interaction many times, `concurrency` at a time."""
 
-    def __init__(self, server: LocalDiscord, concurrency: int) -> None:
+    def __init__(self, server: LocalDiscord, concurrency: int, story: bool = False) -> None:
         self.server = server
+        self.story = story  # /quote and /search with a `story` option (a title of STORIES, in turn)
         world = server.world
         self.concurrency = concurrency
         self.readers: asyncio.Queue = asyncio.Queue()  # page turners, least recently used first
@@ -79,6 +80,8 @@ class Driver:
             finally:
                 self.readers.put_nowait((time.perf_counter(), reader))
         options = {"text": next(self.words)} if command == "search" else {}
+        if self.story and command in ("quote", "search"):
+            options["story"] = next(self.stories)
         started = time.perf_counter()
         handle = await server.run_command(world.member, world.general, command, options)
         await handle.response(timeout=10)
@@ -167,7 +170,7 @@ async def main(args: argparse.Namespace) -> int:
             log = BotLog(bot.stderr)
             try:
                 await server.wait_ready(timeout=180)
-                driver = Driver(server, args.concurrency)
+                driver = Driver(server, args.concurrency, args.story)
                 for command in commands:
                     # Warm-up (for page turns: every reader opens a story).
                     await driver.run(command, max(min(500, args.count), args.concurrency * READERS_PER_WORKER))
@@ -192,6 +195,8 @@ async def main(args: argparse.Namespace) -> int:
         rate = n / elapsed
         p50, p99 = percentile(latencies, 0.50) * 1000, percentile(latencies, 0.99) * 1000
         label = "page turn" if command == "page" else f"/{command}"
+        if args.story and command in ("quote", "search"):
+            label += " story:"
         targets = (
             f"target >= {QUOTE_RATE}/s, p99 < {QUOTE_P99_MS} ms, <= {QUOTE_TRIPS} trips" if command == "quote"
             else f"target p99 < {TARGET_P99_MS} ms; the rate is the readers' pace" if command == "page"
@@ -219,4 +224,5 @@ if __name__ == "__main__":
         "--command", default=DEFAULT_COMMANDS,
         help='comma-separated: quote, search, page (a page turn), or any command without options ("story list")',
     )
+    parser.add_argument("--story", action="store_true", help="give /quote and /search a `story` option (a title)")
     raise SystemExit(asyncio.run(main(parser.parse_args())))

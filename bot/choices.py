@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 
 from bot.render import CHOICE_NAME_LIMIT, plain
-from bot.store.audience import Audience, resolve_story, story_choices
+from bot.store.audience import Audience, resolve_story, story_and_limits, story_choices
 from bot.store.connection import Store
 from bot.store.records import StoredStory
 from bot.store.spoilers import chapter_limits
@@ -28,6 +28,15 @@ async def reader_audience(interaction: discord.Interaction) -> Audience:
     store: Store = interaction.client.store  # type: ignore[attr-defined]
     limits = await chapter_limits(store, interaction.guild_id, interaction.user.id)
     return dataclasses.replace(audience_of(interaction), limits=limits)
+
+
+async def reader_and_story(interaction: discord.Interaction, typed: str | None) -> tuple[Audience, StoredStory | None]:
+    """reader_audience and optional_story together: on SQLite one round trip for most calls
+    (story_and_limits)."""
+    store: Store = interaction.client.store  # type: ignore[attr-defined]
+    audience = audience_of(interaction)
+    story, limits = await story_and_limits(store, audience, typed, interaction.user.id)
+    return dataclasses.replace(audience, limits=limits), story
 
 
 async def story_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

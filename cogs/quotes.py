@@ -12,7 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.choices import audience_of, optional_story, reader_audience, story_autocomplete
+from bot.choices import audience_of, reader_and_story, reader_audience, story_autocomplete
 from bot.errors import StoryNotFound, UserError
 from bot.render import (
     CHOICE_NAME_LIMIT,
@@ -289,8 +289,8 @@ class Quotes(commands.Cog):
             filters = QuoteFilters(None, character, contains)
             work = pick_quote_for(self.store, audience_of(interaction), interaction.user.id, filters)
         else:
-            audience = await reader_audience(interaction)
-            chosen = await optional_story(self.store, audience, story)
+            # The story and the reader's limits in one round trip, then the pick (one for most).
+            audience, chosen = await reader_and_story(interaction, story)
             filters = QuoteFilters(chosen.id if chosen else None, character, contains)
             work = pick_quote(self.store, audience, filters)
         await send_quote(interaction, work)
@@ -307,8 +307,7 @@ class Quotes(commands.Cog):
     @app_commands.describe(story="Only from this story")
     @app_commands.autocomplete(story=story_autocomplete)
     async def excerpt(self, interaction: discord.Interaction, story: str | None = None) -> None:
-        audience = await reader_audience(interaction)
-        chosen = await optional_story(self.store, audience, story)
+        audience, chosen = await reader_and_story(interaction, story)
         found = await pick_excerpt(self.store, audience, chosen.id if chosen else None)
         await interaction.response.send_message(
             embed=excerpt_embed(found), view=excerpt_buttons(found), allowed_mentions=NO_MENTIONS

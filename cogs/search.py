@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.choices import optional_story, reader_audience, story_autocomplete
+from bot.choices import audience_of, reader_and_story, story_autocomplete
 from bot.errors import NothingMatches, NotYours, UserError
 from bot.render import (
     EMBED_DESCRIPTION_LIMIT,
@@ -31,6 +31,7 @@ from bot.store.search import (
     get_search,
     new_search,
     search_page,
+    search_page_for,
 )
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ class SearchPageButton(
                 raise UserError("That search has expired; run `/search` again.")
             if search.user_id != interaction.user.id:
                 raise NotYours()
-            page = await search_page(store, search, self.page, (await reader_audience(interaction)).limits)
+            page = await search_page_for(store, search, interaction.guild_id, interaction.user.id, self.page)
             await interaction.response.edit_message(
                 embed=search_embed(page), view=page_buttons(page), allowed_mentions=NO_MENTIONS
             )
@@ -136,11 +137,15 @@ class Search(commands.Cog):
         self, interaction: discord.Interaction, text: app_commands.Range[str, 1, TEXT_MAX],
         story: str | None = None,
     ) -> None:
-        audience = await reader_audience(interaction)
-        chosen = await optional_story(self.store, audience, story)
         # Saved behind the reply (new_search): the answer never waits for the database's write lock.
-        saved = new_search(self.store, interaction.user.id, audience, text, chosen.id if chosen else None)
-        page = await search_page(self.store, saved, limits=audience.limits)
+        if story is None or not story.strip():  # the reader's limits are read with the page
+            chosen, user = None, interaction.user.id
+            saved = new_search(self.store, user, audience_of(interaction), text)
+            page = await search_page_for(self.store, saved, interaction.guild_id, user)
+        else:  # the story and the reader's limits in one round trip, then the page
+            audience, chosen = await reader_and_story(interaction, story)
+            saved = new_search(self.store, interaction.user.id, audience, text, chosen.id if chosen else None)
+            page = await search_page(self.store, saved, limits=audience.limits)
         if page.total == 0:
             where = f" in “{escape(plain(chosen.title, 100))}”" if chosen else ""
             raise NothingMatches(

@@ -8,13 +8,22 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.errors import StoryNotFound
 from bot.store import stories
 from bot.store.connection import Store
 from bot.store.records import StoredStory
-from bot.store.spoilers import NO_LIMITS, ChapterLimits, limit_sql
+from bot.store.spoilers import (
+    NO_LIMITS,
+    ChapterLimits,
+    chapter_limits,
+    limit_sql,
+    limits_in_thread,
+    note_limits,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +81,17 @@ async def resolve_story(store: Store, audience: Audience, typed: str) -> StoredS
     if not text:
         raise StoryNotFound(typed)
     # Exact titles and (for digits) the id in one round trip: autocomplete sends the id every time.
+    rows = await store.db.execute_fetchall(_TITLE_OR_ID_SQL, _title_or_id_params(audience, text))
+    return await _resolved(store, audience, text, rows)
+
+
+def _title_or_id_params(audience: Audience, text: str) -> tuple[int, str, int | None]:
     by_id = int(text) if text.isdigit() and len(text) <= 18 else None
-    rows = await store.db.execute_fetchall(_TITLE_OR_ID_SQL, (audience.scope, stories.title_key(text), by_id))
+    return audience.scope, stories.title_key(text), by_id
+
+
+async def _resolved(store: Store, audience: Audience, text: str, rows: Sequence[Sequence]) -> StoredStory:
+    """resolve_story from _TITLE_OR_ID_SQL's rows: the first visible, else the only title containing the text."""
     for row in rows:  # titles first (the guild's own first), then the id
         story = StoredStory(*row[2:])
         if audience.can_see(story):
@@ -89,6 +107,31 @@ _TITLE_OR_ID_SQL = (
     f" UNION ALL SELECT 1, scope, {stories.STORY_COLUMNS} FROM stories WHERE id = ?3 AND scope IN (0, ?1)"
     " ORDER BY 1, 2 DESC, 3"
 )
+
+
+async def story_and_limits(
+    store: Store, audience: Audience, typed: str | None, reader: int | None
+) -> tuple[StoredStory | None, ChapterLimits]:
+    """The story a `story` option names (None when it was left empty; StoryNotFound as resolve_story)
+    and the reader's spoiler limits here (spoilers.chapter_limits). On SQLite both are read in ONE
+    round trip when the option is an exact title or the id autocomplete sends and the reader's own
+    mode is off (their bookmarks then take another); otherwise as the two calls would."""
+    text = " ".join((typed or "").split())
+    if not text or store.dialect != "sqlite":
+        limits = await chapter_limits(store, audience.guild_id, reader)
+        return (await resolve_story(store, audience, text) if text else None), limits
+    server, rows = await store.read_job(_limits_and_titles, audience.guild_id, reader, _title_or_id_params(audience, text))
+    if reader is not None:
+        note_limits(store, audience.guild_id, reader, server)
+    story = await _resolved(store, audience, text, rows)
+    return story, server if server is not None else await chapter_limits(store, audience.guild_id, reader)
+
+
+def _limits_and_titles(
+    conn: sqlite3.Connection, guild_id: int | None, reader: int | None, params: tuple[int, str, int | None]
+) -> tuple[ChapterLimits | None, list[Sequence]]:
+    """story_and_limits' two reads, in one job on the connection's thread."""
+    return limits_in_thread(conn, guild_id, reader), conn.execute(_TITLE_OR_ID_SQL, params).fetchall()
 
 
 async def story_choices(store: Store, audience: Audience, typed: str) -> list[StoredStory]:

@@ -293,6 +293,11 @@ class Store:
         only), for a reply that needs the answers of two queries in one round trip. `fn` only reads."""
         return await self.db._execute(fn, self.db._conn, *args)
 
+    async def reader_job(self, fn: Callable[..., _T], *args: object) -> _T:
+        """read_job on the reader connection (reader()): SQLite only."""
+        conn = await self.reader()
+        return await conn._execute(fn, conn._conn, *args)
+
     async def write_now(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
         """`fn(conn)` (plain statements, run on the connection's thread) in a write transaction
         committed in one round trip: BEGIN IMMEDIATE, fn, COMMIT, or ROLLBACK if fn raises.

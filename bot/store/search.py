@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from weakref import WeakKeyDictionary
@@ -12,7 +14,15 @@ from bot.errors import InvalidInput
 from bot.store.audience import RATING_SQL, Audience
 from bot.store.connection import Statement, Store
 from bot.store.fts import fts_query
-from bot.store.spoilers import NO_LIMITS, ChapterLimits, limit_sql
+from bot.store.spoilers import (
+    NO_LIMITS,
+    ChapterLimits,
+    chapter_limits,
+    limit_sql,
+    limits_in_thread,
+    note_limits,
+    remembered_limits,
+)
 
 log = logging.getLogger(__name__)
 
@@ -193,11 +203,43 @@ async def search_page(
     matching paragraphs, none past the spoiler `limits` of whoever is looking."""
     # On the reader connection: a ranked search over a big library takes tens of milliseconds.
     sql = _PAGE_SQL if store.dialect == "sqlite" else _PG_PAGE_SQL
-    rows = await (await store.reader()).execute_fetchall(sql, {
+    rows = await (await store.reader()).execute_fetchall(sql, _page_params(store, search, page, limits))
+    return _page_of(search, rows)
+
+
+async def search_page_for(
+    store: Store, search: SavedSearch, guild_id: int | None, reader: int | None, page: int = 0
+) -> SearchPage:
+    """search_page under `reader`'s spoiler limits here (spoilers.chapter_limits). On SQLite, when
+    their limits were seen before (spoilers.remembered_limits), the limits are read in the same
+    round trip as the page under that guess and checked against it: one round trip, unless they
+    changed since (then the page is read again under the limits just read)."""
+    guessed = remembered_limits(store, guild_id, reader)
+    if guessed is not None and store.dialect == "sqlite":
+        params = _page_params(store, search, page, guessed)
+        limits, rows = await store.reader_job(_limits_and_page, guild_id, reader, params)
+        if limits == guessed:
+            return _page_of(search, rows)
+        note_limits(store, guild_id, reader, limits)
+    return await search_page(store, search, page, await chapter_limits(store, guild_id, reader))
+
+
+def _limits_and_page(
+    conn: sqlite3.Connection, guild_id: int | None, reader: int | None, params: dict[str, object]
+) -> tuple[ChapterLimits | None, list[Sequence]]:
+    """search_page_for's two reads, in one job on the reader connection's thread."""
+    return limits_in_thread(conn, guild_id, reader), conn.execute(_PAGE_SQL, params).fetchall()
+
+
+def _page_params(store: Store, search: SavedSearch, page: int, limits: ChapterLimits) -> dict[str, object]:
+    return {
         "match": match_expression(search.text), "scope": search.scope, "adult": search.adult,
         "story": search.story_id, "page": page, "per": PAGE_SIZE, "limits": limits.key(),
         **({} if store.dialect == "sqlite" else {"headline": _PG_HEADLINE}),
-    })
+    }
+
+
+def _page_of(search: SavedSearch, rows: Sequence[Sequence]) -> SearchPage:
     total, page = rows[0][:2]
     hits = tuple(SearchHit(*row[2:-1]) for row in rows if row[2] is not None)
     return SearchPage(search, page, total, hits)
