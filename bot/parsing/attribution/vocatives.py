@@ -35,8 +35,8 @@ class VocativeReader:
     def _mentioned(self, text: str) -> set[str]:
         return self._names_in_speech(text)[0]
 
-    def _honorific_owners(self, honorific: str) -> set[str]:
-        """The characters the text names with this honorific ("Kakashi-sensei" for "sensei")."""
+    def _owners(self) -> dict[str, set[str]]:
+        """Each honorific's owners: the characters the text names with it ("Kakashi-sensei")."""
         owners = getattr(self, "_owners_of", None)
         if owners is None:
             owners = self._owners_of = {}
@@ -44,7 +44,14 @@ class VocativeReader:
                 base, _, suffix = form.partition("-")
                 if suffix in HONORIFICS and base:
                     owners.setdefault(suffix, set()).add(who)
-        return owners.get(honorific, set())
+        return owners
+
+    def _honorific_owners(self, honorific: str) -> set[str]:
+        return self._owners().get(honorific, set())
+
+    def _honorific_owners_any(self) -> bool:
+        """Whether the text names anyone with an honorific (else a bare one calls on nobody)."""
+        return bool(self._owners())
 
     def _names_in_speech(self, text: str) -> tuple[set[str], set[str]]:
         """Names a quotation mentions, and those it addresses ('Naruto, you fail.').
@@ -64,7 +71,7 @@ class VocativeReader:
         if _SHOUTED.search(text):
             # "NARUTO!": a name shouted in capitals is the name.
             text = _SHOUTED.sub(lambda m: m[0].capitalize() if m[0].capitalize() in name_words else m[0], text)
-        if _BARE_HONORIFIC.search(text):
+        if self._honorific_owners_any() and _BARE_HONORIFIC.search(text):
             # "It's good to see you too, sensei.": whoever the text calls "X-sensei".
             for match in _BARE_HONORIFIC.finditer(text):
                 at_start = match.start() == 0 and match[2] == ","
@@ -72,7 +79,7 @@ class VocativeReader:
                 if at_start or at_end:
                     addressed |= self._honorific_owners(match[0].strip(" ,.!?…").lower())
         words = CAPITALISED.findall(text)
-        if name_words.isdisjoint(words) and not any("-" in word for word in words):
+        if name_words.isdisjoint(words) and ("-" not in text or not any("-" in word for word in words)):
             self._speech_names[key] = (mentioned, addressed)
             return mentioned, addressed
         for match in CAPITALISED.finditer(text):
