@@ -160,21 +160,25 @@ def _tree_rss(root: int) -> int:
 def run_measured(command: list[str], env: dict[str, str]) -> tuple[float, float, float]:
     """Run a command (stdout discarded): (wall seconds, CPU seconds of its tree, peak RSS MB of
     its tree, sampled every 20 ms)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
-    while process.poll() is None:
+    while True:
+        # wait4: this command's own resource use (RUSAGE_CHILDREN would mix in every earlier
+        # command: its ru_maxrss is the largest child so far, not this one's).
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
         peak = max(peak, _tree_rss(process.pid))
         time.sleep(0.02)
     wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode:
         raise SystemExit(f"{' '.join(command)} failed: {process.stderr.read().decode()[-2000:]}")
     process.stderr.close()
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    # ru_maxrss: the largest single process, a floor in case the sampling missed the peak.
-    return wall, cpu, max(peak / 1e6, after.ru_maxrss / 1024)
+    cpu = usage.ru_utime + usage.ru_stime
+    # ru_maxrss: the largest single process of the command, a floor in case the sampling missed the peak.
+    return wall, cpu, max(peak / 1e6, usage.ru_maxrss / 1024)
 
 
 def one_file(folder: Path, megabytes: float, rng: random.Random) -> None:
