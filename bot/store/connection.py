@@ -240,12 +240,18 @@ class Store:
                         return
                 finally:
                     self._owner = None
-            now = asyncio.get_running_loop().time()
-            if deadline is None:
-                deadline = now + await self._busy_timeout_ms() / 1000
-            if now >= deadline:
-                raise sqlite3.OperationalError("database is locked")
-            await asyncio.sleep(_POLL_SECONDS)
+            deadline = await self._wait_for_lock(deadline)
+
+    async def _wait_for_lock(self, deadline: float | None) -> float:
+        """One poll's wait for another writer's lock: the deadline (set from the busy timeout on the
+        first call); raises "database is locked" once it has passed."""
+        now = asyncio.get_running_loop().time()
+        if deadline is None:
+            deadline = now + await self._busy_timeout_ms() / 1000
+        if now >= deadline:
+            raise sqlite3.OperationalError("database is locked")
+        await asyncio.sleep(_POLL_SECONDS)
+        return deadline
 
     @asynccontextmanager
     async def _committed(self) -> AsyncIterator[None]:
@@ -325,12 +331,7 @@ class Store:
                     self._owner = None
             if done:
                 return result
-            now = asyncio.get_running_loop().time()
-            if deadline is None:
-                deadline = now + await self._busy_timeout_ms() / 1000
-            if now >= deadline:
-                raise sqlite3.OperationalError("database is locked")
-            await asyncio.sleep(_POLL_SECONDS)
+            deadline = await self._wait_for_lock(deadline)
 
     async def _settled(self, sql: str) -> None:
         """Run a transaction-control statement to its end even when the caller is cancelled.

@@ -307,6 +307,20 @@ def _story_values(
     )
 
 
+async def _story_row(db, guild_id: int | None, values: Sequence[object], replaced_id: int | None) -> int:
+    """The story's row: inserted, or the older bundled version's row `replaced_id` rewritten in
+    place (see _unlink_bundled); its id."""
+    columns = _STORY_WRITE_COLUMNS
+    if replaced_id is None:
+        async with db.execute(
+            f"INSERT INTO stories (guild_id, {columns}) VALUES (?{', ?' * len(values)})", (guild_id, *values),
+        ) as cur:
+            return cur.lastrowid
+    assignments = ", ".join(f"{c.strip()} = ?" for c in columns.split(","))
+    await db.execute(f"UPDATE stories SET {assignments} WHERE id = ?", (*values, replaced_id))
+    return replaced_id
+
+
 async def _write(
     store: Store, summary: str | None, rows: _Rows, meta: StoryMetadata, digest: str,
     guild_id: int | None, added_by: int | None, progress: StoreProgress | None = None,
@@ -322,17 +336,7 @@ async def _write(
             totals = await cur.fetchone()
         paragraph_base, quote_base = (totals[0], totals[1]) if totals else (0, 0)
         values = _story_values(meta, digest, summary, rows, paragraph_base, quote_base, added_by)
-        columns = _STORY_WRITE_COLUMNS
-        if replaced_id is None:
-            async with db.execute(
-                f"INSERT INTO stories (guild_id, {columns}) VALUES (?{', ?' * len(values)})",
-                (guild_id, *values),
-            ) as cur:
-                story_id = cur.lastrowid
-        else:
-            story_id = replaced_id
-            assignments = ", ".join(f"{c.strip()} = ?" for c in columns.split(","))
-            await db.execute(f"UPDATE stories SET {assignments} WHERE id = ?", (*values, story_id))
+        story_id = await _story_row(db, guild_id, values, replaced_id)
         await db.execute(
             "INSERT INTO scope_totals (scope, paragraphs, quotes) VALUES (?, ?, ?) ON CONFLICT (scope)"
             " DO UPDATE SET paragraphs = scope_totals.paragraphs + excluded.paragraphs,"
@@ -641,16 +645,7 @@ async def _write_stream(
             paragraph_base, quote_base = (totals[0], totals[1]) if totals else (0, 0)
             # The counts are known at the end: written then, in the same transaction.
             values = _story_values(meta, digest, stream.summary, _Rows(), paragraph_base, quote_base, None)
-            columns = _STORY_WRITE_COLUMNS
-            if replaced_id is None:
-                async with db.execute(
-                    f"INSERT INTO stories (guild_id, {columns}) VALUES (?{', ?' * len(values)})", (None, *values),
-                ) as cur:
-                    story_id = cur.lastrowid
-            else:
-                story_id = replaced_id
-                assignments = ", ".join(f"{c.strip()} = ?" for c in columns.split(","))
-                await db.execute(f"UPDATE stories SET {assignments} WHERE id = ?", (*values, story_id))
+            story_id = await _story_row(db, None, values, replaced_id)
             chapter_count = 0
             # The next chapters are parsed while these are written (the database releases the GIL).
             parsing = asyncio.ensure_future(asyncio.to_thread(rows.next_batch, STREAM_CHUNK_CHARS))
