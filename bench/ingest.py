@@ -47,6 +47,21 @@ def seed_paragraphs() -> list[str]:
     return paragraphs
 
 
+def _write_story(path: Path, title: str, size: float, pool: list[str], rng: random.Random) -> None:
+    """A story of at least `size` characters: chapters of 40-120 of the pool's paragraphs, a scene
+    break now and then."""
+    with path.open("w", encoding="utf-8", newline="\n") as out:
+        written = out.write(f"{title}\n\n")
+        chapter = 0
+        while written < size:
+            chapter += 1
+            written += out.write(f"\nChapter {chapter}\n\n")
+            for index in range(rng.randint(40, 120)):
+                if index and rng.random() < 0.03:
+                    written += out.write(f"{rng.choice(BREAKS)}\n\n")
+                written += out.write(rng.choice(pool) + "\n\n")
+
+
 def generate(folder: Path, megabytes: float, rng: random.Random) -> tuple[int, int]:
     """Write stories of about STORY_BYTES each until `megabytes` are written; (files, bytes)."""
     pool = seed_paragraphs()
@@ -54,16 +69,7 @@ def generate(folder: Path, megabytes: float, rng: random.Random) -> tuple[int, i
     while total < megabytes * 1_000_000:
         files += 1
         path = folder / f"story_{files:05d}.txt"
-        with path.open("w", encoding="utf-8", newline="\n") as out:
-            written = out.write(f"Generated Story {files}\n\n")
-            chapter = 0
-            while written < STORY_BYTES:
-                chapter += 1
-                written += out.write(f"\nChapter {chapter}\n\n")
-                for index in range(rng.randint(40, 120)):
-                    if index and rng.random() < 0.03:
-                        written += out.write(f"{rng.choice(BREAKS)}\n\n")
-                    written += out.write(rng.choice(pool) + "\n\n")
+        _write_story(path, f"Generated Story {files}", STORY_BYTES, pool, rng)
         (folder / f"story_{files:05d}.toml").write_text(
             f'title = "Generated Story {files}"\nauthor = "bench"\nfandom = "Naruto"\nrating = "T"\n',
             encoding="utf-8",
@@ -120,17 +126,7 @@ json.dump(story_to_json(upload.story, upload.metadata.as_json()), sys.stdout, en
 
 def generate_one(path: Path, megabytes: float, rng: random.Random) -> int:
     """One story of `megabytes`, chapters of the seeds' paragraphs (as generate's); its size."""
-    pool = seed_paragraphs()
-    with path.open("w", encoding="utf-8", newline="\n") as out:
-        written = out.write("Generated Story\n\n")
-        chapter = 0
-        while written < megabytes * 1_000_000:
-            chapter += 1
-            written += out.write(f"\nChapter {chapter}\n\n")
-            for index in range(rng.randint(40, 120)):
-                if index and rng.random() < 0.03:
-                    written += out.write(f"{rng.choice(BREAKS)}\n\n")
-                written += out.write(rng.choice(pool) + "\n\n")
+    _write_story(path, "Generated Story", megabytes * 1_000_000, seed_paragraphs(), rng)
     return path.stat().st_size
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import aiosqlite
 import pytest
 
 from bot.store import Store, spoilers
 from bot.store.audience import Audience
 from bot.store.quotes import QuoteFilters, _memory, pick_quote_for
 from tests.quotes.helpers import add
+from tests.roundtrips import RoundTrips
 from tests.spoilers.helpers import chaptered_story, leaked
 
 GUILD, READER, MOD = 111, 501, 502
@@ -24,21 +24,13 @@ async def _load(store: Store) -> int:
 
 async def test_a_known_line_and_the_limits_are_one_round_trip(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     await _load(store)
-    trips = 0
-    original = aiosqlite.Connection._execute
-
-    async def counted(conn, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-        nonlocal trips
-        trips += 1
-        return await original(conn, fn, *args, **kwargs)
-
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    trips = RoundTrips(monkeypatch)
     counts = []
     for _ in range(27):  # the story has 28 lines: the cycle does not run out
         await store.write_behind.flush()
-        trips = 0
+        trips.count = 0
         await pick_quote_for(store, Audience(GUILD), READER, QuoteFilters())
-        counts.append(trips)
+        counts.append(trips.count)
     # The first pick reads the limits, then starts the cycle; every later one (a line the cycle
     # already knew, or a walk to the next ones) reads the limits with its first query.
     assert set(counts[1:]) == {1}, counts

@@ -4,7 +4,6 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-import aiosqlite
 import pytest
 
 from bot.errors import CharacterNotFound, NothingMatches, StoryNotFound
@@ -23,6 +22,7 @@ from bot.store.quotes import (
 )
 from bot.store.spoilers import NO_LIMITS, ChapterLimits
 from tests.quotes.helpers import add, dialogue_story, prose_story
+from tests.roundtrips import RoundTrips
 
 GUILD_A, GUILD_B = 111, 222
 
@@ -312,20 +312,6 @@ async def test_migration_keeps_old_filtered_cycles_ids_and_starts_them_afresh(tm
         assert {card.cycle_id for card in cards} == {7} and len({card.quote.id for card in cards}) == 4
 
 
-class _RoundTrips:
-    """Counts jobs queued to aiosqlite's worker thread (as bench/hot_paths.py does)."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.count = 0
-        original = aiosqlite.Connection._execute
-
-        async def counted(conn, fn, *args, **kwargs):
-            self.count += 1
-            return await original(conn, fn, *args, **kwargs)
-
-        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
-
-
 @pytest.mark.sqlite_only  # counts aiosqlite's round trips
 @pytest.mark.parametrize("word_filter", ["matches", "probe"])
 async def test_a_pick_is_two_round_trips_for_a_new_filter_and_one_after(
@@ -335,7 +321,7 @@ async def test_a_pick_is_two_round_trips_for_a_new_filter_and_one_after(
         monkeypatch.setattr(quotes, "_MATCHES_MAX", 0)
     story_id = await add(store, dialogue_story("alpha", lines=60))
     await add(store, dialogue_story("beta", lines=60), guild_id=GUILD_A)
-    trips = _RoundTrips(monkeypatch)
+    trips = RoundTrips(monkeypatch)
     for filters in (QuoteFilters(), QuoteFilters(story_id=story_id), QuoteFilters(character="Naruto"),
                     QuoteFilters(contains="line"), QuoteFilters(story_id, "Naruto"), QuoteFilters(story_id, None, "line"),
                     QuoteFilters(None, "Sasuke", "number"), QuoteFilters(story_id, "Sasuke", "number")):

@@ -3,44 +3,18 @@ option combination, /search and /excerpt with and without a story, counted throu
 Discord; and story_and_limits (the story and the reader's limits in one read) on both engines."""
 from __future__ import annotations
 
-import contextvars
-
-import aiosqlite
 import pytest
 
 from bot.errors import StoryNotFound
 from bot.store import Store, spoilers
 from bot.store.audience import Audience, resolve_story, story_and_limits
-from bot.store.connection import WriteBehind
 from tests.quotes.helpers import add, dialogue_story, prose_story
+from tests.roundtrips import RoundTrips
 
 MAX_TRIPS = 2
 
 
-class _Trips:
-    """Counts jobs queued to aiosqlite's thread (one round trip each) while `counting`; the
-    background writer's are left out (nothing waits for them)."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.count = 0
-        self.counting = False
-        background = contextvars.ContextVar("background", default=False)
-        original, commit = aiosqlite.Connection._execute, WriteBehind._commit
-
-        async def counted(conn, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-            if self.counting and not background.get():
-                self.count += 1
-            return await original(conn, fn, *args, **kwargs)
-
-        async def committed(writer, batch):  # type: ignore[no-untyped-def]
-            background.set(True)  # in this task and the ones it starts (they copy its context)
-            return await commit(writer, batch)
-
-        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
-        monkeypatch.setattr(WriteBehind, "_commit", committed)
-
-
-async def _trips_of(storybot, trips: _Trips, command: str, options: dict, *, calls: int = 3) -> list[int]:
+async def _trips_of(storybot, trips: RoundTrips, command: str, options: dict, *, calls: int = 3) -> list[int]:
     """Round trips of each of `calls` replies, after two warm-up calls (a cycle started, limits seen)."""
     counts = []
     for i in range(2 + calls):
@@ -60,7 +34,7 @@ async def test_quote_takes_at_most_two_round_trips_with_every_option(storybot, m
                          guild_id=storybot.guild.id)
     if limited:
         await spoilers.set_limit(storybot.store, storybot.guild.id, story_id, 0, storybot.admin.id)
-    trips = _Trips(monkeypatch)
+    trips = RoundTrips(monkeypatch, counting=False, foreground_only=True)
     combinations = [
         {}, {"character": "Naruto"}, {"contains": "enough words"}, {"character": "Sasuke", "contains": "line"},
         {"story": str(story_id)}, {"story": "spark tale"}, {"story": str(story_id), "character": "Sasuke"},
@@ -75,7 +49,7 @@ async def test_quote_takes_at_most_two_round_trips_with_every_option(storybot, m
 async def test_search_and_excerpt_take_at_most_two_round_trips(storybot, monkeypatch) -> None:
     scenes = ((*(f"Paragraph {i} mentions a zebra." for i in range(12)), "Nothing here."),)
     story_id = await add(storybot.store, prose_story("z", scenes), title="Zebra Tale", guild_id=storybot.guild.id)
-    trips = _Trips(monkeypatch)
+    trips = RoundTrips(monkeypatch, counting=False, foreground_only=True)
     for command, options in [
         ("search", {"text": "zebra"}), ("search", {"text": "zebra", "story": "zebra tale"}),
         ("search", {"text": "zebra", "story": str(story_id)}), ("excerpt", {"story": str(story_id)}),
@@ -119,7 +93,7 @@ async def test_story_and_limits_answers_as_the_two_reads_do(store: Store) -> Non
 async def test_search_without_a_story_reads_the_limits_with_its_page(storybot, monkeypatch) -> None:
     scenes = ((*(f"Paragraph {i} mentions a zebra." for i in range(12)), "Nothing here."),)
     await add(storybot.store, prose_story("z", scenes), title="Zebra Tale", guild_id=storybot.guild.id)
-    counts = await _trips_of(storybot, _Trips(monkeypatch), "search", {"text": "zebra"})
+    counts = await _trips_of(storybot, RoundTrips(monkeypatch, counting=False, foreground_only=True), "search", {"text": "zebra"})
     assert counts == [1, 1, 1], counts
 
 

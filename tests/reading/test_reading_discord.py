@@ -13,6 +13,7 @@ from bot.store.loader import load_story
 from cogs.read import STALE_PAGE, open_reader_at, thread_name
 from tests.discord_local.world import CREATE_PUBLIC_THREADS
 from tests.reading.pagecheck import assert_same_text
+from tests.roundtrips import RoundTrips
 
 NARUTO = "Naruto: The Return of Darkness"
 _PAGE = re.compile(r"-# Page (\d+)/(\d+)$")
@@ -332,37 +333,8 @@ async def test_read_in_another_thread_opens_from_its_channel(storybot):
     assert threads[1].name.startswith("The Blood Clone")
 
 
-class _Trips:
-    """Counts jobs queued to aiosqlite's thread (one round trip each) by the bot's handlers; the
-    background writer's are left out (nothing waits for them), as are the test's own reads."""
-
-    def __init__(self, monkeypatch) -> None:
-        import contextvars
-
-        import aiosqlite
-
-        from bot.store.connection import WriteBehind
-
-        self.count = 0
-        self.counting = False
-        background = contextvars.ContextVar("background", default=False)
-        original, commit = aiosqlite.Connection._execute, WriteBehind._commit
-
-        async def counted(conn, fn, *args, **kwargs):
-            if self.counting and not background.get():
-                self.count += 1
-            return await original(conn, fn, *args, **kwargs)
-
-        async def committed(writer, batch):
-            background.set(True)  # in this task and the ones it starts (they copy its context)
-            return await commit(writer, batch)
-
-        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
-        monkeypatch.setattr(WriteBehind, "_commit", committed)
-
-
 async def test_a_page_turn_costs_two_round_trips_before_its_reply(storybot, monkeypatch):
-    trips = _Trips(monkeypatch)
+    trips = RoundTrips(monkeypatch, counting=False, foreground_only=True)
     _, first, _ = await open_thread(storybot, NARUTO)
     second = await turn(storybot, first, "n")
     await storybot.store.write_behind.flush()

@@ -9,6 +9,7 @@ import pytest
 
 from bot.store import Store, StoreError
 from bot.store.migrate import discover, split_statements
+from tests.roundtrips import RoundTrips
 
 
 async def scalar(store: Store, sql: str, *args):
@@ -162,24 +163,8 @@ async def test_atomic_cancelled_while_waiting_for_the_lock_leaves_no_transaction
         assert await store.get_meta("k") == "after"
 
 
-class _Jobs:
-    """Counts jobs queued to aiosqlite's thread (each one round trip)."""
-
-    def __init__(self, monkeypatch) -> None:
-        import aiosqlite
-
-        self.count = 0
-        original = aiosqlite.Connection._execute
-
-        async def counted(conn, fn, *args, **kwargs):
-            self.count += 1
-            return await original(conn, fn, *args, **kwargs)
-
-        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
-
-
 async def test_write_now_commits_in_one_round_trip_and_rolls_back_on_error(store: Store, monkeypatch) -> None:
-    jobs = _Jobs(monkeypatch)
+    jobs = RoundTrips(monkeypatch)
 
     def write(db: sqlite3.Connection) -> int:
         return db.execute("INSERT INTO meta (key, value) VALUES ('now', '1')").rowcount
@@ -214,7 +199,7 @@ async def test_write_now_inside_atomic_is_part_of_its_transaction(store: Store) 
 
 @pytest.mark.sqlite_only  # counts jobs on aiosqlite's thread
 async def test_atomic_begins_in_one_round_trip(store: Store, monkeypatch) -> None:
-    jobs = _Jobs(monkeypatch)
+    jobs = RoundTrips(monkeypatch)
     async with store.atomic():
         await store.db.execute("INSERT INTO meta (key, value) VALUES ('k', 'v')")
     assert jobs.count == 3  # BEGIN (busy timeout juggled on the thread), the statement, COMMIT

@@ -49,10 +49,6 @@ class VocativeReader:
     def _honorific_owners(self, honorific: str) -> set[str]:
         return self._owners().get(honorific, set())
 
-    def _honorific_owners_any(self) -> bool:
-        """Whether the text names anyone with an honorific (else a bare one calls on nobody)."""
-        return bool(self._owners())
-
     def _names_in_speech(self, text: str) -> tuple[set[str], set[str]]:
         """Names a quotation mentions, and those it addresses ('Naruto, you fail.').
 
@@ -71,7 +67,7 @@ class VocativeReader:
         if _SHOUTED.search(text):
             # "NARUTO!": a name shouted in capitals is the name.
             text = _SHOUTED.sub(lambda m: m[0].capitalize() if m[0].capitalize() in name_words else m[0], text)
-        if self._honorific_owners_any() and _BARE_HONORIFIC.search(text):
+        if self._owners() and _BARE_HONORIFIC.search(text):  # else a bare one calls on nobody
             # "It's good to see you too, sensei.": whoever the text calls "X-sensei".
             for match in _BARE_HONORIFIC.finditer(text):
                 at_start = match.start() == 0 and match[2] == ","
