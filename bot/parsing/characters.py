@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from bot.parsing.model import Character
@@ -457,7 +457,7 @@ def _sentences(windows: Callable[[], Iterator[tuple[str, int]]]) -> Iterator[tup
     scan = _Scan(_SENTENCE)
     for window, cut in windows():
         for match in scan(window, cut):
-            yield match.groups("")
+            yield match.groups("")  # type: ignore[misc]  # three groups, each "" when it took no part
 
 
 def _learn_families(lexicon: Lexicon) -> None:
@@ -580,7 +580,7 @@ def _merge_surnames(pairs: Counter[tuple[str, str]], lexicon: Lexicon) -> None:
             surname = canonical[second] if base_form(second) != second or second.endswith("s") else second
             given_of.setdefault(surname, Counter())[first] += count
             seconds_of.setdefault(first, set()).add(surname)
-    titled_uses: dict[str, Counter[str]] = {}
+    titled_uses: dict[str, Counter[str | None]] = {}
     for form, count in lexicon.forms.items():
         title, _, rest = form.partition(" ")
         if rest and title.rstrip(".") in TITLES:
@@ -676,7 +676,7 @@ def _merge_titled(lexicon: Lexicon) -> None:
         _rename(lexicon, bare_name, winner)
 
 
-def _learn_from_sentences(sentences: list[tuple[str, str, str]], lexicon: Lexicon) -> None:
+def _learn_from_sentences(sentences: Iterable[tuple[str, str, str]], lexicon: Lexicon) -> None:
     votes: dict[str, Counter[str]] = {}
     canonical = lexicon.canonical
     previous: str | None = None
@@ -709,8 +709,8 @@ def _learn_from_sentences(sentences: list[tuple[str, str, str]], lexicon: Lexico
     for name, counter in titled.items():
         # A title settles it (Mr. Darcy is a man, however often "her" follows his name), unless
         # the name carries titles of both kinds about as often (Mr. and Mrs. Bennet).
-        (top, top_count), *rest = counter.most_common()
-        if not rest or top_count >= 4 * rest[0][1]:
+        (top, top_count), *others = counter.most_common()
+        if not others or top_count >= 4 * others[0][1]:
             lexicon.gender[name] = top
         lexicon.evidence[name] += 3
 

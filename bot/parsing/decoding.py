@@ -23,7 +23,7 @@ _LETTER = re.compile(r"[^\W\d_]")
 _PIECE = 1 << 20
 
 
-def decode_text(data: bytes) -> str:
+def decode_text(data: bytes | bytearray) -> str:
     """Decode story bytes and normalise whitespace; raise NotAStory for empty or binary input."""
     if not data or not data.strip():
         raise NotAStory("The file is empty.")
@@ -48,7 +48,7 @@ def _printable(text: str) -> bool:
     )
 
 
-def decode_lines(data: bytes) -> list[str]:
+def decode_lines(data: bytes | bytearray) -> list[str]:
     """decode_text(data).split("\n"), without ever holding the whole decoded text (for a story
     with one character outside Latin-1, two or four bytes per character of the file).
 
@@ -114,7 +114,7 @@ def _normalise_text(text: str) -> str:
     return text
 
 
-def _decode(data: bytes) -> tuple[str, str]:
+def _decode(data: bytes | bytearray) -> tuple[str, str]:
     if data.startswith(codecs.BOM_UTF8):
         return _strict(data[len(codecs.BOM_UTF8):], "utf-8"), "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -132,7 +132,7 @@ def _decode(data: bytes) -> tuple[str, str]:
     return text, "cp1252"
 
 
-def _strict(data: bytes, encoding: str) -> str:
+def _strict(data: bytes | bytearray, encoding: str) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
