@@ -7,11 +7,13 @@ headers; when the build fails the bot runs the pure Python parser.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
@@ -20,6 +22,28 @@ from bot.parsing import native
 ROOT = native.PACKAGE_DIR.parent.parent
 # mypy's options for the compiled modules: imports outside them are read for their types only.
 MYPY_OPTIONS = ["--ignore-missing-imports", "--follow-imports=silent", "--python-version=3.11"]
+# What mypy, mypyc and the C compiler print, shown only when the build fails.
+LOG = native.BUILD_DIR.parent / "mypyc.log"
+
+
+@contextlib.contextmanager
+def _output_to(log: Path) -> Iterator[None]:
+    """This process's and its children's stdout and stderr into the log file."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with log.open("wb") as file:
+        os.dup2(file.fileno(), 1)
+        os.dup2(file.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
 
 
 def build() -> list[str]:
@@ -68,10 +92,15 @@ def main() -> int:
     if native.COMPILED and "--force" not in sys.argv[1:]:
         print(f"compiled parser up to date ({len(native.COMPILED)} modules)")
         return 0
+    native.BUILD_DIR.parent.mkdir(parents=True, exist_ok=True)
     try:
-        modules = build()
+        with _output_to(LOG):
+            modules = build()
     except (Exception, SystemExit) as error:  # setup() reports a compiler failure as SystemExit
-        print(f"compiling the parser failed ({error}): the bot runs the pure Python parser", file=sys.stderr)
+        tail = LOG.read_text(errors="replace").splitlines()[-15:] if LOG.exists() else []
+        print("\n".join(tail), file=sys.stderr)
+        print(f"compiling the parser failed ({type(error).__name__}: {error}; all output in {LOG}):"
+              " the bot runs the pure Python parser", file=sys.stderr)
         return 1
     print(f"compiled the parser with mypyc: {len(modules) - 1} modules in {native.BUILD_DIR}")
     return 0
