@@ -45,7 +45,14 @@ from weakref import WeakKeyDictionary
 
 from bot.errors import CharacterNotFound, NothingMatches, PastSpoilerLimit
 from bot.store import spoilers, stories
-from bot.store.audience import RATING_SQL, Audience
+from bot.store.audience import (
+    RATING_SQL,
+    Audience,
+    confirm_story,
+    remembered_story,
+    story_and_limits,
+    story_rows_in_thread,
+)
 from bot.store.connection import Statement, Store
 from bot.store.fts import said_query
 from bot.store.records import StoredParagraph, StoredQuote, StoredStory
@@ -629,11 +636,12 @@ def _blocks_sql(blocks: int) -> str:
 
 
 async def _block_rows(
-    store: Store, cycle: _Cycle, audience: Audience, bits: int, blocks: int, n: int
+    store: Store, cycle: _Cycle, audience: Audience, bits: int, blocks: int, n: int,
+    probe: _LimitsProbe | None = None,
 ) -> tuple[list[tuple[int, Sequence]], int, int]:
     """The next lines of a BLOCKS cycle from its cursor: (cursor, row) in cursor order for at most `n`
     matches per block over up to `blocks` blocks, the cursor every position before which was
-    examined, and the number of matches read."""
+    examined, and the number of matches read. A `probe` not yet read is read in the same round trip."""
     size = cycle.size
     pass_base = 0 if cycle.cursor < size else size
     x0 = cycle.cursor - pass_base
@@ -656,7 +664,8 @@ async def _block_rows(
         params.update({f"at{i}": j << bits, f"base{i}": base, f"lo{i}": base, f"hi{i}": min(base + mask, cycle.high),
                        f"from{i}": x0 & mask if i == 0 else 0, f"a{i}": a, f"c{i}": c, f"m{i}": m, f"e{i}": e})
     limited = not audience.limits.unlimited
-    rows = await store.db.execute_fetchall(_batch_sql(BLOCKS, blocks, story, named, False, limited), params)
+    sql = _batch_sql(BLOCKS, blocks, story, named, False, limited)
+    rows = await (probe.rows(store, sql, params) if probe is not None else store.db.execute_fetchall(sql, params))
     found = sorted((row[_CARD_WIDTH], row) for row in rows)
     end = (first + blocks) << bits
     for i in range(blocks):  # a block that returned `n` lines may hold more after the last one
@@ -685,11 +694,7 @@ async def _batch_rows(
     on that line instead of finding it in the domain again. With a `probe` not yet read, the
     reader's limits are read too, in the same round trip."""
     sql, params, cursor_at = _batch_query(cycle, audience, cursors, line)
-    if probe is not None and not probe.read:
-        probe.limits, rows = await store.read_job(_limits_and_rows, probe.guild_id, probe.reader, sql, params)
-        probe.read = True
-    else:
-        rows = await store.db.execute_fetchall(sql, params)
+    rows = await (probe.rows(store, sql, params) if probe is not None else store.db.execute_fetchall(sql, params))
     return _batch_found(cycle, cursor_at, rows)
 
 
@@ -918,7 +923,7 @@ async def _walk(
             # The next matches in the blocks' order, read from the cursor on (lines found ahead are
             # found again: the cursor is all that is kept); `examined` counts the matches read.
             cycle.ahead = []
-            rows, end, examined = await _block_rows(store, cycle, audience, bits, blocks, _BATCH)
+            rows, end, examined = await _block_rows(store, cycle, audience, bits, blocks, _BATCH, probe)
             check_size = False
             cursors = range(examined + 1)
             size_now = size
@@ -1070,61 +1075,97 @@ def _reserved_card(
 
 
 async def pick_quote_for(
-    store: Store, audience: Audience, reader: int | None, filters: QuoteFilters, *, rng: random.Random | None = None
+    store: Store, audience: Audience, reader: int | None, filters: QuoteFilters, *, story: str | None = None,
+    rng: random.Random | None = None,
 ) -> QuoteCard:
     """pick_quote for `reader` (a user id) under their spoiler limits here (`audience.limits` is
-    not used: the limits are read with the pick).
+    not used: the limits are read with the pick), from the story a `story` option names when given
+    (`filters.story_id` then unused; StoryNotFound as resolve_story).
 
     A pick from a cycle in memory reads the reader's limits in the same round trip as its first
     query (one round trip for most picks), under the limits found last time for them here
-    (spoilers.remembered_limits), and checks the two agree. When they do not (a limit was set or
-    lifted since, by anyone, or the reader turned their own mode on), the line it took goes back
-    to its cycle (`returned`: the next pick over those filters takes it first) and the pick starts
-    again under the limits just read. Any other pick reads the limits first, as every command does.
+    (spoilers.remembered_limits), and checks the two agree; with a `story`, the story that text
+    named last time (audience.remembered_story) is checked the same way, its title-or-id query
+    read in that round trip too. When a guess was wrong (a limit was set or lifted since, by
+    anyone, the reader turned their own mode on, or the text names another story now), the line it
+    took goes back to its cycle (`returned`: the next pick over those filters takes it first) and
+    the pick starts again under what was just read. Any other pick reads the limits (and the
+    story) first, as every command does.
     """
+    text = " ".join((story or "").split()) or None
     guessed = spoilers.remembered_limits(store, audience.guild_id, reader)
     if guessed is not None and store.dialect == "sqlite":
-        card = await _pick_guessed(store, dataclasses.replace(audience, limits=guessed), reader, filters, rng or _RNG)
-        if card is not None:
-            return card
-    limits = await spoilers.chapter_limits(store, audience.guild_id, reader)
+        story_id = remembered_story(store, audience, text) if text is not None else None
+        if text is None or story_id is not None:
+            probe = _LimitsProbe(audience.guild_id, reader, text, story_id, audience)
+            card = await _pick_guessed(store, dataclasses.replace(audience, limits=guessed), probe,
+                                       dataclasses.replace(filters, story_id=story_id), rng or _RNG)
+            if card is not None:
+                return card
+    if text is not None:
+        chosen, limits = await story_and_limits(store, audience, text, reader)
+        filters = dataclasses.replace(filters, story_id=chosen.id if chosen is not None else None)
+    else:
+        limits = await spoilers.chapter_limits(store, audience.guild_id, reader)
     return await pick_quote(store, dataclasses.replace(audience, limits=limits), filters, rng=rng)
 
 
 @dataclass(slots=True)
 class _LimitsProbe:
-    """The reader's limits, read by the first query of a pick (see _batch_rows)."""
+    """What a guessed pick reads with its first query (see _batch_rows): the reader's limits, and
+    with a `story` text the rows naming it (audience.story_rows_in_thread) to check `story_id`."""
 
     guild_id: int | None
     reader: int | None
+    story: str | None = None
+    story_id: int | None = None
+    audience: Audience | None = None  # whose gates the story is named under (scope, age)
     read: bool = False
     limits: spoilers.ChapterLimits | None = None
+    story_rows: Sequence[Sequence] = ()
 
     def agrees(self, store: Store, guessed: spoilers.ChapterLimits) -> bool:
-        if self.read and self.limits != guessed:
+        if not self.read:
+            return False
+        if self.limits != guessed:
             spoilers.note_limits(store, self.guild_id, self.reader, self.limits)
-        return self.read and self.limits == guessed
+        named = self.story is None or confirm_story(
+            store, self.audience or Audience(self.guild_id), self.story, self.story_rows, self.story_id or 0)
+        return self.limits == guessed and named
+
+    def read_with(self, conn: sqlite3.Connection, sql: str, params: dict[str, object]) -> list[Sequence]:
+        """On the connection's thread: the limits (and story rows), then the pick's query."""
+        limits = spoilers.limits_in_thread(conn, self.guild_id, self.reader)
+        story_rows = story_rows_in_thread(conn, self.audience or Audience(self.guild_id), self.story) \
+            if self.story is not None else ()
+        rows = conn.execute(sql, params).fetchall()
+        self.limits, self.story_rows, self.read = limits, story_rows, True
+        return rows
+
+    async def rows(self, store: Store, sql: str, params: dict[str, object]) -> list[Sequence]:
+        """The query's rows, read with the probe's when it was not read yet."""
+        if self.read:
+            return list(await store.db.execute_fetchall(sql, params))
+        return await store.read_job(self.read_with, sql, params)
 
 
 async def _pick_guessed(
-    store: Store, audience: Audience, reader: int | None, filters: QuoteFilters, rng: random.Random
+    store: Store, audience: Audience, probe: _LimitsProbe, filters: QuoteFilters, rng: random.Random
 ) -> QuoteCard | None:
-    """pick_quote_for under the guessed `audience.limits`, from the cycle in memory; None when the
-    guess was wrong (the line taken went back) or there is no such cycle."""
+    """pick_quote_for under the guessed `audience.limits` (and story), from the cycle in memory;
+    None when a guess was wrong (the line taken went back) or there is no such cycle."""
     key = filters.key(audience.adult, audience.limits.key())
     memory = _memory(store)
-    probe = _LimitsProbe(audience.guild_id, reader)
     async with memory.lock:
         reserved = _reserve(store, audience, key, memory)
         if reserved is None:  # as _pick_locked, the first query reading the limits too
             cycle = memory.cycles.get((audience.scope, key))
-            # A cycle walked in blocks reads its lines without the limits: the ordinary pick does it.
-            if cycle is None or cycle.cursor >= 2 * cycle.size or _block_bits(cycle.domain) is not None:
+            if cycle is None or cycle.cursor >= 2 * cycle.size:
                 return None
             row, _ = await _walk(store, cycle, audience, check_size=True, probe=probe)
             if not probe.agrees(store, audience.limits):
                 if row is not None:
-                    bisect.insort(cycle.returned, cycle.cursor - 1)
+                    _give_back(cycle, cycle.cursor - 1, row[0])
                 return None
             if row is None:
                 return await _pick_stored(store, audience, filters, key, cycle, memory, rng)
@@ -1135,19 +1176,17 @@ async def _pick_guessed(
     line = cycle.ahead_ids.pop(cursor, None)
     rows, size_now = await _batch_rows(store, cycle, audience, [cursor], line, probe=probe)
     if not probe.agrees(store, audience.limits):
-        bisect.insort(cycle.returned, cursor)
-        if line is not None:
-            cycle.ahead_ids[cursor] = line
+        _give_back(cycle, cursor, line)
         return None
     card = _reserved_card(cycle, cursor, size, first_pass, rows, size_now)
     return card if card is not None else await pick_quote(store, audience, filters, rng=rng)
 
 
-def _limits_and_rows(
-    conn: sqlite3.Connection, guild_id: int | None, reader: int | None, sql: str, params: dict[str, object]
-) -> tuple[spoilers.ChapterLimits | None, list[Sequence]]:
-    """A pick's first query with the reader's limits, in one job on the connection's thread."""
-    return spoilers.limits_in_thread(conn, guild_id, reader), conn.execute(sql, params).fetchall()
+def _give_back(cycle: _Cycle, cursor: int, line: int | None) -> None:
+    """A line taken under a wrong guess goes back to its cycle: the next pick takes it first."""
+    bisect.insort(cycle.returned, cursor)
+    if line is not None and (cycle.domain in (MATCHES, SAID) or _block_bits(cycle.domain) is not None):
+        cycle.ahead_ids[cursor] = line  # found again by id (a BLOCKS position has no query of its own)
 
 
 async def _pick_stored(
