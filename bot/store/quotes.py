@@ -24,7 +24,8 @@ keeps how the characters' lines are laid end to end (read once with the cycle, n
 pick), and a word filter's cycle the ids of the lines its last query found ahead (each checked
 again in full when shown, not found again by stepping through the word's matches). A restart (or crash) may re-show the few
 lines picked since the last write, which lands within milliseconds unless another process holds
-the lock.
+the lock. A line given back by a pick that guessed the reader's limits or story wrong
+(pick_quote_for) is written with the cursor (the `returned` column), so no stop passes it over.
 """
 from __future__ import annotations
 
@@ -245,9 +246,12 @@ class _Cycle:
     # other position before `scanned` was passed over, so the next pick fetches only these.
     ahead: list[int] = field(default_factory=list)
     scanned: int = 0
-    # Cursors taken but not shown (pick_quote_for guessed the reader's spoiler limits wrong): the
-    # next picks take these first, so no line of the cycle is passed over.
+    # Cursors taken but not shown (pick_quote_for guessed the reader's spoiler limits or story
+    # wrong): the next picks take these first, so no line of the cycle is passed over; kept with
+    # the cursor in the database (the `returned` column), and by id where the domain has no query
+    # of one position (`returned_ids`, as ahead_ids).
     returned: list[int] = field(default_factory=list)
+    returned_ids: dict[int, int] = field(default_factory=dict)
     # MATCHES and SAID: the lines at those cursors, so a pick fetches one by id (checked again in
     # full) instead of stepping through the word's matches to its rank again.
     ahead_ids: dict[int, int] = field(default_factory=dict)
@@ -369,7 +373,7 @@ def _new_cycle_write(audience: Audience, key: str, cycle: _Cycle) -> Statement:
          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
          " ON CONFLICT (scope, filter_key) DO UPDATE SET seed = excluded.seed, size = excluded.size,"
          " cut = excluded.cut, cursor = excluded.cursor, domain = excluded.domain, low = excluded.low,"
-         " high = excluded.high, built_at = excluded.built_at, used_at = excluded.used_at",
+         " high = excluded.high, built_at = excluded.built_at, used_at = excluded.used_at, returned = NULL",
          values),
     )
 
@@ -390,11 +394,20 @@ def _set_cursor_later(store: Store, cycle: _Cycle) -> None:
 
 def _cursor_write(cycle: _Cycle) -> Statement:
     cycle_id, seed, cursor, cut, used_at = cycle.id, cycle.seed, cycle.cursor, cycle.cut, _now()
+    returned = json.dumps([[c, cycle.returned_ids.get(c)] for c in cycle.returned]) if cycle.returned else None
 
     return Statement(
-        "UPDATE quote_cycles SET cursor = ?, cut = ?, used_at = ? WHERE id = ? AND seed = ?",
-        (cursor, cut, used_at, cycle_id, seed),
+        "UPDATE quote_cycles SET cursor = ?, cut = ?, used_at = ?, returned = ? WHERE id = ? AND seed = ?",
+        (cursor, cut, used_at, returned, cycle_id, seed),
     )
+
+
+def _parse_returned(cycle: _Cycle, stored: str | None) -> None:
+    """The lines given back to a stored cycle (_cursor_write), into `returned` and `returned_ids`."""
+    for cursor, line in json.loads(stored) if stored else ():
+        cycle.returned.append(cursor)
+        if line is not None:
+            cycle.returned_ids[cursor] = line
 
 
 class _Memory:
@@ -805,7 +818,7 @@ def _plan_sql(domain: str, words: bool, story: bool, limited: bool, dialect: str
         (f"WITH {ctes} " if ctes else "")
         + f"SELECT coalesce({size_sql}, 0), coalesce({character}, 0), coalesce({low}, 0), coalesce({high}, 0),"
         f" {matches}, {said}, c.id, c.story_id, c.character, c.contains, c.adult, c.seed, c.size, c.cut, c.cursor,"
-        f" c.domain, c.low, c.high, {speakers}, {last}"
+        f" c.domain, c.low, c.high, {speakers}, {last}, c.returned"
         " FROM (SELECT 1) AS one LEFT JOIN quote_cycles AS c ON c.scope = :scope AND c.filter_key = :key"
     )
 
@@ -828,6 +841,8 @@ async def _load(
     )
     speakers = _Speakers.parse(*row[18:21]) if domain == SPEAKERS else None
     cycle = None if row[6] is None else _Cycle(*row[6:18])
+    if cycle is not None:
+        _parse_returned(cycle, row[22])
     if cycle is not None and cycle.domain == SPEAKERS:
         # Laid out as the cycle began when its size is the same (else the walk starts it afresh).
         cycle.speakers = speakers if cycle.size == row[0] else _Speakers(array("q"), array("q"), -1, -1)
@@ -1059,7 +1074,7 @@ async def _fetch_reserved(
 ) -> QuoteCard | None:
     """The reserved line, checked again as it is fetched; None when it no longer qualifies (or the
     domain changed size: the next walk sees it and starts afresh)."""
-    rows, size_now = await _batch_rows(store, cycle, audience, [cursor], cycle.ahead_ids.pop(cursor, None))
+    rows, size_now = await _batch_rows(store, cycle, audience, [cursor], _line_at(cycle, cursor))
     return _reserved_card(cycle, cursor, size, first_pass, rows, size_now)
 
 
@@ -1067,7 +1082,7 @@ def _reserved_card(
     cycle: _Cycle, cursor: int, size: int, first_pass: bool, rows: list[tuple[int, Sequence]], size_now: int
 ) -> QuoteCard | None:
     if size_now != size:
-        cycle.ahead, cycle.returned = [], []
+        cycle.ahead, cycle.returned, cycle.returned_ids = [], [], {}
         return None
     if not rows or not _acceptable(cycle, cursor, rows[0][1], first_pass):
         return None
@@ -1165,7 +1180,7 @@ async def _pick_guessed(
             row, _ = await _walk(store, cycle, audience, check_size=True, probe=probe)
             if not probe.agrees(store, audience.limits):
                 if row is not None:
-                    _give_back(cycle, cycle.cursor - 1, row[0])
+                    _give_back(store, cycle, cycle.cursor - 1, row[0])
                 return None
             if row is None:
                 return await _pick_stored(store, audience, filters, key, cycle, memory, rng)
@@ -1173,20 +1188,42 @@ async def _pick_guessed(
             _set_cursor_later(store, cycle)
             return _card(row, cycle.id)
     cycle, cursor, size, first_pass = reserved
-    line = cycle.ahead_ids.pop(cursor, None)
+    line = _line_at(cycle, cursor)
     rows, size_now = await _batch_rows(store, cycle, audience, [cursor], line, probe=probe)
     if not probe.agrees(store, audience.limits):
-        _give_back(cycle, cursor, line)
+        _give_back(store, cycle, cursor, line)
         return None
     card = _reserved_card(cycle, cursor, size, first_pass, rows, size_now)
     return card if card is not None else await pick_quote(store, audience, filters, rng=rng)
 
 
-def _give_back(cycle: _Cycle, cursor: int, line: int | None) -> None:
-    """A line taken under a wrong guess goes back to its cycle: the next pick takes it first."""
+def _give_back(store: Store, cycle: _Cycle, cursor: int, line: int | None) -> None:
+    """A line taken under a wrong guess goes back to its cycle: the next pick takes it first. It is
+    written with the cursor at once (behind the reply), so a restart does not pass it over either."""
     bisect.insort(cycle.returned, cursor)
     if line is not None and (cycle.domain in (MATCHES, SAID) or _block_bits(cycle.domain) is not None):
-        cycle.ahead_ids[cursor] = line  # found again by id (a BLOCKS position has no query of its own)
+        cycle.returned_ids[cursor] = line  # found again by id (a BLOCKS position has no query of its own)
+    store.write_behind.submit(("quote cursor", cycle.id), _cursor_write(cycle), lazy=False)
+
+
+def _line_at(cycle: _Cycle, cursor: int) -> int | None:
+    """The id of the line at a cursor taken from `returned` or `ahead`, when kept (else None)."""
+    line = cycle.returned_ids.pop(cursor, None)
+    return line if line is not None else cycle.ahead_ids.pop(cursor, None)
+
+
+async def _take_returned(store: Store, cycle: _Cycle, audience: Audience) -> Sequence | None:
+    """The first line given back to a cycle read from the database (by a process since stopped)
+    that still qualifies, taken before its walk goes on; None when none does."""
+    while cycle.returned:
+        cursor = cycle.returned.pop(0)
+        rows, size_now = await _batch_rows(store, cycle, audience, [cursor], _line_at(cycle, cursor))
+        if size_now != cycle.size:  # the library changed: the walk starts the cycle afresh
+            cycle.returned, cycle.returned_ids = [], {}
+            return None
+        if rows and _acceptable(cycle, cursor, rows[0][1], cursor < cycle.size):
+            return rows[0][1]
+    return None
 
 
 async def _pick_stored(
@@ -1202,9 +1239,12 @@ async def _pick_stored(
     elif cycle is not None and remembered is not None and (remembered.id, remembered.seed) == (cycle.id, cycle.seed):
         # This process walked further than the stored cursor says (its last write may be pending).
         cycle.cursor, cycle.cut = max(cycle.cursor, remembered.cursor), remembered.cut
+        cycle.returned, cycle.returned_ids = remembered.returned, remembered.returned_ids
     row: Sequence | None = None
     gave_up = started = False
-    if cycle is not None and (cycle.domain in _DOMAINS or _block_bits(cycle.domain) is not None) \
+    if cycle is not None and cycle.returned:
+        row = await _take_returned(store, cycle, audience)
+    if row is None and cycle is not None and (cycle.domain in _DOMAINS or _block_bits(cycle.domain) is not None) \
             and cycle.cursor < 2 * cycle.size:
         row, changed = await _walk(store, cycle, audience, check_size=True)
         gave_up = row is None and not changed and cycle.cursor < 2 * cycle.size

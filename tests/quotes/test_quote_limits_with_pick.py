@@ -84,3 +84,29 @@ async def test_a_limit_set_by_another_process_holds_from_the_next_pick(
     assert len({q.id for q in shown}) == len(shown) == total
     # ... and it ran out only now: a line passed over would have ended it one pick early.
     assert _memory(store).cycles[(GUILD, filters.key(False))].seed == seed
+
+
+@WALKS
+@pytest.mark.parametrize("filters", FILTERS, ids=FILTER_IDS)
+async def test_a_line_given_back_is_kept_when_the_process_stops(
+    store: Store, database: Path, filters: QuoteFilters, walk: bool
+) -> None:
+    story_id = await _load(store)
+    audience = Audience(GUILD)
+    shown = [(await _pick(store, audience, filters, walk)).quote for _ in range(5)]
+    (cycle,) = _memory(store).cycles.values()
+    seed = cycle.seed
+    async with Store.open(database) as other:
+        await spoilers.set_limit(other, GUILD, story_id, 0, MOD)
+    # The guess was wrong: the line this pick took went back to the unlimited cycle ...
+    assert (await _pick(store, audience, filters, walk)).quote.chapter_index == 0
+    assert len(cycle.returned) == 1
+    # ... and the process stops (its writes land, as they do behind every reply). The next one
+    # takes the line given back before going on: every line of the cycle once.
+    await store.write_behind.flush()
+    async with Store.open(database) as later:
+        await spoilers.clear_limit(later, GUILD, story_id)
+        total = 8 * 3 + 4
+        shown += [(await _pick(later, audience, filters, walk)).quote for _ in range(total - 5)]
+        assert len({q.id for q in shown}) == len(shown) == total
+        assert _memory(later).cycles[(GUILD, filters.key(False))].seed == seed
