@@ -824,21 +824,23 @@ def _plan_sql(domain: str, words: bool, story: bool, limited: bool, dialect: str
 
 
 async def _load(
-    store: Store, audience: Audience, filters: QuoteFilters, key: str
+    store: Store, audience: Audience, filters: QuoteFilters, key: str, probe: _LimitsProbe | None = None
 ) -> tuple[_Cycle | None, _Plan]:
-    """The stored cycle for (scope, key) and the plan for a new one, in one round trip."""
+    """The stored cycle for (scope, key) and the plan for a new one, in one round trip (a `probe`
+    not yet read in it too)."""
     if filters.character is not None:
         domain = SPEAKER if filters.story_id is not None else SPEAKERS
     else:
         domain = STORY if filters.story_id is not None else LINE
-    (row,) = await store.db.execute_fetchall(
-        _plan_sql(domain, filters.contains is not None, filters.story_id is not None, not audience.limits.unlimited,
-                  store.dialect),
-        {"scope": audience.scope, "adult": int(audience.adult), "story": filters.story_id, "key": key,
-         "name": (filters.character or "").casefold(), "fts": said_query(filters.contains, filters.character),
-         "cap": _matches_max(filters) + 1 if filters.character is not None else _BLOCK_PROBE, "last": _last_chapter(audience, filters.story_id),
-         "limits": audience.limits.key(), "said_max": 0 if audience.limits.unlimited else _SAID_MAX},
-    )
+    sql = _plan_sql(domain, filters.contains is not None, filters.story_id is not None, not audience.limits.unlimited,
+                    store.dialect)
+    params = {
+        "scope": audience.scope, "adult": int(audience.adult), "story": filters.story_id, "key": key,
+        "name": (filters.character or "").casefold(), "fts": said_query(filters.contains, filters.character),
+        "cap": _matches_max(filters) + 1 if filters.character is not None else _BLOCK_PROBE, "last": _last_chapter(audience, filters.story_id),
+        "limits": audience.limits.key(), "said_max": 0 if audience.limits.unlimited else _SAID_MAX,
+    }
+    (row,) = await (store.db.execute_fetchall(sql, params) if probe is None else probe.rows(store, sql, params))
     speakers = _Speakers.parse(*row[18:21]) if domain == SPEAKERS else None
     cycle = None if row[6] is None else _Cycle(*row[6:18])
     if cycle is not None:
@@ -1110,7 +1112,7 @@ async def pick_quote_for(
     text = " ".join((story or "").split()) or None
     guessed = spoilers.remembered_limits(store, audience.guild_id, reader)
     if guessed is not None and store.dialect == "sqlite":
-        story_id = remembered_story(store, audience, text) if text is not None else None
+        story_id = remembered_story(store, audience, text) if text is not None else filters.story_id
         if text is None or story_id is not None:
             probe = _LimitsProbe(audience.guild_id, reader, text, story_id, audience)
             card = await _pick_guessed(store, dataclasses.replace(audience, limits=guessed), probe,
@@ -1176,7 +1178,12 @@ async def _pick_guessed(
         if reserved is None:  # as _pick_locked, the first query reading the limits too
             cycle = memory.cycles.get((audience.scope, key))
             if cycle is None or cycle.cursor >= 2 * cycle.size:
-                return None
+                # A new cycle (or the stored one): the first query reads the stored cycle, the
+                # limits and the story together; a wrong guess has taken nothing yet.
+                try:
+                    return await _pick_stored(store, audience, filters, key, cycle, memory, rng, probe=probe)
+                except _WrongGuess:
+                    return None
             row, _ = await _walk(store, cycle, audience, check_size=True, probe=probe)
             if not probe.agrees(store, audience.limits):
                 if row is not None:
@@ -1195,6 +1202,10 @@ async def _pick_guessed(
         return None
     card = _reserved_card(cycle, cursor, size, first_pass, rows, size_now)
     return card if card is not None else await pick_quote(store, audience, filters, rng=rng)
+
+
+class _WrongGuess(Exception):
+    """_pick_stored's probe found the guessed limits or story wrong before it took a line."""
 
 
 def _give_back(store: Store, cycle: _Cycle, cursor: int, line: int | None) -> None:
@@ -1228,12 +1239,15 @@ async def _take_returned(store: Store, cycle: _Cycle, audience: Audience) -> Seq
 
 async def _pick_stored(
     store: Store, audience: Audience, filters: QuoteFilters, key: str, remembered: _Cycle | None,
-    memory: _Memory, rng: random.Random, *, shared: bool = False,
+    memory: _Memory, rng: random.Random, *, shared: bool = False, probe: _LimitsProbe | None = None,
 ) -> QuoteCard:
     """pick_quote from the stored cycle, or from a new one when it ran out, the lines it walks
     changed, or there was none. Reads only; the cycle's row is written behind the reply, or with
-    `shared` at once, in the caller's transaction."""
-    cycle, plan = await _load(store, audience, filters, key)
+    `shared` at once, in the caller's transaction. A `probe` is read with the stored cycle, and
+    _WrongGuess raised when it disagrees with `audience`."""
+    cycle, plan = await _load(store, audience, filters, key, probe)
+    if probe is not None and not probe.agrees(store, audience.limits):
+        raise _WrongGuess
     if cycle is None:
         cycle = remembered  # its row may still be on its way
     elif cycle is not None and remembered is not None and (remembered.id, remembered.seed) == (cycle.id, cycle.seed):

@@ -110,3 +110,31 @@ async def test_a_line_given_back_is_kept_when_the_process_stops(
         shown += [(await _pick(later, audience, filters, walk)).quote for _ in range(total - 5)]
         assert len({q.id for q in shown}) == len(shown) == total
         assert _memory(later).cycles[(GUILD, filters.key(False))].seed == seed
+
+
+async def test_a_filter_new_to_the_process_reads_the_limits_with_the_stored_cycle(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _load(store)
+    await pick_quote_for(store, Audience(GUILD), READER, QuoteFilters())  # the reader's limits seen
+    await pick_quote_for(store, Audience(GUILD), READER, QuoteFilters(), story="limit tale")  # and the story's name
+    trips = RoundTrips(monkeypatch, foreground_only=True)
+    for filters, story in [(QuoteFilters(contains="lantern"), None), (QuoteFilters(character="Marisol"), None),
+                           (QuoteFilters(contains="burns"), "Limit Tale"), (QuoteFilters(character="Tavish"), "LIMIT TALE")]:
+        await store.write_behind.flush()
+        trips.count = 0
+        await pick_quote_for(store, Audience(GUILD), READER, filters, story=story)
+        # The stored cycle (none yet), the limits and the story named in one round trip, then the
+        # new cycle's first batch: 2 (3 when the limits, or the story and limits, came first).
+        assert trips.count == 2, (filters, story, trips.count)
+
+
+async def test_a_filter_new_to_the_process_holds_a_limit_set_elsewhere(store: Store, database: Path) -> None:
+    story_id = await _load(store)
+    await pick_quote_for(store, Audience(GUILD), READER, QuoteFilters(), story="Limit Tale")  # limits and name seen
+    async with Store.open(database) as other:
+        await spoilers.set_limit(other, GUILD, story_id, 0, MOD)
+    for filters, story in [(QuoteFilters(contains="lantern"), None), (QuoteFilters(character="Marisol"), "Limit Tale")]:
+        for _ in range(6):
+            card = await pick_quote_for(store, Audience(GUILD), READER, filters, story=story)
+            assert card.quote.chapter_index == 0 and not leaked(card.quote.text), card.quote.text

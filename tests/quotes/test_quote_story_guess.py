@@ -57,3 +57,16 @@ async def test_a_remembered_story_keeps_the_server_scope_and_the_age_gate(store:
     await delete_story(store, adult)
     with pytest.raises(StoryNotFound):
         await _pick(store, after_dark, "Adult Tale")
+
+
+async def test_another_keeps_the_story_of_its_cycle(store: Store) -> None:
+    """Another picks with the cycle's story id and no text: that story only, whatever else is warm."""
+    first = await add(store, dialogue_story("first", lines=12), title="First Tale", guild_id=GUILD)
+    second = await add(store, dialogue_story("second", lines=12), title="Second Tale", guild_id=GUILD)
+    here = Audience(GUILD)
+    for _ in range(3):  # the unfiltered cycle and the reader's limits are warm
+        await pick_quote_for(store, here, READER, QuoteFilters())
+        await pick_quote_for(store, here, READER, QuoteFilters(), story="Second Tale")
+    for story_id in (first, second) * 4:
+        card = await pick_quote_for(store, here, READER, QuoteFilters(story_id=story_id))
+        assert card.story.id == story_id
