@@ -1,6 +1,7 @@
-"""Database round trips before the reply (issue 20: /quote in at most two): /quote with every
-option combination, /search and /excerpt with and without a story, counted through the local
-Discord; and story_and_limits (the story and the reader's limits in one read) on both engines."""
+"""Database round trips before the reply (issue 20: /quote in at most two; once warm it takes one
+with any options): /quote with every option combination, /search and /excerpt with and without a
+story, counted through the local Discord; and story_and_limits (the story and the reader's limits
+in one read) on both engines."""
 from __future__ import annotations
 
 import pytest
