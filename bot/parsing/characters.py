@@ -222,12 +222,18 @@ def build_lexicon(text: str) -> Lexicon:
 def build_lexicon_of(paragraphs: Sequence[str]) -> Lexicon:
     """build_lexicon("\n".join(paragraphs)), exactly, without the joined text: every pattern runs
     over paragraph-aligned windows of about _WINDOW_CHARS, so memory holds one window at a time."""
+    if sum(map(len, paragraphs)) + len(paragraphs) < _KEPT_WINDOWS * _WINDOW_CHARS:
+        # A story of a few windows: joined once, not again for every pass over the text.
+        kept = list(_windows(paragraphs))
+        return _build_lexicon(lambda: iter(kept))
     return _build_lexicon(lambda: _windows(paragraphs))
 
 
 # The text is read in windows of whole paragraphs this long (characters), each followed by a few
 # paragraphs of look-ahead for the patterns that run on across a line feed (see _windows).
 _WINDOW_CHARS = 1 << 20
+# Up to this many windows, the windows are made once and kept while the lexicon is built.
+_KEPT_WINDOWS = 4
 # Non-blank lines of look-ahead after a window. _TAGGED, the pattern that crosses most line feeds,
 # has four whitespace runs in a row that may each cross into the next non-blank line; a match
 # starting in a window can then read no further than four non-blank lines past it.
