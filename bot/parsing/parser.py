@@ -19,7 +19,7 @@ from bot.parsing.decoding import decode_lines
 from bot.parsing.layout import split_blocks, split_lines
 from bot.parsing.model import Chapter, Character, NotAStory, Note, Quote, Scene, Story
 from bot.parsing.notes import summary_text
-from bot.parsing.quotations import find_quotes
+from bot.parsing.quotations import RawQuote, find_quotes
 from bot.parsing.structure import DraftChapter, Outline, assemble, classify
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,9 @@ _PROGRESS_STEPS = 200
 # Stories whose speech is mostly in single quotes (British style) use them for speech, not thought.
 _SINGLE_SPEECH_MIN = 20
 _SINGLE_SPEECH_RATIO = 10
+# Up to this many characters of story text, the first pass's quotations are kept for attribution
+# (about two bytes held per character) instead of being found again.
+_KEPT_QUOTES_CHARS = 16_000_000
 
 
 def outline_text(text: str) -> Outline:
@@ -184,11 +187,18 @@ class StoryStream:
             self._lexicon = build_lexicon_of(paragraphs)
             del paragraphs
             progress.at(_DONE_AFTER_LEXICON)
-            # Counted here, found again chapter by chapter: keeping them all would hold a copy of
-            # every quotation while the story is attributed.
-            kinds = Counter(
-                q.kind for c in self._drafts if c for s in c.scenes for q in find_quotes(s.paragraphs)
-            )
+            # Counted here; kept for the attribution of a story of up to _KEPT_QUOTES_CHARS, found
+            # again chapter by chapter in a longer one (keeping them all would hold a copy of every
+            # quotation while the story is attributed).
+            kept: list[list[list[RawQuote]] | None] | None = None
+            if progress.text_total <= _KEPT_QUOTES_CHARS:
+                kept = [[find_quotes(s.paragraphs) for s in c.scenes] if c else None for c in self._drafts]
+                kinds = Counter(q.kind for c in kept if c for s in c for q in s)
+            else:
+                kinds = Counter(
+                    q.kind for c in self._drafts if c for s in c.scenes for q in find_quotes(s.paragraphs)
+                )
+            self._kept_quotes = kept
             self._singles_are_speech = _singles_are_speech(kinds)
             progress.at(_DONE_AFTER_QUOTES)
         self.roles: dict[str, str] = {}
@@ -266,8 +276,13 @@ class StoryStream:
     ) -> list[Quote]:
         quotes: list[Quote] = []
         attributor = ChapterAttributor(lexicon)
+        found_before = None  # the first pass's quotations of the chapter's scenes, when kept
+        kept = self._kept_quotes
+        if kept is not None:
+            found_before = kept[c_index]
+            kept[c_index] = None
         for s_index, scene in enumerate(chapter.scenes):
-            raw = find_quotes(scene.paragraphs)
+            raw = found_before[s_index] if found_before is not None else find_quotes(scene.paragraphs)
             if self._singles_are_speech:
                 # British style: single quotes carry the speech, so they are not thoughts here.
                 for found in raw:
