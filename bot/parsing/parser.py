@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import marshal
+import math
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -361,7 +362,8 @@ def write_story_json(out: TextIO, stream: StoryStream, metadata: Mapping[str, An
 
     Each chapter is written as soon as it is attributed and then dropped; its quotations wait
     in a temporary file (their speakers are renamed once the whole story has been read), so
-    memory holds one chapter, not the story.
+    memory holds one chapter, not the story. They wait written out already, a NUL where each
+    speaker goes (a NUL in a string is written escaped, so no other one is in the JSON).
     """
     head = story_to_json(Story(title=stream.title, summary=stream.summary, notes=stream.notes), metadata)
     out.write("{\n")
@@ -374,33 +376,35 @@ def write_story_json(out: TextIO, stream: StoryStream, metadata: Mapping[str, An
             out.write(",\n" if written else "\n")
             out.write(_chapter_json(chapter))
             written += 1
-            marshal.dump([astuple_quote(q) for q in quotes], spool)
+            marshal.dump((",\n".join(map(_quote_json, quotes)), [q.speaker for q in quotes]), spool)
         out.write("\n  ]," if written else "],")
         out.write('\n  "quotes": [')
         spool.seek(0)
         roles = stream.roles
+        speaker_json: dict[str | None, str] = {}
         first = True
         while True:
             try:
-                batch = marshal.load(spool)
+                written_quotes, speakers = marshal.load(spool)
             except EOFError:
                 break
-            if not batch:
+            if not speakers:
                 continue
             out.write("\n" if first else ",\n")
             first = False
-            out.write(",\n".join(_quote_json(fields, roles) for fields in batch))
+            pieces = written_quotes.split("\0")
+            parts = [pieces[0]]
+            for speaker, piece in zip(speakers, pieces[1:], strict=True):
+                if (said := speaker_json.get(speaker)) is None:
+                    # Renamed as parse_story renames it: "the painter" is Basil everywhere.
+                    name = roles.get(speaker, speaker) if speaker else speaker
+                    said = speaker_json[speaker] = _json_scalar(name)
+                parts.append(said)
+                parts.append(piece)
+            out.write("".join(parts))
     out.write("]," if first else "\n  ],")
     characters = story_to_json(Story(title=None, summary=None, characters=stream.characters))["characters"]
     out.write(f'\n  "characters": {_indented(characters, 1)}\n}}')
-
-
-def astuple_quote(quote: Quote) -> tuple:
-    """A Quote's fields in order, as plain values (marshal-able)."""
-    return (
-        quote.text, quote.kind, quote.speaker, quote.confidence, quote.chapter, quote.scene, quote.paragraph,
-        quote.start, quote.end, quote.rule,
-    )
 
 
 # json's own string encoder (the C one where available), as json.dumps(ensure_ascii=False) uses it.
@@ -439,15 +443,19 @@ def _chapter_json(chapter: Chapter) -> str:
     return "".join(parts)
 
 
-def _quote_json(fields: tuple, roles: Mapping[str, str]) -> str:
-    """One quotation (astuple_quote's fields) of story_to_json's `quotes`, as json.dump(indent=2)
-    writes it, its speaker renamed as parse_story renames it."""
-    text, kind, speaker, confidence, chapter, scene, paragraph, start, end, rule = fields
-    if speaker and (name := roles.get(speaker)) is not None:
-        speaker = name
+def _quote_json(quote: Quote) -> str:
+    """One quotation of story_to_json's `quotes`, as json.dump(indent=2) writes it, with a NUL
+    for its speaker's value (write_story_json puts in the speaker once the roles are known)."""
     return (
-        f'    {{\n      "text": {_string(text)},\n      "kind": {_json_scalar(kind)},\n'
-        f'      "speaker": {_json_scalar(speaker)},\n      "confidence": {_json_scalar(confidence)},\n'
-        f'      "chapter": {chapter},\n      "scene": {scene},\n      "paragraph": {paragraph},\n'
-        f'      "start": {start},\n      "end": {end},\n      "rule": {_json_scalar(rule)}\n    }}'
+        f'    {{\n      "text": {_string(quote.text)},\n      "kind": {_json_scalar(quote.kind)},\n'
+        f'      "speaker": \0,\n      "confidence": {_json_number(quote.confidence)},\n'
+        f'      "chapter": {quote.chapter},\n      "scene": {quote.scene},\n      "paragraph": {quote.paragraph},\n'
+        f'      "start": {quote.start},\n      "end": {quote.end},\n      "rule": {_json_scalar(quote.rule)}\n    }}'
     )
+
+
+def _json_number(value: float | None) -> str:
+    """json.dumps(value) for a confidence: repr, as json writes a finite float (json.dumps for the rest)."""
+    if type(value) is float and math.isfinite(value):
+        return float.__repr__(value)
+    return _json_scalar(value)
