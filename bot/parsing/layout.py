@@ -87,8 +87,9 @@ def _make_blocks(texts: list[str], gaps: list[int], spaced: bool) -> list[Block]
     `spaced`: the text has two spaces in a row somewhere (most texts have none, so no block is searched).
     """
     if spaced:
-        # One substitution over all blocks at once; a block never holds a line feed.
-        texts = _SPACE_RUNS.sub(" ", "\n".join(texts)).split("\n")
+        # Only the blocks with a run are copied (a substitution over all of them joined would hold
+        # the text twice more: a big file's peak).
+        texts = [_SPACE_RUNS.sub(" ", text) if "  " in text else text for text in texts]
     # tuple.__new__ is what Block._make calls; mapping it directly keeps the loop in C.
     return list(map(tuple.__new__, repeat(Block), zip(texts, gaps, strict=True)))
 

@@ -160,7 +160,7 @@ class StoryStream:
         self._scorer = scorer
         with _no_cycle_collection():
             # Read a line at a time: the whole decoded text is never held.
-            lines = decode_lines(data)
+            lines = decode_lines(data, consume=isinstance(data, bytearray))
             if isinstance(data, bytearray):
                 data.clear()  # handed over (parse --json): the lines are all the parse reads
             outline = _outline(split_lines(lines))
