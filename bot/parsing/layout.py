@@ -62,8 +62,12 @@ def split_blocks(text: str) -> list[Block]:
     return split_lines(text.split("\n"))
 
 
-def split_lines(raw_lines: list[str]) -> list[Block]:
-    """split_blocks of the text whose lines (text.split("\n")) these are."""
+def split_lines(raw_lines: list[str], *, consume: bool = False) -> list[Block]:
+    """split_blocks of the text whose lines (text.split("\n")) these are.
+
+    With `consume`, `raw_lines` is emptied once read (a text without hard wrapping), so a line
+    whose spaces are collapsed is not held twice."""
+    line_count = len(raw_lines)
     lines = list(map(str.strip, raw_lines))
     positions = list(compress(range(len(lines)), lines))  # line numbers of the non-blank lines
     texts = list(compress(lines, lines))
@@ -74,22 +78,29 @@ def split_lines(raw_lines: list[str]) -> list[Block]:
     wrapped = looks_hard_wrapped(lines)
     if not wrapped:
         gaps = [positions[0], *map(sub, steps, repeat(1))]
-        blocks = _make_blocks(texts, gaps, _spaced(raw_lines))
+        spaced = _spaced(raw_lines)
+        if consume:
+            raw_lines.clear()
+        del lines  # the texts are all that is read from here on
+        blocks = _make_blocks(texts, gaps, spaced)
     else:
         blocks = _wrapped_blocks(raw_lines, lines, positions, texts, steps)
-    log.debug("split %d lines into %d blocks (hard-wrapped: %s)", len(lines), len(blocks), wrapped)
+    log.debug("split %d lines into %d blocks (hard-wrapped: %s)", line_count, len(blocks), wrapped)
     return blocks
 
 
 def _make_blocks(texts: list[str], gaps: list[int], spaced: bool) -> list[Block]:
-    """Blocks from texts (runs of spaces collapsed) and gaps, built without a Python call per block.
+    """Blocks from texts (runs of spaces collapsed, in the list itself) and gaps, built without a
+    Python call per block.
 
     `spaced`: the text has two spaces in a row somewhere (most texts have none, so no block is searched).
     """
     if spaced:
-        # Only the blocks with a run are copied (a substitution over all of them joined would hold
-        # the text twice more: a big file's peak).
-        texts = [_SPACE_RUNS.sub(" ", text) if "  " in text else text for text in texts]
+        # Block by block, in place: a collapsed block replaces its original at once, so the text
+        # is not held twice (a substitution over all of them joined held it three times).
+        for index, text in enumerate(texts):
+            if "  " in text:
+                texts[index] = _SPACE_RUNS.sub(" ", text)
     # tuple.__new__ is what Block._make calls; mapping it directly keeps the loop in C.
     return list(map(tuple.__new__, repeat(Block), zip(texts, gaps, strict=True)))
 

@@ -163,7 +163,7 @@ class StoryStream:
             lines = decode_lines(data, consume=isinstance(data, bytearray))
             if isinstance(data, bytearray):
                 data.clear()  # handed over (parse --json): the lines are all the parse reads
-            outline = _outline(split_lines(lines))
+            outline = _outline(split_lines(lines, consume=True))
             del lines
             if not outline.chapters:
                 raise NotAStory("The file has no story text, only headings or notes.")

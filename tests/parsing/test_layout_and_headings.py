@@ -64,6 +64,15 @@ def test_one_line_blocks_collapse_runs_of_spaces():
     assert split_blocks(" \n  \n") == []
 
 
+def test_split_lines_consuming_its_lines_gives_the_same_blocks():
+    from bot.parsing.layout import split_lines
+
+    text = "  a  b   c \n \n\nd\n   \nOne  two.\n\nThree\n"
+    lines = text.split("\n")
+    assert split_lines(lines, consume=True) == split_blocks(text)
+    assert lines == []  # handed over: emptied, so a collapsed line is not held twice
+
+
 @pytest.mark.parametrize(
     ("line", "number", "title"),
     [
