@@ -65,11 +65,10 @@ def test_one_line_blocks_collapse_runs_of_spaces():
 
 
 def test_split_lines_consuming_its_lines_gives_the_same_blocks(monkeypatch):
-    from bot.parsing.layout import split_lines
-
     import textwrap
 
     from bot.parsing import layout
+    from bot.parsing.layout import split_lines
 
     wrapped = "\n\n".join(
         textwrap.fill(f"Paragraph {n} " + "and so the  story went on " * 12, width=60) for n in range(9)
