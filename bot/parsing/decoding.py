@@ -23,7 +23,7 @@ _LETTER = re.compile(r"[^\W\d_]")
 _PIECE = 1 << 20
 
 
-def decode_text(data: bytes) -> str:
+def decode_text(data: bytes | bytearray) -> str:
     """Decode story bytes and normalise whitespace; raise NotAStory for empty or binary input."""
     if not data or not data.strip():
         raise NotAStory("The file is empty.")
@@ -70,26 +70,25 @@ def decode_lines(data: bytes | bytearray, *, consume: bool = False) -> list[str]
         end = data.find(b"\n", start + _PIECE) + 1 or len(data)
         bounds.append((start, end))
         start = end
-    if consume and isinstance(data, bytearray) and not data.isascii():
+    handed = data if consume and isinstance(data, bytearray) else None
+    if handed is not None and not handed.isascii():
         # Every piece must be UTF-8 before any is dropped: else cp1252, the whole text at once.
         for start, end in bounds:
             try:
-                data[start:end].decode("utf-8")
+                handed[start:end].decode("utf-8")
             except UnicodeDecodeError:
                 return decode_text(data).split("\n")
-    else:
-        consume = consume and isinstance(data, bytearray)
     pieces: list[list[str]] = []
     controls = length = 0
     letters = False
     last = len(data)
-    for start, end in reversed(bounds) if consume else bounds:
+    for start, end in reversed(bounds) if handed is not None else bounds:
         try:
             piece = data[start:end].decode("utf-8")
         except UnicodeDecodeError:
             return decode_text(data).split("\n")  # cp1252: the whole text at once
-        if consume:
-            del data[start:]  # a bytearray gives its memory back as it shrinks
+        if handed is not None:
+            del handed[start:]  # a bytearray gives its memory back as it shrinks
         length += len(piece)
         if not _printable(piece):
             controls += len(_CONTROL.findall(piece))
@@ -104,7 +103,7 @@ def decode_lines(data: bytes | bytearray, *, consume: bool = False) -> list[str]
     if not letters:
         raise NotAStory("The file has no readable words.")
     log.debug("decoded %d bytes as utf-8", last)
-    if consume:
+    if handed is not None:
         pieces.reverse()
     if len(pieces) == 1:
         return pieces[0]
@@ -140,7 +139,7 @@ def _normalise_text(text: str) -> str:
     return text
 
 
-def _decode(data: bytes) -> tuple[str, str]:
+def _decode(data: bytes | bytearray) -> tuple[str, str]:
     if data.startswith(codecs.BOM_UTF8):
         return _strict(data[len(codecs.BOM_UTF8):], "utf-8"), "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -158,7 +157,7 @@ def _decode(data: bytes) -> tuple[str, str]:
     return text, "cp1252"
 
 
-def _strict(data: bytes, encoding: str) -> str:
+def _strict(data: bytes | bytearray, encoding: str) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
