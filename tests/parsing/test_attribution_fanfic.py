@@ -153,3 +153,16 @@ def test_a_title_called_on_and_answered_by_a_named_character_is_theirs():
     # A word the text never writes with "the", or a name a tag gives a voice of its own, stays apart.
     apart = text.replace("The Hokage", "Hokage").replace("the Hokage", "Hokage")
     assert "Hokage" in {c.name for c in parse(apart).characters}
+
+
+def test_a_lone_thought_is_thought_by_whom_the_next_paragraph_opens_on_even_if_no_tag_names_them():
+    # Arata speaks only as "the genin": still a person, who may think.
+    text = CAST + "* * *\n\n" + "\n\n".join([
+        "Naruto watched the trees. Naruto waited. Naruto sighed. Naruto looked on. Naruto sat down.",
+        "'Here he comes again!'",
+        "Arata back flipped away from another strike. Arata cursed as he did. Later Arata waited.",
+        '"Come on, how long will you run?" the newcomer mocked.',
+        "Arata reached into his jacket.",
+    ])
+    (thought,) = [q for q in parse(text).quotes if q.kind == "thought"]
+    assert thought.speaker == "Arata"
