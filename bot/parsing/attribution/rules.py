@@ -104,9 +104,11 @@ class ChapterAttributor(
                     continue
                 for text in texts:
                     for called in self._names_in_speech(text)[1]:
-                        # "Duchess" calls on a title; an answer may call on anything ("Avenue"),
-                        # so it counts for a name the text shows to be a person.
-                        if called != caller and called.lower() != noun and (other < index or self._lexicon.evidence[called]):
+                        # "Duchess" calls on a title; an answer may call on anything ("Avenue",
+                        # "Mother"), so it counts for a name the text shows to be a person.
+                        if called != caller and called.lower() != noun and (
+                            other < index or (self._lexicon.evidence[called] and called.lower() not in GENDERED_NOUNS)
+                        ):
                             self._lexicon.role_calls.setdefault(speaker, Counter())[called] += 1
 
     def _note_title_calls(
