@@ -135,7 +135,7 @@ class ChapterAttributor(
                     or called.lower() in GENDERED_NOUNS
                 ):
                     continue
-                written = re.compile(rf"\bthe {called}\b")  # "the Hokage", not "the Basts"
+                written = re.compile(rf"\bthe {re.escape(called)}\b")  # "the Hokage", not "the Basts"
                 if any(f"the {called}" in paragraph and written.search(paragraph) for paragraph in paragraphs):
                     lexicon.title_calls.setdefault(called, Counter())[answer] += 1
 
