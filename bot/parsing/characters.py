@@ -94,6 +94,8 @@ _TITLED_SHARE = 0.25
 _RECURRING = 4
 _ROLE_CALLS = 2
 _ROLE_CALL_SHARE = 0.6
+# A title is rarer in speech than a role's turns: one answer ties it, if no other answer disagrees.
+_TITLE_CALLS = 1
 _SURNAME_PAIRS = 3
 _NOT_ROLES = frozenset(
     "other latter former first second third last old young little elder younger same man woman "
@@ -136,6 +138,9 @@ class Lexicon:
     # "the painter" -> whom the speeches just before his turns call on ("..., Basil."): filled in
     # as the story is attributed, read by roles().
     role_calls: dict[str, Counter[str]] = field(default_factory=dict)
+    # "Hokage" -> the named speakers who answer a speech calling on that title ("Hokage-sama?"),
+    # for titles no tag names: filled in as the story is attributed, read by roles().
+    title_calls: dict[str, Counter[str]] = field(default_factory=dict)
     # Every word that ends a known name form, worked out once the lexicon is complete: most
     # capitalised words in a speech name nobody, and this set lets them be skipped at once.
     _name_words: frozenset[str] | None = field(default=None, repr=False, compare=False)
@@ -157,6 +162,14 @@ class Lexicon:
                 continue  # "the duchess" is no man
             if count >= _ROLE_CALLS and count >= _ROLE_CALL_SHARE * sum(called.values()):
                 found[role] = name
+        for title, answers in self.title_calls.items():
+            # "Hokage-sama?" answered by Sarutobi: the Hokage is Sarutobi, one character.
+            (name, count), *_ = answers.most_common(1)
+            sex = self.gender.get(title)
+            if title in self.speakers or (sex and self.gender.get(name, sex) != sex):
+                continue
+            if count >= _TITLE_CALLS and count >= _ROLE_CALL_SHARE * sum(answers.values()):
+                found[title] = found.get(name, name)
         return found
 
     def role(self, noun: str) -> str | None:
@@ -748,6 +761,9 @@ def list_characters(lexicon: Lexicon, speakers: Counter[str], roles: dict[str, s
             aliases.setdefault(name, set()).add(form)
     for role, name in (roles or {}).items():
         aliases.setdefault(name, set()).add(role)
+        if role in mentions:  # a title found to be a named character's ("Hokage"): one character
+            mentions[name] += mentions.pop(role)
+            aliases[name] |= aliases.pop(role, set())
     chosen = [
         name
         for name in mentions
