@@ -7,19 +7,27 @@ TEST_STAMP := $(VENV)/.installed-test
 # pytest-xdist workers for `make test`: most tests wait on sockets, subprocesses and timers rather
 # than the CPU, so two workers halve the wall time on two cores. `make test WORKERS=0` runs serially.
 WORKERS ?= 2
+# The parser compiled with mypyc (bot/build_parser.py) into build/mypyc/, remade when a parser source
+# changes. The bot uses it only while it matches the sources (bot/parsing/native.py); when the build
+# fails (no C compiler or Python headers) one line says so and the bot runs the pure Python parser.
+PARSER_SOURCES := $(shell find bot/parsing -name '*.py') bot/build_parser.py
+PARSER_STAMP := build/parser.made
+BUILD_PARSER = $(BIN)/python -m bot.build_parser || echo "make: the parser could not be compiled (above): the bot runs it in pure Python"
 
-.PHONY: run test slow bench lint clean
+.PHONY: run install test slow bench lint clean
 
-run: $(RUN_STAMP)
+run: $(RUN_STAMP) $(PARSER_STAMP)
 	$(BIN)/python -m bot run
 
-test: $(TEST_STAMP)
+install: $(RUN_STAMP) $(PARSER_STAMP)
+
+test: $(TEST_STAMP) $(PARSER_STAMP)
 	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile
 
-slow: $(TEST_STAMP)
+slow: $(TEST_STAMP) $(PARSER_STAMP)
 	$(BIN)/python -m pytest -q -m slow
 
-bench: $(TEST_STAMP)
+bench: $(TEST_STAMP) $(PARSER_STAMP)
 	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 lint: $(TEST_STAMP)
@@ -30,12 +38,16 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python -m pip install -q -e '.[build]'
 	touch $@
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@ $(RUN_STAMP)
+
+$(PARSER_STAMP): $(PARSER_SOURCES) pyproject.toml | $(RUN_STAMP)
+	@$(BUILD_PARSER)
+	@mkdir -p $(@D) && touch $@
 
 clean:
 	rm -rf $(VENV) build *.egg-info

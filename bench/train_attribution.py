@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,9 @@ from scipy.optimize import minimize
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# Recorder below subclasses Scorer, which a Python class cannot do to the compiled parser's
+# (bot/parsing/native.py): training reads the pure Python modules.
+os.environ["STORYBOT_PURE_PYTHON"] = "1"
 sys.path.insert(0, str(ROOT / "bench"))
 
 from _corpora import FOLDS, NAMES, align, available, texts  # noqa: E402

@@ -1,4 +1,6 @@
 """The story parser: bytes of a story file in, a structured Story out (pure, no I/O)."""
+# First: compiled modules (mypyc, bot/parsing/native.py) are used from here on when up to date.
+from bot.parsing import native  # noqa: F401  # isort: skip
 from bot.parsing.model import Chapter, Character, NotAStory, Note, Quote, Scene, Story
 from bot.parsing.parser import (
     PARSER_VERSION,

@@ -611,7 +611,7 @@ def _merge_surnames(pairs: Counter[tuple[str, str]], lexicon: Lexicon) -> None:
             surname = canonical[second] if base_form(second) != second or second.endswith("s") else second
             given_of.setdefault(surname, Counter())[first] += count
             seconds_of.setdefault(first, set()).add(surname)
-    titled_uses: dict[str, Counter[str]] = {}
+    titled_uses: dict[str, Counter[str | None]] = {}
     for form, count in lexicon.forms.items():
         title, _, rest = form.partition(" ")
         if rest and title.rstrip(".") in TITLES:
@@ -733,8 +733,8 @@ def _learn_from_sentences(
         elif form.endswith("-kun"):
             votes.setdefault(name, Counter())["M"] += _NEXT_SENTENCE_WEIGHT
     for name, counter in votes.items():
-        if sex := _winner(counter):
-            lexicon.gender[name] = sex
+        if winner := _winner(counter):
+            lexicon.gender[name] = winner
         lexicon.evidence[name] += (sum(counter.values()) + 1) // 2
     for name in set(canonical.values()) - lexicon.gender.keys():
         # "the Grandmother", "the Duchess": the name is a noun that says it.

@@ -43,7 +43,7 @@ _CHAPTER_TITLE_ROLE = Role(CHAPTER_TITLE)
 _PARAGRAPH_ROLE = Role(PARAGRAPH)
 _SCENE_HEADING_ROLE = Role(SCENE_HEADING)
 _MARKER_ROLES = {kind: Role(MARKER, kind) for kind in (None, "start", "end")}
-_NOTE_ROLES = {kind: Role(NOTE, kind) for kind in ("summary", "disclaimer", "note", "legend")}
+_NOTE_ROLES: dict[str | None, Role] = {kind: Role(NOTE, kind) for kind in ("summary", "disclaimer", "note", "legend")}
 # Separators, flashback markers, legends and bylines are all shorter than this; a longer block
 # can only be a labelled note.
 _SHORT_SPECIAL = 120
@@ -87,12 +87,12 @@ def classify(blocks: list[Block]) -> tuple[list[Role], int]:
         start = 1
     starts.append(start)
     for index in range(start, len(blocks)):
-        if headings[index] is None:
+        if (heading := headings[index]) is None:
             continue
-        roles[index] = Role(HEADING, heading=headings[index])
+        roles[index] = Role(HEADING, heading=heading)
         body = index + 1
         if (
-            headings[index].title is None
+            heading.title is None
             and body < len(blocks)
             and headings[body] is None
             and is_title_like(blocks[body].text, max_words=10)
@@ -257,6 +257,7 @@ def assemble(blocks: list[Block], roles: list[Role], base_gap: int) -> Outline:
             title = block.text
         elif kind == HEADING:
             heading = role.heading
+            assert heading is not None
             chapters.append(DraftChapter(heading.number, heading.title))
             pending_heading, broken = [], True
         elif kind == CHAPTER_TITLE:
@@ -279,11 +280,11 @@ def assemble(blocks: list[Block], roles: list[Role], base_gap: int) -> Outline:
                 broken = True
             scene = chapter.scenes[-1] if chapter.scenes else None
             if broken or scene is None:
-                heading = " — ".join(pending_heading) or None
+                scene_heading = " — ".join(pending_heading) or None
                 if scene is not None and not scene.paragraphs:
-                    scene.heading = heading
+                    scene.heading = scene_heading
                 else:
-                    scene = DraftScene(heading)
+                    scene = DraftScene(scene_heading)
                     chapter.scenes.append(scene)
                 pending_heading, broken = [], False
             scene.paragraphs.append(block.text)

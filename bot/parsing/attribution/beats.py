@@ -15,6 +15,7 @@ from bot.parsing.attribution.result import (
 )
 from bot.parsing.attribution.words import _read_name
 from bot.parsing.characters import Lexicon
+from bot.parsing.native import trait
 from bot.parsing.quotations import RawQuote
 
 # He or she and a verb right after a speech, or ending the narration just before it.
@@ -29,6 +30,7 @@ _LISTENING = re.compile(
 )
 
 
+@trait  # a mixin of ChapterAttributor (rules.py), which holds the state
 class BeatReader:
     """Beats for ChapterAttributor (rules.py), for paragraphs whose speeches no tag names."""
 
@@ -46,7 +48,7 @@ class BeatReader:
         who = self._lexicon.canonical.get(name)
         if not self._lexicon.can_speak(who) or any(who in self._mentioned(q.text) for q in quotes):
             return
-        if any(r.addressee == who or (r.gender and self._lexicon.gender.get(who, r.gender) != r.gender) for r in results):
+        if any(r.addressee == who or (r.gender and self._lexicon.gender.get(who, r.gender) != r.gender) for r in results):  # type: ignore[arg-type]
             return  # a "she said" is no man, and "she said to Lucy" is not Lucy
         for result in results:
             result.speaker, result.confidence, result.rule = who, BEAT_PARAGRAPH, "beat-paragraph"

@@ -95,8 +95,8 @@ class SceneView:
         start = 0
         for turn in range(1, turns + 1):
             if turn == turns or self.gap_before[turn] is None:
-                party = frozenset(
-                    self.results[n].speaker for t in range(start, turn) if tagged[t] for n in self.turn_quotes[t]
+                party: frozenset[str] = frozenset(
+                    self.results[n].speaker for t in range(start, turn) if tagged[t] for n in self.turn_quotes[t]  # type: ignore[misc]
                     if self.results[n].rule in NAMED_BY_TAG and self.results[n].speaker
                 )
                 for t in range(start, turn):
@@ -189,7 +189,8 @@ class SceneView:
             # Each once, in order of first offer: gather takes a name at its first offer or never.
             offered = list(dict.fromkeys(filter(None, offered)))
             found = self._contexts[turn] = TurnContext(
-                offered, here, here_set, self.names(paragraph - 1)[1], self.names(paragraph - 2)[1]
+                offered,  # type: ignore[arg-type]  # filtered of None above
+ here, here_set, self.names(paragraph - 1)[1], self.names(paragraph - 2)[1]
             )
         return found
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 from bot.parsing.attribution.result import (
     EXPLICIT_FAR,
@@ -22,6 +23,7 @@ from bot.parsing.attribution.turns import (
     _turn_hint,
 )
 from bot.parsing.characters import Lexicon
+from bot.parsing.native import trait
 from bot.parsing.quotations import RawQuote
 
 # A pronoun's guess left to the exchange still makes its character a likely part of it.
@@ -52,6 +54,7 @@ _AFTER_GAP = {k: math.log(v) for k, v in {
     "run-same": 0.5, "run-new": 0.5}.items()}
 
 
+@trait  # a mixin of ChapterAttributor (rules.py), which holds the state
 class ExchangeDecoder:
     """The decoder for ChapterAttributor (rules.py); an exchange with fewer than two candidates
     falls back to plain alternation (turns.py)."""
@@ -99,7 +102,7 @@ class ExchangeDecoder:
 
         # Who may take part: the speakers the turns already name, whoever they call on, then
         # the speakers just before and the characters the narration before names.
-        weight: Counter[str] = Counter()
+        weight: Any = Counter()  # float counts (typeshed's Counter counts ints; compiled, int would be checked)
         for head in heads:
             if head.speaker:
                 weight[head.speaker] += 2.0 if head.confidence >= EXPLICIT_FAR else 1.0
@@ -117,10 +120,10 @@ class ExchangeDecoder:
                 weight[who] += w
         if lexicon.narrator:
             weight[lexicon.narrator] += 0.5
-        for speaker in sorted({h.speaker for h, trust in zip(heads, trusts, strict=True) if trust >= _FIXED}):
+        for speaker in sorted({h.speaker for h, trust in zip(heads, trusts, strict=True) if trust >= _FIXED}):  # type: ignore[type-var]
             # Those a speaker of this exchange usually talks with, in the story so far.
-            if partners := lexicon.partners.get(speaker):
-                total = sum(partners.values())
+            if partners := lexicon.partners.get(speaker):  # type: ignore[arg-type]
+                total: float = sum(partners.values())  # one type for every `total` here (compiled)
                 for who, n in partners.items():
                     weight[who] += _PARTNER_WEIGHT * n / total
         fixed_speakers = {h.speaker for h, trust in zip(heads, trusts, strict=True) if trust >= _KEEP}
@@ -131,6 +134,7 @@ class ExchangeDecoder:
                 break
             if who not in cands:
                 cands.append(who)
+        hint: str | None = None  # one type for every `hint` here
         for hint in sorted({hint for hint in hints if hint}):
             if not any(genders.get(c) == hint for c in cands) and (lead := self._lead(hint)):
                 # A he or she with nobody of that sex about: most often the story's leading one.

@@ -73,9 +73,6 @@ FEATURES: tuple[str, ...] = (
     "none_pick_unknown_sex",  # the rules' pick is someone whose sex the text never shows
     "none_pick_described",  # the rules' pick is only described
 )
-_ANCHOR = {0: "none_anchor_0", 1: "none_anchor_1", 2: "none_anchor_2", 3: "none_anchor_3"}
-_GROUP = {"turn-taking": "turn", "pronoun-turn": "turn", "vocative": "turn", "pronoun": "pronoun",
-          "pronoun-beat": "pronoun", "same-paragraph": "paragraph"}
 INDEX = {name: number for number, name in enumerate(FEATURES)}
 # A present binary feature is the same (index, 1.0) pair every time: made once, appended often.
 ON = {name: (number, 1.0) for name, number in INDEX.items()}

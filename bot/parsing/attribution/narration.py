@@ -134,6 +134,7 @@ class _Sentence:
             # a he/she follows.
             words = text.split(None, _CLAUSE_SUBJECT_WORDS)
             commas = [i for i in range(first, len(words) - 1) if words[i][-1] == ","]
+            comma: int | None
             for comma in commas:
                 following = bare(words[comma + 1])
                 if following.lower() in ("he", "she") or (following[:1].isupper() and _read_name(words, comma + 1)[0]):
@@ -282,9 +283,9 @@ class _ParagraphNarration:
             if self._read is None:
                 self._read = [_Sentence(" ".join(self._text[start:end].split())) for start, end in spans]
             for position, sentence in enumerate(self._read):
-                if plan := _walk_plan((sentence,), gender):
+                if steps := _walk_plan((sentence,), gender):
                     positions.append(position)
-                    plans.append(plan)
+                    plans.append(steps)
             self._plans[gender] = (positions, plans)
         positions, plans = self._plans[gender]
         last = bisect_left(spans, (high, high)) - 1  # the last sentence starting before high

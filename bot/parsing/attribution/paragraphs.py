@@ -23,6 +23,7 @@ from bot.parsing.attribution.tags import _WINDOW, _tag_after, _tag_before
 from bot.parsing.attribution.words import _KIN_TITLES, _read_name
 from bot.parsing.characters import Lexicon
 from bot.parsing.names import GENDERED_NOUNS, PRONOUN_GENDER, TITLES, bare, titled
+from bot.parsing.native import trait
 from bot.parsing.quotations import RawQuote
 
 _ANY_VERB_PRONOUN = re.compile(
@@ -46,6 +47,7 @@ _SHORT_LEAD = 60
 _OWN_TAG_WORDS = 4
 
 
+@trait  # a mixin of ChapterAttributor (rules.py), which holds the state
 class ParagraphReader:
     """The paragraphs of a scene for ChapterAttributor (rules.py): its lexicon, and what this
     chapter's tags taught it ("said Count Orlov" makes "the count" him)."""

@@ -3,6 +3,7 @@ the exchange's earlier speakers, each way with a confidence that says how it was
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import cast
 
 from bot.parsing.attribution.narration import (
     _QUOTED,
@@ -23,6 +24,7 @@ from bot.parsing.attribution.result import (
 )
 from bot.parsing.characters import Lexicon
 from bot.parsing.names import GENDERED_NOUNS, PRONOUN_GENDER
+from bot.parsing.native import trait
 from bot.parsing.quotations import RawQuote
 
 # How far back a he or she is looked for: paragraphs, and characters of narration.
@@ -35,6 +37,7 @@ _TAIL_WORDS = 4
 _SURE_NARRATION = 2
 
 
+@trait  # a mixin of ChapterAttributor (rules.py), which holds the state
 class PronounResolver:
     """Pronoun resolution for ChapterAttributor (rules.py), over its lexicon and the chapter's and
     scene's caches it keeps."""
@@ -96,7 +99,7 @@ class PronounResolver:
                 # Someone acting in this very paragraph whose gender the text never showed beats
                 # a better-known character from an earlier one: "Mizuki smiled. '...' he asked."
                 return who, PRONOUN_NEAR
-        unsure = None
+        unsure = cast("str | None", None)  # not narrowed to None: fits() sets it (compiled, it would be checked)
         previous = earlier_speakers.get(index - 1)
         if index:
             # "Are you coming, Tobin?" / '"No," he said.': the one called on answers.

@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import math
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 
 from bot.parsing.attribution.evidence import FEATURES
 
-WEIGHTS_FILE = Path(__file__).with_name("weights.json")
+# Found from the package, not this file: compiled (bot/parsing/native.py), this module lives elsewhere.
+WEIGHTS_FILE = Path(str(files("bot.parsing.attribution").joinpath("weights.json")))
 
 
 class Scorer:

@@ -76,7 +76,9 @@ def _tag_after(after: str) -> tuple[str, str] | None:
 # parse; cleared when full.
 _TAGS_AFTER: dict[str, tuple[str, str] | None] = {}
 _TAGS_AFTER_KEPT = 50_000
-_UNREAD = ("", "")
+# Typed as the union so that compiled (bot/parsing/native.py) it stays one boxed object: a plain
+# tuple[str, str] is unboxed there and made anew where boxed, and `found is _UNREAD` would fail.
+_UNREAD: tuple[str, str] | None = ("", "")
 
 
 def _read_tag_after(window: str) -> tuple[str, str] | None:
@@ -127,18 +129,18 @@ def _read_tag_after(window: str) -> tuple[str, str] | None:
         if (described := _description(words, index)) is not None:
             return "pronoun", _with_epithet(described, words, index)
         if index < len(words) and words[index].lower() in _DETERMINERS:
-            if words[index] == "the" and index + 1 < len(words) and (role := bare(words[index + 1])).islower():
+            if words[index] == "the" and index + 1 < len(words) and (common := bare(words[index + 1])).islower():
                 named = (index + 2 < len(words) and words[index + 1][-1].isalpha()
                          and _read_name(words, index + 2)[0] is not None)  # "said the gloomy Ratcliffe"
-                if role.replace("-", "").isalpha() and not named and (
+                if common.replace("-", "").isalpha() and not named and (
                     index + 2 == len(words) or not words[index + 2].islower()
                     or not words[index + 1][-1].isalpha() or words[index + 2] in _CLAUSE_WORDS
                     or bare(words[index + 2]) in _AFTER_ROLE
                 ):
-                    return "role", role  # "said the mariner", "said the count, ..."
+                    return "role", common  # "said the mariner", "said the count, ..."
                 noun = bare(words[index + 2]) if index + 2 < len(words) else ""
                 if (
-                    role.isalpha() and words[index + 1][-1].isalpha() and noun.isalpha() and noun.islower()
+                    common.isalpha() and words[index + 1][-1].isalpha() and noun.isalpha() and noun.islower()
                     and noun not in GENDERED_NOUNS and not _adverb(noun) and noun not in STOPWORDS
                     and (index + 3 == len(words) or not words[index + 2][-1].isalpha()
                          or words[index + 3] in _CLAUSE_WORDS or _adverb(words[index + 3]))
@@ -173,9 +175,9 @@ def _read_tag_after(window: str) -> tuple[str, str] | None:
                     return "pronoun", _with_epithet(described, words, 0)
                 break
         return None
-    if words[0].lower() == "the" and len(words) > 2 and (role := bare(words[1])).islower() and role.isalpha():
+    if words[0].lower() == "the" and len(words) > 2 and (common := bare(words[1])).islower() and common.isalpha():
         if words[1][-1].isalpha() and _verb_end(words, 2):
-            return "role", role  # "the mariner said"
+            return "role", common  # "the mariner said"
     start = 1 if words[0].lower() == "the" else 0  # "the Gryphon went on"
     name, index = _read_name(words, start)
     if not name or words[index - 1][-1] in ",.!?;:":

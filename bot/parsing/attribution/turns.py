@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 from bot.parsing.attribution.narration import _names
 from bot.parsing.attribution.pronouns import _LOOKBACK_CHARS, _LOOKBACK_PARAGRAPHS
@@ -17,6 +18,7 @@ from bot.parsing.attribution.result import (
     rule_trust,
 )
 from bot.parsing.characters import Lexicon
+from bot.parsing.native import trait
 from bot.parsing.quotations import RawQuote
 
 _RECENT_SPEAKERS = 3
@@ -54,6 +56,7 @@ def _weak(results: list[Attribution], turn: list[int]) -> bool:
     )
 
 
+@trait  # a mixin of ChapterAttributor (rules.py), which holds the state
 class TurnTaker:
     """Turn-taking for ChapterAttributor (rules.py), which keeps who talks with whom in its lexicon."""
 
@@ -161,9 +164,9 @@ class TurnTaker:
             if speakers[i] is None:
                 called = names_of(i - 1)[1]
                 if len(called) == 1:
-                    who = next(iter(called))
+                    who: str | None = next(iter(called))  # one type for every `who` here
                     if who != speakers[i - 1] and self._lexicon.can_speak(who) and fits(i, who):
-                        assign(i, who, VOCATIVE, "vocative")
+                        assign(i, who, VOCATIVE, "vocative")  # type: ignore[arg-type]
         anchors = [i for i, s in enumerate(speakers) if s]
         # For each anchor, the nearest tagged turn before and after it with a different speaker;
         # and for each turn, the nearest anchor before and after it (linear sweeps: runs can be long).
@@ -218,7 +221,7 @@ class TurnTaker:
             scores = candidates()
             # The turns on the other side of the anchor: a pronoun tag among them tells its gender.
             wanted = {hint_of(i) for i in range(anchor % 2 ^ 1, len(run), 2)} - {None, ""}
-            if partners := self._lexicon.partners.get(speaker):
+            if partners := self._lexicon.partners.get(speaker):  # type: ignore[arg-type]
                 # The known side's usual partners in the story so far.
                 total = sum(partners.values())
                 scores = scores + Counter({who: _PARTNER_WEIGHT * n / total for who, n in partners.items()})
@@ -231,9 +234,9 @@ class TurnTaker:
                 best = who
             return best
 
-        scored: Counter[str] | None = None
+        scored: Any = None  # float counts (typeshed's Counter counts ints; compiled, int would be checked)
 
-        def candidates() -> Counter[str]:
+        def candidates() -> Any:
             """Who the other side of this run could be, scored: whoever its speeches call on, the
             speakers just before it (the conversation goes on after narration) and the characters
             the narration before it names, the most recent weighing most."""

@@ -6,6 +6,7 @@ import re
 
 from bot.parsing.characters import Lexicon
 from bot.parsing.names import CAPITALISED, HONORIFICS, TITLES, titled
+from bot.parsing.native import trait
 
 # Words before a name that still leave it a vocative: "Oh, Jane!", "Well Tobin,", "Come on
 # Shizune-san,", "Please Sasuke,".
@@ -26,6 +27,7 @@ _BARE_HONORIFIC = re.compile(r"(?:^|(, ))(?:" + "|".join(HONORIFICS) + r")\b([,.
 _SHOUTED = re.compile(r"\b[A-Z]{2,}\b")
 
 
+@trait  # a mixin of ChapterAttributor (rules.py), which holds the state
 class VocativeReader:
     """The names in speeches for ChapterAttributor (rules.py), remembered per text for the chapter."""
 
@@ -37,9 +39,10 @@ class VocativeReader:
 
     def _owners(self) -> dict[str, set[str]]:
         """Each honorific's owners: the characters the text names with it ("Kakashi-sensei")."""
-        owners = getattr(self, "_owners_of", None)
+        owners: dict[str, set[str]] | None = getattr(self, "_owners_of", None)
         if owners is None:
-            owners = self._owners_of = {}
+            owners = {}
+            self._owners_of = owners
             for form, who in self._lexicon.canonical.items():
                 base, _, suffix = form.partition("-")
                 if suffix in HONORIFICS and base:

@@ -72,7 +72,7 @@ def voices(view: SceneView, scored: list[tuple[str | None, float]]) -> dict[int,
                 # being answered.
                 thinker = next((who for who in heads if who not in called and who != partner), heads[0])
             if not tagged and thinker != scored[number][0]:
-                found[number] = (thinker, THOUGHT, "thought")
+                found[number] = (thinker, THOUGHT, "thought")  # type: ignore[assignment]  # never None
             if others := sorted(called - {thinker}):
                 partner = others[0]
         elif tagged:

@@ -1,0 +1,93 @@
+"""The parser compiled to C with mypyc, used only while it matches the sources.
+
+`make` (bot/build_parser.py) compiles the modules listed by `compiled_paths()` into build/mypyc/,
+with a stamp holding a hash of every source file of bot/parsing. Importing this module (the first
+thing bot/parsing/__init__.py does) puts a finder in front of the import system that loads those
+modules from build/mypyc/ only when the stamp's hash is the current sources' hash: edit any parser
+file and the pure Python modules are what runs until the next build. STORYBOT_PURE_PYTHON=1 forces
+the pure modules. Nothing here needs mypy: the compiled modules carry mypyc's runtime.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader, ModuleSpec
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mypy_extensions import trait
+else:
+    def trait(cls: type) -> type:
+        """mypyc's mark of a mixin class (read at compile time); nothing at run time, no mypy needed."""
+        return cls
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+BUILD_DIR = PACKAGE_DIR.parent.parent / "build" / "mypyc"
+STAMP = BUILD_DIR / "stamp.json"
+# The compiled modules share one library, bot/parsing/native_lib__mypyc.*.so in BUILD_DIR.
+GROUP = "bot.parsing.native_lib"
+# Kept pure: the package files, this loader, the dataclasses the rest of the bot builds and
+# pickles, and the orchestration.
+PURE = frozenset({"native.py", "parser.py", "model.py"})
+
+
+def _sources() -> list[Path]:
+    return sorted(PACKAGE_DIR.rglob("*.py"))
+
+
+def compiled_paths() -> list[Path]:
+    """The source files mypyc compiles."""
+    return [
+        path for path in _sources()
+        if path.name != "__init__.py" and path.relative_to(PACKAGE_DIR).as_posix() not in PURE
+    ]
+
+
+def module_name(path: Path) -> str:
+    return ".".join(("bot", "parsing", *path.relative_to(PACKAGE_DIR).with_suffix("").parts))
+
+
+def source_hash() -> str:
+    """A hash of every source file of the parser (compiled or not: a compiled module relies on
+    the types of the pure ones it calls) and of the interpreter's extension ABI."""
+    digest = hashlib.blake2b(EXTENSION_SUFFIXES[0].encode(), digest_size=16)
+    for path in _sources():
+        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+class _Finder:
+    """Finds the compiled modules (and their shared library) in BUILD_DIR."""
+
+    def __init__(self, files: dict[str, Path]) -> None:
+        self.files = files
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> ModuleSpec | None:
+        file = self.files.get(name)
+        if file is None:
+            return None
+        return ModuleSpec(name, ExtensionFileLoader(name, str(file)), origin=str(file))
+
+
+def _install() -> list[str]:
+    if os.environ.get("STORYBOT_PURE_PYTHON") == "1":
+        return []
+    try:
+        stamp = json.loads(STAMP.read_text())
+    except (OSError, ValueError):
+        return []
+    if not isinstance(stamp, dict) or stamp.get("sources") != source_hash():
+        return []
+    files = {name: BUILD_DIR / file for name, file in stamp.get("modules", {}).items()}
+    if not files or not all(file.is_file() for file in files.values()):
+        return []
+    sys.meta_path.insert(0, _Finder(files))
+    return sorted(name for name in files if not name.endswith("__mypyc"))
+
+
+# The modules loaded compiled ([] when the pure ones run).
+COMPILED: list[str] = _install()
