@@ -17,7 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.charts import PALETTE, TOP_SPEAKERS, Chart, ChartCache, Series, legend_label, stacked
-from bot.choices import optional_story, reader_audience, story_autocomplete
+from bot.choices import reader_and_story, reader_audience, story_autocomplete
 from bot.errors import NothingMatches, StoryNotFound
 from bot.render import (
     CHOICE_NAME_LIMIT,
@@ -275,8 +275,7 @@ class Characters(commands.Cog):
     @app_commands.describe(name="The character (a name or another name for them)", story="Only in this story")
     @app_commands.autocomplete(story=story_autocomplete)
     async def character(self, interaction: discord.Interaction, name: str, story: str | None = None) -> None:
-        audience = await reader_audience(interaction)
-        chosen = await optional_story(self.store, audience, story)
+        audience, chosen = await reader_and_story(interaction, story)  # one round trip for most
         found = await find_character(self.store, audience, name, chosen.id if chosen else None)
         await send_card(interaction, await in_time(interaction, character_card(self.store, audience, found)))
 

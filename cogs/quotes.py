@@ -39,7 +39,6 @@ from bot.store.quotes import (
     QuoteFilters,
     cycle_filters,
     pick_excerpt,
-    pick_quote,
     pick_quote_for,
     quote_context,
 )
@@ -284,15 +283,10 @@ class Quotes(commands.Cog):
         self, interaction: discord.Interaction, story: str | None = None, character: str | None = None,
         contains: app_commands.Range[str, 1, CONTAINS_MAX] | None = None,
     ) -> None:
-        if story is None or not story.strip():
-            # The reader's spoiler limits are read with the pick (one round trip for most picks).
-            filters = QuoteFilters(None, character, contains)
-            work = pick_quote_for(self.store, audience_of(interaction), interaction.user.id, filters)
-        else:
-            # The story and the reader's limits in one round trip, then the pick (one for most).
-            audience, chosen = await reader_and_story(interaction, story)
-            filters = QuoteFilters(chosen.id if chosen else None, character, contains)
-            work = pick_quote(self.store, audience, filters)
+        # The reader's spoiler limits (and the story the option names) are read with the pick: one
+        # round trip for most picks.
+        filters = QuoteFilters(None, character, contains)
+        work = pick_quote_for(self.store, audience_of(interaction), interaction.user.id, filters, story=story)
         await send_quote(interaction, work)
 
     @quote.autocomplete("character")

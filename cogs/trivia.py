@@ -32,7 +32,7 @@ from bot.render import (
 )
 from bot.store import Store
 from bot.store import trivia as repo
-from bot.store.spoilers import chapter_limits
+from bot.store.audience import story_and_limits
 from bot.tasks import finish_or_cancel
 from bot.trivia import (
     AnswerOutcome,
@@ -304,10 +304,11 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
     async def _start(
         self, interaction: discord.Interaction, channel: Any, story_typed: str | None, count: int
     ) -> None:
-        # A game in a channel is seen by everyone there: the server's spoiler limits, nobody's own.
-        limits = await chapter_limits(self.store, interaction.guild_id, None)
-        audience = dataclasses.replace(audience_of(interaction), limits=limits)
-        chosen = await optional_story(self.store, audience, story_typed)
+        # A game in a channel is seen by everyone there: the server's spoiler limits, nobody's own
+        # (read with the story named, in one round trip).
+        audience = audience_of(interaction)
+        chosen, limits = await story_and_limits(self.store, audience, story_typed, None)
+        audience = dataclasses.replace(audience, limits=limits)
         await interaction.response.defer(ephemeral=True, thinking=True)
         seed = self.rng.getrandbits(64)
         material = await repo.load_game_material(

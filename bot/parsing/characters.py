@@ -12,6 +12,7 @@ from bot.parsing.names import (
     CAPITALISED,
     GENDERED_NOUNS,
     PRONOUN_GENDER,
+    STOPWORDS,
     TITLE_GENDER,
     TITLES,
     base_form,
@@ -44,7 +45,9 @@ _SENTENCE = re.compile(
 # goes on right after it).
 _BEAT_BEFORE = re.compile(r"[.,:!?]? ?[\"“'](?=\S)")
 _THE_SENTENCE = re.compile(r"The ([A-Z][a-z]+) ([a-z]+)([^.!?\"“”\n]{0,60})")
-_PRONOUN = re.compile(r"\b(he|his|him|himself|she|her|hers|herself)\b")
+# \b(he|his|him|himself|she|her|hers|herself)\b, opening on a letter (the lookbehinds then stand
+# for the \b before it) so the engine skips ahead to the next h or s instead of trying every position.
+_PRONOUN = re.compile(r"(h(?<!\wh)(?:e|is|im|imself|er|ers|erself)|s(?<!\ws)he)\b")
 # How much the first pronoun after a name says about its gender. "him" says nothing (the name is
 # the subject, so "Katharine told him" is about someone else), nor does "her" after a preposition
 # ("Ralph looked at her"); reflexives and "his" nearly always point back at the subject.
@@ -91,6 +94,8 @@ _TITLED_SHARE = 0.25
 _RECURRING = 4
 _ROLE_CALLS = 2
 _ROLE_CALL_SHARE = 0.6
+# A title is rarer in speech than a role's turns: one answer ties it, if no other answer disagrees.
+_TITLE_CALLS = 1
 _SURNAME_PAIRS = 3
 _NOT_ROLES = frozenset(
     "other latter former first second third last old young little elder younger same man woman "
@@ -99,6 +104,9 @@ _NOT_ROLES = frozenset(
 # Names that are also common words; each needs this many speech tags to count as a name.
 _WORD_NAMES = frozenset("May June April August Will Hope Grace Faith Joy".split())
 _WORD_NAME_TAGS = 3
+# First words of a sentence that no name form ever is (_build_lexicon leaves stopwords out), so
+# the clause after them is never a gender vote.
+_NEVER_NAMES = frozenset(word.capitalize() for word in STOPWORDS) - _WORD_NAMES
 # Titles that name nobody alone ("the lady", "the miss"), and the abbreviated ones.
 _NOT_TITLE_WORDS = frozenset("Mr Mrs Ms Miss Dr Sir Lady Lord Mme Mlle Master Young Old Little Poor Dear".split())
 _DOMINANT_GIVEN = 0.8
@@ -130,6 +138,9 @@ class Lexicon:
     # "the painter" -> whom the speeches just before his turns call on ("..., Basil."): filled in
     # as the story is attributed, read by roles().
     role_calls: dict[str, Counter[str]] = field(default_factory=dict)
+    # "Hokage" -> the named speakers who answer a speech calling on that title ("Hokage-sama?"),
+    # for titles no tag names: filled in as the story is attributed, read by roles().
+    title_calls: dict[str, Counter[str]] = field(default_factory=dict)
     # Every word that ends a known name form, worked out once the lexicon is complete: most
     # capitalised words in a speech name nobody, and this set lets them be skipped at once.
     _name_words: frozenset[str] | None = field(default=None, repr=False, compare=False)
@@ -151,6 +162,14 @@ class Lexicon:
                 continue  # "the duchess" is no man
             if count >= _ROLE_CALLS and count >= _ROLE_CALL_SHARE * sum(called.values()):
                 found[role] = name
+        for title, answers in self.title_calls.items():
+            # "Hokage-sama?" answered by Sarutobi: the Hokage is Sarutobi, one character.
+            (name, count), *_ = answers.most_common(1)
+            sex = self.gender.get(title)
+            if title in self.speakers or (sex and self.gender.get(name, sex) != sex):
+                continue
+            if count >= _TITLE_CALLS and count >= _ROLE_CALL_SHARE * sum(answers.values()):
+                found[title] = found.get(name, name)
         return found
 
     def role(self, noun: str) -> str | None:
@@ -218,12 +237,18 @@ def build_lexicon(text: str) -> Lexicon:
 def build_lexicon_of(paragraphs: Sequence[str]) -> Lexicon:
     """build_lexicon("\n".join(paragraphs)), exactly, without the joined text: every pattern runs
     over paragraph-aligned windows of about _WINDOW_CHARS, so memory holds one window at a time."""
+    if sum(map(len, paragraphs)) + len(paragraphs) < _KEPT_WINDOWS * _WINDOW_CHARS:
+        # A story of a few windows: joined once, not again for every pass over the text.
+        kept = list(_windows(paragraphs))
+        return _build_lexicon(lambda: iter(kept))
     return _build_lexicon(lambda: _windows(paragraphs))
 
 
 # The text is read in windows of whole paragraphs this long (characters), each followed by a few
 # paragraphs of look-ahead for the patterns that run on across a line feed (see _windows).
 _WINDOW_CHARS = 1 << 20
+# Up to this many windows, the windows are made once and kept while the lexicon is built.
+_KEPT_WINDOWS = 4
 # Non-blank lines of look-ahead after a window. _TAGGED, the pattern that crosses most line feeds,
 # has four whitespace runs in a row that may each cross into the next non-blank line; a match
 # starting in a window can then read no further than four non-blank lines past it.
@@ -265,17 +290,18 @@ class _Scan:
         self.pattern = pattern
         self.carry = 0  # where the scan goes on in the next window
 
-    def __call__(self, window: str, cut: int) -> Iterator[re.Match[str]]:
+    def matches(self, window: str, cut: int) -> list[re.Match[str]]:
+        """The matches starting in this window (before `cut`), in order."""
         if self.carry >= cut:
             self.carry -= cut
-            return
-        end = -1
-        for match in self.pattern.finditer(window, self.carry):
-            if match.start() >= cut:
-                break
-            end = match.end()
-            yield match
-        self.carry = max(end - cut, 0)
+            return []
+        # All at once (the matches past the cut are a few lines of look-ahead): a list made in C,
+        # not a generator resumed for every sentence of the story.
+        found = list(self.pattern.finditer(window, self.carry))
+        while found and found[-1].start() >= cut:
+            found.pop()
+        self.carry = max(found[-1].end() - cut, 0) if found else 0
+        return found
 
 
 def _build_lexicon(windows: Callable[[], Iterator[tuple[str, int]]]) -> Lexicon:
@@ -291,19 +317,32 @@ def _build_lexicon(windows: Callable[[], Iterator[tuple[str, int]]]) -> Lexicon:
     first_person = 0
     # Names whose sentence runs straight into a quotation: 'Sarutobi hmmed. "Follow him."'
     beats: Counter[str] = Counter()
+    # What _learn_from_sentences needs of the sentences, gathered in this same scan (the names
+    # are known only at the end, the clauses are not kept): the gender votes of the clause after
+    # each first word that may be a name, and the first word of the sentence before each "He"
+    # or "She" sentence.
+    votes_of: dict[str, Counter[str]] = {}
+    after: Counter[tuple[str, str]] = Counter()
+    previous = ""
     sentence_scan, tag_scan = _Scan(_SENTENCE), _Scan(_TAGGED)
     for window, cut in windows():
         caps.update(_CAPS.findall(window, 0, cut))
         _particle_names(window, cut, particles)
         # The window's leading newline lets the first sentence of the text count as one.
-        for match in sentence_scan(window, cut):
-            name, verb = match[1], match[2] or ""
+        for match in sentence_scan.matches(window, cut):
+            name, verb = match[1], match[2]
             initial[name] += 1
-            if verb in _PERSON_VERBS or verb.endswith("ed"):
-                acting[name] += 1
-                if _BEAT_BEFORE.match(window, match.end()):
-                    beats[name] += 1
-        for match in tag_scan(window, cut):
+            if verb:
+                if verb in _PERSON_VERBS or verb.endswith("ed"):
+                    acting[name] += 1
+                    if _BEAT_BEFORE.match(window, match.end()):
+                        beats[name] += 1
+                if name not in _NEVER_NAMES:
+                    _vote(votes_of, name, verb + match[3])
+            if previous and (name == "He" or name == "She"):
+                after[previous, "M" if name == "He" else "F"] += 1
+            previous = name
+        for match in tag_scan.matches(window, cut):
             verb, name, name2, verb2, first_verb, first_verb2 = match.group(1, 2, 3, 4, 5, 6)
             if name or name2:
                 named_tags[verb or "", name or "", name2 or "", verb2 or ""] += 1
@@ -373,7 +412,7 @@ def _build_lexicon(windows: Callable[[], Iterator[tuple[str, int]]]) -> Lexicon:
             lexicon.forms[form] = totals[form]
     _merge_full_names(pairs, lexicon, by_base)
     _merge_titled(lexicon)
-    _learn_from_sentences(_sentences(windows), lexicon)
+    _learn_from_sentences(votes_of, after, acting, lexicon)
     _merge_surnames(pairs, lexicon)
     _learn_title_owners(lexicon)
     _learn_speakers(windows, named_tags, first_person, lexicon)
@@ -450,14 +489,6 @@ def _particle_names(window: str, cut: int, found: Counter[tuple[str, str]]) -> N
             found[title[1], f"{particles}{name}"] += 1
         elif after:
             found["", f"{name} {after}"] += 1
-
-
-def _sentences(windows: Callable[[], Iterator[tuple[str, int]]]) -> Iterator[tuple[str, str, str]]:
-    """_SENTENCE.findall of the text, window by window."""
-    scan = _Scan(_SENTENCE)
-    for window, cut in windows():
-        for match in scan(window, cut):
-            yield match.groups("")
 
 
 def _learn_families(lexicon: Lexicon) -> None:
@@ -676,21 +707,24 @@ def _merge_titled(lexicon: Lexicon) -> None:
         _rename(lexicon, bare_name, winner)
 
 
-def _learn_from_sentences(sentences: list[tuple[str, str, str]], lexicon: Lexicon) -> None:
+def _learn_from_sentences(
+    votes_of: dict[str, Counter[str]], after: Counter[tuple[str, str]], acting: Counter[str], lexicon: Lexicon,
+) -> None:
+    """What the sentences that open on a name say of it, now that the names are known: "Name
+    <verb>" is a person, the first pronoun after it and the "He"/"She" opening the next sentence
+    vote for their sex (_build_lexicon gathered these by first word)."""
     votes: dict[str, Counter[str]] = {}
     canonical = lexicon.canonical
-    previous: str | None = None
-    for form, verb, rest in sentences:
-        name = canonical.get(form)
-        if previous and form in ("He", "She"):
+    for form, count in acting.items():
+        if (name := canonical.get(form)) is not None:
+            lexicon.evidence[name] += count
+    for (form, sex), count in after.items():
+        if name := canonical.get(form):
             # "Itachi stopped. He looked up.": the next sentence's pronoun is usually the same person.
-            votes.setdefault(previous, Counter())["M" if form == "He" else "F"] += _NEXT_SENTENCE_WEIGHT
-        previous = name
-        if name is None or not verb:
-            continue
-        if verb in _PERSON_VERBS or verb.endswith("ed"):
-            lexicon.evidence[name] += 1
-        _vote(votes, name, f"{verb}{rest}")
+            votes.setdefault(name, Counter())[sex] += _NEXT_SENTENCE_WEIGHT * count
+    for form, counter in votes_of.items():
+        if (name := canonical.get(form)) is not None:
+            votes.setdefault(name, Counter()).update(counter)
     titled: dict[str, Counter[str]] = {}
     for form, name in canonical.items():
         title = form.split(" ", 1)[0].rstrip(".") if " " in form else ""
@@ -727,6 +761,9 @@ def list_characters(lexicon: Lexicon, speakers: Counter[str], roles: dict[str, s
             aliases.setdefault(name, set()).add(form)
     for role, name in (roles or {}).items():
         aliases.setdefault(name, set()).add(role)
+        if role in mentions:  # a title found to be a named character's ("Hokage"): one character
+            mentions[name] += mentions.pop(role)
+            aliases[name] |= aliases.pop(role, set())
     chosen = [
         name
         for name in mentions

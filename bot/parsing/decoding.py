@@ -23,7 +23,7 @@ _LETTER = re.compile(r"[^\W\d_]")
 _PIECE = 1 << 20
 
 
-def decode_text(data: bytes) -> str:
+def decode_text(data: bytes | bytearray) -> str:
     """Decode story bytes and normalise whitespace; raise NotAStory for empty or binary input."""
     if not data or not data.strip():
         raise NotAStory("The file is empty.")
@@ -48,43 +48,68 @@ def _printable(text: str) -> bool:
     )
 
 
-def decode_lines(data: bytes) -> list[str]:
+def decode_lines(data: bytes | bytearray, *, consume: bool = False) -> list[str]:
     """decode_text(data).split("\n"), without ever holding the whole decoded text (for a story
     with one character outside Latin-1, two or four bytes per character of the file).
 
     UTF-8 without a byte-order mark (nearly every file) is decoded a piece of about _PIECE bytes
     ending on a line feed at a time: no UTF-8 sequence and no "\r\n" spans a line feed, and every
     step of _normalise is character by character, so the pieces' lines are the whole text's. The
-    share of control characters is counted over the whole file, as decode_text counts it."""
+    share of control characters is counted over the whole file, as decode_text counts it.
+
+    With `consume` (a bytearray handed over), `data` is emptied as it is decoded, last piece
+    first: its memory goes back as the lines are made, so the file and its text are never both
+    held whole (the peak of a big file's parse)."""
     if not data or data.isspace() or data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return decode_text(data).split("\n")
     if b"\x00" in data:
         raise NotAStory("The file looks binary (it contains NUL bytes), not like a text story.")
-    lines: list[str] = []
-    controls = length = 0
-    letters = False
+    bounds: list[tuple[int, int]] = []
     start = 0
     while start < len(data):
         end = data.find(b"\n", start + _PIECE) + 1 or len(data)
+        bounds.append((start, end))
+        start = end
+    handed = data if consume and isinstance(data, bytearray) else None
+    if handed is not None and not handed.isascii():
+        # Every piece must be UTF-8 before any is dropped: else cp1252, the whole text at once.
+        for start, end in bounds:
+            try:
+                handed[start:end].decode("utf-8")
+            except UnicodeDecodeError:
+                return decode_text(data).split("\n")
+    pieces: list[list[str]] = []
+    controls = length = 0
+    letters = False
+    last = len(data)
+    for start, end in reversed(bounds) if handed is not None else bounds:
         try:
             piece = data[start:end].decode("utf-8")
         except UnicodeDecodeError:
             return decode_text(data).split("\n")  # cp1252: the whole text at once
+        if handed is not None:
+            del handed[start:]  # a bytearray gives its memory back as it shrinks
         length += len(piece)
         if not _printable(piece):
             controls += len(_CONTROL.findall(piece))
             piece = _normalise_text(piece)
         letters = letters or _LETTER.search(piece) is not None
-        if end < len(data):
-            lines.extend(piece.split("\n")[:-1])
+        if end < last:
+            pieces.append(piece.split("\n")[:-1])
         else:
-            lines.extend(piece.split("\n"))
-        start = end
+            pieces.append(piece.split("\n"))
     if controls > _MAX_CONTROL_SHARE * length:
         raise NotAStory("The file looks binary, not like a text story.")
     if not letters:
         raise NotAStory("The file has no readable words.")
-    log.debug("decoded %d bytes as utf-8", len(data))
+    log.debug("decoded %d bytes as utf-8", last)
+    if handed is not None:
+        pieces.reverse()
+    if len(pieces) == 1:
+        return pieces[0]
+    lines: list[str] = []
+    for piece_lines in pieces:
+        lines.extend(piece_lines)
     return lines
 
 
@@ -114,7 +139,7 @@ def _normalise_text(text: str) -> str:
     return text
 
 
-def _decode(data: bytes) -> tuple[str, str]:
+def _decode(data: bytes | bytearray) -> tuple[str, str]:
     if data.startswith(codecs.BOM_UTF8):
         return _strict(data[len(codecs.BOM_UTF8):], "utf-8"), "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -132,7 +157,7 @@ def _decode(data: bytes) -> tuple[str, str]:
     return text, "cp1252"
 
 
-def _strict(data: bytes, encoding: str) -> str:
+def _strict(data: bytes | bytearray, encoding: str) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import re
+from array import array
 from itertools import compress, repeat
 from operator import lt, sub
 from typing import NamedTuple
@@ -24,6 +25,8 @@ _TERMINAL_ONLY = re.compile(r"[.!?…]{1,3}")
 # Written with a literal two-space prefix ("   *", not " {2,}") so the engine's fast substring search
 # finds the runs; " {2,}" is tried at every single space.
 _SPACE_RUNS = re.compile("   *")
+# Paragraphs of hard-wrapped text joined at a time, their lines dropped after each batch.
+_JOINED_AT_ONCE = 4096
 
 
 class Block(NamedTuple):
@@ -62,10 +65,16 @@ def split_blocks(text: str) -> list[Block]:
     return split_lines(text.split("\n"))
 
 
-def split_lines(raw_lines: list[str]) -> list[Block]:
-    """split_blocks of the text whose lines (text.split("\n")) these are."""
+def split_lines(raw_lines: list[str], *, consume: bool = False) -> list[Block]:
+    """split_blocks of the text whose lines (text.split("\n")) these are.
+
+    With `consume`, `raw_lines` is emptied once read, so a line that is stripped, joined to the
+    rest of its paragraph or has its spaces collapsed is not held twice."""
+    line_count = len(raw_lines)
     lines = list(map(str.strip, raw_lines))
-    positions = list(compress(range(len(lines)), lines))  # line numbers of the non-blank lines
+    # Line numbers of the non-blank lines, as machine integers (a hard-wrapped 100 MB file has a
+    # million and a half lines).
+    positions = array("q", compress(range(len(lines)), lines))
     texts = list(compress(lines, lines))
     if not texts:
         return []
@@ -74,21 +83,29 @@ def split_lines(raw_lines: list[str]) -> list[Block]:
     wrapped = looks_hard_wrapped(lines)
     if not wrapped:
         gaps = [positions[0], *map(sub, steps, repeat(1))]
-        blocks = _make_blocks(texts, gaps, _spaced(raw_lines))
+        spaced = _spaced(raw_lines)
+        if consume:
+            raw_lines.clear()
+        del lines  # the texts are all that is read from here on
+        blocks = _make_blocks(texts, gaps, spaced)
     else:
-        blocks = _wrapped_blocks(raw_lines, lines, positions, texts, steps)
-    log.debug("split %d lines into %d blocks (hard-wrapped: %s)", len(lines), len(blocks), wrapped)
+        blocks = _wrapped_blocks(raw_lines, lines, positions, texts, steps, consume)
+    log.debug("split %d lines into %d blocks (hard-wrapped: %s)", line_count, len(blocks), wrapped)
     return blocks
 
 
 def _make_blocks(texts: list[str], gaps: list[int], spaced: bool) -> list[Block]:
-    """Blocks from texts (runs of spaces collapsed) and gaps, built without a Python call per block.
+    """Blocks from texts (runs of spaces collapsed, in the list itself) and gaps, built without a
+    Python call per block.
 
     `spaced`: the text has two spaces in a row somewhere (most texts have none, so no block is searched).
     """
     if spaced:
-        # One substitution over all blocks at once; a block never holds a line feed.
-        texts = _SPACE_RUNS.sub(" ", "\n".join(texts)).split("\n")
+        # Block by block, in place: a collapsed block replaces its original at once, so the text
+        # is not held twice (a substitution over all of them joined held it three times).
+        for index, text in enumerate(texts):
+            if "  " in text:
+                texts[index] = _SPACE_RUNS.sub(" ", text)
     # tuple.__new__ is what Block._make calls; mapping it directly keeps the loop in C.
     return list(map(tuple.__new__, repeat(Block), zip(texts, gaps, strict=True)))
 
@@ -99,9 +116,13 @@ def _spaced(raw_lines: list[str]) -> bool:
 
 
 def _wrapped_blocks(
-    raw_lines: list[str], lines: list[str], positions: list[int], texts: list[str], steps: list[int]
+    raw_lines: list[str], lines: list[str], positions: array[int], texts: list[str], steps: list[int],
+    consume: bool,
 ) -> list[Block]:
-    """Join runs of non-blank lines; a separator line, or an indent in indent-marked text, also splits."""
+    """Join runs of non-blank lines; a separator line, or an indent in indent-marked text, also splits.
+
+    Empties `lines` (and `raw_lines` with `consume`), and `texts` as they are joined: a paragraph
+    and its lines are held together only a few thousand paragraphs at a time."""
     count = len(texts)
     starts = set(compress(range(1, count), map(lt, repeat(1), steps)))  # after blank lines
     starts.add(0)
@@ -119,10 +140,21 @@ def _wrapped_blocks(
             starts.add(index + 1)  # a separator stands alone
     if _paragraphs_by_indent(raw_lines, lines, count):
         starts.update(index for index, number in enumerate(positions) if raw_lines[number].startswith("  "))
+    spaced = _spaced(raw_lines)
+    if consume:
+        raw_lines.clear()
+    lines.clear()
     bounds = sorted(index for index in starts if index < count)
-    joined = list(map(" ".join, map(texts.__getitem__, map(slice, bounds, [*bounds[1:], count]))))
+    del starts
     gaps = [positions[0] if first == 0 else steps[first - 1] - 1 for first in bounds]
-    return _make_blocks(joined, gaps, _spaced(raw_lines))
+    ends = [*bounds[1:], count]
+    joined: list[str] = []
+    for low in range(0, len(bounds), _JOINED_AT_ONCE):
+        high = min(low + _JOINED_AT_ONCE, len(bounds))
+        joined.extend(map(" ".join, map(texts.__getitem__, map(slice, bounds[low:high], ends[low:high]))))
+        first, last = bounds[low], ends[high - 1]
+        texts[first:last] = [""] * (last - first)  # joined: the lines go
+    return _make_blocks(joined, gaps, spaced)
 
 
 def _paragraphs_by_indent(raw_lines: list[str], lines: list[str], nonblank: int) -> bool:

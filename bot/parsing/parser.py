@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import marshal
+import math
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -19,7 +20,7 @@ from bot.parsing.decoding import decode_lines
 from bot.parsing.layout import split_blocks, split_lines
 from bot.parsing.model import Chapter, Character, NotAStory, Note, Quote, Scene, Story
 from bot.parsing.notes import summary_text
-from bot.parsing.quotations import find_quotes
+from bot.parsing.quotations import RawQuote, find_quotes
 from bot.parsing.structure import DraftChapter, Outline, assemble, classify
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,9 @@ _PROGRESS_STEPS = 200
 # Stories whose speech is mostly in single quotes (British style) use them for speech, not thought.
 _SINGLE_SPEECH_MIN = 20
 _SINGLE_SPEECH_RATIO = 10
+# Up to this many characters of story text, the first pass's quotations are kept for attribution
+# (about two bytes held per character) instead of being found again.
+_KEPT_QUOTES_CHARS = 16_000_000
 
 
 def outline_text(text: str) -> Outline:
@@ -156,10 +160,10 @@ class StoryStream:
         self._scorer = scorer
         with _no_cycle_collection():
             # Read a line at a time: the whole decoded text is never held.
-            lines = decode_lines(data)
+            lines = decode_lines(data, consume=isinstance(data, bytearray))
             if isinstance(data, bytearray):
                 data.clear()  # handed over (parse --json): the lines are all the parse reads
-            outline = _outline(split_lines(lines))
+            outline = _outline(split_lines(lines, consume=True))
             del lines
             if not outline.chapters:
                 raise NotAStory("The file has no story text, only headings or notes.")
@@ -184,11 +188,18 @@ class StoryStream:
             self._lexicon = build_lexicon_of(paragraphs)
             del paragraphs
             progress.at(_DONE_AFTER_LEXICON)
-            # Counted here, found again chapter by chapter: keeping them all would hold a copy of
-            # every quotation while the story is attributed.
-            kinds = Counter(
-                q.kind for c in self._drafts if c for s in c.scenes for q in find_quotes(s.paragraphs)
-            )
+            # Counted here; kept for the attribution of a story of up to _KEPT_QUOTES_CHARS, found
+            # again chapter by chapter in a longer one (keeping them all would hold a copy of every
+            # quotation while the story is attributed).
+            kept: list[list[list[RawQuote]] | None] | None = None
+            if progress.text_total <= _KEPT_QUOTES_CHARS:
+                kept = [[find_quotes(s.paragraphs) for s in c.scenes] if c else None for c in self._drafts]
+                kinds = Counter(q.kind for c in kept if c for s in c for q in s)
+            else:
+                kinds = Counter(
+                    q.kind for c in self._drafts if c for s in c.scenes for q in find_quotes(s.paragraphs)
+                )
+            self._kept_quotes = kept
             self._singles_are_speech = _singles_are_speech(kinds)
             progress.at(_DONE_AFTER_QUOTES)
         self.roles: dict[str, str] = {}
@@ -266,8 +277,13 @@ class StoryStream:
     ) -> list[Quote]:
         quotes: list[Quote] = []
         attributor = ChapterAttributor(lexicon)
+        found_before = None  # the first pass's quotations of the chapter's scenes, when kept
+        kept = self._kept_quotes
+        if kept is not None:
+            found_before = kept[c_index]
+            kept[c_index] = None
         for s_index, scene in enumerate(chapter.scenes):
-            raw = find_quotes(scene.paragraphs)
+            raw = found_before[s_index] if found_before is not None else find_quotes(scene.paragraphs)
             if self._singles_are_speech:
                 # British style: single quotes carry the speech, so they are not thoughts here.
                 for found in raw:
@@ -346,7 +362,8 @@ def write_story_json(out: TextIO, stream: StoryStream, metadata: Mapping[str, An
 
     Each chapter is written as soon as it is attributed and then dropped; its quotations wait
     in a temporary file (their speakers are renamed once the whole story has been read), so
-    memory holds one chapter, not the story.
+    memory holds one chapter, not the story. They wait written out already, a NUL where each
+    speaker goes (a NUL in a string is written escaped, so no other one is in the JSON).
     """
     head = story_to_json(Story(title=stream.title, summary=stream.summary, notes=stream.notes), metadata)
     out.write("{\n")
@@ -359,33 +376,35 @@ def write_story_json(out: TextIO, stream: StoryStream, metadata: Mapping[str, An
             out.write(",\n" if written else "\n")
             out.write(_chapter_json(chapter))
             written += 1
-            marshal.dump([astuple_quote(q) for q in quotes], spool)
+            marshal.dump((",\n".join(map(_quote_json, quotes)), [q.speaker for q in quotes]), spool)
         out.write("\n  ]," if written else "],")
         out.write('\n  "quotes": [')
         spool.seek(0)
         roles = stream.roles
+        speaker_json: dict[str | None, str] = {}
         first = True
         while True:
             try:
-                batch = marshal.load(spool)
+                written_quotes, speakers = marshal.load(spool)
             except EOFError:
                 break
-            if not batch:
+            if not speakers:
                 continue
             out.write("\n" if first else ",\n")
             first = False
-            out.write(",\n".join(_quote_json(fields, roles) for fields in batch))
+            pieces = written_quotes.split("\0")
+            parts = [pieces[0]]
+            for speaker, piece in zip(speakers, pieces[1:], strict=True):
+                if (said := speaker_json.get(speaker)) is None:
+                    # Renamed as parse_story renames it: "the painter" is Basil everywhere.
+                    name = roles.get(speaker, speaker) if speaker else speaker
+                    said = speaker_json[speaker] = _json_scalar(name)
+                parts.append(said)
+                parts.append(piece)
+            out.write("".join(parts))
     out.write("]," if first else "\n  ],")
     characters = story_to_json(Story(title=None, summary=None, characters=stream.characters))["characters"]
     out.write(f'\n  "characters": {_indented(characters, 1)}\n}}')
-
-
-def astuple_quote(quote: Quote) -> tuple:
-    """A Quote's fields in order, as plain values (marshal-able)."""
-    return (
-        quote.text, quote.kind, quote.speaker, quote.confidence, quote.chapter, quote.scene, quote.paragraph,
-        quote.start, quote.end, quote.rule,
-    )
 
 
 # json's own string encoder (the C one where available), as json.dumps(ensure_ascii=False) uses it.
@@ -424,15 +443,19 @@ def _chapter_json(chapter: Chapter) -> str:
     return "".join(parts)
 
 
-def _quote_json(fields: tuple, roles: Mapping[str, str]) -> str:
-    """One quotation (astuple_quote's fields) of story_to_json's `quotes`, as json.dump(indent=2)
-    writes it, its speaker renamed as parse_story renames it."""
-    text, kind, speaker, confidence, chapter, scene, paragraph, start, end, rule = fields
-    if speaker and (name := roles.get(speaker)) is not None:
-        speaker = name
+def _quote_json(quote: Quote) -> str:
+    """One quotation of story_to_json's `quotes`, as json.dump(indent=2) writes it, with a NUL
+    for its speaker's value (write_story_json puts in the speaker once the roles are known)."""
     return (
-        f'    {{\n      "text": {_string(text)},\n      "kind": {_json_scalar(kind)},\n'
-        f'      "speaker": {_json_scalar(speaker)},\n      "confidence": {_json_scalar(confidence)},\n'
-        f'      "chapter": {chapter},\n      "scene": {scene},\n      "paragraph": {paragraph},\n'
-        f'      "start": {start},\n      "end": {end},\n      "rule": {_json_scalar(rule)}\n    }}'
+        f'    {{\n      "text": {_string(quote.text)},\n      "kind": {_json_scalar(quote.kind)},\n'
+        f'      "speaker": \0,\n      "confidence": {_json_number(quote.confidence)},\n'
+        f'      "chapter": {quote.chapter},\n      "scene": {quote.scene},\n      "paragraph": {quote.paragraph},\n'
+        f'      "start": {quote.start},\n      "end": {quote.end},\n      "rule": {_json_scalar(quote.rule)}\n    }}'
     )
+
+
+def _json_number(value: float | None) -> str:
+    """json.dumps(value) for a confidence: repr, as json writes a finite float (json.dumps for the rest)."""
+    if type(value) is float and math.isfinite(value):
+        return float.__repr__(value)
+    return _json_scalar(value)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 from bot.errors import StoryNotFound
 from bot.store import stories
@@ -92,14 +94,62 @@ def _title_or_id_params(audience: Audience, text: str) -> tuple[int, str, int | 
 
 async def _resolved(store: Store, audience: Audience, text: str, rows: Sequence[Sequence]) -> StoredStory:
     """resolve_story from _TITLE_OR_ID_SQL's rows: the first visible, else the only title containing the text."""
-    for row in rows:  # titles first (the guild's own first), then the id
-        story = StoredStory(*row[2:])
-        if audience.can_see(story):
-            return story
+    story = _first_visible(audience, rows)
+    _remember_story(store, audience, text, story)
+    if story is not None:
+        return story
     matches = [s for s in await stories.autocomplete_titles(store, audience.guild_id, text) if audience.can_see(s)]
     if len(matches) == 1:
         return matches[0]
     raise StoryNotFound(text)
+
+
+def _first_visible(audience: Audience, rows: Sequence[Sequence]) -> StoredStory | None:
+    for row in rows:  # titles first (the guild's own first), then the id
+        story = StoredStory(*row[2:])
+        if audience.can_see(story):
+            return story
+    return None
+
+
+# What a `story` option named last time, per (scope, age gate, text as titles are compared):
+# only a guess, which /quote acts on together with _TITLE_OR_ID_SQL read in the same round trip
+# (story_rows_in_thread) and checks with confirm_story. Only exact titles and ids are kept.
+_REMEMBERED_STORIES = 4096
+_stories_named: WeakKeyDictionary[Store, OrderedDict[tuple[int, bool, str], int]] = WeakKeyDictionary()
+
+
+def _remember_story(store: Store, audience: Audience, text: str, story: StoredStory | None) -> None:
+    seen = _stories_named.get(store)
+    if seen is None:
+        seen = _stories_named[store] = OrderedDict()
+    key = (audience.scope, audience.adult, stories.title_key(text))
+    if story is None:
+        seen.pop(key, None)
+        return
+    seen[key] = story.id
+    seen.move_to_end(key)
+    while len(seen) > _REMEMBERED_STORIES:
+        seen.popitem(last=False)
+
+
+def remembered_story(store: Store, audience: Audience, typed: str) -> int | None:
+    """The id of the story `typed` (an exact title or an id) last named for this audience, or None."""
+    seen = _stories_named.get(store)
+    return None if seen is None else seen.get((audience.scope, audience.adult, stories.title_key(typed)))
+
+
+def story_rows_in_thread(conn: sqlite3.Connection, audience: Audience, typed: str) -> list[Sequence]:
+    """On the connection's thread (inside another job): resolve_story's first query."""
+    return conn.execute(_TITLE_OR_ID_SQL, _title_or_id_params(audience, " ".join(typed.split()))).fetchall()
+
+
+def confirm_story(store: Store, audience: Audience, typed: str, rows: Sequence[Sequence], guessed: int) -> bool:
+    """Whether story_rows_in_thread's `rows` still name the `guessed` story (remembered_story) for
+    this audience; the remembered name follows what they name now."""
+    story = _first_visible(audience, rows)
+    _remember_story(store, audience, typed, story)
+    return story is not None and story.id == guessed
 
 
 _TITLE_OR_ID_SQL = (

@@ -24,7 +24,8 @@ keeps how the characters' lines are laid end to end (read once with the cycle, n
 pick), and a word filter's cycle the ids of the lines its last query found ahead (each checked
 again in full when shown, not found again by stepping through the word's matches). A restart (or crash) may re-show the few
 lines picked since the last write, which lands within milliseconds unless another process holds
-the lock.
+the lock. A line given back by a pick that guessed the reader's limits or story wrong
+(pick_quote_for) is written with the cursor (the `returned` column), so no stop passes it over.
 """
 from __future__ import annotations
 
@@ -45,7 +46,14 @@ from weakref import WeakKeyDictionary
 
 from bot.errors import CharacterNotFound, NothingMatches, PastSpoilerLimit
 from bot.store import spoilers, stories
-from bot.store.audience import RATING_SQL, Audience
+from bot.store.audience import (
+    RATING_SQL,
+    Audience,
+    confirm_story,
+    remembered_story,
+    story_and_limits,
+    story_rows_in_thread,
+)
 from bot.store.connection import Statement, Store
 from bot.store.fts import said_query
 from bot.store.records import StoredParagraph, StoredQuote, StoredStory
@@ -238,9 +246,12 @@ class _Cycle:
     # other position before `scanned` was passed over, so the next pick fetches only these.
     ahead: list[int] = field(default_factory=list)
     scanned: int = 0
-    # Cursors taken but not shown (pick_quote_for guessed the reader's spoiler limits wrong): the
-    # next picks take these first, so no line of the cycle is passed over.
+    # Cursors taken but not shown (pick_quote_for guessed the reader's spoiler limits or story
+    # wrong): the next picks take these first, so no line of the cycle is passed over; kept with
+    # the cursor in the database (the `returned` column), and by id where the domain has no query
+    # of one position (`returned_ids`, as ahead_ids).
     returned: list[int] = field(default_factory=list)
+    returned_ids: dict[int, int] = field(default_factory=dict)
     # MATCHES and SAID: the lines at those cursors, so a pick fetches one by id (checked again in
     # full) instead of stepping through the word's matches to its rank again.
     ahead_ids: dict[int, int] = field(default_factory=dict)
@@ -362,7 +373,7 @@ def _new_cycle_write(audience: Audience, key: str, cycle: _Cycle) -> Statement:
          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
          " ON CONFLICT (scope, filter_key) DO UPDATE SET seed = excluded.seed, size = excluded.size,"
          " cut = excluded.cut, cursor = excluded.cursor, domain = excluded.domain, low = excluded.low,"
-         " high = excluded.high, built_at = excluded.built_at, used_at = excluded.used_at",
+         " high = excluded.high, built_at = excluded.built_at, used_at = excluded.used_at, returned = NULL",
          values),
     )
 
@@ -383,11 +394,20 @@ def _set_cursor_later(store: Store, cycle: _Cycle) -> None:
 
 def _cursor_write(cycle: _Cycle) -> Statement:
     cycle_id, seed, cursor, cut, used_at = cycle.id, cycle.seed, cycle.cursor, cycle.cut, _now()
+    returned = json.dumps([[c, cycle.returned_ids.get(c)] for c in cycle.returned]) if cycle.returned else None
 
     return Statement(
-        "UPDATE quote_cycles SET cursor = ?, cut = ?, used_at = ? WHERE id = ? AND seed = ?",
-        (cursor, cut, used_at, cycle_id, seed),
+        "UPDATE quote_cycles SET cursor = ?, cut = ?, used_at = ?, returned = ? WHERE id = ? AND seed = ?",
+        (cursor, cut, used_at, returned, cycle_id, seed),
     )
+
+
+def _parse_returned(cycle: _Cycle, stored: str | None) -> None:
+    """The lines given back to a stored cycle (_cursor_write), into `returned` and `returned_ids`."""
+    for cursor, line in json.loads(stored) if stored else ():
+        cycle.returned.append(cursor)
+        if line is not None:
+            cycle.returned_ids[cursor] = line
 
 
 class _Memory:
@@ -629,11 +649,12 @@ def _blocks_sql(blocks: int) -> str:
 
 
 async def _block_rows(
-    store: Store, cycle: _Cycle, audience: Audience, bits: int, blocks: int, n: int
+    store: Store, cycle: _Cycle, audience: Audience, bits: int, blocks: int, n: int,
+    probe: _LimitsProbe | None = None,
 ) -> tuple[list[tuple[int, Sequence]], int, int]:
     """The next lines of a BLOCKS cycle from its cursor: (cursor, row) in cursor order for at most `n`
     matches per block over up to `blocks` blocks, the cursor every position before which was
-    examined, and the number of matches read."""
+    examined, and the number of matches read. A `probe` not yet read is read in the same round trip."""
     size = cycle.size
     pass_base = 0 if cycle.cursor < size else size
     x0 = cycle.cursor - pass_base
@@ -656,7 +677,8 @@ async def _block_rows(
         params.update({f"at{i}": j << bits, f"base{i}": base, f"lo{i}": base, f"hi{i}": min(base + mask, cycle.high),
                        f"from{i}": x0 & mask if i == 0 else 0, f"a{i}": a, f"c{i}": c, f"m{i}": m, f"e{i}": e})
     limited = not audience.limits.unlimited
-    rows = await store.db.execute_fetchall(_batch_sql(BLOCKS, blocks, story, named, False, limited), params)
+    sql = _batch_sql(BLOCKS, blocks, story, named, False, limited)
+    rows = await (probe.rows(store, sql, params) if probe is not None else store.db.execute_fetchall(sql, params))
     found = sorted((row[_CARD_WIDTH], row) for row in rows)
     end = (first + blocks) << bits
     for i in range(blocks):  # a block that returned `n` lines may hold more after the last one
@@ -685,11 +707,7 @@ async def _batch_rows(
     on that line instead of finding it in the domain again. With a `probe` not yet read, the
     reader's limits are read too, in the same round trip."""
     sql, params, cursor_at = _batch_query(cycle, audience, cursors, line)
-    if probe is not None and not probe.read:
-        probe.limits, rows = await store.read_job(_limits_and_rows, probe.guild_id, probe.reader, sql, params)
-        probe.read = True
-    else:
-        rows = await store.db.execute_fetchall(sql, params)
+    rows = await (probe.rows(store, sql, params) if probe is not None else store.db.execute_fetchall(sql, params))
     return _batch_found(cycle, cursor_at, rows)
 
 
@@ -800,29 +818,33 @@ def _plan_sql(domain: str, words: bool, story: bool, limited: bool, dialect: str
         (f"WITH {ctes} " if ctes else "")
         + f"SELECT coalesce({size_sql}, 0), coalesce({character}, 0), coalesce({low}, 0), coalesce({high}, 0),"
         f" {matches}, {said}, c.id, c.story_id, c.character, c.contains, c.adult, c.seed, c.size, c.cut, c.cursor,"
-        f" c.domain, c.low, c.high, {speakers}, {last}"
+        f" c.domain, c.low, c.high, {speakers}, {last}, c.returned"
         " FROM (SELECT 1) AS one LEFT JOIN quote_cycles AS c ON c.scope = :scope AND c.filter_key = :key"
     )
 
 
 async def _load(
-    store: Store, audience: Audience, filters: QuoteFilters, key: str
+    store: Store, audience: Audience, filters: QuoteFilters, key: str, probe: _LimitsProbe | None = None
 ) -> tuple[_Cycle | None, _Plan]:
-    """The stored cycle for (scope, key) and the plan for a new one, in one round trip."""
+    """The stored cycle for (scope, key) and the plan for a new one, in one round trip (a `probe`
+    not yet read in it too)."""
     if filters.character is not None:
         domain = SPEAKER if filters.story_id is not None else SPEAKERS
     else:
         domain = STORY if filters.story_id is not None else LINE
-    (row,) = await store.db.execute_fetchall(
-        _plan_sql(domain, filters.contains is not None, filters.story_id is not None, not audience.limits.unlimited,
-                  store.dialect),
-        {"scope": audience.scope, "adult": int(audience.adult), "story": filters.story_id, "key": key,
-         "name": (filters.character or "").casefold(), "fts": said_query(filters.contains, filters.character),
-         "cap": _matches_max(filters) + 1 if filters.character is not None else _BLOCK_PROBE, "last": _last_chapter(audience, filters.story_id),
-         "limits": audience.limits.key(), "said_max": 0 if audience.limits.unlimited else _SAID_MAX},
-    )
+    sql = _plan_sql(domain, filters.contains is not None, filters.story_id is not None, not audience.limits.unlimited,
+                    store.dialect)
+    params = {
+        "scope": audience.scope, "adult": int(audience.adult), "story": filters.story_id, "key": key,
+        "name": (filters.character or "").casefold(), "fts": said_query(filters.contains, filters.character),
+        "cap": _matches_max(filters) + 1 if filters.character is not None else _BLOCK_PROBE, "last": _last_chapter(audience, filters.story_id),
+        "limits": audience.limits.key(), "said_max": 0 if audience.limits.unlimited else _SAID_MAX,
+    }
+    (row,) = await (store.db.execute_fetchall(sql, params) if probe is None else probe.rows(store, sql, params))
     speakers = _Speakers.parse(*row[18:21]) if domain == SPEAKERS else None
     cycle = None if row[6] is None else _Cycle(*row[6:18])
+    if cycle is not None:
+        _parse_returned(cycle, row[22])
     if cycle is not None and cycle.domain == SPEAKERS:
         # Laid out as the cycle began when its size is the same (else the walk starts it afresh).
         cycle.speakers = speakers if cycle.size == row[0] else _Speakers(array("q"), array("q"), -1, -1)
@@ -918,7 +940,7 @@ async def _walk(
             # The next matches in the blocks' order, read from the cursor on (lines found ahead are
             # found again: the cursor is all that is kept); `examined` counts the matches read.
             cycle.ahead = []
-            rows, end, examined = await _block_rows(store, cycle, audience, bits, blocks, _BATCH)
+            rows, end, examined = await _block_rows(store, cycle, audience, bits, blocks, _BATCH, probe)
             check_size = False
             cursors = range(examined + 1)
             size_now = size
@@ -1054,7 +1076,7 @@ async def _fetch_reserved(
 ) -> QuoteCard | None:
     """The reserved line, checked again as it is fetched; None when it no longer qualifies (or the
     domain changed size: the next walk sees it and starts afresh)."""
-    rows, size_now = await _batch_rows(store, cycle, audience, [cursor], cycle.ahead_ids.pop(cursor, None))
+    rows, size_now = await _batch_rows(store, cycle, audience, [cursor], _line_at(cycle, cursor))
     return _reserved_card(cycle, cursor, size, first_pass, rows, size_now)
 
 
@@ -1062,7 +1084,7 @@ def _reserved_card(
     cycle: _Cycle, cursor: int, size: int, first_pass: bool, rows: list[tuple[int, Sequence]], size_now: int
 ) -> QuoteCard | None:
     if size_now != size:
-        cycle.ahead, cycle.returned = [], []
+        cycle.ahead, cycle.returned, cycle.returned_ids = [], [], {}
         return None
     if not rows or not _acceptable(cycle, cursor, rows[0][1], first_pass):
         return None
@@ -1070,61 +1092,102 @@ def _reserved_card(
 
 
 async def pick_quote_for(
-    store: Store, audience: Audience, reader: int | None, filters: QuoteFilters, *, rng: random.Random | None = None
+    store: Store, audience: Audience, reader: int | None, filters: QuoteFilters, *, story: str | None = None,
+    rng: random.Random | None = None,
 ) -> QuoteCard:
     """pick_quote for `reader` (a user id) under their spoiler limits here (`audience.limits` is
-    not used: the limits are read with the pick).
+    not used: the limits are read with the pick), from the story a `story` option names when given
+    (`filters.story_id` then unused; StoryNotFound as resolve_story).
 
     A pick from a cycle in memory reads the reader's limits in the same round trip as its first
     query (one round trip for most picks), under the limits found last time for them here
-    (spoilers.remembered_limits), and checks the two agree. When they do not (a limit was set or
-    lifted since, by anyone, or the reader turned their own mode on), the line it took goes back
-    to its cycle (`returned`: the next pick over those filters takes it first) and the pick starts
-    again under the limits just read. Any other pick reads the limits first, as every command does.
+    (spoilers.remembered_limits), and checks the two agree; with a `story`, the story that text
+    named last time (audience.remembered_story) is checked the same way, its title-or-id query
+    read in that round trip too. When a guess was wrong (a limit was set or lifted since, by
+    anyone, the reader turned their own mode on, or the text names another story now), the line it
+    took goes back to its cycle (`returned`: the next pick over those filters takes it first) and
+    the pick starts again under what was just read. Any other pick reads the limits (and the
+    story) first, as every command does.
     """
+    text = " ".join((story or "").split()) or None
     guessed = spoilers.remembered_limits(store, audience.guild_id, reader)
     if guessed is not None and store.dialect == "sqlite":
-        card = await _pick_guessed(store, dataclasses.replace(audience, limits=guessed), reader, filters, rng or _RNG)
-        if card is not None:
-            return card
-    limits = await spoilers.chapter_limits(store, audience.guild_id, reader)
+        story_id = remembered_story(store, audience, text) if text is not None else filters.story_id
+        if text is None or story_id is not None:
+            probe = _LimitsProbe(audience.guild_id, reader, text, story_id, audience)
+            card = await _pick_guessed(store, dataclasses.replace(audience, limits=guessed), probe,
+                                       dataclasses.replace(filters, story_id=story_id), rng or _RNG)
+            if card is not None:
+                return card
+    if text is not None:
+        chosen, limits = await story_and_limits(store, audience, text, reader)
+        filters = dataclasses.replace(filters, story_id=chosen.id if chosen is not None else None)
+    else:
+        limits = await spoilers.chapter_limits(store, audience.guild_id, reader)
     return await pick_quote(store, dataclasses.replace(audience, limits=limits), filters, rng=rng)
 
 
 @dataclass(slots=True)
 class _LimitsProbe:
-    """The reader's limits, read by the first query of a pick (see _batch_rows)."""
+    """What a guessed pick reads with its first query (see _batch_rows): the reader's limits, and
+    with a `story` text the rows naming it (audience.story_rows_in_thread) to check `story_id`."""
 
     guild_id: int | None
     reader: int | None
+    story: str | None = None
+    story_id: int | None = None
+    audience: Audience | None = None  # whose gates the story is named under (scope, age)
     read: bool = False
     limits: spoilers.ChapterLimits | None = None
+    story_rows: Sequence[Sequence] = ()
 
     def agrees(self, store: Store, guessed: spoilers.ChapterLimits) -> bool:
-        if self.read and self.limits != guessed:
+        if not self.read:
+            return False
+        if self.limits != guessed:
             spoilers.note_limits(store, self.guild_id, self.reader, self.limits)
-        return self.read and self.limits == guessed
+        named = self.story is None or confirm_story(
+            store, self.audience or Audience(self.guild_id), self.story, self.story_rows, self.story_id or 0)
+        return self.limits == guessed and named
+
+    def read_with(self, conn: sqlite3.Connection, sql: str, params: dict[str, object]) -> list[Sequence]:
+        """On the connection's thread: the limits (and story rows), then the pick's query."""
+        limits = spoilers.limits_in_thread(conn, self.guild_id, self.reader)
+        story_rows = story_rows_in_thread(conn, self.audience or Audience(self.guild_id), self.story) \
+            if self.story is not None else ()
+        rows = conn.execute(sql, params).fetchall()
+        self.limits, self.story_rows, self.read = limits, story_rows, True
+        return rows
+
+    async def rows(self, store: Store, sql: str, params: dict[str, object]) -> list[Sequence]:
+        """The query's rows, read with the probe's when it was not read yet."""
+        if self.read:
+            return list(await store.db.execute_fetchall(sql, params))
+        return await store.read_job(self.read_with, sql, params)
 
 
 async def _pick_guessed(
-    store: Store, audience: Audience, reader: int | None, filters: QuoteFilters, rng: random.Random
+    store: Store, audience: Audience, probe: _LimitsProbe, filters: QuoteFilters, rng: random.Random
 ) -> QuoteCard | None:
-    """pick_quote_for under the guessed `audience.limits`, from the cycle in memory; None when the
-    guess was wrong (the line taken went back) or there is no such cycle."""
+    """pick_quote_for under the guessed `audience.limits` (and story), from the cycle in memory;
+    None when a guess was wrong (the line taken went back) or there is no such cycle."""
     key = filters.key(audience.adult, audience.limits.key())
     memory = _memory(store)
-    probe = _LimitsProbe(audience.guild_id, reader)
     async with memory.lock:
         reserved = _reserve(store, audience, key, memory)
         if reserved is None:  # as _pick_locked, the first query reading the limits too
             cycle = memory.cycles.get((audience.scope, key))
-            # A cycle walked in blocks reads its lines without the limits: the ordinary pick does it.
-            if cycle is None or cycle.cursor >= 2 * cycle.size or _block_bits(cycle.domain) is not None:
-                return None
+            if cycle is None or cycle.cursor >= 2 * cycle.size:
+                # A new cycle (or the stored one): the first query reads the stored cycle, the
+                # limits and the story together; a wrong guess has taken nothing yet.
+                try:
+                    return await _pick_stored(store, audience, filters, key, cycle, memory, rng, probe=probe)
+                except _WrongGuess:
+                    return None
             row, _ = await _walk(store, cycle, audience, check_size=True, probe=probe)
             if not probe.agrees(store, audience.limits):
                 if row is not None:
-                    bisect.insort(cycle.returned, cycle.cursor - 1)
+                    _give_back(store, cycle, cycle.cursor - 1, row[0])
                 return None
             if row is None:
                 return await _pick_stored(store, audience, filters, key, cycle, memory, rng)
@@ -1132,40 +1195,70 @@ async def _pick_guessed(
             _set_cursor_later(store, cycle)
             return _card(row, cycle.id)
     cycle, cursor, size, first_pass = reserved
-    line = cycle.ahead_ids.pop(cursor, None)
+    line = _line_at(cycle, cursor)
     rows, size_now = await _batch_rows(store, cycle, audience, [cursor], line, probe=probe)
     if not probe.agrees(store, audience.limits):
-        bisect.insort(cycle.returned, cursor)
-        if line is not None:
-            cycle.ahead_ids[cursor] = line
+        _give_back(store, cycle, cursor, line)
         return None
     card = _reserved_card(cycle, cursor, size, first_pass, rows, size_now)
     return card if card is not None else await pick_quote(store, audience, filters, rng=rng)
 
 
-def _limits_and_rows(
-    conn: sqlite3.Connection, guild_id: int | None, reader: int | None, sql: str, params: dict[str, object]
-) -> tuple[spoilers.ChapterLimits | None, list[Sequence]]:
-    """A pick's first query with the reader's limits, in one job on the connection's thread."""
-    return spoilers.limits_in_thread(conn, guild_id, reader), conn.execute(sql, params).fetchall()
+class _WrongGuess(Exception):
+    """_pick_stored's probe found the guessed limits or story wrong before it took a line."""
+
+
+def _give_back(store: Store, cycle: _Cycle, cursor: int, line: int | None) -> None:
+    """A line taken under a wrong guess goes back to its cycle: the next pick takes it first. It is
+    written with the cursor at once (behind the reply), so a restart does not pass it over either."""
+    bisect.insort(cycle.returned, cursor)
+    if line is not None and (cycle.domain in (MATCHES, SAID) or _block_bits(cycle.domain) is not None):
+        cycle.returned_ids[cursor] = line  # found again by id (a BLOCKS position has no query of its own)
+    store.write_behind.submit(("quote cursor", cycle.id), _cursor_write(cycle), lazy=False)
+
+
+def _line_at(cycle: _Cycle, cursor: int) -> int | None:
+    """The id of the line at a cursor taken from `returned` or `ahead`, when kept (else None)."""
+    line = cycle.returned_ids.pop(cursor, None)
+    return line if line is not None else cycle.ahead_ids.pop(cursor, None)
+
+
+async def _take_returned(store: Store, cycle: _Cycle, audience: Audience) -> Sequence | None:
+    """The first line given back to a cycle read from the database (by a process since stopped)
+    that still qualifies, taken before its walk goes on; None when none does."""
+    while cycle.returned:
+        cursor = cycle.returned.pop(0)
+        rows, size_now = await _batch_rows(store, cycle, audience, [cursor], _line_at(cycle, cursor))
+        if size_now != cycle.size:  # the library changed: the walk starts the cycle afresh
+            cycle.returned, cycle.returned_ids = [], {}
+            return None
+        if rows and _acceptable(cycle, cursor, rows[0][1], cursor < cycle.size):
+            return rows[0][1]
+    return None
 
 
 async def _pick_stored(
     store: Store, audience: Audience, filters: QuoteFilters, key: str, remembered: _Cycle | None,
-    memory: _Memory, rng: random.Random, *, shared: bool = False,
+    memory: _Memory, rng: random.Random, *, shared: bool = False, probe: _LimitsProbe | None = None,
 ) -> QuoteCard:
     """pick_quote from the stored cycle, or from a new one when it ran out, the lines it walks
     changed, or there was none. Reads only; the cycle's row is written behind the reply, or with
-    `shared` at once, in the caller's transaction."""
-    cycle, plan = await _load(store, audience, filters, key)
+    `shared` at once, in the caller's transaction. A `probe` is read with the stored cycle, and
+    _WrongGuess raised when it disagrees with `audience`."""
+    cycle, plan = await _load(store, audience, filters, key, probe)
+    if probe is not None and not probe.agrees(store, audience.limits):
+        raise _WrongGuess
     if cycle is None:
         cycle = remembered  # its row may still be on its way
     elif cycle is not None and remembered is not None and (remembered.id, remembered.seed) == (cycle.id, cycle.seed):
         # This process walked further than the stored cursor says (its last write may be pending).
         cycle.cursor, cycle.cut = max(cycle.cursor, remembered.cursor), remembered.cut
+        cycle.returned, cycle.returned_ids = remembered.returned, remembered.returned_ids
     row: Sequence | None = None
     gave_up = started = False
-    if cycle is not None and (cycle.domain in _DOMAINS or _block_bits(cycle.domain) is not None) \
+    if cycle is not None and cycle.returned:
+        row = await _take_returned(store, cycle, audience)
+    if row is None and cycle is not None and (cycle.domain in _DOMAINS or _block_bits(cycle.domain) is not None) \
             and cycle.cursor < 2 * cycle.size:
         row, changed = await _walk(store, cycle, audience, check_size=True)
         gave_up = row is None and not changed and cycle.cursor < 2 * cycle.size

@@ -9,6 +9,7 @@ from bot.store.loader import load_story
 from tests.charts.helpers import long_story, scripted_story
 from tests.charts.test_figures import EXCHANGES
 from tests.quotes.helpers import NASTY_LINE
+from tests.roundtrips import RoundTrips
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -132,3 +133,20 @@ async def test_bundled_story_character_in_a_direct_message(storybot) -> None:
     assert int(fields["Lines spoken"]) > 0 and "Kakashi-sensei" in fields["Also called"]
     assert fields["Chapters"] == "1"
     _png(storybot, reply)
+
+
+async def test_character_with_a_story_reads_it_with_the_limits(storybot, monkeypatch) -> None:
+    """The story named and the reader's spoiler limits are one read (reader_and_story), not two:
+    6 round trips before the card, warm (7 when they were read one after the other), by title or id."""
+    story_id = await _add(storybot, scripted_story(EXCHANGES, CAST, titles=["Bells", None]), "Team Seven")
+    trips = RoundTrips(monkeypatch, counting=False, foreground_only=True)
+    for options in ({"story": "team seven"}, {"story": str(story_id)}):
+        counts = []
+        for _ in range(2):  # the second call: the chart cached, the limits seen
+            await storybot.store.write_behind.flush()
+            trips.count, trips.counting = 0, True
+            reply = await (await storybot.run("character", {"name": "Naruto", **options})).reply()
+            trips.counting = False
+            assert reply.embeds[0]["title"] == "Naruto", reply.content
+            counts.append(trips.count)
+        assert counts[-1] <= 6, (options, counts)

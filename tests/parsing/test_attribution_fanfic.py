@@ -113,3 +113,56 @@ def test_a_lone_thought_is_thought_by_whom_the_next_paragraph_opens_on():
     )
     (thought,) = [q for q in parse(text).quotes if q.kind == "thought"]
     assert thought.speaker == "Arata"
+
+
+def test_a_role_the_answer_to_it_calls_by_name_is_that_character():
+    # '"...!" the genin shouted. / "Arata, that's enough." / "Naruto..?"': the speech between two
+    # of the genin's turns calls on Arata, who answers and is answered: the genin is Arata.
+    text = CAST + "* * *\n\n" + "\n\n".join([
+        "Arata backed away. Arata reached into his jacket. Later Arata frowned.",
+        '"Time to see what you can really do!" the genin shouted.',
+        '"Arata, that\'s enough." Tobin set a hand on his shoulder.',
+        '"Tobin..?"',
+        "Tobin smiled. Tobin ran on.",
+    ])
+    story = parse(text)
+    found = {q.text: q.speaker for q in story.quotes}
+    assert found["Time to see what you can really do!"] == "Arata"
+    assert found["Tobin..?"] == "Arata"
+    characters = {c.name: c for c in story.characters}
+    assert "the genin" in characters["Arata"].aliases and "the genin" not in characters
+    # A call on something that is no person ("the Avenue") ties no role to it.
+    avenue = text.replace("Arata, that's enough.", "Avenue, that's enough.").replace(
+        "Arata backed away. Arata reached into his jacket. Later Arata frowned.", "They took the Avenue, past the Avenue."
+    )
+    assert {q.text: q.speaker for q in parse(avenue).quotes}["Tobin..?"] == "the genin"
+
+
+def test_a_title_called_on_and_answered_by_a_named_character_is_theirs():
+    # '"Hokage-sama?" / Sarutobi hmmed. "Follow..."': the Hokage is Sarutobi, one character.
+    text = CAST + "* * *\n\n" + "\n\n".join([
+        "The Hokage lit his pipe. The Hokage smiled at his desk. Later the Hokage left his office.",
+        "Sarutobi watched Tobin go. Sarutobi hmmed.",
+        '"Hokage-sama?" asked the guard.',
+        'Sarutobi hmmed as he took out his pipe. "Follow but don\'t interfere."',
+        "Sarutobi sighed.",
+    ])
+    characters = {c.name: c for c in parse(text).characters}
+    assert "Hokage" not in characters
+    assert {"Hokage", "Hokage-sama"} <= set(characters["Sarutobi"].aliases)
+    # A word the text never writes with "the", or a name a tag gives a voice of its own, stays apart.
+    apart = text.replace("The Hokage", "Hokage").replace("the Hokage", "Hokage")
+    assert "Hokage" in {c.name for c in parse(apart).characters}
+
+
+def test_a_lone_thought_is_thought_by_whom_the_next_paragraph_opens_on_even_if_no_tag_names_them():
+    # Arata speaks only as "the genin": still a person, who may think.
+    text = CAST + "* * *\n\n" + "\n\n".join([
+        "Naruto watched the trees. Naruto waited. Naruto sighed. Naruto looked on. Naruto sat down.",
+        "'Here he comes again!'",
+        "Arata back flipped away from another strike. Arata cursed as he did. Later Arata waited.",
+        '"Come on, how long will you run?" the newcomer mocked.',
+        "Arata reached into his jacket.",
+    ])
+    (thought,) = [q for q in parse(text).quotes if q.kind == "thought"]
+    assert thought.speaker == "Arata"

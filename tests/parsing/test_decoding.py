@@ -105,7 +105,21 @@ def test_decode_lines_piece_by_piece_are_the_whole_texts_lines(monkeypatch):
             try:
                 expected = decode_text(data).split("\n")
             except NotAStory as exc:
-                with pytest.raises(NotAStory, match=re.escape(str(exc))):
-                    decode_lines(data)
-            else:
-                assert decode_lines(data) == expected, (piece, data)
+                for handed in (data, bytearray(data)):
+                    with pytest.raises(NotAStory, match=re.escape(str(exc))):
+                        decode_lines(handed, consume=isinstance(handed, bytearray))
+                continue
+            assert decode_lines(data) == expected, (piece, data)
+            # Handed over (consume): the same lines, read from the last piece back, and the bytes
+            # given up as they are read when the file is UTF-8 without a mark.
+            handed = bytearray(data)
+            assert decode_lines(handed, consume=True) == expected, (piece, data)
+            assert (not handed) == (_is_utf8(data) and not data.startswith(b"\xef\xbb\xbf")), (piece, data)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

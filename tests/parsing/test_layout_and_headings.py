@@ -64,6 +64,24 @@ def test_one_line_blocks_collapse_runs_of_spaces():
     assert split_blocks(" \n  \n") == []
 
 
+def test_split_lines_consuming_its_lines_gives_the_same_blocks(monkeypatch):
+    import textwrap
+
+    from bot.parsing import layout
+    from bot.parsing.layout import split_lines
+
+    wrapped = "\n\n".join(
+        textwrap.fill(f"Paragraph {n} " + "and so the  story went on " * 12, width=60) for n in range(9)
+    )
+    for text in ("  a  b   c \n \n\nd\n   \nOne  two.\n\nThree\n", wrapped):
+        for at_once in (1, 2, 4096):  # paragraphs joined a few at a time, their lines dropped after
+            monkeypatch.setattr(layout, "_JOINED_AT_ONCE", at_once)
+            lines = text.split("\n")
+            assert split_lines(lines, consume=True) == split_blocks(text)
+            assert lines == []  # handed over: emptied, so a changed line is not held twice
+    assert len(split_blocks(wrapped)) == 9
+
+
 @pytest.mark.parametrize(
     ("line", "number", "title"),
     [

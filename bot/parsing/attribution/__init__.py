@@ -29,4 +29,6 @@ def attribute_scene(
         lambda index: attributor.narration_names(paragraphs, index), attributor.speech_names, narrator,
         attributor.lead,
     )
-    return decide(view, scorer)
+    decided = decide(view, scorer)
+    attributor.note_calls(paragraphs, quotes, decided)
+    return decided

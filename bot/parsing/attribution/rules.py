@@ -3,6 +3,7 @@ tags and beats, resolves pronouns, then settles the exchanges' untagged turns.""
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Sequence
 
@@ -15,6 +16,7 @@ from bot.parsing.attribution.result import PRONOUN_UNSURE, Attribution
 from bot.parsing.attribution.turns import TurnTaker
 from bot.parsing.attribution.vocatives import VocativeReader
 from bot.parsing.characters import Lexicon
+from bot.parsing.names import GENDERED_NOUNS, TITLES
 from bot.parsing.quotations import RawQuote
 
 log = logging.getLogger(__name__)
@@ -74,25 +76,68 @@ class ChapterAttributor(
             if result.speaker is None and (who := guessed.get(quote.paragraph)):
                 # The rest of that speech's paragraph ('"...," said he. "The Fussells..."').
                 result.speaker, result.confidence, result.rule = who, PRONOUN_UNSURE, "same-paragraph"
-        self._note_role_calls(quotes, results)
         return results
 
-    def _note_role_calls(self, quotes: Sequence[RawQuote], results: list[Attribution]) -> None:
+    def note_calls(self, paragraphs: Sequence[str], quotes: Sequence[RawQuote], results: Sequence[Attribution]) -> None:
+        """What the scene's decided speakers say of roles and titles (read by Lexicon.roles)."""
+        self._note_role_calls(quotes, results)
+        self._note_title_calls(paragraphs, quotes, results)
+
+    def _note_role_calls(self, quotes: Sequence[RawQuote], results: Sequence[Attribution]) -> None:
         """'"Sit down, Basil." / "...," said the painter.': whom the speech just before a role's
-        turn calls on, when not its own speaker, is likely the role (see Lexicon.roles)."""
+        turn calls on, when not its own speaker, is likely the role; so is whom the answer right
+        after it calls on ('"...!" the genin shouted. / "Arata, that's enough."'). A speech between
+        two of the role's turns is both (see Lexicon.roles)."""
         turns: dict[int, tuple[str | None, list[str]]] = {}
         for quote, result in zip(quotes, results, strict=True):
             turn = turns.setdefault(quote.paragraph, (result.speaker, []))
             turn[1].append(quote.text)
         for index, (speaker, _) in turns.items():
-            if not speaker or not speaker.startswith("the ") or index - 1 not in turns:
+            if not speaker or not speaker.startswith("the "):
                 continue
-            previous, texts = turns[index - 1]
             noun = speaker[4:]
-            for text in texts:
-                for called in self._names_in_speech(text)[1]:
-                    if called != previous and called.lower() != noun:  # "Duchess" calls on a title
-                        self._lexicon.role_calls.setdefault(speaker, Counter())[called] += 1
+            for other in (index - 1, index + 1):
+                if other not in turns:
+                    continue
+                caller, texts = turns[other]
+                if caller == speaker:
+                    continue
+                for text in texts:
+                    for called in self._names_in_speech(text)[1]:
+                        # "Duchess" calls on a title; an answer may call on anything ("Avenue",
+                        # "Mother"), so it counts for a name the text shows to be a person.
+                        if called != caller and called.lower() != noun and (
+                            other < index or (self._lexicon.evidence[called] and called.lower() not in GENDERED_NOUNS)
+                        ):
+                            self._lexicon.role_calls.setdefault(speaker, Counter())[called] += 1
+
+    def _note_title_calls(
+        self, paragraphs: Sequence[str], quotes: Sequence[RawQuote], results: Sequence[Attribution]
+    ) -> None:
+        """'"Hokage-sama?" / Sarutobi hmmed. "Follow him."': a title the narration writes with
+        "the" ("the Hokage"), that no tag names as a speaker, called on by a speech that the next
+        paragraph's named speaker answers, is likely that speaker's title (see Lexicon.roles).
+
+        Only a one-word name the text shows to be a person (it has a sex) and that is no English
+        title ("Duchess", "Mr. Martin": the title readers of characters.py know those)."""
+        lexicon = self._lexicon
+        turns: dict[int, str | None] = {}
+        for quote, result in zip(quotes, results, strict=True):
+            turns.setdefault(quote.paragraph, result.speaker)
+        for quote in quotes:
+            answer = turns.get(quote.paragraph + 1)
+            if not answer or answer.startswith("the ") or answer == turns[quote.paragraph]:
+                continue
+            for called in self._names_in_speech(quote.text)[1]:
+                if (
+                    called == answer or called in lexicon.speakers or called in lexicon.described
+                    or " " in called or called not in lexicon.gender or called in TITLES
+                    or called.lower() in GENDERED_NOUNS
+                ):
+                    continue
+                written = re.compile(rf"\bthe {re.escape(called)}\b")  # "the Hokage", not "the Basts"
+                if any(f"the {called}" in paragraph and written.search(paragraph) for paragraph in paragraphs):
+                    lexicon.title_calls.setdefault(called, Counter())[answer] += 1
 
     @property
     def lexicon(self) -> Lexicon:

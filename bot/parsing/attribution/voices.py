@@ -36,7 +36,8 @@ def _opening_actor(view: SceneView, paragraph: int) -> str | None:
     if not name or end >= len(words) or not words[end - 1][-1].isalpha() or not words[end].islower():
         return None
     who = view.lexicon.canonical.get(name)
-    return who if view.lexicon.can_speak(who) else None
+    # One who only ever speaks as a role ("the genin") may still think: a person will do.
+    return who if view.lexicon.can_speak(who) or view.lexicon.evidence[who or ""] else None
 
 
 def voices(view: SceneView, scored: list[tuple[str | None, float]]) -> dict[int, tuple[str, float, str]]:
