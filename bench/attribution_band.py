@@ -18,7 +18,10 @@ Trials:
   candidate;
 - stage: a second calibration stage after the scorer, a logistic map of the winner's share and
   the margin to the runner-up, whether the winner is the rules' decoded pick (and whether they
-  had one), a lone candidate, and the winner being only described, the narrator, or of unknown sex.
+  had one), a lone candidate, and the winner being only described, the narrator, or of unknown sex;
+- crossed: features crossed with the rules' reading of the quotation: the candidate features for
+  the readings of a turn (turn-taking, pronoun-turn), or every feature for seven families of
+  readings (slow: a few times the base's fits).
 """
 from __future__ import annotations
 
@@ -37,7 +40,7 @@ import train_attribution as ta  # noqa: E402
 from _corpora import FOLDS, NAMES, align, texts  # noqa: E402
 
 from bot.parsing import parse_story  # noqa: E402
-from bot.parsing.attribution.evidence import FEATURES, INDEX  # noqa: E402
+from bot.parsing.attribution.evidence import FEATURES, INDEX, RULES  # noqa: E402
 from bot.parsing.names import TITLES  # noqa: E402
 
 _NOT_NAME = {t.lower() for t in TITLES} | {"the", "a", "an", "my", "his", "her"}
@@ -93,6 +96,34 @@ def ambiguity(samples, extra) -> list[ta.Sample]:
         pick = next((r for r in range(len(candidates)) if s.rows[r, _PICKS].any()), None)
         n = sharers(candidates[pick], people) if pick is not None else 0
         added[-1, 3:] = (n >= 1, n >= 2, pick is not None and bare_title(candidates[pick]), len(candidates) == 1)
+        out.append(ta.Sample(s.corpus, s.text, s.fold, s.kind, np.hstack([s.rows, added]), s.right))
+    return out
+
+
+# The families of the rules' readings for the crossed trial; no pick is 5, any other reading 6.
+_FAMILY = {"explicit": 0, "explicit-far": 0, "narrator": 0, "role": 0, "kin": 0, "unnamed": 0,
+           "turn-taking": 1, "pronoun-turn": 1, "vocative": 1, "pronoun": 2, "pronoun-beat": 2,
+           "same-paragraph": 3, "beat": 4, "beat-paragraph": 4, "beat-after": 4}
+
+
+def crossed(samples: list[ta.Sample], families: dict[str, int] | None) -> list[ta.Sample]:
+    """The samples with their features repeated in a block per family of the rules' reading
+    (read off the "none of them" row). With `families`, every row and feature, in seven blocks
+    (_FAMILY, then no pick, then any other reading); without, the candidate features only, in
+    one block for the readings of a turn (turn-taking, pronoun-turn)."""
+    out = []
+    for s in samples:
+        reading = next((rule for rule in RULES if s.rows[-1, INDEX[f"none_{rule}"]]), None)
+        if families is None:
+            width = INDEX["none"]  # the candidate features come first
+            added = np.zeros((len(s.rows), width))
+            if reading in ("turn-taking", "pronoun-turn"):
+                added[:-1] = s.rows[:-1, :width]
+        else:
+            width = s.rows.shape[1]
+            family = 5 if s.rows[-1, INDEX["none_no_pick"]] else families.get(reading, 6)
+            added = np.zeros((len(s.rows), 7 * width))
+            added[:, family * width:(family + 1) * width] = s.rows
         out.append(ta.Sample(s.corpus, s.text, s.fold, s.kind, np.hstack([s.rows, added]), s.right))
     return out
 
@@ -191,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
             for corpus in NAMES if (sel := (corpora == corpus) & (confidence >= threshold)).any()), flush=True)
     for found in held_out(ambiguity(samples, extra), {"": [0, 1]}).values():
         print(line("ambiguity features", *found), flush=True)
+    for name, families in (("crossed: turn readings", None), ("crossed: 7 families", _FAMILY)):
+        for found in held_out(crossed(samples, families), {"": [0, 1]}).values():
+            print(line(name, *found), flush=True)
     return 0
 
 

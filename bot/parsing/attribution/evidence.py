@@ -55,6 +55,15 @@ FEATURES: tuple[str, ...] = (
     "lone_two_turns",  # a speech alone in its paragraph, and they spoke two turns before
     "lone_prev_turn",
     "no_pick_two_turns",  # the rules found nobody, and they spoke two turns before
+    # How the turn before ended and what the exchange has been, for the two sides of a pair:
+    "answer_two_turns",  # the speech before asks a question, and they spoke two turns before
+    "answer_prev_turn",  # ... and they asked it
+    "cut_two_turns",  # the speech before breaks off (a dash or dots), and they spoke two turns before
+    "long_prev_turn",  # the speech before is long (a story, a letter), and they said it
+    "short_two_turns",  # this speech is a few words, and they spoke two turns before
+    "streak_two_turns",  # the exchange has strictly alternated for three turns or more, ending on them
+    "pair_two_turns",  # the exchange so far is theirs and the last speaker's only
+    "named_between",  # a short narration paragraph between this turn and the last names them
     # The last row of every quotation stands for "none of these is right": its features say how
     # the rules read the quotation, so the scorer learns how often each reading leaves the
     # speaker out of the candidates, and the winner's share is the chance that it is right.
@@ -123,6 +132,20 @@ _ADDRESSED_BEFORE = ON["addressed_before"]
 _NARRATOR = ON["narrator"]
 _NARRATOR_TAG = ON["narrator_tag"]
 _DESCRIBED = ON["described"]
+_ANSWER_TWO_TURNS = ON["answer_two_turns"]
+_ANSWER_PREV_TURN = ON["answer_prev_turn"]
+_CUT_TWO_TURNS = ON["cut_two_turns"]
+_LONG_PREV_TURN = ON["long_prev_turn"]
+_SHORT_TWO_TURNS = ON["short_two_turns"]
+_STREAK_TWO_TURNS = ON["streak_two_turns"]
+_PAIR_TWO_TURNS = ON["pair_two_turns"]
+_NAMED_BETWEEN = ON["named_between"]
+# A speech before of this many characters or more is long; this speech of this many or fewer, short.
+_LONG_SPEECH = 300
+_SHORT_SPEECH = 20
+# Turns looked back over for the exchange's pair (a longer exchange counts as the last eight turns).
+_PAIR_LOOKBACK = 8
+_CUT_ENDS = ("-", "\u2014", "\u2013", "...", "\u2026")
 _NONE_ROW = ON["none"]
 _NONE_NO_PICK = ON["none_no_pick"]
 _NONE_LONE = ON["none_lone"]
@@ -171,6 +194,22 @@ def describe(
     by_after = view.parity_after[turn]
     trust = rule_trust(result)
     fallback = result.fallback
+    # The turn before, when the exchange goes on: how it ended, and the pair it leaves.
+    answer = cut = long_before = False
+    streak = pair = False
+    between: frozenset[str] = frozenset()
+    if prev_turn is not None and view.gap_before[turn] is not None:
+        said = view.quotes[view.turn_quotes[turn - 1][-1]].text.rstrip(" '\"\u201d\u2019")
+        answer = said.endswith("?")
+        cut = said.endswith(_CUT_ENDS)
+        long_before = len(said) >= _LONG_SPEECH
+        if two_turns is not None and two_turns != prev_turn:
+            # The turns back are the exchange's: three_turns is None past its start.
+            streak = three_turns == prev_turn
+            pair = pair_so_far(view, turn, (prev_turn, two_turns))
+        if view.gap_before[turn] == 1:
+            between = view.names(view.turn_paragraph[turn] - 1)[1]
+    short = len(quote.text) <= _SHORT_SPEECH
     # Most candidates are none of these: one look each skips the comparisons below.
     by_parity = {by_before, by_after}
     by_turns = {fallback, prev_turn, two_turns, three_turns, next_turn}
@@ -208,12 +247,27 @@ def describe(
                 row.append(_PREV_TURN)
                 if lone:
                     row.append(_LONE_PREV_TURN)
+                if answer:
+                    row.append(_ANSWER_PREV_TURN)
+                if long_before:
+                    row.append(_LONG_PREV_TURN)
             if who == two_turns:
                 row.append(_TWO_TURNS)
                 if lone:
                     row.append(_LONE_TWO_TURNS)
                 if pick is None:
                     row.append(_NO_PICK_TWO_TURNS)
+                if who != prev_turn:
+                    if answer:
+                        row.append(_ANSWER_TWO_TURNS)
+                    if cut:
+                        row.append(_CUT_TWO_TURNS)
+                    if short:
+                        row.append(_SHORT_TWO_TURNS)
+                    if streak:
+                        row.append(_STREAK_TWO_TURNS)
+                    if pair:
+                        row.append(_PAIR_TWO_TURNS)
             if who == three_turns:
                 row.append(_THREE_TURNS)
             if who == next_turn:
@@ -231,6 +285,8 @@ def describe(
                 row.append(_NAMED_HERE_LAST)
         if who in previous:
             row.append(_NAMED_PREV)
+        if who in between:
+            row.append(_NAMED_BETWEEN)
         if who in previous2:
             row.append(_NAMED_PREV2)
         if who in addressed:
@@ -278,3 +334,16 @@ def describe(
         none.append(_NONE_MANY_PARTY)
     rows.append(none)
     return rows
+
+
+def pair_so_far(view: SceneView, turn: int, pair: tuple[str, str]) -> bool:
+    """Whether every turn of the exchange before `turn` (the last eight at most) is one of the
+    `pair`'s."""
+    speakers = view.turn_speaker
+    gap_before = view.gap_before
+    for t in range(turn - 1, max(-1, turn - 1 - _PAIR_LOOKBACK), -1):
+        if speakers[t] not in pair:
+            return False
+        if gap_before[t] is None:
+            break
+    return True

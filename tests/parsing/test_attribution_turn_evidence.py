@@ -1,0 +1,97 @@
+"""The scorer's evidence about the two sides of an exchange: how the turn before ended (a
+question, a speech broken off, a long speech), a short reply, an exchange that has alternated
+between one pair, and a narration paragraph between two turns naming someone."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from bot.parsing import parse_story
+from bot.parsing.attribution.evidence import FEATURES, pair_so_far
+from bot.parsing.attribution.scorer import Scorer, committed
+
+CAST = (
+    "Anna walked to the mill. Anna met Ben there. Ben was carrying sacks of flour.\n\n"
+    '"Good morning," said Anna.\n\n"Good morning," said Ben.\n\n'
+)
+
+
+class Recording(Scorer):
+    """The committed scorer, keeping each quotation's candidates and their features by name."""
+
+    def __init__(self) -> None:
+        base = committed()
+        super().__init__(dict(zip(FEATURES, base.weights, strict=True)), (base.slope, base.intercept))
+        self.seen: list[dict[str, set[str]]] = []
+
+    def pick(self, candidates, rows):
+        self.seen.append({who: {FEATURES[i] for i, _ in row} for who, row in zip(candidates, rows, strict=False)})
+        return super().pick(candidates, rows)
+
+
+def evidence(text: str) -> tuple[list, list[dict[str, set[str]]]]:
+    scorer = Recording()
+    story = parse_story(text.encode(), filename="t.txt", model=scorer)
+    return story.quotes, scorer.seen
+
+
+def test_a_question_is_answered_by_the_other_side():
+    quotes, seen = evidence(CAST + '"Where were you at dawn?" asked Anna.\n\n"At the river."\n\n')
+    assert quotes[-1].speaker == "Ben"
+    assert "answer_two_turns" in seen[-1]["Ben"]
+    assert "answer_prev_turn" in seen[-1]["Anna"]
+    # Without the question mark neither feature is there.
+    _, seen = evidence(CAST + '"I was at the mill at dawn," said Anna.\n\n"At the river."\n\n')
+    assert "answer_two_turns" not in seen[-1]["Ben"]
+    assert "answer_prev_turn" not in seen[-1]["Anna"]
+
+
+def test_a_speech_broken_off_and_a_short_reply():
+    _, seen = evidence(CAST + '"I only meant that the miller\u2014" said Anna.\n\n"I know."\n\n')
+    assert "cut_two_turns" in seen[-1]["Ben"]
+    assert "short_two_turns" in seen[-1]["Ben"]
+    _, seen = evidence(CAST + '"I only meant that," said Anna.\n\n"I know what you meant by it, Anna, and so does he."\n\n')
+    assert "cut_two_turns" not in seen[-1]["Ben"]
+    assert "short_two_turns" not in seen[-1]["Ben"]
+
+
+def test_a_long_speech_before_is_marked_on_its_speaker():
+    story = "It was a long winter, and the river froze early that year. " * 6
+    _, seen = evidence(CAST + f'"{story}" said Anna.\n\n"And then?"\n\n')
+    assert "long_prev_turn" in seen[-1]["Anna"]
+    _, seen = evidence(CAST + '"It was a long winter," said Anna.\n\n"And then?"\n\n')
+    assert "long_prev_turn" not in seen[-1]["Anna"]
+
+
+def test_an_exchange_of_one_pair_that_keeps_alternating():
+    lines = '"Is it far?"\n\n"Not very."\n\n"Is it cold?"\n\n"Very."\n\n'
+    quotes, seen = evidence(CAST + lines)
+    assert [q.speaker for q in quotes[-4:]] == ["Anna", "Ben", "Anna", "Ben"]
+    assert {"streak_two_turns", "pair_two_turns"} <= seen[-1]["Ben"]
+    # A third speaker in the exchange: still alternating for the last turns, but no longer a pair.
+    cast = CAST.replace('"Good morning," said Ben.', '"Good morning," said Carl.\n\n"Good morning," said Ben.')
+    quotes, seen = evidence(cast + lines)
+    assert quotes[1].speaker == "Carl"
+    assert "streak_two_turns" in seen[-1]["Ben"]
+    assert "pair_two_turns" not in seen[-1]["Ben"]
+
+
+def test_pair_so_far_looks_back_to_the_exchange_start():
+    view = SimpleNamespace(
+        turn_speaker=["Carl", "Anna", "Ben", "Anna", "Ben", "Ben", "Anna"], gap_before=[None, 0, 0, 0, 0, 0, 0]
+    )
+
+    assert not pair_so_far(view, 5, ("Ben", "Anna"))  # Anna Ben Anna Ben, then Carl
+    view.gap_before = [None, None, 0, 0, 0, 0, 0]
+    assert pair_so_far(view, 5, ("Ben", "Anna"))  # the exchange starts with Anna
+    assert pair_so_far(view, 7, ("Anna", "Ben"))  # Ben twice in a row is still the pair
+    view.turn_speaker = ["Carl", *["Anna", "Ben"] * 5]
+    view.gap_before = [None] + [0] * 10
+    assert pair_so_far(view, 9, ("Ben", "Anna"))  # Carl is nine turns back: past the eight looked at
+    assert not pair_so_far(view, 8, ("Ben", "Anna"))
+
+
+def test_a_narration_paragraph_between_names_who_acts():
+    quotes, seen = evidence(CAST + '"Is it late?" said Anna.\n\nBen looked up at the clock.\n\n"Nearly ten."\n\n')
+    assert "named_between" in seen[-1]["Ben"]
+    assert "named_between" not in seen[-1]["Anna"]
+    assert quotes[-1].speaker == "Ben"
