@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from bot.parsing import parse_story
 from bot.parsing.attribution.evidence import FEATURES, pair_so_far
 from bot.parsing.attribution.scorer import Scorer, committed
+from tests.pure_parser import pure_parser
 
 CAST = (
     "Anna walked to the mill. Anna met Ben there. Ben was carrying sacks of flour.\n\n"
@@ -34,6 +35,7 @@ def evidence(text: str) -> tuple[list, list[dict[str, set[str]]]]:
     return story.quotes, scorer.seen
 
 
+@pure_parser
 def test_a_question_is_answered_by_the_other_side():
     quotes, seen = evidence(CAST + '"Where were you at dawn?" asked Anna.\n\n"At the river."\n\n')
     assert quotes[-1].speaker == "Ben"
@@ -45,6 +47,7 @@ def test_a_question_is_answered_by_the_other_side():
     assert "answer_prev_turn" not in seen[-1]["Anna"]
 
 
+@pure_parser
 def test_a_speech_broken_off_and_a_short_reply():
     _, seen = evidence(CAST + '"I only meant that the miller\u2014" said Anna.\n\n"I know."\n\n')
     assert "cut_two_turns" in seen[-1]["Ben"]
@@ -54,6 +57,7 @@ def test_a_speech_broken_off_and_a_short_reply():
     assert "short_two_turns" not in seen[-1]["Ben"]
 
 
+@pure_parser
 def test_a_long_speech_before_is_marked_on_its_speaker():
     story = "It was a long winter, and the river froze early that year. " * 6
     _, seen = evidence(CAST + f'"{story}" said Anna.\n\n"And then?"\n\n')
@@ -62,6 +66,7 @@ def test_a_long_speech_before_is_marked_on_its_speaker():
     assert "long_prev_turn" not in seen[-1]["Anna"]
 
 
+@pure_parser
 def test_an_exchange_of_one_pair_that_keeps_alternating():
     lines = '"Is it far?"\n\n"Not very."\n\n"Is it cold?"\n\n"Very."\n\n'
     quotes, seen = evidence(CAST + lines)
@@ -75,6 +80,7 @@ def test_an_exchange_of_one_pair_that_keeps_alternating():
     assert "pair_two_turns" not in seen[-1]["Ben"]
 
 
+@pure_parser
 def test_pair_so_far_looks_back_to_the_exchange_start():
     view = SimpleNamespace(
         turn_speaker=["Carl", "Anna", "Ben", "Anna", "Ben", "Ben", "Anna"], gap_before=[None, 0, 0, 0, 0, 0, 0]
@@ -90,6 +96,7 @@ def test_pair_so_far_looks_back_to_the_exchange_start():
     assert not pair_so_far(view, 8, ("Ben", "Anna"))
 
 
+@pure_parser
 def test_a_narration_paragraph_between_names_who_acts():
     quotes, seen = evidence(CAST + '"Is it late?" said Anna.\n\nBen looked up at the clock.\n\n"Nearly ten."\n\n')
     assert "named_between" in seen[-1]["Ben"]
