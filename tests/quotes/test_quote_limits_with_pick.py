@@ -29,6 +29,18 @@ async def _pick(store: Store, audience: Audience, filters: QuoteFilters, walk: b
     return await pick_quote_for(store, audience, READER, filters)
 
 
+async def _five_then_limited(store: Store, database: Path, filters: QuoteFilters, walk: bool):
+    """Five picks of an unlimited cycle, then another process (its own connection) limits the
+    story to chapter 1, which this process's remembered limits do not know: the story's id, the
+    lines shown and the cycle's seed."""
+    story_id = await _load(store)
+    shown = [(await _pick(store, Audience(GUILD), filters, walk)).quote for _ in range(5)]
+    (cycle,) = _memory(store).cycles.values()
+    async with Store.open(database) as other:
+        await spoilers.set_limit(other, GUILD, story_id, 0, MOD)
+    return story_id, shown, cycle
+
+
 FILTERS = [QuoteFilters(), QuoteFilters(contains="lantern"), QuoteFilters(contains="lantern burns")]
 FILTER_IDS = ["every line", "a word (walked in blocks)", "two words (walked in blocks)"]
 WALKS = pytest.mark.parametrize("walk", [False, True], ids=["lines known ahead", "a walk each pick"])
@@ -57,15 +69,11 @@ async def test_a_known_line_and_the_limits_are_one_round_trip(
 async def test_a_limit_set_by_another_process_holds_from_the_next_pick(
     store: Store, database: Path, filters: QuoteFilters, walk: bool
 ) -> None:
-    story_id = await _load(store)
     audience = Audience(GUILD)
-    shown = [(await _pick(store, audience, filters, walk)).quote for _ in range(5)]
-    (cycle,) = _memory(store).cycles.values()
+    # Another process limits the story to chapter 1, then the reader turns their own mode on:
+    # neither is known to this process's remembered limits.
+    story_id, shown, cycle = await _five_then_limited(store, database, filters, walk)
     seed = cycle.seed
-    # Another process (its own connection) limits the story to chapter 1, then the reader turns
-    # their own mode on: neither is known to this process's remembered limits.
-    async with Store.open(database) as other:
-        await spoilers.set_limit(other, GUILD, story_id, 0, MOD)
     for _ in range(8):
         card = await _pick(store, audience, filters, walk)
         assert card.quote.chapter_index == 0 and not leaked(card.quote.text), card.quote.text
@@ -91,13 +99,9 @@ async def test_a_limit_set_by_another_process_holds_from_the_next_pick(
 async def test_a_line_given_back_is_kept_when_the_process_stops(
     store: Store, database: Path, filters: QuoteFilters, walk: bool
 ) -> None:
-    story_id = await _load(store)
     audience = Audience(GUILD)
-    shown = [(await _pick(store, audience, filters, walk)).quote for _ in range(5)]
-    (cycle,) = _memory(store).cycles.values()
+    story_id, shown, cycle = await _five_then_limited(store, database, filters, walk)
     seed = cycle.seed
-    async with Store.open(database) as other:
-        await spoilers.set_limit(other, GUILD, story_id, 0, MOD)
     # The guess was wrong: the line this pick took went back to the unlimited cycle ...
     assert (await _pick(store, audience, filters, walk)).quote.chapter_index == 0
     assert len(cycle.returned) == 1
