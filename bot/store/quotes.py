@@ -357,10 +357,11 @@ def _save_new_cycle_later(store: Store, audience: Audience, key: str, cycle: _Cy
     the cycle was given (from 2^52 values, so an old button never picks up other filters)."""
     write = _new_cycle_write(audience, key, cycle)
     unwritten = _memory(store).unwritten
-    unwritten[cycle.id] = (audience.scope, QuoteFilters(cycle.story_id, cycle.character, cycle.contains))
+    # After submit: a write for the same filters still pending is replaced, and its `done` forgets the id.
     store.write_behind.submit(
         ("quote cycle", audience.scope, key), write, done=lambda: unwritten.pop(cycle.id, None)
     )
+    unwritten[cycle.id] = (audience.scope, QuoteFilters(cycle.story_id, cycle.character, cycle.contains))
 
 
 def _new_cycle_write(audience: Audience, key: str, cycle: _Cycle) -> Statement:
@@ -419,6 +420,10 @@ class _Memory:
         self.lock = asyncio.Lock()
         self.cycles: OrderedDict[tuple[int, str], _Cycle] = OrderedDict()
         self.unwritten: dict[int, tuple[int, QuoteFilters]] = {}  # new cycles' ids -> (scope, filters)
+
+    def pending(self, cycle: _Cycle | None) -> bool:
+        """Whether `cycle` is one this process started whose row is not written yet."""
+        return cycle is not None and cycle.id in self.unwritten
 
     def keep(self, scope: int, key: str, cycle: _Cycle) -> None:
         self.cycles[(scope, key)] = cycle
@@ -1032,7 +1037,8 @@ async def _pick_locked(
 ) -> QuoteCard:
     """pick_quote's walk, under memory.lock: one round trip, a new cycle's start included."""
     remembered = memory.cycles.get((audience.scope, key))
-    found = await _in_one_job(store, _walk_or_restart, audience, filters, key, remembered, rng, None)
+    found = await _in_one_job(store, _walk_or_restart, audience, filters, key, remembered, memory.pending(remembered),
+                              rng, None)
     return _settle(store, audience, filters, key, memory, found)
 
 
@@ -1096,18 +1102,19 @@ class _Found:
 
 async def _walk_or_restart(
     store: Store | _OnThread, audience: Audience, filters: QuoteFilters, key: str, remembered: _Cycle | None,
-    rng: random.Random, probe: _LimitsProbe | None,
+    pending: bool, rng: random.Random, probe: _LimitsProbe | None,
 ) -> _Found:
-    """The next line of the cycle in memory (`remembered`); when it ran out (or changed, or there is
-    none), of the stored cycle or a new one (_find_stored), in the same job. A `probe` is read with
-    the first query; a cycle is started or reloaded only when it agrees with the guessed limits."""
+    """The next line of the cycle in memory (`remembered`, whose row is still on its way when
+    `pending`); when it ran out (or changed, or there is none), of the stored cycle or a new one
+    (_find_stored), in the same job. A `probe` is read with the first query; a cycle is started or
+    reloaded only when it agrees with the guessed limits."""
     if remembered is not None and remembered.cursor < 2 * remembered.size:
         row, _ = await _walk(store, remembered, audience, check_size=True, probe=probe)
         if row is not None or (probe is not None and not probe.holds(audience.limits)):
             return _Found(remembered, row)
     # Only a cycle dropped from memory (over _REMEMBERED_CYCLES filters in use) and reloaded
     # before its last cursor write lands could re-show the lines picked since that write.
-    return await _find_stored(store, audience, filters, key, remembered, rng, probe)
+    return await _find_stored(store, audience, filters, key, remembered, rng, probe, pending=pending)
 
 
 def _settle(
@@ -1279,9 +1286,10 @@ async def _pick_guessed(
         if reserved is None:
             # As _pick_locked (one round trip), the first query reading the limits and the story
             # too: the walk's, or the stored cycle's when there is no cycle in memory (or it ran out).
+            remembered = memory.cycles.get((audience.scope, key))
             try:
-                found = await _in_one_job(store, _walk_or_restart, audience, filters, key,
-                                          memory.cycles.get((audience.scope, key)), rng, probe)
+                found = await _in_one_job(store, _walk_or_restart, audience, filters, key, remembered,
+                                          memory.pending(remembered), rng, probe)
             except _WrongGuess:  # found with the stored cycle: nothing taken yet
                 probe.agrees(store, audience.limits)
                 return None
@@ -1335,16 +1343,18 @@ async def _take_returned(store: Store | _OnThread, cycle: _Cycle, audience: Audi
 
 async def _find_stored(
     store: Store | _OnThread, audience: Audience, filters: QuoteFilters, key: str, remembered: _Cycle | None,
-    rng: random.Random, probe: _LimitsProbe | None = None,
+    rng: random.Random, probe: _LimitsProbe | None = None, *, pending: bool = False,
 ) -> _Found:
     """The next line of the stored cycle, or of a new one when it ran out, the lines it walks
     changed, or there was none. Reads only: the caller keeps and writes the cycle. A `probe` is read
     with the stored cycle, and _WrongGuess raised when it disagrees with `audience`; NothingMatches
-    when no line matches (UnknownCharacter for a name no visible story has)."""
+    when no line matches (UnknownCharacter for a name no visible story has). `pending`: the row of
+    `remembered`, a cycle this process started, is still on its way, so a stored row is an older
+    cycle's (the background writer can wait for another process's write lock while a small cycle runs out)."""
     cycle, plan = await _load(store, audience, filters, key, probe)
     if probe is not None and not probe.holds(audience.limits):
         raise _WrongGuess
-    if cycle is None:
+    if cycle is None or (pending and remembered is not None):
         cycle = remembered  # its row may still be on its way
     elif cycle is not None and remembered is not None and (remembered.id, remembered.seed) == (cycle.id, cycle.seed):
         # This process walked further than the stored cursor says (its last write may be pending).
