@@ -972,7 +972,10 @@ async def _walk(
             cycle.taken += 1
             if cycle.taken >= 64:  # recent picks count most (the second pass may differ)
                 cycle.steps, cycle.taken = cycle.steps // 2, cycle.taken // 2
-            cycle.cursor = cursor + 1
+            # Nothing after this line up to `end` is acceptable: the cursor passes over it now, so
+            # the pick after does not walk it again to find a pass's end (or the cycle's: PostgreSQL
+            # then starts the next cycle with the stored one, a query fewer).
+            cycle.cursor = cursor + 1 if accepted[1:] else max(end, cursor + 1)
             return row, False
         steps += end - cycle.cursor if bits is None else len(cursors)
         cycle.cursor = end

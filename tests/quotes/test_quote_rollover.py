@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import Store, spoilers
+from bot.store import Store, postgres, spoilers
 from bot.store.audience import Audience
 from bot.store.quotes import QuoteCard, QuoteFilters, _memory, pick_quote, pick_quote_for
 from tests.locks import hold_write_lock
@@ -175,3 +175,33 @@ async def test_a_pick_that_starts_the_next_cycle_is_one_round_trip(
     # After the first (the reader's limits and the story named, then the cycle), every pick is one
     # round trip: those that find a cycle's end and start the next too (they were 3).
     assert set(counts[1:]) == {1}, counts
+
+
+
+async def test_on_postgresql_starting_the_next_cycle_costs_only_the_new_rows_write(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Statements sent per pick (a pick holds its cycle's advisory lock in a transaction: the stored
+    cycle, the walk, the cursor's write, COMMIT): the pick that takes a cycle's last line passes over
+    the rest, so the next starts the new cycle from the stored one without walking the old cycle's
+    end first (main: two more, that walk and the new row's second statement)."""
+    sent = 0
+    run = postgres.PgConnection._run
+
+    async def counted(conn: postgres.PgConnection, sql: str, params: object) -> object:
+        nonlocal sent
+        sent += 1
+        return await run(conn, sql, params)
+
+    monkeypatch.setattr(postgres.PgConnection, "_run", counted)
+    async with Store.open(postgres_url) as store:
+        await add(store, _story("tiny", 5), title="Tiny Tale", guild_id=GUILD)
+        counts, shown = [], []
+        for _ in range(CYCLES * 5):
+            sent = 0
+            shown.append((await pick_quote(store, Audience(GUILD), QuoteFilters())).quote.text)
+            counts.append(sent)
+    assert _cycles(shown, 5) == [_lines("tiny", 5)] * CYCLES
+    ordinary = min(counts)
+    # Each cycle's first pick writes the new row (DELETE of cycles unused for long, then the row).
+    assert counts[5::5] == [ordinary + 1] * (CYCLES - 1) and set(counts[1:5]) == {ordinary}, counts
