@@ -19,7 +19,8 @@ passed over. Each cycle is walked twice: first taking lines with a confident spe
 
 The bot keeps each cycle it walks in memory (under one asyncio lock per store, so concurrent picks
 never share a line) and writes it behind the reply: a pick never waits for the write lock, and is
-one database round trip when its cycle is in memory. There a character's cycle across stories also
+one database round trip when its cycle is in memory (on SQLite what a pick reads under the lock is
+one job on the database thread, the start of the next cycle included: _in_one_job). There a character's cycle across stories also
 keeps how the characters' lines are laid end to end (read once with the cycle, not summed on every
 pick), and a word filter's cycle the ids of the lines its last query found ahead (each checked
 again in full when shown, not found again by stepping through the word's matches). A restart (or crash) may re-show the few
