@@ -152,6 +152,12 @@ def confirm_story(store: Store, audience: Audience, typed: str, rows: Sequence[S
     return story is not None and story.id == guessed
 
 
+def names_story(audience: Audience, rows: Sequence[Sequence], guessed: int) -> bool:
+    """confirm_story's answer, remembering nothing (so it may run on the connection's thread)."""
+    story = _first_visible(audience, rows)
+    return story is not None and story.id == guessed
+
+
 _TITLE_OR_ID_SQL = (
     f"SELECT 0, scope, {stories.STORY_COLUMNS} FROM stories WHERE scope IN (0, ?1) AND title_key = ?2"
     f" UNION ALL SELECT 1, scope, {stories.STORY_COLUMNS} FROM stories WHERE id = ?3 AND scope IN (0, ?1)"

@@ -19,7 +19,8 @@ passed over. Each cycle is walked twice: first taking lines with a confident spe
 
 The bot keeps each cycle it walks in memory (under one asyncio lock per store, so concurrent picks
 never share a line) and writes it behind the reply: a pick never waits for the write lock, and is
-one database round trip when its cycle is in memory. There a character's cycle across stories also
+one database round trip when its cycle is in memory (on SQLite what a pick reads under the lock is
+one job on the database thread, the start of the next cycle included: _in_one_job). There a character's cycle across stories also
 keeps how the characters' lines are laid end to end (read once with the cycle, not summed on every
 pick), and a word filter's cycle the ids of the lines its last query found ahead (each checked
 again in full when shown, not found again by stepping through the word's matches). A restart (or crash) may re-show the few
@@ -39,9 +40,10 @@ import random
 import sqlite3
 from array import array
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from bot.errors import CharacterNotFound, NothingMatches, PastSpoilerLimit
@@ -50,6 +52,7 @@ from bot.store.audience import (
     RATING_SQL,
     Audience,
     confirm_story,
+    names_story,
     remembered_story,
     story_and_limits,
     story_rows_in_thread,
@@ -355,10 +358,11 @@ def _save_new_cycle_later(store: Store, audience: Audience, key: str, cycle: _Cy
     the cycle was given (from 2^52 values, so an old button never picks up other filters)."""
     write = _new_cycle_write(audience, key, cycle)
     unwritten = _memory(store).unwritten
-    unwritten[cycle.id] = (audience.scope, QuoteFilters(cycle.story_id, cycle.character, cycle.contains))
+    # After submit: a write for the same filters still pending is replaced, and its `done` forgets the id.
     store.write_behind.submit(
         ("quote cycle", audience.scope, key), write, done=lambda: unwritten.pop(cycle.id, None)
     )
+    unwritten[cycle.id] = (audience.scope, QuoteFilters(cycle.story_id, cycle.character, cycle.contains))
 
 
 def _new_cycle_write(audience: Audience, key: str, cycle: _Cycle) -> Statement:
@@ -417,6 +421,10 @@ class _Memory:
         self.lock = asyncio.Lock()
         self.cycles: OrderedDict[tuple[int, str], _Cycle] = OrderedDict()
         self.unwritten: dict[int, tuple[int, QuoteFilters]] = {}  # new cycles' ids -> (scope, filters)
+
+    def pending(self, cycle: _Cycle | None) -> bool:
+        """Whether `cycle` is one this process started whose row is not written yet."""
+        return cycle is not None and cycle.id in self.unwritten
 
     def keep(self, scope: int, key: str, cycle: _Cycle) -> None:
         self.cycles[(scope, key)] = cycle
@@ -649,7 +657,7 @@ def _blocks_sql(blocks: int) -> str:
 
 
 async def _block_rows(
-    store: Store, cycle: _Cycle, audience: Audience, bits: int, blocks: int, n: int,
+    store: Store | _OnThread, cycle: _Cycle, audience: Audience, bits: int, blocks: int, n: int,
     probe: _LimitsProbe | None = None,
 ) -> tuple[list[tuple[int, Sequence]], int, int]:
     """The next lines of a BLOCKS cycle from its cursor: (cursor, row) in cursor order for at most `n`
@@ -699,7 +707,7 @@ def _domain_checks(cycle: _Cycle) -> tuple[bool, bool, bool]:
 
 
 async def _batch_rows(
-    store: Store, cycle: _Cycle, audience: Audience, cursors: Sequence[int], line: int | None = None,
+    store: Store | _OnThread, cycle: _Cycle, audience: Audience, cursors: Sequence[int], line: int | None = None,
     probe: _LimitsProbe | None = None,
 ) -> tuple[list[tuple[int, Sequence]], int]:
     """(cursor, row) for a batch of cursors, in cursor order, and the domain's size now. With
@@ -824,7 +832,7 @@ def _plan_sql(domain: str, words: bool, story: bool, limited: bool, dialect: str
 
 
 async def _load(
-    store: Store, audience: Audience, filters: QuoteFilters, key: str, probe: _LimitsProbe | None = None
+    store: Store | _OnThread, audience: Audience, filters: QuoteFilters, key: str, probe: _LimitsProbe | None = None
 ) -> tuple[_Cycle | None, _Plan]:
     """The stored cycle for (scope, key) and the plan for a new one, in one round trip (a `probe`
     not yet read in it too)."""
@@ -852,7 +860,7 @@ async def _load(
 
 
 async def _start_cycle(
-    store: Store, audience: Audience, filters: QuoteFilters, plan: _Plan, rng: random.Random,
+    store: Store | _OnThread, audience: Audience, filters: QuoteFilters, plan: _Plan, rng: random.Random,
     known: _Cycle | None,
 ) -> _Cycle | None:
     """A new cycle over the smallest domain holding every line matching `filters`; None when no
@@ -900,7 +908,7 @@ async def _start_cycle(
                   speakers=plan.speakers if domain == SPEAKERS else None)
 
 
-async def _any_character(store: Store, audience: Audience, filters: QuoteFilters) -> bool:
+async def _any_character(store: Store | _OnThread, audience: Audience, filters: QuoteFilters) -> bool:
     """Whether a character (or alias) of that name exists where the filter looks: in the story,
     or in some visible story."""
     name = (filters.character or "").casefold()
@@ -919,7 +927,7 @@ async def _any_character(store: Store, audience: Audience, filters: QuoteFilters
 
 
 async def _walk(
-    store: Store, cycle: _Cycle, audience: Audience, *, check_size: bool, probe: _LimitsProbe | None = None
+    store: Store | _OnThread, cycle: _Cycle, audience: Audience, *, check_size: bool, probe: _LimitsProbe | None = None
 ) -> tuple[Sequence | None, bool]:
     """Advance a cycle to its next acceptable line: (its row, False); (None, False) when the cycle
     ran out or the walk budget was spent (cycle.cursor tells which); (None, True) when, with
@@ -965,7 +973,10 @@ async def _walk(
             cycle.taken += 1
             if cycle.taken >= 64:  # recent picks count most (the second pass may differ)
                 cycle.steps, cycle.taken = cycle.steps // 2, cycle.taken // 2
-            cycle.cursor = cursor + 1
+            # Nothing after this line up to `end` is acceptable: the cursor passes over it now, so
+            # the pick after does not walk it again to find a pass's end (or the cycle's: PostgreSQL
+            # then starts the next cycle with the stored one, a query fewer).
+            cycle.cursor = cursor + 1 if accepted[1:] else max(end, cursor + 1)
             return row, False
         steps += end - cycle.cursor if bits is None else len(cursors)
         cycle.cursor = end
@@ -1009,7 +1020,10 @@ async def pick_quote(
         # its cursor back in one transaction holding an advisory lock on the cycle, so no pick
         # anywhere shows a line another one took, and picks never wait for other writers.
         async with memory.lock, store.atomic(lock=("quote cycle", audience.scope, key)):
-            return await _pick_stored(store, audience, filters, key, None, memory, rng, shared=True)
+            found = await _find_stored(store, audience, filters, key, None, rng)
+            write = _new_cycle_write(audience, key, found.cycle) if found.started else _cursor_write(found.cycle)
+            await write(store.db)
+        return _found_card(found, filters, audience)
     for _ in range(_RESERVED_TRIES):
         async with memory.lock:
             reserved = _reserve(store, audience, key, memory)
@@ -1025,17 +1039,107 @@ async def pick_quote(
 async def _pick_locked(
     store: Store, audience: Audience, filters: QuoteFilters, key: str, memory: _Memory, rng: random.Random
 ) -> QuoteCard:
-    """pick_quote's walk, under memory.lock."""
+    """pick_quote's walk, under memory.lock: one round trip, a new cycle's start included."""
     remembered = memory.cycles.get((audience.scope, key))
+    found = await _in_one_job(store, _walk_or_restart, audience, filters, key, remembered, memory.pending(remembered),
+                              rng, None)
+    return _settle(store, audience, filters, key, memory, found)
+
+
+# --- a pick's queries in one round trip ---------------------------------------------------------
+
+_T = TypeVar("_T")
+
+
+class _OnThread:
+    """The store as a pick's job sees it on SQLite's connection thread (_in_one_job): each query
+    runs there at once, so the pick's coroutine never waits for the event loop."""
+
+    dialect = "sqlite"
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.db = self
+        self._conn = conn
+
+    async def execute_fetchall(self, sql: str, params: Any = ()) -> list[Sequence]:
+        return self._conn.execute(sql, params).fetchall()
+
+    async def read_job(self, fn: Callable[..., _T], *args: object) -> _T:
+        return fn(self._conn, *args)
+
+
+async def _in_one_job(
+    store: Store, pick: Callable[..., Coroutine[Any, Any, _T]], *args: object
+) -> _T:
+    """`pick(store, *args)`, on SQLite as ONE job on the connection's thread: however many queries
+    it makes (a walk that finds its cycle's end, the stored cycle and a new cycle's first batch),
+    the pick is one round trip, and holds the pick lock for that one job rather than a thread hop
+    per query. On PostgreSQL each query is a round trip of its own anyway: awaited as it is."""
+    if store.dialect != "sqlite":
+        return await pick(store, *args)
+    return await store.read_job(_run_to_end, pick, args)
+
+
+def _run_to_end(conn: sqlite3.Connection, pick: Callable[..., Coroutine[Any, Any, _T]], args: tuple) -> _T:
+    """On the connection's thread: run `pick`'s coroutine, each of whose awaits is a query answered
+    at once (_OnThread), to its end; it touches no event loop object (the caller keeps the cycle
+    and writes it behind the reply)."""
+    coroutine = pick(_OnThread(conn), *args)
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    coroutine.close()
+    raise RuntimeError(f"{pick.__name__} waited for something other than its own queries")
+
+
+@dataclass(slots=True)
+class _Found:
+    """What a pick's job found: the cycle walked (new when `started`) and its line, if any
+    (none: the walk budget was spent when `gave_up`, else nothing matches)."""
+
+    cycle: _Cycle
+    row: Sequence | None
+    started: bool = False
+    gave_up: bool = False
+
+
+async def _walk_or_restart(
+    store: Store | _OnThread, audience: Audience, filters: QuoteFilters, key: str, remembered: _Cycle | None,
+    pending: bool, rng: random.Random, probe: _LimitsProbe | None,
+) -> _Found:
+    """The next line of the cycle in memory (`remembered`, whose row is still on its way when
+    `pending`); when it ran out (or changed, or there is none), of the stored cycle or a new one
+    (_find_stored), in the same job. A `probe` is read with the first query; a cycle is started or
+    reloaded only when it agrees with the guessed limits."""
     if remembered is not None and remembered.cursor < 2 * remembered.size:
-        row, _ = await _walk(store, remembered, audience, check_size=True)
-        if row is not None:
-            memory.cycles.move_to_end((audience.scope, key))
-            _set_cursor_later(store, remembered)
-            return _card(row, remembered.id)
+        row, _ = await _walk(store, remembered, audience, check_size=True, probe=probe)
+        if row is not None or (probe is not None and not probe.holds(audience.limits)):
+            return _Found(remembered, row)
     # Only a cycle dropped from memory (over _REMEMBERED_CYCLES filters in use) and reloaded
     # before its last cursor write lands could re-show the lines picked since that write.
-    return await _pick_stored(store, audience, filters, key, remembered, memory, rng)
+    return await _find_stored(store, audience, filters, key, remembered, rng, probe, pending=pending)
+
+
+def _settle(
+    store: Store, audience: Audience, filters: QuoteFilters, key: str, memory: _Memory, found: _Found
+) -> QuoteCard:
+    """After a pick's job, on the event loop: the cycle kept in memory and written behind the
+    reply (a new one whole, else its cursor); the line's card."""
+    if found.started:
+        _save_new_cycle_later(store, audience, key, found.cycle)
+    else:
+        _set_cursor_later(store, found.cycle)
+    memory.keep(audience.scope, key, found.cycle)
+    return _found_card(found, filters, audience)
+
+
+def _found_card(found: _Found, filters: QuoteFilters, audience: Audience) -> QuoteCard:
+    if found.row is not None:
+        return _card(found.row, found.cycle.id)
+    if found.gave_up:
+        raise NothingMatches("I couldn't find a quote just now. Try again, or choose a `story` from `/story list`.")
+    raise NothingMatches(_nothing_message(filters, audience))
 
 
 # A pick whose cycle in memory already knows its next acceptable lines (`ahead`, found by the query
@@ -1142,6 +1246,7 @@ class _LimitsProbe:
     story_rows: Sequence[Sequence] = ()
 
     def agrees(self, store: Store, guessed: spoilers.ChapterLimits) -> bool:
+        """holds(), and what was read remembered for the next guess (on the event loop)."""
         if not self.read:
             return False
         if self.limits != guessed:
@@ -1149,6 +1254,13 @@ class _LimitsProbe:
         named = self.story is None or confirm_story(
             store, self.audience or Audience(self.guild_id), self.story, self.story_rows, self.story_id or 0)
         return self.limits == guessed and named
+
+    def holds(self, guessed: spoilers.ChapterLimits) -> bool:
+        """Whether what was read agrees with the guess, remembering nothing: a pick's job on the
+        connection's thread asks before it starts a new cycle under the guessed limits."""
+        named = self.story is None or names_story(
+            self.audience or Audience(self.guild_id), self.story_rows, self.story_id or 0)
+        return self.read and self.limits == guessed and named
 
     def read_with(self, conn: sqlite3.Connection, sql: str, params: dict[str, object]) -> list[Sequence]:
         """On the connection's thread: the limits (and story rows), then the pick's query."""
@@ -1159,7 +1271,7 @@ class _LimitsProbe:
         self.limits, self.story_rows, self.read = limits, story_rows, True
         return rows
 
-    async def rows(self, store: Store, sql: str, params: dict[str, object]) -> list[Sequence]:
+    async def rows(self, store: Store | _OnThread, sql: str, params: dict[str, object]) -> list[Sequence]:
         """The query's rows, read with the probe's when it was not read yet."""
         if self.read:
             return list(await store.db.execute_fetchall(sql, params))
@@ -1175,25 +1287,21 @@ async def _pick_guessed(
     memory = _memory(store)
     async with memory.lock:
         reserved = _reserve(store, audience, key, memory)
-        if reserved is None:  # as _pick_locked, the first query reading the limits too
-            cycle = memory.cycles.get((audience.scope, key))
-            if cycle is None or cycle.cursor >= 2 * cycle.size:
-                # A new cycle (or the stored one): the first query reads the stored cycle, the
-                # limits and the story together; a wrong guess has taken nothing yet.
-                try:
-                    return await _pick_stored(store, audience, filters, key, cycle, memory, rng, probe=probe)
-                except _WrongGuess:
-                    return None
-            row, _ = await _walk(store, cycle, audience, check_size=True, probe=probe)
-            if not probe.agrees(store, audience.limits):
-                if row is not None:
-                    _give_back(store, cycle, cycle.cursor - 1, row[0])
+        if reserved is None:
+            # As _pick_locked (one round trip), the first query reading the limits and the story
+            # too: the walk's, or the stored cycle's when there is no cycle in memory (or it ran out).
+            remembered = memory.cycles.get((audience.scope, key))
+            try:
+                found = await _in_one_job(store, _walk_or_restart, audience, filters, key, remembered,
+                                          memory.pending(remembered), rng, probe)
+            except _WrongGuess:  # found with the stored cycle: nothing taken yet
+                probe.agrees(store, audience.limits)
                 return None
-            if row is None:
-                return await _pick_stored(store, audience, filters, key, cycle, memory, rng)
-            memory.cycles.move_to_end((audience.scope, key))
-            _set_cursor_later(store, cycle)
-            return _card(row, cycle.id)
+            if not probe.agrees(store, audience.limits):
+                if found.row is not None:
+                    _give_back(store, found.cycle, found.cycle.cursor - 1, found.row[0])
+                return None
+            return _settle(store, audience, filters, key, memory, found)
     cycle, cursor, size, first_pass = reserved
     line = _line_at(cycle, cursor)
     rows, size_now = await _batch_rows(store, cycle, audience, [cursor], line, probe=probe)
@@ -1205,7 +1313,7 @@ async def _pick_guessed(
 
 
 class _WrongGuess(Exception):
-    """_pick_stored's probe found the guessed limits or story wrong before it took a line."""
+    """_find_stored's probe found the guessed limits or story wrong before it took a line."""
 
 
 def _give_back(store: Store, cycle: _Cycle, cursor: int, line: int | None) -> None:
@@ -1223,7 +1331,7 @@ def _line_at(cycle: _Cycle, cursor: int) -> int | None:
     return line if line is not None else cycle.ahead_ids.pop(cursor, None)
 
 
-async def _take_returned(store: Store, cycle: _Cycle, audience: Audience) -> Sequence | None:
+async def _take_returned(store: Store | _OnThread, cycle: _Cycle, audience: Audience) -> Sequence | None:
     """The first line given back to a cycle read from the database (by a process since stopped)
     that still qualifies, taken before its walk goes on; None when none does."""
     while cycle.returned:
@@ -1237,18 +1345,20 @@ async def _take_returned(store: Store, cycle: _Cycle, audience: Audience) -> Seq
     return None
 
 
-async def _pick_stored(
-    store: Store, audience: Audience, filters: QuoteFilters, key: str, remembered: _Cycle | None,
-    memory: _Memory, rng: random.Random, *, shared: bool = False, probe: _LimitsProbe | None = None,
-) -> QuoteCard:
-    """pick_quote from the stored cycle, or from a new one when it ran out, the lines it walks
-    changed, or there was none. Reads only; the cycle's row is written behind the reply, or with
-    `shared` at once, in the caller's transaction. A `probe` is read with the stored cycle, and
-    _WrongGuess raised when it disagrees with `audience`."""
+async def _find_stored(
+    store: Store | _OnThread, audience: Audience, filters: QuoteFilters, key: str, remembered: _Cycle | None,
+    rng: random.Random, probe: _LimitsProbe | None = None, *, pending: bool = False,
+) -> _Found:
+    """The next line of the stored cycle, or of a new one when it ran out, the lines it walks
+    changed, or there was none. Reads only: the caller keeps and writes the cycle. A `probe` is read
+    with the stored cycle, and _WrongGuess raised when it disagrees with `audience`; NothingMatches
+    when no line matches (UnknownCharacter for a name no visible story has). `pending`: the row of
+    `remembered`, a cycle this process started, is still on its way, so a stored row is an older
+    cycle's (the background writer can wait for another process's write lock while a small cycle runs out)."""
     cycle, plan = await _load(store, audience, filters, key, probe)
-    if probe is not None and not probe.agrees(store, audience.limits):
+    if probe is not None and not probe.holds(audience.limits):
         raise _WrongGuess
-    if cycle is None:
+    if cycle is None or (pending and remembered is not None):
         cycle = remembered  # its row may still be on its way
     elif cycle is not None and remembered is not None and (remembered.id, remembered.seed) == (cycle.id, cycle.seed):
         # This process walked further than the stored cursor says (its last write may be pending).
@@ -1270,19 +1380,7 @@ async def _pick_stored(
         row, _ = await _walk(store, cycle, audience, check_size=False)
         gave_up = row is None and cycle.cursor < 2 * cycle.size
     assert cycle is not None
-    if shared:
-        await (_new_cycle_write(audience, key, cycle) if started else _cursor_write(cycle))(store.db)
-    elif started:
-        _save_new_cycle_later(store, audience, key, cycle)
-    else:
-        _set_cursor_later(store, cycle)
-    if not shared:
-        memory.keep(audience.scope, key, cycle)
-    if row is not None:
-        return _card(row, cycle.id)
-    if gave_up:
-        raise NothingMatches("I couldn't find a quote just now. Try again, or choose a `story` from `/story list`.")
-    raise NothingMatches(_nothing_message(filters, audience))
+    return _Found(cycle, row, started, gave_up)
 
 
 def _nothing_message(filters: QuoteFilters, audience: Audience) -> str:

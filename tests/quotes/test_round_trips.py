@@ -116,3 +116,12 @@ async def test_search_page_for_holds_a_limit_set_or_lifted_since_the_last_search
     assert (await search_page_for(store, search, GUILD, READER)).total == 2  # no bookmark: chapter 1 only
     await spoilers.set_reader_mode(store, READER, False)
     assert (await search_page_for(store, search, GUILD, READER)).total == 10
+
+
+async def test_quote_from_a_small_story_starts_its_next_cycle_in_the_same_round_trip(storybot, monkeypatch) -> None:
+    """Three lines: every third /quote finds its cycle's end and starts the next (3 round trips
+    before, with every /quote of the story waiting behind them)."""
+    await add(storybot.store, dialogue_story("tiny", lines=3), title="Tiny Tale", guild_id=storybot.guild.id)
+    trips = RoundTrips(monkeypatch, counting=False, foreground_only=True)
+    counts = await _trips_of(storybot, trips, "quote", {"story": "Tiny Tale"}, calls=9)
+    assert counts == [1] * 9, counts
