@@ -18,6 +18,9 @@ import logging
 import marshal
 import multiprocessing
 import os
+import queue
+import sqlite3
+import sys
 import tempfile
 import threading
 from collections import deque
@@ -489,6 +492,8 @@ def fix_mmap_threshold() -> bool:
 # Paragraph text gathered in the worker thread before it is written (one executemany and one
 # full-text step): about a chapter or a few, so memory holds that much of the rows, not the story.
 STREAM_CHUNK_CHARS = 200_000
+# Batches parsed ahead of the writer at most (_Feed).
+FEED_AHEAD = 2
 # Quotation rows per executemany once the speakers are final.
 STREAM_QUOTE_BATCH = 20_000
 # A file at least this big is always streamed, and parsed only when its turn to be written comes:
@@ -621,19 +626,191 @@ class _StreamRows:
             yield out
 
 
+class IngestStopped(Exception):
+    """The writer was told to stop (its task cancelled) before the parse was done."""
+
+
+class _Failed:
+    """What the parse thread hands the writer instead of a batch when the parse raised."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+class _Feed:
+    """A _StreamRows parsed in a thread of its own, its batches handed straight to the writer through
+    a queue of FEED_AHEAD batches: no event-loop hop between the two.
+
+    Every hop through the event loop needed the GIL three times (the loop, the database's thread,
+    the parse's thread pool), and a thread asking for the GIL while the parse runs waits up to the
+    interpreter's switch interval (5 ms): four statements and a parse call a batch made the parse
+    and the writes take turns instead of running on two cores. Now the writer (SQLite: one job on
+    the connection's thread, _write_batches) takes batches as they come, and the parse never waits
+    for the writer unless FEED_AHEAD batches are already waiting (memory stays a few batches').
+    """
+
+    def __init__(self, rows: _StreamRows, chunk_chars: int) -> None:
+        self.rows = rows
+        self.chunk_chars = chunk_chars
+        self.queue: queue.Queue[tuple[int, _Rows] | _Failed | None] = queue.Queue(maxsize=FEED_AHEAD)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="ingest-parse", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self.stopped.is_set():
+                batch = self.rows.next_batch(self.chunk_chars)
+                self._put(batch)
+                if batch is None:
+                    return
+        except BaseException as exc:  # handed to the writer, which fails the transaction
+            self._put(_Failed(exc))
+
+    def _put(self, item: tuple[int, _Rows] | _Failed | None) -> None:
+        while not self.stopped.is_set():
+            try:
+                self.queue.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def get(self) -> tuple[int, _Rows] | None:
+        """The next batch (blocking), None at the end; raises what the parse raised, or
+        IngestStopped once stop() was called."""
+        while True:
+            try:
+                item = self.queue.get(timeout=0.05)
+            except queue.Empty:
+                if self.stopped.is_set():
+                    raise IngestStopped("the ingest was stopped") from None
+                continue
+            if isinstance(item, _Failed):
+                raise item.error
+            return item
+
+    def stop(self) -> None:
+        """The parse stops after the batch it is on; join() then returns."""
+        self.stopped.set()
+
+    def join(self) -> None:
+        if self.thread.ident is not None:
+            self.thread.join()
+
+
+def _write_batches(conn: sqlite3.Connection, story_id: int, feed: _Feed) -> int:
+    """On the connection's thread, inside the story's transaction: every batch of the feed written
+    (chapters, scenes, paragraphs and their full-text rows) as it comes; the chapters' count.
+
+    The sqlite3 module gives the GIL up while SQLite works (each row's insert, the whole full-text
+    step), so this runs beside the parse on the other core."""
+    chapters = 0
+    while (batch := feed.get()) is not None:
+        first, chunk = batch
+        chapters += len(chunk.chapters)
+        _write_batch(conn, story_id, first, chunk)
+    return chapters
+
+
+def _write_batch(conn: sqlite3.Connection, story_id: int, first: int, chunk: _Rows) -> None:
+    """One batch of _write_batches (its paragraphs have seq first, first + 1, ...)."""
+    _insert_many(
+        conn, "INSERT INTO chapters (story_id, chapter_index, number, title, first_paragraph, paragraph_count,"
+        " word_count) VALUES ", story_id, chunk.chapters,
+    )
+    _insert_many(
+        conn, "INSERT INTO scenes (story_id, chapter_index, scene_index, heading, first_paragraph, paragraph_count)"
+        " VALUES ", story_id, chunk.scenes,
+    )
+    _insert_many(
+        conn, "INSERT INTO paragraphs (story_id, seq, chapter_index, scene_index, paragraph_index, text) VALUES ",
+        story_id, chunk.paragraphs,
+    )
+    conn.execute(
+        "INSERT INTO paragraphs_fts (rowid, text) SELECT id, text FROM paragraphs"
+        " WHERE story_id = ? AND seq >= ? AND seq < ?",
+        (story_id, first, first + len(chunk.paragraphs)),
+    )
+
+
+# Rows per INSERT statement in the writer's bulk inserts (_insert_many).
+ROWS_PER_INSERT = 256
+
+
+def _insert_many(conn: sqlite3.Connection, insert: str, story_id: int, rows: Sequence[tuple]) -> None:
+    """`insert` ("INSERT INTO t (story_id, columns...) VALUES ") of (story_id, *row) for each row,
+    ROWS_PER_INSERT rows a statement.
+
+    The sqlite3 module gives the GIL up for each statement it steps and takes it back after: one
+    row a statement, the writer asked for the GIL back once per row while the parse held it, and
+    waited for it each time (up to the switch interval). A statement of many rows also costs
+    SQLite less than as many statements (about a third less here)."""
+    if not rows:
+        return
+    width = len(rows[0]) + 1
+    one = "(" + ", ".join("?" * width) + ")"
+    full = len(rows) - len(rows) % ROWS_PER_INSERT
+    if full:
+        flat = [value for row in itertools.islice(rows, full) for value in (story_id, *row)]
+        step = width * ROWS_PER_INSERT
+        conn.executemany(insert + ", ".join([one] * ROWS_PER_INSERT), [flat[i:i + step] for i in range(0, len(flat), step)])
+    if full < len(rows):
+        conn.execute(
+            insert + ", ".join([one] * (len(rows) - full)),
+            [value for row in itertools.islice(rows, full, None) for value in (story_id, *row)],
+        )
+
+
+# The interpreter's switch interval while a story is parsed and written at once (_write_feed): how
+# long a thread asking for the GIL waits before the thread holding it is made to let go. The writer
+# takes the GIL back after each statement SQLite ran without it; at the default 5 ms it waited that
+# long each time while the parse ran, and fell behind (on two idle cores, a 20 MB story's parse
+# waited 0.7 s for the writer; at 1 ms, never).
+WRITER_SWITCH_INTERVAL = 0.001
+
+
+async def _write_feed(store: Store, story_id: int, feed: _Feed) -> int:
+    """Inside the story's transaction: the feed's batches written as they come; the chapters' count."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(min(previous, WRITER_SWITCH_INTERVAL))
+    try:
+        if store.dialect == "sqlite":
+            job = asyncio.ensure_future(store._in_thread(_write_batches, story_id, feed))
+            try:
+                return await asyncio.shield(job)
+            except asyncio.CancelledError:
+                # The job runs to its end on the connection's thread: stopping the feed ends it now.
+                feed.stop()
+                await asyncio.gather(job, return_exceptions=True)
+                raise
+        chapter_count = 0
+        while (batch := await asyncio.to_thread(feed.get)) is not None:
+            first, chunk = batch
+            chapter_count += len(chunk.chapters)
+            await _insert_chapters(store, story_id, chunk)
+            await _insert_paragraphs(store, story_id, chunk.paragraphs, first, first + len(chunk.paragraphs))
+        return chapter_count
+    finally:
+        sys.setswitchinterval(previous)
+
+
 async def _write_stream(
     store: Store, stream: StoryStream, meta: StoryMetadata, digest: str, progress: StoreProgress | None = None,
 ) -> tuple[int, str]:
-    """_write for a bundled story being parsed: each batch of chapters is parsed (in a worker
-    thread) and written as it comes, the characters and quotations once the parse is done, all in
-    one transaction, so memory holds a few chapters' rows rather than the whole story's.
+    """_write for a bundled story being parsed: each batch of chapters is parsed (in a thread of its
+    own, _Feed) and written as it comes, the characters and quotations once the parse is done, all
+    in one transaction, so memory holds a few chapters' rows rather than the whole story's.
 
     Stores the rows _write stores for the same story. The parse's own progress covers the file;
     `progress(1.0)` once everything is written.
     """
     db = store.db
     rows = await asyncio.to_thread(_StreamRows, stream)
-    parsing: asyncio.Future | None = None
+    feed = _Feed(rows, STREAM_CHUNK_CHARS)
     try:
         async with store.atomic():
             existing = await _find_by_hash(store, 0, digest)
@@ -646,15 +823,8 @@ async def _write_stream(
             # The counts are known at the end: written then, in the same transaction.
             values = _story_values(meta, digest, stream.summary, _Rows(), paragraph_base, quote_base, None)
             story_id = await _story_row(db, None, values, replaced_id)
-            chapter_count = 0
-            # The next chapters are parsed while these are written (the database releases the GIL).
-            parsing = asyncio.ensure_future(asyncio.to_thread(rows.next_batch, STREAM_CHUNK_CHARS))
-            while (batch := await parsing) is not None:
-                parsing = asyncio.ensure_future(asyncio.to_thread(rows.next_batch, STREAM_CHUNK_CHARS))
-                first, chunk = batch
-                chapter_count += len(chunk.chapters)
-                await _insert_chapters(store, story_id, chunk)
-                await _insert_paragraphs(store, story_id, chunk.paragraphs, first, first + len(chunk.paragraphs))
+            feed.start()
+            chapter_count = await _write_feed(store, story_id, feed)
             await db.executemany(
                 "INSERT INTO notes (story_id, seq, chapter_index, position, kind, text) VALUES (?, ?, ?, ?, ?, ?)",
                 [(story_id, *r) for r in rows.notes],
@@ -681,9 +851,9 @@ async def _write_stream(
                 (0, rows.seq, rows.quote_count),
             )
     finally:
-        if parsing is not None and not parsing.done():
-            # A worker thread cannot be stopped: let it finish its batch before the stream is closed.
-            await asyncio.gather(parsing, return_exceptions=True)
+        # A thread cannot be stopped: the parse finishes its batch before the stream is closed.
+        feed.stop()
+        await asyncio.to_thread(feed.join)
         await asyncio.to_thread(rows.close)
     if progress is not None:
         progress(1.0)
