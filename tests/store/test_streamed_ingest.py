@@ -53,15 +53,18 @@ async def _comparable(store: Store) -> dict[str, list[tuple]]:
 
 
 @pytest.mark.parametrize(
-    ("chunk_chars", "alone_bytes", "processes"),
-    [(loader.STREAM_CHUNK_CHARS, loader.STREAM_ALONE_BYTES, 0), (3_000, loader.STREAM_ALONE_BYTES, 0),
-     (3_000, 30_000, 0), (3_000, 30_000, 2)],
+    ("chunk_chars", "alone_bytes", "processes", "params_per_insert"),
+    [(loader.STREAM_CHUNK_CHARS, loader.STREAM_ALONE_BYTES, 0, loader.PARAMS_PER_INSERT),
+     (3_000, loader.STREAM_ALONE_BYTES, 0, loader.PARAMS_PER_INSERT), (3_000, 30_000, 0, 40),
+     (3_000, 30_000, 2, loader.PARAMS_PER_INSERT), (loader.STREAM_CHUNK_CHARS, loader.STREAM_ALONE_BYTES, 0, 1)],
 )
 async def test_streamed_ingest_stores_the_rows_of_the_whole_story_path(
     database, other_database, seeds_copy: Path, monkeypatch: pytest.MonkeyPatch, chunk_chars: int,
-    alone_bytes: int, processes: int,
+    alone_bytes: int, processes: int, params_per_insert: int,
 ) -> None:
     monkeypatch.setattr(loader, "STREAM_CHUNK_CHARS", chunk_chars)
+    # Several rows a statement (with a shorter last one), and one row a statement.
+    monkeypatch.setattr(loader, "PARAMS_PER_INSERT", params_per_insert)
     monkeypatch.setattr(loader, "STREAM_QUOTE_BATCH", 50)
     # Files this big are streamed when their turn comes (_open_deferred), the others are parsed
     # ahead: streamed here, or whole in worker processes.
