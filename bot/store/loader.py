@@ -525,7 +525,7 @@ STREAM_ALONE_BYTES = 8_000_000
 class _StreamRows:
     """A StoryStream flattened as _build_rows flattens a Story, a batch of chapters at a time (each
     call of next_batch() runs in a worker thread). Quotations wait in a temporary file until the
-    stream is exhausted, when the speakers are final (`roles`); then quote_rows() reads them back.
+    stream is exhausted, when the speakers are final (`roles`); then quote_values() reads them back.
     """
 
     def __init__(self, stream: StoryStream) -> None:
@@ -629,8 +629,12 @@ class _StreamRows:
         alias_rows = [(key, alias, alias_key) for key, found in aliases.items() for alias_key, alias in found.items()]
         return [tuple(c) for c in characters.values()], alias_rows, speaker_keys
 
-    def quote_rows(self, speaker_keys: dict[str, str], batch_size: int) -> Iterable[list[tuple]]:
-        """The quotes rows of _build_rows (speaker name key in slot 8), `batch_size` at a time."""
+    def quote_values(
+        self, speaker_keys: dict[str, str], character_ids: dict[str, int], speakers: dict[str, str], batch_size: int,
+    ) -> Iterator[list[tuple]]:
+        """The quotes rows of _build_rows as the quotes table takes them after story_id
+        (_quote_values' shape: character id and speaker tokens in place of the name key),
+        `batch_size` at a time, each row made once."""
         speaker_seq: dict[str, int] = {}
         qi = 0
         out: list[tuple] = []
@@ -640,9 +644,12 @@ class _StreamRows:
                 if speaker:
                     nth = speaker_seq.get(speaker, 0)
                     speaker_seq[speaker] = nth + 1
+                    out.append((
+                        qi, paragraph_seq, ci, si, pi, text, kind, confidence, character_ids.get(speaker), nth,
+                        start, end, rule, speakers.get(speaker),
+                    ))
                 else:
-                    speaker, nth = None, None
-                out.append((qi, paragraph_seq, ci, si, pi, text, kind, confidence, speaker, nth, start, end, rule))
+                    out.append((qi, paragraph_seq, ci, si, pi, text, kind, confidence, None, None, start, end, rule, None))
                 qi += 1
             if len(out) >= batch_size:
                 yield out
@@ -888,8 +895,8 @@ async def _write_stream(
             characters, aliases, speaker_keys = await asyncio.to_thread(rows.characters)
             character_ids = await _insert_characters(store, story_id, characters, aliases)
             speakers = await _speaker_tokens(store, story_id, character_ids)
-            quotes = rows.quote_rows(speaker_keys, STREAM_QUOTE_BATCH)
-            feeds.append(feed := _Feed(functools.partial(_next_quote_values, quotes, character_ids, speakers)))
+            quotes = rows.quote_values(speaker_keys, character_ids, speakers, STREAM_QUOTE_BATCH)
+            feeds.append(feed := _Feed(functools.partial(next, quotes, None)))
             await _write_quotes(store, story_id, feed)
             await db.execute(
                 "UPDATE stories SET word_count = ?, chapter_count = ?, paragraph_count = ?, quote_count = ?"
@@ -929,14 +936,6 @@ async def _write_chapters(store: Store, story_id: int, feed: _Feed) -> int:
 
     await _write_feed_async(store, feed, write)
     return chapter_count
-
-
-def _next_quote_values(
-    quotes: Iterator[list[tuple]], character_ids: dict[str, int], speakers: dict[str, str]
-) -> list[tuple] | None:
-    """The next batch of quotation rows read back from the spool, as the quotes table takes them."""
-    batch = next(quotes, None)
-    return None if batch is None else _quote_values(batch, character_ids, speakers)
 
 
 async def _write_quotes(store: Store, story_id: int, feed: _Feed) -> None:
