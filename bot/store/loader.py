@@ -514,7 +514,7 @@ def fix_mmap_threshold() -> bool:
 STREAM_CHUNK_CHARS = 1_000_000
 # Batches parsed ahead of the writer at most (_Feed).
 FEED_AHEAD = 2
-# Quotation rows per executemany once the speakers are final.
+# Quotation rows a batch once the speakers are final (built while the batch before is written).
 STREAM_QUOTE_BATCH = 20_000
 # A file at least this big is always streamed, and parsed only when its turn to be written comes:
 # never whole in a worker process (a 100 MB story's rows are over a gigabyte there and in the
