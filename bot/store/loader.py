@@ -11,6 +11,7 @@ import asyncio
 import bisect
 import contextlib
 import ctypes
+import functools
 import hashlib
 import itertools
 import json
@@ -18,16 +19,19 @@ import logging
 import marshal
 import multiprocessing
 import os
+import queue
+import sqlite3
+import sys
 import tempfile
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.formats import (
     SUPPORTED_EXTENSIONS,
@@ -48,6 +52,7 @@ if TYPE_CHECKING:
     from bot.parsing.parser import ParseProgress, StoryStream
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 FileProgress = Callable[[Path, int, int], None]
@@ -439,9 +444,25 @@ async def _insert_paragraphs(store: Store, story_id: int, paragraphs: Sequence[t
         )
 
 
+_QUOTES_INSERT = (
+    "INSERT INTO quotes (story_id, seq, paragraph_seq, chapter_index, scene_index, paragraph_index, text,"
+    " kind, confidence, character_id, speaker_seq, start_offset, end_offset, rule, speaker) VALUES "
+)
+
+
 async def _insert_quotes(store: Store, story_id: int, quotes: Sequence[tuple], character_ids: dict[str, int]) -> None:
     """Quotation rows (_Rows.quotes' shape) with their speaker tokens (the name and aliases of the
     line's character, written before its quotes); their full-text rows are the caller's."""
+    rows = _quote_values(quotes, character_ids, await _speaker_tokens(store, story_id, character_ids))
+    if store.dialect == "sqlite":
+        await store._in_thread(_insert_many, _QUOTES_INSERT, story_id, rows)
+    else:
+        await store.db.executemany(_QUOTES_INSERT + "(?" + ", ?" * 14 + ")", [(story_id, *row) for row in rows])
+
+
+async def _speaker_tokens(store: Store, story_id: int, character_ids: dict[str, int]) -> dict[str, str]:
+    """The full-text speaker column of each character's lines by name key: its name's token and its
+    aliases' (the story's characters and aliases written already)."""
     async with store.db.execute(
         "SELECT c.name_key, a.alias_key FROM aliases AS a JOIN characters AS c ON c.id = a.character_id"
         " WHERE a.story_id = ?", (story_id,),
@@ -451,13 +472,13 @@ async def _insert_quotes(store: Store, story_id: int, quotes: Sequence[tuple], c
     for key, alias_key in alias_keys:
         if key in speakers:
             speakers[key] += " " + speaker_token(alias_key)
-    await store.db.executemany(
-        "INSERT INTO quotes (story_id, seq, paragraph_seq, chapter_index, scene_index, paragraph_index, text,"
-        " kind, confidence, character_id, speaker_seq, start_offset, end_offset, rule, speaker)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(story_id, *r[:8], character_ids.get(r[8]) if r[8] else None, *r[9:],
-          speakers.get(r[8]) if r[8] else None) for r in quotes],
-    )
+    return speakers
+
+
+def _quote_values(quotes: Iterable[tuple], character_ids: dict[str, int], speakers: dict[str, str]) -> list[tuple]:
+    """The quotes table's columns after story_id for quotation rows of _Rows.quotes' shape."""
+    return [(*r[:8], character_ids.get(r[8]) if r[8] else None, *r[9:], speakers.get(r[8]) if r[8] else None)
+            for r in quotes]
 
 
 # ---------------------------------------------------------------- writing a story as it is parsed
@@ -486,10 +507,14 @@ def fix_mmap_threshold() -> bool:
     return mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) == 1
 
 
-# Paragraph text gathered in the worker thread before it is written (one executemany and one
-# full-text step): about a chapter or a few, so memory holds that much of the rows, not the story.
-STREAM_CHUNK_CHARS = 200_000
-# Quotation rows per executemany once the speakers are final.
+# Paragraph text gathered in the parse's thread before it is written (a few statements and one
+# full-text step): a few chapters, so memory holds that much of the rows, not the story. Fewer,
+# bigger batches cost the writer fewer trips for the GIL while the parse runs (a 100 MB story:
+# 200,000 characters a batch, its chapters written in 12.9-13.2 s; 800,000 and more, 11.2-11.7 s).
+STREAM_CHUNK_CHARS = 1_000_000
+# Batches parsed ahead of the writer at most (_Feed).
+FEED_AHEAD = 2
+# Quotation rows a batch once the speakers are final (built while the batch before is written).
 STREAM_QUOTE_BATCH = 20_000
 # A file at least this big is always streamed, and parsed only when its turn to be written comes:
 # never whole in a worker process (a 100 MB story's rows are over a gigabyte there and in the
@@ -500,7 +525,7 @@ STREAM_ALONE_BYTES = 8_000_000
 class _StreamRows:
     """A StoryStream flattened as _build_rows flattens a Story, a batch of chapters at a time (each
     call of next_batch() runs in a worker thread). Quotations wait in a temporary file until the
-    stream is exhausted, when the speakers are final (`roles`); then quote_rows() reads them back.
+    stream is exhausted, when the speakers are final (`roles`); then quote_values() reads them back.
     """
 
     def __init__(self, stream: StoryStream) -> None:
@@ -539,15 +564,20 @@ class _StreamRows:
             chapter, quotes = item
             ci = self.chapter_index
             self.chapter_index += 1
-            chapter_first = self.seq
+            chapter_first = seq = self.seq
             scene_first: list[int] = []
             for si, scene in enumerate(chapter.scenes):
-                scene_first.append(self.seq)
-                rows.scenes.append((ci, si, scene.heading, self.seq, len(scene.paragraphs)))
-                for pi, text in enumerate(scene.paragraphs):
-                    rows.paragraphs.append((self.seq, ci, si, pi, text))
-                    self.seq += 1
-                    size += len(text)
+                paragraphs = scene.paragraphs
+                count = len(paragraphs)
+                scene_first.append(seq)
+                rows.scenes.append((ci, si, scene.heading, seq, count))
+                # (seq, ci, si, pi, text) for each paragraph, the tuples made in C.
+                rows.paragraphs.extend(
+                    zip(range(seq, seq + count), itertools.repeat(ci), itertools.repeat(si), range(count), paragraphs)
+                )
+                seq += count
+                size += sum(map(len, paragraphs))
+            self.seq = seq
             chapter_words = _word_count(chapter.paragraphs)
             rows.chapters.append(
                 (ci, chapter.number, chapter.title, chapter_first, self.seq - chapter_first, chapter_words)
@@ -599,8 +629,12 @@ class _StreamRows:
         alias_rows = [(key, alias, alias_key) for key, found in aliases.items() for alias_key, alias in found.items()]
         return [tuple(c) for c in characters.values()], alias_rows, speaker_keys
 
-    def quote_rows(self, speaker_keys: dict[str, str], batch_size: int) -> Iterable[list[tuple]]:
-        """The quotes rows of _build_rows (speaker name key in slot 8), `batch_size` at a time."""
+    def quote_values(
+        self, speaker_keys: dict[str, str], character_ids: dict[str, int], speakers: dict[str, str], batch_size: int,
+    ) -> Iterator[list[tuple]]:
+        """The quotes rows of _build_rows as the quotes table takes them after story_id
+        (_quote_values' shape: character id and speaker tokens in place of the name key),
+        `batch_size` at a time, each row made once."""
         speaker_seq: dict[str, int] = {}
         qi = 0
         out: list[tuple] = []
@@ -610,9 +644,12 @@ class _StreamRows:
                 if speaker:
                     nth = speaker_seq.get(speaker, 0)
                     speaker_seq[speaker] = nth + 1
+                    out.append((
+                        qi, paragraph_seq, ci, si, pi, text, kind, confidence, character_ids.get(speaker), nth,
+                        start, end, rule, speakers.get(speaker),
+                    ))
                 else:
-                    speaker, nth = None, None
-                out.append((qi, paragraph_seq, ci, si, pi, text, kind, confidence, speaker, nth, start, end, rule))
+                    out.append((qi, paragraph_seq, ci, si, pi, text, kind, confidence, None, None, start, end, rule, None))
                 qi += 1
             if len(out) >= batch_size:
                 yield out
@@ -621,19 +658,222 @@ class _StreamRows:
             yield out
 
 
+class IngestStopped(Exception):
+    """The writer was told to stop (its task cancelled) before the parse was done."""
+
+
+class _Failed:
+    """What the parse thread hands the writer instead of a batch when the parse raised."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+class _Feed:
+    """A _StreamRows parsed in a thread of its own, its batches handed straight to the writer through
+    a queue of FEED_AHEAD batches: no event-loop hop between the two.
+
+    Every hop through the event loop needed the GIL three times (the loop, the database's thread,
+    the parse's thread pool), and a thread asking for the GIL while the parse runs waits up to the
+    interpreter's switch interval (5 ms): four statements and a parse call a batch made the parse
+    and the writes take turns instead of running on two cores. Now the writer (SQLite: one job on
+    the connection's thread, _write_batches) takes batches as they come, and the parse never waits
+    for the writer unless FEED_AHEAD batches are already waiting (memory stays a few batches').
+    """
+
+    def __init__(self, produce: Callable[[], Any]) -> None:
+        """`produce()`: the next batch, or None at the end (run in the feed's thread)."""
+        self.produce = produce
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=FEED_AHEAD)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="ingest-parse", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self.stopped.is_set():
+                batch = self.produce()
+                self._put(batch)
+                if batch is None:
+                    return
+        except BaseException as exc:  # handed to the writer, which fails the transaction
+            self._put(_Failed(exc))
+
+    def _put(self, item: Any) -> None:
+        while not self.stopped.is_set():
+            try:
+                self.queue.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def get(self) -> Any:
+        """The next batch (blocking), None at the end; raises what the parse raised, or
+        IngestStopped once stop() was called."""
+        while True:
+            try:
+                item = self.queue.get(timeout=0.05)
+            except queue.Empty:
+                if self.stopped.is_set():
+                    raise IngestStopped("the ingest was stopped") from None
+                continue
+            if isinstance(item, _Failed):
+                raise item.error
+            return item
+
+    def stop(self) -> None:
+        """The parse stops after the batch it is on; join() then returns."""
+        self.stopped.set()
+
+    def join(self) -> None:
+        if self.thread.ident is not None:
+            self.thread.join()
+
+
+def _write_batches(conn: sqlite3.Connection, story_id: int, feed: _Feed) -> int:
+    """On the connection's thread, inside the story's transaction: every batch of the feed written
+    (chapters, scenes, paragraphs and their full-text rows) as it comes; the chapters' count.
+
+    The sqlite3 module gives the GIL up while SQLite works (each row's insert, the whole full-text
+    step), so this runs beside the parse on the other core."""
+    chapters = 0
+    while (batch := feed.get()) is not None:
+        first, chunk = batch
+        chapters += len(chunk.chapters)
+        _write_batch(conn, story_id, first, chunk)
+    return chapters
+
+
+def _write_batch(conn: sqlite3.Connection, story_id: int, first: int, chunk: _Rows) -> None:
+    """One batch of _write_batches (its paragraphs have seq first, first + 1, ...)."""
+    _insert_many(
+        conn, "INSERT INTO chapters (story_id, chapter_index, number, title, first_paragraph, paragraph_count,"
+        " word_count) VALUES ", story_id, chunk.chapters,
+    )
+    _insert_many(
+        conn, "INSERT INTO scenes (story_id, chapter_index, scene_index, heading, first_paragraph, paragraph_count)"
+        " VALUES ", story_id, chunk.scenes,
+    )
+    _insert_many(
+        conn, "INSERT INTO paragraphs (story_id, seq, chapter_index, scene_index, paragraph_index, text) VALUES ",
+        story_id, chunk.paragraphs,
+    )
+    conn.execute(
+        "INSERT INTO paragraphs_fts (rowid, text) SELECT id, text FROM paragraphs"
+        " WHERE story_id = ? AND seq >= ? AND seq < ?",
+        (story_id, first, first + len(chunk.paragraphs)),
+    )
+
+
+# Parameters per INSERT statement in the writer's bulk inserts (_insert_many): about 800 paragraphs
+# or 290 quotations a statement (SQLite takes up to 32,766).
+PARAMS_PER_INSERT = 4_096
+
+
+def _insert_many(conn: sqlite3.Connection, insert: str, story_id: int, rows: Sequence[tuple]) -> None:
+    """`insert` ("INSERT INTO t (story_id, columns...) VALUES ") of (story_id, *row) for each row,
+    as many rows a statement as PARAMS_PER_INSERT parameters hold.
+
+    The sqlite3 module gives the GIL up for each statement it steps and takes it back after: one
+    row a statement, the writer asked for the GIL back once per row while the parse held it, and
+    waited for it each time (up to the switch interval). A statement of many rows also costs
+    SQLite less than as many statements (about a third less here). The story id is one parameter
+    (?1) that every row names, so each statement's parameters are the rows chained as they are."""
+    if not rows:
+        return
+    width = len(rows[0])
+    per = max(PARAMS_PER_INSERT // width, 1)
+    full = len(rows) - len(rows) % per
+    if full:
+        conn.executemany(
+            _insert_sql(insert, width, per),
+            ([story_id, *itertools.chain.from_iterable(rows[i:i + per])] for i in range(0, full, per)),
+        )
+    if full < len(rows):
+        conn.execute(
+            _insert_sql(insert, width, len(rows) - full), [story_id, *itertools.chain.from_iterable(rows[full:])]
+        )
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_sql(insert: str, width: int, count: int) -> str:
+    """`insert` followed by `count` rows of (?1, then `width` parameters of their own)."""
+    values = (
+        "(?1, " + ", ".join(f"?{2 + row * width + column}" for column in range(width)) + ")" for row in range(count)
+    )
+    return insert + ", ".join(values)
+
+
+# The interpreter's switch interval while a story is parsed and written at once (_write_feed): how
+# long a thread asking for the GIL waits before the thread holding it is made to let go. The writer
+# takes the GIL back after each statement SQLite ran without it; at the default 5 ms it waited that
+# long each time while the parse ran, and fell behind (on two idle cores, a 20 MB story's parse
+# waited 0.7 s for the writer; at 1 ms, never).
+WRITER_SWITCH_INTERVAL = 0.001
+
+
+def _write_quote_batches(conn: sqlite3.Connection, story_id: int, feed: _Feed) -> None:
+    """On the connection's thread, inside the story's transaction: each batch of the feed's quotation
+    rows (_quote_values, in seq order) written with its full-text rows, while the next is built."""
+    while (batch := feed.get()) is not None:
+        _insert_many(conn, _QUOTES_INSERT, story_id, batch)
+        conn.execute(
+            "INSERT INTO quotes_fts (rowid, text, speaker) SELECT id, text, speaker FROM quotes"
+            " WHERE story_id = ? AND seq >= ? AND seq <= ?",
+            (story_id, batch[0][0], batch[-1][0]),
+        )
+
+
+async def _write_feed(
+    store: Store, feed: _Feed, sqlite_job: Callable[..., _T], *args: object
+) -> _T:
+    """Inside the story's transaction, on SQLite: `sqlite_job(conn, *args, feed)` as one job on the
+    connection's thread, taking the feed's batches as they come (the feed started here)."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(min(previous, WRITER_SWITCH_INTERVAL))
+    try:
+        feed.start()
+        job = asyncio.ensure_future(store._in_thread(sqlite_job, *args, feed))
+        try:
+            return await asyncio.shield(job)
+        except asyncio.CancelledError:
+            # The job runs to its end on the connection's thread: stopping the feed ends it now.
+            feed.stop()
+            await asyncio.gather(job, return_exceptions=True)
+            raise
+    finally:
+        sys.setswitchinterval(previous)
+
+
+async def _write_feed_async(store: Store, feed: _Feed, write: Callable[[Any], Awaitable[None]]) -> None:
+    """_write_feed on PostgreSQL: each of the feed's batches handed to `write` on the event loop."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(min(previous, WRITER_SWITCH_INTERVAL))
+    try:
+        feed.start()
+        while (batch := await asyncio.to_thread(feed.get)) is not None:
+            await write(batch)
+    finally:
+        sys.setswitchinterval(previous)
+
+
 async def _write_stream(
     store: Store, stream: StoryStream, meta: StoryMetadata, digest: str, progress: StoreProgress | None = None,
 ) -> tuple[int, str]:
-    """_write for a bundled story being parsed: each batch of chapters is parsed (in a worker
-    thread) and written as it comes, the characters and quotations once the parse is done, all in
-    one transaction, so memory holds a few chapters' rows rather than the whole story's.
+    """_write for a bundled story being parsed: each batch of chapters is parsed (in a thread of its
+    own, _Feed) and written as it comes, the characters and quotations once the parse is done, all
+    in one transaction, so memory holds a few chapters' rows rather than the whole story's.
 
     Stores the rows _write stores for the same story. The parse's own progress covers the file;
     `progress(1.0)` once everything is written.
     """
     db = store.db
     rows = await asyncio.to_thread(_StreamRows, stream)
-    parsing: asyncio.Future | None = None
+    feeds: list[_Feed] = []
     try:
         async with store.atomic():
             existing = await _find_by_hash(store, 0, digest)
@@ -646,29 +886,18 @@ async def _write_stream(
             # The counts are known at the end: written then, in the same transaction.
             values = _story_values(meta, digest, stream.summary, _Rows(), paragraph_base, quote_base, None)
             story_id = await _story_row(db, None, values, replaced_id)
-            chapter_count = 0
-            # The next chapters are parsed while these are written (the database releases the GIL).
-            parsing = asyncio.ensure_future(asyncio.to_thread(rows.next_batch, STREAM_CHUNK_CHARS))
-            while (batch := await parsing) is not None:
-                parsing = asyncio.ensure_future(asyncio.to_thread(rows.next_batch, STREAM_CHUNK_CHARS))
-                first, chunk = batch
-                chapter_count += len(chunk.chapters)
-                await _insert_chapters(store, story_id, chunk)
-                await _insert_paragraphs(store, story_id, chunk.paragraphs, first, first + len(chunk.paragraphs))
+            feeds.append(feed := _Feed(functools.partial(rows.next_batch, STREAM_CHUNK_CHARS)))
+            chapter_count = await _write_chapters(store, story_id, feed)
             await db.executemany(
                 "INSERT INTO notes (story_id, seq, chapter_index, position, kind, text) VALUES (?, ?, ?, ?, ?, ?)",
                 [(story_id, *r) for r in rows.notes],
             )
             characters, aliases, speaker_keys = await asyncio.to_thread(rows.characters)
             character_ids = await _insert_characters(store, story_id, characters, aliases)
-            quotes = rows.quote_rows(speaker_keys, STREAM_QUOTE_BATCH)
-            while (quote_batch := await asyncio.to_thread(next, quotes, None)) is not None:
-                await _insert_quotes(store, story_id, quote_batch, character_ids)
-            if store.dialect == "sqlite" and rows.quote_count:
-                await db.execute(
-                    "INSERT INTO quotes_fts (rowid, text, speaker) SELECT id, text, speaker FROM quotes WHERE story_id = ?",
-                    (story_id,),
-                )
+            speakers = await _speaker_tokens(store, story_id, character_ids)
+            quotes = rows.quote_values(speaker_keys, character_ids, speakers, STREAM_QUOTE_BATCH)
+            feeds.append(feed := _Feed(functools.partial(next, quotes, None)))
+            await _write_quotes(store, story_id, feed)
             await db.execute(
                 "UPDATE stories SET word_count = ?, chapter_count = ?, paragraph_count = ?, quote_count = ?"
                 " WHERE id = ?",
@@ -681,13 +910,44 @@ async def _write_stream(
                 (0, rows.seq, rows.quote_count),
             )
     finally:
-        if parsing is not None and not parsing.done():
-            # A worker thread cannot be stopped: let it finish its batch before the stream is closed.
-            await asyncio.gather(parsing, return_exceptions=True)
+        # A thread cannot be stopped: a feed's thread finishes its batch before the stream is closed.
+        for feed in feeds:
+            feed.stop()
+            await asyncio.to_thread(feed.join)
         await asyncio.to_thread(rows.close)
     if progress is not None:
         progress(1.0)
     return story_id, ("added" if replaced_id is None else "replaced")
+
+
+async def _write_chapters(store: Store, story_id: int, feed: _Feed) -> int:
+    """The feed's batches of chapters, scenes and paragraphs written as they are parsed; the
+    chapters' count."""
+    if store.dialect == "sqlite":
+        return await _write_feed(store, feed, _write_batches, story_id)
+    chapter_count = 0
+
+    async def write(batch: tuple[int, _Rows]) -> None:
+        nonlocal chapter_count
+        first, chunk = batch
+        chapter_count += len(chunk.chapters)
+        await _insert_chapters(store, story_id, chunk)
+        await _insert_paragraphs(store, story_id, chunk.paragraphs, first, first + len(chunk.paragraphs))
+
+    await _write_feed_async(store, feed, write)
+    return chapter_count
+
+
+async def _write_quotes(store: Store, story_id: int, feed: _Feed) -> None:
+    """The quotations, each batch built (in the feed's thread) while the one before is written."""
+    if store.dialect == "sqlite":
+        await _write_feed(store, feed, _write_quote_batches, story_id)
+        return
+
+    async def write(batch: list[tuple]) -> None:
+        await store.db.executemany(_QUOTES_INSERT + "(?" + ", ?" * 14 + ")", [(story_id, *row) for row in batch])
+
+    await _write_feed_async(store, feed, write)
 
 
 async def _unlink_bundled(store: Store, source: str | None) -> int | None:

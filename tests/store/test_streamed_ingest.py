@@ -3,7 +3,9 @@ one transaction, the characters and quotations at the end. Same rows as writing 
 story (_write), nothing left behind by a failure midway; on both engines."""
 from __future__ import annotations
 
+import asyncio
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -51,15 +53,18 @@ async def _comparable(store: Store) -> dict[str, list[tuple]]:
 
 
 @pytest.mark.parametrize(
-    ("chunk_chars", "alone_bytes", "processes"),
-    [(loader.STREAM_CHUNK_CHARS, loader.STREAM_ALONE_BYTES, 0), (3_000, loader.STREAM_ALONE_BYTES, 0),
-     (3_000, 30_000, 0), (3_000, 30_000, 2)],
+    ("chunk_chars", "alone_bytes", "processes", "params_per_insert"),
+    [(loader.STREAM_CHUNK_CHARS, loader.STREAM_ALONE_BYTES, 0, loader.PARAMS_PER_INSERT),
+     (3_000, loader.STREAM_ALONE_BYTES, 0, loader.PARAMS_PER_INSERT), (3_000, 30_000, 0, 40),
+     (3_000, 30_000, 2, loader.PARAMS_PER_INSERT), (loader.STREAM_CHUNK_CHARS, loader.STREAM_ALONE_BYTES, 0, 1)],
 )
 async def test_streamed_ingest_stores_the_rows_of_the_whole_story_path(
     database, other_database, seeds_copy: Path, monkeypatch: pytest.MonkeyPatch, chunk_chars: int,
-    alone_bytes: int, processes: int,
+    alone_bytes: int, processes: int, params_per_insert: int,
 ) -> None:
     monkeypatch.setattr(loader, "STREAM_CHUNK_CHARS", chunk_chars)
+    # Several rows a statement (with a shorter last one), and one row a statement.
+    monkeypatch.setattr(loader, "PARAMS_PER_INSERT", params_per_insert)
     monkeypatch.setattr(loader, "STREAM_QUOTE_BATCH", 50)
     # Files this big are streamed when their turn comes (_open_deferred), the others are parsed
     # ahead: streamed here, or whole in worker processes.
@@ -117,20 +122,32 @@ async def test_chapters_are_written_while_the_story_is_still_being_parsed(
         return next_batch(self, chunk)
 
     monkeypatch.setattr(loader._StreamRows, "next_batch", watched)
-    real = loader._insert_paragraphs
+    if store.dialect == "sqlite":
+        write_batch = loader._write_batch
 
-    async def insert(store_, story_id, paragraphs, first, end):
-        seen.append(first)
-        await real(store_, story_id, paragraphs, first, end)
+        def written(conn, story_id, first, chunk):
+            seen.append(first)
+            write_batch(conn, story_id, first, chunk)
 
-    monkeypatch.setattr(loader, "_insert_paragraphs", insert)
+        monkeypatch.setattr(loader, "_write_batch", written)
+    else:
+        real = loader._insert_paragraphs
+
+        async def insert(store_, story_id, paragraphs, first, end):
+            seen.append(first)
+            await real(store_, story_id, paragraphs, first, end)
+
+        monkeypatch.setattr(loader, "_insert_paragraphs", insert)
     path = seeds_copy / "zz_chapters.txt"
     outcome = await loader.load_file(store, path)
     assert outcome.status == "added"
-    # Batches written in order, each before the chapters after the next one were parsed (the next
-    # is parsed while one is written).
+    # Batches written in order, the first before the parse was done, and the parse never more than
+    # FEED_AHEAD batches ahead of the writer beside the one it is on (memory holds a few batches).
     assert len(seen) > 2 and seen == written_before[: len(seen)] and seen == sorted(set(seen))
-    assert all(inserted >= call - 1 for call, inserted in enumerate(inserted_at_call)), inserted_at_call
+    assert len(seen) > loader.FEED_AHEAD + 2 and inserted_at_call[-1] > 0
+    assert all(
+        inserted >= call - loader.FEED_AHEAD - 1 for call, inserted in enumerate(inserted_at_call)
+    ), inserted_at_call
 
 
 async def test_a_failure_midway_leaves_nothing(store: Store, seeds_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -199,3 +216,102 @@ def test_a_big_file_is_hashed_without_being_held(tmp_path: Path, monkeypatch: py
     assert data == small.read_bytes() and size == len(data) and digest == loader.content_hash(bytes(data))
     with pytest.raises(loader.BadStoryFile, match="no such file"):
         loader._read_or_hash(tmp_path / "missing.txt")
+
+
+def _on_batch_written(store: Store, monkeypatch: pytest.MonkeyPatch, hook) -> None:
+    """Call hook(n) as the n-th batch of paragraphs is written (from the writer's thread on SQLite,
+    on the event loop on PostgreSQL), before it is; hook may raise."""
+    count = 0
+
+    def counted() -> None:
+        nonlocal count
+        count += 1
+        hook(count)
+
+    if store.dialect == "sqlite":
+        write_batch = loader._write_batch
+
+        def written(conn, story_id, first, chunk):
+            counted()
+            write_batch(conn, story_id, first, chunk)
+
+        monkeypatch.setattr(loader, "_write_batch", written)
+    else:
+        real = loader._insert_paragraphs
+
+        async def insert(store_, story_id, paragraphs, first, end):
+            counted()
+            await real(store_, story_id, paragraphs, first, end)
+
+        monkeypatch.setattr(loader, "_insert_paragraphs", insert)
+
+
+def _parse_threads() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name == "ingest-parse"]
+
+
+async def test_a_write_failing_midway_stops_the_parse_and_leaves_nothing(
+    store: Store, seeds_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loader, "STREAM_CHUNK_CHARS", 3_000)
+    path = seeds_copy / "zz_chapters.txt"
+    before = await dump(store)
+    parsed = 0
+    next_batch = loader._StreamRows.next_batch
+
+    def counted(self, chunk: int):
+        nonlocal parsed
+        parsed += 1
+        return next_batch(self, chunk)
+
+    monkeypatch.setattr(loader._StreamRows, "next_batch", counted)
+
+    def fail(n: int) -> None:
+        if n == 3:
+            raise OSError("disk full")
+
+    _on_batch_written(store, monkeypatch, fail)
+    outcome = await loader.load_file(store, path)
+    assert outcome.status == "failed" and "disk full" in outcome.error
+    # The parse stopped a few batches on, not at the end of the story.
+    assert not _parse_threads()
+    assert parsed <= 3 + loader.FEED_AHEAD + 1
+    after = await dump(store)
+    for name in ("stories", "chapters", "scenes", "paragraphs", "quotes", "characters", "scope_totals"):
+        assert after[name] == before[name], name
+    monkeypatch.undo()
+    assert (await loader.load_file(store, path)).status == "added"
+    await assert_fts_in_sync(store)
+    await assert_lines_dense(store)
+
+
+async def test_an_ingest_cancelled_midway_stops_the_parse_and_leaves_nothing(
+    store: Store, seeds_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loader, "STREAM_CHUNK_CHARS", 3_000)
+    path = seeds_copy / "zz_chapters.txt"
+    before = await dump(store)
+    second = threading.Event()
+    release = threading.Event()
+
+    def hold(n: int) -> None:
+        if n == 2:
+            second.set()
+            release.wait(30)  # the writer stays inside the story's transaction until cancelled
+
+    _on_batch_written(store, monkeypatch, hold)
+    task = asyncio.create_task(loader.load_file(store, path))
+    assert await asyncio.to_thread(second.wait, 30)
+    task.cancel()
+    await asyncio.sleep(0.1)
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 30)
+    assert not _parse_threads()
+    assert not store.db.in_transaction
+    after = await dump(store)
+    for name in ("stories", "chapters", "scenes", "paragraphs", "quotes", "characters", "scope_totals"):
+        assert after[name] == before[name], name
+    monkeypatch.undo()
+    assert (await loader.load_file(store, path)).status == "added"
+    await assert_fts_in_sync(store)
