@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -88,7 +89,29 @@ def build() -> list[str]:
     return sorted(modules)
 
 
+def record_patterns() -> None:
+    """The regular expressions the parser and the file readers compile, compiled once for every
+    later process (bot/precompiled.py): recorded in a fresh interpreter, which imports them."""
+    from bot import precompiled
+
+    done = subprocess.run(
+        [sys.executable, "-c", "from bot.precompiled import record; print(record())"], cwd=ROOT,
+        capture_output=True, text=True, timeout=300,
+    )
+    if done.returncode == 0:
+        print(f"precompiled {done.stdout.strip()} regular expressions into {precompiled.FILE}")
+    else:
+        print(f"precompiling the regular expressions failed (they compile as each process starts):"
+              f" {(done.stderr.strip().splitlines() or ['no output'])[-1]}", file=sys.stderr)
+
+
 def main() -> int:
+    status = compile_parser()
+    record_patterns()
+    return status
+
+
+def compile_parser() -> int:
     if native.COMPILED and "--force" not in sys.argv[1:]:
         print(f"compiled parser up to date ({len(native.COMPILED)} modules)")
         return 0
