@@ -52,6 +52,7 @@ def build() -> list[str]:
     from mypyc.build import mypycify  # a development dependency: only the build needs it
     from setuptools import setup
 
+    stats = native.source_stats()  # before the hash: an edit after it changes them
     sources = native.source_hash()
     paths = [path.relative_to(ROOT).as_posix() for path in native.compiled_paths()]
     build_root = native.BUILD_DIR.parent
@@ -80,7 +81,7 @@ def build() -> list[str]:
         missing = [file for file in modules.values() if not (lib / file).is_file()]
         if missing:
             raise RuntimeError(f"mypyc built no {', '.join(missing)}")
-        (lib / "stamp.json").write_text(json.dumps({"sources": sources, "modules": modules}, indent=1))
+        (lib / "stamp.json").write_text(json.dumps({"sources": sources, "stats": stats, "modules": modules}, indent=1))
         if native.BUILD_DIR.exists():
             shutil.rmtree(native.BUILD_DIR)
         lib.rename(native.BUILD_DIR)

@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None, *, standalone: bool = False) -> int:
         if standalone:
             if args.command == "parse":
                 _import_parse_modules()
+            gc.freeze()  # what the imports made stays: never walked by a collection
             gc.enable()
         if args.command in (None, "run"):
             from bot.runtime import run_cli  # discord.py loads only when serving

@@ -17,7 +17,7 @@ file's every entry again). The engine checks every code it is given, so a damage
 """
 from __future__ import annotations
 
-import _sre
+import _sre  # type: ignore[import-not-found]  # re's C engine (no stubs)
 import importlib
 import marshal
 import os

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from bot.config import DEFAULT_MAX_UPLOAD_MB
+from bot.limits import DEFAULT_MAX_UPLOAD_MB
 from bot.parsing import NotAStory, Story, StoryStream, content_hash, stream_story
 from bot.parsing.parser import ParseProgress
 from bot.precompiled import patterns
