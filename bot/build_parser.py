@@ -90,6 +90,18 @@ def build() -> list[str]:
     return sorted(modules)
 
 
+def _restamp() -> None:
+    """Sources rewritten but unchanged (a checkout): the stamp takes their new sizes and times,
+    so a start-up again need not hash them (bot/parsing/native.py)."""
+    stamp = json.loads(native.STAMP.read_text())
+    stats = native.source_stats()  # before the hash, as build() takes them
+    if stamp.get("stats") != stats and stamp.get("sources") == native.source_hash():
+        stamp["stats"] = stats
+        part = native.STAMP.with_name(f"stamp.{os.getpid()}")
+        part.write_text(json.dumps(stamp, indent=1))
+        os.replace(part, native.STAMP)
+
+
 def record_patterns() -> None:
     """The regular expressions the parser and the file readers compile, compiled once for every
     later process (bot/precompiled.py): recorded in a fresh interpreter, which imports them."""
@@ -114,6 +126,7 @@ def main() -> int:
 
 def compile_parser() -> int:
     if native.COMPILED and "--force" not in sys.argv[1:]:
+        _restamp()
         print(f"compiled parser up to date ({len(native.COMPILED)} modules)")
         return 0
     native.BUILD_DIR.parent.mkdir(parents=True, exist_ok=True)
