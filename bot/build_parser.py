@@ -103,18 +103,20 @@ def _restamp() -> None:
 
 
 def record_patterns() -> None:
-    """The regular expressions the parser and the file readers compile, compiled once for every
-    later process (bot/precompiled.py): recorded in a fresh interpreter, which imports them."""
+    """What the parser and the file readers compile as they load (regular expressions,
+    dataclasses' methods), compiled once for every later process (bot/precompiled.py): recorded
+    in a fresh interpreter, which imports them."""
     from bot import precompiled
 
     done = subprocess.run(
-        [sys.executable, "-c", "from bot.precompiled import record; print(record())"], cwd=ROOT,
+        [sys.executable, "-c", "from bot.precompiled import record; print(*record())"], cwd=ROOT,
         capture_output=True, text=True, timeout=300,
     )
     if done.returncode == 0:
-        print(f"precompiled {done.stdout.strip()} regular expressions into {precompiled.FILE}")
+        patterns, codes = done.stdout.split()
+        print(f"precompiled {patterns} regular expressions and {codes} dataclass methods into {precompiled.FILE}")
     else:
-        print(f"precompiling the regular expressions failed (they compile as each process starts):"
+        print(f"precompiling failed (regular expressions and dataclasses compile as each process starts):"
               f" {(done.stderr.strip().splitlines() or ['no output'])[-1]}", file=sys.stderr)
 
 

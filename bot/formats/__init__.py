@@ -14,10 +14,10 @@ from pathlib import PurePosixPath
 from bot.limits import DEFAULT_MAX_UPLOAD_MB
 from bot.parsing import NotAStory, Story, StoryStream, content_hash, stream_story
 from bot.parsing.parser import ParseProgress
-from bot.precompiled import patterns
+from bot.precompiled import precompiled
 
-# Their regular expressions come ready-made when built (bot/precompiled.py).
-with patterns():
+# What they compile as they load comes ready-made when built (bot/precompiled.py).
+with precompiled():
     from bot.formats import fanficfare
     from bot.formats.manuscript import Manuscript, Metadata, short_rating
     from bot.formats.text import (

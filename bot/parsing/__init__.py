@@ -1,10 +1,11 @@
 """The story parser: bytes of a story file in, a structured Story out (pure, no I/O)."""
 # First: compiled modules (mypyc, bot/parsing/native.py) are used from here on when up to date.
 from bot.parsing import native  # noqa: F401  # isort: skip
-from bot.precompiled import patterns  # isort: skip
+from bot.precompiled import precompiled  # isort: skip
 
-# The parser's regular expressions, compiled as its modules load, come ready-made when built (bot/precompiled.py).
-with patterns():
+# What the parser's modules compile as they load (regular expressions, dataclasses' methods) comes
+# ready-made when built (bot/precompiled.py).
+with precompiled():
     from bot.parsing.model import Chapter, Character, NotAStory, Note, Quote, Scene, Story
     from bot.parsing.parser import (
         PARSER_VERSION,
