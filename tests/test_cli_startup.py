@@ -1,7 +1,8 @@
 """`python -m bot parse` starts quickly: it loads neither the store (asyncio, the database
 drivers) nor the configuration and its libraries, which only ingest, stats and copy-db use, nor
 for a text file the HTML and EPUB readers (an HTML parser, zipfile, ElementTree), nor
-importlib.resources or tempfile, and its regular expressions come precompiled (test_precompiled.py)."""
+importlib.resources, tempfile or hashlib's OpenSSL (a short file's hash is taken by the interpreter's
+own SHA-256), and what its imports compile comes precompiled (test_precompiled.py)."""
 from __future__ import annotations
 
 import json
@@ -24,7 +25,7 @@ print(json.dumps({"status": status, "chapters": len(json.loads(out.getvalue())["
 
 HEAVY = ("asyncio", "aiosqlite", "asyncpg", "sqlite3", "bot.store", "bot.store.loader", "dotenv", "yarl",
          "tomllib", "discord", "bot.config", "bot.formats.html", "bot.formats.epub", "html.parser",
-         "zipfile", "xml.etree.ElementTree", "importlib.resources", "tempfile")
+         "zipfile", "xml.etree.ElementTree", "importlib.resources", "tempfile", "_hashlib")
 
 
 def probe(story: Path, cwd: Path) -> dict:

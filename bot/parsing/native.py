@@ -11,7 +11,6 @@ the pure modules. Nothing here needs mypy: the compiled modules carry mypyc's ru
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -69,6 +68,8 @@ def source_stats() -> dict[str, list[int]]:
 def source_hash() -> str:
     """A hash of every source file of the parser (compiled or not: a compiled module relies on
     the types of the pure ones it calls) and of the interpreter's extension ABI."""
+    import hashlib  # only here: a start-up whose sources match the stamp's stats never loads it
+
     digest = hashlib.blake2b(EXTENSION_SUFFIXES[0].encode(), digest_size=16)
     for path in _sources():
         digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0")
