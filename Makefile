@@ -10,7 +10,11 @@ WORKERS ?= 2
 # The parser compiled with mypyc (bot/build_parser.py) into build/mypyc/, remade when a parser source
 # changes. The bot uses it only while it matches the sources (bot/parsing/native.py); when the build
 # fails (no C compiler or Python headers) one line says so and the bot runs the pure Python parser.
-PARSER_SOURCES := $(shell find bot/parsing -name '*.py') bot/build_parser.py
+# The same step precompiles what the parser and the file readers compile as they load (regular
+# expressions, dataclasses' methods: bot/precompiled.py, build/precompiled.marshal), so it runs
+# again when bot/formats or the command line changes too.
+PARSER_SOURCES := $(shell find bot/parsing bot/formats -name '*.py') bot/build_parser.py bot/precompiled.py \
+	bot/cli.py bot/limits.py bot/errors.py
 PARSER_STAMP := build/parser.made
 BUILD_PARSER = $(BIN)/python -m bot.build_parser || echo "make: the parser could not be compiled (above): the bot runs it in pure Python"
 

@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -51,6 +52,7 @@ def build() -> list[str]:
     from mypyc.build import mypycify  # a development dependency: only the build needs it
     from setuptools import setup
 
+    stats = native.source_stats()  # before the hash: an edit after it changes them
     sources = native.source_hash()
     paths = [path.relative_to(ROOT).as_posix() for path in native.compiled_paths()]
     build_root = native.BUILD_DIR.parent
@@ -79,7 +81,7 @@ def build() -> list[str]:
         missing = [file for file in modules.values() if not (lib / file).is_file()]
         if missing:
             raise RuntimeError(f"mypyc built no {', '.join(missing)}")
-        (lib / "stamp.json").write_text(json.dumps({"sources": sources, "modules": modules}, indent=1))
+        (lib / "stamp.json").write_text(json.dumps({"sources": sources, "stats": stats, "modules": modules}, indent=1))
         if native.BUILD_DIR.exists():
             shutil.rmtree(native.BUILD_DIR)
         lib.rename(native.BUILD_DIR)
@@ -88,8 +90,45 @@ def build() -> list[str]:
     return sorted(modules)
 
 
+def _restamp() -> None:
+    """Sources rewritten but unchanged (a checkout): the stamp takes their new sizes and times,
+    so a start-up again need not hash them (bot/parsing/native.py)."""
+    stamp = json.loads(native.STAMP.read_text())
+    stats = native.source_stats()  # before the hash, as build() takes them
+    if stamp.get("stats") != stats and stamp.get("sources") == native.source_hash():
+        stamp["stats"] = stats
+        part = native.STAMP.with_name(f"stamp.{os.getpid()}")
+        part.write_text(json.dumps(stamp, indent=1))
+        os.replace(part, native.STAMP)
+
+
+def record_patterns() -> None:
+    """What the parser and the file readers compile as they load (regular expressions,
+    dataclasses' methods), compiled once for every later process (bot/precompiled.py): recorded
+    in a fresh interpreter, which imports them."""
+    from bot import precompiled
+
+    done = subprocess.run(
+        [sys.executable, "-c", "from bot.precompiled import record; print(*record())"], cwd=ROOT,
+        capture_output=True, text=True, timeout=300,
+    )
+    if done.returncode == 0:
+        patterns, codes = done.stdout.split()
+        print(f"precompiled {patterns} regular expressions and {codes} dataclass methods into {precompiled.FILE}")
+    else:
+        print(f"precompiling failed (regular expressions and dataclasses compile as each process starts):"
+              f" {(done.stderr.strip().splitlines() or ['no output'])[-1]}", file=sys.stderr)
+
+
 def main() -> int:
+    status = compile_parser()
+    record_patterns()
+    return status
+
+
+def compile_parser() -> int:
     if native.COMPILED and "--force" not in sys.argv[1:]:
+        _restamp()
         print(f"compiled parser up to date ({len(native.COMPILED)} modules)")
         return 0
     native.BUILD_DIR.parent.mkdir(parents=True, exist_ok=True)

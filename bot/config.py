@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.limits import DEFAULT_MAX_UPLOAD_MB
+
 log = logging.getLogger(__name__)
 
 DEFAULT_DATABASE_PATH = "data/storybot.db"
 DEFAULT_STORIES_DIR = "seeds"
-DEFAULT_MAX_UPLOAD_MB = 10
 DEFAULT_DATABASE_POOL_SIZE = 5
 MAX_DATABASE_POOL_SIZE = 100
 DEFAULT_METRICS_HOST = "127.0.0.1"

@@ -25,6 +25,7 @@ TINY = {
     "hot_paths.py": ["--calls", "5"],
     "ingest.py": ["--mb", "1", "--processes", "1"],
     "load.py": ["--users", "3", "--seconds", "3", "--think", "0.3", "--upload-mb", "0.2"],
+    "per_process.py": ["--runs", "1", "--novels", "1", "--startups", "2"],
     "local_discord.py": ["--count", "50", "--in-flight", "5"],
     "quote.py": ["--sizes", "4", "--picks", "20"],
     "read_pages.py": ["--fetches", "20", "--paragraphs", "200"],
@@ -42,7 +43,7 @@ def test_every_benchmark_has_a_tiny_run():
 
 @pytest.mark.parametrize("script", sorted(TINY))
 def test_benchmark_runs_and_prints_figures(script):
-    if script in ("attribution.py", "attribution_band.py", "train_attribution.py") and not (PDNC.is_dir() and LITBANK.is_dir()):
+    if script in ("attribution.py", "attribution_band.py", "train_attribution.py", "per_process.py") and not (PDNC.is_dir() and LITBANK.is_dir()):
         pytest.skip("the PDNC and LitBank corpora are not next to the repository")
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / script), *TINY[script]],

@@ -11,10 +11,13 @@ import dataclasses
 import logging
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bot.formats.html import Element, blocks_of, paragraphs_of, text_of
 from bot.formats.manuscript import SCENE_BREAK, ChapterText, Metadata, render_text
 from bot.formats.text import strip_markdown
+
+if TYPE_CHECKING:
+    from bot.formats.html import Element
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +104,7 @@ def _fields_of_lines(lines: list[str]) -> list[Field]:
 
 
 # ---------------------------------------------------------------- HTML (one page) and EPUB documents
+# These read bot.formats.html's tree, imported where used: a text file never loads the HTML reader.
 
 
 def is_fanficfare_page(root: Element) -> bool:
@@ -112,6 +116,8 @@ def is_fanficfare_page(root: Element) -> bool:
 
 def _byline(heading: Element | None) -> dict[str, str | None]:
     """Title, authors and story URL from `<h1><a href=URL>Title</a> by <a class=authorlink>Author</a>, ...</h1>`."""
+    from bot.formats.html import text_of
+
     if heading is None:
         return {}
     links = [a for a in heading.iter() if a.tag == "a"]
@@ -137,6 +143,8 @@ def _notes(box: Element) -> list[str]:
     """The notes in one `fff_chapter_notes` box: each `<b>` label names the note after it
     ("Summary for the Chapter:", "Notes for the Chapter:", "Author's Note:"; the labels are
     FanFicFare settings, so only "summary" in one is relied on)."""
+    from bot.formats.html import Element, blocks_of, text_of
+
     notes: list[str] = []
     label = ""
     for child in box.children:
@@ -156,6 +164,8 @@ def _chapter_body(container: Element) -> _Body:
     """A chapter's paragraphs without the site's own heading that FanFicFare keeps at its top, and
     the chapter summaries and notes it copied from AO3 and other OTW archives (`fff_head_notes`
     before the text, `fff_foot_notes` after) set apart."""
+    from bot.formats.html import Element, blocks_of, paragraphs_of
+
     body = _Body([], [], [])
     if "fff_chapter_notes" in container.classes:  # a box straight under the EPUB chapter's <body>
         (body.after if "fff_foot_notes" in container.classes else body.before).extend(_notes(container))
@@ -173,6 +183,8 @@ def _chapter_body(container: Element) -> _Body:
 
 def page_chapters(root: Element) -> tuple[list[ChapterText], Metadata]:
     """FanFicFare's HTML page: chapters titled as in its contents, and its fields as metadata."""
+    from bot.formats.html import Element, text_of
+
     body = root.find("body") or root
     fields = []
     table = body.find("table", cls="full")
@@ -205,6 +217,8 @@ def is_fanficfare_chapter(root: Element) -> bool:
 
 def epub_chapter(root: Element) -> ChapterText | None:
     """One chapter document of FanFicFare's EPUB: its title heading, then the site's text."""
+    from bot.formats.html import Element, blocks_of, paragraphs_of, text_of
+
     body = root.find("body") or root
     heading = body.find("h3", cls="fff_chapter_title")
     title = text_of(heading) if heading else None
@@ -226,6 +240,8 @@ def epub_chapter(root: Element) -> ChapterText | None:
 
 def title_page_metadata(root: Element) -> Metadata:
     """The fields of FanFicFare's EPUB title page (`<b>Label:</b> value<br/>`)."""
+    from bot.formats.html import blocks_of
+
     body = root.find("body") or root
     lines = [line for block in blocks_of(body) if block.kind == "p" for line in block.text.split("\n")]
     return metadata_of(_fields_of_lines(lines), **_byline(body.find("h3")))

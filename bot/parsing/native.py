@@ -1,15 +1,16 @@
 """The parser compiled to C with mypyc, used only while it matches the sources.
 
 `make` (bot/build_parser.py) compiles the modules listed by `compiled_paths()` into build/mypyc/,
-with a stamp holding a hash of every source file of bot/parsing. Importing this module (the first
-thing bot/parsing/__init__.py does) puts a finder in front of the import system that loads those
-modules from build/mypyc/ only when the stamp's hash is the current sources' hash: edit any parser
-file and the pure Python modules are what runs until the next build. STORYBOT_PURE_PYTHON=1 forces
+with a stamp holding a hash of every source file of bot/parsing (and each file's size and
+modification time, taken before the hash). Importing this module (the first thing
+bot/parsing/__init__.py does) puts a finder in front of the import system that loads those
+modules from build/mypyc/ only when the stamp's hash is the current sources' hash (not computed
+when every file's size and time are still the stamp's): edit any parser file and the pure Python
+modules are what runs until the next build. STORYBOT_PURE_PYTHON=1 forces
 the pure modules. Nothing here needs mypy: the compiled modules carry mypyc's runtime.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -50,9 +51,25 @@ def module_name(path: Path) -> str:
     return ".".join(("bot", "parsing", *path.relative_to(PACKAGE_DIR).with_suffix("").parts))
 
 
+def source_stats() -> dict[str, list[int]]:
+    """Size and modification time of every source file of the parser, by path: what the stamp
+    also records, so a start-up whose sources are untouched since the build (the same files,
+    sizes and times, as make judges them) need not read and hash them all."""
+    found: dict[str, list[int]] = {}
+    for folder, _, names in os.walk(PACKAGE_DIR):
+        for name in names:
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                stat = os.stat(path)
+                found[Path(path).relative_to(PACKAGE_DIR).as_posix()] = [stat.st_size, stat.st_mtime_ns]
+    return found
+
+
 def source_hash() -> str:
     """A hash of every source file of the parser (compiled or not: a compiled module relies on
     the types of the pure ones it calls) and of the interpreter's extension ABI."""
+    import hashlib  # only here: a start-up whose sources match the stamp's stats never loads it
+
     digest = hashlib.blake2b(EXTENSION_SUFFIXES[0].encode(), digest_size=16)
     for path in _sources():
         digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0")
@@ -80,7 +97,9 @@ def _install() -> list[str]:
         stamp = json.loads(STAMP.read_text())
     except (OSError, ValueError):
         return []
-    if not isinstance(stamp, dict) or stamp.get("sources") != source_hash():
+    if not isinstance(stamp, dict):
+        return []
+    if stamp.get("stats") != source_stats() and stamp.get("sources") != source_hash():
         return []
     files = {name: BUILD_DIR / file for name, file in stamp.get("modules", {}).items()}
     if not files or not all(file.is_file() for file in files.values()):

@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 import gc
-import hashlib
+import io
 import json
 import logging
 import marshal
 import math
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
 from bot.parsing.attribution import ChapterAttributor, Scorer, attribute_scene, committed
 from bot.parsing.characters import Lexicon, build_lexicon_of, list_characters
@@ -33,9 +32,27 @@ PARSER_VERSION = "2026-12-06.4"
 
 def content_hash(data: bytes) -> str:
     """The identity of a parsed story: its bytes, as read by this version of the parser."""
-    digest = hashlib.sha256(PARSER_VERSION.encode() + b"\0")
+    digest = _sha256(len(data))(PARSER_VERSION.encode() + b"\0")
     digest.update(data)  # not concatenated: that would copy a big file's bytes
     return digest.hexdigest()
+
+
+def _sha256(size: int) -> Callable[[bytes], Any]:
+    """SHA-256 for `size` bytes: hashlib's (OpenSSL's) past _BUILTIN_SHA256_MAX, the interpreter's
+    own below it. Loading hashlib loads OpenSSL, 2-3 ms of a process, more than the built-in one
+    takes over a few MB (about 3 ms per MB against 0.5): `parse` of a novel is faster without."""
+    if size <= _BUILTIN_SHA256_MAX:
+        for module in ("_sha256", "_sha2"):  # its name in Python 3.11, and from 3.12
+            try:
+                return __import__(module).sha256  # type: ignore[no-any-return]
+            except (ImportError, AttributeError):
+                pass
+    import hashlib
+
+    return hashlib.sha256
+
+
+_BUILTIN_SHA256_MAX = 1 << 20
 
 ParseProgress = Callable[[int, int], None]
 """Called as a parse advances with (bytes of the input done, bytes in all); the last call has both equal."""
@@ -371,21 +388,21 @@ def write_story_json(out: TextIO, stream: StoryStream, metadata: Mapping[str, An
         out.write(f'  "{key}": {_indented(head[key], 1)},\n')
     out.write('  "chapters": [')
     written = 0
-    with tempfile.TemporaryFile() as spool:
+    with _Spool() as spool:
         for chapter, quotes in stream.chapters():
             out.write(",\n" if written else "\n")
             out.write(_chapter_json(chapter))
             written += 1
-            marshal.dump((",\n".join(map(_quote_json, quotes)), [q.speaker for q in quotes]), spool)
+            spool.dump((",\n".join(map(_quote_json, quotes)), [q.speaker for q in quotes]))
         out.write("\n  ]," if written else "],")
         out.write('\n  "quotes": [')
-        spool.seek(0)
+        waiting = spool.rewound()
         roles = stream.roles
         speaker_json: dict[str | None, str] = {}
         first = True
         while True:
             try:
-                written_quotes, speakers = marshal.load(spool)
+                written_quotes, speakers = marshal.load(waiting)
             except EOFError:
                 break
             if not speakers:
@@ -406,6 +423,37 @@ def write_story_json(out: TextIO, stream: StoryStream, metadata: Mapping[str, An
     characters = story_to_json(Story(title=None, summary=None, characters=stream.characters))["characters"]
     out.write(f'\n  "characters": {_indented(characters, 1)}\n}}')
 
+
+class _Spool:
+    """Where write_story_json's quotations wait: in memory up to _SPOOL_MEMORY bytes (a novel's
+    take a few hundred KB), then in an unnamed temporary file. tempfile (with shutil, random and
+    the compression modules it brings, a few ms of every start-up) is imported only then."""
+
+    def __init__(self) -> None:
+        self.file: IO[bytes] = io.BytesIO()
+
+    def __enter__(self) -> _Spool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.file.close()
+
+    def dump(self, value: tuple[str, list[str | None]]) -> None:
+        marshal.dump(value, self.file)
+        if isinstance(self.file, io.BytesIO) and self.file.tell() > _SPOOL_MEMORY:
+            import tempfile
+
+            on_disk = tempfile.TemporaryFile()
+            on_disk.write(self.file.getbuffer())
+            self.file.close()
+            self.file = on_disk
+
+    def rewound(self) -> IO[bytes]:
+        self.file.seek(0)
+        return self.file
+
+
+_SPOOL_MEMORY = 4 << 20
 
 # json's own string encoder (the C one where available), as json.dumps(ensure_ascii=False) uses it.
 _string = json.encoder.encode_basestring

@@ -50,6 +50,7 @@ def _copy_of_the_package(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "bot" / "parsing", tmp_path / "bot" / "parsing",
                     ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "bot" / "__init__.py", tmp_path / "bot" / "__init__.py")
+    shutil.copy(ROOT / "bot" / "precompiled.py", tmp_path / "bot" / "precompiled.py")
     shutil.copytree(native.BUILD_DIR, tmp_path / "build" / "mypyc")
     return tmp_path
 

@@ -122,3 +122,24 @@ def test_a_bytearray_is_handed_over_to_the_parse_and_emptied_once_decoded():
     stream = stream_story(owned, filename=SEEDS[0].name)
     assert owned == b""  # the file's bytes are not held beside the parse
     assert stream.story() == parse_story(data, filename=SEEDS[0].name)
+
+
+def test_quotations_past_the_memory_spool_wait_on_disk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past _SPOOL_MEMORY the waiting quotations move to a temporary file: the same bytes."""
+    from bot.parsing import parser
+
+    data = SEEDS[0].read_bytes()
+    expected = json.dumps(story_to_json(parse_story(data)), ensure_ascii=False, indent=2)
+    spilled: list[object] = []
+    real_dump = parser._Spool.dump
+
+    def dump(spool: parser._Spool, value: tuple[str, list[str | None]]) -> None:
+        real_dump(spool, value)
+        spilled.append(type(spool.file))
+
+    monkeypatch.setattr(parser, "_SPOOL_MEMORY", 0)
+    monkeypatch.setattr(parser._Spool, "dump", dump)
+    written = io.StringIO()
+    write_story_json(written, stream_story(data))
+    assert written.getvalue() == expected
+    assert spilled and not any(kind is io.BytesIO for kind in spilled)
