@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.parsing.attribution import ChapterAttributor
 from bot.parsing.characters import build_lexicon
+from bot.parsing.quotations import find_quotes
 from tests.parsing.conftest import parse
 
 # Four characters tagged the usual way, so the lexicon knows enough speakers to be choosy.
@@ -194,3 +195,24 @@ def test_a_role_is_the_one_speaker_the_narration_beside_it_names_besides_the_exc
     grell = scene[0].replace("Pell", "Grell") + " Grell frowned. Later Grell left."
     found = speakers(CAST + "* * *\n\n" + "\n\n".join([grell, *scene[1:]]))
     assert found["Ready to report?"] == "the copy-nin"
+
+
+def test_a_beat_opening_the_narration_right_after_a_speech_is_the_speakers():
+    # '"But I believe ... right?" Mizuki's smile was just a tad too toothy.' and '"No.." Kakashi
+    # dashed forward': the narration right after the speech opens on its speaker acting.
+    found = speakers(CAST + "* * *\n\n" + "\n\n".join([
+        '"I\'m sorry about today." Pell said kindly.',
+        '"He\'s strict because he cares." Pell continued.',
+        "Tobin looked at the ground.",
+        '"But there is a retest tonight. You want to pass, right?" Pell\'s smile was a tad too toothy.',
+        '"No.." Ruth dashed forward when she saw Tobin fall.',
+    ]))
+    assert found["But there is a retest tonight. You want to pass, right?"] == "Pell"
+    assert found["No.."] == "Ruth"
+
+
+def test_a_beat_further_into_the_narration_after_a_speech_stays_a_weak_guess():
+    attributor = ChapterAttributor(build_lexicon(CAST))
+    paragraphs = ['"No.." A bell rang far away. Ruth dashed forward.', '"No.." Ruth dashed forward.']
+    results = attributor.scene(paragraphs, find_quotes(paragraphs))
+    assert [(r.speaker, r.rule) for r in results] == [("Ruth", "beat-after"), ("Ruth", "beat")]
