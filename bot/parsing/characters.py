@@ -172,7 +172,7 @@ class Lexicon:
             named = [name for name in seen if name]
             if role in found or len(named) != 1 or seen[named[0]] < _ROLE_CALL_SHARE * sum(seen.values()):
                 continue
-            if (called := self.role_calls.get(role)) and set(called) - {named[0]}:
+            if (calls := self.role_calls.get(role)) and set(calls) - {named[0]}:
                 continue
             found[role] = named[0]
         for title, answers in self.title_calls.items():

@@ -72,7 +72,7 @@ class BeatReader:
             subjects -= excluded
             if len(subjects) == 1:
                 who = subjects.pop()
-                if rule == "beat-after" and self._opens_on(text, who):
+                if rule == "beat-after" and who is not None and self._opens_on(text, who):
                     # '"No.." Kakashi dashed forward.': the narration right after the speech opens
                     # on them, as a beat before one does; further into the narration, anyone may act.
                     return who, BEAT_BEFORE, "beat"
