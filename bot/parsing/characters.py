@@ -141,6 +141,9 @@ class Lexicon:
     # "Hokage" -> the named speakers who answer a speech calling on that title ("Hokage-sama?"),
     # for titles no tag names: filled in as the story is attributed, read by roles().
     title_calls: dict[str, Counter[str]] = field(default_factory=dict)
+    # "the copy-nin" -> the one named speaker the narration next to each of its turns names besides
+    # the exchange's other speakers ("" for a turn where none or several remain): read by roles().
+    role_scenes: dict[str, Counter[str]] = field(default_factory=dict)
     # Every word that ends a known name form, worked out once the lexicon is complete: most
     # capitalised words in a speech name nobody, and this set lets them be skipped at once.
     _name_words: frozenset[str] | None = field(default=None, repr=False, compare=False)
@@ -162,6 +165,16 @@ class Lexicon:
                 continue  # "the duchess" is no man
             if count >= _ROLE_CALLS and count >= _ROLE_CALL_SHARE * sum(called.values()):
                 found[role] = name
+        for role, seen in self.role_scenes.items():
+            # '"Ready to report?" The copy-nin asked.' after "He looked over to see Kakashi", with
+            # Naruto answering: Kakashi, when every turn of the role that leaves one name agrees
+            # and most do. Calls decide first, and none may disagree.
+            named = [name for name in seen if name]
+            if role in found or len(named) != 1 or seen[named[0]] < _ROLE_CALL_SHARE * sum(seen.values()):
+                continue
+            if (calls := self.role_calls.get(role)) and set(calls) - {named[0]}:
+                continue
+            found[role] = named[0]
         for title, answers in self.title_calls.items():
             # "Hokage-sama?" answered by Sarutobi: the Hokage is Sarutobi, one character.
             (name, count), *_ = answers.most_common(1)

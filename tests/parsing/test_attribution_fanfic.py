@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.parsing.attribution import ChapterAttributor
 from bot.parsing.characters import build_lexicon
+from bot.parsing.quotations import find_quotes
 from tests.parsing.conftest import parse
 
 # Four characters tagged the usual way, so the lexicon knows enough speakers to be choosy.
@@ -166,3 +167,52 @@ def test_a_lone_thought_is_thought_by_whom_the_next_paragraph_opens_on_even_if_n
     ])
     (thought,) = [q for q in parse(text).quotes if q.kind == "thought"]
     assert thought.speaker == "Arata"
+
+
+def test_a_role_before_its_verb_may_be_hyphenated():
+    # "the copy-nin asked" as "asked the station-master" already was.
+    found = speakers(CAST + "* * *\n\n" + '"Ready to report?" The copy-nin asked.')
+    assert found["Ready to report?"] == "the copy-nin"
+
+
+def test_a_role_is_the_one_speaker_the_narration_beside_it_names_besides_the_exchange():
+    # 'He looked over to see Kakashi watching him. / "Ready to report?" The copy-nin asked. /
+    # "..." Naruto concluded.': Naruto answers, so the copy-nin is Kakashi.
+    scene = [
+        "Tobin stared after them for a moment. He looked over to see Pell watching him.",
+        '"Ready to report?" The copy-nin asked, gentleness in his voice.',
+        "Tobin sighed.",
+        '"We walked the rest of the way back together." Tobin concluded in a toneless voice.',
+    ]
+    story = parse(CAST + "* * *\n\n" + "\n\n".join(scene))
+    assert {q.text: q.speaker for q in story.quotes}["Ready to report?"] == "Pell"
+    assert "the copy-nin" in {c.name: c for c in story.characters}["Pell"].aliases
+    # Two people named beside it besides the one who answers: nobody can tell which.
+    two = scene[0].replace("watching him.", "and Marla watching him.").replace("Marla", "Ruth")
+    found = speakers(CAST + "* * *\n\n" + "\n\n".join([two, *scene[1:]]))
+    assert found["Ready to report?"] == "the copy-nin"
+    # Nor one a tag never names as a speaker (Grell acts, but never speaks under a tag).
+    grell = scene[0].replace("Pell", "Grell") + " Grell frowned. Later Grell left."
+    found = speakers(CAST + "* * *\n\n" + "\n\n".join([grell, *scene[1:]]))
+    assert found["Ready to report?"] == "the copy-nin"
+
+
+def test_a_beat_opening_the_narration_right_after_a_speech_is_the_speakers():
+    # '"But I believe ... right?" Mizuki's smile was just a tad too toothy.' and '"No.." Kakashi
+    # dashed forward': the narration right after the speech opens on its speaker acting.
+    found = speakers(CAST + "* * *\n\n" + "\n\n".join([
+        '"I\'m sorry about today." Pell said kindly.',
+        '"He\'s strict because he cares." Pell continued.',
+        "Tobin looked at the ground.",
+        '"But there is a retest tonight. You want to pass, right?" Pell\'s smile was a tad too toothy.',
+        '"No.." Ruth dashed forward when she saw Tobin fall.',
+    ]))
+    assert found["But there is a retest tonight. You want to pass, right?"] == "Pell"
+    assert found["No.."] == "Ruth"
+
+
+def test_a_beat_further_into_the_narration_after_a_speech_stays_a_weak_guess():
+    attributor = ChapterAttributor(build_lexicon(CAST))
+    paragraphs = ['"No.." A bell rang far away. Ruth dashed forward.', '"No.." Ruth dashed forward.']
+    results = attributor.scene(paragraphs, find_quotes(paragraphs))
+    assert [(r.speaker, r.rule) for r in results] == [("Ruth", "beat-after"), ("Ruth", "beat")]

@@ -71,8 +71,22 @@ class BeatReader:
                 excluded = set().union(*(self._mentioned(q.text) for q in quotes))
             subjects -= excluded
             if len(subjects) == 1:
-                return subjects.pop(), confidence, rule
+                who = subjects.pop()
+                if rule == "beat-after" and who is not None and self._opens_on(text, who):
+                    # '"No.." Kakashi dashed forward.': the narration right after the speech opens
+                    # on them, as a beat before one does; further into the narration, anyone may act.
+                    return who, BEAT_BEFORE, "beat"
+                return who, confidence, rule
         return None, 0.0, None
+
+    def _opens_on(self, text: str, who: str) -> bool:
+        """Whether narration opens on the character ("Mizuki's smile was...", "Kimimaro knew")."""
+        words = text.split(None, 3)
+        name, _ = _read_name(words, 0)
+        if name is None:
+            return False
+        canonical = self._lexicon.canonical
+        return (canonical.get(name) or canonical.get(name.removesuffix("'s").removesuffix("’s"))) == who
 
     def _pronoun_beat(
         self, paragraphs: Sequence[str], index: int, quotes: list[RawQuote], earlier_speakers: dict[int, str]

@@ -16,7 +16,7 @@ from bot.parsing.attribution.result import PRONOUN_UNSURE, Attribution
 from bot.parsing.attribution.turns import TurnTaker
 from bot.parsing.attribution.vocatives import VocativeReader
 from bot.parsing.characters import Lexicon
-from bot.parsing.names import GENDERED_NOUNS, TITLES
+from bot.parsing.names import GENDERED_NOUNS, PRONOUN_GENDER, TITLES
 from bot.parsing.quotations import RawQuote
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,34 @@ class ChapterAttributor(
     def note_calls(self, paragraphs: Sequence[str], quotes: Sequence[RawQuote], results: Sequence[Attribution]) -> None:
         """What the scene's decided speakers say of roles and titles (read by Lexicon.roles)."""
         self._note_role_calls(quotes, results)
+        self._note_role_scenes(paragraphs, quotes, results)
         self._note_title_calls(paragraphs, quotes, results)
+
+    def _note_role_scenes(
+        self, paragraphs: Sequence[str], quotes: Sequence[RawQuote], results: Sequence[Attribution]
+    ) -> None:
+        """'He looked over to see Kakashi watching him. / "Ready to report?" The copy-nin asked. /
+        ... "..." Naruto concluded.': a role's turn is likely the one character the narration of
+        its paragraph and the one before names, once the turns around it (two paragraphs either
+        side) take out their speakers and the speech takes out whom it names. Only characters a
+        tag names as speakers count, of the role's sex when it has one (see Lexicon.roles)."""
+        lexicon = self._lexicon
+        turns: dict[int, tuple[str | None, set[str]]] = {}
+        for quote, result in zip(quotes, results, strict=True):
+            turn = turns.setdefault(quote.paragraph, (result.speaker, set()))
+            turn[1].update(self._names_in_speech(quote.text)[0])
+        for index, (speaker, named) in turns.items():
+            if not speaker or not speaker.startswith("the ") or lexicon.canonical.get(speaker[4:].capitalize()):
+                continue
+            others = {turns[p][0] for p in range(index - 2, index + 3) if p != index and p in turns} | named
+            sex = lexicon.gender.get(speaker) or PRONOUN_GENDER.get(GENDERED_NOUNS.get(speaker[4:], ""))
+            left = {
+                who
+                for p in (index, index - 1) if p >= 0
+                for who in self._narration_names(paragraphs, p)
+                if who not in others and who in lexicon.speakers and (not sex or lexicon.gender.get(who, sex) == sex)
+            }
+            lexicon.role_scenes.setdefault(speaker, Counter())[left.pop() if len(left) == 1 else ""] += 1
 
     def _note_role_calls(self, quotes: Sequence[RawQuote], results: Sequence[Attribution]) -> None:
         """'"Sit down, Basil." / "...," said the painter.': whom the speech just before a role's

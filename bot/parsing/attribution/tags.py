@@ -175,9 +175,12 @@ def _read_tag_after(window: str) -> tuple[str, str] | None:
                     return "pronoun", _with_epithet(described, words, 0)
                 break
         return None
-    if words[0].lower() == "the" and len(words) > 2 and (common := bare(words[1])).islower() and common.isalpha():
+    if (
+        words[0].lower() == "the" and len(words) > 2 and (common := bare(words[1])).islower()
+        and common.replace("-", "").isalpha()
+    ):
         if words[1][-1].isalpha() and _verb_end(words, 2):
-            return "role", common  # "the mariner said"
+            return "role", common  # "the mariner said", "the copy-nin asked" (as "said the station-master")
     start = 1 if words[0].lower() == "the" else 0  # "the Gryphon went on"
     name, index = _read_name(words, start)
     if not name or words[index - 1][-1] in ",.!?;:":
