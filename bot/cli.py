@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from bot.parsing.model import NotAStory, Story
+from bot.parsing.parallel import ParseWorkerFailed
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -67,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
+    except ParseWorkerFailed as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_FAILURE
@@ -128,6 +132,7 @@ def parse_command(path: Path, *, as_json: bool) -> int:
     except BadStoryFile as exc:
         raise UsageError(str(exc)) from exc
     story = upload.story
+    story.processes = os.cpu_count() or 1  # a long story's blocks of chapters, one process per core
     # What the file says of itself, the .toml beside it overriding (as `ingest` stores them).
     metadata = toml_metadata(overrides).merged(upload.metadata.merged(Metadata(summary=story.summary)))
     if metadata.title and metadata.title != story.title:
@@ -280,7 +285,7 @@ async def ingest_command(settings: Settings, paths: list[Path]) -> int:
             with bar.logging():
                 report = await load_paths(
                     store, files, progress=bar, parse_processes=parse_processes_for(files),
-                    file_progress=bar.within if bar.enabled else None,
+                    file_progress=bar.within if bar.enabled else None, block_processes=os.cpu_count() or 1,
                 )
         finally:
             bar.close()

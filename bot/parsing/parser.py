@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import marshal
+import pickle
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -13,8 +14,9 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, TextIO
 
-from bot.parsing.attribution import ChapterAttributor, Scorer, attribute_scene, committed
-from bot.parsing.characters import Lexicon, build_lexicon_of, list_characters
+from bot.parsing import parallel
+from bot.parsing.attribution import Scorer, committed
+from bot.parsing.characters import build_lexicon_of, list_characters
 from bot.parsing.decoding import decode_lines
 from bot.parsing.layout import split_blocks, split_lines
 from bot.parsing.model import Chapter, Character, NotAStory, Note, Quote, Scene, Story
@@ -137,7 +139,7 @@ def stream_story(
     the bulk of the work, runs as StoryStream.chapters() is iterated, and nothing of a chapter
     is kept once it has been handed out.
     """
-    return StoryStream(data, filename, _Progress(progress, len(data)), model or committed())
+    return StoryStream(data, filename, _Progress(progress, len(data)), model or committed(), model)
 
 
 class StoryStream:
@@ -148,12 +150,21 @@ class StoryStream:
     that the end of the story shows to be a named character: once chapters() is exhausted,
     `roles` maps such a speaker to the name every one of their quotations takes (parse_story
     applies it), and `characters` is the story's character list.
+
+    A story of more than parallel.BLOCK_CHARS of text is attributed in blocks of chapters (see
+    bot/parsing/parallel.py), in `processes` worker processes when the caller sets it above 0
+    before reading chapters() (the output is the same either way).
     """
 
-    def __init__(self, data: bytes | bytearray, filename: str | None, progress: _Progress, scorer: Scorer) -> None:
+    def __init__(
+        self, data: bytes | bytearray, filename: str | None, progress: _Progress, scorer: Scorer,
+        model: Scorer | None = None,
+    ) -> None:
         self.filename = filename
         self._progress = progress
         self._scorer = scorer
+        self._model = model  # what worker processes are given: None for the committed weights
+        self.processes = 0
         with _no_cycle_collection():
             # Read a line at a time: the whole decoded text is never held.
             lines = decode_lines(data)
@@ -181,6 +192,9 @@ class StoryStream:
             # The lexicon of the story's text, read a window of paragraphs at a time (never joined).
             paragraphs = [p for c in self._drafts if c for s in c.scenes for p in s.paragraphs]
             progress.text_total = sum(map(len, paragraphs)) + len(paragraphs)
+            self._blocks = parallel.block_bounds([
+                sum(len(p) + 1 for s in c.scenes for p in s.paragraphs) if c else 0 for c in self._drafts
+            ])
             self._lexicon = build_lexicon_of(paragraphs)
             del paragraphs
             progress.at(_DONE_AFTER_LEXICON)
@@ -227,18 +241,21 @@ class StoryStream:
         lexicon, scorer, progress = self._lexicon, self._scorer, self._progress
         speakers: Counter[str] = Counter()
         quote_count = 0
-        for c_index in range(len(self._drafts)):
+        if len(self._blocks) > 1:
+            for done, quotes in self._block_chapters(speakers):
+                quote_count += len(quotes)
+                yield done, quotes
+        for c_index in range(len(self._drafts) if len(self._blocks) == 1 else 0):
             chapter = self._drafts[c_index]
             self._drafts[c_index] = None  # handed out: the caller decides how long it lives
             assert chapter is not None
             with _no_cycle_collection():
-                quotes = self._attribute(c_index, chapter, lexicon, scorer, progress, speakers)
-                number, title = self.headings[c_index] if self.headings else (chapter.number, chapter.title)
-                done = Chapter(
-                    number=number,
-                    title=title,
-                    scenes=tuple(Scene(s.heading, tuple(s.paragraphs)) for s in chapter.scenes),
-                )
+                quotes = [
+                    Quote(*fields) for fields in parallel.attribute_chapter(
+                        c_index, chapter, lexicon, scorer, self._singles_are_speech, speakers, progress
+                    )
+                ]
+                done = self._chapter(c_index, chapter)
             del chapter
             quote_count += len(quotes)
             yield done, quotes
@@ -260,32 +277,50 @@ class StoryStream:
         )
         progress.finish()
 
-    def _attribute(
-        self, c_index: int, chapter: DraftChapter, lexicon: Lexicon, scorer: Scorer, progress: _Progress,
-        speakers: Counter[str],
-    ) -> list[Quote]:
-        quotes: list[Quote] = []
-        attributor = ChapterAttributor(lexicon)
-        for s_index, scene in enumerate(chapter.scenes):
-            raw = find_quotes(scene.paragraphs)
-            if self._singles_are_speech:
-                # British style: single quotes carry the speech, so they are not thoughts here.
-                for found in raw:
-                    found.kind = "speech"
-            for found, who in zip(raw, attribute_scene(attributor, scene.paragraphs, raw, scorer), strict=True):
-                speaker = who.speaker
-                if speaker:
-                    speakers[speaker] += 1
-                confidence = round(who.confidence, 2)
-                # Positional arguments, in Quote's field order: tens of thousands per novel.
-                quotes.append(
-                    Quote(
-                        found.text, found.kind, speaker, confidence, c_index, s_index, found.paragraph,
-                        found.start, found.start + len(found.text), who.rule,
+    def _chapter(self, c_index: int, chapter: DraftChapter) -> Chapter:
+        number, title = self.headings[c_index] if self.headings else (chapter.number, chapter.title)
+        return Chapter(
+            number=number, title=title, scenes=tuple(Scene(s.heading, tuple(s.paragraphs)) for s in chapter.scenes)
+        )
+
+    def _block_chapters(self, speakers: Counter[str]) -> Iterator[tuple[Chapter, list[Quote]]]:
+        """chapters() of a story of several blocks: each block attributed from the lexicon as the
+        first pass left it (in worker processes when `processes` > 0), its findings merged in order."""
+        lexicon, progress = self._lexicon, self._progress
+        snapshot = pickle.dumps(lexicon, protocol=pickle.HIGHEST_PROTOCOL)
+        base_genders = frozenset(lexicon.gender)
+        singles = self._singles_are_speech
+        if self.processes <= 0:
+            for first, end in self._blocks:
+                chapters = self._drafts[first:end]
+                self._drafts[first:end] = [None] * (end - first)
+                with _no_cycle_collection():
+                    result = parallel.attribute_block(
+                        first, chapters, snapshot, base_genders, self._scorer, singles, progress  # type: ignore[arg-type]
                     )
-                )
-            progress.attributed(scene.paragraphs)
-        return quotes
+                    result.merge_into(lexicon, speakers)
+                for offset, chapter in enumerate(chapters):
+                    assert chapter is not None
+                    yield self._chapter(first + offset, chapter), [Quote(*q) for q in result.quotes[offset]]
+                del chapters
+            return
+        pool = parallel.BlockPool(
+            self._drafts, self._blocks, min(self.processes, len(self._blocks)), snapshot, base_genders,
+            self._model, singles,
+        )
+        try:
+            for index, result in pool.results():
+                first = self._blocks[index][0]
+                chapters = pool.chapters(index)
+                with _no_cycle_collection():
+                    result.merge_into(lexicon, speakers)
+                for offset, chapter in enumerate(chapters):
+                    for scene in chapter.scenes:
+                        progress.attributed(scene.paragraphs)
+                    yield self._chapter(first + offset, chapter), [Quote(*q) for q in result.quotes[offset]]
+                del chapters, result
+        finally:
+            pool.close()
 
 
 def _singles_are_speech(kinds: Counter[str]) -> bool:

@@ -1177,12 +1177,14 @@ async def _prepare(
         return _failure(path, exc)
 
 
-async def _commit(store: Store, parsed: _Parsed, watch: _Watch | None = None) -> FileOutcome:
+async def _commit(store: Store, parsed: _Parsed, watch: _Watch | None = None, block_processes: int = 0) -> FileOutcome:
     try:
         stored = watch.stored if watch is not None else None
         if parsed.found is not None:
             parsed = await _open_deferred(parsed, watch)
         if parsed.stream is not None:
+            # A long story's blocks of chapters in worker processes (the same rows either way).
+            parsed.stream.processes = block_processes
             story_id, status = await _write_stream(store, parsed.stream, parsed.meta, parsed.digest, stored)
         else:
             story_id, status = await _write(
@@ -1283,6 +1285,7 @@ async def load_paths(
     progress: Callable[[FileOutcome, int, int], None] | None = None,
     parse_processes: int = 0,
     file_progress: FileProgress | None = None,
+    block_processes: int = 0,
 ) -> LoadReport:
     """Load story files and folders as bundled stories; `progress(outcome, done, total)` after each,
     and `file_progress(path, bytes done, size)` within each file as it is parsed and written.
@@ -1291,7 +1294,8 @@ async def load_paths(
     transaction, in file order). Parsing runs in worker threads, or in `parse_processes` worker
     processes when > 0 (real parallelism for big ingests; the pool lives for this call only). A file
     of STREAM_ALONE_BYTES or more is only hashed ahead, then parsed in a worker thread a chapter at
-    a time as it is written.
+    a time as it is written. A story streamed so that is long enough to be attributed in blocks
+    (bot/parsing/parallel.py) has its blocks attributed in `block_processes` worker processes.
     Failures are in the report (one user-facing line each), not logged: the caller shows them.
     """
     report = LoadReport()
@@ -1336,7 +1340,7 @@ async def load_paths(
             else:
                 if bulk is not None:
                     await bulk.begin()
-                outcome = await _commit(store, prepared, watches.pop(task, None))
+                outcome = await _commit(store, prepared, watches.pop(task, None), block_processes)
             done += 1
             report.outcomes.append(outcome)
             if progress is not None:

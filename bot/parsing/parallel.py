@@ -1,0 +1,232 @@
+"""A long story attributed in blocks of chapters, in worker processes where the caller allows them.
+
+Attribution carries state from chapter to chapter in the lexicon (who talks with whom, speakers
+only described, role calls). A story with more than BLOCK_CHARS of text is cut into blocks of
+consecutive chapters of about BLOCK_CHARS each (the cut depends on the text alone), and every block
+is attributed from the lexicon as the first pass left it, never from what the blocks before it
+found: so blocks can run in any process, in any order, and the output is the same whatever the
+number of processes (none included). What the story's end needs is merged in block order: the
+speaker counts, the role calls and the genders of described speakers. A story of one block (every
+novel of the annotated corpora, every bundled story) is attributed exactly as before, in one piece.
+"""
+from __future__ import annotations
+
+import ctypes
+import logging
+import marshal
+import multiprocessing
+import pickle
+import tempfile
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import IO, TYPE_CHECKING, Any
+
+from bot.parsing.attribution import ChapterAttributor, Scorer, attribute_scene, committed
+from bot.parsing.characters import Lexicon
+from bot.parsing.quotations import find_quotes
+from bot.parsing.structure import DraftChapter, DraftScene
+
+if TYPE_CHECKING:
+    from bot.parsing.parser import _Progress
+
+log = logging.getLogger(__name__)
+
+# Characters of story text per block. Large enough that every annotated novel (the longest PDNC one
+# is under a million characters) and any ordinary upload stays one block, and that a block's work
+# (about 0.7 s of CPU) dwarfs handing it to a process; small enough that the last block of a long
+# story leaves the other cores idle only briefly.
+BLOCK_CHARS = 4_000_000
+
+QuoteFields = tuple  # Quote's fields in order (text, kind, speaker, confidence, chapter, ...)
+
+
+class ParseWorkerFailed(Exception):
+    """A worker process attributing a block of a long story stopped without an answer."""
+
+
+def block_bounds(chapter_chars: Sequence[int], block_chars: int | None = None) -> list[tuple[int, int]]:
+    """(first chapter, end) of each block: consecutive chapters until at least `block_chars` of text
+    (BLOCK_CHARS by default); one block when the story holds no more than that."""
+    limit = BLOCK_CHARS if block_chars is None else block_chars
+    count = len(chapter_chars)
+    if sum(chapter_chars) <= limit:
+        return [(0, count)]
+    bounds: list[tuple[int, int]] = []
+    start = size = 0
+    for index, chars in enumerate(chapter_chars):
+        size += chars
+        if size >= limit:
+            bounds.append((start, index + 1))
+            start, size = index + 1, 0
+    if start < count:
+        bounds.append((start, count))
+    return bounds
+
+
+def attribute_chapter(
+    c_index: int, chapter: DraftChapter, lexicon: Lexicon, scorer: Scorer, singles_are_speech: bool,
+    speakers: Counter[str], progress: _Progress | None = None,
+) -> list[QuoteFields]:
+    """The quotations of one chapter, as Quote's fields in order, speakers counted in `speakers`."""
+    quotes: list[QuoteFields] = []
+    attributor = ChapterAttributor(lexicon)
+    for s_index, scene in enumerate(chapter.scenes):
+        raw = find_quotes(scene.paragraphs)
+        if singles_are_speech:
+            # British style: single quotes carry the speech, so they are not thoughts here.
+            for found in raw:
+                found.kind = "speech"
+        for found, who in zip(raw, attribute_scene(attributor, scene.paragraphs, raw, scorer), strict=True):
+            speaker = who.speaker
+            if speaker:
+                speakers[speaker] += 1
+            quotes.append((
+                found.text, found.kind, speaker, round(who.confidence, 2), c_index, s_index, found.paragraph,
+                found.start, found.start + len(found.text), who.rule,
+            ))
+        if progress is not None:
+            progress.attributed(scene.paragraphs)
+    return quotes
+
+
+class BlockResult:
+    """What a block's attribution hands back beside its quotations: what the story's end needs."""
+
+    __slots__ = ("described", "genders", "quotes", "role_calls", "speakers")
+
+    def __init__(self, quotes: list[list[QuoteFields]], lexicon: Lexicon, base_genders: frozenset[str],
+                 speakers: Counter[str]) -> None:
+        self.quotes = quotes  # per chapter of the block
+        self.speakers = dict(speakers)  # in order of first quotation
+        self.role_calls = {role: dict(calls) for role, calls in lexicon.role_calls.items()}
+        # Only ever added to (Lexicon.describe sets a gender once): the ones this block added.
+        self.genders = [(who, sex) for who, sex in lexicon.gender.items() if who not in base_genders]
+        self.described = sorted(lexicon.described)
+
+    def merge_into(self, lexicon: Lexicon, speakers: Counter[str]) -> None:
+        """Add this block's findings to the story's, in block order (first met, first kept)."""
+        speakers.update(self.speakers)
+        for role, calls in self.role_calls.items():
+            lexicon.role_calls.setdefault(role, Counter()).update(calls)
+        for who, sex in self.genders:
+            lexicon.gender.setdefault(who, sex)
+        lexicon.described.update(self.described)
+
+
+def attribute_block(
+    first: int, chapters: Sequence[DraftChapter], snapshot: bytes, base_genders: frozenset[str],
+    scorer: Scorer, singles_are_speech: bool, progress: _Progress | None = None,
+) -> BlockResult:
+    """A block of chapters (the first is chapter `first` of the story) attributed from the lexicon
+    `snapshot` (pickled as the first pass left it)."""
+    lexicon: Lexicon = pickle.loads(snapshot)
+    speakers: Counter[str] = Counter()
+    quotes = [
+        attribute_chapter(first + offset, chapter, lexicon, scorer, singles_are_speech, speakers, progress)
+        for offset, chapter in enumerate(chapters)
+    ]
+    return BlockResult(quotes, lexicon, base_genders, speakers)
+
+
+# ---------------------------------------------------------------- blocks in worker processes
+
+# Set in each worker process by _start_worker.
+_worker: dict[str, Any] = {}
+
+
+def _start_worker(spool: str, snapshot: bytes, base_genders: frozenset[str], scorer: Scorer | None,
+                  singles_are_speech: bool) -> None:
+    _worker.update(
+        spool=spool, snapshot=snapshot, base_genders=base_genders, scorer=scorer or committed(),
+        singles=singles_are_speech,
+    )
+
+
+def _block_in_worker(first: int, offset: int, length: int) -> BlockResult:
+    with open(_worker["spool"], "rb") as spool:
+        spool.seek(offset)
+        chapters = _drafts(marshal.loads(spool.read(length)))
+    return attribute_block(
+        first, chapters, _worker["snapshot"], _worker["base_genders"], _worker["scorer"], _worker["singles"]
+    )
+
+
+def _drafts(spooled: list) -> list[DraftChapter]:
+    return [
+        DraftChapter(number, title, [DraftScene(heading, paragraphs) for heading, paragraphs in scenes])
+        for number, title, scenes in spooled
+    ]
+
+
+def _spooled(chapter: DraftChapter) -> tuple:
+    return chapter.number, chapter.title, [(scene.heading, scene.paragraphs) for scene in chapter.scenes]
+
+
+def release_memory() -> None:
+    """Hand the C heap's free pages back to the system (glibc's malloc_trim; elsewhere nothing)."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim.argtypes = (ctypes.c_size_t,)
+    trim(0)
+
+
+class BlockPool:
+    """The blocks of a story, written to a temporary file, attributed by `processes` spawned worker
+    processes a few blocks ahead of the reader; results() yields them in story order."""
+
+    def __init__(self, drafts: list[DraftChapter | None], bounds: list[tuple[int, int]], processes: int,
+                 snapshot: bytes, base_genders: frozenset[str], scorer: Scorer | None, singles: bool) -> None:
+        self.bounds = bounds
+        self.spool: IO[bytes] = tempfile.NamedTemporaryFile(prefix="storybot-blocks-")
+        self.places: list[tuple[int, int]] = []
+        try:
+            for first, end in bounds:
+                offset = self.spool.tell()
+                self.spool.write(marshal.dumps([_spooled(drafts[i]) for i in range(first, end)]))  # type: ignore[arg-type]
+                self.places.append((offset, self.spool.tell() - offset))
+                for index in range(first, end):
+                    drafts[index] = None  # in the file now: the parse's largest holding goes
+            self.spool.flush()
+            release_memory()
+            # spawn: a forked worker would count every page of this process again, and this
+            # process may run threads (the ingest's).
+            self.executor = ProcessPoolExecutor(
+                processes, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
+                initargs=(self.spool.name, snapshot, base_genders, scorer, singles),
+            )
+        except BaseException:
+            self.spool.close()
+            raise
+        self.ahead = 2 * processes
+
+    def chapters(self, index: int) -> list[DraftChapter]:
+        """Block `index`'s chapters, read back from the file."""
+        offset, length = self.places[index]
+        self.spool.seek(offset)
+        return _drafts(marshal.loads(self.spool.read(length)))
+
+    def results(self) -> Iterator[tuple[int, BlockResult]]:
+        futures: dict[int, Future[BlockResult]] = {}
+        submitted = 0
+        for index in range(len(self.bounds)):
+            while submitted < len(self.bounds) and submitted < index + self.ahead:
+                offset, length = self.places[submitted]
+                futures[submitted] = self.executor.submit(_block_in_worker, self.bounds[submitted][0], offset, length)
+                submitted += 1
+            try:
+                result = futures.pop(index).result()
+            except BrokenProcessPool as exc:
+                raise ParseWorkerFailed(
+                    "a worker process parsing the story stopped unexpectedly (out of memory, or killed)"
+                ) from exc
+            yield index, result
+
+    def close(self) -> None:
+        try:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+        finally:
+            self.spool.close()
