@@ -213,13 +213,15 @@ class BlockPool:
         futures: dict[int, Future[BlockResult]] = {}
         submitted = 0
         for index in range(len(self.bounds)):
-            while submitted < len(self.bounds) and submitted < index + self.ahead:
-                offset, length = self.places[submitted]
-                futures[submitted] = self.executor.submit(_block_in_worker, self.bounds[submitted][0], offset, length)
-                submitted += 1
             try:
+                while submitted < len(self.bounds) and submitted < index + self.ahead:
+                    offset, length = self.places[submitted]
+                    futures[submitted] = self.executor.submit(
+                        _block_in_worker, self.bounds[submitted][0], offset, length
+                    )
+                    submitted += 1
                 result = futures.pop(index).result()
-            except BrokenProcessPool as exc:
+            except BrokenProcessPool as exc:  # from submit() too, once a worker has died
                 raise ParseWorkerFailed(
                     "a worker process parsing the story stopped unexpectedly (out of memory, or killed)"
                 ) from exc
