@@ -123,7 +123,8 @@ def parse_command(path: Path, *, as_json: bool) -> int:
         # The reading path of `ingest` and `/story add`: every format, no upload size limit.
         # Parsed a chapter at a time: each is printed as it is done, so memory holds one chapter;
         # a bytearray, which the parse empties once it has decoded the text.
-        upload = stream_upload(path.name, data, max_bytes=None, any_extension=True)
+        # A long story's blocks of chapters are read in one worker process per core.
+        upload = stream_upload(path.name, data, max_bytes=None, any_extension=True, processes=os.cpu_count() or 1)
     except (NotAStory, UploadRejected) as exc:
         raise UsageError(f"{path}: {exc}") from exc
     del data  # read: the parse holds what it needs
@@ -132,7 +133,6 @@ def parse_command(path: Path, *, as_json: bool) -> int:
     except BadStoryFile as exc:
         raise UsageError(str(exc)) from exc
     story = upload.story
-    story.processes = os.cpu_count() or 1  # a long story's blocks of chapters, one process per core
     # What the file says of itself, the .toml beside it overriding (as `ingest` stores them).
     metadata = toml_metadata(overrides).merged(upload.metadata.merged(Metadata(summary=story.summary)))
     if metadata.title and metadata.title != story.title:

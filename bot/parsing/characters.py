@@ -215,10 +215,13 @@ def build_lexicon(text: str) -> Lexicon:
     return _build_lexicon(lambda: iter((("\n" + text, len(text) + 1),)))
 
 
-def build_lexicon_of(paragraphs: Sequence[str]) -> Lexicon:
+def build_lexicon_of(paragraphs: Sequence[str], counts: WindowCounts | None = None) -> Lexicon:
     """build_lexicon("\n".join(paragraphs)), exactly, without the joined text: every pattern runs
-    over paragraph-aligned windows of about _WINDOW_CHARS, so memory holds one window at a time."""
-    return _build_lexicon(lambda: _windows(paragraphs))
+    over paragraph-aligned windows of about _WINDOW_CHARS, so memory holds one window at a time.
+
+    `counts`, when given, are count_windows' counts of the text, worked out elsewhere (a long story's
+    blocks, merged): its first pass over the text is then skipped."""
+    return _build_lexicon(lambda: _windows(paragraphs), counts)
 
 
 # The text is read in windows of whole paragraphs this long (characters), each followed by a few
@@ -278,10 +281,12 @@ class _Scan:
         self.carry = max(end - cut, 0)
 
 
-def _build_lexicon(windows: Callable[[], Iterator[tuple[str, int]]]) -> Lexicon:
-    lexicon = Lexicon()
-    totals: Counter[str] = Counter()
-    pairs: Counter[tuple[str, str]] = Counter()
+WindowCounts = tuple  # count_windows' counters, in the order _build_lexicon unpacks them
+
+
+def count_windows(windows: Iterator[tuple[str, int]]) -> WindowCounts:
+    """The lexicon's counts over a text's windows (see _windows): name forms, particles, sentence
+    openings, people acting, speech tags, beats. Counts of consecutive texts add up (merge_counts)."""
     caps: Counter[tuple[str, str, str]] = Counter()
     particles: Counter[tuple[str, str]] = Counter()
     initial: Counter[str] = Counter()
@@ -292,7 +297,7 @@ def _build_lexicon(windows: Callable[[], Iterator[tuple[str, int]]]) -> Lexicon:
     # Names whose sentence runs straight into a quotation: 'Sarutobi hmmed. "Follow him."'
     beats: Counter[str] = Counter()
     sentence_scan, tag_scan = _Scan(_SENTENCE), _Scan(_TAGGED)
-    for window, cut in windows():
+    for window, cut in windows:
         caps.update(_CAPS.findall(window, 0, cut))
         _particle_names(window, cut, particles)
         # The window's leading newline lets the first sentence of the text count as one.
@@ -310,6 +315,35 @@ def _build_lexicon(windows: Callable[[], Iterator[tuple[str, int]]]) -> Lexicon:
             if (first_verb or first_verb2) in SPEECH_VERBS:
                 first_person += 1
         del window
+    return caps, particles, initial, acting, named_tags, first_person, beats
+
+
+def paragraph_counts(paragraphs: Sequence[str]) -> WindowCounts:
+    """count_windows of paragraphs joined by line feeds (a block of a long story's chapters)."""
+    return count_windows(_windows(paragraphs))
+
+
+def merge_counts(parts: Iterator[WindowCounts]) -> WindowCounts:
+    """The counts of consecutive texts as one: added up, each form in the order first met."""
+    merged: WindowCounts | None = None
+    for part in parts:
+        if merged is None:
+            merged = part
+            continue
+        for mine, theirs in zip(merged, part, strict=True):
+            if isinstance(mine, Counter):
+                mine.update(theirs)
+        merged = (*merged[:5], merged[5] + part[5], merged[6])
+    return merged if merged is not None else count_windows(_windows([]))
+
+
+def _build_lexicon(windows: Callable[[], Iterator[tuple[str, int]]], counts: WindowCounts | None = None) -> Lexicon:
+    lexicon = Lexicon()
+    totals: Counter[str] = Counter()
+    pairs: Counter[tuple[str, str]] = Counter()
+    caps, particles, initial, acting, named_tags, first_person, beats = (
+        count_windows(windows()) if counts is None else counts
+    )
     for (first, separator, second), count in caps.items():
         totals[first] += count
         if not second:

@@ -24,7 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import IO, TYPE_CHECKING, Any
 
 from bot.parsing.attribution import ChapterAttributor, Scorer, attribute_scene, committed
-from bot.parsing.characters import Lexicon
+from bot.parsing.characters import Lexicon, WindowCounts, paragraph_counts
 from bot.parsing.quotations import find_quotes
 from bot.parsing.structure import DraftChapter, DraftScene
 
@@ -130,26 +130,40 @@ def attribute_block(
     return BlockResult(quotes, lexicon, base_genders, speakers)
 
 
+def block_counts(chapters: Sequence[DraftChapter]) -> tuple[WindowCounts, Counter[str]]:
+    """A block's share of the first pass: the lexicon's counts over its text (count_windows) and
+    the kinds of its quotations."""
+    paragraphs = [p for chapter in chapters for scene in chapter.scenes for p in scene.paragraphs]
+    kinds = Counter(q.kind for chapter in chapters for scene in chapter.scenes for q in find_quotes(scene.paragraphs))
+    return paragraph_counts(paragraphs), kinds
+
+
 # ---------------------------------------------------------------- blocks in worker processes
 
-# Set in each worker process by _start_worker.
+# The block file of the story being parsed, set in each worker process by _start_worker.
 _worker: dict[str, Any] = {}
 
 
-def _start_worker(spool: str, snapshot: bytes, base_genders: frozenset[str], scorer: Scorer | None,
-                  singles_are_speech: bool) -> None:
-    _worker.update(
-        spool=spool, snapshot=snapshot, base_genders=base_genders, scorer=scorer or committed(),
-        singles=singles_are_speech,
-    )
+def _start_worker(spool: str) -> None:
+    _worker["spool"] = spool
 
 
-def _block_in_worker(first: int, offset: int, length: int) -> BlockResult:
+def _read_block(offset: int, length: int) -> list[DraftChapter]:
     with open(_worker["spool"], "rb") as spool:
         spool.seek(offset)
-        chapters = _drafts(marshal.loads(spool.read(length)))
+        return _drafts(marshal.loads(spool.read(length)))
+
+
+def _counts_in_worker(offset: int, length: int) -> tuple[WindowCounts, Counter[str]]:
+    return block_counts(_read_block(offset, length))
+
+
+def _block_in_worker(
+    first: int, offset: int, length: int, snapshot: bytes, base_genders: frozenset[str], scorer: Scorer | None,
+    singles_are_speech: bool,
+) -> BlockResult:
     return attribute_block(
-        first, chapters, _worker["snapshot"], _worker["base_genders"], _worker["scorer"], _worker["singles"]
+        first, _read_block(offset, length), snapshot, base_genders, scorer or committed(), singles_are_speech
     )
 
 
@@ -175,12 +189,13 @@ def release_memory() -> None:
 
 
 class BlockPool:
-    """The blocks of a story, written to a temporary file, attributed by `processes` spawned worker
-    processes a few blocks ahead of the reader; results() yields them in story order."""
+    """The blocks of a story, written to a temporary file for `processes` spawned worker processes:
+    first_pass() shares the first pass's counting with one of them, results() has them attribute the
+    blocks a few ahead of the reader and yields the results in story order."""
 
-    def __init__(self, drafts: list[DraftChapter | None], bounds: list[tuple[int, int]], processes: int,
-                 snapshot: bytes, base_genders: frozenset[str], scorer: Scorer | None, singles: bool) -> None:
+    def __init__(self, drafts: Sequence[DraftChapter | None], bounds: list[tuple[int, int]], processes: int) -> None:
         self.bounds = bounds
+        self.processes = processes
         self.spool: IO[bytes] = tempfile.NamedTemporaryFile(prefix="storybot-blocks-")
         self.places: list[tuple[int, int]] = []
         try:
@@ -188,20 +203,38 @@ class BlockPool:
                 offset = self.spool.tell()
                 self.spool.write(marshal.dumps([_spooled(drafts[i]) for i in range(first, end)]))  # type: ignore[arg-type]
                 self.places.append((offset, self.spool.tell() - offset))
-                for index in range(first, end):
-                    drafts[index] = None  # in the file now: the parse's largest holding goes
             self.spool.flush()
-            release_memory()
             # spawn: a forked worker would count every page of this process again, and this
-            # process may run threads (the ingest's).
+            # process may run threads (the ingest's). Processes start as work is submitted.
             self.executor = ProcessPoolExecutor(
                 processes, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
-                initargs=(self.spool.name, snapshot, base_genders, scorer, singles),
+                initargs=(self.spool.name,),
             )
         except BaseException:
             self.spool.close()
             raise
-        self.ahead = 2 * processes
+
+    def first_pass(self, drafts: Sequence[DraftChapter | None]) -> list[tuple[WindowCounts, Counter[str]]]:
+        """block_counts of every block: this process takes them from the first, one worker process
+        from the last, one at a time (while this process still holds the story's text, a second
+        worker would take the whole tree past its memory budget)."""
+        found: list[tuple[WindowCounts, Counter[str]] | None] = [None] * len(self.bounds)
+        low, high = 0, len(self.bounds)
+        future: Future | None = None
+        taken = -1
+        while low < high or future is not None:
+            if future is not None and (future.done() or low >= high):
+                found[taken] = self._answer(future)
+                future = None
+            if future is None and low < high:
+                high -= 1
+                taken = high
+                future = self.executor.submit(_counts_in_worker, *self.places[taken])
+            if low < high:
+                first, end = self.bounds[low]
+                found[low] = block_counts(drafts[first:end])  # type: ignore[arg-type]
+                low += 1
+        return found  # type: ignore[return-value]
 
     def chapters(self, index: int) -> list[DraftChapter]:
         """Block `index`'s chapters, read back from the file."""
@@ -209,26 +242,39 @@ class BlockPool:
         self.spool.seek(offset)
         return _drafts(marshal.loads(self.spool.read(length)))
 
-    def results(self) -> Iterator[tuple[int, BlockResult]]:
+    def results(
+        self, snapshot: bytes, base_genders: frozenset[str], scorer: Scorer | None, singles: bool
+    ) -> Iterator[tuple[int, BlockResult]]:
+        """attribute_block of every block, in order, `processes` at a time and a few ahead."""
         futures: dict[int, Future[BlockResult]] = {}
         submitted = 0
+        ahead = 2 * self.processes
         for index in range(len(self.bounds)):
-            try:
-                while submitted < len(self.bounds) and submitted < index + self.ahead:
-                    offset, length = self.places[submitted]
+            while submitted < len(self.bounds) and submitted < index + ahead:
+                offset, length = self.places[submitted]
+                try:
                     futures[submitted] = self.executor.submit(
-                        _block_in_worker, self.bounds[submitted][0], offset, length
+                        _block_in_worker, self.bounds[submitted][0], offset, length, snapshot, base_genders, scorer,
+                        singles,
                     )
-                    submitted += 1
-                result = futures.pop(index).result()
-            except BrokenProcessPool as exc:  # from submit() too, once a worker has died
-                raise ParseWorkerFailed(
-                    "a worker process parsing the story stopped unexpectedly (out of memory, or killed)"
-                ) from exc
-            yield index, result
+                except BrokenProcessPool as exc:  # once a worker has died
+                    raise _failed() from exc
+                submitted += 1
+            yield index, self._answer(futures.pop(index))
+
+    @staticmethod
+    def _answer(future: Future) -> Any:
+        try:
+            return future.result()
+        except BrokenProcessPool as exc:
+            raise _failed() from exc
 
     def close(self) -> None:
         try:
             self.executor.shutdown(wait=True, cancel_futures=True)
         finally:
             self.spool.close()
+
+
+def _failed() -> ParseWorkerFailed:
+    return ParseWorkerFailed("a worker process parsing the story stopped unexpectedly (out of memory, or killed)")

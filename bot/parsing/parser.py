@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from bot.parsing import parallel
 from bot.parsing.attribution import Scorer, committed
-from bot.parsing.characters import build_lexicon_of, list_characters
+from bot.parsing.characters import build_lexicon_of, list_characters, merge_counts
 from bot.parsing.decoding import decode_lines
 from bot.parsing.layout import split_blocks, split_lines
 from bot.parsing.model import Chapter, Character, NotAStory, Note, Quote, Scene, Story
@@ -128,7 +128,7 @@ def parse_story(
 
 def stream_story(
     data: bytes | bytearray, *, filename: str | None = None, progress: ParseProgress | None = None,
-    model: Scorer | None = None,
+    model: Scorer | None = None, processes: int = 0,
 ) -> StoryStream:
     """Parse story bytes chapter by chapter (see StoryStream); NotAStory as parse_story raises it.
 
@@ -138,8 +138,12 @@ def stream_story(
     The light first pass (outline, name lexicon, the kinds of quotation) runs here; attribution,
     the bulk of the work, runs as StoryStream.chapters() is iterated, and nothing of a chapter
     is kept once it has been handed out.
+
+    `processes` > 0: a story long enough to be read in blocks of chapters (bot/parsing/parallel.py)
+    has them read in up to that many worker processes (the output is the same with none); the
+    StoryStream must then be read to the end or closed.
     """
-    return StoryStream(data, filename, _Progress(progress, len(data)), model or committed(), model)
+    return StoryStream(data, filename, _Progress(progress, len(data)), model or committed(), model, processes)
 
 
 class StoryStream:
@@ -151,20 +155,39 @@ class StoryStream:
     `roles` maps such a speaker to the name every one of their quotations takes (parse_story
     applies it), and `characters` is the story's character list.
 
-    A story of more than parallel.BLOCK_CHARS of text is attributed in blocks of chapters (see
-    bot/parsing/parallel.py), in `processes` worker processes when the caller sets it above 0
-    before reading chapters() (the output is the same either way).
+    A story of more than parallel.BLOCK_CHARS of text is read in blocks of chapters (see
+    bot/parsing/parallel.py), in up to `processes` worker processes when above 0 (the output is the
+    same either way); close() ends them if chapters() is not read to the end.
     """
 
     def __init__(
         self, data: bytes | bytearray, filename: str | None, progress: _Progress, scorer: Scorer,
-        model: Scorer | None = None,
+        model: Scorer | None = None, processes: int = 0,
     ) -> None:
         self.filename = filename
         self._progress = progress
         self._scorer = scorer
         self._model = model  # what worker processes are given: None for the committed weights
-        self.processes = 0
+        self._pool: parallel.BlockPool | None = None
+        try:
+            self._first_pass(data, progress, processes)
+        except BaseException:
+            self.close()
+            raise
+        self.roles: dict[str, str] = {}
+        self.characters: tuple[Character, ...] = ()
+        # (number, title) of every chapter as the file's own table of contents gives them (EPUB),
+        # replacing the parsed ones; set by the reader of the file before chapters() is read.
+        self.headings: list[tuple[int | None, str | None]] | None = None
+        self._started = False
+
+    def close(self) -> None:
+        """End the worker processes, if any (chapters() does once read to the end)."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            pool.close()
+
+    def _first_pass(self, data: bytes | bytearray, progress: _Progress, processes: int) -> None:
         with _no_cycle_collection():
             # Read a line at a time: the whole decoded text is never held.
             lines = decode_lines(data)
@@ -195,22 +218,35 @@ class StoryStream:
             self._blocks = parallel.block_bounds([
                 sum(len(p) + 1 for s in c.scenes for p in s.paragraphs) if c else 0 for c in self._drafts
             ])
-            self._lexicon = build_lexicon_of(paragraphs)
-            del paragraphs
-            progress.at(_DONE_AFTER_LEXICON)
-            # Counted here, found again chapter by chapter: keeping them all would hold a copy of
-            # every quotation while the story is attributed.
-            kinds = Counter(
-                q.kind for c in self._drafts if c for s in c.scenes for q in find_quotes(s.paragraphs)
-            )
+            if len(self._blocks) == 1:
+                self._lexicon = build_lexicon_of(paragraphs)
+                del paragraphs
+                progress.at(_DONE_AFTER_LEXICON)
+                # Counted here, found again chapter by chapter: keeping them all would hold a copy
+                # of every quotation while the story is attributed.
+                kinds = Counter(
+                    q.kind for c in self._drafts if c for s in c.scenes for q in find_quotes(s.paragraphs)
+                )
+            else:
+                # The lexicon's counting and the kinds, block by block (shared with a worker
+                # process when there are some), then the rest of the lexicon over the whole text.
+                if processes > 0:
+                    self._pool = parallel.BlockPool(self._drafts, self._blocks, min(processes, len(self._blocks)))
+                    parts = self._pool.first_pass(self._drafts)
+                else:
+                    parts = [parallel.block_counts(self._drafts[a:b]) for a, b in self._blocks]  # type: ignore[arg-type]
+                kinds = Counter()
+                for _, block_kinds in parts:
+                    kinds.update(block_kinds)
+                self._lexicon = build_lexicon_of(paragraphs, merge_counts(counts for counts, _ in parts))
+                del paragraphs, parts
+                progress.at(_DONE_AFTER_LEXICON)
             self._singles_are_speech = _singles_are_speech(kinds)
             progress.at(_DONE_AFTER_QUOTES)
-        self.roles: dict[str, str] = {}
-        self.characters: tuple[Character, ...] = ()
-        # (number, title) of every chapter as the file's own table of contents gives them (EPUB),
-        # replacing the parsed ones; set by the reader of the file before chapters() is read.
-        self.headings: list[tuple[int | None, str | None]] | None = None
-        self._started = False
+            if self._pool is not None:
+                # The workers read the text from the pool's file: the parse's largest holding goes.
+                self._drafts = [None] * len(self._drafts)
+                parallel.release_memory()
 
     def story(self) -> Story:
         """The whole Story at once: every chapter collected, the speakers renamed."""
@@ -285,12 +321,12 @@ class StoryStream:
 
     def _block_chapters(self, speakers: Counter[str]) -> Iterator[tuple[Chapter, list[Quote]]]:
         """chapters() of a story of several blocks: each block attributed from the lexicon as the
-        first pass left it (in worker processes when `processes` > 0), its findings merged in order."""
+        first pass left it (in worker processes when there is a pool), its findings merged in order."""
         lexicon, progress = self._lexicon, self._progress
         snapshot = pickle.dumps(lexicon, protocol=pickle.HIGHEST_PROTOCOL)
         base_genders = frozenset(lexicon.gender)
         singles = self._singles_are_speech
-        if self.processes <= 0:
+        if self._pool is None:
             for first, end in self._blocks:
                 chapters = self._drafts[first:end]
                 self._drafts[first:end] = [None] * (end - first)
@@ -304,12 +340,10 @@ class StoryStream:
                     yield self._chapter(first + offset, chapter), [Quote(*q) for q in result.quotes[offset]]
                 del chapters
             return
-        pool = parallel.BlockPool(
-            self._drafts, self._blocks, min(self.processes, len(self._blocks)), snapshot, base_genders,
-            self._model, singles,
-        )
+        pool = self._pool
+        assert pool is not None
         try:
-            for index, result in pool.results():
+            for index, result in pool.results(snapshot, base_genders, self._model, singles):
                 first = self._blocks[index][0]
                 chapters = pool.chapters(index)
                 with _no_cycle_collection():
@@ -320,7 +354,7 @@ class StoryStream:
                     yield self._chapter(first + offset, chapter), [Quote(*q) for q in result.quotes[offset]]
                 del chapters, result
         finally:
-            pool.close()
+            self.close()
 
 
 def _singles_are_speech(kinds: Counter[str]) -> bool:

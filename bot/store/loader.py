@@ -523,6 +523,7 @@ class _StreamRows:
     def close(self) -> None:
         self.spool.close()
         self.chapters.close()
+        self.stream.close()  # its worker processes, if chapters() was never started
 
     def next_batch(self, chunk_chars: int) -> tuple[int, _Rows] | None:
         """(first seq, rows of the next chapters holding about `chunk_chars` of text), or None at the end."""
@@ -1012,10 +1013,12 @@ _Built = tuple[str | None, str | None, Metadata, _Rows]
 """What a worker sends back: the story's title, its summary, the file's own metadata, the rows."""
 
 
-def _open_stream(data: bytearray, filename: str, progress: ParseProgress | None = None) -> UploadStream:
+def _open_stream(
+    data: bytearray, filename: str, progress: ParseProgress | None = None, processes: int = 0
+) -> UploadStream:
     """Read (any format) and start parsing in a worker thread: the first pass of the parse done,
     the file's bytes released (a converted format's too), attribution left to _write_stream."""
-    upload = stream_upload(filename, data, max_bytes=None, any_extension=True, progress=progress)
+    upload = stream_upload(filename, data, max_bytes=None, any_extension=True, progress=progress, processes=processes)
     data.clear()
     return upload
 
@@ -1181,10 +1184,8 @@ async def _commit(store: Store, parsed: _Parsed, watch: _Watch | None = None, bl
     try:
         stored = watch.stored if watch is not None else None
         if parsed.found is not None:
-            parsed = await _open_deferred(parsed, watch)
+            parsed = await _open_deferred(parsed, watch, block_processes)
         if parsed.stream is not None:
-            # A long story's blocks of chapters in worker processes (the same rows either way).
-            parsed.stream.processes = block_processes
             story_id, status = await _write_stream(store, parsed.stream, parsed.meta, parsed.digest, stored)
         else:
             story_id, status = await _write(
@@ -1198,8 +1199,9 @@ async def _commit(store: Store, parsed: _Parsed, watch: _Watch | None = None, bl
     return FileOutcome(parsed.path, status, story_id, parsed.meta.title, size=parsed.size)
 
 
-async def _open_deferred(parsed: _Parsed, watch: _Watch | None) -> _Parsed:
-    """A big file (_read_or_hash) read again and its parse started: ready for _write_stream."""
+async def _open_deferred(parsed: _Parsed, watch: _Watch | None, processes: int = 0) -> _Parsed:
+    """A big file (_read_or_hash) read again and its parse started: ready for _write_stream. A story
+    long enough to be read in blocks (bot/parsing/parallel.py) has them read in `processes` workers."""
     path = parsed.path
     data, digest, _ = await asyncio.to_thread(_read_file, path)  # the hash of the bytes parsed
     progress = None
@@ -1207,7 +1209,7 @@ async def _open_deferred(parsed: _Parsed, watch: _Watch | None) -> _Parsed:
         watch.size = len(data)
         watch.relay.listeners[watch.token] = watch.streamed
         progress = watch.relay.from_thread(watch.token)
-    upload = await asyncio.to_thread(_open_stream, data, path.name, progress)
+    upload = await asyncio.to_thread(_open_stream, data, path.name, progress, processes)
     meta = _metadata(path, parsed.found, upload.metadata.title or upload.story.title, upload.metadata)
     return _Parsed(path, len(data), digest, meta, upload.story.summary, None, upload.story)
 

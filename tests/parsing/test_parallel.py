@@ -5,6 +5,7 @@ a worker that dies gives one clear error."""
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import pickle
 import random
@@ -38,8 +39,7 @@ def long_story(chapters: int = 40, seed: int = 3) -> bytes:
 
 
 def as_json(data: bytes, processes: int, model: Scorer | None = None) -> str:
-    stream = stream_story(data, filename="long.txt", model=model)
-    stream.processes = processes
+    stream = stream_story(data, filename="long.txt", model=model, processes=processes)
     out = io.StringIO()
     write_story_json(out, stream)
     return out.getvalue()
@@ -86,9 +86,7 @@ def test_every_paragraph_and_quotation_is_there_once_in_order(monkeypatch: pytes
     data = long_story()
     whole = parse_story(data)
     monkeypatch.setattr(parallel, "BLOCK_CHARS", SMALL_BLOCK)
-    stream = stream_story(data)
-    stream.processes = 2
-    blocks = stream.story()
+    blocks = stream_story(data, processes=2).story()
     assert blocks.chapters == whole.chapters
     assert blocks.notes == whole.notes and blocks.title == whole.title
 
@@ -110,17 +108,20 @@ def test_each_block_starts_from_the_first_pass_alone(monkeypatch: pytest.MonkeyP
         first, stream._drafts[first:end], snapshot, frozenset(stream._lexicon.gender), committed(),
         stream._singles_are_speech,
     )
-    full = stream_story(data)
-    full.processes = 2
+    full = stream_story(data, processes=2)
     quotes = [q for _, chapter_quotes in full.chapters() for q in chapter_quotes if q.chapter >= first]
     assert [(q.text, q.speaker, q.confidence, q.chapter, q.paragraph) for q in quotes] == [
         (q[0], q[2], q[3], q[4], q[6]) for chapter in alone.quotes for q in chapter
     ]
 
 
+# Decisions taken so far in this process (a worker's, across the blocks it attributes).
+_decisions = itertools.count()
+
+
 class DyingScorer(Scorer):
-    """The committed weights, in a process that ends abruptly at its `after`-th decision: a worker
-    dying mid-block (killed, out of memory)."""
+    """The committed weights, in a worker process that ends abruptly at its `after`-th decision:
+    a worker dying mid-story (killed, out of memory)."""
 
     def __init__(self, after: int = 0) -> None:
         base = committed()
@@ -129,16 +130,14 @@ class DyingScorer(Scorer):
         self.after = after
 
     def pick(self, candidates: list[str], rows: list) -> tuple[str | None, float]:
-        if self.after <= 0:
+        if next(_decisions) >= self.after:
             os._exit(3)
-        self.after -= 1
         return super().pick(candidates, rows)
 
 
 def test_a_worker_that_dies_gives_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "BLOCK_CHARS", SMALL_BLOCK)
-    stream: StoryStream = stream_story(long_story(), model=DyingScorer())
-    stream.processes = 2
+    stream: StoryStream = stream_story(long_story(), model=DyingScorer(), processes=2)
     with pytest.raises(parallel.ParseWorkerFailed, match="worker process parsing the story stopped"):
         for _ in stream.chapters():
             pass
@@ -151,8 +150,8 @@ def test_parse_command_says_so_in_one_line_when_a_worker_dies(
     pool = parallel.BlockPool
 
     class Dying(pool):  # type: ignore[misc, valid-type]
-        def __init__(self, drafts, bounds, processes, snapshot, genders, scorer, singles) -> None:
-            super().__init__(drafts, bounds, processes, snapshot, genders, DyingScorer(), singles)
+        def results(self, snapshot, genders, scorer, singles):
+            return super().results(snapshot, genders, DyingScorer(), singles)
 
     monkeypatch.setattr(parallel, "BlockPool", Dying)
     path = tmp_path / "long.txt"

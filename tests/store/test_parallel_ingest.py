@@ -18,6 +18,8 @@ from tests.store.test_streamed_ingest import _comparable, _load_whole
 def story_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(parallel, "BLOCK_CHARS", SMALL_BLOCK)
     monkeypatch.setattr(loader, "STREAM_CHUNK_CHARS", 5_000)  # written a few chapters at a time
+    # Parsed when its turn to be written comes, as a file of 8 MB or more is (the path that uses processes).
+    monkeypatch.setattr(loader, "STREAM_ALONE_BYTES", 10_000)
     path = tmp_path / "long.txt"
     path.write_bytes(long_story())
     return path
@@ -33,9 +35,9 @@ async def test_blocks_in_worker_processes_store_the_rows_of_the_one_process_pars
     pool = parallel.BlockPool
 
     class Counted(pool):  # type: ignore[misc, valid-type]
-        def __init__(self, drafts, bounds, processes, *rest) -> None:
+        def __init__(self, drafts, bounds, processes) -> None:
             pools.append(processes)
-            super().__init__(drafts, bounds, processes, *rest)
+            super().__init__(drafts, bounds, processes)
 
     monkeypatch.setattr(parallel, "BlockPool", Counted)
     async with Store.open(database) as store:
@@ -56,9 +58,9 @@ async def test_a_worker_dying_midway_leaves_nothing(
     pool = parallel.BlockPool
 
     class Dying(pool):  # type: ignore[misc, valid-type]
-        def __init__(self, drafts, bounds, processes, snapshot, genders, scorer, singles) -> None:
+        def results(self, snapshot, genders, scorer, singles):
             # Each worker ends abruptly some way into its second block.
-            super().__init__(drafts, bounds, processes, snapshot, genders, DyingScorer(after=60), singles)
+            return super().results(snapshot, genders, DyingScorer(after=60), singles)
 
     written: list[int] = []
     insert = loader._insert_paragraphs
