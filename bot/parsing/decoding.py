@@ -48,43 +48,58 @@ def _printable(text: str) -> bool:
     )
 
 
-def decode_lines(data: bytes) -> list[str]:
+def decode_lines(data: bytes | bytearray) -> list[str]:
     """decode_text(data).split("\n"), without ever holding the whole decoded text (for a story
     with one character outside Latin-1, two or four bytes per character of the file).
 
     UTF-8 without a byte-order mark (nearly every file) is decoded a piece of about _PIECE bytes
     ending on a line feed at a time: no UTF-8 sequence and no "\r\n" spans a line feed, and every
     step of _normalise is character by character, so the pieces' lines are the whole text's. The
-    share of control characters is counted over the whole file, as decode_text counts it."""
+    share of control characters is counted over the whole file, as decode_text counts it.
+
+    A bytearray is consumed as it is decoded (the caller hands it over and empties it after):
+    the file's bytes and its lines are never both held whole. The pieces decoded before the
+    first one that needed normalising are the bytes of their lines, so a file that turns out
+    not to be UTF-8 further on is still read whole, as it was."""
     if not data or data.isspace() or data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return decode_text(data).split("\n")
     if b"\x00" in data:
         raise NotAStory("The file looks binary (it contains NUL bytes), not like a text story.")
+    consume = isinstance(data, bytearray)
     lines: list[str] = []
     controls = length = 0
     letters = False
     start = 0
+    dropped = 0  # lines whose bytes were dropped from the front of `data`
     while start < len(data):
         end = data.find(b"\n", start + _PIECE) + 1 or len(data)
         try:
             piece = data[start:end].decode("utf-8")
         except UnicodeDecodeError:
+            if dropped:
+                # cp1252 after all: put the dropped lines' bytes back (they were plain UTF-8).
+                data[:0] = ("\n".join(lines[:dropped]) + "\n").encode("utf-8")
             return decode_text(data).split("\n")  # cp1252: the whole text at once
         length += len(piece)
         if not _printable(piece):
             controls += len(_CONTROL.findall(piece))
             piece = _normalise_text(piece)
+            consume = False  # its lines are no longer its bytes
         letters = letters or _LETTER.search(piece) is not None
         if end < len(data):
             lines.extend(piece.split("\n")[:-1])
         else:
             lines.extend(piece.split("\n"))
         start = end
+        if consume and start < len(data):
+            del data[:start]  # from the front of a bytearray: shrinks it as it goes, no copy
+            start = 0
+            dropped = len(lines)
     if controls > _MAX_CONTROL_SHARE * length:
         raise NotAStory("The file looks binary, not like a text story.")
     if not letters:
         raise NotAStory("The file has no readable words.")
-    log.debug("decoded %d bytes as utf-8", len(data))
+    log.debug("decoded %d characters as utf-8", length)
     return lines
 
 

@@ -231,6 +231,9 @@ class StoryStream:
                 # The lexicon's counting and the kinds, block by block (shared with a worker
                 # process when there are some), then the rest of the lexicon over the whole text.
                 if processes > 0:
+                    # Worker processes are about to start: the first pass's freed pages (the lines,
+                    # the outline's blocks) go back to the system first.
+                    parallel.release_memory()
                     self._pool = parallel.BlockPool(self._drafts, self._blocks, min(processes, len(self._blocks)))
                     parts = self._pool.first_pass(self._drafts)
                 else:
