@@ -11,16 +11,11 @@ novel of the annotated corpora, every bundled story) is attributed exactly as be
 """
 from __future__ import annotations
 
-import ctypes
 import logging
 import marshal
-import multiprocessing
-import pickle
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import IO, TYPE_CHECKING, Any
 
 from bot.parsing.attribution import ChapterAttributor, Scorer, attribute_scene, committed
@@ -29,6 +24,8 @@ from bot.parsing.quotations import find_quotes
 from bot.parsing.structure import DraftChapter, DraftScene
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from bot.parsing.parser import _Progress
 
 log = logging.getLogger(__name__)
@@ -121,6 +118,8 @@ def attribute_block(
 ) -> BlockResult:
     """A block of chapters (the first is chapter `first` of the story) attributed from the lexicon
     `snapshot` (pickled as the first pass left it)."""
+    import pickle  # only a long story needs it
+
     lexicon: Lexicon = pickle.loads(snapshot)
     speakers: Counter[str] = Counter()
     quotes = [
@@ -180,6 +179,8 @@ def _spooled(chapter: DraftChapter) -> tuple:
 
 def release_memory() -> None:
     """Hand the C heap's free pages back to the system (glibc's malloc_trim; elsewhere nothing)."""
+    import ctypes  # here: `parse` of an ordinary story never needs it
+
     try:
         trim = ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):
@@ -194,6 +195,10 @@ class BlockPool:
     blocks a few ahead of the reader and yields the results in story order."""
 
     def __init__(self, drafts: Sequence[DraftChapter | None], bounds: list[tuple[int, int]], processes: int) -> None:
+        # Imported here: `parse` of an ordinary story (one block) starts faster without them.
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         self.bounds = bounds
         self.processes = processes
         self.spool: IO[bytes] = tempfile.NamedTemporaryFile(prefix="storybot-blocks-")
@@ -246,6 +251,8 @@ class BlockPool:
         self, snapshot: bytes, base_genders: frozenset[str], scorer: Scorer | None, singles: bool
     ) -> Iterator[tuple[int, BlockResult]]:
         """attribute_block of every block, in order, `processes` at a time and a few ahead."""
+        from concurrent.futures.process import BrokenProcessPool
+
         futures: dict[int, Future[BlockResult]] = {}
         submitted = 0
         ahead = 2 * self.processes
@@ -264,6 +271,8 @@ class BlockPool:
 
     @staticmethod
     def _answer(future: Future) -> Any:
+        from concurrent.futures.process import BrokenProcessPool
+
         try:
             return future.result()
         except BrokenProcessPool as exc:

@@ -6,7 +6,6 @@ import hashlib
 import json
 import logging
 import marshal
-import pickle
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -325,6 +324,8 @@ class StoryStream:
     def _block_chapters(self, speakers: Counter[str]) -> Iterator[tuple[Chapter, list[Quote]]]:
         """chapters() of a story of several blocks: each block attributed from the lexicon as the
         first pass left it (in worker processes when there is a pool), its findings merged in order."""
+        import pickle  # only a long story needs it
+
         lexicon, progress = self._lexicon, self._progress
         snapshot = pickle.dumps(lexicon, protocol=pickle.HIGHEST_PROTOCOL)
         base_genders = frozenset(lexicon.gender)
