@@ -190,17 +190,19 @@ def release_memory() -> None:
 
 
 class BlockPool:
-    """The blocks of a story, written to a temporary file for `processes` spawned worker processes:
-    first_pass() shares the first pass's counting with one of them, results() has them attribute the
-    blocks a few ahead of the reader and yields the results in story order."""
+    """The blocks of a story, written to a temporary file for up to `processes` spawned worker
+    processes: first_pass() shares the first pass's counting with one of them, results() has them
+    all attribute the blocks a few ahead of the reader and yields the results in story order.
+
+    Each worker is an executor of its own with one process: one executor of several starts another
+    process whenever work is submitted before it has counted a finished worker as idle again, and
+    while this process still holds the story's text a second worker would take the whole tree past
+    its memory budget."""
 
     def __init__(self, drafts: Sequence[DraftChapter | None], bounds: list[tuple[int, int]], processes: int) -> None:
-        # Imported here: `parse` of an ordinary story (one block) starts faster without them.
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
         self.bounds = bounds
         self.processes = processes
+        self.executors: list[Any] = []
         self.spool: IO[bytes] = tempfile.NamedTemporaryFile(prefix="storybot-blocks-")
         self.places: list[tuple[int, int]] = []
         try:
@@ -209,20 +211,26 @@ class BlockPool:
                 self.spool.write(marshal.dumps([_spooled(drafts[i]) for i in range(first, end)]))  # type: ignore[arg-type]
                 self.places.append((offset, self.spool.tell() - offset))
             self.spool.flush()
-            # spawn: a forked worker would count every page of this process again, and this
-            # process may run threads (the ingest's). Processes start as work is submitted.
-            self.executor = ProcessPoolExecutor(
-                processes, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
-                initargs=(self.spool.name,),
-            )
+            self._add_worker()
         except BaseException:
-            self.spool.close()
+            self.close()
             raise
+
+    def _add_worker(self) -> None:
+        # Imported here: `parse` of an ordinary story (one block) starts faster without them.
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn: a forked worker would count every page of this process again, and this process
+        # may run threads (the ingest's). The process starts when work is first submitted.
+        self.executors.append(ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker, initargs=(self.spool.name,),
+        ))
 
     def first_pass(self, drafts: Sequence[DraftChapter | None]) -> list[tuple[WindowCounts, Counter[str]]]:
         """block_counts of every block: this process takes them from the first, one worker process
-        from the last, one at a time (while this process still holds the story's text, a second
-        worker would take the whole tree past its memory budget)."""
+        from the last, one at a time."""
+        worker = self.executors[0]
         found: list[tuple[WindowCounts, Counter[str]] | None] = [None] * len(self.bounds)
         low, high = 0, len(self.bounds)
         future: Future | None = None
@@ -234,7 +242,7 @@ class BlockPool:
             if future is None and low < high:
                 high -= 1
                 taken = high
-                future = self.executor.submit(_counts_in_worker, *self.places[taken])
+                future = self._submit(worker, _counts_in_worker, *self.places[taken])
             if low < high:
                 first, end = self.bounds[low]
                 found[low] = block_counts(drafts[first:end])  # type: ignore[arg-type]
@@ -251,23 +259,35 @@ class BlockPool:
         self, snapshot: bytes, base_genders: frozenset[str], scorer: Scorer | None, singles: bool
     ) -> Iterator[tuple[int, BlockResult]]:
         """attribute_block of every block, in order, `processes` at a time and a few ahead."""
-        from concurrent.futures.process import BrokenProcessPool
-
+        while len(self.executors) < self.processes:
+            self._add_worker()
         futures: dict[int, Future[BlockResult]] = {}
+        running: list[list[Future]] = [[] for _ in self.executors]
         submitted = 0
         ahead = 2 * self.processes
         for index in range(len(self.bounds)):
             while submitted < len(self.bounds) and submitted < index + ahead:
+                # To the worker with the least left to do (which one does a block never changes it).
+                for queue in running:
+                    queue[:] = [f for f in queue if not f.done()]
+                least = min(range(len(running)), key=lambda w: len(running[w]))
                 offset, length = self.places[submitted]
-                try:
-                    futures[submitted] = self.executor.submit(
-                        _block_in_worker, self.bounds[submitted][0], offset, length, snapshot, base_genders, scorer,
-                        singles,
-                    )
-                except BrokenProcessPool as exc:  # once a worker has died
-                    raise _failed() from exc
+                futures[submitted] = future = self._submit(
+                    self.executors[least], _block_in_worker, self.bounds[submitted][0], offset, length, snapshot,
+                    base_genders, scorer, singles,
+                )
+                running[least].append(future)
                 submitted += 1
             yield index, self._answer(futures.pop(index))
+
+    @staticmethod
+    def _submit(executor: Any, *call: Any) -> Future:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return executor.submit(*call)
+        except BrokenProcessPool as exc:  # once its worker has died
+            raise _failed() from exc
 
     @staticmethod
     def _answer(future: Future) -> Any:
@@ -280,7 +300,10 @@ class BlockPool:
 
     def close(self) -> None:
         try:
-            self.executor.shutdown(wait=True, cancel_futures=True)
+            for executor in self.executors:
+                executor.shutdown(wait=False, cancel_futures=True)
+            for executor in self.executors:
+                executor.shutdown(wait=True)
         finally:
             self.spool.close()
 
