@@ -177,6 +177,18 @@ def _spooled(chapter: DraftChapter) -> tuple:
     return chapter.number, chapter.title, [(scene.heading, scene.paragraphs) for scene in chapter.scenes]
 
 
+def start_early(size: int) -> None:
+    """Before a file of `size` bytes is read: if it may hold more than one block, start the small
+    process the worker processes will be forked from (and multiprocessing's resource tracker) while
+    this process is small, so no process is ever started from a process holding a long story."""
+    if size > BLOCK_CHARS:  # a character of text is at least a byte
+        import multiprocessing
+        from multiprocessing import forkserver
+
+        multiprocessing.set_forkserver_preload([])
+        forkserver.ensure_running()
+
+
 def release_memory() -> None:
     """Hand the C heap's free pages back to the system (glibc's malloc_trim; elsewhere nothing)."""
     import ctypes  # here: `parse` of an ordinary story never needs it
@@ -221,10 +233,12 @@ class BlockPool:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        # spawn: a forked worker would count every page of this process again, and this process
-        # may run threads (the ingest's). The process starts when work is first submitted.
+        # Forked from the fork server (start_early), never from this process: a worker forked
+        # from here, or the moment between fork and exec of a spawned one, counts every page of
+        # this process again; and this process may run threads (the ingest's).
         self.executors.append(ProcessPoolExecutor(
-            1, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker, initargs=(self.spool.name,),
+            1, mp_context=multiprocessing.get_context("forkserver"), initializer=_start_worker,
+            initargs=(self.spool.name,),
         ))
 
     def first_pass(self, drafts: Sequence[DraftChapter | None]) -> list[tuple[WindowCounts, Counter[str]]]:
