@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from bot.parsing.model import NotAStory, Story
-from bot.parsing.parallel import ParseWorkerFailed
+from bot.parsing.parallel import ParseWorkerFailed, stop_fork_server
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -77,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception:
         log.exception("unexpected failure")
         return EXIT_FAILURE
+    finally:
+        stop_fork_server()  # a long story's worker processes were forked from it
 
 
 def database_command(args: argparse.Namespace) -> int:
