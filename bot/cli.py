@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from bot.parsing.model import NotAStory, Story
+from bot.parsing.parallel import ParseWorkerFailed, stop_fork_server
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -67,12 +68,17 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
+    except ParseWorkerFailed as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_FAILURE
     except Exception:
         log.exception("unexpected failure")
         return EXIT_FAILURE
+    finally:
+        stop_fork_server()  # a long story's worker processes were forked from it
 
 
 def database_command(args: argparse.Namespace) -> int:
@@ -109,9 +115,11 @@ def database_settings() -> Settings:
 def parse_command(path: Path, *, as_json: bool) -> int:
     from bot.formats import Metadata, UploadRejected, stream_upload
     from bot.formats.sidecar import BadStoryFile, read_toml_metadata, toml_metadata
+    from bot.parsing.parallel import start_early
     from bot.parsing.parser import write_story_json
 
     try:
+        start_early(path.stat().st_size)  # the worker processes of a long story start small
         data = _read_into_bytearray(path)
     except OSError as exc:
         raise UsageError(f"{path}: cannot read ({exc.strerror})") from exc
@@ -119,7 +127,8 @@ def parse_command(path: Path, *, as_json: bool) -> int:
         # The reading path of `ingest` and `/story add`: every format, no upload size limit.
         # Parsed a chapter at a time: each is printed as it is done, so memory holds one chapter;
         # a bytearray, which the parse empties once it has decoded the text.
-        upload = stream_upload(path.name, data, max_bytes=None, any_extension=True)
+        # A long story's blocks of chapters are read in one worker process per core.
+        upload = stream_upload(path.name, data, max_bytes=None, any_extension=True, processes=os.cpu_count() or 1)
     except (NotAStory, UploadRejected) as exc:
         raise UsageError(f"{path}: {exc}") from exc
     del data  # read: the parse holds what it needs
@@ -280,7 +289,7 @@ async def ingest_command(settings: Settings, paths: list[Path]) -> int:
             with bar.logging():
                 report = await load_paths(
                     store, files, progress=bar, parse_processes=parse_processes_for(files),
-                    file_progress=bar.within if bar.enabled else None,
+                    file_progress=bar.within if bar.enabled else None, block_processes=os.cpu_count() or 1,
                 )
         finally:
             bar.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from bot.parsing.model import Character
@@ -234,14 +234,17 @@ def build_lexicon(text: str) -> Lexicon:
     return _build_lexicon(lambda: iter((("\n" + text, len(text) + 1),)))
 
 
-def build_lexicon_of(paragraphs: Sequence[str]) -> Lexicon:
+def build_lexicon_of(paragraphs: Sequence[str], counts: WindowCounts | None = None) -> Lexicon:
     """build_lexicon("\n".join(paragraphs)), exactly, without the joined text: every pattern runs
-    over paragraph-aligned windows of about _WINDOW_CHARS, so memory holds one window at a time."""
+    over paragraph-aligned windows of about _WINDOW_CHARS, so memory holds one window at a time.
+
+    `counts`, when given, are count_windows' counts of the text, worked out elsewhere (a long story's
+    blocks, merged): its first pass over the text is then skipped."""
     if sum(map(len, paragraphs)) + len(paragraphs) < _KEPT_WINDOWS * _WINDOW_CHARS:
         # A story of a few windows: joined once, not again for every pass over the text.
         kept = list(_windows(paragraphs))
-        return _build_lexicon(lambda: iter(kept))
-    return _build_lexicon(lambda: _windows(paragraphs))
+        return _build_lexicon(lambda: iter(kept), counts)
+    return _build_lexicon(lambda: _windows(paragraphs), counts)
 
 
 # The text is read in windows of whole paragraphs this long (characters), each followed by a few
@@ -304,10 +307,17 @@ class _Scan:
         return found
 
 
-def _build_lexicon(windows: Callable[[], Iterator[tuple[str, int]]]) -> Lexicon:
-    lexicon = Lexicon()
-    totals: Counter[str] = Counter()
-    pairs: Counter[tuple[str, str]] = Counter()
+WindowCounts = tuple[
+    Counter[tuple[str, str, str]], Counter[tuple[str, str]], Counter[str], Counter[str],
+    Counter[tuple[str, str, str, str]], int, Counter[str], dict[str, Counter[str]], Counter[tuple[str, str]],
+]
+"""count_windows' counts, in the order _build_lexicon unpacks them."""
+
+
+def count_windows(windows: Iterator[tuple[str, int]]) -> WindowCounts:
+    """The lexicon's counts over a text's windows (see _windows): name forms, particles, sentence
+    openings, people acting, speech tags, beats, the sentences' gender votes. Counts of consecutive
+    texts add up (merge_counts), but for what runs across the end of one text into the next."""
     caps: Counter[tuple[str, str, str]] = Counter()
     particles: Counter[tuple[str, str]] = Counter()
     initial: Counter[str] = Counter()
@@ -325,7 +335,7 @@ def _build_lexicon(windows: Callable[[], Iterator[tuple[str, int]]]) -> Lexicon:
     after: Counter[tuple[str, str]] = Counter()
     previous = ""
     sentence_scan, tag_scan = _Scan(_SENTENCE), _Scan(_TAGGED)
-    for window, cut in windows():
+    for window, cut in windows:
         caps.update(_CAPS.findall(window, 0, cut))
         _particle_names(window, cut, particles)
         # The window's leading newline lets the first sentence of the text count as one.
@@ -349,6 +359,42 @@ def _build_lexicon(windows: Callable[[], Iterator[tuple[str, int]]]) -> Lexicon:
             if (first_verb or first_verb2) in SPEECH_VERBS:
                 first_person += 1
         del window
+    return caps, particles, initial, acting, named_tags, first_person, beats, votes_of, after
+
+
+def paragraph_counts(paragraphs: Sequence[str]) -> WindowCounts:
+    """count_windows of paragraphs joined by line feeds (a block of a long story's chapters)."""
+    return count_windows(_windows(paragraphs))
+
+
+def merge_counts(parts: Iterable[WindowCounts]) -> WindowCounts:
+    """The counts of consecutive texts as one: added up, each form in the order first met."""
+    merged: WindowCounts | None = None
+    for part in parts:
+        if merged is None:
+            merged = part
+            continue
+        caps, particles, initial, acting, named_tags, first_person, beats, votes_of, after = merged
+        caps.update(part[0])
+        particles.update(part[1])
+        initial.update(part[2])
+        acting.update(part[3])
+        named_tags.update(part[4])
+        beats.update(part[6])
+        for name, votes in part[7].items():
+            votes_of.setdefault(name, Counter()).update(votes)
+        after.update(part[8])
+        merged = caps, particles, initial, acting, named_tags, first_person + part[5], beats, votes_of, after
+    return merged if merged is not None else count_windows(_windows([]))
+
+
+def _build_lexicon(windows: Callable[[], Iterator[tuple[str, int]]], counts: WindowCounts | None = None) -> Lexicon:
+    lexicon = Lexicon()
+    totals: Counter[str] = Counter()
+    pairs: Counter[tuple[str, str]] = Counter()
+    caps, particles, initial, acting, named_tags, first_person, beats, votes_of, after = (
+        count_windows(windows()) if counts is None else counts
+    )
     for (first, separator, second), count in caps.items():
         totals[first] += count
         if not second:
