@@ -115,11 +115,9 @@ def database_settings() -> Settings:
 def parse_command(path: Path, *, as_json: bool) -> int:
     from bot.formats import Metadata, UploadRejected, stream_upload
     from bot.formats.sidecar import BadStoryFile, read_toml_metadata, toml_metadata
-    from bot.parsing.parallel import start_early
     from bot.parsing.parser import write_story_json
 
     try:
-        start_early(path.stat().st_size)  # the worker processes of a long story start small
         data = _read_into_bytearray(path)
     except OSError as exc:
         raise UsageError(f"{path}: cannot read ({exc.strerror})") from exc

@@ -247,6 +247,17 @@ def build_lexicon_of(paragraphs: Sequence[str], counts: WindowCounts | None = No
     return _build_lexicon(lambda: _windows(paragraphs), counts)
 
 
+def build_lexicon_of_blocks(blocks: Callable[[], Iterator[Sequence[str]]], counts: WindowCounts) -> Lexicon:
+    """The lexicon of a long story read in blocks (bot/parsing/parallel.py), from its blocks'
+    counts merged (merge_counts): the passes that need the lexicon read the text again a block
+    at a time from `blocks()` (each block's paragraphs), so it is never held whole; the narrator's
+    "My name is ..." is looked for in one block's text at a time."""
+    return _build_lexicon(
+        lambda: (window for paragraphs in blocks() for window in _windows(paragraphs)), counts,
+        lambda: ("\n".join(paragraphs) for paragraphs in blocks()),
+    )
+
+
 # The text is read in windows of whole paragraphs this long (characters), each followed by a few
 # paragraphs of look-ahead for the patterns that run on across a line feed (see _windows).
 _WINDOW_CHARS = 1 << 20
@@ -388,7 +399,13 @@ def merge_counts(parts: Iterable[WindowCounts]) -> WindowCounts:
     return merged if merged is not None else count_windows(_windows([]))
 
 
-def _build_lexicon(windows: Callable[[], Iterator[tuple[str, int]]], counts: WindowCounts | None = None) -> Lexicon:
+def _build_lexicon(
+    windows: Callable[[], Iterator[tuple[str, int]]], counts: WindowCounts | None = None,
+    texts: Callable[[], Iterator[str]] | None = None,
+) -> Lexicon:
+    """The lexicon of the text `windows()` yields (see _windows); `counts`: count_windows of it,
+    when already counted; `texts()`: the text in the pieces the narrator's "My name is ..." is
+    looked for in, one at a time (by default the whole text, joined)."""
     lexicon = Lexicon()
     totals: Counter[str] = Counter()
     pairs: Counter[tuple[str, str]] = Counter()
@@ -461,7 +478,7 @@ def _build_lexicon(windows: Callable[[], Iterator[tuple[str, int]]], counts: Win
     _learn_from_sentences(votes_of, after, acting, lexicon)
     _merge_surnames(pairs, lexicon)
     _learn_title_owners(lexicon)
-    _learn_speakers(windows, named_tags, first_person, lexicon)
+    _learn_speakers(windows, named_tags, first_person, lexicon, texts)
     lexicon.present.update(who for name in beats if (who := lexicon.resolve(name)))
     _merge_miss(pairs, lexicon)
     _learn_families(lexicon)
@@ -570,7 +587,7 @@ def _learn_title_owners(lexicon: Lexicon) -> None:
 
 def _learn_speakers(
     windows: Callable[[], Iterator[tuple[str, int]]], named_tags: Counter[tuple[str, str, str, str]],
-    first_person: int, lexicon: Lexicon,
+    first_person: int, lexicon: Lexicon, texts: Callable[[], Iterator[str]] | None = None,
 ) -> None:
     for (verb, name, name2, verb2), count in named_tags.items():
         if name2:
@@ -579,7 +596,7 @@ def _learn_speakers(
             lexicon.speakers[who] += count
         elif name2 and (verb in _PERSON_VERBS or verb.endswith(("ed", "s"))) and (who := lexicon.resolve(name)):
             lexicon.present.add(who)  # '." Kakashi dashed forward': a beat of the one who spoke
-    if first_person and (named := _SELF_NAMED.search(_SPEECH.sub(" ", "".join(w[:cut] for w, cut in windows())[1:]))):
+    if first_person and (named := _self_named(texts() if texts else iter(("".join(w[:cut] for w, cut in windows())[1:],)))):
         # "My name is Pell." / "Call me Ishmael.": the narrator says who they are, outside any
         # speech (inside one, whoever speaks is introducing themselves).
         name = named[1]
@@ -602,6 +619,14 @@ def _learn_speakers(
         if count >= _NARRATOR_CALLS:
             lexicon.narrator = name
             lexicon.speakers[name] += first_person
+
+
+def _self_named(texts: Iterator[str]) -> re.Match[str] | None:
+    """The first "My name is ..." outside a speech in the texts, in order."""
+    for text in texts:
+        if named := _SELF_NAMED.search(_SPEECH.sub(" ", text)):
+            return named
+    return None
 
 
 def _merge_full_names(pairs: Counter[tuple[str, str]], lexicon: Lexicon, by_base: Counter[str]) -> None:

@@ -135,12 +135,16 @@ def attribute_block(
     return BlockResult(quotes, lexicon, base_genders, speakers)
 
 
+def paragraphs_of(chapters: Sequence[DraftChapter]) -> list[str]:
+    """The paragraphs of a block's chapters, in order."""
+    return [p for chapter in chapters for scene in chapter.scenes for p in scene.paragraphs]
+
+
 def block_counts(chapters: Sequence[DraftChapter]) -> tuple[WindowCounts, Counter[str]]:
     """A block's share of the first pass: the lexicon's counts over its text (count_windows) and
     the kinds of its quotations."""
-    paragraphs = [p for chapter in chapters for scene in chapter.scenes for p in scene.paragraphs]
     kinds = Counter(q.kind for chapter in chapters for scene in chapter.scenes for q in find_quotes(scene.paragraphs))
-    return paragraph_counts(paragraphs), kinds
+    return paragraph_counts(paragraphs_of(chapters)), kinds
 
 
 # ---------------------------------------------------------------- blocks in worker processes
@@ -183,21 +187,10 @@ def _spooled(chapter: DraftChapter) -> tuple:
     return chapter.number, chapter.title, [(scene.heading, scene.paragraphs) for scene in chapter.scenes]
 
 
-def start_early(size: int) -> None:
-    """Before a file of `size` bytes is read: if it may hold more than one block, start the small
-    process the worker processes will be forked from (and multiprocessing's resource tracker) while
-    this process is small, so no process is ever started from a process holding a long story."""
-    if size > BLOCK_CHARS:  # a character of text is at least a byte
-        import multiprocessing
-        from multiprocessing import forkserver
-
-        multiprocessing.set_forkserver_preload([])
-        forkserver.ensure_running()
-
-
 def stop_fork_server() -> None:
-    """Stop start_early's fork server if it runs, and wait for it: its workers' CPU time is then
-    this process's children's, as a spawned worker's would be (what bench/ingest.py reads)."""
+    """Stop the fork server the workers came from, if one runs, and wait for it: its workers' CPU
+    time is then this process's children's, as a spawned worker's would be (what bench/ingest.py
+    reads)."""
     forkserver = sys.modules.get("multiprocessing.forkserver")
     stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)  # private, tested on 3.11
     if stop is not None:
@@ -217,9 +210,15 @@ def release_memory() -> None:
 
 
 class BlockPool:
-    """The blocks of a story, written to a temporary file for up to `processes` spawned worker
-    processes: first_pass() shares the first pass's counting with one of them, results() has them
-    all attribute the blocks a few ahead of the reader and yields the results in story order.
+    """The blocks of a story, written to a temporary file for up to `processes` worker processes:
+    first_pass() shares the first pass's counting with one of them, results() has them all
+    attribute the blocks a few ahead of the reader and yields the results in story order.
+
+    No process starts before first_pass(): the caller drops the story's text first (the file holds
+    it), so the fork server the workers come from starts from a small process; a process started
+    from one holding the story would count its pages again for a moment (the moment between fork
+    and exec), and the fork server and multiprocessing's resource tracker (about 27 MB) would sit
+    beside the first pass's peak.
 
     Each worker is an executor of its own with one process: one executor of several starts another
     process whenever work is submitted before it has counted a finished worker as idle again, and
@@ -238,7 +237,6 @@ class BlockPool:
                 self.spool.write(marshal.dumps([_spooled(drafts[i]) for i in range(first, end)]))  # type: ignore[arg-type]
                 self.places.append((offset, self.spool.tell() - offset))
             self.spool.flush()
-            self._add_worker()
         except BaseException:
             self.close()
             raise
@@ -248,17 +246,20 @@ class BlockPool:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        # Forked from the fork server (start_early), never from this process: a worker forked
-        # from here, or the moment between fork and exec of a spawned one, counts every page of
-        # this process again; and this process may run threads (the ingest's).
+        # Forked from the fork server, never from this process: a worker forked from here counts
+        # every page of this process again, and this process may run threads (the ingest's). The
+        # fork server imports nothing ahead (by default it would import __main__).
+        multiprocessing.set_forkserver_preload([])
         self.executors.append(ProcessPoolExecutor(
             1, mp_context=multiprocessing.get_context("forkserver"), initializer=_start_worker,
             initargs=(self.spool.name,),
         ))
 
-    def first_pass(self, drafts: Sequence[DraftChapter | None]) -> list[tuple[WindowCounts, Counter[str]]]:
+    def first_pass(self) -> list[tuple[WindowCounts, Counter[str]]]:
         """block_counts of every block: this process takes them from the first, one worker process
-        from the last, one at a time."""
+        from the last, one at a time (both read the blocks from the file)."""
+        if not self.executors:
+            self._add_worker()
         worker = self.executors[0]
         found: list[tuple[WindowCounts, Counter[str]] | None] = [None] * len(self.bounds)
         low, high = 0, len(self.bounds)
@@ -273,10 +274,14 @@ class BlockPool:
                 taken = high
                 future = self._submit(worker, _counts_in_worker, *self.places[taken])
             if low < high:
-                first, end = self.bounds[low]
-                found[low] = block_counts(drafts[first:end])  # type: ignore[arg-type]
+                found[low] = block_counts(self.chapters(low))
                 low += 1
         return found  # type: ignore[return-value]
+
+    def block_paragraphs(self) -> Iterator[list[str]]:
+        """Each block's paragraphs in turn, read back from the file."""
+        for index in range(len(self.bounds)):
+            yield paragraphs_of(self.chapters(index))
 
     def chapters(self, index: int) -> list[DraftChapter]:
         """Block `index`'s chapters, read back from the file."""

@@ -16,7 +16,12 @@ from typing import Any, TextIO
 
 from bot.parsing import parallel
 from bot.parsing.attribution import Scorer, committed
-from bot.parsing.characters import build_lexicon_of, list_characters, merge_counts
+from bot.parsing.characters import (
+    build_lexicon_of,
+    build_lexicon_of_blocks,
+    list_characters,
+    merge_counts,
+)
 from bot.parsing.decoding import decode_lines
 from bot.parsing.layout import split_blocks, split_lines
 from bot.parsing.model import Chapter, Character, NotAStory, Note, Quote, Scene, Story
@@ -238,28 +243,38 @@ class StoryStream:
                     )
             else:
                 # The lexicon's counting and the kinds, block by block (shared with a worker
-                # process when there are some), then the rest of the lexicon over the whole text.
+                # process when there are some), then the rest of the lexicon over the text read a
+                # block at a time.
+                del paragraphs
+                block_texts: Callable[[], Iterator[list[str]]]
                 if processes > 0:
-                    # Worker processes are about to start: the first pass's freed pages (the lines,
-                    # the outline's blocks) go back to the system first.
-                    parallel.release_memory()
+                    # The blocks go to the pool's file, which is all this process and the workers
+                    # read from here on: the parse's largest holding, the story's text, goes before
+                    # the first worker starts, and the pages freed go back to the system.
                     self._pool = parallel.BlockPool(self._drafts, self._blocks, min(processes, len(self._blocks)))
-                    parts = self._pool.first_pass(self._drafts)
+                    self._drafts = [None] * len(self._drafts)
+                    # The outline's objects hold reference cycles, freed only by a collection
+                    # (about 150 MB of a 100 MB story's 220).
+                    gc.collect()
+                    parallel.release_memory()
+                    parts = self._pool.first_pass()
+                    block_texts = self._pool.block_paragraphs
                 else:
-                    parts = [parallel.block_counts(self._drafts[a:b]) for a, b in self._blocks]  # type: ignore[arg-type]
+                    drafts, bounds = self._drafts, self._blocks
+                    parts = [parallel.block_counts(drafts[a:b]) for a, b in bounds]  # type: ignore[arg-type]
+
+                    def block_texts() -> Iterator[list[str]]:
+                        for a, b in bounds:
+                            yield parallel.paragraphs_of(drafts[a:b])  # type: ignore[arg-type]
                 kinds = Counter()
                 for _, block_kinds in parts:
                     kinds.update(block_kinds)
-                self._lexicon = build_lexicon_of(paragraphs, merge_counts(counts for counts, _ in parts))
-                del paragraphs, parts
+                self._lexicon = build_lexicon_of_blocks(block_texts, merge_counts(counts for counts, _ in parts))
+                del parts
                 progress.at(_DONE_AFTER_LEXICON)
             self._kept_quotes = kept
             self._singles_are_speech = _singles_are_speech(kinds)
             progress.at(_DONE_AFTER_QUOTES)
-            if self._pool is not None:
-                # The workers read the text from the pool's file: the parse's largest holding goes.
-                self._drafts = [None] * len(self._drafts)
-                parallel.release_memory()
 
     def story(self) -> Story:
         """The whole Story at once: every chapter collected, the speakers renamed."""
@@ -364,14 +379,14 @@ class StoryStream:
         try:
             for index, result in pool.results(snapshot, base_genders, self._model, singles):
                 first = self._blocks[index][0]
-                chapters = pool.chapters(index)
+                block = pool.chapters(index)
                 with _no_cycle_collection():
                     result.merge_into(lexicon, speakers)
-                for offset, chapter in enumerate(chapters):
-                    for scene in chapter.scenes:
+                for offset, read in enumerate(block):
+                    for scene in read.scenes:
                         progress.attributed(scene.paragraphs)
-                    yield self._chapter(first + offset, chapter), [Quote(*q) for q in result.quotes[offset]]
-                del chapters, result
+                    yield self._chapter(first + offset, read), [Quote(*q) for q in result.quotes[offset]]
+                del block, result
         finally:
             self.close()
 

@@ -1203,10 +1203,6 @@ async def _open_deferred(parsed: _Parsed, watch: _Watch | None, processes: int =
     """A big file (_read_or_hash) read again and its parse started: ready for _write_stream. A story
     long enough to be read in blocks (bot/parsing/parallel.py) has them read in `processes` workers."""
     path = parsed.path
-    if processes:
-        from bot.parsing.parallel import start_early
-
-        await asyncio.to_thread(start_early, parsed.size)  # the workers start small
     data, digest, _ = await asyncio.to_thread(_read_file, path)  # the hash of the bytes parsed
     progress = None
     if watch is not None:
