@@ -252,10 +252,17 @@ def build_lexicon_of_blocks(blocks: Callable[[], Iterator[Sequence[str]]], count
     counts merged (merge_counts): the passes that need the lexicon read the text again a block
     at a time from `blocks()` (each block's paragraphs), so it is never held whole; the narrator's
     "My name is ..." is looked for in one block's text at a time."""
-    return _build_lexicon(
-        lambda: (window for paragraphs in blocks() for window in _windows(paragraphs)), counts,
-        lambda: ("\n".join(paragraphs) for paragraphs in blocks()),
-    )
+    # Generator functions, not generator expressions: compiled by mypyc, an expression would be
+    # made into a list of every window of the story at once.
+    def windows() -> Iterator[tuple[str, int]]:
+        for paragraphs in blocks():
+            yield from _windows(paragraphs)
+
+    def texts() -> Iterator[str]:
+        for paragraphs in blocks():
+            yield "\n".join(paragraphs)
+
+    return _build_lexicon(windows, counts, texts)
 
 
 # The text is read in windows of whole paragraphs this long (characters), each followed by a few
