@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from bot.parsing.model import NotAStory, Story
+from bot.parsing.parallel import ParseWorkerFailed, stop_fork_server
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -80,12 +81,17 @@ def main(argv: list[str] | None = None, *, standalone: bool = False) -> int:
     except UsageError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
+    except ParseWorkerFailed as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_FAILURE
     except Exception:
         log.exception("unexpected failure")
         return EXIT_FAILURE
+    finally:
+        stop_fork_server()  # a long story's worker processes were forked from it
 
 
 def _exit_now(status: int) -> None:
@@ -153,7 +159,8 @@ def parse_command(path: Path, *, as_json: bool) -> int:
         # The reading path of `ingest` and `/story add`: every format, no upload size limit.
         # Parsed a chapter at a time: each is printed as it is done, so memory holds one chapter;
         # a bytearray, which the parse empties once it has decoded the text.
-        upload = stream_upload(path.name, data, max_bytes=None, any_extension=True)
+        # A long story's blocks of chapters are read in one worker process per core.
+        upload = stream_upload(path.name, data, max_bytes=None, any_extension=True, processes=os.cpu_count() or 1)
     except (NotAStory, UploadRejected) as exc:
         raise UsageError(f"{path}: {exc}") from exc
     del data  # read: the parse holds what it needs
@@ -314,7 +321,7 @@ async def ingest_command(settings: Settings, paths: list[Path]) -> int:
             with bar.logging():
                 report = await load_paths(
                     store, files, progress=bar, parse_processes=parse_processes_for(files),
-                    file_progress=bar.within if bar.enabled else None,
+                    file_progress=bar.within if bar.enabled else None, block_processes=os.cpu_count() or 1,
                 )
         finally:
             bar.close()

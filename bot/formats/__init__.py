@@ -178,16 +178,18 @@ def stream_upload(
     max_bytes: int | None = DEFAULT_MAX_UPLOAD_BYTES,
     any_extension: bool = False,
     progress: ParseProgress | None = None,
+    processes: int = 0,
 ) -> UploadStream:
     """read_upload, a chapter at a time: the first pass of the parse done, attribution left to
-    the caller's reading of `story.chapters()`."""
+    the caller's reading of `story.chapters()` (see stream_story for `processes`)."""
     manuscript = convert_upload(filename, data, max_bytes=max_bytes, any_extension=any_extension)
     digest = content_hash(manuscript.text)  # before the parse: a bytearray is emptied by it
     try:
-        story = stream_story(manuscript.text, filename=filename, progress=progress)
+        story = stream_story(manuscript.text, filename=filename, progress=progress, processes=processes)
     except NotAStory as error:
         raise UploadRejected(str(error)) from None
     if not story.chapter_count or not story.has_text:
+        story.close()
         raise UploadRejected("I found no story text in that file.")
     if manuscript.metadata.summary and not story.summary:
         story.summary = manuscript.metadata.summary

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from bot.parsing.model import Character
@@ -247,14 +247,35 @@ def build_lexicon(text: str) -> Lexicon:
     return _build_lexicon(lambda: iter((("\n" + text, len(text) + 1),)))
 
 
-def build_lexicon_of(paragraphs: Sequence[str]) -> Lexicon:
+def build_lexicon_of(paragraphs: Sequence[str], counts: WindowCounts | None = None) -> Lexicon:
     """build_lexicon("\n".join(paragraphs)), exactly, without the joined text: every pattern runs
-    over paragraph-aligned windows of about _WINDOW_CHARS, so memory holds one window at a time."""
+    over paragraph-aligned windows of about _WINDOW_CHARS, so memory holds one window at a time.
+
+    `counts`, when given, are count_windows' counts of the text, worked out elsewhere (a long story's
+    blocks, merged): its first pass over the text is then skipped."""
     if sum(map(len, paragraphs)) + len(paragraphs) < _KEPT_WINDOWS * _WINDOW_CHARS:
         # A story of a few windows: joined once, not again for every pass over the text.
         kept = list(_windows(paragraphs))
-        return _build_lexicon(lambda: iter(kept))
-    return _build_lexicon(lambda: _windows(paragraphs))
+        return _build_lexicon(lambda: iter(kept), counts)
+    return _build_lexicon(lambda: _windows(paragraphs), counts)
+
+
+def build_lexicon_of_blocks(blocks: Callable[[], Iterator[Sequence[str]]], counts: WindowCounts) -> Lexicon:
+    """The lexicon of a long story read in blocks (bot/parsing/parallel.py), from its blocks'
+    counts merged (merge_counts): the passes that need the lexicon read the text again a block
+    at a time from `blocks()` (each block's paragraphs), so it is never held whole; the narrator's
+    "My name is ..." is looked for in one block's text at a time."""
+    # Generator functions, not generator expressions: compiled by mypyc, an expression would be
+    # made into a list of every window of the story at once.
+    def windows() -> Iterator[tuple[str, int]]:
+        for paragraphs in blocks():
+            yield from _windows(paragraphs)
+
+    def texts() -> Iterator[str]:
+        for paragraphs in blocks():
+            yield "\n".join(paragraphs)
+
+    return _build_lexicon(windows, counts, texts)
 
 
 # The text is read in windows of whole paragraphs this long (characters), each followed by a few
@@ -317,10 +338,17 @@ class _Scan:
         return found
 
 
-def _build_lexicon(windows: Callable[[], Iterator[tuple[str, int]]]) -> Lexicon:
-    lexicon = Lexicon()
-    totals: Counter[str] = Counter()
-    pairs: Counter[tuple[str, str]] = Counter()
+WindowCounts = tuple[
+    Counter[tuple[str, str, str]], Counter[tuple[str, str]], Counter[str], Counter[str],
+    Counter[tuple[str, str, str, str]], int, Counter[str], dict[str, Counter[str]], Counter[tuple[str, str]],
+]
+"""count_windows' counts, in the order _build_lexicon unpacks them."""
+
+
+def count_windows(windows: Iterator[tuple[str, int]]) -> WindowCounts:
+    """The lexicon's counts over a text's windows (see _windows): name forms, particles, sentence
+    openings, people acting, speech tags, beats, the sentences' gender votes. Counts of consecutive
+    texts add up (merge_counts), but for what runs across the end of one text into the next."""
     caps: Counter[tuple[str, str, str]] = Counter()
     particles: Counter[tuple[str, str]] = Counter()
     initial: Counter[str] = Counter()
@@ -338,7 +366,7 @@ def _build_lexicon(windows: Callable[[], Iterator[tuple[str, int]]]) -> Lexicon:
     after: Counter[tuple[str, str]] = Counter()
     previous = ""
     sentence_scan, tag_scan = _Scan(_SENTENCE), _Scan(_TAGGED)
-    for window, cut in windows():
+    for window, cut in windows:
         caps.update(_CAPS.findall(window, 0, cut))
         _particle_names(window, cut, particles)
         # The window's leading newline lets the first sentence of the text count as one.
@@ -362,6 +390,48 @@ def _build_lexicon(windows: Callable[[], Iterator[tuple[str, int]]]) -> Lexicon:
             if (first_verb or first_verb2) in SPEECH_VERBS:
                 first_person += 1
         del window
+    return caps, particles, initial, acting, named_tags, first_person, beats, votes_of, after
+
+
+def paragraph_counts(paragraphs: Sequence[str]) -> WindowCounts:
+    """count_windows of paragraphs joined by line feeds (a block of a long story's chapters)."""
+    return count_windows(_windows(paragraphs))
+
+
+def merge_counts(parts: Iterable[WindowCounts]) -> WindowCounts:
+    """The counts of consecutive texts as one: added up, each form in the order first met."""
+    merged: WindowCounts | None = None
+    for part in parts:
+        if merged is None:
+            merged = part
+            continue
+        caps, particles, initial, acting, named_tags, first_person, beats, votes_of, after = merged
+        caps.update(part[0])
+        particles.update(part[1])
+        initial.update(part[2])
+        acting.update(part[3])
+        named_tags.update(part[4])
+        beats.update(part[6])
+        for name, votes in part[7].items():
+            votes_of.setdefault(name, Counter()).update(votes)
+        after.update(part[8])
+        merged = caps, particles, initial, acting, named_tags, first_person + part[5], beats, votes_of, after
+    return merged if merged is not None else count_windows(_windows([]))
+
+
+def _build_lexicon(
+    windows: Callable[[], Iterator[tuple[str, int]]], counts: WindowCounts | None = None,
+    texts: Callable[[], Iterator[str]] | None = None,
+) -> Lexicon:
+    """The lexicon of the text `windows()` yields (see _windows); `counts`: count_windows of it,
+    when already counted; `texts()`: the text in the pieces the narrator's "My name is ..." is
+    looked for in, one at a time (by default the whole text, joined)."""
+    lexicon = Lexicon()
+    totals: Counter[str] = Counter()
+    pairs: Counter[tuple[str, str]] = Counter()
+    caps, particles, initial, acting, named_tags, first_person, beats, votes_of, after = (
+        count_windows(windows()) if counts is None else counts
+    )
     for (first, separator, second), count in caps.items():
         totals[first] += count
         if not second:
@@ -428,7 +498,7 @@ def _build_lexicon(windows: Callable[[], Iterator[tuple[str, int]]]) -> Lexicon:
     _learn_from_sentences(votes_of, after, acting, lexicon)
     _merge_surnames(pairs, lexicon)
     _learn_title_owners(lexicon)
-    _learn_speakers(windows, named_tags, first_person, lexicon)
+    _learn_speakers(windows, named_tags, first_person, lexicon, texts)
     lexicon.present.update(who for name in beats if (who := lexicon.resolve(name)))
     _merge_miss(pairs, lexicon)
     _learn_families(lexicon)
@@ -537,7 +607,7 @@ def _learn_title_owners(lexicon: Lexicon) -> None:
 
 def _learn_speakers(
     windows: Callable[[], Iterator[tuple[str, int]]], named_tags: Counter[tuple[str, str, str, str]],
-    first_person: int, lexicon: Lexicon,
+    first_person: int, lexicon: Lexicon, texts: Callable[[], Iterator[str]] | None = None,
 ) -> None:
     for (verb, name, name2, verb2), count in named_tags.items():
         if name2:
@@ -546,7 +616,7 @@ def _learn_speakers(
             lexicon.speakers[who] += count
         elif name2 and (verb in _PERSON_VERBS or verb.endswith(("ed", "s"))) and (who := lexicon.resolve(name)):
             lexicon.present.add(who)  # '." Kakashi dashed forward': a beat of the one who spoke
-    if first_person and (named := _SELF_NAMED.search(_SPEECH.sub(" ", "".join(w[:cut] for w, cut in windows())[1:]))):
+    if first_person and (named := _self_named(texts() if texts else iter(("".join(w[:cut] for w, cut in windows())[1:],)))):
         # "My name is Pell." / "Call me Ishmael.": the narrator says who they are, outside any
         # speech (inside one, whoever speaks is introducing themselves).
         name = named[1]
@@ -569,6 +639,14 @@ def _learn_speakers(
         if count >= _NARRATOR_CALLS:
             lexicon.narrator = name
             lexicon.speakers[name] += first_person
+
+
+def _self_named(texts: Iterator[str]) -> re.Match[str] | None:
+    """The first "My name is ..." outside a speech in the texts, in order."""
+    for text in texts:
+        if named := _SELF_NAMED.search(_SPEECH.sub(" ", text)):
+            return named
+    return None
 
 
 def _merge_full_names(pairs: Counter[tuple[str, str]], lexicon: Lexicon, by_base: Counter[str]) -> None:

@@ -31,8 +31,9 @@ STAMP = BUILD_DIR / "stamp.json"
 # The compiled modules share one library, bot/parsing/native_lib__mypyc.*.so in BUILD_DIR.
 GROUP = "bot.parsing.native_lib"
 # Kept pure: the package files, this loader, the dataclasses the rest of the bot builds and
-# pickles, and the orchestration.
-PURE = frozenset({"native.py", "parser.py", "model.py"})
+# pickles, and the orchestration (parallel.py: a long story's blocks and their worker processes,
+# whose results are pickled).
+PURE = frozenset({"native.py", "parser.py", "model.py", "parallel.py"})
 
 
 def _sources() -> list[Path]:

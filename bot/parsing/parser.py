@@ -13,8 +13,14 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import IO, Any, TextIO
 
-from bot.parsing.attribution import ChapterAttributor, Scorer, attribute_scene, committed
-from bot.parsing.characters import Lexicon, build_lexicon_of, list_characters
+from bot.parsing import parallel
+from bot.parsing.attribution import Scorer, committed
+from bot.parsing.characters import (
+    build_lexicon_of,
+    build_lexicon_of_blocks,
+    list_characters,
+    merge_counts,
+)
 from bot.parsing.decoding import decode_lines
 from bot.parsing.layout import split_blocks, split_lines
 from bot.parsing.model import Chapter, Character, NotAStory, Note, Quote, Scene, Story
@@ -27,7 +33,7 @@ log = logging.getLogger(__name__)
 # What a stored story was parsed with. Change it whenever parsing or attribution reads a story
 # differently: stories whose hash was taken with another version are parsed again at start-up
 # (bundled ones replace their old version in place, keeping their id, bookmarks and scores).
-PARSER_VERSION = "2026-12-06.5"
+PARSER_VERSION = "2026-12-06.6"
 
 
 def content_hash(data: bytes) -> str:
@@ -147,7 +153,7 @@ def parse_story(
 
 def stream_story(
     data: bytes | bytearray, *, filename: str | None = None, progress: ParseProgress | None = None,
-    model: Scorer | None = None,
+    model: Scorer | None = None, processes: int = 0,
 ) -> StoryStream:
     """Parse story bytes chapter by chapter (see StoryStream); NotAStory as parse_story raises it.
 
@@ -157,8 +163,12 @@ def stream_story(
     The light first pass (outline, name lexicon, the kinds of quotation) runs here; attribution,
     the bulk of the work, runs as StoryStream.chapters() is iterated, and nothing of a chapter
     is kept once it has been handed out.
+
+    `processes` > 0: a story long enough to be read in blocks of chapters (bot/parsing/parallel.py)
+    has them read in up to that many worker processes (the output is the same with none); the
+    StoryStream must then be read to the end or closed.
     """
-    return StoryStream(data, filename, _Progress(progress, len(data)), model or committed())
+    return StoryStream(data, filename, _Progress(progress, len(data)), model or committed(), model, processes)
 
 
 class StoryStream:
@@ -169,12 +179,40 @@ class StoryStream:
     that the end of the story shows to be a named character: once chapters() is exhausted,
     `roles` maps such a speaker to the name every one of their quotations takes (parse_story
     applies it), and `characters` is the story's character list.
+
+    A story of more than parallel.BLOCK_CHARS of text is read in blocks of chapters (see
+    bot/parsing/parallel.py), in up to `processes` worker processes when above 0 (the output is the
+    same either way); close() ends them if chapters() is not read to the end.
     """
 
-    def __init__(self, data: bytes | bytearray, filename: str | None, progress: _Progress, scorer: Scorer) -> None:
+    def __init__(
+        self, data: bytes | bytearray, filename: str | None, progress: _Progress, scorer: Scorer,
+        model: Scorer | None = None, processes: int = 0,
+    ) -> None:
         self.filename = filename
         self._progress = progress
         self._scorer = scorer
+        self._model = model  # what worker processes are given: None for the committed weights
+        self._pool: parallel.BlockPool | None = None
+        try:
+            self._first_pass(data, progress, processes)
+        except BaseException:
+            self.close()
+            raise
+        self.roles: dict[str, str] = {}
+        self.characters: tuple[Character, ...] = ()
+        # (number, title) of every chapter as the file's own table of contents gives them (EPUB),
+        # replacing the parsed ones; set by the reader of the file before chapters() is read.
+        self.headings: list[tuple[int | None, str | None]] | None = None
+        self._started = False
+
+    def close(self) -> None:
+        """End the worker processes, if any (chapters() does once read to the end)."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            pool.close()
+
+    def _first_pass(self, data: bytes | bytearray, progress: _Progress, processes: int) -> None:
         with _no_cycle_collection():
             # Read a line at a time: the whole decoded text is never held.
             lines = decode_lines(data, consume=isinstance(data, bytearray))
@@ -202,29 +240,58 @@ class StoryStream:
             # The lexicon of the story's text, read a window of paragraphs at a time (never joined).
             paragraphs = [p for c in self._drafts if c for s in c.scenes for p in s.paragraphs]
             progress.text_total = sum(map(len, paragraphs)) + len(paragraphs)
-            self._lexicon = build_lexicon_of(paragraphs)
-            del paragraphs
-            progress.at(_DONE_AFTER_LEXICON)
-            # Counted here; kept for the attribution of a story of up to _KEPT_QUOTES_CHARS, found
-            # again chapter by chapter in a longer one (keeping them all would hold a copy of every
-            # quotation while the story is attributed).
+            self._blocks = parallel.block_bounds([
+                sum(len(p) + 1 for s in c.scenes for p in s.paragraphs) if c else 0 for c in self._drafts
+            ])
             kept: list[list[list[RawQuote]] | None] | None = None
-            if progress.text_total <= _KEPT_QUOTES_CHARS:
-                kept = [[find_quotes(s.paragraphs) for s in c.scenes] if c else None for c in self._drafts]
-                kinds = Counter(q.kind for c in kept if c for s in c for q in s)
+            if len(self._blocks) == 1:
+                self._lexicon = build_lexicon_of(paragraphs)
+                del paragraphs
+                progress.at(_DONE_AFTER_LEXICON)
+                # Counted here; kept for the attribution of a story of up to _KEPT_QUOTES_CHARS,
+                # found again chapter by chapter in a longer one (keeping them all would hold a copy
+                # of every quotation while the story is attributed).
+                if progress.text_total <= _KEPT_QUOTES_CHARS:
+                    kept = [[find_quotes(s.paragraphs) for s in c.scenes] if c else None for c in self._drafts]
+                    kinds = Counter(q.kind for c in kept if c for s in c for q in s)
+                else:
+                    kinds = Counter(
+                        q.kind for c in self._drafts if c for s in c.scenes for q in find_quotes(s.paragraphs)
+                    )
             else:
-                kinds = Counter(
-                    q.kind for c in self._drafts if c for s in c.scenes for q in find_quotes(s.paragraphs)
-                )
+                # The lexicon's counting and the kinds, block by block (shared with a worker
+                # process when there are some), then the rest of the lexicon over the text read a
+                # block at a time.
+                del paragraphs
+                block_texts: Callable[[], Iterator[list[str]]]
+                if processes > 0:
+                    # The blocks go to the pool's file, which is all this process and the workers
+                    # read from here on: the parse's largest holding, the story's text, goes before
+                    # the first worker starts, and the pages freed go back to the system.
+                    self._pool = parallel.BlockPool(self._drafts, self._blocks, min(processes, len(self._blocks)))
+                    self._drafts = [None] * len(self._drafts)
+                    # The outline's objects hold reference cycles, freed only by a collection
+                    # (about 150 MB of a 100 MB story's 220).
+                    gc.collect()
+                    parallel.release_memory()
+                    parts = self._pool.first_pass()
+                    block_texts = self._pool.block_paragraphs
+                else:
+                    drafts, bounds = self._drafts, self._blocks
+                    parts = [parallel.block_counts(drafts[a:b]) for a, b in bounds]  # type: ignore[arg-type]
+
+                    def block_texts() -> Iterator[list[str]]:
+                        for a, b in bounds:
+                            yield parallel.paragraphs_of(drafts[a:b])  # type: ignore[arg-type]
+                kinds = Counter()
+                for _, block_kinds in parts:
+                    kinds.update(block_kinds)
+                self._lexicon = build_lexicon_of_blocks(block_texts, merge_counts(counts for counts, _ in parts))
+                del parts
+                progress.at(_DONE_AFTER_LEXICON)
             self._kept_quotes = kept
             self._singles_are_speech = _singles_are_speech(kinds)
             progress.at(_DONE_AFTER_QUOTES)
-        self.roles: dict[str, str] = {}
-        self.characters: tuple[Character, ...] = ()
-        # (number, title) of every chapter as the file's own table of contents gives them (EPUB),
-        # replacing the parsed ones; set by the reader of the file before chapters() is read.
-        self.headings: list[tuple[int | None, str | None]] | None = None
-        self._started = False
 
     def story(self) -> Story:
         """The whole Story at once: every chapter collected, the speakers renamed."""
@@ -255,18 +322,25 @@ class StoryStream:
         lexicon, scorer, progress = self._lexicon, self._scorer, self._progress
         speakers: Counter[str] = Counter()
         quote_count = 0
-        for c_index in range(len(self._drafts)):
+        if len(self._blocks) > 1:
+            for done, quotes in self._block_chapters(speakers):
+                quote_count += len(quotes)
+                yield done, quotes
+        kept = self._kept_quotes
+        for c_index in range(len(self._drafts) if len(self._blocks) == 1 else 0):
             chapter = self._drafts[c_index]
             self._drafts[c_index] = None  # handed out: the caller decides how long it lives
             assert chapter is not None
+            found = None  # the first pass's quotations of the chapter's scenes, when kept
+            if kept is not None:
+                found, kept[c_index] = kept[c_index], None
             with _no_cycle_collection():
-                quotes = self._attribute(c_index, chapter, lexicon, scorer, progress, speakers)
-                number, title = self.headings[c_index] if self.headings else (chapter.number, chapter.title)
-                done = Chapter(
-                    number=number,
-                    title=title,
-                    scenes=tuple(Scene(s.heading, tuple(s.paragraphs)) for s in chapter.scenes),
-                )
+                quotes = [
+                    Quote(*fields) for fields in parallel.attribute_chapter(
+                        c_index, chapter, lexicon, scorer, self._singles_are_speech, speakers, progress, found
+                    )
+                ]
+                done = self._chapter(c_index, chapter)
             del chapter
             quote_count += len(quotes)
             yield done, quotes
@@ -288,37 +362,50 @@ class StoryStream:
         )
         progress.finish()
 
-    def _attribute(
-        self, c_index: int, chapter: DraftChapter, lexicon: Lexicon, scorer: Scorer, progress: _Progress,
-        speakers: Counter[str],
-    ) -> list[Quote]:
-        quotes: list[Quote] = []
-        attributor = ChapterAttributor(lexicon)
-        found_before = None  # the first pass's quotations of the chapter's scenes, when kept
-        kept = self._kept_quotes
-        if kept is not None:
-            found_before = kept[c_index]
-            kept[c_index] = None
-        for s_index, scene in enumerate(chapter.scenes):
-            raw = found_before[s_index] if found_before is not None else find_quotes(scene.paragraphs)
-            if self._singles_are_speech:
-                # British style: single quotes carry the speech, so they are not thoughts here.
-                for found in raw:
-                    found.kind = "speech"
-            for found, who in zip(raw, attribute_scene(attributor, scene.paragraphs, raw, scorer), strict=True):
-                speaker = who.speaker
-                if speaker:
-                    speakers[speaker] += 1
-                confidence = round(who.confidence, 2)
-                # Positional arguments, in Quote's field order: tens of thousands per novel.
-                quotes.append(
-                    Quote(
-                        found.text, found.kind, speaker, confidence, c_index, s_index, found.paragraph,
-                        found.start, found.start + len(found.text), who.rule,
+    def _chapter(self, c_index: int, chapter: DraftChapter) -> Chapter:
+        number, title = self.headings[c_index] if self.headings else (chapter.number, chapter.title)
+        return Chapter(
+            number=number, title=title, scenes=tuple(Scene(s.heading, tuple(s.paragraphs)) for s in chapter.scenes)
+        )
+
+    def _block_chapters(self, speakers: Counter[str]) -> Iterator[tuple[Chapter, list[Quote]]]:
+        """chapters() of a story of several blocks: each block attributed from the lexicon as the
+        first pass left it (in worker processes when there is a pool), its findings merged in order."""
+        import pickle  # only a long story needs it
+
+        lexicon, progress = self._lexicon, self._progress
+        snapshot = pickle.dumps(lexicon, protocol=pickle.HIGHEST_PROTOCOL)
+        base_genders = frozenset(lexicon.gender)
+        singles = self._singles_are_speech
+        if self._pool is None:
+            for first, end in self._blocks:
+                chapters = self._drafts[first:end]
+                self._drafts[first:end] = [None] * (end - first)
+                with _no_cycle_collection():
+                    result = parallel.attribute_block(
+                        first, chapters, snapshot, base_genders, self._scorer, singles, progress  # type: ignore[arg-type]
                     )
-                )
-            progress.attributed(scene.paragraphs)
-        return quotes
+                    result.merge_into(lexicon, speakers)
+                for offset, chapter in enumerate(chapters):
+                    assert chapter is not None
+                    yield self._chapter(first + offset, chapter), [Quote(*q) for q in result.quotes[offset]]
+                del chapters
+            return
+        pool = self._pool
+        assert pool is not None
+        try:
+            for index, result in pool.results(snapshot, base_genders, self._model, singles):
+                first = self._blocks[index][0]
+                block = pool.chapters(index)
+                with _no_cycle_collection():
+                    result.merge_into(lexicon, speakers)
+                for offset, read in enumerate(block):
+                    for scene in read.scenes:
+                        progress.attributed(scene.paragraphs)
+                    yield self._chapter(first + offset, read), [Quote(*q) for q in result.quotes[offset]]
+                del block, result
+        finally:
+            self.close()
 
 
 def _singles_are_speech(kinds: Counter[str]) -> bool:

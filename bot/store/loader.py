@@ -548,6 +548,7 @@ class _StreamRows:
     def close(self) -> None:
         self.spool.close()
         self.chapters.close()
+        self.stream.close()  # its worker processes, if chapters() was never started
 
     def next_batch(self, chunk_chars: int) -> tuple[int, _Rows] | None:
         """(first seq, rows of the next chapters holding about `chunk_chars` of text), or None at the end."""
@@ -1272,10 +1273,12 @@ _Built = tuple[str | None, str | None, Metadata, _Rows]
 """What a worker sends back: the story's title, its summary, the file's own metadata, the rows."""
 
 
-def _open_stream(data: bytearray, filename: str, progress: ParseProgress | None = None) -> UploadStream:
+def _open_stream(
+    data: bytearray, filename: str, progress: ParseProgress | None = None, processes: int = 0
+) -> UploadStream:
     """Read (any format) and start parsing in a worker thread: the first pass of the parse done,
     the file's bytes released (a converted format's too), attribution left to _write_stream."""
-    upload = stream_upload(filename, data, max_bytes=None, any_extension=True, progress=progress)
+    upload = stream_upload(filename, data, max_bytes=None, any_extension=True, progress=progress, processes=processes)
     data.clear()
     return upload
 
@@ -1437,11 +1440,11 @@ async def _prepare(
         return _failure(path, exc)
 
 
-async def _commit(store: Store, parsed: _Parsed, watch: _Watch | None = None) -> FileOutcome:
+async def _commit(store: Store, parsed: _Parsed, watch: _Watch | None = None, block_processes: int = 0) -> FileOutcome:
     try:
         stored = watch.stored if watch is not None else None
         if parsed.found is not None:
-            parsed = await _open_deferred(parsed, watch)
+            parsed = await _open_deferred(parsed, watch, block_processes)
         if parsed.stream is not None:
             story_id, status = await _write_stream(store, parsed.stream, parsed.meta, parsed.digest, stored)
         else:
@@ -1456,8 +1459,9 @@ async def _commit(store: Store, parsed: _Parsed, watch: _Watch | None = None) ->
     return FileOutcome(parsed.path, status, story_id, parsed.meta.title, size=parsed.size)
 
 
-async def _open_deferred(parsed: _Parsed, watch: _Watch | None) -> _Parsed:
-    """A big file (_read_or_hash) read again and its parse started: ready for _write_stream."""
+async def _open_deferred(parsed: _Parsed, watch: _Watch | None, processes: int = 0) -> _Parsed:
+    """A big file (_read_or_hash) read again and its parse started: ready for _write_stream. A story
+    long enough to be read in blocks (bot/parsing/parallel.py) has them read in `processes` workers."""
     path = parsed.path
     data, digest, _ = await asyncio.to_thread(_read_file, path)  # the hash of the bytes parsed
     progress = None
@@ -1465,7 +1469,7 @@ async def _open_deferred(parsed: _Parsed, watch: _Watch | None) -> _Parsed:
         watch.size = len(data)
         watch.relay.listeners[watch.token] = watch.streamed
         progress = watch.relay.from_thread(watch.token)
-    upload = await asyncio.to_thread(_open_stream, data, path.name, progress)
+    upload = await asyncio.to_thread(_open_stream, data, path.name, progress, processes)
     meta = _metadata(path, parsed.found, upload.metadata.title or upload.story.title, upload.metadata)
     return _Parsed(path, len(data), digest, meta, upload.story.summary, None, upload.story)
 
@@ -1543,6 +1547,7 @@ async def load_paths(
     progress: Callable[[FileOutcome, int, int], None] | None = None,
     parse_processes: int = 0,
     file_progress: FileProgress | None = None,
+    block_processes: int = 0,
 ) -> LoadReport:
     """Load story files and folders as bundled stories; `progress(outcome, done, total)` after each,
     and `file_progress(path, bytes done, size)` within each file as it is parsed and written.
@@ -1551,7 +1556,8 @@ async def load_paths(
     transaction, in file order). Parsing runs in worker threads, or in `parse_processes` worker
     processes when > 0 (real parallelism for big ingests; the pool lives for this call only). A file
     of STREAM_ALONE_BYTES or more is only hashed ahead, then parsed in a worker thread a chapter at
-    a time as it is written.
+    a time as it is written. A story streamed so that is long enough to be attributed in blocks
+    (bot/parsing/parallel.py) has its blocks attributed in `block_processes` worker processes.
     Failures are in the report (one user-facing line each), not logged: the caller shows them.
     """
     report = LoadReport()
@@ -1596,7 +1602,7 @@ async def load_paths(
             else:
                 if bulk is not None:
                     await bulk.begin()
-                outcome = await _commit(store, prepared, watches.pop(task, None))
+                outcome = await _commit(store, prepared, watches.pop(task, None), block_processes)
             done += 1
             report.outcomes.append(outcome)
             if progress is not None:

@@ -98,6 +98,9 @@ def test_decode_lines_piece_by_piece_are_the_whole_texts_lines(monkeypatch):
         b"a\x01" + b"b" * 300 + b"\n" + b"c" * 300,  # the same share, spread over pieces: text
         b"12 34\n56",
         b"\xef\xbb\xbfWith a mark\r\nand more",
+        # UTF-8 for several pieces (a bytearray's are dropped as they are decoded), then cp1252.
+        "Plain line one\nCaf\u00e9 two\nthree\n".encode() * 4 + b"Caf\xe9 \x93late\x94\nend",
+        b"Plain\nlines\n" * 4 + b"a\r\nb\n" * 3 + b"\x93late\x94",  # a piece normalised before it
     ]
     for piece in (1, 5, 1 << 20):
         monkeypatch.setattr(decoding, "_PIECE", piece)

@@ -72,9 +72,9 @@ async def test_streamed_ingest_stores_the_rows_of_the_whole_story_path(
     deferred: list[str] = []
     open_deferred = loader._open_deferred
 
-    async def spied(parsed, watch):
+    async def spied(parsed, watch, *rest):
         deferred.append(parsed.path.name)
-        return await open_deferred(parsed, watch)
+        return await open_deferred(parsed, watch, *rest)
 
     monkeypatch.setattr(loader, "_open_deferred", spied)
     files = loader.story_files([seeds_copy])
@@ -182,9 +182,9 @@ async def test_big_files_are_parsed_one_at_a_time_when_their_turn_comes(
     events: list[tuple[str, str]] = []
     open_stream, write_stream = loader._open_stream, loader._write_stream
 
-    def opened(data, filename, progress=None):
+    def opened(data, filename, progress=None, processes=0):
         events.append(("parse", filename))
-        return open_stream(data, filename, progress)
+        return open_stream(data, filename, progress, processes)
 
     async def written(store_, stream, meta, digest, progress=None):
         found = await write_stream(store_, stream, meta, digest, progress)
