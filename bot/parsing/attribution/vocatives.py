@@ -23,8 +23,11 @@ _AFTER_GREETED_CALL = frozenset("I you you're we please".split())
 _NEXT_WORD = re.compile(r"\s+([A-Za-z']+)")
 # An honorific used alone to call on someone: "Sensei, what's that?", "..., sensei."
 _BARE_HONORIFIC = re.compile(r"(?:^|(, ))(?:" + "|".join(HONORIFICS) + r")\b([,.!?…]|$)", re.IGNORECASE)
+# Whether _BARE_HONORIFIC is anywhere in a text: its match at the start, or this (which opens on
+# ", " so the engine skips ahead to the next comma instead of trying every position).
+_BARE_HONORIFIC_AFTER_COMMA = re.compile(r", (?:" + "|".join(HONORIFICS) + r")\b([,.!?…]|$)", re.IGNORECASE)
 # A word written in capitals ("NARUTO!"), read as the name it may be.
-_SHOUTED = re.compile(r"\b[A-Z]{2,}\b")
+_SHOUTED = re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]+\b")  # \b[A-Z]{2,}\b, opening on the letter
 
 
 @trait  # a mixin of ChapterAttributor (rules.py), which holds the state
@@ -70,7 +73,7 @@ class VocativeReader:
         if _SHOUTED.search(text):
             # "NARUTO!": a name shouted in capitals is the name.
             text = _SHOUTED.sub(lambda m: m[0].capitalize() if m[0].capitalize() in name_words else m[0], text)
-        if self._owners() and _BARE_HONORIFIC.search(text):  # else a bare one calls on nobody
+        if self._owners() and (_BARE_HONORIFIC.match(text) or _BARE_HONORIFIC_AFTER_COMMA.search(text)):  # else a bare one calls on nobody
             # "It's good to see you too, sensei.": whoever the text calls "X-sensei".
             for match in _BARE_HONORIFIC.finditer(text):
                 at_start = match.start() == 0 and match[2] == ","
