@@ -324,10 +324,18 @@ def _build_lexicon(windows: Callable[[], Iterator[tuple[str, int]]]) -> Lexicon:
     votes_of: dict[str, Counter[str]] = {}
     after: Counter[tuple[str, str]] = Counter()
     previous = ""
+    # The gender votes of "The <form> <verb> ..." sentences by form, for _learn_the_genders: read
+    # in this same pass (a story of more than a few windows would otherwise be joined again).
+    the_votes: dict[str, Counter[str]] = {}
     sentence_scan, tag_scan = _Scan(_SENTENCE), _Scan(_TAGGED)
     for window, cut in windows():
         caps.update(_CAPS.findall(window, 0, cut))
         _particle_names(window, cut, particles)
+        for match in _THE_SENTENCE.finditer(window, 0, cut):
+            if match.start() and not window[match.start() - 1].isspace():
+                continue
+            form, verb, rest = match.groups()
+            _vote(the_votes, form, f"{verb}{rest}")
         # The window's leading newline lets the first sentence of the text count as one.
         for match in sentence_scan.matches(window, cut):
             name, verb = match[1], match[2]
@@ -419,7 +427,7 @@ def _build_lexicon(windows: Callable[[], Iterator[tuple[str, int]]]) -> Lexicon:
     lexicon.present.update(who for name in beats if (who := lexicon.resolve(name)))
     _merge_miss(pairs, lexicon)
     _learn_families(lexicon)
-    _learn_the_genders(windows, lexicon)
+    _learn_the_genders(the_votes, lexicon)
     _inherit_genders(lexicon)
     return lexicon
 
@@ -457,20 +465,19 @@ def _winner(counter: Counter[str]) -> str | None:
     return top if top_count >= 4 and top_count >= _GENDER_MARGIN * runner_up + 2 else None
 
 
-def _learn_the_genders(windows: Callable[[], Iterator[tuple[str, int]]], lexicon: Lexicon) -> None:
+def _learn_the_genders(the_votes: dict[str, Counter[str]], lexicon: Lexicon) -> None:
     """"The General looked at his watch.": a character the text calls "the <name>" shows their
     sex the same way. Only for those still without one, and only once every name is settled, so
-    that a title ("General") keeps naming its one owner."""
+    that a title ("General") keeps naming its one owner. `the_votes` are the votes of such
+    sentences by the form they name, in the order of the story (_build_lexicon)."""
     votes: dict[str, Counter[str]] = {}
-    for text, cut in windows():
-        for match in _THE_SENTENCE.finditer(text, 0, cut):
-            if match.start() and not text[match.start() - 1].isspace():
-                continue
-            form, verb, rest = match.groups()
-            name = lexicon.canonical.get(form)
-            if name is None or name in lexicon.gender:
-                continue
-            _vote(votes, name, f"{verb}{rest}")
+    for form, counted in the_votes.items():
+        name = lexicon.canonical.get(form)
+        if name is None or name in lexicon.gender:
+            continue
+        merged = votes.setdefault(name, Counter())
+        for said, weight in counted.items():
+            merged[said] += weight
     for name, counter in votes.items():
         if sex := _winner(counter):
             lexicon.gender[name] = sex

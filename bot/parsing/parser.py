@@ -365,13 +365,6 @@ def write_story_json(out: TextIO, stream: StoryStream, metadata: Mapping[str, An
     memory holds one chapter, not the story. They wait written out already, a NUL where each
     speaker goes (a NUL in a string is written escaped, so no other one is in the JSON).
     """
-    # The collector off for the whole writing, not only while each chapter is attributed: it
-    # would otherwise walk every chapter's new objects again between two chapters (2% of the time).
-    with _no_cycle_collection():
-        _write_story_json(out, stream, metadata)
-
-
-def _write_story_json(out: TextIO, stream: StoryStream, metadata: Mapping[str, Any] | None) -> None:
     head = story_to_json(Story(title=stream.title, summary=stream.summary, notes=stream.notes), metadata)
     out.write("{\n")
     for key in ("title", "summary", "metadata", "notes"):
