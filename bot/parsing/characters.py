@@ -11,6 +11,7 @@ from bot.parsing.model import Character
 from bot.parsing.names import (
     CAPITALISED,
     GENDERED_NOUNS,
+    HONORIFICS,
     PRONOUN_GENDER,
     STOPWORDS,
     TITLE_GENDER,
@@ -144,12 +145,25 @@ class Lexicon:
     # Every word that ends a known name form, worked out once the lexicon is complete: most
     # capitalised words in a speech name nobody, and this set lets them be skipped at once.
     _name_words: frozenset[str] | None = field(default=None, repr=False, compare=False)
+    # Each honorific's owners ("sensei" -> those the text calls "X-sensei"), worked out once too.
+    _honorific_owners: dict[str, set[str]] | None = field(default=None, repr=False, compare=False)
 
     def name_words(self) -> frozenset[str]:
         """The last word of every name form ("Bingley" for "Mr. Bingley")."""
         if self._name_words is None:
             self._name_words = frozenset(form.rsplit(" ", 1)[-1] for form in self.canonical)
         return self._name_words
+
+    def honorific_owners(self) -> dict[str, set[str]]:
+        """Each honorific's owners: the characters the text names with it ("Kakashi-sensei")."""
+        if self._honorific_owners is None:
+            owners: dict[str, set[str]] = {}
+            for form, who in self.canonical.items():
+                base, _, suffix = form.partition("-")
+                if suffix in HONORIFICS and base:
+                    owners.setdefault(suffix, set()).add(who)
+            self._honorific_owners = owners
+        return self._honorific_owners
 
     def roles(self) -> dict[str, str]:
         """The character each role the tags use ("the painter") turns out to be: the one name the

@@ -41,16 +41,9 @@ class VocativeReader:
         return self._names_in_speech(text)[0]
 
     def _owners(self) -> dict[str, set[str]]:
-        """Each honorific's owners: the characters the text names with it ("Kakashi-sensei")."""
-        owners: dict[str, set[str]] | None = getattr(self, "_owners_of", None)
-        if owners is None:
-            owners = {}
-            self._owners_of = owners
-            for form, who in self._lexicon.canonical.items():
-                base, _, suffix = form.partition("-")
-                if suffix in HONORIFICS and base:
-                    owners.setdefault(suffix, set()).add(who)
-        return owners
+        """Each honorific's owners: the characters the text names with it ("Kakashi-sensei"),
+        worked out once per story, not per chapter (the lexicon's names are settled)."""
+        return self._lexicon.honorific_owners()
 
     def _honorific_owners(self, honorific: str) -> set[str]:
         return self._owners().get(honorific, set())
