@@ -3,7 +3,6 @@ once against how exchanges go (Viterbi over the last two speakers)."""
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -102,30 +101,32 @@ class ExchangeDecoder:
 
         # Who may take part: the speakers the turns already name, whoever they call on, then
         # the speakers just before and the characters the narration before names.
-        weight: Any = Counter()  # float counts (typeshed's Counter counts ints; compiled, int would be checked)
+        # Float counts, in a plain dict (Any: compiled, a float value would be checked) whose get()
+        # stands for a Counter's += (a Counter's missing key calls its Python __missing__).
+        weight: Any = {}
         for head in heads:
             if head.speaker:
-                weight[head.speaker] += 2.0 if head.confidence >= EXPLICIT_FAR else 1.0
+                weight[head.speaker] = weight.get(head.speaker, 0) + (2.0 if head.confidence >= EXPLICIT_FAR else 1.0)
             elif head.fallback:
-                weight[head.fallback] += _GUESS_WEIGHT  # whom a pronoun would have picked far back
+                weight[head.fallback] = weight.get(head.fallback, 0) + _GUESS_WEIGHT  # whom a pronoun would have picked far back
         for _, called in names:
             for who in sorted(called):
                 if can_speak(who):
-                    weight[who] += _CALLED_WEIGHT
+                    weight[who] = weight.get(who, 0) + _CALLED_WEIGHT
         for w, who in zip(_RECENCY_WEIGHTS, reversed(recent), strict=False):
-            weight[who] += w
+            weight[who] = weight.get(who, 0) + w
         if len(weight) < _MAX_PARTICIPANTS and sum(trust >= _FIXED for trust in trusts) < 2:
             # Too few so far: the characters the narration before the exchange names.
             for w, who in zip(_RECENCY_WEIGHTS, self._narrated(paragraphs, quotes[run[0][0]]), strict=False):
-                weight[who] += w
+                weight[who] = weight.get(who, 0) + w
         if lexicon.narrator:
-            weight[lexicon.narrator] += 0.5
+            weight[lexicon.narrator] = weight.get(lexicon.narrator, 0) + 0.5
         for speaker in sorted({h.speaker for h, trust in zip(heads, trusts, strict=True) if trust >= _FIXED}):  # type: ignore[type-var]
             # Those a speaker of this exchange usually talks with, in the story so far.
             if partners := lexicon.partners.get(speaker):  # type: ignore[arg-type]
                 total: float = sum(partners.values())  # one type for every `total` here (compiled)
                 for who, n in partners.items():
-                    weight[who] += _PARTNER_WEIGHT * n / total
+                    weight[who] = weight.get(who, 0) + _PARTNER_WEIGHT * n / total
         fixed_speakers = {h.speaker for h, trust in zip(heads, trusts, strict=True) if trust >= _KEEP}
         ranked = sorted(weight.items(), key=lambda kv: (-kv[1], kv[0]))
         cands = [who for who, _ in ranked if who in fixed_speakers]
@@ -139,7 +140,7 @@ class ExchangeDecoder:
             if not any(genders.get(c) == hint for c in cands) and (lead := self._lead(hint)):
                 # A he or she with nobody of that sex about: most often the story's leading one.
                 cands.append(lead)
-                weight[lead] += _LEAD_WEIGHT
+                weight[lead] = weight.get(lead, 0) + _LEAD_WEIGHT
         if len(cands) < 2:
             self._alternate(run, quotes, results, paragraphs, recent)
             return
