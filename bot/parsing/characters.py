@@ -11,6 +11,7 @@ from bot.parsing.model import Character
 from bot.parsing.names import (
     CAPITALISED,
     GENDERED_NOUNS,
+    HONORIFICS,
     PRONOUN_GENDER,
     STOPWORDS,
     TITLE_GENDER,
@@ -147,12 +148,25 @@ class Lexicon:
     # Every word that ends a known name form, worked out once the lexicon is complete: most
     # capitalised words in a speech name nobody, and this set lets them be skipped at once.
     _name_words: frozenset[str] | None = field(default=None, repr=False, compare=False)
+    # Each honorific's owners ("sensei" -> those the text calls "X-sensei"), worked out once too.
+    _honorific_owners: dict[str, set[str]] | None = field(default=None, repr=False, compare=False)
 
     def name_words(self) -> frozenset[str]:
         """The last word of every name form ("Bingley" for "Mr. Bingley")."""
         if self._name_words is None:
             self._name_words = frozenset(form.rsplit(" ", 1)[-1] for form in self.canonical)
         return self._name_words
+
+    def honorific_owners(self) -> dict[str, set[str]]:
+        """Each honorific's owners: the characters the text names with it ("Kakashi-sensei")."""
+        if self._honorific_owners is None:
+            owners: dict[str, set[str]] = {}
+            for form, who in self.canonical.items():
+                base, _, suffix = form.partition("-")
+                if suffix in HONORIFICS and base:
+                    owners.setdefault(suffix, set()).add(who)
+            self._honorific_owners = owners
+        return self._honorific_owners
 
     def roles(self) -> dict[str, str]:
         """The character each role the tags use ("the painter") turns out to be: the one name the
@@ -341,6 +355,7 @@ class _Scan:
 WindowCounts = tuple[
     Counter[tuple[str, str, str]], Counter[tuple[str, str]], Counter[str], Counter[str],
     Counter[tuple[str, str, str, str]], int, Counter[str], dict[str, Counter[str]], Counter[tuple[str, str]],
+    dict[str, Counter[str]],
 ]
 """count_windows' counts, in the order _build_lexicon unpacks them."""
 
@@ -365,10 +380,18 @@ def count_windows(windows: Iterator[tuple[str, int]]) -> WindowCounts:
     votes_of: dict[str, Counter[str]] = {}
     after: Counter[tuple[str, str]] = Counter()
     previous = ""
+    # The gender votes of "The <form> <verb> ..." sentences by form, for _learn_the_genders: read
+    # in this same pass (a story of more than a few windows would otherwise be joined again).
+    the_votes: dict[str, Counter[str]] = {}
     sentence_scan, tag_scan = _Scan(_SENTENCE), _Scan(_TAGGED)
     for window, cut in windows:
         caps.update(_CAPS.findall(window, 0, cut))
         _particle_names(window, cut, particles)
+        for match in _THE_SENTENCE.finditer(window, 0, cut):
+            if match.start() and not window[match.start() - 1].isspace():
+                continue
+            form, verb, rest = match.groups()
+            _vote(the_votes, form, f"{verb}{rest}")
         # The window's leading newline lets the first sentence of the text count as one.
         for match in sentence_scan.matches(window, cut):
             name, verb = match[1], match[2]
@@ -390,7 +413,7 @@ def count_windows(windows: Iterator[tuple[str, int]]) -> WindowCounts:
             if (first_verb or first_verb2) in SPEECH_VERBS:
                 first_person += 1
         del window
-    return caps, particles, initial, acting, named_tags, first_person, beats, votes_of, after
+    return caps, particles, initial, acting, named_tags, first_person, beats, votes_of, after, the_votes
 
 
 def paragraph_counts(paragraphs: Sequence[str]) -> WindowCounts:
@@ -405,7 +428,7 @@ def merge_counts(parts: Iterable[WindowCounts]) -> WindowCounts:
         if merged is None:
             merged = part
             continue
-        caps, particles, initial, acting, named_tags, first_person, beats, votes_of, after = merged
+        caps, particles, initial, acting, named_tags, first_person, beats, votes_of, after, the_votes = merged
         caps.update(part[0])
         particles.update(part[1])
         initial.update(part[2])
@@ -415,7 +438,9 @@ def merge_counts(parts: Iterable[WindowCounts]) -> WindowCounts:
         for name, votes in part[7].items():
             votes_of.setdefault(name, Counter()).update(votes)
         after.update(part[8])
-        merged = caps, particles, initial, acting, named_tags, first_person + part[5], beats, votes_of, after
+        for form, votes in part[9].items():
+            the_votes.setdefault(form, Counter()).update(votes)
+        merged = caps, particles, initial, acting, named_tags, first_person + part[5], beats, votes_of, after, the_votes
     return merged if merged is not None else count_windows(_windows([]))
 
 
@@ -429,7 +454,7 @@ def _build_lexicon(
     lexicon = Lexicon()
     totals: Counter[str] = Counter()
     pairs: Counter[tuple[str, str]] = Counter()
-    caps, particles, initial, acting, named_tags, first_person, beats, votes_of, after = (
+    caps, particles, initial, acting, named_tags, first_person, beats, votes_of, after, the_votes = (
         count_windows(windows()) if counts is None else counts
     )
     for (first, separator, second), count in caps.items():
@@ -502,7 +527,7 @@ def _build_lexicon(
     lexicon.present.update(who for name in beats if (who := lexicon.resolve(name)))
     _merge_miss(pairs, lexicon)
     _learn_families(lexicon)
-    _learn_the_genders(windows, lexicon)
+    _learn_the_genders(the_votes, lexicon)
     _inherit_genders(lexicon)
     return lexicon
 
@@ -540,20 +565,19 @@ def _winner(counter: Counter[str]) -> str | None:
     return top if top_count >= 4 and top_count >= _GENDER_MARGIN * runner_up + 2 else None
 
 
-def _learn_the_genders(windows: Callable[[], Iterator[tuple[str, int]]], lexicon: Lexicon) -> None:
+def _learn_the_genders(the_votes: dict[str, Counter[str]], lexicon: Lexicon) -> None:
     """"The General looked at his watch.": a character the text calls "the <name>" shows their
     sex the same way. Only for those still without one, and only once every name is settled, so
-    that a title ("General") keeps naming its one owner."""
+    that a title ("General") keeps naming its one owner. `the_votes` are the votes of such
+    sentences by the form they name, in the order of the story (_build_lexicon)."""
     votes: dict[str, Counter[str]] = {}
-    for text, cut in windows():
-        for match in _THE_SENTENCE.finditer(text, 0, cut):
-            if match.start() and not text[match.start() - 1].isspace():
-                continue
-            form, verb, rest = match.groups()
-            name = lexicon.canonical.get(form)
-            if name is None or name in lexicon.gender:
-                continue
-            _vote(votes, name, f"{verb}{rest}")
+    for form, counted in the_votes.items():
+        name = lexicon.canonical.get(form)
+        if name is None or name in lexicon.gender:
+            continue
+        merged = votes.setdefault(name, Counter())
+        for said, weight in counted.items():
+            merged[said] += weight
     for name, counter in votes.items():
         if sex := _winner(counter):
             lexicon.gender[name] = sex

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import marshal
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
@@ -229,6 +228,8 @@ class BlockPool:
         self.bounds = bounds
         self.processes = processes
         self.executors: list[Any] = []
+        import tempfile  # only for a story long enough for blocks: a few ms of every parse start-up
+
         self.spool: IO[bytes] = tempfile.NamedTemporaryFile(prefix="storybot-blocks-")
         self.places: list[tuple[int, int]] = []
         try:

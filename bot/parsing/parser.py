@@ -22,6 +22,9 @@ from bot.parsing.characters import (
     merge_counts,
 )
 from bot.parsing.decoding import decode_lines
+from bot.parsing.jsonout import chapter_json as _chapter_json
+from bot.parsing.jsonout import json_scalar as _json_scalar
+from bot.parsing.jsonout import quote_json as _quote_json
 from bot.parsing.layout import split_blocks, split_lines
 from bot.parsing.model import Chapter, Character, NotAStory, Note, Quote, Scene, Story
 from bot.parsing.notes import summary_text
@@ -542,55 +545,6 @@ class _Spool:
 
 _SPOOL_MEMORY = 4 << 20
 
-# json's own string encoder (the C one where available), as json.dumps(ensure_ascii=False) uses it.
-_string = json.encoder.encode_basestring
-
-
-def _json_scalar(value: str | float | None) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return _string(value)
-    return json.dumps(value)
-
-
 def _indented(value: Any, level: int) -> str:
     """json.dumps(value, ensure_ascii=False, indent=2) as it appears `level` levels deep."""
     return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * level)
-
-
-def _chapter_json(chapter: Chapter) -> str:
-    """One chapter of story_to_json's `chapters`, indented as json.dump(indent=2) writes it."""
-    parts = [
-        f'    {{\n      "number": {_json_scalar(chapter.number)},\n      "title": {_json_scalar(chapter.title)},\n'
-        '      "scenes": ['
-    ]
-    for index, scene in enumerate(chapter.scenes):
-        parts.append(",\n" if index else "\n")
-        parts.append(f'        {{\n          "heading": {_json_scalar(scene.heading)},\n          "paragraphs": ')
-        if scene.paragraphs:
-            parts.append("[\n            ")
-            parts.append(",\n            ".join(map(_string, scene.paragraphs)))
-            parts.append("\n          ]\n        }")
-        else:
-            parts.append("[]\n        }")
-    parts.append("\n      ]\n    }" if chapter.scenes else "]\n    }")
-    return "".join(parts)
-
-
-def _quote_json(quote: Quote) -> str:
-    """One quotation of story_to_json's `quotes`, as json.dump(indent=2) writes it, with a NUL
-    for its speaker's value (write_story_json puts in the speaker once the roles are known)."""
-    return (
-        f'    {{\n      "text": {_string(quote.text)},\n      "kind": {_json_scalar(quote.kind)},\n'
-        f'      "speaker": \0,\n      "confidence": {_json_number(quote.confidence)},\n'
-        f'      "chapter": {quote.chapter},\n      "scene": {quote.scene},\n      "paragraph": {quote.paragraph},\n'
-        f'      "start": {quote.start},\n      "end": {quote.end},\n      "rule": {_json_scalar(quote.rule)}\n    }}'
-    )
-
-
-def _json_number(value: float | None) -> str:
-    """json.dumps(value) for a confidence: repr, as json writes a finite float (json.dumps for the rest)."""
-    if type(value) is float and math.isfinite(value):
-        return float.__repr__(value)
-    return _json_scalar(value)

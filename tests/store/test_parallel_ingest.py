@@ -57,14 +57,20 @@ async def test_a_worker_dying_midway_leaves_nothing(
     before = await dump(store)
     pool = parallel.BlockPool
     written: list[int] = []
-    insert = loader._insert_paragraphs
+    insert = loader._insert_paragraphs  # PostgreSQL's writes, from the event loop
+    write_batch = loader._write_batch  # SQLite's, in one writer job on the connection's thread
 
     async def counted(store_, story_id, paragraphs, first, end):
         written.append(len(paragraphs))
         await insert(store_, story_id, paragraphs, first, end)
 
+    def counted_batch(conn, story_id, first, chunk):
+        written.append(len(chunk.paragraphs))
+        write_batch(conn, story_id, first, chunk)
+
     monkeypatch.setattr(parallel, "BlockPool", KilledPool)
     monkeypatch.setattr(loader, "_insert_paragraphs", counted)
+    monkeypatch.setattr(loader, "_write_batch", counted_batch)
     report = await loader.load_paths(store, [story_file], block_processes=2)
     (outcome,) = report.outcomes
     assert outcome.status == "failed" and "worker process parsing the story stopped unexpectedly" in outcome.error

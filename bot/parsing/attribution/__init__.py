@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from bot.parsing.attribution.candidates import SceneView
 from bot.parsing.attribution.exchange import decide
@@ -26,7 +27,7 @@ def attribute_scene(
     narrator = lexicon.narrator or (UNNAMED_NARRATOR if UNNAMED_NARRATOR in lexicon.described else None)
     view = SceneView(
         paragraphs, quotes, results, lexicon,
-        lambda index: attributor.narration_names(paragraphs, index), attributor.speech_names, narrator,
+        partial(attributor.narration_names, paragraphs), attributor.speech_names, narrator,
         attributor.lead,
     )
     decided = decide(view, scorer)

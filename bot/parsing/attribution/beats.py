@@ -28,6 +28,20 @@ _LISTENING = re.compile(
     r"\b(?:could only|silent|silence|no answer|no reply|made no|did not (?:answer|reply|speak)"
     r"|asked (?:who|what|whether|if|how|why|where|when)|said nothing|relieved|in reply|smiled\.|listened)(?!\w)"
 )
+# A piece of every _LISTENING word: a narration with none of them is settled by str.find, several
+# times faster than the pattern, which has to be tried at every position.
+_LISTENING_PIECES = (
+    "could only", "silen", "no answer", "no reply", "made no", "did not ", "asked ", "said nothing", "relieved",
+    "in reply", "smiled.", "listened",
+)
+
+
+def _listening(narration: str) -> bool:
+    """Whether _LISTENING is in the narration."""
+    for piece in _LISTENING_PIECES:
+        if piece in narration:
+            return _LISTENING.search(narration) is not None
+    return False
 
 
 @trait  # a mixin of ChapterAttributor (rules.py), which holds the state
@@ -39,7 +53,7 @@ class BeatReader:
     def _opening_subject(self, narration: str, quotes: list[RawQuote], results: list[Attribution]) -> None:
         """'Marla put down her cup.' then an untagged speech: the one the narration opened on
         acting is likely to speak next, whatever the turns' parity says."""
-        if quotes[0].before.strip() or _LISTENING.search(narration):
+        if quotes[0].before.strip() or _listening(narration):
             return
         words = narration.split(None, 4)
         name, end = _read_name(words, 1 if words[:1] == ["The"] else 0)

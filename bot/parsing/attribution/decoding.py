@@ -3,7 +3,6 @@ once against how exchanges go (Viterbi over the last two speakers)."""
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -102,30 +101,32 @@ class ExchangeDecoder:
 
         # Who may take part: the speakers the turns already name, whoever they call on, then
         # the speakers just before and the characters the narration before names.
-        weight: Any = Counter()  # float counts (typeshed's Counter counts ints; compiled, int would be checked)
+        # Float counts, in a plain dict (Any: compiled, a float value would be checked) whose get()
+        # stands for a Counter's += (a Counter's missing key calls its Python __missing__).
+        weight: Any = {}
         for head in heads:
             if head.speaker:
-                weight[head.speaker] += 2.0 if head.confidence >= EXPLICIT_FAR else 1.0
+                weight[head.speaker] = weight.get(head.speaker, 0) + (2.0 if head.confidence >= EXPLICIT_FAR else 1.0)
             elif head.fallback:
-                weight[head.fallback] += _GUESS_WEIGHT  # whom a pronoun would have picked far back
+                weight[head.fallback] = weight.get(head.fallback, 0) + _GUESS_WEIGHT  # whom a pronoun would have picked far back
         for _, called in names:
             for who in sorted(called):
                 if can_speak(who):
-                    weight[who] += _CALLED_WEIGHT
+                    weight[who] = weight.get(who, 0) + _CALLED_WEIGHT
         for w, who in zip(_RECENCY_WEIGHTS, reversed(recent), strict=False):
-            weight[who] += w
+            weight[who] = weight.get(who, 0) + w
         if len(weight) < _MAX_PARTICIPANTS and sum(trust >= _FIXED for trust in trusts) < 2:
             # Too few so far: the characters the narration before the exchange names.
             for w, who in zip(_RECENCY_WEIGHTS, self._narrated(paragraphs, quotes[run[0][0]]), strict=False):
-                weight[who] += w
+                weight[who] = weight.get(who, 0) + w
         if lexicon.narrator:
-            weight[lexicon.narrator] += 0.5
+            weight[lexicon.narrator] = weight.get(lexicon.narrator, 0) + 0.5
         for speaker in sorted({h.speaker for h, trust in zip(heads, trusts, strict=True) if trust >= _FIXED}):  # type: ignore[type-var]
             # Those a speaker of this exchange usually talks with, in the story so far.
             if partners := lexicon.partners.get(speaker):  # type: ignore[arg-type]
                 total: float = sum(partners.values())  # one type for every `total` here (compiled)
                 for who, n in partners.items():
-                    weight[who] += _PARTNER_WEIGHT * n / total
+                    weight[who] = weight.get(who, 0) + _PARTNER_WEIGHT * n / total
         fixed_speakers = {h.speaker for h, trust in zip(heads, trusts, strict=True) if trust >= _KEEP}
         ranked = sorted(weight.items(), key=lambda kv: (-kv[1], kv[0]))
         cands = [who for who, _ in ranked if who in fixed_speakers]
@@ -139,7 +140,7 @@ class ExchangeDecoder:
             if not any(genders.get(c) == hint for c in cands) and (lead := self._lead(hint)):
                 # A he or she with nobody of that sex about: most often the story's leading one.
                 cands.append(lead)
-                weight[lead] += _LEAD_WEIGHT
+                weight[lead] = weight.get(lead, 0) + _LEAD_WEIGHT
         if len(cands) < 2:
             self._alternate(run, quotes, results, paragraphs, recent)
             return
@@ -183,30 +184,32 @@ class ExchangeDecoder:
             emissions.append(e)
 
         # Transition scores [speaker before][speaker][next], by index, worked out as needed; the
-        # index k (one past the candidates) stands for "nobody before".
-        rows: dict[tuple[bool, int, int], list[float]] = {}
+        # index k (one past the candidates) stands for "nobody before". Kept in a list by
+        # (gap, speaker before, speaker) packed as an index: the decoding looks them up for every
+        # state of every turn.
+        pairs = k * k
+        gap_slots = pairs + k  # (speaker before, speaker) pairs, the first one nobody included
+        rows: list[list[float] | None] = [None] * (2 * gap_slots)
 
         def transitions(gap: bool, i0: int, i1: int) -> list[float]:
-            row = rows.get((gap, i0, i1))
-            if row is None:
-                table = _AFTER_GAP if gap else _ADJACENT
-                row = []
-                for i2 in range(k):
-                    if i0 == k:
-                        value = table["start-same"] if i2 == i1 else (
-                            table["start-other"] + log(share[i2] / max(1 - share[i1], 1e-9)))
-                    elif i0 != i1:
-                        if i2 == i1:
-                            value = table["alt-same"]
-                        elif i2 == i0:
-                            value = table["alt-back"]
-                        else:
-                            value = table["alt-new"] + log(share[i2] / max(1 - share[i0] - share[i1], 1e-9))
+            table = _AFTER_GAP if gap else _ADJACENT
+            row: list[float] = []
+            for i2 in range(k):
+                if i0 == k:
+                    value = table["start-same"] if i2 == i1 else (
+                        table["start-other"] + log(share[i2] / max(1 - share[i1], 1e-9)))
+                elif i0 != i1:
+                    if i2 == i1:
+                        value = table["alt-same"]
+                    elif i2 == i0:
+                        value = table["alt-back"]
                     else:
-                        value = table["run-same"] if i2 == i1 else (
-                            table["run-new"] + log(share[i2] / max(1 - share[i1], 1e-9)))
-                    row.append(value)
-                rows[gap, i0, i1] = row
+                        value = table["alt-new"] + log(share[i2] / max(1 - share[i0] - share[i1], 1e-9))
+                else:
+                    value = table["run-same"] if i2 == i1 else (
+                        table["run-new"] + log(share[i2] / max(1 - share[i1], 1e-9)))
+                row.append(value)
+            rows[(gap_slots if gap else 0) + i0 * k + i1] = row
             return row
 
         # Viterbi over (speaker before, speaker) pairs; a turn's evidence prunes the speakers it
@@ -219,34 +222,48 @@ class ExchangeDecoder:
             return [j for j in span if row[j] >= floor]
 
         # States are (speaker before, speaker) packed as before * k + speaker, before k for nobody.
-        scores = {k * k + j: log(share[j]) + emissions[0][j] for j in allowed(0)}
-        back: list[dict[int, int]] = []
+        # A turn's scores are a list by state; `states` holds the states kept, in the order they
+        # were first reached (which settles ties as the first one reached).
+        first_row = emissions[0]
+        score_of = [_NEVER] * gap_slots
+        states = allowed(0)
+        for j in states:
+            score_of[pairs + j] = log(share[j]) + first_row[j]
+        states = [pairs + j for j in states]
+        back: list[list[int]] = []
         for i in range(1, size):
             options = allowed(i)
-            gap = gaps[i]
+            gap_base = gap_slots if gaps[i] else 0
             row = emissions[i]
-            best: dict[int, float] = {}
-            came: dict[int, int] = {}
-            best_of = best.get
-            for state, score in scores.items():
-                i0, i1 = divmod(state, k)
-                trans = rows.get((gap, i0, i1)) or transitions(gap, i0, i1)
+            best = [_NEVER] * pairs
+            came = [-1] * pairs
+            reached: list[int] = []
+            for state in states:
+                score = score_of[state]
+                i0 = state // k
+                i1 = state % k
+                trans = rows[gap_base + state]
+                if trans is None:
+                    trans = transitions(gaps[i], i0, i1)
                 base = i1 * k
                 for i2 in options:
                     value = score + trans[i2]
                     key = base + i2
-                    if value > best_of(key, _NEVER):
+                    if value > best[key]:
+                        if came[key] < 0:
+                            reached.append(key)
                         best[key] = value
                         came[key] = state
             top = _NEVER
-            for state in best:
-                value = best[state] = best[state] + row[state % k]
+            for key in reached:
+                value = best[key] = best[key] + row[key % k]
                 if value > top:
                     top = value
             floor = top - _BEAM
-            scores = {state: value for state, value in best.items() if value >= floor}
+            states = [key for key in reached if best[key] >= floor]
+            score_of = best
             back.append(came)
-        state = max(scores, key=lambda key: (scores[key], -(key % k), -(key // k)))
+        state = max(states, key=lambda key: (score_of[key], -(key % k), -(key // k)))
         best_path = [cands[state % k]]
         for came in reversed(back):
             state = came[state]

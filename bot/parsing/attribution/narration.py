@@ -21,9 +21,10 @@ _POSSESSIVE_END = re.compile(r"['’]s$")
 _CAPITALISED_BEFORE_WORD = re.compile(r"[A-Z][a-z]+(?:-[a-z]+)?(?:['’]s)?(?= [a-z]|, )")
 # A speech in narration, closed or running on to the end of the text.
 _QUOTED = re.compile(r"\"[^\"]*\"?|“[^”]*”?")
-# A he or she anywhere in a sentence.
-_SHE = re.compile(r"\b[Ss]he\b")
-_HE = re.compile(r"\b[Hh]e\b")
+# A he or she anywhere in a sentence: \b[Ss]he\b and \b[Hh]e\b, opening on the letter (the
+# lookbehind then stands for the \b) so the engine skips ahead instead of trying every position.
+_SHE = re.compile(r"[Ss](?<!\w[Ss])he\b")
+_HE = re.compile(r"[Hh](?<!\w[Hh])e\b")
 _SENTENCE_BREAK = re.compile(r"[.!?;]+[\"”’')_]*\s+")
 _LEADING = frozenset("and but then so yet now still".split())
 _SUBJECT_WORDS = 16

@@ -243,14 +243,15 @@ class TurnTaker:
             nonlocal scored, narrated
             if scored is None:
                 scored = Counter()
+                # get() rather than +=: a Counter's missing key calls its Python __missing__.
                 for i in range(len(run)):
                     for who in sorted(names_of(i)[1]):  # sorted: ties must not hang on the hash seed
-                        scored[who] += _CALLED_WEIGHT
+                        scored[who] = scored.get(who, 0) + _CALLED_WEIGHT
                 for weight, who in zip(_RECENCY_WEIGHTS, reversed(recent), strict=False):
-                    scored[who] += weight
+                    scored[who] = scored.get(who, 0) + weight
                 narrated = self._narrated(paragraphs, quotes[run[0][0]])
                 for weight, who in zip(_RECENCY_WEIGHTS, narrated, strict=False):
-                    scored[who] += weight
+                    scored[who] = scored.get(who, 0) + weight
             return scored
 
         for i in range(len(run)):

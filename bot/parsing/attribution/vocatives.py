@@ -23,8 +23,11 @@ _AFTER_GREETED_CALL = frozenset("I you you're we please".split())
 _NEXT_WORD = re.compile(r"\s+([A-Za-z']+)")
 # An honorific used alone to call on someone: "Sensei, what's that?", "..., sensei."
 _BARE_HONORIFIC = re.compile(r"(?:^|(, ))(?:" + "|".join(HONORIFICS) + r")\b([,.!?…]|$)", re.IGNORECASE)
+# Whether _BARE_HONORIFIC is anywhere in a text: its match at the start, or this (which opens on
+# ", " so the engine skips ahead to the next comma instead of trying every position).
+_BARE_HONORIFIC_AFTER_COMMA = re.compile(r", (?:" + "|".join(HONORIFICS) + r")\b([,.!?…]|$)", re.IGNORECASE)
 # A word written in capitals ("NARUTO!"), read as the name it may be.
-_SHOUTED = re.compile(r"\b[A-Z]{2,}\b")
+_SHOUTED = re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]+\b")  # \b[A-Z]{2,}\b, opening on the letter
 
 
 @trait  # a mixin of ChapterAttributor (rules.py), which holds the state
@@ -38,16 +41,9 @@ class VocativeReader:
         return self._names_in_speech(text)[0]
 
     def _owners(self) -> dict[str, set[str]]:
-        """Each honorific's owners: the characters the text names with it ("Kakashi-sensei")."""
-        owners: dict[str, set[str]] | None = getattr(self, "_owners_of", None)
-        if owners is None:
-            owners = {}
-            self._owners_of = owners
-            for form, who in self._lexicon.canonical.items():
-                base, _, suffix = form.partition("-")
-                if suffix in HONORIFICS and base:
-                    owners.setdefault(suffix, set()).add(who)
-        return owners
+        """Each honorific's owners: the characters the text names with it ("Kakashi-sensei"),
+        worked out once per story, not per chapter (the lexicon's names are settled)."""
+        return self._lexicon.honorific_owners()
 
     def _honorific_owners(self, honorific: str) -> set[str]:
         return self._owners().get(honorific, set())
@@ -70,7 +66,7 @@ class VocativeReader:
         if _SHOUTED.search(text):
             # "NARUTO!": a name shouted in capitals is the name.
             text = _SHOUTED.sub(lambda m: m[0].capitalize() if m[0].capitalize() in name_words else m[0], text)
-        if self._owners() and _BARE_HONORIFIC.search(text):  # else a bare one calls on nobody
+        if self._owners() and (_BARE_HONORIFIC.match(text) or _BARE_HONORIFIC_AFTER_COMMA.search(text)):  # else a bare one calls on nobody
             # "It's good to see you too, sensei.": whoever the text calls "X-sensei".
             for match in _BARE_HONORIFIC.finditer(text):
                 at_start = match.start() == 0 and match[2] == ","

@@ -4,8 +4,6 @@ calling someone by name ('Kyuubi, what is it you want?') is that one's, until a 
 speaker or the scene ends (a host and the voice inside them, a telepathic partner)."""
 from __future__ import annotations
 
-from collections import Counter
-
 from bot.parsing.attribution.candidates import NAMED_BY_TAG, SceneView
 from bot.parsing.attribution.words import _read_name
 
@@ -20,9 +18,10 @@ _NEAR = frozenset(("beat", "beat-after", "beat-paragraph", "pronoun", "pronoun-b
 
 def points_of_view(view: SceneView) -> list[str]:
     """Whom the scene's narration names, most named first: the thoughts are in one of their heads."""
-    named: Counter[str] = Counter()
+    named: dict[str, int] = {}  # not a Counter: its update() is Python, and runs for every paragraph
     for paragraph in range(len(view.paragraphs)):
-        named.update(view.names(paragraph)[0])
+        for who in view.names(paragraph)[0]:
+            named[who] = named.get(who, 0) + 1
     return sorted(named, key=lambda who: (-named[who], who))
 
 

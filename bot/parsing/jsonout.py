@@ -1,0 +1,59 @@
+"""The text `parse --json` writes for each chapter and quotation, as json.dump(indent=2) writes it:
+compiled with the rest of the parser (docs/development.md), as it runs for every paragraph and
+quotation of a story (write_story_json in parser.py puts the pieces together)."""
+from __future__ import annotations
+
+import json
+import math
+
+from bot.parsing.model import Chapter, Quote
+
+# json's own string encoder (the C one where available), as json.dumps(ensure_ascii=False) uses it.
+string_json = json.encoder.encode_basestring
+
+
+def json_scalar(value: object) -> str:
+    """json.dumps(value) of a str, a number or None (typed `object`: compiled, a `float`
+    parameter would turn a chapter's int number into a float)."""
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return string_json(value)
+    return json.dumps(value)
+
+
+def json_number(value: object) -> str:
+    """json.dumps(value) for a confidence: repr, as json writes a finite float (json.dumps for the rest)."""
+    if type(value) is float and math.isfinite(value):
+        return float.__repr__(value)
+    return json_scalar(value)
+
+
+def chapter_json(chapter: Chapter) -> str:
+    """One chapter of story_to_json's `chapters`, indented as json.dump(indent=2) writes it."""
+    parts = [
+        f'    {{\n      "number": {json_scalar(chapter.number)},\n      "title": {json_scalar(chapter.title)},\n'
+        '      "scenes": ['
+    ]
+    for index, scene in enumerate(chapter.scenes):
+        parts.append(",\n" if index else "\n")
+        parts.append(f'        {{\n          "heading": {json_scalar(scene.heading)},\n          "paragraphs": ')
+        if scene.paragraphs:
+            parts.append("[\n            ")
+            parts.append(",\n            ".join(map(string_json, scene.paragraphs)))
+            parts.append("\n          ]\n        }")
+        else:
+            parts.append("[]\n        }")
+    parts.append("\n      ]\n    }" if chapter.scenes else "]\n    }")
+    return "".join(parts)
+
+
+def quote_json(quote: Quote) -> str:
+    """One quotation of story_to_json's `quotes`, as json.dump(indent=2) writes it, with a NUL
+    for its speaker's value (write_story_json puts in the speaker once the roles are known)."""
+    return (
+        f'    {{\n      "text": {string_json(quote.text)},\n      "kind": {json_scalar(quote.kind)},\n'
+        f'      "speaker": \0,\n      "confidence": {json_number(quote.confidence)},\n'
+        f'      "chapter": {quote.chapter},\n      "scene": {quote.scene},\n      "paragraph": {quote.paragraph},\n'
+        f'      "start": {quote.start},\n      "end": {quote.end},\n      "rule": {json_scalar(quote.rule)}\n    }}'
+    )
