@@ -259,10 +259,8 @@ class ExchangeDecoder:
 
 
         for i, who in enumerate(best_path):
-            margin, other = margins[i]
             for n in run[i]:
-                results[n].margin = margin
-                results[n].runner_up = cands[other] if other >= 0 else None
+                results[n].margin = margins[i]
             head = heads[i]
             if head.speaker == who or hints[i] == "":
                 continue
@@ -285,13 +283,13 @@ class ExchangeDecoder:
         emissions: list[list[float]],
         transitions: Any,
         k: int,
-    ) -> list[tuple[float, int]]:
+    ) -> list[float]:
         """Per turn, how much the best reading of the exchange beats the best reading that gives
-        the turn to someone else, and that one's index (-1 and a wide margin when the search kept
-        nobody else): max-marginals over the states the Viterbi search kept."""
+        the turn to someone else (a wide margin when the search kept nobody else): max-marginals
+        over the states the Viterbi search kept."""
         size = len(history)
         after: dict[int, float] = dict.fromkeys(history[-1], 0.0)  # best score of the rest, per state
-        found: list[tuple[float, int]] = [(_WIDE, -1)] * size
+        found = [_WIDE] * size
         for i in range(size - 1, -1, -1):
             if i < size - 1:
                 gap = gaps[i + 1]
@@ -317,7 +315,7 @@ class ExchangeDecoder:
                 who = state % k
                 if value + rest > by_speaker.get(who, _NEVER):
                     by_speaker[who] = value + rest
-            ranked = sorted(by_speaker.items(), key=lambda kv: (-kv[1], kv[0]))
-            if len(ranked) > 1:
-                found[i] = (min(ranked[0][1] - ranked[1][1], _WIDE), ranked[1][0])
+            if len(by_speaker) > 1:
+                first, second = sorted(by_speaker.values(), reverse=True)[:2]
+                found[i] = min(first - second, _WIDE)
         return found

@@ -67,7 +67,6 @@ FEATURES: tuple[str, ...] = (
     "decoder_close",  # the rules' pick, when the exchange decoder's next best reading is within
     # a factor of e of its best (its margin under 1 in log-likelihood)
     "decoder_margin",  # the rules' pick: the decoder's margin, up to 6, over 6
-    "decoder_runner_up",  # the one the next best reading of the exchange gives this turn
     # The last row of every quotation stands for "none of these is right": its features say how
     # the rules read the quotation, so the scorer learns how often each reading leaves the
     # speaker out of the candidates, and the winner's share is the chance that it is right.
@@ -149,7 +148,6 @@ _NAMED_BETWEEN = ON["named_between"]
 _NONE_PARITY_SPLIT = ON["none_parity_split"]
 _DECODER_CLOSE = ON["decoder_close"]
 _DECODER_MARGIN = INDEX["decoder_margin"]
-_DECODER_RUNNER_UP = ON["decoder_runner_up"]
 _NONE_DECODER_CLOSE = ON["none_decoder_close"]
 # The decoder's margin (log-likelihood) under which its reading of a turn is close, and its cap.
 _CLOSE_MARGIN = 1.0
@@ -225,7 +223,6 @@ def describe(
             between = view.names(view.turn_paragraph[turn] - 1)[1]
     short = len(quote.text) <= _SHORT_SPEECH
     margin = result.margin if pick is not None else None
-    runner_up = result.runner_up
     # Most candidates are none of these: one look each skips the comparisons below.
     by_parity = {by_before, by_after}
     by_turns = {fallback, prev_turn, two_turns, three_turns, next_turn}
@@ -249,8 +246,6 @@ def describe(
                 row.append((_DECODER_MARGIN, min(margin, _MARGIN_CAP) / _MARGIN_CAP))
                 if margin < _CLOSE_MARGIN:
                     row.append(_DECODER_CLOSE)
-        elif who == runner_up:
-            row.append(_DECODER_RUNNER_UP)
         if who in by_parity:
             if who == by_before:
                 row.append(_PARITY_BEFORE)

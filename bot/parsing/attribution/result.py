@@ -42,9 +42,8 @@ class Attribution:
     addressee: str | None = None  # "she said to Elizabeth": whom the tag says the speech is to
     # The exchange decoder's reading of this turn against the next best: how much likelier (in
     # log-likelihood) its best reading of the whole exchange is than the best that gives the turn
-    # to someone else, and that someone (None where no decoder read the turn).
+    # to someone else (None where no decoder read the turn).
     margin: float | None = None
-    runner_up: str | None = None
 
 
 # Measured precision of each rule on the annotated corpus: how far the decoder trusts a turn's own
