@@ -44,7 +44,6 @@ _CALLED_NEXT_GAP = math.log(2.0)
 _PRUNE = 3.0
 _BEAM = 2.0
 _NEVER = -math.inf  # the score of a state not reached
-_WIDE = 10.0  # a turn's margin when no other reading survives the search
 # How exchanges go (second-order, measured on the annotated corpus): next to each other, after an
 # alternating pair the last speaker but one answers, after one speaker twice someone else does.
 _ADJACENT = {k: math.log(v) for k, v in {
@@ -222,7 +221,6 @@ class ExchangeDecoder:
         # States are (speaker before, speaker) packed as before * k + speaker, before k for nobody.
         scores = {k * k + j: log(share[j]) + emissions[0][j] for j in allowed(0)}
         back: list[dict[int, int]] = []
-        history = [scores]  # each turn's surviving states and their best scores so far
         for i in range(1, size):
             options = allowed(i)
             gap = gaps[i]
@@ -248,19 +246,14 @@ class ExchangeDecoder:
             floor = top - _BEAM
             scores = {state: value for state, value in best.items() if value >= floor}
             back.append(came)
-            history.append(scores)
         state = max(scores, key=lambda key: (scores[key], -(key % k), -(key // k)))
         best_path = [cands[state % k]]
         for came in reversed(back):
             state = came[state]
             best_path.append(cands[state % k])
         best_path.reverse()
-        margins = self._margins(history, gaps, emissions, transitions, k)
-
 
         for i, who in enumerate(best_path):
-            for n in run[i]:
-                results[n].margin = margins[i]
             head = heads[i]
             if head.speaker == who or hints[i] == "":
                 continue
@@ -275,47 +268,3 @@ class ExchangeDecoder:
                 rule, confidence = "turn-taking", TURN
             for n in run[i]:
                 results[n].speaker, results[n].confidence, results[n].rule = who, confidence, rule
-
-    def _margins(
-        self,
-        history: list[dict[int, float]],
-        gaps: list[bool],
-        emissions: list[list[float]],
-        transitions: Any,
-        k: int,
-    ) -> list[float]:
-        """Per turn, how much the best reading of the exchange beats the best reading that gives
-        the turn to someone else (a wide margin when the search kept nobody else): max-marginals
-        over the states the Viterbi search kept."""
-        size = len(history)
-        after: dict[int, float] = dict.fromkeys(history[-1], 0.0)  # best score of the rest, per state
-        found = [_WIDE] * size
-        for i in range(size - 1, -1, -1):
-            if i < size - 1:
-                gap = gaps[i + 1]
-                row = emissions[i + 1]
-                ahead = after
-                after = {}
-                for state in history[i]:
-                    i0, i1 = divmod(state, k)
-                    trans = transitions(gap, i0, i1)
-                    base = i1 * k
-                    top = _NEVER
-                    for i2 in range(k):
-                        rest = ahead.get(base + i2)
-                        if rest is not None and (value := trans[i2] + row[i2] + rest) > top:
-                            top = value
-                    if top > _NEVER:
-                        after[state] = top
-            by_speaker: dict[int, float] = {}
-            for state, value in history[i].items():
-                rest = after.get(state)
-                if rest is None:
-                    continue
-                who = state % k
-                if value + rest > by_speaker.get(who, _NEVER):
-                    by_speaker[who] = value + rest
-            if len(by_speaker) > 1:
-                first, second = sorted(by_speaker.values(), reverse=True)[:2]
-                found[i] = min(first - second, _WIDE)
-        return found

@@ -64,9 +64,6 @@ FEATURES: tuple[str, ...] = (
     "streak_two_turns",  # the exchange has strictly alternated for three turns or more, ending on them
     "pair_two_turns",  # the exchange so far is theirs and the last speaker's only
     "named_between",  # a short narration paragraph between this turn and the last names them
-    "decoder_close",  # the rules' pick, when the exchange decoder's next best reading is within
-    # a factor of e of its best (its margin under 1 in log-likelihood)
-    "decoder_margin",  # the rules' pick: the decoder's margin, up to 6, over 6
     # The last row of every quotation stands for "none of these is right": its features say how
     # the rules read the quotation, so the scorer learns how often each reading leaves the
     # speaker out of the candidates, and the winner's share is the chance that it is right.
@@ -84,8 +81,6 @@ FEATURES: tuple[str, ...] = (
     "none_many_party",  # three or more
     "none_pick_unknown_sex",  # the rules' pick is someone whose sex the text never shows
     "none_pick_described",  # the rules' pick is only described
-    "none_decoder_close",  # the decoder's margin on this turn is under 1
-    "none_parity_split",  # alternation counted from the tag before and from the tag after disagree
 )
 INDEX = {name: number for number, name in enumerate(FEATURES)}
 # A present binary feature is the same (index, 1.0) pair every time: made once, appended often.
@@ -145,13 +140,6 @@ _SHORT_TWO_TURNS = ON["short_two_turns"]
 _STREAK_TWO_TURNS = ON["streak_two_turns"]
 _PAIR_TWO_TURNS = ON["pair_two_turns"]
 _NAMED_BETWEEN = ON["named_between"]
-_NONE_PARITY_SPLIT = ON["none_parity_split"]
-_DECODER_CLOSE = ON["decoder_close"]
-_DECODER_MARGIN = INDEX["decoder_margin"]
-_NONE_DECODER_CLOSE = ON["none_decoder_close"]
-# The decoder's margin (log-likelihood) under which its reading of a turn is close, and its cap.
-_CLOSE_MARGIN = 1.0
-_MARGIN_CAP = 6.0
 # A speech before of this many characters or more is long; this speech of this many or fewer, short.
 _LONG_SPEECH = 300
 _SHORT_SPEECH = 20
@@ -222,7 +210,6 @@ def describe(
         if view.gap_before[turn] == 1:
             between = view.names(view.turn_paragraph[turn] - 1)[1]
     short = len(quote.text) <= _SHORT_SPEECH
-    margin = result.margin if pick is not None else None
     # Most candidates are none of these: one look each skips the comparisons below.
     by_parity = {by_before, by_after}
     by_turns = {fallback, prev_turn, two_turns, three_turns, next_turn}
@@ -242,10 +229,6 @@ def describe(
                 row.append(_PICK_SANDWICHED)
             if who == next_turn:
                 row.append(_PICK_NEXT_SAME)
-            if margin is not None:
-                row.append((_DECODER_MARGIN, min(margin, _MARGIN_CAP) / _MARGIN_CAP))
-                if margin < _CLOSE_MARGIN:
-                    row.append(_DECODER_CLOSE)
         if who in by_parity:
             if who == by_before:
                 row.append(_PARITY_BEFORE)
@@ -345,10 +328,6 @@ def describe(
         none.append(_NONE_AFTER_GAP)
     elif view.gap_before[turn] is None:
         none.append(_NONE_EXCHANGE_START)
-    if margin is not None and margin < _CLOSE_MARGIN:
-        none.append(_NONE_DECODER_CLOSE)
-    if by_before is not None and by_after is not None and by_before != by_after:
-        none.append(_NONE_PARITY_SPLIT)
     if len(party) == 2:
         none.append(_NONE_TWO_PARTY)
     elif len(party) > 2:

@@ -40,10 +40,6 @@ class Attribution:
     # turn-taking leaves without a speaker.
     fallback: str | None = None
     addressee: str | None = None  # "she said to Elizabeth": whom the tag says the speech is to
-    # The exchange decoder's reading of this turn against the next best: how much likelier (in
-    # log-likelihood) its best reading of the whole exchange is than the best that gives the turn
-    # to someone else (None where no decoder read the turn).
-    margin: float | None = None
 
 
 # Measured precision of each rule on the annotated corpus: how far the decoder trusts a turn's own
