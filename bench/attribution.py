@@ -36,6 +36,7 @@ if "--cv" in sys.argv[1:]:
 from _corpora import LITBANK_CATEGORIES, NAMES, PDNC_TYPES, Text, align, available, texts  # noqa: E402
 
 from bot.parsing import parse_story  # noqa: E402
+from bot.trivia.questions import SPEAKER_CONFIDENCE  # noqa: E402
 
 # Bands of the calibration table: CONTRACT §5 says a confidence is the probability of being right.
 BANDS = ((0.9, 1.01, ">=0.9"), (0.8, 0.9, "0.8-0.9"), (0.5, 0.8, "0.5-0.8"), (0.0, 0.5, "<0.5"))
@@ -59,13 +60,15 @@ class Tally:
     band_confidence: Counter = field(default_factory=Counter)
     rule_tried: Counter = field(default_factory=Counter)
     rule_correct: Counter = field(default_factory=Counter)
+    trivia_tried: int = 0  # lines at trivia's threshold (SPEAKER_CONFIDENCE) or over
+    trivia_correct: int = 0
     nbytes: int = 0
     seconds: float = 0.0
     cpu_seconds: float = 0.0
 
     def add(self, other: Tally) -> None:
         for name in ("gold", "ours", "gold_matched", "ours_matched", "attributable", "correct",
-                     "nbytes", "seconds", "cpu_seconds"):
+                     "trivia_tried", "trivia_correct", "nbytes", "seconds", "cpu_seconds"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for name in ("by_kind", "by_kind_correct", "band_tried", "band_correct", "band_confidence",
                      "rule_tried", "rule_correct"):
@@ -98,6 +101,9 @@ class Tally:
                 "accuracy": ratio(self.band_correct[">=0.9"] + self.band_correct["0.8-0.9"],
                                   self.band_tried[">=0.9"] + self.band_tried["0.8-0.9"]),
             },
+            "trivia_threshold": {"threshold": SPEAKER_CONFIDENCE,
+                                 "coverage": ratio(self.trivia_tried, self.attributable),
+                                 "accuracy": ratio(self.trivia_correct, self.trivia_tried)},
             "mb_per_s": (self.nbytes / 1e6) / self.seconds if self.seconds else 0.0,
             # CPU time is steadier than wall time on a machine shared with other work.
             "cpu_mb_per_s": (self.nbytes / 1e6) / self.cpu_seconds if self.cpu_seconds else 0.0,
@@ -136,6 +142,9 @@ def evaluate(text: Text, model=None) -> Tally:
         tally.band_tried[label] += 1
         tally.band_correct[label] += right
         tally.band_confidence[label] += quote.confidence
+        if quote.confidence >= SPEAKER_CONFIDENCE:
+            tally.trivia_tried += 1
+            tally.trivia_correct += right
         rule = quote.rule or "none"
         tally.rule_tried[rule] += 1
         tally.rule_correct[rule] += right
@@ -169,7 +178,10 @@ def print_corpus(corpus: str, rows: dict[str, dict], total: dict) -> None:
     print(f"{corpus} by rule: " + ", ".join(
         f"{rule} {r['n']} ({pct(r['accuracy']).strip()})" for rule, r in total["rules"].items()))
     t = total["trivia_band"]
-    print(f"{'':<20} >=0.8 (trivia): coverage {pct(t['coverage'])}, accuracy {pct(t['accuracy'])}\n")
+    print(f"{'':<20} >=0.8 (trivia): coverage {pct(t['coverage'])}, accuracy {pct(t['accuracy'])}")
+    t = total["trivia_threshold"]
+    print(f"{'':<20} >={t['threshold']} (trivia's threshold): coverage {pct(t['coverage'])}, "
+          f"accuracy {pct(t['accuracy'])}\n")
 
 
 def run(corpora: list[str], only: list[str], cv: bool) -> dict:
