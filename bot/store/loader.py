@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
-import ctypes
 import functools
 import hashlib
 import itertools
@@ -42,6 +41,7 @@ from bot.formats import (
     stream_upload,
 )
 from bot.formats.sidecar import BadStoryFile, read_toml_metadata, toml_metadata
+from bot.memory import fix_mmap_threshold  # noqa: F401  (re-exported: `ingest` calls it through here)
 from bot.parsing import content_hash
 from bot.parsing.model import NotAStory, Story
 from bot.parsing.parser import PARSER_VERSION
@@ -483,28 +483,6 @@ def _quote_values(quotes: Iterable[tuple], character_ids: dict[str, int], speake
 
 # ---------------------------------------------------------------- writing a story as it is parsed
 
-# glibc's mallopt(M_MMAP_THRESHOLD): blocks of at least this size get their own mapping, returned to
-# the system when freed.
-_M_MMAP_THRESHOLD = -3
-MMAP_THRESHOLD_BYTES = 128 * 1024
-
-
-def fix_mmap_threshold() -> bool:
-    """Keep glibc's mmap threshold at its 128 KiB default for this process (for `ingest`).
-
-    By default glibc raises the threshold to the size of each mapped block freed (up to 32 MB), and
-    from then on blocks below it come from the heap, where freed memory is kept for reuse. The
-    parse's first pass allocates and frees many such blocks; run in a worker thread, as the
-    streamed ingest runs it, a 100 MB file's first pass peaked at 386 MB with the adjustment and
-    269 MB without it (in the main thread: 276 MB). Setting the threshold turns the adjustment
-    off. False where there is no glibc mallopt (other C libraries, other systems): nothing changed.
-    """
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
-    return mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) == 1
 
 
 # Paragraph text gathered in the parse's thread before it is written (a few statements and one

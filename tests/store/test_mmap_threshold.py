@@ -63,3 +63,19 @@ async def test_the_ingest_command_fixes_the_threshold(tmp_path, monkeypatch: pyt
     story.write_text("A Story\n\n" + "\n\n".join(f'"Line {n}," said Anna.' for n in range(20)) + "\n", encoding="utf-8")
     assert await cli.ingest_command(settings, [story]) == cli.EXIT_OK
     assert called == [True]
+
+
+@pytest.mark.parametrize(("limit", "expected"), [(1, [True]), (1 << 30, [])])
+def test_parse_fixes_the_threshold_for_a_big_file_only(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], limit: int, expected: list[bool]
+) -> None:
+    from bot import memory
+
+    called: list[bool] = []
+    monkeypatch.setattr(memory, "fix_mmap_threshold", lambda: called.append(True) or True)
+    monkeypatch.setattr(cli, "FIXED_MMAP_BYTES", limit)
+    story = tmp_path / "story.txt"
+    story.write_text("A Story\n\n" + "\n\n".join(f'"Line {n}," said Anna.' for n in range(20)) + "\n", encoding="utf-8")
+    assert cli.parse_command(story, as_json=True) == cli.EXIT_OK
+    assert '"Line 3,"' in capsys.readouterr().out
+    assert called == expected
