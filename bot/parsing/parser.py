@@ -6,7 +6,6 @@ import io
 import json
 import logging
 import marshal
-import math
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
