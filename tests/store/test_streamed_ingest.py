@@ -150,27 +150,40 @@ async def test_chapters_are_written_while_the_story_is_still_being_parsed(
     ), inserted_at_call
 
 
+_STORY_TABLES = ("stories", "chapters", "scenes", "paragraphs", "quotes", "characters", "scope_totals")
+
+
+def _count_batches_parsed(monkeypatch: pytest.MonkeyPatch, fail_at: int | None = None) -> list[int]:
+    """The parse's batches counted as it makes them (the count in a one-item list); the parse
+    fails with "disk full" on batch `fail_at`."""
+    parsed = [0]
+    next_batch = loader._StreamRows.next_batch
+
+    def counted(self, chunk: int):
+        parsed[0] += 1
+        if parsed[0] == fail_at:
+            raise OSError("disk full")
+        return next_batch(self, chunk)
+
+    monkeypatch.setattr(loader._StreamRows, "next_batch", counted)
+    return parsed
+
+
+async def _assert_unchanged(store: Store, before: dict) -> None:
+    after = await dump(store)
+    for name in _STORY_TABLES:
+        assert after[name] == before[name], name
+
+
 async def test_a_failure_midway_leaves_nothing(store: Store, seeds_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(loader, "STREAM_CHUNK_CHARS", 3_000)
     path = seeds_copy / "zz_chapters.txt"
     before = await dump(store)
-    calls = 0
-    next_batch = loader._StreamRows.next_batch
-
-    def failing(self, chunk: int):
-        nonlocal calls
-        calls += 1
-        if calls == 3:
-            raise OSError("disk full")
-        return next_batch(self, chunk)
-
-    monkeypatch.setattr(loader._StreamRows, "next_batch", failing)
+    _count_batches_parsed(monkeypatch, fail_at=3)
     outcome = await loader.load_file(store, path)
     assert outcome.status == "failed" and "disk full" in outcome.error
-    after = await dump(store)
-    for name in ("stories", "chapters", "scenes", "paragraphs", "quotes", "characters", "scope_totals"):
-        assert after[name] == before[name], name
-    monkeypatch.setattr(loader._StreamRows, "next_batch", next_batch)
+    await _assert_unchanged(store, before)
+    monkeypatch.undo()
     assert (await loader.load_file(store, path)).status == "added"
     await assert_fts_in_sync(store)
 
@@ -256,15 +269,7 @@ async def test_a_write_failing_midway_stops_the_parse_and_leaves_nothing(
     monkeypatch.setattr(loader, "STREAM_CHUNK_CHARS", 3_000)
     path = seeds_copy / "zz_chapters.txt"
     before = await dump(store)
-    parsed = 0
-    next_batch = loader._StreamRows.next_batch
-
-    def counted(self, chunk: int):
-        nonlocal parsed
-        parsed += 1
-        return next_batch(self, chunk)
-
-    monkeypatch.setattr(loader._StreamRows, "next_batch", counted)
+    parsed = _count_batches_parsed(monkeypatch)
 
     def fail(n: int) -> None:
         if n == 3:
@@ -275,10 +280,8 @@ async def test_a_write_failing_midway_stops_the_parse_and_leaves_nothing(
     assert outcome.status == "failed" and "disk full" in outcome.error
     # The parse stopped a few batches on, not at the end of the story.
     assert not _parse_threads()
-    assert parsed <= 3 + loader.FEED_AHEAD + 1
-    after = await dump(store)
-    for name in ("stories", "chapters", "scenes", "paragraphs", "quotes", "characters", "scope_totals"):
-        assert after[name] == before[name], name
+    assert parsed[0] <= 3 + loader.FEED_AHEAD + 1
+    await _assert_unchanged(store, before)
     monkeypatch.undo()
     assert (await loader.load_file(store, path)).status == "added"
     await assert_fts_in_sync(store)
@@ -309,9 +312,7 @@ async def test_an_ingest_cancelled_midway_stops_the_parse_and_leaves_nothing(
         await asyncio.wait_for(task, 30)
     assert not _parse_threads()
     assert not store.db.in_transaction
-    after = await dump(store)
-    for name in ("stories", "chapters", "scenes", "paragraphs", "quotes", "characters", "scope_totals"):
-        assert after[name] == before[name], name
+    await _assert_unchanged(store, before)
     monkeypatch.undo()
     assert (await loader.load_file(store, path)).status == "added"
     await assert_fts_in_sync(store)
