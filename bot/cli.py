@@ -319,8 +319,9 @@ def parse_processes_for(files: list[Path]) -> int:
 
 
 async def ingest_command(settings: Settings, paths: list[Path]) -> int:
+    from bot.memory import fix_mmap_threshold
     from bot.store import Store
-    from bot.store.loader import fix_mmap_threshold, load_paths, story_files
+    from bot.store.loader import load_paths, story_files
 
     fix_mmap_threshold()  # the streamed parse frees big blocks from worker threads
     files = story_files(paths)

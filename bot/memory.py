@@ -1,4 +1,5 @@
-"""glibc's malloc, kept from holding on to what a long parse frees (parse and ingest of big files)."""
+"""glibc's malloc, kept from holding on to what a long parse frees (parse and ingest of big files).
+Imported only for such files: `parse` of an ordinary story never loads ctypes."""
 from __future__ import annotations
 
 import ctypes
@@ -27,3 +28,13 @@ def fix_mmap_threshold() -> bool:
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     return mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) == 1
+
+
+def release_memory() -> None:
+    """Hand the C heap's free pages back to the system (glibc's malloc_trim; elsewhere nothing)."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim.argtypes = (ctypes.c_size_t,)
+    trim(0)

@@ -261,17 +261,14 @@ def build_lexicon(text: str) -> Lexicon:
     return _build_lexicon(lambda: iter((("\n" + text, len(text) + 1),)))
 
 
-def build_lexicon_of(paragraphs: Sequence[str], counts: WindowCounts | None = None) -> Lexicon:
+def build_lexicon_of(paragraphs: Sequence[str]) -> Lexicon:
     """build_lexicon("\n".join(paragraphs)), exactly, without the joined text: every pattern runs
-    over paragraph-aligned windows of about _WINDOW_CHARS, so memory holds one window at a time.
-
-    `counts`, when given, are count_windows' counts of the text, worked out elsewhere (a long story's
-    blocks, merged): its first pass over the text is then skipped."""
+    over paragraph-aligned windows of about _WINDOW_CHARS, so memory holds one window at a time."""
     if sum(map(len, paragraphs)) + len(paragraphs) < _KEPT_WINDOWS * _WINDOW_CHARS:
         # A story of a few windows: joined once, not again for every pass over the text.
         kept = list(_windows(paragraphs))
-        return _build_lexicon(lambda: iter(kept), counts)
-    return _build_lexicon(lambda: _windows(paragraphs), counts)
+        return _build_lexicon(lambda: iter(kept))
+    return _build_lexicon(lambda: _windows(paragraphs))
 
 
 def build_lexicon_of_blocks(blocks: Callable[[], Iterator[Sequence[str]]], counts: WindowCounts) -> Lexicon:

@@ -196,18 +196,6 @@ def stop_fork_server() -> None:
         stop()
 
 
-def release_memory() -> None:
-    """Hand the C heap's free pages back to the system (glibc's malloc_trim; elsewhere nothing)."""
-    import ctypes  # here: `parse` of an ordinary story never needs it
-
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return
-    trim.argtypes = (ctypes.c_size_t,)
-    trim(0)
-
-
 class BlockPool:
     """The blocks of a story, written to a temporary file for up to `processes` worker processes:
     first_pass() shares the first pass's counting with one of them, results() has them all

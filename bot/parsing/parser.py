@@ -240,15 +240,14 @@ class StoryStream:
             self.chapter_count = len(self._drafts)
             self.has_text = any(d.has_text for d in self._drafts if d is not None)
             # The lexicon of the story's text, read a window of paragraphs at a time (never joined).
-            paragraphs = [p for c in self._drafts if c for s in c.scenes for p in s.paragraphs]
-            progress.text_total = sum(map(len, paragraphs)) + len(paragraphs)
-            self._blocks = parallel.block_bounds([
+            chapter_chars = [
                 sum(len(p) + 1 for s in c.scenes for p in s.paragraphs) if c else 0 for c in self._drafts
-            ])
+            ]
+            progress.text_total = sum(chapter_chars)  # each paragraph and its line feed
+            self._blocks = parallel.block_bounds(chapter_chars)
             kept: list[list[list[RawQuote]] | None] | None = None
             if len(self._blocks) == 1:
-                self._lexicon = build_lexicon_of(paragraphs)
-                del paragraphs
+                self._lexicon = build_lexicon_of([p for c in self._drafts if c for s in c.scenes for p in s.paragraphs])
                 progress.at(_DONE_AFTER_LEXICON)
                 # Counted here; kept for the attribution of a story of up to _KEPT_QUOTES_CHARS,
                 # found again chapter by chapter in a longer one (keeping them all would hold a copy
@@ -264,7 +263,6 @@ class StoryStream:
                 # The lexicon's counting and the kinds, block by block (shared with a worker
                 # process when there are some), then the rest of the lexicon over the text read a
                 # block at a time.
-                del paragraphs
                 block_texts: Callable[[], Iterator[list[str]]]
                 if processes > 0:
                     # The blocks go to the pool's file, which is all this process and the workers
@@ -275,7 +273,9 @@ class StoryStream:
                     # The outline's objects hold reference cycles, freed only by a collection
                     # (about 150 MB of a 100 MB story's 220).
                     gc.collect()
-                    parallel.release_memory()
+                    from bot.memory import release_memory  # a long story only: ctypes
+
+                    release_memory()
                     parts = self._pool.first_pass()
                     block_texts = self._pool.block_paragraphs
                 else:

@@ -41,7 +41,6 @@ from bot.formats import (
     stream_upload,
 )
 from bot.formats.sidecar import BadStoryFile, read_toml_metadata, toml_metadata
-from bot.memory import fix_mmap_threshold  # noqa: F401  (re-exported: `ingest` calls it through here)
 from bot.parsing import content_hash
 from bot.parsing.model import NotAStory, Story
 from bot.parsing.parser import PARSER_VERSION
@@ -457,7 +456,12 @@ async def _insert_quotes(store: Store, story_id: int, quotes: Sequence[tuple], c
     if store.dialect == "sqlite":
         await store._in_thread(_insert_many, _QUOTES_INSERT, story_id, rows)
     else:
-        await store.db.executemany(_QUOTES_INSERT + "(?" + ", ?" * 14 + ")", [(story_id, *row) for row in rows])
+        await _insert_quotes_pg(store, story_id, rows)
+
+
+async def _insert_quotes_pg(store: Store, story_id: int, rows: Sequence[tuple]) -> None:
+    """Quotation rows (_quote_values') on PostgreSQL, one statement each."""
+    await store.db.executemany(_QUOTES_INSERT + "(?" + ", ?" * 14 + ")", [(story_id, *row) for row in rows])
 
 
 async def _speaker_tokens(store: Store, story_id: int, character_ids: dict[str, int]) -> dict[str, str]:
@@ -807,14 +811,24 @@ def _write_quote_batches(conn: sqlite3.Connection, story_id: int, feed: _Feed) -
         )
 
 
+@contextlib.contextmanager
+def _fast_switching() -> Iterator[None]:
+    """The interpreter's switch interval at most WRITER_SWITCH_INTERVAL while a feed and its writer
+    run side by side, as it was after."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(min(previous, WRITER_SWITCH_INTERVAL))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
+
+
 async def _write_feed(
     store: Store, feed: _Feed, sqlite_job: Callable[..., _T], *args: object
 ) -> _T:
     """Inside the story's transaction, on SQLite: `sqlite_job(conn, *args, feed)` as one job on the
     connection's thread, taking the feed's batches as they come (the feed started here)."""
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(min(previous, WRITER_SWITCH_INTERVAL))
-    try:
+    with _fast_switching():
         feed.start()
         job = asyncio.ensure_future(store._in_thread(sqlite_job, *args, feed))
         try:
@@ -824,20 +838,14 @@ async def _write_feed(
             feed.stop()
             await asyncio.gather(job, return_exceptions=True)
             raise
-    finally:
-        sys.setswitchinterval(previous)
 
 
 async def _write_feed_async(store: Store, feed: _Feed, write: Callable[[Any], Awaitable[None]]) -> None:
     """_write_feed on PostgreSQL: each of the feed's batches handed to `write` on the event loop."""
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(min(previous, WRITER_SWITCH_INTERVAL))
-    try:
+    with _fast_switching():
         feed.start()
         while (batch := await asyncio.to_thread(feed.get)) is not None:
             await write(batch)
-    finally:
-        sys.setswitchinterval(previous)
 
 
 async def _write_stream(
@@ -923,10 +931,7 @@ async def _write_quotes(store: Store, story_id: int, feed: _Feed) -> None:
         await _write_feed(store, feed, _write_quote_batches, story_id)
         return
 
-    async def write(batch: list[tuple]) -> None:
-        await store.db.executemany(_QUOTES_INSERT + "(?" + ", ?" * 14 + ")", [(story_id, *row) for row in batch])
-
-    await _write_feed_async(store, feed, write)
+    await _write_feed_async(store, feed, functools.partial(_insert_quotes_pg, store, story_id))
 
 
 async def _unlink_bundled(store: Store, source: str | None) -> int | None:

@@ -686,7 +686,7 @@ async def _block_rows(
                        f"from{i}": x0 & mask if i == 0 else 0, f"a{i}": a, f"c{i}": c, f"m{i}": m, f"e{i}": e})
     limited = not audience.limits.unlimited
     sql = _batch_sql(BLOCKS, blocks, story, named, False, limited)
-    rows = await (probe.rows(store, sql, params) if probe is not None else store.db.execute_fetchall(sql, params))
+    rows = await _rows(store, sql, params, probe)
     found = sorted((row[_CARD_WIDTH], row) for row in rows)
     end = (first + blocks) << bits
     for i in range(blocks):  # a block that returned `n` lines may hold more after the last one
@@ -715,7 +715,7 @@ async def _batch_rows(
     on that line instead of finding it in the domain again. With a `probe` not yet read, the
     reader's limits are read too, in the same round trip."""
     sql, params, cursor_at = _batch_query(cycle, audience, cursors, line)
-    rows = await (probe.rows(store, sql, params) if probe is not None else store.db.execute_fetchall(sql, params))
+    rows = await _rows(store, sql, params, probe)
     return _batch_found(cycle, cursor_at, rows)
 
 
@@ -848,7 +848,7 @@ async def _load(
         "cap": _matches_max(filters) + 1 if filters.character is not None else _BLOCK_PROBE, "last": _last_chapter(audience, filters.story_id),
         "limits": audience.limits.key(), "said_max": 0 if audience.limits.unlimited else _SAID_MAX,
     }
-    (row,) = await (store.db.execute_fetchall(sql, params) if probe is None else probe.rows(store, sql, params))
+    (row,) = await _rows(store, sql, params, probe)
     speakers = _Speakers.parse(*row[18:21]) if domain == SPEAKERS else None
     cycle = None if row[6] is None else _Cycle(*row[6:18])
     if cycle is not None:
@@ -1218,7 +1218,7 @@ async def pick_quote_for(
     if guessed is not None and store.dialect == "sqlite":
         story_id = remembered_story(store, audience, text) if text is not None else filters.story_id
         if text is None or story_id is not None:
-            probe = _LimitsProbe(audience.guild_id, reader, text, story_id, audience)
+            probe = _LimitsProbe(audience, reader, text, story_id)
             card = await _pick_guessed(store, dataclasses.replace(audience, limits=guessed), probe,
                                        dataclasses.replace(filters, story_id=story_id), rng or _RNG)
             if card is not None:
@@ -1231,16 +1231,22 @@ async def pick_quote_for(
     return await pick_quote(store, dataclasses.replace(audience, limits=limits), filters, rng=rng)
 
 
+async def _rows(
+    store: Store | _OnThread, sql: str, params: dict[str, object], probe: _LimitsProbe | None
+) -> Sequence[Sequence]:
+    """A query's rows, through the guessed pick's probe when there is one (see _LimitsProbe.rows)."""
+    return await (probe.rows(store, sql, params) if probe is not None else store.db.execute_fetchall(sql, params))
+
+
 @dataclass(slots=True)
 class _LimitsProbe:
     """What a guessed pick reads with its first query (see _batch_rows): the reader's limits, and
     with a `story` text the rows naming it (audience.story_rows_in_thread) to check `story_id`."""
 
-    guild_id: int | None
+    audience: Audience  # whose gates the story is named under (scope, age)
     reader: int | None
     story: str | None = None
     story_id: int | None = None
-    audience: Audience | None = None  # whose gates the story is named under (scope, age)
     read: bool = False
     limits: spoilers.ChapterLimits | None = None
     story_rows: Sequence[Sequence] = ()
@@ -1250,23 +1256,21 @@ class _LimitsProbe:
         if not self.read:
             return False
         if self.limits != guessed:
-            spoilers.note_limits(store, self.guild_id, self.reader, self.limits)
+            spoilers.note_limits(store, self.audience.guild_id, self.reader, self.limits)
         named = self.story is None or confirm_story(
-            store, self.audience or Audience(self.guild_id), self.story, self.story_rows, self.story_id or 0)
+            store, self.audience, self.story, self.story_rows, self.story_id or 0)
         return self.limits == guessed and named
 
     def holds(self, guessed: spoilers.ChapterLimits) -> bool:
         """Whether what was read agrees with the guess, remembering nothing: a pick's job on the
         connection's thread asks before it starts a new cycle under the guessed limits."""
-        named = self.story is None or names_story(
-            self.audience or Audience(self.guild_id), self.story_rows, self.story_id or 0)
+        named = self.story is None or names_story(self.audience, self.story_rows, self.story_id or 0)
         return self.read and self.limits == guessed and named
 
     def read_with(self, conn: sqlite3.Connection, sql: str, params: dict[str, object]) -> list[Sequence]:
         """On the connection's thread: the limits (and story rows), then the pick's query."""
-        limits = spoilers.limits_in_thread(conn, self.guild_id, self.reader)
-        story_rows = story_rows_in_thread(conn, self.audience or Audience(self.guild_id), self.story) \
-            if self.story is not None else ()
+        limits = spoilers.limits_in_thread(conn, self.audience.guild_id, self.reader)
+        story_rows = story_rows_in_thread(conn, self.audience, self.story) if self.story is not None else ()
         rows = conn.execute(sql, params).fetchall()
         self.limits, self.story_rows, self.read = limits, story_rows, True
         return rows

@@ -1,8 +1,10 @@
 """Hand-built stories and database checks shared by the store tests."""
 from __future__ import annotations
 
+import pytest
+
 from bot.parsing.model import Chapter, Character, Note, Quote, Scene, Story
-from bot.store import Store
+from bot.store import Store, loader
 
 
 def make_story(tag: str = "a", *, chapters: int = 2, scenes: int = 2, paragraphs: int = 3) -> Story:
@@ -85,3 +87,38 @@ async def assert_fts_in_sync(store: Store) -> None:
         indexed = (await cur.fetchone())[0]
     async with store.db.execute("SELECT count(*) FROM paragraphs WHERE text LIKE '%paragraph%'") as cur:
         assert indexed == (await cur.fetchone())[0]
+
+
+def on_batch_written(store: Store, monkeypatch: pytest.MonkeyPatch, hook) -> None:
+    """Call hook(n) as the n-th batch of paragraphs is written (from the writer's thread on SQLite,
+    on the event loop on PostgreSQL), before it is; hook may raise."""
+    count = 0
+
+    def counted() -> None:
+        nonlocal count
+        count += 1
+        hook(count)
+
+    if store.dialect == "sqlite":
+        write_batch = loader._write_batch
+
+        def written(conn, story_id, first, chunk):
+            counted()
+            write_batch(conn, story_id, first, chunk)
+
+        monkeypatch.setattr(loader, "_write_batch", written)
+    else:
+        real = loader._insert_paragraphs
+
+        async def insert(store_, story_id, paragraphs, first, end):
+            counted()
+            await real(store_, story_id, paragraphs, first, end)
+
+        monkeypatch.setattr(loader, "_insert_paragraphs", insert)
+
+
+async def assert_stories_unchanged(store: Store, before: dict) -> None:
+    """Every story table as dump() found it in `before` (a failed load left nothing behind)."""
+    after = await dump(store)
+    for name in ("stories", "chapters", "scenes", "paragraphs", "quotes", "characters", "scope_totals"):
+        assert after[name] == before[name], name

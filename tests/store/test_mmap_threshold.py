@@ -1,4 +1,4 @@
-"""`ingest` keeps glibc's mmap threshold fixed (loader.fix_mmap_threshold), so big blocks freed by
+"""`ingest` keeps glibc's mmap threshold fixed (memory.fix_mmap_threshold), so big blocks freed by
 the parse go back to the system instead of raising the threshold and staying in the heap."""
 from __future__ import annotations
 
@@ -9,17 +9,16 @@ import textwrap
 
 import pytest
 
-from bot import cli
+from bot import cli, memory
 from bot.config import load_settings
-from bot.store import loader
 
 # In a fresh interpreter: free a 4 MB mapped block (glibc would raise its threshold to 4 MB), then
 # allocate 1 MB: mapped (counted in mallinfo2's hblkhd) only while the threshold stays fixed.
 PROBE = textwrap.dedent("""
     import ctypes, sys
-    from bot.store import loader
+    from bot import memory
     if sys.argv[1] == "fixed":
-        assert loader.fix_mmap_threshold()
+        assert memory.fix_mmap_threshold()
     libc = ctypes.CDLL(None)
     class Info(ctypes.Structure):
         _fields_ = [(name, ctypes.c_size_t) for name in (
@@ -50,14 +49,14 @@ def _glibc_mallinfo2() -> bool:
 def test_a_freed_big_block_does_not_raise_the_threshold_once_fixed(mode: str, mapped: str) -> None:
     found = subprocess.run(
         [sys.executable, "-c", PROBE, mode], capture_output=True, text=True, check=True,
-        cwd=loader.__file__.rsplit("/bot/", 1)[0],
+        cwd=memory.__file__.rsplit("/bot/", 1)[0],
     )
     assert found.stdout.strip() == mapped
 
 
 async def test_the_ingest_command_fixes_the_threshold(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     called = []
-    monkeypatch.setattr(loader, "fix_mmap_threshold", lambda: called.append(True) or True)
+    monkeypatch.setattr(memory, "fix_mmap_threshold", lambda: called.append(True) or True)
     settings = load_settings({"DATABASE_PATH": str(tmp_path / "t.db"), "STORIES_DIR": str(tmp_path)})
     story = tmp_path / "story.txt"
     story.write_text("A Story\n\n" + "\n\n".join(f'"Line {n}," said Anna.' for n in range(20)) + "\n", encoding="utf-8")
@@ -69,8 +68,6 @@ async def test_the_ingest_command_fixes_the_threshold(tmp_path, monkeypatch: pyt
 def test_parse_fixes_the_threshold_for_a_big_file_only(
     tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], limit: int, expected: list[bool]
 ) -> None:
-    from bot import memory
-
     called: list[bool] = []
     monkeypatch.setattr(memory, "fix_mmap_threshold", lambda: called.append(True) or True)
     monkeypatch.setattr(cli, "FIXED_MMAP_BYTES", limit)

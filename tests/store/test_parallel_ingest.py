@@ -10,7 +10,13 @@ import pytest
 from bot.parsing import parallel
 from bot.store import Store, loader
 from tests.parsing.test_parallel import SMALL_BLOCK, KilledPool, long_story
-from tests.store.helpers import assert_fts_in_sync, assert_lines_dense, dump
+from tests.store.helpers import (
+    assert_fts_in_sync,
+    assert_lines_dense,
+    assert_stories_unchanged,
+    dump,
+    on_batch_written,
+)
 from tests.store.test_streamed_ingest import _comparable, _load_whole
 
 
@@ -57,27 +63,13 @@ async def test_a_worker_dying_midway_leaves_nothing(
     before = await dump(store)
     pool = parallel.BlockPool
     written: list[int] = []
-    insert = loader._insert_paragraphs  # PostgreSQL's writes, from the event loop
-    write_batch = loader._write_batch  # SQLite's, in one writer job on the connection's thread
-
-    async def counted(store_, story_id, paragraphs, first, end):
-        written.append(len(paragraphs))
-        await insert(store_, story_id, paragraphs, first, end)
-
-    def counted_batch(conn, story_id, first, chunk):
-        written.append(len(chunk.paragraphs))
-        write_batch(conn, story_id, first, chunk)
-
+    on_batch_written(store, monkeypatch, written.append)
     monkeypatch.setattr(parallel, "BlockPool", KilledPool)
-    monkeypatch.setattr(loader, "_insert_paragraphs", counted)
-    monkeypatch.setattr(loader, "_write_batch", counted_batch)
     report = await loader.load_paths(store, [story_file], block_processes=2)
     (outcome,) = report.outcomes
     assert outcome.status == "failed" and "worker process parsing the story stopped unexpectedly" in outcome.error
     assert written  # the first chapters were written before the worker died
-    after = await dump(store)
-    for name in ("stories", "chapters", "scenes", "paragraphs", "quotes", "characters", "scope_totals"):
-        assert after[name] == before[name], name
+    await assert_stories_unchanged(store, before)
     monkeypatch.setattr(parallel, "BlockPool", pool)
     assert [o.status for o in (await loader.load_paths(store, [story_file], block_processes=2)).outcomes] == ["added"]
     await assert_fts_in_sync(store)

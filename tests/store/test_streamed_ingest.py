@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from bot.store import Store, loader
-from tests.store.helpers import assert_fts_in_sync, assert_lines_dense, dump, without_added_at
+from tests.store.helpers import (
+    assert_fts_in_sync,
+    assert_lines_dense,
+    assert_stories_unchanged,
+    dump,
+    on_batch_written,
+    without_added_at,
+)
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
@@ -150,9 +157,6 @@ async def test_chapters_are_written_while_the_story_is_still_being_parsed(
     ), inserted_at_call
 
 
-_STORY_TABLES = ("stories", "chapters", "scenes", "paragraphs", "quotes", "characters", "scope_totals")
-
-
 def _count_batches_parsed(monkeypatch: pytest.MonkeyPatch, fail_at: int | None = None) -> list[int]:
     """The parse's batches counted as it makes them (the count in a one-item list); the parse
     fails with "disk full" on batch `fail_at`."""
@@ -169,12 +173,6 @@ def _count_batches_parsed(monkeypatch: pytest.MonkeyPatch, fail_at: int | None =
     return parsed
 
 
-async def _assert_unchanged(store: Store, before: dict) -> None:
-    after = await dump(store)
-    for name in _STORY_TABLES:
-        assert after[name] == before[name], name
-
-
 async def test_a_failure_midway_leaves_nothing(store: Store, seeds_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(loader, "STREAM_CHUNK_CHARS", 3_000)
     path = seeds_copy / "zz_chapters.txt"
@@ -182,7 +180,7 @@ async def test_a_failure_midway_leaves_nothing(store: Store, seeds_copy: Path, m
     _count_batches_parsed(monkeypatch, fail_at=3)
     outcome = await loader.load_file(store, path)
     assert outcome.status == "failed" and "disk full" in outcome.error
-    await _assert_unchanged(store, before)
+    await assert_stories_unchanged(store, before)
     monkeypatch.undo()
     assert (await loader.load_file(store, path)).status == "added"
     await assert_fts_in_sync(store)
@@ -231,34 +229,6 @@ def test_a_big_file_is_hashed_without_being_held(tmp_path: Path, monkeypatch: py
         loader._read_or_hash(tmp_path / "missing.txt")
 
 
-def _on_batch_written(store: Store, monkeypatch: pytest.MonkeyPatch, hook) -> None:
-    """Call hook(n) as the n-th batch of paragraphs is written (from the writer's thread on SQLite,
-    on the event loop on PostgreSQL), before it is; hook may raise."""
-    count = 0
-
-    def counted() -> None:
-        nonlocal count
-        count += 1
-        hook(count)
-
-    if store.dialect == "sqlite":
-        write_batch = loader._write_batch
-
-        def written(conn, story_id, first, chunk):
-            counted()
-            write_batch(conn, story_id, first, chunk)
-
-        monkeypatch.setattr(loader, "_write_batch", written)
-    else:
-        real = loader._insert_paragraphs
-
-        async def insert(store_, story_id, paragraphs, first, end):
-            counted()
-            await real(store_, story_id, paragraphs, first, end)
-
-        monkeypatch.setattr(loader, "_insert_paragraphs", insert)
-
-
 def _parse_threads() -> list[threading.Thread]:
     return [thread for thread in threading.enumerate() if thread.name == "ingest-parse"]
 
@@ -275,13 +245,13 @@ async def test_a_write_failing_midway_stops_the_parse_and_leaves_nothing(
         if n == 3:
             raise OSError("disk full")
 
-    _on_batch_written(store, monkeypatch, fail)
+    on_batch_written(store, monkeypatch, fail)
     outcome = await loader.load_file(store, path)
     assert outcome.status == "failed" and "disk full" in outcome.error
     # The parse stopped a few batches on, not at the end of the story.
     assert not _parse_threads()
     assert parsed[0] <= 3 + loader.FEED_AHEAD + 1
-    await _assert_unchanged(store, before)
+    await assert_stories_unchanged(store, before)
     monkeypatch.undo()
     assert (await loader.load_file(store, path)).status == "added"
     await assert_fts_in_sync(store)
@@ -302,7 +272,7 @@ async def test_an_ingest_cancelled_midway_stops_the_parse_and_leaves_nothing(
             second.set()
             release.wait(30)  # the writer stays inside the story's transaction until cancelled
 
-    _on_batch_written(store, monkeypatch, hold)
+    on_batch_written(store, monkeypatch, hold)
     task = asyncio.create_task(loader.load_file(store, path))
     assert await asyncio.to_thread(second.wait, 30)
     task.cancel()
@@ -312,7 +282,7 @@ async def test_an_ingest_cancelled_midway_stops_the_parse_and_leaves_nothing(
         await asyncio.wait_for(task, 30)
     assert not _parse_threads()
     assert not store.db.in_transaction
-    await _assert_unchanged(store, before)
+    await assert_stories_unchanged(store, before)
     monkeypatch.undo()
     assert (await loader.load_file(store, path)).status == "added"
     await assert_fts_in_sync(store)
