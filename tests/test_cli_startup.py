@@ -8,7 +8,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = sorted((ROOT / "seeds").glob("*.txt"))[0]
@@ -71,3 +75,102 @@ def test_parse_in_its_own_process_prints_everything_before_it_ends(tmp_path: Pat
         status = subprocess.run([sys.executable, "-m", "bot", "parse", str(story), "--json"], cwd=tmp_path,
                                 stdout=file, timeout=120).returncode
     assert status == 0 and (tmp_path / "out.json").read_text() == printed
+
+
+# What `python -m bot parse FILE --json` does without (bot/__main__.py, bot/cli.py): argparse (and
+# gettext's locale), shutil (argparse asks it the terminal's width), pathlib (with urllib.parse and
+# ipaddress), setuptools' editable-install finder (pip install -e writes a plain .pth instead).
+NOT_AT_START = ("argparse", "gettext", "locale", "shutil", "pathlib", "urllib.parse", "ipaddress")
+# What inspect imports first: loaded only if it ran (it is in sys.modules unexecuted, and every
+# dataclass the compiled parse loads has a docstring, so dataclasses never calls it).
+INSPECT_RAN = ("ast", "dis")
+
+
+def _imported_by_parse(story: Path, cwd: Path, *args: str) -> list[str]:
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "bot", "parse", *args, str(story), "--json"],
+                          cwd=cwd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and json.loads(done.stdout)["chapters"], done.stderr[-2000:]
+    return [line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")]
+
+
+def test_parse_in_its_own_process_loads_no_argparse_pathlib_nor_inspect(tmp_path: Path) -> None:
+    story = tmp_path / "story.txt"
+    story.write_bytes(SEED.read_bytes())
+    imported = _imported_by_parse(story, tmp_path)
+    assert "bot.parsing.parser" in imported and "dataclasses" in imported  # importtime lists them
+    assert [name for name in NOT_AT_START if name in imported] == []
+    assert [name for name in imported if name.startswith("__editable__")] == []
+    from bot.parsing import native
+
+    if native.COMPILED:  # the pure parser's own dataclasses have no docstrings: inspect runs
+        assert "inspect" not in imported and [name for name in INSPECT_RAN if name in imported] == []
+    # An option before FILE goes through argparse, which reads it the same way.
+    imported = _imported_by_parse(story, tmp_path, "--json")
+    assert "argparse" in imported
+
+
+def test_inspect_runs_when_first_used() -> None:
+    """In a `python -m bot` process inspect is there unexecuted; what uses it gets the real module."""
+    code = ("import runpy, sys; sys.argv = ['bot', '--help'];\n"
+            "try: runpy.run_module('bot', run_name='__main__')\n"
+            "except SystemExit: pass\n"
+            "module = sys.modules['inspect']; ran_before = 'signature' in vars(module)\n"
+            "import inspect; print(ran_before, inspect is module, str(inspect.signature(lambda a, b=1: a)),"
+            " type(module).__name__)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split("\n")[-2] == "False True (a, b=1) module"
+
+
+@pytest.mark.parametrize("argv", [
+    ["parse", "story.txt"], ["parse", "story.txt", "--json"], ["parse", "--json", "story.txt"],
+    ["parse", "./a b/story.md", "--json"], ["parse", "--json", "--json"], ["parse", "-x.txt"],
+    ["parse", "--", "story.txt"], ["parse", "a.txt", "b.txt"], ["parse", "", "--json"], ["parse", "--js", "a.txt"],
+    ["parse"], ["stats"], ["ingest", "a.txt"], [],
+])
+def test_the_short_reading_of_parse_is_argparse_s(argv: list[str]) -> None:
+    """parse_arguments reads `parse FILE [--json]` itself; what it reads is what argparse reads,
+    and every other command line is argparse's (its errors too)."""
+    from bot.cli import UsageError, build_parser, parse_arguments
+
+    def read(reader):
+        try:
+            return vars(reader(argv))
+        except UsageError as exc:
+            return str(exc)
+
+    assert read(parse_arguments) == read(build_parser().parse_args)
+
+
+# The file name's extension and the .toml beside a story file, worked out as text where `parse`
+# used pathlib: the same answers for any name.
+_NAME = st.text(alphabet="ab.\\/ Ćx", max_size=14)
+_PART = st.text(alphabet="ab. Ć", min_size=1, max_size=6)
+
+
+@given(_NAME)
+def test_extension_of_is_pure_posix_path_s_suffix(filename: str) -> None:
+    from bot.formats import extension_of
+
+    assert extension_of(filename) == PurePosixPath(filename.replace("\\", "/")).suffix.lower()
+
+
+@given(st.lists(st.sampled_from(["", ".", ".."]) | _PART, max_size=4), _PART.filter(lambda part: part != "."),
+       st.booleans())
+def test_the_toml_beside_a_file_is_path_with_suffix_s(folders: list[str], name: str, absolute: bool) -> None:
+    from bot.formats.sidecar import toml_path_of
+
+    path = ("/" if absolute else "") + "/".join([*folders, name])
+    expected = Path(path).with_suffix(".toml")
+    assert Path(toml_path_of(path)) == expected and toml_path_of(Path(path)) == str(expected)
+
+
+def test_a_bad_toml_is_named_as_before(tmp_path: Path) -> None:
+    """Messages name the .toml (and the file) as pathlib prints them, however the path was typed."""
+    (tmp_path / "story.txt").write_bytes(SEED.read_bytes())
+    (tmp_path / "story.toml").write_text("title = [\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "bot", "parse", "./story.txt", "--json"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stderr.startswith("story.toml: not valid TOML metadata (")
+    done = subprocess.run([sys.executable, "-m", "bot", "parse", ".//missing.txt"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stderr) == (2, "missing.txt: cannot read (No such file or directory)\n")
