@@ -81,9 +81,10 @@ def test_parse_in_its_own_process_prints_everything_before_it_ends(tmp_path: Pat
 # gettext's locale), shutil (argparse asks it the terminal's width), pathlib (with urllib.parse and
 # ipaddress), setuptools' editable-install finder (pip install -e writes a plain .pth instead).
 NOT_AT_START = ("argparse", "gettext", "locale", "shutil", "pathlib", "urllib.parse", "ipaddress")
-# What inspect imports first: loaded only if it ran (it is in sys.modules unexecuted, and every
-# dataclass the compiled parse loads has a docstring, so dataclasses never calls it).
-INSPECT_RAN = ("ast", "dis")
+# What inspect and traceback import: loaded only if they ran (bot/startup.py puts them in sys.modules
+# unexecuted; every dataclass the compiled parse loads has a docstring, so dataclasses never calls
+# inspect, and nothing fails, so logging formats no traceback).
+NOT_RUN = ("ast", "dis", "linecache", "tokenize", "textwrap")
 
 
 def _imported_by_parse(story: Path, cwd: Path, *args: str) -> list[str]:
@@ -100,25 +101,66 @@ def test_parse_in_its_own_process_loads_no_argparse_pathlib_nor_inspect(tmp_path
     assert "bot.parsing.parser" in imported and "dataclasses" in imported  # importtime lists them
     assert [name for name in NOT_AT_START if name in imported] == []
     assert [name for name in imported if name.startswith("__editable__")] == []
+    assert "inspect" not in imported and "traceback" not in imported
     from bot.parsing import native
 
-    if native.COMPILED:  # the pure parser's own dataclasses have no docstrings: inspect runs
-        assert "inspect" not in imported and [name for name in INSPECT_RAN if name in imported] == []
+    # The pure parser's own dataclasses have no docstrings: there inspect runs (and imports ast, dis).
+    not_run = NOT_RUN if native.COMPILED else ("textwrap",)
+    assert [name for name in not_run if name in imported] == []
     # An option before FILE goes through argparse, which reads it the same way.
     imported = _imported_by_parse(story, tmp_path, "--json")
     assert "argparse" in imported
 
 
-def test_inspect_runs_when_first_used() -> None:
-    """In a `python -m bot` process inspect is there unexecuted; what uses it gets the real module."""
-    code = ("import runpy, sys; sys.argv = ['bot', '--help'];\n"
-            "try: runpy.run_module('bot', run_name='__main__')\n"
-            "except SystemExit: pass\n"
-            "module = sys.modules['inspect']; ran_before = 'signature' in vars(module)\n"
-            "import inspect; print(ran_before, inspect is module, str(inspect.signature(lambda a, b=1: a)),"
-            " type(module).__name__)")
+FIRST_USE = """
+import runpy, sys
+sys.argv = ["bot", *sys.argv[1:]]
+try:
+    runpy.run_module("bot", run_name="__main__")
+except SystemExit as exit:
+    status = exit.code
+later = [sys.modules["inspect"], sys.modules["traceback"]]
+ran = ["signature" in vars(later[0]), "format_exc" in vars(later[1])]
+import inspect, traceback
+try:
+    1 / 0
+except ZeroDivisionError:
+    shown = traceback.format_exc().splitlines()[-1]
+print(status, ran, inspect is later[0] and traceback is later[1], inspect.signature(lambda a, b=1: a), shown,
+      [type(module).__name__ for module in later], sep="; ")
+"""
+
+
+def test_what_parse_imports_later_runs_when_first_used(tmp_path: Path) -> None:
+    """In a `python -m bot parse` process inspect and traceback are there unexecuted; what uses
+    them gets the real modules. Other commands import them as usual."""
+    def run(*args: str) -> list[str]:
+        done = subprocess.run([sys.executable, "-c", FIRST_USE, *args], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=120, check=True)
+        return done.stdout.splitlines()[-1].split("; ")
+
+    assert run("parse", "missing.txt") == [
+        "2", "[False, False]", "True", "(a, b=1)", "ZeroDivisionError: division by zero", "['module', 'module']"]
+    assert run("--help")[:2] == ["0", "[True, True]"]
+
+
+def test_a_module_run_on_first_use_runs_once_whichever_thread_asks() -> None:
+    code = """
+import sys, threading
+from bot.startup import import_later
+import_later("tomllib")
+module = sys.modules["tomllib"]
+start, found = threading.Barrier(8), []
+def use():
+    start.wait()
+    found.append(module.loads('a = 1')["a"])
+threads = [threading.Thread(target=use) for _ in range(8)]
+for thread in threads: thread.start()
+for thread in threads: thread.join()
+print(found, type(module).__name__, module is sys.modules["tomllib"])
+"""
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
-    assert done.stdout.split("\n")[-2] == "False True (a, b=1) module"
+    assert done.stdout.split() == ["[1,", "1,", "1,", "1,", "1,", "1,", "1,", "1]", "module", "True"]
 
 
 @pytest.mark.parametrize("argv", [
