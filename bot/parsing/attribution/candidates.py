@@ -23,13 +23,21 @@ NAMED_BY_TAG = frozenset(("explicit", "narrator", "explicit-far", "role", "kin",
 _FAR = 99  # an exchange no tag names anyone in
 
 
-@dataclass(frozen=True, slots=True)
 class TurnContext:
-    offered: list[str]  # candidates from the exchange and the narration, in order, each once
-    here: list[str]  # names the turn's own narration gives, latest first
-    here_set: frozenset[str]
-    previous: frozenset[str]  # names the paragraph before gives
-    previous2: frozenset[str]
+    """What every speech of a turn shares (a plain class: compiled, it is made without calling
+    the Python __init__ a dataclass writes)."""
+
+    __slots__ = ("here", "here_set", "offered", "previous", "previous2")
+
+    def __init__(
+        self, offered: list[str], here: list[str], here_set: frozenset[str], previous: frozenset[str],
+        previous2: frozenset[str],
+    ) -> None:
+        self.offered = offered  # candidates from the exchange and the narration, in order, each once
+        self.here = here  # names the turn's own narration gives, latest first
+        self.here_set = here_set
+        self.previous = previous  # names the paragraph before gives
+        self.previous2 = previous2
 
 
 @dataclass(slots=True)

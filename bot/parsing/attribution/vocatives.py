@@ -28,6 +28,10 @@ _BARE_HONORIFIC = re.compile(r"(?:^|(, ))(?:" + "|".join(HONORIFICS) + r")\b([,.
 _BARE_HONORIFIC_AFTER_COMMA = re.compile(r", (?:" + "|".join(HONORIFICS) + r")\b([,.!?…]|$)", re.IGNORECASE)
 # A word written in capitals ("NARUTO!"), read as the name it may be.
 _SHOUTED = re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]+\b")  # \b[A-Z]{2,}\b, opening on the letter
+# CAPITALISED's words and _SHOUTED's in one pass over a speech (the two never overlap, so its
+# matches are both patterns' matches): with no shouted word among them (its second letter a
+# capital), they are CAPITALISED.findall's, and the speech needed one scan instead of two.
+_CAPITALISED_OR_SHOUTED = re.compile(r"[A-Z](?:[a-z]+(?:['’][a-z]+)?(?:-[a-z]+)?|(?<!\w[A-Z])[A-Z]+\b)")
 
 
 @trait  # a mixin of ChapterAttributor (rules.py), which holds the state
@@ -63,9 +67,13 @@ class VocativeReader:
         # A capitalised word that ends no name form cannot name anyone, with or without a title;
         # most speeches name nobody, and those need no closer look.
         name_words = self._lexicon.name_words()
-        if _SHOUTED.search(text):
-            # "NARUTO!": a name shouted in capitals is the name.
-            text = _SHOUTED.sub(lambda m: m[0].capitalize() if m[0].capitalize() in name_words else m[0], text)
+        words = _CAPITALISED_OR_SHOUTED.findall(text)
+        for word in words:
+            if word[1] <= "Z":
+                # "NARUTO!": a name shouted in capitals is the name.
+                text = _SHOUTED.sub(lambda m: m[0].capitalize() if m[0].capitalize() in name_words else m[0], text)
+                words = CAPITALISED.findall(text)
+                break
         if self._owners() and (_BARE_HONORIFIC.match(text) or _BARE_HONORIFIC_AFTER_COMMA.search(text)):  # else a bare one calls on nobody
             # "It's good to see you too, sensei.": whoever the text calls "X-sensei".
             for match in _BARE_HONORIFIC.finditer(text):
@@ -73,7 +81,6 @@ class VocativeReader:
                 at_end = match[1] is not None and match[2] != ","
                 if at_start or at_end:
                     addressed |= self._honorific_owners(match[0].strip(" ,.!?…").lower())
-        words = CAPITALISED.findall(text)
         if name_words.isdisjoint(words) and ("-" not in text or not any("-" in word for word in words)):
             self._speech_names[key] = (mentioned, addressed)
             return mentioned, addressed
