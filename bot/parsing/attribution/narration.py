@@ -68,17 +68,24 @@ def _title_before(text: str, start: int) -> tuple[str, int] | None:
 def _names(text: str, only: frozenset[str] | None = None) -> list[str]:
     """Capitalised words in order, with the title before them if any ("Mrs. Vane"); `only`, when
     given, keeps just the words in it (the last words of the forms the caller can look up)."""
-    found = []
-    for match in CAPITALISED.finditer(text):
-        if only is not None and match[0] not in only:
+    found: list[str] = []
+    words: list[str] = CAPITALISED.findall(text)
+    if only is not None and only.isdisjoint(words):
+        return found
+    end = 0
+    for word in words:
+        # Where the word is, without match objects: the first place from the last word's end
+        # that holds it (CAPITALISED would have matched at any earlier one).
+        start = text.find(word, end)
+        end = start + len(word)
+        if only is not None and word not in only:
             continue
-        if match[0] in TITLES and text[match.end() : match.end() + 3].lstrip(". ")[:1].isupper():
+        if word in TITLES and text[end : end + 3].lstrip(". ")[:1].isupper():
             continue  # "Mrs" of "Mrs. Vane"; "the Professor" alone is someone
-        start = match.start()
         if title := _title_before(text, start):
-            found.append(titled(title[0], match[0]))
+            found.append(titled(title[0], word))
         else:
-            found.append(match[0])
+            found.append(word)
     return found
 
 

@@ -67,7 +67,7 @@ class VocativeReader:
         # A capitalised word that ends no name form cannot name anyone, with or without a title;
         # most speeches name nobody, and those need no closer look.
         name_words = self._lexicon.name_words()
-        words = _CAPITALISED_OR_SHOUTED.findall(text)
+        words: list[str] = _CAPITALISED_OR_SHOUTED.findall(text)
         for word in words:
             if word[1] <= "Z":
                 # "NARUTO!": a name shouted in capitals is the name.
@@ -84,14 +84,18 @@ class VocativeReader:
         if name_words.isdisjoint(words) and ("-" not in text or not any("-" in word for word in words)):
             self._speech_names[key] = (mentioned, addressed)
             return mentioned, addressed
-        for match in CAPITALISED.finditer(text):
-            word = match[0]
+        end = 0
+        for found in words:
+            # Where the word is, without a second scan: the first place from the last word's end
+            # that holds it (CAPITALISED would have matched at any earlier one).
+            start = text.find(found, end)
+            end = start + len(found)
+            word = found
             if word not in name_words:
                 # "Marla-san": the name with an honorific the text never wrote before.
                 word, _, suffix = word.partition("-")
                 if suffix not in HONORIFICS or word not in name_words:
                     continue
-            start, end = match.span()
             before = text[max(0, start - 12) : start].rstrip()
             title = before.rsplit(None, 1)[-1] if before else ""
             if title.rstrip(".") in TITLES:
@@ -99,7 +103,7 @@ class VocativeReader:
                 name = canonical.get(titled(title, word)) or canonical.get(word)
                 before = before[: -len(title)].rstrip()
             else:
-                name = canonical.get(match[0]) or canonical.get(word)
+                name = canonical.get(found) or canonical.get(word)
             if not name:
                 continue
             mentioned.add(name)
