@@ -99,6 +99,7 @@ _GROUP: Final = {"turn-taking": "turn", "pronoun-turn": "turn", "vocative": "tur
 _PICK_TRUST: Final = INDEX["pick_trust"]
 _NONE_PICK_TRUST: Final = INDEX["none_pick_trust"]
 _SPEAKS: Final = INDEX["speaks"]
+_SPEAKS_ROWS: Final[dict[int, tuple[int, float]]] = {}
 _IN_PARTY: Final = ON["in_party"]
 _LEAD: Final = ON["lead"]
 _PARITY_BEFORE: Final = ON["parity_before"]
@@ -306,7 +307,7 @@ def describe(
         if who == lead:
             row.append(_LEAD)
         if speaks := speakers.get(who):
-            row.append((_SPEAKS, math.log1p(speaks) / 5))
+            row.append(_speaks(speaks))
         rows.append(row)
     none = [_NONE_ROW]
     if pick is None:
@@ -336,6 +337,15 @@ def describe(
         none.append(_NONE_MANY_PARTY)
     rows.append(none)
     return rows
+
+
+def _speaks(count: int) -> tuple[int, float]:
+    """The "speaks" feature of a character the tags name `count` times, made once per count (the
+    same few counts come up for every candidate of every quotation)."""
+    found = _SPEAKS_ROWS.get(count)
+    if found is None:
+        found = _SPEAKS_ROWS[count] = (_SPEAKS, math.log1p(count) / 5)
+    return found
 
 
 def pair_so_far(view: SceneView, turn: int, pair: tuple[str, str]) -> bool:

@@ -195,8 +195,14 @@ class PronounResolver:
             # Blanked whole, then cut: cut first, a window opening inside a speech would take
             # the speeches for narration and the narration for speeches.
             paragraph = paragraphs[index]
-            if '"' in paragraph or "“" in paragraph or "”" in paragraph:
+            if "“" in paragraph:
                 paragraph = _QUOTED.sub(" ", paragraph)
+            elif '"' in paragraph:
+                # Straight marks only: _QUOTED's matches run from each odd mark to the next (or
+                # to the end), so its blanking keeps the pieces between them (a plain split is
+                # cheaper than the pattern's scan).
+                pieces = paragraph.split('"')
+                paragraph = " ".join(pieces[::2]) + (" " if len(pieces) % 2 == 0 else "")
             text = self._narration_text[index] = paragraph[-_LOOKBACK_CHARS:]
         return text
 
