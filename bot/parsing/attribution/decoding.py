@@ -53,6 +53,43 @@ _AFTER_GAP = {k: math.log(v) for k, v in {
     "run-same": 0.5, "run-new": 0.5}.items()}
 
 
+def _allowed(row: list[float], k: int) -> list[int]:
+    """The candidate indexes a turn's emissions leave in: within _PRUNE of its best."""
+    top = row[0]
+    for j in range(1, k):
+        if row[j] > top:
+            top = row[j]
+    floor = top - _PRUNE
+    return [j for j in range(k) if row[j] >= floor]
+
+
+def _transitions(gap: bool, i0: int, i1: int, share: list[float]) -> list[float]:
+    """The scores of each next speaker after speakers i0 then i1 (i0 = len(share): nobody
+    before), next to each other or across narration (`gap`); `share` is each candidate's prior."""
+    table = _AFTER_GAP if gap else _ADJACENT
+    k = len(share)
+    row: list[float] = []
+    for i2 in range(k):
+        if i0 == k:
+            rest = 1 - share[i1]
+            value = table["start-same"] if i2 == i1 else (
+                table["start-other"] + math.log(share[i2] / (rest if rest >= 1e-9 else 1e-9)))
+        elif i0 != i1:
+            if i2 == i1:
+                value = table["alt-same"]
+            elif i2 == i0:
+                value = table["alt-back"]
+            else:
+                rest = 1 - share[i0] - share[i1]
+                value = table["alt-new"] + math.log(share[i2] / (rest if rest >= 1e-9 else 1e-9))
+        else:
+            rest = 1 - share[i1]
+            value = table["run-same"] if i2 == i1 else (
+                table["run-new"] + math.log(share[i2] / (rest if rest >= 1e-9 else 1e-9)))
+        row.append(value)
+    return row
+
+
 @trait  # a mixin of ChapterAttributor (rules.py), which holds the state
 class ExchangeDecoder:
     """The decoder for ChapterAttributor (rules.py); an exchange with fewer than two candidates
@@ -146,8 +183,6 @@ class ExchangeDecoder:
             return
         total = sum(weight[c] for c in cands)
         prior = {c: max(weight[c], 0.1) / total for c in cands}
-        log = math.log
-
         k = len(cands)
         index_of = {c: j for j, c in enumerate(cands)}
         share = [prior[c] for c in cands]
@@ -158,19 +193,22 @@ class ExchangeDecoder:
             for hint in ("M", "F")
         }
 
-        # Emissions, in logs, by candidate index.
+        # Emissions, in logs, by candidate index. (math.log called as such, no zip, no closures:
+        # compiled, each of those is a call through Python's machinery.)
         emissions: list[list[float]] = []
         for i in range(size):
             head = heads[i]
             trust = trusts[i]
             j = index_of.get(head.speaker, -1) if trust else -1
             if j >= 0:
-                e = [log(max(1e-6, (1 - trust) / (k - 1)))] * k
-                e[j] = log(trust)
+                spread = (1 - trust) / (k - 1)
+                e = [math.log(spread if spread > 1e-6 else 1e-6)] * k  # max(1e-6, spread)
+                e[j] = math.log(trust)
             else:
                 e = [0.0] * k
             if hint := hints[i]:
-                e = [a + b for a, b in zip(e, wrong_gender[hint], strict=True)]
+                clash = wrong_gender[hint]
+                e = [e[c] + clash[c] for c in range(k)]
             mentioned, called = names[i]
             if (to := head.addressee) and (j := index_of.get(to, -1)) >= 0:
                 e[j] += _SELF_CALLED  # "she said to Elizabeth" is not Elizabeth
@@ -191,50 +229,24 @@ class ExchangeDecoder:
         gap_slots = pairs + k  # (speaker before, speaker) pairs, the first one nobody included
         rows: list[list[float] | None] = [None] * (2 * gap_slots)
 
-        def transitions(gap: bool, i0: int, i1: int) -> list[float]:
-            table = _AFTER_GAP if gap else _ADJACENT
-            row: list[float] = []
-            for i2 in range(k):
-                if i0 == k:
-                    value = table["start-same"] if i2 == i1 else (
-                        table["start-other"] + log(share[i2] / max(1 - share[i1], 1e-9)))
-                elif i0 != i1:
-                    if i2 == i1:
-                        value = table["alt-same"]
-                    elif i2 == i0:
-                        value = table["alt-back"]
-                    else:
-                        value = table["alt-new"] + log(share[i2] / max(1 - share[i0] - share[i1], 1e-9))
-                else:
-                    value = table["run-same"] if i2 == i1 else (
-                        table["run-new"] + log(share[i2] / max(1 - share[i1], 1e-9)))
-                row.append(value)
-            rows[(gap_slots if gap else 0) + i0 * k + i1] = row
-            return row
-
         # Viterbi over (speaker before, speaker) pairs; a turn's evidence prunes the speakers it
-        # rules out, and each state keeps its best score and the state it came from.
-        span = range(k)
-
-        def allowed(i: int) -> list[int]:
-            row = emissions[i]
-            floor = max(row) - _PRUNE
-            return [j for j in span if row[j] >= floor]
-
+        # rules out (those more than _PRUNE below its best), and each state keeps its best score
+        # and the state it came from.
         # States are (speaker before, speaker) packed as before * k + speaker, before k for nobody.
         # A turn's scores are a list by state; `states` holds the states kept, in the order they
         # were first reached (which settles ties as the first one reached).
         first_row = emissions[0]
         score_of = [_NEVER] * gap_slots
-        states = allowed(0)
+        states = _allowed(first_row, k)
         for j in states:
-            score_of[pairs + j] = log(share[j]) + first_row[j]
+            score_of[pairs + j] = math.log(share[j]) + first_row[j]
         states = [pairs + j for j in states]
         back: list[list[int]] = []
         for i in range(1, size):
-            options = allowed(i)
-            gap_base = gap_slots if gaps[i] else 0
             row = emissions[i]
+            options = _allowed(row, k)
+            gap = gaps[i]
+            gap_base = gap_slots if gap else 0
             best = [_NEVER] * pairs
             came = [-1] * pairs
             reached: list[int] = []
@@ -244,7 +256,7 @@ class ExchangeDecoder:
                 i1 = state % k
                 trans = rows[gap_base + state]
                 if trans is None:
-                    trans = transitions(gaps[i], i0, i1)
+                    trans = rows[gap_base + state] = _transitions(gap, i0, i1, share)
                 base = i1 * k
                 for i2 in options:
                     value = score + trans[i2]
