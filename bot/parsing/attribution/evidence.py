@@ -7,7 +7,7 @@ calls them by name...), and what each is worth is learned (bench/train_attributi
 from __future__ import annotations
 
 import math
-from typing import Final
+from typing import Any, Final
 
 from bot.parsing.attribution.candidates import SceneView
 from bot.parsing.attribution.result import rule_trust
@@ -85,8 +85,10 @@ FEATURES: tuple[str, ...] = (
 )
 INDEX = {name: number for number, name in enumerate(FEATURES)}
 # A present binary feature is the same (index, 1.0) pair every time: made once, appended often.
-# (Final: compiled, each is a C static, not a look-up in the module's dict at every use.)
-ON = {name: (number, 1.0) for name, number in INDEX.items()}
+# Compiled: Final makes each name below a C static, not a look-up in the module's dict at every
+# use; and the pairs are typed Any, since a tuple[int, float] value is unboxed and each append
+# would box a new tuple (and a new 1.0).
+ON: Final[dict[str, Any]] = {name: (number, 1.0) for name, number in INDEX.items()}
 _PICK: Final = {rule: ON[f"pick_{rule}"] for rule in RULES}
 _NONE: Final = {rule: ON[f"none_{rule}"] for rule in RULES}
 _PICK_GAP: Final = {(group, gap): ON[f"pick_{group}_gap_{gap}"]
@@ -99,7 +101,7 @@ _GROUP: Final = {"turn-taking": "turn", "pronoun-turn": "turn", "vocative": "tur
 _PICK_TRUST: Final = INDEX["pick_trust"]
 _NONE_PICK_TRUST: Final = INDEX["none_pick_trust"]
 _SPEAKS: Final = INDEX["speaks"]
-_SPEAKS_ROWS: Final[dict[int, tuple[int, float]]] = {}
+_SPEAKS_ROWS: Final[dict[int, Any]] = {}  # Any: see ON
 _IN_PARTY: Final = ON["in_party"]
 _LEAD: Final = ON["lead"]
 _PARITY_BEFORE: Final = ON["parity_before"]
@@ -216,9 +218,9 @@ def describe(
     # Most candidates are none of these: one look each skips the comparisons below.
     by_parity = {by_before, by_after}
     by_turns = {fallback, prev_turn, two_turns, three_turns, next_turn}
-    rows: list[list[tuple[int, float]]] = []
+    rows: list[list[Any]] = []  # Any: see ON
     for who in candidates:
-        row: list[tuple[int, float]] = []
+        row: list[Any] = []
         if who == pick:
             row.append(_PICK.get(rule, _PICK_OTHER))
             row.append((_PICK_TRUST, trust))
@@ -309,7 +311,7 @@ def describe(
         if speaks := speakers.get(who):
             row.append(_speaks(speaks))
         rows.append(row)
-    none = [_NONE_ROW]
+    none: list[Any] = [_NONE_ROW]
     if pick is None:
         none.append(_NONE_NO_PICK)
     else:
@@ -339,7 +341,7 @@ def describe(
     return rows
 
 
-def _speaks(count: int) -> tuple[int, float]:
+def _speaks(count: int) -> Any:  # the pair itself (see ON)
     """The "speaks" feature of a character the tags name `count` times, made once per count (the
     same few counts come up for every candidate of every quotation)."""
     found = _SPEAKS_ROWS.get(count)
