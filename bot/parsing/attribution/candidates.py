@@ -4,6 +4,7 @@ before it calls on, and the narrator."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Final
 
 from bot.parsing.attribution.result import Attribution
 from bot.parsing.attribution.turns import EXCHANGE_BREAK
@@ -12,14 +13,14 @@ from bot.parsing.quotations import RawQuote
 
 # More rarely holds the right speaker when the first eight do not (measured on both corpora), and
 # every candidate costs a feature row.
-MAX_CANDIDATES = 8
+MAX_CANDIDATES: Final = 8
 # Narration names per paragraph looked at, latest first.
-NAMES_PER_PARAGRAPH = 3
+NAMES_PER_PARAGRAPH: Final = 3
 # Turns of the exchange looked back over.
-TURNS_BACK = 3
+TURNS_BACK: Final = 3
 # Rules that read the speaker's name (or "I") in a tag.
-NAMED_BY_TAG = frozenset(("explicit", "narrator", "explicit-far", "role", "kin", "unnamed"))
-_FAR = 99  # an exchange no tag names anyone in
+NAMED_BY_TAG: Final = frozenset(("explicit", "narrator", "explicit-far", "role", "kin", "unnamed"))
+_FAR: Final = 99  # an exchange no tag names anyone in
 
 
 class TurnContext:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 from bot.parsing.attribution.result import (
     EXPLICIT_FAR,
@@ -26,29 +26,29 @@ from bot.parsing.native import trait
 from bot.parsing.quotations import RawQuote
 
 # A pronoun's guess left to the exchange still makes its character a likely part of it.
-_GUESS_WEIGHT = 0.5
+_GUESS_WEIGHT: Final = 0.5
 # The story's leading man or woman, brought into an exchange that has a he or she and nobody of
 # that sex: a small weight, as the leading character is only a guess there.
-_LEAD_WEIGHT = 0.1
+_LEAD_WEIGHT: Final = 0.1
 # Speakers of results trusted at least this much always take part in the decoding.
-_KEEP = 0.6
-_MAX_PARTICIPANTS = 4
-_WRONG_GENDER = math.log(0.03)
-_SELF_CALLED = math.log(0.01)  # "Tobin, come here" is not Tobin
-_SELF_MENTIONED = math.log(0.3)
-_CALLED_NEXT = math.log(8.0)  # the one called on answers
-_CALLED_NEXT_GAP = math.log(2.0)
+_KEEP: Final = 0.6
+_MAX_PARTICIPANTS: Final = 4
+_WRONG_GENDER: Final = math.log(0.03)
+_SELF_CALLED: Final = math.log(0.01)  # "Tobin, come here" is not Tobin
+_SELF_MENTIONED: Final = math.log(0.3)
+_CALLED_NEXT: Final = math.log(8.0)  # the one called on answers
+_CALLED_NEXT_GAP: Final = math.log(2.0)
 # Search limits, in log-likelihood: a turn's speakers within _PRUNE of its best evidence, states
 # within _BEAM of the best (wider limits measured no better, only slower).
-_PRUNE = 3.0
-_BEAM = 2.0
-_NEVER = -math.inf  # the score of a state not reached
+_PRUNE: Final = 3.0
+_BEAM: Final = 2.0
+_NEVER: Final = -math.inf  # the score of a state not reached
 # How exchanges go (second-order, measured on the annotated corpus): next to each other, after an
 # alternating pair the last speaker but one answers, after one speaker twice someone else does.
-_ADJACENT = {k: math.log(v) for k, v in {
+_ADJACENT: Final = {k: math.log(v) for k, v in {
     "start-same": 0.04, "start-other": 0.96, "alt-same": 0.03, "alt-back": 0.84, "alt-new": 0.13,
     "run-same": 0.2, "run-new": 0.8}.items()}
-_AFTER_GAP = {k: math.log(v) for k, v in {
+_AFTER_GAP: Final = {k: math.log(v) for k, v in {
     "start-same": 0.4, "start-other": 0.6, "alt-same": 0.39, "alt-back": 0.43, "alt-new": 0.18,
     "run-same": 0.5, "run-new": 0.5}.items()}
 
@@ -67,13 +67,14 @@ def _transitions(gap: bool, i0: int, i1: int, share: list[float]) -> list[float]
     """The scores of each next speaker after speakers i0 then i1 (i0 = len(share): nobody
     before), next to each other or across narration (`gap`); `share` is each candidate's prior."""
     table = _AFTER_GAP if gap else _ADJACENT
+    log = math.log
     k = len(share)
     row: list[float] = []
     for i2 in range(k):
         if i0 == k:
             rest = 1 - share[i1]
             value = table["start-same"] if i2 == i1 else (
-                table["start-other"] + math.log(share[i2] / (rest if rest >= 1e-9 else 1e-9)))
+                table["start-other"] + log(share[i2] / (rest if rest >= 1e-9 else 1e-9)))
         elif i0 != i1:
             if i2 == i1:
                 value = table["alt-same"]
@@ -81,11 +82,11 @@ def _transitions(gap: bool, i0: int, i1: int, share: list[float]) -> list[float]
                 value = table["alt-back"]
             else:
                 rest = 1 - share[i0] - share[i1]
-                value = table["alt-new"] + math.log(share[i2] / (rest if rest >= 1e-9 else 1e-9))
+                value = table["alt-new"] + log(share[i2] / (rest if rest >= 1e-9 else 1e-9))
         else:
             rest = 1 - share[i1]
             value = table["run-same"] if i2 == i1 else (
-                table["run-new"] + math.log(share[i2] / (rest if rest >= 1e-9 else 1e-9)))
+                table["run-new"] + log(share[i2] / (rest if rest >= 1e-9 else 1e-9)))
         row.append(value)
     return row
 
@@ -193,8 +194,9 @@ class ExchangeDecoder:
             for hint in ("M", "F")
         }
 
-        # Emissions, in logs, by candidate index. (math.log called as such, no zip, no closures:
-        # compiled, each of those is a call through Python's machinery.)
+        # Emissions, in logs, by candidate index (no zip, no closures: compiled, each of those
+        # is a call through Python's machinery).
+        log = math.log
         emissions: list[list[float]] = []
         for i in range(size):
             head = heads[i]
@@ -202,8 +204,8 @@ class ExchangeDecoder:
             j = index_of.get(head.speaker, -1) if trust else -1
             if j >= 0:
                 spread = (1 - trust) / (k - 1)
-                e = [math.log(spread if spread > 1e-6 else 1e-6)] * k  # max(1e-6, spread)
-                e[j] = math.log(trust)
+                e = [log(spread if spread > 1e-6 else 1e-6)] * k  # max(1e-6, spread)
+                e[j] = log(trust)
             else:
                 e = [0.0] * k
             if hint := hints[i]:
@@ -239,7 +241,7 @@ class ExchangeDecoder:
         score_of = [_NEVER] * gap_slots
         states = _allowed(first_row, k)
         for j in states:
-            score_of[pairs + j] = math.log(share[j]) + first_row[j]
+            score_of[pairs + j] = log(share[j]) + first_row[j]
         states = [pairs + j for j in states]
         back: list[list[int]] = []
         for i in range(1, size):
