@@ -3,7 +3,7 @@ the exchange's earlier speakers, each way with a confidence that says how it was
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import cast
+from typing import Final, cast
 
 from bot.parsing.attribution.narration import (
     _QUOTED,
@@ -28,13 +28,13 @@ from bot.parsing.native import trait
 from bot.parsing.quotations import RawQuote
 
 # How far back a he or she is looked for: paragraphs, and characters of narration.
-_LOOKBACK_PARAGRAPHS = 4
-_LOOKBACK_CHARS = 600
+_LOOKBACK_PARAGRAPHS: Final = 4
+_LOOKBACK_CHARS: Final = 600
 # Narration after a paragraph's last speech, in words, that makes it more than the speech's tag.
-_TAIL_WORDS = 4
+_TAIL_WORDS: Final = 4
 # How far back, in paragraphs, narration naming a pronoun's character may lie and still stand
 # against turn-taking; further back, the exchange around the speech decides.
-_SURE_NARRATION = 2
+_SURE_NARRATION: Final = 2
 
 
 @trait  # a mixin of ChapterAttributor (rules.py), which holds the state

@@ -3,6 +3,7 @@ someone else, and the one called on often answers."""
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from bot.parsing.characters import Lexicon
 from bot.parsing.names import CAPITALISED, HONORIFICS, TITLES, titled
@@ -10,28 +11,28 @@ from bot.parsing.native import trait
 
 # Words before a name that still leave it a vocative: "Oh, Jane!", "Well Tobin,", "Come on
 # Shizune-san,", "Please Sasuke,".
-_GREETING = frozenset(
+_GREETING: Final = frozenset(
     """hey oh yes no thanks sorry dear hi hello bye goodbye morning dearest darling sweet sweetest ah well why
     on please listen look okay alright""".split()
 )
 
 # Words after a name that opens a speech with no comma and still leave it a call: "Sasuke where
 # are you going?" (a name that is the subject goes on with a verb).
-_AFTER_OPENING_CALL = frozenset("where what why how who when which you your please wait don't stop come".split())
+_AFTER_OPENING_CALL: Final = frozenset("where what why how who when which you your please wait don't stop come".split())
 # ... and after a greeting word: "Sorry Itachi I thought...", "Thanks Tobin you're a star".
-_AFTER_GREETED_CALL = frozenset("I you you're we please".split())
-_NEXT_WORD = re.compile(r"\s+([A-Za-z']+)")
+_AFTER_GREETED_CALL: Final = frozenset("I you you're we please".split())
+_NEXT_WORD: Final = re.compile(r"\s+([A-Za-z']+)")
 # An honorific used alone to call on someone: "Sensei, what's that?", "..., sensei."
-_BARE_HONORIFIC = re.compile(r"(?:^|(, ))(?:" + "|".join(HONORIFICS) + r")\b([,.!?…]|$)", re.IGNORECASE)
+_BARE_HONORIFIC: Final = re.compile(r"(?:^|(, ))(?:" + "|".join(HONORIFICS) + r")\b([,.!?…]|$)", re.IGNORECASE)
 # Whether _BARE_HONORIFIC is anywhere in a text: its match at the start, or this (which opens on
 # ", " so the engine skips ahead to the next comma instead of trying every position).
-_BARE_HONORIFIC_AFTER_COMMA = re.compile(r", (?:" + "|".join(HONORIFICS) + r")\b([,.!?…]|$)", re.IGNORECASE)
+_BARE_HONORIFIC_AFTER_COMMA: Final = re.compile(r", (?:" + "|".join(HONORIFICS) + r")\b([,.!?…]|$)", re.IGNORECASE)
 # A word written in capitals ("NARUTO!"), read as the name it may be.
-_SHOUTED = re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]+\b")  # \b[A-Z]{2,}\b, opening on the letter
+_SHOUTED: Final = re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]+\b")  # \b[A-Z]{2,}\b, opening on the letter
 # CAPITALISED's words and _SHOUTED's in one pass over a speech (the two never overlap, so its
 # matches are both patterns' matches): with no shouted word among them (its second letter a
 # capital), they are CAPITALISED.findall's, and the speech needed one scan instead of two.
-_CAPITALISED_OR_SHOUTED = re.compile(r"[A-Z](?:[a-z]+(?:['’][a-z]+)?(?:-[a-z]+)?|(?<!\w[A-Z])[A-Z]+\b)")
+_CAPITALISED_OR_SHOUTED: Final = re.compile(r"[A-Z](?:[a-z]+(?:['’][a-z]+)?(?:-[a-z]+)?|(?<!\w[A-Z])[A-Z]+\b)")
 
 
 @trait  # a mixin of ChapterAttributor (rules.py), which holds the state
