@@ -78,8 +78,8 @@ class BeatReader:
         for text, confidence, rule in segments:
             if len(text) < 4:
                 continue
-            can_speak = self._lexicon.can_speak
-            subjects = {name for form in _subjects(text) if can_speak(name := canonical.get(form))}
+            lexicon = self._lexicon
+            subjects = {name for form in _subjects(text) if lexicon.can_speak(name := canonical.get(form))}
             if not subjects:
                 continue
             if excluded is None:

@@ -212,17 +212,20 @@ class SceneView:
         if found is None:
             paragraph = self.turn_paragraph[turn]
             here, here_set = self.names(paragraph)
-            can_speak = self.lexicon.can_speak
+            lexicon = self.lexicon  # its methods called on it: compiled, a direct call
             offered = [*self.back[turn], self.ahead[turn][0]]
             for names in (here, self.names(paragraph - 1)[0], self.names(paragraph - 2)[0]):
-                offered += [who for who in names[:NAMES_PER_PARAGRAPH] if can_speak(who)]
-            offered += [who for who in sorted(self.called_before[turn]) if can_speak(who)]
+                offered += [who for who in names[:NAMES_PER_PARAGRAPH] if lexicon.can_speak(who)]
+            offered += [who for who in sorted(self.called_before[turn]) if lexicon.can_speak(who)]
             offered.append(self.narrator)
             # Each once, in order of first offer: gather takes a name at its first offer or never.
-            offered = list(dict.fromkeys(filter(None, offered)))
+            # (A loop over a short list: compiled, dict.fromkeys(filter(...)) costs more.)
+            once: list[str] = []
+            for who in offered:
+                if who and who not in once:
+                    once.append(who)
             found = self._contexts[turn] = TurnContext(
-                offered,  # type: ignore[arg-type]  # filtered of None above
- here, here_set, self.names(paragraph - 1)[1], self.names(paragraph - 2)[1]
+                once, here, here_set, self.names(paragraph - 1)[1], self.names(paragraph - 2)[1]
             )
         return found
 

@@ -116,7 +116,6 @@ class ExchangeDecoder:
         speakers, so the A-B-A pattern of a conversation is a transition of its own)."""
         lexicon = self._lexicon
         genders = lexicon.gender
-        can_speak = lexicon.can_speak
         size = len(run)
         gaps = [False] * size
         for i in range(1, size):
@@ -149,7 +148,7 @@ class ExchangeDecoder:
                 weight[head.fallback] = weight.get(head.fallback, 0) + _GUESS_WEIGHT  # whom a pronoun would have picked far back
         for _, called in names:
             for who in sorted(called):
-                if can_speak(who):
+                if lexicon.can_speak(who):
                     weight[who] = weight.get(who, 0) + _CALLED_WEIGHT
         for w, who in zip(_RECENCY_WEIGHTS, reversed(recent), strict=False):
             weight[who] = weight.get(who, 0) + w

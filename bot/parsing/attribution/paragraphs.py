@@ -67,7 +67,9 @@ class ParagraphReader:
         earlier_speakers: dict[int, str],
     ) -> None:
         spoken_of: set[str] | None = None  # everyone the paragraph's speeches name
-        for quote, result in zip(quotes, results, strict=True):
+        for position in range(len(quotes)):  # not zip(strict=True): compiled, a call parsing keywords
+            quote = quotes[position]
+            result = results[position]
             before = quote.before
             if index and quote is quotes[0] and paragraphs[index - 1][-1:] not in _CLOSED and (not before or before.isspace()):
                 # "Emma took the opportunity of whispering," and the speech opens the next paragraph.

@@ -66,14 +66,14 @@ class PronounResolver:
         self._unnamed_seen: list[str] = []
         unsure: str | None = None  # nearest character whose gender the text never showed
 
-        can_speak = self._lexicon.tagged  # a he or she: see Lexicon.tagged
+        lexicon = self._lexicon  # a he or she: see Lexicon.tagged (called on it: compiled, a direct call)
 
         narrator = self._lexicon.narrator
 
         def fits(who: str | None) -> bool:
             nonlocal unsure
             # The narrator of a first-person story is "I", never "he" or "she".
-            if not who or who in excluded or not can_speak(who) or who == narrator:
+            if not who or who in excluded or not lexicon.tagged(who) or who == narrator:
                 return False
             known = genders.get(who)
             if known is None and unsure is None:
@@ -95,7 +95,7 @@ class PronounResolver:
                 return who, PRONOUN_NAMED
         for name in reversed(_subjects(before) if len(before) > 2 else ()):
             who = canonical.get(name)
-            if who and who not in excluded and genders.get(who) is None and can_speak(who):
+            if who and who not in excluded and genders.get(who) is None and lexicon.tagged(who):
                 # Someone acting in this very paragraph whose gender the text never showed beats
                 # a better-known character from an earlier one: "Mizuki smiled. '...' he asked."
                 return who, PRONOUN_NEAR
