@@ -67,14 +67,13 @@ def _transitions(gap: bool, i0: int, i1: int, share: list[float]) -> list[float]
     """The scores of each next speaker after speakers i0 then i1 (i0 = len(share): nobody
     before), next to each other or across narration (`gap`); `share` is each candidate's prior."""
     table = _AFTER_GAP if gap else _ADJACENT
-    log = math.log
     k = len(share)
     row: list[float] = []
     for i2 in range(k):
         if i0 == k:
             rest = 1 - share[i1]
             value = table["start-same"] if i2 == i1 else (
-                table["start-other"] + log(share[i2] / (rest if rest >= 1e-9 else 1e-9)))
+                table["start-other"] + math.log(share[i2] / (rest if rest >= 1e-9 else 1e-9)))
         elif i0 != i1:
             if i2 == i1:
                 value = table["alt-same"]
@@ -82,11 +81,11 @@ def _transitions(gap: bool, i0: int, i1: int, share: list[float]) -> list[float]
                 value = table["alt-back"]
             else:
                 rest = 1 - share[i0] - share[i1]
-                value = table["alt-new"] + log(share[i2] / (rest if rest >= 1e-9 else 1e-9))
+                value = table["alt-new"] + math.log(share[i2] / (rest if rest >= 1e-9 else 1e-9))
         else:
             rest = 1 - share[i1]
             value = table["run-same"] if i2 == i1 else (
-                table["run-new"] + log(share[i2] / (rest if rest >= 1e-9 else 1e-9)))
+                table["run-new"] + math.log(share[i2] / (rest if rest >= 1e-9 else 1e-9)))
         row.append(value)
     return row
 
@@ -185,7 +184,7 @@ class ExchangeDecoder:
         prior = {c: max(weight[c], 0.1) / total for c in cands}
         k = len(cands)
         index_of = {c: j for j, c in enumerate(cands)}
-        share = [prior[c] for c in cands]
+        share: list[float] = [prior[c] for c in cands]  # floats: math.log of one is a C call
         # A he or she is never the narrator of a first-person story, whatever their sex.
         narrator = lexicon.narrator
         wrong_gender = {
@@ -193,9 +192,8 @@ class ExchangeDecoder:
             for hint in ("M", "F")
         }
 
-        # Emissions, in logs, by candidate index (no zip, no closures: compiled, each of those
-        # is a call through Python's machinery).
-        log = math.log
+        # Emissions, in logs, by candidate index (math.log of a float, no zip, no closures:
+        # compiled, the log is a C call and each of the others a call through Python's machinery).
         emissions: list[list[float]] = []
         for i in range(size):
             head = heads[i]
@@ -203,8 +201,8 @@ class ExchangeDecoder:
             j = index_of.get(head.speaker, -1) if trust else -1
             if j >= 0:
                 spread = (1 - trust) / (k - 1)
-                e = [log(spread if spread > 1e-6 else 1e-6)] * k  # max(1e-6, spread)
-                e[j] = log(trust)
+                e = [math.log(spread if spread > 1e-6 else 1e-6)] * k  # max(1e-6, spread)
+                e[j] = math.log(trust)
             else:
                 e = [0.0] * k
             if hint := hints[i]:
@@ -240,7 +238,7 @@ class ExchangeDecoder:
         score_of = [_NEVER] * gap_slots
         states = _allowed(first_row, k)
         for j in states:
-            score_of[pairs + j] = log(share[j]) + first_row[j]
+            score_of[pairs + j] = math.log(share[j]) + first_row[j]
         states = [pairs + j for j in states]
         back: list[list[int]] = []
         for i in range(1, size):
