@@ -60,12 +60,14 @@ class Scorer:
             if scores[j] > best_score:
                 best, best_score = j, scores[j]
         top = best_score if best_score >= scores[-1] else scores[-1]
-        exp = math.exp
-        share = exp(best_score - top) / sum([exp(s - top) for s in scores])
+        # math.exp of a float: compiled, a C call (through an alias it is a Python call)
+        share = math.exp(best_score - top) / sum([math.exp(s - top) for s in scores])
         return best, self.calibrate(share)
 
     def calibrate(self, share: float) -> float:
-        share = min(max(share, 1e-6), 1 - 1e-6)
+        # min(max(share, 1e-6), 1 - 1e-6), without the builtins' calls on boxed floats
+        share = 1e-6 if 1e-6 > share else share
+        share = 1 - 1e-6 if 1 - 1e-6 < share else share
         z = self.slope * math.log(share / (1 - share)) + self.intercept
         return 1.0 / (1.0 + math.exp(-z)) if z > -30 else 0.0
 
