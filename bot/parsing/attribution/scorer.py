@@ -47,22 +47,28 @@ class Scorer:
         """The best candidate row (never the last, "none of them") and the calibrated probability
         that it is right: its share against every row, "none" included."""
         weights = self.weights
-        scores = []
+        scores: list[float] = []
         for row in rows:
             score = 0.0
             for i, v in row:
                 score += weights[i] * v
             scores.append(score)
-        # The first best candidate, as max() with a key would pick; then the top of all rows.
-        best_score = max(scores[:-1])
-        best = scores.index(best_score)
+        # The first best candidate, as max() would pick it (compiled, a loop over floats costs
+        # less than max() and index(), which compare boxed floats); then the top of all rows.
+        best = 0
+        best_score = scores[0]
+        for j in range(1, len(scores) - 1):
+            if scores[j] > best_score:
+                best, best_score = j, scores[j]
         top = best_score if best_score >= scores[-1] else scores[-1]
-        exp = math.exp
-        share = exp(best_score - top) / sum([exp(s - top) for s in scores])
+        # math.exp of a float: compiled, a C call (through an alias it is a Python call)
+        share = math.exp(best_score - top) / sum([math.exp(s - top) for s in scores])
         return best, self.calibrate(share)
 
     def calibrate(self, share: float) -> float:
-        share = min(max(share, 1e-6), 1 - 1e-6)
+        # min(max(share, 1e-6), 1 - 1e-6), without the builtins' calls on boxed floats
+        share = 1e-6 if 1e-6 > share else share
+        share = 1 - 1e-6 if 1 - 1e-6 < share else share
         z = self.slope * math.log(share / (1 - share)) + self.intercept
         return 1.0 / (1.0 + math.exp(-z)) if z > -30 else 0.0
 
