@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import gc
-import io
 import json
 import logging
 import marshal
@@ -485,15 +484,10 @@ def write_story_json(out: TextIO, stream: StoryStream, metadata: Mapping[str, An
             spool.dump((",\n".join(map(_quote_json, quotes)), [q.speaker for q in quotes]))
         out.write("\n  ]," if written else "],")
         out.write('\n  "quotes": [')
-        waiting = spool.rewound()
         roles = stream.roles
         speaker_json: dict[str | None, str] = {}
         first = True
-        while True:
-            try:
-                written_quotes, speakers = marshal.load(waiting)
-            except EOFError:
-                break
+        for written_quotes, speakers in spool.waiting():
             if not speakers:
                 continue
             out.write("\n" if first else ",\n")
@@ -514,32 +508,49 @@ def write_story_json(out: TextIO, stream: StoryStream, metadata: Mapping[str, An
 
 
 class _Spool:
-    """Where write_story_json's quotations wait: in memory up to _SPOOL_MEMORY bytes (a novel's
-    take a few hundred KB), then in an unnamed temporary file. tempfile (with shutil, random and
-    the compression modules it brings, a few ms of every start-up) is imported only then."""
+    """Where write_story_json's quotations wait: held as they are up to _SPOOL_MEMORY characters
+    (a novel's take a few hundred thousand), then in an unnamed temporary file, marshalled.
+    tempfile (with shutil, random and the compression modules it brings, a few ms of every
+    start-up) is imported only then."""
 
     def __init__(self) -> None:
-        self.file: IO[bytes] = io.BytesIO()
+        self.held: list[tuple[str, list[str | None]]] = []
+        self.size = 0
+        self.file: IO[bytes] | None = None
 
     def __enter__(self) -> _Spool:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.file.close()
+        if self.file is not None:
+            self.file.close()
 
     def dump(self, value: tuple[str, list[str | None]]) -> None:
-        marshal.dump(value, self.file)
-        if isinstance(self.file, io.BytesIO) and self.file.tell() > _SPOOL_MEMORY:
+        if self.file is not None:
+            marshal.dump(value, self.file)
+            return
+        self.held.append(value)
+        self.size += len(value[0])
+        if self.size > _SPOOL_MEMORY:
             import tempfile
 
-            on_disk = tempfile.TemporaryFile()
-            on_disk.write(self.file.getbuffer())
-            self.file.close()
-            self.file = on_disk
+            self.file = tempfile.TemporaryFile()
+            for held in self.held:
+                marshal.dump(held, self.file)
+            self.held = []
 
-    def rewound(self) -> IO[bytes]:
+    def waiting(self) -> Iterator[tuple[str, list[str | None]]]:
+        """What was dumped, in order, once."""
+        if self.file is None:
+            held, self.held = self.held, []
+            yield from held
+            return
         self.file.seek(0)
-        return self.file
+        while True:
+            try:
+                yield marshal.load(self.file)
+            except EOFError:
+                return
 
 
 _SPOOL_MEMORY = 4 << 20
