@@ -169,7 +169,10 @@ def parse_command(path: Path, *, as_json: bool) -> int:
         # Parsed a chapter at a time: each is printed as it is done, so memory holds one chapter;
         # a bytearray, which the parse empties once it has decoded the text.
         # A long story's blocks of chapters are read in one worker process per core.
-        upload = stream_upload(path.name, data, max_bytes=None, any_extension=True, processes=os.cpu_count() or 1)
+        # Nothing is stored: no content hash.
+        upload = stream_upload(
+            path.name, data, max_bytes=None, any_extension=True, processes=os.cpu_count() or 1, hashed=False
+        )
     except (NotAStory, UploadRejected) as exc:
         raise UsageError(f"{path}: {exc}") from exc
     del data  # read: the parse holds what it needs

@@ -65,6 +65,20 @@ def test_parse_json_is_exactly_story_to_json(seed: Path, capsys: pytest.CaptureF
     assert printed["metadata"]["summary"] == story.summary
 
 
+def test_parse_json_takes_no_content_hash(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`parse` stores nothing, so it spends nothing on the hash that names a stored story."""
+    import bot.formats
+
+    def refused(data: bytes) -> str:
+        raise AssertionError("parse hashed the story")
+
+    monkeypatch.setattr(bot.formats, "content_hash", refused)
+    assert main(["parse", str(SEEDS[0]), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["chapters"]
+    with pytest.raises(AssertionError, match="hashed"):
+        bot.formats.stream_upload(SEEDS[0].name, SEEDS[0].read_bytes())
+
+
 def test_parse_summary_names_title_and_chapter(capsys: pytest.CaptureFixture[str]) -> None:
     seed = next(p for p in SEEDS if p.name.startswith("001"))
     assert main(["parse", str(seed)]) == 0

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
-from bot.parsing.model import Chapter, Quote
+from bot.parsing.model import Chapter
 
 # json's own string encoder (the C one where available), as json.dumps(ensure_ascii=False) uses it.
 string_json = json.encoder.encode_basestring
@@ -48,12 +49,14 @@ def chapter_json(chapter: Chapter) -> str:
     return "".join(parts)
 
 
-def quote_json(quote: Quote) -> str:
-    """One quotation of story_to_json's `quotes`, as json.dump(indent=2) writes it, with a NUL
-    for its speaker's value (write_story_json puts in the speaker once the roles are known)."""
+def quote_json(quote: tuple[Any, ...]) -> str:
+    """One quotation of story_to_json's `quotes`, as json.dump(indent=2) writes it, from its Quote's
+    fields (bot/parsing/parallel.py's QuoteFields: typed Any here, so a compiled build never turns an
+    int confidence into a float), with a NUL for its speaker's value (write_story_json puts in the
+    speaker once the roles are known)."""
     return (
-        f'    {{\n      "text": {string_json(quote.text)},\n      "kind": {json_scalar(quote.kind)},\n'
-        f'      "speaker": \0,\n      "confidence": {json_number(quote.confidence)},\n'
-        f'      "chapter": {quote.chapter},\n      "scene": {quote.scene},\n      "paragraph": {quote.paragraph},\n'
-        f'      "start": {quote.start},\n      "end": {quote.end},\n      "rule": {json_scalar(quote.rule)}\n    }}'
+        f'    {{\n      "text": {string_json(quote[0])},\n      "kind": {json_scalar(quote[1])},\n'
+        f'      "speaker": \0,\n      "confidence": {json_number(quote[3])},\n'
+        f'      "chapter": {quote[4]},\n      "scene": {quote[5]},\n      "paragraph": {quote[6]},\n'
+        f'      "start": {quote[7]},\n      "end": {quote[8]},\n      "rule": {json_scalar(quote[9])}\n    }}'
     )
