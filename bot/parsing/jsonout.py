@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from typing import Any
 
-from bot.parsing.model import Chapter
+from bot.parsing.model import Chapter, Character
 
 # json's own string encoder (the C one where available), as json.dumps(ensure_ascii=False) uses it.
 string_json = json.encoder.encode_basestring
@@ -60,3 +61,23 @@ def quote_json(quote: tuple[Any, ...]) -> str:
         f'      "chapter": {quote[4]},\n      "scene": {quote[5]},\n      "paragraph": {quote[6]},\n'
         f'      "start": {quote[7]},\n      "end": {quote[8]},\n      "rule": {json_scalar(quote[9])}\n    }}'
     )
+
+
+def characters_json(characters: Sequence[Character]) -> str:
+    """story_to_json's `characters` as json.dump(indent=2) writes them one level deep (a novel has
+    a few hundred; json's indenting encoder is pure Python)."""
+    if not characters:
+        return "[]"
+    parts = []
+    for character in characters:
+        aliases = (
+            "[\n        " + ",\n        ".join(map(string_json, character.aliases)) + "\n      ]"
+            if character.aliases else "[]"
+        )
+        mentions: object = character.mentions
+        parts.append(
+            f'    {{\n      "name": {json_scalar(character.name)},\n      "aliases": {aliases},\n'
+            f'      "mentions": {str(mentions) if type(mentions) is int else json_scalar(mentions)},\n'
+            f'      "gender": {json_scalar(character.gender)}\n    }}'
+        )
+    return "[\n" + ",\n".join(parts) + "\n  ]"

@@ -21,6 +21,7 @@ from bot.parsing.characters import (
 )
 from bot.parsing.decoding import decode_lines
 from bot.parsing.jsonout import chapter_json as _chapter_json
+from bot.parsing.jsonout import characters_json as _characters_json
 from bot.parsing.jsonout import json_scalar as _json_scalar
 from bot.parsing.jsonout import quote_json as _quote_json
 from bot.parsing.layout import split_blocks, split_lines
@@ -510,8 +511,7 @@ def write_story_json(out: TextIO, stream: StoryStream, metadata: Mapping[str, An
                 parts.append(piece)
             out.write("".join(parts))
     out.write("]," if first else "\n  ],")
-    characters = story_to_json(Story(title=None, summary=None, characters=stream.characters))["characters"]
-    out.write(f'\n  "characters": {_indented(characters, 1)}\n}}')
+    out.write(f'\n  "characters": {_characters_json(stream.characters)}\n}}')
 
 
 class _Spool:

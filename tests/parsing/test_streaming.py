@@ -16,7 +16,7 @@ from bot.parsing import Quote, Story, parse_story, story_to_json, stream_story
 from bot.parsing.attribution import ChapterAttributor, attribute_scene, committed
 from bot.parsing.characters import build_lexicon, list_characters
 from bot.parsing.decoding import decode_text
-from bot.parsing.model import Chapter, Note, Scene
+from bot.parsing.model import Chapter, Character, Note, Scene
 from bot.parsing.notes import summary_text
 from bot.parsing.parser import _singles_are_speech, outline_text, write_story_json
 from bot.parsing.quotations import find_quotes
@@ -143,3 +143,23 @@ def test_quotations_past_the_memory_spool_wait_on_disk(monkeypatch: pytest.Monke
     write_story_json(written, stream_story(data))
     assert written.getvalue() == expected
     assert spilled[-1] is not type(None)  # the quotations went to the file
+
+
+@pytest.mark.parametrize(
+    "characters",
+    [
+        (),
+        (Character("Emma"),),
+        (
+            Character("Emma Woodhouse", ("Emma", "Miss Woodhouse"), 812, "F"),
+            Character('The "Captain"\\ \u00e9\u2014\n', ("the captain",), 0, None),
+            Character("Mr. Knightley", (), 3, "M"),
+        ),
+    ],
+)
+def test_characters_json_is_what_json_dump_indents(characters: tuple[Character, ...]) -> None:
+    from bot.parsing.jsonout import characters_json
+
+    listed = story_to_json(Story(title=None, summary=None, characters=characters))["characters"]
+    expected = json.dumps(listed, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+    assert characters_json(characters) == expected
