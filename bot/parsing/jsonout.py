@@ -27,8 +27,34 @@ def json_scalar(value: object) -> str:
 def json_number(value: object) -> str:
     """json.dumps(value) for a confidence: repr, as json writes a finite float (json.dumps for the rest)."""
     if type(value) is float and math.isfinite(value):
-        return float.__repr__(value)
+        if not value:
+            return float.__repr__(value)  # 0.0 and -0.0: one key, two spellings
+        written = _WRITTEN_FLOATS.get(value)
+        if written is None:
+            written = float.__repr__(value)
+            if len(_WRITTEN_FLOATS) < _WRITTEN_MAX:
+                _WRITTEN_FLOATS[value] = written
+        return written
     return json_scalar(value)
+
+
+def _json_word(value: object) -> str:
+    """json_scalar of a quotation's kind or rule, each written once."""
+    if type(value) is not str:
+        return json_scalar(value)
+    written = _WRITTEN_WORDS.get(value)
+    if written is None:
+        written = string_json(value)
+        if len(_WRITTEN_WORDS) < _WRITTEN_MAX:
+            _WRITTEN_WORDS[value] = written
+    return written
+
+
+# The JSON of the few values a quotation's confidence (rounded to two places), kind and rule take,
+# made once each (a float's repr is a few hundred instructions, its look-up a few dozen).
+_WRITTEN_FLOATS: dict[float, str] = {}
+_WRITTEN_WORDS: dict[str, str] = {}
+_WRITTEN_MAX = 4096
 
 
 def chapter_json(chapter: Chapter) -> str:
@@ -56,10 +82,10 @@ def quote_json(quote: tuple[Any, ...]) -> str:
     int confidence into a float), with a NUL for its speaker's value (write_story_json puts in the
     speaker once the roles are known)."""
     return (
-        f'    {{\n      "text": {string_json(quote[0])},\n      "kind": {json_scalar(quote[1])},\n'
+        f'    {{\n      "text": {string_json(quote[0])},\n      "kind": {_json_word(quote[1])},\n'
         f'      "speaker": \0,\n      "confidence": {json_number(quote[3])},\n'
         f'      "chapter": {quote[4]},\n      "scene": {quote[5]},\n      "paragraph": {quote[6]},\n'
-        f'      "start": {quote[7]},\n      "end": {quote[8]},\n      "rule": {json_scalar(quote[9])}\n    }}'
+        f'      "start": {quote[7]},\n      "end": {quote[8]},\n      "rule": {_json_word(quote[9])}\n    }}'
     )
 
 

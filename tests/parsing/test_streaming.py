@@ -163,3 +163,15 @@ def test_characters_json_is_what_json_dump_indents(characters: tuple[Character, 
     listed = story_to_json(Story(title=None, summary=None, characters=characters))["characters"]
     expected = json.dumps(listed, ensure_ascii=False, indent=2).replace("\n", "\n  ")
     assert characters_json(characters) == expected
+
+
+def test_a_quotations_numbers_and_words_are_written_as_json_dumps_writes_them() -> None:
+    """Confidences, kinds and rules are written once each and then looked up: 0.0 and -0.0 (one
+    key) and 1 and 1.0 (one key) still keep their own spellings."""
+    from bot.parsing.jsonout import _json_word, json_number
+
+    for _ in range(2):  # the second time from what the first wrote
+        for value in (0.5, 0.0, -0.0, 1.0, 1, True, 0.33, 1e-7, float("nan"), float("inf"), None):
+            assert json_number(value) == json.dumps(value), value
+        for word in ("speech", "thought", 'a "rule"', None, "é"):
+            assert _json_word(word) == json.dumps(word, ensure_ascii=False), word
