@@ -47,6 +47,7 @@ class PronounResolver:
     _declined: str | None
     _epithets: dict[str, str]
     _unnamed_seen: list[str]
+    _acted_on: set[str]
 
     def _resolve_pronoun(
         self,
@@ -64,6 +65,9 @@ class PronounResolver:
         canonical = self._lexicon.canonical
         self._declined = None
         self._unnamed_seen: list[str] = []
+        # Subjects the walk passed who act on a him or her ("Naruto stared at him."): not the one.
+        others: set[str] = set()
+        self._acted_on = others
         unsure: str | None = None  # nearest character whose gender the text never showed
 
         can_speak = self._lexicon.tagged  # a he or she: see Lexicon.tagged
@@ -73,7 +77,7 @@ class PronounResolver:
         def fits(who: str | None) -> bool:
             nonlocal unsure
             # The narrator of a first-person story is "I", never "he" or "she".
-            if not who or who in excluded or not can_speak(who) or who == narrator:
+            if not who or who in excluded or who in others or not can_speak(who) or who == narrator:
                 return False
             known = genders.get(who)
             if known is None and unsure is None:
@@ -217,6 +221,10 @@ class PronounResolver:
             if kind == "unnamed":
                 # Someone the text has not named: kept aside in case no named character fits.
                 self._unnamed_seen.append(form)
+                continue
+            if kind == "other":
+                if who := canonical.get(form):
+                    self._acted_on.add(who)
                 continue
             # "The old man sighed." of the old man the tags named
             who = epithets.get(form) if kind == "described" else canonical.get(form)

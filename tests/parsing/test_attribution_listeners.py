@@ -1,0 +1,76 @@
+"""Who a he or she is not, and who an inner voice is (issue 16, the bundled stories' speakers):
+a subject acting on a him or her in their own clause is not the he or she read back through it,
+and an untagged speech that a thought calling someone by name answers is that one's. Each on its
+own short text."""
+from __future__ import annotations
+
+from bot.parsing.attribution.narration import _Sentence
+from tests.parsing.conftest import parse
+
+# Four characters tagged the usual way, whose sex the narration shows.
+CAST = (
+    '"Morning," said Tobin. "Hello," said Marla. "Hi," said Pell. "Hey," said Ruth.\n\n'
+    "Tobin smiled at Marla. Pell nodded to Ruth. Marla waved at Pell. Ruth laughed at Tobin.\n\n"
+    "Tobin scratched his head. Pell rubbed his eyes. Marla fixed her hair. Ruth crossed her arms. "
+    "Tobin lit his pipe. Pell drank his tea. Marla found her coat. Ruth shut her book.\n\n"
+)
+
+
+def speakers(text: str) -> dict[str, str | None]:
+    return {q.text: q.speaker for q in parse(text).quotes}
+
+
+def test_a_subject_who_acts_on_him_is_not_the_he_that_follows():
+    # "Tobin stared at him": the he of the next sentences, and of the tag, is someone else.
+    text = CAST + "* * *\n\n" + (
+        '"Tell me about the war." Tobin said.\n\n'
+        "Pell frowned at the fire.\n\n"
+        '"It was long ago." He said.\n\n'
+        'Tobin stared at him in disbelief. "But you were there, right?"\n\n'
+        "This time he could not hide a twitch.\n\n"
+        '"Yes." He answered.\n\n'
+        "Tobin looked away."
+    )
+    assert speakers(text)["Yes."] == "Pell"
+
+
+def test_only_the_subjects_own_clause_acts_on_a_him():
+    assert _Sentence("Tobin stared at him in disbelief.").acts_on("M")
+    assert not _Sentence("Tobin knew that Pell had seen him.").acts_on("M")  # that him may be Tobin
+    assert not _Sentence("Tobin rubbed his eyes.").acts_on("M")
+    assert not _Sentence("Marla looked at her hands.").acts_on("F")  # an owner's her
+    assert _Sentence("Marla looked at her.").acts_on("F")
+
+
+def test_a_thought_calling_someone_answers_the_untagged_speech_before_it():
+    text = (
+        "Naruto sat alone on the cliff. The fox inside him had been quiet for days.\n\n"
+        "'Kurama, are you there?'\n\n"
+        '"Where else would I be, brat?"\n\n'
+        "* * *\n\n"
+        "Kurama growled inside him. Kurama had his own plans. Kurama stirred again.\n\n"
+        'Grell came at him out of the trees. "You are finished!" Grell shouted.\n\n'
+        'Naruto took the hit and struck back. "Not yet!" Naruto said.\n\n'
+        '"Damn brat, you think you are invincible?!"\n\n'
+        "Naruto spat out blood and kept pushing the attack into Grell.\n\n"
+        "'There was no avoiding it, Kurama. I had to take the hit.'\n\n"
+        "Grell fell."
+    )
+    found = speakers(text)
+    assert found["Damn brat, you think you are invincible?!"] == "Kurama"
+    assert found["Not yet!"] == "Naruto"  # tagged: never the inner voice's
+
+
+def test_a_thought_answers_no_speech_with_narration_between_them():
+    # Two narration paragraphs between: the speech is not what the thought answers.
+    text = (
+        "Kurama growled inside him. Kurama had his own plans. Kurama stirred again.\n\n"
+        'Grell came at him out of the trees. "You are finished!" Grell shouted.\n\n'
+        'Naruto took the hit and struck back. "Not yet!" Naruto said.\n\n'
+        '"You think you are invincible?!"\n\n'
+        "Naruto spat out blood and kept pushing the attack into Grell.\n\n"
+        "Grell staggered back under the blow, and the trees shook around them.\n\n"
+        "'There was no avoiding it, Kurama. I had to take the hit.'\n\n"
+        "Grell fell."
+    )
+    assert speakers(text)["You think you are invincible?!"] != "Kurama"
