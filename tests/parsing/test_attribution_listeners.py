@@ -4,8 +4,12 @@ and an untagged speech that a thought calling someone by name answers is that on
 own short text."""
 from __future__ import annotations
 
+from bot.parsing import parse_story
+from bot.parsing.attribution.evidence import FEATURES
 from bot.parsing.attribution.narration import _Sentence
+from bot.parsing.attribution.scorer import Scorer, committed
 from tests.parsing.conftest import parse
+from tests.pure_parser import pure_parser
 
 # Four characters tagged the usual way, whose sex the narration shows.
 CAST = (
@@ -74,3 +78,72 @@ def test_a_thought_answers_no_speech_with_narration_between_them():
         "Grell fell."
     )
     assert speakers(text)["You think you are invincible?!"] != "Kurama"
+
+
+def test_a_beat_of_someone_not_listening_after_a_speech_is_no_tag_for_them():
+    # Grell, the story's most tagged man, is the one who does not listen: the "He said" is Tobin.
+    text = CAST + (
+        '"Run," said Grell. "Now," said Grell. "Go," said Grell. "Stop," said Grell. '
+        "Grell drew his knife. Grell shook his head.\n\n* * *\n\n"
+        "Tobin climbed the hill alone and sat down to wait in the cold.\n\n"
+        "He waited for an hour. He heard nothing but the wind in the trees.\n\n"
+        "He heard yelling behind him and stopped to hide.\n\n"
+        'He jumped out from the bushes. "Drop it and I will let you go." He said in a calm tone. '
+        "Grell did not listen.\n\n"
+        "The fight was short."
+    )
+    assert speakers(text)["Drop it and I will let you go."] == "Tobin"
+
+
+def test_whom_the_one_turning_to_see_sees_is_the_speaker():
+    text = CAST + "* * *\n\n" + (
+        "They ran through the trees and found the clearing empty.\n\n"
+        '"Over there." Tobin turned to see Marla running toward the gate.\n\n'
+        "The gate was open."
+    )
+    assert speakers(text)["Over there."] == "Marla"
+
+
+def test_ignoring_something_after_a_speech_is_still_the_speakers_beat():
+    # "Pell ignored the hand on his arm": what is ignored need not be the speech.
+    text = CAST + "* * *\n\n" + (
+        '"Go home, Pell," said Tobin.\n\n'
+        '"I will not." Pell ignored the hand on his arm.\n\n'
+        "The room was quiet."
+    )
+    assert speakers(text)["I will not."] == "Pell"
+
+
+class Recording(Scorer):
+    """The committed scorer, keeping each quotation's candidates."""
+
+    def __init__(self) -> None:
+        base = committed()
+        super().__init__(dict(zip(FEATURES, base.weights, strict=True)), (base.slope, base.intercept))
+        self.seen: list[list[str]] = []
+
+    def pick(self, candidates, rows):
+        self.seen.append(list(candidates))
+        return super().pick(candidates, rows)
+
+
+@pure_parser
+def test_whom_one_untagged_speech_calls_on_speaks_no_other_of_its_paragraph():
+    # '"..., Pell." She waved her hand. "That is all."': one speaker's, and not Pell's.
+    text = CAST + "* * *\n\n" + (
+        '"What do you make of the boy?" Pell asked.\n\n'
+        'Ruth frowned. "He is stubborn."\n\n'
+        '"I want your report by noon, Pell. Do not be late." Not waiting for an answer, she waved her hand. '
+        '"That is all. Go."\n\n'
+        "Pell left."
+    )
+    scorer = Recording()
+    quotes = parse_story(text.encode(), filename="t.txt", model=scorer).quotes
+    last = [q.text for q in quotes].index("That is all. Go.")
+    assert "Pell" not in scorer.seen[last]
+    assert quotes[last].speaker == "Ruth"
+    # Tagged, each speech of a paragraph keeps its own candidates.
+    scorer = Recording()
+    text = CAST + "* * *\n\n" + '"Come here, Pell," said Ruth. "Coming," said Pell.\n\n'
+    quotes = parse_story(text.encode(), filename="t.txt", model=scorer).quotes
+    assert quotes[-1].speaker == "Pell" and "Pell" in scorer.seen[-1]

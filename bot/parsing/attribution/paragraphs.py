@@ -66,6 +66,11 @@ class ParagraphReader:
         earlier_speakers: dict[int, str],
     ) -> None:
         spoken_of: set[str] | None = None  # everyone the paragraph's speeches name
+        # "Mizuki didn't listen." right after the paragraph's speech: Mizuki hears it, whoever says it.
+        listener, seen = self._listener(quotes[-1].after)
+        if listener:
+            for result in results:
+                result.addressee = result.addressee or listener
         for quote, result in zip(quotes, results, strict=True):
             before = quote.before
             if index and quote is quotes[0] and paragraphs[index - 1][-1:] not in _CLOSED and (not before or before.isspace()):
@@ -167,6 +172,8 @@ class ParagraphReader:
                 # Whoever any speech of the paragraph names is talked to or about, not speaking.
                 if spoken_of is None:
                     spoken_of = set().union(*(self._mentioned(q.text) for q in quotes))
+                    if listener:
+                        spoken_of.add(listener)
                 if to := self._addressee(quote.after):
                     result.addressee = to
                     spoken_of = spoken_of | {to}
@@ -229,7 +236,7 @@ class ParagraphReader:
                 result.confidence = INHERITED if source.rule == "explicit" else source.confidence
                 result.rule = "same-paragraph"
         if not known:
-            speaker, confidence, rule = self._beat(quotes)
+            speaker, confidence, rule = self._beat(quotes, listener, seen)
             if speaker is None:
                 speaker, confidence, rule = self._pronoun_beat(paragraphs, index, quotes, earlier_speakers)
             for result in results:

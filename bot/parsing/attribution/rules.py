@@ -69,7 +69,11 @@ class ChapterAttributor(
         for quote, result in zip(quotes, results, strict=True):
             # A he or she nothing else named: the pronoun's own far guess, else the story's leading
             # man or woman.
-            if result.speaker is None and (who := result.fallback or (result.gender and self._lead(result.gender))):
+            if (
+                result.speaker is None
+                and (who := result.fallback or (result.gender and self._lead(result.gender)))
+                and who != result.addressee
+            ):
                 result.speaker, result.confidence, result.rule = who, PRONOUN_UNSURE, "pronoun"
                 guessed.setdefault(quote.paragraph, who)
         for quote, result in zip(quotes, results, strict=True):
