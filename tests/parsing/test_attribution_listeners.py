@@ -147,3 +147,17 @@ def test_whom_one_untagged_speech_calls_on_speaks_no_other_of_its_paragraph():
     text = CAST + "* * *\n\n" + '"Come here, Pell," said Ruth. "Coming," said Pell.\n\n'
     quotes = parse_story(text.encode(), filename="t.txt", model=scorer).quotes
     assert quotes[-1].speaker == "Pell" and "Pell" in scorer.seen[-1]
+
+
+def test_a_voice_the_host_turns_to_see_is_no_inner_voice():
+    text = CAST + "* * *\n\n" + (
+        "Naruto sat alone on the cliff. Kurama growled inside him. Kurama had his own plans. Kurama stirred again.\n\n"
+        "'Kurama, are you there?'\n\n"
+        '"Where else would I be, brat?"\n\n'
+        "'Kurama, I need your help.'\n\n"
+        '"Did you think that would be enough?" Naruto looked over his shoulder to see Grell standing there.\n\n'
+        '"You again," Naruto said. "Go away," said Grell.'
+    )
+    found = speakers(text)
+    assert found["Where else would I be, brat?"] == "Kurama"
+    assert found["Did you think that would be enough?"] == "Grell"

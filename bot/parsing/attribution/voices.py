@@ -93,6 +93,10 @@ def voices(view: SceneView, scored: list[tuple[str | None, float]]) -> dict[int,
         elif tagged:
             if result.speaker != partner:
                 partner = None  # someone else speaks up: the inner exchange is over
+        elif partner is not None and result.addressee:
+            # Heard with the ears: "Naruto looked over his shoulder to see a bony arm" (beats.py,
+            # _listener). Someone outside speaks, and the inner exchange is over.
+            partner = None
         elif partner is not None:
             found[number] = (partner, INNER_VOICE, "inner-voice")
     return found
