@@ -27,18 +27,6 @@ _SHE = re.compile(r"[Ss](?<!\w[Ss])he\b")
 _HE = re.compile(r"[Hh](?<!\w[Hh])e\b")
 _SENTENCE_BREAK = re.compile(r"[.!?;]+[\"”’')_]*\s+")
 _LEADING = frozenset("and but then so yet now still".split())
-# The subject's own clause ends at a comma or a word that opens another clause ("Naruto knew that
-# Kakashi hated him": that him may be Naruto).
-_CLAUSE_END = re.compile(
-    r"[,;:—–]|\b(?:and|but|or|that|who|whom|which|as|because|when|while|before|after|until|if|though|although|so)\b"
-)
-# A him, or a her that is no owner's ("her eyes"): someone the subject acts on, never the subject.
-_OBJECT_PRONOUN = {
-    "M": re.compile(r"\bhim\b"),
-    "F": re.compile(
-        r"\bher\b(?=\s*(?:[.!?]|$|(?:in|at|with|for|to|again|back|away|up|down|off|out|over|from|into|now|then|too)\b))"
-    ),
-}
 _SUBJECT_WORDS = 16
 _CLAUSE_SUBJECT_WORDS = 30  # a sentence that opens on a clause or two
 
@@ -176,21 +164,6 @@ class _Sentence:
                         self.described = " ".join(phrase)
                         self.article = word.lower()
 
-    def acts_on(self, gender: str) -> bool:
-        """Whether the subject's own clause has a him (her) after it: "Naruto stared at him in
-        disbelief." A he or she read back through this sentence is that one, not the subject."""
-        subject = self.subject
-        if subject is None:
-            return False
-        at = self.text.find(subject.rsplit(" ", 1)[-1])
-        if at < 0:
-            return False
-        rest = self.text[at + len(subject.rsplit(" ", 1)[-1]) :]
-        if end := _CLAUSE_END.search(rest):
-            rest = rest[: end.start()]
-        pattern = _OBJECT_PRONOUN.get(gender)
-        return pattern is not None and pattern.search(rest) is not None
-
     def carried(self) -> str:
         """The sexes ("M", "F") of a he or she the sentence has before any name."""
         if self._carried is None:
@@ -215,12 +188,10 @@ class _Sentence:
 
 def _walk_steps(sentences: Iterable[_Sentence], gender: str) -> Iterator[tuple[str, str]]:
     """Whom a he/she of that sex could pick up from narration sentences (latest first), in the
-    order a walk tries them: ("subject", name form), ("described", phrase), ("mention", form);
-    ("other", name form) is a subject who acts on a him or her in their clause, so not the one a
-    he or she read back through it is."""
+    order a walk tries them: ("subject", name form), ("described", phrase), ("mention", form)."""
     for sentence in sentences:
         if sentence.subject:
-            yield ("other" if sentence.acts_on(gender) else "subject"), sentence.subject
+            yield "subject", sentence.subject
         if sentence.described:
             yield "described", sentence.described
             yield "unnamed", f"{sentence.article} {sentence.described}"
