@@ -157,3 +157,18 @@ def test_a_he_carried_through_narration_is_the_he_of_the_speech_before():
     found = speakers(text)
     assert found["I will."] == "Tobin"
     assert found["Good evening."] == "Tobin"
+
+
+def test_a_he_who_answers_is_not_the_last_one_who_spoke():
+    # "Tobin stared at him" makes Tobin the subject a he reads back to; "He answered" answers
+    # Tobin's question, so it is the other man's.
+    text = CAST + "* * *\n\n" + (
+        '"Tell me about the war." Tobin said.\n\n'
+        "Pell frowned at the fire.\n\n"
+        '"It was long ago." He said.\n\n'
+        'Tobin stared at him in disbelief. "But you were there, right?"\n\n'
+        "This time he could not hide a twitch.\n\n"
+        '"Yes." He answered.\n\n'
+        "Tobin looked away."
+    )
+    assert speakers(text)["Yes."] == "Pell"

@@ -34,6 +34,10 @@ _ANY_VERB_PRONOUN = re.compile(
 _GOES_ON = "(?:continued|went on|resumed|pursued|persisted|added)"
 _GOES_ON_AFTER = re.compile(rf"\s*,?\s*(?:he|she)\s+(?:[a-z]+ly\s+)?{_GOES_ON}\b")
 _GOES_ON_BEFORE = re.compile(rf"\b{_GOES_ON}[,:—–-]*\s*$")
+# Verbs that say the speaker answers someone: '"Yes." He answered.', '"...," she replied'. How far back,
+# in paragraphs, the speech answered may be.
+_REPLIES_AFTER = re.compile(r"\s*,?\s*(?:[Hh]e|[Ss]he)\s+(?:[a-z]+ly\s+)?(?:answered|replied|rejoined|retorted|responded)\b")
+_REPLY_LOOKBACK = 3
 # '"I know," flashed Helen': a rarer verb still makes a tag when a known speaker follows it.
 _INVERTED = re.compile(r"\s*([a-z]{3,}(?:ed|s)) ((?:(?:Mr|Mrs|Miss|Dr|Sir|Lady|Lord|Madame|Colonel|Captain)\.? )?[A-Z][a-z]+)\b(?![ -][A-Z])")
 # A paragraph ending in anything else may lead into the speech that opens the next one:
@@ -214,6 +218,14 @@ class ParagraphReader:
                     # '"...," he said. / "...," he went on.': whoever spoke goes on.
                     result.speaker, result.confidence, result.rule = previous, PRONOUN_NAMED, "pronoun"
                     continue
+                if quote is quotes[0] and _REPLIES_AFTER.match(quote.after):
+                    # '"Yes." He answered.': not the last one who spoke, whom he answers.
+                    last = next(
+                        (who for p in range(index - 1, max(index - 1 - _REPLY_LOOKBACK, -1), -1) if (who := earlier_speakers.get(p))),
+                        None,
+                    )
+                    if last:
+                        spoken_of = spoken_of | {last}
                 name, confidence = self._resolve_pronoun(value, spoken_of, paragraphs, index, quote, earlier_speakers)
                 result.fallback = self._declined
                 if name:
