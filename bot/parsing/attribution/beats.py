@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Final
 
-from bot.parsing.attribution.narration import _subjects
+from bot.parsing.attribution.narration import _sentences, _subjects
 from bot.parsing.attribution.result import (
     BEAT_AFTER,
     BEAT_BEFORE,
@@ -35,6 +35,23 @@ _LISTENING_PIECES = (
     "could only", "silen", "no answer", "no reply", "made no", "did not ", "asked ", "said nothing", "relieved",
     "in reply", "smiled.", "listened",
 )
+
+
+# A beat right after a speech whose subject hears it: "Mizuki didn't listen.", "Naruto turned to see
+# Shizune running." ("ignored" is not one: "Pell ignored the hand on his arm.") The subject is the listener, never the speaker; whom
+# they turn to see (a name right after "to see") is likely the speaker.
+_HEARS = re.compile(
+    r"\s+(?:(?:did not|didn't|would not|wouldn't|could not|couldn't) (?:listen|hear)\b|listened\b"
+    r"|(?:turned|looked|glanced|spun|whirled)\b[^.!?,;]{0,30}?\bto (?:see|find) (?P<seen>[A-Z][a-z]+)?)"
+)
+_NAME_AT = re.compile(r"([A-Z][a-z]+)(?:['’]s)?(?=[ ,])")
+# The narration after a speech read for its listener, in characters.
+_WINDOW_AFTER = 200
+# A piece of every _HEARS phrase, tried with str.find before the pattern.
+_HEARS_PIECES = ("listen", "hear", " to see", " to find")
+# How much narration after a speech, in sentences, a listener's beat may be in: the speech's own
+# tag may come first ('"..." He said in a calm tone. Mizuki didn't listen.').
+_LISTENER_SENTENCES = 2
 
 
 def _listening(narration: str) -> bool:
@@ -68,8 +85,31 @@ class BeatReader:
         for result in results:
             result.speaker, result.confidence, result.rule = who, BEAT_PARAGRAPH, "beat-paragraph"
 
-    def _beat(self, quotes: list[RawQuote]) -> tuple[str | None, float, str | None]:
-        """An action beat: the one character doing something in the paragraph's narration."""
+    def _listener(self, after: str) -> tuple[str | None, str | None]:
+        """Who hears a speech, by a beat in the first sentences of the narration right after it
+        ("Mizuki didn't listen.", "Naruto turned to see Shizune running"), and whom they see
+        there, if anyone: (listener, seen)."""
+        head = after[:_WINDOW_AFTER]
+        if not any(piece in head for piece in _HEARS_PIECES):
+            return None, None
+        canonical = self._lexicon.canonical
+        for sentence in _sentences(head)[:_LISTENER_SENTENCES]:
+            for match in _NAME_AT.finditer(sentence):
+                before = sentence[: match.start()].rstrip(" \"”’'")
+                if before and before[-1] not in ",.!?…;":
+                    continue  # only a name opening the sentence or a clause is its subject
+                who = canonical.get(match[1])
+                heard = _HEARS.match(sentence, match.end())
+                if who and heard and self._lexicon.can_speak(who):
+                    seen = canonical.get(heard["seen"] or "")
+                    return who, (seen if seen != who and self._lexicon.can_speak(seen) else None)
+        return None, None
+
+    def _beat(
+        self, quotes: list[RawQuote], listener: str | None = None, seen: str | None = None
+    ) -> tuple[str | None, float, str | None]:
+        """An action beat: the one character doing something in the paragraph's narration, never
+        the one who hears the speech; else whom they turn to see (see _listener)."""
         canonical = self._lexicon.canonical
         excluded: set[str] | None = None
         segments = [(quotes[0].before, BEAT_BEFORE, "beat")]
@@ -84,6 +124,8 @@ class BeatReader:
                 continue
             if excluded is None:
                 excluded = set().union(*(self._mentioned(q.text) for q in quotes))
+                if listener:
+                    excluded.add(listener)
             subjects -= excluded
             if len(subjects) == 1:
                 who = subjects.pop()
@@ -92,6 +134,8 @@ class BeatReader:
                     # on them, as a beat before one does; further into the narration, anyone may act.
                     return who, BEAT_BEFORE, "beat"
                 return who, confidence, rule
+        if seen and not any(seen in self._mentioned(q.text) for q in quotes):
+            return seen, BEAT_BEFORE, "beat"
         return None, 0.0, None
 
     def _opens_on(self, text: str, who: str) -> bool:

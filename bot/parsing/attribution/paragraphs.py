@@ -35,6 +35,10 @@ _ANY_VERB_PRONOUN: Final = re.compile(
 _GOES_ON: Final = "(?:continued|went on|resumed|pursued|persisted|added)"
 _GOES_ON_AFTER: Final = re.compile(rf"\s*,?\s*(?:he|she)\s+(?:[a-z]+ly\s+)?{_GOES_ON}\b")
 _GOES_ON_BEFORE: Final = re.compile(rf"\b{_GOES_ON}[,:—–-]*\s*$")
+# Verbs that say the speaker answers someone: '"Yes." He answered.', '"...," she replied'. How far back,
+# in paragraphs, the speech answered may be.
+_REPLIES_AFTER: Final = re.compile(r"\s*,?\s*(?:[Hh]e|[Ss]he)\s+(?:[a-z]+ly\s+)?(?:answered|replied|rejoined|retorted|responded)\b")
+_REPLY_LOOKBACK: Final = 3
 # '"I know," flashed Helen': a rarer verb still makes a tag when a known speaker follows it.
 _INVERTED: Final = re.compile(r"\s*([a-z]{3,}(?:ed|s)) ((?:(?:Mr|Mrs|Miss|Dr|Sir|Lady|Lord|Madame|Colonel|Captain)\.? )?[A-Z][a-z]+)\b(?![ -][A-Z])")
 # A paragraph ending in anything else may lead into the speech that opens the next one:
@@ -67,6 +71,11 @@ class ParagraphReader:
         earlier_speakers: dict[int, str],
     ) -> None:
         spoken_of: set[str] | None = None  # everyone the paragraph's speeches name
+        # "Mizuki didn't listen." right after the paragraph's speech: Mizuki hears it, whoever says it.
+        listener, seen = self._listener(quotes[-1].after)
+        if listener:
+            for result in results:
+                result.addressee = result.addressee or listener
         for position in range(len(quotes)):  # not zip(strict=True): compiled, a call parsing keywords
             quote = quotes[position]
             result = results[position]
@@ -170,6 +179,8 @@ class ParagraphReader:
                 # Whoever any speech of the paragraph names is talked to or about, not speaking.
                 if spoken_of is None:
                     spoken_of = set().union(*(self._mentioned(q.text) for q in quotes))
+                    if listener:
+                        spoken_of.add(listener)
                 if to := self._addressee(quote.after):
                     result.addressee = to
                     spoken_of = spoken_of | {to}
@@ -210,6 +221,14 @@ class ParagraphReader:
                     # '"...," he said. / "...," he went on.': whoever spoke goes on.
                     result.speaker, result.confidence, result.rule = previous, PRONOUN_NAMED, "pronoun"
                     continue
+                if quote is quotes[0] and _REPLIES_AFTER.match(quote.after):
+                    # '"Yes." He answered.': not the last one who spoke, whom he answers.
+                    last = next(
+                        (who for p in range(index - 1, max(index - 1 - _REPLY_LOOKBACK, -1), -1) if (who := earlier_speakers.get(p))),
+                        None,
+                    )
+                    if last:
+                        spoken_of = spoken_of | {last}
                 name, confidence = self._resolve_pronoun(value, spoken_of, paragraphs, index, quote, earlier_speakers)
                 result.fallback = self._declined
                 if name:
@@ -232,7 +251,7 @@ class ParagraphReader:
                 result.confidence = INHERITED if source.rule == "explicit" else source.confidence
                 result.rule = "same-paragraph"
         if not known:
-            speaker, confidence, rule = self._beat(quotes)
+            speaker, confidence, rule = self._beat(quotes, listener, seen)
             if speaker is None:
                 speaker, confidence, rule = self._pronoun_beat(paragraphs, index, quotes, earlier_speakers)
             for result in results:

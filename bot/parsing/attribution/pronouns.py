@@ -151,6 +151,31 @@ class PronounResolver:
                     return who, PRONOUN_MENTIONED
         return self._decline(who if unsure is None and fits(who := self._last_of_gender.get(gender)) else unsure)
 
+    def _chained(self, paragraphs: Sequence[str], index: int, gender: str, spoken: dict[int, str | None]) -> str | None:
+        """'"I will." He said simply... / ...He wondered how Mizuki had done it. / He walked up to
+        the guard. "Good evening." He said.': narration paragraphs whose subject stays a he (she),
+        naming nobody else of that sex a tag names, lead back to a speech whose own narration
+        after it is about a he (she): that speech's speaker is still the one. `spoken` holds the
+        speaker of each paragraph with a speech, once the turns are settled."""
+        genders = self._lexicon.gender
+        tagged = self._lexicon.tagged
+        self._unnamed_seen = []  # the walks below keep no one aside
+
+        def fits(who: str | None) -> bool:
+            return who is not None and tagged(who) and genders.get(who) == gender
+
+        for earlier in range(index - 1, max(index - 1 - _LOOKBACK_PARAGRAPHS, -1), -1):
+            narration = self._tail(paragraphs, earlier) if earlier in spoken else self._read_narration(paragraphs, earlier)
+            if (
+                narration is None or self._walk(narration.plan(gender), fits)[0]
+                or not any(sentence.pronoun == gender for sentence in narration)
+            ):
+                return None
+            if earlier in spoken:
+                who = spoken[earlier]
+                return who if earlier < index - 1 and fits(who) else None
+        return None
+
     def _unnamed(self, phrase: str, article: str, sex: str) -> str:
         """The speaker a description names ("the girl", "my father") when the chapter ties it to
         nobody named: called as the text first describes them, and a character from then on."""

@@ -12,7 +12,7 @@ from bot.parsing.attribution.decoding import ExchangeDecoder
 from bot.parsing.attribution.narration import _Narration, _ParagraphNarration, _Plan
 from bot.parsing.attribution.paragraphs import ParagraphReader
 from bot.parsing.attribution.pronouns import PronounResolver
-from bot.parsing.attribution.result import PRONOUN_UNSURE, Attribution
+from bot.parsing.attribution.result import PRONOUN_NARRATED, PRONOUN_UNSURE, Attribution
 from bot.parsing.attribution.turns import TurnTaker
 from bot.parsing.attribution.vocatives import VocativeReader
 from bot.parsing.characters import Lexicon
@@ -65,11 +65,16 @@ class ChapterAttributor(
                 if gender := self._lexicon.gender.get(who):
                     self._last_of_gender[gender] = who
         self._turn_taking(quotes, results, paragraphs)
+        self._carry_chains(paragraphs, quotes, results)
         guessed: dict[int, str] = {}
         for quote, result in zip(quotes, results, strict=True):
             # A he or she nothing else named: the pronoun's own far guess, else the story's leading
             # man or woman.
-            if result.speaker is None and (who := result.fallback or (result.gender and self._lead(result.gender))):
+            if (
+                result.speaker is None
+                and (who := result.fallback or (result.gender and self._lead(result.gender)))
+                and who != result.addressee
+            ):
                 result.speaker, result.confidence, result.rule = who, PRONOUN_UNSURE, "pronoun"
                 guessed.setdefault(quote.paragraph, who)
         for quote, result in zip(quotes, results, strict=True):
@@ -77,6 +82,21 @@ class ChapterAttributor(
                 # The rest of that speech's paragraph ('"...," said he. "The Fussells..."').
                 result.speaker, result.confidence, result.rule = who, PRONOUN_UNSURE, "same-paragraph"
         return results
+
+    def _carry_chains(self, paragraphs: Sequence[str], quotes: Sequence[RawQuote], results: list[Attribution]) -> None:
+        """A he or she the exchange settled (pronoun-turn), or resolved only far back, whose
+        narration carries a he (she) back to an earlier speech's is that speech's speaker
+        (PronounResolver._chained)."""
+        spoken: dict[int, str | None] = {}
+        for quote, result in zip(quotes, results, strict=True):
+            spoken.setdefault(quote.paragraph, result.speaker)
+        for quote, result in zip(quotes, results, strict=True):
+            weak = result.rule == "pronoun-turn" or (result.rule == "pronoun" and result.confidence < PRONOUN_NARRATED)
+            if not weak or not result.gender:
+                continue
+            who = self._chained(paragraphs, quote.paragraph, result.gender, spoken)
+            if who and who != result.speaker:
+                result.speaker, result.confidence, result.rule = who, PRONOUN_NARRATED, "pronoun"
 
     def note_calls(self, paragraphs: Sequence[str], quotes: Sequence[RawQuote], results: Sequence[Attribution]) -> None:
         """What the scene's decided speakers say of roles and titles (read by Lexicon.roles)."""

@@ -39,6 +39,18 @@ def _opening_actor(view: SceneView, paragraph: int) -> str | None:
     return who if view.lexicon.can_speak(who) or view.lexicon.evidence[who or ""] else None
 
 
+def _answered(view: SceneView, number: int, found: dict[int, tuple[str, float, str]]) -> bool:
+    """Whether the quotation before a thought is an untagged speech it may answer: no more than
+    one narration paragraph between them, and nothing settled it yet."""
+    if number == 0 or number - 1 in found:
+        return False
+    before, result = view.quotes[number - 1], view.results[number - 1]
+    return (
+        before.kind != "thought" and before.last_paragraph >= view.quotes[number].paragraph - 2
+        and result.rule not in NAMED_BY_TAG and result.gender is None
+    )
+
+
 def voices(view: SceneView, scored: list[tuple[str | None, float]]) -> dict[int, tuple[str, float, str]]:
     """The quotations of the scene that are thoughts or an inner voice's answers, by number:
     (speaker, confidence, rule). `scored` is the scorer's answer for each quotation: a thought
@@ -74,9 +86,17 @@ def voices(view: SceneView, scored: list[tuple[str | None, float]]) -> dict[int,
                 found[number] = (thinker, THOUGHT, "thought")  # type: ignore[assignment]  # never None
             if others := sorted(called - {thinker}):
                 partner = others[0]
+                if partner != scored[number - 1][0] and _answered(view, number, found):
+                    # "Damn brat, you think you're invincible?!" / ... / 'There was no avoiding
+                    # it, Kyuubi.': the thought answers the untagged speech before it.
+                    found[number - 1] = (partner, INNER_VOICE, "inner-voice")
         elif tagged:
             if result.speaker != partner:
                 partner = None  # someone else speaks up: the inner exchange is over
+        elif partner is not None and result.addressee:
+            # Heard with the ears: "Naruto looked over his shoulder to see a bony arm" (beats.py,
+            # _listener). Someone outside speaks, and the inner exchange is over.
+            partner = None
         elif partner is not None:
             found[number] = (partner, INNER_VOICE, "inner-voice")
     return found
