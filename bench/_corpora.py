@@ -203,15 +203,34 @@ def align(gold: Sequence[GoldQuote], ours: Sequence[str]) -> list[int | None]:
     """For each gold quotation, the index of our quotation (by text) that matches it, or None."""
     keys = [normalise(text) for text in ours]
     found: list[int | None] = []
+    taken: set[int] = set()
     cursor = 0
     for unit in gold:
         wanted = normalise(unit.text)
+        # The best match in the window, first in text order among equals: the same words on a
+        # quotation of ours no gold quotation has taken; then ours holding this gold part (our
+        # multi-paragraph quotation holds several parts, each matched to it); last a gold part
+        # holding ours. A short speech echoed in the next ("If one could but go to Brighton!" /
+        # "Oh, yes!--if one could but go to Brighton! But ...") or a "No." said twice must not
+        # take the other speaker's quotation.
         hit = None
+        rank = 5
         for i in range(max(0, cursor - 3), min(len(keys), cursor + WINDOW)):
-            if _matches(wanted, keys[i]):
-                hit = i
-                break
+            key = keys[i]
+            if not _matches(wanted, key):
+                continue
+            if wanted == key:
+                here = 2 if i in taken else 0
+            elif wanted in key:
+                here = 2 if i in taken else 1
+            else:
+                here = 4 if i in taken else 3
+            if here < rank:
+                hit, rank = i, here
+                if rank == 0:
+                    break
         if hit is not None:
             cursor = hit
+            taken.add(hit)
         found.append(hit)
     return found

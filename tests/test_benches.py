@@ -87,3 +87,30 @@ def test_load_bench_judges_every_target():
         assert status == LOAD_SLOW and len(missed) == 1, change
     # Something broken outranks slowness.
     assert load.judge(dataclasses.replace(good, failures=1, p99_ms=900.0))[0] == load.BROKEN
+
+
+def _load_corpora():
+    spec = importlib.util.spec_from_file_location("bench_corpora", ROOT / "bench" / "_corpora.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_alignment_keeps_an_echoed_speech_and_a_repeated_reply_apart():
+    corpora = _load_corpora()
+
+    def gold(*texts):
+        return [corpora.GoldQuote(text, "someone", "Implicit") for text in texts]
+
+    # A speech echoed in the next one: the longer gold quotation holds the shorter of ours, but
+    # its own quotation matches word for word and must win.
+    ours = ["Shall we walk to the harbour?", "Shall we walk to the harbour? Oh yes, do let us walk there."]
+    assert corpora.align(gold(*ours), ours) == [0, 1]
+    # A reply said twice: the second "No." is the second of ours, not the first again.
+    ours = ["Will you stay?", "No.", "Not even for supper?", "No."]
+    assert corpora.align(gold("Will you stay?", "No.", "No."), ours) == [0, 1, 3]
+    # Our quotation spanning two paragraphs still takes both gold parts.
+    ours = ["It was a long winter that year and nobody came. Then the thaw came all at once.", "Go on."]
+    assert corpora.align(gold("It was a long winter that year and nobody came.", "Then the thaw came all at once.",
+                              "Go on."), ours) == [0, 0, 1]

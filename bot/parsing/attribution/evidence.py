@@ -65,6 +65,7 @@ FEATURES: tuple[str, ...] = (
     "streak_two_turns",  # the exchange has strictly alternated for three turns or more, ending on them
     "pair_two_turns",  # the exchange so far is theirs and the last speaker's only
     "named_between",  # a short narration paragraph between this turn and the last names them
+    "answer_called",  # the speech before asks them a question by name: they answer
     # The last row of every quotation stands for "none of these is right": its features say how
     # the rules read the quotation, so the scorer learns how often each reading leaves the
     # speaker out of the candidates, and the winner's share is the chance that it is right.
@@ -145,6 +146,7 @@ _SHORT_TWO_TURNS: Final = ON["short_two_turns"]
 _STREAK_TWO_TURNS: Final = ON["streak_two_turns"]
 _PAIR_TWO_TURNS: Final = ON["pair_two_turns"]
 _NAMED_BETWEEN: Final = ON["named_between"]
+_ANSWER_CALLED: Final = ON["answer_called"]
 # A speech before of this many characters or more is long; this speech of this many or fewer, short.
 _LONG_SPEECH: Final = 300
 _SHORT_SPEECH: Final = 20
@@ -300,6 +302,8 @@ def describe(
             row.append(_MENTIONED_HERE)
         if who in addressed_before:
             row.append(_ADDRESSED_BEFORE)
+            if answer:
+                row.append(_ANSWER_CALLED)
         if who == narrator:
             row.append(_NARRATOR)
             if result.first_person or rule == "narrator":
