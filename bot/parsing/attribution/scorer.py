@@ -25,9 +25,8 @@ WEIGHTS_FILE = PACKAGE_DIR / "attribution" / "weights.json"
 INPUTS: tuple[str, ...] = (
     "share",  # the logit of the winner's share against every row, "none of them" included
     "bias",
-    "share_over_2",  # how far that logit is over 2, over 4, under 0: the map need not be a
-    "share_over_4",  # straight line (a logistic map of the share alone was, before)
-    "share_under_0",
+    "share_over_2",  # how far that logit is over 2, and over 4: the map need not be a straight
+    "share_over_4",  # line (a logistic map of the share alone was, before)
     # The winner is the rules' pick and the exchange decoder read its turn: how much likelier the
     # decoder's best reading of the exchange is than the best giving the turn to someone else
     # (log-likelihood), under 1, 1 to 3, 3 to 6 (over 6: none of these).
@@ -57,16 +56,16 @@ def stage_inputs(scores: list[float], best: int, decision: Decision) -> list[flo
     share = math.exp(scores[best] - top) / sum([math.exp(s - top) for s in scores])
     share = min(max(share, 1e-6), 1 - 1e-6)
     z = math.log(share / (1 - share))
-    found = [z, 1.0, max(z - 2.0, 0.0), max(z - 4.0, 0.0), min(z, 0.0), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    found = [z, 1.0, max(z - 2.0, 0.0), max(z - 4.0, 0.0), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
     turn = rule in _BY_TURN
     if turn:
-        found[8] = 1.0
+        found[7] = 1.0
     if pick == best and margin >= 0:
         for band, upper in enumerate(_BANDS):
             if margin < upper:
-                found[5 + band] = 1.0
+                found[4 + band] = 1.0
                 if turn:
-                    found[9 + band] = 1.0
+                    found[8 + band] = 1.0
                 break
     return found
 
