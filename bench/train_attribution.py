@@ -277,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="compare with the committed weights.json")
     ap.add_argument("--texts", type=int, default=None, help="only the first N texts of each corpus")
-    ap.add_argument("--out", type=Path, default=WEIGHTS_FILE)
+    ap.add_argument("--out", type=Path, default=Path(WEIGHTS_FILE))
     args = ap.parse_args(argv)
     missing = [c for c in NAMES if not available(c)]
     if missing:

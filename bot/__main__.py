@@ -1,5 +1,17 @@
 """Command line: run / ingest / parse / stats (CONTRACT §3)."""
 import gc
+import sys
+
+from bot.startup import import_later
+
+if sys.argv[1:2] == ["parse"]:
+    # Imported by what `parse` imports, used by it only in a rare case: `dataclasses` imports
+    # inspect (with ast and dis) only to write a docstring for a dataclass that has none, and
+    # every dataclass `parse` loads has one (tests/test_cli_startup.py); logging imports traceback
+    # (with linecache, tokenize and textwrap) to format an exception. About 5 ms of CPU, a sixth
+    # of a short story's process. Other commands load them as usual.
+    import_later("inspect")
+    import_later("traceback")
 
 from bot.precompiled import precompiled
 

@@ -20,11 +20,12 @@ from pathlib import Path
 
 from bot.parsing import native
 
-ROOT = native.PACKAGE_DIR.parent.parent
+ROOT = Path(native.PACKAGE_DIR).parent.parent
+BUILD_DIR, STAMP = Path(native.BUILD_DIR), Path(native.STAMP)
 # mypy's options for the compiled modules: imports outside them are read for their types only.
 MYPY_OPTIONS = ["--ignore-missing-imports", "--follow-imports=silent", "--python-version=3.11"]
 # What mypy, mypyc and the C compiler print, shown only when the build fails.
-LOG = native.BUILD_DIR.parent / "mypyc.log"
+LOG = BUILD_DIR.parent / "mypyc.log"
 
 
 @contextlib.contextmanager
@@ -55,7 +56,7 @@ def build() -> list[str]:
     stats = native.source_stats()  # before the hash: an edit after it changes them
     sources = native.source_hash()
     paths = [path.relative_to(ROOT).as_posix() for path in native.compiled_paths()]
-    build_root = native.BUILD_DIR.parent
+    build_root = BUILD_DIR.parent
     build_root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="mypyc-", dir=build_root))
     try:
@@ -82,9 +83,9 @@ def build() -> list[str]:
         if missing:
             raise RuntimeError(f"mypyc built no {', '.join(missing)}")
         (lib / "stamp.json").write_text(json.dumps({"sources": sources, "stats": stats, "modules": modules}, indent=1))
-        if native.BUILD_DIR.exists():
-            shutil.rmtree(native.BUILD_DIR)
-        lib.rename(native.BUILD_DIR)
+        if BUILD_DIR.exists():
+            shutil.rmtree(BUILD_DIR)
+        lib.rename(BUILD_DIR)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return sorted(modules)
@@ -93,13 +94,13 @@ def build() -> list[str]:
 def _restamp() -> None:
     """Sources rewritten but unchanged (a checkout): the stamp takes their new sizes and times,
     so a start-up again need not hash them (bot/parsing/native.py)."""
-    stamp = json.loads(native.STAMP.read_text())
+    stamp = json.loads(STAMP.read_text())
     stats = native.source_stats()  # before the hash, as build() takes them
     if stamp.get("stats") != stats and stamp.get("sources") == native.source_hash():
         stamp["stats"] = stats
-        part = native.STAMP.with_name(f"stamp.{os.getpid()}")
+        part = STAMP.with_name(f"stamp.{os.getpid()}")
         part.write_text(json.dumps(stamp, indent=1))
-        os.replace(part, native.STAMP)
+        os.replace(part, STAMP)
 
 
 def record_patterns() -> None:
@@ -131,7 +132,7 @@ def compile_parser() -> int:
         _restamp()
         print(f"compiled parser up to date ({len(native.COMPILED)} modules)")
         return 0
-    native.BUILD_DIR.parent.mkdir(parents=True, exist_ok=True)
+    BUILD_DIR.parent.mkdir(parents=True, exist_ok=True)
     try:
         with _output_to(LOG):
             modules = build()
@@ -141,7 +142,7 @@ def compile_parser() -> int:
         print(f"compiling the parser failed ({type(error).__name__}: {error}; all output in {LOG}):"
               " the bot runs the pure Python parser", file=sys.stderr)
         return 1
-    print(f"compiled the parser with mypyc: {len(modules) - 1} modules in {native.BUILD_DIR}")
+    print(f"compiled the parser with mypyc: {len(modules) - 1} modules in {BUILD_DIR}")
     return 0
 
 

@@ -4,20 +4,22 @@ Exit status: 0 success, 2 bad input or configuration (one clear line on stderr),
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
 import gc
 import logging
 import os
 import sys
 from collections import Counter
-from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from bot.parsing.model import NotAStory, Story
 from bot.parsing.parallel import ParseWorkerFailed, stop_fork_server
 
 if TYPE_CHECKING:
+    import argparse
+    from pathlib import Path
+
     from bot.config import Settings
     from bot.store import Store
     from bot.store.loader import FileOutcome, LoadReport
@@ -31,20 +33,25 @@ class UsageError(Exception):
     """Bad command-line input; the message is the one line printed."""
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        # argparse would print the usage block as well; CONTRACT §3 wants one clear line.
-        raise UsageError(f"{message} (see `python -m bot --help`)")
-
-
 def build_parser() -> argparse.ArgumentParser:
+    # Imported here: `parse FILE [--json]` is read without them (parse_arguments).
+    import argparse
+    from pathlib import Path
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            # argparse would print the usage block as well; CONTRACT §3 wants one clear line.
+            raise UsageError(f"{message} (see `python -m bot --help`)")
+
     parser = _Parser(prog="python -m bot", description="StoryBot: a Discord bot for a library of stories.")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    # prog given: argparse would make a help formatter to work it out ("python -m bot"), which
+    # loads shutil (and bz2, lzma) to ask for the terminal's width.
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, prog=parser.prog)
     commands.add_parser("run", help="connect to Discord and serve (the default)")
     ingest = commands.add_parser("ingest", help="load story files or folders into the database")
     ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="story files (.txt, .md, .html, .epub; .toml metadata beside) or folders")
     parse = commands.add_parser("parse", help="show how a story file is understood, without touching the database")
-    parse.add_argument("file", type=Path, metavar="FILE")
+    parse.add_argument("file", metavar="FILE")
     parse.add_argument("--json", action="store_true", help="print the parse as one JSON object (CONTRACT §5)")
     commands.add_parser("stats", help="what the database holds")
     copy = commands.add_parser(
@@ -55,13 +62,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace | SimpleNamespace:
+    """The command line read. `parse FILE`, with `--json` before or after FILE, is read without
+    argparse (which with gettext and locale is ~4 ms of CPU, a tenth of a short parse process);
+    any other shape (an option, a FILE starting with "-", an empty one) goes to build_parser(),
+    which reads these the same way (tests/test_cli_startup.py)."""
+    words = sys.argv[1:] if argv is None else argv
+    if words and words[0] == "parse" and 2 <= len(words) <= 3:
+        rest = [word for word in words[1:] if word != "--json"]
+        if len(rest) == 1 and rest[0] and not rest[0].startswith("-"):
+            return SimpleNamespace(command="parse", file=rest[0], json=len(words) == 3)
+    return build_parser().parse_args(argv)
+
+
 def main(argv: list[str] | None = None, *, standalone: bool = False) -> int:
     """Run one command. `standalone`: the process is this command alone (`python -m bot`,
     bot/__main__.py), which imports with the cyclic garbage collector off: it is turned back on
     once the command's modules are loaded, and `parse` ends the process as soon as its output is
     written (_exit_now)."""
     try:
-        args = build_parser().parse_args(argv)
+        args = parse_arguments(argv)
         if standalone:
             if args.command == "parse":
                 _import_parse_modules()
@@ -108,7 +128,7 @@ def _exit_now(status: int) -> None:
     os._exit(status)
 
 
-def database_command(args: argparse.Namespace) -> int:
+def database_command(args: argparse.Namespace | SimpleNamespace) -> int:
     """ingest, stats and copy-db. The store and the configuration are imported here, not at the
     top: `parse` never touches them and starts faster without (asyncio, the database drivers)."""
     import asyncio
@@ -151,27 +171,31 @@ def _import_parse_modules() -> None:
 FIXED_MMAP_BYTES = 4 << 20
 
 
-def parse_command(path: Path, *, as_json: bool) -> int:
+def parse_command(path: str | os.PathLike[str], *, as_json: bool) -> int:
+    """`parse FILE`. The path is worked on as text (os.path), not as a pathlib.Path: pathlib (with
+    urllib.parse and ipaddress) is ~2.5 ms of CPU a process, and only a message naming the path
+    loads it, to name it as before (_shown)."""
     from bot.formats import Metadata, UploadRejected, stream_upload
     from bot.formats.sidecar import BadStoryFile, read_toml_metadata, toml_metadata
     from bot.parsing.parser import write_story_json
 
+    path = os.fspath(path) or os.curdir  # as Path("") is Path(".")
     try:
-        if path.stat().st_size >= FIXED_MMAP_BYTES:
+        if os.stat(path).st_size >= FIXED_MMAP_BYTES:
             from bot.memory import fix_mmap_threshold
 
             fix_mmap_threshold()  # what the first pass frees goes back to the system (bot/memory.py)
         data = _read_into_bytearray(path)
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read ({exc.strerror})") from exc
+        raise UsageError(f"{_shown(path)}: cannot read ({exc.strerror})") from exc
     try:
         # The reading path of `ingest` and `/story add`: every format, no upload size limit.
         # Parsed a chapter at a time: each is printed as it is done, so memory holds one chapter;
         # a bytearray, which the parse empties once it has decoded the text.
         # A long story's blocks of chapters are read in one worker process per core.
-        upload = stream_upload(path.name, data, max_bytes=None, any_extension=True, processes=os.cpu_count() or 1)
+        upload = stream_upload(os.path.basename(path), data, max_bytes=None, any_extension=True, processes=os.cpu_count() or 1)
     except (NotAStory, UploadRejected) as exc:
-        raise UsageError(f"{path}: {exc}") from exc
+        raise UsageError(f"{_shown(path)}: {exc}") from exc
     del data  # read: the parse holds what it needs
     try:
         overrides = read_toml_metadata(path)
@@ -186,13 +210,22 @@ def parse_command(path: Path, *, as_json: bool) -> int:
         write_story_json(sys.stdout, story, metadata.as_json())
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(describe_story(story.story(), path, metadata.as_json()))
+        from pathlib import Path
+
+        sys.stdout.write(describe_story(story.story(), Path(path), metadata.as_json()))
     return EXIT_OK
 
 
-def _read_into_bytearray(path: Path) -> bytearray:
+def _shown(path: str) -> str:
+    """A path as a message names it: as pathlib.Path prints it (`./a//b.txt` as `a/b.txt`)."""
+    from pathlib import Path
+
+    return str(Path(path))
+
+
+def _read_into_bytearray(path: str) -> bytearray:
     """The file's bytes, read straight into a bytearray (no second copy)."""
-    with path.open("rb") as file:
+    with open(path, "rb") as file:
         data = bytearray(os.fstat(file.fileno()).st_size)
         size = file.readinto(data)
         del data[size:]
@@ -411,6 +444,8 @@ def copy_command(settings: Settings, target: str) -> int:
         if target == settings.database_url:
             raise UsageError("copy-db: TARGET is the configured database itself")
     else:
+        from pathlib import Path
+
         path = Path(target).expanduser()
         shown = str(path)
         if path.is_dir():

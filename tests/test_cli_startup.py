@@ -8,7 +8,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = sorted((ROOT / "seeds").glob("*.txt"))[0]
@@ -71,3 +75,144 @@ def test_parse_in_its_own_process_prints_everything_before_it_ends(tmp_path: Pat
         status = subprocess.run([sys.executable, "-m", "bot", "parse", str(story), "--json"], cwd=tmp_path,
                                 stdout=file, timeout=120).returncode
     assert status == 0 and (tmp_path / "out.json").read_text() == printed
+
+
+# What `python -m bot parse FILE --json` does without (bot/__main__.py, bot/cli.py): argparse (and
+# gettext's locale), shutil (argparse asks it the terminal's width), pathlib (with urllib.parse and
+# ipaddress), setuptools' editable-install finder (pip install -e writes a plain .pth instead).
+NOT_AT_START = ("argparse", "gettext", "locale", "shutil", "pathlib", "urllib.parse", "ipaddress")
+# What inspect and traceback import: loaded only if they ran (bot/startup.py puts them in sys.modules
+# unexecuted; every dataclass the compiled parse loads has a docstring, so dataclasses never calls
+# inspect, and nothing fails, so logging formats no traceback).
+NOT_RUN = ("ast", "dis", "linecache", "tokenize", "textwrap")
+
+
+def _imported_by_parse(story: Path, cwd: Path, *args: str) -> list[str]:
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "bot", "parse", *args, str(story), "--json"],
+                          cwd=cwd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and json.loads(done.stdout)["chapters"], done.stderr[-2000:]
+    return [line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")]
+
+
+def test_parse_in_its_own_process_loads_no_argparse_pathlib_nor_inspect(tmp_path: Path) -> None:
+    story = tmp_path / "story.txt"
+    story.write_bytes(SEED.read_bytes())
+    imported = _imported_by_parse(story, tmp_path)
+    assert "bot.parsing.parser" in imported and "dataclasses" in imported  # importtime lists them
+    assert [name for name in NOT_AT_START if name in imported] == []
+    assert [name for name in imported if name.startswith("__editable__")] == []
+    assert "inspect" not in imported and "traceback" not in imported
+    from bot.parsing import native
+
+    # The pure parser's own dataclasses have no docstrings: there inspect runs (and imports ast, dis).
+    not_run = NOT_RUN if native.COMPILED else ("textwrap",)
+    assert [name for name in not_run if name in imported] == []
+    # An option before FILE goes through argparse, which reads it the same way.
+    imported = _imported_by_parse(story, tmp_path, "--json")
+    assert "argparse" in imported
+
+
+FIRST_USE = """
+import runpy, sys
+sys.argv = ["bot", *sys.argv[1:]]
+try:
+    runpy.run_module("bot", run_name="__main__")
+except SystemExit as exit:
+    status = exit.code
+later = [sys.modules["inspect"], sys.modules["traceback"]]
+ran = ["signature" in vars(later[0]), "format_exc" in vars(later[1])]
+import inspect, traceback
+try:
+    1 / 0
+except ZeroDivisionError:
+    shown = traceback.format_exc().splitlines()[-1]
+print(status, ran, inspect is later[0] and traceback is later[1], inspect.signature(lambda a, b=1: a), shown,
+      [type(module).__name__ for module in later], sep="; ")
+"""
+
+
+def test_what_parse_imports_later_runs_when_first_used(tmp_path: Path) -> None:
+    """In a `python -m bot parse` process inspect and traceback are there unexecuted; what uses
+    them gets the real modules. Other commands import them as usual."""
+    def run(*args: str) -> list[str]:
+        done = subprocess.run([sys.executable, "-c", FIRST_USE, *args], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=120, check=True)
+        return done.stdout.splitlines()[-1].split("; ")
+
+    assert run("parse", "missing.txt") == [
+        "2", "[False, False]", "True", "(a, b=1)", "ZeroDivisionError: division by zero", "['module', 'module']"]
+    assert run("--help")[:2] == ["0", "[True, True]"]
+
+
+def test_a_module_run_on_first_use_runs_once_whichever_thread_asks() -> None:
+    code = """
+import sys, threading
+from bot.startup import import_later
+import_later("tomllib")
+module = sys.modules["tomllib"]
+start, found = threading.Barrier(8), []
+def use():
+    start.wait()
+    found.append(module.loads('a = 1')["a"])
+threads = [threading.Thread(target=use) for _ in range(8)]
+for thread in threads: thread.start()
+for thread in threads: thread.join()
+print(found, type(module).__name__, module is sys.modules["tomllib"])
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split() == ["[1,", "1,", "1,", "1,", "1,", "1,", "1,", "1]", "module", "True"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["parse", "story.txt"], ["parse", "story.txt", "--json"], ["parse", "--json", "story.txt"],
+    ["parse", "./a b/story.md", "--json"], ["parse", "--json", "--json"], ["parse", "-x.txt"],
+    ["parse", "--", "story.txt"], ["parse", "a.txt", "b.txt"], ["parse", "", "--json"], ["parse", "--js", "a.txt"],
+    ["parse"], ["stats"], ["ingest", "a.txt"], [],
+])
+def test_the_short_reading_of_parse_is_argparse_s(argv: list[str]) -> None:
+    """parse_arguments reads `parse FILE [--json]` itself; what it reads is what argparse reads,
+    and every other command line is argparse's (its errors too)."""
+    from bot.cli import UsageError, build_parser, parse_arguments
+
+    def read(reader):
+        try:
+            return vars(reader(argv))
+        except UsageError as exc:
+            return str(exc)
+
+    assert read(parse_arguments) == read(build_parser().parse_args)
+
+
+# The file name's extension and the .toml beside a story file, worked out as text where `parse`
+# used pathlib: the same answers for any name.
+_NAME = st.text(alphabet="ab.\\/ Ćx", max_size=14)
+_PART = st.text(alphabet="ab. Ć", min_size=1, max_size=6)
+
+
+@given(_NAME)
+def test_extension_of_is_pure_posix_path_s_suffix(filename: str) -> None:
+    from bot.formats import extension_of
+
+    assert extension_of(filename) == PurePosixPath(filename.replace("\\", "/")).suffix.lower()
+
+
+@given(st.lists(st.sampled_from(["", ".", ".."]) | _PART, max_size=4), _PART.filter(lambda part: part != "."),
+       st.booleans())
+def test_the_toml_beside_a_file_is_path_with_suffix_s(folders: list[str], name: str, absolute: bool) -> None:
+    from bot.formats.sidecar import toml_path_of
+
+    path = ("/" if absolute else "") + "/".join([*folders, name])
+    expected = Path(path).with_suffix(".toml")
+    assert Path(toml_path_of(path)) == expected and toml_path_of(Path(path)) == str(expected)
+
+
+def test_a_bad_toml_is_named_as_before(tmp_path: Path) -> None:
+    """Messages name the .toml (and the file) as pathlib prints them, however the path was typed."""
+    (tmp_path / "story.txt").write_bytes(SEED.read_bytes())
+    (tmp_path / "story.toml").write_text("title = [\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "bot", "parse", "./story.txt", "--json"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stderr.startswith("story.toml: not valid TOML metadata (")
+    done = subprocess.run([sys.executable, "-m", "bot", "parse", ".//missing.txt"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stderr) == (2, "missing.txt: cannot read (No such file or directory)\n")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from bot.limits import DEFAULT_MAX_UPLOAD_MB
 from bot.parsing import NotAStory, Story, StoryStream, content_hash, stream_story
@@ -52,7 +51,12 @@ def describe_size(size: int) -> str:
 
 
 def extension_of(filename: str) -> str:
-    return PurePosixPath(filename.replace("\\", "/")).suffix.lower()
+    """`PurePosixPath(filename).suffix.lower()`, a backslash read as a slash; worked out as text
+    (`parse` does not load pathlib, bot/cli.py)."""
+    parts = [part for part in filename.replace("\\", "/").split("/") if part and part != "."]
+    name = parts[-1] if parts else ""
+    dot = name.rfind(".")
+    return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
 
 
 def check_upload(

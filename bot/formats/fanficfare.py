@@ -64,6 +64,8 @@ def by_position(chapters: list[ChapterText]) -> tuple[list[ChapterText], tuple[t
 
 @dataclass(frozen=True, slots=True)
 class Field:
+    """One labelled field of FanFicFare's title page (e.g. "Rating: T")."""
+
     label: str
     value: str
 

@@ -2,7 +2,7 @@
 `parse`, which imports this without the store (a parse process starts faster)."""
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from bot.formats.manuscript import Metadata, short_rating
 
@@ -15,14 +15,24 @@ class BadStoryFile(Exception):
     """A story file or its metadata cannot be loaded. The message is user-facing and names the file."""
 
 
-def read_toml_metadata(story_file: Path) -> dict[str, str | tuple[str, ...]]:
+def toml_path_of(story_file: str | os.PathLike[str]) -> str:
+    """The .toml beside a story file: `Path(story_file).with_suffix(".toml")`, worked out as text
+    (`parse` does not load pathlib, bot/cli.py)."""
+    folder, name = os.path.split(os.fspath(story_file))
+    dot = name.rfind(".")
+    return os.path.join(folder, (name[:dot] if 0 < dot < len(name) - 1 else name) + ".toml")
+
+
+def read_toml_metadata(story_file: str | os.PathLike[str]) -> dict[str, str | tuple[str, ...]]:
     """The .toml beside a story file (same name, .toml): its METADATA_FIELDS and LIST_FIELDS that
     are set. BadStoryFile when it is not valid TOML or a field is not text (a list of text)."""
-    toml_path = story_file.with_suffix(".toml")
-    if not toml_path.exists():
+    found_at = toml_path_of(story_file)
+    if not os.path.exists(found_at):
         return {}
     import tomllib  # here: most story files have no .toml, and its parser takes a while to load
+    from pathlib import Path
 
+    toml_path = Path(found_at)  # as messages name it
     try:
         data = tomllib.loads(toml_path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -20,12 +20,16 @@ class Note:
 
 @dataclass(frozen=True, slots=True)
 class Scene:
+    """A scene of a chapter: its heading, if the text gives one, and its paragraphs."""
+
     heading: str | None
     paragraphs: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Chapter:
+    """A chapter: its number and title as the text gives them, and its scenes."""
+
     number: int | None  # as the text gives it, else None
     title: str | None
     scenes: tuple[Scene, ...]
@@ -37,6 +41,8 @@ class Chapter:
 
 @dataclass(frozen=True, slots=True)
 class Quote:
+    """A quotation (speech or thought), where it is, and who says it when the parser can tell."""
+
     text: str  # without its quote marks
     kind: str  # "speech" or "thought"
     speaker: str | None  # canonical character name, never a pronoun
@@ -51,6 +57,8 @@ class Quote:
 
 @dataclass(frozen=True, slots=True)
 class Character:
+    """A character: the canonical name, other names it goes by, how often it is named, its gender."""
+
     name: str
     aliases: tuple[str, ...] = ()
     mentions: int = 0
@@ -59,6 +67,8 @@ class Character:
 
 @dataclass(frozen=True, slots=True)
 class Story:
+    """A parsed story: title, summary, notes, chapters, quotations and characters."""
+
     title: str | None
     summary: str | None
     notes: tuple[Note, ...] = ()

@@ -15,19 +15,21 @@ import json
 import os
 import sys
 from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader, ModuleSpec
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from mypy_extensions import trait
 else:
     def trait(cls: type) -> type:
         """mypyc's mark of a mixin class (read at compile time); nothing at run time, no mypy needed."""
         return cls
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-BUILD_DIR = PACKAGE_DIR.parent.parent / "build" / "mypyc"
-STAMP = BUILD_DIR / "stamp.json"
+# Paths as text: a start-up loads no pathlib (bot/cli.py); the build's helpers below do.
+PACKAGE_DIR = os.path.dirname(os.path.realpath(__file__))
+BUILD_DIR = os.path.join(os.path.dirname(os.path.dirname(PACKAGE_DIR)), "build", "mypyc")
+STAMP = os.path.join(BUILD_DIR, "stamp.json")
 # The compiled modules share one library, bot/parsing/native_lib__mypyc.*.so in BUILD_DIR.
 GROUP = "bot.parsing.native_lib"
 # Kept pure: the package files, this loader, the dataclasses the rest of the bot builds and
@@ -37,7 +39,9 @@ PURE = frozenset({"native.py", "parser.py", "model.py", "parallel.py"})
 
 
 def _sources() -> list[Path]:
-    return sorted(PACKAGE_DIR.rglob("*.py"))
+    from pathlib import Path
+
+    return sorted(Path(PACKAGE_DIR).rglob("*.py"))
 
 
 def compiled_paths() -> list[Path]:
@@ -62,7 +66,8 @@ def source_stats() -> dict[str, list[int]]:
             if name.endswith(".py"):
                 path = os.path.join(folder, name)
                 stat = os.stat(path)
-                found[Path(path).relative_to(PACKAGE_DIR).as_posix()] = [stat.st_size, stat.st_mtime_ns]
+                relative = path[len(PACKAGE_DIR) + 1:].replace(os.sep, "/")  # as Path.relative_to, as_posix
+                found[relative] = [stat.st_size, stat.st_mtime_ns]
     return found
 
 
@@ -81,29 +86,30 @@ def source_hash() -> str:
 class _Finder:
     """Finds the compiled modules (and their shared library) in BUILD_DIR."""
 
-    def __init__(self, files: dict[str, Path]) -> None:
+    def __init__(self, files: dict[str, str]) -> None:
         self.files = files
 
     def find_spec(self, name: str, path: object = None, target: object = None) -> ModuleSpec | None:
         file = self.files.get(name)
         if file is None:
             return None
-        return ModuleSpec(name, ExtensionFileLoader(name, str(file)), origin=str(file))
+        return ModuleSpec(name, ExtensionFileLoader(name, file), origin=file)
 
 
 def _install() -> list[str]:
     if os.environ.get("STORYBOT_PURE_PYTHON") == "1":
         return []
     try:
-        stamp = json.loads(STAMP.read_text())
+        with open(STAMP, encoding="utf-8") as file:
+            stamp = json.loads(file.read())
     except (OSError, ValueError):
         return []
     if not isinstance(stamp, dict):
         return []
     if stamp.get("stats") != source_stats() and stamp.get("sources") != source_hash():
         return []
-    files = {name: BUILD_DIR / file for name, file in stamp.get("modules", {}).items()}
-    if not files or not all(file.is_file() for file in files.values()):
+    files = {name: os.path.join(BUILD_DIR, file) for name, file in stamp.get("modules", {}).items()}
+    if not files or not all(os.path.isfile(file) for file in files.values()):
         return []
     sys.meta_path.insert(0, _Finder(files))
     return sorted(name for name in files if not name.endswith("__mypyc"))

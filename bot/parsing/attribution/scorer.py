@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from functools import cache
 
 from bot.parsing.attribution.evidence import FEATURES
@@ -19,7 +20,7 @@ from bot.parsing.native import PACKAGE_DIR
 
 # Found from the package's sources, not this file: compiled (bot/parsing/native.py), this module
 # lives elsewhere. (Not importlib.resources: it loads zipfile and more, a few ms of every start.)
-WEIGHTS_FILE = PACKAGE_DIR / "attribution" / "weights.json"
+WEIGHTS_FILE = os.path.join(PACKAGE_DIR, "attribution", "weights.json")
 
 # What the confidence model reads of a decision (see stage_inputs), in weights.json's order.
 INPUTS: tuple[str, ...] = (
@@ -121,4 +122,5 @@ class Scorer:
 @cache
 def committed() -> Scorer:
     """The weights shipped with the bot."""
-    return Scorer.from_dict(json.loads(WEIGHTS_FILE.read_text(encoding="utf-8")))
+    with open(WEIGHTS_FILE, encoding="utf-8") as file:
+        return Scorer.from_dict(json.loads(file.read()))
