@@ -5,9 +5,10 @@ Every text is parsed once with a recorder in place of the scorer, which keeps ea
 candidates, feature rows and the rules' reading; our quotations are aligned with the gold ones and
 each candidate is labelled right or wrong by the corpus's own rule. The scorer is a conditional
 logit (the candidates of a quotation compete), fitted with L2 by L-BFGS. Its confidence is a small
-logistic model of whether the winner is right (scorer.stage_inputs: the winner's share, its lead,
-the decoder's margin, how the rules read the quotation...), fitted on out-of-fold predictions only:
-cross-fitted, so it learns how right the scorer is on text it was not fitted to. Folds are by text
+logistic model of whether the winner is right (scorer.stage_inputs: the winner's share, the
+exchange decoder's margin, whether the rules read the speaker off the exchange), fitted on
+out-of-fold predictions only: cross-fitted, so it learns how right the scorer is on text it was
+not fitted to. Folds are by text
 (bench/_corpora.py): a held-out figure never sees its text, nor its fold, in training.
 
     python bench/train_attribution.py              # held-out figures, then write weights.json
