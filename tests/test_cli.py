@@ -65,6 +65,44 @@ def test_parse_json_is_exactly_story_to_json(seed: Path, capsys: pytest.CaptureF
     assert printed["metadata"]["summary"] == story.summary
 
 
+def test_parse_json_takes_no_content_hash(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`parse` stores nothing, so it spends nothing on the hash that names a stored story."""
+    import bot.formats
+
+    def refused(data: bytes) -> str:
+        raise AssertionError("parse hashed the story")
+
+    monkeypatch.setattr(bot.formats, "content_hash", refused)
+    assert main(["parse", str(SEEDS[0]), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["chapters"]
+    with pytest.raises(AssertionError, match="hashed"):
+        bot.formats.stream_upload(SEEDS[0].name, SEEDS[0].read_bytes())
+
+
+@pytest.mark.parametrize(("size", "collected"), [(1000, False), (5 << 20, True)])
+def test_standalone_parse_of_a_small_file_runs_without_the_collector(
+    size: int, collected: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file under FIXED_MMAP_BYTES: its few MB of reference cycles wait for the process's end."""
+    import gc
+
+    from bot import cli
+
+    story = tmp_path / "story.txt"
+    story.write_bytes(b"x" * size)
+    seen: list[bool] = []
+    monkeypatch.setattr(cli, "parse_command", lambda path, as_json: seen.append(gc.isenabled()) or 0)
+    monkeypatch.setattr(cli, "_exit_now", lambda status: None)
+    monkeypatch.setattr(gc, "freeze", lambda: None)  # the test process's objects stay collectable
+    was = gc.isenabled()
+    gc.disable()  # as bot/__main__.py imports the bot
+    try:
+        assert cli.main(["parse", str(story), "--json"], standalone=True) == 0
+    finally:
+        gc.enable() if was else gc.disable()
+    assert seen == [collected]
+
+
 def test_parse_summary_names_title_and_chapter(capsys: pytest.CaptureFixture[str]) -> None:
     seed = next(p for p in SEEDS if p.name.startswith("001"))
     assert main(["parse", str(seed)]) == 0

@@ -183,11 +183,16 @@ def stream_upload(
     any_extension: bool = False,
     progress: ParseProgress | None = None,
     processes: int = 0,
+    hashed: bool = True,
 ) -> UploadStream:
     """read_upload, a chapter at a time: the first pass of the parse done, attribution left to
-    the caller's reading of `story.chapters()` (see stream_story for `processes`)."""
+    the caller's reading of `story.chapters()` (see stream_story for `processes`).
+
+    `hashed=False`: no content_hash ("" instead), for a caller that stores nothing (`parse`; the
+    hash of a novel costs a millisecond)."""
     manuscript = convert_upload(filename, data, max_bytes=max_bytes, any_extension=any_extension)
-    digest = content_hash(manuscript.text)  # before the parse: a bytearray is emptied by it
+    # Before the parse: a bytearray is emptied by it.
+    digest = content_hash(manuscript.text) if hashed else ""
     try:
         story = stream_story(manuscript.text, filename=filename, progress=progress, processes=processes)
     except NotAStory as error:

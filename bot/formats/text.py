@@ -33,6 +33,9 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 # U+FFFD: real text has almost none, binary decoded as text is full of them.
 _BAD_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff\ufffd]")
 _BAD_CHAR_SHARE = 0.01  # more control or replacement characters than this: not repairable text
+# The bytes of an ASCII text that are not _BAD_CHARS: deleting them (bytes.translate, a table
+# look-up per byte) leaves the bad ones to count, five times faster than the pattern's findall.
+_GOOD_ASCII = bytes(byte for byte in range(128) if not _BAD_CHARS.match(chr(byte)))
 
 
 def sniff_binary(data: bytes) -> str | None:
@@ -95,8 +98,9 @@ def text_start(data: bytes, chars: int, *, what: str = "file") -> str | None:
     wanted, length, bad, words, blank = chars, 0, 0, False, True
     while start < len(data):
         end = data.find(b"\n", start + _PIECE) + 1 or len(data)
+        raw = data[start:end]
         try:
-            piece = data[start:end].decode("utf-8")
+            piece = raw.decode("utf-8")
         except UnicodeDecodeError:
             return None
         if wanted > 0:
@@ -104,7 +108,8 @@ def text_start(data: bytes, chars: int, *, what: str = "file") -> str | None:
             wanted -= len(head[-1])
         # check_readable's tests, counted over the pieces.
         length += len(piece)
-        bad += len(_BAD_CHARS.findall(piece))
+        bad += len(raw.translate(None, _GOOD_ASCII)) if raw.isascii() else len(_BAD_CHARS.findall(piece))
+        del raw
         blank = blank and (not piece or piece.isspace())
         words = words or any(ch.isalpha() for ch in piece)
         start = end

@@ -81,10 +81,15 @@ _VOCATIVE = re.compile(
     r"[\"“,](?:(?<=[\"“])([A-Z][a-z]+)(?: [A-Z][a-z]+)?,|(?<=,) ([A-Z][a-z]+)(?: [A-Z][a-z]+)?[.!?,]?[\"”])"
 )
 _FIRST_PERSON_TAGS = 10
-# Opens on a character class (the lookbehinds then tell the three openings apart) so the engine
-# skips ahead to the next candidate letter instead of trying the pattern at every word boundary.
-_SELF_NAMED = re.compile(
-    r"[MmCcI](?<!\w[MmCcI])(?:(?<=[Mm])y name (?:is|was)|(?<=[Cc])all me|(?<=I) (?:am|was) called)\s+([A-Z][a-z]+)\b"
+# "My name is Pell", "Call me Ishmael", "I am called Tom" (a word boundary before the first word):
+# one pattern for each, opening on a literal the engine finds at C speed, with lookbehinds for the
+# rest of the opening (one pattern opening on [MmCcI] tried a match at every m and c of the text).
+# Each match starts one character after its phrase.
+_SELF_NAMED = (
+    re.compile(r"y name (?<=(?<!\w)[Mm]y name )(?:is|was)\s+([A-Z][a-z]+)\b"),
+    re.compile(r"all me(?<=(?<!\w)[Cc]all me)\s+([A-Z][a-z]+)\b"),
+    re.compile(r" am called(?<=(?<!\w)I am called)\s+([A-Z][a-z]+)\b"),
+    re.compile(r" was called(?<=(?<!\w)I was called)\s+([A-Z][a-z]+)\b"),
 )
 _SPEECH = re.compile(r"\"[^\"]*\"|“[^”]*”")
 _NARRATOR_CALLS = 5
@@ -389,26 +394,38 @@ def count_windows(windows: Iterator[tuple[str, int]]) -> WindowCounts:
                 continue
             form, verb, rest = match.groups()
             _vote(the_votes, form, f"{verb}{rest}")
-        # The window's leading newline lets the first sentence of the text count as one.
+        # The window's leading newline lets the first sentence of the text count as one. What is
+        # counted is listed, then counted by Counter.update (in C: the same counts, the keys in
+        # the same order, without a Python-level __missing__ for each new one).
+        names: list[str] = []
+        actors: list[str] = []
+        beaters: list[str] = []
+        afters: list[tuple[str, str]] = []
         for match in sentence_scan.matches(window, cut):
             name, verb = match[1], match[2]
-            initial[name] += 1
+            names.append(name)
             if verb:
                 if verb in _PERSON_VERBS or verb.endswith("ed"):
-                    acting[name] += 1
+                    actors.append(name)
                     if _BEAT_BEFORE.match(window, match.end()):
-                        beats[name] += 1
+                        beaters.append(name)
                 if name not in _NEVER_NAMES:
                     _vote(votes_of, name, verb + match[3])
             if previous and (name == "He" or name == "She"):
-                after[previous, "M" if name == "He" else "F"] += 1
+                afters.append((previous, "M" if name == "He" else "F"))
             previous = name
+        initial.update(names)
+        acting.update(actors)
+        beats.update(beaters)
+        after.update(afters)
+        tags: list[tuple[str, str, str, str]] = []
         for match in tag_scan.matches(window, cut):
             verb, name, name2, verb2, first_verb, first_verb2 = match.group(1, 2, 3, 4, 5, 6)
             if name or name2:
-                named_tags[verb or "", name or "", name2 or "", verb2 or ""] += 1
+                tags.append((verb or "", name or "", name2 or "", verb2 or ""))
             if (first_verb or first_verb2) in SPEECH_VERBS:
                 first_person += 1
+        named_tags.update(tags)
         del window
     return caps, particles, initial, acting, named_tags, first_person, beats, votes_of, after, the_votes
 
@@ -640,7 +657,7 @@ def _learn_speakers(
     if first_person and (named := _self_named(texts() if texts else iter(("".join(w[:cut] for w, cut in windows())[1:],)))):
         # "My name is Pell." / "Call me Ishmael.": the narrator says who they are, outside any
         # speech (inside one, whoever speaks is introducing themselves).
-        name = named[1]
+        name = named
         lexicon.narrator = who = lexicon.canonical.get(name) or name
         lexicon.canonical.setdefault(name, who)
         lexicon.speakers[who] += first_person
@@ -662,12 +679,22 @@ def _learn_speakers(
             lexicon.speakers[name] += first_person
 
 
-def _self_named(texts: Iterator[str]) -> re.Match[str] | None:
-    """The first "My name is ..." outside a speech in the texts, in order."""
+def _self_named(texts: Iterator[str]) -> str | None:
+    """The name of the first "My name is ..." outside a speech in the texts, in order."""
     for text in texts:
-        if named := _SELF_NAMED.search(_SPEECH.sub(" ", text)):
+        if named := first_self_named(_SPEECH.sub(" ", text)):
             return named
     return None
+
+
+def first_self_named(text: str) -> str | None:
+    """The name the text's first "My name is ...", "Call me ..." or "I am called ..." gives."""
+    first, name = len(text), None
+    for pattern in _SELF_NAMED:
+        # Two phrases never start on the same letter: the first one found is the one.
+        if (found := pattern.search(text)) and found.start() < first:
+            first, name = found.start(), found[1]
+    return name
 
 
 def _merge_full_names(pairs: Counter[tuple[str, str]], lexicon: Lexicon, by_base: Counter[str]) -> None:

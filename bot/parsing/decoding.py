@@ -21,6 +21,9 @@ _MAX_HIGH_SHARE_CP1252 = 0.3
 _LETTER = re.compile(r"[^\W\d_]")
 # decode_lines decodes, and _printable checks, this many bytes or characters at a time.
 _PIECE = 1 << 20
+# Printable ASCII and the line feed: an ASCII piece of a file is _printable when deleting these
+# bytes leaves none (bytes.translate, a table look-up per byte: several times faster than isprintable).
+_PLAIN_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
 
 
 def decode_text(data: bytes | bytearray) -> str:
@@ -83,14 +86,17 @@ def decode_lines(data: bytes | bytearray, *, consume: bool = False) -> list[str]
     letters = False
     last = len(data)
     for start, end in reversed(bounds) if handed is not None else bounds:
+        raw = data[start:end]
         try:
-            piece = data[start:end].decode("utf-8")
+            piece = raw.decode("utf-8")
         except UnicodeDecodeError:
             return decode_text(data).split("\n")  # cp1252: the whole text at once
         if handed is not None:
             del handed[start:]  # a bytearray gives its memory back as it shrinks
         length += len(piece)
-        if not _printable(piece):
+        plain = not raw.translate(None, _PLAIN_ASCII) if raw.isascii() else _printable(piece)
+        del raw
+        if not plain:
             controls += len(_CONTROL.findall(piece))
             piece = _normalise_text(piece)
         letters = letters or _LETTER.search(piece) is not None

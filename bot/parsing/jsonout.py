@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
+from typing import Any
 
-from bot.parsing.model import Chapter, Quote
+from bot.parsing.model import Chapter, Character
 
 # json's own string encoder (the C one where available), as json.dumps(ensure_ascii=False) uses it.
 string_json = json.encoder.encode_basestring
@@ -25,8 +27,34 @@ def json_scalar(value: object) -> str:
 def json_number(value: object) -> str:
     """json.dumps(value) for a confidence: repr, as json writes a finite float (json.dumps for the rest)."""
     if type(value) is float and math.isfinite(value):
-        return float.__repr__(value)
+        if not value:
+            return float.__repr__(value)  # 0.0 and -0.0: one key, two spellings
+        written = _WRITTEN_FLOATS.get(value)
+        if written is None:
+            written = float.__repr__(value)
+            if len(_WRITTEN_FLOATS) < _WRITTEN_MAX:
+                _WRITTEN_FLOATS[value] = written
+        return written
     return json_scalar(value)
+
+
+def _json_word(value: object) -> str:
+    """json_scalar of a quotation's kind or rule, each written once."""
+    if type(value) is not str:
+        return json_scalar(value)
+    written = _WRITTEN_WORDS.get(value)
+    if written is None:
+        written = string_json(value)
+        if len(_WRITTEN_WORDS) < _WRITTEN_MAX:
+            _WRITTEN_WORDS[value] = written
+    return written
+
+
+# The JSON of the few values a quotation's confidence (rounded to two places), kind and rule take,
+# made once each (a float's repr is a few hundred instructions, its look-up a few dozen).
+_WRITTEN_FLOATS: dict[float, str] = {}
+_WRITTEN_WORDS: dict[str, str] = {}
+_WRITTEN_MAX = 4096
 
 
 def chapter_json(chapter: Chapter) -> str:
@@ -48,12 +76,34 @@ def chapter_json(chapter: Chapter) -> str:
     return "".join(parts)
 
 
-def quote_json(quote: Quote) -> str:
-    """One quotation of story_to_json's `quotes`, as json.dump(indent=2) writes it, with a NUL
-    for its speaker's value (write_story_json puts in the speaker once the roles are known)."""
+def quote_json(quote: tuple[Any, ...]) -> str:
+    """One quotation of story_to_json's `quotes`, as json.dump(indent=2) writes it, from its Quote's
+    fields (bot/parsing/parallel.py's QuoteFields: typed Any here, so a compiled build never turns an
+    int confidence into a float), with a NUL for its speaker's value (write_story_json puts in the
+    speaker once the roles are known)."""
     return (
-        f'    {{\n      "text": {string_json(quote.text)},\n      "kind": {json_scalar(quote.kind)},\n'
-        f'      "speaker": \0,\n      "confidence": {json_number(quote.confidence)},\n'
-        f'      "chapter": {quote.chapter},\n      "scene": {quote.scene},\n      "paragraph": {quote.paragraph},\n'
-        f'      "start": {quote.start},\n      "end": {quote.end},\n      "rule": {json_scalar(quote.rule)}\n    }}'
+        f'    {{\n      "text": {string_json(quote[0])},\n      "kind": {_json_word(quote[1])},\n'
+        f'      "speaker": \0,\n      "confidence": {json_number(quote[3])},\n'
+        f'      "chapter": {quote[4]},\n      "scene": {quote[5]},\n      "paragraph": {quote[6]},\n'
+        f'      "start": {quote[7]},\n      "end": {quote[8]},\n      "rule": {_json_word(quote[9])}\n    }}'
     )
+
+
+def characters_json(characters: Sequence[Character]) -> str:
+    """story_to_json's `characters` as json.dump(indent=2) writes them one level deep (a novel has
+    a few hundred; json's indenting encoder is pure Python)."""
+    if not characters:
+        return "[]"
+    parts = []
+    for character in characters:
+        aliases = (
+            "[\n        " + ",\n        ".join(map(string_json, character.aliases)) + "\n      ]"
+            if character.aliases else "[]"
+        )
+        mentions: object = character.mentions
+        parts.append(
+            f'    {{\n      "name": {json_scalar(character.name)},\n      "aliases": {aliases},\n'
+            f'      "mentions": {str(mentions) if type(mentions) is int else json_scalar(mentions)},\n'
+            f'      "gender": {json_scalar(character.gender)}\n    }}'
+        )
+    return "[\n" + ",\n".join(parts) + "\n  ]"

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import gc
-import io
 import json
 import logging
 import marshal
@@ -22,11 +21,13 @@ from bot.parsing.characters import (
 )
 from bot.parsing.decoding import decode_lines
 from bot.parsing.jsonout import chapter_json as _chapter_json
+from bot.parsing.jsonout import characters_json as _characters_json
 from bot.parsing.jsonout import json_scalar as _json_scalar
 from bot.parsing.jsonout import quote_json as _quote_json
 from bot.parsing.layout import split_blocks, split_lines
 from bot.parsing.model import Chapter, Character, NotAStory, Note, Quote, Scene, Story
 from bot.parsing.notes import summary_text
+from bot.parsing.parallel import QuoteFields
 from bot.parsing.quotations import RawQuote, find_quotes
 from bot.parsing.structure import DraftChapter, Outline, assemble, classify
 
@@ -318,6 +319,14 @@ class StoryStream:
 
     def chapters(self) -> Iterator[tuple[Chapter, list[Quote]]]:
         """Each chapter and its quotations (speakers before `roles` are applied), in story order."""
+        for done, fields in self.chapter_fields():
+            with _no_cycle_collection():
+                quotes = [Quote(*quote) for quote in fields]
+            yield done, quotes
+
+    def chapter_fields(self) -> Iterator[tuple[Chapter, list[QuoteFields]]]:
+        """chapters() with each quotation as its Quote's fields (a tuple is made in a tenth of the
+        time): what write_story_json reads."""
         if self._started:
             raise RuntimeError("a StoryStream's chapters are read once")
         self._started = True
@@ -337,11 +346,9 @@ class StoryStream:
             if kept is not None:
                 found, kept[c_index] = kept[c_index], None
             with _no_cycle_collection():
-                quotes = [
-                    Quote(*fields) for fields in parallel.attribute_chapter(
-                        c_index, chapter, lexicon, scorer, self._singles_are_speech, speakers, progress, found
-                    )
-                ]
+                quotes = parallel.attribute_chapter(
+                    c_index, chapter, lexicon, scorer, self._singles_are_speech, speakers, progress, found
+                )
                 done = self._chapter(c_index, chapter)
             del chapter
             quote_count += len(quotes)
@@ -370,7 +377,7 @@ class StoryStream:
             number=number, title=title, scenes=tuple(Scene(s.heading, tuple(s.paragraphs)) for s in chapter.scenes)
         )
 
-    def _block_chapters(self, speakers: Counter[str]) -> Iterator[tuple[Chapter, list[Quote]]]:
+    def _block_chapters(self, speakers: Counter[str]) -> Iterator[tuple[Chapter, list[QuoteFields]]]:
         """chapters() of a story of several blocks: each block attributed from the lexicon as the
         first pass left it (in worker processes when there is a pool), its findings merged in order."""
         import pickle  # only a long story needs it
@@ -390,7 +397,7 @@ class StoryStream:
                     result.merge_into(lexicon, speakers)
                 for offset, chapter in enumerate(chapters):
                     assert chapter is not None
-                    yield self._chapter(first + offset, chapter), [Quote(*q) for q in result.quotes[offset]]
+                    yield self._chapter(first + offset, chapter), result.quotes[offset]
                 del chapters
             return
         pool = self._pool
@@ -404,7 +411,7 @@ class StoryStream:
                 for offset, read in enumerate(block):
                     for scene in read.scenes:
                         progress.attributed(scene.paragraphs)
-                    yield self._chapter(first + offset, read), [Quote(*q) for q in result.quotes[offset]]
+                    yield self._chapter(first + offset, read), result.quotes[offset]
                 del block, result
         finally:
             self.close()
@@ -478,22 +485,17 @@ def write_story_json(out: TextIO, stream: StoryStream, metadata: Mapping[str, An
     out.write('  "chapters": [')
     written = 0
     with _Spool() as spool:
-        for chapter, quotes in stream.chapters():
+        for chapter, quotes in stream.chapter_fields():
             out.write(",\n" if written else "\n")
             out.write(_chapter_json(chapter))
             written += 1
-            spool.dump((",\n".join(map(_quote_json, quotes)), [q.speaker for q in quotes]))
+            spool.dump((",\n".join(map(_quote_json, quotes)), [q[2] for q in quotes]))
         out.write("\n  ]," if written else "],")
         out.write('\n  "quotes": [')
-        waiting = spool.rewound()
         roles = stream.roles
         speaker_json: dict[str | None, str] = {}
         first = True
-        while True:
-            try:
-                written_quotes, speakers = marshal.load(waiting)
-            except EOFError:
-                break
+        for written_quotes, speakers in spool.waiting():
             if not speakers:
                 continue
             out.write("\n" if first else ",\n")
@@ -509,37 +511,53 @@ def write_story_json(out: TextIO, stream: StoryStream, metadata: Mapping[str, An
                 parts.append(piece)
             out.write("".join(parts))
     out.write("]," if first else "\n  ],")
-    characters = story_to_json(Story(title=None, summary=None, characters=stream.characters))["characters"]
-    out.write(f'\n  "characters": {_indented(characters, 1)}\n}}')
+    out.write(f'\n  "characters": {_characters_json(stream.characters)}\n}}')
 
 
 class _Spool:
-    """Where write_story_json's quotations wait: in memory up to _SPOOL_MEMORY bytes (a novel's
-    take a few hundred KB), then in an unnamed temporary file. tempfile (with shutil, random and
-    the compression modules it brings, a few ms of every start-up) is imported only then."""
+    """Where write_story_json's quotations wait: held as they are up to _SPOOL_MEMORY characters
+    (a novel's take a few hundred thousand), then in an unnamed temporary file, marshalled.
+    tempfile (with shutil, random and the compression modules it brings, a few ms of every
+    start-up) is imported only then."""
 
     def __init__(self) -> None:
-        self.file: IO[bytes] = io.BytesIO()
+        self.held: list[tuple[str, list[str | None]]] = []
+        self.size = 0
+        self.file: IO[bytes] | None = None
 
     def __enter__(self) -> _Spool:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.file.close()
+        if self.file is not None:
+            self.file.close()
 
     def dump(self, value: tuple[str, list[str | None]]) -> None:
-        marshal.dump(value, self.file)
-        if isinstance(self.file, io.BytesIO) and self.file.tell() > _SPOOL_MEMORY:
+        if self.file is not None:
+            marshal.dump(value, self.file)
+            return
+        self.held.append(value)
+        self.size += len(value[0])
+        if self.size > _SPOOL_MEMORY:
             import tempfile
 
-            on_disk = tempfile.TemporaryFile()
-            on_disk.write(self.file.getbuffer())
-            self.file.close()
-            self.file = on_disk
+            self.file = tempfile.TemporaryFile()
+            for held in self.held:
+                marshal.dump(held, self.file)
+            self.held = []
 
-    def rewound(self) -> IO[bytes]:
+    def waiting(self) -> Iterator[tuple[str, list[str | None]]]:
+        """What was dumped, in order, once."""
+        if self.file is None:
+            held, self.held = self.held, []
+            yield from held
+            return
         self.file.seek(0)
-        return self.file
+        while True:
+            try:
+                yield marshal.load(self.file)
+            except EOFError:
+                return
 
 
 _SPOOL_MEMORY = 4 << 20

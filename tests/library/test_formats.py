@@ -325,6 +325,12 @@ def test_text_start_checks_piece_by_piece_as_decode_text_checks_the_whole(monkey
         b"%PDF-1.4 words",
         b"Caf\xe9 \x93quoted\x94\nline",  # not UTF-8: read whole
         b"\xff\xfeW\x00o\x00",  # UTF-16: read whole
+        # ASCII pieces count their bad characters by deleting the good bytes: every control
+        # character _BAD_CHARS names, and none of the others (tab, line ends, form feed), at the share.
+        b"words\x7f\x0b\x1f" + b"a" * 297,
+        b"words\x7f\x0b\x1f\x08" + b"a" * 296,
+        b"words\t\r\x0c\x0c\x0c" + b"a" * 200,
+        b"word \xc3\xa9\xc2\x85\xc2\x9f\x01" + b"a" * 100,  # not ASCII: C1 controls counted too
     ]
     for piece in (1, 7, 1 << 20):
         monkeypatch.setattr(text_format, "_PIECE", piece)

@@ -126,3 +126,20 @@ def _is_utf8(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+@pytest.mark.parametrize("byte", range(128))
+def test_decode_lines_of_ascii_with_any_byte_are_decode_texts(byte):
+    """An ASCII piece is judged printable by deleting its printable bytes: every ASCII byte, in
+    the middle of a line, reads as the whole-text decoding reads it (normalised, or refused)."""
+    from bot.parsing.decoding import decode_lines
+
+    data = b"Word " + bytes([byte]) + b" more words\nand a line" + b" long enough" * 10
+    try:
+        expected = decode_text(data).split("\n")
+    except NotAStory as exc:
+        with pytest.raises(NotAStory, match=re.escape(str(exc))):
+            decode_lines(data)
+        return
+    assert decode_lines(data) == expected
+    assert decode_lines(bytearray(data), consume=True) == expected

@@ -16,7 +16,7 @@ from bot.parsing import Quote, Story, parse_story, story_to_json, stream_story
 from bot.parsing.attribution import ChapterAttributor, attribute_scene, committed
 from bot.parsing.characters import build_lexicon, list_characters
 from bot.parsing.decoding import decode_text
-from bot.parsing.model import Chapter, Note, Scene
+from bot.parsing.model import Chapter, Character, Note, Scene
 from bot.parsing.notes import summary_text
 from bot.parsing.parser import _singles_are_speech, outline_text, write_story_json
 from bot.parsing.quotations import find_quotes
@@ -142,4 +142,36 @@ def test_quotations_past_the_memory_spool_wait_on_disk(monkeypatch: pytest.Monke
     written = io.StringIO()
     write_story_json(written, stream_story(data))
     assert written.getvalue() == expected
-    assert spilled and not any(kind is io.BytesIO for kind in spilled)
+    assert spilled[-1] is not type(None)  # the quotations went to the file
+
+
+@pytest.mark.parametrize(
+    "characters",
+    [
+        (),
+        (Character("Emma"),),
+        (
+            Character("Emma Woodhouse", ("Emma", "Miss Woodhouse"), 812, "F"),
+            Character('The "Captain"\\ \u00e9\u2014\n', ("the captain",), 0, None),
+            Character("Mr. Knightley", (), 3, "M"),
+        ),
+    ],
+)
+def test_characters_json_is_what_json_dump_indents(characters: tuple[Character, ...]) -> None:
+    from bot.parsing.jsonout import characters_json
+
+    listed = story_to_json(Story(title=None, summary=None, characters=characters))["characters"]
+    expected = json.dumps(listed, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+    assert characters_json(characters) == expected
+
+
+def test_a_quotations_numbers_and_words_are_written_as_json_dumps_writes_them() -> None:
+    """Confidences, kinds and rules are written once each and then looked up: 0.0 and -0.0 (one
+    key) and 1 and 1.0 (one key) still keep their own spellings."""
+    from bot.parsing.jsonout import _json_word, json_number
+
+    for _ in range(2):  # the second time from what the first wrote
+        for value in (0.5, 0.0, -0.0, 1.0, 1, True, 0.33, 1e-7, float("nan"), float("inf"), None):
+            assert json_number(value) == json.dumps(value), value
+        for word in ("speech", "thought", 'a "rule"', None, "é"):
+            assert _json_word(word) == json.dumps(word, ensure_ascii=False), word

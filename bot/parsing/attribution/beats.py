@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Final
 
 from bot.parsing.attribution.narration import _subjects
 from bot.parsing.attribution.result import (
@@ -19,12 +20,12 @@ from bot.parsing.native import trait
 from bot.parsing.quotations import RawQuote
 
 # He or she and a verb right after a speech, or ending the narration just before it.
-_PRONOUN_SUBJECT = re.compile(r"\s*(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b")
-_PRONOUN_SUBJECT_END = re.compile(r"(?:^|[.!?]\s+)(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b[^.!?\"“”]*[.!?]\s*$")
+_PRONOUN_SUBJECT: Final = re.compile(r"\s*(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b")
+_PRONOUN_SUBJECT_END: Final = re.compile(r"(?:^|[.!?]\s+)(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b[^.!?\"“”]*[.!?]\s*$")
 # A narration paragraph whose subject keeps quiet, reacts or is reported asking: "Elinor could
 # only smile.", "Joe remained silent.", "Margaret asked who they were.": the next speech answers
 # them, it is not theirs.
-_LISTENING = re.compile(
+_LISTENING: Final = re.compile(
     r"\b(?:could only|silent|silence|no answer|no reply|made no|did not (?:answer|reply|speak)"
     r"|asked (?:who|what|whether|if|how|why|where|when)|said nothing|relieved|in reply|smiled\.|listened)(?!\w)"
 )
@@ -77,8 +78,8 @@ class BeatReader:
         for text, confidence, rule in segments:
             if len(text) < 4:
                 continue
-            can_speak = self._lexicon.can_speak
-            subjects = {name for form in _subjects(text) if can_speak(name := canonical.get(form))}
+            lexicon = self._lexicon
+            subjects = {name for form in _subjects(text) if lexicon.can_speak(name := canonical.get(form))}
             if not subjects:
                 continue
             if excluded is None:

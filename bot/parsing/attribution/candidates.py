@@ -4,7 +4,7 @@ before it calls on, and the narrator."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from typing import Final
 
 from bot.parsing.attribution.result import Attribution
 from bot.parsing.attribution.turns import EXCHANGE_BREAK
@@ -13,30 +13,38 @@ from bot.parsing.quotations import RawQuote
 
 # More rarely holds the right speaker when the first eight do not (measured on both corpora), and
 # every candidate costs a feature row.
-MAX_CANDIDATES = 8
+MAX_CANDIDATES: Final = 8
 # Narration names per paragraph looked at, latest first.
-NAMES_PER_PARAGRAPH = 3
+NAMES_PER_PARAGRAPH: Final = 3
 # Turns of the exchange looked back over.
-TURNS_BACK = 3
+TURNS_BACK: Final = 3
 # Rules that read the speaker's name (or "I") in a tag.
-NAMED_BY_TAG = frozenset(("explicit", "narrator", "explicit-far", "role", "kin", "unnamed"))
-_FAR = 99  # an exchange no tag names anyone in
+NAMED_BY_TAG: Final = frozenset(("explicit", "narrator", "explicit-far", "role", "kin", "unnamed"))
+_FAR: Final = 99  # an exchange no tag names anyone in
 
 
-@dataclass(frozen=True, slots=True)
 class TurnContext:
-    offered: list[str]  # candidates from the exchange and the narration, in order, each once
-    here: list[str]  # names the turn's own narration gives, latest first
-    here_set: frozenset[str]
-    previous: frozenset[str]  # names the paragraph before gives
-    previous2: frozenset[str]
+    """What every speech of a turn shares (a plain class: compiled, it is made without calling
+    the Python __init__ a dataclass writes)."""
+
+    __slots__ = ("here", "here_set", "offered", "previous", "previous2")
+
+    def __init__(
+        self, offered: list[str], here: list[str], here_set: frozenset[str], previous: frozenset[str],
+        previous2: frozenset[str],
+    ) -> None:
+        self.offered = offered  # candidates from the exchange and the narration, in order, each once
+        self.here = here  # names the turn's own narration gives, latest first
+        self.here_set = here_set
+        self.previous = previous  # names the paragraph before gives
+        self.previous2 = previous2
 
 
-@dataclass(slots=True)
 class SceneView:
     """What the evidence readers need of a scene, worked out once: its turns (paragraphs that
     hold speech, in order), each turn's speaker by the rules, and cached readers of narration and
-    speech."""
+    speech. (A plain class: compiled, it is made without the Python __init__ a dataclass
+    writes, and importing it costs no dataclass processing.)"""
 
     paragraphs: Sequence[str]
     quotes: Sequence[RawQuote]
@@ -46,31 +54,55 @@ class SceneView:
     speech_names: Callable[[str], tuple[set[str], set[str]]]  # speech -> (mentioned, addressed)
     narrator: str | None
     lead: Callable[[str], str | None]  # sex -> the character of that sex the tags name most
-    turn_of: list[int] = field(default_factory=list)  # quote number -> turn index
-    turn_paragraph: list[int] = field(default_factory=list)  # turn index -> paragraph index
-    turn_quotes: list[list[int]] = field(default_factory=list)  # turn index -> quote numbers
-    turn_speaker: list[str | None] = field(default_factory=list)
+    turn_of: list[int]  # quote number -> turn index
+    turn_paragraph: list[int]  # turn index -> paragraph index
+    turn_quotes: list[list[int]]  # turn index -> quote numbers
+    turn_speaker: list[str | None]
     # turn index -> 0 when it follows the turn before paragraph by paragraph, 1 when one short
     # narration paragraph comes between (the exchange goes on), None when the exchange broke
-    gap_before: list[int | None] = field(default_factory=list)
+    gap_before: list[int | None]
     # turn index -> turns to the nearest turn of the same exchange whose speaker a tag names
-    anchor_gap: list[int] = field(default_factory=list)
-    run_length: list[int] = field(default_factory=list)  # turn index -> turns in its exchange
-    back: list[tuple[str | None, ...]] = field(default_factory=list)
-    ahead: list[tuple[str | None, ...]] = field(default_factory=list)
-    called_before: list[frozenset[str]] = field(default_factory=list)
+    anchor_gap: list[int]
+    run_length: list[int]  # turn index -> turns in its exchange
+    back: list[tuple[str | None, ...]]
+    ahead: list[tuple[str | None, ...]]
+    called_before: list[frozenset[str]]
     # turn index -> the speakers tags name anywhere in its exchange (a two-party exchange is
     # where turn-taking is surest)
-    party: list[frozenset[str]] = field(default_factory=list)
+    party: list[frozenset[str]]
     # turn index -> in a two-party exchange, who speaks by strict alternation counted from the
     # nearest tagged turn before it and after it (None where there is none)
-    parity_before: list[str | None] = field(default_factory=list)
-    parity_after: list[str | None] = field(default_factory=list)
-    _names: dict[int, tuple[list[str], frozenset[str]]] = field(default_factory=dict)
-    _turn_speakers: dict[int, dict[str | None, int]] = field(default_factory=dict)
-    _contexts: dict[int, TurnContext] = field(default_factory=dict)
+    parity_before: list[str | None]
+    parity_after: list[str | None]
+    _names: dict[int, tuple[list[str], frozenset[str]]]
+    _turn_speakers: dict[int, dict[str | None, int]]
+    _contexts: dict[int, TurnContext]
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self, paragraphs: Sequence[str], quotes: Sequence[RawQuote], results: Sequence[Attribution],
+        lexicon: Lexicon, narration_names: Callable[[int], list[str]],
+        speech_names: Callable[[str], tuple[set[str], set[str]]], narrator: str | None,
+        lead: Callable[[str], str | None],
+    ) -> None:
+        self.paragraphs = paragraphs
+        self.quotes = quotes
+        self.results = results
+        self.lexicon = lexicon
+        self.narration_names = narration_names
+        self.speech_names = speech_names
+        self.narrator = narrator
+        self.lead = lead
+        self.turn_of = []
+        self.turn_paragraph = []
+        self.turn_quotes = []
+        self.turn_speaker = []
+        self.back = []
+        self._names = {}
+        self._turn_speakers = {}
+        self._contexts = {}
+        self._read_turns()
+
+    def _read_turns(self) -> None:
         for number, quote in enumerate(self.quotes):
             if not self.turn_paragraph or self.turn_paragraph[-1] != quote.paragraph:
                 self.turn_paragraph.append(quote.paragraph)
@@ -180,17 +212,20 @@ class SceneView:
         if found is None:
             paragraph = self.turn_paragraph[turn]
             here, here_set = self.names(paragraph)
-            can_speak = self.lexicon.can_speak
+            lexicon = self.lexicon  # its methods called on it: compiled, a direct call
             offered = [*self.back[turn], self.ahead[turn][0]]
             for names in (here, self.names(paragraph - 1)[0], self.names(paragraph - 2)[0]):
-                offered += [who for who in names[:NAMES_PER_PARAGRAPH] if can_speak(who)]
-            offered += [who for who in sorted(self.called_before[turn]) if can_speak(who)]
+                offered += [who for who in names[:NAMES_PER_PARAGRAPH] if lexicon.can_speak(who)]
+            offered += [who for who in sorted(self.called_before[turn]) if lexicon.can_speak(who)]
             offered.append(self.narrator)
             # Each once, in order of first offer: gather takes a name at its first offer or never.
-            offered = list(dict.fromkeys(filter(None, offered)))
+            # (A loop over a short list: compiled, dict.fromkeys(filter(...)) costs more.)
+            once: list[str] = []
+            for who in offered:
+                if who and who not in once:
+                    once.append(who)
             found = self._contexts[turn] = TurnContext(
-                offered,  # type: ignore[arg-type]  # filtered of None above
- here, here_set, self.names(paragraph - 1)[1], self.names(paragraph - 2)[1]
+                once, here, here_set, self.names(paragraph - 1)[1], self.names(paragraph - 2)[1]
             )
         return found
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Final
 
 from bot.parsing.attribution.result import (
     EXPLICIT_FAR,
@@ -26,32 +26,69 @@ from bot.parsing.native import trait
 from bot.parsing.quotations import RawQuote
 
 # A pronoun's guess left to the exchange still makes its character a likely part of it.
-_GUESS_WEIGHT = 0.5
+_GUESS_WEIGHT: Final = 0.5
 # The story's leading man or woman, brought into an exchange that has a he or she and nobody of
 # that sex: a small weight, as the leading character is only a guess there.
-_LEAD_WEIGHT = 0.1
+_LEAD_WEIGHT: Final = 0.1
 # Speakers of results trusted at least this much always take part in the decoding.
-_KEEP = 0.6
-_MAX_PARTICIPANTS = 4
-_WRONG_GENDER = math.log(0.03)
-_SELF_CALLED = math.log(0.01)  # "Tobin, come here" is not Tobin
-_SELF_MENTIONED = math.log(0.3)
-_CALLED_NEXT = math.log(8.0)  # the one called on answers
-_CALLED_NEXT_GAP = math.log(2.0)
+_KEEP: Final = 0.6
+_MAX_PARTICIPANTS: Final = 4
+_WRONG_GENDER: Final = math.log(0.03)
+_SELF_CALLED: Final = math.log(0.01)  # "Tobin, come here" is not Tobin
+_SELF_MENTIONED: Final = math.log(0.3)
+_CALLED_NEXT: Final = math.log(8.0)  # the one called on answers
+_CALLED_NEXT_GAP: Final = math.log(2.0)
 # Search limits, in log-likelihood: a turn's speakers within _PRUNE of its best evidence, states
 # within _BEAM of the best (wider limits measured no better, only slower).
-_PRUNE = 3.0
-_BEAM = 2.0
-_NEVER = -math.inf  # the score of a state not reached
-_WIDE = 10.0  # a turn's margin when the search kept nobody else for it
+_PRUNE: Final = 3.0
+_BEAM: Final = 2.0
+_NEVER: Final = -math.inf  # the score of a state not reached
+_WIDE: Final = 10.0  # a turn's margin when the search kept nobody else for it
 # How exchanges go (second-order, measured on the annotated corpus): next to each other, after an
 # alternating pair the last speaker but one answers, after one speaker twice someone else does.
-_ADJACENT = {k: math.log(v) for k, v in {
+_ADJACENT: Final = {k: math.log(v) for k, v in {
     "start-same": 0.04, "start-other": 0.96, "alt-same": 0.03, "alt-back": 0.84, "alt-new": 0.13,
     "run-same": 0.2, "run-new": 0.8}.items()}
-_AFTER_GAP = {k: math.log(v) for k, v in {
+_AFTER_GAP: Final = {k: math.log(v) for k, v in {
     "start-same": 0.4, "start-other": 0.6, "alt-same": 0.39, "alt-back": 0.43, "alt-new": 0.18,
     "run-same": 0.5, "run-new": 0.5}.items()}
+
+
+def _allowed(row: list[float], k: int) -> list[int]:
+    """The candidate indexes a turn's emissions leave in: within _PRUNE of its best."""
+    top = row[0]
+    for j in range(1, k):
+        if row[j] > top:
+            top = row[j]
+    floor = top - _PRUNE
+    return [j for j in range(k) if row[j] >= floor]
+
+
+def _transitions(gap: bool, i0: int, i1: int, share: list[float]) -> list[float]:
+    """The scores of each next speaker after speakers i0 then i1 (i0 = len(share): nobody
+    before), next to each other or across narration (`gap`); `share` is each candidate's prior."""
+    table = _AFTER_GAP if gap else _ADJACENT
+    k = len(share)
+    row: list[float] = []
+    for i2 in range(k):
+        if i0 == k:
+            rest = 1 - share[i1]
+            value = table["start-same"] if i2 == i1 else (
+                table["start-other"] + math.log(share[i2] / (rest if rest >= 1e-9 else 1e-9)))
+        elif i0 != i1:
+            if i2 == i1:
+                value = table["alt-same"]
+            elif i2 == i0:
+                value = table["alt-back"]
+            else:
+                rest = 1 - share[i0] - share[i1]
+                value = table["alt-new"] + math.log(share[i2] / (rest if rest >= 1e-9 else 1e-9))
+        else:
+            rest = 1 - share[i1]
+            value = table["run-same"] if i2 == i1 else (
+                table["run-new"] + math.log(share[i2] / (rest if rest >= 1e-9 else 1e-9)))
+        row.append(value)
+    return row
 
 
 @trait  # a mixin of ChapterAttributor (rules.py), which holds the state
@@ -79,7 +116,6 @@ class ExchangeDecoder:
         speakers, so the A-B-A pattern of a conversation is a transition of its own)."""
         lexicon = self._lexicon
         genders = lexicon.gender
-        can_speak = lexicon.can_speak
         size = len(run)
         gaps = [False] * size
         for i in range(1, size):
@@ -112,7 +148,7 @@ class ExchangeDecoder:
                 weight[head.fallback] = weight.get(head.fallback, 0) + _GUESS_WEIGHT  # whom a pronoun would have picked far back
         for _, called in names:
             for who in sorted(called):
-                if can_speak(who):
+                if lexicon.can_speak(who):
                     weight[who] = weight.get(who, 0) + _CALLED_WEIGHT
         for w, who in zip(_RECENCY_WEIGHTS, reversed(recent), strict=False):
             weight[who] = weight.get(who, 0) + w
@@ -147,11 +183,9 @@ class ExchangeDecoder:
             return
         total = sum(weight[c] for c in cands)
         prior = {c: max(weight[c], 0.1) / total for c in cands}
-        log = math.log
-
         k = len(cands)
         index_of = {c: j for j, c in enumerate(cands)}
-        share = [prior[c] for c in cands]
+        share: list[float] = [prior[c] for c in cands]  # floats: math.log of one is a C call
         # A he or she is never the narrator of a first-person story, whatever their sex.
         narrator = lexicon.narrator
         wrong_gender = {
@@ -159,19 +193,22 @@ class ExchangeDecoder:
             for hint in ("M", "F")
         }
 
-        # Emissions, in logs, by candidate index.
+        # Emissions, in logs, by candidate index (math.log of a float, no zip, no closures:
+        # compiled, the log is a C call and each of the others a call through Python's machinery).
         emissions: list[list[float]] = []
         for i in range(size):
             head = heads[i]
             trust = trusts[i]
             j = index_of.get(head.speaker, -1) if trust else -1
             if j >= 0:
-                e = [log(max(1e-6, (1 - trust) / (k - 1)))] * k
-                e[j] = log(trust)
+                spread = (1 - trust) / (k - 1)
+                e = [math.log(spread if spread > 1e-6 else 1e-6)] * k  # max(1e-6, spread)
+                e[j] = math.log(trust)
             else:
                 e = [0.0] * k
             if hint := hints[i]:
-                e = [a + b for a, b in zip(e, wrong_gender[hint], strict=True)]
+                clash = wrong_gender[hint]
+                e = [e[c] + clash[c] for c in range(k)]
             mentioned, called = names[i]
             if (to := head.addressee) and (j := index_of.get(to, -1)) >= 0:
                 e[j] += _SELF_CALLED  # "she said to Elizabeth" is not Elizabeth
@@ -192,51 +229,25 @@ class ExchangeDecoder:
         gap_slots = pairs + k  # (speaker before, speaker) pairs, the first one nobody included
         rows: list[list[float] | None] = [None] * (2 * gap_slots)
 
-        def transitions(gap: bool, i0: int, i1: int) -> list[float]:
-            table = _AFTER_GAP if gap else _ADJACENT
-            row: list[float] = []
-            for i2 in range(k):
-                if i0 == k:
-                    value = table["start-same"] if i2 == i1 else (
-                        table["start-other"] + log(share[i2] / max(1 - share[i1], 1e-9)))
-                elif i0 != i1:
-                    if i2 == i1:
-                        value = table["alt-same"]
-                    elif i2 == i0:
-                        value = table["alt-back"]
-                    else:
-                        value = table["alt-new"] + log(share[i2] / max(1 - share[i0] - share[i1], 1e-9))
-                else:
-                    value = table["run-same"] if i2 == i1 else (
-                        table["run-new"] + log(share[i2] / max(1 - share[i1], 1e-9)))
-                row.append(value)
-            rows[(gap_slots if gap else 0) + i0 * k + i1] = row
-            return row
-
         # Viterbi over (speaker before, speaker) pairs; a turn's evidence prunes the speakers it
-        # rules out, and each state keeps its best score and the state it came from.
-        span = range(k)
-
-        def allowed(i: int) -> list[int]:
-            row = emissions[i]
-            floor = max(row) - _PRUNE
-            return [j for j in span if row[j] >= floor]
-
+        # rules out (those more than _PRUNE below its best), and each state keeps its best score
+        # and the state it came from.
         # States are (speaker before, speaker) packed as before * k + speaker, before k for nobody.
         # A turn's scores are a list by state; `states` holds the states kept, in the order they
         # were first reached (which settles ties as the first one reached).
         first_row = emissions[0]
         score_of = [_NEVER] * gap_slots
-        states = allowed(0)
+        states = _allowed(first_row, k)
         for j in states:
-            score_of[pairs + j] = log(share[j]) + first_row[j]
+            score_of[pairs + j] = math.log(share[j]) + first_row[j]
         states = [pairs + j for j in states]
         back: list[list[int]] = []
         history = [(states, score_of)]  # each turn's kept states and their best scores so far
         for i in range(1, size):
-            options = allowed(i)
-            gap_base = gap_slots if gaps[i] else 0
             row = emissions[i]
+            options = _allowed(row, k)
+            gap = gaps[i]
+            gap_base = gap_slots if gap else 0
             best = [_NEVER] * pairs
             came = [-1] * pairs
             reached: list[int] = []
@@ -246,7 +257,7 @@ class ExchangeDecoder:
                 i1 = state % k
                 trans = rows[gap_base + state]
                 if trans is None:
-                    trans = transitions(gaps[i], i0, i1)
+                    trans = rows[gap_base + state] = _transitions(gap, i0, i1, share)
                 base = i1 * k
                 for i2 in options:
                     value = score + trans[i2]
@@ -274,7 +285,8 @@ class ExchangeDecoder:
         best_path.reverse()
 
         def cached(gap: bool, i0: int, i1: int) -> list[float]:
-            return rows[(gap_slots if gap else 0) + i0 * k + i1] or transitions(gap, i0, i1)
+            # Every state the backward pass reads was expanded by the search: its row is cached.
+            return rows[(gap_slots if gap else 0) + i0 * k + i1] or _transitions(gap, i0, i1, share)
 
         for i, margin in enumerate(_margins(history, gaps, emissions, cached, k)):
             for n in run[i]:

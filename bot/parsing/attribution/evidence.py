@@ -7,6 +7,7 @@ calls them by name...), and what each is worth is learned (bench/train_attributi
 from __future__ import annotations
 
 import math
+from typing import Any, Final
 
 from bot.parsing.attribution.candidates import SceneView
 from bot.parsing.attribution.result import rule_trust
@@ -84,77 +85,81 @@ FEATURES: tuple[str, ...] = (
 )
 INDEX = {name: number for number, name in enumerate(FEATURES)}
 # A present binary feature is the same (index, 1.0) pair every time: made once, appended often.
-ON = {name: (number, 1.0) for name, number in INDEX.items()}
-_PICK = {rule: ON[f"pick_{rule}"] for rule in RULES}
-_NONE = {rule: ON[f"none_{rule}"] for rule in RULES}
-_PICK_GAP = {(group, gap): ON[f"pick_{group}_gap_{gap}"]
+# Compiled: Final makes each name below a C static, not a look-up in the module's dict at every
+# use; and the pairs are typed Any, since a tuple[int, float] value is unboxed and each append
+# would box a new tuple (and a new 1.0).
+ON: Final[dict[str, Any]] = {name: (number, 1.0) for name, number in INDEX.items()}
+_PICK: Final = {rule: ON[f"pick_{rule}"] for rule in RULES}
+_NONE: Final = {rule: ON[f"none_{rule}"] for rule in RULES}
+_PICK_GAP: Final = {(group, gap): ON[f"pick_{group}_gap_{gap}"]
              for group in ("turn", "pronoun", "paragraph") for gap in ("0", "1", "2", "3", "far")}
-_ANCHOR = {0: ON["none_anchor_0"], 1: ON["none_anchor_1"], 2: ON["none_anchor_2"], 3: ON["none_anchor_3"]}
-_ANCHOR_FAR = ON["none_anchor_far"]
-_GAP_NAME = {0: "0", 1: "1", 2: "2", 3: "3"}
-_GROUP = {"turn-taking": "turn", "pronoun-turn": "turn", "vocative": "turn", "pronoun": "pronoun",
+_ANCHOR: Final = {0: ON["none_anchor_0"], 1: ON["none_anchor_1"], 2: ON["none_anchor_2"], 3: ON["none_anchor_3"]}
+_ANCHOR_FAR: Final = ON["none_anchor_far"]
+_GAP_NAME: Final = {0: "0", 1: "1", 2: "2", 3: "3"}
+_GROUP: Final = {"turn-taking": "turn", "pronoun-turn": "turn", "vocative": "turn", "pronoun": "pronoun",
           "pronoun-beat": "pronoun", "same-paragraph": "paragraph"}
-_PICK_TRUST = INDEX["pick_trust"]
-_NONE_PICK_TRUST = INDEX["none_pick_trust"]
-_SPEAKS = INDEX["speaks"]
-_IN_PARTY = ON["in_party"]
-_LEAD = ON["lead"]
-_PARITY_BEFORE = ON["parity_before"]
-_PARITY_AFTER = ON["parity_after"]
-_PARITY_BOTH = ON["parity_both"]
-_PICK_TWO_PARTY = ON["pick_two_party"]
-_NONE_TWO_PARTY = ON["none_two_party"]
-_NONE_MANY_PARTY = ON["none_many_party"]
-_PICK_OTHER = ON["pick_other"]
-_PICK_ALTERNATES = ON["pick_alternates"]
-_PICK_REPEATS = ON["pick_repeats"]
-_PICK_SANDWICHED = ON["pick_sandwiched"]
-_PICK_NEXT_SAME = ON["pick_next_same"]
-_FALLBACK = ON["fallback"]
-_PREV_TURN = ON["prev_turn"]
-_LONE_PREV_TURN = ON["lone_prev_turn"]
-_TWO_TURNS = ON["two_turns"]
-_LONE_TWO_TURNS = ON["lone_two_turns"]
-_NO_PICK_TWO_TURNS = ON["no_pick_two_turns"]
-_THREE_TURNS = ON["three_turns"]
-_NEXT_TURN = ON["next_turn"]
-_SAME_PARAGRAPH_OTHER = ON["same_paragraph_other"]
-_GENDER_UNKNOWN = ON["gender_unknown"]
-_GENDER_MATCH = ON["gender_match"]
-_GENDER_CLASH = ON["gender_clash"]
-_NAMED_HERE = ON["named_here"]
-_NAMED_HERE_LAST = ON["named_here_last"]
-_NAMED_PREV = ON["named_prev"]
-_NAMED_PREV2 = ON["named_prev2"]
-_ADDRESSED_HERE = ON["addressed_here"]
-_MENTIONED_HERE = ON["mentioned_here"]
-_ADDRESSED_BEFORE = ON["addressed_before"]
-_NARRATOR = ON["narrator"]
-_NARRATOR_TAG = ON["narrator_tag"]
-_DESCRIBED = ON["described"]
-_ANSWER_TWO_TURNS = ON["answer_two_turns"]
-_ANSWER_PREV_TURN = ON["answer_prev_turn"]
-_CUT_TWO_TURNS = ON["cut_two_turns"]
-_LONG_PREV_TURN = ON["long_prev_turn"]
-_SHORT_TWO_TURNS = ON["short_two_turns"]
-_STREAK_TWO_TURNS = ON["streak_two_turns"]
-_PAIR_TWO_TURNS = ON["pair_two_turns"]
-_NAMED_BETWEEN = ON["named_between"]
+_PICK_TRUST: Final = INDEX["pick_trust"]
+_NONE_PICK_TRUST: Final = INDEX["none_pick_trust"]
+_SPEAKS: Final = INDEX["speaks"]
+_SPEAKS_ROWS: Final[dict[int, Any]] = {}  # Any: see ON
+_IN_PARTY: Final = ON["in_party"]
+_LEAD: Final = ON["lead"]
+_PARITY_BEFORE: Final = ON["parity_before"]
+_PARITY_AFTER: Final = ON["parity_after"]
+_PARITY_BOTH: Final = ON["parity_both"]
+_PICK_TWO_PARTY: Final = ON["pick_two_party"]
+_NONE_TWO_PARTY: Final = ON["none_two_party"]
+_NONE_MANY_PARTY: Final = ON["none_many_party"]
+_PICK_OTHER: Final = ON["pick_other"]
+_PICK_ALTERNATES: Final = ON["pick_alternates"]
+_PICK_REPEATS: Final = ON["pick_repeats"]
+_PICK_SANDWICHED: Final = ON["pick_sandwiched"]
+_PICK_NEXT_SAME: Final = ON["pick_next_same"]
+_FALLBACK: Final = ON["fallback"]
+_PREV_TURN: Final = ON["prev_turn"]
+_LONE_PREV_TURN: Final = ON["lone_prev_turn"]
+_TWO_TURNS: Final = ON["two_turns"]
+_LONE_TWO_TURNS: Final = ON["lone_two_turns"]
+_NO_PICK_TWO_TURNS: Final = ON["no_pick_two_turns"]
+_THREE_TURNS: Final = ON["three_turns"]
+_NEXT_TURN: Final = ON["next_turn"]
+_SAME_PARAGRAPH_OTHER: Final = ON["same_paragraph_other"]
+_GENDER_UNKNOWN: Final = ON["gender_unknown"]
+_GENDER_MATCH: Final = ON["gender_match"]
+_GENDER_CLASH: Final = ON["gender_clash"]
+_NAMED_HERE: Final = ON["named_here"]
+_NAMED_HERE_LAST: Final = ON["named_here_last"]
+_NAMED_PREV: Final = ON["named_prev"]
+_NAMED_PREV2: Final = ON["named_prev2"]
+_ADDRESSED_HERE: Final = ON["addressed_here"]
+_MENTIONED_HERE: Final = ON["mentioned_here"]
+_ADDRESSED_BEFORE: Final = ON["addressed_before"]
+_NARRATOR: Final = ON["narrator"]
+_NARRATOR_TAG: Final = ON["narrator_tag"]
+_DESCRIBED: Final = ON["described"]
+_ANSWER_TWO_TURNS: Final = ON["answer_two_turns"]
+_ANSWER_PREV_TURN: Final = ON["answer_prev_turn"]
+_CUT_TWO_TURNS: Final = ON["cut_two_turns"]
+_LONG_PREV_TURN: Final = ON["long_prev_turn"]
+_SHORT_TWO_TURNS: Final = ON["short_two_turns"]
+_STREAK_TWO_TURNS: Final = ON["streak_two_turns"]
+_PAIR_TWO_TURNS: Final = ON["pair_two_turns"]
+_NAMED_BETWEEN: Final = ON["named_between"]
 # A speech before of this many characters or more is long; this speech of this many or fewer, short.
-_LONG_SPEECH = 300
-_SHORT_SPEECH = 20
+_LONG_SPEECH: Final = 300
+_SHORT_SPEECH: Final = 20
 # Turns looked back over for the exchange's pair (a longer exchange counts as the last eight turns).
-_PAIR_LOOKBACK = 8
-_CUT_ENDS = ("-", "\u2014", "\u2013", "...", "\u2026")
-_NONE_ROW = ON["none"]
-_NONE_NO_PICK = ON["none_no_pick"]
-_NONE_LONE = ON["none_lone"]
-_NONE_FEW = ON["none_few"]
-_NONE_PICK_UNKNOWN_SEX = ON["none_pick_unknown_sex"]
-_NONE_PICK_DESCRIBED = ON["none_pick_described"]
-_NONE_LONG_EXCHANGE = ON["none_long_exchange"]
-_NONE_AFTER_GAP = ON["none_after_gap"]
-_NONE_EXCHANGE_START = ON["none_exchange_start"]
+_PAIR_LOOKBACK: Final = 8
+_CUT_ENDS: Final = ("-", "\u2014", "\u2013", "...", "\u2026")
+_NONE_ROW: Final = ON["none"]
+_NONE_NO_PICK: Final = ON["none_no_pick"]
+_NONE_LONE: Final = ON["none_lone"]
+_NONE_FEW: Final = ON["none_few"]
+_NONE_PICK_UNKNOWN_SEX: Final = ON["none_pick_unknown_sex"]
+_NONE_PICK_DESCRIBED: Final = ON["none_pick_described"]
+_NONE_LONG_EXCHANGE: Final = ON["none_long_exchange"]
+_NONE_AFTER_GAP: Final = ON["none_after_gap"]
+_NONE_EXCHANGE_START: Final = ON["none_exchange_start"]
 
 
 def describe(
@@ -213,9 +218,9 @@ def describe(
     # Most candidates are none of these: one look each skips the comparisons below.
     by_parity = {by_before, by_after}
     by_turns = {fallback, prev_turn, two_turns, three_turns, next_turn}
-    rows: list[list[tuple[int, float]]] = []
+    rows: list[list[Any]] = []  # Any: see ON
     for who in candidates:
-        row: list[tuple[int, float]] = []
+        row: list[Any] = []
         if who == pick:
             row.append(_PICK.get(rule, _PICK_OTHER))
             row.append((_PICK_TRUST, trust))
@@ -304,9 +309,9 @@ def describe(
         if who == lead:
             row.append(_LEAD)
         if speaks := speakers.get(who):
-            row.append((_SPEAKS, math.log1p(speaks) / 5))
+            row.append(_speaks(speaks))
         rows.append(row)
-    none = [_NONE_ROW]
+    none: list[Any] = [_NONE_ROW]
     if pick is None:
         none.append(_NONE_NO_PICK)
     else:
@@ -334,6 +339,15 @@ def describe(
         none.append(_NONE_MANY_PARTY)
     rows.append(none)
     return rows
+
+
+def _speaks(count: int) -> Any:  # the pair itself (see ON)
+    """The "speaks" feature of a character the tags name `count` times, made once per count (the
+    same few counts come up for every candidate of every quotation)."""
+    found = _SPEAKS_ROWS.get(count)
+    if found is None:
+        found = _SPEAKS_ROWS[count] = (_SPEAKS, math.log1p(count) / 5)
+    return found
 
 
 def pair_so_far(view: SceneView, turn: int, pair: tuple[str, str]) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
+from typing import Final
 
 from bot.parsing.attribution.words import (
     _ABBREVIATIONS,
@@ -16,19 +17,19 @@ from bot.parsing.attribution.words import (
 )
 from bot.parsing.names import CAPITALISED, GENDERED_NOUNS, TITLES, bare, titled
 
-_POSSESSIVE_END = re.compile(r"['’]s$")
+_POSSESSIVE_END: Final = re.compile(r"['’]s$")
 # "Mizuki smiled" and "Mizuki's smile was": both show Mizuki doing something.
-_CAPITALISED_BEFORE_WORD = re.compile(r"[A-Z][a-z]+(?:-[a-z]+)?(?:['’]s)?(?= [a-z]|, )")
+_CAPITALISED_BEFORE_WORD: Final = re.compile(r"[A-Z][a-z]+(?:-[a-z]+)?(?:['’]s)?(?= [a-z]|, )")
 # A speech in narration, closed or running on to the end of the text.
-_QUOTED = re.compile(r"\"[^\"]*\"?|“[^”]*”?")
+_QUOTED: Final = re.compile(r"\"[^\"]*\"?|“[^”]*”?")
 # A he or she anywhere in a sentence: \b[Ss]he\b and \b[Hh]e\b, opening on the letter (the
 # lookbehind then stands for the \b) so the engine skips ahead instead of trying every position.
-_SHE = re.compile(r"[Ss](?<!\w[Ss])he\b")
-_HE = re.compile(r"[Hh](?<!\w[Hh])e\b")
-_SENTENCE_BREAK = re.compile(r"[.!?;]+[\"”’')_]*\s+")
-_LEADING = frozenset("and but then so yet now still".split())
-_SUBJECT_WORDS = 16
-_CLAUSE_SUBJECT_WORDS = 30  # a sentence that opens on a clause or two
+_SHE: Final = re.compile(r"[Ss](?<!\w[Ss])he\b")
+_HE: Final = re.compile(r"[Hh](?<!\w[Hh])e\b")
+_SENTENCE_BREAK: Final = re.compile(r"[.!?;]+[\"”’')_]*\s+")
+_LEADING: Final = frozenset("and but then so yet now still".split())
+_SUBJECT_WORDS: Final = 16
+_CLAUSE_SUBJECT_WORDS: Final = 30  # a sentence that opens on a clause or two
 
 
 def _subjects(text: str) -> list[str]:
@@ -68,17 +69,24 @@ def _title_before(text: str, start: int) -> tuple[str, int] | None:
 def _names(text: str, only: frozenset[str] | None = None) -> list[str]:
     """Capitalised words in order, with the title before them if any ("Mrs. Vane"); `only`, when
     given, keeps just the words in it (the last words of the forms the caller can look up)."""
-    found = []
-    for match in CAPITALISED.finditer(text):
-        if only is not None and match[0] not in only:
+    found: list[str] = []
+    words: list[str] = CAPITALISED.findall(text)
+    if only is not None and only.isdisjoint(words):
+        return found
+    end = 0
+    for word in words:
+        # Where the word is, without match objects: the first place from the last word's end
+        # that holds it (CAPITALISED would have matched at any earlier one).
+        start = text.find(word, end)
+        end = start + len(word)
+        if only is not None and word not in only:
             continue
-        if match[0] in TITLES and text[match.end() : match.end() + 3].lstrip(". ")[:1].isupper():
+        if word in TITLES and text[end : end + 3].lstrip(". ")[:1].isupper():
             continue  # "Mrs" of "Mrs. Vane"; "the Professor" alone is someone
-        start = match.start()
         if title := _title_before(text, start):
-            found.append(titled(title[0], match[0]))
+            found.append(titled(title[0], word))
         else:
-            found.append(match[0])
+            found.append(word)
     return found
 
 

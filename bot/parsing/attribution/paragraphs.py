@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Final
 
 from bot.parsing.attribution.narration import _SENTENCE_BREAK, _last_sentence, _names, _Sentence
 from bot.parsing.attribution.result import (
@@ -26,25 +27,25 @@ from bot.parsing.names import GENDERED_NOUNS, PRONOUN_GENDER, TITLES, bare, titl
 from bot.parsing.native import trait
 from bot.parsing.quotations import RawQuote
 
-_ANY_VERB_PRONOUN = re.compile(
+_ANY_VERB_PRONOUN: Final = re.compile(
     r"\s*(he|she)\s+(?:[a-z]+ly\s+)?(?:was |had )?(?:[a-z]+(?:ed|ing)|broke|began|spoke|went|burst|flung|threw|"
     r"brought|struck|caught|cut|drew|rose|came|ran|stood|sat|took|put|gave|shook|held|let|got)\b"
 )
 # Verbs that say the speaker goes on: '"...," she went on', 'and then she added:'.
-_GOES_ON = "(?:continued|went on|resumed|pursued|persisted|added)"
-_GOES_ON_AFTER = re.compile(rf"\s*,?\s*(?:he|she)\s+(?:[a-z]+ly\s+)?{_GOES_ON}\b")
-_GOES_ON_BEFORE = re.compile(rf"\b{_GOES_ON}[,:—–-]*\s*$")
+_GOES_ON: Final = "(?:continued|went on|resumed|pursued|persisted|added)"
+_GOES_ON_AFTER: Final = re.compile(rf"\s*,?\s*(?:he|she)\s+(?:[a-z]+ly\s+)?{_GOES_ON}\b")
+_GOES_ON_BEFORE: Final = re.compile(rf"\b{_GOES_ON}[,:—–-]*\s*$")
 # '"I know," flashed Helen': a rarer verb still makes a tag when a known speaker follows it.
-_INVERTED = re.compile(r"\s*([a-z]{3,}(?:ed|s)) ((?:(?:Mr|Mrs|Miss|Dr|Sir|Lady|Lord|Madame|Colonel|Captain)\.? )?[A-Z][a-z]+)\b(?![ -][A-Z])")
+_INVERTED: Final = re.compile(r"\s*([a-z]{3,}(?:ed|s)) ((?:(?:Mr|Mrs|Miss|Dr|Sir|Lady|Lord|Madame|Colonel|Captain)\.? )?[A-Z][a-z]+)\b(?![ -][A-Z])")
 # A paragraph ending in anything else may lead into the speech that opens the next one:
 # "...said Emma:", "...and then added--", "...said in a small and quiet voice" (a dash lost).
-_CLOSED = frozenset(".!?\"”’')]*_")
+_CLOSED: Final = frozenset(".!?\"”’')]*_")
 # "Emma heard him say to himself,": the one heard speaks, not the one hearing.
-_HEARD = re.compile(r"\b(?:heard|overheard|hear|listened to)\s+(him|her)\b")
+_HEARD: Final = re.compile(r"\b(?:heard|overheard|hear|listened to)\s+(him|her)\b")
 # 'Dolly interrupted him. "But..."': how far back a short sentence that says who speaks may start.
-_SHORT_LEAD = 60
+_SHORT_LEAD: Final = 60
 # A previous paragraph ending in this many words after its last speech: that speech's own tag.
-_OWN_TAG_WORDS = 4
+_OWN_TAG_WORDS: Final = 4
 
 
 @trait  # a mixin of ChapterAttributor (rules.py), which holds the state
@@ -66,7 +67,9 @@ class ParagraphReader:
         earlier_speakers: dict[int, str],
     ) -> None:
         spoken_of: set[str] | None = None  # everyone the paragraph's speeches name
-        for quote, result in zip(quotes, results, strict=True):
+        for position in range(len(quotes)):  # not zip(strict=True): compiled, a call parsing keywords
+            quote = quotes[position]
+            result = results[position]
             before = quote.before
             if index and quote is quotes[0] and paragraphs[index - 1][-1:] not in _CLOSED and (not before or before.isspace()):
                 # "Emma took the opportunity of whispering," and the speech opens the next paragraph.

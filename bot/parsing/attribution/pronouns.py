@@ -3,7 +3,7 @@ the exchange's earlier speakers, each way with a confidence that says how it was
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import cast
+from typing import Final, cast
 
 from bot.parsing.attribution.narration import (
     _QUOTED,
@@ -28,13 +28,13 @@ from bot.parsing.native import trait
 from bot.parsing.quotations import RawQuote
 
 # How far back a he or she is looked for: paragraphs, and characters of narration.
-_LOOKBACK_PARAGRAPHS = 4
-_LOOKBACK_CHARS = 600
+_LOOKBACK_PARAGRAPHS: Final = 4
+_LOOKBACK_CHARS: Final = 600
 # Narration after a paragraph's last speech, in words, that makes it more than the speech's tag.
-_TAIL_WORDS = 4
+_TAIL_WORDS: Final = 4
 # How far back, in paragraphs, narration naming a pronoun's character may lie and still stand
 # against turn-taking; further back, the exchange around the speech decides.
-_SURE_NARRATION = 2
+_SURE_NARRATION: Final = 2
 
 
 @trait  # a mixin of ChapterAttributor (rules.py), which holds the state
@@ -66,14 +66,14 @@ class PronounResolver:
         self._unnamed_seen: list[str] = []
         unsure: str | None = None  # nearest character whose gender the text never showed
 
-        can_speak = self._lexicon.tagged  # a he or she: see Lexicon.tagged
+        lexicon = self._lexicon  # a he or she: see Lexicon.tagged (called on it: compiled, a direct call)
 
         narrator = self._lexicon.narrator
 
         def fits(who: str | None) -> bool:
             nonlocal unsure
             # The narrator of a first-person story is "I", never "he" or "she".
-            if not who or who in excluded or not can_speak(who) or who == narrator:
+            if not who or who in excluded or not lexicon.tagged(who) or who == narrator:
                 return False
             known = genders.get(who)
             if known is None and unsure is None:
@@ -95,7 +95,7 @@ class PronounResolver:
                 return who, PRONOUN_NAMED
         for name in reversed(_subjects(before) if len(before) > 2 else ()):
             who = canonical.get(name)
-            if who and who not in excluded and genders.get(who) is None and can_speak(who):
+            if who and who not in excluded and genders.get(who) is None and lexicon.tagged(who):
                 # Someone acting in this very paragraph whose gender the text never showed beats
                 # a better-known character from an earlier one: "Mizuki smiled. '...' he asked."
                 return who, PRONOUN_NEAR
@@ -195,8 +195,14 @@ class PronounResolver:
             # Blanked whole, then cut: cut first, a window opening inside a speech would take
             # the speeches for narration and the narration for speeches.
             paragraph = paragraphs[index]
-            if '"' in paragraph or "“" in paragraph or "”" in paragraph:
+            if "“" in paragraph:
                 paragraph = _QUOTED.sub(" ", paragraph)
+            elif '"' in paragraph:
+                # Straight marks only: _QUOTED's matches run from each odd mark to the next (or
+                # to the end), so its blanking keeps the pieces between them (a plain split is
+                # cheaper than the pattern's scan).
+                pieces = paragraph.split('"')
+                paragraph = " ".join(pieces[::2]) + (" " if len(pieces) % 2 == 0 else "")
             text = self._narration_text[index] = paragraph[-_LOOKBACK_CHARS:]
         return text
 

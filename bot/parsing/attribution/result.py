@@ -3,30 +3,31 @@ and how often each is right (rule_trust)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 # What a first-person narrator the text never names is called (CONTRACT §5).
-UNNAMED_NARRATOR = "Narrator"
+UNNAMED_NARRATOR: Final = "Narrator"
 # Each rule records its name and a confidence; only explicit name tags reach 0.8 and above, because
 # trivia relies on that band being right.
-EXPLICIT = 0.9
-ROLE = 0.7
-EXPLICIT_FAR = 0.75
-INHERITED = 0.85
-NARRATOR = 0.85
-PRONOUN_NEAR = 0.7
-PRONOUN_FAR = 0.6
-PRONOUN_NAMED = 0.66  # a name in the tag's own paragraph, not its subject
-PRONOUN_CALLED = 0.68  # the one the last speech called on
-PRONOUN_NARRATED = 0.64  # the subject of recent narration
-PRONOUN_MENTIONED = 0.55  # a name in recent narration, or the last of that sex to speak
-PRONOUN_UNSURE = 0.5
-PRONOUN_BEAT = 0.5
-BEAT_BEFORE = 0.65
-BEAT_AFTER = 0.5
-BEAT_PARAGRAPH = 0.45
-VOCATIVE = 0.5
-PRONOUN_TURN = 0.6
-TURN = 0.45
+EXPLICIT: Final = 0.9
+ROLE: Final = 0.7
+EXPLICIT_FAR: Final = 0.75
+INHERITED: Final = 0.85
+NARRATOR: Final = 0.85
+PRONOUN_NEAR: Final = 0.7
+PRONOUN_FAR: Final = 0.6
+PRONOUN_NAMED: Final = 0.66  # a name in the tag's own paragraph, not its subject
+PRONOUN_CALLED: Final = 0.68  # the one the last speech called on
+PRONOUN_NARRATED: Final = 0.64  # the subject of recent narration
+PRONOUN_MENTIONED: Final = 0.55  # a name in recent narration, or the last of that sex to speak
+PRONOUN_UNSURE: Final = 0.5
+PRONOUN_BEAT: Final = 0.5
+BEAT_BEFORE: Final = 0.65
+BEAT_AFTER: Final = 0.5
+BEAT_PARAGRAPH: Final = 0.45
+VOCATIVE: Final = 0.5
+PRONOUN_TURN: Final = 0.6
+TURN: Final = 0.45
 
 
 @dataclass(slots=True)
@@ -47,13 +48,13 @@ class Attribution:
 
 # Measured precision of each rule on the annotated corpus: how far the decoder trusts a turn's own
 # evidence. Rules at or above _FIXED (turns.py) are never overruled.
-_PRECISION = {
+_PRECISION: Final = {
     "explicit": 0.976, "narrator": 0.98, "kin": 0.9, "explicit-far": 0.81, "role": 0.8, "unnamed": 0.8,
     "same-paragraph": 0.9, "pronoun": 0.77, "pronoun-beat": 0.72, "beat": 0.7, "beat-paragraph": 0.6,
     "beat-after": 0.41,
 }
 # The same, per confidence, for rules whose confidence says how the answer was found.
-_BY_CONFIDENCE = {
+_BY_CONFIDENCE: Final = {
     "pronoun": {0.7: 0.94, 0.68: 0.93, 0.66: 0.82, 0.64: 0.87, 0.6: 0.74, 0.55: 0.67, 0.5: 0.41},
     "same-paragraph": {0.85: 0.95, 0.7: 0.85, 0.68: 0.85, 0.66: 0.78, 0.64: 0.82, 0.6: 0.73, 0.55: 0.65, 0.5: 0.45},
 }

@@ -100,7 +100,7 @@ class Scorer:
 
     def scores(self, rows: list[list[tuple[int, float]]]) -> list[float]:
         weights = self.weights
-        scores = []
+        scores: list[float] = []
         for row in rows:
             score = 0.0
             for i, v in row:
@@ -112,7 +112,13 @@ class Scorer:
         """The best candidate row (never the last, "none of them"; the first of equals) and the
         probability that it is right."""
         scores = self.scores(rows)
-        best = scores.index(max(scores[:-1]))
+        # The first best candidate, as max() would pick it (compiled, a loop over floats costs
+        # less than max() and index(), which compare boxed floats).
+        best = 0
+        best_score = scores[0]
+        for j in range(1, len(scores) - 1):
+            if scores[j] > best_score:
+                best, best_score = j, scores[j]
         z = 0.0
         for w, x in zip(self.confidence, stage_inputs(scores, best, decision), strict=True):
             z += w * x

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from itertools import pairwise
+from typing import Final
 
 from bot.parsing.attribution.words import (
     _ABBREVIATIONS,
@@ -27,35 +28,35 @@ from bot.parsing.verbs import PHRASAL, SPEECH_GERUNDS, SPEECH_STEMS, SPEECH_VERB
 # Tags are read word by word rather than with one large regular expression: it is much faster and
 # keeps each rule readable.
 
-_PRONOUNS = {"he": "he", "she": "she"}
+_PRONOUNS: Final = {"he": "he", "she": "she"}
 # How much text after or before a quotation its tag is read from, in characters.
-_WINDOW = 100
+_WINDOW: Final = 100
 # A lead-in's verb may be followed by a short manner phrase: "said in a small and quiet voice".
-_MANNER_WORDS = 8
-_MANNER_OPENERS = frozenset(
+_MANNER_WORDS: Final = 8
+_MANNER_OPENERS: Final = frozenset(
     "in with to at without after under from through towards toward for by him her them me us most very rather quite so thus".split()
 )
-_CLAUSE_STARTS = frozenset("but that which who whom when while whereupon than".split())
-_INVERTED_LEADS = frozenset("Said Cried Asked Replied Answered Exclaimed Returned".split())
-_AUXILIARIES = frozenset("had has have would could should might must will shall did does then now also only just again still".split())
-_REPLY_NOUNS = frozenset(
+_CLAUSE_STARTS: Final = frozenset("but that which who whom when while whereupon than".split())
+_INVERTED_LEADS: Final = frozenset("Said Cried Asked Replied Answered Exclaimed Returned".split())
+_AUXILIARIES: Final = frozenset("had has have would could should might must will shall did does then now also only just again still".split())
+_REPLY_NOUNS: Final = frozenset(
     "answer reply response retort rejoinder challenge question exclamation remark greeting comment inquiry enquiry"
     " observation".split()
 )
-_REPLY_BEFORE = re.compile(
+_REPLY_BEFORE: Final = re.compile(
     r"\b(His|his|Her|her|[A-Z][a-z]+['’]s) (?:only |first |sole |whole )?(?:" + "|".join(sorted(_REPLY_NOUNS))
     + r")(?: [^.!?\"“”]{0,40})? (?:was|came)\b[^.!?\"“”]{0,30}[:,—–-]*$"
 )
 # "cried the policeman again", "said the waiter now": words that end the role's phrase.
-_AFTER_ROLE = frozenset("again now then too also still once".split())
+_AFTER_ROLE: Final = frozenset("again now then too also still once".split())
 # Words before a speech verb's plain form that make it a lead-in: "to say--", "could only reply:".
-_BEFORE_STEM = frozenset("to would could should might must will shall did only".split())
-_CONJUNCTIONS = frozenset("and but then so now yet".split())
+_BEFORE_STEM: Final = frozenset("to would could should might must will shall did only".split())
+_CONJUNCTIONS: Final = frozenset("and but then so now yet".split())
 _SENTENCE_ENDS = (". ", "! ", "? ", '"', "“", "”", "; ")
 # "Harriet, who ... said:": the name a relative clause hangs on.
-_RELATIVE = re.compile(r"((?:(?:Mr|Mrs|Miss|Dr|Sir|Lady|Lord|Madame|Colonel|Captain)\.? )?[A-Z][a-z]+), who\b")
-_OBJECT_MARKERS = frozenset("to at with for from on upon by towards toward about after behind beside near into".split())
-_NAME_ADJECTIVES = frozenset("old young little poor dear good".split())
+_RELATIVE: Final = re.compile(r"((?:(?:Mr|Mrs|Miss|Dr|Sir|Lady|Lord|Madame|Colonel|Captain)\.? )?[A-Z][a-z]+), who\b")
+_OBJECT_MARKERS: Final = frozenset("to at with for from on upon by towards toward about after behind beside near into".split())
+_NAME_ADJECTIVES: Final = frozenset("old young little poor dear good".split())
 
 
 def _tag_after(after: str) -> tuple[str, str] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 from bot.parsing.attribution.narration import _names
 from bot.parsing.attribution.pronouns import _LOOKBACK_CHARS, _LOOKBACK_PARAGRAPHS
@@ -21,20 +21,20 @@ from bot.parsing.characters import Lexicon
 from bot.parsing.native import trait
 from bot.parsing.quotations import RawQuote
 
-_RECENT_SPEAKERS = 3
+_RECENT_SPEAKERS: Final = 3
 # Narration that ends an exchange: two paragraphs of it, or one long one (a short beat between
 # two speeches keeps the turns going).
-EXCHANGE_BREAK = 500
+EXCHANGE_BREAK: Final = 500
 # Scores for the other side of an exchange whose speeches only ever name one side.
-_CALLED_WEIGHT = 2.0
-_PARTNER_WEIGHT = 2.0
+_CALLED_WEIGHT: Final = 2.0
+_PARTNER_WEIGHT: Final = 2.0
 # What crossing narration between two turns costs when choosing the nearest tagged turn, in
 # turns: parity survives one step next to each other 96% of the time and one across narration
 # 60% of the time, so a crossing is worth about ten steps.
-_GAP_COST = 10
-_RECENCY_WEIGHTS = (1.5, 1.0, 0.7, 0.5, 0.3, 0.2)
+_GAP_COST: Final = 10
+_RECENCY_WEIGHTS: Final[tuple[float, ...]] = (1.5, 1.0, 0.7, 0.5, 0.3, 0.2)
 # Turns whose rule is trusted at least this much (rule_trust) are never overruled.
-_FIXED = 0.8
+_FIXED: Final = 0.8
 
 
 def _turn_hint(turn: list[int], results: list[Attribution]) -> str | None:

@@ -3,31 +3,32 @@ title, "her mother", "the count", "the old man", "said" or "went on"."""
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from bot.parsing.names import GENDERED_NOUNS, TITLES, bare, titled
 from bot.parsing.verbs import PHRASAL, SPEECH_VERBS
 
-_DETERMINERS = frozenset(("a", "an", "the"))
+_DETERMINERS: Final = frozenset(("a", "an", "the"))
 # Words that open a description of someone the narration is about: "The old man", "A girl", "My
 # father"; "A man's voice" is about the man.
-_ARTICLES = frozenset(("the", "a", "an", "one", "my", "this", "that"))
-_POSSESSIVES = frozenset(("his", "her", "their", "my", "our", "your"))
-_DESCRIPTION_WORDS = 4
+_ARTICLES: Final = frozenset(("the", "a", "an", "one", "my", "this", "that"))
+_POSSESSIVES: Final = frozenset(("his", "her", "their", "my", "our", "your"))
+_DESCRIPTION_WORDS: Final = 4
 # What follows a speech verb that says nobody spoke: "she said nothing", "he answered not a word".
-_SILENT = frozenset("nothing no not none".split())
+_SILENT: Final = frozenset("nothing no not none".split())
 # Words that end a tag's subject and go on with the sentence: "said the count, smiling", "said the count as he".
-_CLAUSE_WORDS = frozenset("and as with to in at while who, but then".split())
+_CLAUSE_WORDS: Final = frozenset("and as with to in at while who, but then".split())
 # How far back the sentence a tag or a lead-in ends may start, in characters.
-_SENTENCE_CHARS = 500
+_SENTENCE_CHARS: Final = 500
 # Abbreviations whose full stop ends no sentence ("Mrs. Elton").
-_ABBREVIATIONS = frozenset("Mr Mrs Ms Dr St Mme Mlle".split())
-_DASHES = re.compile("--|—|–")
+_ABBREVIATIONS: Final = frozenset("Mr Mrs Ms Dr St Mme Mlle".split())
+_DASHES: Final = re.compile("--|—|–")
 # Lower-case particles of a family name after a title: "Mr. van der Luyden".
-_PARTICLES = frozenset("van von der den de du della di da le la".split())
+_PARTICLES: Final = frozenset("van von der den de du della di da le la".split())
 # Words that open a clause leading into a sentence's subject: "When they had gone, Jane said".
-_SUBORDINATORS = frozenset("when as while after before though although if since until once seeing having being".split())
+_SUBORDINATORS: Final = frozenset("when as while after before though although if since until once seeing having being".split())
 # The title a relative has under the family name: "her mother" of Elizabeth Bennet is Mrs. Bennet.
-_KIN_TITLES = {"mother": "Mrs", "mamma": "Mrs", "mama": "Mrs", "wife": "Mrs",
+_KIN_TITLES: Final = {"mother": "Mrs", "mamma": "Mrs", "mama": "Mrs", "wife": "Mrs",
                "father": "Mr", "papa": "Mr", "husband": "Mr"}
 
 
@@ -97,7 +98,7 @@ def _kin(words: list[str], index: int) -> str | None:
 
 # Gendered nouns that say how a person relates to another or how old they are, never a title
 # one character holds through a story ("the lad" is one boy here and another there).
-_RELATIONS = frozenset(
+_RELATIONS: Final = frozenset(
     """man woman lady gentleman girl boy lad fellow youth son daughter father mother husband wife
     brother sister uncle aunt nephew niece grandfather grandmother papa mamma mama sir master
     mistress maid widow""".split()
@@ -119,7 +120,7 @@ def _gendered_role(words: list[str], index: int) -> str | None:
 
 
 # Relatives the text follows together, where either may be whose "her mother" is meant.
-_CLOSE_KIN = frozenset(("sister", "brother", "daughter", "mother"))
+_CLOSE_KIN: Final = frozenset(("sister", "brother", "daughter", "mother"))
 
 
 def _with_epithet(pronoun: str, words: list[str], index: int) -> str:
