@@ -2,23 +2,23 @@
 sharpen the confidence, on the rows bench/train_attribution.py records (issue 16, part 5).
 
 Each trial is judged as train_attribution.py judges the committed scorer: for each fold, weights
-and calibration are fitted on the other folds only (the calibration on their own inner
-out-of-fold predictions), and the fold's quotations are scored with them. "base" reproduces
-train_attribution.py's held-out report. Per corpus it prints the accuracy, the >= 0.8 band's
-accuracy and coverage, and each band's mean confidence minus its accuracy (>=0.9, 0.8-0.9,
-0.5-0.8, <0.5, in points), then the base's accuracy and coverage at other trivia thresholds.
+and the confidence model are fitted on the other folds only (the confidence model on their own
+inner out-of-fold predictions), and the fold's quotations are scored with them. "confidence
+model" reproduces train_attribution.py's held-out report; "before" is the one-map calibration it
+replaced (a logistic map of the winner's share, the corpora weighed alike). Per corpus it prints
+the accuracy, the >= 0.8 band's accuracy and coverage, and each band's mean confidence minus its
+accuracy (>=0.9, 0.8-0.9, 0.5-0.8, <0.5, in points), then the confidence model's accuracy and
+coverage at other trivia thresholds.
 
-    python bench/attribution_band.py            # every trial (about 90 fits: slow)
-    python bench/attribution_band.py --texts 3  # a quick run on a few texts of each corpus
+    python bench/attribution_band.py                # every trial (about 90 fits: slow)
+    python bench/attribution_band.py --models-only  # the confidence before and now only (25 fits)
+    python bench/attribution_band.py --texts 3      # a quick run on a few texts of each corpus
 
 Trials:
 - ambiguity: scorer features for a name that may not be one person: a candidate whose name's
   words (titles aside) all occur in one or in several other characters' names or aliases, a bare
   title ("Colonel"), and on the "none of them" row the same of the rules' pick, and a lone
   candidate;
-- stage: a second calibration stage after the scorer, a logistic map of the winner's share and
-  the margin to the runner-up, whether the winner is the rules' decoded pick (and whether they
-  had one), a lone candidate, and the winner being only described, the narrator, or of unknown sex;
 - crossed: features crossed with the rules' reading of the quotation: the candidate features for
   the readings of a turn (turn-taking, pronoun-turn), or every feature for seven families of
   readings (slow: a few times the base's fits).
@@ -30,7 +30,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import minimize
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -41,6 +40,7 @@ from _corpora import FOLDS, NAMES, align, texts  # noqa: E402
 
 from bot.parsing import parse_story  # noqa: E402
 from bot.parsing.attribution.evidence import FEATURES, INDEX, RULES  # noqa: E402
+from bot.parsing.attribution.scorer import INPUTS  # noqa: E402
 from bot.parsing.names import TITLES  # noqa: E402
 
 _NOT_NAME = {t.lower() for t in TITLES} | {"the", "a", "an", "my", "his", "her"}
@@ -66,14 +66,14 @@ def collect(limit: int | None) -> tuple[list[ta.Sample], list[tuple[list[str], l
             for unit, hit in zip(text.gold, align(text.gold, [q.text for q in story.quotes]), strict=True):
                 if hit is None or unit.speaker is None or not recorder.records[hit][0]:
                     continue
-                candidates, sparse = recorder.records[hit]
+                candidates, sparse, decision = recorder.records[hit]
                 rows = np.zeros((len(sparse), len(FEATURES)))
                 for r, row in enumerate(sparse):
                     for i, v in row:
                         rows[r, i] = v
                 right = np.array([text.judge(unit, who) for who in candidates], dtype=bool)
                 samples.append(ta.Sample(corpus, text.name, text.fold, unit.kind, rows,
-                                         np.append(right, not right.any())))
+                                         np.append(right, not right.any()), decision))
                 extra.append((candidates, people))
     return samples, extra
 
@@ -96,7 +96,7 @@ def ambiguity(samples, extra) -> list[ta.Sample]:
         pick = next((r for r in range(len(candidates)) if s.rows[r, _PICKS].any()), None)
         n = sharers(candidates[pick], people) if pick is not None else 0
         added[-1, 3:] = (n >= 1, n >= 2, pick is not None and bare_title(candidates[pick]), len(candidates) == 1)
-        out.append(ta.Sample(s.corpus, s.text, s.fold, s.kind, np.hstack([s.rows, added]), s.right))
+        out.append(ta.Sample(s.corpus, s.text, s.fold, s.kind, np.hstack([s.rows, added]), s.right, s.decision))
     return out
 
 
@@ -124,40 +124,34 @@ def crossed(samples: list[ta.Sample], families: dict[str, int] | None) -> list[t
             family = 5 if s.rows[-1, INDEX["none_no_pick"]] else families.get(reading, 6)
             added = np.zeros((len(s.rows), 7 * width))
             added[:, family * width:(family + 1) * width] = s.rows
-        out.append(ta.Sample(s.corpus, s.text, s.fold, s.kind, np.hstack([s.rows, added]), s.right))
+        out.append(ta.Sample(s.corpus, s.text, s.fold, s.kind, np.hstack([s.rows, added]), s.right, s.decision))
     return out
 
 
 def stage_inputs(w: np.ndarray, samples: list[ta.Sample]) -> tuple[np.ndarray, np.ndarray]:
-    """Per quotation, the second stage's inputs and whether the winner is right."""
-    batch = ta.Batch(samples)
-    scores = batch.x @ w
-    best, shares = batch.winners(w)
-    shares = np.clip(shares, 1e-6, 1 - 1e-6)
-    found = []
-    for k, s in enumerate(samples):
-        own = np.sort(scores[batch.starts[k]:batch.ends[k] - 1])[::-1]
-        won = s.rows[best[k] - batch.starts[k]]
-        found.append([
-            min(own[0] - own[1], 5.0) if len(own) > 1 else 5.0,
-            float(won[_PICKS].any()), float(not s.rows[:-1, _PICKS].any()), float(len(own) == 1),
-            won[INDEX["described"]], won[INDEX["narrator"]], won[INDEX["gender_unknown"]],
-        ])
-    inputs = np.column_stack([np.log(shares / (1 - shares)), np.ones(len(samples)), np.array(found)])
-    return inputs, batch.right[best].astype(float)
+    """Per quotation, the confidence model's inputs (scorer.stage_inputs: column 0 is the logit
+    of the winner's share, column 1 the bias) and whether the winner is right."""
+    return ta.confidence_inputs(w, samples)
 
 
-def fit_stage(x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    def loss(p):
-        q = np.clip(1 / (1 + np.exp(-(x @ p))), 1e-9, 1 - 1e-9)
-        return (-np.sum(weight * (y * np.log(q) + (1 - y) * np.log(1 - q))) + 0.01 * p @ p,
-                x.T @ (weight * (q - y)) + 0.02 * p)
-    return minimize(loss, np.r_[1.0, 0.0, np.zeros(x.shape[1] - 2)], jac=True, method="L-BFGS-B").x
+def balanced(corpora: np.ndarray) -> np.ndarray:
+    """Weights under which each corpus counts alike: how the one-map calibration was fitted before
+    the confidence model."""
+    names, counts = np.unique(corpora, return_counts=True)
+    share = dict(zip(names, len(corpora) / (len(names) * counts), strict=True))
+    return np.array([share[c] for c in corpora])
 
 
-def held_out(samples: list[ta.Sample], stages: dict[str, list[int]]) -> dict[str, tuple]:
-    """For each set of stage inputs (columns of stage_inputs): every quotation's held-out
-    confidence and rightness. Columns [0, 1] is the committed one-map calibration."""
+# Each way of turning the scorer's decision into a confidence: its columns of stage_inputs and how
+# the corpora are weighed in fitting it.
+_MODELS = {
+    "before: a map of the share": ((0, 1), balanced),
+    "confidence model": (tuple(range(len(INPUTS))), ta.corpus_weights),
+}
+
+
+def held_out(samples: list[ta.Sample], stages: dict[str, tuple]) -> dict[str, tuple]:
+    """For each confidence model (_MODELS): every quotation's held-out confidence and rightness."""
     found: dict[str, list] = {name: [] for name in stages}
     for fold in range(FOLDS):
         rest = [s for s in samples if s.fold != fold]
@@ -176,11 +170,12 @@ def held_out(samples: list[ta.Sample], stages: dict[str, list[int]]) -> dict[str
         if not xs:
             continue  # a tiny run: nothing to hold out inside the other folds
         x, y = np.vstack(xs), np.concatenate(ys)
-        weight = ta.balanced(np.array(corpora))
         x_held, y_held = stage_inputs(ta.fit_weights(rest), held)
-        for name, columns in stages.items():
-            p = fit_stage(x[:, columns], y, weight)
-            confidence = 1 / (1 + np.exp(-(x_held[:, columns] @ p)))
+        for name, (columns, weigh) in stages.items():
+            cols = list(columns)
+            names = tuple(INPUTS[c] for c in cols)
+            p = ta.fit_confidence(x[:, cols], y, weigh(np.array(corpora)), names)
+            confidence = 1 / (1 + np.exp(-(x_held[:, cols] @ np.array([p[n] for n in names]))))
             found[name].append((np.array([s.corpus for s in held]), confidence, y_held))
     return {name: tuple(np.concatenate(part) for part in zip(*parts, strict=True))
             for name, parts in found.items() if parts}
@@ -205,25 +200,27 @@ def line(name: str, corpora: np.ndarray, confidence: np.ndarray, right: np.ndarr
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--texts", type=int, default=None, help="only the first N texts of each corpus")
+    ap.add_argument("--models-only", action="store_true", help="the confidence models only, no feature trials")
     args = ap.parse_args(argv)
     samples, extra = collect(args.texts)
-    stages = {"base": [0, 1], "stage: margin": [0, 1, 2], "stage: rules' pick": [0, 1, 3, 4, 5],
-              "stage: all": [0, 1, 2, 3, 4, 5, 6, 7, 8]}
-    results = held_out(samples, stages)
+    results = held_out(samples, _MODELS)
     if not results:
         print(f"{len(samples)} quotations: too few folds for a nested trial")
         return 0
     for name, found in results.items():
         print(line(name, *found), flush=True)
-    corpora, confidence, right = results["base"]
+    corpora, confidence, right = results["confidence model"]
     for threshold in (0.8, 0.83, 0.85, 0.86, 0.87, 0.88, 0.9):
-        print(f"base, at >= {threshold:<4}  " + " | ".join(
+        print(f"at >= {threshold:<4}  " + " | ".join(
             f"{corpus} {right[sel].mean():.1%} right, cover {sel.sum() / (corpora == corpus).sum():.1%}"
             for corpus in NAMES if (sel := (corpora == corpus) & (confidence >= threshold)).any()), flush=True)
-    for found in held_out(ambiguity(samples, extra), {"": [0, 1]}).values():
+    if args.models_only:
+        return 0
+    model = {"": _MODELS["confidence model"]}
+    for found in held_out(ambiguity(samples, extra), model).values():
         print(line("ambiguity features", *found), flush=True)
     for name, families in (("crossed: turn readings", None), ("crossed: 7 families", _FAMILY)):
-        for found in held_out(crossed(samples, families), {"": [0, 1]}).values():
+        for found in held_out(crossed(samples, families), model).values():
             print(line(name, *found), flush=True)
     return 0
 

@@ -2,10 +2,13 @@
 bot/parsing/attribution/weights.json (numbers only: no text, no names).
 
 Every text is parsed once with a recorder in place of the scorer, which keeps each quotation's
-candidates and feature rows; our quotations are aligned with the gold ones and each candidate is
-labelled right or wrong by the corpus's own rule. The scorer is a conditional logit (the
-candidates of a quotation compete), fitted with L2 by L-BFGS; its winner's share becomes a
-probability through a logistic map fitted on out-of-fold predictions only. Folds are by text
+candidates, feature rows and the rules' reading; our quotations are aligned with the gold ones and
+each candidate is labelled right or wrong by the corpus's own rule. The scorer is a conditional
+logit (the candidates of a quotation compete), fitted with L2 by L-BFGS. Its confidence is a small
+logistic model of whether the winner is right (scorer.stage_inputs: the winner's share, the
+exchange decoder's margin, whether the rules read the speaker off the exchange), fitted on
+out-of-fold predictions only: cross-fitted, so it learns how right the scorer is on text it was
+not fitted to. Folds are by text
 (bench/_corpora.py): a held-out figure never sees its text, nor its fold, in training.
 
     python bench/train_attribution.py              # held-out figures, then write weights.json
@@ -37,13 +40,27 @@ from _corpora import FOLDS, NAMES, align, available, texts  # noqa: E402
 
 from bot.parsing import parse_story  # noqa: E402
 from bot.parsing.attribution.evidence import FEATURES  # noqa: E402
-from bot.parsing.attribution.scorer import WEIGHTS_FILE, Scorer  # noqa: E402
+from bot.parsing.attribution.scorer import (  # noqa: E402
+    INPUTS,
+    NO_DECISION,
+    WEIGHTS_FILE,
+    Decision,
+    Scorer,
+    stage_inputs,
+)
 
 # L2 penalty on the summed log-likelihood: weak, the data are tens of thousands of quotations.
 L2 = 1.0
 # How much a LitBank quotation counts against a PDNC one: LitBank has 700 quotations by 40 authors,
 # PDNC 33,000 by 21, and the scorer must hold on both kinds of text.
 CORPUS_WEIGHT = {"pdnc": 1.0, "litbank": 10.0}
+# How much a LitBank quotation counts against a PDNC one in fitting the confidence model, and its
+# L2 penalty (its bias aside). Weighing both corpora alike (LitBank's 700 quotations as much as
+# PDNC's 33,000), as the one-map calibration did, fits LitBank's noise; at the scorer's 10, PDNC's
+# lines under 0.5 were 4.6 points under their confidence; at 2 every band of both corpora is
+# within 5 points (nested held-out folds, bench/attribution_band.py).
+CONFIDENCE_WEIGHT = {"pdnc": 1.0, "litbank": 2.0}
+CONFIDENCE_L2 = 10.0
 
 
 class Recorder(Scorer):
@@ -51,11 +68,11 @@ class Recorder(Scorer):
 
     def __init__(self) -> None:
         super().__init__({})
-        self.records: list[tuple[list[str], list[list[tuple[int, float]]]]] = []
+        self.records: list[tuple[list[str], list[list[tuple[int, float]]], Decision]] = []
 
-    def pick(self, candidates, rows):
-        self.records.append((candidates, rows))
-        return super().pick(candidates, rows)
+    def pick(self, candidates, rows, decision=NO_DECISION):
+        self.records.append((candidates, rows, decision))
+        return super().pick(candidates, rows, decision)
 
 
 @dataclass
@@ -68,6 +85,7 @@ class Sample:
     kind: str
     rows: np.ndarray  # (candidates + "none of them") x features
     right: np.ndarray  # bool per row: the right candidates, or "none" when no candidate is
+    decision: Decision = NO_DECISION  # the rules' reading, as the confidence model reads it
 
 
 def collect(limit: int | None = None) -> list[Sample]:
@@ -82,7 +100,7 @@ def collect(limit: int | None = None) -> list[Sample]:
             for unit, hit in zip(text.gold, align(text.gold, [q.text for q in story.quotes]), strict=True):
                 if hit is None or unit.speaker is None:
                     continue
-                candidates, sparse = recorder.records[hit]
+                candidates, sparse, decision = recorder.records[hit]
                 if not candidates:
                     continue  # no candidate at all: no speaker, confidence 0, nothing to learn
                 rows = np.zeros((len(sparse), len(FEATURES)))
@@ -91,7 +109,7 @@ def collect(limit: int | None = None) -> list[Sample]:
                         rows[r, i] = v
                 right = np.array([text.judge(unit, who) for who in candidates], dtype=bool)
                 right = np.append(right, not right.any())  # the "none of them" row
-                samples.append(Sample(corpus, text.name, text.fold, unit.kind, rows, right))
+                samples.append(Sample(corpus, text.name, text.fold, unit.kind, rows, right, decision))
     return samples
 
 
@@ -146,55 +164,65 @@ def fit_weights(samples: list[Sample]) -> np.ndarray:
     return done.x
 
 
-def fit_calibration(shares: np.ndarray, correct: np.ndarray, weight: np.ndarray) -> tuple[float, float]:
-    """Logistic map from the logit of the winner's share to the chance it is right."""
-    clipped = np.clip(shares, 1e-6, 1 - 1e-6)
-    z = np.log(clipped / (1 - clipped))
+def confidence_inputs(w: np.ndarray, samples: list[Sample]) -> tuple[np.ndarray, np.ndarray]:
+    """For every sample, the confidence model's inputs under weights `w` (scorer.stage_inputs, the
+    very code the bot runs) and whether the winner is right."""
+    batch = Batch(samples)
+    scores = batch.x @ w
+    best, _ = batch.winners(w)
+    x = np.array([stage_inputs(scores[start:end].tolist(), int(b - start), s.decision)
+                  for s, start, end, b in zip(samples, batch.starts, batch.ends, best, strict=True)])
+    return x, batch.right[best].astype(float)
+
+
+def fit_confidence(
+    x: np.ndarray, correct: np.ndarray, weight: np.ndarray, names: tuple[str, ...] = INPUTS
+) -> dict[str, float]:
+    """Logistic model of whether the winner is right, from its inputs (the columns `names`); L2
+    on all but the bias."""
+    penalty = np.full(x.shape[1], CONFIDENCE_L2)
+    penalty[names.index("bias")] = 0.0
 
     def loss(params: np.ndarray) -> tuple[float, np.ndarray]:
-        a, b = params
-        p = np.clip(1 / (1 + np.exp(-(a * z + b))), 1e-9, 1 - 1e-9)
-        value = -np.sum(weight * (correct * np.log(p) + (1 - correct) * np.log(1 - p)))
-        d = weight * (p - correct)
-        return value, np.array([d @ z, d.sum()])
+        p = np.clip(1 / (1 + np.exp(-(x @ params))), 1e-9, 1 - 1e-9)
+        value = -np.sum(weight * (correct * np.log(p) + (1 - correct) * np.log(1 - p))) + penalty @ params**2
+        return value, x.T @ (weight * (p - correct)) + 2 * penalty * params
 
-    done = minimize(loss, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B")
-    return float(done.x[0]), float(done.x[1])
+    start = np.zeros(x.shape[1])
+    start[names.index("share")] = 1.0
+    done = minimize(loss, start, jac=True, method="L-BFGS-B", options={"maxiter": 1000})
+    return dict(zip(names, done.x.tolist(), strict=True))
 
 
 def predict(w: np.ndarray, samples: list[Sample]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For every sample: the winner's share, whether the winner is right, the sample's corpus."""
-    batch = Batch(samples)
-    best, shares = batch.winners(w)
-    return shares, batch.right[best].astype(float), np.array([s.corpus for s in samples])
+    """For every sample: the confidence model's inputs, whether the winner is right, the corpus."""
+    x, correct = confidence_inputs(w, samples)
+    return x, correct, np.array([s.corpus for s in samples])
 
 
-def balanced(corpora: np.ndarray) -> np.ndarray:
-    """Weights under which each corpus counts as much as the other in the calibration: a
-    confidence must mean the same on novels and on openings by forty authors."""
-    names, counts = np.unique(corpora, return_counts=True)
-    share = dict(zip(names, len(corpora) / (len(names) * counts), strict=True))
-    return np.array([share[c] for c in corpora])
+def corpus_weights(corpora: np.ndarray) -> np.ndarray:
+    """Each quotation's weight in the confidence model, its corpus's (CONFIDENCE_WEIGHT)."""
+    return np.array([CONFIDENCE_WEIGHT[c] for c in corpora])
 
 
 def train(samples: list[Sample]) -> Scorer:
-    """Weights from all `samples`; the calibration from predictions on folds held out of them."""
+    """Weights from all `samples`; the confidence model from predictions on folds held out of them."""
     folds = sorted({s.fold for s in samples})
-    shares, correct, corpora = [], [], []
+    inputs, correct, corpora = [], [], []
     for fold in folds:
         rest = [s for s in samples if s.fold != fold]
         if not rest:
             continue  # a tiny run with one fold: nothing to hold out
         found = predict(fit_weights(rest), [s for s in samples if s.fold == fold])
-        shares.append(found[0])
+        inputs.append(found[0])
         correct.append(found[1])
         corpora.append(found[2])
-    calibration = (
-        fit_calibration(np.concatenate(shares), np.concatenate(correct), balanced(np.concatenate(corpora)))
-        if shares else (1.0, 0.0)
+    confidence = (
+        fit_confidence(np.vstack(inputs), np.concatenate(correct), corpus_weights(np.concatenate(corpora)))
+        if inputs else None
     )
     weights = fit_weights(samples)
-    return Scorer(dict(zip(FEATURES, weights.tolist(), strict=True)), calibration)
+    return Scorer(dict(zip(FEATURES, weights.tolist(), strict=True)), confidence)
 
 
 _SAMPLES: list[Sample] | None = None
@@ -221,7 +249,7 @@ def held_out_report(samples: list[Sample], models: dict[int, Scorer]) -> None:
         right_total = 0
         for s in rows:
             model = models[s.fold]
-            speaker, confidence = model.pick(list(range(len(s.right) - 1)), _sparse(s.rows))
+            speaker, confidence = model.pick(list(range(len(s.right) - 1)), _sparse(s.rows), s.decision)
             right = bool(speaker is not None and s.right[speaker])
             right_total += right
             kinds.setdefault(s.kind, [0, 0])

@@ -25,9 +25,9 @@ T = TypeVar("T")
 
 # Who-said questions only use lines whose speaker is this certain. A confidence is the chance of
 # being right (calibrated on held-out texts, docs/attribution.md). On the held-out folds of both
-# corpora (`python bench/attribution_band.py`), lines at >= 0.87 were right 95.9% (PDNC) and 95.8%
-# (LitBank) of the time and are 52% and 41% of all lines; at >= 0.8 only 93.6% and 94.3%, as the
-# 0.8-0.87 lines are about 85% right: a game there would ask one question in fifteen wrongly.
+# corpora (`python bench/attribution.py --cv`), lines at >= 0.87 were right 96.0% (PDNC) and 96.9%
+# (LitBank) of the time and are 54% and 41% of all lines; at >= 0.8 only 93.9% and 94.2%, as the
+# 0.8-0.87 lines are about 85% right: a game there would ask one question in sixteen wrongly.
 SPEAKER_CONFIDENCE = 0.87
 SPEAKING_CONFIDENCE = 0.5  # a character counts as "speaking" with one line at least this certain
 MIN_LINE_WORDS = 4  # one-word (and other too-short) lines prove nothing memorable

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.trivia.questions import SPEAKER_CONFIDENCE
 from tests.parsing.conftest import parse
 
 CAST = (
@@ -245,7 +246,8 @@ def test_a_role_the_tags_keep_naming_is_the_speaker():
     assert [(s, r) for _, s, r in result] == [
         ("the barman", "role"), ("Naruto", "explicit"), ("the barman", "role"),
     ]
-    assert all(q.confidence < 0.8 for q in parse(text).quotes if q.rule == "role")
+    # Sure enough to name, not to ask about in trivia.
+    assert all(q.confidence < SPEAKER_CONFIDENCE for q in parse(text).quotes if q.rule == "role")
 
 
 def test_a_role_the_speeches_before_it_call_by_name_is_that_character():

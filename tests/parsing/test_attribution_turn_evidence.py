@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from bot.parsing import parse_story
 from bot.parsing.attribution.evidence import FEATURES, pair_so_far
-from bot.parsing.attribution.scorer import Scorer, committed
+from bot.parsing.attribution.scorer import INPUTS, NO_DECISION, Scorer, committed
 from tests.pure_parser import pure_parser
 
 CAST = (
@@ -21,12 +21,12 @@ class Recording(Scorer):
 
     def __init__(self) -> None:
         base = committed()
-        super().__init__(dict(zip(FEATURES, base.weights, strict=True)), (base.slope, base.intercept))
+        super().__init__(dict(zip(FEATURES, base.weights, strict=True)), dict(zip(INPUTS, base.confidence, strict=True)))
         self.seen: list[dict[str, set[str]]] = []
 
-    def pick(self, candidates, rows):
+    def pick(self, candidates, rows, decision=NO_DECISION):
         self.seen.append({who: {FEATURES[i] for i, _ in row} for who, row in zip(candidates, rows, strict=False)})
-        return super().pick(candidates, rows)
+        return super().pick(candidates, rows, decision)
 
 
 def evidence(text: str) -> tuple[list, list[dict[str, set[str]]]]:

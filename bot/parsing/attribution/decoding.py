@@ -3,7 +3,7 @@ once against how exchanges go (Viterbi over the last two speakers)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from bot.parsing.attribution.result import (
@@ -43,6 +43,7 @@ _CALLED_NEXT_GAP: Final = math.log(2.0)
 _PRUNE: Final = 3.0
 _BEAM: Final = 2.0
 _NEVER: Final = -math.inf  # the score of a state not reached
+_WIDE: Final = 10.0  # a turn's margin when the search kept nobody else for it
 # How exchanges go (second-order, measured on the annotated corpus): next to each other, after an
 # alternating pair the last speaker but one answers, after one speaker twice someone else does.
 _ADJACENT: Final = {k: math.log(v) for k, v in {
@@ -241,6 +242,7 @@ class ExchangeDecoder:
             score_of[pairs + j] = math.log(share[j]) + first_row[j]
         states = [pairs + j for j in states]
         back: list[list[int]] = []
+        history = [(states, score_of)]  # each turn's kept states and their best scores so far
         for i in range(1, size):
             row = emissions[i]
             options = _allowed(row, k)
@@ -274,6 +276,7 @@ class ExchangeDecoder:
             states = [key for key in reached if best[key] >= floor]
             score_of = best
             back.append(came)
+            history.append((states, score_of))
         state = max(states, key=lambda key: (score_of[key], -(key % k), -(key // k)))
         best_path = [cands[state % k]]
         for came in reversed(back):
@@ -281,6 +284,13 @@ class ExchangeDecoder:
             best_path.append(cands[state % k])
         best_path.reverse()
 
+        def cached(gap: bool, i0: int, i1: int) -> list[float]:
+            # Every state the backward pass reads was expanded by the search: its row is cached.
+            return rows[(gap_slots if gap else 0) + i0 * k + i1] or _transitions(gap, i0, i1, share)
+
+        for i, margin in enumerate(_margins(history, gaps, emissions, cached, k)):
+            for n in run[i]:
+                results[n].margin = margin
         for i, who in enumerate(best_path):
             head = heads[i]
             if head.speaker == who or hints[i] == "":
@@ -296,3 +306,50 @@ class ExchangeDecoder:
                 rule, confidence = "turn-taking", TURN
             for n in run[i]:
                 results[n].speaker, results[n].confidence, results[n].rule = who, confidence, rule
+
+
+def _margins(
+    history: list[tuple[list[int], list[float]]],
+    gaps: list[bool],
+    emissions: list[list[float]],
+    transitions: Callable[[bool, int, int], list[float]],
+    k: int,
+) -> list[float]:
+    """Per turn, how much likelier (in log-likelihood) the best reading of the exchange is than the
+    best reading that gives the turn to someone else (_WIDE when the search kept nobody else):
+    max-marginals over the states the Viterbi search kept. Confidence reads it (scorer.py)."""
+    size = len(history)
+    found = [_WIDE] * size
+    after: dict[int, float] = dict.fromkeys(history[-1][0], 0.0)  # the best rest of the exchange, per state
+    for i in range(size - 1, -1, -1):
+        states, score_of = history[i]
+        if i < size - 1:
+            gap = gaps[i + 1]
+            row = emissions[i + 1]
+            ahead = after
+            after = {}
+            for state in states:
+                i1 = state % k
+                trans = transitions(gap, state // k, i1)
+                base = i1 * k
+                top = _NEVER
+                for i2 in range(k):
+                    rest = ahead.get(base + i2)
+                    if rest is not None:
+                        value = trans[i2] + row[i2] + rest
+                        if value > top:
+                            top = value
+                if top > _NEVER:
+                    after[state] = top
+        by_speaker: dict[int, float] = {}
+        for state in states:
+            rest = after.get(state)
+            if rest is not None:
+                who = state % k
+                value = score_of[state] + rest
+                if value > by_speaker.get(who, _NEVER):
+                    by_speaker[who] = value
+        if len(by_speaker) > 1:
+            ranked = sorted(by_speaker.values(), reverse=True)
+            found[i] = min(ranked[0] - ranked[1], _WIDE)
+    return found

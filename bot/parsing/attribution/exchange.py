@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.parsing.attribution.candidates import NAMED_BY_TAG, SceneView, gather
 from bot.parsing.attribution.evidence import describe
 from bot.parsing.attribution.result import Attribution
-from bot.parsing.attribution.scorer import Scorer
+from bot.parsing.attribution.scorer import Decision, Scorer
 from bot.parsing.attribution.voices import voices
 
 # The rule name a quotation keeps when the scorer overrules the rules.
@@ -36,6 +36,15 @@ def _called_in_turn(view: SceneView, number: int, called: set[str], by_turn: dic
     return found
 
 
+def decision(view: SceneView, number: int, candidates: list[str]) -> Decision:
+    """What the confidence model reads of the rules' reading of a quotation (scorer.Decision)."""
+    result = view.results[number]
+    who = result.speaker
+    pick = candidates.index(who) if who is not None and who in candidates else -1
+    margin = result.margin if result.margin is not None else -1.0
+    return pick, margin, (result.rule or "") if who else ""
+
+
 def decide(view: SceneView, scorer: Scorer) -> list[Attribution]:
     """Settle every quotation of the scene, in place, and return the results."""
     chosen: list[tuple[str | None, float]] = []
@@ -43,7 +52,8 @@ def decide(view: SceneView, scorer: Scorer) -> list[Attribution]:
     for number in range(len(view.quotes)):
         speech = view.speech_names(view.quotes[number].text)
         candidates = gather(view, number, _called_in_turn(view, number, speech[1], calls_by_turn))
-        chosen.append(scorer.pick(candidates, describe(view, number, candidates, speech)))
+        rows = describe(view, number, candidates, speech)
+        chosen.append(scorer.pick(candidates, rows, decision(view, number, candidates)))
     # Thoughts and inner voices, read on the rules' results, before the scorer's are written.
     inner = voices(view, chosen)
     for number, (result, (speaker, confidence)) in enumerate(zip(view.results, chosen, strict=True)):

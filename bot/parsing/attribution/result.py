@@ -41,6 +41,9 @@ class Attribution:
     # turn-taking leaves without a speaker.
     fallback: str | None = None
     addressee: str | None = None  # "she said to Elizabeth": whom the tag says the speech is to
+    # How much likelier (in log-likelihood) the exchange decoder's best reading of the whole
+    # exchange is than the best that gives this turn to someone else (None: no decoder read it).
+    margin: float | None = None
 
 
 # Measured precision of each rule on the annotated corpus: how far the decoder trusts a turn's own
