@@ -108,6 +108,12 @@ def main(argv: list[str] | None = None, *, standalone: bool = False) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_FAILURE
+    except BrokenPipeError:
+        # `parse --json | head`: the reader has gone; no traceback for that. What is still
+        # buffered for stdout goes nowhere, so the interpreter's last flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print("output closed early (broken pipe)", file=sys.stderr)
+        return EXIT_FAILURE
     except Exception:
         log.exception("unexpected failure")
         return EXIT_FAILURE

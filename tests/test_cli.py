@@ -287,3 +287,18 @@ def test_kill_9_during_ingest_leaves_no_partial_story(tmp_path: Path) -> None:
     # The interrupted story loads cleanly afterwards.
     again = run_cli("ingest", big, db=db, cwd=tmp_path)
     assert again.returncode == 0 and "1 added" in again.stdout
+
+
+def test_parse_json_into_a_closed_pipe_is_one_line_not_a_traceback() -> None:
+    # `python -m bot parse FILE --json | head -c 100`: the reader goes away after a few bytes.
+    child = subprocess.Popen(
+        [sys.executable, "-m", "bot", "parse", str(max(SEEDS, key=lambda p: p.stat().st_size)), "--json"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.read(100)
+    child.stdout.close()
+    err = child.stderr.read().decode()
+    assert child.wait(timeout=60) == 1
+    assert "Traceback" not in err
+    assert err.strip() == "output closed early (broken pipe)"
