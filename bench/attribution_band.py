@@ -128,12 +128,6 @@ def crossed(samples: list[ta.Sample], families: dict[str, int] | None) -> list[t
     return out
 
 
-def stage_inputs(w: np.ndarray, samples: list[ta.Sample]) -> tuple[np.ndarray, np.ndarray]:
-    """Per quotation, the confidence model's inputs (scorer.stage_inputs: column 0 is the logit
-    of the winner's share, column 1 the bias) and whether the winner is right."""
-    return ta.confidence_inputs(w, samples)
-
-
 def balanced(corpora: np.ndarray) -> np.ndarray:
     """Weights under which each corpus counts alike: how the one-map calibration was fitted before
     the confidence model."""
@@ -163,14 +157,14 @@ def held_out(samples: list[ta.Sample], stages: dict[str, tuple]) -> dict[str, tu
             fitted = [s for s in rest if s.fold != inner]
             if not fitted:
                 continue
-            x, y = stage_inputs(ta.fit_weights(fitted), [s for s in rest if s.fold == inner])
+            x, y = ta.confidence_inputs(ta.fit_weights(fitted), [s for s in rest if s.fold == inner])
             xs.append(x)
             ys.append(y)
             corpora += [s.corpus for s in rest if s.fold == inner]
         if not xs:
             continue  # a tiny run: nothing to hold out inside the other folds
         x, y = np.vstack(xs), np.concatenate(ys)
-        x_held, y_held = stage_inputs(ta.fit_weights(rest), held)
+        x_held, y_held = ta.confidence_inputs(ta.fit_weights(rest), held)
         for name, (columns, weigh) in stages.items():
             cols = list(columns)
             names = tuple(INPUTS[c] for c in cols)

@@ -135,11 +135,13 @@ def _parsed_without_collector(path: str) -> bool:
 def _exit_now(status: int) -> None:
     """End the process once its output is out, skipping the interpreter's teardown: a last
     garbage collection, then every module and object freed one by one (about 10 ms, as much as
-    parsing a short story). Returns only when the output cannot be flushed, leaving the
-    interpreter's own exit to report it."""
+    parsing a short story). A reader gone (BrokenPipeError) goes to main's handler; any other
+    failure to flush returns, leaving the interpreter's own exit to report it."""
     try:
         sys.stdout.flush()
         sys.stderr.flush()
+    except BrokenPipeError:
+        raise
     except OSError:
         return
     logging.shutdown()

@@ -302,3 +302,21 @@ def test_parse_json_into_a_closed_pipe_is_one_line_not_a_traceback() -> None:
     assert child.wait(timeout=60) == 1
     assert "Traceback" not in err
     assert err.strip() == "output closed early (broken pipe)"
+
+
+def test_parse_into_a_pipe_closed_before_it_starts_is_the_same_line(tmp_path: Path) -> None:
+    # A short story's output is all in the buffer until the last flush, which fails there.
+    story = tmp_path / "short.txt"
+    story.write_text('"Hello," said Tom.\n\n"Hi," said Ann.\n', encoding="utf-8")
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    try:
+        child = subprocess.run(
+            [sys.executable, "-m", "bot", "parse", str(story), "--json"],
+            cwd=ROOT, stdout=write_end, stderr=subprocess.PIPE, env=env, timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert child.returncode == 1
+    assert child.stderr.decode().strip() == "output closed early (broken pipe)"

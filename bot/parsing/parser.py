@@ -474,8 +474,8 @@ def write_story_json(out: TextIO, stream: StoryStream, metadata: Mapping[str, An
     `json.dump(story_to_json(story, metadata), out, ensure_ascii=False, indent=2)` writes.
 
     Each chapter is written as soon as it is attributed and then dropped; its quotations wait
-    in a temporary file (their speakers are renamed once the whole story has been read), so
-    memory holds one chapter, not the story. They wait written out already, a NUL where each
+    (their speakers are renamed once the whole story has been read) in memory, past
+    _SPOOL_MEMORY characters in a temporary file, so memory holds one chapter, not the story. They wait written out already, a NUL where each
     speaker goes (a NUL in a string is written escaped, so no other one is in the JSON).
     """
     head = story_to_json(Story(title=stream.title, summary=stream.summary, notes=stream.notes), metadata)

@@ -102,3 +102,15 @@ def test_a_narration_paragraph_between_names_who_acts():
     assert "named_between" in seen[-1]["Ben"]
     assert "named_between" not in seen[-1]["Anna"]
     assert quotes[-1].speaker == "Ben"
+
+
+@pure_parser
+def test_the_one_a_question_calls_on_by_name_answers_it():
+    # answer_called: on whom the speech before calls by name when it asks a question, not when
+    # it only calls on them.
+    quotes, seen = evidence(CAST + '"Are you ready, Ben?" asked Anna.\n\n"Yes."\n\n')
+    assert quotes[-1].text == "Yes."
+    assert {"addressed_before", "answer_called"} <= seen[-1]["Ben"]
+    assert "answer_called" not in seen[-1].get("Anna", set())
+    quotes, seen = evidence(CAST + '"Come here, Ben," said Anna.\n\n"Yes."\n\n')
+    assert "addressed_before" in seen[-1]["Ben"] and "answer_called" not in seen[-1]["Ben"]

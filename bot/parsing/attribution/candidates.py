@@ -20,6 +20,11 @@ NAMES_PER_PARAGRAPH: Final = 3
 TURNS_BACK: Final = 3
 # Rules that read the speaker's name (or "I") in a tag.
 NAMED_BY_TAG: Final = frozenset(("explicit", "narrator", "explicit-far", "role", "kin", "unnamed"))
+
+
+def untagged(result: Attribution) -> bool:
+    """Whether no tag of its own names the quotation's speaker or says their sex."""
+    return result.rule not in NAMED_BY_TAG and result.gender is None
 _FAR: Final = 99  # an exchange no tag names anyone in
 
 

@@ -3,7 +3,7 @@ exchange read through the turns around it (the rules' decoding of the scene, see
 the scorer's probability kept as the confidence; thoughts and inner voices settled apart (voices.py)."""
 from __future__ import annotations
 
-from bot.parsing.attribution.candidates import NAMED_BY_TAG, SceneView, gather
+from bot.parsing.attribution.candidates import SceneView, gather, untagged
 from bot.parsing.attribution.evidence import describe
 from bot.parsing.attribution.result import Attribution
 from bot.parsing.attribution.scorer import Decision, Scorer
@@ -13,25 +13,19 @@ from bot.parsing.attribution.voices import voices
 SCORER_RULE = "scorer"
 
 
-def _untagged(view: SceneView, number: int) -> bool:
-    """Whether no tag of its own names the quotation's speaker or says their sex."""
-    result = view.results[number]
-    return result.rule not in NAMED_BY_TAG and result.gender is None
-
-
 def _called_in_turn(view: SceneView, number: int, called: set[str], by_turn: dict[int, set[str]]) -> set[str]:
     """Whom an untagged speech calls on, and the other untagged speeches of its paragraph: one
     speaker's ('"..., Kakashi." She waved her hand. "That's all."'), so none of them is that one.
     `by_turn` keeps each turn's calls, read once (a paragraph may hold thousands of speeches)."""
     turn = view.turn_of[number]
     numbers = view.turn_quotes[turn]
-    if len(numbers) == 1 or not _untagged(view, number):
+    if len(numbers) == 1 or not untagged(view.results[number]):
         return called
     found = by_turn.get(turn)
     if found is None:
         found = by_turn[turn] = set()
         for other in numbers:
-            if _untagged(view, other):
+            if untagged(view.results[other]):
                 found |= view.speech_names(view.quotes[other].text)[1]
     return found
 

@@ -4,7 +4,7 @@ calling someone by name ('Kyuubi, what is it you want?') is that one's, until a 
 speaker or the scene ends (a host and the voice inside them, a telepathic partner)."""
 from __future__ import annotations
 
-from bot.parsing.attribution.candidates import NAMED_BY_TAG, SceneView
+from bot.parsing.attribution.candidates import SceneView, untagged
 from bot.parsing.attribution.words import _read_name
 
 # Not measured, for want of annotated thoughts: kept below what trivia uses, so a game never asks
@@ -47,7 +47,7 @@ def _answered(view: SceneView, number: int, found: dict[int, tuple[str, float, s
     before, result = view.quotes[number - 1], view.results[number - 1]
     return (
         before.kind != "thought" and before.last_paragraph >= view.quotes[number].paragraph - 2
-        and result.rule not in NAMED_BY_TAG and result.gender is None
+        and untagged(result)
     )
 
 
@@ -64,7 +64,7 @@ def voices(view: SceneView, scored: list[tuple[str | None, float]]) -> dict[int,
     partner: str | None = None
     for number, (quote, result) in enumerate(zip(view.quotes, view.results, strict=True)):
         # A tag read by the rules, a name or a he/she ("'...!' she exclaimed"), settles it.
-        tagged = result.speaker is not None and (result.rule in NAMED_BY_TAG or result.gender is not None)
+        tagged = result.speaker is not None and not untagged(result)
         if quote.kind == "thought":
             called = view.speech_names(quote.text)[1]
             if tagged:
