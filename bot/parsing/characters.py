@@ -35,6 +35,13 @@ _PARTICLE_NAME = re.compile(
     r"([vdl](?<![\w][vdl])(?:an|on|er|en|e|u|ella|i|a)) ((?:(?:van|von|der|den|de|du|della|di|da|le|la) )*)"
     r"([A-Z][a-z]+)(?: ([A-Z][a-z]+))?"
 )
+# Where _PARTICLE_NAME may match: a particle's letter at the start of a word, one of the endings and
+# a space. One pattern per letter, each opening on that literal (the engine skips ahead to it at
+# C speed, where a pattern opening on [vdl] is tried at every character): _particle_names runs
+# _PARTICLE_NAME only there (_matches_at).
+_PARTICLE_STARTS = tuple(
+    re.compile(letter + r"(?<!\w" + letter + r")(?:an|on|er|en|e|u|ella|i|a) ") for letter in "vdl"
+)
 _TITLE_BEFORE = re.compile(r"\b(" + "|".join(sorted(TITLES)) + r")\.? $")
 # A sentence's first word, the word after it and the rest of the clause: sentence-initial counts,
 # "Name <verb>" evidence of a person, and the first pronoun after the name as a gender vote.
@@ -73,6 +80,13 @@ _TAGGED = re.compile(
     r"|(?:the\s+)?(" + _NAME + r")\s+(?:[a-z]+ly\s+)?([a-z]+)"
     r"|I\s+(?:[a-z]+ly\s+)?([a-z]+)|([a-z]+)\s+I\b"
     r"|([a-z]+)\s+the\s+([a-z]+)\b|the\s+([a-z]+)\s+([a-z]+))"
+)
+# Where _TAGGED may match, one character before each match of these: a closing mark after a mark of
+# punctuation, with white space after it. One pattern per mark, opening on it (the engine skips
+# ahead to a literal at C speed; it tries a pattern opening on a class of six marks at every
+# character): count_windows runs _TAGGED only there (_matches_at).
+_TAG_STARTS = tuple(
+    (mark, re.compile(mark + r"(?<=[,.!?\-—]" + mark + r")\s")) for mark in ("'", '"', "”", "’")
 )
 # A name called out at the start or the end of a speech. Both alternatives open on one character
 # class (the lookbehinds then tell them apart) so the engine skips ahead to the next candidate mark
@@ -332,12 +346,39 @@ def _windows(paragraphs: Sequence[str]) -> Iterator[tuple[str, int]]:
         start = end
 
 
+def _matches_at(pattern: re.Pattern[str], text: str, starts: list[int], pos: int, endpos: int) -> list[re.Match[str]]:
+    """list(pattern.finditer(text, pos, endpos)), for a pattern that never matches empty text and
+    can match only at `starts` (every place it can, in order, others too): tried only there."""
+    found: list[re.Match[str]] = []
+    for start in starts:
+        if start >= pos:
+            match = pattern.match(text, start, endpos)
+            if match is not None:
+                found.append(match)
+                pos = match.end()
+    return found
+
+
+def _tag_starts(window: str, pos: int) -> list[int]:
+    """Every place from `pos` on where _TAGGED may match (see _TAG_STARTS), in order."""
+    starts: list[int] = []
+    for mark, pattern in _TAG_STARTS:
+        if mark in window:  # "”" in a text of Latin-1 characters only: no, at once
+            for match in pattern.finditer(window, pos):
+                starts.append(match.start() - 1)
+    starts.sort()
+    return starts
+
+
 class _Scan:
     """finditer of a pattern that may run on across line feeds, over consecutive windows: the
-    matches of the whole text, in order (the scan goes on where the last match ended)."""
+    matches of the whole text, in order (the scan goes on where the last match ended). `starts`,
+    when given, finds every place the pattern may match (in a window, from a position), and
+    the pattern is tried only there."""
 
-    def __init__(self, pattern: re.Pattern[str]) -> None:
+    def __init__(self, pattern: re.Pattern[str], starts: Callable[[str, int], list[int]] | None = None) -> None:
         self.pattern = pattern
+        self.starts = starts
         self.carry = 0  # where the scan goes on in the next window
 
     def matches(self, window: str, cut: int) -> list[re.Match[str]]:
@@ -347,7 +388,10 @@ class _Scan:
             return []
         # All at once (the matches past the cut are a few lines of look-ahead): a list made in C,
         # not a generator resumed for every sentence of the story.
-        found = list(self.pattern.finditer(window, self.carry))
+        if self.starts is None:
+            found = list(self.pattern.finditer(window, self.carry))
+        else:
+            found = _matches_at(self.pattern, window, self.starts(window, self.carry), self.carry, len(window))
         while found and found[-1].start() >= cut:
             found.pop()
         self.carry = max(found[-1].end() - cut, 0) if found else 0
@@ -385,7 +429,7 @@ def count_windows(windows: Iterator[tuple[str, int]]) -> WindowCounts:
     # The gender votes of "The <form> <verb> ..." sentences by form, for _learn_the_genders: read
     # in this same pass (a story of more than a few windows would otherwise be joined again).
     the_votes: dict[str, Counter[str]] = {}
-    sentence_scan, tag_scan = _Scan(_SENTENCE), _Scan(_TAGGED)
+    sentence_scan, tag_scan = _Scan(_SENTENCE), _Scan(_TAGGED, _tag_starts)
     for window, cut in windows:
         caps.update(_CAPS.findall(window, 0, cut))
         _particle_names(window, cut, particles)
@@ -600,7 +644,12 @@ def _learn_the_genders(the_votes: dict[str, Counter[str]], lexicon: Lexicon) -> 
 def _particle_names(window: str, cut: int, found: Counter[tuple[str, str]]) -> None:
     """Counts (title or "", "van der Luyden") for names with lower-case particles in a window
     (before `cut`); without a title, the name is the family name and the capitalised word after it."""
-    for match in _PARTICLE_NAME.finditer(window, 0, cut):
+    starts: list[int] = []
+    for pattern in _PARTICLE_STARTS:
+        for start in pattern.finditer(window, 0, cut):
+            starts.append(start.start())
+    starts.sort()
+    for match in _matches_at(_PARTICLE_NAME, window, starts, 0, cut):
         first, more, name, after = match.groups()
         if first not in _PARTICLE_WORDS:
             continue

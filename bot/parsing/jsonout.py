@@ -6,12 +6,29 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 from bot.parsing.model import Chapter, Character
 
 # json's own string encoder (the C one where available), as json.dumps(ensure_ascii=False) uses it.
 string_json = json.encoder.encode_basestring
+
+# What json escapes in a string besides the double quote (with ensure_ascii=False): the backslash
+# and the control characters below a space; DEL too here (json writes it as it is), which only
+# sends a text with one to string_json.
+_ESCAPED: Final = bytes(range(32)) + b"\\\x7f"
+
+
+def text_json(text: str) -> str:
+    """string_json(text), for story text: most paragraphs and quotations are ASCII with no
+    character json escapes but the double quote, and for those the bytes' translate (that
+    deletes nothing) and a replace take about half the time of json's escaper, which looks at
+    every character twice."""
+    if text.isascii():
+        ascii_bytes = text.encode("ascii")
+        if len(ascii_bytes.translate(None, _ESCAPED)) == len(ascii_bytes):
+            return '"' + text.replace('"', '\\"') + '"'
+    return string_json(text)
 
 
 def json_scalar(value: object) -> str:
@@ -68,7 +85,7 @@ def chapter_json(chapter: Chapter) -> str:
         parts.append(f'        {{\n          "heading": {json_scalar(scene.heading)},\n          "paragraphs": ')
         if scene.paragraphs:
             parts.append("[\n            ")
-            parts.append(",\n            ".join(map(string_json, scene.paragraphs)))
+            parts.append(",\n            ".join([text_json(paragraph) for paragraph in scene.paragraphs]))
             parts.append("\n          ]\n        }")
         else:
             parts.append("[]\n        }")
@@ -82,7 +99,7 @@ def quote_json(quote: tuple[Any, ...]) -> str:
     int confidence into a float), with a NUL for its speaker's value (write_story_json puts in the
     speaker once the roles are known)."""
     return (
-        f'    {{\n      "text": {string_json(quote[0])},\n      "kind": {_json_word(quote[1])},\n'
+        f'    {{\n      "text": {text_json(quote[0])},\n      "kind": {_json_word(quote[1])},\n'
         f'      "speaker": \0,\n      "confidence": {json_number(quote[3])},\n'
         f'      "chapter": {quote[4]},\n      "scene": {quote[5]},\n      "paragraph": {quote[6]},\n'
         f'      "start": {quote[7]},\n      "end": {quote[8]},\n      "rule": {_json_word(quote[9])}\n    }}'
