@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.parsing.model import Character
 from bot.parsing.names import (
@@ -45,13 +46,16 @@ _PARTICLE_STARTS = tuple(
 _TITLE_BEFORE = re.compile(r"\b(" + "|".join(sorted(TITLES)) + r")\.? $")
 # A sentence's first word, the word after it and the rest of the clause: sentence-initial counts,
 # "Name <verb>" evidence of a person, and the first pronoun after the name as a gender vote.
-_SENTENCE = re.compile(
-    r"[.!?…\n][\"”’')*_]*\s*([A-Z][a-z]+(?:-[a-z]+)?)(?:\s+([a-z]+)([^.!?\"“”\n]{0,60}))?"
-)
 # Searched for "The" first: a pattern that opens on a sentence end would be tried at every mark.
 # What ends a beat that leads into a quotation in the same paragraph (an opening mark: the text
 # goes on right after it).
 _BEAT_BEFORE = re.compile(r"[.,:!?]? ?[\"“'](?=\S)")
+# The fourth group: _BEAT_BEFORE right after the match (a look-ahead, which changes no match), so
+# that findall gives all count_windows reads of a sentence.
+_SENTENCE = re.compile(
+    r"[.!?…\n][\"”’')*_]*\s*([A-Z][a-z]+(?:-[a-z]+)?)(?:\s+([a-z]+)([^.!?\"“”\n]{0,60}))?"
+    r"(?=(" + _BEAT_BEFORE.pattern + r"))?"
+)
 _THE_SENTENCE = re.compile(r"The ([A-Z][a-z]+) ([a-z]+)([^.!?\"“”\n]{0,60})")
 # \b(he|his|him|himself|she|her|hers|herself)\b, opening on a letter (the lookbehinds then stand
 # for the \b before it) so the engine skips ahead to the next h or s instead of trying every position.
@@ -381,6 +385,13 @@ class _Scan:
         self.starts = starts
         self.carry = 0  # where the scan goes on in the next window
 
+    def groups(self, window: str, cut: int) -> list[Any]:
+        """match.groups("") of each of matches() (a pattern of several groups): findall's, no
+        match object made, where the window is all the text left (a story of one window)."""
+        if not self.carry and cut == len(window) and self.starts is None:
+            return self.pattern.findall(window)
+        return [match.groups("") for match in self.matches(window, cut)]
+
     def matches(self, window: str, cut: int) -> list[re.Match[str]]:
         """The matches starting in this window (before `cut`), in order."""
         if self.carry >= cut:
@@ -445,19 +456,21 @@ def count_windows(windows: Iterator[tuple[str, int]]) -> WindowCounts:
         actors: list[str] = []
         beaters: list[str] = []
         afters: list[tuple[str, str]] = []
-        for match in sentence_scan.matches(window, cut):
-            name, verb = match[1], match[2]
-            names.append(name)
-            if verb:
-                if verb in _PERSON_VERBS or verb.endswith("ed"):
-                    actors.append(name)
-                    if _BEAT_BEFORE.match(window, match.end()):
-                        beaters.append(name)
-                if name not in _NEVER_NAMES:
-                    _vote(votes_of, name, verb + match[3])
-            if previous and (name == "He" or name == "She"):
-                afters.append((previous, "M" if name == "He" else "F"))
-            previous = name
+        sentences: list[tuple[str, str, str, str]] = sentence_scan.groups(window, cut)
+        # Not `name` and `verb`: compiled, a local keeps the type of its first assignment, and the
+        # tags below read None into them.
+        for word, next_word, clause, beat in sentences:
+            names.append(word)
+            if next_word:
+                if next_word in _PERSON_VERBS or next_word.endswith("ed"):
+                    actors.append(word)
+                    if beat:
+                        beaters.append(word)
+                if word not in _NEVER_NAMES:
+                    _vote(votes_of, word, next_word + clause)
+            if previous and (word == "He" or word == "She"):
+                afters.append((previous, "M" if word == "He" else "F"))
+            previous = word
         initial.update(names)
         acting.update(actors)
         beats.update(beaters)
