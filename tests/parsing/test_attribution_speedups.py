@@ -3,6 +3,7 @@ worked out lazily, a scene's turns back and ahead, patterns rewritten to scan fa
 words placed without a second scan."""
 from __future__ import annotations
 
+import json
 import random
 import re
 
@@ -179,3 +180,64 @@ def test_narration_blanked_by_split_is_the_pattern(seed):
     for index, paragraph in enumerate(paragraphs):
         expected = _QUOTED.sub(" ", paragraph) if any(mark in paragraph for mark in '"“”') else paragraph
         assert attributor._narration(paragraphs, index) == expected[-_LOOKBACK_CHARS:], paragraph
+
+
+# Pieces of the texts the lexicon's shortcuts are checked on: tags, particles, sentence openings
+# and beats, and the marks and letters their patterns open on, in runs and apart.
+_LEXICON_PIECES = [
+    '," said Emma', '." Emma said', '!" I said', '?’ said the mariner', ',” the painter said', "-' said he",
+    "—\" Mr. Knightley", "de la Cruz", "van der Luyden", "Mr. van Tassel", " di Medici", "le Roux", "della Robbia",
+    "ve Ba", "lu Ca", '. He said "', ". She walked. \"", "… Then Kakashi dashed", "\nSakura\nlooked", "’) Anne",
+]
+_LEXICON_ALPHABET = "dvlaenoriu ,.!?-—'\"“”’\nDVLMSTI"
+
+
+def _lexicon_texts(seed: int) -> list[str]:
+    rng = random.Random(seed)
+    texts = []
+    for _ in range(4000):
+        parts = [
+            rng.choice(_LEXICON_PIECES) if rng.random() < 0.4 else rng.choice(_LEXICON_ALPHABET)
+            for _ in range(rng.randint(0, 12))
+        ]
+        texts.append("".join(parts))
+    return texts
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_tags_and_particles_tried_only_where_they_may_start_are_finditers_matches(seed):
+    from bot.parsing import characters
+
+    def spans(matches):
+        return [(m.span(), m.groups()) for m in matches]
+
+    texts = _lexicon_texts(seed)
+    assert sum(bool(characters._TAGGED.search(text)) for text in texts) > 500  # the patterns do match
+    assert sum(bool(characters._PARTICLE_NAME.search(text)) for text in texts) > 200
+    for text in texts:
+        for pos in {0, 1, len(text) // 2}:
+            expected = spans(characters._TAGGED.finditer(text, pos))
+            starts = characters._tag_starts(text, pos)
+            assert spans(characters._matches_at(characters._TAGGED, text, starts, pos, len(text))) == expected, text
+        for cut in {len(text), len(text) // 2}:
+            starts = sorted(m.start() for p in characters._PARTICLE_STARTS for m in p.finditer(text, 0, cut))
+            assert spans(characters._matches_at(characters._PARTICLE_NAME, text, starts, 0, cut)) == spans(
+                characters._PARTICLE_NAME.finditer(text, 0, cut)
+            ), text
+
+
+def test_a_sentences_beat_read_in_its_match_is_the_beat_pattern_after_it():
+    from bot.parsing import characters
+
+    for text in _lexicon_texts(3):
+        found = characters._SENTENCE.findall(text)
+        assert found == [m.groups("") for m in characters._SENTENCE.finditer(text)]
+        beats = [bool(characters._BEAT_BEFORE.match(text, m.end())) for m in characters._SENTENCE.finditer(text)]
+        assert [bool(groups[3]) for groups in found] == beats, text
+
+
+def test_story_text_written_without_jsons_escaper_is_what_it_writes():
+    from bot.parsing.jsonout import string_json, text_json
+
+    for text in [*_random_texts(4, 'ab "\\\x00\x1f\x7f\n\té”', longest=12), "", 'He said "hi".', "\\", "caf\u00e9"]:
+        assert text_json(text) == string_json(text) == json.dumps(text, ensure_ascii=False), repr(text)
