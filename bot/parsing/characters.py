@@ -625,7 +625,12 @@ def _vote(votes: dict[str, Counter[str]], name: str, clause: str) -> None:
         leading = clause[: pronoun.start()].split()
         if pronoun[1] == "her" and leading and leading[-1] in _PREPOSITIONS:
             weight = 0
-        votes.setdefault(name, Counter())[PRONOUN_GENDER[pronoun[1]]] += weight
+        # A Counter made only for a new name (made in Python, as its += of a new key is).
+        counter = votes.get(name)
+        if counter is None:
+            counter = votes[name] = Counter()
+        sex = PRONOUN_GENDER[pronoun[1]]
+        counter[sex] = counter.get(sex, 0) + weight
 
 
 def _winner(counter: Counter[str]) -> str | None:

@@ -74,6 +74,26 @@ _WRITTEN_WORDS: dict[str, str] = {}
 _WRITTEN_MAX = 4096
 
 
+_BETWEEN_PARAGRAPHS: Final = '",\n            "'
+
+
+def _paragraphs_json(paragraphs: Sequence[str]) -> str:
+    """A scene's paragraphs as chapter_json lists them (each string_json's, one per line): for a
+    scene that is ASCII with nothing json escapes but the double quote, in one piece, as the
+    paragraphs joined by line feeds (none of them holding one) with a few calls for the whole
+    scene rather than several per paragraph."""
+    joined = "\n".join(paragraphs)
+    if joined.isascii():
+        ascii_bytes = joined.encode("ascii")
+        breaks = len(paragraphs) - 1
+        if (
+            ascii_bytes.count(b"\n") == breaks
+            and len(ascii_bytes.translate(None, _ESCAPED)) == len(ascii_bytes) - breaks
+        ):
+            return '"' + joined.replace('"', '\\"').replace("\n", _BETWEEN_PARAGRAPHS) + '"'
+    return ",\n            ".join([text_json(paragraph) for paragraph in paragraphs])
+
+
 def chapter_json(chapter: Chapter) -> str:
     """One chapter of story_to_json's `chapters`, indented as json.dump(indent=2) writes it."""
     parts = [
@@ -85,7 +105,7 @@ def chapter_json(chapter: Chapter) -> str:
         parts.append(f'        {{\n          "heading": {json_scalar(scene.heading)},\n          "paragraphs": ')
         if scene.paragraphs:
             parts.append("[\n            ")
-            parts.append(",\n            ".join([text_json(paragraph) for paragraph in scene.paragraphs]))
+            parts.append(_paragraphs_json(scene.paragraphs))
             parts.append("\n          ]\n        }")
         else:
             parts.append("[]\n        }")

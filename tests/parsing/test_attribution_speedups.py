@@ -241,3 +241,13 @@ def test_story_text_written_without_jsons_escaper_is_what_it_writes():
 
     for text in [*_random_texts(4, 'ab "\\\x00\x1f\x7f\n\té”', longest=12), "", 'He said "hi".', "\\", "caf\u00e9"]:
         assert text_json(text) == string_json(text) == json.dumps(text, ensure_ascii=False), repr(text)
+
+
+def test_a_scenes_paragraphs_written_in_one_piece_are_each_paragraphs_json():
+    from bot.parsing.jsonout import _paragraphs_json, string_json
+
+    rng = random.Random(5)
+    texts = [*_random_texts(6, 'ab "\\\x00\x7f\n\té', count=3000, longest=6), 'He said "hi".', "plain"]
+    for _ in range(3000):
+        paragraphs = [rng.choice(texts) for _ in range(rng.randint(1, 4))]
+        assert _paragraphs_json(paragraphs) == ",\n            ".join(map(string_json, paragraphs)), paragraphs

@@ -35,6 +35,13 @@ _SHOUTED: Final = re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]+\b")  # \b[A-Z]{2,}\b, ope
 _CAPITALISED_OR_SHOUTED: Final = re.compile(r"[A-Z](?:[a-z]+(?:['’][a-z]+)?(?:-[a-z]+)?|(?<!\w[A-Z])[A-Z]+\b)")
 
 
+def _unshouted(text: str, name_words: frozenset[str]) -> str:
+    """The text with each name written in capitals written as the name ("NARUTO!" as "Naruto!").
+    A function of its own: compiled, the lambda's environment is made by each call of the function
+    holding it, and _names_in_speech runs for every speech."""
+    return _SHOUTED.sub(lambda m: m[0].capitalize() if m[0].capitalize() in name_words else m[0], text)
+
+
 @trait  # a mixin of ChapterAttributor (rules.py), which holds the state
 class VocativeReader:
     """The names in speeches for ChapterAttributor (rules.py), remembered per text for the chapter."""
@@ -72,7 +79,7 @@ class VocativeReader:
         for word in words:
             if word[1] <= "Z":
                 # "NARUTO!": a name shouted in capitals is the name.
-                text = _SHOUTED.sub(lambda m: m[0].capitalize() if m[0].capitalize() in name_words else m[0], text)
+                text = _unshouted(text, name_words)
                 words = CAPITALISED.findall(text)
                 break
         if self._owners() and (_BARE_HONORIFIC.match(text) or _BARE_HONORIFIC_AFTER_COMMA.search(text)):  # else a bare one calls on nobody
