@@ -26,11 +26,13 @@ from bot.parsing.verbs import SPEECH_VERBS
 log = logging.getLogger(__name__)
 
 # A capitalised word, optionally followed by a second one (a full name, or a title and a name).
+# Without groups: findall gives the text matched, counted as one string (hashed once, where three
+# groups and their tuple were hashed for every capitalised word) and cut up by _caps_parts.
 _CAPS = re.compile(
-    r"([A-Z][a-z]+(?:['’][a-z]+)?(?:-[a-z]+)?)(?:(\.? )([A-Z][a-z]+(?:['’][a-z]+)?(?:-[a-z]+)?))?"
+    r"[A-Z][a-z]+(?:['’][a-z]+)?(?:-[a-z]+)?(?:\.? [A-Z][a-z]+(?:['’][a-z]+)?(?:-[a-z]+)?)?"
 )
-# A lower-case particle before a capitalised word. The pattern opens on a character class so the
-# engine skips ahead to the next candidate letter; the first particle is checked afterwards.
+# A lower-case particle before a capitalised word; the first particle is checked afterwards (the
+# places it may start are found by _PARTICLE_STARTS).
 _PARTICLE_WORDS = frozenset("van von der den de du della di da le la".split())
 _PARTICLE_NAME = re.compile(
     r"([vdl](?<![\w][vdl])(?:an|on|er|en|e|u|ella|i|a)) ((?:(?:van|von|der|den|de|du|della|di|da|le|la) )*)"
@@ -409,8 +411,18 @@ class _Scan:
         return found
 
 
+def _caps_parts(found: str) -> tuple[str, str, str]:
+    """A _CAPS match as (first word, "", " " or ". " before the second, second word or "")."""
+    space = found.find(" ")
+    if space < 0:
+        return found, "", ""
+    if found[space - 1] == ".":
+        return found[: space - 1], ". ", found[space + 1 :]
+    return found[:space], " ", found[space + 1 :]
+
+
 WindowCounts = tuple[
-    Counter[tuple[str, str, str]], Counter[tuple[str, str]], Counter[str], Counter[str],
+    Counter[str], Counter[tuple[str, str]], Counter[str], Counter[str],
     Counter[tuple[str, str, str, str]], int, Counter[str], dict[str, Counter[str]], Counter[tuple[str, str]],
     dict[str, Counter[str]],
 ]
@@ -421,7 +433,7 @@ def count_windows(windows: Iterator[tuple[str, int]]) -> WindowCounts:
     """The lexicon's counts over a text's windows (see _windows): name forms, particles, sentence
     openings, people acting, speech tags, beats, the sentences' gender votes. Counts of consecutive
     texts add up (merge_counts), but for what runs across the end of one text into the next."""
-    caps: Counter[tuple[str, str, str]] = Counter()
+    caps: Counter[str] = Counter()  # the text of each _CAPS match
     particles: Counter[tuple[str, str]] = Counter()
     initial: Counter[str] = Counter()
     acting: Counter[str] = Counter()
@@ -528,7 +540,8 @@ def _build_lexicon(
     caps, particles, initial, acting, named_tags, first_person, beats, votes_of, after, the_votes = (
         count_windows(windows()) if counts is None else counts
     )
-    for (first, separator, second), count in caps.items():
+    for found, count in caps.items():
+        first, separator, second = _caps_parts(found)
         totals[first] += count
         if not second:
             continue

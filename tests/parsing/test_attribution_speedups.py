@@ -251,3 +251,13 @@ def test_a_scenes_paragraphs_written_in_one_piece_are_each_paragraphs_json():
     for _ in range(3000):
         paragraphs = [rng.choice(texts) for _ in range(rng.randint(1, 4))]
         assert _paragraphs_json(paragraphs) == ",\n            ".join(map(string_json, paragraphs)), paragraphs
+
+
+def test_capitalised_words_counted_as_text_are_cut_into_the_groups_they_had():
+    from bot.parsing.characters import _CAPS, _caps_parts
+
+    grouped = re.compile(
+        r"([A-Z][a-z]+(?:['’][a-z]+)?(?:-[a-z]+)?)(?:(\.? )([A-Z][a-z]+(?:['’][a-z]+)?(?:-[a-z]+)?))?"
+    )
+    for text in [*_random_texts(8, "AaBb .'’-\n", longest=30), "Mr. Darcy and Frank Churchill met Emma. Mrs Weston"]:
+        assert [_caps_parts(found) for found in _CAPS.findall(text)] == grouped.findall(text), text
