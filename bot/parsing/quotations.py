@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 
 from bot.parsing.verbs import SPEECH_VERBS
 
@@ -39,28 +38,41 @@ _SCARE_MAX = 40
 _LOOKAHEAD = 3
 
 
-@dataclass(slots=True)
 class RawQuote:
-    """A quotation as found, before attribution; offsets are into its first paragraph."""
+    """A quotation as found, before attribution; offsets are into its first paragraph. (A plain
+    class: compiled, it is made without calling the Python __init__ a dataclass writes, a few
+    microseconds for each quotation of a story.)"""
 
-    text: str
-    kind: str  # "speech" or "thought"
-    paragraph: int  # index in the scene of the first paragraph
-    start: int
-    end: int
-    last_paragraph: int
-    before: str  # narration before the opening mark, back to the previous quotation
-    after: str  # narration after the closing mark, up to the next quotation
+    __slots__ = ("after", "before", "end", "kind", "last_paragraph", "paragraph", "start", "text")
+
+    def __init__(
+        self, text: str, kind: str, paragraph: int, start: int, end: int, last_paragraph: int, before: str,
+        after: str,
+    ) -> None:
+        self.text = text
+        self.kind = kind  # "speech" or "thought"
+        self.paragraph = paragraph  # index in the scene of the first paragraph
+        self.start = start
+        self.end = end
+        self.last_paragraph = last_paragraph
+        self.before = before  # narration before the opening mark, back to the previous quotation
+        self.after = after  # narration after the closing mark, up to the next quotation
 
 
-@dataclass(slots=True)
 class _Span:
-    open_mark: int  # position of the opening mark (or 0 for a continued quotation)
-    start: int  # first character of the content
-    end: int  # one past the content
-    close_mark: int  # one past the closing mark
-    kind: str
-    continued: bool = False
+    """Where a quotation's marks and content are in a paragraph (a plain class, as RawQuote)."""
+
+    __slots__ = ("close_mark", "continued", "end", "kind", "open_mark", "start")
+
+    def __init__(
+        self, open_mark: int, start: int, end: int, close_mark: int, kind: str, continued: bool = False
+    ) -> None:
+        self.open_mark = open_mark  # position of the opening mark (or 0 for a continued quotation)
+        self.start = start  # first character of the content
+        self.end = end  # one past the content
+        self.close_mark = close_mark  # one past the closing mark
+        self.kind = kind
+        self.continued = continued
 
 
 def _opens_single(text: str, pos: int) -> bool:

@@ -2,7 +2,6 @@
 and how often each is right (rule_trust)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final
 
 # What a first-person narrator the text never names is called (CONTRACT §5).
@@ -30,20 +29,36 @@ PRONOUN_TURN: Final = 0.6
 TURN: Final = 0.45
 
 
-@dataclass(slots=True)
 class Attribution:
-    speaker: str | None = None
-    confidence: float = 0.0
-    rule: str | None = None
-    gender: str | None = None  # "M"/"F" when a pronoun or description in the tag says so
-    first_person: bool = False  # an "I said" tag whose narrator the text never names
-    # A pronoun's guess too far-fetched to stand against turn-taking, kept for a speech that
-    # turn-taking leaves without a speaker.
-    fallback: str | None = None
-    addressee: str | None = None  # "she said to Elizabeth": whom the tag says the speech is to
-    # How much likelier (in log-likelihood) the exchange decoder's best reading of the whole
-    # exchange is than the best that gives this turn to someone else (None: no decoder read it).
-    margin: float | None = None
+    """Who says a quotation, how sure, and by which rule. (A plain class: compiled, it is made
+    without calling the Python __init__ a dataclass writes, once for each quotation of a story.)"""
+
+    __slots__ = ("addressee", "confidence", "fallback", "first_person", "gender", "margin", "rule", "speaker")
+
+    def __init__(
+        self, speaker: str | None = None, confidence: float = 0.0, rule: str | None = None,
+        gender: str | None = None, first_person: bool = False, fallback: str | None = None,
+        addressee: str | None = None, margin: float | None = None,
+    ) -> None:
+        self.speaker = speaker
+        self.confidence = confidence
+        self.rule = rule
+        self.gender = gender  # "M"/"F" when a pronoun or description in the tag says so
+        self.first_person = first_person  # an "I said" tag whose narrator the text never names
+        # A pronoun's guess too far-fetched to stand against turn-taking, kept for a speech that
+        # turn-taking leaves without a speaker.
+        self.fallback = fallback
+        self.addressee = addressee  # "she said to Elizabeth": whom the tag says the speech is to
+        # How much likelier (in log-likelihood) the exchange decoder's best reading of the whole
+        # exchange is than the best that gives this turn to someone else (None: no decoder read it).
+        self.margin = margin
+
+    def __repr__(self) -> str:
+        return (
+            f"Attribution(speaker={self.speaker!r}, confidence={self.confidence!r}, rule={self.rule!r}, "
+            f"gender={self.gender!r}, first_person={self.first_person!r}, fallback={self.fallback!r}, "
+            f"addressee={self.addressee!r}, margin={self.margin!r})"
+        )
 
 
 # Measured precision of each rule on the annotated corpus: how far the decoder trusts a turn's own
