@@ -12,6 +12,9 @@ if sys.argv[1:2] == ["parse"]:
     # of a short story's process. Other commands load them as usual.
     import_later("inspect")
     import_later("traceback")
+    # re (with enum, its parser and compiler: ~2 ms) is executed only if something needs more of
+    # it than the patterns recorded when built (bot/precompiled.py), like a pattern made at run time.
+    import_later("re")
 
 from bot.precompiled import precompiled
 

@@ -15,8 +15,8 @@ import json
 import os
 import sys
 from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader, ModuleSpec
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
 if TYPE_CHECKING:
     from pathlib import Path
 
