@@ -9,6 +9,7 @@ or worse loads logging, applies the configuration `basic_config_later()` left wa
 made where this Logger was called (stacklevel)."""
 from __future__ import annotations
 
+import _thread
 import sys
 
 TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 _waiting: list[dict[str, Any]] = []
+_applying = _thread.allocate_lock()  # not threading's: `parse` does not load threading
 
 
 def basic_config_later(**options: Any) -> None:
@@ -32,8 +34,11 @@ def load() -> None:
     log through logging itself (concurrent.futures)."""
     import logging
 
-    while _waiting:
-        logging.basicConfig(**_waiting.pop(0))
+    if _waiting:
+        with _applying:
+            while _waiting:
+                logging.basicConfig(**_waiting[0])
+                del _waiting[0]  # only once applied: another thread's `if _waiting` waits for it
 
 
 class Logger:
