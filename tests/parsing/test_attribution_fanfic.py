@@ -216,3 +216,39 @@ def test_a_beat_further_into_the_narration_after_a_speech_stays_a_weak_guess():
     paragraphs = ['"No.." A bell rang far away. Ruth dashed forward.', '"No.." Ruth dashed forward.']
     results = attributor.scene(paragraphs, find_quotes(paragraphs))
     assert [(r.speaker, r.rule) for r in results] == [("Ruth", "beat-after"), ("Ruth", "beat")]
+
+
+def test_someone_a_tagged_speech_calls_on_in_the_scene_answers_though_no_tag_names_them():
+    # Jiro never speaks under a tag nor acts right beside a speech, but Ruth calls on him and the
+    # scene's narration shows him there: the untagged side of the exchange is his, not Tobin's
+    # (Ruth's partner in the story so far). Decoder participants (decoding.py).
+    opening = (
+        CAST + '"Where were you?" Ruth asked. "Out," said Tobin. "Out where?" Ruth asked. "Just out," said Tobin.\n\n'
+    )
+    scene = [
+        '"He barely made it through the night, you know."',
+        "\"All the more reason to take him away, wouldn't you say?\"",
+        "In the empty hall, two old friends talked quietly.",
+        '"Jiro, do you really think you can keep him safe?" Ruth asked, arms crossed.',
+        "She was not sure that Jiro could help much.",
+        "\"Nobody can promise that, but leaving him here won't do him any good.\"",
+        '"The choice will be his, you know."',
+        '"Of course. But would he refuse, after a fight like that?"',
+        "Ruth looked at the window, then back at Jiro. Jiro's face was grim.",
+    ]
+    found = speakers(opening + "* * *\n\n" + "\n\n".join(scene))
+    answers = [
+        "All the more reason to take him away, wouldn't you say?",
+        "Nobody can promise that, but leaving him here won't do him any good.",
+        "Of course. But would he refuse, after a fight like that?",
+    ]
+    assert [found[a] for a in answers] == ["Jiro", "Jiro", "Jiro"]
+    assert found["The choice will be his, you know."] == "Ruth"
+    # Called on, but named in no narration of the scene (only in another one): not taken for there.
+    elsewhere = [
+        line.replace("that Jiro could", "that anyone could").replace(", then back at Jiro. Jiro's face was grim.", ".")
+        for line in scene
+    ]
+    opening += "Later that day Pell talked to Jiro about the boy, and Pell went to see Jiro again.\n\n"
+    found = speakers(opening + "* * *\n\n" + "\n\n".join(elsewhere))
+    assert "Jiro" not in {found[a] for a in answers}
