@@ -252,3 +252,19 @@ def test_someone_a_tagged_speech_calls_on_in_the_scene_answers_though_no_tag_nam
     opening += "Later that day Pell talked to Jiro about the boy, and Pell went to see Jiro again.\n\n"
     found = speakers(opening + "* * *\n\n" + "\n\n".join(elsewhere))
     assert "Jiro" not in {found[a] for a in answers}
+
+
+def test_a_tag_saying_its_speaker_goes_on_gives_them_the_next_paragraphs_speech():
+    # '"Naruto, you're dismissed..." She said authoritatively before continuing more softly. /
+    # "You did a good job. Get some rest, brat."': Tsunade's, though it follows a call on Naruto.
+    scene = [
+        '"Report," said Ruth. "We found nothing," said Tobin.',
+        'Ruth turned to him. "Tobin, you are dismissed, but I want a word later." She said firmly before continuing more softly.',
+        '"You did a good job. Get some rest, boy."',
+        "Tobin nodded and left.",
+    ]
+    found = speakers(CAST + "* * *\n\n" + "\n\n".join(scene))
+    assert found["You did a good job. Get some rest, boy."] == "Ruth"
+    # A tag that says nothing of going on leaves the answer to the one called on.
+    plain = [line.replace(" before continuing more softly", "") for line in scene]
+    assert speakers(CAST + "* * *\n\n" + "\n\n".join(plain))["You did a good job. Get some rest, boy."] == "Tobin"

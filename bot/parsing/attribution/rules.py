@@ -6,13 +6,14 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Sequence
+from typing import Final
 
 from bot.parsing.attribution.beats import BeatReader
 from bot.parsing.attribution.decoding import ExchangeDecoder
 from bot.parsing.attribution.narration import _Narration, _ParagraphNarration, _Plan
 from bot.parsing.attribution.paragraphs import ParagraphReader
 from bot.parsing.attribution.pronouns import PronounResolver
-from bot.parsing.attribution.result import PRONOUN_NARRATED, PRONOUN_UNSURE, Attribution
+from bot.parsing.attribution.result import INHERITED, PRONOUN_NARRATED, PRONOUN_UNSURE, Attribution
 from bot.parsing.attribution.turns import TurnTaker
 from bot.parsing.attribution.vocatives import VocativeReader
 from bot.parsing.characters import Lexicon
@@ -20,6 +21,21 @@ from bot.parsing.names import GENDERED_NOUNS, PRONOUN_GENDER, TITLES
 from bot.parsing.quotations import RawQuote
 
 log = logging.getLogger(__name__)
+
+# A paragraph whose last words say its speaker goes on ('"..." She said before continuing more
+# softly.'): the next paragraph's untagged speech is theirs.
+_GOES_ON: Final = re.compile(
+    r"\b(?:before|then|and|and then) (?:continuing|going on|continued|went on)\b[^.!?\"“”]{0,40}[.:]?\s*$"
+)
+# Words of narration after the paragraph's last speech that still make one short tag.
+_GOES_ON_WORDS: Final = 16
+
+
+def _goes_on(paragraph: str) -> bool:
+    """Whether the narration after a paragraph's last speech is one short tag saying the speaker
+    goes on ("She said authoritatively before continuing more softly.")."""
+    tail = paragraph[max(paragraph.rfind('"'), paragraph.rfind("”")) + 1 :]
+    return len(tail.split()) <= _GOES_ON_WORDS and _GOES_ON.search(tail) is not None
 
 
 class ChapterAttributor(
@@ -60,6 +76,10 @@ class ChapterAttributor(
             )
             if results[numbers[0]].speaker is None and index and index - 1 not in spoken:
                 self._opening_subject(paragraphs[index - 1], [quotes[n] for n in numbers], [results[n] for n in numbers])
+            if results[numbers[0]].speaker is None and (who := speakers_by_paragraph.get(index - 1)) and _goes_on(paragraphs[index - 1]):
+                for n in numbers:
+                    if results[n].speaker is None:
+                        results[n].speaker, results[n].confidence, results[n].rule = who, INHERITED, "same-paragraph"
             if who := results[numbers[0]].speaker:
                 speakers_by_paragraph[index] = who
                 if gender := self._lexicon.gender.get(who):
