@@ -268,3 +268,26 @@ def test_a_tag_saying_its_speaker_goes_on_gives_them_the_next_paragraphs_speech(
     # A tag that says nothing of going on leaves the answer to the one called on.
     plain = [line.replace(" before continuing more softly", "") for line in scene]
     assert speakers(CAST + "* * *\n\n" + "\n\n".join(plain))["You did a good job. Get some rest, boy."] == "Tobin"
+
+
+def test_a_he_acting_in_the_paragraph_before_an_untagged_speech_carried_back_to_its_speaker_goes_on():
+    # '"I will, sensei. Until later." He glanced at Sasuke and turned to leave. / He turned his
+    # head towards the Uchiha. / "I hope...": the he carried back through the narration is the one
+    # who spoke last, who goes on; not the "sensei" his speech called on.
+    scene = [
+        '"Take care on your journey," said Pell.',
+        'Tobin smiled. "I will, sensei. Until later." He glanced at Grell and turned his back to leave before hesitating.',
+        "He turned his head slightly towards the boy that stood still as a statue in the hall.",
+        '"I hope the next time we fight, we fight as equals."',
+        "Then he was gone.",
+    ]
+    cast = CAST + "Tobin bowed to Pell-sensei. Tobin scratched his head. Pell rubbed his eyes.\n\n"
+    text = cast + "Grell frowned at Tobin. Grell shook his head.\n\n* * *\n\n" + "\n\n".join(scene)
+    found = speakers(text)
+    assert found["I will, sensei. Until later."] == "Tobin"
+    assert found["I hope the next time we fight, we fight as equals."] == "Tobin"
+    # A she opening the paragraph is nobody the man's speech carries on to.
+    she = [line.replace("He turned his head", "She turned her head") for line in scene]
+    assert speakers(cast + "* * *\n\n" + "\n\n".join(she))[
+        "I hope the next time we fight, we fight as equals."
+    ] != "Tobin"
