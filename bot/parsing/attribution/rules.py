@@ -13,7 +13,13 @@ from bot.parsing.attribution.decoding import ExchangeDecoder
 from bot.parsing.attribution.narration import _Narration, _ParagraphNarration, _Plan
 from bot.parsing.attribution.paragraphs import ParagraphReader
 from bot.parsing.attribution.pronouns import PronounResolver
-from bot.parsing.attribution.result import INHERITED, PRONOUN_BEAT, PRONOUN_NARRATED, PRONOUN_UNSURE, Attribution
+from bot.parsing.attribution.result import (
+    INHERITED,
+    PRONOUN_BEAT,
+    PRONOUN_NARRATED,
+    PRONOUN_UNSURE,
+    Attribution,
+)
 from bot.parsing.attribution.turns import TurnTaker
 from bot.parsing.attribution.vocatives import VocativeReader
 from bot.parsing.characters import Lexicon
