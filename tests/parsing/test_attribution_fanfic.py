@@ -291,3 +291,19 @@ def test_a_he_acting_in_the_paragraph_before_an_untagged_speech_carried_back_to_
     assert speakers(cast + "* * *\n\n" + "\n\n".join(she))[
         "I hope the next time we fight, we fight as equals."
     ] != "Tobin"
+
+
+def test_someone_reacting_to_a_speech_in_the_next_paragraph_heard_it():
+    # '"..., Tsunade-hime." / (narration) / "Besides, the old man gave me one final order." /
+    # Tsunade raised her brow at that.': the one called on reacts to it, so did not say it.
+    scene = [
+        '"You should go home, Tobin," said Ruth.',
+        '"I will, Ruth. But first I have one more thing to do."',
+        "The fire crackled in the grate, and the rain went on outside.",
+        "\"Besides, the old man gave me one last order. I can't refuse it.\"",
+        "Ruth raised her brow at that. The old man had never asked anything of anyone.",
+        '"And what would that be?"',
+    ]
+    found = speakers(CAST + "* * *\n\n" + "\n\n".join(scene))
+    assert found["Besides, the old man gave me one last order. I can't refuse it."] == "Tobin"
+    assert found["And what would that be?"] == "Ruth"
