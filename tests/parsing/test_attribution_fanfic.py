@@ -307,3 +307,32 @@ def test_someone_reacting_to_a_speech_in_the_next_paragraph_heard_it():
     found = speakers(CAST + "* * *\n\n" + "\n\n".join(scene))
     assert found["Besides, the old man gave me one last order. I can't refuse it."] == "Tobin"
     assert found["And what would that be?"] == "Ruth"
+
+
+# A man the tags never name who speaks in beats (Grell), then a crowd's spokesman only described.
+HOKAGE_SCENE = [
+    "Grell watched the boy go. Grell lit his pipe and Grell sat down.",
+    'Grell hmmed as he took out his pipe. "Follow him, but stay out of sight."',
+    "Just then the door burst open, showing a crowd of angry men.",
+    '"The thief has taken the ledger!" The man yelled in panic.',
+    "Grell looked at the portrait on the wall, suppressing a sigh.",
+    "Not for the first time he thought, 'I am too old for this.'",
+]
+
+
+def test_a_he_is_someone_named_acting_nearer_than_a_description():
+    # The walk back from "he thought" meets Grell (speaking only in beats, so no tag's he) before
+    # "the man" who yelled: the he is Grell.
+    text = CAST + "Tobin scratched his head. Pell rubbed his eyes.\n\n* * *\n\n" + "\n\n".join(HOKAGE_SCENE)
+    found = speakers(text)
+    assert found["The thief has taken the ledger!"] == "the man"
+    assert found["I am too old for this."] == "Grell"
+
+
+def test_a_description_with_where_it_stands_before_its_verb_is_a_tag():
+    # "The man in front yelled", as "The man yelled".
+    scene = [line.replace("The man yelled", "The man in front yelled") for line in HOKAGE_SCENE]
+    found = speakers(CAST + "Tobin scratched his head. Pell rubbed his eyes.\n\n* * *\n\n" + "\n\n".join(scene))
+    assert found["The thief has taken the ledger!"] == "the man"
+    found = speakers(CAST + "* * *\n\n" + '"Get out!" The girl at the door shouted.')
+    assert found["Get out!"] == "the girl"

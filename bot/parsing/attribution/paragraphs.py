@@ -231,7 +231,9 @@ class ParagraphReader:
                     )
                     if last:
                         spoken_of = spoken_of | {last}
-                name, confidence = self._resolve_pronoun(value, spoken_of, paragraphs, index, quote, earlier_speakers)
+                name, confidence = self._resolve_pronoun(
+                    value, spoken_of, paragraphs, index, quote, earlier_speakers, bool(epithet)
+                )
                 result.fallback = self._declined
                 if name:
                     result.speaker = name
