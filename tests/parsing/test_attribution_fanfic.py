@@ -336,3 +336,13 @@ def test_a_description_with_where_it_stands_before_its_verb_is_a_tag():
     assert found["The thief has taken the ledger!"] == "the man"
     found = speakers(CAST + "* * *\n\n" + '"Get out!" The girl at the door shouted.')
     assert found["Get out!"] == "the girl"
+
+
+def test_chipped_in_is_a_speech_verb():
+    # '"Come on Shizune-san, ..." Raido said. / "Won't learn..." Genma chipped in': Genma's, not
+    # whom the speech before called on.
+    found = speakers(CAST + "* * *\n\n" + "\n\n".join([
+        '"Come on Marla, let the kid feel the burn." Pell said.',
+        "\"He won't learn otherwise.\" Tobin chipped in, a crooked smile on his lips.",
+    ]))
+    assert found["He won't learn otherwise."] == "Tobin"
