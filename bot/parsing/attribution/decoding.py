@@ -155,8 +155,8 @@ class ExchangeDecoder:
                     # '"Jiraiya, do you really think so?" Tsunade asked.' with Jiraiya named in the
                     # narration of the scene: a tagged speech calls on someone there, who may answer
                     # though no tag of the story names them.
-                    if trusts[i] < _FIXED:
-                        continue
+                    if trusts[i] < _FIXED or any(h.speaker and h.speaker.startswith("the ") for h in heads):
+                        continue  # a role the tags use ("answered the frame-maker") may be them
                     if present is None:
                         last = max(quotes[n].last_paragraph for n in run[-1])
                         present = {
