@@ -149,14 +149,20 @@ class ExchangeDecoder:
             elif head.fallback:
                 weight[head.fallback] = weight.get(head.fallback, 0) + _GUESS_WEIGHT  # whom a pronoun would have picked far back
         present: set[str] | None = None  # the characters the scene's narration names, read once if needed
+        tagged = {h.speaker for h, trust in zip(heads, trusts, strict=True) if trust >= _FIXED}
         for i, (_, called) in enumerate(names):
             for who in sorted(called):
                 if not lexicon.can_speak(who):
                     # '"Jiraiya, do you really think so?" Tsunade asked.' with Jiraiya named in the
                     # narration of the scene: a tagged speech calls on someone there, who may answer
                     # though no tag of the story names them.
-                    if trusts[i] < _FIXED or any(h.speaker and h.speaker.startswith("the ") for h in heads):
-                        continue  # a role the tags use ("answered the frame-maker") may be them
+                    if (
+                        trusts[i] < _FIXED or len(tagged) != 1
+                        or any(h.speaker and h.speaker.startswith("the ") for h in heads)
+                    ):
+                        # Only for the side no tag names, beside the one tagged speaker; and a role
+                        # the tags use ("answered the frame-maker") may be them.
+                        continue
                     if present is None:
                         last = max(quotes[n].last_paragraph for n in run[-1])
                         present = {
