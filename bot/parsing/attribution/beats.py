@@ -57,6 +57,13 @@ _HEARS_PIECES = ("listen", "hear", " to see", " to find")
 _LISTENER_SENTENCES = 2
 
 
+# A narration paragraph opening on someone reacting to what was just said ("Tsunade raised her
+# brow at that."): they heard the speech before it.
+_REACTS: Final = re.compile(
+    r"([A-Z][a-z]+)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b[^.!?\"“”]{0,30}?\bat (?:that|this|those words|the words)\b"
+)
+
+
 def _listening(narration: str) -> bool:
     """Whether _LISTENING is in the narration."""
     for piece in _LISTENING_PIECES:
@@ -107,6 +114,15 @@ class BeatReader:
                     seen = canonical.get(heard["seen"] or "")
                     return who, (seen if seen != who and self._lexicon.can_speak(seen) else None)
         return None, None
+
+    def _reacting(self, narration: str) -> str | None:
+        """Who a narration paragraph opens on reacting to the speech before it ("Tsunade raised
+        her brow at that."): its listener, not its speaker."""
+        if '"' in narration or "“" in narration or " at th" not in narration[:_WINDOW_AFTER]:
+            return None
+        reacting = _REACTS.match(narration)
+        who = self._lexicon.canonical.get(reacting[1]) if reacting else None
+        return who if who and self._lexicon.can_speak(who) else None
 
     def _beat(
         self, quotes: list[RawQuote], listener: str | None = None, seen: str | None = None

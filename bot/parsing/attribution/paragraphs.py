@@ -76,6 +76,8 @@ class ParagraphReader:
         spoken_of: set[str] | None = None  # everyone the paragraph's speeches name
         # "Mizuki didn't listen." right after the paragraph's speech: Mizuki hears it, whoever says it.
         listener, seen = self._listener(quotes[-1].after)
+        if listener is None and index + 1 < len(paragraphs) and len(quotes[-1].after.split()) <= _OWN_TAG_WORDS:
+            listener = self._reacting(paragraphs[index + 1])  # "Tsunade raised her brow at that."
         if listener:
             for result in results:
                 result.addressee = result.addressee or listener
@@ -232,7 +234,9 @@ class ParagraphReader:
                     )
                     if last:
                         spoken_of = spoken_of | {last}
-                name, confidence = self._resolve_pronoun(value, spoken_of, paragraphs, index, quote, earlier_speakers)
+                name, confidence = self._resolve_pronoun(
+                    value, spoken_of, paragraphs, index, quote, earlier_speakers, bool(epithet)
+                )
                 result.fallback = self._declined
                 if name:
                     result.speaker = name
