@@ -33,15 +33,11 @@ def _called_in_turn(view: SceneView, number: int, called: set[str], by_turn: dic
 def decision(view: SceneView, number: int, candidates: list[str], tags: int) -> Decision:
     """What the confidence model reads of the rules' reading of a quotation (scorer.Decision);
     `tags` is how many speech tags name a character in the story."""
-    narrator = view.narrator
     result = view.results[number]
     who = result.speaker
     pick = candidates.index(who) if who is not None and who in candidates else -1
     margin = result.margin if result.margin is not None else -1.0
-    return (
-        pick, margin, (result.rule or "") if who else "", tags,
-        candidates.index(narrator) if narrator is not None and narrator in candidates else -1,
-    )
+    return pick, margin, (result.rule or "") if who else "", tags
 
 
 def decide(view: SceneView, scorer: Scorer) -> list[Attribution]:
