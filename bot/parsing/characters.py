@@ -1,13 +1,12 @@
 """Who is in the story: names with evidence of being people, their aliases, gender and mentions."""
 from __future__ import annotations
 
-import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
+from bot.lazylog import Logger
 from bot.parsing.model import Character
 from bot.parsing.names import (
     CAPITALISED,
@@ -23,7 +22,11 @@ from bot.parsing.names import (
 )
 from bot.parsing.verbs import SPEECH_VERBS
 
-log = logging.getLogger(__name__)
+TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
+if TYPE_CHECKING:
+    from typing import Any
+
+log = Logger(__name__)
 
 # A capitalised word, optionally followed by a second one (a full name, or a title and a name).
 # Without groups: findall gives the text matched, counted as one string (hashed once, where three

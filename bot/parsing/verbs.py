@@ -1,9 +1,9 @@
 """Verbs that introduce speech in a tag ("said", "asked", "whispered"), in past and present tense."""
 from __future__ import annotations
 
-import logging
+from bot.lazylog import Logger
 
-log = logging.getLogger(__name__)
+log = Logger(__name__)
 
 _IRREGULAR = {
     "say": ("said", "says"), "tell": ("told", "tells"), "begin": ("began", "begins"),
@@ -33,7 +33,7 @@ demur
 # "went on", "broke in": a verb that only introduces speech with its particle.
 PHRASAL = {"went": "on", "goes": "on", "broke": "in", "breaks": "in", "put": "in", "puts": "in",
            "burst": "out", "bursts": "out", "spoke": "up", "speaks": "up", "chimed": "in",
-           "cut": "in", "called": "out", "cried": "out"}
+           "cut": "in", "called": "out", "cried": "out", "chipped": "in", "chips": "in"}
 
 
 def _forms(stem: str) -> tuple[str, str]:

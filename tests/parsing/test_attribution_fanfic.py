@@ -216,3 +216,133 @@ def test_a_beat_further_into_the_narration_after_a_speech_stays_a_weak_guess():
     paragraphs = ['"No.." A bell rang far away. Ruth dashed forward.', '"No.." Ruth dashed forward.']
     results = attributor.scene(paragraphs, find_quotes(paragraphs))
     assert [(r.speaker, r.rule) for r in results] == [("Ruth", "beat-after"), ("Ruth", "beat")]
+
+
+def test_someone_a_tagged_speech_calls_on_in_the_scene_answers_though_no_tag_names_them():
+    # Jiro never speaks under a tag nor acts right beside a speech, but Ruth calls on him and the
+    # scene's narration shows him there: the untagged side of the exchange is his, not Tobin's
+    # (Ruth's partner in the story so far). Decoder participants (decoding.py).
+    opening = (
+        CAST + '"Where were you?" Ruth asked. "Out," said Tobin. "Out where?" Ruth asked. "Just out," said Tobin.\n\n'
+    )
+    scene = [
+        '"He barely made it through the night, you know."',
+        "\"All the more reason to take him away, wouldn't you say?\"",
+        "In the empty hall, two old friends talked quietly.",
+        '"Jiro, do you really think you can keep him safe?" Ruth asked, arms crossed.',
+        "She was not sure that Jiro could help much.",
+        "\"Nobody can promise that, but leaving him here won't do him any good.\"",
+        '"The choice will be his, you know."',
+        '"Of course. But would he refuse, after a fight like that?"',
+        "Ruth looked at the window, then back at Jiro. Jiro's face was grim.",
+    ]
+    found = speakers(opening + "* * *\n\n" + "\n\n".join(scene))
+    answers = [
+        "All the more reason to take him away, wouldn't you say?",
+        "Nobody can promise that, but leaving him here won't do him any good.",
+        "Of course. But would he refuse, after a fight like that?",
+    ]
+    assert [found[a] for a in answers] == ["Jiro", "Jiro", "Jiro"]
+    assert found["The choice will be his, you know."] == "Ruth"
+    # Called on, but named in no narration of the scene (only in another one): not taken for there.
+    elsewhere = [
+        line.replace("that Jiro could", "that anyone could").replace(", then back at Jiro. Jiro's face was grim.", ".")
+        for line in scene
+    ]
+    opening += "Later that day Pell talked to Jiro about the boy, and Pell went to see Jiro again.\n\n"
+    found = speakers(opening + "* * *\n\n" + "\n\n".join(elsewhere))
+    assert "Jiro" not in {found[a] for a in answers}
+
+
+def test_a_tag_saying_its_speaker_goes_on_gives_them_the_next_paragraphs_speech():
+    # '"Naruto, you're dismissed..." She said authoritatively before continuing more softly. /
+    # "You did a good job. Get some rest, brat."': Tsunade's, though it follows a call on Naruto.
+    scene = [
+        '"Report," said Ruth. "We found nothing," said Tobin.',
+        'Ruth turned to him. "Tobin, you are dismissed, but I want a word later." She said firmly before continuing more softly.',
+        '"You did a good job. Get some rest, boy."',
+        "Tobin nodded and left.",
+    ]
+    found = speakers(CAST + "* * *\n\n" + "\n\n".join(scene))
+    assert found["You did a good job. Get some rest, boy."] == "Ruth"
+    # A tag that says nothing of going on leaves the answer to the one called on.
+    plain = [line.replace(" before continuing more softly", "") for line in scene]
+    assert speakers(CAST + "* * *\n\n" + "\n\n".join(plain))["You did a good job. Get some rest, boy."] == "Tobin"
+
+
+def test_a_he_acting_in_the_paragraph_before_an_untagged_speech_carried_back_to_its_speaker_goes_on():
+    # '"I will, sensei. Until later." He glanced at Sasuke and turned to leave. / He turned his
+    # head towards the Uchiha. / "I hope...": the he carried back through the narration is the one
+    # who spoke last, who goes on; not the "sensei" his speech called on.
+    scene = [
+        '"Take care on your journey," said Pell.',
+        'Tobin smiled. "I will, sensei. Until later." He glanced at Grell and turned his back to leave before hesitating.',
+        "He turned his head slightly towards the boy that stood still as a statue in the hall.",
+        '"I hope the next time we fight, we fight as equals."',
+        "Then he was gone.",
+    ]
+    cast = CAST + "Tobin bowed to Pell-sensei. Tobin scratched his head. Pell rubbed his eyes.\n\n"
+    text = cast + "Grell frowned at Tobin. Grell shook his head.\n\n* * *\n\n" + "\n\n".join(scene)
+    found = speakers(text)
+    assert found["I will, sensei. Until later."] == "Tobin"
+    assert found["I hope the next time we fight, we fight as equals."] == "Tobin"
+    # A she opening the paragraph is nobody the man's speech carries on to.
+    she = [line.replace("He turned his head", "She turned her head") for line in scene]
+    assert speakers(cast + "* * *\n\n" + "\n\n".join(she))[
+        "I hope the next time we fight, we fight as equals."
+    ] != "Tobin"
+
+
+def test_someone_reacting_to_a_speech_in_the_next_paragraph_heard_it():
+    # '"..., Tsunade-hime." / (narration) / "Besides, the old man gave me one final order." /
+    # Tsunade raised her brow at that.': the one called on reacts to it, so did not say it.
+    scene = [
+        '"You should go home, Tobin," said Ruth.',
+        '"I will, Ruth. But first I have one more thing to do."',
+        "The fire crackled in the grate, and the rain went on outside.",
+        "\"Besides, the old man gave me one last order. I can't refuse it.\"",
+        "Ruth raised her brow at that. The old man had never asked anything of anyone.",
+        '"And what would that be?"',
+    ]
+    found = speakers(CAST + "* * *\n\n" + "\n\n".join(scene))
+    assert found["Besides, the old man gave me one last order. I can't refuse it."] == "Tobin"
+    assert found["And what would that be?"] == "Ruth"
+
+
+# A man the tags never name who speaks in beats (Grell), then a crowd's spokesman only described.
+HOKAGE_SCENE = [
+    "Grell watched the boy go. Grell lit his pipe and Grell sat down.",
+    'Grell hmmed as he took out his pipe. "Follow him, but stay out of sight."',
+    "Just then the door burst open, showing a crowd of angry men.",
+    '"The thief has taken the ledger!" The man yelled in panic.',
+    "Grell looked at the portrait on the wall, suppressing a sigh.",
+    "Not for the first time he thought, 'I am too old for this.'",
+]
+
+
+def test_a_he_is_someone_named_acting_nearer_than_a_description():
+    # The walk back from "he thought" meets Grell (speaking only in beats, so no tag's he) before
+    # "the man" who yelled: the he is Grell.
+    text = CAST + "Tobin scratched his head. Pell rubbed his eyes.\n\n* * *\n\n" + "\n\n".join(HOKAGE_SCENE)
+    found = speakers(text)
+    assert found["The thief has taken the ledger!"] == "the man"
+    assert found["I am too old for this."] == "Grell"
+
+
+def test_a_description_with_where_it_stands_before_its_verb_is_a_tag():
+    # "The man in front yelled", as "The man yelled".
+    scene = [line.replace("The man yelled", "The man in front yelled") for line in HOKAGE_SCENE]
+    found = speakers(CAST + "Tobin scratched his head. Pell rubbed his eyes.\n\n* * *\n\n" + "\n\n".join(scene))
+    assert found["The thief has taken the ledger!"] == "the man"
+    found = speakers(CAST + "* * *\n\n" + '"Get out!" The girl at the door shouted.')
+    assert found["Get out!"] == "the girl"
+
+
+def test_chipped_in_is_a_speech_verb():
+    # '"Come on Shizune-san, ..." Raido said. / "Won't learn..." Genma chipped in': Genma's, not
+    # whom the speech before called on.
+    found = speakers(CAST + "* * *\n\n" + "\n\n".join([
+        '"Come on Marla, let the kid feel the burn." Pell said.',
+        "\"He won't learn otherwise.\" Tobin chipped in, a crooked smile on his lips.",
+    ]))
+    assert found["He won't learn otherwise."] == "Tobin"

@@ -261,3 +261,22 @@ def test_capitalised_words_counted_as_text_are_cut_into_the_groups_they_had():
     )
     for text in [*_random_texts(8, "AaBb .'’-\n", longest=30), "Mr. Darcy and Frank Churchill met Emma. Mrs Weston"]:
         assert [_caps_parts(found) for found in _CAPS.findall(text)] == grouped.findall(text), text
+
+
+_AROUND = ["", " ", ".", "_", "a", "é", "3", "\u00b2", "-", "\u2014"]
+
+
+@pytest.mark.parametrize("called", ["Hokage", "Bast", "O'Neil", "Zoë", "X_1", "Jr.", "7"])
+def test_a_phrase_alone_is_what_the_word_boundary_pattern_finds(called):
+    """rules._alone_in(text, "the <name>") answers as re.search(r"\\bthe <name>\\b") did (a
+    pattern compiled per name at run time before), whatever stands around the phrase."""
+    from bot.parsing.attribution.rules import _alone_in
+
+    phrase = f"the {called}"
+    pattern = re.compile(rf"\bthe {re.escape(called)}\b")
+    rng = random.Random(called)
+    texts = [before + phrase + after for before in _AROUND for after in _AROUND]
+    texts += ["".join(rng.choice([*_AROUND, phrase, "the ", called, "other"]) for _ in range(8)) for _ in range(300)]
+    for text in texts:
+        assert _alone_in(text, phrase) == bool(pattern.search(text)), text
+    assert any(_alone_in(text, phrase) for text in texts) and not all(_alone_in(text, phrase) for text in texts)

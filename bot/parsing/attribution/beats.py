@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Final
 
 from bot.parsing.attribution.narration import _sentences, _subjects
 from bot.parsing.attribution.result import (
@@ -18,6 +17,10 @@ from bot.parsing.attribution.words import _read_name
 from bot.parsing.characters import Lexicon
 from bot.parsing.native import trait
 from bot.parsing.quotations import RawQuote
+
+TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
+if TYPE_CHECKING:
+    from typing import Final
 
 # He or she and a verb right after a speech, or ending the narration just before it.
 _PRONOUN_SUBJECT: Final = re.compile(r"\s*(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b")
@@ -52,6 +55,13 @@ _HEARS_PIECES = ("listen", "hear", " to see", " to find")
 # How much narration after a speech, in sentences, a listener's beat may be in: the speech's own
 # tag may come first ('"..." He said in a calm tone. Mizuki didn't listen.').
 _LISTENER_SENTENCES = 2
+
+
+# A narration paragraph opening on someone reacting to what was just said ("Tsunade raised her
+# brow at that."): they heard the speech before it.
+_REACTS: Final = re.compile(
+    r"([A-Z][a-z]+)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b[^.!?\"“”]{0,30}?\bat (?:that|this|those words|the words)\b"
+)
 
 
 def _listening(narration: str) -> bool:
@@ -104,6 +114,15 @@ class BeatReader:
                     seen = canonical.get(heard["seen"] or "")
                     return who, (seen if seen != who and self._lexicon.can_speak(seen) else None)
         return None, None
+
+    def _reacting(self, narration: str) -> str | None:
+        """Who a narration paragraph opens on reacting to the speech before it ("Tsunade raised
+        her brow at that."): its listener, not its speaker."""
+        if '"' in narration or "“" in narration or " at th" not in narration[:_WINDOW_AFTER]:
+            return None
+        reacting = _REACTS.match(narration)
+        who = self._lexicon.canonical.get(reacting[1]) if reacting else None
+        return who if who and self._lexicon.can_speak(who) else None
 
     def _beat(
         self, quotes: list[RawQuote], listener: str | None = None, seen: str | None = None

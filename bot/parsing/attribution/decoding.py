@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any, Final
 
 from bot.parsing.attribution.result import (
     EXPLICIT_FAR,
@@ -25,6 +24,10 @@ from bot.parsing.characters import Lexicon
 from bot.parsing.native import trait
 from bot.parsing.quotations import RawQuote
 
+TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
+if TYPE_CHECKING:
+    from typing import Any, Final
+
 # A pronoun's guess left to the exchange still makes its character a likely part of it.
 _GUESS_WEIGHT: Final = 0.5
 # The story's leading man or woman, brought into an exchange that has a he or she and nobody of
@@ -33,6 +36,8 @@ _LEAD_WEIGHT: Final = 0.1
 # Speakers of results trusted at least this much always take part in the decoding.
 _KEEP: Final = 0.6
 _MAX_PARTICIPANTS: Final = 4
+# Paragraphs after an exchange whose narration may still show someone it calls on to be there.
+_PRESENT_AFTER: Final = 2
 _WRONG_GENDER: Final = math.log(0.03)
 _SELF_CALLED: Final = math.log(0.01)  # "Tobin, come here" is not Tobin
 _SELF_MENTIONED: Final = math.log(0.3)
@@ -146,10 +151,30 @@ class ExchangeDecoder:
                 weight[head.speaker] = weight.get(head.speaker, 0) + (2.0 if head.confidence >= EXPLICIT_FAR else 1.0)
             elif head.fallback:
                 weight[head.fallback] = weight.get(head.fallback, 0) + _GUESS_WEIGHT  # whom a pronoun would have picked far back
-        for _, called in names:
+        present: set[str] | None = None  # the characters the scene's narration names, read once if needed
+        tagged = {h.speaker for h, trust in zip(heads, trusts, strict=True) if trust >= _FIXED}
+        for i, (_, called) in enumerate(names):
             for who in sorted(called):
-                if lexicon.can_speak(who):
-                    weight[who] = weight.get(who, 0) + _CALLED_WEIGHT
+                if not lexicon.can_speak(who):
+                    # '"Jiraiya, do you really think so?" Tsunade asked.' with Jiraiya named in the
+                    # narration of the scene: a tagged speech calls on someone there, who may answer
+                    # though no tag of the story names them.
+                    if (
+                        trusts[i] < _FIXED or len(tagged) != 1
+                        or any(h.speaker and h.speaker.startswith("the ") for h in heads)
+                    ):
+                        # Only for the side no tag names, beside the one tagged speaker; and a role
+                        # the tags use ("answered the frame-maker") may be them.
+                        continue
+                    if present is None:
+                        last = max(quotes[n].last_paragraph for n in run[-1])
+                        present = {
+                            name for p in range(min(last + _PRESENT_AFTER, len(paragraphs) - 1) + 1)
+                            for name in self._narration_names(paragraphs, p)
+                        }
+                    if who not in present:
+                        continue
+                weight[who] = weight.get(who, 0) + _CALLED_WEIGHT
         for w, who in zip(_RECENCY_WEIGHTS, reversed(recent), strict=False):
             weight[who] = weight.get(who, 0) + w
         if len(weight) < _MAX_PARTICIPANTS and sum(trust >= _FIXED for trust in trusts) < 2:

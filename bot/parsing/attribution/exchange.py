@@ -30,24 +30,26 @@ def _called_in_turn(view: SceneView, number: int, called: set[str], by_turn: dic
     return found
 
 
-def decision(view: SceneView, number: int, candidates: list[str]) -> Decision:
-    """What the confidence model reads of the rules' reading of a quotation (scorer.Decision)."""
+def decision(view: SceneView, number: int, candidates: list[str], tags: int) -> Decision:
+    """What the confidence model reads of the rules' reading of a quotation (scorer.Decision);
+    `tags` is how many speech tags name a character in the story."""
     result = view.results[number]
     who = result.speaker
     pick = candidates.index(who) if who is not None and who in candidates else -1
     margin = result.margin if result.margin is not None else -1.0
-    return pick, margin, (result.rule or "") if who else ""
+    return pick, margin, (result.rule or "") if who else "", tags
 
 
 def decide(view: SceneView, scorer: Scorer) -> list[Attribution]:
     """Settle every quotation of the scene, in place, and return the results."""
     chosen: list[tuple[str | None, float]] = []
     calls_by_turn: dict[int, set[str]] = {}
+    tags = sum(view.lexicon.speakers.values())
     for number in range(len(view.quotes)):
         speech = view.speech_names(view.quotes[number].text)
         candidates = gather(view, number, _called_in_turn(view, number, speech[1], calls_by_turn))
         rows = describe(view, number, candidates, speech)
-        chosen.append(scorer.pick(candidates, rows, decision(view, number, candidates)))
+        chosen.append(scorer.pick(candidates, rows, decision(view, number, candidates, tags)))
     # Thoughts and inner voices, read on the rules' results, before the scorer's are written.
     inner = voices(view, chosen)
     for number, (result, (speaker, confidence)) in enumerate(zip(view.results, chosen, strict=True)):

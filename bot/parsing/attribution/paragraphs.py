@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Final
 
 from bot.parsing.attribution.narration import _SENTENCE_BREAK, _last_sentence, _names, _Sentence
 from bot.parsing.attribution.result import (
@@ -26,6 +25,10 @@ from bot.parsing.characters import Lexicon
 from bot.parsing.names import GENDERED_NOUNS, PRONOUN_GENDER, TITLES, bare, titled
 from bot.parsing.native import trait
 from bot.parsing.quotations import RawQuote
+
+TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
+if TYPE_CHECKING:
+    from typing import Final
 
 _ANY_VERB_PRONOUN: Final = re.compile(
     r"\s*(he|she)\s+(?:[a-z]+ly\s+)?(?:was |had )?(?:[a-z]+(?:ed|ing)|broke|began|spoke|went|burst|flung|threw|"
@@ -73,6 +76,8 @@ class ParagraphReader:
         spoken_of: set[str] | None = None  # everyone the paragraph's speeches name
         # "Mizuki didn't listen." right after the paragraph's speech: Mizuki hears it, whoever says it.
         listener, seen = self._listener(quotes[-1].after)
+        if listener is None and index + 1 < len(paragraphs) and len(quotes[-1].after.split()) <= _OWN_TAG_WORDS:
+            listener = self._reacting(paragraphs[index + 1])  # "Tsunade raised her brow at that."
         if listener:
             for result in results:
                 result.addressee = result.addressee or listener
@@ -229,7 +234,9 @@ class ParagraphReader:
                     )
                     if last:
                         spoken_of = spoken_of | {last}
-                name, confidence = self._resolve_pronoun(value, spoken_of, paragraphs, index, quote, earlier_speakers)
+                name, confidence = self._resolve_pronoun(
+                    value, spoken_of, paragraphs, index, quote, earlier_speakers, bool(epithet)
+                )
                 result.fallback = self._declined
                 if name:
                     result.speaker = name

@@ -3,7 +3,6 @@ the exchange's earlier speakers, each way with a confidence that says how it was
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Final, cast
 
 from bot.parsing.attribution.narration import (
     _QUOTED,
@@ -26,6 +25,10 @@ from bot.parsing.characters import Lexicon
 from bot.parsing.names import GENDERED_NOUNS, PRONOUN_GENDER
 from bot.parsing.native import trait
 from bot.parsing.quotations import RawQuote
+
+TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
+if TYPE_CHECKING:
+    from typing import Final
 
 # How far back a he or she is looked for: paragraphs, and characters of narration.
 _LOOKBACK_PARAGRAPHS: Final = 4
@@ -56,9 +59,11 @@ class PronounResolver:
         index: int,
         quote: RawQuote,
         earlier_speakers: dict[int, str],
+        described: bool = False,
     ) -> tuple[str | None, float]:
         """The nearest earlier named character of the pronoun's gender who is not addressed, and a
-        confidence that says how the answer was found (each way's measured precision differs)."""
+        confidence that says how the answer was found (each way's measured precision differs).
+        `described`: the tag is a description ("the man yelled"), not a he or she."""
         gender = PRONOUN_GENDER[pronoun]
         genders = self._lexicon.gender
         canonical = self._lexicon.canonical
@@ -70,11 +75,21 @@ class PronounResolver:
 
         narrator = self._lexicon.narrator
 
+        # The first character of that sex the walks met who speaks only in beats, and how many
+        # descriptions they had met before: nearer than any description, they beat it below.
+        beat_only: tuple[str, int] | None = None
+
         def fits(who: str | None) -> bool:
-            nonlocal unsure
+            nonlocal unsure, beat_only
             # The narrator of a first-person story is "I", never "he" or "she".
-            if not who or who in excluded or not lexicon.tagged(who) or who == narrator:
+            if not who or who in excluded or who == narrator:
                 return False
+            if not lexicon.tagged(who):
+                if beat_only is None and genders.get(who) == gender and lexicon.can_speak(who):
+                    beat_only = who, len(self._unnamed_seen)
+                return False
+            if beat_only is not None and not described and who in lexicon.described:
+                return False  # a description further back than someone named who acts
             known = genders.get(who)
             if known is None and unsure is None:
                 unsure = who
@@ -99,7 +114,7 @@ class PronounResolver:
                 # Someone acting in this very paragraph whose gender the text never showed beats
                 # a better-known character from an earlier one: "Mizuki smiled. '...' he asked."
                 return who, PRONOUN_NEAR
-        unsure = cast("str | None", None)  # not narrowed to None: fits() sets it (compiled, it would be checked)
+        unsure = _nobody()  # not narrowed to None: fits() sets it (compiled, it would be checked)
         previous = earlier_speakers.get(index - 1)
         if index:
             # "Are you coming, Tobin?" / '"No," he said.': the one called on answers.
@@ -143,6 +158,11 @@ class PronounResolver:
                 return speaker, PRONOUN_FAR
         # Nobody near: the last of that sex in the chapter, or someone whose sex is unknown, is
         # right less often than the exchange around the speech.
+        if beat_only is not None and not beat_only[1] and self._unnamed_seen and not described:
+            # 'The man in front yelled. / Sarutobi looked at the portrait. / Not for the first time
+            # he thought...': someone the narration names nearer than the description, who speaks
+            # only in beats, is the he before the man.
+            return beat_only[0], PRONOUN_MENTIONED
         for form in self._unnamed_seen:
             # "A girl sat on the fence." and nobody named of her sex about: the girl speaks.
             if PRONOUN_GENDER[GENDERED_NOUNS[form.rsplit(" ", 1)[-1]]] == gender:
@@ -265,3 +285,8 @@ class PronounResolver:
             found = [who for name in reversed(names) if (who := canonical.get(name))]
             self._names_cache[index] = found
         return found
+
+
+def _nobody() -> str | None:
+    """None, typed `str | None` (typing.cast without typing, which `parse` does not load)."""
+    return None

@@ -2,24 +2,51 @@
 tags and beats, resolves pronouns, then settles the exchanges' untagged turns."""
 from __future__ import annotations
 
-import logging
 import re
 from collections import Counter
 from collections.abc import Sequence
 
-from bot.parsing.attribution.beats import BeatReader
+from bot.lazylog import Logger
+from bot.parsing.attribution.beats import BeatReader, _listening
 from bot.parsing.attribution.decoding import ExchangeDecoder
 from bot.parsing.attribution.narration import _Narration, _ParagraphNarration, _Plan
 from bot.parsing.attribution.paragraphs import ParagraphReader
 from bot.parsing.attribution.pronouns import PronounResolver
-from bot.parsing.attribution.result import PRONOUN_NARRATED, PRONOUN_UNSURE, Attribution
+from bot.parsing.attribution.result import (
+    INHERITED,
+    PRONOUN_BEAT,
+    PRONOUN_NARRATED,
+    PRONOUN_UNSURE,
+    Attribution,
+)
 from bot.parsing.attribution.turns import TurnTaker
 from bot.parsing.attribution.vocatives import VocativeReader
 from bot.parsing.characters import Lexicon
 from bot.parsing.names import GENDERED_NOUNS, PRONOUN_GENDER, TITLES
 from bot.parsing.quotations import RawQuote
 
-log = logging.getLogger(__name__)
+TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
+if TYPE_CHECKING:
+    from typing import Final
+
+log = Logger(__name__)
+
+# A paragraph whose last words say its speaker goes on ('"..." She said before continuing more
+# softly.'): the next paragraph's untagged speech is theirs.
+_GOES_ON: Final = re.compile(
+    r"\b(?:before|then|and|and then) (?:continuing|going on|continued|went on)\b[^.!?\"“”]{0,40}[.:]?\s*$"
+)
+# A narration paragraph opening on a he or she acting ("He turned his head slightly...").
+_OPENING_PRONOUN: Final = re.compile(r"(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b")
+# Words of narration after the paragraph's last speech that still make one short tag.
+_GOES_ON_WORDS: Final = 16
+
+
+def _goes_on(paragraph: str) -> bool:
+    """Whether the narration after a paragraph's last speech is one short tag saying the speaker
+    goes on ("She said authoritatively before continuing more softly.")."""
+    tail = paragraph[max(paragraph.rfind('"'), paragraph.rfind("”")) + 1 :]
+    return len(tail.split()) <= _GOES_ON_WORDS and _GOES_ON.search(tail) is not None
 
 
 class ChapterAttributor(
@@ -60,6 +87,12 @@ class ChapterAttributor(
             )
             if results[numbers[0]].speaker is None and index and index - 1 not in spoken:
                 self._opening_subject(paragraphs[index - 1], [quotes[n] for n in numbers], [results[n] for n in numbers])
+                if results[numbers[0]].speaker is None:
+                    self._opening_pronoun(paragraphs, index, [quotes[n] for n in numbers], [results[n] for n in numbers], speakers_by_paragraph)
+            if results[numbers[0]].speaker is None and (who := speakers_by_paragraph.get(index - 1)) and _goes_on(paragraphs[index - 1]):
+                for n in numbers:
+                    if results[n].speaker is None:
+                        results[n].speaker, results[n].confidence, results[n].rule = who, INHERITED, "same-paragraph"
             if who := results[numbers[0]].speaker:
                 speakers_by_paragraph[index] = who
                 if gender := self._lexicon.gender.get(who):
@@ -97,6 +130,25 @@ class ChapterAttributor(
             who = self._chained(paragraphs, quote.paragraph, result.gender, spoken)
             if who and who != result.speaker:
                 result.speaker, result.confidence, result.rule = who, PRONOUN_NARRATED, "pronoun"
+
+    def _opening_pronoun(
+        self, paragraphs: Sequence[str], index: int, quotes: list[RawQuote], results: list[Attribution],
+        spoken: dict[int, str],
+    ) -> None:
+        """'"I will, sensei." He glanced at Sasuke and turned to leave. / He turned his head towards
+        Sasuke. / "I hope..."': a narration paragraph opening on a he (she) acting, carried back
+        through narration about a he (she) to the speech before (PronounResolver._chained), is a beat
+        of that speech's speaker, who goes on."""
+        opening = _OPENING_PRONOUN.match(paragraphs[index - 1])
+        if not opening or quotes[0].before.strip() or _listening(paragraphs[index - 1]):
+            return
+        gender = PRONOUN_GENDER[opening[1].lower()]
+        earlier: dict[int, str | None] = dict(spoken)
+        who = self._chained(paragraphs, index, gender, earlier)
+        if not who or any(who in self._mentioned(q.text) for q in quotes) or any(r.addressee == who for r in results):
+            return
+        for result in results:
+            result.speaker, result.confidence, result.rule = who, PRONOUN_BEAT, "pronoun-beat"
 
     def note_calls(self, paragraphs: Sequence[str], quotes: Sequence[RawQuote], results: Sequence[Attribution]) -> None:
         """What the scene's decided speakers say of roles and titles (read by Lexicon.roles)."""
@@ -182,8 +234,8 @@ class ChapterAttributor(
                     or called.lower() in GENDERED_NOUNS
                 ):
                     continue
-                written = re.compile(rf"\bthe {re.escape(called)}\b")  # "the Hokage", not "the Basts"
-                if any(f"the {called}" in paragraph and written.search(paragraph) for paragraph in paragraphs):
+                written = f"the {called}"  # "the Hokage", not "the Basts"
+                if any(_alone_in(paragraph, written) for paragraph in paragraphs):
                     lexicon.title_calls.setdefault(called, Counter())[answer] += 1
 
     @property
@@ -209,3 +261,22 @@ class ChapterAttributor(
             ranked = sorted(self._lexicon.speakers.items(), key=lambda kv: (-kv[1], kv[0]))
             self._leads[sex] = next((who for who, _ in ranked if genders.get(who) == sex), None)
         return self._leads[sex]
+
+
+def _alone_in(text: str, phrase: str) -> bool:
+    """Whether `phrase` is in `text` as re's `\\b<phrase>\\b` finds it, a word boundary at both ends,
+    without a pattern compiled for each phrase at run time (`parse` loads none of re's compiler,
+    bot/precompiled.py)."""
+    start = text.find(phrase)
+    while start >= 0:
+        if _boundary(text, start) and _boundary(text, start + len(phrase)):
+            return True
+        start = text.find(phrase, start + 1)
+    return False
+
+
+def _boundary(text: str, index: int) -> bool:
+    """re's \\b at `index`: a word character (alphanumeric or _, as re reads a str) on one side only."""
+    before = index > 0 and (text[index - 1].isalnum() or text[index - 1] == "_")
+    after = index < len(text) and (text[index].isalnum() or text[index] == "_")
+    return before != after

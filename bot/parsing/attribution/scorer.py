@@ -5,8 +5,10 @@ Weights come from weights.json, written by bench/train_attribution.py from the a
 the best; a second, small logistic model says how likely that pick is to be right, from general
 facts about the decision (the winner's share against every row, "none of them" included; how sure
 the exchange decoder was of its reading of the turn, when the winner is the rules' pick; whether
-the rules read the speaker off the exchange). It is fitted only on held-out predictions of the
-first, so `confidence` is the probability of being right (CONTRACT §5). It never changes the pick.
+the rules read the speaker off the exchange; whether the scorer overruled the rules; how many
+speech tags the story has, on a close reading of the exchange). It is fitted only on held-out
+predictions of the first, so `confidence` is the probability of being right (CONTRACT §5). It
+never changes the pick.
 """
 from __future__ import annotations
 
@@ -39,25 +41,33 @@ INPUTS: tuple[str, ...] = (
     "turn_close",  # the three above, on such a reading
     "turn_mid",
     "turn_sure",
+    "overruled",  # the winner is not the rules' pick, who is a candidate
+    "no_pick",  # the rules' pick is none of the candidates (or they have none)
+    # The story's speech tags naming a character (log-scaled), on a turn reading (by_turn) whose
+    # decoder margin is under 3 on the winner: in a text that names its speakers rarely, the
+    # exchange's turn-taking is less often right at the same margin.
+    "story_tags_close",
 )
 _BY_TURN = frozenset(("turn-taking", "pronoun-turn", "vocative"))
 _BANDS = (1.0, 3.0, 6.0)  # upper ends of the decoder's close, mid and sure margins
+_CLOSE_TURN = 3.0  # a decoder margin under this is close (or mid) for story_tags_close
 # The rules' reading of a quotation, as the confidence model needs it: the candidate row of their
 # pick (-1: none, or not a candidate), the decoder's margin on that turn (-1: no decoder read
-# it), and their rule's name ("" without a pick).
-Decision = tuple[int, float, str]
-NO_DECISION: Decision = (-1, -1.0, "")
+# it), their rule's name ("" without a pick), and how many speech tags name a character in the
+# whole story (Lexicon.speakers, counted once per scene).
+Decision = tuple[int, float, str, int]
+NO_DECISION: Decision = (-1, -1.0, "", 0)
 
 
 def stage_inputs(scores: list[float], best: int, decision: Decision) -> list[float]:
     """The confidence model's inputs (INPUTS) for a decision: `scores` has a score per row, the
     last one "none of them"; `best` is the winning candidate's row."""
-    pick, margin, rule = decision
+    pick, margin, rule, tags = decision
     top = max(scores)
     share = math.exp(scores[best] - top) / sum([math.exp(s - top) for s in scores])
     share = min(max(share, 1e-6), 1 - 1e-6)
     z = math.log(share / (1 - share))
-    found = [z, 1.0, max(z - 2.0, 0.0), max(z - 4.0, 0.0), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    found = [z, 1.0, max(z - 2.0, 0.0), max(z - 4.0, 0.0), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
     turn = rule in _BY_TURN
     if turn:
         found[7] = 1.0
@@ -68,6 +78,12 @@ def stage_inputs(scores: list[float], best: int, decision: Decision) -> list[flo
                 if turn:
                     found[8 + band] = 1.0
                 break
+        if turn and margin < _CLOSE_TURN:
+            found[13] = math.log1p(tags) / 5
+    if pick < 0:
+        found[12] = 1.0
+    elif pick != best:
+        found[11] = 1.0
     return found
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from itertools import pairwise
-from typing import Final
 
 from bot.parsing.attribution.words import (
     _ABBREVIATIONS,
@@ -24,6 +23,10 @@ from bot.parsing.attribution.words import (
 )
 from bot.parsing.names import GENDERED_NOUNS, STOPWORDS, TITLES, bare, base_form, titled
 from bot.parsing.verbs import PHRASAL, SPEECH_GERUNDS, SPEECH_STEMS, SPEECH_VERBS
+
+TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
+if TYPE_CHECKING:
+    from typing import Final
 
 # Tags are read word by word rather than with one large regular expression: it is much faster and
 # keeps each rule readable.
@@ -49,6 +52,12 @@ _REPLY_BEFORE: Final = re.compile(
 )
 # "cried the policeman again", "said the waiter now": words that end the role's phrase.
 _AFTER_ROLE: Final = frozenset("again now then too also still once".split())
+# Words opening where a described speaker stands ("the man in front yelled"), and how many words
+# that place may take before the speech verb.
+_PLACES: Final = frozenset("in at by on near beside behind".split())
+_PLACE_WORDS: Final = 3
+# What opens that place: "in front", "at the door" (not "at length", "in turn": no place).
+_PLACE_OPENINGS: Final = frozenset("the a an front back his her their".split())
 # Words before a speech verb's plain form that make it a lead-in: "to say--", "could only reply:".
 _BEFORE_STEM: Final = frozenset("to would could should might must will shall did only".split())
 _CONJUNCTIONS: Final = frozenset("and but then so now yet".split())
@@ -174,6 +183,13 @@ def _read_tag_after(window: str) -> tuple[str, str] | None:
             if bare(words[end]) in GENDERED_NOUNS:
                 if words[end][-1].isalpha() and _verb_end(words, end + 1):
                     return "pronoun", _with_epithet(described, words, 0)
+                if words[end][-1].isalpha() and end + 2 < len(words) and words[end + 1] in _PLACES and words[end + 2] in _PLACE_OPENINGS:
+                    # "The man in front yelled", "the girl at the door said": where they stand.
+                    for verb in range(end + 2, min(end + 2 + _PLACE_WORDS, len(words))):
+                        if not words[verb - 1][-1].isalpha():
+                            break
+                        if _verb_end(words, verb):
+                            return "pronoun", _with_epithet(described, words, 0)
                 break
         return None
     if (
