@@ -50,6 +50,11 @@ _HEARD: Final = re.compile(r"\b(?:heard|overheard|hear|listened to)\s+(him|her)\
 _SHORT_LEAD: Final = 60
 # A previous paragraph ending in this many words after its last speech: that speech's own tag.
 _OWN_TAG_WORDS: Final = 4
+# "There came a man and a burro. Cameron knew them. / '...,' called the man": how far back, in
+# characters of narration, "a man" may introduce the one "the man" of a tag is.
+_INTRODUCED_CHARS: Final = 400
+# "answered Syme, like a man standing on the drop": a likeness brings nobody in.
+_LIKENED: Final = frozenset("like as than such".split())
 
 
 @trait  # a mixin of ChapterAttributor (rules.py), which holds the state
@@ -208,6 +213,13 @@ class ParagraphReader:
                     # "said the old man" again in this chapter: the same old man.
                     result.speaker, result.confidence, result.rule = who, PRONOUN_NARRATED, "pronoun"
                     continue
+                if article == "the" and epithet and self._introduced(paragraphs, index, before, epithet):
+                    # "There came a man and a burro. Cameron knew them. / '...,' called the man":
+                    # the man just introduced, not the named one who saw him come.
+                    who = self._unnamed(epithet, article, result.gender)
+                    if who not in spoken_of:
+                        result.speaker, result.confidence, result.rule = who, ROLE, "unnamed"
+                        continue
                 if article == "my":
                     # "returned my father": the narrator's relative, whom no he/she picks up.
                     result.speaker, result.confidence, result.rule = self._unnamed(epithet, article, result.gender), ROLE, "unnamed"
@@ -256,6 +268,16 @@ class ParagraphReader:
                 speaker, confidence, rule = self._pronoun_beat(paragraphs, index, quotes, earlier_speakers)
             for result in results:
                 result.speaker, result.confidence, result.rule = speaker, confidence, rule
+
+    def _introduced(self, paragraphs: Sequence[str], index: int, before: str, epithet: str) -> bool:
+        """Whether the narration just before a speech (its paragraph's, then the paragraph
+        before's) brings in "a man" for a tag's "the man" ("a tall man", "an old man" for "the old
+        man"): the tag's words after "a" or "an", not in a likeness ("like a man")."""
+        narration = before if index == 0 else self._narration(paragraphs, index - 1) + " " + before
+        return any(
+            (found[1] or "").lower() not in _LIKENED
+            for found in re.finditer(rf"(?:\b(\w+) )?\b(?:[Aa]n?|[Aa]nother) (?:[a-z-]+ ){{0,2}}{re.escape(epithet)}\b", narration[-_INTRODUCED_CHARS:])
+        )
 
     def _beside_tag(self, after: str) -> set[str]:
         """'," she said, genuinely disturbed by Anne's face.': whom the rest of a he/she tag's
