@@ -2,10 +2,7 @@
 Narrator (CONTRACT §5)."""
 from __future__ import annotations
 
-from bot.parsing import parse_story
 from tests.parsing.conftest import parse
-from tests.parsing.test_attribution_listeners import Recording
-from tests.pure_parser import pure_parser
 
 FENCE = (
     "A boy came down the road at dusk. A girl sat on the fence and watched him.\n\n"
@@ -80,35 +77,3 @@ def test_a_likeness_brings_nobody_in():
     )
     last = parse(text).quotes[-1]
     assert (last.speaker, last.rule) == ("Worms", "pronoun")
-
-
-def test_a_described_one_acting_before_a_speech_speaks_it():
-    # "The girl flushed." opens the paragraph before an untagged speech: the girl speaks it, and
-    # the exchange alternates between her and the man (all of it went to the man before).
-    text = (
-        "One girl stood alone by the rail. A man came up to her.\n\n"
-        '"I beg your pardon," he said.\n\n'
-        '"Yes?"\n\n'
-        '"You are an American?"\n\n'
-        "The girl flushed.\n\n"
-        '"Of course I am!"\n\n'
-        '"Do not be offended."'
-    )
-    assert speakers(text) == ["a man", "the girl", "a man", "the girl", "a man"]
-
-
-@pure_parser
-def test_a_described_one_is_no_new_speaker_once_someone_of_that_sex_spoke():
-    # "The girl" after Lucy has spoken is most likely Lucy, whom the narration also calls so: no
-    # new speaker "the girl" for the scorer to weigh.
-    text = (
-        "Lucy came in, and she sat down. Lucy looked up, and she sighed. Lucy rose, and she went to the window.\n\n"
-        '"Where is the train?" asked Lucy.\n\n'
-        '"Over there," said Cecil.\n\n'
-        "The girl frowned at the crowd.\n\n"
-        '"What train?"'
-    )
-    scorer = Recording()
-    quotes = parse_story(text.encode(), filename="t.txt", model=scorer).quotes
-    assert "the girl" not in scorer.seen[-1]
-    assert quotes[-1].speaker == "Lucy"

@@ -14,9 +14,8 @@ from bot.parsing.attribution.result import (
     PRONOUN_BEAT,
     Attribution,
 )
-from bot.parsing.attribution.words import _RELATIONS, _read_name
+from bot.parsing.attribution.words import _read_name
 from bot.parsing.characters import Lexicon
-from bot.parsing.names import GENDERED_NOUNS, PRONOUN_GENDER
 from bot.parsing.native import trait
 from bot.parsing.quotations import RawQuote
 
@@ -68,8 +67,6 @@ class BeatReader:
     """Beats for ChapterAttributor (rules.py), for paragraphs whose speeches no tag names."""
 
     _lexicon: Lexicon
-    _epithets: dict[str, str]
-    _last_of_gender: dict[str, str]
 
     def _opening_subject(self, narration: str, quotes: list[RawQuote], results: list[Attribution]) -> None:
         """'Marla put down her cup.' then an untagged speech: the one the narration opened on
@@ -78,23 +75,9 @@ class BeatReader:
             return
         words = narration.split(None, 4)
         name, end = _read_name(words, 1 if words[:1] == ["The"] else 0)
-        who: str | None = None
-        if not name and len(words) > 2 and words[0] == "The" and words[1] in _RELATIONS and words[2].islower():
-            # "The girl flushed.": whom this chapter's tags called the girl ("cried the girl");
-            # else, with no one of her sex speaking in the chapter yet, the girl as the narration
-            # calls her. (A role, "The count rose", read as the count of "said Count Orlov", cost
-            # more lines of the annotated novels than it gained: docs/attribution.md.)
-            noun = words[1]
-            sex = PRONOUN_GENDER[GENDERED_NOUNS[noun]]
-            who = self._epithets.get(noun)
-            if who is None and sex not in self._last_of_gender:
-                who = self._unnamed(noun, "the", sex)
-            if who is None:
-                return
-        elif not name or end >= len(words) or not words[end - 1][-1].isalpha() or not words[end].islower():
+        if not name or end >= len(words) or not words[end - 1][-1].isalpha() or not words[end].islower():
             return
-        else:
-            who = self._lexicon.canonical.get(name)
+        who = self._lexicon.canonical.get(name)
         if not self._lexicon.can_speak(who) or any(who in self._mentioned(q.text) for q in quotes):
             return
         if any(r.addressee == who or (r.gender and self._lexicon.gender.get(who, r.gender) != r.gender) for r in results):  # type: ignore[arg-type]
