@@ -7,11 +7,12 @@ from bot.startup import import_later
 if sys.argv[1:2] == ["parse"]:
     # Imported by what `parse` imports, used by it only in a rare case: `dataclasses` imports
     # inspect (with ast and dis) only to write a docstring for a dataclass that has none, and
-    # every dataclass `parse` loads has one (tests/test_cli_startup.py); logging imports traceback
-    # (with linecache, tokenize and textwrap) to format an exception. About 5 ms of CPU, a sixth
-    # of a short story's process. Other commands load them as usual.
-    import_later("inspect")
-    import_later("traceback")
+    # every dataclass `parse` loads has one (tests/test_cli_startup.py), and copy (with weakref)
+    # only for asdict() and astuple(); re (with enum, its parser and compiler) is needed only for
+    # more than the patterns recorded when built (bot/precompiled.py), like a pattern made at run
+    # time. About 7 ms of CPU, a third of a short story's process. Other commands load them as usual.
+    for name in ("inspect", "copy", "re"):
+        import_later(name)
 
 from bot.precompiled import precompiled
 

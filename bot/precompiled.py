@@ -23,30 +23,31 @@ from __future__ import annotations
 
 import _sre  # type: ignore[import-not-found]  # re's C engine (no stubs)
 import builtins
-import dataclasses
+import copyreg
 import importlib
 import marshal
 import os
-import re
 import sys
 from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import CodeType
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
 if TYPE_CHECKING:
+    import re
     from pathlib import Path
+    from typing import Any
+
+    # (pattern, flags) -> (flags as compiled, the engine's code as array("I") bytes, groups, group index)
+    _Forms = dict[tuple[Any, int], tuple[int, bytes, int, dict[str, int]]]
+    # source -> its code object
+    _Codes = dict[str, CodeType]
 
 # A path as text: `python -m bot parse` does not load pathlib (bot/cli.py).
 FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "build", "precompiled.marshal")
 # What record() imports, as `python -m bot parse` does: the command line, the readers, the parser.
 MODULES = ("bot.cli", "bot.formats", "bot.formats.sidecar")
-
-# (pattern, flags) -> (flags as compiled, the engine's code as array("I") bytes, groups, group index)
-_Forms = dict[tuple[Any, int], tuple[int, bytes, int, dict[str, int]]]
-# source -> its code object
-_Codes = dict[str, CodeType]
 
 
 class _Recorded:
@@ -103,28 +104,68 @@ def _code_of(source: str) -> CodeType:
     return compile(source, "<string>", "exec", dont_inherit=True)
 
 
+def _pickled_pattern(pattern: re.Pattern) -> tuple[Callable[..., re.Pattern], tuple[Any, int]]:
+    """How re pickles a Pattern (re._pickle), for one made while re is not executed; naming
+    re._compile executes it."""
+    import re
+
+    return re._compile, (pattern.pattern, pattern.flags)  # type: ignore[attr-defined]
+
+
+# re's flags, as numbers (re.RegexFlag's values): what the modules `parse` loads read from an `re`
+# not yet executed (below). tests/test_precompiled.py checks them against re's.
+FLAGS = {"A": 256, "ASCII": 256, "I": 2, "IGNORECASE": 2, "L": 4, "LOCALE": 4, "M": 8, "MULTILINE": 8,
+         "S": 16, "DOTALL": 16, "U": 32, "UNICODE": 32, "X": 64, "VERBOSE": 64}
+_DEBUG = 128  # re.DEBUG: printed as it is compiled, never taken from FILE
+_depth = 0  # precompiled() blocks open: the outermost one does the work
+
+
 @contextmanager
 def precompiled() -> Iterator[None]:
-    """Within the block (imports), re.compile and dataclasses take what FILE recorded."""
+    """Within the block (imports), re.compile and dataclasses take what FILE recorded.
+
+    `python -m bot parse` puts `re` in sys.modules unexecuted (bot/__main__.py, bot/startup.py):
+    re with enum, its parser and its compiler are ~2 ms of CPU, and a pattern made from what FILE
+    recorded needs none of them (only _sre). Within the block such an `re` has `compile` and the
+    flags (as numbers); any other attribute, or a pattern FILE lacks, executes it (after the block,
+    any attribute does), so whatever needs re gets all of it."""
+    global _depth
     recording = _recording
     found = _load() if recording is None else _Recorded()
-    if not found.forms and not found.codes and recording is None:
+    if _depth or (not found.forms and not found.codes and recording is None):
         yield
         return
     forms, codes = found.forms, found.codes
-    original: Callable[..., re.Pattern] = re.compile
+    import re  # unexecuted in `python -m bot parse` (bot/__main__.py)
+
+    from bot.startup import ExecutedOnFirstUse
+
+    unexecuted = type(re) is ExecutedOnFirstUse
+    real: list[Callable[..., re.Pattern]] = [] if unexecuted else [re.compile]
+
+    def real_compile(pattern: Any, flags: int) -> re.Pattern:
+        if not real:
+            if type(re) is ExecutedOnFirstUse:
+                del re.compile  # so that asking for it executes re
+            real.append(re.compile)  # re's own, put back by executing it
+            re.compile = compile_pattern  # type: ignore[assignment]  # for the rest of the block
+        return real[0](pattern, flags)
 
     def compile_pattern(pattern: Any, flags: int = 0) -> re.Pattern:
-        if type(pattern) in (str, bytes) and not flags & re.DEBUG:
+        if type(pattern) in (str, bytes) and not flags & _DEBUG:
             key = (pattern, int(flags))
             if (form := forms.get(key)) is not None:
                 try:
-                    return _from_form(pattern, form)
+                    made = _from_form(pattern, form)
                 except (RuntimeError, TypeError, ValueError, OverflowError):
                     del forms[key]  # not what this engine takes: re compiles it
+                else:
+                    if unexecuted and type(made) not in copyreg.dispatch_table:
+                        copyreg.pickle(type(made), _pickled_pattern)  # as re does when executed
+                    return made
             elif recording is not None:
                 recording.forms[key] = _form_of(pattern, key[1])
-        return original(pattern, flags)
+        return real_compile(pattern, flags)
 
     def exec_code(source: Any, globals: dict | None = None, locals: Any = None, /) -> None:
         if type(source) is str:
@@ -136,23 +177,36 @@ def precompiled() -> Iterator[None]:
             source = code
         builtins.exec(source, globals, locals)
 
-    shadowed = vars(dataclasses).get("exec")
+    if unexecuted:
+        vars(re).update(FLAGS)
     re.compile = compile_pattern  # type: ignore[assignment]
-    dataclasses.exec = exec_code  # type: ignore[attr-defined]
+    _depth += 1
     try:
-        yield
+        import dataclasses  # here: its own pattern is taken from FILE too
+
+        shadowed = vars(dataclasses).get("exec")
+        dataclasses.exec = exec_code  # type: ignore[attr-defined]
+        try:
+            yield
+        finally:
+            if shadowed is None:
+                del dataclasses.exec  # type: ignore[attr-defined]
+            else:
+                dataclasses.exec = shadowed  # type: ignore[attr-defined]
     finally:
-        re.compile = original
-        if shadowed is None:
-            del dataclasses.exec  # type: ignore[attr-defined]
-        else:
-            dataclasses.exec = shadowed  # type: ignore[attr-defined]
+        _depth -= 1
+        if type(re) is ExecutedOnFirstUse:  # still: what was put in goes, the next use executes it
+            for name in ("compile", *FLAGS):
+                vars(re).pop(name, None)
+        elif vars(re).get("compile") is compile_pattern:
+            re.compile = real[0]  # type: ignore[assignment]
 
 
 def record(file: Path | str = FILE) -> tuple[int, int]:
     """Import MODULES in this fresh interpreter and write what they compile to `file`; returns
     how many patterns and code objects. Each kept form gives a Pattern equal to re.compile's."""
     global _recording
+    import re
     from pathlib import Path
 
     file = Path(file)

@@ -79,12 +79,16 @@ def test_parse_in_its_own_process_prints_everything_before_it_ends(tmp_path: Pat
 
 # What `python -m bot parse FILE --json` does without (bot/__main__.py, bot/cli.py): argparse (and
 # gettext's locale), shutil (argparse asks it the terminal's width), pathlib (with urllib.parse and
-# ipaddress), setuptools' editable-install finder (pip install -e writes a plain .pth instead).
-NOT_AT_START = ("argparse", "gettext", "locale", "shutil", "pathlib", "urllib.parse", "ipaddress")
-# What inspect and traceback import: loaded only if they ran (bot/startup.py puts them in sys.modules
+# ipaddress), setuptools' editable-install finder (pip install -e writes a plain .pth instead),
+# typing (TYPE_CHECKING = False where it is imported), logging with traceback, string and threading
+# (bot/lazylog.py, nothing logged).
+NOT_AT_START = ("argparse", "gettext", "locale", "shutil", "pathlib", "urllib.parse", "ipaddress", "typing",
+                "logging", "traceback", "string", "threading")
+# What inspect, copy and re import: loaded only if they ran (bot/startup.py puts them in sys.modules
 # unexecuted; every dataclass the compiled parse loads has a docstring, so dataclasses never calls
-# inspect, and nothing fails, so logging formats no traceback).
-NOT_RUN = ("ast", "dis", "linecache", "tokenize", "textwrap")
+# inspect, nothing calls dataclasses.asdict, which uses copy, and every pattern compiled comes from
+# build/precompiled.marshal, none at run time, so re is not needed).
+NOT_RUN = ("ast", "dis", "linecache", "tokenize", "textwrap", "weakref", "enum", "re._parser", "re._compiler")
 
 
 def _imported_by_parse(story: Path, cwd: Path, *args: str) -> list[str]:
@@ -101,11 +105,12 @@ def test_parse_in_its_own_process_loads_no_argparse_pathlib_nor_inspect(tmp_path
     assert "bot.parsing.parser" in imported and "dataclasses" in imported  # importtime lists them
     assert [name for name in NOT_AT_START if name in imported] == []
     assert [name for name in imported if name.startswith("__editable__")] == []
-    assert "inspect" not in imported and "traceback" not in imported
+    assert "inspect" not in imported and "copy" not in imported and "re" not in imported
     from bot.parsing import native
 
-    # The pure parser's own dataclasses have no docstrings: there inspect runs (and imports ast, dis).
-    not_run = NOT_RUN if native.COMPILED else ("textwrap",)
+    # The pure parser's own dataclasses have no docstrings: there inspect runs (and imports ast, dis,
+    # and tokenize, whose patterns need re).
+    not_run = NOT_RUN if native.COMPILED else ("textwrap", "weakref")
     assert [name for name in not_run if name in imported] == []
     # An option before FILE goes through argparse, which reads it the same way.
     imported = _imported_by_parse(story, tmp_path, "--json")
@@ -113,35 +118,40 @@ def test_parse_in_its_own_process_loads_no_argparse_pathlib_nor_inspect(tmp_path
 
 
 FIRST_USE = """
-import runpy, sys
+import os, runpy, sys
+def exit_now(status):
+    raise SystemExit(status)
+os._exit = exit_now  # parse ends its process there: here it comes back to this script
 sys.argv = ["bot", *sys.argv[1:]]
 try:
     runpy.run_module("bot", run_name="__main__")
 except SystemExit as exit:
     status = exit.code
-later = [sys.modules["inspect"], sys.modules["traceback"]]
-ran = ["signature" in vars(later[0]), "format_exc" in vars(later[1])]
-import inspect, traceback
-try:
-    1 / 0
-except ZeroDivisionError:
-    shown = traceback.format_exc().splitlines()[-1]
-print(status, ran, inspect is later[0] and traceback is later[1], inspect.signature(lambda a, b=1: a), shown,
-      [type(module).__name__ for module in later], sep="; ")
+later = [sys.modules.get(name) for name in ("inspect", "copy", "re")]
+ran = [None if module is None else attr in vars(module) for module, attr in zip(later, ["signature", "deepcopy", "sub"])]
+import inspect, copy, re
+used = [str(inspect.signature(lambda a, b=1: a)), copy.deepcopy([1, [2]]), re.sub("a+", r"<\\g<0>>", "caat"),
+        re.IGNORECASE.name]
+print(status, ran, [inspect, copy, re] == later, used, [type(module).__name__ for module in later], sep="; ")
 """
 
 
 def test_what_parse_imports_later_runs_when_first_used(tmp_path: Path) -> None:
-    """In a `python -m bot parse` process inspect and traceback are there unexecuted; what uses
+    """In a `python -m bot parse` process inspect, copy and re are there unexecuted; what uses
     them gets the real modules. Other commands import them as usual."""
     def run(*args: str) -> list[str]:
         done = subprocess.run([sys.executable, "-c", FIRST_USE, *args], cwd=tmp_path, capture_output=True,
                               text=True, timeout=120, check=True)
         return done.stdout.splitlines()[-1].split("; ")
 
-    assert run("parse", "missing.txt") == [
-        "2", "[False, False]", "True", "(a, b=1)", "ZeroDivisionError: division by zero", "['module', 'module']"]
-    assert run("--help")[:2] == ["0", "[True, True]"]
+    (tmp_path / "story.txt").write_bytes(SEED.read_bytes())
+    from bot.parsing import native
+
+    used = "['(a, b=1)', [1, [2]], 'c<aa>t', 'IGNORECASE']"
+    # The pure parser's own dataclasses have no docstrings: there inspect runs, and its tokenize needs re.
+    ran = "[False, False, False]" if native.COMPILED else "[True, False, True]"
+    assert run("parse", "story.txt", "--json") == ["0", ran, "True", used, "['module', 'module', 'module']"]
+    assert run("--help")[:4] == ["0", "[True, True, True]", "True", used]
 
 
 def test_a_module_run_on_first_use_runs_once_whichever_thread_asks() -> None:

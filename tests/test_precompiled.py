@@ -122,3 +122,57 @@ def test_dataclasses_made_within_are_the_same(monkeypatch: pytest.MonkeyPatch) -
     assert (repr(ready(1)), ready(1) == ready(1, 2), ready(1) < ready(2)) == (repr(plain(1)), True, True)
     with pytest.raises(dataclasses.FrozenInstanceError):
         ready(1).x = 3  # type: ignore[misc]
+
+
+def test_the_flags_given_to_an_unexecuted_re_are_re_s() -> None:
+    assert {name: int(getattr(re, name)) for name in precompiled.FLAGS} == precompiled.FLAGS
+    assert precompiled._DEBUG == re.DEBUG
+
+
+# In a fresh interpreter, `re` put in sys.modules unexecuted as `python -m bot parse` does
+# (bot/__main__.py), then patterns made within precompiled() with two recorded forms (one is
+# dataclasses', which precompiled() imports).
+UNEXECUTED = """
+import sys
+from bot import precompiled
+from bot.startup import import_later
+for name in ("inspect", "copy", "re"):  # as bot/__main__.py (dataclasses imports inspect)
+    import_later(name)
+re = sys.modules["re"]
+def executed():
+    return type(re).__name__ == "module"
+precompiled._loaded = precompiled._Recorded(FORMS, {})
+seen = []
+with precompiled.precompiled():
+    recorded = re.compile("a(b)+", re.IGNORECASE)
+    seen.append(executed())
+    if sys.argv[1] == "pickle":
+        import pickle
+    copied = pickle.loads(pickle.dumps(recorded)) if sys.argv[1] == "pickle" else None
+    seen.append(executed())
+    other = re.compile("c+d") if sys.argv[1] == "other" else None
+    seen.append(executed())
+    later = re.compile("e+") if sys.argv[1] == "other" else None
+seen.append(executed())
+outside = re.compile("f+")
+import json  # it imports re: only now
+print(json.dumps({"seen": seen, "flags": recorded.flags, "match": recorded.fullmatch("ABb")[1],
+                  "copied": copied == recorded if copied else None, "other": bool(other and other.fullmatch("ccd")),
+                  "later": bool(later and later.fullmatch("ee")), "outside": bool(outside.fullmatch("ff")),
+                  "own": re.compile.__module__, "flag": type(re.IGNORECASE).__name__}))
+"""
+
+
+@pytest.mark.parametrize("case", ["recorded", "pickle", "other"])
+def test_an_unexecuted_re_is_executed_only_for_what_was_not_recorded(case: str) -> None:
+    """A recorded pattern needs no `re`; pickling one, a pattern not recorded, or any use after
+    the block executes it, and then everything is re's own (compile, RegexFlag)."""
+    forms = {(pattern, flags): precompiled._form_of(pattern, flags)
+             for pattern, flags in (("a(b)+", 2), (dataclasses._MODULE_IDENTIFIER_RE.pattern, 0))}
+    found = json.loads(_run(UNEXECUTED.replace("FORMS", repr(forms)), case))
+    executed_from = {"recorded": 4, "pickle": 1, "other": 2}[case]
+    assert found["seen"] == [index >= executed_from for index in range(4)]
+    assert (found["flags"], found["match"]) == (re.compile("a(b)+", re.IGNORECASE).flags, "b")
+    assert found["copied"] is (True if case == "pickle" else None)
+    assert (found["other"], found["later"]) == ((True, True) if case == "other" else (False, False))
+    assert (found["outside"], found["own"], found["flag"]) == (True, "re", "RegexFlag")

@@ -7,9 +7,9 @@ Run it in a worker thread or process, it is CPU-bound.
 from __future__ import annotations
 
 import dataclasses
-import logging
 from dataclasses import dataclass
 
+from bot.lazylog import Logger
 from bot.limits import DEFAULT_MAX_UPLOAD_MB
 from bot.parsing import NotAStory, Story, StoryStream, content_hash, stream_story
 from bot.parsing.parser import ParseProgress
@@ -27,7 +27,7 @@ with precompiled():
         text_start,
     )
 
-log = logging.getLogger(__name__)
+log = Logger(__name__)
 
 __all__ = [
     "DEFAULT_MAX_UPLOAD_BYTES",

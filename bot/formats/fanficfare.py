@@ -8,18 +8,18 @@ dropped, so none of them is ever story text.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from bot.formats.manuscript import SCENE_BREAK, ChapterText, Metadata, render_text
 from bot.formats.text import strip_markdown
+from bot.lazylog import Logger
 
+TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
 if TYPE_CHECKING:
     from bot.formats.html import Element
 
-log = logging.getLogger(__name__)
+log = Logger(__name__)
 
 # Labels FanFicFare gives its fields (its defaults.ini titlepage_entries), as metadata.
 _FANDOM_LABELS = ("category", "fandom", "fandoms")

@@ -5,11 +5,12 @@ summaries as `Summary: ...` and author's notes as `A/N: ...`, the markers the pa
 """
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass, field
 
-log = logging.getLogger(__name__)
+from bot.lazylog import Logger
+
+log = Logger(__name__)
 
 SCENE_BREAK = "* * *"
 _CHAPTER_HEADING = re.compile(r"^\s*chapter\s+(\d+)\b", re.IGNORECASE)

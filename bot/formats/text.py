@@ -1,12 +1,12 @@
 """Plain-text uploads: refuse binary data early with a clear message, decode, and strip Markdown emphasis."""
 from __future__ import annotations
 
-import logging
 import re
 
 from bot.errors import InvalidInput
+from bot.lazylog import Logger
 
-log = logging.getLogger(__name__)
+log = Logger(__name__)
 
 
 class UploadRejected(InvalidInput):

@@ -1,12 +1,12 @@
 """Who is in the story: names with evidence of being people, their aliases, gender and mentions."""
 from __future__ import annotations
 
-import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from bot.lazylog import Logger
 from bot.parsing.model import Character
 from bot.parsing.names import (
     CAPITALISED,
@@ -22,7 +22,7 @@ from bot.parsing.names import (
 )
 from bot.parsing.verbs import SPEECH_VERBS
 
-log = logging.getLogger(__name__)
+log = Logger(__name__)
 
 # A capitalised word, optionally followed by a second one (a full name, or a title and a name).
 _CAPS = re.compile(

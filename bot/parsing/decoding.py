@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import codecs
-import logging
 import re
 
+from bot.lazylog import Logger
 from bot.parsing.model import NotAStory
 
-log = logging.getLogger(__name__)
+log = Logger(__name__)
 
 # Control characters other than tab, newline, vertical tab, form feed and carriage return.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")

@@ -1,11 +1,12 @@
 """Recognise heading lines: chapter headings, chapter and story titles, scene headings, flashback markers."""
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 
-log = logging.getLogger(__name__)
+from bot.lazylog import Logger
+
+log = Logger(__name__)
 
 _UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -122,6 +123,11 @@ def _heading_title_ok(title: str) -> bool:
     return (len(words) <= 12 and not title.endswith((".", ","))) or title.endswith("...")
 
 
+# Compiled with the module, not by re.split at each call: `parse` then needs no more of re than
+# the patterns recorded when built (bot/precompiled.py).
+_NUMBER_PARTS = re.compile(r"[\s-]+")
+
+
 def to_number(token: str) -> int | None:
     """Read a chapter number written as digits, English words or Roman numerals."""
     token = token.strip().lower()
@@ -131,7 +137,7 @@ def to_number(token: str) -> int | None:
         return _UNITS[token]
     if token == "one hundred":
         return 100
-    parts = re.split(r"[\s-]+", token)
+    parts = _NUMBER_PARTS.split(token)
     if parts[0] in _TENS:
         return _TENS[parts[0]] + (_UNITS.get(parts[1], 0) if len(parts) > 1 else 0)
     if set(token) <= set(_ROMAN_VALUES):

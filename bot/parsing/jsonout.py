@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from typing import Any
 
 from bot.parsing.model import Chapter, Character
+
+TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 # json's own string encoder (the C one where available), as json.dumps(ensure_ascii=False) uses it.
 string_json = json.encoder.encode_basestring

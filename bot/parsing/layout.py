@@ -1,14 +1,15 @@
 """Text to blocks: one block per paragraph-sized run of lines, with the blank lines before it counted."""
 from __future__ import annotations
 
-import logging
 import re
 from array import array
+from collections import namedtuple
 from itertools import compress, repeat
 from operator import lt, sub
-from typing import NamedTuple
 
-log = logging.getLogger(__name__)
+from bot.lazylog import Logger
+
+log = Logger(__name__)
 
 # Separator lines: only symbols (*** ~~~ ---- # ~*~), x/o letter patterns (-x-x-x- oOoOo xXx),
 # or the words writers use for a break ("Line Break", "-scene change-").
@@ -29,11 +30,11 @@ _SPACE_RUNS = re.compile("   *")
 _JOINED_AT_ONCE = 4096
 
 
-class Block(NamedTuple):
-    """A paragraph-sized piece of the text before any interpretation (a tuple: cheap to make)."""
-
-    text: str  # whitespace collapsed, wrapped lines joined
-    gap: int  # blank lines between this block and the previous one (or the start)
+# A paragraph-sized piece of the text before any interpretation (a tuple: cheap to make): its text
+# (whitespace collapsed, wrapped lines joined) and gap (blank lines between this block and the
+# previous one, or the start). collections' namedtuple, not typing's NamedTuple: a compiled
+# NamedTuple class is made by typing at run time, and `parse` starts without typing (bot/startup.py).
+Block = namedtuple("Block", ("text", "gap"), module=__name__)
 
 
 def is_separator(text: str) -> bool:

@@ -1,12 +1,12 @@
 """Words that look like names: the shared token patterns and the words that never are characters."""
 from __future__ import annotations
 
-import logging
 import re
 
+from bot.lazylog import Logger
 from bot.parsing.verbs import SPEECH_VERBS
 
-log = logging.getLogger(__name__)
+log = Logger(__name__)
 
 HONORIFICS = ("kun", "san", "sama", "sensei", "chan", "senpai", "sempai", "hime", "dono", "nii", "nee")
 TITLES = frozenset(

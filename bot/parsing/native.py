@@ -15,9 +15,10 @@ import json
 import os
 import sys
 from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader, ModuleSpec
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from pathlib import Path
 
     from mypy_extensions import trait
@@ -61,13 +62,16 @@ def source_stats() -> dict[str, list[int]]:
     also records, so a start-up whose sources are untouched since the build (the same files,
     sizes and times, as make judges them) need not read and hash them all."""
     found: dict[str, list[int]] = {}
-    for folder, _, names in os.walk(PACKAGE_DIR):
-        for name in names:
-            if name.endswith(".py"):
-                path = os.path.join(folder, name)
-                stat = os.stat(path)
-                relative = path[len(PACKAGE_DIR) + 1:].replace(os.sep, "/")  # as Path.relative_to, as_posix
-                found[relative] = [stat.st_size, stat.st_mtime_ns]
+    folders = [PACKAGE_DIR]
+    for folder in folders:  # os.scandir's entries, not os.walk: a third less of every start-up
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.endswith(".py") and entry.is_file():
+                    stat = entry.stat()
+                    relative = entry.path[len(PACKAGE_DIR) + 1:].replace(os.sep, "/")  # as Path.relative_to, as_posix
+                    found[relative] = [stat.st_size, stat.st_mtime_ns]
+                elif entry.name != "__pycache__" and entry.is_dir():
+                    folders.append(entry.path)
     return found
 
 
@@ -96,6 +100,23 @@ class _Finder:
         return ModuleSpec(name, ExtensionFileLoader(name, file), origin=file)
 
 
+def _all_files(paths: Iterable[str]) -> bool:
+    """Whether every path is a file (os.path.isfile), each folder listed once instead of a stat
+    of each of the 27 files."""
+    listed: dict[str, set[str]] = {}
+    for path in paths:
+        folder, name = os.path.split(path)
+        if folder not in listed:
+            try:
+                with os.scandir(folder) as entries:
+                    listed[folder] = {entry.name for entry in entries if entry.is_file()}
+            except OSError:
+                return False
+        if name not in listed[folder]:
+            return False
+    return True
+
+
 def _install() -> list[str]:
     if os.environ.get("STORYBOT_PURE_PYTHON") == "1":
         return []
@@ -109,7 +130,7 @@ def _install() -> list[str]:
     if stamp.get("stats") != source_stats() and stamp.get("sources") != source_hash():
         return []
     files = {name: os.path.join(BUILD_DIR, file) for name, file in stamp.get("modules", {}).items()}
-    if not files or not all(os.path.isfile(file) for file in files.values()):
+    if not files or not _all_files(files.values()):
         return []
     sys.meta_path.insert(0, _Finder(files))
     return sorted(name for name in files if not name.endswith("__mypyc"))

@@ -1,10 +1,11 @@
 """Tell author's notes, disclaimers, summaries and formatting legends apart from story text."""
 from __future__ import annotations
 
-import logging
 import re
 
-log = logging.getLogger(__name__)
+from bot.lazylog import Logger
+
+log = Logger(__name__)
 
 _LABELLED = re.compile(
     r"""(?x)

@@ -11,24 +11,26 @@ novel of the annotated corpora, every bundled story) is attributed exactly as be
 """
 from __future__ import annotations
 
-import logging
 import marshal
 import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from typing import IO, TYPE_CHECKING, Any
 
+from bot import lazylog
+from bot.lazylog import Logger
 from bot.parsing.attribution import ChapterAttributor, Scorer, attribute_scene, committed
 from bot.parsing.characters import Lexicon, WindowCounts, paragraph_counts
 from bot.parsing.quotations import RawQuote, find_quotes
 from bot.parsing.structure import DraftChapter, DraftScene
 
+TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
 if TYPE_CHECKING:
     from concurrent.futures import Future
+    from typing import IO, Any
 
     from bot.parsing.parser import _Progress
 
-log = logging.getLogger(__name__)
+log = Logger(__name__)
 
 # Characters of story text per block. Large enough that every annotated novel (the longest PDNC one
 # is under a million characters) and any ordinary upload stays one block, and that a block's work
@@ -234,6 +236,8 @@ class BlockPool:
         # Imported here: `parse` of an ordinary story (one block) starts faster without them.
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
+
+        lazylog.load()  # concurrent.futures logs through logging: configured as the command asked
 
         # Forked from the fork server, never from this process: a worker forked from here counts
         # every page of this process again, and this process may run threads (the ingest's). The

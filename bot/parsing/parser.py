@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import gc
 import json
-import logging
 import marshal
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import IO, Any, TextIO
 
+from bot.lazylog import Logger
 from bot.parsing import parallel
 from bot.parsing.attribution import Scorer, committed
 from bot.parsing.characters import (
@@ -31,7 +30,11 @@ from bot.parsing.parallel import QuoteFields
 from bot.parsing.quotations import RawQuote, find_quotes
 from bot.parsing.structure import DraftChapter, Outline, assemble, classify
 
-log = logging.getLogger(__name__)
+TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
+if TYPE_CHECKING:
+    from typing import IO, Any, TextIO
+
+log = Logger(__name__)
 
 # What a stored story was parsed with. Change it whenever parsing or attribution reads a story
 # differently: stories whose hash was taken with another version are parsed again at start-up

@@ -1,13 +1,13 @@
 """Find quotations in paragraphs: double quotes are speech, single quotes are thoughts, apostrophes are neither."""
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 
+from bot.lazylog import Logger
 from bot.parsing.verbs import SPEECH_VERBS
 
-log = logging.getLogger(__name__)
+log = Logger(__name__)
 
 # Quote marks are looked up one mark at a time: str.find, and a regex starting with one literal
 # character (the apostrophes), run at memchr speed, while a character class of all the marks is

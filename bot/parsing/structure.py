@@ -1,10 +1,10 @@
 """Blocks to structure: title, chapters, notes at chapter edges, scenes with their headings."""
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
+from bot.lazylog import Logger
 from bot.parsing.headings import (
     Heading,
     flashback_marker,
@@ -15,7 +15,7 @@ from bot.parsing.headings import (
 from bot.parsing.layout import Block, is_separator
 from bot.parsing.notes import author_voice, is_byline, is_legend, labelled_note
 
-log = logging.getLogger(__name__)
+log = Logger(__name__)
 
 # Roles a block can play; every block gets exactly one.
 TITLE = "title"

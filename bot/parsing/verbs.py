@@ -1,9 +1,9 @@
 """Verbs that introduce speech in a tag ("said", "asked", "whispered"), in past and present tense."""
 from __future__ import annotations
 
-import logging
+from bot.lazylog import Logger
 
-log = logging.getLogger(__name__)
+log = Logger(__name__)
 
 _IRREGULAR = {
     "say": ("said", "says"), "tell": ("told", "tells"), "begin": ("began", "begins"),

@@ -179,3 +179,22 @@ def test_narration_blanked_by_split_is_the_pattern(seed):
     for index, paragraph in enumerate(paragraphs):
         expected = _QUOTED.sub(" ", paragraph) if any(mark in paragraph for mark in '"“”') else paragraph
         assert attributor._narration(paragraphs, index) == expected[-_LOOKBACK_CHARS:], paragraph
+
+
+_AROUND = ["", " ", ".", "_", "a", "é", "3", "\u00b2", "-", "\u2014"]
+
+
+@pytest.mark.parametrize("called", ["Hokage", "Bast", "O'Neil", "Zoë", "X_1", "Jr.", "7"])
+def test_a_phrase_alone_is_what_the_word_boundary_pattern_finds(called):
+    """rules._alone_in(text, "the <name>") answers as re.search(r"\\bthe <name>\\b") did (a
+    pattern compiled per name at run time before), whatever stands around the phrase."""
+    from bot.parsing.attribution.rules import _alone_in
+
+    phrase = f"the {called}"
+    pattern = re.compile(rf"\bthe {re.escape(called)}\b")
+    rng = random.Random(called)
+    texts = [before + phrase + after for before in _AROUND for after in _AROUND]
+    texts += ["".join(rng.choice([*_AROUND, phrase, "the ", called, "other"]) for _ in range(8)) for _ in range(300)]
+    for text in texts:
+        assert _alone_in(text, phrase) == bool(pattern.search(text)), text
+    assert any(_alone_in(text, phrase) for text in texts) and not all(_alone_in(text, phrase) for text in texts)

@@ -50,7 +50,8 @@ def _copy_of_the_package(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "bot" / "parsing", tmp_path / "bot" / "parsing",
                     ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "bot" / "__init__.py", tmp_path / "bot" / "__init__.py")
-    shutil.copy(ROOT / "bot" / "precompiled.py", tmp_path / "bot" / "precompiled.py")
+    for module in ("precompiled.py", "startup.py", "lazylog.py"):  # what the parser imports from bot
+        shutil.copy(ROOT / "bot" / module, tmp_path / "bot" / module)
     shutil.copytree(native.BUILD_DIR, tmp_path / "build" / "mypyc")
     return tmp_path
 

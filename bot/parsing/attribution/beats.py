@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Final
 
 from bot.parsing.attribution.narration import _sentences, _subjects
 from bot.parsing.attribution.result import (
@@ -18,6 +17,10 @@ from bot.parsing.attribution.words import _read_name
 from bot.parsing.characters import Lexicon
 from bot.parsing.native import trait
 from bot.parsing.quotations import RawQuote
+
+TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
+if TYPE_CHECKING:
+    from typing import Final
 
 # He or she and a verb right after a speech, or ending the narration just before it.
 _PRONOUN_SUBJECT: Final = re.compile(r"\s*(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b")

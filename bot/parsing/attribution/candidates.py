@@ -4,12 +4,15 @@ before it calls on, and the narrator."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Final
 
 from bot.parsing.attribution.result import Attribution
 from bot.parsing.attribution.turns import EXCHANGE_BREAK
 from bot.parsing.characters import Lexicon
 from bot.parsing.quotations import RawQuote
+
+TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
+if TYPE_CHECKING:
+    from typing import Final
 
 # More rarely holds the right speaker when the first eight do not (measured on both corpora), and
 # every candidate costs a feature row.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any, Final
 
 from bot.parsing.attribution.result import (
     EXPLICIT_FAR,
@@ -24,6 +23,10 @@ from bot.parsing.attribution.turns import (
 from bot.parsing.characters import Lexicon
 from bot.parsing.native import trait
 from bot.parsing.quotations import RawQuote
+
+TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 # A pronoun's guess left to the exchange still makes its character a likely part of it.
 _GUESS_WEIGHT: Final = 0.5

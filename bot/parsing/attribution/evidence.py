@@ -7,10 +7,13 @@ calls them by name...), and what each is worth is learned (bench/train_attributi
 from __future__ import annotations
 
 import math
-from typing import Any, Final
 
 from bot.parsing.attribution.candidates import SceneView
 from bot.parsing.attribution.result import rule_trust
+
+TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 # The rules whose pick is told apart; others count as "pick_other".
 RULES = (

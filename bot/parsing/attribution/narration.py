@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
-from typing import Final
 
 from bot.parsing.attribution.words import (
     _ABBREVIATIONS,
@@ -16,6 +15,10 @@ from bot.parsing.attribution.words import (
     _read_name,
 )
 from bot.parsing.names import CAPITALISED, GENDERED_NOUNS, TITLES, bare, titled
+
+TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
+if TYPE_CHECKING:
+    from typing import Final
 
 _POSSESSIVE_END: Final = re.compile(r"['’]s$")
 # "Mizuki smiled" and "Mizuki's smile was": both show Mizuki doing something.

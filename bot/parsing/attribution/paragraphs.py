@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Final
 
 from bot.parsing.attribution.narration import _SENTENCE_BREAK, _last_sentence, _names, _Sentence
 from bot.parsing.attribution.result import (
@@ -26,6 +25,10 @@ from bot.parsing.characters import Lexicon
 from bot.parsing.names import GENDERED_NOUNS, PRONOUN_GENDER, TITLES, bare, titled
 from bot.parsing.native import trait
 from bot.parsing.quotations import RawQuote
+
+TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
+if TYPE_CHECKING:
+    from typing import Final
 
 _ANY_VERB_PRONOUN: Final = re.compile(
     r"\s*(he|she)\s+(?:[a-z]+ly\s+)?(?:was |had )?(?:[a-z]+(?:ed|ing)|broke|began|spoke|went|burst|flung|threw|"

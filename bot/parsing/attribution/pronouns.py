@@ -3,7 +3,6 @@ the exchange's earlier speakers, each way with a confidence that says how it was
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Final, cast
 
 from bot.parsing.attribution.narration import (
     _QUOTED,
@@ -26,6 +25,10 @@ from bot.parsing.characters import Lexicon
 from bot.parsing.names import GENDERED_NOUNS, PRONOUN_GENDER
 from bot.parsing.native import trait
 from bot.parsing.quotations import RawQuote
+
+TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
+if TYPE_CHECKING:
+    from typing import Final
 
 # How far back a he or she is looked for: paragraphs, and characters of narration.
 _LOOKBACK_PARAGRAPHS: Final = 4
@@ -99,7 +102,7 @@ class PronounResolver:
                 # Someone acting in this very paragraph whose gender the text never showed beats
                 # a better-known character from an earlier one: "Mizuki smiled. '...' he asked."
                 return who, PRONOUN_NEAR
-        unsure = cast("str | None", None)  # not narrowed to None: fits() sets it (compiled, it would be checked)
+        unsure = _nobody()  # not narrowed to None: fits() sets it (compiled, it would be checked)
         previous = earlier_speakers.get(index - 1)
         if index:
             # "Are you coming, Tobin?" / '"No," he said.': the one called on answers.
@@ -265,3 +268,8 @@ class PronounResolver:
             found = [who for name in reversed(names) if (who := canonical.get(name))]
             self._names_cache[index] = found
         return found
+
+
+def _nobody() -> str | None:
+    """None, typed `str | None` (typing.cast without typing, which `parse` does not load)."""
+    return None

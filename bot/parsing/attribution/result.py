@@ -3,7 +3,10 @@ and how often each is right (rule_trust)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+
+TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
+if TYPE_CHECKING:
+    from typing import Final
 
 # What a first-person narrator the text never names is called (CONTRACT §5).
 UNNAMED_NARRATOR: Final = "Narrator"

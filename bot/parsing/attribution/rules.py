@@ -2,11 +2,10 @@
 tags and beats, resolves pronouns, then settles the exchanges' untagged turns."""
 from __future__ import annotations
 
-import logging
-import re
 from collections import Counter
 from collections.abc import Sequence
 
+from bot.lazylog import Logger
 from bot.parsing.attribution.beats import BeatReader
 from bot.parsing.attribution.decoding import ExchangeDecoder
 from bot.parsing.attribution.narration import _Narration, _ParagraphNarration, _Plan
@@ -19,7 +18,7 @@ from bot.parsing.characters import Lexicon
 from bot.parsing.names import GENDERED_NOUNS, PRONOUN_GENDER, TITLES
 from bot.parsing.quotations import RawQuote
 
-log = logging.getLogger(__name__)
+log = Logger(__name__)
 
 
 class ChapterAttributor(
@@ -182,8 +181,8 @@ class ChapterAttributor(
                     or called.lower() in GENDERED_NOUNS
                 ):
                     continue
-                written = re.compile(rf"\bthe {re.escape(called)}\b")  # "the Hokage", not "the Basts"
-                if any(f"the {called}" in paragraph and written.search(paragraph) for paragraph in paragraphs):
+                written = f"the {called}"  # "the Hokage", not "the Basts"
+                if any(_alone_in(paragraph, written) for paragraph in paragraphs):
                     lexicon.title_calls.setdefault(called, Counter())[answer] += 1
 
     @property
@@ -209,3 +208,22 @@ class ChapterAttributor(
             ranked = sorted(self._lexicon.speakers.items(), key=lambda kv: (-kv[1], kv[0]))
             self._leads[sex] = next((who for who, _ in ranked if genders.get(who) == sex), None)
         return self._leads[sex]
+
+
+def _alone_in(text: str, phrase: str) -> bool:
+    """Whether `phrase` is in `text` as re's `\\b<phrase>\\b` finds it, a word boundary at both ends,
+    without a pattern compiled for each phrase at run time (`parse` loads none of re's compiler,
+    bot/precompiled.py)."""
+    start = text.find(phrase)
+    while start >= 0:
+        if _boundary(text, start) and _boundary(text, start + len(phrase)):
+            return True
+        start = text.find(phrase, start + 1)
+    return False
+
+
+def _boundary(text: str, index: int) -> bool:
+    """re's \\b at `index`: a word character (alphanumeric or _, as re reads a str) on one side only."""
+    before = index > 0 and (text[index - 1].isalnum() or text[index - 1] == "_")
+    after = index < len(text) and (text[index].isalnum() or text[index] == "_")
+    return before != after

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from itertools import pairwise
-from typing import Final
 
 from bot.parsing.attribution.words import (
     _ABBREVIATIONS,
@@ -24,6 +23,10 @@ from bot.parsing.attribution.words import (
 )
 from bot.parsing.names import GENDERED_NOUNS, STOPWORDS, TITLES, bare, base_form, titled
 from bot.parsing.verbs import PHRASAL, SPEECH_GERUNDS, SPEECH_STEMS, SPEECH_VERBS
+
+TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
+if TYPE_CHECKING:
+    from typing import Final
 
 # Tags are read word by word rather than with one large regular expression: it is much faster and
 # keeps each rule readable.

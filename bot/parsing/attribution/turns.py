@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any, Final
 
 from bot.parsing.attribution.narration import _names
 from bot.parsing.attribution.pronouns import _LOOKBACK_CHARS, _LOOKBACK_PARAGRAPHS
@@ -20,6 +19,10 @@ from bot.parsing.attribution.result import (
 from bot.parsing.characters import Lexicon
 from bot.parsing.native import trait
 from bot.parsing.quotations import RawQuote
+
+TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 _RECENT_SPEAKERS: Final = 3
 # Narration that ends an exchange: two paragraphs of it, or one long one (a short beat between

@@ -3,11 +3,14 @@ someone else, and the one called on often answers."""
 from __future__ import annotations
 
 import re
-from typing import Final
 
 from bot.parsing.characters import Lexicon
 from bot.parsing.names import CAPITALISED, HONORIFICS, TITLES, titled
 from bot.parsing.native import trait
+
+TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
+if TYPE_CHECKING:
+    from typing import Final
 
 # Words before a name that still leave it a vocative: "Oh, Jane!", "Well Tobin,", "Come on
 # Shizune-san,", "Please Sasuke,".

@@ -3,10 +3,13 @@ title, "her mother", "the count", "the old man", "said" or "went on"."""
 from __future__ import annotations
 
 import re
-from typing import Final
 
 from bot.parsing.names import GENDERED_NOUNS, TITLES, bare, titled
 from bot.parsing.verbs import PHRASAL, SPEECH_VERBS
+
+TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
+if TYPE_CHECKING:
+    from typing import Final
 
 _DETERMINERS: Final = frozenset(("a", "an", "the"))
 # Words that open a description of someone the narration is about: "The old man", "A girl", "My
