@@ -58,6 +58,9 @@ _OWN_TAG_WORDS: Final = 4
 _INTRODUCED_CHARS: Final = 400
 # "answered Syme, like a man standing on the drop": a likeness brings nobody in.
 _LIKENED: Final = frozenset("like as than such".split())
+_INDEFINITE: Final = frozenset(("a", "an", "another"))
+# Words between "a" and the tag's words: "a tall man", "a tall, thin man" is not read.
+_INTRODUCED_GAP: Final = 2
 
 
 @trait  # a mixin of ChapterAttributor (rules.py), which holds the state
@@ -277,10 +280,20 @@ class ParagraphReader:
         before's) brings in "a man" for a tag's "the man" ("a tall man", "an old man" for "the old
         man"): the tag's words after "a" or "an", not in a likeness ("like a man")."""
         narration = before if index == 0 else self._narration(paragraphs, index - 1) + " " + before
-        return any(
-            (found[1] or "").lower() not in _LIKENED
-            for found in re.finditer(rf"(?:\b(\w+) )?\b(?:[Aa]n?|[Aa]nother) (?:[a-z-]+ ){{0,2}}{re.escape(epithet)}\b", narration[-_INTRODUCED_CHARS:])
-        )
+        # Read word by word, not with a pattern made per epithet: `parse` compiles no pattern
+        # while it runs (bot/precompiled.py).
+        words = narration[-_INTRODUCED_CHARS:].split()
+        phrase = epithet.split()
+        for i in range(len(words)):
+            if words[i].lower() not in _INDEFINITE or (i > 0 and bare(words[i - 1]).lower() in _LIKENED):
+                continue
+            for gap in range(_INTRODUCED_GAP + 1):
+                found = words[i + 1 : i + 1 + gap + len(phrase)]
+                if len(found) < gap + len(phrase) or not all(w.isalpha() or w.replace("-", "").isalpha() for w in found[: gap + len(phrase) - 1]):
+                    break  # "a man, old and grey": the phrase stops at a mark
+                if [bare(w).lower() for w in found[gap:]] == phrase and all(w.islower() for w in found[:gap]):
+                    return True
+        return False
 
     def _beside_tag(self, after: str) -> set[str]:
         """'," she said, genuinely disturbed by Anne's face.': whom the rest of a he/she tag's
