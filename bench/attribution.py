@@ -12,6 +12,9 @@ in ten right?) and parse speed.
                                                      # learned on the other folds only
     python bench/attribution.py Emma Persuasion      # some texts
     python bench/attribution.py --json               # one JSON object instead of tables
+    python bench/attribution.py --cv --errors /tmp/e.txt   # also write the wrong picks at >= 0.8
+                                                     # (confidence, rule, gold, paragraphs around;
+                                                     # --errors-floor 0 for every wrong pick)
 """
 from __future__ import annotations
 
@@ -118,8 +121,12 @@ def band_of(confidence: float) -> str:
     return next(label for lo, hi, label in BANDS if lo <= confidence < hi)
 
 
-def evaluate(text: Text, model=None) -> Tally:
-    """Parse one text end to end (with `model`'s weights, or the committed ones) and score it."""
+def evaluate(text: Text, model=None, errors: list[str] | None = None, floor: float = 0.8) -> Tally:
+    """Parse one text end to end (with `model`'s weights, or the committed ones) and score it.
+
+    With `errors`, each wrong pick at `floor` or over is added to it as a block of text: the
+    text, the kind, the confidence, the rule, ours and the gold speaker, and the paragraphs around
+    (corpus text: for a terminal or a scratch file, never for the repository)."""
     began, cpu_began = time.perf_counter(), time.process_time()
     story = parse_story(text.raw, filename=text.name, model=model)
     tally = Tally(nbytes=len(text.raw), seconds=time.perf_counter() - began,
@@ -148,14 +155,26 @@ def evaluate(text: Text, model=None) -> Tally:
         rule = quote.rule or "none"
         tally.rule_tried[rule] += 1
         tally.rule_correct[rule] += right
+        if errors is not None and not right and quote.confidence >= floor:
+            errors.append(_error_block(text, story, quote, unit))
     return tally
+
+
+def _error_block(text: Text, story, quote, unit) -> str:
+    paragraphs = story.chapters[quote.chapter].scenes[quote.scene].paragraphs
+    around = range(max(0, quote.paragraph - 3), min(len(paragraphs), quote.paragraph + 2))
+    lines = [f"== {text.corpus} {text.name} fold {text.fold} | {unit.kind} | conf {quote.confidence:.2f} | "
+             f"rule {quote.rule} | ours {quote.speaker!r} | gold {unit.speaker!r}",
+             f"   quote: {quote.text[:160]!r}"]
+    lines += [f"   {'>' if i == quote.paragraph else ' '} {paragraphs[i][:400]}" for i in around]
+    return "\n".join(lines)
 
 
 def pct(x: float) -> str:
     return f"{100 * x:5.1f}%"
 
 
-def print_corpus(corpus: str, rows: dict[str, dict], total: dict) -> None:
+def print_corpus(corpus: str, rows: dict[str, dict], total: dict, folds: dict[int, dict]) -> None:
     kinds = KINDS[corpus]
     short = {k: k[:6] for k in kinds}
     head = f"{corpus + ' text':<34} {'gold':>5} {'P':>6} {'R':>6} {'F1':>6} {'acc':>6} " + " ".join(
@@ -181,10 +200,15 @@ def print_corpus(corpus: str, rows: dict[str, dict], total: dict) -> None:
     print(f"{'':<20} >=0.8 (trivia): coverage {pct(t['coverage'])}, accuracy {pct(t['accuracy'])}")
     t = total["trivia_threshold"]
     print(f"{'':<20} >={t['threshold']} (trivia's threshold): coverage {pct(t['coverage'])}, "
-          f"accuracy {pct(t['accuracy'])}\n")
+          f"accuracy {pct(t['accuracy'])}")
+    for fold, f in folds.items():
+        b = f["trivia_band"]
+        print(f"{'':<20} fold {fold}: accuracy {pct(f['accuracy'])} ({f['attributable']}), "
+              f">=0.8 {pct(b['accuracy'])} of {pct(b['coverage']).strip()}")
+    print()
 
 
-def run(corpora: list[str], only: list[str], cv: bool) -> dict:
+def run(corpora: list[str], only: list[str], cv: bool, errors: list[str] | None = None, floor: float = 0.8) -> dict:
     models = None
     if cv:
         from train_attribution import fold_models
@@ -193,13 +217,16 @@ def run(corpora: list[str], only: list[str], cv: bool) -> dict:
     result = {}
     for corpus in corpora:
         total = Tally()
+        folds: dict[int, Tally] = {}
         rows: dict[str, dict] = {}
         for text in texts(corpus, only):
-            tally = evaluate(text, models[text.fold] if models else None)
+            tally = evaluate(text, models[text.fold] if models else None, errors, floor)
             total.add(tally)
+            folds.setdefault(text.fold, Tally()).add(tally)
             rows[text.name] = tally.figures()
         if rows:
-            result[corpus] = {"texts": rows, "overall": total.figures()}
+            result[corpus] = {"texts": rows, "overall": total.figures(),
+                              "folds": {fold: folds[fold].figures() for fold in sorted(folds)}}
     return result
 
 
@@ -210,20 +237,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cv", action="store_true",
                     help="held-out figures: each fold with weights learned on the other folds")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--errors", metavar="FILE",
+                    help="write the wrong picks at confidence >= 0.8 to FILE, with rule and context "
+                         "(corpus text: keep FILE out of the repository)")
+    ap.add_argument("--errors-floor", type=float, default=0.8, metavar="P",
+                    help="with --errors, the wrong picks at confidence P or over (default 0.8)")
     args = ap.parse_args(argv)
     corpora = list(NAMES) if args.corpus == "all" else [args.corpus]
     missing = [c for c in corpora if not available(c)]
     if missing:
         print(f"corpus not found: {', '.join(missing)} (looked in ../shared/corpora)", file=sys.stderr)
         return 2
-    result = run(corpora, args.texts, args.cv)
+    errors: list[str] | None = [] if args.errors else None
+    result = run(corpora, args.texts, args.cv, errors, args.errors_floor)
+    if errors is not None:
+        Path(args.errors).write_text("\n\n".join(errors) + "\n", encoding="utf-8")
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
     print("held-out folds (weights learned without the text's fold)\n" if args.cv else
           "committed weights (learned on every text: in-sample; see --cv for held-out figures)\n")
     for corpus, found in result.items():
-        print_corpus(corpus, found["texts"], found["overall"])
+        print_corpus(corpus, found["texts"], found["overall"], found["folds"])
     if "pdnc" in result:
         o = result["pdnc"]["overall"]
         print(f"parse speed (PDNC, one process): {o['mb_per_s']:.1f} MB/s wall, {o['cpu_mb_per_s']:.1f} MB/s CPU")

@@ -59,6 +59,35 @@ def test_benchmark_runs_and_prints_figures(script):
         assert "targets: " in done.stdout
 
 
+def test_attribution_bench_writes_its_wrong_picks(tmp_path):
+    if not (PDNC.is_dir() and LITBANK.is_dir()):
+        pytest.skip("the PDNC and LitBank corpora are not next to the repository")
+    errors = tmp_path / "errors.txt"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "attribution.py"), "--corpus", "litbank", "1155_the_secret_adversary",
+         "--errors", str(errors), "--errors-floor", "0"],
+        cwd=ROOT, capture_output=True, text=True, timeout=240,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    blocks = errors.read_text(encoding="utf-8").split("\n\n")
+    assert len(blocks) > 1  # the text's picks are not all right
+    assert re.search(r"fold \d: accuracy +\d+\.\d% \(\d+\), >=0\.8 ", done.stdout), done.stdout[-2000:]
+    # Each wrong pick: where it is, its confidence, rule, ours and the gold speaker, and the
+    # paragraphs around it, the quotation's own marked.
+    for block in blocks:
+        head, quote, *paragraphs = block.splitlines()
+        assert re.match(r"== litbank 1155_the_secret_adversary fold \d \| \w+ \| conf [01]\.\d\d \| rule .* \| ours .* \| gold '", head)
+        assert quote.startswith("   quote: ")
+        assert sum(p.startswith("   > ") for p in paragraphs) == 1
+    # Over a floor of 1 no pick is written.
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "attribution.py"), "--corpus", "litbank", "1155_the_secret_adversary",
+         "--errors", str(errors), "--errors-floor", "1.01"],
+        cwd=ROOT, capture_output=True, text=True, timeout=240,
+    )
+    assert done.returncode == 0 and errors.read_text(encoding="utf-8").strip() == ""
+
+
 def _load_bench():
     spec = importlib.util.spec_from_file_location("bench_load", ROOT / "bench" / "load.py")
     module = importlib.util.module_from_spec(spec)

@@ -51,3 +51,29 @@ def test_a_different_description_is_a_different_speaker():
 def test_an_unnamed_i_is_the_narrator():
     text = 'Rosa waited by the door.\n\n"Where to?" asked Rosa.\n\n"North," I said.'
     assert speakers(text)[-1] == "Narrator"
+
+
+def test_the_description_of_a_tag_is_whom_the_narration_just_brought_in():
+    # "the man" of the tag is the man "a man" brought in, not the named man who saw him come.
+    text = (
+        "Tobin had the road to himself all morning.\n\n"
+        '"Any luck?" asked Tobin of nobody.\n\n'
+        "At noon a tall man came over the hill with a mule. Tobin watched them come.\n\n"
+        '"Good day to you," called the man, halting.\n\n'
+        '"Good day," replied Tobin.'
+    )
+    assert speakers(text)[1:] == ["the man", "Tobin"]
+
+
+def test_a_likeness_brings_nobody_in():
+    # "like a man" compares Tobin to someone: "the man" of the next tag is still Worms, whom the
+    # narration before it is about (without the likeness test the rules read "the man", whom the
+    # scorer then overrules at a low confidence).
+    text = (
+        "Worms shook his grey head.\n\n"
+        '"Are you a spy?" asked Worms.\n\n'
+        '"No!" answered Tobin, like a man on the gallows.\n\n'
+        'Worms leaned across the table. "You swear it," said the man.'
+    )
+    last = parse(text).quotes[-1]
+    assert (last.speaker, last.rule) == ("Worms", "pronoun")

@@ -53,6 +53,14 @@ _HEARD: Final = re.compile(r"\b(?:heard|overheard|hear|listened to)\s+(him|her)\
 _SHORT_LEAD: Final = 60
 # A previous paragraph ending in this many words after its last speech: that speech's own tag.
 _OWN_TAG_WORDS: Final = 4
+# "There came a man and a burro. Cameron knew them. / '...,' called the man": how far back, in
+# characters of narration, "a man" may introduce the one "the man" of a tag is.
+_INTRODUCED_CHARS: Final = 400
+# "answered Syme, like a man standing on the drop": a likeness brings nobody in.
+_LIKENED: Final = frozenset("like as than such".split())
+_INDEFINITE: Final = frozenset(("a", "an", "another"))
+# Words between "a" and the tag's words: "a tall man", "a tall, thin man" is not read.
+_INTRODUCED_GAP: Final = 2
 
 
 @trait  # a mixin of ChapterAttributor (rules.py), which holds the state
@@ -213,6 +221,13 @@ class ParagraphReader:
                     # "said the old man" again in this chapter: the same old man.
                     result.speaker, result.confidence, result.rule = who, PRONOUN_NARRATED, "pronoun"
                     continue
+                if article == "the" and epithet and self._introduced(paragraphs, index, before, epithet):
+                    # "There came a man and a burro. Cameron knew them. / '...,' called the man":
+                    # the man just introduced, not the named one who saw him come.
+                    who = self._unnamed(epithet, article, result.gender)
+                    if who not in spoken_of:
+                        result.speaker, result.confidence, result.rule = who, ROLE, "unnamed"
+                        continue
                 if article == "my":
                     # "returned my father": the narrator's relative, whom no he/she picks up.
                     result.speaker, result.confidence, result.rule = self._unnamed(epithet, article, result.gender), ROLE, "unnamed"
@@ -263,6 +278,26 @@ class ParagraphReader:
                 speaker, confidence, rule = self._pronoun_beat(paragraphs, index, quotes, earlier_speakers)
             for result in results:
                 result.speaker, result.confidence, result.rule = speaker, confidence, rule
+
+    def _introduced(self, paragraphs: Sequence[str], index: int, before: str, epithet: str) -> bool:
+        """Whether the narration just before a speech (its paragraph's, then the paragraph
+        before's) brings in "a man" for a tag's "the man" ("a tall man", "an old man" for "the old
+        man"): the tag's words after "a" or "an", not in a likeness ("like a man")."""
+        narration = before if index == 0 else self._narration(paragraphs, index - 1) + " " + before
+        # Read word by word, not with a pattern made per epithet: `parse` compiles no pattern
+        # while it runs (bot/precompiled.py).
+        words = narration[-_INTRODUCED_CHARS:].split()
+        phrase = epithet.split()
+        for i in range(len(words)):
+            if words[i].lower() not in _INDEFINITE or (i > 0 and bare(words[i - 1]).lower() in _LIKENED):
+                continue
+            for gap in range(_INTRODUCED_GAP + 1):
+                found = words[i + 1 : i + 1 + gap + len(phrase)]
+                if len(found) < gap + len(phrase) or not all(w.isalpha() or w.replace("-", "").isalpha() for w in found[: gap + len(phrase) - 1]):
+                    break  # "a man, old and grey": the phrase stops at a mark
+                if [bare(w).lower() for w in found[gap:]] == phrase and all(w.islower() for w in found[:gap]):
+                    return True
+        return False
 
     def _beside_tag(self, after: str) -> set[str]:
         """'," she said, genuinely disturbed by Anne's face.': whom the rest of a he/she tag's
