@@ -248,6 +248,9 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"corpus not found: {', '.join(missing)} (looked in ../shared/corpora)", file=sys.stderr)
         return 2
+    if args.errors and Path(args.errors).resolve().is_relative_to(ROOT):
+        print("--errors: write outside the repository (the file holds corpus text)", file=sys.stderr)
+        return 2
     errors: list[str] | None = [] if args.errors else None
     result = run(corpora, args.texts, args.cv, errors, args.errors_floor)
     if errors is not None:

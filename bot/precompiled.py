@@ -146,9 +146,10 @@ def precompiled() -> Iterator[None]:
     def real_compile(pattern: Any, flags: int) -> re.Pattern:
         if not real:
             if type(re) is ExecutedOnFirstUse:
-                del re.compile  # so that asking for it executes re
+                vars(re).pop("compile", None)  # so that asking for it executes re
             real.append(re.compile)  # re's own, put back by executing it
-            re.compile = compile_pattern  # type: ignore[assignment]  # for the rest of the block
+            if opened:  # for the rest of the block, not after it (`from re import compile` kept)
+                re.compile = compile_pattern  # type: ignore[assignment]
         return real[0](pattern, flags)
 
     def compile_pattern(pattern: Any, flags: int = 0) -> re.Pattern:
@@ -180,6 +181,7 @@ def precompiled() -> Iterator[None]:
     if unexecuted:
         vars(re).update(FLAGS)
     re.compile = compile_pattern  # type: ignore[assignment]
+    opened = True
     _depth += 1
     try:
         import dataclasses  # here: its own pattern is taken from FILE too
@@ -195,6 +197,7 @@ def precompiled() -> Iterator[None]:
                 dataclasses.exec = shadowed  # type: ignore[attr-defined]
     finally:
         _depth -= 1
+        opened = False
         if type(re) is ExecutedOnFirstUse:  # still: what was put in goes, the next use executes it
             for name in ("compile", *FLAGS):
                 vars(re).pop(name, None)

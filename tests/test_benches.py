@@ -86,6 +86,14 @@ def test_attribution_bench_writes_its_wrong_picks(tmp_path):
         cwd=ROOT, capture_output=True, text=True, timeout=240,
     )
     assert done.returncode == 0 and errors.read_text(encoding="utf-8").strip() == ""
+    # Never into the repository: the file holds corpus text.
+    inside = ROOT / "bench" / "errors-in-the-repository.txt"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "attribution.py"), "--corpus", "litbank", "1155_the_secret_adversary",
+         "--errors", str(inside)],
+        cwd=ROOT, capture_output=True, text=True, timeout=240,
+    )
+    assert done.returncode == 2 and "outside the repository" in done.stderr and not inside.exists()
 
 
 def _load_bench():

@@ -153,26 +153,30 @@ with precompiled.precompiled():
     other = re.compile("c+d") if sys.argv[1] == "other" else None
     seen.append(executed())
     later = re.compile("e+") if sys.argv[1] == "other" else None
+    kept = re.compile if sys.argv[1] == "kept" else None  # as `from re import compile` keeps it
 seen.append(executed())
+late = kept("g+") if kept else None  # kept past the block: re's own compile, re's for good
 outside = re.compile("f+")
 import json  # it imports re: only now
 print(json.dumps({"seen": seen, "flags": recorded.flags, "match": recorded.fullmatch("ABb")[1],
                   "copied": copied == recorded if copied else None, "other": bool(other and other.fullmatch("ccd")),
                   "later": bool(later and later.fullmatch("ee")), "outside": bool(outside.fullmatch("ff")),
+                  "late": bool(late and late.fullmatch("gg")),
                   "own": re.compile.__module__, "flag": type(re.IGNORECASE).__name__}))
 """
 
 
-@pytest.mark.parametrize("case", ["recorded", "pickle", "other"])
+@pytest.mark.parametrize("case", ["recorded", "pickle", "other", "kept"])
 def test_an_unexecuted_re_is_executed_only_for_what_was_not_recorded(case: str) -> None:
     """A recorded pattern needs no `re`; pickling one, a pattern not recorded, or any use after
     the block executes it, and then everything is re's own (compile, RegexFlag)."""
     forms = {(pattern, flags): precompiled._form_of(pattern, flags)
              for pattern, flags in (("a(b)+", 2), (dataclasses._MODULE_IDENTIFIER_RE.pattern, 0))}
     found = json.loads(_run(UNEXECUTED.replace("FORMS", repr(forms)), case))
-    executed_from = {"recorded": 4, "pickle": 1, "other": 2}[case]
+    executed_from = {"recorded": 4, "pickle": 1, "other": 2, "kept": 4}[case]
     assert found["seen"] == [index >= executed_from for index in range(4)]
     assert (found["flags"], found["match"]) == (re.compile("a(b)+", re.IGNORECASE).flags, "b")
     assert found["copied"] is (True if case == "pickle" else None)
     assert (found["other"], found["later"]) == ((True, True) if case == "other" else (False, False))
     assert (found["outside"], found["own"], found["flag"]) == (True, "re", "RegexFlag")
+    assert found["late"] is (case == "kept")

@@ -70,7 +70,7 @@ def source_stats() -> dict[str, list[int]]:
                     stat = entry.stat()
                     relative = entry.path[len(PACKAGE_DIR) + 1:].replace(os.sep, "/")  # as Path.relative_to, as_posix
                     found[relative] = [stat.st_size, stat.st_mtime_ns]
-                elif entry.name != "__pycache__" and entry.is_dir():
+                elif entry.name != "__pycache__" and entry.is_dir(follow_symlinks=False):  # as os.walk
                     folders.append(entry.path)
     return found
 

@@ -270,6 +270,19 @@ def test_a_tag_saying_its_speaker_goes_on_gives_them_the_next_paragraphs_speech(
     assert speakers(CAST + "* * *\n\n" + "\n\n".join(plain))["You did a good job. Get some rest, boy."] == "Tobin"
 
 
+def test_a_tag_saying_its_speaker_walks_on_does_not_give_them_the_next_speech():
+    # "and went on his way" walks off: the next untagged speech is the other party's turn.
+    scene = [
+        '"Where are you going?" asked Ruth.',
+        '"Home. Goodbye," said Tobin and went on his way.',
+        '"Wait for me!"',
+    ]
+    assert speakers(CAST + "* * *\n\n" + "\n\n".join(scene))["Wait for me!"] != "Tobin"
+    # "and went on" followed by nothing but its manner is going on speaking.
+    talking = [line.replace("and went on his way.", "and went on quietly.") for line in scene]
+    assert speakers(CAST + "* * *\n\n" + "\n\n".join(talking))["Wait for me!"] == "Tobin"
+
+
 def test_a_he_acting_in_the_paragraph_before_an_untagged_speech_carried_back_to_its_speaker_goes_on():
     # '"I will, sensei. Until later." He glanced at Sasuke and turned to leave. / He turned his
     # head towards the Uchiha. / "I hope...": the he carried back through the narration is the one
@@ -307,6 +320,13 @@ def test_someone_reacting_to_a_speech_in_the_next_paragraph_heard_it():
     found = speakers(CAST + "* * *\n\n" + "\n\n".join(scene))
     assert found["Besides, the old man gave me one last order. I can't refuse it."] == "Tobin"
     assert found["And what would that be?"] == "Ruth"
+
+
+
+def test_a_speaker_reacting_to_their_own_tagged_speech_keeps_it():
+    # '"I am such a fool," said Tobin. / Tobin laughed at that.': he laughs at himself; his tag stands.
+    found = speakers(CAST + "* * *\n\n" + '"I am such a fool," said Tobin.\n\nTobin laughed at that.\n\n"Are you?"')
+    assert found["I am such a fool,"] == "Tobin"
 
 
 # A man the tags never name who speaks in beats (Grell), then a crowd's spokesman only described.

@@ -85,7 +85,11 @@ class ParagraphReader:
         # "Mizuki didn't listen." right after the paragraph's speech: Mizuki hears it, whoever says it.
         listener, seen = self._listener(quotes[-1].after)
         if listener is None and index + 1 < len(paragraphs) and len(quotes[-1].after.split()) <= _OWN_TAG_WORDS:
-            listener = self._reacting(paragraphs[index + 1])  # "Tsunade raised her brow at that."
+            reacting = self._reacting(paragraphs[index + 1])  # "Tsunade raised her brow at that."
+            # Not someone this paragraph's own narration names: '"I am a fool," said Tobin. / Tobin
+            # laughed at that.' is Tobin laughing at himself.
+            if reacting and not any(reacting in q.before or reacting in q.after for q in quotes):
+                listener = reacting
         if listener:
             for result in results:
                 result.addressee = result.addressee or listener

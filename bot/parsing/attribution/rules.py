@@ -32,9 +32,11 @@ if TYPE_CHECKING:
 log = Logger(__name__)
 
 # A paragraph whose last words say its speaker goes on ('"..." She said before continuing more
-# softly.'): the next paragraph's untagged speech is theirs.
+# softly.'): the next paragraph's untagged speech is theirs. Only manner words may follow the
+# verb: "and went on his way" walks off.
 _GOES_ON: Final = re.compile(
-    r"\b(?:before|then|and|and then) (?:continuing|going on|continued|went on)\b[^.!?\"“”]{0,40}[.:]?\s*$"
+    r"\b(?:before|then|and|and then) (?:continuing|going on|continued|went on)"
+    r"(?:,?\s+(?:more|less|very|much|rather|quite|[a-z]+ly))*\s*[.:,]?\s*$"
 )
 # A narration paragraph opening on a he or she acting ("He turned his head slightly...").
 _OPENING_PRONOUN: Final = re.compile(r"(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b")
