@@ -21,6 +21,7 @@ from bot.parsing.attribution.result import (
     PRONOUN_NEAR,
     PRONOUN_UNSURE,
 )
+from bot.parsing.attribution.words import after_last_speech
 from bot.parsing.characters import Lexicon
 from bot.parsing.names import GENDERED_NOUNS, PRONOUN_GENDER
 from bot.parsing.native import trait
@@ -227,8 +228,7 @@ class PronounResolver:
     def _tail(self, paragraphs: Sequence[str], index: int) -> _Narration | None:
         """The narration after a paragraph's last speech, when it is more than the speech's tag."""
         if index not in self._tails:
-            lead = paragraphs[index]
-            tail = lead[max(lead.rfind('"'), lead.rfind("”")) + 1 :]
+            tail = after_last_speech(paragraphs[index])
             self._tails[index] = _Narration(tail[-_LOOKBACK_CHARS:]) if len(tail.split()) > _TAIL_WORDS else None
         return self._tails[index]
 

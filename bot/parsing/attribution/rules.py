@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from bot.lazylog import Logger
-from bot.parsing.attribution.beats import BeatReader, _listening
+from bot.parsing.attribution.beats import _PRONOUN_SUBJECT, BeatReader, _listening
 from bot.parsing.attribution.decoding import ExchangeDecoder
 from bot.parsing.attribution.narration import _Narration, _ParagraphNarration, _Plan
 from bot.parsing.attribution.paragraphs import ParagraphReader
@@ -21,6 +21,7 @@ from bot.parsing.attribution.result import (
 )
 from bot.parsing.attribution.turns import TurnTaker
 from bot.parsing.attribution.vocatives import VocativeReader
+from bot.parsing.attribution.words import after_last_speech
 from bot.parsing.characters import Lexicon
 from bot.parsing.names import GENDERED_NOUNS, PRONOUN_GENDER, TITLES
 from bot.parsing.quotations import RawQuote
@@ -38,8 +39,6 @@ _GOES_ON: Final = re.compile(
     r"\b(?:before|then|and|and then) (?:continuing|going on|continued|went on)"
     r"(?:,?\s+(?:more|less|very|much|rather|quite|[a-z]+ly))*\s*[.:,]?\s*$"
 )
-# A narration paragraph opening on a he or she acting ("He turned his head slightly...").
-_OPENING_PRONOUN: Final = re.compile(r"(He|She)\s+(?:[a-z]+ly\s+)?[a-z]+(?:ed|s)\b")
 # Words of narration after the paragraph's last speech that still make one short tag.
 _GOES_ON_WORDS: Final = 16
 
@@ -47,7 +46,7 @@ _GOES_ON_WORDS: Final = 16
 def _goes_on(paragraph: str) -> bool:
     """Whether the narration after a paragraph's last speech is one short tag saying the speaker
     goes on ("She said authoritatively before continuing more softly.")."""
-    tail = paragraph[max(paragraph.rfind('"'), paragraph.rfind("”")) + 1 :]
+    tail = after_last_speech(paragraph)
     return len(tail.split()) <= _GOES_ON_WORDS and _GOES_ON.search(tail) is not None
 
 
@@ -141,7 +140,7 @@ class ChapterAttributor(
         Sasuke. / "I hope..."': a narration paragraph opening on a he (she) acting, carried back
         through narration about a he (she) to the speech before (PronounResolver._chained), is a beat
         of that speech's speaker, who goes on."""
-        opening = _OPENING_PRONOUN.match(paragraphs[index - 1])
+        opening = _PRONOUN_SUBJECT.match(paragraphs[index - 1])  # a paragraph opening on a he or she acting
         if not opening or quotes[0].before.strip() or _listening(paragraphs[index - 1]):
             return
         gender = PRONOUN_GENDER[opening[1].lower()]

@@ -35,6 +35,11 @@ _KIN_TITLES: Final = {"mother": "Mrs", "mamma": "Mrs", "mama": "Mrs", "wife": "M
                "father": "Mr", "papa": "Mr", "husband": "Mr"}
 
 
+def after_last_speech(paragraph: str) -> str:
+    """The narration after a paragraph's last closing double quotation mark (all of it if none)."""
+    return paragraph[max(paragraph.rfind('"'), paragraph.rfind("”")) + 1 :]
+
+
 def _is_verb(word: str) -> bool:
     return bare(word).lower() in SPEECH_VERBS
 
