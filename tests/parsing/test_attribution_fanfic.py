@@ -366,3 +366,38 @@ def test_chipped_in_is_a_speech_verb():
         "\"He won't learn otherwise.\" Tobin chipped in, a crooked smile on his lips.",
     ]))
     assert found["He won't learn otherwise."] == "Tobin"
+
+
+def test_a_role_is_the_person_the_scene_first_names_only_after_its_turn():
+    # '"How long will you run?" The newcomer mocked. / ... / Arata was not sure he could handle
+    # Kimimaro.': the role speaks first, the text names him a few paragraphs on.
+    scene = [
+        "Ruth leapt back from another blow, cursing under her breath.",
+        '"How long will you keep running?" The intruder jeered, a blade of ice in his hand.',
+        '"Not for long," Ruth said, pulling two knives from her coat.',
+        "She was not sure she could beat Osric on her own, but she had to try.",
+        '"Is that all?" Osric shrugged off the knives as they struck.',
+        "Osric laughed. Osric was not hurt at all.",
+    ]
+    story = parse(CAST + "* * *\n\n" + "\n\n".join(scene))
+    assert {q.text: q.speaker for q in story.quotes}["How long will you keep running?"] == "Osric"
+    assert "the intruder" in {c.name: c for c in story.characters}["Osric"].aliases
+    # Named before the role's turn, he is no one the text names only after it: nothing ties them.
+    known = [scene[0] + " Osric blocked the path.", *scene[1:]]
+    assert speakers(CAST + "* * *\n\n" + "\n\n".join(known))["How long will you keep running?"] == "the intruder"
+
+
+def test_a_tag_saying_someone_else_takes_over_gives_them_the_next_paragraphs_speech():
+    # '"But-" He wanted to protest, but Shizune took over. / "Naruto-kun, we aren't in the
+    # position..."': Shizune's, not the exchange's turn back to whoever spoke before him.
+    scene = [
+        '"We should go after them right now," Pell said.',
+        '"But-" Tobin wanted to argue, but Marla cut in.',
+        '"Nobody leaves until the wounded are seen to."',
+    ]
+    found = speakers(CAST + "* * *\n\n" + "\n\n".join(scene))
+    assert found["Nobody leaves until the wounded are seen to."] == "Marla"
+    # Cutting in on someone else, further into a longer narration, says nothing of the next speech.
+    walked = scene[1].replace("but Marla cut in.", "and he turned away from the others for a while to look at the hills.")
+    found = speakers(CAST + "* * *\n\n" + "\n\n".join([scene[0], walked, scene[2]]))
+    assert found["Nobody leaves until the wounded are seen to."] != "Marla"

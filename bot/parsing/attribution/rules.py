@@ -41,6 +41,14 @@ _GOES_ON: Final = re.compile(
 )
 # Words of narration after the paragraph's last speech that still make one short tag.
 _GOES_ON_WORDS: Final = 16
+# A paragraph whose last words say someone else speaks next ('"But-" He wanted to protest, but
+# Shizune took over.'): the next paragraph's untagged speech is theirs.
+_TAKES_OVER: Final = re.compile(
+    r"\b([A-Z][a-z]+) (?:took over|cut in|broke in|spoke up|cut (?:him|her|them) off|interrupted(?: (?:him|her|them))?)"
+    r"(?:,?\s+(?:[a-z]+ly))?\s*[.!]?\s*$"
+)
+# How far after a role's turn, in paragraphs, the scene may first name who the role is.
+_NAMED_AFTER: Final = 8
 
 
 def _goes_on(paragraph: str) -> bool:
@@ -48,6 +56,16 @@ def _goes_on(paragraph: str) -> bool:
     goes on ("She said authoritatively before continuing more softly.")."""
     tail = after_last_speech(paragraph)
     return len(tail.split()) <= _GOES_ON_WORDS and _GOES_ON.search(tail) is not None
+
+
+def _takes_over(paragraph: str) -> str | None:
+    """Who the narration after a paragraph's last speech, one short tag, says speaks next: "but
+    Shizune took over.", "Ruth cut in." (as written)."""
+    tail = after_last_speech(paragraph)
+    if len(tail.split()) > _GOES_ON_WORDS:
+        return None
+    match = _TAKES_OVER.search(tail)
+    return match[1] if match else None
 
 
 class ChapterAttributor(
@@ -91,6 +109,15 @@ class ChapterAttributor(
                 if results[numbers[0]].speaker is None:
                     self._opening_pronoun(paragraphs, index, [quotes[n] for n in numbers], [results[n] for n in numbers], speakers_by_paragraph)
             if results[numbers[0]].speaker is None and (who := speakers_by_paragraph.get(index - 1)) and _goes_on(paragraphs[index - 1]):
+                for n in numbers:
+                    if results[n].speaker is None:
+                        results[n].speaker, results[n].confidence, results[n].rule = who, INHERITED, "same-paragraph"
+            elif (
+                results[numbers[0]].speaker is None and index
+                and (written := _takes_over(paragraphs[index - 1]))
+                and (who := self._lexicon.canonical.get(written)) and self._lexicon.can_speak(who)
+                and who != speakers_by_paragraph.get(index - 1)
+            ):
                 for n in numbers:
                     if results[n].speaker is None:
                         results[n].speaker, results[n].confidence, results[n].rule = who, INHERITED, "same-paragraph"
@@ -181,7 +208,34 @@ class ChapterAttributor(
                 for who in self._narration_names(paragraphs, p)
                 if who not in others and who in lexicon.speakers and (not sex or lexicon.gender.get(who, sex) == sex)
             }
+            if not left and (later := self._named_after(paragraphs, turns, index, sex)):
+                left = {later}
             lexicon.role_scenes.setdefault(speaker, Counter())[left.pop() if len(left) == 1 else ""] += 1
+
+    def _named_after(
+        self, paragraphs: Sequence[str], turns: dict[int, tuple[str | None, set[str]]], index: int, sex: str | None
+    ) -> str | None:
+        """'"How long will you run?" The newcomer mocked. / ... / Arata was not sure he could
+        handle Kimimaro.': a role's turn that the narration beside it ties to nobody is likely the
+        first person the scene names only after it (within _NAMED_AFTER paragraphs), of the
+        role's sex: no narration, speech or turn of the scene named them before, and no turn
+        between was theirs."""
+        lexicon = self._lexicon
+        seen: set[str | None] = set()
+        for p in range(index + 1):
+            seen.update(self._narration_names(paragraphs, p))
+            if p in turns:
+                seen.add(turns[p][0])
+                seen |= turns[p][1]
+        for p in range(index + 1, min(len(paragraphs), index + 1 + _NAMED_AFTER)):
+            if p in turns:
+                seen.add(turns[p][0])
+                seen |= turns[p][1]
+            for who in reversed(self._narration_names(paragraphs, p)):  # in the order written
+                if who not in seen and lexicon.can_speak(who) and (not sex or lexicon.gender.get(who, sex) == sex):
+                    return who
+                seen.add(who)
+        return None
 
     def _note_role_calls(self, quotes: Sequence[RawQuote], results: Sequence[Attribution]) -> None:
         """'"Sit down, Basil." / "...," said the painter.': whom the speech just before a role's
