@@ -401,3 +401,19 @@ def test_a_tag_saying_someone_else_takes_over_gives_them_the_next_paragraphs_spe
     walked = scene[1].replace("but Marla cut in.", "and he turned away from the others for a while to look at the hills.")
     found = speakers(CAST + "* * *\n\n" + "\n\n".join([scene[0], walked, scene[2]]))
     assert found["Nobody leaves until the wounded are seen to."] != "Marla"
+
+
+def test_one_of_a_group_acting_right_before_a_speech_speaks_it():
+    # 'One of his ANBU guards dropped down in front of him. "Hokage-sama?"': the guard, not the
+    # exchange's other side.
+    scene = [
+        "Tobin watched the cart roll out of sight with a thoughtful frown.",
+        'One of his soldiers stepped up beside him. "Sir?"',
+        'Tobin rubbed his chin. "Follow it, but keep out of sight."',
+    ]
+    story = parse(CAST + "* * *\n\n" + "\n\n".join(scene))
+    assert {q.text: q.speaker for q in story.quotes}["Sir?"] == "one of his soldiers"
+    assert "one of his soldiers" in {c.name for c in story.characters}
+    # One of them only looked on in a longer narration: nothing says they speak.
+    watched = scene[1].replace("One of his soldiers stepped up beside him.", "One of his soldiers looked on. Tobin sighed.")
+    assert speakers(CAST + "* * *\n\n" + "\n\n".join([scene[0], watched, scene[2]]))["Sir?"] != "one of his soldiers"

@@ -64,6 +64,13 @@ _REACTS: Final = re.compile(
 )
 
 
+# A paragraph opening on one of a group acting, in the one sentence before its speech: "One of
+# his guards dropped down in front of him." (a group of at most three words, then a verb).
+_ONE_OF_ACTING: Final = re.compile(
+    r"One of ((?:the|his|her|their|its) (?:[A-Za-z-]+ ){0,2}[a-z]+s) (?:[a-z]+ly )?[a-z]+(?:ed|s)\b[^.!?\"“”]*[.!?]\s*$"
+)
+
+
 def _listening(narration: str) -> bool:
     """Whether _LISTENING is in the narration."""
     for piece in _LISTENING_PIECES:
@@ -156,6 +163,16 @@ class BeatReader:
         if seen and not any(seen in self._mentioned(q.text) for q in quotes):
             return seen, BEAT_BEFORE, "beat"
         return None, 0.0, None
+
+    def _one_of(self, quotes: list[RawQuote]) -> str | None:
+        """'One of his guards dropped down in front of him. "Sir?"': the one of the group, as the
+        text calls them, speaks (a character from then on)."""
+        match = _ONE_OF_ACTING.match(quotes[0].before.strip())
+        if match is None:
+            return None
+        who = f"one of {match[1]}"
+        self._lexicon.described.add(who)
+        return who
 
     def _opens_on(self, text: str, who: str) -> bool:
         """Whether narration opens on the character ("Mizuki's smile was...", "Kimimaro knew")."""

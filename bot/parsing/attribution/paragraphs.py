@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from bot.parsing.attribution.narration import _SENTENCE_BREAK, _last_sentence, _names, _Sentence
 from bot.parsing.attribution.result import (
+    BEAT_BEFORE,
     EXPLICIT,
     EXPLICIT_FAR,
     INHERITED,
@@ -278,6 +279,8 @@ class ParagraphReader:
                 result.rule = "same-paragraph"
         if not known:
             speaker, confidence, rule = self._beat(quotes, listener, seen)
+            if speaker is None and (speaker := self._one_of(quotes)):
+                confidence, rule = BEAT_BEFORE, "beat"
             if speaker is None:
                 speaker, confidence, rule = self._pronoun_beat(paragraphs, index, quotes, earlier_speakers)
             for result in results:
