@@ -417,3 +417,19 @@ def test_one_of_a_group_acting_right_before_a_speech_speaks_it():
     # One of them only looked on in a longer narration: nothing says they speak.
     watched = scene[1].replace("One of his soldiers stepped up beside him.", "One of his soldiers looked on. Tobin sighed.")
     assert speakers(CAST + "* * *\n\n" + "\n\n".join([scene[0], watched, scene[2]]))["Sir?"] != "one of his soldiers"
+
+
+def test_in_a_story_whose_tags_name_nobody_a_description_is_the_nearest_character():
+    # 'Naruto had cried that he did not want to be alone... / "Why did this not happen before?"
+    # the young boy asked': the text never shows Naruto's sex, and names nobody in a tag.
+    text = (
+        "It had been a week since the storm. Grell had nearly drowned that night. Nobody knew how "
+        "Grell got out, and Grell would not say.\n\n"
+        "The old healer said Grell was lucky. Grell had kept a little of that luck, Grell thought, for later.\n\n"
+        '"Why now?" the young man asked, as if he had not crossed that line before.\n\n'
+        '"Because you are ready."'
+    )
+    assert speakers(text)["Why now?"] == "Grell"
+    # Once a tag names someone, a description stays the one the text describes.
+    tagged = '"Go home," said Ruth. "Soon," said Ruth.\n\n' + text
+    assert speakers(tagged)["Why now?"] == "the young man"

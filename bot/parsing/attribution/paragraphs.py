@@ -266,6 +266,15 @@ class ParagraphReader:
                     result.rule = "pronoun"
                     if epithet and confidence >= PRONOUN_NARRATED:
                         self._epithets[epithet] = name  # found by a subject or a name near
+                elif (
+                    epithet and article == "the" and not self._lexicon.speakers
+                    and (guess := self._declined) and guess not in self._lexicon.gender
+                ):
+                    # 'Naruto had cried that he did not want to be alone. / "Why now?" the young
+                    # boy asked.': in a story whose tags name nobody, a description is how it
+                    # calls its characters, and the nearest one whose sex the text never showed
+                    # may be the boy.
+                    result.speaker, result.confidence, result.rule = guess, PRONOUN_UNSURE, "pronoun"
                 elif epithet and article:
                     # "cried the girl" and nobody named fits: the girl, as the text calls her.
                     result.speaker, result.confidence, result.rule = self._unnamed(epithet, article, result.gender), ROLE, "unnamed"
