@@ -47,8 +47,12 @@ _TAKES_OVER: Final = re.compile(
     r"\b([A-Z][a-z]+) (?:took over|cut in|broke in|spoke up|cut (?:him|her|them) off|interrupted(?: (?:him|her|them))?)"
     r"(?:,?\s+(?:[a-z]+ly))?\s*[.!]?\s*$"
 )
-# How far after a role's turn, in paragraphs, the scene may first name who the role is.
+# How far after a role's turn, in paragraphs, the scene may first name who the role is, for a
+# role that says the text does not know them yet ("the newcomer"; "the cabman" stays unnamed).
 _NAMED_AFTER: Final = 8
+_UNKNOWN_ROLES: Final = frozenset(
+    "newcomer stranger intruder visitor arrival attacker assailant opponent enemy".split()
+)
 
 
 def _goes_on(paragraph: str) -> bool:
@@ -62,8 +66,8 @@ def _takes_over(paragraph: str) -> str | None:
     """Who the narration after a paragraph's last speech, one short tag, says speaks next: "but
     Shizune took over.", "Ruth cut in." (as written)."""
     tail = after_last_speech(paragraph)
-    if len(tail.split()) > _GOES_ON_WORDS:
-        return None
+    if len(tail) == len(paragraph) or len(tail.split()) > _GOES_ON_WORDS:
+        return None  # no speech ("And here Margaret interrupted."), or more than a tag
     match = _TAKES_OVER.search(tail)
     return match[1] if match else None
 
@@ -117,6 +121,7 @@ class ChapterAttributor(
                 and (written := _takes_over(paragraphs[index - 1]))
                 and (who := self._lexicon.canonical.get(written)) and self._lexicon.can_speak(who)
                 and who != speakers_by_paragraph.get(index - 1)
+                and not any(who in self._mentioned(quotes[n].text) for n in numbers)
             ):
                 for n in numbers:
                     if results[n].speaker is None:
@@ -208,7 +213,7 @@ class ChapterAttributor(
                 for who in self._narration_names(paragraphs, p)
                 if who not in others and who in lexicon.speakers and (not sex or lexicon.gender.get(who, sex) == sex)
             }
-            if not left and (later := self._named_after(paragraphs, turns, index, sex)):
+            if not left and speaker[4:] in _UNKNOWN_ROLES and (later := self._named_after(paragraphs, turns, index, sex)):
                 left = {later}
             lexicon.role_scenes.setdefault(speaker, Counter())[left.pop() if len(left) == 1 else ""] += 1
 
