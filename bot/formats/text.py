@@ -80,8 +80,9 @@ def decode_text(data: bytes, *, what: str = "file") -> str:
     return text
 
 
-# text_start decodes this many bytes at a time.
-_PIECE = 1 << 20
+# text_start decodes this many bytes at a time: below glibc's mmap threshold, as decode_lines's
+# pieces (bot/parsing/decoding.py).
+_PIECE = 1 << 14
 
 
 def text_start(data: bytes, chars: int, *, what: str = "file") -> str | None:
