@@ -203,7 +203,7 @@ def stop_fork_server() -> None:
 
 class BlockPool:
     """The blocks of a story, written to a temporary file for up to `processes` worker processes:
-    first_pass() shares the first pass's counting with one of them, results() has them all
+    first_pass() starts them and shares the first pass's counting with them, results() has them
     attribute the blocks a few ahead of the reader and yields the results in story order.
 
     No process starts before first_pass(): the caller drops the story's text first (the file holds
