@@ -37,6 +37,9 @@ log = Logger(__name__)
 # (about 0.7 s of CPU) dwarfs handing it to a process; small enough that the last block of a long
 # story leaves the other cores idle only briefly.
 BLOCK_CHARS = 4_000_000
+# first_pass keeps a second block queued for its worker while more than this many are left: near
+# the end, a queued block would leave this process waiting for the worker instead.
+_AHEAD_WHILE = 3
 
 # Quote's fields in order: text, kind, speaker, confidence, chapter, scene, paragraph, start, end, rule.
 QuoteFields = tuple[str, str, "str | None", float, int, int, int, int, int, "str | None"]
@@ -200,7 +203,7 @@ def stop_fork_server() -> None:
 
 class BlockPool:
     """The blocks of a story, written to a temporary file for up to `processes` worker processes:
-    first_pass() shares the first pass's counting with one of them, results() has them all
+    first_pass() starts them and shares the first pass's counting with them, results() has them
     attribute the blocks a few ahead of the reader and yields the results in story order.
 
     No process starts before first_pass(): the caller drops the story's text first (the file holds
@@ -249,23 +252,24 @@ class BlockPool:
         ))
 
     def first_pass(self) -> list[tuple[WindowCounts, Counter[str]]]:
-        """block_counts of every block: this process takes them from the first, one worker process
-        from the last, one at a time (both read the blocks from the file)."""
-        if not self.executors:
+        """block_counts of every block: this process takes them from the first, the worker
+        processes (all of them started here) from the last (all read the blocks from the file).
+        Each worker is handed its next block before it finishes the one it is on, while more than
+        _AHEAD_WHILE blocks are left, so none waits for this process to look up from a block of
+        its own; and every worker has started before attribution needs it."""
+        while len(self.executors) < self.processes:
             self._add_worker()
-        worker = self.executors[0]
         found: list[tuple[WindowCounts, Counter[str]] | None] = [None] * len(self.bounds)
         low, high = 0, len(self.bounds)
-        future: Future | None = None
-        taken = -1
-        while low < high or future is not None:
-            if future is not None and (future.done() or low >= high):
-                found[taken] = self._answer(future)
-                future = None
-            if future is None and low < high:
-                high -= 1
-                taken = high
-                future = self._submit(worker, _counts_in_worker, *self.places[taken])
+        counting: list[list[tuple[int, Future]]] = [[] for _ in self.executors]  # per worker, oldest first
+        while low < high or any(counting):
+            for worker, queue in zip(self.executors, counting, strict=True):
+                while queue and (queue[0][1].done() or low >= high):
+                    taken, future = queue.pop(0)
+                    found[taken] = self._answer(future)
+                while low < high and (not queue or (len(queue) < 2 and high - low > _AHEAD_WHILE)):
+                    high -= 1
+                    queue.append((high, self._submit(worker, _counts_in_worker, *self.places[high])))
             if low < high:
                 found[low] = block_counts(self.chapters(low))
                 low += 1

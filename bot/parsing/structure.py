@@ -174,39 +174,50 @@ def _classify_body(
             roles[index] = _SCENE_HEADING_ROLE
 
 
+def _voice(
+    index: int, voice: dict[int, str | None], blocks: list[Block], kinds: list[Role | None]
+) -> str | None:
+    """What block `index` of a chapter's edge is, as _edge_notes weighs it (kept in `voice`)."""
+    if index not in voice:
+        own = kinds[index]
+        if own is not None and own.role == NOTE:
+            voice[index] = own.kind
+        elif own is not None and own.kind is None:
+            voice[index] = "separator"
+        elif own is not None:
+            voice[index] = None  # a flashback marker belongs to the story
+        else:
+            score = author_voice(blocks[index].text)
+            voice[index] = "strong" if score == 2 else "weak" if score == 1 else None
+    return voice[index]
+
+
+def _take(
+    index: int, voice: dict[int, str | None], blocks: list[Block], roles: list, kinds: list[Role | None]
+) -> None:
+    """Block `index` of a chapter's edge marked as the note (or separator) it is."""
+    kind = _voice(index, voice, blocks, kinds)
+    if kind == "separator":
+        roles[index] = _MARKER_ROLES[None]
+    else:
+        roles[index] = _NOTE_ROLES[kind if kind not in ("strong", "weak") else "note"]
+
+
 def _edge_notes(
     blocks: list[Block], roles: list, start: int, end: int, base_gap: int, kinds: list[Role | None]
 ) -> tuple[int, int]:
-    """Mark notes at the start and end of a chapter body; return the story part between them."""
+    """Mark notes at the start and end of a chapter body; return the story part between them.
+
+    No nested functions: a compiled closure and its environment refer to each other, and the cycle
+    held the story's blocks until a garbage collection."""
     voice: dict[int, str | None] = {}
-
-    def kind_of(index: int) -> str | None:
-        if index not in voice:
-            own = kinds[index]
-            if own is not None and own.role == NOTE:
-                voice[index] = own.kind
-            elif own is not None and own.kind is None:
-                voice[index] = "separator"
-            elif own is not None:
-                voice[index] = None  # a flashback marker belongs to the story
-            else:
-                score = author_voice(blocks[index].text)
-                voice[index] = "strong" if score == 2 else "weak" if score == 1 else None
-        return voice[index]
-
-    def take(index: int) -> None:
-        kind = kind_of(index)
-        if kind == "separator":
-            roles[index] = _MARKER_ROLES[None]
-        else:
-            roles[index] = _NOTE_ROLES[kind if kind not in ("strong", "weak") else "note"]
 
     first = start
     while first < end:
         segment_end = first + 1
         while segment_end < end and blocks[segment_end].gap <= base_gap:
             segment_end += 1
-        segment = [kind_of(i) for i in range(first, segment_end)] if segment_end - first <= _MAX_NOTE_SEGMENT else []
+        segment = [_voice(i, voice, blocks, kinds) for i in range(first, segment_end)] if segment_end - first <= _MAX_NOTE_SEGMENT else []
         if (
             segment
             and all(segment)
@@ -214,11 +225,11 @@ def _edge_notes(
             and segment_end < end
         ):
             for index in range(first, segment_end):
-                take(index)
+                _take(index, voice, blocks, roles, kinds)
             first = segment_end
             continue
-        while first < end - 1 and kind_of(first) not in (None, "weak"):
-            take(first)
+        while first < end - 1 and _voice(first, voice, blocks, kinds) not in (None, "weak"):
+            _take(first, voice, blocks, roles, kinds)
             first += 1
         break
     last = end
@@ -226,7 +237,7 @@ def _edge_notes(
         segment_start = last - 1
         while segment_start > first and blocks[segment_start].gap <= base_gap:
             segment_start -= 1
-        segment = [kind_of(i) for i in range(segment_start, last)] if last - segment_start <= _MAX_NOTE_SEGMENT else []
+        segment = [_voice(i, voice, blocks, kinds) for i in range(segment_start, last)] if last - segment_start <= _MAX_NOTE_SEGMENT else []
         if (
             segment
             and all(segment)
@@ -234,11 +245,11 @@ def _edge_notes(
             and segment_start > first
         ):
             for index in range(segment_start, last):
-                take(index)
+                _take(index, voice, blocks, roles, kinds)
             last = segment_start
             continue
-        while last > first + 1 and kind_of(last - 1) not in (None, "weak"):
-            take(last - 1)
+        while last > first + 1 and _voice(last - 1, voice, blocks, kinds) not in (None, "weak"):
+            _take(last - 1, voice, blocks, roles, kinds)
             last -= 1
         break
     return first, last

@@ -331,6 +331,14 @@ def test_text_start_checks_piece_by_piece_as_decode_text_checks_the_whole(monkey
         b"words\x7f\x0b\x1f\x08" + b"a" * 296,
         b"words\t\r\x0c\x0c\x0c" + b"a" * 200,
         b"word \xc3\xa9\xc2\x85\xc2\x9f\x01" + b"a" * 100,  # not ASCII: C1 controls counted too
+        # Not ASCII, each kind of bad character at the share (private use, U+FFFD, C1), among curly
+        # quotes and dashes (whose bytes tell a piece with no bad character at once).
+        "\u201cwords\u201d \u2014 \ue000\ue123\ueabc".encode() + b"a" * 250,
+        "\u201cwords\u201d \u2014 \uf8ff\uf000\uf123".encode() + b"a" * 250,
+        "\u201cwords\u201d \u2014 \x85\x9f\x90".encode() + b"a" * 250,  # C1 controls
+        "\u201cwords\u201d \u2014 \ufffd\ufffd\ufffd".encode() + b"a" * 250,
+        "\u201cwords\u201d \u2014 \ufffd\ue000".encode() + b"a" * 250,  # two: below the share
+        "\u201cwords\u201d \u2014 \U0001f600\u00a9\uefff".encode() + b"a" * 250,
     ]
     for piece in (1, 7, 1 << 20):
         monkeypatch.setattr(text_format, "_PIECE", piece)
