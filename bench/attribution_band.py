@@ -13,6 +13,7 @@ coverage at other trivia thresholds.
     python bench/attribution_band.py                # every trial (about 90 fits: slow)
     python bench/attribution_band.py --models-only  # the confidence before and now only (25 fits)
     python bench/attribution_band.py --texts 3      # a quick run on a few texts of each corpus
+    python bench/attribution_band.py --confidence-trials  # the eighth round's confidence trials
 
 Trials:
 - ambiguity: scorer features for a name that may not be one person: a candidate whose name's
@@ -21,7 +22,10 @@ Trials:
   candidate;
 - crossed: features crossed with the rules' reading of the quotation: the candidate features for
   the readings of a turn (turn-taking, pronoun-turn), or every feature for seven families of
-  readings (slow: a few times the base's fits).
+  readings (slow: a few times the base's fits);
+- confidence trials (--confidence-trials; the scorer as committed, the confidence only): a
+  described winner in a long story as an input, boosted trees over more facts of the decision
+  (EXTRA) from the logistic model's margins, and a knee that starts the >= 0.8 band at 0.85.
 """
 from __future__ import annotations
 
@@ -136,12 +140,108 @@ def balanced(corpora: np.ndarray) -> np.ndarray:
     return np.array([share[c] for c in corpora])
 
 
-# Each way of turning the scorer's decision into a confidence: its columns of stage_inputs and how
-# the corpora are weighed in fitting it.
+# Facts of the decision beyond stage_inputs, for the confidence trials (--confidence-trials): the
+# winner is a described person in a story whose tags name characters 50 times or more (PDNC's
+# judge mostly wants the name such a person has elsewhere in the novel, LitBank's accepts the
+# description); the winner's kind and the exchange's, the story's tags, the decoder's margin.
+EXTRA = ("described_long", "described", "narrator", "gender_unknown", "in_party", "none_two_party",
+         "story_tags", "candidates", "margin")
+_LONG = 50  # story tags from which a described winner is "in a long story"
+
+
+def extra_inputs(sample: ta.Sample, best: int) -> list[float]:
+    """EXTRA for a sample whose winner is row `best`."""
+    pick, margin, _, tags = sample.decision
+    winner, none = sample.rows[best], sample.rows[-1]
+    described = float(winner[INDEX["described"]] > 0)
+    return [described * (tags >= _LONG), described, winner[INDEX["narrator"]], winner[INDEX["gender_unknown"]],
+            winner[INDEX["in_party"]], none[INDEX["none_two_party"]], float(np.log1p(tags)),
+            float(len(sample.rows) - 1), margin if pick == best else -1.0]
+
+
+def inputs(w: np.ndarray, samples: list[ta.Sample]) -> tuple[np.ndarray, np.ndarray]:
+    """ta.confidence_inputs with EXTRA appended (columns len(INPUTS) on)."""
+    x, y = ta.confidence_inputs(w, samples)
+    best, _ = ta.Batch(samples).winners(w)
+    starts = np.cumsum([0] + [len(s.rows) for s in samples[:-1]])
+    more = np.array([extra_inputs(s, int(b - start)) for s, b, start in zip(samples, best, starts, strict=True)])
+    return np.hstack([x, more]), y
+
+
+_ALL = INPUTS + EXTRA
+_BASE = tuple(range(len(INPUTS)))
+
+
+def boost(x: np.ndarray, y: np.ndarray, weight: np.ndarray, start: np.ndarray, trees: int = 30,
+          depth: int = 3, rate: float = 0.1, leaf: float = 300.0, lam: float = 20.0) -> list:
+    """Gradient-boosted trees on the logistic loss, from the margins `start` (the logistic
+    model's): a tree is (column, threshold, left, right) or a leaf's value."""
+    cuts = []
+    for j in range(x.shape[1]):
+        values = np.unique(x[:, j])
+        cuts.append((values[:-1] + values[1:]) / 2 if len(values) <= 16
+                    else np.unique(np.quantile(x[:, j], np.linspace(0, 1, 17)[1:-1])))
+
+    def grow(rows: np.ndarray, g: np.ndarray, h: np.ndarray, left: int):
+        total_g, total_h = g[rows].sum(), h[rows].sum()
+        best = (0.0, -1, 0.0)
+        if left:
+            for j, column_cuts in enumerate(cuts):
+                for cut in column_cuts:
+                    low = x[rows, j] <= cut
+                    hl = h[rows][low].sum()
+                    if hl < leaf or total_h - hl < leaf:
+                        continue
+                    gl = g[rows][low].sum()
+                    gain = gl**2 / (hl + lam) + (total_g - gl) ** 2 / (total_h - hl + lam) - total_g**2 / (total_h + lam)
+                    if gain > best[0]:
+                        best = (gain, j, float(cut))
+        if best[1] < 0:
+            return -rate * total_g / (total_h + lam)
+        _, j, cut = best
+        low = x[rows, j] <= cut
+        return (j, cut, grow(rows[low], g, h, left - 1), grow(rows[~low], g, h, left - 1))
+
+    margin, found = start.copy(), []
+    for _ in range(trees):
+        p = 1 / (1 + np.exp(-margin))
+        tree = grow(np.arange(len(y)), weight * (p - y), weight * p * (1 - p), depth)
+        found.append(tree)
+        margin += apply([tree], x)
+    return found
+
+
+def apply(trees: list, x: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(x))
+    for i, row in enumerate(x):
+        for tree in trees:
+            while isinstance(tree, tuple):
+                tree = tree[2] if row[tree[0]] <= tree[1] else tree[3]
+            out[i] += tree
+    return out
+
+
+def knee(confidence: np.ndarray, low: float = 0.7, high: float = 0.85) -> np.ndarray:
+    """Confidences in [low, high) squeezed into [low, 0.8): the >= 0.8 band then starts at `high`."""
+    squeezed = confidence.copy()
+    inside = (confidence >= low) & (confidence < high)
+    squeezed[inside] = low + (confidence[inside] - low) * (0.8 - low) / (high - low) - 1e-9
+    return squeezed
+
+
+# Each way of turning the scorer's decision into a confidence: its columns of inputs() (INPUTS,
+# then EXTRA), how the corpora are weighed in fitting it, and what follows the logistic model
+# ("trees": boosted trees over every column from its margins; "knee": knee() of its confidence).
 _MODELS = {
-    "before: a map of the share": ((0, 1), balanced),
-    "sixth round (11 inputs)": (tuple(range(INPUTS.index("overruled"))), ta.corpus_weights),
-    "confidence model": (tuple(range(len(INPUTS))), ta.corpus_weights),
+    "before: a map of the share": ((0, 1), balanced, None),
+    "sixth round (11 inputs)": (tuple(range(INPUTS.index("overruled"))), ta.corpus_weights, None),
+    "confidence model": (_BASE, ta.corpus_weights, None),
+}
+_TRIALS = {
+    "confidence model": (_BASE, ta.corpus_weights, None),
+    "+ described, long story": ((*_BASE, len(INPUTS)), ta.corpus_weights, None),
+    "+ trees over EXTRA": ((*_BASE, len(INPUTS)), ta.corpus_weights, "trees"),
+    "knee 0.7-0.85 -> 0.8": (_BASE, ta.corpus_weights, "knee"),
 }
 
 
@@ -158,26 +258,36 @@ def held_out(samples: list[ta.Sample], stages: dict[str, tuple]) -> dict[str, tu
             fitted = [s for s in rest if s.fold != inner]
             if not fitted:
                 continue
-            x, y = ta.confidence_inputs(ta.fit_weights(fitted), [s for s in rest if s.fold == inner])
+            x, y = inputs(ta.fit_weights(fitted), [s for s in rest if s.fold == inner])
             xs.append(x)
             ys.append(y)
             corpora += [s.corpus for s in rest if s.fold == inner]
         if not xs:
             continue  # a tiny run: nothing to hold out inside the other folds
         x, y = np.vstack(xs), np.concatenate(ys)
-        x_held, y_held = ta.confidence_inputs(ta.fit_weights(rest), held)
-        for name, (columns, weigh) in stages.items():
+        x_held, y_held = inputs(ta.fit_weights(rest), held)
+        for name, (columns, weigh, then) in stages.items():
             cols = list(columns)
-            names = tuple(INPUTS[c] for c in cols)
-            p = ta.fit_confidence(x[:, cols], y, weigh(np.array(corpora)), names)
-            confidence = 1 / (1 + np.exp(-(x_held[:, cols] @ np.array([p[n] for n in names]))))
+            names = tuple(_ALL[c] for c in cols)
+            weight = weigh(np.array(corpora))
+            p = ta.fit_confidence(x[:, cols], y, weight, names)
+            theta = np.array([p[n] for n in names])
+            margin = x_held[:, cols] @ theta
+            if then == "trees":
+                margin += apply(boost(x, y, weight, x[:, cols] @ theta), x_held)
+            confidence = 1 / (1 + np.exp(-margin))
+            if then == "knee":
+                confidence = knee(confidence)
             found[name].append((np.array([s.corpus for s in held]), confidence, y_held))
     return {name: tuple(np.concatenate(part) for part in zip(*parts, strict=True))
             for name, parts in found.items() if parts}
 
 
 def line(name: str, corpora: np.ndarray, confidence: np.ndarray, right: np.ndarray) -> str:
-    out = [f"{name:<22}"]
+    """Per corpus: accuracy, the >= 0.8 band, each band's offset, the held-out log-loss, and how
+    well the confidence ranks the lines (the share right of the top 50% and 60% by confidence,
+    which no recalibration changes)."""
+    out = [f"{name:<26}"]
     for corpus in NAMES:
         sel = corpora == corpus
         if not sel.any():
@@ -187,8 +297,12 @@ def line(name: str, corpora: np.ndarray, confidence: np.ndarray, right: np.ndarr
         for lo, hi in _BANDS:
             band = sel & (confidence >= lo) & (confidence < hi)
             off.append(f"{100 * (confidence[band].mean() - right[band].mean()):+.1f}" if band.any() else "-")
+        p = np.clip(confidence[sel], 1e-9, 1 - 1e-9)
+        loss = -np.mean(right[sel] * np.log(p) + (1 - right[sel]) * np.log(1 - p))
+        ranked = right[sel][np.argsort(-confidence[sel], kind="stable")]
+        top = " ".join(f"{ranked[:max(1, int(q * len(ranked)))].mean():.1%}" for q in (0.5, 0.6))
         out.append(f"{corpus} {right[sel].mean():.1%} band {right[sure].mean():.1%} "
-                   f"cover {sure.sum() / sel.sum():.1%} off {' '.join(off)}")
+                   f"cover {sure.sum() / sel.sum():.1%} off {' '.join(off)} loss {loss:.4f} top50/60 {top}")
     return " | ".join(out)
 
 
@@ -196,8 +310,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--texts", type=int, default=None, help="only the first N texts of each corpus")
     ap.add_argument("--models-only", action="store_true", help="the confidence models only, no feature trials")
+    ap.add_argument("--confidence-trials", action="store_true",
+                    help="the confidence model against inputs, trees and a knee tried in the eighth round")
     args = ap.parse_args(argv)
     samples, extra = collect(args.texts)
+    if args.confidence_trials:
+        for name, found in held_out(samples, _TRIALS).items():
+            print(line(name, *found), flush=True)
+        return 0
     results = held_out(samples, _MODELS)
     if not results:
         print(f"{len(samples)} quotations: too few folds for a nested trial")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -151,3 +152,32 @@ def test_alignment_keeps_an_echoed_speech_and_a_repeated_reply_apart():
     ours = ["It was a long winter that year and nobody came. Then the thaw came all at once.", "Go on."]
     assert corpora.align(gold("It was a long winter that year and nobody came.", "Then the thaw came all at once.",
                               "Go on."), ours) == [0, 0, 1]
+
+
+_BAND_HELPERS = """
+import json, sys
+import numpy as np
+sys.path.insert(0, "bench")
+import attribution_band as ab
+knee = ab.knee(np.array([0.5, 0.69, 0.7, 0.8, 0.849, 0.85, 0.9])).tolist()
+# Right only where both facts hold.
+rng = np.random.default_rng(0)
+x = rng.integers(0, 2, size=(4000, 2)).astype(float)
+y = (x[:, 0] * x[:, 1] > 0).astype(float)
+trees = ab.boost(x, y, np.ones(len(y)), np.zeros(len(y)), trees=20, depth=2, rate=0.3, leaf=20.0)
+p = 1 / (1 + np.exp(-ab.apply(trees, np.array([[1.0, 1.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]))))
+print(json.dumps({"knee": knee, "p": p.tolist()}))
+"""
+
+
+def test_attribution_band_knee_and_trees():
+    """The eighth round's confidence trials (bench/attribution_band.py --confidence-trials): the
+    knee squeezes 0.7-0.85 under 0.8 and leaves the rest; the boosted trees learn who is right."""
+    done = subprocess.run([sys.executable, "-c", _BAND_HELPERS], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = json.loads(done.stdout.splitlines()[-1])
+    knee = found["knee"]
+    assert knee[:2] == [0.5, 0.69] and knee[-2:] == [0.85, 0.9]
+    assert 0.69 < knee[2] < knee[3] < knee[4] < 0.8
+    both, first, second, neither = found["p"]
+    assert both > 0.9 and max(first, second, neither) < 0.1
