@@ -120,6 +120,10 @@ _MIN_MID_SENTENCE = 2
 _FEW_SPEAKERS = 4
 _DOMINANT_TITLE = 0.85
 _TITLED_SHARE = 0.25
+# The titles whose bearer _merge_titled_bare may find under the bare name, and the sex each says.
+_BARE_TITLE_GENDER: dict[str, str] = {
+    title: sex for title, sex in TITLE_GENDER.items() if title not in ("Sir", "Lady", "Lord", "Aunt", "Uncle")
+}
 _RECURRING = 4
 _ROLE_CALLS = 2
 _ROLE_CALL_SHARE = 0.6
@@ -609,6 +613,7 @@ def _build_lexicon(
     _merge_titled(lexicon)
     _learn_from_sentences(votes_of, after, acting, lexicon)
     _merge_surnames(pairs, lexicon)
+    _merge_titled_bare(lexicon)
     _learn_title_owners(lexicon)
     _learn_speakers(windows, named_tags, first_person, lexicon, texts)
     lexicon.present.update(who for name in beats if (who := lexicon.resolve(name)))
@@ -704,6 +709,8 @@ def _learn_families(lexicon: Lexicon) -> None:
         if rest and " " not in rest and (first.rstrip(".") in TITLES or first in lexicon.canonical):
             seen.setdefault(name, Counter())[rest] += max(lexicon.forms.get(form, 0), 1)
     for name, counter in seen.items():
+        if len(counter) > 1:
+            counter.pop(name, None)  # "Miss Elizabeth" is Elizabeth's given name, not her family's
         lexicon.family[name] = counter.most_common(1)[0][0]
 
 
@@ -927,6 +934,42 @@ def _merge_titled(lexicon: Lexicon) -> None:
             continue
         # The titled form is the name: "Knightley" alone could also be his brother.
         _rename(lexicon, bare_name, winner)
+
+
+def _merge_titled_bare(lexicon: Lexicon) -> None:
+    """"Mr. Syme" is Syme, and "Miss Emma" Emma: a name with a title before it is the person the
+    name alone is, when the title says the sex the text shows for them and no other title of that
+    sex goes with the name ("Miss Dashwood" and "Mrs. Dashwood" are two). _merge_titled left them
+    apart when no title dominates or the bare name is the usual one; two characters for one
+    person make a speech calling on "Mr. Syme" answerable by Syme himself. Titles of rank ("Sir
+    John" beside a John, "Lady Mary" beside a Mary) and of kin name someone else as often.
+
+    Not for a family's name ("Woodhouse" when the text also writes "Emma Woodhouse", "Collins" with
+    a "Mrs. Collins" as well as a "Mr. Collins"): alone, it may be any of them."""
+    canonical = lexicon.canonical
+    titles_of: dict[tuple[str, str], set[str]] = {}  # (name, sex) -> titles ("Mr" and "Mr." one)
+    seconds: set[str] = set()
+    leads: set[str] = set()
+    for form in canonical:
+        first, _, rest = form.partition(" ")
+        if not rest or " " in rest:
+            continue
+        if (sex := TITLE_GENDER.get(first.rstrip("."))) is not None:
+            titles_of.setdefault((rest, sex), set()).add(first.rstrip("."))
+        elif first not in TITLES and first in canonical:
+            leads.add(first)
+            if canonical[form] != canonical.get(rest):
+                seconds.add(rest)  # "Emma Woodhouse": someone else of the Woodhouse family
+    families = seconds - leads  # "Cassandra Katharine": Katharine leads "Katharine Hilbery"
+    for form in list(canonical):
+        title, _, name = form.partition(" ")
+        sex = _BARE_TITLE_GENDER.get(title.rstrip("."))
+        if sex is None or not name or " " in name or canonical[form] != form or len(titles_of[name, sex]) != 1:
+            continue
+        if canonical.get(name) != name or lexicon.gender.get(name) != sex or lexicon.gender.get(form, sex) != sex:
+            continue
+        if name not in families and (name, "F" if sex == "M" else "M") not in titles_of:
+            _rename(lexicon, form, name)
 
 
 def _learn_from_sentences(
