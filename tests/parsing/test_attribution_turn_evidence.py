@@ -152,3 +152,14 @@ def test_the_rules_pick_called_on_by_the_next_speech_is_marked_on_none():
     assert story.quotes[-2].speaker == "Ben"
     assert "none_called_after_pick" in scorer.none[-2]
     assert "none_called_after_pick" not in scorer.none[-3]  # "Is it far?": the next speech calls nobody
+
+
+@pure_parser
+def test_a_reply_called_on_by_the_next_speech_is_surer():
+    # The committed weights: "Not very." is Ben's by turn-taking either way, and surer when the
+    # next speech calls Ben by name.
+    lines = '"Is it far?"\n\n"Not very."\n\n"Good{}. Then we walk."\n\n'
+    called = parse_story((CAST + lines.format(", Ben")).encode(), filename="t.txt").quotes
+    plain = parse_story((CAST + lines.format("")).encode(), filename="t.txt").quotes
+    assert called[-2].speaker == plain[-2].speaker == "Ben"
+    assert called[-2].confidence > plain[-2].confidence + 0.03
