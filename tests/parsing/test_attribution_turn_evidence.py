@@ -114,3 +114,52 @@ def test_the_one_a_question_calls_on_by_name_answers_it():
     assert "answer_called" not in seen[-1].get("Anna", set())
     quotes, seen = evidence(CAST + '"Come here, Ben," said Anna.\n\n"Yes."\n\n')
     assert "addressed_before" in seen[-1]["Ben"] and "answer_called" not in seen[-1]["Ben"]
+
+
+@pure_parser
+def test_the_one_the_next_speech_calls_on_is_marked():
+    # called_after: the next turn of the exchange calls them by name, so it answers them, and
+    # none_called_after_pick when that is the rules' own pick.
+    cast = CAST.replace('"Good morning," said Ben.', '"Good morning," said Carl.\n\n"Good morning," said Ben.')
+    quotes, seen = evidence(cast + '"Is the mill open?" said Anna.\n\n"Not yet."\n\n"You always say that, Carl."\n\n')
+    assert quotes[-2].text == "Not yet."
+    assert "called_after" in seen[-2]["Carl"]
+    assert "called_after" not in seen[-2].get("Ben", set())
+    # Narration that breaks the exchange: the speech after it answers nobody here.
+    quotes, seen = evidence(cast + '"Is the mill open?" said Anna.\n\n"Not yet."\n\n'
+                            + "The morning wore on.\n\nThe sacks were carried in one by one.\n\n"
+                            '"You always say that, Carl."\n\n')
+    assert all("called_after" not in features for features in seen[-2].values())
+
+
+class RecordingNone(Recording):
+    """... and the features of each quotation's "none of them" row."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.none: list[set[str]] = []
+
+    def pick(self, candidates, rows, decision=NO_DECISION):
+        self.none.append({FEATURES[i] for i, _ in rows[-1]})
+        return super().pick(candidates, rows, decision)
+
+
+@pure_parser
+def test_the_rules_pick_called_on_by_the_next_speech_is_marked_on_none():
+    scorer = RecordingNone()
+    text = CAST + '"Is it far?"\n\n"Not very."\n\n"Good, Ben. Then we walk."\n\n'
+    story = parse_story(text.encode(), filename="t.txt", model=scorer)
+    assert story.quotes[-2].speaker == "Ben"
+    assert "none_called_after_pick" in scorer.none[-2]
+    assert "none_called_after_pick" not in scorer.none[-3]  # "Is it far?": the next speech calls nobody
+
+
+@pure_parser
+def test_a_reply_called_on_by_the_next_speech_is_surer():
+    # The committed weights: "Not very." is Ben's by turn-taking either way, and surer when the
+    # next speech calls Ben by name.
+    lines = '"Is it far?"\n\n"Not very."\n\n"Good{}. Then we walk."\n\n'
+    called = parse_story((CAST + lines.format(", Ben")).encode(), filename="t.txt").quotes
+    plain = parse_story((CAST + lines.format("")).encode(), filename="t.txt").quotes
+    assert called[-2].speaker == plain[-2].speaker == "Ben"
+    assert called[-2].confidence > plain[-2].confidence + 0.03

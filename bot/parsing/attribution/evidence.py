@@ -69,6 +69,7 @@ FEATURES: tuple[str, ...] = (
     "pair_two_turns",  # the exchange so far is theirs and the last speaker's only
     "named_between",  # a short narration paragraph between this turn and the last names them
     "answer_called",  # the speech before asks them a question by name: they answer
+    "called_after",  # the next turn of the exchange calls them by name: it answers them
     # The last row of every quotation stands for "none of these is right": its features say how
     # the rules read the quotation, so the scorer learns how often each reading leaves the
     # speaker out of the candidates, and the winner's share is the chance that it is right.
@@ -86,6 +87,7 @@ FEATURES: tuple[str, ...] = (
     "none_many_party",  # three or more
     "none_pick_unknown_sex",  # the rules' pick is someone whose sex the text never shows
     "none_pick_described",  # the rules' pick is only described
+    "none_called_after_pick",  # the next turn of the exchange calls the rules' pick by name
 )
 INDEX = {name: number for number, name in enumerate(FEATURES)}
 # A present binary feature is the same (index, 1.0) pair every time: made once, appended often.
@@ -150,6 +152,8 @@ _STREAK_TWO_TURNS: Final = ON["streak_two_turns"]
 _PAIR_TWO_TURNS: Final = ON["pair_two_turns"]
 _NAMED_BETWEEN: Final = ON["named_between"]
 _ANSWER_CALLED: Final = ON["answer_called"]
+_CALLED_AFTER: Final = ON["called_after"]
+_NONE_CALLED_AFTER_PICK: Final = ON["none_called_after_pick"]
 # A speech before of this many characters or more is long; this speech of this many or fewer, short.
 _LONG_SPEECH: Final = 300
 _SHORT_SPEECH: Final = 20
@@ -220,6 +224,12 @@ def describe(
         if view.gap_before[turn] == 1:
             between = view.names(view.turn_paragraph[turn] - 1)[1]
     short = len(quote.text) <= _SHORT_SPEECH
+    # Whom the next turn calls on by name, while the exchange goes on: the one it answers, most
+    # often this turn's speaker ("Quite so." / "You think so, Tobin?").
+    called_after: set[str] = set()
+    if turn + 1 < len(view.turn_paragraph) and view.gap_before[turn + 1] is not None:
+        for later in view.turn_quotes[turn + 1]:
+            called_after |= view.speech_names(view.quotes[later].text)[1]
     # Most candidates are none of these: one look each skips the comparisons below.
     by_parity = {by_before, by_after}
     by_turns = {fallback, prev_turn, two_turns, three_turns, next_turn}
@@ -307,6 +317,8 @@ def describe(
             row.append(_ADDRESSED_BEFORE)
             if answer:
                 row.append(_ANSWER_CALLED)
+        if who in called_after:
+            row.append(_CALLED_AFTER)
         if who == narrator:
             row.append(_NARRATOR)
             if result.first_person or rule == "narrator":
@@ -329,6 +341,8 @@ def describe(
             none.append(_NONE_PICK_UNKNOWN_SEX)
         if pick in described:
             none.append(_NONE_PICK_DESCRIBED)
+        if pick in called_after:
+            none.append(_NONE_CALLED_AFTER_PICK)
     if lone:
         none.append(_NONE_LONE)
     if len(candidates) <= 2:
