@@ -710,7 +710,10 @@ def _learn_families(lexicon: Lexicon) -> None:
             seen.setdefault(name, Counter())[rest] += max(lexicon.forms.get(form, 0), 1)
     for name, counter in seen.items():
         if len(counter) > 1:
-            counter.pop(name, None)  # "Miss Elizabeth" is Elizabeth's given name, not her family's
+            # "Miss Elizabeth" is Elizabeth's given name, not her family's (also when "Miss
+            # Elizabeth" is the name she goes by).
+            title, _, given = name.partition(" ")
+            counter.pop(given if given and " " not in given and title.rstrip(".") in TITLES else name, None)
         lexicon.family[name] = counter.most_common(1)[0][0]
 
 

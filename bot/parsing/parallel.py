@@ -98,7 +98,7 @@ def attribute_chapter(
 class BlockResult:
     """What a block's attribution hands back beside its quotations: what the story's end needs."""
 
-    __slots__ = ("described", "genders", "quotes", "role_calls", "speakers", "title_calls")
+    __slots__ = ("described", "genders", "quotes", "role_calls", "role_scenes", "speakers", "title_calls")
 
     def __init__(self, quotes: list[list[QuoteFields]], lexicon: Lexicon, base_genders: frozenset[str],
                  speakers: Counter[str]) -> None:
@@ -106,6 +106,7 @@ class BlockResult:
         self.speakers = dict(speakers)  # in order of first quotation
         self.role_calls = {role: dict(calls) for role, calls in lexicon.role_calls.items()}
         self.title_calls = {title: dict(calls) for title, calls in lexicon.title_calls.items()}
+        self.role_scenes = {role: dict(seen) for role, seen in lexicon.role_scenes.items()}
         # Only ever added to (Lexicon.describe sets a gender once): the ones this block added.
         self.genders = [(who, sex) for who, sex in lexicon.gender.items() if who not in base_genders]
         self.described = sorted(lexicon.described)
@@ -117,6 +118,8 @@ class BlockResult:
             lexicon.role_calls.setdefault(role, Counter()).update(calls)
         for title, calls in self.title_calls.items():
             lexicon.title_calls.setdefault(title, Counter()).update(calls)
+        for role, seen in self.role_scenes.items():
+            lexicon.role_scenes.setdefault(role, Counter()).update(seen)
         for who, sex in self.genders:
             lexicon.gender.setdefault(who, sex)
         lexicon.described.update(self.described)

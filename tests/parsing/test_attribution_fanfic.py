@@ -433,3 +433,20 @@ def test_in_a_story_whose_tags_name_nobody_a_description_is_the_nearest_characte
     # Once a tag names someone, a description stays the one the text describes.
     tagged = '"Go home," said Ruth. "Soon," said Ruth.\n\n' + text
     assert speakers(tagged)["Why now?"] == "the young man"
+
+
+def test_a_take_over_by_a_titled_or_honorific_name_is_that_name_s():
+    # "but Mrs. Syme cut in": Mrs. Syme, not the Syme the last word alone would be.
+    cast = (
+        '"Morning," said Syme. "Hello," said Mrs. Syme. "Hi," said Gregory. "Hey," said Mr. Syme.\n\n'
+        "Syme smiled at Gregory. Mrs. Syme nodded to him. She waved at Gregory. Syme laughed.\n\n"
+    )
+    scene = [
+        '"I think we should go," Gregory said.',
+        '"But-" He wanted to protest, but Mrs. Syme cut in.',
+        '"Nobody is going anywhere tonight."',
+    ]
+    assert speakers(cast + "* * *\n\n" + "\n\n".join(scene))["Nobody is going anywhere tonight."] == "Mrs. Syme"
+    # A name with an honorific: the character it is a form of.
+    honorific = [scene[0].replace("Gregory", "Ruth"), '"But-" Tobin wanted to argue, but Marla-chan cut in.', scene[2]]
+    assert speakers(CAST + "* * *\n\n" + "\n\n".join(honorific))["Nobody is going anywhere tonight."] == "Marla"

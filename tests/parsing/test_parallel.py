@@ -173,3 +173,36 @@ def test_worker_processes_run_the_parser_this_process_runs(monkeypatch: pytest.M
     finally:
         stream.close()
     assert in_worker == loaded_parser_modules()
+
+
+def test_a_role_tied_to_a_name_by_its_scene_is_tied_in_a_story_of_several_blocks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The role's turn is tied to the one the scene names only after it (rules.py, _named_after):
+    # the tie is the story's end's to make, so every block's ties must reach it.
+    cast = (
+        '"Morning," said Tobin. "Hello," said Marla. "Hi," said Pell. "Hey," said Ruth.\n\n'
+        "Tobin smiled at Marla. Pell nodded to Ruth. Marla waved at Pell. Ruth laughed at Tobin.\n\n"
+    )
+    scene = "\n\n".join([
+        "Ruth leapt back from another blow, cursing under her breath.",
+        '"How long will you keep running?" The intruder jeered, a blade of ice in his hand.',
+        '"Not for long," Ruth said, pulling two knives from her coat.',
+        "She was not sure she could beat Osric on her own, but she had to try.",
+        '"Is that all?" Osric shrugged off the knives as they struck.',
+        "Osric laughed. Osric was not hurt at all.",
+    ])
+    filler = "\n\n".join(["Tobin walked along the road to the mill and back again."] * 40)
+    data = (
+        f"A Story\n\nChapter 1\n\n{cast}* * *\n\n{scene}\n\nChapter 2\n\n{filler}\n\nChapter 3\n\n{filler}\n"
+    ).encode("utf-8")
+
+    def intruder(processes: int) -> str | None:
+        story = stream_story(data, processes=processes).story()
+        return {q.text: q.speaker for q in story.quotes}["How long will you keep running?"]
+
+    assert intruder(0) == "Osric"  # one block
+    monkeypatch.setattr(parallel, "BLOCK_CHARS", 1_000)
+    assert len(stream_story(data)._blocks) > 1
+    assert intruder(0) == "Osric"
+    assert intruder(2) == "Osric"

@@ -54,3 +54,15 @@ def test_a_title_before_a_given_name_is_no_family_name():
     )
     _learn_families(lexicon)
     assert lexicon.family["Elizabeth"] == "Bennet"
+
+
+def test_a_title_before_a_given_name_is_no_family_name_when_she_goes_by_it():
+    # The titled form is the name she goes by: her family is still Bennet, not "Elizabeth".
+    lexicon = Lexicon(
+        canonical={
+            "Miss Elizabeth": "Miss Elizabeth", "Elizabeth": "Miss Elizabeth", "Elizabeth Bennet": "Miss Elizabeth",
+        },
+        forms=Counter({"Miss Elizabeth": 40, "Elizabeth": 5, "Elizabeth Bennet": 2}),
+    )
+    _learn_families(lexicon)
+    assert lexicon.family["Miss Elizabeth"] == "Bennet"

@@ -44,7 +44,7 @@ _GOES_ON_WORDS: Final = 16
 # A paragraph whose last words say someone else speaks next ('"But-" He wanted to protest, but
 # Shizune took over.'): the next paragraph's untagged speech is theirs.
 _TAKES_OVER: Final = re.compile(
-    r"\b([A-Z][a-z]+) (?:took over|cut in|broke in|spoke up|cut (?:him|her|them) off|interrupted(?: (?:him|her|them))?)"
+    r"\b((?:(?:" + "|".join(sorted(TITLES)) + r")\.? )?[A-Z][a-z]+(?:-[a-z]+)?) (?:took over|cut in|broke in|spoke up|cut (?:him|her|them) off|interrupted(?: (?:him|her|them))?)"
     r"(?:,?\s+(?:[a-z]+ly))?\s*[.!]?\s*$"
 )
 # How far after a role's turn, in paragraphs, the scene may first name who the role is, for a
@@ -119,7 +119,7 @@ class ChapterAttributor(
             elif (
                 results[numbers[0]].speaker is None and index
                 and (written := _takes_over(paragraphs[index - 1]))
-                and (who := self._lexicon.canonical.get(written)) and self._lexicon.can_speak(who)
+                and (who := self._taker(written)) and self._lexicon.can_speak(who)
                 and who != speakers_by_paragraph.get(index - 1)
                 and not any(who in self._mentioned(quotes[n].text) for n in numbers)
             ):
@@ -202,6 +202,9 @@ class ChapterAttributor(
         for quote, result in zip(quotes, results, strict=True):
             turn = turns.setdefault(quote.paragraph, (result.speaker, set()))
             turn[1].update(self._names_in_speech(quote.text)[0])
+        # Who the scene names up to a paragraph (for _named_after), gathered once as the turns go.
+        seen_before: set[str | None] = set()
+        seen_upto = 0
         for index, (speaker, named) in turns.items():
             if not speaker or not speaker.startswith("the ") or lexicon.canonical.get(speaker[4:].capitalize()):
                 continue
@@ -213,25 +216,36 @@ class ChapterAttributor(
                 for who in self._narration_names(paragraphs, p)
                 if who not in others and who in lexicon.speakers and (not sex or lexicon.gender.get(who, sex) == sex)
             }
-            if not left and speaker[4:] in _UNKNOWN_ROLES and (later := self._named_after(paragraphs, turns, index, sex)):
-                left = {later}
+            if not left and speaker[4:] in _UNKNOWN_ROLES:
+                for p in range(seen_upto, index + 1):
+                    seen_before.update(self._narration_names(paragraphs, p))
+                    if p in turns:
+                        seen_before.add(turns[p][0])
+                        seen_before |= turns[p][1]
+                seen_upto = max(seen_upto, index + 1)
+                if later := self._named_after(paragraphs, turns, index, sex, set(seen_before)):
+                    left = {later}
             lexicon.role_scenes.setdefault(speaker, Counter())[left.pop() if len(left) == 1 else ""] += 1
 
+    def _taker(self, written: str) -> str | None:
+        """The character a take-over names as written ("Mrs. Syme", "Sasuke-kun"), when it is a
+        name form of the story's."""
+        lexicon = self._lexicon
+        if (who := lexicon.canonical.get(written)) is not None:
+            return who
+        who = lexicon.resolve(written)
+        return who if who is not None and who in lexicon.canonical.values() else None
+
     def _named_after(
-        self, paragraphs: Sequence[str], turns: dict[int, tuple[str | None, set[str]]], index: int, sex: str | None
+        self, paragraphs: Sequence[str], turns: dict[int, tuple[str | None, set[str]]], index: int, sex: str | None,
+        seen: set[str | None],
     ) -> str | None:
         """'"How long will you run?" The newcomer mocked. / ... / Arata was not sure he could
         handle Kimimaro.': a role's turn that the narration beside it ties to nobody is likely the
         first person the scene names only after it (within _NAMED_AFTER paragraphs), of the
         role's sex: no narration, speech or turn of the scene named them before, and no turn
-        between was theirs."""
+        between was theirs. `seen`: whom the scene named up to the turn (the caller's copy, added to)."""
         lexicon = self._lexicon
-        seen: set[str | None] = set()
-        for p in range(index + 1):
-            seen.update(self._narration_names(paragraphs, p))
-            if p in turns:
-                seen.add(turns[p][0])
-                seen |= turns[p][1]
         for p in range(index + 1, min(len(paragraphs), index + 1 + _NAMED_AFTER)):
             if p in turns:
                 seen.add(turns[p][0])
