@@ -195,7 +195,7 @@ def test_a_role_tied_to_a_name_by_its_scene_is_tied_in_a_story_of_several_blocks
     filler = "\n\n".join(["Tobin walked along the road to the mill and back again."] * 40)
     data = (
         f"A Story\n\nChapter 1\n\n{cast}* * *\n\n{scene}\n\nChapter 2\n\n{filler}\n\nChapter 3\n\n{filler}\n"
-    ).encode("utf-8")
+    ).encode()
 
     def intruder(processes: int) -> str | None:
         story = stream_story(data, processes=processes).story()
