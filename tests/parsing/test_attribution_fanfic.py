@@ -368,17 +368,21 @@ def test_chipped_in_is_a_speech_verb():
     assert found["He won't learn otherwise."] == "Tobin"
 
 
+# '"How long will you run?" The newcomer mocked. / ... / Arata was not sure he could handle
+# Kimimaro.': the role speaks first, the text names him a few paragraphs on (also read in blocks,
+# tests/parsing/test_parallel.py).
+INTRUDER_SCENE = (
+    "Ruth leapt back from another blow, cursing under her breath.",
+    '"How long will you keep running?" The intruder jeered, a blade of ice in his hand.',
+    '"Not for long," Ruth said, pulling two knives from her coat.',
+    "She was not sure she could beat Osric on her own, but she had to try.",
+    '"Is that all?" Osric shrugged off the knives as they struck.',
+    "Osric laughed. Osric was not hurt at all.",
+)
+
+
 def test_a_role_is_the_person_the_scene_first_names_only_after_its_turn():
-    # '"How long will you run?" The newcomer mocked. / ... / Arata was not sure he could handle
-    # Kimimaro.': the role speaks first, the text names him a few paragraphs on.
-    scene = [
-        "Ruth leapt back from another blow, cursing under her breath.",
-        '"How long will you keep running?" The intruder jeered, a blade of ice in his hand.',
-        '"Not for long," Ruth said, pulling two knives from her coat.',
-        "She was not sure she could beat Osric on her own, but she had to try.",
-        '"Is that all?" Osric shrugged off the knives as they struck.',
-        "Osric laughed. Osric was not hurt at all.",
-    ]
+    scene = list(INTRUDER_SCENE)
     story = parse(CAST + "* * *\n\n" + "\n\n".join(scene))
     assert {q.text: q.speaker for q in story.quotes}["How long will you keep running?"] == "Osric"
     assert "the intruder" in {c.name: c for c in story.characters}["Osric"].aliases

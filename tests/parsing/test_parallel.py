@@ -19,6 +19,7 @@ from bot.cli import main
 from bot.parsing import parallel, parse_story, stream_story
 from bot.parsing.attribution import Scorer, committed
 from bot.parsing.parser import StoryStream, write_story_json
+from tests.parsing.test_attribution_fanfic import CAST, INTRUDER_SCENE
 
 SEEDS = sorted((Path(__file__).resolve().parents[2] / "seeds").glob("*.txt"))
 # A block size that cuts the generated story below into several blocks (about 15).
@@ -180,21 +181,10 @@ def test_a_role_tied_to_a_name_by_its_scene_is_tied_in_a_story_of_several_blocks
 ) -> None:
     # The role's turn is tied to the one the scene names only after it (rules.py, _named_after):
     # the tie is the story's end's to make, so every block's ties must reach it.
-    cast = (
-        '"Morning," said Tobin. "Hello," said Marla. "Hi," said Pell. "Hey," said Ruth.\n\n'
-        "Tobin smiled at Marla. Pell nodded to Ruth. Marla waved at Pell. Ruth laughed at Tobin.\n\n"
-    )
-    scene = "\n\n".join([
-        "Ruth leapt back from another blow, cursing under her breath.",
-        '"How long will you keep running?" The intruder jeered, a blade of ice in his hand.',
-        '"Not for long," Ruth said, pulling two knives from her coat.',
-        "She was not sure she could beat Osric on her own, but she had to try.",
-        '"Is that all?" Osric shrugged off the knives as they struck.',
-        "Osric laughed. Osric was not hurt at all.",
-    ])
+    scene = "\n\n".join(INTRUDER_SCENE)
     filler = "\n\n".join(["Tobin walked along the road to the mill and back again."] * 40)
     data = (
-        f"A Story\n\nChapter 1\n\n{cast}* * *\n\n{scene}\n\nChapter 2\n\n{filler}\n\nChapter 3\n\n{filler}\n"
+        f"A Story\n\nChapter 1\n\n{CAST}* * *\n\n{scene}\n\nChapter 2\n\n{filler}\n\nChapter 3\n\n{filler}\n"
     ).encode()
 
     def intruder(processes: int) -> str | None:
