@@ -3,15 +3,19 @@ every line matching the same filters has been shown (state in quote_cycles, so i
 
 A cycle is a seeded permutation of positions 0..size-1 (`permute`, a small Feistel network) walked
 by a cursor, over a domain: an index whose positions map to lines with one seek (the scope's dense
-quote line, one story's quotes, one character's or every same-named character's lines, a word
-filter's full-text matches ranked by rowid, or those a character of the filter's name said, for a
-word with few matches; see migration 0005). The full-text index also holds each line's speaker
-(its character's name and alias keys, migration 0010), so with a character the word filter's
-matches are only the lines a character of that name said: one query intersecting two doclists.
-A word filter without a character walks its rowid range in blocks ("blocks:BITS"): the blocks in
-a seeded order, each block's ids in an order of its own (block_slot, computed in the query too), so
-one full-text range query reads a block's matches in that order; nothing is counted beyond the first
-_BLOCK_PROBE matches, which size the blocks, and every match still comes once per pass.
+quote line, one story's quotes, one character's or every same-named character's lines, or, with a
+story's character, a word filter's full-text matches ranked by rowid; see migration 0005). The
+full-text index also holds each line's speaker (its character's name and alias keys, migration
+0010), so with a character the word filter's matches are only the lines a character of that name
+said: one query intersecting two doclists.
+A word filter without a character, and a character's words across stories, walk the rowid range in
+blocks ("blocks:BITS"): the blocks in a seeded order, each block's ids in an order of its own
+(block_slot, computed in the query too), so one full-text range query reads a block's matches in
+that order (under spoiler limits only those the audience may see), and every match comes once per
+pass. Nothing is counted beyond what sizes the blocks: the words' first _BLOCK_PROBE matches, or,
+with a character across stories, the matches that name said among _SAID_WINDOW consecutive ids at
+a random place (so that filter's first pick reads a bounded number of ids and matches whatever the
+library's size: no listing of the name's characters, no count of its matches, no stepping to a rank).
 Its state is a handful of integers whatever the number of lines, so the first pick of a filter
 costs what later ones do.
 Lines the domain holds that miss a filter or the audience's gates (server scope, age rating) are
@@ -221,7 +225,9 @@ class Excerpt:
 
 # Where a cycle's positions come from (the `domain` column; see migration 0005).
 LINE, STORY, SPEAKER, SPEAKERS, MATCHES = "line", "story", "speaker", "speakers", "matches"
-SAID = "said"  # a character filter across stories with words: the matches those characters said
+# A character filter across stories with words: the matches those characters said, ranked (cycles
+# stored before they walked blocks; new ones plan under this name and walk blocks: _SAID_PLAN_SQL).
+SAID = "said"
 # A word filter without a character: the ids of the filter's rowid range in blocks of 2^bits, the blocks
 # in a seeded order and each block's ids in an order of its own (the domain is stored as "blocks:BITS").
 BLOCKS = "blocks"
@@ -511,10 +517,10 @@ _DOMAINS: dict[str, tuple[str, str, str]] = {
     BLOCKS: ("", "", ":size"),  # see _blocks_sql  # a line found before, by id (_batch_rows)
     SAID: ("", "", ":size"),  # ranks among the matches that pass the filters and gates: see _said_sql
 }
-# Under spoiler limits, a character+words filter walks exactly its lines the audience may see when
-# that name said the words at most this many times: numbering them with the checks costs about
-# 1.5 us a match (2.3 ms at most), about ten times as much as stepping over them, which pays only
-# where most are passed over (the lines past the limits). Without limits the matches are walked.
+# A SAID domain (stored before character+words cycles walked blocks, still walked to their end)
+# held exactly the lines the audience may see when that name said the words at most this many
+# times (numbering them with the checks costs about 1.5 us a match). _plan_sql still sizes one for
+# a SPEAKERS plan with words, which _load no longer makes (it plans SAID: _SAID_PLAN_SQL).
 _SAID_MAX = 1536
 # A character+words filter walks the matches that name said when at most this many (stepping to a
 # rank costs about 0.15 us a match passed; counting them for a new cycle as much), else the name's lines.
