@@ -814,9 +814,11 @@ _STORY_CHARACTER = (
 _SAID_PLAN_SQL = (
     "WITH r (high) AS MATERIALIZED (SELECT coalesce((SELECT max(id) FROM quotes), 0)),"
     " w (lo) AS MATERIALIZED (SELECT 1 + CAST(:u * max(0, high - :window) AS INTEGER) FROM r)"
+    # (Two EXISTS, each stopping at the first such character: a UNION of the names' ids would list them all.)
     " SELECT CASE WHEN EXISTS (SELECT 1 FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
-    "  WHERE c.id IN (SELECT id FROM characters WHERE name_key = :name"
-    f"  UNION SELECT character_id FROM aliases WHERE alias_key = :name) AND c.lines > 0 AND {_VISIBLE_SQL})"
+    f"  WHERE c.name_key = :name AND c.lines > 0 AND {_VISIBLE_SQL})"
+    " OR EXISTS (SELECT 1 FROM aliases AS a JOIN characters AS c ON c.id = a.character_id"
+    f"  JOIN stories AS s ON s.id = c.story_id WHERE a.alias_key = :name AND c.lines > 0 AND {_VISIBLE_SQL})"
     "  THEN 1 ELSE 0 END, 0, 1, (SELECT high FROM r),"
     " (SELECT count(*) FROM quotes_fts WHERE quotes_fts MATCH :fts"
     "  AND rowid BETWEEN (SELECT lo FROM w) AND (SELECT lo FROM w) + :window - 1), NULL,"
