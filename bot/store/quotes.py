@@ -525,9 +525,10 @@ _SAID_MAX = 1536
 # A character+words filter walks the matches that name said when at most this many (stepping to a
 # rank costs about 0.15 us a match passed; counting them for a new cycle as much), else the name's lines.
 _SAID_MATCHES_MAX = 16_384
-# A character+words filter across stories counts the matches among this many consecutive ids to
-# size its blocks (0.05-0.3 ms at 10^7 quotations for any word).
+# A character+words filter across stories counts the matches among this many consecutive ids, up to
+# _SAID_PROBE of them, to size its blocks (at most 0.2-0.5 ms, at any library size).
 _SAID_WINDOW = 1 << 18
+_SAID_PROBE = 256
 
 
 def _matches_max(filters: QuoteFilters) -> int:
@@ -797,7 +798,7 @@ class _Plan:
     matches: int | None  # full-text matches in [low, high], counted up to `cap`
     said: int | None  # SPEAKERS with words, at most _SAID_MAX matches: the size of a SAID domain
     speakers: _Speakers | None = None  # SPEAKERS: the characters' lines laid end to end
-    last: int = 0  # words without a character: the id of the last match counted
+    last: int = 0  # words without a character: the id of the last match counted; SAID: the ids they spread over
 
 
 # The character a story+character filter names (canonical name first, then aliases).
@@ -809,21 +810,25 @@ _STORY_CHARACTER = (
 
 # A character+words filter across stories (plan domain SAID): whether a character of that name
 # has lines the audience may see (index seeks to the first), the ids [1, max], and the matches of
-# the words said by that name among _SAID_WINDOW consecutive ids from :wlo (a window at a random
-# place: reading it costs the same at any library size), which size the blocks it walks.
+# the words said by that name among _SAID_WINDOW consecutive ids at a random place, up to
+# _SAID_PROBE of them, with the ids they spread over (a window's worth when fewer): reading them
+# costs the same at any library size, and they size the blocks the cycle walks.
 _SAID_PLAN_SQL = (
     "WITH r (high) AS MATERIALIZED (SELECT coalesce((SELECT max(id) FROM quotes), 0)),"
-    " w (lo) AS MATERIALIZED (SELECT 1 + CAST(:u * max(0, high - :window) AS INTEGER) FROM r)"
+    " w (lo) AS MATERIALIZED (SELECT 1 + CAST(:u * max(0, high - :window) AS INTEGER) FROM r),"
+    " m (n, last) AS MATERIALIZED (SELECT count(*), coalesce(max(id), 0) FROM (SELECT rowid AS id FROM quotes_fts"
+    "  WHERE quotes_fts MATCH :fts AND rowid BETWEEN (SELECT lo FROM w) AND (SELECT lo FROM w) + :window - 1"
+    "  ORDER BY rowid LIMIT :cap) AS f)"
     # (Two EXISTS, each stopping at the first such character: a UNION of the names' ids would list them all.)
     " SELECT CASE WHEN EXISTS (SELECT 1 FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
     f"  WHERE c.name_key = :name AND c.lines > 0 AND {_VISIBLE_SQL})"
     " OR EXISTS (SELECT 1 FROM aliases AS a JOIN characters AS c ON c.id = a.character_id"
     f"  JOIN stories AS s ON s.id = c.story_id WHERE a.alias_key = :name AND c.lines > 0 AND {_VISIBLE_SQL})"
     "  THEN 1 ELSE 0 END, 0, 1, (SELECT high FROM r),"
-    " (SELECT count(*) FROM quotes_fts WHERE quotes_fts MATCH :fts"
-    "  AND rowid BETWEEN (SELECT lo FROM w) AND (SELECT lo FROM w) + :window - 1), NULL,"
+    " (SELECT n FROM m), NULL,"
     " c.id, c.story_id, c.character, c.contains, c.adult, c.seed, c.size, c.cut, c.cursor,"
-    " c.domain, c.low, c.high, NULL, NULL, NULL, 0, c.returned"
+    " c.domain, c.low, c.high, NULL, NULL, NULL,"
+    " (SELECT CASE WHEN n >= :cap THEN last - lo + 1 ELSE min(:window, high) END FROM m, w, r), c.returned"
     " FROM (SELECT 1) AS one LEFT JOIN quote_cycles AS c ON c.scope = :scope AND c.filter_key = :key"
 )
 
@@ -894,7 +899,7 @@ async def _load(
     }
     if domain == SAID:
         params = {k: params[k] for k in ("scope", "adult", "key", "name", "fts")}
-        params.update({"u": rng.random(), "window": _SAID_WINDOW})
+        params.update({"u": rng.random(), "window": _SAID_WINDOW, "cap": _SAID_PROBE})
     (row,) = await _rows(store, sql, params, probe)
     speakers = _Speakers.parse(*row[18:21]) if domain == SPEAKERS else None
     cycle = None if row[6] is None else _Cycle(*row[6:18])
@@ -924,8 +929,7 @@ async def _start_cycle(
         # query), walked block by block as a word filter alone is; the blocks are sized from the
         # matches in a window of _SAID_WINDOW ids, so nothing is counted, listed or stepped over
         # beyond that window whatever the library's size (see _block_rows).
-        matches = plan.matches or 0
-        domain, size = _blocks_domain(plan.low, plan.high, matches, 0, min(_SAID_WINDOW, max(1, plan.high)))
+        domain, size = _blocks_domain(plan.low, plan.high, plan.matches or 0, 0, max(1, plan.last))
         low, high = plan.low, plan.high
     elif plan.said is not None:
         # Few matches: walk exactly those the character said (and the audience may see), not
