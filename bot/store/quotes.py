@@ -527,7 +527,7 @@ _SAID_MAX = 1536
 _SAID_MATCHES_MAX = 16_384
 # A character+words filter across stories counts the matches among this many consecutive ids, up to
 # _SAID_PROBE of them, to size its blocks (at most 0.2-0.5 ms, at any library size).
-_SAID_WINDOW = 1 << 18
+_SAID_WINDOW = 1 << 17
 _SAID_PROBE = 256
 
 
@@ -1000,15 +1000,26 @@ async def _walk(
     # Enough positions that one query usually finds a line: twice what a pick has needed so far.
     batch = min(_MAX_BATCH, max(_BATCH, 2 * cycle.steps // max(1, cycle.taken)))
     bits, blocks = _block_bits(cycle.domain), 1
+    whole: list[tuple[int, Sequence]] | None = None  # a first pass read in one query
     while cycle.cursor < 2 * size and steps < _WALK_BUDGET:
         first_pass = cycle.cursor < size
         known = [c for c in cycle.ahead if c >= cycle.cursor]
         cursors: Sequence[int]
-        if bits is not None:
+        if bits is not None and whole is not None and not first_pass:
+            # The first pass read every line of the domain in one query and took none: the second
+            # pass walks the same lines (a small filter's new cycle, or one with no line at all).
+            cycle.ahead = []
+            rows, end, examined = [(cursor + size, row) for cursor, row in whole], 2 * size, len(whole)
+            whole = None
+            cursors = range(examined + 1)
+            size_now = size
+        elif bits is not None:
             # The next matches in the blocks' order, read from the cursor on (lines found ahead are
             # found again: the cursor is all that is kept); `examined` counts the matches read.
             cycle.ahead = []
+            start = cycle.cursor
             rows, end, examined = await _block_rows(store, cycle, audience, bits, blocks, _BATCH, probe)
+            whole = rows if start == 0 and end == size else None
             check_size = False
             cursors = range(examined + 1)
             size_now = size
