@@ -68,7 +68,7 @@ async def test_each_line_that_name_said_with_the_words_comes_once_per_cycle_in_m
 ) -> None:
     # Blocks of a few ids (2 matches each by a window of 64 ids): many blocks, some holding only
     # lines past the limits, other servers' or M-rated.
-    monkeypatch.setattr(quotes, "_BLOCK_MATCHES", 2)
+    monkeypatch.setattr(quotes, "_SAID_BLOCK_MATCHES", 2)
     monkeypatch.setattr(quotes, "_SAID_WINDOW", 64)
     ids = await _library(store)
     limits = NO_LIMITS if last_chapter is None else ChapterLimits((), last_chapter)

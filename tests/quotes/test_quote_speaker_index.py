@@ -116,7 +116,7 @@ async def test_a_character_with_words_walks_only_the_lines_that_name_said(
 ) -> None:
     # The cycle walks the word's matches said by the name (blocks of ids over one full-text
     # query), not every match of the word: beta's 30 lines are never read.
-    monkeypatch.setattr(quotes, "_BLOCK_MATCHES", 1)
+    monkeypatch.setattr(quotes, "_SAID_BLOCK_MATCHES", 1)
     await add(store, _with_alias("alpha"))
     await add(store, dialogue_story("beta", lines=30, speakers=("Hinata", "Sasuke")))
     filters = QuoteFilters(character="Naruto", contains="number")
