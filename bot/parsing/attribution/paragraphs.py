@@ -110,7 +110,12 @@ class ParagraphReader:
             if tag is None:
                 tag = _tag_before(before)
             if tag is None and (
-                before is not quote.before or (quote is quotes[0] and before.rstrip(" -—–")[-1:] in (":", ","))
+                before is not quote.before or (
+                    before.rstrip(" -—–")[-1:] in (":", ",")
+                    # A later speech of the paragraph: a lead-in of its own after the last speech's
+                    # tag ('"...," Janey commented; and his mother added: "..."').
+                    and (quote is quotes[0] or _SENTENCE_BREAK.search(before.strip()) is not None)
+                )
             ):
                 # "Willoughby, first rousing himself, broke it thus:" and the speech opens the next
                 # paragraph, or follows in this one ("He pulled himself up and went on, smiling:"):
