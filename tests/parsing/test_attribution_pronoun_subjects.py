@@ -88,3 +88,14 @@ def test_a_role_the_tags_made_a_speaker_is_the_subject_a_he_picks_up():
         '"I been talking here ten minutes," he said.\n\n'
     ))
     assert found[-1] == ("Mr. Marvel", "pronoun")
+
+
+
+@pure_parser
+def test_a_later_speech_of_a_paragraph_with_a_lead_in_of_its_own():
+    # The lead-in after the first speech's tag brings in another speaker, whom no tag names.
+    found = rules(FAMILY + '"I cannot remember," Elinor said over her sewing; and her mother, smiling, added: "Nor I."\n\n')
+    assert found[-2:] == [("Elinor", "explicit"), ("Mrs. Dashwood", "kin")]
+    # A speech split by its own tag is the same speaker's.
+    found = rules(FAMILY + '"I cannot remember," Elinor said, smiling, "nor can Marianne."\n\n')
+    assert found[-1][0] == "Elinor"
