@@ -14,7 +14,7 @@ from bot.parsing.attribution.words import (
     _SUBORDINATORS,
     _read_name,
 )
-from bot.parsing.names import CAPITALISED, GENDERED_NOUNS, TITLES, bare, titled
+from bot.parsing.names import CAPITALISED, GENDERED_NOUNS, PRONOUN_GENDER, TITLES, bare, titled
 
 TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
 if TYPE_CHECKING:
@@ -32,6 +32,13 @@ _HE: Final = re.compile(r"[Hh](?<!\w[Hh])e\b")
 _SENTENCE_BREAK: Final = re.compile(r"[.!?;]+[\"”’')_]*\s+")
 _LEADING: Final = frozenset("and but then so yet now still".split())
 _SUBJECT_WORDS: Final = 16
+# "His brother looked after him", "her mother continued": a relative opening a sentence is its
+# subject, someone other than the he or she the possessive stands for.
+_KIN_NOUNS: Final = frozenset(
+    "father mother husband wife brother sister son daughter uncle aunt nephew niece grandfather grandmother "
+    "papa mamma mama".split()
+)
+_OWNERS: Final = frozenset(("his", "her"))
 _CLAUSE_SUBJECT_WORDS: Final = 30  # a sentence that opens on a clause or two
 
 
@@ -126,7 +133,7 @@ class _Sentence:
     """Who a narration sentence is about: its subject (a name's form, or a pronoun's sex "M"/"F"),
     and, read only when asked for, the other names in it in order, owners ("Anne's words") apart."""
 
-    __slots__ = ("_carried", "_names", "article", "described", "pronoun", "subject", "text")
+    __slots__ = ("_carried", "_names", "article", "described", "pronoun", "role", "subject", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -134,6 +141,7 @@ class _Sentence:
         self.pronoun: str | None = None
         self.described: str | None = None  # "old man" of "The old man sighed", "A girl sat"
         self.article: str | None = None  # the word before it: "the", "a", "my"...
+        self.role: str | None = None  # "mariner" of "The mariner stared": a role, maybe a speaker's
         self._names: tuple[list[str], list[str]] | None = None
         self._carried: str | None = None
         words = text.split(None, _SUBJECT_WORDS)  # the subject is near the start
@@ -157,7 +165,10 @@ class _Sentence:
                 first = comma + 1
         if first < len(words):
             word = bare(words[first])
-            if word in ("He", "he", "His", "his", "Him", "him"):
+            if word.lower() in _OWNERS and (kin := _kin_after(words, first + 1)):
+                self.described = kin  # "His brother looked after him": the brother, not him
+                self.article = word.lower()
+            elif word in ("He", "he", "His", "his", "Him", "him"):
                 self.pronoun = "M"
             elif word in ("She", "she", "Her", "her"):
                 self.pronoun = "F"
@@ -174,6 +185,11 @@ class _Sentence:
                     if phrase and phrase[-1] in GENDERED_NOUNS:
                         self.described = " ".join(phrase)
                         self.article = word.lower()
+                    elif (
+                        word == "The" and len(words) > first + 2 and words[first + 1].isalpha()
+                        and words[first + 1].islower() and words[first + 2][:1].islower()
+                    ):
+                        self.role = words[first + 1]
 
     def carried(self) -> str:
         """The sexes ("M", "F") of a he or she the sentence has before any name."""
@@ -197,6 +213,19 @@ class _Sentence:
         return self._names
 
 
+def _kin_after(words: list[str], index: int) -> str | None:
+    """The relative a possessive opens on ("brother" of "His brother", "his elder brother",
+    "her mother's"), if the next words are one."""
+    for position in range(index, min(index + 2, len(words))):
+        word = words[position]
+        noun = _POSSESSIVE_END.sub("", bare(word).lower())
+        if noun in _KIN_NOUNS:
+            return noun
+        if not word.isalpha() or not word.islower():
+            return None
+    return None
+
+
 def _walk_steps(sentences: Iterable[_Sentence], gender: str) -> Iterator[tuple[str, str]]:
     """Whom a he/she of that sex could pick up from narration sentences (latest first), in the
     order a walk tries them: ("subject", name form), ("described", phrase), ("mention", form)."""
@@ -204,8 +233,16 @@ def _walk_steps(sentences: Iterable[_Sentence], gender: str) -> Iterator[tuple[s
         if sentence.subject:
             yield "subject", sentence.subject
         if sentence.described:
-            yield "described", sentence.described
-            yield "unnamed", f"{sentence.article} {sentence.described}"
+            if sentence.article in _OWNERS:
+                # "His brother looked after him. '...,' he said": the he is likelier the brother,
+                # whom no name gives, than anyone named further back: the walk stops there.
+                if PRONOUN_GENDER[GENDERED_NOUNS[sentence.described]] == gender:
+                    yield "kin", f"{sentence.article} {sentence.described}"
+            else:
+                yield "described", sentence.described
+                yield "unnamed", f"{sentence.article} {sentence.described}"
+        if sentence.role:
+            yield "role", sentence.role
         if sentence.pronoun == gender or gender in sentence.carried():
             # "The hostility which she had divined in Mary's tone had gone": a she before any
             # name carries on an earlier sentence's, and the names after her are not her.

@@ -21,7 +21,7 @@ from bot.parsing.attribution.result import (
     Attribution,
 )
 from bot.parsing.attribution.tags import _WINDOW, _tag_after, _tag_before
-from bot.parsing.attribution.words import _KIN_TITLES, _read_name
+from bot.parsing.attribution.words import _KIN_TITLES, _read_name, _with_epithet
 from bot.parsing.characters import Lexicon
 from bot.parsing.names import GENDERED_NOUNS, PRONOUN_GENDER, TITLES, bare, titled
 from bot.parsing.native import trait
@@ -110,7 +110,12 @@ class ParagraphReader:
             if tag is None:
                 tag = _tag_before(before)
             if tag is None and (
-                before is not quote.before or (quote is quotes[0] and before.rstrip(" -—–")[-1:] in (":", ","))
+                before is not quote.before or (
+                    before.rstrip(" -—–")[-1:] in (":", ",")
+                    # A later speech of the paragraph: a lead-in of its own after the last speech's
+                    # tag ('"...," Janey commented; and his mother added: "..."').
+                    and (quote is quotes[0] or _SENTENCE_BREAK.search(before.strip()) is not None)
+                )
             ):
                 # "Willoughby, first rousing himself, broke it thus:" and the speech opens the next
                 # paragraph, or follows in this one ("He pulled himself up and went on, smiling:"):
@@ -120,6 +125,13 @@ class ParagraphReader:
                     tag = "pronoun", "he" if heard[1] == "him" else "she"  # "Emma heard him say,"
                 elif lead.subject:
                     tag = "far", lead.subject
+                elif lead.described and lead.article in ("his", "her"):
+                    # "but her mother, without waiting for her assent, continued,": her mother
+                    # speaks, not the she "her" stands for.
+                    if lead.described in _KIN_TITLES:
+                        tag = "kin", f"{lead.article} {lead.described}"
+                    else:
+                        tag = "pronoun", _with_epithet(GENDERED_NOUNS[lead.described], [lead.article, lead.described], 0)
                 elif lead.pronoun:
                     tag = "pronoun", "he" if lead.pronoun == "M" else "she"
             if tag is None and before.rstrip().endswith(".") and quote is quotes[0]:
@@ -171,7 +183,8 @@ class ParagraphReader:
                 owners = [earlier_speakers.get(index - 1)]
                 if self._lexicon.gender.get(owners[0] or "") != sex:
                     owner, _ = self._resolve_pronoun(
-                        "he" if possessive == "his" else "she", set(), paragraphs, index, quote, earlier_speakers
+                        "he" if possessive == "his" else "she", set(), paragraphs, index, quote, earlier_speakers,
+                        owner=True,
                     )
                     owners = [owner, self._declined]  # whose mother needs a guess, not a speaker
                 # Kitty's family the text never writes out: "her" is most often of the family of
@@ -191,6 +204,7 @@ class ParagraphReader:
             if kind == "role":
                 if name := self._lexicon.title_owner.get(value) or self._titled.get(value) or self._lexicon.role(value):
                     result.speaker, result.confidence, result.rule = name, ROLE, "role"
+                    self._epithets.setdefault(value, name)  # "The mariner stared." of this chapter's mariner
                 elif value in GENDERED_NOUNS:
                     kind, value = "pronoun", GENDERED_NOUNS[value]
             if kind == "pronoun":
@@ -218,7 +232,7 @@ class ParagraphReader:
                     # up) is not the one speaking.
                     owner = earlier_speakers.get(index - 1)
                     if self._lexicon.gender.get(owner or "") != result.gender:
-                        owner, _ = self._resolve_pronoun(value, spoken_of, paragraphs, index, quote, earlier_speakers)
+                        owner, _ = self._resolve_pronoun(value, spoken_of, paragraphs, index, quote, earlier_speakers, owner=True)
                         owner = owner or self._declined
                     if owner:
                         spoken_of = spoken_of | {owner}

@@ -51,6 +51,7 @@ class PronounResolver:
     _declined: str | None
     _epithets: dict[str, str]
     _unnamed_seen: list[str]
+    _excluded: set[str]
 
     def _resolve_pronoun(
         self,
@@ -61,10 +62,15 @@ class PronounResolver:
         quote: RawQuote,
         earlier_speakers: dict[int, str],
         described: bool = False,
+        owner: bool = False,
     ) -> tuple[str | None, float]:
         """The nearest earlier named character of the pronoun's gender who is not addressed, and a
         confidence that says how the answer was found (each way's measured precision differs).
-        `described`: the tag is a description ("the man yelled"), not a he or she."""
+        `described`: the tag is a description ("the man yelled"), not a he or she. `owner`: the
+        he or she is whose relative speaks ("her mother continued"): a sentence opening on a
+        relative of that sex does not stop the walk (see _walk_steps)."""
+        stops = not owner
+        self._excluded = excluded
         gender = PRONOUN_GENDER[pronoun]
         genders = self._lexicon.gender
         canonical = self._lexicon.canonical
@@ -98,17 +104,21 @@ class PronounResolver:
 
         before = quote.before[-_LOOKBACK_CHARS:]
         if len(before) > 2:
-            who, kind = self._walk(self._plan_of(before, gender), fits)
+            who, kind = self._walk(self._plan_of(before, gender), fits, stops)
             if who:
                 return who, PRONOUN_NEAR if kind == "subject" else PRONOUN_NAMED
+            if kind == "kin":
+                return self._decline(None)
         head = quote.start - len(quote.before)
         if head > 2 and len(before) < _LOOKBACK_CHARS:
             # An earlier speech of the paragraph came between: the narration before it still
             # belongs to the same paragraph ('Mrs. Honeychurch was silent. She was thinking, "..."
             # And ... she burst out with:').
-            who, _ = self._walk(self._plan_before(paragraphs, index, head, gender), fits)
+            who, kind = self._walk(self._plan_before(paragraphs, index, head, gender), fits, stops)
             if who:
                 return who, PRONOUN_NAMED
+            if kind == "kin":
+                return self._decline(None)
         for name in reversed(_subjects(before) if len(before) > 2 else ()):
             who = canonical.get(name)
             if who and who not in excluded and genders.get(who) is None and lexicon.tagged(who):
@@ -131,9 +141,11 @@ class PronounResolver:
             # arm.'): whom that narration is about comes before the other side of the exchange.
             narration = self._tail(paragraphs, index - 1)
             if narration is not None:
-                who, _ = self._walk(narration.plan(gender), fits)
+                who, kind = self._walk(narration.plan(gender), fits, stops)
                 if who:
                     return who, PRONOUN_NARRATED
+                if kind == "kin":
+                    return self._decline(None)
                 if fits(previous) and any(sentence.pronoun == gender for sentence in narration):
                     # '"...," he returned. He sat staring out.' and nobody else of his sex named:
                     # he is still the one who spoke.
@@ -147,7 +159,9 @@ class PronounResolver:
                 if who and who != previous and fits(who):
                     return self._decline(who)
         for earlier in range(index - 1, max(index - 1 - _LOOKBACK_PARAGRAPHS, -1), -1):
-            who, kind = self._walk(self._read_narration(paragraphs, earlier).plan(gender), fits)
+            who, kind = self._walk(self._read_narration(paragraphs, earlier).plan(gender), fits, stops)
+            if kind == "kin":
+                return self._decline(None)
             if who and earlier < index - _SURE_NARRATION:
                 return self._decline(who)
             if kind == "subject":
@@ -258,13 +272,26 @@ class PronounResolver:
             found = self._sentences_cache[index] = _Narration(self._narration(paragraphs, index))
         return found
 
-    def _walk(self, plan: Iterable[tuple[str, str]], fits: Callable[[str | None], bool]) -> tuple[str | None, str | None]:
+    def _walk(
+        self, plan: Iterable[tuple[str, str]], fits: Callable[[str | None], bool], kin_stops: bool = True
+    ) -> tuple[str | None, str | None]:
         """Back through narration (its walk plan, see _walk_plan) for whom a he/she picks up: the
         subject of a sentence, else a name in one whose subject is nobody of that sex. Returns the
         character and "subject" or "mention"."""
         canonical = self._lexicon.canonical
         epithets = self._epithets
+        genders = self._lexicon.gender
         for kind, form in plan:
+            if kind == "kin":
+                if kin_stops:
+                    return None, "kin"  # "His brother looked after him.": see _walk_steps
+                continue
+            if kind == "role":
+                # "The mariner was suddenly very red": the mariner, when the tags made one a speaker.
+                if who := epithets.get(form):  # a role a tag of this chapter made a speaker
+                    if fits(who) or (kin_stops and who not in genders and who not in self._excluded):
+                        return who, "subject"
+                continue
             if kind == "unnamed":
                 # Someone the text has not named: kept aside in case no named character fits.
                 self._unnamed_seen.append(form)

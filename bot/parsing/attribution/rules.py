@@ -86,6 +86,7 @@ class ChapterAttributor(
         self._last_of_gender: dict[str, str] = {}
         self._titled: dict[str, str] = {}  # "count" -> "Count Orlov", from this chapter's tags
         self._declined: str | None = None  # the last pronoun's guess that was not good enough
+        self._excluded: set[str] = set()  # whom the pronoun being resolved cannot be
         self._epithets: dict[str, str] = {}  # "old man" -> whom "said the old man" named in this chapter
         self._leads: dict[str, str | None] = {}  # sex -> the character the tags name most
 
