@@ -38,7 +38,6 @@ import json
 import logging
 import random
 import sqlite3
-from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, fields
@@ -258,38 +257,6 @@ class _Cycle:
     # MATCHES and SAID: the lines at those cursors, so a pick fetches one by id (checked again in
     # full) instead of stepping through the word's matches to its rank again.
     ahead_ids: dict[int, int] = field(default_factory=dict)
-    # SPEAKERS: the same-named characters' lines laid end to end (ids and where each starts, by id),
-    # read with the cycle, and what says the characters of that name are still those (_Speakers).
-    speakers: _Speakers | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Speakers:
-    """A SPEAKERS cycle's layout, kept in memory so a pick maps its positions to (character, line)
-    without summing every same-named character's lines again: `ids` by id, `bases[i]` the position
-    of the first line of `ids[i]`. `names` and `newest` (how many characters and aliases have the
-    name, the newest such character's id) are checked by each pick's query: a library change there
-    starts the cycle afresh, as a change of size would."""
-
-    ids: array
-    bases: array
-    names: int
-    newest: int
-
-    @classmethod
-    def parse(cls, listing: str | None, names: int, newest: int) -> _Speakers:
-        pairs = sorted(tuple(map(int, item.split(":"))) for item in (listing or "").split(",") if item)
-        ids, bases, base = array("q"), array("q"), 0
-        for character_id, lines in pairs:
-            ids.append(character_id)
-            bases.append(base)
-            base += lines
-        return cls(ids, bases, names, newest)
-
-    def locate(self, position: int) -> tuple[int, int]:
-        """(character id, speaker_seq) at a position of the domain."""
-        i = bisect.bisect_right(self.bases, position) - 1
-        return (self.ids[i], position - self.bases[i]) if i >= 0 else (0, 0)  # 0: no character
 
 
 def quotable(text: str) -> bool:
@@ -453,20 +420,15 @@ _NAMED_SQL = (
     "(EXISTS (SELECT 1 FROM characters WHERE id = q.character_id AND name_key = :name)"
     " OR EXISTS (SELECT 1 FROM aliases WHERE character_id = q.character_id AND alias_key = :name))"
 )
-# The visible characters with the filter's name and their speaker lines (a SPEAKERS cycle lays
-# these end to end by id: _Speakers).
-_SPEAKERS_CTE = (
-    "cs (id, lines) AS MATERIALIZED (SELECT c.id, c.lines"
-    " FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
-    " WHERE c.id IN (SELECT id FROM characters WHERE name_key = :name"
-    "  UNION SELECT character_id FROM aliases WHERE alias_key = :name)"
-    f" AND c.lines > 0 AND {_VISIBLE_SQL})"
+# The lengths of the filter's name lines (migration 0013: every character answering to the name,
+# laid end to end per scope) bundled and the guild's own, and a stamp that moves whenever either
+# line changes (the sum of their change counters, each only ever growing): one index range read.
+# A SPEAKERS cycle keeps the stamp it began with (in `low`) and starts afresh when it moved.
+_NAME_TOTALS_CTE = (
+    "ntot (bundled, own, stamp) AS (SELECT coalesce(sum(CASE WHEN scope = 0 THEN lines END), 0),"
+    " coalesce(sum(CASE WHEN scope <> 0 THEN lines END), 0), coalesce(sum(changes), 0)"
+    " FROM name_totals WHERE name_key = :name AND scope IN (0, :scope))"
 )
-# How many characters and aliases have the filter's name, and the newest such character's id: index
-# seeks only, so each pick of a SPEAKERS cycle checks them instead of summing the characters' lines.
-_SPEAKER_NAMES = ("((SELECT count(*) FROM characters WHERE name_key = :name)"
-                  " + (SELECT count(*) FROM aliases WHERE alias_key = :name))")
-_NEWEST_SPEAKER = "(SELECT coalesce(max(id), 0) FROM characters WHERE name_key = :name)"
 _TOTALS_CTE = (
     "tot (bundled, own) AS (SELECT coalesce((SELECT quotes FROM scope_totals WHERE scope = 0), 0),"
     " CASE WHEN :scope = 0 THEN 0 ELSE coalesce((SELECT quotes FROM scope_totals WHERE scope = :scope), 0) END)"
@@ -502,9 +464,14 @@ _DOMAINS: dict[str, tuple[str, str, str]] = {
         f" WHERE c.id = :low AND {_VISIBLE_SQL})",
     ),
     SPEAKERS: (
-        "",
-        "SELECT x, (SELECT id FROM quotes WHERE character_id = pos.c AND speaker_seq = pos.s) FROM pos",
-        f"(CASE WHEN {_SPEAKER_NAMES} = :names AND {_NEWEST_SPEAKER} = :newest THEN :size ELSE -1 END)",
+        # Position x on the bundled line then the guild's own; its character is the last one starting
+        # at or before it on that line (one seek on name_lines_base), its line x - base of theirs.
+        _NAME_TOTALS_CTE + ", np (x, scope, r) AS (SELECT x, CASE WHEN x < bundled THEN 0 ELSE :scope END,"
+        " CASE WHEN x < bundled THEN x ELSE x - bundled END FROM pos, ntot)",
+        "SELECT np.x, (SELECT q.id FROM quotes AS q WHERE (q.character_id, q.speaker_seq) = (SELECT character_id,"
+        " np.r - base FROM name_lines WHERE name_key = :name AND scope = np.scope AND base <= np.r"
+        " ORDER BY base DESC LIMIT 1)) FROM np",
+        "(SELECT CASE WHEN stamp = :low THEN bundled + own ELSE -1 END FROM ntot)",
     ),
     MATCHES: ("", "", ":size"),  # the positions are ranks: see _ranks_sql
     _KNOWN: ("", "SELECT x, :q0 FROM pos", ":size"),
@@ -560,8 +527,6 @@ def _batch_sql(domain: str, positions: int, story: bool, named: bool, words: boo
         ctes = ("m (id, rank) AS MATERIALIZED (SELECT id, row_number() OVER (ORDER BY id) - 1 FROM"
                 f" ({found} LIMIT :reach) AS found)")
         at = "SELECT rank, id FROM m WHERE rank IN (SELECT x FROM pos)"  # IN: an index on the ranks
-    elif domain == SPEAKERS:
-        pos = "pos (x, c, s) AS (VALUES " + ", ".join(f"(:x{i}, :c{i}, :s{i})" for i in range(positions)) + ")"
     else:
         pos = "pos (x) AS (VALUES " + ", ".join(f"(:x{i})" for i in range(positions)) + ")"
     checks = [_VISIBLE_SQL, _SHOWN_SQL] if limited else [_VISIBLE_SQL]
@@ -751,10 +716,6 @@ def _batch_query(
     previous = -1
     for i, x in enumerate(sorted(cursor_at)):
         params[f"x{i}"], params[f"d{i}"], previous = x, x - previous - 1, x
-        if cycle.speakers is not None:
-            params[f"c{i}"], params[f"s{i}"] = cycle.speakers.locate(x)
-    if cycle.speakers is not None:
-        params["names"], params["newest"] = cycle.speakers.names, cycle.speakers.newest
     params["reach"] = previous + 1
     positions = len(cursor_at)
     if domain == MATCHES and (positions > _MAX_STEPPED or _WINDOW_US * previous < _MATCH_US * positions):
@@ -778,7 +739,7 @@ class _Plan:
     high: int
     matches: int | None  # full-text matches in [low, high], counted up to `cap`
     said: int | None  # SPEAKERS with words, at most _SAID_MAX matches: the size of a SAID domain
-    speakers: _Speakers | None = None  # SPEAKERS: the characters' lines laid end to end
+    stamp: int = 0  # SPEAKERS: the name lines' stamp (_NAME_TOTALS_CTE)
     last: int = 0  # words without a character: the id of the last match counted
 
 
@@ -793,9 +754,9 @@ _STORY_CHARACTER = (
 def _plan_sql(domain: str, words: bool, story: bool, limited: bool, dialect: str = "sqlite") -> str:
     """The stored cycle (if any) and, for a new one, the domain's size, the character (SPEAKER),
     the range of rowids the filter's lines can have and how many full-text matches it holds."""
-    size_sql = "(SELECT coalesce(sum(lines), 0) FROM cs)" if domain == SPEAKERS else \
+    size_sql = "(SELECT bundled + own FROM ntot)" if domain == SPEAKERS else \
         _DOMAINS[domain][2].replace(":low", _STORY_CHARACTER)
-    ctes = {LINE: _TOTALS_CTE, SPEAKERS: _SPEAKERS_CTE}.get(domain)
+    ctes = {LINE: _TOTALS_CTE, SPEAKERS: _NAME_TOTALS_CTE}.get(domain)
     if story:  # ids grow with seq (the loader inserts a story's quotes in order)
         low = "(SELECT id FROM quotes WHERE story_id = :story AND seq = 0)"
         high = ("(SELECT q.id FROM stories AS st JOIN quotes AS q ON q.story_id = st.id"
@@ -817,16 +778,12 @@ def _plan_sql(domain: str, words: bool, story: bool, limited: bool, dialect: str
     if words and domain != SPEAKERS:
         last = ("(SELECT coalesce(max(rowid), 0) FROM (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH :fts"
                 f" AND rowid BETWEEN {low} AND {high} ORDER BY rowid LIMIT :cap) AS m)")
-    speakers = "NULL, NULL, NULL"
-    if domain == SPEAKERS:
-        pairs = "CAST(id AS TEXT) || ':' || CAST(lines AS TEXT)"
-        listing = f"group_concat({pairs})" if dialect == "sqlite" else f"string_agg({pairs}, ',')"
-        speakers = f"(SELECT {listing} FROM cs), {_SPEAKER_NAMES}, {_NEWEST_SPEAKER}"
+    stamp = "(SELECT stamp FROM ntot)" if domain == SPEAKERS else "0"
     return (
         (f"WITH {ctes} " if ctes else "")
         + f"SELECT coalesce({size_sql}, 0), coalesce({character}, 0), coalesce({low}, 0), coalesce({high}, 0),"
         f" {matches}, {said}, c.id, c.story_id, c.character, c.contains, c.adult, c.seed, c.size, c.cut, c.cursor,"
-        f" c.domain, c.low, c.high, {speakers}, {last}, c.returned"
+        f" c.domain, c.low, c.high, {stamp}, {last}, c.returned"
         " FROM (SELECT 1) AS one LEFT JOIN quote_cycles AS c ON c.scope = :scope AND c.filter_key = :key"
     )
 
@@ -849,14 +806,10 @@ async def _load(
         "limits": audience.limits.key(), "said_max": 0 if audience.limits.unlimited else _SAID_MAX,
     }
     (row,) = await _rows(store, sql, params, probe)
-    speakers = _Speakers.parse(*row[18:21]) if domain == SPEAKERS else None
     cycle = None if row[6] is None else _Cycle(*row[6:18])
     if cycle is not None:
-        _parse_returned(cycle, row[22])
-    if cycle is not None and cycle.domain == SPEAKERS:
-        # Laid out as the cycle began when its size is the same (else the walk starts it afresh).
-        cycle.speakers = speakers if cycle.size == row[0] else _Speakers(array("q"), array("q"), -1, -1)
-    return cycle, _Plan(domain, *row[:6], speakers=speakers, last=row[21])
+        _parse_returned(cycle, row[20])
+    return cycle, _Plan(domain, *row[:6], stamp=row[18], last=row[19])
 
 
 async def _start_cycle(
@@ -865,7 +818,7 @@ async def _start_cycle(
 ) -> _Cycle | None:
     """A new cycle over the smallest domain holding every line matching `filters`; None when no
     line can match. Raises UnknownCharacter for a name no visible story has."""
-    domain, size, low, high = plan.domain, plan.size, plan.character, 0
+    domain, size, low, high = plan.domain, plan.size, plan.stamp if plan.domain == SPEAKERS else plan.character, 0
     if filters.character is not None and size == 0 and not await _any_character(store, audience, filters):
         raise UnknownCharacter(filters.character)
     if size == 0 or plan.matches == 0:
@@ -904,8 +857,7 @@ async def _start_cycle(
             steps = round(2 * steps_per_line)
     cycle_id = known.id if known is not None else rng.getrandbits(52) | (1 << 52)
     return _Cycle(cycle_id, filters.story_id, filters.character, filters.contains, audience.adult,
-                  rng.getrandbits(63), size, size, 0, domain, low, high, steps=steps, taken=1,
-                  speakers=plan.speakers if domain == SPEAKERS else None)
+                  rng.getrandbits(63), size, size, 0, domain, low, high, steps=steps, taken=1)
 
 
 async def _any_character(store: Store | _OnThread, audience: Audience, filters: QuoteFilters) -> bool:
@@ -1383,6 +1335,10 @@ async def _find_stored(
         started = True
         row, _ = await _walk(store, cycle, audience, check_size=False)
         gave_up = row is None and cycle.cursor < 2 * cycle.size
+        if row is None and not gave_up and cycle.domain == SPEAKERS and not await _any_character(
+                store, audience, filters):
+            # The name's lines are all in stories the audience may not see (age rating).
+            raise UnknownCharacter(filters.character or "")
     assert cycle is not None
     return _Found(cycle, row, started, gave_up)
 
