@@ -3,10 +3,14 @@ every line matching the same filters has been shown (state in quote_cycles, so i
 
 A cycle is a seeded permutation of positions 0..size-1 (`permute`, a small Feistel network) walked
 by a cursor, over a domain: an index whose positions map to lines with one seek (the scope's dense
-quote line, one story's quotes, one character's or every same-named character's lines, a word
+quote line, one story's quotes, one character's lines, the name's lines across stories, a word
 filter's full-text matches ranked by rowid, or those a character of the filter's name said, for a
-word with few matches; see migration 0005). The full-text index also holds each line's speaker
-(its character's name and alias keys, migration 0010), so with a character the word filter's
+word with few matches; see migration 0005). The name's lines (SPEAKERS, migration 0013) are every
+character answering to the name (canonical or alias) laid end to end, bundled then the guild's
+own, as the scope's quote line lays stories: a position's character is one seek on
+(name_key, scope, base), whatever the number of characters sharing the name, and a stamp of the
+lines' changes (name_totals) tells a cycle the library changed under it. The full-text index
+also holds each line's speaker (its character's name and alias keys, migration 0010), so with a character the word filter's
 matches are only the lines a character of that name said: one query intersecting two doclists.
 A word filter without a character walks its rowid range in blocks ("blocks:BITS"): the blocks in
 a seeded order, each block's ids in an order of its own (block_slot, computed in the query too), so
@@ -20,11 +24,10 @@ passed over. Each cycle is walked twice: first taking lines with a confident spe
 The bot keeps each cycle it walks in memory (under one asyncio lock per store, so concurrent picks
 never share a line) and writes it behind the reply: a pick never waits for the write lock, and is
 one database round trip when its cycle is in memory (on SQLite what a pick reads under the lock is
-one job on the database thread, the start of the next cycle included: _in_one_job). There a character's cycle across stories also
-keeps how the characters' lines are laid end to end (read once with the cycle, not summed on every
-pick), and a word filter's cycle the ids of the lines its last query found ahead (each checked
-again in full when shown, not found again by stepping through the word's matches). A restart (or crash) may re-show the few
-lines picked since the last write, which lands within milliseconds unless another process holds
+one job on the database thread, the start of the next cycle included: _in_one_job). There a word
+filter's cycle keeps the ids of the lines its last query found ahead (each checked again in full
+when shown, not found again by stepping through the word's matches). A restart (or crash) may
+re-show the few lines picked since the last write, which lands within milliseconds unless another process holds
 the lock. A line given back by a pick that guessed the reader's limits or story wrong
 (pick_quote_for) is written with the cursor (the `returned` column), so no stop passes it over.
 """
