@@ -10,8 +10,9 @@ character answering to the name (canonical or alias) laid end to end, bundled th
 own, as the scope's quote line lays stories: a position's character is one seek on
 (name_key, scope, base), whatever the number of characters sharing the name, and a stamp of the
 lines' changes (name_totals) tells a cycle the library changed under it. The full-text index
-also holds each line's speaker (its character's name and alias keys, migration 0010), so with a character the word filter's
-matches are only the lines a character of that name said: one query intersecting two doclists.
+also holds each line's speaker (its character's name and alias keys, migration 0010), so with a
+character the word filter's matches are only the lines a character of that name said: one query
+intersecting two doclists.
 A word filter without a character walks its rowid range in blocks ("blocks:BITS"): the blocks in
 a seeded order, each block's ids in an order of its own (block_slot, computed in the query too), so
 one full-text range query reads a block's matches in that order; nothing is counted beyond the first
@@ -27,9 +28,9 @@ one database round trip when its cycle is in memory (on SQLite what a pick reads
 one job on the database thread, the start of the next cycle included: _in_one_job). There a word
 filter's cycle keeps the ids of the lines its last query found ahead (each checked again in full
 when shown, not found again by stepping through the word's matches). A restart (or crash) may
-re-show the few lines picked since the last write, which lands within milliseconds unless another process holds
-the lock. A line given back by a pick that guessed the reader's limits or story wrong
-(pick_quote_for) is written with the cursor (the `returned` column), so no stop passes it over.
+re-show the few lines picked since the last write, which lands within milliseconds unless another
+process holds the lock. A line given back by a pick that guessed the reader's limits or story
+wrong (pick_quote_for) is written with the cursor (the `returned` column), so no stop passes it over.
 """
 from __future__ import annotations
 
