@@ -428,11 +428,15 @@ _NAMED_SQL = (
 # laid end to end per scope) bundled and the guild's own, and a stamp that moves whenever either
 # line changes (the sum of their change counters, each only ever growing): one index range read.
 # A SPEAKERS cycle keeps the stamp it began with (in `low`) and starts afresh when it moved.
+# (CAST: PostgreSQL sums integers as numeric, which a comparison with an indexed bigint would not seek.)
 _NAME_TOTALS_CTE = (
-    "ntot (bundled, own, stamp) AS (SELECT coalesce(sum(CASE WHEN scope = 0 THEN lines END), 0),"
-    " coalesce(sum(CASE WHEN scope <> 0 THEN lines END), 0), coalesce(sum(changes), 0)"
+    "ntot (bundled, own, stamp) AS (SELECT CAST(coalesce(sum(CASE WHEN scope = 0 THEN lines END), 0) AS BIGINT),"
+    " CAST(coalesce(sum(CASE WHEN scope <> 0 THEN lines END), 0) AS BIGINT), CAST(coalesce(sum(changes), 0) AS BIGINT)"
     " FROM name_totals WHERE name_key = :name AND scope IN (0, :scope))"
 )
+# The entry of the name's line in np.scope that holds position np.r: the last starting at or before it.
+_NAME_AT = ("FROM name_lines WHERE name_key = :name AND scope = np.scope AND base <= np.r"
+            " ORDER BY base DESC LIMIT 1")
 _TOTALS_CTE = (
     "tot (bundled, own) AS (SELECT coalesce((SELECT quotes FROM scope_totals WHERE scope = 0), 0),"
     " CASE WHEN :scope = 0 THEN 0 ELSE coalesce((SELECT quotes FROM scope_totals WHERE scope = :scope), 0) END)"
@@ -470,11 +474,11 @@ _DOMAINS: dict[str, tuple[str, str, str]] = {
     SPEAKERS: (
         # Position x on the bundled line then the guild's own; its character is the last one starting
         # at or before it on that line (one seek on name_lines_base), its line x - base of theirs.
+        # (Two scalar subqueries, each a backward index seek on both engines, then one seek on quotes_speaker.)
         _NAME_TOTALS_CTE + ", np (x, scope, r) AS (SELECT x, CASE WHEN x < bundled THEN 0 ELSE :scope END,"
-        " CASE WHEN x < bundled THEN x ELSE x - bundled END FROM pos, ntot)",
-        "SELECT np.x, (SELECT q.id FROM quotes AS q WHERE (q.character_id, q.speaker_seq) = (SELECT character_id,"
-        " np.r - base FROM name_lines WHERE name_key = :name AND scope = np.scope AND base <= np.r"
-        " ORDER BY base DESC LIMIT 1)) FROM np",
+        " CASE WHEN x < bundled THEN x ELSE x - bundled END FROM pos, ntot),"
+        f" nc (x, c, s) AS (SELECT x, (SELECT character_id {_NAME_AT}), r - (SELECT base {_NAME_AT}) FROM np)",
+        "SELECT x, (SELECT id FROM quotes WHERE character_id = nc.c AND speaker_seq = nc.s) FROM nc",
         "(SELECT CASE WHEN stamp = :low THEN bundled + own ELSE -1 END FROM ntot)",
     ),
     MATCHES: ("", "", ":size"),  # the positions are ranks: see _ranks_sql
