@@ -12,9 +12,10 @@ not age-restricted), so the server scope and the age gate are exercised on every
 Per filter combination: "first" is a filter's first pick (no cycle stored or remembered: each
 sample uses a new story, character or word), "steady" the picks that follow on one filter. Both
 are wall clock around `pick_quote`, its writes behind the reply included as they happen ("cpu"
-is this process's CPU time per steady pick: what a pick costs when it gets a core at once, since
-on a shared machine wall-clock p99 mostly measures waiting for one); "trips" is the mean number
-of jobs queued to the database thread per steady pick, background writes included.
+is this process's CPU time per pick, first or steady: what a pick costs when it gets a core at
+once, since on a shared machine wall-clock p99 mostly measures waiting for one); "trips" is the
+mean number of jobs queued to the database thread per steady pick, background writes included.
+`--only` measures some combinations, `--no-naive` skips the ORDER BY RANDOM() baseline.
 
 With `--spoiler-chapters K` every pick runs under a spoiler limit showing only the first K of each
 story's ten chapters (as `/spoilers mine` does for a reader with no bookmarks when K=1): the limit
@@ -26,7 +27,7 @@ every first pick is a first pick again. A database built by older code is migrat
 bot's would be (the time it takes is printed).
 
     .venv/bin/python bench/quote.py [--sizes 5,6] [--picks 2000] [--firsts 100] [--spoiler-chapters K]
-        [--cache DIR]
+        [--cache DIR] [--only character,story+character] [--no-naive]
 """
 from __future__ import annotations
 
@@ -110,6 +111,8 @@ async def populate(store: Store, quotations: int, rng: random.Random) -> tuple[l
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
     ms = sorted(s * 1000 for s in samples)
+    if not ms:
+        return float("nan"), float("nan")
     return statistics.median(ms), ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))]
 
 
@@ -143,9 +146,10 @@ class Library:
 
 async def _first_picks(
     store: Store, library: Library, combination: str, samples: int, limits: ChapterLimits
-) -> list[float]:
-    """A new filter each time (a new guild for "no filter": its cycle starts from nothing too)."""
-    times, seen = [], set()
+) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU-time samples, a new filter each time (a new guild for "no filter": its
+    cycle starts from nothing too)."""
+    times, cpu, seen = [], [], set()
     for i in range(samples * 4):
         if len(times) == samples:
             break
@@ -154,13 +158,14 @@ async def _first_picks(
         if (guild, filters) in seen:
             continue
         seen.add((guild, filters))
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         try:
             await pick_quote(store, Audience(guild, limits=limits), filters)
         except UserError:
             pass  # a filter matching nothing is timed all the same
         times.append(time.perf_counter() - started)
-    return times
+        cpu.append(time.process_time() - cpu_started)
+    return times, cpu
 
 
 async def _steady(
@@ -243,7 +248,10 @@ async def _prepare(
     return store, words, stories
 
 
-async def bench_size(exponent: int, picks: int, firsts: int, limits: ChapterLimits, cache: Path | None) -> None:
+async def bench_size(
+    exponent: int, picks: int, firsts: int, limits: ChapterLimits, cache: Path | None,
+    combinations: tuple[str, ...] = COMBINATIONS, naive_baseline: bool = True,
+) -> None:
     quotations = 10 ** exponent
     rng = random.Random(exponent)
     with tempfile.TemporaryDirectory() as folder:
@@ -252,15 +260,16 @@ async def bench_size(exponent: int, picks: int, firsts: int, limits: ChapterLimi
             print(f"10^{exponent} quotations ({quotations:,}) in {len(stories):,} stories")
             library = Library(words, stories, random.Random(exponent + 100))
             naive_runs = max(3, min(50, 5 * 10 ** (6 - exponent)))
-            print(f"  {'filters':26} {'first p50':>9} {'p99':>7} | {'steady p50':>10} {'p99':>7} {'cpu p99':>7}"
+            print(f"  {'filters':26} {'first p50':>9} {'p99':>7} {'cpu p50':>7} {'cpu p99':>7} | {'steady p50':>10} {'p99':>7} {'cpu p99':>7}"
                   f" {'trips':>5} | {'ORDER BY RANDOM() p50':>21} {'p99':>8}   (ms; first n={firsts},"
                   f" steady n={picks}, naive n={naive_runs})")
-            for combination in COMBINATIONS:
-                first = await _first_picks(store, library, combination, firsts, limits)
+            for combination in combinations:
+                first, first_cpu = await _first_picks(store, library, combination, firsts, limits)
                 steady, cpu, trips = await _steady(store, library, combination, picks, limits)
-                naive = await _naive(store, lambda c=combination: library.filters(c), naive_runs)
-                (f50, f99), (s50, s99), (_, c99), (n50, n99) = map(_percentiles, (first, steady, cpu, naive))
-                print(f"  {combination:26} {f50:9.3f} {f99:7.3f} | {s50:10.3f} {s99:7.3f} {c99:7.3f} {trips:5.2f}"
+                naive = await _naive(store, lambda c=combination: library.filters(c), naive_runs if naive_baseline else 0)
+                (f50, f99), (fc50, fc99), (s50, s99), (_, c99), (n50, n99) = map(
+                    _percentiles, (first, first_cpu, steady, cpu, naive))
+                print(f"  {combination:26} {f50:9.3f} {f99:7.3f} {fc50:7.3f} {fc99:7.3f} | {s50:10.3f} {s99:7.3f} {c99:7.3f} {trips:5.2f}"
                       f" | {n50:21.2f} {n99:8.2f}")
 
 
@@ -272,10 +281,16 @@ async def main() -> None:
     parser.add_argument("--spoiler-chapters", type=int, default=0,
                         help="show only the first K of each story's ten chapters (0: no limit)")
     parser.add_argument("--cache", type=Path, help="keep each size's database in this folder and reuse it")
+    parser.add_argument("--only", help="comma-separated filter combinations to measure (default: all)")
+    parser.add_argument("--no-naive", action="store_true", help="skip the ORDER BY RANDOM() baseline")
     args = parser.parse_args()
+    combinations = tuple(args.only.split(",")) if args.only else COMBINATIONS
+    if unknown := set(combinations) - set(COMBINATIONS):
+        parser.error(f"unknown combinations: {', '.join(sorted(unknown))}")
     limits = ChapterLimits((), args.spoiler_chapters - 1) if args.spoiler_chapters > 0 else NO_LIMITS
     for exponent in (int(x) for x in args.sizes.split(",")):
-        await bench_size(exponent, args.picks, min(args.firsts, max(3, args.picks)), limits, args.cache)
+        await bench_size(exponent, args.picks, min(args.firsts, max(3, args.picks)), limits, args.cache,
+                         combinations, not args.no_naive)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ TINY = {
     "ingest.py": ["--mb", "1", "--processes", "1"],
     "load.py": ["--users", "3", "--seconds", "3", "--think", "0.3", "--upload-mb", "0.2"],
     "per_process.py": ["--runs", "1", "--novels", "1", "--startups", "2"],
+    "name_lines.py": ["--build", "4", "--stories", "2"],
     "local_discord.py": ["--count", "50", "--in-flight", "5"],
     "quote.py": ["--sizes", "4", "--picks", "20"],
     "read_pages.py": ["--fetches", "20", "--paragraphs", "200"],

@@ -46,6 +46,7 @@ from bot.parsing.model import NotAStory, Story
 from bot.parsing.parser import PARSER_VERSION
 from bot.store.connection import Store
 from bot.store.fts import speaker_token
+from bot.store.name_lines import link_names, unlink_names
 
 if TYPE_CHECKING:
     from bot.parsing.parser import ParseProgress, StoryStream
@@ -348,6 +349,7 @@ async def _write(
             (scope, len(rows.paragraphs), len(rows.quotes)),
         )
         await _insert_children(store, story_id, rows, progress)
+        await link_names(store, story_id, scope)
     return story_id, ("added" if replaced_id is None else "replaced")
 
 
@@ -881,6 +883,7 @@ async def _write_stream(
             )
             characters, aliases, speaker_keys = await asyncio.to_thread(rows.characters)
             character_ids = await _insert_characters(store, story_id, characters, aliases)
+            await link_names(store, story_id, 0)
             speakers = await _speaker_tokens(store, story_id, character_ids)
             quotes = rows.quote_values(speaker_keys, character_ids, speakers, STREAM_QUOTE_BATCH)
             feeds.append(feed := _Feed(functools.partial(next, quotes, None)))
@@ -978,6 +981,7 @@ async def _unlink(store: Store, story_id: int) -> int:
         " WHERE id = ?",
         (story_id,),
     )
+    await unlink_names(store, story_id)
     # Quotes first: they reference paragraphs and characters.
     for table in ("quotes", "aliases", "characters", "notes", "paragraphs", "scenes", "chapters"):
         await db.execute(f"DELETE FROM {table} WHERE story_id = ?", (story_id,))
@@ -1114,6 +1118,7 @@ async def publish_staged(store: Store, story_id: int, guild_id: int, content_has
             " quotes = scope_totals.quotes + excluded.quotes",
             (guild_id, paragraphs, quotes),
         )
+        await link_names(store, story_id, guild_id)
 
 
 async def discard_staged(

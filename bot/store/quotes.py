@@ -3,11 +3,15 @@ every line matching the same filters has been shown (state in quote_cycles, so i
 
 A cycle is a seeded permutation of positions 0..size-1 (`permute`, a small Feistel network) walked
 by a cursor, over a domain: an index whose positions map to lines with one seek (the scope's dense
-quote line, one story's quotes, one character's or every same-named character's lines, or, with a
+quote line, one story's quotes, one character's lines, the name's lines across stories, or, with a
 story's character, a word filter's full-text matches ranked by rowid; see migration 0005). The
-full-text index also holds each line's speaker (its character's name and alias keys, migration
-0010), so with a character the word filter's matches are only the lines a character of that name
-said: one query intersecting two doclists.
+name's lines (SPEAKERS, migration 0013) are every character answering to the name (canonical or
+alias) laid end to end, bundled then the guild's own, as the scope's quote line lays stories: a
+position's character is one seek on (name_key, scope, base), whatever the number of characters
+sharing the name, and a stamp of the lines' changes (name_totals) tells a cycle the library changed
+under it. The full-text index also holds each line's speaker (its character's name and alias keys,
+migration 0010), so with a character the word filter's matches are only the lines a character of
+that name said: one query intersecting two doclists.
 A word filter without a character, and a character's words across stories, walk the rowid range in
 blocks ("blocks:BITS"): the blocks in a seeded order, each block's ids in an order of its own
 (block_slot, computed in the query too), so one full-text range query reads a block's matches in
@@ -24,13 +28,12 @@ passed over. Each cycle is walked twice: first taking lines with a confident spe
 The bot keeps each cycle it walks in memory (under one asyncio lock per store, so concurrent picks
 never share a line) and writes it behind the reply: a pick never waits for the write lock, and is
 one database round trip when its cycle is in memory (on SQLite what a pick reads under the lock is
-one job on the database thread, the start of the next cycle included: _in_one_job). There a character's cycle across stories also
-keeps how the characters' lines are laid end to end (read once with the cycle, not summed on every
-pick), and a word filter's cycle the ids of the lines its last query found ahead (each checked
-again in full when shown, not found again by stepping through the word's matches). A restart (or crash) may re-show the few
-lines picked since the last write, which lands within milliseconds unless another process holds
-the lock. A line given back by a pick that guessed the reader's limits or story wrong
-(pick_quote_for) is written with the cursor (the `returned` column), so no stop passes it over.
+one job on the database thread, the start of the next cycle included: _in_one_job). There a word
+filter's cycle keeps the ids of the lines its last query found ahead (each checked again in full
+when shown, not found again by stepping through the word's matches). A restart (or crash) may
+re-show the few lines picked since the last write, which lands within milliseconds unless another
+process holds the lock. A line given back by a pick that guessed the reader's limits or story
+wrong (pick_quote_for) is written with the cursor (the `returned` column), so no stop passes it over.
 """
 from __future__ import annotations
 
@@ -42,7 +45,6 @@ import json
 import logging
 import random
 import sqlite3
-from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, fields
@@ -264,38 +266,6 @@ class _Cycle:
     # MATCHES and SAID: the lines at those cursors, so a pick fetches one by id (checked again in
     # full) instead of stepping through the word's matches to its rank again.
     ahead_ids: dict[int, int] = field(default_factory=dict)
-    # SPEAKERS: the same-named characters' lines laid end to end (ids and where each starts, by id),
-    # read with the cycle, and what says the characters of that name are still those (_Speakers).
-    speakers: _Speakers | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Speakers:
-    """A SPEAKERS cycle's layout, kept in memory so a pick maps its positions to (character, line)
-    without summing every same-named character's lines again: `ids` by id, `bases[i]` the position
-    of the first line of `ids[i]`. `names` and `newest` (how many characters and aliases have the
-    name, the newest such character's id) are checked by each pick's query: a library change there
-    starts the cycle afresh, as a change of size would."""
-
-    ids: array
-    bases: array
-    names: int
-    newest: int
-
-    @classmethod
-    def parse(cls, listing: str | None, names: int, newest: int) -> _Speakers:
-        pairs = sorted(tuple(map(int, item.split(":"))) for item in (listing or "").split(",") if item)
-        ids, bases, base = array("q"), array("q"), 0
-        for character_id, lines in pairs:
-            ids.append(character_id)
-            bases.append(base)
-            base += lines
-        return cls(ids, bases, names, newest)
-
-    def locate(self, position: int) -> tuple[int, int]:
-        """(character id, speaker_seq) at a position of the domain."""
-        i = bisect.bisect_right(self.bases, position) - 1
-        return (self.ids[i], position - self.bases[i]) if i >= 0 else (0, 0)  # 0: no character
 
 
 def quotable(text: str) -> bool:
@@ -459,20 +429,19 @@ _NAMED_SQL = (
     "(EXISTS (SELECT 1 FROM characters WHERE id = q.character_id AND name_key = :name)"
     " OR EXISTS (SELECT 1 FROM aliases WHERE character_id = q.character_id AND alias_key = :name))"
 )
-# The visible characters with the filter's name and their speaker lines (a SPEAKERS cycle lays
-# these end to end by id: _Speakers).
-_SPEAKERS_CTE = (
-    "cs (id, lines) AS MATERIALIZED (SELECT c.id, c.lines"
-    " FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
-    " WHERE c.id IN (SELECT id FROM characters WHERE name_key = :name"
-    "  UNION SELECT character_id FROM aliases WHERE alias_key = :name)"
-    f" AND c.lines > 0 AND {_VISIBLE_SQL})"
+# The lengths of the filter's name lines (migration 0013: every character answering to the name,
+# laid end to end per scope) bundled and the guild's own, and a stamp that moves whenever either
+# line changes (the sum of their change counters, each only ever growing): one index range read.
+# A SPEAKERS cycle keeps the stamp it began with (in `low`) and starts afresh when it moved.
+# (CAST: PostgreSQL sums integers as numeric, which a comparison with an indexed bigint would not seek.)
+_NAME_TOTALS_CTE = (
+    "ntot (bundled, own, stamp) AS (SELECT CAST(coalesce(sum(CASE WHEN scope = 0 THEN lines END), 0) AS BIGINT),"
+    " CAST(coalesce(sum(CASE WHEN scope <> 0 THEN lines END), 0) AS BIGINT), CAST(coalesce(sum(changes), 0) AS BIGINT)"
+    " FROM name_totals WHERE name_key = :name AND scope IN (0, :scope))"
 )
-# How many characters and aliases have the filter's name, and the newest such character's id: index
-# seeks only, so each pick of a SPEAKERS cycle checks them instead of summing the characters' lines.
-_SPEAKER_NAMES = ("((SELECT count(*) FROM characters WHERE name_key = :name)"
-                  " + (SELECT count(*) FROM aliases WHERE alias_key = :name))")
-_NEWEST_SPEAKER = "(SELECT coalesce(max(id), 0) FROM characters WHERE name_key = :name)"
+# The entry of the name's line in np.scope that holds position np.r: the last starting at or before it.
+_NAME_AT = ("FROM name_lines WHERE name_key = :name AND scope = np.scope AND base <= np.r"
+            " ORDER BY base DESC LIMIT 1")
 _TOTALS_CTE = (
     "tot (bundled, own) AS (SELECT coalesce((SELECT quotes FROM scope_totals WHERE scope = 0), 0),"
     " CASE WHEN :scope = 0 THEN 0 ELSE coalesce((SELECT quotes FROM scope_totals WHERE scope = :scope), 0) END)"
@@ -508,9 +477,14 @@ _DOMAINS: dict[str, tuple[str, str, str]] = {
         f" WHERE c.id = :low AND {_VISIBLE_SQL})",
     ),
     SPEAKERS: (
-        "",
-        "SELECT x, (SELECT id FROM quotes WHERE character_id = pos.c AND speaker_seq = pos.s) FROM pos",
-        f"(CASE WHEN {_SPEAKER_NAMES} = :names AND {_NEWEST_SPEAKER} = :newest THEN :size ELSE -1 END)",
+        # Position x on the bundled line then the guild's own; its character is the last one starting
+        # at or before it on that line (one seek on name_lines_base), its line x - base of theirs.
+        # (Two scalar subqueries, each a backward index seek on both engines, then one seek on quotes_speaker.)
+        _NAME_TOTALS_CTE + ", np (x, scope, r) AS (SELECT x, CASE WHEN x < bundled THEN 0 ELSE :scope END,"
+        " CASE WHEN x < bundled THEN x ELSE x - bundled END FROM pos, ntot),"
+        f" nc (x, c, s) AS (SELECT x, (SELECT character_id {_NAME_AT}), r - (SELECT base {_NAME_AT}) FROM np)",
+        "SELECT x, (SELECT id FROM quotes WHERE character_id = nc.c AND speaker_seq = nc.s) FROM nc",
+        "(SELECT CASE WHEN stamp = :low THEN bundled + own ELSE -1 END FROM ntot)",
     ),
     MATCHES: ("", "", ":size"),  # the positions are ranks: see _ranks_sql
     _KNOWN: ("", "SELECT x, :q0 FROM pos", ":size"),
@@ -518,10 +492,8 @@ _DOMAINS: dict[str, tuple[str, str, str]] = {
     SAID: ("", "", ":size"),  # ranks among the matches that pass the filters and gates: see _said_sql
 }
 # A SAID domain (stored before character+words cycles walked blocks, still walked to their end)
-# held exactly the lines the audience may see when that name said the words at most this many
-# times (numbering them with the checks costs about 1.5 us a match). _plan_sql still sizes one for
-# a SPEAKERS plan with words, which _load no longer makes (it plans SAID: _SAID_PLAN_SQL).
-_SAID_MAX = 1536
+# held exactly the lines the audience may see when that name said the words at most 1,536 times;
+# no new cycle starts one (a character's words across stories plan as SAID: _SAID_PLAN_SQL, and walk blocks).
 # A character+words filter walks the matches that name said when at most this many (stepping to a
 # rank costs about 0.15 us a match passed; counting them for a new cycle as much), else the name's lines.
 _SAID_MATCHES_MAX = 16_384
@@ -573,8 +545,6 @@ def _batch_sql(domain: str, positions: int, story: bool, named: bool, words: boo
         ctes = ("m (id, rank) AS MATERIALIZED (SELECT id, row_number() OVER (ORDER BY id) - 1 FROM"
                 f" ({found} LIMIT :reach) AS found)")
         at = "SELECT rank, id FROM m WHERE rank IN (SELECT x FROM pos)"  # IN: an index on the ranks
-    elif domain == SPEAKERS:
-        pos = "pos (x, c, s) AS (VALUES " + ", ".join(f"(:x{i}, :c{i}, :s{i})" for i in range(positions)) + ")"
     else:
         pos = "pos (x) AS (VALUES " + ", ".join(f"(:x{i})" for i in range(positions)) + ")"
     checks = [_VISIBLE_SQL, _SHOWN_SQL] if limited else [_VISIBLE_SQL]
@@ -775,10 +745,6 @@ def _batch_query(
     previous = -1
     for i, x in enumerate(sorted(cursor_at)):
         params[f"x{i}"], params[f"d{i}"], previous = x, x - previous - 1, x
-        if cycle.speakers is not None:
-            params[f"c{i}"], params[f"s{i}"] = cycle.speakers.locate(x)
-    if cycle.speakers is not None:
-        params["names"], params["newest"] = cycle.speakers.names, cycle.speakers.newest
     params["reach"] = previous + 1
     positions = len(cursor_at)
     if domain == MATCHES and (positions > _MAX_STEPPED or _WINDOW_US * previous < _MATCH_US * positions):
@@ -801,8 +767,8 @@ class _Plan:
     low: int  # the rowids the filter's lines can have
     high: int
     matches: int | None  # full-text matches in [low, high], counted up to `cap`
-    said: int | None  # SPEAKERS with words, at most _SAID_MAX matches: the size of a SAID domain
-    speakers: _Speakers | None = None  # SPEAKERS: the characters' lines laid end to end
+    said: int | None  # always NULL now (see _SAID_PLAN_SQL); kept so the plan's columns keep their places
+    stamp: int = 0  # SPEAKERS: the name lines' stamp (_NAME_TOTALS_CTE)
     last: int = 0  # words without a character: the id of the last match counted; SAID: the ids they spread over
 
 
@@ -832,7 +798,7 @@ _SAID_PLAN_SQL = (
     "  THEN 1 ELSE 0 END, 0, 1, (SELECT high FROM r),"
     " (SELECT n FROM m), NULL,"
     " c.id, c.story_id, c.character, c.contains, c.adult, c.seed, c.size, c.cut, c.cursor,"
-    " c.domain, c.low, c.high, NULL, NULL, NULL,"
+    " c.domain, c.low, c.high, 0,"
     " (SELECT CASE WHEN n >= :cap THEN last - lo + 1 ELSE min(:window, high) END FROM m, w, r), c.returned"
     " FROM (SELECT 1) AS one LEFT JOIN quote_cycles AS c ON c.scope = :scope AND c.filter_key = :key"
 )
@@ -844,9 +810,9 @@ def _plan_sql(domain: str, words: bool, story: bool, limited: bool, dialect: str
     the range of rowids the filter's lines can have and how many full-text matches it holds."""
     if domain == SAID:
         return _SAID_PLAN_SQL
-    size_sql = "(SELECT coalesce(sum(lines), 0) FROM cs)" if domain == SPEAKERS else \
+    size_sql = "(SELECT bundled + own FROM ntot)" if domain == SPEAKERS else \
         _DOMAINS[domain][2].replace(":low", _STORY_CHARACTER)
-    ctes = {LINE: _TOTALS_CTE, SPEAKERS: _SPEAKERS_CTE}.get(domain)
+    ctes = {LINE: _TOTALS_CTE, SPEAKERS: _NAME_TOTALS_CTE}.get(domain)
     if story:  # ids grow with seq (the loader inserts a story's quotes in order)
         low = "(SELECT id FROM quotes WHERE story_id = :story AND seq = 0)"
         high = ("(SELECT q.id FROM stories AS st JOIN quotes AS q ON q.story_id = st.id"
@@ -858,26 +824,17 @@ def _plan_sql(domain: str, words: bool, story: bool, limited: bool, dialect: str
         f" AND rowid BETWEEN {low} AND {high} LIMIT :cap) AS m)" if words else "NULL"
     )
     character = _STORY_CHARACTER if domain == SPEAKER else "0"
-    said = "NULL"
-    if domain == SPEAKERS and words:
-        ctes += f", mc (n) AS MATERIALIZED (SELECT {matches})"
-        matches = "(SELECT n FROM mc)"
-        said_sql = _said_sql(limited).replace(":low", low).replace(":high", high)
-        said = f"CASE WHEN (SELECT n FROM mc) <= :said_max THEN (SELECT count(*) FROM ({said_sql}) AS said) END"
+    said = "NULL"  # (a character's words across stories plan as SAID: _SAID_PLAN_SQL)
     last = "0"
     if words and domain != SPEAKERS:
         last = ("(SELECT coalesce(max(rowid), 0) FROM (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH :fts"
                 f" AND rowid BETWEEN {low} AND {high} ORDER BY rowid LIMIT :cap) AS m)")
-    speakers = "NULL, NULL, NULL"
-    if domain == SPEAKERS:
-        pairs = "CAST(id AS TEXT) || ':' || CAST(lines AS TEXT)"
-        listing = f"group_concat({pairs})" if dialect == "sqlite" else f"string_agg({pairs}, ',')"
-        speakers = f"(SELECT {listing} FROM cs), {_SPEAKER_NAMES}, {_NEWEST_SPEAKER}"
+    stamp = "(SELECT stamp FROM ntot)" if domain == SPEAKERS else "0"
     return (
         (f"WITH {ctes} " if ctes else "")
         + f"SELECT coalesce({size_sql}, 0), coalesce({character}, 0), coalesce({low}, 0), coalesce({high}, 0),"
         f" {matches}, {said}, c.id, c.story_id, c.character, c.contains, c.adult, c.seed, c.size, c.cut, c.cursor,"
-        f" c.domain, c.low, c.high, {speakers}, {last}, c.returned"
+        f" c.domain, c.low, c.high, {stamp}, {last}, c.returned"
         " FROM (SELECT 1) AS one LEFT JOIN quote_cycles AS c ON c.scope = :scope AND c.filter_key = :key"
     )
 
@@ -900,21 +857,16 @@ async def _load(
         "scope": audience.scope, "adult": int(audience.adult), "story": filters.story_id, "key": key,
         "name": (filters.character or "").casefold(), "fts": said_query(filters.contains, filters.character),
         "cap": _matches_max(filters) + 1 if filters.character is not None else _BLOCK_PROBE, "last": _last_chapter(audience, filters.story_id),
-        "limits": audience.limits.key(), "said_max": 0 if audience.limits.unlimited else _SAID_MAX,
+        "limits": audience.limits.key(),
     }
     if domain == SAID:
         params = {k: params[k] for k in ("scope", "adult", "key", "name", "fts")}
         params.update({"u": rng.random(), "window": _SAID_WINDOW, "cap": _SAID_PROBE})
     (row,) = await _rows(store, sql, params, probe)
-    speakers = _Speakers.parse(*row[18:21]) if domain == SPEAKERS else None
     cycle = None if row[6] is None else _Cycle(*row[6:18])
     if cycle is not None:
-        _parse_returned(cycle, row[22])
-    if cycle is not None and cycle.domain == SPEAKERS:
-        # Laid out as the cycle began when its size is the same (else the walk starts it afresh).
-        cycle.speakers = speakers if speakers is not None and cycle.size == row[0] else \
-            _Speakers(array("q"), array("q"), -1, -1)
-    return cycle, _Plan(domain, *row[:6], speakers=speakers, last=row[21])
+        _parse_returned(cycle, row[20])
+    return cycle, _Plan(domain, *row[:6], stamp=row[18], last=row[19])
 
 
 async def _start_cycle(
@@ -923,7 +875,7 @@ async def _start_cycle(
 ) -> _Cycle | None:
     """A new cycle over the smallest domain holding every line matching `filters`; None when no
     line can match. Raises UnknownCharacter for a name no visible story has."""
-    domain, size, low, high = plan.domain, plan.size, plan.character, 0
+    domain, size, low, high = plan.domain, plan.size, plan.stamp if plan.domain == SPEAKERS else plan.character, 0
     if filters.character is not None and size == 0 and not await _any_character(store, audience, filters):
         raise UnknownCharacter(filters.character)
     if size == 0 or (plan.matches == 0 and domain != SAID):
@@ -936,12 +888,6 @@ async def _start_cycle(
         # beyond that window whatever the library's size (see _block_rows).
         domain, size = _blocks_domain(plan.low, plan.high, plan.matches or 0, 0, max(1, plan.last), _SAID_BLOCK_MATCHES)
         low, high = plan.low, plan.high
-    elif plan.said is not None:
-        # Few matches: walk exactly those the character said (and the audience may see), not
-        # every match or every line of the character, most of which the other filter rejects.
-        if plan.said == 0:
-            return None
-        domain, size, low, high = SAID, plan.said, plan.low, plan.high
     elif plan.matches is not None and filters.character is None:
         # Words alone: walk the filter's rowid range block by block (see _block_rows), each block's
         # matches read in one full-text range query; nothing counted beyond _BLOCK_PROBE.
@@ -969,8 +915,7 @@ async def _start_cycle(
             steps = round(2 * steps_per_line)
     cycle_id = known.id if known is not None else rng.getrandbits(52) | (1 << 52)
     return _Cycle(cycle_id, filters.story_id, filters.character, filters.contains, audience.adult,
-                  rng.getrandbits(63), size, size, 0, domain, low, high, steps=steps, taken=1,
-                  speakers=plan.speakers if domain == SPEAKERS else None)
+                  rng.getrandbits(63), size, size, 0, domain, low, high, steps=steps, taken=1)
 
 
 async def _any_character(store: Store | _OnThread, audience: Audience, filters: QuoteFilters) -> bool:
@@ -1459,6 +1404,10 @@ async def _find_stored(
         started = True
         row, _ = await _walk(store, cycle, audience, check_size=False)
         gave_up = row is None and cycle.cursor < 2 * cycle.size
+        if row is None and not gave_up and cycle.domain == SPEAKERS and not await _any_character(
+                store, audience, filters):
+            # The name's lines are all in stories the audience may not see (age rating).
+            raise UnknownCharacter(filters.character or "")
     assert cycle is not None
     return _Found(cycle, row, started, gave_up)
 

@@ -6,8 +6,12 @@ scope (bundled = 0, or a guild id) are laid end to end on one dense line: a stor
 A uniform pick over everything visible in a guild draws r in [0, bundled + guild's own), finds
 the story owning r with one seek on the (scope, paragraph_base) index, then the row with one
 primary-key lookup. Quotes work the same way with quote_base / quote_count, and quotes of one
-character carry a dense `speaker_seq` (0..lines-1). The loader keeps these lines gap-free when a
-story is added, replaced or deleted. Every pick is uniform over the rows it chooses from.
+character carry a dense `speaker_seq` (0..lines-1). The characters answering to one name (their
+name_key or an alias_key) are laid end to end the same way per (key, scope) (name_lines.base,
+name_totals.lines; migration 0013), so a pick over every character of a name is a draw over the
+bundled line plus the guild's own and one seek, however many characters share it. The loader keeps
+all these lines gap-free when a story is added, replaced or deleted (in the same transaction).
+Every pick is uniform over the rows it chooses from.
 """
 from __future__ import annotations
 
@@ -100,9 +104,9 @@ async def random_quote(
 ) -> StoredQuote | None:
     """A uniformly random quotation visible in `guild_id`.
 
-    Filters: `story_id`; `character_id` (one story's character); or `character_name` (canonical
-    name, any case: every visible character of that name, in one story when `story_id` is given,
-    weighted by their lines). None when nothing matches.
+    Filters: `story_id`; `character_id` (one story's character); or `character_name` (a name or
+    alias, any case: every visible character answering to it, in one story when `story_id` is
+    given, weighted by their lines). None when nothing matches.
     """
     rng = rng or random.Random()
     if character_name is not None:
@@ -137,23 +141,46 @@ async def random_quote(
 async def _pick_character_by_name(
     store: Store, guild_id: int | None, story_id: int | None, name: str, rng: random.Random
 ) -> int | None:
-    """One of the visible characters called `name`, chosen with probability proportional to lines.
+    """One of the visible characters called `name` (or with it as an alias), chosen with probability
+    proportional to their lines.
 
-    With `story_id` one index lookup; across stories the cost grows with the number of visible
-    stories that have a character of that name (not with the size of the tables).
+    With `story_id` one index lookup; across stories a draw on the name's lines (migration 0013:
+    the bundled line, then the guild's own) and one seek for the character owning the position,
+    whatever the number of characters of that name.
     """
     key = " ".join(name.split()).casefold()
-    sql = (
-        "SELECT c.id, c.lines FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
-        " WHERE c.name_key = ? AND c.lines > 0 AND s.scope IN (0, ?)"
-    )
-    args: tuple = (key, guild_id or 0)
-    if story_id is not None:  # separate SQL so the (story_id, name_key) index answers it
-        sql += " AND c.story_id = ?"
-        args += (story_id,)
-    async with store.db.execute(sql, args) as cur:
-        candidates = [(row[0], row[1]) for row in await cur.fetchall()]
-    if not candidates:
+    if story_id is not None:  # the (story_id, name_key) and (story_id, alias_key) indexes answer it
+        async with store.db.execute(
+            "SELECT c.id, c.lines FROM characters AS c JOIN stories AS s ON s.id = c.story_id"
+            " WHERE c.id IN (SELECT id FROM characters WHERE story_id = ? AND name_key = ?"
+            "  UNION SELECT character_id FROM aliases WHERE story_id = ? AND alias_key = ?)"
+            " AND c.lines > 0 AND s.scope IN (0, ?)",
+            (story_id, key, story_id, key, guild_id or 0),
+        ) as cur:
+            candidates = [(row[0], row[1]) for row in await cur.fetchall()]
+        if not candidates:
+            return None
+        ids, weights = zip(*candidates, strict=True)
+        return rng.choices(ids, weights=weights)[0]
+    async with store.db.execute(
+        "SELECT scope, lines FROM name_totals WHERE name_key = ? AND scope IN (0, ?) AND lines > 0 ORDER BY scope",
+        (key, guild_id or 0),
+    ) as cur:
+        totals = [(row[0], row[1]) for row in await cur.fetchall()]
+    grand = sum(n for _, n in totals)
+    if grand == 0:
         return None
-    ids, weights = zip(*candidates, strict=True)
-    return rng.choices(ids, weights=weights)[0]
+    r = rng.randrange(grand)
+    scope, n = totals[0]
+    if r >= n:  # past the first line (bundled): the guild's own
+        r -= n
+        scope = totals[1][0]
+    async with store.db.execute(
+        "SELECT character_id FROM name_lines WHERE name_key = ? AND scope = ? AND base <= ? ORDER BY base DESC LIMIT 1",
+        (key, scope, r),
+    ) as cur:
+        row = await cur.fetchone()
+    if row is None:  # cannot happen while the lines are consistent
+        log.error("random pick: no character owns position %d of name %r in scope %d", r, key, scope)
+        return None
+    return row[0]

@@ -70,6 +70,27 @@ def integrity_problems(connection: sqlite3.Connection) -> list[str]:
     return problems
 
 
+# The name lines (migration 0013) hold exactly the published stories' characters with lines, once
+# per key, each line laid end to end from 0 without gaps, and name_totals each line's length: each
+# query counts what breaks that.
+_NAME_LINE_PROBLEMS = (
+    "SELECT count(*) FROM (SELECT c.id, c.name_key, s.scope, c.lines FROM characters AS c"
+    " JOIN stories AS s ON s.id = c.story_id WHERE c.lines > 0 AND s.scope >= 0"
+    " UNION SELECT c.id, a.alias_key, s.scope, c.lines FROM aliases AS a JOIN characters AS c ON c.id = a.character_id"
+    " JOIN stories AS s ON s.id = c.story_id WHERE c.lines > 0 AND s.scope >= 0"
+    " EXCEPT SELECT character_id, name_key, scope, lines FROM name_lines) AS missing",
+    "SELECT count(*) FROM name_lines AS n WHERE NOT EXISTS (SELECT 1 FROM characters AS c JOIN stories AS s"
+    " ON s.id = c.story_id WHERE c.id = n.character_id AND s.scope = n.scope AND c.lines = n.lines)",
+    "SELECT count(*) FROM (SELECT base, sum(lines) OVER (PARTITION BY name_key, scope ORDER BY base"
+    " ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before FROM name_lines) AS laid"
+    " WHERE base <> coalesce(before, 0)",
+    "SELECT count(*) FROM name_totals AS t WHERE lines <> coalesce((SELECT sum(lines) FROM name_lines AS n"
+    " WHERE n.name_key = t.name_key AND n.scope = t.scope), 0)",
+    "SELECT count(*) FROM name_lines AS n WHERE NOT EXISTS (SELECT 1 FROM name_totals AS t"
+    " WHERE t.name_key = n.name_key AND t.scope = n.scope)",
+)
+
+
 def check_consistent(db: Path, *, visible_only: bool = False) -> list[str]:
     """Integrity, foreign keys, FTS, and every story whole; returns the titles present.
 
@@ -91,6 +112,7 @@ def check_consistent(db: Path, *, visible_only: bool = False) -> list[str]:
         ).fetchall():
             assert connection.execute("SELECT count(*) FROM paragraphs WHERE story_id = ?", (story_id,)).fetchone() == (paragraphs,)
             assert connection.execute("SELECT count(*) FROM chapters WHERE story_id = ?", (story_id,)).fetchone() == (chapters,)
+        assert [connection.execute(sql).fetchone()[0] for sql in _NAME_LINE_PROBLEMS] == [0] * len(_NAME_LINE_PROBLEMS)
         return [title for (title,) in connection.execute(f"SELECT title FROM stories{where} ORDER BY title")]
     finally:
         connection.close()
@@ -108,6 +130,7 @@ def _check_consistent_postgres(url: str, visible_only: bool) -> list[str]:
             ):
                 assert await connection.fetchval("SELECT count(*) FROM paragraphs WHERE story_id = $1", story_id) == paragraphs
                 assert await connection.fetchval("SELECT count(*) FROM chapters WHERE story_id = $1", story_id) == chapters
+            assert [await connection.fetchval(sql) for sql in _NAME_LINE_PROBLEMS] == [0] * len(_NAME_LINE_PROBLEMS)
             return [row[0] for row in await connection.fetch(f"SELECT title FROM stories{where} ORDER BY title")]
         finally:
             await connection.close()
