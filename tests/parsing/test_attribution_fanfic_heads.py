@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from tests.parsing.conftest import parse
 
+
+def speakers(text: str) -> dict[str, str | None]:
+    return {q.text: q.speaker for q in parse(text).quotes}
+
 # Four characters tagged the usual way, so the lexicon knows enough speakers to be choosy.
 CAST = (
     '"Morning," said Tobin. "Hello," said Marla. "Hi," said Pell. "Hey," said Ruth.\n\n'
@@ -27,3 +31,18 @@ def test_a_lone_thought_after_narration_about_a_she_is_hers_not_the_most_named_m
     him = text.replace("Not another friend of hers. She would not accept it, not when she had", "He would not die, not when he had")
     (thought,) = [q for q in parse(him).quotes if q.kind == "thought"]
     assert thought.speaker == "Naruto"
+
+
+def test_one_who_nods_after_a_speech_whose_paragraph_before_opens_on_someone_else_heard_it():
+    # 'Satisfied, Tsunade waved him off. / "Then go." Naruto nodded and disappeared.': the order is
+    # the one acting just before; the one nodding obeys it.
+    text = CAST + "* * *\n\n" + "\n\n".join([
+        '"I want to go after them," Tobin said.',
+        "Satisfied, Ruth waved him off.",
+        '"Then go, and hurry." Tobin nodded and left at once.',
+        "The door closed behind him.",
+    ])
+    assert speakers(text)["Then go, and hurry."] == "Ruth"
+    # Nobody acting just before: the nod is the speaker's own beat, as before.
+    alone = text.replace("Satisfied, Ruth waved him off.", "The wind rose over the hills.")
+    assert speakers(alone)["Then go, and hurry."] == "Tobin"

@@ -4,8 +4,7 @@ calling someone by name ('Kyuubi, what is it you want?') is that one's, until a 
 speaker or the scene ends (a host and the voice inside them, a telepathic partner)."""
 from __future__ import annotations
 
-import re
-
+from bot.parsing.attribution.beats import narrated_sex
 from bot.parsing.attribution.candidates import SceneView, untagged
 from bot.parsing.attribution.words import _read_name
 
@@ -16,8 +15,6 @@ INNER_VOICE = 0.6
 # Rules that read who acts or is spoken of around the quotation ("Naruto sat back. 'Maybe...'"):
 # for a thought, that one is thinking.
 _NEAR = frozenset(("beat", "beat-after", "beat-paragraph", "pronoun", "pronoun-beat"))
-# A he or she as the subject of a sentence or clause of narration ("She would not accept it").
-_SUBJECT_PRONOUN = re.compile(r"(?:^|[.!?…]\s+|[,;]\s+)(?:(He)|(She))\s+(?:[a-z]+ly\s+)?[a-z]+")
 
 
 def points_of_view(view: SceneView) -> list[str]:
@@ -49,8 +46,7 @@ def _narrated_sex(view: SceneView, paragraph: int) -> str | None:
     theirs, in that head. None when the paragraph holds a quotation, or both or neither."""
     if paragraph < 0 or any(q.paragraph <= paragraph <= q.last_paragraph for q in view.quotes):
         return None
-    found = {"M" if match[1] else "F" for match in _SUBJECT_PRONOUN.finditer(view.paragraphs[paragraph])}
-    return found.pop() if len(found) == 1 else None
+    return narrated_sex(view.paragraphs[paragraph])
 
 
 def _in_whose_head(view: SceneView, number: int, thinker: str, excluded: set[str | None]) -> str:
