@@ -111,7 +111,8 @@ def voices(view: SceneView, scored: list[tuple[str | None, float]]) -> dict[int,
                 # being answered.
                 thinker = next((who for who in heads if who not in called and who != partner), heads[0])
                 if not quote.before.strip() and not quote.after.strip():
-                    thinker = _in_whose_head(view, number, thinker, called | {partner})
+                    excluded: set[str | None] = {partner, *called}
+                    thinker = _in_whose_head(view, number, thinker, excluded)
             if not tagged and thinker != scored[number][0]:
                 found[number] = (thinker, THOUGHT, "thought")  # type: ignore[assignment]  # never None
             if others := sorted(called - {thinker}):
