@@ -1,5 +1,6 @@
-"""Fan fiction's habits, seventh round (issue 16): whose head a lone thought is in, ... Each on its
-own short text."""
+"""Fan fiction's habits, seventh round of the bundled stories' check (issue 16): whose head a lone
+thought is in after narration about a he or she, and a nod that answers the speech it follows.
+Each on its own short text (docs/attribution.md, "Seventh round")."""
 from __future__ import annotations
 
 from tests.parsing.conftest import parse
