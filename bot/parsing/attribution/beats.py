@@ -71,9 +71,9 @@ _ONE_OF_ACTING: Final = re.compile(
 )
 
 
-# A beat after a speech where its subject nods ("Naruto nodded and disappeared"), and a narration
-# paragraph of one sentence opening on someone acting, maybe after one word and a comma
-# ("Satisfied, Tsunade waved him off."): the speech between is the actor's, the nod its answer.
+# Someone nodding right after a speech ("Naruto nodded and disappeared"), and a narration paragraph
+# of one sentence (before the speech's): with someone else acting in it, maybe after one word and a
+# comma ("Satisfied, Tsunade waved him off."), the speech is the actor's, the nod its answer.
 _NODS: Final = re.compile(r"\s*([A-Z][a-z]+) (?:nodded|nods)\b")
 _ONE_SENTENCE: Final = re.compile(r"[^.!?\"“”]+[.!?]\s*$")
 
@@ -135,7 +135,7 @@ class BeatReader:
             return
         words = narration.split(None, 5)
         start = 1 if words[:1] and words[0].endswith(",") and words[0][:1].isupper() and len(words) > 2 else 0
-        opened = [results[0].__class__()]
+        opened = [Attribution()]
         self._opening_subject(" ".join(words[start:]), quotes, opened)
         if (who := opened[0].speaker) and who != nodder:
             results[0].speaker, results[0].confidence, results[0].rule = who, BEAT_PARAGRAPH, "beat-paragraph"
