@@ -4,6 +4,7 @@ calling someone by name ('Kyuubi, what is it you want?') is that one's, until a 
 speaker or the scene ends (a host and the voice inside them, a telepathic partner)."""
 from __future__ import annotations
 
+from bot.parsing.attribution.beats import narrated_sex
 from bot.parsing.attribution.candidates import SceneView, untagged
 from bot.parsing.attribution.words import _read_name
 
@@ -37,6 +38,33 @@ def _opening_actor(view: SceneView, paragraph: int) -> str | None:
     who = view.lexicon.canonical.get(name)
     # One who only ever speaks as a role ("the genin") may still think: a person will do.
     return who if view.lexicon.can_speak(who) or view.lexicon.evidence[who or ""] else None
+
+
+def _narrated_sex(view: SceneView, paragraph: int) -> str | None:
+    """The sex of the he or she a narration paragraph is about ("Not another friend of hers. She
+    would not accept it."), when its subjects are all one: a thought alone right after it is
+    theirs, in that head. None when the paragraph holds a quotation, or both or neither."""
+    if paragraph < 0 or any(q.paragraph <= paragraph <= q.last_paragraph for q in view.quotes):
+        return None
+    return narrated_sex(view.paragraphs[paragraph])
+
+
+def _in_whose_head(view: SceneView, number: int, thinker: str, excluded: set[str | None]) -> str:
+    """A thought alone in its paragraph, right after narration about a she (he) that does not fit
+    `thinker`, the scene's most named ('...not another friend of hers. She would not accept it. /
+    ' him.''): the last one the rules found speaking in the scene whose sex fits (or is unknown),
+    else the most named who fits; `thinker` when none does."""
+    sex = _narrated_sex(view, view.quotes[number].paragraph - 1)
+    gender = view.lexicon.gender
+    if sex is None or gender.get(thinker, sex) == sex:
+        return thinker
+    fits = [
+        who for who in points_of_view(view) if who not in excluded and gender.get(who, sex) == sex
+    ]
+    for earlier in range(number - 1, -1, -1):
+        if (who := view.results[earlier].speaker) in fits:
+            return who  # type: ignore[return-value]  # in fits: never None
+    return fits[0] if fits else thinker
 
 
 def _answered(view: SceneView, number: int, found: dict[int, tuple[str, float, str]]) -> bool:
@@ -82,6 +110,9 @@ def voices(view: SceneView, scored: list[tuple[str | None, float]]) -> dict[int,
                 # The most named in the scene who is neither called on by the thought nor the voice
                 # being answered.
                 thinker = next((who for who in heads if who not in called and who != partner), heads[0])
+                if not quote.before.strip() and not quote.after.strip():
+                    excluded: set[str | None] = {partner, *called}
+                    thinker = _in_whose_head(view, number, thinker, excluded)
             if not tagged and thinker != scored[number][0]:
                 found[number] = (thinker, THOUGHT, "thought")  # type: ignore[assignment]  # never None
             if others := sorted(called - {thinker}):
