@@ -71,13 +71,6 @@ _ONE_OF_ACTING: Final = re.compile(
 )
 
 
-# Someone nodding right after a speech ("Naruto nodded and disappeared"), and a narration paragraph
-# of one sentence (before the speech's): with someone else acting in it, maybe after one word and a
-# comma ("Satisfied, Tsunade waved him off."), the speech is the actor's, the nod its answer.
-_NODS: Final = re.compile(r"\s*([A-Z][a-z]+) (?:nodded|nods)\b")
-_ONE_SENTENCE: Final = re.compile(r"[^.!?\"“”]+[.!?]\s*$")
-
-
 # A he or she as the subject of a sentence or clause of narration ("She would not accept it").
 SUBJECT_PRONOUN: Final = re.compile(
     r"(?:^|[.!?…]\s+|[,;]\s+)(?:(He|(?<=[,;] )he)|(She|(?<=[,;] )she))\s+(?:[a-z]+ly\s+)?[a-z]+"
@@ -121,25 +114,6 @@ class BeatReader:
             return  # a "she said" is no man, and "she said to Lucy" is not Lucy
         for result in results:
             result.speaker, result.confidence, result.rule = who, BEAT_PARAGRAPH, "beat-paragraph"
-
-    def _nodding_after(self, narration: str, quotes: list[RawQuote], results: list[Attribution]) -> None:
-        """'Satisfied, Tsunade waved him off. / "Then go." Naruto nodded and disappeared.': one who
-        nods right after a speech whose paragraph the narration just before opens on someone else
-        acting, in one sentence, heard it: the speech is the actor's (the nodder its listener)."""
-        nod = _NODS.match(quotes[-1].after)
-        if nod is None or quotes[0].before.strip() or len(quotes) > 1 or not _ONE_SENTENCE.match(narration):
-            return
-        canonical = self._lexicon.canonical
-        nodder = canonical.get(nod[1])
-        if nodder is None or results[0].speaker != nodder or results[0].rule != "beat":
-            return
-        words = narration.split(None, 5)
-        start = 1 if words[:1] and words[0].endswith(",") and words[0][:1].isupper() and len(words) > 2 else 0
-        opened = [Attribution()]
-        self._opening_subject(" ".join(words[start:]), quotes, opened)
-        if (who := opened[0].speaker) and who != nodder:
-            results[0].speaker, results[0].confidence, results[0].rule = who, BEAT_PARAGRAPH, "beat-paragraph"
-            results[0].addressee = nodder
 
     def _listener(self, after: str) -> tuple[str | None, str | None]:
         """Who hears a speech, by a beat in the first sentences of the narration right after it

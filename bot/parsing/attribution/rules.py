@@ -109,8 +109,6 @@ class ChapterAttributor(
                 paragraphs, index, [quotes[n] for n in numbers], [results[n] for n in numbers],
                 speakers_by_paragraph,
             )
-            if index and index - 1 not in spoken and results[numbers[0]].rule == "beat":
-                self._nodding_after(paragraphs[index - 1], [quotes[n] for n in numbers], [results[n] for n in numbers])
             if results[numbers[0]].speaker is None and index and index - 1 not in spoken:
                 self._opening_subject(paragraphs[index - 1], [quotes[n] for n in numbers], [results[n] for n in numbers])
                 if results[numbers[0]].speaker is None:
