@@ -163,21 +163,24 @@ async def _pick_character_by_name(
         ids, weights = zip(*candidates, strict=True)
         return rng.choices(ids, weights=weights)[0]
     async with store.db.execute(
-        "SELECT scope, lines FROM name_totals WHERE name_key = ? AND scope IN (0, ?) AND lines > 0 ORDER BY scope",
+        "SELECT scope, gated, lines FROM name_totals WHERE name_key = ? AND scope IN (0, ?) AND lines > 0"
+        " ORDER BY scope, gated",
         (key, guild_id or 0),
     ) as cur:
-        totals = [(row[0], row[1]) for row in await cur.fetchall()]
-    grand = sum(n for _, n in totals)
+        totals = [(row[0], row[1], row[2]) for row in await cur.fetchall()]
+    grand = sum(n for _, _, n in totals)
     if grand == 0:
         return None
+    # Every line counts here, the gated (adult-only) ones too: random_quote sees the scope only.
     r = rng.randrange(grand)
-    scope, n = totals[0]
-    if r >= n:  # past the first line (bundled): the guild's own
+    for scope, gated, n in totals:
+        if r < n:
+            break
         r -= n
-        scope = totals[1][0]
     async with store.db.execute(
-        "SELECT character_id FROM name_lines WHERE name_key = ? AND scope = ? AND base <= ? ORDER BY base DESC LIMIT 1",
-        (key, scope, r),
+        "SELECT character_id FROM name_lines WHERE name_key = ? AND scope = ? AND gated = ? AND base <= ?"
+        " ORDER BY base DESC LIMIT 1",
+        (key, scope, gated, r),
     ) as cur:
         row = await cur.fetchone()
     if row is None:  # cannot happen while the lines are consistent
