@@ -6,9 +6,10 @@ by a cursor, over a domain: an index whose positions map to lines with one seek 
 quote line, one story's quotes, one character's lines, the name's lines across stories, or, with a
 story's character, a word filter's full-text matches ranked by rowid; see migration 0005). The
 name's lines (SPEAKERS, migration 0013) are every character answering to the name (canonical or
-alias) laid end to end, bundled then the guild's own, as the scope's quote line lays stories: a
-position's character is one seek on (name_key, scope, base), whatever the number of characters
-sharing the name, and a stamp of the lines' changes (name_totals) tells a cycle the library changed
+alias) laid end to end, bundled then the guild's own, each split in open and gated (adult-only
+rating) lines, the gated ones only for age-restricted channels, as the scope's quote line lays
+stories: a position's character is one seek on (name_key, scope, gated, base), whatever the number
+of characters sharing the name, and a stamp of the lines' changes (name_totals) tells a cycle the library changed
 under it. The full-text index also holds each line's speaker (its character's name and alias keys,
 migration 0010), so with a character the word filter's matches are only the lines a character of
 that name said: one query intersecting two doclists.
@@ -444,7 +445,7 @@ _NAME_TOTALS_CTE = (
     " CAST(coalesce(sum(CASE WHEN scope <> 0 AND gated = 0 THEN lines END), 0) AS BIGINT),"
     " CAST(coalesce(sum(CASE WHEN scope <> 0 AND gated <> 0 THEN lines END), 0) AS BIGINT),"
     " CAST(coalesce(sum(changes), 0) AS BIGINT)"
-    " FROM name_totals WHERE name_key = :name AND scope IN (0, :scope) AND (:adult <> 0 OR gated = 0))"
+    " FROM name_totals WHERE name_key = :name AND scope IN (0, :scope) AND gated IN (0, :adult))"
 )
 # The entry of the name's line (np.scope, np.gated) that holds position np.r: the last starting at or before it.
 _NAME_AT = ("FROM name_lines WHERE name_key = :name AND scope = np.scope AND gated = np.gated AND base <= np.r"

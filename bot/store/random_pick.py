@@ -7,9 +7,10 @@ A uniform pick over everything visible in a guild draws r in [0, bundled + guild
 the story owning r with one seek on the (scope, paragraph_base) index, then the row with one
 primary-key lookup. Quotes work the same way with quote_base / quote_count, and quotes of one
 character carry a dense `speaker_seq` (0..lines-1). The characters answering to one name (their
-name_key or an alias_key) are laid end to end the same way per (key, scope) (name_lines.base,
-name_totals.lines; migration 0013), so a pick over every character of a name is a draw over the
-bundled line plus the guild's own and one seek, however many characters share it. The loader keeps
+name_key or an alias_key) are laid end to end the same way per (key, scope, gated) (name_lines.base,
+name_totals.lines; migration 0013; gated: the story's rating is adult-only), so a pick over every
+character of a name is a draw over the bundled lines plus the guild's own and one seek, however
+many characters share it. The loader keeps
 all these lines gap-free when a story is added, replaced or deleted (in the same transaction).
 Every pick is uniform over the rows it chooses from.
 """
@@ -173,10 +174,11 @@ async def _pick_character_by_name(
         return None
     # Every line counts here, the gated (adult-only) ones too: random_quote sees the scope only.
     r = rng.randrange(grand)
-    for scope, gated, n in totals:
-        if r < n:
-            break
-        r -= n
+    line = 0
+    while r >= totals[line][2]:  # past this line: on to the next (bundled open, gated, the guild's own...)
+        r -= totals[line][2]
+        line += 1
+    scope, gated = totals[line][0], totals[line][1]
     async with store.db.execute(
         "SELECT character_id FROM name_lines WHERE name_key = ? AND scope = ? AND gated = ? AND base <= ?"
         " ORDER BY base DESC LIMIT 1",
