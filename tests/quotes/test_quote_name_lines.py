@@ -279,3 +279,13 @@ async def test_the_migration_lays_out_an_existing_library(tmp_path: Path) -> Non
         assert totals == {(0, 0): 3 + 2, (GUILD_A, 0): 2, (GUILD_A, 1): 4}
         card = await pick_quote(store, Audience(GUILD_A), QuoteFilters(character="Naruto"))
         assert card.quote.speaker in {"Naruto", "Kurama"}
+
+
+def test_the_migration_gates_the_ratings_the_audience_gates() -> None:
+    # The migration fills `gated` with its own copy of ADULT_RATINGS: it must be today's list.
+    migrations = Path(__file__).resolve().parents[2] / "bot" / "store" / "migrations"
+    start = GATED_SQL.index("IN (")
+    listed = GATED_SQL[start:GATED_SQL.index(")", start) + 1]
+    for sql in (migrations / "0013_name_lines.sql", migrations / "postgres" / "0013_name_lines.sql"):
+        text = sql.read_text()
+        assert text.count(f"lower(trim(s.rating)) {listed} THEN 1 ELSE 0 END") == 2, sql
