@@ -43,6 +43,7 @@ _ADD_TOTALS = (
     " changes = name_totals.changes + 1"
 )
 
+
 async def link_names(store: Store, story_id: int, scope: int) -> None:
     """Put a story's characters (written already) at the end of their keys' lines in `scope` (the
     gated or the open ones, as the story's rating is now)."""
