@@ -27,7 +27,7 @@ from bot.store.name_lines import unlink_names
 
 _SHIFTED = (
     "SELECT count(*) FROM name_lines AS a JOIN name_lines AS d ON d.name_key = a.name_key AND d.scope = a.scope"
-    " AND d.base > a.base WHERE a.story_id = ?"
+    " AND d.gated = a.gated AND d.base > a.base WHERE a.story_id = ?"
 )
 
 

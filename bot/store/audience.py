@@ -46,6 +46,12 @@ RATING_SQL = (
     + "))"
 )
 
+# SQL on a stories alias `s`: 1 when the story is kept out of channels that are not age-restricted
+# (exactly when RATING_SQL with adult 0 is false), else 0. The name lines keep it (bot/store/name_lines.py).
+GATED_SQL = (
+    "CASE WHEN lower(trim(s.rating)) IN (" + ", ".join(f"'{r}'" for r in sorted(ADULT_RATINGS)) + ") THEN 1 ELSE 0 END"
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Audience:

@@ -279,12 +279,17 @@ async def _sync_metadata(store: Store, row, meta: StoryMetadata, guild_id: int |
     current = StoryMetadata.from_row(row)
     if guild_id is not None or current == meta or current.source != meta.source:
         return "unchanged"
+    rerated = current.rating != meta.rating
+    if rerated:  # its characters may move between the gated and the open name lines (name_lines.py)
+        await unlink_names(store, row["id"])
     await store.db.execute(
         "UPDATE stories SET title = ?, title_key = ?, author = ?, fandom = ?, rating = ?, tags = ?, language = ?,"
         " url = ? WHERE id = ?",
         (meta.title, _key(meta.title), meta.author, meta.fandom, meta.rating, _tags_json(meta.tags), meta.language,
          meta.url, row["id"]),
     )
+    if rerated:
+        await link_names(store, row["id"], 0)
     return "updated"
 
 

@@ -6,9 +6,10 @@ by a cursor, over a domain: an index whose positions map to lines with one seek 
 quote line, one story's quotes, one character's lines, the name's lines across stories, or, with a
 story's character, a word filter's full-text matches ranked by rowid; see migration 0005). The
 name's lines (SPEAKERS, migration 0013) are every character answering to the name (canonical or
-alias) laid end to end, bundled then the guild's own, as the scope's quote line lays stories: a
-position's character is one seek on (name_key, scope, base), whatever the number of characters
-sharing the name, and a stamp of the lines' changes (name_totals) tells a cycle the library changed
+alias) laid end to end, bundled then the guild's own, each split in open and gated (adult-only
+rating) lines, the gated ones only for age-restricted channels, as the scope's quote line lays
+stories: a position's character is one seek on (name_key, scope, gated, base), whatever the number
+of characters sharing the name, and a stamp of the lines' changes (name_totals) tells a cycle the library changed
 under it. The full-text index also holds each line's speaker (its character's name and alias keys,
 migration 0010), so with a character the word filter's matches are only the lines a character of
 that name said: one query intersecting two doclists.
@@ -430,17 +431,24 @@ _NAMED_SQL = (
     " OR EXISTS (SELECT 1 FROM aliases WHERE character_id = q.character_id AND alias_key = :name))"
 )
 # The lengths of the filter's name lines (migration 0013: every character answering to the name,
-# laid end to end per scope) bundled and the guild's own, and a stamp that moves whenever either
-# line changes (the sum of their change counters, each only ever growing): one index range read.
+# laid end to end per scope and gatedness) bundled open, bundled gated, the guild's own open and own
+# gated (the gated ones, lines of stories rated for adults only, count only for an age-restricted
+# channel: else 0, so the domain holds only lines the audience may see, and a name found only past
+# the age gate has none), and a stamp that moves whenever one of those lines changes (the sum of
+# their change counters, each only ever growing): one index range read.
 # A SPEAKERS cycle keeps the stamp it began with (in `low`) and starts afresh when it moved.
 # (CAST: PostgreSQL sums integers as numeric, which a comparison with an indexed bigint would not seek.)
 _NAME_TOTALS_CTE = (
-    "ntot (bundled, own, stamp) AS (SELECT CAST(coalesce(sum(CASE WHEN scope = 0 THEN lines END), 0) AS BIGINT),"
-    " CAST(coalesce(sum(CASE WHEN scope <> 0 THEN lines END), 0) AS BIGINT), CAST(coalesce(sum(changes), 0) AS BIGINT)"
-    " FROM name_totals WHERE name_key = :name AND scope IN (0, :scope))"
+    "ntot (bundled, bgated, own, ogated, stamp) AS (SELECT"
+    " CAST(coalesce(sum(CASE WHEN scope = 0 AND gated = 0 THEN lines END), 0) AS BIGINT),"
+    " CAST(coalesce(sum(CASE WHEN scope = 0 AND gated <> 0 THEN lines END), 0) AS BIGINT),"
+    " CAST(coalesce(sum(CASE WHEN scope <> 0 AND gated = 0 THEN lines END), 0) AS BIGINT),"
+    " CAST(coalesce(sum(CASE WHEN scope <> 0 AND gated <> 0 THEN lines END), 0) AS BIGINT),"
+    " CAST(coalesce(sum(changes), 0) AS BIGINT)"
+    " FROM name_totals WHERE name_key = :name AND scope IN (0, :scope) AND gated IN (0, :adult))"
 )
-# The entry of the name's line in np.scope that holds position np.r: the last starting at or before it.
-_NAME_AT = ("FROM name_lines WHERE name_key = :name AND scope = np.scope AND base <= np.r"
+# The entry of the name's line (np.scope, np.gated) that holds position np.r: the last starting at or before it.
+_NAME_AT = ("FROM name_lines WHERE name_key = :name AND scope = np.scope AND gated = np.gated AND base <= np.r"
             " ORDER BY base DESC LIMIT 1")
 _TOTALS_CTE = (
     "tot (bundled, own) AS (SELECT coalesce((SELECT quotes FROM scope_totals WHERE scope = 0), 0),"
@@ -477,14 +485,19 @@ _DOMAINS: dict[str, tuple[str, str, str]] = {
         f" WHERE c.id = :low AND {_VISIBLE_SQL})",
     ),
     SPEAKERS: (
-        # Position x on the bundled line then the guild's own; its character is the last one starting
-        # at or before it on that line (one seek on name_lines_base), its line x - base of theirs.
-        # (Two scalar subqueries, each a backward index seek on both engines, then one seek on quotes_speaker.)
-        _NAME_TOTALS_CTE + ", np (x, scope, r) AS (SELECT x, CASE WHEN x < bundled THEN 0 ELSE :scope END,"
-        " CASE WHEN x < bundled THEN x ELSE x - bundled END FROM pos, ntot),"
+        # Position x on the bundled open line, the bundled gated one, the guild's own open then own
+        # gated (a gated one has length 0 outside age-restricted channels: ntot); its character is the
+        # last one starting at or before it on that line (one seek on name_lines_base), its line
+        # x - base of theirs. (Two scalar subqueries, each a backward index seek on both engines,
+        # then one seek on quotes_speaker.)
+        _NAME_TOTALS_CTE + ", np (x, scope, gated, r) AS (SELECT x, CASE WHEN x < bundled + bgated THEN 0"
+        " ELSE :scope END, CASE WHEN x < bundled THEN 0 WHEN x < bundled + bgated THEN 1"
+        " WHEN x < bundled + bgated + own THEN 0 ELSE 1 END, CASE WHEN x < bundled THEN x"
+        " WHEN x < bundled + bgated THEN x - bundled WHEN x < bundled + bgated + own THEN x - bundled - bgated"
+        " ELSE x - bundled - bgated - own END FROM pos, ntot),"
         f" nc (x, c, s) AS (SELECT x, (SELECT character_id {_NAME_AT}), r - (SELECT base {_NAME_AT}) FROM np)",
         "SELECT x, (SELECT id FROM quotes WHERE character_id = nc.c AND speaker_seq = nc.s) FROM nc",
-        "(SELECT CASE WHEN stamp = :low THEN bundled + own ELSE -1 END FROM ntot)",
+        "(SELECT CASE WHEN stamp = :low THEN bundled + bgated + own + ogated ELSE -1 END FROM ntot)",
     ),
     MATCHES: ("", "", ":size"),  # the positions are ranks: see _ranks_sql
     _KNOWN: ("", "SELECT x, :q0 FROM pos", ":size"),
@@ -810,7 +823,7 @@ def _plan_sql(domain: str, words: bool, story: bool, limited: bool, dialect: str
     the range of rowids the filter's lines can have and how many full-text matches it holds."""
     if domain == SAID:
         return _SAID_PLAN_SQL
-    size_sql = "(SELECT bundled + own FROM ntot)" if domain == SPEAKERS else \
+    size_sql = "(SELECT bundled + bgated + own + ogated FROM ntot)" if domain == SPEAKERS else \
         _DOMAINS[domain][2].replace(":low", _STORY_CHARACTER)
     ctes = {LINE: _TOTALS_CTE, SPEAKERS: _NAME_TOTALS_CTE}.get(domain)
     if story:  # ids grow with seq (the loader inserts a story's quotes in order)

@@ -7,9 +7,10 @@ A uniform pick over everything visible in a guild draws r in [0, bundled + guild
 the story owning r with one seek on the (scope, paragraph_base) index, then the row with one
 primary-key lookup. Quotes work the same way with quote_base / quote_count, and quotes of one
 character carry a dense `speaker_seq` (0..lines-1). The characters answering to one name (their
-name_key or an alias_key) are laid end to end the same way per (key, scope) (name_lines.base,
-name_totals.lines; migration 0013), so a pick over every character of a name is a draw over the
-bundled line plus the guild's own and one seek, however many characters share it. The loader keeps
+name_key or an alias_key) are laid end to end the same way per (key, scope, gated) (name_lines.base,
+name_totals.lines; migration 0013; gated: the story's rating is adult-only), so a pick over every
+character of a name is a draw over the bundled lines plus the guild's own and one seek, however
+many characters share it. The loader keeps
 all these lines gap-free when a story is added, replaced or deleted (in the same transaction).
 Every pick is uniform over the rows it chooses from.
 """
@@ -163,21 +164,25 @@ async def _pick_character_by_name(
         ids, weights = zip(*candidates, strict=True)
         return rng.choices(ids, weights=weights)[0]
     async with store.db.execute(
-        "SELECT scope, lines FROM name_totals WHERE name_key = ? AND scope IN (0, ?) AND lines > 0 ORDER BY scope",
+        "SELECT scope, gated, lines FROM name_totals WHERE name_key = ? AND scope IN (0, ?) AND lines > 0"
+        " ORDER BY scope, gated",
         (key, guild_id or 0),
     ) as cur:
-        totals = [(row[0], row[1]) for row in await cur.fetchall()]
-    grand = sum(n for _, n in totals)
+        totals = [(row[0], row[1], row[2]) for row in await cur.fetchall()]
+    grand = sum(n for _, _, n in totals)
     if grand == 0:
         return None
+    # Every line counts here, the gated (adult-only) ones too: random_quote sees the scope only.
     r = rng.randrange(grand)
-    scope, n = totals[0]
-    if r >= n:  # past the first line (bundled): the guild's own
-        r -= n
-        scope = totals[1][0]
+    line = 0
+    while r >= totals[line][2]:  # past this line: on to the next (bundled open, gated, the guild's own...)
+        r -= totals[line][2]
+        line += 1
+    scope, gated = totals[line][0], totals[line][1]
     async with store.db.execute(
-        "SELECT character_id FROM name_lines WHERE name_key = ? AND scope = ? AND base <= ? ORDER BY base DESC LIMIT 1",
-        (key, scope, r),
+        "SELECT character_id FROM name_lines WHERE name_key = ? AND scope = ? AND gated = ? AND base <= ?"
+        " ORDER BY base DESC LIMIT 1",
+        (key, scope, gated, r),
     ) as cur:
         row = await cur.fetchone()
     if row is None:  # cannot happen while the lines are consistent

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from bot.store import Store
+from bot.store.audience import GATED_SQL
 from bot.store.loader import discard_staged
 from bot.store.postgres import is_url
 from tests.discord_local import LocalDiscord
@@ -71,23 +72,25 @@ def integrity_problems(connection: sqlite3.Connection) -> list[str]:
 
 
 # The name lines (migration 0013) hold exactly the published stories' characters with lines, once
-# per key, each line laid end to end from 0 without gaps, and name_totals each line's length: each
-# query counts what breaks that.
+# per key, on the line of their story's scope and gatedness (its rating adult-only), each line laid
+# end to end from 0 without gaps, and name_totals each line's length: each query counts what breaks that.
 _NAME_LINE_PROBLEMS = (
-    "SELECT count(*) FROM (SELECT c.id, c.name_key, s.scope, c.lines FROM characters AS c"
+    f"SELECT count(*) FROM (SELECT c.id, c.name_key, s.scope, {GATED_SQL}, c.lines FROM characters AS c"
     " JOIN stories AS s ON s.id = c.story_id WHERE c.lines > 0 AND s.scope >= 0"
-    " UNION SELECT c.id, a.alias_key, s.scope, c.lines FROM aliases AS a JOIN characters AS c ON c.id = a.character_id"
+    f" UNION SELECT c.id, a.alias_key, s.scope, {GATED_SQL}, c.lines FROM aliases AS a"
+    " JOIN characters AS c ON c.id = a.character_id"
     " JOIN stories AS s ON s.id = c.story_id WHERE c.lines > 0 AND s.scope >= 0"
-    " EXCEPT SELECT character_id, name_key, scope, lines FROM name_lines) AS missing",
+    " EXCEPT SELECT character_id, name_key, scope, gated, lines FROM name_lines) AS missing",
     "SELECT count(*) FROM name_lines AS n WHERE NOT EXISTS (SELECT 1 FROM characters AS c JOIN stories AS s"
-    " ON s.id = c.story_id WHERE c.id = n.character_id AND s.scope = n.scope AND c.lines = n.lines)",
-    "SELECT count(*) FROM (SELECT base, sum(lines) OVER (PARTITION BY name_key, scope ORDER BY base"
+    f" ON s.id = c.story_id WHERE c.id = n.character_id AND s.scope = n.scope AND {GATED_SQL} = n.gated"
+    " AND c.lines = n.lines)",
+    "SELECT count(*) FROM (SELECT base, sum(lines) OVER (PARTITION BY name_key, scope, gated ORDER BY base"
     " ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before FROM name_lines) AS laid"
     " WHERE base <> coalesce(before, 0)",
     "SELECT count(*) FROM name_totals AS t WHERE lines <> coalesce((SELECT sum(lines) FROM name_lines AS n"
-    " WHERE n.name_key = t.name_key AND n.scope = t.scope), 0)",
+    " WHERE n.name_key = t.name_key AND n.scope = t.scope AND n.gated = t.gated), 0)",
     "SELECT count(*) FROM name_lines AS n WHERE NOT EXISTS (SELECT 1 FROM name_totals AS t"
-    " WHERE t.name_key = n.name_key AND t.scope = n.scope)",
+    " WHERE t.name_key = n.name_key AND t.scope = n.scope AND t.gated = n.gated)",
 )
 
 

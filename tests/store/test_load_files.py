@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.store import Store, loader, stories
+from tests.quotes.test_quote_name_lines import assert_lines_dense as assert_name_lines_dense
 from tests.store.helpers import assert_fts_in_sync, assert_lines_dense, dump, without_added_at
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -56,8 +57,15 @@ async def test_changed_metadata_updates_only_the_story_row(store: Store, seeds_c
     report = await loader.load_directory(store, seeds_copy)
     assert [o.status for o in report.outcomes].count("updated") == 1
     after = await dump(store)
-    assert {t for t in after if after[t] != before[t]} == {"stories"}
-    assert [s.rating for s in await stories.visible_stories(store, None) if s.title == "After the Invasion"] == ["M"]
+    # Rated for adults now: its characters move to the gated name lines (migration 0013), nothing else changes.
+    assert {t for t in after if after[t] != before[t]} == {"stories", "name_lines", "name_totals"}
+    (story,) = [s for s in await stories.visible_stories(store, None) if s.title == "After the Invasion"]
+    assert story.rating == "M"
+    gated = await store.db.execute_fetchall("SELECT DISTINCT gated FROM name_lines WHERE story_id = ?", (story.id,))
+    assert [tuple(r) for r in gated] == [(1,)]
+    others = await store.db.execute_fetchall("SELECT DISTINCT gated FROM name_lines WHERE story_id <> ?", (story.id,))
+    assert [tuple(r) for r in others] == [(0,)]
+    await assert_name_lines_dense(store)
 
 
 async def test_a_copy_under_another_name_changes_nothing(store: Store, tmp_path: Path) -> None:
