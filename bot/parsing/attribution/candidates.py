@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from bot.parsing.attribution.address import addressed_sex
 from bot.parsing.attribution.result import Attribution
 from bot.parsing.attribution.turns import EXCHANGE_BREAK
 from bot.parsing.characters import Lexicon
@@ -86,7 +85,6 @@ class SceneView:
     _names: dict[int, tuple[list[str], frozenset[str]]]
     _turn_speakers: dict[int, dict[str | None, int]]
     _contexts: dict[int, TurnContext]
-    _address: dict[int, str | None]
 
     def __init__(
         self, paragraphs: Sequence[str], quotes: Sequence[RawQuote], results: Sequence[Attribution],
@@ -110,7 +108,6 @@ class SceneView:
         self._names = {}
         self._turn_speakers = {}
         self._contexts = {}
-        self._address = {}
         self._read_turns()
 
     def _read_turns(self) -> None:
@@ -238,22 +235,6 @@ class SceneView:
             found = self._contexts[turn] = TurnContext(
                 once, here, here_set, self.names(paragraph - 1)[1], self.names(paragraph - 2)[1]
             )
-        return found
-
-    def addressed_sex(self, turn: int) -> str | None:
-        """"M" or "F" when the turn's speeches call on a man or a woman by a word of address
-        ("Yes, sir."; address.py) and not the other, worked out once per turn."""
-        if turn in self._address:
-            return self._address[turn]
-        found: str | None = None
-        for number in self.turn_quotes[turn]:
-            sex = addressed_sex(self.quotes[number].text)
-            if sex is not None:
-                if found is not None and found != sex:
-                    found = None
-                    break
-                found = sex
-        self._address[turn] = found
         return found
 
     def names(self, paragraph: int) -> tuple[list[str], frozenset[str]]:

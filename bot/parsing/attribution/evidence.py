@@ -70,14 +70,6 @@ FEATURES: tuple[str, ...] = (
     "named_between",  # a short narration paragraph between this turn and the last names them
     "answer_called",  # the speech before asks them a question by name: they answer
     "called_after",  # the next turn of the exchange calls them by name: it answers them
-    # Words of address that say the sex of whom a turn calls on ("Yes, sir.", "my dear girl",
-    # "mamma"; address.py), against the candidate's known sex:
-    "address_own_sex",  # this turn calls on someone of their sex
-    "address_other_sex",  # ... of the other sex
-    "answers_address",  # the turn before calls on someone of their sex: they answer
-    "answers_address_clash",
-    "address_after",  # the next turn calls on someone of their sex: it answers them
-    "address_after_clash",
     # The last row of every quotation stands for "none of these is right": its features say how
     # the rules read the quotation, so the scorer learns how often each reading leaves the
     # speaker out of the candidates, and the winner's share is the chance that it is right.
@@ -162,12 +154,6 @@ _NAMED_BETWEEN: Final = ON["named_between"]
 _ANSWER_CALLED: Final = ON["answer_called"]
 _CALLED_AFTER: Final = ON["called_after"]
 _NONE_CALLED_AFTER_PICK: Final = ON["none_called_after_pick"]
-# By the turn whose word of address it is (this one, the one before, the one after) and whether
-# the candidate is of the sex it calls on.
-_ADDRESS: Final[dict[tuple[int, bool], Any]] = {
-    (0, True): ON["address_own_sex"], (0, False): ON["address_other_sex"], (1, True): ON["answers_address"],
-    (1, False): ON["answers_address_clash"], (2, True): ON["address_after"], (2, False): ON["address_after_clash"],
-}
 # A speech before of this many characters or more is long; this speech of this many or fewer, short.
 _LONG_SPEECH: Final = 300
 _SHORT_SPEECH: Final = 20
@@ -241,15 +227,9 @@ def describe(
     # Whom the next turn calls on by name, while the exchange goes on: the one it answers, most
     # often this turn's speaker ("Quite so." / "You think so, Tobin?").
     called_after: set[str] = set()
-    # The sex whom this turn, the one before and the one after call on by a word of address.
-    address_here = view.addressed_sex(turn)
-    address_before = view.addressed_sex(turn - 1) if prev_turn is not None and view.gap_before[turn] is not None else None
-    address_after: str | None = None
     if turn + 1 < len(view.turn_paragraph) and view.gap_before[turn + 1] is not None:
         for later in view.turn_quotes[turn + 1]:
             called_after |= view.speech_names(view.quotes[later].text)[1]
-        address_after = view.addressed_sex(turn + 1)
-    addresses = [(slot, said) for slot, said in enumerate((address_here, address_before, address_after)) if said]
     # Most candidates are none of these: one look each skips the comparisons below.
     by_parity = {by_before, by_after}
     by_turns = {fallback, prev_turn, two_turns, three_turns, next_turn}
@@ -317,11 +297,8 @@ def describe(
         known = genders.get(who)
         if known is None:
             row.append(_GENDER_UNKNOWN)
-        else:
-            if sex:
-                row.append(_GENDER_MATCH if known == sex else _GENDER_CLASH)
-            for slot, said in addresses:
-                row.append(_ADDRESS[slot, known == said])
+        elif sex:
+            row.append(_GENDER_MATCH if known == sex else _GENDER_CLASH)
         if who in here_set:
             row.append(_NAMED_HERE)
             if who == last_named:
