@@ -114,6 +114,11 @@ class Store:
         if self._checkpointing is None or self._checkpointing.done():
             self._checkpointing = asyncio.ensure_future(self._checkpoint())
 
+    async def checkpoint_done(self) -> None:
+        """Wait for the checkpoint checkpoint_behind started, if one is under way."""
+        if self._checkpointing is not None and not self._checkpointing.done():
+            await asyncio.shield(self._checkpointing)
+
     async def _checkpoint(self) -> None:
         # A plain connection on a worker thread (one checkpoint at a time): not a job queued on
         # any connection a reply waits for, nor a round trip of one.
@@ -641,3 +646,7 @@ class WriteBehind:
         for _, (_, done) in batch:
             if done is not None:
                 done()
+        # The next batch waits for the checkpoint (on its own thread; picks and reads on `db` go on
+        # meanwhile): the WAL starts afresh only at a commit that finds every page copied back,
+        # and a commit during the checkpoint would add pages it does not copy, every time.
+        await store.checkpoint_done()

@@ -2,7 +2,9 @@
 background write's commit never runs SQLite's autocheckpoint (and its fsync) on the store's thread."""
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import time
 from pathlib import Path
 
 from bot.store import Store
@@ -26,8 +28,7 @@ async def _background_writes(store: Store, count: int) -> None:
         store.write_behind.submit(
             ("test", i), Statement("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (f"k{i % 7}", str(i))))
         await store.write_behind.flush()
-        if getattr(store, "_checkpointing", None) is not None:
-            await store._checkpointing  # as a busy bot's next writes would come after it
+        await store.db.execute_fetchall("SELECT count(*) FROM meta")  # a pick's read meanwhile
 
 
 async def test_background_writes_keep_the_wal_short_without_the_store_connection_checkpointing(
@@ -71,3 +72,34 @@ async def test_a_failed_background_checkpoint_is_harmless(tmp_path: Path, monkey
         assert store._checkpointer is None
         rows = await store.db.execute_fetchall("SELECT count(*) FROM meta WHERE key LIKE 'k%'")
         assert rows[0][0] == 7
+
+
+async def test_no_background_commit_lands_while_a_checkpoint_copies(tmp_path: Path, monkeypatch):
+    # A commit during the checkpoint adds pages it does not copy back, so the WAL could never start
+    # afresh under steady writes: the write-behind waits for it before its next batch.
+    monkeypatch.setattr(store_connection, "_CHECKPOINT_EVERY", 4, raising=False)
+    spans: list[tuple[float, float]] = []
+    commits: list[float] = []
+    checkpoint_now, transaction_nowait = Store._checkpoint_now, store_connection._transaction_nowait
+
+    def slow_checkpoint(self):  # type: ignore[no-untyped-def]
+        started = time.monotonic()
+        checkpoint_now(self)
+        time.sleep(0.05)  # as a checkpoint's fsync on a busy disk
+        spans.append((started, time.monotonic()))
+
+    def timed_commit(conn, fn):  # type: ignore[no-untyped-def]
+        result = transaction_nowait(conn, fn)
+        commits.append(time.monotonic())
+        return result
+
+    monkeypatch.setattr(Store, "_checkpoint_now", slow_checkpoint)
+    monkeypatch.setattr(store_connection, "_transaction_nowait", timed_commit)
+    async with Store.open(tmp_path / "bot.db") as store:
+        for i in range(20):  # submitted back to back, as picks would
+            store.write_behind.submit(
+                ("test", i), Statement("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (f"k{i}", "v")))
+            await asyncio.sleep(0.005)
+        await store.write_behind.flush()
+    assert spans and len(commits) >= 8
+    assert not [t for t in commits for started, ended in spans if started < t < ended]
