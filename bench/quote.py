@@ -15,7 +15,10 @@ are wall clock around `pick_quote`, its writes behind the reply included as they
 is this process's CPU time per pick, first or steady: what a pick costs when it gets a core at
 once, since on a shared machine wall-clock p99 mostly measures waiting for one); "trips" is the
 mean number of jobs queued to the database thread per steady pick, background writes included.
-`--only` measures some combinations, `--no-naive` skips the ORDER BY RANDOM() baseline.
+`--only` measures some combinations, `--no-naive` skips the ORDER BY RANDOM() baseline, `--worst`
+prints each combination's dearest first pick (its CPU time, wall time and filters: with 30 first
+picks, "p99" is that one sample). Objects made before the picks are frozen out of the garbage
+collector's reach as the bot freezes its start-up objects (`--no-freeze`: not).
 
 With `--spoiler-chapters K` every pick runs under a spoiler limit showing only the first K of each
 story's ten chapters (as `/spoilers mine` does for a reader with no bookmarks when K=1): the limit
@@ -27,13 +30,14 @@ every first pick is a first pick again. A database built by older code is migrat
 bot's would be (the time it takes is printed).
 
     .venv/bin/python bench/quote.py [--sizes 5,6] [--picks 2000] [--firsts 100] [--spoiler-chapters K]
-        [--cache DIR] [--only character,story+character] [--no-naive]
+        [--cache DIR] [--only character,story+character] [--no-naive] [--worst] [--no-freeze]
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import random
 import statistics
@@ -145,10 +149,11 @@ class Library:
 
 
 async def _first_picks(
-    store: Store, library: Library, combination: str, samples: int, limits: ChapterLimits
+    store: Store, library: Library, combination: str, samples: int, limits: ChapterLimits,
+    worst: list[tuple[float, float, QuoteFilters]] | None = None,
 ) -> tuple[list[float], list[float]]:
     """Wall-clock and CPU-time samples, a new filter each time (a new guild for "no filter": its
-    cycle starts from nothing too)."""
+    cycle starts from nothing too). `worst` receives (cpu, wall, filters) of the dearest sample."""
     times, cpu, seen = [], [], set()
     for i in range(samples * 4):
         if len(times) == samples:
@@ -165,6 +170,8 @@ async def _first_picks(
             pass  # a filter matching nothing is timed all the same
         times.append(time.perf_counter() - started)
         cpu.append(time.process_time() - cpu_started)
+        if worst is not None and (not worst or cpu[-1] > worst[0][0]):
+            worst[:] = [(cpu[-1], times[-1], filters)]
     return times, cpu
 
 
@@ -250,7 +257,8 @@ async def _prepare(
 
 async def bench_size(
     exponent: int, picks: int, firsts: int, limits: ChapterLimits, cache: Path | None,
-    combinations: tuple[str, ...] = COMBINATIONS, naive_baseline: bool = True,
+    combinations: tuple[str, ...] = COMBINATIONS, naive_baseline: bool = True, show_worst: bool = False,
+    freeze: bool = True,
 ) -> None:
     quotations = 10 ** exponent
     rng = random.Random(exponent)
@@ -259,18 +267,31 @@ async def bench_size(
             store, words, stories = await _prepare(stack, folder, cache, exponent, rng)
             print(f"10^{exponent} quotations ({quotations:,}) in {len(stories):,} stories")
             library = Library(words, stories, random.Random(exponent + 100))
+            if freeze:
+                # As the bot does once started (runtime.setup_hook): what exists now (modules, the
+                # store, the library's listing) is never walked by a collection again. Unfrozen, a
+                # full collection walks them all (about 21-24 ms of CPU on the tenth session's
+                # machine) inside whichever pick it falls in: one sample of 30 first picks, the "p99".
+                gc.collect()
+                gc.freeze()
             naive_runs = max(3, min(50, 5 * 10 ** (6 - exponent)))
             print(f"  {'filters':26} {'first p50':>9} {'p99':>7} {'cpu p50':>7} {'cpu p99':>7} | {'steady p50':>10} {'p99':>7} {'cpu p99':>7}"
                   f" {'trips':>5} | {'ORDER BY RANDOM() p50':>21} {'p99':>8}   (ms; first n={firsts},"
                   f" steady n={picks}, naive n={naive_runs})")
             for combination in combinations:
-                first, first_cpu = await _first_picks(store, library, combination, firsts, limits)
+                worst: list[tuple[float, float, QuoteFilters]] = []
+                first, first_cpu = await _first_picks(store, library, combination, firsts, limits, worst)
                 steady, cpu, trips = await _steady(store, library, combination, picks, limits)
                 naive = await _naive(store, lambda c=combination: library.filters(c), naive_runs if naive_baseline else 0)
                 (f50, f99), (fc50, fc99), (s50, s99), (_, c99), (n50, n99) = map(
                     _percentiles, (first, first_cpu, steady, cpu, naive))
                 print(f"  {combination:26} {f50:9.3f} {f99:7.3f} {fc50:7.3f} {fc99:7.3f} | {s50:10.3f} {s99:7.3f} {c99:7.3f} {trips:5.2f}"
                       f" | {n50:21.2f} {n99:8.2f}")
+                if show_worst and worst:
+                    (w_cpu, w_wall, w_filters), = worst
+                    print(f"    dearest first pick: cpu {w_cpu * 1000:.3f} ms, wall {w_wall * 1000:.3f} ms, story"
+                          f" {w_filters.story_id}, character {w_filters.character!r}, contains {w_filters.contains!r}")
+            gc.unfreeze()  # this size's objects may go now
 
 
 async def main() -> None:
@@ -283,6 +304,10 @@ async def main() -> None:
     parser.add_argument("--cache", type=Path, help="keep each size's database in this folder and reuse it")
     parser.add_argument("--only", help="comma-separated filter combinations to measure (default: all)")
     parser.add_argument("--no-naive", action="store_true", help="skip the ORDER BY RANDOM() baseline")
+    parser.add_argument("--no-freeze", action="store_true",
+                        help="leave start-up objects to the collector (the bot freezes them: gc.freeze)")
+    parser.add_argument("--worst", action="store_true",
+                        help="print each combination's dearest first pick (CPU) and its filters")
     args = parser.parse_args()
     combinations = tuple(args.only.split(",")) if args.only else COMBINATIONS
     if unknown := set(combinations) - set(COMBINATIONS):
@@ -290,7 +315,7 @@ async def main() -> None:
     limits = ChapterLimits((), args.spoiler_chapters - 1) if args.spoiler_chapters > 0 else NO_LIMITS
     for exponent in (int(x) for x in args.sizes.split(",")):
         await bench_size(exponent, args.picks, min(args.firsts, max(3, args.picks)), limits, args.cache,
-                         combinations, not args.no_naive)
+                         combinations, not args.no_naive, args.worst, not args.no_freeze)
 
 
 if __name__ == "__main__":
