@@ -1,0 +1,91 @@
+"""Speeches the rules give nobody, read against the speech before them across the narration that
+breaks the exchange (fan fiction's habit of a scene told from one head, with long narration between
+two lines): the one a call names answers it, and a line right after narration about the scene's
+last speaker is theirs. Nothing here is learned: each settles only a quotation no rule, tag or beat
+reads, and gives it a confidence below what trivia uses."""
+from __future__ import annotations
+
+from bot.parsing.attribution.beats import narrated_sex
+from bot.parsing.attribution.candidates import SceneView, untagged
+
+TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
+if TYPE_CHECKING:
+    from typing import Final
+
+# Paragraphs back to the speech before that these readings look at.
+_BACK: Final = 6
+CALLED_BACK = 0.5  # the one the speech before called on, called back to its speaker
+POINT_OF_VIEW = 0.4  # the last speaker, whom the narration since keeps to
+
+
+def _last_speech(view: SceneView, number: int) -> int:
+    """The quotation before `number` in the scene within _BACK paragraphs, -1 if none."""
+    if number == 0:
+        return -1
+    earlier = number - 1
+    return earlier if view.quotes[earlier].last_paragraph >= view.quotes[number].paragraph - _BACK else -1
+
+
+def _called_back(view: SceneView, number: int, earlier: int, before: str, called: set[str]) -> str | None:
+    """'"Naruto..Naruto, wake up!" ... / "Go..Kakashi.."': a speech calling on the last speaker
+    (`before`), whose own speech called on one person only, is that person's answer."""
+    if before not in called:
+        return None
+    calls = view.speech_names(view.quotes[earlier].text)[1] - {before}
+    if len(calls) != 1:
+        return None
+    who = calls.pop()
+    lexicon = view.lexicon
+    if who in called or not (lexicon.can_speak(who) or lexicon.evidence[who]):
+        return None
+    return who
+
+
+def _point_of_view(view: SceneView, number: int, earlier: int, before: str, called: set[str]) -> str | None:
+    """'"No.." Kakashi dashed forward... / Scooping him up into her arms, she realized... /
+    "Naruto..Naruto, wake up!"': a speech opening its paragraph after narration paragraphs that
+    keep to a she (he) since the speech before, naming nobody else of that sex, is the last
+    speaker's, when their sex fits (or is unknown) and the speech does not call on them nor do the
+    rules read them as its listener."""
+    quote = view.quotes[number]
+    if quote.before.strip() or before in called or before == view.results[number].addressee:
+        return None
+    first = view.quotes[earlier].last_paragraph + 1
+    if first >= quote.paragraph:
+        return None  # no narration between: the exchange's own turns decide
+    sexes = {sex for paragraph in range(first, quote.paragraph) if (sex := narrated_sex(view.paragraphs[paragraph]))}
+    if len(sexes) != 1:
+        return None
+    sex = sexes.pop()
+    gender = view.lexicon.gender
+    if gender.get(before, sex) != sex or any(
+        who != before and gender.get(who) == sex for paragraph in range(first, quote.paragraph)
+        for who in view.names(paragraph)[0]
+    ):
+        return None  # someone else of that sex the narration names may be the he (she)
+    return before
+
+
+def unsettled(
+    view: SceneView, speakers: list[str | None], settled: dict[int, tuple[str, float, str]]
+) -> dict[int, tuple[str, float, str]]:
+    """The speeches of the scene the rules gave nobody that the speech before settles, by number:
+    (speaker, confidence, rule). `speakers` is each quotation's speaker as decided so far, and
+    `settled` the thoughts and inner voices (voices.py), left as they are; each answer found
+    counts as the speaker before the next."""
+    found: dict[int, tuple[str, float, str]] = {}
+    for number, (quote, result) in enumerate(zip(view.quotes, view.results, strict=True)):
+        if number in settled or quote.kind == "thought" or result.speaker is not None or not untagged(result):
+            continue
+        earlier = _last_speech(view, number)
+        if earlier < 0:
+            continue
+        before = found[earlier][0] if earlier in found else speakers[earlier]
+        if before is None:
+            continue
+        called = view.speech_names(quote.text)[1]
+        if who := _called_back(view, number, earlier, before, called):
+            found[number] = (who, CALLED_BACK, "called-back")
+        elif who := _point_of_view(view, number, earlier, before, called):
+            found[number] = (who, POINT_OF_VIEW, "point-of-view")
+    return found
