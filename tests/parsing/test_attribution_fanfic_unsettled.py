@@ -51,3 +51,17 @@ def test_narration_naming_another_of_her_sex_leaves_the_line_open():
     text = text.replace("Ruth laughed at Tobin.", "Ruth laughed at Tobin. She was kind, and she smiled. She sang. She left.")
     quotes = {q.text: q for q in parse(text).quotes}
     assert quotes["Tobin..Tobin, wake up!"].rule != "point-of-view"
+
+
+def test_a_scene_opening_on_its_dialogue_is_the_next_exchanges_by_alternation():
+    # Nobody is named before the first line; the narration after it brings the two in, and the
+    # exchange they then have counts back to it: the other of its first speaker.
+    text = CAST + "* * *\n\n" + "\n\n".join([
+        '"..And so that is the whole situation. The boy has left and, with your report, we know why."',
+        "Tobin and Pell stood before Marla in the office. From the summary, they understood how grave it was.",
+        "Few were left in the village to help them.",
+        '"How did we learn of this?" Tobin asked, curious.',
+        '"A guard saw him leave last night." Marla said, hands clasped.',
+    ])
+    found = speakers(text)
+    assert found["..And so that is the whole situation. The boy has left and, with your report, we know why."] == "Marla"

@@ -14,8 +14,11 @@ if TYPE_CHECKING:
 
 # Paragraphs back to the speech before that these readings look at.
 _BACK: Final = 6
+# Paragraphs on to the next speech that the reading of an exchange ahead looks at.
+_AHEAD: Final = 4
 CALLED_BACK = 0.5  # the one the speech before called on, called back to its speaker
 POINT_OF_VIEW = 0.4  # the last speaker, whom the narration since keeps to
+AHEAD = 0.3  # alternation counted back from the next exchange's first two speakers
 
 
 def _last_speech(view: SceneView, number: int) -> int:
@@ -88,4 +91,59 @@ def unsettled(
             found[number] = (who, CALLED_BACK, "called-back")
         elif who := _point_of_view(view, number, earlier, before, called):
             found[number] = (who, POINT_OF_VIEW, "point-of-view")
+    _ahead(view, speakers, settled, found)
     return found
+
+
+def _open(
+    view: SceneView, number: int, speakers: list[str | None], settled: dict[int, tuple[str, float, str]],
+    found: dict[int, tuple[str, float, str]],
+) -> bool:
+    """Whether nothing gives speech `number` a speaker: no rule, no candidate, no reading here."""
+    quote, result = view.quotes[number], view.results[number]
+    return (
+        quote.kind != "thought" and number not in settled and number not in found
+        and speakers[number] is None and result.speaker is None and untagged(result)
+    )
+
+
+def _ahead(
+    view: SceneView, speakers: list[str | None], settled: dict[int, tuple[str, float, str]],
+    found: dict[int, tuple[str, float, str]],
+) -> None:
+    """'"..And so that is the situation." / Naruto and Shizune stood before Tsunade... / "How did
+    we receive this?" Shizune asked. / "Sakura saw it." Tsunade said.': speeches nobody is found
+    for (a scene opening on its dialogue, a voice heard before its owner is named) are the next
+    exchange's, by alternation counted back from its first two speakers, when it begins within
+    _AHEAD paragraphs; never a speaker the speech calls on or the rules read as its listener."""
+    size = len(view.quotes)
+    number = 0
+    while number < size:
+        if not _open(view, number, speakers, settled, found):
+            number += 1
+            continue
+        end = number  # the run of such speeches, one after another
+        while end + 1 < size and _open(view, end + 1, speakers, settled, found):
+            end += 1
+        pair: list[str] = []
+        for later in range(end + 1, size):
+            if view.quotes[later].kind == "thought":
+                continue
+            if not pair and view.quotes[later].paragraph > view.quotes[end].last_paragraph + _AHEAD:
+                break
+            who = found[later][0] if later in found else speakers[later]
+            if who is None:
+                break
+            if who not in pair:
+                pair.append(who)
+            if len(pair) == 2:
+                break
+        if len(pair) == 2:
+            side = 1  # the last of the run answers the next exchange's first speaker
+            for earlier in range(end, number - 1, -1):
+                who = pair[side]
+                if who in view.speech_names(view.quotes[earlier].text)[1] or who == view.results[earlier].addressee:
+                    break
+                found[earlier] = (who, AHEAD, "exchange-ahead")
+                side = 1 - side
+        number = end + 1
