@@ -10,8 +10,10 @@ import contextlib
 import functools
 import logging
 import sqlite3
+import urllib.parse
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -42,6 +44,8 @@ class Store:
     def __init__(self, db: aiosqlite.Connection, path: Path | str) -> None:
         self.db = db
         self.path = path
+        # checkpoint_behind's file, resolved now: a later change of working directory moves nothing
+        self._checkpoint_path = Path(path).resolve() if str(path) != ":memory:" else Path(str(path))
         # "sqlite" or "postgresql": the few queries whose SQL differs between them branch on it.
         self.dialect: str = getattr(db, "dialect", "sqlite")
         self._pg_reader: postgres.PgConnection | None = None
@@ -52,6 +56,7 @@ class Store:
         self._reader: asyncio.Future[aiosqlite.Connection] | None = None
         self._checkpointer: sqlite3.Connection | None = None  # checkpoint_behind's, used on a worker thread
         self._checkpointing: asyncio.Task | None = None
+        self._checkpoint_thread: ThreadPoolExecutor | None = None  # its own: never queued behind the loop's pool
 
     @property
     def write_behind(self) -> WriteBehind:
@@ -122,14 +127,21 @@ class Store:
     async def _checkpoint(self) -> None:
         # A plain connection on a worker thread (one checkpoint at a time): not a job queued on
         # any connection a reply waits for, nor a round trip of one.
+        # Its own thread, not the loop's default pool: the loader's blocking jobs fill that pool
+        # during an ingest, and the write-behind (so a flush) waits for this checkpoint.
+        if self._checkpoint_thread is None:
+            self._checkpoint_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="storybot-checkpoint")
         try:
-            await asyncio.to_thread(self._checkpoint_now)
+            await asyncio.get_running_loop().run_in_executor(self._checkpoint_thread, self._checkpoint_now)
         except Exception:  # a failed checkpoint costs nothing but a longer WAL: the next commit's
             log.debug("background checkpoint failed", exc_info=True)  # autocheckpoint does it
 
     def _checkpoint_now(self) -> None:
         if self._checkpointer is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            # Read-write, never create: a database moved or deleted under the bot is not made anew
+            # (empty) by a checkpoint; the open fails and the commit's own autocheckpoint stays.
+            uri = "file:" + urllib.parse.quote(str(self._checkpoint_path)) + "?mode=rw"
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = 0")
             self._checkpointer = conn
         self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
@@ -137,12 +149,15 @@ class Store:
     async def _close_checkpointer(self) -> None:
         if self._checkpointing is not None:
             with contextlib.suppress(Exception):
-                await self._checkpointing
+                await asyncio.shield(self._checkpointing)  # a cancelled close leaves it to finish
             self._checkpointing = None
         if self._checkpointer is not None:
             checkpointer, self._checkpointer = self._checkpointer, None
             with contextlib.suppress(Exception):
-                await asyncio.to_thread(checkpointer.close)
+                await asyncio.get_running_loop().run_in_executor(self._checkpoint_thread, checkpointer.close)
+        if self._checkpoint_thread is not None:
+            self._checkpoint_thread.shutdown(wait=False)
+            self._checkpoint_thread = None
 
     async def close_write_behind(self) -> None:
         """Write what is pending and stop the background writer (Store.open calls this on exit)."""

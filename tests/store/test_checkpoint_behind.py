@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -67,7 +68,7 @@ async def test_a_failed_background_checkpoint_is_harmless(tmp_path: Path, monkey
     path = tmp_path / "bot.db"
     monkeypatch.setattr(store_connection, "_CHECKPOINT_EVERY", 8, raising=False)
     async with Store.open(path) as store:
-        store.path = tmp_path / "missing-folder" / "bot.db"  # the checkpointer cannot open it
+        store._checkpoint_path = tmp_path / "missing-folder" / "bot.db"  # the checkpointer cannot open it
         await _background_writes(store, 9)
         assert store._checkpointer is None
         rows = await store.db.execute_fetchall("SELECT count(*) FROM meta WHERE key LIKE 'k%'")
@@ -99,7 +100,44 @@ async def test_no_background_commit_lands_while_a_checkpoint_copies(tmp_path: Pa
         for i in range(20):  # submitted back to back, as picks would
             store.write_behind.submit(
                 ("test", i), Statement("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (f"k{i}", "v")))
-            await asyncio.sleep(0.005)
+            # Each write its own batch, however loaded the machine (back-to-back writes may merge):
+            # the next is submitted once this one committed, while a checkpoint may still be copying.
+            deadline = time.monotonic() + 10
+            while len(commits) <= i and time.monotonic() < deadline:  # noqa: ASYNC110 (the count grows on the database thread)
+                await asyncio.sleep(0.001)
         await store.write_behind.flush()
-    assert spans and len(commits) >= 8
+    assert spans and len(commits) == 20
     assert not [t for t in commits for started, ended in spans if started < t < ended]
+
+
+async def test_a_flush_does_not_wait_behind_the_loops_busy_thread_pool(tmp_path: Path, monkeypatch):
+    # The checkpoint runs on a thread of its own: with the loop's default pool full of blocking jobs
+    # (an ingest's reads and parses), a flush (a bookmark read, autocomplete) still returns at once.
+    monkeypatch.setattr(store_connection, "_CHECKPOINT_EVERY", 1, raising=False)
+    async with Store.open(tmp_path / "bot.db") as store:
+        loop = asyncio.get_running_loop()
+        gate = threading.Event()
+        jobs = [loop.run_in_executor(None, gate.wait, 10) for _ in range(40)]
+        try:
+            await asyncio.sleep(0.05)
+            store.write_behind.submit(("bm", 1), Statement("INSERT OR REPLACE INTO meta (key, value) VALUES ('x', '1')"))
+            await asyncio.sleep(0.1)
+            started = time.monotonic()
+            await asyncio.wait_for(store.write_behind.flush(), 5)
+            took = time.monotonic() - started
+        finally:
+            gate.set()
+            await asyncio.gather(*jobs)
+        assert took < 1.0
+        rows = await store.db.execute_fetchall("SELECT value FROM meta WHERE key = 'x'")
+        assert [tuple(row) for row in rows] == [("1",)]
+
+
+async def test_a_checkpoint_never_creates_a_database_that_went_missing(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(store_connection, "_CHECKPOINT_EVERY", 8, raising=False)
+    async with Store.open(tmp_path / "bot.db") as store:
+        gone = tmp_path / "moved" / "bot.db"
+        gone.parent.mkdir()
+        store._checkpoint_path = gone  # as if the file were moved away under the bot
+        await _background_writes(store, 9)
+        assert store._checkpointer is None and not gone.exists()
