@@ -125,10 +125,9 @@ class Store:
             await asyncio.shield(self._checkpointing)
 
     async def _checkpoint(self) -> None:
-        # A plain connection on a worker thread (one checkpoint at a time): not a job queued on
-        # any connection a reply waits for, nor a round trip of one.
-        # Its own thread, not the loop's default pool: the loader's blocking jobs fill that pool
-        # during an ingest, and the write-behind (so a flush) waits for this checkpoint.
+        # A plain connection on a thread of its own (one checkpoint at a time): no job queued on a
+        # connection a reply waits for, and not the loop's default pool, which the loader's blocking
+        # jobs fill during an ingest while the write-behind (so a flush) waits for this checkpoint.
         if self._checkpoint_thread is None:
             self._checkpoint_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="storybot-checkpoint")
         try:
