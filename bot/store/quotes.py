@@ -252,6 +252,7 @@ class _Cycle:
     low: int  # SPEAKER: the character's id; MATCHES: the rowid range [low, high]
     high: int
     unwritten: int = 0  # picks since the cursor was last submitted for writing without delay
+    row: bool = False  # a row with this id is in the database (read from it, or its first write landed)
     steps: int = 0  # positions examined by this process's picks (for the batch size)
     taken: int = 0  # lines those picks took
     # Cursors the last query found acceptable beyond the one it took, and where it stopped: every
@@ -332,12 +333,24 @@ async def cycle_filters(store: Store, cycle_id: int, audience: Audience) -> Quot
 def _save_new_cycle_later(store: Store, audience: Audience, key: str, cycle: _Cycle) -> None:
     """Write a cycle this pick started, cursor included, behind the reply. The row (and its id)
     is kept when there was one, so old "Another" buttons still work; a new row takes the random id
-    the cycle was given (from 2^52 values, so an old button never picks up other filters)."""
+    the cycle was given (from 2^52 values, so an old button never picks up other filters).
+
+    A new row is written without delay. A cycle started afresh over a row already written (`row`:
+    the same id and filters, a new seed) is written as a cursor is (_set_cursor_later): with the
+    next background write, and on its own every _UNWRITTEN_MAX picks. A filter matching a line or
+    two runs out at nearly every pick, and each start was a write transaction of its own on the
+    store's thread, which the next pick queued behind (and a checkpoint every _CHECKPOINT_EVERY)."""
+    lazy = cycle.row
+    if lazy:
+        cycle.unwritten += 1
+        lazy = cycle.unwritten < _UNWRITTEN_MAX
+    if not lazy:
+        cycle.unwritten = 0
     write = _new_cycle_write(audience, key, cycle)
     unwritten = _memory(store).unwritten
     # After submit: a write for the same filters still pending is replaced, and its `done` forgets the id.
     store.write_behind.submit(
-        ("quote cycle", audience.scope, key), write, done=lambda: unwritten.pop(cycle.id, None)
+        ("quote cycle", audience.scope, key), write, done=lambda: unwritten.pop(cycle.id, None), lazy=lazy
     )
     unwritten[cycle.id] = (audience.scope, QuoteFilters(cycle.story_id, cycle.character, cycle.contains))
 
@@ -402,6 +415,13 @@ class _Memory:
     def pending(self, cycle: _Cycle | None) -> bool:
         """Whether `cycle` is one this process started whose row is not written yet."""
         return cycle is not None and cycle.id in self.unwritten
+
+    def remembered(self, scope: int, key: str) -> _Cycle | None:
+        """The cycle in memory for (scope, key), if any, marked `row` once its first write has landed."""
+        cycle = self.cycles.get((scope, key))
+        if cycle is not None and not self.pending(cycle):
+            cycle.row = True
+        return cycle
 
     def keep(self, scope: int, key: str, cycle: _Cycle) -> None:
         self.cycles[(scope, key)] = cycle
@@ -876,7 +896,7 @@ async def _load(
         params = {k: params[k] for k in ("scope", "adult", "key", "name", "fts")}
         params.update({"u": rng.random(), "window": _SAID_WINDOW, "cap": _SAID_PROBE})
     (row,) = await _rows(store, sql, params, probe)
-    cycle = None if row[6] is None else _Cycle(*row[6:18])
+    cycle = None if row[6] is None else _Cycle(*row[6:18], row=True)
     if cycle is not None:
         _parse_returned(cycle, row[20])
     return cycle, _Plan(domain, *row[:6], stamp=row[18], last=row[19])
@@ -927,8 +947,10 @@ async def _start_cycle(
         else:
             steps = round(2 * steps_per_line)
     cycle_id = known.id if known is not None else rng.getrandbits(52) | (1 << 52)
+    # Started afresh over a known cycle: its row (when written) and the picks not yet written carry over.
+    row, unwritten = (known.row, known.unwritten) if known is not None else (False, 0)
     return _Cycle(cycle_id, filters.story_id, filters.character, filters.contains, audience.adult,
-                  rng.getrandbits(63), size, size, 0, domain, low, high, steps=steps, taken=1)
+                  rng.getrandbits(63), size, size, 0, domain, low, high, unwritten, steps=steps, taken=1, row=row)
 
 
 async def _any_character(store: Store | _OnThread, audience: Audience, filters: QuoteFilters) -> bool:
@@ -1074,7 +1096,7 @@ async def _pick_locked(
     store: Store, audience: Audience, filters: QuoteFilters, key: str, memory: _Memory, rng: random.Random
 ) -> QuoteCard:
     """pick_quote's walk, under memory.lock: one round trip, a new cycle's start included."""
-    remembered = memory.cycles.get((audience.scope, key))
+    remembered = memory.remembered(audience.scope, key)
     found = await _in_one_job(store, _walk_or_restart, audience, filters, key, remembered, memory.pending(remembered),
                               rng, None)
     return _settle(store, audience, filters, key, memory, found)
@@ -1328,7 +1350,7 @@ async def _pick_guessed(
         if reserved is None:
             # As _pick_locked (one round trip), the first query reading the limits and the story
             # too: the walk's, or the stored cycle's when there is no cycle in memory (or it ran out).
-            remembered = memory.cycles.get((audience.scope, key))
+            remembered = memory.remembered(audience.scope, key)
             try:
                 found = await _in_one_job(store, _walk_or_restart, audience, filters, key, remembered,
                                           memory.pending(remembered), rng, probe)
