@@ -252,7 +252,7 @@ class _Cycle:
     low: int  # SPEAKER: the character's id; MATCHES: the rowid range [low, high]
     high: int
     unwritten: int = 0  # picks since the cursor was last submitted for writing without delay
-    row: bool = False  # a row with this id is in the database (read from it, or its first write landed)
+    row: bool = False  # a row with this id is in the database, or its write is submitted without delay
     steps: int = 0  # positions examined by this process's picks (for the batch size)
     taken: int = 0  # lines those picks took
     # Cursors the last query found acceptable beyond the one it took, and where it stopped: every
@@ -335,8 +335,8 @@ def _save_new_cycle_later(store: Store, audience: Audience, key: str, cycle: _Cy
     is kept when there was one, so old "Another" buttons still work; a new row takes the random id
     the cycle was given (from 2^52 values, so an old button never picks up other filters).
 
-    A new row is written without delay. A cycle started afresh over a row already written (`row`:
-    the same id and filters, a new seed) is written as a cursor is (_set_cursor_later): with the
+    A new row is written without delay. A cycle started afresh over a row already written or on its
+    way (`row`: the same id and filters, a new seed) is written as a cursor is (_set_cursor_later): with the
     next background write, and on its own every _UNWRITTEN_MAX picks. A filter matching a line or
     two runs out at nearly every pick, and each start was a write transaction of its own on the
     store's thread, which the next pick queued behind (and a checkpoint every _CHECKPOINT_EVERY)."""
@@ -352,6 +352,8 @@ def _save_new_cycle_later(store: Store, audience: Audience, key: str, cycle: _Cy
     store.write_behind.submit(
         ("quote cycle", audience.scope, key), write, done=lambda: unwritten.pop(cycle.id, None), lazy=lazy
     )
+    # Written, or on its way without delay: a lazy write replacing it is due as soon (WriteBehind.submit).
+    cycle.row = True
     unwritten[cycle.id] = (audience.scope, QuoteFilters(cycle.story_id, cycle.character, cycle.contains))
 
 
@@ -415,13 +417,6 @@ class _Memory:
     def pending(self, cycle: _Cycle | None) -> bool:
         """Whether `cycle` is one this process started whose row is not written yet."""
         return cycle is not None and cycle.id in self.unwritten
-
-    def remembered(self, scope: int, key: str) -> _Cycle | None:
-        """The cycle in memory for (scope, key), if any, marked `row` once its first write has landed."""
-        cycle = self.cycles.get((scope, key))
-        if cycle is not None and not self.pending(cycle):
-            cycle.row = True
-        return cycle
 
     def keep(self, scope: int, key: str, cycle: _Cycle) -> None:
         self.cycles[(scope, key)] = cycle
@@ -1096,7 +1091,7 @@ async def _pick_locked(
     store: Store, audience: Audience, filters: QuoteFilters, key: str, memory: _Memory, rng: random.Random
 ) -> QuoteCard:
     """pick_quote's walk, under memory.lock: one round trip, a new cycle's start included."""
-    remembered = memory.remembered(audience.scope, key)
+    remembered = memory.cycles.get((audience.scope, key))
     found = await _in_one_job(store, _walk_or_restart, audience, filters, key, remembered, memory.pending(remembered),
                               rng, None)
     return _settle(store, audience, filters, key, memory, found)
@@ -1350,7 +1345,7 @@ async def _pick_guessed(
         if reserved is None:
             # As _pick_locked (one round trip), the first query reading the limits and the story
             # too: the walk's, or the stored cycle's when there is no cycle in memory (or it ran out).
-            remembered = memory.remembered(audience.scope, key)
+            remembered = memory.cycles.get((audience.scope, key))
             try:
                 found = await _in_one_job(store, _walk_or_restart, audience, filters, key, remembered,
                                           memory.pending(remembered), rng, probe)

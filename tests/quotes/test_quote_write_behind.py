@@ -121,3 +121,23 @@ async def test_a_filter_that_runs_out_at_every_pick_writes_its_new_cycles_behind
     ((seed, cursor),) = await store.db.execute_fetchall("SELECT seed, cursor FROM quote_cycles WHERE id = ?",
                                                         (first.cycle_id,))
     assert (seed, cursor) == (cycle.seed, cycle.cursor)
+
+
+async def test_picks_back_to_back_still_write_their_cursor_every_unwritten_max(store):
+    """The cursor is written on its own every _UNWRITTEN_MAX picks; the next pick's lazy cursor write,
+    coming before the background writer ran (picks back to back), no longer puts it off."""
+    if store.dialect != "sqlite":
+        pytest.skip("PostgreSQL writes each pick's cursor in the pick's own transaction")
+    await add(store, dialogue_story("alpha", lines=120, confidence=0.9))
+    first = await pick_quote(store, Audience(GUILD), QuoteFilters())
+    await store.write_behind.flush()
+    (cycle,) = [c for c in quotes._memory(store).cycles.values() if c.id == first.cycle_id]
+    cursors = []
+    for _ in range(quotes._UNWRITTEN_MAX + 8):  # no pause between picks
+        await pick_quote(store, Audience(GUILD), QuoteFilters())
+        cursors.append(cycle.cursor)
+    for _ in range(3):  # the writer's turn, without a flush
+        await asyncio.sleep(0.02)
+    stored = await stored_cursor(store, first.cycle_id)
+    # At most _UNWRITTEN_MAX picks behind what was shown.
+    assert stored >= cursors[-quotes._UNWRITTEN_MAX]
