@@ -542,7 +542,8 @@ class WriteBehind:
         """Queue `write(db)` (plain statements: the writer wraps the batch in a transaction).
 
         `done` runs once the write is committed or dropped (e.g. to forget an in-memory copy).
-        `lazy`: no transaction of its own; it rides along with the next batch, or `flush()`.
+        `lazy`: no transaction of its own; it rides along with the next batch, or `flush()` (unless it
+        replaces a pending write that was not lazy: it is then as due as that one).
         """
         if self._closed:
             raise RuntimeError("the store's background writer is closed")
@@ -550,8 +551,13 @@ class WriteBehind:
             self._serial += 1
             key = ("#", self._serial)
         replaced = self._pending.pop(key, None)
-        if replaced is not None and replaced[1] is not None:
-            replaced[1]()
+        if replaced is not None:
+            if replaced[1] is not None:
+                replaced[1]()
+            # A write due now and replaced before the writer ran stays due: a lazy one in its place
+            # would wait for another write or a flush (a quote cursor's eager write every
+            # _UNWRITTEN_MAX picks, replaced by the next pick's lazy one before the writer ran).
+            lazy = lazy and key in self._lazy
         self._pending[key] = (write, done)
         if lazy:
             self._lazy.add(key)

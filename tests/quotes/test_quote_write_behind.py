@@ -83,3 +83,61 @@ async def test_a_late_cursor_write_never_moves_a_new_cycle(store):
     assert {c.quote.id for c in seen} == {
         (await pick_quote(store, Audience(GUILD), QuoteFilters(contains="line"))).quote.id for _ in range(3)
     } | {nxt.quote.id}
+
+
+@pytest.mark.parametrize("with_story", [True, False], ids=["story+contains", "contains"])
+async def test_a_filter_that_runs_out_at_every_pick_writes_its_new_cycles_behind(store, with_story):
+    """Two lines hold the word: every other pick starts the cycle afresh (a new seed over the same
+    row). Each new start was a background transaction of its own; now, its row written once, it is
+    written as a cursor is: with the next write, and on its own every _UNWRITTEN_MAX picks."""
+    if store.dialect != "sqlite":
+        pytest.skip("PostgreSQL writes each pick's cycle in the pick's own transaction")
+    story = await add(store, dialogue_story("alpha", lines=6, extra_quotes=(
+        "the zebra said something quite odd", "another zebra line with enough words")))
+    filters = QuoteFilters(story_id=story if with_story else None, contains="zebra")
+    first = await pick_quote(store, Audience(GUILD), filters)
+    await store.write_behind.flush()  # the cycle's row, as a filter in steady use has it
+    statements: list[str] = []
+    await store.db.set_trace_callback(statements.append)
+    picks = 2 * quotes._UNWRITTEN_MAX + 7
+    shown = [first]
+    for _ in range(picks):
+        shown.append(await pick_quote(store, Audience(GUILD), filters))
+        for _ in range(3):  # room for the background writer, as between two commands
+            await asyncio.sleep(0.005)
+    await store.db.set_trace_callback(None)
+    ids = [card.quote.id for card in shown]
+    # No repeat within a cycle: each pair of picks is both lines.
+    assert all(len(set(ids[i:i + 2])) == 2 for i in range(0, len(ids) - 1, 2))
+    assert len({card.cycle_id for card in shown}) == 1
+    upserts = [s for s in statements if s.startswith("INSERT INTO quote_cycles")]
+    # A new cycle every other pick (about 39 of them): 2 written on their own, not 39.
+    assert 1 <= len(upserts) <= picks // quotes._UNWRITTEN_MAX + 1
+    assert len([s for s in statements if s == "COMMIT"]) <= picks // quotes._UNWRITTEN_MAX + 1
+    # What a crash could lose stays bounded: the stored row is at most _UNWRITTEN_MAX picks behind.
+    (cycle,) = [c for c in quotes._memory(store).cycles.values() if c.id == first.cycle_id]
+    assert cycle.unwritten < quotes._UNWRITTEN_MAX
+    await store.write_behind.flush()
+    ((seed, cursor),) = await store.db.execute_fetchall("SELECT seed, cursor FROM quote_cycles WHERE id = ?",
+                                                        (first.cycle_id,))
+    assert (seed, cursor) == (cycle.seed, cycle.cursor)
+
+
+async def test_picks_back_to_back_still_write_their_cursor_every_unwritten_max(store):
+    """The cursor is written on its own every _UNWRITTEN_MAX picks; the next pick's lazy cursor write,
+    coming before the background writer ran (picks back to back), no longer puts it off."""
+    if store.dialect != "sqlite":
+        pytest.skip("PostgreSQL writes each pick's cursor in the pick's own transaction")
+    await add(store, dialogue_story("alpha", lines=120, confidence=0.9))
+    first = await pick_quote(store, Audience(GUILD), QuoteFilters())
+    await store.write_behind.flush()
+    (cycle,) = [c for c in quotes._memory(store).cycles.values() if c.id == first.cycle_id]
+    cursors = []
+    for _ in range(quotes._UNWRITTEN_MAX + 8):  # no pause between picks
+        await pick_quote(store, Audience(GUILD), QuoteFilters())
+        cursors.append(cycle.cursor)
+    for _ in range(3):  # the writer's turn, without a flush
+        await asyncio.sleep(0.02)
+    stored = await stored_cursor(store, first.cycle_id)
+    # At most _UNWRITTEN_MAX picks behind what was shown.
+    assert stored >= cursors[-quotes._UNWRITTEN_MAX]

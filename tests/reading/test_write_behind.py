@@ -170,3 +170,33 @@ async def test_written_bookmarks_survive_kill_9(tmp_path):
     async with Store.open(path) as store:
         mark = await reading.get_bookmark(store, READER, story_id)
     assert mark is not None and mark.page_number == 5
+
+
+async def test_a_lazy_write_replacing_a_due_one_is_as_due(store):
+    """A write submitted to be written now and replaced (same key) by a lazy one before the writer
+    ran: the replacement is written without waiting for another write or a flush."""
+    if store.dialect != "sqlite":
+        pytest.skip("the background writer's batching is SQLite's")
+    await store.db.execute("CREATE TABLE IF NOT EXISTS wb_due (k INTEGER PRIMARY KEY, v INTEGER)")
+    from bot.store.connection import Statement
+
+    def put(v: int) -> Statement:
+        return Statement("INSERT INTO wb_due (k, v) VALUES (1, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v", (v,))
+
+    async def stored() -> int:
+        return (await store.db.execute_fetchall("SELECT v FROM wb_due"))[0][0]
+
+    store.write_behind.submit("due", put(1))
+    store.write_behind.submit("due", put(2), lazy=True)  # before the writer ran
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+        if not store.write_behind.pending:
+            break
+    assert await stored() == 2
+    # A lazy write replacing a lazy one stays lazy.
+    store.write_behind.submit("due", put(3), lazy=True)
+    store.write_behind.submit("due", put(4), lazy=True)
+    await asyncio.sleep(0.05)
+    assert await stored() == 2
+    await store.write_behind.flush()
+    assert await stored() == 4
