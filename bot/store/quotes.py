@@ -594,6 +594,7 @@ _BLOCK_PROBE = 1024  # matches a new word filter counts (and where the last is) 
 _MAX_BLOCK_BITS = 24
 _MAX_BLOCK_COUNT_BITS = 12  # at most 4,096 blocks: a word whose first matches crowd one story walks few empty ones
 _MAX_BLOCKS_AT_ONCE = 16  # blocks one query reads when the blocks before held no acceptable line
+_MAX_BLOCK_ROWS = 1024  # lines one BLOCKS query returns at most (blocks times the lines read per block)
 
 
 def _block_bits(domain: str) -> int | None:
@@ -644,10 +645,12 @@ def _xor_shift(v: str) -> str:
 def _blocks_sql(blocks: int, limited: bool = False) -> str:
     """The CTE body of a BLOCKS batch: per block i (ids [:lo<i>, :hi<i>], first at :base<i>), its
     full-text matches in the block's order from slot :from<i> on, at most :n, as (position, id).
-    `limited` (spoiler limits): only the matches the audience may see (server scope, age gate,
-    limits), so a block whose lines are mostly past the limits still gives up to :n lines at once."""
+    Only the matches the audience may see (server scope, age gate and, when `limited`, spoiler
+    limits) count towards :n: a block of another server's story, or of one rated for adults only,
+    gives nothing at once instead of :n lines every pick would pass over, one query after another."""
+    checks = [_VISIBLE_SQL, _SHOWN_SQL] if limited else [_VISIBLE_SQL]
     gates = (" JOIN quotes AS q ON q.id = quotes_fts.rowid JOIN stories AS s ON s.id = q.story_id"
-             f" WHERE {_VISIBLE_SQL} AND {_SHOWN_SQL} AND" if limited else " WHERE")
+             f" WHERE {' AND '.join(checks)} AND")
     parts = []
     for i in range(blocks):
         parts.append(
@@ -663,10 +666,11 @@ def _blocks_sql(blocks: int, limited: bool = False) -> str:
 async def _block_rows(
     store: Store | _OnThread, cycle: _Cycle, audience: Audience, bits: int, blocks: int, n: int,
     probe: _LimitsProbe | None = None,
-) -> tuple[list[tuple[int, Sequence]], int, int]:
+) -> tuple[list[tuple[int, Sequence]], int, int, bool]:
     """The next lines of a BLOCKS cycle from its cursor: (cursor, row) in cursor order for at most `n`
-    matches per block over up to `blocks` blocks, the cursor every position before which was
-    examined, and the number of matches read. A `probe` not yet read is read in the same round trip."""
+    visible matches per block over up to `blocks` blocks, the cursor every position before which was
+    examined, the number of matches read, and whether a block returned `n` lines (it may hold more
+    after them: the cursor stops there). A `probe` not yet read is read in the same round trip."""
     size = cycle.size
     pass_base = 0 if cycle.cursor < size else size
     x0 = cycle.cursor - pass_base
@@ -693,15 +697,16 @@ async def _block_rows(
     sql = _batch_sql(BLOCKS, blocks, story, named, False, limited)
     rows = await _rows(store, sql, params, probe)
     found = sorted((row[_CARD_WIDTH], row) for row in rows)
-    end = (first + blocks) << bits
+    end, full = (first + blocks) << bits, False
     for i in range(blocks):  # a block that returned `n` lines may hold more after the last one
         in_block = [x for x, _ in found if x >> bits == first + i]
         if len(in_block) >= n:
-            end = in_block[-1] + 1
+            end, full = in_block[-1] + 1, True
             break
-    # Under limits a block whose lines are all past them returns nothing: it counts as a line examined.
-    examined = len(rows) + (blocks if limited else 0)
-    return [(pass_base + x, row) for x, row in found if x < end], pass_base + end, examined
+    # A block whose lines the audience may not see (or are past its limits) returns nothing: it
+    # counts as a line examined.
+    examined = len(rows) + blocks
+    return [(pass_base + x, row) for x, row in found if x < end], pass_base + end, examined, full
 
 
 def _domain_checks(cycle: _Cycle) -> tuple[bool, bool, bool]:
@@ -962,7 +967,8 @@ async def _walk(
     size, steps, first_pass_steps = cycle.size, 0, 0
     # Enough positions that one query usually finds a line: twice what a pick has needed so far.
     batch = min(_MAX_BATCH, max(_BATCH, 2 * cycle.steps // max(1, cycle.taken)))
-    bits, blocks = _block_bits(cycle.domain), 1
+    # A BLOCKS walk reads `blocks` blocks at once, at most `per_block` lines of each (see below).
+    bits, blocks, per_block, full = _block_bits(cycle.domain), 1, _BATCH, False
     whole: list[tuple[int, Sequence]] | None = None  # a first pass read in one query
     while cycle.cursor < 2 * size and steps < _WALK_BUDGET:
         first_pass = cycle.cursor < size
@@ -981,7 +987,7 @@ async def _walk(
             # found again: the cursor is all that is kept); `examined` counts the matches read.
             cycle.ahead = []
             start = cycle.cursor
-            rows, end, examined = await _block_rows(store, cycle, audience, bits, blocks, _BATCH, probe)
+            rows, end, examined, full = await _block_rows(store, cycle, audience, bits, blocks, per_block, probe)
             whole = rows if start == 0 and end == size else None
             check_size = False
             cursors = range(examined + 1)
@@ -1015,7 +1021,13 @@ async def _walk(
         steps += end - cycle.cursor if bits is None else len(cursors)
         cycle.cursor = end
         batch = min(2 * batch, _MAX_BATCH)  # a sparse domain: fewer, larger queries
-        blocks = min(2 * blocks, _MAX_BLOCKS_AT_ONCE)
+        if full:
+            # A block gave `per_block` lines and none would do (the first pass's unconfident lines,
+            # fragments): the next query reads more of that block alone, instead of more blocks
+            # whose lines would all come after the cursor stops in it again.
+            blocks, per_block = 1, min(4 * per_block, _MAX_BATCH)
+        else:  # blocks read to their end: the next query reads more of them
+            blocks = min(2 * blocks, _MAX_BLOCKS_AT_ONCE, max(1, _MAX_BLOCK_ROWS // per_block))
         if first_pass:
             first_pass_steps += len(cursors)
             if cycle.cursor == size or first_pass_steps >= _FIRST_PASS_BUDGET:
