@@ -539,15 +539,18 @@ def _said_sql(limited: bool) -> str:
 
 
 @functools.cache
-def _batch_sql(domain: str, positions: int, story: bool, named: bool, words: bool, limited: bool = False) -> str:
+def _batch_sql(
+    domain: str, positions: int, story: bool, named: bool, words: bool, limited: bool = False, gated: bool = False
+) -> str:
     """One query for a batch of positions: per position its _CARD_COLUMNS (NULL where the domain
     has no line there), the position, whether the line passes every filter and the audience's
     gates, and the domain's size now. MATCHES wants its positions in ascending order, and numbers
     the matches up to the furthest instead of stepping to each when `positions` is negative.
-    `limited`: the audience has spoiler limits (bound as :limits)."""
+    `limited`: the audience has spoiler limits (bound as :limits). `gated` (BLOCKS): the blocks give
+    only lines the audience may see (see _blocks_sql)."""
     ctes, at, size_now = _DOMAINS[domain]
     if domain == BLOCKS:
-        pos, ctes, at = "", "", _blocks_sql(positions, limited)
+        pos, ctes, at = "", "", _blocks_sql(positions, limited, gated)
     elif domain == MATCHES and positions > 0:
         pos, ctes, at = "", _ranks_sql(positions), " UNION ALL ".join(f"SELECT * FROM k{i}" for i in range(positions))
     elif domain in (MATCHES, SAID):
@@ -642,15 +645,16 @@ def _xor_shift(v: str) -> str:
 
 
 @functools.cache
-def _blocks_sql(blocks: int, limited: bool = False) -> str:
+def _blocks_sql(blocks: int, limited: bool = False, gated: bool = False) -> str:
     """The CTE body of a BLOCKS batch: per block i (ids [:lo<i>, :hi<i>], first at :base<i>), its
     full-text matches in the block's order from slot :from<i> on, at most :n, as (position, id).
-    Only the matches the audience may see (server scope, age gate and, when `limited`, spoiler
-    limits) count towards :n: a block of another server's story, or of one rated for adults only,
-    gives nothing at once instead of :n lines every pick would pass over, one query after another."""
+    `limited` (spoiler limits) or `gated`: only the matches the audience may see (server scope, age
+    gate, limits), so a block whose lines are mostly past the limits, or of another server's story
+    or one rated for adults only, still gives up to :n lines at once (or nothing) instead of :n
+    lines a walk passes over; at a cost per match (two index seeks: about +50% a block at 10^7)."""
     checks = [_VISIBLE_SQL, _SHOWN_SQL] if limited else [_VISIBLE_SQL]
     gates = (" JOIN quotes AS q ON q.id = quotes_fts.rowid JOIN stories AS s ON s.id = q.story_id"
-             f" WHERE {' AND '.join(checks)} AND")
+             f" WHERE {' AND '.join(checks)} AND" if limited or gated else " WHERE")
     parts = []
     for i in range(blocks):
         parts.append(
@@ -665,12 +669,13 @@ def _blocks_sql(blocks: int, limited: bool = False) -> str:
 
 async def _block_rows(
     store: Store | _OnThread, cycle: _Cycle, audience: Audience, bits: int, blocks: int, n: int,
-    probe: _LimitsProbe | None = None,
+    probe: _LimitsProbe | None = None, gated: bool = False,
 ) -> tuple[list[tuple[int, Sequence]], int, int, bool]:
     """The next lines of a BLOCKS cycle from its cursor: (cursor, row) in cursor order for at most `n`
-    visible matches per block over up to `blocks` blocks, the cursor every position before which was
-    examined, the number of matches read, and whether a block returned `n` lines (it may hold more
-    after them: the cursor stops there). A `probe` not yet read is read in the same round trip."""
+    matches per block (`gated`, or under limits: matches the audience may see) over up to `blocks`
+    blocks, the cursor every position before which was examined, the number of matches read, and
+    whether a block returned `n` lines (it may hold more after them: the cursor stops there). A
+    `probe` not yet read is read in the same round trip."""
     size = cycle.size
     pass_base = 0 if cycle.cursor < size else size
     x0 = cycle.cursor - pass_base
@@ -694,7 +699,8 @@ async def _block_rows(
         params.update({f"at{i}": j << bits, f"base{i}": base, f"lo{i}": base, f"hi{i}": min(base + mask, cycle.high),
                        f"from{i}": x0 & mask if i == 0 else 0, f"a{i}": a, f"c{i}": c, f"m{i}": m, f"e{i}": e})
     limited = not audience.limits.unlimited
-    sql = _batch_sql(BLOCKS, blocks, story, named, False, limited)
+    gated = gated or limited
+    sql = _batch_sql(BLOCKS, blocks, story, named, False, limited, gated)
     rows = await _rows(store, sql, params, probe)
     found = sorted((row[_CARD_WIDTH], row) for row in rows)
     end, full = (first + blocks) << bits, False
@@ -703,9 +709,9 @@ async def _block_rows(
         if len(in_block) >= n:
             end, full = in_block[-1] + 1, True
             break
-    # A block whose lines the audience may not see (or are past its limits) returns nothing: it
-    # counts as a line examined.
-    examined = len(rows) + blocks
+    # Gated, a block whose lines the audience may not see (or are past its limits) returns
+    # nothing: it counts as a line examined.
+    examined = len(rows) + (blocks if gated else 0)
     return [(pass_base + x, row) for x, row in found if x < end], pass_base + end, examined, full
 
 
@@ -967,8 +973,9 @@ async def _walk(
     size, steps, first_pass_steps = cycle.size, 0, 0
     # Enough positions that one query usually finds a line: twice what a pick has needed so far.
     batch = min(_MAX_BATCH, max(_BATCH, 2 * cycle.steps // max(1, cycle.taken)))
-    # A BLOCKS walk reads `blocks` blocks at once, at most `per_block` lines of each (see below).
-    bits, blocks, per_block, full = _block_bits(cycle.domain), 1, _BATCH, False
+    # A BLOCKS walk reads `blocks` blocks at once, at most `per_block` lines of each, only lines
+    # the audience may see once `gated` (see below).
+    bits, blocks, per_block, full, gated = _block_bits(cycle.domain), 1, _BATCH, False, False
     whole: list[tuple[int, Sequence]] | None = None  # a first pass read in one query
     while cycle.cursor < 2 * size and steps < _WALK_BUDGET:
         first_pass = cycle.cursor < size
@@ -979,7 +986,7 @@ async def _walk(
             # pass walks the same lines (a small filter's new cycle, or one with no line at all).
             cycle.ahead = []
             rows, end, examined = [(cursor + size, row) for cursor, row in whole], 2 * size, len(whole)
-            whole = None
+            whole, full = None, False
             cursors = range(examined + 1)
             size_now = size
         elif bits is not None:
@@ -987,7 +994,8 @@ async def _walk(
             # found again: the cursor is all that is kept); `examined` counts the matches read.
             cycle.ahead = []
             start = cycle.cursor
-            rows, end, examined, full = await _block_rows(store, cycle, audience, bits, blocks, per_block, probe)
+            rows, end, examined, full = await _block_rows(store, cycle, audience, bits, blocks, per_block, probe,
+                                                          gated)
             whole = rows if start == 0 and end == size else None
             check_size = False
             cursors = range(examined + 1)
@@ -1022,12 +1030,20 @@ async def _walk(
         cycle.cursor = end
         batch = min(2 * batch, _MAX_BATCH)  # a sparse domain: fewer, larger queries
         if full:
-            # A block gave `per_block` lines and none would do (the first pass's unconfident lines,
-            # fragments): the next query reads more of that block alone, instead of more blocks
-            # whose lines would all come after the cursor stops in it again.
-            blocks, per_block = 1, min(4 * per_block, _MAX_BATCH)
+            # A block gave `per_block` lines and none would do: the next query reads the rest of
+            # that block alone, instead of more blocks whose lines would all come after the cursor
+            # stops in it again; more of it at once when lines the audience may see were passed
+            # over (the first pass's unconfident lines, fragments).
+            if gated or any(row[_CARD_WIDTH + 1] for _, row in rows):
+                per_block = min(4 * per_block, _MAX_BATCH)
+            blocks = 1
         else:  # blocks read to their end: the next query reads more of them
             blocks = min(2 * blocks, _MAX_BLOCKS_AT_ONCE, max(1, _MAX_BLOCK_ROWS // per_block))
+        # The next queries leave out the lines the audience may not see (a block of another
+        # server's story, or of one rated for adults only, then gives none instead of `per_block`
+        # lines to pass over); the first query of a walk does not pay for that check, as its lines
+        # usually do.
+        gated = True
         if first_pass:
             first_pass_steps += len(cursors)
             if cycle.cursor == size or first_pass_steps >= _FIRST_PASS_BUDGET:

@@ -72,8 +72,9 @@ async def test_a_first_block_of_lines_nobody_here_may_see_is_passed_whole(
         reads.reset()
         card = await pick_quote(store, Audience(GUILD + k), QuoteFilters(contains="line"), rng=random.Random(k))
         assert card.story.id == seen
-        # Every line the gates reject stays in the database: the walk reads none of them.
-        assert reads.passed_over == 0, (k, reads.lines)
+        # Once a query found no line to take, the next ones leave out those the gates reject: only
+        # the first query's lines (16 at most) are read to be passed over.
+        assert reads.passed_over <= quotes._BATCH and sum(reads.lines[1:-1]) == 0, (k, reads.lines)
         lo, hi = await _first_block(store, GUILD + k)
         ((visible, hidden),) = await store.db.execute_fetchall(
             "SELECT count(*) FILTER (WHERE story_id = ?), count(*) FILTER (WHERE story_id <> ?) FROM quotes"
@@ -81,7 +82,7 @@ async def test_a_first_block_of_lines_nobody_here_may_see_is_passed_whole(
         if visible == 0 and hidden > 16:
             hidden_first += 1
             # Blocks of hidden lines come back empty, and the next query reads twice as many.
-            assert reads.queries <= 4, (k, reads.lines)
+            assert reads.queries <= 5, (k, reads.lines)
     assert hidden_first >= 3  # the case above was met (the seeds are fixed)
 
 
