@@ -564,15 +564,17 @@ def _said_sql(limited: bool) -> str:
 @functools.cache
 def _batch_sql(
     domain: str, positions: int, story: bool, named: bool, words: bool, limited: bool = False, checks_only: bool = False,
+    gated: bool = False,
 ) -> str:
     """One query for a batch of positions: per position its _CARD_COLUMNS (NULL where the domain
     has no line there; with `checks_only`, _CHECK_COLUMNS), the position, whether the line passes
     every filter and the audience's gates, and the domain's size now. MATCHES wants its positions in
     ascending order, and numbers the matches up to the furthest instead of stepping to each when
-    `positions` is negative. `limited`: the audience has spoiler limits (bound as :limits)."""
+    `positions` is negative. `limited`: the audience has spoiler limits (bound as :limits). `gated`
+    (BLOCKS): the blocks give only lines the audience may see (see _blocks_sql)."""
     ctes, at, size_now = _DOMAINS[domain]
     if domain == BLOCKS:
-        pos, ctes, at = "", "", _blocks_sql(positions, limited)
+        pos, ctes, at = "", "", _blocks_sql(positions, limited, gated)
     elif domain == MATCHES and positions > 0:
         pos, ctes, at = "", _ranks_sql(positions), " UNION ALL ".join(f"SELECT * FROM k{i}" for i in range(positions))
     elif domain in (MATCHES, SAID):
@@ -620,6 +622,7 @@ _BLOCK_PROBE = 1024  # matches a new word filter counts (and where the last is) 
 _MAX_BLOCK_BITS = 24
 _MAX_BLOCK_COUNT_BITS = 12  # at most 4,096 blocks: a word whose first matches crowd one story walks few empty ones
 _MAX_BLOCKS_AT_ONCE = 16  # blocks one query reads when the blocks before held no acceptable line
+_MAX_BLOCK_ROWS = 1024  # lines one BLOCKS query returns at most (blocks times the lines read per block)
 
 
 def _block_bits(domain: str) -> int | None:
@@ -667,13 +670,16 @@ def _xor_shift(v: str) -> str:
 
 
 @functools.cache
-def _blocks_sql(blocks: int, limited: bool = False) -> str:
+def _blocks_sql(blocks: int, limited: bool = False, gated: bool = False) -> str:
     """The CTE body of a BLOCKS batch: per block i (ids [:lo<i>, :hi<i>], first at :base<i>), its
     full-text matches in the block's order from slot :from<i> on, at most :n, as (position, id).
-    `limited` (spoiler limits): only the matches the audience may see (server scope, age gate,
-    limits), so a block whose lines are mostly past the limits still gives up to :n lines at once."""
+    `limited` (spoiler limits) or `gated`: only the matches the audience may see (server scope, age
+    gate, limits), so a block whose lines are mostly past the limits, or of another server's story
+    or one rated for adults only, still gives up to :n lines at once (or nothing) instead of :n
+    lines a walk passes over; at a cost per match (two index seeks: about +50% a block at 10^7)."""
+    checks = [_VISIBLE_SQL, _SHOWN_SQL] if limited else [_VISIBLE_SQL]
     gates = (" JOIN quotes AS q ON q.id = quotes_fts.rowid JOIN stories AS s ON s.id = q.story_id"
-             f" WHERE {_VISIBLE_SQL} AND {_SHOWN_SQL} AND" if limited else " WHERE")
+             f" WHERE {' AND '.join(checks)} AND" if limited or gated else " WHERE")
     parts = []
     for i in range(blocks):
         parts.append(
@@ -688,11 +694,13 @@ def _blocks_sql(blocks: int, limited: bool = False) -> str:
 
 async def _block_rows(
     store: Store | _OnThread, cycle: _Cycle, audience: Audience, bits: int, blocks: int, n: int,
-    probe: _LimitsProbe | None = None, checks_only: bool = False,
-) -> tuple[list[tuple[int, Sequence]], int, int]:
+    probe: _LimitsProbe | None = None, checks_only: bool = False, gated: bool = False,
+) -> tuple[list[tuple[int, Sequence]], int, int, bool]:
     """The next lines of a BLOCKS cycle from its cursor: (cursor, row) in cursor order for at most `n`
-    matches per block over up to `blocks` blocks, the cursor every position before which was
-    examined, and the number of matches read. A `probe` not yet read is read in the same round trip."""
+    matches per block (`gated`, or under limits: matches the audience may see) over up to `blocks`
+    blocks, the cursor every position before which was examined, the number of matches read, and
+    whether a block returned `n` lines (it may hold more after them: the cursor stops there). A
+    `probe` not yet read is read in the same round trip."""
     size = cycle.size
     pass_base = 0 if cycle.cursor < size else size
     x0 = cycle.cursor - pass_base
@@ -716,18 +724,20 @@ async def _block_rows(
         params.update({f"at{i}": j << bits, f"base{i}": base, f"lo{i}": base, f"hi{i}": min(base + mask, cycle.high),
                        f"from{i}": x0 & mask if i == 0 else 0, f"a{i}": a, f"c{i}": c, f"m{i}": m, f"e{i}": e})
     limited = not audience.limits.unlimited
-    sql = _batch_sql(BLOCKS, blocks, story, named, False, limited, checks_only)
+    gated = gated or limited
+    sql = _batch_sql(BLOCKS, blocks, story, named, False, limited, checks_only, gated)
     rows = await _rows(store, sql, params, probe)
     found = sorted((row[_CARD_WIDTH], row) for row in rows)
-    end = (first + blocks) << bits
+    end, full = (first + blocks) << bits, False
     for i in range(blocks):  # a block that returned `n` lines may hold more after the last one
         in_block = [x for x, _ in found if x >> bits == first + i]
         if len(in_block) >= n:
-            end = in_block[-1] + 1
+            end, full = in_block[-1] + 1, True
             break
-    # Under limits a block whose lines are all past them returns nothing: it counts as a line examined.
-    examined = len(rows) + (blocks if limited else 0)
-    return [(pass_base + x, row) for x, row in found if x < end], pass_base + end, examined
+    # Gated, a block whose lines the audience may not see (or are past its limits) returns
+    # nothing: it counts as a line examined.
+    examined = len(rows) + (blocks if gated else 0)
+    return [(pass_base + x, row) for x, row in found if x < end], pass_base + end, examined, full
 
 
 def _domain_checks(cycle: _Cycle) -> tuple[bool, bool, bool]:
@@ -993,7 +1003,9 @@ async def _walk(
     checks_only = store.dialect == "sqlite"
     # Enough positions that one query usually finds a line: twice what a pick has needed so far.
     batch = min(_MAX_BATCH, max(_BATCH, 2 * cycle.steps // max(1, cycle.taken)))
-    bits, blocks = _block_bits(cycle.domain), 1
+    # A BLOCKS walk reads `blocks` blocks at once, at most `per_block` lines of each, only lines
+    # the audience may see once `gated` (see below).
+    bits, blocks, per_block, full, gated = _block_bits(cycle.domain), 1, _BATCH, False, False
     whole: list[tuple[int, Sequence]] | None = None  # a first pass read in one query
     while cycle.cursor < 2 * size and steps < _WALK_BUDGET:
         first_pass = cycle.cursor < size
@@ -1004,7 +1016,7 @@ async def _walk(
             # pass walks the same lines (a small filter's new cycle, or one with no line at all).
             cycle.ahead = []
             rows, end, examined = [(cursor + size, row) for cursor, row in whole], 2 * size, len(whole)
-            whole = None
+            whole, full = None, False
             cursors = range(examined + 1)
             size_now = size
         elif bits is not None:
@@ -1012,7 +1024,8 @@ async def _walk(
             # found again: the cursor is all that is kept); `examined` counts the matches read.
             cycle.ahead = []
             start = cycle.cursor
-            rows, end, examined = await _block_rows(store, cycle, audience, bits, blocks, _BATCH, probe, checks_only)
+            rows, end, examined, full = await _block_rows(store, cycle, audience, bits, blocks, per_block, probe,
+                                                          checks_only, gated)
             whole = rows if start == 0 and end == size else None
             check_size = False
             cursors = range(examined + 1)
@@ -1048,7 +1061,21 @@ async def _walk(
         steps += end - cycle.cursor if bits is None else len(cursors)
         cycle.cursor = end
         batch = min(2 * batch, _MAX_BATCH)  # a sparse domain: fewer, larger queries
-        blocks = min(2 * blocks, _MAX_BLOCKS_AT_ONCE)
+        if full:
+            # A block gave `per_block` lines and none would do: the next query reads the rest of
+            # that block alone, instead of more blocks whose lines would all come after the cursor
+            # stops in it again. More of it at once when lines the audience may see were passed
+            # over (the first pass's unconfident lines, fragments); only those it may see when some
+            # were of stories it may not (another server's, one rated for adults only: such a block
+            # then gives none at once instead of `per_block` lines a query). A walk does not pay
+            # for that check (about +50% a block at 10^7) before it met such lines.
+            passes = [bool(row[_CARD_WIDTH + 1]) for _, row in rows]
+            if any(passes):
+                per_block = min(4 * per_block, _MAX_BATCH)
+            gated = gated or not all(passes)
+            blocks = 1
+        else:  # blocks read to their end: the next query reads more of them
+            blocks = min(2 * blocks, _MAX_BLOCKS_AT_ONCE, max(1, _MAX_BLOCK_ROWS // per_block))
         if first_pass:
             first_pass_steps += len(cursors)
             if cycle.cursor == size or first_pass_steps >= _FIRST_PASS_BUDGET:
