@@ -1481,6 +1481,9 @@ async def _find_stored(
         # This process walked further than the stored cursor says (its last write may be pending).
         cycle.cursor, cycle.cut = max(cycle.cursor, remembered.cursor), remembered.cut
         cycle.returned, cycle.returned_ids = remembered.returned, remembered.returned_ids
+        # And the picks it has not written yet: a new cycle started from this one carries them on,
+        # so its first eager write still comes within _UNWRITTEN_MAX picks of the last one written.
+        cycle.unwritten = remembered.unwritten
     row: Sequence | None = None
     gave_up = started = False
     if cycle is not None and cycle.returned:

@@ -141,3 +141,29 @@ async def test_picks_back_to_back_still_write_their_cursor_every_unwritten_max(s
     stored = await stored_cursor(store, first.cycle_id)
     # At most _UNWRITTEN_MAX picks behind what was shown.
     assert stored >= cursors[-quotes._UNWRITTEN_MAX]
+
+
+@pytest.mark.parametrize("lines", [40, 63])
+async def test_the_stored_cycle_is_never_more_than_unwritten_max_picks_behind_across_a_cycles_end(store, lines):
+    """What a kill -9 loses is bounded across a cycle's end too: the new cycle started over the
+    stored row carries on the old one's picks not yet written (a restart is written behind), so the
+    stored (seed, cursor) is never more than _UNWRITTEN_MAX picks behind what was shown."""
+    if store.dialect != "sqlite":
+        pytest.skip("PostgreSQL writes each pick's cycle in the pick's own transaction")
+    await add(store, dialogue_story("alpha", lines=lines, confidence=0.9))
+    filters = QuoteFilters(contains="line")
+    first = await pick_quote(store, Audience(GUILD), filters)
+    await store.write_behind.flush()
+    history: list[tuple[int, int]] = []
+    lags = []
+    for _ in range(3 * lines):
+        card = await pick_quote(store, Audience(GUILD), filters)
+        for _ in range(3):  # room for the background writer, as between two commands
+            await asyncio.sleep(0.005)
+        (cycle,) = [c for c in quotes._memory(store).cycles.values() if c.id == first.cycle_id]
+        history.append((cycle.seed, cycle.cursor))
+        ((seed, cursor),) = await store.db.execute_fetchall(
+            "SELECT seed, cursor FROM quote_cycles WHERE id = ?", (card.cycle_id,))
+        behind = next((back for back in range(len(history)) if history[-1 - back] == (seed, cursor)), len(history))
+        lags.append(behind)
+    assert max(lags) < quotes._UNWRITTEN_MAX, lags
