@@ -7,7 +7,6 @@ from bot.parsing.attribution.candidates import SceneView, gather, untagged
 from bot.parsing.attribution.evidence import describe
 from bot.parsing.attribution.result import Attribution
 from bot.parsing.attribution.scorer import Decision, Scorer
-from bot.parsing.attribution.unsettled import unsettled
 from bot.parsing.attribution.voices import voices
 
 # The rule name a quotation keeps when the scorer overrules the rules.
@@ -53,8 +52,6 @@ def decide(view: SceneView, scorer: Scorer) -> list[Attribution]:
         chosen.append(scorer.pick(candidates, rows, decision(view, number, candidates, tags)))
     # Thoughts and inner voices, read on the rules' results, before the scorer's are written.
     inner = voices(view, chosen)
-    # Speeches the scorer gave nobody, read across the narration around them (unsettled.py).
-    inner.update(unsettled(view, chosen, inner))
     for number, (result, (speaker, confidence)) in enumerate(zip(view.results, chosen, strict=True)):
         if number in inner:
             result.speaker, result.confidence, result.rule = inner[number]
