@@ -85,13 +85,12 @@ async def test_a_late_cursor_write_never_moves_a_new_cycle(store):
     } | {nxt.quote.id}
 
 
+@pytest.mark.sqlite_only  # PostgreSQL writes each pick's cycle in the pick's own transaction
 @pytest.mark.parametrize("with_story", [True, False], ids=["story+contains", "contains"])
 async def test_a_filter_that_runs_out_at_every_pick_writes_its_new_cycles_behind(store, with_story):
     """Two lines hold the word: every other pick starts the cycle afresh (a new seed over the same
     row). Each new start was a background transaction of its own; now, its row written once, it is
     written as a cursor is: with the next write, and on its own every _UNWRITTEN_MAX picks."""
-    if store.dialect != "sqlite":
-        pytest.skip("PostgreSQL writes each pick's cycle in the pick's own transaction")
     story = await add(store, dialogue_story("alpha", lines=6, extra_quotes=(
         "the zebra said something quite odd", "another zebra line with enough words")))
     filters = QuoteFilters(story_id=story if with_story else None, contains="zebra")
@@ -123,11 +122,10 @@ async def test_a_filter_that_runs_out_at_every_pick_writes_its_new_cycles_behind
     assert (seed, cursor) == (cycle.seed, cycle.cursor)
 
 
+@pytest.mark.sqlite_only  # PostgreSQL writes each pick's cursor in the pick's own transaction
 async def test_picks_back_to_back_still_write_their_cursor_every_unwritten_max(store):
     """The cursor is written on its own every _UNWRITTEN_MAX picks; the next pick's lazy cursor write,
     coming before the background writer ran (picks back to back), no longer puts it off."""
-    if store.dialect != "sqlite":
-        pytest.skip("PostgreSQL writes each pick's cursor in the pick's own transaction")
     await add(store, dialogue_story("alpha", lines=120, confidence=0.9))
     first = await pick_quote(store, Audience(GUILD), QuoteFilters())
     await store.write_behind.flush()
@@ -143,13 +141,12 @@ async def test_picks_back_to_back_still_write_their_cursor_every_unwritten_max(s
     assert stored >= cursors[-quotes._UNWRITTEN_MAX]
 
 
+@pytest.mark.sqlite_only  # PostgreSQL writes each pick's cycle in the pick's own transaction
 @pytest.mark.parametrize("lines", [40, 63])
 async def test_the_stored_cycle_is_never_more_than_unwritten_max_picks_behind_across_a_cycles_end(store, lines):
     """What a kill -9 loses is bounded across a cycle's end too: the new cycle started over the
     stored row carries on the old one's picks not yet written (a restart is written behind), so the
     stored (seed, cursor) is never more than _UNWRITTEN_MAX picks behind what was shown."""
-    if store.dialect != "sqlite":
-        pytest.skip("PostgreSQL writes each pick's cycle in the pick's own transaction")
     await add(store, dialogue_story("alpha", lines=lines, confidence=0.9))
     filters = QuoteFilters(contains="line")
     first = await pick_quote(store, Audience(GUILD), filters)

@@ -172,11 +172,10 @@ async def test_written_bookmarks_survive_kill_9(tmp_path):
     assert mark is not None and mark.page_number == 5
 
 
+@pytest.mark.sqlite_only  # the background writer's batching is SQLite's
 async def test_a_lazy_write_replacing_a_due_one_is_as_due(store):
     """A write submitted to be written now and replaced (same key) by a lazy one before the writer
     ran: the replacement is written without waiting for another write or a flush."""
-    if store.dialect != "sqlite":
-        pytest.skip("the background writer's batching is SQLite's")
     await store.db.execute("CREATE TABLE IF NOT EXISTS wb_due (k INTEGER PRIMARY KEY, v INTEGER)")
     from bot.store.connection import Statement
 
