@@ -72,9 +72,10 @@ async def test_a_first_block_of_lines_nobody_here_may_see_is_passed_whole(
         reads.reset()
         card = await pick_quote(store, Audience(GUILD + k), QuoteFilters(contains="line"), rng=random.Random(k))
         assert card.story.id == seen
-        # Once a query found no line to take, the next ones leave out those the gates reject: only
-        # the first query's lines (16 at most) are read to be passed over.
-        assert reads.passed_over <= quotes._BATCH and sum(reads.lines[1:-1]) == 0, (k, reads.lines)
+        # Blocks wholly of hidden stories give nothing (index seeks on the stories at their ends);
+        # once a query read a full block of lines with hidden ones among them, the next ones leave
+        # out those the gates reject: one query's lines (16 at most) are read to be passed over.
+        assert reads.passed_over <= quotes._BATCH, (k, reads.lines)
         lo, hi = await _first_block(store, GUILD + k)
         ((visible, hidden),) = await store.db.execute_fetchall(
             "SELECT count(*) FILTER (WHERE story_id = ?), count(*) FILTER (WHERE story_id <> ?) FROM quotes"
