@@ -619,10 +619,11 @@ def _ranks_sql(positions: int) -> str:
 
 _BLOCK_MATCHES = 64  # matches a block of a BLOCKS domain is made to hold, by the estimated density
 _BLOCK_PROBE = 1024  # matches a new word filter counts (and where the last is) to estimate their density
+_WORD_WINDOW = _SAID_WINDOW  # ... and the ids of the window at a random place where it counts them again
 _MAX_BLOCK_BITS = 24
 # At most 2^18 blocks: a block holds about _BLOCK_MATCHES matches up to 2^22 ids (10^7 lines: 38 ids a
 # block). The density is the lower of two estimates, the first _BLOCK_PROBE matches and a window of
-# _SAID_WINDOW ids at a random place (_plan_sql), so a word whose first matches crowd one story is
+# _WORD_WINDOW ids at a random place (_plan_sql), so a word whose first matches crowd one story is
 # not walked in blocks sized for that story (most of them empty).
 _MAX_BLOCK_COUNT_BITS = 18
 # Blocks one query reads when the blocks before held no acceptable line (twice as many each time,
@@ -928,7 +929,7 @@ def _plan_sql(domain: str, words: bool, story: bool, limited: bool, dialect: str
     stamp = "(SELECT stamp FROM ntot)" if domain == SPEAKERS else "0"
     window, spread = "NULL", "0"
     if words and domain in (LINE, STORY):
-        # Words alone (walked in blocks): the matches among _SAID_WINDOW ids at a random place too
+        # Words alone (walked in blocks): the matches among _WORD_WINDOW ids at a random place too
         # (up to _SAID_PROBE of them), a second estimate of their density that the first ones' crowding
         # in a story does not sway (see _start_cycle).
         ctes = ", ".join(filter(None, (ctes, (
@@ -974,7 +975,7 @@ async def _load(
         params = {k: params[k] for k in ("scope", "adult", "key", "name", "fts")}
         params.update({"u": rng.random(), "window": _SAID_WINDOW, "cap": _SAID_PROBE})
     elif filters.contains is not None and filters.character is None:
-        params.update({"u": rng.random(), "window": _SAID_WINDOW, "wcap": _SAID_PROBE})
+        params.update({"u": rng.random(), "window": _WORD_WINDOW, "wcap": _SAID_PROBE})
     (row,) = await _rows(store, sql, params, probe)
     cycle = None if row[6] is None else _Cycle(*row[6:18], row=True)
     if cycle is not None:
