@@ -156,7 +156,7 @@ async def test_blocks_of_stories_nobody_here_may_see_are_flagged_by_index_seeks(
             rows = await store.db.execute_fetchall(
                 f"WITH {quotes._hidden_cte(len(part))} SELECT b, h FROM hid ORDER BY b", params)
             assert [b for b, _ in rows] == list(range(len(part)))
-            for (b, h), k in zip(rows, part):
+            for (_, h), k in zip(rows, part, strict=True):
                 lo, hi = los[k], his[k]
                 stories_in = {sid for sid, (a, z) in spans.items() if a <= hi and z >= lo}
                 if h:
