@@ -627,8 +627,8 @@ _MAX_BLOCK_BITS = 24
 # not walked in blocks sized for that story (most of them empty).
 _MAX_BLOCK_COUNT_BITS = 18
 # Blocks one query reads when the blocks before held no acceptable line (twice as many each time,
-# four times when they gave no line at all: hidden stories' blocks, passed for a few index seeks each
-# (_HIDDEN_CTE), or blocks without a match). Not more: SQLite prepares a statement of 16 blocks in
+# four times when ungated they gave no line at all: hidden stories' blocks, passed for a few index
+# seeks each (_HIDDEN_CTE), or blocks without a match). Not more: SQLite prepares a statement of 16 blocks in
 # about 13 ms of CPU on this machine, and one of 64 in 140-290 ms (once per connection, but a stall).
 _MAX_BLOCKS_AT_ONCE = 16
 _MAX_BLOCK_ROWS = 1024  # lines one BLOCKS query returns at most (blocks times the lines read per block)
@@ -674,28 +674,33 @@ def block_slot(offset: int, seed: int, block: int, bits: int) -> int:
     return z ^ (z >> h)
 
 
-def _story_ids_span(s: str) -> str:
-    """SQL true when story `s`'s lines hold every id from its first line's to its last's: ids grow
-    with seq as the loader writes a story's lines, so the span is as long as its quote_count."""
-    return (f"(SELECT id FROM quotes WHERE story_id = {s}.id AND seq = {s}.quote_count - 1)"
-            f" - (SELECT id FROM quotes WHERE story_id = {s}.id AND seq = 0) + 1 = {s}.quote_count")
+def _first_id(s: str) -> str:
+    return f"(SELECT id FROM quotes WHERE story_id = {s}.id AND seq = 0)"
 
 
-# hid (b, h): h = 1 when every id of block b of a BLOCKS batch ([:lo<b>, :hi<b>]) is a line of one
-# story, or of two stories one after the other, that the audience may not see (another server's,
-# one rated for adults only): its first and last ids' stories, each spanning its ids (_story_ids_span).
-# Index seeks only, whatever the block's matches: joined first (_blocks_sql), it keeps the block's
-# full-text query from running at all. 0 when unsure (a block across three stories, a story whose
-# ids interleave with another's, a missing id): the block's matches are read and checked one by one.
-# One row per block (he), planned once whatever the number of blocks.
+def _last_id(s: str) -> str:
+    return f"(SELECT id FROM quotes WHERE story_id = {s}.id AND seq = {s}.quote_count - 1)"
+
+
+_HIDDEN_STORIES = 64  # stories a block may span and still be passed by index seeks when all are hidden
+
+# hid (b, h): h = 1 when every id of block b of a BLOCKS batch ([:lo<b>, :hi<b>]) is a line of a story
+# the audience may not see (another server's, one rated for adults only). The stories from its first
+# id's to its last id's (at most _HIDDEN_STORIES, by story id) must all be hidden and tile the ids
+# from the first one's first line to the last one's last line: each story's lines lie in that span
+# and their quote_counts add up to its length, so no id in it is another story's (ids grow with seq as
+# the loader writes a story's lines). Index seeks only, whatever the block's matches: joined first
+# (_blocks_sql), it keeps the block's full-text query from running at all. 0 when unsure (stories
+# whose ids interleave, ids of stories out of their ids' order, a missing id): the block's matches
+# are read and checked one by one. One row per block (he), planned once whatever the number of blocks.
 _HIDDEN_CTE = (
-    "hx (b, h) AS MATERIALIZED (SELECT he.b, CASE WHEN"
-    f" {_story_ids_span('sa')} AND {_story_ids_span('sb')}"
-    " AND (sb.id = sa.id OR (SELECT id FROM quotes WHERE story_id = sb.id AND seq = 0)"
-    "  = (SELECT id FROM quotes WHERE story_id = sa.id AND seq = sa.quote_count - 1) + 1)"
-    f" AND NOT ({_VISIBLE_SQL.replace('s.', 'sa.')}) AND NOT ({_VISIBLE_SQL.replace('s.', 'sb.')}) THEN 1 ELSE 0 END"
-    " FROM he JOIN quotes AS qa ON qa.id = he.lo JOIN stories AS sa ON sa.id = qa.story_id"
-    " JOIN quotes AS qb ON qb.id = he.hi JOIN stories AS sb ON sb.id = qb.story_id),"
+    "hx (b, h) AS MATERIALIZED (SELECT he.b, CASE WHEN count(*) > 0"
+    f" AND sum(CASE WHEN {_VISIBLE_SQL.replace('s.', 'st.')} THEN 1 ELSE 0 END) = 0"
+    f" AND sum(st.quote_count) = max({_last_id('st')}) - min({_first_id('st')}) + 1"
+    f" AND min({_first_id('st')}) <= min(he.lo) AND max({_last_id('st')}) >= max(he.hi) THEN 1 ELSE 0 END"
+    " FROM he JOIN quotes AS qa ON qa.id = he.lo JOIN quotes AS qb ON qb.id = he.hi"
+    f" JOIN stories AS st ON st.id BETWEEN qa.story_id AND qb.story_id AND qb.story_id - qa.story_id < {_HIDDEN_STORIES}"
+    " GROUP BY he.b),"
     " hid (b, h) AS MATERIALIZED (SELECT he.b, coalesce(hx.h, 0) FROM he LEFT JOIN hx ON hx.b = he.b)"
 )
 
@@ -1147,10 +1152,12 @@ async def _walk(
                 per_block = min(4 * per_block, _MAX_BATCH)
             gated = gated or not all(passes)
             blocks = 1
-        elif rows:  # blocks read to their end: the next query reads more of them
-            blocks = min(2 * blocks, _MAX_BLOCKS_AT_ONCE, max(1, _MAX_BLOCK_ROWS // per_block))
-        else:  # blocks that gave nothing (hidden stories' or empty): many more at once
-            blocks = min(4 * blocks, _MAX_BLOCKS_AT_ONCE, max(1, _MAX_BLOCK_ROWS // per_block))
+        else:  # blocks read to their end: the next query reads more of them; four times as many
+            # when ungated they gave nothing (hidden stories' blocks, passed by index seeks, or
+            # blocks without a match); gated, a block that gives nothing may still have been read
+            # match by match (one with a story the audience may see, past its spoiler limits).
+            grow = 2 if rows or gated or not audience.limits.unlimited else 4
+            blocks = min(grow * blocks, _MAX_BLOCKS_AT_ONCE, max(1, _MAX_BLOCK_ROWS // per_block))
         if first_pass:
             first_pass_steps += len(cursors)
             if cycle.cursor == size or first_pass_steps >= _FIRST_PASS_BUDGET:
