@@ -628,8 +628,9 @@ _MAX_BLOCK_BITS = 24
 _MAX_BLOCK_COUNT_BITS = 18
 # Blocks one query reads when the blocks before held no acceptable line (twice as many each time,
 # four times when ungated they gave no line at all: hidden stories' blocks, passed for a few index
-# seeks each (_HIDDEN_CTE), or blocks without a match). Not more: SQLite prepares a statement of 16 blocks in
-# about 13 ms of CPU on this machine, and one of 64 in 140-290 ms (once per connection, but a stall).
+# seeks each (_HIDDEN_CTE), or blocks without a match). Not more: SQLite prepares a statement of
+# 16 blocks in about 13 ms of CPU on this machine, and one of 64 in 140-290 ms (once per connection,
+# but a stall).
 _MAX_BLOCKS_AT_ONCE = 16
 _MAX_BLOCK_ROWS = 1024  # lines one BLOCKS query returns at most (blocks times the lines read per block)
 
@@ -724,8 +725,8 @@ def _blocks_sql(blocks: int, limited: bool = False, gated: bool = False) -> str:
     gate, limits), so a block whose lines are mostly past the limits, or of another server's story
     or one rated for adults only, still gives up to :n lines at once (or nothing) instead of :n
     lines a walk passes over; at a cost per match (two index seeks: about +50% a block at 10^7).
-    Gated or not, a block of lines of one or two stories the audience may not see gives nothing
-    for a few index seeks (the CTE `hid`, _HIDDEN_CTE)."""
+    Gated or not, a block of stories the audience may not see gives nothing for a few index seeks
+    a story (the CTE `hid`, _HIDDEN_CTE), its matches unread."""
     checks = [_VISIBLE_SQL, _SHOWN_SQL] if limited else [_VISIBLE_SQL]
     # Each match's gates by index seeks (a join let SQLite scan every story into a Bloom filter a block).
     gates = (" WHERE EXISTS (SELECT 1 FROM quotes AS q JOIN stories AS s ON s.id = q.story_id"
