@@ -31,7 +31,7 @@ async def main(path: str, word: str, seeds: int) -> None:
         conn = store.db._conn  # the connection's own thread sets the callback (aiosqlite)
         statements: list[str] = []
         await store.db._execute(conn.set_trace_callback, lambda sql: statements.append(sql)
-                                if "WITH at" in sql and not sql.startswith("--") else None)
+                                if "at (x, qid) AS (" in sql and not sql.startswith("--") else None)
         gc.collect()
         gc.freeze()
         filters, audience = quotes.QuoteFilters(contains=word), Audience(GUILD)

@@ -24,13 +24,20 @@ With `--spoiler-chapters K` every pick runs under a spoiler limit showing only t
 story's ten chapters (as `/spoilers mine` does for a reader with no bookmarks when K=1): the limit
 is part of each filter's no-repeat cycle, and the lines past it are passed over.
 
+With `--visible P` the measured guild sees only P % of the library's stories (the others become
+another guild's: a bot serving many servers, or an ordinary channel where most stories are rated
+M): the first pick of a word filter then meets long runs of blocks it may not see. The database is
+a copy of the size's (kept in the cache as quote-10^N-visibleP.db) whose stories are moved between
+guilds without rebuilding the scopes' dense lines or name lines, so only the filters that use
+neither are measured (not `no filter` nor `character`).
+
 With `--cache DIR` a size's database is built once and kept in DIR (quote-10^N.db and its story
 list; about 5 GB at 10^7), and later runs reuse it: the stored /quote cycles are dropped first, so
 every first pick is a first pick again. A database built by older code is migrated on open, as the
 bot's would be (the time it takes is printed).
 
     .venv/bin/python bench/quote.py [--sizes 5,6] [--picks 2000] [--firsts 100] [--spoiler-chapters K]
-        [--cache DIR] [--only character,story+character] [--no-naive] [--worst] [--no-freeze]
+        [--cache DIR] [--only character,story+character] [--no-naive] [--worst] [--no-freeze] [--visible P]
 """
 from __future__ import annotations
 
@@ -40,6 +47,7 @@ import contextlib
 import gc
 import json
 import random
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -255,16 +263,53 @@ async def _prepare(
     return store, words, stories
 
 
+_NARROWABLE = tuple(c for c in COMBINATIONS if c not in ("no filter", "character"))
+
+
+def _narrow(base: Path, path: Path, stories: dict[int, tuple], percent: float) -> dict[int, tuple]:
+    """Copy the database at `base` to `path` with all but `percent` % of the stories (those the
+    measured guild sees, picked by a hash of their id) moved to another guild; the stories' new
+    (guild, rating, names)."""
+    _clear(path)
+    keep = round(len(stories) * percent / 100)
+    visible = sorted((sid for sid, (guild, rating, _) in stories.items() if guild in (None, GUILD) and rating != "M"),
+                     key=lambda sid: (sid * 2654435761) % (1 << 32))
+    hide = set(visible[keep:])
+    with contextlib.closing(sqlite3.connect(base)) as src, contextlib.closing(sqlite3.connect(path)) as dst:
+        src.backup(dst)
+        dst.executemany("UPDATE stories SET guild_id = ? WHERE id = ?", [(OTHER_GUILD, sid) for sid in sorted(hide)])
+        dst.commit()
+    return {sid: (OTHER_GUILD, *rest) if sid in hide else (guild, *rest) for sid, (guild, *rest) in stories.items()}
+
+
 async def bench_size(
     exponent: int, picks: int, firsts: int, limits: ChapterLimits, cache: Path | None,
     combinations: tuple[str, ...] = COMBINATIONS, naive_baseline: bool = True, show_worst: bool = False,
-    freeze: bool = True,
+    freeze: bool = True, visible: float | None = None,
 ) -> None:
     quotations = 10 ** exponent
     rng = random.Random(exponent)
     with tempfile.TemporaryDirectory() as folder:
         async with contextlib.AsyncExitStack() as stack:
             store, words, stories = await _prepare(stack, folder, cache, exponent, rng)
+            if visible is not None:
+                narrowed = (Path(folder) if cache is None else cache) / f"quote-10^{exponent}-visible{visible:g}.db"
+                listing = narrowed.with_suffix(".json")
+                if listing.exists():
+                    stories = {int(k): tuple(v) for k, v in json.loads(listing.read_text()).items()}
+                else:
+                    started = time.perf_counter()
+                    base = Path(store.path)
+                    await stack.aclose()
+                    stories = _narrow(base, narrowed, stories, visible)
+                    if cache is not None:
+                        listing.write_text(json.dumps(stories))
+                    print(f"10^{exponent}: {narrowed} made in {time.perf_counter() - started:.1f} s")
+                store = await stack.enter_async_context(Store.open(narrowed))
+                await store.db.execute("DELETE FROM quote_cycles")
+                seen = sum(guild in (None, GUILD) and rating != "M" for guild, rating, _ in stories.values())
+                print(f"10^{exponent}: the measured guild sees {seen:,} of {len(stories):,} stories"
+                      f" ({100 * seen / len(stories):.1f} %)")
             print(f"10^{exponent} quotations ({quotations:,}) in {len(stories):,} stories")
             library = Library(words, stories, random.Random(exponent + 100))
             if freeze:
@@ -306,16 +351,20 @@ async def main() -> None:
     parser.add_argument("--no-naive", action="store_true", help="skip the ORDER BY RANDOM() baseline")
     parser.add_argument("--no-freeze", action="store_true",
                         help="leave start-up objects to the collector (the bot freezes them: gc.freeze)")
+    parser.add_argument("--visible", type=float,
+                        help="the measured guild sees only this percentage of the stories (word filters only)")
     parser.add_argument("--worst", action="store_true",
                         help="print each combination's dearest first pick (CPU) and its filters")
     args = parser.parse_args()
     combinations = tuple(args.only.split(",")) if args.only else COMBINATIONS
+    if args.visible is not None:
+        combinations = tuple(c for c in combinations if c in _NARROWABLE)
     if unknown := set(combinations) - set(COMBINATIONS):
         parser.error(f"unknown combinations: {', '.join(sorted(unknown))}")
     limits = ChapterLimits((), args.spoiler_chapters - 1) if args.spoiler_chapters > 0 else NO_LIMITS
     for exponent in (int(x) for x in args.sizes.split(",")):
         await bench_size(exponent, args.picks, min(args.firsts, max(3, args.picks)), limits, args.cache,
-                         combinations, not args.no_naive, args.worst, not args.no_freeze)
+                         combinations, not args.no_naive, args.worst, not args.no_freeze, args.visible)
 
 
 if __name__ == "__main__":

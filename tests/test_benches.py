@@ -61,6 +61,19 @@ def test_benchmark_runs_and_prints_figures(script):
         assert "targets: " in done.stdout
 
 
+def test_quote_bench_measures_a_guild_that_sees_little(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "quote.py"), "--sizes", "4", "--picks", "20", "--no-naive",
+         "--visible", "10", "--cache", str(tmp_path), "--only", "contains,character,character+contains"],
+        cwd=ROOT, capture_output=True, text=True, timeout=240,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "the measured guild sees 1 of 10 stories" in done.stdout, done.stdout
+    assert re.search(r"^  contains +\d", done.stdout, re.M) and re.search(r"^  character\+contains +\d", done.stdout, re.M)
+    assert not re.search(r"^  character +\d", done.stdout, re.M)  # it walks name lines the copy does not rebuild
+    assert (tmp_path / "quote-10^4-visible10.db").exists() and (tmp_path / "quote-10^4.db").exists()
+
+
 def test_attribution_bench_writes_its_wrong_picks(tmp_path):
     if not (PDNC.is_dir() and LITBANK.is_dir()):
         pytest.skip("the PDNC and LitBank corpora are not next to the repository")

@@ -574,7 +574,7 @@ def _batch_sql(
     (BLOCKS): the blocks give only lines the audience may see (see _blocks_sql)."""
     ctes, at, size_now = _DOMAINS[domain]
     if domain == BLOCKS:
-        pos, ctes, at = "", "", _blocks_sql(positions, limited, gated)
+        pos, ctes, at = "", _hidden_cte(positions), _blocks_sql(positions, limited, gated)
     elif domain == MATCHES and positions > 0:
         pos, ctes, at = "", _ranks_sql(positions), " UNION ALL ".join(f"SELECT * FROM k{i}" for i in range(positions))
     elif domain in (MATCHES, SAID):
@@ -619,9 +619,19 @@ def _ranks_sql(positions: int) -> str:
 
 _BLOCK_MATCHES = 64  # matches a block of a BLOCKS domain is made to hold, by the estimated density
 _BLOCK_PROBE = 1024  # matches a new word filter counts (and where the last is) to estimate their density
+_WORD_WINDOW = _SAID_WINDOW  # ... and the ids of the window at a random place where it counts them again
 _MAX_BLOCK_BITS = 24
-_MAX_BLOCK_COUNT_BITS = 12  # at most 4,096 blocks: a word whose first matches crowd one story walks few empty ones
-_MAX_BLOCKS_AT_ONCE = 16  # blocks one query reads when the blocks before held no acceptable line
+# At most 2^18 blocks: a block holds about _BLOCK_MATCHES matches up to 2^22 ids (10^7 lines: 38 ids a
+# block). The density is the lower of two estimates, the first _BLOCK_PROBE matches and a window of
+# _WORD_WINDOW ids at a random place (_plan_sql), so a word whose first matches crowd one story is
+# not walked in blocks sized for that story (most of them empty).
+_MAX_BLOCK_COUNT_BITS = 18
+# Blocks one query reads when the blocks before held no acceptable line (twice as many each time,
+# four times when ungated they gave no line at all: hidden stories' blocks, passed for a few index
+# seeks each (_HIDDEN_CTE), or blocks without a match). Not more: SQLite prepares a statement of
+# 16 blocks in about 13 ms of CPU on this machine, and one of 64 in 140-290 ms (once per connection,
+# but a stall).
+_MAX_BLOCKS_AT_ONCE = 16
 _MAX_BLOCK_ROWS = 1024  # lines one BLOCKS query returns at most (blocks times the lines read per block)
 
 
@@ -665,6 +675,44 @@ def block_slot(offset: int, seed: int, block: int, bits: int) -> int:
     return z ^ (z >> h)
 
 
+def _first_id(s: str) -> str:
+    return f"(SELECT id FROM quotes WHERE story_id = {s}.id AND seq = 0)"
+
+
+def _last_id(s: str) -> str:
+    return f"(SELECT id FROM quotes WHERE story_id = {s}.id AND seq = {s}.quote_count - 1)"
+
+
+_HIDDEN_STORIES = 64  # stories a block may span and still be passed by index seeks when all are hidden
+
+# hid (b, h): h = 1 when every id of block b of a BLOCKS batch ([:lo<b>, :hi<b>]) is a line of a story
+# the audience may not see (another server's, one rated for adults only). The stories from its first
+# id's to its last id's (at most _HIDDEN_STORIES, by story id) must all be hidden and tile the ids
+# from the first one's first line to the last one's last line: each story's lines lie in that span
+# and their quote_counts add up to its length, so no id in it is another story's (ids grow with seq as
+# the loader writes a story's lines). Index seeks only, whatever the block's matches: joined first
+# (_blocks_sql), it keeps the block's full-text query from running at all. 0 when unsure (stories
+# whose ids interleave, ids of stories out of their ids' order, a missing id): the block's matches
+# are read and checked one by one. One row per block (he), planned once whatever the number of blocks.
+_HIDDEN_CTE = (
+    "hx (b, h) AS MATERIALIZED (SELECT he.b, CASE WHEN count(*) > 0"
+    f" AND sum(CASE WHEN {_VISIBLE_SQL.replace('s.', 'st.')} THEN 1 ELSE 0 END) = 0"
+    f" AND sum(st.quote_count) = max({_last_id('st')}) - min({_first_id('st')}) + 1"
+    f" AND min({_first_id('st')}) <= min(he.lo) AND max({_last_id('st')}) >= max(he.hi) THEN 1 ELSE 0 END"
+    " FROM he JOIN quotes AS qa ON qa.id = he.lo JOIN quotes AS qb ON qb.id = he.hi"
+    f" JOIN stories AS st ON st.id BETWEEN qa.story_id AND qb.story_id AND qb.story_id - qa.story_id < {_HIDDEN_STORIES}"
+    " GROUP BY he.b),"
+    " hid (b, h) AS MATERIALIZED (SELECT he.b, coalesce(hx.h, 0) FROM he LEFT JOIN hx ON hx.b = he.b)"
+)
+
+
+@functools.cache
+def _hidden_cte(blocks: int) -> str:
+    """The CTEs of a BLOCKS batch of `blocks` blocks, `hid` telling its hidden blocks (_HIDDEN_CTE)."""
+    return ("he (b, lo, hi) AS (VALUES " + ", ".join(f"({i}, :lo{i}, :hi{i})" for i in range(blocks)) + "), "
+            + _HIDDEN_CTE)
+
+
 def _xor_shift(v: str) -> str:
     return f"(({v} | ({v} / :div)) - ({v} & ({v} / :div)))"  # v XOR (v >> h) (:div = 2^h), in both engines
 
@@ -676,17 +724,21 @@ def _blocks_sql(blocks: int, limited: bool = False, gated: bool = False) -> str:
     `limited` (spoiler limits) or `gated`: only the matches the audience may see (server scope, age
     gate, limits), so a block whose lines are mostly past the limits, or of another server's story
     or one rated for adults only, still gives up to :n lines at once (or nothing) instead of :n
-    lines a walk passes over; at a cost per match (two index seeks: about +50% a block at 10^7)."""
+    lines a walk passes over; at a cost per match (two index seeks: about +50% a block at 10^7).
+    Gated or not, a block of stories the audience may not see gives nothing for a few index seeks
+    a story (the CTE `hid`, _HIDDEN_CTE), its matches unread."""
     checks = [_VISIBLE_SQL, _SHOWN_SQL] if limited else [_VISIBLE_SQL]
-    gates = (" JOIN quotes AS q ON q.id = quotes_fts.rowid JOIN stories AS s ON s.id = q.story_id"
-             f" WHERE {' AND '.join(checks)} AND" if limited or gated else " WHERE")
+    # Each match's gates by index seeks (a join let SQLite scan every story into a Bloom filter a block).
+    gates = (" WHERE EXISTS (SELECT 1 FROM quotes AS q JOIN stories AS s ON s.id = q.story_id"
+             f" WHERE q.id = quotes_fts.rowid AND {' AND '.join(checks)}) AND" if limited or gated else " WHERE")
     parts = []
     for i in range(blocks):
         parts.append(
             f"SELECT * FROM (SELECT :at{i} + slot AS x, id FROM (SELECT id, {_xor_shift('z')} AS slot FROM"
             f" (SELECT id, ((({_xor_shift('y')}) * :m{i}) + :e{i}) & :mask AS z FROM"
             f" (SELECT quotes_fts.rowid AS id, (((quotes_fts.rowid - :base{i}) * :a{i}) + :c{i}) & :mask AS y"
-            f" FROM quotes_fts{gates} quotes_fts MATCH :fts AND quotes_fts.rowid BETWEEN :lo{i} AND :hi{i}) AS r{i})"
+            f" FROM hid CROSS JOIN quotes_fts{gates} hid.b = {i} AND hid.h = 0"
+            f" AND quotes_fts MATCH :fts AND quotes_fts.rowid BETWEEN :lo{i} AND :hi{i}) AS r{i})"
             f" AS s{i}) AS t{i} WHERE slot >= :from{i} ORDER BY slot LIMIT :n) AS u{i}"
         )
     return " UNION ALL ".join(parts)
@@ -819,6 +871,8 @@ class _Plan:
     said: int | None  # always NULL now (see _SAID_PLAN_SQL); kept so the plan's columns keep their places
     stamp: int = 0  # SPEAKERS: the name lines' stamp (_NAME_TOTALS_CTE)
     last: int = 0  # words without a character: the id of the last match counted; SAID: the ids they spread over
+    window: int | None = None  # words alone: the matches counted in a window of ids at a random place ...
+    window_spread: int = 0  # ... and the ids they spread over (the window's when fewer than _SAID_PROBE)
 
 
 # The character a story+character filter names (canonical name first, then aliases).
@@ -848,7 +902,7 @@ _SAID_PLAN_SQL = (
     " (SELECT n FROM m), NULL,"
     " c.id, c.story_id, c.character, c.contains, c.adult, c.seed, c.size, c.cut, c.cursor,"
     " c.domain, c.low, c.high, 0,"
-    " (SELECT CASE WHEN n >= :cap THEN last - lo + 1 ELSE min(:window, high) END FROM m, w, r), c.returned"
+    " (SELECT CASE WHEN n >= :cap THEN last - lo + 1 ELSE min(:window, high) END FROM m, w, r), c.returned, NULL, 0"
     " FROM (SELECT 1) AS one LEFT JOIN quote_cycles AS c ON c.scope = :scope AND c.filter_key = :key"
 )
 
@@ -879,11 +933,26 @@ def _plan_sql(domain: str, words: bool, story: bool, limited: bool, dialect: str
         last = ("(SELECT coalesce(max(rowid), 0) FROM (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH :fts"
                 f" AND rowid BETWEEN {low} AND {high} ORDER BY rowid LIMIT :cap) AS m)")
     stamp = "(SELECT stamp FROM ntot)" if domain == SPEAKERS else "0"
+    window, spread = "NULL", "0"
+    if words and domain in (LINE, STORY):
+        # Words alone (walked in blocks): the matches among _WORD_WINDOW ids at a random place too
+        # (up to _SAID_PROBE of them), a second estimate of their density that the first ones' crowding
+        # in a story does not sway (see _start_cycle).
+        ctes = ", ".join(filter(None, (ctes, (
+            f"pr (low, high) AS MATERIALIZED (SELECT coalesce({low}, 0), coalesce({high}, 0)),"
+            " pw (lo) AS MATERIALIZED (SELECT low + CAST(:u * max(0, high - low + 1 - :window) AS INTEGER) FROM pr),"
+            " pm (n, last) AS MATERIALIZED (SELECT count(*), coalesce(max(id), 0) FROM (SELECT rowid AS id"
+            " FROM quotes_fts WHERE quotes_fts MATCH :fts AND rowid BETWEEN (SELECT lo FROM pw)"
+            " AND min((SELECT lo FROM pw) + :window - 1, (SELECT high FROM pr)) ORDER BY rowid LIMIT :wcap) AS f)"
+        ))))
+        window = "(SELECT n FROM pm)"
+        spread = ("(SELECT CASE WHEN n >= :wcap THEN last - lo + 1 ELSE max(1, min(:window, high - low + 1)) END"
+                  " FROM pm, pw, pr)")
     return (
         (f"WITH {ctes} " if ctes else "")
         + f"SELECT coalesce({size_sql}, 0), coalesce({character}, 0), coalesce({low}, 0), coalesce({high}, 0),"
         f" {matches}, {said}, c.id, c.story_id, c.character, c.contains, c.adult, c.seed, c.size, c.cut, c.cursor,"
-        f" c.domain, c.low, c.high, {stamp}, {last}, c.returned"
+        f" c.domain, c.low, c.high, {stamp}, {last}, c.returned, {window}, {spread}"
         " FROM (SELECT 1) AS one LEFT JOIN quote_cycles AS c ON c.scope = :scope AND c.filter_key = :key"
     )
 
@@ -911,11 +980,13 @@ async def _load(
     if domain == SAID:
         params = {k: params[k] for k in ("scope", "adult", "key", "name", "fts")}
         params.update({"u": rng.random(), "window": _SAID_WINDOW, "cap": _SAID_PROBE})
+    elif filters.contains is not None and filters.character is None:
+        params.update({"u": rng.random(), "window": _WORD_WINDOW, "wcap": _SAID_PROBE})
     (row,) = await _rows(store, sql, params, probe)
     cycle = None if row[6] is None else _Cycle(*row[6:18], row=True)
     if cycle is not None:
         _parse_returned(cycle, row[20])
-    return cycle, _Plan(domain, *row[:6], stamp=row[18], last=row[19])
+    return cycle, _Plan(domain, *row[:6], stamp=row[18], last=row[19], window=row[21], window_spread=row[22])
 
 
 async def _start_cycle(
@@ -940,7 +1011,15 @@ async def _start_cycle(
     elif plan.matches is not None and filters.character is None:
         # Words alone: walk the filter's rowid range block by block (see _block_rows), each block's
         # matches read in one full-text range query; nothing counted beyond _BLOCK_PROBE.
-        domain, size = _blocks_domain(plan.low, plan.high, plan.matches, plan.last)
+        matches, last, spread = plan.matches, plan.last, None
+        if plan.matches >= _BLOCK_PROBE and plan.window is not None:
+            # Two estimates of the density (the first matches, those in a window at a random place):
+            # blocks sized by the lower, so a word crowding the first stories does not make blocks
+            # too small for the rest of the library (mostly empty, walked 16 at a time).
+            first_spread = max(1, plan.last - plan.low + 1)
+            if plan.window * first_spread < plan.matches * plan.window_spread:
+                matches, last, spread = plan.window, 0, max(1, plan.window_spread)
+        domain, size = _blocks_domain(plan.low, plan.high, matches, last, spread)
         low, high = plan.low, plan.high
     elif plan.matches is not None:
         # Walk the matches themselves, passing over other stories' or speakers' lines, or walk the
@@ -1074,8 +1153,12 @@ async def _walk(
                 per_block = min(4 * per_block, _MAX_BATCH)
             gated = gated or not all(passes)
             blocks = 1
-        else:  # blocks read to their end: the next query reads more of them
-            blocks = min(2 * blocks, _MAX_BLOCKS_AT_ONCE, max(1, _MAX_BLOCK_ROWS // per_block))
+        else:  # blocks read to their end: the next query reads more of them; four times as many
+            # when ungated they gave nothing (hidden stories' blocks, passed by index seeks, or
+            # blocks without a match); gated, a block that gives nothing may still have been read
+            # match by match (one with a story the audience may see, past its spoiler limits).
+            grow = 2 if rows or gated or not audience.limits.unlimited else 4
+            blocks = min(grow * blocks, _MAX_BLOCKS_AT_ONCE, max(1, _MAX_BLOCK_ROWS // per_block))
         if first_pass:
             first_pass_steps += len(cursors)
             if cycle.cursor == size or first_pass_steps >= _FIRST_PASS_BUDGET:

@@ -414,7 +414,37 @@ def test_a_blocks_order_is_a_permutation_of_each_block() -> None:
             assert sorted(slots) == list(range(1 << bits)) and slots != list(range(1 << bits))
 
 
-def test_blocks_are_sized_from_the_matches_counted_and_few_when_they_crowd_the_start() -> None:
+def test_blocks_are_sized_from_the_matches_counted_whatever_the_library_size() -> None:
     assert quotes._blocks_domain(1, 1000, 10, 900) == ("blocks:13", 8192)  # 10 matches in all: one block
+    # A word in half the lines (the bench's most frequent): blocks of 128 ids (64 matches) at 10^5
+    # and at 10^7 alike, so a first pick reads as many matches at either size (main: 4,096 ids at
+    # 10^7, about 2,000 matches, for its cap of 4,096 blocks).
+    for lines in (100_000, 1_000_000, 10_000_000):
+        domain, size = quotes._blocks_domain(1, lines, 1024, 2048)
+        assert quotes._block_bits(domain) == 7, lines
     domain, size = quotes._blocks_domain(1, 10_000_000, 1024, 1024)  # the first 1,024 lines all match
-    assert size >> quotes._block_bits(domain) <= 4096
+    assert size >> quotes._block_bits(domain) <= 1 << quotes._MAX_BLOCK_COUNT_BITS
+
+
+async def test_a_word_crowding_the_first_story_is_not_walked_in_blocks_sized_for_that_story(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its first matches (the start probe) say every line holds it; a window of ids at a random place
+    # (scaled down here with the probe) says few do: the blocks are sized by the lower estimate, so
+    # the walk does not pass hundreds of empty blocks 16 at a time (main: the cap of 4,096 blocks
+    # was the only guard).
+    monkeypatch.setattr(quotes, "_BLOCK_PROBE", 32)
+    monkeypatch.setattr(quotes, "_WORD_WINDOW", 64, raising=False)
+    crowd = await add(store, dialogue_story("crowded", lines=100))
+    for i in range(9):
+        await add(store, dialogue_story(f"plain{i}", lines=100))
+    large = 0
+    for k in range(10):
+        card = await pick_quote(store, Audience(100 + k), QuoteFilters(contains="crowded"), rng=random.Random(k))
+        assert card.story.id == crowd
+        await store.write_behind.flush()
+        ((domain,),) = await store.db.execute_fetchall("SELECT domain FROM quote_cycles WHERE scope = ?", (100 + k,))
+        bits = quotes._block_bits(domain)
+        assert bits is not None
+        large += bits >= 10  # the whole library (about 1,020 ids) in one or two blocks
+    assert large >= 6  # the window lies in the crowded story (ids 1-102) about one time in ten
