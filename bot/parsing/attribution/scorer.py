@@ -6,7 +6,8 @@ the best; a second, small logistic model says how likely that pick is to be righ
 facts about the decision (the winner's share against every row, "none of them" included; how sure
 the exchange decoder was of its reading of the turn, when the winner is the rules' pick; whether
 the rules read the speaker off the exchange; whether the scorer overruled the rules; how many
-speech tags the story has, on a close reading of the exchange). It is fitted only on held-out
+speech tags the story has, on a close reading of the exchange and on an unsure share; whether the
+winner is someone the text only describes, of a sex no tag names). It is fitted only on held-out
 predictions of the first, so `confidence` is the probability of being right (CONTRACT §5). It
 never changes the pick.
 """
