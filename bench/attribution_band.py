@@ -14,6 +14,8 @@ coverage at other trivia thresholds.
     python bench/attribution_band.py --models-only  # the confidence before and now only (25 fits)
     python bench/attribution_band.py --texts 3      # a quick run on a few texts of each corpus
     python bench/attribution_band.py --confidence-trials  # the eighth round's confidence trials
+    python bench/attribution_band.py --winner-kinds # each band by the winner's kind (named,
+                                                    # described, narrator), per corpus
 
 Trials:
 - ambiguity: scorer features for a name that may not be one person: a candidate whose name's
@@ -151,7 +153,7 @@ _LONG = 50  # story tags from which a described winner is "in a long story"
 
 def extra_inputs(sample: ta.Sample, best: int) -> list[float]:
     """EXTRA for a sample whose winner is row `best`."""
-    pick, margin, _, tags = sample.decision
+    pick, margin, _, tags, _ = sample.decision
     winner, none = sample.rows[best], sample.rows[-1]
     described = float(winner[INDEX["described"]] > 0)
     return [described * (tags >= _LONG), described, winner[INDEX["narrator"]], winner[INDEX["gender_unknown"]],
@@ -265,7 +267,9 @@ def held_out(samples: list[ta.Sample], stages: dict[str, tuple]) -> dict[str, tu
         if not xs:
             continue  # a tiny run: nothing to hold out inside the other folds
         x, y = np.vstack(xs), np.concatenate(ys)
-        x_held, y_held = inputs(ta.fit_weights(rest), held)
+        w_held = ta.fit_weights(rest)
+        x_held, y_held = inputs(w_held, held)
+        kinds = winner_kinds(w_held, held)
         for name, (columns, weigh, then) in stages.items():
             cols = list(columns)
             names = tuple(_ALL[c] for c in cols)
@@ -278,12 +282,32 @@ def held_out(samples: list[ta.Sample], stages: dict[str, tuple]) -> dict[str, tu
             confidence = 1 / (1 + np.exp(-margin))
             if then == "knee":
                 confidence = knee(confidence)
-            found[name].append((np.array([s.corpus for s in held]), confidence, y_held))
+            found[name].append((np.array([s.corpus for s in held]), confidence, y_held, kinds))
     return {name: tuple(np.concatenate(part) for part in zip(*parts, strict=True))
             for name, parts in found.items() if parts}
 
 
-def line(name: str, corpora: np.ndarray, confidence: np.ndarray, right: np.ndarray) -> str:
+def winner_kinds(w: np.ndarray, samples: list[ta.Sample]) -> np.ndarray:
+    """Per sample, what its winner under weights `w` is: "narrator" (the story's narrator, named or
+    not), "described" (someone the text only describes) or "named"."""
+    best, _ = ta.Batch(samples).winners(w)
+    rows = np.vstack([s.rows for s in samples])[best]
+    return np.where(rows[:, INDEX["narrator"]] > 0, "narrator",
+                    np.where(rows[:, INDEX["described"]] > 0, "described", "named"))
+
+
+def by_kind(corpora: np.ndarray, confidence: np.ndarray, right: np.ndarray, kinds: np.ndarray) -> None:
+    """Each band of each corpus by the winner's kind: lines, share right, mean confidence."""
+    for corpus in NAMES:
+        for lo, hi in _BANDS:
+            band = (corpora == corpus) & (confidence >= lo) & (confidence < hi)
+            cells = [f"{kind} {n} lines {right[sel].mean():.1%} right at {confidence[sel].mean():.1%}"
+                     for kind in ("named", "described", "narrator")
+                     if (n := int((sel := band & (kinds == kind)).sum()))]
+            print(f"{corpus} {lo:.1f}-{min(hi, 1.0):.1f}: " + "; ".join(cells), flush=True)
+
+
+def line(name: str, corpora: np.ndarray, confidence: np.ndarray, right: np.ndarray, *_: np.ndarray) -> str:
     """Per corpus: accuracy, the >= 0.8 band, each band's offset, the held-out log-loss, and how
     well the confidence ranks the lines (the share right of the top 50% and 60% by confidence,
     which no recalibration changes)."""
@@ -310,10 +334,17 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--texts", type=int, default=None, help="only the first N texts of each corpus")
     ap.add_argument("--models-only", action="store_true", help="the confidence models only, no feature trials")
+    ap.add_argument("--winner-kinds", action="store_true",
+                    help="the confidence model's bands by the winner's kind (named, described, narrator)")
     ap.add_argument("--confidence-trials", action="store_true",
                     help="the confidence model against inputs, trees and a knee tried in the eighth round")
     args = ap.parse_args(argv)
     samples, extra = collect(args.texts)
+    if args.winner_kinds:
+        for found in held_out(samples, {"": _MODELS["confidence model"]}).values():
+            print(line("confidence model", *found), flush=True)
+            by_kind(*found)
+        return 0
     if args.confidence_trials:
         for name, found in held_out(samples, _TRIALS).items():
             print(line(name, *found), flush=True)
@@ -324,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     for name, found in results.items():
         print(line(name, *found), flush=True)
-    corpora, confidence, right = results["confidence model"]
+    corpora, confidence, right, _ = results["confidence model"]
     for threshold in (0.8, 0.83, 0.85, 0.86, 0.87, 0.88, 0.9):
         print(f"at >= {threshold:<4}  " + " | ".join(
             f"{corpus} {right[sel].mean():.1%} right, cover {sel.sum() / (corpora == corpus).sum():.1%}"

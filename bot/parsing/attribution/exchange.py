@@ -30,14 +30,28 @@ def _called_in_turn(view: SceneView, number: int, called: set[str], by_turn: dic
     return found
 
 
-def decision(view: SceneView, number: int, candidates: list[str], tags: int) -> Decision:
+def decision(view: SceneView, number: int, candidates: list[str], tags: int, tagged_sexes: set[str]) -> Decision:
     """What the confidence model reads of the rules' reading of a quotation (scorer.Decision);
-    `tags` is how many speech tags name a character in the story."""
+    `tags` is how many speech tags name a character in the story, `tagged_sexes` the sexes of
+    the characters they name."""
     result = view.results[number]
     who = result.speaker
     pick = candidates.index(who) if who is not None and who in candidates else -1
     margin = result.margin if result.margin is not None else -1.0
-    return pick, margin, (result.rule or "") if who else "", tags
+    lexicon = view.lexicon
+    described = lexicon.described
+    unnamed = 0
+    if described:
+        for row, candidate in enumerate(candidates):
+            if candidate in described and lexicon.gender.get(candidate) not in tagged_sexes:
+                unnamed |= 1 << row
+    return pick, margin, (result.rule or "") if who else "", tags, unnamed
+
+
+def tagged_sexes(view: SceneView) -> set[str]:
+    """The sexes of the characters the story's speech tags name (a description's own sex aside)."""
+    gender = view.lexicon.gender
+    return {sex for who, count in view.lexicon.speakers.items() if count > 0 and (sex := gender.get(who))}
 
 
 def decide(view: SceneView, scorer: Scorer) -> list[Attribution]:
@@ -45,11 +59,12 @@ def decide(view: SceneView, scorer: Scorer) -> list[Attribution]:
     chosen: list[tuple[str | None, float]] = []
     calls_by_turn: dict[int, set[str]] = {}
     tags = sum(view.lexicon.speakers.values())
+    sexes = tagged_sexes(view)
     for number in range(len(view.quotes)):
         speech = view.speech_names(view.quotes[number].text)
         candidates = gather(view, number, _called_in_turn(view, number, speech[1], calls_by_turn))
         rows = describe(view, number, candidates, speech)
-        chosen.append(scorer.pick(candidates, rows, decision(view, number, candidates, tags)))
+        chosen.append(scorer.pick(candidates, rows, decision(view, number, candidates, tags, sexes)))
     # Thoughts and inner voices, read on the rules' results, before the scorer's are written.
     inner = voices(view, chosen)
     for number, (result, (speaker, confidence)) in enumerate(zip(view.results, chosen, strict=True)):

@@ -6,7 +6,8 @@ the best; a second, small logistic model says how likely that pick is to be righ
 facts about the decision (the winner's share against every row, "none of them" included; how sure
 the exchange decoder was of its reading of the turn, when the winner is the rules' pick; whether
 the rules read the speaker off the exchange; whether the scorer overruled the rules; how many
-speech tags the story has, on a close reading of the exchange). It is fitted only on held-out
+speech tags the story has, on a close reading of the exchange and on an unsure share; whether the
+winner is someone the text only describes, of a sex no tag names). It is fitted only on held-out
 predictions of the first, so `confidence` is the probability of being right (CONTRACT §5). It
 never changes the pick.
 """
@@ -47,27 +48,38 @@ INPUTS: tuple[str, ...] = (
     # decoder margin is under 3 on the winner: in a text that names its speakers rarely, the
     # exchange's turn-taking is less often right at the same margin.
     "story_tags_close",
+    # The winner is someone the text only describes ("the old man"), and the story's speech tags
+    # name no character of their sex: likely a speaker the text never names, whom the
+    # description names as well as anything (where tags name people of that sex, a description
+    # is more often one of them, seen from outside, and then the description is not their name).
+    "described_unnamed",
+    # How unsure the winner's share is (1 - share) times the story's speech tags naming a character
+    # (log-scaled): where tags are rare, an unsure pick is less often right, its right speaker
+    # more often no candidate at all.
+    "story_tags_unsure",
 )
 _BY_TURN = frozenset(("turn-taking", "pronoun-turn", "vocative"))
 _BANDS = (1.0, 3.0, 6.0)  # upper ends of the decoder's close, mid and sure margins
 _CLOSE_TURN = 3.0  # a decoder margin under this is close (or mid) for story_tags_close
 # The rules' reading of a quotation, as the confidence model needs it: the candidate row of their
 # pick (-1: none, or not a candidate), the decoder's margin on that turn (-1: no decoder read
-# it), their rule's name ("" without a pick), and how many speech tags name a character in the
-# whole story (Lexicon.speakers, counted once per scene).
-Decision = tuple[int, float, str, int]
-NO_DECISION: Decision = (-1, -1.0, "", 0)
+# it), their rule's name ("" without a pick), how many speech tags name a character in the
+# whole story (Lexicon.speakers, counted once per scene), and the candidate rows (a bit each) of
+# speakers the text only describes whose sex no speech tag of the story names (described_unnamed).
+Decision = tuple[int, float, str, int, int]
+NO_DECISION: Decision = (-1, -1.0, "", 0, 0)
 
 
 def stage_inputs(scores: list[float], best: int, decision: Decision) -> list[float]:
     """The confidence model's inputs (INPUTS) for a decision: `scores` has a score per row, the
     last one "none of them"; `best` is the winning candidate's row."""
-    pick, margin, rule, tags = decision
+    pick, margin, rule, tags, unnamed = decision
     top = max(scores)
     share = math.exp(scores[best] - top) / sum([math.exp(s - top) for s in scores])
     share = min(max(share, 1e-6), 1 - 1e-6)
     z = math.log(share / (1 - share))
-    found = [z, 1.0, max(z - 2.0, 0.0), max(z - 4.0, 0.0), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    found = [z, 1.0, max(z - 2.0, 0.0), max(z - 4.0, 0.0), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+             1.0 if unnamed >> best & 1 else 0.0, (1.0 - share) * math.log1p(tags) / 5]
     turn = rule in _BY_TURN
     if turn:
         found[7] = 1.0
