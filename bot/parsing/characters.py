@@ -614,6 +614,7 @@ def _build_lexicon(
     _learn_from_sentences(votes_of, after, acting, lexicon)
     _merge_surnames(pairs, lexicon)
     _merge_titled_bare(lexicon)
+    _split_shared_given(lexicon)
     _learn_title_owners(lexicon)
     _learn_speakers(windows, named_tags, first_person, lexicon, texts)
     lexicon.present.update(who for name in beats if (who := lexicon.resolve(name)))
@@ -973,6 +974,56 @@ def _merge_titled_bare(lexicon: Lexicon) -> None:
             continue
         if name not in families and (name, "F" if sex == "M" else "M") not in titles_of:
             _rename(lexicon, form, name)
+
+
+_RANK_TITLES = ("Sir", "Lord", "Captain", "Colonel", "Dr.", "Uncle")
+
+
+def _split_shared_given(lexicon: Lexicon) -> None:
+    """"Charles Hayter" and "Charles Musgrove" are two men: a man's given name that leads two or
+    more families' names names no one person. _merge_full_names made each full name a form of the
+    given name (a family name names nobody alone); here each full name becomes its own character,
+    and the bare given name stays a name that may be any of them. A woman's given name may lead
+    her maiden and her married name ("May Welland", "May Archer"): one woman, left as she is. A
+    "<word> <name>" whose name is a man the text calls by it alone ("Comrade Syme") is that man,
+    not a family's."""
+    canonical = lexicon.canonical
+    families: dict[str, dict[str, list[str]]] = {}  # given name -> family -> its forms
+    titled_families: set[str] = set()
+    leads_of: dict[str, set[str]] = {}  # family -> the given names before it
+    others: dict[str, set[str]] = {}  # given name -> men who bear it and go by their family name
+    for form in canonical:
+        first, _, rest = form.partition(" ")
+        if not rest or " " in rest:
+            continue
+        family = base_form(rest)
+        if first.rstrip(".") in TITLES:
+            titled_families.add(family)
+        else:
+            leads_of.setdefault(family, set()).add(first)
+    for form, who in canonical.items():
+        first, _, rest = form.partition(" ")
+        if not rest or " " in rest or who != first or first in TITLES or lexicon.gender.get(first) != "M":
+            continue
+        family = base_form(rest)
+        if canonical.get(family) == family and lexicon.gender.get(family) == "M":
+            # "Comrade Syme" is Syme, and "John Willoughby" Willoughby: another bearer of the name.
+            others.setdefault(first, set()).add(family)
+            canonical[form] = family
+        elif family in titled_families or len(leads_of.get(family, ())) > 1:
+            families.setdefault(first, {}).setdefault(family, []).append(form)
+    for given, found in families.items():
+        # "Sir John" apart from John is another man of that given name.
+        ranked = {who for title in _RANK_TITLES if (who := canonical.get(f"{title} {given}")) and who != given}
+        if len(found) + len(others.get(given, ())) + len(ranked) < 2:
+            continue
+        for family, forms in found.items():
+            full = f"{given} {family}"
+            for form in forms:
+                canonical[form] = full
+            canonical.setdefault(full, full)
+            lexicon.gender[full] = "M"
+            lexicon.evidence[full] += sum(max(lexicon.forms.get(form, 0), 1) for form in forms)
 
 
 def _learn_from_sentences(
