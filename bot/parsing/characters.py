@@ -166,6 +166,9 @@ class Lexicon:
     # "count" -> "Count Mippipopolous": the one character a title word names in "said the count".
     title_owner: dict[str, str] = field(default_factory=dict)
     family: dict[str, str] = field(default_factory=dict)  # canonical -> family name ("Bennet")
+    # Given names several characters bear ("Charles" beside Charles Hayter and Charles Musgrove):
+    # as an answer, such a name says nobody in particular.
+    shared: set[str] = field(default_factory=set)
     # Who talks with whom: filled in as the story's exchanges are attributed, in text order.
     partners: dict[str, Counter[str]] = field(default_factory=dict)
     # "the painter" -> whom the speeches just before his turns call on ("..., Basil."): filled in
@@ -1014,9 +1017,10 @@ def _split_shared_given(lexicon: Lexicon) -> None:
             families.setdefault(first, {}).setdefault(family, []).append(form)
     for given, found in families.items():
         # "Sir John" apart from John is another man of that given name.
-        ranked = {who for title in _RANK_TITLES if (who := canonical.get(f"{title} {given}")) and who != given}
+        ranked = {man for title in _RANK_TITLES if (man := canonical.get(f"{title} {given}")) and man != given}
         if len(found) + len(others.get(given, ())) + len(ranked) < 2:
             continue
+        lexicon.shared.add(given)
         for family, forms in found.items():
             full = f"{given} {family}"
             for form in forms:

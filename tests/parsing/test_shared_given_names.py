@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from collections import Counter
 
+from bot.parsing import parse_story
 from bot.parsing.characters import Lexicon, _split_shared_given
 from tests.parsing.conftest import parse
+from tests.parsing.test_attribution_turn_evidence import Recording
+from tests.pure_parser import pure_parser
 
 TWO_TOMS = (
     "Mr. Ashby kept the mill, and Mrs. Ashby kept the house. Mr. Brandon and Mrs. Brandon lived across "
@@ -55,3 +58,12 @@ def test_which_full_names_are_split_off():
              "Sir John": "Sir John", "Mrs. Dashwood": "Mrs. Dashwood"}
     assert _split(johns, {"John": "M", "Willoughby": "M"}) == {
         "John Dashwood": "John Dashwood", "John Willoughby": "Willoughby"}
+
+
+@pure_parser
+def test_a_bare_given_name_two_men_bear_is_marked_as_shared():
+    scorer = Recording()
+    story = parse_story((TWO_TOMS + '"Who is at the door?" said Tom.\n\n').encode(), filename="t.txt", model=scorer)
+    assert story.quotes[-1].speaker == "Tom"
+    assert "shared_name" in scorer.seen[-1]["Tom"]
+    assert not any("shared_name" in found for who, found in scorer.seen[0].items() if who != "Tom")
