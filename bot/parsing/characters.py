@@ -988,13 +988,14 @@ def _split_shared_given(lexicon: Lexicon) -> None:
     given name (a family name names nobody alone); here each full name becomes its own character,
     and the bare given name stays a name that may be any of them. A woman's given name may lead
     her maiden and her married name ("May Welland", "May Archer"): one woman, left as she is. A
-    "<word> <name>" whose name is a man the text calls by it alone ("Comrade Syme") is that man,
-    not a family's."""
+    "<given> <name>" whose name is a man the text calls by it alone ("John Willoughby" beside
+    Willoughby) is that man: another bearer of the given name, who gets the form when it is
+    split; alone ("Leonard Bast", "Comrade Syme") it changes nothing."""
     canonical = lexicon.canonical
     families: dict[str, dict[str, list[str]]] = {}  # given name -> family -> its forms
     titled_families: set[str] = set()
     leads_of: dict[str, set[str]] = {}  # family -> the given names before it
-    others: dict[str, set[str]] = {}  # given name -> men who bear it and go by their family name
+    others: dict[str, dict[str, str]] = {}  # given name -> its forms of men who go by their family name
     for form in canonical:
         first, _, rest = form.partition(" ")
         if not rest or " " in rest:
@@ -1011,8 +1012,7 @@ def _split_shared_given(lexicon: Lexicon) -> None:
         family = base_form(rest)
         if canonical.get(family) == family and lexicon.gender.get(family) == "M":
             # "Comrade Syme" is Syme, and "John Willoughby" Willoughby: another bearer of the name.
-            others.setdefault(first, set()).add(family)
-            canonical[form] = family
+            others.setdefault(first, {})[form] = family
         elif family in titled_families or len(leads_of.get(family, ())) > 1:
             families.setdefault(first, {}).setdefault(family, []).append(form)
     for given, found in families.items():
@@ -1021,6 +1021,8 @@ def _split_shared_given(lexicon: Lexicon) -> None:
         if len(found) + len(others.get(given, ())) + len(ranked) < 2:
             continue
         lexicon.shared.add(given)
+        for form, man in others.get(given, {}).items():
+            canonical[form] = man
         for family, forms in found.items():
             full = f"{given} {family}"
             for form in forms:
