@@ -166,9 +166,6 @@ class Lexicon:
     # "count" -> "Count Mippipopolous": the one character a title word names in "said the count".
     title_owner: dict[str, str] = field(default_factory=dict)
     family: dict[str, str] = field(default_factory=dict)  # canonical -> family name ("Bennet")
-    # Given names several characters bear ("Charles" beside Charles Hayter and Charles Musgrove):
-    # as an answer, such a name says nobody in particular.
-    shared: set[str] = field(default_factory=set)
     # Who talks with whom: filled in as the story's exchanges are attributed, in text order.
     partners: dict[str, Counter[str]] = field(default_factory=dict)
     # "the painter" -> whom the speeches just before his turns call on ("..., Basil."): filled in
@@ -617,7 +614,6 @@ def _build_lexicon(
     _learn_from_sentences(votes_of, after, acting, lexicon)
     _merge_surnames(pairs, lexicon)
     _merge_titled_bare(lexicon)
-    _split_shared_given(lexicon)
     _learn_title_owners(lexicon)
     _learn_speakers(windows, named_tags, first_person, lexicon, texts)
     lexicon.present.update(who for name in beats if (who := lexicon.resolve(name)))
@@ -977,59 +973,6 @@ def _merge_titled_bare(lexicon: Lexicon) -> None:
             continue
         if name not in families and (name, "F" if sex == "M" else "M") not in titles_of:
             _rename(lexicon, form, name)
-
-
-_RANK_TITLES = ("Sir", "Lord", "Captain", "Colonel", "Dr.", "Uncle")
-
-
-def _split_shared_given(lexicon: Lexicon) -> None:
-    """"Charles Hayter" and "Charles Musgrove" are two men: a man's given name that leads two or
-    more families' names names no one person. _merge_full_names made each full name a form of the
-    given name (a family name names nobody alone); here each full name becomes its own character,
-    and the bare given name stays a name that may be any of them. A woman's given name may lead
-    her maiden and her married name ("May Welland", "May Archer"): one woman, left as she is. A
-    "<given> <name>" whose name is a man the text calls by it alone ("John Willoughby" beside
-    Willoughby) is that man: another bearer of the given name, who gets the form when it is
-    split; alone ("Leonard Bast", "Comrade Syme") it changes nothing."""
-    canonical = lexicon.canonical
-    families: dict[str, dict[str, list[str]]] = {}  # given name -> family -> its forms
-    titled_families: set[str] = set()
-    leads_of: dict[str, set[str]] = {}  # family -> the given names before it
-    others: dict[str, dict[str, str]] = {}  # given name -> its forms of men who go by their family name
-    for form in canonical:
-        first, _, rest = form.partition(" ")
-        if not rest or " " in rest:
-            continue
-        family = base_form(rest)
-        if first.rstrip(".") in TITLES:
-            titled_families.add(family)
-        else:
-            leads_of.setdefault(family, set()).add(first)
-    for form, who in canonical.items():
-        first, _, rest = form.partition(" ")
-        if not rest or " " in rest or who != first or first in TITLES or lexicon.gender.get(first) != "M":
-            continue
-        family = base_form(rest)
-        if canonical.get(family) == family and lexicon.gender.get(family) == "M":
-            # "Comrade Syme" is Syme, and "John Willoughby" Willoughby: another bearer of the name.
-            others.setdefault(first, {})[form] = family
-        elif family in titled_families or len(leads_of.get(family, ())) > 1:
-            families.setdefault(first, {}).setdefault(family, []).append(form)
-    for given, found in families.items():
-        # "Sir John" apart from John is another man of that given name.
-        ranked = {man for title in _RANK_TITLES if (man := canonical.get(f"{title} {given}")) and man != given}
-        if len(found) + len(others.get(given, ())) + len(ranked) < 2:
-            continue
-        lexicon.shared.add(given)
-        for form, man in others.get(given, {}).items():
-            canonical[form] = man
-        for family, forms in found.items():
-            full = f"{given} {family}"
-            for form in forms:
-                canonical[form] = full
-            canonical.setdefault(full, full)
-            lexicon.gender[full] = "M"
-            lexicon.evidence[full] += sum(max(lexicon.forms.get(form, 0), 1) for form in forms)
 
 
 def _learn_from_sentences(

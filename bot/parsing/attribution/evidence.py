@@ -70,7 +70,6 @@ FEATURES: tuple[str, ...] = (
     "named_between",  # a short narration paragraph between this turn and the last names them
     "answer_called",  # the speech before asks them a question by name: they answer
     "called_after",  # the next turn of the exchange calls them by name: it answers them
-    "shared_name",  # a given name several characters bear ("Charles" of Charles Hayter and Charles Musgrove)
     # The last row of every quotation stands for "none of these is right": its features say how
     # the rules read the quotation, so the scorer learns how often each reading leaves the
     # speaker out of the candidates, and the winner's share is the chance that it is right.
@@ -154,7 +153,6 @@ _PAIR_TWO_TURNS: Final = ON["pair_two_turns"]
 _NAMED_BETWEEN: Final = ON["named_between"]
 _ANSWER_CALLED: Final = ON["answer_called"]
 _CALLED_AFTER: Final = ON["called_after"]
-_SHARED_NAME: Final = ON["shared_name"]
 _NONE_CALLED_AFTER_PICK: Final = ON["none_called_after_pick"]
 # A speech before of this many characters or more is long; this speech of this many or fewer, short.
 _LONG_SPEECH: Final = 300
@@ -186,7 +184,6 @@ def describe(
     genders = lexicon.gender
     described = lexicon.described
     speakers = lexicon.speakers
-    shared = lexicon.shared
     pick = result.speaker
     rule = result.rule or ""
     prev_turn, two_turns, three_turns = view.back[turn]
@@ -330,8 +327,6 @@ def describe(
             row.append(_DESCRIBED)
         if who == lead:
             row.append(_LEAD)
-        if who in shared:
-            row.append(_SHARED_NAME)
         if speaks := speakers.get(who):
             row.append(_speaks(speaks))
         rows.append(row)
