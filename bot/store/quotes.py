@@ -693,10 +693,15 @@ _HIDDEN_STORIES = 64  # stories a block may span and still be passed by index se
 # the loader writes a story's lines). Index seeks only, whatever the block's matches: joined first
 # (_blocks_sql), it keeps the block's full-text query from running at all. 0 when unsure (stories
 # whose ids interleave, ids of stories out of their ids' order, a missing id): the block's matches
-# are read and checked one by one. One row per block (he), planned once whatever the number of blocks.
+# are read and checked one by one; so when a story in the span is staged or being discarded (a negative
+# scope: its quote_count is its whole text's while its rows come and go in chunks) or lacks its first or
+# last line. One row per block (he), planned once whatever the number of blocks.
 _HIDDEN_CTE = (
     "hx (b, h) AS MATERIALIZED (SELECT he.b, CASE WHEN count(*) > 0"
     f" AND sum(CASE WHEN {_VISIBLE_SQL.replace('s.', 'st.')} THEN 1 ELSE 0 END) = 0"
+    " AND sum(CASE WHEN st.scope < 0 THEN 1 ELSE 0 END) = 0"
+    f" AND sum(CASE WHEN st.quote_count > 0 AND ({_first_id('st')} IS NULL OR {_last_id('st')} IS NULL)"
+    " THEN 1 ELSE 0 END) = 0"
     f" AND sum(st.quote_count) = max({_last_id('st')}) - min({_first_id('st')}) + 1"
     f" AND min({_first_id('st')}) <= min(he.lo) AND max({_last_id('st')}) >= max(he.hi) THEN 1 ELSE 0 END"
     " FROM he JOIN quotes AS qa ON qa.id = he.lo JOIN quotes AS qb ON qb.id = he.hi"
