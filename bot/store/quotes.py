@@ -620,6 +620,7 @@ def _ranks_sql(positions: int) -> str:
 _BLOCK_MATCHES = 64  # matches a block of a BLOCKS domain is made to hold, by the estimated density
 _BLOCK_PROBE = 1024  # matches a new word filter counts (and where the last is) to estimate their density
 _WORD_WINDOW = _SAID_WINDOW  # ... and the ids of the window at a random place where it counts them again
+_WINDOW_FLOOR = 64  # ... whose density is taken down to a 64th of the first matches', not lower
 _MAX_BLOCK_BITS = 24
 # At most 2^18 blocks: a block holds about _BLOCK_MATCHES matches up to 2^22 ids (10^7 lines: 38 ids a
 # block). The density is the lower of two estimates, the first _BLOCK_PROBE matches and a window of
@@ -1024,6 +1025,11 @@ async def _start_cycle(
             first_spread = max(1, plan.last - plan.low + 1)
             if plan.window * first_spread < plan.matches * plan.window_spread:
                 matches, last, spread = plan.window, 0, max(1, plan.window_spread)
+                if _WINDOW_FLOOR * plan.window * first_spread < plan.matches * plan.window_spread:
+                    # Not below a _WINDOW_FLOOR-th of the first estimate: a word clustered in a few
+                    # stories often has no match in the window, and blocks sized for no density
+                    # would each read every match of the word (the review's case).
+                    matches, spread = plan.matches, _WINDOW_FLOOR * first_spread
         domain, size = _blocks_domain(plan.low, plan.high, matches, last, spread)
         low, high = plan.low, plan.high
     elif plan.matches is not None:

@@ -448,3 +448,24 @@ async def test_a_word_crowding_the_first_story_is_not_walked_in_blocks_sized_for
         assert bits is not None
         large += bits >= 10  # the whole library (about 1,020 ids) in one or two blocks
     assert large >= 6  # the window lies in the crowded story (ids 1-102) about one time in ten
+
+
+async def test_a_window_without_matches_sizes_blocks_no_lower_than_the_floor(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A word clustered in one story mostly has no match in the window: its density is taken down
+    # to a _WINDOW_FLOOR-th of the first matches' (here 2: blocks of about 128 ids), not to nothing
+    # (blocks as large as the library, each query reading every match of the word).
+    monkeypatch.setattr(quotes, "_BLOCK_PROBE", 32)
+    monkeypatch.setattr(quotes, "_WORD_WINDOW", 64)
+    monkeypatch.setattr(quotes, "_WINDOW_FLOOR", 2)
+    crowd = await add(store, dialogue_story("crowded", lines=100))
+    for i in range(9):
+        await add(store, dialogue_story(f"plain{i}", lines=100))
+    for k in range(10):
+        card = await pick_quote(store, Audience(100 + k), QuoteFilters(contains="crowded"), rng=random.Random(k))
+        assert card.story.id == crowd
+        await store.write_behind.flush()
+        ((domain,),) = await store.db.execute_fetchall("SELECT domain FROM quote_cycles WHERE scope = ?", (100 + k,))
+        bits = quotes._block_bits(domain)
+        assert bits is not None and bits <= 8, (k, bits)
