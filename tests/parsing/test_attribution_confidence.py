@@ -159,6 +159,25 @@ def test_a_described_speaker_of_a_sex_no_tag_names_is_read():
     assert quotes[-1].speaker == "the girl" and _unnamed_bit(calls[-1][0], calls[-1][2], "the girl")
 
 
+def test_a_described_speaker_of_unknown_sex_is_never_marked():
+    # A description whose sex the text never tells: whether the tags name someone of it cannot be
+    # told, so its row is not marked (the review: every described winner of unknown sex was, in any
+    # story whose tags named nobody of a known sex). The same description with a sex is marked.
+    from types import SimpleNamespace
+
+    from bot.parsing.attribution.exchange import decision
+
+    def view(gender: dict[str, str]) -> SimpleNamespace:
+        result = SimpleNamespace(speaker="the stranger", margin=None, rule="unnamed")
+        lexicon = SimpleNamespace(described={"the stranger"}, gender=gender)
+        return SimpleNamespace(results=[result], lexicon=lexicon)
+
+    candidates = ["the stranger", "Mary"]
+    assert decision(view({"Mary": "F"}), 0, candidates, 3, {"F"})[4] == 0
+    assert decision(view({"Mary": "F", "the stranger": "M"}), 0, candidates, 3, {"F"})[4] == 0b01
+    assert decision(view({"Mary": "F", "the stranger": "F"}), 0, candidates, 3, {"F"})[4] == 0
+
+
 def test_the_described_unnamed_and_the_unsure_share_inputs():
     scores = [1.0, 0.5, 0.0]
     # The winner's bit (row 0, then row 1) says whether it is a described one of an untagged sex.

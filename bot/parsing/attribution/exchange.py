@@ -43,7 +43,9 @@ def decision(view: SceneView, number: int, candidates: list[str], tags: int, tag
     unnamed = 0
     if described:
         for row, candidate in enumerate(candidates):
-            if candidate in described and lexicon.gender.get(candidate) not in tagged_sexes:
+            # A description of unknown sex says nothing of the story's tags: never flagged.
+            sex = lexicon.gender.get(candidate)
+            if candidate in described and sex is not None and sex not in tagged_sexes:
                 unnamed |= 1 << row
     return pick, margin, (result.rule or "") if who else "", tags, unnamed
 
