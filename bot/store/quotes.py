@@ -621,6 +621,7 @@ _BLOCK_MATCHES = 64  # matches a block of a BLOCKS domain is made to hold, by th
 _BLOCK_PROBE = 1024  # matches a new word filter counts (and where the last is) to estimate their density
 _WORD_WINDOW = _SAID_WINDOW  # ... and the ids of the window at a random place where it counts them again
 _WINDOW_FLOOR = 64  # ... whose density is taken down to a 64th of the first matches', not lower
+_WINDOW_SPAN = 4  # ... counted only over a range of more than this many windows
 _MAX_BLOCK_BITS = 24
 # At most 2^18 blocks: a block holds about _BLOCK_MATCHES matches up to 2^22 ids (10^7 lines: 38 ids a
 # block). The density is the lower of two estimates, the first _BLOCK_PROBE matches and a window of
@@ -940,18 +941,22 @@ def _plan_sql(domain: str, words: bool, story: bool, limited: bool, dialect: str
                 f" AND rowid BETWEEN {low} AND {high} ORDER BY rowid LIMIT :cap) AS m)")
     stamp = "(SELECT stamp FROM ntot)" if domain == SPEAKERS else "0"
     window, spread = "NULL", "0"
-    if words and domain in (LINE, STORY):
-        # Words alone (walked in blocks): the matches among _WORD_WINDOW ids at a random place too
+    if words and domain == LINE:
+        # Words alone across stories (walked in blocks; a story's range is mostly within one window,
+        # where a second count only costs the first pick): the matches among _WORD_WINDOW ids at a random place too
         # (up to _SAID_PROBE of them), a second estimate of their density that the first ones' crowding
         # in a story does not sway (see _start_cycle).
         ctes = ", ".join(filter(None, (ctes, (
             f"pr (low, high) AS MATERIALIZED (SELECT coalesce({low}, 0), coalesce({high}, 0)),"
             " pw (lo) AS MATERIALIZED (SELECT low + CAST(:u * max(0, high - low + 1 - :window) AS INTEGER) FROM pr),"
             " pm (n, last) AS MATERIALIZED (SELECT count(*), coalesce(max(id), 0) FROM (SELECT rowid AS id"
-            " FROM quotes_fts WHERE quotes_fts MATCH :fts AND rowid BETWEEN (SELECT lo FROM pw)"
+            f" FROM quotes_fts WHERE (SELECT high - low + 1 FROM pr) > {_WINDOW_SPAN} * :window"
+            " AND quotes_fts MATCH :fts AND rowid BETWEEN (SELECT lo FROM pw)"
             " AND min((SELECT lo FROM pw) + :window - 1, (SELECT high FROM pr)) ORDER BY rowid LIMIT :wcap) AS f)"
         ))))
-        window = "(SELECT n FROM pm)"
+        # Only over a range of more than _WINDOW_SPAN windows: in a smaller one the first matches
+        # already sample much of it, and a second count would only cost the first pick.
+        window = f"(SELECT CASE WHEN high - low + 1 > {_WINDOW_SPAN} * :window THEN (SELECT n FROM pm) END FROM pr)"
         spread = ("(SELECT CASE WHEN n >= :wcap THEN last - lo + 1 ELSE max(1, min(:window, high - low + 1)) END"
                   " FROM pm, pw, pr)")
     return (
@@ -986,7 +991,7 @@ async def _load(
     if domain == SAID:
         params = {k: params[k] for k in ("scope", "adult", "key", "name", "fts")}
         params.update({"u": rng.random(), "window": _SAID_WINDOW, "cap": _SAID_PROBE})
-    elif filters.contains is not None and filters.character is None:
+    elif filters.contains is not None and filters.character is None and filters.story_id is None:
         params.update({"u": rng.random(), "window": _WORD_WINDOW, "wcap": _SAID_PROBE})
     (row,) = await _rows(store, sql, params, probe)
     cycle = None if row[6] is None else _Cycle(*row[6:18], row=True)
