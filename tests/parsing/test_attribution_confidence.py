@@ -159,6 +159,7 @@ def test_a_described_speaker_of_a_sex_no_tag_names_is_read():
     assert quotes[-1].speaker == "the girl" and _unnamed_bit(calls[-1][0], calls[-1][2], "the girl")
 
 
+@pure_parser
 def test_a_described_speaker_of_unknown_sex_is_never_marked():
     # A description whose sex the text never tells: whether the tags name someone of it cannot be
     # told, so its row is not marked (the review: every described winner of unknown sex was, in any
