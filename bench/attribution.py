@@ -264,7 +264,13 @@ def main(argv: list[str] | None = None) -> int:
         print_corpus(corpus, found["texts"], found["overall"], found["folds"])
     if "pdnc" in result:
         o = result["pdnc"]["overall"]
-        print(f"parse speed (PDNC, one process): {o['mb_per_s']:.1f} MB/s wall, {o['cpu_mb_per_s']:.1f} MB/s CPU")
+        from bot.parsing.native import COMPILED
+
+        # Which parser ran: --cv reads the pure Python one (see the top), and a build older than
+        # the sources (or none) falls back to it silently (bot/parsing/native.py).
+        which = f"compiled parser, {len(COMPILED)} modules" if COMPILED else "pure Python parser"
+        print(f"parse speed (PDNC, one process, {which}): {o['mb_per_s']:.1f} MB/s wall, "
+              f"{o['cpu_mb_per_s']:.1f} MB/s CPU")
     print("targets (held-out): PDNC >= 82% (anaphoric >= 72%), LitBank >= 60% (narrator >= 60%, unnamed >= 30%); "
           ">=0.8 band >= 95% right covering >= 40% on each corpus; each band within 5 points of its mean "
           "confidence; parse >= 5 MB/s")

@@ -35,6 +35,29 @@ def run(tree: Path, file: Path, env: dict[str, str]) -> tuple[float, float]:
     return usage.ru_utime + usage.ru_stime, time.perf_counter() - start
 
 
+def parser_of(tree: Path, env: dict[str, str]) -> str:
+    """Which parser `tree`'s `parse` runs: a build older than the sources (or none) falls back to
+    the pure Python one silently (bot/parsing/native.py), about half the speed."""
+    found = subprocess.run([str(tree / ".venv" / "bin" / "python"), "-c",
+                            "from bot.parsing.native import COMPILED; print(len(COMPILED))"],
+                           cwd=tree, env=env, capture_output=True, text=True, check=True)
+    modules = int(found.stdout.strip() or 0)
+    return f"compiled parser, {modules} modules" if modules else "PURE PYTHON parser (no build, or an old one)"
+
+
+def loop_seconds(runs: int = 3) -> float:
+    """CPU seconds of a bare Python loop of 10^7 additions (best of `runs`): the machine's speed
+    in the same run, to compare figures across machines and loads."""
+    best = float("inf")
+    for _ in range(runs):
+        began = time.process_time()
+        total = 0
+        for number in range(10**7):
+            total += number
+        best = min(best, time.process_time() - began)
+    return best
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--baseline", type=Path, help="another checkout to measure in turn with this one")
@@ -51,6 +74,8 @@ def main() -> int:
     trees = {"this": ROOT} | ({"baseline": args.baseline.resolve()} if args.baseline else {})
     env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
     megabytes = sum(novel.stat().st_size for novel in novels) / 1e6
+    parsers = {name: parser_of(tree, env) for name, tree in trees.items()}
+    loop_before = loop_seconds(2)
     with tempfile.TemporaryDirectory() as folder:
         tiny = Path(folder) / "tiny.txt"
         tiny.write_text(TINY, encoding="utf-8")
@@ -67,10 +92,12 @@ def main() -> int:
         for _ in range(args.startups):
             for name, tree in trees.items():
                 startup[name].append(1000 * run(tree, tiny, env)[0])
+    loop = min(loop_before, loop_seconds(2))
     print(f"{len(novels)} PDNC novels, {megabytes:.2f} MB, one process each; {args.runs} runs, "
-          f"load average {os.getloadavg()[0]:.1f}")
+          f"load average {os.getloadavg()[0]:.1f}; a bare loop of 10^7 additions {loop:.2f} s of CPU "
+          f"(best of 4, before and after)")
     for name, tree in trees.items():
-        print(f"  {name} ({tree}): {max(cpu[name]):.2f} / {statistics.median(cpu[name]):.2f} MB/s of CPU "
+        print(f"  {name} ({tree}, {parsers[name]}): {max(cpu[name]):.2f} / {statistics.median(cpu[name]):.2f} MB/s of CPU "
               f"(best / median), {max(wall[name]):.2f} / {statistics.median(wall[name]):.2f} MB/s wall; "
               f"a 3-line story: {min(startup[name]):.1f} / {statistics.median(startup[name]):.1f} ms of CPU "
               f"(min / median of {args.startups})")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import json
+import os
 import re
 import subprocess
 import sys
@@ -26,6 +27,7 @@ TINY = {
     "hot_paths.py": ["--calls", "5"],
     "ingest.py": ["--mb", "1", "--processes", "1"],
     "load.py": ["--users", "3", "--seconds", "3", "--think", "0.3", "--upload-mb", "0.2"],
+    "pdnc_parse.py": ["--runs", "1", "--novels", "1"],
     "per_process.py": ["--runs", "1", "--novels", "1", "--startups", "2"],
     "name_lines.py": ["--build", "4", "--stories", "2"],
     "local_discord.py": ["--count", "50", "--in-flight", "5"],
@@ -45,7 +47,7 @@ def test_every_benchmark_has_a_tiny_run():
 
 @pytest.mark.parametrize("script", sorted(TINY))
 def test_benchmark_runs_and_prints_figures(script):
-    if script in ("attribution.py", "attribution_band.py", "train_attribution.py", "per_process.py") and not (PDNC.is_dir() and LITBANK.is_dir()):
+    if script in ("attribution.py", "attribution_band.py", "train_attribution.py", "per_process.py", "pdnc_parse.py") and not (PDNC.is_dir() and LITBANK.is_dir()):
         pytest.skip("the PDNC and LitBank corpora are not next to the repository")
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / script), *TINY[script]],
@@ -195,3 +197,24 @@ def test_attribution_band_knee_and_trees():
     assert 0.69 < knee[2] < knee[3] < knee[4] < 0.8
     both, first, second, neither = found["p"]
     assert both > 0.9 and max(first, second, neither) < 0.1
+
+
+def test_parse_speed_benches_say_which_parser_ran():
+    """A build older than the sources makes the bot run the pure Python parser silently, at about
+    half the speed: the benches that print issue 16's and 20's parse figures say which one ran."""
+    if not (PDNC.is_dir() and LITBANK.is_dir()):
+        pytest.skip("the PDNC and LitBank corpora are not next to the repository")
+    pure = {**os.environ, "STORYBOT_PURE_PYTHON": "1"}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "attribution.py"), "--corpus", "pdnc", "DaisyMiller"],
+        cwd=ROOT, capture_output=True, text=True, timeout=240, env=pure,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "parse speed (PDNC, one process, pure Python parser)" in done.stdout, done.stdout[-2000:]
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "pdnc_parse.py"), "--runs", "1", "--novels", "1", "--pure"],
+        cwd=ROOT, capture_output=True, text=True, timeout=240,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert re.search(r"this \(.*, pure Python parser\): [\d.]+ / [\d.]+ MB/s of CPU", done.stdout), done.stdout
+    assert "a bare loop of 10^7 additions" in done.stdout
