@@ -240,3 +240,38 @@ async def test_a_first_pick_where_little_is_visible_runs_few_statement_steps(
         await store.db._execute(conn.set_progress_handler, None, 1000)
     # 60-89 thousand steps a pick; main's walk 89-1,209 (over 300 in 7 picks of 12).
     assert max(counts) <= 150, counts
+
+
+# --- steady picks (branch steady10) --------------------------------------------------------------
+
+@pytest.mark.sqlite_only  # (PostgreSQL reads the stored cycle at every pick: no lines kept between picks)
+async def test_steady_picks_read_each_block_once_and_keep_its_lines(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Four stories of 250 lines the channel may see, every line holding "line", every second one
+    # without a speaker (the first pass passes over it): blocks of 64 ids (64 matches wanted, every
+    # line matches), about 32 lines a block the first pass takes.
+    for i in range(4):
+        await add(store, dialogue_story(f"s{i}", lines=250, speakers=("Naruto", None)))
+    audience, filters, rng = Audience(GUILD), QuoteFilters(contains="line"), random.Random(7)
+    shown = [(await pick_quote(store, audience, filters, rng=rng)).quote.id]
+    spans: list[tuple[int, int]] = []  # the cursors each block query read from and up to
+    real = quotes._block_rows
+
+    async def traced(store_, cycle, *args, **kwargs):  # type: ignore[no-untyped-def]
+        start = cycle.cursor
+        found = await real(store_, cycle, *args, **kwargs)
+        spans.append((start, found[1]))
+        return found
+
+    monkeypatch.setattr(quotes, "_block_rows", traced)
+    picks = 300
+    shown += [(await pick_quote(store, audience, filters, rng=rng)).quote.id for _ in range(picks)]
+    assert len(set(shown)) == len(shown)  # the cycle's rule: no line twice
+    # After a cycle's first pick a query reads a block's every match and its acceptable lines are kept:
+    # a query every 32 picks or so (main: 16 lines a query, one every 8 picks, 39 queries)...
+    assert len(spans) <= picks // 20, spans
+    # ... and none reads again the positions the one before passed over (main: when the lines a query
+    # kept ran out, the next read on from the last of them, not from where that query had stopped).
+    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        assert start >= end, spans
