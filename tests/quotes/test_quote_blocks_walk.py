@@ -5,6 +5,7 @@ audience may not see, read 16 lines a query while the queries widened to 16 bloc
 CPU at 10^6, and sometimes "couldn't find a quote just now")."""
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -273,5 +274,5 @@ async def test_steady_picks_read_each_block_once_and_keep_its_lines(
     assert len(spans) <= picks // 20, spans
     # ... and none reads again the positions the one before passed over (main: when the lines a query
     # kept ran out, the next read on from the last of them, not from where that query had stopped).
-    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+    for (_, end), (start, _) in itertools.pairwise(spans):
         assert start >= end, spans
