@@ -1143,6 +1143,7 @@ async def _walk(
     while cycle.cursor < 2 * size and steps < _WALK_BUDGET:
         first_pass = cycle.cursor < size
         known = [c for c in cycle.ahead if c >= cycle.cursor]
+        read_all = False  # this query reads the whole first pass (every position of the domain)
         cursors: Sequence[int]
         if bits is not None and whole is not None and not first_pass:
             # The first pass read every line of the domain in one query and took none: the second
@@ -1160,14 +1161,23 @@ async def _walk(
             rows, end, examined, full = await _block_rows(store, cycle, audience, bits, blocks, per_block, probe,
                                                           checks_only, gated)
             whole = rows if start == 0 and end == size else None
+            read_all = whole is not None
             check_size = False
             cursors = range(examined + 1)
             size_now = size
+        elif known and known[0] >= (size if first_pass else 2 * size):
+            # Only the second pass's lines are known (a whole domain read): the first pass ends here.
+            cycle.cursor = size
+            continue
         elif known:
-            cursors, end = known[:_BATCH], cycle.scanned if len(known) <= _BATCH else known[_BATCH]
+            # This pass's lines known (a whole domain read knows the second pass's too, after them).
+            known = [c for c in known if c < (size if first_pass else 2 * size)]
+            cursors = known[:_BATCH]
+            end = min(cycle.scanned, size if first_pass else 2 * size) if len(known) <= _BATCH else known[_BATCH]
         else:
             end = min(cycle.cursor + batch, size if first_pass else 2 * size)
             cursors = range(cycle.cursor, end)
+            read_all = cycle.cursor == 0 and end == size
         if bits is None:
             cycle.ahead = []
             rows, size_now = await _batch_rows(store, cycle, audience, cursors, probe=probe, checks_only=checks_only)
@@ -1178,6 +1188,14 @@ async def _walk(
         if accepted and checks_only:
             accepted = await _first_in_full(store, accepted)
         if accepted:
+            if read_all:
+                # Every line of the domain was read (a small filter's new cycle): the second pass's
+                # lines are those the first does not take (cut is the pass's end), known now, so the
+                # pick that takes the last line ends the cycle, and the next starts a new one at once
+                # instead of reading the lines again to find none (a filter of a line or two: a
+                # wasted query at nearly every pick).
+                accepted += [(size + c, r) for c, r in rows if _acceptable(cycle, size + c, r, False)]
+                end = 2 * size
             cursor, row = accepted[0]
             cycle.ahead, cycle.scanned = [c for c, _ in accepted[1:]], end
             cycle.ahead_ids = ({c: r[0] for c, r in accepted[1:]}

@@ -276,3 +276,48 @@ async def test_steady_picks_read_each_block_once_and_keep_its_lines(
     # kept ran out, the next read on from the last of them, not from where that query had stopped).
     for (_, end), (start, _) in itertools.pairwise(spans):
         assert start >= end, spans
+
+
+@pytest.mark.sqlite_only  # (PostgreSQL reads the stored cycle at every pick: no lines kept between picks)
+@pytest.mark.parametrize("filters", ["story+contains", "story+character+contains"])
+async def test_a_small_filters_cycle_ends_with_its_last_line_not_a_query_later(
+    store: Store, monkeypatch: pytest.MonkeyPatch, filters: str
+) -> None:
+    # Two lines say "rare" (one sure of its speaker, one not), in a story of 40 lines: a cycle of
+    # two lines, the sure one first, then the other (the second pass), then a new cycle.
+    story = await add(store, dialogue_story("small", lines=40, extra_quotes=(
+        "a rare thing to say aloud", "another rare thing to say aloud")))
+    await add(store, dialogue_story("other", lines=40, extra_quotes=("rare words in another story",)))
+    unsure = (await store.db.execute_fetchall(
+        "SELECT id FROM quotes WHERE story_id = ? AND text LIKE 'another rare%'", (story,)))[0][0]
+    await store.db.execute("UPDATE quotes SET confidence = 0.2 WHERE id = ?", (unsure,))
+    character = "Naruto" if "character" in filters else None
+    audience, chosen = Audience(GUILD), QuoteFilters(story_id=story, character=character, contains="rare")
+    queries = 0
+    real_blocks, real_batch = quotes._block_rows, quotes._batch_rows
+
+    async def blocks(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal queries
+        queries += 1
+        return await real_blocks(*args, **kwargs)
+
+    async def batch(store_, cycle, audience_, cursors, line=None, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal queries
+        queries += line is None  # (a line known ahead is checked by id: not a walk's query)
+        return await real_batch(store_, cycle, audience_, cursors, line, **kwargs)
+
+    monkeypatch.setattr(quotes, "_block_rows", blocks)
+    monkeypatch.setattr(quotes, "_batch_rows", batch)
+    rng = random.Random(3)
+    shown, counts = [], []
+    for _ in range(6):
+        queries = 0
+        shown.append((await pick_quote(store, audience, chosen, rng=rng)).quote.id)
+        counts.append(queries)
+    # Each cycle shows both lines (the cycle's rule), the sure one first in a new cycle (its first pass).
+    assert shown[0] != unsure and shown[1] == unsure, shown
+    for k in range(0, 6, 2):
+        assert len(set(shown[k:k + 2])) == 2, shown
+    # A new cycle's pick walks once (main: the pick after a cycle's last line read its lines again to
+    # find the second pass had nothing left, then walked the new cycle: two queries).
+    assert counts == [1, 0, 1, 0, 1, 0], counts
