@@ -743,9 +743,6 @@ def _hidden_cte(blocks: int) -> str:
             " (SELECT story_id FROM quotes WHERE id = hv.hi) FROM hv), " + _HIDDEN_CTE)
 
 
-_FENCE = f" LIMIT {1 << 40}"  # a subquery SQLite does not flatten into the one around it (PostgreSQL neither)
-
-
 def _xor_shift(v: str) -> str:
     return f"(({v} | ({v} / :div)) - ({v} & ({v} / :div)))"  # v XOR (v >> h) (:div = 2^h), in both engines
 
@@ -766,16 +763,13 @@ def _blocks_sql(blocks: int, limited: bool = False, gated: bool = False) -> str:
              f" WHERE q.id = quotes_fts.rowid AND {' AND '.join(checks)}) AND" if limited or gated else " WHERE")
     parts = []
     for i in range(blocks):
-        # Each step of the slot in a subquery of its own, fenced by a LIMIT no block reaches: flattened,
-        # every use of a column repeats its whole expression (the slot holds z four times, z holds y
-        # four times, each y reads the full-text rowid), about three times the statement's steps.
         parts.append(
             f"SELECT * FROM (SELECT :at{i} + slot AS x, id FROM (SELECT id, {_xor_shift('z')} AS slot FROM"
             f" (SELECT id, ((({_xor_shift('y')}) * :m{i}) + :e{i}) & :mask AS z FROM"
             f" (SELECT quotes_fts.rowid AS id, (((quotes_fts.rowid - :base{i}) * :a{i}) + :c{i}) & :mask AS y"
             f" FROM hid CROSS JOIN quotes_fts{gates} hid.b = {i} AND hid.h = 0"
-            f" AND quotes_fts MATCH :fts AND quotes_fts.rowid BETWEEN :lo{i} AND :hi{i}{_FENCE}) AS r{i}{_FENCE})"
-            f" AS s{i}{_FENCE}) AS t{i} WHERE slot >= :from{i} ORDER BY slot LIMIT :n) AS u{i}"
+            f" AND quotes_fts MATCH :fts AND quotes_fts.rowid BETWEEN :lo{i} AND :hi{i}) AS r{i})"
+            f" AS s{i}) AS t{i} WHERE slot >= :from{i} ORDER BY slot LIMIT :n) AS u{i}"
         )
     return " UNION ALL ".join(parts)
 
