@@ -1130,9 +1130,10 @@ async def _walk(
     # the audience may see once `gated` (see below).
     # A cycle's first walk reads _BATCH lines a block (a first pick wants one line); later walks read a
     # block's every match at once (it holds about _BLOCK_MATCHES: the statement orders them all anyway), and
-    # its acceptable lines are kept (`ahead`): a block statement every 20 picks or so, not every 5.
+    # its acceptable lines are kept (`ahead`): a block statement every 20 picks or so, not every 5. (On
+    # PostgreSQL a pick keeps nothing for the next, and reads every line's card: _BATCH lines.)
     bits, full, gated = _block_bits(cycle.domain), False, False
-    blocks, per_block = 1, _BATCH if cycle.cursor == 0 else _BLOCK_MATCHES
+    blocks, per_block = 1, _BATCH if cycle.cursor == 0 or not checks_only else _BLOCK_MATCHES
     whole: list[tuple[int, Sequence]] | None = None  # a first pass read in one query
     while cycle.cursor < 2 * size and steps < _WALK_BUDGET:
         first_pass = cycle.cursor < size
