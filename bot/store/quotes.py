@@ -115,10 +115,20 @@ _TEXT, _CHARACTER_ID, _CONFIDENCE = 7, 9, 11  # in a _CARD_COLUMNS row
 # places _CARD_COLUMNS has them (NULL elsewhere, no character or chapter joined), and the line taken
 # is read in full after (_full_card, in the same job). Reading every line's card cost about a third
 # of the batch (at 10^7 quotations, 16 lines: 0.97-1.09 ms of CPU at the median against 0.66-0.81).
-_CHECK_COLUMNS = ", ".join(
-    {0: "q.id", _TEXT: "q.text", _CHARACTER_ID: "q.character_id", _CONFIDENCE: "q.confidence"}.get(i, "NULL")
-    for i in range(_CARD_WIDTH)
-)
+# The database returns only those four columns (then the batch's position, checks and size): 31 NULL
+# columns more cost about a third of a block statement of 64 lines (0.2 of 0.55 ms at 10^7); _widen puts
+# them in their places.
+_CHECK_COLUMNS = "q.id, q.text, q.character_id, q.confidence"
+_CHECK_PADS = tuple((None,) * (b - a - 1) for a, b in ((0, _TEXT), (_TEXT, _CHARACTER_ID),
+                                                       (_CHARACTER_ID, _CONFIDENCE), (_CONFIDENCE, _CARD_WIDTH)))
+
+
+def _widen(rows: Sequence[Sequence]) -> list[tuple]:
+    """Rows of _CHECK_COLUMNS and the batch's columns, in the places a _CARD_COLUMNS row has them."""
+    p1, p2, p3, p4 = _CHECK_PADS
+    return [(r[0], *p1, r[1], *p2, r[2], *p3, r[3], *p4, *r[4:]) for r in rows]
+
+
 _P_PARAGRAPH_COLUMNS = "p.id, p.story_id, p.seq, p.chapter_index, p.scene_index, p.paragraph_index, p.text"
 _RNG = random.Random()  # seeded once from the OS; callers (tests) may pass their own
 
@@ -685,6 +695,12 @@ def _last_id(s: str) -> str:
     return f"(SELECT id FROM quotes WHERE story_id = {s}.id AND seq = {s}.quote_count - 1)"
 
 
+def _hidden_story(story_id: str) -> str:
+    """The story `story_id` is one the audience may not see (one index seek)."""
+    return (f"(SELECT CASE WHEN {_VISIBLE_SQL.replace('s.', 'sv.')} THEN 0 ELSE 1 END FROM stories AS sv"
+            f" WHERE sv.id = {story_id}) = 1")
+
+
 _HIDDEN_STORIES = 64  # stories a block may span and still be passed by index seeks when all are hidden
 
 # hid (b, h): h = 1 when every id of block b of a BLOCKS batch ([:lo<b>, :hi<b>]) is a line of a story
@@ -699,16 +715,22 @@ _HIDDEN_STORIES = 64  # stories a block may span and still be passed by index se
 # scope: its quote_count is its whole text's while its rows come and go in chunks) or lacks its first or
 # last line. One row per block (he), planned once whatever the number of blocks.
 _HIDDEN_CTE = (
-    "hx (b, h) AS MATERIALIZED (SELECT he.b, CASE WHEN count(*) > 0"
-    f" AND sum(CASE WHEN {_VISIBLE_SQL.replace('s.', 'st.')} THEN 1 ELSE 0 END) = 0"
-    " AND sum(CASE WHEN st.scope < 0 THEN 1 ELSE 0 END) = 0"
-    f" AND sum(CASE WHEN st.quote_count > 0 AND ({_first_id('st')} IS NULL OR {_last_id('st')} IS NULL)"
-    " THEN 1 ELSE 0 END) = 0"
-    f" AND sum(st.quote_count) = max({_last_id('st')}) - min({_first_id('st')}) + 1"
-    f" AND min({_first_id('st')}) <= min(he.lo) AND max({_last_id('st')}) >= max(he.hi) THEN 1 ELSE 0 END"
-    " FROM he JOIN quotes AS qa ON qa.id = he.lo JOIN quotes AS qb ON qb.id = he.hi"
-    f" JOIN stories AS st ON st.id BETWEEN qa.story_id AND qb.story_id AND qb.story_id - qa.story_id < {_HIDDEN_STORIES}"
-    " GROUP BY he.b),"
+    # Per block and story of its span: whether the audience may see the story, whether it is staged or
+    # being discarded, its quote_count and, only for a story the audience may not see (a visible one
+    # decides the block: h = 0), its first and last lines' ids: two index seeks a hidden story, once each.
+    f"hs (b, lo, hi, v, neg, qc, f, l) AS MATERIALIZED (SELECT he.b, he.lo, he.hi,"
+    f" CASE WHEN {_VISIBLE_SQL.replace('s.', 'st.')} THEN 1 ELSE 0 END, CASE WHEN st.scope < 0 THEN 1 ELSE 0 END,"
+    f" st.quote_count, CASE WHEN {_VISIBLE_SQL.replace('s.', 'st.')} THEN NULL ELSE {_first_id('st')} END,"
+    f" CASE WHEN {_VISIBLE_SQL.replace('s.', 'st.')} THEN NULL ELSE {_last_id('st')} END"
+    # (A block whose first or last line is in a story the audience may see is not flagged: its stories
+    # are not listed at all, two seeks, for most blocks of a walk over a library the audience mostly sees.)
+    # (Scalar subqueries, each one seek: joined, SQLite built a Bloom filter of every story, or line.)
+    f" FROM he JOIN stories AS st ON st.id BETWEEN he.a AND he.z AND he.z - he.a < {_HIDDEN_STORIES}"
+    f" WHERE {_hidden_story('he.a')} AND {_hidden_story('he.z')}),"
+    " hx (b, h) AS MATERIALIZED (SELECT b, CASE WHEN count(*) > 0 AND sum(v) = 0 AND sum(neg) = 0"
+    " AND sum(CASE WHEN qc > 0 AND (f IS NULL OR l IS NULL) THEN 1 ELSE 0 END) = 0"
+    " AND sum(qc) = max(l) - min(f) + 1 AND min(f) <= min(lo) AND max(l) >= max(hi) THEN 1 ELSE 0 END"
+    " FROM hs GROUP BY b),"
     " hid (b, h) AS MATERIALIZED (SELECT he.b, coalesce(hx.h, 0) FROM he LEFT JOIN hx ON hx.b = he.b)"
 )
 
@@ -716,8 +738,9 @@ _HIDDEN_CTE = (
 @functools.cache
 def _hidden_cte(blocks: int) -> str:
     """The CTEs of a BLOCKS batch of `blocks` blocks, `hid` telling its hidden blocks (_HIDDEN_CTE)."""
-    return ("he (b, lo, hi) AS (VALUES " + ", ".join(f"({i}, :lo{i}, :hi{i})" for i in range(blocks)) + "), "
-            + _HIDDEN_CTE)
+    return ("hv (b, lo, hi) AS (VALUES " + ", ".join(f"({i}, :lo{i}, :hi{i})" for i in range(blocks)) + "),"
+            " he (b, lo, hi, a, z) AS MATERIALIZED (SELECT b, lo, hi, (SELECT story_id FROM quotes WHERE id = hv.lo),"
+            " (SELECT story_id FROM quotes WHERE id = hv.hi) FROM hv), " + _HIDDEN_CTE)
 
 
 def _xor_shift(v: str) -> str:
@@ -786,6 +809,8 @@ async def _block_rows(
     gated = gated or limited
     sql = _batch_sql(BLOCKS, blocks, story, named, False, limited, checks_only, gated)
     rows = await _rows(store, sql, params, probe)
+    if checks_only:
+        rows = _widen(rows)
     found = sorted((row[_CARD_WIDTH], row) for row in rows)
     end, full = (first + blocks) << bits, False
     for i in range(blocks):  # a block that returned `n` lines may hold more after the last one
@@ -818,6 +843,8 @@ async def _batch_rows(
     reader's limits are read too, in the same round trip. `checks_only`: rows of _CHECK_COLUMNS."""
     sql, params, cursor_at = _batch_query(cycle, audience, cursors, line, checks_only)
     rows = await _rows(store, sql, params, probe)
+    if checks_only:
+        rows = _widen(rows)
     return _batch_found(cycle, cursor_at, rows)
 
 
@@ -936,7 +963,8 @@ def _plan_sql(domain: str, words: bool, story: bool, limited: bool, dialect: str
     character = _STORY_CHARACTER if domain == SPEAKER else "0"
     said = "NULL"  # (a character's words across stories plan as SAID: _SAID_PLAN_SQL)
     last = "0"
-    if words and domain != SPEAKERS:
+    if words and domain in (LINE, STORY):  # (only words alone size blocks by it: a second count is all it would cost
+        # a story's character's words, whose cycle starts afresh at nearly every pick when they match a line or two)
         last = ("(SELECT coalesce(max(rowid), 0) FROM (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH :fts"
                 f" AND rowid BETWEEN {low} AND {high} ORDER BY rowid LIMIT :cap) AS m)")
     stamp = "(SELECT stamp FROM ntot)" if domain == SPEAKERS else "0"
@@ -1100,11 +1128,17 @@ async def _walk(
     batch = min(_MAX_BATCH, max(_BATCH, 2 * cycle.steps // max(1, cycle.taken)))
     # A BLOCKS walk reads `blocks` blocks at once, at most `per_block` lines of each, only lines
     # the audience may see once `gated` (see below).
-    bits, blocks, per_block, full, gated = _block_bits(cycle.domain), 1, _BATCH, False, False
+    # A cycle's first walk reads _BATCH lines a block (a first pick wants one line); later walks read a
+    # block's every match at once (it holds about _BLOCK_MATCHES: the statement orders them all anyway), and
+    # its acceptable lines are kept (`ahead`): a block statement every 20 picks or so, not every 5. (On
+    # PostgreSQL a pick keeps nothing for the next, and reads every line's card: _BATCH lines.)
+    bits, full, gated = _block_bits(cycle.domain), False, False
+    blocks, per_block = 1, _BATCH if cycle.cursor == 0 or not checks_only else _BLOCK_MATCHES
     whole: list[tuple[int, Sequence]] | None = None  # a first pass read in one query
     while cycle.cursor < 2 * size and steps < _WALK_BUDGET:
         first_pass = cycle.cursor < size
         known = [c for c in cycle.ahead if c >= cycle.cursor]
+        read_all = False  # this query reads the whole first pass (every position of the domain)
         cursors: Sequence[int]
         if bits is not None and whole is not None and not first_pass:
             # The first pass read every line of the domain in one query and took none: the second
@@ -1122,14 +1156,23 @@ async def _walk(
             rows, end, examined, full = await _block_rows(store, cycle, audience, bits, blocks, per_block, probe,
                                                           checks_only, gated)
             whole = rows if start == 0 and end == size else None
+            read_all = whole is not None
             check_size = False
             cursors = range(examined + 1)
             size_now = size
+        elif known and known[0] >= (size if first_pass else 2 * size):
+            # Only the second pass's lines are known (a whole domain read): the first pass ends here.
+            cycle.cursor = size
+            continue
         elif known:
-            cursors, end = known[:_BATCH], cycle.scanned if len(known) <= _BATCH else known[_BATCH]
+            # This pass's lines known (a whole domain read knows the second pass's too, after them).
+            known = [c for c in known if c < (size if first_pass else 2 * size)]
+            cursors = known[:_BATCH]
+            end = min(cycle.scanned, size if first_pass else 2 * size) if len(known) <= _BATCH else known[_BATCH]
         else:
             end = min(cycle.cursor + batch, size if first_pass else 2 * size)
             cursors = range(cycle.cursor, end)
+            read_all = cycle.cursor == 0 and end == size
         if bits is None:
             cycle.ahead = []
             rows, size_now = await _batch_rows(store, cycle, audience, cursors, probe=probe, checks_only=checks_only)
@@ -1140,6 +1183,14 @@ async def _walk(
         if accepted and checks_only:
             accepted = await _first_in_full(store, accepted)
         if accepted:
+            if read_all:
+                # Every line of the domain was read (a small filter's new cycle): the second pass's
+                # lines are those the first does not take (cut is the pass's end), known now, so the
+                # pick that takes the last line ends the cycle, and the next starts a new one at once
+                # instead of reading the lines again to find none (a filter of a line or two: a
+                # wasted query at nearly every pick).
+                accepted += [(size + c, r) for c, r in rows if _acceptable(cycle, size + c, r, False)]
+                end = 2 * size
             cursor, row = accepted[0]
             cycle.ahead, cycle.scanned = [c for c, _ in accepted[1:]], end
             cycle.ahead_ids = ({c: r[0] for c, r in accepted[1:]}
@@ -1381,7 +1432,11 @@ def _reserve(
     cycle.taken += 1
     if cycle.taken >= 64:
         cycle.steps, cycle.taken = cycle.steps // 2, cycle.taken // 2
-    cycle.cursor = cursor + 1
+    # The last line known: every position after it up to `scanned` was passed over by the query that
+    # found it (as _walk moves the cursor there when it takes a query's only line), so the next walk
+    # reads on from there instead of reading those positions again (a BLOCKS walk: a statement giving
+    # nothing, then blocks read two or four at once).
+    cycle.cursor = cursor + 1 if cycle.ahead else max(cursor + 1, cycle.scanned)
     memory.cycles.move_to_end((audience.scope, key))
     _set_cursor_later(store, cycle)
     return cycle, cursor, cycle.size, cursor < cycle.size

@@ -5,6 +5,7 @@ audience may not see, read 16 lines a query while the queries widened to 16 bloc
 CPU at 10^6, and sometimes "couldn't find a quote just now")."""
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -240,3 +241,83 @@ async def test_a_first_pick_where_little_is_visible_runs_few_statement_steps(
         await store.db._execute(conn.set_progress_handler, None, 1000)
     # 60-89 thousand steps a pick; main's walk 89-1,209 (over 300 in 7 picks of 12).
     assert max(counts) <= 150, counts
+
+
+# --- steady picks (branch steady10) --------------------------------------------------------------
+
+@pytest.mark.sqlite_only  # (PostgreSQL reads the stored cycle at every pick: no lines kept between picks)
+async def test_steady_picks_read_each_block_once_and_keep_its_lines(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Four stories of 250 lines the channel may see, every line holding "line", every second one
+    # without a speaker (the first pass passes over it): blocks of 64 ids (64 matches wanted, every
+    # line matches), about 32 lines a block the first pass takes.
+    for i in range(4):
+        await add(store, dialogue_story(f"s{i}", lines=250, speakers=("Naruto", None)))
+    audience, filters, rng = Audience(GUILD), QuoteFilters(contains="line"), random.Random(7)
+    shown = [(await pick_quote(store, audience, filters, rng=rng)).quote.id]
+    spans: list[tuple[int, int]] = []  # the cursors each block query read from and up to
+    real = quotes._block_rows
+
+    async def traced(store_, cycle, *args, **kwargs):  # type: ignore[no-untyped-def]
+        start = cycle.cursor
+        found = await real(store_, cycle, *args, **kwargs)
+        spans.append((start, found[1]))
+        return found
+
+    monkeypatch.setattr(quotes, "_block_rows", traced)
+    picks = 300
+    shown += [(await pick_quote(store, audience, filters, rng=rng)).quote.id for _ in range(picks)]
+    assert len(set(shown)) == len(shown)  # the cycle's rule: no line twice
+    # After a cycle's first pick a query reads a block's every match and its acceptable lines are kept:
+    # a query every 32 picks or so (main: 16 lines a query, one every 8 picks, 39 queries)...
+    assert len(spans) <= picks // 20, spans
+    # ... and none reads again the positions the one before passed over (main: when the lines a query
+    # kept ran out, the next read on from the last of them, not from where that query had stopped).
+    for (_, end), (start, _) in itertools.pairwise(spans):
+        assert start >= end, spans
+
+
+@pytest.mark.sqlite_only  # (PostgreSQL reads the stored cycle at every pick: no lines kept between picks)
+@pytest.mark.parametrize("filters", ["story+contains", "story+character+contains"])
+async def test_a_small_filters_cycle_ends_with_its_last_line_not_a_query_later(
+    store: Store, monkeypatch: pytest.MonkeyPatch, filters: str
+) -> None:
+    # Two lines say "rare" (one sure of its speaker, one not), in a story of 40 lines: a cycle of
+    # two lines, the sure one first, then the other (the second pass), then a new cycle.
+    story = await add(store, dialogue_story("small", lines=40, extra_quotes=(
+        "a rare thing to say aloud", "another rare thing to say aloud")))
+    await add(store, dialogue_story("other", lines=40, extra_quotes=("rare words in another story",)))
+    unsure = (await store.db.execute_fetchall(
+        "SELECT id FROM quotes WHERE story_id = ? AND text LIKE 'another rare%'", (story,)))[0][0]
+    await store.db.execute("UPDATE quotes SET confidence = 0.2 WHERE id = ?", (unsure,))
+    character = "Naruto" if "character" in filters else None
+    audience, chosen = Audience(GUILD), QuoteFilters(story_id=story, character=character, contains="rare")
+    queries = 0
+    real_blocks, real_batch = quotes._block_rows, quotes._batch_rows
+
+    async def blocks(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal queries
+        queries += 1
+        return await real_blocks(*args, **kwargs)
+
+    async def batch(store_, cycle, audience_, cursors, line=None, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal queries
+        queries += line is None  # (a line known ahead is checked by id: not a walk's query)
+        return await real_batch(store_, cycle, audience_, cursors, line, **kwargs)
+
+    monkeypatch.setattr(quotes, "_block_rows", blocks)
+    monkeypatch.setattr(quotes, "_batch_rows", batch)
+    rng = random.Random(3)
+    shown, counts = [], []
+    for _ in range(6):
+        queries = 0
+        shown.append((await pick_quote(store, audience, chosen, rng=rng)).quote.id)
+        counts.append(queries)
+    # Each cycle shows both lines (the cycle's rule), the sure one first in a new cycle (its first pass).
+    assert shown[0] != unsure and shown[1] == unsure, shown
+    for k in range(0, 6, 2):
+        assert len(set(shown[k:k + 2])) == 2, shown
+    # A new cycle's pick walks once (main: the pick after a cycle's last line read its lines again to
+    # find the second pass had nothing left, then walked the new cycle: two queries).
+    assert counts == [1, 0, 1, 0, 1, 0], counts
