@@ -897,11 +897,12 @@ def _merge_full_names(
         else:
             # Alone: "Mrs. Uzumaki" is her, not Naruto Uzumaki's family name standing for him.
             main = first if by_base[first] - titled_uses[first] >= by_base[second] - titled_uses[second] else second
-        if main == first and by_base[second] <= in_pairs[second] and second not in leads:
-            # "Hokage Tower": a word only ever seen after a name is a place, not a family name
-            # (a family name also leads: "Uzumaki Naruto", "Uzumaki Kushina").
-            continue
         full = f"{first} {second}"
+        if main == first and by_base[second] <= in_pairs[second] and second not in leads and full not in persons:
+            # "Hokage Tower": a word only ever seen after a name is a place, not a family name
+            # (a family name also leads: "Uzumaki Naruto", "Uzumaki Kushina"; the full name of
+            # someone acts: "said Naruto Uzumaki").
+            continue
         lexicon.canonical[full] = lexicon.canonical.get(main, main)
         lexicon.family_words.add(second if main == first else first)
         lexicon.forms[full] += count
