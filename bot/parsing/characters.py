@@ -493,19 +493,18 @@ def count_windows(windows: Iterator[tuple[str, int]]) -> WindowCounts:
         # Not `name` and `verb`: compiled, a local keeps the type of its first assignment, and the
         # tags below read None into them.
         for title, title3, word, second, next_word, clause, beat, pronoun in sentences:
+            names.append(word)
             if title or title3:
-                # "Mrs. Uzumaki called him home.": the title's full stop ends no sentence; the
-                # titled name acts (and is no sentence-initial word).
+                # "Mrs. Uzumaki called him home.": the titled name acts. (Still counted as opening
+                # a sentence: not counting it, measured, cost the annotated novels a few lines.)
                 word = titled(title or title3, f"{word} {second}" if second else word)
-            else:
-                names.append(word)
-                if second and next_word:
-                    # "Sakura Haruno came up behind them.": the full name acts; and when a he or
-                    # she tags the speech the sentence runs into ('...them. "Hi," she said.'),
-                    # that is the full name's sex, as a "She" opening the next sentence is.
-                    word = f"{word} {second}"
-                    if pronoun and (next_word in _PERSON_VERBS or next_word.endswith("ed")):
-                        afters.append((word, "M" if pronoun == "he" else "F"))
+            elif second and next_word:
+                # "Sakura Haruno came up behind them.": the full name acts; and when a he or she
+                # tags the speech the sentence runs into ('...them. "Hi," she said.'), that is the
+                # full name's sex, as a "She" opening the next sentence is.
+                word = f"{word} {second}"
+                if pronoun and (next_word in _PERSON_VERBS or next_word.endswith("ed")):
+                    afters.append((word, "M" if pronoun == "he" else "F"))
             if next_word:
                 if next_word in _PERSON_VERBS or next_word.endswith("ed"):
                     actors.append(word)
@@ -864,22 +863,27 @@ def _merge_full_names(
         if first == second:
             continue
         if first not in by_base or second not in by_base:
-            known = first if first in by_base else second
-            other = second if known == first else first
             full = f"{first} {second}"
-            if (
-                known not in by_base or full not in persons or is_stopword(other) or other in TITLES
-                or other in _NOT_TITLE_WORDS
+            both_ways = (second, first) in pairs  # "Naruto Uzumaki" and "Uzumaki Naruto": a name
+            if not (full in persons or both_ways) or any(
+                is_stopword(word) or word in TITLES or word in _NOT_TITLE_WORDS for word in (first, second)
             ):
                 continue
-            if tag_names[other] and not tag_names[known]:
+            if bool(tag_names[first]) != bool(tag_names[second]):
                 # "Sasuke Uchiha stood at the gate. 'Nobody is here,' Sasuke said." with the clan's
-                # name common: Sasuke, whom the tags name, is the person.
-                lexicon.canonical[other] = lexicon.canonical[full] = other
-                lexicon.forms[other] += max(mid[other], 1)
-                lexicon.evidence[other] += 1
-                lexicon.family_words.add(known)
-            elif mid[other] > 0:
+                # name common, or hardly written: Sasuke, whom the tags name, is the person.
+                who, other = (first, second) if tag_names[first] else (second, first)
+                if who in by_base:
+                    lexicon.forms[who] -= count  # counted once, as the full name
+                else:
+                    lexicon.canonical[who] = who
+                    lexicon.forms[who] += max(mid[who] - count, 1)
+                    lexicon.evidence[who] += 1
+                lexicon.canonical[full] = lexicon.canonical[who]
+                lexicon.family_words.add(other)
+            elif (known := first if first in by_base else second) in by_base and (
+                mid[second if known == first else first] > 0 or both_ways
+            ):
                 lexicon.canonical[full] = lexicon.canonical.get(known, known)
                 lexicon.forms[known] -= count
             else:

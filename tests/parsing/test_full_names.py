@@ -90,6 +90,7 @@ def test_a_sentence_opening_on_a_title_is_the_titled_name_acting():
 
 def test_a_he_after_a_tag_and_in_the_sentence_after_the_name_make_a_man():
     text = (
+        'Pell waited for Kenji at the bridge. Ruth waited with Kenji.\n\n'
         'Kenji was late again, and he knew it.\n\n'
         '"Sorry, sorry," Kenji said. He grinned.\n\n'
         '"Fine," Pell said.'
@@ -100,6 +101,7 @@ def test_a_he_after_a_tag_and_in_the_sentence_after_the_name_make_a_man():
 
 def test_a_she_after_a_tag_makes_a_woman():
     lexicon = build_lexicon(
+        'Pell looked for Ruth in the hall. Tobin talked to Ruth.\n\n'
         'Ruth was tired, and she knew it.\n\n"Enough," Ruth said. She sat down.\n\n"Fine," Pell said.'
     )
     assert lexicon.gender.get("Ruth") == "F"
