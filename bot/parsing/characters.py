@@ -881,8 +881,10 @@ def _merge_full_names(
                     lexicon.evidence[who] += 1
                 lexicon.canonical[full] = lexicon.canonical[who]
                 lexicon.family_words.add(other)
-            elif (known := first if first in by_base else second) in by_base and (
-                mid[second if known == first else first] > 0 or both_ways
+            elif (
+                (known := first if first in by_base else second) in by_base
+                and by_base[known] > in_pairs[known]  # used alone too: not "Big Medicine", "Happy Jack"
+                and (mid[second if known == first else first] > 0 or both_ways)
             ):
                 lexicon.canonical[full] = lexicon.canonical.get(known, known)
                 lexicon.forms[known] -= count
@@ -902,10 +904,14 @@ def _merge_full_names(
             # Alone: "Mrs. Uzumaki" is her, not Naruto Uzumaki's family name standing for him.
             main = first if by_base[first] - titled_uses[first] >= by_base[second] - titled_uses[second] else second
         full = f"{first} {second}"
-        if main == first and by_base[second] <= in_pairs[second] and second not in leads and full not in persons:
+        if (
+            main == first and by_base[second] <= in_pairs[second] and second not in leads
+            and (full not in persons or by_base[first] <= in_pairs[first])
+        ):
             # "Hokage Tower": a word only ever seen after a name is a place, not a family name
-            # (a family name also leads: "Uzumaki Naruto", "Uzumaki Kushina"; the full name of
-            # someone acts: "said Naruto Uzumaki").
+            # (a family name also leads: "Uzumaki Naruto", "Uzumaki Kushina"; or the full name
+            # of someone the text also calls by the given name alone acts: "said Naruto
+            # Uzumaki", where "Big Medicine bellowed" is no Big).
             continue
         lexicon.canonical[full] = lexicon.canonical.get(main, main)
         lexicon.family_words.add(second if main == first else first)

@@ -150,3 +150,44 @@ def test_the_bennets_stay_apart():
     assert said["My dear,"] == "Mr. Bennet"
     assert said["Oh, Mr. Bennet,"] == "Mrs. Bennet"
     assert said["Papa,"] == "Elizabeth"
+
+
+def test_two_of_one_clan_stay_two_and_one_man_of_two_family_names_stays_one():
+    text = (
+        'Kenji Hoshino walked in. "Hello," Kenji said. Ryo Hoshino walked in after him. "Hey," Ryo said.\n\n'
+        '"Ready?" Kenji asked. "Always," said Ryo Hoshino.\n\n'
+        'Later Kenji signed his name Kenji Tanaka. "It is my father\'s name," Kenji said.'
+    )
+    found = characters(text)
+    assert {"Kenji", "Ryo"} <= set(found)
+    assert "Kenji Hoshino" in found["Kenji"][0]
+    assert "Ryo Hoshino" in found["Ryo"][0]
+    assert not {"Hoshino", "Kenji Hoshino", "Ryo Hoshino", "Kenji Tanaka"} & set(found)
+    said = speakers(text)
+    assert said["Always,"] == "Ryo"
+    assert said["It is my father's name,"] == "Kenji"
+
+
+def test_the_clan_heir_and_an_honorific_leave_one_character():
+    text = (
+        'Hoshino Kenji crossed the yard. The Hoshino heir said nothing.\n\n'
+        '"Kenji-kun," Pell called. "Wait for me."\n\n'
+        '"No," Kenji said. He walked on. Kenji Hoshino never waited.'
+    )
+    found = characters(text)
+    assert "Hoshino" not in found
+    assert {"Hoshino Kenji", "Kenji Hoshino"} <= set(found["Kenji"][0])
+    assert found["Kenji"][1] == "M"
+
+
+def test_a_given_name_before_the_title_holders_name_is_still_him():
+    text = (
+        '"How do you do," said Mr. Darcy. Mr. Darcy bowed to her.\n\n'
+        'Fitzwilliam Darcy looked at Elizabeth. "Well," said Darcy. Darcy smiled at Elizabeth.\n\n'
+        '"Indeed," said Elizabeth. Elizabeth laughed at Darcy.'
+    )
+    found = characters(text)
+    assert "Fitzwilliam" not in found
+    assert "Fitzwilliam Darcy" not in found
+    (darcy,) = [name for name, (aliases, _) in found.items() if "Darcy" in (name, *aliases)]
+    assert "Fitzwilliam Darcy" in found[darcy][0]
