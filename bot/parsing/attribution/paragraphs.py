@@ -138,11 +138,11 @@ class ParagraphReader:
                 # 'Dolly interrupted him. "But I say..."': a short sentence saying who speaks.
                 head, _, sentence = before.rstrip()[-_SHORT_LEAD:].rpartition(". ")
                 sentence = sentence.rstrip(".")
-                title = head.rsplit(None, 1)[-1:]
-                titled_lead = 1 if title and title[0] in _ABBREVIATIONS else 0
+                last_word = head.rsplit(None, 1)[-1:]
+                titled_lead = 1 if last_word and last_word[0] in _ABBREVIATIONS else 0
                 if titled_lead:
                     # 'Mrs. Hoshino called him home. "Kenji!"': a title's full stop ends no sentence.
-                    sentence = f"{title[0]}. {sentence}"
+                    sentence = f"{last_word[0]}. {sentence}"
                 if len(sentence.split()) <= 4 + titled_lead and not any(mark in sentence for mark in '"“”'):
                     tag = _tag_before(sentence)
                     if tag and tag[0] not in ("name", "pronoun"):
