@@ -620,6 +620,9 @@ def _build_lexicon(
         by_base[base] += total
         mid_by_base[base] += total - initial.get(form, 0)
         acting_by_base[base] += acting.get(form, 0)
+        if " " in base and base.partition(" ")[0].rstrip(".") in TITLES:
+            # "Mr. Harlow walked in.": Harlow is seen acting too (his titled form acts, below).
+            acting_by_base[base.partition(" ")[2]] += acting.get(form, 0)
         forms_of.setdefault(base, []).append(form)
         if base != form and "'" not in form and "’" not in form:
             honorific_uses[base] += total
