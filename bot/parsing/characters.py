@@ -495,8 +495,8 @@ def count_windows(windows: Iterator[tuple[str, int]]) -> WindowCounts:
         for title, title3, word, second, next_word, clause, beat, pronoun in sentences:
             names.append(word)
             if title or title3:
-                # "Mrs. Uzumaki called him home.": the titled name acts. (Still counted as opening
-                # a sentence: not counting it, measured, cost the annotated novels a few lines.)
+                # "Mrs. Uzumaki called him home.": the titled name acts. (The bare word still
+                # counts as opening a sentence: not counting it, measured, cost Howards End.)
                 word = titled(title or title3, f"{word} {second}" if second else word)
             elif second and next_word:
                 # "Sakura Haruno came up behind them.": the full name acts; and when a he or she
@@ -839,10 +839,11 @@ def _merge_full_names(
     pairs: Counter[tuple[str, str]], lexicon: Lexicon, by_base: Counter[str], persons: set[str], mid: Counter[str],
     tag_names: Counter[str],
 ) -> None:
-    """Uzumaki Naruto and Naruto Uzumaki are both Naruto: the part speech tags name, else the part
-    more frequent alone, is the name ("Mrs. Uzumaki" is no use of Uzumaki alone). A full name whose other word the text hardly
-    uses ("said Naruto Uzumaki" once) is the known part's, when it is seen acting as a person
-    (`persons`) and the other word is a name's (it stands inside a sentence somewhere, `mid`)."""
+    """Uzumaki Naruto and Naruto Uzumaki are both Naruto: the part speech tags name alone, else the
+    part more frequent alone, is the name ("Mrs. Uzumaki" is no use of Uzumaki alone). A full name
+    one of whose words is no lexicon name ("said Naruto Uzumaki", Uzumaki written once) is the
+    other word's, when the full name is seen acting as a person (`persons`) or written both ways
+    round, and the other word is used alone too (`mid`: uses inside a sentence)."""
     in_pairs: Counter[str] = Counter()
     leads: set[str] = set()
     for (first, second), count in pairs.items():
