@@ -1,65 +1,59 @@
-"""The alternation of the tagged turns around an untagged one, as the confidence model reads it
-(branch band10): a candidate whom the nearest tag after (or before) names an odd number of turns
-away is one strict alternation from that tag does not give the turn to, and where the two tags
-around disagree about a candidate, one of them says the turn is someone else's."""
+"""The alternation of the nearest tagged turn after an untagged one, as the confidence model reads
+it (branch band10): a candidate whom that tag names an odd number of turns ahead is one strict
+alternation counted back from it does not give this turn to, and a winner so marked is less
+often right."""
 from __future__ import annotations
 
-from bot.parsing.attribution.scorer import INPUTS, stage_inputs
+from bot.parsing.attribution.scorer import INPUTS, committed, stage_inputs
 from tests.parsing.test_attribution_confidence import read
 from tests.parsing.test_attribution_turn_evidence import CAST
 from tests.pure_parser import pure_parser
 
-# Anna's tag, two untagged turns, Anna's tag again: strict alternation from the first tag gives
-# the untagged turns to Ben then Anna; counted back from the second, to Anna then Ben.
-_BROKEN = ('"Is it far?" said Anna.\n\n"Not very."\n\n"Then we walk."\n\n"Wait for me," said Anna.\n\n')
-# The same, with a third untagged turn: both tags' alternation agree (Ben, Anna, Ben).
-_KEPT = ('"Is it far?" said Anna.\n\n"Not very."\n\n"Then we walk."\n\n"Good."\n\n"Wait for me," said Anna.\n\n')
+# Anna's tag, two untagged turns, Anna's tag again: counted back from the second tag, strict
+# alternation gives the untagged turns to Anna then Ben.
+_TWO = '"Is it far?" said Anna.\n\n"Not very."\n\n"Then we walk."\n\n"Wait for me," said Anna.\n\n'
+# Three untagged turns: counted back, Ben, Anna, Ben.
+_THREE = '"Is it far?" said Anna.\n\n"Not very."\n\n"Then we walk."\n\n"Good."\n\n"Wait for me," said Anna.\n\n'
 
 
-def _bits(call: tuple, who: str) -> tuple[bool, bool, bool]:
-    """Whether `who`'s row is marked (tag_odd_after, tag_odd_before, tags_split) in a decision."""
+def _marked(call: tuple, who: str) -> bool:
     candidates, _, decision = call
-    row = candidates.index(who)
-    return tuple(bool(mask >> row & 1) for mask in decision[5:8])  # type: ignore[return-value]
+    return bool(decision[5] >> candidates.index(who) & 1)
 
 
 @pure_parser
-def test_the_tags_around_an_untagged_turn_mark_whom_their_alternation_rules_out():
-    _, calls = read(CAST + _BROKEN)
+def test_the_next_tag_marks_whom_its_alternation_rules_out():
+    _, calls = read(CAST + _TWO)
     first, second = calls[-3], calls[-2]  # "Not very." and "Then we walk."
     assert "Anna" in first[0] and "Anna" in second[0]
-    # "Not very.": Anna's tag before is one turn back (odd: not Anna), the one after two turns
-    # ahead (even: Anna): the tags disagree about Anna.
-    assert _bits(first, "Anna") == (False, True, True)
-    # "Then we walk.": Anna's tag after is one turn ahead (not Anna), the one before two back.
-    assert _bits(second, "Anna") == (True, False, True)
+    # Anna's tag is two turns after "Not very." (even: hers by alternation), one after "Then we walk."
+    assert not _marked(first, "Anna") and _marked(second, "Anna")
     # Ben is no tag's speaker: never marked.
     for call in (first, second):
         if "Ben" in call[0]:
-            assert _bits(call, "Ben") == (False, False, False)
-    # A tagged turn is never marked, whatever the tags around it.
-    assert calls[-1][2][5:8] == (0, 0, 0) and calls[-4][2][5:8] == (0, 0, 0)
+            assert not _marked(call, "Ben")
+    # A tagged turn is never marked.
+    assert calls[-1][2][5] == 0 and calls[-4][2][5] == 0
+    _, calls = read(CAST + _THREE)
+    assert _marked(calls[-4], "Anna") and not _marked(calls[-3], "Anna") and _marked(calls[-2], "Anna")
+
+
+def test_the_winner_s_mark_only_is_read():
+    scores = [1.0, 0.5, 0.0]
+    at = INPUTS.index("tag_odd_after")
+    assert stage_inputs(scores, 0, (0, -1.0, "turn-taking", 10, 0, 0b01))[at] == 1.0
+    assert stage_inputs(scores, 0, (0, -1.0, "turn-taking", 10, 0, 0b10))[at] == 0.0
+    assert stage_inputs(scores, 1, (0, -1.0, "turn-taking", 10, 0, 0b10))[at] == 1.0
 
 
 @pure_parser
-def test_tags_whose_alternation_agrees_mark_only_the_odd_side():
-    _, calls = read(CAST + _KEPT)
-    middle = calls[-3]  # "Then we walk.": two turns after Anna's tag and two before the next
-    assert _bits(middle, "Anna") == (False, False, False)
-    reply = calls[-4]  # "Not very.": one after Anna's tag, three before the next: both say not Anna
-    assert _bits(reply, "Anna") == (True, True, False)
-
-
-def test_the_winner_s_marks_only_are_read():
-    scores = [1.0, 0.5, 0.0]
-    names = ("tag_odd_after", "tag_odd_before", "tags_split")
-    for bit, name in enumerate(names):
-        masks = [0, 0, 0]
-        masks[bit] = 0b01
-        decision = (0, -1.0, "turn-taking", 10, 0, *masks)
-        on = {n for n, x in zip(INPUTS, stage_inputs(scores, 0, decision), strict=True) if x and n in names}
-        assert on == {name}
-        # Row 1's mark says nothing of row 0, the winner.
-        masks[bit] = 0b10
-        decision = (0, -1.0, "turn-taking", 10, 0, *masks)
-        assert not {n for n, x in zip(INPUTS, stage_inputs(scores, 0, decision), strict=True) if x and n in names}
+def test_a_winner_the_next_tag_rules_out_is_less_sure():
+    # The same rows and reading with and without the mark: the committed weights trust the
+    # winner less with it; the pick stays.
+    _, calls = read(CAST + _TWO)
+    _, rows, decision = calls[-2]
+    scorer = committed()
+    best, marked = scorer.choose(rows, (*decision[:5], 0b11111111))
+    best_plain, plain = scorer.choose(rows, (*decision[:5], 0))
+    assert best == best_plain
+    assert marked < plain - 0.03

@@ -82,9 +82,8 @@ class SceneView:
     # nearest tagged turn before it and after it (None where there is none)
     parity_before: list[str | None]
     parity_after: list[str | None]
-    # turn index -> for a turn no tag of its own names, the speakers of the nearest tagged turns
-    # of its exchange before it and after it, each with its distance in turns (None: no such turn)
-    tag_before: list[tuple[int, str] | None]
+    # turn index -> for a turn no tag of its own names, the speaker of the nearest tagged turn of
+    # its exchange after it, with its distance in turns (None: no such turn)
     tag_after: list[tuple[int, str] | None]
     _names: dict[int, tuple[list[str], frozenset[str]]]
     _turn_speakers: dict[int, dict[str | None, int]]
@@ -132,7 +131,6 @@ class SceneView:
                 self.gap_before[turn] = 1
         tagged = [any(self.results[n].rule in NAMED_BY_TAG for n in numbers) for numbers in self.turn_quotes]
         named: list[str | None] = [self._tag_speaker(numbers) for numbers in self.turn_quotes]
-        self.tag_before = [None] * turns
         self.tag_after = [None] * turns
         self.anchor_gap = [_FAR] * turns
         self.run_length = [1] * turns
@@ -162,7 +160,7 @@ class SceneView:
                     last = t if tagged[t] else last
                     if last is not None:
                         self.anchor_gap[t] = min(self.anchor_gap[t], last - t)
-                self._tags_around(start, turn, named)
+                self._tag_after(start, turn, named)
                 start = turn
 
         # Per turn, worked out once for all its speeches: the speakers 1..TURNS_BACK turns back
@@ -201,17 +199,10 @@ class SceneView:
                     anchor = other[anchor]
                     found[t] = anchor
 
-    def _tags_around(self, start: int, end: int, named: list[str | None]) -> None:
-        """For each turn of an exchange that no tag of its own names, the nearest turns before and
-        after it whose speaker a tag names: (distance in turns, speaker)."""
+    def _tag_after(self, start: int, end: int, named: list[str | None]) -> None:
+        """For each turn of an exchange that no tag of its own names, the nearest later turn whose
+        speaker a tag names: (distance in turns, speaker)."""
         found: tuple[int, str] | None = None
-        for t in range(start, end):
-            who = named[t]
-            if who is not None:
-                found = (t, who)
-            elif found is not None:
-                self.tag_before[t] = (t - found[0], found[1])
-        found = None
         for t in range(end - 1, start - 1, -1):
             who = named[t]
             if who is not None:

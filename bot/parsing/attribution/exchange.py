@@ -47,28 +47,13 @@ def decision(view: SceneView, number: int, candidates: list[str], tags: int, tag
             sex = lexicon.gender.get(candidate)
             if candidate in described and sex is not None and sex not in tagged_sexes:
                 unnamed |= 1 << row
-    # Alternation from the tagged turns around an untagged one: candidates a tag names an odd
-    # number of turns away (it gives them the turns either side of this one, not this one).
-    turn = view.turn_of[number]
-    before = view.tag_before[turn]
-    after = view.tag_after[turn]
-    odd_after = odd_before = split = 0
-    if before is not None or after is not None:
-        for row, candidate in enumerate(candidates):
-            even_b = odd_b = even_a = odd_a = False
-            if before is not None and candidate == before[1]:
-                odd_b = before[0] % 2 == 1
-                even_b = not odd_b
-            if after is not None and candidate == after[1]:
-                odd_a = after[0] % 2 == 1
-                even_a = not odd_a
-            if odd_a:
-                odd_after |= 1 << row
-            if odd_b:
-                odd_before |= 1 << row
-            if (even_b and odd_a) or (odd_b and even_a):
-                split |= 1 << row
-    return pick, margin, (result.rule or "") if who else "", tags, unnamed, odd_after, odd_before, split
+    # Alternation from the nearest tagged turn after an untagged one: the candidate it names an odd
+    # number of turns ahead is one it gives the turns either side of this one, not this one.
+    after = view.tag_after[view.turn_of[number]]
+    odd_after = 0
+    if after is not None and after[0] % 2 == 1 and after[1] in candidates:
+        odd_after = 1 << candidates.index(after[1])
+    return pick, margin, (result.rule or "") if who else "", tags, unnamed, odd_after
 
 
 def tagged_sexes(view: SceneView) -> set[str]:
