@@ -153,7 +153,7 @@ _LONG = 50  # story tags from which a described winner is "in a long story"
 
 def extra_inputs(sample: ta.Sample, best: int) -> list[float]:
     """EXTRA for a sample whose winner is row `best`."""
-    pick, margin, _, tags, _ = sample.decision
+    pick, margin, _, tags, *_ = sample.decision
     winner, none = sample.rows[best], sample.rows[-1]
     described = float(winner[INDEX["described"]] > 0)
     return [described * (tags >= _LONG), described, winner[INDEX["narrator"]], winner[INDEX["gender_unknown"]],

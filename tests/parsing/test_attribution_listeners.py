@@ -166,7 +166,7 @@ def test_a_he_carried_through_narration_is_the_he_of_the_speech_before():
     # between; with the committed weights the two are within a tenth of a point, so the final pick
     # is the learned weights' call and not asserted here. (Here the plain pronoun reading already
     # gives Tobin: _carry_chains decides the next test's text.)
-    candidates, (pick, _margin, _rule, _tags, _unnamed) = scorer.seen[-1], scorer.decisions[-1]
+    candidates, (pick, *_) = scorer.seen[-1], scorer.decisions[-1]
     assert quotes[-1].text == "Good evening." and candidates[pick] == "Tobin"
 
 

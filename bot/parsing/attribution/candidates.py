@@ -82,6 +82,9 @@ class SceneView:
     # nearest tagged turn before it and after it (None where there is none)
     parity_before: list[str | None]
     parity_after: list[str | None]
+    # turn index -> for a turn no tag of its own names, the speaker of the nearest tagged turn of
+    # its exchange after it, with its distance in turns (None: no such turn)
+    tag_after: list[tuple[int, str] | None]
     _names: dict[int, tuple[list[str], frozenset[str]]]
     _turn_speakers: dict[int, dict[str | None, int]]
     _contexts: dict[int, TurnContext]
@@ -127,6 +130,8 @@ class SceneView:
             elif distance == 2 and len(self.paragraphs[self.turn_paragraph[turn] - 1]) <= EXCHANGE_BREAK:
                 self.gap_before[turn] = 1
         tagged = [any(self.results[n].rule in NAMED_BY_TAG for n in numbers) for numbers in self.turn_quotes]
+        named: list[str | None] = [self._tag_speaker(numbers) for numbers in self.turn_quotes]
+        self.tag_after = [None] * turns
         self.anchor_gap = [_FAR] * turns
         self.run_length = [1] * turns
         self.party = [frozenset()] * turns
@@ -155,6 +160,7 @@ class SceneView:
                     last = t if tagged[t] else last
                     if last is not None:
                         self.anchor_gap[t] = min(self.anchor_gap[t], last - t)
+                self._tag_after(start, turn, named)
                 start = turn
 
         # Per turn, worked out once for all its speeches: the speakers 1..TURNS_BACK turns back
@@ -192,6 +198,25 @@ class SceneView:
                 if anchor is not None:
                     anchor = other[anchor]
                     found[t] = anchor
+
+    def _tag_after(self, start: int, end: int, named: list[str | None]) -> None:
+        """For each turn of an exchange that no tag of its own names, the nearest later turn whose
+        speaker a tag names: (distance in turns, speaker)."""
+        found: tuple[int, str] | None = None
+        for t in range(end - 1, start - 1, -1):
+            who = named[t]
+            if who is not None:
+                found = (t, who)
+            elif found is not None:
+                self.tag_after[t] = (found[0] - t, found[1])
+
+    def _tag_speaker(self, numbers: list[int]) -> str | None:
+        """The speaker a tag names in a turn (its first such speech's), or None."""
+        for n in numbers:
+            result = self.results[n]
+            if result.rule in NAMED_BY_TAG and result.speaker:
+                return result.speaker
+        return None
 
     def _called_before(self, turn: int) -> frozenset[str]:
         if turn == 0 or self.gap_before[turn] is None:

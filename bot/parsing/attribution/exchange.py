@@ -47,7 +47,13 @@ def decision(view: SceneView, number: int, candidates: list[str], tags: int, tag
             sex = lexicon.gender.get(candidate)
             if candidate in described and sex is not None and sex not in tagged_sexes:
                 unnamed |= 1 << row
-    return pick, margin, (result.rule or "") if who else "", tags, unnamed
+    # Alternation from the nearest tagged turn after an untagged one: the candidate it names an odd
+    # number of turns ahead is one it gives the turns either side of this one, not this one.
+    after = view.tag_after[view.turn_of[number]]
+    odd_after = 0
+    if after is not None and after[0] % 2 == 1 and after[1] in candidates:
+        odd_after = 1 << candidates.index(after[1])
+    return pick, margin, (result.rule or "") if who else "", tags, unnamed, odd_after
 
 
 def tagged_sexes(view: SceneView) -> set[str]:

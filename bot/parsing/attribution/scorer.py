@@ -57,6 +57,12 @@ INPUTS: tuple[str, ...] = (
     # (log-scaled): where tags are rare, an unsure pick is less often right, its right speaker
     # more often no candidate at all.
     "story_tags_unsure",
+    # The winner is the speaker whom the nearest tagged turn of the exchange after this untagged
+    # one names, an odd number of turns ahead: strict alternation counted back from that tag gives
+    # this turn to someone else (one person went on, or a third joined, somewhere between).
+    # (The same of the tag before, and the two tags disagreeing, were tried: docs/attribution.md,
+    # branch band10.)
+    "tag_odd_after",
 )
 _BY_TURN = frozenset(("turn-taking", "pronoun-turn", "vocative"))
 _BANDS = (1.0, 3.0, 6.0)  # upper ends of the decoder's close, mid and sure margins
@@ -65,21 +71,24 @@ _CLOSE_TURN = 3.0  # a decoder margin under this is close (or mid) for story_tag
 # pick (-1: none, or not a candidate), the decoder's margin on that turn (-1: no decoder read
 # it), their rule's name ("" without a pick), how many speech tags name a character in the
 # whole story (Lexicon.speakers, counted once per scene), and the candidate rows (a bit each) of
-# speakers the text only describes whose sex no speech tag of the story names (described_unnamed).
-Decision = tuple[int, float, str, int, int]
-NO_DECISION: Decision = (-1, -1.0, "", 0, 0)
+# speakers the text only describes whose sex no speech tag of the story names (described_unnamed),
+# and of candidates whom the nearest tagged turn after names an odd number of turns away
+# (tag_odd_after).
+Decision = tuple[int, float, str, int, int, int]
+NO_DECISION: Decision = (-1, -1.0, "", 0, 0, 0)
 
 
 def stage_inputs(scores: list[float], best: int, decision: Decision) -> list[float]:
     """The confidence model's inputs (INPUTS) for a decision: `scores` has a score per row, the
     last one "none of them"; `best` is the winning candidate's row."""
-    pick, margin, rule, tags, unnamed = decision
+    pick, margin, rule, tags, unnamed, odd_after = decision
     top = max(scores)
     share = math.exp(scores[best] - top) / sum([math.exp(s - top) for s in scores])
     share = min(max(share, 1e-6), 1 - 1e-6)
     z = math.log(share / (1 - share))
     found = [z, 1.0, max(z - 2.0, 0.0), max(z - 4.0, 0.0), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
-             1.0 if unnamed >> best & 1 else 0.0, (1.0 - share) * math.log1p(tags) / 5]
+             1.0 if unnamed >> best & 1 else 0.0, (1.0 - share) * math.log1p(tags) / 5,
+             1.0 if odd_after >> best & 1 else 0.0]
     turn = rule in _BY_TURN
     if turn:
         found[7] = 1.0
