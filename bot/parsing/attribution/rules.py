@@ -10,6 +10,7 @@ from bot.lazylog import Logger
 from bot.parsing.attribution.beats import _PRONOUN_SUBJECT, BeatReader, _listening
 from bot.parsing.attribution.decoding import ExchangeDecoder
 from bot.parsing.attribution.narration import _Narration, _ParagraphNarration, _Plan
+from bot.parsing.attribution.newcomers import NewcomerReader
 from bot.parsing.attribution.paragraphs import ParagraphReader
 from bot.parsing.attribution.pronouns import PronounResolver
 from bot.parsing.attribution.result import (
@@ -20,7 +21,6 @@ from bot.parsing.attribution.result import (
     Attribution,
 )
 from bot.parsing.attribution.turns import TurnTaker
-from bot.parsing.attribution.newcomers import NewcomerReader
 from bot.parsing.attribution.vocatives import VocativeReader
 from bot.parsing.attribution.words import after_last_speech
 from bot.parsing.characters import Lexicon
