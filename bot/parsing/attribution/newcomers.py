@@ -3,14 +3,16 @@
 answer of the one called, but not when the narration before it has someone else act as its
 subject: a relative ("his father", "her aunt"), a group ("the guards", "one of the nurses", "two
 soldiers"), someone brought in by an indefinite article ("a tall man in a grey coat"), or another
-named character. Then the one called is not taken to answer, and a described newcomer who acts
-in an untagged paragraph is its speaker, called as the text describes them."""
+named character. Then the one called is not taken to answer (the vocative readings of turns.py,
+decoding.py and pronouns.py), and the scorer reads it (evidence.py: called_newcomer, newcomer,
+none_newcomer). The newcomer is not made a speaker: a description registered as one stays in the
+lexicon and draws later exchanges to itself (tried: 30 lines of four PDNC novels lost)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from bot.parsing.attribution.narration import _LEADING, _QUOTED, _Sentence, _sentences
-from bot.parsing.attribution.result import BEAT_BEFORE, Attribution
+from bot.parsing.attribution.result import Attribution
 from bot.parsing.attribution.words import _KIN_TITLES
 from bot.parsing.characters import Lexicon
 from bot.parsing.names import GENDERED_NOUNS, PRONOUN_GENDER, TITLE_GENDER, bare
@@ -178,18 +180,3 @@ class NewcomerReader:
                 return phrase, True
             # A narration with no subject in its last sentences says nothing: look further back.
         return None
-
-    def _newcomer_speaks(self, newcomer: str, results: list[Attribution]) -> None:
-        """A described newcomer acting in an untagged paragraph after a call speaks its speeches."""
-        sex = None
-        noun = newcomer.rsplit(" ", 1)[-1]
-        if noun in GENDERED_NOUNS:
-            sex = PRONOUN_GENDER[GENDERED_NOUNS[noun]]
-        if sex is not None:
-            article, _, phrase = newcomer.partition(" ")
-            who = self._unnamed(phrase, article, sex)
-        else:
-            who = newcomer
-            self._lexicon.described.add(who)
-        for result in results:
-            result.speaker, result.confidence, result.rule = who, BEAT_BEFORE, "beat"

@@ -119,9 +119,11 @@ class ChapterAttributor(
                 for n in numbers:
                     results[n].newcomer = newcomer[0]
             self._paragraph(paragraphs, index, here, [results[n] for n in numbers], speakers_by_paragraph)
-            if newcomer and newcomer[1] and (results[numbers[0]].speaker is None or results[numbers[0]].rule in _BEATS):
-                # Untagged, or a beat of someone acting further back than the newcomer.
-                self._newcomer_speaks(newcomer[0], [results[n] for n in numbers])
+            if newcomer and newcomer[1] and results[numbers[0]].rule in _BEATS:
+                # "Pell lay still. A soldier knelt beside him. '...'": the beat reads only names, and
+                # the described newcomer acts after them: the exchange decides, with no call answered.
+                for n in numbers:
+                    results[n].speaker, results[n].confidence, results[n].rule = None, 0.0, None
             if results[numbers[0]].speaker is None and index and index - 1 not in spoken:
                 self._opening_subject(paragraphs[index - 1], [quotes[n] for n in numbers], [results[n] for n in numbers])
                 if results[numbers[0]].speaker is None:
