@@ -55,16 +55,11 @@ _TITLE_BEFORE = re.compile(r"\b(" + "|".join(sorted(TITLES)) + r")\.? $")
 # What ends a beat that leads into a quotation in the same paragraph (an opening mark: the text
 # goes on right after it).
 _BEAT_BEFORE = re.compile(r"[.,:!?]? ?[\"“'](?=\S)")
-# The first two groups: the title whose full stop the match opens on ("Mrs. Uzumaki called him
-# home": no sentence starts there, and it is Mrs. Uzumaki who acts); the fourth: a second
-# capitalised word after the first, a full name as the subject ("Sakura Haruno came up"). The
-# seventh: _BEAT_BEFORE right after the match (a look-ahead, which changes no match), so that
-# findall gives all count_windows reads of a sentence; the eighth, the he or she of a tag right
-# after the speech the sentence runs into.
+# The fourth group: _BEAT_BEFORE right after the match (a look-ahead, which changes no match), so
+# that findall gives all count_windows reads of a sentence.
 _SENTENCE = re.compile(
-    r"[.!?…\n](?:(?<=\b(M[rs]|Dr)\.)|(?<=\b(Mrs|Mme)\.))?"
-    r"[\"”’')*_]*\s*([A-Z][a-z]+(?:-[a-z]+)?)(?: ([A-Z][a-z]+(?:-[a-z]+)?))?(?:\s+([a-z]+)([^.!?\"“”\n]{0,60}))?"
-    r"(?=(" + _BEAT_BEFORE.pattern + r")(?:[^\"”\n]{1,300}[,!?.][\"”] (he|she) [a-z]+)?)?"
+    r"[.!?…\n][\"”’')*_]*\s*([A-Z][a-z]+(?:-[a-z]+)?)(?:\s+([a-z]+)([^.!?\"“”\n]{0,60}))?"
+    r"(?=(" + _BEAT_BEFORE.pattern + r"))?"
 )
 _THE_SENTENCE = re.compile(r"The ([A-Z][a-z]+) ([a-z]+)([^.!?\"“”\n]{0,60})")
 # \b(he|his|him|himself|she|her|hers|herself)\b, opening on a letter (the lookbehinds then stand
@@ -165,12 +160,6 @@ class Lexicon:
     # which someone only talked about never is. (Being called on by name was tried too: it cost
     # the annotated novels' pronoun-tagged lines half a point, held out.)
     present: set[str] = field(default_factory=set)
-    # Characters a full name brings in once, right before a speech a he or she tags
-    # (_enter_full_names): a he or she may stand for them, as for those tags name.
-    entered: set[str] = field(default_factory=set)
-    # Words that stand beside someone's given name in a full name ("Uchiha" of "Sasuke Uchiha"): a
-    # family's or clan's name, listed as a character only if it is seen being one (list_characters).
-    family_words: set[str] = field(default_factory=set)
     narrator: str | None = None  # the "I" of a first-person story, when the text names them
     # Speakers the text only describes ("the girl", "my father"), met as the story is attributed.
     described: set[str] = field(default_factory=set)
@@ -267,10 +256,7 @@ class Lexicon:
         stand for (on the annotated novels, the wider set makes pronouns worse)."""
         if not name:
             return False
-        return (
-            len(self.speakers) < _FEW_SPEAKERS or name in self.speakers or name in self.described
-            or name in self.entered
-        )
+        return len(self.speakers) < _FEW_SPEAKERS or name in self.speakers or name in self.described
 
     def describe(self, description: str, sex: str) -> None:
         """Someone the text calls only "the girl": a speaker of that sex from now on."""
@@ -489,22 +475,11 @@ def count_windows(windows: Iterator[tuple[str, int]]) -> WindowCounts:
         actors: list[str] = []
         beaters: list[str] = []
         afters: list[tuple[str, str]] = []
-        sentences: list[tuple[str, str, str, str, str, str, str, str]] = sentence_scan.groups(window, cut)
+        sentences: list[tuple[str, str, str, str]] = sentence_scan.groups(window, cut)
         # Not `name` and `verb`: compiled, a local keeps the type of its first assignment, and the
         # tags below read None into them.
-        for title, title3, word, second, next_word, clause, beat, pronoun in sentences:
+        for word, next_word, clause, beat in sentences:
             names.append(word)
-            if title or title3:
-                # "Mrs. Uzumaki called him home.": the titled name acts. (The bare word still
-                # counts as opening a sentence: not counting it, measured, cost Howards End.)
-                word = titled(title or title3, f"{word} {second}" if second else word)
-            elif second and next_word:
-                # "Sakura Haruno came up behind them.": the full name acts; and when a he or she
-                # tags the speech the sentence runs into ('...them. "Hi," she said.'), that is the
-                # full name's sex, as a "She" opening the next sentence is.
-                word = f"{word} {second}"
-                if pronoun and (next_word in _PERSON_VERBS or next_word.endswith("ed")):
-                    afters.append((word, "M" if pronoun == "he" else "F"))
             if next_word:
                 if next_word in _PERSON_VERBS or next_word.endswith("ed"):
                     actors.append(word)
@@ -520,22 +495,13 @@ def count_windows(windows: Iterator[tuple[str, int]]) -> WindowCounts:
         beats.update(beaters)
         after.update(afters)
         tags: list[tuple[str, str, str, str]] = []
-        tagged_after: list[tuple[str, str]] = []
         for match in tag_scan.matches(window, cut):
             verb, name, name2, verb2, first_verb, first_verb2 = match.group(1, 2, 3, 4, 5, 6)
             if name or name2:
                 tags.append((verb or "", name or "", name2 or "", verb2 or ""))
-                # '," Naruto said. He grinned.': the he or she opening the sentence after a tag
-                # is the one it names, as after a sentence that opens on the name.
-                if window.startswith(". ", end := match.end()):
-                    if window.startswith("He ", end + 2):
-                        tagged_after.append((name2 or name, "M"))
-                    elif window.startswith("She ", end + 2):
-                        tagged_after.append((name2 or name, "F"))
             if (first_verb or first_verb2) in SPEECH_VERBS:
                 first_person += 1
         named_tags.update(tags)
-        after.update(tagged_after)
         del window
     return caps, particles, initial, acting, named_tags, first_person, beats, votes_of, after, the_votes
 
@@ -620,9 +586,6 @@ def _build_lexicon(
         by_base[base] += total
         mid_by_base[base] += total - initial.get(form, 0)
         acting_by_base[base] += acting.get(form, 0)
-        if " " in base and base.partition(" ")[0].rstrip(".") in TITLES:
-            # "Mr. Harlow walked in.": Harlow is seen acting too (his titled form acts, below).
-            acting_by_base[base.partition(" ")[2]] += acting.get(form, 0)
         forms_of.setdefault(base, []).append(form)
         if base != form and "'" not in form and "’" not in form:
             honorific_uses[base] += total
@@ -646,15 +609,7 @@ def _build_lexicon(
         for form in forms_of[base]:
             lexicon.canonical[form] = main
             lexicon.forms[form] = totals[form]
-    # Full names seen acting as people: "Sakura Haruno came up", "said Naruto Uzumaki".
-    persons = {form for form in acting if " " in form}
-    tag_names: Counter[str] = Counter()
-    for (verb, name, name2, verb2), count in named_tags.items():
-        if (verb2 if name2 else verb) in SPEECH_VERBS:
-            tag_names[name2 or name] += count
-    persons.update(name for name in tag_names if " " in name)
-    _merge_full_names(pairs, lexicon, by_base, persons, mid_by_base, tag_names)
-    _enter_full_names(pairs, beats, after, lexicon, by_base)
+    _merge_full_names(pairs, lexicon, by_base)
     _merge_titled(lexicon)
     _learn_from_sentences(votes_of, after, acting, lexicon)
     _merge_surnames(pairs, lexicon)
@@ -835,15 +790,8 @@ def first_self_named(text: str) -> str | None:
     return name
 
 
-def _merge_full_names(
-    pairs: Counter[tuple[str, str]], lexicon: Lexicon, by_base: Counter[str], persons: set[str], mid: Counter[str],
-    tag_names: Counter[str],
-) -> None:
-    """Uzumaki Naruto and Naruto Uzumaki are both Naruto: the part speech tags name alone, else the
-    part more frequent alone, is the name ("Mrs. Uzumaki" is no use of Uzumaki alone). A full name
-    one of whose words is no lexicon name ("said Naruto Uzumaki", Uzumaki written once) is the
-    other word's, when the full name is seen acting as a person (`persons`) or written both ways
-    round, and the other word is used alone too (`mid`: uses inside a sentence)."""
+def _merge_full_names(pairs: Counter[tuple[str, str]], lexicon: Lexicon, by_base: Counter[str]) -> None:
+    """Uzumaki Naruto and Naruto Uzumaki are both Naruto: the more frequent part is the name."""
     in_pairs: Counter[str] = Counter()
     leads: set[str] = set()
     for (first, second), count in pairs.items():
@@ -856,98 +804,27 @@ def _merge_full_names(
         if first in by_base and second in by_base:
             firsts_of.setdefault(second, set()).add(first)
             seconds_of.setdefault(first, set()).add(second)
-    titles_of: Counter[str] = Counter()
-    titled_uses: Counter[str] = Counter()
-    for form, count in lexicon.forms.items():
-        title, _, rest = form.partition(" ")
-        if rest and title.rstrip(".") in TITLES:
-            titles_of[rest] += 1
-            titled_uses[rest] += count
+    titles_of: Counter[str] = Counter(
+        form.split(" ", 1)[1] for form in lexicon.forms if " " in form and form.split(" ", 1)[0].rstrip(".") in TITLES
+    )
     for (first, second), count in pairs.items():
-        if first == second:
-            continue
-        if first not in by_base or second not in by_base:
-            full = f"{first} {second}"
-            both_ways = (second, first) in pairs  # "Naruto Uzumaki" and "Uzumaki Naruto": a name
-            if not (full in persons or both_ways) or any(
-                is_stopword(word) or word in TITLES or word in _NOT_TITLE_WORDS for word in (first, second)
-            ):
-                continue
-            if bool(tag_names[first]) != bool(tag_names[second]):
-                # "Sasuke Uchiha stood at the gate. 'Nobody is here,' Sasuke said." with the clan's
-                # name common, or hardly written: Sasuke, whom the tags name, is the person.
-                who, other = (first, second) if tag_names[first] else (second, first)
-                if who in by_base:
-                    lexicon.forms[who] -= count  # counted once, as the full name
-                else:
-                    lexicon.canonical[who] = who
-                    lexicon.forms[who] += max(mid[who] - count, 1)
-                    lexicon.evidence[who] += 1
-                lexicon.canonical[full] = lexicon.canonical[who]
-                lexicon.family_words.add(other)
-            elif (
-                (known := first if first in by_base else second) in by_base
-                and by_base[known] > in_pairs[known]  # used alone too: not "Big Medicine", "Happy Jack"
-                and (mid[second if known == first else first] > 0 or both_ways)
-            ):
-                lexicon.canonical[full] = lexicon.canonical.get(known, known)
-                lexicon.forms[known] -= count
-            else:
-                continue
-            lexicon.forms[full] += count
+        if first not in by_base or second not in by_base or first == second:
             continue
         if len(firsts_of[second]) >= 2 or titles_of[second] >= 2:
             main = first  # John Knightley, Isabella Knightley: the family name names nobody alone
         elif len(seconds_of[first]) >= 2:
             main = second  # Uzumaki Naruto, Uzumaki Kushina
-        elif bool(tag_names[first]) != bool(tag_names[second]):
-            # "Sasuke said", never "Uchiha said": the clan's name ("the Uchiha compound") is no
-            # name of his, however often the text writes it.
-            main = first if tag_names[first] else second
         else:
-            # Alone: "Mrs. Uzumaki" is her, not Naruto Uzumaki's family name standing for him.
-            main = first if by_base[first] - titled_uses[first] >= by_base[second] - titled_uses[second] else second
-        full = f"{first} {second}"
-        if (
-            main == first and by_base[second] <= in_pairs[second] and second not in leads
-            and (full not in persons or by_base[first] <= in_pairs[first])
-        ):
+            main = first if by_base[first] >= by_base[second] else second
+        if main == first and by_base[second] <= in_pairs[second] and second not in leads:
             # "Hokage Tower": a word only ever seen after a name is a place, not a family name
-            # (a family name also leads: "Uzumaki Naruto", "Uzumaki Kushina"; or the full name
-            # of someone the text also calls by the given name alone acts: "said Naruto
-            # Uzumaki", where "Big Medicine bellowed" is no Big).
+            # (a family name also leads: "Uzumaki Naruto", "Uzumaki Kushina").
             continue
+        full = f"{first} {second}"
         lexicon.canonical[full] = lexicon.canonical.get(main, main)
-        lexicon.family_words.add(second if main == first else first)
         lexicon.forms[full] += count
         lexicon.forms[first] -= count  # counted once, as the full name
         lexicon.forms[second] -= count
-
-
-def _enter_full_names(
-    pairs: Counter[tuple[str, str]], beats: Counter[str], after: Counter[tuple[str, str]], lexicon: Lexicon,
-    by_base: Counter[str],
-) -> None:
-    """'Sakura Haruno came up behind them. "Kakashi-sensei isn't here yet," she said.': a full name
-    the text writes once, as it brings the character in, is a character of the sex of the he or
-    she that tags the speech the sentence runs into (or opens the next sentence), when neither of
-    its words names anyone else. Such a character may be a he or she (Lexicon.entered)."""
-    for form in beats:
-        first, _, second = form.partition(" ")
-        if (
-            not second or " " in second or (first, second) not in pairs or first in by_base or second in by_base
-            or is_stopword(first) or is_stopword(second) or first in TITLES or first in _NOT_TITLE_WORDS
-            or form in lexicon.canonical
-        ):
-            continue
-        males, females = after.get((form, "M"), 0), after.get((form, "F"), 0)
-        if bool(males) == bool(females):
-            continue
-        # Either word alone is them too: the narration is read a capitalised word at a time.
-        lexicon.canonical[form] = lexicon.canonical[first] = lexicon.canonical[second] = form
-        lexicon.forms[form] += pairs[first, second]
-        lexicon.gender[form] = "M" if males else "F"
-        lexicon.entered.add(form)
 
 
 def _merge_surnames(pairs: Counter[tuple[str, str]], lexicon: Lexicon) -> None:
@@ -1160,8 +1037,7 @@ def list_characters(lexicon: Lexicon, speakers: Counter[str], roles: dict[str, s
         for name in mentions
         if speakers.get(name)
         or lexicon.evidence.get(name, 0) >= 2
-        # "the Uchiha clan", "the Uchiha compound": a family's name, often written, is no one.
-        or (mentions[name] >= _RECURRING and name not in lexicon.family_words)
+        or mentions[name] >= _RECURRING
         or (lexicon.evidence.get(name, 0) and mentions[name] >= 2)
     ]
     for name in speakers:

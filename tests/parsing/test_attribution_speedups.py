@@ -233,7 +233,7 @@ def test_a_sentences_beat_read_in_its_match_is_the_beat_pattern_after_it():
         found = characters._SENTENCE.findall(text)
         assert found == [m.groups("") for m in characters._SENTENCE.finditer(text)]
         beats = [bool(characters._BEAT_BEFORE.match(text, m.end())) for m in characters._SENTENCE.finditer(text)]
-        assert [bool(groups[6]) for groups in found] == beats, text
+        assert [bool(groups[3]) for groups in found] == beats, text
 
 
 def test_story_text_written_without_jsons_escaper_is_what_it_writes():

@@ -279,8 +279,6 @@ def gather(view: SceneView, number: int, addressed: set[str]) -> list[str]:
     # In order of preference: the rules' pick and guess, the exchange's speakers, the names the
     # narration around it gives (latest first), whom the speech before calls on, the narrator.
     ordered = [result.speaker, result.fallback, *view.context(view.turn_of[number]).offered]
-    if (newcomer := result.newcomer) and newcomer in view.lexicon.described:
-        ordered.insert(2, newcomer)  # a described newcomer acting after a call (newcomers.py)
     if result.gender:
         ordered.append(view.lead(result.gender))  # a he/she with nobody of that sex about
     # Never the speaker: whom the speech itself calls on, whom the tag says it is said to, and

@@ -240,7 +240,7 @@ class ExchangeDecoder:
             for c in mentioned:
                 if (j := index_of.get(c, -1)) >= 0:
                     e[j] += _SELF_CALLED if c in called else _SELF_MENTIONED
-            if i and head.newcomer is None:  # someone brought in acts before it: not the call's answer
+            if i:
                 for c in names[i - 1][1]:
                     if (j := index_of.get(c, -1)) >= 0:
                         e[j] += _CALLED_NEXT_GAP if gaps[i] else _CALLED_NEXT
@@ -322,7 +322,7 @@ class ExchangeDecoder:
                 continue
             if trusts[i] >= _FIXED:
                 continue
-            called_before = i and who in names[i - 1][1] and head.newcomer is None
+            called_before = i and who in names[i - 1][1]
             if hints[i]:
                 rule, confidence = "pronoun-turn", PRONOUN_TURN  # a he/she the exchange settles
             elif called_before:

@@ -70,9 +70,6 @@ FEATURES: tuple[str, ...] = (
     "named_between",  # a short narration paragraph between this turn and the last names them
     "answer_called",  # the speech before asks them a question by name: they answer
     "called_after",  # the next turn of the exchange calls them by name: it answers them
-    # Someone the narration brings in between a call and this speech acts as its subject (newcomers.py):
-    "called_newcomer",  # ... and the speech before calls on them: they may not be the one answering
-    "newcomer",  # ... and it is them
     # The last row of every quotation stands for "none of these is right": its features say how
     # the rules read the quotation, so the scorer learns how often each reading leaves the
     # speaker out of the candidates, and the winner's share is the chance that it is right.
@@ -91,7 +88,6 @@ FEATURES: tuple[str, ...] = (
     "none_pick_unknown_sex",  # the rules' pick is someone whose sex the text never shows
     "none_pick_described",  # the rules' pick is only described
     "none_called_after_pick",  # the next turn of the exchange calls the rules' pick by name
-    "none_newcomer",  # someone the narration brings in after a call acts before this speech
 )
 INDEX = {name: number for number, name in enumerate(FEATURES)}
 # A present binary feature is the same (index, 1.0) pair every time: made once, appended often.
@@ -158,9 +154,6 @@ _NAMED_BETWEEN: Final = ON["named_between"]
 _ANSWER_CALLED: Final = ON["answer_called"]
 _CALLED_AFTER: Final = ON["called_after"]
 _NONE_CALLED_AFTER_PICK: Final = ON["none_called_after_pick"]
-_CALLED_NEWCOMER: Final = ON["called_newcomer"]
-_NEWCOMER: Final = ON["newcomer"]
-_NONE_NEWCOMER: Final = ON["none_newcomer"]
 # A speech before of this many characters or more is long; this speech of this many or fewer, short.
 _LONG_SPEECH: Final = 300
 _SHORT_SPEECH: Final = 20
@@ -215,7 +208,6 @@ def describe(
     by_after = view.parity_after[turn]
     trust = rule_trust(result)
     fallback = result.fallback
-    newcomer = result.newcomer
     # The turn before, when the exchange goes on: how it ended, and the pair it leaves.
     answer = cut = long_before = False
     streak = pair = False
@@ -325,10 +317,6 @@ def describe(
             row.append(_ADDRESSED_BEFORE)
             if answer:
                 row.append(_ANSWER_CALLED)
-            if newcomer is not None:
-                row.append(_CALLED_NEWCOMER)
-        if newcomer is not None and who == newcomer:
-            row.append(_NEWCOMER)
         if who in called_after:
             row.append(_CALLED_AFTER)
         if who == narrator:
@@ -366,8 +354,6 @@ def describe(
         none.append(_NONE_AFTER_GAP)
     elif view.gap_before[turn] is None:
         none.append(_NONE_EXCHANGE_START)
-    if newcomer is not None:
-        none.append(_NONE_NEWCOMER)
     if len(party) == 2:
         none.append(_NONE_TWO_PARTY)
     elif len(party) > 2:

@@ -21,7 +21,7 @@ from bot.parsing.attribution.result import (
     Attribution,
 )
 from bot.parsing.attribution.tags import _WINDOW, _tag_after, _tag_before
-from bot.parsing.attribution.words import _ABBREVIATIONS, _KIN_TITLES, _read_name, _with_epithet
+from bot.parsing.attribution.words import _KIN_TITLES, _read_name, _with_epithet
 from bot.parsing.characters import Lexicon
 from bot.parsing.names import GENDERED_NOUNS, PRONOUN_GENDER, TITLES, bare, titled
 from bot.parsing.native import trait
@@ -136,14 +136,8 @@ class ParagraphReader:
                     tag = "pronoun", "he" if lead.pronoun == "M" else "she"
             if tag is None and before.rstrip().endswith(".") and quote is quotes[0]:
                 # 'Dolly interrupted him. "But I say..."': a short sentence saying who speaks.
-                head, _, sentence = before.rstrip()[-_SHORT_LEAD:].rpartition(". ")
-                sentence = sentence.rstrip(".")
-                last_word = head.rsplit(None, 1)[-1:]
-                titled_lead = 1 if last_word and last_word[0] in _ABBREVIATIONS else 0
-                if titled_lead:
-                    # 'Mrs. Hoshino called him home. "Kenji!"': a title's full stop ends no sentence.
-                    sentence = f"{last_word[0]}. {sentence}"
-                if len(sentence.split()) <= 4 + titled_lead and not any(mark in sentence for mark in '"“”'):
+                sentence = before.rstrip()[-_SHORT_LEAD:].rsplit(". ", 1)[-1].rstrip(".")
+                if len(sentence.split()) <= 4 and not any(mark in sentence for mark in '"“”'):
                     tag = _tag_before(sentence)
                     if tag and tag[0] not in ("name", "pronoun"):
                         tag = None

@@ -134,7 +134,7 @@ class PronounResolver:
                 called = self._called_in[index - 1] = set()
                 for speech in _QUOTED.findall(paragraphs[index - 1][-_LOOKBACK_CHARS:]):
                     called |= self._names_in_speech(speech.strip("\"“”"))[1]
-            if len(called) == 1 and (who := next(iter(called))) != previous and fits(who) and index not in self._newcomers:
+            if len(called) == 1 and (who := next(iter(called))) != previous and fits(who):
                 return who, PRONOUN_CALLED
         if previous is not None:
             # The last turn ended in narration ('"...," said Mary, and she put her hand on his

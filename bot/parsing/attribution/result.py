@@ -35,9 +35,7 @@ class Attribution:
     """Who says a quotation, how sure, and by which rule. (A plain class: compiled, it is made
     without calling the Python __init__ a dataclass writes, once for each quotation of a story.)"""
 
-    __slots__ = (
-        "addressee", "confidence", "fallback", "first_person", "gender", "margin", "newcomer", "rule", "speaker",
-    )
+    __slots__ = ("addressee", "confidence", "fallback", "first_person", "gender", "margin", "rule", "speaker")
 
     def __init__(
         self, speaker: str | None = None, confidence: float = 0.0, rule: str | None = None,
@@ -56,9 +54,6 @@ class Attribution:
         # How much likelier (in log-likelihood) the exchange decoder's best reading of the whole
         # exchange is than the best that gives this turn to someone else (None: no decoder read it).
         self.margin = margin
-        # Someone the narration brings in between a call and this speech, acting as its subject
-        # (newcomers.py): the one called is then not taken to answer.
-        self.newcomer: str | None = None
 
     def __repr__(self) -> str:
         return (

@@ -10,7 +10,6 @@ from bot.lazylog import Logger
 from bot.parsing.attribution.beats import _PRONOUN_SUBJECT, BeatReader, _listening
 from bot.parsing.attribution.decoding import ExchangeDecoder
 from bot.parsing.attribution.narration import _Narration, _ParagraphNarration, _Plan
-from bot.parsing.attribution.newcomers import NewcomerReader
 from bot.parsing.attribution.paragraphs import ParagraphReader
 from bot.parsing.attribution.pronouns import PronounResolver
 from bot.parsing.attribution.result import (
@@ -56,10 +55,6 @@ _UNKNOWN_ROLES: Final = frozenset(
 )
 
 
-# Rules that read the speaker off someone acting next to the speech, not off a tag.
-_BEATS: Final = frozenset(("beat", "beat-after", "pronoun-beat"))
-
-
 def _goes_on(paragraph: str) -> bool:
     """Whether the narration after a paragraph's last speech is one short tag saying the speaker
     goes on ("She said authoritatively before continuing more softly.")."""
@@ -78,7 +73,7 @@ def _takes_over(paragraph: str) -> str | None:
 
 
 class ChapterAttributor(
-    ParagraphReader, BeatReader, PronounResolver, VocativeReader, NewcomerReader, TurnTaker, ExchangeDecoder
+    ParagraphReader, BeatReader, PronounResolver, VocativeReader, TurnTaker, ExchangeDecoder
 ):
     """Attributes the quotations of one scene at a time; each stage's methods live in its module
     (paragraphs, beats, pronouns, vocatives, turns, decoding), the state they share here."""
@@ -94,7 +89,6 @@ class ChapterAttributor(
         self._excluded: set[str] = set()  # whom the pronoun being resolved cannot be
         self._epithets: dict[str, str] = {}  # "old man" -> whom "said the old man" named in this chapter
         self._leads: dict[str, str | None] = {}  # sex -> the character the tags name most
-        self._newcomers: dict[int, tuple[str, bool]] = {}  # paragraph -> who acts after a call (newcomers.py)
 
     def scene(self, paragraphs: Sequence[str], quotes: Sequence[RawQuote]) -> list[Attribution]:
         results = [Attribution() for _ in quotes]
@@ -110,20 +104,11 @@ class ChapterAttributor(
             by_paragraph.setdefault(quote.paragraph, []).append(number)
         speakers_by_paragraph: dict[int, str] = {}
         spoken = {p for quote in quotes for p in range(quote.paragraph, quote.last_paragraph + 1)}
-        self._newcomers = {}
         for index, numbers in by_paragraph.items():
-            here = [quotes[n] for n in numbers]
-            newcomer = self._newcomer(paragraphs, index, here, by_paragraph, quotes, results) if index else None
-            if newcomer:
-                self._newcomers[index] = newcomer
-                for n in numbers:
-                    results[n].newcomer = newcomer[0]
-            self._paragraph(paragraphs, index, here, [results[n] for n in numbers], speakers_by_paragraph)
-            if newcomer and newcomer[1] and results[numbers[0]].rule in _BEATS:
-                # "Pell lay still. A soldier knelt beside him. '...'": the beat reads only names, and
-                # the described newcomer acts after them: the exchange decides, with no call answered.
-                for n in numbers:
-                    results[n].speaker, results[n].confidence, results[n].rule = None, 0.0, None
+            self._paragraph(
+                paragraphs, index, [quotes[n] for n in numbers], [results[n] for n in numbers],
+                speakers_by_paragraph,
+            )
             if results[numbers[0]].speaker is None and index and index - 1 not in spoken:
                 self._opening_subject(paragraphs[index - 1], [quotes[n] for n in numbers], [results[n] for n in numbers])
                 if results[numbers[0]].speaker is None:

@@ -164,7 +164,7 @@ class TurnTaker:
 
         # "Are you coming, Tobin?" -- the one called on answers next.
         for i in range(1, len(run)):
-            if speakers[i] is None and results[run[i][0]].newcomer is None:
+            if speakers[i] is None:
                 called = names_of(i - 1)[1]
                 if len(called) == 1:
                     who: str | None = next(iter(called))  # one type for every `who` here
