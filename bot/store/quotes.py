@@ -1183,12 +1183,16 @@ async def _walk(
         if accepted and checks_only:
             accepted = await _first_in_full(store, accepted)
         if accepted:
-            if read_all:
+            if read_all and checks_only:
                 # Every line of the domain was read (a small filter's new cycle): the second pass's
                 # lines are those the first does not take (cut is the pass's end), known now, so the
                 # pick that takes the last line ends the cycle, and the next starts a new one at once
                 # instead of reading the lines again to find none (a filter of a line or two: a
-                # wasted query at nearly every pick).
+                # wasted query at nearly every pick). SQLite only: PostgreSQL keeps no lines between
+                # picks, so there they would only hold the cursor back (a review found the next pick
+                # reading the first pass again). A line that becomes acceptable later in the cycle
+                # (its story's rating corrected) waits for the next cycle, as a first-pass line
+                # passed over does.
                 accepted += [(size + c, r) for c, r in rows if _acceptable(cycle, size + c, r, False)]
                 end = 2 * size
             cursor, row = accepted[0]

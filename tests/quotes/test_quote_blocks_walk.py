@@ -278,7 +278,6 @@ async def test_steady_picks_read_each_block_once_and_keep_its_lines(
         assert start >= end, spans
 
 
-@pytest.mark.sqlite_only  # (PostgreSQL reads the stored cycle at every pick: no lines kept between picks)
 @pytest.mark.parametrize("filters", ["story+contains", "story+character+contains"])
 async def test_a_small_filters_cycle_ends_with_its_last_line_not_a_query_later(
     store: Store, monkeypatch: pytest.MonkeyPatch, filters: str
@@ -320,4 +319,6 @@ async def test_a_small_filters_cycle_ends_with_its_last_line_not_a_query_later(
         assert len(set(shown[k:k + 2])) == 2, shown
     # A new cycle's pick walks once (main: the pick after a cycle's last line read its lines again to
     # find the second pass had nothing left, then walked the new cycle: two queries).
-    assert counts == [1, 0, 1, 0, 1, 0], counts
+    # PostgreSQL keeps no lines between picks: one walk a pick, never two (a review found the second
+    # pass's lines, kept there too, holding the cursor back: the next pick read the first pass again).
+    assert counts == ([1, 0, 1, 0, 1, 0] if store.dialect == "sqlite" else [1] * 6), counts
