@@ -366,13 +366,20 @@ def _save_new_cycle_later(store: Store, audience: Audience, key: str, cycle: _Cy
         cycle.unwritten = 0
     write = _new_cycle_write(audience, key, cycle)
     unwritten = _memory(store).unwritten
+    entry = (audience.scope, QuoteFilters(cycle.story_id, cycle.character, cycle.contains))
+
+    def done() -> None:
+        # Only this write's own mark: an older write of the same cycle id finishing after a newer one
+        # was queued (a cycle started afresh while its last row was being written) must not clear the
+        # newer one's, or the stale row would be read back and its lines shown again.
+        if unwritten.get(cycle.id) is entry:
+            del unwritten[cycle.id]
+
     # After submit: a write for the same filters still pending is replaced, and its `done` forgets the id.
-    store.write_behind.submit(
-        ("quote cycle", audience.scope, key), write, done=lambda: unwritten.pop(cycle.id, None), lazy=lazy
-    )
+    store.write_behind.submit(("quote cycle", audience.scope, key), write, done=done, lazy=lazy)
     # Written, or on its way without delay: a lazy write replacing it is due as soon (WriteBehind.submit).
     cycle.row = True
-    unwritten[cycle.id] = (audience.scope, QuoteFilters(cycle.story_id, cycle.character, cycle.contains))
+    unwritten[cycle.id] = entry
 
 
 def _new_cycle_write(audience: Audience, key: str, cycle: _Cycle) -> Statement:
