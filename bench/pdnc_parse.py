@@ -11,7 +11,6 @@ the machine's own speed to compare figures across machines and loads.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -21,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from per_process import PDNC, loop_seconds  # noqa: E402
+from per_process import loop_seconds, novel_arguments, novels_and_trees  # noqa: E402
 
 # What each child runs (cwd: its tree): the novels' bytes read first, then only the parse timed.
 CHILD = """
@@ -47,19 +46,12 @@ def run(tree: Path, novels: list[Path], env: dict[str, str]) -> dict:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--baseline", type=Path, help="another checkout to measure in turn with this one")
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--novels", type=int, default=0, help="the first N novels by name (default: all)")
+    ap = novel_arguments(__doc__.splitlines()[0])
     ap.add_argument("--pure", action="store_true", help="both trees' pure Python parser (STORYBOT_PURE_PYTHON=1)")
     args = ap.parse_args()
-    novels = sorted(PDNC.glob("*/novel_text.txt"))
-    if args.novels:
-        novels = novels[: args.novels]
+    novels, trees = novels_and_trees(args)
     if not novels:
-        print(f"no PDNC novels in {PDNC}", file=sys.stderr)
         return 1
-    trees = {"this": ROOT} | ({"baseline": args.baseline.resolve()} if args.baseline else {})
     env = dict(os.environ)
     if args.pure:
         env["STORYBOT_PURE_PYTHON"] = "1"

@@ -58,20 +58,32 @@ def loop_seconds(runs: int = 3) -> float:
     return best
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def novel_arguments(description: str) -> argparse.ArgumentParser:
+    """The options every PDNC A/B bench takes: another checkout, runs, how many novels."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--baseline", type=Path, help="another checkout to measure in turn with this one")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--novels", type=int, default=0, help="the first N novels by name (default: all)")
-    ap.add_argument("--startups", type=int, default=20, help="processes per tree for the start-up figure")
-    args = ap.parse_args()
+    return ap
+
+
+def novels_and_trees(args: argparse.Namespace) -> tuple[list[Path], dict[str, Path]]:
+    """The novels chosen (none: the corpus is missing, said on stderr) and the trees to measure."""
     novels = sorted(PDNC.glob("*/novel_text.txt"))
     if args.novels:
         novels = novels[: args.novels]
     if not novels:
         print(f"no PDNC novels in {PDNC}", file=sys.stderr)
+    return novels, {"this": ROOT} | ({"baseline": args.baseline.resolve()} if args.baseline else {})
+
+
+def main() -> int:
+    ap = novel_arguments(__doc__.splitlines()[0])
+    ap.add_argument("--startups", type=int, default=20, help="processes per tree for the start-up figure")
+    args = ap.parse_args()
+    novels, trees = novels_and_trees(args)
+    if not novels:
         return 1
-    trees = {"this": ROOT} | ({"baseline": args.baseline.resolve()} if args.baseline else {})
     env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
     megabytes = sum(novel.stat().st_size for novel in novels) / 1e6
     parsers = {name: parser_of(tree, env) for name, tree in trees.items()}

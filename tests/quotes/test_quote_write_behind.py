@@ -164,3 +164,33 @@ async def test_the_stored_cycle_is_never_more_than_unwritten_max_picks_behind_ac
         behind = next((back for back in range(len(history)) if history[-1 - back] == (seed, cursor)), len(history))
         lags.append(behind)
     assert max(lags) < quotes._UNWRITTEN_MAX, lags
+
+
+@pytest.mark.sqlite_only  # PostgreSQL writes each pick's cycle in the pick's own transaction
+async def test_an_older_cycle_write_finishing_late_keeps_the_newer_ones_pending_mark(store):
+    """A cycle started afresh while its last row is being written: the older write's `done` must not
+    clear the newer write's pending mark, or the stale row is read back and its lines shown again
+    (a review found a two-line filter showing a line twice under concurrent picks)."""
+    story = await add(store, dialogue_story("alpha", lines=6, extra_quotes=(
+        "the zebra said something quite odd", "another zebra line with enough words")))
+    filters, audience = QuoteFilters(story_id=story, contains="zebra"), Audience(GUILD)
+    first = await pick_quote(store, audience, filters)
+    memory = quotes._memory(store)
+    ((key, cycle),) = [(k, c) for k, c in memory.cycles.items() if c.id == first.cycle_id]
+    writer = store.write_behind
+    # The writer takes the pending write (it is now in flight, no longer replaceable)...
+    in_flight = list(writer._pending.items())
+    writer._pending.clear()
+    assert in_flight and memory.pending(cycle)
+    # ...and meanwhile the cycle starts afresh (a new seed over the same row): a newer write is queued.
+    cycle.seed += 1
+    quotes._save_new_cycle_later(store, audience, key[1], cycle)
+    assert memory.pending(cycle)
+    for _, (_, done) in in_flight:  # the older write commits late
+        if done is not None:
+            done()
+    assert memory.pending(cycle), "the newer write's mark was cleared by the older write"
+    await writer.flush()
+    assert not memory.pending(cycle)
+    ((seed,),) = await store.db.execute_fetchall("SELECT seed FROM quote_cycles WHERE id = ?", (cycle.id,))
+    assert seed == cycle.seed
