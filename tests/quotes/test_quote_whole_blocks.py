@@ -141,3 +141,14 @@ def test_a_whole_block_reads_slots_as_block_slot_computes_them() -> None:
         assert out is not None
         assert [r[4] for r in out] == [((10 + i) << bits) + quotes.block_slot(line - low - (blocks[i] << bits), seed,
                                                                                blocks[i], bits) for i, line in ids]
+
+
+async def test_postgresql_plans_each_statement_for_its_arguments(store: Store) -> None:
+    # A generic plan (PostgreSQL's choice after five runs of a prepared statement) is blind to the word
+    # and the rowid range: a story's word filter at 10^6 quotations took 200-430 ms a statement with one.
+    if store.dialect != "postgresql":
+        pytest.skip("PostgreSQL's plan cache")
+    for _ in range(2):  # the store's own connection, then one taken from the pool and given back
+        assert (await store.db.execute_fetchall("SHOW plan_cache_mode"))[0][0] == "force_custom_plan"
+        async with store.atomic():
+            assert (await store.db.execute_fetchall("SHOW plan_cache_mode"))[0][0] == "force_custom_plan"
