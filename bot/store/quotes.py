@@ -1009,7 +1009,11 @@ def _plan_sql(domain: str, words: bool, story: bool, limited: bool, dialect: str
     """The stored cycle (if any) and, for a new one, the domain's size, the character (SPEAKER),
     the range of rowids the filter's lines can have and how many full-text matches it holds."""
     if domain == SAID:
-        return _SAID_PLAN_SQL
+        # PostgreSQL, which cannot tell how wide the window is (its bounds are subqueries), read its every
+        # id of the primary key into a bitmap (131,072 ids: 27 ms, 37-72 ms the statement at 10^6): there
+        # the window bounds only filter the matches of the words said by the name (one GIN intersection).
+        return _SAID_PLAN_SQL if dialect == "sqlite" else _SAID_PLAN_SQL.replace(
+            " AND rowid BETWEEN (SELECT lo FROM w)", " AND rowid + 0 BETWEEN (SELECT lo FROM w)")
     size_sql = "(SELECT bundled + bgated + own + ogated FROM ntot)" if domain == SPEAKERS else \
         _DOMAINS[domain][2].replace(":low", _STORY_CHARACTER)
     ctes = {LINE: _TOTALS_CTE, SPEAKERS: _NAME_TOTALS_CTE}.get(domain)
