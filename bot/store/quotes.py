@@ -791,13 +791,14 @@ def _blocks_sql(blocks: int, limited: bool = False, gated: bool = False, whole: 
 
 async def _block_rows(
     store: Store | _OnThread, cycle: _Cycle, audience: Audience, bits: int, blocks: int, n: int,
-    probe: _LimitsProbe | None = None, checks_only: bool = False, gated: bool = False,
+    probe: _LimitsProbe | None = None, checks_only: bool = False, gated: bool = False, whole: bool = False,
 ) -> tuple[list[tuple[int, Sequence]], int, int, bool]:
     """The next lines of a BLOCKS cycle from its cursor: (cursor, row) in cursor order for at most `n`
     matches per block (`gated`, or under limits: matches the audience may see) over up to `blocks`
     blocks, the cursor every position before which was examined, the number of matches read, and
     whether a block returned `n` lines (it may hold more after them: the cursor stops there). A
-    `probe` not yet read is read in the same round trip."""
+    `probe` not yet read is read in the same round trip. `whole` (a steady walk on SQLite, with
+    `checks_only`): every match of the blocks, ordered here (_whole_blocks), however many `n` is."""
     size = cycle.size
     pass_base = 0 if cycle.cursor < size else size
     x0 = cycle.cursor - pass_base
@@ -823,7 +824,7 @@ async def _block_rows(
     limited = not audience.limits.unlimited
     gated = gated or limited
     end, full = (first + blocks) << bits, False
-    if checks_only and n >= _BLOCK_MATCHES:
+    if whole and checks_only:
         # A steady walk on SQLite: each block's matches by id, ordered here (_whole_blocks), all kept.
         params["cap"] = _WHOLE_BLOCK_CAP
         sql = _batch_sql(BLOCKS, blocks, story, named, False, limited, True, gated, True)
@@ -1227,6 +1228,7 @@ async def _walk(
     # PostgreSQL a pick keeps nothing for the next, and reads every line's card: _BATCH lines.)
     bits, full, gated = _block_bits(cycle.domain), False, False
     blocks, per_block = 1, _BATCH if cycle.cursor == 0 or not checks_only else _BLOCK_MATCHES
+    steady = cycle.cursor != 0 and checks_only  # (a cycle's first walk reads in the database's order)
     whole: list[tuple[int, Sequence]] | None = None  # a first pass read in one query
     while cycle.cursor < 2 * size and steps < _WALK_BUDGET:
         first_pass = cycle.cursor < size
@@ -1247,7 +1249,7 @@ async def _walk(
             cycle.ahead = []
             start = cycle.cursor
             rows, end, examined, full = await _block_rows(store, cycle, audience, bits, blocks, per_block, probe,
-                                                          checks_only, gated)
+                                                          checks_only, gated, steady)
             whole = rows if start == 0 and end == size else None
             read_all = whole is not None
             check_size = False

@@ -51,7 +51,8 @@ async def test_a_whole_block_read_orders_its_lines_as_the_database_does(store: S
         # From a block's first position, and from within one (a walk that stopped there before).
         for cursor in [0, 1 << bits, *(rng.randrange(size) for _ in range(6)), size + rng.randrange(size)]:
             whole = _lines(await quotes._block_rows(store, _cycle(low, high, bits, seed, cursor), audience, bits, 2,
-                                                    quotes._BLOCK_MATCHES, checks_only=True, gated=gated))
+                                                    quotes._BLOCK_MATCHES, checks_only=True, gated=gated,
+                                                    whole=True))
             # The database's order (every match of the blocks from the cursor on, with their cards).
             ordered = _lines(await quotes._block_rows(store, _cycle(low, high, bits, seed, cursor), audience, bits, 2,
                                                       10 ** 6, checks_only=False, gated=gated))
@@ -69,7 +70,7 @@ async def test_a_block_denser_than_the_cap_is_read_in_the_databases_order(
     audience, bits, seed = Audience(GUILD), 7, 12345
     for cursor in (0, 5, 200):
         whole = await quotes._block_rows(store, _cycle(low, high, bits, seed, cursor), audience, bits, 1,
-                                         quotes._BLOCK_MATCHES, checks_only=True)
+                                         quotes._BLOCK_MATCHES, checks_only=True, whole=True)
         ordered = await quotes._block_rows(store, _cycle(low, high, bits, seed, cursor), audience, bits, 1,
                                            quotes._BLOCK_MATCHES, checks_only=False)
         # n lines of the block in its order, the walk stopping after the last (the block may hold more).
