@@ -36,8 +36,15 @@ list; about 5 GB at 10^7), and later runs reuse it: the stored /quote cycles are
 every first pick is a first pick again. A database built by older code is migrated on open, as the
 bot's would be (the time it takes is printed).
 
+With `--url postgresql://...` (a server's URL, with `--cache`) the picks run on PostgreSQL: each size's
+SQLite database in the cache (built first when missing) is copied once into the database
+`storybot_quote_N` on that server (bot/store/copy.py: the same rows, so the same filters), then
+analyzed; later runs reuse it when it holds the same stories. (The ORDER BY RANDOM() baseline is
+SQLite's: use `--no-naive`.)
+
     .venv/bin/python bench/quote.py [--sizes 5,6] [--picks 2000] [--firsts 100] [--spoiler-chapters K]
         [--cache DIR] [--only character,story+character] [--no-naive] [--worst] [--no-freeze] [--visible P]
+        [--url postgresql://USER@127.0.0.1:PORT/postgres]
 """
 from __future__ import annotations
 
@@ -263,6 +270,42 @@ async def _prepare(
     return store, words, stories
 
 
+async def _on_postgres(
+    stack: contextlib.AsyncExitStack, url: str, cache: Path, exponent: int, rng: random.Random
+) -> tuple[Store, list[str], dict[int, tuple]]:
+    """The size's database on the PostgreSQL server at `url`: the cache's SQLite database copied
+    there once (made first when missing), analyzed; reused when it holds the same stories."""
+    import asyncpg
+
+    from bot.store.copy import copy_database
+
+    name = f"storybot_quote_{exponent}"
+    admin = await asyncpg.connect(url)
+    try:
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await admin.execute(f"CREATE DATABASE {name}")
+    finally:
+        await admin.close()
+    target = url.rsplit("/", 1)[0] + "/" + name
+    store = await stack.enter_async_context(Store.open(target))
+    listing = cache / f"quote-10^{exponent}.json"
+    (held,) = (await store.db.execute_fetchall("SELECT count(*) FROM stories"))[0]
+    if not listing.exists() or held != len(json.loads(listing.read_text())):
+        started = time.perf_counter()
+        async with contextlib.AsyncExitStack() as source_stack:
+            source, _, stories = await _prepare(source_stack, "", cache, exponent, random.Random(exponent))
+            if held:
+                raise SystemExit(f"{name} holds {held} stories, not the cache's {len(stories)}: drop it first")
+            await copy_database(source, store)
+        await store.db.execute("ANALYZE")
+        print(f"10^{exponent}: copied into PostgreSQL ({name}) and analyzed in {time.perf_counter() - started:.1f} s")
+    await store.db.execute("DELETE FROM quote_cycles")
+    print(f"\n10^{exponent}: PostgreSQL database {name} ({store.dialect})")
+    words = _vocabulary(rng)
+    stories = {int(k): tuple(v) for k, v in json.loads(listing.read_text()).items()}
+    return store, words, stories
+
+
 _NARROWABLE = tuple(c for c in COMBINATIONS if c not in ("no filter", "character"))
 
 
@@ -285,13 +328,16 @@ def _narrow(base: Path, path: Path, stories: dict[int, tuple], percent: float) -
 async def bench_size(
     exponent: int, picks: int, firsts: int, limits: ChapterLimits, cache: Path | None,
     combinations: tuple[str, ...] = COMBINATIONS, naive_baseline: bool = True, show_worst: bool = False,
-    freeze: bool = True, visible: float | None = None,
+    freeze: bool = True, visible: float | None = None, url: str | None = None,
 ) -> None:
     quotations = 10 ** exponent
     rng = random.Random(exponent)
     with tempfile.TemporaryDirectory() as folder:
         async with contextlib.AsyncExitStack() as stack:
-            store, words, stories = await _prepare(stack, folder, cache, exponent, rng)
+            if url is not None and cache is not None:
+                store, words, stories = await _on_postgres(stack, url, cache, exponent, rng)
+            else:
+                store, words, stories = await _prepare(stack, folder, cache, exponent, rng)
             if visible is not None:
                 narrowed = (Path(folder) if cache is None else cache) / f"quote-10^{exponent}-visible{visible:g}.db"
                 listing = narrowed.with_suffix(".json")
@@ -355,7 +401,10 @@ async def main() -> None:
                         help="the measured guild sees only this percentage of the stories (word filters only)")
     parser.add_argument("--worst", action="store_true",
                         help="print each combination's dearest first pick (CPU) and its filters")
+    parser.add_argument("--url", help="a PostgreSQL server's URL (with --cache): the picks run there")
     args = parser.parse_args()
+    if args.url is not None and (args.cache is None or args.visible is not None):
+        parser.error("--url needs --cache (the databases copied there), and not --visible")
     combinations = tuple(args.only.split(",")) if args.only else COMBINATIONS
     if args.visible is not None:
         combinations = tuple(c for c in combinations if c in _NARROWABLE)
@@ -364,7 +413,7 @@ async def main() -> None:
     limits = ChapterLimits((), args.spoiler_chapters - 1) if args.spoiler_chapters > 0 else NO_LIMITS
     for exponent in (int(x) for x in args.sizes.split(",")):
         await bench_size(exponent, args.picks, min(args.firsts, max(3, args.picks)), limits, args.cache,
-                         combinations, not args.no_naive, args.worst, not args.no_freeze, args.visible)
+                         combinations, not args.no_naive, args.worst, not args.no_freeze, args.visible, args.url)
 
 
 if __name__ == "__main__":

@@ -593,10 +593,20 @@ async def _setup_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("numeric", encoder=str, decoder=_numeric, schema="pg_catalog", format="text")
 
 
+# Every statement planned for its own arguments. asyncpg prepares each statement, and after five runs
+# PostgreSQL may keep a generic plan, blind to the arguments: for a /quote walk or plan over a word's
+# matches (how frequent the word is, how wide the rowid range) that plan read every match of the word,
+# or evaluated the word's tsquery at every row: a story's word filter at 10^6 quotations took 200-430
+# ms a statement against 4-35 ms planned each time (branch steady11, docs/benchmarks.md). Planning
+# costs about 0.05-3 ms a statement.
+_SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
+
+
 async def create_pool(url: str, size: int) -> asyncpg.Pool:
     """A pool of up to `size` connections (one is held as store.db)."""
     return await asyncpg.create_pool(
         url, min_size=1, max_size=max(2, size), init=_setup_connection, command_timeout=None,
+        server_settings=_SERVER_SETTINGS,
     )
 
 

@@ -581,17 +581,18 @@ def _said_sql(limited: bool) -> str:
 @functools.cache
 def _batch_sql(
     domain: str, positions: int, story: bool, named: bool, words: bool, limited: bool = False, checks_only: bool = False,
-    gated: bool = False,
+    gated: bool = False, whole: bool = False,
 ) -> str:
     """One query for a batch of positions: per position its _CARD_COLUMNS (NULL where the domain
     has no line there; with `checks_only`, _CHECK_COLUMNS), the position, whether the line passes
     every filter and the audience's gates, and the domain's size now. MATCHES wants its positions in
     ascending order, and numbers the matches up to the furthest instead of stepping to each when
     `positions` is negative. `limited`: the audience has spoiler limits (bound as :limits). `gated`
-    (BLOCKS): the blocks give only lines the audience may see (see _blocks_sql)."""
+    (BLOCKS): the blocks give only lines the audience may see (see _blocks_sql); `whole` (BLOCKS): each
+    block's matches by id, its own order left to the caller (_blocks_sql)."""
     ctes, at, size_now = _DOMAINS[domain]
     if domain == BLOCKS:
-        pos, ctes, at = "", _hidden_cte(positions), _blocks_sql(positions, limited, gated)
+        pos, ctes, at = "", _hidden_cte(positions), _blocks_sql(positions, limited, gated, whole)
     elif domain == MATCHES and positions > 0:
         pos, ctes, at = "", _ranks_sql(positions), " UNION ALL ".join(f"SELECT * FROM k{i}" for i in range(positions))
     elif domain in (MATCHES, SAID):
@@ -755,7 +756,7 @@ def _xor_shift(v: str) -> str:
 
 
 @functools.cache
-def _blocks_sql(blocks: int, limited: bool = False, gated: bool = False) -> str:
+def _blocks_sql(blocks: int, limited: bool = False, gated: bool = False, whole: bool = False) -> str:
     """The CTE body of a BLOCKS batch: per block i (ids [:lo<i>, :hi<i>], first at :base<i>), its
     full-text matches in the block's order from slot :from<i> on, at most :n, as (position, id).
     `limited` (spoiler limits) or `gated`: only the matches the audience may see (server scope, age
@@ -763,11 +764,18 @@ def _blocks_sql(blocks: int, limited: bool = False, gated: bool = False) -> str:
     or one rated for adults only, still gives up to :n lines at once (or nothing) instead of :n
     lines a walk passes over; at a cost per match (two index seeks: about +50% a block at 10^7).
     Gated or not, a block of stories the audience may not see gives nothing for a few index seeks
-    a story (the CTE `hid`, _HIDDEN_CTE), its matches unread."""
+    a story (the CTE `hid`, _HIDDEN_CTE), its matches unread.
+    `whole`: per block i its first :cap matches by id as (i, id), in no order of the block's own: the
+    caller computes each one's slot (block_slot) and orders them (_block_rows' whole-block read)."""
     checks = [_VISIBLE_SQL, _SHOWN_SQL] if limited else [_VISIBLE_SQL]
     # Each match's gates by index seeks (a join let SQLite scan every story into a Bloom filter a block).
     gates = (" WHERE EXISTS (SELECT 1 FROM quotes AS q JOIN stories AS s ON s.id = q.story_id"
              f" WHERE q.id = quotes_fts.rowid AND {' AND '.join(checks)}) AND" if limited or gated else " WHERE")
+    if whole:
+        return " UNION ALL ".join(
+            f"SELECT * FROM (SELECT {i} AS x, quotes_fts.rowid AS id FROM hid CROSS JOIN quotes_fts{gates} hid.b = {i}"
+            f" AND hid.h = 0 AND quotes_fts MATCH :fts AND quotes_fts.rowid BETWEEN :lo{i} AND :hi{i}"
+            f" ORDER BY quotes_fts.rowid LIMIT :cap) AS u{i}" for i in range(blocks))
     parts = []
     for i in range(blocks):
         parts.append(
@@ -783,13 +791,14 @@ def _blocks_sql(blocks: int, limited: bool = False, gated: bool = False) -> str:
 
 async def _block_rows(
     store: Store | _OnThread, cycle: _Cycle, audience: Audience, bits: int, blocks: int, n: int,
-    probe: _LimitsProbe | None = None, checks_only: bool = False, gated: bool = False,
+    probe: _LimitsProbe | None = None, checks_only: bool = False, gated: bool = False, whole: bool = False,
 ) -> tuple[list[tuple[int, Sequence]], int, int, bool]:
     """The next lines of a BLOCKS cycle from its cursor: (cursor, row) in cursor order for at most `n`
     matches per block (`gated`, or under limits: matches the audience may see) over up to `blocks`
     blocks, the cursor every position before which was examined, the number of matches read, and
     whether a block returned `n` lines (it may hold more after them: the cursor stops there). A
-    `probe` not yet read is read in the same round trip."""
+    `probe` not yet read is read in the same round trip. `whole` (a steady walk on SQLite, with
+    `checks_only`): every match of the blocks, ordered here (_whole_blocks), however many `n` is."""
     size = cycle.size
     pass_base = 0 if cycle.cursor < size else size
     x0 = cycle.cursor - pass_base
@@ -805,21 +814,31 @@ async def _block_rows(
         "size": size, "limits": audience.limits.key(), "last": _last_chapter(audience, cycle.story_id),
         "mask": mask, "n": n, "div": 1 << max(1, bits // 2),
     }
-    for i in range(blocks):
+    order = [permute(j, count, cycle.seed) for j in range(first, first + blocks)]  # the blocks read
+    for i, block in enumerate(order):
         j = first + i
-        block = permute(j, count, cycle.seed)
         a, c, m, e, _ = _block_keys(cycle.seed, block, bits)
         base = cycle.low + (block << bits)
         params.update({f"at{i}": j << bits, f"base{i}": base, f"lo{i}": base, f"hi{i}": min(base + mask, cycle.high),
                        f"from{i}": x0 & mask if i == 0 else 0, f"a{i}": a, f"c{i}": c, f"m{i}": m, f"e{i}": e})
     limited = not audience.limits.unlimited
     gated = gated or limited
+    end, full = (first + blocks) << bits, False
+    if whole and checks_only:
+        # A steady walk on SQLite: each block's matches by id, ordered here (_whole_blocks), all kept.
+        params["cap"] = _WHOLE_BLOCK_CAP
+        sql = _batch_sql(BLOCKS, blocks, story, named, False, limited, True, gated, True)
+        rows = await _rows(store, sql, params, probe)
+        whole = _whole_blocks(rows, cycle.seed, cycle.low, bits, order, first, x0 & mask)
+        if whole is not None:
+            found = sorted((row[_CARD_WIDTH], row) for row in _widen(whole))
+            return [(pass_base + x, row) for x, row in found], pass_base + end, len(rows) + (blocks if gated else 0), False
+        # A block denser than _WHOLE_BLOCK_CAP matches: ordered by the database after all, n of it.
     sql = _batch_sql(BLOCKS, blocks, story, named, False, limited, checks_only, gated)
     rows = await _rows(store, sql, params, probe)
     if checks_only:
         rows = _widen(rows)
     found = sorted((row[_CARD_WIDTH], row) for row in rows)
-    end, full = (first + blocks) << bits, False
     for i in range(blocks):  # a block that returned `n` lines may hold more after the last one
         in_block = [x for x, _ in found if x >> bits == first + i]
         if len(in_block) >= n:
@@ -829,6 +848,44 @@ async def _block_rows(
     # nothing: it counts as a line examined.
     examined = len(rows) + (blocks if gated else 0)
     return [(pass_base + x, row) for x, row in found if x < end], pass_base + end, examined, full
+
+
+# A steady walk on SQLite (a cycle's later walks, whose lines are kept between picks) reads each block's
+# matches whole, by id, and orders them here by block_slot, rather than have the database compute each
+# match's slot and sort (the slot expression, flattened by SQLite's planner, cost about 500 virtual-machine
+# steps a match: at 10^6-10^7 quotations 1.4-2.2 ms a 64-match block statement against 0.7-1.3 read by id
+# and 0.1 to order in Python, under load 7-8). It keeps every acceptable line of the block (a block holds
+# 64-128 matches: blocks are sized to at least _BLOCK_MATCHES, in powers of two), so walks come rarer too.
+# At most this many matches a block: a block holding more (a word crowding a few stories) is read by the
+# database's order instead, _BLOCK_MATCHES of it at a time.
+_WHOLE_BLOCK_CAP = 4 * _BLOCK_MATCHES
+
+
+def _whole_blocks(
+    rows: Sequence[Sequence], seed: int, low: int, bits: int, blocks: Sequence[int], first: int, start: int
+) -> list[tuple] | None:
+    """Rows of a whole-block read (_CHECK_COLUMNS, the block's index in the batch, checks, size) as a
+    BLOCKS batch returns them: the index replaced by the line's position (the block's first position
+    plus its slot, ids counted from the domain's `low`); only the first block's positions from slot `start` on (the walk read the rest
+    before). None when a block gave _WHOLE_BLOCK_CAP rows (it may hold more)."""
+    counts = [0] * len(blocks)
+    for row in rows:
+        counts[row[4]] += 1
+    if any(c >= _WHOLE_BLOCK_CAP for c in counts):
+        return None
+    mask = (1 << bits) - 1
+    keys = [_block_keys(seed, block, bits) for block in blocks]
+    out = []
+    for row in rows:
+        i = row[4]
+        a, c, m, e, h = keys[i]
+        y = ((row[0] - low - (blocks[i] << bits)) * a + c) & mask
+        y ^= y >> h
+        z = (y * m + e) & mask
+        slot = z ^ (z >> h)
+        if i or slot >= start:
+            out.append((*row[:4], ((first + i) << bits) + slot, *row[5:]))
+    return out
 
 
 def _domain_checks(cycle: _Cycle) -> tuple[bool, bool, bool]:
@@ -953,7 +1010,11 @@ def _plan_sql(domain: str, words: bool, story: bool, limited: bool, dialect: str
     """The stored cycle (if any) and, for a new one, the domain's size, the character (SPEAKER),
     the range of rowids the filter's lines can have and how many full-text matches it holds."""
     if domain == SAID:
-        return _SAID_PLAN_SQL
+        # PostgreSQL, which cannot tell how wide the window is (its bounds are subqueries), read its every
+        # id of the primary key into a bitmap (131,072 ids: 27 ms, 37-72 ms the statement at 10^6): there
+        # the window bounds only filter the matches of the words said by the name (one GIN intersection).
+        return _SAID_PLAN_SQL if dialect == "sqlite" else _SAID_PLAN_SQL.replace(
+            " AND rowid BETWEEN (SELECT lo FROM w)", " AND rowid + 0 BETWEEN (SELECT lo FROM w)")
     size_sql = "(SELECT bundled + bgated + own + ogated FROM ntot)" if domain == SPEAKERS else \
         _DOMAINS[domain][2].replace(":low", _STORY_CHARACTER)
     ctes = {LINE: _TOTALS_CTE, SPEAKERS: _NAME_TOTALS_CTE}.get(domain)
@@ -963,17 +1024,25 @@ def _plan_sql(domain: str, words: bool, story: bool, limited: bool, dialect: str
                 " AND q.seq = st.quote_count - 1 WHERE st.id = :story)")
     else:
         low, high = "1", "(SELECT max(id) FROM quotes)"
+    # The matches' rowid range. Across the library it holds every id: PostgreSQL, which cannot know
+    # that (the bounds are subqueries), read every id of the primary key into a bitmap to intersect with
+    # the words' (28 ms at 10^5 quotations, twice a plan): there the range is left out.
+    in_range = "" if not story and dialect != "sqlite" else f" AND rowid BETWEEN {low} AND {high}"
     matches = (
         "(SELECT count(*) FROM (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH :fts"
-        f" AND rowid BETWEEN {low} AND {high} LIMIT :cap) AS m)" if words else "NULL"
+        f"{in_range} LIMIT :cap) AS m)" if words else "NULL"
     )
     character = _STORY_CHARACTER if domain == SPEAKER else "0"
     said = "NULL"  # (a character's words across stories plan as SAID: _SAID_PLAN_SQL)
     last = "0"
     if words and domain in (LINE, STORY):  # (only words alone size blocks by it: a second count is all it would cost
         # a story's character's words, whose cycle starts afresh at nearly every pick when they match a line or two)
-        last = ("(SELECT coalesce(max(rowid), 0) FROM (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH :fts"
-                f" AND rowid BETWEEN {low} AND {high} ORDER BY rowid LIMIT :cap) AS m)")
+        # The first :cap matches by rowid, counted and the last one's id, in one full-text query (two before:
+        # on PostgreSQL each visits the rows of the matches, 14 and 43 ms for a word of 3,824 at 10^6).
+        ctes = ", ".join(filter(None, (ctes, (
+            "pf (n, last) AS MATERIALIZED (SELECT count(*), coalesce(max(rowid), 0) FROM (SELECT rowid FROM quotes_fts"
+            f" WHERE quotes_fts MATCH :fts{in_range} ORDER BY rowid LIMIT :cap) AS m)"))))
+        matches, last = "(SELECT n FROM pf)", "(SELECT last FROM pf)"
     stamp = "(SELECT stamp FROM ntot)" if domain == SPEAKERS else "0"
     window, spread = "NULL", "0"
     if words and domain == LINE:
@@ -1001,6 +1070,24 @@ def _plan_sql(domain: str, words: bool, story: bool, limited: bool, dialect: str
         f" c.domain, c.low, c.high, {stamp}, {last}, c.returned, {window}, {spread}"
         " FROM (SELECT 1) AS one LEFT JOIN quote_cycles AS c ON c.scope = :scope AND c.filter_key = :key"
     )
+
+
+# The stored cycle alone, in the columns of a plan's statement (_plan_sql): on PostgreSQL a pick reads
+# the stored cycle at every pick and needs the plan only to start a new one (_find_stored).
+_CYCLE_SQL = (
+    "SELECT 0, 0, 0, 0, NULL, NULL, c.id, c.story_id, c.character, c.contains, c.adult, c.seed, c.size, c.cut,"
+    " c.cursor, c.domain, c.low, c.high, 0, 0, c.returned, NULL, 0"
+    " FROM (SELECT 1) AS one LEFT JOIN quote_cycles AS c ON c.scope = :scope AND c.filter_key = :key"
+)
+
+
+async def _load_cycle(store: Store | _OnThread, audience: Audience, key: str) -> _Cycle | None:
+    """The stored cycle for (scope, key), without a plan (one index seek)."""
+    (row,) = await store.db.execute_fetchall(_CYCLE_SQL, {"scope": audience.scope, "key": key})
+    cycle = None if row[6] is None else _Cycle(*row[6:18], row=True)
+    if cycle is not None:
+        _parse_returned(cycle, row[20])
+    return cycle
 
 
 async def _load(
@@ -1141,6 +1228,7 @@ async def _walk(
     # PostgreSQL a pick keeps nothing for the next, and reads every line's card: _BATCH lines.)
     bits, full, gated = _block_bits(cycle.domain), False, False
     blocks, per_block = 1, _BATCH if cycle.cursor == 0 or not checks_only else _BLOCK_MATCHES
+    steady = cycle.cursor != 0 and checks_only  # (a cycle's first walk reads in the database's order)
     whole: list[tuple[int, Sequence]] | None = None  # a first pass read in one query
     while cycle.cursor < 2 * size and steps < _WALK_BUDGET:
         first_pass = cycle.cursor < size
@@ -1161,7 +1249,7 @@ async def _walk(
             cycle.ahead = []
             start = cycle.cursor
             rows, end, examined, full = await _block_rows(store, cycle, audience, bits, blocks, per_block, probe,
-                                                          checks_only, gated)
+                                                          checks_only, gated, steady)
             whole = rows if start == 0 and end == size else None
             read_all = whole is not None
             check_size = False
@@ -1637,7 +1725,14 @@ async def _find_stored(
     when no line matches (UnknownCharacter for a name no visible story has). `pending`: the row of
     `remembered`, a cycle this process started, is still on its way, so a stored row is an older
     cycle's (the background writer can wait for another process's write lock while a small cycle runs out)."""
-    cycle, plan = await _load(store, audience, filters, key, probe, rng)
+    plan: _Plan | None = None
+    if store.dialect == "sqlite" or probe is not None or filters.contains is None:
+        cycle, plan = await _load(store, audience, filters, key, probe, rng)
+    else:
+        # PostgreSQL reads the stored cycle at every pick: a word filter's plan (counting the words'
+        # matches, 60-140 ms at 10^5 quotations before) only when a new cycle starts, a round trip more
+        # then. (Other filters' plans are a few index seeks: read with the cycle, one round trip.)
+        cycle = await _load_cycle(store, audience, key)
     if probe is not None and not probe.holds(audience.limits):
         raise _WrongGuess
     if cycle is None or (pending and remembered is not None):
@@ -1658,6 +1753,8 @@ async def _find_stored(
         row, changed = await _walk(store, cycle, audience, check_size=True)
         gave_up = row is None and not changed and cycle.cursor < 2 * cycle.size
     if row is None and not gave_up:
+        if plan is None:
+            _, plan = await _load(store, audience, filters, key, None, rng)
         cycle = await _start_cycle(store, audience, filters, plan, rng, cycle)
         if cycle is None:
             raise NothingMatches(_nothing_message(filters, audience))
