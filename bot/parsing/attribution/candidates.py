@@ -83,10 +83,8 @@ class SceneView:
     parity_before: list[str | None]
     parity_after: list[str | None]
     # turn index -> for a turn no tag of its own names, the speaker of the nearest tagged turn of
-    # its exchange after it, with its distance in turns and how many short narration paragraphs
-    # come between (gap_before's); tag_before the same of the nearest before (None: no such turn)
-    tag_after: list[tuple[int, str, int] | None]
-    tag_before: list[tuple[int, str, int] | None]
+    # its exchange after it, with its distance in turns (None: no such turn)
+    tag_after: list[tuple[int, str] | None]
     _names: dict[int, tuple[list[str], frozenset[str]]]
     _turn_speakers: dict[int, dict[str | None, int]]
     _contexts: dict[int, TurnContext]
@@ -134,7 +132,6 @@ class SceneView:
         tagged = [any(self.results[n].rule in NAMED_BY_TAG for n in numbers) for numbers in self.turn_quotes]
         named: list[str | None] = [self._tag_speaker(numbers) for numbers in self.turn_quotes]
         self.tag_after = [None] * turns
-        self.tag_before = [None] * turns
         self.anchor_gap = [_FAR] * turns
         self.run_length = [1] * turns
         self.party = [frozenset()] * turns
@@ -163,7 +160,7 @@ class SceneView:
                     last = t if tagged[t] else last
                     if last is not None:
                         self.anchor_gap[t] = min(self.anchor_gap[t], last - t)
-                self._nearest_tags(start, turn, named)
+                self._tag_after(start, turn, named)
                 start = turn
 
         # Per turn, worked out once for all its speeches: the speakers 1..TURNS_BACK turns back
@@ -202,32 +199,16 @@ class SceneView:
                     anchor = other[anchor]
                     found[t] = anchor
 
-    def _nearest_tags(self, start: int, end: int, named: list[str | None]) -> None:
-        """For each turn of an exchange that no tag of its own names, the nearest later and
-        earlier turns whose speaker a tag names: (distance in turns, speaker, short narration
-        paragraphs between)."""
-        gap_before = self.gap_before
+    def _tag_after(self, start: int, end: int, named: list[str | None]) -> None:
+        """For each turn of an exchange that no tag of its own names, the nearest later turn whose
+        speaker a tag names: (distance in turns, speaker)."""
         found: tuple[int, str] | None = None
-        beats = 0  # narration paragraphs between the turn and the tag found
         for t in range(end - 1, start - 1, -1):
             who = named[t]
             if who is not None:
                 found = (t, who)
-                beats = 0
             elif found is not None:
-                self.tag_after[t] = (found[0] - t, found[1], beats)
-            beats += gap_before[t] or 0
-        found = None
-        beats = 0
-        for t in range(start, end):
-            if t > start:
-                beats += gap_before[t] or 0
-            who = named[t]
-            if who is not None:
-                found = (t, who)
-                beats = 0
-            elif found is not None:
-                self.tag_before[t] = (t - found[0], found[1], beats)
+                self.tag_after[t] = (found[0] - t, found[1])
 
     def _tag_speaker(self, numbers: list[int]) -> str | None:
         """The speaker a tag names in a turn (its first such speech's), or None."""

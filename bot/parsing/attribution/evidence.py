@@ -35,10 +35,6 @@ FEATURES: tuple[str, ...] = (
     "parity_before",  # strict alternation from the last tagged turn gives them this turn
     "parity_after",  # ... counted back from the next tagged turn
     "parity_both",  # both ways agree on them
-    # The nearest tagged turn of the exchange after an untagged one names them, odd (out) or even
-    # (in) turns ahead, no narration paragraph between (a speaker often goes on past one); the tag
-    # before: odd turns back with none between or even with some rules them out, else in.
-    "tag_after_out", "tag_after_in", "tag_before_out", "tag_before_in",
     "fallback",  # the rules' guess kept aside for a pronoun they could not settle
     "prev_turn",  # spoke the turn just before, in the same exchange
     "two_turns",  # spoke two turns before: the other side of an alternating pair
@@ -118,8 +114,6 @@ _PARITY_BEFORE: Final = ON["parity_before"]
 _PARITY_AFTER: Final = ON["parity_after"]
 _PARITY_BOTH: Final = ON["parity_both"]
 _PICK_TWO_PARTY: Final = ON["pick_two_party"]
-_TAG_AFTER: Final = (ON["tag_after_in"], ON["tag_after_out"])  # by the distance's parity
-_TAG_BEFORE: Final = ((ON["tag_before_in"], ON["tag_before_out"]), (ON["tag_before_out"], ON["tag_before_in"]))
 _NONE_TWO_PARTY: Final = ON["none_two_party"]
 _NONE_MANY_PARTY: Final = ON["none_many_party"]
 _PICK_OTHER: Final = ON["pick_other"]
@@ -238,12 +232,6 @@ def describe(
             called_after |= view.speech_names(view.quotes[later].text)[1]
     # Most candidates are none of these: one look each skips the comparisons below.
     by_parity = {by_before, by_after}
-    # The tags around an untagged turn: whom each rules out or in (see FEATURES), and its feature.
-    tags: dict[str, list[Any]] = {}
-    if (after := view.tag_after[turn]) is not None and not after[2]:
-        tags[after[1]] = [_TAG_AFTER[after[0] % 2]]
-    if (before := view.tag_before[turn]) is not None:
-        tags.setdefault(before[1], []).append(_TAG_BEFORE[1 if before[2] else 0][before[0] % 2])
     by_turns = {fallback, prev_turn, two_turns, three_turns, next_turn}
     rows: list[list[Any]] = []  # Any: see ON
     for who in candidates:
@@ -268,8 +256,6 @@ def describe(
                     row.append(_PARITY_BOTH)
             if who == by_after:
                 row.append(_PARITY_AFTER)
-        if who in tags:
-            row += tags[who]
         if who in party:
             row.append(_IN_PARTY)
             if who == pick and len(party) == 2:
