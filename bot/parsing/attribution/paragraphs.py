@@ -39,8 +39,6 @@ _ANY_VERB_PRONOUN: Final = re.compile(
 _GOES_ON: Final = "(?:continued|went on|resumed|pursued|persisted|added)"
 _GOES_ON_AFTER: Final = re.compile(rf"\s*,?\s*(?:he|she)\s+(?:[a-z]+ly\s+)?{_GOES_ON}\b")
 _GOES_ON_BEFORE: Final = re.compile(rf"\b{_GOES_ON}[,:—–-]*\s*$")
-_GOES_ON_WORD: Final = re.compile(rf"\b{_GOES_ON}\b")
-_TAG_CHARS: Final = 60  # how much text around a speech its tag's verb is looked for in
 # Verbs that say the speaker answers someone: '"Yes." He answered.', '"...," she replied'. How far back,
 # in paragraphs, the speech answered may be.
 _REPLIES_AFTER: Final = re.compile(r"\s*,?\s*(?:[Hh]e|[Ss]he)\s+(?:[a-z]+ly\s+)?(?:answered|replied|rejoined|retorted|responded)\b")
@@ -228,15 +226,6 @@ class ParagraphReader:
                 if epithet:
                     # "said the old man" is not the boy the chapter described before.
                     spoken_of = spoken_of | {d for d in self._lexicon.described if d.partition(" ")[2] != epithet}
-                    previous = earlier_speakers.get(index - 1)
-                    if (
-                        previous and quote is quotes[0]
-                        and not _GOES_ON_WORD.search(quote.after[:_TAG_CHARS] if after_tag else before[-_TAG_CHARS:])
-                    ):
-                        # '"No!" answered Syme. / "You swear it," said the old man': a description
-                        # just after someone's turn is the other side, not the one who spoke
-                        # (unless he goes on: "continued the old man").
-                        spoken_of = spoken_of | {previous}
                 result.gender = PRONOUN_GENDER[value]
                 if owner_pronoun == value:
                     # "said her aunt": whose aunt (the one who just spoke, else whom "her" picks
@@ -300,10 +289,9 @@ class ParagraphReader:
                     # calls its characters, and the nearest one whose sex the text never showed
                     # may be the boy.
                     result.speaker, result.confidence, result.rule = guess, PRONOUN_UNSURE, "pronoun"
-                elif epithet and article and (who := self._unnamed(epithet, article, result.gender)) not in spoken_of:
-                    # "cried the girl" and nobody named fits: the girl, as the text calls her (not
-                    # whom the chapter tied "the girl" to, when that one cannot be speaking).
-                    result.speaker, result.confidence, result.rule = who, ROLE, "unnamed"
+                elif epithet and article:
+                    # "cried the girl" and nobody named fits: the girl, as the text calls her.
+                    result.speaker, result.confidence, result.rule = self._unnamed(epithet, article, result.gender), ROLE, "unnamed"
         known = [r for r in results if r.speaker]
         for position, result in enumerate(results):
             if result.speaker is None and known:
