@@ -106,7 +106,7 @@ class PronounResolver:
         if len(before) > 2:
             who, kind = self._walk(self._plan_of(before, gender), fits, stops)
             if who:
-                return self._decline(who) if self._past_described(gender, described) else (who, PRONOUN_NEAR if kind == "subject" else PRONOUN_NAMED)
+                return who, PRONOUN_NEAR if kind == "subject" else PRONOUN_NAMED
             if kind == "kin":
                 return self._decline(None)
         head = quote.start - len(quote.before)
@@ -116,7 +116,7 @@ class PronounResolver:
             # And ... she burst out with:').
             who, kind = self._walk(self._plan_before(paragraphs, index, head, gender), fits, stops)
             if who:
-                return self._decline(who) if self._past_described(gender, described) else (who, PRONOUN_NAMED)
+                return who, PRONOUN_NAMED
             if kind == "kin":
                 return self._decline(None)
         for name in reversed(_subjects(before) if len(before) > 2 else ()):
@@ -143,7 +143,7 @@ class PronounResolver:
             if narration is not None:
                 who, kind = self._walk(narration.plan(gender), fits, stops)
                 if who:
-                    return self._decline(who) if self._past_described(gender, described) else (who, PRONOUN_NARRATED)
+                    return who, PRONOUN_NARRATED
                 if kind == "kin":
                     return self._decline(None)
                 if fits(previous) and any(sentence.pronoun == gender for sentence in narration):
@@ -165,7 +165,7 @@ class PronounResolver:
             if who and earlier < index - _SURE_NARRATION:
                 return self._decline(who)
             if kind == "subject":
-                return self._decline(who) if self._past_described(gender, described) else (who, PRONOUN_NARRATED)
+                return who, PRONOUN_NARRATED
             speaker = earlier_speakers.get(earlier)
             if who:
                 return who, PRONOUN_MENTIONED
@@ -210,19 +210,6 @@ class PronounResolver:
                 who = spoken[earlier]
                 return who if earlier < index - 1 and fits(who) else None
         return None
-
-    def _past_described(self, gender: str, described: bool) -> bool:
-        """Whether a he/she's walk, nearer than the name it found, passed a sentence about someone
-        of that sex the text only describes and no tag of the chapter tied to anyone ("Then the
-        third man burst out laughing. ... / '...,' he said": the third man, whoever he is, before
-        the Professor named further back): the name is then only the guess kept aside. Not for a
-        description's own tag ("said the old man"), which the description before may name."""
-        if not described:
-            for form in self._unnamed_seen:
-                phrase = form.partition(" ")[2]
-                if phrase not in self._epithets and PRONOUN_GENDER[GENDERED_NOUNS[form.rsplit(" ", 1)[-1]]] == gender:
-                    return True
-        return False
 
     def _unnamed(self, phrase: str, article: str, sex: str) -> str:
         """The speaker a description names ("the girl", "my father") when the chapter ties it to
