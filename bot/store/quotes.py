@@ -877,6 +877,8 @@ def _whole_blocks(
     keys = [_block_keys(seed, block, bits) for block in blocks]
     out = []
     for row in rows:
+        if row[0] is None:  # a full-text row whose line is gone (a damaged index): not acceptable
+            continue
         i = row[4]
         a, c, m, e, h = keys[i]
         y = ((row[0] - low - (blocks[i] << bits)) * a + c) & mask
