@@ -143,7 +143,7 @@ class JumpModal(StoryModal, title="Jump to page"):
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         typed = self.number.value.strip()
-        if not typed.isdigit() or not 1 <= int(typed) <= self.total:
+        if not (typed.isascii() and typed.isdigit()) or not 1 <= int(typed) <= self.total:
             raise UserError(f"“{truncate(typed, 20)}” is not a page of this chapter: choose 1 to {self.total}.")
         await self.cog.turn(interaction, self.button, self.button.chapter_index, int(typed))
 

@@ -33,7 +33,7 @@ def chapter_number(typed: str) -> int:
     words = typed.split()
     if words and words[0].casefold() in ("chapter", "ch", "ch."):
         words = words[1:]
-    if len(words) != 1 or not words[0].isdigit() or len(words[0]) > 9:
+    if len(words) != 1 or not (words[0].isascii() and words[0].isdigit()) or len(words[0]) > 9:
         raise InvalidInput(f"“{echo(typed)}” is not a chapter number; pick one from the suggestions.")
     return int(words[0])
 

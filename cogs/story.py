@@ -153,7 +153,7 @@ def _clear_uploads(folder: Path, owns: Callable[[int], bool], every_server: bool
     folder.mkdir(parents=True, exist_ok=True)
     for path in folder.iterdir():
         guild, _, rest = path.name.partition("-")
-        if (guild.isdigit() and rest and owns(int(guild))) or every_server:
+        if (guild.isascii() and guild.isdigit() and rest and owns(int(guild))) or every_server:
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
             else:
@@ -591,7 +591,8 @@ class StoryLibrary(commands.Cog):
         """A story this server added: by autocomplete id, exact title, or a unique title fragment."""
         text = " ".join(typed.split())
         candidates: list[StoredStory] = []
-        if text.isdigit():
+        # ASCII digits that fit a 64-bit id: "²" is a digit to str.isdigit() but not to int().
+        if text.isascii() and text.isdigit() and len(text) <= 18:
             story = await get_story(self.store, int(text))
             if story is not None and story.guild_id == guild_id:
                 return story

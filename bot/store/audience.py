@@ -94,7 +94,7 @@ async def resolve_story(store: Store, audience: Audience, typed: str) -> StoredS
 
 
 def _title_or_id_params(audience: Audience, text: str) -> tuple[int, str, int | None]:
-    by_id = int(text) if text.isdigit() and len(text) <= 18 else None
+    by_id = int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
     return audience.scope, stories.title_key(text), by_id
 
 
