@@ -115,10 +115,15 @@ def load_settings(
     )
 
 
+def _is_number(raw: str) -> bool:
+    """ASCII digits only: str.isdigit() also takes "²", which int() refuses, and "١٢", which it reads."""
+    return raw.isascii() and raw.isdigit()
+
+
 def _shard_count(raw: str | None) -> int | None:
     if raw is None:
         return None
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_SHARD_COUNT:
+    if not _is_number(raw) or not 1 <= int(raw) <= MAX_SHARD_COUNT:
         raise ConfigError("SHARD_COUNT", f"expected a whole number of shards from 1 to {MAX_SHARD_COUNT}, got {raw!r}")
     return int(raw)
 
@@ -129,7 +134,7 @@ def _shard_ids(raw: str | None, count: int | None) -> tuple[int, ...] | None:
     if count is None:
         raise ConfigError("SHARD_IDS", "needs SHARD_COUNT, the total number of shards across all processes")
     parts = [part.strip() for part in raw.split(",") if part.strip()]
-    if not parts or not all(part.isdigit() for part in parts):
+    if not parts or not all(_is_number(part) for part in parts):
         raise ConfigError("SHARD_IDS", f"expected comma-separated shard numbers such as 0,1, got {raw!r}")
     ids = [int(part) for part in parts]
     if too_big := [i for i in ids if i >= count]:
@@ -142,7 +147,7 @@ def _shard_ids(raw: str | None, count: int | None) -> tuple[int, ...] | None:
 def _port(variable: str, raw: str | None) -> int | None:
     if raw is None:
         return None
-    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+    if not _is_number(raw) or not 1 <= int(raw) <= 65535:
         raise ConfigError(variable, f"expected a TCP port from 1 to 65535, got {raw!r}")
     return int(raw)
 
@@ -164,7 +169,7 @@ def _database_url(raw: str | None) -> str | None:
 def _pool_size(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_DATABASE_POOL_SIZE
-    if not raw.isdigit() or not 2 <= int(raw) <= MAX_DATABASE_POOL_SIZE:
+    if not _is_number(raw) or not 2 <= int(raw) <= MAX_DATABASE_POOL_SIZE:
         raise ConfigError("DATABASE_POOL_SIZE", f"expected a whole number from 2 to {MAX_DATABASE_POOL_SIZE}, got {raw!r}")
     return int(raw)
 
@@ -184,7 +189,7 @@ def _megabytes(variable: str, raw: str | None, default: int) -> int:
 def _snowflake(variable: str, raw: str | None) -> int | None:
     if raw is None:
         return None
-    if not raw.isdigit() or not 0 < int(raw) < 2**64:
+    if not _is_number(raw) or not 0 < int(raw) < 2**64:
         raise ConfigError(variable, f"expected a numeric Discord id, got {raw!r}")
     return int(raw)
 
@@ -200,7 +205,7 @@ def _owner_ids(raw: str | None) -> frozenset[int]:
 def _log_level(raw: str | None) -> int:
     if raw is None:
         return logging.INFO
-    if raw.isdigit():
+    if _is_number(raw):
         return int(raw)
     if raw.upper() not in _LEVELS:
         raise ConfigError("LOG_LEVEL", f"expected one of {', '.join(_LEVELS)}, got {raw!r}")

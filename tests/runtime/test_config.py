@@ -80,6 +80,14 @@ def test_settings_are_frozen(tmp_path):
         ("DATABASE_URL", "storybot.db"),
         ("DATABASE_POOL_SIZE", "1"),
         ("DATABASE_POOL_SIZE", "lots"),
+        # Digits to str.isdigit() that int() refuses ("²") or reads as another number ("١٢").
+        ("DEV_GUILD_ID", "²"),
+        ("DEV_GUILD_ID", "١٢٣"),
+        ("OWNER_IDS", "123,²"),
+        ("LOG_LEVEL", "²"),
+        ("DATABASE_POOL_SIZE", "²"),
+        ("SHARD_COUNT", "²"),
+        ("METRICS_PORT", "²"),
     ],
 )
 def test_bad_value_names_the_variable(tmp_path, variable, value):
@@ -156,6 +164,7 @@ def test_sharding_and_metrics_values(tmp_path):
         ({"SHARD_COUNT": "2", "SHARD_IDS": "-1"}, "SHARD_IDS", "comma-separated"),
         ({"SHARD_COUNT": "2", "SHARD_IDS": ","}, "SHARD_IDS", "comma-separated"),
         ({"SHARD_COUNT": "3", "SHARD_IDS": "1,1"}, "SHARD_IDS", "twice"),
+        ({"SHARD_COUNT": "3", "SHARD_IDS": "0,²"}, "SHARD_IDS", "comma-separated"),
         ({"METRICS_PORT": "http"}, "METRICS_PORT", "TCP port"),
         ({"METRICS_PORT": "70000"}, "METRICS_PORT", "TCP port"),
     ],

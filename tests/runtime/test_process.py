@@ -44,6 +44,12 @@ def test_bad_configuration_prints_one_line_and_exits_2(tmp_path):
     ]
 
 
+def test_a_superscript_digit_is_bad_configuration_not_a_traceback(tmp_path):
+    done = run_bot(tmp_path, DEV_GUILD_ID="²")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == ["DEV_GUILD_ID: expected a numeric Discord id, got '²'"]
+
+
 def test_bad_log_format_prints_one_line_and_exits_2(tmp_path):
     done = run_bot(tmp_path, LOG_FORMAT="yaml")
     assert done.returncode == 2
