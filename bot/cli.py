@@ -392,8 +392,14 @@ async def ingest_command(settings: Settings, paths: list[Path]) -> int:
     from bot.store import Store
     from bot.store.loader import load_paths, story_files
 
-    fix_mmap_threshold()  # the streamed parse frees big blocks from worker threads
     files = story_files(paths)
+    if not files:
+        # Only empty folders: nothing to load is bad input, and says so (CONTRACT §3).
+        from bot.formats import SUPPORTED_EXTENSIONS
+
+        shown = ", ".join(str(path) for path in paths)
+        raise UsageError(f"{shown}: no story files ({', '.join(SUPPORTED_EXTENSIONS)}) to load")
+    fix_mmap_threshold()  # the streamed parse frees big blocks from worker threads
     bar = IngestProgress(sys.stderr, files)
     async with Store.open(settings.database, pool_size=settings.database_pool_size) as store:
         try:

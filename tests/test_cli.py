@@ -129,6 +129,16 @@ def test_usage_errors_are_one_line_and_exit_2(tmp_path: Path) -> None:
         assert_one_clean_line(result.stderr)
 
 
+def test_ingest_of_a_folder_without_stories_says_so_and_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.pdf").write_bytes(b"%PDF-1.4")
+    result = run_cli("ingest", tmp_path / "empty", db=tmp_path / "x.db", cwd=tmp_path)
+    assert result.returncode == 2
+    assert_one_clean_line(result.stderr)
+    assert "no story files" in result.stderr and "empty" in result.stderr
+    assert not (tmp_path / "x.db").exists()
+
+
 def test_bad_configuration_is_one_line_and_exit_2(tmp_path: Path) -> None:
     (tmp_path / "folder.db").mkdir()
     result = run_cli("stats", db=tmp_path / "folder.db", cwd=tmp_path)
