@@ -227,7 +227,8 @@ def leaderboard_embed(board: repo.Leaderboard, user_id: int, story_title: str | 
         lines.append(f"Your rank: #{board.me.rank} of {board.players}")
         if board.me not in board.top:
             lines.append(line(board.me))
-    title = "Trivia leaderboard" + (f" · {plain(story_title, 200)}" if story_title else "")
+    # Embed titles render markdown: the story title is escaped like every other title.
+    title = "Trivia leaderboard" + (f" · {safe(story_title, 200)}" if story_title else "")
     return discord.Embed(title=title, description="\n".join(lines), colour=discord.Colour.gold())
 
 
@@ -318,7 +319,7 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
         # through this loop while the thread waits.
         picked = await asyncio.to_thread(generate_questions, material, count, rng=random.Random(seed))
         if not picked:
-            where = f"“{plain(chosen.title, 100)}”" if chosen else "the stories here"
+            where = f"“{safe(chosen.title, 100)}”" if chosen else "the stories here"
             raise NothingMatches(f"There is not enough story text in {where} to make trivia questions.")
         try:
             game_id = await repo.create_game(

@@ -115,3 +115,46 @@ async def test_mentions_and_markdown_never_ping_or_render_anywhere(storybot):
     # Whatever else went out along the way (confirmations, thread starters, the game's end).
     for message in storybot.server.messages.values():
         assert_inert(message, planted)
+
+
+async def test_a_hostile_title_stays_inert_in_the_other_commands_that_name_a_story(storybot):
+    role_id = max(storybot.guild.roles)
+    planted = planted_mentions(storybot.outsider.id, role_id, storybot.channel.id)
+    story = await add_story(storybot, planted, role_id)
+    admin = storybot.admin
+    shown: dict[str, StoredMessage] = {}
+
+    async def reply(command: str, options: dict, **kwargs) -> StoredMessage:
+        return await (await storybot.run(command, options, **kwargs)).reply(timeout=15)
+
+    shown["story stats"] = await reply("story stats", {"story": story})
+    shown["character"] = await reply("character", {"name": "Naruto", "story": story})
+    shown["trivia leaderboard"] = await reply("trivia leaderboard", {"story": story})
+    await reply("read", {"story": story, "chapter": 2})
+    shown["continue"] = await reply("continue", {"story": story})
+    shown["spoilers set"] = await reply("spoilers set", {"story": story, "chapter": "2"}, user=admin)
+    shown["spoilers clear"] = await reply("spoilers clear", {"story": story}, user=admin)
+    shown["daily set"] = await reply(
+        "daily set", {"channel": storybot.second_channel, "time": "08:00", "story": story}, user=admin
+    )
+    shown["story remove"] = await reply("story remove", {"story": story}, user=admin)
+
+    for place, message in shown.items():
+        assert_inert(message, planted)
+    for place in ("story stats", "spoilers set", "spoilers clear", "daily set", "story remove"):
+        assert "Loud" in shown[place].text(), (place, shown[place].text())
+    for message in storybot.server.messages.values():
+        assert_inert(message, planted)
+
+
+async def test_a_hostile_title_stays_inert_when_trivia_finds_too_little_text(storybot):
+    planted = planted_mentions(storybot.outsider.id, max(storybot.guild.roles), storybot.channel.id)
+    attachment = storybot.server.register_attachment(b"Naruto ran home. It was late.\n", "short.txt")
+    handle = await storybot.run("story add", {"file": attachment, "title": TITLE}, user=storybot.admin)
+    preview = await handle.reply(timeout=30)
+    done = await (await storybot.click(preview, "story:confirm", user=storybot.admin)).reply(timeout=30)
+    assert "Added" in done.text(), done.text()
+    story = (await storybot.autocomplete("trivia start", "story", {"story": "Click"}))[0]["value"]
+    refused = await (await storybot.run("trivia start", {"story": story})).reply(timeout=15)
+    assert "not enough story text" in refused.content and "Loud" in refused.content, refused.content
+    assert_inert(refused, planted)
