@@ -26,7 +26,6 @@ from bot.render import (
     EMBED_DESCRIPTION_LIMIT,
     NO_MENTIONS,
     escape,
-    plain,
     safe,
     truncate,
 )

@@ -139,7 +139,7 @@ async def test_a_hostile_title_stays_inert_in_the_other_commands_that_name_a_sto
     )
     shown["story remove"] = await reply("story remove", {"story": story}, user=admin)
 
-    for place, message in shown.items():
+    for message in shown.values():
         assert_inert(message, planted)
     for place in ("story stats", "spoilers set", "spoilers clear", "daily set", "story remove"):
         assert "Loud" in shown[place].text(), (place, shown[place].text())
