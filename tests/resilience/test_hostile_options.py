@@ -37,6 +37,8 @@ AUTOCOMPLETES = [
     ("read", "story"), ("read", "chapter"), ("continue", "story"), ("story info", "story"),
     ("trivia start", "story"), ("trivia leaderboard", "story"),
     ("character", "name"), ("character", "story"), ("story stats", "story"),
+    ("story remove", "story"), ("spoilers set", "story"), ("spoilers set", "chapter"),
+    ("spoilers clear", "story"), ("daily set", "timezone"), ("daily set", "story"),
 ]
 
 
@@ -71,7 +73,7 @@ def assert_sensible(message) -> None:
 async def test_autocomplete_answers_every_hostile_value_with_valid_choices(storybot, value):
     for command, option in AUTOCOMPLETES:
         typed = {option: value}
-        if option == "chapter":
+        if option == "chapter":  # /read's and /spoilers set's: a chapter of a story
             typed = {"story": NARUTO, "chapter": value}
         choices = await storybot.autocomplete(command, option, typed)
         assert isinstance(choices, list) and len(choices) <= 25, (command, option)
