@@ -84,7 +84,12 @@ def load_settings(
     if env_file is not None and Path(env_file).is_file():
         from dotenv import dotenv_values  # here: `parse`, which reads no settings, starts faster
 
-        values.update(dotenv_values(env_file))
+        try:
+            values.update(dotenv_values(env_file))
+        except UnicodeDecodeError as exc:
+            raise ConfigError(str(env_file), f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})") from None
+        except OSError as exc:
+            raise ConfigError(str(env_file), f"cannot read it ({exc.strerror or exc})") from None
     values.update(os.environ if environ is None else environ)
 
     def get(name: str) -> str | None:

@@ -50,6 +50,13 @@ def test_a_superscript_digit_is_bad_configuration_not_a_traceback(tmp_path):
     assert done.stderr.strip().splitlines() == ["DEV_GUILD_ID: expected a numeric Discord id, got '²'"]
 
 
+def test_a_dotenv_that_is_not_utf8_is_one_line_and_exit_2(tmp_path):
+    (tmp_path / ".env").write_bytes(b"LOG_LEVEL=INFO\nDEV_GUILD_ID=\xff\xfe\n")
+    done = run_bot(tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [".env: not UTF-8 text (byte 0xff at offset 28)"]
+
+
 def test_bad_log_format_prints_one_line_and_exits_2(tmp_path):
     done = run_bot(tmp_path, LOG_FORMAT="yaml")
     assert done.returncode == 2
