@@ -41,7 +41,7 @@ class ChapterNotFound(UserError):
     """The story has no chapter with that number."""
 
     def __init__(self, chapter: int, story_title: str | None = None) -> None:
-        where = f" in “{story_title}”" if story_title else ""
+        where = f" in “{echo(story_title)}”" if story_title else ""
         super().__init__(f"There is no chapter {chapter}{where}.")
 
 

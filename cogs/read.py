@@ -28,7 +28,7 @@ from bot.render import (
     chapter_label,
     escape,
     plain,
-    truncate,
+    safe,
 )
 from bot.runtime import handle_interaction_error, reply_ephemeral
 from bot.store import reading, stories
@@ -144,7 +144,7 @@ class JumpModal(StoryModal, title="Jump to page"):
     async def on_submit(self, interaction: discord.Interaction) -> None:
         typed = self.number.value.strip()
         if not (typed.isascii() and typed.isdigit()) or not 1 <= int(typed) <= self.total:
-            raise UserError(f"“{truncate(typed, 20)}” is not a page of this chapter: choose 1 to {self.total}.")
+            raise UserError(f"“{safe(typed, 20)}” is not a page of this chapter: choose 1 to {self.total}.")
         await self.cog.turn(interaction, self.button, self.button.chapter_index, int(typed))
 
 
@@ -210,13 +210,13 @@ class Reader(commands.Cog):
         found = await resolve_story(self.store, audience_of(interaction), story)
         chapters = await stories.chapters(self.store, found.id)
         if not chapters:
-            raise UserError(f"“{truncate(found.title, 80)}” has no chapters to read.")
+            raise UserError(f"“{safe(found.title, 80)}” has no chapters to read.")
         if chapter is None:
             target = chapters[0]
         else:
             target = next((c for c in chapters if c.display_number == chapter), None)
             if target is None:
-                raise ChapterNotFound(chapter, truncate(found.title, 80))
+                raise ChapterNotFound(chapter, found.title)
         await self.show(interaction, found, target, 1)
 
     @app_commands.command(name="continue", description="Resume reading at your bookmark")
@@ -229,7 +229,7 @@ class Reader(commands.Cog):
             mark = await reading.get_bookmark(self.store, user_id, found.id)
             if mark is None:
                 raise NothingMatches(
-                    f"You have no bookmark in “{truncate(found.title, 80)}” yet; start it with `/read`."
+                    f"You have no bookmark in “{safe(found.title, 80)}” yet; start it with `/read`."
                 )
         else:
             found, mark = None, None
@@ -242,7 +242,7 @@ class Reader(commands.Cog):
                 raise NothingMatches("You have no bookmarks to continue here yet; start with `/read`.")
         chapters = await stories.chapters(self.store, found.id)
         if not chapters:
-            raise UserError(f"“{truncate(found.title, 80)}” has no chapters to read.")
+            raise UserError(f"“{safe(found.title, 80)}” has no chapters to read.")
         # The story may have been replaced by a shorter text since; pages are clamped too.
         chapter = chapters[min(mark.chapter_index, len(chapters) - 1)]
         await self.show(interaction, found, chapter, mark.page_number)

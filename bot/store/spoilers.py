@@ -146,7 +146,7 @@ async def chapter_for_number(store: Store, story: StoredStory, number: int) -> S
     """The chapter users call `number` (the story's own number, else its position). ChapterNotFound."""
     found = next((c for c in await stories.chapters(store, story.id) if c.display_number == number), None)
     if found is None:
-        raise ChapterNotFound(number, story.title[:80])
+        raise ChapterNotFound(number, story.title)
     return found
 
 

@@ -130,6 +130,7 @@ async def test_a_hostile_title_stays_inert_in_the_other_commands_that_name_a_sto
     shown["story stats"] = await reply("story stats", {"story": story})
     shown["character"] = await reply("character", {"name": "Naruto", "story": story})
     shown["trivia leaderboard"] = await reply("trivia leaderboard", {"story": story})
+    shown["continue: no bookmark"] = await reply("continue", {"story": story})
     await reply("read", {"story": story, "chapter": 2})
     shown["continue"] = await reply("continue", {"story": story})
     shown["spoilers set"] = await reply("spoilers set", {"story": story, "chapter": "2"}, user=admin)
@@ -137,11 +138,14 @@ async def test_a_hostile_title_stays_inert_in_the_other_commands_that_name_a_sto
     shown["daily set"] = await reply(
         "daily set", {"channel": storybot.second_channel, "time": "08:00", "story": story}, user=admin
     )
+    shown["read: no such chapter"] = await reply("read", {"story": story, "chapter": 99})
+    shown["spoilers set: no such chapter"] = await reply("spoilers set", {"story": story, "chapter": "99"}, user=admin)
     shown["story remove"] = await reply("story remove", {"story": story}, user=admin)
 
     for message in shown.values():
         assert_inert(message, planted)
-    for place in ("story stats", "spoilers set", "spoilers clear", "daily set", "story remove"):
+    for place in ("story stats", "spoilers set", "spoilers clear", "daily set", "story remove",
+                  "read: no such chapter", "spoilers set: no such chapter", "continue: no bookmark"):
         assert "Loud" in shown[place].text(), (place, shown[place].text())
     for message in storybot.server.messages.values():
         assert_inert(message, planted)
