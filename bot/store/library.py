@@ -14,6 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from weakref import WeakKeyDictionary
 
+from bot.errors import echo
 from bot.parsing.model import Story
 from bot.store.audience import RATING_SQL
 from bot.store.connection import Store
@@ -153,11 +154,11 @@ async def check_new_story(store: Store, guild_id: int, content_hash: str, title:
     """Raise LibraryConflict when the text is already in the library or the title is taken here."""
     duplicate = await find_duplicate(store, guild_id, content_hash)
     if duplicate is not None:
-        raise LibraryConflict(f"That story is already in the library as “{duplicate.title}”.", duplicate)
+        raise LibraryConflict(f"That story is already in the library as “{echo(duplicate.title)}”.", duplicate)
     taken = await find_by_title(store, guild_id, title)
     if taken:
         raise LibraryConflict(
-            f"A story called “{taken[0].title}” is already in this server's library; "
+            f"A story called “{echo(taken[0].title)}” is already in this server's library; "
             "run `/story add` again with a different `title`.",
             taken[0],
         )

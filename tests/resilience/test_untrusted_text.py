@@ -162,3 +162,16 @@ async def test_a_hostile_title_stays_inert_when_trivia_finds_too_little_text(sto
     refused = await (await storybot.run("trivia start", {"story": story})).reply(timeout=15)
     assert "not enough story text" in refused.content and "Loud" in refused.content, refused.content
     assert_inert(refused, planted)
+
+
+async def test_a_hostile_title_stays_inert_when_an_upload_clashes_with_it(storybot):
+    role_id = max(storybot.guild.roles)
+    planted = planted_mentions(storybot.outsider.id, role_id, storybot.channel.id)
+    await add_story(storybot, planted, role_id)
+    same_text = hostile_story(storybot.outsider.id, role_id, storybot.channel.id)
+    for data in (same_text, b"Naruto ran home. It was late, and the village slept.\n"):
+        attachment = storybot.server.register_attachment(data, "again.txt")
+        handle = await storybot.run("story add", {"file": attachment, "title": TITLE}, user=storybot.admin)
+        refused = await handle.reply(timeout=30)
+        assert "already in" in refused.content and "Loud" in refused.content, refused.content
+        assert_inert(refused, planted)
