@@ -241,6 +241,18 @@ def _url(variable: str, raw: str | None, schemes: tuple[str, ...]) -> str | None
 
 
 def _database_path(raw: str) -> Path:
+    try:
+        return _usable_database_path(raw)
+    except OSError as exc:  # a name too long, a loop of links: what the checks themselves hit
+        raise ConfigError("DATABASE_PATH", f"cannot use {_clipped(raw)}: {exc.strerror or exc}") from None
+
+
+def _clipped(raw: str) -> str:
+    """A path as a one-line message shows it: at most 80 characters."""
+    return raw if len(raw) <= 80 else f"{raw[:79]}…"
+
+
+def _usable_database_path(raw: str) -> Path:
     path = Path(raw).expanduser()
     if path.is_dir():
         raise ConfigError("DATABASE_PATH", f"{raw} is a folder, expected a file path")
@@ -259,6 +271,10 @@ def _database_path(raw: str) -> Path:
 
 def _stories_dir(raw: str) -> Path:
     path = Path(raw).expanduser()
-    if not path.is_dir():
+    try:
+        is_dir = path.is_dir()
+    except OSError as exc:  # a name too long
+        raise ConfigError("STORIES_DIR", f"cannot use {_clipped(raw)}: {exc.strerror or exc}") from None
+    if not is_dir:
         raise ConfigError("STORIES_DIR", f"{raw} is not a folder")
     return path

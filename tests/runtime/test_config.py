@@ -174,3 +174,12 @@ def test_bad_sharding_or_metrics_value_is_one_line_naming_it(tmp_path, env, vari
         settings(tmp_path, **env)
     message = str(caught.value)
     assert message.startswith(f"{variable}: ") and says in message and "\n" not in message
+
+
+@pytest.mark.parametrize("variable", ["DATABASE_PATH", "STORIES_DIR"])
+def test_a_path_too_long_for_the_system_is_one_line_naming_the_variable(tmp_path, variable):
+    with pytest.raises(ConfigError) as caught:
+        settings(tmp_path, **{variable: str(tmp_path / ("a" * 300))})
+    message = str(caught.value)
+    assert message.startswith(f"{variable}: cannot use ") and "name too long" in message
+    assert "\n" not in message and len(message) < 200
