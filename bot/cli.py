@@ -392,6 +392,13 @@ async def ingest_command(settings: Settings, paths: list[Path]) -> int:
     from bot.store import Store
     from bot.store.loader import load_paths, story_files
 
+    for path in paths:
+        try:
+            path.stat()
+        except FileNotFoundError:
+            pass  # reported as that file's failure, like any file that cannot be loaded
+        except OSError as exc:  # a name too long, a loop of links: nothing could be read there
+            raise UsageError(f"{_clip(str(path), 80)}: cannot read ({exc.strerror or exc})") from None
     files = story_files(paths)
     if not files:
         # Only empty folders: nothing to load is bad input, and says so (CONTRACT §3).
@@ -490,7 +497,11 @@ def copy_command(settings: Settings, target: str) -> int:
 
         path = Path(target).expanduser()
         shown = str(path)
-        if path.is_dir():
+        try:
+            is_dir = path.is_dir()
+        except OSError as exc:  # a name too long
+            raise UsageError(f"copy-db: {_clip(target, 80)}: {exc.strerror or exc}") from None
+        if is_dir:
             raise UsageError(f"copy-db: {target} is a folder, expected a database file path or a postgresql:// URL")
         if settings.database_url is None and path.exists() and path.resolve() == settings.database_path.resolve():
             raise UsageError("copy-db: TARGET is the configured database itself")

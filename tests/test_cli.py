@@ -139,6 +139,15 @@ def test_ingest_of_a_folder_without_stories_says_so_and_exits_2(tmp_path: Path) 
     assert not (tmp_path / "x.db").exists()
 
 
+def test_a_path_too_long_for_the_system_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    too_long = str(tmp_path / ("a" * 300))
+    for args in (["ingest", too_long], ["copy-db", "--to", too_long], ["parse", too_long]):
+        result = run_cli(*args, db=tmp_path / "x.db", cwd=tmp_path)
+        assert result.returncode == 2, (args[0], result.stderr)
+        assert_one_clean_line(result.stderr)
+        assert "too long" in result.stderr
+
+
 def test_bad_configuration_is_one_line_and_exit_2(tmp_path: Path) -> None:
     (tmp_path / "folder.db").mkdir()
     result = run_cli("stats", db=tmp_path / "folder.db", cwd=tmp_path)
