@@ -186,7 +186,7 @@ def _megabytes(variable: str, raw: str | None, default: int) -> int:
         megabytes = float(raw)
     except ValueError:
         megabytes = 0.0
-    if not 0 < megabytes <= 1024:
+    if not 0 < megabytes <= 1024 or megabytes * 1024 * 1024 < 1:  # less than a byte: nothing fits
         raise ConfigError(variable, f"expected a size in MB between 0 and 1024, got {raw!r}")
     return int(megabytes * 1024 * 1024)
 

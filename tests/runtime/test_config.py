@@ -81,6 +81,9 @@ def test_settings_are_frozen(tmp_path):
         ("DATABASE_POOL_SIZE", "1"),
         ("DATABASE_POOL_SIZE", "lots"),
         # Digits to str.isdigit() that int() refuses ("²") or reads as another number ("١٢").
+        ("MAX_UPLOAD_MB", "ten"),
+        ("MAX_UPLOAD_MB", "0.0000001"),
+        ("MAX_UPLOAD_MB", "nan"),
         ("DEV_GUILD_ID", "²"),
         ("DEV_GUILD_ID", "١٢٣"),
         ("OWNER_IDS", "123,²"),
