@@ -334,9 +334,10 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
         self.games[channel.id] = game
         about = f"*{escape(chosen.title)}*" if chosen else "the stories in this server"
         short = f" (only {len(picked)} could be made)" if len(picked) < count else ""
+        asked = f"{len(picked)} question{'s' * (len(picked) != 1)}"
         try:
             await channel.send(
-                f"🎲 <@{game.starter_id}> started a trivia game: {len(picked)} questions{short} about {about}. "
+                f"🎲 <@{game.starter_id}> started a trivia game: {asked}{short} about {about}. "
                 f"You get {self.answer_seconds:g} s per question and one answer each.",
                 allowed_mentions=NO_MENTIONS,
             )
@@ -352,7 +353,7 @@ class Trivia(commands.GroupCog, group_name="trivia", group_description="Trivia g
         self._tasks.add(game.task)
         game.task.add_done_callback(self._tasks.discard)
         await interaction.followup.send(
-            f"Game on: {len(picked)} questions{short}.", ephemeral=True, allowed_mentions=NO_MENTIONS
+            f"Game on: {asked}{short}.", ephemeral=True, allowed_mentions=NO_MENTIONS
         )
 
     @app_commands.command(name="stop", description="Stop the trivia game in this channel")

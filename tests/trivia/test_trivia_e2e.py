@@ -139,6 +139,14 @@ def cog_game_id(message: StoredMessage) -> int:
     return int(option_ids(message)[0].split(":")[1])
 
 
+async def test_a_one_question_game_says_one_question(storybot) -> None:
+    handle = await storybot.run("trivia start", {"questions": 1})
+    assert (await handle.reply(timeout=10)).content == "Game on: 1 question."
+    announced = await storybot.server.wait_for_message(lambda m: "started a trivia game" in m.content, timeout=10)
+    assert "a trivia game: 1 question about" in announced.content, announced.content
+    await (await storybot.run("trivia stop")).response()
+
+
 async def test_one_game_per_channel(storybot) -> None:
     trivia_cog(storybot, answer=30.0)
     await start(storybot, 5)
