@@ -242,6 +242,8 @@ def parse_command(path: str | os.PathLike[str], *, as_json: bool) -> int:
     metadata = toml_metadata(overrides).merged(upload.metadata.merged(Metadata(summary=story.summary)))
     if metadata.title and metadata.title != story.title:
         story.title = metadata.title
+    if "summary" in overrides:  # CONTRACT §3: the .toml's summary is the story's
+        story.summary = metadata.summary
     if as_json:
         write_story_json(sys.stdout, story, metadata.as_json())
         sys.stdout.write("\n")

@@ -143,6 +143,31 @@ def test_a_toml_beside_the_file_overrides_its_metadata(tmp_path: Path, capsys: p
     assert printed["metadata"]["language"] == "en"  # what the .toml leaves alone stays the file's
 
 
+def test_a_toml_summary_replaces_the_files_in_parse_and_ingest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sample = Path(__file__).parent / "library" / "samples" / "ao3_download.html"
+    path = tmp_path / "bell.html"
+    path.write_bytes(sample.read_bytes())
+    assert parse_json(path, capsys)["summary"].startswith("The drowned bell")
+    (tmp_path / "bell.toml").write_text('summary = "A bell, retold."\n')
+    printed = parse_json(path, capsys)
+    assert printed["summary"] == printed["metadata"]["summary"] == "A bell, retold."
+    db = tmp_path / "bot.db"
+    first = run_cli("ingest", path, db=db, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+
+    def stored() -> list[tuple[str]]:
+        return sqlite3.connect(db).execute("SELECT summary FROM stories").fetchall()
+
+    assert stored() == [("A bell, retold.",)]
+    again = run_cli("ingest", path, db=db, cwd=tmp_path)
+    assert "1 unchanged" in again.stdout, again.stdout
+    # A changed .toml summary updates the row of an unchanged text.
+    (tmp_path / "bell.toml").write_text('summary = "The bell again."\n')
+    updated = run_cli("ingest", path, db=db, cwd=tmp_path)
+    assert "1 updated" in updated.stdout, updated.stdout
+    assert stored() == [("The bell again.",)]
+
+
 def test_ingest_stores_the_file_metadata_unless_the_toml_gives_its_own(tmp_path: Path) -> None:
     (tmp_path / "page.html").write_bytes(ao3_html(title="From the Page"))
     (tmp_path / "other.html").write_bytes(ao3_html(title="Overridden", author="someone"))

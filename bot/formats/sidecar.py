@@ -6,7 +6,7 @@ import os
 
 from bot.formats.manuscript import Metadata, short_rating
 
-METADATA_FIELDS = ("title", "author", "fandom", "rating", "source", "language", "url")
+METADATA_FIELDS = ("title", "author", "fandom", "rating", "source", "language", "url", "summary")
 # In a .toml beside a story file: a list of text, not text.
 LIST_FIELDS = ("tags",)
 
@@ -59,5 +59,5 @@ def toml_metadata(found: dict[str, str | tuple[str, ...]]) -> Metadata:
     return Metadata(
         title=found.get("title"), author=found.get("author"), fandom=found.get("fandom"),
         rating=short_rating(found.get("rating")), tags=found.get("tags", ()), language=found.get("language"),
-        source=found.get("url"),
+        source=found.get("url"), summary=found.get("summary"),
     )

@@ -26,7 +26,7 @@ import threading
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -78,6 +78,7 @@ class StoryMetadata:
     tags: tuple[str, ...] = ()
     language: str | None = None
     url: str | None = None  # where the story was published, as the file or .toml gives it
+    summary: str | None = None  # the .toml's, which replaces the parse's; None: the parse's stands
 
     @classmethod
     def from_row(cls, row) -> StoryMetadata:
@@ -259,7 +260,7 @@ async def load_story(
     return story_id
 
 
-_METADATA_COLUMNS = "title, author, fandom, rating, source, tags, language, url"
+_METADATA_COLUMNS = "title, author, fandom, rating, source, tags, language, url, summary"
 
 
 async def _find_by_hash(store: Store, scope: int, digest: str):
@@ -276,7 +277,8 @@ async def _sync_metadata(store: Store, row, meta: StoryMetadata, guild_id: int |
     The same text under another source (a copy or a renamed file) changes nothing: the story
     keeps the source it was loaded from, which is how bundled stories are told apart.
     """
-    current = StoryMetadata.from_row(row)
+    # The stored summary counts only when the .toml gives one (otherwise it is the parse's).
+    current = replace(StoryMetadata.from_row(row), summary=row["summary"] if meta.summary else None)
     if guild_id is not None or current == meta or current.source != meta.source:
         return "unchanged"
     rerated = current.rating != meta.rating
@@ -284,9 +286,9 @@ async def _sync_metadata(store: Store, row, meta: StoryMetadata, guild_id: int |
         await unlink_names(store, row["id"])
     await store.db.execute(
         "UPDATE stories SET title = ?, title_key = ?, author = ?, fandom = ?, rating = ?, tags = ?, language = ?,"
-        " url = ? WHERE id = ?",
+        " url = ?, summary = coalesce(?, summary) WHERE id = ?",
         (meta.title, _key(meta.title), meta.author, meta.fandom, meta.rating, _tags_json(meta.tags), meta.language,
-         meta.url, row["id"]),
+         meta.url, meta.summary, row["id"]),
     )
     if rerated:
         await link_names(store, row["id"], 0)
@@ -311,7 +313,7 @@ def _story_values(
     """The stories row for _STORY_WRITE_COLUMNS."""
     return (
         meta.title, _key(meta.title), meta.author, meta.fandom, meta.rating, meta.source, digest,
-        summary, rows.word_count, len(rows.chapters), len(rows.paragraphs), len(rows.quotes),
+        meta.summary or summary, rows.word_count, len(rows.chapters), len(rows.paragraphs), len(rows.quotes),
         paragraph_base, quote_base, added_by, datetime.now(UTC).isoformat(timespec="seconds"),
         _tags_json(meta.tags), meta.language, meta.url,
     )
@@ -1245,6 +1247,7 @@ def _metadata(
         tags=given.tags,
         language=given.language,
         url=given.source,
+        summary=found.get("summary"),
     )
 
 
