@@ -33,11 +33,11 @@ from discord.ext import commands
 import cogs
 from bot import metrics
 from bot.config import ConfigError, Settings, load_settings
-from bot.errors import UserError
+from bot.errors import UserError, echo
 from bot.logs import JsonFormatter, plain_formatter, wants_colour
 from bot.metrics import MetricsServer, ShardState
 from bot.parsing.model import NotAStory
-from bot.render import NO_MENTIONS, truncate
+from bot.render import NO_MENTIONS
 from bot.sharding import ShardPlan
 from bot.store import Store, StoreError
 from bot.store.loader import LoadReport, discard_staged, load_directory
@@ -126,7 +126,7 @@ def user_message(error: BaseException) -> str | None:
     if isinstance(error, UserError | NotAStory):
         return str(error)
     if isinstance(error, app_commands.TransformerError):
-        return f"“{truncate(str(error.value), 100)}” is not a valid value for that option."
+        return f"“{echo(error.value)}” is not a valid value for that option."
     if isinstance(
         error,
         app_commands.MissingPermissions

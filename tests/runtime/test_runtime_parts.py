@@ -71,6 +71,14 @@ def test_permission_checks_are_user_errors():
     assert message and "Manage Server" in message
 
 
+def test_a_value_no_option_takes_is_echoed_escaped_and_short():
+    typed = "**bold** [x](https://evil.example) @everyone " + "long " * 100
+    error = app_commands.TransformerError(typed, discord.AppCommandOptionType.string, app_commands.Transformer())
+    message = user_message(error)
+    assert message.endswith("is not a valid value for that option.") and len(message) < 200
+    assert "**bold**" not in message and "[x](https://evil" not in message and "@everyone" not in message
+
+
 def test_user_error_message_is_kept():
     assert str(UserError("Short and clear.")) == "Short and clear."
 
