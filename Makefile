@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 # pytest-xdist workers for `make test`: most tests wait on sockets, subprocesses and timers rather
-# than the CPU, so two workers halve the wall time on two cores. `make test WORKERS=0` runs serially.
+# than the CPU, so two workers halve the wall time on two cores. `make quick WORKERS=0` runs serially.
 WORKERS ?= 2
 # The parser compiled with mypyc (bot/build_parser.py) into build/mypyc/, remade when a parser source
 # changes. The bot uses it only while it matches the sources (bot/parsing/native.py); when the build
@@ -18,14 +18,21 @@ PARSER_SOURCES := $(shell find bot/parsing bot/formats -name '*.py') bot/build_p
 PARSER_STAMP := build/parser.made
 BUILD_PARSER = $(BIN)/python -m bot.build_parser || echo "make: the parser could not be compiled (above): the bot runs it in pure Python"
 
-.PHONY: run install test slow bench lint clean
+.PHONY: run install test quick slow bench lint clean
 
 run: $(RUN_STAMP) $(PARSER_STAMP)
 	$(BIN)/python -m bot run
 
 install: $(RUN_STAMP) $(PARSER_STAMP)
 
+# `make test` is the whole suite (CONTRACT §1): every test in two workers, then the tests marked
+# slow in one process (they time worst cases and fault recovery, so they run alone). `make quick`
+# is the first part only, `make slow` the second.
 test: $(TEST_STAMP) $(PARSER_STAMP)
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -q -m slow
+
+quick: $(TEST_STAMP) $(PARSER_STAMP)
 	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile
 
 slow: $(TEST_STAMP) $(PARSER_STAMP)
