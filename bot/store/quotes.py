@@ -292,6 +292,8 @@ class _Cycle:
     next_at: int = -1
     claimed: int = 0
     slices: dict[int, tuple[int, list[tuple[int, int, bool, bool]] | None]] = field(default_factory=dict)
+    # With a story: its content hash when the cycle was planned (in memory only: _restart_in_memory).
+    story_hash: str | None = None
 
 
 def quotable(text: str) -> bool:
@@ -1070,6 +1072,7 @@ class _Plan:
     last: int = 0  # words without a character: the id of the last match counted; SAID: the ids they spread over
     window: int | None = None  # words alone: the matches counted in a window of ids at a random place ...
     window_spread: int = 0  # ... and the ids they spread over (the window's when fewer than _SAID_PROBE)
+    story_hash: str | None = None  # with a story: its content hash (_restart_in_memory)
 
 
 # The character a story+character filter names (canonical name first, then aliases).
@@ -1099,7 +1102,8 @@ _SAID_PLAN_SQL = (
     " (SELECT n FROM m), NULL,"
     " c.id, c.story_id, c.character, c.contains, c.adult, c.seed, c.size, c.cut, c.cursor,"
     " c.domain, c.low, c.high, 0,"
-    " (SELECT CASE WHEN n >= :cap THEN last - lo + 1 ELSE min(:window, high) END FROM m, w, r), c.returned, NULL, 0"
+    " (SELECT CASE WHEN n >= :cap THEN last - lo + 1 ELSE min(:window, high) END FROM m, w, r), c.returned, NULL, 0,"
+    " NULL"
     " FROM (SELECT 1) AS one LEFT JOIN quote_cycles AS c ON c.scope = :scope AND c.filter_key = :key"
 )
 
@@ -1166,7 +1170,8 @@ def _plan_sql(domain: str, words: bool, story: bool, limited: bool, dialect: str
         (f"WITH {ctes} " if ctes else "")
         + f"SELECT coalesce({size_sql}, 0), coalesce({character}, 0), coalesce({low}, 0), coalesce({high}, 0),"
         f" {matches}, {said}, c.id, c.story_id, c.character, c.contains, c.adult, c.seed, c.size, c.cut, c.cursor,"
-        f" c.domain, c.low, c.high, {stamp}, {last}, c.returned, {window}, {spread}"
+        f" c.domain, c.low, c.high, {stamp}, {last}, c.returned, {window}, {spread},"
+        f" {'(SELECT content_hash FROM stories WHERE id = :story)' if story else 'NULL'}"
         " FROM (SELECT 1) AS one LEFT JOIN quote_cycles AS c ON c.scope = :scope AND c.filter_key = :key"
     )
 
@@ -1175,7 +1180,7 @@ def _plan_sql(domain: str, words: bool, story: bool, limited: bool, dialect: str
 # the stored cycle at every pick and needs the plan only to start a new one (_find_stored).
 _CYCLE_SQL = (
     "SELECT 0, 0, 0, 0, NULL, NULL, c.id, c.story_id, c.character, c.contains, c.adult, c.seed, c.size, c.cut,"
-    " c.cursor, c.domain, c.low, c.high, 0, 0, c.returned, NULL, 0"
+    " c.cursor, c.domain, c.low, c.high, 0, 0, c.returned, NULL, 0, NULL"
     " FROM (SELECT 1) AS one LEFT JOIN quote_cycles AS c ON c.scope = :scope AND c.filter_key = :key"
 )
 
@@ -1218,7 +1223,8 @@ async def _load(
     cycle = None if row[6] is None else _Cycle(*row[6:18], row=True)
     if cycle is not None:
         _parse_returned(cycle, row[20])
-    return cycle, _Plan(domain, *row[:6], stamp=row[18], last=row[19], window=row[21], window_spread=row[22])
+    return cycle, _Plan(domain, *row[:6], stamp=row[18], last=row[19], window=row[21], window_spread=row[22],
+                        story_hash=row[23])
 
 
 async def _start_cycle(
@@ -1282,7 +1288,8 @@ async def _start_cycle(
     # Started afresh over a known cycle: its row (when written) and the picks not yet written carry over.
     row, unwritten = (known.row, known.unwritten) if known is not None else (False, 0)
     return _Cycle(cycle_id, filters.story_id, filters.character, filters.contains, audience.adult,
-                  rng.getrandbits(63), size, size, 0, domain, low, high, unwritten, steps=steps, taken=1, row=row)
+                  rng.getrandbits(63), size, size, 0, domain, low, high, unwritten, steps=steps, taken=1, row=row,
+                  story_hash=plan.story_hash)
 
 
 async def _any_character(store: Store | _OnThread, audience: Audience, filters: QuoteFilters) -> bool:
@@ -1335,9 +1342,12 @@ async def _walk(
         lines: list[tuple[int, int, bool, bool]] | None = None
         read_all = False  # this query reads the whole first pass (every position of the domain)
         cursors: Sequence[int]
-        if bits is not None and whole is not None and not first_pass:
+        reused = whole is not None and not first_pass
+        if reused:
             # The first pass read every line of the domain in one query and took none: the second
-            # pass walks the same lines (a small filter's new cycle, or one with no line at all).
+            # pass walks the same lines (a small filter's new cycle, or one with no line at all), any
+            # domain (a story's character's words matching a line or two: a statement of 0.4 ms fewer).
+            assert whole is not None
             cycle.ahead = []
             rows, end, examined = [(cursor + size, row) for cursor, row in whole], 2 * size, len(whole)
             whole, full = None, False
@@ -1375,9 +1385,10 @@ async def _walk(
             end = min(cycle.cursor + batch, size if first_pass else 2 * size)
             cursors = range(cycle.cursor, end)
             read_all = cycle.cursor == 0 and end == size
-        if bits is None:
+        if bits is None and not reused:
             cycle.ahead = []
             rows, size_now = await _batch_rows(store, cycle, audience, cursors, probe=probe, checks_only=checks_only)
+            whole = rows if read_all else None
         if check_size and size_now != size:
             return None, True
         check_size = False
@@ -1466,7 +1477,7 @@ async def _known_line(
     Those before it that no longer pass are passed over."""
     while accepted:
         cursor, row = accepted[0]
-        rows, _ = await _batch_rows(store, cycle, audience, [cursor], row[0], probe)
+        rows, _ = await _batch_rows(store, cycle, audience, [cursor], row[0], probe=probe)
         if rows and _acceptable(cycle, cursor, rows[0][1], first_pass):
             return [(cursor, rows[0][1]), *accepted[1:]]
         accepted = accepted[1:]
@@ -1612,9 +1623,46 @@ async def _walk_or_restart(
         row, _ = await _walk(store, remembered, audience, check_size=True, probe=probe)
         if row is not None or (probe is not None and not probe.holds(audience.limits)):
             return _Found(remembered, row)
+    if remembered is not None and remembered.cursor >= 2 * remembered.size and not remembered.returned:
+        again = await _restart_in_memory(store, audience, remembered, rng, probe)
+        if again is not None:
+            return again
     # Only a cycle dropped from memory (over _REMEMBERED_CYCLES filters in use) and reloaded
     # before its last cursor write lands could re-show the lines picked since that write.
     return await _find_stored(store, audience, filters, key, remembered, rng, probe, pending=pending)
+
+
+# A story's lines are never added to (a story replaced is written anew, under a new content hash), so
+# a word filter within a story walks the same lines cycle after cycle: the next cycle of one that ran
+# out in memory starts over the same domain (a new seed) without a new plan (counting the words'
+# matches again), once two index seeks show the story unchanged. Such a filter matching a line or two
+# starts a cycle at nearly every pick: plan, walk and card were 1.0-1.7 ms of CPU at the median.
+_STORY_STAMP_SQL = (
+    "SELECT s.content_hash, (SELECT id FROM quotes WHERE story_id = s.id AND seq = 0),"
+    " (SELECT id FROM quotes WHERE story_id = s.id AND seq = s.quote_count - 1) FROM stories AS s WHERE s.id = :story"
+)
+
+
+async def _restart_in_memory(
+    store: Store | _OnThread, audience: Audience, old: _Cycle, rng: random.Random, probe: _LimitsProbe | None,
+) -> _Found | None:
+    """The next cycle of a story's word filter whose cycle in memory ran out (`old`) and its first
+    line, over the same domain, when the story is unchanged since `old` was planned (its content
+    hash and its lines' first and last ids); None otherwise, or when that cycle finds no line (its
+    lines removed, or none the audience may see now): the caller plans a new cycle as before."""
+    if old.story_hash is None or old.story_id is None or old.contains is None or not (
+            old.domain == MATCHES or _block_bits(old.domain) is not None):
+        return None
+    rows = await _rows(store, _STORY_STAMP_SQL, {"story": old.story_id}, probe)
+    if probe is not None and not probe.holds(audience.limits):
+        raise _WrongGuess  # (nothing taken yet)
+    if not rows or tuple(rows[0]) != (old.story_hash, old.low, old.high):
+        return None
+    cycle = _Cycle(old.id, old.story_id, old.character, old.contains, old.adult, rng.getrandbits(63), old.size,
+                   old.size, 0, old.domain, old.low, old.high, old.unwritten, row=old.row, steps=old.steps,
+                   taken=max(1, old.taken), story_hash=old.story_hash)
+    row, _ = await _walk(store, cycle, audience, check_size=False)
+    return _Found(cycle, row, started=True) if row is not None else None
 
 
 def _settle(
