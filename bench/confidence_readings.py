@@ -125,6 +125,13 @@ def build(part: list[ta.Sample], full: np.ndarray, readings: dict[str, np.ndarra
             count[ok] += 1
         found[f"min{k}"] = low
         found[f"mean{k}"] = np.where(count > 0, total / np.maximum(count, 1), CAP)
+        if k == 1:
+            for d, name in ((-1, "prev_z"), (1, "next_z")):
+                at = np.arange(n) + d
+                ok = (at >= 0) & (at < n)
+                ok[ok] &= text[at[ok]] == text[ok]
+                found[name] = np.full(n, CAP)
+                found[name][ok] = z[at[ok]]
     found["story_z"] = np.array([z[text == t].mean() for t in text]) if n else np.zeros(0)
     return base_a, found, np.array(right), np.array([s.corpus for s in part])
 
@@ -205,6 +212,7 @@ TRIALS: dict[str, list] = {
     **{f"+ {kind} over +-{k}": [f"{kind}{k}"] for k in (1, 2, 3) for kind in ("min", "mean")},
     "+ min over +-1 on turn readings": [lambda b, e: e["min1"] * b[:, INPUTS.index("by_turn")]],
     "+ min, mean over +-3": ["min3", "mean3"],
+    "+ the shares before and after": ["prev_z", "next_z"],
     "+ the text's mean share logit": ["story_z"],
     "+ mean over +-1, min over +-3, the text's mean": ["mean1", "min3", "story_z"],
 }
@@ -229,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, columns in TRIALS.items():
         report(label, *trial(data, columns))
     if args.trees:
-        everything = [*(f"agree_{v}" for v in READINGS), *(f"lshare_{v}" for v in READINGS), "min1", "mean1"]
+        everything = [*(f"agree_{v}" for v in READINGS), *(f"lshare_{v}" for v in READINGS), "prev_z", "next_z"]
         for label, setting in TREES.items():
             report(f"{label} over the committed inputs", *trial(data, [], setting))
             report(f"{label} over them, the readings and the neighbours", *trial(data, everything, setting))
