@@ -22,6 +22,7 @@ TINY = {
     "attribution_band.py": ["--texts", "2"],
     "autocomplete.py": ["--stories", "50", "--queries", "20"],
     "charts.py": ["--chapters", "5"],
+    "confidence_readings.py": ["--texts", "2"],
     "e2e.py": ["--count", "20", "--concurrency", "4"],
     "engines.py": ["--calls", "3"],
     "hot_paths.py": ["--calls", "5"],
@@ -47,7 +48,7 @@ def test_every_benchmark_has_a_tiny_run():
 
 @pytest.mark.parametrize("script", sorted(TINY))
 def test_benchmark_runs_and_prints_figures(script):
-    if script in ("attribution.py", "attribution_band.py", "train_attribution.py", "per_process.py", "pdnc_parse.py") and not (PDNC.is_dir() and LITBANK.is_dir()):
+    if script in ("attribution.py", "attribution_band.py", "confidence_readings.py", "train_attribution.py", "per_process.py", "pdnc_parse.py") and not (PDNC.is_dir() and LITBANK.is_dir()):
         pytest.skip("the PDNC and LitBank corpora are not next to the repository")
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / script), *TINY[script]],
