@@ -39,7 +39,7 @@ log = Logger(__name__)
 # What a stored story was parsed with. Change it whenever parsing or attribution reads a story
 # differently: stories whose hash was taken with another version are parsed again at start-up
 # (bundled ones replace their old version in place, keeping their id, bookmarks and scores).
-PARSER_VERSION = "2026-12-07.58"
+PARSER_VERSION = "2026-12-07.82"
 
 
 def content_hash(data: bytes) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.parsing.attribution.candidates import SceneView, gather, untagged
 from bot.parsing.attribution.evidence import describe
 from bot.parsing.attribution.result import Attribution
-from bot.parsing.attribution.scorer import Decision, Scorer
+from bot.parsing.attribution.scorer import NO_DECISION, Decision, Scorer
 from bot.parsing.attribution.voices import voices
 
 # The rule name a quotation keeps when the scorer overrules the rules.
@@ -69,6 +69,11 @@ def decide(view: SceneView, scorer: Scorer) -> list[Attribution]:
     tags = sum(view.lexicon.speakers.values())
     sexes = tagged_sexes(view)
     for number in range(len(view.quotes)):
+        if view.results[number].unseen:
+            # A tag gives it to a voice nobody is seen with (unseen.py): its speaker is outside
+            # the exchange, so no candidate (the scorer always picks one of them).
+            chosen.append(scorer.pick([], [], NO_DECISION))
+            continue
         speech = view.speech_names(view.quotes[number].text)
         candidates = gather(view, number, _called_in_turn(view, number, speech[1], calls_by_turn))
         rows = describe(view, number, candidates, speech)

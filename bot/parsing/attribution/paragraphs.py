@@ -21,6 +21,7 @@ from bot.parsing.attribution.result import (
     Attribution,
 )
 from bot.parsing.attribution.tags import _WINDOW, _tag_after, _tag_before
+from bot.parsing.attribution.unseen import unseen_voice
 from bot.parsing.attribution.words import _KIN_TITLES, _read_name, _with_epithet
 from bot.parsing.characters import Lexicon
 from bot.parsing.names import GENDERED_NOUNS, PRONOUN_GENDER, TITLES, bare, titled
@@ -106,6 +107,9 @@ class ParagraphReader:
                 trailing = lead_in[closing + 1 :]
                 if closing < 0 or len(trailing.split()) > _OWN_TAG_WORDS or not _tag_after(trailing):
                     before = lead_in
+            if unseen_voice(quote.after, before):
+                result.unseen = True  # '"No!" cried a voice from the top of the table.'
+                continue
             tag = after_tag = _tag_after(quote.after)
             if tag is None:
                 tag = _tag_before(before)
@@ -293,6 +297,12 @@ class ParagraphReader:
                     # "cried the girl" and nobody named fits: the girl, as the text calls her.
                     result.speaker, result.confidence, result.rule = self._unnamed(epithet, article, result.gender), ROLE, "unnamed"
         known = [r for r in results if r.speaker]
+        if any(r.unseen for r in results):
+            for result in results:
+                # '"No!" cried a voice. "You are wrong."': the paragraph's untagged speeches go on
+                # in the voice, whom nothing names.
+                result.unseen = result.speaker is None
+            return
         for position, result in enumerate(results):
             if result.speaker is None and known:
                 # The nearest tagged speech before it in the paragraph, else the first one after it.

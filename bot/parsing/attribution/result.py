@@ -35,7 +35,7 @@ class Attribution:
     """Who says a quotation, how sure, and by which rule. (A plain class: compiled, it is made
     without calling the Python __init__ a dataclass writes, once for each quotation of a story.)"""
 
-    __slots__ = ("addressee", "confidence", "fallback", "first_person", "gender", "margin", "rule", "speaker")
+    __slots__ = ("addressee", "confidence", "fallback", "first_person", "gender", "margin", "rule", "speaker", "unseen")
 
     def __init__(
         self, speaker: str | None = None, confidence: float = 0.0, rule: str | None = None,
@@ -54,6 +54,9 @@ class Attribution:
         # How much likelier (in log-likelihood) the exchange decoder's best reading of the whole
         # exchange is than the best that gives this turn to someone else (None: no decoder read it).
         self.margin = margin
+        # A tag gives the speech to a voice nobody is seen with ("cried a voice", "someone called",
+        # unseen.py): no beat and no turn of the exchange names its speaker.
+        self.unseen = False
 
     def __repr__(self) -> str:
         return (

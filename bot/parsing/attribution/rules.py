@@ -109,6 +109,8 @@ class ChapterAttributor(
                 paragraphs, index, [quotes[n] for n in numbers], [results[n] for n in numbers],
                 speakers_by_paragraph,
             )
+            if results[numbers[0]].unseen:
+                continue  # a voice nobody is seen with (unseen.py): no beat, no one going on
             if results[numbers[0]].speaker is None and index and index - 1 not in spoken:
                 self._opening_subject(paragraphs[index - 1], [quotes[n] for n in numbers], [results[n] for n in numbers])
                 if results[numbers[0]].speaker is None:
@@ -145,7 +147,7 @@ class ChapterAttributor(
                 result.speaker, result.confidence, result.rule = who, PRONOUN_UNSURE, "pronoun"
                 guessed.setdefault(quote.paragraph, who)
         for quote, result in zip(quotes, results, strict=True):
-            if result.speaker is None and (who := guessed.get(quote.paragraph)):
+            if result.speaker is None and not result.unseen and (who := guessed.get(quote.paragraph)):
                 # The rest of that speech's paragraph ('"...," said he. "The Fussells..."').
                 result.speaker, result.confidence, result.rule = who, PRONOUN_UNSURE, "same-paragraph"
         return results

@@ -41,13 +41,13 @@ _FIXED: Final = 0.8
 
 
 def _turn_hint(turn: list[int], results: list[Attribution]) -> str | None:
-    """Who a turn's speaker can be: nobody named when it is an unnamed "I" ("" stands for that),
-    else the sex its tag gave ("M"/"F"), if any."""
+    """Who a turn's speaker can be: nobody named when it is an unnamed "I" or a voice nobody is
+    seen with ("" stands for that), else the sex its tag gave ("M"/"F"), if any."""
     if len(turn) == 1:
         result = results[turn[0]]
-        return "" if result.first_person else result.gender
+        return "" if result.first_person or result.unseen else result.gender
     turn_results = [results[n] for n in turn]
-    if any(r.first_person for r in turn_results):
+    if any(r.first_person or r.unseen for r in turn_results):
         return ""
     return next((r.gender for r in turn_results if r.gender), None)
 
