@@ -8,6 +8,7 @@ from functools import partial
 
 from bot.parsing.attribution.candidates import SceneView
 from bot.parsing.attribution.exchange import decide
+from bot.parsing.attribution.habits import tally
 from bot.parsing.attribution.result import UNNAMED_NARRATOR, Attribution
 from bot.parsing.attribution.rules import ChapterAttributor
 from bot.parsing.attribution.scorer import Scorer, committed
@@ -30,6 +31,6 @@ def attribute_scene(
         partial(attributor.narration_names, paragraphs), attributor.speech_names, narrator,
         attributor.lead,
     )
-    decided = decide(view, scorer)
+    decided = decide(view, scorer, tally(view))
     attributor.note_calls(paragraphs, quotes, decided)
     return decided
