@@ -41,7 +41,7 @@ SHRINK = 10.0  # pseudo-counts of the prior in every rate
 
 def rates(counts: tuple[int, ...], priors: dict[str, float]) -> dict[str, float]:
     """The story's habit rates from habits.tally's counts, each shrunk towards its prior."""
-    c = counts if counts else (0,) * h.COUNTS
+    c = tuple(counts) + (0,) * (h.COUNTS - len(counts))
 
     def rate(name: str, hits: int, total: int) -> float:
         return (hits + SHRINK * priors[name]) / (total + SHRINK)
@@ -53,6 +53,7 @@ def rates(counts: tuple[int, ...], priors: dict[str, float]) -> dict[str, float]
         "described": rate("described", c[h.DESCRIBED], c[h.TAGGED]),
         "narrator": rate("narrator", c[h.NARRATOR], c[h.TAGGED]),
         "beat": rate("beat", c[h.BEAT], c[h.UNTAGGED]),
+        "parity": rate("parity", c[h.PARITY_HOLDS], c[h.PARITY]),
     }
 
 
@@ -66,7 +67,7 @@ def pooled(samples: list[ta.Sample]) -> dict[str, float]:
     ratio = lambda a, b: float(total[a] / max(total[b], 1))  # noqa: E731
     return {"same": ratio(h.SAME, h.PAIRS), "alt": ratio(h.ALTERNATE, h.TRIPLES), "tagrate": ratio(h.TAGGED, h.TURNS),
             "described": ratio(h.DESCRIBED, h.TAGGED), "narrator": ratio(h.NARRATOR, h.TAGGED),
-            "beat": ratio(h.BEAT, h.UNTAGGED)}
+            "beat": ratio(h.BEAT, h.UNTAGGED), "parity": ratio(h.PARITY_HOLDS, h.PARITY)}
 
 
 def build(part: list[ta.Sample], full: np.ndarray, priors: dict[str, float]) -> tuple:
@@ -79,7 +80,26 @@ def build(part: list[ta.Sample], full: np.ndarray, priors: dict[str, float]) -> 
         for name, value in rates(s.decision[6], priors).items():
             extra.setdefault(name, []).append(value - priors[name])
     found = {k: np.array(v) for k, v in extra.items()}
-    return np.array(base), found, np.array(right), np.array([s.corpus for s in part])
+    # A bound, not an input the parser could have (gold): each story's own accuracy under this
+    # scorer, the line itself left out, over all its lines and over its turn readings only.
+    base_a, right_a = np.array(base), np.array(right)
+    text = np.array([s.text for s in part])
+    turn = base_a[:, INPUTS.index("by_turn")] > 0 if len(base_a) else np.zeros(0, dtype=bool)
+    z = base_a[:, 0] if len(base_a) else np.zeros(0)
+    middle = (z >= 0.8) & (z < 2.8)  # shares of about 0.69-0.94: the lines about the band's edge
+    found["middle"] = middle.astype(float)
+    for name, among in (("oracle", np.ones(len(part), dtype=bool)), ("oracle_turn", turn),
+                        ("oracle_middle", middle)):
+        value = np.zeros(len(part))
+        for t in set(text.tolist()):
+            m = text == t
+            k = m & among
+            hits, n = right_a[k].sum(), k.sum()
+            own = np.where(among[m], right_a[m], 0.0)
+            left = n - among[m]
+            value[m] = np.where(left > 0, (hits - own + 0.8 * 10) / (left + 10), 0.8) - 0.8
+        found[name] = value
+    return base_a, found, right_a, np.array([s.corpus for s in part])
 
 
 def held_out(samples: list[ta.Sample], fits: cr.Fits, priors: dict[str, float]) -> dict:
@@ -111,7 +131,19 @@ def unsure(rate: str):
 
 TRIALS: dict[str, list] = {
     "committed inputs": [],
-    **{f"+ {r}": [r] for r in ("same", "alt", "tagrate", "described", "narrator", "beat")},
+    **{f"+ {r}": [r] for r in ("same", "alt", "tagrate", "described", "narrator", "beat", "parity")},
+    **{f"+ parity x {i}": [cross("parity", *i.split(","))] for i in (
+        "by_turn", "turn_close", "turn_close,turn_mid", "decoder_close,decoder_mid", "tag_odd_after")},
+    "+ parity x (1 - share)": [unsure("parity")],
+    "+ parity, parity x by_turn": ["parity", cross("parity", "by_turn")],
+    "+ parity, alt": ["parity", "alt"],
+    "bound: + the story's own accuracy (gold)": ["oracle"],
+    "bound: + the story's own accuracy on turn readings (gold) x by_turn": [cross("oracle_turn", "by_turn")],
+    "bound: + both (gold)": ["oracle", cross("oracle_turn", "by_turn")],
+    "bound: + the story's own accuracy about the band's edge (gold) there": [
+        "middle", lambda b, e: e["oracle_middle"] * e["middle"]],
+    "bound: + all three (gold)": ["oracle", cross("oracle_turn", "by_turn"), "middle",
+                                  lambda b, e: e["oracle_middle"] * e["middle"]],
     **{f"+ {r} x by_turn": [cross(r, "by_turn")] for r in ("same", "alt", "tagrate", "beat")},
     **{f"+ {r} x turn_close,mid": [cross(r, "turn_close", "turn_mid")] for r in ("same", "alt", "tagrate", "beat")},
     **{f"+ {r} x decoder_close,mid": [cross(r, "decoder_close", "decoder_mid")] for r in ("same", "alt", "tagrate")},
@@ -126,12 +158,79 @@ TRIALS: dict[str, list] = {
 }
 
 
+# Scorer trials (--scorer): candidate features crossed with a habit rate (centred on its prior),
+# as new scorer columns; the scorer and the confidence model are both fitted nested.
+CROSSES: dict[str, list[tuple[str, str]]] = {
+    "alt x turn features": [("alt", f) for f in ("parity_before", "parity_after", "prev_turn", "two_turns",
+                                                 "streak_two_turns")],
+    "alt, same, tagrate x turn features": [
+        *((r, f) for r in ("alt", "same", "tagrate") for f in ("parity_before", "parity_after", "prev_turn", "two_turns")),
+    ],
+}
+
+
+def with_crosses(samples: list[ta.Sample], crosses: list[tuple[str, str]], priors: dict[str, float]) -> list[ta.Sample]:
+    from bot.parsing.attribution.evidence import INDEX
+
+    out = []
+    for s in samples:
+        r = rates(s.decision[6], priors)
+        added = np.zeros((len(s.rows), len(crosses)))
+        for k, (rate, feature) in enumerate(crosses):
+            added[:-1, k] = s.rows[:-1, INDEX[feature]] * (r[rate] - priors[rate])
+        out.append(ta.Sample(s.corpus, s.text, s.fold, s.kind, np.hstack([s.rows, added]), s.right, s.decision))
+    return out
+
+
+def scorer_trial(samples: list[ta.Sample], label: str, where: Path | None) -> None:
+    """Nested: per outer fold the scorer on the other folds, the confidence on their inner
+    out-of-fold predictions; the fold's accuracy and confidence reported as `report` does."""
+    folds = sorted({s.fold for s in samples})
+    found = []
+    for outer in folds:
+        xs, ys, cs = [], [], []
+        for inner in folds:
+            if inner == outer:
+                continue
+            fitted = [s for s in samples if s.fold not in (outer, inner)]
+            part = [s for s in samples if s.fold == inner]
+            if not fitted or not part:
+                continue
+            path = where / f"{label.replace(' ', '_')}-{outer}-{inner}.pkl" if where else None
+            if path is not None and path.exists():
+                w = pickle.loads(path.read_bytes())
+            else:
+                w = ta.fit_weights(fitted)
+                if path is not None:
+                    path.write_bytes(pickle.dumps(w))
+            x, y = ta.confidence_inputs(w, part)
+            xs.append(x)
+            ys.append(y)
+            cs += [s.corpus for s in part]
+        if not xs:
+            continue
+        params = ta.fit_confidence(np.vstack(xs), np.concatenate(ys), ta.corpus_weights(np.array(cs)))
+        held = [s for s in samples if s.fold == outer]
+        w = ta.fit_weights([s for s in samples if s.fold != outer])
+        x, y = ta.confidence_inputs(w, held)
+        z = x @ np.array([params[n] for n in INPUTS])
+        found.append((1 / (1 + np.exp(-z)), y, np.array([s.corpus for s in held]), np.full(len(held), outer)))
+    confidence, right, corpus, fold = (np.concatenate(p) for p in zip(*found, strict=True))
+    cr.report(label, confidence, right, corpus, fold)
+    for name in ta.NAMES:
+        m = corpus == name
+        if m.any():
+            print(f"  {name} accuracy {100 * right[m].mean():.2f}%  per fold " + " ".join(
+                f"{100 * right[m & (fold == k)].mean():.1f}" for k in folds if (m & (fold == k)).any()))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--texts", type=int, default=None, help="only the first N texts of each corpus")
     ap.add_argument("--fits", type=Path, default=None, help="a directory to keep the scorer fits in")
     ap.add_argument("--samples", type=Path, default=None, help="a file to keep the recorded rows in")
     ap.add_argument("--only", default=None, help="only the trials whose label holds this")
+    ap.add_argument("--scorer", action="store_true", help="scorer trials: habit rates crossed with turn features")
     args = ap.parse_args(argv)
     if args.fits:
         args.fits.mkdir(parents=True, exist_ok=True)
@@ -152,6 +251,13 @@ def main(argv: list[str] | None = None) -> int:
         if len(values):
             print(f"  {corpus} per story (final): " + " ".join(
                 f"{k} {lo:.2f}-{hi:.2f}" for k, lo, hi in zip(priors, values.min(0), values.max(0), strict=True)))
+    if args.scorer:
+        # (the committed features: the "committed inputs" row of the confidence trials)
+        for label, crosses in CROSSES.items():
+            if args.only and args.only not in label:
+                continue
+            scorer_trial(with_crosses(samples, crosses, priors), f"scorer: + {label}", args.fits)
+        return 0
     data = held_out(samples, cr.Fits(samples, args.fits), priors)
     for label, columns in TRIALS.items():
         if args.only and args.only not in label and label != "committed inputs":

@@ -71,3 +71,17 @@ def test_a_tag_that_describes_its_speaker():
     )
     c = _counts(text)[-1]
     assert c[h.TAGGED] == 3 and c[h.DESCRIBED] == 1
+
+
+@pure_parser
+def test_alternation_across_untagged_turns_checked_against_the_next_tag():
+    # Anna's tag, one untagged turn, Anna's tag: two turns on, alternation gives it to Anna (holds).
+    # Two untagged turns, then Ben's tag: three turns on, someone else's (holds). One untagged
+    # turn, then Anna's tag: two turns on, alternation gives it to Ben (fails). Tagged turns next
+    # to each other are the pairs, not these.
+    text = CAST + (
+        '"Is it far?" said Anna.\n\n"Not very."\n\n"Then we walk," said Anna.\n\n'
+        '"Good."\n\n"Come."\n\n"Wait," said Ben.\n\n"Why?"\n\n"No reason," said Anna.\n\n'
+    )
+    c = _counts(text)[-1]
+    assert c[h.PARITY] == 3 and c[h.PARITY_HOLDS] == 2

@@ -26,7 +26,11 @@ DESCRIBED: Final = 6  # tagged turns whose tag describes its speaker ("said the 
 NARRATOR: Final = 7  # tagged turns whose tag is "I said"
 UNTAGGED: Final = 8  # turns of such exchanges no tag of their own names or gives a sex to
 BEAT: Final = 9  # ... whose paragraph holds narration besides the speech (a beat)
-COUNTS: Final = 10
+# Two tagged turns of an exchange with untagged turns between: strict alternation counted from
+# the first gives the second its speaker (an even number of turns on: the same one; odd: another)
+PARITY: Final = 10
+PARITY_HOLDS: Final = 11  # ... and the second's tag agrees (each tag hidden in turn, as it were)
+COUNTS: Final = 12
 _DESCRIBED_RULES: Final = frozenset(("role", "kin", "unnamed"))
 # Narration in a paragraph beyond its speeches, in characters, that makes it a beat.
 _BEAT_CHARS: Final = 20
@@ -42,10 +46,18 @@ def tally(view: SceneView) -> tuple[int, ...]:
     named = view.tag_named
     gap_before = view.gap_before
     run = 0  # consecutive turns of the exchange so far, this one included
+    last = -1  # the exchange's latest tagged turn before this one (-1: none)
     for turn, numbers in enumerate(view.turn_quotes):
         run = run + 1 if gap_before[turn] is not None else 1
+        if run == 1:
+            last = -1
         who = named[turn]
         if who is not None:
+            if last >= 0 and turn - last >= 2:
+                counts[PARITY] += 1
+                if (named[last] == who) == ((turn - last) % 2 == 0):
+                    counts[PARITY_HOLDS] += 1
+            last = turn
             rule = results[numbers[0]].rule
             for n in numbers:
                 if results[n].rule in NAMED_BY_TAG:
