@@ -2,39 +2,59 @@
 trials of confidence inputs made of the story's habits (issue 16, part 5; docs/attribution.md,
 branch `adapt14`).
 
-bot/parsing/attribution/habits.py counts, as the story is attributed (no gold), how often two
-tagged turns in a row of an exchange name the same speaker, how often three tagged turns
-alternate strictly, the share of an exchange's turns a tag names, the share of tags that describe
-their speaker or say "I", and the share of untagged turns with a beat. The rates (shrunk towards
+bench/_habits.py counts, as the story is attributed (no gold; hooked into the pure-Python parser),
+how often two tagged turns in a row of an exchange name the same speaker, how often three tagged
+turns alternate strictly, how often alternation counted from a tag across untagged turns gives
+the next tag's speaker, the share of an exchange's turns a tag names, the share of tags that
+describe their speaker or say "I", and the share of untagged turns with a beat. The rates (shrunk towards
 a prior over few counts) are crossed with the readings they qualify (a turn reading, the
 decoder's margin, the winner's share) and given to the confidence model as new inputs; the
 scorer's picks never change.
 
 Judged as bench/train_attribution.py judges the committed model: for each outer fold the scorer is
 fitted on the other folds, the confidence model on their inner out-of-fold predictions, and the
-fold is scored with them (bench/confidence_readings.py's trial and report).
+fold is scored with them (bench/confidence_readings.py's trial and report). `--scorer`: the
+rates crossed with the scorer's turn features instead (new scorer columns, the scorer and the
+confidence both fitted nested). "bound" rows give the confidence model each story's own accuracy
+(gold, the line itself left out): what no input read from the text can beat.
 
     python bench/story_habits.py --fits /tmp/adapt14/fits --samples /tmp/adapt14/samples.pkl
+    python bench/story_habits.py --fits /tmp/adapt14/fits --samples /tmp/adapt14/samples.pkl --scorer
     python bench/story_habits.py --texts 2            # a tiny run
 """
 from __future__ import annotations
 
 import argparse
+import os
 import pickle
 import sys
 from pathlib import Path
 
 import numpy as np
 
+os.environ["STORYBOT_PURE_PYTHON"] = "1"  # the habit count hooks the interpreted parser
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import _habits as h  # noqa: E402
 import confidence_readings as cr  # noqa: E402
 import train_attribution as ta  # noqa: E402
 
-from bot.parsing.attribution import habits as h  # noqa: E402
 from bot.parsing.attribution.scorer import INPUTS, stage_inputs  # noqa: E402
+
+
+class Recorder(ta.Recorder):
+    """train_attribution's recorder, each decision marked with its scene's habit counts."""
+
+    def pick(self, candidates, rows, decision=ta.NO_DECISION):
+        return super().pick(candidates, rows, h.mark(decision))
+
+
+def collect(limit: int | None) -> list[ta.Sample]:
+    h.record()
+    ta.Recorder = Recorder
+    return ta.collect(limit)
 
 SHRINK = 10.0  # pseudo-counts of the prior in every rate
 
@@ -61,8 +81,8 @@ def pooled(samples: list[ta.Sample]) -> dict[str, float]:
     """Each rate over every story's final counts together (no gold: the priors)."""
     last: dict[str, tuple[int, ...]] = {}
     for s in samples:
-        if s.decision[6]:
-            last[s.text] = s.decision[6]
+        if h.habits_of(s.decision):
+            last[s.text] = h.habits_of(s.decision)
     total = np.sum([np.array(c) for c in last.values()], axis=0) if last else np.zeros(h.COUNTS)
     ratio = lambda a, b: float(total[a] / max(total[b], 1))  # noqa: E731
     return {"same": ratio(h.SAME, h.PAIRS), "alt": ratio(h.ALTERNATE, h.TRIPLES), "tagrate": ratio(h.TAGGED, h.TURNS),
@@ -77,7 +97,7 @@ def build(part: list[ta.Sample], full: np.ndarray, priors: dict[str, float]) -> 
         best = int(np.argmax(scores[:-1]))
         base.append(stage_inputs(scores.tolist(), best, s.decision))
         right.append(float(s.right[best]))
-        for name, value in rates(s.decision[6], priors).items():
+        for name, value in rates(h.habits_of(s.decision), priors).items():
             extra.setdefault(name, []).append(value - priors[name])
     found = {k: np.array(v) for k, v in extra.items()}
     # A bound, not an input the parser could have (gold): each story's own accuracy under this
@@ -174,7 +194,7 @@ def with_crosses(samples: list[ta.Sample], crosses: list[tuple[str, str]], prior
 
     out = []
     for s in samples:
-        r = rates(s.decision[6], priors)
+        r = rates(h.habits_of(s.decision), priors)
         added = np.zeros((len(s.rows), len(crosses)))
         for k, (rate, feature) in enumerate(crosses):
             added[:-1, k] = s.rows[:-1, INDEX[feature]] * (r[rate] - priors[rate])
@@ -237,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.samples and args.samples.exists():
         samples = pickle.loads(args.samples.read_bytes())
     else:
-        samples = ta.collect(args.texts)
+        samples = collect(args.texts)
         if args.samples:
             args.samples.write_bytes(pickle.dumps(samples))
     print(f"{len(samples)} quotations with candidates")
@@ -245,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     print("priors " + " ".join(f"{k} {v:.3f}" for k, v in priors.items()))
     stories: dict[str, tuple[str, dict[str, float]]] = {}
     for s in samples:
-        stories[s.text] = (s.corpus, rates(s.decision[6], priors))
+        stories[s.text] = (s.corpus, rates(h.habits_of(s.decision), priors))
     for corpus in ta.NAMES:
         values = np.array([list(r.values()) for c, r in stories.values() if c == corpus])
         if len(values):

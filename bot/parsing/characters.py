@@ -177,9 +177,6 @@ class Lexicon:
     # "the copy-nin" -> the one named speaker the narration next to each of its turns names besides
     # the exchange's other speakers ("" for a turn where none or several remain): read by roles().
     role_scenes: dict[str, Counter[str]] = field(default_factory=dict)
-    # How the story's tagged turns behave so far (attribution/habits.py): counts filled in as the
-    # story is attributed, in text order.
-    habits: list[int] = field(default_factory=list)
     # Every word that ends a known name form, worked out once the lexicon is complete: most
     # capitalised words in a speech name nobody, and this set lets them be skipped at once.
     _name_words: frozenset[str] | None = field(default=None, repr=False, compare=False)

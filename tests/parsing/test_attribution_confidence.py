@@ -57,7 +57,7 @@ def test_a_close_reading_of_the_exchange_lowers_the_confidence():
     best, thin = scorer.choose(rows, decision)
     assert candidates[best] == quotes[-2].speaker and round(thin, 2) == quotes[-2].confidence
     # The same rows, read by a decoder sure of its reading: the pick stays, the confidence rises.
-    wide = (pick, 8.0, rule, tags, unnamed, 0, ())
+    wide = (pick, 8.0, rule, tags, unnamed, 0)
     assert scorer.choose(rows, wide)[0] == best
     assert scorer.choose(rows, wide)[1] > thin + 0.1
     # Next to its tag the answer is a wide reading, and surer than the untagged one.
@@ -71,14 +71,14 @@ def test_the_confidence_model_never_changes_the_pick():
     rows = [[(INDEX["prev_turn"], 1.0)], [(INDEX["two_turns"], 1.0)], []]
     sharp = Scorer(weights, {"share": 1.0, "decoder_close": -2.0, "turn_close": -1.0})
     plain = Scorer(weights)
-    for decision in (NO_DECISION, (0, 9.0, "explicit", 5, 0, 0, ()), (1, 0.1, "turn-taking", 5, 0, 0, ()), (0, 0.1, "turn-taking", 5, 0, 0, ())):
+    for decision in (NO_DECISION, (0, 9.0, "explicit", 5, 0, 0), (1, 0.1, "turn-taking", 5, 0, 0), (0, 0.1, "turn-taking", 5, 0, 0)):
         assert sharp.choose(rows, decision)[0] == plain.choose(rows, decision)[0] == 0
     # A close reading of the exchange costs confidence, only when the winner is the rules' pick.
-    assert sharp.choose(rows, (0, 0.5, "turn-taking", 5, 0, 0, ()))[1] < sharp.choose(rows, (0, 0.5, "pronoun", 5, 0, 0, ()))[1]
-    assert sharp.choose(rows, (0, 0.5, "pronoun", 5, 0, 0, ()))[1] < plain.choose(rows)[1]
-    assert sharp.choose(rows, (1, 0.5, "turn-taking", 5, 0, 0, ()))[1] == plain.choose(rows)[1]
-    assert sharp.choose(rows, (0, 7.0, "turn-taking", 5, 0, 0, ()))[1] == plain.choose(rows)[1]
-    inputs = stage_inputs([1.0, 0.5, 0.0], 0, (0, 2.0, "vocative", 5, 0, 0, ()))
+    assert sharp.choose(rows, (0, 0.5, "turn-taking", 5, 0, 0))[1] < sharp.choose(rows, (0, 0.5, "pronoun", 5, 0, 0))[1]
+    assert sharp.choose(rows, (0, 0.5, "pronoun", 5, 0, 0))[1] < plain.choose(rows)[1]
+    assert sharp.choose(rows, (1, 0.5, "turn-taking", 5, 0, 0))[1] == plain.choose(rows)[1]
+    assert sharp.choose(rows, (0, 7.0, "turn-taking", 5, 0, 0))[1] == plain.choose(rows)[1]
+    inputs = stage_inputs([1.0, 0.5, 0.0], 0, (0, 2.0, "vocative", 5, 0, 0))
     assert [name for name, x in zip(INPUTS, inputs, strict=True) if x and name not in ("share", "bias")] == [
         "decoder_mid", "by_turn", "turn_mid", "story_tags_close", "story_tags_unsure"]
 
@@ -94,16 +94,16 @@ def test_the_rules_overruled_and_the_story_s_tags_are_read():
     scores = [1.0, 0.5, 0.0]
     # The scorer's winner (row 0) is not the rules' pick (row 1): overruled, and the decoder's
     # margin, which is about the rules' pick, is not read.
-    assert on(stage_inputs(scores, 0, (1, 0.5, "turn-taking", 20, 0, 0, ()))) == {"by_turn": 1.0, "overruled": 1.0}
+    assert on(stage_inputs(scores, 0, (1, 0.5, "turn-taking", 20, 0, 0))) == {"by_turn": 1.0, "overruled": 1.0}
     # The rules' pick is none of the candidates.
-    assert on(stage_inputs(scores, 0, (-1, -1.0, "", 20, 0, 0, ()))) == {"no_pick": 1.0}
-    assert on(stage_inputs(scores, 0, (-1, 0.5, "pronoun", 20, 0, 0, ()))) == {"no_pick": 1.0}
+    assert on(stage_inputs(scores, 0, (-1, -1.0, "", 20, 0, 0))) == {"no_pick": 1.0}
+    assert on(stage_inputs(scores, 0, (-1, 0.5, "pronoun", 20, 0, 0))) == {"no_pick": 1.0}
     # The story's tags count on a close or mid turn reading the winner holds, log-scaled.
-    close = on(stage_inputs(scores, 0, (0, 0.5, "turn-taking", 20, 0, 0, ())))
+    close = on(stage_inputs(scores, 0, (0, 0.5, "turn-taking", 20, 0, 0)))
     assert close["story_tags_close"] == math.log1p(20) / 5 and close["turn_close"] == 1.0
-    assert on(stage_inputs(scores, 0, (0, 2.5, "pronoun-turn", 400, 0, 0, ())))["story_tags_close"] == math.log1p(400) / 5
-    assert "story_tags_close" not in on(stage_inputs(scores, 0, (0, 4.0, "turn-taking", 20, 0, 0, ())))
-    assert "story_tags_close" not in on(stage_inputs(scores, 0, (0, 0.5, "pronoun", 20, 0, 0, ())))
+    assert on(stage_inputs(scores, 0, (0, 2.5, "pronoun-turn", 400, 0, 0)))["story_tags_close"] == math.log1p(400) / 5
+    assert "story_tags_close" not in on(stage_inputs(scores, 0, (0, 4.0, "turn-taking", 20, 0, 0)))
+    assert "story_tags_close" not in on(stage_inputs(scores, 0, (0, 0.5, "pronoun", 20, 0, 0)))
 
 
 @pure_parser
@@ -120,7 +120,7 @@ def test_a_close_exchange_in_a_story_that_tags_its_speakers_often_is_surer():
     assert tags < 5 and calls_many[-2][2][3] > 60
     assert rule == "turn-taking" and 0 <= margin < 3 and few[-2].speaker == candidates[pick]
     scorer = committed()
-    best, sure = scorer.choose(rows, (pick, margin, rule, 64, 0, 0, ()))
+    best, sure = scorer.choose(rows, (pick, margin, rule, 64, 0, 0))
     assert best == pick and round(scorer.choose(rows, calls[-2][2])[1], 2) == few[-2].confidence
     assert sure > few[-2].confidence + 0.01
 
@@ -182,14 +182,14 @@ def test_a_described_speaker_of_unknown_sex_is_never_marked():
 def test_the_described_unnamed_and_the_unsure_share_inputs():
     scores = [1.0, 0.5, 0.0]
     # The winner's bit (row 0, then row 1) says whether it is a described one of an untagged sex.
-    assert stage_inputs(scores, 0, (0, -1.0, "unnamed", 0, 0b01, 0, ()))[INPUTS.index("described_unnamed")] == 1.0
-    assert stage_inputs(scores, 0, (0, -1.0, "unnamed", 0, 0b10, 0, ()))[INPUTS.index("described_unnamed")] == 0.0
-    assert stage_inputs(scores, 1, (0, -1.0, "unnamed", 0, 0b10, 0, ()))[INPUTS.index("described_unnamed")] == 1.0
+    assert stage_inputs(scores, 0, (0, -1.0, "unnamed", 0, 0b01, 0))[INPUTS.index("described_unnamed")] == 1.0
+    assert stage_inputs(scores, 0, (0, -1.0, "unnamed", 0, 0b10, 0))[INPUTS.index("described_unnamed")] == 0.0
+    assert stage_inputs(scores, 1, (0, -1.0, "unnamed", 0, 0b10, 0))[INPUTS.index("described_unnamed")] == 1.0
     # The story's tags, log-scaled, times how unsure the winner's share is.
     share = math.exp(1.0) / sum(math.exp(s) for s in scores)
-    unsure = stage_inputs(scores, 0, (0, -1.0, "pronoun", 40, 0, 0, ()))[INPUTS.index("story_tags_unsure")]
+    unsure = stage_inputs(scores, 0, (0, -1.0, "pronoun", 40, 0, 0))[INPUTS.index("story_tags_unsure")]
     assert math.isclose(unsure, (1 - share) * math.log1p(40) / 5)
-    assert stage_inputs(scores, 0, (0, -1.0, "pronoun", 0, 0, 0, ()))[INPUTS.index("story_tags_unsure")] == 0.0
+    assert stage_inputs(scores, 0, (0, -1.0, "pronoun", 0, 0, 0))[INPUTS.index("story_tags_unsure")] == 0.0
 
 
 @pure_parser
@@ -204,5 +204,5 @@ def test_the_committed_confidence_trusts_a_speaker_nobody_of_their_sex_could_be(
     assert marked[0] == plain[0] == candidates.index("the old man")
     assert marked[1] > plain[1] + 0.02
     thin = [[(INDEX["two_turns"], 1.0)], [(INDEX["prev_turn"], 1.0)], []]
-    few = scorer.choose(thin, (-1, -1.0, "", 2, 0, 0, ()))[1]
-    assert scorer.choose(thin, (-1, -1.0, "", 400, 0, 0, ()))[1] > few + 0.01
+    few = scorer.choose(thin, (-1, -1.0, "", 2, 0, 0))[1]
+    assert scorer.choose(thin, (-1, -1.0, "", 400, 0, 0))[1] > few + 0.01

@@ -41,9 +41,9 @@ def test_the_next_tag_marks_whom_its_alternation_rules_out():
 def test_the_winner_s_mark_only_is_read():
     scores = [1.0, 0.5, 0.0]
     at = INPUTS.index("tag_odd_after")
-    assert stage_inputs(scores, 0, (0, -1.0, "turn-taking", 10, 0, 0b01, ()))[at] == 1.0
-    assert stage_inputs(scores, 0, (0, -1.0, "turn-taking", 10, 0, 0b10, ()))[at] == 0.0
-    assert stage_inputs(scores, 1, (0, -1.0, "turn-taking", 10, 0, 0b10, ()))[at] == 1.0
+    assert stage_inputs(scores, 0, (0, -1.0, "turn-taking", 10, 0, 0b01))[at] == 1.0
+    assert stage_inputs(scores, 0, (0, -1.0, "turn-taking", 10, 0, 0b10))[at] == 0.0
+    assert stage_inputs(scores, 1, (0, -1.0, "turn-taking", 10, 0, 0b10))[at] == 1.0
 
 
 @pure_parser
@@ -53,7 +53,7 @@ def test_a_winner_the_next_tag_rules_out_is_less_sure():
     _, calls = read(CAST + _TWO)
     _, rows, decision = calls[-2]
     scorer = committed()
-    best, marked = scorer.choose(rows, (*decision[:5], 0b11111111, *decision[6:]))
-    best_plain, plain = scorer.choose(rows, (*decision[:5], 0, *decision[6:]))
+    best, marked = scorer.choose(rows, (*decision[:5], 0b11111111))
+    best_plain, plain = scorer.choose(rows, (*decision[:5], 0))
     assert best == best_plain
     assert marked < plain - 0.03

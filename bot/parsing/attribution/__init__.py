@@ -8,7 +8,6 @@ from functools import partial
 
 from bot.parsing.attribution.candidates import SceneView
 from bot.parsing.attribution.exchange import decide
-from bot.parsing.attribution.habits import tally
 from bot.parsing.attribution.result import UNNAMED_NARRATOR, Attribution
 from bot.parsing.attribution.rules import ChapterAttributor
 from bot.parsing.attribution.scorer import Scorer, committed
@@ -31,6 +30,6 @@ def attribute_scene(
         partial(attributor.narration_names, paragraphs), attributor.speech_names, narrator,
         attributor.lead,
     )
-    decided = decide(view, scorer, tally(view))
+    decided = decide(view, scorer)
     attributor.note_calls(paragraphs, quotes, decided)
     return decided

@@ -85,7 +85,6 @@ class SceneView:
     # turn index -> for a turn no tag of its own names, the speaker of the nearest tagged turn of
     # its exchange after it, with its distance in turns (None: no such turn)
     tag_after: list[tuple[int, str] | None]
-    tag_named: list[str | None]  # turn index -> the speaker a tag of its own names (None: none)
     _names: dict[int, tuple[list[str], frozenset[str]]]
     _turn_speakers: dict[int, dict[str | None, int]]
     _contexts: dict[int, TurnContext]
@@ -132,7 +131,6 @@ class SceneView:
                 self.gap_before[turn] = 1
         tagged = [any(self.results[n].rule in NAMED_BY_TAG for n in numbers) for numbers in self.turn_quotes]
         named: list[str | None] = [self._tag_speaker(numbers) for numbers in self.turn_quotes]
-        self.tag_named = named
         self.tag_after = [None] * turns
         self.anchor_gap = [_FAR] * turns
         self.run_length = [1] * turns

@@ -30,13 +30,10 @@ def _called_in_turn(view: SceneView, number: int, called: set[str], by_turn: dic
     return found
 
 
-def decision(
-    view: SceneView, number: int, candidates: list[str], tags: int, tagged_sexes: set[str],
-    habits: tuple[int, ...] = (),
-) -> Decision:
+def decision(view: SceneView, number: int, candidates: list[str], tags: int, tagged_sexes: set[str]) -> Decision:
     """What the confidence model reads of the rules' reading of a quotation (scorer.Decision);
     `tags` is how many speech tags name a character in the story, `tagged_sexes` the sexes of
-    the characters they name, `habits` how the story's tagged turns behave so far (habits.py)."""
+    the characters they name."""
     result = view.results[number]
     who = result.speaker
     pick = candidates.index(who) if who is not None and who in candidates else -1
@@ -56,7 +53,7 @@ def decision(
     odd_after = 0
     if after is not None and after[0] % 2 == 1 and after[1] in candidates:
         odd_after = 1 << candidates.index(after[1])
-    return pick, margin, (result.rule or "") if who else "", tags, unnamed, odd_after, habits
+    return pick, margin, (result.rule or "") if who else "", tags, unnamed, odd_after
 
 
 def tagged_sexes(view: SceneView) -> set[str]:
@@ -65,9 +62,8 @@ def tagged_sexes(view: SceneView) -> set[str]:
     return {sex for who, count in view.lexicon.speakers.items() if count > 0 and (sex := gender.get(who))}
 
 
-def decide(view: SceneView, scorer: Scorer, habits: tuple[int, ...] = ()) -> list[Attribution]:
-    """Settle every quotation of the scene, in place, and return the results (`habits`: how the
-    story's tagged turns behave so far, habits.tally)."""
+def decide(view: SceneView, scorer: Scorer) -> list[Attribution]:
+    """Settle every quotation of the scene, in place, and return the results."""
     chosen: list[tuple[str | None, float]] = []
     calls_by_turn: dict[int, set[str]] = {}
     tags = sum(view.lexicon.speakers.values())
@@ -81,7 +77,7 @@ def decide(view: SceneView, scorer: Scorer, habits: tuple[int, ...] = ()) -> lis
         speech = view.speech_names(view.quotes[number].text)
         candidates = gather(view, number, _called_in_turn(view, number, speech[1], calls_by_turn))
         rows = describe(view, number, candidates, speech)
-        chosen.append(scorer.pick(candidates, rows, decision(view, number, candidates, tags, sexes, habits)))
+        chosen.append(scorer.pick(candidates, rows, decision(view, number, candidates, tags, sexes)))
     # Thoughts and inner voices, read on the rules' results, before the scorer's are written.
     inner = voices(view, chosen)
     for number, (result, (speaker, confidence)) in enumerate(zip(view.results, chosen, strict=True)):

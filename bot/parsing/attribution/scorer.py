@@ -74,14 +74,14 @@ _CLOSE_TURN = 3.0  # a decoder margin under this is close (or mid) for story_tag
 # speakers the text only describes whose sex no speech tag of the story names (described_unnamed),
 # and of candidates whom the nearest tagged turn after names an odd number of turns away
 # (tag_odd_after).
-Decision = tuple[int, float, str, int, int, int, tuple[int, ...]]
-NO_DECISION: Decision = (-1, -1.0, "", 0, 0, 0, ())
+Decision = tuple[int, float, str, int, int, int]
+NO_DECISION: Decision = (-1, -1.0, "", 0, 0, 0)
 
 
 def stage_inputs(scores: list[float], best: int, decision: Decision) -> list[float]:
     """The confidence model's inputs (INPUTS) for a decision: `scores` has a score per row, the
     last one "none of them"; `best` is the winning candidate's row."""
-    pick, margin, rule, tags, unnamed, odd_after, habits = decision
+    pick, margin, rule, tags, unnamed, odd_after = decision
     top = max(scores)
     share = math.exp(scores[best] - top) / sum([math.exp(s - top) for s in scores])
     share = min(max(share, 1e-6), 1 - 1e-6)

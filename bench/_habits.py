@@ -1,21 +1,28 @@
 """How a story's own tagged turns behave, counted as the story is attributed (no gold): how often
-two tagged turns in a row of an exchange change speaker, how often three alternate strictly, how
-many of an exchange's turns a tag names, and how the tags name their speakers. Authors differ; a
-text whose tagged turns rarely alternate makes readings counted by turn-taking less reliable.
+two tagged turns in a row of an exchange name the same speaker, how often three alternate
+strictly, how often alternation counted from one tag across untagged turns gives the next tag's
+speaker, how many of an exchange's turns a tag names, how the tags name their speakers, and how
+many untagged turns have a beat. Authors differ; the idea (branch adapt14, docs/attribution.md):
+a text whose tagged turns rarely alternate makes readings counted by turn-taking less reliable.
 
-The counts run on in the lexicon from scene to scene, in text order (as `Lexicon.partners` does):
-each scene adds its own once the rules have read it, before the scorer decides it, so a scene's
-figures hold the story so far and the scene itself, never what comes after (streaming-friendly;
-a long story's blocks each count their own, bot/parsing/parallel.py)."""
+Measured by bench/story_habits.py, not kept in the parser (no held-out gain on both corpora).
+The counts run on from scene to scene in text order, as `Lexicon.partners` does: each scene adds
+its own once the rules have read it, before the scorer decides it, so a scene's figures hold the
+story so far and the scene itself, never what comes after (what a streaming parse has). `record()`
+hooks the count into the pure-Python parser (bot.parsing.attribution.decide) and gives every
+decision the scorer sees the counts of its scene (Decision.habits)."""
 from __future__ import annotations
 
+from typing import Final
+
+import bot.parsing.attribution as attribution
 from bot.parsing.attribution.candidates import NAMED_BY_TAG, SceneView
+from bot.parsing.attribution.scorer import NO_DECISION
+from bot.parsing.native import COMPILED
 
-TYPE_CHECKING = False  # typing's, without loading typing: `parse` starts without it (bot/startup.py)
-if TYPE_CHECKING:
-    from typing import Final
+__all__ = ["NO_DECISION", "habits_of", "mark", "record", "tally"]
 
-# The counts, in Lexicon.habits' order.
+# The counts, in order.
 PAIRS: Final = 0  # two consecutive turns of an exchange, both tagged
 SAME: Final = 1  # ... naming the same speaker (one person going on)
 TRIPLES: Final = 2  # three consecutive tagged turns, the first two naming two speakers
@@ -36,14 +43,11 @@ _DESCRIBED_RULES: Final = frozenset(("role", "kin", "unnamed"))
 _BEAT_CHARS: Final = 20
 
 
-def tally(view: SceneView) -> tuple[int, ...]:
-    """Add the scene's tagged turns to the story's counts (view.lexicon.habits) and return the
-    counts so far, this scene included."""
-    counts = view.lexicon.habits
-    if not counts:
-        counts.extend([0] * COUNTS)
+def tally(view: SceneView, counts: list[int]) -> tuple[int, ...]:
+    """Add the scene's tagged turns to the story's `counts` and return the counts so far, this
+    scene included."""
     results = view.results
-    named = view.tag_named
+    named = [view._tag_speaker(numbers) for numbers in view.turn_quotes]
     gap_before = view.gap_before
     run = 0  # consecutive turns of the exchange so far, this one included
     last = -1  # the exchange's latest tagged turn before this one (-1: none)
@@ -87,3 +91,39 @@ def tally(view: SceneView) -> tuple[int, ...]:
                 if len(view.paragraphs[view.turn_paragraph[turn]]) - spoken >= _BEAT_CHARS:
                     counts[BEAT] += 1
     return tuple(counts)
+
+
+__all__ = ["NO_DECISION", "habits_of", "mark", "record", "tally"]
+
+
+class Decision(tuple):
+    """A scorer.Decision that also carries its scene's habit counts (`habits`)."""
+
+    habits: tuple[int, ...] = ()
+
+
+_STATE: dict[str, object] = {"lexicon": None, "counts": [], "habits": ()}
+
+
+def _decide(view, scorer, _real=attribution.decide):
+    if _STATE["lexicon"] is not view.lexicon:  # a new story (or a new block of a long one)
+        _STATE["lexicon"], _STATE["counts"] = view.lexicon, [0] * COUNTS
+    _STATE["habits"] = tally(view, _STATE["counts"])  # type: ignore[arg-type]
+    return _real(view, scorer)
+
+
+def record() -> None:
+    """Count habits in every parse from now on; `mark(decision)` gives a decision its scene's."""
+    if COMPILED:
+        raise RuntimeError("the habit count hooks the pure-Python parser: set STORYBOT_PURE_PYTHON=1")
+    attribution.decide = _decide  # type: ignore[attr-defined]
+
+
+def mark(decision: tuple) -> Decision:
+    found = Decision(decision)
+    found.habits = _STATE["habits"]  # type: ignore[assignment]
+    return found
+
+
+def habits_of(decision: tuple) -> tuple[int, ...]:
+    return getattr(decision, "habits", ())

@@ -1,19 +1,32 @@
 """How a story's own tagged turns behave, counted as it is attributed (branch adapt14,
-attribution/habits.py): consecutive tagged turns naming the same speaker or another, three
-alternating strictly, the share of turns a tag names, tags describing their speaker, untagged
-turns with a beat; counted in text order, each scene seeing the story so far and itself."""
+bench/_habits.py, measured by bench/story_habits.py): consecutive tagged turns naming the same
+speaker or another, three alternating strictly, alternation across untagged turns checked against
+the next tag, the share of turns a tag names, tags describing their speaker, untagged turns with a
+beat; counted in text order, each scene seeing the story so far and itself."""
 from __future__ import annotations
 
-from bot.parsing.attribution import habits as h
-from tests.parsing.test_attribution_confidence import read
+import sys
+from pathlib import Path
+
+from tests.parsing.test_attribution_confidence import Decisions, parse_story
 from tests.parsing.test_attribution_turn_evidence import CAST
 from tests.pure_parser import pure_parser
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+import _habits as h
+
+
+class Marked(Decisions):
+    def pick(self, candidates, rows, decision=h.NO_DECISION):
+        return super().pick(candidates, rows, h.mark(decision))
 
 
 def _counts(text: str) -> list[tuple[int, ...]]:
     """The habit counts each quotation's decision carries, in order."""
-    _, calls = read(text)
-    return [decision[6] for _, _, decision in calls]
+    h.record()
+    scorer = Marked()
+    parse_story(text.encode(), filename="t.txt", model=scorer)
+    return [h.habits_of(decision) for _, _, decision in scorer.calls]
 
 
 @pure_parser
