@@ -119,6 +119,17 @@ def build(part: list[ta.Sample], full: np.ndarray, priors: dict[str, float]) -> 
             left = n - among[m]
             value[m] = np.where(left > 0, (hits - own + 0.8 * 10) / (left + 10), 0.8) - 0.8
         found[name] = value
+    # The lines around (gold too): the share right of the k lines before and after in the text.
+    n = len(part)
+    for k in (1, 3):
+        total, count = np.zeros(n), np.zeros(n)
+        for d in (*range(-k, 0), *range(1, k + 1)):
+            at = np.arange(n) + d
+            ok = (at >= 0) & (at < n)
+            ok[ok] &= text[at[ok]] == text[ok]
+            total[ok] += right_a[at[ok]]
+            count[ok] += 1
+        found[f"around{k}"] = np.where(count > 0, total / np.maximum(count, 1), 0.8) - 0.8
     return base_a, found, right_a, np.array([s.corpus for s in part])
 
 
@@ -162,6 +173,8 @@ TRIALS: dict[str, list] = {
     "bound: + both (gold)": ["oracle", cross("oracle_turn", "by_turn")],
     "bound: + the story's own accuracy about the band's edge (gold) there": [
         "middle", lambda b, e: e["oracle_middle"] * e["middle"]],
+    "bound: + the lines around right, +-1 (gold)": ["around1"],
+    "bound: + the lines around right, +-3 (gold)": ["around3"],
     "bound: + all three (gold)": ["oracle", cross("oracle_turn", "by_turn"), "middle",
                                   lambda b, e: e["oracle_middle"] * e["middle"]],
     **{f"+ {r} x by_turn": [cross(r, "by_turn")] for r in ("same", "alt", "tagrate", "beat")},
