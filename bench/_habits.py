@@ -8,11 +8,13 @@ a text whose tagged turns rarely alternate makes readings counted by turn-taking
 Measured by bench/story_habits.py, not kept in the parser (no held-out gain on both corpora).
 The counts run on from scene to scene in text order, as `Lexicon.partners` does: each scene adds
 its own once the rules have read it, before the scorer decides it, so a scene's figures hold the
-story so far and the scene itself, never what comes after (what a streaming parse has). `record()`
-hooks the count into the pure-Python parser (bot.parsing.attribution.decide) and gives every
-decision the scorer sees the counts of its scene (Decision.habits)."""
+story so far and the scene itself, never what comes after (what a streaming parse has).
+`recording()` hooks the count into the pure-Python parser while it runs (around
+bot.parsing.attribution.decide), and `mark()` gives a decision the counts of its scene."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Final
 
 import bot.parsing.attribution as attribution
@@ -20,7 +22,7 @@ from bot.parsing.attribution.candidates import NAMED_BY_TAG, SceneView
 from bot.parsing.attribution.scorer import NO_DECISION
 from bot.parsing.native import COMPILED
 
-__all__ = ["NO_DECISION", "habits_of", "mark", "record", "tally"]
+__all__ = ["NO_DECISION", "habits_of", "mark", "recording", "tally"]
 
 # The counts, in order.
 PAIRS: Final = 0  # two consecutive turns of an exchange, both tagged
@@ -93,7 +95,7 @@ def tally(view: SceneView, counts: list[int]) -> tuple[int, ...]:
     return tuple(counts)
 
 
-__all__ = ["NO_DECISION", "habits_of", "mark", "record", "tally"]
+__all__ = ["NO_DECISION", "habits_of", "mark", "recording", "tally"]
 
 
 class Decision(tuple):
@@ -112,11 +114,19 @@ def _decide(view, scorer, _real=attribution.decide):
     return _real(view, scorer)
 
 
-def record() -> None:
-    """Count habits in every parse from now on; `mark(decision)` gives a decision its scene's."""
+@contextmanager
+def recording() -> Iterator[None]:
+    """Count habits in every parse inside the block (the parser's own decide is put back after);
+    `mark(decision)` gives a decision its scene's counts."""
     if COMPILED:
         raise RuntimeError("the habit count hooks the pure-Python parser: set STORYBOT_PURE_PYTHON=1")
+    real = attribution.decide  # type: ignore[attr-defined]
     attribution.decide = _decide  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        attribution.decide = real  # type: ignore[attr-defined]
+        _STATE.update(lexicon=None, counts=[], habits=())
 
 
 def mark(decision: tuple) -> Decision:

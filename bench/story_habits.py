@@ -52,9 +52,9 @@ class Recorder(ta.Recorder):
 
 
 def collect(limit: int | None) -> list[ta.Sample]:
-    h.record()
     ta.Recorder = Recorder
-    return ta.collect(limit)
+    with h.recording():
+        return ta.collect(limit)
 
 SHRINK = 10.0  # pseudo-counts of the prior in every rate
 
