@@ -36,6 +36,7 @@ TINY = {
     "read_pages.py": ["--fetches", "20", "--paragraphs", "200"],
     "shards.py": ["--count", "20", "--concurrency", "4"],
     "store_lookups.py": ["--stories", "50"],
+    "story_habits.py": ["--texts", "2"],
     "train_attribution.py": ["--texts", "2"],
     "trivia.py": ["--players", "10", "--answers", "20"],
     "uploads.py": ["--mb", "0.2"],
@@ -48,7 +49,10 @@ def test_every_benchmark_has_a_tiny_run():
 
 @pytest.mark.parametrize("script", sorted(TINY))
 def test_benchmark_runs_and_prints_figures(script):
-    if script in ("attribution.py", "attribution_band.py", "confidence_readings.py", "train_attribution.py", "per_process.py", "pdnc_parse.py") and not (PDNC.is_dir() and LITBANK.is_dir()):
+    if script in (
+        "attribution.py", "attribution_band.py", "confidence_readings.py", "story_habits.py", "train_attribution.py",
+        "per_process.py", "pdnc_parse.py",
+    ) and not (PDNC.is_dir() and LITBANK.is_dir()):
         pytest.skip("the PDNC and LitBank corpora are not next to the repository")
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / script), *TINY[script]],
