@@ -292,6 +292,10 @@ class _Cycle:
     next_at: int = -1
     claimed: int = 0
     slices: dict[int, tuple[int, list[tuple[int, int, bool, bool]] | None]] = field(default_factory=dict)
+    # SQLite, BLOCKS: the last block (its index in a pass) found to hold _WHOLE_BLOCK_CAP matches or more
+    # (-1: none): the steady walks inside it read it in the database's order at once, without reading it
+    # whole first to find that again, and its slices are not read ahead.
+    dense: int = -1
     # With a story: its content hash when the cycle was planned (in memory only: _restart_in_memory).
     story_hash: str | None = None
 
@@ -832,7 +836,7 @@ async def _block_rows(
     limited = not audience.limits.unlimited
     gated = gated or limited
     end, full = (first + blocks) << bits, False
-    if whole and checks_only:
+    if whole and checks_only and not first <= cycle.dense < first + blocks:
         # A steady walk on SQLite: each block's matches by id, ordered here (_whole_blocks), all kept.
         params["cap"] = _WHOLE_BLOCK_CAP
         sql = _batch_sql(BLOCKS, blocks, story, named, False, limited, True, gated, True)
@@ -841,7 +845,9 @@ async def _block_rows(
         if whole is not None:
             found = sorted((row[_CARD_WIDTH], row) for row in _widen(whole))
             return [(pass_base + x, row) for x, row in found], pass_base + end, len(rows) + (blocks if gated else 0), False
-        # A block denser than _WHOLE_BLOCK_CAP matches: ordered by the database after all, n of it.
+        # A block denser than _WHOLE_BLOCK_CAP matches: ordered by the database after all, n of it, and
+        # remembered, so the walks after this one inside it do not read it whole again first.
+        cycle.dense = first + _dense_block(rows, blocks)
     sql = _batch_sql(BLOCKS, blocks, story, named, False, limited, checks_only, gated)
     rows = await _rows(store, sql, params, probe)
     if checks_only:
@@ -867,6 +873,19 @@ async def _block_rows(
 # At most this many matches a block: a block holding more (a word crowding a few stories) is read by the
 # database's order instead, _BLOCK_MATCHES of it at a time.
 _WHOLE_BLOCK_CAP = 4 * _BLOCK_MATCHES
+
+
+def _dense_block(rows: Sequence[Sequence], blocks: int) -> int:
+    """The index in its batch of the first block a whole-block read found _WHOLE_BLOCK_CAP matches in."""
+    counts = [0] * blocks
+    for row in rows:
+        counts[row[4]] += 1
+    return next((i for i, c in enumerate(counts) if c >= _WHOLE_BLOCK_CAP), 0)
+
+
+def _pass_block(cycle: _Cycle, at: int, bits: int) -> int:
+    """The index in its pass of the block holding position `at`."""
+    return (at - (0 if at < cycle.size else cycle.size)) >> bits
 
 
 def _whole_blocks(
@@ -953,8 +972,12 @@ def _read_ahead(conn: sqlite3.Connection, cycle: _Cycle, audience: Audience, at:
     bits = _block_bits(cycle.domain)
     if bits is None or cycle.next_at != at or k in cycle.slices:
         return
+    if cycle.dense == _pass_block(cycle, at, bits):
+        return  # (the walk reads that block in the database's order: slices would be read for nothing)
     sql, params, block, j, ids = _slice_query(cycle, audience, bits, at, k)
     cycle.slices[k] = _slice_lines(conn.execute(sql, params).fetchall() if ids else [], cycle, bits, block, j)
+    if cycle.slices[k][1] is None or sum(n for n, _ in cycle.slices.values()) >= _WHOLE_BLOCK_CAP:
+        cycle.dense = j
 
 
 async def _read_ahead_lines(
@@ -965,24 +988,28 @@ async def _read_ahead_lines(
     block read ahead or holds _WHOLE_BLOCK_CAP matches or more (it is read in the database's order)."""
     at, slices = cycle.next_at, cycle.slices
     cycle.next_at, cycle.claimed, cycle.slices = -1, 0, {}
-    if at != cycle.cursor:
+    if at != cycle.cursor or cycle.dense == _pass_block(cycle, at, bits):
         return None
     read, lines = 0, []
     k = 0
     while k < _SLICES and k in slices:
         count, got = slices[k]
         if got is None:
+            cycle.dense = _pass_block(cycle, at, bits)
             return None
         read, k = read + count, k + 1
         lines += got
-    if k < _SLICES:  # the rest of the block at once (a slice read later than one missing is read again)
+    if k < _SLICES and read < _WHOLE_BLOCK_CAP:  # the rest of the block at once (a slice read later than one
+        # missing is read again)
         sql, params, block, j, ids = _slice_query(cycle, audience, bits, at, k, to_end=True)
         count, got = _slice_lines(await _rows(store, sql, params, probe) if ids else [], cycle, bits, block, j)
         if got is None:
+            cycle.dense = j
             return None
         read += count
         lines += got
     if read >= _WHOLE_BLOCK_CAP:
+        cycle.dense = _pass_block(cycle, at, bits)  # (the walk reads it in the database's order, not whole again)
         return None
     pass_base = 0 if at < cycle.size else cycle.size
     return sorted((pass_base + x, line, ok, sure) for x, line, ok, sure in lines), at + (1 << bits)
@@ -1423,7 +1450,7 @@ async def _walk(
             cycle.taken += 1
             if cycle.taken >= 64:  # recent picks count most (the second pass may differ)
                 cycle.steps, cycle.taken = cycle.steps // 2, cycle.taken // 2
-            if steady and bits is not None and not full and end < 2 * size:
+            if steady and bits is not None and not full and end < 2 * size and _pass_block(cycle, end, bits) != cycle.dense:
                 # A block read to its end: the picks taking its kept lines read the next one ahead.
                 cycle.next_at, cycle.claimed, cycle.slices = end, 0, {}
             # Nothing after this line up to `end` is acceptable: the cursor passes over it now, so

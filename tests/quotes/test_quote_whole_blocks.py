@@ -12,6 +12,7 @@ import pytest
 from bot.store import Store, quotes
 from bot.store.audience import Audience
 from bot.store.quotes import QuoteFilters, pick_quote
+from tests.quotes.conftest import QuoteCalls
 from tests.quotes.helpers import add, dialogue_story
 
 GUILD, OTHER = 111, 222
@@ -79,9 +80,7 @@ async def test_a_block_denser_than_the_cap_is_read_in_the_databases_order(
 
 
 @pytest.mark.sqlite_only
-async def test_steady_picks_keep_every_line_of_a_block_read_whole(
-    store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_steady_picks_keep_every_line_of_a_block_read_whole(store: Store, quote_calls: QuoteCalls) -> None:
     # "alpha" in every line of half the first ten stories and of all the next ten, every second line
     # without a speaker: its first 1,024 matches spread over about 1,500 ids, so blocks of 128 ids,
     # each holding about 125 matches in the last ten stories. A steady walk reads such a block whole
@@ -91,21 +90,14 @@ async def test_steady_picks_keep_every_line_of_a_block_read_whole(
         await add(store, dialogue_story(tag, lines=100, speakers=("Naruto", None)))
     audience, filters, rng = Audience(GUILD), QuoteFilters(contains="alpha"), random.Random(5)
     shown = [(await pick_quote(store, audience, filters, rng=rng)).quote.id]
-    returned: list[int] = []
-    real = quotes._block_rows
-
-    async def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        found = await real(*args, **kwargs)
-        returned.append(len(found[0]))
-        return found
-
-    monkeypatch.setattr(quotes, "_block_rows", counted)
+    blocks = quote_calls.watch("_block_rows")
     shown += [(await pick_quote(store, audience, filters, rng=rng)).quote.id for _ in range(400)]
     assert len(set(shown)) == len(shown)
+    returned = [len(lines) for lines, *_ in blocks.results]
     assert max(returned) > 100, returned  # a block's every match, not 64 of them
 
 
-async def test_a_steady_pick_plans_no_new_cycle(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_steady_pick_plans_no_new_cycle(store: Store, quote_calls: QuoteCalls) -> None:
     # On PostgreSQL every pick reads the stored cycle; the plan (the words' matches counted, twice) is
     # read only when a new cycle starts: main read it at every pick there (60-140 ms at 10^5 quotations
     # for a word filter, when the rowid range was read whole into a bitmap). SQLite keeps its cycles in
@@ -113,22 +105,14 @@ async def test_a_steady_pick_plans_no_new_cycle(store: Store, monkeypatch: pytes
     first = await add(store, dialogue_story("s0", lines=60))
     for i in range(1, 4):
         await add(store, dialogue_story(f"s{i}", lines=60))
-    plans = 0
-    real = quotes._load
-
-    async def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        nonlocal plans
-        plans += 1
-        return await real(*args, **kwargs)
-
-    monkeypatch.setattr(quotes, "_load", counted)
+    plans = quote_calls.watch("_load")
     for k, filters in enumerate((QuoteFilters(contains="line"), QuoteFilters(character="Naruto", contains="line"),
                                  QuoteFilters(story_id=first, contains="line"))):
-        plans = 0
+        plans.reset()
         audience, rng = Audience(GUILD), random.Random(k)
         shown = [(await pick_quote(store, audience, filters, rng=rng)).quote.id for _ in range(20)]
         assert len(set(shown)) == len(shown)
-        assert plans == 1, (filters, plans)
+        assert len(plans) == 1, (filters, len(plans))
 
 
 def test_a_whole_block_reads_slots_as_block_slot_computes_them() -> None:
@@ -169,3 +153,34 @@ async def test_a_whole_block_read_passes_over_a_search_row_whose_line_is_gone(st
     assert gone
     shown = [await pick_quote(store, audience, filters, rng=rng) for _ in range(200)]
     assert all(pick is not None and pick.quote.id not in gone for pick in shown)
+
+
+@pytest.mark.sqlite_only
+async def test_a_cycle_remembers_a_block_denser_than_the_cap(
+    store: Store, quote_calls: QuoteCalls, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A block holding _WHOLE_BLOCK_CAP matches or more is read in the database's order. A cycle
+    remembers the block it found so: the walks after inside it read it in that order at once, and its
+    slices are not read ahead (main read it whole, threw that away and read it in order at every walk
+    inside it, and read its slices ahead for nothing)."""
+    for i in range(6):
+        await add(store, dialogue_story(f"seen{i}", lines=100, speakers=("Naruto", None)))
+    seen = {row[0] for row in await store.db.execute_fetchall(
+        "SELECT id FROM quotes WHERE text LIKE '%line number%'")}
+    monkeypatch.setattr(quotes, "_WHOLE_BLOCK_CAP", 16)  # every block (64 ids, about 60 matches) holds more
+    audience, filters, rng = Audience(GUILD), QuoteFilters(contains="line"), random.Random(3)
+    shown = [(await pick_quote(store, audience, filters, rng=rng)).quote.id]
+    wholes = quote_calls.watch("_whole_blocks")  # (a walk's whole read, or a slice read ahead)
+    walks = quote_calls.watch("_block_rows", note=lambda args: (args["cycle"].seed, args["cycle"].cursor,
+                                                                 args["whole"]))
+    shown += [(await pick_quote(store, audience, filters, rng=rng)).quote.id for _ in range(2 * len(seen) - 1)]
+    # Two cycles, each showing every line once (the walks' order is the database's whichever read).
+    assert set(shown[:len(seen)]) == set(shown[len(seen):]) == seen
+    bits = quotes._block_bits(next(iter(quotes._memory(store).cycles.values())).domain)
+    assert bits is not None
+    steady = [(seed, cursor) for seed, cursor, whole in (call.noted for call in walks.calls) if whole]
+    entered = len({(seed, cursor >> bits) for seed, cursor in steady})  # blocks of a pass the steady walks went into
+    too_dense = wholes.count(lambda call: call.result is None)
+    # Each block found too dense once (by its whole read or a slice), not at every walk inside it.
+    assert len(steady) > entered + 10, (len(steady), entered)
+    assert too_dense <= entered, (too_dense, entered, len(steady))
