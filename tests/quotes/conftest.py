@@ -62,7 +62,9 @@ class QuoteCalls:
     def watch(self, name: str, *, note: Callable[[dict[str, Any]], Any] | None = None,
               missing_ok: bool = False) -> Watched:
         """Record each call of `quotes.<name>` from now on (`missing_ok`: a function the module lacks,
-        as an older revision may, is watched as one never called, so the test fails on its counts)."""
+        as an older revision may, is watched as one never called, so the test fails on its counts).
+        `note` may return an awaitable when the function is a coroutine function: it is awaited before
+        the call (a query on the store, say, made where the function would make its own)."""
         watched = Watched(name)
         real = getattr(quotes, name, None)
         if real is None:
@@ -84,6 +86,8 @@ class QuoteCalls:
             @functools.wraps(real)
             async def wrapper(*args: Any, **kwargs: Any) -> Any:
                 call = begin(args, kwargs)
+                if inspect.isawaitable(call.noted):
+                    call.noted = await call.noted
                 call.result = await real(*args, **kwargs)
                 return call.result
         else:

@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from bot.store import Store, quotes
+from bot.store import Store, postgres, quotes
 from bot.store.audience import Audience
 from bot.store.quotes import QuoteFilters, pick_quote
 from tests.quotes.conftest import QuoteCalls
@@ -128,15 +128,36 @@ def test_a_whole_block_reads_slots_as_block_slot_computes_them() -> None:
                                                                                blocks[i], bits) for i, line in ids]
 
 
-async def test_postgresql_plans_each_statement_for_its_arguments(store: Store) -> None:
+async def test_postgresql_plans_quotes_statements_for_their_arguments(store: Store, quote_calls: QuoteCalls) -> None:
     # A generic plan (PostgreSQL's choice after five runs of a prepared statement) is blind to the word
     # and the rowid range: a story's word filter at 10^6 quotations took 200-430 ms a statement with one.
+    # /quote's transaction plans each of its statements for its arguments (set with its lock: no round
+    # trip more); the other commands' statements keep PostgreSQL's default (main set it on every
+    # connection of the pool, every statement of every command planned at each run).
     if store.dialect != "postgresql":
         pytest.skip("PostgreSQL's plan cache")
+
+    async def mode(*_: object) -> str:
+        return (await store.db.execute_fetchall("SHOW plan_cache_mode"))[0][0]
+
+    for i in range(3):
+        await add(store, dialogue_story(f"s{i}", lines=30))
+    picks = quote_calls.watch("_find_stored", note=mode)  # (in the pick's transaction, before its reads)
+    for filters in (QuoteFilters(contains="line"), QuoteFilters(), QuoteFilters(character="Naruto")):
+        for _ in range(2):
+            await pick_quote(store, Audience(GUILD), filters)
+            assert await mode() == "auto"
+    assert [call.noted for call in picks.calls] == ["force_custom_plan"] * 6
     for _ in range(2):  # the store's own connection, then one taken from the pool and given back
-        assert (await store.db.execute_fetchall("SHOW plan_cache_mode"))[0][0] == "force_custom_plan"
+        assert await mode() == "auto"
         async with store.atomic():
-            assert (await store.db.execute_fetchall("SHOW plan_cache_mode"))[0][0] == "force_custom_plan"
+            assert await mode() == "auto"
+            async with store.atomic(settings=postgres.CUSTOM_PLANS):  # (nested: a statement of its own)
+                assert await mode() == "force_custom_plan"
+            assert await mode() == "force_custom_plan"  # (SET LOCAL: to the transaction's end)
+        assert await mode() == "auto"
+    reader = await store.reader()  # (a connection of the pool for each statement)
+    assert (await reader.execute_fetchall("SHOW plan_cache_mode"))[0][0] == "auto"
 
 
 @pytest.mark.sqlite_only
