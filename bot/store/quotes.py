@@ -1298,7 +1298,7 @@ async def _start_cycle(
     domain, size, low, high = plan.domain, plan.size, plan.stamp if plan.domain == SPEAKERS else plan.character, 0
     if filters.character is not None and size == 0 and not await _any_character(store, audience, filters):
         raise UnknownCharacter(filters.character)
-    if size == 0 or ((plan.total if plan.total is not None else plan.matches) == 0 and domain != SAID):
+    if size == 0 or (_matched(plan) == 0 and domain != SAID):
         return None
     steps = 0  # positions a pick is expected to examine, to size the first query
     if domain == SAID:
@@ -1363,6 +1363,15 @@ async def _start_cycle(
     return _Cycle(cycle_id, filters.story_id, filters.character, filters.contains, audience.adult,
                   rng.getrandbits(63), size, size, 0, domain, low, high, unwritten, steps=steps, taken=1, row=row,
                   story_hash=plan.story_hash)
+
+
+def _matched(plan: _Plan) -> int | None:
+    """Full-text matches the plan found (0: the words match no line of the range; None: no words)."""
+    if plan.total is not None:
+        return plan.total
+    if plan.first_spread is not None and plan.matches is not None and plan.window:
+        return plan.matches + plan.window  # (PostgreSQL: none among the first ids, some in the window)
+    return plan.matches
 
 
 async def _any_character(store: Store | _OnThread, audience: Audience, filters: QuoteFilters) -> bool:

@@ -5,6 +5,7 @@ twice or pass one over. And on PostgreSQL a steady pick reads the stored cycle w
 new one (counting the words' matches: 60-140 ms at 10^5 quotations before)."""
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -205,3 +206,56 @@ async def test_a_cycle_remembers_a_block_denser_than_the_cap(
     # Each block found too dense once (by its whole read or a slice), not at every walk inside it.
     assert len(steady) > entered + 10, (len(steady), entered)
     assert too_dense <= entered, (too_dense, entered, len(steady))
+
+
+async def test_a_word_filters_plan_on_postgresql_reads_a_bounded_number_of_rows(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL's full-text index yields rows, not ids in order: main counted a word's first
+    _BLOCK_PROBE matches by reading the primary key in order and testing each row (up to
+    _BLOCK_PROBE / density rows: 121 ms for a word in 0.6 % of 10^6 lines), or every match's row.
+    Now the first matches are counted among the range's first _PG_FIRST_IDS ids, the window is at most
+    _PG_WORD_WINDOW ids, and only a word with few matches in both is counted across the range (up to
+    _BLOCK_PROBE), so a first pick's plan reads a bounded number of rows. Counted here (rows the
+    statement fetched from quotes, pg_stat_xact_user_tables), with the bounds scaled down."""
+    if store.dialect != "postgresql":
+        pytest.skip("PostgreSQL's plan of a word filter")
+    monkeypatch.setattr(quotes, "_PG_FIRST_IDS", 64, raising=False)  # (main has none)
+    monkeypatch.setattr(quotes, "_PG_WORD_WINDOW", 64, raising=False)
+    for i in range(24):  # about 1,300 ids; "line" in every line, "late" in the last four stories only
+        await add(store, dialogue_story(f"{'late ' if i >= 20 else ''}s{i}", lines=50))
+    await store.db.execute("ANALYZE")
+    lines = {word: {row[0] for row in await store.db.execute_fetchall(
+        f"SELECT id FROM quotes WHERE text LIKE '%{word}%' AND text LIKE '%line number%'")} for word in ("line", "late")}
+    windows = set()
+    for word, k in itertools.product(("line", "late"), range(8)):  # (the window at eight random places)
+        async with store.atomic():
+            # (As the planner reads a library of millions of lines: by its indexes, not scans of the table.)
+            await store.db.execute("SET LOCAL enable_seqscan = off")
+            before = await _rows_fetched(store)
+            _, plan = await quotes._load(store, Audience(GUILD), QuoteFilters(contains=word), "k", rng=random.Random(k))
+            fetched = await _rows_fetched(store) - before
+        # Main: 1,024 rows for "line" (its first 1,024 matches, read in id order).
+        most = 64 + 64 + (quotes._BLOCK_PROBE if word == "late" else 16)  # (and a few index seeks)
+        assert fetched <= most, (word, k, fetched)
+        windows.add((word, bool(plan.window)))
+        cycle = await quotes._start_cycle(store, Audience(GUILD), QuoteFilters(contains=word), plan,
+                                          random.Random(k), None)
+        assert cycle is not None, (word, k, plan)
+        bits = quotes._block_bits(cycle.domain)
+        assert bits is not None
+        # Blocks of about _BLOCK_MATCHES matches where the word is ("late": every line of four stories).
+        assert 1 << bits <= 8 * quotes._BLOCK_MATCHES, (word, k, bits)
+    assert ("late", True) in windows and ("late", False) in windows  # (the window found "late" or not)
+    for word in ("line", "late"):  # and a cycle shows each of its lines once (a few picks on PostgreSQL)
+        shown = [(await pick_quote(store, Audience(GUILD + 1), QuoteFilters(contains=word))).quote.id
+                 for _ in range(40)]
+        assert len(set(shown)) == len(shown) and set(shown) <= lines[word]
+
+
+async def _rows_fetched(store: Store) -> int:
+    """Rows of quotes this transaction read so far (by sequential and index scans)."""
+    rows = await store.db.execute_fetchall(
+        "SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables"
+        " WHERE relname = 'quotes'")
+    return int(rows[0][0]) if rows else 0
