@@ -395,23 +395,28 @@ def _save_new_cycle_later(store: Store, audience: Audience, key: str, cycle: _Cy
     unwritten[cycle.id] = entry
 
 
-def _new_cycle_write(audience: Audience, key: str, cycle: _Cycle) -> Statement:
+_NEW_CYCLE_SQL = (
+    "INSERT INTO quote_cycles (id, scope, filter_key, story_id, character, contains, adult, seed, size,"
+    " cut, cursor, domain, low, high, built_at, used_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (scope, filter_key) DO UPDATE SET seed = excluded.seed, size = excluded.size,"
+    " cut = excluded.cut, cursor = excluded.cursor, domain = excluded.domain, low = excluded.low,"
+    " high = excluded.high, built_at = excluded.built_at, used_at = excluded.used_at, returned = NULL"
+)
+
+
+def _new_cycle_write(audience: Audience, key: str, cycle: _Cycle, dialect: str = "sqlite") -> Statement:
+    """The new cycle's row, after the cycles unused for KEEP_CYCLES are deleted. On PostgreSQL, where
+    it is written in the pick's transaction (a round trip each statement), one statement: the delete in
+    a WITH (leaving this filter's row to the upsert)."""
     values = (cycle.id, audience.scope, key, cycle.story_id, cycle.character, cycle.contains, int(cycle.adult),
               cycle.seed, cycle.size, cycle.cut, cycle.cursor, cycle.domain, cycle.low, cycle.high, _now(), _now())
     stale = (datetime.now(UTC) - KEEP_CYCLES).isoformat(timespec="seconds")
-
-    write = Statement(
-        "DELETE FROM quote_cycles WHERE used_at < ?", (stale,),
-        ("INSERT INTO quote_cycles (id, scope, filter_key, story_id, character, contains, adult, seed, size,"
-         " cut, cursor, domain, low, high, built_at, used_at)"
-         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-         " ON CONFLICT (scope, filter_key) DO UPDATE SET seed = excluded.seed, size = excluded.size,"
-         " cut = excluded.cut, cursor = excluded.cursor, domain = excluded.domain, low = excluded.low,"
-         " high = excluded.high, built_at = excluded.built_at, used_at = excluded.used_at, returned = NULL",
-         values),
-    )
-
-    return write
+    if dialect != "sqlite":
+        return Statement("WITH stale AS (DELETE FROM quote_cycles WHERE used_at < ?"
+                         " AND NOT (scope = ? AND filter_key = ?)) " + _NEW_CYCLE_SQL,
+                         (stale, audience.scope, key, *values))
+    return Statement("DELETE FROM quote_cycles WHERE used_at < ?", (stale,), (_NEW_CYCLE_SQL, values))
 
 
 def _set_cursor_later(store: Store, cycle: _Cycle) -> None:
@@ -1611,7 +1616,8 @@ async def pick_quote(
         # (Its statements planned for their arguments: postgres.CUSTOM_PLANS, set with the lock.)
         async with memory.lock, store.atomic(lock=("quote cycle", audience.scope, key), settings=CUSTOM_PLANS):
             found = await _find_stored(store, audience, filters, key, None, rng)
-            write = _new_cycle_write(audience, key, found.cycle) if found.started else _cursor_write(found.cycle)
+            write = (_new_cycle_write(audience, key, found.cycle, store.dialect) if found.started
+                     else _cursor_write(found.cycle))
             await write(store.db)
         return _found_card(found, filters, audience)
     for _ in range(_RESERVED_TRIES):
