@@ -681,12 +681,6 @@ _MAX_BLOCK_ROWS = 1024  # lines one BLOCKS query returns at most (blocks times t
 # the first stories) has its matches counted across the range, up to _BLOCK_PROBE (its index entries,
 # then up to _BLOCK_PROBE rows). Each part reads at most a few thousand rows at any library size.
 _PG_FIRST_IDS = 4096
-# PostgreSQL: a block statement reads a word's matches by its full-text index alone, the block's ids a
-# filter on the rows found (`rowid + 0`), when the word is expected to hold fewer matches in all (about
-# _BLOCK_MATCHES a block) than a 64th of a block's ids. Else PostgreSQL read the block's every id from the
-# primary key into a bitmap to intersect with the word's (32,768 ids: 2.5-4 ms at 10^5 quotations, for a
-# word of 360 matches whose rows it could have read in 0.5).
-_PG_INDEX_ONLY = 64 * _BLOCK_MATCHES
 _PG_WORD_WINDOW = 4096
 _PG_FEW = 16
 
@@ -873,8 +867,6 @@ async def _block_rows(
         # remembered, so the walks after this one inside it do not read it whole again first.
         cycle.dense = first + _dense_block(rows, blocks)
     sql = _batch_sql(BLOCKS, blocks, story, named, False, limited, checks_only, gated)
-    if store.dialect != "sqlite" and count * _PG_INDEX_ONLY < 1 << bits:
-        sql = sql.replace(" AND quotes_fts.rowid BETWEEN :lo", " AND quotes_fts.rowid + 0 BETWEEN :lo")
     rows = await _rows(store, sql, params, probe)
     if checks_only:
         rows = _widen(rows)
