@@ -677,9 +677,10 @@ _MAX_BLOCK_ROWS = 1024  # lines one BLOCKS query returns at most (blocks times t
 # every match's row (its frequency times the library); either grows with the library. There the first
 # matches are counted among the range's first _PG_FIRST_IDS ids only, the window at a random place is at
 # most _PG_WORD_WINDOW ids (a bitmap of 131,072 ids of the primary key: 9-16 ms), and only a word with
-# fewer than _PG_FEW matches among those first ids (a word in under 0.4 % of the lines, or absent from
-# the first stories) has its matches counted across the range, up to _BLOCK_PROBE (its index entries,
-# then up to _BLOCK_PROBE rows). Each part reads at most a few thousand rows at any library size.
+# fewer than _PG_FEW matches among those first ids and in the window together (a word in under about
+# 0.2 % of the lines) has its matches counted across the range, up to _BLOCK_PROBE (its index entries,
+# then up to _BLOCK_PROBE rows). Each part reads at most a few thousand rows at any library size
+# (branch pg14, docs/benchmarks.md).
 _PG_FIRST_IDS = 4096
 _PG_WORD_WINDOW = 4096
 _PG_FEW = 16
