@@ -257,7 +257,9 @@ class Store:
                 await pool.close()
 
     @asynccontextmanager
-    async def atomic(self, *, lock: Hashable | None = None) -> AsyncIterator[None]:
+    async def atomic(
+        self, *, lock: Hashable | None = None, settings: Mapping[str, str] | None = None
+    ) -> AsyncIterator[None]:
         """BEGIN IMMEDIATE … COMMIT, ROLLBACK on any exception.
 
         Nested use in the same task becomes a SAVEPOINT, so an inner failure that is caught
@@ -271,6 +273,10 @@ class Store:
         `lock` (PostgreSQL): instead of the writers' lock, take an advisory lock on this key only,
         for a read-modify-write of rows that only holders of the same key change (a /quote cycle),
         so it neither waits for nor holds up other writers. SQLite has only its one write lock.
+
+        `settings` (PostgreSQL): server settings for this transaction only (SET LOCAL), sent with its
+        BEGIN's lock statement, so they cost no round trip (nested: a statement of their own, kept
+        until the outer transaction ends). SQLite has none.
         """
         task = asyncio.current_task()
         if self._owner is not None and self._owner is task:
@@ -278,6 +284,8 @@ class Store:
             self._depth += 1
             try:
                 await self._settled(f"SAVEPOINT {name}")
+                if settings and isinstance(self.db, postgres.PgConnection):
+                    await self.db.execute_fetchall(postgres.set_local_sql(settings))
                 try:
                     yield
                 except BaseException:
@@ -296,7 +304,7 @@ class Store:
                 self._owner = task
                 self._depth = 0
                 try:
-                    if await self._begin_nowait(lock):
+                    if await self._begin_nowait(lock, settings):
                         async with self._committed():
                             yield
                         return
@@ -332,12 +340,14 @@ class Store:
         (row,) = await self.db.execute_fetchall("PRAGMA busy_timeout")
         return int(row[0])
 
-    async def _begin_nowait(self, lock: Hashable | None = None) -> bool:
+    async def _begin_nowait(self, lock: Hashable | None = None, settings: Mapping[str, str] | None = None) -> bool:
         """BEGIN IMMEDIATE without waiting: False when another connection holds the write lock.
         One round trip to the connection's thread (see `_in_thread`). On PostgreSQL: BEGIN and
-        the writers' advisory lock, or with `lock` (see atomic()) that key's advisory lock."""
+        the writers' advisory lock, or with `lock` (see atomic()) that key's advisory lock, and the
+        transaction's `settings` with the lock."""
         if isinstance(self.db, postgres.PgConnection):
-            return await self.db.begin_keyed(postgres.WRITE_LOCK if lock is None else postgres.lock_key(lock))
+            return await self.db.begin_keyed(postgres.WRITE_LOCK if lock is None else postgres.lock_key(lock),
+                                             settings)
         return await self._in_thread(_begin_immediate_nowait)
 
     async def _in_thread(self, fn: Callable[..., _T], *args: object) -> _T:

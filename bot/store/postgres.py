@@ -468,9 +468,15 @@ class PgConnection:
                 raise sqlite3.OperationalError("database is locked")
             await asyncio.sleep(_POLL_SECONDS)
 
-    async def begin_keyed(self, key: int) -> bool:
+    async def begin_keyed(self, key: int, settings: Mapping[str, str] | None = None) -> bool:
         """BEGIN and try the advisory lock `key` once: False (and no transaction) when another
-        connection holds it. Runs to its end even when the caller is cancelled."""
+        connection holds it; `settings` for the transaction only (SET LOCAL), in the lock's statement.
+        Runs to its end even when the caller is cancelled."""
+        names = list(settings or {})
+        lock_sql = "SELECT pg_try_advisory_xact_lock($1::int8)" + "".join(
+            f", set_config(${2 * i + 2}::text, ${2 * i + 3}::text, true)" for i in range(len(names)))
+        values = [v for name in names for v in (name, (settings or {})[name])]
+
         async def begin() -> bool:
             with timing.timed():
                 return await begin_untimed()
@@ -479,7 +485,7 @@ class PgConnection:
             async with self._connection() as conn:
                 await conn.execute("BEGIN")
                 self._in_tx = True
-                if await conn.fetchval("SELECT pg_try_advisory_xact_lock($1::int8)", key):
+                if await conn.fetchval(lock_sql, key, *values):
                     return True
                 await conn.execute("ROLLBACK")
                 self._in_tx = False
@@ -593,20 +599,29 @@ async def _setup_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("numeric", encoder=str, decoder=_numeric, schema="pg_catalog", format="text")
 
 
-# Every statement planned for its own arguments. asyncpg prepares each statement, and after five runs
-# PostgreSQL may keep a generic plan, blind to the arguments: for a /quote walk or plan over a word's
-# matches (how frequent the word is, how wide the rowid range) that plan read every match of the word,
-# or evaluated the word's tsquery at every row: a story's word filter at 10^6 quotations took 200-430
-# ms a statement against 4-35 ms planned each time (branch steady11, docs/benchmarks.md). Planning
-# costs about 0.05-3 ms a statement.
-_SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
+# /quote's statements planned for their own arguments (its transaction's settings: Store.atomic). asyncpg
+# prepares each statement, and after five runs PostgreSQL may keep a generic plan, blind to the
+# arguments: for a /quote walk or plan over a word's matches (how frequent the word is, how wide the
+# rowid range) that plan read every match of the word, or evaluated the word's tsquery at every row: a
+# story's word filter at 10^6 quotations took 200-430 ms a statement against 4-35 ms planned each time
+# (branch steady11, docs/benchmarks.md). Planning costs about 0.05-3 ms a statement, so the other
+# commands' statements (whose plans do not turn on their arguments: /search reads its tsquery once,
+# in a CTE) keep PostgreSQL's default, a generic plan once it is no dearer (branch pg14).
+CUSTOM_PLANS = {"plan_cache_mode": "force_custom_plan"}
+
+
+def set_local_sql(settings: Mapping[str, str]) -> str:
+    """A statement setting `settings` for the current transaction only (SET LOCAL)."""
+    def literal(text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
+
+    return "SELECT " + ", ".join(f"set_config({literal(k)}, {literal(v)}, true)" for k, v in settings.items())
 
 
 async def create_pool(url: str, size: int) -> asyncpg.Pool:
     """A pool of up to `size` connections (one is held as store.db)."""
     return await asyncpg.create_pool(
         url, min_size=1, max_size=max(2, size), init=_setup_connection, command_timeout=None,
-        server_settings=_SERVER_SETTINGS,
     )
 
 

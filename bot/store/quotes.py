@@ -66,6 +66,7 @@ from bot.store.audience import (
 )
 from bot.store.connection import Statement, Store
 from bot.store.fts import said_query
+from bot.store.postgres import CUSTOM_PLANS
 from bot.store.records import StoredParagraph, StoredQuote, StoredStory
 from bot.store.spoilers import limit_sql
 
@@ -292,6 +293,10 @@ class _Cycle:
     next_at: int = -1
     claimed: int = 0
     slices: dict[int, tuple[int, list[tuple[int, int, bool, bool]] | None]] = field(default_factory=dict)
+    # SQLite, BLOCKS: the last block (its index in a pass) found to hold _WHOLE_BLOCK_CAP matches or more
+    # (-1: none): the steady walks inside it read it in the database's order at once, without reading it
+    # whole first to find that again, and its slices are not read ahead.
+    dense: int = -1
     # With a story: its content hash when the cycle was planned (in memory only: _restart_in_memory).
     story_hash: str | None = None
 
@@ -390,23 +395,28 @@ def _save_new_cycle_later(store: Store, audience: Audience, key: str, cycle: _Cy
     unwritten[cycle.id] = entry
 
 
-def _new_cycle_write(audience: Audience, key: str, cycle: _Cycle) -> Statement:
+_NEW_CYCLE_SQL = (
+    "INSERT INTO quote_cycles (id, scope, filter_key, story_id, character, contains, adult, seed, size,"
+    " cut, cursor, domain, low, high, built_at, used_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (scope, filter_key) DO UPDATE SET seed = excluded.seed, size = excluded.size,"
+    " cut = excluded.cut, cursor = excluded.cursor, domain = excluded.domain, low = excluded.low,"
+    " high = excluded.high, built_at = excluded.built_at, used_at = excluded.used_at, returned = NULL"
+)
+
+
+def _new_cycle_write(audience: Audience, key: str, cycle: _Cycle, dialect: str = "sqlite") -> Statement:
+    """The new cycle's row, after the cycles unused for KEEP_CYCLES are deleted. On PostgreSQL, where
+    it is written in the pick's transaction (a round trip each statement), one statement: the delete in
+    a WITH (leaving this filter's row to the upsert)."""
     values = (cycle.id, audience.scope, key, cycle.story_id, cycle.character, cycle.contains, int(cycle.adult),
               cycle.seed, cycle.size, cycle.cut, cycle.cursor, cycle.domain, cycle.low, cycle.high, _now(), _now())
     stale = (datetime.now(UTC) - KEEP_CYCLES).isoformat(timespec="seconds")
-
-    write = Statement(
-        "DELETE FROM quote_cycles WHERE used_at < ?", (stale,),
-        ("INSERT INTO quote_cycles (id, scope, filter_key, story_id, character, contains, adult, seed, size,"
-         " cut, cursor, domain, low, high, built_at, used_at)"
-         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-         " ON CONFLICT (scope, filter_key) DO UPDATE SET seed = excluded.seed, size = excluded.size,"
-         " cut = excluded.cut, cursor = excluded.cursor, domain = excluded.domain, low = excluded.low,"
-         " high = excluded.high, built_at = excluded.built_at, used_at = excluded.used_at, returned = NULL",
-         values),
-    )
-
-    return write
+    if dialect != "sqlite":
+        return Statement("WITH stale AS (DELETE FROM quote_cycles WHERE used_at < ?"
+                         " AND NOT (scope = ? AND filter_key = ?)) " + _NEW_CYCLE_SQL,
+                         (stale, audience.scope, key, *values))
+    return Statement("DELETE FROM quote_cycles WHERE used_at < ?", (stale,), (_NEW_CYCLE_SQL, values))
 
 
 def _set_cursor_later(store: Store, cycle: _Cycle) -> None:
@@ -661,6 +671,19 @@ _MAX_BLOCK_COUNT_BITS = 18
 # but a stall).
 _MAX_BLOCKS_AT_ONCE = 16
 _MAX_BLOCK_ROWS = 1024  # lines one BLOCKS query returns at most (blocks times the lines read per block)
+# PostgreSQL, words alone across stories: its full-text index (GIN) yields rows, not ids in order, so the
+# first _BLOCK_PROBE matches by id are found by reading the primary key in order and testing each row
+# (up to _BLOCK_PROBE / density rows: 160,000 for a word in 0.6 % of 10^6 lines, 121 ms) or by reading
+# every match's row (its frequency times the library); either grows with the library. There the first
+# matches are counted among the range's first _PG_FIRST_IDS ids only, the window at a random place is at
+# most _PG_WORD_WINDOW ids (a bitmap of 131,072 ids of the primary key: 9-16 ms), and only a word with
+# fewer than _PG_FEW matches among those first ids and in the window together (a word in under about
+# 0.2 % of the lines) has its matches counted across the range, up to _BLOCK_PROBE (its index entries,
+# then up to _BLOCK_PROBE rows). Each part reads at most a few thousand rows at any library size
+# (branch pg14, docs/benchmarks.md).
+_PG_FIRST_IDS = 4096
+_PG_WORD_WINDOW = 4096
+_PG_FEW = 16
 
 
 def _block_bits(domain: str) -> int | None:
@@ -832,7 +855,7 @@ async def _block_rows(
     limited = not audience.limits.unlimited
     gated = gated or limited
     end, full = (first + blocks) << bits, False
-    if whole and checks_only:
+    if whole and checks_only and not first <= cycle.dense < first + blocks:
         # A steady walk on SQLite: each block's matches by id, ordered here (_whole_blocks), all kept.
         params["cap"] = _WHOLE_BLOCK_CAP
         sql = _batch_sql(BLOCKS, blocks, story, named, False, limited, True, gated, True)
@@ -841,7 +864,9 @@ async def _block_rows(
         if whole is not None:
             found = sorted((row[_CARD_WIDTH], row) for row in _widen(whole))
             return [(pass_base + x, row) for x, row in found], pass_base + end, len(rows) + (blocks if gated else 0), False
-        # A block denser than _WHOLE_BLOCK_CAP matches: ordered by the database after all, n of it.
+        # A block denser than _WHOLE_BLOCK_CAP matches: ordered by the database after all, n of it, and
+        # remembered, so the walks after this one inside it do not read it whole again first.
+        cycle.dense = first + _dense_block(rows, blocks)
     sql = _batch_sql(BLOCKS, blocks, story, named, False, limited, checks_only, gated)
     rows = await _rows(store, sql, params, probe)
     if checks_only:
@@ -867,6 +892,19 @@ async def _block_rows(
 # At most this many matches a block: a block holding more (a word crowding a few stories) is read by the
 # database's order instead, _BLOCK_MATCHES of it at a time.
 _WHOLE_BLOCK_CAP = 4 * _BLOCK_MATCHES
+
+
+def _dense_block(rows: Sequence[Sequence], blocks: int) -> int:
+    """The index in its batch of the first block a whole-block read found _WHOLE_BLOCK_CAP matches in."""
+    counts = [0] * blocks
+    for row in rows:
+        counts[row[4]] += 1
+    return next((i for i, c in enumerate(counts) if c >= _WHOLE_BLOCK_CAP), 0)
+
+
+def _pass_block(cycle: _Cycle, at: int, bits: int) -> int:
+    """The index in its pass of the block holding position `at`."""
+    return (at - (0 if at < cycle.size else cycle.size)) >> bits
 
 
 def _whole_blocks(
@@ -953,8 +991,12 @@ def _read_ahead(conn: sqlite3.Connection, cycle: _Cycle, audience: Audience, at:
     bits = _block_bits(cycle.domain)
     if bits is None or cycle.next_at != at or k in cycle.slices:
         return
+    if cycle.dense == _pass_block(cycle, at, bits):
+        return  # (the walk reads that block in the database's order: slices would be read for nothing)
     sql, params, block, j, ids = _slice_query(cycle, audience, bits, at, k)
     cycle.slices[k] = _slice_lines(conn.execute(sql, params).fetchall() if ids else [], cycle, bits, block, j)
+    if cycle.slices[k][1] is None or sum(n for n, _ in cycle.slices.values()) >= _WHOLE_BLOCK_CAP:
+        cycle.dense = j
 
 
 async def _read_ahead_lines(
@@ -965,24 +1007,28 @@ async def _read_ahead_lines(
     block read ahead or holds _WHOLE_BLOCK_CAP matches or more (it is read in the database's order)."""
     at, slices = cycle.next_at, cycle.slices
     cycle.next_at, cycle.claimed, cycle.slices = -1, 0, {}
-    if at != cycle.cursor:
+    if at != cycle.cursor or cycle.dense == _pass_block(cycle, at, bits):
         return None
     read, lines = 0, []
     k = 0
     while k < _SLICES and k in slices:
         count, got = slices[k]
         if got is None:
+            cycle.dense = _pass_block(cycle, at, bits)
             return None
         read, k = read + count, k + 1
         lines += got
-    if k < _SLICES:  # the rest of the block at once (a slice read later than one missing is read again)
+    if k < _SLICES and read < _WHOLE_BLOCK_CAP:  # the rest of the block at once (a slice read later than one
+        # missing is read again)
         sql, params, block, j, ids = _slice_query(cycle, audience, bits, at, k, to_end=True)
         count, got = _slice_lines(await _rows(store, sql, params, probe) if ids else [], cycle, bits, block, j)
         if got is None:
+            cycle.dense = j
             return None
         read += count
         lines += got
     if read >= _WHOLE_BLOCK_CAP:
+        cycle.dense = _pass_block(cycle, at, bits)  # (the walk reads it in the database's order, not whole again)
         return None
     pass_base = 0 if at < cycle.size else cycle.size
     return sorted((pass_base + x, line, ok, sure) for x, line, ok, sure in lines), at + (1 << bits)
@@ -1073,6 +1119,11 @@ class _Plan:
     window: int | None = None  # words alone: the matches counted in a window of ids at a random place ...
     window_spread: int = 0  # ... and the ids they spread over (the window's when fewer than _SAID_PROBE)
     story_hash: str | None = None  # with a story: its content hash (_restart_in_memory)
+    # PostgreSQL, words alone across stories (_PG_FIRST_IDS): the ids the first matches (`matches`) were
+    # counted over, when fewer than :cap (None: up to the last one counted, as elsewhere), and when there
+    # were fewer than _PG_FEW, the matches across the range up to _BLOCK_PROBE (else None).
+    first_spread: int | None = None
+    total: int | None = None
 
 
 # The character a story+character filter names (canonical name first, then aliases).
@@ -1103,7 +1154,7 @@ _SAID_PLAN_SQL = (
     " c.id, c.story_id, c.character, c.contains, c.adult, c.seed, c.size, c.cut, c.cursor,"
     " c.domain, c.low, c.high, 0,"
     " (SELECT CASE WHEN n >= :cap THEN last - lo + 1 ELSE min(:window, high) END FROM m, w, r), c.returned, NULL, 0,"
-    " NULL"
+    " NULL, NULL, NULL"
     " FROM (SELECT 1) AS one LEFT JOIN quote_cycles AS c ON c.scope = :scope AND c.filter_key = :key"
 )
 
@@ -1138,14 +1189,22 @@ def _plan_sql(domain: str, words: bool, story: bool, limited: bool, dialect: str
     character = _STORY_CHARACTER if domain == SPEAKER else "0"
     said = "NULL"  # (a character's words across stories plan as SAID: _SAID_PLAN_SQL)
     last = "0"
+    first_spread = total = "NULL"
     if words and domain in (LINE, STORY):  # (only words alone size blocks by it: a second count is all it would cost
         # a story's character's words, whose cycle starts afresh at nearly every pick when they match a line or two)
         # The first :cap matches by rowid, counted and the last one's id, in one full-text query (two before:
         # on PostgreSQL each visits the rows of the matches, 14 and 43 ms for a word of 3,824 at 10^6).
+        # PostgreSQL across stories: among the first :first_ids ids only (_PG_FIRST_IDS).
+        first_ids = f" AND rowid BETWEEN {low} AND {low} + :first_ids - 1" if not story and dialect != "sqlite" else ""
         ctes = ", ".join(filter(None, (ctes, (
             "pf (n, last) AS MATERIALIZED (SELECT count(*), coalesce(max(rowid), 0) FROM (SELECT rowid FROM quotes_fts"
-            f" WHERE quotes_fts MATCH :fts{in_range} ORDER BY rowid LIMIT :cap) AS m)"))))
+            f" WHERE quotes_fts MATCH :fts{in_range}{first_ids} ORDER BY rowid LIMIT :cap) AS m)"))))
         matches, last = "(SELECT n FROM pf)", "(SELECT last FROM pf)"
+        if first_ids:
+            total = "(SELECT n FROM pt)"
+            # The ids the first matches were counted over (NULL: up to the last one, the cap reached).
+            first_spread = ("(SELECT CASE WHEN (SELECT n FROM pf) >= :cap THEN NULL"
+                            " ELSE least(:first_ids, high - low + 1) END FROM pr)")
     stamp = "(SELECT stamp FROM ntot)" if domain == SPEAKERS else "0"
     window, spread = "NULL", "0"
     if words and domain == LINE:
@@ -1161,6 +1220,13 @@ def _plan_sql(domain: str, words: bool, story: bool, limited: bool, dialect: str
             " AND quotes_fts MATCH :fts AND rowid BETWEEN (SELECT lo FROM pw)"
             " AND min((SELECT lo FROM pw) + :window - 1, (SELECT high FROM pr)) ORDER BY rowid LIMIT :wcap) AS f)"
         ))))
+        if dialect != "sqlite":
+            # Fewer than :few matches among the first ids and in the window: the matches across the range, up
+            # to :cap (counted only then: the CASE's other branch).
+            ctes += (", pt (n) AS MATERIALIZED (SELECT CASE WHEN (SELECT n FROM pf) < :cap"
+                     " AND (SELECT n FROM pf) + (SELECT n FROM pm) < :few"
+                     " THEN (SELECT count(*) FROM (SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH :fts LIMIT :cap)"
+                     " AS t) END)")
         # Only over a range of more than _WINDOW_SPAN windows: in a smaller one the first matches
         # already sample much of it, and a second count would only cost the first pick.
         window = f"(SELECT CASE WHEN high - low + 1 > {_WINDOW_SPAN} * :window THEN (SELECT n FROM pm) END FROM pr)"
@@ -1171,7 +1237,7 @@ def _plan_sql(domain: str, words: bool, story: bool, limited: bool, dialect: str
         + f"SELECT coalesce({size_sql}, 0), coalesce({character}, 0), coalesce({low}, 0), coalesce({high}, 0),"
         f" {matches}, {said}, c.id, c.story_id, c.character, c.contains, c.adult, c.seed, c.size, c.cut, c.cursor,"
         f" c.domain, c.low, c.high, {stamp}, {last}, c.returned, {window}, {spread},"
-        f" {'(SELECT content_hash FROM stories WHERE id = :story)' if story else 'NULL'}"
+        f" {'(SELECT content_hash FROM stories WHERE id = :story)' if story else 'NULL'}, {first_spread}, {total}"
         " FROM (SELECT 1) AS one LEFT JOIN quote_cycles AS c ON c.scope = :scope AND c.filter_key = :key"
     )
 
@@ -1219,12 +1285,14 @@ async def _load(
         params.update({"u": rng.random(), "window": _SAID_WINDOW, "cap": _SAID_PROBE})
     elif filters.contains is not None and filters.character is None and filters.story_id is None:
         params.update({"u": rng.random(), "window": _WORD_WINDOW, "wcap": _SAID_PROBE})
+        if store.dialect != "sqlite":
+            params.update({"window": min(_WORD_WINDOW, _PG_WORD_WINDOW), "first_ids": _PG_FIRST_IDS, "few": _PG_FEW})
     (row,) = await _rows(store, sql, params, probe)
     cycle = None if row[6] is None else _Cycle(*row[6:18], row=True)
     if cycle is not None:
         _parse_returned(cycle, row[20])
     return cycle, _Plan(domain, *row[:6], stamp=row[18], last=row[19], window=row[21], window_spread=row[22],
-                        story_hash=row[23])
+                        story_hash=row[23], first_spread=row[24], total=row[25])
 
 
 async def _start_cycle(
@@ -1236,7 +1304,7 @@ async def _start_cycle(
     domain, size, low, high = plan.domain, plan.size, plan.stamp if plan.domain == SPEAKERS else plan.character, 0
     if filters.character is not None and size == 0 and not await _any_character(store, audience, filters):
         raise UnknownCharacter(filters.character)
-    if size == 0 or (plan.matches == 0 and domain != SAID):
+    if size == 0 or (_matched(plan) == 0 and domain != SAID):
         return None
     steps = 0  # positions a pick is expected to examine, to size the first query
     if domain == SAID:
@@ -1249,12 +1317,23 @@ async def _start_cycle(
     elif plan.matches is not None and filters.character is None:
         # Words alone: walk the filter's rowid range block by block (see _block_rows), each block's
         # matches read in one full-text range query; nothing counted beyond _BLOCK_PROBE.
-        matches, last, spread = plan.matches, plan.last, None
-        if plan.matches >= _BLOCK_PROBE and plan.window is not None:
+        matches, last, spread = plan.matches, plan.last, plan.first_spread
+        # The ids the first matches were counted over: up to the last one counted (PostgreSQL: given).
+        first_spread = spread if spread is not None else max(1, plan.last - plan.low + 1)
+        sampled = plan.matches >= _BLOCK_PROBE or (spread is not None and spread < plan.high - plan.low + 1)
+        if plan.total is not None:
+            # PostgreSQL, fewer than _PG_FEW matches among the range's first ids and in the window: the
+            # matches across the range, every one when fewer than _BLOCK_PROBE (as SQLite counts them),
+            # else a lower bound.
+            sampled, matches, last, spread = False, plan.total, 0, max(1, plan.high - plan.low + 1)
+        elif spread is not None and plan.matches < _PG_FEW and plan.window is not None:
+            # PostgreSQL, fewer than _PG_FEW among the first ids, more with the window's: both counts.
+            sampled, matches, last = False, plan.matches + plan.window, 0
+            spread = first_spread + max(1, plan.window_spread)
+        if sampled and plan.window is not None:
             # Two estimates of the density (the first matches, those in a window at a random place):
             # blocks sized by the lower, so a word crowding the first stories does not make blocks
             # too small for the rest of the library (mostly empty, walked 16 at a time).
-            first_spread = max(1, plan.last - plan.low + 1)
             if plan.window * first_spread < plan.matches * plan.window_spread:
                 matches, last, spread = plan.window, 0, max(1, plan.window_spread)
                 if _WINDOW_FLOOR * plan.window * first_spread < plan.matches * plan.window_spread:
@@ -1290,6 +1369,15 @@ async def _start_cycle(
     return _Cycle(cycle_id, filters.story_id, filters.character, filters.contains, audience.adult,
                   rng.getrandbits(63), size, size, 0, domain, low, high, unwritten, steps=steps, taken=1, row=row,
                   story_hash=plan.story_hash)
+
+
+def _matched(plan: _Plan) -> int | None:
+    """Full-text matches the plan found (0: the words match no line of the range; None: no words)."""
+    if plan.total is not None:
+        return plan.total
+    if plan.first_spread is not None and plan.matches is not None and plan.window:
+        return plan.matches + plan.window  # (PostgreSQL: none among the first ids, some in the window)
+    return plan.matches
 
 
 async def _any_character(store: Store | _OnThread, audience: Audience, filters: QuoteFilters) -> bool:
@@ -1423,7 +1511,7 @@ async def _walk(
             cycle.taken += 1
             if cycle.taken >= 64:  # recent picks count most (the second pass may differ)
                 cycle.steps, cycle.taken = cycle.steps // 2, cycle.taken // 2
-            if steady and bits is not None and not full and end < 2 * size:
+            if steady and bits is not None and not full and end < 2 * size and _pass_block(cycle, end, bits) != cycle.dense:
                 # A block read to its end: the picks taking its kept lines read the next one ahead.
                 cycle.next_at, cycle.claimed, cycle.slices = end, 0, {}
             # Nothing after this line up to `end` is acceptable: the cursor passes over it now, so
@@ -1526,9 +1614,11 @@ async def pick_quote(
         # Several processes may share this database: each pick reads the cycle's row and writes
         # its cursor back in one transaction holding an advisory lock on the cycle, so no pick
         # anywhere shows a line another one took, and picks never wait for other writers.
-        async with memory.lock, store.atomic(lock=("quote cycle", audience.scope, key)):
+        # (Its statements planned for their arguments: postgres.CUSTOM_PLANS, set with the lock.)
+        async with memory.lock, store.atomic(lock=("quote cycle", audience.scope, key), settings=CUSTOM_PLANS):
             found = await _find_stored(store, audience, filters, key, None, rng)
-            write = _new_cycle_write(audience, key, found.cycle) if found.started else _cursor_write(found.cycle)
+            write = (_new_cycle_write(audience, key, found.cycle, store.dialect) if found.started
+                     else _cursor_write(found.cycle))
             await write(store.db)
         return _found_card(found, filters, audience)
     for _ in range(_RESERVED_TRIES):

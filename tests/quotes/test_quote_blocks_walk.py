@@ -13,6 +13,7 @@ import pytest
 from bot.store import Store, quotes
 from bot.store.audience import Audience
 from bot.store.quotes import QuoteFilters, pick_quote
+from tests.quotes.conftest import QuoteCalls
 from tests.quotes.helpers import add, dialogue_story
 
 GUILD, OTHER = 111, 222
@@ -22,20 +23,16 @@ LINES = 100  # per story: every one holds "line"
 class _Reads:
     """The lines each _block_rows call (one query) returned, for one pick."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.lines: list[int] = []
-        real = quotes._block_rows
+    def __init__(self, quote_calls: QuoteCalls) -> None:
+        self._blocks = quote_calls.watch("_block_rows")
 
-        async def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-            found = await real(*args, **kwargs)
-            self.lines.append(len(found[0]))  # (cursor, row) pairs
-            return found
-
-        monkeypatch.setattr(quotes, "_block_rows", counted)
+    @property
+    def lines(self) -> list[int]:
+        return [len(found[0]) for found in self._blocks.results]  # (cursor, row) pairs
 
     @property
     def queries(self) -> int:
-        return len(self.lines)
+        return len(self._blocks)
 
     @property
     def passed_over(self) -> int:
@@ -43,7 +40,7 @@ class _Reads:
         return sum(self.lines[:-1])
 
     def reset(self) -> None:
-        self.lines = []
+        self._blocks.reset()
 
 
 async def _first_block(store: Store, scope: int) -> tuple[int, int]:
@@ -58,7 +55,7 @@ async def _first_block(store: Store, scope: int) -> tuple[int, int]:
 
 
 async def test_a_first_block_of_lines_nobody_here_may_see_is_passed_whole(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: Store, quote_calls: QuoteCalls
 ) -> None:
     # One bundled story the channel may see, then six it may not (another server's, rated M), laid
     # end to end: most blocks (about 128 ids, 64 matches wanted, every line matches) hold only
@@ -67,7 +64,7 @@ async def test_a_first_block_of_lines_nobody_here_may_see_is_passed_whole(
     for i in range(3):
         await add(store, dialogue_story(f"other{i}", lines=LINES), guild_id=OTHER)
         await add(store, dialogue_story(f"adult{i}", lines=LINES), rating="M")
-    reads = _Reads(monkeypatch)
+    reads = _Reads(quote_calls)
     hidden_first = 0
     for k in range(12):  # a new cycle each time: a new server (scope), a new seed
         reads.reset()
@@ -89,13 +86,13 @@ async def test_a_first_block_of_lines_nobody_here_may_see_is_passed_whole(
 
 
 async def test_a_block_of_unsure_lines_is_read_at_once_in_the_first_pass(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: Store, quote_calls: QuoteCalls
 ) -> None:
     # Three stories of lines without a confident speaker, then one of sure ones: the first pass
     # (sure speakers first) passes over whole blocks of unsure lines (blocks of 128 ids).
     unsure = {await add(store, dialogue_story(f"unsure{i}", lines=60, confidence=0.2)) for i in range(3)}
     sure = await add(store, dialogue_story("sure", lines=60))
-    reads = _Reads(monkeypatch)
+    reads = _Reads(quote_calls)
     unsure_first = 0
     for k in range(8):
         reads.reset()
@@ -195,12 +192,12 @@ async def test_a_block_over_a_staged_story_is_never_flagged(store: Store) -> Non
 
 
 async def test_a_first_pick_where_little_is_visible_reads_no_hidden_block(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: Store, quote_calls: QuoteCalls
 ) -> None:
     # About 79 blocks, one story in 40 visible: a first pick passes the hidden blocks by index
     # seeks, four times as many a query when a query gave nothing (1, 4, 16, 16 blocks).
     seen, _ = await _little_visible(store)
-    reads = _Reads(monkeypatch)
+    reads = _Reads(quote_calls)
     queries = []
     for k in range(12):
         reads.reset()
@@ -215,9 +212,7 @@ async def test_a_first_pick_where_little_is_visible_reads_no_hidden_block(
 
 
 @pytest.mark.sqlite_only
-async def test_a_first_pick_where_little_is_visible_runs_few_statement_steps(
-    store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_first_pick_where_little_is_visible_runs_few_statement_steps(store: Store) -> None:
     # What the database does, counted (not timed): SQLite's virtual-machine steps for a first
     # pick's statements, in thousands (a progress handler). A hidden block costs index seeks, not
     # its matches: main's walk read every match of every hidden block it passed (gated: with two
@@ -247,7 +242,7 @@ async def test_a_first_pick_where_little_is_visible_runs_few_statement_steps(
 
 @pytest.mark.sqlite_only  # (PostgreSQL reads the stored cycle at every pick: no lines kept between picks)
 async def test_steady_picks_read_each_block_once_and_keep_its_lines(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: Store, quote_calls: QuoteCalls
 ) -> None:
     # Four stories of 250 lines the channel may see, every line holding "line", every second one
     # without a speaker (the first pass passes over it): blocks of 64 ids (64 matches wanted, every
@@ -256,18 +251,10 @@ async def test_steady_picks_read_each_block_once_and_keep_its_lines(
         await add(store, dialogue_story(f"s{i}", lines=250, speakers=("Naruto", None)))
     audience, filters, rng = Audience(GUILD), QuoteFilters(contains="line"), random.Random(7)
     shown = [(await pick_quote(store, audience, filters, rng=rng)).quote.id]
-    spans: list[tuple[int, int]] = []  # the cursors each block query read from and up to
-    real = quotes._block_rows
-
-    async def traced(store_, cycle, *args, **kwargs):  # type: ignore[no-untyped-def]
-        start = cycle.cursor
-        found = await real(store_, cycle, *args, **kwargs)
-        spans.append((start, found[1]))
-        return found
-
-    monkeypatch.setattr(quotes, "_block_rows", traced)
+    blocks = quote_calls.watch("_block_rows", note=lambda args: args["cycle"].cursor)
     picks = 300
     shown += [(await pick_quote(store, audience, filters, rng=rng)).quote.id for _ in range(picks)]
+    spans = [(call.noted, call.result[1]) for call in blocks.calls]  # the cursors each block query read from and up to
     assert len(set(shown)) == len(shown)  # the cycle's rule: no line twice
     # After a cycle's first pick a query reads a block's every match and its acceptable lines are kept:
     # a query every 32 picks or so (main: 16 lines a query, one every 8 picks, 39 queries)...
@@ -280,7 +267,7 @@ async def test_steady_picks_read_each_block_once_and_keep_its_lines(
 
 @pytest.mark.parametrize("filters", ["story+contains", "story+character+contains"])
 async def test_a_small_filters_cycle_ends_with_its_last_line_not_a_query_later(
-    store: Store, monkeypatch: pytest.MonkeyPatch, filters: str
+    store: Store, quote_calls: QuoteCalls, filters: str
 ) -> None:
     # Two lines say "rare" (one sure of its speaker, one not), in a story of 40 lines: a cycle of
     # two lines, the sure one first, then the other (the second pass), then a new cycle.
@@ -292,27 +279,15 @@ async def test_a_small_filters_cycle_ends_with_its_last_line_not_a_query_later(
     await store.db.execute("UPDATE quotes SET confidence = 0.2 WHERE id = ?", (unsure,))
     character = "Naruto" if "character" in filters else None
     audience, chosen = Audience(GUILD), QuoteFilters(story_id=story, character=character, contains="rare")
-    queries = 0
-    real_blocks, real_batch = quotes._block_rows, quotes._batch_rows
-
-    async def blocks(*args, **kwargs):  # type: ignore[no-untyped-def]
-        nonlocal queries
-        queries += 1
-        return await real_blocks(*args, **kwargs)
-
-    async def batch(store_, cycle, audience_, cursors, line=None, **kwargs):  # type: ignore[no-untyped-def]
-        nonlocal queries
-        queries += line is None  # (a line known ahead is checked by id: not a walk's query)
-        return await real_batch(store_, cycle, audience_, cursors, line, **kwargs)
-
-    monkeypatch.setattr(quotes, "_block_rows", blocks)
-    monkeypatch.setattr(quotes, "_batch_rows", batch)
+    blocks, batches = quote_calls.watch("_block_rows"), quote_calls.watch("_batch_rows")
     rng = random.Random(3)
     shown, counts = [], []
     for _ in range(6):
-        queries = 0
+        blocks.reset()
+        batches.reset()
         shown.append((await pick_quote(store, audience, chosen, rng=rng)).quote.id)
-        counts.append(queries)
+        # (A line known ahead is checked by id: not a walk's query.)
+        counts.append(len(blocks) + batches.count(lambda call: call.arguments["line"] is None))
     # Each cycle shows both lines (the cycle's rule), the sure one first in a new cycle (its first pass).
     assert shown[0] != unsure and shown[1] == unsure, shown
     for k in range(0, 6, 2):

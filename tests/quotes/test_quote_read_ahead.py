@@ -17,6 +17,7 @@ from bot.store import Store, quotes
 from bot.store.audience import Audience
 from bot.store.loader import delete_story, load_story
 from bot.store.quotes import QuoteFilters, _memory, pick_quote, pick_quote_for
+from tests.quotes.conftest import QuoteCalls
 from tests.quotes.helpers import add, dialogue_story
 
 GUILD, OTHER, READER = 111, 222, 501
@@ -47,37 +48,23 @@ async def _alpha_library(store: Store, stories: int = 10) -> set[str]:
 
 @pytest.mark.sqlite_only  # (PostgreSQL keeps no lines between picks: each pick walks)
 @VIA
-async def test_steady_walks_find_their_next_block_read_ahead(
-    store: Store, monkeypatch: pytest.MonkeyPatch, via: str
-) -> None:
+async def test_steady_walks_find_their_next_block_read_ahead(store: Store, quote_calls: QuoteCalls, via: str) -> None:
     seen = await _alpha_library(store)
     filters, rng = QuoteFilters(contains="alpha"), random.Random(7)
     shown = [(await _pick(store, filters, via, rng)).quote.text]
-    block_reads, ahead_reads, most_ahead = 0, 0, 0
-    real_blocks, real_ahead = quotes._block_rows, getattr(quotes, "_read_ahead", None)
-
-    async def blocks(*args, **kwargs):  # type: ignore[no-untyped-def]
-        nonlocal block_reads
-        block_reads += 1
-        return await real_blocks(*args, **kwargs)
-
-    def ahead(*args, **kwargs):  # type: ignore[no-untyped-def]
-        nonlocal ahead_reads
-        ahead_reads += 1
-        return real_ahead(*args, **kwargs)
-
-    monkeypatch.setattr(quotes, "_block_rows", blocks)
-    monkeypatch.setattr(quotes, "_read_ahead", ahead, raising=False)  # (main has none)
+    blocks = quote_calls.watch("_block_rows")
+    ahead = quote_calls.watch("_read_ahead", missing_ok=True)  # (main had none)
+    most_ahead = 0
     for _ in range(len(seen) - 1):
-        before = ahead_reads
+        before = len(ahead)
         shown.append((await _pick(store, filters, via, rng)).quote.text)
-        most_ahead = max(most_ahead, ahead_reads - before)
+        most_ahead = max(most_ahead, len(ahead) - before)
     # The cycle: every line the channel may see, once (the walks' order is exactly the database's).
     assert len(shown) == len(set(shown)) and set(shown) == seen
     # The cycle's first walk read 16 lines and the next one the rest of that block; every later block
     # was read ahead, one slice a pick (main: a block statement at every walk, about 1 pick in 30).
-    assert block_reads <= 2, block_reads
-    assert ahead_reads >= 10 and most_ahead == 1, (ahead_reads, most_ahead)
+    assert len(blocks) <= 2, len(blocks)
+    assert len(ahead) >= 10 and most_ahead == 1, (len(ahead), most_ahead)
 
 
 @pytest.mark.sqlite_only
@@ -143,24 +130,16 @@ def _small_filters(kind: str, ids: dict[str, int]) -> tuple[QuoteFilters, int]:
 @VIA
 @SMALL
 async def test_a_small_filters_next_cycle_starts_without_a_new_plan(
-    store: Store, monkeypatch: pytest.MonkeyPatch, via: str, kind: str
+    store: Store, quote_calls: QuoteCalls, via: str, kind: str
 ) -> None:
     filters, size = _small_filters(kind, await _small_library(store))
-    plans = 0
-    real = quotes._load
-
-    async def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        nonlocal plans
-        plans += 1
-        return await real(*args, **kwargs)
-
-    monkeypatch.setattr(quotes, "_load", counted)
+    plans = quote_calls.watch("_load")
     rng = random.Random(5)
     shown = [(await _pick(store, filters, via, rng)).quote.id for _ in range(4 * size)]
     # Each cycle shows every line once (main planned each one: 4 plans).
     assert [len(set(shown[k:k + size])) for k in range(0, 4 * size, size)] == [size] * 4, shown
     assert len(set(shown)) == size
-    assert plans == 1, plans
+    assert len(plans) == 1, len(plans)
 
 
 @pytest.mark.sqlite_only
@@ -203,7 +182,7 @@ async def test_a_story_added_joins_a_word_filters_next_cycle(store: Store, via: 
 
 @pytest.mark.parametrize("character", [None, "Naruto"])
 async def test_a_first_pass_read_whole_gives_its_rows_to_the_second_pass(
-    store: Store, monkeypatch: pytest.MonkeyPatch, character: str | None
+    store: Store, quote_calls: QuoteCalls, character: str | None
 ) -> None:
     # A story's two lines saying "rare", neither sure of its speaker: a new cycle's first query reads
     # both (the whole domain) and its first pass takes neither; the second pass takes them from the
@@ -212,22 +191,10 @@ async def test_a_first_pass_read_whole_gives_its_rows_to_the_second_pass(
         "a rare thing to say aloud", "another rare thing to say aloud")))
     await store.db.execute("UPDATE quotes SET confidence = 0.2 WHERE story_id = ? AND text LIKE '%rare%'", (story,))
     filters = QuoteFilters(story, character, "rare")
-    queries = 0
-    real_blocks, real_batch = quotes._block_rows, quotes._batch_rows
-
-    async def blocks(*args, **kwargs):  # type: ignore[no-untyped-def]
-        nonlocal queries
-        queries += 1
-        return await real_blocks(*args, **kwargs)
-
-    async def batch(store_, cycle, audience_, cursors, line=None, **kwargs):  # type: ignore[no-untyped-def]
-        nonlocal queries
-        queries += line is None  # (a line known ahead is checked by id: not a walk's query)
-        return await real_batch(store_, cycle, audience_, cursors, line, **kwargs)
-
-    monkeypatch.setattr(quotes, "_block_rows", blocks)
-    monkeypatch.setattr(quotes, "_batch_rows", batch)
+    blocks, batches = quote_calls.watch("_block_rows"), quote_calls.watch("_batch_rows")
     shown = [(await pick_quote(store, Audience(GUILD), filters, rng=random.Random(1))).quote.text]
+    # (A line known ahead is checked by id: not a walk's query.)
+    queries = len(blocks) + batches.count(lambda call: call.arguments["line"] is None)
     assert queries == 1, queries
     shown.append((await pick_quote(store, Audience(GUILD), filters)).quote.text)
     assert set(shown) == {"a rare thing to say aloud", "another rare thing to say aloud"}
