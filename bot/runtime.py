@@ -690,8 +690,8 @@ EVENT_LOOP_ENV = "STORYBOT_EVENT_LOOP"
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     """uvloop's event loop, libuv's in Cython: with asyncio's own, the loop's Python (handles, the
-    selector, transports, timers) was about a tenth of the bot's CPU per /quote (docs/benchmarks.md,
-    branch loop14). None (asyncio's default loop) where uvloop is not installed (it has no Windows
+    selector, transports, timers) was about a tenth of the bot's CPU per /quote; uvloop took 10-13 %
+    off it on a quiet machine (docs/benchmarks.md, branch loop14). None (asyncio's default loop) where uvloop is not installed (it has no Windows
     build) or STORYBOT_EVENT_LOOP=asyncio asks for it."""
     if os.environ.get(EVENT_LOOP_ENV, "uvloop").strip().lower() == "asyncio":
         return None
