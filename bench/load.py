@@ -266,8 +266,10 @@ async def main(args: argparse.Namespace) -> int:
                 LOG_LEVEL="INFO", STORYBOT_LAG_REPORT_SECONDS="1",
             )
             if args.slow_callbacks:
-                # asyncio's debug mode logs every callback that holds the loop over 100 ms.
+                # asyncio's debug mode logs every callback that holds the loop over 100 ms (on
+                # asyncio's own loop: uvloop's release builds do not time callbacks).
                 env["PYTHONASYNCIODEBUG"] = "1"
+                env["STORYBOT_EVENT_LOOP"] = "asyncio"
             bot = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", "run", cwd=scratch, env=env, stderr=asyncio.subprocess.PIPE
             )

@@ -352,6 +352,24 @@ async def report_loop_lag(period: float) -> None:
             worst, started, worst_cpu = 0.0, loop.time(), (0.0, 0.0)
 
 
+# How many young-generation (gen 1) collections between two full ones: Python's default is 10.
+FULL_COLLECTION_EVERY = 2
+
+
+def collect_in_smaller_steps() -> None:
+    """Full collections five times as often, each about a fifth of the work.
+
+    A full (gen 2) collection runs in whichever thread allocates, here the event loop's, and holds
+    it for as long as it walks and frees what it found: every interaction leaves cyclic garbage
+    (discord.py's Interaction and its response, each View and its buttons), and the interactions in
+    flight when a younger collection runs are promoted, so under load about 12,000 such objects
+    piled up between two full collections, 15-31 ms of the loop thread's CPU each time on the
+    development machine (`bench/load.py`; the worst event-loop lag of its runs). Called once the
+    start-up objects are frozen, so the full collections walk only what came after."""
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -429,6 +447,7 @@ class StoryBot(commands.AutoShardedBot):
             # Only for the one bot of a process: a frozen bot that later dies is never collected.
             gc.collect()
             gc.freeze()
+            collect_in_smaller_steps()
         if period := float(os.environ.get(LAG_REPORT_ENV) or 0):
             self._lag_report = asyncio.create_task(report_loop_lag(period), name="loop lag report")
 
@@ -664,6 +683,25 @@ def setup_logging(settings: Settings, stream: TextIO | None = None) -> None:
     discord.utils.setup_logging(handler=handler, level=settings.log_level, **options)
 
 
+# Which event loop `python -m bot run` uses: "uvloop" (the default, where it is installed) or
+# "asyncio" (the standard library's). Benchmarks set it to compare the two in one tree.
+EVENT_LOOP_ENV = "STORYBOT_EVENT_LOOP"
+
+
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop, libuv's in Cython: with asyncio's own, the loop's Python (handles, the
+    selector, transports, timers) was about a tenth of the bot's CPU per /quote; uvloop took 10-13 %
+    off it on a quiet machine (docs/benchmarks.md, branch loop14). None (asyncio's default loop) where uvloop is not installed (it has no Windows
+    build) or STORYBOT_EVENT_LOOP=asyncio asks for it."""
+    if os.environ.get(EVENT_LOOP_ENV, "uvloop").strip().lower() == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
 def run_cli() -> int:
     """`python -m bot run`: returns the exit status (CONTRACT §3)."""
     try:
@@ -678,7 +716,8 @@ def run_cli() -> int:
             print(describe_load(report, settings))
             print(TOKEN_HELP, file=sys.stderr)
             return EXIT_BAD_INPUT
-        asyncio.run(serve(settings))
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            runner.run(serve(settings))
     except StoreError as exc:
         print(f"{settings.database_variable}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

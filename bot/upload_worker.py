@@ -6,6 +6,7 @@ pointing at a module discord.py has dropped.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import ctypes
 import logging
@@ -202,6 +203,26 @@ def _quiet_worker() -> None:
             log.debug("prctl(PR_SET_PDEATHSIG) unavailable", exc_info=True)
 
 
+async def _submit(pool: ProcessPoolExecutor, fn: Any, *args: Any) -> concurrent.futures.Future[Any]:
+    """`pool.submit(fn, *args)` on a thread, not on the event loop's: a submit that finds no idle
+    worker starts one there and then (spawn: a fork and exec of the whole bot, waited for), which
+    held the event loop 10-15 ms at an upload's first step (docs/benchmarks.md, branch loop14). The
+    thread is one of the loop's default executor, alive until the loop closes (a worker's
+    PR_SET_PDEATHSIG follows the thread that started it). A caller cancelled meanwhile cancels the
+    job once it is submitted (as run_in_executor would)."""
+    submitting = asyncio.ensure_future(asyncio.to_thread(pool.submit, fn, *args))
+    try:
+        return await asyncio.shield(submitting)
+    except asyncio.CancelledError:
+        submitting.add_done_callback(_cancel_submitted)
+        raise
+
+
+def _cancel_submitted(submitting: asyncio.Future[concurrent.futures.Future[Any]]) -> None:
+    if not submitting.cancelled() and submitting.exception() is None:
+        submitting.result().cancel()
+
+
 class WorkerDied(InvalidInput):
     """A worker process died mid-task (the message is user-facing)."""
 
@@ -250,7 +271,7 @@ class UploadWorkers:
             )
         pool = self._pool
         try:
-            return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+            return await asyncio.wrap_future(await _submit(pool, fn, *args))
         except BrokenProcessPool:
             # A worker died (killed for memory, say) and took the pool with it; the next upload gets a new one.
             log.warning("Upload worker died while %s; restarting the workers", what)

@@ -10,7 +10,9 @@ import os
 import pickle
 import re
 import signal
+import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -130,6 +132,22 @@ async def test_workers_start_with_the_first_upload_and_stop_when_closed(workers)
     assert children
     workers.close()
     assert await gone(children)
+
+
+async def test_a_worker_is_started_off_the_event_loops_thread(workers, monkeypatch):
+    """A submit that finds no idle worker spawns one (a fork and exec of the whole bot), 10-15 ms
+    the event loop would wait at an upload's first step: it is done on another thread."""
+    submitted_on: list[threading.Thread] = []
+    submit = ProcessPoolExecutor.submit
+
+    def recording(pool, fn, /, *args, **kwargs):
+        submitted_on.append(threading.current_thread())
+        return submit(pool, fn, *args, **kwargs)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", recording)
+    preview = await workers.prepare("one.txt", b"Chapter 1\n\n\"Hi,\" said Ann.", LIMIT, None)
+    assert preview.chapters == 1
+    assert submitted_on and threading.main_thread() not in submitted_on
 
 
 GUILD, ADMIN = 111, 42
