@@ -359,7 +359,7 @@ async def _wait_ready(bot: StoryBot, task: asyncio.Task[None]) -> None:
 # per test session, tests/postgres.py; each test gets its own database, copied from a migrated
 # template). Without PostgreSQL installed those runs skip with the reason; with CI=true they fail.
 # A test that checks something only SQLite has is marked `sqlite_only` (its PostgreSQL run is
-# deselected, not skipped).
+# deselected, not skipped); one that checks something only PostgreSQL has, `postgresql_only`.
 ENGINES = ("sqlite", "postgresql")
 
 
@@ -373,7 +373,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         callspec = getattr(item, "callspec", None)
         engine = callspec.params.get("engine") if callspec is not None else None
-        (drop if engine == "postgresql" and item.get_closest_marker("sqlite_only") else keep).append(item)
+        only = "sqlite_only" if engine == "postgresql" else "postgresql_only" if engine == "sqlite" else None
+        (drop if only and item.get_closest_marker(only) else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

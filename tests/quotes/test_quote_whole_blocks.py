@@ -129,14 +129,13 @@ def test_a_whole_block_reads_slots_as_block_slot_computes_them() -> None:
                                                                                blocks[i], bits) for i, line in ids]
 
 
+@pytest.mark.postgresql_only
 async def test_postgresql_plans_quotes_statements_for_their_arguments(store: Store, quote_calls: QuoteCalls) -> None:
     # A generic plan (PostgreSQL's choice after five runs of a prepared statement) is blind to the word
     # and the rowid range: a story's word filter at 10^6 quotations took 200-430 ms a statement with one.
     # /quote's transaction plans each of its statements for its arguments (set with its lock: no round
     # trip more); the other commands' statements keep PostgreSQL's default (main set it on every
     # connection of the pool, every statement of every command planned at each run).
-    if store.dialect != "postgresql":
-        pytest.skip("PostgreSQL's plan cache")
 
     async def mode(*_: object) -> str:
         return (await store.db.execute_fetchall("SHOW plan_cache_mode"))[0][0]
@@ -208,6 +207,7 @@ async def test_a_cycle_remembers_a_block_denser_than_the_cap(
     assert too_dense <= entered, (too_dense, entered, len(steady))
 
 
+@pytest.mark.postgresql_only
 async def test_a_word_filters_plan_on_postgresql_reads_a_bounded_number_of_rows(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -218,8 +218,6 @@ async def test_a_word_filters_plan_on_postgresql_reads_a_bounded_number_of_rows(
     _PG_WORD_WINDOW ids, and only a word with few matches in both is counted across the range (up to
     _BLOCK_PROBE), so a first pick's plan reads a bounded number of rows. Counted here (rows the
     statement fetched from quotes, pg_stat_xact_user_tables), with the bounds scaled down."""
-    if store.dialect != "postgresql":
-        pytest.skip("PostgreSQL's plan of a word filter")
     monkeypatch.setattr(quotes, "_PG_FIRST_IDS", 64, raising=False)  # (main has none)
     monkeypatch.setattr(quotes, "_PG_WORD_WINDOW", 64, raising=False)
     for i in range(24):  # about 1,300 ids; "line" in every line, "late" in the last four stories only
