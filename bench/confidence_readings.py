@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import pickle
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -136,19 +137,26 @@ def build(part: list[ta.Sample], full: np.ndarray, readings: dict[str, np.ndarra
     return base_a, found, np.array(right), np.array([s.corpus for s in part])
 
 
-def held_out(samples: list[ta.Sample], fits: Fits) -> dict:
+def nested_parts(samples: list[ta.Sample]) -> Iterator[tuple[int, int | None, list[ta.Sample]]]:
+    """Each (outer fold, inner fold or None, the samples scored there) of the nested trials: inner None
+    is the outer fold itself (scored by fits without it), else an inner fold of the outer's training
+    texts (scored by fits without both), skipped when no text would be left to fit on."""
     folds = sorted({s.fold for s in samples})
-    data = {}
     for outer in folds:
         for inner in (None, *folds):
             if inner == outer:
                 continue
             if inner is not None and not any(s.fold not in (outer, inner) for s in samples):
                 continue
-            part = [s for s in samples if s.fold == (outer if inner is None else inner)]
-            data[outer, inner] = (*build(part, fits("full", outer, inner),
-                                         {v: fits(v, outer, inner) for v in READINGS}),
-                                  np.full(len(part), outer))
+            yield outer, inner, [s for s in samples if s.fold == (outer if inner is None else inner)]
+
+
+def held_out(samples: list[ta.Sample], fits: Fits) -> dict:
+    data = {}
+    for outer, inner, part in nested_parts(samples):
+        data[outer, inner] = (*build(part, fits("full", outer, inner),
+                                     {v: fits(v, outer, inner) for v in READINGS}),
+                              np.full(len(part), outer))
     return data
 
 

@@ -134,17 +134,8 @@ def build(part: list[ta.Sample], full: np.ndarray, priors: dict[str, float]) -> 
 
 
 def held_out(samples: list[ta.Sample], fits: cr.Fits, priors: dict[str, float]) -> dict:
-    folds = sorted({s.fold for s in samples})
-    data = {}
-    for outer in folds:
-        for inner in (None, *folds):
-            if inner == outer:
-                continue
-            if inner is not None and not any(s.fold not in (outer, inner) for s in samples):
-                continue
-            part = [s for s in samples if s.fold == (outer if inner is None else inner)]
-            data[outer, inner] = (*build(part, fits("full", outer, inner), priors), np.full(len(part), outer))
-    return data
+    return {(outer, inner): (*build(part, fits("full", outer, inner), priors), np.full(len(part), outer))
+            for outer, inner, part in cr.nested_parts(samples)}
 
 
 def col(name: str):
