@@ -41,6 +41,10 @@ DEFAULT_COMMANDS = "quote,search,page,help"
 # READERS_PER_WORKER readers per interaction in flight.
 PAGE_PACE = 1.05
 READERS_PER_WORKER = 6
+# /read's reply names the reader's thread, and Discord creates at most 10 threads per 10 s in a
+# channel: with 20 in flight the 120 readers' first threads take about two minutes to come, so the
+# (untimed) opening waits as long as bench/load.py's does.
+THREAD_WAIT = 180.0
 
 
 class Driver:
@@ -108,7 +112,7 @@ class Driver:
     async def open_reading(self, reader) -> StoredMessage:
         world = self.server.world
         handle = await self.server.run_command(reader, world.general, "read", {"story": next(self.stories)})
-        reply = await handle.reply(timeout=15)
+        reply = await handle.reply(timeout=THREAD_WAIT)
         mention = re.search(r"<#(\d+)>", reply.content)
         assert mention is not None, reply.content
         thread = world.channels[int(mention[1])]
