@@ -6,9 +6,10 @@ Story text is untrusted: pass it through `safe()` (or `escape` + `truncate`) and
 from __future__ import annotations
 
 import functools
-import re
 
 import discord
+
+from bot.markdown import escape, neutralize_mentions  # noqa: F401  (re-exported)
 
 NO_MENTIONS = discord.AllowedMentions.none()
 
@@ -29,34 +30,6 @@ CUSTOM_ID_LIMIT = 100
 BUTTON_LABEL_LIMIT = 80
 
 ELLIPSIS = "…"
-
-# Inline markers anywhere; block markers only where they open a line (headings, quotes, lists).
-_INLINE = re.compile(r"([\\*_`~|\[\]<])")
-_LINE_START = re.compile(r"^([ \t]*)(?:(#{1,3}\s|-#\s|[-+]\s|>)|(\d+)(\.\s))", re.MULTILINE)
-_MENTION = re.compile(r"@(everyone|here)|<(@[!&]?|#)(\d+)>")
-_ZWSP = "\u200b"
-
-
-def neutralize_mentions(text: str) -> str:
-    """Keep @everyone, @here, <@id>, <@&id> and <#id> from rendering as mentions."""
-    return _MENTION.sub(
-        lambda m: f"@{_ZWSP}{m[1]}" if m[1] else f"<{m[2]}{_ZWSP}{m[3]}>", text
-    )
-
-
-def escape(text: str) -> str:
-    """Escape every markdown construct Discord renders, so story text shows literally."""
-    text = _INLINE.sub(r"\\\1", text)
-    text = _LINE_START.sub(_escape_line_start, text)
-    return neutralize_mentions(text)
-
-
-def _escape_line_start(match: re.Match[str]) -> str:
-    if match[2]:
-        return f"{match[1]}\\{match[2]}"
-    # `\1.` would show the backslash: Discord only honours escapes before punctuation.
-    return f"{match[1]}{match[3]}\\{match[4]}"
-
 
 def truncate(text: str, limit: int, *, placeholder: str = ELLIPSIS) -> str:
     """Shorten to at most `limit` characters, cutting at a word boundary and ending in `placeholder`.

@@ -25,8 +25,16 @@ from bot.formats.html import (
 )
 from bot.formats.manuscript import Metadata
 from bot.formats.text import UploadRejected, check_readable
+from bot.markdown import escape
 
 log = logging.getLogger(__name__)
+
+
+def _named(name: str, limit: int) -> str:
+    """A name from inside the upload (a file, a link, an id), shown in a refusal: cut to `limit`
+    characters, on one line, in quotes, its markdown and mentions neutralised (the file's text is
+    untrusted, and the refusal goes to Discord as is)."""
+    return f"“{escape(' '.join(name[:limit].split()))}”"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +68,7 @@ def _check_archive(archive: zipfile.ZipFile, compressed_size: int, limits: EpubL
     for info in infos:
         if _unsafe(info.filename):
             raise UploadRejected(
-                f"The EPUB contains an unsafe path ({info.filename[:80]!r}); refusing it."
+                f"The EPUB contains an unsafe path ({_named(info.filename, 80)}); refusing it."
             )
         if info.flag_bits & 0x1:
             raise UploadRejected("The EPUB is encrypted (DRM); only DRM-free EPUBs can be read.")
@@ -81,9 +89,9 @@ def _read(archive: zipfile.ZipFile, name: str, cap: int) -> bytes:
         with archive.open(name) as member:
             data = member.read(cap + 1)
     except KeyError:
-        raise UploadRejected(f"The EPUB is broken: {name[:80]!r} is listed but missing.") from None
+        raise UploadRejected(f"The EPUB is broken: {_named(name, 80)} is listed but missing.") from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError):
-        raise UploadRejected(f"The EPUB is broken: {name[:80]!r} cannot be decompressed.") from None
+        raise UploadRejected(f"The EPUB is broken: {_named(name, 80)} cannot be decompressed.") from None
     if len(data) > cap:
         raise UploadRejected("The EPUB looks like a zip bomb (a file inflates far too much); refusing it.")
     return data
@@ -106,10 +114,10 @@ def _local(tag: object) -> str:
 def _resolve(base_dir: str, href: str) -> str:
     path = unquote(href.split("#", 1)[0])
     if _unsafe(path) or "://" in path:
-        raise UploadRejected(f"The EPUB points outside itself ({href[:80]!r}); refusing it.")
+        raise UploadRejected(f"The EPUB points outside itself ({_named(href, 80)}); refusing it.")
     resolved = posixpath.normpath(posixpath.join(base_dir, path))
     if _unsafe(resolved):
-        raise UploadRejected(f"The EPUB points outside itself ({href[:80]!r}); refusing it.")
+        raise UploadRejected(f"The EPUB points outside itself ({_named(href, 80)}); refusing it.")
     return resolved
 
 
@@ -222,7 +230,7 @@ def _spine_documents(package: ElementTree.Element, opf_dir: str) -> list[tuple[s
     documents = []
     for idref in spine:
         if idref not in manifest:
-            raise UploadRejected(f"The EPUB is broken: its spine names {idref[:40]!r}, which is not in the manifest.")
+            raise UploadRejected(f"The EPUB is broken: its spine names {_named(idref, 40)}, which is not in the manifest.")
         href, media_type, properties = manifest[idref]
         if media_type not in _XHTML_TYPES or "nav" in properties.split():
             continue

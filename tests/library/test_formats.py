@@ -282,6 +282,23 @@ def test_broken_epubs_get_a_clear_reason(epub, reason):
         convert_upload("broken.epub", epub)
 
 
+@pytest.mark.parametrize(
+    "epub",
+    [
+        epub_bytes(opf_override=b"<package><manifest/><spine><itemref idref='**@everyone**'/></spine></package>"),
+        epub_bytes(extra_members={"../**@everyone** <@123>.xhtml": b"x"}),
+    ],
+)
+def test_a_name_from_inside_the_epub_is_shown_inert_in_the_refusal(epub):
+    # The refusal goes to Discord as is: the file's own names must not format or mention.
+    with pytest.raises(UploadRejected) as refused:
+        convert_upload("named.epub", epub)
+    message = str(refused.value)
+    assert "\\*\\*@\u200beveryone\\*\\*" in message
+    assert "**" not in message.replace("\\*", "")
+    assert "<@123>" not in message
+
+
 def test_epub_without_container_is_refused():
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
