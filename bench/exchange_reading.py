@@ -29,6 +29,7 @@ out-of-fold predictions, the fold scored with them; the scorer's picks never cha
 from __future__ import annotations
 
 import argparse
+import copy
 import inspect
 import itertools
 import math
@@ -61,7 +62,7 @@ from bot.parsing.attribution.rules import ChapterAttributor  # noqa: E402
 from bot.parsing.attribution.scorer import INPUTS, stage_inputs  # noqa: E402
 from bot.parsing.native import COMPILED  # noqa: E402
 
-_STATE: dict = {"posterior": {}, "queue": []}
+_STATE: dict = {"posterior": {}, "queue": [], "split": {}}
 
 
 def _posteriors(history, gaps, emissions, transitions, k) -> list[dict[int, float]]:
@@ -128,19 +129,48 @@ def _hooked_decoder():
     return scope["_decode"]
 
 
+def _split_too(decode):
+    """`decode`, after which each turn of an exchange with narration between two of its turns is
+    decoded again piece by piece (split at that narration, on copies of the results): whether the
+    turn's speaker changes is stashed (by result)."""
+    def run_both(self, run, quotes, results, paragraphs, recent):
+        pieces, last_end = [[]], -1
+        for turn in run:
+            if pieces[-1] and quotes[turn[0]].paragraph > last_end + 1:
+                pieces.append([])
+            pieces[-1].append(turn)
+            last_end = max(quotes[n].last_paragraph for n in turn)
+        alone: dict[int, str | None] = {}
+        if len(pieces) > 1:
+            copies = list(results)
+            for turn in run:
+                for n in turn:
+                    copies[n] = copy.copy(results[n])
+            for piece in pieces:
+                if len(piece) > 1:
+                    decode(self, piece, quotes, copies, paragraphs, recent)
+            alone = {n: copies[n].speaker for turn in run for n in turn}
+        decode(self, run, quotes, results, paragraphs, recent)
+        for turn in run:
+            for n in turn:
+                _STATE["split"][id(results[n])] = (
+                    (alone[n] != results[n].speaker, len(pieces)) if alone else (False, 1))
+    return run_both
+
+
 @contextmanager
 def recording() -> Iterator[None]:
     """The hooks in place while the block runs (the decoder and decide put back after)."""
     if COMPILED:
         raise RuntimeError("the hooks patch the pure-Python parser: set STORYBOT_PURE_PYTHON=1")
     decode, decide = ChapterAttributor._decode, attribution.decide
-    ChapterAttributor._decode = _hooked_decoder()
+    ChapterAttributor._decode = _split_too(_hooked_decoder())
     attribution.decide = _decide
     try:
         yield
     finally:
         ChapterAttributor._decode, attribution.decide = decode, decide
-        _STATE.update(posterior={}, queue=[])
+        _STATE.update(posterior={}, queue=[], split={})
 
 
 def record(raw: bytes, name: str) -> tuple[list, list[dict], list[str]]:
@@ -173,9 +203,10 @@ def _decide(view, scorer):
             "anchor": named[turn], "rules": result.speaker, "rule": result.rule or "",
             "margin": result.margin if result.margin is not None else -1.0,
             "posterior": _STATE["posterior"].get(id(result)),
+            "split": _STATE["split"].get(id(result), (False, 0)),
             "tagged": result.rule in NAMED_BY_TAG,
         })
-    _STATE["posterior"] = {}
+    _STATE["posterior"], _STATE["split"] = {}, {}
     return _real_decide(view, scorer)
 
 
@@ -370,7 +401,11 @@ def exchange_inputs(text: Text, w: np.ndarray) -> dict[str, np.ndarray]:
         if len(kept) >= 2:
             for u, d in zip(kept, _smoothed([tshare[u] for u in kept], [gap[u] for u in kept]), strict=True):
                 smooth[u] = d
-    out = {name: np.zeros(n) for name in ("hmm_lz", "hmm_gain", "hmm_off",
+    split = [(False, 0)] * m
+    for q in range(n):
+        if ctx[q].get("split", (False, 0))[1]:
+            split[turn_of[q]] = ctx[q]["split"]
+    out = {name: np.zeros(n) for name in ("split_here", "split_ex", "split_near", "split_cut", "hmm_lz", "hmm_gain", "hmm_off",
         "same_prev", "same_next", "third", "ex_over", "near_over", "ex_extra", "ex_many", "b_bad", "a_bad", "b_ok",
         "a_ok", "clash", "both_ok", "far", "ex_clash", "no_anchor", "post_low", "post_lz", "ex_weak", "ex_margin_low",
         "dec_runs", "path_off", "untagged", "ex_turns")}
@@ -382,6 +417,10 @@ def exchange_inputs(text: Text, w: np.ndarray) -> dict[str, np.ndarray]:
         p = ts.index(t)
         who = winner[q]
         out["untagged"][q] = float(anchor[t] is None)
+        out["split_here"][q] = float(split[t][0])
+        out["split_ex"][q] = float(any(split[u][0] for u in ts))
+        out["split_near"][q] = float(any(split[u][0] for u in ts[max(0, p - 2):p + 3]))
+        out["split_cut"][q] = float(split[t][1] > 1)
         if smooth[t]:
             ph = min(max(smooth[t].get(who, 0.0), 1e-4), 1 - 1e-4)
             ps = min(max(shares[q].get(who, 0.0), 1e-4), 1 - 1e-4)
@@ -490,6 +529,11 @@ def untagged(name: str):
 _ANCHORS = ["b_bad", "a_bad", "b_ok", "a_ok", "clash"]
 TRIALS: dict[str, list] = {
     "committed inputs": [],
+    **{f"+ {name}": [name] for name in ("split_here", "split_ex", "split_near", "split_cut")},
+    **{f"+ {name} x by_turn": [by_turn(name)] for name in ("split_here", "split_ex", "split_near")},
+    "+ split_here, split_ex": ["split_here", "split_ex"],
+    "+ split_here, split_cut": ["split_here", "split_cut"],
+    "+ ex_weak x by_turn, split_here": [by_turn("ex_weak"), "split_here"],
     "+ hmm_lz": ["hmm_lz"],
     "+ hmm_gain": ["hmm_gain"],
     "+ hmm_off": ["hmm_off"],

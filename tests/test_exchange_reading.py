@@ -90,3 +90,26 @@ def test_decoder_posteriors_recorded_through_a_parse_and_the_hooks_put_back():
     assert [c["rules"] for c in untagged] == ["Anna", "Ben", "Anna"]
     # All six turns are one exchange.
     assert len({c["exchange"] for c in context}) == 1
+
+
+@pure_parser
+def test_an_exchange_decoded_again_split_at_its_narration():
+    er = _bench()
+    text = (
+        "Anna walked to the mill. Anna met Ben there. Ben was carrying sacks of flour.\n\n"
+        '"Good morning," said Anna.\n\n"Good morning," said Ben.\n\n"Is the wheel turning today?"\n\n'
+        "The wheel creaked.\n\n"
+        '"Since dawn."\n\n"Then the flour will be ready."\n\n"By noon," said Ben.\n\n'
+    )
+    _, context, _ = er.record(text.encode(), "t.txt")
+    # One exchange across the short narration, decoded whole and in two pieces.
+    assert len({c["exchange"] for c in context}) == 1
+    assert {c["split"][1] for c in context} == {2}
+    assert [c["rules"] for c in context] == ["Anna", "Ben", "Anna", "Ben", "Anna", "Ben"]
+    # A tagged turn reads the same either way; the piece after the narration, alone, has only
+    # Ben's tag and no turn before it: its reading of an untagged turn may change, and is marked.
+    assert not any(c["split"][0] for c in context if c["anchor"] is not None)
+    assert any(c["split"][0] for c in context if c["anchor"] is None)
+    # Without the narration: one piece, nothing decoded again.
+    _, whole, _ = er.record(text.replace("The wheel creaked.\n\n", "").encode(), "t.txt")
+    assert {c["split"] for c in whole} == {(False, 1)}
