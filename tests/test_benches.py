@@ -25,6 +25,7 @@ TINY = {
     "confidence_readings.py": ["--texts", "2"],
     "e2e.py": ["--count", "20", "--concurrency", "4"],
     "engines.py": ["--calls", "3"],
+    "exchange_reading.py": ["--texts", "2", "--only", "hmm_gain"],
     "hot_paths.py": ["--calls", "5"],
     "ingest.py": ["--mb", "1", "--processes", "1"],
     "load.py": ["--users", "3", "--seconds", "3", "--think", "0.3", "--upload-mb", "0.2"],
@@ -51,7 +52,7 @@ def test_every_benchmark_has_a_tiny_run():
 def test_benchmark_runs_and_prints_figures(script):
     if script in (
         "attribution.py", "attribution_band.py", "confidence_readings.py", "story_habits.py", "train_attribution.py",
-        "per_process.py", "pdnc_parse.py",
+        "exchange_reading.py", "per_process.py", "pdnc_parse.py",
     ) and not (PDNC.is_dir() and LITBANK.is_dir()):
         pytest.skip("the PDNC and LitBank corpora are not next to the repository")
     done = subprocess.run(
