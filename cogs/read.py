@@ -54,8 +54,9 @@ STALE_PAGE = "That page was already turned; the buttons are on the latest page b
 # A page turn is decided (the thread's turn taken, its head claimed) in a few milliseconds, except
 # while the thread's previous turn is still posting its page: discord.py returns a post that used up
 # the thread's budget (Discord: 5 messages per 5 s per channel) only once the budget refills, up to
-# ~5 s later, though the page is already shown and can be clicked. Likewise behind another process's
-# database write. A click waiting that long is acknowledged after this many seconds, then answered.
+# ~5 s later, though the page is already shown and can be clicked. A click that finds its thread's
+# turn taken is acknowledged at once, one waiting for the head claim (behind another process's
+# database write) after this many seconds; either is answered by an edit once its turn comes.
 TURN_ACK_SECONDS = 0.25
 _NEEDED = (("create_public_threads", "Create Public Threads"),
            ("send_messages_in_threads", "Send Messages in Threads"))
@@ -493,9 +494,12 @@ class Reader(commands.Cog):
         message = interaction.message
         assert message is not None
         lock = self._turning_lock(thread.id)
+        # The thread's turn taken: by a double click (milliseconds) or by a turn whose post waits
+        # for the thread's message budget (seconds). Either way this click is acknowledged now.
+        after = 0.0 if lock.locked() else TURN_ACK_SECONDS
         deciding = asyncio.ensure_future(self._claim(lock, thread, message.id))
         try:
-            claimed = await answered_in_time(interaction, deciding, TURN_ACK_SECONDS)
+            claimed = await answered_in_time(interaction, deciding, after)
         except BaseException:
             if deciding.done() and not deciding.cancelled() and deciding.exception() is None:
                 lock.release()  # cancelled while the deferral went out: the claim holds the lock

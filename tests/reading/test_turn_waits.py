@@ -57,3 +57,26 @@ async def test_a_turn_behind_another_process_write_is_answered_at_once(storybot)
     assert storybot.server.messages[first.id].custom_ids() == []  # the buttons moved on
     assert handle.callbacks[0].type == 6  # deferred, then the message edited
     await head_is(storybot, thread.id, int(second.id))
+
+
+async def test_a_jump_behind_another_process_write_is_answered_at_once(storybot):
+    # A modal's answer is not a component's (the runtime's PatientResponse): deferred, then the
+    # page it came from edited through the interaction.
+    thread, first, _ = await open_thread(storybot, NARUTO)
+    await head_is(storybot, thread.id, int(first.id))
+    total = page_of(first)[1]
+    opened = await storybot.click(first, button(first, "j"))
+    await opened.modal()
+    holder = WriteLockHolder(storybot.store.path, seconds=1.2)
+    try:
+        began = time.perf_counter()
+        submitted = await storybot.submit_modal(opened, {"page": str(total)})
+        await submitted.response(timeout=10)
+        assert time.perf_counter() - began < BOUND
+    finally:
+        holder.join()
+    jumped = await storybot.server.wait_for_message(
+        lambda m: m.content.endswith(f"Page {total}/{total}"), channel=thread, timeout=10)
+    assert submitted.callbacks[0].type == 6
+    await head_is(storybot, thread.id, int(jumped.id))
+    assert storybot.server.messages[first.id].custom_ids() == []
