@@ -3,7 +3,6 @@ thread's previous page still being posted (Discord's 5 messages per 5 s per chan
 waits out before a post returns) or behind another process's database write."""
 from __future__ import annotations
 
-import asyncio
 import time
 
 from cogs.read import TURN_ACK_SECONDS
