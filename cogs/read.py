@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.acknowledge import answered_in_time, edit_answer
 from bot.choices import audience_of, reader_audience, story_autocomplete
 from bot.errors import ChapterNotFound, NothingMatches, StoryNotFound, UserError
 from bot.reading.pages import ChapterPages
@@ -50,6 +51,13 @@ THREAD_FORBIDDEN = "I wasn't allowed to open a thread here, so here is the chapt
 UNAVAILABLE = "Reading is not available right now; please try again later."
 PROMPT_TIMEOUT = 300.0
 STALE_PAGE = "That page was already turned; the buttons are on the latest page below."
+# A page turn is decided (the thread's turn taken, its head claimed) in a few milliseconds, except
+# while the thread's previous turn is still posting its page: discord.py returns a post that used up
+# the thread's budget (Discord: 5 messages per 5 s per channel) only once the budget refills, up to
+# ~5 s later, though the page is already shown and can be clicked. A click that finds its thread's
+# turn taken is acknowledged at once, one waiting for the head claim (behind another process's
+# database write) after this many seconds; either is answered by an edit once its turn comes.
+TURN_ACK_SECONDS = 0.25
 _NEEDED = (("create_public_threads", "Create Public Threads"),
            ("send_messages_in_threads", "Send Messages in Threads"))
 
@@ -485,8 +493,19 @@ class Reader(commands.Cog):
                            page: StoredPage, new_chapter: bool) -> None:
         message = interaction.message
         assert message is not None
-        async with self._turning_lock(thread.id):
-            if not await reading.claim_head(self.store, thread.id, message.id):
+        lock = self._turning_lock(thread.id)
+        # The thread's turn taken: by a double click (milliseconds) or by a turn whose post waits
+        # for the thread's message budget (seconds). Either way this click is acknowledged now.
+        after = 0.0 if lock.locked() else TURN_ACK_SECONDS
+        deciding = asyncio.ensure_future(self._claim(lock, thread, message.id))
+        try:
+            claimed = await answered_in_time(interaction, deciding, after)
+        except BaseException:
+            if deciding.done() and not deciding.cancelled() and deciding.exception() is None:
+                lock.release()  # cancelled while the deferral went out: the claim holds the lock
+            raise
+        try:
+            if not claimed:
                 if await reading.get_thread(self.store, thread.id) is not None:
                     await reply_ephemeral(interaction, STALE_PAGE)
                     return
@@ -495,7 +514,7 @@ class Reader(commands.Cog):
                 await reading.save_thread(self.store, thread.id, thread.guild.id, story.id,
                                           button.chapter_index, button.page, None)
             reading.save_bookmark_later(self.store, interaction.user.id, story.id, chapter.index, page.number)
-            await interaction.response.edit_message(view=None)
+            await edit_answer(interaction, view=None)
             try:
                 if new_chapter:
                     await self._next_chapter(thread, story, chapter)
@@ -508,6 +527,17 @@ class Reader(commands.Cog):
                 with contextlib.suppress(discord.HTTPException):
                     await message.edit(view=discord.ui.View.from_message(message, timeout=None))
                 raise
+        finally:
+            lock.release()
+
+    async def _claim(self, lock: asyncio.Lock, thread: discord.Thread, message_id: int) -> bool:
+        """Take the thread's turn (`lock`, held on return) and its head from `message_id`."""
+        await lock.acquire()
+        try:
+            return await reading.claim_head(self.store, thread.id, message_id)
+        except BaseException:
+            lock.release()
+            raise
 
     async def _next_chapter(self, thread: discord.Thread, story: StoredStory,
                             chapter: StoredChapter) -> None:
