@@ -84,7 +84,9 @@ def split_lines(raw_lines: list[str], *, consume: bool = False) -> list[Block]:
     wrapped = looks_hard_wrapped(lines)
     if not wrapped:
         gaps = [positions[0], *map(sub, steps, repeat(1))]
-        spaced = _spaced(raw_lines)
+        # The non-blank lines, stripped, are all that may be collapsed: only they are looked at
+        # (a text of paragraphs between blank lines: half its lines).
+        spaced = _spaced(texts)
         if consume:
             raw_lines.clear()
         del lines  # the texts are all that is read from here on

@@ -47,6 +47,9 @@ _LEGEND_LEAD = re.compile(
     r"(?i)(?:for (?:the|my|our) readers?['’]?s? (?:convenience|benefit|reference)|legend|key|formatting|format guide)"
     r"[^.!?]{0,30}(?:\.\.\.|…|:|\.)?"
 )
+# Every text _LEGEND_LEAD can match starts with one of these (its words' first letters, either
+# case, and the Kelvin sign that (?i) takes for a "k"): the others are ruled out without the regex.
+_LEGEND_LEAD_FIRST = frozenset("fFkKlL\u212a")
 _SPOKEN_END = frozenset(".!?,;…-")
 _LEGEND_OPENERS = frozenset("\"“'‘*_")
 _SENTENCE_PUNCT = re.compile(r"[.!?,;]")
@@ -117,7 +120,7 @@ def is_byline(text: str) -> bool:
 def is_legend(text: str) -> bool:
     """A formatting legend such as "Talking" / 'Thinking' / "Tailed Beast/Demonic speak", or the
     line announcing one ("For the reader's convenience...", "Key:")."""
-    if _LEGEND_LEAD.fullmatch(text):
+    if text[:1] in _LEGEND_LEAD_FIRST and _LEGEND_LEAD.fullmatch(text):
         return True
     if (
         len(text) > 120

@@ -277,7 +277,8 @@ class StoryStream:
             self.has_text = any(d.has_text for d in self._drafts if d is not None)
             # The lexicon of the story's text, read a window of paragraphs at a time (never joined).
             chapter_chars = [
-                sum(len(p) + 1 for s in c.scenes for p in s.paragraphs) if c else 0 for c in self._drafts
+                sum([sum(map(len, s.paragraphs)) + len(s.paragraphs) for s in c.scenes]) if c else 0
+                for c in self._drafts
             ]
             progress.text_total = sum(chapter_chars)  # each paragraph and its line feed
             self._blocks = parallel.block_bounds(chapter_chars)

@@ -143,3 +143,21 @@ def test_decode_lines_of_ascii_with_any_byte_are_decode_texts(byte):
         return
     assert decode_lines(data) == expected
     assert decode_lines(bytearray(data), consume=True) == expected
+
+
+@pytest.mark.parametrize("odd", [chr(byte) for byte in range(128)] + ["\u00a0", "\u0085", "\u2028", "\u200b", "\u00ad"])
+def test_decode_lines_of_utf8_with_any_odd_character_are_decode_texts(odd):
+    """A piece with characters past ASCII is judged printable from what is left once its
+    printable ASCII bytes and line feeds are deleted (decoding._plain_utf8): an ASCII control
+    character or an odd space beside curly quotes still has the piece normalised (or refused)."""
+    from bot.parsing.decoding import decode_lines
+
+    data = ("“Word” " + odd + " more ‘words’ — é\nand a line" + " long enough" * 10).encode()
+    try:
+        expected = decode_text(data).split("\n")
+    except NotAStory as exc:
+        with pytest.raises(NotAStory, match=re.escape(str(exc))):
+            decode_lines(data)
+        return
+    assert decode_lines(data) == expected
+    assert decode_lines(bytearray(data), consume=True) == expected

@@ -190,3 +190,15 @@ def test_an_outline_leaves_no_reference_cycles() -> None:
     finally:
         if enabled:
             gc.enable()
+
+
+@pytest.mark.parametrize(
+    "text", ["Key:", "KEY:", "\u212aey:", "legend", "Formatting:", "for the reader's convenience...", "Format guide"]
+)
+def test_legend_leads_are_found_past_the_first_letter_gate(text):
+    """is_legend tries its lead pattern only on texts starting with a letter one of its words
+    starts with, either case, or the Kelvin sign a case-insensitive "k" matches."""
+    from bot.parsing.notes import _LEGEND_LEAD, is_legend
+
+    assert _LEGEND_LEAD.fullmatch(text)
+    assert is_legend(text)
