@@ -85,11 +85,9 @@ class SceneView:
     # turn index -> for a turn no tag of its own names, the speaker of the nearest tagged turn of
     # its exchange after it, with its distance in turns (None: no such turn)
     tag_after: list[tuple[int, str] | None]
-    exchange_first: list[int]  # turn index -> the first turn of its exchange
     _names: dict[int, tuple[list[str], frozenset[str]]]
     _turn_speakers: dict[int, dict[str | None, int]]
     _contexts: dict[int, TurnContext]
-    _opening: dict[int, tuple[list[str], frozenset[str]]]
 
     def __init__(
         self, paragraphs: Sequence[str], quotes: Sequence[RawQuote], results: Sequence[Attribution],
@@ -113,7 +111,6 @@ class SceneView:
         self._names = {}
         self._turn_speakers = {}
         self._contexts = {}
-        self._opening = {}
         self._read_turns()
 
     def _read_turns(self) -> None:
@@ -140,12 +137,9 @@ class SceneView:
         self.party = [frozenset()] * turns
         self.parity_before = [None] * turns
         self.parity_after = [None] * turns
-        self.exchange_first = [0] * turns
         start = 0
         for turn in range(1, turns + 1):
             if turn == turns or self.gap_before[turn] is None:
-                for t in range(start, turn):
-                    self.exchange_first[t] = start
                 party: frozenset[str] = frozenset(
                     self.results[n].speaker for t in range(start, turn) if tagged[t] for n in self.turn_quotes[t]  # type: ignore[misc]
                     if self.results[n].rule in NAMED_BY_TAG and self.results[n].speaker
@@ -257,10 +251,6 @@ class SceneView:
                 offered += [who for who in names[:NAMES_PER_PARAGRAPH] if lexicon.can_speak(who)]
             offered += [who for who in sorted(self.called_before[turn]) if lexicon.can_speak(who)]
             offered.append(self.narrator)
-            # Further back in a long exchange: whom its tags name anywhere, and whom the narration
-            # that opened it names (a pair read from the turns alone may have lost one of them).
-            offered += sorted(self.party[turn])
-            offered += self.opening(turn)[0]
             # Each once, in order of first offer: gather takes a name at its first offer or never.
             # (A loop over a short list: compiled, dict.fromkeys(filter(...)) costs more.)
             once: list[str] = []
@@ -270,24 +260,6 @@ class SceneView:
             found = self._contexts[turn] = TurnContext(
                 once, here, here_set, self.names(paragraph - 1)[1], self.names(paragraph - 2)[1]
             )
-        return found
-
-    def opening(self, turn: int) -> tuple[list[str], frozenset[str]]:
-        """The names the narration opening the turn's exchange gives (its first turn's paragraph
-        and the two before, NAMES_PER_PARAGRAPH each, latest first), when that is not already
-        the narration around the turn itself; nothing else."""
-        first = self.exchange_first[turn]
-        found = self._opening.get(first)
-        if found is None:
-            listed: list[str] = []
-            paragraph = self.turn_paragraph[first]
-            for back in range(3):
-                for who in self.names(paragraph - back)[0][:NAMES_PER_PARAGRAPH]:
-                    if who not in listed and self.lexicon.can_speak(who):
-                        listed.append(who)
-            found = self._opening[first] = (listed, frozenset(listed))
-        if self.turn_paragraph[turn] - 2 <= self.turn_paragraph[first]:
-            return [], frozenset()
         return found
 
     def names(self, paragraph: int) -> tuple[list[str], frozenset[str]]:

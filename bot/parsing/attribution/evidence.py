@@ -70,7 +70,6 @@ FEATURES: tuple[str, ...] = (
     "named_between",  # a short narration paragraph between this turn and the last names them
     "answer_called",  # the speech before asks them a question by name: they answer
     "called_after",  # the next turn of the exchange calls them by name: it answers them
-    "opening_named",  # the narration that opened this (long) exchange names them
     # The last row of every quotation stands for "none of these is right": its features say how
     # the rules read the quotation, so the scorer learns how often each reading leaves the
     # speaker out of the candidates, and the winner's share is the chance that it is right.
@@ -154,7 +153,6 @@ _PAIR_TWO_TURNS: Final = ON["pair_two_turns"]
 _NAMED_BETWEEN: Final = ON["named_between"]
 _ANSWER_CALLED: Final = ON["answer_called"]
 _CALLED_AFTER: Final = ON["called_after"]
-_OPENING_NAMED: Final = ON["opening_named"]
 _NONE_CALLED_AFTER_PICK: Final = ON["none_called_after_pick"]
 # A speech before of this many characters or more is long; this speech of this many or fewer, short.
 _LONG_SPEECH: Final = 300
@@ -194,7 +192,6 @@ def describe(
     # the pick its one, which never counts as another speech of the paragraph.
     in_turn = view.turn_speakers(turn) if len(view.turn_quotes[turn]) > 1 else None
     context = view.context(turn)
-    opening = view.opening(turn)[1]
     here, here_set = context.here, context.here_set
     last_named = here[0] if here else None
     previous = context.previous
@@ -322,8 +319,6 @@ def describe(
                 row.append(_ANSWER_CALLED)
         if who in called_after:
             row.append(_CALLED_AFTER)
-        if who in opening:
-            row.append(_OPENING_NAMED)
         if who == narrator:
             row.append(_NARRATOR)
             if result.first_person or rule == "narrator":
