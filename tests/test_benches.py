@@ -23,6 +23,7 @@ TINY = {
     "autocomplete.py": ["--stories", "50", "--queries", "20"],
     "charts.py": ["--chapters", "5"],
     "confidence_readings.py": ["--texts", "2"],
+    "confident_errors.py": ["--texts", "2"],
     "e2e.py": ["--count", "20", "--concurrency", "4"],
     "engines.py": ["--calls", "3"],
     "exchange_reading.py": ["--texts", "2", "--only", "hmm_gain"],
@@ -51,8 +52,8 @@ def test_every_benchmark_has_a_tiny_run():
 @pytest.mark.parametrize("script", sorted(TINY))
 def test_benchmark_runs_and_prints_figures(script):
     if script in (
-        "attribution.py", "attribution_band.py", "confidence_readings.py", "story_habits.py", "train_attribution.py",
-        "exchange_reading.py", "per_process.py", "pdnc_parse.py",
+        "attribution.py", "attribution_band.py", "confidence_readings.py", "confident_errors.py", "story_habits.py",
+        "train_attribution.py", "exchange_reading.py", "per_process.py", "pdnc_parse.py",
     ) and not (PDNC.is_dir() and LITBANK.is_dir()):
         pytest.skip("the PDNC and LitBank corpora are not next to the repository")
     done = subprocess.run(
@@ -224,3 +225,32 @@ def test_parse_speed_benches_say_which_parser_ran():
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert re.search(r"this \(.*, pure Python parser\): [\d.]+ / [\d.]+ MB/s of CPU", done.stdout), done.stdout
     assert "a bare loop of 10^7 additions" in done.stdout
+
+
+_WHERE = """
+import json, sys
+sys.path.insert(0, "bench")
+from confident_errors import where
+base = {"candidates": ["Ann", "Ben"], "offered": ["Ann", "Ben", "Cal"], "addressed": {"Cal"}, "party": {"Dot"},
+        "opening": {"Eve"}, "later": {"Fay"}, "earlier": set(), "far": {"Gil"}}
+cast = ["Ann", "Ben", "Cal", "Dot", "Eve", "Fay", "Gil", "Hal"]
+print(json.dumps([where(lambda who, gold=gold: who == gold, base, cast) for gold in
+                  ("Ben", "Cal", "Dot", "Eve", "Fay", "Gil", "Hal", "Ivy")]))
+"""
+
+
+def test_confident_errors_says_where_the_gold_speaker_was():
+    """bench/confident_errors.py's rows: a candidate; offered but filtered (called on in the
+    speech); never offered, by the first place the text has them; no character at all."""
+    done = subprocess.run([sys.executable, "-c", _WHERE], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.splitlines()[-1]) == [
+        "candidate",
+        "filtered: called on in the speech",
+        "not offered: a tag names them in the exchange",
+        "not offered: named by the exchange's opening",
+        "not offered: the rules give them a later turn",
+        "not offered: named 3-10 paragraphs back",
+        "not offered: none of these",
+        "not a candidate: no character matches the gold",
+    ]
